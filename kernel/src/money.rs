@@ -1,0 +1,307 @@
+//! Money (yuan, 2 decimal places) and points (4 decimal places).
+//!
+//! Both round half away from zero (DOMAIN.md, conventions). Arithmetic between two amounts is exact
+//! because both sides already carry the scale; products and ratios are returned as raw [`Decimal`]
+//! so that a formula rounds once, at its end, through [`round_money`] or [`round_points`].
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// Rounds a money amount to the fen, half away from zero: the one place money is rounded.
+pub fn round_money(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(Money::SCALE, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Rounds points, scores, coefficients and point values to 4 places, half away from zero.
+pub fn round_points(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(Points::SCALE, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Why an amount could not be read or stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("{input:?} is not a decimal number")]
+    NotANumber { input: String },
+    #[error("{input:?} has more than {max_places} decimal places")]
+    TooPrecise { input: String, max_places: u32 },
+    #[error("{value} does not fit the storage integer")]
+    OutOfRange { value: Decimal },
+}
+
+fn parse_exact(input: &str, max_places: u32) -> Result<Decimal, AmountError> {
+    let trimmed = input.trim();
+    let value = Decimal::from_str(trimmed).map_err(|_| AmountError::NotANumber {
+        input: input.to_owned(),
+    })?;
+    if value.normalize().scale() > max_places {
+        return Err(AmountError::TooPrecise {
+            input: input.to_owned(),
+            max_places,
+        });
+    }
+    Ok(value)
+}
+
+fn to_scaled_i64(value: Decimal, scale: u32) -> Result<i64, AmountError> {
+    let factor = Decimal::from(10_i64.pow(scale));
+    let scaled = value
+        .checked_mul(factor)
+        .ok_or(AmountError::OutOfRange { value })?;
+    i64::try_from(scaled.trunc()).map_err(|_| AmountError::OutOfRange { value })
+}
+
+macro_rules! scaled_amount {
+    ($name:ident, $scale:expr, $round:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Decimal);
+
+        impl $name {
+            /// Decimal places this amount always carries.
+            pub const SCALE: u32 = $scale;
+            pub const ZERO: Self = Self(Decimal::ZERO);
+
+            /// Rounds `value` to this amount's scale, half away from zero.
+            pub fn round(value: Decimal) -> Self {
+                let mut rounded = $round(value);
+                rounded.rescale(Self::SCALE);
+                Self(rounded)
+            }
+
+            /// Reads a value that must already be exact at this scale.
+            pub fn exact(value: Decimal) -> Result<Self, AmountError> {
+                if value.normalize().scale() > Self::SCALE {
+                    return Err(AmountError::TooPrecise {
+                        input: value.to_string(),
+                        max_places: Self::SCALE,
+                    });
+                }
+                Ok(Self::round(value))
+            }
+
+            /// The value as the storage integer (scaled by 10^SCALE).
+            pub fn to_scaled(self) -> Result<i64, AmountError> {
+                to_scaled_i64(self.0, Self::SCALE)
+            }
+
+            /// The value back from its storage integer.
+            pub fn from_scaled(scaled: i64) -> Self {
+                Self(Decimal::new(scaled, Self::SCALE))
+            }
+
+            pub fn value(self) -> Decimal {
+                self.0
+            }
+
+            pub fn is_negative(self) -> bool {
+                self.0.is_sign_negative() && !self.0.is_zero()
+            }
+
+            pub fn abs(self) -> Self {
+                Self(self.0.abs())
+            }
+
+            /// Multiplies by a factor and rounds the product once.
+            pub fn mul_round(self, factor: Decimal) -> Self {
+                Self::round(self.0 * factor)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = AmountError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_exact(s, Self::SCALE).map(Self::round)
+            }
+        }
+
+        impl Add for $name {
+            type Output = Self;
+            fn add(self, rhs: Self) -> Self {
+                Self(self.0 + rhs.0)
+            }
+        }
+
+        impl AddAssign for $name {
+            fn add_assign(&mut self, rhs: Self) {
+                self.0 += rhs.0;
+            }
+        }
+
+        impl Sub for $name {
+            type Output = Self;
+            fn sub(self, rhs: Self) -> Self {
+                Self(self.0 - rhs.0)
+            }
+        }
+
+        impl SubAssign for $name {
+            fn sub_assign(&mut self, rhs: Self) {
+                self.0 -= rhs.0;
+            }
+        }
+
+        impl Neg for $name {
+            type Output = Self;
+            fn neg(self) -> Self {
+                Self(-self.0)
+            }
+        }
+
+        impl Sum for $name {
+            fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(Self::ZERO, Add::add)
+            }
+        }
+
+        impl<'a> Sum<&'a $name> for $name {
+            fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+                iter.copied().sum()
+            }
+        }
+
+        impl From<$name> for Decimal {
+            fn from(value: $name) -> Decimal {
+                value.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+scaled_amount!(
+    Money,
+    2,
+    round_money,
+    "An amount of money in yuan, always at 2 decimal places (fen). Stored as BIGINT fen."
+);
+scaled_amount!(
+    Points,
+    4,
+    round_points,
+    "Points or scores, always at 4 decimal places. Stored as BIGINT scaled by 10^4."
+);
+
+impl Money {
+    /// An amount from whole fen.
+    pub fn from_fen(fen: i64) -> Self {
+        Self::from_scaled(fen)
+    }
+
+    /// The amount in whole fen.
+    pub fn to_fen(self) -> Result<i64, AmountError> {
+        self.to_scaled()
+    }
+
+    /// An amount from whole yuan.
+    pub fn from_yuan(yuan: i64) -> Self {
+        Self::round(Decimal::from(yuan))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("test literal")
+    }
+
+    #[test]
+    fn money_rounds_half_away_from_zero() {
+        assert_eq!(Money::round(dec("0.005")).to_string(), "0.01");
+        assert_eq!(Money::round(dec("-0.005")).to_string(), "-0.01");
+        assert_eq!(Money::round(dec("0.0049")).to_string(), "0.00");
+        assert_eq!(Money::round(dec("2.675")).to_string(), "2.68");
+    }
+
+    #[test]
+    fn points_round_to_four_places() {
+        assert_eq!(Points::round(dec("102.56410256")).to_string(), "102.5641");
+        assert_eq!(Points::round(dec("0.00005")).to_string(), "0.0001");
+        assert_eq!(Points::round(dec("157.5")).to_string(), "157.5000");
+    }
+
+    #[test]
+    fn parsing_rejects_garbage_and_excess_precision() {
+        assert!(matches!(
+            "12a".parse::<Money>(),
+            Err(AmountError::NotANumber { .. })
+        ));
+        assert!(matches!(
+            "1.234".parse::<Money>(),
+            Err(AmountError::TooPrecise { max_places: 2, .. })
+        ));
+        assert_eq!("1.2300".parse::<Money>().map(|m| m.to_string()), Ok("1.23".into()));
+        assert!("1.23456".parse::<Points>().is_err());
+    }
+
+    #[test]
+    fn storage_overflow_is_an_error() {
+        let huge = Money::round(Decimal::MAX / Decimal::from(1000));
+        assert!(matches!(huge.to_fen(), Err(AmountError::OutOfRange { .. })));
+    }
+
+    #[test]
+    fn serde_uses_decimal_strings() {
+        let json = serde_json::to_string(&Money::from_fen(123456)).expect("serialize");
+        assert_eq!(json, "\"1234.56\"");
+        let back: Money = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, Money::from_fen(123456));
+    }
+
+    proptest! {
+        #[test]
+        fn fen_round_trip(fen in -1_000_000_000_000_i64..1_000_000_000_000) {
+            let m = Money::from_fen(fen);
+            prop_assert_eq!(m.to_fen(), Ok(fen));
+            prop_assert_eq!(m.to_string().parse::<Money>(), Ok(m));
+        }
+
+        #[test]
+        fn points_storage_round_trip(scaled in -1_000_000_000_000_i64..1_000_000_000_000) {
+            let p = Points::from_scaled(scaled);
+            prop_assert_eq!(p.to_scaled(), Ok(scaled));
+            prop_assert_eq!(p.to_string().parse::<Points>(), Ok(p));
+        }
+
+        #[test]
+        fn addition_is_exact_and_commutative(a in -1_000_000_000_i64..1_000_000_000, b in -1_000_000_000_i64..1_000_000_000) {
+            let (ma, mb) = (Money::from_fen(a), Money::from_fen(b));
+            prop_assert_eq!(ma + mb, mb + ma);
+            prop_assert_eq!((ma + mb).to_fen(), Ok(a + b));
+            prop_assert_eq!(ma + mb - mb, ma);
+        }
+
+        #[test]
+        fn rounding_moves_at_most_half_a_fen(units in -10_000_000_000_i64..10_000_000_000, scale in 0u32..8) {
+            let raw = Decimal::new(units, scale);
+            let rounded = Money::round(raw).value();
+            prop_assert!((rounded - raw).abs() <= dec("0.005"));
+            prop_assert_eq!(Money::round(rounded).value(), rounded);
+        }
+    }
+}
