@@ -255,7 +255,10 @@ mod tests {
             "1.234".parse::<Money>(),
             Err(AmountError::TooPrecise { max_places: 2, .. })
         ));
-        assert_eq!("1.2300".parse::<Money>().map(|m| m.to_string()), Ok("1.23".into()));
+        assert_eq!(
+            "1.2300".parse::<Money>().map(|m| m.to_string()),
+            Ok("1.23".into())
+        );
         assert!("1.23456".parse::<Points>().is_err());
     }
 

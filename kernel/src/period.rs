@@ -165,7 +165,11 @@ impl FromStr for YearMonth {
             6 => (&input[..4], &input[4..]),
             _ => return Err(format_error()),
         };
-        if !year.bytes().chain(month.bytes()).all(|b| b.is_ascii_digit()) {
+        if !year
+            .bytes()
+            .chain(month.bytes())
+            .all(|b| b.is_ascii_digit())
+        {
             return Err(format_error());
         }
         let year: i32 = year.parse().map_err(|_| format_error())?;

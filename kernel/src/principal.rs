@@ -60,8 +60,16 @@ mod tests {
     fn county_acts_for_itself_only() {
         let county = principal(&["460105"]);
         assert!(county.check_region("460105".parse().expect("code")).is_ok());
-        assert!(county.check_region("460106".parse().expect("code")).is_err());
-        assert!(county.check_region("460100".parse().expect("code")).is_err());
+        assert!(
+            county
+                .check_region("460106".parse().expect("code"))
+                .is_err()
+        );
+        assert!(
+            county
+                .check_region("460100".parse().expect("code"))
+                .is_err()
+        );
     }
 
     #[test]
