@@ -1,1 +1,9 @@
-//! placeholder
+//! The budget context's service: budget storage and migrations, and the `medpay.budget.v1` gRPC
+//! server. Calculations live in `budget-domain`; this crate only stores, converts and serves.
+
+pub mod grpc;
+pub mod migration;
+pub mod store;
+
+pub use grpc::BudgetApi;
+pub use migration::Migrator;

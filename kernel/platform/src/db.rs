@@ -58,3 +58,47 @@ pub async fn connect_with_schema(url: &str, schema: &str) -> Result<DatabaseConn
         .set_schema_search_path(schema.to_owned());
     Database::connect(options).await
 }
+
+/// A stored value that no longer reads back as its domain type.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {column} {value} is invalid: {reason}")]
+pub struct CorruptRow {
+    pub column: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// The storage integer of a region code.
+pub fn region_to_db(region: kernel::RegionCode) -> i32 {
+    // Six digits always fit an i32.
+    i32::try_from(region.as_u32()).unwrap_or(i32::MAX)
+}
+
+/// A region code read back from storage.
+pub fn region_from_db(value: i32) -> Result<kernel::RegionCode, CorruptRow> {
+    u32::try_from(value)
+        .map_err(|e| e.to_string())
+        .and_then(|v| kernel::RegionCode::from_u32(v).map_err(|e| e.to_string()))
+        .map_err(|reason| CorruptRow {
+            column: "region_code",
+            value: value.to_string(),
+            reason,
+        })
+}
+
+/// The storage integer of a fund type.
+pub fn fund_to_db(fund: kernel::FundType) -> i32 {
+    i32::from(fund.code())
+}
+
+/// A fund type read back from storage.
+pub fn fund_from_db(value: i32) -> Result<kernel::FundType, CorruptRow> {
+    u16::try_from(value)
+        .map_err(|e| e.to_string())
+        .and_then(|v| kernel::FundType::from_code(v).map_err(|e| e.to_string()))
+        .map_err(|reason| CorruptRow {
+            column: "fund_type",
+            value: value.to_string(),
+            reason,
+        })
+}

@@ -1,0 +1,78 @@
+//! Grouping registry tables, with the context's own migration table.
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreateRegistry)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "grouping_migrations".into_iden()
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct CreateRegistry;
+
+#[derive(DeriveIden)]
+enum GroupingActivation {
+    Table,
+    RegionCode,
+    EffectiveFrom,
+    SchemeId,
+    Version,
+    ActivatedBy,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRegistry {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(GroupingActivation::Table)
+                    .col(
+                        ColumnDef::new(GroupingActivation::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GroupingActivation::EffectiveFrom)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GroupingActivation::SchemeId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GroupingActivation::Version)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GroupingActivation::ActivatedBy)
+                            .string()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(GroupingActivation::RegionCode)
+                            .col(GroupingActivation::EffectiveFrom),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(GroupingActivation::Table).to_owned())
+            .await
+    }
+}

@@ -1,0 +1,92 @@
+//! Points tables, with the context's own migration table.
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreateValuationTable)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "points_migrations".into_iden()
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct CreateValuationTable;
+
+#[derive(DeriveIden)]
+enum PointsTableVersion {
+    Table,
+    RegionCode,
+    Year,
+    FundType,
+    Version,
+    Status,
+    DocumentJson,
+    EffectiveFrom,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateValuationTable {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(PointsTableVersion::Table)
+                    .col(
+                        ColumnDef::new(PointsTableVersion::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PointsTableVersion::Year)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PointsTableVersion::FundType)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PointsTableVersion::Version)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PointsTableVersion::Status)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PointsTableVersion::DocumentJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PointsTableVersion::EffectiveFrom)
+                            .integer()
+                            .null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(PointsTableVersion::RegionCode)
+                            .col(PointsTableVersion::Year)
+                            .col(PointsTableVersion::FundType)
+                            .col(PointsTableVersion::Version),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(PointsTableVersion::Table).to_owned())
+            .await
+    }
+}

@@ -1,0 +1,115 @@
+//! Settlement tables, with the context's own migration table.
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreateCaseLedger)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "settlement_migrations".into_iden()
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct CreateCaseLedger;
+
+#[derive(DeriveIden)]
+enum SettlementCase {
+    Table,
+    RegionCode,
+    HospitalCode,
+    ListId,
+    Version,
+    FundType,
+    DischargeDate,
+    GroupCode,
+    PointsScaled,
+    TotalFen,
+    Status,
+    ContentHash,
+    CaseJson,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateCaseLedger {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(SettlementCase::Table)
+                    .col(
+                        ColumnDef::new(SettlementCase::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementCase::HospitalCode)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SettlementCase::ListId).string().not_null())
+                    .col(ColumnDef::new(SettlementCase::Version).integer().not_null())
+                    .col(
+                        ColumnDef::new(SettlementCase::FundType)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementCase::DischargeDate)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementCase::GroupCode)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementCase::PointsScaled)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementCase::TotalFen)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SettlementCase::Status).string().not_null())
+                    .col(
+                        ColumnDef::new(SettlementCase::ContentHash)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SettlementCase::CaseJson).text().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(SettlementCase::HospitalCode)
+                            .col(SettlementCase::ListId)
+                            .col(SettlementCase::Version),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("settlement_case_region_discharge")
+                    .table(SettlementCase::Table)
+                    .col(SettlementCase::RegionCode)
+                    .col(SettlementCase::DischargeDate)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(SettlementCase::Table).to_owned())
+            .await
+    }
+}
