@@ -35,6 +35,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("medpay_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
+    // Reflection on the public edge describes the public contracts only: internal services are
+    // never exposed by the gateway, so a vendor should not discover them either.
+    let public: Vec<PathBuf> = relative
+        .iter()
+        .filter(|path| !path.components().any(|c| c.as_os_str() == "internal"))
+        .cloned()
+        .collect();
+    let public_descriptors = protox::compile(&public, [&root])?;
+    std::fs::write(
+        out_dir.join("medpay_public_descriptor.bin"),
+        prost::Message::encode_to_vec(&public_descriptors),
+    )?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

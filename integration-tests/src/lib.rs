@@ -1,1 +1,187 @@
-//! placeholder
+//! Starts the real `medpay` binary for end-to-end tests: port 0, a temporary data folder or the
+//! PostgreSQL database of `TEST_DATABASE_URL`, a configuration file of the test's choosing.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tonic::transport::Channel;
+
+/// The `medpay` binary next to the test executable, built on demand when missing.
+pub fn medpay_binary() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("MEDPAY_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    // Test executables live in target/<profile>/deps; the binary in target/<profile>.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow::anyhow!("test executable has no target folder"))?;
+    let binary = profile_dir.join(format!("medpay{}", std::env::consts::EXE_SUFFIX));
+    // A binary left over from an earlier build would test old code: bring it up to date once per
+    // test process (a no-op when it is current).
+    static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut command = Command::new(cargo);
+            command.args(["build", "--quiet", "-p", "gateway", "--bin", "medpay"]);
+            if let Some(target_dir) = profile_dir.parent() {
+                command.env("CARGO_TARGET_DIR", target_dir);
+            }
+            match command.status() {
+                Ok(status) if status.success() => Ok(()),
+                Ok(status) => Err(format!("building the medpay binary failed: {status}")),
+                Err(error) => Err(format!("cannot run cargo: {error}")),
+            }
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)?;
+    Ok(binary)
+}
+
+/// A running `medpay` process, killed on drop if the test did not stop it.
+pub struct Medpay {
+    child: Option<Child>,
+    pub address: String,
+    _data: tempfile::TempDir,
+}
+
+impl Medpay {
+    /// `medpay up --listen 127.0.0.1:0` with a fresh SQLite folder and `config_toml` as its
+    /// configuration file.
+    pub fn up(config_toml: &str) -> anyhow::Result<Medpay> {
+        let data = tempfile::tempdir()?;
+        let config = data.path().join("medpay.toml");
+        std::fs::write(&config, config_toml)?;
+        let data_dir = data.path().join("data");
+        let args: Vec<String> = vec![
+            "--config".into(),
+            config.display().to_string(),
+            "up".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--data".into(),
+            data_dir.display().to_string(),
+        ];
+        Self::start(&args, data)
+    }
+
+    /// `medpay serve <context>` on the database URL given, with `config_toml`.
+    pub fn serve(context: &str, database_url: &str, config_toml: &str) -> anyhow::Result<Medpay> {
+        let data = tempfile::tempdir()?;
+        let config = data.path().join("medpay.toml");
+        std::fs::write(
+            &config,
+            format!("{config_toml}\n[database]\nurl = \"{database_url}\"\n"),
+        )?;
+        let args: Vec<String> = vec![
+            "--config".into(),
+            config.display().to_string(),
+            "serve".into(),
+            context.into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+        ];
+        Self::start(&args, data)
+    }
+
+    fn start(args: &[String], data: tempfile::TempDir) -> anyhow::Result<Medpay> {
+        let mut child = Command::new(medpay_binary()?)
+            .args(args)
+            .current_dir(data.path())
+            .env_remove("MEDPAY__SERVER__LISTEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(address) = line.strip_prefix("medpay listening on ") {
+                    let _ = tx.send(address.to_owned());
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let address = loop {
+            if let Ok(address) = rx.recv_timeout(Duration::from_millis(100)) {
+                break address;
+            }
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!("medpay exited with {status} before serving (its stderr is above)");
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                anyhow::bail!("medpay did not print its address within 60 s");
+            }
+        };
+        Ok(Medpay {
+            child: Some(child),
+            address,
+            _data: data,
+        })
+    }
+
+    /// A channel to the server.
+    pub async fn channel(&self) -> anyhow::Result<Channel> {
+        Ok(Channel::from_shared(format!("http://{}", self.address))?
+            .connect()
+            .await?)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(mut self) -> anyhow::Result<std::process::ExitStatus> {
+        let mut child = self
+            .child
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("already stopped"))?;
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                anyhow::bail!("medpay did not exit within 30 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Medpay {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A configuration with the development principal and one county agency key.
+pub const COUNTY_KEY: &str = "meilan-agency-key-0001";
+
+pub fn config_with_county_key() -> String {
+    format!(
+        r#"
+[telemetry]
+log_filter = "warn"
+
+[[auth.api_keys]]
+key = "{COUNTY_KEY}"
+caller_id = "meilan-agency"
+scopes = ["460108"]
+roles = ["agency"]
+"#
+    )
+}

@@ -6,9 +6,13 @@
 //! live in each context's service crate.
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
-/// The encoded `FileDescriptorSet` of every contract, for server reflection.
+/// The encoded `FileDescriptorSet` of every contract, public and internal.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/medpay_descriptor.bin"));
+
+/// The encoded `FileDescriptorSet` of the public contracts only, for reflection at the edge.
+pub const PUBLIC_FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/medpay_public_descriptor.bin"));
 
 pub mod common {
     pub mod v1 {

@@ -15,8 +15,13 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
 struct CreateBudgetVersion;
+
+impl MigrationName for CreateBudgetVersion {
+    fn name(&self) -> &str {
+        "m0001_create_budget_version"
+    }
+}
 
 #[derive(DeriveIden)]
 enum BudgetVersion {

@@ -15,8 +15,13 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
 struct CreateRegistry;
+
+impl MigrationName for CreateRegistry {
+    fn name(&self) -> &str {
+        "m0001_create_registry"
+    }
+}
 
 #[derive(DeriveIden)]
 enum GroupingActivation {

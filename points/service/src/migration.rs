@@ -15,8 +15,13 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
 struct CreateValuationTable;
+
+impl MigrationName for CreateValuationTable {
+    fn name(&self) -> &str {
+        "m0001_create_valuation_table"
+    }
+}
 
 #[derive(DeriveIden)]
 enum PointsTableVersion {

@@ -15,8 +15,13 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
 struct CreateCaseLedger;
+
+impl MigrationName for CreateCaseLedger {
+    fn name(&self) -> &str {
+        "m0001_create_case_ledger"
+    }
+}
 
 #[derive(DeriveIden)]
 enum SettlementCase {

@@ -15,8 +15,13 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
 struct CreateScreeningRule;
+
+impl MigrationName for CreateScreeningRule {
+    fn name(&self) -> &str {
+        "m0001_create_screening_rule"
+    }
+}
 
 #[derive(DeriveIden)]
 enum SupervisionRule {

@@ -1,0 +1,266 @@
+//! Configuration: compiled defaults, then `medpay.toml` (or `--config FILE`), then the environment
+//! (`MEDPAY__SECTION__KEY`, e.g. `MEDPAY__SERVER__LISTEN=0.0.0.0:50051`). Unknown keys are an
+//! error that names the key, so a typo never silently falls back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use kernel::{Principal, RegionCode};
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address of the gRPC server; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Seconds in-flight requests get to finish after a shutdown signal.
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Folder of the embedded SQLite database (`medpay.db`), created when missing.
+    pub data_dir: PathBuf,
+    /// A database URL (`postgres://…` or `sqlite://…`); empty for the embedded SQLite file.
+    pub url: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Whether requests without credentials act as `dev_principal`. Meant for development and
+    /// demos; production sets it to false so that every caller must present a key.
+    pub allow_anonymous: bool,
+    /// The principal of requests without credentials when `allow_anonymous` is on.
+    pub dev_principal: Option<PrincipalSettings>,
+    /// API keys of vendors and agencies.
+    pub api_keys: Vec<ApiKeySettings>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalSettings {
+    pub caller_id: String,
+    pub scopes: Vec<RegionCode>,
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySettings {
+    /// The key presented as `authorization: Bearer <key>`.
+    pub key: String,
+    pub caller_id: String,
+    pub scopes: Vec<RegionCode>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// `tracing` filter, e.g. `info,medpay=debug`.
+    pub log_filter: String,
+    /// OTLP gRPC endpoint (e.g. `http://otel-collector:4317`); empty disables export.
+    pub otlp_endpoint: String,
+    /// Address of the Prometheus metrics endpoint; empty disables it.
+    pub metrics_listen: String,
+}
+
+impl PrincipalSettings {
+    pub fn to_principal(&self) -> Principal {
+        Principal {
+            caller_id: self.caller_id.clone(),
+            scopes: self.scopes.clone(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
+impl ApiKeySettings {
+    pub fn to_principal(&self) -> Principal {
+        Principal {
+            caller_id: self.caller_id.clone(),
+            scopes: self.scopes.clone(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
+/// The compiled defaults: a development server on localhost for the whole of Hainan.
+pub const DEFAULTS: &str = r#"
+[server]
+listen = "127.0.0.1:50051"
+shutdown_grace_seconds = 10
+
+[database]
+data_dir = "./data"
+url = ""
+
+[auth]
+allow_anonymous = true
+api_keys = []
+
+[auth.dev_principal]
+caller_id = "dev"
+scopes = ["460000"]
+roles = ["admin"]
+
+[telemetry]
+log_filter = "info"
+otlp_endpoint = ""
+metrics_listen = ""
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path} does not exist")]
+    MissingFile { path: PathBuf },
+    #[error("configuration is invalid: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error("configuration is invalid: {0}")]
+    Rule(String),
+}
+
+/// Loads the settings. `file` is an explicit `--config`; without it `medpay.toml` in the working
+/// directory is read when present.
+pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+    load_from(file, std::env::vars())
+}
+
+/// [`load`] with the environment given, so tests need not touch the process environment.
+pub fn load_from(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let mut builder = config::Config::builder()
+        .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+    match file {
+        Some(path) if !path.exists() => {
+            return Err(ConfigError::MissingFile {
+                path: path.to_path_buf(),
+            });
+        }
+        Some(path) => builder = builder.add_source(config::File::from(path)),
+        None => {
+            builder = builder.add_source(config::File::with_name("medpay.toml").required(false));
+        }
+    }
+    let env: std::collections::HashMap<String, String> = env
+        .into_iter()
+        .filter(|(key, _)| key.starts_with("MEDPAY__"))
+        .collect();
+    builder = builder.add_source(
+        config::Environment::with_prefix("MEDPAY")
+            .prefix_separator("__")
+            .separator("__")
+            .source(Some(env)),
+    );
+    let settings: Settings = builder.build()?.try_deserialize()?;
+    validate(&settings)?;
+    Ok(settings)
+}
+
+fn validate(settings: &Settings) -> Result<(), ConfigError> {
+    for (index, key) in settings.auth.api_keys.iter().enumerate() {
+        if key.key.len() < 16 {
+            return Err(ConfigError::Rule(format!(
+                "auth.api_keys[{index}].key must be at least 16 characters"
+            )));
+        }
+        if key.scopes.is_empty() {
+            return Err(ConfigError::Rule(format!(
+                "auth.api_keys[{index}].scopes must name at least one region"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("medpay.toml");
+        std::fs::write(
+            &path,
+            "[server]\nlisten = \"127.0.0.1:7000\"\n[telemetry]\nlog_filter = \"debug\"\n",
+        )
+        .expect("write");
+        let settings = load_from(
+            Some(&path),
+            env(&[("MEDPAY__SERVER__LISTEN", "0.0.0.0:7001"), ("OTHER", "x")]),
+        )
+        .expect("valid");
+        assert_eq!(settings.server.listen.port(), 7001, "environment wins");
+        assert_eq!(
+            settings.telemetry.log_filter, "debug",
+            "file beats defaults"
+        );
+        assert_eq!(
+            settings.server.shutdown_grace_seconds, 10,
+            "defaults fill the rest"
+        );
+        let dev = settings.auth.dev_principal.expect("default dev principal");
+        assert_eq!(
+            dev.scopes,
+            vec!["460000".parse::<RegionCode>().expect("code")]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("medpay.toml");
+        std::fs::write(&path, "[server]\nlisten_addr = \"127.0.0.1:7000\"\n").expect("write");
+        let error = load_from(Some(&path), env(&[])).expect_err("unknown key");
+        assert!(error.to_string().contains("listen_addr"), "{error}");
+
+        let error = load_from(None, env(&[("MEDPAY__SERVR__LISTEN", "127.0.0.1:1")]))
+            .expect_err("unknown section");
+        assert!(error.to_string().contains("servr"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        let error = load_from(None, env(&[("MEDPAY__SERVER__LISTEN", "not an address")]))
+            .expect_err("bad address");
+        assert!(error.to_string().contains("listen"), "{error}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("medpay.toml");
+        std::fs::write(
+            &path,
+            "[[auth.api_keys]]\nkey = \"short\"\ncaller_id = \"v\"\nscopes = [\"460100\"]\n",
+        )
+        .expect("write");
+        let error = load_from(Some(&path), env(&[])).expect_err("short key");
+        assert!(
+            error.to_string().contains("auth.api_keys[0].key"),
+            "{error}"
+        );
+        assert!(matches!(
+            load_from(Some(&dir.path().join("absent.toml")), env(&[])),
+            Err(ConfigError::MissingFile { .. })
+        ));
+    }
+}

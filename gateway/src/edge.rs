@@ -1,0 +1,216 @@
+//! The edge layer in front of every service: it removes any principal headers a caller sent,
+//! authenticates the caller, and forwards the verified principal in metadata. Health checks and
+//! reflection pass without credentials so that probes and `grpcurl list` work.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{HeaderMap, Request, Response};
+use kernel::Principal;
+use platform::principal::PRINCIPAL_HEADERS;
+use tonic::Status;
+use tower::{Layer, Service};
+
+use crate::config::AuthSettings;
+
+/// Who may call, built from the auth settings.
+#[derive(Debug)]
+pub struct Authenticator {
+    keys: HashMap<String, Principal>,
+    anonymous: Option<Principal>,
+}
+
+impl Authenticator {
+    pub fn from_settings(settings: &AuthSettings) -> Self {
+        Self {
+            keys: settings
+                .api_keys
+                .iter()
+                .map(|key| (key.key.clone(), key.to_principal()))
+                .collect(),
+            anonymous: settings
+                .dev_principal
+                .as_ref()
+                .filter(|_| settings.allow_anonymous)
+                .map(|p| p.to_principal()),
+        }
+    }
+
+    /// The principal of a request's headers.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Status> {
+        match headers.get(http::header::AUTHORIZATION) {
+            Some(value) => {
+                let token = value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .ok_or_else(|| {
+                        Status::unauthenticated("authorization must be `Bearer <api key>`")
+                    })?;
+                self.keys
+                    .get(token)
+                    .cloned()
+                    .ok_or_else(|| Status::unauthenticated("api key is not known"))
+            }
+            None => self
+                .anonymous
+                .clone()
+                .ok_or_else(|| Status::unauthenticated("credentials are required")),
+        }
+    }
+}
+
+fn is_open_path(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.") || path.starts_with("/grpc.reflection.")
+}
+
+/// The tower layer.
+#[derive(Clone)]
+pub struct EdgeLayer {
+    auth: Arc<Authenticator>,
+}
+
+impl EdgeLayer {
+    pub fn new(auth: Authenticator) -> Self {
+        Self {
+            auth: Arc::new(auth),
+        }
+    }
+}
+
+impl<S> Layer<S> for EdgeLayer {
+    type Service = Edge<S>;
+
+    fn layer(&self, inner: S) -> Edge<S> {
+        Edge {
+            inner,
+            auth: self.auth.clone(),
+        }
+    }
+}
+
+/// The service the layer wraps around the router.
+#[derive(Clone)]
+pub struct Edge<S> {
+    inner: S,
+    auth: Arc<Authenticator>,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Edge<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        for header in PRINCIPAL_HEADERS {
+            request.headers_mut().remove(header);
+        }
+        let path = request.uri().path().to_owned();
+        metrics::counter!("medpay_grpc_requests_total", "method" => path.clone()).increment(1);
+        if !is_open_path(&path) {
+            let verified = self
+                .auth
+                .authenticate(request.headers())
+                .and_then(|principal| {
+                    let mut metadata = tonic::metadata::MetadataMap::new();
+                    platform::set_principal(&mut metadata, &principal)?;
+                    Ok(metadata.into_headers())
+                });
+            match verified {
+                Ok(headers) => request.headers_mut().extend(headers),
+                Err(status) => {
+                    metrics::counter!("medpay_grpc_unauthenticated_total").increment(1);
+                    return Box::pin(async move { Ok(status.into_http()) });
+                }
+            }
+        }
+        // The clone that was polled ready is the one that must serve the call.
+        let clone = self.inner.clone();
+        let mut ready = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move { ready.call(request).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ApiKeySettings, PrincipalSettings};
+
+    fn settings(dev: bool) -> AuthSettings {
+        AuthSettings {
+            allow_anonymous: dev,
+            dev_principal: Some(PrincipalSettings {
+                caller_id: "dev".into(),
+                scopes: vec!["460000".parse().expect("code")],
+                roles: vec![],
+            }),
+            api_keys: vec![ApiKeySettings {
+                key: "meilan-agency-key-0001".into(),
+                caller_id: "meilan".into(),
+                scopes: vec!["460108".parse().expect("code")],
+                roles: vec!["agency".into()],
+            }],
+        }
+    }
+
+    fn headers(authorization: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = authorization {
+            headers.insert(http::header::AUTHORIZATION, value.parse().expect("header"));
+        }
+        headers
+    }
+
+    #[test]
+    fn api_keys_map_to_their_principal() {
+        let auth = Authenticator::from_settings(&settings(true));
+        let principal = auth
+            .authenticate(&headers(Some("Bearer meilan-agency-key-0001")))
+            .expect("known key");
+        assert_eq!(principal.caller_id, "meilan");
+        let unknown = auth
+            .authenticate(&headers(Some("Bearer nope")))
+            .expect_err("unknown");
+        assert_eq!(unknown.code(), tonic::Code::Unauthenticated);
+        let malformed = auth
+            .authenticate(&headers(Some("Basic abc")))
+            .expect_err("scheme");
+        assert_eq!(malformed.code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn anonymous_requests_need_a_dev_principal() {
+        let with_dev = Authenticator::from_settings(&settings(true));
+        assert_eq!(
+            with_dev
+                .authenticate(&headers(None))
+                .expect("dev")
+                .caller_id,
+            "dev"
+        );
+        let production = Authenticator::from_settings(&settings(false));
+        assert!(production.authenticate(&headers(None)).is_err());
+    }
+
+    #[test]
+    fn probes_and_reflection_are_open() {
+        assert!(is_open_path("/grpc.health.v1.Health/Check"));
+        assert!(is_open_path(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        ));
+        assert!(!is_open_path("/medpay.points.v1.PointsService/GetTable"));
+    }
+}

@@ -1,0 +1,198 @@
+//! Composing contexts into one gRPC server: health, reflection, the edge layer, graceful
+//! shutdown. `medpay up` mounts every context; `medpay serve <context>` mounts one.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::RoutesBuilder;
+use tonic_health::ServingStatus;
+
+use crate::config::Settings;
+use crate::edge::{Authenticator, EdgeLayer};
+
+/// A bounded context that can be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContextName {
+    Grouping,
+    Points,
+    Budget,
+    Settlement,
+    Supervision,
+}
+
+impl ContextName {
+    pub const ALL: [ContextName; 5] = [
+        ContextName::Grouping,
+        ContextName::Points,
+        ContextName::Budget,
+        ContextName::Settlement,
+        ContextName::Supervision,
+    ];
+
+    /// The public gRPC service of the context.
+    pub fn service_name(self) -> &'static str {
+        match self {
+            ContextName::Grouping => "medpay.grouping.v1.GroupingService",
+            ContextName::Points => "medpay.points.v1.PointsService",
+            ContextName::Budget => "medpay.budget.v1.BudgetService",
+            ContextName::Settlement => "medpay.settlement.v1.SettlementService",
+            ContextName::Supervision => "medpay.supervision.v1.SupervisionService",
+        }
+    }
+
+    /// Runs the context's migrations (each context keeps its own migration table).
+    pub async fn migrate(self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        match self {
+            ContextName::Grouping => grouping_service::Migrator::up(db, None).await,
+            ContextName::Points => points_service::Migrator::up(db, None).await,
+            ContextName::Budget => budget_service::Migrator::up(db, None).await,
+            ContextName::Settlement => settlement_service::Migrator::up(db, None).await,
+            ContextName::Supervision => supervision_service::Migrator::up(db, None).await,
+        }
+    }
+
+    fn mount(self, routes: &mut RoutesBuilder, db: &DatabaseConnection) {
+        match self {
+            ContextName::Grouping => {
+                let store = grouping_service::store::RegistryStore::new(db.clone());
+                routes.add_service(grouping_service::GroupingApi::new(store).into_server());
+            }
+            ContextName::Points => {
+                let store = points_service::store::TableStore::new(db.clone());
+                routes.add_service(points_service::PointsApi::new(store).into_server());
+            }
+            ContextName::Budget => {
+                let store = budget_service::store::BudgetStore::new(db.clone());
+                routes.add_service(budget_service::BudgetApi::new(store).into_server());
+            }
+            ContextName::Settlement => {
+                let store = settlement_service::store::CaseStore::new(db.clone());
+                routes.add_service(settlement_service::SettlementApi::new(store).into_server());
+            }
+            ContextName::Supervision => {
+                let store = supervision_service::store::RuleStore::new(db.clone());
+                routes.add_service(supervision_service::SupervisionApi::new(store).into_server());
+            }
+        }
+    }
+}
+
+/// Opens the configured database (the embedded SQLite file unless a URL is set) and migrates the
+/// given contexts.
+pub async fn open_database(
+    settings: &Settings,
+    contexts: &[ContextName],
+) -> anyhow::Result<DatabaseConnection> {
+    let url = if settings.database.url.is_empty() {
+        let dir = &settings.database.data_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create data folder {}: {e}", dir.display()))?;
+        platform::db::sqlite_url(&dir.join("medpay.db"))
+    } else {
+        settings.database.url.clone()
+    };
+    let db = platform::db::connect(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
+    for context in contexts {
+        context
+            .migrate(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("migrating {context:?}: {e}"))?;
+    }
+    Ok(db)
+}
+
+/// Serves `contexts` until `shutdown` resolves; `on_bound` receives the address actually bound.
+pub async fn serve(
+    settings: &Settings,
+    contexts: &[ContextName],
+    db: DatabaseConnection,
+    on_bound: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(settings.server.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
+    let address = listener.local_addr()?;
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let mut routes = RoutesBuilder::default();
+    routes.add_service(health_service);
+    routes.add_service(
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(medpay_proto::PUBLIC_FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?,
+    );
+    routes.add_service(
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(medpay_proto::PUBLIC_FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?,
+    );
+    for context in contexts {
+        context.mount(&mut routes, &db);
+        health
+            .set_service_status(context.service_name(), ServingStatus::Serving)
+            .await;
+    }
+    health.set_service_status("", ServingStatus::Serving).await;
+
+    let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let drain = async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new requests, finishing in-flight ones");
+        let _ = stop_tx.send(());
+    };
+
+    on_bound(address);
+    tracing::info!(%address, ?contexts, "serving");
+    let server = tonic::transport::Server::builder()
+        .layer(EdgeLayer::new(Authenticator::from_settings(&settings.auth)))
+        .add_routes(routes.routes())
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result?,
+        () = async {
+            let _ = stop_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(?grace, "in-flight requests did not finish within the grace period");
+        }
+    }
+    health
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
+    db.close().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
