@@ -54,6 +54,18 @@ impl CivilDate {
         })
     }
 
+    /// The date `days` after 1970-01-01.
+    pub fn from_days_since_epoch(days: i32) -> Self {
+        Self { days }
+    }
+
+    /// The date `days` later (earlier when negative).
+    pub fn plus_days(self, days: i32) -> Self {
+        Self {
+            days: self.days + days,
+        }
+    }
+
     /// Days since 1970-01-01.
     pub fn days_since_epoch(self) -> i32 {
         self.days
