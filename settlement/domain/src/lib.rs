@@ -1,1 +1,26 @@
-//! placeholder
+//! The settlement context's domain (DOMAIN.md §1 and §5): the case model (settlement list) and
+//! its validation, case identity and versions, the registry of designated institutions, monthly
+//! prepayment, year-end clearing, special-case review, statement disputes and shadow settlement.
+//!
+//! Pure: no I/O, no async, no wire or storage types, no dependency on another context's crate.
+//! What settlement needs from grouping, points and budget it declares as ports ([`ports`]), which
+//! the service layer implements over gRPC. Money and points are kernel decimals; every formula
+//! rounds once, half away from zero, through `kernel::round_money` / `kernel::round_points`.
+
+pub mod case;
+pub mod clearing;
+pub mod date;
+pub mod dispute;
+pub mod error;
+pub mod identity;
+pub mod institution;
+pub mod ports;
+pub mod prepayment;
+pub mod shadow;
+pub mod special_case;
+pub mod validation;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use error::{PortError, SettlementError};

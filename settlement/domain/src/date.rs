@@ -1,0 +1,308 @@
+//! Calendar dates and minute-precise date-times of the settlement list, with the day arithmetic
+//! DOMAIN.md uses: length of stay = discharge date − admission date, ages in days.
+//!
+//! Dates are written `YYYY-MM-DD`; date-times `YYYY-MM-DD HH:MM[:SS]` (a `T` separator is also
+//! read), the national platform's format. Nothing here knows about time zones: every time on a
+//! settlement list is the hospital's local time.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a text or a triple is not a date or date-time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("date {input:?} must be written YYYY-MM-DD")]
+    Format { input: String },
+    #[error("date {year:04}-{month:02}-{day:02} does not exist")]
+    NoSuchDay { year: i32, month: u32, day: u32 },
+    #[error("time {input:?} must be written HH:MM or HH:MM:SS within one day")]
+    Time { input: String },
+}
+
+impl DateError {
+    /// Stable machine-readable reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DateError::Format { .. } => "DATE_FORMAT",
+            DateError::NoSuchDay { .. } => "NO_SUCH_DAY",
+            DateError::Time { .. } => "TIME_FORMAT",
+        }
+    }
+}
+
+fn is_leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// A proleptic Gregorian date, held as days since 1970-01-01 so that a difference is one
+/// subtraction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    days: i32,
+}
+
+impl Date {
+    /// The date `year-month-day`, if it exists (years 1900..=9999).
+    pub fn new(year: i32, month: u32, day: u32) -> Result<Self, DateError> {
+        if !(1900..=9999).contains(&year) || day == 0 || day > days_in_month(year, month) {
+            return Err(DateError::NoSuchDay { year, month, day });
+        }
+        // Days from civil (H. Hinnant), exact for the proleptic Gregorian calendar.
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = month as i32;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Ok(Self {
+            days: era * 146_097 + doe - 719_468,
+        })
+    }
+
+    /// The date from days since 1970-01-01.
+    pub fn from_days_since_epoch(days: i32) -> Self {
+        Self { days }
+    }
+
+    /// Days since 1970-01-01.
+    pub fn days_since_epoch(self) -> i32 {
+        self.days
+    }
+
+    /// (year, month, day).
+    pub fn ymd(self) -> (i32, u32, u32) {
+        // Civil from days (H. Hinnant).
+        let z = self.days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i32::from(month <= 2);
+        (year, month, day)
+    }
+
+    pub fn year(self) -> i32 {
+        self.ymd().0
+    }
+
+    /// This date plus `days` (negative to go back).
+    pub fn add_days(self, days: i32) -> Self {
+        Self {
+            days: self.days + days,
+        }
+    }
+
+    /// Whole days from `earlier` to `self` (negative when `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i32 {
+        self.days - earlier.days
+    }
+}
+
+impl FromStr for Date {
+    type Err = DateError;
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let format_error = || DateError::Format {
+            input: input.to_owned(),
+        };
+        let bytes = input.as_bytes();
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return Err(format_error());
+        }
+        let digits = |range: std::ops::Range<usize>| -> Result<u32, DateError> {
+            let part = &input[range];
+            if !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format_error());
+            }
+            part.parse().map_err(|_| format_error())
+        };
+        let year = digits(0..4)? as i32;
+        Date::new(year, digits(5..7)?, digits(8..10)?)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A date with a time of day to the second (the settlement list records admission and
+/// discharge to the minute).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime {
+    date: Date,
+    seconds_of_day: u32,
+}
+
+impl DateTime {
+    /// `date` at `hour:minute:second`.
+    pub fn new(date: Date, hour: u32, minute: u32, second: u32) -> Result<Self, DateError> {
+        if hour > 23 || minute > 59 || second > 59 {
+            return Err(DateError::Time {
+                input: format!("{hour:02}:{minute:02}:{second:02}"),
+            });
+        }
+        Ok(Self {
+            date,
+            seconds_of_day: hour * 3600 + minute * 60 + second,
+        })
+    }
+
+    pub fn date(self) -> Date {
+        self.date
+    }
+
+    /// Seconds from `earlier` to `self`.
+    pub fn seconds_since(self, earlier: DateTime) -> i64 {
+        i64::from(self.date.days_since(earlier.date)) * 86_400 + i64::from(self.seconds_of_day)
+            - i64::from(earlier.seconds_of_day)
+    }
+}
+
+impl FromStr for DateTime {
+    type Err = DateError;
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let time_error = || DateError::Time {
+            input: input.to_owned(),
+        };
+        if input.len() < 10 || !input.is_char_boundary(10) {
+            return Err(DateError::Format {
+                input: input.to_owned(),
+            });
+        }
+        let date: Date = input[..10].parse()?;
+        let rest = &input[10..];
+        if rest.is_empty() {
+            return Ok(Self {
+                date,
+                seconds_of_day: 0,
+            });
+        }
+        let time = rest
+            .strip_prefix(' ')
+            .or_else(|| rest.strip_prefix('T'))
+            .ok_or_else(time_error)?;
+        let parts: Vec<&str> = time.split(':').collect();
+        if !(2..=3).contains(&parts.len())
+            || parts
+                .iter()
+                .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(time_error());
+        }
+        let number = |i: usize| -> u32 {
+            parts
+                .get(i)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_default()
+        };
+        DateTime::new(date, number(0), number(1), number(2)).map_err(|_| time_error())
+    }
+}
+
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.seconds_of_day;
+        write!(
+            f,
+            "{} {:02}:{:02}:{:02}",
+            self.date,
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    }
+}
+
+impl Serialize for DateTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DateTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let d: Date = "2024-02-29".parse().expect("leap day");
+        assert_eq!(d.to_string(), "2024-02-29");
+        assert!(matches!(
+            "2023-02-29".parse::<Date>(),
+            Err(DateError::NoSuchDay { .. })
+        ));
+        assert!(matches!(
+            "2023/02/01".parse::<Date>(),
+            Err(DateError::Format { .. })
+        ));
+        assert_eq!(Date::new(1970, 1, 1).map(Date::days_since_epoch), Ok(0));
+    }
+
+    #[test]
+    fn stay_of_12_to_15_june_is_three_days() {
+        // DOMAIN.md conventions: 12 Jun → 15 Jun = 3.
+        let a: Date = "2025-06-12".parse().expect("date");
+        let b: Date = "2025-06-15".parse().expect("date");
+        assert_eq!(b.days_since(a), 3);
+        assert_eq!(a.add_days(3), b);
+    }
+
+    #[test]
+    fn date_times_read_both_separators_and_compare() {
+        let a: DateTime = "2025-06-12 08:30".parse().expect("dt");
+        let b: DateTime = "2025-06-12T08:30:01".parse().expect("dt");
+        assert!(b > a);
+        assert_eq!(b.seconds_since(a), 1);
+        assert_eq!(a.to_string(), "2025-06-12 08:30:00");
+        assert!("2025-06-12 24:00".parse::<DateTime>().is_err());
+        assert!("2025-06-12 8:00".parse::<DateTime>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn days_round_trip(days in -25_000i32..2_900_000) {
+            let d = Date::from_days_since_epoch(days);
+            let (y, m, dd) = d.ymd();
+            prop_assert_eq!(Date::new(y, m, dd), Ok(d));
+            prop_assert_eq!(d.to_string().parse::<Date>(), Ok(d));
+        }
+    }
+}

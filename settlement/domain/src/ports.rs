@@ -1,0 +1,90 @@
+//! Ports: what settlement needs from other contexts (grouping and points to value a case, budget
+//! to share over- and underspend, the scheme's code dictionaries).
+//!
+//! The service layer implements these over the other contexts' internal gRPC contracts; the
+//! domain only calls the traits, so it never depends on another context's crate. Each port is
+//! mockable in tests.
+
+use kernel::{FundType, Money, Points};
+use serde::{Deserialize, Serialize};
+
+use crate::case::SettlementList;
+use crate::error::PortError;
+
+/// The scheme's code dictionaries (after the scheme's code map), used by validation.
+#[cfg_attr(test, mockall::automock)]
+pub trait CodeDictionary {
+    /// Whether `code` is an ICD-10 医保版 2.0 diagnosis (combined dagger-asterisk codes included).
+    fn has_diagnosis(&self, code: &str) -> bool;
+    /// Whether `code` is an ICD-9-CM-3 医保版 2.0 procedure.
+    fn has_procedure(&self, code: &str) -> bool;
+}
+
+/// How a case is paid (DOMAIN.md §3 payment-mode selection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMode {
+    Drg,
+    Dip,
+    PerDiem,
+    DaySurgery,
+    BasicLevelDisease,
+    /// Fee-for-service: approved special cases and excluded stays, paid outside points.
+    FeeForService,
+}
+
+/// A case's valuation, as grouping and points return it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseValuation {
+    pub payment_mode: PaymentMode,
+    /// DRG or DIP group, `None` when the case is not grouped (FFS).
+    pub group_code: Option<String>,
+    /// Points or scores of the case (zero for FFS).
+    pub points: Points,
+}
+
+/// Values a settlement list: groups it and prices it in points (grouping + points contexts).
+#[cfg_attr(test, mockall::automock)]
+pub trait CaseValuer {
+    fn value(&self, case: &SettlementList) -> Result<CaseValuation, PortError>;
+}
+
+/// What the sharing rule needs for one hospital (DOMAIN.md §4 year-end sharing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingRequest {
+    pub hospital_code: String,
+    pub fund_type: FundType,
+    /// Std: the fund entitlement after the assessment coefficient and violation deductions,
+    /// FFS special cases excluded.
+    pub standard: Money,
+    /// Act: the fund amount actually claimed fee-for-service, FFS special cases excluded.
+    pub actual: Money,
+}
+
+/// The sharing rule's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingOutcome {
+    /// What the hospital is paid for its point-valued cases.
+    pub payable: Money,
+    /// The tier that applied (e.g. `"surplus_retained"`, `"overspend_shared"`).
+    pub tier: String,
+}
+
+/// Applies the region's year-end sharing tiers (budget context).
+#[cfg_attr(test, mockall::automock)]
+pub trait SharingCalculator {
+    fn share(&self, request: &SharingRequest) -> Result<SharingOutcome, PortError>;
+}
+
+/// Regional point mode without per-hospital sharing: the hospital is paid its standard.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PayStandard;
+
+impl SharingCalculator for PayStandard {
+    fn share(&self, request: &SharingRequest) -> Result<SharingOutcome, PortError> {
+        Ok(SharingOutcome {
+            payable: request.standard,
+            tier: "standard".to_owned(),
+        })
+    }
+}
