@@ -1,0 +1,2 @@
+//! Benchmarks of DIP grouping and directory building.
+fn main() {}

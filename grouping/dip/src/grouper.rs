@@ -1,0 +1,847 @@
+//! Grouping one case into a DIP group (DOMAIN.md §2 DIP): the compiled, immutable form of a
+//! directory, the case input, the outcome with its auxiliary subtype, and the trace of every
+//! candidate considered.
+//!
+//! Rules, in the order they are applied:
+//! 1. Procedures are looked up in the procedure-type table; codes not in it are ignored (they are
+//!    not DIP procedures) and listed in the trace. The case's treatment type is the highest type
+//!    among the rest, conservative when none is left.
+//! 2. Core and basic-level groups of the principal diagnosis category (first 5 characters) are
+//!    candidates. A combination matches when every `+` term has one of its `/` codes among the
+//!    case's procedures; a conservative group matches only a case without typed procedures.
+//! 3. Precedence (DOMAIN.md §2): core + surgery > basic + surgery > core + therapeutic >
+//!    basic + therapeutic > core + diagnostic > basic + diagnostic > core conservative > basic
+//!    conservative. Interventional groups rank with surgery (介入 counts as 手术, domain-formulas
+//!    §3.1). Ties: most matched procedures, then the mean cost closest to the case's cost, then
+//!    the smaller group code (byte order) so the result never depends on table order.
+//! 4. No core candidate: the comprehensive group of the case's treatment type for the
+//!    3-character category, else for the chapter range that contains it; none: ungrouped.
+//! 5. Auxiliary subtype: among the subtypes that apply to the case and have a coefficient for the
+//!    group (its own row, else the `*` row), the highest coefficient wins (domain-formulas §3.3);
+//!    equal coefficients: the earlier subtype in [`AuxiliarySubtype::ALL`].
+
+use std::collections::HashMap;
+
+use kernel::{Decimal, Money, Points};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::{
+    AuxiliaryScope, AuxiliarySubtype, DiagnosisScope, Directory, GroupKind, MarkerSource,
+    TreatmentType, TumourMarker, TumourMarkerRule, is_category3,
+};
+use crate::error::CaseError;
+
+/// 离院方式 5: death (DOMAIN.md §1).
+pub const DISCHARGE_DEATH: u8 = 5;
+/// Discharge types of the settlement list (DOMAIN.md §1).
+pub const DISCHARGE_TYPES: [u8; 6] = [1, 2, 3, 4, 5, 9];
+
+/// What DIP grouping reads from a settlement list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DipCase {
+    /// ICD-10 医保版 2.0, e.g. `K35.800`.
+    pub principal_diagnosis: String,
+    #[serde(default)]
+    pub secondary_diagnoses: Vec<String>,
+    /// ICD-9-CM-3 医保版 2.0, principal first.
+    #[serde(default)]
+    pub procedures: Vec<String>,
+    pub age_years: u32,
+    /// Required when `age_years` is 0 (实足天龄).
+    #[serde(default)]
+    pub age_days: Option<u32>,
+    /// 离院方式: 1, 2, 3, 4, 5 (death) or 9.
+    pub discharge_type: u8,
+    pub los_days: u32,
+    /// 医疗总费用.
+    pub total_cost: Decimal,
+}
+
+impl DipCase {
+    /// Whether the patient died (discharge type 5).
+    pub fn died(&self) -> bool {
+        self.discharge_type == DISCHARGE_DEATH
+    }
+}
+
+/// The first 5 characters of a diagnosis code (`K35.800` → `K35.8`), or the whole code when it
+/// is shorter.
+pub fn diagnosis_category(code: &str) -> &str {
+    code.get(..5).unwrap_or(code)
+}
+
+/// Why a valid case has no group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UngroupedReason {
+    /// No core group matched and the directory has no comprehensive group for the category and
+    /// treatment type.
+    NoComprehensiveGroup,
+}
+
+impl UngroupedReason {
+    pub fn reason(self) -> &'static str {
+        match self {
+            UngroupedReason::NoComprehensiveGroup => "NO_COMPREHENSIVE_GROUP",
+        }
+    }
+}
+
+/// The auxiliary subtype a case falls into and its coefficient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuxiliaryAssignment {
+    pub subtype: AuxiliarySubtype,
+    pub coefficient: Decimal,
+}
+
+/// The group a case belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DipAssignment {
+    pub group_code: String,
+    pub kind: GroupKind,
+    /// The group's treatment type.
+    pub treatment: TreatmentType,
+    pub score: Points,
+    pub mean_cost: Money,
+    /// Case procedures the group's combination used (0 for conservative and comprehensive).
+    pub matched_procedures: u32,
+    /// Charlson comorbidity index of the secondary diagnoses.
+    pub cci: u32,
+    pub auxiliary: Option<AuxiliaryAssignment>,
+    /// The auxiliary coefficient, 1 when no subtype applies.
+    pub auxiliary_coefficient: Decimal,
+}
+
+/// Result of grouping a valid case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum DipOutcome {
+    Grouped(DipAssignment),
+    Ungrouped {
+        diagnosis_category3: String,
+        treatment: TreatmentType,
+        reason: UngroupedReason,
+    },
+}
+
+impl DipOutcome {
+    /// The group code, if grouped.
+    pub fn group_code(&self) -> Option<&str> {
+        match self {
+            DipOutcome::Grouped(a) => Some(&a.group_code),
+            DipOutcome::Ungrouped { .. } => None,
+        }
+    }
+}
+
+/// A typed procedure of the case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TypedProcedure {
+    pub code: String,
+    pub treatment: TreatmentType,
+}
+
+/// Why a candidate won or lost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Won,
+    /// The combination's term (shown) has none of its codes among the case's procedures.
+    NotMatched {
+        missing_term: String,
+    },
+    /// A conservative group, but the case has typed procedures.
+    CaseHasProcedures,
+    LostOnPrecedence {
+        winner: String,
+    },
+    LostOnMatchedProcedures {
+        winner: String,
+    },
+    LostOnCostDistance {
+        winner: String,
+    },
+    LostOnGroupCode {
+        winner: String,
+    },
+}
+
+/// One core or basic-level group considered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CandidateTrace {
+    pub group: String,
+    pub kind: GroupKind,
+    pub treatment: TreatmentType,
+    /// The combination as written, empty for conservative.
+    pub procedures: String,
+    /// 0 is best (core + surgery) … 7 (basic conservative); see the module doc.
+    pub precedence: u8,
+    pub matched_procedures: u32,
+    /// |group mean cost − case cost|, for matching candidates.
+    pub cost_distance: Option<Decimal>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// The comprehensive-group lookup, when no core group matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ComprehensiveTrace {
+    pub diagnosis_category3: String,
+    pub treatment: TreatmentType,
+    /// The group found for the 3-character category, if any.
+    pub by_category: Option<String>,
+    /// The group found for the chapter range (looked up only when the category has none).
+    pub by_range: Option<String>,
+}
+
+/// One auxiliary subtype that applies to the case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuxiliaryCandidate {
+    pub subtype: AuxiliarySubtype,
+    /// `None` when the directory has no coefficient for it (the subtype is then not used).
+    pub coefficient: Option<Decimal>,
+    pub chosen: bool,
+}
+
+/// How a case was grouped: everything considered, and why each candidate won or lost.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GroupingTrace {
+    pub diagnosis_category: String,
+    pub typed_procedures: Vec<TypedProcedure>,
+    /// Procedures not in the procedure-type table (ignored for grouping).
+    pub ignored_procedures: Vec<String>,
+    pub case_treatment: Option<TreatmentType>,
+    pub candidates: Vec<CandidateTrace>,
+    pub comprehensive: Option<ComprehensiveTrace>,
+    /// Comorbidity conditions counted in the CCI.
+    pub cci_conditions: Vec<String>,
+    pub auxiliary: Vec<AuxiliaryCandidate>,
+}
+
+/// Published data of one group in the compiled directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupInfo {
+    pub code: String,
+    pub name: String,
+    pub kind: GroupKind,
+    pub treatment: TreatmentType,
+    pub score: Points,
+    pub mean_cost: Money,
+}
+
+struct CoreEntry {
+    group: u32,
+    precedence: u8,
+    /// `None`: conservative. Otherwise `+` terms of interned `/` alternatives; a code unknown to
+    /// the procedure table is interned as `u32::MAX` and never matches.
+    terms: Option<Box<[Box<[u32]>]>>,
+    written: Box<str>,
+}
+
+struct RangeEntry {
+    first: [u8; 3],
+    last: [u8; 3],
+    treatment: TreatmentType,
+    group: u32,
+}
+
+const NO_PROCEDURE: u32 = u32::MAX;
+const SUBTYPES: usize = AuxiliarySubtype::ALL.len();
+
+/// A directory compiled for grouping: immutable, shareable across threads, core groups indexed
+/// by diagnosis category and procedure codes interned.
+pub struct CompiledDirectory {
+    id: String,
+    version: String,
+    groups: Vec<GroupInfo>,
+    group_index: HashMap<String, u32>,
+    procedure_ids: HashMap<Box<str>, u32>,
+    procedure_codes: Vec<Box<str>>,
+    procedure_types: Vec<TreatmentType>,
+    core_by_category: HashMap<Box<str>, Box<[CoreEntry]>>,
+    comprehensive_by_category: HashMap<Box<str>, [Option<u32>; 5]>,
+    comprehensive_ranges: Vec<RangeEntry>,
+    auxiliary_default: [Option<Decimal>; SUBTYPES],
+    auxiliary_by_group: HashMap<u32, [Option<Decimal>; SUBTYPES]>,
+    cci_by_prefix: HashMap<Box<str>, (u32, u32)>,
+    cci_conditions: Vec<String>,
+    cci_prefix_lengths: Vec<usize>,
+    tumour_markers: Vec<TumourMarkerRule>,
+}
+
+/// Precedence of a core or basic-level group (DOMAIN.md §2 DIP precedence); lower wins.
+pub fn precedence(kind: GroupKind, treatment: TreatmentType) -> u8 {
+    let tier = match treatment {
+        TreatmentType::Surgical | TreatmentType::Interventional => 0,
+        TreatmentType::Therapeutic => 1,
+        TreatmentType::Diagnostic => 2,
+        TreatmentType::Conservative => 3,
+    };
+    match kind {
+        GroupKind::Core => tier * 2,
+        GroupKind::Basic => tier * 2 + 1,
+        GroupKind::Comprehensive => 8,
+    }
+}
+
+fn category3_bytes(text: &str) -> [u8; 3] {
+    let b = text.as_bytes();
+    [b[0], b[1], b[2]]
+}
+
+impl CompiledDirectory {
+    /// Compiles a directory. Never fails: a directory from [`Directory::load`] is consistent,
+    /// and a hand-built one with a combination naming an untyped procedure simply never matches
+    /// that term.
+    pub fn new(directory: &Directory) -> Self {
+        let mut procedure_ids = HashMap::new();
+        let mut procedure_types = Vec::new();
+        let mut procedure_codes = Vec::new();
+        for p in &directory.procedure_types {
+            let next = procedure_types.len() as u32;
+            let code: Box<str> = p.code.clone().into_boxed_str();
+            if !procedure_ids.contains_key(&code) {
+                procedure_ids.insert(code.clone(), next);
+                procedure_codes.push(code);
+                procedure_types.push(p.treatment);
+            }
+        }
+        let mut groups = Vec::new();
+        let mut group_index = HashMap::new();
+        let mut core: HashMap<Box<str>, Vec<CoreEntry>> = HashMap::new();
+        for g in &directory.core_groups {
+            let id = groups.len() as u32;
+            group_index.insert(g.code.clone(), id);
+            groups.push(GroupInfo {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                kind: g.kind,
+                treatment: g.treatment,
+                score: g.score,
+                mean_cost: g.mean_cost,
+            });
+            let terms = g.procedures.as_ref().map(|c| {
+                c.all_of
+                    .iter()
+                    .map(|term| {
+                        term.iter()
+                            .map(|code| {
+                                procedure_ids
+                                    .get(code.as_str())
+                                    .copied()
+                                    .unwrap_or(NO_PROCEDURE)
+                            })
+                            .collect::<Box<[u32]>>()
+                    })
+                    .collect::<Box<[Box<[u32]>]>>()
+            });
+            core.entry(g.diagnosis_category.clone().into_boxed_str())
+                .or_default()
+                .push(CoreEntry {
+                    group: id,
+                    precedence: precedence(g.kind, g.treatment),
+                    terms,
+                    written: g
+                        .procedures
+                        .as_ref()
+                        .map(|c| c.to_string())
+                        .unwrap_or_default()
+                        .into_boxed_str(),
+                });
+        }
+        let mut comprehensive_by_category: HashMap<Box<str>, [Option<u32>; 5]> = HashMap::new();
+        let mut comprehensive_ranges = Vec::new();
+        for g in &directory.comprehensive_groups {
+            let id = groups.len() as u32;
+            group_index.insert(g.code.clone(), id);
+            groups.push(GroupInfo {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                kind: GroupKind::Comprehensive,
+                treatment: g.treatment,
+                score: g.score,
+                mean_cost: g.mean_cost,
+            });
+            match &g.diagnosis {
+                DiagnosisScope::Category(c) => {
+                    comprehensive_by_category
+                        .entry(c.clone().into_boxed_str())
+                        .or_default()[g.treatment.index()] = Some(id);
+                }
+                DiagnosisScope::Range { first, last }
+                    if is_category3(first) && is_category3(last) =>
+                {
+                    comprehensive_ranges.push(RangeEntry {
+                        first: category3_bytes(first),
+                        last: category3_bytes(last),
+                        treatment: g.treatment,
+                        group: id,
+                    });
+                }
+                DiagnosisScope::Range { .. } => {}
+            }
+        }
+        let mut auxiliary_default = [None; SUBTYPES];
+        for a in &directory.auxiliary {
+            if a.scope == AuxiliaryScope::AllGroups {
+                auxiliary_default[a.subtype.index()] = Some(a.coefficient);
+            }
+        }
+        let mut auxiliary_by_group: HashMap<u32, [Option<Decimal>; SUBTYPES]> = HashMap::new();
+        for a in &directory.auxiliary {
+            if let AuxiliaryScope::Group(code) = &a.scope
+                && let Some(&id) = group_index.get(code)
+            {
+                auxiliary_by_group.entry(id).or_insert(auxiliary_default)[a.subtype.index()] =
+                    Some(a.coefficient);
+            }
+        }
+        let mut cci_conditions: Vec<String> = Vec::new();
+        let mut cci_by_prefix = HashMap::new();
+        let mut cci_prefix_lengths = Vec::new();
+        for c in &directory.cci_weights {
+            let condition = match cci_conditions.iter().position(|x| *x == c.condition) {
+                Some(i) => i,
+                None => {
+                    cci_conditions.push(c.condition.clone());
+                    cci_conditions.len() - 1
+                }
+            } as u32;
+            cci_by_prefix.insert(c.prefix.clone().into_boxed_str(), (c.weight, condition));
+            if !cci_prefix_lengths.contains(&c.prefix.len()) {
+                cci_prefix_lengths.push(c.prefix.len());
+            }
+        }
+        cci_prefix_lengths.sort_unstable_by(|a, b| b.cmp(a));
+        Self {
+            id: directory.meta.id.clone(),
+            version: directory.meta.version.clone(),
+            groups,
+            group_index,
+            procedure_ids,
+            procedure_codes,
+            procedure_types,
+            core_by_category: core
+                .into_iter()
+                .map(|(k, v)| (k, v.into_boxed_slice()))
+                .collect(),
+            comprehensive_by_category,
+            comprehensive_ranges,
+            auxiliary_default,
+            auxiliary_by_group,
+            cci_by_prefix,
+            cci_conditions,
+            cci_prefix_lengths,
+            tumour_markers: directory.tumour_markers.clone(),
+        }
+    }
+
+    /// Directory id and version this was compiled from.
+    pub fn id(&self) -> (&str, &str) {
+        (&self.id, &self.version)
+    }
+
+    /// Published data of a group by code.
+    pub fn group_info(&self, code: &str) -> Option<&GroupInfo> {
+        self.group_index
+            .get(code)
+            .map(|&i| &self.groups[i as usize])
+    }
+
+    /// Number of groups (core, basic and comprehensive).
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Groups one case.
+    pub fn group(&self, case: &DipCase) -> Result<DipOutcome, CaseError> {
+        self.run(case, None)
+    }
+
+    /// Groups one case and records every candidate considered.
+    pub fn group_traced(&self, case: &DipCase) -> Result<(DipOutcome, GroupingTrace), CaseError> {
+        let mut trace = GroupingTrace::default();
+        let outcome = self.run(case, Some(&mut trace))?;
+        Ok((outcome, trace))
+    }
+
+    fn validate(case: &DipCase) -> Result<(), CaseError> {
+        let code = case.principal_diagnosis.as_str();
+        if code.is_empty() {
+            return Err(CaseError::MissingPrincipalDiagnosis);
+        }
+        if !code.is_ascii() || code.len() < 3 || !is_category3(&code[..3]) {
+            return Err(CaseError::BadPrincipalDiagnosis {
+                code: code.to_owned(),
+            });
+        }
+        if case.total_cost.is_sign_negative() && !case.total_cost.is_zero() {
+            return Err(CaseError::NegativeCost {
+                cost: case.total_cost.to_string(),
+            });
+        }
+        if !DISCHARGE_TYPES.contains(&case.discharge_type) {
+            return Err(CaseError::BadDischargeType {
+                value: case.discharge_type,
+            });
+        }
+        if case.age_years == 0 && case.age_days.is_none() {
+            return Err(CaseError::MissingAgeDays);
+        }
+        Ok(())
+    }
+
+    /// Typed procedure ids of a case (sorted, without duplicates) and its treatment type.
+    pub(crate) fn typed_procedures<'a>(
+        &self,
+        codes: impl IntoIterator<Item = &'a str>,
+        mut ignored: Option<&mut Vec<String>>,
+    ) -> (Vec<u32>, TreatmentType) {
+        let mut ids = Vec::new();
+        let mut treatment = TreatmentType::Conservative;
+        for code in codes {
+            match self.procedure_ids.get(code) {
+                Some(&id) => {
+                    ids.push(id);
+                    treatment = treatment.max(self.procedure_types[id as usize]);
+                }
+                None => {
+                    if let Some(ignored) = ignored.as_deref_mut() {
+                        ignored.push(code.to_owned());
+                    }
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        (ids, treatment)
+    }
+
+    /// The best core or basic-level group of a category for a set of typed procedures and a
+    /// cost, by the precedence and tie rules of the module doc.
+    pub(crate) fn best_core(
+        &self,
+        category: &str,
+        ids: &[u32],
+        cost: Decimal,
+        mut trace: Option<&mut Vec<CandidateTrace>>,
+    ) -> Option<(u32, u32)> {
+        let entries = self.core_by_category.get(category)?;
+        // (precedence, matched, distance, group)
+        let mut best: Option<(u8, u32, Decimal, u32)> = None;
+        for entry in entries.iter() {
+            let info = &self.groups[entry.group as usize];
+            let matched = match &entry.terms {
+                None => {
+                    if ids.is_empty() {
+                        Ok(0)
+                    } else {
+                        Err(Verdict::CaseHasProcedures)
+                    }
+                }
+                Some(terms) => match_terms(terms, ids).map_err(|missing| Verdict::NotMatched {
+                    missing_term: entry
+                        .written
+                        .split('+')
+                        .nth(missing)
+                        .unwrap_or_default()
+                        .to_owned(),
+                }),
+            };
+            let distance = matched
+                .as_ref()
+                .ok()
+                .map(|_| (info.mean_cost.value() - cost).abs());
+            if let (Ok(matched), Some(distance)) = (&matched, distance) {
+                let key = (entry.precedence, *matched, distance, entry.group);
+                let better = match &best {
+                    None => true,
+                    Some(b) => self.beats(&key, b),
+                };
+                if better {
+                    best = Some(key);
+                }
+            }
+            if let Some(trace) = trace.as_deref_mut() {
+                trace.push(CandidateTrace {
+                    group: info.code.clone(),
+                    kind: info.kind,
+                    treatment: info.treatment,
+                    procedures: entry.written.to_string(),
+                    precedence: entry.precedence,
+                    matched_procedures: *matched.as_ref().unwrap_or(&0),
+                    cost_distance: distance,
+                    verdict: matched.err().unwrap_or(Verdict::Won),
+                });
+            }
+        }
+        let (best_precedence, best_matched, best_distance, best_group) = best?;
+        if let Some(trace) = trace {
+            let winner = &self.groups[best_group as usize].code;
+            for candidate in trace.iter_mut() {
+                if candidate.verdict != Verdict::Won || candidate.group == *winner {
+                    continue;
+                }
+                let w = winner.clone();
+                candidate.verdict = if candidate.precedence != best_precedence {
+                    Verdict::LostOnPrecedence { winner: w }
+                } else if candidate.matched_procedures != best_matched {
+                    Verdict::LostOnMatchedProcedures { winner: w }
+                } else if candidate.cost_distance != Some(best_distance) {
+                    Verdict::LostOnCostDistance { winner: w }
+                } else {
+                    Verdict::LostOnGroupCode { winner: w }
+                };
+            }
+        }
+        Some((best_group, best_matched))
+    }
+
+    /// Whether candidate `a` beats `b`: precedence, then more matched procedures, then smaller
+    /// cost distance, then smaller group code.
+    fn beats(&self, a: &(u8, u32, Decimal, u32), b: &(u8, u32, Decimal, u32)) -> bool {
+        if a.0 != b.0 {
+            return a.0 < b.0;
+        }
+        if a.1 != b.1 {
+            return a.1 > b.1;
+        }
+        if a.2 != b.2 {
+            return a.2 < b.2;
+        }
+        self.groups[a.3 as usize].code < self.groups[b.3 as usize].code
+    }
+
+    /// The comprehensive group of a 3-character category and treatment: the category's own row,
+    /// else the chapter range containing it.
+    pub(crate) fn comprehensive(
+        &self,
+        category3: &str,
+        treatment: TreatmentType,
+        trace: Option<&mut Option<ComprehensiveTrace>>,
+    ) -> Option<u32> {
+        let by_category = self
+            .comprehensive_by_category
+            .get(category3)
+            .and_then(|slots| slots[treatment.index()]);
+        let by_range = if by_category.is_none() && is_category3(category3) {
+            let key = category3_bytes(category3);
+            self.comprehensive_ranges
+                .iter()
+                .find(|r| r.treatment == treatment && r.first <= key && key <= r.last)
+                .map(|r| r.group)
+        } else {
+            None
+        };
+        if let Some(trace) = trace {
+            *trace = Some(ComprehensiveTrace {
+                diagnosis_category3: category3.to_owned(),
+                treatment,
+                by_category: by_category.map(|g| self.groups[g as usize].code.clone()),
+                by_range: by_range.map(|g| self.groups[g as usize].code.clone()),
+            });
+        }
+        by_category.or(by_range)
+    }
+
+    fn run(
+        &self,
+        case: &DipCase,
+        mut trace: Option<&mut GroupingTrace>,
+    ) -> Result<DipOutcome, CaseError> {
+        Self::validate(case)?;
+        let category = diagnosis_category(&case.principal_diagnosis);
+        let category3 = &case.principal_diagnosis[..3];
+        let (ids, case_treatment) = self.typed_procedures(
+            case.procedures.iter().map(String::as_str),
+            trace.as_deref_mut().map(|t| &mut t.ignored_procedures),
+        );
+        if let Some(t) = trace.as_deref_mut() {
+            t.diagnosis_category = category.to_owned();
+            t.case_treatment = Some(case_treatment);
+            t.typed_procedures = ids
+                .iter()
+                .map(|&id| TypedProcedure {
+                    code: self.procedure_code(id).to_owned(),
+                    treatment: self.procedure_types[id as usize],
+                })
+                .collect();
+        }
+        let core = self.best_core(
+            category,
+            &ids,
+            case.total_cost,
+            trace.as_deref_mut().map(|t| &mut t.candidates),
+        );
+        let (group, matched) = match core {
+            Some(found) => found,
+            None => match self.comprehensive(
+                category3,
+                case_treatment,
+                trace.as_deref_mut().map(|t| &mut t.comprehensive),
+            ) {
+                Some(group) => (group, 0),
+                None => {
+                    return Ok(DipOutcome::Ungrouped {
+                        diagnosis_category3: category3.to_owned(),
+                        treatment: case_treatment,
+                        reason: UngroupedReason::NoComprehensiveGroup,
+                    });
+                }
+            },
+        };
+        let info = &self.groups[group as usize];
+        let (cci, auxiliary) = self.auxiliary(case, group, trace);
+        Ok(DipOutcome::Grouped(DipAssignment {
+            group_code: info.code.clone(),
+            kind: info.kind,
+            treatment: info.treatment,
+            score: info.score,
+            mean_cost: info.mean_cost,
+            matched_procedures: matched,
+            cci,
+            auxiliary_coefficient: auxiliary.as_ref().map_or(Decimal::ONE, |a| a.coefficient),
+            auxiliary,
+        }))
+    }
+
+    fn procedure_code(&self, id: u32) -> &str {
+        self.procedure_codes
+            .get(id as usize)
+            .map(|c| &**c)
+            .unwrap_or_default()
+    }
+
+    /// Charlson index: the sum of the weights of the distinct conditions among the secondary
+    /// diagnoses, each diagnosis matched by its longest prefix in the CCI table.
+    fn cci(&self, case: &DipCase, mut conditions_out: Option<&mut Vec<String>>) -> u32 {
+        let mut seen: Vec<u32> = Vec::new();
+        let mut total = 0;
+        for code in &case.secondary_diagnoses {
+            for &len in &self.cci_prefix_lengths {
+                let Some(prefix) = code.get(..len) else {
+                    continue;
+                };
+                if let Some(&(weight, condition)) = self.cci_by_prefix.get(prefix) {
+                    if !seen.contains(&condition) {
+                        seen.push(condition);
+                        total += weight;
+                        if let Some(out) = conditions_out.as_deref_mut() {
+                            out.push(self.cci_conditions[condition as usize].clone());
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        total
+    }
+
+    fn auxiliary(
+        &self,
+        case: &DipCase,
+        group: u32,
+        mut trace: Option<&mut GroupingTrace>,
+    ) -> (u32, Option<AuxiliaryAssignment>) {
+        let cci = self.cci(case, trace.as_deref_mut().map(|t| &mut t.cci_conditions));
+        let mut applicable: Vec<AuxiliarySubtype> = Vec::with_capacity(6);
+        // DOMAIN.md §2 DIP auxiliary directory: death within 3 days vs later.
+        if case.died() {
+            applicable.push(if case.los_days < 3 {
+                AuxiliarySubtype::DeathWithin3Days
+            } else {
+                AuxiliarySubtype::DeathAfter3Days
+            });
+        }
+        for marker in [
+            TumourMarker::Metastasis,
+            TumourMarker::Radiotherapy,
+            TumourMarker::Chemotherapy,
+        ] {
+            if self.has_marker(case, marker) {
+                applicable.push(marker.subtype());
+            }
+        }
+        applicable.push(match cci {
+            0 => AuxiliarySubtype::Cci0,
+            1..=2 => AuxiliarySubtype::Cci1To2,
+            3..=4 => AuxiliarySubtype::Cci3To4,
+            _ => AuxiliarySubtype::Cci5Plus,
+        });
+        let age = match (case.age_years, case.age_days) {
+            (0, Some(days)) if days <= 28 => Some(AuxiliarySubtype::Age0To28Days),
+            (0, _) => Some(AuxiliarySubtype::Age29DaysTo1Year),
+            (1..=6, _) => Some(AuxiliarySubtype::Age1To6Years),
+            (7..=17, _) => Some(AuxiliarySubtype::Age7To17Years),
+            (66.., _) => Some(AuxiliarySubtype::Age66Plus),
+            _ => None,
+        };
+        applicable.extend(age);
+        let table = self
+            .auxiliary_by_group
+            .get(&group)
+            .unwrap_or(&self.auxiliary_default);
+        let mut best: Option<AuxiliaryAssignment> = None;
+        for &subtype in &applicable {
+            if let Some(coefficient) = table[subtype.index()] {
+                let better = match &best {
+                    None => true,
+                    Some(b) => {
+                        coefficient > b.coefficient
+                            || (coefficient == b.coefficient && subtype < b.subtype)
+                    }
+                };
+                if better {
+                    best = Some(AuxiliaryAssignment {
+                        subtype,
+                        coefficient,
+                    });
+                }
+            }
+        }
+        if let Some(t) = trace {
+            t.auxiliary = applicable
+                .iter()
+                .map(|&subtype| AuxiliaryCandidate {
+                    subtype,
+                    coefficient: table[subtype.index()],
+                    chosen: best.as_ref().is_some_and(|b| b.subtype == subtype),
+                })
+                .collect();
+        }
+        (cci, best)
+    }
+
+    fn has_marker(&self, case: &DipCase, marker: TumourMarker) -> bool {
+        self.tumour_markers
+            .iter()
+            .filter(|rule| rule.marker == marker)
+            .any(|rule| match rule.source {
+                MarkerSource::Diagnosis => case
+                    .secondary_diagnoses
+                    .iter()
+                    .chain(std::iter::once(&case.principal_diagnosis))
+                    .any(|d| d.starts_with(rule.prefix.as_str())),
+                MarkerSource::Procedure => case
+                    .procedures
+                    .iter()
+                    .any(|p| p.starts_with(rule.prefix.as_str())),
+            })
+    }
+}
+
+/// Whether every term has one of its codes among `ids` (sorted); returns the number of case
+/// procedures the combination uses, or the index of the first unmatched term.
+fn match_terms(terms: &[Box<[u32]>], ids: &[u32]) -> Result<u32, usize> {
+    for (index, term) in terms.iter().enumerate() {
+        if !term.iter().any(|code| ids.binary_search(code).is_ok()) {
+            return Err(index);
+        }
+    }
+    let used = ids
+        .iter()
+        .filter(|id| terms.iter().any(|term| term.contains(id)))
+        .count();
+    Ok(used as u32)
+}
