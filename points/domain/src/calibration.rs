@@ -578,7 +578,7 @@ where
                         effective_from: options.coefficient_effective_from,
                         effective_to: None,
                     }],
-                    per_group: BTreeMap::new(),
+                    per_group: Default::default(),
                 },
             );
         }

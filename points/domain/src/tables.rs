@@ -5,7 +5,7 @@
 //! Tables are data, versioned and serde; a calibration run produces a new table value that is
 //! reviewed before it is activated.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use kernel::{Decimal, FundType, Money, Points, RegionCode};
 use serde::{Deserialize, Serialize};
@@ -49,14 +49,24 @@ fn yes() -> bool {
     true
 }
 
+/// Serialises a hashed map in key order, so stored table documents are stable.
+fn sorted<S: serde::Serializer, V: Serialize>(
+    map: &HashMap<String, V>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let ordered: BTreeMap<&String, &V> = map.iter().collect();
+    ordered.serialize(serializer)
+}
+
 /// DRG points table: published group means (0.01) and base points (0.0001).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DrgTable {
     /// Mean cost of all DRG cases (the denominator of base points and of unstable cases).
     pub all_case_mean_cost: Money,
-    /// Rows by DRG code.
-    pub groups: BTreeMap<String, DrgGroupRate>,
+    /// Rows by DRG code (hashed for lookup, serialised in code order).
+    #[serde(serialize_with = "sorted")]
+    pub groups: HashMap<String, DrgGroupRate>,
 }
 
 /// One DRG's published values.
@@ -79,8 +89,9 @@ pub struct DrgGroupRate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DipTable {
-    /// Rows by DIP group code.
-    pub groups: BTreeMap<String, DipGroupRate>,
+    /// Rows by DIP group code (hashed for lookup, serialised in code order).
+    #[serde(serialize_with = "sorted")]
+    pub groups: HashMap<String, DipGroupRate>,
 }
 
 /// One DIP group's published values.
@@ -119,8 +130,8 @@ pub struct CoefficientSet {
     #[serde(default)]
     pub all_groups: Vec<DatedCoefficient>,
     /// Group-specific coefficients by DRG code.
-    #[serde(default)]
-    pub per_group: BTreeMap<String, Vec<DatedCoefficient>>,
+    #[serde(default, serialize_with = "sorted")]
+    pub per_group: HashMap<String, Vec<DatedCoefficient>>,
 }
 
 impl CoefficientSet {
@@ -143,8 +154,8 @@ impl CoefficientSet {
 #[serde(deny_unknown_fields)]
 pub struct HospitalCoefficients {
     /// DRG coefficients by hospital code (take precedence over the level's).
-    #[serde(default)]
-    pub drg_by_hospital: BTreeMap<String, CoefficientSet>,
+    #[serde(default, serialize_with = "sorted")]
+    pub drg_by_hospital: HashMap<String, CoefficientSet>,
     /// DRG coefficients by hospital level.
     #[serde(default)]
     pub drg_by_level: BTreeMap<HospitalLevel, CoefficientSet>,
@@ -153,8 +164,8 @@ pub struct HospitalCoefficients {
     #[serde(default = "default_dip_levels")]
     pub dip_levels: BTreeMap<HospitalLevel, Decimal>,
     /// DIP add-ons (加成系数) per hospital, added to the level coefficient.
-    #[serde(default)]
-    pub dip_hospital_add_ons: BTreeMap<String, Decimal>,
+    #[serde(default, serialize_with = "sorted")]
+    pub dip_hospital_add_ons: HashMap<String, Decimal>,
 }
 
 fn default_dip_levels() -> BTreeMap<HospitalLevel, Decimal> {
@@ -171,10 +182,10 @@ fn default_dip_levels() -> BTreeMap<HospitalLevel, Decimal> {
 impl Default for HospitalCoefficients {
     fn default() -> Self {
         Self {
-            drg_by_hospital: BTreeMap::new(),
+            drg_by_hospital: HashMap::new(),
             drg_by_level: BTreeMap::new(),
             dip_levels: default_dip_levels(),
-            dip_hospital_add_ons: BTreeMap::new(),
+            dip_hospital_add_ons: HashMap::new(),
         }
     }
 }
@@ -352,7 +363,7 @@ impl ValuationTables {
                 self.drg.all_case_mean_cost.value(),
             );
         }
-        for (code, row) in &self.drg.groups {
+        for (code, row) in sorted_rows(&self.drg.groups) {
             check.positive(
                 &format!("drg.groups.{code}.mean_cost"),
                 row.mean_cost.value(),
@@ -368,7 +379,7 @@ impl ValuationTables {
                 );
             }
         }
-        for (code, row) in &self.dip.groups {
+        for (code, row) in sorted_rows(&self.dip.groups) {
             check.non_negative(&format!("dip.groups.{code}.score"), row.score.value());
             for (level, cost) in &row.reference_costs {
                 check.positive(
@@ -378,9 +389,8 @@ impl ValuationTables {
             }
         }
         let coefficients = &self.coefficients;
-        let sets = coefficients
-            .drg_by_hospital
-            .iter()
+        let sets = sorted_rows(&coefficients.drg_by_hospital)
+            .into_iter()
             .map(|(hospital, set)| (format!("coefficients.drg_by_hospital.{hospital}"), set))
             .chain(
                 coefficients
@@ -390,7 +400,7 @@ impl ValuationTables {
             );
         for (prefix, set) in sets {
             check_dated(&mut check, &format!("{prefix}.all_groups"), &set.all_groups);
-            for (group, rows) in &set.per_group {
+            for (group, rows) in sorted_rows(&set.per_group) {
                 check_dated(&mut check, &format!("{prefix}.per_group.{group}"), rows);
             }
         }
@@ -443,6 +453,13 @@ impl ValuationTables {
         }
         check.finish()
     }
+}
+
+/// Rows of a hashed map in key order, so defects are reported in a stable order.
+fn sorted_rows<V>(map: &HashMap<String, V>) -> Vec<(&String, &V)> {
+    let mut rows: Vec<(&String, &V)> = map.iter().collect();
+    rows.sort_by_key(|(code, _)| *code);
+    rows
 }
 
 fn check_dated(check: &mut Checker, field: &str, rows: &[DatedCoefficient]) {

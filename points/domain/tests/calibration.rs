@@ -56,7 +56,11 @@ fn riv_example_and_base_points() {
     assert_eq!(b.base_points, points("181.8182"));
     // Fewer than 5 cases: unstable.
     assert!(!b.stable);
-    let a = report.groups.iter().find(|g| g.group_code == "A").expect("A");
+    let a = report
+        .groups
+        .iter()
+        .find(|g| g.group_code == "A")
+        .expect("A");
     // σ = sqrt(8/3)·1000 = 1632.99; CV = 0.1633.
     assert_eq!(a.cv, dec!(0.1633));
     assert_eq!(report.cases_read, 10);
@@ -151,8 +155,14 @@ fn dip_scores_and_reference_costs() {
     // All-case mean 2,000; D2 mean 2,500 → 1,250 points on the 1000 scale.
     let d2 = &report.tables.dip.groups["D2"];
     assert_eq!(d2.score, points("1250"));
-    assert_eq!(d2.reference_costs[&HospitalLevel::Tertiary3A], money("3000"));
-    assert_eq!(d2.reference_costs[&HospitalLevel::Secondary2A], money("2000"));
+    assert_eq!(
+        d2.reference_costs[&HospitalLevel::Tertiary3A],
+        money("3000")
+    );
+    assert_eq!(
+        d2.reference_costs[&HospitalLevel::Secondary2A],
+        money("2000")
+    );
     assert!(report.tables.drg.groups.is_empty());
 }
 
@@ -161,13 +171,17 @@ fn bad_options_and_empty_input_are_errors() {
     let mut no_years = options(SchemeKind::Drg);
     no_years.year_weights.clear();
     assert_eq!(
-        calibrate(Vec::new(), &no_years).expect_err("no years").reason(),
+        calibrate(Vec::new(), &no_years)
+            .expect_err("no years")
+            .reason(),
         "WRONG_YEAR_COUNT"
     );
     let mut zero_weight = options(SchemeKind::Drg);
     zero_weight.year_weights.insert(2024, dec!(0));
     assert_eq!(
-        calibrate(Vec::new(), &zero_weight).expect_err("weight").reason(),
+        calibrate(Vec::new(), &zero_weight)
+            .expect_err("weight")
+            .reason(),
         "BAD_YEAR_WEIGHT"
     );
     assert_eq!(

@@ -172,7 +172,9 @@ fn per_diem_below_standard_can_pay_actual_cost() {
     );
     // Default: the standard is paid.
     assert_eq!(
-        valuate(&dip_policy(), &tables(), &case).expect("valued").amount,
+        valuate(&dip_policy(), &tables(), &case)
+            .expect("valued")
+            .amount,
         Some(money("9730"))
     );
 }
@@ -215,7 +217,10 @@ fn day_surgery_within_hours_and_fixed_rate() {
     assert_eq!(valued.amount, Some(money("4200")));
     case.stay_hours = Some(49);
     assert_eq!(
-        valuate(&policy, &tables(), &case).expect("valued").decision.mode,
+        valuate(&policy, &tables(), &case)
+            .expect("valued")
+            .decision
+            .mode,
         PaymentMode::Dip
     );
 

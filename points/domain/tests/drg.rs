@@ -3,9 +3,7 @@
 mod common;
 
 use common::*;
-use points_domain::{
-    CaseType, GroupStatus, PaymentMode, SpecialCaseDecision, valuate,
-};
+use points_domain::{CaseType, GroupStatus, PaymentMode, SpecialCaseDecision, valuate};
 use rust_decimal_macros::dec;
 
 fn value(cost: &str) -> points_domain::Valuation {
@@ -92,7 +90,9 @@ fn high_cost_multiple_tiers_both_sides() {
     let mut case = drg_case("54000");
     case.grouping.group_code = "BIG1".into();
     assert_eq!(
-        valuate(&drg_policy(), &tables, &case).expect("valued").case_type,
+        valuate(&drg_policy(), &tables, &case)
+            .expect("valued")
+            .case_type,
         CaseType::Normal
     );
     case.grouping.group_code = "BIG2".into();
@@ -120,20 +120,26 @@ fn incomplete_stays_and_their_cap() {
     // Type 3 (transfer to community) and 9 are complete stays.
     case.discharge_type = 3;
     assert_eq!(
-        valuate(&drg_policy(), &tables(), &case).expect("valued").case_type,
+        valuate(&drg_policy(), &tables(), &case)
+            .expect("valued")
+            .case_type,
         CaseType::Normal
     );
     // Order: high before incomplete, low before incomplete.
     let mut high = drg_case("40000");
     high.discharge_type = 5;
     assert_eq!(
-        valuate(&drg_policy(), &tables(), &high).expect("valued").case_type,
+        valuate(&drg_policy(), &tables(), &high)
+            .expect("valued")
+            .case_type,
         CaseType::HighCost
     );
     let mut low = drg_case("5000");
     low.discharge_type = 5;
     assert_eq!(
-        valuate(&drg_policy(), &tables(), &low).expect("valued").case_type,
+        valuate(&drg_policy(), &tables(), &low)
+            .expect("valued")
+            .case_type,
         CaseType::LowCost
     );
 }
@@ -196,7 +202,9 @@ fn coefficient_lookup_dates_and_default() {
     let mut other = drg_case("15000");
     other.hospital_code = "H9".into();
     assert_eq!(
-        valuate(&drg_policy(), &tables(), &other).expect("valued").points,
+        valuate(&drg_policy(), &tables(), &other)
+            .expect("valued")
+            .points,
         points("150")
     );
 }

@@ -166,17 +166,17 @@ fn rejected_fields(policy: &ValuationPolicy) -> Vec<(String, &'static str)> {
 fn bad_policies_are_rejected_with_the_field_named() {
     let mut negative = drg_policy();
     negative.drg.low_cost_multiple = dec!(-0.1);
-    assert!(rejected_fields(&negative).contains(&(
-        "drg.low_cost_multiple".into(),
-        "NEGATIVE_PARAMETER"
-    )));
+    assert!(
+        rejected_fields(&negative)
+            .contains(&("drg.low_cost_multiple".into(), "NEGATIVE_PARAMETER"))
+    );
 
     let mut low_not_below_high = drg_policy();
     low_not_below_high.drg.low_cost_multiple = dec!(1.5);
-    assert!(rejected_fields(&low_not_below_high).contains(&(
-        "drg.low_cost_multiple".into(),
-        "LOW_NOT_BELOW_HIGH"
-    )));
+    assert!(
+        rejected_fields(&low_not_below_high)
+            .contains(&("drg.low_cost_multiple".into(), "LOW_NOT_BELOW_HIGH"))
+    );
 
     let mut unsorted = drg_policy();
     unsorted.drg.high_cost_tiers = vec![
@@ -193,10 +193,10 @@ fn bad_policies_are_rejected_with_the_field_named() {
             multiple: dec!(1.5),
         },
     ];
-    assert!(rejected_fields(&unsorted).contains(&(
-        "drg.high_cost_tiers".into(),
-        "TIERS_NOT_INCREASING"
-    )));
+    assert!(
+        rejected_fields(&unsorted)
+            .contains(&("drg.high_cost_tiers".into(), "TIERS_NOT_INCREASING"))
+    );
 
     let mut empty = drg_policy();
     empty.drg.incomplete_discharge_types.clear();

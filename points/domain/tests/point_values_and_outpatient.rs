@@ -62,7 +62,13 @@ fn published_places_and_fund_basis_are_parameters() {
     .expect("point value");
     // 600,000,000 / 7,800,000 = 76.923076… → 76.9231
     assert_eq!(value.published.to_string(), "76.9231");
-    let clearing = clear_hospital(&fund, &value, points("100000"), money("2800000"), money("0"));
+    let clearing = clear_hospital(
+        &fund,
+        &value,
+        points("100000"),
+        money("2800000"),
+        money("0"),
+    );
     assert_eq!(clearing.fund_amount, money("7692310.00"));
 
     let none = drg_point_value(&drg_policy(), money("1"), money("0"), points("0"));
@@ -99,9 +105,7 @@ fn dip_point_values_worked_example() {
     let budget = dip_budget_point_value(&policy, money("840000000"), points("84000000"))
         .expect("budget point value");
     assert_eq!(budget.published, dec!(10));
-    assert!(
-        dip_settlement_point_value(&policy, money("1"), dec!(1.2), points("1")).is_err()
-    );
+    assert!(dip_settlement_point_value(&policy, money("1"), dec!(1.2), points("1")).is_err());
 }
 
 #[test]

@@ -86,7 +86,7 @@ pub fn tables() -> ValuationTables {
                 effective_from: date("2025-01-01"),
                 effective_to: None,
             }],
-            per_group: BTreeMap::new(),
+            per_group: Default::default(),
         },
     );
     // DIP: a 1,200-point group with a same-level reference cost of 12,000.
