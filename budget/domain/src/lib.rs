@@ -33,6 +33,7 @@ pub use quota::{
     monthly_quotas, settle_months,
 };
 pub use sharing::{
-    AppliedTier, HospitalSharing, HospitalYear, OverspendBand, ReserveShortfallRule,
-    SharingOutcome, SharingPolicy, SurplusRule, TierOutcome, apply_tiers, compute_sharing,
+    AppliedTier, HospitalSharing, HospitalYear, OverspendBand, ReserveShortfall,
+    ReserveShortfallRule, SharingOutcome, SharingPolicy, SurplusRule, TierOutcome, apply_tiers,
+    compute_sharing,
 };
