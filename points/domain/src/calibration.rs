@@ -34,11 +34,15 @@ use crate::tables::{
 /// One historical case.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HistoricalCase<'a> {
+    /// Data year (must be one of the options' weighted years).
     pub year: i32,
+    /// DRG code or DIP group code.
     pub group_code: &'a str,
+    /// Hospital code, for the difference coefficients.
     pub hospital_code: &'a str,
     /// Needed for DIP same-level reference costs; ignored for DRG.
     pub hospital_level: Option<HospitalLevel>,
+    /// Total cost of the case.
     pub total_cost: Money,
 }
 
@@ -57,16 +61,21 @@ pub enum TrimRule {
 pub struct CalibrationOptions {
     /// Key of the table produced.
     pub region: RegionCode,
+    /// Year the table is for.
     pub year: i32,
+    /// Fund the table is for.
     pub fund_type: FundType,
+    /// Version given to the table produced.
     pub version: u32,
     /// DRG base points or DIP scores.
     pub scheme: SchemeKind,
     /// Weight of each data year (1 to 3 years; default 1:2:7 oldest to newest).
     pub year_weights: BTreeMap<i32, Decimal>,
+    /// Outlier trimming within each group.
     pub trim: TrimRule,
     /// Scale: 100 for DRG base points, 1000 for DIP scores.
     pub scale: Decimal,
+    /// Unstable-group rule (fewer than 5 cases or CV > 1).
     pub unstable: UnstableRule,
     /// Start date of the hospital coefficients produced.
     pub coefficient_effective_from: CivilDate,
@@ -149,6 +158,7 @@ pub struct RejectedCase {
 /// Statistics of one group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupStatistics {
+    /// DRG code or DIP group code.
     pub group_code: String,
     /// Cases read for the group.
     pub cases: u64,
@@ -156,11 +166,13 @@ pub struct GroupStatistics {
     pub kept: u64,
     /// Trimming bounds, when trimming applied.
     pub lower_bound: Option<Money>,
+    /// Upper trimming bound.
     pub upper_bound: Option<Money>,
     /// Weighted mean cost of the kept cases.
     pub mean_cost: Money,
     /// Coefficient of variation (population σ / mean), to 4 places.
     pub cv: Decimal,
+    /// Whether the group is stable under the options' rule.
     pub stable: bool,
     /// Base points (DRG) or score (DIP).
     pub base_points: Points,
@@ -171,13 +183,19 @@ pub struct GroupStatistics {
 pub struct CalibrationReport {
     /// The new draft tables (DRG or DIP rows, hospital coefficients).
     pub tables: ValuationTables,
+    /// Statistics of every group, in code order.
     pub groups: Vec<GroupStatistics>,
+    /// Year-weighted mean cost of every kept case.
     pub all_case_mean_cost: Money,
     /// Reduction in variance, to 4 places.
     pub riv: Decimal,
+    /// Cases read from the input.
     pub cases_read: u64,
+    /// Cases used after rejection and trimming.
     pub cases_kept: u64,
+    /// Cases dropped by trimming.
     pub cases_trimmed: u64,
+    /// Cases not used, with the reason.
     pub rejected: Vec<RejectedCase>,
     /// Difference coefficient per hospital, to 4 places.
     pub hospital_coefficients: BTreeMap<String, Decimal>,

@@ -16,7 +16,9 @@ pub const DISCHARGE_TYPES: [u8; 6] = [1, 2, 3, 4, 5, 9];
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SchemeKind {
+    /// DRG (CHS-DRG).
     Drg,
+    /// DIP (按病种分值).
     Dip,
 }
 

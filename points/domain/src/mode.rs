@@ -110,7 +110,9 @@ impl PaymentMode {
 /// The mode chosen and the rule that chose it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModeDecision {
+    /// How the case is paid.
     pub mode: PaymentMode,
+    /// The rule that chose the mode.
     pub rule: ModeRule,
 }
 

@@ -69,15 +69,20 @@ pub enum ApgKind {
 /// One APG group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApgGroup {
+    /// Group code (`P01`, `M07`).
     pub code: String,
+    /// Procedure or medical group.
     pub kind: ApgKind,
+    /// Base points of the group.
     pub base_points: Points,
+    /// Readable name.
     pub name: String,
 }
 
 /// An APG table: groups and the code prefixes that map to them.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ApgTable {
+    /// Groups by code.
     pub groups: BTreeMap<String, ApgGroup>,
     /// Procedure-code prefix → procedure group code.
     pub procedure_members: BTreeMap<String, String>,
@@ -193,6 +198,7 @@ impl ApgTable {
 /// An ordinary outpatient visit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutpatientVisit {
+    /// Principal diagnosis code (ICD-10), for the medical group.
     pub principal_diagnosis: String,
     /// Procedure codes of the visit, in any order.
     #[serde(default)]
@@ -202,8 +208,11 @@ pub struct OutpatientVisit {
 /// One significant procedure as valued.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApgLine {
+    /// Procedure code as given.
     pub procedure: String,
+    /// APG group it falls in.
     pub apg_code: String,
+    /// Base points of that group.
     pub base_points: Points,
     /// Share applied (first 100 %, others 50 % by default).
     pub share: Decimal,
@@ -216,7 +225,9 @@ pub struct ApgValuation {
     pub procedures: Vec<ApgLine>,
     /// Procedures no significant group covers (ancillary; not valued separately).
     pub unmatched_procedures: Vec<String>,
+    /// Medical group of the principal diagnosis, when included.
     pub medical_group: Option<String>,
+    /// Points of the medical group.
     pub medical_points: Points,
     /// Σ procedure points × share + medical group points, rounded once.
     pub points: Points,

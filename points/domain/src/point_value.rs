@@ -44,6 +44,7 @@ pub struct PointValue {
     pub exact: Decimal,
     /// The published value, rounded to `decimal_places`; every amount uses it.
     pub published: Decimal,
+    /// Decimal places of `published`.
     pub decimal_places: u32,
 }
 
@@ -110,12 +111,15 @@ pub fn points_amount(points: Points, value: &PointValue) -> Money {
 /// One hospital's year-end position under a point value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HospitalClearing {
+    /// The hospital's points.
     pub points: Points,
     /// Points × published point value.
     pub entitlement: Money,
+    /// Individual burden of its cases.
     pub individual_burden: Money,
     /// Entitlement − individual burden (on a total-cost basis).
     pub fund_amount: Money,
+    /// Already prepaid during the year.
     pub prepaid: Money,
     /// Fund amount − prepaid: positive is a top-up, negative a recovery.
     pub balance: Money,
@@ -149,16 +153,22 @@ pub fn clear_hospital(
 /// A hospital's year totals, input to a clearing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HospitalTotals {
+    /// Hospital code.
     pub hospital_code: String,
+    /// The hospital's points of the year.
     pub points: Points,
+    /// Individual burden of its point-paid cases.
     pub individual_burden: Money,
+    /// Prepaid during the year.
     pub prepaid: Money,
 }
 
 /// Every hospital cleared under one point value, and the residue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrgClearing {
+    /// The point value every hospital is cleared with.
     pub point_value: PointValue,
+    /// Each hospital's clearing, in input order.
     pub hospitals: Vec<(String, HospitalClearing)>,
     /// Σ hospital fund amounts.
     pub fund_paid: Money,
@@ -210,6 +220,7 @@ pub struct DipPointValues {
     pub reimbursement_ratio: Decimal,
     /// Fund amount / reimbursement ratio, unrounded.
     pub total_cost_basis: Decimal,
+    /// The settlement point value.
     pub point_value: PointValue,
 }
 
@@ -263,19 +274,23 @@ pub enum PreviewBudget {
 /// What a set of valued cases implies for the point value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PointValuePreview {
+    /// Cases previewed.
     pub cases: u64,
     /// Cases paid in points (DRG, DIP, basic-level).
     pub point_cases: u64,
+    /// Σ points of the point cases.
     pub total_points: Points,
     /// Individual burden of the point cases.
     pub individual_burden: Money,
     /// Cases paid in money (per diem, day surgery, fixed rate, FFS, paid at cost) and their sum.
     pub money_cases: u64,
+    /// Σ money of the money cases.
     pub money_total: Money,
     /// Cases awaiting expert review (their points are provisional).
     pub expert_review_cases: u64,
     /// Case count by case type.
     pub by_case_type: BTreeMap<String, u64>,
+    /// The point value the budget gives these points.
     pub point_value: PointValue,
 }
 

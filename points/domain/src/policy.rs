@@ -85,11 +85,17 @@ pub struct PaymentModeRules {
     /// rehabilitation/hospice, day surgery, fixed-rate disease, basic-level, excluded stays);
     /// the main method follows them all.
     pub order: Vec<ModeRule>,
+    /// Psychiatric stays.
     pub psychiatric: PsychiatricRule,
+    /// Rehabilitation and hospice stays.
     pub rehabilitation_hospice: RehabilitationHospiceRule,
+    /// Day surgery.
     pub day_surgery: DaySurgeryRule,
+    /// Fixed rate by disease.
     pub fixed_rate: FixedRateRule,
+    /// Basic-level diseases.
     pub basic_level: BasicLevelRule,
+    /// Excluded stays.
     pub excluded_stays: ExcludedStayRule,
 }
 

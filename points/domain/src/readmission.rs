@@ -13,11 +13,17 @@ use crate::valuation::Valuation;
 /// The earlier stay, as valued.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ValuedStay {
+    /// Hospital of the earlier stay.
     pub hospital_code: String,
+    /// List id of the earlier stay.
     pub list_id: String,
+    /// Group of the earlier stay.
     pub group_code: String,
+    /// ADRG of the earlier stay (checked against the exempt list).
     pub adrg: String,
+    /// Admission date of the earlier stay.
     pub admission_date: CivilDate,
+    /// Discharge date of the earlier stay.
     pub discharge_date: CivilDate,
     /// 31-day planned readmission flag of the earlier stay.
     pub planned_readmission: bool,
@@ -44,9 +50,13 @@ impl ValuedStay {
 /// The later stay, as far as the rule needs it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StayKey {
+    /// Hospital of the later stay.
     pub hospital_code: String,
+    /// List id of the later stay.
     pub list_id: String,
+    /// Group of the later stay.
     pub group_code: String,
+    /// Admission date of the later stay.
     pub admission_date: CivilDate,
 }
 
@@ -67,7 +77,9 @@ impl StayKey {
 pub struct Halving {
     /// Whole days from the earlier discharge to the later admission.
     pub gap_days: i64,
+    /// The earlier stay's points before halving.
     pub points_before: Points,
+    /// The earlier stay's points after halving, rounded to 0.0001.
     pub points_after: Points,
 }
 

@@ -19,24 +19,34 @@ use crate::policy::ValuationPolicy;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValuationTables {
+    /// Pooling region the tables belong to.
     pub region: RegionCode,
+    /// Year the tables apply to.
     pub year: i32,
+    /// Fund the tables apply to.
     pub fund_type: FundType,
     /// Version of this table value.
     #[serde(default = "one")]
     pub version: u32,
+    /// DRG group means and base points.
     #[serde(default)]
     pub drg: DrgTable,
+    /// DIP scores and reference costs.
     #[serde(default)]
     pub dip: DipTable,
+    /// Hospital coefficients.
     #[serde(default)]
     pub coefficients: HospitalCoefficients,
+    /// Per-diem standards.
     #[serde(default)]
     pub per_diem: PerDiemStandards,
+    /// Fixed rates by disease.
     #[serde(default)]
     pub fixed_rates: FixedRateTable,
+    /// Day-surgery prices.
     #[serde(default)]
     pub day_surgery: DaySurgeryPrices,
+    /// Per-capita rates.
     #[serde(default)]
     pub per_capita: PerCapitaRates,
 }
@@ -110,8 +120,11 @@ pub struct DipGroupRate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatedCoefficient {
+    /// The coefficient.
     pub coefficient: Decimal,
+    /// First day it applies (inclusive).
     pub effective_from: CivilDate,
+    /// Last day it applies (inclusive); open-ended when absent.
     #[serde(default)]
     pub effective_to: Option<CivilDate>,
 }
@@ -226,8 +239,11 @@ impl HospitalCoefficients {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PerDiemProgramme {
+    /// Psychiatric stays.
     Psychiatric,
+    /// Rehabilitation stays.
     Rehabilitation,
+    /// Hospice (palliative) stays.
     Hospice,
 }
 
@@ -247,9 +263,12 @@ impl PerDiemProgramme {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerDiemPhase {
+    /// Phase name (`acute`, `chronic`, `long_term`).
     pub name: String,
+    /// Last day of the episode in this phase; `None` for the last, open-ended phase.
     #[serde(default)]
     pub last_day: Option<u32>,
+    /// Daily standard by hospital level.
     #[serde(default)]
     pub daily_rates: BTreeMap<HospitalLevel, Money>,
 }
@@ -258,6 +277,7 @@ pub struct PerDiemPhase {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerDiemStandards {
+    /// Phases of each programme, in order.
     pub programmes: BTreeMap<PerDiemProgramme, Vec<PerDiemPhase>>,
 }
 
@@ -291,6 +311,7 @@ impl Default for PerDiemStandards {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FixedRateTable {
+    /// Principal-diagnosis prefix → price by level.
     pub diseases: BTreeMap<String, BTreeMap<HospitalLevel, Money>>,
 }
 
@@ -298,6 +319,7 @@ pub struct FixedRateTable {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DaySurgeryPrices {
+    /// Procedure-code prefix → price.
     pub prices: BTreeMap<String, Money>,
 }
 

@@ -69,8 +69,11 @@ impl CaseType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CostBand {
+    /// Within both bands.
     Normal,
+    /// Below the low band.
     Low,
+    /// Above the high band.
     High,
     /// Above the extreme band: valued as high, sent to expert review.
     Extreme,
@@ -79,8 +82,11 @@ pub enum CostBand {
 /// Days and pay of one per-diem phase.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PhaseDays {
+    /// Phase name.
     pub phase: String,
+    /// Billable days of the stay in this phase.
     pub days: u32,
+    /// Daily standard applied.
     pub daily_rate: Money,
 }
 
@@ -583,8 +589,11 @@ fn per_diem(
 pub struct RecordError {
     /// Position in the batch.
     pub index: usize,
+    /// Hospital of the record.
     pub hospital_code: String,
+    /// List id of the record.
     pub list_id: String,
+    /// Why it failed.
     #[source]
     pub error: ValuationError,
 }
@@ -599,6 +608,7 @@ impl RecordError {
 /// Results of a batch, one per record in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchValuation {
+    /// One result per input record, in order.
     pub results: Vec<Result<Valuation, RecordError>>,
 }
 
