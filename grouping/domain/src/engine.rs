@@ -1,0 +1,1438 @@
+//! The compiled, immutable grouping engine: README steps 1–8 over a [`CompiledScheme`].
+//!
+//! Every code of the scheme is interned to a `u32` id once, at compile time; after that the hot
+//! path only hashes each input code once and works on ids: list membership is a binary search
+//! in the (short) sorted list of lists a code belongs to, CC/MCC/exclusion tables and the
+//! OR-procedure set are arrays indexed by code id, conditions are a flat node array. Grouping
+//! with a reused [`Scratch`] does not allocate. The traced path ([`CompiledScheme::group_traced`])
+//! runs the same rule loop with a recording observer and may allocate.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::case::{GroupResult, GroupStatus, RawCase, ShortCode};
+use crate::scheme::{Condition, GenderInput, Scheme, WhenNoDrgMatches};
+use crate::trace::{
+    CheckTrace, ComplicationTrace, ConditionTrace, GroupTrace, RuleLevel, RuleStep, RunTrace,
+    TracedCode,
+};
+
+/// Id of a code that is not in the scheme (matches nothing).
+const NO_CODE: u32 = u32::MAX;
+/// "No exclusion table" / "not in the table".
+const NO_TABLE: u32 = u32::MAX;
+
+/// FxHash (as used by rustc): a fast, non-cryptographic hash for short code strings. The keys
+/// are the scheme's own codes, so hash flooding is not a concern.
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type CodeMap = HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>;
+
+/// A compiled condition node; operands refer to other nodes or to lists by index.
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    Always,
+    All {
+        start: u32,
+        len: u32,
+    },
+    Any {
+        start: u32,
+        len: u32,
+    },
+    Not(u32),
+    PdxIn(u32),
+    AnyDxIn(u32),
+    PrincipalProcIn(u32),
+    AnyProcIn(u32),
+    PrincipalProcIsOr,
+    AnyProcIsOr,
+    /// 1 male, 2 female.
+    Gender(u8),
+    AgeYearsEq(i64),
+    AgeYearsLt(i64),
+    AgeDaysLe(i64),
+    WeightLt(i64),
+    WeightGe(i64),
+    DxListsMin {
+        start: u32,
+        len: u32,
+        min: usize,
+    },
+    HasMcc,
+    HasCc,
+    DeptIn(u32),
+}
+
+#[derive(Debug, Clone)]
+struct CompiledMdc {
+    code: ShortCode,
+    when: u32,
+    adrgs: std::ops::Range<usize>,
+    /// (position of `after_adrg` inside this MDC, DRG, condition) when enabled.
+    ambiguity: Option<(usize, ShortCode, u32)>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledAdrg {
+    code: ShortCode,
+    when: u32,
+    drgs: std::ops::Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledDrg {
+    code: ShortCode,
+    when: u32,
+}
+
+/// Engine options taken from `scheme.json`.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    gender: GenderInput,
+    absent_age_days: Option<i64>,
+    absent_weight: Option<i64>,
+    newborn_max_age_days: i64,
+    retry_with_secondary_procedures: bool,
+    when_no_drg_matches: WhenNoDrgMatches,
+}
+
+/// An immutable, compiled scheme; `Send + Sync`, meant to be shared in an `Arc`.
+#[derive(Debug)]
+pub struct CompiledScheme {
+    id: String,
+    name: String,
+    version: String,
+    options: Options,
+    code_ids: CodeMap,
+    codes: Vec<Box<str>>,
+    /// CSR: lists containing code `i` are `code_lists[code_list_start[i]..code_list_start[i+1]]`, sorted.
+    code_list_start: Vec<u32>,
+    code_lists: Vec<u32>,
+    mcc_table: Vec<u32>,
+    cc_table: Vec<u32>,
+    exclusion_table: Vec<u32>,
+    is_or: Vec<bool>,
+    diagnosis_map: Vec<u32>,
+    procedure_map: Vec<u32>,
+    table_names: Vec<String>,
+    list_names: Vec<String>,
+    nodes: Vec<Node>,
+    operands: Vec<u32>,
+    mdcs: Vec<CompiledMdc>,
+    adrgs: Vec<CompiledAdrg>,
+    drgs: Vec<CompiledDrg>,
+    diagnosis_names: HashMap<u32, String>,
+    procedure_names: HashMap<u32, String>,
+    drg_names: HashMap<String, String>,
+    adrg_names: HashMap<String, String>,
+}
+
+/// Reusable per-thread buffers for [`CompiledScheme::group`], so grouping does not allocate.
+#[derive(Debug, Default, Clone)]
+pub struct Scratch {
+    diagnoses: Vec<u32>,
+    procedures: Vec<u32>,
+}
+
+/// A grouper bound to one scheme with its own [`Scratch`]; one per thread.
+#[derive(Debug)]
+pub struct Grouper<'s> {
+    scheme: &'s CompiledScheme,
+    scratch: Scratch,
+}
+
+impl Grouper<'_> {
+    /// Groups one case (see [`CompiledScheme::group`]).
+    pub fn group(&mut self, case: &RawCase<'_>, map_codes: bool) -> GroupResult {
+        self.scheme.group(case, map_codes, &mut self.scratch)
+    }
+}
+
+/// The input fields after step 3.
+#[derive(Debug, Clone, Copy)]
+struct Demographics {
+    gender: u8,
+    age: i64,
+    age_days: Option<i64>,
+    weight: Option<i64>,
+}
+
+/// Why step 3 failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckFailure {
+    Gender,
+    Age,
+    AgeDays,
+    NewbornWeight,
+    Weight,
+    NoDiagnosis,
+}
+
+impl CheckFailure {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Gender => "gender is not 1 or 2",
+            Self::Age => "age is absent or not an integer",
+            Self::AgeDays => "ageDay is absent or not an integer where it is required",
+            Self::NewbornWeight => {
+                "newborn (age 0, ageDay within the newborn limit) without weight"
+            }
+            Self::Weight => "weight is present but not an integer",
+            Self::NoDiagnosis => "no diagnosis",
+        }
+    }
+}
+
+/// Everything the conditions read about one case.
+#[derive(Clone, Copy)]
+struct Facts<'a> {
+    diagnoses: &'a [u32],
+    procedures: &'a [u32],
+    demographics: Demographics,
+    dept: u32,
+    /// Table of the principal diagnosis in `cc_exclusion`, or [`NO_TABLE`].
+    exclusion: u32,
+    has_mcc: bool,
+    has_cc: bool,
+}
+
+/// Parses an integer field: optional surrounding ASCII whitespace, an optional `+`/`-` sign and
+/// at least one ASCII digit (`" 1"`, `"+1"`, `"01"`, `"-3"` are integers; `"1.0"`, `"1e3"`, `""`
+/// are not). Values beyond `i64` saturate, which keeps every comparison with a scheme threshold
+/// correct.
+pub fn parse_integer(text: &str) -> Option<i64> {
+    let text = text.trim_ascii();
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for digit in digits.bytes() {
+        let digit = i64::from(digit - b'0');
+        value = value.saturating_mul(10);
+        value = if negative {
+            value.saturating_sub(digit)
+        } else {
+            value.saturating_add(digit)
+        };
+    }
+    Some(value)
+}
+
+fn is_separator(c: char) -> bool {
+    c == ',' || c == '|'
+}
+
+/// Observer of the rule loop; the plain path uses [`NoTrace`] and pays nothing for it.
+trait Observer {
+    const RECORDS: bool;
+    fn step(
+        &mut self,
+        level: RuleLevel,
+        code: &str,
+        condition: ConditionTrace,
+        note: Option<String>,
+    );
+    /// Input text of the diagnosis at `index` (for codes that are not in the scheme).
+    fn diagnosis_text(&self, _index: usize) -> Option<&str> {
+        None
+    }
+    /// Input text of the procedure at `index` of the current run.
+    fn procedure_text(&self, _index: usize) -> Option<&str> {
+        None
+    }
+}
+
+struct NoTrace;
+
+impl Observer for NoTrace {
+    const RECORDS: bool = false;
+    fn step(&mut self, _: RuleLevel, _: &str, _: ConditionTrace, _: Option<String>) {}
+}
+
+#[derive(Default)]
+struct Recorder {
+    steps: Vec<RuleStep>,
+    diagnosis_text: Vec<String>,
+    procedure_text: Vec<String>,
+}
+
+impl Observer for Recorder {
+    const RECORDS: bool = true;
+    fn step(
+        &mut self,
+        level: RuleLevel,
+        code: &str,
+        condition: ConditionTrace,
+        note: Option<String>,
+    ) {
+        self.steps.push(RuleStep {
+            level,
+            code: code.to_owned(),
+            matched: condition.matched,
+            condition,
+            note,
+        });
+    }
+
+    fn diagnosis_text(&self, index: usize) -> Option<&str> {
+        self.diagnosis_text.get(index).map(String::as_str)
+    }
+
+    fn procedure_text(&self, index: usize) -> Option<&str> {
+        self.procedure_text.get(index).map(String::as_str)
+    }
+}
+
+impl CompiledScheme {
+    /// Compiles a validated scheme.
+    pub fn compile(scheme: &Scheme) -> Self {
+        let definition = &scheme.definition;
+        let mut code_ids = CodeMap::default();
+        let mut codes: Vec<Box<str>> = Vec::new();
+        let mut intern = |code: &str| -> u32 {
+            if let Some(&id) = code_ids.get(code) {
+                return id;
+            }
+            let id = u32::try_from(codes.len()).unwrap_or(NO_CODE);
+            codes.push(code.into());
+            code_ids.insert(code.into(), id);
+            id
+        };
+
+        let mut memberships: Vec<(u32, u32)> = Vec::new();
+        let mut list_index = HashMap::new();
+        let mut list_names = Vec::with_capacity(scheme.lists.len());
+        for (index, list) in scheme.lists.iter().enumerate() {
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            list_index.insert(list.name.clone(), index);
+            list_names.push(list.name.clone());
+            for code in &list.codes {
+                memberships.push((intern(code), index));
+            }
+        }
+        let cc: Vec<(u32, &str)> = scheme
+            .cc
+            .iter()
+            .map(|e| (intern(&e.code), e.table.as_str()))
+            .collect();
+        let mcc: Vec<(u32, &str)> = scheme
+            .mcc
+            .iter()
+            .map(|e| (intern(&e.code), e.table.as_str()))
+            .collect();
+        let exclusions: Vec<(u32, &str)> = scheme
+            .cc_exclusion
+            .iter()
+            .map(|e| (intern(&e.code), e.table.as_str()))
+            .collect();
+        let or_codes: Vec<u32> = scheme
+            .valid_or_procedures
+            .iter()
+            .map(|p| intern(&p.code))
+            .collect();
+        let diagnosis_map: Vec<(u32, u32)> = scheme
+            .diagnosis_map
+            .iter()
+            .map(|m| (intern(&m.from), intern(&m.to)))
+            .collect();
+        let procedure_map: Vec<(u32, u32)> = scheme
+            .procedure_map
+            .iter()
+            .map(|m| (intern(&m.from), intern(&m.to)))
+            .collect();
+        let diagnosis_names: HashMap<u32, String> = scheme
+            .diagnoses
+            .iter()
+            .map(|d| (intern(&d.code), d.name.clone()))
+            .collect();
+        let procedure_names: HashMap<u32, String> = scheme
+            .procedures
+            .iter()
+            .map(|p| (intern(&p.code), p.name.clone()))
+            .collect();
+        let code_count = codes.len();
+
+        memberships.sort_unstable();
+        memberships.dedup();
+        let mut code_list_start = vec![0u32; code_count + 1];
+        for &(code, _) in &memberships {
+            code_list_start[code as usize + 1] += 1;
+        }
+        for i in 0..code_count {
+            code_list_start[i + 1] += code_list_start[i];
+        }
+        let code_lists: Vec<u32> = memberships.iter().map(|&(_, list)| list).collect();
+
+        let mut table_ids: HashMap<String, u32> = HashMap::new();
+        let mut table_names = Vec::new();
+        let mut table_id = |name: &str| -> u32 {
+            *table_ids.entry(name.to_owned()).or_insert_with(|| {
+                table_names.push(name.to_owned());
+                u32::try_from(table_names.len() - 1).unwrap_or(NO_TABLE)
+            })
+        };
+        let mut table_array = |entries: &[(u32, &str)]| {
+            let mut array = vec![NO_TABLE; code_count];
+            for &(code, table) in entries {
+                array[code as usize] = table_id(table);
+            }
+            array
+        };
+        let cc_table = table_array(&cc);
+        let mcc_table = table_array(&mcc);
+        let exclusion_table = table_array(&exclusions);
+        let mut is_or = vec![false; code_count];
+        for code in or_codes {
+            is_or[code as usize] = true;
+        }
+        let map_array = |pairs: &[(u32, u32)]| {
+            let mut array = vec![NO_CODE; code_count];
+            for &(from, to) in pairs {
+                array[from as usize] = to;
+            }
+            array
+        };
+
+        let mut builder = NodeBuilder {
+            nodes: Vec::new(),
+            operands: Vec::new(),
+            list_index: &list_index,
+        };
+        let order: HashMap<&str, usize> = definition
+            .mdc_order
+            .iter()
+            .enumerate()
+            .map(|(i, code)| (code.as_str(), i))
+            .collect();
+        let mut ordered_mdcs: Vec<&crate::scheme::Mdc> = definition.mdcs.iter().collect();
+        ordered_mdcs.sort_by_key(|mdc| order.get(mdc.code.as_str()).copied().unwrap_or(usize::MAX));
+        let short = |code: &str| ShortCode::new(code).unwrap_or(ShortCode::EMPTY);
+        let mut mdcs = Vec::new();
+        let mut adrgs = Vec::new();
+        let mut drgs = Vec::new();
+        let mut adrg_names = HashMap::new();
+        for mdc in ordered_mdcs {
+            let when = builder.compile(&mdc.when);
+            let first_adrg = adrgs.len();
+            for adrg in &mdc.adrgs {
+                adrg_names.insert(adrg.code.clone(), adrg.name.clone());
+                let adrg_when = builder.compile(&adrg.when);
+                let first_drg = drgs.len();
+                for split in &adrg.drgs {
+                    let split_when = builder.compile(&split.when);
+                    drgs.push(CompiledDrg {
+                        code: short(&split.drg),
+                        when: split_when,
+                    });
+                }
+                adrgs.push(CompiledAdrg {
+                    code: short(&adrg.code),
+                    when: adrg_when,
+                    drgs: first_drg..drgs.len(),
+                });
+            }
+            let ambiguity = if mdc.ambiguity.enabled {
+                let position = mdc
+                    .adrgs
+                    .iter()
+                    .position(|a| Some(&a.code) == mdc.ambiguity.after_adrg.as_ref());
+                position.map(|position| {
+                    (
+                        position,
+                        short(&mdc.ambiguity.drg),
+                        builder.compile(&mdc.ambiguity.when),
+                    )
+                })
+            } else {
+                None
+            };
+            mdcs.push(CompiledMdc {
+                code: short(&mdc.code),
+                when,
+                adrgs: first_adrg..adrgs.len(),
+                ambiguity,
+            });
+        }
+        let NodeBuilder {
+            nodes, operands, ..
+        } = builder;
+
+        Self {
+            id: definition.id.clone(),
+            name: definition.name.clone(),
+            version: definition.version.clone(),
+            options: Options {
+                gender: definition.input.gender,
+                absent_age_days: definition.input.absent_age_days,
+                absent_weight: definition.input.absent_weight,
+                newborn_max_age_days: definition.newborn_max_age_days,
+                retry_with_secondary_procedures: definition.retry_with_secondary_procedures,
+                when_no_drg_matches: definition.when_no_drg_matches,
+            },
+            code_ids,
+            codes,
+            code_list_start,
+            code_lists,
+            mcc_table,
+            cc_table,
+            exclusion_table,
+            is_or,
+            diagnosis_map: map_array(&diagnosis_map),
+            procedure_map: map_array(&procedure_map),
+            table_names,
+            list_names,
+            nodes,
+            operands,
+            mdcs,
+            adrgs,
+            drgs,
+            diagnosis_names,
+            procedure_names,
+            drg_names: scheme
+                .drg_names
+                .iter()
+                .map(|d| (d.code.clone(), d.name.clone()))
+                .collect(),
+            adrg_names,
+        }
+    }
+
+    /// Scheme id from `scheme.json` (e.g. `chs-drg-1.1`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Scheme display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Scheme version text.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Name of a DRG from `drg_names`.
+    pub fn drg_name(&self, drg: &str) -> Option<&str> {
+        self.drg_names.get(drg).map(String::as_str)
+    }
+
+    /// Name of an ADRG.
+    pub fn adrg_name(&self, adrg: &str) -> Option<&str> {
+        self.adrg_names.get(adrg).map(String::as_str)
+    }
+
+    /// Name of a diagnosis code from the diagnosis dictionary.
+    pub fn diagnosis_name(&self, code: &str) -> Option<&str> {
+        let id = self.lookup(code);
+        self.diagnosis_names.get(&id).map(String::as_str)
+    }
+
+    /// Name of a procedure code from the procedure dictionary.
+    pub fn procedure_name(&self, code: &str) -> Option<&str> {
+        let id = self.lookup(code);
+        self.procedure_names.get(&id).map(String::as_str)
+    }
+
+    /// A grouper with its own scratch buffers.
+    pub fn grouper(&self) -> Grouper<'_> {
+        Grouper {
+            scheme: self,
+            scratch: Scratch::default(),
+        }
+    }
+
+    #[inline]
+    fn lookup(&self, code: &str) -> u32 {
+        self.code_ids.get(code).copied().unwrap_or(NO_CODE)
+    }
+
+    #[inline]
+    fn in_list(&self, code: u32, list: u32) -> bool {
+        if code == NO_CODE {
+            return false;
+        }
+        let start = self.code_list_start[code as usize] as usize;
+        let end = self.code_list_start[code as usize + 1] as usize;
+        self.code_lists[start..end].binary_search(&list).is_ok()
+    }
+
+    #[inline]
+    fn table_of(array: &[u32], code: u32) -> u32 {
+        if code == NO_CODE {
+            NO_TABLE
+        } else {
+            array[code as usize]
+        }
+    }
+
+    #[inline]
+    fn is_or_procedure(&self, code: u32) -> bool {
+        code != NO_CODE && self.is_or[code as usize]
+    }
+
+    /// Groups one case (README steps 1–8). `map_codes` turns on code mapping (step 2).
+    /// Reuses `scratch`; does not allocate once the scratch buffers have grown.
+    pub fn group(&self, case: &RawCase<'_>, map_codes: bool, scratch: &mut Scratch) -> GroupResult {
+        let Scratch {
+            diagnoses,
+            procedures,
+        } = scratch;
+        if let Err(status) = self.read_codes(case, map_codes, diagnoses, procedures) {
+            return GroupResult::failed(status);
+        }
+        let demographics = match self.check(case, diagnoses) {
+            Ok(demographics) => demographics,
+            Err(_) => return GroupResult::failed(GroupStatus::CheckFailed),
+        };
+        let facts = self.facts(diagnoses, procedures, demographics, case.dept);
+        self.group_facts(facts, &mut NoTrace)
+    }
+
+    /// Groups one case and records every rule tried, with why it matched or not.
+    pub fn group_traced(&self, case: &RawCase<'_>, map_codes: bool) -> GroupTrace {
+        let mut diagnoses = Vec::new();
+        let mut procedures = Vec::new();
+        let read = self.read_codes(case, map_codes, &mut diagnoses, &mut procedures);
+        let diagnosis_input: Vec<&str> = case.diagnoses.split(is_separator).collect();
+        let procedure_input: Vec<&str> = if case.procedures.is_empty() {
+            Vec::new()
+        } else {
+            case.procedures.split(is_separator).collect()
+        };
+        let mut trace = GroupTrace {
+            scheme: self.id.clone(),
+            map_codes,
+            result: GroupResult::failed(GroupStatus::Fail),
+            diagnoses: self.traced_codes(&diagnosis_input, map_codes, &self.diagnosis_map, true),
+            procedures: self.traced_codes(&procedure_input, map_codes, &self.procedure_map, false),
+            mapping_failure: None,
+            check: CheckTrace::default(),
+            cc_exclusion_table: None,
+            complications: Vec::new(),
+            runs: Vec::new(),
+        };
+        if let Err(status) = read {
+            let (codes, what) = match status {
+                GroupStatus::DxNotMapped => (&trace.diagnoses, "diagnosis"),
+                _ => (&trace.procedures, "procedure"),
+            };
+            trace.mapping_failure = codes.iter().find(|c| c.code.is_none()).map(|c| {
+                format!(
+                    "{what} {:?} (position {}) is not in the map",
+                    c.input, c.position
+                )
+            });
+            trace.result = GroupResult::failed(status);
+            return trace;
+        }
+        let checked = self.check(case, &diagnoses);
+        trace.check = CheckTrace {
+            passed: checked.is_ok(),
+            failure: checked.err().map(|f| f.describe().to_owned()),
+            gender: checked.ok().map(|d| d.gender),
+            age_years: checked.ok().map(|d| d.age),
+            age_days: checked.ok().and_then(|d| d.age_days),
+            weight: checked.ok().and_then(|d| d.weight),
+        };
+        let Ok(demographics) = checked else {
+            trace.result = GroupResult::failed(GroupStatus::CheckFailed);
+            return trace;
+        };
+        let facts = self.facts(&diagnoses, &procedures, demographics, case.dept);
+        trace.cc_exclusion_table = (facts.exclusion != NO_TABLE)
+            .then(|| self.table_names[facts.exclusion as usize].clone());
+        for (index, &code) in diagnoses.iter().enumerate().skip(1) {
+            for (kind, array) in [("MCC", &self.mcc_table), ("CC", &self.cc_table)] {
+                let table = Self::table_of(array, code);
+                if table != NO_TABLE {
+                    trace.complications.push(ComplicationTrace {
+                        position: index + 1,
+                        code: self.code_text(code, diagnosis_input.get(index).copied()),
+                        kind: kind.to_owned(),
+                        table: self.table_names[table as usize].clone(),
+                        excluded: table == facts.exclusion,
+                    });
+                }
+            }
+        }
+        let mut recorder = Recorder {
+            diagnosis_text: trace
+                .diagnoses
+                .iter()
+                .map(|c| c.code.clone().unwrap_or_else(|| c.input.clone()))
+                .collect(),
+            procedure_text: trace
+                .procedures
+                .iter()
+                .map(|c| c.code.clone().unwrap_or_else(|| c.input.clone()))
+                .collect(),
+            ..Recorder::default()
+        };
+        let result = self.run_rules(facts, &mut recorder);
+        trace.runs.push(RunTrace {
+            procedures: recorder.procedure_text.clone(),
+            status: result.status,
+            steps: std::mem::take(&mut recorder.steps),
+        });
+        trace.result = result;
+        if result.status == GroupStatus::Fail && self.retries(&facts) {
+            let all_text = recorder.procedure_text.clone();
+            for position in 1..procedures.len() {
+                let single = Facts {
+                    procedures: &procedures[position..=position],
+                    ..facts
+                };
+                recorder.procedure_text = all_text[position..=position].to_vec();
+                let retried = self.run_rules(single, &mut recorder);
+                trace.runs.push(RunTrace {
+                    procedures: recorder.procedure_text.clone(),
+                    status: retried.status,
+                    steps: std::mem::take(&mut recorder.steps),
+                });
+                if retried.status != GroupStatus::Fail {
+                    trace.result = retried;
+                    break;
+                }
+            }
+        }
+        trace
+    }
+
+    fn traced_codes(
+        &self,
+        input: &[&str],
+        map_codes: bool,
+        map: &[u32],
+        diagnosis: bool,
+    ) -> Vec<TracedCode> {
+        input
+            .iter()
+            .enumerate()
+            .map(|(index, &raw)| {
+                let id = self.lookup(raw);
+                let code_id = if map_codes {
+                    if id == NO_CODE {
+                        NO_CODE
+                    } else {
+                        map[id as usize]
+                    }
+                } else {
+                    id
+                };
+                let code = if map_codes {
+                    (code_id != NO_CODE).then(|| self.codes[code_id as usize].to_string())
+                } else {
+                    Some(raw.to_owned())
+                };
+                let names = if diagnosis {
+                    &self.diagnosis_names
+                } else {
+                    &self.procedure_names
+                };
+                TracedCode {
+                    position: index + 1,
+                    input: raw.to_owned(),
+                    mapped: map_codes && code.as_deref() != Some(raw),
+                    name: names.get(&code_id).cloned(),
+                    code,
+                }
+            })
+            .collect()
+    }
+
+    fn code_text(&self, id: u32, fallback: Option<&str>) -> String {
+        if id == NO_CODE {
+            fallback.unwrap_or_default().to_owned()
+        } else {
+            self.codes[id as usize].to_string()
+        }
+    }
+
+    /// Steps 1–2: split, then (mapping mode) map diagnoses, then procedures.
+    fn read_codes(
+        &self,
+        case: &RawCase<'_>,
+        map_codes: bool,
+        diagnoses: &mut Vec<u32>,
+        procedures: &mut Vec<u32>,
+    ) -> Result<(), GroupStatus> {
+        diagnoses.clear();
+        procedures.clear();
+        for code in case.diagnoses.split(is_separator) {
+            let id = self.lookup(code);
+            if map_codes {
+                let mapped = Self::table_of(&self.diagnosis_map, id);
+                if mapped == NO_CODE {
+                    return Err(GroupStatus::DxNotMapped);
+                }
+                diagnoses.push(mapped);
+            } else {
+                diagnoses.push(id);
+            }
+        }
+        if !case.procedures.is_empty() {
+            for code in case.procedures.split(is_separator) {
+                let id = self.lookup(code);
+                if map_codes {
+                    let mapped = Self::table_of(&self.procedure_map, id);
+                    if mapped == NO_CODE {
+                        return Err(GroupStatus::ProcNotMapped);
+                    }
+                    procedures.push(mapped);
+                } else {
+                    procedures.push(id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 3, with the scheme's `input` options.
+    fn check(&self, case: &RawCase<'_>, diagnoses: &[u32]) -> Result<Demographics, CheckFailure> {
+        let options = &self.options;
+        let gender = match options.gender {
+            GenderInput::Integer => parse_integer(case.gender),
+            GenderInput::Text => match case.gender {
+                "1" => Some(1),
+                "2" => Some(2),
+                _ => None,
+            },
+        };
+        let gender = match gender {
+            Some(1) => 1,
+            Some(2) => 2,
+            _ => return Err(CheckFailure::Gender),
+        };
+        let age = parse_integer(case.age).ok_or(CheckFailure::Age)?;
+        let age_days = if case.age_days.is_empty() {
+            options.absent_age_days
+        } else {
+            match parse_integer(case.age_days) {
+                Some(days) => Some(days),
+                // With a replacement for absent ageDay, a present non-integer always fails.
+                None if options.absent_age_days.is_some() || age == 0 => {
+                    return Err(CheckFailure::AgeDays);
+                }
+                // With age ≠ 0 a non-integer ageDay counts as absent.
+                None => None,
+            }
+        };
+        if age == 0 && age_days.is_none() {
+            return Err(CheckFailure::AgeDays);
+        }
+        let weight = if case.weight.is_empty() {
+            options.absent_weight
+        } else {
+            Some(parse_integer(case.weight).ok_or(CheckFailure::Weight)?)
+        };
+        if age == 0
+            && weight.is_none()
+            && age_days.is_some_and(|days| days <= options.newborn_max_age_days)
+        {
+            return Err(CheckFailure::NewbornWeight);
+        }
+        // An empty diagnosis field splits into the single code "" (README step 1), which is a
+        // diagnosis that matches no list, so this only guards an empty code vector.
+        if diagnoses.is_empty() {
+            return Err(CheckFailure::NoDiagnosis);
+        }
+        Ok(Demographics {
+            gender,
+            age,
+            age_days,
+            weight,
+        })
+    }
+
+    fn facts<'a>(
+        &self,
+        diagnoses: &'a [u32],
+        procedures: &'a [u32],
+        demographics: Demographics,
+        dept: &str,
+    ) -> Facts<'a> {
+        let exclusion = diagnoses
+            .first()
+            .map_or(NO_TABLE, |&pdx| Self::table_of(&self.exclusion_table, pdx));
+        // README "CC exclusion": secondary diagnoses (positions 2..n) whose table is not the
+        // principal diagnosis's exclusion table.
+        let counts = |array: &[u32]| {
+            diagnoses.iter().skip(1).any(|&code| {
+                let table = Self::table_of(array, code);
+                table != NO_TABLE && table != exclusion
+            })
+        };
+        Facts {
+            diagnoses,
+            procedures,
+            demographics,
+            dept: self.lookup(dept),
+            exclusion,
+            has_mcc: counts(&self.mcc_table),
+            has_cc: counts(&self.cc_table),
+        }
+    }
+
+    fn retries(&self, facts: &Facts<'_>) -> bool {
+        self.options.retry_with_secondary_procedures && facts.procedures.len() >= 2
+    }
+
+    /// Steps 4–8 on checked facts.
+    fn group_facts<O: Observer>(&self, facts: Facts<'_>, observer: &mut O) -> GroupResult {
+        let result = self.run_rules(facts, observer);
+        if result.status != GroupStatus::Fail || !self.retries(&facts) {
+            return result;
+        }
+        // Step 8: each secondary procedure alone, in order.
+        for position in 1..facts.procedures.len() {
+            let single = Facts {
+                procedures: &facts.procedures[position..=position],
+                ..facts
+            };
+            let retried = self.run_rules(single, observer);
+            if retried.status != GroupStatus::Fail {
+                return retried;
+            }
+        }
+        result
+    }
+
+    /// Steps 4–7.
+    fn run_rules<O: Observer>(&self, facts: Facts<'_>, observer: &mut O) -> GroupResult {
+        for mdc in &self.mdcs {
+            if !self.test(
+                mdc.when,
+                &facts,
+                observer,
+                RuleLevel::Mdc,
+                mdc.code.as_str(),
+                None,
+            ) {
+                continue;
+            }
+            for (position, adrg) in self.adrgs[mdc.adrgs.clone()].iter().enumerate() {
+                if self.test(
+                    adrg.when,
+                    &facts,
+                    observer,
+                    RuleLevel::Adrg,
+                    adrg.code.as_str(),
+                    None,
+                ) {
+                    let drg = self.drgs[adrg.drgs.clone()].iter().find(|split| {
+                        self.test(
+                            split.when,
+                            &facts,
+                            observer,
+                            RuleLevel::Drg,
+                            split.code.as_str(),
+                            None,
+                        )
+                    });
+                    match (drg, self.options.when_no_drg_matches) {
+                        (Some(split), _) => {
+                            return success(mdc.code, adrg.code, split.code, GroupStatus::Success);
+                        }
+                        (None, WhenNoDrgMatches::UseAdrgCode) => {
+                            if O::RECORDS {
+                                observer.step(
+                                    RuleLevel::Drg,
+                                    adrg.code.as_str(),
+                                    ConditionTrace::note(
+                                        true,
+                                        "no split matched: the DRG is the ADRG code",
+                                    ),
+                                    None,
+                                );
+                            }
+                            return success(mdc.code, adrg.code, adrg.code, GroupStatus::Success);
+                        }
+                        (None, WhenNoDrgMatches::TryNextAdrg) => {
+                            if O::RECORDS {
+                                observer.step(
+                                    RuleLevel::Adrg,
+                                    adrg.code.as_str(),
+                                    ConditionTrace::note(
+                                        false,
+                                        "no split matched: trying the next ADRG",
+                                    ),
+                                    None,
+                                );
+                            }
+                        }
+                    }
+                }
+                // Step 5: ambiguity rule after its ADRG was tried without success.
+                if let Some((after, drg, when)) = mdc.ambiguity
+                    && after == position
+                    && self.test(
+                        when,
+                        &facts,
+                        observer,
+                        RuleLevel::Ambiguity,
+                        drg.as_str(),
+                        None,
+                    )
+                {
+                    let qy = ShortCode::new("QY").unwrap_or(ShortCode::EMPTY);
+                    return success(mdc.code, qy, drg, GroupStatus::Ambiguous);
+                }
+            }
+        }
+        GroupResult::failed(GroupStatus::Fail)
+    }
+
+    #[inline]
+    fn test<O: Observer>(
+        &self,
+        node: u32,
+        facts: &Facts<'_>,
+        observer: &mut O,
+        level: RuleLevel,
+        code: &str,
+        note: Option<String>,
+    ) -> bool {
+        if O::RECORDS {
+            let trace = self.explain(node, facts, observer);
+            let matched = trace.matched;
+            observer.step(level, code, trace, note);
+            matched
+        } else {
+            self.eval(node, facts)
+        }
+    }
+
+    fn eval(&self, node: u32, facts: &Facts<'_>) -> bool {
+        match self.nodes[node as usize] {
+            Node::Always => true,
+            Node::All { start, len } => self
+                .operand_slice(start, len)
+                .iter()
+                .all(|&child| self.eval(child, facts)),
+            Node::Any { start, len } => self
+                .operand_slice(start, len)
+                .iter()
+                .any(|&child| self.eval(child, facts)),
+            Node::Not(child) => !self.eval(child, facts),
+            Node::PdxIn(list) => facts
+                .diagnoses
+                .first()
+                .is_some_and(|&code| self.in_list(code, list)),
+            Node::AnyDxIn(list) => facts.diagnoses.iter().any(|&code| self.in_list(code, list)),
+            Node::PrincipalProcIn(list) => facts
+                .procedures
+                .first()
+                .is_some_and(|&code| self.in_list(code, list)),
+            Node::AnyProcIn(list) => facts
+                .procedures
+                .iter()
+                .any(|&code| self.in_list(code, list)),
+            Node::PrincipalProcIsOr => facts
+                .procedures
+                .first()
+                .is_some_and(|&code| self.is_or_procedure(code)),
+            Node::AnyProcIsOr => facts
+                .procedures
+                .iter()
+                .any(|&code| self.is_or_procedure(code)),
+            Node::Gender(gender) => facts.demographics.gender == gender,
+            Node::AgeYearsEq(n) => facts.demographics.age == n,
+            Node::AgeYearsLt(n) => facts.demographics.age < n,
+            Node::AgeDaysLe(n) => facts.demographics.age_days.is_some_and(|days| days <= n),
+            Node::WeightLt(n) => facts.demographics.weight.is_some_and(|w| w != 0 && w < n),
+            Node::WeightGe(n) => facts.demographics.weight.is_some_and(|w| w != 0 && w >= n),
+            Node::DxListsMin { start, len, min } => {
+                let hit = self
+                    .operand_slice(start, len)
+                    .iter()
+                    .filter(|&&list| facts.diagnoses.iter().any(|&code| self.in_list(code, list)))
+                    .count();
+                hit >= min
+            }
+            Node::HasMcc => facts.has_mcc,
+            Node::HasCc => facts.has_cc,
+            Node::DeptIn(list) => self.in_list(facts.dept, list),
+        }
+    }
+
+    fn operand_slice(&self, start: u32, len: u32) -> &[u32] {
+        &self.operands[start as usize..(start + len) as usize]
+    }
+
+    /// Same truth value as [`Self::eval`], with an explanation.
+    fn explain<O: Observer>(&self, node: u32, facts: &Facts<'_>, observer: &O) -> ConditionTrace {
+        let recorder_text = |codes: &[u32], index: usize, diagnosis: bool| -> String {
+            let recorded = if diagnosis {
+                observer.diagnosis_text(index)
+            } else {
+                observer.procedure_text(index)
+            };
+            match recorded {
+                Some(text) => format!("{text:?}"),
+                None => format!("{:?}", self.code_text(codes[index], None)),
+            }
+        };
+        let list = |list: u32| self.list_names[list as usize].as_str();
+        let leaf = |kind: &str, matched: bool, detail: String| ConditionTrace {
+            kind: kind.to_owned(),
+            matched,
+            detail: Some(detail),
+            operands: Vec::new(),
+        };
+        let value = self.eval(node, facts);
+        match self.nodes[node as usize] {
+            Node::Always => leaf("always", true, "always true".to_owned()),
+            Node::All { start, len } | Node::Any { start, len } => {
+                let kind = if matches!(self.nodes[node as usize], Node::All { .. }) {
+                    "all"
+                } else {
+                    "any"
+                };
+                ConditionTrace {
+                    kind: kind.to_owned(),
+                    matched: value,
+                    detail: None,
+                    operands: self
+                        .operand_slice(start, len)
+                        .iter()
+                        .map(|&child| self.explain(child, facts, observer))
+                        .collect(),
+                }
+            }
+            Node::Not(child) => ConditionTrace {
+                kind: "not".to_owned(),
+                matched: value,
+                detail: None,
+                operands: vec![self.explain(child, facts, observer)],
+            },
+            Node::PdxIn(l) => {
+                let pdx = recorder_text(facts.diagnoses, 0, true);
+                let verb = if value { "is" } else { "is not" };
+                leaf(
+                    "pdx_in",
+                    value,
+                    format!("principal diagnosis {pdx} {verb} in {}", list(l)),
+                )
+            }
+            Node::AnyDxIn(l) => {
+                let hit = facts.diagnoses.iter().position(|&c| self.in_list(c, l));
+                let detail = match hit {
+                    Some(i) => format!(
+                        "diagnosis {} (position {}) is in {}",
+                        recorder_text(facts.diagnoses, i, true),
+                        i + 1,
+                        list(l)
+                    ),
+                    None => format!("no diagnosis is in {}", list(l)),
+                };
+                leaf("any_dx_in", value, detail)
+            }
+            Node::PrincipalProcIn(l) => {
+                let detail = if facts.procedures.is_empty() {
+                    "no procedure".to_owned()
+                } else {
+                    let verb = if value { "is" } else { "is not" };
+                    format!(
+                        "principal procedure {} {verb} in {}",
+                        recorder_text(facts.procedures, 0, false),
+                        list(l)
+                    )
+                };
+                leaf("principal_proc_in", value, detail)
+            }
+            Node::AnyProcIn(l) => {
+                let hit = facts.procedures.iter().position(|&c| self.in_list(c, l));
+                let detail = match hit {
+                    Some(i) => format!(
+                        "procedure {} (position {}) is in {}",
+                        recorder_text(facts.procedures, i, false),
+                        i + 1,
+                        list(l)
+                    ),
+                    None => format!("no procedure is in {}", list(l)),
+                };
+                leaf("any_proc_in", value, detail)
+            }
+            Node::PrincipalProcIsOr => {
+                let detail = if facts.procedures.is_empty() {
+                    "no procedure".to_owned()
+                } else {
+                    let verb = if value { "is" } else { "is not" };
+                    format!(
+                        "principal procedure {} {verb} an OR procedure",
+                        recorder_text(facts.procedures, 0, false)
+                    )
+                };
+                leaf("principal_proc_is_or", value, detail)
+            }
+            Node::AnyProcIsOr => {
+                let hit = facts
+                    .procedures
+                    .iter()
+                    .position(|&c| self.is_or_procedure(c));
+                let detail = match hit {
+                    Some(i) => format!(
+                        "procedure {} (position {}) is an OR procedure",
+                        recorder_text(facts.procedures, i, false),
+                        i + 1
+                    ),
+                    None => "no OR procedure".to_owned(),
+                };
+                leaf("any_proc_is_or", value, detail)
+            }
+            Node::Gender(g) => leaf(
+                "gender",
+                value,
+                format!(
+                    "gender is {}, rule wants {}",
+                    facts.demographics.gender,
+                    if g == 1 { "M (1)" } else { "F (2)" }
+                ),
+            ),
+            Node::AgeYearsEq(n) => leaf(
+                "age_years_eq",
+                value,
+                format!("age {} years = {n}", facts.demographics.age),
+            ),
+            Node::AgeYearsLt(n) => leaf(
+                "age_years_lt",
+                value,
+                format!("age {} years < {n}", facts.demographics.age),
+            ),
+            Node::AgeDaysLe(n) => leaf(
+                "age_days_le",
+                value,
+                match facts.demographics.age_days {
+                    Some(days) => format!("ageDay {days} <= {n}"),
+                    None => "ageDay absent".to_owned(),
+                },
+            ),
+            Node::WeightLt(n) | Node::WeightGe(n) => {
+                let (kind, op) = if matches!(self.nodes[node as usize], Node::WeightLt(_)) {
+                    ("weight_lt", "<")
+                } else {
+                    ("weight_ge", ">=")
+                };
+                leaf(
+                    kind,
+                    value,
+                    match facts.demographics.weight {
+                        Some(0) => "weight 0 counts as absent".to_owned(),
+                        Some(w) => format!("weight {w} {op} {n}"),
+                        None => "weight absent".to_owned(),
+                    },
+                )
+            }
+            Node::DxListsMin { start, len, min } => {
+                let hits: Vec<String> = self
+                    .operand_slice(start, len)
+                    .iter()
+                    .filter_map(|&l| {
+                        facts
+                            .diagnoses
+                            .iter()
+                            .position(|&c| self.in_list(c, l))
+                            .map(|i| {
+                                format!("{} ({})", list(l), recorder_text(facts.diagnoses, i, true))
+                            })
+                    })
+                    .collect();
+                leaf(
+                    "dx_lists_min",
+                    value,
+                    format!(
+                        "{} of the lists hold a diagnosis (minimum {min}){}{}",
+                        hits.len(),
+                        if hits.is_empty() { "" } else { ": " },
+                        hits.join(", ")
+                    ),
+                )
+            }
+            Node::HasMcc | Node::HasCc => {
+                let (kind, name, array) = if matches!(self.nodes[node as usize], Node::HasMcc) {
+                    ("has_mcc", "MCC", &self.mcc_table)
+                } else {
+                    ("has_cc", "CC", &self.cc_table)
+                };
+                let hit = facts
+                    .diagnoses
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .find(|&(_, &code)| {
+                        let table = Self::table_of(array, code);
+                        table != NO_TABLE && table != facts.exclusion
+                    });
+                leaf(
+                    kind,
+                    value,
+                    match hit {
+                        Some((i, _)) => format!(
+                            "secondary diagnosis {} (position {}) is a {name} not excluded by the principal diagnosis",
+                            recorder_text(facts.diagnoses, i, true),
+                            i + 1
+                        ),
+                        None => format!("no secondary diagnosis is a {name} that is not excluded"),
+                    },
+                )
+            }
+            Node::DeptIn(l) => {
+                let verb = if value { "is" } else { "is not" };
+                leaf("dept_in", value, format!("dept {verb} in {}", list(l)))
+            }
+        }
+    }
+}
+
+fn success(mdc: ShortCode, adrg: ShortCode, drg: ShortCode, status: GroupStatus) -> GroupResult {
+    GroupResult {
+        status,
+        mdc,
+        adrg,
+        drg,
+    }
+}
+
+struct NodeBuilder<'a> {
+    nodes: Vec<Node>,
+    operands: Vec<u32>,
+    list_index: &'a HashMap<String, u32>,
+}
+
+impl NodeBuilder<'_> {
+    fn list(&self, name: &str) -> u32 {
+        // Validation guarantees every list is declared; an unknown one would match nothing.
+        self.list_index.get(name).copied().unwrap_or(u32::MAX)
+    }
+
+    fn push(&mut self, node: Node) -> u32 {
+        self.nodes.push(node);
+        u32::try_from(self.nodes.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    fn operands(&mut self, items: Vec<u32>) -> (u32, u32) {
+        let start = u32::try_from(self.operands.len()).unwrap_or(u32::MAX);
+        let len = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        self.operands.extend(items);
+        (start, len)
+    }
+
+    fn compile(&mut self, condition: &Condition) -> u32 {
+        let node = match condition {
+            Condition::Always(_) => Node::Always,
+            Condition::All(items) | Condition::Any(items) => {
+                let children: Vec<u32> = items.iter().map(|item| self.compile(item)).collect();
+                let (start, len) = self.operands(children);
+                if matches!(condition, Condition::All(_)) {
+                    Node::All { start, len }
+                } else {
+                    Node::Any { start, len }
+                }
+            }
+            Condition::Not(inner) => Node::Not(self.compile(inner)),
+            Condition::PdxIn(list) => Node::PdxIn(self.list(list)),
+            Condition::AnyDxIn(list) => Node::AnyDxIn(self.list(list)),
+            Condition::PrincipalProcIn(list) => Node::PrincipalProcIn(self.list(list)),
+            Condition::AnyProcIn(list) => Node::AnyProcIn(self.list(list)),
+            Condition::PrincipalProcIsOr(_) => Node::PrincipalProcIsOr,
+            Condition::AnyProcIsOr(_) => Node::AnyProcIsOr,
+            Condition::Gender(value) => Node::Gender(if value == "M" { 1 } else { 2 }),
+            Condition::AgeYearsEq(n) => Node::AgeYearsEq(*n),
+            Condition::AgeYearsLt(n) => Node::AgeYearsLt(*n),
+            Condition::AgeDaysLe(n) => Node::AgeDaysLe(*n),
+            Condition::WeightLt(n) => Node::WeightLt(*n),
+            Condition::WeightGe(n) => Node::WeightGe(*n),
+            Condition::DxListsMin(operand) => {
+                let lists: Vec<u32> = operand.lists.iter().map(|name| self.list(name)).collect();
+                let (start, len) = self.operands(lists);
+                Node::DxListsMin {
+                    start,
+                    len,
+                    min: operand.min,
+                }
+            }
+            Condition::HasMcc(_) => Node::HasMcc,
+            Condition::HasCc(_) => Node::HasCc,
+            Condition::DeptIn(list) => Node::DeptIn(self.list(list)),
+        };
+        self.push(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_integer;
+
+    #[test]
+    fn integers_follow_the_readme() {
+        for (text, expected) in [
+            ("0", Some(0)),
+            ("1", Some(1)),
+            ("01", Some(1)),
+            ("+1", Some(1)),
+            (" 1", Some(1)),
+            ("1 ", Some(1)),
+            ("-3", Some(-3)),
+            ("99999999999999999999999", Some(i64::MAX)),
+            ("-99999999999999999999999", Some(i64::MIN)),
+            ("", None),
+            (" ", None),
+            ("+", None),
+            ("-", None),
+            ("1.0", None),
+            ("1e3", None),
+            ("１", None),
+            ("1 2", None),
+            ("0x1", None),
+        ] {
+            assert_eq!(parse_integer(text), expected, "{text:?}");
+        }
+    }
+}
