@@ -79,11 +79,14 @@ pub struct AllianceMember {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum UnitKind {
+    /// A single hospital.
     Hospital {
         /// Fund spending per history year, oldest first.
         history: Vec<Money>,
     },
+    /// A medical alliance budgeted as one unit.
     Alliance {
+        /// Member hospitals, each with its own history.
         members: Vec<AllianceMember>,
     },
 }
@@ -93,6 +96,7 @@ pub enum UnitKind {
 pub struct AllocationUnit {
     /// Hospital code, or the alliance's code.
     pub code: String,
+    /// Hospital or alliance, with the history to weigh.
     pub kind: UnitKind,
     /// 考核系数 (> 0).
     pub assessment_coefficient: Decimal,
@@ -121,6 +125,7 @@ pub struct AllocationLine {
 /// A block allocated to units; the lines add up to `block` exactly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
+    /// The amount allocated (the block after its reserve).
     pub block: Money,
     pub lines: Vec<AllocationLine>,
 }

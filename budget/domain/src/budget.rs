@@ -93,7 +93,9 @@ pub struct BlockAmount {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockSplit {
+    /// Shares of the total, adding up to exactly 1.
     Shares(Vec<BlockShare>),
+    /// Amounts adding up to exactly the total.
     Amounts(Vec<BlockAmount>),
 }
 
@@ -130,12 +132,14 @@ impl BudgetPolicy {
 /// Everything a budget version is computed from: the document stored and versioned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetDocument {
+    /// The pooling region (统筹区).
     pub region: RegionCode,
     pub year: i32,
     pub fund: FundType,
     pub mode: BudgetMode,
     pub basis: BudgetBasis,
     pub split: BlockSplit,
+    /// Parameters; DOMAIN.md defaults when omitted.
     #[serde(default)]
     pub policy: BudgetPolicy,
 }
@@ -180,7 +184,7 @@ impl AnnualBudget {
         }
         let total = match basis_total(&document.basis, &mut problems) {
             Some(total) => total,
-            None => return Err(collect_err(problems)),
+            None => return Err(BudgetError::from_problems(problems)),
         };
         if total.is_negative() {
             problems.push(BudgetError::NegativeBudget { total });
@@ -228,17 +232,9 @@ impl AnnualBudget {
             .map_or(Money::ZERO, |block| block.allocatable)
     }
 
+    /// Regional point method or hospital caps.
     pub fn mode(&self) -> BudgetMode {
         self.document.mode
-    }
-}
-
-fn collect_err(problems: Vec<BudgetError>) -> BudgetError {
-    match BudgetError::collect(problems) {
-        Err(err) => err,
-        Ok(()) => BudgetError::NothingToApportion {
-            what: "the budget basis",
-        },
     }
 }
 
@@ -343,6 +339,7 @@ fn split_amounts(
 /// The versions of one budget (region, year, fund), oldest first. An adjustment never rewrites a
 /// version: it appends a new one with its reason (年度预算原则上不做调整, so each change is recorded).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<AnnualBudget>", into = "Vec<AnnualBudget>")]
 pub struct BudgetHistory {
     versions: Vec<AnnualBudget>,
 }
@@ -357,8 +354,11 @@ impl BudgetHistory {
     }
 
     /// Rebuilds a history from stored versions (oldest first), as read back from storage.
-    pub fn from_versions(versions: Vec<AnnualBudget>) -> Option<Self> {
-        (!versions.is_empty()).then_some(Self { versions })
+    pub fn from_versions(versions: Vec<AnnualBudget>) -> Result<Self, BudgetError> {
+        if versions.is_empty() {
+            return Err(BudgetError::EmptyHistory);
+        }
+        Ok(Self { versions })
     }
 
     /// Adjusts the budget: computes `document` as the next version with `reason` (required,
@@ -401,10 +401,10 @@ impl BudgetHistory {
                 self.versions.push(next);
                 Ok(self.current())
             }
-            Ok(_) => Err(collect_err(problems)),
+            Ok(_) => Err(BudgetError::from_problems(problems)),
             Err(err) => {
                 problems.extend(err.problems().into_iter().cloned());
-                Err(collect_err(problems))
+                Err(BudgetError::from_problems(problems))
             }
         }
     }
@@ -426,6 +426,19 @@ impl BudgetHistory {
     /// Every version, oldest first.
     pub fn versions(&self) -> &[AnnualBudget] {
         &self.versions
+    }
+}
+
+impl TryFrom<Vec<AnnualBudget>> for BudgetHistory {
+    type Error = BudgetError;
+    fn try_from(versions: Vec<AnnualBudget>) -> Result<Self, Self::Error> {
+        Self::from_versions(versions)
+    }
+}
+
+impl From<BudgetHistory> for Vec<AnnualBudget> {
+    fn from(history: BudgetHistory) -> Self {
+        history.versions
     }
 }
 
@@ -631,6 +644,20 @@ mod tests {
         let err = history.adjust(adjusted, "wrong fund").expect_err("key");
         assert_eq!(err.reason(), "ADJUSTMENT_CHANGES_KEY");
         assert_eq!(history.current().version, 2);
+    }
+
+    #[test]
+    fn history_round_trips_and_an_empty_one_is_refused() {
+        let doc = document(
+            income("1000000000"),
+            shares(&[(BlockKind::Inpatient, dec!(1))]),
+        );
+        let history = BudgetHistory::create(doc).expect("valid");
+        let json = serde_json::to_string(&history).expect("serialize");
+        let back: BudgetHistory = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, history);
+        let err = serde_json::from_str::<BudgetHistory>("[]").expect_err("empty");
+        assert!(err.to_string().contains("no version"));
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub enum BudgetError {
         expected: String,
         found: String,
     },
+    #[error("a budget history has no version")]
+    EmptyHistory,
     #[error("budget version {version} does not exist")]
     NoSuchVersion { version: u32 },
     #[error("the budget is in regional point mode: hospitals have no caps to allocate")]
@@ -111,6 +113,7 @@ impl BudgetError {
             BudgetError::DuplicateBlock { .. } => "DUPLICATE_BLOCK",
             BudgetError::AdjustmentReasonRequired => "ADJUSTMENT_REASON_REQUIRED",
             BudgetError::AdjustmentChangesKey { .. } => "ADJUSTMENT_CHANGES_KEY",
+            BudgetError::EmptyHistory => "EMPTY_BUDGET_HISTORY",
             BudgetError::NoSuchVersion { .. } => "NO_SUCH_BUDGET_VERSION",
             BudgetError::NoCapsInRegionalPointMode => "NO_CAPS_IN_REGIONAL_POINT_MODE",
             BudgetError::DuplicateRecord { .. } => "DUPLICATE_RECORD",
@@ -132,6 +135,15 @@ impl BudgetError {
         match self {
             BudgetError::Several(all) => all.iter().flat_map(BudgetError::problems).collect(),
             single => vec![single],
+        }
+    }
+
+    /// One error for collected problems: the single problem itself, or `Several`.
+    pub(crate) fn from_problems(mut problems: Vec<BudgetError>) -> BudgetError {
+        if problems.len() == 1 {
+            problems.remove(0)
+        } else {
+            BudgetError::Several(problems)
         }
     }
 
