@@ -783,6 +783,29 @@ mod tests {
         }
 
         #[test]
+        fn any_valid_band_table_caps_the_payment(
+            std_fen in 1_i64..10_000_000_000,
+            act_fen in 0_i64..30_000_000_000,
+            rate_percent in 0_i64..=100,
+            top_percent in 101_i64..=200,
+        ) {
+            let (rate, top) = (Decimal::new(rate_percent, 2), Decimal::new(top_percent, 2));
+            let policy = SharingPolicy {
+                overspend_bands: vec![
+                    OverspendBand { lower_ratio: Decimal::ONE, upper_ratio: Some(top), shared_rate: rate },
+                    OverspendBand { lower_ratio: top, upper_ratio: None, shared_rate: Decimal::ZERO },
+                ],
+                ..SharingPolicy::hainan()
+            };
+            prop_assert_eq!(policy.validate(), Ok(()));
+            let (std, act) = (Money::from_fen(std_fen), Money::from_fen(act_fen));
+            let outcome = apply_tiers(&policy, std, act);
+            let ceiling = std.mul_round(Decimal::ONE + rate * (top - Decimal::ONE));
+            prop_assert!(outcome.payment <= ceiling);
+            prop_assert!(outcome.payment >= std.min(act));
+        }
+
+        #[test]
         fn reserve_never_negative_unless_allowed_and_reported(
             records in proptest::collection::vec((1_i64..1_000_000_000, 0_i64..2_000_000_000), 1..30),
             reserve_fen in 0_i64..100_000_000,
