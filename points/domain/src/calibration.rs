@@ -617,3 +617,33 @@ where
         coefficient_rule: COEFFICIENT_RULE.to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_between_order_statistics() {
+        let sorted = [96, 98, 99, 100, 100, 101, 102, 104];
+        // h = 7 × 0.25 = 1.75 → 98 + 0.75 × 1 = 98.75; h = 5.25 → 101 + 0.25 × 1 = 101.25.
+        assert_eq!(
+            quantile(&sorted, Decimal::new(25, 2)),
+            Decimal::new(9875, 2)
+        );
+        assert_eq!(
+            quantile(&sorted, Decimal::new(75, 2)),
+            Decimal::new(10125, 2)
+        );
+        assert_eq!(quantile(&[7], Decimal::new(75, 2)), Decimal::from(7));
+    }
+
+    #[test]
+    fn square_root_converges() {
+        assert_eq!(sqrt(Decimal::from(4)).round_dp(12), Decimal::TWO);
+        assert_eq!(sqrt(Decimal::ZERO), Decimal::ZERO);
+        let root = sqrt(Decimal::new(2, 0));
+        assert!((root * root - Decimal::TWO).abs() < Decimal::new(1, 18));
+        let small = sqrt(Decimal::new(25, 4));
+        assert_eq!(small.round_dp(12), Decimal::new(5, 2));
+    }
+}

@@ -33,7 +33,8 @@ pub use error::{PolicyError, PolicyErrors, ValuationError};
 pub use level::HospitalLevel;
 pub use mode::{ModeDecision, ModeRule, PaymentMode, select_payment_mode};
 pub use outpatient::{
-    ApgError, ApgTable, ApgValuation, OutpatientVisit, per_capita_budget, valuate_visit,
+    ApgError, ApgTable, ApgValuation, OutpatientVisit, chronic_per_capita_budget,
+    per_capita_budget, valuate_visit,
 };
 pub use point_value::{
     DipPointValues, DrgClearing, HospitalClearing, HospitalTotals, PointValue, PointValueError,
@@ -45,5 +46,6 @@ pub use policy::ValuationPolicy;
 pub use readmission::{Halving, StayKey, ValuedStay, apply_readmission};
 pub use tables::ValuationTables;
 pub use valuation::{
-    BatchValuation, CaseType, CostBand, PhaseDays, RecordError, Valuation, valuate, valuate_all,
+    BatchValuation, CaseType, CostBand, PhaseDays, RecordError, Valuation,
+    accumulated_per_diem_days, valuate, valuate_all,
 };

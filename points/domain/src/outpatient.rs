@@ -20,6 +20,8 @@ pub enum ApgError {
     NoMedicalGroup { diagnosis: String },
     #[error("{field} is {value}, it must not be negative")]
     NegativeAmount { field: &'static str, value: Decimal },
+    #[error("no per-capita rate for chronic disease {disease:?}")]
+    NoChronicRate { disease: String },
 }
 
 impl ApgError {
@@ -29,6 +31,7 @@ impl ApgError {
             ApgError::BadTableLine { .. } => "BAD_APG_TABLE_LINE",
             ApgError::NoMedicalGroup { .. } => "NO_APG_MEDICAL_GROUP",
             ApgError::NegativeAmount { .. } => "NEGATIVE_AMOUNT",
+            ApgError::NoChronicRate { .. } => "NO_CHRONIC_RATE",
         }
     }
 }
@@ -54,6 +57,26 @@ pub fn per_capita_budget(
     Ok(Money::round(
         Decimal::from(enrolled) * rate_per_head.value() - referrals_out.value(),
     ))
+}
+
+/// Budget for chronic and special outpatient diseases (门诊慢特病): for each disease, enrolled
+/// patients × the table's rate per patient-year, summed and rounded once. A disease without a
+/// rate is an error naming it.
+pub fn chronic_per_capita_budget(
+    rates: &crate::tables::PerCapitaRates,
+    patients_by_disease: &BTreeMap<String, u64>,
+) -> Result<Money, ApgError> {
+    let mut total = Decimal::ZERO;
+    for (disease, patients) in patients_by_disease {
+        let rate = rates
+            .chronic_diseases
+            .get(disease)
+            .ok_or_else(|| ApgError::NoChronicRate {
+                disease: disease.clone(),
+            })?;
+        total += rate.value() * Decimal::from(*patients);
+    }
+    Ok(Money::round(total))
 }
 
 /// Kind of APG group.

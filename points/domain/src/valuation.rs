@@ -307,6 +307,25 @@ fn ratio(
     Ok(cost.value() / mean.value())
 }
 
+/// Per-diem days a readmission continues from (DOMAIN.md §3 per-diem: days accumulate across a
+/// discharge and readmission within 15 days, no splitting): the earlier episode's days plus the
+/// earlier stay's billable days when the gap is within the policy's window, else 0. The result
+/// goes in [`CaseForValuation::prior_episode_days`] of the later stay.
+pub fn accumulated_per_diem_days(
+    policy: &ValuationPolicy,
+    earlier: &CaseForValuation,
+    later_admission: crate::date::CivilDate,
+) -> u32 {
+    let gap = later_admission.days_since(earlier.discharge_date);
+    if (0..=i64::from(policy.per_diem.accumulation_window_days)).contains(&gap) {
+        earlier
+            .prior_episode_days
+            .saturating_add(billable_days(policy, earlier))
+    } else {
+        0
+    }
+}
+
 fn billable_days(policy: &ValuationPolicy, case: &CaseForValuation) -> u32 {
     let los = u32::try_from(case.length_of_stay()).unwrap_or(0);
     los.max(policy.per_diem.minimum_billable_days)

@@ -232,3 +232,52 @@ fn day_surgery_within_hours_and_fixed_rate() {
     assert_eq!(valued.case_type, CaseType::FixedRate);
     assert_eq!(valued.amount, Some(money("2800")));
 }
+
+#[test]
+fn per_diem_days_accumulate_within_the_window() {
+    let policy = dip_policy();
+    let earlier = psychiatric(40);
+    let within = earlier.discharge_date.plus_days(15);
+    assert_eq!(
+        points_domain::accumulated_per_diem_days(&policy, &earlier, within),
+        40
+    );
+    let beyond = earlier.discharge_date.plus_days(16);
+    assert_eq!(
+        points_domain::accumulated_per_diem_days(&policy, &earlier, beyond),
+        0
+    );
+    // The readmission continues the episode: 40 + 20 days crosses the acute limit.
+    let mut later = psychiatric(20);
+    later.list_id = "L0002".into();
+    later.prior_episode_days = 40;
+    let valued = valuate(&policy, &tables(), &later).expect("valued");
+    assert_eq!(
+        valued.decision.mode,
+        PaymentMode::PerDiem(PerDiemProgramme::Psychiatric)
+    );
+    // Days 41..60: 16 × 150 + 4 × 95.
+    assert_eq!(valued.amount, Some(money("2780")));
+}
+
+#[test]
+fn chronic_per_capita_by_disease() {
+    let mut tables = tables();
+    tables
+        .per_capita
+        .chronic_diseases
+        .insert("I10".into(), money("600"));
+    tables
+        .per_capita
+        .chronic_diseases
+        .insert("E11".into(), money("900"));
+    let patients = [("I10".to_owned(), 120_u64), ("E11".to_owned(), 80)].into();
+    assert_eq!(
+        points_domain::chronic_per_capita_budget(&tables.per_capita, &patients).expect("budget"),
+        money("144000")
+    );
+    let unknown = [("N18".to_owned(), 1_u64)].into();
+    let error = points_domain::chronic_per_capita_budget(&tables.per_capita, &unknown)
+        .expect_err("no rate");
+    assert_eq!(error.reason(), "NO_CHRONIC_RATE");
+}
