@@ -576,8 +576,8 @@ mod tests {
                     tier: "overspend_shared".into(),
                 })
             });
-        let statement = run_clearing(&sharing_example(), &ClearingPolicy::default(), &sharing)
-            .expect("valid");
+        let statement =
+            run_clearing(&sharing_example(), &ClearingPolicy::default(), &sharing).expect("valid");
         // Points budget 51,000,000 over 500,000 points with no burden → 102.0000; the FFS
         // special case's points are not counted.
         assert_eq!(statement.point_value, dec!(102));
@@ -630,8 +630,8 @@ mod tests {
                 })
             }
         });
-        let errors = run_clearing(&input, &ClearingPolicy::default(), &sharing)
-            .expect_err("port failed");
+        let errors =
+            run_clearing(&input, &ClearingPolicy::default(), &sharing).expect_err("port failed");
         let records: Vec<String> = errors
             .iter()
             .map(|e| match e {
@@ -652,8 +652,8 @@ mod tests {
             deposit_returned: money(dec!(1)),
             ..HospitalClearingInput::plain("H")
         });
-        let errors = run_clearing(&input, &ClearingPolicy::default(), &PayStandard)
-            .expect_err("invalid");
+        let errors =
+            run_clearing(&input, &ClearingPolicy::default(), &PayStandard).expect_err("invalid");
         let reasons: Vec<_> = errors.iter().map(SettlementError::reason).collect();
         assert_eq!(
             reasons,

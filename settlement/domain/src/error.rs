@@ -43,7 +43,9 @@ pub enum SettlementError {
     DuplicateHospital { hospital_code: String },
     #[error("hospital {hospital_code} has no monthly quota, required in hospital-cap mode")]
     MissingMonthlyQuota { hospital_code: String },
-    #[error("case {hospital_code}/{list_id} names hospital {hospital_code} that has no clearing record")]
+    #[error(
+        "case {hospital_code}/{list_id} names hospital {hospital_code} that has no clearing record"
+    )]
     UnknownHospital {
         hospital_code: String,
         list_id: String,
@@ -57,7 +59,10 @@ pub enum SettlementError {
         source: PortError,
     },
     #[error("history of {code}: version effective {effective_from} is not after the previous one")]
-    HistoryOutOfOrder { code: String, effective_from: String },
+    HistoryOutOfOrder {
+        code: String,
+        effective_from: String,
+    },
     #[error("agreement {agreement_id}: ends {end} before it starts {start}")]
     AgreementPeriod {
         agreement_id: String,
@@ -70,7 +75,9 @@ pub enum SettlementError {
         action: &'static str,
         state: &'static str,
     },
-    #[error("special case {application_id}: {needed} eligible reviewers needed, {available} available")]
+    #[error(
+        "special case {application_id}: {needed} eligible reviewers needed, {available} available"
+    )]
     NotEnoughReviewers {
         application_id: String,
         needed: usize,

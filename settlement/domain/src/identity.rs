@@ -160,6 +160,7 @@ pub fn decide_intake(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{VALID_LIST_JSON, valid_list};
 
     #[test]
     fn fnv1a_matches_reference_vectors() {
@@ -171,8 +172,8 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
-        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":"s"}}"#)
-            .expect("json");
+        let a: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":"s"}}"#).expect("json");
         assert_eq!(
             canonical_json(&a),
             r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
@@ -217,6 +218,73 @@ mod tests {
                 "existing {existing:?}, hash {hash}, closed {closed}"
             );
         }
+    }
+
+    /// Writes `value` as JSON with each object's keys in an order drawn from `seed`.
+    fn write_shuffled(value: &Value, seed: &mut u64, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                for i in (1..entries.len()).rev() {
+                    *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    let j = (*seed >> 33) as usize % (i + 1);
+                    entries.swap(i, j);
+                }
+                out.push('{');
+                for (i, (key, item)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push_str(": ");
+                    write_shuffled(item, seed, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_shuffled(item, seed, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn content_hash_is_stable_under_json_key_reordering(seed in proptest::prelude::any::<u64>()) {
+            let value: Value = serde_json::from_str(VALID_LIST_JSON).expect("fixture");
+            let mut state = seed;
+            let mut text = String::new();
+            write_shuffled(&value, &mut state, &mut text);
+            let reordered: SettlementList = serde_json::from_str(&text).expect("reordered parses");
+            proptest::prop_assert_eq!(content_hash(&reordered), content_hash(&valid_list()));
+        }
+    }
+
+    #[test]
+    fn content_hash_sees_content_not_notation() {
+        let base = content_hash(&valid_list());
+        // The same amount written with fewer places is the same content.
+        let renotated = VALID_LIST_JSON.replace("\"7000.00\"", "\"7000\"");
+        let parsed: SettlementList = serde_json::from_str(&renotated).expect("parses");
+        assert_eq!(content_hash(&parsed), base);
+        // A changed fen is a changed case.
+        let mut changed = valid_list();
+        changed.payment.personal_cash = kernel::Money::from_fen(200_001);
+        assert_ne!(content_hash(&changed), base);
+        let mut reordered_diagnoses = valid_list();
+        reordered_diagnoses.diagnoses.reverse();
+        assert_ne!(
+            content_hash(&reordered_diagnoses),
+            base,
+            "diagnosis order is content"
+        );
     }
 
     #[test]

@@ -246,9 +246,7 @@ fn prepayment_line(
     // × prepayment ratio; a negative month is not clawed back monthly but at the year end.
     let prepayable = Money::round(fund_value.value() * policy.prepayment_ratio).max(Money::ZERO);
     let (capped, deferred) = match (policy.budget_mode, h.monthly_quota) {
-        (BudgetMode::HospitalCap, Some(quota)) if prepayable > quota => {
-            (quota, prepayable - quota)
-        }
+        (BudgetMode::HospitalCap, Some(quota)) if prepayable > quota => (quota, prepayable - quota),
         _ => (prepayable, Money::ZERO),
     };
     // DOMAIN.md §4 quality deposit: a share of the monthly payment, withheld.
@@ -275,7 +273,12 @@ mod tests {
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
-    fn month(code: &str, points: Decimal, burden: Decimal, quota: Option<Decimal>) -> HospitalMonth {
+    fn month(
+        code: &str,
+        points: Decimal,
+        burden: Decimal,
+        quota: Option<Decimal>,
+    ) -> HospitalMonth {
         HospitalMonth {
             hospital_code: code.into(),
             points: Points::round(points),

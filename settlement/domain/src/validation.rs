@@ -84,6 +84,11 @@ impl ViolationKind {
         }
     }
 
+    /// The kind with this reason code.
+    pub fn from_reason(reason: &str) -> Option<ViolationKind> {
+        ALL_KINDS.iter().copied().find(|k| k.reason() == reason)
+    }
+
     /// Errors reject the record; warnings flag it.
     pub fn severity(self) -> Severity {
         match self {
@@ -97,6 +102,34 @@ impl ViolationKind {
         }
     }
 }
+
+/// Every kind, for look-ups by reason code.
+pub const ALL_KINDS: [ViolationKind; 24] = [
+    ViolationKind::ListIdMissing,
+    ViolationKind::HospitalCodeMissing,
+    ViolationKind::InsuranceTypeInvalid,
+    ViolationKind::PrincipalDiagnosisMissing,
+    ViolationKind::DiagnosisNameMissing,
+    ViolationKind::ProcedureNameMissing,
+    ViolationKind::UnknownDiagnosisCode,
+    ViolationKind::UnknownProcedureCode,
+    ViolationKind::AsteriskCodeAlone,
+    ViolationKind::AdmissionConditionInvalid,
+    ViolationKind::DischargeBeforeAdmission,
+    ViolationKind::BirthAfterAdmission,
+    ViolationKind::SexInvalid,
+    ViolationKind::NegativeAmount,
+    ViolationKind::PaymentIdentity,
+    ViolationKind::ChargesTotalMismatch,
+    ViolationKind::DischargeTypeInvalid,
+    ViolationKind::ReceivingInstitutionMissing,
+    ViolationKind::PrincipalAbsentOnAdmission,
+    ViolationKind::SymptomAsPrincipal,
+    ViolationKind::DiagnosisSexConflict,
+    ViolationKind::DiagnosisAgeConflict,
+    ViolationKind::FeeLineAmountMismatch,
+    ViolationKind::VentilatorHoursExceedStay,
+];
 
 /// One violation of one record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -418,7 +451,10 @@ impl Collector<'_> {
                     code.to_owned(),
                 );
             }
-            if check_condition && !policy.admission_conditions.contains(&diagnosis.admission_condition)
+            if check_condition
+                && !policy
+                    .admission_conditions
+                    .contains(&diagnosis.admission_condition)
             {
                 self.push(
                     format!("diagnoses[{i}].admission_condition"),
@@ -480,7 +516,10 @@ pub fn validate_list(
         c.push(
             "patient.birth_date",
             ViolationKind::BirthAfterAdmission,
-            format!("born {} after admission {admission_date}", list.patient.birth_date),
+            format!(
+                "born {} after admission {admission_date}",
+                list.patient.birth_date
+            ),
         );
     }
 
@@ -559,7 +598,10 @@ pub fn validate_list(
             c.push(
                 "diagnoses[0].code",
                 ViolationKind::SymptomAsPrincipal,
-                format!("{} is a symptom while a definite diagnosis is listed", principal.code),
+                format!(
+                    "{} is a symptom while a definite diagnosis is listed",
+                    principal.code
+                ),
             );
         }
     }
@@ -567,18 +609,17 @@ pub fn validate_list(
     let years = age_years(list.patient.birth_date, admission_date);
     for (i, diagnosis) in list.diagnoses.iter().enumerate() {
         for part in code_parts(diagnosis.code.trim()) {
-            if let Some(sex) = sex {
-                if let Some(rule) = policy
+            if let Some(sex) = sex
+                && let Some(rule) = policy
                     .sex_rules
                     .iter()
                     .find(|r| r.range.contains(part) && r.sex != sex)
-                {
-                    c.push(
-                        format!("diagnoses[{i}].code"),
-                        ViolationKind::DiagnosisSexConflict,
-                        format!("{part} is for {:?} patients only", rule.sex),
-                    );
-                }
+            {
+                c.push(
+                    format!("diagnoses[{i}].code"),
+                    ViolationKind::DiagnosisSexConflict,
+                    format!("{part} is for {:?} patients only", rule.sex),
+                );
             }
             let age_conflict = policy.age_rules.iter().any(|r| {
                 r.range.contains(part)
@@ -669,4 +710,427 @@ pub fn validate_batch(
         .iter()
         .map(|list| validate_list(list, dictionary, policy))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{AmbulatoryKind, SettlementList};
+    use crate::fixtures::{SetDictionary, valid_list};
+    use crate::ports::MockCodeDictionary;
+    use rust_decimal_macros::dec;
+
+    fn check(list: &SettlementList) -> ValidationReport {
+        validate_list(
+            list,
+            &SetDictionary::standard(),
+            &ValidationPolicy::default(),
+        )
+    }
+
+    fn dt(s: &str) -> crate::date::DateTime {
+        s.parse().expect("test date-time")
+    }
+
+    type Mutation = fn(&mut SettlementList);
+
+    /// (rule, mutation that breaks it, mutation that keeps it): each rule both ways.
+    fn cases() -> Vec<(&'static str, &'static str, Mutation, Mutation)> {
+        vec![
+            (
+                "LIST_ID_MISSING",
+                "header.setl_id",
+                |l| l.header.list_id = " ".into(),
+                |l| l.header.list_id = "X".into(),
+            ),
+            (
+                "HOSPITAL_CODE_MISSING",
+                "header.fixmedins_code",
+                |l| l.header.hospital_code.clear(),
+                |l| l.header.hospital_code = "H2".into(),
+            ),
+            (
+                "INSURANCE_TYPE_INVALID",
+                "header.insutype",
+                |l| l.header.insurance_type = 340,
+                |l| l.header.insurance_type = 390,
+            ),
+            (
+                "PRINCIPAL_DIAGNOSIS_MISSING",
+                "diagnoses[0].code",
+                |l| l.diagnoses.clear(),
+                |l| l.diagnoses.truncate(1),
+            ),
+            (
+                "PRINCIPAL_DIAGNOSIS_MISSING",
+                "diagnoses[0].code",
+                |l| l.diagnoses[0].code = "  ".into(),
+                |_| {},
+            ),
+            (
+                "DIAGNOSIS_NAME_MISSING",
+                "diagnoses[1].name",
+                |l| l.diagnoses[1].name.clear(),
+                |l| l.diagnoses[1].name = "x".into(),
+            ),
+            (
+                "PROCEDURE_NAME_MISSING",
+                "procedures[0].name",
+                |l| l.procedures[0].name.clear(),
+                |_| {},
+            ),
+            (
+                "UNKNOWN_DIAGNOSIS_CODE",
+                "diagnoses[1].code",
+                |l| l.diagnoses[1].code = "X99.999".into(),
+                |l| l.diagnoses[1].code = "K35.800".into(),
+            ),
+            (
+                "UNKNOWN_PROCEDURE_CODE",
+                "procedures[0].code",
+                |l| l.procedures[0].code = "99.9999".into(),
+                |_| {},
+            ),
+            (
+                "ASTERISK_CODE_ALONE",
+                "diagnoses[1].code",
+                |l| l.diagnoses[1].code = "J17.0*".into(),
+                |l| l.diagnoses[1].code = "A01.000x005+J17.0*".into(),
+            ),
+            (
+                "ADMISSION_CONDITION_INVALID",
+                "diagnoses[1].admission_condition",
+                |l| l.diagnoses[1].admission_condition = 5,
+                |l| l.diagnoses[1].admission_condition = 4,
+            ),
+            (
+                "ADMISSION_CONDITION_INVALID",
+                "diagnoses[1].admission_condition",
+                |l| l.diagnoses[1].admission_condition = 0,
+                |l| l.diagnoses[1].admission_condition = 2,
+            ),
+            (
+                "DISCHARGE_BEFORE_ADMISSION",
+                "stay.discharged_at",
+                |l| l.stay.discharged_at = dt("2025-06-12 08:29"),
+                |l| l.stay.discharged_at = dt("2025-06-12 08:30"),
+            ),
+            (
+                "BIRTH_AFTER_ADMISSION",
+                "patient.birth_date",
+                |l| l.patient.birth_date = "2025-06-13".parse().expect("d"),
+                |l| {
+                    l.patient.birth_date = "2025-06-12".parse().expect("d");
+                    l.diagnoses.truncate(1);
+                },
+            ),
+            (
+                "SEX_INVALID",
+                "patient.sex",
+                |l| l.patient.sex = 0,
+                |l| l.patient.sex = 1,
+            ),
+            ("SEX_INVALID", "patient.sex", |l| l.patient.sex = 3, |_| {}),
+            (
+                "NEGATIVE_AMOUNT",
+                "charges[1].self_pay",
+                |l| l.charges[1].self_pay = Money::round(dec!(-0.01)),
+                |l| l.charges[1].self_pay = Money::ZERO,
+            ),
+            (
+                "NEGATIVE_AMOUNT",
+                "fee_lines[0].inscp_amt",
+                |l| l.fee_lines[0].inscp_amt = Money::round(dec!(-1)),
+                |l| {
+                    l.fee_lines[0].inscp_amt = Money::round(dec!(-1));
+                    l.fee_lines[0].refund = true;
+                },
+            ),
+            (
+                "PAYMENT_IDENTITY",
+                "payment.medfee_sumamt",
+                |l| l.payment.personal_cash = Money::round(dec!(2000.01)),
+                |l| {
+                    l.payment.personal_cash = Money::round(dec!(1999.99));
+                    l.payment.medical_aid = Money::round(dec!(0.01));
+                },
+            ),
+            (
+                "CHARGES_TOTAL_MISMATCH",
+                "charges",
+                |l| l.charges[2].amount = Money::round(dec!(1999.99)),
+                |l| l.charges.clear(),
+            ),
+            (
+                "DISCHARGE_TYPE_INVALID",
+                "stay.discharge_type",
+                |l| l.stay.discharge_type = 6,
+                |l| l.stay.discharge_type = 9,
+            ),
+            (
+                "DISCHARGE_TYPE_INVALID",
+                "stay.discharge_type",
+                |l| l.stay.discharge_type = 0,
+                |l| l.stay.discharge_type = 5,
+            ),
+            (
+                "RECEIVING_INSTITUTION_MISSING",
+                "stay.receiving_institution",
+                |l| l.stay.discharge_type = 2,
+                |l| {
+                    l.stay.discharge_type = 2;
+                    l.stay.receiving_institution = Some("H46010002".into());
+                },
+            ),
+            (
+                "RECEIVING_INSTITUTION_MISSING",
+                "stay.receiving_institution",
+                |l| {
+                    l.stay.discharge_type = 3;
+                    l.stay.receiving_institution = Some(" ".into());
+                },
+                |l| l.stay.discharge_type = 4,
+            ),
+            // warnings
+            (
+                "PRINCIPAL_ABSENT_ON_ADMISSION",
+                "diagnoses[0].admission_condition",
+                |l| l.diagnoses[0].admission_condition = 4,
+                |l| l.diagnoses[0].admission_condition = 3,
+            ),
+            (
+                "SYMPTOM_AS_PRINCIPAL",
+                "diagnoses[0].code",
+                |l| l.diagnoses[0].code = "R10.400".into(),
+                |l| {
+                    l.diagnoses[0].code = "R10.400".into();
+                    l.diagnoses.truncate(1);
+                },
+            ),
+            (
+                "DIAGNOSIS_SEX_CONFLICT",
+                "diagnoses[1].code",
+                |l| {
+                    l.diagnoses[1].code = "O80.000".into();
+                    l.patient.sex = 1;
+                },
+                |l| l.diagnoses[1].code = "O80.000".into(),
+            ),
+            (
+                "DIAGNOSIS_SEX_CONFLICT",
+                "diagnoses[1].code",
+                |l| l.diagnoses[1].code = "N40.x00".into(),
+                |l| {
+                    l.diagnoses[1].code = "N40.x00".into();
+                    l.patient.sex = 1;
+                },
+            ),
+            // P-codes: day 365 of life is inside the first year, day 366 is not.
+            (
+                "DIAGNOSIS_AGE_CONFLICT",
+                "diagnoses[1].code",
+                |l| {
+                    l.diagnoses[1].code = "P59.900".into();
+                    l.patient.birth_date = "2024-06-11".parse().expect("d");
+                },
+                |l| {
+                    l.diagnoses[1].code = "P59.900".into();
+                    l.patient.birth_date = "2024-06-12".parse().expect("d");
+                },
+            ),
+            (
+                "DIAGNOSIS_AGE_CONFLICT",
+                "diagnoses[1].code",
+                |l| {
+                    l.diagnoses[1].code = "O80.000".into();
+                    l.patient.birth_date = "2016-06-13".parse().expect("d");
+                },
+                |l| {
+                    l.diagnoses[1].code = "O80.000".into();
+                    l.patient.birth_date = "2015-06-12".parse().expect("d");
+                },
+            ),
+            (
+                "FEE_LINE_AMOUNT_MISMATCH",
+                "fee_lines[0].det_item_fee_sumamt",
+                |l| l.fee_lines[0].cnt = dec!(5),
+                |l| {
+                    l.fee_lines[0].pric = dec!(16.6667);
+                    l.fee_lines[0].cnt = dec!(3);
+                },
+            ),
+            (
+                "VENTILATOR_HOURS_EXCEED_STAY",
+                "stay.ventilator_hours",
+                |l| l.stay.ventilator_hours = dec!(72.5),
+                |l| l.stay.ventilator_hours = dec!(72),
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_fixture_is_clean() {
+        let report = check(&valid_list());
+        assert_eq!(report, ValidationReport::default());
+        assert!(report.is_accepted());
+    }
+
+    #[test]
+    fn every_rule_both_ways() {
+        for (reason, field, breaks, keeps) in cases() {
+            let mut broken = valid_list();
+            breaks(&mut broken);
+            let report = check(&broken);
+            let all: Vec<&Violation> = report.errors.iter().chain(&report.warnings).collect();
+            assert!(
+                all.iter().any(|v| v.reason() == reason && v.field == field),
+                "{reason} at {field} expected, got {all:?}"
+            );
+            let is_error = ViolationKind::from_reason(reason).map(ViolationKind::severity)
+                == Some(Severity::Error);
+            assert_eq!(report.is_accepted(), !is_error, "{reason}");
+            assert!(all.iter().all(|v| v.list_id == broken.header.list_id));
+
+            let mut kept = valid_list();
+            keeps(&mut kept);
+            let report = check(&kept);
+            assert!(
+                report
+                    .errors
+                    .iter()
+                    .chain(&report.warnings)
+                    .all(|v| v.reason() != reason),
+                "{reason} not expected after the keeping change, got {report:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_violation_of_a_record_is_reported_at_once() {
+        let mut list = valid_list();
+        list.patient.sex = 7;
+        list.stay.discharge_type = 2;
+        list.diagnoses[0].code = "J17.0*".into();
+        list.diagnoses[1].code = "Q99.999".into();
+        list.payment.total = Money::round(dec!(12000.01));
+        let report = check(&list);
+        assert_eq!(
+            report.error_reasons(),
+            vec![
+                "SEX_INVALID",
+                "RECEIVING_INSTITUTION_MISSING",
+                "ASTERISK_CODE_ALONE",
+                "UNKNOWN_DIAGNOSIS_CODE",
+                "CHARGES_TOTAL_MISMATCH",
+                "PAYMENT_IDENTITY",
+            ]
+        );
+        assert_eq!(report.errors[3].field, "diagnoses[1].code");
+        assert_eq!(report.errors[5].field, "payment.medfee_sumamt");
+    }
+
+    #[test]
+    fn refund_settlements_may_carry_negative_amounts() {
+        let mut list = valid_list();
+        list.header.refund = true;
+        list.charges.clear();
+        list.fee_lines.clear();
+        list.payment.total = Money::round(dec!(-12000));
+        list.payment.pooled_fund = Money::round(dec!(-8400));
+        list.payment.serious_illness = Money::round(dec!(-600));
+        list.payment.personal_account = Money::round(dec!(-1000));
+        list.payment.personal_cash = Money::round(dec!(-2000));
+        list.payment.self_pay = Money::ZERO;
+        list.payment.co_pay = Money::ZERO;
+        assert_eq!(check(&list).error_reasons(), Vec::<&str>::new());
+        list.header.refund = false;
+        assert_eq!(check(&list).error_reasons().len(), 5);
+    }
+
+    #[test]
+    fn the_dictionary_port_is_asked_for_every_code() {
+        let mut dictionary = MockCodeDictionary::new();
+        dictionary
+            .expect_has_diagnosis()
+            .times(2)
+            .returning(|code| code != "I10.x00");
+        dictionary
+            .expect_has_procedure()
+            .withf(|code| code == "47.0100x001")
+            .times(1)
+            .return_const(true);
+        let report = validate_list(&valid_list(), &dictionary, &ValidationPolicy::default());
+        assert_eq!(report.error_reasons(), vec!["UNKNOWN_DIAGNOSIS_CODE"]);
+        assert_eq!(report.errors[0].field, "diagnoses[1].code");
+    }
+
+    #[test]
+    fn los_and_billable_days() {
+        let mut list = valid_list();
+        assert_eq!(list.stay.length_of_stay(), 3);
+        assert_eq!(list.stay.billable_days(), 3);
+        list.stay.discharged_at = dt("2025-06-12 18:00");
+        assert_eq!(list.stay.length_of_stay(), 0);
+        assert_eq!(list.stay.billable_days(), 1);
+    }
+
+    #[test]
+    fn ambulatory_settlements_are_checked_too() {
+        let list = valid_list();
+        let mut settlement = AmbulatorySettlement {
+            header: list.header.clone(),
+            kind: AmbulatoryKind::Pharmacy,
+            med_type: "41".into(),
+            settled_at: dt("2025-06-13 11:00"),
+            diagnoses: vec![list.diagnoses[1].clone()],
+            payment: list.payment.clone(),
+            fee_lines: list.fee_lines.clone(),
+        };
+        let dictionary = SetDictionary::standard();
+        let policy = ValidationPolicy::default();
+        assert!(validate_ambulatory(&settlement, &dictionary, &policy).is_accepted());
+        settlement.header.insurance_type = 1;
+        settlement.payment.pooled_fund = Money::round(dec!(-1));
+        assert_eq!(
+            validate_ambulatory(&settlement, &dictionary, &policy).error_reasons(),
+            vec![
+                "INSURANCE_TYPE_INVALID",
+                "NEGATIVE_AMOUNT",
+                "PAYMENT_IDENTITY"
+            ]
+        );
+    }
+
+    #[test]
+    fn batches_report_every_record() {
+        let mut bad = valid_list();
+        bad.patient.sex = 9;
+        let reports = validate_batch(
+            &[valid_list(), bad, valid_list()],
+            &SetDictionary::standard(),
+            &ValidationPolicy::default(),
+        );
+        let accepted: Vec<bool> = reports.iter().map(ValidationReport::is_accepted).collect();
+        assert_eq!(accepted, vec![true, false, true]);
+    }
+
+    #[test]
+    fn policy_lists_drive_the_conflicts() {
+        let mut list = valid_list();
+        list.diagnoses[1].code = "N40.x00".into();
+        let mut policy = ValidationPolicy::default();
+        assert_eq!(
+            validate_list(&list, &SetDictionary::standard(), &policy).warning_reasons(),
+            vec!["DIAGNOSIS_SEX_CONFLICT"]
+        );
+        policy.sex_rules.clear();
+        assert!(
+            validate_list(&list, &SetDictionary::standard(), &policy)
+                .warnings
+                .is_empty()
+        );
+        let json = serde_json::to_string(&ValidationPolicy::default()).expect("json");
+        let back: ValidationPolicy = serde_json::from_str(&json).expect("back");
+        assert_eq!(back, ValidationPolicy::default());
+    }
 }
