@@ -55,11 +55,16 @@ impl ContextName {
         }
     }
 
-    fn mount(self, routes: &mut RoutesBuilder, db: &DatabaseConnection) {
+    async fn mount(
+        self,
+        routes: &mut RoutesBuilder,
+        db: &DatabaseConnection,
+    ) -> anyhow::Result<()> {
         match self {
             ContextName::Grouping => {
                 let store = grouping_service::store::RegistryStore::new(db.clone());
-                routes.add_service(grouping_service::GroupingApi::new(store).into_server());
+                let api = grouping_service::GroupingApi::start(store).await?;
+                routes.add_service(api.into_server());
             }
             ContextName::Points => {
                 let store = points_service::store::TableStore::new(db.clone());
@@ -78,6 +83,7 @@ impl ContextName {
                 routes.add_service(supervision_service::SupervisionApi::new(store).into_server());
             }
         }
+        Ok(())
     }
 }
 
@@ -136,7 +142,7 @@ pub async fn serve(
             .build_v1alpha()?,
     );
     for context in contexts {
-        context.mount(&mut routes, &db);
+        context.mount(&mut routes, &db).await?;
         health
             .set_service_status(context.service_name(), ServingStatus::Serving)
             .await;

@@ -1,33 +1,292 @@
-//! The `medpay.grouping.v1` server: scope checks, conversions, status codes.
+//! The `medpay.grouping.v1` server: scope checks, proto ↔ domain conversion, status codes.
 
+use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures::Stream;
+use grouping_domain::{GroupResult, GroupStatus, RawCase, Scratch};
+use kernel::{Principal, RegionCode};
 use medpay_proto::common::v1 as common;
 use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_server::GroupingService;
-use platform::principal::authorize_request;
-use platform::status::{not_yet, storage_failure};
+use platform::principal::{authorize_region, authorize_request, principal_of};
+use platform::status::{bad_request, field_violation, storage_failure, with_reason};
 use platform::wire::Page;
-use tonic::{Request, Response, Status, Streaming};
+use prost::Message;
+use tokio_stream::StreamExt;
+use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::store::RegistryStore;
+use crate::calendar::{date_from_wire, date_to_wire, today};
+use crate::catalog::{LoadedScheme, SchemeCatalog, SchemeKey, SchemeKind, SchemeSummary};
+use crate::store::{AuditEntry, Idempotent, RegistryStore, StoredActivation, StoredScheme};
 
-/// The grouping gRPC API over the scheme registry.
+/// Roles allowed to load and activate schemes.
+const REGISTRY_ROLES: [&str; 2] = ["admin", "bureau"];
+
+/// The grouping gRPC API: the scheme registry and the compiled schemes.
 #[derive(Clone)]
 pub struct GroupingApi {
     registry: RegistryStore,
+    catalog: Arc<SchemeCatalog>,
 }
 
 impl GroupingApi {
-    pub fn new(registry: RegistryStore) -> Self {
-        Self { registry }
+    pub fn new(registry: RegistryStore, catalog: Arc<SchemeCatalog>) -> Self {
+        Self { registry, catalog }
+    }
+
+    /// A catalogue with the demo scheme and every scheme the registry remembers. A remembered
+    /// scheme that no longer loads is logged and left out; it does not stop the service.
+    pub async fn start(registry: RegistryStore) -> Result<Self, StartError> {
+        let catalog = SchemeCatalog::with_demo().map_err(|e| StartError::Demo(e.to_string()))?;
+        for stored in registry
+            .schemes()
+            .await
+            .map_err(|e| StartError::Store(e.to_string()))?
+        {
+            match reload(&stored) {
+                Ok(scheme) => {
+                    catalog.insert(scheme);
+                }
+                Err(error) => tracing::error!(
+                    scheme = %stored.scheme_id, version = %stored.version, %error,
+                    "remembered scheme no longer loads"
+                ),
+            }
+        }
+        Ok(Self::new(registry, Arc::new(catalog)))
     }
 
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::grouping_service_server::GroupingServiceServer<Self> {
         pb::grouping_service_server::GroupingServiceServer::new(self)
     }
+
+    /// The scheme named by the request, or the one active for the region on the date.
+    async fn resolve(
+        &self,
+        region: RegionCode,
+        scheme_id: &str,
+        version: &str,
+        as_of: Option<&common::Date>,
+    ) -> Result<Arc<LoadedScheme>, Status> {
+        if !scheme_id.is_empty() {
+            let key = SchemeKey {
+                id: scheme_id.to_owned(),
+                version: version.to_owned(),
+            };
+            return self.catalog.get(&key).ok_or_else(|| {
+                with_reason(
+                    Code::NotFound,
+                    "SCHEME_NOT_FOUND",
+                    format!("scheme {scheme_id} version {version:?} is not loaded"),
+                )
+            });
+        }
+        let date = match as_of {
+            Some(date) => date_from_wire("as_of", date).map_err(|v| bad_request(vec![v]))?,
+            None => today(),
+        };
+        let activation = self
+            .registry
+            .active_for(region, date)
+            .await
+            .map_err(storage_failure)?
+            .ok_or_else(|| {
+                with_reason(
+                    Code::FailedPrecondition,
+                    "NO_ACTIVE_SCHEME",
+                    format!("no grouping scheme is active for region {region} on {date}"),
+                )
+            })?;
+        let key = SchemeKey {
+            id: activation.scheme_id,
+            version: activation.version,
+        };
+        self.catalog.get(&key).ok_or_else(|| {
+            with_reason(
+                Code::FailedPrecondition,
+                "ACTIVE_SCHEME_NOT_LOADED",
+                format!("active scheme {} {} is not loaded", key.id, key.version),
+            )
+        })
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the demo scheme does not load: {0}")]
+    Demo(String),
+    #[error("the scheme registry cannot be read: {0}")]
+    Store(String),
+}
+
+fn reload(stored: &StoredScheme) -> Result<LoadedScheme, String> {
+    match SchemeKind::parse(&stored.kind) {
+        Some(SchemeKind::Drg) => match &stored.files_json {
+            Some(json) => {
+                let texts: HashMap<String, String> =
+                    serde_json::from_str(json).map_err(|e| e.to_string())?;
+                let files = texts
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_bytes()))
+                    .collect();
+                LoadedScheme::drg_from_files(&files).map_err(|e| e.to_string())
+            }
+            None => LoadedScheme::drg_from_dir(std::path::Path::new(&stored.source))
+                .map_err(|e| e.to_string()),
+        },
+        _ => Err(format!("scheme kind {:?} cannot be served", stored.kind)),
+    }
+}
+
+fn require_registry_role(principal: &Principal) -> Result<(), Status> {
+    if REGISTRY_ROLES.iter().any(|role| principal.has_role(role)) {
+        Ok(())
+    } else {
+        Err(with_reason(
+            Code::PermissionDenied,
+            "ROLE_REQUIRED",
+            format!(
+                "caller {} needs one of the roles {REGISTRY_ROLES:?} to change the scheme registry",
+                principal.caller_id
+            ),
+        ))
+    }
+}
+
+fn status_to_wire(status: GroupStatus) -> pb::GroupStatus {
+    match status {
+        GroupStatus::Success => pb::GroupStatus::Success,
+        GroupStatus::Fail => pb::GroupStatus::Fail,
+        GroupStatus::CheckFailed => pb::GroupStatus::CheckFailed,
+        GroupStatus::DxNotMapped => pb::GroupStatus::DxNotMapped,
+        GroupStatus::ProcNotMapped => pb::GroupStatus::ProcNotMapped,
+        GroupStatus::Ambiguous => pb::GroupStatus::Ambiguous,
+    }
+}
+
+fn reason_of(status: GroupStatus) -> &'static str {
+    match status {
+        GroupStatus::Success => "",
+        GroupStatus::Fail => "no MDC or ADRG of the scheme accepts the case (ungroupable, 0000)",
+        GroupStatus::CheckFailed => {
+            "the input checks failed: sex, age, newborn age in days or weight, or no diagnosis"
+        }
+        GroupStatus::DxNotMapped => "a diagnosis code has no entry in the scheme's diagnosis map",
+        GroupStatus::ProcNotMapped => "a procedure code has no entry in the scheme's procedure map",
+        GroupStatus::Ambiguous => "the surgical procedure does not belong to the case's MDC",
+    }
+}
+
+fn scheme_ref(summary: &SchemeSummary) -> pb::SchemeRef {
+    pb::SchemeRef {
+        scheme_id: summary.key.id.clone(),
+        version: summary.key.version.clone(),
+        kind: kind_to_wire(summary.kind) as i32,
+    }
+}
+
+fn kind_to_wire(kind: SchemeKind) -> pb::SchemeKind {
+    match kind {
+        SchemeKind::Drg => pb::SchemeKind::Drg,
+        SchemeKind::Dip => pb::SchemeKind::Dip,
+    }
+}
+
+fn result_to_wire(case_id: &str, result: &GroupResult, summary: &SchemeSummary) -> pb::GroupResult {
+    pb::GroupResult {
+        case_id: case_id.to_owned(),
+        status: status_to_wire(result.status) as i32,
+        mdc: result.mdc.as_str().to_owned(),
+        adrg: result.adrg.as_str().to_owned(),
+        drg: result.drg.as_str().to_owned(),
+        scheme: Some(scheme_ref(summary)),
+        dip_subtype: String::new(),
+        dip_coefficient: None,
+        reason: reason_of(result.status).to_owned(),
+        trace_json: String::new(),
+    }
+}
+
+fn summary_to_wire(summary: &SchemeSummary) -> pb::SchemeInfo {
+    pb::SchemeInfo {
+        scheme_id: summary.key.id.clone(),
+        version: summary.key.version.clone(),
+        kind: kind_to_wire(summary.kind) as i32,
+        name: summary.name.clone(),
+        mdc_count: summary.mdc_count,
+        adrg_count: summary.adrg_count,
+        drg_count: summary.drg_count,
+        source: summary.source.clone(),
+    }
+}
+
+/// The raw text fields of a case, owned, for the engine's borrowed view.
+struct CaseText {
+    diagnoses: String,
+    procedures: String,
+}
+
+impl CaseText {
+    fn of(case: &pb::CaseInput) -> CaseText {
+        CaseText {
+            diagnoses: case.diagnoses.join("|"),
+            procedures: case.procedures.join("|"),
+        }
+    }
+
+    fn raw<'a>(&'a self, case: &'a pb::CaseInput) -> RawCase<'a> {
+        RawCase {
+            gender: &case.gender,
+            age: &case.age_years,
+            age_days: &case.age_days,
+            weight: &case.weight_grams,
+            dept: &case.department,
+            diagnoses: &self.diagnoses,
+            procedures: &self.procedures,
+        }
+    }
+}
+
+fn group_one(
+    scheme: &LoadedScheme,
+    case: &pb::CaseInput,
+    map_codes: bool,
+    trace: bool,
+    scratch: &mut Scratch,
+) -> Result<pb::GroupResult, Status> {
+    let text = CaseText::of(case);
+    let raw = text.raw(case);
+    if trace {
+        let traced = scheme.drg.group_traced(&raw, map_codes);
+        let mut result = result_to_wire(&case.case_id, &traced.result, &scheme.summary);
+        result.trace_json = serde_json::to_string(&traced)
+            .map_err(|e| Status::internal(format!("trace does not serialize: {e}")))?;
+        Ok(result)
+    } else {
+        let result = scheme.drg.group(&raw, map_codes, scratch);
+        Ok(result_to_wire(&case.case_id, &result, &scheme.summary))
+    }
+}
+
+fn activation_to_wire(activation: StoredActivation) -> pb::Activation {
+    pb::Activation {
+        region_code: activation.region.to_string(),
+        scheme_id: activation.scheme_id,
+        version: activation.version,
+        effective_from: Some(date_to_wire(activation.effective_from)),
+        activated_by: activation.activated_by,
+    }
+}
+
+fn unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 type GroupStream = Pin<Box<dyn Stream<Item = Result<pb::GroupCasesResponse, Status>> + Send>>;
@@ -36,25 +295,132 @@ type GroupStream = Pin<Box<dyn Stream<Item = Result<pb::GroupCasesResponse, Stat
 impl GroupingService for GroupingApi {
     async fn group_case(
         &self,
-        _request: Request<pb::GroupCaseRequest>,
+        request: Request<pb::GroupCaseRequest>,
     ) -> Result<Response<pb::GroupCaseResponse>, Status> {
-        Err(not_yet("GroupCase"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let case = body
+            .case
+            .ok_or_else(|| field_violation("case", "is required"))?;
+        let scheme = self
+            .resolve(
+                region,
+                &body.scheme_id,
+                &body.scheme_version,
+                body.as_of.as_ref(),
+            )
+            .await?;
+        let result = group_one(
+            &scheme,
+            &case,
+            body.map_codes,
+            body.trace,
+            &mut Scratch::default(),
+        )?;
+        Ok(Response::new(pb::GroupCaseResponse {
+            result: Some(result),
+        }))
     }
 
     type GroupCasesStream = GroupStream;
 
     async fn group_cases(
         &self,
-        _request: Request<Streaming<pb::GroupCasesRequest>>,
+        request: Request<Streaming<pb::GroupCasesRequest>>,
     ) -> Result<Response<Self::GroupCasesStream>, Status> {
-        Err(not_yet("GroupCases"))
+        let principal = principal_of(&request)?;
+        let mut incoming = request.into_inner();
+        let first = match incoming.next().await {
+            Some(message) => message?,
+            None => return Ok(Response::new(Box::pin(tokio_stream::empty()))),
+        };
+        let region = authorize_region(&principal, "region_code", &first.region_code)?;
+        let scheme = self
+            .resolve(region, &first.scheme_id, &first.scheme_version, None)
+            .await?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(async move {
+            let mut scratch = Scratch::default();
+            let mut sequence = 0u64;
+            let mut next = Some(Ok(first));
+            while let Some(message) = next {
+                let response = match message {
+                    Ok(message) => match message.case {
+                        Some(case) => {
+                            match group_one(&scheme, &case, message.map_codes, false, &mut scratch)
+                            {
+                                Ok(result) => pb::GroupCasesResponse {
+                                    result: Some(result),
+                                    sequence,
+                                    error: String::new(),
+                                },
+                                Err(status) => pb::GroupCasesResponse {
+                                    result: None,
+                                    sequence,
+                                    error: status.message().to_owned(),
+                                },
+                            }
+                        }
+                        None => pb::GroupCasesResponse {
+                            result: None,
+                            sequence,
+                            error: "message carries no case".into(),
+                        },
+                    },
+                    Err(status) => {
+                        let _ = sender.send(Err(status)).await;
+                        return;
+                    }
+                };
+                if sender.send(Ok(response)).await.is_err() {
+                    return;
+                }
+                sequence += 1;
+                next = incoming.next().await;
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        )))
     }
 
     async fn explain_case(
         &self,
-        _request: Request<pb::ExplainCaseRequest>,
+        request: Request<pb::ExplainCaseRequest>,
     ) -> Result<Response<pb::ExplainCaseResponse>, Status> {
-        Err(not_yet("ExplainCase"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let case = body
+            .case
+            .ok_or_else(|| field_violation("case", "is required"))?;
+        let scheme = self
+            .resolve(region, &body.scheme_id, &body.scheme_version, None)
+            .await?;
+        let text = CaseText::of(&case);
+        let traced = scheme.drg.group_traced(&text.raw(&case), body.map_codes);
+        let named = |codes: &[grouping_domain::trace::TracedCode]| {
+            codes
+                .iter()
+                .map(|c| pb::NamedCode {
+                    code: c.input.clone(),
+                    name: c.name.clone().unwrap_or_default(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let trace_json = serde_json::to_string(&traced)
+            .map_err(|e| Status::internal(format!("trace does not serialize: {e}")))?;
+        Ok(Response::new(pb::ExplainCaseResponse {
+            result: Some(result_to_wire(
+                &case.case_id,
+                &traced.result,
+                &scheme.summary,
+            )),
+            diagnoses: named(&traced.diagnoses),
+            procedures: named(&traced.procedures),
+            trace_json,
+        }))
     }
 
     async fn list_schemes(
@@ -70,44 +436,214 @@ impl GroupingService for GroupingApi {
             .await
             .map_err(storage_failure)?;
         let next_page_token = page.next_token(activations.len());
+        let schemes = if page.offset == 0 {
+            self.catalog
+                .summaries()
+                .iter()
+                .map(summary_to_wire)
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(Response::new(pb::ListSchemesResponse {
-            schemes: Vec::new(),
-            activations: activations
-                .into_iter()
-                .map(|a| pb::Activation {
-                    region_code: a.region.to_string(),
-                    scheme_id: a.scheme_id,
-                    version: a.version,
-                    effective_from: Some(common::Date {
-                        year: a.effective_from / 10_000,
-                        month: a.effective_from / 100 % 100,
-                        day: a.effective_from % 100,
-                    }),
-                    activated_by: a.activated_by,
-                })
-                .collect(),
+            schemes,
+            activations: activations.into_iter().map(activation_to_wire).collect(),
             next_page_token,
         }))
     }
 
     async fn get_scheme(
         &self,
-        _request: Request<pb::GetSchemeRequest>,
+        request: Request<pb::GetSchemeRequest>,
     ) -> Result<Response<pb::GetSchemeResponse>, Status> {
-        Err(not_yet("GetScheme"))
+        authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let key = SchemeKey {
+            id: body.scheme_id,
+            version: body.version,
+        };
+        let scheme = self.catalog.get(&key).ok_or_else(|| {
+            with_reason(
+                Code::NotFound,
+                "SCHEME_NOT_FOUND",
+                format!("scheme {} version {:?} is not loaded", key.id, key.version),
+            )
+        })?;
+        Ok(Response::new(pb::GetSchemeResponse {
+            scheme: Some(summary_to_wire(&scheme.summary)),
+        }))
     }
 
     async fn load_scheme(
         &self,
-        _request: Request<pb::LoadSchemeRequest>,
+        request: Request<pb::LoadSchemeRequest>,
     ) -> Result<Response<pb::LoadSchemeResponse>, Status> {
-        Err(not_yet("LoadScheme"))
+        let (principal, _) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        require_registry_role(&principal)?;
+        let body = request.into_inner();
+        match pb::SchemeKind::try_from(body.kind) {
+            Ok(pb::SchemeKind::Drg) | Ok(pb::SchemeKind::Unspecified) => {}
+            _ => {
+                return Err(field_violation(
+                    "kind",
+                    "only DRG schemes can be loaded through this method",
+                ));
+            }
+        }
+        let (loaded, files_json) = match (body.path.is_empty(), body.files.is_empty()) {
+            (false, true) => (
+                LoadedScheme::drg_from_dir(std::path::Path::new(&body.path)),
+                None,
+            ),
+            (true, false) => {
+                let mut texts = HashMap::new();
+                for (name, bytes) in &body.files {
+                    let text = String::from_utf8(bytes.clone()).map_err(|_| {
+                        field_violation(&format!("files[{name}]"), "is not UTF-8 text")
+                    })?;
+                    texts.insert(name.clone(), text);
+                }
+                let json = serde_json::to_string(&texts)
+                    .map_err(|e| Status::internal(format!("files do not serialize: {e}")))?;
+                (LoadedScheme::drg_from_files(&body.files), Some(json))
+            }
+            _ => {
+                return Err(field_violation(
+                    "path",
+                    "give either a server path or the uploaded files, not both or neither",
+                ));
+            }
+        };
+        let loaded = loaded.map_err(|error| {
+            bad_request(
+                error
+                    .problems
+                    .iter()
+                    .map(|p| {
+                        let place = match p.line {
+                            Some(line) => format!("{}:{line}", p.file),
+                            None => p.file.clone(),
+                        };
+                        (place, p.message.clone())
+                    })
+                    .collect(),
+            )
+        })?;
+        let summary = loaded.summary.clone();
+        self.registry
+            .save_scheme(&StoredScheme {
+                scheme_id: summary.key.id.clone(),
+                version: summary.key.version.clone(),
+                kind: summary.kind.as_str().to_owned(),
+                name: summary.name.clone(),
+                source: summary.source.clone(),
+                files_json,
+            })
+            .await
+            .map_err(storage_failure)?;
+        self.catalog.insert(loaded);
+        tracing::info!(scheme = %summary.key.id, version = %summary.key.version, caller = %principal.caller_id, "scheme loaded");
+        Ok(Response::new(pb::LoadSchemeResponse {
+            scheme: Some(summary_to_wire(&summary)),
+        }))
     }
 
     async fn activate_scheme(
         &self,
-        _request: Request<pb::ActivateSchemeRequest>,
+        request: Request<pb::ActivateSchemeRequest>,
     ) -> Result<Response<pb::ActivateSchemeResponse>, Status> {
-        Err(not_yet("ActivateScheme"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        require_registry_role(&principal)?;
+        let body = request.into_inner();
+        let mut violations = Vec::new();
+        if body.request_id.is_empty() {
+            violations.push(("request_id".to_owned(), "is required".to_owned()));
+        }
+        let effective_from = match body.effective_from.as_ref() {
+            Some(date) => date_from_wire("effective_from", date)
+                .map_err(|v| violations.push(v))
+                .ok(),
+            None => {
+                violations.push(("effective_from".to_owned(), "is required".to_owned()));
+                None
+            }
+        };
+        let Some(effective_from) = effective_from.filter(|_| violations.is_empty()) else {
+            return Err(bad_request(violations));
+        };
+        if let Some(stored) = self
+            .registry
+            .stored_response(&principal.caller_id, &body.request_id)
+            .await
+            .map_err(storage_failure)?
+        {
+            return decode_replay(&stored);
+        }
+        let key = SchemeKey {
+            id: body.scheme_id.clone(),
+            version: body.version.clone(),
+        };
+        if self.catalog.get(&key).is_none() {
+            return Err(with_reason(
+                Code::FailedPrecondition,
+                "SCHEME_NOT_FOUND",
+                format!("scheme {} version {:?} is not loaded", key.id, key.version),
+            ));
+        }
+        // Cases keep the scheme version they were grouped with; an activation may only look
+        // forward from the region's latest one, so no earlier grouping is silently re-decided.
+        if let Some(latest) = self
+            .registry
+            .latest_activation_date(region)
+            .await
+            .map_err(storage_failure)?
+        {
+            if effective_from <= latest {
+                return Err(with_reason(
+                    Code::FailedPrecondition,
+                    "ACTIVATION_NOT_AFTER_LATEST",
+                    format!(
+                        "region {region} already has an activation from {latest}; a new one must start later"
+                    ),
+                ));
+            }
+        }
+        let activation = StoredActivation {
+            region,
+            effective_from,
+            scheme_id: key.id.clone(),
+            version: key.version.clone(),
+            activated_by: principal.caller_id.clone(),
+        };
+        let response = pb::ActivateSchemeResponse {
+            activation: Some(activation_to_wire(activation.clone())),
+        };
+        let audit = AuditEntry {
+            at_unix_seconds: unix_seconds(),
+            caller_id: principal.caller_id.clone(),
+            action: "ActivateScheme".into(),
+            detail: format!(
+                "region {region}: {} {} from {effective_from}",
+                key.id, key.version
+            ),
+            request_id: body.request_id.clone(),
+        };
+        match self
+            .registry
+            .activate(&activation, &audit, &response.encode_to_vec())
+            .await
+            .map_err(storage_failure)?
+        {
+            Idempotent::Applied(()) => Ok(Response::new(response)),
+            Idempotent::Replayed(stored) => decode_replay(&stored),
+        }
     }
+}
+
+fn decode_replay(stored: &[u8]) -> Result<Response<pb::ActivateSchemeResponse>, Status> {
+    pb::ActivateSchemeResponse::decode(stored)
+        .map(Response::new)
+        .map_err(|e| Status::internal(format!("stored response does not decode: {e}")))
 }

@@ -2,6 +2,8 @@
 //! region from which date), its migrations, and the `medpay.grouping.v1` gRPC server. The grouping
 //! engines live in `grouping-domain` (DRG) and `grouping-dip` (DIP).
 
+pub mod calendar;
+pub mod catalog;
 pub mod grpc;
 pub mod migration;
 pub mod store;

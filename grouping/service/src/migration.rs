@@ -7,7 +7,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateRegistry)]
+        vec![
+            Box::new(CreateRegistry),
+            Box::new(CreateSchemesAuditRequests),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -79,5 +82,132 @@ impl MigrationTrait for CreateRegistry {
         manager
             .drop_table(Table::drop().table(GroupingActivation::Table).to_owned())
             .await
+    }
+}
+
+struct CreateSchemesAuditRequests;
+
+impl MigrationName for CreateSchemesAuditRequests {
+    fn name(&self) -> &str {
+        "m0002_create_schemes_audit_requests"
+    }
+}
+
+#[derive(DeriveIden)]
+enum GroupingScheme {
+    Table,
+    SchemeId,
+    Version,
+    Kind,
+    Name,
+    Source,
+    FilesJson,
+}
+
+#[derive(DeriveIden)]
+enum GroupingAudit {
+    Table,
+    Id,
+    AtUnixSeconds,
+    CallerId,
+    Action,
+    Detail,
+    RequestId,
+}
+
+#[derive(DeriveIden)]
+enum GroupingRequest {
+    Table,
+    RequestId,
+    CallerId,
+    Method,
+    Response,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateSchemesAuditRequests {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(GroupingScheme::Table)
+                    .col(ColumnDef::new(GroupingScheme::SchemeId).string().not_null())
+                    .col(ColumnDef::new(GroupingScheme::Version).string().not_null())
+                    .col(ColumnDef::new(GroupingScheme::Kind).string().not_null())
+                    .col(ColumnDef::new(GroupingScheme::Name).string().not_null())
+                    .col(ColumnDef::new(GroupingScheme::Source).text().not_null())
+                    .col(ColumnDef::new(GroupingScheme::FilesJson).text().null())
+                    .primary_key(
+                        Index::create()
+                            .col(GroupingScheme::SchemeId)
+                            .col(GroupingScheme::Version),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(GroupingAudit::Table)
+                    .col(
+                        ColumnDef::new(GroupingAudit::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(GroupingAudit::AtUnixSeconds)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(GroupingAudit::CallerId).string().not_null())
+                    .col(ColumnDef::new(GroupingAudit::Action).string().not_null())
+                    .col(ColumnDef::new(GroupingAudit::Detail).text().not_null())
+                    .col(ColumnDef::new(GroupingAudit::RequestId).string().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(GroupingRequest::Table)
+                    .col(
+                        ColumnDef::new(GroupingRequest::RequestId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GroupingRequest::CallerId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(GroupingRequest::Method).string().not_null())
+                    .col(
+                        ColumnDef::new(GroupingRequest::Response)
+                            .binary()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(GroupingRequest::CallerId)
+                            .col(GroupingRequest::RequestId),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            GroupingScheme::Table.into_iden(),
+            GroupingAudit::Table.into_iden(),
+            GroupingRequest::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -116,3 +116,277 @@ impl RegistryStore {
         Ok(())
     }
 }
+
+pub mod grouping_scheme {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "grouping_scheme")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub scheme_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub version: String,
+        pub kind: String,
+        pub name: String,
+        /// A server path, or `upload` when the files are stored in `files_json`.
+        pub source: String,
+        /// Uploaded files: a JSON object of file name to UTF-8 text.
+        pub files_json: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod grouping_audit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "grouping_audit")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at_unix_seconds: i64,
+        pub caller_id: String,
+        pub action: String,
+        pub detail: String,
+        pub request_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod grouping_request {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "grouping_request")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub caller_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub request_id: String,
+        pub method: String,
+        pub response: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A scheme remembered by the registry, reloaded at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredScheme {
+    pub scheme_id: String,
+    pub version: String,
+    pub kind: String,
+    pub name: String,
+    pub source: String,
+    pub files_json: Option<String>,
+}
+
+/// One audited change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at_unix_seconds: i64,
+    pub caller_id: String,
+    pub action: String,
+    pub detail: String,
+    pub request_id: String,
+}
+
+/// The outcome of an idempotent write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Idempotent<T> {
+    /// The write was applied now.
+    Applied(T),
+    /// The same request id was seen before; its stored response is returned unchanged.
+    Replayed(Vec<u8>),
+}
+
+impl RegistryStore {
+    /// Remembers a loaded scheme (replacing an earlier load of the same id and version).
+    pub async fn save_scheme(&self, scheme: &StoredScheme) -> Result<(), StoreError> {
+        use sea_orm::sea_query::OnConflict;
+        let model = grouping_scheme::ActiveModel {
+            scheme_id: Set(scheme.scheme_id.clone()),
+            version: Set(scheme.version.clone()),
+            kind: Set(scheme.kind.clone()),
+            name: Set(scheme.name.clone()),
+            source: Set(scheme.source.clone()),
+            files_json: Set(scheme.files_json.clone()),
+        };
+        grouping_scheme::Entity::insert(model)
+            .on_conflict(
+                OnConflict::columns([
+                    grouping_scheme::Column::SchemeId,
+                    grouping_scheme::Column::Version,
+                ])
+                .update_columns([
+                    grouping_scheme::Column::Kind,
+                    grouping_scheme::Column::Name,
+                    grouping_scheme::Column::Source,
+                    grouping_scheme::Column::FilesJson,
+                ])
+                .to_owned(),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Every remembered scheme.
+    pub async fn schemes(&self) -> Result<Vec<StoredScheme>, StoreError> {
+        Ok(grouping_scheme::Entity::find()
+            .order_by_asc(grouping_scheme::Column::SchemeId)
+            .order_by_asc(grouping_scheme::Column::Version)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| StoredScheme {
+                scheme_id: row.scheme_id,
+                version: row.version,
+                kind: row.kind,
+                name: row.name,
+                source: row.source,
+                files_json: row.files_json,
+            })
+            .collect())
+    }
+
+    /// The activation in force for `region` on `date`, looking from the region up to its
+    /// prefecture and province (a province that pools at province level activates once for all).
+    pub async fn active_for(
+        &self,
+        region: RegionCode,
+        date: i32,
+    ) -> Result<Option<StoredActivation>, StoreError> {
+        let mut candidates = vec![region];
+        let prefecture = RegionCode::from_u32(region.as_u32() / 100 * 100).ok();
+        for code in [prefecture, Some(region.province())].into_iter().flatten() {
+            if !candidates.contains(&code) {
+                candidates.push(code);
+            }
+        }
+        for candidate in candidates {
+            if let Some(found) = self.active_on(candidate, date).await? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The response stored for a request id of a caller, if any.
+    pub async fn stored_response(
+        &self,
+        caller_id: &str,
+        request_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(
+            grouping_request::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
+                .one(&self.db)
+                .await?
+                .map(|row| row.response),
+        )
+    }
+
+    /// Activates a scheme: the activation, its audit entry and the response of the request are
+    /// written in one transaction, so a retry with the same request id replays the first answer
+    /// and never activates twice.
+    pub async fn activate(
+        &self,
+        activation: &StoredActivation,
+        audit: &AuditEntry,
+        response: &[u8],
+    ) -> Result<Idempotent<()>, StoreError> {
+        use sea_orm::TransactionTrait;
+        if let Some(stored) = self
+            .stored_response(&audit.caller_id, &audit.request_id)
+            .await?
+        {
+            return Ok(Idempotent::Replayed(stored));
+        }
+        let written: Result<(), DbErr> = async {
+            let txn = self.db.begin().await?;
+            grouping_activation::ActiveModel {
+                region_code: Set(region_to_db(activation.region)),
+                effective_from: Set(activation.effective_from),
+                scheme_id: Set(activation.scheme_id.clone()),
+                version: Set(activation.version.clone()),
+                activated_by: Set(activation.activated_by.clone()),
+            }
+            .insert(&txn)
+            .await?;
+            grouping_audit::ActiveModel {
+                at_unix_seconds: Set(audit.at_unix_seconds),
+                caller_id: Set(audit.caller_id.clone()),
+                action: Set(audit.action.clone()),
+                detail: Set(audit.detail.clone()),
+                request_id: Set(audit.request_id.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            grouping_request::ActiveModel {
+                caller_id: Set(audit.caller_id.clone()),
+                request_id: Set(audit.request_id.clone()),
+                method: Set(audit.action.clone()),
+                response: Set(response.to_vec()),
+            }
+            .insert(&txn)
+            .await?;
+            txn.commit().await
+        }
+        .await;
+        match written {
+            Ok(()) => Ok(Idempotent::Applied(())),
+            // A concurrent retry of the same request may have committed first; then its answer
+            // is the answer. Any other failure rolled the whole transaction back.
+            Err(error) => match self
+                .stored_response(&audit.caller_id, &audit.request_id)
+                .await?
+            {
+                Some(stored) => Ok(Idempotent::Replayed(stored)),
+                None => Err(error.into()),
+            },
+        }
+    }
+
+    /// The audit log, oldest first.
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(grouping_audit::Entity::find()
+            .order_by_asc(grouping_audit::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| AuditEntry {
+                at_unix_seconds: row.at_unix_seconds,
+                caller_id: row.caller_id,
+                action: row.action,
+                detail: row.detail,
+                request_id: row.request_id,
+            })
+            .collect())
+    }
+
+    /// The latest effective date activated for `region`, if any.
+    pub async fn latest_activation_date(
+        &self,
+        region: RegionCode,
+    ) -> Result<Option<i32>, StoreError> {
+        Ok(grouping_activation::Entity::find()
+            .filter(grouping_activation::Column::RegionCode.eq(region_to_db(region)))
+            .order_by_desc(grouping_activation::Column::EffectiveFrom)
+            .one(&self.db)
+            .await?
+            .map(|row| row.effective_from))
+    }
+}

@@ -1,0 +1,389 @@
+//! The grouping API over a real socket: grouping with the active scheme, streaming in order,
+//! explanation, the registry (load, activate, audit, idempotency) and its permissions.
+
+use std::sync::Arc;
+
+use grouping_service::catalog::SchemeCatalog;
+use grouping_service::store::RegistryStore;
+use grouping_service::{GroupingApi, Migrator};
+use kernel::Principal;
+use medpay_proto::common::v1::Date;
+use medpay_proto::grouping::v1 as pb;
+use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
+use sea_orm_migration::MigratorTrait;
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+struct Server {
+    channel: Channel,
+    registry: RegistryStore,
+}
+
+async fn start() -> Server {
+    let db = platform::db::connect("sqlite::memory:")
+        .await
+        .expect("sqlite");
+    Migrator::up(&db, None).await.expect("migrate");
+    let registry = RegistryStore::new(db);
+    let api = GroupingApi::start(registry.clone()).await.expect("starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(api.into_server())
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    Server { channel, registry }
+}
+
+fn as_caller<T>(message: T, scopes: &[&str], roles: &[&str]) -> Request<T> {
+    let mut request = Request::new(message);
+    let principal = Principal {
+        caller_id: format!("caller-{}", scopes.join("-")),
+        scopes: scopes.iter().map(|s| s.parse().expect("code")).collect(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
+    request
+}
+
+fn bureau<T>(message: T) -> Request<T> {
+    as_caller(message, &["460000"], &["bureau"])
+}
+
+fn case(id: &str, diagnoses: &[&str], procedures: &[&str]) -> pb::CaseInput {
+    pb::CaseInput {
+        case_id: id.into(),
+        gender: "1".into(),
+        age_years: "35".into(),
+        diagnoses: diagnoses.iter().map(|d| (*d).to_owned()).collect(),
+        procedures: procedures.iter().map(|p| (*p).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+async fn activate_demo(
+    client: &mut GroupingServiceClient<Channel>,
+    request_id: &str,
+    from: Option<Date>,
+) -> Result<pb::ActivateSchemeResponse, tonic::Status> {
+    client
+        .activate_scheme(bureau(pb::ActivateSchemeRequest {
+            request_id: request_id.into(),
+            region_code: "460000".into(),
+            scheme_id: "demo".into(),
+            version: "1".into(),
+            effective_from: from,
+        }))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn cases_group_with_the_scheme_active_for_their_region_and_date() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let appendicitis = case("A1", &["K35.800"], &["47.0100"]);
+    let request = |as_of| {
+        bureau(pb::GroupCaseRequest {
+            region_code: "460108".into(),
+            case: Some(appendicitis.clone()),
+            as_of,
+            ..Default::default()
+        })
+    };
+    let before = client
+        .group_case(request(date(2025, 3, 1)))
+        .await
+        .expect_err("nothing active");
+    assert_eq!(before.code(), Code::FailedPrecondition);
+
+    activate_demo(&mut client, "act-1", date(2025, 1, 1))
+        .await
+        .expect("activated");
+    // A county of Hainan finds the province's activation.
+    let grouped = client
+        .group_case(request(date(2025, 3, 1)))
+        .await
+        .expect("grouped")
+        .into_inner();
+    let result = grouped.result.expect("result");
+    assert_eq!(
+        (
+            result.mdc.as_str(),
+            result.adrg.as_str(),
+            result.drg.as_str()
+        ),
+        ("MDCG", "GD1", "GD15")
+    );
+    assert_eq!(result.status, pb::GroupStatus::Success as i32);
+    assert_eq!(
+        result.scheme.map(|s| (s.scheme_id, s.version)),
+        Some(("demo".into(), "1".into()))
+    );
+    assert_eq!(result.case_id, "A1");
+
+    let with_mcc = case("A2", &["K35.800", "J96.000"], &["47.0100"]);
+    let with_cc = case("A3", &["K35.800", "J18.900"], &["47.0100"]);
+    for (input, drg) in [(with_mcc, "GD11"), (with_cc, "GD13")] {
+        let result = client
+            .group_case(bureau(pb::GroupCaseRequest {
+                region_code: "460000".into(),
+                case: Some(input),
+                as_of: date(2025, 3, 1),
+                trace: true,
+                ..Default::default()
+            }))
+            .await
+            .expect("grouped")
+            .into_inner()
+            .result
+            .expect("result");
+        assert_eq!(result.drg, drg);
+        let trace: serde_json::Value =
+            serde_json::from_str(&result.trace_json).expect("trace json");
+        assert!(
+            trace["runs"]
+                .as_array()
+                .is_some_and(|runs| !runs.is_empty()),
+            "{trace}"
+        );
+    }
+
+    // A county may not group for another prefecture.
+    let denied = client
+        .group_case(as_caller(
+            pb::GroupCaseRequest {
+                region_code: "460200".into(),
+                case: Some(case("X", &["K35.800"], &[])),
+                ..Default::default()
+            },
+            &["460108"],
+            &[],
+        ))
+        .await
+        .expect_err("outside scope");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn streaming_returns_one_result_per_case_in_input_order() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    activate_demo(&mut client, "act-1", date(2020, 1, 1))
+        .await
+        .expect("activated");
+    let cases: Vec<pb::CaseInput> = (0..500)
+        .map(|i| match i % 3 {
+            0 => case(&format!("c{i}"), &["K35.800"], &["47.0100"]),
+            1 => pb::CaseInput {
+                gender: "3".into(),
+                ..case(&format!("c{i}"), &["K35.800"], &["47.0100"])
+            },
+            _ => case(&format!("c{i}"), &["K35.800", "J96.000"], &["47.0100"]),
+        })
+        .collect();
+    let messages: Vec<pb::GroupCasesRequest> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| pb::GroupCasesRequest {
+            region_code: if i == 0 {
+                "460100".into()
+            } else {
+                String::new()
+            },
+            case: Some(c.clone()),
+            ..Default::default()
+        })
+        .collect();
+    let mut responses = client
+        .group_cases(bureau(tokio_stream::iter(messages)))
+        .await
+        .expect("stream")
+        .into_inner();
+    let mut seen = Vec::new();
+    while let Some(response) = tokio_stream::StreamExt::next(&mut responses).await {
+        seen.push(response.expect("response"));
+    }
+    assert_eq!(seen.len(), 500);
+    for (i, response) in seen.iter().enumerate() {
+        assert_eq!(response.sequence, i as u64);
+        let result = response.result.as_ref().expect("result");
+        assert_eq!(result.case_id, format!("c{i}"));
+        let expected = match i % 3 {
+            0 => (pb::GroupStatus::Success, "GD15"),
+            1 => (pb::GroupStatus::CheckFailed, ""),
+            _ => (pb::GroupStatus::Success, "GD11"),
+        };
+        assert_eq!(
+            (result.status, result.drg.as_str()),
+            (expected.0 as i32, expected.1),
+            "case {i}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn activation_is_audited_idempotent_and_forward_only() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let first = activate_demo(&mut client, "act-7", date(2025, 1, 1))
+        .await
+        .expect("activated");
+    // The same request again replays the first answer and writes nothing.
+    let again = activate_demo(&mut client, "act-7", date(2025, 1, 1))
+        .await
+        .expect("replayed");
+    assert_eq!(first, again);
+    let audit = server.registry.audit_log().await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "ActivateScheme");
+    assert_eq!(audit[0].request_id, "act-7");
+    assert!(
+        audit[0].detail.contains("demo 1 from 20250101"),
+        "{}",
+        audit[0].detail
+    );
+
+    // A new activation may not start on or before the latest one.
+    let backdated = activate_demo(&mut client, "act-8", date(2024, 6, 1))
+        .await
+        .expect_err("backdated");
+    assert_eq!(backdated.code(), Code::FailedPrecondition);
+    let unknown = client
+        .activate_scheme(bureau(pb::ActivateSchemeRequest {
+            request_id: "act-9".into(),
+            region_code: "460000".into(),
+            scheme_id: "nope".into(),
+            version: "1".into(),
+            effective_from: date(2026, 1, 1),
+        }))
+        .await
+        .expect_err("unknown scheme");
+    assert_eq!(unknown.code(), Code::FailedPrecondition);
+    let impossible = activate_demo(&mut client, "act-10", date(2026, 2, 30))
+        .await
+        .expect_err("bad date");
+    assert_eq!(impossible.code(), Code::InvalidArgument);
+
+    // Agencies without a registry role cannot activate.
+    let agency = client
+        .activate_scheme(as_caller(
+            pb::ActivateSchemeRequest {
+                request_id: "act-11".into(),
+                region_code: "460108".into(),
+                scheme_id: "demo".into(),
+                version: "1".into(),
+                effective_from: date(2027, 1, 1),
+            },
+            &["460108"],
+            &["agency"],
+        ))
+        .await
+        .expect_err("role");
+    assert_eq!(agency.code(), Code::PermissionDenied);
+    assert_eq!(server.registry.audit_log().await.expect("audit").len(), 1);
+}
+
+#[tokio::test]
+async fn loaded_schemes_are_validated_listed_and_remembered() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let demo_dir = grouping_domain::demo_scheme_dir();
+    let mut files = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(&demo_dir).expect("demo dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json" || e == "tsv") {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("name")
+                .to_owned();
+            let mut bytes = std::fs::read(&path).expect("read");
+            if name == "scheme.json" {
+                let text = String::from_utf8(bytes).expect("utf8").replacen(
+                    "\"version\": \"1\"",
+                    "\"version\": \"2\"",
+                    1,
+                );
+                bytes = text.into_bytes();
+            }
+            files.insert(name, bytes);
+        }
+    }
+    let loaded = client
+        .load_scheme(bureau(pb::LoadSchemeRequest {
+            request_id: "load-1".into(),
+            region_code: "460000".into(),
+            files: files.clone(),
+            kind: pb::SchemeKind::Drg as i32,
+            ..Default::default()
+        }))
+        .await
+        .expect("loaded")
+        .into_inner()
+        .scheme
+        .expect("scheme");
+    assert_eq!(
+        (loaded.scheme_id.as_str(), loaded.version.as_str()),
+        ("demo", "2")
+    );
+    assert!(loaded.drg_count > 0 && loaded.mdc_count > 0);
+
+    // A broken upload is refused with the file named, and nothing is remembered.
+    let mut broken = files.clone();
+    broken.insert("drg_names.tsv".into(), b"drg\tname\nGD11\n".to_vec());
+    let refused = client
+        .load_scheme(bureau(pb::LoadSchemeRequest {
+            request_id: "load-2".into(),
+            region_code: "460000".into(),
+            files: broken,
+            ..Default::default()
+        }))
+        .await
+        .expect_err("broken");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("drg_names.tsv"),
+        "{}",
+        refused.message()
+    );
+
+    let listed = client
+        .list_schemes(bureau(pb::ListSchemesRequest {
+            region_code: "460000".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("listed")
+        .into_inner();
+    let versions: Vec<_> = listed
+        .schemes
+        .iter()
+        .map(|s| (s.scheme_id.as_str(), s.version.as_str()))
+        .collect();
+    assert_eq!(versions, [("demo", "1"), ("demo", "2")]);
+
+    // A restarted service reloads what the registry remembers.
+    let restarted = GroupingApi::start(server.registry.clone())
+        .await
+        .expect("restart");
+    drop(restarted);
+    let stored = server.registry.schemes().await.expect("schemes");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].version, "2");
+    let catalog = SchemeCatalog::with_demo().expect("demo");
+    assert_eq!(catalog.summaries().len(), 1);
+    let _ = Arc::new(catalog);
+}
