@@ -192,6 +192,7 @@ pub fn valuate(
     let cost = case.valuation_cost(policy.cost_basis)?;
     let burden = case.individual_burden;
     match decision.mode {
+        // Fee-for-service: the claim is the case's total cost, item by item.
         PaymentMode::FeeForService => Ok(Valuation::money(
             decision,
             CaseType::FeeForService,
