@@ -32,6 +32,26 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Groups a CSV of cases (columns of the schemes' examples.csv: Index, gender, age, ageDay,
+    /// weight, dept, ICD10_DRGS, ICD9_DRGS; extra columns ignored) into Index,mdc,adrg,drg,status,
+    /// in input order, on every core.
+    Group {
+        /// Scheme folder in the drg-scheme/1 format, or `demo` for the shipped demo scheme.
+        #[arg(long)]
+        scheme: PathBuf,
+        /// Cases to group.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the groups.
+        #[arg(long)]
+        output: PathBuf,
+        /// Convert codes through the scheme's code maps first.
+        #[arg(long)]
+        map_codes: bool,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Runs one context (one Deployment per context in production), on the configured database.
     Serve {
         /// The context to serve.
@@ -44,6 +64,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Group {
+        scheme,
+        input,
+        output,
+        map_codes,
+        threads,
+    } = &cli.command
+    {
+        return match gateway::commands::group(scheme, input, output, *map_codes, *threads) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("medpay: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -76,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(&settings, &ContextName::ALL).await
         }
+        Command::Group { .. } => Ok(()),
         Command::Serve { context, listen } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
