@@ -67,42 +67,49 @@ fn fnv1a(bytes: &[u8], mut state: u64) -> u64 {
     state
 }
 
-/// Writes `value` canonically: keys sorted, no whitespace.
-fn write_canonical(value: &Value, out: &mut String) {
+/// Writes `value` canonically: keys sorted, no whitespace. Strings and numbers are written by
+/// serde_json, so escaping is JSON's own.
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                write_json(key.as_str(), out);
+                out.push(b':');
                 write_canonical(item, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(scalar, out),
     }
+}
+
+fn write_json<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing a string or a scalar into a Vec cannot fail.
+    let written = serde_json::to_writer(&mut *out, value);
+    debug_assert!(written.is_ok());
 }
 
 /// The canonical serialization of any JSON value (keys sorted at every level).
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_canonical(value, &mut out);
-    out
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The content hash of a settlement list: FNV-1a 64 over its canonical serialization.
@@ -110,7 +117,9 @@ pub fn content_hash(list: &SettlementList) -> ContentHash {
     // Serializing plain data with string keys cannot fail; a failure would mean a type change
     // that every test of this module catches, so hash the (empty) null form rather than panic.
     let value = serde_json::to_value(list).unwrap_or(Value::Null);
-    ContentHash(fnv1a(canonical_json(&value).as_bytes(), FNV_OFFSET))
+    let mut canonical = Vec::with_capacity(2048);
+    write_canonical(&value, &mut canonical);
+    ContentHash(fnv1a(&canonical, FNV_OFFSET))
 }
 
 /// A stored version of a case.

@@ -14,6 +14,7 @@ pub mod dispute;
 pub mod error;
 pub mod identity;
 pub mod institution;
+pub mod policy;
 pub mod ports;
 pub mod prepayment;
 pub mod shadow;
@@ -24,3 +25,4 @@ pub mod validation;
 mod fixtures;
 
 pub use error::{PortError, SettlementError};
+pub use policy::SettlementPolicy;
