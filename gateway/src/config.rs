@@ -15,6 +15,18 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub telemetry: TelemetrySettings,
+    pub demo: DemoSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Activate the shipped demo grouping scheme for `regions` when they have no scheme yet, so a
+    /// fresh `medpay up` groups cases at once. Production turns it off.
+    pub activate_demo_scheme: bool,
+    pub regions: Vec<RegionCode>,
+    /// First discharge date (`yyyymmdd`) the demo scheme applies to.
+    pub effective_from: i32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -120,6 +132,11 @@ roles = ["admin"]
 log_filter = "info"
 otlp_endpoint = ""
 metrics_listen = ""
+
+[demo]
+activate_demo_scheme = true
+regions = ["460000"]
+effective_from = 20200101
 "#;
 
 #[derive(Debug, thiserror::Error)]

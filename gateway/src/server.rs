@@ -59,11 +59,23 @@ impl ContextName {
         self,
         routes: &mut RoutesBuilder,
         db: &DatabaseConnection,
+        settings: &Settings,
     ) -> anyhow::Result<()> {
         match self {
             ContextName::Grouping => {
                 let store = grouping_service::store::RegistryStore::new(db.clone());
                 let api = grouping_service::GroupingApi::start(store).await?;
+                if settings.demo.activate_demo_scheme {
+                    for region in &settings.demo.regions {
+                        if api
+                            .activate_demo_if_unset(*region, settings.demo.effective_from)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("activating the demo scheme: {e}"))?
+                        {
+                            tracing::info!(%region, "demo scheme activated");
+                        }
+                    }
+                }
                 routes.add_service(api.into_server());
             }
             ContextName::Points => {
@@ -142,7 +154,7 @@ pub async fn serve(
             .build_v1alpha()?,
     );
     for context in contexts {
-        context.mount(&mut routes, &db).await?;
+        context.mount(&mut routes, &db, settings).await?;
         health
             .set_service_status(context.service_name(), ServingStatus::Serving)
             .await;

@@ -104,6 +104,29 @@ async fn up_serves_health_and_reflection_for_every_context_and_stops_cleanly() -
         );
     }
 
+    // A fresh `medpay up` groups at once: the demo scheme is active for Hainan.
+    let grouped = grouping::grouping_service_client::GroupingServiceClient::new(channel.clone())
+        .group_case(grouping::GroupCaseRequest {
+            region_code: "460108".into(),
+            case: Some(grouping::CaseInput {
+                case_id: "demo-1".into(),
+                gender: "2".into(),
+                age_years: "41".into(),
+                diagnoses: vec!["K35.800".into(), "J96.000".into()],
+                procedures: vec!["47.0100".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .result
+        .expect("result");
+    assert_eq!(
+        (grouped.adrg.as_str(), grouped.drg.as_str()),
+        ("GD1", "GD11")
+    );
+
     let status = medpay.stop()?;
     assert!(status.success(), "medpay exited with {status}");
     Ok(())

@@ -58,6 +58,56 @@ impl GroupingApi {
         Ok(Self::new(registry, Arc::new(catalog)))
     }
 
+    /// Activates the shipped demo scheme for `region` from `effective_from` (`yyyymmdd`) when the
+    /// region has no activation yet, so that `medpay up` groups out of the box. Audited like any
+    /// activation; a region that already has one is left alone.
+    pub async fn activate_demo_if_unset(
+        &self,
+        region: RegionCode,
+        effective_from: i32,
+    ) -> Result<bool, crate::store::StoreError> {
+        if self
+            .registry
+            .latest_activation_date(region)
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let Some(demo) = self
+            .catalog
+            .summaries()
+            .into_iter()
+            .find(|s| s.source == "builtin:demo")
+        else {
+            return Ok(false);
+        };
+        let activation = StoredActivation {
+            region,
+            effective_from,
+            scheme_id: demo.key.id.clone(),
+            version: demo.key.version.clone(),
+            activated_by: "medpay up".into(),
+        };
+        let response = pb::ActivateSchemeResponse {
+            activation: Some(activation_to_wire(activation.clone())),
+        };
+        let audit = AuditEntry {
+            at_unix_seconds: unix_seconds(),
+            caller_id: "medpay up".into(),
+            action: "ActivateScheme".into(),
+            detail: format!(
+                "region {region}: {} {} from {effective_from} (demo default)",
+                demo.key.id, demo.key.version
+            ),
+            request_id: format!("demo-default-{region}"),
+        };
+        self.registry
+            .activate(&activation, &audit, &response.encode_to_vec())
+            .await?;
+        Ok(true)
+    }
+
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::grouping_service_server::GroupingServiceServer<Self> {
         pb::grouping_service_server::GroupingServiceServer::new(self)
