@@ -62,11 +62,82 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply leaves the low bits weak, and hashbrown picks buckets by the low bits:
+        // codes such as `K35.800x001` / `K35.800x002` would collide. Mix high bits down
+        // (murmur3 finaliser step).
+        let mut hash = self.hash;
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash ^ (hash >> 33)
     }
 }
 
-type CodeMap = HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>;
+type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// Longest code kept inline in the interner's table.
+const INLINE_CODE_LEN: usize = 23;
+
+/// A code stored inside the hash table itself (zero-padded bytes, length in the last byte), so
+/// a lookup compares keys without following a pointer: one cache line per probe.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct InlineCode([u8; INLINE_CODE_LEN + 1]);
+
+impl InlineCode {
+    #[inline]
+    fn new(code: &str) -> Option<Self> {
+        let bytes = code.as_bytes();
+        if bytes.len() > INLINE_CODE_LEN {
+            return None;
+        }
+        let mut key = [0u8; INLINE_CODE_LEN + 1];
+        key[..bytes.len()].copy_from_slice(bytes);
+        key[INLINE_CODE_LEN] = u8::try_from(bytes.len()).ok()?;
+        Some(Self(key))
+    }
+}
+
+impl std::hash::Hash for InlineCode {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(&self.0);
+    }
+}
+
+/// Code string -> id. Codes up to [`INLINE_CODE_LEN`] bytes (all real ICD codes) live inline;
+/// longer ones in a second map.
+#[derive(Debug, Default)]
+struct CodeMap {
+    inline: HashMap<InlineCode, u32, FxBuild>,
+    long: HashMap<Box<str>, u32, FxBuild>,
+}
+
+impl std::fmt::Debug for InlineCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = usize::from(self.0[INLINE_CODE_LEN]).min(INLINE_CODE_LEN);
+        write!(f, "{:?}", String::from_utf8_lossy(&self.0[..len]))
+    }
+}
+
+impl CodeMap {
+    #[inline]
+    fn get(&self, code: &str) -> Option<u32> {
+        match InlineCode::new(code) {
+            Some(key) => self.inline.get(&key).copied(),
+            None => self.long.get(code).copied(),
+        }
+    }
+
+    fn insert(&mut self, code: &str, id: u32) {
+        match InlineCode::new(code) {
+            Some(key) => {
+                self.inline.insert(key, id);
+            }
+            None => {
+                self.long.insert(code.into(), id);
+            }
+        }
+    }
+}
 
 /// A compiled condition node; operands refer to other nodes or to lists by index.
 #[derive(Debug, Clone, Copy)]
@@ -166,6 +237,8 @@ pub struct CompiledScheme {
     procedure_names: HashMap<u32, String>,
     drg_names: HashMap<String, String>,
     adrg_names: HashMap<String, String>,
+    /// Whether any rule reads `dept` (saves a lookup per case when none does).
+    uses_dept: bool,
 }
 
 /// Reusable per-thread buffers for [`CompiledScheme::group`], so grouping does not allocate.
@@ -336,12 +409,12 @@ impl CompiledScheme {
         let mut code_ids = CodeMap::default();
         let mut codes: Vec<Box<str>> = Vec::new();
         let mut intern = |code: &str| -> u32 {
-            if let Some(&id) = code_ids.get(code) {
+            if let Some(id) = code_ids.get(code) {
                 return id;
             }
             let id = u32::try_from(codes.len()).unwrap_or(NO_CODE);
             codes.push(code.into());
-            code_ids.insert(code.into(), id);
+            code_ids.insert(code, id);
             id
         };
 
@@ -502,6 +575,7 @@ impl CompiledScheme {
         let NodeBuilder {
             nodes, operands, ..
         } = builder;
+        let uses_dept = nodes.iter().any(|node| matches!(node, Node::DeptIn(_)));
 
         Self {
             id: definition.id.clone(),
@@ -540,6 +614,7 @@ impl CompiledScheme {
                 .map(|d| (d.code.clone(), d.name.clone()))
                 .collect(),
             adrg_names,
+            uses_dept,
         }
     }
 
@@ -590,7 +665,7 @@ impl CompiledScheme {
 
     #[inline]
     fn lookup(&self, code: &str) -> u32 {
-        self.code_ids.get(code).copied().unwrap_or(NO_CODE)
+        self.code_ids.get(code).unwrap_or(NO_CODE)
     }
 
     #[inline]
@@ -913,7 +988,11 @@ impl CompiledScheme {
             diagnoses,
             procedures,
             demographics,
-            dept: self.lookup(dept),
+            dept: if self.uses_dept {
+                self.lookup(dept)
+            } else {
+                NO_CODE
+            },
             exclusion,
             has_mcc: counts(&self.mcc_table),
             has_cc: counts(&self.cc_table),

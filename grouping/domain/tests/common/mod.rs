@@ -165,3 +165,206 @@ pub fn mismatches(
     }
     out
 }
+
+/// A small scheme built in memory for focused tests.
+#[derive(Debug, Clone, Default)]
+pub struct MiniScheme {
+    /// Lists: name and codes.
+    pub lists: Vec<(String, Vec<String>)>,
+    pub cc: Vec<(String, String)>,
+    pub mcc: Vec<(String, String)>,
+    pub cc_exclusion: Vec<(String, String)>,
+    pub or_procedures: Vec<String>,
+    /// Diagnosis / procedure codes with identity rows in the maps and dictionaries.
+    pub diagnoses: Vec<String>,
+    pub procedures: Vec<String>,
+    /// `mdcs` array of scheme.json.
+    pub mdcs: serde_json::Value,
+    /// Extra top-level scheme.json fields (engine options).
+    pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+fn tsv(header: &str, rows: impl IntoIterator<Item = String>) -> Vec<u8> {
+    let mut text = format!("{header}\n");
+    for row in rows {
+        text.push_str(&row);
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+impl MiniScheme {
+    /// One MDC `MDCX` (entered always) with one ADRG `XA1` entered when `when` holds and a
+    /// single `always` split `XA11`.
+    pub fn single_rule(when: serde_json::Value) -> Self {
+        Self {
+            mdcs: serde_json::json!([{
+                "code": "MDCX", "name_zh": "测试", "name_en": "test",
+                "when": {"always": true},
+                "adrgs": [{"code": "XA1", "name": "测试", "when": when,
+                           "drgs": [{"drg": "XA11", "when": {"always": true}}]}],
+                "ambiguity": {"enabled": false, "after_adrg": null, "drg": "XQY",
+                              "when": {"always": true}}
+            }]),
+            ..Self::default()
+        }
+    }
+
+    pub fn list(mut self, name: &str, codes: &[&str]) -> Self {
+        self.lists.push((
+            name.to_owned(),
+            codes.iter().map(|c| (*c).to_owned()).collect(),
+        ));
+        self
+    }
+
+    pub fn option(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.options.insert(key.to_owned(), value);
+        self
+    }
+
+    /// The scheme.json value with correct counts.
+    pub fn definition(&self) -> serde_json::Value {
+        let mdcs = self.mdcs.as_array().cloned().unwrap_or_default();
+        let adrgs: Vec<&serde_json::Value> = mdcs
+            .iter()
+            .flat_map(|m| m["adrgs"].as_array().into_iter().flatten())
+            .collect();
+        let drgs: usize = adrgs
+            .iter()
+            .map(|a| a["drgs"].as_array().map_or(0, Vec::len))
+            .sum();
+        let mut lists = serde_json::Map::new();
+        for (name, codes) in &self.lists {
+            lists.insert(name.clone(), serde_json::json!({"size": codes.len()}));
+        }
+        let mut definition = serde_json::json!({
+            "format": "drg-scheme/1", "id": "mini", "name": "mini", "version": "1",
+            "description": "test scheme",
+            "counts": {
+                "mdcs": mdcs.len(), "adrgs": adrgs.len(), "drgs": drgs,
+                "lists": self.lists.len(),
+                "list_rows": self.lists.iter().map(|(_, c)| c.len()).sum::<usize>(),
+                "cc": self.cc.len(), "mcc": self.mcc.len(), "cc_exclusion": self.cc_exclusion.len(),
+                "valid_or_procedures": self.or_procedures.len(),
+                "diagnoses": self.diagnoses.len(), "procedures": self.procedures.len(),
+                "diagnosis_map": self.diagnoses.len(), "procedure_map": self.procedures.len(),
+                "drg_names": drgs
+            },
+            "files": {
+                "lists": "lists.tsv", "cc": "cc.tsv", "mcc": "mcc.tsv",
+                "cc_exclusion": "cc_exclusion.tsv",
+                "valid_or_procedures": "valid_or_procedures.tsv",
+                "drg_names": "drg_names.tsv", "diagnoses": "diagnoses.tsv",
+                "procedures": "procedures.tsv", "diagnosis_map": "diagnosis_map.tsv",
+                "procedure_map": "procedure_map.tsv"
+            },
+            "newborn_max_age_days": 28,
+            "statuses": [{"code": "SUCCESS", "label_zh": "分组成功", "meaning": "grouped"}],
+            "lists": lists,
+            "mdc_order": mdcs.iter().map(|m| m["code"].clone()).collect::<Vec<_>>(),
+            "mdcs": mdcs,
+        });
+        if let Some(object) = definition.as_object_mut() {
+            for (key, value) in &self.options {
+                object.insert(key.clone(), value.clone());
+            }
+        }
+        definition
+    }
+
+    /// All files of the scheme.
+    pub fn files(&self) -> std::collections::HashMap<String, Vec<u8>> {
+        let definition = self.definition();
+        let drg_names: Vec<String> = definition["mdcs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m["adrgs"].as_array().into_iter().flatten())
+            .flat_map(|a| a["drgs"].as_array().into_iter().flatten())
+            .map(|d| format!("{}\t名称", d["drg"].as_str().unwrap_or_default()))
+            .collect();
+        let pairs = |rows: &[(String, String)]| {
+            rows.iter()
+                .map(|(a, b)| format!("{a}\t{b}"))
+                .collect::<Vec<_>>()
+        };
+        let mut files = std::collections::HashMap::new();
+        files.insert(
+            "scheme.json".to_owned(),
+            serde_json::to_vec_pretty(&definition).unwrap_or_default(),
+        );
+        files.insert(
+            "lists.tsv".to_owned(),
+            tsv(
+                "list\tcode",
+                self.lists
+                    .iter()
+                    .flat_map(|(name, codes)| codes.iter().map(move |c| format!("{name}\t{c}"))),
+            ),
+        );
+        files.insert("cc.tsv".to_owned(), tsv("code\ttable", pairs(&self.cc)));
+        files.insert("mcc.tsv".to_owned(), tsv("code\ttable", pairs(&self.mcc)));
+        files.insert(
+            "cc_exclusion.tsv".to_owned(),
+            tsv("pdx\ttable", pairs(&self.cc_exclusion)),
+        );
+        files.insert(
+            "valid_or_procedures.tsv".to_owned(),
+            tsv(
+                "code\tname",
+                self.or_procedures.iter().map(|c| format!("{c}\t手术")),
+            ),
+        );
+        files.insert("drg_names.tsv".to_owned(), tsv("drg\tname", drg_names));
+        files.insert(
+            "diagnoses.tsv".to_owned(),
+            tsv(
+                "code\tname",
+                self.diagnoses.iter().map(|c| format!("{c}\t诊断")),
+            ),
+        );
+        files.insert(
+            "procedures.tsv".to_owned(),
+            tsv(
+                "code\tname",
+                self.procedures.iter().map(|c| format!("{c}\t操作")),
+            ),
+        );
+        files.insert(
+            "diagnosis_map.tsv".to_owned(),
+            tsv(
+                "from\tto",
+                self.diagnoses.iter().map(|c| format!("{c}\t{c}")),
+            ),
+        );
+        files.insert(
+            "procedure_map.tsv".to_owned(),
+            tsv(
+                "from\tto",
+                self.procedures.iter().map(|c| format!("{c}\t{c}")),
+            ),
+        );
+        files
+    }
+
+    /// Loads and compiles; panics with every problem if the scheme is refused.
+    pub fn compile(&self) -> grouping_domain::CompiledScheme {
+        let scheme = grouping_domain::Scheme::from_files(&self.files())
+            .unwrap_or_else(|e| panic!("mini scheme refused: {:#?}", e.problems));
+        grouping_domain::CompiledScheme::compile(&scheme)
+    }
+}
+
+/// A valid adult case with the given codes.
+pub fn adult<'a>(diagnoses: &'a str, procedures: &'a str) -> grouping_domain::RawCase<'a> {
+    grouping_domain::RawCase {
+        gender: "1",
+        age: "40",
+        age_days: "",
+        weight: "",
+        dept: "",
+        diagnoses,
+        procedures,
+    }
+}
