@@ -20,7 +20,7 @@
 //! 7. Report per group (cases, weighted mean, CV with the population σ over the group's trimmed
 //!    cases, unweighted, score) and the directory's RIV over all trimmed cases.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -33,7 +33,8 @@ use crate::directory::{
 };
 use crate::error::DirectoryError;
 use crate::grouper::{CompiledDirectory, diagnosis_category};
-use crate::stats::{Moments, quartile, riv};
+use crate::hash::FastMap;
+use crate::stats::{Moments, riv};
 
 /// How outliers are trimmed within each combination before averaging.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +108,9 @@ pub struct BuildOptions {
     /// Year the directory applies to; `None` = the newest history year + 1.
     #[serde(default)]
     pub directory_year: Option<i32>,
+    /// Whether the report lists every combination and its group (large for big histories).
+    #[serde(default)]
+    pub report_combinations: bool,
 }
 
 impl BuildOptions {
@@ -124,6 +128,7 @@ impl BuildOptions {
             directory_version: default_version(),
             region,
             directory_year: None,
+            report_combinations: false,
         }
     }
 
@@ -275,6 +280,7 @@ pub struct BuildReport {
     /// M, unrounded: the weighted mean cost of all trimmed cases.
     pub reference_mean_cost: Decimal,
     pub groups: Vec<GroupReport>,
+    /// Every combination and its group, when [`BuildOptions::report_combinations`] is set.
     pub combinations: Vec<CombinationReport>,
     /// (SST − SSW) / SST over all trimmed cases and their groups (DOMAIN.md §6).
     pub riv: Option<Decimal>,
@@ -294,20 +300,31 @@ impl BuildOutput {
     }
 }
 
-/// One combination's cases while the history is read.
+/// One combination of the history: its category and typed procedures.
 struct Combination {
-    category: String,
-    procedures: Vec<u32>,
+    category: u32,
+    /// Range in the flat procedure-id list.
+    procedures_start: u32,
+    procedures_len: u32,
     treatment: TreatmentType,
-    /// (year, cost in fen).
-    cases: Vec<(i32, i64)>,
 }
 
+/// One case of the history, reduced to what the build needs.
+#[derive(Clone, Copy)]
+struct CaseRow {
+    combination: u32,
+    year: i32,
+    fen: i64,
+}
+
+/// Most history years a build accepts (DOMAIN.md §2 DIP uses 1–3).
+pub const MAX_YEARS: usize = 5;
+
 /// Trimmed sums of a set of cases, per year position.
-#[derive(Clone, Default)]
+#[derive(Clone, Copy, Default)]
 struct Sums {
-    count_by_year: Vec<u64>,
-    fen_by_year: Vec<i128>,
+    count_by_year: [u64; MAX_YEARS],
+    fen_by_year: [i128; MAX_YEARS],
     count: u64,
     fen: i128,
     fen_squared: i128,
@@ -315,14 +332,6 @@ struct Sums {
 }
 
 impl Sums {
-    fn new(years: usize) -> Self {
-        Sums {
-            count_by_year: vec![0; years],
-            fen_by_year: vec![0; years],
-            ..Sums::default()
-        }
-    }
-
     fn add(&mut self, year: usize, fen: i64) -> Result<(), BuildError> {
         let fen = i128::from(fen);
         self.count_by_year[year] += 1;
@@ -339,7 +348,7 @@ impl Sums {
     }
 
     fn merge(&mut self, other: &Sums) -> Result<(), BuildError> {
-        for i in 0..self.count_by_year.len() {
+        for i in 0..MAX_YEARS {
             self.count_by_year[i] += other.count_by_year[i];
             self.fen_by_year[i] = self.fen_by_year[i]
                 .checked_add(other.fen_by_year[i])
@@ -459,6 +468,9 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
     if options.year_weights.is_empty() {
         return bad("year_weights", "at least one weight is needed");
     }
+    if options.year_weights.len() > MAX_YEARS {
+        return bad("year_weights", "at most 5 years");
+    }
     if options.year_weights.iter().any(|w| w.is_sign_negative()) {
         return bad("year_weights", "weights must not be negative");
     }
@@ -480,9 +492,14 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
         lower_multiple,
         upper_multiple,
     } = &options.trim
-        && (lower_multiple.is_sign_negative() || upper_multiple.is_sign_negative())
+        && [lower_multiple, upper_multiple]
+            .iter()
+            .any(|k| k.is_sign_negative() || k.normalize().scale() > 4 || **k > Decimal::from(1000))
     {
-        return bad("trim", "multiples must not be negative");
+        return bad(
+            "trim",
+            "multiples must be between 0 and 1000 with at most 4 decimal places",
+        );
     }
     if options
         .procedure_types
@@ -497,18 +514,21 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
 /// Reads the history CSV and accumulates cases per combination.
 struct Reader<'a> {
     options: &'a BuildOptions,
-    procedure_ids: HashMap<&'a str, u32>,
+    procedure_ids: FastMap<&'a str, u32>,
     procedure_types: Vec<TreatmentType>,
+    categories: Vec<Box<str>>,
+    category_index: FastMap<Box<str>, u32>,
     combinations: Vec<Combination>,
-    index: HashMap<String, u32>,
+    combination_procedures: Vec<u32>,
+    index: FastMap<Box<[u8]>, u32>,
+    cases: Vec<CaseRow>,
     problems: Vec<RecordProblem>,
-    cases_read: u64,
     ignored_procedure_codes: u64,
-    key: String,
+    key: Vec<u8>,
     ids: Vec<u32>,
 }
 
-impl<'a> Reader<'a> {
+impl Reader<'_> {
     fn record(&mut self, line_no: usize, line: &str, columns: &Columns) {
         let mut problem = |kind| {
             self.problems.push(RecordProblem {
@@ -549,13 +569,10 @@ impl<'a> Reader<'a> {
             });
         }
         let cost_text = fields[columns.cost];
-        let fen = match cost_text.parse::<Money>().map(Money::to_fen) {
-            Ok(Ok(fen)) if cost_text.trim() == cost_text => fen,
-            _ => {
-                return problem(RecordProblemKind::BadCost {
-                    value: cost_text.to_owned(),
-                });
-            }
+        let Some(fen) = parse_fen(cost_text) else {
+            return problem(RecordProblemKind::BadCost {
+                value: cost_text.to_owned(),
+            });
         };
         if fen < 0 {
             return problem(RecordProblemKind::NegativeCost {
@@ -570,7 +587,6 @@ impl<'a> Reader<'a> {
         if !self.problems.is_empty() {
             return; // the build fails anyway: only keep looking for problems
         }
-        self.cases_read += 1;
         self.ids.clear();
         let procedures = fields[columns.procedures];
         if !procedures.is_empty() {
@@ -583,14 +599,23 @@ impl<'a> Reader<'a> {
         }
         self.ids.sort_unstable();
         self.ids.dedup();
-        let category = diagnosis_category(diagnosis);
+        let category_text = diagnosis_category(diagnosis);
+        let category = match self.category_index.get(category_text) {
+            Some(&c) => c,
+            None => {
+                let c = self.categories.len() as u32;
+                self.categories.push(category_text.into());
+                self.category_index.insert(category_text.into(), c);
+                c
+            }
+        };
+        // Key: category id, then each procedure id, 4 bytes each.
         self.key.clear();
-        self.key.push_str(category);
+        self.key.extend_from_slice(&category.to_le_bytes());
         for id in &self.ids {
-            self.key.push('|');
-            self.key.push_str(&id.to_string());
+            self.key.extend_from_slice(&id.to_le_bytes());
         }
-        let slot = match self.index.get(self.key.as_str()) {
+        let combination = match self.index.get(self.key.as_slice()) {
             Some(&slot) => slot,
             None => {
                 let slot = self.combinations.len() as u32;
@@ -601,16 +626,21 @@ impl<'a> Reader<'a> {
                     .max()
                     .unwrap_or(TreatmentType::Conservative);
                 self.combinations.push(Combination {
-                    category: category.to_owned(),
-                    procedures: self.ids.clone(),
+                    category,
+                    procedures_start: self.combination_procedures.len() as u32,
+                    procedures_len: self.ids.len() as u32,
                     treatment,
-                    cases: Vec::new(),
                 });
-                self.index.insert(self.key.clone(), slot);
+                self.combination_procedures.extend_from_slice(&self.ids);
+                self.index.insert(self.key.as_slice().into(), slot);
                 slot
             }
         };
-        self.combinations[slot as usize].cases.push((year, fen));
+        self.cases.push(CaseRow {
+            combination,
+            year,
+            fen,
+        });
     }
 }
 
@@ -642,12 +672,15 @@ pub fn build_from_csv<R: Read>(
             .map(|(i, c)| (*c, i as u32))
             .collect(),
         procedure_types: options.procedure_types.values().copied().collect(),
+        categories: Vec::new(),
+        category_index: FastMap::default(),
         combinations: Vec::new(),
-        index: HashMap::new(),
+        combination_procedures: Vec::new(),
+        index: FastMap::default(),
+        cases: Vec::new(),
         problems: Vec::new(),
-        cases_read: 0,
         ignored_procedure_codes: 0,
-        key: String::new(),
+        key: Vec::new(),
         ids: Vec::new(),
     };
     let mut line_no = 1;
@@ -676,90 +709,35 @@ pub fn build_from_csv<R: Read>(
             problems: reader.problems,
         });
     }
-    let Reader {
-        combinations,
-        cases_read,
-        ignored_procedure_codes,
-        ..
-    } = reader;
-    assemble(
+    History {
         options,
-        &codes,
-        combinations,
-        cases_read,
-        ignored_procedure_codes,
-    )
+        codes: &codes,
+        categories: reader.categories,
+        combinations: reader.combinations,
+        combination_procedures: reader.combination_procedures,
+        cases: reader.cases,
+        ignored_procedure_codes: reader.ignored_procedure_codes,
+    }
+    .assemble()
 }
 
-/// The build years and their weights.
-fn window(
-    options: &BuildOptions,
-    combinations: &[Combination],
-) -> Result<(Vec<i32>, Vec<Decimal>), BuildError> {
-    if !options.years.is_empty() {
-        return Ok((options.years.clone(), options.year_weights.clone()));
-    }
-    let mut years: Vec<i32> = combinations
-        .iter()
-        .flat_map(|c| c.cases.iter().map(|(y, _)| *y))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    years.sort_unstable();
-    if years.len() > options.year_weights.len() {
-        return Err(BuildError::BadOptions {
-            field: "year_weights",
-            why: format!(
-                "the history has {} years but only {} weights",
-                years.len(),
-                options.year_weights.len()
-            ),
-        });
-    }
-    let weights = options.year_weights[options.year_weights.len() - years.len()..].to_vec();
-    Ok((years, weights))
+/// The history as read, ready to be turned into a directory.
+struct History<'a> {
+    options: &'a BuildOptions,
+    codes: &'a [&'a str],
+    categories: Vec<Box<str>>,
+    combinations: Vec<Combination>,
+    combination_procedures: Vec<u32>,
+    /// Sorted by (combination, cost) in `assemble`.
+    cases: Vec<CaseRow>,
+    ignored_procedure_codes: u64,
 }
 
-/// Trims one combination's cases and returns its sums.
-fn trimmed_sums(
-    combination: &mut Combination,
-    trim: &TrimPolicy,
-    year_position: &HashMap<i32, usize>,
-    years: usize,
-) -> Result<Sums, BuildError> {
-    combination.cases.sort_unstable_by_key(|(_, fen)| *fen);
-    let (lower, upper) = match trim {
-        TrimPolicy::None => (None, None),
-        TrimPolicy::Iqr {
-            lower_multiple,
-            upper_multiple,
-        } => {
-            let sorted: Vec<i64> = combination.cases.iter().map(|(_, f)| *f).collect();
-            match (quartile(&sorted, 1), quartile(&sorted, 3)) {
-                (Some(q1), Some(q3)) => {
-                    let iqr = q3 - q1;
-                    (
-                        Some(q1 - *lower_multiple * iqr),
-                        Some(q3 + *upper_multiple * iqr),
-                    )
-                }
-                _ => (None, None),
-            }
-        }
-    };
-    let mut sums = Sums::new(years);
-    for &(year, fen) in &combination.cases {
-        let cost = Decimal::from(fen);
-        if lower.is_some_and(|l| cost < l) || upper.is_some_and(|u| cost > u) {
-            sums.trimmed += 1;
-            continue;
-        }
-        // Every year is in the window: records outside it were rejected while reading.
-        if let Some(&position) = year_position.get(&year) {
-            sums.add(position, fen)?;
-        }
-    }
-    Ok(sums)
+/// Where a combination's cases go.
+#[derive(Clone, Copy)]
+enum Target {
+    Core(usize),
+    Comprehensive(usize),
 }
 
 fn treatment_letter(t: TreatmentType) -> char {
@@ -782,276 +760,519 @@ fn treatment_label(t: TreatmentType) -> &'static str {
     }
 }
 
-fn assemble(
-    options: &BuildOptions,
-    codes: &[&str],
-    mut combinations: Vec<Combination>,
-    cases_read: u64,
-    ignored_procedure_codes: u64,
-) -> Result<BuildOutput, BuildError> {
-    let (years, weights) = window(options, &combinations)?;
-    let year_position: HashMap<i32, usize> =
-        years.iter().enumerate().map(|(i, y)| (*y, i)).collect();
-    // Deterministic order: by category, then procedure codes (conservative first).
-    combinations.sort_by(|a, b| {
-        a.category.cmp(&b.category).then_with(|| {
-            let ac = a.procedures.iter().map(|&i| codes[i as usize]);
-            let bc = b.procedures.iter().map(|&i| codes[i as usize]);
-            ac.cmp(bc)
-        })
-    });
-    let mut sums = Vec::with_capacity(combinations.len());
-    let mut all = Sums::new(years.len());
-    for combination in &mut combinations {
-        let s = trimmed_sums(combination, &options.trim, &year_position, years.len())?;
-        all.merge(&s)?;
-        sums.push(s);
-    }
-    // DOMAIN.md §3 DIP scores: M = weighted mean cost of all (trimmed) cases.
-    let reference_mean = all.weighted_mean(&weights)?.ok_or(BuildError::NoCases)?;
-    if reference_mean.is_zero() {
-        return Err(BuildError::NoCases);
-    }
-    let score_of = |mean: Decimal| -> Result<Points, BuildError> {
-        let ratio = mean
-            .checked_div(reference_mean)
-            .and_then(|r| r.checked_mul(options.score_scale))
-            .ok_or(BuildError::Overflow)?;
-        Ok(Points::round(ratio))
-    };
-    let code_list = |c: &Combination| -> Vec<String> {
-        c.procedures
+fn join<T: ToString>(items: &[T], separator: &str) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+impl History<'_> {
+    /// The build years and their weights.
+    fn window(&self) -> Result<(Vec<i32>, Vec<Decimal>), BuildError> {
+        let options = self.options;
+        if !options.years.is_empty() {
+            return Ok((options.years.clone(), options.year_weights.clone()));
+        }
+        let years: Vec<i32> = self
+            .cases
             .iter()
-            .map(|&i| codes[i as usize].to_owned())
+            .map(|c| c.year)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if years.len() > options.year_weights.len() {
+            return Err(BuildError::BadOptions {
+                field: "year_weights",
+                why: format!(
+                    "the history has {} years but only {} weights",
+                    years.len(),
+                    options.year_weights.len()
+                ),
+            });
+        }
+        let weights = options.year_weights[options.year_weights.len() - years.len()..].to_vec();
+        Ok((years, weights))
+    }
+
+    fn procedures(&self, c: &Combination) -> &[u32] {
+        let start = c.procedures_start as usize;
+        &self.combination_procedures[start..start + c.procedures_len as usize]
+    }
+
+    fn codes_of(&self, c: &Combination) -> Vec<String> {
+        self.procedures(c)
+            .iter()
+            .map(|&i| self.codes[i as usize].to_owned())
             .collect()
-    };
+    }
 
-    // Core groups: combinations with at least min_cases cases (DOMAIN.md §2 DIP).
-    let mut core_groups = Vec::new();
-    let mut core_of_combination: Vec<Option<usize>> = vec![None; combinations.len()];
-    let mut core_means: Vec<Decimal> = Vec::new();
-    let mut per_category: HashMap<&str, u32> = HashMap::new();
-    for (i, c) in combinations.iter().enumerate() {
-        if (c.cases.len() as u64) < options.min_cases {
-            continue;
-        }
-        let Some(mean) = sums[i].weighted_mean(&weights)? else {
-            continue;
+    /// Trims one combination's cases (sorted by cost) and returns their sums.
+    fn trimmed_sums(
+        &self,
+        cases: &[CaseRow],
+        year_position: &FastMap<i32, usize>,
+    ) -> Result<Sums, BuildError> {
+        let (lower, upper) = match &self.options.trim {
+            TrimPolicy::None => (i64::MIN, i64::MAX),
+            TrimPolicy::Iqr {
+                lower_multiple,
+                upper_multiple,
+            } => iqr_fences(cases, *lower_multiple, *upper_multiple),
         };
-        let number = if c.procedures.is_empty() {
-            0
-        } else {
-            let n = per_category.entry(c.category.as_str()).or_insert(0);
-            *n += 1;
-            *n
+        let mut sums = Sums::default();
+        for case in cases {
+            if case.fen < lower || case.fen > upper {
+                sums.trimmed += 1;
+                continue;
+            }
+            // Every year is in the window: records outside it were rejected while reading.
+            if let Some(&position) = year_position.get(&case.year) {
+                sums.add(position, case.fen)?;
+            }
+        }
+        Ok(sums)
+    }
+
+    fn assemble(mut self) -> Result<BuildOutput, BuildError> {
+        let options = self.options;
+        let (years, weights) = self.window()?;
+        let year_position: FastMap<i32, usize> =
+            years.iter().enumerate().map(|(i, y)| (*y, i)).collect();
+        // Cases of one combination become one slice, sorted by cost (for the quartiles).
+        let mut starts = vec![0usize; self.combinations.len() + 1];
+        for case in &self.cases {
+            starts[case.combination as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut placed = vec![
+            CaseRow {
+                combination: 0,
+                year: 0,
+                fen: 0
+            };
+            self.cases.len()
+        ];
+        for case in &self.cases {
+            let slot = &mut next[case.combination as usize];
+            placed[*slot] = *case;
+            *slot += 1;
+        }
+        for c in 0..self.combinations.len() {
+            placed[starts[c]..starts[c + 1]].sort_unstable_by_key(|case| case.fen);
+        }
+        self.cases = placed;
+        let cases_of = |c: usize| &self.cases[starts[c]..starts[c + 1]];
+        // Deterministic order: by category text, then procedure codes (ids follow the codes'
+        // sorted order, so comparing ids compares codes); conservative first.
+        let mut category_rank = vec![0u32; self.categories.len()];
+        let mut by_text: Vec<u32> = (0..self.categories.len() as u32).collect();
+        by_text.sort_unstable_by(|a, b| {
+            self.categories[*a as usize].cmp(&self.categories[*b as usize])
+        });
+        for (rank, c) in by_text.iter().enumerate() {
+            category_rank[*c as usize] = rank as u32;
+        }
+        let mut order: Vec<usize> = (0..self.combinations.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (ca, cb) = (&self.combinations[a], &self.combinations[b]);
+            category_rank[ca.category as usize]
+                .cmp(&category_rank[cb.category as usize])
+                .then_with(|| self.procedures(ca).cmp(self.procedures(cb)))
+        });
+
+        // Pass 1: M over all trimmed cases, and the core-eligible combinations' sums.
+        let mut all = Sums::default();
+        let mut eligible: FastMap<usize, Sums> = FastMap::default();
+        for &c in &order {
+            let cases = cases_of(c);
+            let sums = self.trimmed_sums(cases, &year_position)?;
+            all.merge(&sums)?;
+            if cases.len() as u64 >= options.min_cases {
+                eligible.insert(c, sums);
+            }
+        }
+        // DOMAIN.md §3 DIP scores: M = weighted mean cost of all (trimmed) cases.
+        let reference_mean = all.weighted_mean(&weights)?.ok_or(BuildError::NoCases)?;
+        if reference_mean.is_zero() {
+            return Err(BuildError::NoCases);
+        }
+        let score_of = |mean: Decimal| -> Result<Points, BuildError> {
+            let ratio = mean
+                .checked_div(reference_mean)
+                .and_then(|r| r.checked_mul(options.score_scale))
+                .ok_or(BuildError::Overflow)?;
+            // DOMAIN.md conventions: a score is rounded once, to 4 places.
+            Ok(Points::round(ratio))
         };
-        let procedures = code_list(c);
-        let combination = (!procedures.is_empty()).then(|| ProcedureCombination {
-            all_of: procedures.iter().map(|p| vec![p.clone()]).collect(),
-        });
-        let name = match &combination {
-            None => format!("{} {}", c.category, treatment_label(c.treatment)),
-            Some(comb) => format!("{} {}", c.category, comb),
-        };
-        core_of_combination[i] = Some(core_groups.len());
-        core_means.push(mean);
-        core_groups.push(CoreGroup {
-            code: format!("{}-{number:02}", c.category),
-            name,
-            kind: GroupKind::Core,
-            diagnosis_category: c.category.clone(),
-            treatment: c.treatment,
-            procedures: combination,
-            score: score_of(mean)?,
-            mean_cost: Money::round(mean),
-        });
-    }
-    let procedure_types: Vec<ProcedureType> = options
-        .procedure_types
-        .iter()
-        .map(|(code, treatment)| ProcedureType {
-            code: code.clone(),
-            treatment: *treatment,
-            name: String::new(),
-        })
-        .collect();
-    let core_only = Directory {
-        meta: DirectoryMeta {
-            format: FORMAT.into(),
-            id: options.directory_id.clone(),
-            name: options.directory_name.clone(),
-            version: options.directory_version.clone(),
-            region: options.region,
-            year: options
-                .directory_year
-                .unwrap_or_else(|| years.last().map_or(0, |y| y + 1)),
-            score_scale: options.score_scale,
-            reference_mean_cost: Money::round(reference_mean),
-            description: Some(format!(
-                "built from history {}, year weights {}",
-                years
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                weights
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(":")
-            )),
-            counts: Default::default(),
-            files: Files::default(),
-        },
-        core_groups,
-        comprehensive_groups: Vec::new(),
-        procedure_types,
-        auxiliary: Vec::new(),
-        cci_weights: Vec::new(),
-        tumour_markers: Vec::new(),
-    };
-    let compiled = CompiledDirectory::new(&core_only);
 
-    // Every other combination: into a core group as the grouper would, else comprehensive.
-    enum Target {
-        Core(usize),
-        Comprehensive(usize),
-    }
-    let mut targets = Vec::with_capacity(combinations.len());
-    let mut comprehensive_keys: BTreeMap<(String, TreatmentType), usize> = BTreeMap::new();
-    let mut comprehensive_index_of: Vec<(String, TreatmentType)> = Vec::new();
-    for (i, c) in combinations.iter().enumerate() {
-        if let Some(core) = core_of_combination[i] {
-            targets.push(Target::Core(core));
-            continue;
+        // Core groups: combinations with at least min_cases cases (DOMAIN.md §2 DIP).
+        let mut core_groups = Vec::new();
+        let mut core_means = Vec::new();
+        let mut core_of_combination: FastMap<usize, usize> = FastMap::default();
+        let mut per_category: FastMap<u32, u32> = FastMap::default();
+        for &c in &order {
+            let Some(sums) = eligible.get(&c) else {
+                continue;
+            };
+            let Some(mean) = sums.weighted_mean(&weights)? else {
+                continue;
+            };
+            let combination = &self.combinations[c];
+            let category = self.categories[combination.category as usize].to_string();
+            let procedures = self.codes_of(combination);
+            let number = if procedures.is_empty() {
+                0
+            } else {
+                let n = per_category.entry(combination.category).or_insert(0);
+                *n += 1;
+                *n
+            };
+            let written = (!procedures.is_empty()).then(|| ProcedureCombination {
+                all_of: procedures.iter().map(|p| vec![p.clone()]).collect(),
+            });
+            let name = match &written {
+                None => format!("{category} {}", treatment_label(combination.treatment)),
+                Some(w) => format!("{category} {w}"),
+            };
+            core_of_combination.insert(c, core_groups.len());
+            core_means.push(mean);
+            core_groups.push(CoreGroup {
+                code: format!("{category}-{number:02}"),
+                name,
+                kind: GroupKind::Core,
+                diagnosis_category: category,
+                treatment: combination.treatment,
+                procedures: written,
+                score: score_of(mean)?,
+                mean_cost: Money::round(mean),
+            });
         }
-        let mean = sums[i].weighted_mean(&weights)?.unwrap_or(Decimal::ZERO);
-        let (ids, _) =
-            compiled.typed_procedures(c.procedures.iter().map(|&p| codes[p as usize]), None);
-        if let Some((group, _)) = compiled.best_core(&c.category, &ids, mean, None) {
-            targets.push(Target::Core(group as usize));
-            continue;
-        }
-        let key = (c.category[..3].to_owned(), c.treatment);
-        let next = comprehensive_keys.len();
-        let slot = *comprehensive_keys.entry(key.clone()).or_insert(next);
-        if slot == next {
-            comprehensive_index_of.push(key);
-        }
-        targets.push(Target::Comprehensive(slot));
-    }
-
-    let mut core_sums = vec![Sums::new(years.len()); core_only.core_groups.len()];
-    let mut comprehensive_sums = vec![Sums::new(years.len()); comprehensive_index_of.len()];
-    for (target, s) in targets.iter().zip(&sums) {
-        match target {
-            Target::Core(g) => core_sums[*g].merge(s)?,
-            Target::Comprehensive(g) => comprehensive_sums[*g].merge(s)?,
-        }
-    }
-    let mut comprehensive_groups = Vec::new();
-    let mut comprehensive_means = Vec::new();
-    // BTreeMap order: by category, then treatment.
-    for ((category3, treatment), slot) in &comprehensive_keys {
-        let mean = comprehensive_sums[*slot]
-            .weighted_mean(&weights)?
-            .unwrap_or(Decimal::ZERO);
-        comprehensive_means.push((*slot, mean));
-        comprehensive_groups.push(ComprehensiveGroup {
-            code: format!("ZH-{category3}-{}", treatment_letter(*treatment)),
-            name: format!("{category3} 综合病种 {}", treatment_label(*treatment)),
-            diagnosis: DiagnosisScope::Category(category3.clone()),
-            treatment: *treatment,
-            score: score_of(mean)?,
-            mean_cost: Money::round(mean),
-        });
-    }
-    let comprehensive_code_of_slot: HashMap<usize, String> = comprehensive_keys
-        .values()
-        .zip(&comprehensive_groups)
-        .map(|(slot, g)| (*slot, g.code.clone()))
-        .collect();
-
-    let mut groups = Vec::new();
-    let mut moments = Vec::new();
-    for (g, group) in core_only.core_groups.iter().enumerate() {
-        let m = core_sums[g].moments()?;
-        moments.push(m);
-        groups.push(GroupReport {
-            code: group.code.clone(),
-            kind: group.kind,
-            treatment: group.treatment,
-            diagnosis: group.diagnosis_category.clone(),
-            procedures: group
-                .procedures
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            cases: core_sums[g].count,
-            trimmed_cases: core_sums[g].trimmed,
-            weighted_mean_cost: Money::round(core_means[g]),
-            cv: m.cv(),
-            score: group.score,
-        });
-    }
-    for (group, (slot, mean)) in comprehensive_groups.iter().zip(&comprehensive_means) {
-        let s = &comprehensive_sums[*slot];
-        let m = s.moments()?;
-        moments.push(m);
-        groups.push(GroupReport {
-            code: group.code.clone(),
-            kind: GroupKind::Comprehensive,
-            treatment: group.treatment,
-            diagnosis: group.diagnosis.to_string(),
-            procedures: String::new(),
-            cases: s.count,
-            trimmed_cases: s.trimmed,
-            weighted_mean_cost: Money::round(*mean),
-            cv: m.cv(),
-            score: group.score,
-        });
-    }
-    let combination_reports = combinations
-        .iter()
-        .zip(&targets)
-        .zip(&sums)
-        .map(|((c, target), s)| CombinationReport {
-            diagnosis_category: c.category.clone(),
-            procedures: code_list(c),
-            treatment: c.treatment,
-            cases: c.cases.len() as u64,
-            trimmed_cases: s.trimmed,
-            group: match target {
-                Target::Core(g) => core_only.core_groups[*g].code.clone(),
-                Target::Comprehensive(slot) => comprehensive_code_of_slot
-                    .get(slot)
-                    .cloned()
-                    .unwrap_or_default(),
+        let procedure_types: Vec<ProcedureType> = options
+            .procedure_types
+            .iter()
+            .map(|(code, treatment)| ProcedureType {
+                code: code.clone(),
+                treatment: *treatment,
+                name: String::new(),
+            })
+            .collect();
+        let mut directory = Directory {
+            meta: DirectoryMeta {
+                format: FORMAT.into(),
+                id: options.directory_id.clone(),
+                name: options.directory_name.clone(),
+                version: options.directory_version.clone(),
+                region: options.region,
+                year: options
+                    .directory_year
+                    .unwrap_or_else(|| years.last().map_or(0, |y| y + 1)),
+                score_scale: options.score_scale,
+                reference_mean_cost: Money::round(reference_mean),
+                description: Some(format!(
+                    "built from history {}, year weights {}",
+                    join(&years, ", "),
+                    join(&weights, ":")
+                )),
+                counts: Default::default(),
+                files: Files::default(),
             },
-        })
-        .collect();
-    let year_reports = years
-        .iter()
-        .zip(&weights)
-        .enumerate()
-        .map(|(i, (year, weight))| YearReport {
-            year: *year,
-            weight: *weight,
-            cases: all.count_by_year[i],
-        })
-        .collect();
-    let mut directory = core_only;
-    directory.comprehensive_groups = comprehensive_groups;
-    directory.meta.counts = directory.counts();
-    let report = BuildReport {
-        years: year_reports,
-        cases_read,
-        cases_trimmed: all.trimmed,
-        ignored_procedure_codes,
-        reference_mean_cost: reference_mean,
-        groups,
-        combinations: combination_reports,
-        riv: riv(&moments),
+            core_groups,
+            comprehensive_groups: Vec::new(),
+            procedure_types,
+            auxiliary: Vec::new(),
+            cci_weights: Vec::new(),
+            tumour_markers: Vec::new(),
+        };
+        let compiled = CompiledDirectory::new(&directory);
+        let compiled_id: Vec<Option<u32>> = self
+            .codes
+            .iter()
+            .map(|c| compiled.procedure_id(c))
+            .collect();
+
+        // Pass 2: every other combination joins a core group as the grouper would place it
+        // (cost tie-break on the combination's weighted mean), else its comprehensive group.
+        let mut core_sums = vec![Sums::default(); directory.core_groups.len()];
+        let mut comprehensive_slots: FastMap<([u8; 3], TreatmentType), usize> = FastMap::default();
+        let mut comprehensive_sums: Vec<Sums> = Vec::new();
+        let mut targets: Vec<(usize, Target, u64)> = Vec::with_capacity(order.len());
+        let mut ids: Vec<u32> = Vec::new();
+        for &c in &order {
+            let combination = &self.combinations[c];
+            if let Some(&core) = core_of_combination.get(&c) {
+                let sums = eligible.get(&c).ok_or(BuildError::NoCases)?;
+                core_sums[core].merge(sums)?;
+                targets.push((c, Target::Core(core), sums.trimmed));
+                continue;
+            }
+            let sums = self.trimmed_sums(cases_of(c), &year_position)?;
+            let mean = sums.weighted_mean(&weights)?.unwrap_or(Decimal::ZERO);
+            ids.clear();
+            ids.extend(
+                self.procedures(combination)
+                    .iter()
+                    .filter_map(|&p| compiled_id[p as usize]),
+            );
+            ids.sort_unstable();
+            let category = &self.categories[combination.category as usize];
+            let target = match compiled.best_core(category, &ids, mean, None) {
+                Some((group, _)) => {
+                    core_sums[group as usize].merge(&sums)?;
+                    Target::Core(group as usize)
+                }
+                None => {
+                    let b = category.as_bytes();
+                    let key = ([b[0], b[1], b[2]], combination.treatment);
+                    let next = comprehensive_sums.len();
+                    let slot = *comprehensive_slots.entry(key).or_insert(next);
+                    if slot == next {
+                        comprehensive_sums.push(Sums::default());
+                    }
+                    comprehensive_sums[slot].merge(&sums)?;
+                    Target::Comprehensive(slot)
+                }
+            };
+            targets.push((c, target, sums.trimmed));
+        }
+
+        let mut groups = Vec::new();
+        let mut moments = Vec::new();
+        for (g, group) in directory.core_groups.iter().enumerate() {
+            let m = core_sums[g].moments()?;
+            moments.push(m);
+            groups.push(GroupReport {
+                code: group.code.clone(),
+                kind: group.kind,
+                treatment: group.treatment,
+                diagnosis: group.diagnosis_category.clone(),
+                procedures: group
+                    .procedures
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                cases: core_sums[g].count,
+                trimmed_cases: core_sums[g].trimmed,
+                weighted_mean_cost: Money::round(core_means[g]),
+                cv: m.cv(),
+                score: group.score,
+            });
+        }
+        // Comprehensive groups by category, then treatment.
+        let mut comprehensive_code = vec![String::new(); comprehensive_sums.len()];
+        let mut comprehensive_order: Vec<_> = comprehensive_slots.into_iter().collect();
+        comprehensive_order.sort_unstable();
+        for ((category3, treatment), slot) in &comprehensive_order {
+            let category3 = String::from_utf8_lossy(category3).into_owned();
+            let sums = &comprehensive_sums[*slot];
+            let mean = sums.weighted_mean(&weights)?.unwrap_or(Decimal::ZERO);
+            let group = ComprehensiveGroup {
+                code: format!("ZH-{category3}-{}", treatment_letter(*treatment)),
+                name: format!("{category3} 综合病种 {}", treatment_label(*treatment)),
+                diagnosis: DiagnosisScope::Category(category3.clone()),
+                treatment: *treatment,
+                score: score_of(mean)?,
+                mean_cost: Money::round(mean),
+            };
+            let m = sums.moments()?;
+            moments.push(m);
+            groups.push(GroupReport {
+                code: group.code.clone(),
+                kind: GroupKind::Comprehensive,
+                treatment: group.treatment,
+                diagnosis: category3.clone(),
+                procedures: String::new(),
+                cases: sums.count,
+                trimmed_cases: sums.trimmed,
+                weighted_mean_cost: Money::round(mean),
+                cv: m.cv(),
+                score: group.score,
+            });
+            comprehensive_code[*slot] = group.code.clone();
+            directory.comprehensive_groups.push(group);
+        }
+        let combinations = if options.report_combinations {
+            targets
+                .iter()
+                .map(|&(c, target, trimmed)| {
+                    let combination = &self.combinations[c];
+                    CombinationReport {
+                        diagnosis_category: self.categories[combination.category as usize]
+                            .to_string(),
+                        procedures: self.codes_of(combination),
+                        treatment: combination.treatment,
+                        cases: (starts[c + 1] - starts[c]) as u64,
+                        trimmed_cases: trimmed,
+                        group: match target {
+                            Target::Core(g) => directory.core_groups[g].code.clone(),
+                            Target::Comprehensive(slot) => comprehensive_code[slot].clone(),
+                        },
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let year_reports = years
+            .iter()
+            .zip(&weights)
+            .enumerate()
+            .map(|(i, (year, weight))| YearReport {
+                year: *year,
+                weight: *weight,
+                cases: all.count_by_year[i],
+            })
+            .collect();
+        directory.meta.counts = directory.counts();
+        let report = BuildReport {
+            years: year_reports,
+            cases_read: self.cases.len() as u64,
+            cases_trimmed: all.trimmed,
+            ignored_procedure_codes: self.ignored_procedure_codes,
+            reference_mean_cost: reference_mean,
+            groups,
+            combinations,
+            riv: riv(&moments),
+        };
+        Ok(BuildOutput { directory, report })
+    }
+}
+
+/// Reads an amount in yuan with at most 2 decimals (`9000`, `9000.5`, `9000.50`, `-1`) as fen.
+fn parse_fen(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
     };
-    Ok(BuildOutput { directory, report })
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    if whole.is_empty() || whole.len() > 15 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut fen: i64 = 0;
+    for b in whole.bytes() {
+        fen = fen * 10 + i64::from(b - b'0');
+    }
+    fen *= 100;
+    if let Some(fraction) = fraction {
+        if fraction.is_empty()
+            || fraction.len() > 2
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let mut cents = 0;
+        for b in fraction.bytes() {
+            cents = cents * 10 + i64::from(b - b'0');
+        }
+        if fraction.len() == 1 {
+            cents *= 10;
+        }
+        fen += cents;
+    }
+    Some(if negative { -fen } else { fen })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CaseRow, iqr_fences, parse_fen};
+    use kernel::Decimal;
+
+    fn rows(fens: &[i64]) -> Vec<CaseRow> {
+        fens.iter()
+            .map(|&fen| CaseRow {
+                combination: 0,
+                year: 2024,
+                fen,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn iqr_fences_interpolate_quartiles_exactly() {
+        let k = Decimal::new(15, 1);
+        // 1,2,3,4,100: Q1 = 2, Q3 = 4, IQR = 2 → fences -1 … 7.
+        assert_eq!(iqr_fences(&rows(&[1, 2, 3, 4, 100]), k, k), (-1, 7));
+        // 10,20,30,40: Q1 = 17.5, Q3 = 32.5, IQR = 15 → -5 … 55.
+        assert_eq!(iqr_fences(&rows(&[10, 20, 30, 40]), k, k), (-5, 55));
+        // 10,20,30,41: Q3 = 32.75, IQR = 15.25 → lower -5.375 → -5, upper 55.625 → 55.
+        assert_eq!(iqr_fences(&rows(&[10, 20, 30, 41]), k, k), (-5, 55));
+        assert_eq!(iqr_fences(&rows(&[5]), k, k), (5, 5));
+        assert_eq!(iqr_fences(&rows(&[]), k, k), (i64::MIN, i64::MAX));
+        // Multiple 0: the fences are the quartiles themselves (ceil / floor).
+        let zero = Decimal::ZERO;
+        assert_eq!(iqr_fences(&rows(&[10, 20, 30, 40]), zero, zero), (18, 32));
+    }
+
+    #[test]
+    fn amounts_parse_to_fen() {
+        let table = [
+            ("9000", Some(900_000)),
+            ("9000.5", Some(900_050)),
+            ("9000.05", Some(900_005)),
+            ("0", Some(0)),
+            ("-1", Some(-100)),
+            ("1.001", None),
+            ("1.", None),
+            (".5", None),
+            (" 1", None),
+            ("1e3", None),
+            ("", None),
+            ("-", None),
+            ("1234567890123456", None),
+        ];
+        for (text, expected) in table {
+            assert_eq!(parse_fen(text), expected, "{text:?}");
+        }
+    }
+}
+
+/// Whole-fen fences of IQR trimming for cases sorted by cost: keep
+/// `Q1 − lower·IQR ≤ cost ≤ Q3 + upper·IQR`, i.e. `ceil(lower fence) ≤ fen ≤ floor(upper fence)`.
+/// Quartiles interpolate linearly between order statistics (position (n − 1) · q / 4), computed
+/// exactly in quarter-fen; a fence beyond the integer range means no trimming on that side.
+fn iqr_fences(cases: &[CaseRow], lower: Decimal, upper: Decimal) -> (i64, i64) {
+    let n = cases.len();
+    if n == 0 {
+        return (i64::MIN, i64::MAX);
+    }
+    let quarter = |q: usize| -> i128 {
+        let scaled = (n - 1) * q;
+        let low = scaled / 4;
+        let x = i128::from(cases[low].fen);
+        let y = cases.get(low + 1).map_or(x, |c| i128::from(c.fen));
+        4 * x + (scaled % 4) as i128 * (y - x)
+    };
+    let (q1, q3) = (quarter(1), quarter(3)); // × 4
+    let iqr = q3 - q1;
+    // fence × 4 × 10^scale, exactly; None on overflow (the fence is then out of reach).
+    let scaled_fence = |q: i128, k: Decimal, sign: i128| -> Option<(i128, i128)> {
+        let k = k.normalize();
+        let unit = 10_i128.checked_pow(k.scale())?;
+        let product = k.mantissa().checked_mul(iqr)?;
+        Some((q.checked_mul(unit)?.checked_add(sign * product)?, 4 * unit))
+    };
+    let low = scaled_fence(q1, lower, -1)
+        .map(|(num, den)| {
+            // ceil(num / den)
+            let floor = num.div_euclid(den);
+            if num.rem_euclid(den) == 0 {
+                floor
+            } else {
+                floor + 1
+            }
+        })
+        .and_then(|v| i64::try_from(v).ok())
+        .unwrap_or(i64::MIN);
+    let high = scaled_fence(q3, upper, 1)
+        .map(|(num, den)| num.div_euclid(den))
+        .and_then(|v| i64::try_from(v).ok())
+        .unwrap_or(i64::MAX);
+    (low, high)
 }

@@ -20,8 +20,6 @@
 //!    group (its own row, else the `*` row), the highest coefficient wins (domain-formulas §3.3);
 //!    equal coefficients: the earlier subtype in [`AuxiliarySubtype::ALL`].
 
-use std::collections::HashMap;
-
 use kernel::{Decimal, Money, Points};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +28,7 @@ use crate::directory::{
     TreatmentType, TumourMarker, TumourMarkerRule, is_category3,
 };
 use crate::error::CaseError;
+use crate::hash::FastMap;
 
 /// 离院方式 5: death (DOMAIN.md §1).
 pub const DISCHARGE_DEATH: u8 = 5;
@@ -255,16 +254,16 @@ pub struct CompiledDirectory {
     id: String,
     version: String,
     groups: Vec<GroupInfo>,
-    group_index: HashMap<String, u32>,
-    procedure_ids: HashMap<Box<str>, u32>,
+    group_index: FastMap<String, u32>,
+    procedure_ids: FastMap<Box<str>, u32>,
     procedure_codes: Vec<Box<str>>,
     procedure_types: Vec<TreatmentType>,
-    core_by_category: HashMap<Box<str>, Box<[CoreEntry]>>,
-    comprehensive_by_category: HashMap<Box<str>, [Option<u32>; 5]>,
+    core_by_category: FastMap<Box<str>, Box<[CoreEntry]>>,
+    comprehensive_by_category: FastMap<Box<str>, [Option<u32>; 5]>,
     comprehensive_ranges: Vec<RangeEntry>,
     auxiliary_default: [Option<Decimal>; SUBTYPES],
-    auxiliary_by_group: HashMap<u32, [Option<Decimal>; SUBTYPES]>,
-    cci_by_prefix: HashMap<Box<str>, (u32, u32)>,
+    auxiliary_by_group: FastMap<u32, [Option<Decimal>; SUBTYPES]>,
+    cci_by_prefix: FastMap<Box<str>, (u32, u32)>,
     cci_conditions: Vec<String>,
     cci_prefix_lengths: Vec<usize>,
     tumour_markers: Vec<TumourMarkerRule>,
@@ -295,7 +294,7 @@ impl CompiledDirectory {
     /// and a hand-built one with a combination naming an untyped procedure simply never matches
     /// that term.
     pub fn new(directory: &Directory) -> Self {
-        let mut procedure_ids = HashMap::new();
+        let mut procedure_ids = FastMap::default();
         let mut procedure_types = Vec::new();
         let mut procedure_codes = Vec::new();
         for p in &directory.procedure_types {
@@ -308,8 +307,8 @@ impl CompiledDirectory {
             }
         }
         let mut groups = Vec::new();
-        let mut group_index = HashMap::new();
-        let mut core: HashMap<Box<str>, Vec<CoreEntry>> = HashMap::new();
+        let mut group_index = FastMap::default();
+        let mut core: FastMap<Box<str>, Vec<CoreEntry>> = FastMap::default();
         for g in &directory.core_groups {
             let id = groups.len() as u32;
             group_index.insert(g.code.clone(), id);
@@ -350,7 +349,7 @@ impl CompiledDirectory {
                         .into_boxed_str(),
                 });
         }
-        let mut comprehensive_by_category: HashMap<Box<str>, [Option<u32>; 5]> = HashMap::new();
+        let mut comprehensive_by_category: FastMap<Box<str>, [Option<u32>; 5]> = FastMap::default();
         let mut comprehensive_ranges = Vec::new();
         for g in &directory.comprehensive_groups {
             let id = groups.len() as u32;
@@ -388,7 +387,7 @@ impl CompiledDirectory {
                 auxiliary_default[a.subtype.index()] = Some(a.coefficient);
             }
         }
-        let mut auxiliary_by_group: HashMap<u32, [Option<Decimal>; SUBTYPES]> = HashMap::new();
+        let mut auxiliary_by_group: FastMap<u32, [Option<Decimal>; SUBTYPES]> = FastMap::default();
         for a in &directory.auxiliary {
             if let AuxiliaryScope::Group(code) = &a.scope
                 && let Some(&id) = group_index.get(code)
@@ -398,7 +397,7 @@ impl CompiledDirectory {
             }
         }
         let mut cci_conditions: Vec<String> = Vec::new();
-        let mut cci_by_prefix = HashMap::new();
+        let mut cci_by_prefix = FastMap::default();
         let mut cci_prefix_lengths = Vec::new();
         for c in &directory.cci_weights {
             let condition = match cci_conditions.iter().position(|x| *x == c.condition) {
@@ -490,6 +489,11 @@ impl CompiledDirectory {
             return Err(CaseError::MissingAgeDays);
         }
         Ok(())
+    }
+
+    /// Interned id of a typed procedure code.
+    pub(crate) fn procedure_id(&self, code: &str) -> Option<u32> {
+        self.procedure_ids.get(code).copied()
     }
 
     /// Typed procedure ids of a case (sorted, without duplicates) and its treatment type.
@@ -716,7 +720,9 @@ impl CompiledDirectory {
     /// Charlson index: the sum of the weights of the distinct conditions among the secondary
     /// diagnoses, each diagnosis matched by its longest prefix in the CCI table.
     fn cci(&self, case: &DipCase, mut conditions_out: Option<&mut Vec<String>>) -> u32 {
-        let mut seen: Vec<u32> = Vec::new();
+        // Conditions seen: a bit set for the first 128, a list beyond (never in practice).
+        let mut seen_bits: u128 = 0;
+        let mut seen_more: Vec<u32> = Vec::new();
         let mut total = 0;
         for code in &case.secondary_diagnoses {
             for &len in &self.cci_prefix_lengths {
@@ -724,8 +730,18 @@ impl CompiledDirectory {
                     continue;
                 };
                 if let Some(&(weight, condition)) = self.cci_by_prefix.get(prefix) {
-                    if !seen.contains(&condition) {
-                        seen.push(condition);
+                    let new = if condition < 128 {
+                        let bit = 1u128 << condition;
+                        let new = seen_bits & bit == 0;
+                        seen_bits |= bit;
+                        new
+                    } else if seen_more.contains(&condition) {
+                        false
+                    } else {
+                        seen_more.push(condition);
+                        true
+                    };
+                    if new {
                         total += weight;
                         if let Some(out) = conditions_out.as_deref_mut() {
                             out.push(self.cci_conditions[condition as usize].clone());
@@ -742,33 +758,44 @@ impl CompiledDirectory {
         &self,
         case: &DipCase,
         group: u32,
-        mut trace: Option<&mut GroupingTrace>,
+        trace: Option<&mut GroupingTrace>,
     ) -> (u32, Option<AuxiliaryAssignment>) {
+        let mut trace = trace;
         let cci = self.cci(case, trace.as_deref_mut().map(|t| &mut t.cci_conditions));
-        let mut applicable: Vec<AuxiliarySubtype> = Vec::with_capacity(6);
+        // At most one subtype per dimension, three tumour markers: 6 slots.
+        let mut applicable = [None; 6];
+        let mut count = 0;
+        let mut push = |subtype: AuxiliarySubtype| {
+            applicable[count] = Some(subtype);
+            count += 1;
+        };
         // DOMAIN.md §2 DIP auxiliary directory: death within 3 days vs later.
         if case.died() {
-            applicable.push(if case.los_days < 3 {
+            push(if case.los_days < 3 {
                 AuxiliarySubtype::DeathWithin3Days
             } else {
                 AuxiliarySubtype::DeathAfter3Days
             });
         }
-        for marker in [
-            TumourMarker::Metastasis,
-            TumourMarker::Radiotherapy,
-            TumourMarker::Chemotherapy,
-        ] {
-            if self.has_marker(case, marker) {
-                applicable.push(marker.subtype());
+        if !self.tumour_markers.is_empty() {
+            for marker in [
+                TumourMarker::Metastasis,
+                TumourMarker::Radiotherapy,
+                TumourMarker::Chemotherapy,
+            ] {
+                if self.has_marker(case, marker) {
+                    push(marker.subtype());
+                }
             }
         }
-        applicable.push(match cci {
+        // DOMAIN.md §2 DIP auxiliary directory: CCI bands 0 / 1–2 / 3–4 / ≥ 5.
+        push(match cci {
             0 => AuxiliarySubtype::Cci0,
             1..=2 => AuxiliarySubtype::Cci1To2,
             3..=4 => AuxiliarySubtype::Cci3To4,
             _ => AuxiliarySubtype::Cci5Plus,
         });
+        // DOMAIN.md §2 DIP auxiliary directory: age bands 0–28 d, 29 d–1 y, 1–6, 7–17, ≥ 66.
         let age = match (case.age_years, case.age_days) {
             (0, Some(days)) if days <= 28 => Some(AuxiliarySubtype::Age0To28Days),
             (0, _) => Some(AuxiliarySubtype::Age29DaysTo1Year),
@@ -777,13 +804,16 @@ impl CompiledDirectory {
             (66.., _) => Some(AuxiliarySubtype::Age66Plus),
             _ => None,
         };
-        applicable.extend(age);
+        if let Some(age) = age {
+            push(age);
+        }
+        let applicable = &applicable[..count];
         let table = self
             .auxiliary_by_group
             .get(&group)
             .unwrap_or(&self.auxiliary_default);
         let mut best: Option<AuxiliaryAssignment> = None;
-        for &subtype in &applicable {
+        for subtype in applicable.iter().flatten().copied() {
             if let Some(coefficient) = table[subtype.index()] {
                 let better = match &best {
                     None => true,
@@ -803,6 +833,7 @@ impl CompiledDirectory {
         if let Some(t) = trace {
             t.auxiliary = applicable
                 .iter()
+                .flatten()
                 .map(|&subtype| AuxiliaryCandidate {
                     subtype,
                     coefficient: table[subtype.index()],

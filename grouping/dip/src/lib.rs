@@ -16,6 +16,7 @@ pub mod build;
 pub mod directory;
 pub mod error;
 pub mod grouper;
+mod hash;
 pub mod stats;
 
 use std::path::PathBuf;

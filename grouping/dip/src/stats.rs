@@ -1,6 +1,6 @@
 //! Group statistics of DOMAIN.md §6 used to judge a directory: within-group coefficient of
-//! variation (CV, population σ) and the reduction in variance (RIV = (SST − SSW) / SST), plus the
-//! quartiles used to trim outliers. All in exact decimals: no floating point.
+//! variation (CV, population σ) and the reduction in variance (RIV = (SST − SSW) / SST). All in
+//! exact decimals: no floating point.
 
 use kernel::{Decimal, round_points};
 use serde::{Deserialize, Serialize};
@@ -109,21 +109,6 @@ pub fn sqrt(value: Decimal) -> Option<Decimal> {
     Some(guess)
 }
 
-/// Quartile `q` (1 or 3) of sorted values by linear interpolation between order statistics
-/// (position (n − 1) · q / 4, the "type 7" definition).
-pub fn quartile(sorted: &[i64], q: u32) -> Option<Decimal> {
-    let n = sorted.len();
-    if n == 0 {
-        return None;
-    }
-    let scaled = (n as u64 - 1) * u64::from(q); // position × 4
-    let low = (scaled / 4) as usize;
-    let fraction = Decimal::new((scaled % 4) as i64 * 25, 2);
-    let base = Decimal::from(sorted[low]);
-    let high = sorted.get(low + 1).copied().unwrap_or(sorted[low]);
-    Some(base + (Decimal::from(high) - base) * fraction)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,17 +160,5 @@ mod tests {
         assert_eq!(sqrt(dec!(0.25)), Some(dec!(0.5)));
         assert_eq!(sqrt(dec!(-1)), None);
         assert_eq!(round_points(sqrt(dec!(2)).expect("sqrt")), dec!(1.4142));
-    }
-
-    #[test]
-    fn quartiles_interpolate() {
-        let v = [1, 2, 3, 4, 100];
-        assert_eq!(quartile(&v, 1), Some(dec!(2)));
-        assert_eq!(quartile(&v, 3), Some(dec!(4)));
-        let v = [10, 20, 30, 40];
-        assert_eq!(quartile(&v, 1), Some(dec!(17.50)));
-        assert_eq!(quartile(&v, 3), Some(dec!(32.50)));
-        assert_eq!(quartile(&[5], 1), Some(dec!(5)));
-        assert_eq!(quartile(&[], 3), None);
     }
 }

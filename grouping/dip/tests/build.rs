@@ -13,10 +13,12 @@ use rust_decimal_macros::dec;
 
 fn options() -> BuildOptions {
     let region = "460000".parse().expect("region");
-    BuildOptions::new(
+    let mut options = BuildOptions::new(
         region,
         BuildOptions::procedure_types_of(&load_demo().expect("demo")),
-    )
+    );
+    options.report_combinations = true;
+    options
 }
 
 fn csv(rows: &[(i32, &str, &str, &str)]) -> String {
