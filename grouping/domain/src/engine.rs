@@ -197,6 +197,31 @@ struct CompiledDrg {
     when: u32,
 }
 
+/// Per-code data; `NO_CODE` / `NO_TABLE` where a table has no row for the code.
+#[derive(Debug, Clone, Copy)]
+struct CodeInfo {
+    lists_start: u32,
+    lists_end: u32,
+    cc: u32,
+    mcc: u32,
+    exclusion: u32,
+    diagnosis_map: u32,
+    procedure_map: u32,
+    is_or: bool,
+}
+
+/// The data of a code that is not in the scheme: in no list or table.
+const UNKNOWN_CODE: CodeInfo = CodeInfo {
+    lists_start: 0,
+    lists_end: 0,
+    cc: NO_TABLE,
+    mcc: NO_TABLE,
+    exclusion: NO_TABLE,
+    diagnosis_map: NO_CODE,
+    procedure_map: NO_CODE,
+    is_or: false,
+};
+
 /// Engine options taken from `scheme.json`.
 #[derive(Debug, Clone, Copy)]
 struct Options {
@@ -217,15 +242,10 @@ pub struct CompiledScheme {
     options: Options,
     code_ids: CodeMap,
     codes: Vec<Box<str>>,
-    /// CSR: lists containing code `i` are `code_lists[code_list_start[i]..code_list_start[i+1]]`, sorted.
-    code_list_start: Vec<u32>,
+    /// Everything about a code, indexed by code id (one cache line per code on the hot path).
+    infos: Vec<CodeInfo>,
+    /// Sorted list ids per code: `code_lists[info.lists_start..info.lists_end]`.
     code_lists: Vec<u32>,
-    mcc_table: Vec<u32>,
-    cc_table: Vec<u32>,
-    exclusion_table: Vec<u32>,
-    is_or: Vec<bool>,
-    diagnosis_map: Vec<u32>,
-    procedure_map: Vec<u32>,
     table_names: Vec<String>,
     list_names: Vec<String>,
     nodes: Vec<Node>,
@@ -473,12 +493,14 @@ impl CompiledScheme {
 
         memberships.sort_unstable();
         memberships.dedup();
-        let mut code_list_start = vec![0u32; code_count + 1];
-        for &(code, _) in &memberships {
-            code_list_start[code as usize + 1] += 1;
-        }
-        for i in 0..code_count {
-            code_list_start[i + 1] += code_list_start[i];
+        let mut infos = vec![UNKNOWN_CODE; code_count];
+        for (position, &(code, _)) in memberships.iter().enumerate() {
+            let position = u32::try_from(position).unwrap_or(u32::MAX);
+            let info = &mut infos[code as usize];
+            if info.lists_start == info.lists_end {
+                info.lists_start = position;
+            }
+            info.lists_end = position + 1;
         }
         let code_lists: Vec<u32> = memberships.iter().map(|&(_, list)| list).collect();
 
@@ -490,27 +512,24 @@ impl CompiledScheme {
                 u32::try_from(table_names.len() - 1).unwrap_or(NO_TABLE)
             })
         };
-        let mut table_array = |entries: &[(u32, &str)]| {
-            let mut array = vec![NO_TABLE; code_count];
-            for &(code, table) in entries {
-                array[code as usize] = table_id(table);
-            }
-            array
-        };
-        let cc_table = table_array(&cc);
-        let mcc_table = table_array(&mcc);
-        let exclusion_table = table_array(&exclusions);
-        let mut is_or = vec![false; code_count];
-        for code in or_codes {
-            is_or[code as usize] = true;
+        for &(code, table) in &cc {
+            infos[code as usize].cc = table_id(table);
         }
-        let map_array = |pairs: &[(u32, u32)]| {
-            let mut array = vec![NO_CODE; code_count];
-            for &(from, to) in pairs {
-                array[from as usize] = to;
-            }
-            array
-        };
+        for &(code, table) in &mcc {
+            infos[code as usize].mcc = table_id(table);
+        }
+        for &(code, table) in &exclusions {
+            infos[code as usize].exclusion = table_id(table);
+        }
+        for code in or_codes {
+            infos[code as usize].is_or = true;
+        }
+        for &(from, to) in &diagnosis_map {
+            infos[from as usize].diagnosis_map = to;
+        }
+        for &(from, to) in &procedure_map {
+            infos[from as usize].procedure_map = to;
+        }
 
         let mut builder = NodeBuilder {
             nodes: Vec::new(),
@@ -591,14 +610,8 @@ impl CompiledScheme {
             },
             code_ids,
             codes,
-            code_list_start,
+            infos,
             code_lists,
-            mcc_table,
-            cc_table,
-            exclusion_table,
-            is_or,
-            diagnosis_map: map_array(&diagnosis_map),
-            procedure_map: map_array(&procedure_map),
             table_names,
             list_names,
             nodes,
@@ -669,27 +682,22 @@ impl CompiledScheme {
     }
 
     #[inline]
-    fn in_list(&self, code: u32, list: u32) -> bool {
-        if code == NO_CODE {
-            return false;
-        }
-        let start = self.code_list_start[code as usize] as usize;
-        let end = self.code_list_start[code as usize + 1] as usize;
-        self.code_lists[start..end].binary_search(&list).is_ok()
+    fn info(&self, code: u32) -> &CodeInfo {
+        // NO_CODE (u32::MAX) is out of range and reads as an unknown code.
+        self.infos.get(code as usize).unwrap_or(&UNKNOWN_CODE)
     }
 
     #[inline]
-    fn table_of(array: &[u32], code: u32) -> u32 {
-        if code == NO_CODE {
-            NO_TABLE
-        } else {
-            array[code as usize]
-        }
+    fn in_list(&self, code: u32, list: u32) -> bool {
+        let info = self.info(code);
+        self.code_lists[info.lists_start as usize..info.lists_end as usize]
+            .binary_search(&list)
+            .is_ok()
     }
 
     #[inline]
     fn is_or_procedure(&self, code: u32) -> bool {
-        code != NO_CODE && self.is_or[code as usize]
+        self.info(code).is_or
     }
 
     /// Groups one case (README steps 1–8). `map_codes` turns on code mapping (step 2).
@@ -725,8 +733,8 @@ impl CompiledScheme {
             scheme: self.id.clone(),
             map_codes,
             result: GroupResult::failed(GroupStatus::Fail),
-            diagnoses: self.traced_codes(&diagnosis_input, map_codes, &self.diagnosis_map, true),
-            procedures: self.traced_codes(&procedure_input, map_codes, &self.procedure_map, false),
+            diagnoses: self.traced_codes(&diagnosis_input, map_codes, true),
+            procedures: self.traced_codes(&procedure_input, map_codes, false),
             mapping_failure: None,
             check: CheckTrace::default(),
             cc_exclusion_table: None,
@@ -764,8 +772,8 @@ impl CompiledScheme {
         trace.cc_exclusion_table = (facts.exclusion != NO_TABLE)
             .then(|| self.table_names[facts.exclusion as usize].clone());
         for (index, &code) in diagnoses.iter().enumerate().skip(1) {
-            for (kind, array) in [("MCC", &self.mcc_table), ("CC", &self.cc_table)] {
-                let table = Self::table_of(array, code);
+            let info = self.info(code);
+            for (kind, table) in [("MCC", info.mcc), ("CC", info.cc)] {
                 if table != NO_TABLE {
                     trace.complications.push(ComplicationTrace {
                         position: index + 1,
@@ -820,23 +828,18 @@ impl CompiledScheme {
         trace
     }
 
-    fn traced_codes(
-        &self,
-        input: &[&str],
-        map_codes: bool,
-        map: &[u32],
-        diagnosis: bool,
-    ) -> Vec<TracedCode> {
+    fn traced_codes(&self, input: &[&str], map_codes: bool, diagnosis: bool) -> Vec<TracedCode> {
         input
             .iter()
             .enumerate()
             .map(|(index, &raw)| {
                 let id = self.lookup(raw);
                 let code_id = if map_codes {
-                    if id == NO_CODE {
-                        NO_CODE
+                    let info = self.info(id);
+                    if diagnosis {
+                        info.diagnosis_map
                     } else {
-                        map[id as usize]
+                        info.procedure_map
                     }
                 } else {
                     id
@@ -883,7 +886,7 @@ impl CompiledScheme {
         for code in case.diagnoses.split(is_separator) {
             let id = self.lookup(code);
             if map_codes {
-                let mapped = Self::table_of(&self.diagnosis_map, id);
+                let mapped = self.info(id).diagnosis_map;
                 if mapped == NO_CODE {
                     return Err(GroupStatus::DxNotMapped);
                 }
@@ -896,7 +899,7 @@ impl CompiledScheme {
             for code in case.procedures.split(is_separator) {
                 let id = self.lookup(code);
                 if map_codes {
-                    let mapped = Self::table_of(&self.procedure_map, id);
+                    let mapped = self.info(id).procedure_map;
                     if mapped == NO_CODE {
                         return Err(GroupStatus::ProcNotMapped);
                     }
@@ -975,12 +978,12 @@ impl CompiledScheme {
     ) -> Facts<'a> {
         let exclusion = diagnoses
             .first()
-            .map_or(NO_TABLE, |&pdx| Self::table_of(&self.exclusion_table, pdx));
+            .map_or(NO_TABLE, |&pdx| self.info(pdx).exclusion);
         // README "CC exclusion": secondary diagnoses (positions 2..n) whose table is not the
         // principal diagnosis's exclusion table.
-        let counts = |array: &[u32]| {
+        let counts = |table_of: fn(&CodeInfo) -> u32| {
             diagnoses.iter().skip(1).any(|&code| {
-                let table = Self::table_of(array, code);
+                let table = table_of(self.info(code));
                 table != NO_TABLE && table != exclusion
             })
         };
@@ -994,8 +997,8 @@ impl CompiledScheme {
                 NO_CODE
             },
             exclusion,
-            has_mcc: counts(&self.mcc_table),
-            has_cc: counts(&self.cc_table),
+            has_mcc: counts(|info| info.mcc),
+            has_cc: counts(|info| info.cc),
         }
     }
 
@@ -1375,18 +1378,19 @@ impl CompiledScheme {
                 )
             }
             Node::HasMcc | Node::HasCc => {
-                let (kind, name, array) = if matches!(self.nodes[node as usize], Node::HasMcc) {
-                    ("has_mcc", "MCC", &self.mcc_table)
-                } else {
-                    ("has_cc", "CC", &self.cc_table)
-                };
+                let (kind, name, table_of): (_, _, fn(&CodeInfo) -> u32) =
+                    if matches!(self.nodes[node as usize], Node::HasMcc) {
+                        ("has_mcc", "MCC", |info| info.mcc)
+                    } else {
+                        ("has_cc", "CC", |info| info.cc)
+                    };
                 let hit = facts
                     .diagnoses
                     .iter()
                     .enumerate()
                     .skip(1)
                     .find(|&(_, &code)| {
-                        let table = Self::table_of(array, code);
+                        let table = table_of(self.info(code));
                         table != NO_TABLE && table != facts.exclusion
                     });
                 leaf(
