@@ -158,6 +158,30 @@ fn status_index(status: GroupStatus) -> usize {
     }
 }
 
+/// One chunk of input lines: the bytes and, per line, (line number, start, end) in `data`.
+#[derive(Default)]
+struct Chunk {
+    data: Vec<u8>,
+    lines: Vec<(u64, usize, usize)>,
+}
+
+impl Chunk {
+    /// Reads up to [`CHUNK_ROWS`] lines; empty when the input is exhausted.
+    fn read<R: BufRead>(&mut self, reader: &mut R, line_number: &mut u64) -> std::io::Result<()> {
+        self.data.clear();
+        self.lines.clear();
+        while self.lines.len() < CHUNK_ROWS {
+            let start = self.data.len();
+            if reader.read_until(b'\n', &mut self.data)? == 0 {
+                break;
+            }
+            *line_number += 1;
+            self.lines.push((*line_number, start, self.data.len()));
+        }
+        Ok(())
+    }
+}
+
 /// Column positions of the required fields.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
@@ -198,40 +222,23 @@ pub fn group_csv<R: Read, W: Write>(
 
     let threads = options.threads.max(1);
     let mut workers: Vec<Worker> = (0..threads).map(|_| Worker::default()).collect();
-    let mut data: Vec<u8> = Vec::new();
-    // (line number, start, end) of each line in `data`.
-    let mut lines: Vec<(u64, usize, usize)> = Vec::with_capacity(CHUNK_ROWS);
+    // Double buffering: the workers group `current` while this thread reads `next`.
+    let mut current = Chunk::default();
+    let mut next = Chunk::default();
     let mut line_number: u64 = 1;
     let mut summary = BatchSummary::default();
     let mut bad = Vec::new();
-    loop {
-        data.clear();
-        lines.clear();
-        while lines.len() < CHUNK_ROWS {
-            let start = data.len();
-            if reader.read_until(b'\n', &mut data)? == 0 {
-                break;
+    current.read(&mut reader, &mut line_number)?;
+    while !current.lines.is_empty() {
+        let read_through = line_number;
+        let per_worker = current.lines.len().div_ceil(threads);
+        let read_next = std::thread::scope(|scope| {
+            let data = &current.data;
+            for (worker, part) in workers.iter_mut().zip(current.lines.chunks(per_worker)) {
+                scope.spawn(move || worker.run(scheme, options.map_codes, layout, data, part));
             }
-            line_number += 1;
-            lines.push((line_number, start, data.len()));
-        }
-        if lines.is_empty() {
-            break;
-        }
-        let per_worker = lines.len().div_ceil(threads);
-        let parts = lines.chunks(per_worker);
-        if threads == 1 {
-            for (worker, part) in workers.iter_mut().zip(parts) {
-                worker.run(scheme, options.map_codes, layout, &data, part);
-            }
-        } else {
-            std::thread::scope(|scope| {
-                let data = &data;
-                for (worker, part) in workers.iter_mut().zip(parts) {
-                    scope.spawn(move || worker.run(scheme, options.map_codes, layout, data, part));
-                }
-            });
-        }
+            next.read(&mut reader, &mut line_number)
+        });
         for worker in &mut workers {
             writer.write_all(&worker.output)?;
             worker.output.clear();
@@ -242,7 +249,9 @@ pub fn group_csv<R: Read, W: Write>(
                 *total += std::mem::take(count);
             }
         }
-        progress(line_number - 1);
+        read_next?;
+        progress(read_through - 1);
+        std::mem::swap(&mut current, &mut next);
     }
     writer.flush()?;
     if bad.is_empty() {
