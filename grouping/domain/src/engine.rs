@@ -423,7 +423,8 @@ impl Observer for Recorder {
 }
 
 impl CompiledScheme {
-    /// Compiles a validated scheme.
+    /// Compiles a scheme returned by the loaders (or checked with [`Scheme::validate`]).
+    /// Never panics; a rule naming an undeclared list would simply match nothing.
     pub fn compile(scheme: &Scheme) -> Self {
         let definition = &scheme.definition;
         let mut code_ids = CodeMap::default();
@@ -1201,7 +1202,12 @@ impl CompiledScheme {
                 None => format!("{:?}", self.code_text(codes[index], None)),
             }
         };
-        let list = |list: u32| self.list_names[list as usize].as_str();
+        // An undeclared list (only possible in a scheme that skipped validation) matches nothing.
+        let list = |list: u32| {
+            self.list_names
+                .get(list as usize)
+                .map_or("(undeclared list)", String::as_str)
+        };
         let leaf = |kind: &str, matched: bool, detail: String| ConditionTrace {
             kind: kind.to_owned(),
             matched,

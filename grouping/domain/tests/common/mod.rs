@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests: where the shared schemes are and how to read an
+//! Test support shared by the integration tests: where the shared schemes are, how to read an
 //! `examples.csv`.
 
 #![allow(dead_code)]
