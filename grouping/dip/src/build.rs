@@ -313,6 +313,7 @@ struct Combination {
 #[derive(Clone, Copy)]
 struct CaseRow {
     combination: u32,
+    /// The year as read; its position in the window once the cases are placed by combination.
     year: i32,
     fen: i64,
 }
@@ -599,16 +600,7 @@ impl Reader<'_> {
         }
         self.ids.sort_unstable();
         self.ids.dedup();
-        let category_text = diagnosis_category(diagnosis);
-        let category = match self.category_index.get(category_text) {
-            Some(&c) => c,
-            None => {
-                let c = self.categories.len() as u32;
-                self.categories.push(category_text.into());
-                self.category_index.insert(category_text.into(), c);
-                c
-            }
-        };
+        let category = self.category_id(diagnosis_category(diagnosis));
         // Key: category id, then each procedure id, 4 bytes each.
         self.key.clear();
         self.key.extend_from_slice(&category.to_le_bytes());
@@ -644,7 +636,111 @@ impl Reader<'_> {
     }
 }
 
-/// Builds a directory from a history CSV (columns in `FORMAT.md`), streaming it line by line.
+impl<'a> Reader<'a> {
+    fn new(options: &'a BuildOptions, codes: &[&'a str]) -> Self {
+        Reader {
+            options,
+            procedure_ids: codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (*c, i as u32))
+                .collect(),
+            procedure_types: options.procedure_types.values().copied().collect(),
+            categories: Vec::new(),
+            category_index: FastMap::default(),
+            combinations: Vec::new(),
+            combination_procedures: Vec::new(),
+            index: FastMap::default(),
+            cases: Vec::new(),
+            problems: Vec::new(),
+            ignored_procedure_codes: 0,
+            key: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// Parses a block of whole lines whose first line has number `first_line`.
+    fn block(&mut self, first_line: usize, block: &[u8], columns: &Columns) {
+        for (offset, raw) in block.split(|b| *b == b'\n').enumerate() {
+            let line_no = first_line + offset;
+            let Ok(line) = std::str::from_utf8(raw) else {
+                self.problems.push(RecordProblem {
+                    line: line_no,
+                    kind: RecordProblemKind::NotUtf8,
+                });
+                continue;
+            };
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if !line.is_empty() {
+                self.record(line_no, line, columns);
+            }
+        }
+    }
+
+    fn category_id(&mut self, text: &str) -> u32 {
+        match self.category_index.get(text) {
+            Some(&c) => c,
+            None => {
+                let c = self.categories.len() as u32;
+                self.categories.push(text.into());
+                self.category_index.insert(text.into(), c);
+                c
+            }
+        }
+    }
+
+    /// Takes over another reader's cases (another part of the same file).
+    fn merge(&mut self, other: Reader<'_>) {
+        let category_map: Vec<u32> = other
+            .categories
+            .iter()
+            .map(|c| self.category_id(c))
+            .collect();
+        let mut combination_map = Vec::with_capacity(other.combinations.len());
+        for c in &other.combinations {
+            let start = c.procedures_start as usize;
+            let procedures =
+                &other.combination_procedures[start..start + c.procedures_len as usize];
+            let category = category_map[c.category as usize];
+            self.key.clear();
+            self.key.extend_from_slice(&category.to_le_bytes());
+            for id in procedures {
+                self.key.extend_from_slice(&id.to_le_bytes());
+            }
+            let slot = match self.index.get(self.key.as_slice()) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = self.combinations.len() as u32;
+                    self.combinations.push(Combination {
+                        category,
+                        procedures_start: self.combination_procedures.len() as u32,
+                        procedures_len: c.procedures_len,
+                        treatment: c.treatment,
+                    });
+                    self.combination_procedures.extend_from_slice(procedures);
+                    self.index.insert(self.key.as_slice().into(), slot);
+                    slot
+                }
+            };
+            combination_map.push(slot);
+        }
+        self.cases.extend(other.cases.iter().map(|case| CaseRow {
+            combination: combination_map[case.combination as usize],
+            ..*case
+        }));
+        self.problems.extend(other.problems);
+        self.ignored_procedure_codes += other.ignored_procedure_codes;
+    }
+}
+
+/// Threads parsing the history: the file is cut into blocks of whole lines that two parsers
+/// take in turn while this thread reads on (the machine budget is 2 cores).
+const PARSERS: usize = 2;
+/// Bytes read per block.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Builds a directory from a history CSV (columns in `FORMAT.md`), streaming it in blocks of
+/// lines: memory holds the parsed cases (16 bytes each), never the text.
 pub fn build_from_csv<R: Read>(
     reader: R,
     options: &BuildOptions,
@@ -664,50 +760,56 @@ pub fn build_from_csv<R: Read>(
     let columns = read_header(header)?;
 
     let codes: Vec<&str> = options.procedure_types.keys().map(String::as_str).collect();
-    let mut reader = Reader {
-        options,
-        procedure_ids: codes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (*c, i as u32))
-            .collect(),
-        procedure_types: options.procedure_types.values().copied().collect(),
-        categories: Vec::new(),
-        category_index: FastMap::default(),
-        combinations: Vec::new(),
-        combination_procedures: Vec::new(),
-        index: FastMap::default(),
-        cases: Vec::new(),
-        problems: Vec::new(),
-        ignored_procedure_codes: 0,
-        key: Vec::new(),
-        ids: Vec::new(),
-    };
-    let mut line_no = 1;
-    loop {
-        buffer.clear();
-        let read = input.read_until(b'\n', &mut buffer).map_err(io)?;
-        if read == 0 {
-            break;
-        }
-        line_no += 1;
-        let Ok(line) = std::str::from_utf8(&buffer) else {
-            reader.problems.push(RecordProblem {
-                line: line_no,
-                kind: RecordProblemKind::NotUtf8,
+    let (blocks, receiver) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(PARSERS * 2);
+    let receiver = std::sync::Mutex::new(receiver);
+    let (read_result, parsers) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..PARSERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut parser = Reader::new(options, &codes);
+                    loop {
+                        let next = match receiver.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((first_line, block)) = next else {
+                            break;
+                        };
+                        parser.block(first_line, &block, &columns);
+                    }
+                    parser
+                })
+            })
+            .collect();
+        let read_result = send_blocks(&mut input, &blocks);
+        drop(blocks);
+        let parsers: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+        (read_result, parsers)
+    });
+    read_result.map_err(io)?;
+    let mut parsers = parsers.into_iter();
+    let mut reader = match parsers.next() {
+        Some(Ok(first)) => first,
+        _ => {
+            return Err(BuildError::Io {
+                message: "a parser thread failed".into(),
             });
-            continue;
-        };
-        let line = line.trim_end_matches('\n').trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
         }
-        reader.record(line_no, line, &columns);
+    };
+    for parser in parsers {
+        match parser {
+            Ok(other) => reader.merge(other),
+            Err(_) => {
+                return Err(BuildError::Io {
+                    message: "a parser thread failed".into(),
+                });
+            }
+        }
     }
     if !reader.problems.is_empty() {
-        return Err(BuildError::InvalidRecords {
-            problems: reader.problems,
-        });
+        let mut problems = reader.problems;
+        problems.sort_by_key(|p| p.line);
+        return Err(BuildError::InvalidRecords { problems });
     }
     History {
         options,
@@ -719,6 +821,54 @@ pub fn build_from_csv<R: Read>(
         ignored_procedure_codes: reader.ignored_procedure_codes,
     }
     .assemble()
+}
+
+/// Reads the input after the header in blocks of whole lines and sends each with the number of
+/// its first line (the header is line 1).
+fn send_blocks<R: Read>(
+    input: &mut R,
+    blocks: &std::sync::mpsc::SyncSender<(usize, Vec<u8>)>,
+) -> std::io::Result<()> {
+    let mut next_line = 2;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut block = std::mem::take(&mut carry);
+        let filled = block.len();
+        block.resize(filled + BLOCK_BYTES, 0);
+        let mut end = filled;
+        // Fill the block (a reader may return fewer bytes than asked).
+        while end < block.len() {
+            match input.read(&mut block[end..]) {
+                Ok(0) => break,
+                Ok(n) => end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        block.truncate(end);
+        let at_end = end < filled + BLOCK_BYTES;
+        if !at_end {
+            // Keep the unfinished last line for the next block.
+            match block.iter().rposition(|b| *b == b'\n') {
+                Some(last) => carry = block.split_off(last + 1),
+                None => {
+                    carry = block;
+                    continue;
+                }
+            }
+        }
+        if !block.is_empty() {
+            let lines = block.iter().filter(|b| **b == b'\n').count();
+            let first = next_line;
+            next_line += lines;
+            if blocks.send((first, block)).is_err() {
+                return Ok(()); // the parsers are gone; their join reports why
+            }
+        }
+        if at_end {
+            return Ok(());
+        }
+    }
 }
 
 /// The history as read, ready to be turned into a directory.
@@ -809,11 +959,7 @@ impl History<'_> {
     }
 
     /// Trims one combination's cases (sorted by cost) and returns their sums.
-    fn trimmed_sums(
-        &self,
-        cases: &[CaseRow],
-        year_position: &FastMap<i32, usize>,
-    ) -> Result<Sums, BuildError> {
+    fn trimmed_sums(&self, cases: &[CaseRow]) -> Result<Sums, BuildError> {
         let (lower, upper) = match &self.options.trim {
             TrimPolicy::None => (i64::MIN, i64::MAX),
             TrimPolicy::Iqr {
@@ -827,8 +973,10 @@ impl History<'_> {
                 sums.trimmed += 1;
                 continue;
             }
-            // Every year is in the window: records outside it were rejected while reading.
-            if let Some(&position) = year_position.get(&case.year) {
+            // `year` holds the window position here; every year is in the window (records
+            // outside it were rejected while reading).
+            let position = case.year as usize;
+            if position < MAX_YEARS {
                 sums.add(position, case.fen)?;
             }
         }
@@ -859,7 +1007,12 @@ impl History<'_> {
         ];
         for case in &self.cases {
             let slot = &mut next[case.combination as usize];
-            placed[*slot] = *case;
+            // From here on `year` is the year's position in the window.
+            let position = year_position.get(&case.year).copied().unwrap_or(MAX_YEARS);
+            placed[*slot] = CaseRow {
+                year: position as i32,
+                ..*case
+            };
             *slot += 1;
         }
         for c in 0..self.combinations.len() {
@@ -890,7 +1043,7 @@ impl History<'_> {
         let mut eligible: FastMap<usize, Sums> = FastMap::default();
         for &c in &order {
             let cases = cases_of(c);
-            let sums = self.trimmed_sums(cases, &year_position)?;
+            let sums = self.trimmed_sums(cases)?;
             all.merge(&sums)?;
             if cases.len() as u64 >= options.min_cases {
                 eligible.insert(c, sums);
@@ -1010,7 +1163,7 @@ impl History<'_> {
                 targets.push((c, Target::Core(core), sums.trimmed));
                 continue;
             }
-            let sums = self.trimmed_sums(cases_of(c), &year_position)?;
+            let sums = self.trimmed_sums(cases_of(c))?;
             let mean = sums.weighted_mean(&weights)?.unwrap_or(Decimal::ZERO);
             ids.clear();
             ids.extend(
@@ -1179,6 +1332,50 @@ fn parse_fen(text: &str) -> Option<i64> {
     Some(if negative { -fen } else { fen })
 }
 
+/// Whole-fen fences of IQR trimming for cases sorted by cost: keep
+/// `Q1 − lower·IQR ≤ cost ≤ Q3 + upper·IQR`, i.e. `ceil(lower fence) ≤ fen ≤ floor(upper fence)`.
+/// Quartiles interpolate linearly between order statistics (position (n − 1) · q / 4), computed
+/// exactly in quarter-fen; a fence beyond the integer range means no trimming on that side.
+fn iqr_fences(cases: &[CaseRow], lower: Decimal, upper: Decimal) -> (i64, i64) {
+    let n = cases.len();
+    if n == 0 {
+        return (i64::MIN, i64::MAX);
+    }
+    let quarter = |q: usize| -> i128 {
+        let scaled = (n - 1) * q;
+        let low = scaled / 4;
+        let x = i128::from(cases[low].fen);
+        let y = cases.get(low + 1).map_or(x, |c| i128::from(c.fen));
+        4 * x + (scaled % 4) as i128 * (y - x)
+    };
+    let (q1, q3) = (quarter(1), quarter(3)); // × 4
+    let iqr = q3 - q1;
+    // fence × 4 × 10^scale, exactly; None on overflow (the fence is then out of reach).
+    let scaled_fence = |q: i128, k: Decimal, sign: i128| -> Option<(i128, i128)> {
+        let k = k.normalize();
+        let unit = 10_i128.checked_pow(k.scale())?;
+        let product = k.mantissa().checked_mul(iqr)?;
+        Some((q.checked_mul(unit)?.checked_add(sign * product)?, 4 * unit))
+    };
+    let low = scaled_fence(q1, lower, -1)
+        .map(|(num, den)| {
+            // ceil(num / den)
+            let floor = num.div_euclid(den);
+            if num.rem_euclid(den) == 0 {
+                floor
+            } else {
+                floor + 1
+            }
+        })
+        .and_then(|v| i64::try_from(v).ok())
+        .unwrap_or(i64::MIN);
+    let high = scaled_fence(q3, upper, 1)
+        .map(|(num, den)| num.div_euclid(den))
+        .and_then(|v| i64::try_from(v).ok())
+        .unwrap_or(i64::MAX);
+    (low, high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{CaseRow, iqr_fences, parse_fen};
@@ -1231,48 +1428,4 @@ mod tests {
             assert_eq!(parse_fen(text), expected, "{text:?}");
         }
     }
-}
-
-/// Whole-fen fences of IQR trimming for cases sorted by cost: keep
-/// `Q1 − lower·IQR ≤ cost ≤ Q3 + upper·IQR`, i.e. `ceil(lower fence) ≤ fen ≤ floor(upper fence)`.
-/// Quartiles interpolate linearly between order statistics (position (n − 1) · q / 4), computed
-/// exactly in quarter-fen; a fence beyond the integer range means no trimming on that side.
-fn iqr_fences(cases: &[CaseRow], lower: Decimal, upper: Decimal) -> (i64, i64) {
-    let n = cases.len();
-    if n == 0 {
-        return (i64::MIN, i64::MAX);
-    }
-    let quarter = |q: usize| -> i128 {
-        let scaled = (n - 1) * q;
-        let low = scaled / 4;
-        let x = i128::from(cases[low].fen);
-        let y = cases.get(low + 1).map_or(x, |c| i128::from(c.fen));
-        4 * x + (scaled % 4) as i128 * (y - x)
-    };
-    let (q1, q3) = (quarter(1), quarter(3)); // × 4
-    let iqr = q3 - q1;
-    // fence × 4 × 10^scale, exactly; None on overflow (the fence is then out of reach).
-    let scaled_fence = |q: i128, k: Decimal, sign: i128| -> Option<(i128, i128)> {
-        let k = k.normalize();
-        let unit = 10_i128.checked_pow(k.scale())?;
-        let product = k.mantissa().checked_mul(iqr)?;
-        Some((q.checked_mul(unit)?.checked_add(sign * product)?, 4 * unit))
-    };
-    let low = scaled_fence(q1, lower, -1)
-        .map(|(num, den)| {
-            // ceil(num / den)
-            let floor = num.div_euclid(den);
-            if num.rem_euclid(den) == 0 {
-                floor
-            } else {
-                floor + 1
-            }
-        })
-        .and_then(|v| i64::try_from(v).ok())
-        .unwrap_or(i64::MIN);
-    let high = scaled_fence(q3, upper, 1)
-        .map(|(num, den)| num.div_euclid(den))
-        .and_then(|v| i64::try_from(v).ok())
-        .unwrap_or(i64::MAX);
-    (low, high)
 }

@@ -867,7 +867,7 @@ impl Directory {
         let mut meta = self.meta.clone();
         meta.counts = self.counts();
         for (file, text) in self.table_texts() {
-            let path = dir_path.join(&meta_file(&meta.files, file));
+            let path = dir_path.join(meta_file(&meta.files, file));
             std::fs::write(&path, text).map_err(|e| io(&path, e))?;
         }
         let json = serde_json::to_string_pretty(&meta).map_err(|e| DirectoryError::Io {

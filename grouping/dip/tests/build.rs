@@ -453,3 +453,33 @@ fn build_write_load_regroup_gives_each_case_its_combination_group() {
     assert!(per_group.keys().any(|g| g.starts_with("ZH-")));
     assert_eq!(per_group.values().sum::<u64>(), rows.len() as u64);
 }
+
+#[test]
+fn large_inputs_are_read_in_blocks_with_exact_line_numbers() {
+    // About 2 MB: several read blocks, parsed by more than one thread.
+    let mut text = String::from("year,principal_diagnosis,procedures,total_cost\n");
+    for i in 0..70_000 {
+        let line = i + 2;
+        if line == 45_001 || line == 69_999 {
+            text.push_str("2024,K35.800,47.0100,12x\n");
+        } else {
+            text.push_str(&format!(
+                "2024,K35.800,47.0100|54.9100,{}.{:02}\n",
+                5000 + i % 700,
+                i % 100
+            ));
+        }
+    }
+    let Err(BuildError::InvalidRecords { problems }) = build_from_csv(text.as_bytes(), &options())
+    else {
+        panic!("must fail");
+    };
+    let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, vec![45_001, 69_999]);
+    // Without the bad lines (and without a final newline) every case is read once.
+    let text = text.replace("2024,K35.800,47.0100,12x\n", "");
+    let text = text.trim_end();
+    let output = build_from_csv(text.as_bytes(), &options()).expect("builds");
+    assert_eq!(output.report.cases_read, 69_998);
+    assert_eq!(output.report.combinations.len(), 1);
+}
