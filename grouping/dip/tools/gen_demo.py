@@ -314,7 +314,7 @@ def main():
         "year": 2024,
         "score_scale": "1000",
         "reference_mean_cost": str(REFERENCE_MEAN),
-        "description": "Demo directory: real ICD-10 医保版 2.0 categories and ICD-9-CM-3 医保版 2.0 procedures, synthetic means.",
+        "description": "Demo directory: real ICD-10 医保版 2.0 categories and ICD-9-CM-3 医保版 2.0 procedures, synthetic means; chapter ranges widened to cover A00-Z99.",
         "counts": counts,
         "files": {"core_groups": "core_groups.tsv", "comprehensive_groups": "comprehensive_groups.tsv",
                   "procedure_types": "procedure_types.tsv", "auxiliary": "auxiliary.tsv",
