@@ -1030,25 +1030,25 @@ impl History<'_> {
         for (rank, c) in by_text.iter().enumerate() {
             category_rank[*c as usize] = rank as u32;
         }
-        let mut order: Vec<usize> = (0..self.combinations.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (ca, cb) = (&self.combinations[a], &self.combinations[b]);
+        let by_text_then_codes = |a: &usize, b: &usize| {
+            let (ca, cb) = (&self.combinations[*a], &self.combinations[*b]);
             category_rank[ca.category as usize]
                 .cmp(&category_rank[cb.category as usize])
                 .then_with(|| self.procedures(ca).cmp(self.procedures(cb)))
-        });
+        };
 
         // Pass 1: M over all trimmed cases, and the core-eligible combinations' sums.
         let mut all = Sums::default();
-        let mut eligible: FastMap<usize, Sums> = FastMap::default();
-        for &c in &order {
+        let mut eligible: Vec<(usize, Sums)> = Vec::new();
+        for c in 0..self.combinations.len() {
             let cases = cases_of(c);
             let sums = self.trimmed_sums(cases)?;
             all.merge(&sums)?;
             if cases.len() as u64 >= options.min_cases {
-                eligible.insert(c, sums);
+                eligible.push((c, sums));
             }
         }
+        eligible.sort_unstable_by(|a, b| by_text_then_codes(&a.0, &b.0));
         // DOMAIN.md §3 DIP scores: M = weighted mean cost of all (trimmed) cases.
         let reference_mean = all.weighted_mean(&weights)?.ok_or(BuildError::NoCases)?;
         if reference_mean.is_zero() {
@@ -1066,16 +1066,14 @@ impl History<'_> {
         // Core groups: combinations with at least min_cases cases (DOMAIN.md §2 DIP).
         let mut core_groups = Vec::new();
         let mut core_means = Vec::new();
-        let mut core_of_combination: FastMap<usize, usize> = FastMap::default();
+        let mut core_own_sums = Vec::new();
+        let mut core_of_combination = vec![usize::MAX; self.combinations.len()];
         let mut per_category: FastMap<u32, u32> = FastMap::default();
-        for &c in &order {
-            let Some(sums) = eligible.get(&c) else {
-                continue;
-            };
+        for (c, sums) in &eligible {
             let Some(mean) = sums.weighted_mean(&weights)? else {
                 continue;
             };
-            let combination = &self.combinations[c];
+            let combination = &self.combinations[*c];
             let category = self.categories[combination.category as usize].to_string();
             let procedures = self.codes_of(combination);
             let number = if procedures.is_empty() {
@@ -1092,8 +1090,9 @@ impl History<'_> {
                 None => format!("{category} {}", treatment_label(combination.treatment)),
                 Some(w) => format!("{category} {w}"),
             };
-            core_of_combination.insert(c, core_groups.len());
+            core_of_combination[*c] = core_groups.len();
             core_means.push(mean);
+            core_own_sums.push(*sums);
             core_groups.push(CoreGroup {
                 code: format!("{category}-{number:02}"),
                 name,
@@ -1153,14 +1152,17 @@ impl History<'_> {
         let mut core_sums = vec![Sums::default(); directory.core_groups.len()];
         let mut comprehensive_slots: FastMap<([u8; 3], TreatmentType), usize> = FastMap::default();
         let mut comprehensive_sums: Vec<Sums> = Vec::new();
-        let mut targets: Vec<(usize, Target, u64)> = Vec::with_capacity(order.len());
+        let mut targets: Vec<(usize, Target, u64)> = Vec::new();
         let mut ids: Vec<u32> = Vec::new();
-        for &c in &order {
+        for c in 0..self.combinations.len() {
             let combination = &self.combinations[c];
-            if let Some(&core) = core_of_combination.get(&c) {
-                let sums = eligible.get(&c).ok_or(BuildError::NoCases)?;
+            let core = core_of_combination[c];
+            if core != usize::MAX {
+                let sums = &core_own_sums[core];
                 core_sums[core].merge(sums)?;
-                targets.push((c, Target::Core(core), sums.trimmed));
+                if options.report_combinations {
+                    targets.push((c, Target::Core(core), sums.trimmed));
+                }
                 continue;
             }
             let sums = self.trimmed_sums(cases_of(c))?;
@@ -1190,8 +1192,11 @@ impl History<'_> {
                     Target::Comprehensive(slot)
                 }
             };
-            targets.push((c, target, sums.trimmed));
+            if options.report_combinations {
+                targets.push((c, target, sums.trimmed));
+            }
         }
+        targets.sort_unstable_by(|a, b| by_text_then_codes(&a.0, &b.0));
 
         let mut groups = Vec::new();
         let mut moments = Vec::new();
