@@ -80,12 +80,16 @@ impl fmt::Display for TreatmentType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupKind {
+    /// 核心病种.
     Core,
+    /// 基层病种.
     Basic,
+    /// 综合病种.
     Comprehensive,
 }
 
 impl GroupKind {
+    /// The name used in the TSV tables and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             GroupKind::Core => "core",
@@ -229,13 +233,18 @@ pub struct ProcedureType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuxiliaryDimension {
+    /// Death within 3 days or later.
     Death,
+    /// Tumour severity: metastasis, radiotherapy, chemotherapy.
     Tumour,
+    /// Charlson comorbidity index band.
     Cci,
+    /// Age band.
     Age,
 }
 
 impl AuxiliaryDimension {
+    /// The `dimension` text of `auxiliary.tsv`.
     pub fn as_str(self) -> &'static str {
         match self {
             AuxiliaryDimension::Death => "death",
@@ -297,6 +306,7 @@ impl AuxiliarySubtype {
         AuxiliarySubtype::Age66Plus,
     ];
 
+    /// The dimension this subtype splits.
     pub fn dimension(self) -> AuxiliaryDimension {
         use AuxiliarySubtype::*;
         match self {
@@ -373,12 +383,16 @@ pub struct CciWeight {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TumourMarker {
+    /// 转移.
     Metastasis,
+    /// 放疗.
     Radiotherapy,
+    /// 化疗.
     Chemotherapy,
 }
 
 impl TumourMarker {
+    /// The `marker` text of `tumour_markers.tsv`.
     pub fn as_str(self) -> &'static str {
         match self {
             TumourMarker::Metastasis => "metastasis",

@@ -39,21 +39,24 @@ pub const DISCHARGE_TYPES: [u8; 6] = [1, 2, 3, 4, 5, 9];
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DipCase {
-    /// ICD-10 医保版 2.0, e.g. `K35.800`.
+    /// Principal diagnosis, ICD-10 医保版 2.0, e.g. `K35.800`.
     pub principal_diagnosis: String,
+    /// Other diagnoses (ICD-10 医保版 2.0), read for the CCI and tumour markers.
     #[serde(default)]
     pub secondary_diagnoses: Vec<String>,
     /// ICD-9-CM-3 医保版 2.0, principal first.
     #[serde(default)]
     pub procedures: Vec<String>,
+    /// Age in whole years.
     pub age_years: u32,
-    /// Required when `age_years` is 0 (实足天龄).
+    /// Age in days, required when `age_years` is 0 (实足天龄).
     #[serde(default)]
     pub age_days: Option<u32>,
     /// 离院方式: 1, 2, 3, 4, 5 (death) or 9.
     pub discharge_type: u8,
+    /// Length of stay in days (discharge date − admission date).
     pub los_days: u32,
-    /// 医疗总费用.
+    /// 医疗总费用, yuan.
     pub total_cost: Decimal,
 }
 
@@ -80,6 +83,7 @@ pub enum UngroupedReason {
 }
 
 impl UngroupedReason {
+    /// Stable machine-readable reason.
     pub fn reason(self) -> &'static str {
         match self {
             UngroupedReason::NoComprehensiveGroup => "NO_COMPREHENSIVE_GROUP",
@@ -116,9 +120,13 @@ pub struct DipAssignment {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum DipOutcome {
+    /// The case's group.
     Grouped(DipAssignment),
+    /// No group covers the case.
     Ungrouped {
+        /// First 3 characters of the principal diagnosis.
         diagnosis_category3: String,
+        /// The case's treatment type.
         treatment: TreatmentType,
         reason: UngroupedReason,
     },

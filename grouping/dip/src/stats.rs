@@ -23,6 +23,7 @@ impl Moments {
         m
     }
 
+    /// Adds one case cost.
     pub fn add(&mut self, cost: Decimal) {
         self.count += 1;
         self.sum += cost;
