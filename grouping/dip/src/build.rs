@@ -1154,9 +1154,12 @@ impl History<'_> {
         let mut comprehensive_sums: Vec<Sums> = Vec::new();
         let mut targets: Vec<(usize, Target, u64)> = Vec::new();
         let mut ids: Vec<u32> = Vec::new();
-        for c in 0..self.combinations.len() {
-            let combination = &self.combinations[c];
-            let core = core_of_combination[c];
+        for (c, (combination, &core)) in self
+            .combinations
+            .iter()
+            .zip(&core_of_combination)
+            .enumerate()
+        {
             if core != usize::MAX {
                 let sums = &core_own_sums[core];
                 core_sums[core].merge(sums)?;
