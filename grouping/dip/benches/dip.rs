@@ -143,6 +143,7 @@ fn generated_directory() -> Directory {
             score_scale: Decimal::from(1000),
             reference_mean_cost: Money::from_yuan(10_000),
             description: None,
+            auxiliary_policy: Default::default(),
             counts: Default::default(),
             files: Files::default(),
         },

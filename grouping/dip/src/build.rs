@@ -1130,6 +1130,7 @@ impl History<'_> {
                     join(&years, ", "),
                     join(&weights, ":")
                 )),
+                auxiliary_policy: Default::default(),
                 counts: Default::default(),
                 files: Files::default(),
             },

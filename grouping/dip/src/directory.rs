@@ -485,8 +485,67 @@ pub struct DirectoryMeta {
     pub reference_mean_cost: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Bounds of the auxiliary subtypes; absent = the DOMAIN.md defaults.
+    #[serde(default)]
+    pub auxiliary_policy: AuxiliaryPolicy,
     pub counts: Counts,
     pub files: Files,
+}
+
+/// Bounds of the auxiliary subtypes (DOMAIN.md §2 DIP auxiliary directory). The subtype names
+/// (`within_3_days`, `1-2`, `66y+` …) keep the default wording whatever the bounds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuxiliaryPolicy {
+    /// A death with a stay shorter than this many days is `within_3_days` (default 3).
+    pub early_death_los_days: u32,
+    /// Age in days up to which a baby is `0-28d` (default 28).
+    pub newborn_max_days: u32,
+    /// Oldest age in years of `1-6y` (default 6).
+    pub young_child_max_years: u32,
+    /// Oldest age in years of `7-17y` (default 17).
+    pub minor_max_years: u32,
+    /// Youngest age in years of `66y+` (default 66).
+    pub elderly_min_years: u32,
+    /// Highest CCI of band `1-2` (default 2).
+    pub cci_mild_max: u32,
+    /// Highest CCI of band `3-4` (default 4); above it: `5+`.
+    pub cci_severe_max: u32,
+}
+
+impl Default for AuxiliaryPolicy {
+    /// DOMAIN.md §2 DIP: CCI 0 / 1–2 / 3–4 / ≥ 5; death within 3 days; ages 0–28 d, 29 d–1 y,
+    /// 1–6, 7–17, ≥ 66.
+    fn default() -> Self {
+        Self {
+            early_death_los_days: 3,
+            newborn_max_days: 28,
+            young_child_max_years: 6,
+            minor_max_years: 17,
+            elderly_min_years: 66,
+            cci_mild_max: 2,
+            cci_severe_max: 4,
+        }
+    }
+}
+
+impl AuxiliaryPolicy {
+    /// Why the bounds are inconsistent, if they are.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.newborn_max_days == 0 || self.newborn_max_days >= 365 {
+            return Some("newborn_max_days must be between 1 and 364");
+        }
+        if !(1 <= self.young_child_max_years
+            && self.young_child_max_years < self.minor_max_years
+            && self.minor_max_years < self.elderly_min_years)
+        {
+            return Some("age bounds must satisfy 1 ≤ young_child_max < minor_max < elderly_min");
+        }
+        if !(1 <= self.cci_mild_max && self.cci_mild_max < self.cci_severe_max) {
+            return Some("CCI bounds must satisfy 1 ≤ cci_mild_max < cci_severe_max");
+        }
+        None
+    }
 }
 
 /// A whole DIP directory. Obtain one from [`Directory::load`], [`Directory::from_sources`],
@@ -740,6 +799,9 @@ impl Directory {
                     "must be positive",
                 ),
             );
+        }
+        if let Some(why) = meta.auxiliary_policy.problem() {
+            problems.push("directory.json", 0, bad_value("auxiliary_policy", "", why));
         }
         let mut text_of = |file: &str, problems: &mut Problems| -> String {
             match read_file(file) {

@@ -24,8 +24,8 @@ use kernel::{Decimal, Money, Points};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{
-    AuxiliaryScope, AuxiliarySubtype, DiagnosisScope, Directory, GroupKind, MarkerSource,
-    TreatmentType, TumourMarker, TumourMarkerRule, is_category3,
+    AuxiliaryPolicy, AuxiliaryScope, AuxiliarySubtype, DiagnosisScope, Directory, GroupKind,
+    MarkerSource, TreatmentType, TumourMarker, TumourMarkerRule, is_category3,
 };
 use crate::error::CaseError;
 use crate::hash::FastMap;
@@ -275,6 +275,7 @@ pub struct CompiledDirectory {
     cci_conditions: Vec<String>,
     cci_prefix_lengths: Vec<usize>,
     tumour_markers: Vec<TumourMarkerRule>,
+    auxiliary_policy: AuxiliaryPolicy,
 }
 
 /// Precedence of a core or basic-level group (DOMAIN.md §2 DIP precedence); lower wins.
@@ -441,6 +442,7 @@ impl CompiledDirectory {
             cci_conditions,
             cci_prefix_lengths,
             tumour_markers: directory.tumour_markers.clone(),
+            auxiliary_policy: directory.meta.auxiliary_policy.clone(),
         }
     }
 
@@ -777,9 +779,10 @@ impl CompiledDirectory {
             applicable[count] = Some(subtype);
             count += 1;
         };
+        let policy = &self.auxiliary_policy;
         // DOMAIN.md §2 DIP auxiliary directory: death within 3 days vs later.
         if case.died() {
-            push(if case.los_days < 3 {
+            push(if case.los_days < policy.early_death_los_days {
                 AuxiliarySubtype::DeathWithin3Days
             } else {
                 AuxiliarySubtype::DeathAfter3Days
@@ -797,20 +800,32 @@ impl CompiledDirectory {
             }
         }
         // DOMAIN.md §2 DIP auxiliary directory: CCI bands 0 / 1–2 / 3–4 / ≥ 5.
-        push(match cci {
-            0 => AuxiliarySubtype::Cci0,
-            1..=2 => AuxiliarySubtype::Cci1To2,
-            3..=4 => AuxiliarySubtype::Cci3To4,
-            _ => AuxiliarySubtype::Cci5Plus,
+        push(if cci == 0 {
+            AuxiliarySubtype::Cci0
+        } else if cci <= policy.cci_mild_max {
+            AuxiliarySubtype::Cci1To2
+        } else if cci <= policy.cci_severe_max {
+            AuxiliarySubtype::Cci3To4
+        } else {
+            AuxiliarySubtype::Cci5Plus
         });
         // DOMAIN.md §2 DIP auxiliary directory: age bands 0–28 d, 29 d–1 y, 1–6, 7–17, ≥ 66.
-        let age = match (case.age_years, case.age_days) {
-            (0, Some(days)) if days <= 28 => Some(AuxiliarySubtype::Age0To28Days),
-            (0, _) => Some(AuxiliarySubtype::Age29DaysTo1Year),
-            (1..=6, _) => Some(AuxiliarySubtype::Age1To6Years),
-            (7..=17, _) => Some(AuxiliarySubtype::Age7To17Years),
-            (66.., _) => Some(AuxiliarySubtype::Age66Plus),
-            _ => None,
+        let years = case.age_years;
+        let age = if years == 0 {
+            match case.age_days {
+                Some(days) if days <= policy.newborn_max_days => {
+                    Some(AuxiliarySubtype::Age0To28Days)
+                }
+                _ => Some(AuxiliarySubtype::Age29DaysTo1Year),
+            }
+        } else if years <= policy.young_child_max_years {
+            Some(AuxiliarySubtype::Age1To6Years)
+        } else if years <= policy.minor_max_years {
+            Some(AuxiliarySubtype::Age7To17Years)
+        } else if years >= policy.elderly_min_years {
+            Some(AuxiliarySubtype::Age66Plus)
+        } else {
+            None
         };
         if let Some(age) = age {
             push(age);

@@ -22,8 +22,8 @@ pub mod stats;
 use std::path::PathBuf;
 
 pub use directory::{
-    AuxiliaryDimension, AuxiliarySubtype, ComprehensiveGroup, CoreGroup, DiagnosisScope, Directory,
-    GroupKind, ProcedureCombination, TreatmentType,
+    AuxiliaryDimension, AuxiliaryPolicy, AuxiliarySubtype, ComprehensiveGroup, CoreGroup,
+    DiagnosisScope, Directory, GroupKind, ProcedureCombination, TreatmentType,
 };
 pub use error::{CaseError, DirectoryError, Problem, ProblemKind};
 pub use grouper::{CompiledDirectory, DipAssignment, DipCase, DipOutcome, GroupingTrace};

@@ -418,3 +418,40 @@ proptest! {
         prop_assert!(assignment.auxiliary_coefficient > Decimal::ZERO);
     }
 }
+
+#[test]
+fn auxiliary_bounds_are_policy_parameters() {
+    use AuxiliarySubtype::*;
+    let json = common::meta(10, 4, 6).replace(
+        "\"reference_mean_cost\": \"8000.00\",",
+        "\"reference_mean_cost\": \"8000.00\",
+  \"auxiliary_policy\": {\"early_death_los_days\": 5, \"elderly_min_years\": 65, \"cci_mild_max\": 1},",
+    );
+    let directory = common::load(&json, &common::tables()).expect("loads");
+    let dir = CompiledDirectory::new(&directory);
+    let mut c = case("K35.800", &[], 5000);
+    c.age_years = 65;
+    assert_eq!(auxiliary(&dir, &c).1, Some(Age66Plus));
+    c.age_years = 40;
+    c.discharge_type = 5;
+    c.los_days = 4;
+    assert_eq!(auxiliary(&dir, &c).1, Some(DeathWithin3Days));
+    c.discharge_type = 1;
+    c.secondary_diagnoses = vec!["N18.500".into()];
+    assert_eq!(auxiliary(&dir, &c), (2, Some(Cci3To4), dec!(1.12)));
+    // The defaults: 65 is no band, a 4-day death is "after", CCI 2 is band 1–2.
+    let defaults = compiled();
+    assert_eq!(auxiliary(&defaults, &c), (2, Some(Cci1To2), dec!(1.05)));
+
+    let bad = common::meta(10, 4, 6).replace(
+        "\"reference_mean_cost\": \"8000.00\",",
+        "\"reference_mean_cost\": \"8000.00\",\n  \"auxiliary_policy\": {\"minor_max_years\": 80},",
+    );
+    let problems = match common::load(&bad, &common::tables()) {
+        Err(e) => e.problems().to_vec(),
+        Ok(_) => panic!("inconsistent bounds must be rejected"),
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].file, "directory.json");
+    assert_eq!(problems[0].kind.reason(), "BAD_VALUE");
+}
