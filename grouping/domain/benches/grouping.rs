@@ -9,8 +9,17 @@ use std::time::Instant;
 
 use grouping_domain::{BatchOptions, CompiledScheme, RawCase, Scheme, group_csv};
 
+/// Defaults; `MEDPAY_BENCH_GROUPINGS` / `MEDPAY_BENCH_CSV_ROWS` override them (e.g. for a short
+/// run under a profiler).
 const GROUPINGS: usize = 2_000_000;
 const CSV_ROWS: usize = 1_000_000;
+
+fn size(variable: &str, default: usize) -> usize {
+    std::env::var(variable)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
 
 /// CPU time of the calling thread in seconds (Linux `schedstat`), so figures stay meaningful
 /// when other processes share the cores; `None` elsewhere.
@@ -63,6 +72,8 @@ fn main() {
         "ICD9_DRGS",
     ]
     .map(column);
+    let groupings = size("MEDPAY_BENCH_GROUPINGS", GROUPINGS);
+    let csv_rows = size("MEDPAY_BENCH_CSV_ROWS", CSV_ROWS);
     let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
     let cases: Vec<RawCase<'_>> = rows
         .iter()
@@ -86,7 +97,7 @@ fn main() {
         let started = Instant::now();
         let cpu_started = thread_cpu_seconds();
         let mut checksum = 0usize;
-        for case in cases.iter().cycle().take(GROUPINGS) {
+        for case in cases.iter().cycle().take(groupings) {
             let result = grouper.group(std::hint::black_box(case), map_codes);
             checksum += result.drg.as_str().len();
         }
@@ -98,21 +109,21 @@ fn main() {
                 format!(
                     ", {:.3} s on CPU = {:.0} cases per CPU-second",
                     cpu,
-                    GROUPINGS as f64 / cpu
+                    groupings as f64 / cpu
                 )
             })
             .unwrap_or_default();
         println!(
-            "single thread, map_codes={map_codes}: {GROUPINGS} groupings in {:.3} s = {:.0} cases/s{cpu} (checksum {checksum})",
+            "single thread, map_codes={map_codes}: {groupings} groupings in {:.3} s = {:.0} cases/s{cpu} (checksum {checksum})",
             elapsed.as_secs_f64(),
-            GROUPINGS as f64 / elapsed.as_secs_f64()
+            groupings as f64 / elapsed.as_secs_f64()
         );
     }
 
-    let mut input = Vec::with_capacity(CSV_ROWS * 160);
+    let mut input = Vec::with_capacity(csv_rows * 160);
     input.extend_from_slice(text.lines().next().expect("header").as_bytes());
     input.push(b'\n');
-    for line in text.lines().skip(1).cycle().take(CSV_ROWS) {
+    for line in text.lines().skip(1).cycle().take(csv_rows) {
         input.extend_from_slice(line.as_bytes());
         input.push(b'\n');
     }

@@ -75,7 +75,7 @@ impl Hasher for FxHasher {
 type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// Longest code kept inline in the interner's table.
-const INLINE_CODE_LEN: usize = 23;
+const INLINE_CODE_LEN: usize = 15;
 
 /// A code stored inside the hash table itself (zero-padded bytes, length in the last byte), so
 /// a lookup compares keys without following a pointer: one cache line per probe.
@@ -103,7 +103,7 @@ impl std::hash::Hash for InlineCode {
     }
 }
 
-/// Code string -> id. Codes up to [`INLINE_CODE_LEN`] bytes (all real ICD codes) live inline;
+/// Code string -> id. Codes up to [`INLINE_CODE_LEN`] bytes (all but dagger/asterisk pairs) live inline;
 /// longer ones in a second map.
 #[derive(Debug, Default)]
 struct CodeMap {
@@ -259,6 +259,8 @@ pub struct CompiledScheme {
     adrg_names: HashMap<String, String>,
     /// Whether any rule reads `dept` (saves a lookup per case when none does).
     uses_dept: bool,
+    /// `u64` words of a bitset over all lists.
+    list_words: usize,
 }
 
 /// Reusable per-thread buffers for [`CompiledScheme::group`], so grouping does not allocate.
@@ -266,6 +268,9 @@ pub struct CompiledScheme {
 pub struct Scratch {
     diagnoses: Vec<u32>,
     procedures: Vec<u32>,
+    /// List bitsets of the case: principal diagnosis, any diagnosis, principal procedure, any
+    /// procedure, and one for the retried procedure (step 8).
+    list_bits: Vec<u64>,
 }
 
 /// A grouper bound to one scheme with its own [`Scratch`]; one per thread.
@@ -322,6 +327,12 @@ impl CheckFailure {
 struct Facts<'a> {
     diagnoses: &'a [u32],
     procedures: &'a [u32],
+    /// Bitsets over list ids: lists holding the principal diagnosis, any diagnosis, the
+    /// principal procedure, any procedure. Each list leaf is then a single bit test.
+    pdx_lists: &'a [u64],
+    dx_lists: &'a [u64],
+    principal_proc_lists: &'a [u64],
+    proc_lists: &'a [u64],
     demographics: Demographics,
     dept: u32,
     /// Table of the principal diagnosis in `cc_exclusion`, or [`NO_TABLE`].
@@ -335,6 +346,15 @@ struct Facts<'a> {
 /// are not). Values beyond `i64` saturate, which keeps every comparison with a scheme threshold
 /// correct.
 pub fn parse_integer(text: &str) -> Option<i64> {
+    // Fast path: 1 to 18 plain digits cannot overflow.
+    let bytes = text.as_bytes();
+    if !bytes.is_empty() && bytes.len() <= 18 && bytes.iter().all(u8::is_ascii_digit) {
+        return Some(
+            bytes
+                .iter()
+                .fold(0i64, |value, digit| value * 10 + i64::from(digit - b'0')),
+        );
+    }
     let text = text.trim_ascii();
     let (negative, digits) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -357,8 +377,34 @@ pub fn parse_integer(text: &str) -> Option<i64> {
     Some(value)
 }
 
-fn is_separator(c: char) -> bool {
-    c == ',' || c == '|'
+/// Splits a code field at every `,` and `|` (README step 1): nothing trimmed, empty items kept.
+/// Works on bytes: both separators are ASCII, so every split point is a char boundary.
+fn split_codes(field: &str) -> CodeSplit<'_> {
+    CodeSplit { rest: Some(field) }
+}
+
+struct CodeSplit<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for CodeSplit<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == b',' || b == b'|') {
+            Some(at) => {
+                let (code, tail) = rest.split_at(at);
+                self.rest = tail.get(1..);
+                Some(code)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
 }
 
 /// Observer of the rule loop; the plain path uses [`NoTrace`] and pays nothing for it.
@@ -629,6 +675,7 @@ impl CompiledScheme {
                 .collect(),
             adrg_names,
             uses_dept,
+            list_words: scheme.lists.len().div_ceil(64),
         }
     }
 
@@ -707,6 +754,7 @@ impl CompiledScheme {
         let Scratch {
             diagnoses,
             procedures,
+            list_bits,
         } = scratch;
         if let Err(status) = self.read_codes(case, map_codes, diagnoses, procedures) {
             return GroupResult::failed(status);
@@ -715,8 +763,48 @@ impl CompiledScheme {
             Ok(demographics) => demographics,
             Err(_) => return GroupResult::failed(GroupStatus::CheckFailed),
         };
-        let facts = self.facts(diagnoses, procedures, demographics, case.dept);
-        self.group_facts(facts, &mut NoTrace)
+        let (case_bits, retry_bits) = self.list_bitsets(list_bits, diagnoses, procedures);
+        let facts = self.facts(diagnoses, procedures, case_bits, demographics, case.dept);
+        self.group_facts(facts, retry_bits, &mut NoTrace)
+    }
+
+    /// Fills the case's list bitsets; returns them and the scratch bitset for retries.
+    fn list_bitsets<'b>(
+        &self,
+        bits: &'b mut Vec<u64>,
+        diagnoses: &[u32],
+        procedures: &[u32],
+    ) -> (&'b [u64], &'b mut [u64]) {
+        let words = self.list_words;
+        bits.clear();
+        bits.resize(5 * words, 0);
+        let (case_bits, retry_bits) = bits.split_at_mut(4 * words);
+        let (pdx, rest) = case_bits.split_at_mut(words);
+        let (dx, rest) = rest.split_at_mut(words);
+        let (principal_proc, any_proc) = rest.split_at_mut(words);
+        if let Some(&code) = diagnoses.first() {
+            self.set_list_bits(pdx, code);
+        }
+        for &code in diagnoses {
+            self.set_list_bits(dx, code);
+        }
+        if let Some(&code) = procedures.first() {
+            self.set_list_bits(principal_proc, code);
+        }
+        for &code in procedures {
+            self.set_list_bits(any_proc, code);
+        }
+        (case_bits, retry_bits)
+    }
+
+    #[inline]
+    fn set_list_bits(&self, bits: &mut [u64], code: u32) {
+        let info = self.info(code);
+        for &list in &self.code_lists[info.lists_start as usize..info.lists_end as usize] {
+            if let Some(word) = bits.get_mut((list / 64) as usize) {
+                *word |= 1 << (list % 64);
+            }
+        }
     }
 
     /// Groups one case and records every rule tried, with why it matched or not.
@@ -724,11 +812,11 @@ impl CompiledScheme {
         let mut diagnoses = Vec::new();
         let mut procedures = Vec::new();
         let read = self.read_codes(case, map_codes, &mut diagnoses, &mut procedures);
-        let diagnosis_input: Vec<&str> = case.diagnoses.split(is_separator).collect();
+        let diagnosis_input: Vec<&str> = split_codes(case.diagnoses).collect();
         let procedure_input: Vec<&str> = if case.procedures.is_empty() {
             Vec::new()
         } else {
-            case.procedures.split(is_separator).collect()
+            split_codes(case.procedures).collect()
         };
         let mut trace = GroupTrace {
             scheme: self.id.clone(),
@@ -769,7 +857,9 @@ impl CompiledScheme {
             trace.result = GroupResult::failed(GroupStatus::CheckFailed);
             return trace;
         };
-        let facts = self.facts(&diagnoses, &procedures, demographics, case.dept);
+        let mut list_bits = Vec::new();
+        let (case_bits, retry_bits) = self.list_bitsets(&mut list_bits, &diagnoses, &procedures);
+        let facts = self.facts(&diagnoses, &procedures, case_bits, demographics, case.dept);
         trace.cc_exclusion_table = (facts.exclusion != NO_TABLE)
             .then(|| self.table_names[facts.exclusion as usize].clone());
         for (index, &code) in diagnoses.iter().enumerate().skip(1) {
@@ -809,10 +899,7 @@ impl CompiledScheme {
         if result.status == GroupStatus::Fail && self.retries(&facts) {
             let all_text = recorder.procedure_text.clone();
             for position in 1..procedures.len() {
-                let single = Facts {
-                    procedures: &procedures[position..=position],
-                    ..facts
-                };
+                let single = self.single_procedure(facts, position, retry_bits);
                 recorder.procedure_text = all_text[position..=position].to_vec();
                 let retried = self.run_rules(single, &mut recorder);
                 trace.runs.push(RunTrace {
@@ -884,7 +971,7 @@ impl CompiledScheme {
     ) -> Result<(), GroupStatus> {
         diagnoses.clear();
         procedures.clear();
-        for code in case.diagnoses.split(is_separator) {
+        for code in split_codes(case.diagnoses) {
             let id = self.lookup(code);
             if map_codes {
                 let mapped = self.info(id).diagnosis_map;
@@ -897,7 +984,7 @@ impl CompiledScheme {
             }
         }
         if !case.procedures.is_empty() {
-            for code in case.procedures.split(is_separator) {
+            for code in split_codes(case.procedures) {
                 let id = self.lookup(code);
                 if map_codes {
                     let mapped = self.info(id).procedure_map;
@@ -974,9 +1061,14 @@ impl CompiledScheme {
         &self,
         diagnoses: &'a [u32],
         procedures: &'a [u32],
+        list_bits: &'a [u64],
         demographics: Demographics,
         dept: &str,
     ) -> Facts<'a> {
+        let words = self.list_words;
+        let (pdx_lists, rest) = list_bits.split_at(words.min(list_bits.len()));
+        let (dx_lists, rest) = rest.split_at(words.min(rest.len()));
+        let (principal_proc_lists, proc_lists) = rest.split_at(words.min(rest.len()));
         let exclusion = diagnoses
             .first()
             .map_or(NO_TABLE, |&pdx| self.info(pdx).exclusion);
@@ -991,6 +1083,10 @@ impl CompiledScheme {
         Facts {
             diagnoses,
             procedures,
+            pdx_lists,
+            dx_lists,
+            principal_proc_lists,
+            proc_lists,
             demographics,
             dept: if self.uses_dept {
                 self.lookup(dept)
@@ -1008,17 +1104,19 @@ impl CompiledScheme {
     }
 
     /// Steps 4–8 on checked facts.
-    fn group_facts<O: Observer>(&self, facts: Facts<'_>, observer: &mut O) -> GroupResult {
+    fn group_facts<O: Observer>(
+        &self,
+        facts: Facts<'_>,
+        retry_bits: &mut [u64],
+        observer: &mut O,
+    ) -> GroupResult {
         let result = self.run_rules(facts, observer);
         if result.status != GroupStatus::Fail || !self.retries(&facts) {
             return result;
         }
         // Step 8: each secondary procedure alone, in order.
         for position in 1..facts.procedures.len() {
-            let single = Facts {
-                procedures: &facts.procedures[position..=position],
-                ..facts
-            };
+            let single = self.single_procedure(facts, position, retry_bits);
             let retried = self.run_rules(single, observer);
             if retried.status != GroupStatus::Fail {
                 return retried;
@@ -1027,17 +1125,29 @@ impl CompiledScheme {
         result
     }
 
+    /// The facts with the procedure list replaced by the procedure at `position` alone.
+    fn single_procedure<'a>(
+        &self,
+        facts: Facts<'a>,
+        position: usize,
+        retry_bits: &'a mut [u64],
+    ) -> Facts<'a> {
+        retry_bits.fill(0);
+        let procedures = &facts.procedures[position..=position];
+        self.set_list_bits(retry_bits, procedures[0]);
+        let bits: &'a [u64] = retry_bits;
+        Facts {
+            procedures,
+            principal_proc_lists: bits,
+            proc_lists: bits,
+            ..facts
+        }
+    }
+
     /// Steps 4–7.
     fn run_rules<O: Observer>(&self, facts: Facts<'_>, observer: &mut O) -> GroupResult {
         for mdc in &self.mdcs {
-            if !self.test(
-                mdc.when,
-                &facts,
-                observer,
-                RuleLevel::Mdc,
-                mdc.code.as_str(),
-                None,
-            ) {
+            if !self.test(mdc.when, &facts, observer, RuleLevel::Mdc, mdc.code, None) {
                 continue;
             }
             for (position, adrg) in self.adrgs[mdc.adrgs.clone()].iter().enumerate() {
@@ -1046,7 +1156,7 @@ impl CompiledScheme {
                     &facts,
                     observer,
                     RuleLevel::Adrg,
-                    adrg.code.as_str(),
+                    adrg.code,
                     None,
                 ) {
                     let drg = self.drgs[adrg.drgs.clone()].iter().find(|split| {
@@ -1055,7 +1165,7 @@ impl CompiledScheme {
                             &facts,
                             observer,
                             RuleLevel::Drg,
-                            split.code.as_str(),
+                            split.code,
                             None,
                         )
                     });
@@ -1095,14 +1205,7 @@ impl CompiledScheme {
                 // Step 5: ambiguity rule after its ADRG was tried without success.
                 if let Some((after, drg, when)) = mdc.ambiguity
                     && after == position
-                    && self.test(
-                        when,
-                        &facts,
-                        observer,
-                        RuleLevel::Ambiguity,
-                        drg.as_str(),
-                        None,
-                    )
+                    && self.test(when, &facts, observer, RuleLevel::Ambiguity, drg, None)
                 {
                     let qy = ShortCode::new("QY").unwrap_or(ShortCode::EMPTY);
                     return success(mdc.code, qy, drg, GroupStatus::Ambiguous);
@@ -1119,13 +1222,14 @@ impl CompiledScheme {
         facts: &Facts<'_>,
         observer: &mut O,
         level: RuleLevel,
-        code: &str,
+        code: ShortCode,
         note: Option<String>,
     ) -> bool {
+        // The code is only turned into text when recording: `as_str` is a UTF-8 check.
         if O::RECORDS {
             let trace = self.explain(node, facts, observer);
             let matched = trace.matched;
-            observer.step(level, code, trace, note);
+            observer.step(level, code.as_str(), trace, note);
             matched
         } else {
             self.eval(node, facts)
@@ -1144,19 +1248,10 @@ impl CompiledScheme {
                 .iter()
                 .any(|&child| self.eval(child, facts)),
             Node::Not(child) => !self.eval(child, facts),
-            Node::PdxIn(list) => facts
-                .diagnoses
-                .first()
-                .is_some_and(|&code| self.in_list(code, list)),
-            Node::AnyDxIn(list) => facts.diagnoses.iter().any(|&code| self.in_list(code, list)),
-            Node::PrincipalProcIn(list) => facts
-                .procedures
-                .first()
-                .is_some_and(|&code| self.in_list(code, list)),
-            Node::AnyProcIn(list) => facts
-                .procedures
-                .iter()
-                .any(|&code| self.in_list(code, list)),
+            Node::PdxIn(list) => has_bit(facts.pdx_lists, list),
+            Node::AnyDxIn(list) => has_bit(facts.dx_lists, list),
+            Node::PrincipalProcIn(list) => has_bit(facts.principal_proc_lists, list),
+            Node::AnyProcIn(list) => has_bit(facts.proc_lists, list),
             Node::PrincipalProcIsOr => facts
                 .procedures
                 .first()
@@ -1175,7 +1270,7 @@ impl CompiledScheme {
                 let hit = self
                     .operand_slice(start, len)
                     .iter()
-                    .filter(|&&list| facts.diagnoses.iter().any(|&code| self.in_list(code, list)))
+                    .filter(|&&list| has_bit(facts.dx_lists, list))
                     .count();
                 hit >= min
             }
@@ -1418,6 +1513,12 @@ impl CompiledScheme {
             }
         }
     }
+}
+
+#[inline]
+fn has_bit(bits: &[u64], list: u32) -> bool {
+    bits.get((list / 64) as usize)
+        .is_some_and(|word| word >> (list % 64) & 1 == 1)
 }
 
 fn success(mdc: ShortCode, adrg: ShortCode, drg: ShortCode, status: GroupStatus) -> GroupResult {
