@@ -1,11 +1,13 @@
 //! The compiled, immutable grouping engine: README steps 1–8 over a [`CompiledScheme`].
 //!
-//! Every code of the scheme is interned to a `u32` id once, at compile time; after that the hot
-//! path only hashes each input code once and works on ids: list membership is a binary search
-//! in the (short) sorted list of lists a code belongs to, CC/MCC/exclusion tables and the
-//! OR-procedure set are arrays indexed by code id, conditions are a flat node array. Grouping
-//! with a reused [`Scratch`] does not allocate. The traced path ([`CompiledScheme::group_traced`])
-//! runs the same rule loop with a recording observer and may allocate.
+//! Every code of the scheme is interned to a `u32` id once, at compile time, in a hash table
+//! that keeps short codes inline (one cache line per probe). Each id has one record with its
+//! lists, CC/MCC/exclusion tables, map targets and OR flag. Per case, the engine hashes each
+//! input code once, then builds four small bitsets over the lists (lists of the principal
+//! diagnosis, of any diagnosis, of the principal procedure, of any procedure), so every list
+//! condition is a single bit test. Conditions are a flat node array. Grouping with a reused
+//! [`Scratch`] does not allocate. The traced path ([`CompiledScheme::group_traced`]) runs the
+//! same rule loop with a recording observer and may allocate; the plain path pays nothing for it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
