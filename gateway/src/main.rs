@@ -52,6 +52,11 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// DIP directories (按病种分值).
+    Dip {
+        #[command(subcommand)]
+        command: DipCommand,
+    },
     /// Runs one context (one Deployment per context in production), on the configured database.
     Serve {
         /// The context to serve.
@@ -62,8 +67,68 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum DipCommand {
+    /// Builds a directory from historical cases (columns in grouping/dip/FORMAT.md): year weights
+    /// 1:2:7, outlier trimming, core groups for combinations with enough cases, the rest in
+    /// comprehensive groups; writes the directory and report.json.
+    Build {
+        /// Historical cases (CSV).
+        #[arg(long)]
+        cases: PathBuf,
+        /// History years, oldest first, e.g. 2023,2024,2025 (default: the years in the file).
+        #[arg(long, value_delimiter = ',')]
+        years: Vec<i32>,
+        /// Cases a combination needs to become a core group.
+        #[arg(long, default_value_t = 15)]
+        min_cases: u64,
+        /// Score scale (1000 by default; 100 in some regions).
+        #[arg(long)]
+        scale: Option<rust_decimal::Decimal>,
+        /// Pooling region of the directory.
+        #[arg(long, default_value = "460000")]
+        region: kernel::RegionCode,
+        /// Directory whose procedure-type table classifies procedures (default: the demo's).
+        #[arg(long)]
+        procedure_types: Option<PathBuf>,
+        /// Folder to write the directory to.
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Dip {
+        command:
+            DipCommand::Build {
+                cases,
+                years,
+                min_cases,
+                scale,
+                region,
+                procedure_types,
+                output,
+            },
+    } = &cli.command
+    {
+        let args = gateway::commands::DipBuildArgs {
+            cases,
+            years,
+            min_cases: *min_cases,
+            score_scale: *scale,
+            region: *region,
+            procedure_types: procedure_types.as_deref(),
+            output,
+        };
+        return match gateway::commands::dip_build(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("medpay: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Group {
         scheme,
         input,
@@ -112,7 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(&settings, &ContextName::ALL).await
         }
-        Command::Group { .. } => Ok(()),
+        Command::Group { .. } | Command::Dip { .. } => Ok(()),
         Command::Serve { context, listen } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;

@@ -649,16 +649,15 @@ impl GroupingService for GroupingApi {
             .latest_activation_date(region)
             .await
             .map_err(storage_failure)?
+            && effective_from <= latest
         {
-            if effective_from <= latest {
-                return Err(with_reason(
-                    Code::FailedPrecondition,
-                    "ACTIVATION_NOT_AFTER_LATEST",
-                    format!(
-                        "region {region} already has an activation from {latest}; a new one must start later"
-                    ),
-                ));
-            }
+            return Err(with_reason(
+                Code::FailedPrecondition,
+                "ACTIVATION_NOT_AFTER_LATEST",
+                format!(
+                    "region {region} already has an activation from {latest}; a new one must start later"
+                ),
+            ));
         }
         let activation = StoredActivation {
             region,

@@ -19,13 +19,13 @@ impl TestDatabase {
     /// Drops the test's PostgreSQL schema.
     pub async fn finish(self) {
         let _ = self.db.close().await;
-        if let Some((url, schema)) = self.postgres {
-            if let Ok(admin) = crate::db::connect(&url).await {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                    .await;
-                let _ = admin.close().await;
-            }
+        if let Some((url, schema)) = self.postgres
+            && let Ok(admin) = crate::db::connect(&url).await
+        {
+            let _ = admin
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await;
+            let _ = admin.close().await;
         }
     }
 }
@@ -62,27 +62,27 @@ pub async fn databases<M: MigratorTrait>() -> Vec<TestDatabase> {
         db: sqlite,
         postgres: None,
     });
-    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-        if !url.is_empty() {
-            let schema = fresh_schema_name();
-            let admin = crate::db::connect(&url)
-                .await
-                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL {url} is unreachable: {e}"));
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                .await
-                .expect("test schema is created");
-            let _ = admin.close().await;
-            let db = crate::db::connect_with_schema(&url, &schema)
-                .await
-                .expect("postgres connects with the test schema");
-            M::up(&db, None).await.expect("migrations run on postgres");
-            found.push(TestDatabase {
-                backend: "postgres",
-                db,
-                postgres: Some((url, schema)),
-            });
-        }
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL")
+        && !url.is_empty()
+    {
+        let schema = fresh_schema_name();
+        let admin = crate::db::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL {url} is unreachable: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .expect("test schema is created");
+        let _ = admin.close().await;
+        let db = crate::db::connect_with_schema(&url, &schema)
+            .await
+            .expect("postgres connects with the test schema");
+        M::up(&db, None).await.expect("migrations run on postgres");
+        found.push(TestDatabase {
+            backend: "postgres",
+            db,
+            postgres: Some((url, schema)),
+        });
     }
     found
 }
