@@ -1,32 +1,141 @@
 //! The `medpay.points.v1` server: scope checks, proto ↔ domain conversion, status codes.
 
+use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
+use std::sync::{Arc, RwLock};
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
+use kernel::{Decimal, FundType, Money, Principal, RegionCode};
+use medpay_proto::common::v1 as common;
 use medpay_proto::points::v1 as pb;
 use medpay_proto::points::v1::points_service_server::PointsService;
-use platform::principal::authorize_request;
-use platform::status::{not_yet, storage_failure};
-use platform::wire;
-use tonic::{Request, Response, Status, Streaming};
+use platform::principal::{authorize_region, authorize_request, principal_of};
+use platform::status::{bad_request, field_violation, with_reason};
+use platform::wire::{self, Violation};
+use points_domain::calibration::{CalibrationOptions, HistoricalCase, TrimRule};
+use points_domain::policy::UnstableRule;
+use points_domain::{
+    CaseForValuation, CivilDate, GroupStatus, GroupedCase, HospitalLevel, SchemeKind,
+    SpecialCaseDecision, Valuation, ValuationPolicy, ValuationTables,
+};
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::store::{StoredTable, TableStatus, TableStore};
+use crate::status::{DomainError, policy_violations, store_status};
+use crate::store::{AuditEntry, Idempotent, StoredTable, TableKey, TableStatus, TableStore};
+
+/// The document a table version stores: the policy and the tables it is applied with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableDocument {
+    pub policy: ValuationPolicy,
+    pub tables: ValuationTables,
+}
+
+/// A parsed table version, shared by every case valued with it.
+#[derive(Debug)]
+pub struct LoadedTable {
+    pub version: i32,
+    pub document: TableDocument,
+}
+
+type Cache = Arc<RwLock<HashMap<(TableKey, i32), Arc<LoadedTable>>>>;
 
 /// The points gRPC API over a store.
 #[derive(Clone)]
 pub struct PointsApi {
     tables: TableStore,
+    /// Parsed versions by key and version number; a version never changes once stored, so an
+    /// entry never goes stale.
+    parsed: Cache,
 }
 
 impl PointsApi {
     pub fn new(tables: TableStore) -> Self {
-        Self { tables }
+        Self {
+            tables,
+            parsed: Arc::default(),
+        }
     }
 
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::points_service_server::PointsServiceServer<Self> {
         pb::points_service_server::PointsServiceServer::new(self)
     }
+
+    /// The active version of `key`, parsed once per version.
+    async fn active(&self, key: TableKey) -> Result<Option<Arc<LoadedTable>>, Status> {
+        let Some(stored) = self
+            .tables
+            .get(key.region, key.year, key.fund, None)
+            .await
+            .map_err(store_status)?
+        else {
+            return Ok(None);
+        };
+        let cache_key = (key, stored.version);
+        if let Some(found) = self
+            .parsed
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(&cache_key).cloned())
+        {
+            return Ok(Some(found));
+        }
+        let document: TableDocument = serde_json::from_str(&stored.document_json)
+            .map_err(|e| platform::status::storage_failure(format!("stored table: {e}")))?;
+        let loaded = Arc::new(LoadedTable {
+            version: stored.version,
+            document,
+        });
+        if let Ok(mut cache) = self.parsed.write() {
+            cache.insert(cache_key, loaded.clone());
+        }
+        Ok(Some(loaded))
+    }
+
+    /// Values one wire case of `region` and `year`, loading tables through `local` first.
+    async fn value_one(
+        &self,
+        region: RegionCode,
+        year: i32,
+        case: Option<&pb::CaseForValuation>,
+        local: &mut HashMap<FundType, Arc<LoadedTable>>,
+    ) -> Result<pb::CaseValuation, Status> {
+        let case = case.ok_or_else(|| field_violation("case", "is required"))?;
+        let mut domain = case_from_wire(case).map_err(bad_request)?;
+        let fund = domain.fund_type;
+        let table = match local.get(&fund) {
+            Some(table) => table.clone(),
+            None => {
+                let key = TableKey { region, year, fund };
+                let table = self
+                    .active(key)
+                    .await?
+                    .ok_or_else(|| no_active_table(key))?;
+                local.insert(fund, table.clone());
+                table
+            }
+        };
+        let document = &table.document;
+        // The wire case carries no scheme: a region values its cases by its main method.
+        domain.grouping.scheme = document.policy.main_method;
+        let valuation = points_domain::valuate(&document.policy, &document.tables, &domain)
+            .map_err(|e| Status::from(DomainError::from(e)))?;
+        Ok(valuation_to_wire(&case.case_id, &valuation, table.version))
+    }
+}
+
+fn no_active_table(key: TableKey) -> Status {
+    with_reason(
+        Code::FailedPrecondition,
+        "NO_ACTIVE_TABLE",
+        format!(
+            "no active valuation table for region {}, {}, fund {}",
+            key.region, key.year, key.fund
+        ),
+    )
 }
 
 fn status_to_wire(status: TableStatus) -> i32 {
@@ -37,22 +146,402 @@ fn status_to_wire(status: TableStatus) -> i32 {
     }
 }
 
-fn to_wire(table: StoredTable) -> pb::ValuationTable {
+fn to_wire(table: &StoredTable) -> pb::ValuationTable {
     pb::ValuationTable {
         region_code: table.region.to_string(),
         year: table.year,
         fund_type: wire::fund_type_to_wire(table.fund),
         version: table.version,
         status: status_to_wire(table.status),
-        document_json: table.document_json,
-        effective_from: table
-            .effective_from
-            .map(|d| medpay_proto::common::v1::Date {
-                year: d / 10_000,
-                month: d / 100 % 100,
-                day: d % 100,
-            }),
+        document_json: table.document_json.clone(),
+        effective_from: table.effective_from.map(|d| common::Date {
+            year: d / 10_000,
+            month: d / 100 % 100,
+            day: d % 100,
+        }),
     }
+}
+
+fn date(field: &str, value: Option<&common::Date>) -> Result<CivilDate, Violation> {
+    let value = value.ok_or_else(|| (field.to_owned(), "is required".to_owned()))?;
+    let month = u32::try_from(value.month).unwrap_or(0);
+    let day = u32::try_from(value.day).unwrap_or(0);
+    CivilDate::new(value.year, month, day).map_err(|e| (field.to_owned(), e.to_string()))
+}
+
+fn decimal(field: &str, value: Option<&common::Decimal>) -> Result<Option<Decimal>, Violation> {
+    match value
+        .map(|d| d.value.as_str())
+        .filter(|text| !text.is_empty())
+    {
+        None => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|e: rust_decimal::Error| (field.to_owned(), e.to_string())),
+    }
+}
+
+/// Collects a field's value, or its violation.
+fn take<T>(result: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
+    result.map_err(|v| violations.push(v)).ok()
+}
+
+fn group_status(value: &str) -> Option<GroupStatus> {
+    match value {
+        "SUCCESS" | "GROUP_STATUS_SUCCESS" | "GROUPED" => Some(GroupStatus::Grouped),
+        "AMBIGUOUS" | "GROUP_STATUS_AMBIGUOUS" => Some(GroupStatus::Ambiguous),
+        "FAIL"
+        | "GROUP_STATUS_FAIL"
+        | "CHECK_FAILED"
+        | "GROUP_STATUS_CHECK_FAILED"
+        | "UNGROUPABLE" => Some(GroupStatus::Ungroupable),
+        _ => None,
+    }
+}
+
+/// The domain case of a wire case, with every violation reported at once under `case.`.
+pub fn case_from_wire(case: &pb::CaseForValuation) -> Result<CaseForValuation, Vec<Violation>> {
+    let mut v = Vec::new();
+    if case.hospital_code.trim().is_empty() {
+        v.push(("case.hospital_code".into(), "is required".into()));
+    }
+    if case.group_code.trim().is_empty() {
+        v.push(("case.group_code".into(), "is required".into()));
+    }
+    let level = HospitalLevel::from_code(&case.hospital_level);
+    if level.is_none() {
+        v.push((
+            "case.hospital_level".into(),
+            format!(
+                "{:?} is not a level: use 3A, 3B, 2A, 2B, 1 or community",
+                case.hospital_level
+            ),
+        ));
+    }
+    let fund = take(wire::fund_type("case.fund_type", case.fund_type), &mut v);
+    let status = group_status(&case.group_status);
+    if status.is_none() {
+        v.push((
+            "case.group_status".into(),
+            format!(
+                "{:?} is not a grouping status: use SUCCESS, AMBIGUOUS or FAIL",
+                case.group_status
+            ),
+        ));
+    }
+    let total_cost = take(
+        wire::money("case.total_cost", case.total_cost.as_ref()),
+        &mut v,
+    );
+    let burden = match case.individual_burden.as_ref() {
+        Some(m) if !m.yuan.is_empty() => {
+            take(wire::money("case.individual_burden", Some(m)), &mut v)
+        }
+        _ => Some(Money::ZERO),
+    };
+    let admission = take(
+        date("case.admission_date", case.admission_date.as_ref()),
+        &mut v,
+    );
+    let discharge = take(
+        date("case.discharge_date", case.discharge_date.as_ref()),
+        &mut v,
+    );
+    let discharge_type = case.discharge_type.trim().parse::<u8>().ok();
+    if discharge_type.is_none() {
+        v.push((
+            "case.discharge_type".into(),
+            format!("{:?} is not a discharge type code", case.discharge_type),
+        ));
+    }
+    let extra = match case.special_case_points.as_ref() {
+        Some(d) if !d.value.is_empty() => {
+            take(wire::points("case.special_case_points", Some(d)), &mut v)
+        }
+        _ => None,
+    };
+    let aux = take(
+        decimal(
+            "case.dip_aux_coefficient",
+            case.dip_aux_coefficient.as_ref(),
+        ),
+        &mut v,
+    )
+    .flatten();
+    let special_case = match (case.special_case_ffs, extra) {
+        (true, Some(_)) => {
+            v.push((
+                "case.special_case_points".into(),
+                "must be empty when special_case_ffs is set".into(),
+            ));
+            None
+        }
+        (true, None) => Some(SpecialCaseDecision::FeeForService),
+        (false, Some(points)) => Some(SpecialCaseDecision::ExtraPoints(points)),
+        (false, None) => None,
+    };
+    let stay_hours = match u32::try_from(case.stay_hours) {
+        Ok(0) => None,
+        Ok(hours) => Some(hours),
+        Err(_) => {
+            v.push(("case.stay_hours".into(), "must not be negative".into()));
+            None
+        }
+    };
+    match (
+        level,
+        fund,
+        status,
+        total_cost,
+        burden,
+        admission,
+        discharge,
+        discharge_type,
+    ) {
+        (
+            Some(level),
+            Some(fund),
+            Some(status),
+            Some(total_cost),
+            Some(burden),
+            Some(admission),
+            Some(discharge),
+            Some(discharge_type),
+        ) if v.is_empty() => Ok(CaseForValuation {
+            hospital_code: case.hospital_code.clone(),
+            list_id: case.case_id.clone(),
+            hospital_level: level,
+            fund_type: fund,
+            grouping: GroupedCase {
+                scheme: SchemeKind::Drg,
+                group_code: case.group_code.clone(),
+                adrg: case.adrg.clone(),
+                mdc: String::new(),
+                status,
+                dip_score: None,
+                dip_aux_coefficient: aux,
+            },
+            principal_diagnosis: case.principal_diagnosis.clone(),
+            principal_procedure: (!case.principal_procedure.is_empty())
+                .then(|| case.principal_procedure.clone()),
+            department: case.department.clone(),
+            admission_date: admission,
+            discharge_date: discharge,
+            stay_hours,
+            discharge_type,
+            total_cost,
+            in_policy_cost: None,
+            individual_burden: burden,
+            planned_readmission: false,
+            prior_episode_days: 0,
+            special_case,
+        }),
+        _ => Err(v),
+    }
+}
+
+/// The wire valuation; `breakdown_json` is the domain valuation as serialized.
+pub fn valuation_to_wire(case_id: &str, valuation: &Valuation, version: i32) -> pb::CaseValuation {
+    pb::CaseValuation {
+        case_id: case_id.to_owned(),
+        payment_mode: valuation.decision.mode.as_str().to_uppercase(),
+        mode_rule: valuation.decision.rule.as_str().to_owned(),
+        case_type: valuation.case_type.as_str().to_owned(),
+        base: Some(wire::decimal_to_wire(valuation.base)),
+        coefficient: Some(wire::decimal_to_wire(valuation.coefficient)),
+        cost_ratio: valuation.cost_ratio.map(wire::decimal_to_wire),
+        add_on: Some(wire::decimal_to_wire(valuation.add_on)),
+        points: Some(wire::decimal_to_wire(valuation.points)),
+        amount: valuation.amount.map(wire::money_to_wire),
+        table_version: version,
+        breakdown_json: serde_json::to_string(valuation).unwrap_or_default(),
+    }
+}
+
+fn now_unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn request_id(value: &str, violations: &mut Vec<Violation>) {
+    if value.trim().is_empty() {
+        violations.push(("request_id".into(), "is required".into()));
+    }
+}
+
+/// Reads `year` and `fund_type`, adding their violations to `violations`.
+fn year_fund(year: i32, fund: i32, violations: &mut Vec<Violation>) -> Option<(i32, FundType)> {
+    let year = take(wire::year("year", year), violations);
+    let fund = take(wire::fund_type("fund_type", fund), violations);
+    year.zip(fund)
+}
+
+/// Parses and validates a table document for `key`; every problem is a violation under
+/// `document_json`.
+fn check_document(text: &str, key: TableKey) -> Result<TableDocument, Vec<Violation>> {
+    let document: TableDocument = serde_json::from_str(text)
+        .map_err(|e| vec![("document_json".to_owned(), e.to_string())])?;
+    let mut v = Vec::new();
+    for (prefix, region, year, fund) in [
+        (
+            "document_json.policy",
+            document.policy.region,
+            document.policy.year,
+            document.policy.fund_type,
+        ),
+        (
+            "document_json.tables",
+            document.tables.region,
+            document.tables.year,
+            document.tables.fund_type,
+        ),
+    ] {
+        if region != key.region {
+            v.push((
+                format!("{prefix}.region"),
+                format!("is {region}, the request is for {}", key.region),
+            ));
+        }
+        if year != key.year {
+            v.push((
+                format!("{prefix}.year"),
+                format!("is {year}, the request is for {}", key.year),
+            ));
+        }
+        if fund != key.fund {
+            v.push((
+                format!("{prefix}.fund_type"),
+                format!("is {fund}, the request is for {}", key.fund),
+            ));
+        }
+    }
+    if let Err(errors) = document.policy.validate() {
+        v.extend(policy_violations("document_json.policy.", &errors));
+    }
+    if let Err(errors) = document.tables.validate(&document.policy) {
+        v.extend(policy_violations("document_json.tables.", &errors));
+    }
+    if v.is_empty() { Ok(document) } else { Err(v) }
+}
+
+fn audit(principal: &Principal, request_id: &str, action: &str, key: TableKey) -> AuditEntry {
+    AuditEntry {
+        at_unix_seconds: now_unix_seconds(),
+        caller_id: principal.caller_id.clone(),
+        action: action.to_owned(),
+        detail: format!("region {} year {} fund {}", key.region, key.year, key.fund),
+        request_id: request_id.to_owned(),
+    }
+}
+
+fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<T, Status> {
+    T::decode(bytes).map_err(platform::status::storage_failure)
+}
+
+/// Calibration options as the request's JSON gives them; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalibrateOptionsJson {
+    scheme: Option<SchemeKind>,
+    year_weights: Option<BTreeMap<i32, Decimal>>,
+    trim: Option<TrimRule>,
+    scale: Option<Decimal>,
+    unstable: Option<UnstableRule>,
+    coefficient_effective_from: Option<CivilDate>,
+}
+
+/// One row of `cases_csv`.
+struct CsvCase {
+    year: i32,
+    hospital_code: String,
+    hospital_level: Option<HospitalLevel>,
+    group_code: String,
+    total_cost: Money,
+}
+
+/// The columns of `cases_csv`, in order, as its header line names them.
+pub const CALIBRATION_COLUMNS: [&str; 5] = [
+    "year",
+    "hospital_code",
+    "hospital_level",
+    "group_code",
+    "total_cost",
+];
+
+/// The most row violations reported for one CSV; more would drown the first ones.
+const MAX_CSV_VIOLATIONS: usize = 50;
+
+/// Parses historical cases: a header line `year,hospital_code,hospital_level,group_code,total_cost`
+/// then one case a line (hospital level may be empty; total cost in yuan). Every bad cell is a
+/// violation `cases_csv.line N.column`.
+fn parse_cases_csv(text: &str) -> Result<Vec<CsvCase>, Vec<Violation>> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .map(|(_, l)| l.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    if header != CALIBRATION_COLUMNS {
+        return Err(vec![(
+            "cases_csv".into(),
+            format!(
+                "the first line must be the header {}",
+                CALIBRATION_COLUMNS.join(",")
+            ),
+        )]);
+    }
+    let mut cases = Vec::new();
+    let mut v = Vec::new();
+    for (index, line) in lines {
+        let at = |column: &str| format!("cases_csv.line {}.{column}", index + 1);
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cells.len() != CALIBRATION_COLUMNS.len() {
+            v.push((
+                format!("cases_csv.line {}", index + 1),
+                format!("has {} columns, expected 5", cells.len()),
+            ));
+            continue;
+        }
+        let year = cells[0].parse::<i32>().ok();
+        if year.is_none() {
+            v.push((at("year"), format!("{:?} is not a year", cells[0])));
+        }
+        let level = if cells[2].is_empty() {
+            Some(None)
+        } else {
+            HospitalLevel::from_code(cells[2]).map(Some)
+        };
+        if level.is_none() {
+            v.push((
+                at("hospital_level"),
+                format!("{:?} is not a level", cells[2]),
+            ));
+        }
+        if cells[3].is_empty() {
+            v.push((at("group_code"), "is required".into()));
+        }
+        let cost = cells[4]
+            .parse::<Money>()
+            .map_err(|e| v.push((at("total_cost"), e.to_string())))
+            .ok();
+        if let (Some(year), Some(level), Some(cost)) = (year, level, cost) {
+            cases.push(CsvCase {
+                year,
+                hospital_code: cells[1].to_owned(),
+                hospital_level: level,
+                group_code: cells[3].to_owned(),
+                total_cost: cost,
+            });
+        }
+        if v.len() >= MAX_CSV_VIOLATIONS {
+            break;
+        }
+    }
+    if v.is_empty() { Ok(cases) } else { Err(v) }
 }
 
 type ValueStream = Pin<Box<dyn Stream<Item = Result<pb::ValueCasesResponse, Status>> + Send>>;
@@ -72,58 +561,347 @@ impl PointsService for PointsApi {
             .tables
             .get(region, year, fund, version)
             .await
-            .map_err(storage_failure)?
+            .map_err(store_status)?
             .ok_or_else(|| {
                 Status::not_found(format!(
                     "no valuation table for region {region}, {year}, fund {fund}"
                 ))
             })?;
         Ok(Response::new(pb::GetTableResponse {
-            table: Some(to_wire(table)),
+            table: Some(to_wire(&table)),
         }))
     }
 
     async fn put_table(
         &self,
-        _request: Request<pb::PutTableRequest>,
+        request: Request<pb::PutTableRequest>,
     ) -> Result<Response<pb::PutTableResponse>, Status> {
-        Err(not_yet("PutTable"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut v = Vec::new();
+        request_id(&body.request_id, &mut v);
+        let Some((year, fund)) = year_fund(body.year, body.fund_type, &mut v) else {
+            return Err(bad_request(v));
+        };
+        let key = TableKey { region, year, fund };
+        let document = match check_document(&body.document_json, key) {
+            Ok(document) => Some(document),
+            Err(more) => {
+                v.extend(more);
+                None
+            }
+        };
+        let (Some(document), true) = (document, v.is_empty()) else {
+            return Err(bad_request(v));
+        };
+        let canonical =
+            serde_json::to_string(&document).map_err(platform::status::storage_failure)?;
+        let encode = |table: &StoredTable| {
+            pb::PutTableResponse {
+                table: Some(to_wire(table)),
+            }
+            .encode_to_vec()
+        };
+        let outcome = self
+            .tables
+            .put_draft(
+                key,
+                &canonical,
+                &audit(&principal, &body.request_id, "PutTable", key),
+                &encode,
+            )
+            .await
+            .map_err(store_status)?;
+        Ok(Response::new(match outcome {
+            Idempotent::Applied(table) => pb::PutTableResponse {
+                table: Some(to_wire(&table)),
+            },
+            Idempotent::Replayed(bytes) => replayed(&bytes)?,
+        }))
     }
 
     async fn activate_table(
         &self,
-        _request: Request<pb::ActivateTableRequest>,
+        request: Request<pb::ActivateTableRequest>,
     ) -> Result<Response<pb::ActivateTableResponse>, Status> {
-        Err(not_yet("ActivateTable"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut v = Vec::new();
+        request_id(&body.request_id, &mut v);
+        let year_fund = year_fund(body.year, body.fund_type, &mut v);
+        if body.version <= 0 {
+            v.push((
+                "version".into(),
+                "must name a stored version (1 or more)".into(),
+            ));
+        }
+        let from = take(date("effective_from", body.effective_from.as_ref()), &mut v);
+        let (Some((year, fund)), Some(from), true) = (year_fund, from, v.is_empty()) else {
+            return Err(bad_request(v));
+        };
+        let (y, m, d) = from.ymd();
+        let yyyymmdd = y * 10_000 + i32::try_from(m * 100 + d).unwrap_or(0);
+        let key = TableKey { region, year, fund };
+        let encode = |table: &StoredTable| {
+            pb::ActivateTableResponse {
+                table: Some(to_wire(table)),
+            }
+            .encode_to_vec()
+        };
+        let outcome = self
+            .tables
+            .activate(
+                key,
+                body.version,
+                yyyymmdd,
+                &audit(&principal, &body.request_id, "ActivateTable", key),
+                &encode,
+            )
+            .await
+            .map_err(store_status)?;
+        Ok(Response::new(match outcome {
+            Idempotent::Applied(table) => pb::ActivateTableResponse {
+                table: Some(to_wire(&table)),
+            },
+            Idempotent::Replayed(bytes) => replayed(&bytes)?,
+        }))
     }
 
     async fn value_case(
         &self,
-        _request: Request<pb::ValueCaseRequest>,
+        request: Request<pb::ValueCaseRequest>,
     ) -> Result<Response<pb::ValueCaseResponse>, Status> {
-        Err(not_yet("ValueCase"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let year = wire::year("year", body.year).map_err(|v| bad_request(vec![v]))?;
+        let valuation = self
+            .value_one(region, year, body.case.as_ref(), &mut HashMap::new())
+            .await?;
+        Ok(Response::new(pb::ValueCaseResponse {
+            valuation: Some(valuation),
+        }))
     }
 
     type ValueCasesStream = ValueStream;
 
     async fn value_cases(
         &self,
-        _request: Request<Streaming<pb::ValueCasesRequest>>,
+        request: Request<Streaming<pb::ValueCasesRequest>>,
     ) -> Result<Response<Self::ValueCasesStream>, Status> {
-        Err(not_yet("ValueCases"))
+        let principal = principal_of(&request)?;
+        let mut input = request.into_inner();
+        let Some(first) = input.next().await.transpose()? else {
+            return Ok(Response::new(Box::pin(futures::stream::empty())));
+        };
+        let region = authorize_region(&principal, "region_code", &first.region_code)?;
+        let year = wire::year("year", first.year).map_err(|v| bad_request(vec![v]))?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        let api = self.clone();
+        tokio::spawn(async move {
+            // Tables are looked up once per fund for the whole stream.
+            let mut local = HashMap::new();
+            let mut next = Some(Ok(first));
+            let mut sequence = 0u64;
+            while let Some(message) = next {
+                let message = match message {
+                    Ok(message) => message,
+                    Err(status) => {
+                        let _ = sender.send(Err(status)).await;
+                        return;
+                    }
+                };
+                let result = if !message.region_code.is_empty()
+                    && message.region_code != region.to_string()
+                {
+                    Err(field_violation(
+                        "region_code",
+                        "the stream's region is set by its first message",
+                    ))
+                } else {
+                    api.value_one(region, year, message.case.as_ref(), &mut local)
+                        .await
+                };
+                let response = match result {
+                    Ok(valuation) => pb::ValueCasesResponse {
+                        sequence,
+                        valuation: Some(valuation),
+                        error: String::new(),
+                    },
+                    Err(status) => pb::ValueCasesResponse {
+                        sequence,
+                        valuation: None,
+                        error: status.message().to_owned(),
+                    },
+                };
+                if sender.send(Ok(response)).await.is_err() {
+                    return;
+                }
+                sequence += 1;
+                next = input.next().await;
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        )))
     }
 
     async fn calibrate(
         &self,
-        _request: Request<pb::CalibrateRequest>,
+        request: Request<pb::CalibrateRequest>,
     ) -> Result<Response<pb::CalibrateResponse>, Status> {
-        Err(not_yet("Calibrate"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut v = Vec::new();
+        request_id(&body.request_id, &mut v);
+        let year_fund = year_fund(body.year, body.fund_type, &mut v);
+        let options: Option<CalibrateOptionsJson> = if body.options_json.trim().is_empty() {
+            Some(CalibrateOptionsJson::default())
+        } else {
+            take(
+                serde_json::from_str(&body.options_json)
+                    .map_err(|e| ("options_json".to_owned(), e.to_string())),
+                &mut v,
+            )
+        };
+        let cases = match parse_cases_csv(&body.cases_csv) {
+            Ok(cases) => Some(cases),
+            Err(more) => {
+                v.extend(more);
+                None
+            }
+        };
+        let (Some((year, fund)), Some(options), Some(cases), true) =
+            (year_fund, options, cases, v.is_empty())
+        else {
+            return Err(bad_request(v));
+        };
+        let key = TableKey { region, year, fund };
+        let scheme = options.scheme.unwrap_or(SchemeKind::Drg);
+        let january_first =
+            CivilDate::new(year, 1, 1).map_err(|e| field_violation("year", e.to_string()))?;
+        let mut domain_options = CalibrationOptions::new(
+            scheme,
+            region,
+            year,
+            fund,
+            options.coefficient_effective_from.unwrap_or(january_first),
+        );
+        if let Some(weights) = options.year_weights {
+            domain_options.year_weights = weights;
+        }
+        if let Some(trim) = options.trim {
+            domain_options.trim = trim;
+        }
+        if let Some(scale) = options.scale {
+            domain_options.scale = scale;
+        }
+        if let Some(unstable) = options.unstable {
+            domain_options.unstable = unstable;
+        }
+        let report = points_domain::calibrate(
+            cases.iter().map(|case| HistoricalCase {
+                year: case.year,
+                group_code: &case.group_code,
+                hospital_code: &case.hospital_code,
+                hospital_level: case.hospital_level,
+                total_cost: case.total_cost,
+            }),
+            &domain_options,
+        )
+        .map_err(|e| Status::from(DomainError::from(e)))?;
+        // The draft keeps the region's policy in force (defaults when none) under the scheme
+        // calibrated.
+        let mut policy = match self.active(key).await? {
+            Some(table) => table.document.policy.clone(),
+            None => ValuationPolicy::new(region, year, fund),
+        };
+        policy.main_method = scheme;
+        let document = TableDocument {
+            policy,
+            tables: report.tables.clone(),
+        };
+        let mut report_json =
+            serde_json::to_value(&report).map_err(platform::status::storage_failure)?;
+        if let Some(object) = report_json.as_object_mut() {
+            // The tables are the draft's document; the report keeps the statistics.
+            object.remove("tables");
+        }
+        let report_json = report_json.to_string();
+        let canonical =
+            serde_json::to_string(&document).map_err(platform::status::storage_failure)?;
+        let encode = |table: &StoredTable| {
+            pb::CalibrateResponse {
+                table: Some(to_wire(table)),
+                report_json: report_json.clone(),
+            }
+            .encode_to_vec()
+        };
+        let outcome = self
+            .tables
+            .put_draft(
+                key,
+                &canonical,
+                &audit(&principal, &body.request_id, "Calibrate", key),
+                &encode,
+            )
+            .await
+            .map_err(store_status)?;
+        Ok(Response::new(match outcome {
+            Idempotent::Applied(table) => pb::CalibrateResponse {
+                table: Some(to_wire(&table)),
+                report_json,
+            },
+            Idempotent::Replayed(bytes) => replayed(&bytes)?,
+        }))
     }
 
     async fn preview_point_value(
         &self,
-        _request: Request<pb::PreviewPointValueRequest>,
+        request: Request<pb::PreviewPointValueRequest>,
     ) -> Result<Response<pb::PreviewPointValueResponse>, Status> {
-        Err(not_yet("PreviewPointValue"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut v = Vec::new();
+        let year_fund = year_fund(body.year, body.fund_type, &mut v);
+        let budget = take(
+            wire::money("fund_budget", body.fund_budget.as_ref()),
+            &mut v,
+        );
+        let burden = match body.individual_burden.as_ref() {
+            Some(m) if !m.yuan.is_empty() => {
+                take(wire::money("individual_burden", Some(m)), &mut v)
+            }
+            _ => Some(Money::ZERO),
+        };
+        let total = take(
+            wire::points("total_points", body.total_points.as_ref()),
+            &mut v,
+        );
+        let (Some((year, fund)), Some(budget), Some(burden), Some(total), true) =
+            (year_fund, budget, burden, total, v.is_empty())
+        else {
+            return Err(bad_request(v));
+        };
+        let key = TableKey { region, year, fund };
+        let active = self.active(key).await?;
+        let default_policy;
+        let policy = match &active {
+            Some(table) => &table.document.policy,
+            None => {
+                default_policy = ValuationPolicy::new(region, year, fund);
+                &default_policy
+            }
+        };
+        let value = points_domain::drg_point_value(policy, budget, burden, total)
+            .map_err(|e| Status::from(DomainError::from(e)))?;
+        Ok(Response::new(pb::PreviewPointValueResponse {
+            point_value: Some(wire::decimal_to_wire(value.published)),
+            exact_point_value: Some(wire::decimal_to_wire(value.exact)),
+        }))
     }
 }

@@ -7,7 +7,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateValuationTable)]
+        vec![
+            Box::new(CreateValuationTable),
+            Box::new(CreateAuditAndRequests),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -93,5 +96,91 @@ impl MigrationTrait for CreateValuationTable {
         manager
             .drop_table(Table::drop().table(PointsTableVersion::Table).to_owned())
             .await
+    }
+}
+
+/// The audit log of table changes and the stored responses of idempotent requests.
+struct CreateAuditAndRequests;
+
+impl MigrationName for CreateAuditAndRequests {
+    fn name(&self) -> &str {
+        "m0002_create_audit_and_requests"
+    }
+}
+
+#[derive(DeriveIden)]
+enum PointsAudit {
+    Table,
+    Id,
+    AtUnixSeconds,
+    CallerId,
+    Action,
+    Detail,
+    RequestId,
+}
+
+#[derive(DeriveIden)]
+enum PointsRequest {
+    Table,
+    RequestId,
+    CallerId,
+    Method,
+    Response,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateAuditAndRequests {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(PointsAudit::Table)
+                    .col(
+                        ColumnDef::new(PointsAudit::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PointsAudit::AtUnixSeconds)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(PointsAudit::CallerId).string().not_null())
+                    .col(ColumnDef::new(PointsAudit::Action).string().not_null())
+                    .col(ColumnDef::new(PointsAudit::Detail).text().not_null())
+                    .col(ColumnDef::new(PointsAudit::RequestId).string().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(PointsRequest::Table)
+                    .col(ColumnDef::new(PointsRequest::RequestId).string().not_null())
+                    .col(ColumnDef::new(PointsRequest::CallerId).string().not_null())
+                    .col(ColumnDef::new(PointsRequest::Method).string().not_null())
+                    .col(ColumnDef::new(PointsRequest::Response).binary().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(PointsRequest::CallerId)
+                            .col(PointsRequest::RequestId),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            PointsAudit::Table.into_iden(),
+            PointsRequest::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,640 @@
+//! The points API over a real socket: tables put, validated, activated and replayed; the DOMAIN.md
+//! §3 DRG worked example through ValueCase; streaming order; point value preview; calibration;
+//! region scope.
+
+use kernel::{FundType, Principal};
+use medpay_proto::common::v1::{Date, Decimal as WireDecimal, Money as WireMoney};
+use medpay_proto::points::v1 as pb;
+use medpay_proto::points::v1::points_service_client::PointsServiceClient;
+use points_domain::tables::{CoefficientSet, DatedCoefficient, DrgGroupRate};
+use points_domain::{SchemeKind, ValuationPolicy, ValuationTables};
+use points_service::store::TableStore;
+use points_service::{Migrator, PointsApi};
+use rust_decimal::Decimal;
+use sea_orm_migration::MigratorTrait;
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+use tonic_types::StatusExt;
+
+const EMPLOYEE: i32 = 310;
+
+struct Server {
+    client: PointsServiceClient<Channel>,
+    store: TableStore,
+}
+
+async fn start() -> Server {
+    let db = platform::db::connect("sqlite::memory:")
+        .await
+        .expect("sqlite");
+    Migrator::up(&db, None).await.expect("migrate");
+    let store = TableStore::new(db);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(PointsApi::new(store.clone()).into_server())
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    Server {
+        client: PointsServiceClient::new(channel),
+        store,
+    }
+}
+
+fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    let principal = Principal {
+        caller_id: format!("caller-{scope}"),
+        scopes: vec![scope.parse().expect("code")],
+        roles: vec!["bureau".into()],
+    };
+    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
+    request
+}
+
+fn bureau<T>(message: T) -> Request<T> {
+    as_caller(message, "460000")
+}
+
+fn money(yuan: &str) -> Option<WireMoney> {
+    Some(WireMoney { yuan: yuan.into() })
+}
+
+fn decimal(value: &str) -> Option<WireDecimal> {
+    Some(WireDecimal {
+        value: value.into(),
+    })
+}
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+/// The DOMAIN.md §3 region: DRG main method; all-DRG mean 10,000; GB11 mean 15,000 and base 150;
+/// hospital H1 coefficient 1.05 from 2025.
+fn document() -> (ValuationPolicy, ValuationTables) {
+    let region = "460000".parse().expect("region");
+    let mut policy = ValuationPolicy::new(region, 2025, FundType::Employee);
+    policy.main_method = SchemeKind::Drg;
+    let mut tables = ValuationTables::new(region, 2025, FundType::Employee);
+    tables.drg.all_case_mean_cost = "10000".parse().expect("money");
+    tables.drg.groups.insert(
+        "GB11".into(),
+        DrgGroupRate {
+            mean_cost: "15000".parse().expect("money"),
+            base_points: "150".parse().expect("points"),
+            stable: true,
+            per_diem_points: None,
+        },
+    );
+    tables.coefficients.drg_by_hospital.insert(
+        "H1".into(),
+        CoefficientSet {
+            all_groups: vec![DatedCoefficient {
+                coefficient: Decimal::new(105, 2),
+                effective_from: "2025-01-01".parse().expect("date"),
+                effective_to: None,
+            }],
+            per_group: Default::default(),
+        },
+    );
+    (policy, tables)
+}
+
+fn document_json(policy: &ValuationPolicy, tables: &ValuationTables) -> String {
+    serde_json::json!({ "policy": policy, "tables": tables }).to_string()
+}
+
+fn put(request_id: &str, document_json: String) -> pb::PutTableRequest {
+    pb::PutTableRequest {
+        request_id: request_id.into(),
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        document_json,
+    }
+}
+
+fn activate(request_id: &str, version: i32) -> pb::ActivateTableRequest {
+    pb::ActivateTableRequest {
+        request_id: request_id.into(),
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        version,
+        effective_from: date(2025, 1, 1),
+    }
+}
+
+async fn put_and_activate(server: &mut Server) {
+    let (policy, tables) = document();
+    let put = server
+        .client
+        .put_table(bureau(put("put-1", document_json(&policy, &tables))))
+        .await
+        .expect("put")
+        .into_inner();
+    let version = put.table.expect("table").version;
+    server
+        .client
+        .activate_table(bureau(activate("activate-1", version)))
+        .await
+        .expect("activate");
+}
+
+fn case(id: &str, cost: &str) -> pb::CaseForValuation {
+    pb::CaseForValuation {
+        case_id: id.into(),
+        hospital_code: "H1".into(),
+        hospital_level: "2A".into(),
+        fund_type: EMPLOYEE,
+        group_code: "GB11".into(),
+        adrg: "GB1".into(),
+        group_status: "SUCCESS".into(),
+        principal_diagnosis: "K25.000".into(),
+        total_cost: money(cost),
+        individual_burden: money("1000"),
+        admission_date: date(2025, 3, 1),
+        discharge_date: date(2025, 3, 6),
+        discharge_type: "1".into(),
+        medical_type: "住院".into(),
+        department: "A03".into(),
+        ..Default::default()
+    }
+}
+
+fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+async fn value(server: &mut Server, cost: &str) -> pb::CaseValuation {
+    server
+        .client
+        .value_case(bureau(pb::ValueCaseRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            case: Some(case("C1", cost)),
+        }))
+        .await
+        .expect("valued")
+        .into_inner()
+        .valuation
+        .expect("valuation")
+}
+
+#[tokio::test]
+async fn drg_worked_example_through_value_case() {
+    let mut server = start().await;
+    put_and_activate(&mut server).await;
+
+    let normal = value(&mut server, "15000").await;
+    assert_eq!(normal.case_id, "C1");
+    assert_eq!(normal.payment_mode, "DRG");
+    assert_eq!(normal.mode_rule, "main_method");
+    assert_eq!(normal.case_type, "normal");
+    assert_eq!(normal.points, decimal("157.5000"));
+    assert_eq!(normal.coefficient, decimal("1.05"));
+    assert_eq!(normal.table_version, 1);
+    let breakdown: serde_json::Value =
+        serde_json::from_str(&normal.breakdown_json).expect("breakdown is JSON");
+    assert_eq!(breakdown["points"], "157.5000");
+
+    let high = value(&mut server, "40000").await;
+    assert_eq!(high.case_type, "high_cost");
+    assert_eq!(high.points, decimal("257.5000"));
+
+    let low = value(&mut server, "5000").await;
+    assert_eq!(low.case_type, "low_cost");
+    assert_eq!(low.points, decimal("50.0000"));
+    assert_eq!(low.amount, None);
+}
+
+#[tokio::test]
+async fn value_case_without_an_active_table_or_with_bad_fields() {
+    let mut server = start().await;
+    let missing = server
+        .client
+        .value_case(bureau(pb::ValueCaseRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            case: Some(case("C1", "15000")),
+        }))
+        .await
+        .expect_err("no table");
+    assert_eq!(missing.code(), Code::FailedPrecondition);
+
+    put_and_activate(&mut server).await;
+    let mut bad = case("C2", "-1");
+    bad.hospital_level = "9Z".into();
+    bad.discharge_date = date(2025, 2, 30);
+    bad.group_status = "MAYBE".into();
+    let status = server
+        .client
+        .value_case(bureau(pb::ValueCaseRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            case: Some(bad),
+        }))
+        .await
+        .expect_err("bad case");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields = violated_fields(&status);
+    for field in [
+        "case.hospital_level",
+        "case.discharge_date",
+        "case.group_status",
+    ] {
+        assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+}
+
+#[tokio::test]
+async fn value_cases_streams_in_input_order_past_a_bad_case() {
+    let mut server = start().await;
+    put_and_activate(&mut server).await;
+    let mut bad = case("bad", "15000");
+    bad.hospital_level = "nowhere".into();
+    let messages = vec![
+        pb::ValueCasesRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            case: Some(case("a", "40000")),
+        },
+        pb::ValueCasesRequest {
+            case: Some(bad),
+            ..Default::default()
+        },
+        pb::ValueCasesRequest {
+            case: Some(case("c", "5000")),
+            ..Default::default()
+        },
+        pb::ValueCasesRequest {
+            case: Some(case("d", "15000")),
+            ..Default::default()
+        },
+    ];
+    let mut stream = server
+        .client
+        .value_cases(bureau(tokio_stream::iter(messages)))
+        .await
+        .expect("stream")
+        .into_inner();
+    let mut results = Vec::new();
+    while let Some(result) = stream.message().await.expect("result") {
+        results.push(result);
+    }
+    assert_eq!(
+        results.iter().map(|r| r.sequence).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3]
+    );
+    let ids: Vec<_> = results
+        .iter()
+        .map(|r| r.valuation.as_ref().map(|v| v.case_id.clone()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![Some("a".into()), None, Some("c".into()), Some("d".into())]
+    );
+    assert!(results[1].error.contains("case.hospital_level"));
+    let points: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.valuation.as_ref())
+        .map(|v| v.points.clone().map(|p| p.value))
+        .collect();
+    assert_eq!(
+        points,
+        vec![
+            Some("257.5000".into()),
+            Some("50.0000".into()),
+            Some("157.5000".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn preview_point_value_of_the_worked_example() {
+    let mut server = start().await;
+    let preview = server
+        .client
+        .preview_point_value(bureau(pb::PreviewPointValueRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            fund_type: EMPLOYEE,
+            fund_budget: money("600000000"),
+            individual_burden: money("200000000"),
+            total_points: decimal("7800000"),
+        }))
+        .await
+        .expect("preview")
+        .into_inner();
+    assert_eq!(preview.point_value, decimal("102.5641"));
+    assert!(
+        preview
+            .exact_point_value
+            .expect("exact")
+            .value
+            .starts_with("102.564102")
+    );
+
+    let status = server
+        .client
+        .preview_point_value(bureau(pb::PreviewPointValueRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            fund_type: 7,
+            fund_budget: money("1.234"),
+            individual_burden: None,
+            total_points: None,
+        }))
+        .await
+        .expect_err("bad preview");
+    assert_eq!(
+        violated_fields(&status),
+        vec!["fund_type", "fund_budget", "total_points"]
+    );
+}
+
+#[tokio::test]
+async fn bad_documents_are_rejected_with_every_field_named() {
+    let mut server = start().await;
+    let (mut policy, mut tables) = document();
+    policy.modes.basic_level.coefficient = Decimal::ZERO;
+    tables.drg.all_case_mean_cost = "0".parse().expect("money");
+    tables.year = 2024;
+    let status = server
+        .client
+        .put_table(bureau(put("bad-1", document_json(&policy, &tables))))
+        .await
+        .expect_err("invalid");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields = violated_fields(&status);
+    for field in [
+        "document_json.tables.year",
+        "document_json.policy.modes.basic_level.coefficient",
+        "document_json.tables.drg.all_case_mean_cost",
+    ] {
+        assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+
+    let status = server
+        .client
+        .put_table(bureau(put("", "{not json".into())))
+        .await
+        .expect_err("not JSON");
+    assert_eq!(
+        violated_fields(&status),
+        vec!["request_id", "document_json"]
+    );
+
+    // Nothing was stored.
+    assert_eq!(
+        server
+            .store
+            .get(
+                "460000".parse().expect("code"),
+                2025,
+                FundType::Employee,
+                Some(1)
+            )
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn callers_outside_the_region_are_denied() {
+    let mut server = start().await;
+    let (policy, tables) = document();
+    let status = server
+        .client
+        .put_table(as_caller(
+            put("p", document_json(&policy, &tables)),
+            "440000",
+        ))
+        .await
+        .expect_err("out of scope");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(
+        status
+            .get_error_details()
+            .error_info()
+            .expect("info")
+            .reason,
+        "REGION_OUT_OF_SCOPE"
+    );
+    let status = server
+        .client
+        .value_case(as_caller(
+            pb::ValueCaseRequest {
+                region_code: "460000".into(),
+                year: 2025,
+                case: Some(case("C1", "15000")),
+            },
+            "460100",
+        ))
+        .await
+        .expect_err("prefecture caller, province region");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let status = server
+        .client
+        .value_cases(as_caller(
+            tokio_stream::iter(vec![pb::ValueCasesRequest {
+                region_code: "460000".into(),
+                year: 2025,
+                case: Some(case("C1", "15000")),
+            }]),
+            "440000",
+        ))
+        .await
+        .expect_err("stream out of scope");
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn put_table_replays_and_activation_supersedes() {
+    let mut server = start().await;
+    let (policy, tables) = document();
+    let first = server
+        .client
+        .put_table(bureau(put("same", document_json(&policy, &tables))))
+        .await
+        .expect("put")
+        .into_inner();
+    let again = server
+        .client
+        .put_table(bureau(put("same", document_json(&policy, &tables))))
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(first, again);
+    let first_table = first.table.expect("table");
+    assert_eq!(first_table.version, 1);
+    assert_eq!(first_table.status, pb::TableStatus::Draft as i32);
+    let second = server
+        .client
+        .put_table(bureau(put("other", document_json(&policy, &tables))))
+        .await
+        .expect("put")
+        .into_inner();
+    assert_eq!(second.table.expect("table").version, 2);
+
+    let activated = server
+        .client
+        .activate_table(bureau(activate("a1", 1)))
+        .await
+        .expect("activate 1")
+        .into_inner();
+    let replay = server
+        .client
+        .activate_table(bureau(activate("a1", 1)))
+        .await
+        .expect("replay activation")
+        .into_inner();
+    assert_eq!(activated, replay);
+    assert_eq!(
+        activated.table.expect("table").effective_from,
+        date(2025, 1, 1)
+    );
+    server
+        .client
+        .activate_table(bureau(activate("a2", 2)))
+        .await
+        .expect("activate 2");
+
+    let get = |version| pb::GetTableRequest {
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        version,
+    };
+    let old = server
+        .client
+        .get_table(bureau(get(1)))
+        .await
+        .expect("v1")
+        .into_inner()
+        .table
+        .expect("table");
+    assert_eq!(old.status, pb::TableStatus::Superseded as i32);
+    let active = server
+        .client
+        .get_table(bureau(get(0)))
+        .await
+        .expect("active")
+        .into_inner()
+        .table
+        .expect("table");
+    assert_eq!(active.version, 2);
+
+    let status = server
+        .client
+        .activate_table(bureau(activate("a3", 1)))
+        .await
+        .expect_err("superseded is not a draft");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    let status = server
+        .client
+        .activate_table(bureau(activate("a4", 9)))
+        .await
+        .expect_err("no such version");
+    assert_eq!(status.code(), Code::NotFound);
+
+    let actions: Vec<_> = server
+        .store
+        .audit_log()
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|entry| (entry.action, entry.request_id))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("PutTable".into(), "same".into()),
+            ("PutTable".into(), "other".into()),
+            ("ActivateTable".into(), "a1".into()),
+            ("ActivateTable".into(), "a2".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn calibrate_stores_a_draft_with_its_report() {
+    let mut server = start().await;
+    let mut csv = String::from("year,hospital_code,hospital_level,group_code,total_cost\n");
+    for (group, costs) in [
+        ("GA11", ["8000", "10000", "12000", "9000", "11000"]),
+        ("GB11", ["18000", "20000", "22000", "19000", "21000"]),
+    ] {
+        for cost in costs {
+            csv.push_str(&format!("2024,H1,2A,{group},{cost}\n"));
+        }
+    }
+    let request = || pb::CalibrateRequest {
+        request_id: "cal-1".into(),
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        cases_csv: csv.clone(),
+        options_json: r#"{"scheme": "drg", "year_weights": {"2024": "1"}, "trim": "none"}"#.into(),
+    };
+    let response = server
+        .client
+        .calibrate(bureau(request()))
+        .await
+        .expect("calibrated")
+        .into_inner();
+    let table = response.table.clone().expect("table");
+    assert_eq!(table.version, 1);
+    assert_eq!(table.status, pb::TableStatus::Draft as i32);
+    let report: serde_json::Value = serde_json::from_str(&response.report_json).expect("JSON");
+    assert_eq!(report["cases_read"], 10);
+    assert_eq!(report["all_case_mean_cost"], "15000.00");
+    let document: serde_json::Value = serde_json::from_str(&table.document_json).expect("JSON");
+    // Base points = group mean / all-case mean × 100.
+    assert_eq!(
+        document["tables"]["drg"]["groups"]["GB11"]["base_points"],
+        "133.3333"
+    );
+    let replay = server
+        .client
+        .calibrate(bureau(request()))
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(replay, response);
+
+    let status = server
+        .client
+        .calibrate(bureau(pb::CalibrateRequest {
+            cases_csv: "year,hospital_code,hospital_level,group_code,total_cost\nyear,H1,9Z,,x\n"
+                .into(),
+            options_json: "{\"bogus\": 1}".into(),
+            ..request()
+        }))
+        .await
+        .expect_err("bad calibration input");
+    let fields = violated_fields(&status);
+    for field in [
+        "options_json",
+        "cases_csv.line 2.year",
+        "cases_csv.line 2.hospital_level",
+        "cases_csv.line 2.group_code",
+        "cases_csv.line 2.total_cost",
+    ] {
+        assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+}
