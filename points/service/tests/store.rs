@@ -3,7 +3,9 @@
 use kernel::FundType;
 use platform::store_test;
 use points_service::Migrator;
-use points_service::store::{StoredTable, TableStatus, TableStore};
+use points_service::store::{
+    AuditEntry, Idempotent, StoreError, StoredTable, TableKey, TableStatus, TableStore,
+};
 
 fn table(version: i32, status: TableStatus) -> StoredTable {
     StoredTable {
@@ -46,6 +48,77 @@ store_test!(
                 .get(region, 2024, FundType::Resident, None)
                 .await
                 .expect("read"),
+            None
+        );
+    }
+);
+
+fn audit(request_id: &str, action: &str) -> AuditEntry {
+    AuditEntry {
+        at_unix_seconds: 1_750_000_000,
+        caller_id: "bureau".into(),
+        action: action.into(),
+        detail: "region 460100".into(),
+        request_id: request_id.into(),
+    }
+}
+
+store_test!(
+    drafts_are_numbered_activation_supersedes_and_requests_replay,
+    Migrator,
+    |db| {
+        let store = TableStore::new(db.clone());
+        let key = TableKey {
+            region: "460100".parse().expect("code"),
+            year: 2025,
+            fund: FundType::Resident,
+        };
+        let encode = |table: &StoredTable| table.version.to_be_bytes().to_vec();
+        let first = store
+            .put_draft(key, "{}", &audit("r1", "PutTable"), &encode)
+            .await
+            .expect("put");
+        assert!(matches!(first, Idempotent::Applied(ref t) if t.version == 1));
+        let replay = store
+            .put_draft(key, "{}", &audit("r1", "PutTable"), &encode)
+            .await
+            .expect("replay");
+        assert_eq!(replay, Idempotent::Replayed(1i32.to_be_bytes().to_vec()));
+        store
+            .put_draft(key, "{}", &audit("r2", "PutTable"), &encode)
+            .await
+            .expect("second");
+        store
+            .activate(key, 1, 20250101, &audit("a1", "ActivateTable"), &encode)
+            .await
+            .expect("activate 1");
+        store
+            .activate(key, 2, 20250701, &audit("a2", "ActivateTable"), &encode)
+            .await
+            .expect("activate 2");
+        let old = store
+            .get(key.region, 2025, FundType::Resident, Some(1))
+            .await
+            .expect("read")
+            .expect("v1");
+        assert_eq!(old.status, TableStatus::Superseded);
+        let active = store
+            .get(key.region, 2025, FundType::Resident, None)
+            .await
+            .expect("read")
+            .expect("active");
+        assert_eq!((active.version, active.effective_from), (2, Some(20250701)));
+        let refused = store
+            .activate(key, 1, 20250101, &audit("a3", "ActivateTable"), &encode)
+            .await;
+        assert!(matches!(
+            refused,
+            Err(StoreError::NotDraft { version: 1, .. })
+        ));
+        // The refused activation left no audit entry and no stored response.
+        assert_eq!(store.audit_log().await.expect("audit").len(), 4);
+        assert_eq!(
+            store.stored_response("bureau", "a3").await.expect("read"),
             None
         );
     }
