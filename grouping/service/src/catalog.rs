@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use grouping_dip::{CompiledDirectory, Directory};
 use grouping_domain::{CompiledScheme, Scheme, SchemeError};
 
 /// What kind of grouping a scheme does.
@@ -51,11 +52,27 @@ pub struct SchemeSummary {
     pub source: String,
 }
 
+/// The compiled engine of a scheme: the kind decides how a case is grouped.
+#[derive(Clone)]
+pub enum Engine {
+    Drg(Arc<CompiledScheme>),
+    Dip(Arc<CompiledDirectory>),
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Engine::Drg(scheme) => write!(f, "Engine::Drg({})", scheme.id()),
+            Engine::Dip(_) => f.write_str("Engine::Dip"),
+        }
+    }
+}
+
 /// A loaded, compiled scheme.
 #[derive(Debug)]
 pub struct LoadedScheme {
     pub summary: SchemeSummary,
-    pub drg: Arc<CompiledScheme>,
+    pub engine: Engine,
 }
 
 fn count(n: usize) -> u32 {
@@ -80,8 +97,45 @@ impl LoadedScheme {
         };
         LoadedScheme {
             summary,
-            drg: Arc::new(CompiledScheme::compile(scheme)),
+            engine: Engine::Drg(Arc::new(CompiledScheme::compile(scheme))),
         }
+    }
+
+    /// Compiles a validated DIP directory.
+    pub fn from_dip(directory: &Directory, source: &str) -> LoadedScheme {
+        let counts = directory.counts();
+        let summary = SchemeSummary {
+            key: SchemeKey {
+                id: directory.meta.id.clone(),
+                version: directory.meta.version.clone(),
+            },
+            kind: SchemeKind::Dip,
+            name: directory.meta.name.clone(),
+            mdc_count: 0,
+            adrg_count: count(counts.core_groups + counts.basic_groups),
+            drg_count: count(
+                counts.core_groups + counts.basic_groups + counts.comprehensive_groups,
+            ),
+            source: source.to_owned(),
+        };
+        LoadedScheme {
+            summary,
+            engine: Engine::Dip(Arc::new(CompiledDirectory::new(directory))),
+        }
+    }
+
+    /// Loads and compiles a DIP directory folder.
+    pub fn dip_from_dir(dir: &Path) -> Result<LoadedScheme, grouping_dip::DirectoryError> {
+        let directory = Directory::load(dir)?;
+        Ok(Self::from_dip(&directory, &dir.display().to_string()))
+    }
+
+    /// The shipped demo DIP directory.
+    pub fn demo_dip() -> Result<LoadedScheme, grouping_dip::DirectoryError> {
+        Ok(Self::from_dip(
+            &grouping_dip::load_demo()?,
+            "builtin:demo-dip",
+        ))
     }
 
     /// Loads and compiles a DRG scheme folder.
@@ -110,10 +164,11 @@ pub struct SchemeCatalog {
 }
 
 impl SchemeCatalog {
-    /// A catalogue holding the demo scheme.
-    pub fn with_demo() -> Result<SchemeCatalog, SchemeError> {
+    /// A catalogue holding the demo DRG scheme and the demo DIP directory.
+    pub fn with_demo() -> Result<SchemeCatalog, String> {
         let catalog = SchemeCatalog::default();
-        catalog.insert(LoadedScheme::demo()?);
+        catalog.insert(LoadedScheme::demo().map_err(|e| e.to_string())?);
+        catalog.insert(LoadedScheme::demo_dip().map_err(|e| e.to_string())?);
         Ok(catalog)
     }
 

@@ -18,8 +18,9 @@ use tokio_stream::StreamExt;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use crate::calendar::{date_from_wire, date_to_wire, today};
-use crate::catalog::{LoadedScheme, SchemeCatalog, SchemeKey, SchemeKind, SchemeSummary};
+use crate::catalog::{Engine, LoadedScheme, SchemeCatalog, SchemeKey, SchemeKind, SchemeSummary};
 use crate::store::{AuditEntry, Idempotent, RegistryStore, StoredActivation, StoredScheme};
+use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
 
 /// Roles allowed to load and activate schemes.
 const REGISTRY_ROLES: [&str; 2] = ["admin", "bureau"];
@@ -39,7 +40,7 @@ impl GroupingApi {
     /// A catalogue with the demo scheme and every scheme the registry remembers. A remembered
     /// scheme that no longer loads is logged and left out; it does not stop the service.
     pub async fn start(registry: RegistryStore) -> Result<Self, StartError> {
-        let catalog = SchemeCatalog::with_demo().map_err(|e| StartError::Demo(e.to_string()))?;
+        let catalog = SchemeCatalog::with_demo().map_err(StartError::Demo)?;
         for stored in registry
             .schemes()
             .await
@@ -188,7 +189,9 @@ fn reload(stored: &StoredScheme) -> Result<LoadedScheme, String> {
             None => LoadedScheme::drg_from_dir(std::path::Path::new(&stored.source))
                 .map_err(|e| e.to_string()),
         },
-        _ => Err(format!("scheme kind {:?} cannot be served", stored.kind)),
+        Some(SchemeKind::Dip) => LoadedScheme::dip_from_dir(std::path::Path::new(&stored.source))
+            .map_err(|e| e.to_string()),
+        None => Err(format!("scheme kind {:?} cannot be served", stored.kind)),
     }
 }
 
@@ -308,18 +311,140 @@ fn group_one(
     trace: bool,
     scratch: &mut Scratch,
 ) -> Result<pb::GroupResult, Status> {
-    let text = CaseText::of(case);
-    let raw = text.raw(case);
-    if trace {
-        let traced = scheme.drg.group_traced(&raw, map_codes);
-        let mut result = result_to_wire(&case.case_id, &traced.result, &scheme.summary);
-        result.trace_json = serde_json::to_string(&traced)
-            .map_err(|e| Status::internal(format!("trace does not serialize: {e}")))?;
-        Ok(result)
-    } else {
-        let result = scheme.drg.group(&raw, map_codes, scratch);
-        Ok(result_to_wire(&case.case_id, &result, &scheme.summary))
+    match &scheme.engine {
+        Engine::Drg(drg) => {
+            let text = CaseText::of(case);
+            let raw = text.raw(case);
+            if trace {
+                let traced = drg.group_traced(&raw, map_codes);
+                let mut result = result_to_wire(&case.case_id, &traced.result, &scheme.summary);
+                result.trace_json = serde_json::to_string(&traced)
+                    .map_err(|e| Status::internal(format!("trace does not serialize: {e}")))?;
+                Ok(result)
+            } else {
+                let result = drg.group(&raw, map_codes, scratch);
+                Ok(result_to_wire(&case.case_id, &result, &scheme.summary))
+            }
+        }
+        Engine::Dip(dip) => group_dip(dip, &scheme.summary, case, trace),
     }
+}
+
+/// Reads the fields DIP grouping needs, reporting every bad one.
+fn dip_case(case: &pb::CaseInput) -> Result<DipCase, Status> {
+    let mut violations = Vec::new();
+    let mut number = |field: &str, text: &str| -> Option<u32> {
+        match text.trim().parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                violations.push((
+                    format!("case.{field}"),
+                    format!("{text:?} is not a whole number"),
+                ));
+                None
+            }
+        }
+    };
+    let age_years = number("age_years", &case.age_years);
+    let age_days = if case.age_days.is_empty() {
+        None
+    } else {
+        number("age_days", &case.age_days)
+    };
+    let discharge_type = if case.discharge_type.is_empty() {
+        Some(1)
+    } else {
+        match case.discharge_type.parse::<u8>() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                violations.push((
+                    "case.discharge_type".into(),
+                    format!("{:?} is not a discharge type", case.discharge_type),
+                ));
+                None
+            }
+        }
+    };
+    let los_days = u32::try_from(case.length_of_stay_days).map_err(|_| {
+        violations.push((
+            "case.length_of_stay_days".into(),
+            "must not be negative".into(),
+        ));
+    });
+    let total_cost = platform::wire::money("case.total_cost", case.total_cost.as_ref())
+        .map_err(|v| violations.push(v));
+    let Some(principal) = case.diagnoses.first() else {
+        violations.push((
+            "case.diagnoses".into(),
+            "needs a principal diagnosis".into(),
+        ));
+        return Err(bad_request(violations));
+    };
+    match (age_years, discharge_type, los_days, total_cost) {
+        (Some(age_years), Some(discharge_type), Ok(los_days), Ok(total_cost))
+            if violations.is_empty() =>
+        {
+            Ok(DipCase {
+                principal_diagnosis: principal.clone(),
+                secondary_diagnoses: case.diagnoses[1..].to_vec(),
+                procedures: case.procedures.clone(),
+                age_years,
+                age_days,
+                discharge_type,
+                los_days,
+                total_cost: total_cost.value(),
+            })
+        }
+        _ => Err(bad_request(violations)),
+    }
+}
+
+fn group_dip(
+    directory: &CompiledDirectory,
+    summary: &SchemeSummary,
+    case: &pb::CaseInput,
+    trace: bool,
+) -> Result<pb::GroupResult, Status> {
+    let input = dip_case(case)?;
+    let (outcome, trace_json) = if trace {
+        let (outcome, traced) = directory
+            .group_traced(&input)
+            .map_err(|e| with_reason(Code::InvalidArgument, e.reason(), e.to_string()))?;
+        let json = serde_json::to_string(&traced)
+            .map_err(|e| Status::internal(format!("trace does not serialize: {e}")))?;
+        (outcome, json)
+    } else {
+        let outcome = directory
+            .group(&input)
+            .map_err(|e| with_reason(Code::InvalidArgument, e.reason(), e.to_string()))?;
+        (outcome, String::new())
+    };
+    let mut result = pb::GroupResult {
+        case_id: case.case_id.clone(),
+        scheme: Some(scheme_ref(summary)),
+        trace_json,
+        ..Default::default()
+    };
+    match outcome {
+        DipOutcome::Grouped(assignment) => {
+            result.status = pb::GroupStatus::Success as i32;
+            result.adrg = assignment.kind.as_str().to_owned();
+            result.drg = assignment.group_code;
+            result.dip_subtype = assignment
+                .auxiliary
+                .as_ref()
+                .map(|a| a.subtype.as_str().to_owned())
+                .unwrap_or_default();
+            result.dip_coefficient = Some(platform::wire::decimal_to_wire(
+                assignment.auxiliary_coefficient,
+            ));
+        }
+        DipOutcome::Ungrouped { reason, .. } => {
+            result.status = pb::GroupStatus::Fail as i32;
+            result.reason = reason.reason().to_owned();
+        }
+    }
+    Ok(result)
 }
 
 fn activation_to_wire(activation: StoredActivation) -> pb::Activation {
@@ -448,8 +573,37 @@ impl GroupingService for GroupingApi {
         let scheme = self
             .resolve(region, &body.scheme_id, &body.scheme_version, None)
             .await?;
+        let Engine::Drg(drg) = &scheme.engine else {
+            let result = group_one(
+                &scheme,
+                &case,
+                body.map_codes,
+                true,
+                &mut Scratch::default(),
+            )?;
+            return Ok(Response::new(pb::ExplainCaseResponse {
+                trace_json: result.trace_json.clone(),
+                result: Some(result),
+                diagnoses: case
+                    .diagnoses
+                    .iter()
+                    .map(|code| pb::NamedCode {
+                        code: code.clone(),
+                        name: String::new(),
+                    })
+                    .collect(),
+                procedures: case
+                    .procedures
+                    .iter()
+                    .map(|code| pb::NamedCode {
+                        code: code.clone(),
+                        name: String::new(),
+                    })
+                    .collect(),
+            }));
+        };
         let text = CaseText::of(&case);
-        let traced = scheme.drg.group_traced(&text.raw(&case), body.map_codes);
+        let traced = drg.group_traced(&text.raw(&case), body.map_codes);
         let named = |codes: &[grouping_domain::trace::TracedCode]| {
             codes
                 .iter()

@@ -371,9 +371,17 @@ async fn loaded_schemes_are_validated_listed_and_remembered() {
     let versions: Vec<_> = listed
         .schemes
         .iter()
+        .filter(|s| s.kind == pb::SchemeKind::Drg as i32)
         .map(|s| (s.scheme_id.as_str(), s.version.as_str()))
         .collect();
     assert_eq!(versions, [("demo", "1"), ("demo", "2")]);
+    assert!(
+        listed
+            .schemes
+            .iter()
+            .any(|s| s.kind == pb::SchemeKind::Dip as i32),
+        "the demo DIP directory is listed"
+    );
 
     // A restarted service reloads what the registry remembers.
     let restarted = GroupingApi::start(server.registry.clone())
@@ -384,6 +392,68 @@ async fn loaded_schemes_are_validated_listed_and_remembered() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].version, "2");
     let catalog = SchemeCatalog::with_demo().expect("demo");
-    assert_eq!(catalog.summaries().len(), 1);
+    assert_eq!(
+        catalog.summaries().len(),
+        2,
+        "demo DRG scheme and demo DIP directory"
+    );
     let _ = Arc::new(catalog);
+}
+
+#[tokio::test]
+async fn a_dip_directory_groups_through_the_same_method() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let dip_case = |cost: &str, discharge: &str, los: i32| pb::CaseInput {
+        case_id: "D1".into(),
+        gender: "1".into(),
+        age_years: "35".into(),
+        diagnoses: vec!["K35.800".into()],
+        procedures: vec!["47.0100".into()],
+        total_cost: Some(medpay_proto::common::v1::Money { yuan: cost.into() }),
+        discharge_type: discharge.into(),
+        length_of_stay_days: los,
+        ..Default::default()
+    };
+    let group = |input: pb::CaseInput| {
+        bureau(pb::GroupCaseRequest {
+            region_code: "460000".into(),
+            case: Some(input),
+            scheme_id: "demo-460000-2024".into(),
+            scheme_version: "2024.1".into(),
+            ..Default::default()
+        })
+    };
+    let result = client
+        .group_case(group(dip_case("11800.00", "1", 5)))
+        .await
+        .expect("grouped")
+        .into_inner()
+        .result
+        .expect("result");
+    assert_eq!(result.status, pb::GroupStatus::Success as i32);
+    assert_eq!(
+        result.drg, "K35.8-01",
+        "laparoscopic appendectomy core group"
+    );
+    assert_eq!(
+        result.scheme.map(|s| s.kind),
+        Some(pb::SchemeKind::Dip as i32)
+    );
+    assert!(result.dip_coefficient.is_some());
+
+    let bad = client
+        .group_case(group(pb::CaseInput {
+            age_years: "old".into(),
+            total_cost: None,
+            ..dip_case("0", "1", 5)
+        }))
+        .await
+        .expect_err("bad fields");
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(
+        bad.message().contains("case.age_years") && bad.message().contains("case.total_cost"),
+        "{}",
+        bad.message()
+    );
 }
