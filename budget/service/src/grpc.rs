@@ -1,13 +1,20 @@
 //! The `medpay.budget.v1` server: scope checks, proto ↔ domain conversion, status codes.
 
+use budget_domain::{
+    AnnualBudget, BudgetDocument, BudgetHistory, BudgetMode, HospitalYear, SharingPolicy,
+    compute_sharing,
+};
+use kernel::{FundType, RegionCode};
 use medpay_proto::budget::v1 as pb;
 use medpay_proto::budget::v1::budget_service_server::BudgetService;
 use platform::principal::authorize_request;
-use platform::status::{not_yet, storage_failure};
+use platform::status::{bad_request, not_yet, storage_failure, with_reason};
 use platform::wire;
-use tonic::{Request, Response, Status};
+use prost::Message;
+use tonic::{Code, Request, Response, Status};
 
-use crate::store::{BudgetStore, StoredBudget};
+use crate::status::DomainError;
+use crate::store::{AuditEntry, BudgetStore, Idempotent, StoredBudget};
 
 /// The budget gRPC API over a store.
 #[derive(Clone)]
@@ -24,6 +31,117 @@ impl BudgetApi {
     pub fn into_server(self) -> pb::budget_service_server::BudgetServiceServer<Self> {
         pb::budget_service_server::BudgetServiceServer::new(self)
     }
+}
+
+fn now_unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn mode_name(mode: BudgetMode) -> &'static str {
+    match mode {
+        BudgetMode::RegionalPoints => "regional_points",
+        BudgetMode::HospitalCaps => "hospital_caps",
+    }
+}
+
+/// Reads a budget document and checks it is about the budget the request names.
+fn read_document(
+    json: &str,
+    region: RegionCode,
+    year: Option<i32>,
+    fund: Option<FundType>,
+    violations: &mut Vec<(String, String)>,
+) -> Option<BudgetDocument> {
+    if json.trim().is_empty() {
+        violations.push(("document_json".into(), "is required".into()));
+        return None;
+    }
+    let document: BudgetDocument = match serde_json::from_str(json) {
+        Ok(document) => document,
+        Err(err) => {
+            violations.push((
+                "document_json".into(),
+                format!("is not a budget document: {err}"),
+            ));
+            return None;
+        }
+    };
+    if document.region != region {
+        violations.push((
+            "document_json.region".into(),
+            format!("is {}, the request is for region {region}", document.region),
+        ));
+    }
+    if year.is_some_and(|year| year != document.year) {
+        violations.push((
+            "document_json.year".into(),
+            format!("is {}, the request names another year", document.year),
+        ));
+    }
+    if fund.is_some_and(|fund| fund != document.fund) {
+        violations.push((
+            "document_json.fund".into(),
+            format!("is {}, the request names another fund", document.fund),
+        ));
+    }
+    Some(document)
+}
+
+/// The stored form of a computed budget version: the whole computation (blocks and reserve
+/// included) as the domain's JSON, and the total in fen.
+fn to_stored(budget: &AnnualBudget, created_by: &str) -> Result<StoredBudget, Status> {
+    let document_json = serde_json::to_string(budget).map_err(storage_failure)?;
+    let version = i32::try_from(budget.version)
+        .map_err(|_| with_reason(Code::OutOfRange, "TOO_MANY_VERSIONS", "too many versions"))?;
+    Ok(StoredBudget {
+        region: budget.document.region,
+        year: budget.document.year,
+        fund: budget.document.fund,
+        version,
+        mode: mode_name(budget.mode()).to_owned(),
+        total: budget.total,
+        document_json,
+        reason: budget.reason.clone(),
+        created_by: created_by.to_owned(),
+    })
+}
+
+fn read_stored(budget: &StoredBudget) -> Result<AnnualBudget, Status> {
+    serde_json::from_str(&budget.document_json).map_err(storage_failure)
+}
+
+fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, Status> {
+    T::decode(bytes).map(Response::new).map_err(storage_failure)
+}
+
+/// A sharing policy by preset name (`hainan`, `xinxiang`, bare or as a JSON string) or as a
+/// whole policy document.
+fn read_policy(json: &str) -> Result<SharingPolicy, Status> {
+    let trimmed = json.trim();
+    let name = trimmed.trim_matches('"');
+    let policy = match name {
+        "hainan" => SharingPolicy::hainan(),
+        "xinxiang" => SharingPolicy::xinxiang(),
+        _ if trimmed.is_empty() => {
+            return Err(bad_request(vec![(
+                "policy_json".into(),
+                "is required: a policy document or a preset name (hainan, xinxiang)".into(),
+            )]));
+        }
+        _ => serde_json::from_str(trimmed).map_err(|err| {
+            bad_request(vec![(
+                "policy_json".into(),
+                format!("is not a sharing policy nor a preset name: {err}"),
+            )])
+        })?,
+    };
+    policy
+        .validate()
+        .map_err(|err| DomainError::new("policy_json", err))?;
+    Ok(policy)
 }
 
 fn to_wire(budget: StoredBudget) -> pb::Budget {
@@ -48,16 +166,148 @@ fn to_wire(budget: StoredBudget) -> pb::Budget {
 impl BudgetService for BudgetApi {
     async fn create_budget(
         &self,
-        _request: Request<pb::CreateBudgetRequest>,
+        request: Request<pb::CreateBudgetRequest>,
     ) -> Result<Response<pb::CreateBudgetResponse>, Status> {
-        Err(not_yet("CreateBudget"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        if body.request_id.trim().is_empty() {
+            violations.push(("request_id".to_owned(), "is required".to_owned()));
+        }
+        let year = wire::year("year", body.year)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let fund = wire::fund_type("fund_type", body.fund_type)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let document = read_document(&body.document_json, region, year, fund, &mut violations);
+        let (Some(year), Some(fund), Some(document), true) =
+            (year, fund, document, violations.is_empty())
+        else {
+            return Err(bad_request(violations));
+        };
+        if let Some(stored) = self
+            .store
+            .stored_response(&principal.caller_id, &body.request_id)
+            .await
+            .map_err(storage_failure)?
+        {
+            return replayed(&stored);
+        }
+        if self
+            .store
+            .get(region, year, fund, None)
+            .await
+            .map_err(storage_failure)?
+            .is_some()
+        {
+            return Err(with_reason(
+                Code::AlreadyExists,
+                "BUDGET_EXISTS",
+                format!("region {region} already has a {year} budget for fund {fund}; adjust it"),
+            ));
+        }
+        let history = BudgetHistory::create(document)
+            .map_err(|err| DomainError::new("document_json", err))?;
+        let stored = to_stored(history.current(), &principal.caller_id)?;
+        let response = pb::CreateBudgetResponse {
+            budget: Some(to_wire(stored.clone())),
+        };
+        let audit = AuditEntry {
+            at_unix_seconds: now_unix_seconds(),
+            caller_id: principal.caller_id.clone(),
+            action: "CreateBudget".into(),
+            detail: format!("{region} {year} {fund} version 1 total {}", stored.total),
+            request_id: body.request_id.clone(),
+        };
+        match self
+            .store
+            .insert_idempotent(&stored, &audit, &response.encode_to_vec())
+            .await
+            .map_err(storage_failure)?
+        {
+            Idempotent::Written => Ok(Response::new(response)),
+            Idempotent::Replayed(bytes) => replayed(&bytes),
+        }
     }
 
     async fn adjust_budget(
         &self,
-        _request: Request<pb::AdjustBudgetRequest>,
+        request: Request<pb::AdjustBudgetRequest>,
     ) -> Result<Response<pb::AdjustBudgetResponse>, Status> {
-        Err(not_yet("AdjustBudget"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        if body.request_id.trim().is_empty() {
+            violations.push(("request_id".to_owned(), "is required".to_owned()));
+        }
+        if body.reason.trim().is_empty() {
+            violations.push((
+                "reason".to_owned(),
+                "is required: every adjustment records why".to_owned(),
+            ));
+        }
+        let year = wire::year("year", body.year)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let fund = wire::fund_type("fund_type", body.fund_type)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let document = read_document(&body.document_json, region, year, fund, &mut violations);
+        let (Some(year), Some(fund), Some(document), true) =
+            (year, fund, document, violations.is_empty())
+        else {
+            return Err(bad_request(violations));
+        };
+        if let Some(stored) = self
+            .store
+            .stored_response(&principal.caller_id, &body.request_id)
+            .await
+            .map_err(storage_failure)?
+        {
+            return replayed(&stored);
+        }
+        let latest = self
+            .store
+            .get(region, year, fund, None)
+            .await
+            .map_err(storage_failure)?
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "no budget for region {region}, {year}, fund {fund} to adjust"
+                ))
+            })?;
+        // Only the latest version matters to the next one: it fixes the key and the number.
+        let mut history = BudgetHistory::from_versions(vec![read_stored(&latest)?])
+            .map_err(|err| DomainError::new("document_json", err))?;
+        let next = history
+            .adjust(document, &body.reason)
+            .map_err(|err| DomainError::new("document_json", err))?;
+        let stored = to_stored(next, &principal.caller_id)?;
+        let response = pb::AdjustBudgetResponse {
+            budget: Some(to_wire(stored.clone())),
+        };
+        let audit = AuditEntry {
+            at_unix_seconds: now_unix_seconds(),
+            caller_id: principal.caller_id.clone(),
+            action: "AdjustBudget".into(),
+            detail: format!(
+                "{region} {year} {fund} version {} total {}: {}",
+                stored.version, stored.total, stored.reason
+            ),
+            request_id: body.request_id.clone(),
+        };
+        match self
+            .store
+            .insert_idempotent(&stored, &audit, &response.encode_to_vec())
+            .await
+            .map_err(storage_failure)?
+        {
+            Idempotent::Written => Ok(Response::new(response)),
+            Idempotent::Replayed(bytes) => replayed(&bytes),
+        }
     }
 
     async fn get_budget(
@@ -86,9 +336,26 @@ impl BudgetService for BudgetApi {
 
     async fn list_budgets(
         &self,
-        _request: Request<pb::ListBudgetsRequest>,
+        request: Request<pb::ListBudgetsRequest>,
     ) -> Result<Response<pb::ListBudgetsResponse>, Status> {
-        Err(not_yet("ListBudgets"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let year = match body.year {
+            0 => None,
+            year => Some(wire::year("year", year).map_err(|v| bad_request(vec![v]))?),
+        };
+        let page = wire::Page::from_request(body.page_size, &body.page_token)?;
+        let budgets = self
+            .store
+            .list_latest(region, year, page.offset, page.size)
+            .await
+            .map_err(storage_failure)?;
+        let next_page_token = page.next_token(budgets.len());
+        Ok(Response::new(pb::ListBudgetsResponse {
+            budgets: budgets.into_iter().map(to_wire).collect(),
+            next_page_token,
+        }))
     }
 
     async fn allocate(
@@ -107,15 +374,105 @@ impl BudgetService for BudgetApi {
 
     async fn put_sharing_policy(
         &self,
-        _request: Request<pb::PutSharingPolicyRequest>,
+        request: Request<pb::PutSharingPolicyRequest>,
     ) -> Result<Response<pb::PutSharingPolicyResponse>, Status> {
-        Err(not_yet("PutSharingPolicy"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        if body.request_id.trim().is_empty() {
+            violations.push(("request_id".to_owned(), "is required".to_owned()));
+        }
+        let year = wire::year("year", body.year)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let (Some(year), true) = (year, violations.is_empty()) else {
+            return Err(bad_request(violations));
+        };
+        let policy = read_policy(&body.policy_json)?;
+        let policy_json = serde_json::to_string(&policy).map_err(storage_failure)?;
+        // Storing the same policy again leaves the same state, so a retry is harmless.
+        let audit = AuditEntry {
+            at_unix_seconds: now_unix_seconds(),
+            caller_id: principal.caller_id.clone(),
+            action: "PutSharingPolicy".into(),
+            detail: format!("{region} {year}: {policy_json}"),
+            request_id: body.request_id.clone(),
+        };
+        self.store
+            .put_sharing_policy(region, year, &policy_json, &principal.caller_id, &audit)
+            .await
+            .map_err(storage_failure)?;
+        Ok(Response::new(pb::PutSharingPolicyResponse { policy_json }))
     }
 
     async fn compute_sharing(
         &self,
-        _request: Request<pb::ComputeSharingRequest>,
+        request: Request<pb::ComputeSharingRequest>,
     ) -> Result<Response<pb::ComputeSharingResponse>, Status> {
-        Err(not_yet("ComputeSharing"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        let year = wire::year("year", body.year)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let fund = wire::fund_type("fund_type", body.fund_type)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let hospitals: Option<Vec<HospitalYear>> = match serde_json::from_str(&body.hospitals_json)
+        {
+            Ok(hospitals) => Some(hospitals),
+            Err(err) => {
+                violations.push((
+                    "hospitals_json".to_owned(),
+                    format!("is not a list of hospital years: {err}"),
+                ));
+                None
+            }
+        };
+        let (Some(year), Some(fund), Some(hospitals), true) =
+            (year, fund, hospitals, violations.is_empty())
+        else {
+            return Err(bad_request(violations));
+        };
+        let mismatched: Vec<(String, String)> = hospitals
+            .iter()
+            .enumerate()
+            .filter(|(_, hospital)| hospital.fund != fund)
+            .map(|(index, hospital)| {
+                (
+                    format!("hospitals_json[{index}].fund"),
+                    format!("is {}, the request is for fund {fund}", hospital.fund),
+                )
+            })
+            .collect();
+        if !mismatched.is_empty() {
+            return Err(bad_request(mismatched));
+        }
+        let budget = self
+            .store
+            .get(region, year, fund, None)
+            .await
+            .map_err(storage_failure)?
+            .ok_or_else(|| {
+                Status::failed_precondition(format!(
+                    "no budget for region {region}, {year}, fund {fund}: its adjustment reserve pays the sharing"
+                ))
+            })?;
+        let budget = read_stored(&budget)?;
+        let policy = match self
+            .store
+            .sharing_policy(region, year)
+            .await
+            .map_err(storage_failure)?
+        {
+            Some(json) => serde_json::from_str(&json).map_err(storage_failure)?,
+            None => SharingPolicy::hainan(),
+        };
+        let outcome = compute_sharing(&policy, budget.adjustment_reserve, &hospitals)
+            .map_err(|err| DomainError::new("hospitals_json", err))?;
+        let outcome_json = serde_json::to_string(&outcome).map_err(storage_failure)?;
+        Ok(Response::new(pb::ComputeSharingResponse { outcome_json }))
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod grpc;
 pub mod migration;
+pub mod status;
 pub mod store;
 
 pub use grpc::BudgetApi;

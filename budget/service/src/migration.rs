@@ -7,7 +7,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateBudgetVersion)]
+        vec![
+            Box::new(CreateBudgetVersion),
+            Box::new(CreateRequestsAuditPolicies),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -81,5 +84,133 @@ impl MigrationTrait for CreateBudgetVersion {
         manager
             .drop_table(Table::drop().table(BudgetVersion::Table).to_owned())
             .await
+    }
+}
+
+/// Idempotency records, the audit trail of writes, and sharing policies per region and year.
+struct CreateRequestsAuditPolicies;
+
+impl MigrationName for CreateRequestsAuditPolicies {
+    fn name(&self) -> &str {
+        "m0002_create_request_audit_sharing_policy"
+    }
+}
+
+#[derive(DeriveIden)]
+enum BudgetRequest {
+    Table,
+    CallerId,
+    RequestId,
+    Method,
+    Response,
+}
+
+#[derive(DeriveIden)]
+enum BudgetAudit {
+    Table,
+    Id,
+    AtUnixSeconds,
+    CallerId,
+    Action,
+    Detail,
+    RequestId,
+}
+
+#[derive(DeriveIden)]
+enum BudgetSharingPolicy {
+    Table,
+    RegionCode,
+    Year,
+    PolicyJson,
+    UpdatedBy,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRequestsAuditPolicies {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(BudgetRequest::Table)
+                    .col(ColumnDef::new(BudgetRequest::CallerId).string().not_null())
+                    .col(ColumnDef::new(BudgetRequest::RequestId).string().not_null())
+                    .col(ColumnDef::new(BudgetRequest::Method).string().not_null())
+                    .col(ColumnDef::new(BudgetRequest::Response).binary().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(BudgetRequest::CallerId)
+                            .col(BudgetRequest::RequestId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(BudgetAudit::Table)
+                    .col(
+                        ColumnDef::new(BudgetAudit::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetAudit::AtUnixSeconds)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(BudgetAudit::CallerId).string().not_null())
+                    .col(ColumnDef::new(BudgetAudit::Action).string().not_null())
+                    .col(ColumnDef::new(BudgetAudit::Detail).text().not_null())
+                    .col(ColumnDef::new(BudgetAudit::RequestId).string().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(BudgetSharingPolicy::Table)
+                    .col(
+                        ColumnDef::new(BudgetSharingPolicy::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetSharingPolicy::Year)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetSharingPolicy::PolicyJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetSharingPolicy::UpdatedBy)
+                            .string()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(BudgetSharingPolicy::RegionCode)
+                            .col(BudgetSharingPolicy::Year),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            BudgetSharingPolicy::Table.into_iden(),
+            BudgetAudit::Table.into_iden(),
+            BudgetRequest::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use kernel::{FundType, Money, RegionCode};
 use sea_orm::entity::prelude::*;
-use sea_orm::{QueryOrder, Set};
+use sea_orm::{QueryOrder, Set, TransactionTrait};
 
 pub mod budget_version {
     use sea_orm::entity::prelude::*;
@@ -29,6 +29,84 @@ pub mod budget_version {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_request {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_request")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub caller_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub request_id: String,
+        pub method: String,
+        pub response: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_audit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_audit")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at_unix_seconds: i64,
+        pub caller_id: String,
+        pub action: String,
+        pub detail: String,
+        pub request_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod budget_sharing_policy {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_sharing_policy")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        pub policy_json: String,
+        pub updated_by: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One audited write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at_unix_seconds: i64,
+    pub caller_id: String,
+    pub action: String,
+    pub detail: String,
+    pub request_id: String,
+}
+
+/// The outcome of an idempotent write: done now, or the response stored by the first attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Idempotent {
+    Written,
+    Replayed(Vec<u8>),
 }
 
 /// A stored budget version.
@@ -102,6 +180,179 @@ impl BudgetStore {
             .one(&self.db)
             .await?;
         row.map(from_row).transpose()
+    }
+
+    /// The response stored for a caller's request id, if that request was already carried out.
+    pub async fn stored_response(
+        &self,
+        caller_id: &str,
+        request_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(
+            budget_request::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
+                .one(&self.db)
+                .await?
+                .map(|row| row.response),
+        )
+    }
+
+    /// Writes a version, its audit entry and the encoded response in one transaction, so a retry
+    /// with the same request id replays the first answer and never writes a second version.
+    pub async fn insert_idempotent(
+        &self,
+        budget: &StoredBudget,
+        audit: &AuditEntry,
+        response: &[u8],
+    ) -> Result<Idempotent, StoreError> {
+        if let Some(stored) = self
+            .stored_response(&audit.caller_id, &audit.request_id)
+            .await?
+        {
+            return Ok(Idempotent::Replayed(stored));
+        }
+        let total_fen = budget.total.to_fen()?;
+        let txn = self.db.begin().await?;
+        budget_version::ActiveModel {
+            region_code: Set(platform::db::region_to_db(budget.region)),
+            year: Set(budget.year),
+            fund_type: Set(platform::db::fund_to_db(budget.fund)),
+            version: Set(budget.version),
+            mode: Set(budget.mode.clone()),
+            total_fen: Set(total_fen),
+            document_json: Set(budget.document_json.clone()),
+            reason: Set(budget.reason.clone()),
+            created_by: Set(budget.created_by.clone()),
+        }
+        .insert(&txn)
+        .await?;
+        budget_audit::ActiveModel {
+            at_unix_seconds: Set(audit.at_unix_seconds),
+            caller_id: Set(audit.caller_id.clone()),
+            action: Set(audit.action.clone()),
+            detail: Set(audit.detail.clone()),
+            request_id: Set(audit.request_id.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        budget_request::ActiveModel {
+            caller_id: Set(audit.caller_id.clone()),
+            request_id: Set(audit.request_id.clone()),
+            method: Set(audit.action.clone()),
+            response: Set(response.to_vec()),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(Idempotent::Written)
+    }
+
+    /// Every audit entry, oldest first.
+    pub async fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(budget_audit::Entity::find()
+            .order_by_asc(budget_audit::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| AuditEntry {
+                at_unix_seconds: row.at_unix_seconds,
+                caller_id: row.caller_id,
+                action: row.action,
+                detail: row.detail,
+                request_id: row.request_id,
+            })
+            .collect())
+    }
+
+    /// The latest version of each budget of a region (every year when `year` is `None`), ordered
+    /// by year, then fund, one page at a time.
+    pub async fn list_latest(
+        &self,
+        region: RegionCode,
+        year: Option<i32>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<StoredBudget>, StoreError> {
+        let mut query = budget_version::Entity::find()
+            .filter(budget_version::Column::RegionCode.eq(platform::db::region_to_db(region)));
+        if let Some(year) = year {
+            query = query.filter(budget_version::Column::Year.eq(year));
+        }
+        let rows = query
+            .order_by_asc(budget_version::Column::Year)
+            .order_by_asc(budget_version::Column::FundType)
+            .order_by_desc(budget_version::Column::Version)
+            .all(&self.db)
+            .await?;
+        let mut latest: Vec<budget_version::Model> = Vec::new();
+        for row in rows {
+            let same_budget = latest
+                .last()
+                .is_some_and(|last| last.year == row.year && last.fund_type == row.fund_type);
+            if !same_budget {
+                latest.push(row);
+            }
+        }
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        latest
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(from_row)
+            .collect()
+    }
+
+    /// Stores (or replaces) the sharing policy of a region and year.
+    pub async fn put_sharing_policy(
+        &self,
+        region: RegionCode,
+        year: i32,
+        policy_json: &str,
+        updated_by: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let region_code = platform::db::region_to_db(region);
+        let txn = self.db.begin().await?;
+        budget_sharing_policy::Entity::delete_many()
+            .filter(budget_sharing_policy::Column::RegionCode.eq(region_code))
+            .filter(budget_sharing_policy::Column::Year.eq(year))
+            .exec(&txn)
+            .await?;
+        budget_sharing_policy::ActiveModel {
+            region_code: Set(region_code),
+            year: Set(year),
+            policy_json: Set(policy_json.to_owned()),
+            updated_by: Set(updated_by.to_owned()),
+        }
+        .insert(&txn)
+        .await?;
+        budget_audit::ActiveModel {
+            at_unix_seconds: Set(audit.at_unix_seconds),
+            caller_id: Set(audit.caller_id.clone()),
+            action: Set(audit.action.clone()),
+            detail: Set(audit.detail.clone()),
+            request_id: Set(audit.request_id.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The sharing policy JSON of a region and year, if one was stored.
+    pub async fn sharing_policy(
+        &self,
+        region: RegionCode,
+        year: i32,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(
+            budget_sharing_policy::Entity::find_by_id((platform::db::region_to_db(region), year))
+                .one(&self.db)
+                .await?
+                .map(|row| row.policy_json),
+        )
     }
 
     /// Stores a version exactly as given; the primary key refuses a duplicate version.

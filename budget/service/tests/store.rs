@@ -64,3 +64,111 @@ store_test!(
         );
     }
 );
+
+fn audit(request_id: &str) -> budget_service::store::AuditEntry {
+    budget_service::store::AuditEntry {
+        at_unix_seconds: 1_700_000_000,
+        caller_id: "bureau".into(),
+        action: "CreateBudget".into(),
+        detail: "460000 2025".into(),
+        request_id: request_id.into(),
+    }
+}
+
+store_test!(
+    an_idempotent_write_is_replayed_and_audited_once,
+    Migrator,
+    |db| {
+        use budget_service::store::Idempotent;
+        let store = BudgetStore::new(db.clone());
+        let written = store
+            .insert_idempotent(&budget(1, 100), &audit("r-1"), b"first")
+            .await
+            .expect("write");
+        assert_eq!(written, Idempotent::Written);
+        let replayed = store
+            .insert_idempotent(&budget(2, 200), &audit("r-1"), b"second")
+            .await
+            .expect("replay");
+        assert_eq!(replayed, Idempotent::Replayed(b"first".to_vec()));
+        assert_eq!(
+            store.audit_entries().await.expect("audit"),
+            vec![audit("r-1")]
+        );
+        // A failed write leaves neither an audit row nor a stored response behind.
+        assert!(
+            store
+                .insert_idempotent(&budget(1, 300), &audit("r-2"), b"dup")
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            store.stored_response("bureau", "r-2").await.expect("read"),
+            None
+        );
+        assert_eq!(store.audit_entries().await.expect("audit").len(), 1);
+        let region = "460000".parse().expect("code");
+        let listed = store
+            .list_latest(region, Some(2025), 0, 10)
+            .await
+            .expect("list");
+        assert_eq!(listed, vec![budget(1, 100)]);
+    }
+);
+
+store_test!(
+    latest_versions_are_listed_per_budget_and_paged,
+    Migrator,
+    |db| {
+        let store = BudgetStore::new(db.clone());
+        let region = "460000".parse().expect("code");
+        store.insert(&budget(1, 100)).await.expect("v1");
+        store.insert(&budget(2, 200)).await.expect("v2");
+        let resident = StoredBudget {
+            fund: FundType::Resident,
+            ..budget(1, 300)
+        };
+        store.insert(&resident).await.expect("resident");
+        let all = store.list_latest(region, None, 0, 10).await.expect("list");
+        assert_eq!(all, vec![budget(2, 200), resident.clone()]);
+        let second_page = store.list_latest(region, None, 1, 1).await.expect("page");
+        assert_eq!(second_page, vec![resident]);
+        assert!(
+            store
+                .list_latest(region, Some(2024), 0, 10)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+    }
+);
+
+store_test!(
+    a_sharing_policy_is_replaced_per_region_and_year,
+    Migrator,
+    |db| {
+        let store = BudgetStore::new(db.clone());
+        let region = "460000".parse().expect("code");
+        assert_eq!(
+            store.sharing_policy(region, 2025).await.expect("read"),
+            None
+        );
+        store
+            .put_sharing_policy(region, 2025, "{\"a\":1}", "bureau", &audit("p-1"))
+            .await
+            .expect("put");
+        store
+            .put_sharing_policy(region, 2025, "{\"a\":2}", "bureau", &audit("p-2"))
+            .await
+            .expect("replace");
+        assert_eq!(
+            store.sharing_policy(region, 2025).await.expect("read"),
+            Some("{\"a\":2}".to_owned())
+        );
+        assert_eq!(
+            store.sharing_policy(region, 2026).await.expect("read"),
+            None
+        );
+        assert_eq!(store.audit_entries().await.expect("audit").len(), 2);
+    }
+);

@@ -1,0 +1,443 @@
+//! The budget API over a real socket: creating, adjusting, reading and listing budgets with
+//! idempotent replays and audit, sharing policies and the year-end sharing of DOMAIN.md §4, and
+//! the caller's region scope.
+
+use budget_domain::{
+    BlockKind, BlockShare, BlockSplit, BudgetBasis, BudgetDocument, BudgetMode, BudgetPolicy,
+    HospitalYear, SharingOutcome,
+};
+use budget_service::store::BudgetStore;
+use budget_service::{BudgetApi, Migrator};
+use kernel::{Decimal, FundType, Money, Principal};
+use medpay_proto::budget::v1 as pb;
+use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
+use medpay_proto::common::v1::FundType as WireFund;
+use sea_orm_migration::MigratorTrait;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use tonic_types::StatusExt;
+
+struct Server {
+    client: BudgetServiceClient<Channel>,
+    store: BudgetStore,
+}
+
+async fn start() -> Server {
+    let db = platform::db::connect("sqlite::memory:")
+        .await
+        .expect("sqlite");
+    Migrator::up(&db, None).await.expect("migrate");
+    let store = BudgetStore::new(db);
+    let api = BudgetApi::new(store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(api.into_server())
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    Server {
+        client: BudgetServiceClient::new(channel),
+        store,
+    }
+}
+
+fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    let principal = Principal {
+        caller_id: format!("caller-{scope}"),
+        scopes: vec![scope.parse().expect("code")],
+        roles: vec!["bureau".to_owned()],
+    };
+    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
+    request
+}
+
+fn hainan<T>(message: T) -> Request<T> {
+    as_caller(message, "460000")
+}
+
+const EMPLOYEE: i32 = WireFund::Employee as i32;
+
+/// A hospital-cap budget of `yuan`, all inpatient, with the default 5 % adjustment reserve.
+fn document(yuan: i64) -> BudgetDocument {
+    BudgetDocument {
+        region: "460000".parse().expect("code"),
+        year: 2025,
+        fund: FundType::Employee,
+        mode: BudgetMode::HospitalCaps,
+        basis: BudgetBasis::LastYearGrowth {
+            last_year_spending: Money::from_yuan(yuan),
+            growth_cap: Decimal::ZERO,
+        },
+        split: BlockSplit::Shares(vec![BlockShare {
+            block: BlockKind::Inpatient,
+            share: Decimal::ONE,
+        }]),
+        policy: BudgetPolicy::default(),
+    }
+}
+
+fn create(request_id: &str, yuan: i64) -> pb::CreateBudgetRequest {
+    pb::CreateBudgetRequest {
+        request_id: request_id.into(),
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        document_json: serde_json::to_string(&document(yuan)).expect("json"),
+        ..Default::default()
+    }
+}
+
+fn adjust(request_id: &str, yuan: i64, reason: &str) -> pb::AdjustBudgetRequest {
+    pb::AdjustBudgetRequest {
+        request_id: request_id.into(),
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        document_json: serde_json::to_string(&document(yuan)).expect("json"),
+        reason: reason.into(),
+    }
+}
+
+fn violated_fields(status: &Status) -> Vec<String> {
+    status
+        .get_details_bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|violation| violation.field)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn reason_of(status: &Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
+}
+
+fn hospital(standard: i64, actual: i64, prepaid: i64) -> HospitalYear {
+    HospitalYear {
+        hospital_code: "H46000001".into(),
+        fund: FundType::Employee,
+        standard: Money::from_yuan(standard),
+        actual: Money::from_yuan(actual),
+        prepaid: Money::from_yuan(prepaid),
+        ffs_special_cases: Money::ZERO,
+    }
+}
+
+async fn sharing(server: &mut Server, hospitals: &[HospitalYear]) -> SharingOutcome {
+    let response = server
+        .client
+        .compute_sharing(hainan(pb::ComputeSharingRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            fund_type: EMPLOYEE,
+            hospitals_json: serde_json::to_string(hospitals).expect("json"),
+        }))
+        .await
+        .expect("sharing")
+        .into_inner();
+    serde_json::from_str(&response.outcome_json).expect("outcome")
+}
+
+#[tokio::test]
+async fn year_end_sharing_follows_the_worked_example_under_both_policies() {
+    let mut server = start().await;
+    server
+        .client
+        .create_budget(hainan(create("b-1", 1_000_000_000)))
+        .await
+        .expect("budget");
+
+    // No stored policy: Hainan. R = 1.08 → 50,000,000 + 50 % × 4,000,000.
+    let outcome = sharing(&mut server, &[hospital(50_000_000, 54_000_000, 45_900_000)]).await;
+    let line = &outcome.hospitals[0];
+    assert_eq!(line.payment, Money::from_yuan(52_000_000));
+    assert_eq!(line.balance, Money::from_yuan(6_100_000));
+    assert_eq!(line.from_reserve, Money::from_yuan(2_000_000));
+    // 5 % of the 1,000,000,000 inpatient block is the reserve available.
+    assert_eq!(outcome.reserve_available, Money::from_yuan(50_000_000));
+    assert_eq!(outcome.reserve_used, Money::from_yuan(2_000_000));
+
+    let put = server
+        .client
+        .put_sharing_policy(hainan(pb::PutSharingPolicyRequest {
+            request_id: "p-1".into(),
+            region_code: "460000".into(),
+            year: 2025,
+            policy_json: "\"xinxiang\"".into(),
+        }))
+        .await
+        .expect("policy")
+        .into_inner();
+    let stored: budget_domain::SharingPolicy =
+        serde_json::from_str(&put.policy_json).expect("policy json");
+    assert_eq!(stored, budget_domain::SharingPolicy::xinxiang());
+
+    let outcome = sharing(&mut server, &[hospital(50_000_000, 54_000_000, 45_900_000)]).await;
+    assert_eq!(outcome.hospitals[0].payment, Money::from_yuan(50_000_000));
+    assert_eq!(outcome.hospitals[0].balance, Money::from_yuan(4_100_000));
+    assert_eq!(outcome.reserve_used, Money::ZERO);
+
+    let outcome = sharing(&mut server, &[hospital(50_000_000, 46_000_000, 45_900_000)]).await;
+    assert_eq!(outcome.hospitals[0].payment, Money::from_yuan(50_000_000));
+}
+
+#[tokio::test]
+async fn a_bad_sharing_policy_names_every_field() {
+    let mut server = start().await;
+    let policy = serde_json::json!({
+        "overspend_bands": [
+            {"lower_ratio": "1", "upper_ratio": "1.1", "shared_rate": "1.5"},
+            {"lower_ratio": "1.2", "upper_ratio": null, "shared_rate": "0"}
+        ]
+    });
+    let status = server
+        .client
+        .put_sharing_policy(hainan(pb::PutSharingPolicyRequest {
+            request_id: "p-bad".into(),
+            region_code: "460000".into(),
+            year: 2025,
+            policy_json: policy.to_string(),
+        }))
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields = violated_fields(&status);
+    assert!(fields.len() >= 2, "{fields:?}");
+    assert!(
+        fields.iter().all(|field| field.starts_with("policy_json.")),
+        "{fields:?}"
+    );
+    assert!(
+        fields.iter().any(|field| field.contains("shared_rate")),
+        "{fields:?}"
+    );
+}
+
+#[tokio::test]
+async fn create_adjust_and_read_versions() {
+    let mut server = start().await;
+    let created = server
+        .client
+        .create_budget(hainan(create("b-1", 1_000_000_000)))
+        .await
+        .expect("create")
+        .into_inner()
+        .budget
+        .expect("budget");
+    assert_eq!(created.version, 1);
+    assert_eq!(created.total.expect("total").yuan, "1000000000.00");
+
+    let status = server
+        .client
+        .adjust_budget(hainan(pb::AdjustBudgetRequest {
+            document_json: String::new(),
+            ..adjust("a-0", 1_050_000_000, "  ")
+        }))
+        .await
+        .expect_err("reason and document required");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&status),
+        vec!["reason".to_owned(), "document_json".to_owned()]
+    );
+
+    let adjusted = server
+        .client
+        .adjust_budget(hainan(adjust("a-1", 1_050_000_000, "mid-year top-up")))
+        .await
+        .expect("adjust")
+        .into_inner()
+        .budget
+        .expect("budget");
+    assert_eq!(adjusted.version, 2);
+    assert_eq!(adjusted.reason, "mid-year top-up");
+
+    let get = |version| pb::GetBudgetRequest {
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        version,
+    };
+    let latest = server
+        .client
+        .get_budget(hainan(get(0)))
+        .await
+        .expect("latest")
+        .into_inner()
+        .budget
+        .expect("budget");
+    assert_eq!(latest.version, 2);
+    assert_eq!(latest.total.expect("total").yuan, "1050000000.00");
+    let computed: budget_domain::AnnualBudget =
+        serde_json::from_str(&latest.document_json).expect("computed budget");
+    assert_eq!(computed.adjustment_reserve, Money::from_yuan(52_500_000));
+    let first = server
+        .client
+        .get_budget(hainan(get(1)))
+        .await
+        .expect("v1")
+        .into_inner()
+        .budget
+        .expect("budget");
+    assert_eq!(first.total.expect("total").yuan, "1000000000.00");
+
+    let listed = server
+        .client
+        .list_budgets(hainan(pb::ListBudgetsRequest {
+            region_code: "460000".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(listed.budgets.len(), 1);
+    assert_eq!(listed.budgets[0].version, 2);
+    assert_eq!(listed.next_page_token, "");
+
+    let actions: Vec<String> = server
+        .store
+        .audit_entries()
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    assert_eq!(actions, vec!["CreateBudget", "AdjustBudget"]);
+}
+
+#[tokio::test]
+async fn create_budget_replays_a_retry_and_stores_nothing_new() {
+    let mut server = start().await;
+    let first = server
+        .client
+        .create_budget(hainan(create("b-1", 1_000_000_000)))
+        .await
+        .expect("create")
+        .into_inner();
+    // The retry carries a different document: the first answer wins, nothing is written.
+    let second = server
+        .client
+        .create_budget(hainan(create("b-1", 2_000_000_000)))
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(first, second);
+    assert_eq!(server.store.audit_entries().await.expect("audit").len(), 1);
+    let latest = server
+        .store
+        .get(
+            "460000".parse().expect("code"),
+            2025,
+            FundType::Employee,
+            None,
+        )
+        .await
+        .expect("read")
+        .expect("budget");
+    assert_eq!(latest.version, 1);
+    assert_eq!(latest.total, Money::from_yuan(1_000_000_000));
+
+    let status = server
+        .client
+        .create_budget(hainan(create("b-2", 1_000_000_000)))
+        .await
+        .expect_err("exists");
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert_eq!(reason_of(&status), "BUDGET_EXISTS");
+}
+
+#[tokio::test]
+async fn create_budget_names_every_bad_field() {
+    let mut server = start().await;
+    let mut bad = document(1_000_000_000);
+    bad.split = BlockSplit::Shares(vec![BlockShare {
+        block: BlockKind::Inpatient,
+        share: Decimal::new(9, 1),
+    }]);
+    bad.policy.adjustment_reserve_rate = Decimal::new(2, 0);
+    let status = server
+        .client
+        .create_budget(hainan(pb::CreateBudgetRequest {
+            document_json: serde_json::to_string(&bad).expect("json"),
+            ..create("b-bad", 0)
+        }))
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(reason_of(&status), "SEVERAL_PROBLEMS");
+    let fields = violated_fields(&status);
+    assert!(
+        fields.contains(&"document_json.split".to_owned()),
+        "{fields:?}"
+    );
+    assert!(
+        fields
+            .iter()
+            .any(|field| field.starts_with("document_json.")
+                && field.contains("adjustment_reserve_rate")),
+        "{fields:?}"
+    );
+
+    let status = server
+        .client
+        .create_budget(hainan(pb::CreateBudgetRequest {
+            request_id: String::new(),
+            year: 0,
+            fund_type: 0,
+            ..create("b-x", 1)
+        }))
+        .await
+        .expect_err("refused");
+    let fields = violated_fields(&status);
+    for field in ["request_id", "year", "fund_type"] {
+        assert!(fields.contains(&field.to_owned()), "{field} in {fields:?}");
+    }
+}
+
+#[tokio::test]
+async fn callers_outside_the_region_are_denied() {
+    let mut server = start().await;
+    let outsider = |message| as_caller(message, "410000");
+    let status = server
+        .client
+        .create_budget(outsider(create("b-1", 1_000_000_000)))
+        .await
+        .expect_err("denied");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let status = server
+        .client
+        .compute_sharing(as_caller(
+            pb::ComputeSharingRequest {
+                region_code: "460000".into(),
+                year: 2025,
+                fund_type: EMPLOYEE,
+                hospitals_json: "[]".into(),
+            },
+            "410000",
+        ))
+        .await
+        .expect_err("denied");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        server
+            .store
+            .audit_entries()
+            .await
+            .expect("audit")
+            .is_empty()
+    );
+}
