@@ -1,20 +1,23 @@
 //! The `medpay.budget.v1` server: scope checks, proto ↔ domain conversion, status codes.
 
 use budget_domain::{
-    AnnualBudget, BudgetDocument, BudgetHistory, BudgetMode, HospitalYear, SharingPolicy,
-    compute_sharing,
+    AllocationPolicy, AllocationUnit, AnnualBudget, BlockKind, BudgetDocument, BudgetHistory,
+    BudgetMode, HospitalYear, QuotaProfile, SharingPolicy, UnitKind, allocate_block,
+    compute_sharing, monthly_quotas,
 };
+use kernel::Money;
 use kernel::{FundType, RegionCode};
 use medpay_proto::budget::v1 as pb;
 use medpay_proto::budget::v1::budget_service_server::BudgetService;
 use platform::principal::authorize_request;
-use platform::status::{bad_request, not_yet, storage_failure, with_reason};
+use platform::status::{bad_request, storage_failure, with_reason};
 use platform::wire;
 use prost::Message;
+use serde::Deserialize;
 use tonic::{Code, Request, Response, Status};
 
 use crate::status::DomainError;
-use crate::store::{AuditEntry, BudgetStore, Idempotent, StoredBudget};
+use crate::store::{AuditEntry, BudgetStore, Idempotent, StoredAllocation, StoredBudget};
 
 /// The budget gRPC API over a store.
 #[derive(Clone)]
@@ -142,6 +145,28 @@ fn read_policy(json: &str) -> Result<SharingPolicy, Status> {
         .validate()
         .map_err(|err| DomainError::new("policy_json", err))?;
     Ok(policy)
+}
+
+/// The inputs of `Allocate`: which block to allocate, the allocation policy, the hospitals and
+/// alliances, and how each cap is spread over the months for `GetQuotas`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllocateInputs {
+    #[serde(default = "inpatient")]
+    block: BlockKind,
+    #[serde(default)]
+    policy: AllocationPolicy,
+    units: Vec<AllocationUnit>,
+    #[serde(default = "even")]
+    quota_profile: QuotaProfile,
+}
+
+fn inpatient() -> BlockKind {
+    BlockKind::Inpatient
+}
+
+fn even() -> QuotaProfile {
+    QuotaProfile::Even
 }
 
 fn to_wire(budget: StoredBudget) -> pb::Budget {
@@ -360,16 +385,161 @@ impl BudgetService for BudgetApi {
 
     async fn allocate(
         &self,
-        _request: Request<pb::AllocateRequest>,
+        request: Request<pb::AllocateRequest>,
     ) -> Result<Response<pb::AllocateResponse>, Status> {
-        Err(not_yet("Allocate"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        if body.request_id.trim().is_empty() {
+            violations.push(("request_id".to_owned(), "is required".to_owned()));
+        }
+        let year = wire::year("year", body.year)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let fund = wire::fund_type("fund_type", body.fund_type)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let inputs: Option<AllocateInputs> = match serde_json::from_str(&body.inputs_json) {
+            Ok(inputs) => Some(inputs),
+            Err(err) => {
+                violations.push((
+                    "inputs_json".to_owned(),
+                    format!("is not allocation inputs: {err}"),
+                ));
+                None
+            }
+        };
+        let (Some(year), Some(fund), Some(inputs), true) =
+            (year, fund, inputs, violations.is_empty())
+        else {
+            return Err(bad_request(violations));
+        };
+        if let Some(stored) = self
+            .store
+            .stored_response(&principal.caller_id, &body.request_id)
+            .await
+            .map_err(storage_failure)?
+        {
+            return replayed(&stored);
+        }
+        // A bad month profile is refused now rather than when quotas are read.
+        monthly_quotas(Money::ZERO, &inputs.quota_profile)
+            .map_err(|err| DomainError::new("inputs_json.quota_profile", err))?;
+        let latest = self
+            .store
+            .get(region, year, fund, None)
+            .await
+            .map_err(storage_failure)?
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "no budget for region {region}, {year}, fund {fund} to allocate"
+                ))
+            })?;
+        let budget = read_stored(&latest)?;
+        let allocation = allocate_block(&budget, inputs.block, &inputs.policy, &inputs.units)
+            .map_err(|err| DomainError::new("inputs_json", err))?;
+        let quota_profile_json =
+            serde_json::to_string(&inputs.quota_profile).map_err(storage_failure)?;
+        let block = inputs.block.name();
+        let lines = allocation
+            .lines
+            .iter()
+            .map(|line| {
+                Ok(StoredAllocation {
+                    unit_code: line.code.clone(),
+                    block: block.to_owned(),
+                    budget_version: latest.version,
+                    members_json: serde_json::to_string(&line.members).map_err(storage_failure)?,
+                    amount: line.amount,
+                    quota_profile_json: quota_profile_json.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        let response = pb::AllocateResponse {
+            allocation_json: serde_json::to_string(&allocation).map_err(storage_failure)?,
+        };
+        let alliances = inputs
+            .units
+            .iter()
+            .filter(|unit| matches!(unit.kind, UnitKind::Alliance { .. }))
+            .count();
+        let audit = AuditEntry {
+            at_unix_seconds: now_unix_seconds(),
+            caller_id: principal.caller_id.clone(),
+            action: "Allocate".into(),
+            detail: format!(
+                "{region} {year} {fund} version {} block {block} {} to {} units ({alliances} alliances)",
+                latest.version,
+                allocation.block,
+                lines.len()
+            ),
+            request_id: body.request_id.clone(),
+        };
+        match self
+            .store
+            .replace_allocation(
+                region,
+                year,
+                fund,
+                block,
+                &lines,
+                &audit,
+                &response.encode_to_vec(),
+            )
+            .await
+            .map_err(storage_failure)?
+        {
+            Idempotent::Written => Ok(Response::new(response)),
+            Idempotent::Replayed(bytes) => replayed(&bytes),
+        }
     }
 
     async fn get_quotas(
         &self,
-        _request: Request<pb::GetQuotasRequest>,
+        request: Request<pb::GetQuotasRequest>,
     ) -> Result<Response<pb::GetQuotasResponse>, Status> {
-        Err(not_yet("GetQuotas"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let mut violations = Vec::new();
+        let year = wire::year("year", body.year)
+            .map_err(|v| violations.push(v))
+            .ok();
+        let fund = wire::fund_type("fund_type", body.fund_type)
+            .map_err(|v| violations.push(v))
+            .ok();
+        if body.hospital_code.trim().is_empty() {
+            violations.push(("hospital_code".to_owned(), "is required".to_owned()));
+        }
+        let (Some(year), Some(fund), true) = (year, fund, violations.is_empty()) else {
+            return Err(bad_request(violations));
+        };
+        let allocations = self
+            .store
+            .allocations_of(region, year, fund, &body.hospital_code)
+            .await
+            .map_err(storage_failure)?;
+        if allocations.is_empty() {
+            return Err(Status::not_found(format!(
+                "{} has no allocation in region {region}, {year}, fund {fund}",
+                body.hospital_code
+            )));
+        }
+        // A hospital capped in several blocks gets, each month, the sum of its blocks' quotas.
+        let mut quotas = [Money::ZERO; 12];
+        for allocation in &allocations {
+            let profile: QuotaProfile =
+                serde_json::from_str(&allocation.quota_profile_json).map_err(storage_failure)?;
+            let months = monthly_quotas(allocation.amount, &profile)
+                .map_err(|err| DomainError::new("quota_profile", err))?;
+            for (total, month) in quotas.iter_mut().zip(months) {
+                *total += month;
+            }
+        }
+        Ok(Response::new(pb::GetQuotasResponse {
+            monthly_quotas: quotas.into_iter().map(wire::money_to_wire).collect(),
+        }))
     }
 
     async fn put_sharing_policy(

@@ -10,6 +10,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateBudgetVersion),
             Box::new(CreateRequestsAuditPolicies),
+            Box::new(CreateAllocation),
         ]
     }
 
@@ -212,5 +213,92 @@ impl MigrationTrait for CreateRequestsAuditPolicies {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Allocated caps: one row per hospital or medical alliance and block of a budget.
+struct CreateAllocation;
+
+impl MigrationName for CreateAllocation {
+    fn name(&self) -> &str {
+        "m0003_create_allocation"
+    }
+}
+
+#[derive(DeriveIden)]
+enum BudgetAllocation {
+    Table,
+    RegionCode,
+    Year,
+    FundType,
+    Block,
+    UnitCode,
+    BudgetVersion,
+    MembersJson,
+    AmountFen,
+    QuotaProfileJson,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateAllocation {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(BudgetAllocation::Table)
+                    .col(
+                        ColumnDef::new(BudgetAllocation::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(BudgetAllocation::Year).integer().not_null())
+                    .col(
+                        ColumnDef::new(BudgetAllocation::FundType)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(BudgetAllocation::Block).string().not_null())
+                    .col(
+                        ColumnDef::new(BudgetAllocation::UnitCode)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetAllocation::BudgetVersion)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetAllocation::MembersJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetAllocation::AmountFen)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(BudgetAllocation::QuotaProfileJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(BudgetAllocation::RegionCode)
+                            .col(BudgetAllocation::Year)
+                            .col(BudgetAllocation::FundType)
+                            .col(BudgetAllocation::Block)
+                            .col(BudgetAllocation::UnitCode),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(BudgetAllocation::Table).to_owned())
+            .await
     }
 }

@@ -92,6 +92,47 @@ pub mod budget_sharing_policy {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod budget_allocation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_allocation")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub fund_type: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub block: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_code: String,
+        pub budget_version: i32,
+        pub members_json: String,
+        pub amount_fen: i64,
+        pub quota_profile_json: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The allocated cap of one hospital or medical alliance in one block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAllocation {
+    pub unit_code: String,
+    pub block: String,
+    pub budget_version: i32,
+    /// Member hospital codes of an alliance as a JSON list; `[]` for a hospital.
+    pub members_json: String,
+    pub amount: Money,
+    /// The domain's `QuotaProfile` as JSON: how the cap is spread over the months.
+    pub quota_profile_json: String,
+}
+
 /// One audited write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -353,6 +394,102 @@ impl BudgetStore {
                 .await?
                 .map(|row| row.policy_json),
         )
+    }
+
+    /// Replaces the allocation of one block of a budget by `lines`, with its audit entry and the
+    /// encoded response, in one transaction; a retry with the same request id replays.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn replace_allocation(
+        &self,
+        region: RegionCode,
+        year: i32,
+        fund: FundType,
+        block: &str,
+        lines: &[StoredAllocation],
+        audit: &AuditEntry,
+        response: &[u8],
+    ) -> Result<Idempotent, StoreError> {
+        if let Some(stored) = self
+            .stored_response(&audit.caller_id, &audit.request_id)
+            .await?
+        {
+            return Ok(Idempotent::Replayed(stored));
+        }
+        let region_code = platform::db::region_to_db(region);
+        let fund_type = platform::db::fund_to_db(fund);
+        let mut rows = Vec::with_capacity(lines.len());
+        for line in lines {
+            rows.push(budget_allocation::ActiveModel {
+                region_code: Set(region_code),
+                year: Set(year),
+                fund_type: Set(fund_type),
+                block: Set(block.to_owned()),
+                unit_code: Set(line.unit_code.clone()),
+                budget_version: Set(line.budget_version),
+                members_json: Set(line.members_json.clone()),
+                amount_fen: Set(line.amount.to_fen()?),
+                quota_profile_json: Set(line.quota_profile_json.clone()),
+            });
+        }
+        let txn = self.db.begin().await?;
+        budget_allocation::Entity::delete_many()
+            .filter(budget_allocation::Column::RegionCode.eq(region_code))
+            .filter(budget_allocation::Column::Year.eq(year))
+            .filter(budget_allocation::Column::FundType.eq(fund_type))
+            .filter(budget_allocation::Column::Block.eq(block))
+            .exec(&txn)
+            .await?;
+        for row in rows {
+            row.insert(&txn).await?;
+        }
+        budget_audit::ActiveModel {
+            at_unix_seconds: Set(audit.at_unix_seconds),
+            caller_id: Set(audit.caller_id.clone()),
+            action: Set(audit.action.clone()),
+            detail: Set(audit.detail.clone()),
+            request_id: Set(audit.request_id.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        budget_request::ActiveModel {
+            caller_id: Set(audit.caller_id.clone()),
+            request_id: Set(audit.request_id.clone()),
+            method: Set(audit.action.clone()),
+            response: Set(response.to_vec()),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(Idempotent::Written)
+    }
+
+    /// The allocations of one hospital or alliance code in every block of a budget.
+    pub async fn allocations_of(
+        &self,
+        region: RegionCode,
+        year: i32,
+        fund: FundType,
+        unit_code: &str,
+    ) -> Result<Vec<StoredAllocation>, StoreError> {
+        Ok(budget_allocation::Entity::find()
+            .filter(budget_allocation::Column::RegionCode.eq(platform::db::region_to_db(region)))
+            .filter(budget_allocation::Column::Year.eq(year))
+            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)))
+            .filter(budget_allocation::Column::UnitCode.eq(unit_code))
+            .order_by_asc(budget_allocation::Column::Block)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| StoredAllocation {
+                unit_code: row.unit_code,
+                block: row.block,
+                budget_version: row.budget_version,
+                members_json: row.members_json,
+                amount: Money::from_fen(row.amount_fen),
+                quota_profile_json: row.quota_profile_json,
+            })
+            .collect())
     }
 
     /// Stores a version exactly as given; the primary key refuses a duplicate version.

@@ -441,3 +441,187 @@ async fn callers_outside_the_region_are_denied() {
             .is_empty()
     );
 }
+
+fn unit(code: &str, history: [i64; 3], primary_care: bool) -> budget_domain::AllocationUnit {
+    budget_domain::AllocationUnit {
+        code: code.into(),
+        kind: budget_domain::UnitKind::Hospital {
+            history: history.iter().map(|fen| Money::from_fen(*fen)).collect(),
+        },
+        assessment_coefficient: Decimal::ONE,
+        adjustment_factor: Decimal::ONE,
+        primary_care,
+    }
+}
+
+fn allocate_request(
+    request_id: &str,
+    units: &[budget_domain::AllocationUnit],
+) -> pb::AllocateRequest {
+    pb::AllocateRequest {
+        request_id: request_id.into(),
+        region_code: "460000".into(),
+        year: 2025,
+        fund_type: EMPLOYEE,
+        inputs_json: serde_json::json!({
+            "block": "inpatient",
+            "units": units,
+        })
+        .to_string(),
+    }
+}
+
+#[tokio::test]
+async fn allocation_adds_up_to_the_block_and_feeds_monthly_quotas() {
+    let mut server = start().await;
+    server
+        .client
+        .create_budget(hainan(create("b-1", 1_000_000_000)))
+        .await
+        .expect("budget");
+    let alliance = budget_domain::AllocationUnit {
+        code: "A4600001".into(),
+        kind: budget_domain::UnitKind::Alliance {
+            members: vec![
+                budget_domain::AllianceMember {
+                    hospital_code: "H46000004".into(),
+                    history: vec![Money::from_fen(10_000_001); 3],
+                },
+                budget_domain::AllianceMember {
+                    hospital_code: "H46000005".into(),
+                    history: vec![Money::from_fen(20_000_003); 3],
+                },
+            ],
+        },
+        assessment_coefficient: Decimal::new(97, 2),
+        adjustment_factor: Decimal::ONE,
+        primary_care: false,
+    };
+    let units = vec![
+        unit("H46000001", [33_333_333, 34_444_444, 35_555_557], false),
+        unit("H46000002", [11_111_111, 12_121_212, 13_131_313], true),
+        unit("H46000003", [7, 7, 7], false),
+        alliance,
+    ];
+    let response = server
+        .client
+        .allocate(hainan(allocate_request("al-1", &units)))
+        .await
+        .expect("allocate")
+        .into_inner();
+    let allocation: budget_domain::Allocation =
+        serde_json::from_str(&response.allocation_json).expect("allocation");
+    // The inpatient block less its 5 % adjustment reserve.
+    assert_eq!(allocation.block, Money::from_yuan(950_000_000));
+    let sum: Money = allocation.lines.iter().map(|line| line.amount).sum();
+    assert_eq!(sum, allocation.block);
+    assert_eq!(allocation.lines.len(), 4);
+
+    // Replaying the request answers the same, even with other inputs.
+    let replay = server
+        .client
+        .allocate(hainan(allocate_request("al-1", &units[..2])))
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(replay, response);
+
+    let h1 = allocation
+        .lines
+        .iter()
+        .find(|line| line.code == "H46000001")
+        .expect("line");
+    let quotas = server
+        .client
+        .get_quotas(hainan(pb::GetQuotasRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            fund_type: EMPLOYEE,
+            hospital_code: "H46000001".into(),
+        }))
+        .await
+        .expect("quotas")
+        .into_inner()
+        .monthly_quotas;
+    assert_eq!(quotas.len(), 12);
+    let months: Vec<Money> = quotas
+        .iter()
+        .map(|money| Money::exact(money.yuan.parse().expect("decimal")).expect("fen"))
+        .collect();
+    assert_eq!(months.iter().copied().sum::<Money>(), h1.amount);
+    let spread =
+        months.iter().max().expect("max").value() - months.iter().min().expect("min").value();
+    assert!(
+        spread <= Decimal::new(1, 2),
+        "even within a fen: {months:?}"
+    );
+
+    let status = server
+        .client
+        .get_quotas(hainan(pb::GetQuotasRequest {
+            region_code: "460000".into(),
+            year: 2025,
+            fund_type: EMPLOYEE,
+            hospital_code: "H49999999".into(),
+        }))
+        .await
+        .expect_err("no allocation");
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn allocation_names_every_bad_unit_and_refuses_regional_point_budgets() {
+    let mut server = start().await;
+    server
+        .client
+        .create_budget(hainan(create("b-1", 1_000_000_000)))
+        .await
+        .expect("budget");
+    let mut short = unit("H46000002", [1, 1, 1], false);
+    short.kind = budget_domain::UnitKind::Hospital {
+        history: vec![Money::from_fen(1)],
+    };
+    let units = vec![
+        unit("H46000001", [1, 1, 1], false),
+        unit("H46000001", [1, 1, 1], false),
+        short,
+    ];
+    let status = server
+        .client
+        .allocate(hainan(allocate_request("al-bad", &units)))
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields = violated_fields(&status);
+    assert!(
+        fields.contains(&"inputs_json.H46000001".to_owned()),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&"inputs_json.H46000002".to_owned()),
+        "{fields:?}"
+    );
+
+    let mut points = document(1_000_000_000);
+    points.fund = FundType::Resident;
+    points.mode = BudgetMode::RegionalPoints;
+    server
+        .client
+        .create_budget(hainan(pb::CreateBudgetRequest {
+            fund_type: WireFund::Resident as i32,
+            document_json: serde_json::to_string(&points).expect("json"),
+            ..create("b-2", 0)
+        }))
+        .await
+        .expect("points budget");
+    let status = server
+        .client
+        .allocate(hainan(pb::AllocateRequest {
+            fund_type: WireFund::Resident as i32,
+            ..allocate_request("al-2", &units[..1])
+        }))
+        .await
+        .expect_err("no caps");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(reason_of(&status), "NO_CAPS_IN_REGIONAL_POINT_MODE");
+}

@@ -172,3 +172,92 @@ store_test!(
         assert_eq!(store.audit_entries().await.expect("audit").len(), 2);
     }
 );
+
+store_test!(
+    an_allocation_replaces_its_block_and_is_read_per_unit,
+    Migrator,
+    |db| {
+        use budget_service::store::{Idempotent, StoredAllocation};
+        let store = BudgetStore::new(db.clone());
+        let region = "460000".parse().expect("code");
+        let line = |code: &str, block: &str, fen: i64| StoredAllocation {
+            unit_code: code.into(),
+            block: block.into(),
+            budget_version: 1,
+            members_json: "[]".into(),
+            amount: Money::from_fen(fen),
+            quota_profile_json: "{\"kind\":\"even\"}".into(),
+        };
+        let first = vec![line("H1", "inpatient", 100), line("H2", "inpatient", 200)];
+        let written = store
+            .replace_allocation(
+                region,
+                2025,
+                FundType::Employee,
+                "inpatient",
+                &first,
+                &audit("al-1"),
+                b"1",
+            )
+            .await
+            .expect("first");
+        assert_eq!(written, Idempotent::Written);
+        let second = vec![line("H1", "inpatient", 150)];
+        store
+            .replace_allocation(
+                region,
+                2025,
+                FundType::Employee,
+                "inpatient",
+                &second,
+                &audit("al-2"),
+                b"2",
+            )
+            .await
+            .expect("second");
+        store
+            .replace_allocation(
+                region,
+                2025,
+                FundType::Employee,
+                "outpatient_pooling",
+                &[line("H1", "outpatient_pooling", 7)],
+                &audit("al-3"),
+                b"3",
+            )
+            .await
+            .expect("other block");
+        let h1 = store
+            .allocations_of(region, 2025, FundType::Employee, "H1")
+            .await
+            .expect("read");
+        assert_eq!(
+            h1,
+            vec![
+                line("H1", "inpatient", 150),
+                line("H1", "outpatient_pooling", 7)
+            ]
+        );
+        assert!(
+            store
+                .allocations_of(region, 2025, FundType::Employee, "H2")
+                .await
+                .expect("read")
+                .is_empty(),
+            "a new allocation of the block replaces the old one"
+        );
+        let replay = store
+            .replace_allocation(
+                region,
+                2025,
+                FundType::Employee,
+                "inpatient",
+                &first,
+                &audit("al-1"),
+                b"x",
+            )
+            .await
+            .expect("replay");
+        assert_eq!(replay, Idempotent::Replayed(b"1".to_vec()));
+    }
+);
