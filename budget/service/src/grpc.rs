@@ -169,6 +169,55 @@ fn even() -> QuotaProfile {
     QuotaProfile::Even
 }
 
+impl BudgetApi {
+    /// The result of writing a version. A failed write whose version number a concurrent
+    /// request took first is a conflict the caller resolves by reading and retrying, not a
+    /// storage failure.
+    async fn version_written(
+        &self,
+        written: Result<Idempotent, crate::store::StoreError>,
+        budget: &StoredBudget,
+    ) -> Result<Idempotent, Status> {
+        let error = match written {
+            Ok(outcome) => return Ok(outcome),
+            Err(error) => error,
+        };
+        let taken = self
+            .store
+            .get(
+                budget.region,
+                budget.year,
+                budget.fund,
+                Some(budget.version),
+            )
+            .await
+            .map_err(storage_failure)?
+            .is_some();
+        if !taken {
+            return Err(storage_failure(error));
+        }
+        Err(if budget.version == 1 {
+            with_reason(
+                Code::AlreadyExists,
+                "BUDGET_EXISTS",
+                format!(
+                    "region {} already has a {} budget for fund {}; adjust it",
+                    budget.region, budget.year, budget.fund
+                ),
+            )
+        } else {
+            with_reason(
+                Code::Aborted,
+                "CONCURRENT_ADJUSTMENT",
+                format!(
+                    "version {} was written by another adjustment; read the latest and retry",
+                    budget.version
+                ),
+            )
+        })
+    }
+}
+
 fn to_wire(budget: StoredBudget) -> pb::Budget {
     pb::Budget {
         region_code: budget.region.to_string(),
@@ -246,12 +295,11 @@ impl BudgetService for BudgetApi {
             detail: format!("{region} {year} {fund} version 1 total {}", stored.total),
             request_id: body.request_id.clone(),
         };
-        match self
+        let written = self
             .store
             .insert_idempotent(&stored, &audit, &response.encode_to_vec())
-            .await
-            .map_err(storage_failure)?
-        {
+            .await;
+        match self.version_written(written, &stored).await? {
             Idempotent::Written => Ok(Response::new(response)),
             Idempotent::Replayed(bytes) => replayed(&bytes),
         }
@@ -324,12 +372,11 @@ impl BudgetService for BudgetApi {
             ),
             request_id: body.request_id.clone(),
         };
-        match self
+        let written = self
             .store
             .insert_idempotent(&stored, &audit, &response.encode_to_vec())
-            .await
-            .map_err(storage_failure)?
-        {
+            .await;
+        match self.version_written(written, &stored).await? {
             Idempotent::Written => Ok(Response::new(response)),
             Idempotent::Replayed(bytes) => replayed(&bytes),
         }

@@ -252,40 +252,62 @@ impl BudgetStore {
             return Ok(Idempotent::Replayed(stored));
         }
         let total_fen = budget.total.to_fen()?;
-        let txn = self.db.begin().await?;
-        budget_version::ActiveModel {
-            region_code: Set(platform::db::region_to_db(budget.region)),
-            year: Set(budget.year),
-            fund_type: Set(platform::db::fund_to_db(budget.fund)),
-            version: Set(budget.version),
-            mode: Set(budget.mode.clone()),
-            total_fen: Set(total_fen),
-            document_json: Set(budget.document_json.clone()),
-            reason: Set(budget.reason.clone()),
-            created_by: Set(budget.created_by.clone()),
+        let written: Result<(), DbErr> = async {
+            let txn = self.db.begin().await?;
+            budget_version::ActiveModel {
+                region_code: Set(platform::db::region_to_db(budget.region)),
+                year: Set(budget.year),
+                fund_type: Set(platform::db::fund_to_db(budget.fund)),
+                version: Set(budget.version),
+                mode: Set(budget.mode.clone()),
+                total_fen: Set(total_fen),
+                document_json: Set(budget.document_json.clone()),
+                reason: Set(budget.reason.clone()),
+                created_by: Set(budget.created_by.clone()),
+            }
+            .insert(&txn)
+            .await?;
+            budget_audit::ActiveModel {
+                at_unix_seconds: Set(audit.at_unix_seconds),
+                caller_id: Set(audit.caller_id.clone()),
+                action: Set(audit.action.clone()),
+                detail: Set(audit.detail.clone()),
+                request_id: Set(audit.request_id.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            budget_request::ActiveModel {
+                caller_id: Set(audit.caller_id.clone()),
+                request_id: Set(audit.request_id.clone()),
+                method: Set(audit.action.clone()),
+                response: Set(response.to_vec()),
+            }
+            .insert(&txn)
+            .await?;
+            txn.commit().await
         }
-        .insert(&txn)
-        .await?;
-        budget_audit::ActiveModel {
-            at_unix_seconds: Set(audit.at_unix_seconds),
-            caller_id: Set(audit.caller_id.clone()),
-            action: Set(audit.action.clone()),
-            detail: Set(audit.detail.clone()),
-            request_id: Set(audit.request_id.clone()),
-            ..Default::default()
+        .await;
+        self.settle(written, audit).await
+    }
+
+    /// The outcome of an idempotent write's transaction. When it failed because a concurrent
+    /// attempt with the same request id committed first, that attempt's response is replayed.
+    async fn settle(
+        &self,
+        written: Result<(), DbErr>,
+        audit: &AuditEntry,
+    ) -> Result<Idempotent, StoreError> {
+        match written {
+            Ok(()) => Ok(Idempotent::Written),
+            Err(err) => match self
+                .stored_response(&audit.caller_id, &audit.request_id)
+                .await?
+            {
+                Some(stored) => Ok(Idempotent::Replayed(stored)),
+                None => Err(err.into()),
+            },
         }
-        .insert(&txn)
-        .await?;
-        budget_request::ActiveModel {
-            caller_id: Set(audit.caller_id.clone()),
-            request_id: Set(audit.request_id.clone()),
-            method: Set(audit.action.clone()),
-            response: Set(response.to_vec()),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Ok(Idempotent::Written)
     }
 
     /// Every audit entry, oldest first.
@@ -431,37 +453,40 @@ impl BudgetStore {
                 quota_profile_json: Set(line.quota_profile_json.clone()),
             });
         }
-        let txn = self.db.begin().await?;
-        budget_allocation::Entity::delete_many()
-            .filter(budget_allocation::Column::RegionCode.eq(region_code))
-            .filter(budget_allocation::Column::Year.eq(year))
-            .filter(budget_allocation::Column::FundType.eq(fund_type))
-            .filter(budget_allocation::Column::Block.eq(block))
-            .exec(&txn)
+        let written: Result<(), DbErr> = async {
+            let txn = self.db.begin().await?;
+            budget_allocation::Entity::delete_many()
+                .filter(budget_allocation::Column::RegionCode.eq(region_code))
+                .filter(budget_allocation::Column::Year.eq(year))
+                .filter(budget_allocation::Column::FundType.eq(fund_type))
+                .filter(budget_allocation::Column::Block.eq(block))
+                .exec(&txn)
+                .await?;
+            for row in rows {
+                row.insert(&txn).await?;
+            }
+            budget_audit::ActiveModel {
+                at_unix_seconds: Set(audit.at_unix_seconds),
+                caller_id: Set(audit.caller_id.clone()),
+                action: Set(audit.action.clone()),
+                detail: Set(audit.detail.clone()),
+                request_id: Set(audit.request_id.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
             .await?;
-        for row in rows {
-            row.insert(&txn).await?;
+            budget_request::ActiveModel {
+                caller_id: Set(audit.caller_id.clone()),
+                request_id: Set(audit.request_id.clone()),
+                method: Set(audit.action.clone()),
+                response: Set(response.to_vec()),
+            }
+            .insert(&txn)
+            .await?;
+            txn.commit().await
         }
-        budget_audit::ActiveModel {
-            at_unix_seconds: Set(audit.at_unix_seconds),
-            caller_id: Set(audit.caller_id.clone()),
-            action: Set(audit.action.clone()),
-            detail: Set(audit.detail.clone()),
-            request_id: Set(audit.request_id.clone()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        budget_request::ActiveModel {
-            caller_id: Set(audit.caller_id.clone()),
-            request_id: Set(audit.request_id.clone()),
-            method: Set(audit.action.clone()),
-            response: Set(response.to_vec()),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Ok(Idempotent::Written)
+        .await;
+        self.settle(written, audit).await
     }
 
     /// The allocations of one hospital or alliance code in every block of a budget.

@@ -625,3 +625,26 @@ async fn allocation_names_every_bad_unit_and_refuses_regional_point_budgets() {
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(reason_of(&status), "NO_CAPS_IN_REGIONAL_POINT_MODE");
 }
+
+#[tokio::test]
+async fn concurrent_creates_write_one_version() {
+    let server = start().await;
+    let send = |request_id: &'static str| {
+        let mut client = server.client.clone();
+        tokio::spawn(async move {
+            client
+                .create_budget(hainan(create(request_id, 1_000_000_000)))
+                .await
+        })
+    };
+    let (a, b) = (send("same"), send("same"));
+    let a = a.await.expect("join").expect("first").into_inner();
+    let b = b.await.expect("join").expect("retry").into_inner();
+    assert_eq!(a, b);
+    let (c, d) = (send("other-1"), send("other-2"));
+    for outcome in [c.await.expect("join"), d.await.expect("join")] {
+        let status = outcome.expect_err("the budget exists");
+        assert_eq!(status.code(), Code::AlreadyExists);
+    }
+    assert_eq!(server.store.audit_entries().await.expect("audit").len(), 1);
+}
