@@ -256,6 +256,28 @@ impl BudgetService for BudgetApi {
             .map_err(|v| violations.push(v))
             .ok();
         let document = read_document(&body.document_json, region, year, fund, &mut violations);
+        // The mode is optional on the request; when given it must agree with the document.
+        let requested_mode = match pb::BudgetMode::try_from(body.mode) {
+            Ok(pb::BudgetMode::Unspecified) => None,
+            Ok(pb::BudgetMode::RegionalPoints) => Some(BudgetMode::RegionalPoints),
+            Ok(pb::BudgetMode::HospitalCaps) => Some(BudgetMode::HospitalCaps),
+            Err(_) => {
+                violations.push(("mode".to_owned(), format!("{} is not a mode", body.mode)));
+                None
+            }
+        };
+        if let (Some(requested), Some(document)) = (requested_mode, document.as_ref())
+            && requested != document.mode
+        {
+            violations.push((
+                "mode".to_owned(),
+                format!(
+                    "is {}, the document is in mode {}",
+                    mode_name(requested),
+                    mode_name(document.mode)
+                ),
+            ));
+        }
         let (Some(year), Some(fund), Some(document), true) =
             (year, fund, document, violations.is_empty())
         else {

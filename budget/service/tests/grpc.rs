@@ -398,12 +398,13 @@ async fn create_budget_names_every_bad_field() {
             request_id: String::new(),
             year: 0,
             fund_type: 0,
+            mode: pb::BudgetMode::RegionalPoints as i32,
             ..create("b-x", 1)
         }))
         .await
         .expect_err("refused");
     let fields = violated_fields(&status);
-    for field in ["request_id", "year", "fund_type"] {
+    for field in ["request_id", "year", "fund_type", "mode"] {
         assert!(fields.contains(&field.to_owned()), "{field} in {fields:?}");
     }
 }
