@@ -265,6 +265,16 @@ async fn create_adjust_and_read_versions() {
         .expect("budget");
     assert_eq!(adjusted.version, 2);
     assert_eq!(adjusted.reason, "mid-year top-up");
+    // A retried adjustment answers version 2 again instead of writing version 3.
+    let retried = server
+        .client
+        .adjust_budget(hainan(adjust("a-1", 1_050_000_000, "mid-year top-up")))
+        .await
+        .expect("replay")
+        .into_inner()
+        .budget
+        .expect("budget");
+    assert_eq!(retried, adjusted);
 
     let get = |version| pb::GetBudgetRequest {
         region_code: "460000".into(),
