@@ -130,6 +130,20 @@ impl LoadedScheme {
         Ok(Self::from_dip(&directory, &dir.display().to_string()))
     }
 
+    /// Loads and compiles uploaded DIP directory files (`directory.json` and its tables).
+    pub fn dip_from_files(
+        files: &HashMap<String, String>,
+    ) -> Result<LoadedScheme, grouping_dip::DirectoryError> {
+        let json = files
+            .get("directory.json")
+            .ok_or_else(|| grouping_dip::DirectoryError::Io {
+                path: "directory.json".into(),
+                message: "file missing from the upload".into(),
+            })?;
+        let directory = Directory::from_sources(json, |name| files.get(name).cloned())?;
+        Ok(Self::from_dip(&directory, "upload"))
+    }
+
     /// The shipped demo DIP directory.
     pub fn demo_dip() -> Result<LoadedScheme, grouping_dip::DirectoryError> {
         Ok(Self::from_dip(

@@ -189,9 +189,49 @@ fn reload(stored: &StoredScheme) -> Result<LoadedScheme, String> {
             None => LoadedScheme::drg_from_dir(std::path::Path::new(&stored.source))
                 .map_err(|e| e.to_string()),
         },
-        Some(SchemeKind::Dip) => LoadedScheme::dip_from_dir(std::path::Path::new(&stored.source))
-            .map_err(|e| e.to_string()),
+        Some(SchemeKind::Dip) => match &stored.files_json {
+            Some(json) => {
+                let texts: HashMap<String, String> =
+                    serde_json::from_str(json).map_err(|e| e.to_string())?;
+                LoadedScheme::dip_from_files(&texts).map_err(|e| e.to_string())
+            }
+            None => LoadedScheme::dip_from_dir(std::path::Path::new(&stored.source))
+                .map_err(|e| e.to_string()),
+        },
         None => Err(format!("scheme kind {:?} cannot be served", stored.kind)),
+    }
+}
+
+/// Every problem of a DRG scheme as (file:line, message).
+fn drg_problems(error: grouping_domain::SchemeError) -> Vec<(String, String)> {
+    error
+        .problems
+        .into_iter()
+        .map(|p| {
+            let place = match p.line {
+                Some(line) => format!("{}:{line}", p.file),
+                None => p.file,
+            };
+            (place, p.message)
+        })
+        .collect()
+}
+
+/// Every problem of a DIP directory as (file:line, message).
+fn dip_problems(error: grouping_dip::DirectoryError) -> Vec<(String, String)> {
+    match error {
+        grouping_dip::DirectoryError::Io { path, message } => vec![(path, message)],
+        grouping_dip::DirectoryError::Invalid { problems } => problems
+            .into_iter()
+            .map(|p| {
+                let place = if p.line == 0 {
+                    p.file.clone()
+                } else {
+                    format!("{}:{}", p.file, p.line)
+                };
+                (place, p.to_string())
+            })
+            .collect(),
     }
 }
 
@@ -686,20 +726,20 @@ impl GroupingService for GroupingApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         require_registry_role(&principal)?;
         let body = request.into_inner();
-        match pb::SchemeKind::try_from(body.kind) {
-            Ok(pb::SchemeKind::Drg) | Ok(pb::SchemeKind::Unspecified) => {}
-            _ => {
-                return Err(field_violation(
-                    "kind",
-                    "only DRG schemes can be loaded through this method",
-                ));
-            }
-        }
+        let kind = match pb::SchemeKind::try_from(body.kind) {
+            Ok(pb::SchemeKind::Drg) | Ok(pb::SchemeKind::Unspecified) => SchemeKind::Drg,
+            Ok(pb::SchemeKind::Dip) => SchemeKind::Dip,
+            Err(_) => return Err(field_violation("kind", "is not a known scheme kind")),
+        };
         let (loaded, files_json) = match (body.path.is_empty(), body.files.is_empty()) {
-            (false, true) => (
-                LoadedScheme::drg_from_dir(std::path::Path::new(&body.path)),
-                None,
-            ),
+            (false, true) => {
+                let path = std::path::Path::new(&body.path);
+                let loaded = match kind {
+                    SchemeKind::Drg => LoadedScheme::drg_from_dir(path).map_err(drg_problems),
+                    SchemeKind::Dip => LoadedScheme::dip_from_dir(path).map_err(dip_problems),
+                };
+                (loaded, None)
+            }
             (true, false) => {
                 let mut texts = HashMap::new();
                 for (name, bytes) in &body.files {
@@ -710,7 +750,13 @@ impl GroupingService for GroupingApi {
                 }
                 let json = serde_json::to_string(&texts)
                     .map_err(|e| Status::internal(format!("files do not serialize: {e}")))?;
-                (LoadedScheme::drg_from_files(&body.files), Some(json))
+                let loaded = match kind {
+                    SchemeKind::Drg => {
+                        LoadedScheme::drg_from_files(&body.files).map_err(drg_problems)
+                    }
+                    SchemeKind::Dip => LoadedScheme::dip_from_files(&texts).map_err(dip_problems),
+                };
+                (loaded, Some(json))
             }
             _ => {
                 return Err(field_violation(
@@ -719,21 +765,7 @@ impl GroupingService for GroupingApi {
                 ));
             }
         };
-        let loaded = loaded.map_err(|error| {
-            bad_request(
-                error
-                    .problems
-                    .iter()
-                    .map(|p| {
-                        let place = match p.line {
-                            Some(line) => format!("{}:{line}", p.file),
-                            None => p.file.clone(),
-                        };
-                        (place, p.message.clone())
-                    })
-                    .collect(),
-            )
-        })?;
+        let loaded = loaded.map_err(bad_request)?;
         let summary = loaded.summary.clone();
         self.registry
             .save_scheme(&StoredScheme {

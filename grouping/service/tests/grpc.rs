@@ -457,3 +457,87 @@ async fn a_dip_directory_groups_through_the_same_method() {
         bad.message()
     );
 }
+
+#[tokio::test]
+async fn dip_directories_load_from_a_path_or_an_upload_and_are_validated() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let demo = grouping_dip::demo_dir();
+    let mut files = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(&demo).expect("demo dir") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        if name == "directory.json" {
+            text = text.replacen("\"version\": \"2024.1\"", "\"version\": \"2024.2\"", 1);
+        }
+        files.insert(name, text.into_bytes());
+    }
+    let uploaded = client
+        .load_scheme(bureau(pb::LoadSchemeRequest {
+            request_id: "dip-1".into(),
+            region_code: "460000".into(),
+            files: files.clone(),
+            kind: pb::SchemeKind::Dip as i32,
+            ..Default::default()
+        }))
+        .await
+        .expect("uploaded")
+        .into_inner()
+        .scheme
+        .expect("scheme");
+    assert_eq!(uploaded.kind, pb::SchemeKind::Dip as i32);
+    assert_eq!(uploaded.version, "2024.2");
+    assert!(
+        uploaded.drg_count > uploaded.adrg_count,
+        "comprehensive groups counted"
+    );
+
+    let from_path = client
+        .load_scheme(bureau(pb::LoadSchemeRequest {
+            request_id: "dip-2".into(),
+            region_code: "460000".into(),
+            path: demo.display().to_string(),
+            kind: pb::SchemeKind::Dip as i32,
+            ..Default::default()
+        }))
+        .await
+        .expect("from path")
+        .into_inner()
+        .scheme
+        .expect("scheme");
+    assert_eq!(from_path.version, "2024.1");
+
+    let mut broken = files;
+    broken.remove("core_groups.tsv");
+    let refused = client
+        .load_scheme(bureau(pb::LoadSchemeRequest {
+            request_id: "dip-3".into(),
+            region_code: "460000".into(),
+            files: broken,
+            kind: pb::SchemeKind::Dip as i32,
+            ..Default::default()
+        }))
+        .await
+        .expect_err("missing table");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("core_groups"),
+        "{}",
+        refused.message()
+    );
+
+    // The uploaded directory is remembered and reloads after a restart.
+    let stored = server.registry.schemes().await.expect("schemes");
+    assert!(
+        stored
+            .iter()
+            .any(|s| s.kind == "dip" && s.version == "2024.2" && s.files_json.is_some())
+    );
+    let restarted = GroupingApi::start(server.registry.clone()).await;
+    assert!(restarted.is_ok());
+}
