@@ -36,13 +36,6 @@ impl BudgetApi {
     }
 }
 
-fn now_unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 fn mode_name(mode: BudgetMode) -> &'static str {
     match mode {
         BudgetMode::RegionalPoints => "regional_points",
@@ -311,7 +304,7 @@ impl BudgetService for BudgetApi {
             budget: Some(to_wire(stored.clone())),
         };
         let audit = AuditEntry {
-            at_unix_seconds: now_unix_seconds(),
+            at_unix_seconds: platform::wire::unix_seconds(),
             caller_id: principal.caller_id.clone(),
             action: "CreateBudget".into(),
             detail: format!("{region} {year} {fund} version 1 total {}", stored.total),
@@ -385,7 +378,7 @@ impl BudgetService for BudgetApi {
             budget: Some(to_wire(stored.clone())),
         };
         let audit = AuditEntry {
-            at_unix_seconds: now_unix_seconds(),
+            at_unix_seconds: platform::wire::unix_seconds(),
             caller_id: principal.caller_id.clone(),
             action: "AdjustBudget".into(),
             detail: format!(
@@ -534,7 +527,7 @@ impl BudgetService for BudgetApi {
             .filter(|unit| matches!(unit.kind, UnitKind::Alliance { .. }))
             .count();
         let audit = AuditEntry {
-            at_unix_seconds: now_unix_seconds(),
+            at_unix_seconds: platform::wire::unix_seconds(),
             caller_id: principal.caller_id.clone(),
             action: "Allocate".into(),
             detail: format!(
@@ -632,7 +625,7 @@ impl BudgetService for BudgetApi {
         let policy_json = serde_json::to_string(&policy).map_err(storage_failure)?;
         // Storing the same policy again leaves the same state, so a retry is harmless.
         let audit = AuditEntry {
-            at_unix_seconds: now_unix_seconds(),
+            at_unix_seconds: platform::wire::unix_seconds(),
             caller_id: principal.caller_id.clone(),
             action: "PutSharingPolicy".into(),
             detail: format!("{region} {year}: {policy_json}"),

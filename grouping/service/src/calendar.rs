@@ -30,14 +30,6 @@ pub fn date_from_wire(field: &str, date: &common::Date) -> Result<i32, Violation
     }
 }
 
-pub fn date_to_wire(date: i32) -> common::Date {
-    common::Date {
-        year: date / 10_000,
-        month: date / 100 % 100,
-        day: date % 100,
-    }
-}
-
 /// Today (UTC) as `yyyymmdd`.
 pub fn today() -> i32 {
     let days = std::time::SystemTime::now()

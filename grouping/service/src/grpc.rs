@@ -12,12 +12,12 @@ use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_server::GroupingService;
 use platform::principal::{authorize_region, authorize_request, principal_of};
 use platform::status::{bad_request, field_violation, storage_failure, with_reason};
-use platform::wire::Page;
+use platform::wire::{Page, date_to_wire, unix_seconds};
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::calendar::{date_from_wire, date_to_wire, today};
+use crate::calendar::{date_from_wire, today};
 use crate::catalog::{Engine, LoadedScheme, SchemeCatalog, SchemeKey, SchemeKind, SchemeSummary};
 use crate::store::{AuditEntry, Idempotent, RegistryStore, StoredActivation, StoredScheme};
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
@@ -495,13 +495,6 @@ fn activation_to_wire(activation: StoredActivation) -> pb::Activation {
         effective_from: Some(date_to_wire(activation.effective_from)),
         activated_by: activation.activated_by,
     }
-}
-
-fn unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 type GroupStream = Pin<Box<dyn Stream<Item = Result<pb::GroupCasesResponse, Status>> + Send>>;

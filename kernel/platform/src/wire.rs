@@ -124,6 +124,22 @@ impl Page {
     }
 }
 
+/// A stored `yyyymmdd` date as a wire message.
+pub fn date_to_wire(yyyymmdd: i32) -> pb::Date {
+    pb::Date {
+        year: yyyymmdd / 10_000,
+        month: yyyymmdd / 100 % 100,
+        day: yyyymmdd % 100,
+    }
+}
+
+/// Seconds since the Unix epoch, for audit rows.
+pub fn unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Money as a wire message.
 pub fn money_to_wire(value: Money) -> pb::Money {
     pb::Money {

@@ -154,11 +154,7 @@ fn to_wire(table: &StoredTable) -> pb::ValuationTable {
         version: table.version,
         status: status_to_wire(table.status),
         document_json: table.document_json.clone(),
-        effective_from: table.effective_from.map(|d| common::Date {
-            year: d / 10_000,
-            month: d / 100 % 100,
-            day: d % 100,
-        }),
+        effective_from: table.effective_from.map(wire::date_to_wire),
     }
 }
 
@@ -359,12 +355,6 @@ pub fn valuation_to_wire(case_id: &str, valuation: &Valuation, version: i32) -> 
     }
 }
 
-fn now_unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 fn request_id(value: &str, violations: &mut Vec<Violation>) {
     if value.trim().is_empty() {
         violations.push(("request_id".into(), "is required".into()));
@@ -428,7 +418,7 @@ fn check_document(text: &str, key: TableKey) -> Result<TableDocument, Vec<Violat
 
 fn audit(principal: &Principal, request_id: &str, action: &str, key: TableKey) -> AuditEntry {
     AuditEntry {
-        at_unix_seconds: now_unix_seconds(),
+        at_unix_seconds: wire::unix_seconds(),
         caller_id: principal.caller_id.clone(),
         action: action.to_owned(),
         detail: format!("region {} year {} fund {}", key.region, key.year, key.fund),

@@ -1,6 +1,5 @@
 //! The `medpay.settlement.v1` server: scope checks, conversions, status codes.
 
-use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_server::SettlementService;
 use platform::principal::authorize_request;
@@ -37,11 +36,7 @@ fn to_wire(case: StoredCase) -> pb::CaseSummary {
         list_id: case.list_id,
         version: case.version,
         fund_type: wire::fund_type_to_wire(case.fund),
-        discharge_date: Some(common::Date {
-            year: case.discharge_date / 10_000,
-            month: case.discharge_date / 100 % 100,
-            day: case.discharge_date % 100,
-        }),
+        discharge_date: Some(wire::date_to_wire(case.discharge_date)),
         group_code: case.group_code,
         points: Some(wire::decimal_to_wire(case.points)),
         total_cost: Some(wire::money_to_wire(case.total_cost)),
