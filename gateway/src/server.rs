@@ -87,7 +87,7 @@ impl ContextName {
                 routes.add_service(budget_service::BudgetApi::new(store).into_server());
             }
             ContextName::Settlement => {
-                let store = settlement_service::store::CaseStore::new(db.clone());
+                let store = settlement_service::ledger::CaseStore::new(db.clone());
                 routes.add_service(settlement_service::SettlementApi::new(store).into_server());
             }
             ContextName::Supervision => {

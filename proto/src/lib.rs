@@ -54,10 +54,12 @@ context!(
 );
 
 /// Names of the public services, as reflection lists them.
-pub const PUBLIC_SERVICES: [&str; 5] = [
+pub const PUBLIC_SERVICES: [&str; 7] = [
     "medpay.grouping.v1.GroupingService",
     "medpay.points.v1.PointsService",
     "medpay.budget.v1.BudgetService",
     "medpay.settlement.v1.SettlementService",
+    "medpay.settlement.v1.SettlementRunService",
+    "medpay.settlement.v1.SpecialCaseService",
     "medpay.supervision.v1.SupervisionService",
 ];

@@ -7,7 +7,7 @@ use platform::status::{bad_request, not_yet, storage_failure};
 use platform::wire::{self, Page};
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::store::{CaseFilter, CaseStore, StoredCase};
+use crate::ledger::{CaseFilter, CaseStore, LedgerCase};
 
 /// The settlement gRPC API over the case ledger.
 #[derive(Clone)]
@@ -30,7 +30,7 @@ fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-fn to_wire(case: StoredCase) -> pb::CaseSummary {
+fn to_wire(case: LedgerCase) -> pb::CaseSummary {
     pb::CaseSummary {
         hospital_code: case.hospital_code,
         list_id: case.list_id,
@@ -41,6 +41,13 @@ fn to_wire(case: StoredCase) -> pb::CaseSummary {
         points: Some(wire::decimal_to_wire(case.points)),
         total_cost: Some(wire::money_to_wire(case.total_cost)),
         status: case.status,
+        payment_mode: case.payment_mode,
+        individual_burden: Some(wire::money_to_wire(case.individual_burden)),
+        fund_amount: Some(wire::money_to_wire(case.fund_amount)),
+        scheme_version: case.scheme_version,
+        table_version: case.table_version,
+        valuation_error: case.valuation_error,
+        content_hash: case.content_hash,
     }
 }
 
@@ -75,6 +82,7 @@ impl SettlementService for SettlementApi {
             discharge_between,
             group_code: non_empty(&body.group_code),
             status: non_empty(&body.status),
+            fund: None,
         };
         let cases = self
             .cases
@@ -88,24 +96,45 @@ impl SettlementService for SettlementApi {
         }))
     }
 
-    async fn run_prepayment(
+    async fn submit_case_batch(
         &self,
-        _request: Request<pb::RunPrepaymentRequest>,
-    ) -> Result<Response<pb::RunPrepaymentResponse>, Status> {
-        Err(not_yet("RunPrepayment"))
+        _request: Request<pb::SubmitCaseBatchRequest>,
+    ) -> Result<Response<pb::SubmitCaseBatchResponse>, Status> {
+        Err(not_yet("SubmitCaseBatch"))
     }
 
-    async fn run_clearing(
+    async fn get_case(
         &self,
-        _request: Request<pb::RunClearingRequest>,
-    ) -> Result<Response<pb::RunClearingResponse>, Status> {
-        Err(not_yet("RunClearing"))
+        _request: Request<pb::GetCaseRequest>,
+    ) -> Result<Response<pb::GetCaseResponse>, Status> {
+        Err(not_yet("GetCase"))
     }
 
-    async fn list_statements(
+    async fn put_institution(
         &self,
-        _request: Request<pb::ListStatementsRequest>,
-    ) -> Result<Response<pb::ListStatementsResponse>, Status> {
-        Err(not_yet("ListStatements"))
+        _request: Request<pb::PutInstitutionRequest>,
+    ) -> Result<Response<pb::PutInstitutionResponse>, Status> {
+        Err(not_yet("PutInstitution"))
+    }
+
+    async fn get_institution(
+        &self,
+        _request: Request<pb::GetInstitutionRequest>,
+    ) -> Result<Response<pb::GetInstitutionResponse>, Status> {
+        Err(not_yet("GetInstitution"))
+    }
+
+    async fn list_institutions(
+        &self,
+        _request: Request<pb::ListInstitutionsRequest>,
+    ) -> Result<Response<pb::ListInstitutionsResponse>, Status> {
+        Err(not_yet("ListInstitutions"))
+    }
+
+    async fn put_agreement(
+        &self,
+        _request: Request<pb::PutAgreementRequest>,
+    ) -> Result<Response<pb::PutAgreementResponse>, Status> {
+        Err(not_yet("PutAgreement"))
     }
 }

@@ -1,9 +1,11 @@
-//! The settlement context's service: the case ledger and runs storage, migrations, and the
-//! `medpay.settlement.v1` gRPC server. Settlement rules live in `settlement-domain`.
+//! The settlement context's service: the case ledger, intake, the institution registry, runs and
+//! statements, special-case review, their storage and migrations, and the `medpay.settlement.v1`
+//! gRPC servers. Settlement rules live in `settlement-domain`.
 
+pub mod calendar;
 pub mod grpc;
+pub mod ledger;
 pub mod migration;
-pub mod store;
 
 pub use grpc::SettlementApi;
 pub use migration::Migrator;

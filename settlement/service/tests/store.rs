@@ -1,119 +1,198 @@
-//! Case-ledger storage on every backend of the harness.
+//! Case-ledger and month-calendar storage on every backend of the harness.
 
-use kernel::{FundType, Money, Points};
+use kernel::{FundType, Money, Points, RegionCode, YearMonth};
 use platform::store_test;
 use platform::wire::Page;
 use settlement_service::Migrator;
-use settlement_service::store::{CaseFilter, CaseStore, StoredCase};
+use settlement_service::calendar;
+use settlement_service::ledger::{CaseFilter, CaseStore, LedgerCase, status};
 
-fn case(hospital: &str, list_id: &str, version: i32, discharge: i32) -> StoredCase {
-    StoredCase {
-        region: "460100".parse().expect("code"),
+const PAGE: Page = Page {
+    offset: 0,
+    size: 50,
+};
+
+fn region(code: &str) -> RegionCode {
+    code.parse().expect("region code")
+}
+
+fn case(county: &str, hospital: &str, list_id: &str, version: i32, discharge: i32) -> LedgerCase {
+    LedgerCase {
+        region: region(county),
         hospital_code: hospital.into(),
         list_id: list_id.into(),
         version,
+        record_kind: "inpatient".into(),
         fund: FundType::Employee,
         discharge_date: discharge,
+        payment_mode: "drg".into(),
         group_code: "GB13".into(),
-        points: Points::from_scaled(1_575_000),
+        points: Points::from_scaled(1_575_000 + i64::from(version)),
         total_cost: Money::from_fen(1_500_000),
-        status: "valued".into(),
+        individual_burden: Money::from_fen(300_000),
+        fund_amount: Money::from_fen(1_200_000),
+        status: status::VALUED.into(),
+        valuation_error: String::new(),
+        scheme_version: "demo@1".into(),
+        table_version: "460100-2025-310@1".into(),
+        valuation_json: "{}".into(),
         content_hash: format!("{hospital}-{list_id}-{version}"),
         case_json: "{}".into(),
+        request_id: "r1".into(),
+        stored_at: 1_700_000_000,
     }
 }
 
-store_test!(cases_are_keyed_by_hospital_and_list_id, Migrator, |db| {
+store_test!(a_correction_replaces_the_current_version, Migrator, |db| {
     let store = CaseStore::new(db.clone());
-    let region = "460100".parse().expect("code");
-    store
-        .insert(&case("H001", "L1", 1, 20250115))
+    CaseStore::insert_current(db, &case("460108", "H001", "L1", 1, 20250115))
         .await
         .expect("insert");
     // The same list id at another hospital is another case.
-    store
-        .insert(&case("H002", "L1", 1, 20250120))
+    CaseStore::insert_current(db, &case("460108", "H002", "L1", 1, 20250120))
         .await
         .expect("insert");
-    store
-        .insert(&case("H001", "L1", 2, 20250115))
+    CaseStore::insert_current(db, &case("460108", "H001", "L1", 2, 20250115))
         .await
         .expect("correction");
     assert!(
-        store
-            .insert(&case("H001", "L1", 2, 20250115))
+        CaseStore::insert_current(db, &case("460108", "H001", "L1", 2, 20250115))
             .await
             .is_err(),
-        "no version twice"
+        "a version is stored once"
     );
-    store
-        .insert(&case("H001", "L2", 1, 20250203))
-        .await
-        .expect("insert");
 
-    let all = store
-        .list(
-            region,
-            &CaseFilter::default(),
-            Page {
-                offset: 0,
-                size: 50,
-            },
-        )
+    let listed = store
+        .list(region("460100"), &CaseFilter::default(), PAGE)
         .await
         .expect("list");
-    assert_eq!(all.len(), 4);
-    assert_eq!(all[0].points.to_string(), "157.5000");
-    assert_eq!(all[0].total_cost.to_string(), "15000.00");
+    let keys: Vec<(&str, &str, i32)> = listed
+        .iter()
+        .map(|c| (c.hospital_code.as_str(), c.list_id.as_str(), c.version))
+        .collect();
+    assert_eq!(keys, vec![("H001", "L1", 2), ("H002", "L1", 1)]);
+    assert_eq!(listed[0].points, Points::from_scaled(1_575_002));
+    assert_eq!(listed[0].individual_burden, Money::from_fen(300_000));
 
-    let january = CaseFilter {
-        discharge_between: Some((20250101, 20250131)),
-        ..CaseFilter::default()
-    };
-    let found = store
-        .list(
-            region,
-            &january,
-            Page {
-                offset: 0,
-                size: 50,
-            },
-        )
-        .await
-        .expect("list");
-    assert_eq!(found.len(), 3);
-    let h2 = CaseFilter {
-        hospital_code: Some("H002".into()),
-        ..CaseFilter::default()
-    };
+    let versions = store.versions("H001", "L1").await.expect("versions");
     assert_eq!(
-        store
-            .list(
-                region,
-                &h2,
-                Page {
-                    offset: 0,
-                    size: 50
-                }
-            )
-            .await
-            .expect("list")
-            .len(),
-        1
+        versions.iter().map(|c| c.version).collect::<Vec<_>>(),
+        vec![1, 2]
     );
-    let other = "460200".parse().expect("code");
-    assert!(
-        store
+    let current = CaseStore::current(db, "H001", "L1")
+        .await
+        .expect("current")
+        .expect("stored");
+    assert_eq!(current.version, 2);
+});
+
+store_test!(
+    runs_read_current_cases_of_the_region_fund_and_period,
+    Migrator,
+    |db| {
+        let store = CaseStore::new(db.clone());
+        let mut resident = case("460108", "H003", "L9", 1, 20250110);
+        resident.fund = FundType::Resident;
+        CaseStore::insert_new_many(
+            db,
+            &[
+                case("460108", "H001", "L1", 1, 20250131),
+                case("460105", "H002", "L2", 1, 20250201),
+                case("460201", "H009", "L3", 1, 20250115),
+                resident,
+            ],
+        )
+        .await
+        .expect("bulk insert");
+
+        let january = store
+            .current_cases(region("460100"), FundType::Employee, 20250101, 20250131)
+            .await
+            .expect("scan");
+        assert_eq!(
+            january.len(),
+            1,
+            "February, another prefecture and the resident fund are out"
+        );
+        assert_eq!(january[0].hospital_code, "H001");
+
+        let province = store
+            .current_cases(region("460000"), FundType::Employee, 20250101, 20251231)
+            .await
+            .expect("scan");
+        assert_eq!(province.len(), 3);
+        let county = store
+            .current_cases(region("460105"), FundType::Employee, 20250101, 20251231)
+            .await
+            .expect("scan");
+        assert_eq!(county.len(), 1);
+
+        let filtered = store
             .list(
-                other,
-                &CaseFilter::default(),
-                Page {
-                    offset: 0,
-                    size: 50
-                }
+                region("460000"),
+                &CaseFilter {
+                    fund: Some(FundType::Resident),
+                    ..CaseFilter::default()
+                },
+                PAGE,
             )
             .await
-            .expect("list")
-            .is_empty()
+            .expect("list");
+        assert_eq!(filtered.len(), 1);
+    }
+);
+
+store_test!(closing_a_prefecture_closes_its_counties, Migrator, |db| {
+    let january = YearMonth::new(2025, 1).expect("month");
+    let february = YearMonth::new(2025, 2).expect("month");
+    assert!(
+        !calendar::is_closed(db, region("460108"), FundType::Employee, january)
+            .await
+            .expect("read")
+    );
+    assert!(
+        calendar::close(
+            db,
+            region("460100"),
+            FundType::Employee,
+            january,
+            "run-1",
+            1
+        )
+        .await
+        .expect("close")
+    );
+    assert!(
+        !calendar::close(
+            db,
+            region("460100"),
+            FundType::Employee,
+            january,
+            "run-2",
+            2
+        )
+        .await
+        .expect("close again"),
+        "closing twice changes nothing"
+    );
+    assert!(
+        calendar::is_closed(db, region("460108"), FundType::Employee, january)
+            .await
+            .expect("read")
+    );
+    assert!(
+        !calendar::is_closed(db, region("460108"), FundType::Resident, january)
+            .await
+            .expect("read")
+    );
+    assert!(
+        !calendar::is_closed(db, region("460108"), FundType::Employee, february)
+            .await
+            .expect("read")
+    );
+    assert!(
+        !calendar::is_closed(db, region("460201"), FundType::Employee, january)
+            .await
+            .expect("read")
     );
 });

@@ -1,21 +1,8 @@
-//! Settlement tables, with the context's own migration table.
+//! The first case ledger (superseded by m0002, kept so existing databases migrate forward).
 
 use sea_orm_migration::prelude::*;
 
-pub struct Migrator;
-
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateCaseLedger)]
-    }
-
-    fn migration_table_name() -> DynIden {
-        "settlement_migrations".into_iden()
-    }
-}
-
-struct CreateCaseLedger;
+pub struct CreateCaseLedger;
 
 impl MigrationName for CreateCaseLedger {
     fn name(&self) -> &str {

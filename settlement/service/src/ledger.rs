@@ -1,0 +1,340 @@
+//! The case ledger: every stored version of every settlement list, as received and as valued.
+//!
+//! Money is BIGINT fen, points BIGINT scaled by 10^4, dates `yyyymmdd` integers. Exactly one
+//! version of a case is current (`is_current`); runs and queries read current versions only, and
+//! a correction flips the flag in the same transaction that inserts the new version, so no reader
+//! ever sees a case twice or not at all.
+
+use kernel::{FundType, Money, Points, RegionCode};
+use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
+use platform::wire::Page;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+
+pub mod settlement_case {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_case")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hospital_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub list_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub version: i32,
+        pub region_code: i32,
+        pub is_current: bool,
+        pub record_kind: String,
+        pub fund_type: i32,
+        /// `yyyymmdd`.
+        pub discharge_date: i32,
+        pub payment_mode: String,
+        pub group_code: String,
+        pub points_scaled: i64,
+        pub total_fen: i64,
+        pub individual_burden_fen: i64,
+        pub fund_fen: i64,
+        pub status: String,
+        pub valuation_error: String,
+        pub scheme_version: String,
+        pub table_version: String,
+        pub valuation_json: String,
+        pub content_hash: String,
+        pub case_json: String,
+        pub request_id: String,
+        pub stored_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Statuses a stored case goes through.
+pub mod status {
+    /// Grouped and valued at intake.
+    pub const VALUED: &str = "valued";
+    /// Stored, but grouping or valuation failed (see `valuation_error`); revalued later.
+    pub const UNVALUED: &str = "unvalued";
+    /// Included in a year-end clearing run.
+    pub const CLEARED: &str = "cleared";
+}
+
+/// A stored case version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerCase {
+    pub region: RegionCode,
+    pub hospital_code: String,
+    pub list_id: String,
+    pub version: i32,
+    /// `inpatient`, `outpatient`, `chronic_outpatient` or `pharmacy`.
+    pub record_kind: String,
+    pub fund: FundType,
+    /// `yyyymmdd` (settlement date for ambulatory records).
+    pub discharge_date: i32,
+    /// `drg`, `dip`, `per_diem`, `day_surgery`, `basic_level_disease`, `fee_for_service`, or
+    /// empty when unvalued or ambulatory.
+    pub payment_mode: String,
+    pub group_code: String,
+    pub points: Points,
+    pub total_cost: Money,
+    /// Personal account + personal cash.
+    pub individual_burden: Money,
+    /// Σ fund payments as claimed fee-for-service.
+    pub fund_amount: Money,
+    pub status: String,
+    pub valuation_error: String,
+    /// Grouping scheme `id@version`.
+    pub scheme_version: String,
+    /// Points table `id@version`.
+    pub table_version: String,
+    pub valuation_json: String,
+    pub content_hash: String,
+    pub case_json: String,
+    pub request_id: String,
+    pub stored_at: i64,
+}
+
+/// Filters of a case query.
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    pub hospital_code: Option<String>,
+    /// Inclusive `yyyymmdd` range of the discharge date.
+    pub discharge_between: Option<(i32, i32)>,
+    pub group_code: Option<String>,
+    pub status: Option<String>,
+    pub fund: Option<FundType>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Corrupt(#[from] platform::db::CorruptRow),
+    #[error("amount does not fit storage: {0}")]
+    Amount(#[from] kernel::AmountError),
+}
+
+/// The stored codes of `region` and every region inside it, as an inclusive range.
+pub fn region_span(region: RegionCode) -> (i32, i32) {
+    let code = region_to_db(region);
+    match region.level() {
+        kernel::RegionLevel::Province => (code, code + 9_999),
+        kernel::RegionLevel::Prefecture => (code, code + 99),
+        kernel::RegionLevel::County => (code, code),
+    }
+}
+
+fn to_model(
+    case: &LedgerCase,
+    is_current: bool,
+) -> Result<settlement_case::ActiveModel, StoreError> {
+    Ok(settlement_case::ActiveModel {
+        hospital_code: Set(case.hospital_code.clone()),
+        list_id: Set(case.list_id.clone()),
+        version: Set(case.version),
+        region_code: Set(region_to_db(case.region)),
+        is_current: Set(is_current),
+        record_kind: Set(case.record_kind.clone()),
+        fund_type: Set(fund_to_db(case.fund)),
+        discharge_date: Set(case.discharge_date),
+        payment_mode: Set(case.payment_mode.clone()),
+        group_code: Set(case.group_code.clone()),
+        points_scaled: Set(case.points.to_scaled()?),
+        total_fen: Set(case.total_cost.to_fen()?),
+        individual_burden_fen: Set(case.individual_burden.to_fen()?),
+        fund_fen: Set(case.fund_amount.to_fen()?),
+        status: Set(case.status.clone()),
+        valuation_error: Set(case.valuation_error.clone()),
+        scheme_version: Set(case.scheme_version.clone()),
+        table_version: Set(case.table_version.clone()),
+        valuation_json: Set(case.valuation_json.clone()),
+        content_hash: Set(case.content_hash.clone()),
+        case_json: Set(case.case_json.clone()),
+        request_id: Set(case.request_id.clone()),
+        stored_at: Set(case.stored_at),
+    })
+}
+
+fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
+    Ok(LedgerCase {
+        region: region_from_db(row.region_code)?,
+        hospital_code: row.hospital_code,
+        list_id: row.list_id,
+        version: row.version,
+        record_kind: row.record_kind,
+        fund: fund_from_db(row.fund_type)?,
+        discharge_date: row.discharge_date,
+        payment_mode: row.payment_mode,
+        group_code: row.group_code,
+        points: Points::from_scaled(row.points_scaled),
+        total_cost: Money::from_fen(row.total_fen),
+        individual_burden: Money::from_fen(row.individual_burden_fen),
+        fund_amount: Money::from_fen(row.fund_fen),
+        status: row.status,
+        valuation_error: row.valuation_error,
+        scheme_version: row.scheme_version,
+        table_version: row.table_version,
+        valuation_json: row.valuation_json,
+        content_hash: row.content_hash,
+        case_json: row.case_json,
+        request_id: row.request_id,
+        stored_at: row.stored_at,
+    })
+}
+
+/// The case ledger on a sea-orm connection.
+#[derive(Clone)]
+pub struct CaseStore {
+    db: DatabaseConnection,
+}
+
+impl CaseStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Current versions of the cases of `region` (and the regions inside it), filtered, ordered
+    /// by hospital and list id.
+    pub async fn list(
+        &self,
+        region: RegionCode,
+        filter: &CaseFilter,
+        page: Page,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        let (from, to) = region_span(region);
+        let mut query = settlement_case::Entity::find()
+            .filter(settlement_case::Column::RegionCode.between(from, to))
+            .filter(settlement_case::Column::IsCurrent.eq(true));
+        if let Some(hospital) = &filter.hospital_code {
+            query = query.filter(settlement_case::Column::HospitalCode.eq(hospital.clone()));
+        }
+        if let Some((from, to)) = filter.discharge_between {
+            query = query.filter(settlement_case::Column::DischargeDate.between(from, to));
+        }
+        if let Some(group) = &filter.group_code {
+            query = query.filter(settlement_case::Column::GroupCode.eq(group.clone()));
+        }
+        if let Some(status) = &filter.status {
+            query = query.filter(settlement_case::Column::Status.eq(status.clone()));
+        }
+        if let Some(fund) = filter.fund {
+            query = query.filter(settlement_case::Column::FundType.eq(fund_to_db(fund)));
+        }
+        query
+            .order_by_asc(settlement_case::Column::HospitalCode)
+            .order_by_asc(settlement_case::Column::ListId)
+            .offset(page.offset)
+            .limit(page.size)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(from_model)
+            .collect()
+    }
+
+    /// Every version of one case, oldest first.
+    pub async fn versions(
+        &self,
+        hospital_code: &str,
+        list_id: &str,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        settlement_case::Entity::find()
+            .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
+            .filter(settlement_case::Column::ListId.eq(list_id))
+            .order_by_asc(settlement_case::Column::Version)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(from_model)
+            .collect()
+    }
+
+    /// The current version of one case, if stored.
+    pub async fn current<C: ConnectionTrait>(
+        conn: &C,
+        hospital_code: &str,
+        list_id: &str,
+    ) -> Result<Option<LedgerCase>, StoreError> {
+        settlement_case::Entity::find()
+            .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
+            .filter(settlement_case::Column::ListId.eq(list_id))
+            .filter(settlement_case::Column::IsCurrent.eq(true))
+            .one(conn)
+            .await?
+            .map(from_model)
+            .transpose()
+    }
+
+    /// Stores `case` as the current version, retiring the previous current version, on `conn`
+    /// (pass a transaction so both happen or neither). The primary key makes a second writer of
+    /// the same version fail instead of storing it twice.
+    pub async fn insert_current<C: ConnectionTrait>(
+        conn: &C,
+        case: &LedgerCase,
+    ) -> Result<(), StoreError> {
+        // Insert first: a duplicate version fails on the primary key before anything changes.
+        to_model(case, true)?.insert(conn).await?;
+        if case.version > 1 {
+            settlement_case::Entity::update_many()
+                .col_expr(settlement_case::Column::IsCurrent, Expr::value(false))
+                .filter(settlement_case::Column::HospitalCode.eq(case.hospital_code.clone()))
+                .filter(settlement_case::Column::ListId.eq(case.list_id.clone()))
+                .filter(settlement_case::Column::Version.lt(case.version))
+                .exec(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Stores many new current versions at once (first versions only: no case may already exist),
+    /// in one statement; for bulk intake and for seeding runs and benchmarks.
+    pub async fn insert_new_many<C: ConnectionTrait>(
+        conn: &C,
+        cases: &[LedgerCase],
+    ) -> Result<(), StoreError> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        let models = cases
+            .iter()
+            .map(|case| to_model(case, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        settlement_case::Entity::insert_many(models)
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Current versions of the cases of `region` (and the regions inside it) for `fund`,
+    /// discharged in the inclusive `yyyymmdd` range, in (hospital, list id) order: what a run
+    /// reads.
+    pub async fn current_cases(
+        &self,
+        region: RegionCode,
+        fund: FundType,
+        discharge_from: i32,
+        discharge_to: i32,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        let (from, to) = region_span(region);
+        settlement_case::Entity::find()
+            .filter(settlement_case::Column::RegionCode.between(from, to))
+            .filter(settlement_case::Column::FundType.eq(fund_to_db(fund)))
+            .filter(settlement_case::Column::DischargeDate.between(discharge_from, discharge_to))
+            .filter(settlement_case::Column::IsCurrent.eq(true))
+            .order_by_asc(settlement_case::Column::HospitalCode)
+            .order_by_asc(settlement_case::Column::ListId)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(from_model)
+            .collect()
+    }
+}

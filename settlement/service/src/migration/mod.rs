@@ -1,0 +1,31 @@
+//! Settlement tables, with the context's own migration table. One module per migration; a
+//! migration never changes once released.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_case_ledger;
+mod m0002_valued_case_ledger;
+mod m0003_closed_months;
+mod m0004_intake;
+mod m0005_runs;
+mod m0006_special_cases;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_case_ledger::CreateCaseLedger),
+            Box::new(m0002_valued_case_ledger::ValuedCaseLedger),
+            Box::new(m0003_closed_months::ClosedMonths),
+            Box::new(m0004_intake::Intake),
+            Box::new(m0005_runs::Runs),
+            Box::new(m0006_special_cases::SpecialCases),
+        ]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "settlement_migrations".into_iden()
+    }
+}
