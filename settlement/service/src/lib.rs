@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod grpc;
+pub mod journal;
 pub mod ledger;
 pub mod migration;
 

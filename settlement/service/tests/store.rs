@@ -196,3 +196,67 @@ store_test!(closing_a_prefecture_closes_its_counties, Migrator, |db| {
             .expect("read")
     );
 });
+
+fn close_march(
+    run_id: &'static str,
+) -> impl for<'c> FnOnce(
+    &'c sea_orm::DatabaseTransaction,
+) -> settlement_service::journal::Effect<'c, sea_orm::DbErr> {
+    move |txn| {
+        Box::pin(async move {
+            let month = YearMonth::new(2025, 3).expect("month");
+            calendar::close(txn, region("460108"), FundType::Employee, month, run_id, 1)
+                .await
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            Ok((run_id.as_bytes().to_vec(), format!("closed by {run_id}")))
+        })
+    }
+}
+
+store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
+    use settlement_service::journal::{self, AuditEntry, Once};
+    let audit = AuditEntry {
+        at_unix_seconds: 1,
+        caller_id: "county-460108".into(),
+        action: "CloseMonth".into(),
+        detail: String::new(),
+        request_id: "req-1".into(),
+    };
+    let first = journal::run_once(db, audit.clone(), close_march("run-1"))
+        .await
+        .expect("first");
+    assert_eq!(first, Once::Done(b"run-1".to_vec()));
+    let again = journal::run_once(db, audit.clone(), close_march("run-2"))
+        .await
+        .expect("retry");
+    assert_eq!(
+        again,
+        Once::Replayed(b"run-1".to_vec()),
+        "the first answer is replayed"
+    );
+    let entries = journal::audit_entries(db).await.expect("audit");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].detail, "closed by run-1");
+
+    // A failing effect writes nothing, so the same request id can be retried.
+    let failing = AuditEntry {
+        request_id: "req-2".into(),
+        ..audit
+    };
+    let failed = journal::run_once(
+        db,
+        failing.clone(),
+        |_txn| -> journal::Effect<'_, sea_orm::DbErr> {
+            Box::pin(async { Err(sea_orm::DbErr::Custom("refused".into())) })
+        },
+    )
+    .await;
+    assert!(failed.is_err());
+    assert_eq!(journal::audit_entries(db).await.expect("audit").len(), 1);
+    let retried = journal::run_once(db, failing, |_txn| -> journal::Effect<'_, sea_orm::DbErr> {
+        Box::pin(async { Ok((b"ok".to_vec(), "ok".into())) })
+    })
+    .await
+    .expect("retry after failure");
+    assert_eq!(retried, Once::Done(b"ok".to_vec()));
+});

@@ -5,7 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_case_ledger;
 mod m0002_valued_case_ledger;
-mod m0003_closed_months;
+mod m0003_months_and_journal;
 mod m0004_intake;
 mod m0005_runs;
 mod m0006_special_cases;
@@ -18,7 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_case_ledger::CreateCaseLedger),
             Box::new(m0002_valued_case_ledger::ValuedCaseLedger),
-            Box::new(m0003_closed_months::ClosedMonths),
+            Box::new(m0003_months_and_journal::MonthsAndJournal),
             Box::new(m0004_intake::Intake),
             Box::new(m0005_runs::Runs),
             Box::new(m0006_special_cases::SpecialCases),
