@@ -7,6 +7,7 @@ pub mod grpc;
 pub mod journal;
 pub mod ledger;
 pub mod migration;
+pub mod special_cases;
 
 pub use grpc::SettlementApi;
 pub use migration::Migrator;

@@ -1,0 +1,6 @@
+//! Special-case review (特例单议): the expert registry, applications within the quota, reviewer
+//! draws, decisions, appeals and binding into year-end clearing.
+
+pub mod store;
+
+pub use store::{BoundDecision, bound_decisions};
