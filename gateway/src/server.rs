@@ -89,6 +89,10 @@ impl ContextName {
             ContextName::Settlement => {
                 let store = settlement_service::ledger::CaseStore::new(db.clone());
                 routes.add_service(settlement_service::SettlementApi::new(store).into_server());
+                routes.add_service(
+                    settlement_service::special_cases::SpecialCaseApi::new(db.clone())
+                        .into_server(),
+                );
             }
             ContextName::Supervision => {
                 let store = supervision_service::store::RuleStore::new(db.clone());
@@ -155,9 +159,20 @@ pub async fn serve(
     );
     for context in contexts {
         context.mount(&mut routes, &db, settings).await?;
-        health
-            .set_service_status(context.service_name(), ServingStatus::Serving)
-            .await;
+        // A context may serve several public services of its package (settlement serves
+        // three); each is healthy once the context is mounted.
+        let package = context
+            .service_name()
+            .rsplit_once('.')
+            .map_or("", |(package, _)| package);
+        for service in medpay_proto::PUBLIC_SERVICES
+            .iter()
+            .filter(|name| name.rsplit_once('.').is_some_and(|(p, _)| p == package))
+        {
+            health
+                .set_service_status(*service, ServingStatus::Serving)
+                .await;
+        }
     }
     health.set_service_status("", ServingStatus::Serving).await;
 

@@ -312,6 +312,25 @@ pub async fn count_applications<C: ConnectionTrait>(
         .await?)
 }
 
+/// Discharges of `hospital_code` in `year`: its current inpatient cases in the ledger, the base
+/// of its special-case quota.
+pub async fn count_discharges<C: ConnectionTrait>(
+    conn: &C,
+    hospital_code: &str,
+    year: i32,
+) -> Result<u64, StoreError> {
+    use crate::ledger::settlement_case;
+    Ok(settlement_case::Entity::find()
+        .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
+        .filter(settlement_case::Column::IsCurrent.eq(true))
+        .filter(settlement_case::Column::RecordKind.eq("inpatient"))
+        .filter(
+            settlement_case::Column::DischargeDate.between(year * 10_000, year * 10_000 + 9_999),
+        )
+        .count(conn)
+        .await?)
+}
+
 /// Applications of `region` (and the regions inside it), optionally of one hospital and in one
 /// state, ordered by application id.
 pub async fn list_applications<C: ConnectionTrait>(
