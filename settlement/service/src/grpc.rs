@@ -1,29 +1,199 @@
 //! The `medpay.settlement.v1` server: scope checks, conversions, status codes.
 
+use std::sync::Arc;
+
+use kernel::{Principal, RegionCode};
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_server::SettlementService;
 use platform::principal::authorize_request;
-use platform::status::{bad_request, not_yet, storage_failure};
+use platform::status::{bad_request, storage_failure, with_reason};
 use platform::wire::{self, Page};
-use tonic::{Request, Response, Status, Streaming};
+use prost::Message;
+use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::ledger::{CaseFilter, CaseStore, LedgerCase};
+use crate::institutions::{
+    self, AGREEMENT_STATUSES, AgreementRow, InstitutionRow, LEVELS, RegistryError, TYPES,
+};
+use crate::intake::{Intake, IntakeError, Record};
+use crate::journal::{self, AuditEntry, Once};
+use crate::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
+use crate::valuation::{BatchValuation, Unavailable, Valuer};
+
+/// Roles that may change the institution registry.
+const REGISTRY_ROLES: [&str; 2] = ["admin", "bureau"];
 
 /// The settlement gRPC API over the case ledger.
 #[derive(Clone)]
 pub struct SettlementApi {
     cases: CaseStore,
+    intake: Intake,
+}
+
+/// The valuer of a server started without peers: every case is stored unvalued, with the reason.
+struct NoPeers;
+
+#[async_trait::async_trait]
+impl Valuer for NoPeers {
+    async fn value_batch(
+        &self,
+        _region: RegionCode,
+        cases: &[settlement_domain::case::SettlementList],
+    ) -> Result<BatchValuation, Unavailable> {
+        Ok(vec![
+            Err(
+                "no grouping and points peers are configured".to_owned()
+            );
+            cases.len()
+        ])
+    }
 }
 
 impl SettlementApi {
+    /// An API whose intake stores cases unvalued; see [`SettlementApi::with_valuer`].
     pub fn new(cases: CaseStore) -> Self {
-        Self { cases }
+        let intake = Intake::new(cases.connection().clone(), Arc::new(NoPeers));
+        Self { cases, intake }
+    }
+
+    /// Values accepted cases at intake through `valuer`.
+    pub fn with_valuer(mut self, valuer: Arc<dyn Valuer>) -> Self {
+        self.intake = Intake::new(self.cases.connection().clone(), valuer);
+        self
+    }
+
+    /// Uses `intake` (its valuer, chunk size and dictionary) for uploads.
+    pub fn with_intake(mut self, intake: Intake) -> Self {
+        self.intake = intake;
+        self
     }
 
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::settlement_service_server::SettlementServiceServer<Self> {
         pb::settlement_service_server::SettlementServiceServer::new(self)
+            .max_decoding_message_size(256 * 1024 * 1024)
     }
+}
+
+fn require_registry_role(principal: &Principal) -> Result<(), Status> {
+    if REGISTRY_ROLES.iter().any(|role| principal.has_role(role)) {
+        Ok(())
+    } else {
+        Err(with_reason(
+            Code::PermissionDenied,
+            "ROLE_REQUIRED",
+            format!(
+                "caller {} needs one of the roles {REGISTRY_ROLES:?} to change the institution registry",
+                principal.caller_id
+            ),
+        ))
+    }
+}
+
+fn require_request_id(request_id: &str) -> Result<(), Status> {
+    if request_id.trim().is_empty() {
+        Err(bad_request(vec![(
+            "request_id".into(),
+            "is required: it makes a retry safe".into(),
+        )]))
+    } else {
+        Ok(())
+    }
+}
+
+fn intake_failure(error: IntakeError) -> Status {
+    match error {
+        IntakeError::Unavailable(unavailable) => with_reason(
+            Code::Unavailable,
+            "PEER_UNAVAILABLE",
+            format!(
+                "{unavailable}; nothing of the failing chunk was stored, retry with the same request_id"
+            ),
+        ),
+        IntakeError::Contended(position) => with_reason(
+            Code::Aborted,
+            "CONCURRENT_UPLOAD",
+            format!(
+                "cases from record {position} on kept colliding with a concurrent upload; retry with the same request_id"
+            ),
+        ),
+        other => storage_failure(other),
+    }
+}
+
+fn registry_failure(error: RegistryError) -> Status {
+    match error {
+        RegistryError::Store(error) => storage_failure(error),
+        RegistryError::UnknownInstitution { .. } => {
+            with_reason(Code::NotFound, "UNKNOWN_INSTITUTION", error.to_string())
+        }
+        RegistryError::OtherRegion { .. } => with_reason(
+            Code::PermissionDenied,
+            "REGION_OUT_OF_SCOPE",
+            error.to_string(),
+        ),
+        RegistryError::ReasonRequired { .. } => {
+            bad_request(vec![("reason".into(), error.to_string())])
+        }
+        RegistryError::HistoryOutOfOrder { .. } => with_reason(
+            Code::FailedPrecondition,
+            "HISTORY_OUT_OF_ORDER",
+            error.to_string(),
+        ),
+    }
+}
+
+/// A wire date as `yyyymmdd`, checked to exist.
+fn read_date(
+    field: &str,
+    value: Option<&medpay_proto::common::v1::Date>,
+    violations: &mut Vec<(String, String)>,
+) -> i32 {
+    let Some(date) = value else {
+        violations.push((field.to_owned(), "is required".to_owned()));
+        return 0;
+    };
+    let yyyymmdd = date.year * 10_000 + date.month * 100 + date.day;
+    if institutions::date_of(yyyymmdd).is_none() {
+        violations.push((
+            field.to_owned(),
+            format!("{}-{}-{} is not a date", date.year, date.month, date.day),
+        ));
+    }
+    yyyymmdd
+}
+
+fn institution_to_wire(row: &InstitutionRow) -> pb::Institution {
+    pb::Institution {
+        code: row.code.clone(),
+        name: row.name.clone(),
+        region_code: row.region.to_string(),
+        level: row.level.clone(),
+        institution_type: row.institution_type.clone(),
+        alliance_code: row.alliance_code.clone(),
+    }
+}
+
+fn agreement_to_wire(row: &AgreementRow) -> pb::Agreement {
+    pb::Agreement {
+        agreement_id: row.agreement_id.clone(),
+        valid_from: Some(wire::date_to_wire(row.valid_from)),
+        valid_to: Some(wire::date_to_wire(row.valid_to)),
+        status: row.status.clone(),
+    }
+}
+
+fn audit(principal: &Principal, action: &str, request_id: &str) -> AuditEntry {
+    AuditEntry {
+        at_unix_seconds: wire::unix_seconds(),
+        caller_id: principal.caller_id.clone(),
+        action: action.to_owned(),
+        detail: String::new(),
+        request_id: request_id.to_owned(),
+    }
+}
+
+fn decode<M: Message + Default>(once: &Once) -> Result<M, Status> {
+    M::decode(once.response()).map_err(storage_failure)
 }
 
 fn non_empty(text: &str) -> Option<String> {
@@ -55,9 +225,39 @@ fn to_wire(case: LedgerCase) -> pb::CaseSummary {
 impl SettlementService for SettlementApi {
     async fn submit_cases(
         &self,
-        _request: Request<Streaming<pb::SubmitCasesRequest>>,
+        request: Request<Streaming<pb::SubmitCasesRequest>>,
     ) -> Result<Response<pb::SubmitCasesResponse>, Status> {
-        Err(not_yet("SubmitCases"))
+        let principal = platform::principal::principal_of(&request)?;
+        let mut stream = request.into_inner();
+        let Some(first) = stream.message().await? else {
+            return Err(bad_request(vec![(
+                "request_id".into(),
+                "the stream is empty: the first message must name request_id and region_code"
+                    .into(),
+            )]));
+        };
+        require_request_id(&first.request_id)?;
+        let region =
+            platform::principal::authorize_region(&principal, "region_code", &first.region_code)?;
+        let request_id = first.request_id.clone();
+        let mut records = vec![Record::from_wire(first.record, first.case_json)];
+        while let Some(message) = stream.message().await? {
+            records.push(Record::from_wire(message.record, message.case_json));
+        }
+        let outcome = self
+            .intake
+            .submit(
+                &principal.caller_id,
+                &request_id,
+                "SubmitCases",
+                region,
+                records,
+            )
+            .await
+            .map_err(intake_failure)?;
+        Ok(Response::new(pb::SubmitCasesResponse {
+            outcome: Some(outcome),
+        }))
     }
 
     async fn list_cases(
@@ -82,7 +282,13 @@ impl SettlementService for SettlementApi {
             discharge_between,
             group_code: non_empty(&body.group_code),
             status: non_empty(&body.status),
-            fund: None,
+            fund: match body.fund_type {
+                0 => None,
+                value => Some(
+                    wire::fund_type("fund_type", value)
+                        .map_err(|violation| bad_request(vec![violation]))?,
+                ),
+            },
         };
         let cases = self
             .cases
@@ -98,43 +304,286 @@ impl SettlementService for SettlementApi {
 
     async fn submit_case_batch(
         &self,
-        _request: Request<pb::SubmitCaseBatchRequest>,
+        request: Request<pb::SubmitCaseBatchRequest>,
     ) -> Result<Response<pb::SubmitCaseBatchResponse>, Status> {
-        Err(not_yet("SubmitCaseBatch"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        require_request_id(&body.request_id)?;
+        let records = body
+            .records
+            .into_iter()
+            .map(|record| Record::from_wire(Some(record), String::new()))
+            .collect();
+        let outcome = self
+            .intake
+            .submit(
+                &principal.caller_id,
+                &body.request_id,
+                "SubmitCaseBatch",
+                region,
+                records,
+            )
+            .await
+            .map_err(intake_failure)?;
+        Ok(Response::new(pb::SubmitCaseBatchResponse {
+            outcome: Some(outcome),
+        }))
     }
 
     async fn get_case(
         &self,
-        _request: Request<pb::GetCaseRequest>,
+        request: Request<pb::GetCaseRequest>,
     ) -> Result<Response<pb::GetCaseResponse>, Status> {
-        Err(not_yet("GetCase"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let versions = self
+            .cases
+            .versions(&body.hospital_code, &body.list_id)
+            .await
+            .map_err(storage_failure)?;
+        let (from, to) = region_span(region);
+        let in_scope = |case: &LedgerCase| {
+            let code = platform::db::region_to_db(case.region);
+            (from..=to).contains(&code)
+        };
+        if versions.is_empty() || !versions.iter().all(in_scope) {
+            return Err(with_reason(
+                Code::NotFound,
+                "CASE_NOT_FOUND",
+                format!(
+                    "no case {}/{} in region {region}",
+                    body.hospital_code, body.list_id
+                ),
+            ));
+        }
+        Ok(Response::new(pb::GetCaseResponse {
+            versions: versions
+                .into_iter()
+                .map(|case| pb::CaseVersion {
+                    case_json: case.case_json.clone(),
+                    valuation_json: case.valuation_json.clone(),
+                    stored_at_unix: case.stored_at,
+                    request_id: case.request_id.clone(),
+                    summary: Some(to_wire(case)),
+                })
+                .collect(),
+        }))
     }
 
     async fn put_institution(
         &self,
-        _request: Request<pb::PutInstitutionRequest>,
+        request: Request<pb::PutInstitutionRequest>,
     ) -> Result<Response<pb::PutInstitutionResponse>, Status> {
-        Err(not_yet("PutInstitution"))
+        let body = request.get_ref();
+        let region_code = body
+            .institution
+            .as_ref()
+            .map(|i| i.region_code.clone())
+            .unwrap_or_default();
+        let (principal, region) =
+            authorize_request(&request, "institution.region_code", &region_code)?;
+        require_registry_role(&principal)?;
+        let body = request.into_inner();
+        require_request_id(&body.request_id)?;
+        let institution = body.institution.unwrap_or_default();
+        let mut violations = Vec::new();
+        if institution.code.trim().is_empty() {
+            violations.push(("institution.code".into(), "is required".into()));
+        }
+        if institution.name.trim().is_empty() {
+            violations.push(("institution.name".into(), "is required".into()));
+        }
+        if !LEVELS.contains(&institution.level.as_str()) {
+            violations.push((
+                "institution.level".into(),
+                format!("{:?} is not one of {LEVELS:?}", institution.level),
+            ));
+        }
+        if !TYPES.contains(&institution.institution_type.as_str()) {
+            violations.push((
+                "institution.institution_type".into(),
+                format!("{:?} is not one of {TYPES:?}", institution.institution_type),
+            ));
+        }
+        let effective_from = read_date(
+            "effective_from",
+            body.effective_from.as_ref(),
+            &mut violations,
+        );
+        if !violations.is_empty() {
+            return Err(bad_request(violations));
+        }
+        let row = InstitutionRow {
+            code: institution.code.trim().to_owned(),
+            name: institution.name.trim().to_owned(),
+            region,
+            level: institution.level,
+            institution_type: institution.institution_type,
+            alliance_code: institution.alliance_code.trim().to_owned(),
+            effective_from,
+            reason: body.reason.clone(),
+        };
+        let request_id = body.request_id.clone();
+        let once = journal::run_once::<RegistryError, _>(
+            self.cases.connection(),
+            audit(&principal, "PutInstitution", &body.request_id),
+            move |txn| {
+                Box::pin(async move {
+                    let versions = institutions::put_institution(txn, &row, &request_id).await?;
+                    let response = pb::PutInstitutionResponse {
+                        versions: i32::try_from(versions).unwrap_or(i32::MAX),
+                    };
+                    let detail = format!(
+                        "institution {} in {} from {}: version {versions}",
+                        row.code, row.region, row.effective_from
+                    );
+                    Ok((response.encode_to_vec(), detail))
+                })
+            },
+        )
+        .await
+        .map_err(registry_failure)?;
+        Ok(Response::new(decode(&once)?))
     }
 
     async fn get_institution(
         &self,
-        _request: Request<pb::GetInstitutionRequest>,
+        request: Request<pb::GetInstitutionRequest>,
     ) -> Result<Response<pb::GetInstitutionResponse>, Status> {
-        Err(not_yet("GetInstitution"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let code = &request.get_ref().code;
+        let db = self.cases.connection();
+        let history = institutions::history(db, code)
+            .await
+            .map_err(storage_failure)?;
+        let in_region = history
+            .last()
+            .is_some_and(|row| region.contains(row.region));
+        if !in_region {
+            return Err(with_reason(
+                Code::NotFound,
+                "UNKNOWN_INSTITUTION",
+                format!("no institution {code} in region {region}"),
+            ));
+        }
+        let agreements = institutions::agreements(db, code)
+            .await
+            .map_err(storage_failure)?;
+        Ok(Response::new(pb::GetInstitutionResponse {
+            history: history
+                .iter()
+                .map(|row| pb::InstitutionChange {
+                    institution: Some(institution_to_wire(row)),
+                    effective_from: Some(wire::date_to_wire(row.effective_from)),
+                    reason: row.reason.clone(),
+                })
+                .collect(),
+            agreements: agreements.iter().map(agreement_to_wire).collect(),
+        }))
     }
 
     async fn list_institutions(
         &self,
-        _request: Request<pb::ListInstitutionsRequest>,
+        request: Request<pb::ListInstitutionsRequest>,
     ) -> Result<Response<pb::ListInstitutionsResponse>, Status> {
-        Err(not_yet("ListInstitutions"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let rows = institutions::list(self.cases.connection(), region, page)
+            .await
+            .map_err(storage_failure)?;
+        let next_page_token = page.next_token(rows.len());
+        Ok(Response::new(pb::ListInstitutionsResponse {
+            institutions: rows.iter().map(institution_to_wire).collect(),
+            next_page_token,
+        }))
     }
 
     async fn put_agreement(
         &self,
-        _request: Request<pb::PutAgreementRequest>,
+        request: Request<pb::PutAgreementRequest>,
     ) -> Result<Response<pb::PutAgreementResponse>, Status> {
-        Err(not_yet("PutAgreement"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        require_registry_role(&principal)?;
+        let body = request.into_inner();
+        require_request_id(&body.request_id)?;
+        let agreement = body.agreement.unwrap_or_default();
+        let mut violations = Vec::new();
+        if body.institution_code.trim().is_empty() {
+            violations.push(("institution_code".into(), "is required".into()));
+        }
+        if agreement.agreement_id.trim().is_empty() {
+            violations.push(("agreement.agreement_id".into(), "is required".into()));
+        }
+        if !AGREEMENT_STATUSES.contains(&agreement.status.as_str()) {
+            violations.push((
+                "agreement.status".into(),
+                format!(
+                    "{:?} is not one of {AGREEMENT_STATUSES:?}",
+                    agreement.status
+                ),
+            ));
+        }
+        let valid_from = read_date(
+            "agreement.valid_from",
+            agreement.valid_from.as_ref(),
+            &mut violations,
+        );
+        let valid_to = read_date(
+            "agreement.valid_to",
+            agreement.valid_to.as_ref(),
+            &mut violations,
+        );
+        if violations.is_empty() && valid_to < valid_from {
+            violations.push((
+                "agreement.valid_to".into(),
+                format!("{valid_to} is before valid_from {valid_from}"),
+            ));
+        }
+        if !violations.is_empty() {
+            return Err(bad_request(violations));
+        }
+        let row = AgreementRow {
+            agreement_id: agreement.agreement_id.trim().to_owned(),
+            valid_from,
+            valid_to,
+            status: agreement.status,
+        };
+        let institution_code = body.institution_code.trim().to_owned();
+        let reason = body.reason.clone();
+        let request_id = body.request_id.clone();
+        let once = journal::run_once::<RegistryError, _>(
+            self.cases.connection(),
+            audit(&principal, "PutAgreement", &body.request_id),
+            move |txn| {
+                Box::pin(async move {
+                    let all = institutions::put_agreement(
+                        txn,
+                        region,
+                        &institution_code,
+                        &row,
+                        &reason,
+                        &request_id,
+                    )
+                    .await?;
+                    let detail = format!(
+                        "agreement {} of {institution_code}: {} {}..{}",
+                        row.agreement_id, row.status, row.valid_from, row.valid_to
+                    );
+                    let response = pb::PutAgreementResponse {
+                        agreements: all.iter().map(agreement_to_wire).collect(),
+                    };
+                    Ok((response.encode_to_vec(), detail))
+                })
+            },
+        )
+        .await
+        .map_err(registry_failure)?;
+        Ok(Response::new(decode(&once)?))
     }
 }

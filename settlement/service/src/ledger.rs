@@ -60,6 +60,8 @@ pub mod status {
     pub const UNVALUED: &str = "unvalued";
     /// Included in a year-end clearing run.
     pub const CLEARED: &str = "cleared";
+    /// An outpatient or pharmacy settlement: kept for supervision, not valued in points.
+    pub const RECORDED: &str = "recorded";
 }
 
 /// A stored case version.

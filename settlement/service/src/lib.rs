@@ -4,9 +4,12 @@
 
 pub mod calendar;
 pub mod grpc;
+pub mod intake;
+pub mod institutions;
 pub mod journal;
 pub mod ledger;
 pub mod migration;
+pub mod valuation;
 pub mod special_cases;
 
 pub use grpc::SettlementApi;

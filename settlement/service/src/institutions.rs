@@ -1,0 +1,428 @@
+//! The registry of designated institutions and their service agreements, stored.
+//!
+//! Every version of an institution is a row keyed by (code, effective date), so a case is read
+//! against the institution as it was on the day of the stay; an agreement is one row per
+//! (institution, agreement id) whose period or status a later request may change (the audit
+//! journal keeps who changed it and why). Dates are `yyyymmdd` integers.
+
+use std::collections::BTreeMap;
+
+use kernel::RegionCode;
+use platform::db::{region_from_db, region_to_db};
+use platform::wire::Page;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, QueryOrder, Set};
+use settlement_domain::date::Date;
+use settlement_domain::institution::{
+    AgreementStatus, Institution, InstitutionLevel, InstitutionRecord, InstitutionType,
+    ServiceAgreement,
+};
+
+use crate::ledger::{StoreError, region_span};
+
+pub mod institution {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_institution")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        /// `yyyymmdd`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub effective_from: i32,
+        pub region_code: i32,
+        pub name: String,
+        pub level: String,
+        pub institution_type: String,
+        pub alliance_code: String,
+        pub reason: String,
+        pub request_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod agreement {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_agreement")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub institution_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub agreement_id: String,
+        pub valid_from: i32,
+        pub valid_to: i32,
+        pub status: String,
+        pub reason: String,
+        pub request_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Institution levels as written on the wire.
+pub const LEVELS: [&str; 7] = ["3A", "3B", "2A", "2B", "1", "community", "unrated"];
+/// Institution types as written on the wire.
+pub const TYPES: [&str; 6] = [
+    "general",
+    "specialist",
+    "tcm",
+    "primary",
+    "maternal_child",
+    "other",
+];
+/// Agreement statuses as written on the wire.
+pub const AGREEMENT_STATUSES: [&str; 3] = ["active", "suspended", "terminated"];
+
+/// One version of an institution, as stored and sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstitutionRow {
+    pub code: String,
+    pub name: String,
+    pub region: RegionCode,
+    /// One of [`LEVELS`].
+    pub level: String,
+    /// One of [`TYPES`].
+    pub institution_type: String,
+    /// Empty when not in an alliance.
+    pub alliance_code: String,
+    /// `yyyymmdd`.
+    pub effective_from: i32,
+    pub reason: String,
+}
+
+/// A stored agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgreementRow {
+    pub agreement_id: String,
+    /// `yyyymmdd`, inclusive.
+    pub valid_from: i32,
+    /// `yyyymmdd`, inclusive.
+    pub valid_to: i32,
+    /// One of [`AGREEMENT_STATUSES`].
+    pub status: String,
+}
+
+/// Why a registry write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("institution {code} is not registered")]
+    UnknownInstitution { code: String },
+    #[error("institution {code} belongs to region {actual}, not {requested}")]
+    OtherRegion {
+        code: String,
+        actual: RegionCode,
+        requested: RegionCode,
+    },
+    #[error("institution {code} is registered: a change needs a reason")]
+    ReasonRequired { code: String },
+    #[error("institution {code}: a change must take effect after {latest}, not on {requested}")]
+    HistoryOutOfOrder {
+        code: String,
+        latest: i32,
+        requested: i32,
+    },
+}
+
+impl From<DbErr> for RegistryError {
+    fn from(error: DbErr) -> Self {
+        RegistryError::Store(StoreError::Database(error))
+    }
+}
+
+/// A `yyyymmdd` integer as a domain date.
+pub fn date_of(yyyymmdd: i32) -> Option<Date> {
+    let month = u32::try_from(yyyymmdd / 100 % 100).ok()?;
+    let day = u32::try_from(yyyymmdd % 100).ok()?;
+    Date::new(yyyymmdd / 10_000, month, day).ok()
+}
+
+/// A domain date as a `yyyymmdd` integer.
+pub fn yyyymmdd(date: Date) -> i32 {
+    let (year, month, day) = date.ymd();
+    year * 10_000 + i32::try_from(month * 100 + day).unwrap_or(0)
+}
+
+fn level_of(wire: &str) -> InstitutionLevel {
+    match wire {
+        "3A" => InstitutionLevel::TertiaryA,
+        "3B" => InstitutionLevel::TertiaryB,
+        "2A" => InstitutionLevel::SecondaryA,
+        "2B" => InstitutionLevel::SecondaryB,
+        "1" => InstitutionLevel::Primary,
+        "community" => InstitutionLevel::Community,
+        _ => InstitutionLevel::Unrated,
+    }
+}
+
+fn type_of(wire: &str) -> InstitutionType {
+    match wire {
+        "general" => InstitutionType::GeneralHospital,
+        "specialist" => InstitutionType::SpecialistHospital,
+        "tcm" => InstitutionType::TraditionalChineseMedicine,
+        "primary" => InstitutionType::PrimaryCare,
+        "maternal_child" => InstitutionType::MaternalChild,
+        _ => InstitutionType::Other,
+    }
+}
+
+fn status_of(wire: &str) -> AgreementStatus {
+    match wire {
+        "active" => AgreementStatus::Active,
+        "suspended" => AgreementStatus::Suspended,
+        _ => AgreementStatus::Terminated,
+    }
+}
+
+fn institution_from_model(row: institution::Model) -> Result<InstitutionRow, StoreError> {
+    Ok(InstitutionRow {
+        region: region_from_db(row.region_code)?,
+        code: row.code,
+        name: row.name,
+        level: row.level,
+        institution_type: row.institution_type,
+        alliance_code: row.alliance_code,
+        effective_from: row.effective_from,
+        reason: row.reason,
+    })
+}
+
+fn agreement_from_model(row: agreement::Model) -> AgreementRow {
+    AgreementRow {
+        agreement_id: row.agreement_id,
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        status: row.status,
+    }
+}
+
+/// The domain record of an institution: its versions and agreements. Rows whose dates do not
+/// exist are skipped (the writers refuse them, so none are stored).
+pub fn to_record(
+    history: &[InstitutionRow],
+    agreements: &[AgreementRow],
+) -> Option<InstitutionRecord> {
+    let mut versions = history.iter().filter_map(|row| {
+        let from = date_of(row.effective_from)?;
+        Some((
+            from,
+            Institution {
+                code: row.code.clone(),
+                name: row.name.clone(),
+                pooling_region: row.region,
+                level: level_of(&row.level),
+                institution_type: type_of(&row.institution_type),
+                medical_alliance: (!row.alliance_code.is_empty())
+                    .then(|| row.alliance_code.clone()),
+            },
+        ))
+    });
+    let (first_from, first) = versions.next()?;
+    let mut record = InstitutionRecord::new(first_from, first);
+    for (from, version) in versions {
+        // Stored in order of effective date, so a change is always after the previous one.
+        let _ = record.record_change(from, version);
+    }
+    for row in agreements {
+        if let (Some(start), Some(end)) = (date_of(row.valid_from), date_of(row.valid_to))
+            && let Ok(agreement) =
+                ServiceAgreement::new(&row.agreement_id, start, end, status_of(&row.status))
+        {
+            record.add_agreement(agreement);
+        }
+    }
+    Some(record)
+}
+
+/// Every version of an institution, oldest first.
+pub async fn history<C: ConnectionTrait>(
+    conn: &C,
+    code: &str,
+) -> Result<Vec<InstitutionRow>, StoreError> {
+    institution::Entity::find()
+        .filter(institution::Column::Code.eq(code))
+        .order_by_asc(institution::Column::EffectiveFrom)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(institution_from_model)
+        .collect()
+}
+
+/// The agreements of an institution, by start date.
+pub async fn agreements<C: ConnectionTrait>(
+    conn: &C,
+    code: &str,
+) -> Result<Vec<AgreementRow>, StoreError> {
+    Ok(agreement::Entity::find()
+        .filter(agreement::Column::InstitutionCode.eq(code))
+        .order_by_asc(agreement::Column::ValidFrom)
+        .order_by_asc(agreement::Column::AgreementId)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(agreement_from_model)
+        .collect())
+}
+
+/// The records of the given institutions, for intake's agreement check (two queries for any
+/// number of institutions).
+pub async fn records<C: ConnectionTrait>(
+    conn: &C,
+    codes: &[String],
+) -> Result<BTreeMap<String, InstitutionRecord>, StoreError> {
+    if codes.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut histories: BTreeMap<String, Vec<InstitutionRow>> = BTreeMap::new();
+    for row in institution::Entity::find()
+        .filter(institution::Column::Code.is_in(codes.iter().cloned()))
+        .order_by_asc(institution::Column::Code)
+        .order_by_asc(institution::Column::EffectiveFrom)
+        .all(conn)
+        .await?
+    {
+        let row = institution_from_model(row)?;
+        histories.entry(row.code.clone()).or_default().push(row);
+    }
+    let mut deals: BTreeMap<String, Vec<AgreementRow>> = BTreeMap::new();
+    for row in agreement::Entity::find()
+        .filter(agreement::Column::InstitutionCode.is_in(codes.iter().cloned()))
+        .all(conn)
+        .await?
+    {
+        deals
+            .entry(row.institution_code.clone())
+            .or_default()
+            .push(agreement_from_model(row));
+    }
+    Ok(histories
+        .into_iter()
+        .filter_map(|(code, history)| {
+            let agreements = deals.remove(&code).unwrap_or_default();
+            to_record(&history, &agreements).map(|record| (code, record))
+        })
+        .collect())
+}
+
+/// Records a version of an institution; returns how many versions it now has. A change of an
+/// existing institution must take effect after its latest version.
+pub async fn put_institution<C: ConnectionTrait>(
+    conn: &C,
+    row: &InstitutionRow,
+    request_id: &str,
+) -> Result<usize, RegistryError> {
+    let existing = history(conn, &row.code).await?;
+    if !existing.is_empty() && row.reason.trim().is_empty() {
+        return Err(RegistryError::ReasonRequired {
+            code: row.code.clone(),
+        });
+    }
+    if let Some(latest) = existing.last()
+        && row.effective_from <= latest.effective_from
+    {
+        return Err(RegistryError::HistoryOutOfOrder {
+            code: row.code.clone(),
+            latest: latest.effective_from,
+            requested: row.effective_from,
+        });
+    }
+    institution::ActiveModel {
+        code: Set(row.code.clone()),
+        effective_from: Set(row.effective_from),
+        region_code: Set(region_to_db(row.region)),
+        name: Set(row.name.clone()),
+        level: Set(row.level.clone()),
+        institution_type: Set(row.institution_type.clone()),
+        alliance_code: Set(row.alliance_code.clone()),
+        reason: Set(row.reason.clone()),
+        request_id: Set(request_id.to_owned()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(existing.len() + 1)
+}
+
+/// Adds an agreement, or changes the period or status of a known one; returns every agreement
+/// of the institution. The institution must be registered in `region` or a region inside it.
+pub async fn put_agreement<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    institution_code: &str,
+    row: &AgreementRow,
+    reason: &str,
+    request_id: &str,
+) -> Result<Vec<AgreementRow>, RegistryError> {
+    let history = history(conn, institution_code).await?;
+    let Some(current) = history.last() else {
+        return Err(RegistryError::UnknownInstitution {
+            code: institution_code.to_owned(),
+        });
+    };
+    if !region.contains(current.region) {
+        return Err(RegistryError::OtherRegion {
+            code: institution_code.to_owned(),
+            actual: current.region,
+            requested: region,
+        });
+    }
+    let model = agreement::ActiveModel {
+        institution_code: Set(institution_code.to_owned()),
+        agreement_id: Set(row.agreement_id.clone()),
+        valid_from: Set(row.valid_from),
+        valid_to: Set(row.valid_to),
+        status: Set(row.status.clone()),
+        reason: Set(reason.to_owned()),
+        request_id: Set(request_id.to_owned()),
+    };
+    let known =
+        agreement::Entity::find_by_id((institution_code.to_owned(), row.agreement_id.clone()))
+            .one(conn)
+            .await?
+            .is_some();
+    if known {
+        model.update(conn).await?;
+    } else {
+        model.insert(conn).await?;
+    }
+    Ok(agreements(conn, institution_code).await?)
+}
+
+/// Current versions of the institutions of `region` and the regions inside it, by code.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    page: Page,
+) -> Result<Vec<InstitutionRow>, StoreError> {
+    let (from, to) = region_span(region);
+    // The latest version of each institution decides where it is listed.
+    let rows = institution::Entity::find()
+        .order_by_asc(institution::Column::Code)
+        .order_by_asc(institution::Column::EffectiveFrom)
+        .all(conn)
+        .await?;
+    let mut latest: BTreeMap<String, institution::Model> = BTreeMap::new();
+    for row in rows {
+        latest.insert(row.code.clone(), row);
+    }
+    let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
+    latest
+        .into_values()
+        .filter(|row| (from..=to).contains(&row.region_code))
+        .skip(offset)
+        .take(size)
+        .map(institution_from_model)
+        .collect()
+}

@@ -1,0 +1,875 @@
+//! Intake of settlement lists (DOMAIN.md §5): record by record, in chunks, idempotent.
+//!
+//! Each record is read, checked against the upload's region, validated, checked for a valid
+//! service agreement on its discharge date and decided against the stored current version (same
+//! content: no-op; changed: a new version unless its month is closed; first: version 1). Every
+//! rejection names the record's position, list id, field and reason; accepted records are stored
+//! even when others are rejected.
+//!
+//! A chunk is valued through the [`Valuer`] port, then stored in one transaction. Two uploads of
+//! the same cases racing each other collide on the ledger's primary key; the loser decides its
+//! chunk again against what the winner stored, so every case is stored once. A peer that cannot
+//! be reached fails the upload before the chunk's transaction, so nothing of that chunk is stored;
+//! the chunks before it are, and a retry counts them as unchanged. The upload's final answer is
+//! stored under its request id through the journal: a retry of a completed upload replays it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use kernel::{FundType, Points, RegionCode, YearMonth};
+use medpay_proto::settlement::v1 as pb;
+use prost::Message;
+use sea_orm::entity::prelude::*;
+use sea_orm::{DatabaseConnection, QuerySelect, TransactionTrait};
+use settlement_domain::case::{AmbulatoryKind, AmbulatorySettlement, SettlementList};
+use settlement_domain::identity::{
+    CaseKey, ContentHash, IntakeDecision, StoredVersion, canonical_json, content_hash,
+    decide_intake,
+};
+use settlement_domain::institution::InstitutionRecord;
+use settlement_domain::ports::CodeDictionary;
+use settlement_domain::validation::{ValidationPolicy, validate_ambulatory, validate_list};
+use sha2::Digest;
+
+use crate::calendar;
+use crate::institutions::{self, yyyymmdd};
+use crate::journal::{self, AuditEntry, Once};
+use crate::ledger::{CaseStore, LedgerCase, StoreError, settlement_case, status};
+use crate::valuation::{Unavailable, Valued, Valuer, fund_of};
+
+/// Records per chunk: one valuation batch and one transaction each.
+pub const DEFAULT_CHUNK: usize = 1_000;
+/// How often a chunk is decided again after losing a race on the ledger's primary key.
+const RACE_ATTEMPTS: usize = 8;
+
+/// Reason codes of intake's own checks (validation's come from the domain, lower-cased).
+pub mod reason {
+    pub const UNREADABLE: &str = "unreadable_record";
+    pub const EMPTY: &str = "empty_record";
+    pub const REGION_OUTSIDE_UPLOAD: &str = "region_outside_upload";
+    pub const NO_VALID_AGREEMENT: &str = "no_valid_agreement";
+    pub const MONTH_CLOSED: &str = "month_closed";
+}
+
+/// One record of an upload, as received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// An inpatient settlement list as JSON.
+    List(String),
+    /// An outpatient or pharmacy settlement as JSON.
+    Ambulatory(String),
+    /// A message that carried no record.
+    Empty,
+}
+
+impl Record {
+    /// The record of a wire message (the deprecated `case_json` when `record` is absent).
+    pub fn from_wire(record: Option<pb::SubmitRecord>, case_json: String) -> Record {
+        match record.and_then(|r| r.record) {
+            Some(pb::submit_record::Record::SettlementListJson(json)) => Record::List(json),
+            Some(pb::submit_record::Record::AmbulatoryJson(json)) => Record::Ambulatory(json),
+            None if !case_json.is_empty() => Record::List(case_json),
+            None => Record::Empty,
+        }
+    }
+}
+
+/// Why an upload failed as a whole (nothing of the failing chunk is stored).
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored answer of request {0} cannot be read")]
+    CorruptAnswer(String),
+    #[error("chunk at record {0} kept colliding with concurrent uploads")]
+    Contended(u64),
+}
+
+impl From<DbErr> for IntakeError {
+    fn from(error: DbErr) -> Self {
+        IntakeError::Store(StoreError::Database(error))
+    }
+}
+
+/// Accepts every code: the scheme's dictionaries live in the grouping context, which reports an
+/// unknown code when it groups the case (stored unvalued with the reason).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GroupingChecksCodes;
+
+impl CodeDictionary for GroupingChecksCodes {
+    fn has_diagnosis(&self, code: &str) -> bool {
+        !code.trim().is_empty()
+    }
+    fn has_procedure(&self, code: &str) -> bool {
+        !code.trim().is_empty()
+    }
+}
+
+/// The intake of one settlement database.
+#[derive(Clone)]
+pub struct Intake {
+    db: DatabaseConnection,
+    valuer: Arc<dyn Valuer>,
+    dictionary: Arc<dyn CodeDictionary + Send + Sync>,
+    policy: Arc<ValidationPolicy>,
+    chunk: usize,
+}
+
+/// A record that passed reading, the region check and validation.
+struct Prepared {
+    position: u64,
+    key: CaseKey,
+    hash: ContentHash,
+    /// The case as it will be stored, version and valuation still to fill in.
+    case: LedgerCase,
+    /// The inpatient list to value; `None` for ambulatory records.
+    list: Option<SettlementList>,
+    discharge: i32,
+}
+
+/// What one chunk did.
+#[derive(Default)]
+struct ChunkOutcome {
+    accepted: u64,
+    corrected: u64,
+    unchanged: u64,
+    rejections: Vec<pb::RecordRejection>,
+    rejected_positions: BTreeSet<u64>,
+}
+
+fn rejection(
+    position: u64,
+    hospital_code: &str,
+    list_id: &str,
+    field: &str,
+    code: &str,
+    why: impl Into<String>,
+) -> pb::RecordRejection {
+    pb::RecordRejection {
+        hospital_code: hospital_code.to_owned(),
+        list_id: list_id.to_owned(),
+        field: field.to_owned(),
+        reason: why.into(),
+        position,
+        code: code.to_owned(),
+    }
+}
+
+/// The JSON path (`stay.discharged_at`, `diagnoses[1].code`) at byte `offset` of `text`: the
+/// innermost member or element open there.
+pub fn json_path_at(text: &str, offset: usize) -> String {
+    enum Frame {
+        Object(Option<String>),
+        Array(usize),
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let bytes = text.as_bytes();
+    let end = offset.min(bytes.len());
+    let mut i = 0;
+    // Whether the string being read next is an object key.
+    let mut expect_key = false;
+    while i < end {
+        match bytes[i] {
+            b'{' => {
+                stack.push(Frame::Object(None));
+                expect_key = true;
+            }
+            b'[' => {
+                stack.push(Frame::Array(0));
+                expect_key = false;
+            }
+            b'}' | b']' => {
+                stack.pop();
+                expect_key = false;
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Array(index)) => *index += 1,
+                Some(Frame::Object(_)) => expect_key = true,
+                None => {}
+            },
+            b':' => expect_key = false,
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < bytes.len() && bytes[j] != b'"' {
+                    if bytes[j] == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                if expect_key && let Some(Frame::Object(key)) = stack.last_mut() {
+                    *key = Some(text.get(start..j.min(bytes.len())).unwrap_or("").to_owned());
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object(Some(key)) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Object(None) => {}
+            Frame::Array(index) => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+/// Field path and reason of a JSON reading error.
+fn parse_failure(text: &str, error: &serde_json::Error) -> (String, String) {
+    let offset = text
+        .split_inclusive('\n')
+        .take(error.line().saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>()
+        + error.column().saturating_sub(1);
+    let message = error.to_string();
+    let mut field = json_path_at(text, offset);
+    // serde reports a missing member at the end of the object that lacks it.
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(name) = rest.split('`').next()
+    {
+        if !field.is_empty() {
+            field.push('.');
+        }
+        field.push_str(name);
+    }
+    if field.is_empty() {
+        field = format!("line {} column {}", error.line(), error.column());
+    }
+    (field, message)
+}
+
+fn hash_of_ambulatory(value: &serde_json::Value) -> ContentHash {
+    let digest = sha2::Sha256::digest(canonical_json(value).as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    ContentHash(u64::from_be_bytes(first))
+}
+
+fn record_kind(kind: AmbulatoryKind) -> &'static str {
+    match kind {
+        AmbulatoryKind::Outpatient => "outpatient",
+        AmbulatoryKind::ChronicOutpatient => "chronic_outpatient",
+        AmbulatoryKind::Pharmacy => "pharmacy",
+    }
+}
+
+fn stored_hash(text: &str) -> ContentHash {
+    // A hash this intake did not write never equals a new one: the record is a change.
+    u64::from_str_radix(text, 16).map_or(ContentHash(u64::MAX), ContentHash)
+}
+
+impl Intake {
+    pub fn new(db: DatabaseConnection, valuer: Arc<dyn Valuer>) -> Self {
+        Self {
+            db,
+            valuer,
+            dictionary: Arc::new(GroupingChecksCodes),
+            policy: Arc::new(ValidationPolicy::default()),
+            chunk: DEFAULT_CHUNK,
+        }
+    }
+
+    /// Records per chunk (at least one).
+    pub fn with_chunk(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.max(1);
+        self
+    }
+
+    /// Validates codes against `dictionary` instead of leaving them to grouping.
+    pub fn with_dictionary(mut self, dictionary: Arc<dyn CodeDictionary + Send + Sync>) -> Self {
+        self.dictionary = dictionary;
+        self
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Takes an upload: every record answered, accepted ones stored, the answer stored under
+    /// (caller, request id) and replayed on retry.
+    pub async fn submit(
+        &self,
+        caller_id: &str,
+        request_id: &str,
+        method: &str,
+        region: RegionCode,
+        records: Vec<Record>,
+    ) -> Result<pb::IntakeOutcome, IntakeError> {
+        if let Some(stored) = journal::stored_response(&self.db, caller_id, request_id).await? {
+            return replayed(&stored, request_id);
+        }
+        let mut outcome = pb::IntakeOutcome::default();
+        let mut rejected = BTreeSet::new();
+        let mut base = 0u64;
+        let mut records = records;
+        while !records.is_empty() {
+            let rest = records.split_off(self.chunk.min(records.len()));
+            let chunk = std::mem::replace(&mut records, rest);
+            let count = chunk.len() as u64;
+            let done = self.chunk_of(region, base, chunk, request_id).await?;
+            outcome.accepted += done.accepted;
+            outcome.corrected += done.corrected;
+            outcome.unchanged += done.unchanged;
+            outcome.rejections.extend(done.rejections);
+            rejected.extend(done.rejected_positions);
+            base += count;
+        }
+        outcome.rejected = rejected.len() as u64;
+        let encoded = pb::SubmitCaseBatchResponse {
+            outcome: Some(outcome.clone()),
+        }
+        .encode_to_vec();
+        let detail = format!(
+            "region {region}: {} accepted, {} corrected, {} unchanged, {} rejected",
+            outcome.accepted, outcome.corrected, outcome.unchanged, outcome.rejected
+        );
+        let audit = AuditEntry {
+            at_unix_seconds: platform::wire::unix_seconds(),
+            caller_id: caller_id.to_owned(),
+            action: method.to_owned(),
+            detail: String::new(),
+            request_id: request_id.to_owned(),
+        };
+        let once = journal::run_once::<IntakeError, _>(&self.db, audit, move |_txn| {
+            Box::pin(async move { Ok((encoded, detail)) })
+        })
+        .await?;
+        match once {
+            Once::Done(_) => Ok(outcome),
+            Once::Replayed(stored) => replayed(&stored, request_id),
+        }
+    }
+
+    /// Reads, checks and validates a chunk, then decides, values and stores it.
+    async fn chunk_of(
+        &self,
+        region: RegionCode,
+        base: u64,
+        records: Vec<Record>,
+        request_id: &str,
+    ) -> Result<ChunkOutcome, IntakeError> {
+        let mut done = ChunkOutcome::default();
+        let mut prepared = Vec::with_capacity(records.len());
+        let stored_at = platform::wire::unix_seconds();
+        for (offset, record) in records.into_iter().enumerate() {
+            let position = base + offset as u64;
+            match self.prepare(region, position, record, request_id, stored_at) {
+                Ok(ready) => prepared.push(ready),
+                Err(rejections) => {
+                    done.rejected_positions.insert(position);
+                    done.rejections.extend(rejections);
+                }
+            }
+        }
+        let mut valued: HashMap<u64, Result<Valued, String>> = HashMap::new();
+        for _ in 0..RACE_ATTEMPTS {
+            match self.store_chunk(&prepared, &mut valued).await? {
+                Some(stored) => {
+                    done.accepted += stored.accepted;
+                    done.corrected += stored.corrected;
+                    done.unchanged += stored.unchanged;
+                    done.rejections.extend(stored.rejections);
+                    done.rejected_positions.extend(stored.rejected_positions);
+                    return Ok(done);
+                }
+                // Another upload stored some of these cases meanwhile: decide again.
+                None => continue,
+            }
+        }
+        Err(IntakeError::Contended(base))
+    }
+
+    /// Reads one record and runs the checks that need no storage.
+    fn prepare(
+        &self,
+        region: RegionCode,
+        position: u64,
+        record: Record,
+        request_id: &str,
+        stored_at: i64,
+    ) -> Result<Prepared, Vec<pb::RecordRejection>> {
+        let (text, inpatient) = match record {
+            Record::List(text) => (text, true),
+            Record::Ambulatory(text) => (text, false),
+            Record::Empty => {
+                return Err(vec![rejection(
+                    position,
+                    "",
+                    "",
+                    "record",
+                    reason::EMPTY,
+                    "the message carries no record",
+                )]);
+            }
+        };
+        let unreadable = |error: serde_json::Error| {
+            let (field, why) = parse_failure(&text, &error);
+            vec![rejection(position, "", "", &field, reason::UNREADABLE, why)]
+        };
+        if inpatient {
+            let list: SettlementList = serde_json::from_str(&text).map_err(unreadable)?;
+            let header = &list.header;
+            let reject = |field: &str, code: &str, why: String| {
+                rejection(
+                    position,
+                    &header.hospital_code,
+                    &header.list_id,
+                    field,
+                    code,
+                    why,
+                )
+            };
+            if !region.contains(header.pooling_region) {
+                return Err(vec![reject(
+                    "header.pooling_region",
+                    reason::REGION_OUTSIDE_UPLOAD,
+                    format!(
+                        "pooling region {} is not inside the upload's region {region}",
+                        header.pooling_region
+                    ),
+                )]);
+            }
+            let report = validate_list(&list, self.dictionary.as_ref(), &self.policy);
+            if !report.is_accepted() {
+                return Err(report
+                    .errors
+                    .iter()
+                    .map(|v| reject(&v.field, &v.reason().to_ascii_lowercase(), v.detail.clone()))
+                    .collect());
+            }
+            let Some(fund) = fund_of(&list) else {
+                return Err(vec![reject(
+                    "header.insutype",
+                    "insurance_type_invalid",
+                    format!("{} is neither 310 nor 390", header.insurance_type),
+                )]);
+            };
+            let hash = content_hash(&list);
+            let case_json = serde_json::to_value(&list)
+                .map(|value| canonical_json(&value))
+                .unwrap_or_default();
+            let discharge = yyyymmdd(list.stay.discharged_at.date());
+            let case = ledger_case(
+                &list.header,
+                "inpatient",
+                fund,
+                discharge,
+                &list.payment,
+                hash,
+                case_json,
+                request_id,
+                stored_at,
+            );
+            Ok(Prepared {
+                position,
+                key: CaseKey::of(&list),
+                hash,
+                case,
+                list: Some(list),
+                discharge,
+            })
+        } else {
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(unreadable)?;
+            let settlement: AmbulatorySettlement =
+                serde_json::from_str(&text).map_err(unreadable)?;
+            let header = &settlement.header;
+            let reject = |field: &str, code: &str, why: String| {
+                rejection(
+                    position,
+                    &header.hospital_code,
+                    &header.list_id,
+                    field,
+                    code,
+                    why,
+                )
+            };
+            if !region.contains(header.pooling_region) {
+                return Err(vec![reject(
+                    "header.pooling_region",
+                    reason::REGION_OUTSIDE_UPLOAD,
+                    format!(
+                        "pooling region {} is not inside the upload's region {region}",
+                        header.pooling_region
+                    ),
+                )]);
+            }
+            let report = validate_ambulatory(&settlement, self.dictionary.as_ref(), &self.policy);
+            if !report.is_accepted() {
+                return Err(report
+                    .errors
+                    .iter()
+                    .map(|v| reject(&v.field, &v.reason().to_ascii_lowercase(), v.detail.clone()))
+                    .collect());
+            }
+            let Some(fund) = FundType::from_code(header.insurance_type).ok() else {
+                return Err(vec![reject(
+                    "header.insutype",
+                    "insurance_type_invalid",
+                    format!("{} is neither 310 nor 390", header.insurance_type),
+                )]);
+            };
+            let hash = hash_of_ambulatory(&value);
+            let discharge = yyyymmdd(settlement.settled_at.date());
+            let mut case = ledger_case(
+                header,
+                record_kind(settlement.kind),
+                fund,
+                discharge,
+                &settlement.payment,
+                hash,
+                canonical_json(&value),
+                request_id,
+                stored_at,
+            );
+            case.status = status::RECORDED.to_owned();
+            Ok(Prepared {
+                position,
+                key: CaseKey {
+                    hospital_code: header.hospital_code.clone(),
+                    list_id: header.list_id.clone(),
+                },
+                hash,
+                case,
+                list: None,
+                discharge,
+            })
+        }
+    }
+
+    /// Decides, values and stores a chunk in one transaction; `None` when a concurrent upload
+    /// stored one of its cases first (nothing of the chunk is stored then).
+    async fn store_chunk(
+        &self,
+        prepared: &[Prepared],
+        valued: &mut HashMap<u64, Result<Valued, String>>,
+    ) -> Result<Option<ChunkOutcome>, IntakeError> {
+        let mut done = ChunkOutcome::default();
+        if prepared.is_empty() {
+            return Ok(Some(done));
+        }
+        let mut current = current_versions(&self.db, prepared).await?;
+        let codes: Vec<String> = prepared
+            .iter()
+            .map(|p| p.key.hospital_code.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let registry = institutions::records(&self.db, &codes).await?;
+        let mut closed: HashMap<(RegionCode, FundType, i32), bool> = HashMap::new();
+        // (index into `prepared`, version) of what to store, in upload order.
+        let mut to_store: Vec<(usize, i32)> = Vec::new();
+        for (index, ready) in prepared.iter().enumerate() {
+            let reject = |field: &str, code: &str, why: String| {
+                rejection(
+                    ready.position,
+                    &ready.key.hospital_code,
+                    &ready.key.list_id,
+                    field,
+                    code,
+                    why,
+                )
+            };
+            if !has_valid_agreement(registry.get(&ready.key.hospital_code), ready.discharge) {
+                done.rejected_positions.insert(ready.position);
+                done.rejections.push(reject(
+                    "header.fixmedins_code",
+                    reason::NO_VALID_AGREEMENT,
+                    format!(
+                        "institution {} has no active service agreement covering {}",
+                        ready.key.hospital_code, ready.discharge
+                    ),
+                ));
+                continue;
+            }
+            let existing = current
+                .get(&ready.key)
+                .map(|(version, hash)| StoredVersion {
+                    key: ready.key.clone(),
+                    version: u32::try_from(*version).unwrap_or(0),
+                    content_hash: *hash,
+                });
+            let month_closed = match &existing {
+                Some(stored) if stored.content_hash != ready.hash => {
+                    let month_key = (ready.case.region, ready.case.fund, ready.discharge / 100);
+                    match closed.get(&month_key) {
+                        Some(answer) => *answer,
+                        None => {
+                            let month = YearMonth::new(
+                                ready.discharge / 10_000,
+                                u32::try_from(ready.discharge / 100 % 100).unwrap_or(0),
+                            )
+                            .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
+                            let answer = calendar::is_closed(
+                                &self.db,
+                                ready.case.region,
+                                ready.case.fund,
+                                month,
+                            )
+                            .await?;
+                            closed.insert(month_key, answer);
+                            answer
+                        }
+                    }
+                }
+                _ => false,
+            };
+            let version = match decide_intake(existing.as_ref(), ready.hash, month_closed) {
+                IntakeDecision::NoOp => {
+                    done.unchanged += 1;
+                    continue;
+                }
+                IntakeDecision::DeferredToYearEnd { .. } => {
+                    done.rejected_positions.insert(ready.position);
+                    done.rejections.push(reject(
+                        "header.setl_id",
+                        reason::MONTH_CLOSED,
+                        format!(
+                            "the month of discharge {} is closed; a changed list is no longer taken",
+                            ready.discharge
+                        ),
+                    ));
+                    continue;
+                }
+                IntakeDecision::NewCase => {
+                    done.accepted += 1;
+                    1
+                }
+                IntakeDecision::Correction { version } => {
+                    done.corrected += 1;
+                    i32::try_from(version).unwrap_or(i32::MAX)
+                }
+            };
+            current.insert(ready.key.clone(), (version, ready.hash));
+            to_store.push((index, version));
+        }
+        self.value_missing(prepared, &to_store, valued).await?;
+        let mut fresh = Vec::new();
+        let mut corrections = Vec::new();
+        for &(index, version) in &to_store {
+            let ready = &prepared[index];
+            let mut case = ready.case.clone();
+            case.version = version;
+            if ready.list.is_some() {
+                match valued.get(&ready.position) {
+                    Some(Ok(v)) => {
+                        case.status = status::VALUED.to_owned();
+                        case.payment_mode = v.payment_mode.clone();
+                        case.group_code = v.group_code.clone();
+                        case.points = v.points;
+                        case.scheme_version = v.scheme_version.clone();
+                        case.table_version = v.table_version.clone();
+                        case.valuation_json = v.valuation_json.clone();
+                    }
+                    Some(Err(why)) => {
+                        case.status = status::UNVALUED.to_owned();
+                        case.valuation_error = why.clone();
+                    }
+                    None => {
+                        case.status = status::UNVALUED.to_owned();
+                        case.valuation_error = "not valued".to_owned();
+                    }
+                }
+            }
+            if version == 1 {
+                fresh.push(case);
+            } else {
+                corrections.push(case);
+            }
+        }
+        if fresh.is_empty() && corrections.is_empty() {
+            return Ok(Some(done));
+        }
+        let txn = self.db.begin().await?;
+        let written: Result<(), StoreError> = async {
+            CaseStore::insert_new_many(&txn, &fresh).await?;
+            for case in &corrections {
+                CaseStore::insert_current(&txn, case).await?;
+            }
+            Ok(())
+        }
+        .await;
+        match written {
+            Ok(()) => match txn.commit().await {
+                Ok(()) => Ok(Some(done)),
+                Err(error) if is_conflict(&error) => Ok(None),
+                Err(error) => Err(error.into()),
+            },
+            Err(StoreError::Database(error)) if is_conflict(&error) => {
+                txn.rollback().await?;
+                Ok(None)
+            }
+            Err(error) => {
+                txn.rollback().await?;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Values the inpatient cases about to be stored that have no valuation yet, per pooling
+    /// region (each region's active scheme and table apply).
+    async fn value_missing(
+        &self,
+        prepared: &[Prepared],
+        to_store: &[(usize, i32)],
+        valued: &mut HashMap<u64, Result<Valued, String>>,
+    ) -> Result<(), Unavailable> {
+        let mut by_region: BTreeMap<RegionCode, Vec<usize>> = BTreeMap::new();
+        for &(index, _) in to_store {
+            let ready = &prepared[index];
+            if ready.list.is_some() && !valued.contains_key(&ready.position) {
+                by_region.entry(ready.case.region).or_default().push(index);
+            }
+        }
+        for (region, indices) in by_region {
+            let lists: Vec<SettlementList> = indices
+                .iter()
+                .filter_map(|&i| prepared[i].list.clone())
+                .collect();
+            let answers = self.valuer.value_batch(region, &lists).await?;
+            for (slot, &i) in indices.iter().enumerate() {
+                let answer = answers
+                    .get(slot)
+                    .cloned()
+                    .unwrap_or_else(|| Err("valuation answered fewer results".to_owned()));
+                valued.insert(prepared[i].position, answer);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn replayed(stored: &[u8], request_id: &str) -> Result<pb::IntakeOutcome, IntakeError> {
+    let response = pb::SubmitCaseBatchResponse::decode(stored)
+        .map_err(|_| IntakeError::CorruptAnswer(request_id.to_owned()))?;
+    let mut outcome = response.outcome.unwrap_or_default();
+    outcome.replayed = true;
+    Ok(outcome)
+}
+
+fn is_conflict(error: &DbErr) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) || {
+        let text = error.to_string().to_ascii_lowercase();
+        text.contains("unique") || text.contains("duplicate key")
+    }
+}
+
+fn has_valid_agreement(record: Option<&InstitutionRecord>, discharge: i32) -> bool {
+    match (record, institutions::date_of(discharge)) {
+        (Some(record), Some(on)) => record.has_valid_agreement(on),
+        _ => false,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ledger_case(
+    header: &settlement_domain::case::ListHeader,
+    kind: &str,
+    fund: FundType,
+    discharge: i32,
+    payment: &settlement_domain::case::Payment,
+    hash: ContentHash,
+    case_json: String,
+    request_id: &str,
+    stored_at: i64,
+) -> LedgerCase {
+    LedgerCase {
+        region: header.pooling_region,
+        hospital_code: header.hospital_code.clone(),
+        list_id: header.list_id.clone(),
+        version: 1,
+        record_kind: kind.to_owned(),
+        fund,
+        discharge_date: discharge,
+        payment_mode: String::new(),
+        group_code: String::new(),
+        points: Points::from_scaled(0),
+        total_cost: payment.total,
+        individual_burden: payment.individual_burden(),
+        fund_amount: payment.fund_total(),
+        status: status::UNVALUED.to_owned(),
+        valuation_error: String::new(),
+        scheme_version: String::new(),
+        table_version: String::new(),
+        valuation_json: String::new(),
+        content_hash: hash.to_string(),
+        case_json,
+        request_id: request_id.to_owned(),
+        stored_at,
+    }
+}
+
+/// Current (version, hash) of the chunk's cases, in one query.
+async fn current_versions(
+    db: &DatabaseConnection,
+    prepared: &[Prepared],
+) -> Result<HashMap<CaseKey, (i32, ContentHash)>, StoreError> {
+    let wanted: BTreeSet<&CaseKey> = prepared.iter().map(|p| &p.key).collect();
+    let hospitals: BTreeSet<&str> = wanted.iter().map(|k| k.hospital_code.as_str()).collect();
+    let lists: BTreeSet<&str> = wanted.iter().map(|k| k.list_id.as_str()).collect();
+    let rows: Vec<(String, String, i32, String)> = settlement_case::Entity::find()
+        .select_only()
+        .column(settlement_case::Column::HospitalCode)
+        .column(settlement_case::Column::ListId)
+        .column(settlement_case::Column::Version)
+        .column(settlement_case::Column::ContentHash)
+        .filter(settlement_case::Column::HospitalCode.is_in(hospitals))
+        .filter(settlement_case::Column::ListId.is_in(lists))
+        .filter(settlement_case::Column::IsCurrent.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(hospital_code, list_id, version, hash)| {
+            (
+                CaseKey {
+                    hospital_code,
+                    list_id,
+                },
+                (version, stored_hash(&hash)),
+            )
+        })
+        .filter(|(key, _)| wanted.contains(key))
+        .collect())
+}
+
+/// A valid inpatient settlement list as JSON (an appendicitis stay of one day, 12,000.00 total),
+/// for tests, benches and demos: `discharge` is `yyyy-mm-dd`, `case_number` lets a caller send a
+/// changed version of the same list.
+pub fn sample_list_json(
+    region: &str,
+    hospital_code: &str,
+    list_id: &str,
+    discharge: &str,
+    case_number: &str,
+) -> String {
+    format!(
+        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital_code}","hospital_level":"3","insutype":310,"psn_no":"P{list_id}","case_number":"{case_number}","declared_at":"{discharge} 18:00:00","pooling_region":"{region}"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{discharge} 08:30","admission_department":"general_surgery","discharged_at":"{discharge} 17:00","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{{"code":"K35.800","name":"acute appendicitis","admission_condition":1}},{{"code":"I10.x00","name":"hypertension","admission_condition":1}}],"procedures":[{{"code":"47.0100x001","name":"laparoscopic appendectomy","date":"{discharge}","anaesthesia":"general"}}],"charges":[{{"category":"surgery","amount":"7000.00"}},{{"category":"western_drugs","amount":"3000.00"}},{{"category":"bed","amount":"2000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"8400.00","hifmi_pay":"600.00","acct_pay":"1000.00","psn_cash_pay":"2000.00","fulamt_ownpay_amt":"300.00","copay_amt":"2700.00"}}}}"#
+    )
+}
+
+/// A valid outpatient settlement as JSON, for tests and demos.
+pub fn sample_outpatient_json(
+    region: &str,
+    hospital_code: &str,
+    list_id: &str,
+    settled: &str,
+) -> String {
+    format!(
+        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital_code}","hospital_level":"3","insutype":390,"psn_no":"P{list_id}","case_number":"MZ{list_id}","declared_at":"{settled} 18:00:00","pooling_region":"{region}"}},"kind":"outpatient","med_type":"11","settled_at":"{settled} 10:00","diagnoses":[{{"code":"I10.x00","name":"hypertension","admission_condition":1}}],"payment":{{"medfee_sumamt":"300.00","hifp_pay":"150.00","acct_pay":"50.00","psn_cash_pay":"100.00"}}}}"#
+    )
+}

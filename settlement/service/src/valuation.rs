@@ -1,0 +1,451 @@
+//! Valuation at intake: every accepted inpatient case is grouped (grouping context) and priced in
+//! points (points context) through their internal gRPC contracts, a batch at a time.
+//!
+//! [`Valuer`] is the port; [`GrpcValuer`] calls `GroupingInternalService/GroupBatch` then
+//! `PointsInternalService/ValueBatch`; [`FakeValuer`] answers in process for tests and benches.
+//! A case the peers refuse on its own comes back as `Err(reason)` and is stored unvalued; a peer
+//! that cannot be reached fails the whole batch ([`Unavailable`]) so that nothing of it is stored
+//! and the caller can retry.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use kernel::{Decimal, FundType, Points, RegionCode};
+use medpay_proto::common::v1 as common;
+use medpay_proto::grouping::internal::v1 as grouping_internal;
+use medpay_proto::grouping::internal::v1::grouping_internal_service_client::GroupingInternalServiceClient;
+use medpay_proto::grouping::v1 as grouping;
+use medpay_proto::points::internal::v1 as points_internal;
+use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
+use medpay_proto::points::v1 as points;
+use settlement_domain::case::SettlementList;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+use crate::institutions::yyyymmdd;
+
+/// A case as grouped and valued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Valued {
+    /// `drg`, `dip`, `per_diem`, `day_surgery`, `basic_level_disease`, `fee_for_service`, …
+    pub payment_mode: String,
+    pub group_code: String,
+    pub points: Points,
+    /// Grouping scheme `id@version`.
+    pub scheme_version: String,
+    /// Points table used.
+    pub table_version: String,
+    /// The breakdown (mode rule, case type, ratio, base, coefficient) as JSON.
+    pub valuation_json: String,
+}
+
+/// A peer could not be reached: nothing of the batch may be stored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{peer} is unavailable: {message}")]
+pub struct Unavailable {
+    pub peer: &'static str,
+    pub message: String,
+}
+
+/// One answer per case, in input order: the valuation, or why the case could not be valued.
+pub type BatchValuation = Vec<Result<Valued, String>>;
+
+/// Groups and values cases of one pooling region.
+#[async_trait::async_trait]
+pub trait Valuer: Send + Sync {
+    async fn value_batch(
+        &self,
+        region: RegionCode,
+        cases: &[SettlementList],
+    ) -> Result<BatchValuation, Unavailable>;
+}
+
+/// The fund of a case from its insurance type (310 employee, 390 resident).
+pub fn fund_of(list: &SettlementList) -> Option<FundType> {
+    FundType::from_code(list.header.insurance_type).ok()
+}
+
+/// Ledger spelling of the points context's payment modes.
+pub fn payment_mode_name(wire: &str) -> String {
+    match wire {
+        "FFS" => "fee_for_service".to_owned(),
+        "BASIC_LEVEL" => "basic_level_disease".to_owned(),
+        other => other.to_ascii_lowercase(),
+    }
+}
+
+fn unreachable(peer: &'static str, status: &Status) -> bool {
+    let _ = peer;
+    matches!(
+        status.code(),
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted
+    ) || (status.code() == Code::Unknown && status.message().contains("transport"))
+}
+
+fn group_status_name(status: i32) -> &'static str {
+    match grouping::GroupStatus::try_from(status) {
+        Ok(grouping::GroupStatus::Success) => "SUCCESS",
+        Ok(grouping::GroupStatus::Fail) => "FAIL",
+        Ok(grouping::GroupStatus::CheckFailed) => "CHECK_FAILED",
+        Ok(grouping::GroupStatus::DxNotMapped) => "DX_NOT_MAPPED",
+        Ok(grouping::GroupStatus::ProcNotMapped) => "PROC_NOT_MAPPED",
+        Ok(grouping::GroupStatus::Ambiguous) => "AMBIGUOUS",
+        _ => "UNSPECIFIED",
+    }
+}
+
+fn wire_date(date: settlement_domain::date::Date) -> common::Date {
+    let (year, month, day) = date.ymd();
+    common::Date {
+        year,
+        month: i32::try_from(month).unwrap_or(0),
+        day: i32::try_from(day).unwrap_or(0),
+    }
+}
+
+fn money(value: kernel::Money) -> common::Money {
+    common::Money {
+        yuan: value.to_string(),
+    }
+}
+
+/// The grouping input of a case; the case id is its position in the batch.
+pub fn case_input(position: usize, list: &SettlementList) -> grouping::CaseInput {
+    grouping::CaseInput {
+        case_id: position.to_string(),
+        gender: list.patient.sex.to_string(),
+        age_years: list.patient.age_years.to_string(),
+        age_days: list
+            .patient
+            .age_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        weight_grams: list
+            .patient
+            .newborn_birth_weight_g
+            .map(|w| w.to_string())
+            .unwrap_or_default(),
+        department: list.stay.discharge_department.clone(),
+        diagnoses: list.diagnoses.iter().map(|d| d.code.clone()).collect(),
+        procedures: list.procedures.iter().map(|p| p.code.clone()).collect(),
+        total_cost: Some(money(list.payment.total)),
+        discharge_type: list.stay.discharge_type.to_string(),
+        length_of_stay_days: list.stay.length_of_stay(),
+    }
+}
+
+/// The points input of a grouped case.
+fn case_for_valuation(
+    position: usize,
+    list: &SettlementList,
+    group: &grouping::GroupResult,
+) -> points::CaseForValuation {
+    let stay_seconds = list.stay.discharged_at.seconds_since(list.stay.admitted_at);
+    points::CaseForValuation {
+        case_id: position.to_string(),
+        hospital_code: list.header.hospital_code.clone(),
+        hospital_level: list.header.hospital_level.clone(),
+        fund_type: fund_of(list).map_or(0, |fund| i32::from(fund.code())),
+        group_code: group.drg.clone(),
+        adrg: group.adrg.clone(),
+        group_status: group_status_name(group.status).to_owned(),
+        principal_diagnosis: list
+            .principal_diagnosis()
+            .map(|d| d.code.clone())
+            .unwrap_or_default(),
+        total_cost: Some(money(list.payment.total)),
+        individual_burden: Some(money(list.payment.individual_burden())),
+        admission_date: Some(wire_date(list.stay.admitted_at.date())),
+        discharge_date: Some(wire_date(list.stay.discharged_at.date())),
+        discharge_type: list.stay.discharge_type.to_string(),
+        medical_type: list.stay.med_type.clone(),
+        department: list.stay.discharge_department.clone(),
+        special_case_ffs: false,
+        special_case_points: None,
+        dip_aux_coefficient: group.dip_coefficient.clone(),
+        stay_hours: i32::try_from(stay_seconds / 3600).unwrap_or(i32::MAX),
+        principal_procedure: list
+            .procedures
+            .first()
+            .map(|p| p.code.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// The valuer over the grouping and points internal gRPC services.
+#[derive(Clone)]
+pub struct GrpcValuer {
+    grouping: GroupingInternalServiceClient<Channel>,
+    points: PointsInternalServiceClient<Channel>,
+    authorization: Option<MetadataValue<Ascii>>,
+}
+
+impl GrpcValuer {
+    /// A valuer over two channels; `api_key`, when set, is sent as `authorization: Bearer`.
+    pub fn new(grouping: Channel, points: Channel, api_key: Option<&str>) -> Result<Self, String> {
+        let authorization = match api_key {
+            None | Some("") => None,
+            Some(key) => Some(
+                format!("Bearer {key}")
+                    .parse()
+                    .map_err(|_| "the peer api key is not valid header text".to_owned())?,
+            ),
+        };
+        Ok(Self {
+            grouping: GroupingInternalServiceClient::new(grouping)
+                .max_decoding_message_size(256 * 1024 * 1024)
+                .max_encoding_message_size(256 * 1024 * 1024),
+            points: PointsInternalServiceClient::new(points)
+                .max_decoding_message_size(256 * 1024 * 1024)
+                .max_encoding_message_size(256 * 1024 * 1024),
+            authorization,
+        })
+    }
+
+    fn request<T>(&self, body: T) -> Request<T> {
+        let mut request = Request::new(body);
+        if let Some(value) = &self.authorization {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        request
+    }
+}
+
+#[async_trait::async_trait]
+impl Valuer for GrpcValuer {
+    async fn value_batch(
+        &self,
+        region: RegionCode,
+        cases: &[SettlementList],
+    ) -> Result<BatchValuation, Unavailable> {
+        if cases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut answers: BatchValuation = vec![Err("not valued".to_owned()); cases.len()];
+        let grouped = self
+            .grouping
+            .clone()
+            .group_batch(
+                self.request(grouping_internal::GroupBatchRequest {
+                    region_code: region.to_string(),
+                    cases: cases
+                        .iter()
+                        .enumerate()
+                        .map(|(i, list)| case_input(i, list))
+                        .collect(),
+                }),
+            )
+            .await;
+        let groups = match grouped {
+            Ok(response) => response.into_inner().results,
+            Err(status) if unreachable("grouping", &status) => {
+                return Err(Unavailable {
+                    peer: "grouping",
+                    message: status.message().to_owned(),
+                });
+            }
+            Err(status) => {
+                let reason = format!("grouping: {}", status.message());
+                return Ok(vec![Err(reason); cases.len()]);
+            }
+        };
+        if groups.len() != cases.len() {
+            return Ok(vec![
+                Err(format!(
+                    "grouping answered {} results for {} cases",
+                    groups.len(),
+                    cases.len()
+                ));
+                cases.len()
+            ]);
+        }
+        // The points table is chosen by discharge year: one ValueBatch per year of the batch.
+        let years: BTreeSet<i32> = cases
+            .iter()
+            .map(|list| list.stay.discharged_at.date().year())
+            .collect();
+        for year in years {
+            let positions: Vec<usize> = (0..cases.len())
+                .filter(|&i| cases[i].stay.discharged_at.date().year() == year)
+                .collect();
+            let valued = self
+                .points
+                .clone()
+                .value_batch(
+                    self.request(points_internal::ValueBatchRequest {
+                        region_code: region.to_string(),
+                        year,
+                        cases: positions
+                            .iter()
+                            .map(|&i| case_for_valuation(i, &cases[i], &groups[i]))
+                            .collect(),
+                    }),
+                )
+                .await;
+            let results = match valued {
+                Ok(response) => response.into_inner().results,
+                Err(status) if unreachable("points", &status) => {
+                    return Err(Unavailable {
+                        peer: "points",
+                        message: status.message().to_owned(),
+                    });
+                }
+                Err(status) => {
+                    for &i in &positions {
+                        answers[i] = Err(format!("points: {}", status.message()));
+                    }
+                    continue;
+                }
+            };
+            for (slot, &i) in positions.iter().enumerate() {
+                let group = &groups[i];
+                answers[i] = match results.get(slot) {
+                    None => Err("points answered fewer results than cases".to_owned()),
+                    Some(result) if !result.error.is_empty() => {
+                        Err(format!("points: {}", result.error))
+                    }
+                    Some(result) => match &result.valuation {
+                        None => Err("points answered no valuation".to_owned()),
+                        Some(valuation) => valued_from(group, valuation),
+                    },
+                };
+            }
+        }
+        Ok(answers)
+    }
+}
+
+fn valued_from(
+    group: &grouping::GroupResult,
+    valuation: &points::CaseValuation,
+) -> Result<Valued, String> {
+    let case_points = match &valuation.points {
+        None => Points::from_scaled(0),
+        Some(value) if value.value.is_empty() => Points::from_scaled(0),
+        Some(value) => value
+            .value
+            .parse::<Decimal>()
+            .map(Points::round)
+            .map_err(|e| format!("points answered unreadable points {:?}: {e}", value.value))?,
+    };
+    let scheme_version = group
+        .scheme
+        .as_ref()
+        .map(|s| format!("{}@{}", s.scheme_id, s.version))
+        .unwrap_or_default();
+    let breakdown = serde_json::json!({
+        "payment_mode": valuation.payment_mode,
+        "mode_rule": valuation.mode_rule,
+        "case_type": valuation.case_type,
+        "group_status": group_status_name(group.status),
+        "group_reason": group.reason,
+        "base": valuation.base.as_ref().map(|d| d.value.clone()),
+        "coefficient": valuation.coefficient.as_ref().map(|d| d.value.clone()),
+        "cost_ratio": valuation.cost_ratio.as_ref().map(|d| d.value.clone()),
+        "add_on": valuation.add_on.as_ref().map(|d| d.value.clone()),
+        "amount": valuation.amount.as_ref().map(|m| m.yuan.clone()),
+        "breakdown": serde_json::from_str::<serde_json::Value>(&valuation.breakdown_json)
+            .unwrap_or(serde_json::Value::Null),
+    });
+    Ok(Valued {
+        payment_mode: payment_mode_name(&valuation.payment_mode),
+        group_code: group.drg.clone(),
+        points: case_points,
+        scheme_version,
+        table_version: valuation.table_version.to_string(),
+        valuation_json: settlement_domain::identity::canonical_json(&breakdown),
+    })
+}
+
+/// An in-process valuer for tests and benches: every case groups into `G` + the first three
+/// characters of its principal diagnosis and is worth `points_per_case`, except cases whose
+/// principal diagnosis is in `unvaluable` (refused one by one); while `unreachable` is set every
+/// batch fails as if a peer were down.
+#[derive(Debug, Default)]
+pub struct FakeValuer {
+    pub points_per_case: Decimal,
+    pub unvaluable: BTreeSet<String>,
+    pub unreachable: AtomicBool,
+    /// Cases valued so far.
+    pub valued: AtomicUsize,
+    /// Batches answered so far.
+    pub batches: AtomicUsize,
+    /// Peers go down after this many batches (never when `None`).
+    pub outage_after_batches: Option<usize>,
+}
+
+impl FakeValuer {
+    pub fn new(points_per_case: Decimal) -> Arc<Self> {
+        Arc::new(Self {
+            points_per_case,
+            ..Self::default()
+        })
+    }
+
+    pub fn refusing(points_per_case: Decimal, diagnoses: &[&str]) -> Arc<Self> {
+        Arc::new(Self {
+            points_per_case,
+            unvaluable: diagnoses.iter().map(|d| (*d).to_owned()).collect(),
+            ..Self::default()
+        })
+    }
+
+    /// Answers `batches` batches, then fails every later one as unreachable.
+    pub fn failing_after(points_per_case: Decimal, batches: usize) -> Arc<Self> {
+        Arc::new(Self {
+            points_per_case,
+            outage_after_batches: Some(batches),
+            ..Self::default()
+        })
+    }
+
+    pub fn set_unreachable(&self, down: bool) {
+        self.unreachable.store(down, Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl Valuer for FakeValuer {
+    async fn value_batch(
+        &self,
+        _region: RegionCode,
+        cases: &[SettlementList],
+    ) -> Result<BatchValuation, Unavailable> {
+        let batch = self.batches.fetch_add(1, Ordering::SeqCst);
+        let outage = self
+            .outage_after_batches
+            .is_some_and(|after| batch >= after);
+        if outage || self.unreachable.load(Ordering::SeqCst) {
+            return Err(Unavailable {
+                peer: "grouping",
+                message: "connection refused".to_owned(),
+            });
+        }
+        self.valued.fetch_add(cases.len(), Ordering::SeqCst);
+        Ok(cases
+            .iter()
+            .map(|list| {
+                let principal = list
+                    .principal_diagnosis()
+                    .map(|d| d.code.as_str())
+                    .unwrap_or("");
+                if self.unvaluable.contains(principal) {
+                    return Err(format!("no group accepts principal diagnosis {principal}"));
+                }
+                let prefix: String = principal.chars().take(3).collect();
+                Ok(Valued {
+                    payment_mode: "drg".to_owned(),
+                    group_code: format!("G{prefix}"),
+                    points: Points::round(self.points_per_case),
+                    scheme_version: "fake@1".to_owned(),
+                    table_version: format!("{}", yyyymmdd(list.stay.discharged_at.date()) / 10_000),
+                    valuation_json: "{\"mode_rule\":\"fake\"}".to_owned(),
+                })
+            })
+            .collect())
+    }
+}

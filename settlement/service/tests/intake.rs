@@ -1,0 +1,431 @@
+//! Intake and the institution registry on every backend of the harness.
+
+use std::sync::Arc;
+
+use kernel::{FundType, RegionCode, YearMonth};
+use platform::store_test;
+use platform::wire::Page;
+use rust_decimal_macros::dec;
+use sea_orm::DatabaseConnection;
+use settlement_service::Migrator;
+use settlement_service::calendar;
+use settlement_service::institutions::{self, AgreementRow, InstitutionRow, RegistryError};
+use settlement_service::intake::{
+    Intake, IntakeError, Record, reason, sample_list_json, sample_outpatient_json,
+};
+use settlement_service::ledger::{CaseFilter, CaseStore, status};
+use settlement_service::valuation::FakeValuer;
+
+const PAGE: Page = Page {
+    offset: 0,
+    size: 500,
+};
+
+fn region(code: &str) -> RegionCode {
+    code.parse().expect("region code")
+}
+
+fn hospital(code: &str, county: &str, level: &str, from: i32) -> InstitutionRow {
+    InstitutionRow {
+        code: code.into(),
+        name: format!("Hospital {code}"),
+        region: region(county),
+        level: level.into(),
+        institution_type: "general".into(),
+        alliance_code: String::new(),
+        effective_from: from,
+        reason: String::new(),
+    }
+}
+
+fn agreement(id: &str, from: i32, to: i32, status: &str) -> AgreementRow {
+    AgreementRow {
+        agreement_id: id.into(),
+        valid_from: from,
+        valid_to: to,
+        status: status.into(),
+    }
+}
+
+/// Registers `code` in county 460108 with an active agreement for 2025.
+async fn register(db: &DatabaseConnection, code: &str) {
+    institutions::put_institution(db, &hospital(code, "460108", "3A", 20200101), "setup")
+        .await
+        .expect("institution");
+    institutions::put_agreement(
+        db,
+        region("460000"),
+        code,
+        &agreement("A2025", 20250101, 20251231, "active"),
+        "annual agreement",
+        "setup",
+    )
+    .await
+    .expect("agreement");
+}
+
+fn list(hospital: &str, list_id: &str, day: &str) -> Record {
+    Record::List(sample_list_json("460108", hospital, list_id, day, "BA1"))
+}
+
+store_test!(institution_history_and_agreements, Migrator, |db| {
+    assert_eq!(
+        institutions::put_institution(db, &hospital("H1", "460108", "2A", 20200101), "r1")
+            .await
+            .expect("first version"),
+        1
+    );
+    // A change needs a reason and a later date.
+    let mut upgraded = hospital("H1", "460108", "3B", 20230701);
+    assert!(matches!(
+        institutions::put_institution(db, &upgraded, "r2").await,
+        Err(RegistryError::ReasonRequired { .. })
+    ));
+    upgraded.reason = "upgraded after review".into();
+    assert_eq!(
+        institutions::put_institution(db, &upgraded, "r2")
+            .await
+            .expect("change"),
+        2
+    );
+    let mut backdated = hospital("H1", "460108", "3A", 20230701);
+    backdated.reason = "typo".into();
+    assert!(matches!(
+        institutions::put_institution(db, &backdated, "r3").await,
+        Err(RegistryError::HistoryOutOfOrder { .. })
+    ));
+    institutions::put_institution(db, &hospital("H2", "460203", "1", 20200101), "r4")
+        .await
+        .expect("other prefecture");
+
+    let history = institutions::history(db, "H1").await.expect("history");
+    assert_eq!(
+        history.iter().map(|r| r.level.as_str()).collect::<Vec<_>>(),
+        ["2A", "3B"]
+    );
+    let haikou = institutions::list(db, region("460100"), PAGE)
+        .await
+        .expect("list");
+    assert_eq!(
+        haikou.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+        ["H1"]
+    );
+    assert_eq!(
+        institutions::list(db, region("460000"), PAGE)
+            .await
+            .expect("province")
+            .len(),
+        2
+    );
+
+    // An agreement outside the institution's region is refused; a known id is changed.
+    assert!(matches!(
+        institutions::put_agreement(
+            db,
+            region("460200"),
+            "H1",
+            &agreement("A1", 20250101, 20251231, "active"),
+            "",
+            "r5"
+        )
+        .await,
+        Err(RegistryError::OtherRegion { .. })
+    ));
+    institutions::put_agreement(
+        db,
+        region("460100"),
+        "H1",
+        &agreement("A1", 20250101, 20251231, "active"),
+        "",
+        "r5",
+    )
+    .await
+    .expect("agreement");
+    let records = institutions::records(db, &["H1".to_owned(), "H2".to_owned()])
+        .await
+        .expect("records");
+    let on = |d: i32| institutions::date_of(d).expect("date");
+    assert!(records["H1"].has_valid_agreement(on(20250615)));
+    assert!(!records["H1"].has_valid_agreement(on(20260101)));
+    assert!(!records["H2"].has_valid_agreement(on(20250615)));
+    assert_eq!(
+        records["H1"]
+            .as_of(on(20240101))
+            .map(|i| i.institution_type),
+        records["H1"]
+            .as_of(on(20200101))
+            .map(|i| i.institution_type)
+    );
+    let all = institutions::put_agreement(
+        db,
+        region("460100"),
+        "H1",
+        &agreement("A1", 20250101, 20250630, "suspended"),
+        "suspended for audit",
+        "r6",
+    )
+    .await
+    .expect("suspend");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, "suspended");
+    let records = institutions::records(db, &["H1".to_owned()])
+        .await
+        .expect("records");
+    assert!(!records["H1"].has_valid_agreement(on(20250615)));
+});
+
+store_test!(
+    intake_answers_every_record_and_stores_the_good_ones,
+    Migrator,
+    |db| {
+        register(db, "H1").await;
+        institutions::put_institution(db, &hospital("H9", "460108", "2A", 20200101), "setup")
+            .await
+            .expect("institution without agreement");
+        let valuer = FakeValuer::refusing(dec!(1.25), &["N40.x00"]);
+        let intake = Intake::new(db.clone(), valuer.clone());
+        let mut bad_sex = sample_list_json("460108", "H1", "L3", "2025-06-15", "BA1");
+        bad_sex = bad_sex.replace("\"sex\":2", "\"sex\":7");
+        let unvaluable = sample_list_json("460108", "H1", "L4", "2025-06-15", "BA1")
+            .replace("\"code\":\"K35.800\"", "\"code\":\"N40.x00\"")
+            .replace("\"sex\":2", "\"sex\":1");
+        let records = vec![
+            list("H1", "L1", "2025-06-15"),
+            Record::List("{\"header\": {\"setl_id\": 5}}".into()),
+            Record::List(bad_sex),
+            Record::List(unvaluable),
+            list("H9", "L5", "2025-06-15"),
+            Record::List(sample_list_json("460203", "H1", "L6", "2025-06-15", "BA1")),
+            Record::Ambulatory(sample_outpatient_json("460108", "H1", "M1", "2025-06-16")),
+            list("H1", "L7", "2026-01-15"),
+        ];
+        let outcome = intake
+            .submit("vendor", "u1", "SubmitCaseBatch", region("460100"), records)
+            .await
+            .expect("upload");
+        assert_eq!(outcome.accepted, 3, "{outcome:?}");
+        assert_eq!(outcome.rejected, 5, "{outcome:?}");
+        let by_position = |p: u64| {
+            outcome
+                .rejections
+                .iter()
+                .filter(|r| r.position == p)
+                .collect::<Vec<_>>()
+        };
+        let unreadable = by_position(1);
+        assert_eq!(unreadable[0].code, reason::UNREADABLE);
+        assert_eq!(unreadable[0].field, "header.setl_id");
+        let sex = by_position(2);
+        assert_eq!(sex[0].list_id, "L3");
+        assert_eq!(sex[0].field, "patient.sex");
+        assert_eq!(sex[0].code, "sex_invalid");
+        assert_eq!(by_position(4)[0].code, reason::NO_VALID_AGREEMENT);
+        assert_eq!(by_position(5)[0].code, reason::REGION_OUTSIDE_UPLOAD);
+        // The agreement covers 2025 only.
+        assert_eq!(by_position(7)[0].code, reason::NO_VALID_AGREEMENT);
+
+        let store = CaseStore::new(db.clone());
+        let stored = store
+            .list(region("460000"), &CaseFilter::default(), PAGE)
+            .await
+            .expect("list");
+        let summary: Vec<_> = stored
+            .iter()
+            .map(|c| {
+                (
+                    c.list_id.as_str(),
+                    c.record_kind.as_str(),
+                    c.status.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("L1", "inpatient", status::VALUED),
+                ("L4", "inpatient", status::UNVALUED),
+                ("M1", "outpatient", status::RECORDED),
+            ]
+        );
+        assert_eq!(stored[0].group_code, "GK35");
+        assert_eq!(stored[0].points.value(), dec!(1.25));
+        assert_eq!(stored[0].scheme_version, "fake@1");
+        assert_eq!(stored[0].fund, FundType::Employee);
+        assert!(stored[1].valuation_error.contains("N40.x00"));
+        assert_eq!(stored[2].fund, FundType::Resident);
+        assert_eq!(valuer.valued.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+);
+
+store_test!(
+    intake_is_idempotent_and_keeps_every_version,
+    Migrator,
+    |db| {
+        register(db, "H1").await;
+        let intake = Intake::new(db.clone(), FakeValuer::new(dec!(2)));
+        let upload = || {
+            vec![
+                list("H1", "L1", "2025-06-15"),
+                list("H1", "L2", "2025-06-20"),
+            ]
+        };
+        let first = intake
+            .submit(
+                "vendor",
+                "u1",
+                "SubmitCaseBatch",
+                region("460100"),
+                upload(),
+            )
+            .await
+            .expect("first");
+        assert_eq!((first.accepted, first.replayed), (2, false));
+        // The same request id replays the stored answer.
+        let replay = intake
+            .submit(
+                "vendor",
+                "u1",
+                "SubmitCaseBatch",
+                region("460100"),
+                upload(),
+            )
+            .await
+            .expect("replay");
+        assert!(replay.replayed);
+        assert_eq!(replay.accepted, 2);
+        // The same content under a new request id is a no-op.
+        let again = intake
+            .submit(
+                "vendor",
+                "u2",
+                "SubmitCaseBatch",
+                region("460100"),
+                upload(),
+            )
+            .await
+            .expect("again");
+        assert_eq!((again.accepted, again.unchanged), (0, 2));
+        // A changed list is a new version; the old one stays.
+        let changed = vec![Record::List(sample_list_json(
+            "460108",
+            "H1",
+            "L1",
+            "2025-06-15",
+            "BA2",
+        ))];
+        let corrected = intake
+            .submit("vendor", "u3", "SubmitCaseBatch", region("460100"), changed)
+            .await
+            .expect("correction");
+        assert_eq!(corrected.corrected, 1);
+        let store = CaseStore::new(db.clone());
+        let versions = store.versions("H1", "L1").await.expect("versions");
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_ne!(versions[0].content_hash, versions[1].content_hash);
+        assert_eq!(versions[1].request_id, "u3");
+        assert!(versions[1].case_json.contains("BA2"));
+        assert_eq!(
+            store
+                .list(region("460100"), &CaseFilter::default(), PAGE)
+                .await
+                .expect("list")
+                .len(),
+            2
+        );
+
+        // After the month closes, a changed list is refused and an unchanged one is still a no-op.
+        calendar::close(
+            db,
+            region("460100"),
+            FundType::Employee,
+            YearMonth::new(2025, 6).expect("month"),
+            "run-1",
+            1,
+        )
+        .await
+        .expect("close");
+        let late = vec![
+            Record::List(sample_list_json("460108", "H1", "L2", "2025-06-20", "BA9")),
+            Record::List(sample_list_json("460108", "H1", "L1", "2025-06-15", "BA2")),
+        ];
+        let refused = intake
+            .submit("vendor", "u4", "SubmitCaseBatch", region("460100"), late)
+            .await
+            .expect("late");
+        assert_eq!((refused.rejected, refused.unchanged), (1, 1));
+        assert_eq!(refused.rejections[0].code, reason::MONTH_CLOSED);
+        assert_eq!(refused.rejections[0].list_id, "L2");
+        assert_eq!(store.versions("H1", "L2").await.expect("v").len(), 1);
+    }
+);
+
+store_test!(
+    an_unreachable_peer_stores_nothing_of_its_chunk,
+    Migrator,
+    |db| {
+        register(db, "H1").await;
+        let upload = || {
+            (1..=5)
+                .map(|i| list("H1", &format!("L{i}"), "2025-06-15"))
+                .collect::<Vec<_>>()
+        };
+        // Chunks of two: the second chunk's valuation fails.
+        let broken = Intake::new(db.clone(), FakeValuer::failing_after(dec!(1), 1)).with_chunk(2);
+        let failed = broken
+            .submit("vendor", "u1", "SubmitCases", region("460100"), upload())
+            .await;
+        assert!(matches!(failed, Err(IntakeError::Unavailable(_))));
+        let store = CaseStore::new(db.clone());
+        let stored = store
+            .list(region("460100"), &CaseFilter::default(), PAGE)
+            .await
+            .expect("list");
+        assert_eq!(stored.len(), 2, "only the first chunk is stored");
+        // The retry stores the rest and counts what was stored as unchanged; nothing twice.
+        let healthy = Intake::new(db.clone(), FakeValuer::new(dec!(1))).with_chunk(2);
+        let retried = healthy
+            .submit("vendor", "u1", "SubmitCases", region("460100"), upload())
+            .await
+            .expect("retry");
+        assert_eq!((retried.accepted, retried.unchanged), (3, 2));
+        for i in 1..=5 {
+            let versions = store
+                .versions("H1", &format!("L{i}"))
+                .await
+                .expect("versions");
+            assert_eq!(versions.len(), 1);
+        }
+    }
+);
+
+store_test!(
+    concurrent_uploads_of_one_batch_store_each_case_once,
+    Migrator,
+    |db| {
+        register(db, "H1").await;
+        let upload = || {
+            (0..200)
+                .map(|i| list("H1", &format!("L{i:04}"), "2025-06-15"))
+                .collect::<Vec<_>>()
+        };
+        let first = Intake::new(db.clone(), FakeValuer::new(dec!(1))).with_chunk(50);
+        let second = Intake::new(db.clone(), Arc::new(FakeValuer::default())).with_chunk(50);
+        let (a, b) = tokio::join!(
+            first.submit("vendor", "a", "SubmitCaseBatch", region("460100"), upload()),
+            second.submit("vendor", "b", "SubmitCaseBatch", region("460100"), upload()),
+        );
+        let (a, b) = (a.expect("a"), b.expect("b"));
+        assert_eq!(a.accepted + b.accepted, 200, "{a:?} {b:?}");
+        assert_eq!(a.unchanged + b.unchanged, 200);
+        let store = CaseStore::new(db.clone());
+        let stored = store
+            .list(region("460100"), &CaseFilter::default(), PAGE)
+            .await
+            .expect("list");
+        assert_eq!(stored.len(), 200);
+        assert!(stored.iter().all(|c| c.version == 1));
+    }
+);
