@@ -16,6 +16,24 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub telemetry: TelemetrySettings,
     pub demo: DemoSettings,
+    pub peers: PeersSettings,
+}
+
+/// Where a context finds the internal services of the contexts it calls (settlement calls
+/// grouping and points to value cases at intake, and budget to share at the year end).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeersSettings {
+    /// URL of the server hosting the grouping context (`http://grouping:50051`); empty for this
+    /// same server, as in `medpay up`.
+    pub grouping: String,
+    /// URL of the server hosting the points context; empty for this same server.
+    pub points: String,
+    /// URL of the server hosting the budget context; empty for this same server.
+    pub budget: String,
+    /// Key sent as `authorization: Bearer <key>` on calls to peers; empty sends none (the dev
+    /// principal of an anonymous-friendly server needs none).
+    pub api_key: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -133,6 +151,12 @@ log_filter = "info"
 otlp_endpoint = ""
 metrics_listen = ""
 
+[peers]
+grouping = ""
+points = ""
+budget = ""
+api_key = ""
+
 [demo]
 activate_demo_scheme = true
 regions = ["460000"]
@@ -243,6 +267,17 @@ mod tests {
             dev.scopes,
             vec!["460000".parse::<RegionCode>().expect("code")]
         );
+    }
+
+    #[test]
+    fn peers_default_to_this_server_and_shipped_configs_name_services() {
+        let settings = load_from(None, env(&[("MEDPAY__PEERS__API_KEY", "k")])).expect("valid");
+        assert!(settings.peers.grouping.is_empty() && settings.peers.points.is_empty());
+        assert_eq!(settings.peers.api_key, "k");
+        let shipped =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config/production.toml");
+        let production = load_from(Some(&shipped), env(&[])).expect("production config loads");
+        assert_eq!(production.peers.points, "http://medpay-points:50051");
     }
 
     #[test]

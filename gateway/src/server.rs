@@ -60,6 +60,7 @@ impl ContextName {
         routes: &mut RoutesBuilder,
         db: &DatabaseConnection,
         settings: &Settings,
+        address: SocketAddr,
     ) -> anyhow::Result<()> {
         match self {
             ContextName::Grouping => {
@@ -88,7 +89,17 @@ impl ContextName {
             }
             ContextName::Settlement => {
                 let store = settlement_service::ledger::CaseStore::new(db.clone());
-                routes.add_service(settlement_service::SettlementApi::new(store).into_server());
+                let valuer = settlement_service::valuation::GrpcValuer::new(
+                    peer_channel(&settings.peers.grouping, address)?,
+                    peer_channel(&settings.peers.points, address)?,
+                    Some(settings.peers.api_key.as_str()),
+                )
+                .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
+                routes.add_service(
+                    settlement_service::SettlementApi::new(store)
+                        .with_valuer(std::sync::Arc::new(valuer))
+                        .into_server(),
+                );
                 routes.add_service(
                     settlement_service::special_cases::SpecialCaseApi::new(db.clone())
                         .into_server(),
@@ -101,6 +112,31 @@ impl ContextName {
         }
         Ok(())
     }
+}
+
+/// A lazily connected channel to a peer context: `url`, or this server's own address when empty
+/// (every context in one process, as `medpay up` runs them).
+fn peer_channel(url: &str, own: SocketAddr) -> anyhow::Result<tonic::transport::Channel> {
+    let target = if url.trim().is_empty() {
+        let host = if own.ip().is_unspecified() {
+            let loopback: std::net::IpAddr = if own.is_ipv6() {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            };
+            SocketAddr::new(loopback, own.port())
+        } else {
+            own
+        };
+        format!("http://{host}")
+    } else {
+        url.trim().to_owned()
+    };
+    let endpoint = tonic::transport::Endpoint::from_shared(target.clone())
+        .map_err(|e| anyhow::anyhow!("peer address {target}: {e}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true);
+    Ok(endpoint.connect_lazy())
 }
 
 /// Opens the configured database (the embedded SQLite file unless a URL is set) and migrates the
@@ -158,7 +194,7 @@ pub async fn serve(
             .build_v1alpha()?,
     );
     for context in contexts {
-        context.mount(&mut routes, &db, settings).await?;
+        context.mount(&mut routes, &db, settings, address).await?;
         // A context may serve several public services of its package (settlement serves
         // three); each is healthy once the context is mounted.
         let package = context
