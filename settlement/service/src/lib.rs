@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod grpc;
+pub mod import;
 pub mod intake;
 pub mod institutions;
 pub mod journal;
