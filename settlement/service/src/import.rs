@@ -861,6 +861,60 @@ mod tests {
         assert!(described.contains(&("fees.csv".into(), 5, "setl_id".into())));
     }
 
+    /// Codes of a scheme's `diagnoses.tsv` / `procedures.tsv`.
+    struct SchemeCodes {
+        diagnoses: Vec<String>,
+        procedures: Vec<String>,
+    }
+
+    impl settlement_domain::ports::CodeDictionary for SchemeCodes {
+        fn has_diagnosis(&self, code: &str) -> bool {
+            self.diagnoses.iter().any(|c| c == code)
+        }
+        fn has_procedure(&self, code: &str) -> bool {
+            self.procedures.iter().any(|c| c == code)
+        }
+    }
+
+    #[test]
+    fn the_shipped_sample_reads_whole_and_validates_against_the_demo_scheme_codes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let read_text = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
+        let codes = |path: &str| -> Vec<String> {
+            read_text(path)
+                .lines()
+                .skip(1)
+                .filter_map(|line| line.split('\t').next())
+                .map(str::to_owned)
+                .collect()
+        };
+        let demo = SchemeCodes {
+            diagnoses: codes("../grouping/domain/schemes/demo/diagnoses.tsv"),
+            procedures: codes("../grouping/domain/schemes/demo/procedures.tsv"),
+        };
+        let (good, errors) = read(
+            &read_text("samples/settlement-lists.csv"),
+            Some(&read_text("samples/fee-lines.csv")),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(good.len(), 10);
+        assert_eq!(good[0].list.fee_lines.len(), 3);
+        for imported in &good {
+            assert_eq!(imported.list.header.pooling_region.to_string(), "460108");
+            let report = settlement_domain::validation::validate_list(
+                &imported.list,
+                &demo,
+                &settlement_domain::validation::ValidationPolicy::default(),
+            );
+            assert!(
+                report.is_accepted(),
+                "line {}: {:?}",
+                imported.line,
+                report.errors
+            );
+        }
+    }
+
     #[test]
     fn the_request_id_follows_the_contents() {
         let a = import_request_id(&[b"x", b"y"]);
