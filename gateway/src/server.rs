@@ -104,6 +104,9 @@ impl ContextName {
                     settlement_service::special_cases::SpecialCaseApi::new(db.clone())
                         .into_server(),
                 );
+                routes.add_service(
+                    settlement_service::SettlementRunApi::new(db.clone()).into_server(),
+                );
             }
             ContextName::Supervision => {
                 let store = supervision_service::store::RuleStore::new(db.clone());

@@ -10,8 +10,10 @@ pub mod institutions;
 pub mod journal;
 pub mod ledger;
 pub mod migration;
+pub mod runs;
 pub mod valuation;
 pub mod special_cases;
 
 pub use grpc::SettlementApi;
 pub use migration::Migrator;
+pub use runs::SettlementRunApi;

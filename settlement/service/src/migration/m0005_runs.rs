@@ -1,4 +1,4 @@
-//! Runs: settlement policies, hospital year inputs, runs, statements, disputes.
+//! Runs: settlement policies, hospital year inputs, runs, statements with their disputes.
 
 use sea_orm_migration::prelude::*;
 
@@ -10,13 +10,273 @@ impl MigrationName for Runs {
     }
 }
 
+#[derive(DeriveIden)]
+enum SettlementPolicy {
+    Table,
+    RegionCode,
+    Year,
+    FundType,
+    Version,
+    PolicyJson,
+    Reason,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum SettlementYearInputs {
+    Table,
+    RegionCode,
+    Year,
+    FundType,
+    Version,
+    InputsJson,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum SettlementRun {
+    Table,
+    RunId,
+    Kind,
+    RegionCode,
+    FundType,
+    Period,
+    Version,
+    IsFinal,
+    Reason,
+    TotalsJson,
+    IdentityJson,
+    StatementsDigest,
+    InputsJson,
+    ResultJson,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum SettlementStatement {
+    Table,
+    RunId,
+    HospitalCode,
+    StatementJson,
+    BalanceFen,
+    DisputeState,
+    DisputeJson,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Runs {
-    async fn up(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Ok(())
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(SettlementPolicy::Table)
+                    .col(
+                        ColumnDef::new(SettlementPolicy::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SettlementPolicy::Year).integer().not_null())
+                    .col(
+                        ColumnDef::new(SettlementPolicy::FundType)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementPolicy::Version)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementPolicy::PolicyJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SettlementPolicy::Reason).text().not_null())
+                    .col(
+                        ColumnDef::new(SettlementPolicy::CreatedBy)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementPolicy::CreatedAt)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(SettlementPolicy::RegionCode)
+                            .col(SettlementPolicy::Year)
+                            .col(SettlementPolicy::FundType)
+                            .col(SettlementPolicy::Version),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SettlementYearInputs::Table)
+                    .col(
+                        ColumnDef::new(SettlementYearInputs::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementYearInputs::Year)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementYearInputs::FundType)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementYearInputs::Version)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementYearInputs::InputsJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementYearInputs::CreatedBy)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementYearInputs::CreatedAt)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(SettlementYearInputs::RegionCode)
+                            .col(SettlementYearInputs::Year)
+                            .col(SettlementYearInputs::FundType)
+                            .col(SettlementYearInputs::Version),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SettlementRun::Table)
+                    .col(
+                        ColumnDef::new(SettlementRun::RunId)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(SettlementRun::Kind).string().not_null())
+                    .col(
+                        ColumnDef::new(SettlementRun::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SettlementRun::FundType).integer().not_null())
+                    .col(ColumnDef::new(SettlementRun::Period).integer().not_null())
+                    .col(ColumnDef::new(SettlementRun::Version).integer().not_null())
+                    .col(ColumnDef::new(SettlementRun::IsFinal).boolean().not_null())
+                    .col(ColumnDef::new(SettlementRun::Reason).text().not_null())
+                    .col(ColumnDef::new(SettlementRun::TotalsJson).text().not_null())
+                    .col(
+                        ColumnDef::new(SettlementRun::IdentityJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementRun::StatementsDigest)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SettlementRun::InputsJson).text().not_null())
+                    .col(ColumnDef::new(SettlementRun::ResultJson).text().not_null())
+                    .col(ColumnDef::new(SettlementRun::CreatedBy).string().not_null())
+                    .col(
+                        ColumnDef::new(SettlementRun::CreatedAt)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // Two writers of the same version cannot both commit.
+        manager
+            .create_index(
+                Index::create()
+                    .name("settlement_run_version")
+                    .table(SettlementRun::Table)
+                    .col(SettlementRun::Kind)
+                    .col(SettlementRun::RegionCode)
+                    .col(SettlementRun::FundType)
+                    .col(SettlementRun::Period)
+                    .col(SettlementRun::Version)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SettlementStatement::Table)
+                    .col(
+                        ColumnDef::new(SettlementStatement::RunId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementStatement::HospitalCode)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementStatement::StatementJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementStatement::BalanceFen)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementStatement::DisputeState)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SettlementStatement::DisputeJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(SettlementStatement::RunId)
+                            .col(SettlementStatement::HospitalCode),
+                    )
+                    .to_owned(),
+            )
+            .await
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            SettlementStatement::Table.into_iden(),
+            SettlementRun::Table.into_iden(),
+            SettlementYearInputs::Table.into_iden(),
+            SettlementPolicy::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
         Ok(())
     }
 }

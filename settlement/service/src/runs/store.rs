@@ -1,0 +1,428 @@
+//! Storage of runs: versioned settlement policies and hospital year inputs, runs with their
+//! totals, identity check, inputs and digest, and one statement row per hospital carrying its
+//! dispute. Runs are never edited after they are stored, except for the `is_final` flag a month
+//! close sets and the dispute columns of a statement.
+
+use kernel::{FundType, RegionCode};
+use platform::db::{fund_to_db, region_to_db};
+use platform::wire::Page;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, Set};
+
+use crate::ledger::{StoreError, region_span, settlement_case, status};
+
+pub mod settlement_policy {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_policy")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub fund_type: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub version: i32,
+        pub policy_json: String,
+        pub reason: String,
+        pub created_by: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod settlement_year_inputs {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_year_inputs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub fund_type: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub version: i32,
+        pub inputs_json: String,
+        pub created_by: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod settlement_run {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_run")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub run_id: String,
+        pub kind: String,
+        pub region_code: i32,
+        pub fund_type: i32,
+        /// `yyyymm` for prepayment, `yyyy00` for clearing.
+        pub period: i32,
+        pub version: i32,
+        pub is_final: bool,
+        pub reason: String,
+        pub totals_json: String,
+        pub identity_json: String,
+        pub statements_digest: String,
+        pub inputs_json: String,
+        /// The domain's whole statement, for the record.
+        pub result_json: String,
+        pub created_by: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod settlement_statement {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settlement_statement")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub run_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hospital_code: String,
+        pub statement_json: String,
+        pub balance_fen: i64,
+        pub dispute_state: String,
+        /// The domain's `StatementDispute`; empty while the statement is only issued.
+        pub dispute_json: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub use settlement_run::Model as RunRow;
+pub use settlement_statement::Model as StatementRow;
+
+/// Run kinds.
+pub mod kind {
+    pub const PREPAYMENT: &str = "prepayment";
+    pub const CLEARING: &str = "clearing";
+}
+
+/// The latest stored policy version and its JSON.
+pub async fn latest_policy<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    year: i32,
+    fund: FundType,
+) -> Result<Option<(i32, String)>, StoreError> {
+    Ok(settlement_policy::Entity::find()
+        .filter(settlement_policy::Column::RegionCode.eq(region_to_db(region)))
+        .filter(settlement_policy::Column::Year.eq(year))
+        .filter(settlement_policy::Column::FundType.eq(fund_to_db(fund)))
+        .order_by_desc(settlement_policy::Column::Version)
+        .one(conn)
+        .await?
+        .map(|row| (row.version, row.policy_json)))
+}
+
+/// Stores the next policy version; returns it.
+pub async fn put_policy<C: ConnectionTrait>(
+    conn: &C,
+    (region, year, fund): (RegionCode, i32, FundType),
+    policy_json: &str,
+    reason: &str,
+    created_by: &str,
+    created_at: i64,
+) -> Result<i32, StoreError> {
+    let version = latest_policy(conn, region, year, fund)
+        .await?
+        .map_or(1, |(v, _)| v + 1);
+    settlement_policy::ActiveModel {
+        region_code: Set(region_to_db(region)),
+        year: Set(year),
+        fund_type: Set(fund_to_db(fund)),
+        version: Set(version),
+        policy_json: Set(policy_json.to_owned()),
+        reason: Set(reason.to_owned()),
+        created_by: Set(created_by.to_owned()),
+        created_at: Set(created_at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(version)
+}
+
+/// The latest stored hospital year inputs version and its JSON.
+pub async fn latest_year_inputs<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    year: i32,
+    fund: FundType,
+) -> Result<Option<(i32, String)>, StoreError> {
+    Ok(settlement_year_inputs::Entity::find()
+        .filter(settlement_year_inputs::Column::RegionCode.eq(region_to_db(region)))
+        .filter(settlement_year_inputs::Column::Year.eq(year))
+        .filter(settlement_year_inputs::Column::FundType.eq(fund_to_db(fund)))
+        .order_by_desc(settlement_year_inputs::Column::Version)
+        .one(conn)
+        .await?
+        .map(|row| (row.version, row.inputs_json)))
+}
+
+/// Stores the next year inputs version; returns it.
+pub async fn put_year_inputs<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    year: i32,
+    fund: FundType,
+    inputs_json: &str,
+    created_by: &str,
+    created_at: i64,
+) -> Result<i32, StoreError> {
+    let version = latest_year_inputs(conn, region, year, fund)
+        .await?
+        .map_or(1, |(v, _)| v + 1);
+    settlement_year_inputs::ActiveModel {
+        region_code: Set(region_to_db(region)),
+        year: Set(year),
+        fund_type: Set(fund_to_db(fund)),
+        version: Set(version),
+        inputs_json: Set(inputs_json.to_owned()),
+        created_by: Set(created_by.to_owned()),
+        created_at: Set(created_at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(version)
+}
+
+/// The latest run of a kind, region, fund and period.
+pub async fn latest_run<C: ConnectionTrait>(
+    conn: &C,
+    run_kind: &str,
+    region: RegionCode,
+    fund: FundType,
+    period: i32,
+) -> Result<Option<RunRow>, StoreError> {
+    Ok(settlement_run::Entity::find()
+        .filter(settlement_run::Column::Kind.eq(run_kind))
+        .filter(settlement_run::Column::RegionCode.eq(region_to_db(region)))
+        .filter(settlement_run::Column::FundType.eq(fund_to_db(fund)))
+        .filter(settlement_run::Column::Period.eq(period))
+        .order_by_desc(settlement_run::Column::Version)
+        .one(conn)
+        .await?)
+}
+
+/// Stores a run and its statements (pass a transaction: both or neither).
+pub async fn insert_run<C: ConnectionTrait>(
+    conn: &C,
+    run: RunRow,
+    statements: Vec<StatementRow>,
+) -> Result<(), StoreError> {
+    settlement_run::ActiveModel::from(run).insert(conn).await?;
+    let mut rows = statements.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<settlement_statement::ActiveModel> =
+            rows.by_ref().take(500).map(Into::into).collect();
+        settlement_statement::Entity::insert_many(chunk)
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One run, if stored.
+pub async fn get_run<C: ConnectionTrait>(
+    conn: &C,
+    run_id: &str,
+) -> Result<Option<RunRow>, StoreError> {
+    Ok(settlement_run::Entity::find_by_id(run_id.to_owned())
+        .one(conn)
+        .await?)
+}
+
+/// Runs of `region` and the regions inside it, newest first.
+pub async fn list_runs<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    run_kind: Option<&str>,
+    page: Page,
+) -> Result<Vec<RunRow>, StoreError> {
+    let (from, to) = region_span(region);
+    let mut query =
+        settlement_run::Entity::find().filter(settlement_run::Column::RegionCode.between(from, to));
+    if let Some(run_kind) = run_kind {
+        query = query.filter(settlement_run::Column::Kind.eq(run_kind));
+    }
+    Ok(query
+        .order_by_desc(settlement_run::Column::CreatedAt)
+        .order_by_desc(settlement_run::Column::Period)
+        .order_by_desc(settlement_run::Column::Version)
+        .order_by_asc(settlement_run::Column::RunId)
+        .offset(page.offset)
+        .limit(page.size)
+        .all(conn)
+        .await?)
+}
+
+/// Marks a run final (its month closed).
+pub async fn mark_final<C: ConnectionTrait>(conn: &C, run_id: &str) -> Result<(), StoreError> {
+    settlement_run::Entity::update_many()
+        .col_expr(settlement_run::Column::IsFinal, Expr::value(true))
+        .filter(settlement_run::Column::RunId.eq(run_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The final prepayment runs of `region` (exactly) for the months of `year`.
+pub async fn final_prepayments<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    fund: FundType,
+    year: i32,
+) -> Result<Vec<RunRow>, StoreError> {
+    Ok(settlement_run::Entity::find()
+        .filter(settlement_run::Column::Kind.eq(kind::PREPAYMENT))
+        .filter(settlement_run::Column::RegionCode.eq(region_to_db(region)))
+        .filter(settlement_run::Column::FundType.eq(fund_to_db(fund)))
+        .filter(settlement_run::Column::Period.between(year * 100 + 1, year * 100 + 12))
+        .filter(settlement_run::Column::IsFinal.eq(true))
+        .order_by_asc(settlement_run::Column::Period)
+        .all(conn)
+        .await?)
+}
+
+/// Statements of a run, by hospital code, optionally one hospital's.
+pub async fn list_statements<C: ConnectionTrait>(
+    conn: &C,
+    run_id: &str,
+    hospital_code: Option<&str>,
+    page: Option<Page>,
+) -> Result<Vec<StatementRow>, StoreError> {
+    let mut query =
+        settlement_statement::Entity::find().filter(settlement_statement::Column::RunId.eq(run_id));
+    if let Some(hospital_code) = hospital_code {
+        query = query.filter(settlement_statement::Column::HospitalCode.eq(hospital_code));
+    }
+    query = query.order_by_asc(settlement_statement::Column::HospitalCode);
+    if let Some(page) = page {
+        query = query.offset(page.offset).limit(page.size);
+    }
+    Ok(query.all(conn).await?)
+}
+
+/// Stores a statement's dispute after a step.
+pub async fn update_dispute<C: ConnectionTrait>(
+    conn: &C,
+    run_id: &str,
+    hospital_code: &str,
+    state: &str,
+    dispute_json: &str,
+) -> Result<(), StoreError> {
+    settlement_statement::Entity::update_many()
+        .col_expr(
+            settlement_statement::Column::DisputeState,
+            Expr::value(state),
+        )
+        .col_expr(
+            settlement_statement::Column::DisputeJson,
+            Expr::value(dispute_json),
+        )
+        .filter(settlement_statement::Column::RunId.eq(run_id))
+        .filter(settlement_statement::Column::HospitalCode.eq(hospital_code))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// What a run reads of a case: the valuation columns, never the list itself.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct RunCase {
+    pub hospital_code: String,
+    pub list_id: String,
+    pub payment_mode: String,
+    pub group_code: String,
+    pub points_scaled: i64,
+    pub individual_burden_fen: i64,
+    pub fund_fen: i64,
+    pub scheme_version: String,
+    pub table_version: String,
+}
+
+/// Current valued (or already cleared) inpatient cases of `region` and the regions inside it for
+/// `fund`, discharged in the inclusive `yyyymmdd` range, in (hospital, list id) order.
+pub async fn run_cases<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    fund: FundType,
+    discharge_from: i32,
+    discharge_to: i32,
+) -> Result<Vec<RunCase>, StoreError> {
+    use settlement_case::Column;
+    let (from, to) = region_span(region);
+    Ok(settlement_case::Entity::find()
+        .select_only()
+        .columns([
+            Column::HospitalCode,
+            Column::ListId,
+            Column::PaymentMode,
+            Column::GroupCode,
+            Column::PointsScaled,
+            Column::IndividualBurdenFen,
+            Column::FundFen,
+            Column::SchemeVersion,
+            Column::TableVersion,
+        ])
+        .filter(Column::RegionCode.between(from, to))
+        .filter(Column::FundType.eq(fund_to_db(fund)))
+        .filter(Column::DischargeDate.between(discharge_from, discharge_to))
+        .filter(Column::IsCurrent.eq(true))
+        .filter(Column::Status.is_in([status::VALUED, status::CLEARED]))
+        .order_by_asc(Column::HospitalCode)
+        .order_by_asc(Column::ListId)
+        .into_model::<RunCase>()
+        .all(conn)
+        .await?)
+}
+
+/// Marks the current valued cases a clearing read as cleared.
+pub async fn mark_cleared<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    fund: FundType,
+    discharge_from: i32,
+    discharge_to: i32,
+) -> Result<u64, StoreError> {
+    use settlement_case::Column;
+    let (from, to) = region_span(region);
+    let result = settlement_case::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(status::CLEARED))
+        .filter(Column::RegionCode.between(from, to))
+        .filter(Column::FundType.eq(fund_to_db(fund)))
+        .filter(Column::DischargeDate.between(discharge_from, discharge_to))
+        .filter(Column::IsCurrent.eq(true))
+        .filter(Column::Status.eq(status::VALUED))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
