@@ -4,5 +4,6 @@
 pub mod commands;
 pub mod config;
 pub mod edge;
+pub mod import_cmd;
 pub mod server;
 pub mod telemetry;

@@ -57,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         command: DipCommand,
     },
+    /// Settlement lists.
+    Settlement {
+        #[command(subcommand)]
+        command: SettlementCommand,
+    },
     /// Runs one context (one Deployment per context in production), on the configured database.
     Serve {
         /// The context to serve.
@@ -64,6 +69,34 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long)]
         listen: Option<SocketAddr>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettlementCommand {
+    /// Imports a CSV export of settlement lists (national platform column names, see
+    /// settlement/IMPORT.md) into a running server through SubmitCases; prints what was accepted,
+    /// corrected, unchanged and rejected, and fails when anything was rejected. Running the same
+    /// import again is a no-op.
+    Import {
+        /// Settlement lists, one row per list.
+        file: PathBuf,
+        /// Fee lines, joined to the lists by (fixmedins_code, setl_id).
+        #[arg(long)]
+        fee_lines: Option<PathBuf>,
+        /// Server URL (default: the configured listen address).
+        #[arg(long)]
+        server: Option<String>,
+        /// Pooling region of the upload and of rows without pooling_region (default: the
+        /// province of the first row's region).
+        #[arg(long)]
+        region: Option<kernel::RegionCode>,
+        /// API key, sent as `authorization: Bearer <key>`.
+        #[arg(long)]
+        api_key: Option<String>,
+        /// Idempotency key of the upload (default: a hash of the inputs).
+        #[arg(long)]
+        request_id: Option<String>,
     },
 }
 
@@ -178,6 +211,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(&settings, &ContextName::ALL).await
         }
         Command::Group { .. } | Command::Dip { .. } => Ok(()),
+        Command::Settlement {
+            command:
+                SettlementCommand::Import {
+                    file,
+                    fee_lines,
+                    server,
+                    region,
+                    api_key,
+                    request_id,
+                },
+        } => {
+            let args = gateway::import_cmd::ImportArgs {
+                file,
+                fee_lines,
+                server,
+                region,
+                api_key,
+                request_id,
+            };
+            gateway::import_cmd::settlement_import(&settings, args).await
+        }
         Command::Serve { context, listen } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
