@@ -1,0 +1,179 @@
+//! Run storage on every backend: a clearing stored whole with its statements, re-runs as new
+//! versions with equal digests, a refused run leaving nothing behind, replay by request id.
+
+use kernel::{FundType, Money, Points, RegionCode};
+use platform::store_test;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use settlement_service::Migrator;
+use settlement_service::journal::{AuditEntry, run_once};
+use settlement_service::ledger::{CaseStore, LedgerCase, status};
+use settlement_service::runs::store::{self, settlement_run, settlement_statement};
+use settlement_service::runs::{ClearingOrder, RunError, YearInput, clear};
+
+fn region(code: &str) -> RegionCode {
+    code.parse().expect("region")
+}
+
+fn cases(hospitals: usize, per_hospital: i64) -> Vec<LedgerCase> {
+    let mut cases = Vec::new();
+    for h in 0..hospitals {
+        for n in 0..per_hospital {
+            cases.push(LedgerCase {
+                region: region("460108"),
+                hospital_code: format!("H{h:03}"),
+                list_id: format!("L{n:05}"),
+                version: 1,
+                record_kind: "inpatient".into(),
+                fund: FundType::Employee,
+                discharge_date: 20250101 + i32::try_from(n % 12 * 100 + n % 28).expect("day"),
+                payment_mode: "drg".into(),
+                group_code: "GB13".into(),
+                points: Points::from_scaled(900_000 + 1_234 * n + 17 * h as i64),
+                total_cost: Money::from_fen(1_500_000),
+                individual_burden: Money::from_fen(280_000 + n),
+                fund_amount: Money::from_fen(1_220_000 - n),
+                status: status::VALUED.into(),
+                valuation_error: String::new(),
+                scheme_version: "demo@1".into(),
+                table_version: "460100-2025-310@1".into(),
+                valuation_json: "{}".into(),
+                content_hash: format!("{h}-{n}"),
+                case_json: "{}".into(),
+                request_id: "seed".into(),
+                stored_at: 1_700_000_000,
+            });
+        }
+    }
+    cases
+}
+
+fn order(reason: &str) -> ClearingOrder {
+    ClearingOrder {
+        region: region("460100"),
+        year: 2025,
+        fund: FundType::Employee,
+        distributable_budget: "987654.32".parse().expect("money"),
+        reason: reason.into(),
+        caller: "agency".into(),
+        at: 1_760_000_000,
+    }
+}
+
+async fn clear_once(
+    db: &DatabaseConnection,
+    request_id: &str,
+    order: ClearingOrder,
+) -> Result<(String, String), RunError> {
+    let audit = AuditEntry {
+        at_unix_seconds: 1_760_000_000,
+        caller_id: "agency".into(),
+        action: "RunClearing".into(),
+        detail: String::new(),
+        request_id: request_id.into(),
+    };
+    let done = run_once(db, audit, move |txn| {
+        Box::pin(async move {
+            let run = clear(txn, &order).await?;
+            let answer = format!("{}|{}", run.run_id, run.statements_digest);
+            Ok::<_, RunError>((answer.clone().into_bytes(), answer))
+        })
+    })
+    .await?;
+    let text = String::from_utf8(done.response().to_vec()).expect("utf-8");
+    let (run_id, digest) = text.split_once('|').expect("answer");
+    Ok((run_id.to_owned(), digest.to_owned()))
+}
+
+async fn counts(db: &DatabaseConnection) -> (u64, u64) {
+    (
+        settlement_run::Entity::find()
+            .count(db)
+            .await
+            .expect("runs"),
+        settlement_statement::Entity::find()
+            .count(db)
+            .await
+            .expect("statements"),
+    )
+}
+
+store_test!(clearing_is_stored_whole_and_reproducible, Migrator, |db| {
+    CaseStore::insert_new_many(db, &cases(4, 30))
+        .await
+        .expect("seed");
+
+    // A deposit returned above what was withheld is refused, and nothing is stored.
+    let inputs = vec![YearInput {
+        hospital_code: "H001".into(),
+        assessment_coefficient: "0.95".parse().expect("dec"),
+        violation_deductions: Money::from_fen(10_000),
+        deposit_returned: Money::from_fen(1),
+    }];
+    store::put_year_inputs(
+        db,
+        region("460100"),
+        2025,
+        FundType::Employee,
+        &serde_json::to_string(&inputs).expect("json"),
+        "agency",
+        1,
+    )
+    .await
+    .expect("inputs");
+    let refused = clear_once(db, "r0", order("")).await.expect_err("refused");
+    assert!(matches!(refused, RunError::Domain(_)), "{refused:?}");
+    assert_eq!(counts(db).await, (0, 0));
+
+    let inputs = vec![YearInput {
+        deposit_returned: Money::ZERO,
+        ..inputs[0].clone()
+    }];
+    store::put_year_inputs(
+        db,
+        region("460100"),
+        2025,
+        FundType::Employee,
+        &serde_json::to_string(&inputs).expect("json"),
+        "agency",
+        2,
+    )
+    .await
+    .expect("inputs");
+    let (first_id, first_digest) = clear_once(db, "r1", order("")).await.expect("first");
+    assert_eq!(counts(db).await, (1, 4));
+    let first_run = store::get_run(db, &first_id)
+        .await
+        .expect("get")
+        .expect("run");
+    let first_rows = store::list_statements(db, &first_id, None, None)
+        .await
+        .expect("rows");
+
+    let (second_id, second_digest) = clear_once(db, "r2", order("deduction corrected"))
+        .await
+        .expect("second");
+    assert_ne!(first_id, second_id);
+    assert_eq!(first_digest, second_digest);
+    assert_eq!(counts(db).await, (2, 8));
+    let second_rows = store::list_statements(db, &second_id, None, None)
+        .await
+        .expect("rows");
+    let json = |rows: &[store::StatementRow]| {
+        rows.iter()
+            .map(|r| r.statement_json.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(json(&first_rows), json(&second_rows));
+    let h001: serde_json::Value =
+        serde_json::from_str(&first_rows[1].statement_json).expect("json");
+    assert_eq!(h001["assessment_coefficient"], "0.95");
+
+    // The first run is unchanged, and a retry of r1 replays it without a third version.
+    assert_eq!(
+        store::get_run(db, &first_id).await.expect("get"),
+        Some(first_run)
+    );
+    let (replayed, _) = clear_once(db, "r1", order("")).await.expect("replay");
+    assert_eq!(replayed, first_id);
+    assert_eq!(counts(db).await, (2, 8));
+});
