@@ -1,0 +1,139 @@
+//! Year-end clearing from the database: 1,000,000 current valued cases of 200 hospitals read,
+//! cleared, stored with 200 statements and the cases marked cleared, in one transaction through
+//! the journal, as RunClearing does it. Target < 60 s on 2 cores.
+//!
+//! `cargo bench -p settlement-service --bench clearing` runs on a SQLite file, and also on
+//! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
+//! `CLEARING_BENCH_CASES` overrides the case count.
+
+use std::time::Instant;
+
+use kernel::{FundType, Money, Points};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use settlement_service::Migrator;
+use settlement_service::journal::{AuditEntry, run_once};
+use settlement_service::ledger::{CaseStore, LedgerCase, status};
+use settlement_service::runs::{ClearingOrder, RunError, clear};
+
+const HOSPITALS: usize = 200;
+
+fn case(index: usize) -> LedgerCase {
+    let hospital = index % HOSPITALS;
+    let n = i64::try_from(index / HOSPITALS).expect("index");
+    LedgerCase {
+        region: "460108".parse().expect("region"),
+        hospital_code: format!("H{hospital:03}"),
+        list_id: format!("L{n:07}"),
+        version: 1,
+        record_kind: "inpatient".into(),
+        fund: FundType::Employee,
+        discharge_date: 20250101 + i32::try_from(n % 12 * 100 + n % 28).expect("day"),
+        payment_mode: "drg".into(),
+        group_code: format!("GB{:02}", n % 60),
+        points: Points::from_scaled(500_000 + (n * 7_919) % 2_000_000),
+        total_cost: Money::from_fen(1_500_000 + n % 997),
+        individual_burden: Money::from_fen(250_000 + n % 1_009),
+        fund_amount: Money::from_fen(1_250_000 + n % 991),
+        status: status::VALUED.into(),
+        valuation_error: String::new(),
+        scheme_version: "demo@1".into(),
+        table_version: "460100-2025-310@1".into(),
+        valuation_json: "{}".into(),
+        content_hash: format!("{hospital}-{n}"),
+        case_json: "{}".into(),
+        request_id: "seed".into(),
+        stored_at: 1_700_000_000,
+    }
+}
+
+async fn seed(db: &DatabaseConnection, cases: usize) {
+    let started = Instant::now();
+    let mut index = 0;
+    while index < cases {
+        let end = (index + 1_000).min(cases);
+        let chunk: Vec<LedgerCase> = (index..end).map(case).collect();
+        CaseStore::insert_new_many(db, &chunk).await.expect("seed");
+        index = end;
+    }
+    println!(
+        "  seeded {cases} cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
+    println!("{backend}:");
+    seed(db, cases).await;
+    let order = ClearingOrder {
+        region: "460100".parse().expect("region"),
+        year: 2025,
+        fund: FundType::Employee,
+        distributable_budget: Money::from_fen(i64::try_from(cases).expect("cases") * 1_100_000),
+        reason: String::new(),
+        caller: "bench".into(),
+        at: 1_760_000_000,
+    };
+    let audit = AuditEntry {
+        at_unix_seconds: 1_760_000_000,
+        caller_id: "bench".into(),
+        action: "RunClearing".into(),
+        detail: String::new(),
+        request_id: "bench-clearing".into(),
+    };
+    let started = Instant::now();
+    let done = run_once(db, audit, move |txn| {
+        Box::pin(async move {
+            let run = clear(txn, &order).await?;
+            Ok::<_, RunError>((run.statements_digest.clone().into_bytes(), run.run_id))
+        })
+    })
+    .await
+    .expect("clearing");
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "  clearing of {cases} cases / {HOSPITALS} hospitals: {elapsed:.2} s (target < 60 s), \
+         digest {}",
+        String::from_utf8_lossy(done.response())
+    );
+}
+
+fn main() {
+    let cases: usize = std::env::var("CLEARING_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = platform::db::sqlite_url(&dir.path().join("clearing.db"));
+        let db = platform::db::connect(&url).await.expect("sqlite");
+        Migrator::up(&db, None).await.expect("migrate");
+        bench("sqlite", &db, cases).await;
+
+        let postgres = std::env::var("MEDPAY_BENCH_DATABASE_URL")
+            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+            .ok();
+        if let Some(url) = postgres {
+            let schema = format!("bench_clearing_{}", std::process::id());
+            let admin = platform::db::connect(&url).await.expect("postgres");
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                .await
+                .expect("schema");
+            let db = platform::db::connect_with_schema(&url, &schema)
+                .await
+                .expect("connect");
+            Migrator::up(&db, None).await.expect("migrate");
+            bench("postgres", &db, cases).await;
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                .await
+                .expect("drop schema");
+        }
+    });
+}
