@@ -53,7 +53,12 @@ impl Medpay {
     /// `medpay up --listen 127.0.0.1:0` with a fresh SQLite folder and `config_toml` as its
     /// configuration file.
     pub fn up(config_toml: &str) -> anyhow::Result<Medpay> {
-        let data = tempfile::tempdir()?;
+        Self::up_in(tempfile::tempdir()?, config_toml)
+    }
+
+    /// `medpay up` on the folder `data` (its SQLite database is `data/data/medpay.db`), so a
+    /// test can prepare the database or restart on it after [`Medpay::kill`].
+    pub fn up_in(data: tempfile::TempDir, config_toml: &str) -> anyhow::Result<Medpay> {
         let config = data.path().join("medpay.toml");
         std::fs::write(&config, config_toml)?;
         let data_dir = data.path().join("data");
@@ -133,6 +138,16 @@ impl Medpay {
         Ok(Channel::from_shared(format!("http://{}", self.address))?
             .connect()
             .await?)
+    }
+
+    /// Kills the process (SIGKILL, no chance to clean up) and hands back its folder.
+    pub fn kill(mut self) -> anyhow::Result<tempfile::TempDir> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        let data = std::mem::replace(&mut self._data, tempfile::tempdir()?);
+        Ok(data)
     }
 
     /// Sends SIGTERM and waits for the exit status.
