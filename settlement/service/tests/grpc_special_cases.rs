@@ -473,6 +473,20 @@ async fn illegal_steps_are_refused_and_retries_replay() {
             application_id: id.clone(),
         })
     };
+    // Binding is the agency's: a caller without an agency role is refused.
+    let mut hospital = bind("b0");
+    let principal = Principal {
+        caller_id: "hospital-H001".into(),
+        scopes: vec!["460108".parse().expect("code")],
+        roles: vec!["hospital".into()],
+    };
+    platform::set_principal(hospital.metadata_mut(), &principal).expect("ascii");
+    let denied = client
+        .bind_special_case(hospital)
+        .await
+        .expect_err("not the agency");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    assert_eq!(reason(&denied), "ROLE_REQUIRED");
     client.bind_special_case(bind("b1")).await.expect("bind");
     client
         .bind_special_case(bind("b1"))
