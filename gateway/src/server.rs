@@ -81,7 +81,10 @@ impl ContextName {
             }
             ContextName::Points => {
                 let store = points_service::store::TableStore::new(db.clone());
-                routes.add_service(points_service::PointsApi::new(store).into_server());
+                let api = points_service::PointsApi::new(store);
+                // Internal: settlement values cases through it; reflection does not describe it.
+                routes.add_service(api.clone().into_internal_server());
+                routes.add_service(api.into_server());
             }
             ContextName::Budget => {
                 let store = budget_service::store::BudgetStore::new(db.clone());

@@ -1,61 +1,42 @@
 //! The `medpay.points.v1` server: scope checks, proto ↔ domain conversion, status codes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
 
 use futures::{Stream, StreamExt};
 use kernel::{Decimal, FundType, Money, Principal, RegionCode};
 use medpay_proto::common::v1 as common;
+use medpay_proto::points::internal::v1 as internal;
 use medpay_proto::points::v1 as pb;
 use medpay_proto::points::v1::points_service_server::PointsService;
 use platform::principal::{authorize_region, authorize_request, principal_of};
-use platform::status::{bad_request, field_violation, with_reason};
+use platform::status::{bad_request, field_violation};
 use platform::wire::{self, Violation};
 use points_domain::calibration::{CalibrationOptions, HistoricalCase, TrimRule};
 use points_domain::policy::UnstableRule;
 use points_domain::{
     CaseForValuation, CivilDate, GroupStatus, GroupedCase, HospitalLevel, SchemeKind,
-    SpecialCaseDecision, Valuation, ValuationPolicy, ValuationTables,
+    SpecialCaseDecision, Valuation, ValuationPolicy,
 };
 use prost::Message;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tonic::{Code, Request, Response, Status, Streaming};
+use tonic_types::StatusExt;
 
+pub use crate::choice::{CaseError, Chooser, LoadedTable, TableDocument, Tables};
 use crate::status::{DomainError, policy_violations, store_status};
 use crate::store::{AuditEntry, Idempotent, StoredTable, TableKey, TableStatus, TableStore};
-
-/// The document a table version stores: the policy and the tables it is applied with.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableDocument {
-    pub policy: ValuationPolicy,
-    pub tables: ValuationTables,
-}
-
-/// A parsed table version, shared by every case valued with it.
-#[derive(Debug)]
-pub struct LoadedTable {
-    pub version: i32,
-    pub document: TableDocument,
-}
-
-type Cache = Arc<RwLock<HashMap<(TableKey, i32), Arc<LoadedTable>>>>;
 
 /// The points gRPC API over a store.
 #[derive(Clone)]
 pub struct PointsApi {
-    tables: TableStore,
-    /// Parsed versions by key and version number; a version never changes once stored, so an
-    /// entry never goes stale.
-    parsed: Cache,
+    tables: Tables,
 }
 
 impl PointsApi {
     pub fn new(tables: TableStore) -> Self {
         Self {
-            tables,
-            parsed: Arc::default(),
+            tables: Tables::new(tables),
         }
     }
 
@@ -64,78 +45,41 @@ impl PointsApi {
         pb::points_service_server::PointsServiceServer::new(self)
     }
 
-    /// The active version of `key`, parsed once per version.
-    async fn active(&self, key: TableKey) -> Result<Option<Arc<LoadedTable>>, Status> {
-        let Some(stored) = self
-            .tables
-            .get(key.region, key.year, key.fund, None)
-            .await
-            .map_err(store_status)?
-        else {
-            return Ok(None);
-        };
-        let cache_key = (key, stored.version);
-        if let Some(found) = self
-            .parsed
-            .read()
-            .ok()
-            .and_then(|cache| cache.get(&cache_key).cloned())
-        {
-            return Ok(Some(found));
-        }
-        let document: TableDocument = serde_json::from_str(&stored.document_json)
-            .map_err(|e| platform::status::storage_failure(format!("stored table: {e}")))?;
-        let loaded = Arc::new(LoadedTable {
-            version: stored.version,
-            document,
-        });
-        if let Ok(mut cache) = self.parsed.write() {
-            cache.insert(cache_key, loaded.clone());
-        }
-        Ok(Some(loaded))
+    /// The internal service other contexts value cases through (never exposed at the edge).
+    pub fn into_internal_server(
+        self,
+    ) -> internal::points_internal_service_server::PointsInternalServiceServer<Self> {
+        internal::points_internal_service_server::PointsInternalServiceServer::new(self)
+            .max_decoding_message_size(crate::internal::MAX_BATCH_BYTES)
+            .max_encoding_message_size(crate::internal::MAX_BATCH_BYTES)
     }
 
-    /// Values one wire case of `region` and `year`, loading tables through `local` first.
-    async fn value_one(
-        &self,
-        region: RegionCode,
-        year: i32,
-        case: Option<&pb::CaseForValuation>,
-        local: &mut HashMap<FundType, Arc<LoadedTable>>,
-    ) -> Result<pb::CaseValuation, Status> {
-        let case = case.ok_or_else(|| field_violation("case", "is required"))?;
-        let mut domain = case_from_wire(case).map_err(bad_request)?;
-        let fund = domain.fund_type;
-        let table = match local.get(&fund) {
-            Some(table) => table.clone(),
-            None => {
-                let key = TableKey { region, year, fund };
-                let table = self
-                    .active(key)
-                    .await?
-                    .ok_or_else(|| no_active_table(key))?;
-                local.insert(fund, table.clone());
-                table
-            }
-        };
-        let document = &table.document;
-        // The wire case carries no scheme: a region values its cases by its main method.
-        domain.grouping.scheme = document.policy.main_method;
-        let valuation = points_domain::valuate(&document.policy, &document.tables, &domain)
-            .map_err(|e| Status::from(DomainError::from(e)))?;
-        Ok(valuation_to_wire(&case.case_id, &valuation, table.version))
+    /// A chooser of table versions for cases of `region` valued under `year`'s tables.
+    pub fn chooser(&self, region: RegionCode, year: i32) -> Chooser {
+        self.tables.chooser(region, year)
     }
 }
 
-fn no_active_table(key: TableKey) -> Status {
-    with_reason(
-        Code::FailedPrecondition,
-        "NO_ACTIVE_TABLE",
-        format!(
-            "no active valuation table for region {}, {}, fund {}",
-            key.region, key.year, key.fund
-        ),
-    )
+/// Values one wire case with the table version in force on its discharge date.
+pub async fn value_case(
+    chooser: &mut Chooser,
+    case: Option<pb::CaseForValuation>,
+) -> Result<pb::CaseValuation, CaseError> {
+    let case = case.ok_or_else(|| CaseError::Case(field_violation("case", "is required")))?;
+    let mut domain = case_from_wire(case).map_err(|v| CaseError::Case(bad_request(v)))?;
+    let table = chooser
+        .table_for(domain.fund_type, domain.discharge_date)
+        .await?;
+    let document = &table.document;
+    // The wire case carries no scheme: a region values its cases by its main method.
+    domain.grouping.scheme = document.policy.main_method;
+    let valuation = points_domain::valuate(&document.policy, &document.tables, &domain)
+        .map_err(|e| CaseError::Case(Status::from(DomainError::from(e))))?;
+    Ok(valuation_to_wire(
+        std::mem::take(&mut domain.list_id),
+        &valuation,
+        &table,
+    ))
 }
 
 fn status_to_wire(status: TableStatus) -> i32 {
@@ -187,23 +131,25 @@ fn group_status(value: &str) -> Option<GroupStatus> {
     match value {
         "SUCCESS" | "GROUP_STATUS_SUCCESS" | "GROUPED" => Some(GroupStatus::Grouped),
         "AMBIGUOUS" | "GROUP_STATUS_AMBIGUOUS" => Some(GroupStatus::Ambiguous),
+        // Every way grouping can fail to place a case is 无法入组 here.
         "FAIL"
         | "GROUP_STATUS_FAIL"
         | "CHECK_FAILED"
         | "GROUP_STATUS_CHECK_FAILED"
+        | "DX_NOT_MAPPED"
+        | "GROUP_STATUS_DX_NOT_MAPPED"
+        | "PROC_NOT_MAPPED"
+        | "GROUP_STATUS_PROC_NOT_MAPPED"
         | "UNGROUPABLE" => Some(GroupStatus::Ungroupable),
         _ => None,
     }
 }
 
 /// The domain case of a wire case, with every violation reported at once under `case.`.
-pub fn case_from_wire(case: &pb::CaseForValuation) -> Result<CaseForValuation, Vec<Violation>> {
+pub fn case_from_wire(case: pb::CaseForValuation) -> Result<CaseForValuation, Vec<Violation>> {
     let mut v = Vec::new();
     if case.hospital_code.trim().is_empty() {
         v.push(("case.hospital_code".into(), "is required".into()));
-    }
-    if case.group_code.trim().is_empty() {
-        v.push(("case.group_code".into(), "is required".into()));
     }
     let level = HospitalLevel::from_code(&case.hospital_level);
     if level.is_none() {
@@ -221,10 +167,15 @@ pub fn case_from_wire(case: &pb::CaseForValuation) -> Result<CaseForValuation, V
         v.push((
             "case.group_status".into(),
             format!(
-                "{:?} is not a grouping status: use SUCCESS, AMBIGUOUS or FAIL",
+                "{:?} is not a grouping status: use SUCCESS, AMBIGUOUS, FAIL, CHECK_FAILED, \
+                 DX_NOT_MAPPED or PROC_NOT_MAPPED",
                 case.group_status
             ),
         ));
+    }
+    // A case grouping could not place has no group; a placed one must name it.
+    if status != Some(GroupStatus::Ungroupable) && case.group_code.trim().is_empty() {
+        v.push(("case.group_code".into(), "is required".into()));
     }
     let total_cost = take(
         wire::money("case.total_cost", case.total_cost.as_ref()),
@@ -305,23 +256,23 @@ pub fn case_from_wire(case: &pb::CaseForValuation) -> Result<CaseForValuation, V
             Some(discharge),
             Some(discharge_type),
         ) if v.is_empty() => Ok(CaseForValuation {
-            hospital_code: case.hospital_code.clone(),
-            list_id: case.case_id.clone(),
+            hospital_code: case.hospital_code,
+            list_id: case.case_id,
             hospital_level: level,
             fund_type: fund,
             grouping: GroupedCase {
                 scheme: SchemeKind::Drg,
-                group_code: case.group_code.clone(),
-                adrg: case.adrg.clone(),
+                group_code: case.group_code,
+                adrg: case.adrg,
                 mdc: String::new(),
                 status,
                 dip_score: None,
                 dip_aux_coefficient: aux,
             },
-            principal_diagnosis: case.principal_diagnosis.clone(),
+            principal_diagnosis: case.principal_diagnosis,
             principal_procedure: (!case.principal_procedure.is_empty())
-                .then(|| case.principal_procedure.clone()),
-            department: case.department.clone(),
+                .then_some(case.principal_procedure),
+            department: case.department,
             admission_date: admission,
             discharge_date: discharge,
             stay_hours,
@@ -337,10 +288,34 @@ pub fn case_from_wire(case: &pb::CaseForValuation) -> Result<CaseForValuation, V
     }
 }
 
-/// The wire valuation; `breakdown_json` is the domain valuation as serialized.
-pub fn valuation_to_wire(case_id: &str, valuation: &Valuation, version: i32) -> pb::CaseValuation {
+/// The answer for a case that could not be valued, with the status's message and reason.
+pub fn case_failure(sequence: u64, status: &Status) -> pb::ValueCasesResponse {
+    let error_reason = if status.code() == Code::InvalidArgument {
+        "INVALID_CASE".to_owned()
+    } else {
+        status
+            .get_error_details()
+            .error_info()
+            .map(|info| info.reason.clone())
+            .unwrap_or_else(|| "VALUATION_REFUSED".to_owned())
+    };
+    pb::ValueCasesResponse {
+        sequence,
+        valuation: None,
+        error: status.message().to_owned(),
+        error_reason,
+    }
+}
+
+/// The wire valuation of a case valued with `table`; `breakdown_json` is the domain valuation as
+/// serialized.
+pub fn valuation_to_wire(
+    case_id: String,
+    valuation: &Valuation,
+    table: &LoadedTable,
+) -> pb::CaseValuation {
     pb::CaseValuation {
-        case_id: case_id.to_owned(),
+        case_id,
         payment_mode: valuation.decision.mode.as_str().to_uppercase(),
         mode_rule: valuation.decision.rule.as_str().to_owned(),
         case_type: valuation.case_type.as_str().to_owned(),
@@ -350,8 +325,20 @@ pub fn valuation_to_wire(case_id: &str, valuation: &Valuation, version: i32) -> 
         add_on: Some(wire::decimal_to_wire(valuation.add_on)),
         points: Some(wire::decimal_to_wire(valuation.points)),
         amount: valuation.amount.map(wire::money_to_wire),
-        table_version: version,
+        table_version: table.version,
         breakdown_json: serde_json::to_string(valuation).unwrap_or_default(),
+        table: Some(table_ref(table)),
+    }
+}
+
+/// The wire name of a table version.
+pub fn table_ref(table: &LoadedTable) -> pb::TableRef {
+    pb::TableRef {
+        region_code: table.key.region.to_string(),
+        year: table.key.year,
+        fund_type: wire::fund_type_to_wire(table.key.fund),
+        version: table.version,
+        effective_from: table.effective_from.map(wire::date_to_wire),
     }
 }
 
@@ -536,6 +523,47 @@ fn parse_cases_csv(text: &str) -> Result<Vec<CsvCase>, Vec<Violation>> {
 
 type ValueStream = Pin<Box<dyn Stream<Item = Result<pb::ValueCasesResponse, Status>> + Send>>;
 
+/// The state of one ValueCases stream.
+struct Valuing {
+    region_text: String,
+    chooser: Chooser,
+    input: Streaming<pb::ValueCasesRequest>,
+    first: Option<pb::ValueCasesRequest>,
+    sequence: u64,
+}
+
+impl Valuing {
+    /// The result of the next message; `Err` ends the stream (the input failed, or storage).
+    async fn next(&mut self) -> Option<Result<pb::ValueCasesResponse, Status>> {
+        let message = match self.first.take() {
+            Some(first) => first,
+            None => match self.input.next().await? {
+                Ok(message) => message,
+                Err(status) => return Some(Err(status)),
+            },
+        };
+        let result = if !message.region_code.is_empty() && message.region_code != self.region_text {
+            Err(CaseError::Case(field_violation(
+                "region_code",
+                "the stream's region is set by its first message",
+            )))
+        } else {
+            value_case(&mut self.chooser, message.case).await
+        };
+        let sequence = self.sequence;
+        self.sequence += 1;
+        Some(match result {
+            Ok(valuation) => Ok(pb::ValueCasesResponse {
+                sequence,
+                valuation: Some(valuation),
+                ..Default::default()
+            }),
+            Err(CaseError::Case(status)) => Ok(case_failure(sequence, &status)),
+            Err(CaseError::Service(status)) => Err(status),
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl PointsService for PointsApi {
     async fn get_table(
@@ -549,6 +577,7 @@ impl PointsService for PointsApi {
         let version = (body.version > 0).then_some(body.version);
         let table = self
             .tables
+            .store()
             .get(region, year, fund, version)
             .await
             .map_err(store_status)?
@@ -595,6 +624,7 @@ impl PointsService for PointsApi {
         };
         let outcome = self
             .tables
+            .store()
             .put_draft(
                 key,
                 &canonical,
@@ -642,6 +672,7 @@ impl PointsService for PointsApi {
         };
         let outcome = self
             .tables
+            .store()
             .activate(
                 key,
                 body.version,
@@ -667,9 +698,10 @@ impl PointsService for PointsApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let year = wire::year("year", body.year).map_err(|v| bad_request(vec![v]))?;
-        let valuation = self
-            .value_one(region, year, body.case.as_ref(), &mut HashMap::new())
-            .await?;
+        let case = request.into_inner().case;
+        let valuation = value_case(&mut self.chooser(region, year), case)
+            .await
+            .map_err(CaseError::into_status)?;
         Ok(Response::new(pb::ValueCaseResponse {
             valuation: Some(valuation),
         }))
@@ -688,54 +720,27 @@ impl PointsService for PointsApi {
         };
         let region = authorize_region(&principal, "region_code", &first.region_code)?;
         let year = wire::year("year", first.year).map_err(|v| bad_request(vec![v]))?;
-        let (sender, receiver) = tokio::sync::mpsc::channel(64);
-        let api = self.clone();
-        tokio::spawn(async move {
-            // Tables are looked up once per fund for the whole stream.
-            let mut local = HashMap::new();
-            let mut next = Some(Ok(first));
-            let mut sequence = 0u64;
-            while let Some(message) = next {
-                let message = match message {
-                    Ok(message) => message,
-                    Err(status) => {
-                        let _ = sender.send(Err(status)).await;
-                        return;
-                    }
-                };
-                let result = if !message.region_code.is_empty()
-                    && message.region_code != region.to_string()
-                {
-                    Err(field_violation(
-                        "region_code",
-                        "the stream's region is set by its first message",
-                    ))
-                } else {
-                    api.value_one(region, year, message.case.as_ref(), &mut local)
-                        .await
-                };
-                let response = match result {
-                    Ok(valuation) => pb::ValueCasesResponse {
-                        sequence,
-                        valuation: Some(valuation),
-                        error: String::new(),
-                    },
-                    Err(status) => pb::ValueCasesResponse {
-                        sequence,
-                        valuation: None,
-                        error: status.message().to_owned(),
-                    },
-                };
-                if sender.send(Ok(response)).await.is_err() {
-                    return;
+        let stream = Valuing {
+            region_text: region.to_string(),
+            chooser: self.chooser(region, year),
+            input,
+            first: Some(first),
+            sequence: 0,
+        };
+        // Results are produced as the response body asks for them, in the task that writes the
+        // response: no hand-over between tasks per case, and while the client's messages are
+        // already buffered the encoder fills whole frames before writing.
+        Ok(Response::new(Box::pin(futures::stream::unfold(
+            Some(stream),
+            |state| async move {
+                let mut state = state?;
+                match state.next().await {
+                    Some(Ok(response)) => Some((Ok(response), Some(state))),
+                    Some(Err(status)) => Some((Err(status), None)),
+                    None => None,
                 }
-                sequence += 1;
-                next = input.next().await;
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(receiver),
-        )))
+            },
+        ))))
     }
 
     async fn calibrate(
@@ -805,7 +810,7 @@ impl PointsService for PointsApi {
         .map_err(|e| Status::from(DomainError::from(e)))?;
         // The draft keeps the region's policy in force (defaults when none) under the scheme
         // calibrated.
-        let mut policy = match self.active(key).await? {
+        let mut policy = match self.tables.latest_active(key).await? {
             Some(table) => table.document.policy.clone(),
             None => ValuationPolicy::new(region, year, fund),
         };
@@ -832,6 +837,7 @@ impl PointsService for PointsApi {
         };
         let outcome = self
             .tables
+            .store()
             .put_draft(
                 key,
                 &canonical,
@@ -878,7 +884,7 @@ impl PointsService for PointsApi {
             return Err(bad_request(v));
         };
         let key = TableKey { region, year, fund };
-        let active = self.active(key).await?;
+        let active = self.tables.latest_active(key).await?;
         let default_policy;
         let policy = match &active {
             Some(table) => &table.document.policy,

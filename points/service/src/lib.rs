@@ -1,7 +1,9 @@
-//! The points context's service: valuation-table storage and migrations, and the
-//! `medpay.points.v1` gRPC server. Valuation rules live in `points-domain`.
+//! The points context's service: valuation-table storage and migrations, the `medpay.points.v1`
+//! gRPC server, and the `medpay.points.internal.v1` server other contexts value cases through. Valuation rules live in `points-domain`.
 
+pub mod choice;
 pub mod grpc;
+pub mod internal;
 pub mod migration;
 pub mod status;
 pub mod store;

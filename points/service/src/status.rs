@@ -83,6 +83,11 @@ pub fn store_status(error: StoreError) -> Status {
             "NOT_A_DRAFT",
             error.to_string(),
         ),
+        StoreError::NotAfterLatest { .. } => platform::status::with_reason(
+            Code::FailedPrecondition,
+            "ACTIVATION_NOT_AFTER_LATEST",
+            error.to_string(),
+        ),
         other => platform::status::storage_failure(other),
     }
 }

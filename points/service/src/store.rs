@@ -84,6 +84,22 @@ pub enum StoreError {
     NoSuchVersion { version: i32 },
     #[error("version {version} is {status}, only a draft can be activated")]
     NotDraft { version: i32, status: &'static str },
+    #[error(
+        "a version is already activated from {}; a new activation must start later, so that no \
+         case valued before is decided again",
+        date_text(*latest)
+    )]
+    NotAfterLatest { latest: i32 },
+}
+
+/// `yyyymmdd` as `YYYY-MM-DD`.
+pub fn date_text(yyyymmdd: i32) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        yyyymmdd / 10_000,
+        yyyymmdd / 100 % 100,
+        yyyymmdd % 100
+    )
 }
 
 fn from_row(row: points_table_version::Model) -> Result<StoredTable, StoreError> {
@@ -134,6 +150,50 @@ impl TableStore {
         row.map(from_row).transpose()
     }
 
+    /// Every version ever activated for `year` and `fund` in `regions`, each in force from its
+    /// effective date until the next activation of its region; oldest effective date first.
+    pub async fn activations(
+        &self,
+        regions: &[RegionCode],
+        year: i32,
+        fund: FundType,
+    ) -> Result<Vec<Activation>, StoreError> {
+        use sea_orm::QuerySelect;
+        let rows: Vec<(i32, i32, Option<i32>)> = points_table_version::Entity::find()
+            .select_only()
+            .columns([
+                points_table_version::Column::RegionCode,
+                points_table_version::Column::Version,
+                points_table_version::Column::EffectiveFrom,
+            ])
+            .filter(
+                points_table_version::Column::RegionCode
+                    .is_in(regions.iter().map(|region| region_to_db(*region))),
+            )
+            .filter(points_table_version::Column::Year.eq(year))
+            .filter(points_table_version::Column::FundType.eq(fund_to_db(fund)))
+            .filter(
+                points_table_version::Column::Status
+                    .is_in([TableStatus::Active.as_db(), TableStatus::Superseded.as_db()]),
+            )
+            .filter(points_table_version::Column::EffectiveFrom.is_not_null())
+            .order_by_asc(points_table_version::Column::EffectiveFrom)
+            .order_by_asc(points_table_version::Column::Version)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .filter_map(|(region, version, from)| from.map(|from| (region, version, from)))
+            .map(|(region, version, effective_from)| {
+                Ok(Activation {
+                    region: region_from_db(region)?,
+                    version,
+                    effective_from,
+                })
+            })
+            .collect()
+    }
+
     /// Stores a version as given.
     pub async fn insert(&self, table: &StoredTable) -> Result<(), StoreError> {
         insert_row(&self.db, table).await?;
@@ -180,6 +240,15 @@ pub mod points_request {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A version that was activated: it values cases of its region discharged from `effective_from`
+/// (`yyyymmdd`) until the next activation of the same region, year and fund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Activation {
+    pub region: RegionCode,
+    pub version: i32,
+    pub effective_from: i32,
 }
 
 /// The (region, year, fund) a table version belongs to.
@@ -238,8 +307,10 @@ impl TableStore {
             .await
     }
 
-    /// Activates a draft from `effective_from` (`yyyymmdd`); the version active before is
-    /// superseded. Written with its audit entry and response in one transaction.
+    /// Activates a draft from `effective_from` (`yyyymmdd`), which must be later than every
+    /// earlier activation of the key; the version active before is superseded, and keeps valuing
+    /// cases discharged before `effective_from`. Written with its audit entry and response in one
+    /// transaction.
     pub async fn activate(
         &self,
         key: TableKey,
@@ -405,6 +476,17 @@ async fn apply(
                     version,
                     status: status.as_db(),
                 });
+            }
+            // Cases keep the version they were valued with: an activation only looks forward.
+            if let Some(latest) = same_key(key)
+                .filter(points_table_version::Column::EffectiveFrom.is_not_null())
+                .order_by_desc(points_table_version::Column::EffectiveFrom)
+                .one(txn)
+                .await?
+                .and_then(|row| row.effective_from)
+                && effective_from <= latest
+            {
+                return Err(StoreError::NotAfterLatest { latest });
             }
             for active in same_key(key)
                 .filter(points_table_version::Column::Status.eq(TableStatus::Active.as_db()))

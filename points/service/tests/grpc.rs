@@ -2,197 +2,14 @@
 //! §3 DRG worked example through ValueCase; streaming order; point value preview; calibration;
 //! region scope.
 
-use kernel::{FundType, Principal};
-use medpay_proto::common::v1::{Date, Decimal as WireDecimal, Money as WireMoney};
+mod common;
+
+use common::*;
+use kernel::FundType;
 use medpay_proto::points::v1 as pb;
-use medpay_proto::points::v1::points_service_client::PointsServiceClient;
-use points_domain::tables::{CoefficientSet, DatedCoefficient, DrgGroupRate};
-use points_domain::{SchemeKind, ValuationPolicy, ValuationTables};
-use points_service::store::TableStore;
-use points_service::{Migrator, PointsApi};
 use rust_decimal::Decimal;
-use sea_orm_migration::MigratorTrait;
-use tonic::transport::Channel;
-use tonic::{Code, Request};
+use tonic::Code;
 use tonic_types::StatusExt;
-
-const EMPLOYEE: i32 = 310;
-
-struct Server {
-    client: PointsServiceClient<Channel>,
-    store: TableStore,
-}
-
-async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
-    let store = TableStore::new(db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(PointsApi::new(store.clone()).into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    Server {
-        client: PointsServiceClient::new(channel),
-        store,
-    }
-}
-
-fn as_caller<T>(message: T, scope: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("caller-{scope}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec!["bureau".into()],
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
-}
-
-fn bureau<T>(message: T) -> Request<T> {
-    as_caller(message, "460000")
-}
-
-fn money(yuan: &str) -> Option<WireMoney> {
-    Some(WireMoney { yuan: yuan.into() })
-}
-
-fn decimal(value: &str) -> Option<WireDecimal> {
-    Some(WireDecimal {
-        value: value.into(),
-    })
-}
-
-fn date(year: i32, month: i32, day: i32) -> Option<Date> {
-    Some(Date { year, month, day })
-}
-
-/// The DOMAIN.md §3 region: DRG main method; all-DRG mean 10,000; GB11 mean 15,000 and base 150;
-/// hospital H1 coefficient 1.05 from 2025.
-fn document() -> (ValuationPolicy, ValuationTables) {
-    let region = "460000".parse().expect("region");
-    let mut policy = ValuationPolicy::new(region, 2025, FundType::Employee);
-    policy.main_method = SchemeKind::Drg;
-    let mut tables = ValuationTables::new(region, 2025, FundType::Employee);
-    tables.drg.all_case_mean_cost = "10000".parse().expect("money");
-    tables.drg.groups.insert(
-        "GB11".into(),
-        DrgGroupRate {
-            mean_cost: "15000".parse().expect("money"),
-            base_points: "150".parse().expect("points"),
-            stable: true,
-            per_diem_points: None,
-        },
-    );
-    tables.coefficients.drg_by_hospital.insert(
-        "H1".into(),
-        CoefficientSet {
-            all_groups: vec![DatedCoefficient {
-                coefficient: Decimal::new(105, 2),
-                effective_from: "2025-01-01".parse().expect("date"),
-                effective_to: None,
-            }],
-            per_group: Default::default(),
-        },
-    );
-    (policy, tables)
-}
-
-fn document_json(policy: &ValuationPolicy, tables: &ValuationTables) -> String {
-    serde_json::json!({ "policy": policy, "tables": tables }).to_string()
-}
-
-fn put(request_id: &str, document_json: String) -> pb::PutTableRequest {
-    pb::PutTableRequest {
-        request_id: request_id.into(),
-        region_code: "460000".into(),
-        year: 2025,
-        fund_type: EMPLOYEE,
-        document_json,
-    }
-}
-
-fn activate(request_id: &str, version: i32) -> pb::ActivateTableRequest {
-    pb::ActivateTableRequest {
-        request_id: request_id.into(),
-        region_code: "460000".into(),
-        year: 2025,
-        fund_type: EMPLOYEE,
-        version,
-        effective_from: date(2025, 1, 1),
-    }
-}
-
-async fn put_and_activate(server: &mut Server) {
-    let (policy, tables) = document();
-    let put = server
-        .client
-        .put_table(bureau(put("put-1", document_json(&policy, &tables))))
-        .await
-        .expect("put")
-        .into_inner();
-    let version = put.table.expect("table").version;
-    server
-        .client
-        .activate_table(bureau(activate("activate-1", version)))
-        .await
-        .expect("activate");
-}
-
-fn case(id: &str, cost: &str) -> pb::CaseForValuation {
-    pb::CaseForValuation {
-        case_id: id.into(),
-        hospital_code: "H1".into(),
-        hospital_level: "2A".into(),
-        fund_type: EMPLOYEE,
-        group_code: "GB11".into(),
-        adrg: "GB1".into(),
-        group_status: "SUCCESS".into(),
-        principal_diagnosis: "K25.000".into(),
-        total_cost: money(cost),
-        individual_burden: money("1000"),
-        admission_date: date(2025, 3, 1),
-        discharge_date: date(2025, 3, 6),
-        discharge_type: "1".into(),
-        medical_type: "住院".into(),
-        department: "A03".into(),
-        ..Default::default()
-    }
-}
-
-fn violated_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
-
-async fn value(server: &mut Server, cost: &str) -> pb::CaseValuation {
-    server
-        .client
-        .value_case(bureau(pb::ValueCaseRequest {
-            region_code: "460000".into(),
-            year: 2025,
-            case: Some(case("C1", cost)),
-        }))
-        .await
-        .expect("valued")
-        .into_inner()
-        .valuation
-        .expect("valuation")
-}
 
 #[tokio::test]
 async fn drg_worked_example_through_value_case() {
@@ -508,9 +325,26 @@ async fn put_table_replays_and_activation_supersedes() {
         activated.table.expect("table").effective_from,
         date(2025, 1, 1)
     );
-    server
+    let same_day = server
         .client
         .activate_table(bureau(activate("a2", 2)))
+        .await
+        .expect_err("an activation must start after the latest one");
+    assert_eq!(same_day.code(), Code::FailedPrecondition);
+    assert_eq!(
+        same_day
+            .get_error_details()
+            .error_info()
+            .expect("info")
+            .reason,
+        "ACTIVATION_NOT_AFTER_LATEST"
+    );
+    server
+        .client
+        .activate_table(bureau(pb::ActivateTableRequest {
+            effective_from: date(2025, 7, 1),
+            ..activate("a2-july", 2)
+        }))
         .await
         .expect("activate 2");
 
@@ -566,7 +400,7 @@ async fn put_table_replays_and_activation_supersedes() {
             ("PutTable".into(), "same".into()),
             ("PutTable".into(), "other".into()),
             ("ActivateTable".into(), "a1".into()),
-            ("ActivateTable".into(), "a2".into()),
+            ("ActivateTable".into(), "a2-july".into()),
         ]
     );
 }

@@ -123,3 +123,106 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    activations_are_every_activated_version_of_the_regions_asked_forward_only,
+    Migrator,
+    |db| {
+        let store = TableStore::new(db.clone());
+        let encode = |table: &StoredTable| table.version.to_be_bytes().to_vec();
+        let key = |region: &str| TableKey {
+            region: region.parse().expect("code"),
+            year: 2025,
+            fund: FundType::Resident,
+        };
+        let (county, prefecture, other) = (key("460105"), key("460100"), key("460200"));
+        for (n, (table, from)) in [
+            (prefecture, Some(20250101)),
+            (prefecture, Some(20250701)),
+            (prefecture, None),
+            (county, Some(20250301)),
+            (other, Some(20250101)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let put = store
+                .put_draft(table, "{}", &audit(&format!("p{n}"), "PutTable"), &encode)
+                .await
+                .expect("put");
+            let Idempotent::Applied(stored) = put else {
+                panic!("a new request is applied");
+            };
+            if let Some(from) = from {
+                store
+                    .activate(
+                        table,
+                        stored.version,
+                        from,
+                        &audit(&format!("a{n}"), "ActivateTable"),
+                        &encode,
+                    )
+                    .await
+                    .expect("activate");
+            }
+        }
+        let found = store
+            .activations(
+                &[county.region, prefecture.region],
+                2025,
+                FundType::Resident,
+            )
+            .await
+            .expect("read");
+        let seen: Vec<_> = found
+            .iter()
+            .map(|a| (a.region.to_string(), a.version, a.effective_from))
+            .collect();
+        // The superseded version 1 stays, the draft and the other prefecture do not appear.
+        assert_eq!(
+            seen,
+            vec![
+                ("460100".to_owned(), 1, 20250101),
+                ("460105".to_owned(), 1, 20250301),
+                ("460100".to_owned(), 2, 20250701),
+            ]
+        );
+        assert!(
+            store
+                .activations(&[county.region], 2025, FundType::Employee)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+
+        // Version 3 of the prefecture is a draft; it may not start on or before 1 July.
+        for from in [20250701, 20250601] {
+            let refused = store
+                .activate(
+                    prefecture,
+                    3,
+                    from,
+                    &audit(&format!("late-{from}"), "ActivateTable"),
+                    &encode,
+                )
+                .await;
+            assert!(
+                matches!(
+                    refused,
+                    Err(StoreError::NotAfterLatest { latest: 20250701 })
+                ),
+                "{refused:?}"
+            );
+        }
+        store
+            .activate(
+                prefecture,
+                3,
+                20250702,
+                &audit("late-ok", "ActivateTable"),
+                &encode,
+            )
+            .await
+            .expect("a later date is accepted");
+    }
+);

@@ -1,0 +1,46 @@
+//! The `medpay.points.internal.v1` server: settlement values each grouped settlement list at
+//! intake through `ValueBatch`. One result per case in input order; a case that cannot be valued
+//! gets its reason and never fails the batch. Only a request-level fault (scope, year) or a
+//! storage failure fails the call, so that the caller stores nothing and retries.
+
+use medpay_proto::points::internal::v1 as internal;
+use medpay_proto::points::internal::v1::points_internal_service_server::PointsInternalService;
+use medpay_proto::points::v1 as pb;
+use platform::principal::authorize_request;
+use platform::status::bad_request;
+use platform::wire;
+use tonic::{Request, Response, Status};
+
+use crate::choice::CaseError;
+use crate::grpc::{PointsApi, case_failure, value_case};
+
+/// Largest encoded batch accepted or answered: a settlement chunk of some thousands of lists with
+/// room to spare (tonic's default of 4 MiB would refuse a large chunk's answer).
+pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+#[tonic::async_trait]
+impl PointsInternalService for PointsApi {
+    async fn value_batch(
+        &self,
+        request: Request<internal::ValueBatchRequest>,
+    ) -> Result<Response<internal::ValueBatchResponse>, Status> {
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let year = wire::year("year", request.get_ref().year).map_err(|v| bad_request(vec![v]))?;
+        let cases = request.into_inner().cases;
+        let mut chooser = self.chooser(region, year);
+        let mut results = Vec::with_capacity(cases.len());
+        for (sequence, case) in (0u64..).zip(cases) {
+            results.push(match value_case(&mut chooser, Some(case)).await {
+                Ok(valuation) => pb::ValueCasesResponse {
+                    sequence,
+                    valuation: Some(valuation),
+                    ..Default::default()
+                },
+                Err(CaseError::Case(status)) => case_failure(sequence, &status),
+                Err(CaseError::Service(status)) => return Err(status),
+            });
+        }
+        Ok(Response::new(internal::ValueBatchResponse { results }))
+    }
+}
