@@ -231,7 +231,9 @@ fn parse_failure(text: &str, error: &serde_json::Error) -> (String, String) {
         .take(error.line().saturating_sub(1))
         .map(str::len)
         .sum::<usize>()
-        + error.column().saturating_sub(1);
+        // serde's column is one past the offending token's last character; step back onto it so
+        // that a container which opens the bad value is not counted as entered.
+        + error.column().saturating_sub(2);
     let message = error.to_string();
     let mut field = json_path_at(text, offset);
     // serde reports a missing member at the end of the object that lacks it.

@@ -76,11 +76,16 @@ pub fn payment_mode_name(wire: &str) -> String {
     }
 }
 
-fn unreachable(peer: &'static str, status: &Status) -> bool {
-    let _ = peer;
+/// Whether a failed call is the peer's trouble rather than the cases': then nothing of the batch
+/// may be kept (the peers fail a whole call only for the request itself or for their storage).
+fn unreachable(status: &Status) -> bool {
     matches!(
         status.code(),
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted
+        Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::Cancelled
+            | Code::ResourceExhausted
+            | Code::Internal
     ) || (status.code() == Code::Unknown && status.message().contains("transport"))
 }
 
@@ -235,14 +240,17 @@ impl Valuer for GrpcValuer {
                     cases: cases
                         .iter()
                         .enumerate()
-                        .map(|(i, list)| case_input(i, list))
+                        .map(|(i, list)| grouping_internal::DatedCase {
+                            case: Some(case_input(i, list)),
+                            discharge_date: Some(wire_date(list.stay.discharged_at.date())),
+                        })
                         .collect(),
                 }),
             )
             .await;
         let groups = match grouped {
             Ok(response) => response.into_inner().results,
-            Err(status) if unreachable("grouping", &status) => {
+            Err(status) if unreachable(&status) => {
                 return Err(Unavailable {
                     peer: "grouping",
                     message: status.message().to_owned(),
@@ -263,6 +271,21 @@ impl Valuer for GrpcValuer {
                 cases.len()
             ]);
         }
+        // A case grouping refused on its own is not valued; the others go on to points.
+        let mut groups_of = Vec::with_capacity(groups.len());
+        for (i, outcome) in groups.into_iter().enumerate() {
+            match outcome.result {
+                Some(result) if outcome.error.is_empty() => groups_of.push(Some(result)),
+                _ => {
+                    answers[i] = Err(format!(
+                        "grouping: {} {}",
+                        outcome.error, outcome.error_message
+                    ));
+                    groups_of.push(None);
+                }
+            }
+        }
+        let groups = groups_of;
         // The points table is chosen by discharge year: one ValueBatch per year of the batch.
         let years: BTreeSet<i32> = cases
             .iter()
@@ -270,8 +293,13 @@ impl Valuer for GrpcValuer {
             .collect();
         for year in years {
             let positions: Vec<usize> = (0..cases.len())
-                .filter(|&i| cases[i].stay.discharged_at.date().year() == year)
+                .filter(|&i| {
+                    groups[i].is_some() && cases[i].stay.discharged_at.date().year() == year
+                })
                 .collect();
+            if positions.is_empty() {
+                continue;
+            }
             let valued = self
                 .points
                 .clone()
@@ -281,14 +309,18 @@ impl Valuer for GrpcValuer {
                         year,
                         cases: positions
                             .iter()
-                            .map(|&i| case_for_valuation(i, &cases[i], &groups[i]))
+                            .filter_map(|&i| {
+                                groups[i]
+                                    .as_ref()
+                                    .map(|group| case_for_valuation(i, &cases[i], group))
+                            })
                             .collect(),
                     }),
                 )
                 .await;
             let results = match valued {
                 Ok(response) => response.into_inner().results,
-                Err(status) if unreachable("points", &status) => {
+                Err(status) if unreachable(&status) => {
                     return Err(Unavailable {
                         peer: "points",
                         message: status.message().to_owned(),
@@ -302,11 +334,13 @@ impl Valuer for GrpcValuer {
                 }
             };
             for (slot, &i) in positions.iter().enumerate() {
-                let group = &groups[i];
+                let Some(group) = &groups[i] else {
+                    continue;
+                };
                 answers[i] = match results.get(slot) {
                     None => Err("points answered fewer results than cases".to_owned()),
                     Some(result) if !result.error.is_empty() => {
-                        Err(format!("points: {}", result.error))
+                        Err(format!("points: {} {}", result.error_reason, result.error))
                     }
                     Some(result) => match &result.valuation {
                         None => Err("points answered no valuation".to_owned()),

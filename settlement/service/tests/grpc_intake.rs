@@ -40,9 +40,10 @@ impl GroupingInternalService for FakeGrouping {
             .into_inner()
             .cases
             .into_iter()
-            .map(|case| {
+            .map(|dated| {
+                let case = dated.case.unwrap_or_default();
                 let ungroupable = case.diagnoses.first().is_some_and(|d| d == "Z99.999");
-                grouping::GroupResult {
+                let result = grouping::GroupResult {
                     case_id: case.case_id,
                     status: if ungroupable {
                         grouping::GroupStatus::Fail as i32
@@ -56,6 +57,10 @@ impl GroupingInternalService for FakeGrouping {
                         version: "1".to_owned(),
                         kind: 1,
                     }),
+                    ..Default::default()
+                };
+                gi::GroupBatchResult {
+                    result: Some(result),
                     ..Default::default()
                 }
             })
@@ -94,12 +99,14 @@ impl PointsInternalService for FakePoints {
                             ..Default::default()
                         }),
                         error: String::new(),
+                        error_reason: String::new(),
                     }
                 } else {
                     points::ValueCasesResponse {
                         sequence: i as u64,
                         valuation: None,
                         error: format!("group {} has no weight", case.group_code),
+                        error_reason: "UNGROUPED".to_owned(),
                     }
                 }
             })

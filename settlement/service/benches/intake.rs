@@ -1,0 +1,152 @@
+//! SubmitCases throughput into PostgreSQL over loopback gRPC: a real settlement server on
+//! 127.0.0.1 storing into a fresh PostgreSQL schema, a real client streaming inpatient settlement
+//! lists of 50 hospitals. Valuation goes through the in-process fake peer (`FakeValuer`), so the
+//! figure is intake's own cost: reading, validating, deciding, storing.
+//!
+//! `cargo bench -p settlement-service --bench intake` (PostgreSQL from `TEST_DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`; `INTAKE_BENCH_CASES` overrides the case count).
+
+use std::time::Instant;
+
+use kernel::Principal;
+use medpay_proto::settlement::v1 as pb;
+use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
+use rust_decimal_macros::dec;
+use sea_orm::ConnectionTrait;
+use sea_orm_migration::MigratorTrait;
+use settlement_service::institutions::{self, AgreementRow, InstitutionRow};
+use settlement_service::intake::sample_list_json;
+use settlement_service::ledger::CaseStore;
+use settlement_service::valuation::FakeValuer;
+use settlement_service::{Migrator, SettlementApi};
+
+const HOSPITALS: usize = 50;
+
+fn caller<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let principal = Principal {
+        caller_id: "bench".into(),
+        scopes: vec!["460000".parse().expect("code")],
+        roles: vec!["bureau".into()],
+    };
+    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
+    request
+}
+
+fn main() {
+    let cases: usize = std::env::var("INTAKE_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let schema = format!("bench_intake_{}", std::process::id());
+        let admin = platform::db::connect(&url).await.expect("postgres");
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .expect("schema");
+        let db = platform::db::connect_with_schema(&url, &schema)
+            .await
+            .expect("connect");
+        Migrator::up(&db, None).await.expect("migrate");
+        for h in 0..HOSPITALS {
+            let code = format!("H{h:03}");
+            institutions::put_institution(
+                &db,
+                &InstitutionRow {
+                    code: code.clone(),
+                    name: code.clone(),
+                    region: "460108".parse().expect("region"),
+                    level: "3A".into(),
+                    institution_type: "general".into(),
+                    alliance_code: String::new(),
+                    effective_from: 20200101,
+                    reason: String::new(),
+                },
+                "bench",
+            )
+            .await
+            .expect("institution");
+            institutions::put_agreement(
+                &db,
+                "460000".parse().expect("region"),
+                &code,
+                &AgreementRow {
+                    agreement_id: "A".into(),
+                    valid_from: 20250101,
+                    valid_to: 20251231,
+                    status: "active".into(),
+                },
+                "",
+                "bench",
+            )
+            .await
+            .expect("agreement");
+        }
+        let api = SettlementApi::new(CaseStore::new(db.clone()))
+            .with_valuer(FakeValuer::new(dec!(1.2345)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(api.into_server())
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect");
+        let mut client = SettlementServiceClient::new(channel);
+        let messages: Vec<pb::SubmitCasesRequest> = (0..cases)
+            .map(|i| {
+                let day = format!("2025-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
+                pb::SubmitCasesRequest {
+                    request_id: if i == 0 { "bench".into() } else { String::new() },
+                    region_code: if i == 0 { "460100".into() } else { String::new() },
+                    case_json: String::new(),
+                    record: Some(pb::SubmitRecord {
+                        record: Some(pb::submit_record::Record::SettlementListJson(
+                            sample_list_json(
+                                "460108",
+                                &format!("H{:03}", i % HOSPITALS),
+                                &format!("L{i:08}"),
+                                &day,
+                                "BA1",
+                            ),
+                        )),
+                    }),
+                }
+            })
+            .collect();
+        let started = Instant::now();
+        let outcome = client
+            .submit_cases(caller(tokio_stream::iter(messages)))
+            .await
+            .expect("upload")
+            .into_inner()
+            .outcome
+            .expect("outcome");
+        let elapsed = started.elapsed();
+        assert_eq!(outcome.accepted as usize, cases, "{:?}", outcome.rejections.first());
+        println!(
+            "intake: {cases} cases streamed and stored in {:.2} s = {:.0} cases/s (PostgreSQL, fake in-process valuation)",
+            elapsed.as_secs_f64(),
+            cases as f64 / elapsed.as_secs_f64()
+        );
+        db.close().await.expect("close");
+        admin
+            .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .await
+            .expect("drop schema");
+    });
+}
