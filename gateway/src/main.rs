@@ -32,11 +32,17 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
-    /// Groups a CSV of cases (columns of the schemes' examples.csv: Index, gender, age, ageDay,
-    /// weight, dept, ICD10_DRGS, ICD9_DRGS; extra columns ignored) into Index,mdc,adrg,drg,status,
-    /// in input order, on every core.
+    /// Groups a CSV of cases in input order, on every core; the scheme's kind decides DRG or DIP.
+    /// DRG reads the columns of the schemes' examples.csv (Index, gender, age, ageDay, weight,
+    /// dept, ICD10_DRGS, ICD9_DRGS) and writes Index,mdc,adrg,drg,status. DIP reads Index, age,
+    /// ageDay, leavingType (1-5, 9), inHospitalTime (days), ICD10_DRGS, ICD9_DRGS, totalCost (yuan)
+    /// and writes Index,group,kind,subtype,coefficient,status (grouping/dip/FORMAT.md). Codes are
+    /// joined with `|`, extra columns ignored; a bad line is reported with its number and field,
+    /// and then nothing is written.
     Group {
-        /// Scheme folder in the drg-scheme/1 format, or `demo` for the shipped demo scheme.
+        /// A DRG scheme folder (scheme.json, drg-scheme/1), a DIP directory folder
+        /// (directory.json, dip-directory/1), `demo` (the shipped DRG demo scheme) or `demo-dip`
+        /// (the shipped DIP demo directory).
         #[arg(long)]
         scheme: PathBuf,
         /// Cases to group.
@@ -45,7 +51,7 @@ enum Command {
         /// Where to write the groups.
         #[arg(long)]
         output: PathBuf,
-        /// Convert codes through the scheme's code maps first.
+        /// Convert codes through the scheme's code maps first (DRG only).
         #[arg(long)]
         map_codes: bool,
         /// Worker threads (default: one per core).

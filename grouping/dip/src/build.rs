@@ -1305,7 +1305,7 @@ impl History<'_> {
 }
 
 /// Reads an amount in yuan with at most 2 decimals (`9000`, `9000.5`, `9000.50`, `-1`) as fen.
-fn parse_fen(text: &str) -> Option<i64> {
+pub(crate) fn parse_fen(text: &str) -> Option<i64> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),

@@ -4,6 +4,7 @@
 //! - [`directory`]: the directory value, the `dip-directory/1` loader (every problem with file
 //!   and line) and writer; format in `FORMAT.md`.
 //! - [`grouper`]: [`CompiledDirectory`], the immutable fast form, and [`CompiledDirectory::group`].
+//! - [`batch`]: [`batch::group_csv`], a CSV file of cases grouped on every core (`medpay group`).
 //! - [`build`]: [`build::build_from_csv`], a directory from 1–3 years of history.
 //! - [`stats`]: CV and RIV (DOMAIN.md §6).
 //!
@@ -12,6 +13,7 @@
 //! points context); it publishes each group's score and mean cost and the case's auxiliary
 //! coefficient.
 
+pub mod batch;
 pub mod build;
 pub mod directory;
 pub mod error;

@@ -1,0 +1,657 @@
+//! Batch grouping of a CSV file of cases against a DIP directory (what `medpay group` runs when
+//! the scheme is a DIP directory). Columns and output are in `FORMAT.md` ("Grouping a file").
+//!
+//! The input is streamed in chunks of [`CHUNK_ROWS`] lines, so memory stays constant whatever the
+//! file size; each chunk is split between `threads` scoped OS threads, each with its own reusable
+//! case and output buffer, and the outputs are written in input order. Fields are plain (no
+//! quoting). A bad line is left out of the output and every bad line is reported at the end with
+//! its line number and the field at fault, so that the caller can refuse the whole file.
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use kernel::Decimal;
+
+use crate::build::parse_fen;
+use crate::directory::GroupKind;
+use crate::error::CaseError;
+use crate::grouper::{CompiledDirectory, DISCHARGE_TYPES, DipCase, DipOutcome};
+
+/// Lines per chunk.
+pub const CHUNK_ROWS: usize = 65_536;
+
+/// Input columns read, by header name (the names of the DRG batch where they mean the same, so
+/// one file can carry both; `totalCost` is DIP's own). Other columns are ignored.
+pub const REQUIRED_COLUMNS: [&str; 8] = [
+    "Index",
+    "age",
+    "ageDay",
+    "leavingType",
+    "inHospitalTime",
+    "ICD10_DRGS",
+    "ICD9_DRGS",
+    "totalCost",
+];
+
+const INDEX: usize = 0;
+const AGE: usize = 1;
+const AGE_DAY: usize = 2;
+const LEAVING_TYPE: usize = 3;
+const LENGTH_OF_STAY: usize = 4;
+const DIAGNOSES: usize = 5;
+const PROCEDURES: usize = 6;
+const TOTAL_COST: usize = 7;
+
+/// Header of the output.
+pub const OUTPUT_HEADER: &str = "Index,group,kind,subtype,coefficient,status";
+
+/// `status` of a grouped case.
+pub const STATUS_SUCCESS: &str = "SUCCESS";
+/// `status` of a valid case no group covers (no core group matched and no comprehensive group
+/// for its category and treatment type).
+pub const STATUS_UNGROUPED: &str = "UNGROUPED";
+
+/// Largest total cost accepted, in yuan (as the history build).
+const MAX_COST_FEN: i64 = 10_000_000_000 * 100;
+
+/// How to run a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// OS threads used per chunk (at least 1).
+    pub threads: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self { threads: 1 }
+    }
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchSummary {
+    /// Data rows grouped and written.
+    pub rows: u64,
+    /// Rows in a core group.
+    pub core: u64,
+    /// Rows in a basic-level group.
+    pub basic: u64,
+    /// Rows in a comprehensive group.
+    pub comprehensive: u64,
+    /// Rows no group covers.
+    pub ungrouped: u64,
+    /// Rows with an auxiliary subtype (coefficient other than the default 1).
+    pub with_subtype: u64,
+}
+
+impl BatchSummary {
+    fn add(&mut self, other: &BatchSummary) {
+        self.rows += other.rows;
+        self.core += other.core;
+        self.basic += other.basic;
+        self.comprehensive += other.comprehensive;
+        self.ungrouped += other.ungrouped;
+        self.with_subtype += other.with_subtype;
+    }
+}
+
+/// Why one input line was not grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadRecordReason {
+    /// The line does not have as many fields as the header.
+    FieldCount {
+        /// Fields in the header.
+        expected: usize,
+        /// Fields on the line.
+        found: usize,
+    },
+    /// The line is not valid UTF-8 (1-based field number where the bad byte is).
+    InvalidUtf8 {
+        /// 1-based field number.
+        field: usize,
+    },
+    /// A required field is empty.
+    Missing,
+    /// The field is not a whole number ≥ 0.
+    NotWholeNumber {
+        /// The field as read.
+        value: String,
+    },
+    /// The field is not an amount in yuan with at most 2 decimals, or exceeds 10,000,000,000.
+    BadAmount {
+        /// The field as read.
+        value: String,
+    },
+    /// The amount is negative.
+    NegativeAmount {
+        /// The field as read.
+        value: String,
+    },
+    /// The discharge type is not 1, 2, 3, 4, 5 or 9.
+    BadDischargeType {
+        /// The field as read.
+        value: String,
+    },
+    /// The principal diagnosis is not an ICD-10 code (letter, two digits, …).
+    BadPrincipalDiagnosis {
+        /// The principal diagnosis as read.
+        value: String,
+    },
+    /// Age 0 needs the age in days.
+    MissingAgeDays,
+}
+
+impl BadRecordReason {
+    /// Stable machine-readable reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::FieldCount { .. } => "WRONG_FIELD_COUNT",
+            Self::InvalidUtf8 { .. } => "NOT_UTF8",
+            Self::Missing => "MISSING_FIELD",
+            Self::NotWholeNumber { .. } => "NOT_A_WHOLE_NUMBER",
+            Self::BadAmount { .. } => "BAD_AMOUNT",
+            Self::NegativeAmount { .. } => "NEGATIVE_AMOUNT",
+            Self::BadDischargeType { .. } => "BAD_DISCHARGE_TYPE",
+            Self::BadPrincipalDiagnosis { .. } => "BAD_PRINCIPAL_DIAGNOSIS",
+            Self::MissingAgeDays => "MISSING_AGE_DAYS",
+        }
+    }
+}
+
+/// A bad input line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    /// 1-based line number in the input (the header is line 1).
+    pub line: u64,
+    /// The column at fault (a name of [`REQUIRED_COLUMNS`]); `None` for the line as a whole.
+    pub field: Option<&'static str>,
+    /// What is wrong.
+    pub reason: BadRecordReason,
+}
+
+impl std::fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(field) = self.field {
+            write!(f, ", field {field}")?;
+        }
+        match &self.reason {
+            BadRecordReason::FieldCount { expected, found } => {
+                write!(f, ": {found} field(s), header has {expected}")
+            }
+            BadRecordReason::InvalidUtf8 { field } => {
+                write!(f, ": invalid UTF-8 in field {field}")
+            }
+            BadRecordReason::Missing => f.write_str(": is empty"),
+            BadRecordReason::NotWholeNumber { value } => {
+                write!(f, ": {value:?} is not a whole number")
+            }
+            BadRecordReason::BadAmount { value } => write!(
+                f,
+                ": {value:?} is not an amount in yuan with at most 2 decimals up to 10,000,000,000"
+            ),
+            BadRecordReason::NegativeAmount { value } => write!(f, ": {value} is negative"),
+            BadRecordReason::BadDischargeType { value } => {
+                write!(f, ": {value:?} is not one of 1, 2, 3, 4, 5, 9")
+            }
+            BadRecordReason::BadPrincipalDiagnosis { value } => write!(
+                f,
+                ": principal diagnosis {value:?} is not an ICD-10 code (letter, two digits, …)"
+            ),
+            BadRecordReason::MissingAgeDays => f.write_str(": is required when age is 0"),
+        }
+    }
+}
+
+/// Batch failure.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The input has no header line.
+    #[error("input is empty: header line missing")]
+    EmptyInput,
+    /// The header is not UTF-8.
+    #[error("header line is not valid UTF-8")]
+    HeaderNotUtf8,
+    /// A required column is not in the header.
+    #[error("required column {column} is missing from the header")]
+    MissingColumn {
+        /// The missing column's name.
+        column: &'static str,
+    },
+    /// Some lines were bad; every other line was grouped and written.
+    #[error("{} bad line(s), first: {}", .records.len(), .records.first().map(ToString::to_string).unwrap_or_default())]
+    BadRecords {
+        /// Every bad line, in input order.
+        records: Vec<BadRecord>,
+        /// What was grouped.
+        summary: BatchSummary,
+    },
+    /// Reading or writing failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl BatchError {
+    /// Stable machine-readable reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::EmptyInput => "EMPTY_INPUT",
+            Self::HeaderNotUtf8 => "HEADER_NOT_UTF8",
+            Self::MissingColumn { .. } => "MISSING_COLUMN",
+            Self::BadRecords { .. } => "MALFORMED_LINES",
+            Self::Io(_) => "IO_ERROR",
+        }
+    }
+}
+
+/// One chunk of input lines: the bytes and, per line, (line number, start, end) in `data`.
+#[derive(Default)]
+struct Chunk {
+    data: Vec<u8>,
+    lines: Vec<(u64, usize, usize)>,
+}
+
+impl Chunk {
+    /// Reads up to [`CHUNK_ROWS`] lines; empty when the input is exhausted.
+    fn read<R: BufRead>(&mut self, reader: &mut R, line_number: &mut u64) -> std::io::Result<()> {
+        self.data.clear();
+        self.lines.clear();
+        while self.lines.len() < CHUNK_ROWS {
+            let start = self.data.len();
+            if reader.read_until(b'\n', &mut self.data)? == 0 {
+                break;
+            }
+            *line_number += 1;
+            self.lines.push((*line_number, start, self.data.len()));
+        }
+        Ok(())
+    }
+}
+
+/// Column positions of the required fields.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    width: usize,
+    positions: [usize; REQUIRED_COLUMNS.len()],
+}
+
+/// Per-thread state, reused across chunks: the case is refilled in place so that its strings
+/// keep their capacity.
+struct Worker {
+    case: DipCase,
+    fields: Vec<(usize, usize)>,
+    output: Vec<u8>,
+    bad: Vec<BadRecord>,
+    summary: BatchSummary,
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        Self {
+            case: DipCase {
+                principal_diagnosis: String::new(),
+                secondary_diagnoses: Vec::new(),
+                procedures: Vec::new(),
+                age_years: 0,
+                age_days: None,
+                discharge_type: 1,
+                los_days: 0,
+                total_cost: Decimal::ZERO,
+            },
+            fields: Vec::new(),
+            output: Vec::new(),
+            bad: Vec::new(),
+            summary: BatchSummary::default(),
+        }
+    }
+}
+
+/// Groups every data line of `reader` with `directory` and writes
+/// `Index,group,kind,subtype,coefficient,status` lines to `writer` in input order. `progress` is
+/// called after each chunk with the number of input lines read so far.
+pub fn group_csv<R: Read, W: Write>(
+    reader: R,
+    writer: W,
+    directory: &CompiledDirectory,
+    options: BatchOptions,
+    mut progress: impl FnMut(u64),
+) -> Result<BatchSummary, BatchError> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, writer);
+    let mut header = Vec::new();
+    if reader.read_until(b'\n', &mut header)? == 0 {
+        return Err(BatchError::EmptyInput);
+    }
+    let layout = read_header(trim_line_end(&header))?;
+    writer.write_all(OUTPUT_HEADER.as_bytes())?;
+    writer.write_all(b"\n")?;
+
+    let threads = options.threads.max(1);
+    let mut workers: Vec<Worker> = (0..threads).map(|_| Worker::default()).collect();
+    // Double buffering: the workers group `current` while this thread reads `next`.
+    let mut current = Chunk::default();
+    let mut next = Chunk::default();
+    let mut line_number: u64 = 1;
+    let mut summary = BatchSummary::default();
+    let mut bad = Vec::new();
+    current.read(&mut reader, &mut line_number)?;
+    while !current.lines.is_empty() {
+        let read_through = line_number;
+        let per_worker = current.lines.len().div_ceil(threads);
+        let read_next = std::thread::scope(|scope| {
+            let data = &current.data;
+            for (worker, part) in workers.iter_mut().zip(current.lines.chunks(per_worker)) {
+                scope.spawn(move || worker.run(directory, layout, data, part));
+            }
+            next.read(&mut reader, &mut line_number)
+        });
+        for worker in &mut workers {
+            writer.write_all(&worker.output)?;
+            worker.output.clear();
+            bad.append(&mut worker.bad);
+            summary.add(&std::mem::take(&mut worker.summary));
+        }
+        read_next?;
+        progress(read_through - 1);
+        std::mem::swap(&mut current, &mut next);
+    }
+    writer.flush()?;
+    if bad.is_empty() {
+        Ok(summary)
+    } else {
+        Err(BatchError::BadRecords {
+            records: bad,
+            summary,
+        })
+    }
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn read_header(header: &[u8]) -> Result<Layout, BatchError> {
+    let header = std::str::from_utf8(header).map_err(|_| BatchError::HeaderNotUtf8)?;
+    let header = header.strip_prefix('\u{feff}').unwrap_or(header);
+    let names: Vec<&str> = header.split(',').collect();
+    let mut positions = [0; REQUIRED_COLUMNS.len()];
+    for (slot, column) in positions.iter_mut().zip(REQUIRED_COLUMNS) {
+        *slot = names
+            .iter()
+            .position(|name| *name == column)
+            .ok_or(BatchError::MissingColumn { column })?;
+    }
+    Ok(Layout {
+        width: names.len(),
+        positions,
+    })
+}
+
+fn whole_number(text: &str) -> Result<u32, BadRecordReason> {
+    if text.is_empty() {
+        return Err(BadRecordReason::Missing);
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(BadRecordReason::NotWholeNumber {
+            value: text.to_owned(),
+        });
+    }
+    text.parse().map_err(|_| BadRecordReason::NotWholeNumber {
+        value: text.to_owned(),
+    })
+}
+
+fn amount(text: &str) -> Result<Decimal, BadRecordReason> {
+    if text.is_empty() {
+        return Err(BadRecordReason::Missing);
+    }
+    match parse_fen(text) {
+        Some(fen) if fen < 0 => Err(BadRecordReason::NegativeAmount {
+            value: text.to_owned(),
+        }),
+        Some(fen) if fen <= MAX_COST_FEN => Ok(Decimal::new(fen, 2)),
+        _ => Err(BadRecordReason::BadAmount {
+            value: text.to_owned(),
+        }),
+    }
+}
+
+fn discharge_type(text: &str) -> Result<u8, BadRecordReason> {
+    if text.is_empty() {
+        return Err(BadRecordReason::Missing);
+    }
+    match text.parse::<u8>() {
+        Ok(value) if DISCHARGE_TYPES.contains(&value) => Ok(value),
+        _ => Err(BadRecordReason::BadDischargeType {
+            value: text.to_owned(),
+        }),
+    }
+}
+
+/// Refills `list` with the non-empty `|`-separated codes of `text`, reusing its strings.
+fn fill_codes<'a>(list: &mut Vec<String>, codes: impl Iterator<Item = &'a str>) {
+    let mut used = 0;
+    for code in codes.filter(|code| !code.is_empty()) {
+        match list.get_mut(used) {
+            Some(slot) => {
+                slot.clear();
+                slot.push_str(code);
+            }
+            None => list.push(code.to_owned()),
+        }
+        used += 1;
+    }
+    list.truncate(used);
+}
+
+/// The column a grouper refusal is about.
+fn case_error_record(line: u64, error: CaseError) -> BadRecord {
+    let (field, reason) = match error {
+        CaseError::MissingPrincipalDiagnosis => (DIAGNOSES, BadRecordReason::Missing),
+        CaseError::BadPrincipalDiagnosis { code } => (
+            DIAGNOSES,
+            BadRecordReason::BadPrincipalDiagnosis { value: code },
+        ),
+        CaseError::NegativeCost { cost } => {
+            (TOTAL_COST, BadRecordReason::NegativeAmount { value: cost })
+        }
+        CaseError::BadDischargeType { value } => (
+            LEAVING_TYPE,
+            BadRecordReason::BadDischargeType {
+                value: value.to_string(),
+            },
+        ),
+        CaseError::MissingAgeDays => (AGE_DAY, BadRecordReason::MissingAgeDays),
+    };
+    BadRecord {
+        line,
+        field: Some(REQUIRED_COLUMNS[field]),
+        reason,
+    }
+}
+
+impl Worker {
+    fn run(
+        &mut self,
+        directory: &CompiledDirectory,
+        layout: Layout,
+        data: &[u8],
+        lines: &[(u64, usize, usize)],
+    ) {
+        for &(line_number, start, end) in lines {
+            let bytes = trim_line_end(&data[start..end]);
+            if bytes.is_empty() {
+                continue;
+            }
+            let line = match std::str::from_utf8(bytes) {
+                Ok(line) => line,
+                Err(error) => {
+                    let field = bytes[..error.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b',')
+                        .count()
+                        + 1;
+                    self.bad.push(BadRecord {
+                        line: line_number,
+                        field: None,
+                        reason: BadRecordReason::InvalidUtf8 { field },
+                    });
+                    continue;
+                }
+            };
+            self.fields.clear();
+            let mut field_start = 0;
+            for (index, byte) in line.bytes().enumerate() {
+                if byte == b',' {
+                    self.fields.push((field_start, index));
+                    field_start = index + 1;
+                }
+            }
+            self.fields.push((field_start, line.len()));
+            if self.fields.len() != layout.width {
+                self.bad.push(BadRecord {
+                    line: line_number,
+                    field: None,
+                    reason: BadRecordReason::FieldCount {
+                        expected: layout.width,
+                        found: self.fields.len(),
+                    },
+                });
+                continue;
+            }
+            match self.fill(line, layout) {
+                Ok(()) => {}
+                Err((column, reason)) => {
+                    self.bad.push(BadRecord {
+                        line: line_number,
+                        field: Some(REQUIRED_COLUMNS[column]),
+                        reason,
+                    });
+                    continue;
+                }
+            }
+            let outcome = match directory.group(&self.case) {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    self.bad.push(case_error_record(line_number, error));
+                    continue;
+                }
+            };
+            let (from, to) = self.fields[layout.positions[INDEX]];
+            self.write(&line[from..to], &outcome);
+        }
+    }
+
+    /// Reads the required fields of a line into the reused case; the first bad one is reported.
+    fn fill(&mut self, line: &str, layout: Layout) -> Result<(), (usize, BadRecordReason)> {
+        let field = |column: usize| {
+            let (from, to) = self.fields[layout.positions[column]];
+            &line[from..to]
+        };
+        let age_years = whole_number(field(AGE)).map_err(|r| (AGE, r))?;
+        let age_days = match field(AGE_DAY) {
+            "" => None,
+            text => Some(whole_number(text).map_err(|r| (AGE_DAY, r))?),
+        };
+        let discharge = discharge_type(field(LEAVING_TYPE)).map_err(|r| (LEAVING_TYPE, r))?;
+        let los_days = whole_number(field(LENGTH_OF_STAY)).map_err(|r| (LENGTH_OF_STAY, r))?;
+        let total_cost = amount(field(TOTAL_COST)).map_err(|r| (TOTAL_COST, r))?;
+        let diagnoses = field(DIAGNOSES);
+        let procedures = field(PROCEDURES);
+        let mut codes = diagnoses.split('|').filter(|code| !code.is_empty());
+        let principal = codes.next().ok_or((DIAGNOSES, BadRecordReason::Missing))?;
+        let case = &mut self.case;
+        case.principal_diagnosis.clear();
+        case.principal_diagnosis.push_str(principal);
+        fill_codes(&mut case.secondary_diagnoses, codes);
+        fill_codes(&mut case.procedures, procedures.split('|'));
+        case.age_years = age_years;
+        case.age_days = age_days;
+        case.discharge_type = discharge;
+        case.los_days = los_days;
+        case.total_cost = total_cost;
+        Ok(())
+    }
+
+    fn write(&mut self, index: &str, outcome: &DipOutcome) {
+        let summary = &mut self.summary;
+        summary.rows += 1;
+        let output = &mut self.output;
+        output.extend_from_slice(index.as_bytes());
+        output.push(b',');
+        match outcome {
+            DipOutcome::Grouped(assignment) => {
+                match assignment.kind {
+                    GroupKind::Core => summary.core += 1,
+                    GroupKind::Basic => summary.basic += 1,
+                    GroupKind::Comprehensive => summary.comprehensive += 1,
+                }
+                output.extend_from_slice(assignment.group_code.as_bytes());
+                output.push(b',');
+                output.extend_from_slice(assignment.kind.as_str().as_bytes());
+                output.push(b',');
+                if let Some(auxiliary) = &assignment.auxiliary {
+                    summary.with_subtype += 1;
+                    output.extend_from_slice(auxiliary.subtype.as_str().as_bytes());
+                }
+                output.push(b',');
+                output.extend_from_slice(
+                    assignment
+                        .auxiliary_coefficient
+                        .normalize()
+                        .to_string()
+                        .as_bytes(),
+                );
+                output.push(b',');
+                output.extend_from_slice(STATUS_SUCCESS.as_bytes());
+            }
+            DipOutcome::Ungrouped { .. } => {
+                summary.ungrouped += 1;
+                output.extend_from_slice(b",,,,");
+                output.extend_from_slice(STATUS_UNGROUPED.as_bytes());
+            }
+        }
+        output.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_refilled_in_place_without_empty_parts() {
+        let mut list = vec!["old".to_owned(), "older".to_owned(), "oldest".to_owned()];
+        fill_codes(&mut list, "A01.000||B02.100|".split('|'));
+        assert_eq!(list, ["A01.000", "B02.100"]);
+        fill_codes(&mut list, "".split('|'));
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn amounts_are_yuan_with_at_most_two_decimals() {
+        assert_eq!(amount("9120.5"), Ok(Decimal::new(912050, 2)));
+        assert_eq!(amount("0"), Ok(Decimal::ZERO));
+        assert_eq!(amount(""), Err(BadRecordReason::Missing));
+        assert!(matches!(
+            amount("-1"),
+            Err(BadRecordReason::NegativeAmount { .. })
+        ));
+        for bad in ["1.234", "1e3", "abc", "10000000000.01", " 5"] {
+            assert!(
+                matches!(amount(bad), Err(BadRecordReason::BadAmount { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn discharge_types_are_those_of_the_settlement_list() {
+        assert_eq!(discharge_type("5"), Ok(5));
+        assert!(matches!(
+            discharge_type("6"),
+            Err(BadRecordReason::BadDischargeType { .. })
+        ));
+        assert_eq!(discharge_type(""), Err(BadRecordReason::Missing));
+    }
+}
