@@ -5,14 +5,14 @@
 pub mod calendar;
 pub mod grpc;
 pub mod import;
-pub mod intake;
 pub mod institutions;
+pub mod intake;
 pub mod journal;
 pub mod ledger;
 pub mod migration;
 pub mod runs;
-pub mod valuation;
 pub mod special_cases;
+pub mod valuation;
 
 pub use grpc::SettlementApi;
 pub use migration::Migrator;
