@@ -2,8 +2,8 @@
 
 use budget_domain::{
     AllocationPolicy, AllocationUnit, AnnualBudget, BlockKind, BudgetDocument, BudgetHistory,
-    BudgetMode, HospitalYear, QuotaProfile, SharingPolicy, UnitKind, allocate_block,
-    compute_sharing, monthly_quotas,
+    BudgetMode, HospitalYear, QuotaProfile, SharingOutcome, SharingPolicy, UnitKind,
+    allocate_block, compute_sharing, monthly_quotas,
 };
 use kernel::Money;
 use kernel::{FundType, RegionCode};
@@ -22,7 +22,7 @@ use crate::store::{AuditEntry, BudgetStore, Idempotent, StoredAllocation, Stored
 /// The budget gRPC API over a store.
 #[derive(Clone)]
 pub struct BudgetApi {
-    store: BudgetStore,
+    pub(crate) store: BudgetStore,
 }
 
 impl BudgetApi {
@@ -209,6 +209,57 @@ impl BudgetApi {
             )
         })
     }
+}
+
+impl BudgetApi {
+    /// The region's stored sharing policy for the year (Hainan when none is stored) applied to
+    /// `hospitals`, the shared amounts paid from the latest budget's adjustment reserve.
+    pub(crate) async fn sharing_outcome(
+        &self,
+        region: RegionCode,
+        year: i32,
+        fund: FundType,
+        hospitals: &[HospitalYear],
+    ) -> Result<SharingOutcome, Status> {
+        let budget = self
+            .store
+            .get(region, year, fund, None)
+            .await
+            .map_err(storage_failure)?
+            .ok_or_else(|| {
+                Status::failed_precondition(format!(
+                    "no budget for region {region}, {year}, fund {fund}: its adjustment reserve pays the sharing"
+                ))
+            })?;
+        let budget = read_stored(&budget)?;
+        let policy = match self
+            .store
+            .sharing_policy(region, year)
+            .await
+            .map_err(storage_failure)?
+        {
+            Some(json) => serde_json::from_str(&json).map_err(storage_failure)?,
+            None => SharingPolicy::hainan(),
+        };
+        compute_sharing(&policy, budget.adjustment_reserve, hospitals)
+            .map_err(|err| DomainError::new("hospitals_json", err).into())
+    }
+}
+
+/// Twelve monthly quotas of a unit, January first: a unit capped in several blocks gets, each
+/// month, the sum of its blocks' quotas.
+pub(crate) fn unit_monthly_quotas(allocations: &[StoredAllocation]) -> Result<[Money; 12], Status> {
+    let mut quotas = [Money::ZERO; 12];
+    for allocation in allocations {
+        let profile: QuotaProfile =
+            serde_json::from_str(&allocation.quota_profile_json).map_err(storage_failure)?;
+        let months = monthly_quotas(allocation.amount, &profile)
+            .map_err(|err| DomainError::new("quota_profile", err))?;
+        for (total, month) in quotas.iter_mut().zip(months) {
+            *total += month;
+        }
+    }
+    Ok(quotas)
 }
 
 fn to_wire(budget: StoredBudget) -> pb::Budget {
@@ -588,17 +639,7 @@ impl BudgetService for BudgetApi {
                 body.hospital_code
             )));
         }
-        // A hospital capped in several blocks gets, each month, the sum of its blocks' quotas.
-        let mut quotas = [Money::ZERO; 12];
-        for allocation in &allocations {
-            let profile: QuotaProfile =
-                serde_json::from_str(&allocation.quota_profile_json).map_err(storage_failure)?;
-            let months = monthly_quotas(allocation.amount, &profile)
-                .map_err(|err| DomainError::new("quota_profile", err))?;
-            for (total, month) in quotas.iter_mut().zip(months) {
-                *total += month;
-            }
-        }
+        let quotas = unit_monthly_quotas(&allocations)?;
         Ok(Response::new(pb::GetQuotasResponse {
             monthly_quotas: quotas.into_iter().map(wire::money_to_wire).collect(),
         }))
@@ -682,28 +723,7 @@ impl BudgetService for BudgetApi {
         if !mismatched.is_empty() {
             return Err(bad_request(mismatched));
         }
-        let budget = self
-            .store
-            .get(region, year, fund, None)
-            .await
-            .map_err(storage_failure)?
-            .ok_or_else(|| {
-                Status::failed_precondition(format!(
-                    "no budget for region {region}, {year}, fund {fund}: its adjustment reserve pays the sharing"
-                ))
-            })?;
-        let budget = read_stored(&budget)?;
-        let policy = match self
-            .store
-            .sharing_policy(region, year)
-            .await
-            .map_err(storage_failure)?
-        {
-            Some(json) => serde_json::from_str(&json).map_err(storage_failure)?,
-            None => SharingPolicy::hainan(),
-        };
-        let outcome = compute_sharing(&policy, budget.adjustment_reserve, &hospitals)
-            .map_err(|err| DomainError::new("hospitals_json", err))?;
+        let outcome = self.sharing_outcome(region, year, fund, &hospitals).await?;
         let outcome_json = serde_json::to_string(&outcome).map_err(storage_failure)?;
         Ok(Response::new(pb::ComputeSharingResponse { outcome_json }))
     }

@@ -2,6 +2,7 @@
 //! server. Calculations live in `budget-domain`; this crate only stores, converts and serves.
 
 pub mod grpc;
+pub mod internal;
 pub mod migration;
 pub mod status;
 pub mod store;

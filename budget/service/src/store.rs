@@ -489,6 +489,33 @@ impl BudgetStore {
         self.settle(written, audit).await
     }
 
+    /// Every allocation of a region, year and fund, by unit then block.
+    pub async fn allocations_in(
+        &self,
+        region: RegionCode,
+        year: i32,
+        fund: FundType,
+    ) -> Result<Vec<StoredAllocation>, StoreError> {
+        Ok(budget_allocation::Entity::find()
+            .filter(budget_allocation::Column::RegionCode.eq(platform::db::region_to_db(region)))
+            .filter(budget_allocation::Column::Year.eq(year))
+            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)))
+            .order_by_asc(budget_allocation::Column::UnitCode)
+            .order_by_asc(budget_allocation::Column::Block)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| StoredAllocation {
+                unit_code: row.unit_code,
+                block: row.block,
+                budget_version: row.budget_version,
+                members_json: row.members_json,
+                amount: Money::from_fen(row.amount_fen),
+                quota_profile_json: row.quota_profile_json,
+            })
+            .collect())
+    }
+
     /// The allocations of one hospital or alliance code in every block of a budget.
     pub async fn allocations_of(
         &self,
