@@ -4,8 +4,11 @@
 
 use integration_tests::{Medpay, config_with_county_key};
 use medpay_proto::common::v1 as common;
+use medpay_proto::points::v1 as points;
+use medpay_proto::points::v1::points_service_client::PointsServiceClient;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
+use rust_decimal::Decimal;
 use tonic::Code;
 
 fn date(year: i32, month: i32, day: i32) -> Option<common::Date> {
@@ -14,9 +17,89 @@ fn date(year: i32, month: i32, day: i32) -> Option<common::Date> {
 
 /// A valid one-day appendicitis stay discharged on `day` (`yyyy-mm-dd`).
 fn list_json(hospital: &str, list_id: &str, day: &str, case_number: &str) -> String {
+    stay_json(hospital, list_id, day, case_number, &["K35.800"], "47.0100")
+}
+
+/// A valid one-day stay of 12,000 yuan discharged on `day` with these diagnoses (the first is
+/// the principal one) and procedure.
+fn stay_json(
+    hospital: &str,
+    list_id: &str,
+    day: &str,
+    case_number: &str,
+    diagnoses: &[&str],
+    procedure: &str,
+) -> String {
+    let diagnoses = diagnoses
+        .iter()
+        .map(|code| format!(r#"{{"code":"{code}","name":"diagnosis","admission_condition":1}}"#))
+        .collect::<Vec<_>>()
+        .join(",");
     format!(
-        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital}","hospital_level":"3","insutype":310,"psn_no":"P1","case_number":"{case_number}","declared_at":"{day} 18:00:00","pooling_region":"460108"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{day} 08:30","admission_department":"general_surgery","discharged_at":"{day} 17:00","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{{"code":"K35.800","name":"acute appendicitis","admission_condition":1}}],"procedures":[{{"code":"47.0100x001","name":"laparoscopic appendectomy","date":"{day}"}}],"charges":[{{"category":"surgery","amount":"12000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"9000.00","acct_pay":"1000.00","psn_cash_pay":"2000.00"}}}}"#
+        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital}","hospital_level":"3A","insutype":310,"psn_no":"P1","case_number":"{case_number}","declared_at":"{day} 18:00:00","pooling_region":"460108"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{day} 08:30","admission_department":"general_surgery","discharged_at":"{day} 17:00","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{diagnoses}],"procedures":[{{"code":"{procedure}","name":"procedure","date":"{day}"}}],"charges":[{{"category":"surgery","amount":"12000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"9000.00","acct_pay":"1000.00","psn_cash_pay":"2000.00"}}}}"#
     )
+}
+
+/// The 2025 employee valuation table of Meilan district (460108): DRG main method, all-DRG mean
+/// cost 10,000; GD15 (appendectomy) mean 12,000 and 100 base points, GD13 (appendectomy with a
+/// complication) mean 15,000 and 150; H46010801's coefficient 1.05 for every group.
+fn table_document() -> String {
+    serde_json::json!({
+        "policy": {"region": "460108", "year": 2025, "fund_type": "310", "main_method": "drg"},
+        "tables": {
+            "region": "460108",
+            "year": 2025,
+            "fund_type": "310",
+            "drg": {
+                "all_case_mean_cost": "10000",
+                "groups": {
+                    "GD15": {"mean_cost": "12000", "base_points": "100"},
+                    "GD13": {"mean_cost": "15000", "base_points": "150"},
+                },
+            },
+            "coefficients": {
+                "drg_by_hospital": {
+                    "H46010801": {
+                        "all_groups": [{"coefficient": "1.05", "effective_from": "2025-01-01"}],
+                    },
+                },
+            },
+        },
+    })
+    .to_string()
+}
+
+/// Puts the table of [`table_document`] and activates it from 1 January 2025; returns its version.
+async fn put_and_activate_table(server: &Medpay) -> anyhow::Result<i32> {
+    let mut client = PointsServiceClient::new(server.channel().await?);
+    let put = client
+        .put_table(points::PutTableRequest {
+            request_id: "table-1".into(),
+            region_code: "460108".into(),
+            year: 2025,
+            fund_type: common::FundType::Employee as i32,
+            document_json: table_document(),
+        })
+        .await?
+        .into_inner()
+        .table
+        .ok_or_else(|| anyhow::anyhow!("no table"))?;
+    client
+        .activate_table(points::ActivateTableRequest {
+            request_id: "table-1-active".into(),
+            region_code: "460108".into(),
+            year: 2025,
+            fund_type: common::FundType::Employee as i32,
+            version: put.version,
+            effective_from: date(2025, 1, 1),
+        })
+        .await?;
+    Ok(put.version)
+}
+
+/// The points a listed case was valued at.
+fn points_of(case: &settlement::CaseSummary) -> Option<Decimal> {
+    case.points.as_ref().and_then(|p| p.value.parse().ok())
 }
 
 fn message(request_id: &str, json: String) -> settlement::SubmitCasesRequest {
@@ -63,6 +146,21 @@ async fn lists_are_taken_record_by_record_and_a_retry_replays() -> anyhow::Resul
             reason: "annual agreement".into(),
         })
         .await?;
+    client
+        .put_agreement(settlement::PutAgreementRequest {
+            request_id: "agr-2019".into(),
+            region_code: "460108".into(),
+            institution_code: "H46010801".into(),
+            agreement: Some(settlement::Agreement {
+                agreement_id: "2019".into(),
+                valid_from: date(2019, 1, 1),
+                valid_to: date(2019, 12, 31),
+                status: "active".into(),
+            }),
+            reason: "annual agreement".into(),
+        })
+        .await?;
+    let table_version = put_and_activate_table(&server).await?;
 
     let upload = || {
         vec![
@@ -119,16 +217,15 @@ async fn lists_are_taken_record_by_record_and_a_retry_replays() -> anyhow::Resul
         ["S1", "S2"]
     );
     for case in &cases {
-        // Each case is either valued (group, points, the versions used) or says why not.
-        match case.status.as_str() {
-            "valued" => {
-                assert!(!case.group_code.is_empty(), "{case:?}");
-                assert!(!case.scheme_version.is_empty(), "{case:?}");
-                assert!(!case.table_version.is_empty(), "{case:?}");
-            }
-            "unvalued" => assert!(!case.valuation_error.is_empty(), "{case:?}"),
-            other => panic!("unexpected status {other}: {case:?}"),
-        }
+        assert_eq!(case.status, "valued", "{case:?}");
+        assert_eq!(case.group_code, "GD15", "{case:?}");
+        assert_eq!(case.scheme_version, "demo@1", "{case:?}");
+        assert_eq!(case.table_version, table_version.to_string(), "{case:?}");
+        // A normal GD15 case: base points × the hospital's coefficient.
+        assert_eq!(
+            points_of(case),
+            Some(Decimal::new(100, 0) * Decimal::new(105, 2))
+        );
         assert_eq!(
             case.total_cost.as_ref().map(|m| m.yuan.as_str()),
             Some("12000.00")
@@ -154,6 +251,99 @@ async fn lists_are_taken_record_by_record_and_a_retry_replays() -> anyhow::Resul
         .into_inner()
         .versions;
     assert_eq!(versions.len(), 1);
+
+    // A complication moves the case to GD13; a diagnosis the scheme does not know leaves it
+    // ungroupable (valued on its cost); before any scheme was active it cannot be grouped at all
+    // and is kept unvalued with the reason.
+    let outcome = client
+        .submit_cases(tokio_stream::iter(vec![
+            message(
+                "upload-2",
+                stay_json(
+                    "H46010801",
+                    "S5",
+                    "2025-04-01",
+                    "BA5",
+                    &["K35.800", "J18.900"],
+                    "47.0100",
+                ),
+            ),
+            message(
+                "",
+                stay_json(
+                    "H46010801",
+                    "S6",
+                    "2025-04-02",
+                    "BA6",
+                    &["Z99.999"],
+                    "47.0100",
+                ),
+            ),
+            message(
+                "",
+                stay_json(
+                    "H46010801",
+                    "S7",
+                    "2019-06-01",
+                    "BA7",
+                    &["K35.800"],
+                    "47.0100",
+                ),
+            ),
+        ]))
+        .await?
+        .into_inner()
+        .outcome
+        .ok_or_else(|| anyhow::anyhow!("no outcome"))?;
+    assert_eq!((outcome.accepted, outcome.rejected), (3, 0), "{outcome:?}");
+    let cases = client
+        .list_cases(settlement::ListCasesRequest {
+            region_code: "460108".into(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .cases;
+    let case = |list_id: &str| {
+        cases
+            .iter()
+            .find(|c| c.list_id == list_id)
+            .ok_or_else(|| anyhow::anyhow!("{list_id} not listed"))
+    };
+    let complicated = case("S5")?;
+    assert_eq!(
+        (complicated.status.as_str(), complicated.group_code.as_str()),
+        ("valued", "GD13"),
+        "{complicated:?}"
+    );
+    assert_eq!(complicated.table_version, table_version.to_string());
+    assert_eq!(
+        points_of(complicated),
+        Some(Decimal::new(150, 0) * Decimal::new(105, 2))
+    );
+    let ungroupable = case("S6")?;
+    assert_eq!(ungroupable.status, "valued", "{ungroupable:?}");
+    // DOMAIN.md §3: an ungroupable case earns cost / all-DRG mean × 100 × 0.9.
+    assert_eq!(
+        points_of(ungroupable),
+        Some(
+            Decimal::new(12_000, 0) / Decimal::new(10_000, 0)
+                * Decimal::new(100, 0)
+                * Decimal::new(9, 1)
+        )
+    );
+    let before_any_scheme = case("S7")?;
+    assert_eq!(
+        before_any_scheme.status, "unvalued",
+        "{before_any_scheme:?}"
+    );
+    assert!(
+        before_any_scheme
+            .valuation_error
+            .contains("NO_ACTIVE_SCHEME"),
+        "{before_any_scheme:?}"
+    );
+    assert!(before_any_scheme.group_code.is_empty());
 
     // A county agency may not register institutions.
     let mut county = tonic::Request::new(settlement::PutInstitutionRequest {
