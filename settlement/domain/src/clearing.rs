@@ -51,6 +51,19 @@ pub struct ClearingPolicy {
     pub point_value_basis: PointValueBasis,
     /// Decimal places the point value is published with (default 4).
     pub point_value_places: u32,
+    /// Who applies the year-end sharing tiers to Std and Act.
+    pub sharing: SharingSource,
+}
+
+/// Where the year-end sharing (DOMAIN.md §4) comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SharingSource {
+    /// Regional point mode: no per-hospital sharing, each hospital is paid its Std.
+    #[default]
+    PayStandard,
+    /// The budget context's tiers for the region and its adjustment reserve.
+    Budget,
 }
 
 impl Default for ClearingPolicy {
@@ -58,6 +71,7 @@ impl Default for ClearingPolicy {
         Self {
             point_value_basis: PointValueBasis::TotalCost,
             point_value_places: 4,
+            sharing: SharingSource::PayStandard,
         }
     }
 }
@@ -554,6 +568,18 @@ mod tests {
             statement.total_fund_entitlement + statement.residue,
             statement.distributable_budget
         );
+    }
+
+    #[test]
+    fn a_policy_stored_before_the_sharing_switch_pays_the_standard() {
+        let stored: ClearingPolicy =
+            serde_json::from_str(r#"{"point_value_basis": "fund_only", "point_value_places": 2}"#)
+                .expect("old policy loads");
+        assert_eq!(stored.sharing, SharingSource::PayStandard);
+        let budget: ClearingPolicy =
+            serde_json::from_str(r#"{"sharing": "budget"}"#).expect("switch");
+        assert_eq!(budget.sharing, SharingSource::Budget);
+        assert_eq!(budget.point_value_places, 4);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod ledger;
 pub mod migration;
 pub mod runs;
+pub mod sharing;
 pub mod special_cases;
 pub mod valuation;
 

@@ -2,6 +2,8 @@
 //! status codes. Every write goes through the journal: replayed by request id, audited, and
 //! committed in one transaction with its effect.
 
+use std::sync::Arc;
+
 use kernel::{Decimal, FundType, Money, Principal, RegionCode, YearMonth};
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
@@ -19,20 +21,29 @@ use tonic::{Code, Request, Response, Status};
 
 use super::store::{self, RunRow, StatementRow, kind};
 use super::{
-    ClearingOrder, DisputeAction, IdentityCheck, PrepaymentOrder, RunError, RunTotals, YearInput,
+    BudgetAccess, ClearingOrder, DisputeAction, IdentityCheck, PrepaymentOrder, RunError,
+    RunTotals, YearInput,
 };
 use crate::journal::{AuditEntry, Effect, run_once};
 use crate::ledger::region_span;
+use crate::sharing::BudgetPeer;
 
 /// The runs gRPC API over the settlement database.
 #[derive(Clone)]
 pub struct SettlementRunApi {
     db: DatabaseConnection,
+    budget: Option<Arc<dyn BudgetPeer>>,
 }
 
 impl SettlementRunApi {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, budget: None }
+    }
+
+    /// Shares at year end and reads monthly quotas through the budget context.
+    pub fn with_budget(mut self, budget: Arc<dyn BudgetPeer>) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// The tonic service to mount on a server.
@@ -104,6 +115,21 @@ pub fn to_status(error: RunError) -> Status {
         }
         RunError::NotFound(message) => with_reason(Code::NotFound, "NOT_FOUND", message),
         RunError::Unimplemented(message) => Status::unimplemented(message),
+        // Whatever the budget context answered, the run stored nothing and may be retried.
+        RunError::Budget(status) => {
+            let code = match status.code() {
+                Code::InvalidArgument | Code::FailedPrecondition | Code::NotFound => {
+                    Code::FailedPrecondition
+                }
+                Code::PermissionDenied | Code::Unauthenticated => Code::PermissionDenied,
+                _ => Code::Unavailable,
+            };
+            with_reason(
+                code,
+                "BUDGET_PEER",
+                format!("budget context: {}", status.message()),
+            )
+        }
         RunError::Internal(message) => {
             tracing::error!(%message, "run failed");
             with_reason(Code::Internal, "RUN_FAILED", message)
@@ -490,9 +516,15 @@ impl SettlementRunService for SettlementRunApi {
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
         };
+        let budget = self.budget.clone();
+        let on_behalf = principal.clone();
         self.write(&principal, &body.request_id, "RunPrepayment", move |txn| {
             Box::pin(async move {
-                let run = super::prepay(txn, &order).await?;
+                let access = budget.as_deref().map(|peer| BudgetAccess {
+                    peer,
+                    principal: &on_behalf,
+                });
+                let run = super::prepay_with(txn, &order, access).await?;
                 let totals = totals_to_wire(&run.totals_json)
                     .map_err(|s| RunError::Internal(s.message().to_owned()))?;
                 let statements = totals.as_ref().map_or(0, |t| t.hospitals);
@@ -554,9 +586,15 @@ impl SettlementRunService for SettlementRunApi {
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
         };
+        let budget = self.budget.clone();
+        let on_behalf = principal.clone();
         self.write(&principal, &body.request_id, "RunClearing", move |txn| {
             Box::pin(async move {
-                let run = super::clear(txn, &order).await?;
+                let access = budget.as_deref().map(|peer| BudgetAccess {
+                    peer,
+                    principal: &on_behalf,
+                });
+                let run = super::clear_with(txn, &order, access).await?;
                 let to_internal = |s: Status| RunError::Internal(s.message().to_owned());
                 let totals = totals_to_wire(&run.totals_json).map_err(to_internal)?;
                 let statements = totals.as_ref().map_or(0, |t| t.hospitals);

@@ -8,14 +8,16 @@ pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kernel::{Decimal, FundType, Money, Points, RegionCode, YearMonth, round_points};
+use std::sync::Arc;
+
+use kernel::{Decimal, FundType, Money, Points, Principal, RegionCode, YearMonth, round_points};
 use platform::db::{fund_to_db, region_to_db};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 use settlement_domain::SettlementError;
 use settlement_domain::clearing::{
     ClearingCase, ClearingInput, ClearingStatement, HospitalClearingInput, HospitalStatement,
-    run_clearing,
+    SharingSource, run_clearing,
 };
 use settlement_domain::date::{Date, DateTime};
 use settlement_domain::dispute::{DisputeState, StatementDispute};
@@ -30,6 +32,7 @@ use settlement_domain::special_case::ReviewDecision;
 
 use crate::calendar;
 use crate::ledger::StoreError;
+use crate::sharing::{AnsweredSharing, BudgetPeer, ClearingKey, RecordingSharing, shareable};
 use crate::special_cases::bound_decisions;
 use store::{RunCase, RunRow, StatementRow, kind};
 
@@ -53,6 +56,9 @@ pub enum RunError {
     NotFound(String),
     #[error("{0}")]
     Unimplemented(String),
+    /// The budget context refused or could not be reached.
+    #[error("budget context: {}", .0.message())]
+    Budget(tonic::Status),
     #[error("{0}")]
     Internal(String),
 }
@@ -172,6 +178,19 @@ pub struct ClearingOrder {
     pub at: i64,
 }
 
+/// The budget context as a caller reaches it: the peer, and on whose behalf.
+#[derive(Clone, Copy)]
+pub struct BudgetAccess<'a> {
+    pub peer: &'a dyn BudgetPeer,
+    pub principal: &'a Principal,
+}
+
+fn no_budget_peer(what: &str) -> RunError {
+    RunError::Budget(tonic::Status::unavailable(format!(
+        "{what} needs the budget context and this server has no budget peer"
+    )))
+}
+
 /// What a monthly prepayment needs besides the ledger.
 #[derive(Clone, Debug)]
 pub struct PrepaymentOrder {
@@ -218,6 +237,15 @@ pub async fn prepay<C: ConnectionTrait>(
     conn: &C,
     order: &PrepaymentOrder,
 ) -> Result<RunRow, RunError> {
+    prepay_with(conn, order, None).await
+}
+
+/// [`prepay`], with the budget context's monthly quotas in hospital-cap mode.
+pub async fn prepay_with<C: ConnectionTrait>(
+    conn: &C,
+    order: &PrepaymentOrder,
+    budget: Option<BudgetAccess<'_>>,
+) -> Result<RunRow, RunError> {
     if calendar::is_closed(conn, order.region, order.fund, order.month).await? {
         return Err(RunError::Precondition {
             reason: "MONTH_CLOSED",
@@ -230,13 +258,19 @@ pub async fn prepay<C: ConnectionTrait>(
     }
     let (policy_version, policy) =
         policy_in_force(conn, order.region, order.month.year(), order.fund).await?;
-    if policy.prepayment.budget_mode == BudgetMode::HospitalCap {
-        return Err(RunError::Unimplemented(
-            "prepayment in hospital-cap mode needs monthly quotas from the budget context, \
-             which settlement does not read yet"
-                .to_owned(),
-        ));
-    }
+    // Hospital-cap mode: each hospital's prepayable above its month's quota is deferred.
+    let quotas = if policy.prepayment.budget_mode == BudgetMode::HospitalCap {
+        let budget = budget.ok_or_else(|| no_budget_peer("prepayment in hospital-cap mode"))?;
+        Some(
+            budget
+                .peer
+                .monthly_quotas(budget.principal, order.region, order.month, order.fund)
+                .await
+                .map_err(RunError::Budget)?,
+        )
+    } else {
+        None
+    };
     let (from, to) = month_range(order.month);
     let cases = store::run_cases(conn, order.region, order.fund, from, to).await?;
     let mut by_hospital: BTreeMap<&str, (Points, Money, u64)> = BTreeMap::new();
@@ -264,7 +298,9 @@ pub async fn prepay<C: ConnectionTrait>(
                 hospital_code: (*code).to_owned(),
                 points: *points,
                 individual_burden: *burden,
-                monthly_quota: None,
+                monthly_quota: quotas
+                    .as_ref()
+                    .and_then(|quotas| quotas.get(*code).copied()),
             })
             .collect(),
     };
@@ -299,6 +335,7 @@ pub async fn prepay<C: ConnectionTrait>(
     let inputs = serde_json::json!({
         "policy_version": policy_version,
         "point_value": order.point_value,
+        "monthly_quotas": quotas,
         "scheme_versions": versions.schemes,
         "table_versions": versions.tables,
     });
@@ -372,6 +409,15 @@ impl InputVersions {
 pub async fn clear<C: ConnectionTrait>(
     conn: &C,
     order: &ClearingOrder,
+) -> Result<RunRow, RunError> {
+    clear_with(conn, order, None).await
+}
+
+/// [`clear`], sharing through the budget context when the clearing policy says so.
+pub async fn clear_with<C: ConnectionTrait>(
+    conn: &C,
+    order: &ClearingOrder,
+    budget: Option<BudgetAccess<'_>>,
 ) -> Result<RunRow, RunError> {
     let period = order.year * 100;
     let version = store::latest_run(conn, kind::CLEARING, order.region, order.fund, period)
@@ -473,14 +519,52 @@ pub async fn clear<C: ConnectionTrait>(
         hospitals: hospitals.into_values().collect(),
     };
     let clearing_policy = policy.clearing.clone();
-    // Regional points mode: no per-hospital sharing, each hospital is paid its standard.
-    let sharing: Box<dyn SharingCalculator + Send> = Box::new(PayStandard);
-    let statement: ClearingStatement = tokio::task::spawn_blocking(move || {
-        run_clearing(&input, &clearing_policy, sharing.as_ref())
-    })
-    .await
-    .map_err(internal)?
-    .map_err(RunError::Domain)?;
+    let id = run_id(kind::CLEARING, order.region, order.fund, period, version);
+    let input = Arc::new(input);
+    let statement: ClearingStatement = match clearing_policy.sharing {
+        // Regional points mode: no per-hospital sharing, each hospital is paid its standard.
+        SharingSource::PayStandard => {
+            clear_blocking(Arc::clone(&input), clearing_policy, PayStandard).await?
+        }
+        SharingSource::Budget => {
+            let budget = budget.ok_or_else(|| no_budget_peer("sharing through the budget"))?;
+            // First pass: every hospital's Std and Act, asked of the budget context at once.
+            let recorder = RecordingSharing::default();
+            clear_blocking(
+                Arc::clone(&input),
+                clearing_policy.clone(),
+                recorder.clone(),
+            )
+            .await?;
+            let requests: Vec<_> = recorder
+                .take_requests()
+                .into_iter()
+                .filter(shareable)
+                .collect();
+            let answers = if requests.is_empty() {
+                BTreeMap::new()
+            } else {
+                let key = ClearingKey {
+                    region: order.region,
+                    year: order.year,
+                    fund: order.fund,
+                    run_id: id.clone(),
+                };
+                budget
+                    .peer
+                    .share(budget.principal, &key, &requests)
+                    .await
+                    .map_err(RunError::Budget)?
+            };
+            clear_blocking(
+                Arc::clone(&input),
+                clearing_policy,
+                AnsweredSharing::new(answers),
+            )
+            .await?
+        }
+    };
+    drop(input);
 
     let identity = IdentityCheck {
         distributable_budget: statement.distributable_budget,
@@ -499,7 +583,6 @@ pub async fn clear<C: ConnectionTrait>(
             identity.distributable_budget
         )));
     }
-    let id = run_id(kind::CLEARING, order.region, order.fund, period, version);
     let csv = export::to_csv(&export::clearing_table(&statement.hospitals)).map_err(internal)?;
     let totals = RunTotals {
         hospitals: u32::try_from(statement.hospitals.len()).map_err(internal)?,
@@ -525,7 +608,7 @@ pub async fn clear<C: ConnectionTrait>(
         "year_inputs_version": inputs_version,
         "prepayment_runs": prepayment_runs,
         "special_cases_bound": decisions.len(),
-        "sharing": "pay_standard",
+        "sharing": statement.policy.sharing,
         "scheme_versions": versions.schemes,
         "table_versions": versions.tables,
     });
@@ -554,6 +637,18 @@ pub async fn clear<C: ConnectionTrait>(
     store::insert_run(conn, run.clone(), statements).await?;
     store::mark_cleared(conn, order.region, order.fund, from, to).await?;
     Ok(run)
+}
+
+/// The domain's clearing, off the async threads (it walks every case of the year).
+async fn clear_blocking<S: SharingCalculator + Send + 'static>(
+    input: Arc<ClearingInput>,
+    policy: settlement_domain::clearing::ClearingPolicy,
+    sharing: S,
+) -> Result<ClearingStatement, RunError> {
+    tokio::task::spawn_blocking(move || run_clearing(&input, &policy, &sharing))
+        .await
+        .map_err(internal)?
+        .map_err(RunError::Domain)
 }
 
 /// The table of a run's statements, in hospital order, for export.
