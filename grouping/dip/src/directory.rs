@@ -939,19 +939,31 @@ impl Directory {
             path: path.display().to_string(),
             message: e.to_string(),
         };
+        let files = self.files()?;
         std::fs::create_dir_all(dir_path).map_err(|e| io(dir_path, e))?;
+        for (name, text) in files {
+            let path = dir_path.join(name);
+            std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// The directory in the `dip-directory/1` format as file name → text: `directory.json`
+    /// (with the current row counts) and the tables under the names it gives them. What
+    /// [`Directory::write`] writes, and what [`Directory::from_sources`] reads back.
+    pub fn files(&self) -> Result<BTreeMap<String, String>, DirectoryError> {
         let mut meta = self.meta.clone();
         meta.counts = self.counts();
-        for (file, text) in self.table_texts() {
-            let path = dir_path.join(meta_file(&meta.files, file));
-            std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        let mut files = BTreeMap::new();
+        for (table, text) in self.table_texts() {
+            files.insert(meta_file(&meta.files, table), text);
         }
         let json = serde_json::to_string_pretty(&meta).map_err(|e| DirectoryError::Io {
             path: "directory.json".into(),
             message: e.to_string(),
         })? + "\n";
-        let path = dir_path.join("directory.json");
-        std::fs::write(&path, json).map_err(|e| io(&path, e))
+        files.insert("directory.json".to_owned(), json);
+        Ok(files)
     }
 
     /// The TSV text of every table, keyed by logical table name.

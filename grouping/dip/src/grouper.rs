@@ -458,6 +458,14 @@ impl CompiledDirectory {
             .map(|&i| &self.groups[i as usize])
     }
 
+    /// The procedure-type table: every procedure code the directory knows and its type.
+    pub fn procedure_types(&self) -> impl Iterator<Item = (&str, TreatmentType)> {
+        self.procedure_codes
+            .iter()
+            .zip(&self.procedure_types)
+            .map(|(code, treatment)| (&**code, *treatment))
+    }
+
     /// Number of groups (core, basic and comprehensive).
     pub fn group_count(&self) -> usize {
         self.groups.len()

@@ -183,3 +183,14 @@ fn written_directory_loads_back_unchanged() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(loaded, original);
 }
+
+#[test]
+fn files_in_memory_read_back_unchanged() {
+    let original = directory();
+    let files = original.files().expect("serializes");
+    assert!(files.contains_key("directory.json"));
+    assert_eq!(files.len(), 7, "directory.json and six tables");
+    let json = files["directory.json"].clone();
+    let loaded = Directory::from_sources(&json, |name| files.get(name).cloned()).expect("loads");
+    assert_eq!(loaded, original);
+}

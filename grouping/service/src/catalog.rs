@@ -8,6 +8,9 @@ use std::sync::{Arc, RwLock};
 use grouping_dip::{CompiledDirectory, Directory};
 use grouping_domain::{CompiledScheme, Scheme, SchemeError};
 
+/// `source` of the shipped demo DIP directory.
+pub const DEMO_DIP_SOURCE: &str = "builtin:demo-dip";
+
 /// What kind of grouping a scheme does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SchemeKind {
@@ -146,10 +149,7 @@ impl LoadedScheme {
 
     /// The shipped demo DIP directory.
     pub fn demo_dip() -> Result<LoadedScheme, grouping_dip::DirectoryError> {
-        Ok(Self::from_dip(
-            &grouping_dip::load_demo()?,
-            "builtin:demo-dip",
-        ))
+        Ok(Self::from_dip(&grouping_dip::load_demo()?, DEMO_DIP_SOURCE))
     }
 
     /// Loads and compiles a DRG scheme folder.

@@ -1,6 +1,6 @@
 //! The `medpay.grouping.v1` server: scope checks, proto ↔ domain conversion, status codes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -12,14 +12,17 @@ use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_server::GroupingService;
 use platform::principal::{authorize_region, authorize_request, principal_of};
 use platform::status::{bad_request, field_violation, storage_failure, with_reason};
-use platform::wire::{Page, date_to_wire, unix_seconds};
+use platform::wire::{Page, date_to_wire, decimal_to_wire, money_to_wire, unix_seconds};
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use crate::calendar::{date_from_wire, today};
-use crate::catalog::{Engine, LoadedScheme, SchemeCatalog, SchemeKey, SchemeKind, SchemeSummary};
+use crate::catalog::{
+    DEMO_DIP_SOURCE, Engine, LoadedScheme, SchemeCatalog, SchemeKey, SchemeKind, SchemeSummary,
+};
 use crate::store::{AuditEntry, Idempotent, RegistryStore, StoredActivation, StoredScheme};
+use grouping_dip::build::{BuildError, BuildOptions, BuildReport, TrimPolicy, build_from_csv};
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
 
 /// Roles allowed to load and activate schemes.
@@ -112,6 +115,8 @@ impl GroupingApi {
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::grouping_service_server::GroupingServiceServer<Self> {
         pb::grouping_service_server::GroupingServiceServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
     }
 
     /// The scheme named by the request, or the one active for the region on the date.
@@ -139,29 +144,35 @@ impl GroupingApi {
             Some(date) => date_from_wire("as_of", date).map_err(|v| bad_request(vec![v]))?,
             None => today(),
         };
-        let activation = self
-            .registry
-            .active_for(region, date)
+        self.active_scheme(region, date)
             .await
             .map_err(storage_failure)?
-            .ok_or_else(|| {
-                with_reason(
-                    Code::FailedPrecondition,
-                    "NO_ACTIVE_SCHEME",
-                    format!("no grouping scheme is active for region {region} on {date}"),
-                )
-            })?;
+            .map_err(|(reason, message)| with_reason(Code::FailedPrecondition, reason, message))
+    }
+
+    /// The scheme active for `region` (or the prefecture or province above it) on `date`
+    /// (`yyyymmdd`), or why there is none: (stable reason, message).
+    pub(crate) async fn active_scheme(
+        &self,
+        region: RegionCode,
+        date: i32,
+    ) -> Result<Result<Arc<LoadedScheme>, (&'static str, String)>, crate::store::StoreError> {
+        let Some(activation) = self.registry.active_for(region, date).await? else {
+            return Ok(Err((
+                "NO_ACTIVE_SCHEME",
+                format!("no grouping scheme is active for region {region} on {date}"),
+            )));
+        };
         let key = SchemeKey {
             id: activation.scheme_id,
             version: activation.version,
         };
-        self.catalog.get(&key).ok_or_else(|| {
-            with_reason(
-                Code::FailedPrecondition,
+        Ok(self.catalog.get(&key).ok_or_else(|| {
+            (
                 "ACTIVE_SCHEME_NOT_LOADED",
                 format!("active scheme {} {} is not loaded", key.id, key.version),
             )
-        })
+        }))
     }
 }
 
@@ -274,7 +285,7 @@ fn reason_of(status: GroupStatus) -> &'static str {
     }
 }
 
-fn scheme_ref(summary: &SchemeSummary) -> pb::SchemeRef {
+pub(crate) fn scheme_ref(summary: &SchemeSummary) -> pb::SchemeRef {
     pb::SchemeRef {
         scheme_id: summary.key.id.clone(),
         version: summary.key.version.clone(),
@@ -344,13 +355,60 @@ impl CaseText {
     }
 }
 
-fn group_one(
+/// Why a scheme could not group one case.
+#[derive(Debug)]
+pub(crate) enum CaseRefusal {
+    /// Fields a DIP directory needs are missing or malformed: every violation.
+    Invalid(Vec<(String, String)>),
+    /// The DIP grouper refused the case (DOMAIN.md §1: reject with a reason, never guess).
+    Refused(grouping_dip::CaseError),
+    /// The trace could not be serialized.
+    Internal(String),
+}
+
+impl CaseRefusal {
+    /// Stable machine-readable reason.
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            CaseRefusal::Invalid(_) => "INVALID_CASE",
+            CaseRefusal::Refused(error) => error.reason(),
+            CaseRefusal::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// What is wrong, for a person.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            CaseRefusal::Invalid(violations) => violations
+                .iter()
+                .map(|(field, description)| format!("{field}: {description}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            CaseRefusal::Refused(error) => error.to_string(),
+            CaseRefusal::Internal(message) => message.clone(),
+        }
+    }
+}
+
+impl From<CaseRefusal> for Status {
+    fn from(refusal: CaseRefusal) -> Status {
+        match refusal {
+            CaseRefusal::Invalid(violations) => bad_request(violations),
+            CaseRefusal::Refused(error) => {
+                with_reason(Code::InvalidArgument, error.reason(), error.to_string())
+            }
+            CaseRefusal::Internal(message) => Status::internal(message),
+        }
+    }
+}
+
+pub(crate) fn group_one(
     scheme: &LoadedScheme,
     case: &pb::CaseInput,
     map_codes: bool,
     trace: bool,
     scratch: &mut Scratch,
-) -> Result<pb::GroupResult, Status> {
+) -> Result<pb::GroupResult, CaseRefusal> {
     match &scheme.engine {
         Engine::Drg(drg) => {
             let text = CaseText::of(case);
@@ -359,7 +417,7 @@ fn group_one(
                 let traced = drg.group_traced(&raw, map_codes);
                 let mut result = result_to_wire(&case.case_id, &traced.result, &scheme.summary);
                 result.trace_json = serde_json::to_string(&traced)
-                    .map_err(|e| Status::internal(format!("trace does not serialize: {e}")))?;
+                    .map_err(|e| CaseRefusal::Internal(format!("trace does not serialize: {e}")))?;
                 Ok(result)
             } else {
                 let result = drg.group(&raw, map_codes, scratch);
@@ -371,7 +429,7 @@ fn group_one(
 }
 
 /// Reads the fields DIP grouping needs, reporting every bad one.
-fn dip_case(case: &pb::CaseInput) -> Result<DipCase, Status> {
+fn dip_case(case: &pb::CaseInput) -> Result<DipCase, CaseRefusal> {
     let mut violations = Vec::new();
     let mut number = |field: &str, text: &str| -> Option<u32> {
         match text.trim().parse::<u32>() {
@@ -418,7 +476,7 @@ fn dip_case(case: &pb::CaseInput) -> Result<DipCase, Status> {
             "case.diagnoses".into(),
             "needs a principal diagnosis".into(),
         ));
-        return Err(bad_request(violations));
+        return Err(CaseRefusal::Invalid(violations));
     };
     match (age_years, discharge_type, los_days, total_cost) {
         (Some(age_years), Some(discharge_type), Ok(los_days), Ok(total_cost))
@@ -435,7 +493,7 @@ fn dip_case(case: &pb::CaseInput) -> Result<DipCase, Status> {
                 total_cost: total_cost.value(),
             })
         }
-        _ => Err(bad_request(violations)),
+        _ => Err(CaseRefusal::Invalid(violations)),
     }
 }
 
@@ -444,19 +502,17 @@ fn group_dip(
     summary: &SchemeSummary,
     case: &pb::CaseInput,
     trace: bool,
-) -> Result<pb::GroupResult, Status> {
+) -> Result<pb::GroupResult, CaseRefusal> {
     let input = dip_case(case)?;
     let (outcome, trace_json) = if trace {
         let (outcome, traced) = directory
             .group_traced(&input)
-            .map_err(|e| with_reason(Code::InvalidArgument, e.reason(), e.to_string()))?;
+            .map_err(CaseRefusal::Refused)?;
         let json = serde_json::to_string(&traced)
-            .map_err(|e| Status::internal(format!("trace does not serialize: {e}")))?;
+            .map_err(|e| CaseRefusal::Internal(format!("trace does not serialize: {e}")))?;
         (outcome, json)
     } else {
-        let outcome = directory
-            .group(&input)
-            .map_err(|e| with_reason(Code::InvalidArgument, e.reason(), e.to_string()))?;
+        let outcome = directory.group(&input).map_err(CaseRefusal::Refused)?;
         (outcome, String::new())
     };
     let mut result = pb::GroupResult {
@@ -563,10 +619,10 @@ impl GroupingService for GroupingApi {
                                     sequence,
                                     error: String::new(),
                                 },
-                                Err(status) => pb::GroupCasesResponse {
+                                Err(refusal) => pb::GroupCasesResponse {
                                     result: None,
                                     sequence,
-                                    error: status.message().to_owned(),
+                                    error: refusal.message(),
                                 },
                             }
                         }
@@ -868,10 +924,429 @@ impl GroupingService for GroupingApi {
             Idempotent::Replayed(stored) => decode_replay(&stored),
         }
     }
+
+    async fn build_dip_directory(
+        &self,
+        request: Request<pb::BuildDipDirectoryRequest>,
+    ) -> Result<Response<pb::BuildDipDirectoryResponse>, Status> {
+        self.build_dip(request).await
+    }
 }
 
 fn decode_replay(stored: &[u8]) -> Result<Response<pb::ActivateSchemeResponse>, Status> {
     pb::ActivateSchemeResponse::decode(stored)
         .map(Response::new)
         .map_err(|e| Status::internal(format!("stored response does not decode: {e}")))
+}
+
+/// Largest request or response the grouping servers accept: a history of about three million
+/// cases as CSV, or a batch of settlement cases.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Bad history records listed in one BadRequest; the message says how many more there are.
+const MAX_RECORD_VIOLATIONS: usize = 100;
+
+fn decode_stored<T: Message + Default>(stored: &[u8]) -> Result<Response<T>, Status> {
+    T::decode(stored)
+        .map(Response::new)
+        .map_err(|e| Status::internal(format!("stored response does not decode: {e}")))
+}
+
+fn decimal_field(
+    field: &str,
+    value: Option<&common::Decimal>,
+    violations: &mut Vec<(String, String)>,
+) -> Option<rust_decimal::Decimal> {
+    let text = value.map_or("", |d| d.value.as_str());
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse::<rust_decimal::Decimal>() {
+        Ok(value) => Some(value),
+        Err(_) => {
+            violations.push((
+                field.to_owned(),
+                format!("{text:?} is not a decimal number"),
+            ));
+            None
+        }
+    }
+}
+
+fn treatment_to_wire(treatment: grouping_dip::TreatmentType) -> i32 {
+    use grouping_dip::TreatmentType as T;
+    (match treatment {
+        T::Conservative => pb::DipTreatment::Conservative,
+        T::Diagnostic => pb::DipTreatment::Diagnostic,
+        T::Therapeutic => pb::DipTreatment::Therapeutic,
+        T::Interventional => pb::DipTreatment::Interventional,
+        T::Surgical => pb::DipTreatment::Surgical,
+    }) as i32
+}
+
+fn group_kind_to_wire(kind: grouping_dip::GroupKind) -> i32 {
+    use grouping_dip::GroupKind as K;
+    (match kind {
+        K::Core => pb::DipGroupKind::Core,
+        K::Basic => pb::DipGroupKind::Basic,
+        K::Comprehensive => pb::DipGroupKind::Comprehensive,
+    }) as i32
+}
+
+fn report_to_wire(report: &BuildReport) -> pb::DipBuildReport {
+    pb::DipBuildReport {
+        years: report
+            .years
+            .iter()
+            .map(|y| pb::DipBuildYear {
+                year: y.year,
+                weight: Some(decimal_to_wire(y.weight.normalize())),
+                cases: y.cases,
+            })
+            .collect(),
+        cases_read: report.cases_read,
+        cases_trimmed: report.cases_trimmed,
+        ignored_procedure_codes: report.ignored_procedure_codes,
+        reference_mean_cost: Some(decimal_to_wire(report.reference_mean_cost)),
+        groups: report
+            .groups
+            .iter()
+            .map(|g| pb::DipGroupReport {
+                code: g.code.clone(),
+                kind: group_kind_to_wire(g.kind),
+                treatment: treatment_to_wire(g.treatment),
+                diagnosis: g.diagnosis.clone(),
+                procedures: g.procedures.clone(),
+                cases: g.cases,
+                trimmed_cases: g.trimmed_cases,
+                mean_cost: Some(money_to_wire(g.weighted_mean_cost)),
+                cv: g.cv.map(decimal_to_wire),
+                score: Some(decimal_to_wire(g.score)),
+            })
+            .collect(),
+        riv: report.riv.map(decimal_to_wire),
+        combinations: report
+            .combinations
+            .iter()
+            .map(|c| pb::DipCombinationReport {
+                diagnosis_category: c.diagnosis_category.clone(),
+                procedures: c.procedures.clone(),
+                treatment: treatment_to_wire(c.treatment),
+                cases: c.cases,
+                trimmed_cases: c.trimmed_cases,
+                group: c.group.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The request field a build option comes from.
+fn option_field(field: &str) -> &'static str {
+    match field {
+        "years" => "years",
+        "min_cases" => "min_cases",
+        "score_scale" => "score_scale",
+        "year_weights" => "options.year_weights",
+        "trim" => "options.trimming",
+        "procedure_types" => "options.procedure_types_scheme_id",
+        _ => "options",
+    }
+}
+
+fn build_error_status(error: BuildError) -> Status {
+    match error {
+        BuildError::BadHeader { why } => {
+            field_violation("history_csv", format!("header (line 1): {why}"))
+        }
+        BuildError::InvalidRecords { problems } => {
+            let total = problems.len();
+            let mut violations: Vec<(String, String)> = problems
+                .iter()
+                .take(MAX_RECORD_VIOLATIONS)
+                .map(|p| {
+                    (
+                        "history_csv".to_owned(),
+                        format!("line {}: {}: {}", p.line, p.kind.reason(), p.kind),
+                    )
+                })
+                .collect();
+            if total > MAX_RECORD_VIOLATIONS {
+                violations.push((
+                    "history_csv".to_owned(),
+                    format!("… and {} more bad records", total - MAX_RECORD_VIOLATIONS),
+                ));
+            }
+            bad_request(violations)
+        }
+        BuildError::BadOptions { field, why } => field_violation(option_field(field), why),
+        BuildError::NoCases => field_violation(
+            "history_csv",
+            "has no case in a year with a positive weight",
+        ),
+        BuildError::Overflow => with_reason(
+            Code::InvalidArgument,
+            "OVERFLOW",
+            "the history's cost sums overflow the decimal range",
+        ),
+        BuildError::Io { message } => {
+            Status::internal(format!("the history could not be read: {message}"))
+        }
+        BuildError::Directory(error) => {
+            Status::internal(format!("the built directory is invalid: {error}"))
+        }
+    }
+}
+
+impl GroupingApi {
+    /// The build options of a request; every bad field is reported at once.
+    fn build_options(
+        &self,
+        region: RegionCode,
+        body: &pb::BuildDipDirectoryRequest,
+    ) -> Result<BuildOptions, Status> {
+        let mut violations = Vec::new();
+        let defaults = pb::DipBuildOptions::default();
+        let extra = body.options.as_ref().unwrap_or(&defaults);
+        let procedure_types = self.procedure_types(extra).unwrap_or_else(|violation| {
+            violations.push(violation);
+            Default::default()
+        });
+        let mut options = BuildOptions::new(region, procedure_types);
+        for (i, &year) in body.years.iter().enumerate() {
+            if let Err(violation) = platform::wire::year(&format!("years[{i}]"), year) {
+                violations.push(violation);
+            }
+        }
+        options.years = body.years.clone();
+        if body.min_cases > 0 {
+            options.min_cases = u64::from(body.min_cases);
+        }
+        if let Some(scale) =
+            decimal_field("score_scale", body.score_scale.as_ref(), &mut violations)
+        {
+            options.score_scale = scale;
+        }
+        if !extra.year_weights.is_empty() {
+            options.year_weights = extra
+                .year_weights
+                .iter()
+                .enumerate()
+                .filter_map(|(i, w)| {
+                    let field = format!("options.year_weights[{i}]");
+                    let weight = decimal_field(&field, Some(w), &mut violations);
+                    if weight.is_none() && w.value.is_empty() {
+                        violations.push((field, "is required".to_owned()));
+                    }
+                    weight
+                })
+                .collect();
+        }
+        if let Some(trimming) = &extra.trimming {
+            options.trim = if trimming.none {
+                TrimPolicy::None
+            } else {
+                let one_and_a_half = rust_decimal::Decimal::new(15, 1);
+                TrimPolicy::Iqr {
+                    lower_multiple: decimal_field(
+                        "options.trimming.lower_multiple",
+                        trimming.lower_multiple.as_ref(),
+                        &mut violations,
+                    )
+                    .unwrap_or(one_and_a_half),
+                    upper_multiple: decimal_field(
+                        "options.trimming.upper_multiple",
+                        trimming.upper_multiple.as_ref(),
+                        &mut violations,
+                    )
+                    .unwrap_or(one_and_a_half),
+                }
+            };
+        }
+        if !extra.directory_id.is_empty() {
+            options.directory_id = extra.directory_id.clone();
+        }
+        if !extra.directory_name.is_empty() {
+            options.directory_name = extra.directory_name.clone();
+        }
+        if !extra.directory_version.is_empty() {
+            options.directory_version = extra.directory_version.clone();
+        }
+        if extra.directory_year != 0 {
+            match platform::wire::year("options.directory_year", extra.directory_year) {
+                Ok(year) => options.directory_year = Some(year),
+                Err(violation) => violations.push(violation),
+            }
+        }
+        options.report_combinations = extra.report_combinations;
+        if body.history_csv.is_empty() {
+            violations.push(("history_csv".to_owned(), "is required".to_owned()));
+        }
+        if violations.is_empty() {
+            Ok(options)
+        } else {
+            Err(bad_request(violations))
+        }
+    }
+
+    /// The procedure-type table the build classifies procedures with: a loaded DIP directory's,
+    /// or the demo directory's.
+    fn procedure_types(
+        &self,
+        options: &pb::DipBuildOptions,
+    ) -> Result<BTreeMap<String, grouping_dip::TreatmentType>, (String, String)> {
+        let field = "options.procedure_types_scheme_id";
+        let scheme = if options.procedure_types_scheme_id.is_empty() {
+            self.catalog
+                .summaries()
+                .into_iter()
+                .find(|s| s.source == DEMO_DIP_SOURCE)
+                .and_then(|s| self.catalog.get(&s.key))
+                .ok_or_else(|| {
+                    (
+                        field.to_owned(),
+                        "the demo DIP directory is not loaded".to_owned(),
+                    )
+                })?
+        } else {
+            let key = SchemeKey {
+                id: options.procedure_types_scheme_id.clone(),
+                version: options.procedure_types_version.clone(),
+            };
+            self.catalog.get(&key).ok_or_else(|| {
+                (
+                    field.to_owned(),
+                    format!("scheme {} version {:?} is not loaded", key.id, key.version),
+                )
+            })?
+        };
+        match &scheme.engine {
+            Engine::Dip(directory) => Ok(directory
+                .procedure_types()
+                .map(|(code, treatment)| (code.to_owned(), treatment))
+                .collect()),
+            Engine::Drg(_) => Err((
+                field.to_owned(),
+                format!(
+                    "{} is a DRG scheme, not a DIP directory",
+                    scheme.summary.key.id
+                ),
+            )),
+        }
+    }
+
+    async fn build_dip(
+        &self,
+        request: Request<pb::BuildDipDirectoryRequest>,
+    ) -> Result<Response<pb::BuildDipDirectoryResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        if body.load {
+            require_registry_role(&principal)?;
+            if body.request_id.is_empty() {
+                return Err(field_violation(
+                    "request_id",
+                    "is required when load is set",
+                ));
+            }
+            if let Some(stored) = self
+                .registry
+                .stored_response(&principal.caller_id, &body.request_id)
+                .await
+                .map_err(storage_failure)?
+            {
+                return decode_stored(&stored);
+            }
+        }
+        let options = self.build_options(region, &body)?;
+        let history = body.history_csv;
+        // Building is CPU-bound (seconds for millions of cases): off the async workers.
+        let built =
+            tokio::task::spawn_blocking(move || build_from_csv(history.as_bytes(), &options))
+                .await
+                .map_err(|e| Status::internal(format!("the build did not finish: {e}")))?
+                .map_err(build_error_status)?;
+        let files = built.directory.files().map_err(|e| {
+            Status::internal(format!("the built directory does not serialize: {e}"))
+        })?;
+        let mut response = pb::BuildDipDirectoryResponse {
+            files: files.into_iter().collect(),
+            report: Some(report_to_wire(&built.report)),
+            scheme: None,
+        };
+        if !body.load {
+            return Ok(Response::new(response));
+        }
+        // Loaded exactly as LoadScheme loads an upload of the returned files.
+        let loaded = LoadedScheme::dip_from_files(&response.files)
+            .map_err(|e| Status::internal(format!("the built directory does not load: {e}")))?;
+        let summary = loaded.summary.clone();
+        let exists = || {
+            with_reason(
+                Code::AlreadyExists,
+                "SCHEME_VERSION_EXISTS",
+                format!(
+                    "scheme {} version {} is already loaded; build with another \
+                     options.directory_version or options.directory_id",
+                    summary.key.id, summary.key.version
+                ),
+            )
+        };
+        if self.catalog.get(&summary.key).is_some()
+            || self
+                .registry
+                .has_scheme(&summary.key.id, &summary.key.version)
+                .await
+                .map_err(storage_failure)?
+        {
+            return Err(exists());
+        }
+        response.scheme = Some(summary_to_wire(&summary));
+        let files_json = serde_json::to_string(&response.files)
+            .map_err(|e| Status::internal(format!("files do not serialize: {e}")))?;
+        let stored = StoredScheme {
+            scheme_id: summary.key.id.clone(),
+            version: summary.key.version.clone(),
+            kind: summary.kind.as_str().to_owned(),
+            name: summary.name.clone(),
+            source: summary.source.clone(),
+            files_json: Some(files_json),
+        };
+        let audit = AuditEntry {
+            at_unix_seconds: unix_seconds(),
+            caller_id: principal.caller_id.clone(),
+            action: "BuildDipDirectory".into(),
+            detail: format!(
+                "region {region}: built and loaded {} {} ({} groups from {} cases)",
+                summary.key.id,
+                summary.key.version,
+                built.report.groups.len(),
+                built.report.cases_read
+            ),
+            request_id: body.request_id.clone(),
+        };
+        match self
+            .registry
+            .save_scheme_once(&stored, &audit, &response.encode_to_vec())
+            .await
+        {
+            Ok(Idempotent::Applied(())) => {
+                self.catalog.insert(loaded);
+                tracing::info!(scheme = %summary.key.id, version = %summary.key.version, caller = %principal.caller_id, "DIP directory built and loaded");
+                Ok(Response::new(response))
+            }
+            Ok(Idempotent::Replayed(stored)) => decode_stored(&stored),
+            // Another request loaded the same version meanwhile.
+            Err(_)
+                if self
+                    .registry
+                    .has_scheme(&summary.key.id, &summary.key.version)
+                    .await
+                    .unwrap_or(false) =>
+            {
+                Err(exists())
+            }
+            Err(error) => Err(storage_failure(error)),
+        }
+    }
 }

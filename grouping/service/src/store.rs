@@ -360,6 +360,79 @@ impl RegistryStore {
         }
     }
 
+    /// Remembers a loaded scheme once per request: the scheme, its audit entry and the response
+    /// of the request are written in one transaction, so a retry with the same request id replays
+    /// the first answer and never loads twice.
+    pub async fn save_scheme_once(
+        &self,
+        scheme: &StoredScheme,
+        audit: &AuditEntry,
+        response: &[u8],
+    ) -> Result<Idempotent<()>, StoreError> {
+        use sea_orm::TransactionTrait;
+        if let Some(stored) = self
+            .stored_response(&audit.caller_id, &audit.request_id)
+            .await?
+        {
+            return Ok(Idempotent::Replayed(stored));
+        }
+        let written: Result<(), DbErr> = async {
+            let txn = self.db.begin().await?;
+            grouping_scheme::ActiveModel {
+                scheme_id: Set(scheme.scheme_id.clone()),
+                version: Set(scheme.version.clone()),
+                kind: Set(scheme.kind.clone()),
+                name: Set(scheme.name.clone()),
+                source: Set(scheme.source.clone()),
+                files_json: Set(scheme.files_json.clone()),
+            }
+            .insert(&txn)
+            .await?;
+            grouping_audit::ActiveModel {
+                at_unix_seconds: Set(audit.at_unix_seconds),
+                caller_id: Set(audit.caller_id.clone()),
+                action: Set(audit.action.clone()),
+                detail: Set(audit.detail.clone()),
+                request_id: Set(audit.request_id.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            grouping_request::ActiveModel {
+                caller_id: Set(audit.caller_id.clone()),
+                request_id: Set(audit.request_id.clone()),
+                method: Set(audit.action.clone()),
+                response: Set(response.to_vec()),
+            }
+            .insert(&txn)
+            .await?;
+            txn.commit().await
+        }
+        .await;
+        match written {
+            Ok(()) => Ok(Idempotent::Applied(())),
+            // A concurrent retry of the same request may have committed first; then its answer is
+            // the answer. Otherwise (e.g. the scheme version exists) nothing was written.
+            Err(error) => match self
+                .stored_response(&audit.caller_id, &audit.request_id)
+                .await?
+            {
+                Some(stored) => Ok(Idempotent::Replayed(stored)),
+                None => Err(error.into()),
+            },
+        }
+    }
+
+    /// Whether a scheme version is remembered.
+    pub async fn has_scheme(&self, scheme_id: &str, version: &str) -> Result<bool, StoreError> {
+        Ok(
+            grouping_scheme::Entity::find_by_id((scheme_id.to_owned(), version.to_owned()))
+                .one(&self.db)
+                .await?
+                .is_some(),
+        )
+    }
+
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         Ok(grouping_audit::Entity::find()

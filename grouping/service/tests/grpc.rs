@@ -1,5 +1,6 @@
 //! The grouping API over a real socket: grouping with the active scheme, streaming in order,
-//! explanation, the registry (load, activate, audit, idempotency) and its permissions.
+//! explanation, the registry (load, activate, audit, idempotency) and its permissions, building a
+//! DIP directory from history, and the internal batch grouping other contexts call.
 
 use std::sync::Arc;
 
@@ -8,6 +9,8 @@ use grouping_service::store::RegistryStore;
 use grouping_service::{GroupingApi, Migrator};
 use kernel::Principal;
 use medpay_proto::common::v1::Date;
+use medpay_proto::grouping::internal::v1 as gi;
+use medpay_proto::grouping::internal::v1::grouping_internal_service_client::GroupingInternalServiceClient;
 use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
 use sea_orm_migration::MigratorTrait;
@@ -32,6 +35,7 @@ async fn start() -> Server {
     let address = listener.local_addr().expect("address");
     tokio::spawn(
         tonic::transport::Server::builder()
+            .add_service(api.clone().into_internal_server())
             .add_service(api.into_server())
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
@@ -540,4 +544,398 @@ async fn dip_directories_load_from_a_path_or_an_upload_and_are_validated() {
     );
     let restarted = GroupingApi::start(server.registry.clone()).await;
     assert!(restarted.is_ok());
+}
+
+/// Three years of history: two K35.8 combinations with enough cases for core groups, one I21.9
+/// combination without. Every year has the same costs, so no case is trimmed.
+fn history() -> String {
+    let mut csv = String::from("year,principal_diagnosis,procedures,total_cost\n");
+    for year in [2023, 2024, 2025] {
+        for i in 0..10 {
+            csv.push_str(&format!("{year},K35.800,47.0100,{}\n", 11000 + 100 * i));
+            csv.push_str(&format!("{year},K35.800,,{}\n", 5000 + 50 * i));
+        }
+        for i in 0..2 {
+            csv.push_str(&format!("{year},I21.900,36.0700,{}\n", 45000 + 1000 * i));
+        }
+    }
+    csv
+}
+
+fn build_request(request_id: &str, load: bool) -> pb::BuildDipDirectoryRequest {
+    pb::BuildDipDirectoryRequest {
+        request_id: request_id.into(),
+        region_code: "460100".into(),
+        history_csv: history(),
+        years: vec![2023, 2024, 2025],
+        min_cases: 15,
+        options: Some(pb::DipBuildOptions {
+            directory_id: "haikou-dip".into(),
+            directory_version: "2026.1".into(),
+            ..Default::default()
+        }),
+        load,
+        ..Default::default()
+    }
+}
+
+fn dip_input(id: &str, diagnosis: &str, procedures: &[&str], cost: &str) -> pb::CaseInput {
+    pb::CaseInput {
+        case_id: id.into(),
+        gender: "1".into(),
+        age_years: "35".into(),
+        diagnoses: vec![diagnosis.into()],
+        procedures: procedures.iter().map(|p| (*p).to_owned()).collect(),
+        total_cost: Some(medpay_proto::common::v1::Money { yuan: cost.into() }),
+        discharge_type: "1".into(),
+        length_of_stay_days: 5,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_dip_directory_built_from_history_loads_and_groups() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+
+    // Without `load`, any caller of the region gets the directory and its report.
+    let built = client
+        .build_dip_directory(as_caller(build_request("", false), &["460100"], &[]))
+        .await
+        .expect("built")
+        .into_inner();
+    assert!(built.scheme.is_none(), "nothing loaded");
+    let mut names: Vec<&str> = built.files.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "auxiliary.tsv",
+            "cci_weights.tsv",
+            "comprehensive_groups.tsv",
+            "core_groups.tsv",
+            "directory.json",
+            "procedure_types.tsv",
+            "tumour_markers.tsv"
+        ]
+    );
+    let report = built.report.expect("report");
+    assert_eq!(report.cases_read, 66);
+    assert_eq!(report.cases_trimmed, 0);
+    let years: Vec<(i32, &str)> = report
+        .years
+        .iter()
+        .map(|y| (y.year, y.weight.as_ref().map_or("", |w| w.value.as_str())))
+        .collect();
+    assert_eq!(years, [(2023, "1"), (2024, "2"), (2025, "7")]);
+    // M = (10 × 11450 + 10 × 5225 + 2 × 45500) / 22 in every year; score = mean / M × 1000.
+    let groups: Vec<(&str, i32, &str, &str, u64)> = report
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.code.as_str(),
+                g.kind,
+                g.score.as_ref().map_or("", |s| s.value.as_str()),
+                g.mean_cost.as_ref().map_or("", |m| m.yuan.as_str()),
+                g.cases,
+            )
+        })
+        .collect();
+    let core = pb::DipGroupKind::Core as i32;
+    let comprehensive = pb::DipGroupKind::Comprehensive as i32;
+    assert_eq!(
+        groups,
+        [
+            ("K35.8-00", core, "445.9748", "5225.00", 30),
+            ("K35.8-01", core, "977.3036", "11450.00", 30),
+            ("ZH-I21-I", comprehensive, "3883.6081", "45500.00", 6),
+        ]
+    );
+    assert!(report.riv.is_some());
+
+    // Loading needs the registry role and a request id.
+    let denied = client
+        .build_dip_directory(as_caller(build_request("b-1", true), &["460100"], &[]))
+        .await
+        .expect_err("no role");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let no_id = client
+        .build_dip_directory(bureau(build_request("", true)))
+        .await
+        .expect_err("no request id");
+    assert_eq!(no_id.code(), Code::InvalidArgument);
+
+    let loaded = client
+        .build_dip_directory(bureau(build_request("b-1", true)))
+        .await
+        .expect("built and loaded")
+        .into_inner();
+    let scheme = loaded.scheme.clone().expect("loaded");
+    assert_eq!(
+        (
+            scheme.scheme_id.as_str(),
+            scheme.version.as_str(),
+            scheme.kind
+        ),
+        ("haikou-dip", "2026.1", pb::SchemeKind::Dip as i32)
+    );
+    assert_eq!(
+        loaded.files, built.files,
+        "the same history builds the same files"
+    );
+    let replayed = client
+        .build_dip_directory(bureau(build_request("b-1", true)))
+        .await
+        .expect("replayed")
+        .into_inner();
+    assert_eq!(replayed, loaded);
+    let again = client
+        .build_dip_directory(bureau(build_request("b-2", true)))
+        .await
+        .expect_err("the version exists");
+    assert_eq!(again.code(), Code::AlreadyExists);
+    let audit = server.registry.audit_log().await.expect("audit");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "BuildDipDirectory")
+            .count(),
+        1
+    );
+
+    // Loaded inactive; activated for Haikou it groups Haikou's counties.
+    let group = |input: pb::CaseInput| {
+        bureau(pb::GroupCaseRequest {
+            region_code: "460105".into(),
+            case: Some(input),
+            as_of: date(2026, 3, 1),
+            ..Default::default()
+        })
+    };
+    let inactive = client
+        .group_case(group(dip_input("H1", "K35.800", &["47.0100"], "11800")))
+        .await
+        .expect_err("nothing active yet");
+    assert_eq!(inactive.code(), Code::FailedPrecondition);
+    client
+        .activate_scheme(bureau(pb::ActivateSchemeRequest {
+            request_id: "act-haikou".into(),
+            region_code: "460100".into(),
+            scheme_id: "haikou-dip".into(),
+            version: "2026.1".into(),
+            effective_from: date(2026, 1, 1),
+        }))
+        .await
+        .expect("activated");
+    for (input, expected) in [
+        (
+            dip_input("H1", "K35.800", &["47.0100"], "11800"),
+            "K35.8-01",
+        ),
+        (dip_input("H2", "K35.800", &[], "5000"), "K35.8-00"),
+        (
+            dip_input("H3", "I21.900", &["36.0700"], "44000"),
+            "ZH-I21-I",
+        ),
+    ] {
+        let result = client
+            .group_case(group(input))
+            .await
+            .expect("grouped")
+            .into_inner()
+            .result
+            .expect("result");
+        assert_eq!(result.drg, expected);
+        assert_eq!(result.status, pb::GroupStatus::Success as i32);
+        assert_eq!(
+            result.scheme.map(|s| s.scheme_id),
+            Some("haikou-dip".to_owned())
+        );
+    }
+
+    // The directory is remembered: a restarted service loads it again.
+    let restarted = GroupingApi::start(server.registry.clone())
+        .await
+        .expect("restarts");
+    drop(restarted);
+    assert!(
+        server
+            .registry
+            .schemes()
+            .await
+            .expect("schemes")
+            .iter()
+            .any(|s| s.scheme_id == "haikou-dip" && s.files_json.is_some())
+    );
+}
+
+#[tokio::test]
+async fn a_bad_history_or_bad_options_are_named_field_by_field() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let mut request = build_request("", false);
+    request
+        .history_csv
+        .push_str("2025,K35.800,47.0100,abc\n2019,K35.800,,100\n");
+    let refused = client
+        .build_dip_directory(bureau(request))
+        .await
+        .expect_err("bad records");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let message = refused.message();
+    assert!(message.contains("line 68: BAD_COST"), "{message}");
+    assert!(
+        message.contains("line 69: YEAR_OUTSIDE_WINDOW"),
+        "{message}"
+    );
+
+    let mut request = build_request("", false);
+    request.score_scale = Some(medpay_proto::common::v1::Decimal {
+        value: "lots".into(),
+    });
+    request.years = vec![2023, 20245];
+    request.options = Some(pb::DipBuildOptions {
+        procedure_types_scheme_id: "demo".into(),
+        procedure_types_version: "1".into(),
+        ..Default::default()
+    });
+    let refused = client
+        .build_dip_directory(bureau(request))
+        .await
+        .expect_err("bad options");
+    let message = refused.message();
+    for field in [
+        "score_scale",
+        "years[1]",
+        "options.procedure_types_scheme_id",
+    ] {
+        assert!(message.contains(field), "{field}: {message}");
+    }
+    let other_region = client
+        .build_dip_directory(as_caller(build_request("", false), &["460200"], &[]))
+        .await
+        .expect_err("out of scope");
+    assert_eq!(other_region.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn a_batch_groups_each_case_with_the_scheme_of_its_discharge_date() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let mut internal = GroupingInternalServiceClient::new(server.channel.clone());
+    // DRG from 2025, the demo DIP directory from 2026 (Hainan switches to DIP).
+    activate_demo(&mut client, "act-drg", date(2025, 1, 1))
+        .await
+        .expect("DRG activated");
+    client
+        .activate_scheme(bureau(pb::ActivateSchemeRequest {
+            request_id: "act-dip".into(),
+            region_code: "460000".into(),
+            scheme_id: "demo-460000-2024".into(),
+            version: "2024.1".into(),
+            effective_from: date(2026, 1, 1),
+        }))
+        .await
+        .expect("DIP activated");
+    let dated = |input: Option<pb::CaseInput>, discharge_date: Option<Date>| gi::DatedCase {
+        case: input,
+        discharge_date,
+    };
+    let appendicitis = |id: &str| dip_input(id, "K35.800", &["47.0100"], "11800");
+    let request = gi::GroupBatchRequest {
+        region_code: "460108".into(),
+        cases: vec![
+            dated(Some(appendicitis("in-2025")), date(2025, 6, 1)),
+            dated(Some(appendicitis("in-2026")), date(2026, 2, 1)),
+            dated(Some(appendicitis("before")), date(2024, 12, 31)),
+            dated(Some(appendicitis("no-date")), date(2025, 2, 30)),
+            dated(
+                Some(pb::CaseInput {
+                    total_cost: None,
+                    ..appendicitis("no-cost")
+                }),
+                date(2026, 2, 1),
+            ),
+            dated(None, date(2026, 2, 1)),
+            dated(Some(appendicitis("again-2025")), date(2025, 12, 31)),
+        ],
+    };
+    let results = internal
+        .group_batch(bureau(request.clone()))
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    let seen: Vec<(String, String, String, &str)> = results
+        .iter()
+        .map(|r| {
+            let result = r.result.clone().unwrap_or_default();
+            (
+                result.case_id,
+                result.drg,
+                result.scheme.map(|s| s.scheme_id).unwrap_or_default(),
+                r.error.as_str(),
+            )
+        })
+        .collect();
+    let row = |id: &str, group: &str, scheme: &str, error: &'static str| {
+        (id.to_owned(), group.to_owned(), scheme.to_owned(), error)
+    };
+    assert_eq!(
+        seen,
+        [
+            row("in-2025", "GD15", "demo", ""),
+            row("in-2026", "K35.8-01", "demo-460000-2024", ""),
+            row("before", "", "", "NO_ACTIVE_SCHEME"),
+            row("no-date", "", "", "BAD_DISCHARGE_DATE"),
+            row("no-cost", "", "demo-460000-2024", "INVALID_CASE"),
+            row("", "", "", "MISSING_CASE"),
+            row("again-2025", "GD15", "demo", ""),
+        ]
+    );
+    let kinds: Vec<i32> = results
+        .iter()
+        .filter_map(|r| r.result.as_ref()?.scheme.as_ref().map(|s| s.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            pb::SchemeKind::Drg as i32,
+            pb::SchemeKind::Dip as i32,
+            pb::SchemeKind::Dip as i32,
+            pb::SchemeKind::Drg as i32
+        ]
+    );
+    let refused = &results[4];
+    assert_eq!(
+        refused.result.as_ref().map(|r| r.status),
+        Some(pb::GroupStatus::CheckFailed as i32)
+    );
+    assert!(
+        refused.error_message.contains("case.total_cost"),
+        "{}",
+        refused.error_message
+    );
+    assert!(
+        results[1]
+            .result
+            .as_ref()
+            .is_some_and(|r| r.dip_coefficient.is_some())
+    );
+
+    let outside = internal
+        .group_batch(as_caller(request, &["460200"], &[]))
+        .await
+        .expect_err("another prefecture");
+    assert_eq!(outside.code(), Code::PermissionDenied);
+    let empty = internal
+        .group_batch(bureau(gi::GroupBatchRequest {
+            region_code: "460000".into(),
+            cases: Vec::new(),
+        }))
+        .await
+        .expect("empty batch")
+        .into_inner();
+    assert!(empty.results.is_empty());
 }

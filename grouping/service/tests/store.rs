@@ -63,3 +63,52 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    a_scheme_saved_once_per_request_replays_and_never_overwrites,
+    Migrator,
+    |db| {
+        use grouping_service::store::{AuditEntry, Idempotent, StoredScheme};
+        let store = RegistryStore::new(db.clone());
+        let scheme = StoredScheme {
+            scheme_id: "built-460000".into(),
+            version: "1".into(),
+            kind: "dip".into(),
+            name: "built".into(),
+            source: "upload".into(),
+            files_json: Some("{}".into()),
+        };
+        let audit = |request_id: &str| AuditEntry {
+            at_unix_seconds: 1,
+            caller_id: "bureau".into(),
+            action: "BuildDipDirectory".into(),
+            detail: "loaded".into(),
+            request_id: request_id.into(),
+        };
+        assert!(!store.has_scheme("built-460000", "1").await.expect("read"));
+        assert_eq!(
+            store
+                .save_scheme_once(&scheme, &audit("r1"), b"first")
+                .await
+                .expect("saved"),
+            Idempotent::Applied(())
+        );
+        assert!(store.has_scheme("built-460000", "1").await.expect("read"));
+        assert_eq!(
+            store
+                .save_scheme_once(&scheme, &audit("r1"), b"second")
+                .await
+                .expect("replayed"),
+            Idempotent::Replayed(b"first".to_vec())
+        );
+        assert!(
+            store
+                .save_scheme_once(&scheme, &audit("r2"), b"third")
+                .await
+                .is_err(),
+            "the same version under another request is refused"
+        );
+        assert_eq!(store.audit_log().await.expect("log").len(), 1);
+        assert_eq!(store.schemes().await.expect("schemes").len(), 1);
+    }
+);
