@@ -88,7 +88,10 @@ impl ContextName {
             }
             ContextName::Budget => {
                 let store = budget_service::store::BudgetStore::new(db.clone());
-                routes.add_service(budget_service::BudgetApi::new(store).into_server());
+                let api = budget_service::BudgetApi::new(store);
+                // Internal: settlement shares and reads quotas through it; not in reflection.
+                routes.add_service(api.clone().into_internal_server());
+                routes.add_service(api.into_server());
             }
             ContextName::Settlement => {
                 let store = settlement_service::ledger::CaseStore::new(db.clone());
@@ -107,8 +110,15 @@ impl ContextName {
                     settlement_service::special_cases::SpecialCaseApi::new(db.clone())
                         .into_server(),
                 );
+                let budget = settlement_service::sharing::GrpcBudget::new(
+                    peer_channel(&settings.peers.budget, address)?,
+                    Some(settings.peers.api_key.as_str()),
+                )
+                .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
                 routes.add_service(
-                    settlement_service::SettlementRunApi::new(db.clone()).into_server(),
+                    settlement_service::SettlementRunApi::new(db.clone())
+                        .with_budget(std::sync::Arc::new(budget))
+                        .into_server(),
                 );
             }
             ContextName::Supervision => {
