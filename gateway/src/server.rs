@@ -77,6 +77,8 @@ impl ContextName {
                         }
                     }
                 }
+                // Internal: settlement groups cases at intake through it; not in reflection.
+                routes.add_service(api.clone().into_internal_server());
                 routes.add_service(api.into_server());
             }
             ContextName::Points => {
