@@ -122,6 +122,16 @@ pub fn content_hash(list: &SettlementList) -> ContentHash {
     ContentHash(fnv1a(&canonical, FNV_OFFSET))
 }
 
+/// The canonical JSON of a settlement list together with its [`content_hash`], from one
+/// serialization (intake stores the one and compares the other).
+pub fn canonical_json_with_hash(list: &SettlementList) -> (String, ContentHash) {
+    let value = serde_json::to_value(list).unwrap_or(Value::Null);
+    let mut canonical = Vec::with_capacity(2048);
+    write_canonical(&value, &mut canonical);
+    let hash = ContentHash(fnv1a(&canonical, FNV_OFFSET));
+    (String::from_utf8_lossy(&canonical).into_owned(), hash)
+}
+
 /// A stored version of a case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredVersion {
@@ -187,6 +197,18 @@ mod tests {
             canonical_json(&a),
             r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
         );
+    }
+
+    #[test]
+    fn canonical_json_with_hash_agrees_with_its_parts() {
+        let list = valid_list();
+        let (canonical, hash) = canonical_json_with_hash(&list);
+        assert_eq!(hash, content_hash(&list));
+        let value = serde_json::to_value(&list).expect("serialise");
+        assert_eq!(canonical, canonical_json(&value));
+        let mut changed = list.clone();
+        changed.header.list_id.push('X');
+        assert_ne!(canonical_json_with_hash(&changed).1, hash);
     }
 
     fn stored(version: u32, hash: u64) -> StoredVersion {

@@ -23,7 +23,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{DatabaseConnection, QuerySelect, TransactionTrait};
 use settlement_domain::case::{AmbulatoryKind, AmbulatorySettlement, SettlementList};
 use settlement_domain::identity::{
-    CaseKey, ContentHash, IntakeDecision, StoredVersion, canonical_json, content_hash,
+    CaseKey, ContentHash, IntakeDecision, StoredVersion, canonical_json, canonical_json_with_hash,
     decide_intake,
 };
 use settlement_domain::institution::InstitutionRecord;
@@ -85,6 +85,8 @@ pub enum IntakeError {
     CorruptAnswer(String),
     #[error("chunk at record {0} kept colliding with concurrent uploads")]
     Contended(u64),
+    #[error("reading records failed: {0}")]
+    Worker(String),
 }
 
 impl From<DbErr> for IntakeError {
@@ -128,6 +130,12 @@ struct Prepared {
     list: Option<SettlementList>,
     discharge: i32,
 }
+
+/// A chunk read and validated: its first position, the records that passed and the rejections.
+type PreparedChunk = (u64, Vec<Prepared>, ChunkOutcome);
+
+/// Below this many records a chunk is not split over threads.
+const PARALLEL_MINIMUM: usize = 64;
 
 /// What one chunk did.
 #[derive(Default)]
@@ -313,19 +321,36 @@ impl Intake {
         }
         let mut outcome = pb::IntakeOutcome::default();
         let mut rejected = BTreeSet::new();
+        let mut chunks = Vec::new();
         let mut base = 0u64;
         let mut records = records;
         while !records.is_empty() {
             let rest = records.split_off(self.chunk.min(records.len()));
             let chunk = std::mem::replace(&mut records, rest);
             let count = chunk.len() as u64;
-            let done = self.chunk_of(region, base, chunk, request_id).await?;
+            chunks.push((base, chunk));
+            base += count;
+        }
+        // Reading and validating is CPU work and storing waits on the database: chunk n+1 is
+        // prepared on the blocking pool while chunk n is stored. Chunks are still stored one
+        // after another, in upload order.
+        let mut chunks = chunks.into_iter();
+        let mut next = chunks
+            .next()
+            .map(|(base, chunk)| self.spawn_prepare(region, base, chunk, request_id));
+        while let Some(preparing) = next.take() {
+            let (base, prepared, checked) = preparing
+                .await
+                .map_err(|e| IntakeError::Worker(e.to_string()))??;
+            next = chunks
+                .next()
+                .map(|(base, chunk)| self.spawn_prepare(region, base, chunk, request_id));
+            let done = self.store_prepared(base, prepared, checked).await?;
             outcome.accepted += done.accepted;
             outcome.corrected += done.corrected;
             outcome.unchanged += done.unchanged;
             outcome.rejections.extend(done.rejections);
             rejected.extend(done.rejected_positions);
-            base += count;
         }
         outcome.rejected = rejected.len() as u64;
         let encoded = pb::SubmitCaseBatchResponse {
@@ -353,19 +378,77 @@ impl Intake {
         }
     }
 
-    /// Reads, checks and validates a chunk, then decides, values and stores it.
-    async fn chunk_of(
+    /// Starts reading, checking and validating a chunk in the background.
+    fn spawn_prepare(
         &self,
         region: RegionCode,
         base: u64,
         records: Vec<Record>,
         request_id: &str,
-    ) -> Result<ChunkOutcome, IntakeError> {
+    ) -> tokio::task::JoinHandle<Result<PreparedChunk, IntakeError>> {
+        let intake = self.clone();
+        let request_id = request_id.to_owned();
+        tokio::spawn(async move {
+            intake
+                .prepare_chunk(region, base, records, request_id)
+                .await
+        })
+    }
+
+    /// Reads, checks and validates a chunk on the blocking pool, split over the cores; the
+    /// prepared records and rejections keep upload order.
+    async fn prepare_chunk(
+        &self,
+        region: RegionCode,
+        base: u64,
+        records: Vec<Record>,
+        request_id: String,
+    ) -> Result<PreparedChunk, IntakeError> {
+        let stored_at = platform::wire::unix_seconds();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let part = records.len().div_ceil(workers).max(PARALLEL_MINIMUM);
+        let request_id = Arc::<str>::from(request_id);
+        let mut parts = Vec::new();
+        let mut offset = 0usize;
+        let mut records = records;
+        while !records.is_empty() {
+            let rest = records.split_off(part.min(records.len()));
+            let slice = std::mem::replace(&mut records, rest);
+            let count = slice.len();
+            let intake = self.clone();
+            let request_id = Arc::clone(&request_id);
+            let first = base + offset as u64;
+            parts.push(tokio::task::spawn_blocking(move || {
+                intake.prepare_records(region, first, slice, &request_id, stored_at)
+            }));
+            offset += count;
+        }
+        let mut prepared = Vec::new();
+        let mut checked = ChunkOutcome::default();
+        for part in parts {
+            let (ready, rejected) = part.await.map_err(|e| IntakeError::Worker(e.to_string()))?;
+            prepared.extend(ready);
+            checked
+                .rejected_positions
+                .extend(rejected.rejected_positions);
+            checked.rejections.extend(rejected.rejections);
+        }
+        Ok((base, prepared, checked))
+    }
+
+    /// Reads, checks and validates consecutive records starting at upload position `first`.
+    fn prepare_records(
+        &self,
+        region: RegionCode,
+        first: u64,
+        records: Vec<Record>,
+        request_id: &str,
+        stored_at: i64,
+    ) -> (Vec<Prepared>, ChunkOutcome) {
         let mut done = ChunkOutcome::default();
         let mut prepared = Vec::with_capacity(records.len());
-        let stored_at = platform::wire::unix_seconds();
         for (offset, record) in records.into_iter().enumerate() {
-            let position = base + offset as u64;
+            let position = first + offset as u64;
             match self.prepare(region, position, record, request_id, stored_at) {
                 Ok(ready) => prepared.push(ready),
                 Err(rejections) => {
@@ -374,6 +457,17 @@ impl Intake {
                 }
             }
         }
+        (prepared, done)
+    }
+
+    /// Decides, values and stores a prepared chunk, deciding again after a lost race.
+    async fn store_prepared(
+        &self,
+        base: u64,
+        prepared: Vec<Prepared>,
+        checked: ChunkOutcome,
+    ) -> Result<ChunkOutcome, IntakeError> {
+        let mut done = checked;
         let mut valued: HashMap<u64, Result<Valued, String>> = HashMap::new();
         for _ in 0..RACE_ATTEMPTS {
             match self.store_chunk(&prepared, &mut valued).await? {
@@ -457,10 +551,7 @@ impl Intake {
                     format!("{} is neither 310 nor 390", header.insurance_type),
                 )]);
             };
-            let hash = content_hash(&list);
-            let case_json = serde_json::to_value(&list)
-                .map(|value| canonical_json(&value))
-                .unwrap_or_default();
+            let (case_json, hash) = canonical_json_with_hash(&list);
             let discharge = yyyymmdd(list.stay.discharged_at.date());
             let case = ledger_case(
                 &list.header,
