@@ -1,7 +1,8 @@
 //! Benchmarks of DIP grouping and directory building, timed with `Instant` and printed.
 //!
 //! - grouping throughput on a generated directory of 10,000 core groups (one core);
-//! - building a directory from 3 × 1,000,000 generated historical cases.
+//! - building a directory from 3 × 1,000,000 generated historical cases;
+//! - `medpay group`'s batch: 1,000,000 cases as CSV grouped on 1 and 2 threads.
 //!
 //! Run: `cargo bench -p grouping-dip` (release profile).
 
@@ -298,6 +299,49 @@ fn bench_build() {
     }
 }
 
+fn bench_batch() {
+    use grouping_dip::batch::{BatchOptions, group_csv};
+    let directory = generated_directory();
+    let compiled = CompiledDirectory::new(&directory);
+    let cases = generated_cases(&directory, 1_000_000);
+    let mut csv = String::with_capacity(cases.len() * 80);
+    csv.push_str("Index,age,ageDay,leavingType,inHospitalTime,ICD10_DRGS,ICD9_DRGS,totalCost\n");
+    for (i, case) in cases.iter().enumerate() {
+        let mut diagnoses = vec![case.principal_diagnosis.clone()];
+        diagnoses.extend(case.secondary_diagnoses.iter().cloned());
+        csv.push_str(&format!(
+            "{i},{},,{},{},{},{},{}\n",
+            case.age_years,
+            case.discharge_type,
+            case.los_days,
+            diagnoses.join("|"),
+            case.procedures.join("|"),
+            case.total_cost
+        ));
+    }
+    for threads in [1, 2] {
+        let started = Instant::now();
+        match group_csv(
+            csv.as_bytes(),
+            std::io::sink(),
+            &compiled,
+            BatchOptions { threads },
+            |_| {},
+        ) {
+            Ok(summary) => {
+                let elapsed = started.elapsed();
+                println!(
+                    "batch: {} CSV rows ({} MB) in {elapsed:.2?} on {threads} thread(s) = {:.0} rows/s",
+                    summary.rows,
+                    csv.len() / 1_000_000,
+                    summary.rows as f64 / elapsed.as_secs_f64()
+                );
+            }
+            Err(e) => println!("batch failed: {e}"),
+        }
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument selects one benchmark.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
@@ -307,5 +351,8 @@ fn main() {
     }
     if wanted("build") {
         bench_build();
+    }
+    if wanted("batch") {
+        bench_batch();
     }
 }
