@@ -943,6 +943,9 @@ fn decode_replay(stored: &[u8]) -> Result<Response<pb::ActivateSchemeResponse>, 
 /// cases as CSV, or a batch of settlement cases.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
+/// The method name stored with its request ids.
+const BUILD_DIP_DIRECTORY: &str = "BuildDipDirectory";
+
 /// Bad history records listed in one BadRequest; the message says how many more there are.
 const MAX_RECORD_VIOLATIONS: usize = 100;
 
@@ -1249,12 +1252,22 @@ impl GroupingApi {
                     "is required when load is set",
                 ));
             }
-            if let Some(stored) = self
+            if let Some((method, stored)) = self
                 .registry
-                .stored_response(&principal.caller_id, &body.request_id)
+                .stored_request(&principal.caller_id, &body.request_id)
                 .await
                 .map_err(storage_failure)?
             {
+                if method != BUILD_DIP_DIRECTORY {
+                    return Err(with_reason(
+                        Code::AlreadyExists,
+                        "REQUEST_ID_REUSED",
+                        format!(
+                            "request_id {:?} was already used for {method}",
+                            body.request_id
+                        ),
+                    ));
+                }
                 return decode_stored(&stored);
             }
         }
@@ -1315,7 +1328,7 @@ impl GroupingApi {
         let audit = AuditEntry {
             at_unix_seconds: unix_seconds(),
             caller_id: principal.caller_id.clone(),
-            action: "BuildDipDirectory".into(),
+            action: BUILD_DIP_DIRECTORY.into(),
             detail: format!(
                 "region {region}: built and loaded {} {} ({} groups from {} cases)",
                 summary.key.id,

@@ -298,6 +298,20 @@ impl RegistryStore {
         )
     }
 
+    /// The method and the response stored for a request id of a caller, if any.
+    pub async fn stored_request(
+        &self,
+        caller_id: &str,
+        request_id: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        Ok(
+            grouping_request::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
+                .one(&self.db)
+                .await?
+                .map(|row| (row.method, row.response)),
+        )
+    }
+
     /// Activates a scheme: the activation, its audit entry and the response of the request are
     /// written in one transaction, so a retry with the same request id replays the first answer
     /// and never activates twice.

@@ -690,6 +690,33 @@ async fn a_dip_directory_built_from_history_loads_and_groups() {
         .expect("replayed")
         .into_inner();
     assert_eq!(replayed, loaded);
+    let reused = client
+        .build_dip_directory(bureau(build_request("act-haikou-0", true)))
+        .await;
+    assert!(
+        reused.is_err(),
+        "the version exists whatever the request id"
+    );
+    client
+        .activate_scheme(bureau(pb::ActivateSchemeRequest {
+            request_id: "shared-id".into(),
+            region_code: "460200".into(),
+            scheme_id: "demo".into(),
+            version: "1".into(),
+            effective_from: date(2025, 1, 1),
+        }))
+        .await
+        .expect("activated");
+    let other_method = client
+        .build_dip_directory(bureau(build_request("shared-id", true)))
+        .await
+        .expect_err("the id belongs to an activation");
+    assert_eq!(other_method.code(), Code::AlreadyExists);
+    assert!(
+        other_method.message().contains("ActivateScheme"),
+        "{}",
+        other_method.message()
+    );
     let again = client
         .build_dip_directory(bureau(build_request("b-2", true)))
         .await
