@@ -690,13 +690,6 @@ async fn a_dip_directory_built_from_history_loads_and_groups() {
         .expect("replayed")
         .into_inner();
     assert_eq!(replayed, loaded);
-    let reused = client
-        .build_dip_directory(bureau(build_request("act-haikou-0", true)))
-        .await;
-    assert!(
-        reused.is_err(),
-        "the version exists whatever the request id"
-    );
     client
         .activate_scheme(bureau(pb::ActivateSchemeRequest {
             request_id: "shared-id".into(),
