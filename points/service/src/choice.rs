@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use kernel::{FundType, RegionCode};
+use medpay_proto::points::v1 as pb;
 use platform::status::{storage_failure, with_reason};
+use platform::wire;
 use points_domain::{CivilDate, ValuationPolicy, ValuationTables};
 use serde::{Deserialize, Serialize};
 use tonic::{Code, Status};
@@ -33,6 +35,8 @@ pub struct LoadedTable {
     /// `yyyymmdd` of the first discharge day it values, for activated versions.
     pub effective_from: Option<i32>,
     pub document: TableDocument,
+    /// Its name on the wire, as every valuation made with it carries it.
+    pub wire: pb::TableRef,
 }
 
 type Parsed = Arc<RwLock<HashMap<(TableKey, i32), Arc<LoadedTable>>>>;
@@ -76,11 +80,19 @@ impl Tables {
                 key.region, key.year, key.fund, stored.version
             ))
         })?;
+        let wire = pb::TableRef {
+            region_code: key.region.to_string(),
+            year: key.year,
+            fund_type: wire::fund_type_to_wire(key.fund),
+            version: stored.version,
+            effective_from: stored.effective_from.map(wire::date_to_wire),
+        };
         let loaded = Arc::new(LoadedTable {
             key,
             version: stored.version,
             effective_from: stored.effective_from,
             document,
+            wire,
         });
         if let Ok(mut cache) = self.parsed.write() {
             cache.insert((key, stored.version), loaded.clone());
@@ -163,7 +175,7 @@ impl CaseError {
 
 /// The activated versions of one fund, per candidate region (the case's region first), each list
 /// ordered by effective date.
-struct Timeline {
+pub struct Timeline {
     per_region: Vec<Vec<(CivilDate, Arc<LoadedTable>)>>,
 }
 
@@ -193,18 +205,21 @@ pub struct Chooser {
 }
 
 impl Chooser {
-    /// The version in force for a case of `fund` discharged on `discharge`; a status naming the
-    /// regions looked at when none is.
-    pub async fn table_for(
-        &mut self,
+    /// Whether the versions of `fund` are known; when not, [`Chooser::load`] reads them.
+    pub fn knows(&self, fund: FundType) -> bool {
+        self.funds.contains_key(&fund)
+    }
+
+    /// The version in force for a case of a known `fund` discharged on `discharge`; a status
+    /// naming the regions looked at when none is.
+    pub fn choose(
+        &self,
         fund: FundType,
         discharge: CivilDate,
     ) -> Result<Arc<LoadedTable>, CaseError> {
-        if !self.funds.contains_key(&fund) {
-            let timeline = self.timeline(fund).await.map_err(CaseError::Service)?;
-            self.funds.insert(fund, timeline);
-        }
-        let timeline = &self.funds[&fund];
+        let Some(timeline) = self.funds.get(&fund) else {
+            return Err(CaseError::Case(self.none_in_force(fund, discharge, None)));
+        };
         match timeline.in_force(discharge) {
             Some(table) => Ok(table.clone()),
             None => Err(CaseError::Case(self.none_in_force(
@@ -215,32 +230,39 @@ impl Chooser {
         }
     }
 
-    async fn timeline(&self, fund: FundType) -> Result<Timeline, Status> {
-        let activations = self
-            .tables
-            .store
-            .activations(&self.candidates, self.year, fund)
-            .await
-            .map_err(store_status)?;
-        let mut per_region = vec![Vec::new(); self.candidates.len()];
-        for Activation {
-            region,
-            version,
-            effective_from,
-        } in activations
-        {
-            let Some(slot) = self.candidates.iter().position(|c| *c == region) else {
-                continue;
-            };
-            let from = civil(effective_from)?;
-            let key = TableKey {
+    /// Reads the versions of `fund`; give the result to [`Chooser::learn`]. The future owns what
+    /// it needs, so a stream can keep it while it is pending.
+    pub fn load(
+        &self,
+        fund: FundType,
+    ) -> impl Future<Output = Result<Timeline, Status>> + Send + 'static {
+        let (tables, candidates, year) = (self.tables.clone(), self.candidates.clone(), self.year);
+        async move {
+            let activations = tables
+                .store
+                .activations(&candidates, year, fund)
+                .await
+                .map_err(store_status)?;
+            let mut per_region = vec![Vec::new(); candidates.len()];
+            for Activation {
                 region,
-                year: self.year,
-                fund,
-            };
-            per_region[slot].push((from, self.tables.version(key, version).await?));
+                version,
+                effective_from,
+            } in activations
+            {
+                let Some(slot) = candidates.iter().position(|c| *c == region) else {
+                    continue;
+                };
+                let from = civil(effective_from)?;
+                let key = TableKey { region, year, fund };
+                per_region[slot].push((from, tables.version(key, version).await?));
+            }
+            Ok(Timeline { per_region })
         }
-        Ok(Timeline { per_region })
+    }
+
+    pub fn learn(&mut self, fund: FundType, timeline: Timeline) {
+        self.funds.insert(fund, timeline);
     }
 
     fn none_in_force(

@@ -1,7 +1,9 @@
 //! The `medpay.points.v1` server: scope checks, proto ↔ domain conversion, status codes.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use futures::{Stream, StreamExt};
 use kernel::{Decimal, FundType, Money, Principal, RegionCode};
@@ -16,14 +18,15 @@ use points_domain::calibration::{CalibrationOptions, HistoricalCase, TrimRule};
 use points_domain::policy::UnstableRule;
 use points_domain::{
     CaseForValuation, CivilDate, GroupStatus, GroupedCase, HospitalLevel, SchemeKind,
-    SpecialCaseDecision, Valuation, ValuationPolicy,
+    SpecialCaseDecision, ValuationPolicy,
 };
 use prost::Message;
 use serde::Deserialize;
 use tonic::{Code, Request, Response, Status, Streaming};
 use tonic_types::StatusExt;
 
-pub use crate::choice::{CaseError, Chooser, LoadedTable, TableDocument, Tables};
+use crate::breakdown::WireWriter;
+pub use crate::choice::{CaseError, Chooser, LoadedTable, TableDocument, Tables, Timeline};
 use crate::status::{DomainError, policy_violations, store_status};
 use crate::store::{AuditEntry, Idempotent, StoredTable, TableKey, TableStatus, TableStore};
 
@@ -54,32 +57,87 @@ impl PointsApi {
             .max_encoding_message_size(crate::internal::MAX_BATCH_BYTES)
     }
 
-    /// A chooser of table versions for cases of `region` valued under `year`'s tables.
-    pub fn chooser(&self, region: RegionCode, year: i32) -> Chooser {
-        self.tables.chooser(region, year)
+    /// A valuer of cases of `region` under `year`'s tables.
+    pub fn valuer(&self, region: RegionCode, year: i32) -> CaseValuer {
+        CaseValuer::new(self.tables.chooser(region, year))
     }
 }
 
-/// Values one wire case with the table version in force on its discharge date.
-pub async fn value_case(
-    chooser: &mut Chooser,
-    case: Option<pb::CaseForValuation>,
-) -> Result<pb::CaseValuation, CaseError> {
-    let case = case.ok_or_else(|| CaseError::Case(field_violation("case", "is required")))?;
-    let mut domain = case_from_wire(case).map_err(|v| CaseError::Case(bad_request(v)))?;
-    let table = chooser
-        .table_for(domain.fund_type, domain.discharge_date)
-        .await?;
-    let document = &table.document;
-    // The wire case carries no scheme: a region values its cases by its main method.
-    domain.grouping.scheme = document.policy.main_method;
-    let valuation = points_domain::valuate(&document.policy, &document.tables, &domain)
-        .map_err(|e| CaseError::Case(Status::from(DomainError::from(e))))?;
-    Ok(valuation_to_wire(
-        std::mem::take(&mut domain.list_id),
-        &valuation,
-        &table,
-    ))
+/// Values the wire cases of one region and year, each with the table version in force on its
+/// discharge date.
+pub struct CaseValuer {
+    chooser: Chooser,
+    writer: WireWriter,
+}
+
+/// How far [`CaseValuer::start`] got with a case.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a step is moved once, right after it is made; boxing the valuation would allocate for every case"
+)]
+pub enum Step {
+    /// Valued, or refused.
+    Done(Result<pb::CaseValuation, CaseError>),
+    /// The table versions of the case's fund must be read first ([`Chooser::load`]); then
+    /// [`CaseValuer::finish`] values it.
+    Load(FundType, Box<CaseForValuation>),
+}
+
+impl CaseValuer {
+    pub fn new(chooser: Chooser) -> Self {
+        Self {
+            chooser,
+            writer: WireWriter::new(),
+        }
+    }
+
+    pub fn chooser(&mut self) -> &mut Chooser {
+        &mut self.chooser
+    }
+
+    /// Values a case at once when its fund's table versions are known, which is every case but
+    /// the first of each fund.
+    pub fn start(&mut self, case: Option<pb::CaseForValuation>) -> Step {
+        let case = match case {
+            Some(case) => case,
+            None => {
+                return Step::Done(Err(CaseError::Case(field_violation("case", "is required"))));
+            }
+        };
+        match case_from_wire(case) {
+            Err(violations) => Step::Done(Err(CaseError::Case(bad_request(violations)))),
+            Ok(domain) if self.chooser.knows(domain.fund_type) => Step::Done(self.finish(domain)),
+            Ok(domain) => Step::Load(domain.fund_type, Box::new(domain)),
+        }
+    }
+
+    /// Values a converted case whose fund's table versions are known.
+    pub fn finish(&mut self, mut case: CaseForValuation) -> Result<pb::CaseValuation, CaseError> {
+        let table = self.chooser.choose(case.fund_type, case.discharge_date)?;
+        let document = &table.document;
+        // The wire case carries no scheme: a region values its cases by its main method.
+        case.grouping.scheme = document.policy.main_method;
+        let valuation = points_domain::valuate(&document.policy, &document.tables, &case)
+            .map_err(|e| CaseError::Case(Status::from(DomainError::from(e))))?;
+        Ok(self
+            .writer
+            .valuation(std::mem::take(&mut case.list_id), &valuation, &table))
+    }
+
+    /// Values one case, reading its fund's table versions first when needed.
+    pub async fn value(
+        &mut self,
+        case: Option<pb::CaseForValuation>,
+    ) -> Result<pb::CaseValuation, CaseError> {
+        match self.start(case) {
+            Step::Done(result) => result,
+            Step::Load(fund, case) => {
+                let timeline = self.chooser.load(fund).await.map_err(CaseError::Service)?;
+                self.chooser.learn(fund, timeline);
+                self.finish(*case)
+            }
+        }
+    }
 }
 
 fn status_to_wire(status: TableStatus) -> i32 {
@@ -307,41 +365,6 @@ pub fn case_failure(sequence: u64, status: &Status) -> pb::ValueCasesResponse {
     }
 }
 
-/// The wire valuation of a case valued with `table`; `breakdown_json` is the domain valuation as
-/// serialized.
-pub fn valuation_to_wire(
-    case_id: String,
-    valuation: &Valuation,
-    table: &LoadedTable,
-) -> pb::CaseValuation {
-    pb::CaseValuation {
-        case_id,
-        payment_mode: valuation.decision.mode.as_str().to_uppercase(),
-        mode_rule: valuation.decision.rule.as_str().to_owned(),
-        case_type: valuation.case_type.as_str().to_owned(),
-        base: Some(wire::decimal_to_wire(valuation.base)),
-        coefficient: Some(wire::decimal_to_wire(valuation.coefficient)),
-        cost_ratio: valuation.cost_ratio.map(wire::decimal_to_wire),
-        add_on: Some(wire::decimal_to_wire(valuation.add_on)),
-        points: Some(wire::decimal_to_wire(valuation.points)),
-        amount: valuation.amount.map(wire::money_to_wire),
-        table_version: table.version,
-        breakdown_json: serde_json::to_string(valuation).unwrap_or_default(),
-        table: Some(table_ref(table)),
-    }
-}
-
-/// The wire name of a table version.
-pub fn table_ref(table: &LoadedTable) -> pb::TableRef {
-    pb::TableRef {
-        region_code: table.key.region.to_string(),
-        year: table.key.year,
-        fund_type: wire::fund_type_to_wire(table.key.fund),
-        version: table.version,
-        effective_from: table.effective_from.map(wire::date_to_wire),
-    }
-}
-
 fn request_id(value: &str, violations: &mut Vec<Violation>) {
     if value.trim().is_empty() {
         violations.push(("request_id".into(), "is required".into()));
@@ -523,44 +546,114 @@ fn parse_cases_csv(text: &str) -> Result<Vec<CsvCase>, Vec<Violation>> {
 
 type ValueStream = Pin<Box<dyn Stream<Item = Result<pb::ValueCasesResponse, Status>> + Send>>;
 
-/// The state of one ValueCases stream.
+type Loading = Pin<Box<dyn Future<Output = Result<Timeline, Status>> + Send>>;
+
+/// A case of a stream waiting for its fund's table versions.
+struct Waiting {
+    sequence: u64,
+    fund: FundType,
+    case: Box<CaseForValuation>,
+    loading: Loading,
+}
+
+/// One ValueCases stream: reads the next message when the response body asks for the next
+/// result, and values it in place. Only the first case of each fund waits (for its table
+/// versions); every other case is valued without creating a future, in the task that writes the
+/// response, so no per-case hand-over between tasks, and while the client's messages are already
+/// buffered the encoder fills whole frames before writing.
 struct Valuing {
     region_text: String,
-    chooser: Chooser,
+    valuer: CaseValuer,
     input: Streaming<pb::ValueCasesRequest>,
     first: Option<pb::ValueCasesRequest>,
     sequence: u64,
+    waiting: Option<Waiting>,
+    /// Set once the stream failed; it then ends.
+    failed: bool,
 }
 
-impl Valuing {
-    /// The result of the next message; `Err` ends the stream (the input failed, or storage).
-    async fn next(&mut self) -> Option<Result<pb::ValueCasesResponse, Status>> {
-        let message = match self.first.take() {
+fn answer(
+    sequence: u64,
+    result: Result<pb::CaseValuation, CaseError>,
+) -> Result<pb::ValueCasesResponse, Status> {
+    match result {
+        Ok(valuation) => Ok(pb::ValueCasesResponse {
+            sequence,
+            valuation: Some(valuation),
+            ..Default::default()
+        }),
+        Err(CaseError::Case(status)) => Ok(case_failure(sequence, &status)),
+        Err(CaseError::Service(status)) => Err(status),
+    }
+}
+
+impl Stream for Valuing {
+    type Item = Result<pb::ValueCasesResponse, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.failed {
+            return Poll::Ready(None);
+        }
+        if let Some(waiting) = this.waiting.as_mut() {
+            let loaded = ready!(waiting.loading.as_mut().poll(cx));
+            let Some(Waiting {
+                sequence,
+                fund,
+                case,
+                ..
+            }) = this.waiting.take()
+            else {
+                return Poll::Ready(None);
+            };
+            let item = match loaded {
+                Ok(timeline) => {
+                    this.valuer.chooser().learn(fund, timeline);
+                    answer(sequence, this.valuer.finish(*case))
+                }
+                Err(status) => Err(status),
+            };
+            this.failed = item.is_err();
+            return Poll::Ready(Some(item));
+        }
+        let message = match this.first.take() {
             Some(first) => first,
-            None => match self.input.next().await? {
-                Ok(message) => message,
-                Err(status) => return Some(Err(status)),
+            None => match ready!(Pin::new(&mut this.input).poll_next(cx)) {
+                None => return Poll::Ready(None),
+                Some(Ok(message)) => message,
+                Some(Err(status)) => {
+                    this.failed = true;
+                    return Poll::Ready(Some(Err(status)));
+                }
             },
         };
-        let result = if !message.region_code.is_empty() && message.region_code != self.region_text {
-            Err(CaseError::Case(field_violation(
+        let sequence = this.sequence;
+        this.sequence += 1;
+        let step = if !message.region_code.is_empty() && message.region_code != this.region_text {
+            Step::Done(Err(CaseError::Case(field_violation(
                 "region_code",
                 "the stream's region is set by its first message",
-            )))
+            ))))
         } else {
-            value_case(&mut self.chooser, message.case).await
+            this.valuer.start(message.case)
         };
-        let sequence = self.sequence;
-        self.sequence += 1;
-        Some(match result {
-            Ok(valuation) => Ok(pb::ValueCasesResponse {
-                sequence,
-                valuation: Some(valuation),
-                ..Default::default()
-            }),
-            Err(CaseError::Case(status)) => Ok(case_failure(sequence, &status)),
-            Err(CaseError::Service(status)) => Err(status),
-        })
+        match step {
+            Step::Done(result) => {
+                let item = answer(sequence, result);
+                this.failed = item.is_err();
+                Poll::Ready(Some(item))
+            }
+            Step::Load(fund, case) => {
+                this.waiting = Some(Waiting {
+                    sequence,
+                    fund,
+                    case,
+                    loading: Box::pin(this.valuer.chooser().load(fund)),
+                });
+                // Poll the read at once: it registers the waker, or is already done.
+                self.poll_next(cx)
+            }
+        }
     }
 }
 
@@ -699,7 +792,9 @@ impl PointsService for PointsApi {
         let body = request.get_ref();
         let year = wire::year("year", body.year).map_err(|v| bad_request(vec![v]))?;
         let case = request.into_inner().case;
-        let valuation = value_case(&mut self.chooser(region, year), case)
+        let valuation = self
+            .valuer(region, year)
+            .value(case)
             .await
             .map_err(CaseError::into_status)?;
         Ok(Response::new(pb::ValueCaseResponse {
@@ -720,27 +815,15 @@ impl PointsService for PointsApi {
         };
         let region = authorize_region(&principal, "region_code", &first.region_code)?;
         let year = wire::year("year", first.year).map_err(|v| bad_request(vec![v]))?;
-        let stream = Valuing {
+        Ok(Response::new(Box::pin(Valuing {
             region_text: region.to_string(),
-            chooser: self.chooser(region, year),
+            valuer: self.valuer(region, year),
             input,
             first: Some(first),
             sequence: 0,
-        };
-        // Results are produced as the response body asks for them, in the task that writes the
-        // response: no hand-over between tasks per case, and while the client's messages are
-        // already buffered the encoder fills whole frames before writing.
-        Ok(Response::new(Box::pin(futures::stream::unfold(
-            Some(stream),
-            |state| async move {
-                let mut state = state?;
-                match state.next().await {
-                    Some(Ok(response)) => Some((Ok(response), Some(state))),
-                    Some(Err(status)) => Some((Err(status), None)),
-                    None => None,
-                }
-            },
-        ))))
+            waiting: None,
+            failed: false,
+        })))
     }
 
     async fn calibrate(

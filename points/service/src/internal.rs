@@ -12,7 +12,7 @@ use platform::wire;
 use tonic::{Request, Response, Status};
 
 use crate::choice::CaseError;
-use crate::grpc::{PointsApi, case_failure, value_case};
+use crate::grpc::{PointsApi, case_failure};
 
 /// Largest encoded batch accepted or answered: a settlement chunk of some thousands of lists with
 /// room to spare (tonic's default of 4 MiB would refuse a large chunk's answer).
@@ -28,10 +28,10 @@ impl PointsInternalService for PointsApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let year = wire::year("year", request.get_ref().year).map_err(|v| bad_request(vec![v]))?;
         let cases = request.into_inner().cases;
-        let mut chooser = self.chooser(region, year);
+        let mut valuer = self.valuer(region, year);
         let mut results = Vec::with_capacity(cases.len());
         for (sequence, case) in (0u64..).zip(cases) {
-            results.push(match value_case(&mut chooser, Some(case)).await {
+            results.push(match valuer.value(Some(case)).await {
                 Ok(valuation) => pb::ValueCasesResponse {
                     sequence,
                     valuation: Some(valuation),

@@ -1,6 +1,7 @@
 //! The points context's service: valuation-table storage and migrations, the `medpay.points.v1`
 //! gRPC server, and the `medpay.points.internal.v1` server other contexts value cases through. Valuation rules live in `points-domain`.
 
+pub mod breakdown;
 pub mod choice;
 pub mod grpc;
 pub mod internal;
