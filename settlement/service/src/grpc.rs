@@ -116,6 +116,7 @@ fn intake_failure(error: IntakeError) -> Status {
                 "cases from record {position} on kept colliding with a concurrent upload; retry with the same request_id"
             ),
         ),
+        IntakeError::Input(status) => status,
         other => storage_failure(other),
     }
 }
@@ -240,18 +241,46 @@ impl SettlementService for SettlementApi {
         let region =
             platform::principal::authorize_region(&principal, "region_code", &first.region_code)?;
         let request_id = first.request_id.clone();
-        let mut records = vec![Record::from_wire(first.record, first.case_json)];
-        while let Some(message) = stream.message().await? {
-            records.push(Record::from_wire(message.record, message.case_json));
-        }
+        // Chunks are stored while the rest of the upload is still arriving; the reader stays
+        // at most two chunks ahead of intake.
+        let chunk_size = self.intake.chunk_size();
+        let (sender, chunks) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(async move {
+            let mut chunk = Vec::with_capacity(chunk_size);
+            chunk.push(Record::from_wire(first.record, first.case_json));
+            loop {
+                match stream.message().await {
+                    Ok(Some(message)) => {
+                        chunk.push(Record::from_wire(message.record, message.case_json));
+                        if chunk.len() >= chunk_size {
+                            let full =
+                                std::mem::replace(&mut chunk, Vec::with_capacity(chunk_size));
+                            if sender.send(Ok(full)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Ok(None) => {
+                        if !chunk.is_empty() {
+                            let _ = sender.send(Ok(chunk)).await;
+                        }
+                        return;
+                    }
+                    Err(status) => {
+                        let _ = sender.send(Err(IntakeError::Input(status))).await;
+                        return;
+                    }
+                }
+            }
+        });
         let outcome = self
             .intake
-            .submit(
+            .submit_chunks(
                 &principal.caller_id,
                 &request_id,
                 "SubmitCases",
                 region,
-                records,
+                chunks,
             )
             .await
             .map_err(intake_failure)?;

@@ -10,17 +10,19 @@
 //! the same cases racing each other collide on the ledger's primary key; the loser decides its
 //! chunk again against what the winner stored, so every case is stored once. A peer that cannot
 //! be reached fails the upload before the chunk's transaction, so nothing of that chunk is stored;
-//! the chunks before it are, and a retry counts them as unchanged. The upload's final answer is
+//! the chunks before it are (and, on PostgreSQL, those being stored beside it may be), and a retry
+//! counts them as unchanged. A streamed upload is stored while it arrives: a stream that breaks
+//! off leaves its earlier chunks stored, in the same way. The upload's final answer is
 //! stored under its request id through the journal: a retry of a completed upload replays it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use kernel::{FundType, Points, RegionCode, YearMonth};
 use medpay_proto::settlement::v1 as pb;
 use prost::Message;
 use sea_orm::entity::prelude::*;
-use sea_orm::{DatabaseConnection, QuerySelect, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbBackend};
 use settlement_domain::case::{AmbulatoryKind, AmbulatorySettlement, SettlementList};
 use settlement_domain::identity::{
     CaseKey, ContentHash, IntakeDecision, StoredVersion, canonical_json, canonical_json_with_hash,
@@ -34,11 +36,14 @@ use sha2::Digest;
 use crate::calendar;
 use crate::institutions::{self, yyyymmdd};
 use crate::journal::{self, AuditEntry, Once};
-use crate::ledger::{CaseStore, LedgerCase, StoreError, settlement_case, status};
+use crate::ledger::{CaseStore, LedgerCase, StoreError, status};
 use crate::valuation::{Unavailable, Valued, Valuer, fund_of};
 
 /// Records per chunk: one valuation batch and one transaction each.
 pub const DEFAULT_CHUNK: usize = 1_000;
+/// Chunks of one upload stored at once on PostgreSQL, each on its own connection: enough to keep
+/// the database busy while the next chunk's lookups and the last one's commit wait on it.
+pub const STORES_IN_FLIGHT: usize = 3;
 /// How often a chunk is decided again after losing a race on the ledger's primary key.
 const RACE_ATTEMPTS: usize = 8;
 
@@ -87,6 +92,9 @@ pub enum IntakeError {
     Contended(u64),
     #[error("reading records failed: {0}")]
     Worker(String),
+    /// The upload's stream broke off; the chunks before were stored.
+    #[error("the upload stream failed: {0}")]
+    Input(tonic::Status),
 }
 
 impl From<DbErr> for IntakeError {
@@ -133,6 +141,15 @@ struct Prepared {
 
 /// A chunk read and validated: its first position, the records that passed and the rejections.
 type PreparedChunk = (u64, Vec<Prepared>, ChunkOutcome);
+
+/// A chunk being stored.
+type StoreHandle = tokio::task::JoinHandle<Result<ChunkOutcome, IntakeError>>;
+
+async fn join(handle: StoreHandle) -> Result<ChunkOutcome, IntakeError> {
+    handle
+        .await
+        .map_err(|e| IntakeError::Worker(e.to_string()))?
+}
 
 /// Below this many records a chunk is not split over threads.
 const PARALLEL_MINIMUM: usize = 64;
@@ -306,8 +323,13 @@ impl Intake {
         &self.db
     }
 
-    /// Takes an upload: every record answered, accepted ones stored, the answer stored under
-    /// (caller, request id) and replayed on retry.
+    /// Records per chunk: a reader of a streamed upload cuts its chunks at this size.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk
+    }
+
+    /// Takes an upload held whole: every record answered, accepted ones stored, the answer stored
+    /// under (caller, request id) and replayed on retry.
     pub async fn submit(
         &self,
         caller_id: &str,
@@ -316,43 +338,92 @@ impl Intake {
         region: RegionCode,
         records: Vec<Record>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
-        if let Some(stored) = journal::stored_response(&self.db, caller_id, request_id).await? {
-            return replayed(&stored, request_id);
-        }
-        let mut outcome = pb::IntakeOutcome::default();
-        let mut rejected = BTreeSet::new();
-        let mut chunks = Vec::new();
-        let mut base = 0u64;
+        let count = records.len().div_ceil(self.chunk).max(1);
+        let (sender, chunks) = tokio::sync::mpsc::channel(count);
         let mut records = records;
         while !records.is_empty() {
             let rest = records.split_off(self.chunk.min(records.len()));
             let chunk = std::mem::replace(&mut records, rest);
-            let count = chunk.len() as u64;
-            chunks.push((base, chunk));
-            base += count;
+            // The channel holds every chunk: sending cannot fail or wait.
+            let _ = sender.try_send(Ok(chunk));
         }
-        // Reading and validating is CPU work and storing waits on the database: chunk n+1 is
-        // prepared on the blocking pool while chunk n is stored. Chunks are still stored one
-        // after another, in upload order.
-        let mut chunks = chunks.into_iter();
-        let mut next = chunks
-            .next()
-            .map(|(base, chunk)| self.spawn_prepare(region, base, chunk, request_id));
-        while let Some(preparing) = next.take() {
-            let (base, prepared, checked) = preparing
-                .await
-                .map_err(|e| IntakeError::Worker(e.to_string()))??;
-            next = chunks
-                .next()
-                .map(|(base, chunk)| self.spawn_prepare(region, base, chunk, request_id));
-            let done = self.store_prepared(base, prepared, checked).await?;
+        drop(sender);
+        self.submit_chunks(caller_id, request_id, method, region, chunks)
+            .await
+    }
+
+    /// Takes an upload whose records arrive in chunks while earlier ones are being stored (a
+    /// stream being read); an `Err` from `chunks` fails the upload.
+    ///
+    /// Chunk n+1 is read and validated on the blocking pool while chunk n is stored. On
+    /// PostgreSQL up to [`STORES_IN_FLIGHT`] chunks are stored at once, each in its own
+    /// transaction, but never two holding the same case: a chunk that shares a case with one
+    /// being stored waits for it, so every case's versions are decided in upload order, as if the
+    /// chunks were stored one after another. SQLite, with its single writer, stores one at a time.
+    pub async fn submit_chunks(
+        &self,
+        caller_id: &str,
+        request_id: &str,
+        method: &str,
+        region: RegionCode,
+        mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
+    ) -> Result<pb::IntakeOutcome, IntakeError> {
+        if let Some(stored) = journal::stored_response(&self.db, caller_id, request_id).await? {
+            return replayed(&stored, request_id);
+        }
+        let stores_in_flight = match self.db.get_database_backend() {
+            DbBackend::Postgres => STORES_IN_FLIGHT,
+            _ => 1,
+        };
+        let mut outcome = pb::IntakeOutcome::default();
+        let mut rejected = BTreeSet::new();
+        let mut merge = |done: ChunkOutcome| {
             outcome.accepted += done.accepted;
             outcome.corrected += done.corrected;
             outcome.unchanged += done.unchanged;
             outcome.rejections.extend(done.rejections);
             rejected.extend(done.rejected_positions);
+        };
+        let mut storing: VecDeque<(BTreeSet<CaseKey>, StoreHandle)> = VecDeque::new();
+        let mut next_base = 0u64;
+        let mut preparing = match chunks.recv().await.transpose()? {
+            Some(records) => {
+                let base = next_base;
+                next_base += records.len() as u64;
+                Some(self.spawn_prepare(region, base, records, request_id))
+            }
+            None => None,
+        };
+        while let Some(ready) = preparing.take() {
+            let (base, prepared, checked) = ready
+                .await
+                .map_err(|e| IntakeError::Worker(e.to_string()))??;
+            let keys: BTreeSet<CaseKey> = prepared.iter().map(|p| p.key.clone()).collect();
+            while storing.len() >= stores_in_flight
+                || storing.iter().any(|(held, _)| !held.is_disjoint(&keys))
+            {
+                let Some((_, oldest)) = storing.pop_front() else {
+                    break;
+                };
+                merge(join(oldest).await?);
+            }
+            let intake = self.clone();
+            storing.push_back((
+                keys,
+                tokio::spawn(async move { intake.store_prepared(base, prepared, checked).await }),
+            ));
+            if let Some(records) = chunks.recv().await.transpose()? {
+                let base = next_base;
+                next_base += records.len() as u64;
+                preparing = Some(self.spawn_prepare(region, base, records, request_id));
+            }
+        }
+        while let Some((_, oldest)) = storing.pop_front() {
+            merge(join(oldest).await?);
         }
         outcome.rejected = rejected.len() as u64;
+        // Chunks stored side by side answer out of upload order.
+        outcome.rejections.sort_by_key(|r| r.position);
         let encoded = pb::SubmitCaseBatchResponse {
             outcome: Some(outcome.clone()),
         }
@@ -747,8 +818,7 @@ impl Intake {
             to_store.push((index, version));
         }
         self.value_missing(prepared, &to_store, valued).await?;
-        let mut fresh = Vec::new();
-        let mut corrections = Vec::new();
+        let mut versions = Vec::with_capacity(to_store.len());
         for &(index, version) in &to_store {
             let ready = &prepared[index];
             let mut case = ready.case.clone();
@@ -774,38 +844,12 @@ impl Intake {
                     }
                 }
             }
-            if version == 1 {
-                fresh.push(case);
-            } else {
-                corrections.push(case);
-            }
+            versions.push(case);
         }
-        if fresh.is_empty() && corrections.is_empty() {
-            return Ok(Some(done));
-        }
-        let txn = self.db.begin().await?;
-        let written: Result<(), StoreError> = async {
-            CaseStore::insert_new_many(&txn, &fresh).await?;
-            for case in &corrections {
-                CaseStore::insert_current(&txn, case).await?;
-            }
-            Ok(())
-        }
-        .await;
-        match written {
-            Ok(()) => match txn.commit().await {
-                Ok(()) => Ok(Some(done)),
-                Err(error) if is_conflict(&error) => Ok(None),
-                Err(error) => Err(error.into()),
-            },
-            Err(StoreError::Database(error)) if is_conflict(&error) => {
-                txn.rollback().await?;
-                Ok(None)
-            }
-            Err(error) => {
-                txn.rollback().await?;
-                Err(error.into())
-            }
+        match CaseStore::store_versions(&self.db, &versions).await {
+            Ok(()) => Ok(Some(done)),
+            Err(StoreError::VersionTaken) => Ok(None),
+            Err(error) => Err(error.into()),
         }
     }
 
@@ -848,16 +892,6 @@ fn replayed(stored: &[u8], request_id: &str) -> Result<pb::IntakeOutcome, Intake
     let mut outcome = response.outcome.unwrap_or_default();
     outcome.replayed = true;
     Ok(outcome)
-}
-
-fn is_conflict(error: &DbErr) -> bool {
-    matches!(
-        error.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    ) || {
-        let text = error.to_string().to_ascii_lowercase();
-        text.contains("unique") || text.contains("duplicate key")
-    }
 }
 
 fn has_valid_agreement(record: Option<&InstitutionRecord>, discharge: i32) -> bool {
@@ -910,22 +944,13 @@ async fn current_versions(
     db: &DatabaseConnection,
     prepared: &[Prepared],
 ) -> Result<HashMap<CaseKey, (i32, ContentHash)>, StoreError> {
-    let wanted: BTreeSet<&CaseKey> = prepared.iter().map(|p| &p.key).collect();
-    let hospitals: BTreeSet<&str> = wanted.iter().map(|k| k.hospital_code.as_str()).collect();
-    let lists: BTreeSet<&str> = wanted.iter().map(|k| k.list_id.as_str()).collect();
-    let rows: Vec<(String, String, i32, String)> = settlement_case::Entity::find()
-        .select_only()
-        .column(settlement_case::Column::HospitalCode)
-        .column(settlement_case::Column::ListId)
-        .column(settlement_case::Column::Version)
-        .column(settlement_case::Column::ContentHash)
-        .filter(settlement_case::Column::HospitalCode.is_in(hospitals))
-        .filter(settlement_case::Column::ListId.is_in(lists))
-        .filter(settlement_case::Column::IsCurrent.eq(true))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
+    let wanted: BTreeSet<(&str, &str)> = prepared
+        .iter()
+        .map(|p| (p.key.hospital_code.as_str(), p.key.list_id.as_str()))
+        .collect();
+    let keys: Vec<(&str, &str)> = wanted.into_iter().collect();
+    Ok(CaseStore::current_hashes(db, &keys)
+        .await?
         .into_iter()
         .map(|(hospital_code, list_id, version, hash)| {
             (
@@ -936,7 +961,6 @@ async fn current_versions(
                 (version, stored_hash(&hash)),
             )
         })
-        .filter(|(key, _)| wanted.contains(key))
         .collect())
 }
 

@@ -9,7 +9,11 @@ use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
+};
+use serde::Serialize;
 
 pub mod settlement_case {
     use sea_orm::entity::prelude::*;
@@ -118,6 +122,9 @@ pub enum StoreError {
     Corrupt(#[from] platform::db::CorruptRow),
     #[error("amount does not fit storage: {0}")]
     Amount(#[from] kernel::AmountError),
+    /// A version of a case was stored by another writer meanwhile.
+    #[error("a case version was stored concurrently")]
+    VersionTaken,
 }
 
 /// The stored codes of `region` and every region inside it, as an inclusive range.
@@ -159,6 +166,197 @@ fn to_model(
         request_id: Set(case.request_id.clone()),
         stored_at: Set(case.stored_at),
     })
+}
+
+/// The ledger's columns in COPY order.
+const COPY_COLUMNS: &str = "hospital_code, list_id, version, region_code, is_current, record_kind, \
+     fund_type, discharge_date, payment_mode, group_code, points_scaled, total_fen, \
+     individual_burden_fen, fund_fen, status, valuation_error, scheme_version, table_version, \
+     valuation_json, content_hash, case_json, request_id, stored_at";
+
+fn sqlx_failure(error: sea_orm::sqlx::Error) -> StoreError {
+    match &error {
+        sea_orm::sqlx::Error::Database(database) if database.is_unique_violation() => {
+            StoreError::VersionTaken
+        }
+        _ => StoreError::Database(DbErr::Custom(format!("postgres: {error}"))),
+    }
+}
+
+fn taken_or_database(error: DbErr) -> StoreError {
+    let unique = matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) || {
+        let text = error.to_string().to_ascii_lowercase();
+        text.contains("unique") || text.contains("duplicate key")
+    };
+    if unique {
+        StoreError::VersionTaken
+    } else {
+        StoreError::Database(error)
+    }
+}
+
+/// Appends `text` as a field of COPY's text format: backslash, newline, carriage return and tab
+/// escaped, everything else as is.
+fn copy_field(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (at, byte) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match byte {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..at]);
+        out.extend_from_slice(escaped);
+        start = at + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// One row of COPY's text format.
+fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
+    use std::io::Write as _;
+    let field = |out: &mut Vec<u8>, text: &str| {
+        copy_field(out, text);
+        out.push(b'\t');
+    };
+    field(out, &case.hospital_code);
+    field(out, &case.list_id);
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{}\t{}\tt\t", case.version, region_to_db(case.region));
+    field(out, &case.record_kind);
+    let _ = write!(out, "{}\t{}\t", fund_to_db(case.fund), case.discharge_date);
+    field(out, &case.payment_mode);
+    field(out, &case.group_code);
+    let _ = write!(
+        out,
+        "{}\t{}\t{}\t{}\t",
+        case.points.to_scaled()?,
+        case.total_cost.to_fen()?,
+        case.individual_burden.to_fen()?,
+        case.fund_amount.to_fen()?
+    );
+    field(out, &case.status);
+    field(out, &case.valuation_error);
+    field(out, &case.scheme_version);
+    field(out, &case.table_version);
+    field(out, &case.valuation_json);
+    field(out, &case.content_hash);
+    field(out, &case.case_json);
+    field(out, &case.request_id);
+    let _ = writeln!(out, "{}", case.stored_at);
+    Ok(())
+}
+
+/// PostgreSQL's [`CaseStore::store_versions`]: COPY every version in, then retire the earlier
+/// versions of the corrected cases, in one transaction on the pool's connection.
+async fn copy_versions(
+    pool: &sea_orm::sqlx::PgPool,
+    cases: &[LedgerCase],
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(cases.len() * 2_560);
+    for case in cases {
+        copy_row(&mut rows, case)?;
+    }
+    let corrected: Vec<(&str, &str, i32)> = cases
+        .iter()
+        .filter(|case| case.version > 1)
+        .map(|case| {
+            (
+                case.hospital_code.as_str(),
+                case.list_id.as_str(),
+                case.version,
+            )
+        })
+        .collect();
+    let mut txn = pool.begin().await.map_err(sqlx_failure)?;
+    let mut copy = txn
+        .copy_in_raw(&format!(
+            "COPY settlement_case ({COPY_COLUMNS}) FROM STDIN WITH (FORMAT text)"
+        ))
+        .await
+        .map_err(sqlx_failure)?;
+    copy.send(rows).await.map_err(sqlx_failure)?;
+    copy.finish().await.map_err(sqlx_failure)?;
+    if !corrected.is_empty() {
+        let json = serde_json::to_string(&corrected)
+            .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
+        sea_orm::sqlx::query(
+            "UPDATE settlement_case c SET is_current = false \
+             FROM json_array_elements($1::json) AS k(v) \
+             WHERE c.hospital_code = k.v->>0 AND c.list_id = k.v->>1 \
+               AND c.version < (k.v->>2)::int AND c.is_current",
+        )
+        .bind(json)
+        .execute(&mut *txn)
+        .await
+        .map_err(sqlx_failure)?;
+    }
+    txn.commit().await.map_err(sqlx_failure)
+}
+
+/// A new current version as one element of the JSON array PostgreSQL expands into rows; field
+/// names are the column names.
+#[derive(Serialize)]
+struct CopyRow<'a> {
+    hospital_code: &'a str,
+    list_id: &'a str,
+    version: i32,
+    region_code: i32,
+    is_current: bool,
+    record_kind: &'a str,
+    fund_type: i32,
+    discharge_date: i32,
+    payment_mode: &'a str,
+    group_code: &'a str,
+    points_scaled: i64,
+    total_fen: i64,
+    individual_burden_fen: i64,
+    fund_fen: i64,
+    status: &'a str,
+    valuation_error: &'a str,
+    scheme_version: &'a str,
+    table_version: &'a str,
+    valuation_json: &'a str,
+    content_hash: &'a str,
+    case_json: &'a str,
+    request_id: &'a str,
+    stored_at: i64,
+}
+
+impl<'a> CopyRow<'a> {
+    fn of(case: &'a LedgerCase) -> Result<Self, StoreError> {
+        Ok(Self {
+            hospital_code: &case.hospital_code,
+            list_id: &case.list_id,
+            version: case.version,
+            region_code: region_to_db(case.region),
+            is_current: true,
+            record_kind: &case.record_kind,
+            fund_type: fund_to_db(case.fund),
+            discharge_date: case.discharge_date,
+            payment_mode: &case.payment_mode,
+            group_code: &case.group_code,
+            points_scaled: case.points.to_scaled()?,
+            total_fen: case.total_cost.to_fen()?,
+            individual_burden_fen: case.individual_burden.to_fen()?,
+            fund_fen: case.fund_amount.to_fen()?,
+            status: &case.status,
+            valuation_error: &case.valuation_error,
+            scheme_version: &case.scheme_version,
+            table_version: &case.table_version,
+            valuation_json: &case.valuation_json,
+            content_hash: &case.content_hash,
+            case_json: &case.case_json,
+            request_id: &case.request_id,
+            stored_at: case.stored_at,
+        })
+    }
 }
 
 fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
@@ -296,6 +494,46 @@ impl CaseStore {
         Ok(())
     }
 
+    /// Stores a chunk of intake's versions in one transaction, each as its case's current version:
+    /// first versions, and corrections whose earlier versions are retired in the same
+    /// transaction. Nothing is stored when any version is already taken
+    /// ([`StoreError::VersionTaken`]: a concurrent writer got there first).
+    ///
+    /// On PostgreSQL the rows go in by COPY and the retirements in one statement; the multi-row
+    /// INSERT that SQLite gets would make the database spend most of intake's time parsing.
+    pub async fn store_versions(
+        db: &DatabaseConnection,
+        cases: &[LedgerCase],
+    ) -> Result<(), StoreError> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        if db.get_database_backend() == DbBackend::Postgres {
+            return copy_versions(db.get_postgres_connection_pool(), cases).await;
+        }
+        let (fresh, corrections): (Vec<LedgerCase>, Vec<LedgerCase>) =
+            cases.iter().cloned().partition(|case| case.version == 1);
+        let txn = db.begin().await?;
+        let written: Result<(), StoreError> = async {
+            Self::insert_new_many(&txn, &fresh).await?;
+            for case in &corrections {
+                Self::insert_current(&txn, case).await?;
+            }
+            Ok(())
+        }
+        .await;
+        match written {
+            Ok(()) => txn.commit().await.map_err(taken_or_database),
+            Err(error) => {
+                txn.rollback().await?;
+                Err(match error {
+                    StoreError::Database(error) => taken_or_database(error),
+                    other => other,
+                })
+            }
+        }
+    }
+
     /// Stores many new current versions at once (first versions only: no case may already exist),
     /// in one statement; for bulk intake and for seeding runs and benchmarks.
     pub async fn insert_new_many<C: ConnectionTrait>(
@@ -303,6 +541,26 @@ impl CaseStore {
         cases: &[LedgerCase],
     ) -> Result<(), StoreError> {
         if cases.is_empty() {
+            return Ok(());
+        }
+        if conn.get_database_backend() == DbBackend::Postgres {
+            // One parameter holding every row as JSON, expanded by the server: a multi-row
+            // VALUES of 23 columns binds and parses tens of thousands of parameters per chunk,
+            // which made storing most of intake's time.
+            let rows = cases
+                .iter()
+                .map(CopyRow::of)
+                .collect::<Result<Vec<_>, _>>()?;
+            let json = serde_json::to_string(&rows)
+                .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
+
+            conn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO settlement_case \
+                 SELECT * FROM json_populate_recordset(NULL::settlement_case, $1::json)",
+                [json.into()],
+            ))
+            .await?;
             return Ok(());
         }
         let models = cases
@@ -313,6 +571,66 @@ impl CaseStore {
             .exec(conn)
             .await?;
         Ok(())
+    }
+
+    /// (hospital, list id, version, content hash) of the current version of each of `keys`
+    /// that is stored, in one query.
+    pub async fn current_hashes<C: ConnectionTrait>(
+        conn: &C,
+        keys: &[(&str, &str)],
+    ) -> Result<Vec<(String, String, i32, String)>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        if conn.get_database_backend() == DbBackend::Postgres {
+            // The pairs as one JSON parameter joined on the primary key: one index probe per
+            // pair, where `hospital IN (…) AND list IN (…)` probes every combination.
+            let pairs: Vec<[&str; 2]> = keys.iter().map(|&(h, l)| [h, l]).collect();
+            let json = serde_json::to_string(&pairs)
+                .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
+            let rows = conn
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT c.hospital_code, c.list_id, c.version, c.content_hash \
+                     FROM json_array_elements($1::json) AS k(pair) \
+                     JOIN settlement_case c \
+                       ON c.hospital_code = k.pair->>0 AND c.list_id = k.pair->>1 \
+                     WHERE c.is_current",
+                    [json.into()],
+                ))
+                .await?;
+            return rows
+                .into_iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get_by_index(0)?,
+                        row.try_get_by_index(1)?,
+                        row.try_get_by_index(2)?,
+                        row.try_get_by_index(3)?,
+                    ))
+                })
+                .collect::<Result<_, DbErr>>()
+                .map_err(StoreError::Database);
+        }
+        let wanted: std::collections::BTreeSet<(&str, &str)> = keys.iter().copied().collect();
+        let hospitals: std::collections::BTreeSet<&str> = keys.iter().map(|k| k.0).collect();
+        let lists: std::collections::BTreeSet<&str> = keys.iter().map(|k| k.1).collect();
+        let rows: Vec<(String, String, i32, String)> = settlement_case::Entity::find()
+            .select_only()
+            .column(settlement_case::Column::HospitalCode)
+            .column(settlement_case::Column::ListId)
+            .column(settlement_case::Column::Version)
+            .column(settlement_case::Column::ContentHash)
+            .filter(settlement_case::Column::HospitalCode.is_in(hospitals))
+            .filter(settlement_case::Column::ListId.is_in(lists))
+            .filter(settlement_case::Column::IsCurrent.eq(true))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(h, l, _, _)| wanted.contains(&(h.as_str(), l.as_str())))
+            .collect())
     }
 
     /// Current versions of the cases of `region` (and the regions inside it) for `fund`,

@@ -363,6 +363,66 @@ store_test!(
 );
 
 store_test!(
+    each_case_is_decided_in_upload_order_across_chunks,
+    Migrator,
+    |db| {
+        register(db, "H1").await;
+        // Chunks of two, stored side by side where the backend allows: L1 changes in the first,
+        // third and last chunk, and comes back unchanged in the fourth.
+        let version = |list_id: &str, case_number: &str| {
+            Record::List(sample_list_json(
+                "460108",
+                "H1",
+                list_id,
+                "2025-06-15",
+                case_number,
+            ))
+        };
+        let mut upload = vec![version("L1", "BA1"), version("L2", "BA1")];
+        upload.extend((3..=4).map(|i| version(&format!("L{i}"), "BA1")));
+        upload.extend([version("L1", "BA2"), version("L5", "BA1")]);
+        upload.extend([version("L1", "BA2"), version("L6", "BA1")]);
+        upload.extend((7..=10).map(|i| version(&format!("L{i}"), "BA1")));
+        upload.extend([version("L7", "BA1"), version("L1", "BA3")]);
+        let intake = Intake::new(db.clone(), FakeValuer::new(dec!(1))).with_chunk(2);
+        let outcome = intake
+            .submit("vendor", "u1", "SubmitCases", region("460100"), upload)
+            .await
+            .expect("upload");
+        assert_eq!(
+            (
+                outcome.accepted,
+                outcome.corrected,
+                outcome.unchanged,
+                outcome.rejected
+            ),
+            (10, 2, 2, 0)
+        );
+        let store = CaseStore::new(db.clone());
+        let versions = store.versions("H1", "L1").await.expect("versions");
+        let numbers: Vec<(i32, bool)> = versions
+            .iter()
+            .map(|v| (v.version, v.case_json.contains("BA3")))
+            .collect();
+        assert_eq!(numbers, [(1, false), (2, false), (3, true)]);
+        assert!(versions[1].case_json.contains("BA2"));
+        let current = CaseStore::current(db, "H1", "L1")
+            .await
+            .expect("current")
+            .expect("stored");
+        assert_eq!(current.version, 3);
+        assert_eq!(
+            store
+                .list(region("460100"), &CaseFilter::default(), PAGE)
+                .await
+                .expect("list")
+                .len(),
+            10
+        );
+    }
+);
+
+store_test!(
     an_unreachable_peer_stores_nothing_of_its_chunk,
     Migrator,
     |db| {

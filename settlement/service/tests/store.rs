@@ -5,7 +5,7 @@ use platform::store_test;
 use platform::wire::Page;
 use settlement_service::Migrator;
 use settlement_service::calendar;
-use settlement_service::ledger::{CaseFilter, CaseStore, LedgerCase, status};
+use settlement_service::ledger::{CaseFilter, CaseStore, LedgerCase, StoreError, status};
 
 const PAGE: Page = Page {
     offset: 0,
@@ -139,6 +139,82 @@ store_test!(
             .await
             .expect("list");
         assert_eq!(filtered.len(), 1);
+    }
+);
+
+store_test!(
+    a_chunk_of_versions_is_stored_whole_and_exactly,
+    Migrator,
+    |db| {
+        let store = CaseStore::new(db.clone());
+        // Every character the bulk path has to escape, and some it must leave alone.
+        let mut awkward = case("460108", "H001", "L1", 1, 20250131);
+        awkward.case_json =
+            "{\"name\":\"张三 \\\"quoted\\\"\",\"path\":\"C:\\\\temp\\\\new\"}".into();
+        awkward.valuation_error = "line one\nline two\r\n\tindented \\N \\. end".into();
+        awkward.group_code = "\\".into();
+        awkward.points = Points::from_scaled(-12_345);
+        awkward.total_cost = Money::from_fen(i64::MAX / 1_000);
+        let mut corrected = case("460108", "H001", "L2", 2, 20250131);
+        corrected.case_json = "{\"changed\":true}".into();
+        CaseStore::store_versions(
+            db,
+            &[
+                awkward.clone(),
+                case("460108", "H001", "L2", 1, 20250131),
+                corrected.clone(),
+            ],
+        )
+        .await
+        .expect("chunk");
+        assert_eq!(
+            store.versions("H001", "L1").await.expect("read"),
+            vec![awkward.clone()]
+        );
+        let l2 = store.versions("H001", "L2").await.expect("read");
+        assert_eq!(l2.iter().map(|c| c.version).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(l2[1], corrected);
+        let current = CaseStore::current(db, "H001", "L2")
+            .await
+            .expect("current")
+            .expect("stored");
+        assert_eq!(current.version, 2, "the correction retired version 1");
+
+        // A chunk with one version already taken stores nothing of itself.
+        let taken = CaseStore::store_versions(
+            db,
+            &[
+                case("460108", "H001", "L3", 1, 20250131),
+                case("460108", "H001", "L1", 1, 20250131),
+            ],
+        )
+        .await;
+        assert!(matches!(taken, Err(StoreError::VersionTaken)), "{taken:?}");
+        assert!(store.versions("H001", "L3").await.expect("read").is_empty());
+
+        // Current hashes of exactly the pairs asked for: H002/L1 is not H001/L1.
+        CaseStore::store_versions(db, &[case("460108", "H002", "L9", 1, 20250131)])
+            .await
+            .expect("other hospital");
+        let mut hashes = CaseStore::current_hashes(
+            db,
+            &[
+                ("H001", "L1"),
+                ("H001", "L2"),
+                ("H002", "L1"),
+                ("H001", "L9"),
+            ],
+        )
+        .await
+        .expect("hashes");
+        hashes.sort();
+        assert_eq!(
+            hashes,
+            vec![
+                ("H001".into(), "L1".into(), 1, "H001-L1-1".into()),
+                ("H001".into(), "L2".into(), 2, "H001-L2-2".into()),
+            ]
+        );
     }
 );
 
