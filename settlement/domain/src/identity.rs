@@ -114,22 +114,24 @@ pub fn canonical_json(value: &Value) -> String {
 
 /// The content hash of a settlement list: FNV-1a 64 over its canonical serialization.
 pub fn content_hash(list: &SettlementList) -> ContentHash {
-    // Serializing plain data with string keys cannot fail; a failure would mean a type change
-    // that every test of this module catches, so hash the (empty) null form rather than panic.
-    let value = serde_json::to_value(list).unwrap_or(Value::Null);
-    let mut canonical = Vec::with_capacity(2048);
-    write_canonical(&value, &mut canonical);
-    ContentHash(fnv1a(&canonical, FNV_OFFSET))
+    canonical_json_with_hash(list).1
 }
 
 /// The canonical JSON of a settlement list together with its [`content_hash`], from one
 /// serialization (intake stores the one and compares the other).
 pub fn canonical_json_with_hash(list: &SettlementList) -> (String, ContentHash) {
-    let value = serde_json::to_value(list).unwrap_or(Value::Null);
     let mut canonical = Vec::with_capacity(2048);
-    write_canonical(&value, &mut canonical);
+    // Plain data with string keys always serializes; were a type change ever to break that, the
+    // (empty) null form is hashed rather than panicking, and every test of this module fails.
+    if crate::canonical::write_canonical(list, &mut canonical).is_err() {
+        canonical.clear();
+        canonical.extend_from_slice(b"null");
+    }
     let hash = ContentHash(fnv1a(&canonical, FNV_OFFSET));
-    (String::from_utf8_lossy(&canonical).into_owned(), hash)
+    // serde_json writes UTF-8 only.
+    let text = String::from_utf8(canonical)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+    (text, hash)
 }
 
 /// A stored version of a case.

@@ -7,6 +7,7 @@
 //! the service layer implements over gRPC. Money and points are kernel decimals; every formula
 //! rounds once, half away from zero, through `kernel::round_money` / `kernel::round_points`.
 
+pub mod canonical;
 pub mod case;
 pub mod clearing;
 pub mod date;
