@@ -63,7 +63,8 @@ impl<'a> Object<'a> {
 
     fn finish(mut self) -> Result<(), Error> {
         // A map may name a key twice; the value tree keeps the last, and so does this.
-        self.members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        self.members
+            .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let mut kept: Vec<&(Cow<'static, str>, Range<usize>)> =
             Vec::with_capacity(self.members.len());
         for member in &self.members {
@@ -448,7 +449,10 @@ mod tests {
     #[test]
     fn every_shape_of_data_matches_the_value_tree() {
         let mut by_name = HashMap::new();
-        for (i, key) in ["b", "a", "ä", "A", "", "a\u{0}b", "\"q\""].iter().enumerate() {
+        for (i, key) in ["b", "a", "ä", "A", "", "a\u{0}b", "\"q\""]
+            .iter()
+            .enumerate()
+        {
             by_name.insert(
                 (*key).to_owned(),
                 Tagged::Plain {

@@ -1,6 +1,6 @@
 //! SettlementService over a real socket: the institution registry, streamed and batch intake
 //! valued through fake grouping and points peers served over gRPC, rejections, replays, versions,
-//! closed months, and an unreachable peer.
+//! closed months, an unreachable peer, and an upload cut off half way.
 
 use std::sync::Arc;
 
@@ -20,10 +20,11 @@ use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
-use settlement_service::intake::{sample_list_json, sample_outpatient_json};
+use settlement_service::intake::{Intake, sample_list_json, sample_outpatient_json};
 use settlement_service::ledger::CaseStore;
 use settlement_service::valuation::GrpcValuer;
 use settlement_service::{Migrator, SettlementApi, calendar};
+use tokio_stream::StreamExt;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Response, Status};
 
@@ -122,6 +123,11 @@ struct Server {
 
 /// A settlement server whose peers are the fakes above, or an address nobody listens on.
 async fn start(peers_up: bool) -> Server {
+    start_with_chunk(peers_up, None).await
+}
+
+/// [`start`], with intake cutting uploads into chunks of `chunk` records when given.
+async fn start_with_chunk(peers_up: bool, chunk: Option<usize>) -> Server {
     let db = platform::db::connect("sqlite::memory:")
         .await
         .expect("sqlite");
@@ -147,7 +153,11 @@ async fn start(peers_up: bool) -> Server {
         .expect("uri")
         .connect_lazy();
     let valuer = GrpcValuer::new(peer.clone(), peer, None).expect("valuer");
-    let api = SettlementApi::new(CaseStore::new(db.clone())).with_valuer(Arc::new(valuer));
+    let valuer: Arc<dyn settlement_service::valuation::Valuer> = Arc::new(valuer);
+    let mut api = SettlementApi::new(CaseStore::new(db.clone())).with_valuer(valuer.clone());
+    if let Some(chunk) = chunk {
+        api = api.with_intake(Intake::new(db.clone(), valuer).with_chunk(chunk));
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -571,4 +581,80 @@ async fn an_unreachable_peer_fails_the_upload_and_stores_nothing() {
         .await
         .expect_err("out of scope");
     assert_eq!(outside.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_half_way_keeps_what_was_stored_and_its_retry_stores_each_case_once() {
+    let Server { mut client, .. } = start_with_chunk(true, Some(2)).await;
+    register(&mut client, "H1").await;
+    let records: Vec<pb::SubmitRecord> = (1..=10)
+        .map(|i| list_record("H1", &format!("L{i:02}"), "2025-06-15", "BA1"))
+        .collect();
+    let stream = stream_of("upload-cut", records.clone());
+    let messages: Vec<pb::SubmitCasesRequest> = stream.into_inner().collect().await;
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let mut uploading = client.clone();
+    let upload = tokio::spawn(async move {
+        uploading
+            .submit_cases(as_caller(
+                tokio_stream::wrappers::ReceiverStream::new(receiver),
+                "460100",
+                "hospital",
+            ))
+            .await
+    });
+    for message in messages.iter().take(6).cloned() {
+        sender.send(message).await.expect("send");
+    }
+    // Three chunks of two are stored while the stream is still open.
+    let reader = client.clone();
+    let listed = || {
+        let mut client = reader.clone();
+        async move {
+            client
+                .list_cases(bureau(pb::ListCasesRequest {
+                    region_code: "460100".into(),
+                    page_size: 100,
+                    ..Default::default()
+                }))
+                .await
+                .expect("list")
+                .into_inner()
+                .cases
+        }
+    };
+    let mut stored = Vec::new();
+    for _ in 0..200 {
+        stored = listed().await;
+        if stored.len() == 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(stored.len(), 6, "the chunks that arrived are stored");
+    // The client goes away without ending its stream: the upload has no answer.
+    upload.abort();
+    assert!(upload.await.is_err_and(|e| e.is_cancelled()));
+    drop(sender);
+
+    let retried = client
+        .submit_cases(stream_of("upload-cut", records))
+        .await
+        .expect("retry")
+        .into_inner()
+        .outcome
+        .expect("outcome");
+    assert!(
+        !retried.replayed,
+        "a cut-off upload stored no answer to replay"
+    );
+    assert_eq!(
+        (retried.accepted, retried.unchanged, retried.rejected),
+        (4, 6, 0)
+    );
+    let stored = listed().await;
+    let mut ids: Vec<String> = stored.iter().map(|c| c.list_id.clone()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "every case once: {ids:?}");
+    assert!(stored.iter().all(|c| c.version == 1));
 }
