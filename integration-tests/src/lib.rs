@@ -28,6 +28,13 @@ pub fn medpay_binary() -> anyhow::Result<PathBuf> {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut command = Command::new(cargo);
             command.args(["build", "--quiet", "-p", "gateway", "--bin", "medpay"]);
+            // A benchmark runs from the release folder and measures the release binary.
+            if profile_dir
+                .file_name()
+                .is_some_and(|name| name == "release")
+            {
+                command.arg("--release");
+            }
             if let Some(target_dir) = profile_dir.parent() {
                 command.env("CARGO_TARGET_DIR", target_dir);
             }
@@ -70,6 +77,25 @@ impl Medpay {
             "127.0.0.1:0".into(),
             "--data".into(),
             data_dir.display().to_string(),
+        ];
+        Self::start(&args, data)
+    }
+
+    /// `medpay up` (every context in one process) on the database URL given, with
+    /// `config_toml`.
+    pub fn up_on(database_url: &str, config_toml: &str) -> anyhow::Result<Medpay> {
+        let data = tempfile::tempdir()?;
+        let config = data.path().join("medpay.toml");
+        std::fs::write(
+            &config,
+            format!("{config_toml}\n[database]\nurl = \"{database_url}\"\n"),
+        )?;
+        let args: Vec<String> = vec![
+            "--config".into(),
+            config.display().to_string(),
+            "up".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
         ];
         Self::start(&args, data)
     }

@@ -31,7 +31,7 @@ const REGISTRY_ROLES: [&str; 2] = ["admin", "bureau"];
 /// The grouping gRPC API: the scheme registry and the compiled schemes.
 #[derive(Clone)]
 pub struct GroupingApi {
-    registry: RegistryStore,
+    pub(crate) registry: RegistryStore,
     catalog: Arc<SchemeCatalog>,
 }
 
@@ -157,22 +157,33 @@ impl GroupingApi {
         region: RegionCode,
         date: i32,
     ) -> Result<Result<Arc<LoadedScheme>, (&'static str, String)>, crate::store::StoreError> {
-        let Some(activation) = self.registry.active_for(region, date).await? else {
-            return Ok(Err((
+        let timeline = self.registry.timeline(region).await?;
+        Ok(self.scheme_in_force(&timeline, region, date))
+    }
+
+    /// The scheme `timeline` has in force on `date`, or why there is none.
+    pub(crate) fn scheme_in_force(
+        &self,
+        timeline: &crate::store::ActivationTimeline,
+        region: RegionCode,
+        date: i32,
+    ) -> Result<Arc<LoadedScheme>, (&'static str, String)> {
+        let Some(activation) = timeline.in_force(date).cloned() else {
+            return Err((
                 "NO_ACTIVE_SCHEME",
                 format!("no grouping scheme is active for region {region} on {date}"),
-            )));
+            ));
         };
         let key = SchemeKey {
             id: activation.scheme_id,
             version: activation.version,
         };
-        Ok(self.catalog.get(&key).ok_or_else(|| {
+        self.catalog.get(&key).ok_or_else(|| {
             (
                 "ACTIVE_SCHEME_NOT_LOADED",
                 format!("active scheme {} {} is not loaded", key.id, key.version),
             )
-        }))
+        })
     }
 }
 

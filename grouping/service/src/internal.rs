@@ -148,17 +148,18 @@ impl GroupingInternalService for GroupingInternalApi {
                     .and_then(|d| date_from_wire("discharge_date", d).ok())
             })
             .collect();
-        // A batch spans a few dates; each is looked up once.
+        // The region's activations are read once; each date of the batch is decided from them.
+        let timeline = self
+            .api
+            .registry
+            .timeline(region)
+            .await
+            .map_err(storage_failure)?;
         let mut schemes: HashMap<i32, Resolved> = HashMap::new();
         for date in dates.iter().flatten() {
-            if !schemes.contains_key(date) {
-                let resolved = self
-                    .api
-                    .active_scheme(region, *date)
-                    .await
-                    .map_err(storage_failure)?;
-                schemes.insert(*date, resolved);
-            }
+            schemes
+                .entry(*date)
+                .or_insert_with(|| self.api.scheme_in_force(&timeline, region, *date));
         }
         let cases = body.cases;
         // Grouping is CPU-bound (a large batch takes a noticeable time): off the async workers.

@@ -40,6 +40,24 @@ pub struct StoredActivation {
     pub activated_by: String,
 }
 
+/// The activations of a region and the regions above it, nearest region first, each list by
+/// effective date.
+#[derive(Clone, Debug, Default)]
+pub struct ActivationTimeline {
+    per_region: Vec<Vec<StoredActivation>>,
+}
+
+impl ActivationTimeline {
+    /// The activation in force on `date` (`yyyymmdd`): the latest one started by then of the
+    /// nearest region that has one.
+    pub fn in_force(&self, date: i32) -> Option<&StoredActivation> {
+        self.per_region.iter().find_map(|activations| {
+            let started = activations.partition_point(|a| a.effective_from <= date);
+            started.checked_sub(1).map(|last| &activations[last])
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
@@ -269,6 +287,12 @@ impl RegistryStore {
         region: RegionCode,
         date: i32,
     ) -> Result<Option<StoredActivation>, StoreError> {
+        Ok(self.timeline(region).await?.in_force(date).cloned())
+    }
+
+    /// Every activation of `region`, its prefecture and its province, read in one query: what
+    /// [`RegistryStore::active_for`] decides from, for a batch of many dates.
+    pub async fn timeline(&self, region: RegionCode) -> Result<ActivationTimeline, StoreError> {
         let mut candidates = vec![region];
         let prefecture = RegionCode::from_u32(region.as_u32() / 100 * 100).ok();
         for code in [prefecture, Some(region.province())].into_iter().flatten() {
@@ -276,12 +300,22 @@ impl RegistryStore {
                 candidates.push(code);
             }
         }
-        for candidate in candidates {
-            if let Some(found) = self.active_on(candidate, date).await? {
-                return Ok(Some(found));
+        let rows = grouping_activation::Entity::find()
+            .filter(
+                grouping_activation::Column::RegionCode
+                    .is_in(candidates.iter().map(|c| region_to_db(*c))),
+            )
+            .order_by_asc(grouping_activation::Column::EffectiveFrom)
+            .all(&self.db)
+            .await?;
+        let mut per_region: Vec<Vec<StoredActivation>> = vec![Vec::new(); candidates.len()];
+        for row in rows {
+            let activation = from_row(row)?;
+            if let Some(slot) = candidates.iter().position(|c| *c == activation.region) {
+                per_region[slot].push(activation);
             }
         }
-        Ok(None)
+        Ok(ActivationTimeline { per_region })
     }
 
     /// The response stored for a request id of a caller, if any.

@@ -65,6 +65,46 @@ store_test!(
 );
 
 store_test!(
+    the_nearest_region_with_an_activation_in_force_decides,
+    Migrator,
+    |db| {
+        let store = RegistryStore::new(db.clone());
+        let at = |region: &str, effective_from: i32, version: &str| StoredActivation {
+            region: region.parse().expect("code"),
+            ..activation(effective_from, version)
+        };
+        for activation in [
+            at("460000", 20240101, "province"),
+            at("460100", 20250301, "prefecture"),
+            at("460108", 20250701, "county"),
+            at("460108", 20251001, "county-2"),
+            // Another county and another province never apply to 460108.
+            at("460105", 20240101, "neighbour"),
+            at("450000", 20200101, "elsewhere"),
+        ] {
+            store.insert(&activation).await.expect("insert");
+        }
+        let meilan = "460108".parse().expect("code");
+        let timeline = store.timeline(meilan).await.expect("timeline");
+        for (date, expected) in [
+            (20231231, None),
+            (20240101, Some("province")),
+            (20250228, Some("province")),
+            (20250301, Some("prefecture")),
+            (20250630, Some("prefecture")),
+            (20250701, Some("county")),
+            (20250930, Some("county")),
+            (20251001, Some("county-2")),
+        ] {
+            let batch = timeline.in_force(date).map(|a| a.version.as_str());
+            assert_eq!(batch, expected, "{date}");
+            let single = store.active_for(meilan, date).await.expect("read");
+            assert_eq!(single.map(|a| a.version).as_deref(), expected, "{date}");
+        }
+    }
+);
+
+store_test!(
     a_scheme_saved_once_per_request_replays_and_never_overwrites,
     Migrator,
     |db| {
