@@ -12,18 +12,11 @@
 use std::process::Command;
 use std::time::Instant;
 
-use integration_tests::Medpay;
-use medpay_proto::common::v1 as common;
-use medpay_proto::points::v1 as points;
-use medpay_proto::points::v1::points_service_client::PointsServiceClient;
+use integration_tests::{Medpay, put_and_activate_table, register_institution};
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 
 const HOSPITALS: usize = 50;
-
-fn date(year: i32, month: i32, day: i32) -> Option<common::Date> {
-    Some(common::Date { year, month, day })
-}
 
 /// A one-day appendectomy stay (GD15 in the demo scheme) of 12,000 yuan.
 fn list_json(hospital: &str, list_id: &str, day: &str) -> String {
@@ -63,60 +56,9 @@ async fn prepare(server: &Medpay) -> anyhow::Result<()> {
     let channel = server.channel().await?;
     let mut settlement = SettlementServiceClient::new(channel.clone());
     for h in 0..HOSPITALS {
-        let code = format!("H{h:03}");
-        settlement
-            .put_institution(settlement::PutInstitutionRequest {
-                request_id: format!("inst-{code}"),
-                institution: Some(settlement::Institution {
-                    code: code.clone(),
-                    name: code.clone(),
-                    region_code: "460108".into(),
-                    level: "3A".into(),
-                    institution_type: "general".into(),
-                    alliance_code: String::new(),
-                }),
-                effective_from: date(2020, 1, 1),
-                reason: String::new(),
-            })
-            .await?;
-        settlement
-            .put_agreement(settlement::PutAgreementRequest {
-                request_id: format!("agr-{code}"),
-                region_code: "460108".into(),
-                institution_code: code.clone(),
-                agreement: Some(settlement::Agreement {
-                    agreement_id: "2025".into(),
-                    valid_from: date(2025, 1, 1),
-                    valid_to: date(2025, 12, 31),
-                    status: "active".into(),
-                }),
-                reason: "annual agreement".into(),
-            })
-            .await?;
+        register_institution(&mut settlement, &format!("H{h:03}"), "460108", "3A").await?;
     }
-    let mut points = PointsServiceClient::new(channel);
-    let table = points
-        .put_table(points::PutTableRequest {
-            request_id: "table".into(),
-            region_code: "460108".into(),
-            year: 2025,
-            fund_type: common::FundType::Employee as i32,
-            document_json: table_document(),
-        })
-        .await?
-        .into_inner()
-        .table
-        .ok_or_else(|| anyhow::anyhow!("no table"))?;
-    points
-        .activate_table(points::ActivateTableRequest {
-            request_id: "table-active".into(),
-            region_code: "460108".into(),
-            year: 2025,
-            fund_type: common::FundType::Employee as i32,
-            version: table.version,
-            effective_from: date(2025, 1, 1),
-        })
-        .await?;
+    put_and_activate_table(channel, "460108", table_document()).await?;
     Ok(())
 }
 

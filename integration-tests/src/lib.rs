@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use medpay_proto::common::v1::{Date, FundType};
+use medpay_proto::points::v1 as points;
+use medpay_proto::points::v1::points_service_client::PointsServiceClient;
+use medpay_proto::settlement::v1 as settlement;
+use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::transport::Channel;
 
 /// The `medpay` binary next to the test executable, built on demand when missing.
@@ -84,38 +89,29 @@ impl Medpay {
     /// `medpay up` (every context in one process) on the database URL given, with
     /// `config_toml`.
     pub fn up_on(database_url: &str, config_toml: &str) -> anyhow::Result<Medpay> {
-        let data = tempfile::tempdir()?;
-        let config = data.path().join("medpay.toml");
-        std::fs::write(
-            &config,
-            format!("{config_toml}\n[database]\nurl = \"{database_url}\"\n"),
-        )?;
-        let args: Vec<String> = vec![
-            "--config".into(),
-            config.display().to_string(),
-            "up".into(),
-            "--listen".into(),
-            "127.0.0.1:0".into(),
-        ];
-        Self::start(&args, data)
+        Self::on_database(&["up"], database_url, config_toml)
     }
 
     /// `medpay serve <context>` on the database URL given, with `config_toml`.
     pub fn serve(context: &str, database_url: &str, config_toml: &str) -> anyhow::Result<Medpay> {
+        Self::on_database(&["serve", context], database_url, config_toml)
+    }
+
+    /// `medpay <command…> --listen 127.0.0.1:0` with `config_toml` and the database URL given.
+    fn on_database(
+        command: &[&str],
+        database_url: &str,
+        config_toml: &str,
+    ) -> anyhow::Result<Medpay> {
         let data = tempfile::tempdir()?;
         let config = data.path().join("medpay.toml");
         std::fs::write(
             &config,
             format!("{config_toml}\n[database]\nurl = \"{database_url}\"\n"),
         )?;
-        let args: Vec<String> = vec![
-            "--config".into(),
-            config.display().to_string(),
-            "serve".into(),
-            context.into(),
-            "--listen".into(),
-            "127.0.0.1:0".into(),
-        ];
+        let mut args: Vec<String> = vec!["--config".into(), config.display().to_string()];
+        args.extend(command.iter().map(|word| (*word).to_owned()));
+        args.extend(["--listen".into(), "127.0.0.1:0".into()]);
         Self::start(&args, data)
     }
 
@@ -225,4 +221,81 @@ scopes = ["460108"]
 roles = ["agency"]
 "#
     )
+}
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+/// Registers `code`, a general hospital of `level` in `county` since 2020, with an active service
+/// agreement over 2025 (agreement id `2025`).
+pub async fn register_institution(
+    client: &mut SettlementServiceClient<Channel>,
+    code: &str,
+    county: &str,
+    level: &str,
+) -> anyhow::Result<()> {
+    client
+        .put_institution(settlement::PutInstitutionRequest {
+            request_id: format!("institution-{code}"),
+            institution: Some(settlement::Institution {
+                code: code.into(),
+                name: format!("Hospital {code}"),
+                region_code: county.into(),
+                level: level.into(),
+                institution_type: "general".into(),
+                alliance_code: String::new(),
+            }),
+            effective_from: date(2020, 1, 1),
+            reason: String::new(),
+        })
+        .await?;
+    client
+        .put_agreement(settlement::PutAgreementRequest {
+            request_id: format!("agreement-{code}-2025"),
+            region_code: county.into(),
+            institution_code: code.into(),
+            agreement: Some(settlement::Agreement {
+                agreement_id: "2025".into(),
+                valid_from: date(2025, 1, 1),
+                valid_to: date(2025, 12, 31),
+                status: "active".into(),
+            }),
+            reason: "annual agreement".into(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// Puts `document_json` as the 2025 employee points table of `region` and activates it from
+/// 1 January 2025; returns its version.
+pub async fn put_and_activate_table(
+    channel: Channel,
+    region: &str,
+    document_json: String,
+) -> anyhow::Result<i32> {
+    let mut client = PointsServiceClient::new(channel);
+    let put = client
+        .put_table(points::PutTableRequest {
+            request_id: format!("table-{region}"),
+            region_code: region.into(),
+            year: 2025,
+            fund_type: FundType::Employee as i32,
+            document_json,
+        })
+        .await?
+        .into_inner()
+        .table
+        .ok_or_else(|| anyhow::anyhow!("no table"))?;
+    client
+        .activate_table(points::ActivateTableRequest {
+            request_id: format!("table-{region}-active"),
+            region_code: region.into(),
+            year: 2025,
+            fund_type: FundType::Employee as i32,
+            version: put.version,
+            effective_from: date(2025, 1, 1),
+        })
+        .await?;
+    Ok(put.version)
 }

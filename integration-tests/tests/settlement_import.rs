@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use integration_tests::{COUNTY_KEY, Medpay, config_with_county_key, medpay_binary};
-use medpay_proto::common::v1::Date;
+use integration_tests::{
+    COUNTY_KEY, Medpay, config_with_county_key, medpay_binary, register_institution,
+};
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::transport::Channel;
@@ -15,42 +16,10 @@ fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../settlement/samples")
 }
 
-fn date(year: i32, month: i32, day: i32) -> Option<Date> {
-    Some(Date { year, month, day })
-}
-
 /// Registers the sample's two Meilan hospitals with agreements covering 2025.
 async fn register_hospitals(client: &mut SettlementServiceClient<Channel>) -> anyhow::Result<()> {
     for (code, level) in [("H46010801", "3A"), ("H46010802", "2A")] {
-        client
-            .put_institution(settlement::PutInstitutionRequest {
-                request_id: format!("institution-{code}"),
-                institution: Some(settlement::Institution {
-                    code: code.into(),
-                    name: format!("Meilan hospital {code}"),
-                    region_code: "460108".into(),
-                    level: level.into(),
-                    institution_type: "general".into(),
-                    alliance_code: String::new(),
-                }),
-                effective_from: date(2024, 1, 1),
-                reason: "designated".into(),
-            })
-            .await?;
-        client
-            .put_agreement(settlement::PutAgreementRequest {
-                request_id: format!("agreement-{code}"),
-                region_code: "460108".into(),
-                institution_code: code.into(),
-                agreement: Some(settlement::Agreement {
-                    agreement_id: format!("A-{code}-2025"),
-                    valid_from: date(2025, 1, 1),
-                    valid_to: date(2025, 12, 31),
-                    status: "active".into(),
-                }),
-                reason: "annual agreement".into(),
-            })
-            .await?;
+        register_institution(client, code, "460108", level).await?;
     }
     Ok(())
 }

@@ -2,10 +2,10 @@
 //! registered over gRPC, settlement lists streamed in, every record answered, the accepted ones
 //! listed with their valuation (or the reason valuation failed), and a retried upload replayed.
 
-use integration_tests::{Medpay, config_with_county_key};
+use integration_tests::{
+    Medpay, config_with_county_key, put_and_activate_table, register_institution,
+};
 use medpay_proto::common::v1 as common;
-use medpay_proto::points::v1 as points;
-use medpay_proto::points::v1::points_service_client::PointsServiceClient;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use rust_decimal::Decimal;
@@ -69,34 +69,6 @@ fn table_document() -> String {
     .to_string()
 }
 
-/// Puts the table of [`table_document`] and activates it from 1 January 2025; returns its version.
-async fn put_and_activate_table(server: &Medpay) -> anyhow::Result<i32> {
-    let mut client = PointsServiceClient::new(server.channel().await?);
-    let put = client
-        .put_table(points::PutTableRequest {
-            request_id: "table-1".into(),
-            region_code: "460108".into(),
-            year: 2025,
-            fund_type: common::FundType::Employee as i32,
-            document_json: table_document(),
-        })
-        .await?
-        .into_inner()
-        .table
-        .ok_or_else(|| anyhow::anyhow!("no table"))?;
-    client
-        .activate_table(points::ActivateTableRequest {
-            request_id: "table-1-active".into(),
-            region_code: "460108".into(),
-            year: 2025,
-            fund_type: common::FundType::Employee as i32,
-            version: put.version,
-            effective_from: date(2025, 1, 1),
-        })
-        .await?;
-    Ok(put.version)
-}
-
 /// The points a listed case was valued at.
 fn points_of(case: &settlement::CaseSummary) -> Option<Decimal> {
     case.points.as_ref().and_then(|p| p.value.parse().ok())
@@ -117,35 +89,7 @@ fn message(request_id: &str, json: String) -> settlement::SubmitCasesRequest {
 async fn lists_are_taken_record_by_record_and_a_retry_replays() -> anyhow::Result<()> {
     let server = Medpay::up(&config_with_county_key())?;
     let mut client = SettlementServiceClient::new(server.channel().await?);
-    client
-        .put_institution(settlement::PutInstitutionRequest {
-            request_id: "inst-1".into(),
-            institution: Some(settlement::Institution {
-                code: "H46010801".into(),
-                name: "Meilan People's Hospital".into(),
-                region_code: "460108".into(),
-                level: "3A".into(),
-                institution_type: "general".into(),
-                alliance_code: String::new(),
-            }),
-            effective_from: date(2020, 1, 1),
-            reason: String::new(),
-        })
-        .await?;
-    client
-        .put_agreement(settlement::PutAgreementRequest {
-            request_id: "agr-1".into(),
-            region_code: "460108".into(),
-            institution_code: "H46010801".into(),
-            agreement: Some(settlement::Agreement {
-                agreement_id: "2025".into(),
-                valid_from: date(2025, 1, 1),
-                valid_to: date(2025, 12, 31),
-                status: "active".into(),
-            }),
-            reason: "annual agreement".into(),
-        })
-        .await?;
+    register_institution(&mut client, "H46010801", "460108", "3A").await?;
     client
         .put_agreement(settlement::PutAgreementRequest {
             request_id: "agr-2019".into(),
@@ -160,7 +104,8 @@ async fn lists_are_taken_record_by_record_and_a_retry_replays() -> anyhow::Resul
             reason: "annual agreement".into(),
         })
         .await?;
-    let table_version = put_and_activate_table(&server).await?;
+    let table_version =
+        put_and_activate_table(server.channel().await?, "460108", table_document()).await?;
 
     let upload = || {
         vec![
