@@ -624,7 +624,8 @@ async fn an_upload_cut_off_half_way_keeps_what_was_stored_and_its_retry_stores_e
         }
     };
     let mut stored = Vec::new();
-    for _ in 0..200 {
+    // Up to 30 s: on a loaded two-core machine the three chunks may take a while.
+    for _ in 0..1_200 {
         stored = listed().await;
         if stored.len() == 6 {
             break;
