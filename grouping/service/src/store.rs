@@ -355,6 +355,57 @@ impl RegistryStore {
         audit: &AuditEntry,
         response: &[u8],
     ) -> Result<Idempotent<()>, StoreError> {
+        let row = grouping_activation::ActiveModel {
+            region_code: Set(region_to_db(activation.region)),
+            effective_from: Set(activation.effective_from),
+            scheme_id: Set(activation.scheme_id.clone()),
+            version: Set(activation.version.clone()),
+            activated_by: Set(activation.activated_by.clone()),
+        };
+        self.once(audit, response, |txn| {
+            Box::pin(async move { row.insert(txn).await.map(drop) })
+        })
+        .await
+    }
+
+    /// Remembers a loaded scheme once per request: the scheme, its audit entry and the response
+    /// of the request are written in one transaction, so a retry with the same request id replays
+    /// the first answer and never loads twice.
+    pub async fn save_scheme_once(
+        &self,
+        scheme: &StoredScheme,
+        audit: &AuditEntry,
+        response: &[u8],
+    ) -> Result<Idempotent<()>, StoreError> {
+        let row = grouping_scheme::ActiveModel {
+            scheme_id: Set(scheme.scheme_id.clone()),
+            version: Set(scheme.version.clone()),
+            kind: Set(scheme.kind.clone()),
+            name: Set(scheme.name.clone()),
+            source: Set(scheme.source.clone()),
+            files_json: Set(scheme.files_json.clone()),
+        };
+        self.once(audit, response, |txn| {
+            Box::pin(async move { row.insert(txn).await.map(drop) })
+        })
+        .await
+    }
+
+    /// Writes `effect`, the audit entry and the response of the request in one transaction,
+    /// unless the request id was already carried out (its stored response is replayed).
+    async fn once<F>(
+        &self,
+        audit: &AuditEntry,
+        response: &[u8],
+        effect: F,
+    ) -> Result<Idempotent<()>, StoreError>
+    where
+        F: for<'c> FnOnce(
+            &'c sea_orm::DatabaseTransaction,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), DbErr>> + Send + 'c>,
+        >,
+    {
         use sea_orm::TransactionTrait;
         if let Some(stored) = self
             .stored_response(&audit.caller_id, &audit.request_id)
@@ -364,15 +415,7 @@ impl RegistryStore {
         }
         let written: Result<(), DbErr> = async {
             let txn = self.db.begin().await?;
-            grouping_activation::ActiveModel {
-                region_code: Set(region_to_db(activation.region)),
-                effective_from: Set(activation.effective_from),
-                scheme_id: Set(activation.scheme_id.clone()),
-                version: Set(activation.version.clone()),
-                activated_by: Set(activation.activated_by.clone()),
-            }
-            .insert(&txn)
-            .await?;
+            effect(&txn).await?;
             grouping_audit::ActiveModel {
                 at_unix_seconds: Set(audit.at_unix_seconds),
                 caller_id: Set(audit.caller_id.clone()),
@@ -397,70 +440,8 @@ impl RegistryStore {
         match written {
             Ok(()) => Ok(Idempotent::Applied(())),
             // A concurrent retry of the same request may have committed first; then its answer
-            // is the answer. Any other failure rolled the whole transaction back.
-            Err(error) => match self
-                .stored_response(&audit.caller_id, &audit.request_id)
-                .await?
-            {
-                Some(stored) => Ok(Idempotent::Replayed(stored)),
-                None => Err(error.into()),
-            },
-        }
-    }
-
-    /// Remembers a loaded scheme once per request: the scheme, its audit entry and the response
-    /// of the request are written in one transaction, so a retry with the same request id replays
-    /// the first answer and never loads twice.
-    pub async fn save_scheme_once(
-        &self,
-        scheme: &StoredScheme,
-        audit: &AuditEntry,
-        response: &[u8],
-    ) -> Result<Idempotent<()>, StoreError> {
-        use sea_orm::TransactionTrait;
-        if let Some(stored) = self
-            .stored_response(&audit.caller_id, &audit.request_id)
-            .await?
-        {
-            return Ok(Idempotent::Replayed(stored));
-        }
-        let written: Result<(), DbErr> = async {
-            let txn = self.db.begin().await?;
-            grouping_scheme::ActiveModel {
-                scheme_id: Set(scheme.scheme_id.clone()),
-                version: Set(scheme.version.clone()),
-                kind: Set(scheme.kind.clone()),
-                name: Set(scheme.name.clone()),
-                source: Set(scheme.source.clone()),
-                files_json: Set(scheme.files_json.clone()),
-            }
-            .insert(&txn)
-            .await?;
-            grouping_audit::ActiveModel {
-                at_unix_seconds: Set(audit.at_unix_seconds),
-                caller_id: Set(audit.caller_id.clone()),
-                action: Set(audit.action.clone()),
-                detail: Set(audit.detail.clone()),
-                request_id: Set(audit.request_id.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            grouping_request::ActiveModel {
-                caller_id: Set(audit.caller_id.clone()),
-                request_id: Set(audit.request_id.clone()),
-                method: Set(audit.action.clone()),
-                response: Set(response.to_vec()),
-            }
-            .insert(&txn)
-            .await?;
-            txn.commit().await
-        }
-        .await;
-        match written {
-            Ok(()) => Ok(Idempotent::Applied(())),
-            // A concurrent retry of the same request may have committed first; then its answer is
-            // the answer. Otherwise (e.g. the scheme version exists) nothing was written.
+            // is the answer. Any other failure (the scheme version or the activation day is
+            // taken) rolled the whole transaction back: nothing was written.
             Err(error) => match self
                 .stored_response(&audit.caller_id, &audit.request_id)
                 .await?
