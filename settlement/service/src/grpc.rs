@@ -89,7 +89,7 @@ fn require_registry_role(principal: &Principal) -> Result<(), Status> {
     }
 }
 
-fn require_request_id(request_id: &str) -> Result<(), Status> {
+pub(crate) fn require_request_id(request_id: &str) -> Result<(), Status> {
     if request_id.trim().is_empty() {
         Err(bad_request(vec![(
             "request_id".into(),

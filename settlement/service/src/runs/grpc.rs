@@ -65,12 +65,7 @@ impl SettlementRunApi {
         T: Message + Default,
         F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Effect<'c, RunError>,
     {
-        if request_id.trim().is_empty() {
-            return Err(bad_request(vec![(
-                "request_id".to_owned(),
-                "is required: it makes a retry safe".to_owned(),
-            )]));
-        }
+        crate::grpc::require_request_id(request_id)?;
         let audit = AuditEntry {
             at_unix_seconds: wire::unix_seconds(),
             caller_id: principal.caller_id.clone(),

@@ -192,6 +192,16 @@ fn require_request_id(request_id: &str, violations: &mut Vec<(String, String)>) 
     }
 }
 
+/// What is missing from a request that moves an application on.
+fn step_violations(request_id: &str, application_id: &str) -> Vec<(String, String)> {
+    let mut violations = Vec::new();
+    require_request_id(request_id, &mut violations);
+    if application_id.is_empty() {
+        violations.push(("application_id".into(), "is required".into()));
+    }
+    violations
+}
+
 fn checked(violations: Vec<(String, String)>) -> Result<(), Status> {
     if violations.is_empty() {
         Ok(())
@@ -496,11 +506,7 @@ impl SpecialCaseService for SpecialCaseApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         require_agency_role(&principal, "draw reviewers")?;
         let body = request.into_inner();
-        let mut violations = Vec::new();
-        require_request_id(&body.request_id, &mut violations);
-        if body.application_id.is_empty() {
-            violations.push(("application_id".into(), "is required".into()));
-        }
+        let violations = step_violations(&body.request_id, &body.application_id);
         checked(violations)?;
         let policy = self.policy.clone();
         let seed = body.seed;
@@ -536,11 +542,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let mut violations = Vec::new();
-        require_request_id(&body.request_id, &mut violations);
-        if body.application_id.is_empty() {
-            violations.push(("application_id".into(), "is required".into()));
-        }
+        let mut violations = step_violations(&body.request_id, &body.application_id);
         let decision = match body.decision.as_str() {
             "fee_for_service" => Some(ReviewDecision::FeeForService),
             "rejected" => Some(ReviewDecision::Rejected),
@@ -602,11 +604,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let mut violations = Vec::new();
-        require_request_id(&body.request_id, &mut violations);
-        if body.application_id.is_empty() {
-            violations.push(("application_id".into(), "is required".into()));
-        }
+        let mut violations = step_violations(&body.request_id, &body.application_id);
         if body.reasons.iter().all(|r| r.trim().is_empty()) {
             violations.push((
                 "reasons".into(),
@@ -650,11 +648,7 @@ impl SpecialCaseService for SpecialCaseApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         require_agency_role(&principal, "bind a decision into settlement")?;
         let body = request.into_inner();
-        let mut violations = Vec::new();
-        require_request_id(&body.request_id, &mut violations);
-        if body.application_id.is_empty() {
-            violations.push(("application_id".into(), "is required".into()));
-        }
+        let violations = step_violations(&body.request_id, &body.application_id);
         checked(violations)?;
         let agency = principal.caller_id.clone();
         let at = now()?;
