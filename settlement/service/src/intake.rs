@@ -127,6 +127,7 @@ pub struct Intake {
     dictionary: Arc<dyn CodeDictionary + Send + Sync>,
     policy: Arc<ValidationPolicy>,
     chunk: usize,
+    stores_in_flight: usize,
 }
 
 /// A record that passed reading, the region check and validation.
@@ -306,12 +307,20 @@ impl Intake {
             dictionary: Arc::new(GroupingChecksCodes),
             policy: Arc::new(ValidationPolicy::default()),
             chunk: DEFAULT_CHUNK,
+            stores_in_flight: STORES_IN_FLIGHT,
         }
     }
 
     /// Records per chunk (at least one).
     pub fn with_chunk(mut self, chunk: usize) -> Self {
         self.chunk = chunk.max(1);
+        self
+    }
+
+    /// Chunks stored at once on PostgreSQL (at least one; one stores them strictly in upload
+    /// order, so that a failing chunk leaves exactly the chunks before it stored).
+    pub fn with_stores_in_flight(mut self, stores: usize) -> Self {
+        self.stores_in_flight = stores.max(1);
         self
     }
 
@@ -374,7 +383,7 @@ impl Intake {
             return replayed(&stored, request_id);
         }
         let stores_in_flight = match self.db.get_database_backend() {
-            DbBackend::Postgres => STORES_IN_FLIGHT,
+            DbBackend::Postgres => self.stores_in_flight,
             _ => 1,
         };
         let mut outcome = pb::IntakeOutcome::default();

@@ -432,8 +432,10 @@ store_test!(
                 .map(|i| list("H1", &format!("L{i}"), "2025-06-15"))
                 .collect::<Vec<_>>()
         };
-        // Chunks of two: the second chunk's valuation fails.
-        let broken = Intake::new(db.clone(), FakeValuer::failing_after(dec!(1), 1)).with_chunk(2);
+        // Chunks of two, stored one after another: the second chunk's valuation fails.
+        let broken = Intake::new(db.clone(), FakeValuer::failing_after(dec!(1), 1))
+            .with_chunk(2)
+            .with_stores_in_flight(1);
         let failed = broken
             .submit("vendor", "u1", "SubmitCases", region("460100"), upload())
             .await;
