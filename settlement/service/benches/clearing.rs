@@ -53,7 +53,7 @@ async fn seed(db: &DatabaseConnection, cases: usize) {
     while index < cases {
         let end = (index + 1_000).min(cases);
         let chunk: Vec<LedgerCase> = (index..end).map(case).collect();
-        CaseStore::insert_new_many(db, &chunk).await.expect("seed");
+        CaseStore::store_versions(db, &chunk).await.expect("seed");
         index = end;
     }
     println!(

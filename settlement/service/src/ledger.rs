@@ -13,7 +13,6 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
 };
-use serde::Serialize;
 
 pub mod settlement_case {
     use sea_orm::entity::prelude::*;
@@ -300,65 +299,6 @@ async fn copy_versions(
     txn.commit().await.map_err(sqlx_failure)
 }
 
-/// A new current version as one element of the JSON array PostgreSQL expands into rows; field
-/// names are the column names.
-#[derive(Serialize)]
-struct CopyRow<'a> {
-    hospital_code: &'a str,
-    list_id: &'a str,
-    version: i32,
-    region_code: i32,
-    is_current: bool,
-    record_kind: &'a str,
-    fund_type: i32,
-    discharge_date: i32,
-    payment_mode: &'a str,
-    group_code: &'a str,
-    points_scaled: i64,
-    total_fen: i64,
-    individual_burden_fen: i64,
-    fund_fen: i64,
-    status: &'a str,
-    valuation_error: &'a str,
-    scheme_version: &'a str,
-    table_version: &'a str,
-    valuation_json: &'a str,
-    content_hash: &'a str,
-    case_json: &'a str,
-    request_id: &'a str,
-    stored_at: i64,
-}
-
-impl<'a> CopyRow<'a> {
-    fn of(case: &'a LedgerCase) -> Result<Self, StoreError> {
-        Ok(Self {
-            hospital_code: &case.hospital_code,
-            list_id: &case.list_id,
-            version: case.version,
-            region_code: region_to_db(case.region),
-            is_current: true,
-            record_kind: &case.record_kind,
-            fund_type: fund_to_db(case.fund),
-            discharge_date: case.discharge_date,
-            payment_mode: &case.payment_mode,
-            group_code: &case.group_code,
-            points_scaled: case.points.to_scaled()?,
-            total_fen: case.total_cost.to_fen()?,
-            individual_burden_fen: case.individual_burden.to_fen()?,
-            fund_fen: case.fund_amount.to_fen()?,
-            status: &case.status,
-            valuation_error: &case.valuation_error,
-            scheme_version: &case.scheme_version,
-            table_version: &case.table_version,
-            valuation_json: &case.valuation_json,
-            content_hash: &case.content_hash,
-            case_json: &case.case_json,
-            request_id: &case.request_id,
-            stored_at: case.stored_at,
-        })
-    }
-}
-
 fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
     Ok(LedgerCase {
         region: region_from_db(row.region_code)?,
@@ -535,32 +475,13 @@ impl CaseStore {
     }
 
     /// Stores many new current versions at once (first versions only: no case may already exist),
-    /// in one statement; for bulk intake and for seeding runs and benchmarks.
+    /// in one statement, on `conn` (a transaction of [`CaseStore::store_versions`], or a test's
+    /// connection).
     pub async fn insert_new_many<C: ConnectionTrait>(
         conn: &C,
         cases: &[LedgerCase],
     ) -> Result<(), StoreError> {
         if cases.is_empty() {
-            return Ok(());
-        }
-        if conn.get_database_backend() == DbBackend::Postgres {
-            // One parameter holding every row as JSON, expanded by the server: a multi-row
-            // VALUES of 23 columns binds and parses tens of thousands of parameters per chunk,
-            // which made storing most of intake's time.
-            let rows = cases
-                .iter()
-                .map(CopyRow::of)
-                .collect::<Result<Vec<_>, _>>()?;
-            let json = serde_json::to_string(&rows)
-                .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
-
-            conn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "INSERT INTO settlement_case \
-                 SELECT * FROM json_populate_recordset(NULL::settlement_case, $1::json)",
-                [json.into()],
-            ))
-            .await?;
             return Ok(());
         }
         let models = cases
