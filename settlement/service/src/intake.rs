@@ -367,7 +367,8 @@ impl Intake {
     /// stream being read); an `Err` from `chunks` fails the upload.
     ///
     /// Chunk n+1 is read and validated on the blocking pool while chunk n is stored. On
-    /// PostgreSQL up to [`STORES_IN_FLIGHT`] chunks are stored at once, each in its own
+    /// PostgreSQL several chunks ([`STORES_IN_FLIGHT`] unless [`Intake::with_stores_in_flight`]
+    /// says otherwise) are stored at once, each in its own
     /// transaction, but never two holding the same case: a chunk that shares a case with one
     /// being stored waits for it, so every case's versions are decided in upload order, as if the
     /// chunks were stored one after another. SQLite, with its single writer, stores one at a time.
@@ -397,14 +398,12 @@ impl Intake {
         };
         let mut storing: VecDeque<(BTreeSet<CaseKey>, StoreHandle)> = VecDeque::new();
         let mut next_base = 0u64;
-        let mut preparing = match chunks.recv().await.transpose()? {
-            Some(records) => {
-                let base = next_base;
-                next_base += records.len() as u64;
-                Some(self.spawn_prepare(region, base, records, request_id))
-            }
-            None => None,
+        let mut start_preparing = |records: Vec<Record>| {
+            let base = next_base;
+            next_base += records.len() as u64;
+            self.spawn_prepare(region, base, records, request_id)
         };
+        let mut preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         while let Some(ready) = preparing.take() {
             let (base, prepared, checked) = ready
                 .await
@@ -423,17 +422,13 @@ impl Intake {
                 keys,
                 tokio::spawn(async move { intake.store_prepared(base, prepared, checked).await }),
             ));
-            if let Some(records) = chunks.recv().await.transpose()? {
-                let base = next_base;
-                next_base += records.len() as u64;
-                preparing = Some(self.spawn_prepare(region, base, records, request_id));
-            }
+            preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         }
         while let Some((_, oldest)) = storing.pop_front() {
             merge(join(oldest).await?);
         }
         outcome.rejected = rejected.len() as u64;
-        // Chunks stored side by side answer out of upload order.
+        // A chunk answers its reading and validation rejections before its storage ones.
         outcome.rejections.sort_by_key(|r| r.position);
         let encoded = pb::SubmitCaseBatchResponse {
             outcome: Some(outcome.clone()),
