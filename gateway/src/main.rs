@@ -257,7 +257,10 @@ async fn serve(
         settings,
         contexts,
         db,
-        |address| println!("medpay listening on {address}"),
+        |bound| {
+            println!("medpay listening on {}", bound.public);
+            println!("medpay internal listener on {}", bound.internal);
+        },
         server::shutdown_signal(),
     )
     .await

@@ -25,8 +25,6 @@ use crate::store::{AuditEntry, Idempotent, RegistryStore, StoredActivation, Stor
 use grouping_dip::build::{BuildError, BuildOptions, BuildReport, TrimPolicy, build_from_csv};
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
 
-/// Roles allowed to load and activate schemes.
-
 /// The grouping gRPC API: the scheme registry and the compiled schemes.
 #[derive(Clone)]
 pub struct GroupingApi {
