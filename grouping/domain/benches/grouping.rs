@@ -85,6 +85,7 @@ fn main() {
             dept: f[dept],
             diagnoses: f[dx],
             procedures: f[px],
+            ..RawCase::default()
         })
         .collect();
 

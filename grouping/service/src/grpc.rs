@@ -343,6 +343,7 @@ fn summary_to_wire(summary: &SchemeSummary) -> pb::SchemeInfo {
 struct CaseText {
     diagnoses: String,
     procedures: String,
+    length_of_stay: String,
 }
 
 impl CaseText {
@@ -350,6 +351,7 @@ impl CaseText {
         CaseText {
             diagnoses: case.diagnoses.join("|"),
             procedures: case.procedures.join("|"),
+            length_of_stay: case.length_of_stay_days.to_string(),
         }
     }
 
@@ -362,6 +364,8 @@ impl CaseText {
             dept: &case.department,
             diagnoses: &self.diagnoses,
             procedures: &self.procedures,
+            length_of_stay: &self.length_of_stay,
+            leaving_type: &case.discharge_type,
         }
     }
 }
