@@ -5,9 +5,13 @@
 //! lists, CC/MCC/exclusion tables, map targets and OR flag. Per case, the engine hashes each
 //! input code once, then builds four small bitsets over the lists (lists of the principal
 //! diagnosis, of any diagnosis, of the principal procedure, of any procedure), so every list
-//! condition is a single bit test. Conditions are a flat node array. Grouping with a reused
-//! [`Scratch`] does not allocate. The traced path ([`CompiledScheme::group_traced`]) runs the
-//! same rule loop with a recording observer and may allocate; the plain path pays nothing for it.
+//! condition is a single bit test; the rarer secondary-position conditions of regional splits
+//! (`any_secondary_dx_in`, `any_secondary_proc_in`) look up the secondary codes' lists only
+//! when a rule asks, so schemes without them pay nothing. The length of stay and discharge type
+//! are read only when a rule of the scheme reads them. Conditions are a flat node array.
+//! Grouping with a reused [`Scratch`] does not allocate. The traced path
+//! ([`CompiledScheme::group_traced`]) runs the same rule loop with a recording observer and may
+//! allocate; the plain path pays nothing for it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
