@@ -325,6 +325,7 @@ fn summary_to_wire(summary: &SchemeSummary) -> pb::SchemeInfo {
 struct CaseText {
     diagnoses: String,
     procedures: String,
+    length_of_stay: String,
 }
 
 impl CaseText {
@@ -332,6 +333,7 @@ impl CaseText {
         CaseText {
             diagnoses: case.diagnoses.join("|"),
             procedures: case.procedures.join("|"),
+            length_of_stay: case.length_of_stay_days.to_string(),
         }
     }
 
@@ -344,6 +346,8 @@ impl CaseText {
             dept: &case.department,
             diagnoses: &self.diagnoses,
             procedures: &self.procedures,
+            length_of_stay: &self.length_of_stay,
+            leaving_type: &case.discharge_type,
         }
     }
 }
