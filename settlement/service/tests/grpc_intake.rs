@@ -430,7 +430,7 @@ async fn streamed_intake_values_through_the_peers_and_answers_every_record() {
         .expect("agreement rejection");
     assert_eq!(
         (agreement.list_id.as_str(), agreement.code.as_str()),
-        ("L4", "no_valid_agreement")
+        ("L4", "institution_not_registered")
     );
 
     let cases = client

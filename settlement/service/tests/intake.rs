@@ -118,19 +118,36 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
         2
     );
 
-    // An agreement outside the institution's region is refused; a known id is changed.
+    // An agreement outside the institution's region is refused exactly like one for an
+    // institution nobody registered; a known id is changed.
+    let elsewhere = institutions::put_agreement(
+        db,
+        region("460200"),
+        "H1",
+        &agreement("A1", 20250101, 20251231, "active"),
+        "",
+        "r5",
+    )
+    .await
+    .expect_err("another region's institution");
+    let unregistered = institutions::put_agreement(
+        db,
+        region("460200"),
+        "H0",
+        &agreement("A1", 20250101, 20251231, "active"),
+        "",
+        "r5",
+    )
+    .await
+    .expect_err("an unregistered institution");
     assert!(matches!(
-        institutions::put_agreement(
-            db,
-            region("460200"),
-            "H1",
-            &agreement("A1", 20250101, 20251231, "active"),
-            "",
-            "r5"
-        )
-        .await,
-        Err(RegistryError::OtherRegion { .. })
+        elsewhere,
+        RegistryError::UnknownInstitution { .. }
     ));
+    assert_eq!(
+        elsewhere.to_string().replace("H1", "H0"),
+        unregistered.to_string()
+    );
     institutions::put_agreement(
         db,
         region("460100"),
