@@ -1,7 +1,10 @@
 //! Intake of settlement lists (DOMAIN.md §5): record by record, in chunks, idempotent.
 //!
-//! Each record is read, checked against the upload's region, validated, checked for a valid
-//! service agreement on its discharge date and decided against the stored current version (same
+//! Each record is read, checked against the upload's region, validated (with today from the
+//! intake's clock: no date after it), checked for its institution being registered in the
+//! upload's region (one registered elsewhere is answered exactly like one never registered, so
+//! an upload learns nothing of another region's hospitals or cases) and for a valid service
+//! agreement on its discharge date, and decided against the stored current version (same
 //! content: no-op; changed: a new version unless its month is closed; first: version 1). Every
 //! rejection names the record's position, list id, field and reason; accepted records are stored
 //! even when others are rejected.
@@ -14,6 +17,8 @@
 //! counts them as unchanged. A streamed upload is stored while it arrives: a stream that breaks
 //! off leaves its earlier chunks stored, in the same way. The upload's final answer is
 //! stored under its request id through the journal: a retry of a completed upload replays it.
+//! Each stored chunk and each completed upload leaves a fingerprint ([`crate::uploads`]): a retry
+//! with other records under the same request id is refused before any of them is stored.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;

@@ -192,7 +192,7 @@ mod tests {
         );
         assert_eq!(base.len(), 64);
         assert_ne!(
-            upload_fingerprint(&[base.clone()]),
+            upload_fingerprint(std::slice::from_ref(&base)),
             upload_fingerprint(&[base.clone(), base])
         );
     }
