@@ -119,12 +119,19 @@ where
             request.headers_mut().remove(header);
         }
         let path = request.uri().path().to_owned();
-        metrics::counter!("medpay_grpc_requests_total", "method" => path.clone()).increment(1);
+        // The label comes from a fixed set: a caller must not be able to mint label values.
+        let method_label = if is_open_path(&path) || platform::access::roles_for(&path).is_some() {
+            path.clone()
+        } else {
+            "unknown".to_owned()
+        };
+        metrics::counter!("medpay_grpc_requests_total", "method" => method_label).increment(1);
         if !is_open_path(&path) {
             let verified = self
                 .auth
                 .authenticate(request.headers())
                 .and_then(|principal| {
+                    platform::access::authorize_method(&principal, &path)?;
                     let mut metadata = tonic::metadata::MetadataMap::new();
                     platform::set_principal(&mut metadata, &principal)?;
                     Ok(metadata.into_headers())
@@ -132,7 +139,11 @@ where
             match verified {
                 Ok(headers) => request.headers_mut().extend(headers),
                 Err(status) => {
-                    metrics::counter!("medpay_grpc_unauthenticated_total").increment(1);
+                    metrics::counter!(
+                        "medpay_grpc_refused_total",
+                        "code" => format!("{:?}", status.code())
+                    )
+                    .increment(1);
                     return Box::pin(async move { Ok(status.into_http()) });
                 }
             }
@@ -148,6 +159,7 @@ where
 mod tests {
     use super::*;
     use crate::config::{ApiKeySettings, PrincipalSettings};
+    use kernel::Role;
 
     fn settings(dev: bool) -> AuthSettings {
         AuthSettings {
@@ -156,12 +168,14 @@ mod tests {
                 caller_id: "dev".into(),
                 scopes: vec!["460000".parse().expect("code")],
                 roles: vec![],
+                institution: None,
             }),
             api_keys: vec![ApiKeySettings {
                 key: "meilan-agency-key-0001".into(),
                 caller_id: "meilan".into(),
                 scopes: vec!["460108".parse().expect("code")],
-                roles: vec!["agency".into()],
+                roles: vec![Role::Submit],
+                institution: None,
             }],
         }
     }

@@ -57,9 +57,6 @@ fn stream_failure(status: Status) -> Status {
     }
 }
 
-/// Roles that may change the institution registry.
-const REGISTRY_ROLES: [&str; 2] = ["admin", "bureau"];
-
 /// The settlement gRPC API over the case ledger.
 #[derive(Clone)]
 pub struct SettlementApi {
@@ -109,21 +106,6 @@ impl SettlementApi {
     pub fn into_server(self) -> pb::settlement_service_server::SettlementServiceServer<Self> {
         pb::settlement_service_server::SettlementServiceServer::new(self)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
-    }
-}
-
-fn require_registry_role(principal: &Principal) -> Result<(), Status> {
-    if REGISTRY_ROLES.iter().any(|role| principal.has_role(role)) {
-        Ok(())
-    } else {
-        Err(with_reason(
-            Code::PermissionDenied,
-            "ROLE_REQUIRED",
-            format!(
-                "caller {} needs one of the roles {REGISTRY_ROLES:?} to change the institution registry",
-                principal.caller_id
-            ),
-        ))
     }
 }
 
@@ -468,7 +450,6 @@ impl SettlementService for SettlementApi {
             .unwrap_or_default();
         let (principal, region) =
             authorize_request(&request, "institution.region_code", &region_code)?;
-        require_registry_role(&principal)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
         let institution = body.institution.unwrap_or_default();
@@ -598,7 +579,6 @@ impl SettlementService for SettlementApi {
     ) -> Result<Response<pb::PutAgreementResponse>, Status> {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        require_registry_role(&principal)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
         let agreement = body.agreement.unwrap_or_default();
