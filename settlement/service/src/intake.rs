@@ -36,7 +36,7 @@ use settlement_domain::identity::{
 };
 use settlement_domain::institution::InstitutionRecord;
 use settlement_domain::ports::CodeDictionary;
-use settlement_domain::validation::{ValidationPolicy, validate_ambulatory, validate_list};
+use settlement_domain::validation::{ValidationPolicy, limits, validate_ambulatory, validate_list};
 use sha2::Digest;
 
 use crate::calendar;
@@ -209,12 +209,22 @@ fn rejection(
     why: impl Into<String>,
 ) -> pb::RecordRejection {
     pb::RecordRejection {
-        hospital_code: hospital_code.to_owned(),
-        list_id: list_id.to_owned(),
+        hospital_code: echoed(hospital_code, limits::HOSPITAL_CODE),
+        list_id: echoed(list_id, limits::LIST_ID),
         field: field.to_owned(),
         reason: why.into(),
         position,
         code: code.to_owned(),
+    }
+}
+
+/// An identifier of a rejected record as answered: cut to its bound (marked with `…`) when the
+/// record exceeds it, so that an oversized field is not sent back once per rejection.
+fn echoed(text: &str, bound: usize) -> String {
+    if text.chars().count() <= bound {
+        text.to_owned()
+    } else {
+        text.chars().take(bound).chain(['…']).collect()
     }
 }
 
@@ -468,7 +478,9 @@ impl Intake {
                         }
                         return Err(IntakeError::RequestIdReused {
                             request_id: request_id.to_owned(),
-                            detail: format!("records {} on differ from those stored", base + 1),
+                            detail: format!(
+                                "the records from position {base} on differ from those stored"
+                            ),
                         });
                     }
                     Some(_) => None,
@@ -696,7 +708,9 @@ impl Intake {
                     Some(stored) if stored != ours.fingerprint => {
                         return Err(IntakeError::RequestIdReused {
                             request_id: ours.request_id.clone(),
-                            detail: format!("records {} on differ from those stored", base + 1),
+                            detail: format!(
+                                "the records from position {base} on differ from those stored"
+                            ),
                         });
                     }
                     Some(_) => mark = None,

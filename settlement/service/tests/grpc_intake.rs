@@ -1182,13 +1182,23 @@ async fn bounds_and_dates_are_enforced_per_record_naming_the_field() {
         ]
     );
     assert_eq!((outcome.accepted, outcome.rejected), (3, 7), "{outcome:?}");
-    // The list ids of refused records are named, the over-long one as received.
-    assert!(
+    // Refused records are named by list id; an over-long one is cut to its bound, not echoed
+    // a million characters at a time.
+    let named = |position: u64| {
         outcome
             .rejections
             .iter()
-            .any(|r| r.position == 1 && r.list_id == "2".repeat(31))
+            .filter(|r| r.position == position)
+            .map(|r| r.list_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named(1), [format!("{}…", "2".repeat(30))]);
+    assert!(
+        named(2)
+            .iter()
+            .all(|id| *id == format!("{}…", "3".repeat(30)))
     );
+    assert_eq!(named(3), ["L4"]);
 }
 
 #[tokio::test]
