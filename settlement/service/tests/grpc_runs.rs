@@ -839,3 +839,64 @@ async fn another_regions_run_answers_exactly_like_a_missing_one() {
         .expect("run");
     assert_eq!(own.run_id, clearing_run);
 }
+
+#[tokio::test]
+async fn year_inputs_name_only_hospitals_registered_in_the_region() {
+    let mut server = start().await;
+    register(&server.db, "H001", "460108").await;
+    register(&server.db, "HB", "460205").await;
+    let input = |code: &str| pb::HospitalYearInput {
+        hospital_code: code.into(),
+        assessment_coefficient: decimal("0.50"),
+        violation_deductions: money("99999.00"),
+        deposit_returned: money("0.00"),
+    };
+    let refused = server
+        .client
+        .put_hospital_year_inputs(as_agency(pb::PutHospitalYearInputsRequest {
+            request_id: "y1".into(),
+            region_code: REGION.into(),
+            year: 2025,
+            fund_type: FUND,
+            hospitals: vec![input("H001"), input("HB"), input("HX")],
+        }))
+        .await
+        .expect_err("another prefecture's hospital and an unregistered one");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let violations = refused
+        .get_details_bad_request()
+        .expect("field violations")
+        .field_violations;
+    let named: Vec<(String, String)> = violations
+        .iter()
+        .map(|v| {
+            let code = if v.field.starts_with("hospitals[1]") {
+                "HB"
+            } else {
+                "HX"
+            };
+            (v.field.clone(), v.description.replace(code, "<h>"))
+        })
+        .collect();
+    assert_eq!(named.len(), 2, "{named:?}");
+    assert_eq!(named[0].0, "hospitals[1].hospital_code");
+    assert_eq!(named[1].0, "hospitals[2].hospital_code");
+    assert_eq!(
+        named[0].1, named[1].1,
+        "another region's hospital reads like no hospital"
+    );
+    // Nothing was stored: the policy's year inputs are still empty, so H001 alone is accepted.
+    let stored = server
+        .client
+        .put_hospital_year_inputs(as_agency(pb::PutHospitalYearInputsRequest {
+            request_id: "y2".into(),
+            region_code: REGION.into(),
+            year: 2025,
+            fund_type: FUND,
+            hospitals: vec![input("H001")],
+        }))
+        .await
+        .expect("own hospital")
+        .into_inner();
+    assert_eq!(stored.version, 1);
+}
