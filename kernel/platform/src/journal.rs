@@ -193,6 +193,9 @@ impl Once {
 /// detail (what it changed, in words).
 pub type Effect<'c, E> = Pin<Box<dyn Future<Output = Result<(Vec<u8>, String), E>> + Send + 'c>>;
 
+/// A change made by [`Journal::write_once`] inside the transaction.
+pub type Write<'c, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'c>>;
+
 /// One entry of an audit log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -397,6 +400,30 @@ impl Journal {
                 None => Err(error.into()),
             },
         }
+    }
+
+    /// [`Journal::run_once`] for a write whose response and audit detail are known before it
+    /// runs: `write` makes the change in the transaction.
+    pub async fn write_once<E, F>(
+        &self,
+        db: &DatabaseConnection,
+        call: &Call,
+        response: Vec<u8>,
+        detail: String,
+        write: F,
+    ) -> Result<Once, E>
+    where
+        E: From<DbErr> + From<RequestIdReused> + Send + 'static,
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> Write<'c, E> + Send,
+    {
+        self.run_once(db, call, move |txn| -> Effect<'_, E> {
+            let change = write(txn);
+            Box::pin(async move {
+                change.await?;
+                Ok((response, detail))
+            })
+        })
+        .await
     }
 
     /// Writes the audit entry and the request row of `call` in `txn`.
@@ -733,6 +760,31 @@ pub mod migration {
                     .to_owned(),
             )
             .await
+    }
+
+    /// The migration that runs [`add_fingerprint_and_region`] for a context whose journal tables
+    /// were created before fingerprints were kept.
+    pub struct AddFingerprintAndRegion {
+        pub context: &'static str,
+        /// The migration's name in the context's migration table.
+        pub name: &'static str,
+    }
+
+    impl MigrationName for AddFingerprintAndRegion {
+        fn name(&self) -> &str {
+            self.name
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for AddFingerprintAndRegion {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            add_fingerprint_and_region(manager, self.context).await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            drop_fingerprint_and_region(manager, self.context).await
+        }
     }
 
     /// Drops both tables.
