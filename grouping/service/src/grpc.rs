@@ -103,10 +103,7 @@ impl GroupingApi {
             region_code: region.to_string(),
             scheme_id: activation.scheme_id.clone(),
             version: activation.version.clone(),
-            effective_from: response
-                .activation
-                .as_ref()
-                .and_then(|a| a.effective_from.clone()),
+            effective_from: response.activation.as_ref().and_then(|a| a.effective_from),
         };
         let call = Call::new(
             "medpay up",
