@@ -35,7 +35,7 @@ use sha2::Digest;
 
 use crate::calendar;
 use crate::institutions::{self, yyyymmdd};
-use crate::journal::{self, AuditEntry, Once};
+use crate::journal::{self, Once};
 use crate::ledger::{CaseStore, LedgerCase, StoreError, status};
 use crate::valuation::{Unavailable, Valued, Valuer, fund_of};
 
@@ -380,7 +380,8 @@ impl Intake {
         region: RegionCode,
         mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
-        if let Some(stored) = journal::stored_response(&self.db, caller_id, request_id).await? {
+        let call = journal::upload_call(caller_id, request_id, method, region);
+        if let Some(stored) = journal::replay::<_, IntakeError>(&self.db, &call).await? {
             return replayed(&stored, request_id);
         }
         let stores_in_flight = match self.db.get_database_backend() {
@@ -438,14 +439,8 @@ impl Intake {
             "region {region}: {} accepted, {} corrected, {} unchanged, {} rejected",
             outcome.accepted, outcome.corrected, outcome.unchanged, outcome.rejected
         );
-        let audit = AuditEntry {
-            at_unix_seconds: platform::wire::unix_seconds(),
-            caller_id: caller_id.to_owned(),
-            action: method.to_owned(),
-            detail: String::new(),
-            request_id: request_id.to_owned(),
-        };
-        let once = journal::run_once::<IntakeError, _>(&self.db, audit, move |_txn| {
+        let call = journal::upload_call(caller_id, request_id, method, region);
+        let once = journal::run_once::<IntakeError, _>(&self.db, &call, move |_txn| {
             Box::pin(async move { Ok((encoded, detail)) })
         })
         .await?;

@@ -22,6 +22,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_intake::Intake),
             Box::new(m0005_runs::Runs),
             Box::new(m0006_special_cases::SpecialCases),
+            Box::new(platform::journal::migration::AddFingerprintAndRegion {
+                context: "settlement",
+                name: "m0007_journal_fingerprints",
+            }),
         ]
     }
 

@@ -24,7 +24,7 @@ use super::{
     BudgetAccess, ClearingOrder, DisputeAction, IdentityCheck, PrepaymentOrder, RunError,
     RunTotals, YearInput,
 };
-use crate::journal::{AuditEntry, Effect, run_once};
+use crate::journal::{Call, Effect, run_once};
 use crate::ledger::region_span;
 use crate::sharing::BudgetPeer;
 
@@ -54,11 +54,14 @@ impl SettlementRunApi {
     }
 
     /// Runs `effect` once per (caller, request id) and decodes the response it stored.
+    #[allow(clippy::too_many_arguments)]
     async fn write<T, F>(
         &self,
         principal: &Principal,
+        request: &impl Message,
         request_id: &str,
         action: &str,
+        region: RegionCode,
         effect: F,
     ) -> Result<Response<T>, Status>
     where
@@ -66,14 +69,14 @@ impl SettlementRunApi {
         F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Effect<'c, RunError>,
     {
         crate::grpc::require_request_id(request_id)?;
-        let audit = AuditEntry {
-            at_unix_seconds: wire::unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: action.to_owned(),
-            detail: String::new(),
-            request_id: request_id.to_owned(),
-        };
-        let done = run_once(&self.db, audit, effect).await.map_err(to_status)?;
+        let call = Call::new(
+            &principal.caller_id,
+            request_id,
+            action,
+            request,
+            Some(region),
+        );
+        let done = run_once(&self.db, &call, effect).await.map_err(to_status)?;
         T::decode(done.response())
             .map(Response::new)
             .map_err(storage_failure)
@@ -129,6 +132,7 @@ pub fn to_status(error: RunError) -> Status {
             tracing::error!(%message, "run failed");
             with_reason(Code::Internal, "RUN_FAILED", message)
         }
+        RunError::Reused(reused) => reused.into(),
     }
 }
 
@@ -285,10 +289,12 @@ impl SettlementRunApi {
         Ok(run)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn dispute(
         &self,
         principal: &Principal,
         region: RegionCode,
+        request: &impl Message,
         request_id: &str,
         run_id: &str,
         hospital_code: &str,
@@ -305,23 +311,30 @@ impl SettlementRunApi {
         let hospital_code = hospital_code.to_owned();
         let issued_at = run.created_at;
         let response: Response<pb::Dispute> = self
-            .write(principal, request_id, action_name, move |txn| {
-                Box::pin(async move {
-                    let row = super::dispute_step(
-                        txn,
-                        &run_id,
-                        &hospital_code,
-                        &actor,
-                        action,
-                        wire::unix_seconds(),
-                    )
-                    .await?;
-                    let dispute = dispute_to_wire(&row, issued_at)
-                        .map_err(|status| RunError::Internal(status.message().to_owned()))?;
-                    let detail = format!("{run_id}/{hospital_code}: {}", row.dispute_state);
-                    Ok((encode(&dispute), detail))
-                })
-            })
+            .write(
+                principal,
+                request,
+                request_id,
+                action_name,
+                region,
+                move |txn| {
+                    Box::pin(async move {
+                        let row = super::dispute_step(
+                            txn,
+                            &run_id,
+                            &hospital_code,
+                            &actor,
+                            action,
+                            wire::unix_seconds(),
+                        )
+                        .await?;
+                        let dispute = dispute_to_wire(&row, issued_at)
+                            .map_err(|status| RunError::Internal(status.message().to_owned()))?;
+                        let detail = format!("{run_id}/{hospital_code}: {}", row.dispute_state);
+                        Ok((encode(&dispute), detail))
+                    })
+                },
+            )
             .await?;
         Ok(response.into_inner())
     }
@@ -341,22 +354,19 @@ impl SettlementRunService for SettlementRunApi {
         // Stored with every key, so a later default change never changes a stored policy.
         let json = serde_json::to_string(&policy).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
+        let reason = body.reason.clone();
         self.write(
             &principal,
+            &body,
             &body.request_id,
             "PutSettlementPolicy",
+            region,
             move |txn| {
                 Box::pin(async move {
                     let at = wire::unix_seconds();
-                    let version = store::put_policy(
-                        txn,
-                        (region, year, fund),
-                        &json,
-                        &body.reason,
-                        &caller,
-                        at,
-                    )
-                    .await?;
+                    let version =
+                        store::put_policy(txn, (region, year, fund), &json, &reason, &caller, at)
+                            .await?;
                     Ok((
                         encode(&pb::PutSettlementPolicyResponse { version }),
                         format!("policy of {region} {year} fund {} v{version}", fund.code()),
@@ -454,8 +464,10 @@ impl SettlementRunService for SettlementRunApi {
         let count = inputs.len();
         self.write(
             &principal,
+            &body,
             &body.request_id,
             "PutHospitalYearInputs",
+            region,
             move |txn| {
                 Box::pin(async move {
                     let version = store::put_year_inputs(
@@ -513,28 +525,35 @@ impl SettlementRunService for SettlementRunApi {
         };
         let budget = self.budget.clone();
         let on_behalf = principal.clone();
-        self.write(&principal, &body.request_id, "RunPrepayment", move |txn| {
-            Box::pin(async move {
-                let access = budget.as_deref().map(|peer| BudgetAccess {
-                    peer,
-                    principal: &on_behalf,
-                });
-                let run = super::prepay_with(txn, &order, access).await?;
-                let totals = totals_to_wire(&run.totals_json)
-                    .map_err(|s| RunError::Internal(s.message().to_owned()))?;
-                let statements = totals.as_ref().map_or(0, |t| t.hospitals);
-                let detail = format!("{}: {statements} statements", run.run_id);
-                Ok((
-                    encode(&pb::RunPrepaymentResponse {
-                        run_id: run.run_id,
-                        statements,
-                        totals,
-                        version: run.version,
-                    }),
-                    detail,
-                ))
-            })
-        })
+        self.write(
+            &principal,
+            &body,
+            &body.request_id,
+            "RunPrepayment",
+            region,
+            move |txn| {
+                Box::pin(async move {
+                    let access = budget.as_deref().map(|peer| BudgetAccess {
+                        peer,
+                        principal: &on_behalf,
+                    });
+                    let run = super::prepay_with(txn, &order, access).await?;
+                    let totals = totals_to_wire(&run.totals_json)
+                        .map_err(|s| RunError::Internal(s.message().to_owned()))?;
+                    let statements = totals.as_ref().map_or(0, |t| t.hospitals);
+                    let detail = format!("{}: {statements} statements", run.run_id);
+                    Ok((
+                        encode(&pb::RunPrepaymentResponse {
+                            run_id: run.run_id,
+                            statements,
+                            totals,
+                            version: run.version,
+                        }),
+                        detail,
+                    ))
+                })
+            },
+        )
         .await
     }
 
@@ -547,17 +566,24 @@ impl SettlementRunService for SettlementRunApi {
         let body = request.into_inner();
         let month = month("period", body.period.as_ref())?;
         let fund = fund(body.fund_type)?;
-        self.write(&principal, &body.request_id, "CloseMonth", move |txn| {
-            Box::pin(async move {
-                let run =
-                    super::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
-                let detail = format!("closed {region} {} with {}", month.as_int(), run.run_id);
-                Ok((
-                    encode(&pb::CloseMonthResponse { run_id: run.run_id }),
-                    detail,
-                ))
-            })
-        })
+        self.write(
+            &principal,
+            &body,
+            &body.request_id,
+            "CloseMonth",
+            region,
+            move |txn| {
+                Box::pin(async move {
+                    let run =
+                        super::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
+                    let detail = format!("closed {region} {} with {}", month.as_int(), run.run_id);
+                    Ok((
+                        encode(&pb::CloseMonthResponse { run_id: run.run_id }),
+                        detail,
+                    ))
+                })
+            },
+        )
         .await
     }
 
@@ -583,33 +609,40 @@ impl SettlementRunService for SettlementRunApi {
         };
         let budget = self.budget.clone();
         let on_behalf = principal.clone();
-        self.write(&principal, &body.request_id, "RunClearing", move |txn| {
-            Box::pin(async move {
-                let access = budget.as_deref().map(|peer| BudgetAccess {
-                    peer,
-                    principal: &on_behalf,
-                });
-                let run = super::clear_with(txn, &order, access).await?;
-                let to_internal = |s: Status| RunError::Internal(s.message().to_owned());
-                let totals = totals_to_wire(&run.totals_json).map_err(to_internal)?;
-                let statements = totals.as_ref().map_or(0, |t| t.hospitals);
-                let detail = format!(
-                    "{}: {statements} statements, digest {}",
-                    run.run_id, run.statements_digest
-                );
-                Ok((
-                    encode(&pb::RunClearingResponse {
-                        run_id: run.run_id,
-                        version: run.version,
-                        statements,
-                        totals,
-                        identity: identity_to_wire(&run.identity_json).map_err(to_internal)?,
-                        statements_digest: run.statements_digest,
-                    }),
-                    detail,
-                ))
-            })
-        })
+        self.write(
+            &principal,
+            &body,
+            &body.request_id,
+            "RunClearing",
+            region,
+            move |txn| {
+                Box::pin(async move {
+                    let access = budget.as_deref().map(|peer| BudgetAccess {
+                        peer,
+                        principal: &on_behalf,
+                    });
+                    let run = super::clear_with(txn, &order, access).await?;
+                    let to_internal = |s: Status| RunError::Internal(s.message().to_owned());
+                    let totals = totals_to_wire(&run.totals_json).map_err(to_internal)?;
+                    let statements = totals.as_ref().map_or(0, |t| t.hospitals);
+                    let detail = format!(
+                        "{}: {statements} statements, digest {}",
+                        run.run_id, run.statements_digest
+                    );
+                    Ok((
+                        encode(&pb::RunClearingResponse {
+                            run_id: run.run_id,
+                            version: run.version,
+                            statements,
+                            totals,
+                            identity: identity_to_wire(&run.identity_json).map_err(to_internal)?,
+                            statements_digest: run.statements_digest,
+                        }),
+                        detail,
+                    ))
+                })
+            },
+        )
         .await
     }
 
@@ -722,6 +755,7 @@ impl SettlementRunService for SettlementRunApi {
             .dispute(
                 &principal,
                 region,
+                body,
                 &body.request_id,
                 &body.run_id,
                 &body.hospital_code,
@@ -745,6 +779,7 @@ impl SettlementRunService for SettlementRunApi {
             .dispute(
                 &principal,
                 region,
+                body,
                 &body.request_id,
                 &body.run_id,
                 &body.hospital_code,
@@ -776,6 +811,7 @@ impl SettlementRunService for SettlementRunApi {
             .dispute(
                 &principal,
                 region,
+                body,
                 &body.request_id,
                 &body.run_id,
                 &body.hospital_code,
