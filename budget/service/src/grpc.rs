@@ -9,7 +9,7 @@ use kernel::Money;
 use kernel::{FundType, RegionCode};
 use medpay_proto::budget::v1 as pb;
 use medpay_proto::budget::v1::budget_service_server::BudgetService;
-use platform::principal::{authorize_request, principal_of};
+use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure, with_reason};
 use platform::wire;
 use prost::Message;
@@ -737,15 +737,11 @@ impl BudgetService for BudgetApi {
         &self,
         request: Request<pb::ListAuditEntriesRequest>,
     ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
-        let principal = principal_of(&request)?;
-        let body = request.get_ref();
-        let page = self
-            .store
-            .list_audit_entries(&principal, platform::audit_listing!(body))
-            .await?;
-        Ok(Response::new(pb::ListAuditEntriesResponse {
-            entries: page.entries,
-            next_page_token: page.next_page_token,
-        }))
+        platform::list_audit_entries!(
+            crate::store::JOURNAL,
+            self.store.connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 }

@@ -1,15 +1,13 @@
 //! Budget storage: versions of a budget per region, year and fund. Money is stored as BIGINT fen.
 
-use kernel::{FundType, Money, Principal, RegionCode};
-use platform::journal::{
-    AuditEntry, AuditListing, AuditPage, Call, Journal, Once, RequestIdReused,
-};
+use kernel::{FundType, Money, RegionCode};
+use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, Set};
 use tonic::Status;
 
 /// The budget context's journal of idempotent writes and its audit log.
-const JOURNAL: Journal = Journal::new("budget");
+pub(crate) const JOURNAL: Journal = Journal::new("budget");
 
 pub mod budget_version {
     use sea_orm::entity::prelude::*;
@@ -211,15 +209,9 @@ impl BudgetStore {
         Ok(JOURNAL.all_audit_entries(&self.db).await?)
     }
 
-    /// A page of the audit log, for an administrator.
-    pub async fn list_audit_entries(
-        &self,
-        principal: &Principal,
-        listing: AuditListing<'_>,
-    ) -> Result<AuditPage, Status> {
-        JOURNAL
-            .list_audit_entries(&self.db, principal, listing)
-            .await
+    /// The connection the store and its journal use.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// The latest version of each budget of a region (every year when `year` is `None`), ordered

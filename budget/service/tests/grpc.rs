@@ -49,15 +49,19 @@ async fn start() -> Server {
     }
 }
 
-fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> Request<T> {
     let mut request = Request::new(message);
     let principal = Principal {
-        caller_id: format!("caller-{scope}"),
+        caller_id: format!("{caller}-{scope}"),
         scopes: vec![scope.parse().expect("code")],
-        roles: vec!["bureau".to_owned()],
+        roles: vec![role.to_owned()],
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request
+}
+
+fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+    with_role(message, "caller", scope, "bureau")
 }
 
 fn hainan<T>(message: T) -> Request<T> {
@@ -729,14 +733,7 @@ async fn a_sharing_policy_is_stored_once_per_request_id() {
 }
 
 fn admin<T>(message: T, scope: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("admin-{scope}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec!["admin".to_owned()],
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    with_role(message, "admin", scope, "admin")
 }
 
 #[tokio::test]

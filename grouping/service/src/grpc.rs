@@ -952,16 +952,12 @@ impl GroupingService for GroupingApi {
         &self,
         request: Request<pb::ListAuditEntriesRequest>,
     ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
-        let principal = principal_of(&request)?;
-        let body = request.get_ref();
-        let page = self
-            .registry
-            .list_audit_entries(&principal, platform::audit_listing!(body))
-            .await?;
-        Ok(Response::new(pb::ListAuditEntriesResponse {
-            entries: page.entries,
-            next_page_token: page.next_page_token,
-        }))
+        platform::list_audit_entries!(
+            crate::store::JOURNAL,
+            self.registry.connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 }
 

@@ -1,11 +1,9 @@
 //! Scheme activations per pooling region. An activation applies to cases discharged on or after
 //! its effective date until the next activation of the region.
 
-use kernel::{Principal, RegionCode};
+use kernel::RegionCode;
 use platform::db::{region_from_db, region_to_db};
-use platform::journal::{
-    AuditEntry, AuditListing, AuditPage, Call, Journal, Once, RequestIdReused,
-};
+use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, Set};
@@ -82,7 +80,7 @@ impl From<StoreError> for Status {
 }
 
 /// The grouping context's journal of idempotent writes and its audit log.
-const JOURNAL: Journal = Journal::new("grouping");
+pub(crate) const JOURNAL: Journal = Journal::new("grouping");
 
 fn from_row(row: grouping_activation::Model) -> Result<StoredActivation, StoreError> {
     Ok(StoredActivation {
@@ -346,15 +344,9 @@ impl RegistryStore {
         Ok(JOURNAL.all_audit_entries(&self.db).await?)
     }
 
-    /// A page of the audit log, for an administrator.
-    pub async fn list_audit_entries(
-        &self,
-        principal: &Principal,
-        listing: AuditListing<'_>,
-    ) -> Result<AuditPage, Status> {
-        JOURNAL
-            .list_audit_entries(&self.db, principal, listing)
-            .await
+    /// The connection the store and its journal use.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// The latest effective date activated for `region`, if any.

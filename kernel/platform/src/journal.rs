@@ -270,6 +270,23 @@ macro_rules! audit_listing {
     };
 }
 
+/// The whole of a context's `ListAuditEntries` method: `$journal` on `$conn` answers `$request`
+/// (any context's `ListAuditEntriesRequest`) with a `$response`.
+#[macro_export]
+macro_rules! list_audit_entries {
+    ($journal:expr, $conn:expr, $request:expr, $response:ty) => {{
+        let principal = $crate::principal_of(&$request)?;
+        let body = $request.get_ref();
+        let page = $journal
+            .list_audit_entries($conn, &principal, $crate::audit_listing!(body))
+            .await?;
+        let mut response: $response = ::core::default::Default::default();
+        response.entries = page.entries;
+        response.next_page_token = page.next_page_token;
+        Ok(::tonic::Response::new(response))
+    }};
+}
+
 /// One page of audit entries, for the wire.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuditPage {

@@ -934,17 +934,12 @@ impl PointsService for PointsApi {
         &self,
         request: Request<pb::ListAuditEntriesRequest>,
     ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
-        let principal = principal_of(&request)?;
-        let body = request.get_ref();
-        let page = self
-            .tables
-            .store()
-            .list_audit_entries(&principal, platform::audit_listing!(body))
-            .await?;
-        Ok(Response::new(pb::ListAuditEntriesResponse {
-            entries: page.entries,
-            next_page_token: page.next_page_token,
-        }))
+        platform::list_audit_entries!(
+            crate::store::JOURNAL,
+            self.tables.store().connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 
     async fn preview_point_value(

@@ -1,14 +1,12 @@
 //! Valuation-table versions per region, year and fund.
 
-use kernel::{FundType, Principal, RegionCode};
+use kernel::{FundType, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use platform::journal::{
-    AuditEntry, AuditListing, AuditPage, Call, Effect as JournalEffect, Journal, Once,
-    RequestIdReused,
+    AuditEntry, Call, Effect as JournalEffect, Journal, Once, RequestIdReused,
 };
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, Set};
-use tonic::Status;
 
 pub mod points_table_version {
     use sea_orm::entity::prelude::*;
@@ -100,7 +98,7 @@ pub enum StoreError {
 }
 
 /// The points context's journal of idempotent writes and its audit log.
-const JOURNAL: Journal = Journal::new("points");
+pub(crate) const JOURNAL: Journal = Journal::new("points");
 
 /// `yyyymmdd` as `YYYY-MM-DD`.
 pub fn date_text(yyyymmdd: i32) -> String {
@@ -309,15 +307,9 @@ impl TableStore {
         Ok(JOURNAL.all_audit_entries(&self.db).await?)
     }
 
-    /// A page of the audit log, for an administrator.
-    pub async fn list_audit_entries(
-        &self,
-        principal: &Principal,
-        listing: AuditListing<'_>,
-    ) -> Result<AuditPage, Status> {
-        JOURNAL
-            .list_audit_entries(&self.db, principal, listing)
-            .await
+    /// The connection the store and its journal use.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 

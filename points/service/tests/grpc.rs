@@ -474,14 +474,7 @@ async fn calibrate_stores_a_draft_with_its_report() {
 }
 
 fn admin<T>(message: T, scope: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    let principal = kernel::Principal {
-        caller_id: format!("admin-{scope}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec!["admin".into()],
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    with_role(message, "admin", scope, "admin")
 }
 
 #[tokio::test]

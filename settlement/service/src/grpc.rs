@@ -629,18 +629,11 @@ impl SettlementService for SettlementApi {
         &self,
         request: Request<pb::ListAuditEntriesRequest>,
     ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
-        let principal = platform::principal_of(&request)?;
-        let body = request.get_ref();
-        let page = journal::JOURNAL
-            .list_audit_entries(
-                self.cases.connection(),
-                &principal,
-                platform::audit_listing!(body),
-            )
-            .await?;
-        Ok(Response::new(pb::ListAuditEntriesResponse {
-            entries: page.entries,
-            next_page_token: page.next_page_token,
-        }))
+        platform::list_audit_entries!(
+            journal::JOURNAL,
+            self.cases.connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 }

@@ -7,9 +7,7 @@
 use kernel::RegionCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 
-pub use platform::journal::{
-    AuditEntry, AuditListing, AuditPage, Call, Effect, Fingerprint, Once, RequestIdReused,
-};
+pub use platform::journal::{AuditEntry, Call, Effect, Fingerprint, Once, RequestIdReused};
 
 /// The settlement context's journal.
 pub const JOURNAL: platform::journal::Journal = platform::journal::Journal::new("settlement");
