@@ -1273,14 +1273,8 @@ impl GroupingApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
-            BUILD_DIP_DIRECTORY,
-            &body,
-            Some(region),
-        );
-        if body.load {
+        // Only a build that loads is a write; fingerprinting copies the history, so only then.
+        let call = if body.load {
             require_registry_role(&principal)?;
             if body.request_id.is_empty() {
                 return Err(field_violation(
@@ -1288,10 +1282,20 @@ impl GroupingApi {
                     "is required when load is set",
                 ));
             }
+            let call = Call::new(
+                &principal.caller_id,
+                &body.request_id,
+                BUILD_DIP_DIRECTORY,
+                &body,
+                Some(region),
+            );
             if let Some(stored) = self.registry.replay(&call).await? {
                 return decode_stored(&stored);
             }
-        }
+            Some(call)
+        } else {
+            None
+        };
         let options = self.build_options(region, &body)?;
         let history = body.history_csv;
         // Building is CPU-bound (seconds for millions of cases): off the async workers.
@@ -1308,9 +1312,9 @@ impl GroupingApi {
             report: Some(report_to_wire(&built.report)),
             scheme: None,
         };
-        if !body.load {
+        let Some(call) = call else {
             return Ok(Response::new(response));
-        }
+        };
         // Loaded exactly as LoadScheme loads an upload of the returned files.
         let loaded = LoadedScheme::dip_from_files(&response.files)
             .map_err(|e| Status::internal(format!("the built directory does not load: {e}")))?;

@@ -53,30 +53,14 @@ impl SettlementRunApi {
         pb::settlement_run_service_server::SettlementRunServiceServer::new(self)
     }
 
-    /// Runs `effect` once per (caller, request id) and decodes the response it stored.
-    #[allow(clippy::too_many_arguments)]
-    async fn write<T, F>(
-        &self,
-        principal: &Principal,
-        request: &impl Message,
-        request_id: &str,
-        action: &str,
-        region: RegionCode,
-        effect: F,
-    ) -> Result<Response<T>, Status>
+    /// Runs `effect` once per (caller, request id) of `call` and decodes the response it stored.
+    async fn write<T, F>(&self, call: &Call, effect: F) -> Result<Response<T>, Status>
     where
         T: Message + Default,
         F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Effect<'c, RunError>,
     {
-        crate::grpc::require_request_id(request_id)?;
-        let call = Call::new(
-            &principal.caller_id,
-            request_id,
-            action,
-            request,
-            Some(region),
-        );
-        let done = run_once(&self.db, &call, effect).await.map_err(to_status)?;
+        crate::grpc::require_request_id(&call.request_id)?;
+        let done = run_once(&self.db, call, effect).await.map_err(to_status)?;
         T::decode(done.response())
             .map(Response::new)
             .map_err(storage_failure)
@@ -310,31 +294,31 @@ impl SettlementRunApi {
         let run_id = run_id.to_owned();
         let hospital_code = hospital_code.to_owned();
         let issued_at = run.created_at;
+        let call = Call::new(
+            &principal.caller_id,
+            request_id,
+            action_name,
+            request,
+            Some(region),
+        );
         let response: Response<pb::Dispute> = self
-            .write(
-                principal,
-                request,
-                request_id,
-                action_name,
-                region,
-                move |txn| {
-                    Box::pin(async move {
-                        let row = super::dispute_step(
-                            txn,
-                            &run_id,
-                            &hospital_code,
-                            &actor,
-                            action,
-                            wire::unix_seconds(),
-                        )
-                        .await?;
-                        let dispute = dispute_to_wire(&row, issued_at)
-                            .map_err(|status| RunError::Internal(status.message().to_owned()))?;
-                        let detail = format!("{run_id}/{hospital_code}: {}", row.dispute_state);
-                        Ok((encode(&dispute), detail))
-                    })
-                },
-            )
+            .write(&call, move |txn| {
+                Box::pin(async move {
+                    let row = super::dispute_step(
+                        txn,
+                        &run_id,
+                        &hospital_code,
+                        &actor,
+                        action,
+                        wire::unix_seconds(),
+                    )
+                    .await?;
+                    let dispute = dispute_to_wire(&row, issued_at)
+                        .map_err(|status| RunError::Internal(status.message().to_owned()))?;
+                    let detail = format!("{run_id}/{hospital_code}: {}", row.dispute_state);
+                    Ok((encode(&dispute), detail))
+                })
+            })
             .await?;
         Ok(response.into_inner())
     }
@@ -354,26 +338,25 @@ impl SettlementRunService for SettlementRunApi {
         // Stored with every key, so a later default change never changes a stored policy.
         let json = serde_json::to_string(&policy).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
-        let reason = body.reason.clone();
-        self.write(
-            &principal,
-            &body,
+        let call = Call::new(
+            &principal.caller_id,
             &body.request_id,
             "PutSettlementPolicy",
-            region,
-            move |txn| {
-                Box::pin(async move {
-                    let at = wire::unix_seconds();
-                    let version =
-                        store::put_policy(txn, (region, year, fund), &json, &reason, &caller, at)
-                            .await?;
-                    Ok((
-                        encode(&pb::PutSettlementPolicyResponse { version }),
-                        format!("policy of {region} {year} fund {} v{version}", fund.code()),
-                    ))
-                })
-            },
-        )
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
+            Box::pin(async move {
+                let at = wire::unix_seconds();
+                let version =
+                    store::put_policy(txn, (region, year, fund), &json, &body.reason, &caller, at)
+                        .await?;
+                Ok((
+                    encode(&pb::PutSettlementPolicyResponse { version }),
+                    format!("policy of {region} {year} fund {} v{version}", fund.code()),
+                ))
+            })
+        })
         .await
     }
 
@@ -462,31 +445,31 @@ impl SettlementRunService for SettlementRunApi {
         let json = serde_json::to_string(&inputs).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
         let count = inputs.len();
-        self.write(
-            &principal,
-            &body,
+        let call = Call::new(
+            &principal.caller_id,
             &body.request_id,
             "PutHospitalYearInputs",
-            region,
-            move |txn| {
-                Box::pin(async move {
-                    let version = store::put_year_inputs(
-                        txn,
-                        region,
-                        year,
-                        fund,
-                        &json,
-                        &caller,
-                        wire::unix_seconds(),
-                    )
-                    .await?;
-                    Ok((
-                        encode(&pb::PutHospitalYearInputsResponse { version }),
-                        format!("year inputs of {region} {year}: {count} hospitals, v{version}"),
-                    ))
-                })
-            },
-        )
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
+            Box::pin(async move {
+                let version = store::put_year_inputs(
+                    txn,
+                    region,
+                    year,
+                    fund,
+                    &json,
+                    &caller,
+                    wire::unix_seconds(),
+                )
+                .await?;
+                Ok((
+                    encode(&pb::PutHospitalYearInputsResponse { version }),
+                    format!("year inputs of {region} {year}: {count} hospitals, v{version}"),
+                ))
+            })
+        })
         .await
     }
 
@@ -525,35 +508,35 @@ impl SettlementRunService for SettlementRunApi {
         };
         let budget = self.budget.clone();
         let on_behalf = principal.clone();
-        self.write(
-            &principal,
-            &body,
+        let call = Call::new(
+            &principal.caller_id,
             &body.request_id,
             "RunPrepayment",
-            region,
-            move |txn| {
-                Box::pin(async move {
-                    let access = budget.as_deref().map(|peer| BudgetAccess {
-                        peer,
-                        principal: &on_behalf,
-                    });
-                    let run = super::prepay_with(txn, &order, access).await?;
-                    let totals = totals_to_wire(&run.totals_json)
-                        .map_err(|s| RunError::Internal(s.message().to_owned()))?;
-                    let statements = totals.as_ref().map_or(0, |t| t.hospitals);
-                    let detail = format!("{}: {statements} statements", run.run_id);
-                    Ok((
-                        encode(&pb::RunPrepaymentResponse {
-                            run_id: run.run_id,
-                            statements,
-                            totals,
-                            version: run.version,
-                        }),
-                        detail,
-                    ))
-                })
-            },
-        )
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
+            Box::pin(async move {
+                let access = budget.as_deref().map(|peer| BudgetAccess {
+                    peer,
+                    principal: &on_behalf,
+                });
+                let run = super::prepay_with(txn, &order, access).await?;
+                let totals = totals_to_wire(&run.totals_json)
+                    .map_err(|s| RunError::Internal(s.message().to_owned()))?;
+                let statements = totals.as_ref().map_or(0, |t| t.hospitals);
+                let detail = format!("{}: {statements} statements", run.run_id);
+                Ok((
+                    encode(&pb::RunPrepaymentResponse {
+                        run_id: run.run_id,
+                        statements,
+                        totals,
+                        version: run.version,
+                    }),
+                    detail,
+                ))
+            })
+        })
         .await
     }
 
@@ -566,24 +549,24 @@ impl SettlementRunService for SettlementRunApi {
         let body = request.into_inner();
         let month = month("period", body.period.as_ref())?;
         let fund = fund(body.fund_type)?;
-        self.write(
-            &principal,
-            &body,
+        let call = Call::new(
+            &principal.caller_id,
             &body.request_id,
             "CloseMonth",
-            region,
-            move |txn| {
-                Box::pin(async move {
-                    let run =
-                        super::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
-                    let detail = format!("closed {region} {} with {}", month.as_int(), run.run_id);
-                    Ok((
-                        encode(&pb::CloseMonthResponse { run_id: run.run_id }),
-                        detail,
-                    ))
-                })
-            },
-        )
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
+            Box::pin(async move {
+                let run =
+                    super::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
+                let detail = format!("closed {region} {} with {}", month.as_int(), run.run_id);
+                Ok((
+                    encode(&pb::CloseMonthResponse { run_id: run.run_id }),
+                    detail,
+                ))
+            })
+        })
         .await
     }
 
@@ -609,40 +592,40 @@ impl SettlementRunService for SettlementRunApi {
         };
         let budget = self.budget.clone();
         let on_behalf = principal.clone();
-        self.write(
-            &principal,
-            &body,
+        let call = Call::new(
+            &principal.caller_id,
             &body.request_id,
             "RunClearing",
-            region,
-            move |txn| {
-                Box::pin(async move {
-                    let access = budget.as_deref().map(|peer| BudgetAccess {
-                        peer,
-                        principal: &on_behalf,
-                    });
-                    let run = super::clear_with(txn, &order, access).await?;
-                    let to_internal = |s: Status| RunError::Internal(s.message().to_owned());
-                    let totals = totals_to_wire(&run.totals_json).map_err(to_internal)?;
-                    let statements = totals.as_ref().map_or(0, |t| t.hospitals);
-                    let detail = format!(
-                        "{}: {statements} statements, digest {}",
-                        run.run_id, run.statements_digest
-                    );
-                    Ok((
-                        encode(&pb::RunClearingResponse {
-                            run_id: run.run_id,
-                            version: run.version,
-                            statements,
-                            totals,
-                            identity: identity_to_wire(&run.identity_json).map_err(to_internal)?,
-                            statements_digest: run.statements_digest,
-                        }),
-                        detail,
-                    ))
-                })
-            },
-        )
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
+            Box::pin(async move {
+                let access = budget.as_deref().map(|peer| BudgetAccess {
+                    peer,
+                    principal: &on_behalf,
+                });
+                let run = super::clear_with(txn, &order, access).await?;
+                let to_internal = |s: Status| RunError::Internal(s.message().to_owned());
+                let totals = totals_to_wire(&run.totals_json).map_err(to_internal)?;
+                let statements = totals.as_ref().map_or(0, |t| t.hospitals);
+                let detail = format!(
+                    "{}: {statements} statements, digest {}",
+                    run.run_id, run.statements_digest
+                );
+                Ok((
+                    encode(&pb::RunClearingResponse {
+                        run_id: run.run_id,
+                        version: run.version,
+                        statements,
+                        totals,
+                        identity: identity_to_wire(&run.identity_json).map_err(to_internal)?,
+                        statements_digest: run.statements_digest,
+                    }),
+                    detail,
+                ))
+            })
+        })
         .await
     }
 
