@@ -198,9 +198,7 @@ impl BudgetStore {
     ) -> Result<Once, StoreError> {
         let row = version_row(budget)?;
         JOURNAL
-            .write_once(&self.db, call, response, detail, move |txn| {
-                Box::pin(async move { row.insert(txn).await.map(drop).map_err(Into::into) })
-            })
+            .insert_once(&self.db, call, response, detail, row)
             .await
     }
 

@@ -298,9 +298,7 @@ impl RegistryStore {
             activated_by: Set(activation.activated_by.clone()),
         };
         JOURNAL
-            .write_once(&self.db, call, response, detail, move |txn| {
-                Box::pin(async move { row.insert(txn).await.map(drop).map_err(Into::into) })
-            })
+            .insert_once(&self.db, call, response, detail, row)
             .await
     }
 
@@ -323,9 +321,7 @@ impl RegistryStore {
             files_json: Set(scheme.files_json.clone()),
         };
         JOURNAL
-            .write_once(&self.db, call, response, detail, move |txn| {
-                Box::pin(async move { row.insert(txn).await.map(drop).map_err(Into::into) })
-            })
+            .insert_once(&self.db, call, response, detail, row)
             .await
     }
 

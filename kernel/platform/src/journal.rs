@@ -443,6 +443,26 @@ impl Journal {
         .await
     }
 
+    /// [`Journal::write_once`] for a write that inserts one row.
+    pub async fn insert_once<E, A>(
+        &self,
+        db: &DatabaseConnection,
+        call: &Call,
+        response: Vec<u8>,
+        detail: String,
+        row: A,
+    ) -> Result<Once, E>
+    where
+        E: From<DbErr> + From<RequestIdReused> + Send + 'static,
+        A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send + 'static,
+        <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+    {
+        self.write_once(db, call, response, detail, move |txn| -> Write<'_, E> {
+            Box::pin(async move { row.insert(txn).await.map(drop).map_err(E::from) })
+        })
+        .await
+    }
+
     /// Writes the audit entry and the request row of `call` in `txn`.
     async fn record(
         &self,
