@@ -346,7 +346,9 @@ async fn a_call_cannot_outlive_the_servers_longest_deadline() -> anyhow::Result<
         )
         .await;
     let elapsed = started.elapsed();
-    let status = outcome.err().expect("the stalled upload is cut off");
+    let Err(status) = outcome else {
+        panic!("the stalled upload is cut off");
+    };
     assert!(
         matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
         "{status:?}"
