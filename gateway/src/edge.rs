@@ -2,7 +2,6 @@
 //! authenticates the caller, and forwards the verified principal in metadata. Health checks and
 //! reflection pass without credentials so that probes and `grpcurl list` work.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,26 +10,41 @@ use std::task::{Context, Poll};
 use http::{HeaderMap, Request, Response};
 use kernel::Principal;
 use platform::principal::PRINCIPAL_HEADERS;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use tonic::Status;
 use tower::{Layer, Service};
 
+use crate::access::StoredKeys;
+use crate::access::key::PresentedKey;
 use crate::config::AuthSettings;
 
-/// Who may call, built from the auth settings.
-#[derive(Debug)]
+/// What a caller with an unknown, malformed, revoked or expired key is told: nothing about which.
+pub const INVALID_KEY: &str = "api key is not valid";
+
+/// Who may call: keys of the key store, keys of the configuration (plain text, for development
+/// and tests) and, when allowed, the development principal for requests without credentials.
 pub struct Authenticator {
-    keys: HashMap<String, Principal>,
+    /// SHA-256 of each configured key, compared in constant time, and its principal.
+    config_keys: Vec<([u8; 32], Principal)>,
+    stored: Option<Arc<StoredKeys>>,
     anonymous: Option<Principal>,
 }
 
 impl Authenticator {
     pub fn from_settings(settings: &AuthSettings) -> Self {
         Self {
-            keys: settings
+            config_keys: settings
                 .api_keys
                 .iter()
-                .map(|key| (key.key.clone(), key.to_principal()))
+                .map(|key| {
+                    (
+                        Sha256::digest(key.key.as_bytes()).into(),
+                        key.to_principal(),
+                    )
+                })
                 .collect(),
+            stored: None,
             anonymous: settings
                 .dev_principal
                 .as_ref()
@@ -39,8 +53,14 @@ impl Authenticator {
         }
     }
 
+    /// Also accepts the keys of the key store (`mpk_…`).
+    pub fn with_stored_keys(mut self, stored: Arc<StoredKeys>) -> Self {
+        self.stored = Some(stored);
+        self
+    }
+
     /// The principal of a request's headers.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Status> {
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Status> {
         match headers.get(http::header::AUTHORIZATION) {
             Some(value) => {
                 let token = value
@@ -50,16 +70,40 @@ impl Authenticator {
                     .ok_or_else(|| {
                         Status::unauthenticated("authorization must be `Bearer <api key>`")
                     })?;
-                self.keys
-                    .get(token)
-                    .cloned()
-                    .ok_or_else(|| Status::unauthenticated("api key is not known"))
+                self.principal_of_key(token).await
             }
             None => self
                 .anonymous
                 .clone()
                 .ok_or_else(|| Status::unauthenticated("credentials are required")),
         }
+    }
+
+    async fn principal_of_key(&self, token: &str) -> Result<Principal, Status> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        // Every configured key is compared, so the time taken says nothing about which matched.
+        let mut configured = None;
+        for (known, principal) in &self.config_keys {
+            if bool::from(known.ct_eq(&digest)) {
+                configured = Some(principal);
+            }
+        }
+        if let Some(principal) = configured {
+            return Ok(principal.clone());
+        }
+        if let (Some(stored), Some(key)) = (&self.stored, PresentedKey::parse(token)) {
+            match stored.verify(&key).await {
+                Ok(Some(principal)) => return Ok(principal),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(key_id = key.key_id(), %error, "api key store cannot be read");
+                    return Err(Status::unavailable(
+                        "api keys cannot be checked right now; retry later",
+                    ));
+                }
+            }
+        }
+        Err(Status::unauthenticated(INVALID_KEY))
     }
 }
 
@@ -120,27 +164,30 @@ where
         }
         let path = request.uri().path().to_owned();
         metrics::counter!("medpay_grpc_requests_total", "method" => path.clone()).increment(1);
-        if !is_open_path(&path) {
-            let verified = self
-                .auth
-                .authenticate(request.headers())
-                .and_then(|principal| {
-                    let mut metadata = tonic::metadata::MetadataMap::new();
-                    platform::set_principal(&mut metadata, &principal)?;
-                    Ok(metadata.into_headers())
-                });
-            match verified {
-                Ok(headers) => request.headers_mut().extend(headers),
-                Err(status) => {
-                    metrics::counter!("medpay_grpc_unauthenticated_total").increment(1);
-                    return Box::pin(async move { Ok(status.into_http()) });
-                }
-            }
-        }
+        let auth = self.auth.clone();
         // The clone that was polled ready is the one that must serve the call.
         let clone = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move { ready.call(request).await })
+        Box::pin(async move {
+            if !is_open_path(&path) {
+                let verified = auth
+                    .authenticate(request.headers())
+                    .await
+                    .and_then(|principal| {
+                        let mut metadata = tonic::metadata::MetadataMap::new();
+                        platform::set_principal(&mut metadata, &principal)?;
+                        Ok(metadata.into_headers())
+                    });
+                match verified {
+                    Ok(headers) => request.headers_mut().extend(headers),
+                    Err(status) => {
+                        metrics::counter!("medpay_grpc_unauthenticated_total").increment(1);
+                        return Ok(status.into_http());
+                    }
+                }
+            }
+            ready.call(request).await
+        })
     }
 }
 
@@ -174,35 +221,40 @@ mod tests {
         headers
     }
 
-    #[test]
-    fn api_keys_map_to_their_principal() {
+    #[tokio::test]
+    async fn api_keys_map_to_their_principal() {
         let auth = Authenticator::from_settings(&settings(true));
         let principal = auth
             .authenticate(&headers(Some("Bearer meilan-agency-key-0001")))
+            .await
             .expect("known key");
         assert_eq!(principal.caller_id, "meilan");
         let unknown = auth
             .authenticate(&headers(Some("Bearer nope")))
+            .await
             .expect_err("unknown");
         assert_eq!(unknown.code(), tonic::Code::Unauthenticated);
+        assert_eq!(unknown.message(), INVALID_KEY);
         let malformed = auth
             .authenticate(&headers(Some("Basic abc")))
+            .await
             .expect_err("scheme");
         assert_eq!(malformed.code(), tonic::Code::Unauthenticated);
     }
 
-    #[test]
-    fn anonymous_requests_need_a_dev_principal() {
+    #[tokio::test]
+    async fn anonymous_requests_need_a_dev_principal() {
         let with_dev = Authenticator::from_settings(&settings(true));
         assert_eq!(
             with_dev
                 .authenticate(&headers(None))
+                .await
                 .expect("dev")
                 .caller_id,
             "dev"
         );
         let production = Authenticator::from_settings(&settings(false));
-        assert!(production.authenticate(&headers(None)).is_err());
+        assert!(production.authenticate(&headers(None)).await.is_err());
     }
 
     #[test]

@@ -158,7 +158,7 @@ fn peer_channel(url: &str, own: SocketAddr) -> anyhow::Result<tonic::transport::
 }
 
 /// Opens the configured database (the embedded SQLite file unless a URL is set) and migrates the
-/// given contexts.
+/// given contexts and the API key store.
 pub async fn open_database(
     settings: &Settings,
     contexts: &[ContextName],
@@ -180,6 +180,10 @@ pub async fn open_database(
             .await
             .map_err(|e| anyhow::anyhow!("migrating {context:?}: {e}"))?;
     }
+    // Every server authenticates, so every server reads the key store.
+    crate::access::Migrator::up(&db, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrating the api key store: {e}"))?;
     Ok(db)
 }
 
@@ -228,6 +232,13 @@ pub async fn serve(
                 .await;
         }
     }
+    let stored_keys = std::sync::Arc::new(crate::access::StoredKeys::new(
+        crate::access::KeyStore::new(db.clone()),
+    ));
+    routes.add_service(crate::access::AdminApi::new(stored_keys.clone()).into_server());
+    health
+        .set_service_status("medpay.admin.v1.AdminService", ServingStatus::Serving)
+        .await;
     health.set_service_status("", ServingStatus::Serving).await;
 
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
@@ -241,7 +252,9 @@ pub async fn serve(
     on_bound(address);
     tracing::info!(%address, ?contexts, "serving");
     let server = tonic::transport::Server::builder()
-        .layer(EdgeLayer::new(Authenticator::from_settings(&settings.auth)))
+        .layer(EdgeLayer::new(
+            Authenticator::from_settings(&settings.auth).with_stored_keys(stored_keys),
+        ))
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
     tokio::pin!(server);
