@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use kernel::{Principal, RegionCode};
+use kernel::{Principal, RegionCode, Role};
 use serde::Deserialize;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -82,7 +82,10 @@ pub struct AuthSettings {
 pub struct PrincipalSettings {
     pub caller_id: String,
     pub scopes: Vec<RegionCode>,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
+    /// The institution a hospital's principal acts for.
+    #[serde(default)]
+    pub institution: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -93,7 +96,10 @@ pub struct ApiKeySettings {
     pub caller_id: String,
     pub scopes: Vec<RegionCode>,
     #[serde(default)]
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
+    /// The institution a hospital's key acts for (required with the `hospital` role).
+    #[serde(default)]
+    pub institution: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -112,7 +118,8 @@ impl PrincipalSettings {
         Principal {
             caller_id: self.caller_id.clone(),
             scopes: self.scopes.clone(),
-            roles: self.roles.clone(),
+            roles: self.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            institution: self.institution.clone(),
         }
     }
 }
@@ -122,7 +129,8 @@ impl ApiKeySettings {
         Principal {
             caller_id: self.caller_id.clone(),
             scopes: self.scopes.clone(),
-            roles: self.roles.clone(),
+            roles: self.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            institution: self.institution.clone(),
         }
     }
 }
@@ -144,7 +152,7 @@ api_keys = []
 [auth.dev_principal]
 caller_id = "dev"
 scopes = ["460000"]
-roles = ["admin"]
+roles = ["submit", "read", "review", "configure", "run", "admin"]
 
 [telemetry]
 log_filter = "info"
@@ -222,6 +230,11 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
         if key.scopes.is_empty() {
             return Err(ConfigError::Rule(format!(
                 "auth.api_keys[{index}].scopes must name at least one region"
+            )));
+        }
+        if key.roles.contains(&Role::Hospital) != key.institution.is_some() {
+            return Err(ConfigError::Rule(format!(
+                "auth.api_keys[{index}]: a key has an institution exactly when it has the hospital role"
             )));
         }
     }

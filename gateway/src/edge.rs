@@ -163,7 +163,13 @@ where
             request.headers_mut().remove(header);
         }
         let path = request.uri().path().to_owned();
-        metrics::counter!("medpay_grpc_requests_total", "method" => path.clone()).increment(1);
+        // The label comes from a fixed set: a caller must not be able to mint label values.
+        let method_label = if is_open_path(&path) || platform::access::roles_for(&path).is_some() {
+            path.clone()
+        } else {
+            "unknown".to_owned()
+        };
+        metrics::counter!("medpay_grpc_requests_total", "method" => method_label).increment(1);
         let auth = self.auth.clone();
         // The clone that was polled ready is the one that must serve the call.
         let clone = self.inner.clone();
@@ -174,6 +180,7 @@ where
                     .authenticate(request.headers())
                     .await
                     .and_then(|principal| {
+                        platform::access::authorize_method(&principal, &path)?;
                         let mut metadata = tonic::metadata::MetadataMap::new();
                         platform::set_principal(&mut metadata, &principal)?;
                         Ok(metadata.into_headers())
@@ -181,7 +188,11 @@ where
                 match verified {
                     Ok(headers) => request.headers_mut().extend(headers),
                     Err(status) => {
-                        metrics::counter!("medpay_grpc_unauthenticated_total").increment(1);
+                        metrics::counter!(
+                            "medpay_grpc_refused_total",
+                            "code" => format!("{:?}", status.code())
+                        )
+                        .increment(1);
                         return Ok(status.into_http());
                     }
                 }
@@ -195,6 +206,7 @@ where
 mod tests {
     use super::*;
     use crate::config::{ApiKeySettings, PrincipalSettings};
+    use kernel::Role;
 
     fn settings(dev: bool) -> AuthSettings {
         AuthSettings {
@@ -203,12 +215,14 @@ mod tests {
                 caller_id: "dev".into(),
                 scopes: vec!["460000".parse().expect("code")],
                 roles: vec![],
+                institution: None,
             }),
             api_keys: vec![ApiKeySettings {
                 key: "meilan-agency-key-0001".into(),
                 caller_id: "meilan".into(),
                 scopes: vec!["460108".parse().expect("code")],
-                roles: vec!["agency".into()],
+                roles: vec![Role::Submit],
+                institution: None,
             }],
         }
     }

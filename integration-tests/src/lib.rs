@@ -267,7 +267,7 @@ log_filter = "warn"
 key = "{COUNTY_KEY}"
 caller_id = "meilan-agency"
 scopes = ["460108"]
-roles = ["agency"]
+roles = ["submit", "read"]
 "#
     )
 }

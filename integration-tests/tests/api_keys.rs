@@ -112,6 +112,8 @@ async fn keys_are_made_on_the_box_and_over_grpc_and_rotate_and_revoke_at_once() 
             "admin",
             "--role",
             "service",
+            "--role",
+            "read",
         ],
     )?;
     let bureau = stdout.trim().to_owned();
@@ -295,6 +297,8 @@ async fn keys_are_made_on_the_box_and_over_grpc_and_rotate_and_revoke_at_once() 
             "460100",
             "--role",
             "submit",
+            "--role",
+            "read",
         ],
     )?;
     let vendor = stdout.trim().to_owned();
@@ -351,7 +355,7 @@ async fn no_key_reaches_the_debug_log() -> anyhow::Result<()> {
     let mut admin = AdminServiceClient::new(channel.clone());
     let created = admin
         .create_api_key(with_key(
-            create("c-1", "vendor", "460100", &["submit"]),
+            create("c-1", "vendor", "460100", &["submit", "read"]),
             &bureau,
         ))
         .await?

@@ -11,7 +11,7 @@ mod region;
 
 pub use money::{AmountError, Money, Points, round_money, round_points};
 pub use period::{FundType, FundTypeError, YearMonth, YearMonthError};
-pub use principal::{Principal, ScopeError};
+pub use principal::{Principal, Role, RoleError, ScopeError};
 pub use region::{RegionCode, RegionCodeError, RegionLevel};
 
 pub use rust_decimal::Decimal;

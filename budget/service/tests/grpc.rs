@@ -55,6 +55,7 @@ fn as_caller<T>(message: T, scope: &str) -> Request<T> {
         caller_id: format!("caller-{scope}"),
         scopes: vec![scope.parse().expect("code")],
         roles: vec!["bureau".to_owned()],
+        institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request

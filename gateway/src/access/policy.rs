@@ -12,21 +12,15 @@
 //! The operator on the box (`medpay admin keys`) is not bound by it: that is how the first admin
 //! key is made.
 
-use kernel::{Principal, RegionCode};
+use kernel::{Principal, RegionCode, Role};
 use platform::status::permission_denied;
 use platform::wire::Violation;
 use tonic::Status;
 
 use super::store::KeyRecord;
 
-/// The role that may call `AdminService`.
-pub const ADMIN_ROLE: &str = "admin";
-/// The role of keys servers use to call each other.
-pub const SERVICE_ROLE: &str = "service";
-/// The role of a key that acts for one institution.
-pub const HOSPITAL_ROLE: &str = "hospital";
 /// Roles only a caller holding them may grant.
-const SELF_GRANTED_ROLES: [&str; 2] = [ADMIN_ROLE, SERVICE_ROLE];
+const SELF_GRANTED_ROLES: [Role; 2] = [Role::Admin, Role::Service];
 
 /// What a new key is to be, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,23 +78,16 @@ impl KeySpec {
             bad("roles", "name at least one role".into());
         }
         for (index, role) in fields.roles.iter().enumerate() {
-            let role = role.trim();
-            let well_formed = role.len() <= 32
-                && role.starts_with(|c: char| c.is_ascii_lowercase())
-                && role
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !well_formed {
-                bad(
-                    &format!("roles[{index}]"),
-                    format!("{role:?} must be a lowercase name of letters, digits and `_`"),
-                );
-            } else if !roles.iter().any(|r| r == role) {
-                roles.push(role.to_owned());
+            match role.trim().parse::<Role>() {
+                Ok(role) if !roles.iter().any(|r| r == role.as_str()) => {
+                    roles.push(role.as_str().to_owned());
+                }
+                Ok(_) => {}
+                Err(error) => bad(&format!("roles[{index}]"), error.to_string()),
             }
         }
         let institution = fields.institution.trim();
-        let is_hospital = roles.iter().any(|r| r == HOSPITAL_ROLE);
+        let is_hospital = roles.iter().any(|r| r == Role::Hospital.as_str());
         let institution = match (institution.is_empty(), is_hospital) {
             (true, true) => {
                 bad(
@@ -155,13 +142,13 @@ impl KeySpec {
 
 /// The caller must hold the role `admin`.
 pub fn require_admin(caller: &Principal) -> Result<(), Status> {
-    if caller.has_role(ADMIN_ROLE) {
+    if caller.holds(Role::Admin) {
         Ok(())
     } else {
         Err(permission_denied(
             "ADMIN_ROLE_REQUIRED",
             format!(
-                "caller {} lacks the role `{ADMIN_ROLE}` that administering keys needs",
+                "caller {} lacks the role `admin` that administering keys needs",
                 caller.caller_id
             ),
         ))
@@ -187,10 +174,9 @@ pub fn may_grant(caller: &Principal, spec: &KeySpec) -> Result<(), Status> {
     if !covers(caller, &spec.scopes) {
         return Err(out_of_scope(caller, &spec.scopes));
     }
-    if let Some(role) = spec
-        .roles
+    if let Some(role) = SELF_GRANTED_ROLES
         .iter()
-        .find(|role| SELF_GRANTED_ROLES.contains(&role.as_str()) && !caller.has_role(role))
+        .find(|role| spec.roles.iter().any(|r| r == role.as_str()) && !caller.holds(**role))
     {
         return Err(permission_denied(
             "ROLE_NOT_GRANTABLE",
@@ -228,6 +214,7 @@ mod tests {
             caller_id: "admin-x".into(),
             scopes: scopes.iter().map(|s| s.parse().expect("code")).collect(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            institution: None,
         }
     }
 

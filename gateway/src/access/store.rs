@@ -133,6 +133,7 @@ impl KeyRecord {
             caller_id: self.caller_id.clone(),
             scopes: self.scopes.clone(),
             roles: self.roles.clone(),
+            institution: self.institution.clone(),
         }
     }
 }

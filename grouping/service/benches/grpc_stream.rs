@@ -109,6 +109,7 @@ fn main() {
                 caller_id: "bench".into(),
                 scopes: vec!["460000".parse().expect("code")],
                 roles: vec![],
+                institution: None,
             },
         )
         .expect("ascii");

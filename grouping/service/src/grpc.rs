@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::Stream;
 use grouping_domain::{GroupResult, GroupStatus, RawCase, Scratch};
-use kernel::{Principal, RegionCode};
+use kernel::RegionCode;
 use medpay_proto::common::v1 as common;
 use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_server::GroupingService;
@@ -26,7 +26,6 @@ use grouping_dip::build::{BuildError, BuildOptions, BuildReport, TrimPolicy, bui
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
 
 /// Roles allowed to load and activate schemes.
-const REGISTRY_ROLES: [&str; 2] = ["admin", "bureau"];
 
 /// The grouping gRPC API: the scheme registry and the compiled schemes.
 #[derive(Clone)]
@@ -254,21 +253,6 @@ fn dip_problems(error: grouping_dip::DirectoryError) -> Vec<(String, String)> {
                 (place, p.to_string())
             })
             .collect(),
-    }
-}
-
-fn require_registry_role(principal: &Principal) -> Result<(), Status> {
-    if REGISTRY_ROLES.iter().any(|role| principal.has_role(role)) {
-        Ok(())
-    } else {
-        Err(with_reason(
-            Code::PermissionDenied,
-            "ROLE_REQUIRED",
-            format!(
-                "caller {} needs one of the roles {REGISTRY_ROLES:?} to change the scheme registry",
-                principal.caller_id
-            ),
-        ))
     }
 }
 
@@ -784,7 +768,6 @@ impl GroupingService for GroupingApi {
     ) -> Result<Response<pb::LoadSchemeResponse>, Status> {
         let (principal, _) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        require_registry_role(&principal)?;
         let body = request.into_inner();
         let kind = match pb::SchemeKind::try_from(body.kind) {
             Ok(pb::SchemeKind::Drg) | Ok(pb::SchemeKind::Unspecified) => SchemeKind::Drg,
@@ -851,7 +834,6 @@ impl GroupingService for GroupingApi {
     ) -> Result<Response<pb::ActivateSchemeResponse>, Status> {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        require_registry_role(&principal)?;
         let body = request.into_inner();
         let mut violations = Vec::new();
         if body.request_id.is_empty() {
@@ -1256,7 +1238,6 @@ impl GroupingApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
         if body.load {
-            require_registry_role(&principal)?;
             if body.request_id.is_empty() {
                 return Err(field_violation(
                     "request_id",

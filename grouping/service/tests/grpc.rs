@@ -53,6 +53,7 @@ fn as_caller<T>(message: T, scopes: &[&str], roles: &[&str]) -> Request<T> {
         caller_id: format!("caller-{}", scopes.join("-")),
         scopes: scopes.iter().map(|s| s.parse().expect("code")).collect(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request

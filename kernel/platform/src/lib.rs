@@ -6,6 +6,7 @@
 //! test harness that runs a store's tests on SQLite and PostgreSQL. Business rules never live
 //! here.
 
+pub mod access;
 pub mod db;
 pub mod principal;
 pub mod status;

@@ -15,8 +15,15 @@ pub const CALLER_HEADER: &str = "x-medpay-caller";
 pub const SCOPES_HEADER: &str = "x-medpay-scopes";
 /// Metadata key of the comma-separated roles.
 pub const ROLES_HEADER: &str = "x-medpay-roles";
+/// Metadata key of the institution a hospital's key acts for (absent for other callers).
+pub const INSTITUTION_HEADER: &str = "x-medpay-institution";
 /// Every principal header, for the edge layer to strip from incoming requests.
-pub const PRINCIPAL_HEADERS: [&str; 3] = [CALLER_HEADER, SCOPES_HEADER, ROLES_HEADER];
+pub const PRINCIPAL_HEADERS: [&str; 4] = [
+    CALLER_HEADER,
+    SCOPES_HEADER,
+    ROLES_HEADER,
+    INSTITUTION_HEADER,
+];
 
 /// Writes `principal` into `metadata`, replacing whatever was there.
 pub fn set_principal(metadata: &mut MetadataMap, principal: &Principal) -> Result<(), Status> {
@@ -36,6 +43,13 @@ pub fn set_principal(metadata: &mut MetadataMap, principal: &Principal) -> Resul
             .parse()
             .map_err(|_| Status::internal(format!("principal header {key} is not ascii")))?;
         metadata.insert(key, value);
+    }
+    metadata.remove(INSTITUTION_HEADER);
+    if let Some(institution) = &principal.institution {
+        let value: MetadataValue<_> = institution
+            .parse()
+            .map_err(|_| Status::internal("principal institution is not ascii"))?;
+        metadata.insert(INSTITUTION_HEADER, value);
     }
     Ok(())
 }
@@ -69,10 +83,17 @@ pub fn principal_from_metadata(metadata: &MetadataMap) -> Result<Principal, Stat
     )
     .map(str::to_owned)
     .collect();
+    let institution = metadata
+        .get(INSTITUTION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .map(str::to_owned);
     Ok(Principal {
         caller_id,
         scopes,
         roles,
+        institution,
     })
 }
 
@@ -123,6 +144,7 @@ mod tests {
             caller_id: "bureau".into(),
             scopes: vec!["460000".parse().expect("code")],
             roles: vec!["admin".into()],
+            institution: None,
         }
     }
 
@@ -133,6 +155,30 @@ mod tests {
         assert_eq!(
             principal_from_metadata(&metadata).expect("present"),
             province()
+        );
+    }
+
+    #[test]
+    fn a_hospital_principal_carries_its_institution() {
+        let hospital = Principal {
+            caller_id: "h1".into(),
+            scopes: vec!["460108".parse().expect("code")],
+            roles: vec!["hospital".into()],
+            institution: Some("H46010800001".into()),
+        };
+        let mut metadata = MetadataMap::new();
+        set_principal(&mut metadata, &province()).expect("ascii");
+        set_principal(&mut metadata, &hospital).expect("ascii");
+        assert_eq!(
+            principal_from_metadata(&metadata).expect("present"),
+            hospital
+        );
+        set_principal(&mut metadata, &province()).expect("ascii");
+        assert_eq!(
+            principal_from_metadata(&metadata)
+                .expect("present")
+                .institution,
+            None
         );
     }
 
@@ -148,6 +194,7 @@ mod tests {
             caller_id: "meilan".into(),
             scopes: vec!["460108".parse().expect("code")],
             roles: vec![],
+            institution: None,
         };
         assert!(authorize_region(&county, "region_code", "460108").is_ok());
         let denied = authorize_region(&county, "region_code", "460106").expect_err("other county");

@@ -28,6 +28,7 @@ fn caller<T>(message: T) -> tonic::Request<T> {
         caller_id: "bench".into(),
         scopes: vec!["460000".parse().expect("code")],
         roles: vec!["bureau".into()],
+        institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request

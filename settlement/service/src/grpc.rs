@@ -19,9 +19,6 @@ use crate::journal::{self, AuditEntry, Once};
 use crate::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
 use crate::valuation::{BatchValuation, Unavailable, Valuer};
 
-/// Roles that may change the institution registry.
-const REGISTRY_ROLES: [&str; 2] = ["admin", "bureau"];
-
 /// The settlement gRPC API over the case ledger.
 #[derive(Clone)]
 pub struct SettlementApi {
@@ -71,21 +68,6 @@ impl SettlementApi {
     pub fn into_server(self) -> pb::settlement_service_server::SettlementServiceServer<Self> {
         pb::settlement_service_server::SettlementServiceServer::new(self)
             .max_decoding_message_size(256 * 1024 * 1024)
-    }
-}
-
-fn require_registry_role(principal: &Principal) -> Result<(), Status> {
-    if REGISTRY_ROLES.iter().any(|role| principal.has_role(role)) {
-        Ok(())
-    } else {
-        Err(with_reason(
-            Code::PermissionDenied,
-            "ROLE_REQUIRED",
-            format!(
-                "caller {} needs one of the roles {REGISTRY_ROLES:?} to change the institution registry",
-                principal.caller_id
-            ),
-        ))
     }
 }
 
@@ -413,7 +395,6 @@ impl SettlementService for SettlementApi {
             .unwrap_or_default();
         let (principal, region) =
             authorize_request(&request, "institution.region_code", &region_code)?;
-        require_registry_role(&principal)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
         let institution = body.institution.unwrap_or_default();
@@ -538,7 +519,6 @@ impl SettlementService for SettlementApi {
     ) -> Result<Response<pb::PutAgreementResponse>, Status> {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        require_registry_role(&principal)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
         let agreement = body.agreement.unwrap_or_default();

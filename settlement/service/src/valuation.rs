@@ -78,7 +78,21 @@ pub fn payment_mode_name(wire: &str) -> String {
 
 /// Whether a failed call is the peer's trouble rather than the cases': then nothing of the batch
 /// may be kept (the peers fail a whole call only for the request itself or for their storage).
+/// A peer that refuses this service's identity (a missing or wrong `peers.api_key` or client
+/// certificate) is a misconfiguration the operator must see: it fails the batch too, and is
+/// logged, instead of leaving every case unvalued.
 fn unreachable(status: &Status) -> bool {
+    if matches!(
+        status.code(),
+        Code::Unauthenticated | Code::PermissionDenied | Code::Unimplemented
+    ) {
+        tracing::error!(
+            code = ?status.code(),
+            message = status.message(),
+            "a peer context refused this service's call: check [peers] (api_key, TLS identity)"
+        );
+        return true;
+    }
     matches!(
         status.code(),
         Code::Unavailable

@@ -184,6 +184,7 @@ fn as_caller<T>(message: T, scope: &str, role: &str) -> Request<T> {
         caller_id: format!("caller-{scope}-{role}"),
         scopes: vec![scope.parse().expect("code")],
         roles: vec![role.to_owned()],
+        institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request

@@ -33,6 +33,7 @@ fn principal() -> Principal {
         caller_id: "agency-460100".into(),
         scopes: vec![REGION.parse().expect("code")],
         roles: vec!["agency".into(), "bureau".into()],
+        institution: None,
     }
 }
 

@@ -61,6 +61,7 @@ pub fn as_caller<T>(message: T, scope: &str) -> Request<T> {
         caller_id: format!("caller-{scope}"),
         scopes: vec![scope.parse().expect("code")],
         roles: vec!["bureau".into()],
+        institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request

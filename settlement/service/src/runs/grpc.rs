@@ -247,9 +247,9 @@ fn shadow_line(key: String, line: &ShadowLine) -> pb::ShadowLine {
     }
 }
 
-/// A hospital principal (role `hospital`) acts only for its own code (its caller id).
+/// A hospital principal (role `hospital`) acts only for the institution its key names.
 fn check_hospital(principal: &Principal, hospital_code: &str) -> Result<(), Status> {
-    if principal.has_role("hospital") && principal.caller_id != hospital_code {
+    if !principal.may_reach_institution(hospital_code) {
         return Err(permission_denied(
             "NOT_YOUR_STATEMENT",
             format!(

@@ -1,0 +1,384 @@
+//! Which roles may call which method: one table for every contract, enforced by the edge layer
+//! in front of every server before a request reaches a service.
+//!
+//! A method not in the table is refused (deny by default), and a test compares the table with the
+//! compiled contracts so that a new method cannot ship without a role. Regions are a separate
+//! check, made by each service on the request and again on the object it touches.
+
+use kernel::{Principal, Role};
+use tonic::Status;
+
+use crate::status::permission_denied;
+
+use Role::{Admin, Configure, Hospital, Read, Review, Run, Service, Submit};
+
+/// `(service, method, roles any one of which may call it)` for every public method.
+const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
+    // Grouping: reading and grouping are reads; the registry is configuration.
+    ("medpay.grouping.v1.GroupingService", "GroupCase", &[Read]),
+    ("medpay.grouping.v1.GroupingService", "GroupCases", &[Read]),
+    ("medpay.grouping.v1.GroupingService", "ExplainCase", &[Read]),
+    ("medpay.grouping.v1.GroupingService", "ListSchemes", &[Read]),
+    ("medpay.grouping.v1.GroupingService", "GetScheme", &[Read]),
+    (
+        "medpay.grouping.v1.GroupingService",
+        "LoadScheme",
+        &[Configure],
+    ),
+    (
+        "medpay.grouping.v1.GroupingService",
+        "ActivateScheme",
+        &[Configure],
+    ),
+    (
+        "medpay.grouping.v1.GroupingService",
+        "BuildDipDirectory",
+        &[Configure],
+    ),
+    // Points: tables are configuration, calibration recomputes them from history (a run).
+    ("medpay.points.v1.PointsService", "GetTable", &[Read]),
+    ("medpay.points.v1.PointsService", "PutTable", &[Configure]),
+    (
+        "medpay.points.v1.PointsService",
+        "ActivateTable",
+        &[Configure],
+    ),
+    ("medpay.points.v1.PointsService", "ValueCase", &[Read]),
+    ("medpay.points.v1.PointsService", "ValueCases", &[Read]),
+    ("medpay.points.v1.PointsService", "Calibrate", &[Run]),
+    (
+        "medpay.points.v1.PointsService",
+        "PreviewPointValue",
+        &[Read],
+    ),
+    // Budget.
+    (
+        "medpay.budget.v1.BudgetService",
+        "CreateBudget",
+        &[Configure],
+    ),
+    (
+        "medpay.budget.v1.BudgetService",
+        "AdjustBudget",
+        &[Configure],
+    ),
+    ("medpay.budget.v1.BudgetService", "GetBudget", &[Read]),
+    ("medpay.budget.v1.BudgetService", "ListBudgets", &[Read]),
+    ("medpay.budget.v1.BudgetService", "Allocate", &[Run]),
+    ("medpay.budget.v1.BudgetService", "GetQuotas", &[Read]),
+    (
+        "medpay.budget.v1.BudgetService",
+        "PutSharingPolicy",
+        &[Configure],
+    ),
+    ("medpay.budget.v1.BudgetService", "ComputeSharing", &[Read]),
+    // Settlement: intake, the ledger and the institution registry.
+    (
+        "medpay.settlement.v1.SettlementService",
+        "SubmitCases",
+        &[Submit],
+    ),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "SubmitCaseBatch",
+        &[Submit],
+    ),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "ListCases",
+        &[Read],
+    ),
+    ("medpay.settlement.v1.SettlementService", "GetCase", &[Read]),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "PutInstitution",
+        &[Configure],
+    ),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "GetInstitution",
+        &[Read],
+    ),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "ListInstitutions",
+        &[Read],
+    ),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "PutAgreement",
+        &[Configure],
+    ),
+    // Settlement runs: policies are configuration, runs move money, a hospital answers its own
+    // statements (the service checks the statement's institution).
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "PutSettlementPolicy",
+        &[Configure],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "GetSettlementPolicy",
+        &[Read],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "PutHospitalYearInputs",
+        &[Configure],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "RunPrepayment",
+        &[Run],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "CloseMonth",
+        &[Run],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "RunClearing",
+        &[Run],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "GetRun",
+        &[Read],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "ListRuns",
+        &[Read],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "ListStatements",
+        &[Read, Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "ExportStatements",
+        &[Read, Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "ConfirmStatement",
+        &[Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "ObjectToStatement",
+        &[Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "ResolveDispute",
+        &[Review],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "ListDisputes",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "RunShadowSettlement",
+        &[Run],
+    ),
+    // Special cases: an agency or a hospital applies and appeals; reviewers decide.
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "PutExpert",
+        &[Configure],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "ListExperts",
+        &[Read, Review],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "ApplySpecialCase",
+        &[Submit, Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "AssignReviewers",
+        &[Review],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "DecideSpecialCase",
+        &[Review],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "AppealSpecialCase",
+        &[Submit, Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "BindSpecialCase",
+        &[Review],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "GetSpecialCase",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.settlement.v1.SpecialCaseService",
+        "ListSpecialCases",
+        &[Read, Review, Hospital],
+    ),
+    // Supervision.
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "ListRules",
+        &[Read],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "ScreenCases",
+        &[Run],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "ListFindings",
+        &[Read, Review],
+    ),
+];
+
+/// Every method of an internal contract (`medpay.<context>.internal.v1`) is for other medpay
+/// services only.
+const INTERNAL_ROLES: &[Role] = &[Service];
+
+/// Methods any service offers to administrators.
+const ADMIN_METHODS: &[&str] = &["ListAuditEntries"];
+
+/// Whether `service` (a fully qualified gRPC service name) is an internal contract.
+pub fn is_internal_service(service: &str) -> bool {
+    service.starts_with("medpay.") && service.contains(".internal.")
+}
+
+/// The roles that may call `path` (`/package.Service/Method`), or `None` for a method medpay
+/// does not know, which nobody may call.
+pub fn roles_for(path: &str) -> Option<&'static [Role]> {
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    if is_internal_service(service) {
+        return Some(INTERNAL_ROLES);
+    }
+    if service.starts_with("medpay.admin.") || ADMIN_METHODS.contains(&method) {
+        return service.starts_with("medpay.").then_some(&[Admin][..]);
+    }
+    PUBLIC_METHODS
+        .iter()
+        .find(|(s, m, _)| *s == service && *m == method)
+        .map(|(_, _, roles)| *roles)
+}
+
+/// Checks that `principal` holds a role that may call `path`: PERMISSION_DENIED with reason
+/// `ROLE_REQUIRED` naming the roles otherwise, `METHOD_UNKNOWN` for a method not in the table.
+pub fn authorize_method(principal: &Principal, path: &str) -> Result<(), Status> {
+    let Some(roles) = roles_for(path) else {
+        return Err(permission_denied(
+            "METHOD_UNKNOWN",
+            format!("{path} is not a method of medpay"),
+        ));
+    };
+    if roles.iter().any(|role| principal.holds(*role)) {
+        return Ok(());
+    }
+    let names = roles
+        .iter()
+        .map(|role| role.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Err(permission_denied(
+        "ROLE_REQUIRED",
+        format!(
+            "caller {} needs the role {names} to call {path}",
+            principal.caller_id
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    fn principal(roles: &[Role]) -> Principal {
+        Principal {
+            caller_id: "c".into(),
+            scopes: vec!["460000".parse().expect("code")],
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            institution: None,
+        }
+    }
+
+    fn compiled_methods() -> Vec<String> {
+        let set = prost_types::FileDescriptorSet::decode(medpay_proto::FILE_DESCRIPTOR_SET)
+            .expect("descriptor set");
+        let mut paths = Vec::new();
+        for file in set.file {
+            let package = file.package.clone().unwrap_or_default();
+            for service in &file.service {
+                for method in &service.method {
+                    paths.push(format!(
+                        "/{package}.{}/{}",
+                        service.name.clone().unwrap_or_default(),
+                        method.name.clone().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        paths
+    }
+
+    #[test]
+    fn every_compiled_method_has_roles_and_every_row_is_a_compiled_method() {
+        let compiled = compiled_methods();
+        assert!(compiled.len() > 60, "{} methods", compiled.len());
+        for path in &compiled {
+            assert!(roles_for(path).is_some(), "{path} has no roles");
+        }
+        for (service, method, _) in PUBLIC_METHODS {
+            let path = format!("/{service}/{method}");
+            assert!(compiled.contains(&path), "{path} is not in the contracts");
+        }
+    }
+
+    #[test]
+    fn internal_methods_are_for_services_only() {
+        let path = "/medpay.points.internal.v1.PointsInternalService/ValueBatch";
+        assert!(authorize_method(&principal(&[Service]), path).is_ok());
+        let everyone_else: Vec<Role> = Role::ALL.into_iter().filter(|r| *r != Service).collect();
+        let denied = authorize_method(&principal(&everyone_else), path).expect_err("not service");
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    }
+
+    #[test]
+    fn writes_need_their_role_and_unknown_methods_nobody_may_call() {
+        let put_table = "/medpay.points.v1.PointsService/PutTable";
+        assert!(authorize_method(&principal(&[Configure]), put_table).is_ok());
+        for role in [Read, Submit, Hospital, Review, Run, Admin, Service] {
+            assert!(
+                authorize_method(&principal(&[role]), put_table).is_err(),
+                "{role} may not put a table"
+            );
+        }
+        let unknown = authorize_method(
+            &principal(&Role::ALL),
+            "/medpay.points.v1.PointsService/DropTable",
+        )
+        .expect_err("unknown");
+        assert!(unknown.message().contains("not a method"));
+        assert!(roles_for("/other.Service/ListAuditEntries").is_none());
+        assert_eq!(
+            roles_for("/medpay.budget.v1.BudgetService/ListAuditEntries"),
+            Some(&[Admin][..])
+        );
+    }
+}
