@@ -73,7 +73,8 @@ pub struct AuthSettings {
     pub allow_anonymous: bool,
     /// The principal of requests without credentials when `allow_anonymous` is on.
     pub dev_principal: Option<PrincipalSettings>,
-    /// API keys of vendors and agencies.
+    /// Keys written in the configuration, in plain text: for development and tests. Production
+    /// needs none: its keys live hashed in the key store (`medpay admin keys`, `AdminService`).
     pub api_keys: Vec<ApiKeySettings>,
 }
 

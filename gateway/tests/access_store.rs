@@ -476,3 +476,19 @@ platform::store_test!(
         );
     }
 );
+
+platform::store_test!(a_hospital_key_acts_for_its_institution, Migrator, |db| {
+    let store = KeyStore::new(db.clone());
+    let keys = StoredKeys::new(store.clone());
+    let mut hospital = spec("H46010800001", "460108", &["hospital"]);
+    hospital.institution = Some("H46010800001".into());
+    let (_, key) = create(&store, &hospital, unix_now()).await;
+    let principal = keys
+        .verify(&PresentedKey::parse(&key).expect("key"))
+        .await
+        .expect("store")
+        .expect("valid");
+    assert_eq!(principal.institution.as_deref(), Some("H46010800001"));
+    assert!(principal.may_reach_institution("H46010800001"));
+    assert!(!principal.may_reach_institution("H46010800002"));
+});

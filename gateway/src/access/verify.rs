@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kernel::Principal;
@@ -33,6 +34,9 @@ pub struct StoredKeys {
     store: KeyStore,
     cache: Mutex<HashMap<String, CachedKey>>,
     ttl: Duration,
+    /// Bumped by every [`StoredKeys::forget`]: a verification that read a key before a change
+    /// to it must not cache what it read.
+    forgotten: AtomicU64,
 }
 
 impl StoredKeys {
@@ -46,6 +50,7 @@ impl StoredKeys {
             store,
             cache: Mutex::new(HashMap::new()),
             ttl,
+            forgotten: AtomicU64::new(0),
         }
     }
 
@@ -57,6 +62,7 @@ impl StoredKeys {
     pub fn forget(&self, key_id: &str) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.remove(key_id);
+            self.forgotten.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -68,6 +74,7 @@ impl StoredKeys {
         if let Some(known) = self.cached(key.key_id(), &digest, now) {
             return Ok(known);
         }
+        let generation = self.forgotten.load(Ordering::SeqCst);
         let Some((record, hash)) = self.store.get_with_hash(key.key_id()).await? else {
             return Ok(None);
         };
@@ -87,7 +94,9 @@ impl StoredKeys {
             lifetime = lifetime.min(Duration::from_secs(left));
         }
         let principal = record.principal();
-        if let Ok(mut cache) = self.cache.lock() {
+        if let Ok(mut cache) = self.cache.lock()
+            && self.forgotten.load(Ordering::SeqCst) == generation
+        {
             if cache.len() >= SWEEP_ABOVE {
                 cache.retain(|_, entry| entry.until > now);
             }
