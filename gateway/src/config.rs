@@ -12,6 +12,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
+    pub limits: LimitSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub telemetry: TelemetrySettings,
@@ -31,9 +32,18 @@ pub struct PeersSettings {
     pub points: String,
     /// URL of the server hosting the budget context; empty for this same server.
     pub budget: String,
-    /// Key sent as `authorization: Bearer <key>` on calls to peers; empty sends none (the dev
-    /// principal of an anonymous-friendly server needs none).
+    /// Key sent as `authorization: Bearer <key>` on calls to peers, a key with the `service`
+    /// role; empty sends none. Peers reached over mutual TLS need none: the client certificate
+    /// below is the identity.
     pub api_key: String,
+    /// PEM file of the CA that signed the peers' server certificates; set it to call peers over
+    /// TLS (`https://` URLs).
+    pub tls_ca: String,
+    /// PEM files of this service's client certificate and key, presented to peers (mutual TLS).
+    pub tls_cert: String,
+    pub tls_key: String,
+    /// The name the peers' certificates are issued for, when it differs from the URL's host.
+    pub tls_domain: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -50,10 +60,43 @@ pub struct DemoSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
-    /// Address of the gRPC server; port 0 picks a free port.
+    /// Address of the public gRPC server (the edge callers reach); port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Address of the internal listener, which serves the `medpay.<context>.internal.v1`
+    /// contracts to other medpay services only (a caller key cannot reach them at `listen`).
+    /// Port 0 picks a free port; keep it off the public network.
+    pub internal_listen: SocketAddr,
     /// Seconds in-flight requests get to finish after a shutdown signal.
     pub shutdown_grace_seconds: u64,
+    /// The longest a call may run: a caller's `grpc-timeout` above it, or none, is clamped to it.
+    pub max_deadline_seconds: u64,
+    pub tls: TlsSettings,
+}
+
+/// TLS of both listeners. Empty `cert` serves plaintext (development only).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM file of the server certificate chain.
+    pub cert: String,
+    /// PEM file of its private key.
+    pub key: String,
+    /// PEM file of the CA that issues client certificates. When set, a client certificate is
+    /// verified against it: optional on the public listener (agencies may use keys), required
+    /// on the internal listener (the certificate is the service's identity).
+    pub client_ca: String,
+}
+
+/// Per-caller limits at the edge; a call over them is RESOURCE_EXHAUSTED with a retry delay.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Sustained calls per second per caller; 0 turns the rate limit off.
+    pub requests_per_second: u32,
+    /// Calls a caller may make at once above the sustained rate.
+    pub burst: u32,
+    /// Calls of one caller in flight at once; 0 turns the limit off.
+    pub concurrent_per_caller: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -73,9 +116,27 @@ pub struct AuthSettings {
     pub allow_anonymous: bool,
     /// The principal of requests without credentials when `allow_anonymous` is on.
     pub dev_principal: Option<PrincipalSettings>,
-    /// Keys written in the configuration, in plain text: for development and tests. Production
-    /// needs none: its keys live hashed in the key store (`medpay admin keys`, `AdminService`).
+    /// API keys of vendors and agencies, in plain text: for development and tests. Production
+    /// keys are created with `medpay admin keys` and stored hashed.
     pub api_keys: Vec<ApiKeySettings>,
+    /// Client certificates (mutual TLS) and the principal each acts as, by the certificate's
+    /// subject common name: county agencies, and other medpay services (role `service`).
+    pub certificates: Vec<CertificateSettings>,
+    /// Regions the in-process service identity acts for: the contexts of one `medpay up` call
+    /// each other's internal contracts with it.
+    pub internal_scopes: Vec<RegionCode>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSettings {
+    /// The subject common name (CN) of the client certificate.
+    pub subject: String,
+    pub caller_id: String,
+    pub scopes: Vec<RegionCode>,
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub institution: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -125,6 +186,17 @@ impl PrincipalSettings {
     }
 }
 
+impl CertificateSettings {
+    pub fn to_principal(&self) -> Principal {
+        Principal {
+            caller_id: self.caller_id.clone(),
+            scopes: self.scopes.clone(),
+            roles: self.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            institution: self.institution.clone(),
+        }
+    }
+}
+
 impl ApiKeySettings {
     pub fn to_principal(&self) -> Principal {
         Principal {
@@ -140,7 +212,19 @@ impl ApiKeySettings {
 pub const DEFAULTS: &str = r#"
 [server]
 listen = "127.0.0.1:50051"
+internal_listen = "127.0.0.1:0"
 shutdown_grace_seconds = 10
+max_deadline_seconds = 900
+
+[server.tls]
+cert = ""
+key = ""
+client_ca = ""
+
+[limits]
+requests_per_second = 2000
+burst = 4000
+concurrent_per_caller = 256
 
 [database]
 data_dir = "./data"
@@ -149,6 +233,8 @@ url = ""
 [auth]
 allow_anonymous = true
 api_keys = []
+certificates = []
+internal_scopes = ["460000"]
 
 [auth.dev_principal]
 caller_id = "dev"
@@ -165,6 +251,10 @@ grouping = ""
 points = ""
 budget = ""
 api_key = ""
+tls_ca = ""
+tls_cert = ""
+tls_key = ""
+tls_domain = ""
 
 [demo]
 activate_demo_scheme = true
@@ -222,6 +312,39 @@ pub fn load_from(
 }
 
 fn validate(settings: &Settings) -> Result<(), ConfigError> {
+    let tls = &settings.server.tls;
+    if tls.cert.is_empty() != tls.key.is_empty() {
+        return Err(ConfigError::Rule(
+            "server.tls.cert and server.tls.key are set together".into(),
+        ));
+    }
+    if !tls.client_ca.is_empty() && tls.cert.is_empty() {
+        return Err(ConfigError::Rule(
+            "server.tls.client_ca needs server.tls.cert and server.tls.key".into(),
+        ));
+    }
+    if settings.peers.tls_cert.is_empty() != settings.peers.tls_key.is_empty() {
+        return Err(ConfigError::Rule(
+            "peers.tls_cert and peers.tls_key are set together".into(),
+        ));
+    }
+    if settings.server.max_deadline_seconds == 0 {
+        return Err(ConfigError::Rule(
+            "server.max_deadline_seconds must be positive".into(),
+        ));
+    }
+    if settings.limits.requests_per_second > 0 && settings.limits.burst == 0 {
+        return Err(ConfigError::Rule(
+            "limits.burst must be positive when limits.requests_per_second is set".into(),
+        ));
+    }
+    for (index, certificate) in settings.auth.certificates.iter().enumerate() {
+        if certificate.subject.trim().is_empty() || certificate.scopes.is_empty() {
+            return Err(ConfigError::Rule(format!(
+                "auth.certificates[{index}] needs a subject and at least one scope"
+            )));
+        }
+    }
     for (index, key) in settings.auth.api_keys.iter().enumerate() {
         if key.key.len() < 16 {
             return Err(ConfigError::Rule(format!(
@@ -291,7 +414,19 @@ mod tests {
         let shipped =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config/production.toml");
         let production = load_from(Some(&shipped), env(&[])).expect("production config loads");
-        assert_eq!(production.peers.points, "http://medpay-points:50051");
+        assert_eq!(production.peers.points, "https://medpay-points:50052");
+        assert!(!production.auth.allow_anonymous);
+        assert!(
+            !production.server.tls.client_ca.is_empty() && !production.peers.tls_cert.is_empty(),
+            "production calls peers over mutual TLS"
+        );
+        let settlement = production
+            .auth
+            .certificates
+            .iter()
+            .find(|c| c.subject == "medpay-settlement")
+            .expect("settlement's certificate is a service identity");
+        assert_eq!(settlement.roles, vec![Role::Service]);
     }
 
     #[test]

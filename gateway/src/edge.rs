@@ -1,7 +1,13 @@
-//! The edge layer in front of every service: it removes any principal headers a caller sent,
-//! authenticates the caller, and forwards the verified principal in metadata. Health checks and
-//! reflection pass without credentials so that probes and `grpcurl list` work.
+//! The edge layer in front of every listener: it removes any principal headers a caller sent,
+//! authenticates the caller (API key, client certificate, or the development principal), checks
+//! the method's role (`platform::access`) and the caller's limits, and forwards the verified
+//! principal in metadata. Health checks and reflection pass without credentials so that probes
+//! and `grpcurl list` work.
+//!
+//! Two listeners: the public one serves the public contracts and refuses every internal method,
+//! whoever calls; the internal one serves the internal contracts to medpay services only.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -17,7 +23,10 @@ use tower::{Layer, Service};
 
 use crate::access::StoredKeys;
 use crate::access::key::PresentedKey;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+
 use crate::config::AuthSettings;
+use crate::limits::Limiter;
 
 /// What a caller with an unknown, malformed, revoked or expired key is told: nothing about which.
 pub const INVALID_KEY: &str = "api key is not valid";
@@ -28,6 +37,7 @@ pub struct Authenticator {
     /// SHA-256 of each configured key, compared in constant time, and its principal.
     config_keys: Vec<([u8; 32], Principal)>,
     stored: Option<Arc<StoredKeys>>,
+    certificates: HashMap<String, Principal>,
     anonymous: Option<Principal>,
 }
 
@@ -45,6 +55,11 @@ impl Authenticator {
                 })
                 .collect(),
             stored: None,
+            certificates: settings
+                .certificates
+                .iter()
+                .map(|certificate| (certificate.subject.clone(), certificate.to_principal()))
+                .collect(),
             anonymous: settings
                 .dev_principal
                 .as_ref()
@@ -57,6 +72,43 @@ impl Authenticator {
     pub fn with_stored_keys(mut self, stored: Arc<StoredKeys>) -> Self {
         self.stored = Some(stored);
         self
+    }
+
+    /// Also accepts `token` as the identity of the medpay services of this process (`medpay up`
+    /// calls its own internal listener with it); it never leaves the process.
+    pub fn with_service_token(mut self, token: String, principal: Principal) -> Self {
+        self.config_keys
+            .push((Sha256::digest(token.as_bytes()).into(), principal));
+        self
+    }
+
+    /// The principal of a client certificate's subject common name, when one is configured.
+    pub fn certificate(&self, subject: &str) -> Option<Principal> {
+        self.certificates.get(subject).cloned()
+    }
+
+    /// The principal of a request: its API key when it sends one, else its client certificate,
+    /// else the development principal where anonymous access is allowed.
+    pub async fn authenticate_request(
+        &self,
+        headers: &HeaderMap,
+        certificate_subject: Option<&str>,
+        listener: Listener,
+    ) -> Result<Principal, Status> {
+        if headers.contains_key(http::header::AUTHORIZATION) {
+            return self.authenticate(headers).await;
+        }
+        if let Some(subject) = certificate_subject {
+            return self.certificate(subject).ok_or_else(|| {
+                Status::unauthenticated(format!("client certificate {subject} is not registered"))
+            });
+        }
+        match listener {
+            Listener::Public => self.authenticate(headers).await,
+            Listener::Internal => Err(Status::unauthenticated(
+                "the internal listener needs a service identity",
+            )),
+        }
     }
 
     /// The principal of a request's headers.
@@ -111,16 +163,72 @@ fn is_open_path(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.") || path.starts_with("/grpc.reflection.")
 }
 
+/// Which listener a request arrived on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    /// Callers: agencies, hospitals, vendors, the bureau.
+    Public,
+    /// Other medpay services calling internal contracts.
+    Internal,
+}
+
+/// The subject common name of the client certificate the connection presented, if any.
+fn certificate_subject<B>(request: &Request<B>) -> Option<String> {
+    let info = request
+        .extensions()
+        .get::<TlsConnectInfo<TcpConnectInfo>>()?;
+    let certificates = info.peer_certs()?;
+    let leaf = certificates.first()?;
+    crate::tls::common_name(leaf.as_ref())
+}
+
+/// gRPC answers a message over the size limit with OUT_OF_RANGE; the contract promises
+/// RESOURCE_EXHAUSTED, which is what the caller can act on (split the batch).
+fn size_refusal_to_resource_exhausted<B>(response: &mut Response<B>) {
+    let headers = response.headers_mut();
+    let over_limit = headers.get("grpc-status").is_some_and(|v| v == "11")
+        && headers
+            .get("grpc-message")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|m| {
+                m.contains("message%20length%20too%20large")
+                    || m.contains("message length too large")
+            });
+    if over_limit {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+        headers.insert(
+            "grpc-message",
+            http::HeaderValue::from_static(
+                "the message is over the server's size limit (server.max_message_bytes); send fewer records per message",
+            ),
+        );
+    }
+}
+
 /// The tower layer.
 #[derive(Clone)]
 pub struct EdgeLayer {
     auth: Arc<Authenticator>,
+    limits: Option<Arc<Limiter>>,
+    listener: Listener,
 }
 
 impl EdgeLayer {
-    pub fn new(auth: Authenticator) -> Self {
+    /// The public edge: callers' credentials, roles and limits.
+    pub fn new(auth: Arc<Authenticator>, limits: Arc<Limiter>) -> Self {
         Self {
-            auth: Arc::new(auth),
+            auth,
+            limits: Some(limits),
+            listener: Listener::Public,
+        }
+    }
+
+    /// The internal edge: service identities only, no caller limits.
+    pub fn internal(auth: Arc<Authenticator>) -> Self {
+        Self {
+            auth,
+            limits: None,
+            listener: Listener::Internal,
         }
     }
 }
@@ -132,6 +240,8 @@ impl<S> Layer<S> for EdgeLayer {
         Edge {
             inner,
             auth: self.auth.clone(),
+            limits: self.limits.clone(),
+            listener: self.listener,
         }
     }
 }
@@ -141,6 +251,8 @@ impl<S> Layer<S> for EdgeLayer {
 pub struct Edge<S> {
     inner: S,
     auth: Arc<Authenticator>,
+    limits: Option<Arc<Limiter>>,
+    listener: Listener,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Edge<S>
@@ -171,20 +283,37 @@ where
         };
         metrics::counter!("medpay_grpc_requests_total", "method" => method_label).increment(1);
         let auth = self.auth.clone();
+        let limits = self.limits.clone();
+        let listener = self.listener;
+        let open = is_open_path(&path);
+        let refused_internal = self.refuse_internal_at_the_edge(&path);
+        let subject = if open {
+            None
+        } else {
+            certificate_subject(&request)
+        };
         // The clone that was polled ready is the one that must serve the call.
         let clone = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            if !is_open_path(&path) {
-                let verified = auth
-                    .authenticate(request.headers())
-                    .await
-                    .and_then(|principal| {
-                        platform::access::authorize_method(&principal, &path)?;
-                        let mut metadata = tonic::metadata::MetadataMap::new();
-                        platform::set_principal(&mut metadata, &principal)?;
-                        Ok(metadata.into_headers())
-                    });
+            let mut admitted = None;
+            if !open {
+                let verified = match refused_internal {
+                    Ok(()) => {
+                        auth.authenticate_request(request.headers(), subject.as_deref(), listener)
+                            .await
+                    }
+                    Err(status) => Err(status),
+                }
+                .and_then(|principal| {
+                    platform::access::authorize_method(&principal, &path)?;
+                    if let Some(limits) = &limits {
+                        admitted = Some(limits.admit(&principal.caller_id)?);
+                    }
+                    let mut metadata = tonic::metadata::MetadataMap::new();
+                    platform::set_principal(&mut metadata, &principal)?;
+                    Ok(metadata.into_headers())
+                });
                 match verified {
                     Ok(headers) => request.headers_mut().extend(headers),
                     Err(status) => {
@@ -197,15 +326,32 @@ where
                     }
                 }
             }
-            ready.call(request).await
+            let mut response = ready.call(request).await?;
+            size_refusal_to_resource_exhausted(&mut response);
+            drop(admitted);
+            Ok(response)
         })
+    }
+}
+
+impl<S> Edge<S> {
+    /// The public listener never serves an internal contract, whatever the caller's roles.
+    fn refuse_internal_at_the_edge(&self, path: &str) -> Result<(), Status> {
+        let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        if self.listener == Listener::Public && platform::access::is_internal_service(service) {
+            return Err(platform::status::permission_denied(
+                "INTERNAL_CONTRACT",
+                format!("{service} is served to medpay services only, on the internal listener"),
+            ));
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ApiKeySettings, PrincipalSettings};
+    use crate::config::{ApiKeySettings, CertificateSettings, PrincipalSettings};
     use kernel::Role;
 
     fn settings(dev: bool) -> AuthSettings {
@@ -224,6 +370,14 @@ mod tests {
                 roles: vec![Role::Submit],
                 institution: None,
             }],
+            certificates: vec![CertificateSettings {
+                subject: "medpay-settlement".into(),
+                caller_id: "settlement".into(),
+                scopes: vec!["460000".parse().expect("code")],
+                roles: vec![Role::Service],
+                institution: None,
+            }],
+            internal_scopes: vec!["460000".parse().expect("code")],
         }
     }
 
@@ -269,6 +423,48 @@ mod tests {
         );
         let production = Authenticator::from_settings(&settings(false));
         assert!(production.authenticate(&headers(None)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn certificates_and_keys_identify_callers_and_the_internal_listener_has_no_anonymous() {
+        let auth = Authenticator::from_settings(&settings(true));
+        let by_certificate = auth
+            .authenticate_request(
+                &headers(None),
+                Some("medpay-settlement"),
+                Listener::Internal,
+            )
+            .await
+            .expect("registered certificate");
+        assert_eq!(by_certificate.caller_id, "settlement");
+        let unknown = auth
+            .authenticate_request(&headers(None), Some("someone"), Listener::Public)
+            .await
+            .expect_err("unregistered certificate");
+        assert_eq!(unknown.code(), tonic::Code::Unauthenticated);
+        // A key beats the certificate when both are presented.
+        let by_key = auth
+            .authenticate_request(
+                &headers(Some("Bearer meilan-agency-key-0001")),
+                Some("medpay-settlement"),
+                Listener::Public,
+            )
+            .await
+            .expect("key");
+        assert_eq!(by_key.caller_id, "meilan");
+        assert!(
+            auth.authenticate_request(&headers(None), None, Listener::Internal)
+                .await
+                .is_err(),
+            "the development principal never reaches the internal listener"
+        );
+        assert_eq!(
+            auth.authenticate_request(&headers(None), None, Listener::Public)
+                .await
+                .expect("dev")
+                .caller_id,
+            "dev"
+        );
     }
 
     #[test]

@@ -6,5 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod edge;
 pub mod import_cmd;
+pub mod limits;
 pub mod server;
 pub mod telemetry;
+pub mod tls;

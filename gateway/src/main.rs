@@ -34,7 +34,8 @@ enum Command {
     },
     /// Groups a CSV of cases in input order, on every core; the scheme's kind decides DRG or DIP.
     /// DRG reads the columns of the schemes' examples.csv (Index, gender, age, ageDay, weight,
-    /// dept, ICD10_DRGS, ICD9_DRGS) and writes Index,mdc,adrg,drg,status. DIP reads Index, age,
+    /// dept, ICD10_DRGS, ICD9_DRGS; inHospitalTime and leavingType too when the scheme's rules
+    /// split on them) and writes Index,mdc,adrg,drg,status. DIP reads Index, age,
     /// ageDay, leavingType (1-5, 9), inHospitalTime (days), ICD10_DRGS, ICD9_DRGS, totalCost (yuan)
     /// and writes Index,group,kind,subtype,coefficient,status (grouping/dip/FORMAT.md). Codes are
     /// joined with `|`, extra columns ignored; a bad line is reported with its number and field,
@@ -336,7 +337,10 @@ async fn serve(
         settings,
         contexts,
         db,
-        |address| println!("medpay listening on {address}"),
+        |bound| {
+            println!("medpay listening on {}", bound.public);
+            println!("medpay internal listener on {}", bound.internal);
+        },
         server::shutdown_signal(),
     )
     .await

@@ -1,18 +1,98 @@
-//! Composing contexts into one gRPC server: health, reflection, the edge layer, graceful
-//! shutdown. `medpay up` mounts every context; `medpay serve <context>` mounts one.
+//! Composing contexts into one server: health, reflection, the edge layer, graceful shutdown.
+//! `medpay up` mounts every context; `medpay serve <context>` mounts one.
+//!
+//! Each server has two listeners. The public one (`server.listen`) serves the public contracts
+//! behind the edge; the internal one (`server.internal_listen`) serves the internal contracts to
+//! other medpay services only. Internal services are added to the internal routes and nowhere
+//! else (`.ci/check-architecture` checks it).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kernel::{Principal, Role};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::RoutesBuilder;
+use tonic::transport::ClientTlsConfig;
 use tonic_health::ServingStatus;
 
 use crate::config::Settings;
-use crate::edge::{Authenticator, EdgeLayer};
+use crate::edge::{Authenticator, EdgeLayer, Listener};
+use crate::limits::Limiter;
+
+/// The routes of the two listeners.
+#[derive(Default)]
+struct Routes {
+    public: RoutesBuilder,
+    internal: RoutesBuilder,
+}
+
+/// How this server reaches the internal contracts of the contexts it calls.
+struct Peers {
+    /// This server's own internal listener, for peers configured empty.
+    own_internal: SocketAddr,
+    tls: Option<ClientTlsConfig>,
+    /// The identity of this process's services on its own internal listener.
+    service_token: String,
+}
+
+impl Peers {
+    /// A lazily connected channel to the peer at `url`, or to this server's own internal
+    /// listener when `url` is empty (every context in one process, as `medpay up` runs them).
+    fn channel(&self, url: &str) -> anyhow::Result<tonic::transport::Channel> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let target = if url.trim().is_empty() {
+            format!("{scheme}://{}", loopback_of(self.own_internal))
+        } else {
+            url.trim().to_owned()
+        };
+        let mut endpoint = tonic::transport::Endpoint::from_shared(target.clone())
+            .map_err(|e| anyhow::anyhow!("peer address {target}: {e}"))?
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true);
+        if let Some(tls) = &self.tls {
+            endpoint = endpoint
+                .tls_config(tls.clone())
+                .map_err(|e| anyhow::anyhow!("peer TLS for {target}: {e}"))?;
+        }
+        Ok(endpoint.connect_lazy())
+    }
+
+    /// The key sent to the peer at `url`: this process's own service token for its own
+    /// listener, the configured key otherwise.
+    fn key<'a>(&'a self, url: &str, configured: &'a str) -> &'a str {
+        if url.trim().is_empty() {
+            &self.service_token
+        } else {
+            configured
+        }
+    }
+}
+
+fn loopback_of(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        let loopback: std::net::IpAddr = if address.is_ipv6() {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        };
+        SocketAddr::new(loopback, address.port())
+    } else {
+        address
+    }
+}
+
+/// A fresh secret for this process's services to call its own internal listener.
+fn service_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
 
 /// A bounded context that can be served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -57,10 +137,10 @@ impl ContextName {
 
     async fn mount(
         self,
-        routes: &mut RoutesBuilder,
+        routes: &mut Routes,
         db: &DatabaseConnection,
         settings: &Settings,
-        address: SocketAddr,
+        peers: &Peers,
     ) -> anyhow::Result<()> {
         match self {
             ContextName::Grouping => {
@@ -77,47 +157,56 @@ impl ContextName {
                         }
                     }
                 }
-                // Internal: settlement groups cases at intake through it; not in reflection.
-                routes.add_service(api.clone().into_internal_server());
-                routes.add_service(api.into_server());
+                // Internal: settlement groups cases at intake through it.
+                routes
+                    .internal
+                    .add_service(api.clone().into_internal_server());
+                routes.public.add_service(api.into_server());
             }
             ContextName::Points => {
                 let store = points_service::store::TableStore::new(db.clone());
                 let api = points_service::PointsApi::new(store);
-                // Internal: settlement values cases through it; reflection does not describe it.
-                routes.add_service(api.clone().into_internal_server());
-                routes.add_service(api.into_server());
+                // Internal: settlement values cases through it.
+                routes
+                    .internal
+                    .add_service(api.clone().into_internal_server());
+                routes.public.add_service(api.into_server());
             }
             ContextName::Budget => {
                 let store = budget_service::store::BudgetStore::new(db.clone());
                 let api = budget_service::BudgetApi::new(store);
-                // Internal: settlement shares and reads quotas through it; not in reflection.
-                routes.add_service(api.clone().into_internal_server());
-                routes.add_service(api.into_server());
+                // Internal: settlement shares and reads quotas through it.
+                routes
+                    .internal
+                    .add_service(api.clone().into_internal_server());
+                routes.public.add_service(api.into_server());
             }
             ContextName::Settlement => {
                 let store = settlement_service::ledger::CaseStore::new(db.clone());
+                let configured = settings.peers.api_key.as_str();
+                // One key for both: grouping and points are either both this server or both
+                // elsewhere behind the same service identity.
                 let valuer = settlement_service::valuation::GrpcValuer::new(
-                    peer_channel(&settings.peers.grouping, address)?,
-                    peer_channel(&settings.peers.points, address)?,
-                    Some(settings.peers.api_key.as_str()),
+                    peers.channel(&settings.peers.grouping)?,
+                    peers.channel(&settings.peers.points)?,
+                    Some(peers.key(&settings.peers.grouping, configured)),
                 )
                 .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
-                routes.add_service(
+                routes.public.add_service(
                     settlement_service::SettlementApi::new(store)
                         .with_valuer(std::sync::Arc::new(valuer))
                         .into_server(),
                 );
-                routes.add_service(
+                routes.public.add_service(
                     settlement_service::special_cases::SpecialCaseApi::new(db.clone())
                         .into_server(),
                 );
                 let budget = settlement_service::sharing::GrpcBudget::new(
-                    peer_channel(&settings.peers.budget, address)?,
-                    Some(settings.peers.api_key.as_str()),
+                    peers.channel(&settings.peers.budget)?,
+                    Some(peers.key(&settings.peers.budget, configured)),
                 )
                 .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
-                routes.add_service(
+                routes.public.add_service(
                     settlement_service::SettlementRunApi::new(db.clone())
                         .with_budget(std::sync::Arc::new(budget))
                         .into_server(),
@@ -125,36 +214,13 @@ impl ContextName {
             }
             ContextName::Supervision => {
                 let store = supervision_service::store::RuleStore::new(db.clone());
-                routes.add_service(supervision_service::SupervisionApi::new(store).into_server());
+                routes
+                    .public
+                    .add_service(supervision_service::SupervisionApi::new(store).into_server());
             }
         }
         Ok(())
     }
-}
-
-/// A lazily connected channel to a peer context: `url`, or this server's own address when empty
-/// (every context in one process, as `medpay up` runs them).
-fn peer_channel(url: &str, own: SocketAddr) -> anyhow::Result<tonic::transport::Channel> {
-    let target = if url.trim().is_empty() {
-        let host = if own.ip().is_unspecified() {
-            let loopback: std::net::IpAddr = if own.is_ipv6() {
-                std::net::Ipv6Addr::LOCALHOST.into()
-            } else {
-                std::net::Ipv4Addr::LOCALHOST.into()
-            };
-            SocketAddr::new(loopback, own.port())
-        } else {
-            own
-        };
-        format!("http://{host}")
-    } else {
-        url.trim().to_owned()
-    };
-    let endpoint = tonic::transport::Endpoint::from_shared(target.clone())
-        .map_err(|e| anyhow::anyhow!("peer address {target}: {e}"))?
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true);
-    Ok(endpoint.connect_lazy())
 }
 
 /// Opens the configured database (the embedded SQLite file unless a URL is set) and migrates the
@@ -187,36 +253,87 @@ pub async fn open_database(
     Ok(db)
 }
 
-/// Serves `contexts` until `shutdown` resolves; `on_bound` receives the address actually bound.
+/// The addresses a server bound.
+#[derive(Clone, Copy, Debug)]
+pub struct Bound {
+    pub public: SocketAddr,
+    pub internal: SocketAddr,
+}
+
+async fn bind(address: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address} ({what}): {e}"))
+}
+
+/// Accepted connections with Nagle's algorithm off: a small gRPC answer must not wait for the
+/// peer's delayed ACK (tonic's own `tcp_nodelay` does not reach connections it did not accept).
+fn accepted(
+    listener: TcpListener,
+) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|connection| {
+        connection.inspect(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set");
+            }
+        })
+    })
+}
+
+/// Serves `contexts` until `shutdown` resolves; `on_bound` receives the addresses bound.
 pub async fn serve(
     settings: &Settings,
     contexts: &[ContextName],
     db: DatabaseConnection,
-    on_bound: impl FnOnce(SocketAddr),
+    on_bound: impl FnOnce(Bound),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(settings.server.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.listen))?;
-    let address = listener.local_addr()?;
+    let public_listener = bind(settings.server.listen, "server.listen").await?;
+    let internal_listener = bind(settings.server.internal_listen, "server.internal_listen").await?;
+    let bound = Bound {
+        public: public_listener.local_addr()?,
+        internal: internal_listener.local_addr()?,
+    };
+
+    let token = service_token()?;
+    let in_process_services = Principal {
+        caller_id: "medpay-services".into(),
+        scopes: settings.auth.internal_scopes.clone(),
+        roles: vec![Role::Service.as_str().to_owned()],
+        institution: None,
+    };
+    let stored_keys = Arc::new(crate::access::StoredKeys::new(
+        crate::access::KeyStore::new(db.clone()),
+    ));
+    let auth = Arc::new(
+        Authenticator::from_settings(&settings.auth)
+            .with_service_token(token.clone(), in_process_services)
+            .with_stored_keys(stored_keys.clone()),
+    );
+    let peers = Peers {
+        own_internal: bound.internal,
+        tls: crate::tls::peer_config(&settings.peers)?,
+        service_token: token,
+    };
 
     let (health, health_service) = tonic_health::server::health_reporter();
-    let mut routes = RoutesBuilder::default();
-    routes.add_service(health_service);
-    routes.add_service(
+    let mut routes = Routes::default();
+    routes.public.add_service(health_service.clone());
+    routes.internal.add_service(health_service);
+    routes.public.add_service(
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(medpay_proto::PUBLIC_FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()?,
     );
-    routes.add_service(
+    routes.public.add_service(
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(medpay_proto::PUBLIC_FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?,
     );
     for context in contexts {
-        context.mount(&mut routes, &db, settings, address).await?;
+        context.mount(&mut routes, &db, settings, &peers).await?;
         // A context may serve several public services of its package (settlement serves
         // three); each is healthy once the context is mounted.
         let package = context
@@ -232,36 +349,53 @@ pub async fn serve(
                 .await;
         }
     }
-    let stored_keys = std::sync::Arc::new(crate::access::StoredKeys::new(
-        crate::access::KeyStore::new(db.clone()),
-    ));
-    routes.add_service(crate::access::AdminApi::new(stored_keys.clone()).into_server());
+    routes
+        .public
+        .add_service(crate::access::AdminApi::new(stored_keys.clone()).into_server());
     health
         .set_service_status("medpay.admin.v1.AdminService", ServingStatus::Serving)
         .await;
     health.set_service_status("", ServingStatus::Serving).await;
 
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let deadline = Duration::from_secs(settings.server.max_deadline_seconds);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = receiver.wait_for(|stop| *stop).await;
+    };
     let drain = async move {
         shutdown.await;
         tracing::info!("shutting down: no new requests, finishing in-flight ones");
-        let _ = stop_tx.send(());
+        let _ = stop_tx.send(true);
     };
+    tokio::spawn(drain);
 
-    on_bound(address);
-    tracing::info!(%address, ?contexts, "serving");
-    let server = tonic::transport::Server::builder()
-        .layer(EdgeLayer::new(
-            Authenticator::from_settings(&settings.auth).with_stored_keys(stored_keys),
-        ))
-        .add_routes(routes.routes())
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
-    tokio::pin!(server);
+    let limiter = Arc::new(Limiter::new(settings.limits.clone()));
+    let mut public = tonic::transport::Server::builder().timeout(deadline);
+    if let Some(tls) = crate::tls::server_config(&settings.server.tls, Listener::Public)? {
+        public = public.tls_config(tls)?;
+    }
+    let public = public
+        .layer(EdgeLayer::new(auth.clone(), limiter))
+        .add_routes(routes.public.routes())
+        .serve_with_incoming_shutdown(accepted(public_listener), stopped(stop_rx.clone()));
+    let mut internal = tonic::transport::Server::builder().timeout(deadline);
+    if let Some(tls) = crate::tls::server_config(&settings.server.tls, Listener::Internal)? {
+        internal = internal.tls_config(tls)?;
+    }
+    let internal = internal
+        .layer(EdgeLayer::internal(auth))
+        .add_routes(routes.internal.routes())
+        .serve_with_incoming_shutdown(accepted(internal_listener), stopped(stop_rx.clone()));
+
+    on_bound(bound);
+    tracing::info!(public = %bound.public, internal = %bound.internal, ?contexts, "serving");
+    let servers = async { tokio::try_join!(public, internal).map(|_| ()) };
+    tokio::pin!(servers);
     tokio::select! {
-        result = &mut server => result?,
+        result = &mut servers => result?,
         () = async {
-            let _ = stop_rx.await;
+            stopped(stop_rx).await;
             tokio::time::sleep(grace).await;
         } => {
             tracing::warn!(?grace, "in-flight requests did not finish within the grace period");

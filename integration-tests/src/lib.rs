@@ -13,6 +13,9 @@ use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::transport::Channel;
 
+pub mod pki;
+pub mod raw;
+
 /// The `medpay` binary next to the test executable, built on demand when missing.
 pub fn medpay_binary() -> anyhow::Result<PathBuf> {
     if let Ok(path) = std::env::var("MEDPAY_BIN") {
@@ -57,7 +60,10 @@ pub fn medpay_binary() -> anyhow::Result<PathBuf> {
 /// A running `medpay` process, killed on drop if the test did not stop it.
 pub struct Medpay {
     child: Option<Child>,
+    /// The public listener (`host:port`).
     pub address: String,
+    /// The internal listener, which serves internal contracts to medpay services only.
+    pub internal_address: String,
     _data: tempfile::TempDir,
     /// What the process wrote to stderr, when started with [`Medpay::up_in_logged`].
     log: Option<std::sync::Arc<std::sync::Mutex<String>>>,
@@ -144,8 +150,29 @@ impl Medpay {
     }
 
     fn start(args: &[String], data: tempfile::TempDir, keep_log: bool) -> anyhow::Result<Medpay> {
+        Self::launch(args, &[], data, keep_log)
+    }
+
+    /// Starts `medpay <args…>` in `data` with extra environment variables (configuration
+    /// overrides `MEDPAY__SECTION__KEY`), and waits until both listeners are bound.
+    pub fn start_with_env(
+        args: &[String],
+        env: &[(String, String)],
+        data: tempfile::TempDir,
+    ) -> anyhow::Result<Medpay> {
+        Self::launch(args, env, data, false)
+    }
+
+    /// Starts the process; with `keep_log`, its stderr is kept for [`Medpay::log`].
+    fn launch(
+        args: &[String],
+        env: &[(String, String)],
+        data: tempfile::TempDir,
+        keep_log: bool,
+    ) -> anyhow::Result<Medpay> {
         let mut child = Command::new(medpay_binary()?)
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(data.path())
             .env_remove("MEDPAY__SERVER__LISTEN")
             .stdout(Stdio::piped())
@@ -179,14 +206,24 @@ impl Medpay {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(address) = line.strip_prefix("medpay listening on ") {
-                    let _ = tx.send(address.to_owned());
+                    let _ = tx.send((true, address.to_owned()));
+                } else if let Some(address) = line.strip_prefix("medpay internal listener on ") {
+                    let _ = tx.send((false, address.to_owned()));
                 }
             }
         });
         let deadline = Instant::now() + Duration::from_secs(60);
-        let address = loop {
-            if let Ok(address) = rx.recv_timeout(Duration::from_millis(100)) {
-                break address;
+        let (mut public, mut internal) = (None, None);
+        let (address, internal_address) = loop {
+            if let Ok((is_public, address)) = rx.recv_timeout(Duration::from_millis(100)) {
+                if is_public {
+                    public = Some(address);
+                } else {
+                    internal = Some(address);
+                }
+            }
+            if let (Some(public), Some(internal)) = (&public, &internal) {
+                break (public.clone(), internal.clone());
             }
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!("medpay exited with {status} before serving (its stderr is above)");
@@ -199,6 +236,7 @@ impl Medpay {
         Ok(Medpay {
             child: Some(child),
             address,
+            internal_address,
             _data: data,
             log,
         })
@@ -267,7 +305,7 @@ log_filter = "warn"
 key = "{COUNTY_KEY}"
 caller_id = "meilan-agency"
 scopes = ["460108"]
-roles = ["submit", "read"]
+roles = ["submit", "read", "configure"]
 "#
     )
 }
@@ -347,4 +385,58 @@ pub async fn put_and_activate_table(
         })
         .await?;
     Ok(put.version)
+}
+
+/// A valid one-day appendicitis stay discharged on `day` (`yyyy-mm-dd`).
+pub fn list_json(hospital: &str, list_id: &str, day: &str, case_number: &str) -> String {
+    stay_json(hospital, list_id, day, case_number, &["K35.800"], "47.0100")
+}
+
+/// A valid one-day stay of 12,000 yuan discharged on `day` with these diagnoses (the first is
+/// the principal one) and procedure.
+pub fn stay_json(
+    hospital: &str,
+    list_id: &str,
+    day: &str,
+    case_number: &str,
+    diagnoses: &[&str],
+    procedure: &str,
+) -> String {
+    let diagnoses = diagnoses
+        .iter()
+        .map(|code| format!(r#"{{"code":"{code}","name":"diagnosis","admission_condition":1}}"#))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital}","hospital_level":"3A","insutype":310,"psn_no":"P1","case_number":"{case_number}","declared_at":"{day} 18:00:00","pooling_region":"460108"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{day} 08:30","admission_department":"general_surgery","discharged_at":"{day} 17:00","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{diagnoses}],"procedures":[{{"code":"{procedure}","name":"procedure","date":"{day}"}}],"charges":[{{"category":"surgery","amount":"12000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"9000.00","acct_pay":"1000.00","psn_cash_pay":"2000.00"}}}}"#
+    )
+}
+
+/// The 2025 employee valuation table of Meilan district (460108): DRG main method, all-DRG mean
+/// cost 10,000; GD15 (appendectomy) mean 12,000 and 100 base points, GD13 (appendectomy with a
+/// complication) mean 15,000 and 150; H46010801's coefficient 1.05 for every group.
+pub fn table_document() -> String {
+    serde_json::json!({
+        "policy": {"region": "460108", "year": 2025, "fund_type": "310", "main_method": "drg"},
+        "tables": {
+            "region": "460108",
+            "year": 2025,
+            "fund_type": "310",
+            "drg": {
+                "all_case_mean_cost": "10000",
+                "groups": {
+                    "GD15": {"mean_cost": "12000", "base_points": "100"},
+                    "GD13": {"mean_cost": "15000", "base_points": "150"},
+                },
+            },
+            "coefficients": {
+                "drg_by_hospital": {
+                    "H46010801": {
+                        "all_groups": [{"coefficient": "1.05", "effective_from": "2025-01-01"}],
+                    },
+                },
+            },
+        },
+    })
+    .to_string()
 }

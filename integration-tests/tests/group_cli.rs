@@ -23,39 +23,60 @@ fn shared_schemes() -> Option<PathBuf> {
     }
 }
 
+/// Every scheme of the shared folder (found by listing it: national and regional), mapping off
+/// and on: the file's rows come back in input order with the expected groups.
 #[test]
-fn groups_every_example_of_the_national_scheme_in_input_order() -> anyhow::Result<()> {
+fn groups_every_example_of_every_shared_scheme_in_input_order() -> anyhow::Result<()> {
     let Some(schemes) = shared_schemes() else {
         return Ok(());
     };
-    let scheme = schemes.join("chs-drg-1.1");
-    let examples = std::fs::read_to_string(scheme.join("examples.csv"))?;
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&schemes)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("scheme.json").is_file())
+        .collect();
+    folders.sort();
+    assert!(!folders.is_empty(), "no scheme in {}", schemes.display());
     let dir = tempfile::tempdir()?;
-    let output = dir.path().join("groups.csv");
-    let status = Command::new(medpay_binary()?)
-        .args(["group", "--scheme"])
-        .arg(&scheme)
-        .arg("--input")
-        .arg(scheme.join("examples.csv"))
-        .arg("--output")
-        .arg(&output)
-        .args(["--threads", "2"])
-        .status()?;
-    assert!(status.success());
-    let written = std::fs::read_to_string(&output)?;
-    let mut lines = written.lines();
-    assert_eq!(lines.next(), Some("Index,mdc,adrg,drg,status"));
-    let mut compared = 0;
-    for (example, grouped) in examples.lines().skip(1).zip(lines) {
-        let fields: Vec<&str> = example.split(',').collect();
-        let expected = format!(
-            "{},{},{},{},{}",
-            fields[0], fields[10], fields[11], fields[12], fields[13]
-        );
-        assert_eq!(grouped, expected);
-        compared += 1;
+    for scheme in &folders {
+        let examples = std::fs::read_to_string(scheme.join("examples.csv"))?;
+        for map_codes in [false, true] {
+            let output = dir.path().join("groups.csv");
+            let mut command = Command::new(medpay_binary()?);
+            command
+                .args(["group", "--scheme"])
+                .arg(scheme)
+                .arg("--input")
+                .arg(scheme.join("examples.csv"))
+                .arg("--output")
+                .arg(&output)
+                .args(["--threads", "2"]);
+            if map_codes {
+                command.arg("--map-codes");
+            }
+            let status = command.status()?;
+            assert!(status.success(), "{} map={map_codes}", scheme.display());
+            let written = std::fs::read_to_string(&output)?;
+            let mut lines = written.lines();
+            assert_eq!(lines.next(), Some("Index,mdc,adrg,drg,status"));
+            let mut compared = 0;
+            for (example, grouped) in examples.lines().skip(1).zip(lines) {
+                let fields: Vec<&str> = example.split(',').collect();
+                let first = if map_codes { 14 } else { 10 };
+                let expected = format!(
+                    "{},{},{},{},{}",
+                    fields[0],
+                    fields[first],
+                    fields[first + 1],
+                    fields[first + 2],
+                    fields[first + 3]
+                );
+                assert_eq!(grouped, expected, "{} map={map_codes}", scheme.display());
+                compared += 1;
+            }
+            assert_eq!(compared, examples.lines().count() - 1);
+        }
     }
-    assert_eq!(compared, examples.lines().count() - 1);
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! listed with their valuation (or the reason valuation failed), and a retried upload replayed.
 
 use integration_tests::{
-    Medpay, config_with_county_key, put_and_activate_table, register_institution,
+    Medpay, config_with_county_key, list_json, put_and_activate_table, register_institution,
+    stay_json, table_document,
 };
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as settlement;
@@ -13,60 +14,6 @@ use tonic::Code;
 
 fn date(year: i32, month: i32, day: i32) -> Option<common::Date> {
     Some(common::Date { year, month, day })
-}
-
-/// A valid one-day appendicitis stay discharged on `day` (`yyyy-mm-dd`).
-fn list_json(hospital: &str, list_id: &str, day: &str, case_number: &str) -> String {
-    stay_json(hospital, list_id, day, case_number, &["K35.800"], "47.0100")
-}
-
-/// A valid one-day stay of 12,000 yuan discharged on `day` with these diagnoses (the first is
-/// the principal one) and procedure.
-fn stay_json(
-    hospital: &str,
-    list_id: &str,
-    day: &str,
-    case_number: &str,
-    diagnoses: &[&str],
-    procedure: &str,
-) -> String {
-    let diagnoses = diagnoses
-        .iter()
-        .map(|code| format!(r#"{{"code":"{code}","name":"diagnosis","admission_condition":1}}"#))
-        .collect::<Vec<_>>()
-        .join(",");
-    format!(
-        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital}","hospital_level":"3A","insutype":310,"psn_no":"P1","case_number":"{case_number}","declared_at":"{day} 18:00:00","pooling_region":"460108"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{day} 08:30","admission_department":"general_surgery","discharged_at":"{day} 17:00","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{diagnoses}],"procedures":[{{"code":"{procedure}","name":"procedure","date":"{day}"}}],"charges":[{{"category":"surgery","amount":"12000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"9000.00","acct_pay":"1000.00","psn_cash_pay":"2000.00"}}}}"#
-    )
-}
-
-/// The 2025 employee valuation table of Meilan district (460108): DRG main method, all-DRG mean
-/// cost 10,000; GD15 (appendectomy) mean 12,000 and 100 base points, GD13 (appendectomy with a
-/// complication) mean 15,000 and 150; H46010801's coefficient 1.05 for every group.
-fn table_document() -> String {
-    serde_json::json!({
-        "policy": {"region": "460108", "year": 2025, "fund_type": "310", "main_method": "drg"},
-        "tables": {
-            "region": "460108",
-            "year": 2025,
-            "fund_type": "310",
-            "drg": {
-                "all_case_mean_cost": "10000",
-                "groups": {
-                    "GD15": {"mean_cost": "12000", "base_points": "100"},
-                    "GD13": {"mean_cost": "15000", "base_points": "150"},
-                },
-            },
-            "coefficients": {
-                "drg_by_hospital": {
-                    "H46010801": {
-                        "all_groups": [{"coefficient": "1.05", "effective_from": "2025-01-01"}],
-                    },
-                },
-            },
-        },
-    })
-    .to_string()
 }
 
 /// The points a listed case was valued at.

@@ -27,6 +27,10 @@ pub const REQUIRED_COLUMNS: [&str; 8] = [
     "ICD9_DRGS",
 ];
 
+/// Columns read only when present: length of stay and discharge type. A scheme whose rules read
+/// one of them (`los_days_*`, `leaving_type_in`) requires it.
+pub const STAY_COLUMNS: [&str; 2] = ["inHospitalTime", "leavingType"];
+
 /// Header of the output.
 pub const OUTPUT_HEADER: &str = "Index,mdc,adrg,drg,status";
 
@@ -187,6 +191,8 @@ impl Chunk {
 struct Layout {
     width: usize,
     positions: [usize; REQUIRED_COLUMNS.len()],
+    /// Positions of [`STAY_COLUMNS`] when the header has them.
+    stay_positions: [Option<usize>; STAY_COLUMNS.len()],
 }
 
 /// Per-thread state, reused across chunks.
@@ -216,7 +222,7 @@ pub fn group_csv<R: Read, W: Write>(
     if reader.read_until(b'\n', &mut header)? == 0 {
         return Err(BatchError::EmptyInput);
     }
-    let layout = read_header(trim_line_end(&header))?;
+    let layout = read_header(trim_line_end(&header), scheme)?;
     writer.write_all(OUTPUT_HEADER.as_bytes())?;
     writer.write_all(b"\n")?;
 
@@ -269,19 +275,25 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-fn read_header(header: &[u8]) -> Result<Layout, BatchError> {
+fn read_header(header: &[u8], scheme: &CompiledScheme) -> Result<Layout, BatchError> {
     let header = std::str::from_utf8(header).map_err(|_| BatchError::HeaderNotUtf8)?;
     let names: Vec<&str> = header.split(',').collect();
+    let find = |column: &str| names.iter().position(|name| *name == column);
     let mut positions = [0; REQUIRED_COLUMNS.len()];
     for (slot, column) in positions.iter_mut().zip(REQUIRED_COLUMNS) {
-        *slot = names
-            .iter()
-            .position(|name| *name == column)
-            .ok_or(BatchError::MissingColumn { column })?;
+        *slot = find(column).ok_or(BatchError::MissingColumn { column })?;
+    }
+    let stay_positions = STAY_COLUMNS.map(find);
+    let required = [scheme.reads_length_of_stay(), scheme.reads_leaving_type()];
+    for ((position, column), required) in stay_positions.iter().zip(STAY_COLUMNS).zip(required) {
+        if required && position.is_none() {
+            return Err(BatchError::MissingColumn { column });
+        }
     }
     Ok(Layout {
         width: names.len(),
         positions,
+        stay_positions,
     })
 }
 
@@ -337,6 +349,12 @@ impl Worker {
                 let (from, to) = self.fields[layout.positions[column]];
                 &line[from..to]
             };
+            let stay_field = |column: usize| {
+                layout.stay_positions[column].map_or("", |position| {
+                    let (from, to) = self.fields[position];
+                    &line[from..to]
+                })
+            };
             let case = RawCase {
                 gender: field(1),
                 age: field(2),
@@ -345,6 +363,8 @@ impl Worker {
                 dept: field(5),
                 diagnoses: field(6),
                 procedures: field(7),
+                length_of_stay: stay_field(0),
+                leaving_type: stay_field(1),
             };
             let index = field(0);
             let result = scheme.group(&case, map_codes, &mut self.scratch);

@@ -27,6 +27,10 @@ pub struct RawCase<'a> {
     pub diagnoses: &'a str,
     /// Procedures, principal first (`ICD9_DRGS`).
     pub procedures: &'a str,
+    /// Length of stay in days (`inHospitalTime`; only `los_days_*` read it).
+    pub length_of_stay: &'a str,
+    /// Discharge type (`leavingType`; only `leaving_type_in` reads it).
+    pub leaving_type: &'a str,
 }
 
 /// Gender of a typed case.
@@ -49,6 +53,8 @@ pub struct OwnedCase {
     dept: String,
     diagnoses: String,
     procedures: String,
+    length_of_stay: String,
+    leaving_type: String,
 }
 
 impl OwnedCase {
@@ -76,7 +82,19 @@ impl OwnedCase {
             dept: dept.to_owned(),
             diagnoses: diagnoses.join("|"),
             procedures: procedures.join("|"),
+            length_of_stay: String::new(),
+            leaving_type: String::new(),
         }
+    }
+
+    /// The same case with a length of stay (`None`: absent) and a discharge type (`leavingType`,
+    /// empty: absent).
+    pub fn with_stay(mut self, length_of_stay_days: Option<i64>, leaving_type: &str) -> Self {
+        self.length_of_stay = length_of_stay_days
+            .map(|days| days.to_string())
+            .unwrap_or_default();
+        leaving_type.clone_into(&mut self.leaving_type);
+        self
     }
 
     /// The raw view grouped by the engine.
@@ -89,6 +107,8 @@ impl OwnedCase {
             dept: &self.dept,
             diagnoses: &self.diagnoses,
             procedures: &self.procedures,
+            length_of_stay: &self.length_of_stay,
+            leaving_type: &self.leaving_type,
         }
     }
 }
@@ -223,7 +243,8 @@ pub struct GroupResult {
     pub mdc: ShortCode,
     /// ADRG code, e.g. `GB2` (`QY` for an ambiguity result).
     pub adrg: ShortCode,
-    /// DRG code, e.g. `GB21`.
+    /// DRG code: `GB21`, a five-character sub-group such as `BV11B`, or the three-character
+    /// ADRG code (an ADRG without a matching split, an ambiguity result such as `PQY`).
     pub drg: ShortCode,
 }
 

@@ -5,9 +5,13 @@
 //! lists, CC/MCC/exclusion tables, map targets and OR flag. Per case, the engine hashes each
 //! input code once, then builds four small bitsets over the lists (lists of the principal
 //! diagnosis, of any diagnosis, of the principal procedure, of any procedure), so every list
-//! condition is a single bit test. Conditions are a flat node array. Grouping with a reused
-//! [`Scratch`] does not allocate. The traced path ([`CompiledScheme::group_traced`]) runs the
-//! same rule loop with a recording observer and may allocate; the plain path pays nothing for it.
+//! condition is a single bit test; the rarer secondary-position conditions of regional splits
+//! (`any_secondary_dx_in`, `any_secondary_proc_in`) look up the secondary codes' lists only
+//! when a rule asks, so schemes without them pay nothing. The length of stay and discharge type
+//! are read only when a rule of the scheme reads them. Conditions are a flat node array.
+//! Grouping with a reused [`Scratch`] does not allocate. The traced path
+//! ([`CompiledScheme::group_traced`]) runs the same rule loop with a recording observer and may
+//! allocate; the plain path pays nothing for it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -175,6 +179,56 @@ enum Node {
     HasMcc,
     HasCc,
     DeptIn(u32),
+    AnySecondaryDxIn(u32),
+    AnySecondaryProcIn(u32),
+    AgeYearsLe(i64),
+    AgeYearsGt(i64),
+    AgeYearsGe(i64),
+    LosDays(Comparison, i64),
+    LeavingTypeIn(u32),
+}
+
+/// How a `los_days_*` condition compares the length of stay with its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparison {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparison {
+    #[inline]
+    fn holds(self, value: i64, threshold: i64) -> bool {
+        match self {
+            Self::Eq => value == threshold,
+            Self::Lt => value < threshold,
+            Self::Le => value <= threshold,
+            Self::Gt => value > threshold,
+            Self::Ge => value >= threshold,
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Eq => "los_days_eq",
+            Self::Lt => "los_days_lt",
+            Self::Le => "los_days_le",
+            Self::Gt => "los_days_gt",
+            Self::Ge => "los_days_ge",
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            Self::Eq => "=",
+            Self::Lt => "<",
+            Self::Le => "<=",
+            Self::Gt => ">",
+            Self::Ge => ">=",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -182,8 +236,17 @@ struct CompiledMdc {
     code: ShortCode,
     when: u32,
     adrgs: std::ops::Range<usize>,
-    /// (position of `after_adrg` inside this MDC, DRG, condition) when enabled.
-    ambiguity: Option<(usize, ShortCode, u32)>,
+    /// The ambiguity rule, when enabled.
+    ambiguity: Option<CompiledAmbiguity>,
+}
+
+/// An enabled ambiguity rule (step 5).
+#[derive(Debug, Clone, Copy)]
+struct CompiledAmbiguity {
+    /// Position inside the MDC of the ADRG it follows; `None`: before the MDC's first ADRG.
+    after: Option<usize>,
+    drg: ShortCode,
+    when: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -261,6 +324,10 @@ pub struct CompiledScheme {
     adrg_names: HashMap<String, String>,
     /// Whether any rule reads `dept` (saves a lookup per case when none does).
     uses_dept: bool,
+    /// Whether any rule reads the length of stay (saves parsing it when none does).
+    uses_length_of_stay: bool,
+    /// Whether any rule reads `leavingType`.
+    uses_leaving_type: bool,
     /// `u64` words of a bitset over all lists.
     list_words: usize,
 }
@@ -337,6 +404,10 @@ struct Facts<'a> {
     proc_lists: &'a [u64],
     demographics: Demographics,
     dept: u32,
+    /// `inHospitalTime` when present and an integer (only read by `los_days_*`).
+    length_of_stay: Option<i64>,
+    /// Code id of `leavingType` (only read by `leaving_type_in`).
+    leaving_type: u32,
     /// Table of the principal diagnosis in `cc_exclusion`, or [`NO_TABLE`].
     exclusion: u32,
     has_mcc: bool,
@@ -377,6 +448,27 @@ pub fn parse_integer(text: &str) -> Option<i64> {
         };
     }
     Some(value)
+}
+
+/// Reads `inHospitalTime` as the `los_days_*` conditions define it: an optional `-` and ASCII
+/// digits only (no sign `+`, no spaces); anything else, the empty field included, is absent.
+/// Values beyond `i64` saturate, which keeps every comparison with a threshold correct.
+pub fn parse_stay_days(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.bytes().fold(0i64, |value, digit| {
+        let digit = i64::from(digit - b'0');
+        if negative {
+            value.saturating_mul(10).saturating_sub(digit)
+        } else {
+            value.saturating_mul(10).saturating_add(digit)
+        }
+    }))
 }
 
 /// Splits a code field at every `,` and `|` (README step 1): nothing trimmed, empty items kept.
@@ -619,16 +711,15 @@ impl CompiledScheme {
                 });
             }
             let ambiguity = if mdc.ambiguity.enabled {
-                let position = mdc
-                    .adrgs
-                    .iter()
-                    .position(|a| Some(&a.code) == mdc.ambiguity.after_adrg.as_ref());
-                position.map(|position| {
-                    (
-                        position,
-                        short(&mdc.ambiguity.drg),
-                        builder.compile(&mdc.ambiguity.when),
-                    )
+                // Validation guarantees a named `after_adrg` is an ADRG of this MDC.
+                let after = match &mdc.ambiguity.after_adrg {
+                    Some(after) => mdc.adrgs.iter().position(|a| &a.code == after).map(Some),
+                    None => Some(None),
+                };
+                after.map(|after| CompiledAmbiguity {
+                    after,
+                    drg: short(&mdc.ambiguity.drg),
+                    when: builder.compile(&mdc.ambiguity.when),
                 })
             } else {
                 None
@@ -644,6 +735,10 @@ impl CompiledScheme {
             nodes, operands, ..
         } = builder;
         let uses_dept = nodes.iter().any(|node| matches!(node, Node::DeptIn(_)));
+        let uses_length_of_stay = nodes.iter().any(|node| matches!(node, Node::LosDays(..)));
+        let uses_leaving_type = nodes
+            .iter()
+            .any(|node| matches!(node, Node::LeavingTypeIn(_)));
 
         Self {
             id: definition.id.clone(),
@@ -677,6 +772,8 @@ impl CompiledScheme {
                 .collect(),
             adrg_names,
             uses_dept,
+            uses_length_of_stay,
+            uses_leaving_type,
             list_words: scheme.lists.len().div_ceil(64),
         }
     }
@@ -694,6 +791,16 @@ impl CompiledScheme {
     /// Scheme version text.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// Whether a rule of the scheme reads the length of stay (`inHospitalTime`).
+    pub fn reads_length_of_stay(&self) -> bool {
+        self.uses_length_of_stay
+    }
+
+    /// Whether a rule of the scheme reads the discharge type (`leavingType`).
+    pub fn reads_leaving_type(&self) -> bool {
+        self.uses_leaving_type
     }
 
     /// Name of a DRG from `drg_names`.
@@ -766,7 +873,7 @@ impl CompiledScheme {
             Err(_) => return GroupResult::failed(GroupStatus::CheckFailed),
         };
         let (case_bits, retry_bits) = self.list_bitsets(list_bits, diagnoses, procedures);
-        let facts = self.facts(diagnoses, procedures, case_bits, demographics, case.dept);
+        let facts = self.facts(diagnoses, procedures, case_bits, demographics, case);
         self.group_facts(facts, retry_bits, &mut NoTrace)
     }
 
@@ -854,6 +961,7 @@ impl CompiledScheme {
             age_years: checked.ok().map(|d| d.age),
             age_days: checked.ok().and_then(|d| d.age_days),
             weight: checked.ok().and_then(|d| d.weight),
+            length_of_stay_days: parse_stay_days(case.length_of_stay),
         };
         let Ok(demographics) = checked else {
             trace.result = GroupResult::failed(GroupStatus::CheckFailed);
@@ -861,7 +969,7 @@ impl CompiledScheme {
         };
         let mut list_bits = Vec::new();
         let (case_bits, retry_bits) = self.list_bitsets(&mut list_bits, &diagnoses, &procedures);
-        let facts = self.facts(&diagnoses, &procedures, case_bits, demographics, case.dept);
+        let facts = self.facts(&diagnoses, &procedures, case_bits, demographics, case);
         trace.cc_exclusion_table = (facts.exclusion != NO_TABLE)
             .then(|| self.table_names[facts.exclusion as usize].clone());
         for (index, &code) in diagnoses.iter().enumerate().skip(1) {
@@ -1065,7 +1173,7 @@ impl CompiledScheme {
         procedures: &'a [u32],
         list_bits: &'a [u64],
         demographics: Demographics,
-        dept: &str,
+        case: &RawCase<'_>,
     ) -> Facts<'a> {
         let words = self.list_words;
         let (pdx_lists, rest) = list_bits.split_at(words.min(list_bits.len()));
@@ -1091,7 +1199,17 @@ impl CompiledScheme {
             proc_lists,
             demographics,
             dept: if self.uses_dept {
-                self.lookup(dept)
+                self.lookup(case.dept)
+            } else {
+                NO_CODE
+            },
+            length_of_stay: if self.uses_length_of_stay {
+                parse_stay_days(case.length_of_stay)
+            } else {
+                None
+            },
+            leaving_type: if self.uses_leaving_type {
+                self.lookup(case.leaving_type)
             } else {
                 NO_CODE
             },
@@ -1152,6 +1270,20 @@ impl CompiledScheme {
             if !self.test(mdc.when, &facts, observer, RuleLevel::Mdc, mdc.code, None) {
                 continue;
             }
+            // Step 5 with a null `after_adrg`: before the MDC's first ADRG.
+            if let Some(rule) = mdc.ambiguity
+                && rule.after.is_none()
+                && self.test(
+                    rule.when,
+                    &facts,
+                    observer,
+                    RuleLevel::Ambiguity,
+                    rule.drg,
+                    None,
+                )
+            {
+                return ambiguous(mdc.code, rule.drg);
+            }
             for (position, adrg) in self.adrgs[mdc.adrgs.clone()].iter().enumerate() {
                 if self.test(
                     adrg.when,
@@ -1205,12 +1337,18 @@ impl CompiledScheme {
                     }
                 }
                 // Step 5: ambiguity rule after its ADRG was tried without success.
-                if let Some((after, drg, when)) = mdc.ambiguity
-                    && after == position
-                    && self.test(when, &facts, observer, RuleLevel::Ambiguity, drg, None)
+                if let Some(rule) = mdc.ambiguity
+                    && rule.after == Some(position)
+                    && self.test(
+                        rule.when,
+                        &facts,
+                        observer,
+                        RuleLevel::Ambiguity,
+                        rule.drg,
+                        None,
+                    )
                 {
-                    let qy = ShortCode::new("QY").unwrap_or(ShortCode::EMPTY);
-                    return success(mdc.code, qy, drg, GroupStatus::Ambiguous);
+                    return ambiguous(mdc.code, rule.drg);
                 }
             }
         }
@@ -1279,6 +1417,23 @@ impl CompiledScheme {
             Node::HasMcc => facts.has_mcc,
             Node::HasCc => facts.has_cc,
             Node::DeptIn(list) => self.in_list(facts.dept, list),
+            Node::AnySecondaryDxIn(list) => facts
+                .diagnoses
+                .iter()
+                .skip(1)
+                .any(|&code| self.in_list(code, list)),
+            Node::AnySecondaryProcIn(list) => facts
+                .procedures
+                .iter()
+                .skip(1)
+                .any(|&code| self.in_list(code, list)),
+            Node::AgeYearsLe(n) => facts.demographics.age <= n,
+            Node::AgeYearsGt(n) => facts.demographics.age > n,
+            Node::AgeYearsGe(n) => facts.demographics.age >= n,
+            Node::LosDays(comparison, n) => facts
+                .length_of_stay
+                .is_some_and(|days| comparison.holds(days, n)),
+            Node::LeavingTypeIn(list) => self.in_list(facts.leaving_type, list),
         }
     }
 
@@ -1513,6 +1668,84 @@ impl CompiledScheme {
                 let verb = if value { "is" } else { "is not" };
                 leaf("dept_in", value, format!("dept {verb} in {}", list(l)))
             }
+            Node::AnySecondaryDxIn(l) => {
+                let hit = facts
+                    .diagnoses
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .find(|&(_, &c)| self.in_list(c, l));
+                let detail = match hit {
+                    Some((i, _)) => format!(
+                        "secondary diagnosis {} (position {}) is in {}",
+                        recorder_text(facts.diagnoses, i, true),
+                        i + 1,
+                        list(l)
+                    ),
+                    None if facts.diagnoses.len() < 2 => "no secondary diagnosis".to_owned(),
+                    None => format!("no secondary diagnosis is in {}", list(l)),
+                };
+                leaf("any_secondary_dx_in", value, detail)
+            }
+            Node::AnySecondaryProcIn(l) => {
+                let hit = facts
+                    .procedures
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .find(|&(_, &c)| self.in_list(c, l));
+                let detail = match hit {
+                    Some((i, _)) => format!(
+                        "secondary procedure {} (position {}) is in {}",
+                        recorder_text(facts.procedures, i, false),
+                        i + 1,
+                        list(l)
+                    ),
+                    None if facts.procedures.len() < 2 => {
+                        "fewer than two procedures: no secondary procedure".to_owned()
+                    }
+                    None => format!("no secondary procedure is in {}", list(l)),
+                };
+                leaf("any_secondary_proc_in", value, detail)
+            }
+            Node::AgeYearsLe(n) => leaf(
+                "age_years_le",
+                value,
+                format!("age {} years <= {n}", facts.demographics.age),
+            ),
+            Node::AgeYearsGt(n) => leaf(
+                "age_years_gt",
+                value,
+                format!("age {} years > {n}", facts.demographics.age),
+            ),
+            Node::AgeYearsGe(n) => leaf(
+                "age_years_ge",
+                value,
+                format!("age {} years >= {n}", facts.demographics.age),
+            ),
+            Node::LosDays(comparison, n) => leaf(
+                comparison.kind(),
+                value,
+                match facts.length_of_stay {
+                    Some(days) => {
+                        format!("length of stay {days} days {} {n}", comparison.symbol())
+                    }
+                    None => "length of stay (inHospitalTime) absent or not an integer".to_owned(),
+                },
+            ),
+            Node::LeavingTypeIn(l) => {
+                let verb = if value { "is" } else { "is not" };
+                let given = if facts.leaving_type == NO_CODE {
+                    String::new()
+                } else {
+                    format!(" {:?}", self.code_text(facts.leaving_type, None))
+                };
+                leaf(
+                    "leaving_type_in",
+                    value,
+                    format!("discharge type (leavingType){given} {verb} in {}", list(l)),
+                )
+            }
         }
     }
 }
@@ -1530,6 +1763,12 @@ fn success(mdc: ShortCode, adrg: ShortCode, drg: ShortCode, status: GroupStatus)
         adrg,
         drg,
     }
+}
+
+/// The result of an ambiguity rule: the MDC, ADRG `QY` and the rule's DRG (e.g. `PQY`).
+fn ambiguous(mdc: ShortCode, drg: ShortCode) -> GroupResult {
+    let qy = ShortCode::new("QY").unwrap_or(ShortCode::EMPTY);
+    success(mdc, qy, drg, GroupStatus::Ambiguous)
 }
 
 struct NodeBuilder<'a> {
@@ -1593,6 +1832,17 @@ impl NodeBuilder<'_> {
             Condition::HasMcc(_) => Node::HasMcc,
             Condition::HasCc(_) => Node::HasCc,
             Condition::DeptIn(list) => Node::DeptIn(self.list(list)),
+            Condition::AnySecondaryDxIn(list) => Node::AnySecondaryDxIn(self.list(list)),
+            Condition::AnySecondaryProcIn(list) => Node::AnySecondaryProcIn(self.list(list)),
+            Condition::AgeYearsLe(n) => Node::AgeYearsLe(*n),
+            Condition::AgeYearsGt(n) => Node::AgeYearsGt(*n),
+            Condition::AgeYearsGe(n) => Node::AgeYearsGe(*n),
+            Condition::LosDaysEq(n) => Node::LosDays(Comparison::Eq, *n),
+            Condition::LosDaysLt(n) => Node::LosDays(Comparison::Lt, *n),
+            Condition::LosDaysLe(n) => Node::LosDays(Comparison::Le, *n),
+            Condition::LosDaysGt(n) => Node::LosDays(Comparison::Gt, *n),
+            Condition::LosDaysGe(n) => Node::LosDays(Comparison::Ge, *n),
+            Condition::LeavingTypeIn(list) => Node::LeavingTypeIn(self.list(list)),
         };
         self.push(node)
     }

@@ -277,7 +277,8 @@ pub struct DrgSplit {
 #[allow(missing_docs)]
 pub struct Ambiguity {
     pub enabled: bool,
-    /// ADRG after which the rule applies; may be null when the rule is disabled.
+    /// ADRG after which the rule applies; null places it before the MDC's first ADRG (right
+    /// after the MDC's `when` is true).
     pub after_adrg: Option<String>,
     pub drg: String,
     pub when: Condition,
@@ -318,6 +319,17 @@ pub enum Condition {
     HasMcc(bool),
     HasCc(bool),
     DeptIn(String),
+    AnySecondaryDxIn(String),
+    AnySecondaryProcIn(String),
+    AgeYearsLe(i64),
+    AgeYearsGt(i64),
+    AgeYearsGe(i64),
+    LosDaysEq(i64),
+    LosDaysLt(i64),
+    LosDaysLe(i64),
+    LosDaysGt(i64),
+    LosDaysGe(i64),
+    LeavingTypeIn(String),
 }
 
 impl Condition {
@@ -344,6 +356,17 @@ impl Condition {
             Self::HasMcc(_) => "has_mcc",
             Self::HasCc(_) => "has_cc",
             Self::DeptIn(_) => "dept_in",
+            Self::AnySecondaryDxIn(_) => "any_secondary_dx_in",
+            Self::AnySecondaryProcIn(_) => "any_secondary_proc_in",
+            Self::AgeYearsLe(_) => "age_years_le",
+            Self::AgeYearsGt(_) => "age_years_gt",
+            Self::AgeYearsGe(_) => "age_years_ge",
+            Self::LosDaysEq(_) => "los_days_eq",
+            Self::LosDaysLt(_) => "los_days_lt",
+            Self::LosDaysLe(_) => "los_days_le",
+            Self::LosDaysGt(_) => "los_days_gt",
+            Self::LosDaysGe(_) => "los_days_ge",
+            Self::LeavingTypeIn(_) => "leaving_type_in",
         }
     }
 
@@ -360,7 +383,10 @@ impl Condition {
             | Self::AnyDxIn(list)
             | Self::PrincipalProcIn(list)
             | Self::AnyProcIn(list)
-            | Self::DeptIn(list) => out.push(list.clone()),
+            | Self::DeptIn(list)
+            | Self::AnySecondaryDxIn(list)
+            | Self::AnySecondaryProcIn(list)
+            | Self::LeavingTypeIn(list) => out.push(list.clone()),
             Self::DxListsMin(operand) => out.extend(operand.lists.iter().cloned()),
             _ => {}
         }
@@ -545,19 +571,8 @@ impl Loader<'_> {
         self.unique_keys(&files.procedures, &procedures, "code");
         self.unique_keys(&files.diagnosis_map, &diagnosis_map, "code");
         self.unique_keys(&files.procedure_map, &procedure_map, "code");
-        let cc_codes: HashSet<&str> = cc.iter().map(|row| row.fields[0].as_str()).collect();
-        for row in &mcc {
-            if cc_codes.contains(row.fields[0].as_str()) {
-                self.problems.push(SchemeProblem::at(
-                    &files.mcc,
-                    row.line,
-                    format!(
-                        "{} is both a CC (in {}) and an MCC",
-                        row.fields[0], files.cc
-                    ),
-                ));
-            }
-        }
+        // A code may be both a CC and an MCC (changzhou-2022: J96.900x003): `has_cc` reads only
+        // the CC table and `has_mcc` only the MCC table, so each row keeps its own meaning.
         let lists = self.lists(&definition, &files.lists, list_rows);
 
         let mut scheme = Scheme {
@@ -843,15 +858,14 @@ fn validate_rules(scheme: &Scheme, problems: &mut Vec<SchemeProblem>) {
             &declared_lists,
             problems,
         );
+        // A null `after_adrg` places the rule before the MDC's first ADRG.
         if ambiguity.enabled
-            && !mdc
-                .adrgs
-                .iter()
-                .any(|a| Some(&a.code) == ambiguity.after_adrg.as_ref())
+            && let Some(after) = &ambiguity.after_adrg
+            && !mdc.adrgs.iter().any(|a| &a.code == after)
         {
             problems.push(json(format!(
-                "enabled ambiguity rule of {} follows {:?}, which is not an ADRG of that MDC",
-                mdc.code, ambiguity.after_adrg
+                "enabled ambiguity rule of {} follows {after:?}, which is not an ADRG of that MDC",
+                mdc.code
             )));
         }
     }
@@ -910,7 +924,10 @@ fn validate_condition(
         | Condition::AnyDxIn(list)
         | Condition::PrincipalProcIn(list)
         | Condition::AnyProcIn(list)
-        | Condition::DeptIn(list) => check_list(problems, list),
+        | Condition::DeptIn(list)
+        | Condition::AnySecondaryDxIn(list)
+        | Condition::AnySecondaryProcIn(list)
+        | Condition::LeavingTypeIn(list) => check_list(problems, list),
         Condition::Gender(value) => {
             if value != "M" && value != "F" {
                 report(problems, format!("gender {value:?} is not \"M\" or \"F\""));
@@ -920,7 +937,15 @@ fn validate_condition(
         | Condition::AgeYearsLt(_)
         | Condition::AgeDaysLe(_)
         | Condition::WeightLt(_)
-        | Condition::WeightGe(_) => {}
+        | Condition::WeightGe(_)
+        | Condition::AgeYearsLe(_)
+        | Condition::AgeYearsGt(_)
+        | Condition::AgeYearsGe(_)
+        | Condition::LosDaysEq(_)
+        | Condition::LosDaysLt(_)
+        | Condition::LosDaysLe(_)
+        | Condition::LosDaysGt(_)
+        | Condition::LosDaysGe(_) => {}
         Condition::DxListsMin(operand) => {
             if operand.lists.is_empty() {
                 report(problems, "dx_lists_min has no lists".to_owned());

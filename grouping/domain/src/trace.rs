@@ -62,6 +62,9 @@ pub struct CheckTrace {
     pub age_days: Option<i64>,
     /// Weight used (after the `absent_weight` option).
     pub weight: Option<i64>,
+    /// Length of stay read from `inHospitalTime` (absent when empty or not an integer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_of_stay_days: Option<i64>,
 }
 
 /// A secondary diagnosis found in the CC or MCC table.

@@ -35,12 +35,14 @@ proptest! {
     #[test]
     fn any_input_groups_without_panicking(
         gender in field(), age in field(), age_days in field(), weight in field(),
-        dept in field(), diagnoses in field(), procedures in field(), map_codes in any::<bool>(),
+        dept in field(), diagnoses in field(), procedures in field(), length_of_stay in field(),
+        leaving_type in field(), map_codes in any::<bool>(),
     ) {
         let scheme = &*DEMO;
         let case = RawCase {
             gender: &gender, age: &age, age_days: &age_days, weight: &weight, dept: &dept,
-            diagnoses: &diagnoses, procedures: &procedures,
+            diagnoses: &diagnoses, procedures: &procedures, length_of_stay: &length_of_stay,
+            leaving_type: &leaving_type,
         };
         let mut scratch = Default::default();
         let first = scheme.group(&case, map_codes, &mut scratch);

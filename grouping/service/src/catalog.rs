@@ -95,7 +95,16 @@ impl LoadedScheme {
             name: definition.name.clone(),
             mdc_count: count(definition.mdcs.len()),
             adrg_count: count(definition.mdcs.iter().map(|m| m.adrgs.len()).sum()),
-            drg_count: count(scheme.drg_names.len()),
+            // The DRGs the rules can give (`counts.drgs`), not the names table, which also
+            // names ambiguity groups in some regional schemes.
+            drg_count: count(
+                definition
+                    .mdcs
+                    .iter()
+                    .flat_map(|m| &m.adrgs)
+                    .map(|a| a.drgs.len())
+                    .sum(),
+            ),
             source: source.to_owned(),
         };
         LoadedScheme {

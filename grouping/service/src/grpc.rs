@@ -25,8 +25,6 @@ use crate::store::{AuditEntry, Idempotent, RegistryStore, StoredActivation, Stor
 use grouping_dip::build::{BuildError, BuildOptions, BuildReport, TrimPolicy, build_from_csv};
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
 
-/// Roles allowed to load and activate schemes.
-
 /// The grouping gRPC API: the scheme registry and the compiled schemes.
 #[derive(Clone)]
 pub struct GroupingApi {
@@ -327,6 +325,7 @@ fn summary_to_wire(summary: &SchemeSummary) -> pb::SchemeInfo {
 struct CaseText {
     diagnoses: String,
     procedures: String,
+    length_of_stay: String,
 }
 
 impl CaseText {
@@ -334,6 +333,7 @@ impl CaseText {
         CaseText {
             diagnoses: case.diagnoses.join("|"),
             procedures: case.procedures.join("|"),
+            length_of_stay: case.length_of_stay_days.to_string(),
         }
     }
 
@@ -346,6 +346,8 @@ impl CaseText {
             dept: &case.department,
             diagnoses: &self.diagnoses,
             procedures: &self.procedures,
+            length_of_stay: &self.length_of_stay,
+            leaving_type: &case.discharge_type,
         }
     }
 }

@@ -191,3 +191,33 @@ fn bad_options_and_empty_input_are_errors() {
         "NO_CASES"
     );
 }
+
+/// Regional schemes name sub-groups with five characters (`BV11B` beside `BV11A`) and an ADRG
+/// without a matching split gives its three-character code (`FR1`): calibration keeps every code
+/// as its own group and valuation finds each by its full code.
+#[test]
+fn three_four_and_five_character_drg_codes_are_distinct_groups() {
+    let codes = ["BV11B", "BV11A", "BV11", "FR1"];
+    let costs = ["10000", "20000", "30000", "40000"];
+    let cases: Vec<_> = codes
+        .iter()
+        .zip(costs)
+        .flat_map(|(code, cost)| (0..5).map(move |_| case(code, "H1", cost)))
+        .collect();
+    let report = calibrate(cases, &options(SchemeKind::Drg)).expect("calibrated");
+    let groups = &report.tables.drg.groups;
+    assert_eq!(groups.len(), 4);
+    for (code, cost) in codes.iter().zip(costs) {
+        assert_eq!(groups[*code].mean_cost, money(cost), "{code}");
+    }
+    // All-case mean 25,000: BV11B (10,000) = 40 points, BV11A (20,000) = 80.
+    assert_eq!(groups["BV11B"].base_points, points("40"));
+    assert_eq!(groups["BV11A"].base_points, points("80"));
+
+    let mut case = drg_case("10000");
+    case.grouping.group_code = "BV11B".into();
+    case.grouping.adrg = "BV1".into();
+    let valued = points_domain::valuate(&drg_policy(), &report.tables, &case).expect("valued");
+    assert_eq!(valued.base, dec!(40));
+    assert_eq!(valued.case_type, points_domain::CaseType::Normal);
+}

@@ -66,15 +66,18 @@ impl SupervisionService for SupervisionApi {
 
     async fn screen_cases(
         &self,
-        _request: Request<pb::ScreenCasesRequest>,
+        request: Request<pb::ScreenCasesRequest>,
     ) -> Result<Response<pb::ScreenCasesResponse>, Status> {
+        // The region is checked first, so that what is not served yet leaks nothing either.
+        authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         Err(not_yet("ScreenCases"))
     }
 
     async fn list_findings(
         &self,
-        _request: Request<pb::ListFindingsRequest>,
+        request: Request<pb::ListFindingsRequest>,
     ) -> Result<Response<pb::ListFindingsResponse>, Status> {
+        authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         Err(not_yet("ListFindings"))
     }
 }

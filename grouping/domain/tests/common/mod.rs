@@ -41,6 +41,8 @@ pub struct Example {
     pub dept: String,
     pub diagnoses: String,
     pub procedures: String,
+    pub length_of_stay: String,
+    pub leaving_type: String,
     /// mdc, adrg, drg, status with code mapping off.
     pub expected: [String; 4],
     /// The same with code mapping on.
@@ -57,6 +59,8 @@ impl Example {
             dept: &self.dept,
             diagnoses: &self.diagnoses,
             procedures: &self.procedures,
+            length_of_stay: &self.length_of_stay,
+            leaving_type: &self.leaving_type,
         }
     }
 }
@@ -81,6 +85,8 @@ pub fn read_examples(path: &std::path::Path) -> Vec<Example> {
         "dept",
         "ICD10_DRGS",
         "ICD9_DRGS",
+        "inHospitalTime",
+        "leavingType",
         "mdc",
         "adrg",
         "drg",
@@ -106,27 +112,42 @@ pub fn read_examples(path: &std::path::Path) -> Vec<Example> {
                 dept: get(5),
                 diagnoses: get(6),
                 procedures: get(7),
-                expected: [get(8), get(9), get(10), get(11)],
+                length_of_stay: get(8),
+                leaving_type: get(9),
+                expected: [get(10), get(11), get(12), get(13)],
                 expected_mapped: [0, 1, 2, 3].map(get_mapped),
             }
         })
         .collect()
 }
 
-/// Groups every example with mapping off and (when `with_mapping`) on; returns every mismatch.
-pub fn mismatches(
+/// How a scheme's examples fared: rows matching the expected result with code mapping off and
+/// on, and a line for every mismatch (including a traced result that differs from the plain one).
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub examples: usize,
+    pub matched_plain: usize,
+    pub matched_mapped: usize,
+    pub mismatches: Vec<String>,
+}
+
+/// Groups every example with mapping off and (when `with_mapping`) on, plain and traced.
+pub fn tally(
     scheme: &grouping_domain::CompiledScheme,
     examples: &[Example],
     with_mapping: bool,
-) -> Vec<String> {
+) -> Tally {
     let mut grouper = scheme.grouper();
-    let mut out = Vec::new();
+    let mut tally = Tally {
+        examples: examples.len(),
+        ..Tally::default()
+    };
+    let modes: &[bool] = if with_mapping {
+        &[false, true]
+    } else {
+        &[false]
+    };
     for example in examples {
-        let modes: &[bool] = if with_mapping {
-            &[false, true]
-        } else {
-            &[false]
-        };
         for &map_codes in modes {
             let result = grouper.group(&example.raw(), map_codes);
             let got = [
@@ -140,8 +161,14 @@ pub fn mismatches(
             } else {
                 &example.expected
             };
-            if &got != expected {
-                out.push(format!(
+            if &got == expected {
+                if map_codes {
+                    tally.matched_mapped += 1;
+                } else {
+                    tally.matched_plain += 1;
+                }
+            } else {
+                tally.mismatches.push(format!(
                     "{} line {} (Index {}) map={map_codes}: expected {:?}, got {:?}",
                     scheme.id(),
                     example.line,
@@ -153,7 +180,7 @@ pub fn mismatches(
             // The traced path must agree with the plain path.
             let traced = scheme.group_traced(&example.raw(), map_codes);
             if traced.result != result {
-                out.push(format!(
+                tally.mismatches.push(format!(
                     "{} line {}: traced result {:?} differs from plain {:?}",
                     scheme.id(),
                     example.line,
@@ -163,7 +190,35 @@ pub fn mismatches(
             }
         }
     }
-    out
+    tally
+}
+
+/// Every mismatch of [`tally`].
+pub fn mismatches(
+    scheme: &grouping_domain::CompiledScheme,
+    examples: &[Example],
+    with_mapping: bool,
+) -> Vec<String> {
+    tally(scheme, examples, with_mapping).mismatches
+}
+
+/// Every scheme folder (one holding a `scheme.json`) of the shared schemes folder, by name.
+pub fn shared_scheme_dirs(root: &std::path::Path) -> Vec<(String, PathBuf)> {
+    let mut dirs: Vec<(String, PathBuf)> = std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{} unreadable: {e}", root.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("scheme.json").is_file())
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, path)
+        })
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 /// A small scheme built in memory for focused tests.
@@ -366,5 +421,6 @@ pub fn adult<'a>(diagnoses: &'a str, procedures: &'a str) -> grouping_domain::Ra
         dept: "",
         diagnoses,
         procedures,
+        ..grouping_domain::RawCase::default()
     }
 }
