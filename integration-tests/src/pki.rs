@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
@@ -75,5 +77,23 @@ impl Pki {
             cert: write(&self.dir, &format!("{subject}.crt"), &cert.pem())?,
             key: write(&self.dir, &format!("{subject}.key"), &key.serialize_pem())?,
         })
+    }
+
+    /// A TLS channel to `address` that trusts this CA, presenting `client`'s certificate when
+    /// given (the server certificate is issued for `localhost`).
+    pub async fn channel(&self, address: &str, client: Option<&Pair>) -> anyhow::Result<Channel> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(std::fs::read(&self.ca)?))
+            .domain_name("localhost");
+        if let Some(pair) = client {
+            tls = tls.identity(Identity::from_pem(
+                std::fs::read(&pair.cert)?,
+                std::fs::read(&pair.key)?,
+            ));
+        }
+        Ok(Channel::from_shared(format!("https://{address}"))?
+            .tls_config(tls)?
+            .connect()
+            .await?)
     }
 }

@@ -2,6 +2,7 @@
 //! method of every contract × every role × in-region and out-of-region, the internal contracts
 //! on the public and on the internal listener, and the per-caller limits.
 
+use futures::StreamExt;
 use integration_tests::Medpay;
 use integration_tests::raw::{self, Method};
 use kernel::Role;
@@ -311,5 +312,61 @@ async fn a_message_over_the_size_limit_is_resource_exhausted() -> anyhow::Result
     .await;
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert!(status.message().contains("size limit"), "{status:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_call_cannot_outlive_the_servers_longest_deadline() -> anyhow::Result<()> {
+    let mut config = config("");
+    config = config.replacen("[auth]", "[server]\nmax_deadline_seconds = 2\n[auth]", 1);
+    let medpay = Medpay::up(&config)?;
+    let channel = medpay.channel().await?;
+    // An upload that asks for an hour and then stalls after its first message.
+    let first = {
+        let mut bytes = Vec::new();
+        prost::encoding::string::encode(1, &"stalled-upload".to_owned(), &mut bytes);
+        prost::encoding::string::encode(2, &COUNTY.to_owned(), &mut bytes);
+        bytes
+    };
+    let stalled = futures::stream::iter([first]).chain(futures::stream::pending());
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await?;
+    let mut request = tonic::Request::new(stalled);
+    request.set_timeout(std::time::Duration::from_secs(3600));
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", key_of(Role::Submit)).parse()?,
+    );
+    let started = std::time::Instant::now();
+    let outcome = grpc
+        .streaming(
+            request,
+            "/medpay.settlement.v1.SettlementService/SubmitCases".parse()?,
+            raw::RawCodec,
+        )
+        .await;
+    let elapsed = started.elapsed();
+    let status = outcome.err().expect("the stalled upload is cut off");
+    assert!(
+        matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
+        "{status:?}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "cut off after {elapsed:?}, not the hour asked for"
+    );
+    // The server still answers.
+    let status = raw::call(
+        &channel,
+        "/medpay.settlement.v1.SettlementService/ListInstitutions",
+        {
+            let mut bytes = Vec::new();
+            prost::encoding::string::encode(1, &COUNTY.to_owned(), &mut bytes);
+            bytes
+        },
+        Some(&key_of(Role::Read)),
+    )
+    .await;
+    assert_eq!(status.code(), Code::Ok, "{status:?}");
     Ok(())
 }

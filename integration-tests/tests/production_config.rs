@@ -15,7 +15,6 @@ use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::Code;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 const BUREAU: &str = "hainan-bureau";
 
@@ -81,20 +80,6 @@ fn port_of(address: &str) -> &str {
     address.rsplit_once(':').map_or(address, |(_, port)| port)
 }
 
-async fn as_caller(address: &str, pki: &Pki, certificate: &Pair) -> anyhow::Result<Channel> {
-    let tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(std::fs::read(&pki.ca)?))
-        .domain_name("localhost")
-        .identity(Identity::from_pem(
-            std::fs::read(&certificate.cert)?,
-            std::fs::read(&certificate.key)?,
-        ));
-    Ok(Channel::from_shared(format!("https://{address}"))?
-        .tls_config(tls)?
-        .connect()
-        .await?)
-}
-
 fn batch(request_id: &str, list_id: &str) -> settlement::SubmitCaseBatchRequest {
     settlement::SubmitCaseBatchRequest {
         request_id: request_id.into(),
@@ -128,7 +113,7 @@ async fn the_shipped_production_config_values_cases_across_processes() -> anyhow
 
     // The bureau sets up the year: the demo scheme active for the county, a points table.
     let mut registry =
-        GroupingServiceClient::new(as_caller(&grouping.address, &pki, &bureau).await?);
+        GroupingServiceClient::new(pki.channel(&grouping.address, Some(&bureau)).await?);
     let demo = registry
         .list_schemes(grouping::ListSchemesRequest {
             region_code: "460108".into(),
@@ -154,14 +139,14 @@ async fn the_shipped_production_config_values_cases_across_processes() -> anyhow
         })
         .await?;
     put_and_activate_table(
-        as_caller(&points.address, &pki, &bureau).await?,
+        pki.channel(&points.address, Some(&bureau)).await?,
         "460108",
         table_document(),
     )
     .await?;
 
     let mut intake =
-        SettlementServiceClient::new(as_caller(&settlement.address, &pki, &bureau).await?);
+        SettlementServiceClient::new(pki.channel(&settlement.address, Some(&bureau)).await?);
     register_institution(&mut intake, "H46010801", "460108", "3A").await?;
     let outcome = intake
         .submit_case_batch(batch("prod-1", "S1"))
@@ -193,7 +178,7 @@ async fn the_shipped_production_config_values_cases_across_processes() -> anyhow
     // the upload fails for the operator to see, and nothing of it is stored unvalued.
     let misconfigured = serve("settlement", &pki, &impostor, &peers)?;
     let mut intake =
-        SettlementServiceClient::new(as_caller(&misconfigured.address, &pki, &bureau).await?);
+        SettlementServiceClient::new(pki.channel(&misconfigured.address, Some(&bureau)).await?);
     register_institution(&mut intake, "H46010801", "460108", "3A").await?;
     let refused = intake
         .submit_case_batch(batch("prod-2", "S2"))

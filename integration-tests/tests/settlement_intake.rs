@@ -85,7 +85,7 @@ async fn lists_are_taken_record_by_record_and_a_retry_replays() -> anyhow::Resul
         "{codes:?}"
     );
     assert!(
-        codes.contains(&(3, "S4", "no_valid_agreement")),
+        codes.contains(&(3, "S4", "institution_not_registered")),
         "{codes:?}"
     );
     assert!(codes.contains(&(4, "", "unreadable_record")), "{codes:?}");

@@ -8,7 +8,7 @@ use integration_tests::{
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::Code;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tonic::transport::Channel;
 
 fn config(pki: &Pki, settlement_peer: &Pair) -> String {
     format!(
@@ -43,22 +43,6 @@ tls_key = "{peer_key}"
     )
 }
 
-async fn tls_channel(address: &str, pki: &Pki, client: Option<&Pair>) -> anyhow::Result<Channel> {
-    let mut tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(std::fs::read(&pki.ca)?))
-        .domain_name("localhost");
-    if let Some(pair) = client {
-        tls = tls.identity(Identity::from_pem(
-            std::fs::read(&pair.cert)?,
-            std::fs::read(&pair.key)?,
-        ));
-    }
-    Ok(Channel::from_shared(format!("https://{address}"))?
-        .tls_config(tls)?
-        .connect()
-        .await?)
-}
-
 fn list_cases(region: &str) -> settlement::ListCasesRequest {
     settlement::ListCasesRequest {
         region_code: region.into(),
@@ -88,7 +72,7 @@ async fn callers_and_services_are_identified_by_their_certificates() -> anyhow::
     }
 
     // TLS without a client certificate: the connection is made, the caller is nobody.
-    let anonymous = tls_channel(&medpay.address, &pki, None).await?;
+    let anonymous = pki.channel(&medpay.address, None).await?;
     let status = SettlementServiceClient::new(anonymous)
         .list_cases(list_cases("460108"))
         .await
@@ -96,7 +80,7 @@ async fn callers_and_services_are_identified_by_their_certificates() -> anyhow::
     assert_eq!(status.code(), Code::Unauthenticated);
 
     // A certificate of the CA whose subject is not registered is nobody either.
-    let unknown = tls_channel(&medpay.address, &pki, Some(&stranger)).await?;
+    let unknown = pki.channel(&medpay.address, Some(&stranger)).await?;
     let status = SettlementServiceClient::new(unknown)
         .list_cases(list_cases("460108"))
         .await
@@ -104,7 +88,7 @@ async fn callers_and_services_are_identified_by_their_certificates() -> anyhow::
     assert_eq!(status.code(), Code::Unauthenticated);
 
     // The agency's certificate acts for its county and nothing else.
-    let channel = tls_channel(&medpay.address, &pki, Some(&agency)).await?;
+    let channel = pki.channel(&medpay.address, Some(&agency)).await?;
     let mut client = SettlementServiceClient::new(channel.clone());
     client.list_cases(list_cases("460108")).await?;
     let status = client
@@ -114,7 +98,7 @@ async fn callers_and_services_are_identified_by_their_certificates() -> anyhow::
     assert_eq!(status.code(), Code::PermissionDenied);
 
     // The internal listener needs a client certificate at the handshake, and a service's.
-    let refused = tls_channel(&medpay.internal_address, &pki, None).await;
+    let refused = pki.channel(&medpay.internal_address, None).await;
     if let Ok(channel) = refused {
         let status = tonic_health::pb::health_client::HealthClient::new(channel)
             .check(tonic_health::pb::HealthCheckRequest::default())
@@ -122,7 +106,7 @@ async fn callers_and_services_are_identified_by_their_certificates() -> anyhow::
             .expect_err("no client certificate");
         assert_ne!(status.code(), Code::Ok);
     }
-    let as_agency = tls_channel(&medpay.internal_address, &pki, Some(&agency)).await?;
+    let as_agency = pki.channel(&medpay.internal_address, Some(&agency)).await?;
     let status = integration_tests::raw::call(
         &as_agency,
         "/medpay.points.internal.v1.PointsInternalService/ValueBatch",

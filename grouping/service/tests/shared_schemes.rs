@@ -80,7 +80,8 @@ fn bureau<T>(message: T) -> Request<T> {
     let principal = Principal {
         caller_id: "bureau".to_owned(),
         scopes: vec!["460000".parse().expect("region")],
-        roles: vec!["bureau".to_owned()],
+        roles: vec!["configure".to_owned(), "read".to_owned()],
+        institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request

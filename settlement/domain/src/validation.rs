@@ -3,6 +3,11 @@
 //! (e.g. `diagnoses[0].code`, `payment.medfee_sumamt`) and a stable reason code.
 //!
 //! Errors reject the record; warnings accept it and flag it for the data-quality indicators.
+//!
+//! Bounds: every text field has the length of the national settlement-list upload interface
+//! (医疗保障基金结算清单, [`limits`]), counted in characters; every list has a maximum count; and
+//! no date lies after `today`, which the caller passes in (the agency's date, from the service's
+//! clock), so that validation stays pure and its tests deterministic.
 //! The code dictionaries come through the [`CodeDictionary`] port; the sex and age conflict lists
 //! and the code sets are fields of [`ValidationPolicy`].
 
@@ -44,6 +49,9 @@ pub enum ViolationKind {
     ChargesTotalMismatch,
     DischargeTypeInvalid,
     ReceivingInstitutionMissing,
+    FieldTooLong,
+    TooManyEntries,
+    DateInFuture,
     // warnings
     PrincipalAbsentOnAdmission,
     SymptomAsPrincipal,
@@ -75,6 +83,9 @@ impl ViolationKind {
             ViolationKind::ChargesTotalMismatch => "CHARGES_TOTAL_MISMATCH",
             ViolationKind::DischargeTypeInvalid => "DISCHARGE_TYPE_INVALID",
             ViolationKind::ReceivingInstitutionMissing => "RECEIVING_INSTITUTION_MISSING",
+            ViolationKind::FieldTooLong => "FIELD_TOO_LONG",
+            ViolationKind::TooManyEntries => "TOO_MANY_ENTRIES",
+            ViolationKind::DateInFuture => "DATE_IN_FUTURE",
             ViolationKind::PrincipalAbsentOnAdmission => "PRINCIPAL_ABSENT_ON_ADMISSION",
             ViolationKind::SymptomAsPrincipal => "SYMPTOM_AS_PRINCIPAL",
             ViolationKind::DiagnosisSexConflict => "DIAGNOSIS_SEX_CONFLICT",
@@ -104,7 +115,7 @@ impl ViolationKind {
 }
 
 /// Every kind, for look-ups by reason code.
-pub const ALL_KINDS: [ViolationKind; 24] = [
+pub const ALL_KINDS: [ViolationKind; 27] = [
     ViolationKind::ListIdMissing,
     ViolationKind::HospitalCodeMissing,
     ViolationKind::InsuranceTypeInvalid,
@@ -123,6 +134,9 @@ pub const ALL_KINDS: [ViolationKind; 24] = [
     ViolationKind::ChargesTotalMismatch,
     ViolationKind::DischargeTypeInvalid,
     ViolationKind::ReceivingInstitutionMissing,
+    ViolationKind::FieldTooLong,
+    ViolationKind::TooManyEntries,
+    ViolationKind::DateInFuture,
     ViolationKind::PrincipalAbsentOnAdmission,
     ViolationKind::SymptomAsPrincipal,
     ViolationKind::DiagnosisSexConflict,
@@ -311,6 +325,38 @@ impl Default for ValidationPolicy {
     }
 }
 
+/// Field lengths (in characters) and counts a record may not exceed. Lengths are those of the
+/// national settlement-list upload interface (医疗保障基金结算清单 4101A: `setl_id`,
+/// `fixmedins_code`, `psn_no` 30; `medcasno` 40; code fields 30; names 200; the 医保目录编码
+/// `hilist_code` 50); departments, which this project writes as names (`general_surgery`), take
+/// 50. Counts have room for the longest real lists (a stay of several months has some thousands
+/// of fee lines).
+pub mod limits {
+    /// `setl_id` (清单流水号).
+    pub const LIST_ID: usize = 30;
+    /// `fixmedins_code` (定点医疗机构代码).
+    pub const HOSPITAL_CODE: usize = 30;
+    /// `psn_no` (医保编号).
+    pub const PERSON_ID: usize = 30;
+    /// `medcasno` (病案号).
+    pub const CASE_NUMBER: usize = 40;
+    /// Short codes: settlement level, medical type, admission route, charge item type.
+    pub const CODE: usize = 30;
+    /// Diagnosis and procedure codes (dagger-asterisk pairs included).
+    pub const CLINICAL_CODE: usize = 30;
+    /// 医保目录编码 of a fee line.
+    pub const ITEM_CODE: usize = 50;
+    /// Departments and anaesthesia.
+    pub const DEPARTMENT: usize = 50;
+    /// Names and the receiving institution.
+    pub const NAME: usize = 200;
+    pub const DIAGNOSES: usize = 100;
+    pub const PROCEDURES: usize = 100;
+    /// Charge categories (14 kinds; a category may be split into rows).
+    pub const CHARGES: usize = 50;
+    pub const FEE_LINES: usize = 20_000;
+}
+
 /// The individual codes of a diagnosis code: `A01.000x005+J17.0*` → `A01.000x005`, `J17.0`.
 fn code_parts(code: &str) -> impl Iterator<Item = &str> {
     code.split('+')
@@ -359,8 +405,60 @@ impl Collector<'_> {
         }
     }
 
-    fn header(&mut self) {
+    /// A text field of at most `max` characters.
+    fn text(&mut self, field: impl Into<String>, value: &str, max: usize) {
+        let length = value.chars().count();
+        if length > max {
+            self.push(
+                field,
+                ViolationKind::FieldTooLong,
+                format!("{length} characters, at most {max}"),
+            );
+        }
+    }
+
+    /// A list of at most `max` entries.
+    fn count(&mut self, field: &str, length: usize, max: usize) {
+        if length > max {
+            self.push(
+                field,
+                ViolationKind::TooManyEntries,
+                format!("{length} entries, at most {max}"),
+            );
+        }
+    }
+
+    /// A date on or before `today`.
+    fn not_future(&mut self, field: impl Into<String>, date: Date, today: Date) {
+        if date > today {
+            self.push(
+                field,
+                ViolationKind::DateInFuture,
+                format!("{date} is after today {today}"),
+            );
+        }
+    }
+
+    fn header(&mut self, today: Date) {
         let header = self.header;
+        self.text("header.setl_id", &header.list_id, limits::LIST_ID);
+        self.text(
+            "header.fixmedins_code",
+            &header.hospital_code,
+            limits::HOSPITAL_CODE,
+        );
+        self.text(
+            "header.hospital_level",
+            &header.hospital_level,
+            limits::CODE,
+        );
+        self.text("header.psn_no", &header.person_id, limits::PERSON_ID);
+        self.text(
+            "header.case_number",
+            &header.case_number,
+            limits::CASE_NUMBER,
+        );
+        self.not_future("header.declared_at", header.declared_at.date(), today);
         if header.list_id.trim().is_empty() {
             self.push("header.setl_id", ViolationKind::ListIdMissing, "empty");
         }
@@ -425,7 +523,18 @@ impl Collector<'_> {
         policy: &ValidationPolicy,
         check_condition: bool,
     ) {
+        self.count("diagnoses", diagnoses.len(), limits::DIAGNOSES);
         for (i, diagnosis) in diagnoses.iter().enumerate() {
+            self.text(
+                format!("diagnoses[{i}].code"),
+                &diagnosis.code,
+                limits::CLINICAL_CODE,
+            );
+            self.text(
+                format!("diagnoses[{i}].name"),
+                &diagnosis.name,
+                limits::NAME,
+            );
             let code = diagnosis.code.trim();
             if code.is_empty() {
                 continue;
@@ -465,8 +574,31 @@ impl Collector<'_> {
         }
     }
 
-    fn fee_lines(&mut self, lines: &[FeeLine], refund_list: bool) {
+    fn fee_lines(&mut self, lines: &[FeeLine], refund_list: bool, today: Date) {
+        self.count("fee_lines", lines.len(), limits::FEE_LINES);
         for (i, line) in lines.iter().enumerate() {
+            self.text(
+                format!("fee_lines[{i}].hilist_code"),
+                &line.hilist_code,
+                limits::ITEM_CODE,
+            );
+            self.text(
+                format!("fee_lines[{i}].med_chrgitm_type"),
+                &line.med_chrgitm_type,
+                limits::CODE,
+            );
+            if let Some(department) = &line.department {
+                self.text(
+                    format!("fee_lines[{i}].department"),
+                    department,
+                    limits::DEPARTMENT,
+                );
+            }
+            self.not_future(
+                format!("fee_lines[{i}].fee_ocur_time"),
+                line.fee_ocur_time.date(),
+                today,
+            );
             let refund = refund_list || line.refund;
             self.amount(
                 format!("fee_lines[{i}].det_item_fee_sumamt"),
@@ -489,17 +621,19 @@ impl Collector<'_> {
     }
 }
 
-/// Validates an inpatient settlement list: every rule, every violation.
+/// Validates an inpatient settlement list: every rule, every violation. `today` is the
+/// agency's date: no date of the list may lie after it.
 pub fn validate_list(
     list: &SettlementList,
     dictionary: &dyn CodeDictionary,
     policy: &ValidationPolicy,
+    today: Date,
 ) -> ValidationReport {
     let mut c = Collector {
         header: &list.header,
         report: ValidationReport::default(),
     };
-    c.header();
+    c.header(today);
     let refund = list.header.refund;
 
     // Patient.
@@ -512,6 +646,11 @@ pub fn validate_list(
         );
     }
     let admission_date = list.stay.admitted_at.date();
+    c.not_future("patient.birth_date", list.patient.birth_date, today);
+    c.not_future("stay.admitted_at", admission_date, today);
+    c.not_future("stay.discharged_at", list.stay.discharged_at.date(), today);
+    // A newborn may be admitted on the day of birth (实足天龄 0), so birth on the admission day
+    // is accepted; a birth after admission is not.
     if list.patient.birth_date > admission_date {
         c.push(
             "patient.birth_date",
@@ -524,6 +663,22 @@ pub fn validate_list(
     }
 
     // Stay.
+    let stay = &list.stay;
+    c.text("stay.med_type", &stay.med_type, limits::CODE);
+    c.text("stay.admission_route", &stay.admission_route, limits::CODE);
+    c.text(
+        "stay.admission_department",
+        &stay.admission_department,
+        limits::DEPARTMENT,
+    );
+    c.text(
+        "stay.discharge_department",
+        &stay.discharge_department,
+        limits::DEPARTMENT,
+    );
+    if let Some(receiver) = &stay.receiving_institution {
+        c.text("stay.receiving_institution", receiver, limits::NAME);
+    }
     if list.stay.discharged_at < list.stay.admitted_at {
         c.push(
             "stay.discharged_at",
@@ -638,7 +793,26 @@ pub fn validate_list(
     }
 
     // Procedures.
+    c.count("procedures", list.procedures.len(), limits::PROCEDURES);
     for (i, procedure) in list.procedures.iter().enumerate() {
+        c.text(
+            format!("procedures[{i}].code"),
+            &procedure.code,
+            limits::CLINICAL_CODE,
+        );
+        c.text(
+            format!("procedures[{i}].name"),
+            &procedure.name,
+            limits::NAME,
+        );
+        if let Some(anaesthesia) = &procedure.anaesthesia {
+            c.text(
+                format!("procedures[{i}].anaesthesia"),
+                anaesthesia,
+                limits::DEPARTMENT,
+            );
+        }
+        c.not_future(format!("procedures[{i}].date"), procedure.date, today);
         if procedure.name.trim().is_empty() {
             c.push(
                 format!("procedures[{i}].name"),
@@ -656,6 +830,7 @@ pub fn validate_list(
     }
 
     // Charges and payment.
+    c.count("charges", list.charges.len(), limits::CHARGES);
     for (i, charge) in list.charges.iter().enumerate() {
         let amounts = [
             ("amount", charge.amount),
@@ -679,24 +854,28 @@ pub fn validate_list(
         }
     }
     c.payment(&list.payment, refund);
-    c.fee_lines(&list.fee_lines, refund);
+    c.fee_lines(&list.fee_lines, refund, today);
     c.report
 }
 
-/// Validates an outpatient or pharmacy settlement: header, diagnoses, amounts, payment identity.
+/// Validates an outpatient or pharmacy settlement: header, diagnoses, amounts, payment
+/// identity, bounds and dates (none after `today`).
 pub fn validate_ambulatory(
     settlement: &AmbulatorySettlement,
     dictionary: &dyn CodeDictionary,
     policy: &ValidationPolicy,
+    today: Date,
 ) -> ValidationReport {
     let mut c = Collector {
         header: &settlement.header,
         report: ValidationReport::default(),
     };
-    c.header();
+    c.header(today);
+    c.text("med_type", &settlement.med_type, limits::CODE);
+    c.not_future("settled_at", settlement.settled_at.date(), today);
     c.diagnoses(&settlement.diagnoses, dictionary, policy, false);
     c.payment(&settlement.payment, settlement.header.refund);
-    c.fee_lines(&settlement.fee_lines, settlement.header.refund);
+    c.fee_lines(&settlement.fee_lines, settlement.header.refund, today);
     c.report
 }
 
@@ -705,10 +884,11 @@ pub fn validate_batch(
     lists: &[SettlementList],
     dictionary: &dyn CodeDictionary,
     policy: &ValidationPolicy,
+    today: Date,
 ) -> Vec<ValidationReport> {
     lists
         .iter()
-        .map(|list| validate_list(list, dictionary, policy))
+        .map(|list| validate_list(list, dictionary, policy, today))
         .collect()
 }
 
@@ -725,7 +905,13 @@ mod tests {
             list,
             &SetDictionary::standard(),
             &ValidationPolicy::default(),
+            today(),
         )
+    }
+
+    /// The agency's date in these tests: after every date of the fixture.
+    fn today() -> Date {
+        "2025-07-01".parse().expect("test date")
     }
 
     fn dt(s: &str) -> crate::date::DateTime {
@@ -965,6 +1151,111 @@ mod tests {
                 |l| l.stay.ventilator_hours = dec!(72.5),
                 |l| l.stay.ventilator_hours = dec!(72),
             ),
+            // Bounds: one over the limit refused, the limit itself accepted.
+            (
+                "FIELD_TOO_LONG",
+                "header.setl_id",
+                |l| l.header.list_id = "9".repeat(limits::LIST_ID + 1),
+                |l| l.header.list_id = "9".repeat(limits::LIST_ID),
+            ),
+            (
+                "FIELD_TOO_LONG",
+                "header.fixmedins_code",
+                |l| l.header.hospital_code = "H".repeat(limits::HOSPITAL_CODE + 1),
+                |l| l.header.hospital_code = "H".repeat(limits::HOSPITAL_CODE),
+            ),
+            (
+                "FIELD_TOO_LONG",
+                "header.psn_no",
+                |l| l.header.person_id = "P".repeat(limits::PERSON_ID + 1),
+                |l| l.header.person_id = "P".repeat(limits::PERSON_ID),
+            ),
+            (
+                "FIELD_TOO_LONG",
+                "diagnoses[1].name",
+                // Counted in characters, not bytes.
+                |l| l.diagnoses[1].name = "高".repeat(limits::NAME + 1),
+                |l| l.diagnoses[1].name = "高".repeat(limits::NAME),
+            ),
+            (
+                "FIELD_TOO_LONG",
+                "procedures[0].name",
+                |l| l.procedures[0].name = "术".repeat(limits::NAME + 1),
+                |l| l.procedures[0].name = "术".repeat(limits::NAME),
+            ),
+            (
+                "FIELD_TOO_LONG",
+                "stay.discharge_department",
+                |l| l.stay.discharge_department = "d".repeat(limits::DEPARTMENT + 1),
+                |l| l.stay.discharge_department = "d".repeat(limits::DEPARTMENT),
+            ),
+            (
+                "FIELD_TOO_LONG",
+                "fee_lines[0].hilist_code",
+                |l| l.fee_lines[0].hilist_code = "X".repeat(limits::ITEM_CODE + 1),
+                |l| l.fee_lines[0].hilist_code = "X".repeat(limits::ITEM_CODE),
+            ),
+            (
+                "TOO_MANY_ENTRIES",
+                "diagnoses",
+                |l| {
+                    let other = l.diagnoses[1].clone();
+                    l.diagnoses.resize(limits::DIAGNOSES + 1, other);
+                },
+                |l| {
+                    let other = l.diagnoses[1].clone();
+                    l.diagnoses.resize(limits::DIAGNOSES, other);
+                },
+            ),
+            (
+                "TOO_MANY_ENTRIES",
+                "procedures",
+                |l| {
+                    let first = l.procedures[0].clone();
+                    l.procedures.resize(limits::PROCEDURES + 1, first);
+                },
+                |l| {
+                    let first = l.procedures[0].clone();
+                    l.procedures.resize(limits::PROCEDURES, first);
+                },
+            ),
+            (
+                "TOO_MANY_ENTRIES",
+                "fee_lines",
+                |l| {
+                    let first = l.fee_lines[0].clone();
+                    l.fee_lines.resize(limits::FEE_LINES + 1, first);
+                },
+                |l| {
+                    let first = l.fee_lines[0].clone();
+                    l.fee_lines.resize(limits::FEE_LINES, first);
+                },
+            ),
+            // Dates: nothing after today (2025-07-01 in these tests).
+            (
+                "DATE_IN_FUTURE",
+                "stay.discharged_at",
+                |l| l.stay.discharged_at = dt("2025-07-02 09:00"),
+                |l| l.stay.discharged_at = dt("2025-07-01 23:59"),
+            ),
+            (
+                "DATE_IN_FUTURE",
+                "header.declared_at",
+                |l| l.header.declared_at = dt("2025-07-02 09:00"),
+                |l| l.header.declared_at = dt("2025-07-01 09:00"),
+            ),
+            (
+                "DATE_IN_FUTURE",
+                "procedures[0].date",
+                |l| l.procedures[0].date = "2025-07-02".parse().expect("date"),
+                |l| l.procedures[0].date = "2025-06-13".parse().expect("date"),
+            ),
+            (
+                "DATE_IN_FUTURE",
+                "fee_lines[0].fee_ocur_time",
+                |l| l.fee_lines[0].fee_ocur_time = dt("2025-07-02 09:00"),
+                |l| l.fee_lines[0].fee_ocur_time = dt("2025-06-13 09:00"),
+            ),
         ]
     }
 
@@ -1059,7 +1350,12 @@ mod tests {
             .withf(|code| code == "47.0100x001")
             .times(1)
             .return_const(true);
-        let report = validate_list(&valid_list(), &dictionary, &ValidationPolicy::default());
+        let report = validate_list(
+            &valid_list(),
+            &dictionary,
+            &ValidationPolicy::default(),
+            today(),
+        );
         assert_eq!(report.error_reasons(), vec!["UNKNOWN_DIAGNOSIS_CODE"]);
         assert_eq!(report.errors[0].field, "diagnoses[1].code");
     }
@@ -1088,15 +1384,93 @@ mod tests {
         };
         let dictionary = SetDictionary::standard();
         let policy = ValidationPolicy::default();
-        assert!(validate_ambulatory(&settlement, &dictionary, &policy).is_accepted());
+        assert!(validate_ambulatory(&settlement, &dictionary, &policy, today()).is_accepted());
         settlement.header.insurance_type = 1;
         settlement.payment.pooled_fund = Money::round(dec!(-1));
         assert_eq!(
-            validate_ambulatory(&settlement, &dictionary, &policy).error_reasons(),
+            validate_ambulatory(&settlement, &dictionary, &policy, today()).error_reasons(),
             vec![
                 "INSURANCE_TYPE_INVALID",
                 "NEGATIVE_AMOUNT",
                 "PAYMENT_IDENTITY"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_far_future_discharge_is_refused_with_each_date_named() {
+        let mut list = valid_list();
+        // 200 days after today.
+        list.stay.admitted_at = dt("2026-01-16 08:00");
+        list.stay.discharged_at = dt("2026-01-17 08:00");
+        let report = check(&list);
+        let future: Vec<&str> = report
+            .errors
+            .iter()
+            .filter(|v| v.kind == ViolationKind::DateInFuture)
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(future, ["stay.admitted_at", "stay.discharged_at"]);
+        assert!(!report.is_accepted());
+    }
+
+    #[test]
+    fn admission_after_discharge_and_birth_after_admission_are_refused() {
+        let mut list = valid_list();
+        list.stay.admitted_at = dt("2025-06-16 08:00");
+        list.patient.birth_date = "2025-06-17".parse().expect("date");
+        let report = check(&list);
+        let found: Vec<(&str, &str)> = report
+            .errors
+            .iter()
+            .map(|v| (v.reason(), v.field.as_str()))
+            .collect();
+        assert!(found.contains(&("DISCHARGE_BEFORE_ADMISSION", "stay.discharged_at")));
+        assert!(found.contains(&("BIRTH_AFTER_ADMISSION", "patient.birth_date")));
+        // A newborn admitted on the day of birth is a real case.
+        let mut newborn = valid_list();
+        newborn.patient.birth_date = newborn.stay.admitted_at.date();
+        assert!(
+            check(&newborn)
+                .errors
+                .iter()
+                .all(|v| v.kind != ViolationKind::BirthAfterAdmission)
+        );
+    }
+
+    #[test]
+    fn ambulatory_bounds_and_dates_are_checked() {
+        let list = valid_list();
+        let mut settlement = AmbulatorySettlement {
+            header: list.header.clone(),
+            kind: AmbulatoryKind::Outpatient,
+            med_type: "11".into(),
+            settled_at: dt("2025-07-01 11:00"),
+            diagnoses: vec![list.diagnoses[1].clone()],
+            payment: list.payment.clone(),
+            fee_lines: list.fee_lines.clone(),
+        };
+        let dictionary = SetDictionary::standard();
+        let policy = ValidationPolicy::default();
+        assert!(validate_ambulatory(&settlement, &dictionary, &policy, today()).is_accepted());
+        settlement.settled_at = dt("2025-07-02 11:00");
+        settlement.header.list_id = "9".repeat(limits::LIST_ID + 1);
+        settlement.diagnoses[0].name = "x".repeat(limits::NAME + 1);
+        let first = settlement.fee_lines[0].clone();
+        settlement.fee_lines.resize(limits::FEE_LINES + 1, first);
+        let report = validate_ambulatory(&settlement, &dictionary, &policy, today());
+        let found: Vec<(&str, &str)> = report
+            .errors
+            .iter()
+            .map(|v| (v.reason(), v.field.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("FIELD_TOO_LONG", "header.setl_id"),
+                ("DATE_IN_FUTURE", "settled_at"),
+                ("FIELD_TOO_LONG", "diagnoses[0].name"),
+                ("TOO_MANY_ENTRIES", "fee_lines"),
             ]
         );
     }
@@ -1109,6 +1483,7 @@ mod tests {
             &[valid_list(), bad, valid_list()],
             &SetDictionary::standard(),
             &ValidationPolicy::default(),
+            today(),
         );
         let accepted: Vec<bool> = reports.iter().map(ValidationReport::is_accepted).collect();
         assert_eq!(accepted, vec![true, false, true]);
@@ -1120,12 +1495,12 @@ mod tests {
         list.diagnoses[1].code = "N40.x00".into();
         let mut policy = ValidationPolicy::default();
         assert_eq!(
-            validate_list(&list, &SetDictionary::standard(), &policy).warning_reasons(),
+            validate_list(&list, &SetDictionary::standard(), &policy, today()).warning_reasons(),
             vec!["DIAGNOSIS_SEX_CONFLICT"]
         );
         policy.sex_rules.clear();
         assert!(
-            validate_list(&list, &SetDictionary::standard(), &policy)
+            validate_list(&list, &SetDictionary::standard(), &policy, today())
                 .warnings
                 .is_empty()
         );

@@ -19,6 +19,44 @@ use crate::journal::{self, AuditEntry, Once};
 use crate::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
 use crate::valuation::{BatchValuation, Unavailable, Valuer};
 
+/// The largest message the settlement service reads: a `SubmitCaseBatch` of a thousand lists
+/// (one intake chunk) with their fee lines fits many times over. tonic refuses a larger message
+/// before any handler runs, with OUT_OF_RANGE ("decoded message length too large").
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// The largest message of a `SubmitCases` stream, which carries one record: a list at every
+/// bound of validation (20,000 fee lines, names of 200 characters) stays below it.
+pub const MAX_STREAM_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A message of an upload stream over [`MAX_STREAM_MESSAGE_BYTES`].
+fn stream_message_too_large(length: usize, position: u64) -> Status {
+    with_reason(
+        Code::ResourceExhausted,
+        "MESSAGE_TOO_LARGE",
+        format!(
+            "message {position} of the stream is {length} bytes, at most \
+             {MAX_STREAM_MESSAGE_BYTES} are read; records before it were stored, retry with the \
+             same request_id after fixing it"
+        ),
+    )
+}
+
+/// The status of a stream that failed while being read: tonic's refusal of a message over the
+/// decoding limit becomes RESOURCE_EXHAUSTED, which is what it is.
+fn stream_failure(status: Status) -> Status {
+    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
+        with_reason(
+            Code::ResourceExhausted,
+            "MESSAGE_TOO_LARGE",
+            format!(
+                "{}; a message of the stream carries one record",
+                status.message()
+            ),
+        )
+    } else {
+        status
+    }
+}
+
 /// The settlement gRPC API over the case ledger.
 #[derive(Clone)]
 pub struct SettlementApi {
@@ -67,7 +105,7 @@ impl SettlementApi {
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::settlement_service_server::SettlementServiceServer<Self> {
         pb::settlement_service_server::SettlementServiceServer::new(self)
-            .max_decoding_message_size(256 * 1024 * 1024)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
     }
 }
 
@@ -99,6 +137,11 @@ fn intake_failure(error: IntakeError) -> Status {
             ),
         ),
         IntakeError::Input(status) => status,
+        IntakeError::RequestIdReused { .. } => with_reason(
+            Code::AlreadyExists,
+            "REQUEST_ID_REUSED",
+            format!("{error}; nothing of this upload was stored, send it under a new request_id"),
+        ),
         other => storage_failure(other),
     }
 }
@@ -109,9 +152,9 @@ fn registry_failure(error: RegistryError) -> Status {
         RegistryError::UnknownInstitution { .. } => {
             with_reason(Code::NotFound, "UNKNOWN_INSTITUTION", error.to_string())
         }
-        RegistryError::OtherRegion { .. } => with_reason(
-            Code::PermissionDenied,
-            "REGION_OUT_OF_SCOPE",
+        RegistryError::CodeTaken { .. } => with_reason(
+            Code::AlreadyExists,
+            "INSTITUTION_CODE_TAKEN",
             error.to_string(),
         ),
         RegistryError::ReasonRequired { .. } => {
@@ -212,7 +255,7 @@ impl SettlementService for SettlementApi {
     ) -> Result<Response<pb::SubmitCasesResponse>, Status> {
         let principal = platform::principal::principal_of(&request)?;
         let mut stream = request.into_inner();
-        let Some(first) = stream.message().await? else {
+        let Some(first) = stream.message().await.map_err(stream_failure)? else {
             return Err(bad_request(vec![(
                 "request_id".into(),
                 "the stream is empty: the first message must name request_id and region_code"
@@ -222,6 +265,9 @@ impl SettlementService for SettlementApi {
         require_request_id(&first.request_id)?;
         let region =
             platform::principal::authorize_region(&principal, "region_code", &first.region_code)?;
+        if first.encoded_len() > MAX_STREAM_MESSAGE_BYTES {
+            return Err(stream_message_too_large(first.encoded_len(), 0));
+        }
         let request_id = first.request_id.clone();
         // Chunks are stored while the rest of the upload is still arriving; the reader stays
         // at most two chunks ahead of intake.
@@ -230,9 +276,17 @@ impl SettlementService for SettlementApi {
         tokio::spawn(async move {
             let mut chunk = Vec::with_capacity(chunk_size);
             chunk.push(Record::from_wire(first.record, first.case_json));
+            let mut position = 0u64;
             loop {
                 match stream.message().await {
                     Ok(Some(message)) => {
+                        position += 1;
+                        if message.encoded_len() > MAX_STREAM_MESSAGE_BYTES {
+                            let too_large =
+                                stream_message_too_large(message.encoded_len(), position);
+                            let _ = sender.send(Err(IntakeError::Input(too_large))).await;
+                            return;
+                        }
                         chunk.push(Record::from_wire(message.record, message.case_json));
                         if chunk.len() >= chunk_size {
                             let full =
@@ -249,7 +303,8 @@ impl SettlementService for SettlementApi {
                         return;
                     }
                     Err(status) => {
-                        let _ = sender.send(Err(IntakeError::Input(status))).await;
+                        let failed = IntakeError::Input(stream_failure(status));
+                        let _ = sender.send(Err(failed)).await;
                         return;
                     }
                 }
@@ -436,12 +491,17 @@ impl SettlementService for SettlementApi {
             reason: body.reason.clone(),
         };
         let request_id = body.request_id.clone();
+        let scope = principal.clone();
         let once = journal::run_once::<RegistryError, _>(
             self.cases.connection(),
             audit(&principal, "PutInstitution", &body.request_id),
             move |txn| {
                 Box::pin(async move {
-                    let versions = institutions::put_institution(txn, &row, &request_id).await?;
+                    let versions =
+                        institutions::put_institution_within(txn, &row, &request_id, |region| {
+                            scope.may_act_for(region)
+                        })
+                        .await?;
                     let response = pb::PutInstitutionResponse {
                         versions: i32::try_from(versions).unwrap_or(i32::MAX),
                     };

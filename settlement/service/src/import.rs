@@ -793,6 +793,7 @@ mod tests {
             list,
             &Dictionary,
             &settlement_domain::validation::ValidationPolicy::default(),
+            "2026-01-01".parse().expect("date"),
         );
         assert!(report.is_accepted(), "{:?}", report.error_reasons());
     }
@@ -905,6 +906,7 @@ mod tests {
                 &imported.list,
                 &demo,
                 &settlement_domain::validation::ValidationPolicy::default(),
+                "2026-01-01".parse().expect("date"),
             );
             assert!(
                 report.is_accepted(),

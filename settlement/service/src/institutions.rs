@@ -117,14 +117,13 @@ pub struct AgreementRow {
 pub enum RegistryError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("institution {code} is not registered")]
-    UnknownInstitution { code: String },
-    #[error("institution {code} belongs to region {actual}, not {requested}")]
-    OtherRegion {
-        code: String,
-        actual: RegionCode,
-        requested: RegionCode,
-    },
+    /// Also the answer for an institution registered in another region, so that a caller
+    /// learns nothing of institutions outside its scope.
+    #[error("institution {code} is not registered in region {region}")]
+    UnknownInstitution { code: String, region: RegionCode },
+    /// A registration may only move an institution between regions the caller acts for.
+    #[error("institution code {code} is registered to a region outside the caller's scope")]
+    CodeTaken { code: String },
     #[error("institution {code} is registered: a change needs a reason")]
     ReasonRequired { code: String },
     #[error("institution {code}: a change must take effect after {latest}, not on {requested}")]
@@ -276,6 +275,32 @@ pub async fn agreements<C: ConnectionTrait>(
         .collect())
 }
 
+/// The codes among `codes` whose current registration lies in `region` or a region inside it.
+pub async fn registered_in<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    codes: &[String],
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    if codes.is_empty() {
+        return Ok(std::collections::BTreeSet::new());
+    }
+    let mut latest: BTreeMap<String, i32> = BTreeMap::new();
+    for row in institution::Entity::find()
+        .filter(institution::Column::Code.is_in(codes.iter().cloned()))
+        .order_by_asc(institution::Column::EffectiveFrom)
+        .all(conn)
+        .await?
+    {
+        latest.insert(row.code, row.region_code);
+    }
+    let (from, to) = region_span(region);
+    Ok(latest
+        .into_iter()
+        .filter(|(_, code)| (from..=to).contains(code))
+        .map(|(institution, _)| institution)
+        .collect())
+}
+
 /// The records of the given institutions, for intake's agreement check (two queries for any
 /// number of institutions).
 pub async fn records<C: ConnectionTrait>(
@@ -323,7 +348,26 @@ pub async fn put_institution<C: ConnectionTrait>(
     row: &InstitutionRow,
     request_id: &str,
 ) -> Result<usize, RegistryError> {
+    put_institution_within(conn, row, request_id, |_| true).await
+}
+
+/// [`put_institution`] for a caller: the region the institution is registered in now must also
+/// be one `may_act_for` accepts (the caller's scope), so nobody re-registers another region's
+/// institution into their own.
+pub async fn put_institution_within<C: ConnectionTrait>(
+    conn: &C,
+    row: &InstitutionRow,
+    request_id: &str,
+    may_act_for: impl Fn(RegionCode) -> bool,
+) -> Result<usize, RegistryError> {
     let existing = history(conn, &row.code).await?;
+    if let Some(latest) = existing.last()
+        && !may_act_for(latest.region)
+    {
+        return Err(RegistryError::CodeTaken {
+            code: row.code.clone(),
+        });
+    }
     if !existing.is_empty() && row.reason.trim().is_empty() {
         return Err(RegistryError::ReasonRequired {
             code: row.code.clone(),
@@ -365,16 +409,13 @@ pub async fn put_agreement<C: ConnectionTrait>(
     request_id: &str,
 ) -> Result<Vec<AgreementRow>, RegistryError> {
     let history = history(conn, institution_code).await?;
-    let Some(current) = history.last() else {
+    if !history
+        .last()
+        .is_some_and(|current| region.contains(current.region))
+    {
         return Err(RegistryError::UnknownInstitution {
             code: institution_code.to_owned(),
-        });
-    };
-    if !region.contains(current.region) {
-        return Err(RegistryError::OtherRegion {
-            code: institution_code.to_owned(),
-            actual: current.region,
-            requested: region,
+            region,
         });
     }
     let model = agreement::ActiveModel {

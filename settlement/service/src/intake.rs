@@ -1,7 +1,10 @@
 //! Intake of settlement lists (DOMAIN.md §5): record by record, in chunks, idempotent.
 //!
-//! Each record is read, checked against the upload's region, validated, checked for a valid
-//! service agreement on its discharge date and decided against the stored current version (same
+//! Each record is read, checked against the upload's region, validated (with today from the
+//! intake's clock: no date after it), checked for its institution being registered in the
+//! upload's region (one registered elsewhere is answered exactly like one never registered, so
+//! an upload learns nothing of another region's hospitals or cases) and for a valid service
+//! agreement on its discharge date, and decided against the stored current version (same
 //! content: no-op; changed: a new version unless its month is closed; first: version 1). Every
 //! rejection names the record's position, list id, field and reason; accepted records are stored
 //! even when others are rejected.
@@ -14,6 +17,8 @@
 //! counts them as unchanged. A streamed upload is stored while it arrives: a stream that breaks
 //! off leaves its earlier chunks stored, in the same way. The upload's final answer is
 //! stored under its request id through the journal: a retry of a completed upload replays it.
+//! Each stored chunk and each completed upload leaves a fingerprint ([`crate::uploads`]): a retry
+//! with other records under the same request id is refused before any of them is stored.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -24,19 +29,21 @@ use prost::Message;
 use sea_orm::entity::prelude::*;
 use sea_orm::{DatabaseConnection, DbBackend};
 use settlement_domain::case::{AmbulatoryKind, AmbulatorySettlement, SettlementList};
+use settlement_domain::date::Date;
 use settlement_domain::identity::{
     CaseKey, ContentHash, IntakeDecision, StoredVersion, canonical_json, canonical_json_with_hash,
     decide_intake,
 };
 use settlement_domain::institution::InstitutionRecord;
 use settlement_domain::ports::CodeDictionary;
-use settlement_domain::validation::{ValidationPolicy, validate_ambulatory, validate_list};
+use settlement_domain::validation::{ValidationPolicy, limits, validate_ambulatory, validate_list};
 use sha2::Digest;
 
 use crate::calendar;
 use crate::institutions::{self, yyyymmdd};
 use crate::journal::{self, AuditEntry, Once};
 use crate::ledger::{CaseStore, LedgerCase, StoreError, status};
+use crate::uploads::{self, ChunkMark};
 use crate::valuation::{Unavailable, Valued, Valuer, fund_of};
 
 /// Records per chunk: one valuation batch and one transaction each.
@@ -54,6 +61,7 @@ pub mod reason {
     pub const UNREADABLE: &str = "unreadable_record";
     pub const EMPTY: &str = "empty_record";
     pub const REGION_OUTSIDE_UPLOAD: &str = "region_outside_upload";
+    pub const NOT_REGISTERED: &str = "institution_not_registered";
     pub const NO_VALID_AGREEMENT: &str = "no_valid_agreement";
     pub const MONTH_CLOSED: &str = "month_closed";
 }
@@ -97,6 +105,10 @@ pub enum IntakeError {
     /// The upload's stream broke off; the chunks before were stored.
     #[error("the upload stream failed: {0}")]
     Input(tonic::Status),
+    /// The request id was used before for an upload with other records; nothing of this one
+    /// was stored.
+    #[error("request id {request_id} was already used for an upload with other records: {detail}")]
+    RequestIdReused { request_id: String, detail: String },
 }
 
 impl From<DbErr> for IntakeError {
@@ -119,6 +131,15 @@ impl CodeDictionary for GroupingChecksCodes {
     }
 }
 
+/// Today's date as validation sees it (no date of a record may lie after it).
+pub type Clock = Arc<dyn Fn() -> Date + Send + Sync>;
+
+/// Today in the agency's time zone (China Standard Time, UTC+8, like every time on a list).
+pub fn agency_today() -> Date {
+    let local = platform::wire::unix_seconds() + 8 * 3600;
+    Date::from_days_since_epoch(i32::try_from(local.div_euclid(86_400)).unwrap_or(i32::MAX))
+}
+
 /// The intake of one settlement database.
 #[derive(Clone)]
 pub struct Intake {
@@ -126,6 +147,7 @@ pub struct Intake {
     valuer: Arc<dyn Valuer>,
     dictionary: Arc<dyn CodeDictionary + Send + Sync>,
     policy: Arc<ValidationPolicy>,
+    today: Clock,
     chunk: usize,
     stores_in_flight: usize,
 }
@@ -142,8 +164,19 @@ struct Prepared {
     discharge: i32,
 }
 
-/// A chunk read and validated: its first position, the records that passed and the rejections.
-type PreparedChunk = (u64, Vec<Prepared>, ChunkOutcome);
+/// A chunk read and validated.
+struct PreparedChunk {
+    /// Upload position of its first record.
+    base: u64,
+    /// How many records it has.
+    records: usize,
+    /// [`uploads::fingerprint`] of its records.
+    fingerprint: String,
+    /// The records that passed.
+    prepared: Vec<Prepared>,
+    /// The rejections.
+    checked: ChunkOutcome,
+}
 
 /// A chunk being stored.
 type StoreHandle = tokio::task::JoinHandle<Result<ChunkOutcome, IntakeError>>;
@@ -176,12 +209,22 @@ fn rejection(
     why: impl Into<String>,
 ) -> pb::RecordRejection {
     pb::RecordRejection {
-        hospital_code: hospital_code.to_owned(),
-        list_id: list_id.to_owned(),
+        hospital_code: echoed(hospital_code, limits::HOSPITAL_CODE),
+        list_id: echoed(list_id, limits::LIST_ID),
         field: field.to_owned(),
         reason: why.into(),
         position,
         code: code.to_owned(),
+    }
+}
+
+/// An identifier of a rejected record as answered: cut to its bound (marked with `…`) when the
+/// record exceeds it, so that an oversized field is not sent back once per rejection.
+fn echoed(text: &str, bound: usize) -> String {
+    if text.chars().count() <= bound {
+        text.to_owned()
+    } else {
+        text.chars().take(bound).chain(['…']).collect()
     }
 }
 
@@ -306,6 +349,7 @@ impl Intake {
             valuer,
             dictionary: Arc::new(GroupingChecksCodes),
             policy: Arc::new(ValidationPolicy::default()),
+            today: Arc::new(agency_today),
             chunk: DEFAULT_CHUNK,
             stores_in_flight: STORES_IN_FLIGHT,
         }
@@ -321,6 +365,12 @@ impl Intake {
     /// order, so that a failing chunk leaves exactly the chunks before it stored).
     pub fn with_stores_in_flight(mut self, stores: usize) -> Self {
         self.stores_in_flight = stores.max(1);
+        self
+    }
+
+    /// Reads today's date from `today` instead of the system clock (tests pin it).
+    pub fn with_clock(mut self, today: Clock) -> Self {
+        self.today = today;
         self
     }
 
@@ -381,7 +431,9 @@ impl Intake {
         mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
         if let Some(stored) = journal::stored_response(&self.db, caller_id, request_id).await? {
-            return replayed(&stored, request_id);
+            return self
+                .replay_completed(caller_id, request_id, &stored, chunks)
+                .await;
         }
         let stores_in_flight = match self.db.get_database_backend() {
             DbBackend::Postgres => self.stores_in_flight,
@@ -403,11 +455,44 @@ impl Intake {
             next_base += records.len() as u64;
             self.spawn_prepare(region, base, records, request_id)
         };
+        let mut fingerprints: Vec<String> = Vec::new();
         let mut preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         while let Some(ready) = preparing.take() {
-            let (base, prepared, checked) = ready
+            let PreparedChunk {
+                base,
+                records,
+                fingerprint,
+                prepared,
+                checked,
+            } = ready
                 .await
                 .map_err(|e| IntakeError::Worker(e.to_string()))??;
+            let chunk_index = i64::try_from(fingerprints.len()).unwrap_or(i64::MAX);
+            // A chunk stored by an earlier attempt under this request id must be the same
+            // chunk; checked before it (or anything after it) is stored.
+            let mark =
+                match uploads::stored_chunk(&self.db, caller_id, request_id, chunk_index).await? {
+                    Some(stored) if stored != fingerprint => {
+                        while let Some((_, earlier)) = storing.pop_front() {
+                            merge(join(earlier).await?);
+                        }
+                        return Err(IntakeError::RequestIdReused {
+                            request_id: request_id.to_owned(),
+                            detail: format!(
+                                "the records from position {base} on differ from those stored"
+                            ),
+                        });
+                    }
+                    Some(_) => None,
+                    None => Some(ChunkMark {
+                        caller_id: caller_id.to_owned(),
+                        request_id: request_id.to_owned(),
+                        chunk_index,
+                        records: i64::try_from(records).unwrap_or(i64::MAX),
+                        fingerprint: fingerprint.clone(),
+                    }),
+                };
+            fingerprints.push(fingerprint);
             let keys: BTreeSet<CaseKey> = prepared.iter().map(|p| p.key.clone()).collect();
             while storing.len() >= stores_in_flight
                 || storing.iter().any(|(held, _)| !held.is_disjoint(&keys))
@@ -420,7 +505,11 @@ impl Intake {
             let intake = self.clone();
             storing.push_back((
                 keys,
-                tokio::spawn(async move { intake.store_prepared(base, prepared, checked).await }),
+                tokio::spawn(async move {
+                    intake
+                        .store_prepared(region, base, mark, prepared, checked)
+                        .await
+                }),
             ));
             preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         }
@@ -445,13 +534,53 @@ impl Intake {
             detail: String::new(),
             request_id: request_id.to_owned(),
         };
-        let once = journal::run_once::<IntakeError, _>(&self.db, audit, move |_txn| {
-            Box::pin(async move { Ok((encoded, detail)) })
+        let (caller, request) = (caller_id.to_owned(), request_id.to_owned());
+        let records = next_base;
+        let once = journal::run_once::<IntakeError, _>(&self.db, audit, move |txn| {
+            Box::pin(async move {
+                uploads::insert_upload(txn, &caller, &request, &fingerprints, records).await?;
+                Ok((encoded, detail))
+            })
         })
         .await?;
         match once {
             Once::Done(_) => Ok(outcome),
             Once::Replayed(stored) => replayed(&stored, request_id),
+        }
+    }
+
+    /// Answers a retry of a completed upload: its stored answer when the records are the ones
+    /// completed under this request id, [`IntakeError::RequestIdReused`] when they differ. Only
+    /// fingerprints are computed; nothing is read, validated or stored. An upload completed
+    /// before fingerprints were kept has none, and is replayed as it always was.
+    async fn replay_completed(
+        &self,
+        caller_id: &str,
+        request_id: &str,
+        stored_answer: &[u8],
+        mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
+    ) -> Result<pb::IntakeOutcome, IntakeError> {
+        let Some((stored_chunks, stored_fingerprint)) =
+            uploads::stored_upload(&self.db, caller_id, request_id).await?
+        else {
+            return replayed(stored_answer, request_id);
+        };
+        let mut fingerprints = Vec::new();
+        while let Some(records) = chunks.recv().await.transpose()? {
+            let fingerprint = tokio::task::spawn_blocking(move || uploads::fingerprint(&records))
+                .await
+                .map_err(|e| IntakeError::Worker(e.to_string()))?;
+            fingerprints.push(fingerprint);
+        }
+        let same = i64::try_from(fingerprints.len()).ok() == Some(stored_chunks)
+            && uploads::upload_fingerprint(&fingerprints) == stored_fingerprint;
+        if same {
+            replayed(stored_answer, request_id)
+        } else {
+            Err(IntakeError::RequestIdReused {
+                request_id: request_id.to_owned(),
+                detail: "its records differ from the completed upload".to_owned(),
+            })
         }
     }
 
@@ -481,7 +610,15 @@ impl Intake {
         records: Vec<Record>,
         request_id: String,
     ) -> Result<PreparedChunk, IntakeError> {
+        let (fingerprint, records) = tokio::task::spawn_blocking(move || {
+            let fingerprint = uploads::fingerprint(&records);
+            (fingerprint, records)
+        })
+        .await
+        .map_err(|e| IntakeError::Worker(e.to_string()))?;
+        let count = records.len();
         let stored_at = platform::wire::unix_seconds();
+        let today = (self.today)();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let part = records.len().div_ceil(workers).max(PARALLEL_MINIMUM);
         let request_id = Arc::<str>::from(request_id);
@@ -496,7 +633,7 @@ impl Intake {
             let request_id = Arc::clone(&request_id);
             let first = base + offset as u64;
             parts.push(tokio::task::spawn_blocking(move || {
-                intake.prepare_records(region, first, slice, &request_id, stored_at)
+                intake.prepare_records(region, first, slice, &request_id, stored_at, today)
             }));
             offset += count;
         }
@@ -510,7 +647,13 @@ impl Intake {
                 .extend(rejected.rejected_positions);
             checked.rejections.extend(rejected.rejections);
         }
-        Ok((base, prepared, checked))
+        Ok(PreparedChunk {
+            base,
+            records: count,
+            fingerprint,
+            prepared,
+            checked,
+        })
     }
 
     /// Reads, checks and validates consecutive records starting at upload position `first`.
@@ -521,12 +664,13 @@ impl Intake {
         records: Vec<Record>,
         request_id: &str,
         stored_at: i64,
+        today: Date,
     ) -> (Vec<Prepared>, ChunkOutcome) {
         let mut done = ChunkOutcome::default();
         let mut prepared = Vec::with_capacity(records.len());
         for (offset, record) in records.into_iter().enumerate() {
             let position = first + offset as u64;
-            match self.prepare(region, position, record, request_id, stored_at) {
+            match self.prepare(region, position, record, request_id, stored_at, today) {
                 Ok(ready) => prepared.push(ready),
                 Err(rejections) => {
                     done.rejected_positions.insert(position);
@@ -540,14 +684,43 @@ impl Intake {
     /// Decides, values and stores a prepared chunk, deciding again after a lost race.
     async fn store_prepared(
         &self,
+        region: RegionCode,
         base: u64,
+        mut mark: Option<ChunkMark>,
         prepared: Vec<Prepared>,
         checked: ChunkOutcome,
     ) -> Result<ChunkOutcome, IntakeError> {
         let mut done = checked;
         let mut valued: HashMap<u64, Result<Valued, String>> = HashMap::new();
-        for _ in 0..RACE_ATTEMPTS {
-            match self.store_chunk(&prepared, &mut valued).await? {
+        for attempt in 0..RACE_ATTEMPTS {
+            if attempt > 0
+                && let Some(ours) = &mark
+            {
+                // A concurrent upload under the same request id may have stored this chunk.
+                match uploads::stored_chunk(
+                    &self.db,
+                    &ours.caller_id,
+                    &ours.request_id,
+                    ours.chunk_index,
+                )
+                .await?
+                {
+                    Some(stored) if stored != ours.fingerprint => {
+                        return Err(IntakeError::RequestIdReused {
+                            request_id: ours.request_id.clone(),
+                            detail: format!(
+                                "the records from position {base} on differ from those stored"
+                            ),
+                        });
+                    }
+                    Some(_) => mark = None,
+                    None => {}
+                }
+            }
+            match self
+                .store_chunk(region, mark.as_ref(), &prepared, &mut valued)
+                .await?
+            {
                 Some(stored) => {
                     done.accepted += stored.accepted;
                     done.corrected += stored.corrected;
@@ -571,6 +744,7 @@ impl Intake {
         record: Record,
         request_id: &str,
         stored_at: i64,
+        today: Date,
     ) -> Result<Prepared, Vec<pb::RecordRejection>> {
         let (text, inpatient) = match record {
             Record::List(text) => (text, true),
@@ -613,7 +787,7 @@ impl Intake {
                     ),
                 )]);
             }
-            let report = validate_list(&list, self.dictionary.as_ref(), &self.policy);
+            let report = validate_list(&list, self.dictionary.as_ref(), &self.policy, today);
             if !report.is_accepted() {
                 return Err(report
                     .errors
@@ -674,7 +848,8 @@ impl Intake {
                     ),
                 )]);
             }
-            let report = validate_ambulatory(&settlement, self.dictionary.as_ref(), &self.policy);
+            let report =
+                validate_ambulatory(&settlement, self.dictionary.as_ref(), &self.policy, today);
             if !report.is_accepted() {
                 return Err(report
                     .errors
@@ -721,12 +896,18 @@ impl Intake {
     /// stored one of its cases first (nothing of the chunk is stored then).
     async fn store_chunk(
         &self,
+        region: RegionCode,
+        mark: Option<&ChunkMark>,
         prepared: &[Prepared],
         valued: &mut HashMap<u64, Result<Valued, String>>,
     ) -> Result<Option<ChunkOutcome>, IntakeError> {
         let mut done = ChunkOutcome::default();
         if prepared.is_empty() {
-            return Ok(Some(done));
+            return match CaseStore::store_marked_versions(&self.db, &[], mark).await {
+                Ok(()) => Ok(Some(done)),
+                Err(StoreError::VersionTaken) => Ok(None),
+                Err(error) => Err(error.into()),
+            };
         }
         let mut current = current_versions(&self.db, prepared).await?;
         let codes: Vec<String> = prepared
@@ -750,7 +931,22 @@ impl Intake {
                     why,
                 )
             };
-            if !has_valid_agreement(registry.get(&ready.key.hospital_code), ready.discharge) {
+            let record = registry.get(&ready.key.hospital_code);
+            // A hospital registered elsewhere is answered exactly like one never registered, so
+            // an upload cannot tell whether another region's hospital (or its case) exists.
+            if !registered_inside(record, region) {
+                done.rejected_positions.insert(ready.position);
+                done.rejections.push(reject(
+                    "header.fixmedins_code",
+                    reason::NOT_REGISTERED,
+                    format!(
+                        "institution {} is not registered in region {region}",
+                        ready.key.hospital_code
+                    ),
+                ));
+                continue;
+            }
+            if !has_valid_agreement(record, ready.discharge) {
                 done.rejected_positions.insert(ready.position);
                 done.rejections.push(reject(
                     "header.fixmedins_code",
@@ -852,7 +1048,7 @@ impl Intake {
             }
             versions.push(case);
         }
-        match CaseStore::store_versions(&self.db, &versions).await {
+        match CaseStore::store_marked_versions(&self.db, &versions, mark).await {
             Ok(()) => Ok(Some(done)),
             Err(StoreError::VersionTaken) => Ok(None),
             Err(error) => Err(error.into()),
@@ -898,6 +1094,14 @@ fn replayed(stored: &[u8], request_id: &str) -> Result<pb::IntakeOutcome, Intake
     let mut outcome = response.outcome.unwrap_or_default();
     outcome.replayed = true;
     Ok(outcome)
+}
+
+/// Whether the institution is registered and its current registration lies in `region` (the
+/// upload's region, which the caller's scope covers).
+fn registered_inside(record: Option<&InstitutionRecord>, region: RegionCode) -> bool {
+    record
+        .and_then(|record| record.history().last())
+        .is_some_and(|latest| region.contains(latest.institution.pooling_region))
 }
 
 fn has_valid_agreement(record: Option<&InstitutionRecord>, discharge: i32) -> bool {

@@ -5,6 +5,7 @@
 //! a correction flips the flag in the same transaction that inserts the new version, so no reader
 //! ever sees a case twice or not at all.
 
+use crate::uploads::{self, ChunkMark};
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use platform::wire::Page;
@@ -257,6 +258,7 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
 async fn copy_versions(
     pool: &sea_orm::sqlx::PgPool,
     cases: &[LedgerCase],
+    mark: Option<&ChunkMark>,
 ) -> Result<(), StoreError> {
     let mut rows = Vec::with_capacity(cases.len() * 2_560);
     for case in cases {
@@ -292,6 +294,21 @@ async fn copy_versions(
                AND c.version < (k.v->>2)::int AND c.is_current",
         )
         .bind(json)
+        .execute(&mut *txn)
+        .await
+        .map_err(sqlx_failure)?;
+    }
+    if let Some(mark) = mark {
+        sea_orm::sqlx::query(
+            "INSERT INTO settlement_upload_chunk \
+             (caller_id, request_id, chunk_index, records, fingerprint) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&mark.caller_id)
+        .bind(&mark.request_id)
+        .bind(mark.chunk_index)
+        .bind(mark.records)
+        .bind(&mark.fingerprint)
         .execute(&mut *txn)
         .await
         .map_err(sqlx_failure)?;
@@ -445,11 +462,27 @@ impl CaseStore {
         db: &DatabaseConnection,
         cases: &[LedgerCase],
     ) -> Result<(), StoreError> {
+        Self::store_marked_versions(db, cases, None).await
+    }
+
+    /// [`CaseStore::store_versions`], recording `mark` (the upload chunk these versions come
+    /// from) in the same transaction; a mark already recorded is [`StoreError::VersionTaken`]
+    /// too (a concurrent upload under the same request id stored the chunk first).
+    pub async fn store_marked_versions(
+        db: &DatabaseConnection,
+        cases: &[LedgerCase],
+        mark: Option<&ChunkMark>,
+    ) -> Result<(), StoreError> {
         if cases.is_empty() {
+            if let Some(mark) = mark {
+                uploads::insert_chunk(db, mark)
+                    .await
+                    .map_err(taken_or_database)?;
+            }
             return Ok(());
         }
         if db.get_database_backend() == DbBackend::Postgres {
-            return copy_versions(db.get_postgres_connection_pool(), cases).await;
+            return copy_versions(db.get_postgres_connection_pool(), cases, mark).await;
         }
         let (fresh, corrections): (Vec<LedgerCase>, Vec<LedgerCase>) =
             cases.iter().cloned().partition(|case| case.version == 1);
@@ -458,6 +491,9 @@ impl CaseStore {
             Self::insert_new_many(&txn, &fresh).await?;
             for case in &corrections {
                 Self::insert_current(&txn, case).await?;
+            }
+            if let Some(mark) = mark {
+                uploads::insert_chunk(&txn, mark).await?;
             }
             Ok(())
         }

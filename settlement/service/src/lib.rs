@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod grpc;
+pub mod ids;
 pub mod import;
 pub mod institutions;
 pub mod intake;
@@ -13,6 +14,7 @@ pub mod migration;
 pub mod runs;
 pub mod sharing;
 pub mod special_cases;
+pub mod uploads;
 pub mod valuation;
 
 pub use grpc::SettlementApi;

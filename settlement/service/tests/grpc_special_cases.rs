@@ -505,3 +505,127 @@ async fn illegal_steps_are_refused_and_retries_replay() {
     assert_eq!(binds, 1);
     assert_eq!(audit.len(), 7 + 4);
 }
+
+/// What a caller of prefecture 460200 is answered for `application_id` by every method that
+/// looks an application up, in its own region.
+async fn lookups_from_another_prefecture(
+    client: &mut SpecialCaseServiceClient<Channel>,
+    application_id: &str,
+) -> Vec<Status> {
+    fn other<T>(message: T) -> Request<T> {
+        as_caller(message, "460200")
+    }
+    let id = || application_id.to_owned();
+    let request = |step: &str| format!("other-{step}-{application_id}");
+    vec![
+        client
+            .get_special_case(other(pb::GetSpecialCaseRequest {
+                region_code: "460200".into(),
+                application_id: id(),
+            }))
+            .await
+            .expect_err("get"),
+        client
+            .assign_reviewers(other(pb::AssignReviewersRequest {
+                region_code: "460200".into(),
+                ..assign(&request("assign"), &id(), 1)
+            }))
+            .await
+            .expect_err("assign"),
+        client
+            .decide_special_case(other(pb::DecideSpecialCaseRequest {
+                region_code: "460200".into(),
+                ..decide(&request("decide"), &id(), "rejected", &["E2".into()])
+            }))
+            .await
+            .expect_err("decide"),
+        client
+            .appeal_special_case(other(pb::AppealSpecialCaseRequest {
+                request_id: request("appeal"),
+                region_code: "460200".into(),
+                application_id: id(),
+                reasons: vec!["new evidence".into()],
+                seed: 1,
+            }))
+            .await
+            .expect_err("appeal"),
+        client
+            .bind_special_case(other(pb::BindSpecialCaseRequest {
+                request_id: request("bind"),
+                region_code: "460200".into(),
+                application_id: id(),
+            }))
+            .await
+            .expect_err("bind"),
+    ]
+}
+
+#[tokio::test]
+async fn another_regions_case_and_application_answer_exactly_like_missing_ones() {
+    let Server { mut client, db } = start().await;
+    seed_cases(&db, "H001", "drg", 100).await;
+    let mut ids = Vec::new();
+    for (request_id, list_id) in [("a1", "L0001"), ("a2", "L0002")] {
+        let applied = client
+            .apply_special_case(haikou(apply(request_id, "H001", list_id)))
+            .await
+            .expect("apply")
+            .into_inner()
+            .special_case
+            .expect("special case");
+        ids.push(applied.application_id);
+    }
+    // Application ids are random: two applications of one hospital share nothing to guess by.
+    for id in &ids {
+        let hex = id.strip_prefix("SC-").expect("prefix");
+        assert_eq!(hex.len(), 32, "{id}");
+        assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+    }
+    assert_ne!(ids[0][..10], ids[1][..10]);
+
+    // Applying from another prefecture for H001's case: answered like a case never stored.
+    let apply_elsewhere = |list_id: &str, request_id: &str| pb::ApplySpecialCaseRequest {
+        region_code: "460200".into(),
+        ..apply(request_id, "H001", list_id)
+    };
+    let stored = client
+        .apply_special_case(as_caller(apply_elsewhere("L0003", "x1"), "460200"))
+        .await
+        .expect_err("another region's case");
+    let absent = client
+        .apply_special_case(as_caller(apply_elsewhere("L9999", "x2"), "460200"))
+        .await
+        .expect_err("a missing case");
+    assert_eq!(stored.code(), Code::NotFound);
+    assert_eq!(stored.code(), absent.code());
+    assert_eq!(reason(&stored), reason(&absent));
+    assert_eq!(
+        stored.message().replace("L0003", "<list>"),
+        absent.message().replace("L9999", "<list>")
+    );
+
+    let missing = "SC-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let for_existing = lookups_from_another_prefecture(&mut client, &ids[0]).await;
+    let for_missing = lookups_from_another_prefecture(&mut client, missing).await;
+    for (existing, absent) in for_existing.iter().zip(&for_missing) {
+        assert_eq!(existing.code(), Code::NotFound, "{existing:?}");
+        assert_eq!(existing.code(), absent.code());
+        assert_eq!(reason(existing), reason(absent));
+        assert_eq!(
+            existing.message().replace(&ids[0], "<id>"),
+            absent.message().replace(missing, "<id>")
+        );
+    }
+    // Nothing of it changed the application.
+    let own = client
+        .get_special_case(haikou(pb::GetSpecialCaseRequest {
+            region_code: "460100".into(),
+            application_id: ids[0].clone(),
+        }))
+        .await
+        .expect("own region")
+        .into_inner()
+        .special_case
+        .expect("special case");
+    assert_eq!(own.state, "applied");
+}

@@ -118,19 +118,36 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
         2
     );
 
-    // An agreement outside the institution's region is refused; a known id is changed.
+    // An agreement outside the institution's region is refused exactly like one for an
+    // institution nobody registered; a known id is changed.
+    let elsewhere = institutions::put_agreement(
+        db,
+        region("460200"),
+        "H1",
+        &agreement("A1", 20250101, 20251231, "active"),
+        "",
+        "r5",
+    )
+    .await
+    .expect_err("another region's institution");
+    let unregistered = institutions::put_agreement(
+        db,
+        region("460200"),
+        "H0",
+        &agreement("A1", 20250101, 20251231, "active"),
+        "",
+        "r5",
+    )
+    .await
+    .expect_err("an unregistered institution");
     assert!(matches!(
-        institutions::put_agreement(
-            db,
-            region("460200"),
-            "H1",
-            &agreement("A1", 20250101, 20251231, "active"),
-            "",
-            "r5"
-        )
-        .await,
-        Err(RegistryError::OtherRegion { .. })
+        elsewhere,
+        RegistryError::UnknownInstitution { .. }
     ));
+    assert_eq!(
+        elsewhere.to_string().replace("H1", "H0"),
+        unregistered.to_string()
+    );
     institutions::put_agreement(
         db,
         region("460100"),
@@ -489,5 +506,135 @@ store_test!(
             .expect("list");
         assert_eq!(stored.len(), 200);
         assert!(stored.iter().all(|c| c.version == 1));
+    }
+);
+
+store_test!(
+    a_request_id_names_one_body_on_every_backend,
+    Migrator,
+    |db| {
+        register(db, "H1").await;
+        let upload = |mark: &str| {
+            (1..=5)
+                .map(|i| {
+                    Record::List(sample_list_json(
+                        "460108",
+                        "H1",
+                        &format!("L{i}"),
+                        "2025-06-15",
+                        mark,
+                    ))
+                })
+                .collect::<Vec<_>>()
+        };
+        let store = CaseStore::new(db.clone());
+        let count = || async {
+            store
+                .list(region("460100"), &CaseFilter::default(), PAGE)
+                .await
+                .expect("list")
+                .len()
+        };
+        // Broken after its first chunk of two.
+        let broken = Intake::new(db.clone(), FakeValuer::failing_after(dec!(1), 1))
+            .with_chunk(2)
+            .with_stores_in_flight(1);
+        let failed = broken
+            .submit(
+                "vendor",
+                "u1",
+                "SubmitCases",
+                region("460100"),
+                upload("BA1"),
+            )
+            .await;
+        assert!(matches!(failed, Err(IntakeError::Unavailable(_))));
+        assert_eq!(count().await, 2);
+        let healthy = Intake::new(db.clone(), FakeValuer::new(dec!(1))).with_chunk(2);
+        // Another body under u1: its first chunk differs from the stored one.
+        let forged = healthy
+            .submit(
+                "vendor",
+                "u1",
+                "SubmitCases",
+                region("460100"),
+                upload("BA2"),
+            )
+            .await;
+        assert!(
+            matches!(&forged, Err(IntakeError::RequestIdReused { request_id, .. }) if request_id == "u1"),
+            "{forged:?}"
+        );
+        assert_eq!(count().await, 2, "nothing of the other body is stored");
+        // The upload itself resumes, then answers its retries; another caller's u1 is its own.
+        let resumed = healthy
+            .submit(
+                "vendor",
+                "u1",
+                "SubmitCases",
+                region("460100"),
+                upload("BA1"),
+            )
+            .await
+            .expect("resume");
+        assert_eq!((resumed.accepted, resumed.unchanged), (3, 2));
+        let again = healthy
+            .submit(
+                "vendor",
+                "u1",
+                "SubmitCases",
+                region("460100"),
+                upload("BA1"),
+            )
+            .await
+            .expect("replay");
+        assert!(again.replayed);
+        let mut longer = upload("BA1");
+        longer.push(list("H1", "L6", "2025-06-15"));
+        let completed_differs = healthy
+            .submit("vendor", "u1", "SubmitCases", region("460100"), longer)
+            .await;
+        assert!(matches!(
+            completed_differs,
+            Err(IntakeError::RequestIdReused { .. })
+        ));
+        assert_eq!(count().await, 5);
+        for i in 1..=5 {
+            let versions = store
+                .versions("H1", &format!("L{i}"))
+                .await
+                .expect("versions");
+            assert_eq!(versions.len(), 1, "L{i}");
+            assert!(versions[0].case_json.contains("BA1"));
+        }
+
+        // Two attempts of one upload at once: both answer, each case is stored once.
+        let many = || {
+            (0..40)
+                .map(|i| list("H1", &format!("C{i:03}"), "2025-06-15"))
+                .collect::<Vec<_>>()
+        };
+        let first = Intake::new(db.clone(), FakeValuer::new(dec!(1))).with_chunk(10);
+        let second = Intake::new(db.clone(), FakeValuer::new(dec!(1))).with_chunk(10);
+        let (a, b) = tokio::join!(
+            first.submit("vendor", "c", "SubmitCaseBatch", region("460100"), many()),
+            second.submit("vendor", "c", "SubmitCaseBatch", region("460100"), many()),
+        );
+        let (a, b) = (a.expect("a"), b.expect("b"));
+        // The one to finish second answers with the first one's stored outcome.
+        assert_eq!(
+            (a.accepted, a.corrected, a.unchanged),
+            (b.accepted, b.corrected, b.unchanged)
+        );
+        assert_eq!(a.accepted + a.unchanged, 40, "{a:?}");
+        assert!(a.replayed || b.replayed);
+        assert_eq!(count().await, 45);
+        for i in 0..40 {
+            let versions = store
+                .versions("H1", &format!("C{i:03}"))
+                .await
+                .expect("versions");
+            assert_eq!(versions.len(), 1);
+        }
     }
 );

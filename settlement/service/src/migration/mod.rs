@@ -9,6 +9,7 @@ mod m0003_months_and_journal;
 mod m0004_intake;
 mod m0005_runs;
 mod m0006_special_cases;
+mod m0007_upload_fingerprints;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_intake::Intake),
             Box::new(m0005_runs::Runs),
             Box::new(m0006_special_cases::SpecialCases),
+            Box::new(m0007_upload_fingerprints::UploadFingerprints),
         ]
     }
 

@@ -247,6 +247,16 @@ fn shadow_line(key: String, line: &ShadowLine) -> pb::ShadowLine {
     }
 }
 
+/// The answer for a run that is not stored in `region` or a region inside it, whether it does
+/// not exist or belongs to another region.
+pub fn run_not_found(run_id: &str, region: RegionCode) -> Status {
+    with_reason(
+        Code::NotFound,
+        "RUN_NOT_FOUND",
+        format!("no run {run_id} in region {region}"),
+    )
+}
+
 /// A hospital principal (role `hospital`) acts only for the institution its key names.
 fn check_hospital(principal: &Principal, hospital_code: &str) -> Result<(), Status> {
     if !principal.may_reach_institution(hospital_code) {
@@ -264,25 +274,13 @@ fn check_hospital(principal: &Principal, hospital_code: &str) -> Result<(), Stat
 impl SettlementRunApi {
     /// The run `run_id`, which must belong to `region` or a region inside it.
     async fn run_in(&self, region: RegionCode, run_id: &str) -> Result<RunRow, Status> {
-        let run = store::get_run(&self.db, run_id)
+        let (from, to) = region_span(region);
+        // Another region's run is answered exactly like a run never stored.
+        store::get_run(&self.db, run_id)
             .await
             .map_err(storage_failure)?
-            .ok_or_else(|| {
-                with_reason(
-                    Code::NotFound,
-                    "NOT_FOUND",
-                    format!("run {run_id} is not stored"),
-                )
-            })?;
-        let (from, to) = region_span(region);
-        if !(from..=to).contains(&run.region_code) {
-            return Err(with_reason(
-                Code::NotFound,
-                "NOT_FOUND",
-                format!("run {run_id} is not a run of region {region}"),
-            ));
-        }
-        Ok(run)
+            .filter(|run| (from..=to).contains(&run.region_code))
+            .ok_or_else(|| run_not_found(run_id, region))
     }
 
     async fn dispute(
@@ -444,6 +442,20 @@ impl SettlementRunService for SettlementRunApi {
                 violation_deductions,
                 deposit_returned,
             });
+        }
+        // Each hospital must be registered in the request's region; another region's is named
+        // exactly like one never registered.
+        let codes: Vec<String> = inputs.iter().map(|i| i.hospital_code.clone()).collect();
+        let registered = crate::institutions::registered_in(&self.db, region, &codes)
+            .await
+            .map_err(storage_failure)?;
+        for (index, code) in codes.iter().enumerate() {
+            if !code.trim().is_empty() && !registered.contains(code) {
+                violations.push((
+                    format!("hospitals[{index}].hospital_code"),
+                    format!("institution {code} is not registered in region {region}"),
+                ));
+            }
         }
         if !violations.is_empty() {
             return Err(bad_request(violations));
@@ -704,7 +716,15 @@ impl SettlementRunService for SettlementRunApi {
             ),
         };
         Ok(Response::new(pb::ExportStatementsResponse {
-            file_name: format!("{}.{extension}", run.run_id),
+            // Named for a reader (the run id is random).
+            file_name: format!(
+                "{}-{}-{}-{}-v{}.{extension}",
+                run.kind,
+                region_from_db(run.region_code).map_err(storage_failure)?,
+                fund_from_db(run.fund_type).map_err(storage_failure)?.code(),
+                run.period,
+                run.version
+            ),
             content_type: content_type.to_owned(),
             content,
         }))

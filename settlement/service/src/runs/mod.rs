@@ -155,15 +155,10 @@ fn unknown_key(given: &serde_json::Value, known: &serde_json::Value, path: &str)
     })
 }
 
-/// The run id: readable and the same for the same kind, region, fund, period and version.
-pub fn run_id(
-    run_kind: &str,
-    region: RegionCode,
-    fund: FundType,
-    period: i32,
-    version: i32,
-) -> String {
-    format!("{run_kind}-{region}-{}-{period}-v{version}", fund.code())
+/// A new run id: random (see [`crate::ids`]); the kind, region, fund, period and version are
+/// columns of the run, and the statements' digest does not depend on the id.
+pub fn new_run_id() -> Result<String, RunError> {
+    crate::ids::random_id().map_err(internal)
 }
 
 /// What a clearing needs besides the ledger.
@@ -311,7 +306,7 @@ pub async fn prepay_with<C: ConnectionTrait>(
     let version = store::latest_run(conn, kind::PREPAYMENT, order.region, order.fund, period)
         .await?
         .map_or(1, |run| run.version + 1);
-    let id = run_id(kind::PREPAYMENT, order.region, order.fund, period, version);
+    let id = new_run_id()?;
     let csv = export::to_csv(&export::prepayment_table(&statement.lines)).map_err(internal)?;
     let totals = RunTotals {
         hospitals: u32::try_from(statement.lines.len()).map_err(internal)?,
@@ -519,7 +514,7 @@ pub async fn clear_with<C: ConnectionTrait>(
         hospitals: hospitals.into_values().collect(),
     };
     let clearing_policy = policy.clearing.clone();
-    let id = run_id(kind::CLEARING, order.region, order.fund, period, version);
+    let id = new_run_id()?;
     let input = Arc::new(input);
     let statement: ClearingStatement = match clearing_policy.sharing {
         // Regional points mode: no per-hospital sharing, each hospital is paid its standard.

@@ -18,7 +18,6 @@ use settlement_domain::special_case::{
     Expert, QuotaUsage, ReviewDecision, SpecialCaseApplication, SpecialCaseGround,
     SpecialCasePolicy, ValuationMethod,
 };
-use sha2::{Digest, Sha256};
 use tonic::{Code, Request, Response, Status};
 
 use super::store::{self, ExpertRecord, StoredApplication, state_name};
@@ -191,15 +190,12 @@ fn checked(violations: Vec<(String, String)>) -> Result<(), Status> {
     }
 }
 
-/// A stable application id per case: one application per case, whoever asks.
-fn application_id(hospital_code: &str, list_id: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(hospital_code.as_bytes());
-    hasher.update([0]);
-    hasher.update(list_id.as_bytes());
-    let digest = hasher.finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("SC-{hex}")
+/// A new application id, random (see [`crate::ids`]); one application per case is kept by the
+/// look-up of the case's application before an insert.
+fn new_application_id() -> Result<String, StepError> {
+    crate::ids::random_id()
+        .map(|id| format!("SC-{id}"))
+        .map_err(|e| StepError::Status(storage_failure(e)))
 }
 
 fn audit(principal: &Principal, action: &str, request_id: &str) -> AuditEntry {
@@ -439,7 +435,7 @@ impl SpecialCaseService for SpecialCaseApi {
                     applications: store::count_applications(txn, &case.hospital_code, year).await?,
                 };
                 let application = SpecialCaseApplication::apply(
-                    application_id(&case.hospital_code, &case.list_id),
+                    new_application_id()?,
                     CaseKey {
                         hospital_code: case.hospital_code.clone(),
                         list_id: case.list_id.clone(),
@@ -711,10 +707,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn application_ids_are_stable_and_separate_hospitals() {
-        assert_eq!(application_id("H1", "L1"), application_id("H1", "L1"));
-        assert_ne!(application_id("H1", "L1"), application_id("H2", "L1"));
-        assert_ne!(application_id("H1-L", "1"), application_id("H1", "L-1"));
+    fn application_ids_are_random() {
+        let first = new_application_id().unwrap_or_default();
+        let second = new_application_id().unwrap_or_default();
+        assert!(first.starts_with("SC-") && first.len() == 35, "{first}");
+        assert_ne!(first, second);
     }
 
     #[test]
