@@ -305,7 +305,7 @@ log_filter = "warn"
 key = "{COUNTY_KEY}"
 caller_id = "meilan-agency"
 scopes = ["460108"]
-roles = ["submit", "read", "configure"]
+roles = ["submit", "read"]
 "#
     )
 }

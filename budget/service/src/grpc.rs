@@ -17,7 +17,8 @@ use serde::Deserialize;
 use tonic::{Code, Request, Response, Status};
 
 use crate::status::DomainError;
-use crate::store::{AuditEntry, BudgetStore, Idempotent, StoredAllocation, StoredBudget};
+use crate::store::{BudgetStore, StoredAllocation, StoredBudget};
+use platform::journal::{Call, Once};
 
 /// The budget gRPC API over a store.
 #[derive(Clone)]
@@ -168,11 +169,12 @@ impl BudgetApi {
     /// storage failure.
     async fn version_written(
         &self,
-        written: Result<Idempotent, crate::store::StoreError>,
+        written: Result<Once, crate::store::StoreError>,
         budget: &StoredBudget,
-    ) -> Result<Idempotent, Status> {
+    ) -> Result<Once, Status> {
         let error = match written {
             Ok(outcome) => return Ok(outcome),
+            Err(error @ crate::store::StoreError::Reused(_)) => return Err(error.into()),
             Err(error) => error,
         };
         let taken = self
@@ -327,12 +329,14 @@ impl BudgetService for BudgetApi {
         else {
             return Err(bad_request(violations));
         };
-        if let Some(stored) = self
-            .store
-            .stored_response(&principal.caller_id, &body.request_id)
-            .await
-            .map_err(storage_failure)?
-        {
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            "CreateBudget",
+            body,
+            Some(region),
+        );
+        if let Some(stored) = self.store.replay(&call).await? {
             return replayed(&stored);
         }
         if self
@@ -354,20 +358,14 @@ impl BudgetService for BudgetApi {
         let response = pb::CreateBudgetResponse {
             budget: Some(to_wire(stored.clone())),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: platform::wire::unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: "CreateBudget".into(),
-            detail: format!("{region} {year} {fund} version 1 total {}", stored.total),
-            request_id: body.request_id.clone(),
-        };
+        let detail = format!("{region} {year} {fund} version 1 total {}", stored.total);
         let written = self
             .store
-            .insert_idempotent(&stored, &audit, &response.encode_to_vec())
+            .insert_idempotent(&stored, &call, detail, response.encode_to_vec())
             .await;
         match self.version_written(written, &stored).await? {
-            Idempotent::Written => Ok(Response::new(response)),
-            Idempotent::Replayed(bytes) => replayed(&bytes),
+            Once::Done(_) => Ok(Response::new(response)),
+            Once::Replayed(bytes) => replayed(&bytes),
         }
     }
 
@@ -400,12 +398,14 @@ impl BudgetService for BudgetApi {
         else {
             return Err(bad_request(violations));
         };
-        if let Some(stored) = self
-            .store
-            .stored_response(&principal.caller_id, &body.request_id)
-            .await
-            .map_err(storage_failure)?
-        {
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            "AdjustBudget",
+            body,
+            Some(region),
+        );
+        if let Some(stored) = self.store.replay(&call).await? {
             return replayed(&stored);
         }
         let latest = self
@@ -428,23 +428,17 @@ impl BudgetService for BudgetApi {
         let response = pb::AdjustBudgetResponse {
             budget: Some(to_wire(stored.clone())),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: platform::wire::unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: "AdjustBudget".into(),
-            detail: format!(
-                "{region} {year} {fund} version {} total {}: {}",
-                stored.version, stored.total, stored.reason
-            ),
-            request_id: body.request_id.clone(),
-        };
+        let detail = format!(
+            "{region} {year} {fund} version {} total {}: {}",
+            stored.version, stored.total, stored.reason
+        );
         let written = self
             .store
-            .insert_idempotent(&stored, &audit, &response.encode_to_vec())
+            .insert_idempotent(&stored, &call, detail, response.encode_to_vec())
             .await;
         match self.version_written(written, &stored).await? {
-            Idempotent::Written => Ok(Response::new(response)),
-            Idempotent::Replayed(bytes) => replayed(&bytes),
+            Once::Done(_) => Ok(Response::new(response)),
+            Once::Replayed(bytes) => replayed(&bytes),
         }
     }
 
@@ -528,12 +522,14 @@ impl BudgetService for BudgetApi {
         else {
             return Err(bad_request(violations));
         };
-        if let Some(stored) = self
-            .store
-            .stored_response(&principal.caller_id, &body.request_id)
-            .await
-            .map_err(storage_failure)?
-        {
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            "Allocate",
+            body,
+            Some(region),
+        );
+        if let Some(stored) = self.store.replay(&call).await? {
             return replayed(&stored);
         }
         // A bad month profile is refused now rather than when quotas are read.
@@ -577,18 +573,12 @@ impl BudgetService for BudgetApi {
             .iter()
             .filter(|unit| matches!(unit.kind, UnitKind::Alliance { .. }))
             .count();
-        let audit = AuditEntry {
-            at_unix_seconds: platform::wire::unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: "Allocate".into(),
-            detail: format!(
-                "{region} {year} {fund} version {} block {block} {} to {} units ({alliances} alliances)",
-                latest.version,
-                allocation.block,
-                lines.len()
-            ),
-            request_id: body.request_id.clone(),
-        };
+        let detail = format!(
+            "{region} {year} {fund} version {} block {block} {} to {} units ({alliances} alliances)",
+            latest.version,
+            allocation.block,
+            lines.len()
+        );
         match self
             .store
             .replace_allocation(
@@ -597,14 +587,14 @@ impl BudgetService for BudgetApi {
                 fund,
                 block,
                 &lines,
-                &audit,
-                &response.encode_to_vec(),
+                &call,
+                detail,
+                response.encode_to_vec(),
             )
-            .await
-            .map_err(storage_failure)?
+            .await?
         {
-            Idempotent::Written => Ok(Response::new(response)),
-            Idempotent::Replayed(bytes) => replayed(&bytes),
+            Once::Done(_) => Ok(Response::new(response)),
+            Once::Replayed(bytes) => replayed(&bytes),
         }
     }
 
@@ -662,21 +652,36 @@ impl BudgetService for BudgetApi {
         let (Some(year), true) = (year, violations.is_empty()) else {
             return Err(bad_request(violations));
         };
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            "PutSharingPolicy",
+            body,
+            Some(region),
+        );
+        if let Some(stored) = self.store.replay(&call).await? {
+            return replayed(&stored);
+        }
         let policy = read_policy(&body.policy_json)?;
         let policy_json = serde_json::to_string(&policy).map_err(storage_failure)?;
-        // Storing the same policy again leaves the same state, so a retry is harmless.
-        let audit = AuditEntry {
-            at_unix_seconds: platform::wire::unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: "PutSharingPolicy".into(),
-            detail: format!("{region} {year}: {policy_json}"),
-            request_id: body.request_id.clone(),
-        };
-        self.store
-            .put_sharing_policy(region, year, &policy_json, &principal.caller_id, &audit)
-            .await
-            .map_err(storage_failure)?;
-        Ok(Response::new(pb::PutSharingPolicyResponse { policy_json }))
+        let detail = format!("{region} {year}: {policy_json}");
+        let response = pb::PutSharingPolicyResponse { policy_json };
+        match self
+            .store
+            .put_sharing_policy(
+                region,
+                year,
+                &response.policy_json,
+                &principal.caller_id,
+                &call,
+                detail,
+                response.encode_to_vec(),
+            )
+            .await?
+        {
+            Once::Done(_) => Ok(Response::new(response)),
+            Once::Replayed(bytes) => replayed(&bytes),
+        }
     }
 
     async fn compute_sharing(
@@ -726,5 +731,17 @@ impl BudgetService for BudgetApi {
         let outcome = self.sharing_outcome(region, year, fund, &hospitals).await?;
         let outcome_json = serde_json::to_string(&outcome).map_err(storage_failure)?;
         Ok(Response::new(pb::ComputeSharingResponse { outcome_json }))
+    }
+
+    async fn list_audit_entries(
+        &self,
+        request: Request<pb::ListAuditEntriesRequest>,
+    ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
+        platform::list_audit_entries!(
+            crate::store::JOURNAL,
+            self.store.connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 }

@@ -11,6 +11,10 @@ impl MigratorTrait for Migrator {
             Box::new(CreateBudgetVersion),
             Box::new(CreateRequestsAuditPolicies),
             Box::new(CreateAllocation),
+            Box::new(platform::journal::migration::AddFingerprintAndRegion {
+                context: "budget",
+                name: "m0004_journal_fingerprints",
+            }),
         ]
     }
 
@@ -98,26 +102,6 @@ impl MigrationName for CreateRequestsAuditPolicies {
 }
 
 #[derive(DeriveIden)]
-enum BudgetRequest {
-    Table,
-    CallerId,
-    RequestId,
-    Method,
-    Response,
-}
-
-#[derive(DeriveIden)]
-enum BudgetAudit {
-    Table,
-    Id,
-    AtUnixSeconds,
-    CallerId,
-    Action,
-    Detail,
-    RequestId,
-}
-
-#[derive(DeriveIden)]
 enum BudgetSharingPolicy {
     Table,
     RegionCode,
@@ -129,45 +113,7 @@ enum BudgetSharingPolicy {
 #[async_trait::async_trait]
 impl MigrationTrait for CreateRequestsAuditPolicies {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(BudgetRequest::Table)
-                    .col(ColumnDef::new(BudgetRequest::CallerId).string().not_null())
-                    .col(ColumnDef::new(BudgetRequest::RequestId).string().not_null())
-                    .col(ColumnDef::new(BudgetRequest::Method).string().not_null())
-                    .col(ColumnDef::new(BudgetRequest::Response).binary().not_null())
-                    .primary_key(
-                        Index::create()
-                            .col(BudgetRequest::CallerId)
-                            .col(BudgetRequest::RequestId),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(BudgetAudit::Table)
-                    .col(
-                        ColumnDef::new(BudgetAudit::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(BudgetAudit::AtUnixSeconds)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(BudgetAudit::CallerId).string().not_null())
-                    .col(ColumnDef::new(BudgetAudit::Action).string().not_null())
-                    .col(ColumnDef::new(BudgetAudit::Detail).text().not_null())
-                    .col(ColumnDef::new(BudgetAudit::RequestId).string().not_null())
-                    .to_owned(),
-            )
-            .await?;
+        platform::journal::migration::create_tables(manager, "budget").await?;
         manager
             .create_table(
                 Table::create()
@@ -203,16 +149,10 @@ impl MigrationTrait for CreateRequestsAuditPolicies {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            BudgetSharingPolicy::Table.into_iden(),
-            BudgetAudit::Table.into_iden(),
-            BudgetRequest::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        manager
+            .drop_table(Table::drop().table(BudgetSharingPolicy::Table).to_owned())
+            .await?;
+        platform::journal::migration::drop_tables(manager, "budget").await
     }
 }
 

@@ -1,8 +1,13 @@
 //! Budget storage: versions of a budget per region, year and fund. Money is stored as BIGINT fen.
 
 use kernel::{FundType, Money, RegionCode};
+use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
 use sea_orm::entity::prelude::*;
-use sea_orm::{QueryOrder, Set, TransactionTrait};
+use sea_orm::{QueryOrder, Set};
+use tonic::Status;
+
+/// The budget context's journal of idempotent writes and its audit log.
+pub(crate) const JOURNAL: Journal = Journal::new("budget");
 
 pub mod budget_version {
     use sea_orm::entity::prelude::*;
@@ -23,47 +28,6 @@ pub mod budget_version {
         pub document_json: String,
         pub reason: String,
         pub created_by: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod budget_request {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "budget_request")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub caller_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub request_id: String,
-        pub method: String,
-        pub response: Vec<u8>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod budget_audit {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "budget_audit")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub at_unix_seconds: i64,
-        pub caller_id: String,
-        pub action: String,
-        pub detail: String,
-        pub request_id: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -133,23 +97,6 @@ pub struct StoredAllocation {
     pub quota_profile_json: String,
 }
 
-/// One audited write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    pub at_unix_seconds: i64,
-    pub caller_id: String,
-    pub action: String,
-    pub detail: String,
-    pub request_id: String,
-}
-
-/// The outcome of an idempotent write: done now, or the response stored by the first attempt.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Idempotent {
-    Written,
-    Replayed(Vec<u8>),
-}
-
 /// A stored budget version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredBudget {
@@ -172,6 +119,17 @@ pub enum StoreError {
     Corrupt(#[from] platform::db::CorruptRow),
     #[error("amount does not fit storage: {0}")]
     Amount(#[from] kernel::AmountError),
+    #[error(transparent)]
+    Reused(#[from] RequestIdReused),
+}
+
+impl From<StoreError> for Status {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Reused(reused) => reused.into(),
+            other => platform::status::storage_failure(other),
+        }
+    }
 }
 
 fn from_row(row: budget_version::Model) -> Result<StoredBudget, StoreError> {
@@ -223,108 +181,35 @@ impl BudgetStore {
         row.map(from_row).transpose()
     }
 
-    /// The response stored for a caller's request id, if that request was already carried out.
-    pub async fn stored_response(
-        &self,
-        caller_id: &str,
-        request_id: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(
-            budget_request::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
-                .one(&self.db)
-                .await?
-                .map(|row| row.response),
-        )
+    /// The stored response of `call` when the same request was already carried out; refused when
+    /// its request id was used with another body or for another method.
+    pub async fn replay(&self, call: &Call) -> Result<Option<Vec<u8>>, StoreError> {
+        JOURNAL.replay(&self.db, call).await
     }
 
     /// Writes a version, its audit entry and the encoded response in one transaction, so a retry
-    /// with the same request id replays the first answer and never writes a second version.
+    /// of the request replays the first answer and never writes a second version.
     pub async fn insert_idempotent(
         &self,
         budget: &StoredBudget,
-        audit: &AuditEntry,
-        response: &[u8],
-    ) -> Result<Idempotent, StoreError> {
-        if let Some(stored) = self
-            .stored_response(&audit.caller_id, &audit.request_id)
-            .await?
-        {
-            return Ok(Idempotent::Replayed(stored));
-        }
-        let total_fen = budget.total.to_fen()?;
-        let written: Result<(), DbErr> = async {
-            let txn = self.db.begin().await?;
-            budget_version::ActiveModel {
-                region_code: Set(platform::db::region_to_db(budget.region)),
-                year: Set(budget.year),
-                fund_type: Set(platform::db::fund_to_db(budget.fund)),
-                version: Set(budget.version),
-                mode: Set(budget.mode.clone()),
-                total_fen: Set(total_fen),
-                document_json: Set(budget.document_json.clone()),
-                reason: Set(budget.reason.clone()),
-                created_by: Set(budget.created_by.clone()),
-            }
-            .insert(&txn)
-            .await?;
-            budget_audit::ActiveModel {
-                at_unix_seconds: Set(audit.at_unix_seconds),
-                caller_id: Set(audit.caller_id.clone()),
-                action: Set(audit.action.clone()),
-                detail: Set(audit.detail.clone()),
-                request_id: Set(audit.request_id.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            budget_request::ActiveModel {
-                caller_id: Set(audit.caller_id.clone()),
-                request_id: Set(audit.request_id.clone()),
-                method: Set(audit.action.clone()),
-                response: Set(response.to_vec()),
-            }
-            .insert(&txn)
-            .await?;
-            txn.commit().await
-        }
-        .await;
-        self.settle(written, audit).await
-    }
-
-    /// The outcome of an idempotent write's transaction. When it failed because a concurrent
-    /// attempt with the same request id committed first, that attempt's response is replayed.
-    async fn settle(
-        &self,
-        written: Result<(), DbErr>,
-        audit: &AuditEntry,
-    ) -> Result<Idempotent, StoreError> {
-        match written {
-            Ok(()) => Ok(Idempotent::Written),
-            Err(err) => match self
-                .stored_response(&audit.caller_id, &audit.request_id)
-                .await?
-            {
-                Some(stored) => Ok(Idempotent::Replayed(stored)),
-                None => Err(err.into()),
-            },
-        }
+        call: &Call,
+        detail: String,
+        response: Vec<u8>,
+    ) -> Result<Once, StoreError> {
+        let row = version_row(budget)?;
+        JOURNAL
+            .insert_once(&self.db, call, response, detail, row)
+            .await
     }
 
     /// Every audit entry, oldest first.
     pub async fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(budget_audit::Entity::find()
-            .order_by_asc(budget_audit::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| AuditEntry {
-                at_unix_seconds: row.at_unix_seconds,
-                caller_id: row.caller_id,
-                action: row.action,
-                detail: row.detail,
-                request_id: row.request_id,
-            })
-            .collect())
+        Ok(JOURNAL.all_audit_entries(&self.db).await?)
+    }
+
+    /// The connection the store and its journal use.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// The latest version of each budget of a region (every year when `year` is `None`), ordered
@@ -366,42 +251,39 @@ impl BudgetStore {
             .collect()
     }
 
-    /// Stores (or replaces) the sharing policy of a region and year.
+    /// Stores (or replaces) the sharing policy of a region and year, with its audit entry and the
+    /// encoded response, in one transaction; a retry of the request replays.
+    #[allow(clippy::too_many_arguments)]
     pub async fn put_sharing_policy(
         &self,
         region: RegionCode,
         year: i32,
         policy_json: &str,
         updated_by: &str,
-        audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+        call: &Call,
+        detail: String,
+        response: Vec<u8>,
+    ) -> Result<Once, StoreError> {
         let region_code = platform::db::region_to_db(region);
-        let txn = self.db.begin().await?;
-        budget_sharing_policy::Entity::delete_many()
-            .filter(budget_sharing_policy::Column::RegionCode.eq(region_code))
-            .filter(budget_sharing_policy::Column::Year.eq(year))
-            .exec(&txn)
-            .await?;
-        budget_sharing_policy::ActiveModel {
+        let row = budget_sharing_policy::ActiveModel {
             region_code: Set(region_code),
             year: Set(year),
             policy_json: Set(policy_json.to_owned()),
             updated_by: Set(updated_by.to_owned()),
-        }
-        .insert(&txn)
-        .await?;
-        budget_audit::ActiveModel {
-            at_unix_seconds: Set(audit.at_unix_seconds),
-            caller_id: Set(audit.caller_id.clone()),
-            action: Set(audit.action.clone()),
-            detail: Set(audit.detail.clone()),
-            request_id: Set(audit.request_id.clone()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Ok(())
+        };
+        JOURNAL
+            .write_once(&self.db, call, response, detail, move |txn| {
+                Box::pin(async move {
+                    budget_sharing_policy::Entity::delete_many()
+                        .filter(budget_sharing_policy::Column::RegionCode.eq(region_code))
+                        .filter(budget_sharing_policy::Column::Year.eq(year))
+                        .exec(txn)
+                        .await?;
+                    row.insert(txn).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// The sharing policy JSON of a region and year, if one was stored.
@@ -419,7 +301,7 @@ impl BudgetStore {
     }
 
     /// Replaces the allocation of one block of a budget by `lines`, with its audit entry and the
-    /// encoded response, in one transaction; a retry with the same request id replays.
+    /// encoded response, in one transaction; a retry of the request replays.
     #[allow(clippy::too_many_arguments)]
     pub async fn replace_allocation(
         &self,
@@ -428,15 +310,10 @@ impl BudgetStore {
         fund: FundType,
         block: &str,
         lines: &[StoredAllocation],
-        audit: &AuditEntry,
-        response: &[u8],
-    ) -> Result<Idempotent, StoreError> {
-        if let Some(stored) = self
-            .stored_response(&audit.caller_id, &audit.request_id)
-            .await?
-        {
-            return Ok(Idempotent::Replayed(stored));
-        }
+        call: &Call,
+        detail: String,
+        response: Vec<u8>,
+    ) -> Result<Once, StoreError> {
         let region_code = platform::db::region_to_db(region);
         let fund_type = platform::db::fund_to_db(fund);
         let mut rows = Vec::with_capacity(lines.len());
@@ -453,40 +330,24 @@ impl BudgetStore {
                 quota_profile_json: Set(line.quota_profile_json.clone()),
             });
         }
-        let written: Result<(), DbErr> = async {
-            let txn = self.db.begin().await?;
-            budget_allocation::Entity::delete_many()
-                .filter(budget_allocation::Column::RegionCode.eq(region_code))
-                .filter(budget_allocation::Column::Year.eq(year))
-                .filter(budget_allocation::Column::FundType.eq(fund_type))
-                .filter(budget_allocation::Column::Block.eq(block))
-                .exec(&txn)
-                .await?;
-            for row in rows {
-                row.insert(&txn).await?;
-            }
-            budget_audit::ActiveModel {
-                at_unix_seconds: Set(audit.at_unix_seconds),
-                caller_id: Set(audit.caller_id.clone()),
-                action: Set(audit.action.clone()),
-                detail: Set(audit.detail.clone()),
-                request_id: Set(audit.request_id.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            budget_request::ActiveModel {
-                caller_id: Set(audit.caller_id.clone()),
-                request_id: Set(audit.request_id.clone()),
-                method: Set(audit.action.clone()),
-                response: Set(response.to_vec()),
-            }
-            .insert(&txn)
-            .await?;
-            txn.commit().await
-        }
-        .await;
-        self.settle(written, audit).await
+        let block = block.to_owned();
+        JOURNAL
+            .write_once(&self.db, call, response, detail, move |txn| {
+                Box::pin(async move {
+                    budget_allocation::Entity::delete_many()
+                        .filter(budget_allocation::Column::RegionCode.eq(region_code))
+                        .filter(budget_allocation::Column::Year.eq(year))
+                        .filter(budget_allocation::Column::FundType.eq(fund_type))
+                        .filter(budget_allocation::Column::Block.eq(block))
+                        .exec(txn)
+                        .await?;
+                    for row in rows {
+                        row.insert(txn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Every allocation of a region, year and fund, by unit then block.
@@ -546,20 +407,21 @@ impl BudgetStore {
 
     /// Stores a version exactly as given; the primary key refuses a duplicate version.
     pub async fn insert(&self, budget: &StoredBudget) -> Result<(), StoreError> {
-        let total_fen = budget.total.to_fen()?;
-        budget_version::ActiveModel {
-            region_code: Set(platform::db::region_to_db(budget.region)),
-            year: Set(budget.year),
-            fund_type: Set(platform::db::fund_to_db(budget.fund)),
-            version: Set(budget.version),
-            mode: Set(budget.mode.clone()),
-            total_fen: Set(total_fen),
-            document_json: Set(budget.document_json.clone()),
-            reason: Set(budget.reason.clone()),
-            created_by: Set(budget.created_by.clone()),
-        }
-        .insert(&self.db)
-        .await?;
+        version_row(budget)?.insert(&self.db).await?;
         Ok(())
     }
+}
+
+fn version_row(budget: &StoredBudget) -> Result<budget_version::ActiveModel, StoreError> {
+    Ok(budget_version::ActiveModel {
+        region_code: Set(platform::db::region_to_db(budget.region)),
+        year: Set(budget.year),
+        fund_type: Set(platform::db::fund_to_db(budget.fund)),
+        version: Set(budget.version),
+        mode: Set(budget.mode.clone()),
+        total_fen: Set(budget.total.to_fen()?),
+        document_json: Set(budget.document_json.clone()),
+        reason: Set(budget.reason.clone()),
+        created_by: Set(budget.created_by.clone()),
+    })
 }

@@ -49,16 +49,20 @@ async fn start() -> Server {
     }
 }
 
-fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> Request<T> {
     let mut request = Request::new(message);
     let principal = Principal {
-        caller_id: format!("caller-{scope}"),
+        caller_id: format!("{caller}-{scope}"),
         scopes: vec![scope.parse().expect("code")],
-        roles: vec!["bureau".to_owned()],
+        roles: vec![role.to_owned()],
         institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request
+}
+
+fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+    with_role(message, "caller", scope, "bureau")
 }
 
 fn hainan<T>(message: T) -> Request<T> {
@@ -325,7 +329,7 @@ async fn create_adjust_and_read_versions() {
         .await
         .expect("audit")
         .into_iter()
-        .map(|entry| entry.action)
+        .map(|entry| entry.method)
         .collect();
     assert_eq!(actions, vec!["CreateBudget", "AdjustBudget"]);
 }
@@ -339,14 +343,26 @@ async fn create_budget_replays_a_retry_and_stores_nothing_new() {
         .await
         .expect("create")
         .into_inner();
-    // The retry carries a different document: the first answer wins, nothing is written.
     let second = server
         .client
-        .create_budget(hainan(create("b-1", 2_000_000_000)))
+        .create_budget(hainan(create("b-1", 1_000_000_000)))
         .await
         .expect("replay")
         .into_inner();
     assert_eq!(first, second);
+    // The same id with a different document is refused: it is not the same request.
+    let reused = server
+        .client
+        .create_budget(hainan(create("b-1", 2_000_000_000)))
+        .await
+        .expect_err("a different body under the same id");
+    assert_eq!(reused.code(), Code::AlreadyExists);
+    assert_eq!(reason_of(&reused), "REQUEST_ID_REUSED");
+    assert!(
+        reused.message().contains("b-1") && reused.message().contains("CreateBudget"),
+        "{}",
+        reused.message()
+    );
     assert_eq!(server.store.audit_entries().await.expect("audit").len(), 1);
     let latest = server
         .store
@@ -529,14 +545,21 @@ async fn allocation_adds_up_to_the_block_and_feeds_monthly_quotas() {
     assert_eq!(sum, allocation.block);
     assert_eq!(allocation.lines.len(), 4);
 
-    // Replaying the request answers the same, even with other inputs.
+    // Replaying the request answers the same; other inputs under the same id are refused.
     let replay = server
         .client
-        .allocate(hainan(allocate_request("al-1", &units[..2])))
+        .allocate(hainan(allocate_request("al-1", &units)))
         .await
         .expect("replay")
         .into_inner();
     assert_eq!(replay, response);
+    let reused = server
+        .client
+        .allocate(hainan(allocate_request("al-1", &units[..2])))
+        .await
+        .expect_err("other inputs under the same id");
+    assert_eq!(reused.code(), Code::AlreadyExists);
+    assert_eq!(reason_of(&reused), "REQUEST_ID_REUSED");
 
     let h1 = allocation
         .lines
@@ -659,4 +682,148 @@ async fn concurrent_creates_write_one_version() {
         assert_eq!(status.code(), Code::AlreadyExists);
     }
     assert_eq!(server.store.audit_entries().await.expect("audit").len(), 1);
+}
+
+#[tokio::test]
+async fn a_sharing_policy_is_stored_once_per_request_id() {
+    let mut server = start().await;
+    let put = |request_id: &str, policy: &str| {
+        hainan(pb::PutSharingPolicyRequest {
+            request_id: request_id.into(),
+            region_code: "460000".into(),
+            year: 2025,
+            policy_json: policy.into(),
+        })
+    };
+    let first = server
+        .client
+        .put_sharing_policy(put("p-1", "xinxiang"))
+        .await
+        .expect("policy")
+        .into_inner();
+    let again = server
+        .client
+        .put_sharing_policy(put("p-1", "xinxiang"))
+        .await
+        .expect("replay")
+        .into_inner();
+    assert_eq!(first, again);
+    let reused = server
+        .client
+        .put_sharing_policy(put("p-1", "hainan"))
+        .await
+        .expect_err("another policy under the same id");
+    assert_eq!(reused.code(), Code::AlreadyExists);
+    assert_eq!(reason_of(&reused), "REQUEST_ID_REUSED");
+    let region = "460000".parse().expect("code");
+    let stored: budget_domain::SharingPolicy = serde_json::from_str(
+        &server
+            .store
+            .sharing_policy(region, 2025)
+            .await
+            .expect("read")
+            .expect("stored"),
+    )
+    .expect("json");
+    assert_eq!(
+        stored,
+        budget_domain::SharingPolicy::xinxiang(),
+        "unchanged"
+    );
+    assert_eq!(server.store.audit_entries().await.expect("audit").len(), 1);
+}
+
+fn admin<T>(message: T, scope: &str) -> Request<T> {
+    with_role(message, "admin", scope, "admin")
+}
+
+#[tokio::test]
+async fn audit_entries_are_listed_to_administrators_by_filter_and_page() {
+    let mut server = start().await;
+    server
+        .client
+        .create_budget(hainan(create("b-1", 1_000_000_000)))
+        .await
+        .expect("create");
+    server
+        .client
+        .adjust_budget(hainan(adjust("b-2", 1_100_000_000, "growth")))
+        .await
+        .expect("adjust");
+    server
+        .client
+        .adjust_budget(hainan(adjust("b-3", 1_200_000_000, "more growth")))
+        .await
+        .expect("adjust");
+    let list = |request: pb::ListAuditEntriesRequest| admin(request, "460000");
+    let all = server
+        .client
+        .list_audit_entries(list(pb::ListAuditEntriesRequest::default()))
+        .await
+        .expect("list")
+        .into_inner();
+    let methods: Vec<&str> = all.entries.iter().map(|e| e.method.as_str()).collect();
+    assert_eq!(methods, ["CreateBudget", "AdjustBudget", "AdjustBudget"]);
+    assert!(all.entries.iter().all(|e| e.region_code == "460000"));
+    assert!(all.entries.iter().all(|e| e.caller_id == "caller-460000"));
+    let adjustments = server
+        .client
+        .list_audit_entries(list(pb::ListAuditEntriesRequest {
+            method: "AdjustBudget".into(),
+            page_size: 1,
+            ..Default::default()
+        }))
+        .await
+        .expect("first page")
+        .into_inner();
+    assert_eq!(adjustments.entries.len(), 1);
+    assert_eq!(adjustments.entries[0].request_id, "b-2");
+    let next = server
+        .client
+        .list_audit_entries(list(pb::ListAuditEntriesRequest {
+            method: "AdjustBudget".into(),
+            page_size: 1,
+            page_token: adjustments.next_page_token.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect("second page")
+        .into_inner();
+    assert_eq!(next.entries.len(), 1);
+    assert_eq!(next.entries[0].request_id, "b-3");
+    assert_eq!(next.next_page_token, "", "the last page");
+    let other_caller = server
+        .client
+        .list_audit_entries(list(pb::ListAuditEntriesRequest {
+            caller_id: "someone-else".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(other_caller.entries.is_empty());
+    let later = server
+        .client
+        .list_audit_entries(list(pb::ListAuditEntriesRequest {
+            since_unix_seconds: all.entries[0].at_unix_seconds + 3600,
+            ..Default::default()
+        }))
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(later.entries.is_empty());
+    // A county administrator sees no entry of the province's budget.
+    let county = server
+        .client
+        .list_audit_entries(admin(pb::ListAuditEntriesRequest::default(), "460108"))
+        .await
+        .expect("county")
+        .into_inner();
+    assert!(county.entries.is_empty());
+    let denied = server
+        .client
+        .list_audit_entries(hainan(pb::ListAuditEntriesRequest::default()))
+        .await
+        .expect_err("not an administrator");
+    assert_eq!(denied.code(), Code::PermissionDenied);
 }

@@ -65,47 +65,51 @@ store_test!(
     }
 );
 
-fn audit(request_id: &str) -> budget_service::store::AuditEntry {
-    budget_service::store::AuditEntry {
-        at_unix_seconds: 1_700_000_000,
-        caller_id: "bureau".into(),
-        action: "CreateBudget".into(),
-        detail: "460000 2025".into(),
-        request_id: request_id.into(),
-    }
+fn call(request_id: &str) -> platform::journal::Call {
+    platform::journal::Call::with_fingerprint(
+        "bureau",
+        request_id,
+        "CreateBudget",
+        platform::journal::Fingerprint::of_parts("CreateBudget", &[request_id.as_bytes()]),
+        Some("460000".parse().expect("code")),
+    )
+}
+
+fn detail() -> String {
+    "460000 2025".into()
 }
 
 store_test!(
     an_idempotent_write_is_replayed_and_audited_once,
     Migrator,
     |db| {
-        use budget_service::store::Idempotent;
+        use platform::journal::Once;
         let store = BudgetStore::new(db.clone());
         let written = store
-            .insert_idempotent(&budget(1, 100), &audit("r-1"), b"first")
+            .insert_idempotent(&budget(1, 100), &call("r-1"), detail(), b"first".to_vec())
             .await
             .expect("write");
-        assert_eq!(written, Idempotent::Written);
+        assert_eq!(written, Once::Done(b"first".to_vec()));
         let replayed = store
-            .insert_idempotent(&budget(2, 200), &audit("r-1"), b"second")
+            .insert_idempotent(&budget(2, 200), &call("r-1"), detail(), b"second".to_vec())
             .await
             .expect("replay");
-        assert_eq!(replayed, Idempotent::Replayed(b"first".to_vec()));
+        assert_eq!(replayed, Once::Replayed(b"first".to_vec()));
+        let entries = store.audit_entries().await.expect("audit");
+        assert_eq!(entries.len(), 1);
         assert_eq!(
-            store.audit_entries().await.expect("audit"),
-            vec![audit("r-1")]
+            (entries[0].method.as_str(), entries[0].detail.as_str()),
+            ("CreateBudget", "460000 2025")
         );
+        assert_eq!(entries[0].request_id, "r-1");
         // A failed write leaves neither an audit row nor a stored response behind.
         assert!(
             store
-                .insert_idempotent(&budget(1, 300), &audit("r-2"), b"dup")
+                .insert_idempotent(&budget(1, 300), &call("r-2"), detail(), b"dup".to_vec())
                 .await
                 .is_err()
         );
-        assert_eq!(
-            store.stored_response("bureau", "r-2").await.expect("read"),
-            None
-        );
+        assert_eq!(store.replay(&call("r-2")).await.expect("read"), None);
         assert_eq!(store.audit_entries().await.expect("audit").len(), 1);
         let region = "460000".parse().expect("code");
         let listed = store
@@ -154,11 +158,27 @@ store_test!(
             None
         );
         store
-            .put_sharing_policy(region, 2025, "{\"a\":1}", "bureau", &audit("p-1"))
+            .put_sharing_policy(
+                region,
+                2025,
+                "{\"a\":1}",
+                "bureau",
+                &call("p-1"),
+                detail(),
+                b"1".to_vec(),
+            )
             .await
             .expect("put");
         store
-            .put_sharing_policy(region, 2025, "{\"a\":2}", "bureau", &audit("p-2"))
+            .put_sharing_policy(
+                region,
+                2025,
+                "{\"a\":2}",
+                "bureau",
+                &call("p-2"),
+                detail(),
+                b"2".to_vec(),
+            )
             .await
             .expect("replace");
         assert_eq!(
@@ -177,7 +197,8 @@ store_test!(
     an_allocation_replaces_its_block_and_is_read_per_unit,
     Migrator,
     |db| {
-        use budget_service::store::{Idempotent, StoredAllocation};
+        use budget_service::store::StoredAllocation;
+        use platform::journal::Once;
         let store = BudgetStore::new(db.clone());
         let region = "460000".parse().expect("code");
         let line = |code: &str, block: &str, fen: i64| StoredAllocation {
@@ -196,12 +217,13 @@ store_test!(
                 FundType::Employee,
                 "inpatient",
                 &first,
-                &audit("al-1"),
-                b"1",
+                &call("al-1"),
+                detail(),
+                b"1".to_vec(),
             )
             .await
             .expect("first");
-        assert_eq!(written, Idempotent::Written);
+        assert_eq!(written, Once::Done(b"1".to_vec()));
         let second = vec![line("H1", "inpatient", 150)];
         store
             .replace_allocation(
@@ -210,8 +232,9 @@ store_test!(
                 FundType::Employee,
                 "inpatient",
                 &second,
-                &audit("al-2"),
-                b"2",
+                &call("al-2"),
+                detail(),
+                b"2".to_vec(),
             )
             .await
             .expect("second");
@@ -222,8 +245,9 @@ store_test!(
                 FundType::Employee,
                 "outpatient_pooling",
                 &[line("H1", "outpatient_pooling", 7)],
-                &audit("al-3"),
-                b"3",
+                &call("al-3"),
+                detail(),
+                b"3".to_vec(),
             )
             .await
             .expect("other block");
@@ -253,11 +277,12 @@ store_test!(
                 FundType::Employee,
                 "inpatient",
                 &first,
-                &audit("al-1"),
-                b"x",
+                &call("al-1"),
+                detail(),
+                b"x".to_vec(),
             )
             .await
             .expect("replay");
-        assert_eq!(replay, Idempotent::Replayed(b"1".to_vec()));
+        assert_eq!(replay, Once::Replayed(b"1".to_vec()));
     }
 );

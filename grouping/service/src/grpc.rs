@@ -12,7 +12,7 @@ use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_server::GroupingService;
 use platform::principal::{authorize_region, authorize_request, principal_of};
 use platform::status::{bad_request, field_violation, storage_failure, with_reason};
-use platform::wire::{Page, date_to_wire, decimal_to_wire, money_to_wire, unix_seconds};
+use platform::wire::{Page, date_to_wire, decimal_to_wire, money_to_wire};
 use prost::Message;
 use tokio_stream::StreamExt;
 use tonic::{Code, Request, Response, Status, Streaming};
@@ -21,9 +21,10 @@ use crate::calendar::{date_from_wire, today};
 use crate::catalog::{
     DEMO_DIP_SOURCE, Engine, LoadedScheme, SchemeCatalog, SchemeKey, SchemeKind, SchemeSummary,
 };
-use crate::store::{AuditEntry, Idempotent, RegistryStore, StoredActivation, StoredScheme};
+use crate::store::{RegistryStore, StoredActivation, StoredScheme};
 use grouping_dip::build::{BuildError, BuildOptions, BuildReport, TrimPolicy, build_from_csv};
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
+use platform::journal::{Call, Once};
 
 /// The grouping gRPC API: the scheme registry and the compiled schemes.
 #[derive(Clone)]
@@ -93,18 +94,27 @@ impl GroupingApi {
         let response = pb::ActivateSchemeResponse {
             activation: Some(activation_to_wire(activation.clone())),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: unix_seconds(),
-            caller_id: "medpay up".into(),
-            action: "ActivateScheme".into(),
-            detail: format!(
-                "region {region}: {} {} from {effective_from} (demo default)",
-                demo.key.id, demo.key.version
-            ),
+        // Journaled as the request an administrator would send for the same activation.
+        let request = pb::ActivateSchemeRequest {
             request_id: format!("demo-default-{region}"),
+            region_code: region.to_string(),
+            scheme_id: activation.scheme_id.clone(),
+            version: activation.version.clone(),
+            effective_from: response.activation.as_ref().and_then(|a| a.effective_from),
         };
+        let call = Call::new(
+            "medpay up",
+            &request.request_id,
+            ACTIVATE_SCHEME,
+            &request,
+            Some(region),
+        );
+        let detail = format!(
+            "region {region}: {} {} from {effective_from} (demo default)",
+            demo.key.id, demo.key.version
+        );
         self.registry
-            .activate(&activation, &audit, &response.encode_to_vec())
+            .activate(&activation, &call, detail, response.encode_to_vec())
             .await?;
         Ok(true)
     }
@@ -853,12 +863,14 @@ impl GroupingService for GroupingApi {
         let Some(effective_from) = effective_from.filter(|_| violations.is_empty()) else {
             return Err(bad_request(violations));
         };
-        if let Some(stored) = self
-            .registry
-            .stored_response(&principal.caller_id, &body.request_id)
-            .await
-            .map_err(storage_failure)?
-        {
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            ACTIVATE_SCHEME,
+            &body,
+            Some(region),
+        );
+        if let Some(stored) = self.registry.replay(&call).await? {
             return decode_replay(&stored);
         }
         let key = SchemeKey {
@@ -899,24 +911,17 @@ impl GroupingService for GroupingApi {
         let response = pb::ActivateSchemeResponse {
             activation: Some(activation_to_wire(activation.clone())),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: "ActivateScheme".into(),
-            detail: format!(
-                "region {region}: {} {} from {effective_from}",
-                key.id, key.version
-            ),
-            request_id: body.request_id.clone(),
-        };
+        let detail = format!(
+            "region {region}: {} {} from {effective_from}",
+            key.id, key.version
+        );
         match self
             .registry
-            .activate(&activation, &audit, &response.encode_to_vec())
-            .await
-            .map_err(storage_failure)?
+            .activate(&activation, &call, detail, response.encode_to_vec())
+            .await?
         {
-            Idempotent::Applied(()) => Ok(Response::new(response)),
-            Idempotent::Replayed(stored) => decode_replay(&stored),
+            Once::Done(_) => Ok(Response::new(response)),
+            Once::Replayed(stored) => decode_replay(&stored),
         }
     }
 
@@ -925,6 +930,18 @@ impl GroupingService for GroupingApi {
         request: Request<pb::BuildDipDirectoryRequest>,
     ) -> Result<Response<pb::BuildDipDirectoryResponse>, Status> {
         self.build_dip(request).await
+    }
+
+    async fn list_audit_entries(
+        &self,
+        request: Request<pb::ListAuditEntriesRequest>,
+    ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
+        platform::list_audit_entries!(
+            crate::store::JOURNAL,
+            self.registry.connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 }
 
@@ -938,8 +955,9 @@ fn decode_replay(stored: &[u8]) -> Result<Response<pb::ActivateSchemeResponse>, 
 /// cases as CSV, or a batch of settlement cases.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
-/// The method name stored with its request ids.
+/// The method names stored with their request ids.
 const BUILD_DIP_DIRECTORY: &str = "BuildDipDirectory";
+const ACTIVATE_SCHEME: &str = "ActivateScheme";
 
 /// Bad history records listed in one BadRequest; the message says how many more there are.
 const MAX_RECORD_VIOLATIONS: usize = 100;
@@ -1239,32 +1257,28 @@ impl GroupingApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        if body.load {
+        // Only a build that loads is a write; fingerprinting copies the history, so only then.
+        let call = if body.load {
             if body.request_id.is_empty() {
                 return Err(field_violation(
                     "request_id",
                     "is required when load is set",
                 ));
             }
-            if let Some((method, stored)) = self
-                .registry
-                .stored_request(&principal.caller_id, &body.request_id)
-                .await
-                .map_err(storage_failure)?
-            {
-                if method != BUILD_DIP_DIRECTORY {
-                    return Err(with_reason(
-                        Code::AlreadyExists,
-                        "REQUEST_ID_REUSED",
-                        format!(
-                            "request_id {:?} was already used for {method}",
-                            body.request_id
-                        ),
-                    ));
-                }
+            let call = Call::new(
+                &principal.caller_id,
+                &body.request_id,
+                BUILD_DIP_DIRECTORY,
+                &body,
+                Some(region),
+            );
+            if let Some(stored) = self.registry.replay(&call).await? {
                 return decode_stored(&stored);
             }
-        }
+            Some(call)
+        } else {
+            None
+        };
         let options = self.build_options(region, &body)?;
         let history = body.history_csv;
         // Building is CPU-bound (seconds for millions of cases): off the async workers.
@@ -1281,9 +1295,9 @@ impl GroupingApi {
             report: Some(report_to_wire(&built.report)),
             scheme: None,
         };
-        if !body.load {
+        let Some(call) = call else {
             return Ok(Response::new(response));
-        }
+        };
         // Loaded exactly as LoadScheme loads an upload of the returned files.
         let loaded = LoadedScheme::dip_from_files(&response.files)
             .map_err(|e| Status::internal(format!("the built directory does not load: {e}")))?;
@@ -1319,30 +1333,25 @@ impl GroupingApi {
             source: summary.source.clone(),
             files_json: Some(files_json),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: BUILD_DIP_DIRECTORY.into(),
-            detail: format!(
-                "region {region}: built and loaded {} {} ({} groups from {} cases)",
-                summary.key.id,
-                summary.key.version,
-                built.report.groups.len(),
-                built.report.cases_read
-            ),
-            request_id: body.request_id.clone(),
-        };
+        let detail = format!(
+            "region {region}: built and loaded {} {} ({} groups from {} cases)",
+            summary.key.id,
+            summary.key.version,
+            built.report.groups.len(),
+            built.report.cases_read
+        );
         match self
             .registry
-            .save_scheme_once(&stored, &audit, &response.encode_to_vec())
+            .save_scheme_once(&stored, &call, detail, response.encode_to_vec())
             .await
         {
-            Ok(Idempotent::Applied(())) => {
+            Ok(Once::Done(_)) => {
                 self.catalog.insert(loaded);
                 tracing::info!(scheme = %summary.key.id, version = %summary.key.version, caller = %principal.caller_id, "DIP directory built and loaded");
                 Ok(Response::new(response))
             }
-            Ok(Idempotent::Replayed(stored)) => decode_stored(&stored),
+            Ok(Once::Replayed(stored)) => decode_stored(&stored),
+            Err(error @ crate::store::StoreError::Reused(_)) => Err(error.into()),
             // Another request loaded the same version meanwhile.
             Err(_)
                 if self

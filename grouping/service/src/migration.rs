@@ -10,6 +10,10 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateRegistry),
             Box::new(CreateSchemesAuditRequests),
+            Box::new(platform::journal::migration::AddFingerprintAndRegion {
+                context: "grouping",
+                name: "m0003_journal_fingerprints",
+            }),
         ]
     }
 
@@ -104,26 +108,6 @@ enum GroupingScheme {
     FilesJson,
 }
 
-#[derive(DeriveIden)]
-enum GroupingAudit {
-    Table,
-    Id,
-    AtUnixSeconds,
-    CallerId,
-    Action,
-    Detail,
-    RequestId,
-}
-
-#[derive(DeriveIden)]
-enum GroupingRequest {
-    Table,
-    RequestId,
-    CallerId,
-    Method,
-    Response,
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for CreateSchemesAuditRequests {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -145,69 +129,13 @@ impl MigrationTrait for CreateSchemesAuditRequests {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(GroupingAudit::Table)
-                    .col(
-                        ColumnDef::new(GroupingAudit::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(GroupingAudit::AtUnixSeconds)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(GroupingAudit::CallerId).string().not_null())
-                    .col(ColumnDef::new(GroupingAudit::Action).string().not_null())
-                    .col(ColumnDef::new(GroupingAudit::Detail).text().not_null())
-                    .col(ColumnDef::new(GroupingAudit::RequestId).string().not_null())
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(GroupingRequest::Table)
-                    .col(
-                        ColumnDef::new(GroupingRequest::RequestId)
-                            .string()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(GroupingRequest::CallerId)
-                            .string()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(GroupingRequest::Method).string().not_null())
-                    .col(
-                        ColumnDef::new(GroupingRequest::Response)
-                            .binary()
-                            .not_null(),
-                    )
-                    .primary_key(
-                        Index::create()
-                            .col(GroupingRequest::CallerId)
-                            .col(GroupingRequest::RequestId),
-                    )
-                    .to_owned(),
-            )
-            .await
+        platform::journal::migration::create_tables(manager, "grouping").await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            GroupingScheme::Table.into_iden(),
-            GroupingAudit::Table.into_iden(),
-            GroupingRequest::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        manager
+            .drop_table(Table::drop().table(GroupingScheme::Table).to_owned())
+            .await?;
+        platform::journal::migration::drop_tables(manager, "grouping").await
     }
 }

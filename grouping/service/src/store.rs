@@ -3,9 +3,11 @@
 
 use kernel::RegionCode;
 use platform::db::{region_from_db, region_to_db};
+use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, Set};
+use tonic::Status;
 
 pub mod grouping_activation {
     use sea_orm::entity::prelude::*;
@@ -64,7 +66,21 @@ pub enum StoreError {
     Database(#[from] DbErr),
     #[error(transparent)]
     Corrupt(#[from] platform::db::CorruptRow),
+    #[error(transparent)]
+    Reused(#[from] RequestIdReused),
 }
+
+impl From<StoreError> for Status {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Reused(reused) => reused.into(),
+            other => platform::status::storage_failure(other),
+        }
+    }
+}
+
+/// The grouping context's journal of idempotent writes and its audit log.
+pub(crate) const JOURNAL: Journal = Journal::new("grouping");
 
 fn from_row(row: grouping_activation::Model) -> Result<StoredActivation, StoreError> {
     Ok(StoredActivation {
@@ -159,47 +175,6 @@ pub mod grouping_scheme {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod grouping_audit {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "grouping_audit")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub at_unix_seconds: i64,
-        pub caller_id: String,
-        pub action: String,
-        pub detail: String,
-        pub request_id: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod grouping_request {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "grouping_request")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub caller_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub request_id: String,
-        pub method: String,
-        pub response: Vec<u8>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 /// A scheme remembered by the registry, reloaded at start-up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredScheme {
@@ -209,25 +184,6 @@ pub struct StoredScheme {
     pub name: String,
     pub source: String,
     pub files_json: Option<String>,
-}
-
-/// One audited change.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    pub at_unix_seconds: i64,
-    pub caller_id: String,
-    pub action: String,
-    pub detail: String,
-    pub request_id: String,
-}
-
-/// The outcome of an idempotent write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Idempotent<T> {
-    /// The write was applied now.
-    Applied(T),
-    /// The same request id was seen before; its stored response is returned unchanged.
-    Replayed(Vec<u8>),
 }
 
 impl RegistryStore {
@@ -318,43 +274,22 @@ impl RegistryStore {
         Ok(ActivationTimeline { per_region })
     }
 
-    /// The response stored for a request id of a caller, if any.
-    pub async fn stored_response(
-        &self,
-        caller_id: &str,
-        request_id: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(
-            grouping_request::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
-                .one(&self.db)
-                .await?
-                .map(|row| row.response),
-        )
-    }
-
-    /// The method and the response stored for a request id of a caller, if any.
-    pub async fn stored_request(
-        &self,
-        caller_id: &str,
-        request_id: &str,
-    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-        Ok(
-            grouping_request::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
-                .one(&self.db)
-                .await?
-                .map(|row| (row.method, row.response)),
-        )
+    /// The stored response of `call` when the same request was already carried out; refused when
+    /// its request id was used with another body or for another method.
+    pub async fn replay(&self, call: &Call) -> Result<Option<Vec<u8>>, StoreError> {
+        JOURNAL.replay(&self.db, call).await
     }
 
     /// Activates a scheme: the activation, its audit entry and the response of the request are
-    /// written in one transaction, so a retry with the same request id replays the first answer
-    /// and never activates twice.
+    /// written in one transaction, so a retry of the request replays the first answer and never
+    /// activates twice.
     pub async fn activate(
         &self,
         activation: &StoredActivation,
-        audit: &AuditEntry,
-        response: &[u8],
-    ) -> Result<Idempotent<()>, StoreError> {
+        call: &Call,
+        detail: String,
+        response: Vec<u8>,
+    ) -> Result<Once, StoreError> {
         let row = grouping_activation::ActiveModel {
             region_code: Set(region_to_db(activation.region)),
             effective_from: Set(activation.effective_from),
@@ -362,21 +297,21 @@ impl RegistryStore {
             version: Set(activation.version.clone()),
             activated_by: Set(activation.activated_by.clone()),
         };
-        self.once(audit, response, |txn| {
-            Box::pin(async move { row.insert(txn).await.map(drop) })
-        })
-        .await
+        JOURNAL
+            .insert_once(&self.db, call, response, detail, row)
+            .await
     }
 
     /// Remembers a loaded scheme once per request: the scheme, its audit entry and the response
-    /// of the request are written in one transaction, so a retry with the same request id replays
-    /// the first answer and never loads twice.
+    /// of the request are written in one transaction, so a retry of the request replays the first
+    /// answer and never loads twice.
     pub async fn save_scheme_once(
         &self,
         scheme: &StoredScheme,
-        audit: &AuditEntry,
-        response: &[u8],
-    ) -> Result<Idempotent<()>, StoreError> {
+        call: &Call,
+        detail: String,
+        response: Vec<u8>,
+    ) -> Result<Once, StoreError> {
         let row = grouping_scheme::ActiveModel {
             scheme_id: Set(scheme.scheme_id.clone()),
             version: Set(scheme.version.clone()),
@@ -385,71 +320,9 @@ impl RegistryStore {
             source: Set(scheme.source.clone()),
             files_json: Set(scheme.files_json.clone()),
         };
-        self.once(audit, response, |txn| {
-            Box::pin(async move { row.insert(txn).await.map(drop) })
-        })
-        .await
-    }
-
-    /// Writes `effect`, the audit entry and the response of the request in one transaction,
-    /// unless the request id was already carried out (its stored response is replayed).
-    async fn once<F>(
-        &self,
-        audit: &AuditEntry,
-        response: &[u8],
-        effect: F,
-    ) -> Result<Idempotent<()>, StoreError>
-    where
-        F: for<'c> FnOnce(
-            &'c sea_orm::DatabaseTransaction,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<(), DbErr>> + Send + 'c>,
-        >,
-    {
-        use sea_orm::TransactionTrait;
-        if let Some(stored) = self
-            .stored_response(&audit.caller_id, &audit.request_id)
-            .await?
-        {
-            return Ok(Idempotent::Replayed(stored));
-        }
-        let written: Result<(), DbErr> = async {
-            let txn = self.db.begin().await?;
-            effect(&txn).await?;
-            grouping_audit::ActiveModel {
-                at_unix_seconds: Set(audit.at_unix_seconds),
-                caller_id: Set(audit.caller_id.clone()),
-                action: Set(audit.action.clone()),
-                detail: Set(audit.detail.clone()),
-                request_id: Set(audit.request_id.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            grouping_request::ActiveModel {
-                caller_id: Set(audit.caller_id.clone()),
-                request_id: Set(audit.request_id.clone()),
-                method: Set(audit.action.clone()),
-                response: Set(response.to_vec()),
-            }
-            .insert(&txn)
-            .await?;
-            txn.commit().await
-        }
-        .await;
-        match written {
-            Ok(()) => Ok(Idempotent::Applied(())),
-            // A concurrent retry of the same request may have committed first; then its answer
-            // is the answer. Any other failure (the scheme version or the activation day is
-            // taken) rolled the whole transaction back: nothing was written.
-            Err(error) => match self
-                .stored_response(&audit.caller_id, &audit.request_id)
-                .await?
-            {
-                Some(stored) => Ok(Idempotent::Replayed(stored)),
-                None => Err(error.into()),
-            },
-        }
+        JOURNAL
+            .insert_once(&self.db, call, response, detail, row)
+            .await
     }
 
     /// Whether a scheme version is remembered.
@@ -464,19 +337,12 @@ impl RegistryStore {
 
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(grouping_audit::Entity::find()
-            .order_by_asc(grouping_audit::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| AuditEntry {
-                at_unix_seconds: row.at_unix_seconds,
-                caller_id: row.caller_id,
-                action: row.action,
-                detail: row.detail,
-                request_id: row.request_id,
-            })
-            .collect())
+        Ok(JOURNAL.all_audit_entries(&self.db).await?)
+    }
+
+    /// The connection the store and its journal use.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// The latest effective date activated for `region`, if any.

@@ -253,7 +253,7 @@ async fn activation_is_audited_idempotent_and_forward_only() {
     assert_eq!(first, again);
     let audit = server.registry.audit_log().await.expect("audit");
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].action, "ActivateScheme");
+    assert_eq!(audit[0].method, "ActivateScheme");
     assert_eq!(audit[0].request_id, "act-7");
     assert!(
         audit[0].detail.contains("demo 1 from 20250101"),
@@ -282,22 +282,7 @@ async fn activation_is_audited_idempotent_and_forward_only() {
         .expect_err("bad date");
     assert_eq!(impossible.code(), Code::InvalidArgument);
 
-    // Agencies without a registry role cannot activate.
-    let agency = client
-        .activate_scheme(as_caller(
-            pb::ActivateSchemeRequest {
-                request_id: "act-11".into(),
-                region_code: "460108".into(),
-                scheme_id: "demo".into(),
-                version: "1".into(),
-                effective_from: date(2027, 1, 1),
-            },
-            &["460108"],
-            &["agency"],
-        ))
-        .await
-        .expect_err("role");
-    assert_eq!(agency.code(), Code::PermissionDenied);
+    // Roles are the edge's (platform::access, integration-tests/tests/access.rs).
     assert_eq!(server.registry.audit_log().await.expect("audit").len(), 1);
 }
 
@@ -655,12 +640,7 @@ async fn a_dip_directory_built_from_history_loads_and_groups() {
     );
     assert!(report.riv.is_some());
 
-    // Loading needs the registry role and a request id.
-    let denied = client
-        .build_dip_directory(as_caller(build_request("b-1", true), &["460100"], &[]))
-        .await
-        .expect_err("no role");
-    assert_eq!(denied.code(), Code::PermissionDenied);
+    // Loading needs a request id (its role is checked at the edge).
     let no_id = client
         .build_dip_directory(bureau(build_request("", true)))
         .await
@@ -720,7 +700,7 @@ async fn a_dip_directory_built_from_history_loads_and_groups() {
     assert_eq!(
         audit
             .iter()
-            .filter(|a| a.action == "BuildDipDirectory")
+            .filter(|a| a.method == "BuildDipDirectory")
             .count(),
         1
     );
@@ -959,4 +939,129 @@ async fn a_batch_groups_each_case_with_the_scheme_of_its_discharge_date() {
         .expect("empty batch")
         .into_inner();
     assert!(empty.results.is_empty());
+}
+
+#[tokio::test]
+async fn a_request_id_reused_for_another_activation_is_refused_and_activates_nothing() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    activate_demo(&mut client, "act-1", date(2025, 1, 1))
+        .await
+        .expect("activated");
+    let reused = activate_demo(&mut client, "act-1", date(2026, 1, 1))
+        .await
+        .expect_err("another date under the same request id");
+    assert_eq!(reused.code(), Code::AlreadyExists);
+    assert!(
+        reused.message().contains("act-1") && reused.message().contains("ActivateScheme"),
+        "{}",
+        reused.message()
+    );
+    let region = "460000".parse().expect("code");
+    assert_eq!(
+        server
+            .registry
+            .latest_activation_date(region)
+            .await
+            .expect("read"),
+        Some(20250101),
+        "the second activation was not stored"
+    );
+    assert_eq!(server.registry.audit_log().await.expect("audit").len(), 1);
+}
+
+#[tokio::test]
+async fn audit_entries_are_listed_to_administrators_by_region_filter_and_page() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    activate_demo(&mut client, "act-1", date(2025, 1, 1))
+        .await
+        .expect("province");
+    activate_demo(&mut client, "act-2", date(2025, 7, 1))
+        .await
+        .expect("province again");
+    client
+        .activate_scheme(bureau(pb::ActivateSchemeRequest {
+            request_id: "act-3".into(),
+            region_code: "460105".into(),
+            scheme_id: "demo".into(),
+            version: "1".into(),
+            effective_from: date(2025, 3, 1),
+        }))
+        .await
+        .expect("county");
+    let admin = |request: pb::ListAuditEntriesRequest, scope: &str| {
+        as_caller(request, &[scope], &["admin"])
+    };
+    let ids = |response: pb::ListAuditEntriesResponse| -> Vec<String> {
+        response.entries.into_iter().map(|e| e.request_id).collect()
+    };
+    let all = client
+        .list_audit_entries(admin(pb::ListAuditEntriesRequest::default(), "460000"))
+        .await
+        .expect("province")
+        .into_inner();
+    assert!(all.entries.iter().all(|e| e.method == "ActivateScheme"));
+    assert_eq!(ids(all), ["act-1", "act-2", "act-3"]);
+    let county = client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                region_code: "460105".into(),
+                ..Default::default()
+            },
+            "460000",
+        ))
+        .await
+        .expect("county filter")
+        .into_inner();
+    assert_eq!(ids(county), ["act-3"]);
+    let prefecture = client
+        .list_audit_entries(admin(pb::ListAuditEntriesRequest::default(), "460100"))
+        .await
+        .expect("prefecture scope")
+        .into_inner();
+    assert_eq!(ids(prefecture), ["act-3"]);
+    let first = client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                page_size: 2,
+                ..Default::default()
+            },
+            "460000",
+        ))
+        .await
+        .expect("first page")
+        .into_inner();
+    let token = first.next_page_token.clone();
+    assert_eq!(ids(first), ["act-1", "act-2"]);
+    let second = client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                page_size: 2,
+                page_token: token,
+                ..Default::default()
+            },
+            "460000",
+        ))
+        .await
+        .expect("second page")
+        .into_inner();
+    assert_eq!(second.next_page_token, "");
+    assert_eq!(ids(second), ["act-3"]);
+    let outside = client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                region_code: "460000".into(),
+                ..Default::default()
+            },
+            "460100",
+        ))
+        .await
+        .expect_err("the province is outside a prefecture's scope");
+    assert_eq!(outside.code(), Code::PermissionDenied);
+    let denied = client
+        .list_audit_entries(bureau(pb::ListAuditEntriesRequest::default()))
+        .await
+        .expect_err("not an administrator");
+    assert_eq!(denied.code(), Code::PermissionDenied);
 }

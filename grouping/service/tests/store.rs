@@ -108,7 +108,8 @@ store_test!(
     a_scheme_saved_once_per_request_replays_and_never_overwrites,
     Migrator,
     |db| {
-        use grouping_service::store::{AuditEntry, Idempotent, StoredScheme};
+        use grouping_service::store::StoredScheme;
+        use platform::journal::{Call, Fingerprint, Once};
         let store = RegistryStore::new(db.clone());
         let scheme = StoredScheme {
             scheme_id: "built-460000".into(),
@@ -118,32 +119,34 @@ store_test!(
             source: "upload".into(),
             files_json: Some("{}".into()),
         };
-        let audit = |request_id: &str| AuditEntry {
-            at_unix_seconds: 1,
-            caller_id: "bureau".into(),
-            action: "BuildDipDirectory".into(),
-            detail: "loaded".into(),
-            request_id: request_id.into(),
+        let audit = |request_id: &str| {
+            Call::with_fingerprint(
+                "bureau",
+                request_id,
+                "BuildDipDirectory",
+                Fingerprint::of_parts("BuildDipDirectory", &[request_id.as_bytes()]),
+                Some("460000".parse().expect("code")),
+            )
         };
         assert!(!store.has_scheme("built-460000", "1").await.expect("read"));
         assert_eq!(
             store
-                .save_scheme_once(&scheme, &audit("r1"), b"first")
+                .save_scheme_once(&scheme, &audit("r1"), "loaded".into(), b"first".to_vec(),)
                 .await
                 .expect("saved"),
-            Idempotent::Applied(())
+            Once::Done(b"first".to_vec())
         );
         assert!(store.has_scheme("built-460000", "1").await.expect("read"));
         assert_eq!(
             store
-                .save_scheme_once(&scheme, &audit("r1"), b"second")
+                .save_scheme_once(&scheme, &audit("r1"), "loaded".into(), b"second".to_vec(),)
                 .await
                 .expect("replayed"),
-            Idempotent::Replayed(b"first".to_vec())
+            Once::Replayed(b"first".to_vec())
         );
         assert!(
             store
-                .save_scheme_once(&scheme, &audit("r2"), b"third")
+                .save_scheme_once(&scheme, &audit("r2"), "loaded".into(), b"third".to_vec(),)
                 .await
                 .is_err(),
             "the same version under another request is refused"

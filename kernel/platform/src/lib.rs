@@ -2,12 +2,14 @@
 //!
 //! What lives here is the same for every context and must behave the same everywhere: how the
 //! verified principal travels in request metadata and how a request's region is checked against
-//! it, how bad input becomes a `google.rpc.BadRequest`, how a database is opened, and the storage
+//! it, how bad input becomes a `google.rpc.BadRequest`, how a database is opened, the journal of idempotent writes and the audit log every context
+//! keeps, and the storage
 //! test harness that runs a store's tests on SQLite and PostgreSQL. Business rules never live
 //! here.
 
 pub mod access;
 pub mod db;
+pub mod journal;
 pub mod principal;
 pub mod status;
 #[cfg(feature = "testing")]

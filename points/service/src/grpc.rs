@@ -28,7 +28,8 @@ use tonic_types::StatusExt;
 use crate::breakdown::WireWriter;
 pub use crate::choice::{CaseError, Chooser, LoadedTable, TableDocument, Tables, Timeline};
 use crate::status::{DomainError, policy_violations, store_status};
-use crate::store::{AuditEntry, Idempotent, StoredTable, TableKey, TableStatus, TableStore};
+use crate::store::{StoredTable, TableKey, TableStatus, TableStore};
+use platform::journal::Call;
 
 /// The points gRPC API over a store.
 #[derive(Clone)]
@@ -426,14 +427,21 @@ fn check_document(text: &str, key: TableKey) -> Result<TableDocument, Vec<Violat
     if v.is_empty() { Ok(document) } else { Err(v) }
 }
 
-fn audit(principal: &Principal, request_id: &str, action: &str, key: TableKey) -> AuditEntry {
-    AuditEntry {
-        at_unix_seconds: wire::unix_seconds(),
-        caller_id: principal.caller_id.clone(),
-        action: action.to_owned(),
-        detail: format!("region {} year {} fund {}", key.region, key.year, key.fund),
-        request_id: request_id.to_owned(),
-    }
+/// A write of `method` with `request`, by `principal` for the region of `key`.
+fn call<M: Message>(
+    principal: &Principal,
+    request_id: &str,
+    method: &str,
+    request: &M,
+    key: TableKey,
+) -> Call {
+    Call::new(
+        &principal.caller_id,
+        request_id,
+        method,
+        request,
+        Some(key.region),
+    )
 }
 
 fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<T, Status> {
@@ -721,17 +729,12 @@ impl PointsService for PointsApi {
             .put_draft(
                 key,
                 &canonical,
-                &audit(&principal, &body.request_id, "PutTable", key),
-                &encode,
+                &call(&principal, &body.request_id, "PutTable", body, key),
+                encode,
             )
             .await
             .map_err(store_status)?;
-        Ok(Response::new(match outcome {
-            Idempotent::Applied(table) => pb::PutTableResponse {
-                table: Some(to_wire(&table)),
-            },
-            Idempotent::Replayed(bytes) => replayed(&bytes)?,
-        }))
+        Ok(Response::new(replayed(outcome.response())?))
     }
 
     async fn activate_table(
@@ -770,17 +773,12 @@ impl PointsService for PointsApi {
                 key,
                 body.version,
                 yyyymmdd,
-                &audit(&principal, &body.request_id, "ActivateTable", key),
-                &encode,
+                &call(&principal, &body.request_id, "ActivateTable", body, key),
+                encode,
             )
             .await
             .map_err(store_status)?;
-        Ok(Response::new(match outcome {
-            Idempotent::Applied(table) => pb::ActivateTableResponse {
-                table: Some(to_wire(&table)),
-            },
-            Idempotent::Replayed(bytes) => replayed(&bytes)?,
-        }))
+        Ok(Response::new(replayed(outcome.response())?))
     }
 
     async fn value_case(
@@ -911,10 +909,10 @@ impl PointsService for PointsApi {
         let report_json = report_json.to_string();
         let canonical =
             serde_json::to_string(&document).map_err(platform::status::storage_failure)?;
-        let encode = |table: &StoredTable| {
+        let encode = move |table: &StoredTable| {
             pb::CalibrateResponse {
                 table: Some(to_wire(table)),
-                report_json: report_json.clone(),
+                report_json,
             }
             .encode_to_vec()
         };
@@ -924,18 +922,24 @@ impl PointsService for PointsApi {
             .put_draft(
                 key,
                 &canonical,
-                &audit(&principal, &body.request_id, "Calibrate", key),
-                &encode,
+                &call(&principal, &body.request_id, "Calibrate", body, key),
+                encode,
             )
             .await
             .map_err(store_status)?;
-        Ok(Response::new(match outcome {
-            Idempotent::Applied(table) => pb::CalibrateResponse {
-                table: Some(to_wire(&table)),
-                report_json,
-            },
-            Idempotent::Replayed(bytes) => replayed(&bytes)?,
-        }))
+        Ok(Response::new(replayed(outcome.response())?))
+    }
+
+    async fn list_audit_entries(
+        &self,
+        request: Request<pb::ListAuditEntriesRequest>,
+    ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
+        platform::list_audit_entries!(
+            crate::store::JOURNAL,
+            self.tables.store().connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 
     async fn preview_point_value(

@@ -10,6 +10,10 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateValuationTable),
             Box::new(CreateAuditAndRequests),
+            Box::new(platform::journal::migration::AddFingerprintAndRegion {
+                context: "points",
+                name: "m0003_journal_fingerprints",
+            }),
         ]
     }
 
@@ -108,79 +112,13 @@ impl MigrationName for CreateAuditAndRequests {
     }
 }
 
-#[derive(DeriveIden)]
-enum PointsAudit {
-    Table,
-    Id,
-    AtUnixSeconds,
-    CallerId,
-    Action,
-    Detail,
-    RequestId,
-}
-
-#[derive(DeriveIden)]
-enum PointsRequest {
-    Table,
-    RequestId,
-    CallerId,
-    Method,
-    Response,
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for CreateAuditAndRequests {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(PointsAudit::Table)
-                    .col(
-                        ColumnDef::new(PointsAudit::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(PointsAudit::AtUnixSeconds)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(PointsAudit::CallerId).string().not_null())
-                    .col(ColumnDef::new(PointsAudit::Action).string().not_null())
-                    .col(ColumnDef::new(PointsAudit::Detail).text().not_null())
-                    .col(ColumnDef::new(PointsAudit::RequestId).string().not_null())
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(PointsRequest::Table)
-                    .col(ColumnDef::new(PointsRequest::RequestId).string().not_null())
-                    .col(ColumnDef::new(PointsRequest::CallerId).string().not_null())
-                    .col(ColumnDef::new(PointsRequest::Method).string().not_null())
-                    .col(ColumnDef::new(PointsRequest::Response).binary().not_null())
-                    .primary_key(
-                        Index::create()
-                            .col(PointsRequest::CallerId)
-                            .col(PointsRequest::RequestId),
-                    )
-                    .to_owned(),
-            )
-            .await
+        platform::journal::migration::create_tables(manager, "points").await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            PointsAudit::Table.into_iden(),
-            PointsRequest::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        platform::journal::migration::drop_tables(manager, "points").await
     }
 }

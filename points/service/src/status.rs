@@ -77,6 +77,7 @@ impl From<DomainError> for Status {
 /// Storage outcomes that are the caller's fault get their own code; the rest are internal.
 pub fn store_status(error: StoreError) -> Status {
     match error {
+        StoreError::Reused(reused) => reused.into(),
         StoreError::NoSuchVersion { .. } => Status::not_found(error.to_string()),
         StoreError::NotDraft { .. } => platform::status::with_reason(
             Code::FailedPrecondition,

@@ -2,6 +2,9 @@
 
 use kernel::{FundType, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
+use platform::journal::{
+    AuditEntry, Call, Effect as JournalEffect, Journal, Once, RequestIdReused,
+};
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, Set};
 
@@ -90,7 +93,12 @@ pub enum StoreError {
         date_text(*latest)
     )]
     NotAfterLatest { latest: i32 },
+    #[error(transparent)]
+    Reused(#[from] RequestIdReused),
 }
+
+/// The points context's journal of idempotent writes and its audit log.
+pub(crate) const JOURNAL: Journal = Journal::new("points");
 
 /// `yyyymmdd` as `YYYY-MM-DD`.
 pub fn date_text(yyyymmdd: i32) -> String {
@@ -201,47 +209,6 @@ impl TableStore {
     }
 }
 
-pub mod points_audit {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "points_audit")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub at_unix_seconds: i64,
-        pub caller_id: String,
-        pub action: String,
-        pub detail: String,
-        pub request_id: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod points_request {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "points_request")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub caller_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub request_id: String,
-        pub method: String,
-        pub response: Vec<u8>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 /// A version that was activated: it values cases of its region discharged from `effective_from`
 /// (`yyyymmdd`) until the next activation of the same region, year and fund.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,151 +226,90 @@ pub struct TableKey {
     pub fund: FundType,
 }
 
-/// One audited change, also the identity of an idempotent request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    pub at_unix_seconds: i64,
-    pub caller_id: String,
-    pub action: String,
-    pub detail: String,
-    pub request_id: String,
-}
-
-/// The outcome of an idempotent write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Idempotent<T> {
-    /// The write was applied now.
-    Applied(T),
-    /// The same caller sent the same request id before; its stored response is returned unchanged.
-    Replayed(Vec<u8>),
-}
-
 impl TableStore {
-    /// The response stored for a request id of a caller, if any.
-    pub async fn stored_response(
-        &self,
-        caller_id: &str,
-        request_id: &str,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(
-            points_request::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
-                .one(&self.db)
-                .await?
-                .map(|row| row.response),
-        )
-    }
-
     /// Stores a new draft version numbered after the highest existing one. The version, its
-    /// audit entry and the encoded response are written in one transaction, so a retry with the
-    /// same request id replays the first answer and never stores a second draft.
-    pub async fn put_draft(
+    /// audit entry and the encoded response are written in one transaction, so a retry of the
+    /// request replays the first answer and never stores a second draft.
+    pub async fn put_draft<G>(
         &self,
         key: TableKey,
         document_json: &str,
-        audit: &AuditEntry,
-        encode: &Encoder<'_>,
-    ) -> Result<Idempotent<StoredTable>, StoreError> {
-        self.idempotent(key, Effect::Put { document_json }, audit, encode)
-            .await
+        call: &Call,
+        encode: G,
+    ) -> Result<Once, StoreError>
+    where
+        G: FnOnce(&StoredTable) -> Vec<u8> + Send + 'static,
+    {
+        let effect = Effect::Put {
+            document_json: document_json.to_owned(),
+        };
+        self.idempotent(key, effect, call, encode).await
     }
 
     /// Activates a draft from `effective_from` (`yyyymmdd`), which must be later than every
     /// earlier activation of the key; the version active before is superseded, and keeps valuing
     /// cases discharged before `effective_from`. Written with its audit entry and response in one
     /// transaction.
-    pub async fn activate(
+    pub async fn activate<G>(
         &self,
         key: TableKey,
         version: i32,
         effective_from: i32,
-        audit: &AuditEntry,
-        encode: &Encoder<'_>,
-    ) -> Result<Idempotent<StoredTable>, StoreError> {
-        self.idempotent(
-            key,
-            Effect::Activate {
-                version,
-                effective_from,
-            },
-            audit,
-            encode,
-        )
-        .await
+        call: &Call,
+        encode: G,
+    ) -> Result<Once, StoreError>
+    where
+        G: FnOnce(&StoredTable) -> Vec<u8> + Send + 'static,
+    {
+        let effect = Effect::Activate {
+            version,
+            effective_from,
+        };
+        self.idempotent(key, effect, call, encode).await
     }
 
-    async fn idempotent(
+    async fn idempotent<G>(
         &self,
         key: TableKey,
-        effect: Effect<'_>,
-        audit: &AuditEntry,
-        encode: &Encoder<'_>,
-    ) -> Result<Idempotent<StoredTable>, StoreError> {
-        use sea_orm::TransactionTrait;
-        if let Some(stored) = self
-            .stored_response(&audit.caller_id, &audit.request_id)
-            .await?
-        {
-            return Ok(Idempotent::Replayed(stored));
-        }
-        let txn = self.db.begin().await?;
-        let written: Result<StoredTable, StoreError> = async {
-            let table = apply(&txn, key, effect).await?;
-            points_audit::ActiveModel {
-                at_unix_seconds: Set(audit.at_unix_seconds),
-                caller_id: Set(audit.caller_id.clone()),
-                action: Set(audit.action.clone()),
-                detail: Set(format!("{} version {}", audit.detail, table.version)),
-                request_id: Set(audit.request_id.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            points_request::ActiveModel {
-                caller_id: Set(audit.caller_id.clone()),
-                request_id: Set(audit.request_id.clone()),
-                method: Set(audit.action.clone()),
-                response: Set(encode(&table)),
-            }
-            .insert(&txn)
-            .await?;
-            Ok(table)
-        }
-        .await;
-        match written {
-            Ok(table) => {
-                txn.commit().await?;
-                Ok(Idempotent::Applied(table))
-            }
-            Err(error) => {
-                txn.rollback().await?;
-                // A concurrent retry of the same request may have committed first; then its
-                // answer is the answer.
-                match self
-                    .stored_response(&audit.caller_id, &audit.request_id)
-                    .await?
-                {
-                    Some(stored) => Ok(Idempotent::Replayed(stored)),
-                    None => Err(error),
-                }
-            }
-        }
+        effect: Effect,
+        call: &Call,
+        encode: G,
+    ) -> Result<Once, StoreError>
+    where
+        G: FnOnce(&StoredTable) -> Vec<u8> + Send + 'static,
+    {
+        JOURNAL
+            .run_once(
+                &self.db,
+                call,
+                move |txn| -> JournalEffect<'_, StoreError> {
+                    Box::pin(async move {
+                        let table = apply(txn, key, effect).await?;
+                        let detail = format!(
+                            "region {} year {} fund {} version {}",
+                            key.region, key.year, key.fund, table.version
+                        );
+                        Ok((encode(&table), detail))
+                    })
+                },
+            )
+            .await
+    }
+
+    /// The stored response of `call` when the same request was already carried out; refused when
+    /// its request id was used with another body or for another method.
+    pub async fn replay(&self, call: &Call) -> Result<Option<Vec<u8>>, StoreError> {
+        JOURNAL.replay(&self.db, call).await
     }
 
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(points_audit::Entity::find()
-            .order_by_asc(points_audit::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| AuditEntry {
-                at_unix_seconds: row.at_unix_seconds,
-                caller_id: row.caller_id,
-                action: row.action,
-                detail: row.detail,
-                request_id: row.request_id,
-            })
-            .collect())
+        Ok(JOURNAL.all_audit_entries(&self.db).await?)
+    }
+
+    /// The connection the store and its journal use.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 
@@ -422,11 +328,8 @@ async fn insert_row<C: ConnectionTrait>(db: &C, table: &StoredTable) -> Result<(
     Ok(())
 }
 
-/// Encodes the response of an idempotent request from the table it wrote.
-pub type Encoder<'a> = dyn Fn(&StoredTable) -> Vec<u8> + Send + Sync + 'a;
-
-enum Effect<'a> {
-    Put { document_json: &'a str },
+enum Effect {
+    Put { document_json: String },
     Activate { version: i32, effective_from: i32 },
 }
 
@@ -440,7 +343,7 @@ fn same_key(key: TableKey) -> Select<points_table_version::Entity> {
 async fn apply(
     txn: &sea_orm::DatabaseTransaction,
     key: TableKey,
-    effect: Effect<'_>,
+    effect: Effect,
 ) -> Result<StoredTable, StoreError> {
     match effect {
         Effect::Put { document_json } => {
@@ -455,7 +358,7 @@ async fn apply(
                 fund: key.fund,
                 version: latest + 1,
                 status: TableStatus::Draft,
-                document_json: document_json.to_owned(),
+                document_json,
                 effective_from: None,
             };
             insert_row(txn, &table).await?;

@@ -392,7 +392,7 @@ async fn put_table_replays_and_activation_supersedes() {
         .await
         .expect("audit")
         .into_iter()
-        .map(|entry| (entry.action, entry.request_id))
+        .map(|entry| (entry.method, entry.request_id))
         .collect();
     assert_eq!(
         actions,
@@ -471,4 +471,162 @@ async fn calibrate_stores_a_draft_with_its_report() {
     ] {
         assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
     }
+}
+
+fn admin<T>(message: T, scope: &str) -> tonic::Request<T> {
+    with_role(message, "admin", scope, "admin")
+}
+
+#[tokio::test]
+async fn a_request_id_reused_with_another_table_is_refused_and_stores_nothing() {
+    let mut server = start().await;
+    let (policy, tables) = document_of("460000", "150");
+    let first = server
+        .client
+        .put_table(bureau(put("t-1", document_json(&policy, &tables))))
+        .await
+        .expect("put")
+        .into_inner();
+    assert_eq!(first.table.expect("table").version, 1);
+    let (policy, other_tables) = document_of("460000", "200");
+    let reused = server
+        .client
+        .put_table(bureau(put("t-1", document_json(&policy, &other_tables))))
+        .await
+        .expect_err("another table under the same request id");
+    assert_eq!(reused.code(), Code::AlreadyExists);
+    let info = reused
+        .get_error_details()
+        .error_info()
+        .expect("info")
+        .clone();
+    assert_eq!(info.reason, "REQUEST_ID_REUSED");
+    assert!(
+        reused.message().contains("t-1") && reused.message().contains("PutTable"),
+        "{}",
+        reused.message()
+    );
+    let other_method = server
+        .client
+        .activate_table(bureau(activate("t-1", 1)))
+        .await
+        .expect_err("the request id of a PutTable");
+    assert_eq!(other_method.code(), Code::AlreadyExists);
+    let region = "460000".parse().expect("code");
+    assert_eq!(
+        server
+            .store
+            .get(region, 2025, FundType::Employee, Some(2))
+            .await
+            .expect("read"),
+        None,
+        "the second table was not stored"
+    );
+    let stored = server
+        .store
+        .get(region, 2025, FundType::Employee, Some(1))
+        .await
+        .expect("read")
+        .expect("version 1");
+    assert!(
+        stored
+            .document_json
+            .contains("\"base_points\":\"150.0000\""),
+        "version 1 keeps the first table: {}",
+        stored.document_json
+    );
+    assert_eq!(server.store.audit_log().await.expect("audit").len(), 1);
+}
+
+#[tokio::test]
+async fn audit_entries_are_listed_to_administrators_by_filter_and_page() {
+    let mut server = start().await;
+    let (policy, tables) = document();
+    for request_id in ["t-1", "t-2"] {
+        server
+            .client
+            .put_table(bureau(put(request_id, document_json(&policy, &tables))))
+            .await
+            .expect("put");
+    }
+    server
+        .client
+        .activate_table(bureau(activate("a-1", 1)))
+        .await
+        .expect("activate");
+    let all = server
+        .client
+        .list_audit_entries(admin(pb::ListAuditEntriesRequest::default(), "460000"))
+        .await
+        .expect("list")
+        .into_inner();
+    let seen: Vec<(&str, &str)> = all
+        .entries
+        .iter()
+        .map(|e| (e.method.as_str(), e.request_id.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("PutTable", "t-1"),
+            ("PutTable", "t-2"),
+            ("ActivateTable", "a-1")
+        ]
+    );
+    assert!(all.entries.iter().all(|e| e.region_code == "460000"));
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = server
+            .client
+            .list_audit_entries(admin(
+                pb::ListAuditEntriesRequest {
+                    method: "PutTable".into(),
+                    caller_id: "caller-460000".into(),
+                    page_size: 1,
+                    page_token: token.clone(),
+                    ..Default::default()
+                },
+                "460000",
+            ))
+            .await
+            .expect("page")
+            .into_inner();
+        assert!(page.entries.len() <= 1);
+        paged.extend(page.entries.into_iter().map(|e| e.request_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, ["t-1", "t-2"]);
+    let before = server
+        .client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                until_unix_seconds: all.entries[0].at_unix_seconds,
+                ..Default::default()
+            },
+            "460000",
+        ))
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(before.entries.is_empty(), "nothing was written earlier");
+    let county = server
+        .client
+        .list_audit_entries(admin(pb::ListAuditEntriesRequest::default(), "460108"))
+        .await
+        .expect("county")
+        .into_inner();
+    assert!(
+        county.entries.is_empty(),
+        "the province's tables are outside"
+    );
+    let denied = server
+        .client
+        .list_audit_entries(bureau(pb::ListAuditEntriesRequest::default()))
+        .await
+        .expect_err("not an administrator");
+    assert_eq!(denied.code(), Code::PermissionDenied);
 }

@@ -1,11 +1,10 @@
 //! Valuation-table storage on every backend of the harness.
 
 use kernel::FundType;
+use platform::journal::{Call, Fingerprint, Once};
 use platform::store_test;
 use points_service::Migrator;
-use points_service::store::{
-    AuditEntry, Idempotent, StoreError, StoredTable, TableKey, TableStatus, TableStore,
-};
+use points_service::store::{StoreError, StoredTable, TableKey, TableStatus, TableStore};
 
 fn table(version: i32, status: TableStatus) -> StoredTable {
     StoredTable {
@@ -53,14 +52,22 @@ store_test!(
     }
 );
 
-fn audit(request_id: &str, action: &str) -> AuditEntry {
-    AuditEntry {
-        at_unix_seconds: 1_750_000_000,
-        caller_id: "bureau".into(),
-        action: action.into(),
-        detail: "region 460100".into(),
-        request_id: request_id.into(),
-    }
+fn audit(request_id: &str, action: &str) -> Call {
+    Call::with_fingerprint(
+        "bureau",
+        request_id,
+        action,
+        Fingerprint::of_parts(action, &[request_id.as_bytes()]),
+        Some("460100".parse().expect("code")),
+    )
+}
+
+fn encode(table: &StoredTable) -> Vec<u8> {
+    table.version.to_be_bytes().to_vec()
+}
+
+fn version_of(once: &Once) -> i32 {
+    i32::from_be_bytes(once.response().try_into().expect("four bytes"))
 }
 
 store_test!(
@@ -73,27 +80,26 @@ store_test!(
             year: 2025,
             fund: FundType::Resident,
         };
-        let encode = |table: &StoredTable| table.version.to_be_bytes().to_vec();
         let first = store
-            .put_draft(key, "{}", &audit("r1", "PutTable"), &encode)
+            .put_draft(key, "{}", &audit("r1", "PutTable"), encode)
             .await
             .expect("put");
-        assert!(matches!(first, Idempotent::Applied(ref t) if t.version == 1));
+        assert_eq!(first, Once::Done(1i32.to_be_bytes().to_vec()));
         let replay = store
-            .put_draft(key, "{}", &audit("r1", "PutTable"), &encode)
+            .put_draft(key, "{}", &audit("r1", "PutTable"), encode)
             .await
             .expect("replay");
-        assert_eq!(replay, Idempotent::Replayed(1i32.to_be_bytes().to_vec()));
+        assert_eq!(replay, Once::Replayed(1i32.to_be_bytes().to_vec()));
         store
-            .put_draft(key, "{}", &audit("r2", "PutTable"), &encode)
+            .put_draft(key, "{}", &audit("r2", "PutTable"), encode)
             .await
             .expect("second");
         store
-            .activate(key, 1, 20250101, &audit("a1", "ActivateTable"), &encode)
+            .activate(key, 1, 20250101, &audit("a1", "ActivateTable"), encode)
             .await
             .expect("activate 1");
         store
-            .activate(key, 2, 20250701, &audit("a2", "ActivateTable"), &encode)
+            .activate(key, 2, 20250701, &audit("a2", "ActivateTable"), encode)
             .await
             .expect("activate 2");
         let old = store
@@ -109,7 +115,7 @@ store_test!(
             .expect("active");
         assert_eq!((active.version, active.effective_from), (2, Some(20250701)));
         let refused = store
-            .activate(key, 1, 20250101, &audit("a3", "ActivateTable"), &encode)
+            .activate(key, 1, 20250101, &audit("a3", "ActivateTable"), encode)
             .await;
         assert!(matches!(
             refused,
@@ -118,7 +124,10 @@ store_test!(
         // The refused activation left no audit entry and no stored response.
         assert_eq!(store.audit_log().await.expect("audit").len(), 4);
         assert_eq!(
-            store.stored_response("bureau", "a3").await.expect("read"),
+            store
+                .replay(&audit("a3", "ActivateTable"))
+                .await
+                .expect("read"),
             None
         );
     }
@@ -129,7 +138,6 @@ store_test!(
     Migrator,
     |db| {
         let store = TableStore::new(db.clone());
-        let encode = |table: &StoredTable| table.version.to_be_bytes().to_vec();
         let key = |region: &str| TableKey {
             region: region.parse().expect("code"),
             year: 2025,
@@ -147,20 +155,18 @@ store_test!(
         .enumerate()
         {
             let put = store
-                .put_draft(table, "{}", &audit(&format!("p{n}"), "PutTable"), &encode)
+                .put_draft(table, "{}", &audit(&format!("p{n}"), "PutTable"), encode)
                 .await
                 .expect("put");
-            let Idempotent::Applied(stored) = put else {
-                panic!("a new request is applied");
-            };
+            assert!(!put.is_replay(), "a new request is applied");
             if let Some(from) = from {
                 store
                     .activate(
                         table,
-                        stored.version,
+                        version_of(&put),
                         from,
                         &audit(&format!("a{n}"), "ActivateTable"),
-                        &encode,
+                        encode,
                     )
                     .await
                     .expect("activate");

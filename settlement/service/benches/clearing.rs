@@ -12,7 +12,7 @@ use kernel::{FundType, Money, Points};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 use settlement_service::Migrator;
-use settlement_service::journal::{AuditEntry, run_once};
+use settlement_service::journal::{Call, Fingerprint, run_once};
 use settlement_service::ledger::{CaseStore, LedgerCase, status};
 use settlement_service::runs::{ClearingOrder, RunError, clear};
 
@@ -74,15 +74,15 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
         caller: "bench".into(),
         at: 1_760_000_000,
     };
-    let audit = AuditEntry {
-        at_unix_seconds: 1_760_000_000,
-        caller_id: "bench".into(),
-        action: "RunClearing".into(),
-        detail: String::new(),
-        request_id: "bench-clearing".into(),
-    };
+    let audit = Call::with_fingerprint(
+        "bench",
+        "bench-clearing",
+        "RunClearing",
+        Fingerprint::of_parts("RunClearing", &[b"bench-clearing"]),
+        Some(order.region),
+    );
     let started = Instant::now();
-    let done = run_once(db, audit, move |txn| {
+    let done = run_once(db, &audit, move |txn| {
         Box::pin(async move {
             let run = clear(txn, &order).await?;
             Ok::<_, RunError>((run.statements_digest.clone().into_bytes(), run.run_id))

@@ -15,7 +15,7 @@ use crate::institutions::{
     self, AGREEMENT_STATUSES, AgreementRow, InstitutionRow, LEVELS, RegistryError, TYPES,
 };
 use crate::intake::{Intake, IntakeError, Record};
-use crate::journal::{self, AuditEntry, Once};
+use crate::journal::{self, Call, Once};
 use crate::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
 use crate::valuation::{BatchValuation, Unavailable, Valuer};
 
@@ -165,6 +165,7 @@ fn registry_failure(error: RegistryError) -> Status {
             "HISTORY_OUT_OF_ORDER",
             error.to_string(),
         ),
+        RegistryError::Reused(reused) => reused.into(),
     }
 }
 
@@ -208,14 +209,20 @@ fn agreement_to_wire(row: &AgreementRow) -> pb::Agreement {
     }
 }
 
-fn audit(principal: &Principal, action: &str, request_id: &str) -> AuditEntry {
-    AuditEntry {
-        at_unix_seconds: wire::unix_seconds(),
-        caller_id: principal.caller_id.clone(),
-        action: action.to_owned(),
-        detail: String::new(),
-        request_id: request_id.to_owned(),
-    }
+fn call<M: Message>(
+    principal: &Principal,
+    method: &str,
+    request: &M,
+    request_id: &str,
+    region: RegionCode,
+) -> Call {
+    Call::new(
+        &principal.caller_id,
+        request_id,
+        method,
+        request,
+        Some(region),
+    )
 }
 
 fn decode<M: Message + Default>(once: &Once) -> Result<M, Status> {
@@ -452,6 +459,13 @@ impl SettlementService for SettlementApi {
             authorize_request(&request, "institution.region_code", &region_code)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
+        let write = call(
+            &principal,
+            "PutInstitution",
+            &body,
+            &body.request_id,
+            region,
+        );
         let institution = body.institution.unwrap_or_default();
         let mut violations = Vec::new();
         if institution.code.trim().is_empty() {
@@ -492,10 +506,8 @@ impl SettlementService for SettlementApi {
         };
         let request_id = body.request_id.clone();
         let scope = principal.clone();
-        let once = journal::run_once::<RegistryError, _>(
-            self.cases.connection(),
-            audit(&principal, "PutInstitution", &body.request_id),
-            move |txn| {
+        let once =
+            journal::run_once::<RegistryError, _>(self.cases.connection(), &write, move |txn| {
                 Box::pin(async move {
                     let versions =
                         institutions::put_institution_within(txn, &row, &request_id, |region| {
@@ -511,10 +523,9 @@ impl SettlementService for SettlementApi {
                     );
                     Ok((response.encode_to_vec(), detail))
                 })
-            },
-        )
-        .await
-        .map_err(registry_failure)?;
+            })
+            .await
+            .map_err(registry_failure)?;
         Ok(Response::new(decode(&once)?))
     }
 
@@ -581,6 +592,7 @@ impl SettlementService for SettlementApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
+        let write = call(&principal, "PutAgreement", &body, &body.request_id, region);
         let agreement = body.agreement.unwrap_or_default();
         let mut violations = Vec::new();
         if body.institution_code.trim().is_empty() {
@@ -626,10 +638,8 @@ impl SettlementService for SettlementApi {
         let institution_code = body.institution_code.trim().to_owned();
         let reason = body.reason.clone();
         let request_id = body.request_id.clone();
-        let once = journal::run_once::<RegistryError, _>(
-            self.cases.connection(),
-            audit(&principal, "PutAgreement", &body.request_id),
-            move |txn| {
+        let once =
+            journal::run_once::<RegistryError, _>(self.cases.connection(), &write, move |txn| {
                 Box::pin(async move {
                     let all = institutions::put_agreement(
                         txn,
@@ -649,10 +659,21 @@ impl SettlementService for SettlementApi {
                     };
                     Ok((response.encode_to_vec(), detail))
                 })
-            },
-        )
-        .await
-        .map_err(registry_failure)?;
+            })
+            .await
+            .map_err(registry_failure)?;
         Ok(Response::new(decode(&once)?))
+    }
+
+    async fn list_audit_entries(
+        &self,
+        request: Request<pb::ListAuditEntriesRequest>,
+    ) -> Result<Response<pb::ListAuditEntriesResponse>, Status> {
+        platform::list_audit_entries!(
+            journal::JOURNAL,
+            self.cases.connection(),
+            request,
+            pb::ListAuditEntriesResponse
+        )
     }
 }

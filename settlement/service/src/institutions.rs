@@ -132,6 +132,8 @@ pub enum RegistryError {
         latest: i32,
         requested: i32,
     },
+    #[error(transparent)]
+    Reused(#[from] platform::journal::RequestIdReused),
 }
 
 impl From<DbErr> for RegistryError {

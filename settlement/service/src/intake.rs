@@ -41,7 +41,7 @@ use sha2::Digest;
 
 use crate::calendar;
 use crate::institutions::{self, yyyymmdd};
-use crate::journal::{self, AuditEntry, Once};
+use crate::journal::{self, Once};
 use crate::ledger::{CaseStore, LedgerCase, StoreError, status};
 use crate::uploads::{self, ChunkMark};
 use crate::valuation::{Unavailable, Valued, Valuer, fund_of};
@@ -430,7 +430,8 @@ impl Intake {
         region: RegionCode,
         mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
-        if let Some(stored) = journal::stored_response(&self.db, caller_id, request_id).await? {
+        let call = journal::upload_call(caller_id, request_id, method, region);
+        if let Some(stored) = journal::replay::<_, IntakeError>(&self.db, &call).await? {
             return self
                 .replay_completed(caller_id, request_id, &stored, chunks)
                 .await;
@@ -527,16 +528,10 @@ impl Intake {
             "region {region}: {} accepted, {} corrected, {} unchanged, {} rejected",
             outcome.accepted, outcome.corrected, outcome.unchanged, outcome.rejected
         );
-        let audit = AuditEntry {
-            at_unix_seconds: platform::wire::unix_seconds(),
-            caller_id: caller_id.to_owned(),
-            action: method.to_owned(),
-            detail: String::new(),
-            request_id: request_id.to_owned(),
-        };
+        let call = journal::upload_call(caller_id, request_id, method, region);
         let (caller, request) = (caller_id.to_owned(), request_id.to_owned());
         let records = next_base;
-        let once = journal::run_once::<IntakeError, _>(&self.db, audit, move |txn| {
+        let once = journal::run_once::<IntakeError, _>(&self.db, &call, move |txn| {
             Box::pin(async move {
                 uploads::insert_upload(txn, &caller, &request, &fingerprints, records).await?;
                 Ok((encoded, detail))

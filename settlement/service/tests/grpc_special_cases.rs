@@ -435,13 +435,20 @@ async fn illegal_steps_are_refused_and_retries_replay() {
         .expect("case");
     // Retried with the same request id: the same pair, not a second draw.
     let replayed = client
-        .assign_reviewers(haikou(assign("r1", &id, 999)))
+        .assign_reviewers(haikou(assign("r1", &id, 42)))
         .await
         .expect("replay")
         .into_inner()
         .special_case
         .expect("case");
     assert_eq!(replayed.reviewers, first.reviewers);
+    // Another seed under the same request id is another request: refused, nothing drawn.
+    let reused = client
+        .assign_reviewers(haikou(assign("r1", &id, 999)))
+        .await
+        .expect_err("another seed under the same request id");
+    assert_eq!(reused.code(), Code::AlreadyExists);
+    assert_eq!(reason(&reused), "REQUEST_ID_REUSED");
     let redraw = client
         .assign_reviewers(haikou(assign("r2", &id, 999)))
         .await
@@ -500,7 +507,7 @@ async fn illegal_steps_are_refused_and_retries_replay() {
     let audit = audit_entries(&db).await.expect("audit");
     let binds = audit
         .iter()
-        .filter(|e| e.action == "BindSpecialCase")
+        .filter(|e| e.method == "BindSpecialCase")
         .count();
     assert_eq!(binds, 1);
     assert_eq!(audit.len(), 7 + 4);

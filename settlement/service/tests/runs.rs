@@ -5,7 +5,7 @@ use kernel::{FundType, Money, Points, RegionCode};
 use platform::store_test;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use settlement_service::Migrator;
-use settlement_service::journal::{AuditEntry, run_once};
+use settlement_service::journal::{Call, Fingerprint, run_once};
 use settlement_service::ledger::{CaseStore, LedgerCase, status};
 use settlement_service::runs::store::{self, settlement_run, settlement_statement};
 use settlement_service::runs::{ClearingOrder, RunError, YearInput, clear};
@@ -64,14 +64,14 @@ async fn clear_once(
     request_id: &str,
     order: ClearingOrder,
 ) -> Result<(String, String), RunError> {
-    let audit = AuditEntry {
-        at_unix_seconds: 1_760_000_000,
-        caller_id: "agency".into(),
-        action: "RunClearing".into(),
-        detail: String::new(),
-        request_id: request_id.into(),
-    };
-    let done = run_once(db, audit, move |txn| {
+    let audit = Call::with_fingerprint(
+        "agency",
+        request_id,
+        "RunClearing",
+        Fingerprint::of_parts("RunClearing", &[request_id.as_bytes()]),
+        Some(order.region),
+    );
+    let done = run_once(db, &audit, move |txn| {
         Box::pin(async move {
             let run = clear(txn, &order).await?;
             let answer = format!("{}|{}", run.run_id, run.statements_digest);

@@ -277,7 +277,7 @@ fn close_march(
     run_id: &'static str,
 ) -> impl for<'c> FnOnce(
     &'c sea_orm::DatabaseTransaction,
-) -> settlement_service::journal::Effect<'c, sea_orm::DbErr> {
+) -> settlement_service::journal::Effect<'c, platform::journal::JournalError> {
     move |txn| {
         Box::pin(async move {
             let month = YearMonth::new(2025, 3).expect("month");
@@ -290,19 +290,20 @@ fn close_march(
 }
 
 store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
-    use settlement_service::journal::{self, AuditEntry, Once};
-    let audit = AuditEntry {
-        at_unix_seconds: 1,
-        caller_id: "county-460108".into(),
-        action: "CloseMonth".into(),
-        detail: String::new(),
-        request_id: "req-1".into(),
-    };
-    let first = journal::run_once(db, audit.clone(), close_march("run-1"))
+    use platform::journal::JournalError;
+    use settlement_service::journal::{self, Call, Fingerprint, Once};
+    let audit = Call::with_fingerprint(
+        "county-460108",
+        "req-1",
+        "CloseMonth",
+        Fingerprint::of_parts("CloseMonth", &[b"460108 2025-03"]),
+        Some(region("460108")),
+    );
+    let first = journal::run_once(db, &audit, close_march("run-1"))
         .await
         .expect("first");
     assert_eq!(first, Once::Done(b"run-1".to_vec()));
-    let again = journal::run_once(db, audit.clone(), close_march("run-2"))
+    let again = journal::run_once(db, &audit, close_march("run-2"))
         .await
         .expect("retry");
     assert_eq!(
@@ -315,21 +316,17 @@ store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
     assert_eq!(entries[0].detail, "closed by run-1");
 
     // A failing effect writes nothing, so the same request id can be retried.
-    let failing = AuditEntry {
+    let failing = Call {
         request_id: "req-2".into(),
         ..audit
     };
-    let failed = journal::run_once(
-        db,
-        failing.clone(),
-        |_txn| -> journal::Effect<'_, sea_orm::DbErr> {
-            Box::pin(async { Err(sea_orm::DbErr::Custom("refused".into())) })
-        },
-    )
+    let failed = journal::run_once(db, &failing, |_txn| -> journal::Effect<'_, JournalError> {
+        Box::pin(async { Err(sea_orm::DbErr::Custom("refused".into()).into()) })
+    })
     .await;
     assert!(failed.is_err());
     assert_eq!(journal::audit_entries(db).await.expect("audit").len(), 1);
-    let retried = journal::run_once(db, failing, |_txn| -> journal::Effect<'_, sea_orm::DbErr> {
+    let retried = journal::run_once(db, &failing, |_txn| -> journal::Effect<'_, JournalError> {
         Box::pin(async { Ok((b"ok".to_vec(), "ok".into())) })
     })
     .await

@@ -55,16 +55,20 @@ pub async fn start() -> Server {
     }
 }
 
-pub fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+pub fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> Request<T> {
     let mut request = Request::new(message);
     let principal = Principal {
-        caller_id: format!("caller-{scope}"),
+        caller_id: format!("{caller}-{scope}"),
         scopes: vec![scope.parse().expect("code")],
-        roles: vec!["bureau".into()],
+        roles: vec![role.into()],
         institution: None,
     };
     platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
     request
+}
+
+pub fn as_caller<T>(message: T, scope: &str) -> Request<T> {
+    with_role(message, "caller", scope, "bureau")
 }
 
 pub fn bureau<T>(message: T) -> Request<T> {

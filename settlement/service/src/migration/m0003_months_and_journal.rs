@@ -21,26 +21,6 @@ enum SettlementClosedMonth {
     ClosedAt,
 }
 
-#[derive(DeriveIden)]
-enum SettlementRequest {
-    Table,
-    CallerId,
-    RequestId,
-    Method,
-    Response,
-}
-
-#[derive(DeriveIden)]
-enum SettlementAudit {
-    Table,
-    Id,
-    AtUnixSeconds,
-    CallerId,
-    Action,
-    Detail,
-    RequestId,
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for MonthsAndJournal {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -82,78 +62,11 @@ impl MigrationTrait for MonthsAndJournal {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(SettlementRequest::Table)
-                    .col(
-                        ColumnDef::new(SettlementRequest::CallerId)
-                            .string()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SettlementRequest::RequestId)
-                            .string()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SettlementRequest::Method)
-                            .string()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SettlementRequest::Response)
-                            .binary()
-                            .not_null(),
-                    )
-                    .primary_key(
-                        Index::create()
-                            .col(SettlementRequest::CallerId)
-                            .col(SettlementRequest::RequestId),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(SettlementAudit::Table)
-                    .col(
-                        ColumnDef::new(SettlementAudit::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(SettlementAudit::AtUnixSeconds)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SettlementAudit::CallerId)
-                            .string()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(SettlementAudit::Action).string().not_null())
-                    .col(ColumnDef::new(SettlementAudit::Detail).text().not_null())
-                    .col(
-                        ColumnDef::new(SettlementAudit::RequestId)
-                            .string()
-                            .not_null(),
-                    )
-                    .to_owned(),
-            )
-            .await
+        platform::journal::migration::create_tables(manager, "settlement").await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(SettlementAudit::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(SettlementRequest::Table).to_owned())
-            .await?;
+        platform::journal::migration::drop_tables(manager, "settlement").await?;
         manager
             .drop_table(Table::drop().table(SettlementClosedMonth::Table).to_owned())
             .await

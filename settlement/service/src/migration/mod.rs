@@ -24,6 +24,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_runs::Runs),
             Box::new(m0006_special_cases::SpecialCases),
             Box::new(m0007_upload_fingerprints::UploadFingerprints),
+            Box::new(platform::journal::migration::AddFingerprintAndRegion {
+                context: "settlement",
+                name: "m0008_journal_fingerprints",
+            }),
         ]
     }
 

@@ -24,7 +24,7 @@ use super::{
     BudgetAccess, ClearingOrder, DisputeAction, IdentityCheck, PrepaymentOrder, RunError,
     RunTotals, YearInput,
 };
-use crate::journal::{AuditEntry, Effect, run_once};
+use crate::journal::{Call, Effect, run_once};
 use crate::ledger::region_span;
 use crate::sharing::BudgetPeer;
 
@@ -53,27 +53,14 @@ impl SettlementRunApi {
         pb::settlement_run_service_server::SettlementRunServiceServer::new(self)
     }
 
-    /// Runs `effect` once per (caller, request id) and decodes the response it stored.
-    async fn write<T, F>(
-        &self,
-        principal: &Principal,
-        request_id: &str,
-        action: &str,
-        effect: F,
-    ) -> Result<Response<T>, Status>
+    /// Runs `effect` once per (caller, request id) of `call` and decodes the response it stored.
+    async fn write<T, F>(&self, call: &Call, effect: F) -> Result<Response<T>, Status>
     where
         T: Message + Default,
         F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Effect<'c, RunError>,
     {
-        crate::grpc::require_request_id(request_id)?;
-        let audit = AuditEntry {
-            at_unix_seconds: wire::unix_seconds(),
-            caller_id: principal.caller_id.clone(),
-            action: action.to_owned(),
-            detail: String::new(),
-            request_id: request_id.to_owned(),
-        };
-        let done = run_once(&self.db, audit, effect).await.map_err(to_status)?;
+        crate::grpc::require_request_id(&call.request_id)?;
+        let done = run_once(&self.db, call, effect).await.map_err(to_status)?;
         T::decode(done.response())
             .map(Response::new)
             .map_err(storage_failure)
@@ -129,6 +116,7 @@ pub fn to_status(error: RunError) -> Status {
             tracing::error!(%message, "run failed");
             with_reason(Code::Internal, "RUN_FAILED", message)
         }
+        RunError::Reused(reused) => reused.into(),
     }
 }
 
@@ -283,10 +271,12 @@ impl SettlementRunApi {
             .ok_or_else(|| run_not_found(run_id, region))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn dispute(
         &self,
         principal: &Principal,
         region: RegionCode,
+        request: &impl Message,
         request_id: &str,
         run_id: &str,
         hospital_code: &str,
@@ -302,8 +292,15 @@ impl SettlementRunApi {
         let run_id = run_id.to_owned();
         let hospital_code = hospital_code.to_owned();
         let issued_at = run.created_at;
+        let call = Call::new(
+            &principal.caller_id,
+            request_id,
+            action_name,
+            request,
+            Some(region),
+        );
         let response: Response<pb::Dispute> = self
-            .write(principal, request_id, action_name, move |txn| {
+            .write(&call, move |txn| {
                 Box::pin(async move {
                     let row = super::dispute_step(
                         txn,
@@ -339,29 +336,25 @@ impl SettlementRunService for SettlementRunApi {
         // Stored with every key, so a later default change never changes a stored policy.
         let json = serde_json::to_string(&policy).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
-        self.write(
-            &principal,
+        let call = Call::new(
+            &principal.caller_id,
             &body.request_id,
             "PutSettlementPolicy",
-            move |txn| {
-                Box::pin(async move {
-                    let at = wire::unix_seconds();
-                    let version = store::put_policy(
-                        txn,
-                        (region, year, fund),
-                        &json,
-                        &body.reason,
-                        &caller,
-                        at,
-                    )
-                    .await?;
-                    Ok((
-                        encode(&pb::PutSettlementPolicyResponse { version }),
-                        format!("policy of {region} {year} fund {} v{version}", fund.code()),
-                    ))
-                })
-            },
-        )
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
+            Box::pin(async move {
+                let at = wire::unix_seconds();
+                let version =
+                    store::put_policy(txn, (region, year, fund), &json, &body.reason, &caller, at)
+                        .await?;
+                Ok((
+                    encode(&pb::PutSettlementPolicyResponse { version }),
+                    format!("policy of {region} {year} fund {} v{version}", fund.code()),
+                ))
+            })
+        })
         .await
     }
 
@@ -464,29 +457,31 @@ impl SettlementRunService for SettlementRunApi {
         let json = serde_json::to_string(&inputs).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
         let count = inputs.len();
-        self.write(
-            &principal,
+        let call = Call::new(
+            &principal.caller_id,
             &body.request_id,
             "PutHospitalYearInputs",
-            move |txn| {
-                Box::pin(async move {
-                    let version = store::put_year_inputs(
-                        txn,
-                        region,
-                        year,
-                        fund,
-                        &json,
-                        &caller,
-                        wire::unix_seconds(),
-                    )
-                    .await?;
-                    Ok((
-                        encode(&pb::PutHospitalYearInputsResponse { version }),
-                        format!("year inputs of {region} {year}: {count} hospitals, v{version}"),
-                    ))
-                })
-            },
-        )
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
+            Box::pin(async move {
+                let version = store::put_year_inputs(
+                    txn,
+                    region,
+                    year,
+                    fund,
+                    &json,
+                    &caller,
+                    wire::unix_seconds(),
+                )
+                .await?;
+                Ok((
+                    encode(&pb::PutHospitalYearInputsResponse { version }),
+                    format!("year inputs of {region} {year}: {count} hospitals, v{version}"),
+                ))
+            })
+        })
         .await
     }
 
@@ -525,7 +520,14 @@ impl SettlementRunService for SettlementRunApi {
         };
         let budget = self.budget.clone();
         let on_behalf = principal.clone();
-        self.write(&principal, &body.request_id, "RunPrepayment", move |txn| {
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            "RunPrepayment",
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
             Box::pin(async move {
                 let access = budget.as_deref().map(|peer| BudgetAccess {
                     peer,
@@ -559,7 +561,14 @@ impl SettlementRunService for SettlementRunApi {
         let body = request.into_inner();
         let month = month("period", body.period.as_ref())?;
         let fund = fund(body.fund_type)?;
-        self.write(&principal, &body.request_id, "CloseMonth", move |txn| {
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            "CloseMonth",
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
             Box::pin(async move {
                 let run =
                     super::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
@@ -595,7 +604,14 @@ impl SettlementRunService for SettlementRunApi {
         };
         let budget = self.budget.clone();
         let on_behalf = principal.clone();
-        self.write(&principal, &body.request_id, "RunClearing", move |txn| {
+        let call = Call::new(
+            &principal.caller_id,
+            &body.request_id,
+            "RunClearing",
+            &body,
+            Some(region),
+        );
+        self.write(&call, move |txn| {
             Box::pin(async move {
                 let access = budget.as_deref().map(|peer| BudgetAccess {
                     peer,
@@ -742,6 +758,7 @@ impl SettlementRunService for SettlementRunApi {
             .dispute(
                 &principal,
                 region,
+                body,
                 &body.request_id,
                 &body.run_id,
                 &body.hospital_code,
@@ -765,6 +782,7 @@ impl SettlementRunService for SettlementRunApi {
             .dispute(
                 &principal,
                 region,
+                body,
                 &body.request_id,
                 &body.run_id,
                 &body.hospital_code,
@@ -796,6 +814,7 @@ impl SettlementRunService for SettlementRunApi {
             .dispute(
                 &principal,
                 region,
+                body,
                 &body.request_id,
                 &body.run_id,
                 &body.hospital_code,

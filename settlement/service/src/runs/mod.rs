@@ -61,6 +61,8 @@ pub enum RunError {
     Budget(tonic::Status),
     #[error("{0}")]
     Internal(String),
+    #[error(transparent)]
+    Reused(#[from] platform::journal::RequestIdReused),
 }
 
 impl From<DbErr> for RunError {

@@ -21,7 +21,7 @@ use settlement_domain::special_case::{
 use tonic::{Code, Request, Response, Status};
 
 use super::store::{self, ExpertRecord, StoredApplication, state_name};
-use crate::journal::{AuditEntry, Effect, run_once};
+use crate::journal::{Call, Effect, Fingerprint, RequestIdReused, run_once};
 use crate::ledger::{CaseStore, StoreError};
 
 /// The special-case review API over the settlement database.
@@ -61,6 +61,12 @@ impl From<DbErr> for StepError {
 impl From<Status> for StepError {
     fn from(status: Status) -> Self {
         StepError::Status(status)
+    }
+}
+
+impl From<RequestIdReused> for StepError {
+    fn from(reused: RequestIdReused) -> Self {
+        StepError::Status(reused.into())
     }
 }
 
@@ -198,14 +204,21 @@ fn new_application_id() -> Result<String, StepError> {
         .map_err(|e| StepError::Status(storage_failure(e)))
 }
 
-fn audit(principal: &Principal, action: &str, request_id: &str) -> AuditEntry {
-    AuditEntry {
-        at_unix_seconds: wire::unix_seconds(),
-        caller_id: principal.caller_id.clone(),
-        action: action.to_owned(),
-        detail: String::new(),
-        request_id: request_id.to_owned(),
-    }
+/// A write of `action` with the encoded request `request`, by `principal` for `region`.
+fn journal_call(
+    principal: &Principal,
+    action: &str,
+    request: &[u8],
+    request_id: &str,
+    region: RegionCode,
+) -> Call {
+    Call::with_fingerprint(
+        &principal.caller_id,
+        request_id,
+        action,
+        Fingerprint::of_parts(action, &[request]),
+        Some(region),
+    )
 }
 
 /// Loads an application of `region` inside the step's transaction.
@@ -229,6 +242,8 @@ type Step = Box<
 struct StepCall {
     request_id: String,
     action: &'static str,
+    /// The request's protobuf encoding, for its fingerprint.
+    request: Vec<u8>,
     application_id: String,
     /// Whether the step draws reviewers from the case region's pool.
     needs_pool: bool,
@@ -244,13 +259,19 @@ impl SpecialCaseApi {
         call: StepCall,
         step: Step,
     ) -> Result<pb::SpecialCase, Status> {
-        let entry = audit(principal, call.action, &call.request_id);
+        let entry = journal_call(
+            principal,
+            call.action,
+            &call.request,
+            &call.request_id,
+            region,
+        );
         let StepCall {
             application_id,
             needs_pool,
             ..
         } = call;
-        let once = run_once(&self.db, entry, move |txn| -> Effect<'_, StepError> {
+        let once = run_once(&self.db, &entry, move |txn| -> Effect<'_, StepError> {
             Box::pin(async move {
                 let mut stored = load(txn, region, &application_id).await?;
                 let pool = if needs_pool {
@@ -304,6 +325,13 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
+        let entry = journal_call(
+            &principal,
+            "PutExpert",
+            &body.encode_to_vec(),
+            &body.request_id,
+            region,
+        );
         let mut violations = Vec::new();
         require_request_id(&body.request_id, &mut violations);
         let expert = body.expert.unwrap_or_default();
@@ -329,8 +357,7 @@ impl SpecialCaseService for SpecialCaseApi {
             institution_codes: expert.institution_codes,
             active: body.active,
         };
-        let entry = audit(&principal, "PutExpert", &body.request_id);
-        let once = run_once(&self.db, entry, move |txn| -> Effect<'_, StepError> {
+        let once = run_once(&self.db, &entry, move |txn| -> Effect<'_, StepError> {
             Box::pin(async move {
                 let active_experts = store::put_expert(txn, &record, wire::unix_seconds()).await?;
                 let response = pb::PutExpertResponse { active_experts };
@@ -382,8 +409,14 @@ impl SpecialCaseService for SpecialCaseApi {
         checked(violations)?;
         let policy = self.policy.clone();
         let at = now()?;
-        let entry = audit(&principal, "ApplySpecialCase", &body.request_id);
-        let once = run_once(&self.db, entry, move |txn| -> Effect<'_, StepError> {
+        let entry = journal_call(
+            &principal,
+            "ApplySpecialCase",
+            &body.encode_to_vec(),
+            &body.request_id,
+            region,
+        );
+        let once = run_once(&self.db, &entry, move |txn| -> Effect<'_, StepError> {
             Box::pin(async move {
                 let case = CaseStore::current(txn, &body.hospital_code, &body.list_id)
                     .await?
@@ -491,6 +524,7 @@ impl SpecialCaseService for SpecialCaseApi {
                 &principal,
                 region,
                 StepCall {
+                    request: body.encode_to_vec(),
                     request_id: body.request_id,
                     action: "AssignReviewers",
                     application_id: body.application_id,
@@ -543,6 +577,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let Some(decision) = decision else {
             return Err(bad_request(vec![("decision".into(), "is required".into())]));
         };
+        let request = body.encode_to_vec();
         let signed_by = body.signed_by;
         let note = body.note;
         let at = now()?;
@@ -551,6 +586,7 @@ impl SpecialCaseService for SpecialCaseApi {
                 &principal,
                 region,
                 StepCall {
+                    request,
                     request_id: body.request_id,
                     action: "DecideSpecialCase",
                     application_id: body.application_id,
@@ -596,6 +632,7 @@ impl SpecialCaseService for SpecialCaseApi {
                 &principal,
                 region,
                 StepCall {
+                    request: body.encode_to_vec(),
                     request_id: body.request_id,
                     action: "AppealSpecialCase",
                     application_id: body.application_id,
@@ -631,6 +668,7 @@ impl SpecialCaseService for SpecialCaseApi {
                 &principal,
                 region,
                 StepCall {
+                    request: body.encode_to_vec(),
                     request_id: body.request_id,
                     action: "BindSpecialCase",
                     application_id: body.application_id,
