@@ -16,18 +16,27 @@ use std::task::{Context, Poll};
 use http::{HeaderMap, Request, Response};
 use kernel::Principal;
 use platform::principal::PRINCIPAL_HEADERS;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use tonic::Status;
 use tower::{Layer, Service};
 
+use crate::access::StoredKeys;
+use crate::access::key::PresentedKey;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 
 use crate::config::AuthSettings;
 use crate::limits::Limiter;
 
-/// Who may call, built from the auth settings.
-#[derive(Debug)]
+/// What a caller with an unknown, malformed, revoked or expired key is told: nothing about which.
+pub const INVALID_KEY: &str = "api key is not valid";
+
+/// Who may call: keys of the key store, keys of the configuration (plain text, for development
+/// and tests) and, when allowed, the development principal for requests without credentials.
 pub struct Authenticator {
-    keys: HashMap<String, Principal>,
+    /// SHA-256 of each configured key, compared in constant time, and its principal.
+    config_keys: Vec<([u8; 32], Principal)>,
+    stored: Option<Arc<StoredKeys>>,
     certificates: HashMap<String, Principal>,
     anonymous: Option<Principal>,
 }
@@ -35,11 +44,17 @@ pub struct Authenticator {
 impl Authenticator {
     pub fn from_settings(settings: &AuthSettings) -> Self {
         Self {
-            keys: settings
+            config_keys: settings
                 .api_keys
                 .iter()
-                .map(|key| (key.key.clone(), key.to_principal()))
+                .map(|key| {
+                    (
+                        Sha256::digest(key.key.as_bytes()).into(),
+                        key.to_principal(),
+                    )
+                })
                 .collect(),
+            stored: None,
             certificates: settings
                 .certificates
                 .iter()
@@ -53,10 +68,17 @@ impl Authenticator {
         }
     }
 
+    /// Also accepts the keys of the key store (`mpk_…`).
+    pub fn with_stored_keys(mut self, stored: Arc<StoredKeys>) -> Self {
+        self.stored = Some(stored);
+        self
+    }
+
     /// Also accepts `token` as the identity of the medpay services of this process (`medpay up`
     /// calls its own internal listener with it); it never leaves the process.
     pub fn with_service_token(mut self, token: String, principal: Principal) -> Self {
-        self.keys.insert(token, principal);
+        self.config_keys
+            .push((Sha256::digest(token.as_bytes()).into(), principal));
         self
     }
 
@@ -67,14 +89,14 @@ impl Authenticator {
 
     /// The principal of a request: its API key when it sends one, else its client certificate,
     /// else the development principal where anonymous access is allowed.
-    pub fn authenticate_request(
+    pub async fn authenticate_request(
         &self,
         headers: &HeaderMap,
         certificate_subject: Option<&str>,
         listener: Listener,
     ) -> Result<Principal, Status> {
         if headers.contains_key(http::header::AUTHORIZATION) {
-            return self.authenticate(headers);
+            return self.authenticate(headers).await;
         }
         if let Some(subject) = certificate_subject {
             return self.certificate(subject).ok_or_else(|| {
@@ -82,7 +104,7 @@ impl Authenticator {
             });
         }
         match listener {
-            Listener::Public => self.authenticate(headers),
+            Listener::Public => self.authenticate(headers).await,
             Listener::Internal => Err(Status::unauthenticated(
                 "the internal listener needs a service identity",
             )),
@@ -90,7 +112,7 @@ impl Authenticator {
     }
 
     /// The principal of a request's headers.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Status> {
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Status> {
         match headers.get(http::header::AUTHORIZATION) {
             Some(value) => {
                 let token = value
@@ -100,16 +122,40 @@ impl Authenticator {
                     .ok_or_else(|| {
                         Status::unauthenticated("authorization must be `Bearer <api key>`")
                     })?;
-                self.keys
-                    .get(token)
-                    .cloned()
-                    .ok_or_else(|| Status::unauthenticated("api key is not known"))
+                self.principal_of_key(token).await
             }
             None => self
                 .anonymous
                 .clone()
                 .ok_or_else(|| Status::unauthenticated("credentials are required")),
         }
+    }
+
+    async fn principal_of_key(&self, token: &str) -> Result<Principal, Status> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        // Every configured key is compared, so the time taken says nothing about which matched.
+        let mut configured = None;
+        for (known, principal) in &self.config_keys {
+            if bool::from(known.ct_eq(&digest)) {
+                configured = Some(principal);
+            }
+        }
+        if let Some(principal) = configured {
+            return Ok(principal.clone());
+        }
+        if let (Some(stored), Some(key)) = (&self.stored, PresentedKey::parse(token)) {
+            match stored.verify(&key).await {
+                Ok(Some(principal)) => return Ok(principal),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(key_id = key.key_id(), %error, "api key store cannot be read");
+                    return Err(Status::unavailable(
+                        "api keys cannot be checked right now; retry later",
+                    ));
+                }
+            }
+        }
+        Err(Status::unauthenticated(INVALID_KEY))
     }
 }
 
@@ -236,43 +282,50 @@ where
             "unknown".to_owned()
         };
         metrics::counter!("medpay_grpc_requests_total", "method" => method_label).increment(1);
-        let mut admitted = None;
-        if !is_open_path(&path) {
-            let subject = certificate_subject(&request);
-            let verified = self
-                .refuse_internal_at_the_edge(&path)
-                .and_then(|()| {
-                    self.auth.authenticate_request(
-                        request.headers(),
-                        subject.as_deref(),
-                        self.listener,
-                    )
-                })
+        let auth = self.auth.clone();
+        let limits = self.limits.clone();
+        let listener = self.listener;
+        let open = is_open_path(&path);
+        let refused_internal = self.refuse_internal_at_the_edge(&path);
+        let subject = if open {
+            None
+        } else {
+            certificate_subject(&request)
+        };
+        // The clone that was polled ready is the one that must serve the call.
+        let clone = self.inner.clone();
+        let mut ready = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let mut admitted = None;
+            if !open {
+                let verified = match refused_internal {
+                    Ok(()) => {
+                        auth.authenticate_request(request.headers(), subject.as_deref(), listener)
+                            .await
+                    }
+                    Err(status) => Err(status),
+                }
                 .and_then(|principal| {
                     platform::access::authorize_method(&principal, &path)?;
-                    if let Some(limits) = &self.limits {
+                    if let Some(limits) = &limits {
                         admitted = Some(limits.admit(&principal.caller_id)?);
                     }
                     let mut metadata = tonic::metadata::MetadataMap::new();
                     platform::set_principal(&mut metadata, &principal)?;
                     Ok(metadata.into_headers())
                 });
-            match verified {
-                Ok(headers) => request.headers_mut().extend(headers),
-                Err(status) => {
-                    metrics::counter!(
-                        "medpay_grpc_refused_total",
-                        "code" => format!("{:?}", status.code())
-                    )
-                    .increment(1);
-                    return Box::pin(async move { Ok(status.into_http()) });
+                match verified {
+                    Ok(headers) => request.headers_mut().extend(headers),
+                    Err(status) => {
+                        metrics::counter!(
+                            "medpay_grpc_refused_total",
+                            "code" => format!("{:?}", status.code())
+                        )
+                        .increment(1);
+                        return Ok(status.into_http());
+                    }
                 }
             }
-        }
-        // The clone that was polled ready is the one that must serve the call.
-        let clone = self.inner.clone();
-        let mut ready = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
             let mut response = ready.call(request).await?;
             size_refusal_to_resource_exhausted(&mut response);
             drop(admitted);
@@ -336,39 +389,44 @@ mod tests {
         headers
     }
 
-    #[test]
-    fn api_keys_map_to_their_principal() {
+    #[tokio::test]
+    async fn api_keys_map_to_their_principal() {
         let auth = Authenticator::from_settings(&settings(true));
         let principal = auth
             .authenticate(&headers(Some("Bearer meilan-agency-key-0001")))
+            .await
             .expect("known key");
         assert_eq!(principal.caller_id, "meilan");
         let unknown = auth
             .authenticate(&headers(Some("Bearer nope")))
+            .await
             .expect_err("unknown");
         assert_eq!(unknown.code(), tonic::Code::Unauthenticated);
+        assert_eq!(unknown.message(), INVALID_KEY);
         let malformed = auth
             .authenticate(&headers(Some("Basic abc")))
+            .await
             .expect_err("scheme");
         assert_eq!(malformed.code(), tonic::Code::Unauthenticated);
     }
 
-    #[test]
-    fn anonymous_requests_need_a_dev_principal() {
+    #[tokio::test]
+    async fn anonymous_requests_need_a_dev_principal() {
         let with_dev = Authenticator::from_settings(&settings(true));
         assert_eq!(
             with_dev
                 .authenticate(&headers(None))
+                .await
                 .expect("dev")
                 .caller_id,
             "dev"
         );
         let production = Authenticator::from_settings(&settings(false));
-        assert!(production.authenticate(&headers(None)).is_err());
+        assert!(production.authenticate(&headers(None)).await.is_err());
     }
 
-    #[test]
-    fn certificates_and_keys_identify_callers_and_the_internal_listener_has_no_anonymous() {
+    #[tokio::test]
+    async fn certificates_and_keys_identify_callers_and_the_internal_listener_has_no_anonymous() {
         let auth = Authenticator::from_settings(&settings(true));
         let by_certificate = auth
             .authenticate_request(
@@ -376,10 +434,12 @@ mod tests {
                 Some("medpay-settlement"),
                 Listener::Internal,
             )
+            .await
             .expect("registered certificate");
         assert_eq!(by_certificate.caller_id, "settlement");
         let unknown = auth
             .authenticate_request(&headers(None), Some("someone"), Listener::Public)
+            .await
             .expect_err("unregistered certificate");
         assert_eq!(unknown.code(), tonic::Code::Unauthenticated);
         // A key beats the certificate when both are presented.
@@ -389,15 +449,18 @@ mod tests {
                 Some("medpay-settlement"),
                 Listener::Public,
             )
+            .await
             .expect("key");
         assert_eq!(by_key.caller_id, "meilan");
         assert!(
             auth.authenticate_request(&headers(None), None, Listener::Internal)
+                .await
                 .is_err(),
             "the development principal never reaches the internal listener"
         );
         assert_eq!(
             auth.authenticate_request(&headers(None), None, Listener::Public)
+                .await
                 .expect("dev")
                 .caller_id,
             "dev"

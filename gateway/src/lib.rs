@@ -1,6 +1,7 @@
-//! The `medpay` binary's library: configuration, telemetry, the edge layer and the server that
-//! composes every context. The binary in `main.rs` only parses the command line.
+//! The `medpay` binary's library: configuration, telemetry, the edge layer, the API key store
+//! and the server that composes every context. The binary in `main.rs` only parses the command line.
 
+pub mod access;
 pub mod commands;
 pub mod config;
 pub mod edge;

@@ -69,6 +69,16 @@ enum Command {
         #[command(subcommand)]
         command: SettlementCommand,
     },
+    /// Administration on the box, directly on the configured database (or --data), audited as the
+    /// operating-system user.
+    Admin {
+        /// Folder of the SQLite database, as for `medpay up --data` (default: the configured
+        /// database).
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Runs one context (one Deployment per context in production), on the configured database.
     Serve {
         /// The context to serve.
@@ -76,6 +86,67 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long)]
         listen: Option<SocketAddr>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// API keys (`mpk_<key id>_<secret>`, stored as an argon2id hash). This is how the first admin
+    /// key is made; after that, admins can also use medpay.admin.v1.AdminService. A change made
+    /// here reaches running servers within 30 seconds.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Creates a key and prints it once on stdout (its record goes to stderr). Store it at once:
+    /// only its hash is kept.
+    Create {
+        /// The caller id the key authenticates as (letters, digits, `-`, `_`, `.`).
+        #[arg(long)]
+        caller_id: String,
+        /// A region code the key may act for (repeat for several), e.g. 460000 for the province.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// A role of the key (repeat for several), e.g. admin, submit, read, hospital.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The institution a key with the role `hospital` acts for.
+        #[arg(long)]
+        institution: Option<String>,
+        /// Days until the key expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// Lists keys, newest first: key id, caller, scopes, roles, institution, creation, state.
+    /// Never shows a key or its hash.
+    List {
+        /// Only keys of this caller id.
+        #[arg(long)]
+        caller_id: Option<String>,
+        /// Also revoked and expired keys.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Issues a new key for the same caller, scopes and roles, prints it once, and revokes the
+    /// old one at once or after --overlap-seconds.
+    Rotate {
+        /// The key id (from `list`).
+        key_id: String,
+        /// Seconds the old key keeps working, to roll the new one out.
+        #[arg(long, default_value_t = 0)]
+        overlap_seconds: u32,
+    },
+    /// Revokes a key at once.
+    Revoke {
+        /// The key id (from `list`).
+        key_id: String,
+        /// Why; kept with the key and in the audit log.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -239,6 +310,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             gateway::import_cmd::settlement_import(&settings, args).await
         }
+        Command::Admin { data, command } => {
+            if let Some(data) = data {
+                settings.database.data_dir = data;
+                settings.database.url.clear();
+            }
+            let AdminCommand::Keys { command } = command;
+            admin_keys(&settings, command).await
+        }
         Command::Serve { context, listen } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
@@ -265,4 +344,59 @@ async fn serve(
         server::shutdown_signal(),
     )
     .await
+}
+
+async fn admin_keys(
+    settings: &gateway::config::Settings,
+    command: KeysCommand,
+) -> anyhow::Result<()> {
+    use gateway::access::cli;
+    let db = server::open_database(settings, &[]).await?;
+    match command {
+        KeysCommand::Create {
+            caller_id,
+            scopes,
+            roles,
+            institution,
+            expires_in_days,
+        } => {
+            let args = cli::CreateArgs {
+                caller_id,
+                scopes,
+                roles,
+                institution,
+                expires_in_days,
+            };
+            let (record, key) = cli::create(db, &args).await?;
+            eprintln!(
+                "created {}",
+                cli::format_line(&record, gateway::access::unix_now())
+            );
+            eprintln!("the key is shown this once; store it now:");
+            println!("{key}");
+        }
+        KeysCommand::List { caller_id, all } => {
+            let now = gateway::access::unix_now();
+            for record in cli::list(db, caller_id, all).await? {
+                println!("{}", cli::format_line(&record, now));
+            }
+        }
+        KeysCommand::Rotate {
+            key_id,
+            overlap_seconds,
+        } => {
+            let (record, key) = cli::rotate(db, &key_id, overlap_seconds).await?;
+            eprintln!(
+                "{key_id} rotated to {}; the old key stops working in {overlap_seconds} s",
+                cli::format_line(&record, gateway::access::unix_now())
+            );
+            eprintln!("the new key is shown this once; store it now:");
+            println!("{key}");
+        }
+        KeysCommand::Revoke { key_id, reason } => {
+            cli::revoke(db, &key_id, &reason).await?;
+            eprintln!("{key_id} revoked; running servers refuse it within 30 s");
+        }
+    }
+    Ok(())
 }

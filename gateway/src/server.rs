@@ -224,7 +224,7 @@ impl ContextName {
 }
 
 /// Opens the configured database (the embedded SQLite file unless a URL is set) and migrates the
-/// given contexts.
+/// given contexts and the API key store.
 pub async fn open_database(
     settings: &Settings,
     contexts: &[ContextName],
@@ -246,6 +246,10 @@ pub async fn open_database(
             .await
             .map_err(|e| anyhow::anyhow!("migrating {context:?}: {e}"))?;
     }
+    // Every server authenticates, so every server reads the key store.
+    crate::access::Migrator::up(&db, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrating the api key store: {e}"))?;
     Ok(db)
 }
 
@@ -298,9 +302,13 @@ pub async fn serve(
         roles: vec![Role::Service.as_str().to_owned()],
         institution: None,
     };
+    let stored_keys = Arc::new(crate::access::StoredKeys::new(
+        crate::access::KeyStore::new(db.clone()),
+    ));
     let auth = Arc::new(
         Authenticator::from_settings(&settings.auth)
-            .with_service_token(token.clone(), in_process_services),
+            .with_service_token(token.clone(), in_process_services)
+            .with_stored_keys(stored_keys.clone()),
     );
     let peers = Peers {
         own_internal: bound.internal,
@@ -341,6 +349,12 @@ pub async fn serve(
                 .await;
         }
     }
+    routes
+        .public
+        .add_service(crate::access::AdminApi::new(stored_keys.clone()).into_server());
+    health
+        .set_service_status("medpay.admin.v1.AdminService", ServingStatus::Serving)
+        .await;
     health.set_service_status("", ServingStatus::Serving).await;
 
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);

@@ -65,6 +65,8 @@ pub struct Medpay {
     /// The internal listener, which serves internal contracts to medpay services only.
     pub internal_address: String,
     _data: tempfile::TempDir,
+    /// What the process wrote to stderr, when started with [`Medpay::up_in_logged`].
+    log: Option<std::sync::Arc<std::sync::Mutex<String>>>,
 }
 
 impl Medpay {
@@ -89,7 +91,33 @@ impl Medpay {
             "--data".into(),
             data_dir.display().to_string(),
         ];
-        Self::start(&args, data)
+        Self::start(&args, data, false)
+    }
+
+    /// [`Medpay::up_in`], keeping what the process writes to stderr (its log) for
+    /// [`Medpay::log`] instead of passing it through.
+    pub fn up_in_logged(data: tempfile::TempDir, config_toml: &str) -> anyhow::Result<Medpay> {
+        let config = data.path().join("medpay.toml");
+        std::fs::write(&config, config_toml)?;
+        let data_dir = data.path().join("data");
+        let args: Vec<String> = vec![
+            "--config".into(),
+            config.display().to_string(),
+            "up".into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--data".into(),
+            data_dir.display().to_string(),
+        ];
+        Self::start(&args, data, true)
+    }
+
+    /// The log kept by [`Medpay::up_in_logged`] so far.
+    pub fn log(&self) -> String {
+        self.log
+            .as_ref()
+            .and_then(|log| log.lock().ok().map(|text| text.clone()))
+            .unwrap_or_default()
     }
 
     /// `medpay up` (every context in one process) on the database URL given, with
@@ -118,11 +146,11 @@ impl Medpay {
         let mut args: Vec<String> = vec!["--config".into(), config.display().to_string()];
         args.extend(command.iter().map(|word| (*word).to_owned()));
         args.extend(["--listen".into(), "127.0.0.1:0".into()]);
-        Self::start(&args, data)
+        Self::start(&args, data, false)
     }
 
-    fn start(args: &[String], data: tempfile::TempDir) -> anyhow::Result<Medpay> {
-        Self::start_with_env(args, &[], data)
+    fn start(args: &[String], data: tempfile::TempDir, keep_log: bool) -> anyhow::Result<Medpay> {
+        Self::launch(args, &[], data, keep_log)
     }
 
     /// Starts `medpay <args…>` in `data` with extra environment variables (configuration
@@ -132,14 +160,44 @@ impl Medpay {
         env: &[(String, String)],
         data: tempfile::TempDir,
     ) -> anyhow::Result<Medpay> {
+        Self::launch(args, env, data, false)
+    }
+
+    /// Starts the process; with `keep_log`, its stderr is kept for [`Medpay::log`].
+    fn launch(
+        args: &[String],
+        env: &[(String, String)],
+        data: tempfile::TempDir,
+        keep_log: bool,
+    ) -> anyhow::Result<Medpay> {
         let mut child = Command::new(medpay_binary()?)
             .args(args)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(data.path())
             .env_remove("MEDPAY__SERVER__LISTEN")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if keep_log {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()?;
+        let log = match child.stderr.take() {
+            Some(stderr) => {
+                let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+                let sink = log.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                        if let Ok(mut text) = sink.lock() {
+                            text.push_str(&line);
+                            text.push('\n');
+                        }
+                    }
+                });
+                Some(log)
+            }
+            None => None,
+        };
         let stdout = child
             .stdout
             .take()
@@ -180,6 +238,7 @@ impl Medpay {
             address,
             internal_address,
             _data: data,
+            log,
         })
     }
 

@@ -20,6 +20,13 @@ pub mod common {
     }
 }
 
+/// Administration of API keys (`medpay.admin.v1`), served by the gateway on every server.
+pub mod admin {
+    pub mod v1 {
+        tonic::include_proto!("medpay.admin.v1");
+    }
+}
+
 macro_rules! context {
     ($ctx:ident, $public:literal, $internal:literal) => {
         pub mod $ctx {
@@ -54,7 +61,7 @@ context!(
 );
 
 /// Names of the public services, as reflection lists them.
-pub const PUBLIC_SERVICES: [&str; 7] = [
+pub const PUBLIC_SERVICES: [&str; 8] = [
     "medpay.grouping.v1.GroupingService",
     "medpay.points.v1.PointsService",
     "medpay.budget.v1.BudgetService",
@@ -62,4 +69,5 @@ pub const PUBLIC_SERVICES: [&str; 7] = [
     "medpay.settlement.v1.SettlementRunService",
     "medpay.settlement.v1.SpecialCaseService",
     "medpay.supervision.v1.SupervisionService",
+    "medpay.admin.v1.AdminService",
 ];
