@@ -87,11 +87,9 @@ fn loopback_of(address: SocketAddr) -> SocketAddr {
     }
 }
 
-/// A fresh secret for this process's services to call its own internal listener.
+/// A fresh 256-bit secret for this process's services to call its own internal listener.
 fn service_token() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::access::key::random_hex(32).map_err(|e| anyhow::anyhow!("service token: {e}"))
 }
 
 /// A bounded context that can be served.

@@ -137,7 +137,8 @@ fn is_lower_hex(text: &str, bytes: usize) -> bool {
     text.len() == bytes * 2 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn random_hex(bytes: usize) -> Result<String, KeyError> {
+/// `bytes` random bytes from the operating system, as lowercase hex.
+pub(crate) fn random_hex(bytes: usize) -> Result<String, KeyError> {
     let mut buffer = vec![0u8; bytes];
     getrandom::fill(&mut buffer).map_err(|e| KeyError::Random(e.to_string()))?;
     Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
