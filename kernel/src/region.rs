@@ -59,6 +59,22 @@ impl RegionCode {
         RegionCode(self.0 - self.0 % 10_000)
     }
 
+    /// The regions that contain this one, nearest first: a county's prefecture (the `xxxx00`
+    /// code above it) and province, a prefecture's province, nothing for a province. This is the
+    /// order in which a rule published for a wider region reaches a narrower one.
+    pub fn ancestors(self) -> impl Iterator<Item = RegionCode> {
+        let prefecture = RegionCode(self.0 - self.0 % 100);
+        let province = self.province();
+        let prefecture = (prefecture != self && prefecture != province).then_some(prefecture);
+        let province = (province != self).then_some(province);
+        prefecture.into_iter().chain(province)
+    }
+
+    /// This region followed by its [`ancestors`](RegionCode::ancestors).
+    pub fn self_and_ancestors(self) -> impl Iterator<Item = RegionCode> {
+        std::iter::once(self).chain(self.ancestors())
+    }
+
     /// Whether `other` is this region or lies inside it.
     pub fn contains(self, other: RegionCode) -> bool {
         match self.level() {
@@ -128,6 +144,20 @@ mod tests {
 
     fn code(s: &str) -> RegionCode {
         s.parse().expect("test code")
+    }
+
+    #[test]
+    fn ancestors_go_from_the_nearest_region_up() {
+        let chain = |s: &str| {
+            code(s)
+                .self_and_ancestors()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(chain("460105"), ["460105", "460100", "460000"]);
+        assert_eq!(chain("460100"), ["460100", "460000"]);
+        assert_eq!(chain("460000"), ["460000"]);
+        assert_eq!(code("460000").ancestors().count(), 0);
     }
 
     #[test]

@@ -20,12 +20,12 @@
 use std::collections::BTreeMap;
 
 use grouping_dip::directory::{GroupKind, TreatmentType};
+use kernel::date::{Date, DateTime};
 use kernel::{Decimal, FundType, Money};
 use settlement_domain::case::{
     AmbulatoryKind, AmbulatorySettlement, CategoryCharge, ChargeCategory, Diagnosis, FeeLine,
     ListHeader, Patient, Payment, Procedure, SettlementList, Stay,
 };
-use settlement_domain::date::{Date, DateTime};
 
 use crate::catalogue::{
     CaseTemplate, Catalogue, HOSPICE_DEPARTMENT, NamedCode, PSYCHIATRY_DEPARTMENT, Population,

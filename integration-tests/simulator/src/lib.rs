@@ -43,8 +43,8 @@ pub mod truth;
 
 use std::io::Write;
 
+use kernel::date::Date;
 use settlement_domain::case::{AmbulatorySettlement, SettlementList};
-use settlement_domain::date::Date;
 
 pub use catalogue::{CaseTemplate, Catalogue, CatalogueError};
 pub use config::{ConfigError, IrregularityRates, ModeRates, SimulationConfig};

@@ -10,9 +10,9 @@
 //! the roster is fixed, so every seed simulates the same institutions. Persons are not stored:
 //! person `n` of the pool is computed from `n` and the seed whenever a case needs one.
 
+use kernel::date::Date;
 use kernel::{FundType, RegionCode, RegionLevel};
 use serde::Serialize;
-use settlement_domain::date::Date;
 use settlement_domain::institution::{
     AgreementStatus, Institution, InstitutionLevel, InstitutionType, ServiceAgreement,
 };

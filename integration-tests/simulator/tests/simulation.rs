@@ -6,6 +6,7 @@ use grouping_dip::build::{BuildOptions, build_from_csv};
 use grouping_dip::grouper::Verdict;
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome};
 use kernel::Money;
+use kernel::date::Date;
 use medpay_simulator::catalogue::{HOSPICE_DEPARTMENT, REHABILITATION_DEPARTMENT};
 use medpay_simulator::items;
 use medpay_simulator::{
@@ -13,7 +14,6 @@ use medpay_simulator::{
     write_history_csv,
 };
 use settlement_domain::case::SettlementList;
-use settlement_domain::date::Date;
 use settlement_domain::ports::CodeDictionary;
 use settlement_domain::validation::{ValidationPolicy, validate_ambulatory, validate_list};
 

@@ -105,3 +105,91 @@ macro_rules! store_test {
         }
     };
 }
+
+/// A fresh, migrated in-memory SQLite database (for tests that exercise a service, not its
+/// storage: those use [`databases`]).
+pub async fn sqlite<M: MigratorTrait>() -> DatabaseConnection {
+    let db = crate::db::connect("sqlite::memory:")
+        .await
+        .expect("in-memory sqlite opens");
+    M::up(&db, None).await.expect("migrations run on sqlite");
+    db
+}
+
+/// Serves `routes` on a fresh loopback port for the rest of the test and returns a channel
+/// connected to it: the real transport, as a caller reaches a service.
+pub async fn serve(routes: tonic::service::Routes) -> tonic::transport::Channel {
+    serve_at(routes).await.1
+}
+
+/// [`serve`], also giving the address (for tests that open their own connections).
+pub async fn serve_at(
+    routes: tonic::service::Routes,
+) -> (std::net::SocketAddr, tonic::transport::Channel) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let address = listener.local_addr().expect("bound address");
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_routes(routes)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
+        .expect("loopback uri")
+        .connect()
+        .await
+        .expect("connect to the test server");
+    (address, channel)
+}
+
+/// A principal as the edge would set it: `caller` acting in `scope` with `roles`.
+pub fn principal(caller: &str, scope: &str, roles: &[&str]) -> kernel::Principal {
+    kernel::Principal {
+        caller_id: caller.to_owned(),
+        scopes: vec![scope.parse().expect("test region code")],
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        institution: None,
+    }
+}
+
+/// `message` sent as `principal` (the verified principal header the edge sets).
+pub fn as_principal<T>(message: T, principal: &kernel::Principal) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    crate::set_principal(request.metadata_mut(), principal).expect("ascii principal");
+    request
+}
+
+/// `message` sent by `caller` acting in `scope` with `roles`.
+pub fn as_caller<T>(message: T, caller: &str, scope: &str, roles: &[&str]) -> tonic::Request<T> {
+    as_principal(message, &principal(caller, scope, roles))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic_health::ServingStatus;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    #[tokio::test]
+    async fn a_served_route_answers_over_the_socket() {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        reporter
+            .set_service_status("medpay.test", ServingStatus::NotServing)
+            .await;
+        let channel = serve(tonic::service::Routes::new(health)).await;
+        let answer = HealthClient::new(channel)
+            .check(as_caller(
+                HealthCheckRequest {
+                    service: "medpay.test".into(),
+                },
+                "tester",
+                "460100",
+                &["read"],
+            ))
+            .await
+            .expect("health answers");
+        assert_eq!(answer.into_inner().status, ServingStatus::NotServing as i32);
+    }
+}

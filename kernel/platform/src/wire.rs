@@ -1,7 +1,7 @@
 //! Reading common wire values (decimal strings, fund types, months, dates) with errors that name
 //! the field.
 
-use kernel::{FundType, Money, Points, YearMonth};
+use kernel::{Date, FundType, Money, Points, YearMonth};
 use medpay_proto::common::v1 as pb;
 
 /// A field violation: (field path, description).
@@ -131,6 +131,43 @@ pub fn date_to_wire(yyyymmdd: i32) -> pb::Date {
         month: yyyymmdd / 100 % 100,
         day: yyyymmdd % 100,
     }
+}
+
+/// A date as a wire message.
+pub fn wire_date(date: Date) -> pb::Date {
+    let (year, month, day) = date.ymd();
+    pb::Date {
+        year,
+        month: month as i32,
+        day: day as i32,
+    }
+}
+
+/// Reads a wire date, rejecting impossible ones (and years outside 1900..=9999) with the field
+/// named.
+pub fn date(field: &str, value: &pb::Date) -> Result<Date, Violation> {
+    let part = |n: i32| u32::try_from(n).unwrap_or(0);
+    Date::new(value.year, part(value.month), part(value.day)).map_err(|_| {
+        (
+            field.to_owned(),
+            format!(
+                "{}-{}-{} is not a calendar date",
+                value.year, value.month, value.day
+            ),
+        )
+    })
+}
+
+/// Reads a required wire date.
+pub fn required_date(field: &str, value: Option<&pb::Date>) -> Result<Date, Violation> {
+    value
+        .ok_or_else(|| (field.to_owned(), "is required".to_owned()))
+        .and_then(|value| date(field, value))
+}
+
+/// Today's UTC calendar day from the system clock.
+pub fn today() -> Date {
+    Date::from_unix_seconds(unix_seconds())
 }
 
 /// Seconds since the Unix epoch, for audit rows.

@@ -11,7 +11,7 @@
 use kernel::{Decimal, Money, RegionCode};
 use serde::{Deserialize, Serialize};
 
-use crate::date::{Date, DateTime};
+use kernel::date::{Date, DateTime};
 
 /// The header of every settlement (inpatient, outpatient, pharmacy).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::DateTime;
 use crate::error::SettlementError;
+use kernel::date::DateTime;
 
 /// Where a statement stands with its hospital.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

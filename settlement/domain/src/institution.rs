@@ -7,8 +7,8 @@
 use kernel::RegionCode;
 use serde::{Deserialize, Serialize};
 
-use crate::date::Date;
 use crate::error::SettlementError;
+use kernel::date::Date;
 
 /// Hospital level (医保结算等级 / 医院等级), which selects DIP level coefficients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -10,7 +10,6 @@
 pub mod canonical;
 pub mod case;
 pub mod clearing;
-pub mod date;
 pub mod dispute;
 pub mod error;
 pub mod identity;

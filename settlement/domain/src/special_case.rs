@@ -9,9 +9,9 @@
 use kernel::{Decimal, Points};
 use serde::{Deserialize, Serialize};
 
-use crate::date::DateTime;
 use crate::error::SettlementError;
 use crate::identity::CaseKey;
+use kernel::date::DateTime;
 
 /// Parameters of special-case review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,8 +15,8 @@ use kernel::{Decimal, FundType, Money, round_money};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{AmbulatorySettlement, Diagnosis, FeeLine, ListHeader, Payment, SettlementList};
-use crate::date::Date;
 use crate::ports::CodeDictionary;
+use kernel::date::Date;
 
 /// Whether a violation rejects the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -914,7 +914,7 @@ mod tests {
         "2025-07-01".parse().expect("test date")
     }
 
-    fn dt(s: &str) -> crate::date::DateTime {
+    fn dt(s: &str) -> kernel::date::DateTime {
         s.parse().expect("test date-time")
     }
 

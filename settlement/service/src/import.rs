@@ -13,12 +13,12 @@ use std::fmt;
 use std::io::Read;
 use std::str::FromStr;
 
+use kernel::date::{Date, DateTime};
 use kernel::{Decimal, Money, RegionCode};
 use settlement_domain::case::{
     CategoryCharge, ChargeCategory, Diagnosis, FeeLine, ListHeader, ListType, Patient, Payment,
     Procedure, SettlementList, Stay,
 };
-use settlement_domain::date::{Date, DateTime};
 use sha2::{Digest, Sha256};
 
 /// Separator of the list-valued columns (diagnoses, procedures).

@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 
 use kernel::RegionCode;
+use kernel::date::Date;
 use platform::db::{region_from_db, region_to_db};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, Set};
-use settlement_domain::date::Date;
 use settlement_domain::institution::{
     AgreementStatus, Institution, InstitutionLevel, InstitutionRecord, InstitutionType,
     ServiceAgreement,

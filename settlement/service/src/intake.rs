@@ -23,13 +23,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
+use kernel::date::Date;
 use kernel::{FundType, Points, RegionCode, YearMonth};
 use medpay_proto::settlement::v1 as pb;
 use prost::Message;
 use sea_orm::entity::prelude::*;
 use sea_orm::{DatabaseConnection, DbBackend};
 use settlement_domain::case::{AmbulatoryKind, AmbulatorySettlement, SettlementList};
-use settlement_domain::date::Date;
 use settlement_domain::identity::{
     CaseKey, ContentHash, IntakeDecision, StoredVersion, canonical_json, canonical_json_with_hash,
     decide_intake,

@@ -115,7 +115,7 @@ fn group_status_name(status: i32) -> &'static str {
     }
 }
 
-fn wire_date(date: settlement_domain::date::Date) -> common::Date {
+fn wire_date(date: kernel::date::Date) -> common::Date {
     let (year, month, day) = date.ymd();
     common::Date {
         year,

@@ -1,9 +1,9 @@
 //! Special-case storage on every backend of the harness: the registry pool and the decisions
 //! year-end clearing reads.
 
+use kernel::date::DateTime;
 use kernel::{Points, RegionCode};
 use platform::store_test;
-use settlement_domain::date::DateTime;
 use settlement_domain::identity::CaseKey;
 use settlement_domain::special_case::{
     QuotaUsage, ReviewDecision, SpecialCaseApplication, SpecialCaseGround, SpecialCasePolicy,

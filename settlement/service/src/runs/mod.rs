@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use std::sync::Arc;
 
+use kernel::date::{Date, DateTime};
 use kernel::{Decimal, FundType, Money, Points, Principal, RegionCode, YearMonth, round_points};
 use platform::db::{fund_to_db, region_to_db};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -19,7 +20,6 @@ use settlement_domain::clearing::{
     ClearingCase, ClearingInput, ClearingStatement, HospitalClearingInput, HospitalStatement,
     SharingSource, run_clearing,
 };
-use settlement_domain::date::{Date, DateTime};
 use settlement_domain::dispute::{DisputeState, StatementDispute};
 use settlement_domain::policy::SettlementPolicy;
 use settlement_domain::ports::{PayStandard, SharingCalculator};

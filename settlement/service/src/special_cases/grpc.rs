@@ -4,6 +4,7 @@
 
 use kernel::Principal;
 use kernel::RegionCode;
+use kernel::date::{Date, DateTime};
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::special_case_service_server::SpecialCaseService;
 use platform::principal::authorize_request;
@@ -11,7 +12,6 @@ use platform::status::{bad_request, storage_failure, with_reason};
 use platform::wire::{self, Page};
 use prost::Message;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
-use settlement_domain::date::{Date, DateTime};
 use settlement_domain::error::SettlementError;
 use settlement_domain::identity::CaseKey;
 use settlement_domain::special_case::{

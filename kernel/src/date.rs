@@ -1,5 +1,6 @@
-//! Calendar dates and minute-precise date-times of the settlement list, with the day arithmetic
-//! DOMAIN.md uses: length of stay = discharge date − admission date, ages in days.
+//! The one calendar of medpay: dates and second-precise date-times, with the day arithmetic
+//! DOMAIN.md uses (length of stay = discharge date − admission date, readmission gaps and ages in
+//! whole days), and the `yyyymmdd` integer form the stores keep and compare.
 //!
 //! Dates are written `YYYY-MM-DD`; date-times `YYYY-MM-DD HH:MM[:SS]` (a `T` separator is also
 //! read), the national platform's format. Nothing here knows about time zones: every time on a
@@ -110,6 +111,29 @@ impl Date {
     /// Whole days from `earlier` to `self` (negative when `earlier` is later).
     pub fn days_since(self, earlier: Date) -> i32 {
         self.days - earlier.days
+    }
+
+    /// The date as the integer `yyyymmdd` (2025-06-12 is 20250612): the form stored in integer
+    /// columns, which orders as the dates do.
+    pub fn to_yyyymmdd(self) -> i32 {
+        let (year, month, day) = self.ymd();
+        year * 10_000 + month as i32 * 100 + day as i32
+    }
+
+    /// Reads the integer form of [`Date::to_yyyymmdd`].
+    pub fn from_yyyymmdd(value: i32) -> Result<Self, DateError> {
+        let month = u32::try_from(value / 100 % 100).unwrap_or(0);
+        let day = u32::try_from(value % 100).unwrap_or(0);
+        Date::new(value / 10_000, month, day)
+    }
+
+    /// The UTC calendar day of a time given as seconds since 1970-01-01T00:00Z (what a clock
+    /// reads; the kernel itself never reads one).
+    pub fn from_unix_seconds(seconds: i64) -> Self {
+        let days = seconds.div_euclid(86_400);
+        Self {
+            days: i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX }),
+        }
     }
 }
 
@@ -296,7 +320,32 @@ mod tests {
         assert!("2025-06-12 8:00".parse::<DateTime>().is_err());
     }
 
+    #[test]
+    fn the_integer_form_orders_like_the_dates() {
+        let leap: Date = "2024-02-29".parse().expect("date");
+        assert_eq!(leap.to_yyyymmdd(), 20240229);
+        assert_eq!(Date::from_yyyymmdd(20240229), Ok(leap));
+        assert!(Date::from_yyyymmdd(20230229).is_err());
+        assert!(Date::from_yyyymmdd(20231301).is_err());
+        assert_eq!(Date::from_unix_seconds(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_unix_seconds(-1).to_string(), "1969-12-31");
+        assert_eq!(
+            Date::from_unix_seconds(1_767_225_599).to_string(),
+            "2025-12-31"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn yyyymmdd_round_trips(days in -25_000i32..2_900_000) {
+            let d = Date::from_days_since_epoch(days);
+            if d.year() >= 1900 {
+                prop_assert_eq!(Date::from_yyyymmdd(d.to_yyyymmdd()), Ok(d));
+            }
+            let later = d.add_days(1);
+            prop_assert!(later.to_yyyymmdd() > d.to_yyyymmdd());
+        }
+
         #[test]
         fn days_round_trip(days in -25_000i32..2_900_000) {
             let d = Date::from_days_since_epoch(days);
