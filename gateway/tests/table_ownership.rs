@@ -59,7 +59,11 @@ async fn every_context_table_carries_its_context_prefix() {
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), seen.len(), "no table is created by two contexts");
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "no table is created by two contexts"
+    );
 }
 
 #[tokio::test]
