@@ -1,0 +1,14 @@
+//! The real `medpay` binary and its servers over real sockets, as agencies, vendors and operators
+//! reach them: one test binary, so the workspace links the whole server once for all of them.
+
+mod access;
+mod api_keys;
+mod dip_build;
+mod group_cli;
+mod production_config;
+mod serve_postgres;
+mod settlement_import;
+mod settlement_intake;
+mod settlement_runs;
+mod tls;
+mod up;
