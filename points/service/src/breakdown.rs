@@ -178,8 +178,8 @@ mod tests {
     use points_domain::valuation::PhaseDays;
     use points_domain::{ModeRule, PaymentMode, ValuationPolicy, ValuationTables};
 
-    use crate::table_choice::TableDocument;
     use crate::store::TableKey;
+    use crate::table_choice::TableDocument;
 
     fn table() -> LoadedTable {
         let region = "460100".parse().expect("region");

@@ -1,7 +1,5 @@
 //! A points server on a real socket, and the DOMAIN.md §3 table and cases the tests value.
 
-#![allow(dead_code)]
-
 use kernel::FundType;
 use medpay_proto::common::v1::{Date, Decimal as WireDecimal, Money as WireMoney};
 use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
