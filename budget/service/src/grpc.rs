@@ -11,30 +11,14 @@ use platform::wire;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
+use crate::api::BudgetApi;
 use crate::convert::{
     Allocation, BudgetAdjustment, NewBudget, QuotaQuery, SharingPolicyWrite, SharingQuestion,
     mode_name, sharing_policy,
 };
 use crate::error::Error;
 use crate::queries::{read_stored, unit_monthly_quotas};
-use crate::store::{BudgetStore, StoredAllocation, StoredBudget};
-
-/// The budget gRPC API over a store.
-#[derive(Clone)]
-pub struct BudgetApi {
-    pub(crate) store: BudgetStore,
-}
-
-impl BudgetApi {
-    pub fn new(store: BudgetStore) -> Self {
-        Self { store }
-    }
-
-    /// The tonic service to mount on a server.
-    pub fn into_server(self) -> pb::budget_service_server::BudgetServiceServer<Self> {
-        pb::budget_service_server::BudgetServiceServer::new(self)
-    }
-}
+use crate::store::{StoredAllocation, StoredBudget};
 
 /// The stored form of a computed budget version: the whole computation (blocks and reserve
 /// included) as the domain's JSON, and the total in fen.

@@ -11,7 +11,7 @@ use platform::principal::authorize_request;
 use platform::wire;
 use tonic::{Request, Response, Status};
 
-use crate::BudgetApi;
+use crate::api::BudgetApi;
 use crate::convert::{ClearingSharing, MonthlyQuotaQuery};
 use crate::error::Error;
 use crate::queries::{tier_name, unit_monthly_quotas};

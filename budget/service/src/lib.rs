@@ -1,6 +1,7 @@
 //! The budget context's service: budget storage and migrations, and the `medpay.budget.v1` gRPC
 //! server. Calculations live in `budget-domain`; this crate only stores, converts and serves.
 
+pub mod api;
 pub mod convert;
 pub mod error;
 pub mod grpc;
@@ -9,6 +10,6 @@ pub mod migration;
 pub mod queries;
 pub mod store;
 
+pub use api::BudgetApi;
 pub use error::Error;
-pub use grpc::BudgetApi;
 pub use migration::Migrator;

@@ -7,8 +7,8 @@ use budget_domain::{
 };
 use kernel::{FundType, Money, RegionCode};
 
+use crate::api::BudgetApi;
 use crate::error::Error;
-use crate::grpc::BudgetApi;
 use crate::store::{StoredAllocation, StoredBudget};
 
 /// The computation a stored version keeps.
