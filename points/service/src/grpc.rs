@@ -40,6 +40,25 @@ impl PointsApi {
     pub fn valuer(&self, region: RegionCode, year: i32) -> CaseValuer {
         CaseValuer::new(self.tables.chooser(region, year))
     }
+
+    /// Stores `document` as the next draft of `key` under `call`, answering with `respond` of
+    /// the stored version (or the stored answer when `call` was carried out before).
+    async fn put_draft<R: Message + Default>(
+        &self,
+        key: TableKey,
+        document: &TableDocument,
+        call: &Call,
+        respond: impl FnOnce(pb::ValuationTable) -> R + Send + 'static,
+    ) -> Result<Response<R>, Error> {
+        let canonical = serde_json::to_string(document).map_err(Error::storage)?;
+        let encode = move |table: &StoredTable| respond(to_wire(table)).encode_to_vec();
+        let outcome = self
+            .tables
+            .store()
+            .put_draft(key, &canonical, call, encode)
+            .await?;
+        Ok(Response::new(replayed(outcome.response())?))
+    }
 }
 
 fn status_to_wire(status: TableStatus) -> i32 {
@@ -123,25 +142,12 @@ impl PointsService for PointsApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let TableDraft { key, document } = TableDraft::try_from((region, body))?;
-        let canonical = serde_json::to_string(&document).map_err(Error::storage)?;
-        let encode = |table: &StoredTable| {
-            pb::PutTableResponse {
-                table: Some(to_wire(table)),
-            }
-            .encode_to_vec()
-        };
-        let outcome = self
-            .tables
-            .store()
-            .put_draft(
-                key,
-                &canonical,
-                &call(&principal, &body.request_id, "PutTable", body, key),
-                encode,
-            )
-            .await
-            .map_err(Error::from)?;
-        Ok(Response::new(replayed(outcome.response())?))
+        let call = call(&principal, &body.request_id, "PutTable", body, key);
+        Ok(self
+            .put_draft(key, &document, &call, |table| pb::PutTableResponse {
+                table: Some(table),
+            })
+            .await?)
     }
 
     async fn activate_table(
@@ -256,26 +262,13 @@ impl PointsService for PointsApi {
             object.remove("tables");
         }
         let report_json = report_json.to_string();
-        let canonical = serde_json::to_string(&document).map_err(Error::storage)?;
-        let encode = move |table: &StoredTable| {
-            pb::CalibrateResponse {
-                table: Some(to_wire(table)),
+        let call = call(&principal, &body.request_id, "Calibrate", body, key);
+        Ok(self
+            .put_draft(key, &document, &call, move |table| pb::CalibrateResponse {
+                table: Some(table),
                 report_json,
-            }
-            .encode_to_vec()
-        };
-        let outcome = self
-            .tables
-            .store()
-            .put_draft(
-                key,
-                &canonical,
-                &call(&principal, &body.request_id, "Calibrate", body, key),
-                encode,
-            )
-            .await
-            .map_err(Error::from)?;
-        Ok(Response::new(replayed(outcome.response())?))
+            })
+            .await?)
     }
 
     async fn list_audit_entries(
