@@ -1,8 +1,6 @@
 //! Payment-mode order, policy and table validation, serde of policies.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kernel::FundType;
 use points_domain::policy::HighCostTier;
 use points_domain::tables::{DatedCoefficient, PerDiemProgramme};

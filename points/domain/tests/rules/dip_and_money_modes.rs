@@ -1,8 +1,6 @@
 //! DIP scores, per diem, day surgery, fixed rates, fee-for-service (DOMAIN.md §3).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use points_domain::point_value::points_amount;
 use points_domain::policy::BelowStandard;
 use points_domain::tables::PerDiemProgramme;

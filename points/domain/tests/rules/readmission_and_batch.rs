@@ -1,8 +1,6 @@
 //! 15-day readmission halving and batch valuation.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use points_domain::{StayKey, ValuedStay, apply_readmission, valuate, valuate_all};
 
 fn earlier() -> ValuedStay {

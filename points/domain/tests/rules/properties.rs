@@ -1,9 +1,7 @@
 //! Invariants of valuation: points never negative, high ≥ normal in the same group, low ≤ base,
 //! readmission never increases points, per-diem pay grows with days.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kernel::{Decimal, Money};
 use points_domain::{CaseType, StayKey, ValuedStay, apply_readmission, valuate};
 use proptest::prelude::*;

@@ -1,7 +1,5 @@
 //! Fixtures shared by the integration tests: the DOMAIN.md §3 worked-example region.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 
 use kernel::{Date, FundType, Money, Points, RegionCode};
