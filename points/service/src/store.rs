@@ -90,7 +90,8 @@ pub enum StoreError {
     #[error(
         "a version is already activated from {}; a new activation must start later, so that no \
          case valued before is decided again",
-        kernel::Date::from_yyyymmdd(*latest).map_or_else(|_| latest.to_string(), |date| date.to_string())
+        kernel::Date::from_yyyymmdd(*latest)
+            .map_or_else(|_| latest.to_string(), |date| date.to_string())
     )]
     NotAfterLatest { latest: i32 },
     #[error(transparent)]
