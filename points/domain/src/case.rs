@@ -143,10 +143,7 @@ impl CaseForValuation {
             }
         }
         if self.discharge_date < self.admission_date {
-            return Err(ValuationError::DischargeBeforeAdmission {
-                admission: self.admission_date.to_string(),
-                discharge: self.discharge_date.to_string(),
-            });
+            return Err(self.discharge_before_admission());
         }
         if !DISCHARGE_TYPES.contains(&self.discharge_type) {
             return Err(ValuationError::UnknownDischargeType {
@@ -159,5 +156,16 @@ impl CaseForValuation {
             return Err(ValuationError::InvalidAuxCoefficient { value: aux });
         }
         Ok(())
+    }
+
+    // Out of line so that formatting the dates of this rare refusal does not enlarge `check`,
+    // which every valuation runs.
+    #[cold]
+    #[inline(never)]
+    fn discharge_before_admission(&self) -> ValuationError {
+        ValuationError::DischargeBeforeAdmission {
+            admission: self.admission_date.to_string(),
+            discharge: self.discharge_date.to_string(),
+        }
     }
 }
