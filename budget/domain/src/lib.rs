@@ -15,6 +15,7 @@ mod error;
 mod per_capita;
 mod quota;
 mod sharing;
+mod tiers;
 
 pub use allocation::{
     AllianceMember, Allocation, AllocationLine, AllocationPolicy, AllocationUnit, UnitKind,
@@ -33,7 +34,9 @@ pub use quota::{
     monthly_quotas, settle_months,
 };
 pub use sharing::{
-    AppliedTier, HospitalSharing, HospitalYear, OverspendBand, ReserveShortfall,
-    ReserveShortfallRule, SharingOutcome, SharingPolicy, SurplusRule, TierOutcome, apply_tiers,
-    compute_sharing,
+    HospitalSharing, HospitalYear, ReserveShortfall, SharingOutcome, compute_sharing,
+};
+pub use tiers::{
+    AppliedTier, OverspendBand, ReserveShortfallRule, SharingPolicy, SurplusRule, TierOutcome,
+    apply_tiers,
 };

@@ -5,7 +5,7 @@ use kernel::Money;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BudgetError, check_not_negative};
-use crate::sharing::{SharingPolicy, TierOutcome, apply_tiers, validate_std_act};
+use crate::tiers::{SharingPolicy, TierOutcome, apply_tiers, validate_std_act};
 
 /// A primary institution's capitation for a year.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,7 +79,7 @@ pub fn per_capita_sharing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sharing::AppliedTier;
+    use crate::tiers::AppliedTier;
 
     fn yuan(text: &str) -> Money {
         text.parse().expect("test amount")

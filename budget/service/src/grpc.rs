@@ -1,98 +1,30 @@
-//! The `medpay.budget.v1` server: scope checks, proto ↔ domain conversion, status codes.
+//! The `medpay.budget.v1` server: each method checks the caller's scope, reads its request
+//! through [`crate::convert`], and answers through the one `From<Error> for Status`.
 
-use budget_domain::{
-    AllocationPolicy, AllocationUnit, AnnualBudget, BlockKind, BudgetDocument, BudgetHistory,
-    BudgetMode, HospitalYear, QuotaProfile, SharingOutcome, SharingPolicy, UnitKind,
-    allocate_block, compute_sharing, monthly_quotas,
-};
-use kernel::Money;
-use kernel::{FundType, RegionCode};
+use budget_domain::{AnnualBudget, BudgetHistory, UnitKind, allocate_block, monthly_quotas};
+use kernel::{FundType, Money, Principal, RegionCode};
 use medpay_proto::budget::v1 as pb;
 use medpay_proto::budget::v1::budget_service_server::BudgetService;
+use platform::journal::{Call, Once};
 use platform::principal::authorize_request;
-use platform::status::{bad_request, storage_failure, with_reason};
 use platform::wire;
 use prost::Message;
-use serde::Deserialize;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
-use crate::status::DomainError;
-use crate::store::{BudgetStore, StoredAllocation, StoredBudget};
-use platform::journal::{Call, Once};
-
-/// The budget gRPC API over a store.
-#[derive(Clone)]
-pub struct BudgetApi {
-    pub(crate) store: BudgetStore,
-}
-
-impl BudgetApi {
-    pub fn new(store: BudgetStore) -> Self {
-        Self { store }
-    }
-
-    /// The tonic service to mount on a server.
-    pub fn into_server(self) -> pb::budget_service_server::BudgetServiceServer<Self> {
-        pb::budget_service_server::BudgetServiceServer::new(self)
-    }
-}
-
-fn mode_name(mode: BudgetMode) -> &'static str {
-    match mode {
-        BudgetMode::RegionalPoints => "regional_points",
-        BudgetMode::HospitalCaps => "hospital_caps",
-    }
-}
-
-/// Reads a budget document and checks it is about the budget the request names.
-fn read_document(
-    json: &str,
-    region: RegionCode,
-    year: Option<i32>,
-    fund: Option<FundType>,
-    violations: &mut Vec<(String, String)>,
-) -> Option<BudgetDocument> {
-    if json.trim().is_empty() {
-        violations.push(("document_json".into(), "is required".into()));
-        return None;
-    }
-    let document: BudgetDocument = match serde_json::from_str(json) {
-        Ok(document) => document,
-        Err(err) => {
-            violations.push((
-                "document_json".into(),
-                format!("is not a budget document: {err}"),
-            ));
-            return None;
-        }
-    };
-    if document.region != region {
-        violations.push((
-            "document_json.region".into(),
-            format!("is {}, the request is for region {region}", document.region),
-        ));
-    }
-    if year.is_some_and(|year| year != document.year) {
-        violations.push((
-            "document_json.year".into(),
-            format!("is {}, the request names another year", document.year),
-        ));
-    }
-    if fund.is_some_and(|fund| fund != document.fund) {
-        violations.push((
-            "document_json.fund".into(),
-            format!("is {}, the request names another fund", document.fund),
-        ));
-    }
-    Some(document)
-}
+use crate::api::BudgetApi;
+use crate::convert::{
+    Allocation, BudgetAdjustment, NewBudget, QuotaQuery, SharingPolicyWrite, SharingQuestion,
+    mode_name, sharing_policy,
+};
+use crate::error::Error;
+use crate::queries::{read_stored, unit_monthly_quotas};
+use crate::store::{StoredAllocation, StoredBudget};
 
 /// The stored form of a computed budget version: the whole computation (blocks and reserve
 /// included) as the domain's JSON, and the total in fen.
-fn to_stored(budget: &AnnualBudget, created_by: &str) -> Result<StoredBudget, Status> {
-    let document_json = serde_json::to_string(budget).map_err(storage_failure)?;
-    let version = i32::try_from(budget.version)
-        .map_err(|_| with_reason(Code::OutOfRange, "TOO_MANY_VERSIONS", "too many versions"))?;
+fn to_stored(budget: &AnnualBudget, created_by: &str) -> Result<StoredBudget, Error> {
+    let document_json = serde_json::to_string(budget).map_err(Error::storage)?;
+    let version = i32::try_from(budget.version).map_err(|_| Error::TooManyVersions)?;
     Ok(StoredBudget {
         region: budget.document.region,
         year: budget.document.year,
@@ -104,164 +36,6 @@ fn to_stored(budget: &AnnualBudget, created_by: &str) -> Result<StoredBudget, St
         reason: budget.reason.clone(),
         created_by: created_by.to_owned(),
     })
-}
-
-fn read_stored(budget: &StoredBudget) -> Result<AnnualBudget, Status> {
-    serde_json::from_str(&budget.document_json).map_err(storage_failure)
-}
-
-fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, Status> {
-    T::decode(bytes).map(Response::new).map_err(storage_failure)
-}
-
-/// A sharing policy by preset name (`hainan`, `xinxiang`, bare or as a JSON string) or as a
-/// whole policy document.
-fn read_policy(json: &str) -> Result<SharingPolicy, Status> {
-    let trimmed = json.trim();
-    let name = trimmed.trim_matches('"');
-    let policy = match name {
-        "hainan" => SharingPolicy::hainan(),
-        "xinxiang" => SharingPolicy::xinxiang(),
-        _ if trimmed.is_empty() => {
-            return Err(bad_request(vec![(
-                "policy_json".into(),
-                "is required: a policy document or a preset name (hainan, xinxiang)".into(),
-            )]));
-        }
-        _ => serde_json::from_str(trimmed).map_err(|err| {
-            bad_request(vec![(
-                "policy_json".into(),
-                format!("is not a sharing policy nor a preset name: {err}"),
-            )])
-        })?,
-    };
-    policy
-        .validate()
-        .map_err(|err| DomainError::new("policy_json", err))?;
-    Ok(policy)
-}
-
-/// The inputs of `Allocate`: which block to allocate, the allocation policy, the hospitals and
-/// alliances, and how each cap is spread over the months for `GetQuotas`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AllocateInputs {
-    #[serde(default = "inpatient")]
-    block: BlockKind,
-    #[serde(default)]
-    policy: AllocationPolicy,
-    units: Vec<AllocationUnit>,
-    #[serde(default = "even")]
-    quota_profile: QuotaProfile,
-}
-
-fn inpatient() -> BlockKind {
-    BlockKind::Inpatient
-}
-
-fn even() -> QuotaProfile {
-    QuotaProfile::Even
-}
-
-impl BudgetApi {
-    /// The result of writing a version. A failed write whose version number a concurrent
-    /// request took first is a conflict the caller resolves by reading and retrying, not a
-    /// storage failure.
-    async fn version_written(
-        &self,
-        written: Result<Once, crate::store::StoreError>,
-        budget: &StoredBudget,
-    ) -> Result<Once, Status> {
-        let error = match written {
-            Ok(outcome) => return Ok(outcome),
-            Err(error @ crate::store::StoreError::Reused(_)) => return Err(error.into()),
-            Err(error) => error,
-        };
-        let taken = self
-            .store
-            .get(
-                budget.region,
-                budget.year,
-                budget.fund,
-                Some(budget.version),
-            )
-            .await
-            .map_err(storage_failure)?
-            .is_some();
-        if !taken {
-            return Err(storage_failure(error));
-        }
-        Err(if budget.version == 1 {
-            with_reason(
-                Code::AlreadyExists,
-                "BUDGET_EXISTS",
-                format!(
-                    "region {} already has a {} budget for fund {}; adjust it",
-                    budget.region, budget.year, budget.fund
-                ),
-            )
-        } else {
-            with_reason(
-                Code::Aborted,
-                "CONCURRENT_ADJUSTMENT",
-                format!(
-                    "version {} was written by another adjustment; read the latest and retry",
-                    budget.version
-                ),
-            )
-        })
-    }
-}
-
-impl BudgetApi {
-    /// The region's stored sharing policy for the year (Hainan when none is stored) applied to
-    /// `hospitals`, the shared amounts paid from the latest budget's adjustment reserve.
-    pub(crate) async fn sharing_outcome(
-        &self,
-        region: RegionCode,
-        year: i32,
-        fund: FundType,
-        hospitals: &[HospitalYear],
-    ) -> Result<SharingOutcome, Status> {
-        let budget = self
-            .store
-            .get(region, year, fund, None)
-            .await
-            .map_err(storage_failure)?
-            .ok_or_else(|| {
-                Status::failed_precondition(format!(
-                    "no budget for region {region}, {year}, fund {fund}: its adjustment reserve pays the sharing"
-                ))
-            })?;
-        let budget = read_stored(&budget)?;
-        let policy = match self
-            .store
-            .sharing_policy(region, year)
-            .await
-            .map_err(storage_failure)?
-        {
-            Some(json) => serde_json::from_str(&json).map_err(storage_failure)?,
-            None => SharingPolicy::hainan(),
-        };
-        compute_sharing(&policy, budget.adjustment_reserve, hospitals)
-            .map_err(|err| DomainError::new("hospitals_json", err).into())
-    }
-}
-
-/// Twelve monthly quotas of a unit, January first: a unit capped in several blocks gets, each
-/// month, the sum of its blocks' quotas.
-pub(crate) fn unit_monthly_quotas(allocations: &[StoredAllocation]) -> Result<[Money; 12], Status> {
-    let mut quotas = [Money::ZERO; 12];
-    for allocation in allocations {
-        let profile: QuotaProfile =
-            serde_json::from_str(&allocation.quota_profile_json).map_err(storage_failure)?;
-        let months = monthly_quotas(allocation.amount, &profile)
-            .map_err(|err| DomainError::new("quota_profile", err))?;
-        for (total, month) in quotas.iter_mut().zip(months) {
-            *total += month;
-        }
-    }
-    Ok(quotas)
 }
 
 fn to_wire(budget: StoredBudget) -> pb::Budget {
@@ -282,6 +56,112 @@ fn to_wire(budget: StoredBudget) -> pb::Budget {
     }
 }
 
+/// A write of `method` with `request`, by `principal` in `region`.
+fn call<M: Message>(
+    principal: &Principal,
+    request_id: &str,
+    method: &str,
+    request: &M,
+    region: RegionCode,
+) -> Call {
+    Call::new(
+        &principal.caller_id,
+        request_id,
+        method,
+        request,
+        Some(region),
+    )
+}
+
+fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, Error> {
+    T::decode(bytes).map(Response::new).map_err(Error::storage)
+}
+
+/// The answer of a journaled write: `response` when it was carried out now, the stored one when
+/// the same request was carried out before.
+fn answered<T: Message + Default>(once: Once, response: T) -> Result<Response<T>, Error> {
+    match once {
+        Once::Done(_) => Ok(Response::new(response)),
+        Once::Replayed(bytes) => replayed(&bytes),
+    }
+}
+
+impl BudgetApi {
+    /// The stored answer of `call` when the same request was already carried out.
+    async fn replay<T: Message + Default>(
+        &self,
+        call: &Call,
+    ) -> Result<Option<Response<T>>, Error> {
+        self.store
+            .replay(call)
+            .await?
+            .map(|bytes| replayed(&bytes))
+            .transpose()
+    }
+
+    /// The latest version of a budget that must exist for the request to `purpose`.
+    async fn latest(
+        &self,
+        region: RegionCode,
+        year: i32,
+        fund: FundType,
+        purpose: &str,
+    ) -> Result<StoredBudget, Error> {
+        self.store
+            .get(region, year, fund, None)
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "no budget for region {region}, {year}, fund {fund} to {purpose}"
+                ))
+            })
+    }
+
+    /// Writes a version with its audit entry and `response`. A failed write whose version
+    /// number a concurrent request took first is a conflict the caller resolves by reading and
+    /// retrying, not a storage failure.
+    async fn write_version<T: Message + Default>(
+        &self,
+        budget: &StoredBudget,
+        call: &Call,
+        detail: String,
+        response: T,
+    ) -> Result<Response<T>, Error> {
+        let error = match self
+            .store
+            .insert_idempotent(budget, call, detail, response.encode_to_vec())
+            .await
+        {
+            Ok(once) => return answered(once, response),
+            Err(error @ crate::store::StoreError::Reused(_)) => return Err(error.into()),
+            Err(error) => error,
+        };
+        let taken = self
+            .store
+            .get(
+                budget.region,
+                budget.year,
+                budget.fund,
+                Some(budget.version),
+            )
+            .await?
+            .is_some();
+        Err(if !taken {
+            error.into()
+        } else if budget.version == 1 {
+            Error::BudgetExists {
+                region: budget.region,
+                year: budget.year,
+                fund: budget.fund,
+            }
+        } else {
+            Error::ConcurrentAdjustment {
+                version: budget.version,
+            }
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl BudgetService for BudgetApi {
     async fn create_budget(
@@ -291,82 +171,31 @@ impl BudgetService for BudgetApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let mut violations = Vec::new();
-        if body.request_id.trim().is_empty() {
-            violations.push(("request_id".to_owned(), "is required".to_owned()));
-        }
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let fund = wire::fund_type("fund_type", body.fund_type)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let document = read_document(&body.document_json, region, year, fund, &mut violations);
-        // The mode is optional on the request; when given it must agree with the document.
-        let requested_mode = match pb::BudgetMode::try_from(body.mode) {
-            Ok(pb::BudgetMode::Unspecified) => None,
-            Ok(pb::BudgetMode::RegionalPoints) => Some(BudgetMode::RegionalPoints),
-            Ok(pb::BudgetMode::HospitalCaps) => Some(BudgetMode::HospitalCaps),
-            Err(_) => {
-                violations.push(("mode".to_owned(), format!("{} is not a mode", body.mode)));
-                None
-            }
-        };
-        if let (Some(requested), Some(document)) = (requested_mode, document.as_ref())
-            && requested != document.mode
-        {
-            violations.push((
-                "mode".to_owned(),
-                format!(
-                    "is {}, the document is in mode {}",
-                    mode_name(requested),
-                    mode_name(document.mode)
-                ),
-            ));
-        }
-        let (Some(year), Some(fund), Some(document), true) =
-            (year, fund, document, violations.is_empty())
-        else {
-            return Err(bad_request(violations));
-        };
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
-            "CreateBudget",
-            body,
-            Some(region),
-        );
-        if let Some(stored) = self.store.replay(&call).await? {
-            return replayed(&stored);
+        let NewBudget {
+            year,
+            fund,
+            document,
+        } = NewBudget::try_from((region, body))?;
+        let call = call(&principal, &body.request_id, "CreateBudget", body, region);
+        if let Some(done) = self.replay(&call).await? {
+            return Ok(done);
         }
         if self
             .store
             .get(region, year, fund, None)
             .await
-            .map_err(storage_failure)?
+            .map_err(Error::from)?
             .is_some()
         {
-            return Err(with_reason(
-                Code::AlreadyExists,
-                "BUDGET_EXISTS",
-                format!("region {region} already has a {year} budget for fund {fund}; adjust it"),
-            ));
+            return Err(Error::BudgetExists { region, year, fund }.into());
         }
-        let history = BudgetHistory::create(document)
-            .map_err(|err| DomainError::new("document_json", err))?;
+        let history = BudgetHistory::create(document).map_err(Error::domain("document_json"))?;
         let stored = to_stored(history.current(), &principal.caller_id)?;
         let response = pb::CreateBudgetResponse {
             budget: Some(to_wire(stored.clone())),
         };
         let detail = format!("{region} {year} {fund} version 1 total {}", stored.total);
-        let written = self
-            .store
-            .insert_idempotent(&stored, &call, detail, response.encode_to_vec())
-            .await;
-        match self.version_written(written, &stored).await? {
-            Once::Done(_) => Ok(Response::new(response)),
-            Once::Replayed(bytes) => replayed(&bytes),
-        }
+        Ok(self.write_version(&stored, &call, detail, response).await?)
     }
 
     async fn adjust_budget(
@@ -376,54 +205,22 @@ impl BudgetService for BudgetApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let mut violations = Vec::new();
-        if body.request_id.trim().is_empty() {
-            violations.push(("request_id".to_owned(), "is required".to_owned()));
+        let BudgetAdjustment {
+            year,
+            fund,
+            document,
+        } = BudgetAdjustment::try_from((region, body))?;
+        let call = call(&principal, &body.request_id, "AdjustBudget", body, region);
+        if let Some(done) = self.replay(&call).await? {
+            return Ok(done);
         }
-        if body.reason.trim().is_empty() {
-            violations.push((
-                "reason".to_owned(),
-                "is required: every adjustment records why".to_owned(),
-            ));
-        }
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let fund = wire::fund_type("fund_type", body.fund_type)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let document = read_document(&body.document_json, region, year, fund, &mut violations);
-        let (Some(year), Some(fund), Some(document), true) =
-            (year, fund, document, violations.is_empty())
-        else {
-            return Err(bad_request(violations));
-        };
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
-            "AdjustBudget",
-            body,
-            Some(region),
-        );
-        if let Some(stored) = self.store.replay(&call).await? {
-            return replayed(&stored);
-        }
-        let latest = self
-            .store
-            .get(region, year, fund, None)
-            .await
-            .map_err(storage_failure)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "no budget for region {region}, {year}, fund {fund} to adjust"
-                ))
-            })?;
+        let latest = self.latest(region, year, fund, "adjust").await?;
         // Only the latest version matters to the next one: it fixes the key and the number.
         let mut history = BudgetHistory::from_versions(vec![read_stored(&latest)?])
-            .map_err(|err| DomainError::new("document_json", err))?;
+            .map_err(Error::domain("document_json"))?;
         let next = history
             .adjust(document, &body.reason)
-            .map_err(|err| DomainError::new("document_json", err))?;
+            .map_err(Error::domain("document_json"))?;
         let stored = to_stored(next, &principal.caller_id)?;
         let response = pb::AdjustBudgetResponse {
             budget: Some(to_wire(stored.clone())),
@@ -432,14 +229,7 @@ impl BudgetService for BudgetApi {
             "{region} {year} {fund} version {} total {}: {}",
             stored.version, stored.total, stored.reason
         );
-        let written = self
-            .store
-            .insert_idempotent(&stored, &call, detail, response.encode_to_vec())
-            .await;
-        match self.version_written(written, &stored).await? {
-            Once::Done(_) => Ok(Response::new(response)),
-            Once::Replayed(bytes) => replayed(&bytes),
-        }
+        Ok(self.write_version(&stored, &call, detail, response).await?)
     }
 
     async fn get_budget(
@@ -455,9 +245,9 @@ impl BudgetService for BudgetApi {
             .store
             .get(region, year, fund, version)
             .await
-            .map_err(storage_failure)?
+            .map_err(Error::from)?
             .ok_or_else(|| {
-                Status::not_found(format!(
+                Error::NotFound(format!(
                     "no budget for region {region}, {year}, fund {fund}"
                 ))
             })?;
@@ -475,14 +265,14 @@ impl BudgetService for BudgetApi {
         let body = request.get_ref();
         let year = match body.year {
             0 => None,
-            year => Some(wire::year("year", year).map_err(|v| bad_request(vec![v]))?),
+            year => Some(wire::year("year", year).map_err(|v| Error::InvalidArgument(vec![v]))?),
         };
         let page = wire::Page::from_request(body.page_size, &body.page_token)?;
         let budgets = self
             .store
             .list_latest(region, year, page.offset, page.size)
             .await
-            .map_err(storage_failure)?;
+            .map_err(Error::from)?;
         let next_page_token = page.next_token(budgets.len());
         Ok(Response::new(pb::ListBudgetsResponse {
             budgets: budgets.into_iter().map(to_wire).collect(),
@@ -497,59 +287,20 @@ impl BudgetService for BudgetApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let mut violations = Vec::new();
-        if body.request_id.trim().is_empty() {
-            violations.push(("request_id".to_owned(), "is required".to_owned()));
-        }
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let fund = wire::fund_type("fund_type", body.fund_type)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let inputs: Option<AllocateInputs> = match serde_json::from_str(&body.inputs_json) {
-            Ok(inputs) => Some(inputs),
-            Err(err) => {
-                violations.push((
-                    "inputs_json".to_owned(),
-                    format!("is not allocation inputs: {err}"),
-                ));
-                None
-            }
-        };
-        let (Some(year), Some(fund), Some(inputs), true) =
-            (year, fund, inputs, violations.is_empty())
-        else {
-            return Err(bad_request(violations));
-        };
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
-            "Allocate",
-            body,
-            Some(region),
-        );
-        if let Some(stored) = self.store.replay(&call).await? {
-            return replayed(&stored);
+        let Allocation { year, fund, inputs } = Allocation::try_from(body)?;
+        let call = call(&principal, &body.request_id, "Allocate", body, region);
+        if let Some(done) = self.replay(&call).await? {
+            return Ok(done);
         }
         // A bad month profile is refused now rather than when quotas are read.
         monthly_quotas(Money::ZERO, &inputs.quota_profile)
-            .map_err(|err| DomainError::new("inputs_json.quota_profile", err))?;
-        let latest = self
-            .store
-            .get(region, year, fund, None)
-            .await
-            .map_err(storage_failure)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "no budget for region {region}, {year}, fund {fund} to allocate"
-                ))
-            })?;
+            .map_err(Error::domain("inputs_json.quota_profile"))?;
+        let latest = self.latest(region, year, fund, "allocate").await?;
         let budget = read_stored(&latest)?;
         let allocation = allocate_block(&budget, inputs.block, &inputs.policy, &inputs.units)
-            .map_err(|err| DomainError::new("inputs_json", err))?;
+            .map_err(Error::domain("inputs_json"))?;
         let quota_profile_json =
-            serde_json::to_string(&inputs.quota_profile).map_err(storage_failure)?;
+            serde_json::to_string(&inputs.quota_profile).map_err(Error::storage)?;
         let block = inputs.block.name();
         let lines = allocation
             .lines
@@ -559,14 +310,14 @@ impl BudgetService for BudgetApi {
                     unit_code: line.code.clone(),
                     block: block.to_owned(),
                     budget_version: latest.version,
-                    members_json: serde_json::to_string(&line.members).map_err(storage_failure)?,
+                    members_json: serde_json::to_string(&line.members).map_err(Error::storage)?,
                     amount: line.amount,
                     quota_profile_json: quota_profile_json.clone(),
                 })
             })
-            .collect::<Result<Vec<_>, Status>>()?;
+            .collect::<Result<Vec<_>, Error>>()?;
         let response = pb::AllocateResponse {
-            allocation_json: serde_json::to_string(&allocation).map_err(storage_failure)?,
+            allocation_json: serde_json::to_string(&allocation).map_err(Error::storage)?,
         };
         let alliances = inputs
             .units
@@ -579,7 +330,7 @@ impl BudgetService for BudgetApi {
             allocation.block,
             lines.len()
         );
-        match self
+        let once = self
             .store
             .replace_allocation(
                 region,
@@ -591,11 +342,9 @@ impl BudgetService for BudgetApi {
                 detail,
                 response.encode_to_vec(),
             )
-            .await?
-        {
-            Once::Done(_) => Ok(Response::new(response)),
-            Once::Replayed(bytes) => replayed(&bytes),
-        }
+            .await
+            .map_err(Error::from)?;
+        Ok(answered(once, response)?)
     }
 
     async fn get_quotas(
@@ -605,29 +354,18 @@ impl BudgetService for BudgetApi {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let mut violations = Vec::new();
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let fund = wire::fund_type("fund_type", body.fund_type)
-            .map_err(|v| violations.push(v))
-            .ok();
-        if body.hospital_code.trim().is_empty() {
-            violations.push(("hospital_code".to_owned(), "is required".to_owned()));
-        }
-        let (Some(year), Some(fund), true) = (year, fund, violations.is_empty()) else {
-            return Err(bad_request(violations));
-        };
+        let QuotaQuery { year, fund } = QuotaQuery::try_from(body)?;
         let allocations = self
             .store
             .allocations_of(region, year, fund, &body.hospital_code)
             .await
-            .map_err(storage_failure)?;
+            .map_err(Error::from)?;
         if allocations.is_empty() {
-            return Err(Status::not_found(format!(
+            return Err(Error::NotFound(format!(
                 "{} has no allocation in region {region}, {year}, fund {fund}",
                 body.hospital_code
-            )));
+            ))
+            .into());
         }
         let quotas = unit_monthly_quotas(&allocations)?;
         Ok(Response::new(pb::GetQuotasResponse {
@@ -642,31 +380,22 @@ impl BudgetService for BudgetApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let mut violations = Vec::new();
-        if body.request_id.trim().is_empty() {
-            violations.push(("request_id".to_owned(), "is required".to_owned()));
-        }
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let (Some(year), true) = (year, violations.is_empty()) else {
-            return Err(bad_request(violations));
-        };
-        let call = Call::new(
-            &principal.caller_id,
+        let SharingPolicyWrite { year } = SharingPolicyWrite::try_from(body)?;
+        let call = call(
+            &principal,
             &body.request_id,
             "PutSharingPolicy",
             body,
-            Some(region),
+            region,
         );
-        if let Some(stored) = self.store.replay(&call).await? {
-            return replayed(&stored);
+        if let Some(done) = self.replay(&call).await? {
+            return Ok(done);
         }
-        let policy = read_policy(&body.policy_json)?;
-        let policy_json = serde_json::to_string(&policy).map_err(storage_failure)?;
+        let policy = sharing_policy(&body.policy_json)?;
+        let policy_json = serde_json::to_string(&policy).map_err(Error::storage)?;
         let detail = format!("{region} {year}: {policy_json}");
         let response = pb::PutSharingPolicyResponse { policy_json };
-        match self
+        let once = self
             .store
             .put_sharing_policy(
                 region,
@@ -677,11 +406,9 @@ impl BudgetService for BudgetApi {
                 detail,
                 response.encode_to_vec(),
             )
-            .await?
-        {
-            Once::Done(_) => Ok(Response::new(response)),
-            Once::Replayed(bytes) => replayed(&bytes),
-        }
+            .await
+            .map_err(Error::from)?;
+        Ok(answered(once, response)?)
     }
 
     async fn compute_sharing(
@@ -690,46 +417,13 @@ impl BudgetService for BudgetApi {
     ) -> Result<Response<pb::ComputeSharingResponse>, Status> {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let body = request.get_ref();
-        let mut violations = Vec::new();
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let fund = wire::fund_type("fund_type", body.fund_type)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let hospitals: Option<Vec<HospitalYear>> = match serde_json::from_str(&body.hospitals_json)
-        {
-            Ok(hospitals) => Some(hospitals),
-            Err(err) => {
-                violations.push((
-                    "hospitals_json".to_owned(),
-                    format!("is not a list of hospital years: {err}"),
-                ));
-                None
-            }
-        };
-        let (Some(year), Some(fund), Some(hospitals), true) =
-            (year, fund, hospitals, violations.is_empty())
-        else {
-            return Err(bad_request(violations));
-        };
-        let mismatched: Vec<(String, String)> = hospitals
-            .iter()
-            .enumerate()
-            .filter(|(_, hospital)| hospital.fund != fund)
-            .map(|(index, hospital)| {
-                (
-                    format!("hospitals_json[{index}].fund"),
-                    format!("is {}, the request is for fund {fund}", hospital.fund),
-                )
-            })
-            .collect();
-        if !mismatched.is_empty() {
-            return Err(bad_request(mismatched));
-        }
+        let SharingQuestion {
+            year,
+            fund,
+            hospitals,
+        } = SharingQuestion::try_from(request.get_ref())?;
         let outcome = self.sharing_outcome(region, year, fund, &hospitals).await?;
-        let outcome_json = serde_json::to_string(&outcome).map_err(storage_failure)?;
+        let outcome_json = serde_json::to_string(&outcome).map_err(Error::storage)?;
         Ok(Response::new(pb::ComputeSharingResponse { outcome_json }))
     }
 

@@ -3,35 +3,23 @@
 //! (the reserve is shared out across every hospital of the region, so one call must see them
 //! all); the quotas are `GetQuotas`' for every unit of a region.
 
-use std::collections::HashSet;
-
-use budget_domain::{AppliedTier, HospitalYear};
-use kernel::Money;
 use medpay_proto::budget::internal::v1 as pb;
 use medpay_proto::budget::internal::v1::budget_internal_service_server::{
     BudgetInternalService, BudgetInternalServiceServer,
 };
 use platform::principal::authorize_request;
-use platform::status::{bad_request, storage_failure};
 use platform::wire;
 use tonic::{Request, Response, Status};
 
-use crate::BudgetApi;
-use crate::grpc::unit_monthly_quotas;
+use crate::api::BudgetApi;
+use crate::convert::{ClearingSharing, MonthlyQuotaQuery};
+use crate::error::Error;
+use crate::queries::{tier_name, unit_monthly_quotas};
 
 impl BudgetApi {
     /// The internal tonic service (service-to-service; not described by reflection).
     pub fn into_internal_server(self) -> BudgetInternalServiceServer<Self> {
         BudgetInternalServiceServer::new(self)
-    }
-}
-
-/// The tier as settlement records it on the statement.
-pub fn tier_name(tier: AppliedTier) -> String {
-    match tier {
-        AppliedTier::SurplusRetained => "surplus_retained".to_owned(),
-        AppliedTier::SurplusCapped => "surplus_capped".to_owned(),
-        AppliedTier::Overspend { band } => format!("overspend_band_{}", band + 1),
     }
 }
 
@@ -44,55 +32,21 @@ impl BudgetInternalService for BudgetApi {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let mut violations = Vec::new();
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let fund = wire::fund_type("fund_type", body.fund_type)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let mut seen = HashSet::new();
-        let mut records = Vec::with_capacity(body.hospitals.len());
-        for (index, hospital) in body.hospitals.iter().enumerate() {
-            let field = |name: &str| format!("hospitals[{index}].{name}");
-            if hospital.hospital_code.trim().is_empty() {
-                violations.push((field("hospital_code"), "is required".to_owned()));
-            } else if !seen.insert(hospital.hospital_code.as_str()) {
-                violations.push((
-                    field("hospital_code"),
-                    format!("{} is listed twice", hospital.hospital_code),
-                ));
-            }
-            let standard = wire::money(&field("standard"), hospital.standard.as_ref())
-                .map_err(|v| violations.push(v))
-                .ok();
-            let actual = wire::money(&field("actual"), hospital.actual.as_ref())
-                .map_err(|v| violations.push(v))
-                .ok();
-            if let (Some(standard), Some(actual), Some(fund)) = (standard, actual, fund) {
-                records.push(HospitalYear {
-                    hospital_code: hospital.hospital_code.clone(),
-                    fund,
-                    standard,
-                    actual,
-                    prepaid: Money::ZERO,
-                    ffs_special_cases: Money::ZERO,
-                });
-            }
-        }
-        let (Some(year), Some(fund), true) = (year, fund, violations.is_empty()) else {
-            return Err(bad_request(violations));
-        };
-        let outcome = self.sharing_outcome(region, year, fund, &records).await?;
+        let ClearingSharing {
+            year,
+            fund,
+            hospitals,
+        } = ClearingSharing::try_from(body)?;
+        let outcome = self.sharing_outcome(region, year, fund, &hospitals).await?;
         tracing::info!(
             run = %body.clearing_run_id,
             %region,
             year,
-            hospitals = records.len(),
+            hospitals = hospitals.len(),
             reserve_used = %outcome.reserve_used,
             "sharing for a clearing"
         );
-        let outcome_json = serde_json::to_string(&outcome).map_err(storage_failure)?;
+        let outcome_json = serde_json::to_string(&outcome).map_err(Error::storage)?;
         let mut hospitals: Vec<pb::HospitalShare> = outcome
             .hospitals
             .iter()
@@ -116,33 +70,13 @@ impl BudgetInternalService for BudgetApi {
     ) -> Result<Response<pb::GetMonthlyQuotasResponse>, Status> {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let body = request.get_ref();
-        let mut violations = Vec::new();
-        let year = wire::year("year", body.year)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let fund = wire::fund_type("fund_type", body.fund_type)
-            .map_err(|v| violations.push(v))
-            .ok();
-        let month = usize::try_from(body.month)
-            .ok()
-            .filter(|m| (1..=12).contains(m));
-        if month.is_none() {
-            violations.push((
-                "month".to_owned(),
-                format!("is {}, expected 1 to 12", body.month),
-            ));
-        }
-        let (Some(year), Some(fund), Some(month), true) =
-            (year, fund, month, violations.is_empty())
-        else {
-            return Err(bad_request(violations));
-        };
+        let MonthlyQuotaQuery { year, fund, month } =
+            MonthlyQuotaQuery::try_from(request.get_ref())?;
         let allocations = self
             .store
             .allocations_in(region, year, fund)
             .await
-            .map_err(storage_failure)?;
+            .map_err(Error::from)?;
         let mut quotas = Vec::new();
         for unit in allocations.chunk_by(|a, b| a.unit_code == b.unit_code) {
             let months = unit_monthly_quotas(unit)?;

@@ -4,7 +4,6 @@ use kernel::{FundType, Money, RegionCode};
 use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, Set};
-use tonic::Status;
 
 /// The budget context's journal of idempotent writes and its audit log.
 pub(crate) const JOURNAL: Journal = Journal::new("budget");
@@ -121,15 +120,6 @@ pub enum StoreError {
     Amount(#[from] kernel::AmountError),
     #[error(transparent)]
     Reused(#[from] RequestIdReused),
-}
-
-impl From<StoreError> for Status {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Reused(reused) => reused.into(),
-            other => platform::status::storage_failure(other),
-        }
-    }
 }
 
 fn from_row(row: budget_version::Model) -> Result<StoredBudget, StoreError> {

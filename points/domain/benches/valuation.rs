@@ -4,11 +4,12 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use kernel::Date;
 use kernel::{Decimal, FundType, Money, Points, RegionCode};
 use points_domain::tables::{CoefficientSet, DatedCoefficient, DipGroupRate, DrgGroupRate};
 use points_domain::{
-    CalibrationOptions, CaseForValuation, CivilDate, GroupStatus, GroupedCase, HistoricalCase,
-    HospitalLevel, SchemeKind, ValuationPolicy, ValuationTables, calibrate, valuate,
+    CalibrationOptions, CaseForValuation, GroupStatus, GroupedCase, HistoricalCase, HospitalLevel,
+    SchemeKind, ValuationPolicy, ValuationTables, calibrate, valuate,
 };
 
 const GROUPS: usize = 800;
@@ -57,8 +58,8 @@ fn region() -> RegionCode {
     "460000".parse().unwrap_or_else(|_| unreachable!())
 }
 
-fn date(days: i32) -> CivilDate {
-    CivilDate::from_days_since_epoch(days)
+fn date(days: i32) -> Date {
+    Date::from_days_since_epoch(days)
 }
 
 fn tables(scheme: SchemeKind) -> (ValuationPolicy, ValuationTables) {

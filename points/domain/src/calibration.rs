@@ -24,12 +24,12 @@ use kernel::{Decimal, FundType, Money, Points, RegionCode};
 use serde::{Deserialize, Serialize};
 
 use crate::case::SchemeKind;
-use crate::date::CivilDate;
 use crate::level::HospitalLevel;
 use crate::policy::UnstableRule;
 use crate::tables::{
     CoefficientSet, DatedCoefficient, DipGroupRate, DrgGroupRate, ValuationTables,
 };
+use kernel::Date;
 
 /// One historical case.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -78,7 +78,7 @@ pub struct CalibrationOptions {
     /// Unstable-group rule (fewer than 5 cases or CV > 1).
     pub unstable: UnstableRule,
     /// Start date of the hospital coefficients produced.
-    pub coefficient_effective_from: CivilDate,
+    pub coefficient_effective_from: Date,
 }
 
 impl CalibrationOptions {
@@ -89,7 +89,7 @@ impl CalibrationOptions {
         region: RegionCode,
         year: i32,
         fund_type: FundType,
-        coefficient_effective_from: CivilDate,
+        coefficient_effective_from: Date,
     ) -> Self {
         Self {
             region,

@@ -4,33 +4,12 @@
 use kernel::{Decimal, FundType, Money, Points};
 use serde::{Deserialize, Serialize};
 
-use crate::date::CivilDate;
+use kernel::Date;
+
 use crate::error::ValuationError;
 use crate::level::HospitalLevel;
-use crate::policy::CostBasis;
-
-/// Discharge types of the settlement list (离院方式).
-pub const DISCHARGE_TYPES: [u8; 6] = [1, 2, 3, 4, 5, 9];
-
-/// The grouping scheme a case was grouped under, and a region's main method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SchemeKind {
-    /// DRG (CHS-DRG).
-    Drg,
-    /// DIP (按病种分值).
-    Dip,
-}
-
-impl SchemeKind {
-    /// "drg" or "dip".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SchemeKind::Drg => "drg",
-            SchemeKind::Dip => "dip",
-        }
-    }
-}
+use crate::vocabulary::CostBasis;
+pub use crate::vocabulary::{DISCHARGE_TYPES, SchemeKind};
 
 /// Outcome of grouping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -99,9 +78,9 @@ pub struct CaseForValuation {
     #[serde(default)]
     pub department: String,
     /// Admission date.
-    pub admission_date: CivilDate,
+    pub admission_date: Date,
     /// Discharge date.
-    pub discharge_date: CivilDate,
+    pub discharge_date: Date,
     /// Hours between admission and discharge, when known (day surgery); else LOS × 24.
     #[serde(default)]
     pub stay_hours: Option<u32>,
@@ -130,7 +109,7 @@ pub struct CaseForValuation {
 impl CaseForValuation {
     /// Length of stay: discharge date − admission date (DOMAIN.md conventions).
     pub fn length_of_stay(&self) -> i64 {
-        self.discharge_date.days_since(self.admission_date)
+        i64::from(self.discharge_date.days_since(self.admission_date))
     }
 
     /// Hours of the stay (given, or LOS × 24).
@@ -164,10 +143,7 @@ impl CaseForValuation {
             }
         }
         if self.discharge_date < self.admission_date {
-            return Err(ValuationError::DischargeBeforeAdmission {
-                admission: self.admission_date.to_string(),
-                discharge: self.discharge_date.to_string(),
-            });
+            return Err(self.discharge_before_admission());
         }
         if !DISCHARGE_TYPES.contains(&self.discharge_type) {
             return Err(ValuationError::UnknownDischargeType {
@@ -180,5 +156,16 @@ impl CaseForValuation {
             return Err(ValuationError::InvalidAuxCoefficient { value: aux });
         }
         Ok(())
+    }
+
+    // Out of line so that formatting the dates of this rare refusal does not enlarge `check`,
+    // which every valuation runs.
+    #[cold]
+    #[inline(never)]
+    fn discharge_before_admission(&self) -> ValuationError {
+        ValuationError::DischargeBeforeAdmission {
+            admission: self.admission_date.to_string(),
+            discharge: self.discharge_date.to_string(),
+        }
     }
 }

@@ -12,7 +12,6 @@
 
 pub mod calibration;
 pub mod case;
-pub mod date;
 pub mod error;
 pub mod level;
 pub mod mode;
@@ -22,13 +21,13 @@ pub mod policy;
 pub mod readmission;
 pub mod tables;
 pub mod valuation;
+pub mod vocabulary;
 
 pub use calibration::{
     CalibrationError, CalibrationOptions, CalibrationReport, GroupStatistics, HistoricalCase,
     TrimRule, calibrate,
 };
 pub use case::{CaseForValuation, GroupStatus, GroupedCase, SchemeKind, SpecialCaseDecision};
-pub use date::{CivilDate, DateError};
 pub use error::{PolicyError, PolicyErrors, ValuationError};
 pub use level::HospitalLevel;
 pub use mode::{ModeDecision, ModeRule, PaymentMode, select_payment_mode};

@@ -8,21 +8,9 @@
 use kernel::{Decimal, FundType, RegionCode};
 use serde::{Deserialize, Serialize};
 
-use crate::case::SchemeKind;
 use crate::error::{Checker, PolicyError, PolicyErrors};
-use crate::mode::ModeRule;
-
-/// How cases are compared with group means (DOMAIN.md conventions: total cost unless the policy
-/// names in-policy cost).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum CostBasis {
-    /// 医疗总费用.
-    #[default]
-    TotalCost,
-    /// 政策范围内费用.
-    InPolicyCost,
-}
+pub use crate::vocabulary::CostBasis;
+use crate::vocabulary::{DISCHARGE_TYPES, ModeRule, SchemeKind};
 
 /// The valuation policy of a pooling region, year and fund type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -703,7 +691,7 @@ impl ValuationPolicy {
             &drg.incomplete_discharge_types,
         );
         for code in &drg.incomplete_discharge_types {
-            if !crate::case::DISCHARGE_TYPES.contains(code) {
+            if !DISCHARGE_TYPES.contains(code) {
                 check.errors.push(PolicyError::Unknown {
                     field: "drg.incomplete_discharge_types".into(),
                     value: code.to_string(),

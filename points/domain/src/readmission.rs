@@ -6,9 +6,9 @@ use kernel::Points;
 use serde::{Deserialize, Serialize};
 
 use crate::case::CaseForValuation;
-use crate::date::CivilDate;
 use crate::policy::ValuationPolicy;
 use crate::valuation::Valuation;
+use kernel::Date;
 
 /// The earlier stay, as valued.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,9 +22,9 @@ pub struct ValuedStay {
     /// ADRG of the earlier stay (checked against the exempt list).
     pub adrg: String,
     /// Admission date of the earlier stay.
-    pub admission_date: CivilDate,
+    pub admission_date: Date,
     /// Discharge date of the earlier stay.
-    pub discharge_date: CivilDate,
+    pub discharge_date: Date,
     /// 31-day planned readmission flag of the earlier stay.
     pub planned_readmission: bool,
     /// The stay's rounded points.
@@ -57,7 +57,7 @@ pub struct StayKey {
     /// Group of the later stay.
     pub group_code: String,
     /// Admission date of the later stay.
-    pub admission_date: CivilDate,
+    pub admission_date: Date,
 }
 
 impl StayKey {
@@ -93,7 +93,7 @@ pub fn apply_readmission(
     later: &StayKey,
 ) -> Option<Halving> {
     let rules = &policy.readmission;
-    let gap_days = later.admission_date.days_since(earlier.discharge_date);
+    let gap_days = i64::from(later.admission_date.days_since(earlier.discharge_date));
     let same_stay =
         earlier.hospital_code == later.hospital_code && earlier.list_id == later.list_id;
     let applies = !same_stay

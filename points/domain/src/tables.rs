@@ -10,10 +10,12 @@ use std::collections::{BTreeMap, HashMap};
 use kernel::{Decimal, FundType, Money, Points, RegionCode};
 use serde::{Deserialize, Serialize};
 
-use crate::date::CivilDate;
+use kernel::Date;
+
 use crate::error::{Checker, PolicyError, PolicyErrors};
 use crate::level::HospitalLevel;
 use crate::policy::ValuationPolicy;
+pub use crate::vocabulary::PerDiemProgramme;
 
 /// All tables of one region, year and fund type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -123,14 +125,14 @@ pub struct DatedCoefficient {
     /// The coefficient.
     pub coefficient: Decimal,
     /// First day it applies (inclusive).
-    pub effective_from: CivilDate,
+    pub effective_from: Date,
     /// Last day it applies (inclusive); open-ended when absent.
     #[serde(default)]
-    pub effective_to: Option<CivilDate>,
+    pub effective_to: Option<Date>,
 }
 
 impl DatedCoefficient {
-    fn covers(&self, date: CivilDate) -> bool {
+    fn covers(&self, date: Date) -> bool {
         self.effective_from <= date && self.effective_to.is_none_or(|to| date <= to)
     }
 }
@@ -148,7 +150,7 @@ pub struct CoefficientSet {
 }
 
 impl CoefficientSet {
-    fn lookup(&self, group: &str, date: CivilDate) -> Option<Decimal> {
+    fn lookup(&self, group: &str, date: Date) -> Option<Decimal> {
         let dated = |rows: &[DatedCoefficient]| {
             rows.iter()
                 .find(|row| row.covers(date))
@@ -211,7 +213,7 @@ impl HospitalCoefficients {
         hospital: &str,
         level: HospitalLevel,
         group: &str,
-        date: CivilDate,
+        date: Date,
     ) -> Option<Decimal> {
         self.drg_by_hospital
             .get(hospital)
@@ -232,29 +234,6 @@ impl HospitalCoefficients {
             .copied()
             .unwrap_or(Decimal::ZERO);
         Some(base + add_on)
-    }
-}
-
-/// Per-diem programmes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PerDiemProgramme {
-    /// Psychiatric stays.
-    Psychiatric,
-    /// Rehabilitation stays.
-    Rehabilitation,
-    /// Hospice (palliative) stays.
-    Hospice,
-}
-
-impl PerDiemProgramme {
-    /// Name used in errors and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PerDiemProgramme::Psychiatric => "psychiatric",
-            PerDiemProgramme::Rehabilitation => "rehabilitation",
-            PerDiemProgramme::Hospice => "hospice",
-        }
     }
 }
 
@@ -492,7 +471,7 @@ fn check_dated(check: &mut Checker, field: &str, rows: &[DatedCoefficient]) {
                 low_field: format!("{field}[{index}].effective_from"),
                 low: Decimal::from(row.effective_from.days_since_epoch()),
                 high_field: format!("{field}[{index}].effective_to"),
-                high: Decimal::from(row.effective_to.map_or(0, CivilDate::days_since_epoch)),
+                high: Decimal::from(row.effective_to.map_or(0, Date::days_since_epoch)),
             });
         }
         for (other_index, other) in rows[..index].iter().enumerate() {

@@ -315,9 +315,9 @@ fn ratio(
 pub fn accumulated_per_diem_days(
     policy: &ValuationPolicy,
     earlier: &CaseForValuation,
-    later_admission: crate::date::CivilDate,
+    later_admission: kernel::Date,
 ) -> u32 {
-    let gap = later_admission.days_since(earlier.discharge_date);
+    let gap = i64::from(later_admission.days_since(earlier.discharge_date));
     if (0..=i64::from(policy.per_diem.accumulation_window_days)).contains(&gap) {
         earlier
             .prior_episode_days

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use kernel::{FundType, Principal};
+use kernel::FundType;
 use medpay_proto::common::v1::{Date, Money};
 use medpay_proto::points::v1 as pb;
 use medpay_proto::points::v1::points_service_client::PointsServiceClient;
@@ -13,7 +13,6 @@ use points_domain::tables::DrgGroupRate;
 use points_domain::{SchemeKind, ValuationPolicy, ValuationTables};
 use points_service::store::TableStore;
 use points_service::{Migrator, PointsApi};
-use sea_orm_migration::MigratorTrait;
 
 const CASES: usize = 400_000;
 
@@ -29,15 +28,7 @@ fn process_cpu_seconds() -> Option<f64> {
 }
 
 fn bureau<T>(message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    let principal = Principal {
-        caller_id: "bench".into(),
-        scopes: vec!["460000".parse().expect("code")],
-        roles: vec!["bureau".into()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    platform::testing::as_caller(message, "bench", "460000", &["bureau"])
 }
 
 fn document() -> String {
@@ -71,24 +62,11 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let db = platform::db::connect("sqlite::memory:")
-            .await
-            .expect("sqlite");
-        Migrator::up(&db, None).await.expect("migrate");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(PointsApi::new(TableStore::new(db)).into_server())
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-        );
-        let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
+        let store = TableStore::new(platform::testing::sqlite::<Migrator>().await);
+        let channel = platform::testing::serve(tonic::service::Routes::new(
+            PointsApi::new(store).into_server(),
+        ))
+        .await;
         let mut client = PointsServiceClient::new(channel);
         let put = client
             .put_table(bureau(pb::PutTableRequest {

@@ -11,7 +11,7 @@ use medpay_proto::points::v1 as pb;
 use points_domain::{CaseType, ModeDecision, Valuation};
 use serde::Serialize;
 
-use crate::choice::LoadedTable;
+use crate::table_choice::LoadedTable;
 
 /// The text of one mode decision, as the wire and the breakdown give it.
 struct DecisionText {
@@ -178,8 +178,8 @@ mod tests {
     use points_domain::valuation::PhaseDays;
     use points_domain::{ModeRule, PaymentMode, ValuationPolicy, ValuationTables};
 
-    use crate::choice::TableDocument;
     use crate::store::TableKey;
+    use crate::table_choice::TableDocument;
 
     fn table() -> LoadedTable {
         let region = "460100".parse().expect("region");

@@ -4,19 +4,29 @@
 //! storage failure fails the call, so that the caller stores nothing and retries.
 
 use medpay_proto::points::internal::v1 as internal;
-use medpay_proto::points::internal::v1::points_internal_service_server::PointsInternalService;
-use medpay_proto::points::v1 as pb;
+use medpay_proto::points::internal::v1::points_internal_service_server::{
+    PointsInternalService, PointsInternalServiceServer,
+};
 use platform::principal::authorize_request;
-use platform::status::bad_request;
 use platform::wire;
 use tonic::{Request, Response, Status};
 
-use crate::choice::CaseError;
-use crate::grpc::{PointsApi, case_failure};
+use crate::error::Error;
+use crate::grpc::PointsApi;
+use crate::value_stream::answer;
 
 /// Largest encoded batch accepted or answered: a settlement chunk of some thousands of lists with
 /// room to spare (tonic's default of 4 MiB would refuse a large chunk's answer).
 pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+impl PointsApi {
+    /// The internal service other contexts value cases through (never exposed at the edge).
+    pub fn into_internal_server(self) -> PointsInternalServiceServer<Self> {
+        PointsInternalServiceServer::new(self)
+            .max_decoding_message_size(MAX_BATCH_BYTES)
+            .max_encoding_message_size(MAX_BATCH_BYTES)
+    }
+}
 
 #[tonic::async_trait]
 impl PointsInternalService for PointsApi {
@@ -26,20 +36,13 @@ impl PointsInternalService for PointsApi {
     ) -> Result<Response<internal::ValueBatchResponse>, Status> {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let year = wire::year("year", request.get_ref().year).map_err(|v| bad_request(vec![v]))?;
+        let year = wire::year("year", request.get_ref().year)
+            .map_err(|v| Error::InvalidArgument(vec![v]))?;
         let cases = request.into_inner().cases;
         let mut valuer = self.valuer(region, year);
         let mut results = Vec::with_capacity(cases.len());
         for (sequence, case) in (0u64..).zip(cases) {
-            results.push(match valuer.value(Some(case)).await {
-                Ok(valuation) => pb::ValueCasesResponse {
-                    sequence,
-                    valuation: Some(valuation),
-                    ..Default::default()
-                },
-                Err(CaseError::Case(status)) => case_failure(sequence, &status),
-                Err(CaseError::Service(status)) => return Err(status),
-            });
+            results.push(answer(sequence, valuer.value(Some(case)).await)?);
         }
         Ok(Response::new(internal::ValueBatchResponse { results }))
     }

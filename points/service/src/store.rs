@@ -90,7 +90,8 @@ pub enum StoreError {
     #[error(
         "a version is already activated from {}; a new activation must start later, so that no \
          case valued before is decided again",
-        date_text(*latest)
+        kernel::Date::from_yyyymmdd(*latest)
+            .map_or_else(|_| latest.to_string(), |date| date.to_string())
     )]
     NotAfterLatest { latest: i32 },
     #[error(transparent)]
@@ -99,16 +100,6 @@ pub enum StoreError {
 
 /// The points context's journal of idempotent writes and its audit log.
 pub(crate) const JOURNAL: Journal = Journal::new("points");
-
-/// `yyyymmdd` as `YYYY-MM-DD`.
-pub fn date_text(yyyymmdd: i32) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        yyyymmdd / 10_000,
-        yyyymmdd / 100 % 100,
-        yyyymmdd % 100
-    )
-}
 
 fn from_row(row: points_table_version::Model) -> Result<StoredTable, StoreError> {
     Ok(StoredTable {

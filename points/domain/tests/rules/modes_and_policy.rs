@@ -1,8 +1,6 @@
 //! Payment-mode order, policy and table validation, serde of policies.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kernel::FundType;
 use points_domain::policy::HighCostTier;
 use points_domain::tables::{DatedCoefficient, PerDiemProgramme};
@@ -17,7 +15,7 @@ fn first_matching_rule_wins() {
     // Special case FFS and psychiatric: FFS (rule 1 before rule 2).
     let mut case = dip_case("20000");
     case.principal_diagnosis = "F32.100".into();
-    case.discharge_date = case.admission_date.plus_days(80);
+    case.discharge_date = case.admission_date.add_days(80);
     case.special_case = Some(SpecialCaseDecision::FeeForService);
     let decision = select_payment_mode(&policy, &case);
     assert_eq!(decision.mode, PaymentMode::FeeForService);
@@ -37,7 +35,7 @@ fn first_matching_rule_wins() {
     policy.modes.basic_level.group_codes = vec!["K35.8:47.01".into()];
     let mut both = dip_case("5000");
     both.principal_procedure = Some("13.4100".into());
-    both.discharge_date = both.admission_date.plus_days(1);
+    both.discharge_date = both.admission_date.add_days(1);
     assert_eq!(
         select_payment_mode(&policy, &both).rule,
         ModeRule::DaySurgery
@@ -58,18 +56,18 @@ fn first_matching_rule_wins() {
 fn excluded_stays_both_sides() {
     let policy = dip_policy();
     let mut case = dip_case("20000");
-    case.discharge_date = case.admission_date.plus_days(60);
+    case.discharge_date = case.admission_date.add_days(60);
     let long = valuate(&policy, &tables(), &case).expect("valued");
     assert_eq!(long.decision.rule, ModeRule::ExcludedStay);
     assert_eq!(long.amount, Some(money("20000")));
-    case.discharge_date = case.admission_date.plus_days(59);
+    case.discharge_date = case.admission_date.add_days(59);
     assert_eq!(
         select_payment_mode(&policy, &case).rule,
         ModeRule::MainMethod
     );
 
     // Short stays are not excluded by default; when on, LOS ≤ 2 is.
-    case.discharge_date = case.admission_date.plus_days(2);
+    case.discharge_date = case.admission_date.add_days(2);
     assert_eq!(
         select_payment_mode(&policy, &case).rule,
         ModeRule::MainMethod
@@ -80,7 +78,7 @@ fn excluded_stays_both_sides() {
         select_payment_mode(&short, &case).rule,
         ModeRule::ExcludedStay
     );
-    case.discharge_date = case.admission_date.plus_days(3);
+    case.discharge_date = case.admission_date.add_days(3);
     assert_eq!(
         select_payment_mode(&short, &case).rule,
         ModeRule::MainMethod

@@ -1,8 +1,6 @@
 //! DIP scores, per diem, day surgery, fixed rates, fee-for-service (DOMAIN.md §3).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use points_domain::point_value::points_amount;
 use points_domain::policy::BelowStandard;
 use points_domain::tables::PerDiemProgramme;
@@ -117,7 +115,7 @@ fn psychiatric(days: i32) -> points_domain::CaseForValuation {
     case.hospital_level = HospitalLevel::Secondary2A;
     case.principal_diagnosis = "F20.000".into();
     case.admission_date = date("2025-01-01");
-    case.discharge_date = case.admission_date.plus_days(days);
+    case.discharge_date = case.admission_date.add_days(days);
     case
 }
 
@@ -237,12 +235,12 @@ fn day_surgery_within_hours_and_fixed_rate() {
 fn per_diem_days_accumulate_within_the_window() {
     let policy = dip_policy();
     let earlier = psychiatric(40);
-    let within = earlier.discharge_date.plus_days(15);
+    let within = earlier.discharge_date.add_days(15);
     assert_eq!(
         points_domain::accumulated_per_diem_days(&policy, &earlier, within),
         40
     );
-    let beyond = earlier.discharge_date.plus_days(16);
+    let beyond = earlier.discharge_date.add_days(16);
     assert_eq!(
         points_domain::accumulated_per_diem_days(&policy, &earlier, beyond),
         0

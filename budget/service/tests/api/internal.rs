@@ -2,97 +2,18 @@
 //! clearing (DOMAIN.md §4 worked example) and the monthly quotas of every allocated unit, each
 //! agreeing with the public API.
 
-use budget_domain::{
-    BlockKind, BlockShare, BlockSplit, BudgetBasis, BudgetDocument, BudgetMode, BudgetPolicy,
-};
-use budget_service::store::BudgetStore;
-use budget_service::{BudgetApi, Migrator};
-use kernel::{Decimal, FundType, Money, Principal};
+use kernel::{Decimal, Money};
 use medpay_proto::budget::internal::v1 as internal;
-use medpay_proto::budget::internal::v1::budget_internal_service_client::BudgetInternalServiceClient;
 use medpay_proto::budget::v1 as pb;
-use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
 use medpay_proto::common::v1 as common;
-use sea_orm_migration::MigratorTrait;
-use tonic::transport::Channel;
-use tonic::{Code, Request};
+use tonic::Code;
 
-const EMPLOYEE: i32 = common::FundType::Employee as i32;
-
-struct Server {
-    public: BudgetServiceClient<Channel>,
-    internal: BudgetInternalServiceClient<Channel>,
-}
-
-async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
-    let api = BudgetApi::new(BudgetStore::new(db));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.clone().into_internal_server())
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    Server {
-        public: BudgetServiceClient::new(channel.clone()),
-        internal: BudgetInternalServiceClient::new(channel),
-    }
-}
-
-fn as_caller<T>(message: T, scope: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("caller-{scope}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec!["bureau".to_owned()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
-}
-
-fn hainan<T>(message: T) -> Request<T> {
-    as_caller(message, "460000")
-}
+use crate::common::*;
 
 async fn create_budget(server: &mut Server, yuan: i64) {
-    let document = BudgetDocument {
-        region: "460000".parse().expect("code"),
-        year: 2025,
-        fund: FundType::Employee,
-        mode: BudgetMode::HospitalCaps,
-        basis: BudgetBasis::LastYearGrowth {
-            last_year_spending: Money::from_yuan(yuan),
-            growth_cap: Decimal::ZERO,
-        },
-        split: BlockSplit::Shares(vec![BlockShare {
-            block: BlockKind::Inpatient,
-            share: Decimal::ONE,
-        }]),
-        policy: BudgetPolicy::default(),
-    };
     server
-        .public
-        .create_budget(hainan(pb::CreateBudgetRequest {
-            request_id: "b-1".into(),
-            region_code: "460000".into(),
-            year: 2025,
-            fund_type: EMPLOYEE,
-            document_json: serde_json::to_string(&document).expect("json"),
-            ..Default::default()
-        }))
+        .client
+        .create_budget(hainan(create("b-1", yuan)))
         .await
         .expect("budget");
 }
@@ -162,7 +83,7 @@ async fn sharing_for_a_clearing_follows_the_worked_example_for_every_hospital_at
     assert_eq!(outcome.reserve_available, Money::from_yuan(50_000_000));
     assert_eq!(outcome.reserve_used, Money::from_yuan(2_000_000));
     let public = server
-        .public
+        .client
         .compute_sharing(hainan(pb::ComputeSharingRequest {
             region_code: "460000".into(),
             year: 2025,
@@ -250,7 +171,7 @@ async fn monthly_quotas_of_every_unit_agree_with_get_quotas() {
         unit("H46000001", [33_333_333, 34_444_444, 35_555_557]),
     ];
     server
-        .public
+        .client
         .allocate(hainan(pb::AllocateRequest {
             request_id: "al-1".into(),
             region_code: "460000".into(),
@@ -276,7 +197,7 @@ async fn monthly_quotas_of_every_unit_agree_with_get_quotas() {
         assert_eq!(codes, ["H46000001", "H46000002"]);
         for quota in &answer.quotas {
             let year = server
-                .public
+                .client
                 .get_quotas(hainan(pb::GetQuotasRequest {
                     region_code: "460000".into(),
                     year: 2025,

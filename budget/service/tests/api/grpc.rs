@@ -2,115 +2,14 @@
 //! idempotent replays and audit, sharing policies and the year-end sharing of DOMAIN.md §4, and
 //! the caller's region scope.
 
-use budget_domain::{
-    BlockKind, BlockShare, BlockSplit, BudgetBasis, BudgetDocument, BudgetMode, BudgetPolicy,
-    HospitalYear, SharingOutcome,
-};
-use budget_service::store::BudgetStore;
-use budget_service::{BudgetApi, Migrator};
-use kernel::{Decimal, FundType, Money, Principal};
+use budget_domain::{BlockKind, BlockShare, BlockSplit, BudgetMode, HospitalYear, SharingOutcome};
+use kernel::{Decimal, FundType, Money};
 use medpay_proto::budget::v1 as pb;
-use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
 use medpay_proto::common::v1::FundType as WireFund;
-use sea_orm_migration::MigratorTrait;
-use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;
 
-struct Server {
-    client: BudgetServiceClient<Channel>,
-    store: BudgetStore,
-}
-
-async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
-    let store = BudgetStore::new(db);
-    let api = BudgetApi::new(store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    Server {
-        client: BudgetServiceClient::new(channel),
-        store,
-    }
-}
-
-fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("{caller}-{scope}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec![role.to_owned()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
-}
-
-fn as_caller<T>(message: T, scope: &str) -> Request<T> {
-    with_role(message, "caller", scope, "bureau")
-}
-
-fn hainan<T>(message: T) -> Request<T> {
-    as_caller(message, "460000")
-}
-
-const EMPLOYEE: i32 = WireFund::Employee as i32;
-
-/// A hospital-cap budget of `yuan`, all inpatient, with the default 5 % adjustment reserve.
-fn document(yuan: i64) -> BudgetDocument {
-    BudgetDocument {
-        region: "460000".parse().expect("code"),
-        year: 2025,
-        fund: FundType::Employee,
-        mode: BudgetMode::HospitalCaps,
-        basis: BudgetBasis::LastYearGrowth {
-            last_year_spending: Money::from_yuan(yuan),
-            growth_cap: Decimal::ZERO,
-        },
-        split: BlockSplit::Shares(vec![BlockShare {
-            block: BlockKind::Inpatient,
-            share: Decimal::ONE,
-        }]),
-        policy: BudgetPolicy::default(),
-    }
-}
-
-fn create(request_id: &str, yuan: i64) -> pb::CreateBudgetRequest {
-    pb::CreateBudgetRequest {
-        request_id: request_id.into(),
-        region_code: "460000".into(),
-        year: 2025,
-        fund_type: EMPLOYEE,
-        document_json: serde_json::to_string(&document(yuan)).expect("json"),
-        ..Default::default()
-    }
-}
-
-fn adjust(request_id: &str, yuan: i64, reason: &str) -> pb::AdjustBudgetRequest {
-    pb::AdjustBudgetRequest {
-        request_id: request_id.into(),
-        region_code: "460000".into(),
-        year: 2025,
-        fund_type: EMPLOYEE,
-        document_json: serde_json::to_string(&document(yuan)).expect("json"),
-        reason: reason.into(),
-    }
-}
+use crate::common::*;
 
 fn violated_fields(status: &Status) -> Vec<String> {
     status

@@ -1,8 +1,6 @@
 //! 15-day readmission halving and batch valuation.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use points_domain::{StayKey, ValuedStay, apply_readmission, valuate, valuate_all};
 
 fn earlier() -> ValuedStay {
@@ -14,7 +12,7 @@ fn earlier() -> ValuedStay {
 fn later(gap_days: i32) -> StayKey {
     let mut case = drg_case("15000");
     case.list_id = "L0002".into();
-    case.admission_date = drg_case("1").discharge_date.plus_days(gap_days);
+    case.admission_date = drg_case("1").discharge_date.add_days(gap_days);
     StayKey::of(&case)
 }
 
@@ -67,7 +65,7 @@ fn batch_reports_every_bad_record() {
     negative.list_id = "L0002".into();
     let mut reversed = drg_case("15000");
     reversed.list_id = "L0003".into();
-    reversed.discharge_date = reversed.admission_date.plus_days(-1);
+    reversed.discharge_date = reversed.admission_date.add_days(-1);
     let duplicate = drg_case("16000");
     let mut other_hospital_same_list = drg_case("15000");
     other_hospital_same_list.hospital_code = "H2".into();

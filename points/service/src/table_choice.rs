@@ -8,16 +8,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use kernel::{FundType, RegionCode};
+use kernel::{Date, FundType, RegionCode, RegionalTimeline};
 use medpay_proto::points::v1 as pb;
-use platform::status::{storage_failure, with_reason};
 use platform::wire;
-use points_domain::{CivilDate, ValuationPolicy, ValuationTables};
+use points_domain::{ValuationPolicy, ValuationTables};
 use serde::{Deserialize, Serialize};
-use tonic::{Code, Status};
 
-use crate::status::store_status;
-use crate::store::{Activation, StoredTable, TableKey, TableStore, date_text};
+use crate::error::{CaseError, Error};
+use crate::store::{Activation, StoredTable, TableKey, TableStore};
 
 /// The document a table version stores: the policy and the tables it is applied with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -68,14 +66,14 @@ impl Tables {
             .and_then(|cache| cache.get(&(key, version)).cloned())
     }
 
-    fn parse(&self, stored: StoredTable) -> Result<Arc<LoadedTable>, Status> {
+    fn parse(&self, stored: StoredTable) -> Result<Arc<LoadedTable>, Error> {
         let key = TableKey {
             region: stored.region,
             year: stored.year,
             fund: stored.fund,
         };
         let document: TableDocument = serde_json::from_str(&stored.document_json).map_err(|e| {
-            storage_failure(format!(
+            Error::storage(format!(
                 "stored table of region {}, {}, fund {} version {}: {e}",
                 key.region, key.year, key.fund, stored.version
             ))
@@ -101,17 +99,16 @@ impl Tables {
     }
 
     /// Version `version` of `key`, parsed.
-    pub async fn version(&self, key: TableKey, version: i32) -> Result<Arc<LoadedTable>, Status> {
+    pub async fn version(&self, key: TableKey, version: i32) -> Result<Arc<LoadedTable>, Error> {
         if let Some(found) = self.cached(key, version) {
             return Ok(found);
         }
         let stored = self
             .store
             .get(key.region, key.year, key.fund, Some(version))
-            .await
-            .map_err(store_status)?
+            .await?
             .ok_or_else(|| {
-                storage_failure(format!(
+                Error::storage(format!(
                     "version {version} of region {}, {}, fund {} is activated but not stored",
                     key.region, key.year, key.fund
                 ))
@@ -120,13 +117,8 @@ impl Tables {
     }
 
     /// The latest activated version of `key` (the policy a draft or a preview starts from).
-    pub async fn latest_active(&self, key: TableKey) -> Result<Option<Arc<LoadedTable>>, Status> {
-        let Some(stored) = self
-            .store
-            .get(key.region, key.year, key.fund, None)
-            .await
-            .map_err(store_status)?
-        else {
+    pub async fn latest_active(&self, key: TableKey) -> Result<Option<Arc<LoadedTable>>, Error> {
+        let Some(stored) = self.store.get(key.region, key.year, key.fund, None).await? else {
             return Ok(None);
         };
         match self.cached(key, stored.version) {
@@ -139,67 +131,22 @@ impl Tables {
     /// fund, on the first case of that fund, and keeps them for its lifetime: one request or one
     /// stream sees one consistent set of versions.
     pub fn chooser(&self, region: RegionCode, year: i32) -> Chooser {
-        let mut candidates = vec![region];
-        let prefecture = RegionCode::from_u32(region.as_u32() / 100 * 100).ok();
-        for code in [prefecture, Some(region.province())].into_iter().flatten() {
-            if !candidates.contains(&code) {
-                candidates.push(code);
-            }
-        }
         Chooser {
             tables: self.clone(),
-            candidates,
+            region,
             year,
             funds: HashMap::new(),
         }
     }
 }
 
-/// Why one case could not be valued.
-#[derive(Debug)]
-pub enum CaseError {
-    /// The case itself: its fields, no table in force on its discharge date, or a table that does
-    /// not allow it. Reported for this case only.
-    Case(Status),
-    /// The service failed (storage): no later case would fare better.
-    Service(Status),
-}
-
-impl CaseError {
-    pub fn into_status(self) -> Status {
-        match self {
-            CaseError::Case(status) | CaseError::Service(status) => status,
-        }
-    }
-}
-
-/// The activated versions of one fund, per candidate region (the case's region first), each list
-/// ordered by effective date.
-pub struct Timeline {
-    per_region: Vec<Vec<(CivilDate, Arc<LoadedTable>)>>,
-}
-
-impl Timeline {
-    fn in_force(&self, discharge: CivilDate) -> Option<&Arc<LoadedTable>> {
-        self.per_region.iter().find_map(|versions| {
-            let started = versions.partition_point(|(from, _)| *from <= discharge);
-            started.checked_sub(1).map(|last| &versions[last].1)
-        })
-    }
-
-    fn earliest(&self) -> Option<CivilDate> {
-        self.per_region
-            .iter()
-            .filter_map(|versions| versions.first().map(|(from, _)| *from))
-            .min()
-    }
-}
+/// The activated versions of one fund: the case's region, its prefecture and its province.
+pub type Timeline = RegionalTimeline<Arc<LoadedTable>>;
 
 /// Chooses the table version of each case of one region and year.
 pub struct Chooser {
     tables: Tables,
-    /// The region, then its prefecture and province.
-    candidates: Vec<RegionCode>,
+    region: RegionCode,
     year: i32,
     funds: HashMap<FundType, Timeline>,
 }
@@ -212,11 +159,7 @@ impl Chooser {
 
     /// The version in force for a case of a known `fund` discharged on `discharge`; a status
     /// naming the regions looked at when none is.
-    pub fn choose(
-        &self,
-        fund: FundType,
-        discharge: CivilDate,
-    ) -> Result<Arc<LoadedTable>, CaseError> {
+    pub fn choose(&self, fund: FundType, discharge: Date) -> Result<Arc<LoadedTable>, CaseError> {
         let Some(timeline) = self.funds.get(&fund) else {
             return Err(CaseError::Case(self.none_in_force(fund, discharge, None)));
         };
@@ -235,29 +178,28 @@ impl Chooser {
     pub fn load(
         &self,
         fund: FundType,
-    ) -> impl Future<Output = Result<Timeline, Status>> + Send + 'static {
-        let (tables, candidates, year) = (self.tables.clone(), self.candidates.clone(), self.year);
+    ) -> impl Future<Output = Result<Timeline, Error>> + Send + 'static {
+        let (tables, region, year) = (self.tables.clone(), self.region, self.year);
         async move {
+            let mut timeline = Timeline::new(region);
             let activations = tables
                 .store
-                .activations(&candidates, year, fund)
-                .await
-                .map_err(store_status)?;
-            let mut per_region = vec![Vec::new(); candidates.len()];
+                .activations(timeline.regions(), year, fund)
+                .await?;
             for Activation {
                 region,
                 version,
                 effective_from,
             } in activations
             {
-                let Some(slot) = candidates.iter().position(|c| *c == region) else {
-                    continue;
-                };
-                let from = civil(effective_from)?;
+                let from = Date::from_yyyymmdd(effective_from).map_err(|e| {
+                    Error::storage(format!("stored effective date {effective_from}: {e}"))
+                })?;
                 let key = TableKey { region, year, fund };
-                per_region[slot].push((from, tables.version(key, version).await?));
+                // The store reads only the timeline's regions, so none is refused.
+                let _ = timeline.insert(region, from, tables.version(key, version).await?);
             }
-            Ok(Timeline { per_region })
+            Ok(timeline)
         }
     }
 
@@ -265,41 +207,21 @@ impl Chooser {
         self.funds.insert(fund, timeline);
     }
 
-    fn none_in_force(
-        &self,
-        fund: FundType,
-        discharge: CivilDate,
-        earliest: Option<CivilDate>,
-    ) -> Status {
+    fn none_in_force(&self, fund: FundType, discharge: Date, earliest: Option<Date>) -> Error {
         let looked_in = self
-            .candidates
-            .iter()
-            .map(RegionCode::to_string)
+            .region
+            .self_and_ancestors()
+            .map(|region| region.to_string())
             .collect::<Vec<_>>()
             .join(", ");
         let why = match earliest {
             Some(from) => format!("the earliest version applies from {from}"),
             None => "no version is activated".to_owned(),
         };
-        with_reason(
-            Code::FailedPrecondition,
-            "NO_TABLE_IN_FORCE",
-            format!(
-                "no {} valuation table of fund {fund} is in force on discharge date {discharge} \
-                 (regions {looked_in}): {why}",
-                self.year
-            ),
-        )
-    }
-}
-
-fn civil(yyyymmdd: i32) -> Result<CivilDate, Status> {
-    let month = u32::try_from(yyyymmdd / 100 % 100).unwrap_or(0);
-    let day = u32::try_from(yyyymmdd % 100).unwrap_or(0);
-    CivilDate::new(yyyymmdd / 10_000, month, day).map_err(|e| {
-        storage_failure(format!(
-            "stored effective date {} ({yyyymmdd}): {e}",
-            date_text(yyyymmdd)
+        Error::NoTableInForce(format!(
+            "no {} valuation table of fund {fund} is in force on discharge date {discharge} \
+             (regions {looked_in}): {why}",
+            self.year
         ))
-    })
+    }
 }

@@ -1,8 +1,6 @@
 //! Point values (DRG, DIP), clearing, preview, per-capita budget and APG (DOMAIN.md §3).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use points_domain::outpatient::ApgKind;
 use points_domain::point_value::{HospitalTotals, PointValueError};
 use points_domain::policy::PointValueBasis;

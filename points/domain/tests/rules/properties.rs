@@ -1,9 +1,7 @@
 //! Invariants of valuation: points never negative, high ≥ normal in the same group, low ≤ base,
 //! readmission never increases points, per-diem pay grows with days.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kernel::{Decimal, Money};
 use points_domain::{CaseType, StayKey, ValuedStay, apply_readmission, valuate};
 use proptest::prelude::*;
@@ -79,7 +77,7 @@ proptest! {
         };
         let mut later = StayKey::of(&case);
         later.list_id = "L9".into();
-        later.admission_date = case.discharge_date.plus_days(gap);
+        later.admission_date = case.discharge_date.add_days(gap);
         match apply_readmission(&drg_policy(), &stay, &later) {
             Some(halving) => {
                 prop_assert!((0..=15).contains(&gap));
@@ -94,9 +92,9 @@ proptest! {
         let mut case = dip_case("1");
         case.hospital_level = points_domain::HospitalLevel::Secondary2A;
         case.principal_diagnosis = "F31.000".into();
-        case.discharge_date = case.admission_date.plus_days(days);
+        case.discharge_date = case.admission_date.add_days(days);
         let shorter = valuate(&dip_policy(), &tables(), &case).expect("valued").amount;
-        case.discharge_date = case.admission_date.plus_days(days + 1);
+        case.discharge_date = case.admission_date.add_days(days + 1);
         let longer = valuate(&dip_policy(), &tables(), &case).expect("valued").amount;
         prop_assert!(shorter < longer);
     }

@@ -1,9 +1,7 @@
 //! Which table version values a case, over a real socket: the version in force on the discharge
 //! date, of the case's region, else its prefecture, else its province; named in every valuation.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use medpay_proto::common::v1::Date;
 use medpay_proto::points::internal::v1 as internal;
 use medpay_proto::points::v1 as pb;

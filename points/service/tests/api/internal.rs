@@ -1,9 +1,7 @@
 //! `medpay.points.internal.v1.PointsInternalService/ValueBatch` over a real socket: one result per
 //! case in input order, a bad case never fails the batch, request-level faults fail the call.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use medpay_proto::points::internal::v1 as internal;
 use medpay_proto::points::v1 as pb;
 use tonic::Code;

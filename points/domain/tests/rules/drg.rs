@@ -1,8 +1,6 @@
 //! DRG points (DOMAIN.md §3): the worked example, every threshold on both sides, case-type order.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use points_domain::{CaseType, GroupStatus, PaymentMode, SpecialCaseDecision, valuate};
 use rust_decimal_macros::dec;
 

@@ -1,8 +1,6 @@
 //! A points server on a real socket, and the DOMAIN.md §3 table and cases the tests value.
 
-#![allow(dead_code)]
-
-use kernel::{FundType, Principal};
+use kernel::FundType;
 use medpay_proto::common::v1::{Date, Decimal as WireDecimal, Money as WireMoney};
 use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
 use medpay_proto::points::v1 as pb;
@@ -12,7 +10,6 @@ use points_domain::{SchemeKind, ValuationPolicy, ValuationTables};
 use points_service::store::TableStore;
 use points_service::{Migrator, PointsApi};
 use rust_decimal::Decimal;
-use sea_orm_migration::MigratorTrait;
 use tonic::Request;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
@@ -26,26 +23,10 @@ pub struct Server {
 }
 
 pub async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
-    let store = TableStore::new(db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(PointsApi::new(store.clone()).into_server())
-            .add_service(PointsApi::new(store.clone()).into_internal_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let store = TableStore::new(platform::testing::sqlite::<Migrator>().await);
+    let routes = tonic::service::Routes::new(PointsApi::new(store.clone()).into_server())
+        .add_service(PointsApi::new(store.clone()).into_internal_server());
+    let channel = platform::testing::serve(routes).await;
     Server {
         client: PointsServiceClient::new(channel.clone()),
         internal: PointsInternalServiceClient::new(channel)
@@ -56,15 +37,7 @@ pub async fn start() -> Server {
 }
 
 pub fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("{caller}-{scope}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec![role.into()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    platform::testing::as_caller(message, &format!("{caller}-{scope}"), scope, &[role])
 }
 
 pub fn as_caller<T>(message: T, scope: &str) -> Request<T> {

@@ -1,8 +1,6 @@
 //! Calibration from history: base points, CV, stability, trimming, RIV, hospital coefficients.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kernel::FundType;
 use points_domain::{
     CalibrationOptions, HistoricalCase, HospitalLevel, SchemeKind, TrimRule, calibrate,

@@ -1,16 +1,14 @@
 //! Fixtures shared by the integration tests: the DOMAIN.md §3 worked-example region.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 
-use kernel::{FundType, Money, Points, RegionCode};
+use kernel::{Date, FundType, Money, Points, RegionCode};
 use points_domain::tables::{
     CoefficientSet, DatedCoefficient, DipGroupRate, DrgGroupRate, PerDiemProgramme,
 };
 use points_domain::{
-    CaseForValuation, CivilDate, GroupStatus, GroupedCase, HospitalLevel, SchemeKind,
-    ValuationPolicy, ValuationTables,
+    CaseForValuation, GroupStatus, GroupedCase, HospitalLevel, SchemeKind, ValuationPolicy,
+    ValuationTables,
 };
 use rust_decimal_macros::dec;
 
@@ -18,7 +16,7 @@ pub fn region() -> RegionCode {
     "460000".parse().expect("region literal")
 }
 
-pub fn date(text: &str) -> CivilDate {
+pub fn date(text: &str) -> Date {
     text.parse().expect("date literal")
 }
 

@@ -2,9 +2,7 @@
 //! §3 DRG worked example through ValueCase; streaming order; point value preview; calibration;
 //! region scope.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kernel::FundType;
 use medpay_proto::points::v1 as pb;
 use rust_decimal::Decimal;

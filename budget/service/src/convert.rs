@@ -1,0 +1,422 @@
+//! The one place wire requests become the service's inputs: each `TryFrom<pb::…>` reads every
+//! field and reports every violation at once, so a caller fixes all of them in one go. Requests
+//! whose document must be about the request's region take that region (from the scope check)
+//! alongside the request.
+
+use std::collections::HashSet;
+
+use budget_domain::{
+    AllocationPolicy, AllocationUnit, BlockKind, BudgetDocument, BudgetMode, HospitalYear,
+    QuotaProfile, SharingPolicy,
+};
+use kernel::{FundType, Money, RegionCode};
+use medpay_proto::budget::internal::v1 as internal;
+use medpay_proto::budget::v1 as pb;
+use platform::wire::{self, Violation};
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// Collects a field's value, or its violation.
+fn take<T>(result: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
+    result.map_err(|v| violations.push(v)).ok()
+}
+
+fn request_id(value: &str, violations: &mut Vec<Violation>) {
+    if value.trim().is_empty() {
+        violations.push(("request_id".to_owned(), "is required".to_owned()));
+    }
+}
+
+/// Reads `year` and `fund_type`, adding their violations to `violations`.
+fn year_and_fund(
+    year: i32,
+    fund: i32,
+    violations: &mut Vec<Violation>,
+) -> (Option<i32>, Option<FundType>) {
+    (
+        take(wire::year("year", year), violations),
+        take(wire::fund_type("fund_type", fund), violations),
+    )
+}
+
+/// The valid budget key, or every violation found.
+fn keyed<T>(
+    year: Option<i32>,
+    fund: Option<FundType>,
+    rest: Option<T>,
+    violations: Vec<Violation>,
+) -> Result<(i32, FundType, T), Error> {
+    match (year, fund, rest, violations.is_empty()) {
+        (Some(year), Some(fund), Some(rest), true) => Ok((year, fund, rest)),
+        _ => Err(Error::InvalidArgument(violations)),
+    }
+}
+
+/// The name of a budget mode, as stored and as messages give it.
+pub fn mode_name(mode: BudgetMode) -> &'static str {
+    match mode {
+        BudgetMode::RegionalPoints => "regional_points",
+        BudgetMode::HospitalCaps => "hospital_caps",
+    }
+}
+
+/// Reads a budget document and checks it is about the budget the request names.
+fn read_document(
+    json: &str,
+    region: RegionCode,
+    year: Option<i32>,
+    fund: Option<FundType>,
+    violations: &mut Vec<Violation>,
+) -> Option<BudgetDocument> {
+    if json.trim().is_empty() {
+        violations.push(("document_json".into(), "is required".into()));
+        return None;
+    }
+    let document: BudgetDocument = match serde_json::from_str(json) {
+        Ok(document) => document,
+        Err(err) => {
+            violations.push((
+                "document_json".into(),
+                format!("is not a budget document: {err}"),
+            ));
+            return None;
+        }
+    };
+    if document.region != region {
+        violations.push((
+            "document_json.region".into(),
+            format!("is {}, the request is for region {region}", document.region),
+        ));
+    }
+    if year.is_some_and(|year| year != document.year) {
+        violations.push((
+            "document_json.year".into(),
+            format!("is {}, the request names another year", document.year),
+        ));
+    }
+    if fund.is_some_and(|fund| fund != document.fund) {
+        violations.push((
+            "document_json.fund".into(),
+            format!("is {}, the request names another fund", document.fund),
+        ));
+    }
+    Some(document)
+}
+
+/// A `CreateBudget` request, read.
+pub struct NewBudget {
+    pub year: i32,
+    pub fund: FundType,
+    pub document: BudgetDocument,
+}
+
+impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
+    type Error = Error;
+
+    fn try_from((region, body): (RegionCode, &pb::CreateBudgetRequest)) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        request_id(&body.request_id, &mut violations);
+        let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
+        let document = read_document(&body.document_json, region, year, fund, &mut violations);
+        // The mode is optional on the request; when given it must agree with the document.
+        let requested_mode = match pb::BudgetMode::try_from(body.mode) {
+            Ok(pb::BudgetMode::Unspecified) => None,
+            Ok(pb::BudgetMode::RegionalPoints) => Some(BudgetMode::RegionalPoints),
+            Ok(pb::BudgetMode::HospitalCaps) => Some(BudgetMode::HospitalCaps),
+            Err(_) => {
+                violations.push(("mode".to_owned(), format!("{} is not a mode", body.mode)));
+                None
+            }
+        };
+        if let (Some(requested), Some(document)) = (requested_mode, document.as_ref())
+            && requested != document.mode
+        {
+            violations.push((
+                "mode".to_owned(),
+                format!(
+                    "is {}, the document is in mode {}",
+                    mode_name(requested),
+                    mode_name(document.mode)
+                ),
+            ));
+        }
+        let (year, fund, document) = keyed(year, fund, document, violations)?;
+        Ok(NewBudget {
+            year,
+            fund,
+            document,
+        })
+    }
+}
+
+/// An `AdjustBudget` request, read.
+pub struct BudgetAdjustment {
+    pub year: i32,
+    pub fund: FundType,
+    pub document: BudgetDocument,
+}
+
+impl TryFrom<(RegionCode, &pb::AdjustBudgetRequest)> for BudgetAdjustment {
+    type Error = Error;
+
+    fn try_from((region, body): (RegionCode, &pb::AdjustBudgetRequest)) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        request_id(&body.request_id, &mut violations);
+        if body.reason.trim().is_empty() {
+            violations.push((
+                "reason".to_owned(),
+                "is required: every adjustment records why".to_owned(),
+            ));
+        }
+        let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
+        let document = read_document(&body.document_json, region, year, fund, &mut violations);
+        let (year, fund, document) = keyed(year, fund, document, violations)?;
+        Ok(BudgetAdjustment {
+            year,
+            fund,
+            document,
+        })
+    }
+}
+
+/// The inputs of `Allocate`: which block to allocate, the allocation policy, the hospitals and
+/// alliances, and how each cap is spread over the months for `GetQuotas`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocateInputs {
+    #[serde(default = "inpatient")]
+    pub block: BlockKind,
+    #[serde(default)]
+    pub policy: AllocationPolicy,
+    pub units: Vec<AllocationUnit>,
+    #[serde(default = "even")]
+    pub quota_profile: QuotaProfile,
+}
+
+fn inpatient() -> BlockKind {
+    BlockKind::Inpatient
+}
+
+fn even() -> QuotaProfile {
+    QuotaProfile::Even
+}
+
+/// An `Allocate` request, read.
+pub struct Allocation {
+    pub year: i32,
+    pub fund: FundType,
+    pub inputs: AllocateInputs,
+}
+
+impl TryFrom<&pb::AllocateRequest> for Allocation {
+    type Error = Error;
+
+    fn try_from(body: &pb::AllocateRequest) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        request_id(&body.request_id, &mut violations);
+        let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
+        let inputs = take(
+            serde_json::from_str(&body.inputs_json).map_err(|err| {
+                (
+                    "inputs_json".to_owned(),
+                    format!("is not allocation inputs: {err}"),
+                )
+            }),
+            &mut violations,
+        );
+        let (year, fund, inputs) = keyed(year, fund, inputs, violations)?;
+        Ok(Allocation { year, fund, inputs })
+    }
+}
+
+/// A `GetQuotas` request, read.
+pub struct QuotaQuery {
+    pub year: i32,
+    pub fund: FundType,
+}
+
+impl TryFrom<&pb::GetQuotasRequest> for QuotaQuery {
+    type Error = Error;
+
+    fn try_from(body: &pb::GetQuotasRequest) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
+        if body.hospital_code.trim().is_empty() {
+            violations.push(("hospital_code".to_owned(), "is required".to_owned()));
+        }
+        let (year, fund, ()) = keyed(year, fund, Some(()), violations)?;
+        Ok(QuotaQuery { year, fund })
+    }
+}
+
+/// A `PutSharingPolicy` request's key; the policy itself is read by [`sharing_policy`] once the
+/// request is known not to be a retry.
+pub struct SharingPolicyWrite {
+    pub year: i32,
+}
+
+impl TryFrom<&pb::PutSharingPolicyRequest> for SharingPolicyWrite {
+    type Error = Error;
+
+    fn try_from(body: &pb::PutSharingPolicyRequest) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        request_id(&body.request_id, &mut violations);
+        let year = take(wire::year("year", body.year), &mut violations);
+        match (year, violations.is_empty()) {
+            (Some(year), true) => Ok(SharingPolicyWrite { year }),
+            _ => Err(Error::InvalidArgument(violations)),
+        }
+    }
+}
+
+/// A sharing policy by preset name (`hainan`, `xinxiang`, bare or as a JSON string) or as a
+/// whole policy document.
+pub fn sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
+    let trimmed = json.trim();
+    let name = trimmed.trim_matches('"');
+    let policy = match name {
+        "hainan" => SharingPolicy::hainan(),
+        "xinxiang" => SharingPolicy::xinxiang(),
+        _ if trimmed.is_empty() => {
+            return Err(Error::InvalidArgument(vec![(
+                "policy_json".into(),
+                "is required: a policy document or a preset name (hainan, xinxiang)".into(),
+            )]));
+        }
+        _ => serde_json::from_str(trimmed).map_err(|err| {
+            Error::InvalidArgument(vec![(
+                "policy_json".into(),
+                format!("is not a sharing policy nor a preset name: {err}"),
+            )])
+        })?,
+    };
+    policy.validate().map_err(Error::domain("policy_json"))?;
+    Ok(policy)
+}
+
+/// A `ComputeSharing` request, read: hospital years of the request's fund.
+pub struct SharingQuestion {
+    pub year: i32,
+    pub fund: FundType,
+    pub hospitals: Vec<HospitalYear>,
+}
+
+impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
+    type Error = Error;
+
+    fn try_from(body: &pb::ComputeSharingRequest) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
+        let hospitals: Option<Vec<HospitalYear>> = take(
+            serde_json::from_str(&body.hospitals_json).map_err(|err| {
+                (
+                    "hospitals_json".to_owned(),
+                    format!("is not a list of hospital years: {err}"),
+                )
+            }),
+            &mut violations,
+        );
+        let (year, fund, hospitals) = keyed(year, fund, hospitals, violations)?;
+        let mismatched: Vec<Violation> = hospitals
+            .iter()
+            .enumerate()
+            .filter(|(_, hospital)| hospital.fund != fund)
+            .map(|(index, hospital)| {
+                (
+                    format!("hospitals_json[{index}].fund"),
+                    format!("is {}, the request is for fund {fund}", hospital.fund),
+                )
+            })
+            .collect();
+        if !mismatched.is_empty() {
+            return Err(Error::InvalidArgument(mismatched));
+        }
+        Ok(SharingQuestion {
+            year,
+            fund,
+            hospitals,
+        })
+    }
+}
+
+/// A `ShareForClearing` request, read: one hospital year per hospital, nothing prepaid yet.
+pub struct ClearingSharing {
+    pub year: i32,
+    pub fund: FundType,
+    pub hospitals: Vec<HospitalYear>,
+}
+
+impl TryFrom<&internal::ShareForClearingRequest> for ClearingSharing {
+    type Error = Error;
+
+    fn try_from(body: &internal::ShareForClearingRequest) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
+        let mut seen = HashSet::new();
+        let mut hospitals = Vec::with_capacity(body.hospitals.len());
+        for (index, hospital) in body.hospitals.iter().enumerate() {
+            let field = |name: &str| format!("hospitals[{index}].{name}");
+            if hospital.hospital_code.trim().is_empty() {
+                violations.push((field("hospital_code"), "is required".to_owned()));
+            } else if !seen.insert(hospital.hospital_code.as_str()) {
+                violations.push((
+                    field("hospital_code"),
+                    format!("{} is listed twice", hospital.hospital_code),
+                ));
+            }
+            let standard = take(
+                wire::money(&field("standard"), hospital.standard.as_ref()),
+                &mut violations,
+            );
+            let actual = take(
+                wire::money(&field("actual"), hospital.actual.as_ref()),
+                &mut violations,
+            );
+            if let (Some(standard), Some(actual), Some(fund)) = (standard, actual, fund) {
+                hospitals.push(HospitalYear {
+                    hospital_code: hospital.hospital_code.clone(),
+                    fund,
+                    standard,
+                    actual,
+                    prepaid: Money::ZERO,
+                    ffs_special_cases: Money::ZERO,
+                });
+            }
+        }
+        let (year, fund, hospitals) = keyed(year, fund, Some(hospitals), violations)?;
+        Ok(ClearingSharing {
+            year,
+            fund,
+            hospitals,
+        })
+    }
+}
+
+/// A `GetMonthlyQuotas` request, read.
+pub struct MonthlyQuotaQuery {
+    pub year: i32,
+    pub fund: FundType,
+    /// 1 to 12.
+    pub month: usize,
+}
+
+impl TryFrom<&internal::GetMonthlyQuotasRequest> for MonthlyQuotaQuery {
+    type Error = Error;
+
+    fn try_from(body: &internal::GetMonthlyQuotasRequest) -> Result<Self, Error> {
+        let mut violations = Vec::new();
+        let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
+        let month = usize::try_from(body.month)
+            .ok()
+            .filter(|m| (1..=12).contains(m));
+        if month.is_none() {
+            violations.push((
+                "month".to_owned(),
+                format!("is {}, expected 1 to 12", body.month),
+            ));
+        }
+        let (year, fund, month) = keyed(year, fund, month, violations)?;
+        Ok(MonthlyQuotaQuery { year, fund, month })
+    }
+}

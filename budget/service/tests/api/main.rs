@@ -1,0 +1,5 @@
+//! The budget servers over a real socket, public and internal in one test binary.
+
+mod common;
+mod grpc;
+mod internal;
