@@ -13,6 +13,7 @@ pub mod batch;
 mod case;
 pub mod demo;
 mod engine;
+pub mod hash;
 pub mod scheme;
 pub mod trace;
 mod tsv;
