@@ -11,6 +11,7 @@
 
 pub mod batch;
 mod case;
+pub mod csv;
 pub mod demo;
 mod engine;
 pub mod hash;
