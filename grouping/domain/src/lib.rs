@@ -15,6 +15,7 @@ pub mod csv;
 pub mod demo;
 mod engine;
 pub mod hash;
+mod problem;
 pub mod scheme;
 pub mod trace;
 mod tsv;
