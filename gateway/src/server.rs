@@ -145,9 +145,11 @@ impl ContextName {
                 let store = grouping_service::store::RegistryStore::new(db.clone());
                 let api = grouping_service::GroupingApi::start(store).await?;
                 if settings.demo.activate_demo_scheme {
+                    let effective_from = kernel::Date::from_yyyymmdd(settings.demo.effective_from)
+                        .map_err(|e| anyhow::anyhow!("demo.effective_from: {e}"))?;
                     for region in &settings.demo.regions {
                         if api
-                            .activate_demo_if_unset(*region, settings.demo.effective_from)
+                            .activate_demo_if_unset(*region, effective_from)
                             .await
                             .map_err(|e| anyhow::anyhow!("activating the demo scheme: {e}"))?
                         {

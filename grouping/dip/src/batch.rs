@@ -1,14 +1,14 @@
 //! Batch grouping of a CSV file of cases against a DIP directory (what `medpay group` runs when
 //! the scheme is a DIP directory). Columns and output are in `FORMAT.md` ("Grouping a file").
 //!
-//! The input is streamed in chunks of [`CHUNK_ROWS`] lines, so memory stays constant whatever the
-//! file size; each chunk is split between `threads` scoped OS threads, each with its own reusable
-//! case and output buffer, and the outputs are written in input order. Fields are plain (no
-//! quoting). A bad line is left out of the output and every bad line is reported at the end with
-//! its line number and the field at fault, so that the caller can refuse the whole file.
+//! The file is streamed and grouped on `threads` threads by the DRG batch's reader
+//! ([`grouping_domain::csv`]), each thread refilling its own case in place. A bad line is left out
+//! of the output and every bad line is reported at the end with its line number and the field at
+//! fault, so that the caller can refuse the whole file.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 
+use grouping_domain::csv::{CsvInput, HeaderError, Line, LineFault, LineWorker};
 use kernel::Decimal;
 
 use crate::build::parse_fen;
@@ -16,8 +16,7 @@ use crate::directory::GroupKind;
 use crate::error::CaseError;
 use crate::grouper::{CompiledDirectory, DISCHARGE_TYPES, DipCase, DipOutcome};
 
-/// Lines per chunk.
-pub const CHUNK_ROWS: usize = 65_536;
+pub use grouping_domain::csv::CHUNK_ROWS;
 
 /// Input columns read, by header name (the names of the DRG batch where they mean the same, so
 /// one file can carry both; `totalCost` is DIP's own). Other columns are ignored.
@@ -243,50 +242,27 @@ impl BatchError {
     }
 }
 
-/// One chunk of input lines: the bytes and, per line, (line number, start, end) in `data`.
-#[derive(Default)]
-struct Chunk {
-    data: Vec<u8>,
-    lines: Vec<(u64, usize, usize)>,
-}
-
-impl Chunk {
-    /// Reads up to [`CHUNK_ROWS`] lines; empty when the input is exhausted.
-    fn read<R: BufRead>(&mut self, reader: &mut R, line_number: &mut u64) -> std::io::Result<()> {
-        self.data.clear();
-        self.lines.clear();
-        while self.lines.len() < CHUNK_ROWS {
-            let start = self.data.len();
-            if reader.read_until(b'\n', &mut self.data)? == 0 {
-                break;
-            }
-            *line_number += 1;
-            self.lines.push((*line_number, start, self.data.len()));
-        }
-        Ok(())
-    }
-}
-
 /// Column positions of the required fields.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
-    width: usize,
     positions: [usize; REQUIRED_COLUMNS.len()],
 }
 
 /// Per-thread state, reused across chunks: the case is refilled in place so that its strings
 /// keep their capacity.
-struct Worker {
+struct Worker<'d> {
+    directory: &'d CompiledDirectory,
+    layout: Layout,
     case: DipCase,
-    fields: Vec<(usize, usize)>,
-    output: Vec<u8>,
     bad: Vec<BadRecord>,
     summary: BatchSummary,
 }
 
-impl Default for Worker {
-    fn default() -> Self {
+impl<'d> Worker<'d> {
+    fn new(directory: &'d CompiledDirectory, layout: Layout) -> Self {
         Self {
+            directory,
+            layout,
             case: DipCase {
                 principal_diagnosis: String::new(),
                 secondary_diagnoses: Vec::new(),
@@ -297,10 +273,18 @@ impl Default for Worker {
                 los_days: 0,
                 total_cost: Decimal::ZERO,
             },
-            fields: Vec::new(),
-            output: Vec::new(),
             bad: Vec::new(),
             summary: BatchSummary::default(),
+        }
+    }
+}
+
+impl From<HeaderError> for BatchError {
+    fn from(error: HeaderError) -> Self {
+        match error {
+            HeaderError::Empty => BatchError::EmptyInput,
+            HeaderError::NotUtf8 => BatchError::HeaderNotUtf8,
+            HeaderError::Io(error) => BatchError::Io(error),
         }
     }
 }
@@ -313,48 +297,25 @@ pub fn group_csv<R: Read, W: Write>(
     writer: W,
     directory: &CompiledDirectory,
     options: BatchOptions,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<BatchSummary, BatchError> {
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
-    let mut writer = std::io::BufWriter::with_capacity(1 << 20, writer);
-    let mut header = Vec::new();
-    if reader.read_until(b'\n', &mut header)? == 0 {
-        return Err(BatchError::EmptyInput);
-    }
-    let layout = read_header(trim_line_end(&header))?;
-    writer.write_all(OUTPUT_HEADER.as_bytes())?;
-    writer.write_all(b"\n")?;
-
-    let threads = options.threads.max(1);
-    let mut workers: Vec<Worker> = (0..threads).map(|_| Worker::default()).collect();
-    // Double buffering: the workers group `current` while this thread reads `next`.
-    let mut current = Chunk::default();
-    let mut next = Chunk::default();
-    let mut line_number: u64 = 1;
+    let input = CsvInput::open(reader)?;
+    let layout = read_header(input.header())?;
+    let mut workers: Vec<Worker<'_>> = (0..options.threads.max(1))
+        .map(|_| Worker::new(directory, layout))
+        .collect();
     let mut summary = BatchSummary::default();
     let mut bad = Vec::new();
-    current.read(&mut reader, &mut line_number)?;
-    while !current.lines.is_empty() {
-        let read_through = line_number;
-        let per_worker = current.lines.len().div_ceil(threads);
-        let read_next = std::thread::scope(|scope| {
-            let data = &current.data;
-            for (worker, part) in workers.iter_mut().zip(current.lines.chunks(per_worker)) {
-                scope.spawn(move || worker.run(directory, layout, data, part));
-            }
-            next.read(&mut reader, &mut line_number)
-        });
-        for worker in &mut workers {
-            writer.write_all(&worker.output)?;
-            worker.output.clear();
+    input.group_into(
+        writer,
+        OUTPUT_HEADER,
+        &mut workers,
+        |worker| {
             bad.append(&mut worker.bad);
             summary.add(&std::mem::take(&mut worker.summary));
-        }
-        read_next?;
-        progress(read_through - 1);
-        std::mem::swap(&mut current, &mut next);
-    }
-    writer.flush()?;
+        },
+        progress,
+    )?;
     if bad.is_empty() {
         Ok(summary)
     } else {
@@ -365,13 +326,7 @@ pub fn group_csv<R: Read, W: Write>(
     }
 }
 
-fn trim_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn read_header(header: &[u8]) -> Result<Layout, BatchError> {
-    let header = std::str::from_utf8(header).map_err(|_| BatchError::HeaderNotUtf8)?;
+fn read_header(header: &str) -> Result<Layout, BatchError> {
     let header = header.strip_prefix('\u{feff}').unwrap_or(header);
     let names: Vec<&str> = header.split(',').collect();
     let mut positions = [0; REQUIRED_COLUMNS.len()];
@@ -381,10 +336,7 @@ fn read_header(header: &[u8]) -> Result<Layout, BatchError> {
             .position(|name| *name == column)
             .ok_or(BatchError::MissingColumn { column })?;
     }
-    Ok(Layout {
-        width: names.len(),
-        positions,
-    })
+    Ok(Layout { positions })
 }
 
 fn whole_number(text: &str) -> Result<u32, BadRecordReason> {
@@ -470,84 +422,47 @@ fn case_error_record(line: u64, error: CaseError) -> BadRecord {
     }
 }
 
-impl Worker {
-    fn run(
-        &mut self,
-        directory: &CompiledDirectory,
-        layout: Layout,
-        data: &[u8],
-        lines: &[(u64, usize, usize)],
-    ) {
-        for &(line_number, start, end) in lines {
-            let bytes = trim_line_end(&data[start..end]);
-            if bytes.is_empty() {
-                continue;
+impl LineWorker for Worker<'_> {
+    fn fault(&mut self, number: u64, fault: LineFault) {
+        let reason = match fault {
+            LineFault::FieldCount { expected, found } => {
+                BadRecordReason::FieldCount { expected, found }
             }
-            let line = match std::str::from_utf8(bytes) {
-                Ok(line) => line,
-                Err(error) => {
-                    let field = bytes[..error.valid_up_to()]
-                        .iter()
-                        .filter(|&&b| b == b',')
-                        .count()
-                        + 1;
-                    self.bad.push(BadRecord {
-                        line: line_number,
-                        field: None,
-                        reason: BadRecordReason::InvalidUtf8 { field },
-                    });
-                    continue;
-                }
-            };
-            self.fields.clear();
-            let mut field_start = 0;
-            for (index, byte) in line.bytes().enumerate() {
-                if byte == b',' {
-                    self.fields.push((field_start, index));
-                    field_start = index + 1;
-                }
-            }
-            self.fields.push((field_start, line.len()));
-            if self.fields.len() != layout.width {
-                self.bad.push(BadRecord {
-                    line: line_number,
-                    field: None,
-                    reason: BadRecordReason::FieldCount {
-                        expected: layout.width,
-                        found: self.fields.len(),
-                    },
-                });
-                continue;
-            }
-            match self.fill(line, layout) {
-                Ok(()) => {}
-                Err((column, reason)) => {
-                    self.bad.push(BadRecord {
-                        line: line_number,
-                        field: Some(REQUIRED_COLUMNS[column]),
-                        reason,
-                    });
-                    continue;
-                }
-            }
-            let outcome = match directory.group(&self.case) {
-                Ok(outcome) => outcome,
-                Err(error) => {
-                    self.bad.push(case_error_record(line_number, error));
-                    continue;
-                }
-            };
-            let (from, to) = self.fields[layout.positions[INDEX]];
-            self.write(&line[from..to], &outcome);
-        }
+            LineFault::InvalidUtf8 { field } => BadRecordReason::InvalidUtf8 { field },
+        };
+        self.bad.push(BadRecord {
+            line: number,
+            field: None,
+            reason,
+        });
     }
 
-    /// Reads the required fields of a line into the reused case; the first bad one is reported.
-    fn fill(&mut self, line: &str, layout: Layout) -> Result<(), (usize, BadRecordReason)> {
-        let field = |column: usize| {
-            let (from, to) = self.fields[layout.positions[column]];
-            &line[from..to]
+    fn line(&mut self, line: Line<'_>, output: &mut Vec<u8>) {
+        if let Err((column, reason)) = self.fill(line) {
+            self.bad.push(BadRecord {
+                line: line.number,
+                field: Some(REQUIRED_COLUMNS[column]),
+                reason,
+            });
+            return;
+        }
+        let outcome = match self.directory.group(&self.case) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.bad.push(case_error_record(line.number, error));
+                return;
+            }
         };
+        let index = line.field(self.layout.positions[INDEX]);
+        self.write(index, &outcome, output);
+    }
+}
+
+impl Worker<'_> {
+    /// Reads the required fields of a line into the reused case; the first bad one is reported.
+    fn fill(&mut self, line: Line<'_>) -> Result<(), (usize, BadRecordReason)> {
+        let positions = self.layout.positions;
+        let field = |column: usize| line.field(positions[column]);
         let age_years = whole_number(field(AGE)).map_err(|r| (AGE, r))?;
         let age_days = match field(AGE_DAY) {
             "" => None,
@@ -573,10 +488,9 @@ impl Worker {
         Ok(())
     }
 
-    fn write(&mut self, index: &str, outcome: &DipOutcome) {
+    fn write(&mut self, index: &str, outcome: &DipOutcome, output: &mut Vec<u8>) {
         let summary = &mut self.summary;
         summary.rows += 1;
-        let output = &mut self.output;
         output.extend_from_slice(index.as_bytes());
         output.push(b',');
         match outcome {

@@ -33,8 +33,8 @@ use crate::directory::{
 };
 use crate::error::DirectoryError;
 use crate::grouper::{CompiledDirectory, diagnosis_category};
-use crate::hash::FastMap;
 use crate::stats::{Moments, riv};
+use grouping_domain::hash::FastMap;
 
 /// How outliers are trimmed within each combination before averaging.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

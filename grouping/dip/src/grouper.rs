@@ -28,7 +28,7 @@ use crate::directory::{
     MarkerSource, TreatmentType, TumourMarker, TumourMarkerRule, is_category3,
 };
 use crate::error::CaseError;
-use crate::hash::FastMap;
+use grouping_domain::hash::FastMap;
 
 /// 离院方式 5: death (DOMAIN.md §1).
 pub const DISCHARGE_DEATH: u8 = 5;

@@ -18,7 +18,6 @@ pub mod build;
 pub mod directory;
 pub mod error;
 pub mod grouper;
-mod hash;
 pub mod stats;
 
 use std::path::PathBuf;

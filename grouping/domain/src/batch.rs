@@ -1,19 +1,17 @@
 //! Batch grouping of a CSV file in the `examples.csv` layout (what `medpay group` runs).
 //!
-//! Columns are found by header name; extra columns are ignored. The input is streamed in
-//! chunks of [`CHUNK_ROWS`] lines (memory stays constant whatever the file size); each chunk is
-//! split between `threads` scoped OS threads, each with its own scratch buffers and output
-//! buffer, and the outputs are written in input order. Fields are plain (no quoting), as the
-//! format defines. Malformed lines are left out of the output and all of them are reported at
+//! Columns are found by header name; extra columns are ignored. The file is streamed and
+//! grouped on `threads` threads by the shared reader ([`crate::csv`]), each thread with its own
+//! scratch buffers. Malformed lines are left out of the output and all of them are reported at
 //! the end, each with its line number.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 
 use crate::case::{GroupStatus, RawCase};
+use crate::csv::{CsvInput, HeaderError, Line, LineFault, LineWorker};
 use crate::engine::{CompiledScheme, Scratch};
 
-/// Lines per chunk.
-pub const CHUNK_ROWS: usize = 65_536;
+pub use crate::csv::CHUNK_ROWS;
 
 /// Input columns the grouper reads, by header name.
 pub const REQUIRED_COLUMNS: [&str; 8] = [
@@ -70,21 +68,7 @@ impl BatchSummary {
 }
 
 /// Why one input line was not grouped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BadRecordReason {
-    /// The line does not have as many fields as the header.
-    FieldCount {
-        /// Fields in the header.
-        expected: usize,
-        /// Fields on the line.
-        found: usize,
-    },
-    /// The line is not valid UTF-8 (1-based field number where the bad byte is).
-    InvalidUtf8 {
-        /// 1-based field number.
-        field: usize,
-    },
-}
+pub use crate::csv::LineFault as BadRecordReason;
 
 /// A malformed input line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,48 +146,33 @@ fn status_index(status: GroupStatus) -> usize {
     }
 }
 
-/// One chunk of input lines: the bytes and, per line, (line number, start, end) in `data`.
-#[derive(Default)]
-struct Chunk {
-    data: Vec<u8>,
-    lines: Vec<(u64, usize, usize)>,
-}
-
-impl Chunk {
-    /// Reads up to [`CHUNK_ROWS`] lines; empty when the input is exhausted.
-    fn read<R: BufRead>(&mut self, reader: &mut R, line_number: &mut u64) -> std::io::Result<()> {
-        self.data.clear();
-        self.lines.clear();
-        while self.lines.len() < CHUNK_ROWS {
-            let start = self.data.len();
-            if reader.read_until(b'\n', &mut self.data)? == 0 {
-                break;
-            }
-            *line_number += 1;
-            self.lines.push((*line_number, start, self.data.len()));
-        }
-        Ok(())
-    }
-}
-
 /// Column positions of the required fields.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
-    width: usize,
     positions: [usize; REQUIRED_COLUMNS.len()],
     /// Positions of [`STAY_COLUMNS`] when the header has them.
     stay_positions: [Option<usize>; STAY_COLUMNS.len()],
 }
 
 /// Per-thread state, reused across chunks.
-#[derive(Default)]
-struct Worker {
+struct Worker<'s> {
+    scheme: &'s CompiledScheme,
+    map_codes: bool,
+    layout: Layout,
     scratch: Scratch,
-    fields: Vec<(usize, usize)>,
-    output: Vec<u8>,
     bad: Vec<BadRecord>,
     by_status: [u64; 6],
     rows: u64,
+}
+
+impl From<HeaderError> for BatchError {
+    fn from(error: HeaderError) -> Self {
+        match error {
+            HeaderError::Empty => BatchError::EmptyInput,
+            HeaderError::NotUtf8 => BatchError::HeaderNotUtf8,
+            HeaderError::Io(error) => BatchError::Io(error),
+        }
+    }
 }
 
 /// Groups every data line of `reader` and writes `Index,mdc,adrg,drg,status` lines to
@@ -214,52 +183,36 @@ pub fn group_csv<R: Read, W: Write>(
     writer: W,
     scheme: &CompiledScheme,
     options: BatchOptions,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<BatchSummary, BatchError> {
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
-    let mut writer = std::io::BufWriter::with_capacity(1 << 20, writer);
-    let mut header = Vec::new();
-    if reader.read_until(b'\n', &mut header)? == 0 {
-        return Err(BatchError::EmptyInput);
-    }
-    let layout = read_header(trim_line_end(&header), scheme)?;
-    writer.write_all(OUTPUT_HEADER.as_bytes())?;
-    writer.write_all(b"\n")?;
-
-    let threads = options.threads.max(1);
-    let mut workers: Vec<Worker> = (0..threads).map(|_| Worker::default()).collect();
-    // Double buffering: the workers group `current` while this thread reads `next`.
-    let mut current = Chunk::default();
-    let mut next = Chunk::default();
-    let mut line_number: u64 = 1;
+    let input = CsvInput::open(reader)?;
+    let layout = read_header(input.header(), scheme)?;
+    let mut workers: Vec<Worker<'_>> = (0..options.threads.max(1))
+        .map(|_| Worker {
+            scheme,
+            map_codes: options.map_codes,
+            layout,
+            scratch: Scratch::default(),
+            bad: Vec::new(),
+            by_status: [0; 6],
+            rows: 0,
+        })
+        .collect();
     let mut summary = BatchSummary::default();
     let mut bad = Vec::new();
-    current.read(&mut reader, &mut line_number)?;
-    while !current.lines.is_empty() {
-        let read_through = line_number;
-        let per_worker = current.lines.len().div_ceil(threads);
-        let read_next = std::thread::scope(|scope| {
-            let data = &current.data;
-            for (worker, part) in workers.iter_mut().zip(current.lines.chunks(per_worker)) {
-                scope.spawn(move || worker.run(scheme, options.map_codes, layout, data, part));
-            }
-            next.read(&mut reader, &mut line_number)
-        });
-        for worker in &mut workers {
-            writer.write_all(&worker.output)?;
-            worker.output.clear();
+    input.group_into(
+        writer,
+        OUTPUT_HEADER,
+        &mut workers,
+        |worker| {
             bad.append(&mut worker.bad);
-            summary.rows += worker.rows;
-            worker.rows = 0;
+            summary.rows += std::mem::take(&mut worker.rows);
             for (total, count) in summary.by_status.iter_mut().zip(&mut worker.by_status) {
                 *total += std::mem::take(count);
             }
-        }
-        read_next?;
-        progress(read_through - 1);
-        std::mem::swap(&mut current, &mut next);
-    }
-    writer.flush()?;
+        },
+        progress,
+    )?;
     if bad.is_empty() {
         Ok(summary)
     } else {
@@ -270,13 +223,7 @@ pub fn group_csv<R: Read, W: Write>(
     }
 }
 
-fn trim_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn read_header(header: &[u8], scheme: &CompiledScheme) -> Result<Layout, BatchError> {
-    let header = std::str::from_utf8(header).map_err(|_| BatchError::HeaderNotUtf8)?;
+fn read_header(header: &str, scheme: &CompiledScheme) -> Result<Layout, BatchError> {
     let names: Vec<&str> = header.split(',').collect();
     let find = |column: &str| names.iter().position(|name| *name == column);
     let mut positions = [0; REQUIRED_COLUMNS.len()];
@@ -291,100 +238,53 @@ fn read_header(header: &[u8], scheme: &CompiledScheme) -> Result<Layout, BatchEr
         }
     }
     Ok(Layout {
-        width: names.len(),
         positions,
         stay_positions,
     })
 }
 
-impl Worker {
-    fn run(
-        &mut self,
-        scheme: &CompiledScheme,
-        map_codes: bool,
-        layout: Layout,
-        data: &[u8],
-        lines: &[(u64, usize, usize)],
-    ) {
-        for &(line_number, start, end) in lines {
-            let bytes = trim_line_end(&data[start..end]);
-            if bytes.is_empty() {
-                continue;
-            }
-            let line = match std::str::from_utf8(bytes) {
-                Ok(line) => line,
-                Err(error) => {
-                    let field = bytes[..error.valid_up_to()]
-                        .iter()
-                        .filter(|&&b| b == b',')
-                        .count()
-                        + 1;
-                    self.bad.push(BadRecord {
-                        line: line_number,
-                        reason: BadRecordReason::InvalidUtf8 { field },
-                    });
-                    continue;
-                }
-            };
-            self.fields.clear();
-            let mut field_start = 0;
-            for (index, byte) in line.bytes().enumerate() {
-                if byte == b',' {
-                    self.fields.push((field_start, index));
-                    field_start = index + 1;
-                }
-            }
-            self.fields.push((field_start, line.len()));
-            if self.fields.len() != layout.width {
-                self.bad.push(BadRecord {
-                    line: line_number,
-                    reason: BadRecordReason::FieldCount {
-                        expected: layout.width,
-                        found: self.fields.len(),
-                    },
-                });
-                continue;
-            }
-            let field = |column: usize| {
-                let (from, to) = self.fields[layout.positions[column]];
-                &line[from..to]
-            };
-            let stay_field = |column: usize| {
-                layout.stay_positions[column].map_or("", |position| {
-                    let (from, to) = self.fields[position];
-                    &line[from..to]
-                })
-            };
-            let case = RawCase {
-                gender: field(1),
-                age: field(2),
-                age_days: field(3),
-                weight: field(4),
-                dept: field(5),
-                diagnoses: field(6),
-                procedures: field(7),
-                length_of_stay: stay_field(0),
-                leaving_type: stay_field(1),
-            };
-            let index = field(0);
-            let result = scheme.group(&case, map_codes, &mut self.scratch);
-            self.rows += 1;
-            self.by_status[status_index(result.status)] += 1;
-            let output = &mut self.output;
-            for part in [
-                index,
-                ",",
-                result.mdc.as_str(),
-                ",",
-                result.adrg.as_str(),
-                ",",
-                result.drg.as_str(),
-                ",",
-                result.status.as_str(),
-                "\n",
-            ] {
-                output.extend_from_slice(part.as_bytes());
-            }
+impl LineWorker for Worker<'_> {
+    fn fault(&mut self, number: u64, fault: LineFault) {
+        self.bad.push(BadRecord {
+            line: number,
+            reason: fault,
+        });
+    }
+
+    fn line(&mut self, line: Line<'_>, output: &mut Vec<u8>) {
+        let layout = &self.layout;
+        let field = |column: usize| line.field(layout.positions[column]);
+        let stay_field = |column: usize| {
+            layout.stay_positions[column].map_or("", |position| line.field(position))
+        };
+        let case = RawCase {
+            gender: field(1),
+            age: field(2),
+            age_days: field(3),
+            weight: field(4),
+            dept: field(5),
+            diagnoses: field(6),
+            procedures: field(7),
+            length_of_stay: stay_field(0),
+            leaving_type: stay_field(1),
+        };
+        let index = field(0);
+        let result = self.scheme.group(&case, self.map_codes, &mut self.scratch);
+        self.rows += 1;
+        self.by_status[status_index(result.status)] += 1;
+        for part in [
+            index,
+            ",",
+            result.mdc.as_str(),
+            ",",
+            result.adrg.as_str(),
+            ",",
+            result.drg.as_str(),
+            ",",
+            result.status.as_str(),
+            "\n",
+        ] {
+            output.extend_from_slice(part.as_bytes());
         }
     }
 }

@@ -11,8 +11,11 @@
 
 pub mod batch;
 mod case;
+pub mod csv;
 pub mod demo;
 mod engine;
+pub mod hash;
+mod problem;
 pub mod scheme;
 pub mod trace;
 mod tsv;

@@ -2,7 +2,7 @@
 //! between fields, no quoting. Every malformed row becomes a [`SchemeProblem`] with its line;
 //! reading goes on so that one load reports every problem.
 
-use crate::scheme::SchemeProblem;
+use crate::problem::SchemeProblem;
 
 /// One data row of a TSV table: its 1-based line number (the header is line 1) and its fields.
 #[derive(Debug, Clone)]

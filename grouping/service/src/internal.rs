@@ -7,19 +7,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use grouping_domain::Scratch;
-use kernel::RegionCode;
+use kernel::{Date, RegionCode};
 use medpay_proto::grouping::internal::v1 as gi;
 use medpay_proto::grouping::internal::v1::grouping_internal_service_server::{
     GroupingInternalService, GroupingInternalServiceServer,
 };
 use medpay_proto::grouping::v1 as pb;
 use platform::principal::authorize_request;
-use platform::status::{field_violation, storage_failure};
+use platform::wire::date;
 use tonic::{Request, Response, Status};
 
-use crate::calendar::date_from_wire;
 use crate::catalog::LoadedScheme;
-use crate::grpc::{GroupingApi, MAX_MESSAGE_BYTES, group_one, scheme_ref};
+use crate::error::Error;
+use crate::grpc::{GroupingApi, MAX_MESSAGE_BYTES, NoScheme, group_one, scheme_ref};
 
 /// Most cases in one GroupBatch call.
 pub const MAX_BATCH_CASES: usize = 100_000;
@@ -42,7 +42,7 @@ impl GroupingApi {
 }
 
 /// The scheme of a discharge date, or why there is none.
-type Resolved = Result<Arc<LoadedScheme>, (&'static str, String)>;
+type Resolved = Result<Arc<LoadedScheme>, NoScheme>;
 
 fn failed(
     case_id: &str,
@@ -71,8 +71,8 @@ fn failed(
 /// Groups the cases of a batch, each with the scheme of its date (`None`: the date was bad).
 fn group_all(
     cases: Vec<gi::DatedCase>,
-    dates: &[Option<i32>],
-    schemes: &HashMap<i32, Resolved>,
+    dates: &[Option<Date>],
+    schemes: &HashMap<Date, Resolved>,
 ) -> Vec<gi::GroupBatchResult> {
     let mut scratch = Scratch::default();
     cases
@@ -113,7 +113,7 @@ fn group_all(
                     &case.case_id,
                     None,
                     "NO_ACTIVE_SCHEME",
-                    format!("no scheme was looked up for {date}"),
+                    format!("no scheme was looked up for {}", date.to_yyyymmdd()),
                 ),
             }
         })
@@ -130,22 +130,23 @@ impl GroupingInternalService for GroupingInternalApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
         if body.cases.len() > MAX_BATCH_CASES {
-            return Err(field_violation(
+            return Err(Error::field(
                 "cases",
                 format!(
                     "{} cases; at most {MAX_BATCH_CASES} per call",
                     body.cases.len()
                 ),
-            ));
+            )
+            .into());
         }
-        let dates: Vec<Option<i32>> = body
+        let dates: Vec<Option<Date>> = body
             .cases
             .iter()
             .map(|dated| {
                 dated
                     .discharge_date
                     .as_ref()
-                    .and_then(|d| date_from_wire("discharge_date", d).ok())
+                    .and_then(|d| date("discharge_date", d).ok())
             })
             .collect();
         // The region's activations are read once; each date of the batch is decided from them.
@@ -154,8 +155,8 @@ impl GroupingInternalService for GroupingInternalApi {
             .registry
             .timeline(region)
             .await
-            .map_err(storage_failure)?;
-        let mut schemes: HashMap<i32, Resolved> = HashMap::new();
+            .map_err(Error::from)?;
+        let mut schemes: HashMap<Date, Resolved> = HashMap::new();
         for date in dates.iter().flatten() {
             schemes
                 .entry(*date)

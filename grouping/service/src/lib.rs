@@ -3,13 +3,14 @@
 //! `medpay.grouping.internal.v1` server other contexts call. The grouping engines live in
 //! `grouping-domain` (DRG) and `grouping-dip` (DIP).
 
-pub mod calendar;
 pub mod catalog;
+pub mod error;
 pub mod grpc;
 pub mod internal;
 pub mod migration;
 pub mod store;
 
-pub use grpc::GroupingApi;
+pub use error::Error;
+pub use grpc::{GroupingApi, StartError};
 pub use internal::GroupingInternalApi;
 pub use migration::Migrator;

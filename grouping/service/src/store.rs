@@ -1,13 +1,12 @@
 //! Scheme activations per pooling region. An activation applies to cases discharged on or after
 //! its effective date until the next activation of the region.
 
-use kernel::RegionCode;
-use platform::db::{region_from_db, region_to_db};
+use kernel::{Date, RegionCode, RegionalTimeline};
+use platform::db::{CorruptRow, region_from_db, region_to_db};
 use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, Set};
-use tonic::Status;
 
 pub mod grouping_activation {
     use sea_orm::entity::prelude::*;
@@ -35,8 +34,7 @@ pub mod grouping_activation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredActivation {
     pub region: RegionCode,
-    /// `yyyymmdd`.
-    pub effective_from: i32,
+    pub effective_from: Date,
     pub scheme_id: String,
     pub version: String,
     pub activated_by: String,
@@ -44,21 +42,7 @@ pub struct StoredActivation {
 
 /// The activations of a region and the regions above it, nearest region first, each list by
 /// effective date.
-#[derive(Clone, Debug, Default)]
-pub struct ActivationTimeline {
-    per_region: Vec<Vec<StoredActivation>>,
-}
-
-impl ActivationTimeline {
-    /// The activation in force on `date` (`yyyymmdd`): the latest one started by then of the
-    /// nearest region that has one.
-    pub fn in_force(&self, date: i32) -> Option<&StoredActivation> {
-        self.per_region.iter().find_map(|activations| {
-            let started = activations.partition_point(|a| a.effective_from <= date);
-            started.checked_sub(1).map(|last| &activations[last])
-        })
-    }
-}
+pub type ActivationTimeline = RegionalTimeline<StoredActivation>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -70,22 +54,32 @@ pub enum StoreError {
     Reused(#[from] RequestIdReused),
 }
 
-impl From<StoreError> for Status {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Reused(reused) => reused.into(),
-            other => platform::status::storage_failure(other),
-        }
-    }
-}
-
 /// The grouping context's journal of idempotent writes and its audit log.
 pub(crate) const JOURNAL: Journal = Journal::new("grouping");
+
+/// A stored `yyyymmdd` date read back.
+fn date_from_db(value: i32) -> Result<Date, CorruptRow> {
+    Date::from_yyyymmdd(value).map_err(|error| CorruptRow {
+        column: "effective_from",
+        value: value.to_string(),
+        reason: error.to_string(),
+    })
+}
+
+fn activation_row(activation: &StoredActivation) -> grouping_activation::ActiveModel {
+    grouping_activation::ActiveModel {
+        region_code: Set(region_to_db(activation.region)),
+        effective_from: Set(activation.effective_from.to_yyyymmdd()),
+        scheme_id: Set(activation.scheme_id.clone()),
+        version: Set(activation.version.clone()),
+        activated_by: Set(activation.activated_by.clone()),
+    }
+}
 
 fn from_row(row: grouping_activation::Model) -> Result<StoredActivation, StoreError> {
     Ok(StoredActivation {
         region: region_from_db(row.region_code)?,
-        effective_from: row.effective_from,
+        effective_from: date_from_db(row.effective_from)?,
         scheme_id: row.scheme_id,
         version: row.version,
         activated_by: row.activated_by,
@@ -121,15 +115,15 @@ impl RegistryStore {
             .collect()
     }
 
-    /// The activation in force for `region` on `date` (`yyyymmdd`).
+    /// The activation of `region` itself in force on `date`.
     pub async fn active_on(
         &self,
         region: RegionCode,
-        date: i32,
+        date: Date,
     ) -> Result<Option<StoredActivation>, StoreError> {
         grouping_activation::Entity::find()
             .filter(grouping_activation::Column::RegionCode.eq(region_to_db(region)))
-            .filter(grouping_activation::Column::EffectiveFrom.lte(date))
+            .filter(grouping_activation::Column::EffectiveFrom.lte(date.to_yyyymmdd()))
             .order_by_desc(grouping_activation::Column::EffectiveFrom)
             .one(&self.db)
             .await?
@@ -138,15 +132,7 @@ impl RegistryStore {
     }
 
     pub async fn insert(&self, activation: &StoredActivation) -> Result<(), StoreError> {
-        grouping_activation::ActiveModel {
-            region_code: Set(region_to_db(activation.region)),
-            effective_from: Set(activation.effective_from),
-            scheme_id: Set(activation.scheme_id.clone()),
-            version: Set(activation.version.clone()),
-            activated_by: Set(activation.activated_by.clone()),
-        }
-        .insert(&self.db)
-        .await?;
+        activation_row(activation).insert(&self.db).await?;
         Ok(())
     }
 }
@@ -241,7 +227,7 @@ impl RegistryStore {
     pub async fn active_for(
         &self,
         region: RegionCode,
-        date: i32,
+        date: Date,
     ) -> Result<Option<StoredActivation>, StoreError> {
         Ok(self.timeline(region).await?.in_force(date).cloned())
     }
@@ -249,29 +235,21 @@ impl RegistryStore {
     /// Every activation of `region`, its prefecture and its province, read in one query: what
     /// [`RegistryStore::active_for`] decides from, for a batch of many dates.
     pub async fn timeline(&self, region: RegionCode) -> Result<ActivationTimeline, StoreError> {
-        let mut candidates = vec![region];
-        let prefecture = RegionCode::from_u32(region.as_u32() / 100 * 100).ok();
-        for code in [prefecture, Some(region.province())].into_iter().flatten() {
-            if !candidates.contains(&code) {
-                candidates.push(code);
-            }
-        }
+        let mut timeline = ActivationTimeline::new(region);
         let rows = grouping_activation::Entity::find()
             .filter(
                 grouping_activation::Column::RegionCode
-                    .is_in(candidates.iter().map(|c| region_to_db(*c))),
+                    .is_in(timeline.regions().iter().map(|c| region_to_db(*c))),
             )
             .order_by_asc(grouping_activation::Column::EffectiveFrom)
             .all(&self.db)
             .await?;
-        let mut per_region: Vec<Vec<StoredActivation>> = vec![Vec::new(); candidates.len()];
         for row in rows {
             let activation = from_row(row)?;
-            if let Some(slot) = candidates.iter().position(|c| *c == activation.region) {
-                per_region[slot].push(activation);
-            }
+            // The query reads only the timeline's regions, so none is refused.
+            let _ = timeline.insert(activation.region, activation.effective_from, activation);
         }
-        Ok(ActivationTimeline { per_region })
+        Ok(timeline)
     }
 
     /// The stored response of `call` when the same request was already carried out; refused when
@@ -290,15 +268,8 @@ impl RegistryStore {
         detail: String,
         response: Vec<u8>,
     ) -> Result<Once, StoreError> {
-        let row = grouping_activation::ActiveModel {
-            region_code: Set(region_to_db(activation.region)),
-            effective_from: Set(activation.effective_from),
-            scheme_id: Set(activation.scheme_id.clone()),
-            version: Set(activation.version.clone()),
-            activated_by: Set(activation.activated_by.clone()),
-        };
         JOURNAL
-            .insert_once(&self.db, call, response, detail, row)
+            .insert_once(&self.db, call, response, detail, activation_row(activation))
             .await
     }
 
@@ -349,12 +320,13 @@ impl RegistryStore {
     pub async fn latest_activation_date(
         &self,
         region: RegionCode,
-    ) -> Result<Option<i32>, StoreError> {
-        Ok(grouping_activation::Entity::find()
+    ) -> Result<Option<Date>, StoreError> {
+        grouping_activation::Entity::find()
             .filter(grouping_activation::Column::RegionCode.eq(region_to_db(region)))
             .order_by_desc(grouping_activation::Column::EffectiveFrom)
             .one(&self.db)
             .await?
-            .map(|row| row.effective_from))
+            .map(|row| Ok(date_from_db(row.effective_from)?))
+            .transpose()
     }
 }

@@ -7,13 +7,11 @@ use std::sync::Arc;
 use grouping_service::catalog::SchemeCatalog;
 use grouping_service::store::RegistryStore;
 use grouping_service::{GroupingApi, Migrator};
-use kernel::Principal;
 use medpay_proto::common::v1::Date;
 use medpay_proto::grouping::internal::v1 as gi;
 use medpay_proto::grouping::internal::v1::grouping_internal_service_client::GroupingInternalServiceClient;
 use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
-use sea_orm_migration::MigratorTrait;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -23,44 +21,21 @@ struct Server {
 }
 
 async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
-    let registry = RegistryStore::new(db);
+    let registry = RegistryStore::new(platform::testing::sqlite::<Migrator>().await);
     let api = GroupingApi::start(registry.clone()).await.expect("starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.clone().into_internal_server())
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let routes = tonic::service::Routes::new(api.clone().into_internal_server())
+        .add_service(api.into_server());
+    let channel = platform::testing::serve(routes).await;
     Server { channel, registry }
 }
 
-fn as_caller<T>(message: T, scopes: &[&str], roles: &[&str]) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("caller-{}", scopes.join("-")),
-        scopes: scopes.iter().map(|s| s.parse().expect("code")).collect(),
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+/// `message` sent by a caller acting in `scope` with `roles`.
+fn as_caller<T>(message: T, scope: &str, roles: &[&str]) -> Request<T> {
+    platform::testing::as_caller(message, &format!("caller-{scope}"), scope, roles)
 }
 
 fn bureau<T>(message: T) -> Request<T> {
-    as_caller(message, &["460000"], &["bureau"])
+    as_caller(message, "460000", &["bureau"])
 }
 
 fn case(id: &str, diagnoses: &[&str], procedures: &[&str]) -> pb::CaseInput {
@@ -174,7 +149,7 @@ async fn cases_group_with_the_scheme_active_for_their_region_and_date() {
                 case: Some(case("X", &["K35.800"], &[])),
                 ..Default::default()
             },
-            &["460108"],
+            "460108",
             &[],
         ))
         .await
@@ -586,7 +561,7 @@ async fn a_dip_directory_built_from_history_loads_and_groups() {
 
     // Without `load`, any caller of the region gets the directory and its report.
     let built = client
-        .build_dip_directory(as_caller(build_request("", false), &["460100"], &[]))
+        .build_dip_directory(as_caller(build_request("", false), "460100", &[]))
         .await
         .expect("built")
         .into_inner();
@@ -814,7 +789,7 @@ async fn a_bad_history_or_bad_options_are_named_field_by_field() {
         assert!(message.contains(field), "{field}: {message}");
     }
     let other_region = client
-        .build_dip_directory(as_caller(build_request("", false), &["460200"], &[]))
+        .build_dip_directory(as_caller(build_request("", false), "460200", &[]))
         .await
         .expect_err("out of scope");
     assert_eq!(other_region.code(), Code::PermissionDenied);
@@ -926,7 +901,7 @@ async fn a_batch_groups_each_case_with_the_scheme_of_its_discharge_date() {
     );
 
     let outside = internal
-        .group_batch(as_caller(request, &["460200"], &[]))
+        .group_batch(as_caller(request, "460200", &[]))
         .await
         .expect_err("another prefecture");
     assert_eq!(outside.code(), Code::PermissionDenied);
@@ -963,7 +938,8 @@ async fn a_request_id_reused_for_another_activation_is_refused_and_activates_not
             .registry
             .latest_activation_date(region)
             .await
-            .expect("read"),
+            .expect("read")
+            .map(kernel::Date::to_yyyymmdd),
         Some(20250101),
         "the second activation was not stored"
     );
@@ -990,9 +966,8 @@ async fn audit_entries_are_listed_to_administrators_by_region_filter_and_page() 
         }))
         .await
         .expect("county");
-    let admin = |request: pb::ListAuditEntriesRequest, scope: &str| {
-        as_caller(request, &[scope], &["admin"])
-    };
+    let admin =
+        |request: pb::ListAuditEntriesRequest, scope: &str| as_caller(request, scope, &["admin"]);
     let ids = |response: pb::ListAuditEntriesResponse| -> Vec<String> {
         response.entries.into_iter().map(|e| e.request_id).collect()
     };

@@ -2,13 +2,19 @@
 
 use grouping_service::Migrator;
 use grouping_service::store::{RegistryStore, StoredActivation};
+use kernel::Date;
 use platform::store_test;
 use platform::wire::Page;
+
+/// A date written as `yyyymmdd`.
+fn day(yyyymmdd: i32) -> Date {
+    Date::from_yyyymmdd(yyyymmdd).expect("a calendar date")
+}
 
 fn activation(effective_from: i32, version: &str) -> StoredActivation {
     StoredActivation {
         region: "460000".parse().expect("code"),
-        effective_from,
+        effective_from: day(effective_from),
         scheme_id: "chs-drg".into(),
         version: version.into(),
         activated_by: "bureau".into(),
@@ -33,7 +39,7 @@ store_test!(
             let store = store.clone();
             async move {
                 store
-                    .active_on(hainan, date)
+                    .active_on(hainan, day(date))
                     .await
                     .expect("read")
                     .map(|a| a.version)
@@ -54,7 +60,10 @@ store_test!(
             .await
             .expect("list");
         assert_eq!(
-            listed.iter().map(|a| a.effective_from).collect::<Vec<_>>(),
+            listed
+                .iter()
+                .map(|a| a.effective_from.to_yyyymmdd())
+                .collect::<Vec<_>>(),
             [20250701, 20240101]
         );
         assert!(
@@ -96,9 +105,9 @@ store_test!(
             (20250930, Some("county")),
             (20251001, Some("county-2")),
         ] {
-            let batch = timeline.in_force(date).map(|a| a.version.as_str());
+            let batch = timeline.in_force(day(date)).map(|a| a.version.as_str());
             assert_eq!(batch, expected, "{date}");
-            let single = store.active_for(meilan, date).await.expect("read");
+            let single = store.active_for(meilan, day(date)).await.expect("read");
             assert_eq!(single.map(|a| a.version).as_deref(), expected, "{date}");
         }
     }

@@ -1,13 +1,14 @@
-//! A fast, deterministic hasher for the in-memory indexes (procedure codes, diagnosis categories,
-//! combination keys). The keys are short codes; SipHash's protection against crafted collisions
-//! buys nothing for a directory index and costs a third of the grouping time.
+//! A fast, deterministic hasher for the in-memory indexes of the grouping engines (DRG code
+//! interning, DIP procedure codes, diagnosis categories, combination keys). The keys are the
+//! scheme's or directory's own short codes, so SipHash's protection against crafted collisions
+//! buys nothing and costs a third of the grouping time.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Multiply-rotate hashing of 8-byte words (the rustc "Fx" scheme).
+/// Multiply-rotate hashing of 8-byte words (the rustc "Fx" scheme), with a finishing mix.
 #[derive(Clone, Copy, Default)]
-pub(crate) struct FxHasher {
+pub struct FxHasher {
     hash: u64,
 }
 
@@ -33,6 +34,7 @@ impl Hasher for FxHasher {
         if !rest.is_empty() {
             let mut word = [0u8; 8];
             word[..rest.len()].copy_from_slice(rest);
+            // The length in the top bits keeps `"A"` and `"A\0"` apart.
             self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
         }
     }
@@ -59,9 +61,18 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply leaves the low bits weak, and hashbrown picks buckets by the low bits:
+        // codes such as `K35.800x001` / `K35.800x002` would collide. Mix high bits down
+        // (murmur3 finaliser step).
+        let mut hash = self.hash;
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash ^ (hash >> 33)
     }
 }
 
+/// The `BuildHasher` of [`FxHasher`].
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+
 /// A `HashMap` with [`FxHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type FastMap<K, V> = HashMap<K, V, FxBuild>;

@@ -3,7 +3,7 @@
 //! case groups to `XA11` (SUCCESS) or FAILs; plus ambiguity rules placed before an MDC's first
 //! ADRG, five-character DRG codes, the words the trace uses and the batch columns.
 
-mod common;
+use crate::common;
 
 use common::{MiniScheme, adult};
 use grouping_domain::{

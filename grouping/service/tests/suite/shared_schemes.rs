@@ -10,10 +10,8 @@ use std::path::{Path, PathBuf};
 
 use grouping_service::store::RegistryStore;
 use grouping_service::{GroupingApi, Migrator};
-use kernel::Principal;
 use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
-use sea_orm_migration::MigratorTrait;
 use tonic::Request;
 use tonic::transport::Channel;
 
@@ -52,39 +50,16 @@ fn scheme_dirs(root: &Path) -> Vec<PathBuf> {
 }
 
 async fn start() -> Channel {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
-    let api = GroupingApi::start(RegistryStore::new(db))
-        .await
-        .expect("starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect")
+    let api = GroupingApi::start(RegistryStore::new(
+        platform::testing::sqlite::<Migrator>().await,
+    ))
+    .await
+    .expect("starts");
+    platform::testing::serve(tonic::service::Routes::new(api.into_server())).await
 }
 
 fn bureau<T>(message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: "bureau".to_owned(),
-        scopes: vec!["460000".parse().expect("region")],
-        roles: vec!["configure".to_owned(), "read".to_owned()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    platform::testing::as_caller(message, "bureau", "460000", &["configure", "read"])
 }
 
 /// (mdcs, adrgs, drgs) as `scheme.json` declares them.

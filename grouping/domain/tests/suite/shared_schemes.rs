@@ -2,7 +2,7 @@
 //! covered without a code change) loads, and every row of its `examples.csv` groups to the
 //! expected result with code mapping off and on, plain and traced, and through the batch path.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Mutex;

@@ -1,7 +1,7 @@
 //! Loading directories: the hand-made one loads, bad ones are rejected with every problem, its
 //! file and its line; a written directory loads back unchanged.
 
-mod common;
+use crate::common;
 
 use common::{AUXILIARY, CCI, COMPREHENSIVE, CORE, PROCEDURES, TUMOUR, directory, load, meta};
 use grouping_dip::{Directory, DirectoryError};

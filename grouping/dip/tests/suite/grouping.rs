@@ -1,7 +1,7 @@
 //! Grouping one case: precedence, tie rules, comprehensive fallback, auxiliary subtypes, trace,
 //! input errors, and the invariant that every valid case lands in exactly one group.
 
-mod common;
+use crate::common;
 
 use common::{case, directory};
 use grouping_dip::grouper::{UngroupedReason, Verdict};

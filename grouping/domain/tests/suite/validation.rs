@@ -1,7 +1,7 @@
 //! Broken schemes are refused at load with every problem, each naming its file (and line for
 //! table rows).
 
-mod common;
+use crate::common;
 
 use common::MiniScheme;
 use grouping_domain::{Scheme, SchemeError, SchemeProblem, demo_scheme_dir};

@@ -1,7 +1,7 @@
 //! The shipped demo scheme: it validates, its embedded copy equals the folder, and every one of
 //! its examples groups as expected (the expectations were derived by hand from the rules).
 
-mod common;
+use crate::common;
 
 use grouping_domain::{CompiledScheme, GroupStatus, Scheme, demo_scheme_dir, load_demo};
 

@@ -2,7 +2,7 @@
 //! small in-memory schemes: the single ADRG `XA1` is entered when the condition under test holds,
 //! so a case groups to `XA11` (SUCCESS) or FAILs.
 
-mod common;
+use crate::common;
 
 use common::{MiniScheme, adult};
 use grouping_domain::{GroupStatus, RawCase};

@@ -1,6 +1,6 @@
 //! Batch CSV grouping: column lookup by header name, input order, threads, malformed lines.
 
-mod common;
+use crate::common;
 
 use grouping_domain::batch::{BadRecordReason, OUTPUT_HEADER};
 use grouping_domain::{

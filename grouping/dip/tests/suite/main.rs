@@ -1,0 +1,9 @@
+//! The grouping-dip tests, one module per subject, in one test binary (one link instead of one
+//! per subject).
+
+mod batch;
+mod build;
+mod common;
+mod demo;
+mod directory;
+mod grouping;
