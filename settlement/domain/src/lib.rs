@@ -7,13 +7,16 @@
 //! the service layer implements over gRPC. Money and points are kernel decimals; every formula
 //! rounds once, half away from zero, through `kernel::round_money` / `kernel::round_points`.
 
+pub mod admission;
 pub mod canonical;
 pub mod case;
 pub mod clearing;
+pub mod csv_import;
 pub mod dispute;
 pub mod error;
 pub mod identity;
 pub mod institution;
+pub mod ledger;
 pub mod policy;
 pub mod ports;
 pub mod prepayment;

@@ -172,6 +172,9 @@ impl Violation {
 pub struct ValidationReport {
     pub errors: Vec<Violation>,
     pub warnings: Vec<Violation>,
+    /// The fund of the record's insurance type; `None` only when that is an error.
+    #[serde(skip)]
+    pub fund: Option<FundType>,
 }
 
 impl ValidationReport {
@@ -469,7 +472,8 @@ impl Collector<'_> {
                 "empty",
             );
         }
-        if FundType::from_code(header.insurance_type).is_err() {
+        self.report.fund = FundType::from_code(header.insurance_type).ok();
+        if self.report.fund.is_none() {
             self.push(
                 "header.insutype",
                 ViolationKind::InsuranceTypeInvalid,
@@ -1262,7 +1266,13 @@ mod tests {
     #[test]
     fn the_fixture_is_clean() {
         let report = check(&valid_list());
-        assert_eq!(report, ValidationReport::default());
+        assert_eq!(
+            report,
+            ValidationReport {
+                fund: Some(FundType::Employee),
+                ..ValidationReport::default()
+            }
+        );
         assert!(report.is_accepted());
     }
 

@@ -15,10 +15,12 @@ use rust_decimal_macros::dec;
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
 use settlement_service::institutions::{self, AgreementRow, InstitutionRow};
-use settlement_service::intake::sample_list_json;
 use settlement_service::ledger::CaseStore;
-use settlement_service::valuation::FakeValuer;
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 use settlement_service::{Migrator, SettlementApi};
+use support::{FakeValuer, sample_list_json};
 
 const HOSPITALS: usize = 50;
 

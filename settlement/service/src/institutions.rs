@@ -142,19 +142,6 @@ impl From<DbErr> for RegistryError {
     }
 }
 
-/// A `yyyymmdd` integer as a domain date.
-pub fn date_of(yyyymmdd: i32) -> Option<Date> {
-    let month = u32::try_from(yyyymmdd / 100 % 100).ok()?;
-    let day = u32::try_from(yyyymmdd % 100).ok()?;
-    Date::new(yyyymmdd / 10_000, month, day).ok()
-}
-
-/// A domain date as a `yyyymmdd` integer.
-pub fn yyyymmdd(date: Date) -> i32 {
-    let (year, month, day) = date.ymd();
-    year * 10_000 + i32::try_from(month * 100 + day).unwrap_or(0)
-}
-
 fn level_of(wire: &str) -> InstitutionLevel {
     match wire {
         "3A" => InstitutionLevel::TertiaryA,
@@ -215,7 +202,7 @@ pub fn to_record(
     agreements: &[AgreementRow],
 ) -> Option<InstitutionRecord> {
     let mut versions = history.iter().filter_map(|row| {
-        let from = date_of(row.effective_from)?;
+        let from = Date::from_yyyymmdd(row.effective_from).ok()?;
         Some((
             from,
             Institution {
@@ -236,9 +223,11 @@ pub fn to_record(
         let _ = record.record_change(from, version);
     }
     for row in agreements {
-        if let (Some(start), Some(end)) = (date_of(row.valid_from), date_of(row.valid_to))
-            && let Ok(agreement) =
-                ServiceAgreement::new(&row.agreement_id, start, end, status_of(&row.status))
+        if let (Ok(start), Ok(end)) = (
+            Date::from_yyyymmdd(row.valid_from),
+            Date::from_yyyymmdd(row.valid_to),
+        ) && let Ok(agreement) =
+            ServiceAgreement::new(&row.agreement_id, start, end, status_of(&row.status))
         {
             record.add_agreement(agreement);
         }

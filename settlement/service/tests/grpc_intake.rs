@@ -20,7 +20,7 @@ use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
-use settlement_service::intake::{Intake, sample_list_json, sample_outpatient_json};
+use settlement_service::intake::Intake;
 use settlement_service::ledger::CaseStore;
 use settlement_service::valuation::GrpcValuer;
 use settlement_service::{Migrator, SettlementApi, calendar};
@@ -28,6 +28,10 @@ use tokio_stream::StreamExt;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Response, Status};
 use tonic_types::StatusExt;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{sample_list_json, sample_outpatient_json};
 
 /// Groups every case into GB13 of scheme demo@1, except a principal diagnosis `Z99.999`.
 struct FakeGrouping;
@@ -163,7 +167,7 @@ async fn start_configured(peers_up: bool, configure: impl FnOnce(Intake) -> Inta
         .expect("uri")
         .connect_lazy();
     let valuer = GrpcValuer::new(peer.clone(), peer, None).expect("valuer");
-    let valuer: Arc<dyn settlement_service::valuation::Valuer> = Arc::new(valuer);
+    let valuer: Arc<dyn settlement_domain::ports::BatchValuer> = Arc::new(valuer);
     let api = SettlementApi::new(CaseStore::new(db.clone()))
         .with_intake(configure(Intake::new(db.clone(), valuer)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -7,14 +7,16 @@ use platform::store_test;
 use platform::wire::Page;
 use rust_decimal_macros::dec;
 use sea_orm::DatabaseConnection;
+use settlement_domain::admission::{Record, reason};
 use settlement_service::Migrator;
 use settlement_service::calendar;
 use settlement_service::institutions::{self, AgreementRow, InstitutionRow, RegistryError};
-use settlement_service::intake::{
-    Intake, IntakeError, Record, reason, sample_list_json, sample_outpatient_json,
-};
+use settlement_service::intake::{Intake, IntakeError};
 use settlement_service::ledger::{CaseFilter, CaseStore, status};
-use settlement_service::valuation::FakeValuer;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{FakeValuer, sample_list_json, sample_outpatient_json};
 
 const PAGE: Page = Page {
     offset: 0,
@@ -161,7 +163,7 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     let records = institutions::records(db, &["H1".to_owned(), "H2".to_owned()])
         .await
         .expect("records");
-    let on = |d: i32| institutions::date_of(d).expect("date");
+    let on = |d: i32| kernel::date::Date::from_yyyymmdd(d).expect("date");
     assert!(records["H1"].has_valid_agreement(on(20250615)));
     assert!(!records["H1"].has_valid_agreement(on(20260101)));
     assert!(!records["H2"].has_valid_agreement(on(20250615)));
