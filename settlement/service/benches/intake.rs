@@ -95,20 +95,8 @@ fn main() {
         }
         let api = SettlementApi::new(CaseStore::new(db.clone()))
             .with_valuer(FakeValuer::new(dec!(1.2345)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(api.into_server())
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-        );
-        let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
+        let channel =
+            platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;
         let mut client = SettlementServiceClient::new(channel);
         let messages: Vec<pb::SubmitCasesRequest> = (0..cases)
             .map(|i| {

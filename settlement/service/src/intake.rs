@@ -30,7 +30,7 @@ use settlement_domain::admission::{
     self, Admitted, IntakeFacts, Record, Rejection, decide_chunk, months_to_check, read_record,
 };
 use settlement_domain::case::SettlementList;
-use settlement_domain::identity::{CaseKey, ContentHash, StoredVersion};
+use settlement_domain::case_key::{CaseKey, ContentHash, StoredVersion};
 use settlement_domain::ledger::LedgerStatus;
 use settlement_domain::ports::{
     BatchValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, ValuedCase,
@@ -301,16 +301,10 @@ impl Intake {
         let mut fingerprints: Vec<String> = Vec::new();
         let mut preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         while let Some(ready) = preparing.take() {
-            let PreparedChunk {
-                base,
-                records,
-                fingerprint,
-                prepared,
-                checked,
-                stored_at,
-            } = ready
+            let mut ready = ready
                 .await
                 .map_err(|e| IntakeError::Worker(e.to_string()))??;
+            let (base, fingerprint) = (ready.base, std::mem::take(&mut ready.fingerprint));
             let chunk_index = i64::try_from(fingerprints.len()).unwrap_or(i64::MAX);
             // A chunk stored by an earlier attempt under this request id must be the same
             // chunk; checked before it (or anything after it) is stored.
@@ -332,12 +326,12 @@ impl Intake {
                         caller_id: caller_id.to_owned(),
                         request_id: request_id.to_owned(),
                         chunk_index,
-                        records: i64::try_from(records).unwrap_or(i64::MAX),
+                        records: i64::try_from(ready.records).unwrap_or(i64::MAX),
                         fingerprint: fingerprint.clone(),
                     }),
                 };
             fingerprints.push(fingerprint);
-            let keys: BTreeSet<CaseKey> = prepared.iter().map(|p| p.key.clone()).collect();
+            let keys: BTreeSet<CaseKey> = ready.prepared.iter().map(|p| p.key.clone()).collect();
             while storing.len() >= stores_in_flight
                 || storing.iter().any(|(held, _)| !held.is_disjoint(&keys))
             {
@@ -352,15 +346,7 @@ impl Intake {
                 keys,
                 tokio::spawn(async move {
                     intake
-                        .store_prepared(
-                            region,
-                            base,
-                            mark,
-                            &prepared,
-                            checked,
-                            &request_id,
-                            stored_at,
-                        )
+                        .store_prepared(region, &request_id, mark, ready)
                         .await
                 }),
             ));
@@ -524,14 +510,17 @@ impl Intake {
     async fn store_prepared(
         &self,
         region: RegionCode,
-        base: u64,
-        mut mark: Option<ChunkMark>,
-        prepared: &[Admitted],
-        checked: ChunkOutcome,
         request_id: &str,
-        stored_at: i64,
+        mut mark: Option<ChunkMark>,
+        chunk: PreparedChunk,
     ) -> Result<ChunkOutcome, IntakeError> {
-        let mut done = checked;
+        let PreparedChunk {
+            base,
+            prepared,
+            checked: mut done,
+            stored_at,
+            ..
+        } = chunk;
         let mut valued = Valuations::new();
         for attempt in 0..RACE_ATTEMPTS {
             if attempt > 0
@@ -562,7 +551,7 @@ impl Intake {
                 .store_chunk(
                     region,
                     mark.as_ref(),
-                    prepared,
+                    &prepared,
                     &mut valued,
                     request_id,
                     stored_at,

@@ -5,7 +5,7 @@ use platform::status::{bad_request, storage_failure, with_reason};
 use tonic::{Code, Status};
 
 use crate::grpc::MAX_STREAM_MESSAGE_BYTES;
-use crate::institutions::RegistryError;
+use crate::institutions::{RegistryError, RegistryRefusal};
 use crate::intake::{BrokenStream, IntakeError};
 
 impl From<BrokenStream> for Status {
@@ -66,23 +66,24 @@ impl From<RegistryError> for Status {
     fn from(error: RegistryError) -> Self {
         match error {
             RegistryError::Store(error) => storage_failure(error),
-            RegistryError::UnknownInstitution { .. } => {
-                with_reason(Code::NotFound, "UNKNOWN_INSTITUTION", error.to_string())
-            }
-            RegistryError::CodeTaken { .. } => with_reason(
-                Code::AlreadyExists,
-                "INSTITUTION_CODE_TAKEN",
-                error.to_string(),
-            ),
-            RegistryError::ReasonRequired { .. } => {
-                bad_request(vec![("reason".into(), error.to_string())])
-            }
-            RegistryError::HistoryOutOfOrder { .. } => with_reason(
-                Code::FailedPrecondition,
-                "HISTORY_OUT_OF_ORDER",
-                error.to_string(),
-            ),
+            RegistryError::Refused(refusal) => refusal_status(refusal),
             RegistryError::Reused(reused) => reused.into(),
+        }
+    }
+}
+
+fn refusal_status(refusal: RegistryRefusal) -> Status {
+    let message = refusal.to_string();
+    match refusal {
+        RegistryRefusal::UnknownInstitution { .. } => {
+            with_reason(Code::NotFound, "UNKNOWN_INSTITUTION", message)
+        }
+        RegistryRefusal::CodeTaken { .. } => {
+            with_reason(Code::AlreadyExists, "INSTITUTION_CODE_TAKEN", message)
+        }
+        RegistryRefusal::ReasonRequired { .. } => bad_request(vec![("reason".into(), message)]),
+        RegistryRefusal::HistoryOutOfOrder { .. } => {
+            with_reason(Code::FailedPrecondition, "HISTORY_OUT_OF_ORDER", message)
         }
     }
 }

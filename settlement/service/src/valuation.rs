@@ -361,6 +361,6 @@ fn valued_from(
         points: case_points,
         scheme_version,
         table_version: valuation.table_version.to_string(),
-        valuation_json: settlement_domain::identity::canonical_json(&breakdown),
+        valuation_json: settlement_domain::case_key::canonical_json(&breakdown),
     })
 }

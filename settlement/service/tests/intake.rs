@@ -10,7 +10,9 @@ use sea_orm::DatabaseConnection;
 use settlement_domain::admission::{Record, reason};
 use settlement_service::Migrator;
 use settlement_service::calendar;
-use settlement_service::institutions::{self, AgreementRow, InstitutionRow, RegistryError};
+use settlement_service::institutions::{
+    self, AgreementRow, InstitutionRow, RegistryError, RegistryRefusal,
+};
 use settlement_service::intake::{Intake, IntakeError};
 use settlement_service::ledger::{CaseFilter, CaseStore, status};
 
@@ -81,7 +83,9 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     let mut upgraded = hospital("H1", "460108", "3B", 20230701);
     assert!(matches!(
         institutions::put_institution(db, &upgraded, "r2").await,
-        Err(RegistryError::ReasonRequired { .. })
+        Err(RegistryError::Refused(
+            RegistryRefusal::ReasonRequired { .. }
+        ))
     ));
     upgraded.reason = "upgraded after review".into();
     assert_eq!(
@@ -94,7 +98,9 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     backdated.reason = "typo".into();
     assert!(matches!(
         institutions::put_institution(db, &backdated, "r3").await,
-        Err(RegistryError::HistoryOutOfOrder { .. })
+        Err(RegistryError::Refused(
+            RegistryRefusal::HistoryOutOfOrder { .. }
+        ))
     ));
     institutions::put_institution(db, &hospital("H2", "460203", "1", 20200101), "r4")
         .await
@@ -144,7 +150,7 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     .expect_err("an unregistered institution");
     assert!(matches!(
         elsewhere,
-        RegistryError::UnknownInstitution { .. }
+        RegistryError::Refused(RegistryRefusal::UnknownInstitution { .. })
     ));
     assert_eq!(
         elsewhere.to_string().replace("H1", "H0"),

@@ -6,7 +6,7 @@ use kernel::date::Date;
 use kernel::{FundType, RegionCode, YearMonth, YearMonthError};
 
 use super::{Admitted, Rejection, reason};
-use crate::identity::{CaseKey, IntakeDecision, StoredVersion, decide_intake};
+use crate::case_key::{CaseKey, IntakeDecision, StoredVersion, decide_intake};
 use crate::institution::InstitutionRecord;
 
 /// A month of a pooling region and fund, as closed by a prepayment run.

@@ -21,7 +21,7 @@ use kernel::{FundType, Money, RegionCode};
 use sha2::{Digest, Sha256};
 
 use crate::case::SettlementList;
-use crate::identity::{CaseKey, ContentHash};
+use crate::case_key::{CaseKey, ContentHash};
 use crate::ledger::RecordKind;
 use crate::validation::limits;
 

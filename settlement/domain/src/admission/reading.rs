@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Admitted, Record, Rejection, reason};
 use crate::case::{AmbulatorySettlement, ListHeader, Payment, SettlementList};
-use crate::identity::{CaseKey, ContentHash, canonical_json, canonical_json_with_hash};
+use crate::case_key::{CaseKey, ContentHash, canonical_json, canonical_json_with_hash};
 use crate::ledger::RecordKind;
 use crate::ports::CodeDictionary;
 use crate::validation::{ValidationPolicy, ValidationReport, validate_ambulatory, validate_list};
