@@ -150,3 +150,194 @@ fn registered_inside(record: Option<&InstitutionRecord>, region: RegionCode) -> 
         .and_then(|record| record.history().last())
         .is_some_and(|latest| region.contains(latest.institution.pooling_region))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admission::Record;
+    use crate::admission::read_record;
+    use crate::case_key::ContentHash;
+    use crate::fixtures::{SetDictionary, valid_list};
+    use crate::institution::{
+        AgreementStatus, Institution, InstitutionLevel, InstitutionType, ServiceAgreement,
+    };
+    use crate::validation::ValidationPolicy;
+
+    fn date(text: &str) -> Date {
+        let parts: Vec<i64> = text.split('-').map(|p| p.parse().expect("n")).collect();
+        Date::new(parts[0] as i32, parts[1] as u32, parts[2] as u32).expect("date")
+    }
+
+    /// The fixture list, admitted for its own county.
+    fn admitted() -> Admitted {
+        let list = valid_list();
+        let region = list.header.pooling_region;
+        let json = serde_json::to_string(&list).expect("json");
+        read_record(
+            Record::List(json),
+            0,
+            region,
+            &SetDictionary::standard(),
+            &ValidationPolicy::default(),
+            date("2030-01-01"),
+        )
+        .expect("the fixture is admitted")
+    }
+
+    fn registry(case: &Admitted, region: RegionCode) -> BTreeMap<String, InstitutionRecord> {
+        let mut record = InstitutionRecord::new(
+            date("2000-01-01"),
+            Institution {
+                code: case.key.hospital_code.clone(),
+                name: "hospital".into(),
+                pooling_region: region,
+                level: InstitutionLevel::TertiaryA,
+                institution_type: InstitutionType::GeneralHospital,
+                medical_alliance: None,
+            },
+        );
+        let (year, _, _) = case.discharge.ymd();
+        record.add_agreement(
+            ServiceAgreement::new(
+                "A",
+                Date::new(year, 1, 1).expect("date"),
+                Date::new(year, 12, 31).expect("date"),
+                AgreementStatus::Active,
+            )
+            .expect("agreement"),
+        );
+        BTreeMap::from([(case.key.hospital_code.clone(), record)])
+    }
+
+    fn decide(
+        cases: &[Admitted],
+        institutions: &BTreeMap<String, InstitutionRecord>,
+        current: &HashMap<CaseKey, StoredVersion>,
+        closed: &BTreeSet<MonthKey>,
+    ) -> ChunkDecision {
+        decide_chunk(
+            cases,
+            IntakeFacts {
+                upload_region: cases[0].region,
+                institutions,
+                current,
+                closed_months: closed,
+            },
+        )
+    }
+
+    #[test]
+    fn a_hospital_registered_elsewhere_is_answered_as_unregistered() {
+        let case = admitted();
+        let elsewhere: RegionCode = "110101".parse().expect("region");
+        let none = BTreeMap::new();
+        for institutions in [none, registry(&case, elsewhere)] {
+            let done = decide(
+                std::slice::from_ref(&case),
+                &institutions,
+                &HashMap::new(),
+                &BTreeSet::new(),
+            );
+            assert_eq!(done.rejections.len(), 1);
+            assert_eq!(done.rejections[0].code, reason::NOT_REGISTERED);
+            assert!(done.to_store.is_empty());
+        }
+    }
+
+    #[test]
+    fn versions_follow_content_and_closed_months() {
+        let case = admitted();
+        let institutions = registry(&case, case.region);
+        let none = BTreeSet::new();
+        let first = decide(
+            std::slice::from_ref(&case),
+            &institutions,
+            &HashMap::new(),
+            &none,
+        );
+        assert_eq!((first.accepted, first.to_store.clone()), (1, vec![(0, 1)]));
+
+        let stored = |hash: ContentHash| {
+            HashMap::from([(
+                case.key.clone(),
+                StoredVersion {
+                    key: case.key.clone(),
+                    version: 2,
+                    content_hash: hash,
+                },
+            )])
+        };
+        let same = decide(
+            std::slice::from_ref(&case),
+            &institutions,
+            &stored(case.hash),
+            &none,
+        );
+        assert_eq!((same.unchanged, same.to_store.len()), (1, 0));
+
+        let changed = stored(ContentHash(case.hash.0 ^ 1));
+        let corrected = decide(std::slice::from_ref(&case), &institutions, &changed, &none);
+        assert_eq!(
+            (corrected.corrected, corrected.to_store.clone()),
+            (1, vec![(0, 3)])
+        );
+
+        let months = months_to_check(std::slice::from_ref(&case), &changed).expect("months");
+        assert_eq!(months.len(), 1);
+        let closed = decide(
+            std::slice::from_ref(&case),
+            &institutions,
+            &changed,
+            &months,
+        );
+        assert_eq!(closed.rejections[0].code, reason::MONTH_CLOSED);
+        assert!(closed.to_store.is_empty());
+    }
+
+    #[test]
+    fn a_case_sent_twice_in_a_chunk_is_decided_against_the_first() {
+        let case = admitted();
+        let mut again = case.clone();
+        again.position = 1;
+        again.hash = ContentHash(case.hash.0 ^ 1);
+        let institutions = registry(&case, case.region);
+        let cases = [case.clone(), again, case];
+        let months = months_to_check(&cases, &HashMap::new()).expect("months");
+        assert_eq!(months.len(), 1, "a repeated case may be a change");
+        let done = decide(&cases, &institutions, &HashMap::new(), &BTreeSet::new());
+        assert_eq!((done.accepted, done.corrected), (1, 2));
+        assert_eq!(done.to_store, vec![(0, 1), (1, 2), (2, 3)]);
+    }
+
+    #[test]
+    fn no_agreement_on_the_discharge_date_is_a_rejection() {
+        let case = admitted();
+        let mut institutions = registry(&case, case.region);
+        let later = case.discharge.add_days(400);
+        let mut shifted = case.clone();
+        shifted.discharge = later;
+        let done = decide(
+            std::slice::from_ref(&shifted),
+            &institutions,
+            &HashMap::new(),
+            &BTreeSet::new(),
+        );
+        assert_eq!(done.rejections[0].code, reason::NO_VALID_AGREEMENT);
+        assert!(
+            done.rejections[0]
+                .reason
+                .ends_with(&later.to_yyyymmdd().to_string())
+        );
+        institutions.clear();
+        assert!(
+            decide(
+                std::slice::from_ref(&case),
+                &institutions,
+                &HashMap::new(),
+                &BTreeSet::new()
+            )
+            .to_store
+            .is_empty()
+        );
+    }
+}
