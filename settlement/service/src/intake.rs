@@ -6,14 +6,15 @@
 //! current versions of its cases, the closed months). Accepted records are stored even when
 //! others are rejected.
 //!
-//! A chunk is valued through the domain's [`BatchValuer`] port, then stored in one transaction. Two uploads of
-//! the same cases racing each other collide on the ledger's primary key; the loser decides its
-//! chunk again against what the winner stored, so every case is stored once. A peer that cannot
-//! be reached fails the upload before the chunk's transaction, so nothing of that chunk is stored;
-//! the chunks before it are (and, on PostgreSQL, those being stored beside it may be), and a retry
-//! counts them as unchanged. A streamed upload is stored while it arrives: a stream that breaks
-//! off leaves its earlier chunks stored, in the same way. The upload's final answer is
-//! stored under its request id through the journal: a retry of a completed upload replays it.
+//! A chunk is valued through the domain's [`BatchValuer`] port, then stored in one transaction.
+//! Two uploads of the same cases racing each other collide on the ledger's primary key; the loser
+//! decides its chunk again against what the winner stored, so every case is stored once. A peer
+//! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
+//! chunk is stored; the chunks before it are (and, on PostgreSQL, those being stored beside it
+//! may be), and a retry counts them as unchanged. A streamed upload is stored while it arrives: a
+//! stream that breaks off leaves its earlier chunks stored, in the same way. The upload's final
+//! answer is stored under its request id through the journal: a retry of a completed upload
+//! replays it.
 //! Each stored chunk and each completed upload leaves a fingerprint ([`crate::uploads`]): a retry
 //! with other records under the same request id is refused before any of them is stored.
 

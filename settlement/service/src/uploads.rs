@@ -1,8 +1,8 @@
 //! Fingerprints of uploads, so that a request id names one body only.
 //!
 //! An upload is stored chunk by chunk while it arrives (see [`crate::intake`]). Each stored chunk
-//! leaves the fingerprint of its records ([`settlement_domain::admission::fingerprint`]) under (caller, request id, chunk index), written
-//! in the transaction that stores the chunk's cases; a completed upload leaves the SHA-256 of its
+//! leaves the fingerprint of its records ([`settlement_domain::admission::fingerprint`]) under
+//! (caller, request id, chunk index), written in the transaction that stores the chunk's cases; a completed upload leaves the SHA-256 of its
 //! chunks' fingerprints beside its journal entry. A retry is compared with them: chunks that
 //! match were stored and are decided again (unchanged), chunks never stored are stored, and a
 //! chunk or a completed upload that differs refuses the retry before anything of it is stored.

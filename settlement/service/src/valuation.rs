@@ -2,9 +2,10 @@
 //! points (points context) through their internal gRPC contracts, a batch at a time.
 //!
 //! [`GrpcValuer`] implements the domain's [`BatchValuer`] port: it calls
-//! `GroupingInternalService/GroupBatch` then `PointsInternalService/ValueBatch`. A case the peers refuse on its own comes back as `Err(reason)` and is stored unvalued; a peer
-//! that cannot be reached fails the whole batch ([`PeerUnavailable`]) so that nothing of it is stored
-//! and the caller can retry.
+//! `GroupingInternalService/GroupBatch` then `PointsInternalService/ValueBatch`. A case the peers
+//! refuse on its own comes back as `Err(reason)` and is stored unvalued; a peer that cannot be
+//! reached fails the whole batch ([`PeerUnavailable`]) so that nothing of it is stored and the
+//! caller can retry.
 
 use std::collections::BTreeSet;
 
