@@ -359,8 +359,8 @@ mod tests {
     use serde::Serialize;
 
     use super::write_canonical;
+    use crate::case_key::canonical_json;
     use crate::fixtures::valid_list;
-    use crate::identity::canonical_json;
 
     /// What the value tree gives: the definition the direct writer must meet byte for byte.
     fn through_value_tree<T: Serialize>(value: &T) -> String {

@@ -1,22 +1,30 @@
 //! The settlement context's domain (DOMAIN.md §1 and §5): the case model (settlement list) and
-//! its validation, case identity and versions, the registry of designated institutions, monthly
+//! its validation, case keys and versions, the admission of records at intake, the flat CSV
+//! export format, the ledger's kinds and statuses, the registry of designated institutions, monthly
 //! prepayment, year-end clearing, special-case review, statement disputes and shadow settlement.
 //!
-//! Pure: no I/O, no async, no wire or storage types, no dependency on another context's crate.
-//! What settlement needs from grouping, points and budget it declares as ports ([`ports`]), which
-//! the service layer implements over gRPC. Money and points are kernel decimals; every formula
+//! Pure: no I/O, no async runtime, no wire or storage types, no dependency on another context's
+//! crate. What settlement needs from grouping, points and budget it declares as ports
+//! ([`ports`]), which the service layer implements over gRPC (a port that reaches a peer is
+//! declared async; the domain never awaits it). Money and points are kernel decimals; every formula
 //! rounds once, half away from zero, through `kernel::round_money` / `kernel::round_points`.
 
+pub mod admission;
 pub mod canonical;
 pub mod case;
+pub mod case_key;
 pub mod clearing;
+pub mod csv_import;
 pub mod dispute;
 pub mod error;
-pub mod identity;
+/// The earlier name of [`case_key`], kept for the callers that still use it.
+pub use case_key as identity;
 pub mod institution;
+pub mod ledger;
 pub mod policy;
 pub mod ports;
 pub mod prepayment;
+pub mod registry;
 pub mod shadow;
 pub mod special_case;
 pub mod validation;

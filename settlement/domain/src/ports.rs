@@ -5,7 +5,7 @@
 //! domain only calls the traits, so it never depends on another context's crate. Each port is
 //! mockable in tests.
 
-use kernel::{FundType, Money, Points};
+use kernel::{FundType, Money, Points, RegionCode};
 use serde::{Deserialize, Serialize};
 
 use crate::case::SettlementList;
@@ -47,6 +47,81 @@ pub struct CaseValuation {
 #[cfg_attr(test, mockall::automock)]
 pub trait CaseValuer {
     fn value(&self, case: &SettlementList) -> Result<CaseValuation, PortError>;
+}
+
+/// A case as grouped (grouping context) and valued in points (points context) at intake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValuedCase {
+    /// The ledger's word for the payment mode: `drg`, `dip`, `per_diem`, `day_surgery`,
+    /// `basic_level_disease`, `fee_for_service`, …
+    pub payment_mode: String,
+    pub group_code: String,
+    pub points: Points,
+    /// Grouping scheme `id@version`.
+    pub scheme_version: String,
+    /// Points table used.
+    pub table_version: String,
+    /// The breakdown (mode rule, case type, ratio, base, coefficient) as canonical JSON.
+    pub valuation_json: String,
+}
+
+/// A peer context could not be reached: nothing of the batch may be stored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{peer} is unavailable: {message}")]
+pub struct PeerUnavailable {
+    pub peer: &'static str,
+    pub message: String,
+}
+
+/// One answer per case, in input order: the valuation, or why the peers refused the case (it is
+/// then stored unvalued with that reason).
+pub type BatchValuation = Vec<Result<ValuedCase, String>>;
+
+/// Groups and values the inpatient cases of one pooling region, a batch at a time (grouping and
+/// points contexts): the valuation port intake uses. The service implements it over the peers'
+/// internal contracts; the domain only declares it.
+#[async_trait::async_trait]
+pub trait BatchValuer: Send + Sync {
+    async fn value_batch(
+        &self,
+        region: RegionCode,
+        cases: &[SettlementList],
+    ) -> Result<BatchValuation, PeerUnavailable>;
+}
+
+/// The valuer of a service started without peers: every case is stored unvalued, with the
+/// reason.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoPeers;
+
+#[async_trait::async_trait]
+impl BatchValuer for NoPeers {
+    async fn value_batch(
+        &self,
+        _region: RegionCode,
+        cases: &[SettlementList],
+    ) -> Result<BatchValuation, PeerUnavailable> {
+        Ok(vec![
+            Err(
+                "no grouping and points peers are configured".to_owned()
+            );
+            cases.len()
+        ])
+    }
+}
+
+/// Accepts every code: the scheme's dictionaries live in the grouping context, which reports an
+/// unknown code when it groups the case (stored unvalued with the reason).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GroupingChecksCodes;
+
+impl CodeDictionary for GroupingChecksCodes {
+    fn has_diagnosis(&self, code: &str) -> bool {
+        !code.trim().is_empty()
+    }
+    fn has_procedure(&self, code: &str) -> bool {
+        !code.trim().is_empty()
+    }
 }
 
 /// What the sharing rule needs for one hospital (DOMAIN.md §4 year-end sharing).

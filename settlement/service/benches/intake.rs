@@ -15,10 +15,12 @@ use rust_decimal_macros::dec;
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
 use settlement_service::institutions::{self, AgreementRow, InstitutionRow};
-use settlement_service::intake::sample_list_json;
 use settlement_service::ledger::CaseStore;
-use settlement_service::valuation::FakeValuer;
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 use settlement_service::{Migrator, SettlementApi};
+use support::{FakeValuer, sample_list_json};
 
 const HOSPITALS: usize = 50;
 
@@ -93,20 +95,8 @@ fn main() {
         }
         let api = SettlementApi::new(CaseStore::new(db.clone()))
             .with_valuer(FakeValuer::new(dec!(1.2345)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(api.into_server())
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-        );
-        let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
+        let channel =
+            platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;
         let mut client = SettlementServiceClient::new(channel);
         let messages: Vec<pb::SubmitCasesRequest> = (0..cases)
             .map(|i| {

@@ -33,10 +33,7 @@ pub mod closed_month {
 
 /// The regions whose closing covers `region`: itself, its prefecture and its province.
 fn covering_regions(region: RegionCode) -> Vec<i32> {
-    let code = region_to_db(region);
-    let mut codes = vec![code, code - code % 100, code - code % 10_000];
-    codes.dedup();
-    codes
+    region.self_and_ancestors().map(region_to_db).collect()
 }
 
 /// Whether the month of `region` (or of a region containing it) is closed for `fund`.

@@ -1,4 +1,5 @@
-//! The `medpay.settlement.v1` server: scope checks, conversions, status codes.
+//! The `medpay.settlement.v1` server: scope checks, then intake, the ledger and the registry.
+//! Messages are converted in [`crate::convert`]; failures become statuses in `status.rs`.
 
 use std::sync::Arc;
 
@@ -11,13 +12,16 @@ use platform::wire::{self, Page};
 use prost::Message;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::institutions::{
-    self, AGREEMENT_STATUSES, AgreementRow, InstitutionRow, LEVELS, RegistryError, TYPES,
+use settlement_domain::ports::{BatchValuer, NoPeers};
+
+use crate::convert::{
+    AgreementChange, InstitutionChange, agreement_to_wire, case_to_wire, institution_to_wire,
+    record_from_wire,
 };
-use crate::intake::{Intake, IntakeError, Record};
+use crate::institutions::{self, RegistryError};
+use crate::intake::{BrokenStream, Intake, IntakeError};
 use crate::journal::{self, Call, Once};
 use crate::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
-use crate::valuation::{BatchValuation, Unavailable, Valuer};
 
 /// The largest message the settlement service reads: a `SubmitCaseBatch` of a thousand lists
 /// (one intake chunk) with their fee lines fits many times over. tonic refuses a larger message
@@ -27,60 +31,11 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// bound of validation (20,000 fee lines, names of 200 characters) stays below it.
 pub const MAX_STREAM_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
-/// A message of an upload stream over [`MAX_STREAM_MESSAGE_BYTES`].
-fn stream_message_too_large(length: usize, position: u64) -> Status {
-    with_reason(
-        Code::ResourceExhausted,
-        "MESSAGE_TOO_LARGE",
-        format!(
-            "message {position} of the stream is {length} bytes, at most \
-             {MAX_STREAM_MESSAGE_BYTES} are read; records before it were stored, retry with the \
-             same request_id after fixing it"
-        ),
-    )
-}
-
-/// The status of a stream that failed while being read: tonic's refusal of a message over the
-/// decoding limit becomes RESOURCE_EXHAUSTED, which is what it is.
-fn stream_failure(status: Status) -> Status {
-    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
-        with_reason(
-            Code::ResourceExhausted,
-            "MESSAGE_TOO_LARGE",
-            format!(
-                "{}; a message of the stream carries one record",
-                status.message()
-            ),
-        )
-    } else {
-        status
-    }
-}
-
 /// The settlement gRPC API over the case ledger.
 #[derive(Clone)]
 pub struct SettlementApi {
     cases: CaseStore,
     intake: Intake,
-}
-
-/// The valuer of a server started without peers: every case is stored unvalued, with the reason.
-struct NoPeers;
-
-#[async_trait::async_trait]
-impl Valuer for NoPeers {
-    async fn value_batch(
-        &self,
-        _region: RegionCode,
-        cases: &[settlement_domain::case::SettlementList],
-    ) -> Result<BatchValuation, Unavailable> {
-        Ok(vec![
-            Err(
-                "no grouping and points peers are configured".to_owned()
-            );
-            cases.len()
-        ])
-    }
 }
 
 impl SettlementApi {
@@ -91,7 +46,7 @@ impl SettlementApi {
     }
 
     /// Values accepted cases at intake through `valuer`.
-    pub fn with_valuer(mut self, valuer: Arc<dyn Valuer>) -> Self {
+    pub fn with_valuer(mut self, valuer: Arc<dyn BatchValuer>) -> Self {
         self.intake = Intake::new(self.cases.connection().clone(), valuer);
         self
     }
@@ -120,95 +75,6 @@ pub(crate) fn require_request_id(request_id: &str) -> Result<(), Status> {
     }
 }
 
-fn intake_failure(error: IntakeError) -> Status {
-    match error {
-        IntakeError::Unavailable(unavailable) => with_reason(
-            Code::Unavailable,
-            "PEER_UNAVAILABLE",
-            format!(
-                "{unavailable}; nothing of the failing chunk was stored, retry with the same request_id"
-            ),
-        ),
-        IntakeError::Contended(position) => with_reason(
-            Code::Aborted,
-            "CONCURRENT_UPLOAD",
-            format!(
-                "cases from record {position} on kept colliding with a concurrent upload; retry with the same request_id"
-            ),
-        ),
-        IntakeError::Input(status) => status,
-        IntakeError::RequestIdReused { .. } => with_reason(
-            Code::AlreadyExists,
-            "REQUEST_ID_REUSED",
-            format!("{error}; nothing of this upload was stored, send it under a new request_id"),
-        ),
-        other => storage_failure(other),
-    }
-}
-
-fn registry_failure(error: RegistryError) -> Status {
-    match error {
-        RegistryError::Store(error) => storage_failure(error),
-        RegistryError::UnknownInstitution { .. } => {
-            with_reason(Code::NotFound, "UNKNOWN_INSTITUTION", error.to_string())
-        }
-        RegistryError::CodeTaken { .. } => with_reason(
-            Code::AlreadyExists,
-            "INSTITUTION_CODE_TAKEN",
-            error.to_string(),
-        ),
-        RegistryError::ReasonRequired { .. } => {
-            bad_request(vec![("reason".into(), error.to_string())])
-        }
-        RegistryError::HistoryOutOfOrder { .. } => with_reason(
-            Code::FailedPrecondition,
-            "HISTORY_OUT_OF_ORDER",
-            error.to_string(),
-        ),
-        RegistryError::Reused(reused) => reused.into(),
-    }
-}
-
-/// A wire date as `yyyymmdd`, checked to exist.
-fn read_date(
-    field: &str,
-    value: Option<&medpay_proto::common::v1::Date>,
-    violations: &mut Vec<(String, String)>,
-) -> i32 {
-    let Some(date) = value else {
-        violations.push((field.to_owned(), "is required".to_owned()));
-        return 0;
-    };
-    let yyyymmdd = date.year * 10_000 + date.month * 100 + date.day;
-    if institutions::date_of(yyyymmdd).is_none() {
-        violations.push((
-            field.to_owned(),
-            format!("{}-{}-{} is not a date", date.year, date.month, date.day),
-        ));
-    }
-    yyyymmdd
-}
-
-fn institution_to_wire(row: &InstitutionRow) -> pb::Institution {
-    pb::Institution {
-        code: row.code.clone(),
-        name: row.name.clone(),
-        region_code: row.region.to_string(),
-        level: row.level.clone(),
-        institution_type: row.institution_type.clone(),
-        alliance_code: row.alliance_code.clone(),
-    }
-}
-
-fn agreement_to_wire(row: &AgreementRow) -> pb::Agreement {
-    pb::Agreement {
-        agreement_id: row.agreement_id.clone(),
-        valid_from: Some(wire::date_to_wire(row.valid_from)),
-        valid_to: Some(wire::date_to_wire(row.valid_to)),
-        status: row.status.clone(),
-    }
-}
-
 fn call<M: Message>(
     principal: &Principal,
     method: &str,
@@ -233,27 +99,6 @@ fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-fn to_wire(case: LedgerCase) -> pb::CaseSummary {
-    pb::CaseSummary {
-        hospital_code: case.hospital_code,
-        list_id: case.list_id,
-        version: case.version,
-        fund_type: wire::fund_type_to_wire(case.fund),
-        discharge_date: Some(wire::date_to_wire(case.discharge_date)),
-        group_code: case.group_code,
-        points: Some(wire::decimal_to_wire(case.points)),
-        total_cost: Some(wire::money_to_wire(case.total_cost)),
-        status: case.status,
-        payment_mode: case.payment_mode,
-        individual_burden: Some(wire::money_to_wire(case.individual_burden)),
-        fund_amount: Some(wire::money_to_wire(case.fund_amount)),
-        scheme_version: case.scheme_version,
-        table_version: case.table_version,
-        valuation_error: case.valuation_error,
-        content_hash: case.content_hash,
-    }
-}
-
 #[tonic::async_trait]
 impl SettlementService for SettlementApi {
     async fn submit_cases(
@@ -262,7 +107,11 @@ impl SettlementService for SettlementApi {
     ) -> Result<Response<pb::SubmitCasesResponse>, Status> {
         let principal = platform::principal::principal_of(&request)?;
         let mut stream = request.into_inner();
-        let Some(first) = stream.message().await.map_err(stream_failure)? else {
+        let Some(first) = stream
+            .message()
+            .await
+            .map_err(|status| Status::from(BrokenStream::from(status)))?
+        else {
             return Err(bad_request(vec![(
                 "request_id".into(),
                 "the stream is empty: the first message must name request_id and region_code"
@@ -273,7 +122,11 @@ impl SettlementService for SettlementApi {
         let region =
             platform::principal::authorize_region(&principal, "region_code", &first.region_code)?;
         if first.encoded_len() > MAX_STREAM_MESSAGE_BYTES {
-            return Err(stream_message_too_large(first.encoded_len(), 0));
+            return Err(BrokenStream::TooLarge {
+                length: first.encoded_len(),
+                position: 0,
+            }
+            .into());
         }
         let request_id = first.request_id.clone();
         // Chunks are stored while the rest of the upload is still arriving; the reader stays
@@ -282,19 +135,21 @@ impl SettlementService for SettlementApi {
         let (sender, chunks) = tokio::sync::mpsc::channel(2);
         tokio::spawn(async move {
             let mut chunk = Vec::with_capacity(chunk_size);
-            chunk.push(Record::from_wire(first.record, first.case_json));
+            chunk.push(record_from_wire(first.record, first.case_json));
             let mut position = 0u64;
             loop {
                 match stream.message().await {
                     Ok(Some(message)) => {
                         position += 1;
                         if message.encoded_len() > MAX_STREAM_MESSAGE_BYTES {
-                            let too_large =
-                                stream_message_too_large(message.encoded_len(), position);
+                            let too_large = BrokenStream::TooLarge {
+                                length: message.encoded_len(),
+                                position,
+                            };
                             let _ = sender.send(Err(IntakeError::Input(too_large))).await;
                             return;
                         }
-                        chunk.push(Record::from_wire(message.record, message.case_json));
+                        chunk.push(record_from_wire(message.record, message.case_json));
                         if chunk.len() >= chunk_size {
                             let full =
                                 std::mem::replace(&mut chunk, Vec::with_capacity(chunk_size));
@@ -310,7 +165,7 @@ impl SettlementService for SettlementApi {
                         return;
                     }
                     Err(status) => {
-                        let failed = IntakeError::Input(stream_failure(status));
+                        let failed = IntakeError::Input(status.into());
                         let _ = sender.send(Err(failed)).await;
                         return;
                     }
@@ -327,7 +182,7 @@ impl SettlementService for SettlementApi {
                 chunks,
             )
             .await
-            .map_err(intake_failure)?;
+            .map_err(Status::from)?;
         Ok(Response::new(pb::SubmitCasesResponse {
             outcome: Some(outcome),
         }))
@@ -370,7 +225,7 @@ impl SettlementService for SettlementApi {
             .map_err(storage_failure)?;
         let next_page_token = page.next_token(cases.len());
         Ok(Response::new(pb::ListCasesResponse {
-            cases: cases.into_iter().map(to_wire).collect(),
+            cases: cases.into_iter().map(case_to_wire).collect(),
             next_page_token,
         }))
     }
@@ -386,7 +241,7 @@ impl SettlementService for SettlementApi {
         let records = body
             .records
             .into_iter()
-            .map(|record| Record::from_wire(Some(record), String::new()))
+            .map(|record| record_from_wire(Some(record), String::new()))
             .collect();
         let outcome = self
             .intake
@@ -398,7 +253,7 @@ impl SettlementService for SettlementApi {
                 records,
             )
             .await
-            .map_err(intake_failure)?;
+            .map_err(Status::from)?;
         Ok(Response::new(pb::SubmitCaseBatchResponse {
             outcome: Some(outcome),
         }))
@@ -439,7 +294,7 @@ impl SettlementService for SettlementApi {
                     valuation_json: case.valuation_json.clone(),
                     stored_at_unix: case.stored_at,
                     request_id: case.request_id.clone(),
-                    summary: Some(to_wire(case)),
+                    summary: Some(case_to_wire(case)),
                 })
                 .collect(),
         }))
@@ -466,44 +321,7 @@ impl SettlementService for SettlementApi {
             &body.request_id,
             region,
         );
-        let institution = body.institution.unwrap_or_default();
-        let mut violations = Vec::new();
-        if institution.code.trim().is_empty() {
-            violations.push(("institution.code".into(), "is required".into()));
-        }
-        if institution.name.trim().is_empty() {
-            violations.push(("institution.name".into(), "is required".into()));
-        }
-        if !LEVELS.contains(&institution.level.as_str()) {
-            violations.push((
-                "institution.level".into(),
-                format!("{:?} is not one of {LEVELS:?}", institution.level),
-            ));
-        }
-        if !TYPES.contains(&institution.institution_type.as_str()) {
-            violations.push((
-                "institution.institution_type".into(),
-                format!("{:?} is not one of {TYPES:?}", institution.institution_type),
-            ));
-        }
-        let effective_from = read_date(
-            "effective_from",
-            body.effective_from.as_ref(),
-            &mut violations,
-        );
-        if !violations.is_empty() {
-            return Err(bad_request(violations));
-        }
-        let row = InstitutionRow {
-            code: institution.code.trim().to_owned(),
-            name: institution.name.trim().to_owned(),
-            region,
-            level: institution.level,
-            institution_type: institution.institution_type,
-            alliance_code: institution.alliance_code.trim().to_owned(),
-            effective_from,
-            reason: body.reason.clone(),
-        };
+        let row = InstitutionChange::try_from(&body)?.in_region(region);
         let request_id = body.request_id.clone();
         let scope = principal.clone();
         let once =
@@ -525,7 +343,7 @@ impl SettlementService for SettlementApi {
                 })
             })
             .await
-            .map_err(registry_failure)?;
+            .map_err(Status::from)?;
         Ok(Response::new(decode(&once)?))
     }
 
@@ -593,50 +411,11 @@ impl SettlementService for SettlementApi {
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
         let write = call(&principal, "PutAgreement", &body, &body.request_id, region);
-        let agreement = body.agreement.unwrap_or_default();
-        let mut violations = Vec::new();
-        if body.institution_code.trim().is_empty() {
-            violations.push(("institution_code".into(), "is required".into()));
-        }
-        if agreement.agreement_id.trim().is_empty() {
-            violations.push(("agreement.agreement_id".into(), "is required".into()));
-        }
-        if !AGREEMENT_STATUSES.contains(&agreement.status.as_str()) {
-            violations.push((
-                "agreement.status".into(),
-                format!(
-                    "{:?} is not one of {AGREEMENT_STATUSES:?}",
-                    agreement.status
-                ),
-            ));
-        }
-        let valid_from = read_date(
-            "agreement.valid_from",
-            agreement.valid_from.as_ref(),
-            &mut violations,
-        );
-        let valid_to = read_date(
-            "agreement.valid_to",
-            agreement.valid_to.as_ref(),
-            &mut violations,
-        );
-        if violations.is_empty() && valid_to < valid_from {
-            violations.push((
-                "agreement.valid_to".into(),
-                format!("{valid_to} is before valid_from {valid_from}"),
-            ));
-        }
-        if !violations.is_empty() {
-            return Err(bad_request(violations));
-        }
-        let row = AgreementRow {
-            agreement_id: agreement.agreement_id.trim().to_owned(),
-            valid_from,
-            valid_to,
-            status: agreement.status,
-        };
-        let institution_code = body.institution_code.trim().to_owned();
-        let reason = body.reason.clone();
+        let AgreementChange {
+            institution_code,
+            agreement: row,
+            reason,
+        } = AgreementChange::try_from(&body)?;
         let request_id = body.request_id.clone();
         let once =
             journal::run_once::<RegistryError, _>(self.cases.connection(), &write, move |txn| {
@@ -661,7 +440,7 @@ impl SettlementService for SettlementApi {
                 })
             })
             .await
-            .map_err(registry_failure)?;
+            .map_err(Status::from)?;
         Ok(Response::new(decode(&once)?))
     }
 

@@ -13,9 +13,10 @@ use platform::db::{region_from_db, region_to_db};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, Set};
-use settlement_domain::institution::{
-    AgreementStatus, Institution, InstitutionLevel, InstitutionRecord, InstitutionType,
-    ServiceAgreement,
+use settlement_domain::institution::{Institution, InstitutionRecord, ServiceAgreement};
+pub use settlement_domain::registry::{AGREEMENT_STATUSES, LEVELS, RegistryRefusal, TYPES};
+use settlement_domain::registry::{
+    Latest, agreement_status_of, check_agreement_scope, check_new_version, level_of, type_of,
 };
 
 use crate::ledger::{StoreError, region_span};
@@ -69,20 +70,6 @@ pub mod agreement {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Institution levels as written on the wire.
-pub const LEVELS: [&str; 7] = ["3A", "3B", "2A", "2B", "1", "community", "unrated"];
-/// Institution types as written on the wire.
-pub const TYPES: [&str; 6] = [
-    "general",
-    "specialist",
-    "tcm",
-    "primary",
-    "maternal_child",
-    "other",
-];
-/// Agreement statuses as written on the wire.
-pub const AGREEMENT_STATUSES: [&str; 3] = ["active", "suspended", "terminated"];
-
 /// One version of an institution, as stored and sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstitutionRow {
@@ -117,21 +104,8 @@ pub struct AgreementRow {
 pub enum RegistryError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Also the answer for an institution registered in another region, so that a caller
-    /// learns nothing of institutions outside its scope.
-    #[error("institution {code} is not registered in region {region}")]
-    UnknownInstitution { code: String, region: RegionCode },
-    /// A registration may only move an institution between regions the caller acts for.
-    #[error("institution code {code} is registered to a region outside the caller's scope")]
-    CodeTaken { code: String },
-    #[error("institution {code} is registered: a change needs a reason")]
-    ReasonRequired { code: String },
-    #[error("institution {code}: a change must take effect after {latest}, not on {requested}")]
-    HistoryOutOfOrder {
-        code: String,
-        latest: i32,
-        requested: i32,
-    },
+    #[error(transparent)]
+    Refused(#[from] RegistryRefusal),
     #[error(transparent)]
     Reused(#[from] platform::journal::RequestIdReused),
 }
@@ -139,50 +113,6 @@ pub enum RegistryError {
 impl From<DbErr> for RegistryError {
     fn from(error: DbErr) -> Self {
         RegistryError::Store(StoreError::Database(error))
-    }
-}
-
-/// A `yyyymmdd` integer as a domain date.
-pub fn date_of(yyyymmdd: i32) -> Option<Date> {
-    let month = u32::try_from(yyyymmdd / 100 % 100).ok()?;
-    let day = u32::try_from(yyyymmdd % 100).ok()?;
-    Date::new(yyyymmdd / 10_000, month, day).ok()
-}
-
-/// A domain date as a `yyyymmdd` integer.
-pub fn yyyymmdd(date: Date) -> i32 {
-    let (year, month, day) = date.ymd();
-    year * 10_000 + i32::try_from(month * 100 + day).unwrap_or(0)
-}
-
-fn level_of(wire: &str) -> InstitutionLevel {
-    match wire {
-        "3A" => InstitutionLevel::TertiaryA,
-        "3B" => InstitutionLevel::TertiaryB,
-        "2A" => InstitutionLevel::SecondaryA,
-        "2B" => InstitutionLevel::SecondaryB,
-        "1" => InstitutionLevel::Primary,
-        "community" => InstitutionLevel::Community,
-        _ => InstitutionLevel::Unrated,
-    }
-}
-
-fn type_of(wire: &str) -> InstitutionType {
-    match wire {
-        "general" => InstitutionType::GeneralHospital,
-        "specialist" => InstitutionType::SpecialistHospital,
-        "tcm" => InstitutionType::TraditionalChineseMedicine,
-        "primary" => InstitutionType::PrimaryCare,
-        "maternal_child" => InstitutionType::MaternalChild,
-        _ => InstitutionType::Other,
-    }
-}
-
-fn status_of(wire: &str) -> AgreementStatus {
-    match wire {
-        "active" => AgreementStatus::Active,
-        "suspended" => AgreementStatus::Suspended,
-        _ => AgreementStatus::Terminated,
     }
 }
 
@@ -215,7 +145,7 @@ pub fn to_record(
     agreements: &[AgreementRow],
 ) -> Option<InstitutionRecord> {
     let mut versions = history.iter().filter_map(|row| {
-        let from = date_of(row.effective_from)?;
+        let from = Date::from_yyyymmdd(row.effective_from).ok()?;
         Some((
             from,
             Institution {
@@ -236,10 +166,15 @@ pub fn to_record(
         let _ = record.record_change(from, version);
     }
     for row in agreements {
-        if let (Some(start), Some(end)) = (date_of(row.valid_from), date_of(row.valid_to))
-            && let Ok(agreement) =
-                ServiceAgreement::new(&row.agreement_id, start, end, status_of(&row.status))
-        {
+        if let (Ok(start), Ok(end)) = (
+            Date::from_yyyymmdd(row.valid_from),
+            Date::from_yyyymmdd(row.valid_to),
+        ) && let Ok(agreement) = ServiceAgreement::new(
+            &row.agreement_id,
+            start,
+            end,
+            agreement_status_of(&row.status),
+        ) {
             record.add_agreement(agreement);
         }
     }
@@ -363,27 +298,17 @@ pub async fn put_institution_within<C: ConnectionTrait>(
     may_act_for: impl Fn(RegionCode) -> bool,
 ) -> Result<usize, RegistryError> {
     let existing = history(conn, &row.code).await?;
-    if let Some(latest) = existing.last()
-        && !may_act_for(latest.region)
-    {
-        return Err(RegistryError::CodeTaken {
-            code: row.code.clone(),
-        });
-    }
-    if !existing.is_empty() && row.reason.trim().is_empty() {
-        return Err(RegistryError::ReasonRequired {
-            code: row.code.clone(),
-        });
-    }
-    if let Some(latest) = existing.last()
-        && row.effective_from <= latest.effective_from
-    {
-        return Err(RegistryError::HistoryOutOfOrder {
-            code: row.code.clone(),
-            latest: latest.effective_from,
-            requested: row.effective_from,
-        });
-    }
+    let latest = existing.last().map(|latest| Latest {
+        region: latest.region,
+        effective_from: latest.effective_from,
+    });
+    check_new_version(
+        &row.code,
+        latest,
+        row.effective_from,
+        &row.reason,
+        may_act_for,
+    )?;
     institution::ActiveModel {
         code: Set(row.code.clone()),
         effective_from: Set(row.effective_from),
@@ -411,15 +336,11 @@ pub async fn put_agreement<C: ConnectionTrait>(
     request_id: &str,
 ) -> Result<Vec<AgreementRow>, RegistryError> {
     let history = history(conn, institution_code).await?;
-    if !history
-        .last()
-        .is_some_and(|current| region.contains(current.region))
-    {
-        return Err(RegistryError::UnknownInstitution {
-            code: institution_code.to_owned(),
-            region,
-        });
-    }
+    check_agreement_scope(
+        institution_code,
+        history.last().map(|current| current.region),
+        region,
+    )?;
     let model = agreement::ActiveModel {
         institution_code: Set(institution_code.to_owned()),
         agreement_id: Set(row.agreement_id.clone()),

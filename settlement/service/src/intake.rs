@@ -1,50 +1,49 @@
 //! Intake of settlement lists (DOMAIN.md §5): record by record, in chunks, idempotent.
 //!
-//! Each record is read, checked against the upload's region, validated (with today from the
-//! intake's clock: no date after it), checked for its institution being registered in the
-//! upload's region (one registered elsewhere is answered exactly like one never registered, so
-//! an upload learns nothing of another region's hospitals or cases) and for a valid service
-//! agreement on its discharge date, and decided against the stored current version (same
-//! content: no-op; changed: a new version unless its month is closed; first: version 1). Every
-//! rejection names the record's position, list id, field and reason; accepted records are stored
-//! even when others are rejected.
+//! What is taken is the domain's decision ([`settlement_domain::admission`]): each record is read
+//! and validated there (with today from the intake's clock: no date after it), and each chunk
+//! decided there against the facts gathered here (the registry records of its institutions, the
+//! current versions of its cases, the closed months). Accepted records are stored even when
+//! others are rejected.
 //!
-//! A chunk is valued through the [`Valuer`] port, then stored in one transaction. Two uploads of
-//! the same cases racing each other collide on the ledger's primary key; the loser decides its
-//! chunk again against what the winner stored, so every case is stored once. A peer that cannot
-//! be reached fails the upload before the chunk's transaction, so nothing of that chunk is stored;
-//! the chunks before it are (and, on PostgreSQL, those being stored beside it may be), and a retry
-//! counts them as unchanged. A streamed upload is stored while it arrives: a stream that breaks
-//! off leaves its earlier chunks stored, in the same way. The upload's final answer is
-//! stored under its request id through the journal: a retry of a completed upload replays it.
+//! A chunk is valued through the domain's [`BatchValuer`] port, then stored in one transaction.
+//! Two uploads of the same cases racing each other collide on the ledger's primary key; the loser
+//! decides its chunk again against what the winner stored, so every case is stored once. A peer
+//! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
+//! chunk is stored; the chunks before it are (and, on PostgreSQL, those being stored beside it
+//! may be), and a retry counts them as unchanged. A streamed upload is stored while it arrives: a
+//! stream that breaks off leaves its earlier chunks stored, in the same way. The upload's final
+//! answer is stored under its request id through the journal: a retry of a completed upload
+//! replays it.
 //! Each stored chunk and each completed upload leaves a fingerprint ([`crate::uploads`]): a retry
 //! with other records under the same request id is refused before any of them is stored.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
+use kernel::RegionCode;
 use kernel::date::Date;
-use kernel::{FundType, Points, RegionCode, YearMonth};
 use medpay_proto::settlement::v1 as pb;
 use prost::Message;
 use sea_orm::entity::prelude::*;
 use sea_orm::{DatabaseConnection, DbBackend};
-use settlement_domain::case::{AmbulatoryKind, AmbulatorySettlement, SettlementList};
-use settlement_domain::identity::{
-    CaseKey, ContentHash, IntakeDecision, StoredVersion, canonical_json, canonical_json_with_hash,
-    decide_intake,
+use settlement_domain::admission::{
+    self, Admitted, IntakeFacts, Record, Rejection, decide_chunk, months_to_check, read_record,
 };
-use settlement_domain::institution::InstitutionRecord;
-use settlement_domain::ports::CodeDictionary;
-use settlement_domain::validation::{ValidationPolicy, limits, validate_ambulatory, validate_list};
-use sha2::Digest;
+use settlement_domain::case::SettlementList;
+use settlement_domain::case_key::{CaseKey, ContentHash, StoredVersion};
+use settlement_domain::ledger::LedgerStatus;
+use settlement_domain::ports::{
+    BatchValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, ValuedCase,
+};
+use settlement_domain::validation::ValidationPolicy;
 
 use crate::calendar;
-use crate::institutions::{self, yyyymmdd};
+use crate::convert::rejection_to_wire;
+use crate::institutions;
 use crate::journal::{self, Once};
-use crate::ledger::{CaseStore, LedgerCase, StoreError, status};
+use crate::ledger::{CaseStore, LedgerCase, StoreError};
 use crate::uploads::{self, ChunkMark};
-use crate::valuation::{Unavailable, Valued, Valuer, fund_of};
 
 /// Records per chunk: one valuation batch and one transaction each.
 pub const DEFAULT_CHUNK: usize = 1_000;
@@ -55,45 +54,14 @@ pub const DEFAULT_CHUNK: usize = 1_000;
 pub const STORES_IN_FLIGHT: usize = 6;
 /// How often a chunk is decided again after losing a race on the ledger's primary key.
 const RACE_ATTEMPTS: usize = 8;
-
-/// Reason codes of intake's own checks (validation's come from the domain, lower-cased).
-pub mod reason {
-    pub const UNREADABLE: &str = "unreadable_record";
-    pub const EMPTY: &str = "empty_record";
-    pub const REGION_OUTSIDE_UPLOAD: &str = "region_outside_upload";
-    pub const NOT_REGISTERED: &str = "institution_not_registered";
-    pub const NO_VALID_AGREEMENT: &str = "no_valid_agreement";
-    pub const MONTH_CLOSED: &str = "month_closed";
-}
-
-/// One record of an upload, as received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Record {
-    /// An inpatient settlement list as JSON.
-    List(String),
-    /// An outpatient or pharmacy settlement as JSON.
-    Ambulatory(String),
-    /// A message that carried no record.
-    Empty,
-}
-
-impl Record {
-    /// The record of a wire message (the deprecated `case_json` when `record` is absent).
-    pub fn from_wire(record: Option<pb::SubmitRecord>, case_json: String) -> Record {
-        match record.and_then(|r| r.record) {
-            Some(pb::submit_record::Record::SettlementListJson(json)) => Record::List(json),
-            Some(pb::submit_record::Record::AmbulatoryJson(json)) => Record::Ambulatory(json),
-            None if !case_json.is_empty() => Record::List(case_json),
-            None => Record::Empty,
-        }
-    }
-}
+/// Below this many records a chunk is not split over threads.
+const PARALLEL_MINIMUM: usize = 64;
 
 /// Why an upload failed as a whole (nothing of the failing chunk is stored).
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
     #[error(transparent)]
-    Unavailable(#[from] Unavailable),
+    Unavailable(#[from] PeerUnavailable),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the stored answer of request {0} cannot be read")]
@@ -104,30 +72,33 @@ pub enum IntakeError {
     Worker(String),
     /// The upload's stream broke off; the chunks before were stored.
     #[error("the upload stream failed: {0}")]
-    Input(tonic::Status),
+    Input(#[from] BrokenStream),
+    /// The request id was used before for another method or region.
+    #[error(transparent)]
+    Reused(#[from] platform::journal::RequestIdReused),
     /// The request id was used before for an upload with other records; nothing of this one
     /// was stored.
     #[error("request id {request_id} was already used for an upload with other records: {detail}")]
     RequestIdReused { request_id: String, detail: String },
 }
 
+/// Why an upload's stream broke off (the chunks before it were stored).
+#[derive(Debug, thiserror::Error)]
+pub enum BrokenStream {
+    /// A message over the stream's limit ([`crate::grpc::MAX_STREAM_MESSAGE_BYTES`]).
+    #[error("message {position} of the stream is {length} bytes")]
+    TooLarge { length: usize, position: u64 },
+    /// The transport refused a message over its decoding limit.
+    #[error("{0}")]
+    OverDecodingLimit(String),
+    /// The stream failed otherwise: the transport's gRPC code and message.
+    #[error("{message}")]
+    Failed { code: i32, message: String },
+}
+
 impl From<DbErr> for IntakeError {
     fn from(error: DbErr) -> Self {
         IntakeError::Store(StoreError::Database(error))
-    }
-}
-
-/// Accepts every code: the scheme's dictionaries live in the grouping context, which reports an
-/// unknown code when it groups the case (stored unvalued with the reason).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GroupingChecksCodes;
-
-impl CodeDictionary for GroupingChecksCodes {
-    fn has_diagnosis(&self, code: &str) -> bool {
-        !code.trim().is_empty()
-    }
-    fn has_procedure(&self, code: &str) -> bool {
-        !code.trim().is_empty()
     }
 }
 
@@ -144,24 +115,12 @@ pub fn agency_today() -> Date {
 #[derive(Clone)]
 pub struct Intake {
     db: DatabaseConnection,
-    valuer: Arc<dyn Valuer>,
+    valuer: Arc<dyn BatchValuer>,
     dictionary: Arc<dyn CodeDictionary + Send + Sync>,
     policy: Arc<ValidationPolicy>,
     today: Clock,
     chunk: usize,
     stores_in_flight: usize,
-}
-
-/// A record that passed reading, the region check and validation.
-struct Prepared {
-    position: u64,
-    key: CaseKey,
-    hash: ContentHash,
-    /// The case as it will be stored, version and valuation still to fill in.
-    case: LedgerCase,
-    /// The inpatient list to value; `None` for ambulatory records.
-    list: Option<SettlementList>,
-    discharge: i32,
 }
 
 /// A chunk read and validated.
@@ -170,12 +129,14 @@ struct PreparedChunk {
     base: u64,
     /// How many records it has.
     records: usize,
-    /// [`uploads::fingerprint`] of its records.
+    /// [`admission::fingerprint`] of its records.
     fingerprint: String,
     /// The records that passed.
-    prepared: Vec<Prepared>,
+    prepared: Vec<Admitted>,
     /// The rejections.
     checked: ChunkOutcome,
+    /// When it was read (unix seconds): the stored time of its cases.
+    stored_at: i64,
 }
 
 /// A chunk being stored.
@@ -187,155 +148,35 @@ async fn join(handle: StoreHandle) -> Result<ChunkOutcome, IntakeError> {
         .map_err(|e| IntakeError::Worker(e.to_string()))?
 }
 
-/// Below this many records a chunk is not split over threads.
-const PARALLEL_MINIMUM: usize = 64;
-
 /// What one chunk did.
 #[derive(Default)]
 struct ChunkOutcome {
     accepted: u64,
     corrected: u64,
     unchanged: u64,
-    rejections: Vec<pb::RecordRejection>,
+    rejections: Vec<Rejection>,
     rejected_positions: BTreeSet<u64>,
 }
 
-fn rejection(
-    position: u64,
-    hospital_code: &str,
-    list_id: &str,
-    field: &str,
-    code: &str,
-    why: impl Into<String>,
-) -> pb::RecordRejection {
-    pb::RecordRejection {
-        hospital_code: echoed(hospital_code, limits::HOSPITAL_CODE),
-        list_id: echoed(list_id, limits::LIST_ID),
-        field: field.to_owned(),
-        reason: why.into(),
-        position,
-        code: code.to_owned(),
-    }
-}
-
-/// An identifier of a rejected record as answered: cut to its bound (marked with `…`) when the
-/// record exceeds it, so that an oversized field is not sent back once per rejection.
-fn echoed(text: &str, bound: usize) -> String {
-    if text.chars().count() <= bound {
-        text.to_owned()
-    } else {
-        text.chars().take(bound).chain(['…']).collect()
-    }
-}
-
-/// The JSON path (`stay.discharged_at`, `diagnoses[1].code`) at byte `offset` of `text`: the
-/// innermost member or element open there.
-pub fn json_path_at(text: &str, offset: usize) -> String {
-    enum Frame {
-        Object(Option<String>),
-        Array(usize),
-    }
-    let mut stack: Vec<Frame> = Vec::new();
-    let bytes = text.as_bytes();
-    let end = offset.min(bytes.len());
-    let mut i = 0;
-    // Whether the string being read next is an object key.
-    let mut expect_key = false;
-    while i < end {
-        match bytes[i] {
-            b'{' => {
-                stack.push(Frame::Object(None));
-                expect_key = true;
-            }
-            b'[' => {
-                stack.push(Frame::Array(0));
-                expect_key = false;
-            }
-            b'}' | b']' => {
-                stack.pop();
-                expect_key = false;
-            }
-            b',' => match stack.last_mut() {
-                Some(Frame::Array(index)) => *index += 1,
-                Some(Frame::Object(_)) => expect_key = true,
-                None => {}
-            },
-            b':' => expect_key = false,
-            b'"' => {
-                let start = i + 1;
-                let mut j = start;
-                while j < bytes.len() && bytes[j] != b'"' {
-                    if bytes[j] == b'\\' {
-                        j += 1;
-                    }
-                    j += 1;
-                }
-                if expect_key && let Some(Frame::Object(key)) = stack.last_mut() {
-                    *key = Some(text.get(start..j.min(bytes.len())).unwrap_or("").to_owned());
-                }
-                i = j;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut path = String::new();
-    for frame in &stack {
-        match frame {
-            Frame::Object(Some(key)) => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-            }
-            Frame::Object(None) => {}
-            Frame::Array(index) => path.push_str(&format!("[{index}]")),
+impl ChunkOutcome {
+    fn reject(&mut self, rejections: impl IntoIterator<Item = Rejection>) {
+        for rejection in rejections {
+            self.rejected_positions.insert(rejection.position);
+            self.rejections.push(rejection);
         }
     }
-    path
-}
 
-/// Field path and reason of a JSON reading error.
-fn parse_failure(text: &str, error: &serde_json::Error) -> (String, String) {
-    let offset = text
-        .split_inclusive('\n')
-        .take(error.line().saturating_sub(1))
-        .map(str::len)
-        .sum::<usize>()
-        // serde's column is one past the offending token's last character; step back onto it so
-        // that a container which opens the bad value is not counted as entered.
-        + error.column().saturating_sub(2);
-    let message = error.to_string();
-    let mut field = json_path_at(text, offset);
-    // serde reports a missing member at the end of the object that lacks it.
-    if let Some(rest) = message.strip_prefix("missing field `")
-        && let Some(name) = rest.split('`').next()
-    {
-        if !field.is_empty() {
-            field.push('.');
-        }
-        field.push_str(name);
-    }
-    if field.is_empty() {
-        field = format!("line {} column {}", error.line(), error.column());
-    }
-    (field, message)
-}
-
-fn hash_of_ambulatory(value: &serde_json::Value) -> ContentHash {
-    let digest = sha2::Sha256::digest(canonical_json(value).as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    ContentHash(u64::from_be_bytes(first))
-}
-
-fn record_kind(kind: AmbulatoryKind) -> &'static str {
-    match kind {
-        AmbulatoryKind::Outpatient => "outpatient",
-        AmbulatoryKind::ChronicOutpatient => "chronic_outpatient",
-        AmbulatoryKind::Pharmacy => "pharmacy",
+    fn add(&mut self, other: ChunkOutcome) {
+        self.accepted += other.accepted;
+        self.corrected += other.corrected;
+        self.unchanged += other.unchanged;
+        self.rejections.extend(other.rejections);
+        self.rejected_positions.extend(other.rejected_positions);
     }
 }
+
+/// Valuations of a chunk by upload position, kept across its attempts.
+type Valuations = HashMap<u64, Result<ValuedCase, String>>;
 
 fn stored_hash(text: &str) -> ContentHash {
     // A hash this intake did not write never equals a new one: the record is a change.
@@ -343,7 +184,7 @@ fn stored_hash(text: &str) -> ContentHash {
 }
 
 impl Intake {
-    pub fn new(db: DatabaseConnection, valuer: Arc<dyn Valuer>) -> Self {
+    pub fn new(db: DatabaseConnection, valuer: Arc<dyn BatchValuer>) -> Self {
         Self {
             db,
             valuer,
@@ -446,7 +287,9 @@ impl Intake {
             outcome.accepted += done.accepted;
             outcome.corrected += done.corrected;
             outcome.unchanged += done.unchanged;
-            outcome.rejections.extend(done.rejections);
+            outcome
+                .rejections
+                .extend(done.rejections.into_iter().map(rejection_to_wire));
             rejected.extend(done.rejected_positions);
         };
         let mut storing: VecDeque<(BTreeSet<CaseKey>, StoreHandle)> = VecDeque::new();
@@ -454,20 +297,15 @@ impl Intake {
         let mut start_preparing = |records: Vec<Record>| {
             let base = next_base;
             next_base += records.len() as u64;
-            self.spawn_prepare(region, base, records, request_id)
+            self.spawn_prepare(region, base, records)
         };
         let mut fingerprints: Vec<String> = Vec::new();
         let mut preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         while let Some(ready) = preparing.take() {
-            let PreparedChunk {
-                base,
-                records,
-                fingerprint,
-                prepared,
-                checked,
-            } = ready
+            let mut ready = ready
                 .await
                 .map_err(|e| IntakeError::Worker(e.to_string()))??;
+            let (base, fingerprint) = (ready.base, std::mem::take(&mut ready.fingerprint));
             let chunk_index = i64::try_from(fingerprints.len()).unwrap_or(i64::MAX);
             // A chunk stored by an earlier attempt under this request id must be the same
             // chunk; checked before it (or anything after it) is stored.
@@ -489,12 +327,12 @@ impl Intake {
                         caller_id: caller_id.to_owned(),
                         request_id: request_id.to_owned(),
                         chunk_index,
-                        records: i64::try_from(records).unwrap_or(i64::MAX),
+                        records: i64::try_from(ready.records).unwrap_or(i64::MAX),
                         fingerprint: fingerprint.clone(),
                     }),
                 };
             fingerprints.push(fingerprint);
-            let keys: BTreeSet<CaseKey> = prepared.iter().map(|p| p.key.clone()).collect();
+            let keys: BTreeSet<CaseKey> = ready.prepared.iter().map(|p| p.key.clone()).collect();
             while storing.len() >= stores_in_flight
                 || storing.iter().any(|(held, _)| !held.is_disjoint(&keys))
             {
@@ -504,11 +342,12 @@ impl Intake {
                 merge(join(oldest).await?);
             }
             let intake = self.clone();
+            let request_id = request_id.to_owned();
             storing.push_back((
                 keys,
                 tokio::spawn(async move {
                     intake
-                        .store_prepared(region, base, mark, prepared, checked)
+                        .store_prepared(region, &request_id, mark, ready)
                         .await
                 }),
             ));
@@ -562,13 +401,13 @@ impl Intake {
         };
         let mut fingerprints = Vec::new();
         while let Some(records) = chunks.recv().await.transpose()? {
-            let fingerprint = tokio::task::spawn_blocking(move || uploads::fingerprint(&records))
+            let fingerprint = tokio::task::spawn_blocking(move || admission::fingerprint(&records))
                 .await
                 .map_err(|e| IntakeError::Worker(e.to_string()))?;
             fingerprints.push(fingerprint);
         }
         let same = i64::try_from(fingerprints.len()).ok() == Some(stored_chunks)
-            && uploads::upload_fingerprint(&fingerprints) == stored_fingerprint;
+            && admission::upload_fingerprint(&fingerprints) == stored_fingerprint;
         if same {
             replayed(stored_answer, request_id)
         } else {
@@ -585,15 +424,9 @@ impl Intake {
         region: RegionCode,
         base: u64,
         records: Vec<Record>,
-        request_id: &str,
     ) -> tokio::task::JoinHandle<Result<PreparedChunk, IntakeError>> {
         let intake = self.clone();
-        let request_id = request_id.to_owned();
-        tokio::spawn(async move {
-            intake
-                .prepare_chunk(region, base, records, request_id)
-                .await
-        })
+        tokio::spawn(async move { intake.prepare_chunk(region, base, records).await })
     }
 
     /// Reads, checks and validates a chunk on the blocking pool, split over the cores; the
@@ -603,10 +436,9 @@ impl Intake {
         region: RegionCode,
         base: u64,
         records: Vec<Record>,
-        request_id: String,
     ) -> Result<PreparedChunk, IntakeError> {
         let (fingerprint, records) = tokio::task::spawn_blocking(move || {
-            let fingerprint = uploads::fingerprint(&records);
+            let fingerprint = admission::fingerprint(&records);
             (fingerprint, records)
         })
         .await
@@ -616,7 +448,6 @@ impl Intake {
         let today = (self.today)();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let part = records.len().div_ceil(workers).max(PARALLEL_MINIMUM);
-        let request_id = Arc::<str>::from(request_id);
         let mut parts = Vec::new();
         let mut offset = 0usize;
         let mut records = records;
@@ -625,10 +456,9 @@ impl Intake {
             let slice = std::mem::replace(&mut records, rest);
             let count = slice.len();
             let intake = self.clone();
-            let request_id = Arc::clone(&request_id);
             let first = base + offset as u64;
             parts.push(tokio::task::spawn_blocking(move || {
-                intake.prepare_records(region, first, slice, &request_id, stored_at, today)
+                intake.prepare_records(region, first, slice, today)
             }));
             offset += count;
         }
@@ -637,10 +467,7 @@ impl Intake {
         for part in parts {
             let (ready, rejected) = part.await.map_err(|e| IntakeError::Worker(e.to_string()))?;
             prepared.extend(ready);
-            checked
-                .rejected_positions
-                .extend(rejected.rejected_positions);
-            checked.rejections.extend(rejected.rejections);
+            checked.add(rejected);
         }
         Ok(PreparedChunk {
             base,
@@ -648,6 +475,7 @@ impl Intake {
             fingerprint,
             prepared,
             checked,
+            stored_at,
         })
     }
 
@@ -657,20 +485,23 @@ impl Intake {
         region: RegionCode,
         first: u64,
         records: Vec<Record>,
-        request_id: &str,
-        stored_at: i64,
         today: Date,
-    ) -> (Vec<Prepared>, ChunkOutcome) {
+    ) -> (Vec<Admitted>, ChunkOutcome) {
         let mut done = ChunkOutcome::default();
         let mut prepared = Vec::with_capacity(records.len());
         for (offset, record) in records.into_iter().enumerate() {
             let position = first + offset as u64;
-            match self.prepare(region, position, record, request_id, stored_at, today) {
-                Ok(ready) => prepared.push(ready),
-                Err(rejections) => {
-                    done.rejected_positions.insert(position);
-                    done.rejections.extend(rejections);
-                }
+            let read = read_record(
+                record,
+                position,
+                region,
+                self.dictionary.as_ref(),
+                &self.policy,
+                today,
+            );
+            match read {
+                Ok(admitted) => prepared.push(admitted),
+                Err(rejections) => done.reject(rejections),
             }
         }
         (prepared, done)
@@ -680,13 +511,18 @@ impl Intake {
     async fn store_prepared(
         &self,
         region: RegionCode,
-        base: u64,
+        request_id: &str,
         mut mark: Option<ChunkMark>,
-        prepared: Vec<Prepared>,
-        checked: ChunkOutcome,
+        chunk: PreparedChunk,
     ) -> Result<ChunkOutcome, IntakeError> {
-        let mut done = checked;
-        let mut valued: HashMap<u64, Result<Valued, String>> = HashMap::new();
+        let PreparedChunk {
+            base,
+            prepared,
+            checked: mut done,
+            stored_at,
+            ..
+        } = chunk;
+        let mut valued = Valuations::new();
         for attempt in 0..RACE_ATTEMPTS {
             if attempt > 0
                 && let Some(ours) = &mark
@@ -713,15 +549,18 @@ impl Intake {
                 }
             }
             match self
-                .store_chunk(region, mark.as_ref(), &prepared, &mut valued)
+                .store_chunk(
+                    region,
+                    mark.as_ref(),
+                    &prepared,
+                    &mut valued,
+                    request_id,
+                    stored_at,
+                )
                 .await?
             {
                 Some(stored) => {
-                    done.accepted += stored.accepted;
-                    done.corrected += stored.corrected;
-                    done.unchanged += stored.unchanged;
-                    done.rejections.extend(stored.rejections);
-                    done.rejected_positions.extend(stored.rejected_positions);
+                    done.add(stored);
                     return Ok(done);
                 }
                 // Another upload stored some of these cases meanwhile: decide again.
@@ -731,170 +570,17 @@ impl Intake {
         Err(IntakeError::Contended(base))
     }
 
-    /// Reads one record and runs the checks that need no storage.
-    fn prepare(
-        &self,
-        region: RegionCode,
-        position: u64,
-        record: Record,
-        request_id: &str,
-        stored_at: i64,
-        today: Date,
-    ) -> Result<Prepared, Vec<pb::RecordRejection>> {
-        let (text, inpatient) = match record {
-            Record::List(text) => (text, true),
-            Record::Ambulatory(text) => (text, false),
-            Record::Empty => {
-                return Err(vec![rejection(
-                    position,
-                    "",
-                    "",
-                    "record",
-                    reason::EMPTY,
-                    "the message carries no record",
-                )]);
-            }
-        };
-        let unreadable = |error: serde_json::Error| {
-            let (field, why) = parse_failure(&text, &error);
-            vec![rejection(position, "", "", &field, reason::UNREADABLE, why)]
-        };
-        if inpatient {
-            let list: SettlementList = serde_json::from_str(&text).map_err(unreadable)?;
-            let header = &list.header;
-            let reject = |field: &str, code: &str, why: String| {
-                rejection(
-                    position,
-                    &header.hospital_code,
-                    &header.list_id,
-                    field,
-                    code,
-                    why,
-                )
-            };
-            if !region.contains(header.pooling_region) {
-                return Err(vec![reject(
-                    "header.pooling_region",
-                    reason::REGION_OUTSIDE_UPLOAD,
-                    format!(
-                        "pooling region {} is not inside the upload's region {region}",
-                        header.pooling_region
-                    ),
-                )]);
-            }
-            let report = validate_list(&list, self.dictionary.as_ref(), &self.policy, today);
-            if !report.is_accepted() {
-                return Err(report
-                    .errors
-                    .iter()
-                    .map(|v| reject(&v.field, &v.reason().to_ascii_lowercase(), v.detail.clone()))
-                    .collect());
-            }
-            let Some(fund) = fund_of(&list) else {
-                return Err(vec![reject(
-                    "header.insutype",
-                    "insurance_type_invalid",
-                    format!("{} is neither 310 nor 390", header.insurance_type),
-                )]);
-            };
-            let (case_json, hash) = canonical_json_with_hash(&list);
-            let discharge = yyyymmdd(list.stay.discharged_at.date());
-            let case = ledger_case(
-                &list.header,
-                "inpatient",
-                fund,
-                discharge,
-                &list.payment,
-                hash,
-                case_json,
-                request_id,
-                stored_at,
-            );
-            Ok(Prepared {
-                position,
-                key: CaseKey::of(&list),
-                hash,
-                case,
-                list: Some(list),
-                discharge,
-            })
-        } else {
-            let value: serde_json::Value = serde_json::from_str(&text).map_err(unreadable)?;
-            let settlement: AmbulatorySettlement =
-                serde_json::from_str(&text).map_err(unreadable)?;
-            let header = &settlement.header;
-            let reject = |field: &str, code: &str, why: String| {
-                rejection(
-                    position,
-                    &header.hospital_code,
-                    &header.list_id,
-                    field,
-                    code,
-                    why,
-                )
-            };
-            if !region.contains(header.pooling_region) {
-                return Err(vec![reject(
-                    "header.pooling_region",
-                    reason::REGION_OUTSIDE_UPLOAD,
-                    format!(
-                        "pooling region {} is not inside the upload's region {region}",
-                        header.pooling_region
-                    ),
-                )]);
-            }
-            let report =
-                validate_ambulatory(&settlement, self.dictionary.as_ref(), &self.policy, today);
-            if !report.is_accepted() {
-                return Err(report
-                    .errors
-                    .iter()
-                    .map(|v| reject(&v.field, &v.reason().to_ascii_lowercase(), v.detail.clone()))
-                    .collect());
-            }
-            let Some(fund) = FundType::from_code(header.insurance_type).ok() else {
-                return Err(vec![reject(
-                    "header.insutype",
-                    "insurance_type_invalid",
-                    format!("{} is neither 310 nor 390", header.insurance_type),
-                )]);
-            };
-            let hash = hash_of_ambulatory(&value);
-            let discharge = yyyymmdd(settlement.settled_at.date());
-            let mut case = ledger_case(
-                header,
-                record_kind(settlement.kind),
-                fund,
-                discharge,
-                &settlement.payment,
-                hash,
-                canonical_json(&value),
-                request_id,
-                stored_at,
-            );
-            case.status = status::RECORDED.to_owned();
-            Ok(Prepared {
-                position,
-                key: CaseKey {
-                    hospital_code: header.hospital_code.clone(),
-                    list_id: header.list_id.clone(),
-                },
-                hash,
-                case,
-                list: None,
-                discharge,
-            })
-        }
-    }
-
-    /// Decides, values and stores a chunk in one transaction; `None` when a concurrent upload
-    /// stored one of its cases first (nothing of the chunk is stored then).
+    /// Gathers the facts of a chunk, has the domain decide it, values what is to be stored and
+    /// stores it in one transaction; `None` when a concurrent upload stored one of its cases
+    /// first (nothing of the chunk is stored then).
     async fn store_chunk(
         &self,
         region: RegionCode,
         mark: Option<&ChunkMark>,
-        prepared: &[Prepared],
-        valued: &mut HashMap<u64, Result<Valued, String>>,
+        prepared: &[Admitted],
+        valued: &mut Valuations,
+        request_id: &str,
+        stored_at: i64,
     ) -> Result<Option<ChunkOutcome>, IntakeError> {
         let mut done = ChunkOutcome::default();
         if prepared.is_empty() {
@@ -904,7 +590,7 @@ impl Intake {
                 Err(error) => Err(error.into()),
             };
         }
-        let mut current = current_versions(&self.db, prepared).await?;
+        let current = current_versions(&self.db, prepared).await?;
         let codes: Vec<String> = prepared
             .iter()
             .map(|p| p.key.hospital_code.clone())
@@ -912,137 +598,44 @@ impl Intake {
             .into_iter()
             .collect();
         let registry = institutions::records(&self.db, &codes).await?;
-        let mut closed: HashMap<(RegionCode, FundType, i32), bool> = HashMap::new();
-        // (index into `prepared`, version) of what to store, in upload order.
-        let mut to_store: Vec<(usize, i32)> = Vec::new();
-        for (index, ready) in prepared.iter().enumerate() {
-            let reject = |field: &str, code: &str, why: String| {
-                rejection(
-                    ready.position,
-                    &ready.key.hospital_code,
-                    &ready.key.list_id,
-                    field,
-                    code,
-                    why,
+        let mut closed_months = BTreeSet::new();
+        let months = months_to_check(prepared, &current)
+            .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
+        for month in months {
+            let (month_region, fund, year_month) = month;
+            if calendar::is_closed(&self.db, month_region, fund, year_month).await? {
+                closed_months.insert(month);
+            }
+        }
+        let decision = decide_chunk(
+            prepared,
+            IntakeFacts {
+                upload_region: region,
+                institutions: &registry,
+                current: &current,
+                closed_months: &closed_months,
+            },
+        );
+        done.accepted = decision.accepted;
+        done.corrected = decision.corrected;
+        done.unchanged = decision.unchanged;
+        done.reject(decision.rejections);
+        self.value_missing(prepared, &decision.to_store, valued)
+            .await?;
+        let versions: Vec<LedgerCase> = decision
+            .to_store
+            .iter()
+            .map(|&(index, version)| {
+                let case = &prepared[index];
+                ledger_case(
+                    case,
+                    version,
+                    valued.get(&case.position),
+                    request_id,
+                    stored_at,
                 )
-            };
-            let record = registry.get(&ready.key.hospital_code);
-            // A hospital registered elsewhere is answered exactly like one never registered, so
-            // an upload cannot tell whether another region's hospital (or its case) exists.
-            if !registered_inside(record, region) {
-                done.rejected_positions.insert(ready.position);
-                done.rejections.push(reject(
-                    "header.fixmedins_code",
-                    reason::NOT_REGISTERED,
-                    format!(
-                        "institution {} is not registered in region {region}",
-                        ready.key.hospital_code
-                    ),
-                ));
-                continue;
-            }
-            if !has_valid_agreement(record, ready.discharge) {
-                done.rejected_positions.insert(ready.position);
-                done.rejections.push(reject(
-                    "header.fixmedins_code",
-                    reason::NO_VALID_AGREEMENT,
-                    format!(
-                        "institution {} has no active service agreement covering {}",
-                        ready.key.hospital_code, ready.discharge
-                    ),
-                ));
-                continue;
-            }
-            let existing = current
-                .get(&ready.key)
-                .map(|(version, hash)| StoredVersion {
-                    key: ready.key.clone(),
-                    version: u32::try_from(*version).unwrap_or(0),
-                    content_hash: *hash,
-                });
-            let month_closed = match &existing {
-                Some(stored) if stored.content_hash != ready.hash => {
-                    let month_key = (ready.case.region, ready.case.fund, ready.discharge / 100);
-                    match closed.get(&month_key) {
-                        Some(answer) => *answer,
-                        None => {
-                            let month = YearMonth::new(
-                                ready.discharge / 10_000,
-                                u32::try_from(ready.discharge / 100 % 100).unwrap_or(0),
-                            )
-                            .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
-                            let answer = calendar::is_closed(
-                                &self.db,
-                                ready.case.region,
-                                ready.case.fund,
-                                month,
-                            )
-                            .await?;
-                            closed.insert(month_key, answer);
-                            answer
-                        }
-                    }
-                }
-                _ => false,
-            };
-            let version = match decide_intake(existing.as_ref(), ready.hash, month_closed) {
-                IntakeDecision::NoOp => {
-                    done.unchanged += 1;
-                    continue;
-                }
-                IntakeDecision::DeferredToYearEnd { .. } => {
-                    done.rejected_positions.insert(ready.position);
-                    done.rejections.push(reject(
-                        "header.setl_id",
-                        reason::MONTH_CLOSED,
-                        format!(
-                            "the month of discharge {} is closed; a changed list is no longer taken",
-                            ready.discharge
-                        ),
-                    ));
-                    continue;
-                }
-                IntakeDecision::NewCase => {
-                    done.accepted += 1;
-                    1
-                }
-                IntakeDecision::Correction { version } => {
-                    done.corrected += 1;
-                    i32::try_from(version).unwrap_or(i32::MAX)
-                }
-            };
-            current.insert(ready.key.clone(), (version, ready.hash));
-            to_store.push((index, version));
-        }
-        self.value_missing(prepared, &to_store, valued).await?;
-        let mut versions = Vec::with_capacity(to_store.len());
-        for &(index, version) in &to_store {
-            let ready = &prepared[index];
-            let mut case = ready.case.clone();
-            case.version = version;
-            if ready.list.is_some() {
-                match valued.get(&ready.position) {
-                    Some(Ok(v)) => {
-                        case.status = status::VALUED.to_owned();
-                        case.payment_mode = v.payment_mode.clone();
-                        case.group_code = v.group_code.clone();
-                        case.points = v.points;
-                        case.scheme_version = v.scheme_version.clone();
-                        case.table_version = v.table_version.clone();
-                        case.valuation_json = v.valuation_json.clone();
-                    }
-                    Some(Err(why)) => {
-                        case.status = status::UNVALUED.to_owned();
-                        case.valuation_error = why.clone();
-                    }
-                    None => {
-                        case.status = status::UNVALUED.to_owned();
-                        case.valuation_error = "not valued".to_owned();
-                    }
-                }
-            }
-            versions.push(case);
-        }
+            })
+            .collect();
         match CaseStore::store_marked_versions(&self.db, &versions, mark).await {
             Ok(()) => Ok(Some(done)),
             Err(StoreError::VersionTaken) => Ok(None),
@@ -1054,15 +647,15 @@ impl Intake {
     /// region (each region's active scheme and table apply).
     async fn value_missing(
         &self,
-        prepared: &[Prepared],
-        to_store: &[(usize, i32)],
-        valued: &mut HashMap<u64, Result<Valued, String>>,
-    ) -> Result<(), Unavailable> {
+        prepared: &[Admitted],
+        to_store: &[(usize, u32)],
+        valued: &mut Valuations,
+    ) -> Result<(), PeerUnavailable> {
         let mut by_region: BTreeMap<RegionCode, Vec<usize>> = BTreeMap::new();
         for &(index, _) in to_store {
-            let ready = &prepared[index];
-            if ready.list.is_some() && !valued.contains_key(&ready.position) {
-                by_region.entry(ready.case.region).or_default().push(index);
+            let case = &prepared[index];
+            if case.list.is_some() && !valued.contains_key(&case.position) {
+                by_region.entry(case.region).or_default().push(index);
             }
         }
         for (region, indices) in by_region {
@@ -1091,64 +684,68 @@ fn replayed(stored: &[u8], request_id: &str) -> Result<pb::IntakeOutcome, Intake
     Ok(outcome)
 }
 
-/// Whether the institution is registered and its current registration lies in `region` (the
-/// upload's region, which the caller's scope covers).
-fn registered_inside(record: Option<&InstitutionRecord>, region: RegionCode) -> bool {
-    record
-        .and_then(|record| record.history().last())
-        .is_some_and(|latest| region.contains(latest.institution.pooling_region))
-}
-
-fn has_valid_agreement(record: Option<&InstitutionRecord>, discharge: i32) -> bool {
-    match (record, institutions::date_of(discharge)) {
-        (Some(record), Some(on)) => record.has_valid_agreement(on),
-        _ => false,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
+/// The stored version of an admitted case: `valuation` is that of an inpatient case (`None`
+/// when it was not valued).
 fn ledger_case(
-    header: &settlement_domain::case::ListHeader,
-    kind: &str,
-    fund: FundType,
-    discharge: i32,
-    payment: &settlement_domain::case::Payment,
-    hash: ContentHash,
-    case_json: String,
+    case: &Admitted,
+    version: u32,
+    valuation: Option<&Result<ValuedCase, String>>,
     request_id: &str,
     stored_at: i64,
 ) -> LedgerCase {
-    LedgerCase {
-        region: header.pooling_region,
-        hospital_code: header.hospital_code.clone(),
-        list_id: header.list_id.clone(),
-        version: 1,
-        record_kind: kind.to_owned(),
-        fund,
-        discharge_date: discharge,
+    let mut stored = LedgerCase {
+        region: case.region,
+        hospital_code: case.key.hospital_code.clone(),
+        list_id: case.key.list_id.clone(),
+        version: i32::try_from(version).unwrap_or(i32::MAX),
+        record_kind: case.kind.as_str().to_owned(),
+        fund: case.fund,
+        discharge_date: case.discharge.to_yyyymmdd(),
         payment_mode: String::new(),
         group_code: String::new(),
-        points: Points::from_scaled(0),
-        total_cost: payment.total,
-        individual_burden: payment.individual_burden(),
-        fund_amount: payment.fund_total(),
-        status: status::UNVALUED.to_owned(),
+        points: kernel::Points::from_scaled(0),
+        total_cost: case.total_cost,
+        individual_burden: case.individual_burden,
+        fund_amount: case.fund_amount,
+        status: LedgerStatus::Recorded.as_str().to_owned(),
         valuation_error: String::new(),
         scheme_version: String::new(),
         table_version: String::new(),
         valuation_json: String::new(),
-        content_hash: hash.to_string(),
-        case_json,
+        content_hash: case.hash.to_string(),
+        case_json: case.canonical_json.clone(),
         request_id: request_id.to_owned(),
         stored_at,
+    };
+    if case.list.is_some() {
+        match valuation {
+            Some(Ok(v)) => {
+                stored.status = LedgerStatus::Valued.as_str().to_owned();
+                stored.payment_mode = v.payment_mode.clone();
+                stored.group_code = v.group_code.clone();
+                stored.points = v.points;
+                stored.scheme_version = v.scheme_version.clone();
+                stored.table_version = v.table_version.clone();
+                stored.valuation_json = v.valuation_json.clone();
+            }
+            Some(Err(why)) => {
+                stored.status = LedgerStatus::Unvalued.as_str().to_owned();
+                stored.valuation_error = why.clone();
+            }
+            None => {
+                stored.status = LedgerStatus::Unvalued.as_str().to_owned();
+                stored.valuation_error = "not valued".to_owned();
+            }
+        }
     }
+    stored
 }
 
-/// Current (version, hash) of the chunk's cases, in one query.
+/// The current stored version of the chunk's cases, in one query.
 async fn current_versions(
     db: &DatabaseConnection,
-    prepared: &[Prepared],
-) -> Result<HashMap<CaseKey, (i32, ContentHash)>, StoreError> {
+    prepared: &[Admitted],
+) -> Result<HashMap<CaseKey, StoredVersion>, StoreError> {
     let wanted: BTreeSet<(&str, &str)> = prepared
         .iter()
         .map(|p| (p.key.hospital_code.as_str(), p.key.list_id.as_str()))
@@ -1158,40 +755,16 @@ async fn current_versions(
         .await?
         .into_iter()
         .map(|(hospital_code, list_id, version, hash)| {
-            (
-                CaseKey {
-                    hospital_code,
-                    list_id,
-                },
-                (version, stored_hash(&hash)),
-            )
+            let key = CaseKey {
+                hospital_code,
+                list_id,
+            };
+            let stored = StoredVersion {
+                key: key.clone(),
+                version: u32::try_from(version).unwrap_or(0),
+                content_hash: stored_hash(&hash),
+            };
+            (key, stored)
         })
         .collect())
-}
-
-/// A valid inpatient settlement list as JSON (an appendicitis stay of one day, 12,000.00 total),
-/// for tests, benches and demos: `discharge` is `yyyy-mm-dd`, `case_number` lets a caller send a
-/// changed version of the same list.
-pub fn sample_list_json(
-    region: &str,
-    hospital_code: &str,
-    list_id: &str,
-    discharge: &str,
-    case_number: &str,
-) -> String {
-    format!(
-        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital_code}","hospital_level":"3","insutype":310,"psn_no":"P{list_id}","case_number":"{case_number}","declared_at":"{discharge} 18:00:00","pooling_region":"{region}"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{discharge} 08:30","admission_department":"general_surgery","discharged_at":"{discharge} 17:00","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{{"code":"K35.800","name":"acute appendicitis","admission_condition":1}},{{"code":"I10.x00","name":"hypertension","admission_condition":1}}],"procedures":[{{"code":"47.0100x001","name":"laparoscopic appendectomy","date":"{discharge}","anaesthesia":"general"}}],"charges":[{{"category":"surgery","amount":"7000.00"}},{{"category":"western_drugs","amount":"3000.00"}},{{"category":"bed","amount":"2000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"8400.00","hifmi_pay":"600.00","acct_pay":"1000.00","psn_cash_pay":"2000.00","fulamt_ownpay_amt":"300.00","copay_amt":"2700.00"}}}}"#
-    )
-}
-
-/// A valid outpatient settlement as JSON, for tests and demos.
-pub fn sample_outpatient_json(
-    region: &str,
-    hospital_code: &str,
-    list_id: &str,
-    settled: &str,
-) -> String {
-    format!(
-        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital_code}","hospital_level":"3","insutype":390,"psn_no":"P{list_id}","case_number":"MZ{list_id}","declared_at":"{settled} 18:00:00","pooling_region":"{region}"}},"kind":"outpatient","med_type":"11","settled_at":"{settled} 10:00","diagnoses":[{{"code":"I10.x00","name":"hypertension","admission_condition":1}}],"payment":{{"medfee_sumamt":"300.00","hifp_pay":"150.00","acct_pay":"50.00","psn_cash_pay":"100.00"}}}}"#
-    )
 }

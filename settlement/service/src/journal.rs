@@ -51,10 +51,3 @@ pub fn upload_call(caller_id: &str, request_id: &str, method: &str, region: Regi
 pub async fn audit_entries(db: &DatabaseConnection) -> Result<Vec<AuditEntry>, DbErr> {
     JOURNAL.all_audit_entries(db).await
 }
-
-/// An upload refused for its request id reaches the caller as the journal's status.
-impl From<RequestIdReused> for crate::intake::IntakeError {
-    fn from(reused: RequestIdReused) -> Self {
-        crate::intake::IntakeError::Input(reused.into())
-    }
-}

@@ -56,16 +56,15 @@ pub mod settlement_case {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Statuses a stored case goes through.
+/// The stored words of the statuses a case goes through
+/// ([`settlement_domain::ledger::LedgerStatus`]), for queries.
 pub mod status {
-    /// Grouped and valued at intake.
-    pub const VALUED: &str = "valued";
-    /// Stored, but grouping or valuation failed (see `valuation_error`); revalued later.
-    pub const UNVALUED: &str = "unvalued";
-    /// Included in a year-end clearing run.
-    pub const CLEARED: &str = "cleared";
-    /// An outpatient or pharmacy settlement: kept for supervision, not valued in points.
-    pub const RECORDED: &str = "recorded";
+    use settlement_domain::ledger::LedgerStatus;
+
+    pub const VALUED: &str = LedgerStatus::Valued.as_str();
+    pub const UNVALUED: &str = LedgerStatus::Unvalued.as_str();
+    pub const CLEARED: &str = LedgerStatus::Cleared.as_str();
+    pub const RECORDED: &str = LedgerStatus::Recorded.as_str();
 }
 
 /// A stored case version.
@@ -75,7 +74,7 @@ pub struct LedgerCase {
     pub hospital_code: String,
     pub list_id: String,
     pub version: i32,
-    /// `inpatient`, `outpatient`, `chronic_outpatient` or `pharmacy`.
+    /// A [`settlement_domain::ledger::RecordKind`]'s stored word.
     pub record_kind: String,
     pub fund: FundType,
     /// `yyyymmdd` (settlement date for ambulatory records).
@@ -90,6 +89,7 @@ pub struct LedgerCase {
     pub individual_burden: Money,
     /// Σ fund payments as claimed fee-for-service.
     pub fund_amount: Money,
+    /// A [`settlement_domain::ledger::LedgerStatus`]'s stored word.
     pub status: String,
     pub valuation_error: String,
     /// Grouping scheme `id@version`.

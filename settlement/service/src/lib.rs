@@ -3,9 +3,9 @@
 //! gRPC servers. Settlement rules live in `settlement-domain`.
 
 pub mod calendar;
+pub mod convert;
 pub mod grpc;
 pub mod ids;
-pub mod import;
 pub mod institutions;
 pub mod intake;
 pub mod journal;
@@ -14,9 +14,12 @@ pub mod migration;
 pub mod runs;
 pub mod sharing;
 pub mod special_cases;
+mod status;
 pub mod uploads;
 pub mod valuation;
 
 pub use grpc::SettlementApi;
 pub use migration::Migrator;
 pub use runs::SettlementRunApi;
+/// Settlement lists from flat CSV exports (read by the `medpay import` command).
+pub use settlement_domain::csv_import as import;

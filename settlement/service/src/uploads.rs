@@ -1,8 +1,8 @@
 //! Fingerprints of uploads, so that a request id names one body only.
 //!
 //! An upload is stored chunk by chunk while it arrives (see [`crate::intake`]). Each stored chunk
-//! leaves the SHA-256 of its records, in order, under (caller, request id, chunk index), written
-//! in the transaction that stores the chunk's cases; a completed upload leaves the SHA-256 of its
+//! leaves the fingerprint of its records ([`settlement_domain::admission::fingerprint`]) under
+//! (caller, request id, chunk index), written in the transaction that stores the chunk's cases; a completed upload leaves the SHA-256 of its
 //! chunks' fingerprints beside its journal entry. A retry is compared with them: chunks that
 //! match were stored and are decided again (unchanged), chunks never stored are stored, and a
 //! chunk or a completed upload that differs refuses the retry before anything of it is stored.
@@ -12,9 +12,6 @@
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, Set};
-use sha2::{Digest, Sha256};
-
-use crate::intake::Record;
 
 pub mod upload_chunk {
     use sea_orm::entity::prelude::*;
@@ -67,39 +64,8 @@ pub struct ChunkMark {
     /// 0 for the first chunk of the upload.
     pub chunk_index: i64,
     pub records: i64,
-    /// [`fingerprint`] of the chunk's records.
+    /// [`settlement_domain::admission::fingerprint`] of the chunk's records.
     pub fingerprint: String,
-}
-
-/// SHA-256 of records in order, each as its kind, its length and its bytes (so no two
-/// sequences of records share a fingerprint by where one ends and the next begins), in hex.
-pub fn fingerprint(records: &[Record]) -> String {
-    let mut hasher = Sha256::new();
-    for record in records {
-        let (kind, text): (u8, &str) = match record {
-            Record::List(text) => (b'L', text),
-            Record::Ambulatory(text) => (b'A', text),
-            Record::Empty => (b'E', ""),
-        };
-        hasher.update([kind]);
-        hasher.update((text.len() as u64).to_be_bytes());
-        hasher.update(text.as_bytes());
-    }
-    hex(&hasher.finalize())
-}
-
-/// The fingerprint of a whole upload: SHA-256 of its chunks' fingerprints, in order.
-pub fn upload_fingerprint(chunks: &[String]) -> String {
-    let mut hasher = Sha256::new();
-    for chunk in chunks {
-        hasher.update(chunk.as_bytes());
-        hasher.update([b'\n']);
-    }
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The fingerprint stored for a chunk of an upload, if that chunk was stored.
@@ -163,37 +129,10 @@ pub async fn insert_upload<C: ConnectionTrait>(
         request_id: Set(request_id.to_owned()),
         chunks: Set(i64::try_from(chunks.len()).unwrap_or(i64::MAX)),
         records: Set(i64::try_from(records).unwrap_or(i64::MAX)),
-        fingerprint: Set(upload_fingerprint(chunks)),
+        fingerprint: Set(settlement_domain::admission::upload_fingerprint(chunks)),
     })
     .on_conflict_do_nothing_on([upload::Column::CallerId, upload::Column::RequestId])
     .exec(conn)
     .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprints_follow_content_order_and_boundaries() {
-        let a = Record::List("ab".into());
-        let b = Record::List("c".into());
-        let base = fingerprint(&[a.clone(), b.clone()]);
-        assert_eq!(base, fingerprint(&[a.clone(), b.clone()]));
-        assert_ne!(base, fingerprint(&[b.clone(), a.clone()]));
-        assert_ne!(
-            base,
-            fingerprint(&[Record::List("a".into()), Record::List("bc".into())])
-        );
-        assert_ne!(
-            base,
-            fingerprint(&[Record::Ambulatory("ab".into()), b.clone()])
-        );
-        assert_eq!(base.len(), 64);
-        assert_ne!(
-            upload_fingerprint(std::slice::from_ref(&base)),
-            upload_fingerprint(&[base.clone(), base])
-        );
-    }
 }

@@ -1,15 +1,13 @@
 //! Valuation at intake: every accepted inpatient case is grouped (grouping context) and priced in
 //! points (points context) through their internal gRPC contracts, a batch at a time.
 //!
-//! [`Valuer`] is the port; [`GrpcValuer`] calls `GroupingInternalService/GroupBatch` then
-//! `PointsInternalService/ValueBatch`; [`FakeValuer`] answers in process for tests and benches.
-//! A case the peers refuse on its own comes back as `Err(reason)` and is stored unvalued; a peer
-//! that cannot be reached fails the whole batch ([`Unavailable`]) so that nothing of it is stored
-//! and the caller can retry.
+//! [`GrpcValuer`] implements the domain's [`BatchValuer`] port: it calls
+//! `GroupingInternalService/GroupBatch` then `PointsInternalService/ValueBatch`. A case the peers
+//! refuse on its own comes back as `Err(reason)` and is stored unvalued; a peer that cannot be
+//! reached fails the whole batch ([`PeerUnavailable`]) so that nothing of it is stored and the
+//! caller can retry.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use kernel::{Decimal, FundType, Points, RegionCode};
 use medpay_proto::common::v1 as common;
@@ -20,52 +18,10 @@ use medpay_proto::points::internal::v1 as points_internal;
 use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
 use medpay_proto::points::v1 as points;
 use settlement_domain::case::SettlementList;
+use settlement_domain::ports::{BatchValuation, BatchValuer, PeerUnavailable, ValuedCase};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
-
-use crate::institutions::yyyymmdd;
-
-/// A case as grouped and valued.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Valued {
-    /// `drg`, `dip`, `per_diem`, `day_surgery`, `basic_level_disease`, `fee_for_service`, …
-    pub payment_mode: String,
-    pub group_code: String,
-    pub points: Points,
-    /// Grouping scheme `id@version`.
-    pub scheme_version: String,
-    /// Points table used.
-    pub table_version: String,
-    /// The breakdown (mode rule, case type, ratio, base, coefficient) as JSON.
-    pub valuation_json: String,
-}
-
-/// A peer could not be reached: nothing of the batch may be stored.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{peer} is unavailable: {message}")]
-pub struct Unavailable {
-    pub peer: &'static str,
-    pub message: String,
-}
-
-/// One answer per case, in input order: the valuation, or why the case could not be valued.
-pub type BatchValuation = Vec<Result<Valued, String>>;
-
-/// Groups and values cases of one pooling region.
-#[async_trait::async_trait]
-pub trait Valuer: Send + Sync {
-    async fn value_batch(
-        &self,
-        region: RegionCode,
-        cases: &[SettlementList],
-    ) -> Result<BatchValuation, Unavailable>;
-}
-
-/// The fund of a case from its insurance type (310 employee, 390 resident).
-pub fn fund_of(list: &SettlementList) -> Option<FundType> {
-    FundType::from_code(list.header.insurance_type).ok()
-}
 
 /// Ledger spelling of the points context's payment modes.
 pub fn payment_mode_name(wire: &str) -> String {
@@ -166,7 +122,8 @@ fn case_for_valuation(
         case_id: position.to_string(),
         hospital_code: list.header.hospital_code.clone(),
         hospital_level: list.header.hospital_level.clone(),
-        fund_type: fund_of(list).map_or(0, |fund| i32::from(fund.code())),
+        fund_type: FundType::from_code(list.header.insurance_type)
+            .map_or(0, |fund| i32::from(fund.code())),
         group_code: group.drg.clone(),
         adrg: group.adrg.clone(),
         group_status: group_status_name(group.status).to_owned(),
@@ -235,12 +192,12 @@ impl GrpcValuer {
 }
 
 #[async_trait::async_trait]
-impl Valuer for GrpcValuer {
+impl BatchValuer for GrpcValuer {
     async fn value_batch(
         &self,
         region: RegionCode,
         cases: &[SettlementList],
-    ) -> Result<BatchValuation, Unavailable> {
+    ) -> Result<BatchValuation, PeerUnavailable> {
         if cases.is_empty() {
             return Ok(Vec::new());
         }
@@ -265,7 +222,7 @@ impl Valuer for GrpcValuer {
         let groups = match grouped {
             Ok(response) => response.into_inner().results,
             Err(status) if unreachable(&status) => {
-                return Err(Unavailable {
+                return Err(PeerUnavailable {
                     peer: "grouping",
                     message: status.message().to_owned(),
                 });
@@ -335,7 +292,7 @@ impl Valuer for GrpcValuer {
             let results = match valued {
                 Ok(response) => response.into_inner().results,
                 Err(status) if unreachable(&status) => {
-                    return Err(Unavailable {
+                    return Err(PeerUnavailable {
                         peer: "points",
                         message: status.message().to_owned(),
                     });
@@ -370,7 +327,7 @@ impl Valuer for GrpcValuer {
 fn valued_from(
     group: &grouping::GroupResult,
     valuation: &points::CaseValuation,
-) -> Result<Valued, String> {
+) -> Result<ValuedCase, String> {
     let case_points = match &valuation.points {
         None => Points::from_scaled(0),
         Some(value) if value.value.is_empty() => Points::from_scaled(0),
@@ -399,101 +356,12 @@ fn valued_from(
         "breakdown": serde_json::from_str::<serde_json::Value>(&valuation.breakdown_json)
             .unwrap_or(serde_json::Value::Null),
     });
-    Ok(Valued {
+    Ok(ValuedCase {
         payment_mode: payment_mode_name(&valuation.payment_mode),
         group_code: group.drg.clone(),
         points: case_points,
         scheme_version,
         table_version: valuation.table_version.to_string(),
-        valuation_json: settlement_domain::identity::canonical_json(&breakdown),
+        valuation_json: settlement_domain::case_key::canonical_json(&breakdown),
     })
-}
-
-/// An in-process valuer for tests and benches: every case groups into `G` + the first three
-/// characters of its principal diagnosis and is worth `points_per_case`, except cases whose
-/// principal diagnosis is in `unvaluable` (refused one by one); while `unreachable` is set every
-/// batch fails as if a peer were down.
-#[derive(Debug, Default)]
-pub struct FakeValuer {
-    pub points_per_case: Decimal,
-    pub unvaluable: BTreeSet<String>,
-    pub unreachable: AtomicBool,
-    /// Cases valued so far.
-    pub valued: AtomicUsize,
-    /// Batches answered so far.
-    pub batches: AtomicUsize,
-    /// Peers go down after this many batches (never when `None`).
-    pub outage_after_batches: Option<usize>,
-}
-
-impl FakeValuer {
-    pub fn new(points_per_case: Decimal) -> Arc<Self> {
-        Arc::new(Self {
-            points_per_case,
-            ..Self::default()
-        })
-    }
-
-    pub fn refusing(points_per_case: Decimal, diagnoses: &[&str]) -> Arc<Self> {
-        Arc::new(Self {
-            points_per_case,
-            unvaluable: diagnoses.iter().map(|d| (*d).to_owned()).collect(),
-            ..Self::default()
-        })
-    }
-
-    /// Answers `batches` batches, then fails every later one as unreachable.
-    pub fn failing_after(points_per_case: Decimal, batches: usize) -> Arc<Self> {
-        Arc::new(Self {
-            points_per_case,
-            outage_after_batches: Some(batches),
-            ..Self::default()
-        })
-    }
-
-    pub fn set_unreachable(&self, down: bool) {
-        self.unreachable.store(down, Ordering::SeqCst);
-    }
-}
-
-#[async_trait::async_trait]
-impl Valuer for FakeValuer {
-    async fn value_batch(
-        &self,
-        _region: RegionCode,
-        cases: &[SettlementList],
-    ) -> Result<BatchValuation, Unavailable> {
-        let batch = self.batches.fetch_add(1, Ordering::SeqCst);
-        let outage = self
-            .outage_after_batches
-            .is_some_and(|after| batch >= after);
-        if outage || self.unreachable.load(Ordering::SeqCst) {
-            return Err(Unavailable {
-                peer: "grouping",
-                message: "connection refused".to_owned(),
-            });
-        }
-        self.valued.fetch_add(cases.len(), Ordering::SeqCst);
-        Ok(cases
-            .iter()
-            .map(|list| {
-                let principal = list
-                    .principal_diagnosis()
-                    .map(|d| d.code.as_str())
-                    .unwrap_or("");
-                if self.unvaluable.contains(principal) {
-                    return Err(format!("no group accepts principal diagnosis {principal}"));
-                }
-                let prefix: String = principal.chars().take(3).collect();
-                Ok(Valued {
-                    payment_mode: "drg".to_owned(),
-                    group_code: format!("G{prefix}"),
-                    points: Points::round(self.points_per_case),
-                    scheme_version: "fake@1".to_owned(),
-                    table_version: format!("{}", yyyymmdd(list.stay.discharged_at.date()) / 10_000),
-                    valuation_json: "{\"mode_rule\":\"fake\"}".to_owned(),
-                })
-            })
-            .collect())
-    }
 }

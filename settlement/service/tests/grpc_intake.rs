@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kernel::{FundType, Principal, YearMonth};
+use kernel::{FundType, YearMonth};
 use medpay_proto::common::v1 as common;
 use medpay_proto::grouping::internal::v1 as gi;
 use medpay_proto::grouping::internal::v1::grouping_internal_service_server::{
@@ -19,8 +19,7 @@ use medpay_proto::points::v1 as points;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
-use settlement_service::intake::{Intake, sample_list_json, sample_outpatient_json};
+use settlement_service::intake::Intake;
 use settlement_service::ledger::CaseStore;
 use settlement_service::valuation::GrpcValuer;
 use settlement_service::{Migrator, SettlementApi, calendar};
@@ -28,6 +27,10 @@ use tokio_stream::StreamExt;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Response, Status};
 use tonic_types::StatusExt;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{sample_list_json, sample_outpatient_json};
 
 /// Groups every case into GB13 of scheme demo@1, except a principal diagnosis `Z99.999`.
 struct FakeGrouping;
@@ -138,48 +141,24 @@ async fn start_with_chunk(peers_up: bool, chunk: Option<usize>) -> Server {
 
 /// [`start`], with intake as `configure` makes it.
 async fn start_configured(peers_up: bool, configure: impl FnOnce(Intake) -> Intake) -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
-    let peer_address = if peers_up {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind peers");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(GroupingInternalServiceServer::new(FakeGrouping))
-                .add_service(PointsInternalServiceServer::new(FakePoints))
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-        );
-        address
+    let db = platform::testing::sqlite::<Migrator>().await;
+    let peer = if peers_up {
+        let routes = tonic::service::Routes::new(GroupingInternalServiceServer::new(FakeGrouping))
+            .add_service(PointsInternalServiceServer::new(FakePoints));
+        platform::testing::serve(routes).await
     } else {
         // Bound then dropped: connecting is refused.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("address")
+        let address = listener.local_addr().expect("address");
+        Endpoint::from_shared(format!("http://{address}"))
+            .expect("uri")
+            .connect_lazy()
     };
-    let peer = Endpoint::from_shared(format!("http://{peer_address}"))
-        .expect("uri")
-        .connect_lazy();
     let valuer = GrpcValuer::new(peer.clone(), peer, None).expect("valuer");
-    let valuer: Arc<dyn settlement_service::valuation::Valuer> = Arc::new(valuer);
+    let valuer: Arc<dyn settlement_domain::ports::BatchValuer> = Arc::new(valuer);
     let api = SettlementApi::new(CaseStore::new(db.clone()))
         .with_intake(configure(Intake::new(db.clone(), valuer)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;
     Server {
         client: SettlementServiceClient::new(channel),
         db,
@@ -187,15 +166,7 @@ async fn start_configured(peers_up: bool, configure: impl FnOnce(Intake) -> Inta
 }
 
 fn as_caller<T>(message: T, scope: &str, role: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("caller-{scope}-{role}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec![role.to_owned()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    platform::testing::as_caller(message, &format!("caller-{scope}-{role}"), scope, &[role])
 }
 
 fn bureau<T>(message: T) -> Request<T> {

@@ -2,12 +2,10 @@
 //! another method is refused and changes nothing, and the audit log is listed to administrators
 //! by region, caller, method and page.
 
-use kernel::Principal;
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use sea_orm_migration::MigratorTrait;
 use settlement_service::ledger::CaseStore;
 use settlement_service::{Migrator, SettlementApi};
 use tonic::transport::Channel;
@@ -20,25 +18,9 @@ struct Server {
 }
 
 async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
+    let db = platform::testing::sqlite::<Migrator>().await;
     let api = SettlementApi::new(CaseStore::new(db.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;
     Server {
         client: SettlementServiceClient::new(channel),
         db,
@@ -46,15 +28,7 @@ async fn start() -> Server {
 }
 
 fn as_caller<T>(message: T, scope: &str, role: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("caller-{scope}-{role}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec![role.to_owned()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    platform::testing::as_caller(message, &format!("caller-{scope}-{role}"), scope, &[role])
 }
 
 fn bureau<T>(message: T) -> Request<T> {

@@ -7,14 +7,18 @@ use platform::store_test;
 use platform::wire::Page;
 use rust_decimal_macros::dec;
 use sea_orm::DatabaseConnection;
+use settlement_domain::admission::{Record, reason};
 use settlement_service::Migrator;
 use settlement_service::calendar;
-use settlement_service::institutions::{self, AgreementRow, InstitutionRow, RegistryError};
-use settlement_service::intake::{
-    Intake, IntakeError, Record, reason, sample_list_json, sample_outpatient_json,
+use settlement_service::institutions::{
+    self, AgreementRow, InstitutionRow, RegistryError, RegistryRefusal,
 };
+use settlement_service::intake::{Intake, IntakeError};
 use settlement_service::ledger::{CaseFilter, CaseStore, status};
-use settlement_service::valuation::FakeValuer;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{FakeValuer, sample_list_json, sample_outpatient_json};
 
 const PAGE: Page = Page {
     offset: 0,
@@ -79,7 +83,9 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     let mut upgraded = hospital("H1", "460108", "3B", 20230701);
     assert!(matches!(
         institutions::put_institution(db, &upgraded, "r2").await,
-        Err(RegistryError::ReasonRequired { .. })
+        Err(RegistryError::Refused(
+            RegistryRefusal::ReasonRequired { .. }
+        ))
     ));
     upgraded.reason = "upgraded after review".into();
     assert_eq!(
@@ -92,7 +98,9 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     backdated.reason = "typo".into();
     assert!(matches!(
         institutions::put_institution(db, &backdated, "r3").await,
-        Err(RegistryError::HistoryOutOfOrder { .. })
+        Err(RegistryError::Refused(
+            RegistryRefusal::HistoryOutOfOrder { .. }
+        ))
     ));
     institutions::put_institution(db, &hospital("H2", "460203", "1", 20200101), "r4")
         .await
@@ -142,7 +150,7 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     .expect_err("an unregistered institution");
     assert!(matches!(
         elsewhere,
-        RegistryError::UnknownInstitution { .. }
+        RegistryError::Refused(RegistryRefusal::UnknownInstitution { .. })
     ));
     assert_eq!(
         elsewhere.to_string().replace("H1", "H0"),
@@ -161,7 +169,7 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
     let records = institutions::records(db, &["H1".to_owned(), "H2".to_owned()])
         .await
         .expect("records");
-    let on = |d: i32| institutions::date_of(d).expect("date");
+    let on = |d: i32| kernel::date::Date::from_yyyymmdd(d).expect("date");
     assert!(records["H1"].has_valid_agreement(on(20250615)));
     assert!(!records["H1"].has_valid_agreement(on(20260101)));
     assert!(!records["H2"].has_valid_agreement(on(20250615)));

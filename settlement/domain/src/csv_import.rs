@@ -13,12 +13,12 @@ use std::fmt;
 use std::io::Read;
 use std::str::FromStr;
 
-use kernel::date::{Date, DateTime};
-use kernel::{Decimal, Money, RegionCode};
-use settlement_domain::case::{
+use crate::case::{
     CategoryCharge, ChargeCategory, Diagnosis, FeeLine, ListHeader, ListType, Patient, Payment,
     Procedure, SettlementList, Stay,
 };
+use kernel::date::{Date, DateTime};
+use kernel::{Decimal, Money, RegionCode};
 use sha2::{Digest, Sha256};
 
 /// Separator of the list-valued columns (diagnoses, procedures).
@@ -739,7 +739,7 @@ mod tests {
     /// The codes of the test rows.
     struct Dictionary;
 
-    impl settlement_domain::ports::CodeDictionary for Dictionary {
+    impl crate::ports::CodeDictionary for Dictionary {
         fn has_diagnosis(&self, code: &str) -> bool {
             ["K35.800", "I10.x00"].contains(&code)
         }
@@ -789,10 +789,10 @@ mod tests {
         let back: SettlementList = serde_json::from_str(&good[0].json).expect("json");
         assert_eq!(&back, list);
         assert!(good[0].json.contains("\"medfee_sumamt\""));
-        let report = settlement_domain::validation::validate_list(
+        let report = crate::validation::validate_list(
             list,
             &Dictionary,
-            &settlement_domain::validation::ValidationPolicy::default(),
+            &crate::validation::ValidationPolicy::default(),
             "2026-01-01".parse().expect("date"),
         );
         assert!(report.is_accepted(), "{:?}", report.error_reasons());
@@ -868,7 +868,7 @@ mod tests {
         procedures: Vec<String>,
     }
 
-    impl settlement_domain::ports::CodeDictionary for SchemeCodes {
+    impl crate::ports::CodeDictionary for SchemeCodes {
         fn has_diagnosis(&self, code: &str) -> bool {
             self.diagnoses.iter().any(|c| c == code)
         }
@@ -902,10 +902,10 @@ mod tests {
         assert_eq!(good[0].list.fee_lines.len(), 3);
         for imported in &good {
             assert_eq!(imported.list.header.pooling_region.to_string(), "460108");
-            let report = settlement_domain::validation::validate_list(
+            let report = crate::validation::validate_list(
                 &imported.list,
                 &demo,
-                &settlement_domain::validation::ValidationPolicy::default(),
+                &crate::validation::ValidationPolicy::default(),
                 "2026-01-01".parse().expect("date"),
             );
             assert!(
