@@ -10,16 +10,20 @@
 pub mod canonical;
 pub mod case;
 pub mod clearing;
+pub mod clearing_assembly;
 pub mod dispute;
 pub mod error;
 pub mod identity;
 pub mod institution;
+pub mod payment_mode;
 pub mod policy;
 pub mod ports;
 pub mod prepayment;
+pub mod run_summary;
 pub mod shadow;
 pub mod special_case;
 pub mod validation;
+pub mod valued_case;
 
 #[cfg(test)]
 mod fixtures;
