@@ -188,7 +188,16 @@ pub enum ReviewState {
 }
 
 impl ReviewState {
-    fn name(self) -> &'static str {
+    pub const ALL: [ReviewState; 5] = [
+        ReviewState::Applied,
+        ReviewState::UnderReview,
+        ReviewState::Decided,
+        ReviewState::UnderAppeal,
+        ReviewState::Bound,
+    ];
+
+    /// The name the wire and the records use.
+    pub fn as_str(self) -> &'static str {
         match self {
             ReviewState::Applied => "applied",
             ReviewState::UnderReview => "under_review",
@@ -196,6 +205,22 @@ impl ReviewState {
             ReviewState::UnderAppeal => "under_appeal",
             ReviewState::Bound => "bound",
         }
+    }
+}
+
+/// A name that is no review state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a review state")]
+pub struct UnknownReviewState(pub String);
+
+impl std::str::FromStr for ReviewState {
+    type Err = UnknownReviewState;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ReviewState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or_else(|| UnknownReviewState(text.to_owned()))
     }
 }
 
@@ -332,7 +357,7 @@ impl SpecialCaseApplication {
         SettlementError::IllegalTransition {
             application_id: self.application_id.clone(),
             action,
-            state: self.state.name(),
+            state: self.state.as_str(),
         }
     }
 

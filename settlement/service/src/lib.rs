@@ -2,7 +2,9 @@
 //! statements, special-case review, their storage and migrations, and the `medpay.settlement.v1`
 //! gRPC servers. Settlement rules live in `settlement-domain`.
 
+pub mod budget_peer;
 pub mod calendar;
+pub mod convert;
 pub mod grpc;
 pub mod ids;
 pub mod import;
@@ -12,8 +14,8 @@ pub mod journal;
 pub mod ledger;
 pub mod migration;
 pub mod runs;
-pub mod sharing;
 pub mod special_cases;
+pub mod status;
 pub mod uploads;
 pub mod valuation;
 

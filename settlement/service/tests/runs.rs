@@ -73,7 +73,7 @@ async fn clear_once(
     );
     let done = run_once(db, &audit, move |txn| {
         Box::pin(async move {
-            let run = clear(txn, &order).await?;
+            let run = clear(txn, &order, None).await?;
             let answer = format!("{}|{}", run.run_id, run.statements_digest);
             Ok::<_, RunError>((answer.clone().into_bytes(), answer))
         })

@@ -7,6 +7,25 @@ use settlement_domain::clearing::{BalanceDirection, HospitalStatement};
 use settlement_domain::prepayment::PrepaymentLine;
 use sha2::{Digest, Sha256};
 
+use super::store::{RunRow, StatementRow, kind};
+
+/// The table of a run's statements, in hospital order, for export.
+pub fn statements_table(run: &RunRow, rows: &[StatementRow]) -> Result<Table, serde_json::Error> {
+    if run.kind == kind::CLEARING {
+        let statements = rows
+            .iter()
+            .map(|row| serde_json::from_str::<HospitalStatement>(&row.statement_json))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(clearing_table(&statements))
+    } else {
+        let lines = rows
+            .iter()
+            .map(|row| serde_json::from_str::<PrepaymentLine>(&row.statement_json))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(prepayment_table(&lines))
+    }
+}
+
 /// A table: header and rows of text cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
