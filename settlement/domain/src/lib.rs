@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod case;
 pub mod clearing;
 pub mod clearing_assembly;
+pub mod clock;
 pub mod dispute;
 pub mod error;
 pub mod identity;
@@ -22,6 +23,7 @@ pub mod prepayment;
 pub mod run_summary;
 pub mod shadow;
 pub mod special_case;
+pub mod statement_table;
 pub mod validation;
 pub mod valued_case;
 

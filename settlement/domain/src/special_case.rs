@@ -494,6 +494,21 @@ impl SpecialCaseApplication {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decision_names_read_back() {
+        for kind in DecisionKind::ALL {
+            assert_eq!(kind.as_str().parse::<DecisionKind>(), Ok(kind));
+        }
+        let extra = ReviewDecision::of_kind(DecisionKind::ExtraPoints, || {
+            Ok::<_, ()>(Points::from_scaled(25_000))
+        });
+        assert_eq!(extra.map(|d| d.kind()), Ok(DecisionKind::ExtraPoints));
+        assert!("maybe".parse::<DecisionKind>().is_err());
+        for state in ReviewState::ALL {
+            assert_eq!(state.as_str().parse::<ReviewState>(), Ok(state));
+        }
+    }
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 

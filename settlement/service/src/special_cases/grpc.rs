@@ -4,7 +4,7 @@
 
 use kernel::Principal;
 use kernel::RegionCode;
-use kernel::date::{Date, DateTime};
+use kernel::date::DateTime;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::special_case_service_server::SpecialCaseService;
 use platform::principal::authorize_request;
@@ -12,6 +12,7 @@ use platform::status::{bad_request, storage_failure};
 use platform::wire::{self, Page};
 use prost::Message;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use settlement_domain::clock;
 use settlement_domain::error::SettlementError;
 use settlement_domain::identity::CaseKey;
 use settlement_domain::payment_mode::PaymentMode;
@@ -24,7 +25,7 @@ use super::StepError;
 use super::store::{self, ExpertRecord, StoredApplication};
 use super::wire as to_wire;
 use crate::convert::special_cases::{
-    ApplyRequest, ExpertRequest, ReviewDecisionRequest, check_appeal, check_step,
+    ApplyRequest, ExpertRequest, check_appeal, check_step, decision,
 };
 use crate::journal::{Call, Effect, Fingerprint, run_once};
 use crate::ledger::CaseStore;
@@ -52,19 +53,9 @@ impl SpecialCaseApi {
     }
 }
 
-/// Step times are the agency's local time (China Standard Time, UTC+8), like every time on a
-/// settlement list.
+/// Now, in the agency's local time.
 fn now() -> Result<DateTime, Status> {
-    let local = wire::unix_seconds() + 8 * 3600;
-    let days = i32::try_from(local.div_euclid(86_400)).map_err(storage_failure)?;
-    let second = u32::try_from(local.rem_euclid(86_400)).map_err(storage_failure)?;
-    DateTime::new(
-        Date::from_days_since_epoch(days),
-        second / 3600,
-        second % 3600 / 60,
-        second % 60,
-    )
-    .map_err(storage_failure)
+    clock::agency_local(wire::unix_seconds()).map_err(storage_failure)
 }
 
 fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, Status> {
@@ -361,7 +352,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let ReviewDecisionRequest(decision) = ReviewDecisionRequest::try_from(&body)?;
+        let decision = decision(&body)?;
         let request = body.encode_to_vec();
         let signed_by = body.signed_by;
         let note = body.note;
