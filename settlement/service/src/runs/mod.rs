@@ -4,6 +4,7 @@
 //! stored. Each write runs inside the caller's transaction (the journal's), so a run is stored
 //! whole or not at all.
 
+mod api;
 pub mod clearing;
 pub mod disputes;
 pub mod export;
