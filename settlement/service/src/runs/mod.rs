@@ -87,12 +87,6 @@ pub async fn policy_in_force<C: ConnectionTrait>(
     }
 }
 
-/// Reads a policy document ([`SettlementPolicy::from_document`]), refused as `policy_json`.
-pub fn parse_policy(json: &str) -> Result<SettlementPolicy, RunError> {
-    SettlementPolicy::from_document(json)
-        .map_err(|description| RunError::Invalid(vec![("policy_json".to_owned(), description)]))
-}
-
 /// A new run id: random (see [`crate::ids`]); the kind, region, fund, period and version are
 /// columns of the run, and the statements' digest does not depend on the id.
 pub fn new_run_id() -> Result<String, RunError> {
