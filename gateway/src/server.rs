@@ -201,7 +201,7 @@ impl ContextName {
                     settlement_service::special_cases::SpecialCaseApi::new(db.clone())
                         .into_server(),
                 );
-                let budget = settlement_service::sharing::GrpcBudget::new(
+                let budget = settlement_service::budget_peer::GrpcBudget::new(
                     peers.channel(&settings.peers.budget)?,
                     Some(peers.key(&settings.peers.budget, configured)),
                 )

@@ -210,7 +210,7 @@ pub struct ClearingStatement {
     pub hospitals: Vec<HospitalStatement>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct HospitalTotals {
     cases: u64,
     ffs_cases: u64,
@@ -312,6 +312,46 @@ pub fn run_clearing(
     policy: &ClearingPolicy,
     sharing: &dyn SharingCalculator,
 ) -> Result<ClearingStatement, Vec<SettlementError>> {
+    prepare_clearing(input, policy)?.settle(sharing)
+}
+
+/// One hospital's year up to its Std and Act: everything the sharing rule is asked on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PreparedHospital {
+    input: HospitalClearingInput,
+    totals: HospitalTotals,
+    gross_entitlement: Money,
+    fund_entitlement: Money,
+    assessed_entitlement: Money,
+    request: SharingRequest,
+}
+
+/// A clearing up to the sharing (steps 1 to 5 before the sharing port): the point value and
+/// every hospital's Std and Act. Sharing across a region needs every hospital's Std and Act at
+/// once, so they are known here, before [`PreparedClearing::settle`] asks the sharing rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedClearing {
+    region: RegionCode,
+    year: i32,
+    fund_type: FundType,
+    policy: ClearingPolicy,
+    distributable_budget: Money,
+    ffs_special_total: Money,
+    points_budget: Money,
+    total_points: Points,
+    total_individual_burden: Money,
+    point_value_exact: Decimal,
+    point_value: Decimal,
+    /// In hospital-code order.
+    hospitals: Vec<PreparedHospital>,
+}
+
+/// Validates the input and computes the point value and every hospital's Std and Act; reports
+/// every bad record at once.
+pub fn prepare_clearing(
+    input: &ClearingInput,
+    policy: &ClearingPolicy,
+) -> Result<PreparedClearing, Vec<SettlementError>> {
     let errors = validate(input, policy);
     if !errors.is_empty() {
         return Err(errors);
@@ -363,8 +403,7 @@ pub fn run_clearing(
         .map(|h| (h.hospital_code.as_str(), h))
         .collect();
     let mut hospitals = Vec::with_capacity(totals.len());
-    let mut errors = Vec::new();
-    for (code, t) in &totals {
+    for (code, t) in totals {
         let Some(h) = by_code.get(code) else {
             continue;
         };
@@ -378,68 +417,22 @@ pub fn run_clearing(
         // DOMAIN.md §4: sharing applies after the assessment coefficient and the deductions.
         let assessed_entitlement =
             Money::round(fund_entitlement.value() * h.assessment_coefficient);
-        let sharing_standard = assessed_entitlement - h.violation_deductions;
         let request = SharingRequest {
-            hospital_code: (*code).to_owned(),
+            hospital_code: code.to_owned(),
             fund_type: input.fund_type,
-            standard: sharing_standard,
+            standard: assessed_entitlement - h.violation_deductions,
             actual: t.actual,
         };
-        let outcome = match sharing.share(&request) {
-            Ok(outcome) => outcome,
-            Err(source) => {
-                errors.push(SettlementError::Port {
-                    record: (*code).to_owned(),
-                    source,
-                });
-                continue;
-            }
-        };
-        let deposit_forfeited = h.deposit_withheld - h.deposit_returned;
-        let final_amount = outcome.payable + t.ffs_special - deposit_forfeited;
-        let balance = final_amount - h.prepaid;
-        let direction = if balance.is_negative() {
-            BalanceDirection::Repayment
-        } else if balance.value().is_zero() {
-            BalanceDirection::Settled
-        } else {
-            BalanceDirection::TopUp
-        };
-        hospitals.push(HospitalStatement {
-            hospital_code: (*code).to_owned(),
-            cases: t.cases,
-            ffs_special_cases: t.ffs_cases,
-            points: t.points,
-            point_value,
+        hospitals.push(PreparedHospital {
+            input: (*h).clone(),
+            totals: t,
             gross_entitlement,
-            individual_burden: t.burden,
             fund_entitlement,
-            assessment_coefficient: h.assessment_coefficient,
             assessed_entitlement,
-            violation_deductions: h.violation_deductions,
-            sharing_standard,
-            sharing_actual: t.actual,
-            sharing_tier: outcome.tier,
-            sharing_payable: outcome.payable,
-            sharing_adjustment: outcome.payable - sharing_standard,
-            ffs_special_amount: t.ffs_special,
-            deposit_withheld: h.deposit_withheld,
-            deposit_returned: h.deposit_returned,
-            deposit_forfeited,
-            final_amount,
-            prepaid: h.prepaid,
-            balance,
-            direction,
+            request,
         });
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-
-    let total_fund_entitlement: Money = hospitals.iter().map(|h| h.fund_entitlement).sum();
-    // Residue rule (module doc): what the rounding leaves stays in the fund and is reported.
-    let residue = input.distributable_budget - total_fund_entitlement - ffs_special_total;
-    Ok(ClearingStatement {
+    Ok(PreparedClearing {
         region: input.region,
         year: input.year,
         fund_type: input.fund_type,
@@ -451,12 +444,113 @@ pub fn run_clearing(
         total_individual_burden,
         point_value_exact,
         point_value,
-        total_fund_entitlement,
-        residue,
-        total_sharing_adjustment: hospitals.iter().map(|h| h.sharing_adjustment).sum(),
-        total_balance: hospitals.iter().map(|h| h.balance).sum(),
         hospitals,
     })
+}
+
+impl PreparedClearing {
+    /// Where the sharing comes from, by the policy.
+    pub fn sharing_source(&self) -> SharingSource {
+        self.policy.sharing
+    }
+
+    /// Every hospital's Std and Act, in hospital-code order: what the sharing rule is asked.
+    pub fn sharing_requests(&self) -> impl Iterator<Item = &SharingRequest> {
+        self.hospitals.iter().map(|h| &h.request)
+    }
+
+    /// Finishes the clearing with `sharing`'s answers (steps 5 and 6, the residue rule); every
+    /// hospital the sharing could not answer for is reported.
+    pub fn settle(
+        self,
+        sharing: &dyn SharingCalculator,
+    ) -> Result<ClearingStatement, Vec<SettlementError>> {
+        let point_value = self.point_value;
+        let mut hospitals = Vec::with_capacity(self.hospitals.len());
+        let mut errors = Vec::new();
+        for prepared in self.hospitals {
+            let PreparedHospital {
+                input: h,
+                totals: t,
+                gross_entitlement,
+                fund_entitlement,
+                assessed_entitlement,
+                request,
+            } = prepared;
+            let outcome = match sharing.share(&request) {
+                Ok(outcome) => outcome,
+                Err(source) => {
+                    errors.push(SettlementError::Port {
+                        record: request.hospital_code,
+                        source,
+                    });
+                    continue;
+                }
+            };
+            let sharing_standard = request.standard;
+            let deposit_forfeited = h.deposit_withheld - h.deposit_returned;
+            let final_amount = outcome.payable + t.ffs_special - deposit_forfeited;
+            let balance = final_amount - h.prepaid;
+            let direction = if balance.is_negative() {
+                BalanceDirection::Repayment
+            } else if balance.value().is_zero() {
+                BalanceDirection::Settled
+            } else {
+                BalanceDirection::TopUp
+            };
+            hospitals.push(HospitalStatement {
+                hospital_code: request.hospital_code,
+                cases: t.cases,
+                ffs_special_cases: t.ffs_cases,
+                points: t.points,
+                point_value,
+                gross_entitlement,
+                individual_burden: t.burden,
+                fund_entitlement,
+                assessment_coefficient: h.assessment_coefficient,
+                assessed_entitlement,
+                violation_deductions: h.violation_deductions,
+                sharing_standard,
+                sharing_actual: t.actual,
+                sharing_tier: outcome.tier,
+                sharing_payable: outcome.payable,
+                sharing_adjustment: outcome.payable - sharing_standard,
+                ffs_special_amount: t.ffs_special,
+                deposit_withheld: h.deposit_withheld,
+                deposit_returned: h.deposit_returned,
+                deposit_forfeited,
+                final_amount,
+                prepaid: h.prepaid,
+                balance,
+                direction,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+
+        let total_fund_entitlement: Money = hospitals.iter().map(|h| h.fund_entitlement).sum();
+        // Residue rule (module doc): what the rounding leaves stays in the fund and is reported.
+        let residue = self.distributable_budget - total_fund_entitlement - self.ffs_special_total;
+        Ok(ClearingStatement {
+            region: self.region,
+            year: self.year,
+            fund_type: self.fund_type,
+            policy: self.policy,
+            distributable_budget: self.distributable_budget,
+            ffs_special_total: self.ffs_special_total,
+            points_budget: self.points_budget,
+            total_points: self.total_points,
+            total_individual_burden: self.total_individual_burden,
+            point_value_exact: self.point_value_exact,
+            point_value,
+            total_fund_entitlement,
+            residue,
+            total_sharing_adjustment: hospitals.iter().map(|h| h.sharing_adjustment).sum(),
+            total_balance: hospitals.iter().map(|h| h.balance).sum(),
+            hospitals,
+        })
+    }
 }
 
 /// Values the year's accepted lists through the [`CaseValuer`] port into clearing cases: the

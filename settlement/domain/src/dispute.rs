@@ -22,6 +22,14 @@ pub enum DisputeState {
 }
 
 impl DisputeState {
+    /// The state as statements list it: an upheld or dismissed objection is `resolved`.
+    pub fn listed_name(self) -> &'static str {
+        match self {
+            DisputeState::Upheld | DisputeState::Dismissed => "resolved",
+            other => other.name(),
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             DisputeState::Issued => "issued",
@@ -29,6 +37,25 @@ impl DisputeState {
             DisputeState::Objected => "objected",
             DisputeState::Upheld => "upheld",
             DisputeState::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// A step on a statement's dispute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisputeAction {
+    Confirm,
+    Object(Vec<String>),
+    Resolve { upheld: bool, resolution: String },
+}
+
+impl DisputeAction {
+    /// The method that takes this step.
+    pub fn method(&self) -> &'static str {
+        match self {
+            DisputeAction::Confirm => "ConfirmStatement",
+            DisputeAction::Object(_) => "ObjectToStatement",
+            DisputeAction::Resolve { .. } => "ResolveDispute",
         }
     }
 }
@@ -163,6 +190,24 @@ impl StatementDispute {
             vec![note],
             at,
         )
+    }
+}
+
+impl StatementDispute {
+    /// Takes `action` by `actor` (the agency, when it resolves).
+    pub fn take(
+        &mut self,
+        action: DisputeAction,
+        actor: &str,
+        at: DateTime,
+    ) -> Result<(), SettlementError> {
+        match action {
+            DisputeAction::Confirm => self.confirm(at),
+            DisputeAction::Object(reasons) => self.object(reasons, at),
+            DisputeAction::Resolve { upheld, resolution } => {
+                self.resolve(upheld, actor, resolution, at)
+            }
+        }
     }
 }
 

@@ -14,6 +14,8 @@ pub mod canonical;
 pub mod case;
 pub mod case_key;
 pub mod clearing;
+pub mod clearing_assembly;
+pub mod clock;
 pub mod csv_import;
 pub mod dispute;
 pub mod error;
@@ -21,13 +23,17 @@ pub mod error;
 pub use case_key as identity;
 pub mod institution;
 pub mod ledger;
+pub mod payment_mode;
 pub mod policy;
 pub mod ports;
 pub mod prepayment;
 pub mod registry;
+pub mod run_summary;
 pub mod shadow;
 pub mod special_case;
+pub mod statement_table;
 pub mod validation;
+pub mod valued_case;
 
 #[cfg(test)]
 mod fixtures;

@@ -19,6 +19,42 @@ pub struct SettlementPolicy {
     pub special_case: SpecialCasePolicy,
 }
 
+impl SettlementPolicy {
+    /// Reads a policy document: missing keys take defaults, an unknown key (at any depth) is
+    /// refused by its path. The error says what is wrong with the document.
+    pub fn from_document(json: &str) -> Result<Self, String> {
+        let given: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| format!("is not JSON: {e}"))?;
+        let policy: SettlementPolicy = serde_json::from_value(given.clone())
+            .map_err(|e| format!("is not a settlement policy: {e}"))?;
+        let known = serde_json::to_value(&policy)
+            .map_err(|e| format!("is not a settlement policy: {e}"))?;
+        if let Some(path) = unknown_key(&given, &known, "") {
+            return Err(format!("has unknown key {path}"));
+        }
+        Ok(policy)
+    }
+}
+
+/// The first key of `given` that `known` (the parsed document with every key) does not have.
+fn unknown_key(given: &serde_json::Value, known: &serde_json::Value, path: &str) -> Option<String> {
+    let (serde_json::Value::Object(given), serde_json::Value::Object(known)) = (given, known)
+    else {
+        return None;
+    };
+    given.iter().find_map(|(key, value)| {
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match known.get(key) {
+            None => Some(here),
+            Some(known_value) => unknown_key(value, known_value, &here),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +72,10 @@ mod tests {
         assert_eq!(policy.clearing.point_value_places, 4);
         assert_eq!(policy.validation.discharge_types, vec![1, 2, 3, 4, 5, 9]);
         assert!(serde_json::from_str::<SettlementPolicy>(r#"{"unknown":1}"#).is_err());
+        assert_eq!(
+            SettlementPolicy::from_document(r#"{"clearing":{"sharing":"budget","extra":1}}"#),
+            Err("has unknown key clearing.extra".to_owned())
+        );
         let json = serde_json::to_string(&SettlementPolicy::default()).expect("json");
         assert_eq!(
             serde_json::from_str::<SettlementPolicy>(&json).expect("back"),

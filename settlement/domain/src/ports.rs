@@ -20,18 +20,7 @@ pub trait CodeDictionary {
     fn has_procedure(&self, code: &str) -> bool;
 }
 
-/// How a case is paid (DOMAIN.md §3 payment-mode selection).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMode {
-    Drg,
-    Dip,
-    PerDiem,
-    DaySurgery,
-    BasicLevelDisease,
-    /// Fee-for-service: approved special cases and excluded stays, paid outside points.
-    FeeForService,
-}
+pub use crate::payment_mode::PaymentMode;
 
 /// A case's valuation, as grouping and points return it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,12 +7,13 @@
 //! rounds its money result once; the statement line shows every component, and
 //! `payable = capped − deposit` and `capped + deferred = prepayable` hold exactly.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kernel::{Decimal, FundType, Money, Points, RegionCode, YearMonth, round_points};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SettlementError;
+use crate::valued_case::{InputVersions, ValuedCase};
 
 /// Whether hospitals have monthly quotas (DOMAIN.md §4 budget modes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -114,6 +115,45 @@ pub struct PrepaymentStatement {
     pub total_deferred: Money,
     pub total_quality_deposit: Money,
     pub total_payable: Money,
+}
+
+/// A month's point-valued cases by hospital, with the run's case count and input versions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthCases {
+    pub hospitals: Vec<HospitalMonth>,
+    pub cases: u64,
+    pub versions: InputVersions,
+}
+
+/// Adds up the month's cases per hospital, in hospital-code order; cases paid fee-for-service
+/// are not prepaid. Each hospital's quota is looked up in `quotas` (hospital-cap mode).
+pub fn month_cases(cases: &[ValuedCase], quotas: Option<&BTreeMap<String, Money>>) -> MonthCases {
+    let mut by_hospital: BTreeMap<&str, (Points, Money, u64)> = BTreeMap::new();
+    let mut versions = InputVersions::default();
+    for case in cases.iter().filter(|case| !case.is_fee_for_service()) {
+        versions.add(case);
+        let entry = by_hospital.entry(case.hospital_code.as_str()).or_insert((
+            Points::ZERO,
+            Money::ZERO,
+            0,
+        ));
+        entry.0 += case.points;
+        entry.1 += case.individual_burden;
+        entry.2 += 1;
+    }
+    MonthCases {
+        cases: by_hospital.values().map(|v| v.2).sum(),
+        hospitals: by_hospital
+            .iter()
+            .map(|(code, (points, burden, _))| HospitalMonth {
+                hospital_code: (*code).to_owned(),
+                points: *points,
+                individual_burden: *burden,
+                monthly_quota: quotas.and_then(|quotas| quotas.get(*code).copied()),
+            })
+            .collect(),
+        versions,
+    }
 }
 
 fn check_rate(

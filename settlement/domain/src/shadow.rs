@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use kernel::{Decimal, Money, Points, round_points};
 use serde::{Deserialize, Serialize};
 
+use crate::valued_case::ValuedCase;
+
 /// One case of the shadow run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShadowCase {
@@ -47,6 +49,42 @@ pub struct ShadowReport {
     pub hospitals: Vec<ShadowLine>,
     pub groups: Vec<ShadowLine>,
     pub total: ShadowLine,
+}
+
+/// A shadow settlement of the point-valued cases among `cases` (those paid fee-for-service are
+/// left out): per hospital (with per-group lines), and per group across hospitals.
+pub fn shadow_reports(cases: &[ValuedCase], point_value: Decimal) -> (ShadowReport, ShadowReport) {
+    let by_hospital: Vec<ShadowCase> = cases
+        .iter()
+        .filter(|case| !case.is_fee_for_service())
+        .map(|case| ShadowCase {
+            hospital_code: case.hospital_code.clone(),
+            group_code: case.group_code.clone(),
+            points: case.points,
+            individual_burden: case.individual_burden,
+            ffs_fund_amount: case.fund_amount,
+        })
+        .collect();
+    let by_group: Vec<ShadowCase> = by_hospital
+        .iter()
+        .map(|case| ShadowCase {
+            hospital_code: case.group_code.clone(),
+            ..case.clone()
+        })
+        .collect();
+    (
+        shadow_settlement(&by_hospital, point_value),
+        shadow_settlement(&by_group, point_value),
+    )
+}
+
+/// difference / FFS at 4 places; zero when nothing was paid FFS.
+pub fn difference_ratio(difference: Money, ffs: Money) -> Decimal {
+    if ffs.value().is_zero() {
+        Decimal::ZERO
+    } else {
+        round_points(difference.value() / ffs.value())
+    }
 }
 
 #[derive(Default)]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SettlementError;
 use crate::identity::CaseKey;
+use crate::payment_mode::PaymentMode;
 use kernel::date::DateTime;
 
 /// Parameters of special-case review.
@@ -41,6 +42,17 @@ impl Default for SpecialCasePolicy {
 pub enum ValuationMethod {
     Drg,
     Dip,
+}
+
+impl ValuationMethod {
+    /// The quota of a case paid `mode`; only points-valued cases (DRG or DIP) are reviewed.
+    pub fn of_mode(mode: PaymentMode) -> Option<Self> {
+        match mode {
+            PaymentMode::Drg => Some(ValuationMethod::Drg),
+            PaymentMode::Dip => Some(ValuationMethod::Dip),
+            _ => None,
+        }
+    }
 }
 
 /// A hospital's use of its quota in the period.
@@ -101,6 +113,68 @@ pub enum ReviewDecision {
     Rejected,
 }
 
+/// The kind of a decision, by the name the wire and the records use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DecisionKind {
+    FeeForService,
+    ExtraPoints,
+    Rejected,
+}
+
+impl DecisionKind {
+    pub const ALL: [DecisionKind; 3] = [
+        DecisionKind::FeeForService,
+        DecisionKind::ExtraPoints,
+        DecisionKind::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::FeeForService => "fee_for_service",
+            DecisionKind::ExtraPoints => "extra_points",
+            DecisionKind::Rejected => "rejected",
+        }
+    }
+}
+
+/// A name that is no decision.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not fee_for_service, extra_points or rejected")]
+pub struct UnknownDecision(pub String);
+
+impl std::str::FromStr for DecisionKind {
+    type Err = UnknownDecision;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        DecisionKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| UnknownDecision(text.to_owned()))
+    }
+}
+
+impl ReviewDecision {
+    pub fn kind(&self) -> DecisionKind {
+        match self {
+            ReviewDecision::FeeForService => DecisionKind::FeeForService,
+            ReviewDecision::ExtraPoints(_) => DecisionKind::ExtraPoints,
+            ReviewDecision::Rejected => DecisionKind::Rejected,
+        }
+    }
+
+    /// The decision of `kind`; `extra_points` are read only for [`DecisionKind::ExtraPoints`].
+    pub fn of_kind<E>(
+        kind: DecisionKind,
+        extra_points: impl FnOnce() -> Result<Points, E>,
+    ) -> Result<Self, E> {
+        Ok(match kind {
+            DecisionKind::FeeForService => ReviewDecision::FeeForService,
+            DecisionKind::ExtraPoints => ReviewDecision::ExtraPoints(extra_points()?),
+            DecisionKind::Rejected => ReviewDecision::Rejected,
+        })
+    }
+}
+
 /// Where an application stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,7 +188,16 @@ pub enum ReviewState {
 }
 
 impl ReviewState {
-    fn name(self) -> &'static str {
+    pub const ALL: [ReviewState; 5] = [
+        ReviewState::Applied,
+        ReviewState::UnderReview,
+        ReviewState::Decided,
+        ReviewState::UnderAppeal,
+        ReviewState::Bound,
+    ];
+
+    /// The name the wire and the records use.
+    pub fn as_str(self) -> &'static str {
         match self {
             ReviewState::Applied => "applied",
             ReviewState::UnderReview => "under_review",
@@ -122,6 +205,22 @@ impl ReviewState {
             ReviewState::UnderAppeal => "under_appeal",
             ReviewState::Bound => "bound",
         }
+    }
+}
+
+/// A name that is no review state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a review state")]
+pub struct UnknownReviewState(pub String);
+
+impl std::str::FromStr for ReviewState {
+    type Err = UnknownReviewState;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ReviewState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or_else(|| UnknownReviewState(text.to_owned()))
     }
 }
 
@@ -258,7 +357,7 @@ impl SpecialCaseApplication {
         SettlementError::IllegalTransition {
             application_id: self.application_id.clone(),
             action,
-            state: self.state.name(),
+            state: self.state.as_str(),
         }
     }
 
@@ -395,6 +494,21 @@ impl SpecialCaseApplication {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decision_names_read_back() {
+        for kind in DecisionKind::ALL {
+            assert_eq!(kind.as_str().parse::<DecisionKind>(), Ok(kind));
+        }
+        let extra = ReviewDecision::of_kind(DecisionKind::ExtraPoints, || {
+            Ok::<_, ()>(Points::from_scaled(25_000))
+        });
+        assert_eq!(extra.map(|d| d.kind()), Ok(DecisionKind::ExtraPoints));
+        assert!("maybe".parse::<DecisionKind>().is_err());
+        for state in ReviewState::ALL {
+            assert_eq!(state.as_str().parse::<ReviewState>(), Ok(state));
+        }
+    }
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 

@@ -84,7 +84,7 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
     let started = Instant::now();
     let done = run_once(db, &audit, move |txn| {
         Box::pin(async move {
-            let run = clear(txn, &order).await?;
+            let run = clear(txn, &order, None).await?;
             Ok::<_, RunError>((run.statements_digest.clone().into_bytes(), run.run_id))
         })
     })

@@ -14,7 +14,7 @@ use tonic::{Code, Request, Response, Status, Streaming};
 
 use settlement_domain::ports::{BatchValuer, NoPeers};
 
-use crate::convert::{
+use crate::convert::intake::{
     AgreementChange, InstitutionChange, agreement_to_wire, case_to_wire, institution_to_wire,
     record_from_wire,
 };

@@ -39,7 +39,7 @@ use settlement_domain::ports::{
 use settlement_domain::validation::ValidationPolicy;
 
 use crate::calendar;
-use crate::convert::rejection_to_wire;
+use crate::convert::intake::rejection_to_wire;
 use crate::institutions;
 use crate::journal::{self, Once};
 use crate::ledger::{CaseStore, LedgerCase, StoreError};

@@ -2,6 +2,7 @@
 //! statements, special-case review, their storage and migrations, and the `medpay.settlement.v1`
 //! gRPC servers. Settlement rules live in `settlement-domain`.
 
+pub mod budget_peer;
 pub mod calendar;
 pub mod convert;
 pub mod grpc;
@@ -12,9 +13,8 @@ pub mod journal;
 pub mod ledger;
 pub mod migration;
 pub mod runs;
-pub mod sharing;
 pub mod special_cases;
-mod status;
+pub mod status;
 pub mod uploads;
 pub mod valuation;
 

@@ -2,12 +2,12 @@
 //! year-end clearing (identity to the fen, byte-identical re-runs, versions, replay), statements
 //! and their exports, disputes with the hospital's own-statement rule, shadow settlement.
 
-use kernel::{Decimal, FundType, Money, Points, Principal, RegionCode};
+use kernel::{Decimal, FundType, Money, Points, RegionCode};
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
+use platform::testing;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-use sea_orm_migration::MigratorTrait;
 use settlement_service::institutions::{self, InstitutionRow};
 use settlement_service::ledger::{CaseStore, LedgerCase, settlement_case, status};
 use settlement_service::runs::export::sha256_hex;
@@ -25,25 +25,9 @@ struct Server {
 }
 
 async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
+    let db = testing::sqlite::<Migrator>().await;
     let api = SettlementRunApi::new(db.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = testing::serve(tonic::service::Routes::new(api.into_server())).await;
     Server {
         client: SettlementRunServiceClient::new(channel),
         db,
@@ -51,16 +35,10 @@ async fn start() -> Server {
 }
 
 fn as_principal<T>(message: T, caller: &str, role: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: caller.to_owned(),
-        scopes: vec![REGION.parse().expect("code")],
-        roles: vec![role.to_owned()],
-        // A hospital's key names its institution; the tests' hospital callers are named by code.
-        institution: (role == "hospital").then(|| caller.to_owned()),
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    let mut principal = testing::principal(caller, REGION, &[role]);
+    // A hospital's key names its institution; the tests' hospital callers are named by code.
+    principal.institution = (role == "hospital").then(|| caller.to_owned());
+    testing::as_principal(message, &principal)
 }
 
 fn as_agency<T>(message: T) -> Request<T> {
@@ -650,15 +628,9 @@ async fn shadow_settlement_adds_up_per_hospital_and_per_group() {
 
 /// A request of a caller acting for another prefecture (460200) than the runs' (460100).
 fn as_other_prefecture<T>(message: T, caller: &str, role: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: caller.to_owned(),
-        scopes: vec!["460200".parse().expect("code")],
-        roles: vec![role.to_owned()],
-        institution: (role == "hospital").then(|| caller.to_owned()),
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    let mut principal = testing::principal(caller, "460200", &[role]);
+    principal.institution = (role == "hospital").then(|| caller.to_owned());
+    testing::as_principal(message, &principal)
 }
 
 /// What a caller of prefecture 460200 is answered for `run_id` by every method that looks a run

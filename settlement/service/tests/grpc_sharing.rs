@@ -9,18 +9,18 @@ use budget_domain::{
 };
 use budget_service::BudgetApi;
 use budget_service::store::BudgetStore;
-use kernel::{Decimal, FundType, Money, Points, Principal, RegionCode};
+use kernel::{Decimal, FundType, Money, Points, RegionCode};
 use medpay_proto::budget::v1 as budget_pb;
 use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
+use platform::testing;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-use sea_orm_migration::MigratorTrait;
 use settlement_domain::clearing::HospitalStatement;
 use settlement_domain::prepayment::PrepaymentLine;
+use settlement_service::budget_peer::GrpcBudget;
 use settlement_service::ledger::{CaseStore, LedgerCase, settlement_case, status};
-use settlement_service::sharing::GrpcBudget;
 use settlement_service::{Migrator, SettlementRunApi};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request};
@@ -28,19 +28,8 @@ use tonic::{Code, Request};
 const REGION: &str = "460100";
 const FUND: i32 = 310;
 
-fn principal() -> Principal {
-    Principal {
-        caller_id: "agency-460100".into(),
-        scopes: vec![REGION.parse().expect("code")],
-        roles: vec!["agency".into(), "bureau".into()],
-        institution: None,
-    }
-}
-
 fn as_agency<T>(message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    platform::set_principal(request.metadata_mut(), &principal()).expect("ascii");
-    request
+    testing::as_caller(message, "agency-460100", REGION, &["agency", "bureau"])
 }
 
 /// A budget server with the public and internal services; `None` leaves the port closed.
@@ -50,28 +39,13 @@ async fn start_budget(up: bool) -> (std::net::SocketAddr, Option<BudgetServiceCl
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         return (listener.local_addr().expect("address"), None);
     }
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    budget_service::Migrator::up(&db, None)
-        .await
-        .expect("migrate");
+    let db = testing::sqlite::<budget_service::Migrator>().await;
     let api = BudgetApi::new(BudgetStore::new(db));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.clone().into_internal_server())
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let (address, channel) = testing::serve_at(
+        tonic::service::Routes::new(api.clone().into_internal_server())
+            .add_service(api.into_server()),
+    )
+    .await;
     (address, Some(BudgetServiceClient::new(channel)))
 }
 
@@ -81,29 +55,13 @@ struct Settlement {
 }
 
 async fn start_settlement(budget: std::net::SocketAddr) -> Settlement {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
+    let db = testing::sqlite::<Migrator>().await;
     let peer = Endpoint::from_shared(format!("http://{budget}"))
         .expect("uri")
         .connect_lazy();
     let api = SettlementRunApi::new(db.clone())
         .with_budget(Arc::new(GrpcBudget::new(peer, None).expect("port")));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = testing::serve(tonic::service::Routes::new(api.into_server())).await;
     Settlement {
         client: SettlementRunServiceClient::new(channel),
         db,

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use kernel::{FundType, Money, Points, Principal};
+use kernel::{FundType, Money, Points};
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::special_case_service_client::SpecialCaseServiceClient;
+use platform::testing;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 use settlement_service::Migrator;
 use settlement_service::journal::audit_entries;
 use settlement_service::ledger::{CaseStore, LedgerCase, status};
@@ -24,25 +24,9 @@ struct Server {
 }
 
 async fn start() -> Server {
-    let db = platform::db::connect("sqlite::memory:")
-        .await
-        .expect("sqlite");
-    Migrator::up(&db, None).await.expect("migrate");
+    let db = testing::sqlite::<Migrator>().await;
     let api = SpecialCaseApi::new(db.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(api.into_server())
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = testing::serve(tonic::service::Routes::new(api.into_server())).await;
     Server {
         client: SpecialCaseServiceClient::new(channel),
         db,
@@ -50,15 +34,7 @@ async fn start() -> Server {
 }
 
 fn as_caller<T>(message: T, scope: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let principal = Principal {
-        caller_id: format!("caller-{scope}"),
-        scopes: vec![scope.parse().expect("code")],
-        roles: vec!["agency".to_owned()],
-        institution: None,
-    };
-    platform::set_principal(request.metadata_mut(), &principal).expect("ascii");
-    request
+    testing::as_caller(message, &format!("caller-{scope}"), scope, &["agency"])
 }
 
 fn haikou<T>(message: T) -> Request<T> {

@@ -1,5 +1,6 @@
 //! Run storage on every backend: a clearing stored whole with its statements, re-runs as new
-//! versions with equal digests, a refused run leaving nothing behind, replay by request id.
+//! versions with equal digests, a refused run leaving nothing behind, replay by request id, and
+//! the budget's sharing (asked before the transaction) used only on the ledger it was asked on.
 
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::store_test;
@@ -8,7 +9,12 @@ use settlement_service::Migrator;
 use settlement_service::journal::{Call, Fingerprint, run_once};
 use settlement_service::ledger::{CaseStore, LedgerCase, status};
 use settlement_service::runs::store::{self, settlement_run, settlement_statement};
-use settlement_service::runs::{ClearingOrder, RunError, YearInput, clear};
+use std::collections::BTreeMap;
+
+use settlement_domain::ports::{SharingOutcome, SharingRequest};
+use settlement_service::budget_peer::{BudgetError, BudgetPeer, ClearingKey};
+use settlement_service::runs::clearing::ask_budget;
+use settlement_service::runs::{BudgetAccess, ClearingOrder, RunError, YearInput, clear};
 
 fn region(code: &str) -> RegionCode {
     code.parse().expect("region")
@@ -73,7 +79,7 @@ async fn clear_once(
     );
     let done = run_once(db, &audit, move |txn| {
         Box::pin(async move {
-            let run = clear(txn, &order).await?;
+            let run = clear(txn, &order, None).await?;
             let answer = format!("{}|{}", run.run_id, run.statements_digest);
             Ok::<_, RunError>((answer.clone().into_bytes(), answer))
         })
@@ -177,3 +183,96 @@ store_test!(clearing_is_stored_whole_and_reproducible, Migrator, |db| {
     assert_eq!(replayed, first_id);
     assert_eq!(counts(db).await, (2, 8));
 });
+
+/// Pays each hospital its standard and counts the calls.
+#[derive(Default)]
+struct StandardBudget {
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl BudgetPeer for StandardBudget {
+    async fn share(
+        &self,
+        _: &kernel::Principal,
+        _: &ClearingKey,
+        requests: &[SharingRequest],
+    ) -> Result<BTreeMap<String, SharingOutcome>, BudgetError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(requests
+            .iter()
+            .map(|r| {
+                let outcome = SharingOutcome {
+                    payable: r.standard,
+                    tier: "standard".into(),
+                };
+                (r.hospital_code.clone(), outcome)
+            })
+            .collect())
+    }
+
+    async fn monthly_quotas(
+        &self,
+        _: &kernel::Principal,
+        _: RegionCode,
+        _: kernel::YearMonth,
+        _: FundType,
+    ) -> Result<BTreeMap<String, Money>, BudgetError> {
+        Ok(BTreeMap::new())
+    }
+}
+
+store_test!(
+    sharing_asked_before_the_transaction_holds_only_for_an_unchanged_ledger,
+    Migrator,
+    |db| {
+        let seeded = cases(3, 10);
+        CaseStore::insert_new_many(db, &seeded[..20])
+            .await
+            .expect("seed");
+        store::put_policy(
+            db,
+            (region("460100"), 2025, FundType::Employee),
+            r#"{"clearing":{"sharing":"budget"}}"#,
+            "sharing through the budget",
+            "agency",
+            1,
+        )
+        .await
+        .expect("policy");
+        let budget = StandardBudget::default();
+        let principal = platform::testing::principal("agency", "460100", &["agency"]);
+        let access = || {
+            Some(BudgetAccess {
+                peer: &budget,
+                principal: &principal,
+            })
+        };
+
+        // A case arrives between the budget's answer and the transaction: nothing is stored.
+        let stale = ask_budget(db, &order(""), access()).await.expect("asked");
+        CaseStore::insert_new_many(db, &seeded[20..])
+            .await
+            .expect("late case");
+        let refused = clear(db, &order(""), stale).await.expect_err("stale");
+        assert!(matches!(refused, RunError::Conflict(_)), "{refused:?}");
+        assert_eq!(counts(db).await, (0, 0));
+
+        // Asked again on the ledger as it stands, the clearing is stored, the budget asked once more.
+        let shared = ask_budget(db, &order(""), access()).await.expect("asked");
+        let run = clear(db, &order(""), shared).await.expect("cleared");
+        assert_eq!(counts(db).await, (1, 3));
+        assert_eq!(budget.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(
+            run.inputs_json.contains(r#""sharing":"budget""#),
+            "{}",
+            run.inputs_json
+        );
+
+        // Without the budget's answers a sharing policy is refused before anything is stored.
+        let unanswered = clear(db, &order("again"), None)
+            .await
+            .expect_err("no answers");
+        assert!(matches!(unanswered, RunError::Budget(_)), "{unanswered:?}");
+    }
+);

@@ -1,326 +1,29 @@
-//! The `medpay.settlement.v1.SettlementRunService` server: scope and role checks, conversions,
-//! status codes. Every write goes through the journal: replayed by request id, audited, and
-//! committed in one transaction with its effect.
+//! The `medpay.settlement.v1.SettlementRunService` methods: scope and role checks, and every write
+//! through the journal (replayed by request id, audited, and committed in one transaction with
+//! its effect). Requests are read by [`crate::convert::runs`], answers written by [`super::wire`],
+//! errors mapped by [`crate::status`].
 
-use std::sync::Arc;
-
-use kernel::{Decimal, FundType, Money, Principal, RegionCode, YearMonth};
-use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_run_service_server::SettlementRunService;
 use platform::db::{fund_from_db, region_from_db};
 use platform::principal::authorize_request;
-use platform::status::{bad_request, permission_denied, storage_failure, with_reason};
+use platform::status::{bad_request, permission_denied, storage_failure};
 use platform::wire::{self, Page};
 use prost::Message;
-use sea_orm::DatabaseConnection;
-use settlement_domain::SettlementError;
-use settlement_domain::prepayment::ProvisionalPointValue;
-use settlement_domain::shadow::ShadowLine;
-use tonic::{Code, Request, Response, Status};
+use settlement_domain::dispute::DisputeAction;
+use tonic::{Request, Response, Status};
 
-use super::store::{self, RunRow, StatementRow, kind};
-use super::{
-    BudgetAccess, ClearingOrder, DisputeAction, IdentityCheck, PrepaymentOrder, RunError,
-    RunTotals, YearInput,
+pub use super::api::SettlementRunApi;
+use super::api::{check_hospital, wire_failure};
+use super::clearing::{self, ClearingOrder};
+use super::prepayment::{self, PrepaymentOrder};
+use super::store;
+use super::{export, wire as to_wire};
+use crate::convert::runs::{
+    ClearingRequest, MonthRequest, PolicyRequest, PrepaymentRequest, ShadowRequest,
+    YearInputsRequest, run_kind,
 };
-use crate::journal::{Call, Effect, run_once};
-use crate::ledger::region_span;
-use crate::sharing::BudgetPeer;
-
-/// The runs gRPC API over the settlement database.
-#[derive(Clone)]
-pub struct SettlementRunApi {
-    db: DatabaseConnection,
-    budget: Option<Arc<dyn BudgetPeer>>,
-}
-
-impl SettlementRunApi {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, budget: None }
-    }
-
-    /// Shares at year end and reads monthly quotas through the budget context.
-    pub fn with_budget(mut self, budget: Arc<dyn BudgetPeer>) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// The tonic service to mount on a server.
-    pub fn into_server(
-        self,
-    ) -> pb::settlement_run_service_server::SettlementRunServiceServer<Self> {
-        pb::settlement_run_service_server::SettlementRunServiceServer::new(self)
-    }
-
-    /// Runs `effect` once per (caller, request id) of `call` and decodes the response it stored.
-    async fn write<T, F>(&self, call: &Call, effect: F) -> Result<Response<T>, Status>
-    where
-        T: Message + Default,
-        F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Effect<'c, RunError>,
-    {
-        crate::grpc::require_request_id(&call.request_id)?;
-        let done = run_once(&self.db, call, effect).await.map_err(to_status)?;
-        T::decode(done.response())
-            .map(Response::new)
-            .map_err(storage_failure)
-    }
-}
-
-fn domain_code(error: &SettlementError) -> Code {
-    match error {
-        SettlementError::DisputeTransition { .. } | SettlementError::NoPoints => {
-            Code::FailedPrecondition
-        }
-        _ => Code::InvalidArgument,
-    }
-}
-
-/// The status of a run error; storage detail goes to the log only.
-pub fn to_status(error: RunError) -> Status {
-    match error {
-        RunError::Store(error) => storage_failure(error),
-        RunError::Invalid(violations) => bad_request(violations),
-        RunError::Domain(errors) => {
-            let Some(first) = errors.first() else {
-                return Status::internal("a calculation failed without a reason");
-            };
-            let message = errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
-            with_reason(domain_code(first), first.reason(), message)
-        }
-        RunError::Precondition { reason, message } => {
-            with_reason(Code::FailedPrecondition, reason, message)
-        }
-        RunError::NotFound(message) => with_reason(Code::NotFound, "NOT_FOUND", message),
-        RunError::Unimplemented(message) => Status::unimplemented(message),
-        // Whatever the budget context answered, the run stored nothing and may be retried.
-        RunError::Budget(status) => {
-            let code = match status.code() {
-                Code::InvalidArgument | Code::FailedPrecondition | Code::NotFound => {
-                    Code::FailedPrecondition
-                }
-                Code::PermissionDenied | Code::Unauthenticated => Code::PermissionDenied,
-                _ => Code::Unavailable,
-            };
-            with_reason(
-                code,
-                "BUDGET_PEER",
-                format!("budget context: {}", status.message()),
-            )
-        }
-        RunError::Internal(message) => {
-            tracing::error!(%message, "run failed");
-            with_reason(Code::Internal, "RUN_FAILED", message)
-        }
-        RunError::Reused(reused) => reused.into(),
-    }
-}
-
-fn invalid(violation: (String, String)) -> Status {
-    bad_request(vec![violation])
-}
-
-fn encode<T: Message>(message: &T) -> Vec<u8> {
-    message.encode_to_vec()
-}
-
-fn decimal(field: &str, value: Option<&common::Decimal>) -> Result<Option<Decimal>, Status> {
-    match value.map(|d| d.value.trim()).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(text) => text
-            .parse::<Decimal>()
-            .map(Some)
-            .map_err(|e| invalid((field.to_owned(), format!("is not a decimal: {e}")))),
-    }
-}
-
-fn optional_money(field: &str, value: Option<&common::Money>) -> Result<Option<Money>, Status> {
-    match value.filter(|m| !m.yuan.trim().is_empty()) {
-        None => Ok(None),
-        Some(money) => wire::money(field, Some(money)).map(Some).map_err(invalid),
-    }
-}
-
-fn fund(value: i32) -> Result<FundType, Status> {
-    wire::fund_type("fund_type", value).map_err(invalid)
-}
-
-fn month(field: &str, value: Option<&common::YearMonth>) -> Result<YearMonth, Status> {
-    wire::year_month(field, value).map_err(invalid)
-}
-
-fn totals_to_wire(json: &str) -> Result<Option<pb::RunTotals>, Status> {
-    let totals: RunTotals = serde_json::from_str(json).map_err(storage_failure)?;
-    Ok(Some(pb::RunTotals {
-        hospitals: totals.hospitals,
-        cases: totals.cases,
-        points: Some(wire::decimal_to_wire(totals.points)),
-        point_value: Some(wire::decimal_to_wire(totals.point_value)),
-        payable: Some(wire::money_to_wire(totals.payable)),
-    }))
-}
-
-fn identity_to_wire(json: &str) -> Result<Option<pb::IdentityCheck>, Status> {
-    if json.is_empty() {
-        return Ok(None);
-    }
-    let identity: IdentityCheck = serde_json::from_str(json).map_err(storage_failure)?;
-    Ok(Some(pb::IdentityCheck {
-        distributable_budget: Some(wire::money_to_wire(identity.distributable_budget)),
-        total_entitlements: Some(wire::money_to_wire(identity.total_entitlements)),
-        ffs_special_total: Some(wire::money_to_wire(identity.ffs_special_total)),
-        residue: Some(wire::money_to_wire(identity.residue)),
-        holds: identity.holds,
-    }))
-}
-
-fn run_to_wire(run: &RunRow) -> Result<pb::Run, Status> {
-    let region = region_from_db(run.region_code).map_err(storage_failure)?;
-    let fund = fund_from_db(run.fund_type).map_err(storage_failure)?;
-    Ok(pb::Run {
-        run_id: run.run_id.clone(),
-        kind: run.kind.clone(),
-        region_code: region.to_string(),
-        fund_type: wire::fund_type_to_wire(fund),
-        period: Some(common::YearMonth {
-            year: run.period / 100,
-            month: run.period % 100,
-        }),
-        version: run.version,
-        totals: totals_to_wire(&run.totals_json)?,
-        identity: identity_to_wire(&run.identity_json)?,
-        statements_digest: run.statements_digest.clone(),
-        inputs_json: run.inputs_json.clone(),
-        created_at_unix: run.created_at,
-        r#final: run.is_final,
-    })
-}
-
-fn statement_to_wire(row: &StatementRow) -> pb::Statement {
-    pb::Statement {
-        run_id: row.run_id.clone(),
-        hospital_code: row.hospital_code.clone(),
-        statement_json: row.statement_json.clone(),
-        balance: Some(wire::money_to_wire(Money::from_fen(row.balance_fen))),
-        dispute_state: row.dispute_state.clone(),
-    }
-}
-
-fn dispute_to_wire(row: &StatementRow, issued_at: i64) -> Result<pb::Dispute, Status> {
-    let dispute = super::current_dispute(row, issued_at).map_err(to_status)?;
-    Ok(pb::Dispute {
-        run_id: row.run_id.clone(),
-        hospital_code: row.hospital_code.clone(),
-        state: row.dispute_state.clone(),
-        history_json: serde_json::to_string(dispute.history()).map_err(storage_failure)?,
-    })
-}
-
-fn shadow_line(key: String, line: &ShadowLine) -> pb::ShadowLine {
-    pb::ShadowLine {
-        key,
-        cases: line.cases,
-        points: Some(wire::decimal_to_wire(line.points)),
-        drg_dip_amount: Some(wire::money_to_wire(line.model_amount)),
-        ffs_amount: Some(wire::money_to_wire(line.ffs_amount)),
-        difference: Some(wire::money_to_wire(line.difference)),
-        difference_ratio: Some(wire::decimal_to_wire(super::difference_ratio(
-            line.difference,
-            line.ffs_amount,
-        ))),
-    }
-}
-
-/// The answer for a run that is not stored in `region` or a region inside it, whether it does
-/// not exist or belongs to another region.
-pub fn run_not_found(run_id: &str, region: RegionCode) -> Status {
-    with_reason(
-        Code::NotFound,
-        "RUN_NOT_FOUND",
-        format!("no run {run_id} in region {region}"),
-    )
-}
-
-/// A hospital principal (role `hospital`) acts only for the institution its key names.
-fn check_hospital(principal: &Principal, hospital_code: &str) -> Result<(), Status> {
-    if !principal.may_reach_institution(hospital_code) {
-        return Err(permission_denied(
-            "NOT_YOUR_STATEMENT",
-            format!(
-                "hospital {} may not act on the statement of hospital {hospital_code}",
-                principal.caller_id
-            ),
-        ));
-    }
-    Ok(())
-}
-
-impl SettlementRunApi {
-    /// The run `run_id`, which must belong to `region` or a region inside it.
-    async fn run_in(&self, region: RegionCode, run_id: &str) -> Result<RunRow, Status> {
-        let (from, to) = region_span(region);
-        // Another region's run is answered exactly like a run never stored.
-        store::get_run(&self.db, run_id)
-            .await
-            .map_err(storage_failure)?
-            .filter(|run| (from..=to).contains(&run.region_code))
-            .ok_or_else(|| run_not_found(run_id, region))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn dispute(
-        &self,
-        principal: &Principal,
-        region: RegionCode,
-        request: &impl Message,
-        request_id: &str,
-        run_id: &str,
-        hospital_code: &str,
-        action: DisputeAction,
-    ) -> Result<pb::Dispute, Status> {
-        let action_name = match action {
-            DisputeAction::Confirm => "ConfirmStatement",
-            DisputeAction::Object(_) => "ObjectToStatement",
-            DisputeAction::Resolve { .. } => "ResolveDispute",
-        };
-        let run = self.run_in(region, run_id).await?;
-        let actor = principal.caller_id.clone();
-        let run_id = run_id.to_owned();
-        let hospital_code = hospital_code.to_owned();
-        let issued_at = run.created_at;
-        let call = Call::new(
-            &principal.caller_id,
-            request_id,
-            action_name,
-            request,
-            Some(region),
-        );
-        let response: Response<pb::Dispute> = self
-            .write(&call, move |txn| {
-                Box::pin(async move {
-                    let row = super::dispute_step(
-                        txn,
-                        &run_id,
-                        &hospital_code,
-                        &actor,
-                        action,
-                        wire::unix_seconds(),
-                    )
-                    .await?;
-                    let dispute = dispute_to_wire(&row, issued_at)
-                        .map_err(|status| RunError::Internal(status.message().to_owned()))?;
-                    let detail = format!("{run_id}/{hospital_code}: {}", row.dispute_state);
-                    Ok((encode(&dispute), detail))
-                })
-            })
-            .await?;
-        Ok(response.into_inner())
-    }
-}
+use crate::journal::Call;
 
 #[tonic::async_trait]
 impl SettlementRunService for SettlementRunApi {
@@ -331,8 +34,7 @@ impl SettlementRunService for SettlementRunApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let (year, fund) = wire::year_and_fund(body.year, body.fund_type)?;
-        let policy = super::parse_policy(&body.policy_json).map_err(to_status)?;
+        let PolicyRequest { year, fund, policy } = PolicyRequest::try_from(&body)?;
         // Stored with every key, so a later default change never changes a stored policy.
         let json = serde_json::to_string(&policy).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
@@ -350,7 +52,7 @@ impl SettlementRunService for SettlementRunApi {
                     store::put_policy(txn, (region, year, fund), &json, &body.reason, &caller, at)
                         .await?;
                 Ok((
-                    encode(&pb::PutSettlementPolicyResponse { version }),
+                    pb::PutSettlementPolicyResponse { version }.encode_to_vec(),
                     format!("policy of {region} {year} fund {} v{version}", fund.code()),
                 ))
             })
@@ -366,9 +68,7 @@ impl SettlementRunService for SettlementRunApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let (year, fund) = wire::year_and_fund(body.year, body.fund_type)?;
-        let (version, policy) = super::policy_in_force(&self.db, region, year, fund)
-            .await
-            .map_err(to_status)?;
+        let (version, policy) = super::policy_in_force(&self.db, region, year, fund).await?;
         Ok(Response::new(pb::GetSettlementPolicyResponse {
             policy_json: serde_json::to_string(&policy).map_err(storage_failure)?,
             version,
@@ -382,60 +82,11 @@ impl SettlementRunService for SettlementRunApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let (year, fund) = wire::year_and_fund(body.year, body.fund_type)?;
-        let mut violations = Vec::new();
-        let mut inputs: Vec<YearInput> = Vec::new();
-        for (index, h) in body.hospitals.iter().enumerate() {
-            let at = |field: &str| format!("hospitals[{index}].{field}");
-            if h.hospital_code.trim().is_empty() {
-                violations.push((at("hospital_code"), "is required".to_owned()));
-            }
-            if inputs.iter().any(|i| i.hospital_code == h.hospital_code) {
-                violations.push((
-                    at("hospital_code"),
-                    format!("{} is listed twice", h.hospital_code),
-                ));
-            }
-            let coefficient = match decimal(
-                &at("assessment_coefficient"),
-                h.assessment_coefficient.as_ref(),
-            ) {
-                Ok(Some(value)) if value.is_sign_negative() => {
-                    violations.push((
-                        at("assessment_coefficient"),
-                        "must not be negative".to_owned(),
-                    ));
-                    Decimal::ONE
-                }
-                Ok(value) => value.unwrap_or(Decimal::ONE),
-                Err(status) => {
-                    violations.push((at("assessment_coefficient"), status.message().to_owned()));
-                    Decimal::ONE
-                }
-            };
-            let mut amount = |field: &str, value: Option<&common::Money>| -> Money {
-                match optional_money(&at(field), value) {
-                    Ok(Some(money)) if money.is_negative() => {
-                        violations.push((at(field), "must not be negative".to_owned()));
-                        Money::ZERO
-                    }
-                    Ok(money) => money.unwrap_or(Money::ZERO),
-                    Err(status) => {
-                        violations.push((at(field), status.message().to_owned()));
-                        Money::ZERO
-                    }
-                }
-            };
-            let violation_deductions =
-                amount("violation_deductions", h.violation_deductions.as_ref());
-            let deposit_returned = amount("deposit_returned", h.deposit_returned.as_ref());
-            inputs.push(YearInput {
-                hospital_code: h.hospital_code.clone(),
-                assessment_coefficient: coefficient,
-                violation_deductions,
-                deposit_returned,
-            });
-        }
+        let YearInputsRequest {
+            key,
+            mut inputs,
+            mut violations,
+        } = YearInputsRequest::from(&body);
         // Each hospital must be registered in the request's region; another region's is named
         // exactly like one never registered.
         let codes: Vec<String> = inputs.iter().map(|i| i.hospital_code.clone()).collect();
@@ -444,15 +95,13 @@ impl SettlementRunService for SettlementRunApi {
             .map_err(storage_failure)?;
         for (index, code) in codes.iter().enumerate() {
             if !code.trim().is_empty() && !registered.contains(code) {
-                violations.push((
+                violations.push(
                     format!("hospitals[{index}].hospital_code"),
                     format!("institution {code} is not registered in region {region}"),
-                ));
+                );
             }
         }
-        if !violations.is_empty() {
-            return Err(bad_request(violations));
-        }
+        let (year, fund) = violations.finish(|| key)?;
         inputs.sort_by(|a, b| a.hospital_code.cmp(&b.hospital_code));
         let json = serde_json::to_string(&inputs).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
@@ -477,7 +126,7 @@ impl SettlementRunService for SettlementRunApi {
                 )
                 .await?;
                 Ok((
-                    encode(&pb::PutHospitalYearInputsResponse { version }),
+                    pb::PutHospitalYearInputsResponse { version }.encode_to_vec(),
                     format!("year inputs of {region} {year}: {count} hospitals, v{version}"),
                 ))
             })
@@ -492,24 +141,11 @@ impl SettlementRunService for SettlementRunApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let month = month("period", body.period.as_ref())?;
-        let fund = fund(body.fund_type)?;
-        let point_value = match (
-            decimal(
-                "provisional_point_value",
-                body.provisional_point_value.as_ref(),
-            )?,
-            optional_money("month_budget", body.month_budget.as_ref())?,
-        ) {
-            (Some(value), _) => ProvisionalPointValue::Published(value),
-            (None, Some(budget)) => ProvisionalPointValue::FromMonthBudget(budget),
-            (None, None) => {
-                return Err(bad_request(vec![(
-                    "provisional_point_value".to_owned(),
-                    "is required when month_budget is absent".to_owned(),
-                )]));
-            }
-        };
+        let PrepaymentRequest {
+            month,
+            fund,
+            point_value,
+        } = PrepaymentRequest::try_from(&body)?;
         let order = PrepaymentOrder {
             region,
             month,
@@ -518,8 +154,6 @@ impl SettlementRunService for SettlementRunApi {
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
         };
-        let budget = self.budget.clone();
-        let on_behalf = principal.clone();
         let call = Call::new(
             &principal.caller_id,
             &body.request_id,
@@ -527,26 +161,23 @@ impl SettlementRunService for SettlementRunApi {
             &body,
             Some(region),
         );
+        if let Some(stored) = self.replayed(&call).await? {
+            return Ok(stored);
+        }
+        let quotas = prepayment::ask_quotas(&self.db, &order, self.budget_for(&principal)).await?;
         self.write(&call, move |txn| {
             Box::pin(async move {
-                let access = budget.as_deref().map(|peer| BudgetAccess {
-                    peer,
-                    principal: &on_behalf,
-                });
-                let run = super::prepay_with(txn, &order, access).await?;
-                let totals = totals_to_wire(&run.totals_json)
-                    .map_err(|s| RunError::Internal(s.message().to_owned()))?;
+                let run = prepayment::prepay(txn, &order, quotas).await?;
+                let totals = to_wire::totals(&run.totals_json).map_err(wire_failure)?;
                 let statements = totals.as_ref().map_or(0, |t| t.hospitals);
                 let detail = format!("{}: {statements} statements", run.run_id);
-                Ok((
-                    encode(&pb::RunPrepaymentResponse {
-                        run_id: run.run_id,
-                        statements,
-                        totals,
-                        version: run.version,
-                    }),
-                    detail,
-                ))
+                let response = pb::RunPrepaymentResponse {
+                    run_id: run.run_id,
+                    statements,
+                    totals,
+                    version: run.version,
+                };
+                Ok((response.encode_to_vec(), detail))
             })
         })
         .await
@@ -559,8 +190,7 @@ impl SettlementRunService for SettlementRunApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let month = month("period", body.period.as_ref())?;
-        let fund = fund(body.fund_type)?;
+        let MonthRequest { month, fund } = MonthRequest::try_from(&body)?;
         let call = Call::new(
             &principal.caller_id,
             &body.request_id,
@@ -571,12 +201,10 @@ impl SettlementRunService for SettlementRunApi {
         self.write(&call, move |txn| {
             Box::pin(async move {
                 let run =
-                    super::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
+                    prepayment::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
                 let detail = format!("closed {region} {} with {}", month.as_int(), run.run_id);
-                Ok((
-                    encode(&pb::CloseMonthResponse { run_id: run.run_id }),
-                    detail,
-                ))
+                let response = pb::CloseMonthResponse { run_id: run.run_id };
+                Ok((response.encode_to_vec(), detail))
             })
         })
         .await
@@ -589,10 +217,11 @@ impl SettlementRunService for SettlementRunApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let (year, fund) = wire::year_and_fund(body.year, body.fund_type)?;
-        let distributable_budget =
-            wire::money("distributable_budget", body.distributable_budget.as_ref())
-                .map_err(invalid)?;
+        let ClearingRequest {
+            year,
+            fund,
+            distributable_budget,
+        } = ClearingRequest::try_from(&body)?;
         let order = ClearingOrder {
             region,
             year,
@@ -602,8 +231,6 @@ impl SettlementRunService for SettlementRunApi {
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
         };
-        let budget = self.budget.clone();
-        let on_behalf = principal.clone();
         let call = Call::new(
             &principal.caller_id,
             &body.request_id,
@@ -611,31 +238,28 @@ impl SettlementRunService for SettlementRunApi {
             &body,
             Some(region),
         );
+        if let Some(stored) = self.replayed(&call).await? {
+            return Ok(stored);
+        }
+        let shared = clearing::ask_budget(&self.db, &order, self.budget_for(&principal)).await?;
         self.write(&call, move |txn| {
             Box::pin(async move {
-                let access = budget.as_deref().map(|peer| BudgetAccess {
-                    peer,
-                    principal: &on_behalf,
-                });
-                let run = super::clear_with(txn, &order, access).await?;
-                let to_internal = |s: Status| RunError::Internal(s.message().to_owned());
-                let totals = totals_to_wire(&run.totals_json).map_err(to_internal)?;
+                let run = clearing::clear(txn, &order, shared).await?;
+                let totals = to_wire::totals(&run.totals_json).map_err(wire_failure)?;
                 let statements = totals.as_ref().map_or(0, |t| t.hospitals);
                 let detail = format!(
                     "{}: {statements} statements, digest {}",
                     run.run_id, run.statements_digest
                 );
-                Ok((
-                    encode(&pb::RunClearingResponse {
-                        run_id: run.run_id,
-                        version: run.version,
-                        statements,
-                        totals,
-                        identity: identity_to_wire(&run.identity_json).map_err(to_internal)?,
-                        statements_digest: run.statements_digest,
-                    }),
-                    detail,
-                ))
+                let response = pb::RunClearingResponse {
+                    run_id: run.run_id,
+                    version: run.version,
+                    statements,
+                    totals,
+                    identity: to_wire::identity(&run.identity_json).map_err(wire_failure)?,
+                    statements_digest: run.statements_digest,
+                };
+                Ok((response.encode_to_vec(), detail))
             })
         })
         .await
@@ -649,7 +273,7 @@ impl SettlementRunService for SettlementRunApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let run = self.run_in(region, &request.get_ref().run_id).await?;
         Ok(Response::new(pb::GetRunResponse {
-            run: Some(run_to_wire(&run)?),
+            run: Some(to_wire::run(&run)?),
         }))
     }
 
@@ -661,23 +285,13 @@ impl SettlementRunService for SettlementRunApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let page = Page::from_request(body.page_size, &body.page_token)?;
-        let run_kind = match body.kind.as_str() {
-            "" => None,
-            kind::PREPAYMENT => Some(kind::PREPAYMENT),
-            kind::CLEARING => Some(kind::CLEARING),
-            other => {
-                return Err(invalid((
-                    "kind".to_owned(),
-                    format!("{other} is not a run kind: use prepayment, clearing or empty"),
-                )));
-            }
-        };
+        let run_kind = run_kind(&body.kind)?;
         let runs = store::list_runs(&self.db, region, run_kind, page)
             .await
             .map_err(storage_failure)?;
         Ok(Response::new(pb::ListRunsResponse {
             next_page_token: page.next_token(runs.len()),
-            runs: runs.iter().map(run_to_wire).collect::<Result<_, _>>()?,
+            runs: runs.iter().map(to_wire::run).collect::<Result<_, _>>()?,
         }))
     }
 
@@ -696,7 +310,7 @@ impl SettlementRunService for SettlementRunApi {
             .map_err(storage_failure)?;
         Ok(Response::new(pb::ListStatementsResponse {
             next_page_token: page.next_token(rows.len()),
-            statements: rows.iter().map(statement_to_wire).collect(),
+            statements: rows.iter().map(to_wire::statement).collect(),
         }))
     }
 
@@ -709,24 +323,24 @@ impl SettlementRunService for SettlementRunApi {
         let body = request.get_ref();
         let format = pb::ExportFormat::try_from(body.format).unwrap_or_default();
         if format == pb::ExportFormat::Unspecified {
-            return Err(invalid((
+            return Err(bad_request(vec![(
                 "format".to_owned(),
                 "is required: EXPORT_FORMAT_CSV or EXPORT_FORMAT_XLSX".to_owned(),
-            )));
+            )]));
         }
         let run = self.run_in(region, &body.run_id).await?;
         let rows = store::list_statements(&self.db, &run.run_id, None, None)
             .await
             .map_err(storage_failure)?;
-        let table = super::statements_table(&run, &rows).map_err(to_status)?;
+        let table = export::statements_table(&run, &rows).map_err(storage_failure)?;
         let (content, extension, content_type) = match format {
             pb::ExportFormat::Xlsx => (
-                super::export::to_xlsx(&table).map_err(storage_failure)?,
+                export::to_xlsx(&table).map_err(storage_failure)?,
                 "xlsx",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ),
             _ => (
-                super::export::to_csv(&table).map_err(storage_failure)?,
+                export::to_csv(&table).map_err(storage_failure)?,
                 "csv",
                 "text/csv; charset=utf-8",
             ),
@@ -754,16 +368,13 @@ impl SettlementRunService for SettlementRunApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         check_hospital(&principal, &body.hospital_code)?;
+        let target = (
+            body.request_id.as_str(),
+            body.run_id.as_str(),
+            body.hospital_code.as_str(),
+        );
         let dispute = self
-            .dispute(
-                &principal,
-                region,
-                body,
-                &body.request_id,
-                &body.run_id,
-                &body.hospital_code,
-                DisputeAction::Confirm,
-            )
+            .dispute(&principal, region, body, target, DisputeAction::Confirm)
             .await?;
         Ok(Response::new(pb::ConfirmStatementResponse {
             dispute: Some(dispute),
@@ -778,16 +389,14 @@ impl SettlementRunService for SettlementRunApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         check_hospital(&principal, &body.hospital_code)?;
+        let target = (
+            body.request_id.as_str(),
+            body.run_id.as_str(),
+            body.hospital_code.as_str(),
+        );
+        let action = DisputeAction::Object(body.reasons.clone());
         let dispute = self
-            .dispute(
-                &principal,
-                region,
-                body,
-                &body.request_id,
-                &body.run_id,
-                &body.hospital_code,
-                DisputeAction::Object(body.reasons.clone()),
-            )
+            .dispute(&principal, region, body, target, action)
             .await?;
         Ok(Response::new(pb::ObjectToStatementResponse {
             dispute: Some(dispute),
@@ -808,21 +417,22 @@ impl SettlementRunService for SettlementRunApi {
             ));
         }
         if body.resolution.trim().is_empty() {
-            return Err(invalid(("resolution".to_owned(), "is required".to_owned())));
+            return Err(bad_request(vec![(
+                "resolution".to_owned(),
+                "is required".to_owned(),
+            )]));
         }
+        let target = (
+            body.request_id.as_str(),
+            body.run_id.as_str(),
+            body.hospital_code.as_str(),
+        );
+        let action = DisputeAction::Resolve {
+            upheld: body.upheld,
+            resolution: body.resolution.clone(),
+        };
         let dispute = self
-            .dispute(
-                &principal,
-                region,
-                body,
-                &body.request_id,
-                &body.run_id,
-                &body.hospital_code,
-                DisputeAction::Resolve {
-                    upheld: body.upheld,
-                    resolution: body.resolution.clone(),
-                },
-            )
+            .dispute(&principal, region, body, target, action)
             .await?;
         Ok(Response::new(pb::ResolveDisputeResponse {
             dispute: Some(dispute),
@@ -843,7 +453,7 @@ impl SettlementRunService for SettlementRunApi {
         let disputes = rows
             .iter()
             .filter(|row| body.state.is_empty() || row.dispute_state == body.state)
-            .map(|row| dispute_to_wire(row, run.created_at))
+            .map(|row| to_wire::dispute(row, run.created_at))
             .collect::<Result<_, _>>()?;
         Ok(Response::new(pb::ListDisputesResponse { disputes }))
     }
@@ -854,40 +464,22 @@ impl SettlementRunService for SettlementRunApi {
     ) -> Result<Response<pb::RunShadowSettlementResponse>, Status> {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let body = request.get_ref();
-        let fund = fund(body.fund_type)?;
-        let from = month("from", body.from.as_ref())?;
-        let to = month("to", body.to.as_ref())?;
-        if to < from {
-            return Err(invalid((
-                "to".to_owned(),
-                format!("{} is before from {}", to.as_int(), from.as_int()),
-            )));
-        }
-        let point_value = decimal("point_value", body.point_value.as_ref())?
-            .ok_or_else(|| invalid(("point_value".to_owned(), "is required".to_owned())))?;
-        let (hospitals, groups) = super::shadow(
-            &self.db,
-            region,
-            fund,
-            from.as_int() * 100 + 1,
-            to.as_int() * 100 + 31,
-            point_value,
-        )
-        .await
-        .map_err(to_status)?;
+        let shadow = ShadowRequest::try_from(request.get_ref())?;
+        let (from, to) = shadow.discharges();
+        let (hospitals, groups) =
+            super::shadow::shadow(&self.db, region, shadow.fund, from, to, shadow.point_value)
+                .await?;
+        let lines = |report: &settlement_domain::shadow::ShadowReport| {
+            report
+                .hospitals
+                .iter()
+                .map(|line| to_wire::shadow_line(line.hospital_code.clone(), line))
+                .collect()
+        };
         Ok(Response::new(pb::RunShadowSettlementResponse {
-            by_hospital: hospitals
-                .hospitals
-                .iter()
-                .map(|line| shadow_line(line.hospital_code.clone(), line))
-                .collect(),
-            by_group: groups
-                .hospitals
-                .iter()
-                .map(|line| shadow_line(line.hospital_code.clone(), line))
-                .collect(),
-            total: Some(shadow_line("total".to_owned(), &hospitals.total)),
+            by_hospital: lines(&hospitals),
+            by_group: lines(&groups),
+            total: Some(to_wire::shadow_line("total".to_owned(), &hospitals.total)),
         }))
     }
 }

@@ -4,25 +4,32 @@
 
 use kernel::Principal;
 use kernel::RegionCode;
-use kernel::date::{Date, DateTime};
+use kernel::date::DateTime;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::special_case_service_server::SpecialCaseService;
 use platform::principal::authorize_request;
-use platform::status::{bad_request, storage_failure, with_reason};
+use platform::status::{bad_request, storage_failure};
 use platform::wire::{self, Page};
 use prost::Message;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use settlement_domain::clock;
 use settlement_domain::error::SettlementError;
 use settlement_domain::identity::CaseKey;
+use settlement_domain::payment_mode::PaymentMode;
 use settlement_domain::special_case::{
-    Expert, QuotaUsage, ReviewDecision, SpecialCaseApplication, SpecialCaseGround,
-    SpecialCasePolicy, ValuationMethod,
+    Expert, QuotaUsage, ReviewState, SpecialCaseApplication, SpecialCasePolicy, ValuationMethod,
 };
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
-use super::store::{self, ExpertRecord, StoredApplication, state_name};
-use crate::journal::{Call, Effect, Fingerprint, RequestIdReused, run_once};
-use crate::ledger::{CaseStore, StoreError};
+use super::StepError;
+use super::store::{self, ExpertRecord, StoredApplication};
+use super::wire as to_wire;
+use crate::convert::special_cases::{
+    ApplyRequest, ExpertRequest, check_appeal, check_step, decision,
+};
+use crate::journal::{Call, Effect, Fingerprint, run_once};
+use crate::ledger::CaseStore;
+use crate::status::special_case_not_found;
 
 /// The special-case review API over the settlement database.
 #[derive(Clone)]
@@ -46,154 +53,13 @@ impl SpecialCaseApi {
     }
 }
 
-/// Why a step failed inside its transaction.
-enum StepError {
-    Status(Status),
-    Db(DbErr),
-}
-
-impl From<DbErr> for StepError {
-    fn from(error: DbErr) -> Self {
-        StepError::Db(error)
-    }
-}
-
-impl From<Status> for StepError {
-    fn from(status: Status) -> Self {
-        StepError::Status(status)
-    }
-}
-
-impl From<RequestIdReused> for StepError {
-    fn from(reused: RequestIdReused) -> Self {
-        StepError::Status(reused.into())
-    }
-}
-
-impl From<StoreError> for StepError {
-    fn from(error: StoreError) -> Self {
-        StepError::Status(storage_failure(error))
-    }
-}
-
-impl From<StepError> for Status {
-    fn from(error: StepError) -> Self {
-        match error {
-            StepError::Status(status) => status,
-            StepError::Db(error) => storage_failure(error),
-        }
-    }
-}
-
-/// A refusal of the workflow as a status carrying the domain's reason.
-fn refused(error: SettlementError) -> Status {
-    let code = match &error {
-        SettlementError::NoMaterial { .. }
-        | SettlementError::NegativePoints { .. }
-        | SettlementError::ReviewerNotAssigned { .. } => Code::InvalidArgument,
-        _ => Code::FailedPrecondition,
-    };
-    with_reason(code, error.reason(), error.to_string())
-}
-
-fn not_found(application_id: &str, region: RegionCode) -> Status {
-    with_reason(
-        Code::NotFound,
-        "SPECIAL_CASE_NOT_FOUND",
-        format!("no special case {application_id} in region {region}"),
-    )
-}
-
-/// Step times are the agency's local time (China Standard Time, UTC+8), like every time on a
-/// settlement list.
+/// Now, in the agency's local time.
 fn now() -> Result<DateTime, Status> {
-    let local = wire::unix_seconds() + 8 * 3600;
-    let days = i32::try_from(local.div_euclid(86_400)).map_err(storage_failure)?;
-    let second = u32::try_from(local.rem_euclid(86_400)).map_err(storage_failure)?;
-    DateTime::new(
-        Date::from_days_since_epoch(days),
-        second / 3600,
-        second % 3600 / 60,
-        second % 60,
-    )
-    .map_err(storage_failure)
-}
-
-fn enum_name<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    }
-}
-
-fn decision_name(decision: &ReviewDecision) -> &'static str {
-    match decision {
-        ReviewDecision::FeeForService => "fee_for_service",
-        ReviewDecision::ExtraPoints(_) => "extra_points",
-        ReviewDecision::Rejected => "rejected",
-    }
-}
-
-fn to_wire(stored: &StoredApplication) -> pb::SpecialCase {
-    let app = &stored.application;
-    let extra_points = match app.decision() {
-        Some(ReviewDecision::ExtraPoints(points)) => Some(wire::decimal_to_wire(points)),
-        _ => None,
-    };
-    pb::SpecialCase {
-        application_id: app.application_id.clone(),
-        region_code: stored.region.to_string(),
-        hospital_code: app.case.hospital_code.clone(),
-        list_id: app.case.list_id.clone(),
-        grounds: app.grounds.iter().map(enum_name).collect(),
-        material: app.material.clone(),
-        state: state_name(app.state()).to_owned(),
-        reviewers: app.reviewers().to_vec(),
-        decision: app
-            .decision()
-            .map(decision_name)
-            .unwrap_or_default()
-            .to_owned(),
-        extra_points,
-        history_json: serde_json::to_string(app.history()).unwrap_or_default(),
-    }
-}
-
-fn expert_to_wire(record: ExpertRecord) -> pb::Expert {
-    pb::Expert {
-        expert_id: record.expert_id,
-        name: record.name,
-        institution_codes: record.institution_codes,
-        specialty: record.specialty,
-    }
+    clock::agency_local(wire::unix_seconds()).map_err(storage_failure)
 }
 
 fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, Status> {
     T::decode(bytes).map(Response::new).map_err(storage_failure)
-}
-
-fn require_request_id(request_id: &str, violations: &mut Vec<(String, String)>) {
-    if request_id.trim().is_empty() {
-        violations.push(("request_id".into(), "is required".into()));
-    }
-}
-
-/// What is missing from a request that moves an application on.
-fn step_violations(request_id: &str, application_id: &str) -> Vec<(String, String)> {
-    let mut violations = Vec::new();
-    require_request_id(request_id, &mut violations);
-    if application_id.is_empty() {
-        violations.push(("application_id".into(), "is required".into()));
-    }
-    violations
-}
-
-fn checked(violations: Vec<(String, String)>) -> Result<(), Status> {
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(bad_request(violations))
-    }
 }
 
 /// A new application id, random (see [`crate::ids`]); one application per case is kept by the
@@ -201,7 +67,7 @@ fn checked(violations: Vec<(String, String)>) -> Result<(), Status> {
 fn new_application_id() -> Result<String, StepError> {
     crate::ids::random_id()
         .map(|id| format!("SC-{id}"))
-        .map_err(|e| StepError::Status(storage_failure(e)))
+        .map_err(|e| StepError::Internal(e.to_string()))
 }
 
 /// A write of `action` with the encoded request `request`, by `principal` for `region`.
@@ -229,7 +95,10 @@ async fn load(
 ) -> Result<StoredApplication, StepError> {
     match store::get_application(txn, application_id).await? {
         Some(stored) if region.contains(stored.region) => Ok(stored),
-        _ => Err(not_found(application_id, region).into()),
+        _ => Err(StepError::NotFound {
+            application_id: application_id.to_owned(),
+            region,
+        }),
     }
 }
 
@@ -279,9 +148,9 @@ impl SpecialCaseApi {
                 } else {
                     Vec::new()
                 };
-                let detail = step(&mut stored.application, &pool).map_err(refused)?;
+                let detail = step(&mut stored.application, &pool)?;
                 store::update_application(txn, &stored, wire::unix_seconds()).await?;
-                let response = to_wire(&stored);
+                let response = to_wire::special_case(&stored);
                 Ok((
                     response.encode_to_vec(),
                     format!("{application_id}: {detail}"),
@@ -291,29 +160,6 @@ impl SpecialCaseApi {
         .await?;
         pb::SpecialCase::decode(once.response()).map_err(storage_failure)
     }
-}
-
-fn parse_grounds(
-    grounds: &[String],
-    violations: &mut Vec<(String, String)>,
-) -> Vec<SpecialCaseGround> {
-    if grounds.is_empty() {
-        violations.push(("grounds".into(), "at least one ground is required".into()));
-    }
-    let mut parsed = Vec::new();
-    for (i, ground) in grounds.iter().enumerate() {
-        match serde_json::from_value(serde_json::Value::String(ground.clone())) {
-            Ok(ground) => parsed.push(ground),
-            Err(_) => violations.push((
-                format!("grounds[{i}]"),
-                format!(
-                    "{ground:?} is not a ground (very_long_stay, very_high_cost, intensive_care, \
-                     new_drug_or_technology, ungroupable, other)"
-                ),
-            )),
-        }
-    }
-    parsed
 }
 
 #[tonic::async_trait]
@@ -332,30 +178,14 @@ impl SpecialCaseService for SpecialCaseApi {
             &body.request_id,
             region,
         );
-        let mut violations = Vec::new();
-        require_request_id(&body.request_id, &mut violations);
-        let expert = body.expert.unwrap_or_default();
-        if expert.expert_id.trim().is_empty() {
-            violations.push(("expert.expert_id".into(), "is required".into()));
-        }
-        if expert.name.trim().is_empty() {
-            violations.push(("expert.name".into(), "is required".into()));
-        }
-        if let Some(i) = expert
-            .institution_codes
-            .iter()
-            .position(|code| code.trim().is_empty())
-        {
-            violations.push((format!("expert.institution_codes[{i}]"), "is empty".into()));
-        }
-        checked(violations)?;
+        let ExpertRequest { expert, active } = ExpertRequest::try_from(body)?;
         let record = ExpertRecord {
             region,
             expert_id: expert.expert_id,
             name: expert.name,
             specialty: expert.specialty,
             institution_codes: expert.institution_codes,
-            active: body.active,
+            active,
         };
         let once = run_once(&self.db, &entry, move |txn| -> Effect<'_, StepError> {
             Box::pin(async move {
@@ -386,7 +216,7 @@ impl SpecialCaseService for SpecialCaseApi {
             .await
             .map_err(storage_failure)?;
         Ok(Response::new(pb::ListExpertsResponse {
-            experts: experts.into_iter().map(expert_to_wire).collect(),
+            experts: experts.into_iter().map(to_wire::expert).collect(),
         }))
     }
 
@@ -397,16 +227,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let mut violations = Vec::new();
-        require_request_id(&body.request_id, &mut violations);
-        if body.hospital_code.trim().is_empty() {
-            violations.push(("hospital_code".into(), "is required".into()));
-        }
-        if body.list_id.trim().is_empty() {
-            violations.push(("list_id".into(), "is required".into()));
-        }
-        let grounds = parse_grounds(&body.grounds, &mut violations);
-        checked(violations)?;
+        let ApplyRequest { grounds } = ApplyRequest::try_from(&body)?;
         let policy = self.policy.clone();
         let at = now()?;
         let entry = journal_call(
@@ -421,44 +242,26 @@ impl SpecialCaseService for SpecialCaseApi {
                 let case = CaseStore::current(txn, &body.hospital_code, &body.list_id)
                     .await?
                     .filter(|case| region.contains(case.region))
-                    .ok_or_else(|| {
-                        with_reason(
-                            Code::NotFound,
-                            "CASE_NOT_FOUND",
-                            format!(
-                                "no stored case {}/{} in region {region}",
-                                body.hospital_code, body.list_id
-                            ),
-                        )
+                    .ok_or_else(|| StepError::CaseNotFound {
+                        hospital_code: body.hospital_code.clone(),
+                        list_id: body.list_id.clone(),
+                        region,
                     })?;
-                let method = match case.payment_mode.as_str() {
-                    "drg" => ValuationMethod::Drg,
-                    "dip" => ValuationMethod::Dip,
-                    other => {
-                        return Err(with_reason(
-                            Code::FailedPrecondition,
-                            "NOT_POINTS_VALUED",
-                            format!(
-                                "case {}/{} is paid {:?}, not by DRG or DIP points; only \
-                                 points-valued cases are reviewed",
-                                case.hospital_code, case.list_id, other
-                            ),
-                        )
-                        .into());
-                    }
-                };
+                let method = PaymentMode::from_stored(&case.payment_mode)
+                    .and_then(ValuationMethod::of_mode)
+                    .ok_or_else(|| StepError::NotPointsValued {
+                        hospital_code: case.hospital_code.clone(),
+                        list_id: case.list_id.clone(),
+                        payment_mode: case.payment_mode.clone(),
+                    })?;
                 if let Some(existing) =
                     store::application_of_case(txn, &case.hospital_code, &case.list_id).await?
                 {
-                    return Err(with_reason(
-                        Code::AlreadyExists,
-                        "SPECIAL_CASE_EXISTS",
-                        format!(
-                            "case {}/{} already has special case {}",
-                            case.hospital_code, case.list_id, existing.application.application_id
-                        ),
-                    )
-                    .into());
+                    return Err(StepError::Exists {
+                        hospital_code: case.hospital_code.clone(),
+                        list_id: case.list_id.clone(),
+                        application_id: existing.application.application_id,
+                    });
                 }
                 let year = case.discharge_date / 10_000;
                 let quota = QuotaUsage {
@@ -478,8 +281,7 @@ impl SpecialCaseService for SpecialCaseApi {
                     &quota,
                     &policy,
                     at,
-                )
-                .map_err(refused)?;
+                )?;
                 let stored = StoredApplication {
                     region: case.region,
                     year,
@@ -488,7 +290,7 @@ impl SpecialCaseService for SpecialCaseApi {
                 };
                 store::insert_application(txn, &stored, wire::unix_seconds()).await?;
                 let response = pb::ApplySpecialCaseResponse {
-                    special_case: Some(to_wire(&stored)),
+                    special_case: Some(to_wire::special_case(&stored)),
                 };
                 Ok((
                     response.encode_to_vec(),
@@ -514,8 +316,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let violations = step_violations(&body.request_id, &body.application_id);
-        checked(violations)?;
+        check_step(&body.request_id, &body.application_id)?;
         let policy = self.policy.clone();
         let seed = body.seed;
         let at = now()?;
@@ -551,32 +352,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let mut violations = step_violations(&body.request_id, &body.application_id);
-        let decision = match body.decision.as_str() {
-            "fee_for_service" => Some(ReviewDecision::FeeForService),
-            "rejected" => Some(ReviewDecision::Rejected),
-            "extra_points" => match wire::points("extra_points", body.extra_points.as_ref()) {
-                Ok(points) => Some(ReviewDecision::ExtraPoints(points)),
-                Err(violation) => {
-                    violations.push(violation);
-                    None
-                }
-            },
-            other => {
-                violations.push((
-                    "decision".into(),
-                    format!("{other:?} is not fee_for_service, extra_points or rejected"),
-                ));
-                None
-            }
-        };
-        if body.signed_by.is_empty() {
-            violations.push(("signed_by".into(), "every assigned reviewer signs".into()));
-        }
-        checked(violations)?;
-        let Some(decision) = decision else {
-            return Err(bad_request(vec![("decision".into(), "is required".into())]));
-        };
+        let decision = decision(&body)?;
         let request = body.encode_to_vec();
         let signed_by = body.signed_by;
         let note = body.note;
@@ -615,14 +391,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let mut violations = step_violations(&body.request_id, &body.application_id);
-        if body.reasons.iter().all(|r| r.trim().is_empty()) {
-            violations.push((
-                "reasons".into(),
-                "an appeal needs at least one reason".into(),
-            ));
-        }
-        checked(violations)?;
+        check_appeal(&body)?;
         let policy = self.policy.clone();
         let seed = body.seed;
         let reason = body.reasons.join("; ");
@@ -659,8 +428,7 @@ impl SpecialCaseService for SpecialCaseApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let violations = step_violations(&body.request_id, &body.application_id);
-        checked(violations)?;
+        check_step(&body.request_id, &body.application_id)?;
         let agency = principal.caller_id.clone();
         let at = now()?;
         let special_case = self
@@ -696,9 +464,9 @@ impl SpecialCaseService for SpecialCaseApi {
             .await
             .map_err(storage_failure)?
             .filter(|stored| region.contains(stored.region))
-            .ok_or_else(|| not_found(application_id, region))?;
+            .ok_or_else(|| special_case_not_found(application_id, region))?;
         Ok(Response::new(pb::GetSpecialCaseResponse {
-            special_case: Some(to_wire(&stored)),
+            special_case: Some(to_wire::special_case(&stored)),
         }))
     }
 
@@ -710,17 +478,11 @@ impl SpecialCaseService for SpecialCaseApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let page = Page::from_request(body.page_size, &body.page_token)?;
-        const STATES: [&str; 5] = [
-            "applied",
-            "under_review",
-            "decided",
-            "under_appeal",
-            "bound",
-        ];
-        if !body.state.is_empty() && !STATES.contains(&body.state.as_str()) {
+        if !body.state.is_empty() && body.state.parse::<ReviewState>().is_err() {
+            let states: Vec<_> = ReviewState::ALL.iter().map(|s| s.as_str()).collect();
             return Err(bad_request(vec![(
                 "state".into(),
-                format!("{:?} is not one of {}", body.state, STATES.join(", ")),
+                format!("{:?} is not one of {}", body.state, states.join(", ")),
             )]));
         }
         let applications = store::list_applications(
@@ -734,7 +496,7 @@ impl SpecialCaseService for SpecialCaseApi {
         .map_err(storage_failure)?;
         let next_page_token = page.next_token(applications.len());
         Ok(Response::new(pb::ListSpecialCasesResponse {
-            special_cases: applications.iter().map(to_wire).collect(),
+            special_cases: applications.iter().map(to_wire::special_case).collect(),
             next_page_token,
         }))
     }
@@ -755,19 +517,5 @@ mod tests {
     #[test]
     fn the_clock_reads_as_a_date_time() {
         assert!(now().expect("clock").date().year() >= 2024);
-    }
-
-    #[test]
-    fn grounds_are_read_by_name_and_unknown_ones_named() {
-        let mut violations = Vec::new();
-        let grounds = parse_grounds(
-            &["very_high_cost".to_owned(), "expensive".to_owned()],
-            &mut violations,
-        );
-        assert_eq!(grounds, vec![SpecialCaseGround::VeryHighCost]);
-        assert_eq!(violations.len(), 1);
-        assert_eq!(violations[0].0, "grounds[1]");
-        parse_grounds(&[], &mut violations);
-        assert_eq!(violations.len(), 2);
     }
 }

@@ -95,17 +95,6 @@ pub struct BoundDecision {
     pub decision: ReviewDecision,
 }
 
-/// The wire and column name of a state.
-pub fn state_name(state: ReviewState) -> &'static str {
-    match state {
-        ReviewState::Applied => "applied",
-        ReviewState::UnderReview => "under_review",
-        ReviewState::Decided => "decided",
-        ReviewState::UnderAppeal => "under_appeal",
-        ReviewState::Bound => "bound",
-    }
-}
-
 fn corrupt(table: &'static str, key: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::Database(DbErr::Custom(format!(
         "{table} row {key} is unreadable: {error}"
@@ -157,7 +146,7 @@ fn application_to_model(
         list_id: Set(app.case.list_id.clone()),
         year: Set(stored.year),
         payment_mode: Set(stored.payment_mode.clone()),
-        state: Set(state_name(app.state()).to_owned()),
+        state: Set(ReviewState::as_str(app.state()).to_owned()),
         decision_json: Set(decision_json),
         application_json: Set(application_json),
         updated_at: Set(updated_at),
@@ -371,7 +360,7 @@ pub async fn bound_decisions<C: ConnectionTrait>(
     let rows = settlement_special_case::Entity::find()
         .filter(settlement_special_case::Column::RegionCode.between(from, to))
         .filter(settlement_special_case::Column::Year.eq(year))
-        .filter(settlement_special_case::Column::State.eq(state_name(ReviewState::Bound)))
+        .filter(settlement_special_case::Column::State.eq(ReviewState::Bound.as_str()))
         .order_by_asc(settlement_special_case::Column::HospitalCode)
         .order_by_asc(settlement_special_case::Column::ListId)
         .all(conn)

@@ -1,28 +1,66 @@
-//! The budget port: year-end sharing (DOMAIN.md §4) and monthly quotas (hospital-cap mode) from
-//! the budget context over `medpay.budget.internal.v1`.
+//! The budget context as settlement's peer: year-end sharing (DOMAIN.md §4) and monthly quotas
+//! (hospital-cap mode) over `medpay.budget.internal.v1`.
 //!
-//! The domain's [`SharingCalculator`] is synchronous and asked per hospital, while the reserve is
-//! shared out across the whole region, so the clearing runs in two passes: a first pass records
-//! every hospital's Std and Act ([`RecordingSharing`]), one batch call asks the budget context
-//! for all of them, and the second pass reads the answers from an [`AnsweredSharing`].
+//! The reserve is shared out across the whole region, so a clearing asks for every hospital's
+//! sharing in one call, with the Std and Act the domain prepared
+//! ([`settlement_domain::clearing::PreparedClearing`]), before its transaction opens.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use kernel::{FundType, Money, Principal, RegionCode, YearMonth};
 use medpay_proto::budget::internal::v1 as pb;
 use medpay_proto::budget::internal::v1::budget_internal_service_client::BudgetInternalServiceClient;
 use medpay_proto::common::v1 as common;
 use platform::wire;
-use settlement_domain::error::PortError;
-use settlement_domain::ports::{SharingCalculator, SharingOutcome, SharingRequest};
+use settlement_domain::ports::{SharingOutcome, SharingRequest};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
-use tonic::{Request, Status};
+use tonic::{Code, Request, Status};
 
-/// Tier of a hospital without a positive Std: the sharing ratio Act / Std does not exist, so it
-/// is paid its Std (nothing, or what its deductions claw back) and not sent to the budget.
-pub const NO_STANDARD: &str = "no_standard";
+/// How a call to the budget context failed; whatever it was, the run stored nothing and may be
+/// retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BudgetFailure {
+    /// The budget context refused the request as it stands (no budget, bad figures).
+    Refused,
+    /// The budget context refused this caller or this service.
+    Denied,
+    /// The budget context could not be reached or failed.
+    Unavailable,
+}
+
+/// What the budget context answered instead of an answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("budget context: {message}")]
+pub struct BudgetError {
+    pub failure: BudgetFailure,
+    pub message: String,
+}
+
+impl BudgetError {
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self {
+            failure: BudgetFailure::Unavailable,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Status> for BudgetError {
+    fn from(status: Status) -> Self {
+        let failure = match status.code() {
+            Code::InvalidArgument | Code::FailedPrecondition | Code::NotFound => {
+                BudgetFailure::Refused
+            }
+            Code::PermissionDenied | Code::Unauthenticated => BudgetFailure::Denied,
+            _ => BudgetFailure::Unavailable,
+        };
+        Self {
+            failure,
+            message: status.message().to_owned(),
+        }
+    }
+}
 
 /// What settlement asks of the budget context.
 #[async_trait::async_trait]
@@ -34,7 +72,7 @@ pub trait BudgetPeer: Send + Sync {
         principal: &Principal,
         clearing: &ClearingKey,
         requests: &[SharingRequest],
-    ) -> Result<BTreeMap<String, SharingOutcome>, Status>;
+    ) -> Result<BTreeMap<String, SharingOutcome>, BudgetError>;
 
     /// The month's quota of every unit allocated in the region, by unit code.
     async fn monthly_quotas(
@@ -43,7 +81,7 @@ pub trait BudgetPeer: Send + Sync {
         region: RegionCode,
         month: YearMonth,
         fund: FundType,
-    ) -> Result<BTreeMap<String, Money>, Status>;
+    ) -> Result<BTreeMap<String, Money>, BudgetError>;
 }
 
 /// Which clearing a sharing is for.
@@ -95,9 +133,13 @@ impl GrpcBudget {
     }
 }
 
-fn answer_money(field: &str, code: &str, value: Option<&common::Money>) -> Result<Money, Status> {
+fn answer_money(
+    field: &str,
+    code: &str,
+    value: Option<&common::Money>,
+) -> Result<Money, BudgetError> {
     wire::money(field, value).map_err(|(field, reason)| {
-        Status::internal(format!("budget answered {field} of {code}: {reason}"))
+        BudgetError::unavailable(format!("budget answered {field} of {code}: {reason}"))
     })
 }
 
@@ -108,7 +150,7 @@ impl BudgetPeer for GrpcBudget {
         principal: &Principal,
         clearing: &ClearingKey,
         requests: &[SharingRequest],
-    ) -> Result<BTreeMap<String, SharingOutcome>, Status> {
+    ) -> Result<BTreeMap<String, SharingOutcome>, BudgetError> {
         let body = pb::ShareForClearingRequest {
             region_code: clearing.region.to_string(),
             year: clearing.year,
@@ -149,7 +191,7 @@ impl BudgetPeer for GrpcBudget {
         region: RegionCode,
         month: YearMonth,
         fund: FundType,
-    ) -> Result<BTreeMap<String, Money>, Status> {
+    ) -> Result<BTreeMap<String, Money>, BudgetError> {
         let body = pb::GetMonthlyQuotasRequest {
             region_code: region.to_string(),
             year: month.year(),
@@ -172,72 +214,5 @@ impl BudgetPeer for GrpcBudget {
                 ))
             })
             .collect()
-    }
-}
-
-/// First pass: pays each hospital its Std and remembers what was asked.
-/// Clones share one record, so a clone handed to the clearing can be read afterwards.
-#[derive(Clone, Debug, Default)]
-pub struct RecordingSharing {
-    asked: Arc<Mutex<Vec<SharingRequest>>>,
-}
-
-impl RecordingSharing {
-    /// The requests the clearing made, in its (hospital-code) order, taken out of the record.
-    pub fn take_requests(&self) -> Vec<SharingRequest> {
-        std::mem::take(&mut *self.asked.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-impl SharingCalculator for RecordingSharing {
-    fn share(&self, request: &SharingRequest) -> Result<SharingOutcome, PortError> {
-        self.asked
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(request.clone());
-        Ok(SharingOutcome {
-            payable: request.standard,
-            tier: NO_STANDARD.to_owned(),
-        })
-    }
-}
-
-/// Second pass: the budget context's answers, looked up by hospital; a hospital without a
-/// positive Std is paid its Std.
-#[derive(Debug, Default)]
-pub struct AnsweredSharing {
-    answers: BTreeMap<String, SharingOutcome>,
-}
-
-impl AnsweredSharing {
-    pub fn new(answers: BTreeMap<String, SharingOutcome>) -> Self {
-        Self { answers }
-    }
-}
-
-/// Whether the budget context can share this hospital's year (R = Act / Std needs Std > 0).
-pub fn shareable(request: &SharingRequest) -> bool {
-    request.standard.value() > kernel::Decimal::ZERO
-}
-
-impl SharingCalculator for AnsweredSharing {
-    fn share(&self, request: &SharingRequest) -> Result<SharingOutcome, PortError> {
-        if !shareable(request) {
-            return Ok(SharingOutcome {
-                payable: request.standard,
-                tier: NO_STANDARD.to_owned(),
-            });
-        }
-        self.answers
-            .get(&request.hospital_code)
-            .cloned()
-            .ok_or_else(|| PortError {
-                port: "sharing",
-                reason: "NO_SHARING_ANSWER".to_owned(),
-                message: format!(
-                    "the budget context did not answer for hospital {}",
-                    request.hospital_code
-                ),
-            })
     }
 }

@@ -1,0 +1,254 @@
+//! The year-end clearing's input from the facts the ledger holds (DOMAIN.md §5 year end): the
+//! year's valued cases with the special-case decisions bound into them, each hospital's stored
+//! year inputs and the final monthly prepayments it was paid; and the budget context's sharing
+//! answers as the clearing's sharing rule.
+
+use std::collections::BTreeMap;
+
+use kernel::{Decimal, FundType, Money, RegionCode};
+use serde::{Deserialize, Serialize};
+
+use crate::clearing::{ClearingCase, ClearingInput, HospitalClearingInput};
+use crate::error::PortError;
+use crate::ports::{SharingCalculator, SharingOutcome, SharingRequest};
+use crate::prepayment::PrepaymentLine;
+use crate::special_case::ReviewDecision;
+use crate::valued_case::{InputVersions, ValuedCase};
+
+/// One hospital's year-end inputs, as the agency stores them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearInput {
+    pub hospital_code: String,
+    pub assessment_coefficient: Decimal,
+    pub violation_deductions: Money,
+    pub deposit_returned: Money,
+}
+
+/// A bound special-case decision, by (hospital code, list id).
+pub type BoundDecisions = BTreeMap<(String, String), ReviewDecision>;
+
+/// What the ledger holds for one clearing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClearingFacts {
+    pub region: RegionCode,
+    pub year: i32,
+    pub fund: FundType,
+    pub distributable_budget: Money,
+    pub year_inputs: Vec<YearInput>,
+    /// The lines of the year's final prepayment runs.
+    pub prepayments: Vec<PrepaymentLine>,
+    pub decisions: BoundDecisions,
+    /// The year's current valued cases, in (hospital, list id) order.
+    pub cases: Vec<ValuedCase>,
+}
+
+/// A clearing's input and what it was built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssembledClearing {
+    pub input: ClearingInput,
+    pub versions: InputVersions,
+    pub special_cases_bound: usize,
+}
+
+/// Builds the clearing input: every hospital with year inputs, a prepayment or a case has a
+/// clearing record (plain unless its year inputs say otherwise); prepayments add up to what it
+/// was prepaid and the deposit withheld; a case paid fee-for-service, or bound to be, is an FFS
+/// special case, and bound extra points are added to its points.
+pub fn assemble_clearing(facts: ClearingFacts) -> AssembledClearing {
+    let mut hospitals: BTreeMap<String, HospitalClearingInput> = BTreeMap::new();
+    for input in &facts.year_inputs {
+        let mut h = HospitalClearingInput::plain(input.hospital_code.clone());
+        h.assessment_coefficient = input.assessment_coefficient;
+        h.violation_deductions = input.violation_deductions;
+        h.deposit_returned = input.deposit_returned;
+        hospitals.insert(input.hospital_code.clone(), h);
+    }
+    for line in &facts.prepayments {
+        let h = hospitals
+            .entry(line.hospital_code.clone())
+            .or_insert_with(|| HospitalClearingInput::plain(line.hospital_code.clone()));
+        h.prepaid += line.payable;
+        h.deposit_withheld += line.quality_deposit;
+    }
+
+    let decisions = &facts.decisions;
+    let mut versions = InputVersions::default();
+    let mut cases = Vec::with_capacity(facts.cases.len());
+    for case in facts.cases {
+        versions.add(&case);
+        let mut points = case.points;
+        let mut ffs_special = case.is_fee_for_service();
+        if !decisions.is_empty() {
+            match decisions.get(&(case.hospital_code.clone(), case.list_id.clone())) {
+                Some(ReviewDecision::FeeForService) => ffs_special = true,
+                Some(ReviewDecision::ExtraPoints(extra)) => points += *extra,
+                Some(ReviewDecision::Rejected) | None => {}
+            }
+        }
+        if !hospitals.contains_key(&case.hospital_code) {
+            hospitals.insert(
+                case.hospital_code.clone(),
+                HospitalClearingInput::plain(case.hospital_code.clone()),
+            );
+        }
+        cases.push(ClearingCase {
+            hospital_code: case.hospital_code,
+            list_id: case.list_id,
+            points,
+            individual_burden: case.individual_burden,
+            ffs_special,
+            fund_amount_ffs: case.fund_amount,
+        });
+    }
+    AssembledClearing {
+        input: ClearingInput {
+            region: facts.region,
+            year: facts.year,
+            fund_type: facts.fund,
+            distributable_budget: facts.distributable_budget,
+            cases,
+            hospitals: hospitals.into_values().collect(),
+        },
+        versions,
+        special_cases_bound: decisions.len(),
+    }
+}
+
+/// Tier of a hospital without a positive Std: the sharing ratio Act / Std does not exist, so it
+/// is paid its Std (nothing, or what its deductions claw back) and not sent to the budget.
+pub const NO_STANDARD: &str = "no_standard";
+
+/// Whether the budget context can share this hospital's year (R = Act / Std needs Std > 0).
+pub fn shareable(request: &SharingRequest) -> bool {
+    request.standard.value() > Decimal::ZERO
+}
+
+/// The budget context's sharing answers, by hospital: the sharing rule of a clearing shared
+/// through the budget. A hospital without a positive Std is paid its Std.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnsweredSharing {
+    answers: BTreeMap<String, SharingOutcome>,
+}
+
+impl AnsweredSharing {
+    pub fn new(answers: BTreeMap<String, SharingOutcome>) -> Self {
+        Self { answers }
+    }
+}
+
+impl SharingCalculator for AnsweredSharing {
+    fn share(&self, request: &SharingRequest) -> Result<SharingOutcome, PortError> {
+        if !shareable(request) {
+            return Ok(SharingOutcome {
+                payable: request.standard,
+                tier: NO_STANDARD.to_owned(),
+            });
+        }
+        self.answers
+            .get(&request.hospital_code)
+            .cloned()
+            .ok_or_else(|| PortError {
+                port: "sharing",
+                reason: "NO_SHARING_ANSWER".to_owned(),
+                message: format!(
+                    "the budget context did not answer for hospital {}",
+                    request.hospital_code
+                ),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payment_mode::PaymentMode;
+    use kernel::Points;
+    use rust_decimal_macros::dec;
+
+    fn case(hospital: &str, id: &str, mode: &str) -> ValuedCase {
+        ValuedCase {
+            hospital_code: hospital.into(),
+            list_id: id.into(),
+            payment_mode: PaymentMode::from_stored(mode),
+            group_code: "GB11".into(),
+            points: Points::round(dec!(10)),
+            individual_burden: Money::from_fen(100),
+            fund_amount: Money::from_fen(900),
+            scheme_version: "demo@1".into(),
+            table_version: "t@1".into(),
+        }
+    }
+
+    #[test]
+    fn facts_become_one_clearing_input() {
+        let mut decisions = BoundDecisions::new();
+        decisions.insert(("A".into(), "2".into()), ReviewDecision::FeeForService);
+        decisions.insert(
+            ("B".into(), "1".into()),
+            ReviewDecision::ExtraPoints(Points::round(dec!(2.5))),
+        );
+        let facts = ClearingFacts {
+            region: "460100".parse().expect("region"),
+            year: 2025,
+            fund: FundType::Employee,
+            distributable_budget: Money::from_fen(1_000_000),
+            year_inputs: vec![YearInput {
+                hospital_code: "C".into(),
+                assessment_coefficient: dec!(0.9),
+                violation_deductions: Money::from_fen(5),
+                deposit_returned: Money::ZERO,
+            }],
+            prepayments: Vec::new(),
+            decisions,
+            cases: vec![
+                case("A", "1", "drg"),
+                case("A", "2", "drg"),
+                case("A", "3", "fee_for_service"),
+                case("B", "1", "something_new"),
+            ],
+        };
+        let assembled = assemble_clearing(facts);
+        let codes: Vec<_> = assembled
+            .input
+            .hospitals
+            .iter()
+            .map(|h| h.hospital_code.as_str())
+            .collect();
+        assert_eq!(codes, ["A", "B", "C"]);
+        assert_eq!(
+            assembled.input.hospitals[2].assessment_coefficient,
+            dec!(0.9)
+        );
+        let ffs: Vec<_> = assembled
+            .input
+            .cases
+            .iter()
+            .map(|c| c.ffs_special)
+            .collect();
+        assert_eq!(ffs, [false, true, true, false]);
+        assert_eq!(assembled.input.cases[3].points, Points::round(dec!(12.5)));
+        assert_eq!(assembled.special_cases_bound, 2);
+        assert_eq!(assembled.versions.tables.len(), 1);
+    }
+
+    #[test]
+    fn a_hospital_without_a_positive_standard_is_paid_it() {
+        let request = SharingRequest {
+            hospital_code: "A".into(),
+            fund_type: FundType::Employee,
+            standard: Money::from_fen(-100),
+            actual: Money::ZERO,
+        };
+        let answered = AnsweredSharing::default();
+        assert_eq!(answered.share(&request).expect("paid").tier, NO_STANDARD);
+        let positive = SharingRequest {
+            standard: Money::from_fen(100),
+            ..request
+        };
+        assert_eq!(
+            answered.share(&positive).expect_err("unanswered").reason,
+            "NO_SHARING_ANSWER"
+        );
+    }
+}

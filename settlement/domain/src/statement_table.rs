@@ -1,0 +1,143 @@
+//! Statements as tables: one fixed column order per run kind, the same rows for the CSV (whose
+//! SHA-256 is a run's statements digest) and the XLSX export. Money always prints with 2 places
+//! and points with 4, so a statement built in code and one read back print alike.
+
+use kernel::{Money, Points};
+
+use crate::clearing::{BalanceDirection, HospitalStatement};
+use crate::prepayment::PrepaymentLine;
+
+/// A table: header and rows of text cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+    /// Columns holding money (2 places), right-aligned in XLSX.
+    pub money_columns: Vec<usize>,
+}
+
+/// Money always with 2 places: a zero built in code and one read back print alike.
+fn money(value: Money) -> String {
+    format!("{:.2}", value.value())
+}
+
+/// Points always with 4 places.
+fn points(value: Points) -> String {
+    format!("{:.4}", value.value())
+}
+
+fn direction_name(direction: BalanceDirection) -> &'static str {
+    match direction {
+        BalanceDirection::TopUp => "top_up",
+        BalanceDirection::Repayment => "repayment",
+        BalanceDirection::Settled => "settled",
+    }
+}
+
+/// The clearing statements, one row per hospital, in the order given.
+pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
+    let header = vec![
+        "hospital_code",
+        "cases",
+        "ffs_special_cases",
+        "points",
+        "point_value",
+        "gross_entitlement",
+        "individual_burden",
+        "fund_entitlement",
+        "assessment_coefficient",
+        "assessed_entitlement",
+        "violation_deductions",
+        "sharing_standard",
+        "sharing_actual",
+        "sharing_tier",
+        "sharing_payable",
+        "sharing_adjustment",
+        "ffs_special_amount",
+        "deposit_withheld",
+        "deposit_returned",
+        "deposit_forfeited",
+        "final_amount",
+        "prepaid",
+        "balance",
+        "direction",
+    ];
+    let rows = statements
+        .iter()
+        .map(|s| {
+            vec![
+                s.hospital_code.clone(),
+                s.cases.to_string(),
+                s.ffs_special_cases.to_string(),
+                points(s.points),
+                s.point_value.to_string(),
+                money(s.gross_entitlement),
+                money(s.individual_burden),
+                money(s.fund_entitlement),
+                s.assessment_coefficient.to_string(),
+                money(s.assessed_entitlement),
+                money(s.violation_deductions),
+                money(s.sharing_standard),
+                money(s.sharing_actual),
+                s.sharing_tier.clone(),
+                money(s.sharing_payable),
+                money(s.sharing_adjustment),
+                money(s.ffs_special_amount),
+                money(s.deposit_withheld),
+                money(s.deposit_returned),
+                money(s.deposit_forfeited),
+                money(s.final_amount),
+                money(s.prepaid),
+                money(s.balance),
+                direction_name(s.direction).to_owned(),
+            ]
+        })
+        .collect();
+    Table {
+        header,
+        rows,
+        money_columns: vec![5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22],
+    }
+}
+
+/// The prepayment lines, one row per hospital, in the order given.
+pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
+    let header = vec![
+        "hospital_code",
+        "points",
+        "point_value",
+        "fund_value",
+        "individual_burden",
+        "prepayment_ratio",
+        "prepayable",
+        "monthly_quota",
+        "deferred",
+        "capped",
+        "quality_deposit",
+        "payable",
+    ];
+    let rows = lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.hospital_code.clone(),
+                points(l.points),
+                l.point_value.to_string(),
+                money(l.fund_value),
+                money(l.individual_burden),
+                l.prepayment_ratio.to_string(),
+                money(l.prepayable),
+                l.monthly_quota.map(money).unwrap_or_default(),
+                money(l.deferred),
+                money(l.capped),
+                money(l.quality_deposit),
+                money(l.payable),
+            ]
+        })
+        .collect();
+    Table {
+        header,
+        rows,
+        money_columns: vec![3, 4, 6, 7, 8, 9, 10, 11],
+    }
+}

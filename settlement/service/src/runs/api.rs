@@ -1,0 +1,150 @@
+//! The runs API's plumbing: its peers, the journal writes (a retry replays before any peer is
+//! asked), the region check of a stored run, and the dispute steps.
+
+use std::sync::Arc;
+
+use kernel::{Principal, RegionCode};
+use medpay_proto::settlement::v1 as pb;
+use platform::status::{permission_denied, storage_failure};
+use platform::wire;
+use prost::Message;
+use sea_orm::DatabaseConnection;
+use settlement_domain::dispute::DisputeAction;
+use tonic::{Response, Status};
+
+use super::store::{self, RunRow};
+use super::{BudgetAccess, RunError, disputes, wire as to_wire};
+use crate::budget_peer::BudgetPeer;
+use crate::journal::{Call, Effect, replay, run_once};
+use crate::ledger::region_span;
+use crate::status::run_not_found;
+
+/// The runs gRPC API over the settlement database.
+#[derive(Clone)]
+pub struct SettlementRunApi {
+    pub(super) db: DatabaseConnection,
+    budget: Option<Arc<dyn BudgetPeer>>,
+}
+
+impl SettlementRunApi {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db, budget: None }
+    }
+
+    /// Shares at year end and reads monthly quotas through the budget context.
+    pub fn with_budget(mut self, budget: Arc<dyn BudgetPeer>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// The tonic service to mount on a server.
+    pub fn into_server(
+        self,
+    ) -> pb::settlement_run_service_server::SettlementRunServiceServer<Self> {
+        pb::settlement_run_service_server::SettlementRunServiceServer::new(self)
+    }
+
+    pub(super) fn budget_for<'a>(&'a self, principal: &'a Principal) -> Option<BudgetAccess<'a>> {
+        self.budget
+            .as_deref()
+            .map(|peer| BudgetAccess { peer, principal })
+    }
+
+    /// The stored response of `call` when it was already carried out: a retry asks no peer.
+    pub(super) async fn replayed<T: Message + Default>(
+        &self,
+        call: &Call,
+    ) -> Result<Option<Response<T>>, Status> {
+        crate::grpc::require_request_id(&call.request_id)?;
+        match replay::<_, RunError>(&self.db, call).await? {
+            None => Ok(None),
+            Some(bytes) => decode(&bytes).map(Some),
+        }
+    }
+
+    /// Runs `effect` once per (caller, request id) of `call` and decodes the response it stored.
+    pub(super) async fn write<T, F>(&self, call: &Call, effect: F) -> Result<Response<T>, Status>
+    where
+        T: Message + Default,
+        F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Effect<'c, RunError>,
+    {
+        crate::grpc::require_request_id(&call.request_id)?;
+        let done = run_once(&self.db, call, effect).await?;
+        decode(done.response())
+    }
+
+    /// The run `run_id`, which must belong to `region` or a region inside it.
+    pub(super) async fn run_in(&self, region: RegionCode, run_id: &str) -> Result<RunRow, Status> {
+        let (from, to) = region_span(region);
+        // Another region's run is answered exactly like a run never stored.
+        store::get_run(&self.db, run_id)
+            .await
+            .map_err(storage_failure)?
+            .filter(|run| (from..=to).contains(&run.region_code))
+            .ok_or_else(|| run_not_found(run_id, region))
+    }
+
+    pub(super) async fn dispute(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        request: &impl Message,
+        (request_id, run_id, hospital_code): (&str, &str, &str),
+        action: DisputeAction,
+    ) -> Result<pb::Dispute, Status> {
+        let run = self.run_in(region, run_id).await?;
+        let actor = principal.caller_id.clone();
+        let run_id = run_id.to_owned();
+        let hospital_code = hospital_code.to_owned();
+        let issued_at = run.created_at;
+        let call = Call::new(
+            &principal.caller_id,
+            request_id,
+            action.method(),
+            request,
+            Some(region),
+        );
+        let response: Response<pb::Dispute> = self
+            .write(&call, move |txn| {
+                Box::pin(async move {
+                    let row = disputes::dispute_step(
+                        txn,
+                        &run_id,
+                        &hospital_code,
+                        &actor,
+                        action,
+                        wire::unix_seconds(),
+                    )
+                    .await?;
+                    let dispute = to_wire::dispute(&row, issued_at)
+                        .map_err(|status| RunError::Internal(status.message().to_owned()))?;
+                    let detail = format!("{run_id}/{hospital_code}: {}", row.dispute_state);
+                    Ok((dispute.encode_to_vec(), detail))
+                })
+            })
+            .await?;
+        Ok(response.into_inner())
+    }
+}
+
+pub(super) fn decode<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, Status> {
+    T::decode(bytes).map(Response::new).map_err(storage_failure)
+}
+
+pub(super) fn wire_failure(status: Status) -> RunError {
+    RunError::Internal(status.message().to_owned())
+}
+
+/// A hospital principal (role `hospital`) acts only for the institution its key names.
+pub(super) fn check_hospital(principal: &Principal, hospital_code: &str) -> Result<(), Status> {
+    if !principal.may_reach_institution(hospital_code) {
+        return Err(permission_denied(
+            "NOT_YOUR_STATEMENT",
+            format!(
+                "hospital {} may not act on the statement of hospital {hospital_code}",
+                principal.caller_id
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! The year-end clearing (DOMAIN.md §5): the facts read from the ledger, assembled and cleared by
+//! the domain, stored with the statements, the identity check, the inputs and the digest.
+//!
+//! Sharing through the budget context needs every hospital's Std and Act, which the domain
+//! prepares before it settles; the budget is asked for them once, before the transaction opens
+//! ([`ask_budget`]), and [`clear`] settles with its answers inside the transaction after checking
+//! that the ledger still holds what they were asked on.
+
+use std::collections::BTreeMap;
+
+use kernel::{FundType, Money, RegionCode};
+use platform::db::{fund_to_db, region_to_db};
+use sea_orm::ConnectionTrait;
+use settlement_domain::clearing::{
+    ClearingStatement, PreparedClearing, SharingSource, prepare_clearing,
+};
+use settlement_domain::clearing_assembly::{
+    AnsweredSharing, AssembledClearing, ClearingFacts, YearInput, assemble_clearing, shareable,
+};
+use settlement_domain::policy::SettlementPolicy;
+use settlement_domain::ports::PayStandard;
+use settlement_domain::prepayment::PrepaymentLine;
+use settlement_domain::run_summary::{IdentityCheck, RunTotals};
+
+use super::store::{self, RunRow, kind};
+use super::{
+    BudgetAccess, RunError, export, internal, new_run_id, no_budget_peer, policy_in_force,
+};
+use crate::budget_peer::ClearingKey;
+use crate::special_cases::bound_decisions;
+
+/// What a clearing needs besides the ledger.
+#[derive(Clone, Debug)]
+pub struct ClearingOrder {
+    pub region: RegionCode,
+    pub year: i32,
+    pub fund: FundType,
+    pub distributable_budget: Money,
+    pub reason: String,
+    pub caller: String,
+    pub at: i64,
+}
+
+impl ClearingOrder {
+    fn period(&self) -> i32 {
+        self.year * 100
+    }
+
+    fn discharges(&self) -> (i32, i32) {
+        (self.year * 10_000 + 101, self.year * 10_000 + 1231)
+    }
+}
+
+/// Everything a clearing read, assembled; two reads that compare equal clear alike.
+#[derive(Debug, PartialEq, Eq)]
+struct Assembled {
+    version: i32,
+    policy_version: i32,
+    policy: SettlementPolicy,
+    year_inputs_version: i32,
+    prepayment_runs: Vec<String>,
+    clearing: AssembledClearing,
+}
+
+/// Reads the clearing's facts and assembles its input; refuses a re-run without a reason.
+async fn assemble<C: ConnectionTrait>(
+    conn: &C,
+    order: &ClearingOrder,
+) -> Result<Assembled, RunError> {
+    let version = store::latest_run(
+        conn,
+        kind::CLEARING,
+        order.region,
+        order.fund,
+        order.period(),
+    )
+    .await?
+    .map_or(1, |run| run.version + 1);
+    if version > 1 && order.reason.trim().is_empty() {
+        return Err(RunError::Invalid(vec![(
+            "reason".to_owned(),
+            format!(
+                "is required: the year already has clearing version {}",
+                version - 1
+            ),
+        )]));
+    }
+    let (policy_version, policy) =
+        policy_in_force(conn, order.region, order.year, order.fund).await?;
+    let (year_inputs_version, year_inputs) =
+        match store::latest_year_inputs(conn, order.region, order.year, order.fund).await? {
+            None => (0, Vec::new()),
+            Some((version, json)) => (
+                version,
+                serde_json::from_str::<Vec<YearInput>>(&json).map_err(|e| {
+                    internal(format!("stored year inputs v{version} are unreadable: {e}"))
+                })?,
+            ),
+        };
+    let mut prepayment_runs = Vec::new();
+    let mut prepayments = Vec::new();
+    for run in store::final_prepayments(conn, order.region, order.fund, order.year).await? {
+        for row in store::list_statements(conn, &run.run_id, None, None).await? {
+            let line: PrepaymentLine = serde_json::from_str(&row.statement_json).map_err(|e| {
+                internal(format!(
+                    "statement {}/{}: {e}",
+                    row.run_id, row.hospital_code
+                ))
+            })?;
+            prepayments.push(line);
+        }
+        prepayment_runs.push(run.run_id);
+    }
+    let decisions = bound_decisions(conn, order.region, order.year)
+        .await?
+        .into_iter()
+        .map(|d| ((d.hospital_code, d.list_id), d.decision))
+        .collect();
+    let (from, to) = order.discharges();
+    let cases =
+        super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
+    let clearing = assemble_clearing(ClearingFacts {
+        region: order.region,
+        year: order.year,
+        fund: order.fund,
+        distributable_budget: order.distributable_budget,
+        year_inputs,
+        prepayments,
+        decisions,
+        cases,
+    });
+    Ok(Assembled {
+        version,
+        policy_version,
+        policy,
+        year_inputs_version,
+        prepayment_runs,
+        clearing,
+    })
+}
+
+/// The domain's preparation, off the async threads (it walks every case of the year).
+async fn prepare(assembled: Assembled) -> Result<(Assembled, PreparedClearing), RunError> {
+    tokio::task::spawn_blocking(move || {
+        let prepared = prepare_clearing(&assembled.clearing.input, &assembled.policy.clearing);
+        prepared.map(|prepared| (assembled, prepared))
+    })
+    .await
+    .map_err(internal)?
+    .map_err(RunError::Domain)
+}
+
+/// A clearing prepared and shared out by the budget context, before its transaction.
+#[derive(Debug)]
+pub struct BudgetSharing {
+    assembled: Assembled,
+    prepared: PreparedClearing,
+    answers: AnsweredSharing,
+    run_id: String,
+}
+
+/// When the policy in force shares through the budget context: reads and prepares the clearing
+/// and asks the budget for every shareable hospital's sharing at once. `None` when the policy
+/// pays each hospital its standard, which asks nobody.
+///
+/// Runs outside any transaction: the peer call never holds one open.
+pub async fn ask_budget<C: ConnectionTrait>(
+    conn: &C,
+    order: &ClearingOrder,
+    budget: Option<BudgetAccess<'_>>,
+) -> Result<Option<BudgetSharing>, RunError> {
+    let (_, policy) = policy_in_force(conn, order.region, order.year, order.fund).await?;
+    if policy.clearing.sharing != SharingSource::Budget {
+        return Ok(None);
+    }
+    let budget = budget.ok_or_else(|| no_budget_peer("sharing through the budget"))?;
+    let (assembled, prepared) = prepare(assemble(conn, order).await?).await?;
+    let run_id = new_run_id()?;
+    let requests: Vec<_> = prepared
+        .sharing_requests()
+        .filter(|request| shareable(request))
+        .cloned()
+        .collect();
+    let answers = if requests.is_empty() {
+        BTreeMap::new()
+    } else {
+        let key = ClearingKey {
+            region: order.region,
+            year: order.year,
+            fund: order.fund,
+            run_id: run_id.clone(),
+        };
+        budget.peer.share(budget.principal, &key, &requests).await?
+    };
+    Ok(Some(BudgetSharing {
+        assembled,
+        prepared,
+        answers: AnsweredSharing::new(answers),
+        run_id,
+    }))
+}
+
+/// Runs the year-end clearing and stores it as the next version, its statements, identity check,
+/// inputs and digest, and marks the cases it read as cleared. `shared` is what [`ask_budget`]
+/// gave: required when the policy shares through the budget.
+pub async fn clear<C: ConnectionTrait>(
+    conn: &C,
+    order: &ClearingOrder,
+    shared: Option<BudgetSharing>,
+) -> Result<RunRow, RunError> {
+    let (assembled, statement, id) = match shared {
+        Some(shared) => {
+            if assemble(conn, order).await? != shared.assembled {
+                return Err(RunError::Conflict(format!(
+                    "the ledger of {} {} changed while the budget context shared the clearing \
+                     out: run it again",
+                    order.region, order.year
+                )));
+            }
+            let statement = shared
+                .prepared
+                .settle(&shared.answers)
+                .map_err(RunError::Domain)?;
+            (shared.assembled, statement, shared.run_id)
+        }
+        None => {
+            let assembled = assemble(conn, order).await?;
+            if assembled.policy.clearing.sharing == SharingSource::Budget {
+                return Err(no_budget_peer("sharing through the budget"));
+            }
+            // Regional points mode: no per-hospital sharing, each hospital is paid its standard.
+            let (assembled, prepared) = prepare(assembled).await?;
+            let statement = prepared.settle(&PayStandard).map_err(RunError::Domain)?;
+            (assembled, statement, new_run_id()?)
+        }
+    };
+    store_clearing(conn, order, assembled, statement, id).await
+}
+
+async fn store_clearing<C: ConnectionTrait>(
+    conn: &C,
+    order: &ClearingOrder,
+    assembled: Assembled,
+    statement: ClearingStatement,
+    id: String,
+) -> Result<RunRow, RunError> {
+    let identity = IdentityCheck::of(&statement).map_err(internal)?;
+    let csv = export::to_csv(&export::clearing_table(&statement.hospitals)).map_err(internal)?;
+    let case_count = assembled.clearing.input.cases.len() as u64;
+    let totals = RunTotals::of_clearing(&statement, case_count);
+    let statements = statement
+        .hospitals
+        .iter()
+        .map(|s| {
+            super::statement_row(
+                &id,
+                &s.hospital_code,
+                serde_json::to_string(s).map_err(internal)?,
+                s.balance,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let versions = &assembled.clearing.versions;
+    let inputs = serde_json::json!({
+        "policy_version": assembled.policy_version,
+        "year_inputs_version": assembled.year_inputs_version,
+        "prepayment_runs": assembled.prepayment_runs,
+        "special_cases_bound": assembled.clearing.special_cases_bound,
+        "sharing": statement.policy.sharing,
+        "scheme_versions": versions.schemes,
+        "table_versions": versions.tables,
+    });
+    // The whole statement without the per-hospital lines, which are stored one row each.
+    let summary = ClearingStatement {
+        hospitals: Vec::new(),
+        ..statement
+    };
+    let run = RunRow {
+        run_id: id,
+        kind: kind::CLEARING.to_owned(),
+        region_code: region_to_db(order.region),
+        fund_type: fund_to_db(order.fund),
+        period: order.period(),
+        version: assembled.version,
+        is_final: false,
+        reason: order.reason.clone(),
+        totals_json: serde_json::to_string(&totals).map_err(internal)?,
+        identity_json: serde_json::to_string(&identity).map_err(internal)?,
+        statements_digest: export::sha256_hex(&csv),
+        inputs_json: inputs.to_string(),
+        result_json: serde_json::to_string(&summary).map_err(internal)?,
+        created_by: order.caller.clone(),
+        created_at: order.at,
+    };
+    drop(assembled);
+    store::insert_run(conn, run.clone(), statements).await?;
+    let (from, to) = order.discharges();
+    store::mark_cleared(conn, order.region, order.fund, from, to).await?;
+    Ok(run)
+}
