@@ -182,7 +182,7 @@ impl ContextName {
                 routes.public.add_service(api.into_server());
             }
             ContextName::Settlement => {
-                let store = settlement_service::ledger::CaseStore::new(db.clone());
+                let store = settlement_service::store::ledger::CaseStore::new(db.clone());
                 let configured = settings.peers.api_key.as_str();
                 // One key for both: grouping and points are either both this server or both
                 // elsewhere behind the same service identity.

@@ -12,9 +12,9 @@ use kernel::{FundType, Money, Points};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 use settlement_service::Migrator;
-use settlement_service::journal::{Call, Fingerprint, run_once};
-use settlement_service::ledger::{CaseStore, LedgerCase, status};
 use settlement_service::runs::{ClearingOrder, RunError, clear};
+use settlement_service::store::journal::{Call, Fingerprint, run_once};
+use settlement_service::store::ledger::{CaseStore, LedgerCase, status};
 
 const HOSPITALS: usize = 200;
 

@@ -14,8 +14,8 @@ use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceCl
 use rust_decimal_macros::dec;
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
-use settlement_service::institutions::{self, AgreementRow, InstitutionRow};
-use settlement_service::ledger::CaseStore;
+use settlement_service::store::institutions::{self, AgreementRow, InstitutionRow};
+use settlement_service::store::ledger::CaseStore;
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -18,10 +18,10 @@ use crate::convert::intake::{
     AgreementChange, InstitutionChange, agreement_to_wire, case_to_wire, institution_to_wire,
     record_from_wire,
 };
-use crate::institutions::{self, RegistryError};
 use crate::intake::{BrokenStream, Intake, IntakeError};
-use crate::journal::{self, Call, Once};
-use crate::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
+use crate::store::institutions::{self, RegistryError};
+use crate::store::journal::{self, Call, Once};
+use crate::store::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
 
 /// The largest message the settlement service reads: a `SubmitCaseBatch` of a thousand lists
 /// (one intake chunk) with their fee lines fits many times over. tonic refuses a larger message

@@ -15,7 +15,7 @@
 //! stream that breaks off leaves its earlier chunks stored, in the same way. The upload's final
 //! answer is stored under its request id through the journal: a retry of a completed upload
 //! replays it.
-//! Each stored chunk and each completed upload leaves a fingerprint ([`crate::uploads`]): a retry
+//! Each stored chunk and each completed upload leaves a fingerprint ([`crate::store::uploads`]): a retry
 //! with other records under the same request id is refused before any of them is stored.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -38,12 +38,12 @@ use settlement_domain::ports::{
 };
 use settlement_domain::validation::ValidationPolicy;
 
-use crate::calendar;
 use crate::convert::intake::rejection_to_wire;
-use crate::institutions;
-use crate::journal::{self, Once};
-use crate::ledger::{CaseStore, LedgerCase, StoreError};
-use crate::uploads::{self, ChunkMark};
+use crate::store::closed_months;
+use crate::store::institutions;
+use crate::store::journal::{self, Once};
+use crate::store::ledger::{CaseStore, LedgerCase, StoreError};
+use crate::store::uploads::{self, ChunkMark};
 
 /// Records per chunk: one valuation batch and one transaction each.
 pub const DEFAULT_CHUNK: usize = 1_000;
@@ -603,7 +603,7 @@ impl Intake {
             .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
         for month in months {
             let (month_region, fund, year_month) = month;
-            if calendar::is_closed(&self.db, month_region, fund, year_month).await? {
+            if closed_months::is_closed(&self.db, month_region, fund, year_month).await? {
                 closed_months.insert(month);
             }
         }

@@ -3,19 +3,15 @@
 //! gRPC servers. Settlement rules live in `settlement-domain`.
 
 pub mod budget_peer;
-pub mod calendar;
 pub mod convert;
 pub mod grpc;
 pub mod ids;
-pub mod institutions;
 pub mod intake;
-pub mod journal;
-pub mod ledger;
 pub mod migration;
 pub mod runs;
 pub mod special_cases;
 pub mod status;
-pub mod uploads;
+pub mod store;
 pub mod valuation;
 
 pub use grpc::SettlementApi;

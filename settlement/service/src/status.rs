@@ -5,10 +5,10 @@
 
 use crate::budget_peer::{BudgetError, BudgetFailure};
 use crate::grpc::MAX_STREAM_MESSAGE_BYTES;
-use crate::institutions::{RegistryError, RegistryRefusal};
 use crate::intake::{BrokenStream, IntakeError};
 use crate::runs::RunError;
 use crate::special_cases::StepError;
+use crate::store::institutions::{RegistryError, RegistryRefusal};
 use kernel::RegionCode;
 use platform::status::{bad_request, storage_failure, with_reason};
 use settlement_domain::SettlementError;

@@ -20,9 +20,10 @@ use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use sea_orm::DatabaseConnection;
 use settlement_service::intake::Intake;
-use settlement_service::ledger::CaseStore;
+use settlement_service::store::closed_months;
+use settlement_service::store::ledger::CaseStore;
 use settlement_service::valuation::GrpcValuer;
-use settlement_service::{Migrator, SettlementApi, calendar};
+use settlement_service::{Migrator, SettlementApi};
 use tokio_stream::StreamExt;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Response, Status};
@@ -470,7 +471,7 @@ async fn streamed_intake_values_through_the_peers_and_answers_every_record() {
     assert!(versions[0].case_json.contains("BA1"));
 
     // After June closes, a changed June list is refused.
-    calendar::close(
+    closed_months::close(
         &db,
         "460100".parse().expect("code"),
         FundType::Employee,

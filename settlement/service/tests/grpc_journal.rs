@@ -6,7 +6,7 @@ use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use settlement_service::ledger::CaseStore;
+use settlement_service::store::ledger::CaseStore;
 use settlement_service::{Migrator, SettlementApi};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
@@ -132,7 +132,7 @@ async fn a_request_id_reused_with_another_body_is_refused_and_changes_nothing() 
     let current = stored.history[0].institution.as_ref().expect("institution");
     assert_eq!(current.name, "Hospital A");
     assert!(stored.agreements.is_empty(), "the agreement was not stored");
-    let audit = settlement_service::journal::audit_entries(&server.db)
+    let audit = settlement_service::store::journal::audit_entries(&server.db)
         .await
         .expect("audit");
     assert_eq!(audit.len(), 1);

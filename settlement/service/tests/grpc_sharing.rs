@@ -20,7 +20,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 use settlement_domain::clearing::HospitalStatement;
 use settlement_domain::prepayment::PrepaymentLine;
 use settlement_service::budget_peer::GrpcBudget;
-use settlement_service::ledger::{CaseStore, LedgerCase, settlement_case, status};
+use settlement_service::store::ledger::{CaseStore, LedgerCase, settlement_case, status};
 use settlement_service::{Migrator, SettlementRunApi};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request};

@@ -11,9 +11,9 @@ use medpay_proto::settlement::v1::special_case_service_client::SpecialCaseServic
 use platform::testing;
 use sea_orm::DatabaseConnection;
 use settlement_service::Migrator;
-use settlement_service::journal::audit_entries;
-use settlement_service::ledger::{CaseStore, LedgerCase, status};
 use settlement_service::special_cases::{SpecialCaseApi, bound_decisions};
+use settlement_service::store::journal::audit_entries;
+use settlement_service::store::ledger::{CaseStore, LedgerCase, status};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;

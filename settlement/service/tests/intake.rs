@@ -9,12 +9,12 @@ use rust_decimal_macros::dec;
 use sea_orm::DatabaseConnection;
 use settlement_domain::admission::{Record, reason};
 use settlement_service::Migrator;
-use settlement_service::calendar;
-use settlement_service::institutions::{
+use settlement_service::intake::{Intake, IntakeError};
+use settlement_service::store::closed_months;
+use settlement_service::store::institutions::{
     self, AgreementRow, InstitutionRow, RegistryError, RegistryRefusal,
 };
-use settlement_service::intake::{Intake, IntakeError};
-use settlement_service::ledger::{CaseFilter, CaseStore, status};
+use settlement_service::store::ledger::{CaseFilter, CaseStore, status};
 
 #[path = "support/mod.rs"]
 mod support;
@@ -362,7 +362,7 @@ store_test!(
         );
 
         // After the month closes, a changed list is refused and an unchanged one is still a no-op.
-        calendar::close(
+        closed_months::close(
             db,
             region("460100"),
             FundType::Employee,

@@ -6,9 +6,9 @@ use kernel::{FundType, Money, Points, RegionCode};
 use platform::store_test;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use settlement_service::Migrator;
-use settlement_service::journal::{Call, Fingerprint, run_once};
-use settlement_service::ledger::{CaseStore, LedgerCase, status};
 use settlement_service::runs::store::{self, settlement_run, settlement_statement};
+use settlement_service::store::journal::{Call, Fingerprint, run_once};
+use settlement_service::store::ledger::{CaseStore, LedgerCase, status};
 use std::collections::BTreeMap;
 
 use settlement_domain::ports::{SharingOutcome, SharingRequest};

@@ -4,8 +4,8 @@ use kernel::{FundType, Money, Points, RegionCode, YearMonth};
 use platform::store_test;
 use platform::wire::Page;
 use settlement_service::Migrator;
-use settlement_service::calendar;
-use settlement_service::ledger::{CaseFilter, CaseStore, LedgerCase, StoreError, status};
+use settlement_service::store::closed_months;
+use settlement_service::store::ledger::{CaseFilter, CaseStore, LedgerCase, StoreError, status};
 
 const PAGE: Page = Page {
     offset: 0,
@@ -222,12 +222,12 @@ store_test!(closing_a_prefecture_closes_its_counties, Migrator, |db| {
     let january = YearMonth::new(2025, 1).expect("month");
     let february = YearMonth::new(2025, 2).expect("month");
     assert!(
-        !calendar::is_closed(db, region("460108"), FundType::Employee, january)
+        !closed_months::is_closed(db, region("460108"), FundType::Employee, january)
             .await
             .expect("read")
     );
     assert!(
-        calendar::close(
+        closed_months::close(
             db,
             region("460100"),
             FundType::Employee,
@@ -239,7 +239,7 @@ store_test!(closing_a_prefecture_closes_its_counties, Migrator, |db| {
         .expect("close")
     );
     assert!(
-        !calendar::close(
+        !closed_months::close(
             db,
             region("460100"),
             FundType::Employee,
@@ -252,22 +252,22 @@ store_test!(closing_a_prefecture_closes_its_counties, Migrator, |db| {
         "closing twice changes nothing"
     );
     assert!(
-        calendar::is_closed(db, region("460108"), FundType::Employee, january)
+        closed_months::is_closed(db, region("460108"), FundType::Employee, january)
             .await
             .expect("read")
     );
     assert!(
-        !calendar::is_closed(db, region("460108"), FundType::Resident, january)
+        !closed_months::is_closed(db, region("460108"), FundType::Resident, january)
             .await
             .expect("read")
     );
     assert!(
-        !calendar::is_closed(db, region("460108"), FundType::Employee, february)
+        !closed_months::is_closed(db, region("460108"), FundType::Employee, february)
             .await
             .expect("read")
     );
     assert!(
-        !calendar::is_closed(db, region("460201"), FundType::Employee, january)
+        !closed_months::is_closed(db, region("460201"), FundType::Employee, january)
             .await
             .expect("read")
     );
@@ -277,11 +277,14 @@ fn close_march(
     run_id: &'static str,
 ) -> impl for<'c> FnOnce(
     &'c sea_orm::DatabaseTransaction,
-) -> settlement_service::journal::Effect<'c, platform::journal::JournalError> {
+) -> settlement_service::store::journal::Effect<
+    'c,
+    platform::journal::JournalError,
+> {
     move |txn| {
         Box::pin(async move {
             let month = YearMonth::new(2025, 3).expect("month");
-            calendar::close(txn, region("460108"), FundType::Employee, month, run_id, 1)
+            closed_months::close(txn, region("460108"), FundType::Employee, month, run_id, 1)
                 .await
                 .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
             Ok((run_id.as_bytes().to_vec(), format!("closed by {run_id}")))
@@ -291,7 +294,7 @@ fn close_march(
 
 store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
     use platform::journal::JournalError;
-    use settlement_service::journal::{self, Call, Fingerprint, Once};
+    use settlement_service::store::journal::{self, Call, Fingerprint, Once};
     let audit = Call::with_fingerprint(
         "county-460108",
         "req-1",

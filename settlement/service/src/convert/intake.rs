@@ -10,9 +10,9 @@ use platform::wire;
 use settlement_domain::admission::{Record, Rejection};
 use tonic::{Code, Status};
 
-use crate::institutions::{AGREEMENT_STATUSES, AgreementRow, InstitutionRow, LEVELS, TYPES};
 use crate::intake::BrokenStream;
-use crate::ledger::LedgerCase;
+use crate::store::institutions::{AGREEMENT_STATUSES, AgreementRow, InstitutionRow, LEVELS, TYPES};
+use crate::store::ledger::LedgerCase;
 
 /// The record of a wire message (the deprecated `case_json` when `record` is absent).
 pub fn record_from_wire(record: Option<pb::SubmitRecord>, case_json: String) -> Record {

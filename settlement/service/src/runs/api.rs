@@ -15,9 +15,9 @@ use tonic::{Response, Status};
 use super::store::{self, RunRow};
 use super::{BudgetAccess, RunError, disputes, wire as to_wire};
 use crate::budget_peer::BudgetPeer;
-use crate::journal::{Call, Effect, replay, run_once};
-use crate::ledger::region_span;
 use crate::status::run_not_found;
+use crate::store::journal::{Call, Effect, replay, run_once};
+use crate::store::ledger::region_span;
 
 /// The runs gRPC API over the settlement database.
 #[derive(Clone)]

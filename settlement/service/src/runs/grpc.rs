@@ -23,7 +23,7 @@ use crate::convert::runs::{
     ClearingRequest, MonthRequest, PolicyRequest, PrepaymentRequest, ShadowRequest,
     YearInputsRequest, run_kind,
 };
-use crate::journal::Call;
+use crate::store::journal::Call;
 
 #[tonic::async_trait]
 impl SettlementRunService for SettlementRunApi {
@@ -90,7 +90,7 @@ impl SettlementRunService for SettlementRunApi {
         // Each hospital must be registered in the request's region; another region's is named
         // exactly like one never registered.
         let codes: Vec<String> = inputs.iter().map(|i| i.hospital_code.clone()).collect();
-        let registered = crate::institutions::registered_in(&self.db, region, &codes)
+        let registered = crate::store::institutions::registered_in(&self.db, region, &codes)
             .await
             .map_err(storage_failure)?;
         for (index, code) in codes.iter().enumerate() {

@@ -23,7 +23,7 @@ use settlement_domain::policy::SettlementPolicy;
 use settlement_domain::valued_case::ValuedCase;
 
 use crate::budget_peer::{BudgetError, BudgetPeer};
-use crate::ledger::StoreError;
+use crate::store::ledger::StoreError;
 use store::{RunCase, StatementRow};
 
 pub use clearing::{ClearingOrder, clear};

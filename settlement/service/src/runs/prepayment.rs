@@ -16,7 +16,7 @@ use super::store::{self, RunRow, kind};
 use super::{
     BudgetAccess, RunError, export, internal, new_run_id, no_budget_peer, policy_in_force,
 };
-use crate::calendar;
+use crate::store::closed_months;
 
 /// What a monthly prepayment needs besides the ledger.
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ async fn refuse_closed<C: ConnectionTrait>(
     conn: &C,
     order: &PrepaymentOrder,
 ) -> Result<(), RunError> {
-    if calendar::is_closed(conn, order.region, order.fund, order.month).await? {
+    if closed_months::is_closed(conn, order.region, order.fund, order.month).await? {
         return Err(RunError::Precondition {
             reason: "MONTH_CLOSED",
             message: format!(
@@ -183,6 +183,6 @@ pub async fn close_month<C: ConnectionTrait>(
         store::mark_final(conn, &run.run_id).await?;
         run.is_final = true;
     }
-    calendar::close(conn, region, fund, month, &run.run_id, at).await?;
+    closed_months::close(conn, region, fund, month, &run.run_id, at).await?;
     Ok(run)
 }

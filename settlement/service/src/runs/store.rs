@@ -9,7 +9,7 @@ use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, Set};
 
-use crate::ledger::{StoreError, region_span, settlement_case, status};
+use crate::store::ledger::{StoreError, region_span, settlement_case, status};
 
 pub mod settlement_policy {
     use sea_orm::entity::prelude::*;

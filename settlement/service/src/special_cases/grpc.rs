@@ -27,9 +27,9 @@ use super::wire as to_wire;
 use crate::convert::special_cases::{
     ApplyRequest, ExpertRequest, check_appeal, check_step, decision,
 };
-use crate::journal::{Call, Effect, Fingerprint, run_once};
-use crate::ledger::CaseStore;
 use crate::status::special_case_not_found;
+use crate::store::journal::{Call, Effect, Fingerprint, run_once};
+use crate::store::ledger::CaseStore;
 
 /// The special-case review API over the settlement database.
 #[derive(Clone)]

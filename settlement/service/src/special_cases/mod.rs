@@ -9,8 +9,8 @@ use kernel::RegionCode;
 use sea_orm::DbErr;
 use settlement_domain::SettlementError;
 
-use crate::journal::RequestIdReused;
-use crate::ledger::StoreError;
+use crate::store::journal::RequestIdReused;
+use crate::store::ledger::StoreError;
 
 pub use grpc::SpecialCaseApi;
 pub use store::{BoundDecision, bound_decisions};

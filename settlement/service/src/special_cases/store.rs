@@ -13,7 +13,7 @@ use settlement_domain::special_case::{
     Expert, ReviewDecision, ReviewState, SpecialCaseApplication,
 };
 
-use crate::ledger::{StoreError, region_span};
+use crate::store::ledger::{StoreError, region_span};
 
 pub mod settlement_expert {
     use sea_orm::entity::prelude::*;
@@ -308,7 +308,7 @@ pub async fn count_discharges<C: ConnectionTrait>(
     hospital_code: &str,
     year: i32,
 ) -> Result<u64, StoreError> {
-    use crate::ledger::settlement_case;
+    use crate::store::ledger::settlement_case;
     Ok(settlement_case::Entity::find()
         .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
         .filter(settlement_case::Column::IsCurrent.eq(true))

@@ -19,7 +19,7 @@ use settlement_domain::registry::{
     Latest, agreement_status_of, check_agreement_scope, check_new_version, level_of, type_of,
 };
 
-use crate::ledger::{StoreError, region_span};
+use crate::store::ledger::{StoreError, region_span};
 
 pub mod institution {
     use sea_orm::entity::prelude::*;

@@ -5,7 +5,7 @@
 //! a correction flips the flag in the same transaction that inserts the new version, so no reader
 //! ever sees a case twice or not at all.
 
-use crate::uploads::{self, ChunkMark};
+use crate::store::uploads::{self, ChunkMark};
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use platform::wire::Page;

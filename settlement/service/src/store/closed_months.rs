@@ -6,7 +6,7 @@ use platform::db::{fund_to_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, Set};
 
-use crate::ledger::StoreError;
+use crate::store::ledger::StoreError;
 
 pub mod closed_month {
     use sea_orm::entity::prelude::*;
