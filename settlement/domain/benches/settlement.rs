@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use kernel::{FundType, Money, Points};
 use settlement_domain::case::SettlementList;
+use settlement_domain::case_key::content_hash;
 use settlement_domain::clearing::{
     ClearingCase, ClearingInput, ClearingPolicy, HospitalClearingInput, run_clearing,
 };
-use settlement_domain::identity::content_hash;
 use settlement_domain::ports::{CodeDictionary, PayStandard};
 use settlement_domain::validation::{ValidationPolicy, validate_list};
 

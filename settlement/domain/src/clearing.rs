@@ -30,9 +30,8 @@ use std::collections::BTreeMap;
 use kernel::{Decimal, FundType, Money, Points, RegionCode, round_points};
 use serde::{Deserialize, Serialize};
 
-use crate::case::SettlementList;
 use crate::error::SettlementError;
-use crate::ports::{CaseValuer, PaymentMode, SharingCalculator, SharingRequest};
+use crate::ports::{SharingCalculator, SharingRequest};
 
 /// Which point-value formula (DOMAIN.md §3 point value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -553,41 +552,6 @@ impl PreparedClearing {
     }
 }
 
-/// Values the year's accepted lists through the [`CaseValuer`] port into clearing cases: the
-/// individual burden and the FFS fund amount (统筹基金, `hifp_pay`) come from the list's payment
-/// block; a case valued fee-for-service is an FFS special case. Every port failure is reported.
-pub fn value_cases(
-    lists: &[SettlementList],
-    valuer: &dyn CaseValuer,
-) -> (Vec<ClearingCase>, Vec<SettlementError>) {
-    let mut cases = Vec::with_capacity(lists.len());
-    let mut errors = Vec::new();
-    for list in lists {
-        match valuer.value(list) {
-            Ok(valuation) => {
-                let ffs_special = valuation.payment_mode == PaymentMode::FeeForService;
-                cases.push(ClearingCase {
-                    hospital_code: list.header.hospital_code.clone(),
-                    list_id: list.header.list_id.clone(),
-                    points: if ffs_special {
-                        Points::ZERO
-                    } else {
-                        valuation.points
-                    },
-                    individual_burden: list.payment.individual_burden(),
-                    ffs_special,
-                    fund_amount_ffs: list.payment.pooled_fund,
-                })
-            }
-            Err(source) => errors.push(SettlementError::Port {
-                record: format!("{}/{}", list.header.hospital_code, list.header.list_id),
-                source,
-            }),
-        }
-    }
-    (cases, errors)
-}
-
 /// The published point value: rounded half away from zero to `places` (4 by default, where it
 /// is the kernel's points rounding).
 fn publish_point_value(exact: Decimal, places: u32) -> Decimal {
@@ -765,47 +729,6 @@ mod tests {
         // 49,148,300 + 200,000 − 20,000 − 60,000,000.
         assert_eq!(h.balance, money(dec!(-10671700)));
         assert_eq!(h.direction, BalanceDirection::Repayment);
-    }
-
-    #[test]
-    fn lists_are_valued_through_the_port() {
-        use crate::fixtures::valid_list;
-        use crate::ports::{CaseValuation, MockCaseValuer};
-        let mut ffs = valid_list();
-        ffs.header.list_id = "FFS".into();
-        let mut failing = valid_list();
-        failing.header.list_id = "BAD".into();
-        let mut valuer = MockCaseValuer::new();
-        valuer
-            .expect_value()
-            .times(3)
-            .returning(|list| match list.header.list_id.as_str() {
-                "FFS" => Ok(CaseValuation {
-                    payment_mode: PaymentMode::FeeForService,
-                    group_code: None,
-                    points: Points::round(dec!(5)),
-                }),
-                "BAD" => Err(PortError {
-                    port: "case_valuer",
-                    reason: "UNGROUPABLE".into(),
-                    message: "no group".into(),
-                }),
-                _ => Ok(CaseValuation {
-                    payment_mode: PaymentMode::Drg,
-                    group_code: Some("GB11".into()),
-                    points: Points::round(dec!(157.5)),
-                }),
-            });
-        let (cases, errors) = value_cases(&[valid_list(), ffs, failing], &valuer);
-        assert_eq!(cases.len(), 2);
-        assert_eq!(cases[0].points, Points::round(dec!(157.5)));
-        // Account 1,000 + cash 2,000; pooled fund 8,400.
-        assert_eq!(cases[0].individual_burden, money(dec!(3000)));
-        assert_eq!(cases[0].fund_amount_ffs, money(dec!(8400)));
-        assert!(cases[1].ffs_special);
-        assert_eq!(cases[1].points, Points::ZERO);
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].reason(), "PORT_FAILED");
     }
 
     #[test]

@@ -19,8 +19,6 @@ pub mod clock;
 pub mod csv_import;
 pub mod dispute;
 pub mod error;
-/// The earlier name of [`case_key`], kept for the callers that still use it.
-pub use case_key as identity;
 pub mod institution;
 pub mod ledger;
 pub mod payment_mode;

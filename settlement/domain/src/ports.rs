@@ -22,22 +22,6 @@ pub trait CodeDictionary {
 
 pub use crate::payment_mode::PaymentMode;
 
-/// A case's valuation, as grouping and points return it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseValuation {
-    pub payment_mode: PaymentMode,
-    /// DRG or DIP group, `None` when the case is not grouped (FFS).
-    pub group_code: Option<String>,
-    /// Points or scores of the case (zero for FFS).
-    pub points: Points,
-}
-
-/// Values a settlement list: groups it and prices it in points (grouping + points contexts).
-#[cfg_attr(test, mockall::automock)]
-pub trait CaseValuer {
-    fn value(&self, case: &SettlementList) -> Result<CaseValuation, PortError>;
-}
-
 /// A case as grouped (grouping context) and valued in points (points context) at intake.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValuedCase {
@@ -70,7 +54,7 @@ pub type BatchValuation = Vec<Result<ValuedCase, String>>;
 /// points contexts): the valuation port intake uses. The service implements it over the peers'
 /// internal contracts; the domain only declares it.
 #[async_trait::async_trait]
-pub trait BatchValuer: Send + Sync {
+pub trait CaseValuer: Send + Sync {
     async fn value_batch(
         &self,
         region: RegionCode,
@@ -84,7 +68,7 @@ pub trait BatchValuer: Send + Sync {
 pub struct NoPeers;
 
 #[async_trait::async_trait]
-impl BatchValuer for NoPeers {
+impl CaseValuer for NoPeers {
     async fn value_batch(
         &self,
         _region: RegionCode,

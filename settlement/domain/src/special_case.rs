@@ -9,8 +9,8 @@
 use kernel::{Decimal, Points};
 use serde::{Deserialize, Serialize};
 
+use crate::case_key::CaseKey;
 use crate::error::SettlementError;
-use crate::identity::CaseKey;
 use crate::payment_mode::PaymentMode;
 use kernel::date::DateTime;
 

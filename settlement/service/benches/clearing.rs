@@ -6,6 +6,7 @@
 //! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
 //! `CLEARING_BENCH_CASES` overrides the case count.
 
+use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use std::time::Instant;
 
 use kernel::{FundType, Money, Points};
@@ -14,7 +15,7 @@ use sea_orm_migration::MigratorTrait;
 use settlement_service::Migrator;
 use settlement_service::runs::{ClearingOrder, RunError, clear};
 use settlement_service::store::journal::{Call, Fingerprint, run_once};
-use settlement_service::store::ledger::{CaseStore, LedgerCase, status};
+use settlement_service::store::ledger::{CaseStore, LedgerCase};
 
 const HOSPITALS: usize = 200;
 
@@ -26,7 +27,7 @@ fn case(index: usize) -> LedgerCase {
         hospital_code: format!("H{hospital:03}"),
         list_id: format!("L{n:07}"),
         version: 1,
-        record_kind: "inpatient".into(),
+        record_kind: RecordKind::Inpatient,
         fund: FundType::Employee,
         discharge_date: 20250101 + i32::try_from(n % 12 * 100 + n % 28).expect("day"),
         payment_mode: "drg".into(),
@@ -35,7 +36,7 @@ fn case(index: usize) -> LedgerCase {
         total_cost: Money::from_fen(1_500_000 + n % 997),
         individual_burden: Money::from_fen(250_000 + n % 1_009),
         fund_amount: Money::from_fen(1_250_000 + n % 991),
-        status: status::VALUED.into(),
+        status: LedgerStatus::Valued,
         valuation_error: String::new(),
         scheme_version: "demo@1".into(),
         table_version: "460100-2025-310@1".into(),

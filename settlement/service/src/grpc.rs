@@ -12,7 +12,7 @@ use platform::wire::{self, Page};
 use prost::Message;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use settlement_domain::ports::{BatchValuer, NoPeers};
+use settlement_domain::ports::{CaseValuer, NoPeers};
 
 use crate::convert::intake::{
     AgreementChange, InstitutionChange, agreement_to_wire, case_to_wire, institution_to_wire,
@@ -46,7 +46,7 @@ impl SettlementApi {
     }
 
     /// Values accepted cases at intake through `valuer`.
-    pub fn with_valuer(mut self, valuer: Arc<dyn BatchValuer>) -> Self {
+    pub fn with_valuer(mut self, valuer: Arc<dyn CaseValuer>) -> Self {
         self.intake = Intake::new(self.cases.connection().clone(), valuer);
         self
     }

@@ -6,7 +6,7 @@
 //! current versions of its cases, the closed months). Accepted records are stored even when
 //! others are rejected.
 //!
-//! A chunk is valued through the domain's [`BatchValuer`] port, then stored in one transaction.
+//! A chunk is valued through the domain's [`CaseValuer`] port, then stored in one transaction.
 //! Two uploads of the same cases racing each other collide on the ledger's primary key; the loser
 //! decides its chunk again against what the winner stored, so every case is stored once. A peer
 //! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
@@ -34,7 +34,7 @@ use settlement_domain::case::SettlementList;
 use settlement_domain::case_key::{CaseKey, ContentHash, StoredVersion};
 use settlement_domain::ledger::LedgerStatus;
 use settlement_domain::ports::{
-    BatchValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, ValuedCase,
+    CaseValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, ValuedCase,
 };
 use settlement_domain::validation::ValidationPolicy;
 
@@ -115,7 +115,7 @@ pub fn agency_today() -> Date {
 #[derive(Clone)]
 pub struct Intake {
     db: DatabaseConnection,
-    valuer: Arc<dyn BatchValuer>,
+    valuer: Arc<dyn CaseValuer>,
     dictionary: Arc<dyn CodeDictionary + Send + Sync>,
     policy: Arc<ValidationPolicy>,
     today: Clock,
@@ -184,7 +184,7 @@ fn stored_hash(text: &str) -> ContentHash {
 }
 
 impl Intake {
-    pub fn new(db: DatabaseConnection, valuer: Arc<dyn BatchValuer>) -> Self {
+    pub fn new(db: DatabaseConnection, valuer: Arc<dyn CaseValuer>) -> Self {
         Self {
             db,
             valuer,
@@ -698,7 +698,7 @@ fn ledger_case(
         hospital_code: case.key.hospital_code.clone(),
         list_id: case.key.list_id.clone(),
         version: i32::try_from(version).unwrap_or(i32::MAX),
-        record_kind: case.kind.as_str().to_owned(),
+        record_kind: case.kind,
         fund: case.fund,
         discharge_date: case.discharge.to_yyyymmdd(),
         payment_mode: String::new(),
@@ -707,7 +707,7 @@ fn ledger_case(
         total_cost: case.total_cost,
         individual_burden: case.individual_burden,
         fund_amount: case.fund_amount,
-        status: LedgerStatus::Recorded.as_str().to_owned(),
+        status: LedgerStatus::Recorded,
         valuation_error: String::new(),
         scheme_version: String::new(),
         table_version: String::new(),
@@ -720,7 +720,7 @@ fn ledger_case(
     if case.list.is_some() {
         match valuation {
             Some(Ok(v)) => {
-                stored.status = LedgerStatus::Valued.as_str().to_owned();
+                stored.status = LedgerStatus::Valued;
                 stored.payment_mode = v.payment_mode.clone();
                 stored.group_code = v.group_code.clone();
                 stored.points = v.points;
@@ -729,11 +729,11 @@ fn ledger_case(
                 stored.valuation_json = v.valuation_json.clone();
             }
             Some(Err(why)) => {
-                stored.status = LedgerStatus::Unvalued.as_str().to_owned();
+                stored.status = LedgerStatus::Unvalued;
                 stored.valuation_error = why.clone();
             }
             None => {
-                stored.status = LedgerStatus::Unvalued.as_str().to_owned();
+                stored.status = LedgerStatus::Unvalued;
                 stored.valuation_error = "not valued".to_owned();
             }
         }

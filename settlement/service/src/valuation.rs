@@ -1,7 +1,7 @@
 //! Valuation at intake: every accepted inpatient case is grouped (grouping context) and priced in
 //! points (points context) through their internal gRPC contracts, a batch at a time.
 //!
-//! [`GrpcValuer`] implements the domain's [`BatchValuer`] port: it calls
+//! [`GrpcValuer`] implements the domain's [`CaseValuer`] port: it calls
 //! `GroupingInternalService/GroupBatch` then `PointsInternalService/ValueBatch`. A case the peers
 //! refuse on its own comes back as `Err(reason)` and is stored unvalued; a peer that cannot be
 //! reached fails the whole batch ([`PeerUnavailable`]) so that nothing of it is stored and the
@@ -18,7 +18,7 @@ use medpay_proto::points::internal::v1 as points_internal;
 use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
 use medpay_proto::points::v1 as points;
 use settlement_domain::case::SettlementList;
-use settlement_domain::ports::{BatchValuation, BatchValuer, PeerUnavailable, ValuedCase};
+use settlement_domain::ports::{BatchValuation, CaseValuer, PeerUnavailable, ValuedCase};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -192,7 +192,7 @@ impl GrpcValuer {
 }
 
 #[async_trait::async_trait]
-impl BatchValuer for GrpcValuer {
+impl CaseValuer for GrpcValuer {
     async fn value_batch(
         &self,
         region: RegionCode,

@@ -156,7 +156,7 @@ async fn start_configured(peers_up: bool, configure: impl FnOnce(Intake) -> Inta
             .connect_lazy()
     };
     let valuer = GrpcValuer::new(peer.clone(), peer, None).expect("valuer");
-    let valuer: Arc<dyn settlement_domain::ports::BatchValuer> = Arc::new(valuer);
+    let valuer: Arc<dyn settlement_domain::ports::CaseValuer> = Arc::new(valuer);
     let api = SettlementApi::new(CaseStore::new(db.clone()))
         .with_intake(configure(Intake::new(db.clone(), valuer)));
     let channel = platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;

@@ -8,6 +8,7 @@ use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use platform::testing;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use settlement_service::runs::export::sha256_hex;
 use settlement_service::store::institutions::{self, InstitutionRow};
 use settlement_service::store::ledger::{CaseStore, LedgerCase, settlement_case, status};
@@ -76,7 +77,7 @@ fn seed_cases() -> Vec<LedgerCase> {
                 hospital_code: (*hospital).into(),
                 list_id: format!("L{n:04}"),
                 version: 1,
-                record_kind: "inpatient".into(),
+                record_kind: RecordKind::Inpatient,
                 fund: FundType::Employee,
                 discharge_date: i32::try_from(20250000 + month * 100 + 1 + n % 27).expect("date"),
                 payment_mode: if n == 7 { "fee_for_service" } else { "drg" }.into(),
@@ -89,7 +90,7 @@ fn seed_cases() -> Vec<LedgerCase> {
                 total_cost: Money::from_fen(1_500_000 + 13 * n),
                 individual_burden: Money::from_fen(300_000 + 7 * n + h),
                 fund_amount: Money::from_fen(1_200_000 + 11 * n - h),
-                status: status::VALUED.into(),
+                status: LedgerStatus::Valued,
                 valuation_error: String::new(),
                 scheme_version: "demo@1".into(),
                 table_version: "460100-2025-310@1".into(),

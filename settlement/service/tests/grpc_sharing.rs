@@ -2,6 +2,7 @@
 //! context and settlement each on their own loopback socket, settlement calling the budget's
 //! internal service the way the gateway wires it.
 
+use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use std::sync::Arc;
 
 use budget_domain::{
@@ -107,7 +108,7 @@ fn cases(hospital: &str, count: i64, fund_fen: i64) -> Vec<LedgerCase> {
             hospital_code: hospital.into(),
             list_id: format!("L{n:04}"),
             version: 1,
-            record_kind: "inpatient".into(),
+            record_kind: RecordKind::Inpatient,
             fund: FundType::Employee,
             discharge_date: 20250115,
             payment_mode: "drg".into(),
@@ -116,7 +117,7 @@ fn cases(hospital: &str, count: i64, fund_fen: i64) -> Vec<LedgerCase> {
             total_cost: Money::from_fen(fund_fen),
             individual_burden: Money::ZERO,
             fund_amount: Money::from_fen(fund_fen),
-            status: status::VALUED.into(),
+            status: LedgerStatus::Valued,
             valuation_error: String::new(),
             scheme_version: "demo@1".into(),
             table_version: "460100-2025-310@1".into(),

@@ -2,6 +2,7 @@
 //! reviewer draw (never from the applicant), decision, appeal by a fresh pair, binding into
 //! clearing, refusals of illegal steps and replays of retried requests.
 
+use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use std::collections::BTreeSet;
 
 use kernel::{FundType, Money, Points};
@@ -13,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use settlement_service::Migrator;
 use settlement_service::special_cases::{SpecialCaseApi, bound_decisions};
 use settlement_service::store::journal::audit_entries;
-use settlement_service::store::ledger::{CaseStore, LedgerCase, status};
+use settlement_service::store::ledger::{CaseStore, LedgerCase};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;
@@ -56,7 +57,7 @@ async fn seed_cases(db: &DatabaseConnection, hospital: &str, mode: &str, count: 
             hospital_code: hospital.into(),
             list_id: format!("L{i:04}"),
             version: 1,
-            record_kind: "inpatient".into(),
+            record_kind: RecordKind::Inpatient,
             fund: FundType::Employee,
             discharge_date: 20250301 + (i % 20) as i32,
             payment_mode: mode.into(),
@@ -65,7 +66,7 @@ async fn seed_cases(db: &DatabaseConnection, hospital: &str, mode: &str, count: 
             total_cost: Money::from_fen(1_000_000),
             individual_burden: Money::from_fen(200_000),
             fund_amount: Money::from_fen(800_000),
-            status: status::VALUED.into(),
+            status: LedgerStatus::Valued,
             valuation_error: String::new(),
             scheme_version: "demo@1".into(),
             table_version: "t@1".into(),

@@ -5,10 +5,11 @@
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::store_test;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use settlement_service::Migrator;
 use settlement_service::runs::store::{self, settlement_run, settlement_statement};
 use settlement_service::store::journal::{Call, Fingerprint, run_once};
-use settlement_service::store::ledger::{CaseStore, LedgerCase, status};
+use settlement_service::store::ledger::{CaseStore, LedgerCase};
 use std::collections::BTreeMap;
 
 use settlement_domain::ports::{SharingOutcome, SharingRequest};
@@ -29,7 +30,7 @@ fn cases(hospitals: usize, per_hospital: i64) -> Vec<LedgerCase> {
                 hospital_code: format!("H{h:03}"),
                 list_id: format!("L{n:05}"),
                 version: 1,
-                record_kind: "inpatient".into(),
+                record_kind: RecordKind::Inpatient,
                 fund: FundType::Employee,
                 discharge_date: 20250101 + i32::try_from(n % 12 * 100 + n % 28).expect("day"),
                 payment_mode: "drg".into(),
@@ -38,7 +39,7 @@ fn cases(hospitals: usize, per_hospital: i64) -> Vec<LedgerCase> {
                 total_cost: Money::from_fen(1_500_000),
                 individual_burden: Money::from_fen(280_000 + n),
                 fund_amount: Money::from_fen(1_220_000 - n),
-                status: status::VALUED.into(),
+                status: LedgerStatus::Valued,
                 valuation_error: String::new(),
                 scheme_version: "demo@1".into(),
                 table_version: "460100-2025-310@1".into(),

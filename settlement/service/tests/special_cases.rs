@@ -4,7 +4,7 @@
 use kernel::date::DateTime;
 use kernel::{Points, RegionCode};
 use platform::store_test;
-use settlement_domain::identity::CaseKey;
+use settlement_domain::case_key::CaseKey;
 use settlement_domain::special_case::{
     QuotaUsage, ReviewDecision, SpecialCaseApplication, SpecialCaseGround, SpecialCasePolicy,
     ValuationMethod,

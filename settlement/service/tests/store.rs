@@ -3,9 +3,10 @@
 use kernel::{FundType, Money, Points, RegionCode, YearMonth};
 use platform::store_test;
 use platform::wire::Page;
+use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use settlement_service::Migrator;
 use settlement_service::store::closed_months;
-use settlement_service::store::ledger::{CaseFilter, CaseStore, LedgerCase, StoreError, status};
+use settlement_service::store::ledger::{CaseFilter, CaseStore, LedgerCase, StoreError};
 
 const PAGE: Page = Page {
     offset: 0,
@@ -22,7 +23,7 @@ fn case(county: &str, hospital: &str, list_id: &str, version: i32, discharge: i3
         hospital_code: hospital.into(),
         list_id: list_id.into(),
         version,
-        record_kind: "inpatient".into(),
+        record_kind: RecordKind::Inpatient,
         fund: FundType::Employee,
         discharge_date: discharge,
         payment_mode: "drg".into(),
@@ -31,7 +32,7 @@ fn case(county: &str, hospital: &str, list_id: &str, version: i32, discharge: i3
         total_cost: Money::from_fen(1_500_000),
         individual_burden: Money::from_fen(300_000),
         fund_amount: Money::from_fen(1_200_000),
-        status: status::VALUED.into(),
+        status: LedgerStatus::Valued,
         valuation_error: String::new(),
         scheme_version: "demo@1".into(),
         table_version: "460100-2025-310@1".into(),

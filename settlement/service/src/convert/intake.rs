@@ -234,7 +234,7 @@ pub fn case_to_wire(case: LedgerCase) -> pb::CaseSummary {
         group_code: case.group_code,
         points: Some(wire::decimal_to_wire(case.points)),
         total_cost: Some(wire::money_to_wire(case.total_cost)),
-        status: case.status,
+        status: case.status.as_str().to_owned(),
         payment_mode: case.payment_mode,
         individual_burden: Some(wire::money_to_wire(case.individual_burden)),
         fund_amount: Some(wire::money_to_wire(case.fund_amount)),

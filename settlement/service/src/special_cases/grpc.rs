@@ -12,9 +12,9 @@ use platform::status::{bad_request, storage_failure};
 use platform::wire::{self, Page};
 use prost::Message;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use settlement_domain::case_key::CaseKey;
 use settlement_domain::clock;
 use settlement_domain::error::SettlementError;
-use settlement_domain::identity::CaseKey;
 use settlement_domain::payment_mode::PaymentMode;
 use settlement_domain::special_case::{
     Expert, QuotaUsage, ReviewState, SpecialCaseApplication, SpecialCasePolicy, ValuationMethod,

@@ -14,6 +14,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
 };
+use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
 
 pub mod settlement_case {
     use sea_orm::entity::prelude::*;
@@ -74,8 +75,7 @@ pub struct LedgerCase {
     pub hospital_code: String,
     pub list_id: String,
     pub version: i32,
-    /// A [`settlement_domain::ledger::RecordKind`]'s stored word.
-    pub record_kind: String,
+    pub record_kind: RecordKind,
     pub fund: FundType,
     /// `yyyymmdd` (settlement date for ambulatory records).
     pub discharge_date: i32,
@@ -89,8 +89,7 @@ pub struct LedgerCase {
     pub individual_burden: Money,
     /// Σ fund payments as claimed fee-for-service.
     pub fund_amount: Money,
-    /// A [`settlement_domain::ledger::LedgerStatus`]'s stored word.
-    pub status: String,
+    pub status: LedgerStatus,
     pub valuation_error: String,
     /// Grouping scheme `id@version`.
     pub scheme_version: String,
@@ -147,7 +146,7 @@ fn to_model(
         version: Set(case.version),
         region_code: Set(region_to_db(case.region)),
         is_current: Set(is_current),
-        record_kind: Set(case.record_kind.clone()),
+        record_kind: Set(case.record_kind.as_str().to_owned()),
         fund_type: Set(fund_to_db(case.fund)),
         discharge_date: Set(case.discharge_date),
         payment_mode: Set(case.payment_mode.clone()),
@@ -156,7 +155,7 @@ fn to_model(
         total_fen: Set(case.total_cost.to_fen()?),
         individual_burden_fen: Set(case.individual_burden.to_fen()?),
         fund_fen: Set(case.fund_amount.to_fen()?),
-        status: Set(case.status.clone()),
+        status: Set(case.status.as_str().to_owned()),
         valuation_error: Set(case.valuation_error.clone()),
         scheme_version: Set(case.scheme_version.clone()),
         table_version: Set(case.table_version.clone()),
@@ -229,7 +228,7 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
     field(out, &case.list_id);
     // Writing into a Vec cannot fail.
     let _ = write!(out, "{}\t{}\tt\t", case.version, region_to_db(case.region));
-    field(out, &case.record_kind);
+    field(out, case.record_kind.as_str());
     let _ = write!(out, "{}\t{}\t", fund_to_db(case.fund), case.discharge_date);
     field(out, &case.payment_mode);
     field(out, &case.group_code);
@@ -241,7 +240,7 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
         case.individual_burden.to_fen()?,
         case.fund_amount.to_fen()?
     );
-    field(out, &case.status);
+    field(out, case.status.as_str());
     field(out, &case.valuation_error);
     field(out, &case.scheme_version);
     field(out, &case.table_version);
@@ -316,13 +315,27 @@ async fn copy_versions(
     txn.commit().await.map_err(sqlx_failure)
 }
 
+/// A stored ledger word read back as its type.
+fn stored_word<T: std::str::FromStr<Err = UnknownWord>>(
+    column: &'static str,
+    word: &str,
+) -> Result<T, StoreError> {
+    word.parse().map_err(|e: UnknownWord| {
+        StoreError::from(platform::db::CorruptRow {
+            column,
+            value: word.to_owned(),
+            reason: e.to_string(),
+        })
+    })
+}
+
 fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
     Ok(LedgerCase {
         region: region_from_db(row.region_code)?,
         hospital_code: row.hospital_code,
         list_id: row.list_id,
         version: row.version,
-        record_kind: row.record_kind,
+        record_kind: stored_word("record_kind", &row.record_kind)?,
         fund: fund_from_db(row.fund_type)?,
         discharge_date: row.discharge_date,
         payment_mode: row.payment_mode,
@@ -331,7 +344,7 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
         total_cost: Money::from_fen(row.total_fen),
         individual_burden: Money::from_fen(row.individual_burden_fen),
         fund_amount: Money::from_fen(row.fund_fen),
-        status: row.status,
+        status: stored_word("status", &row.status)?,
         valuation_error: row.valuation_error,
         scheme_version: row.scheme_version,
         table_version: row.table_version,

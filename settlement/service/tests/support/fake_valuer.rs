@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use kernel::{Decimal, Points, RegionCode};
 use settlement_domain::case::SettlementList;
-use settlement_domain::ports::{BatchValuation, BatchValuer, PeerUnavailable, ValuedCase};
+use settlement_domain::ports::{BatchValuation, CaseValuer, PeerUnavailable, ValuedCase};
 
 /// An in-process valuer for tests and benches: every case groups into `G` + the first three
 /// characters of its principal diagnosis and is worth `points_per_case`, except cases whose
@@ -56,7 +56,7 @@ impl FakeValuer {
 }
 
 #[async_trait::async_trait]
-impl BatchValuer for FakeValuer {
+impl CaseValuer for FakeValuer {
     async fn value_batch(
         &self,
         _region: RegionCode,
