@@ -4,6 +4,26 @@
 //! This crate is pure: no I/O, no async, no wire or storage types. Every context uses these types
 //! in its domain layer, so a rule about rounding or region containment lives here once.
 
+/// Serde through the type's text form (`Display` and `FromStr`): a value reads back only if it
+/// parses, so a bad stored or sent value is refused with the type's own error.
+macro_rules! serde_as_text {
+    ($name:ty) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_as_text;
+
 pub mod date;
 mod money;
 mod period;
