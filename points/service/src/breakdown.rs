@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use medpay_proto::common::v1 as common;
 use medpay_proto::points::v1 as pb;
-use points_domain::{CaseType, ModeDecision, Valuation};
+use points_domain::tables::PerDiemProgramme;
+use points_domain::{CaseType, ModeDecision, PaymentMode, Valuation};
 use serde::Serialize;
 
 use crate::table_choice::LoadedTable;
@@ -18,7 +19,25 @@ struct DecisionText {
     decision: ModeDecision,
     json: String,
     payment_mode: String,
+    mode: pb::PaymentMode,
     mode_rule: &'static str,
+}
+
+/// The typed wire value of a payment mode.
+fn wire_mode(mode: PaymentMode) -> pb::PaymentMode {
+    match mode {
+        PaymentMode::Drg => pb::PaymentMode::Drg,
+        PaymentMode::Dip => pb::PaymentMode::Dip,
+        PaymentMode::PerDiem(PerDiemProgramme::Psychiatric) => pb::PaymentMode::PerDiemPsychiatric,
+        PaymentMode::PerDiem(PerDiemProgramme::Rehabilitation) => {
+            pb::PaymentMode::PerDiemRehabilitation
+        }
+        PaymentMode::PerDiem(PerDiemProgramme::Hospice) => pb::PaymentMode::PerDiemHospice,
+        PaymentMode::DaySurgery => pb::PaymentMode::DaySurgery,
+        PaymentMode::FixedRate => pb::PaymentMode::FixedRate,
+        PaymentMode::BasicLevel => pb::PaymentMode::BasicLevel,
+        PaymentMode::FeeForService => pb::PaymentMode::FeeForService,
+    }
 }
 
 /// Writes wire valuations; keeps the text of the few decisions and case types a stream meets.
@@ -72,6 +91,7 @@ impl WireWriter {
                     decision,
                     json: json_of(&decision),
                     payment_mode: decision.mode.as_str().to_uppercase(),
+                    mode: wire_mode(decision.mode),
                     mode_rule: decision.rule.as_str(),
                 });
                 self.decisions.len() - 1
@@ -109,7 +129,11 @@ impl WireWriter {
         json.push_str("{\"decision\":");
         let decision = self.decision(valuation.decision);
         json.push_str(&decision.json);
-        let (payment_mode, mode_rule) = (decision.payment_mode.clone(), decision.mode_rule);
+        let (payment_mode, mode, mode_rule) = (
+            decision.payment_mode.clone(),
+            decision.mode,
+            decision.mode_rule,
+        );
         key(&mut json, "case_type");
         json.push_str(self.case_type(valuation.case_type));
         key(&mut json, "base");
@@ -155,6 +179,7 @@ impl WireWriter {
         pb::CaseValuation {
             case_id,
             payment_mode,
+            mode: mode as i32,
             mode_rule: mode_rule.to_owned(),
             case_type: valuation.case_type.as_str().to_owned(),
             base: decimal(base),
@@ -180,6 +205,28 @@ mod tests {
 
     use crate::store::TableKey;
     use crate::table_choice::TableDocument;
+
+    #[test]
+    fn the_typed_mode_names_the_same_mode_as_the_text() {
+        let modes = [
+            PaymentMode::Drg,
+            PaymentMode::Dip,
+            PaymentMode::PerDiem(PerDiemProgramme::Psychiatric),
+            PaymentMode::PerDiem(PerDiemProgramme::Rehabilitation),
+            PaymentMode::PerDiem(PerDiemProgramme::Hospice),
+            PaymentMode::DaySurgery,
+            PaymentMode::FixedRate,
+            PaymentMode::BasicLevel,
+            PaymentMode::FeeForService,
+        ];
+        for mode in modes {
+            assert_eq!(
+                wire_mode(mode).as_str_name(),
+                format!("PAYMENT_MODE_{}", mode.as_str().to_uppercase()),
+                "{mode:?}"
+            );
+        }
+    }
 
     fn table() -> LoadedTable {
         let region = "460100".parse().expect("region");

@@ -18,12 +18,34 @@ use medpay_proto::points::internal::v1 as points_internal;
 use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
 use medpay_proto::points::v1 as points;
 use settlement_domain::case::SettlementList;
+use settlement_domain::payment_mode::PaymentMode;
 use settlement_domain::ports::{BatchValuation, CaseValuer, PeerUnavailable, ValuedCase};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
-/// Ledger spelling of the points context's payment modes.
+/// The ledger's word for a valuation's payment mode: from the typed `mode`; a points service
+/// older than that field sends only the text, read as before.
+fn ledger_mode(valuation: &points::CaseValuation) -> String {
+    let typed = match valuation.mode() {
+        points::PaymentMode::Unspecified => None,
+        points::PaymentMode::Drg => Some(PaymentMode::Drg),
+        points::PaymentMode::Dip => Some(PaymentMode::Dip),
+        points::PaymentMode::PerDiemPsychiatric => Some(PaymentMode::PerDiemPsychiatric),
+        points::PaymentMode::PerDiemRehabilitation => Some(PaymentMode::PerDiemRehabilitation),
+        points::PaymentMode::PerDiemHospice => Some(PaymentMode::PerDiemHospice),
+        points::PaymentMode::DaySurgery => Some(PaymentMode::DaySurgery),
+        points::PaymentMode::FixedRate => Some(PaymentMode::FixedRate),
+        points::PaymentMode::BasicLevel => Some(PaymentMode::BasicLevelDisease),
+        points::PaymentMode::FeeForService => Some(PaymentMode::FeeForService),
+    };
+    typed.map_or_else(
+        || payment_mode_name(&valuation.payment_mode),
+        |mode| mode.as_str().to_owned(),
+    )
+}
+
+/// Ledger spelling of the points context's payment modes, from their text.
 pub fn payment_mode_name(wire: &str) -> String {
     match wire {
         "FFS" => "fee_for_service".to_owned(),
@@ -357,11 +379,44 @@ fn valued_from(
             .unwrap_or(serde_json::Value::Null),
     });
     Ok(ValuedCase {
-        payment_mode: payment_mode_name(&valuation.payment_mode),
+        payment_mode: ledger_mode(valuation),
         group_code: group.drg.clone(),
         points: case_points,
         scheme_version,
         table_version: valuation.table_version.to_string(),
         valuation_json: settlement_domain::case_key::canonical_json(&breakdown),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valuation(mode: points::PaymentMode, text: &str) -> points::CaseValuation {
+        points::CaseValuation {
+            mode: mode as i32,
+            payment_mode: text.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_ledger_word_comes_from_the_typed_mode_and_from_the_text_of_an_older_peer() {
+        assert_eq!(
+            ledger_mode(&valuation(points::PaymentMode::PerDiemHospice, "")),
+            "per_diem_hospice"
+        );
+        assert_eq!(
+            ledger_mode(&valuation(points::PaymentMode::BasicLevel, "BASIC_LEVEL")),
+            "basic_level_disease"
+        );
+        assert_eq!(
+            ledger_mode(&valuation(points::PaymentMode::Unspecified, "FFS")),
+            "fee_for_service"
+        );
+        assert_eq!(
+            ledger_mode(&valuation(points::PaymentMode::Unspecified, "DIP")),
+            "dip"
+        );
+    }
 }
