@@ -23,6 +23,11 @@ pub fn agency_local(unix_seconds: i64) -> Result<DateTime, DateError> {
     utc(unix_seconds.saturating_add(AGENCY_OFFSET_SECONDS))
 }
 
+/// The agency's local calendar day of `unix_seconds` (what "today" means for a list's dates).
+pub fn agency_date(unix_seconds: i64) -> Date {
+    Date::from_unix_seconds(unix_seconds.saturating_add(AGENCY_OFFSET_SECONDS))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +37,13 @@ mod tests {
         let utc = utc(1_700_000_000).expect("time");
         let local = agency_local(1_700_000_000).expect("time");
         assert_eq!(local.seconds_since(utc), 8 * 3600);
+    }
+
+    #[test]
+    fn the_agency_day_starts_at_16_00_utc() {
+        // 2025-12-31T15:59:59Z is still the 31st in China; one second later it is the 1st.
+        let before = 1_767_196_799;
+        assert_eq!(agency_date(before).to_string(), "2025-12-31");
+        assert_eq!(agency_date(before + 1).to_string(), "2026-01-01");
     }
 }

@@ -107,8 +107,7 @@ pub type Clock = Arc<dyn Fn() -> Date + Send + Sync>;
 
 /// Today in the agency's time zone (China Standard Time, UTC+8, like every time on a list).
 pub fn agency_today() -> Date {
-    let local = platform::wire::unix_seconds() + 8 * 3600;
-    Date::from_days_since_epoch(i32::try_from(local.div_euclid(86_400)).unwrap_or(i32::MAX))
+    settlement_domain::clock::agency_date(platform::wire::unix_seconds())
 }
 
 /// The intake of one settlement database.
