@@ -9,8 +9,10 @@ use kernel::{FundType, Money, Points};
 use settlement_domain::case::SettlementList;
 use settlement_domain::case_key::content_hash;
 use settlement_domain::clearing::{
-    ClearingCase, ClearingInput, ClearingPolicy, HospitalClearingInput, run_clearing,
+    CasePayment, ClearingCase, ClearingInput, ClearingPolicy, HospitalClearingInput,
+    PointValueBasis, run_clearing,
 };
+use settlement_domain::payment_mode::PaymentMode;
 use settlement_domain::ports::{CodeDictionary, PayStandard};
 use settlement_domain::validation::{ValidationPolicy, validate_list};
 
@@ -83,7 +85,10 @@ fn main() {
         .map(|i| ClearingCase {
             hospital_code: format!("H{:04}", i % hospitals),
             list_id: i.to_string(),
+            mode: Some(PaymentMode::Drg),
+            payment: CasePayment::Points,
             points: Points::from_scaled(1_000_000 + (i as i64 % 977) * 1_000),
+            total_cost: Money::from_fen(1_200_000),
             individual_burden: Money::from_fen(300_000 + (i as i64 % 331) * 100),
             ffs_special: i % 997 == 0,
             fund_amount_ffs: Money::from_fen(900_000),
@@ -108,6 +113,68 @@ fn main() {
             statement.point_value,
             statement.residue,
             statement.hospitals.len()
+        );
+    }
+
+    // A Hainan DIP year: every mode present, the money modes paid first and the points priced
+    // by the reimbursement ratio.
+    let dip_cases: Vec<ClearingCase> = (0..cases_count)
+        .map(|i| {
+            let (mode, payment) = match i % 20 {
+                0 => (
+                    PaymentMode::PerDiemPsychiatric,
+                    CasePayment::Standard(Money::from_fen(970_000)),
+                ),
+                1 => (
+                    PaymentMode::DaySurgery,
+                    CasePayment::Standard(Money::from_fen(450_000)),
+                ),
+                2 => (PaymentMode::FeeForService, CasePayment::Claimed),
+                3 => (PaymentMode::BasicLevelDisease, CasePayment::Points),
+                4 if i % 7 == 0 => (PaymentMode::Dip, CasePayment::Claimed),
+                _ => (PaymentMode::Dip, CasePayment::Points),
+            };
+            ClearingCase {
+                hospital_code: format!("H{:04}", i % 200),
+                list_id: i.to_string(),
+                mode: Some(mode),
+                payment,
+                points: Points::from_scaled(10_000_000 + (i as i64 % 977) * 10_000),
+                total_cost: Money::from_fen(1_000_000 + (i as i64 % 541) * 1_000),
+                individual_burden: Money::from_fen(300_000 + (i as i64 % 331) * 100),
+                ffs_special: i % 1999 == 0,
+                fund_amount_ffs: Money::from_fen(700_000 + (i as i64 % 541) * 700),
+            }
+        })
+        .collect();
+    let dip_input = ClearingInput {
+        region: "460100".parse().expect("bench region"),
+        year: 2025,
+        fund_type: FundType::Employee,
+        distributable_budget: Money::from_yuan(7_000_000_000),
+        cases: dip_cases,
+        hospitals: (0..200)
+            .map(|h| HospitalClearingInput::plain(format!("H{h:04}")))
+            .collect(),
+    };
+    let dip_policy = ClearingPolicy {
+        point_value_basis: PointValueBasis::ReimbursementRatio,
+        ..ClearingPolicy::default()
+    };
+    let started = Instant::now();
+    let statement = run_clearing(&dip_input, &dip_policy, &PayStandard);
+    report(
+        "year-end clearing, DIP with every mode (cases)",
+        cases_count,
+        started,
+    );
+    if let Ok(statement) = statement {
+        println!(
+            "  point value {}, ratio {:?}, residue {}, {} modes",
+            statement.point_value,
+            statement.reimbursement_ratio,
+            statement.residue,
+            statement.modes.len()
         );
     }
 }

@@ -9,7 +9,7 @@ use kernel::{Decimal, FundType, Money, RegionCode};
 use serde::{Deserialize, Serialize};
 
 use crate::clearing::{ClearingCase, ClearingInput, HospitalClearingInput};
-use crate::error::PortError;
+use crate::error::{PortError, SettlementError};
 use crate::ports::{SharingCalculator, SharingOutcome, SharingRequest};
 use crate::prepayment::PrepaymentLine;
 use crate::special_case::ReviewDecision;
@@ -53,9 +53,11 @@ pub struct AssembledClearing {
 
 /// Builds the clearing input: every hospital with year inputs, a prepayment or a case has a
 /// clearing record (plain unless its year inputs say otherwise); prepayments add up to what it
-/// was prepaid and the deposit withheld; a case paid fee-for-service, or bound to be, is an FFS
-/// special case, and bound extra points are added to its points.
-pub fn assemble_clearing(facts: ClearingFacts) -> AssembledClearing {
+/// was prepaid and the deposit withheld; a case bound to be paid fee-for-service is an FFS
+/// special case (an excluded stay valued fee-for-service is not: it is paid its claim inside
+/// the sharing), and bound extra points are added to its points. Every case that cannot be paid
+/// as stored (a standard-paid mode without its amount) is reported.
+pub fn assemble_clearing(facts: ClearingFacts) -> Result<AssembledClearing, Vec<SettlementError>> {
     let mut hospitals: BTreeMap<String, HospitalClearingInput> = BTreeMap::new();
     for input in &facts.year_inputs {
         let mut h = HospitalClearingInput::plain(input.hospital_code.clone());
@@ -75,10 +77,18 @@ pub fn assemble_clearing(facts: ClearingFacts) -> AssembledClearing {
     let decisions = &facts.decisions;
     let mut versions = InputVersions::default();
     let mut cases = Vec::with_capacity(facts.cases.len());
+    let mut errors = Vec::new();
     for case in facts.cases {
         versions.add(&case);
         let mut points = case.points;
-        let mut ffs_special = case.is_fee_for_service();
+        let mut ffs_special = false;
+        let payment = match case.payment() {
+            Ok(payment) => payment,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
         if !decisions.is_empty() {
             match decisions.get(&(case.hospital_code.clone(), case.list_id.clone())) {
                 Some(ReviewDecision::FeeForService) => ffs_special = true,
@@ -95,13 +105,19 @@ pub fn assemble_clearing(facts: ClearingFacts) -> AssembledClearing {
         cases.push(ClearingCase {
             hospital_code: case.hospital_code,
             list_id: case.list_id,
+            mode: case.payment_mode,
+            payment,
             points,
+            total_cost: case.total_cost,
             individual_burden: case.individual_burden,
             ffs_special,
             fund_amount_ffs: case.fund_amount,
         });
     }
-    AssembledClearing {
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(AssembledClearing {
         input: ClearingInput {
             region: facts.region,
             year: facts.year,
@@ -112,7 +128,7 @@ pub fn assemble_clearing(facts: ClearingFacts) -> AssembledClearing {
         },
         versions,
         special_cases_bound: decisions.len(),
-    }
+    })
 }
 
 /// Tier of a hospital without a positive Std: the sharing ratio Act / Std does not exist, so it
@@ -163,6 +179,7 @@ impl SharingCalculator for AnsweredSharing {
 mod tests {
     use super::*;
     use crate::payment_mode::PaymentMode;
+    use crate::valued_case::CasePayment;
     use kernel::Points;
     use rust_decimal_macros::dec;
 
@@ -173,8 +190,10 @@ mod tests {
             payment_mode: PaymentMode::from_stored(mode),
             group_code: "GB11".into(),
             points: Points::round(dec!(10)),
+            total_cost: Money::from_fen(1000),
             individual_burden: Money::from_fen(100),
             fund_amount: Money::from_fen(900),
+            amount: None,
             scheme_version: "demo@1".into(),
             table_version: "t@1".into(),
         }
@@ -208,7 +227,7 @@ mod tests {
                 case("B", "1", "something_new"),
             ],
         };
-        let assembled = assemble_clearing(facts);
+        let assembled = assemble_clearing(facts).expect("assembled");
         let codes: Vec<_> = assembled
             .input
             .hospitals
@@ -226,7 +245,9 @@ mod tests {
             .iter()
             .map(|c| c.ffs_special)
             .collect();
-        assert_eq!(ffs, [false, true, true, false]);
+        // Only the bound decision makes a special case; the excluded stay A/3 is paid its claim.
+        assert_eq!(ffs, [false, true, false, false]);
+        assert_eq!(assembled.input.cases[2].payment, CasePayment::Claimed);
         assert_eq!(assembled.input.cases[3].points, Points::round(dec!(12.5)));
         assert_eq!(assembled.special_cases_bound, 2);
         assert_eq!(assembled.versions.tables.len(), 1);

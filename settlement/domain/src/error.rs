@@ -52,6 +52,16 @@ pub enum SettlementError {
     },
     #[error("the year has no points to divide the budget over")]
     NoPoints,
+    #[error("{record}: a {mode} case has no standard amount stored; revalue it before paying it")]
+    MissingStandardAmount { record: String, mode: &'static str },
+    #[error(
+        "the distributable budget {budget} is below what the money modes and special cases are owed first ({paid_first})"
+    )]
+    BudgetBelowMoneyModes { budget: Money, paid_first: Money },
+    #[error(
+        "the points-paid cases have no total cost, so the reimbursement ratio (fund paid / total cost) does not exist"
+    )]
+    NoReimbursementRatio,
     #[error("{record}: {source}")]
     Port {
         record: String,
@@ -117,6 +127,9 @@ impl SettlementError {
             SettlementError::MissingMonthlyQuota { .. } => "MISSING_MONTHLY_QUOTA",
             SettlementError::UnknownHospital { .. } => "UNKNOWN_HOSPITAL",
             SettlementError::NoPoints => "NO_POINTS",
+            SettlementError::MissingStandardAmount { .. } => "MISSING_STANDARD_AMOUNT",
+            SettlementError::NoReimbursementRatio => "NO_REIMBURSEMENT_RATIO",
+            SettlementError::BudgetBelowMoneyModes { .. } => "BUDGET_BELOW_MONEY_MODES",
             SettlementError::Port { .. } => "PORT_FAILED",
             SettlementError::HistoryOutOfOrder { .. } => "HISTORY_OUT_OF_ORDER",
             SettlementError::AgreementPeriod { .. } => "AGREEMENT_PERIOD_INVERTED",

@@ -30,6 +30,9 @@ pub struct ValuedCase {
     pub payment_mode: String,
     pub group_code: String,
     pub points: Points,
+    /// What the mode pays in money (per diem, day surgery, fixed rate, fee-for-service, paid at
+    /// cost); `None` for a case paid in points.
+    pub amount: Option<Money>,
     /// Grouping scheme `id@version`.
     pub scheme_version: String,
     /// Points table used.

@@ -1,6 +1,8 @@
 //! Monthly prepayment (月度预付, DOMAIN.md §5) per pooling region, month and fund.
 //!
-//! Per hospital: fund value = the month's points × provisional point value − individual burden;
+//! Per hospital: fund value = the month's points × provisional point value − individual burden of
+//! the points-paid cases + the fund parts of the money-paid cases (DOMAIN.md §5, Hainan: every
+//! case with its final mode, by discharge month);
 //! prepayable = fund value × prepayment ratio (never below zero: a negative fund value is carried
 //! to the year end); in hospital-cap mode the part above the monthly quota is deferred (暂缓拨付,
 //! DOMAIN.md §4); the quality deposit (质量保证金) is withheld from what remains. Each formula
@@ -61,10 +63,14 @@ pub enum ProvisionalPointValue {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HospitalMonth {
     pub hospital_code: String,
-    /// Points of the month's point-valued cases.
+    /// Points of the month's points-paid cases.
     pub points: Points,
     /// Individual burden of those cases.
     pub individual_burden: Money,
+    /// Σ fund parts of the month's money-paid cases (per diem, day surgery, fixed rate: standard
+    /// − burden, never below zero; excluded stays and paid at cost: the claimed fund amount).
+    #[serde(default)]
+    pub money_fund_part: Money,
     /// Monthly quota (月预分额度), required in hospital-cap mode.
     #[serde(default)]
     pub monthly_quota: Option<Money>,
@@ -86,9 +92,12 @@ pub struct PrepaymentLine {
     pub hospital_code: String,
     pub points: Points,
     pub point_value: Decimal,
-    /// points × point value − individual burden, rounded once (may be negative).
+    /// points × point value − individual burden + money fund part, rounded once (may be
+    /// negative).
     pub fund_value: Money,
     pub individual_burden: Money,
+    #[serde(default)]
+    pub money_fund_part: Money,
     pub prepayment_ratio: Decimal,
     /// max(0, fund value × ratio), rounded once.
     pub prepayable: Money,
@@ -117,7 +126,7 @@ pub struct PrepaymentStatement {
     pub total_payable: Money,
 }
 
-/// A month's point-valued cases by hospital, with the run's case count and input versions.
+/// A month's cases by hospital, with the run's case count and input versions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MonthCases {
     pub hospitals: Vec<HospitalMonth>,
@@ -125,35 +134,57 @@ pub struct MonthCases {
     pub versions: InputVersions,
 }
 
-/// Adds up the month's cases per hospital, in hospital-code order; cases paid fee-for-service
-/// are not prepaid. Each hospital's quota is looked up in `quotas` (hospital-cap mode).
-pub fn month_cases(cases: &[ValuedCase], quotas: Option<&BTreeMap<String, Money>>) -> MonthCases {
-    let mut by_hospital: BTreeMap<&str, (Points, Money, u64)> = BTreeMap::new();
-    let mut versions = InputVersions::default();
-    for case in cases.iter().filter(|case| !case.is_fee_for_service()) {
-        versions.add(case);
-        let entry = by_hospital.entry(case.hospital_code.as_str()).or_insert((
-            Points::ZERO,
-            Money::ZERO,
-            0,
-        ));
-        entry.0 += case.points;
-        entry.1 += case.individual_burden;
-        entry.2 += 1;
+/// Adds up the month's cases per hospital, in hospital-code order, each as its mode pays it
+/// ([`crate::valued_case::CasePayment`]). Each hospital's quota is looked up in `quotas`
+/// (hospital-cap mode). Every case that cannot be paid as stored is reported.
+pub fn month_cases(
+    cases: &[ValuedCase],
+    quotas: Option<&BTreeMap<String, Money>>,
+) -> Result<MonthCases, Vec<SettlementError>> {
+    #[derive(Default)]
+    struct Month {
+        points: Points,
+        burden: Money,
+        money_fund_part: Money,
     }
-    MonthCases {
-        cases: by_hospital.values().map(|v| v.2).sum(),
+    let mut by_hospital: BTreeMap<&str, Month> = BTreeMap::new();
+    let mut versions = InputVersions::default();
+    let mut errors = Vec::new();
+    for case in cases {
+        let payment = match case.payment() {
+            Ok(payment) => payment,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        versions.add(case);
+        let month = by_hospital.entry(case.hospital_code.as_str()).or_default();
+        if payment.is_points() {
+            month.points += case.points;
+            month.burden += case.individual_burden;
+        } else {
+            month.money_fund_part +=
+                payment.money_fund_part(case.individual_burden, case.fund_amount);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(MonthCases {
+        cases: cases.len() as u64,
         hospitals: by_hospital
             .iter()
-            .map(|(code, (points, burden, _))| HospitalMonth {
+            .map(|(code, month)| HospitalMonth {
                 hospital_code: (*code).to_owned(),
-                points: *points,
-                individual_burden: *burden,
+                points: month.points,
+                individual_burden: month.burden,
+                money_fund_part: month.money_fund_part,
                 monthly_quota: quotas.and_then(|quotas| quotas.get(*code).copied()),
             })
             .collect(),
         versions,
-    }
+    })
 }
 
 fn check_rate(
@@ -209,12 +240,17 @@ pub fn run_prepayment(
                 value: h.points,
             });
         }
-        if h.individual_burden.is_negative() {
-            errors.push(SettlementError::NegativeAmount {
-                record: h.hospital_code.clone(),
-                field: "individual_burden",
-                value: h.individual_burden,
-            });
+        for (field, value) in [
+            ("individual_burden", h.individual_burden),
+            ("money_fund_part", h.money_fund_part),
+        ] {
+            if value.is_negative() {
+                errors.push(SettlementError::NegativeAmount {
+                    record: h.hospital_code.clone(),
+                    field,
+                    value,
+                });
+            }
         }
         match (policy.budget_mode, h.monthly_quota) {
             (BudgetMode::HospitalCap, None) => errors.push(SettlementError::MissingMonthlyQuota {
@@ -281,8 +317,11 @@ fn prepayment_line(
     point_value: Decimal,
     policy: &PrepaymentPolicy,
 ) -> PrepaymentLine {
-    // DOMAIN.md §5 monthly: points × provisional point value − individual burden.
-    let fund_value = Money::round(h.points.value() * point_value - h.individual_burden.value());
+    // DOMAIN.md §5 monthly: points × provisional point value − individual burden, plus what the
+    // money modes pay (Hainan precise defaults).
+    let fund_value = Money::round(
+        h.points.value() * point_value - h.individual_burden.value() + h.money_fund_part.value(),
+    );
     // × prepayment ratio; a negative month is not clawed back monthly but at the year end.
     let prepayable = Money::round(fund_value.value() * policy.prepayment_ratio).max(Money::ZERO);
     let (capped, deferred) = match (policy.budget_mode, h.monthly_quota) {
@@ -297,6 +336,7 @@ fn prepayment_line(
         point_value,
         fund_value,
         individual_burden: h.individual_burden,
+        money_fund_part: h.money_fund_part,
         prepayment_ratio: policy.prepayment_ratio,
         prepayable,
         monthly_quota: h.monthly_quota,
@@ -310,6 +350,7 @@ fn prepayment_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payment_mode::PaymentMode;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
@@ -323,6 +364,7 @@ mod tests {
             hospital_code: code.into(),
             points: Points::round(points),
             individual_burden: Money::round(burden),
+            money_fund_part: Money::ZERO,
             monthly_quota: quota.map(Money::round),
         }
     }
@@ -486,6 +528,7 @@ mod tests {
             pv in 0i64..2_000_000,
             ratio in 1i64..=100,
             deposit in 0i64..100,
+            money in 0i64..1_000_000_000,
         ) {
             let policy = PrepaymentPolicy {
                 prepayment_ratio: Decimal::new(ratio, 2),
@@ -496,6 +539,7 @@ mod tests {
                 hospital_code: "H".into(),
                 points: Points::from_scaled(points),
                 individual_burden: Money::from_fen(burden),
+                money_fund_part: Money::from_fen(money),
                 monthly_quota: Some(Money::from_fen(quota)),
             };
             let run = run_prepayment(
@@ -510,5 +554,80 @@ mod tests {
             prop_assert_eq!(line.capped + line.deferred, line.prepayable);
             prop_assert_eq!(line.payable + line.quality_deposit, line.capped);
         }
+    }
+
+    fn valued(
+        hospital: &str,
+        mode: PaymentMode,
+        points: Decimal,
+        amount: Option<Decimal>,
+    ) -> ValuedCase {
+        ValuedCase {
+            hospital_code: hospital.into(),
+            list_id: format!("{mode}-{points}"),
+            payment_mode: Some(mode),
+            group_code: "G".into(),
+            points: Points::round(points),
+            total_cost: Money::round(dec!(12000)),
+            individual_burden: Money::round(dec!(2000)),
+            fund_amount: Money::round(dec!(10000)),
+            amount: amount.map(Money::round),
+            scheme_version: "s@1".into(),
+            table_version: "t@1".into(),
+        }
+    }
+
+    /// DOMAIN.md §5 Hainan: prepaid = 0.90 × (round2(month DIP points × budget point value) −
+    /// month burden of the DIP-paid cases + Σ month money fund parts), no deposit.
+    #[test]
+    fn every_mode_is_prepaid_with_its_final_mode() {
+        let cases = [
+            valued("A", PaymentMode::Dip, dec!(600), None),
+            valued("A", PaymentMode::BasicLevelDisease, dec!(400), None),
+            // 9,730 − 2,000.
+            valued(
+                "A",
+                PaymentMode::PerDiemPsychiatric,
+                dec!(0),
+                Some(dec!(9730)),
+            ),
+            // Below its burden: nothing.
+            valued("A", PaymentMode::DaySurgery, dec!(0), Some(dec!(1500))),
+            // An excluded stay: its claim, 10,000.
+            valued("A", PaymentMode::FeeForService, dec!(0), Some(dec!(12000))),
+        ];
+        let month = month_cases(&cases, None).expect("paid");
+        assert_eq!(month.cases, 5);
+        let a = &month.hospitals[0];
+        assert_eq!(a.points, Points::round(dec!(1000)));
+        assert_eq!(a.individual_burden, Money::round(dec!(4000)));
+        assert_eq!(a.money_fund_part, Money::round(dec!(17730)));
+        let policy = PrepaymentPolicy {
+            quality_deposit_rate: Decimal::ZERO,
+            ..PrepaymentPolicy::default()
+        };
+        let run = run_prepayment(
+            &input(
+                ProvisionalPointValue::Published(dec!(10.1234)),
+                month.hospitals,
+            ),
+            &policy,
+        )
+        .expect("valid");
+        let line = &run.lines[0];
+        // 10,123.40 − 4,000 + 17,730 = 23,853.40; × 0.90 = 21,468.06.
+        assert_eq!(line.fund_value, Money::round(dec!(23853.40)));
+        assert_eq!(line.payable, Money::round(dec!(21468.06)));
+    }
+
+    #[test]
+    fn a_standard_paid_case_without_its_amount_is_reported() {
+        let cases = [
+            valued("A", PaymentMode::Dip, dec!(600), None),
+            valued("A", PaymentMode::PerDiemHospice, dec!(0), None),
+        ];
+        let errors = month_cases(&cases, None).expect_err("missing amount");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].reason(), "MISSING_STANDARD_AMOUNT");
     }
 }

@@ -2,6 +2,8 @@
 //! SHA-256 is a run's statements digest) and the XLSX export. Money always prints with 2 places
 //! and points with 4, so a statement built in code and one read back print alike.
 
+use std::collections::BTreeSet;
+
 use kernel::{Money, Points};
 
 use crate::clearing::{BalanceDirection, HospitalStatement};
@@ -10,7 +12,7 @@ use crate::prepayment::PrepaymentLine;
 /// A table: header and rows of text cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
-    pub header: Vec<&'static str>,
+    pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
     /// Columns holding money (2 places), right-aligned in XLSX.
     pub money_columns: Vec<usize>,
@@ -34,8 +36,14 @@ fn direction_name(direction: BalanceDirection) -> &'static str {
     }
 }
 
-/// The clearing statements, one row per hospital, in the order given.
+/// The clearing statements, one row per hospital, in the order given; after the fixed columns,
+/// four for each payment mode any hospital has cases in (cases, points, amount, fund part), in
+/// mode order.
 pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
+    let modes: BTreeSet<&str> = statements
+        .iter()
+        .flat_map(|s| s.modes.iter().map(|line| line.mode.as_str()))
+        .collect();
     let header = vec![
         "hospital_code",
         "cases",
@@ -61,11 +69,24 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
         "prepaid",
         "balance",
         "direction",
+        "points_fund_part",
+        "money_fund_part",
     ];
+    let fixed = header.len();
+    let mut money_columns = vec![
+        5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25,
+    ];
+    let mut header: Vec<String> = header.into_iter().map(str::to_owned).collect();
+    for (n, mode) in modes.iter().enumerate() {
+        for column in ["cases", "points", "amount", "fund_part"] {
+            header.push(format!("{mode}_{column}"));
+        }
+        money_columns.extend([fixed + 4 * n + 2, fixed + 4 * n + 3]);
+    }
     let rows = statements
         .iter()
         .map(|s| {
-            vec![
+            let mut row = vec![
                 s.hospital_code.clone(),
                 s.cases.to_string(),
                 s.ffs_special_cases.to_string(),
@@ -90,19 +111,38 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
                 money(s.prepaid),
                 money(s.balance),
                 direction_name(s.direction).to_owned(),
-            ]
+                money(s.points_fund_part),
+                money(s.money_fund_part),
+            ];
+            for mode in &modes {
+                match s.modes.iter().find(|line| line.mode == *mode) {
+                    Some(line) => row.extend([
+                        line.cases.to_string(),
+                        points(line.points),
+                        money(line.amount),
+                        money(line.fund_part),
+                    ]),
+                    None => row.extend([
+                        "0".to_owned(),
+                        points(Points::ZERO),
+                        money(Money::ZERO),
+                        money(Money::ZERO),
+                    ]),
+                }
+            }
+            row
         })
         .collect();
     Table {
         header,
         rows,
-        money_columns: vec![5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22],
+        money_columns,
     }
 }
 
 /// The prepayment lines, one row per hospital, in the order given.
 pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
-    let header = vec![
+    let header = [
         "hospital_code",
         "points",
         "point_value",
@@ -115,7 +155,10 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
         "capped",
         "quality_deposit",
         "payable",
-    ];
+        "money_fund_part",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     let rows = lines
         .iter()
         .map(|l| {
@@ -132,12 +175,13 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
                 money(l.capped),
                 money(l.quality_deposit),
                 money(l.payable),
+                money(l.money_fund_part),
             ]
         })
         .collect();
     Table {
         header,
         rows,
-        money_columns: vec![3, 4, 6, 7, 8, 9, 10, 11],
+        money_columns: vec![3, 4, 6, 7, 8, 9, 10, 11, 12],
     }
 }
