@@ -706,6 +706,7 @@ fn ledger_case(
         total_cost: case.total_cost,
         individual_burden: case.individual_burden,
         fund_amount: case.fund_amount,
+        amount: None,
         status: LedgerStatus::Recorded,
         valuation_error: String::new(),
         scheme_version: String::new(),
@@ -723,6 +724,7 @@ fn ledger_case(
                 stored.payment_mode = v.payment_mode.clone();
                 stored.group_code = v.group_code.clone();
                 stored.points = v.points;
+                stored.amount = v.amount;
                 stored.scheme_version = v.scheme_version.clone();
                 stored.table_version = v.table_version.clone();
                 stored.valuation_json = v.valuation_json.clone();

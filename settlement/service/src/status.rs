@@ -100,6 +100,9 @@ fn refusal_status(refusal: RegistryRefusal) -> Status {
 pub fn settlement_code(error: &SettlementError) -> Code {
     match error {
         SettlementError::NoPoints
+        | SettlementError::MissingStandardAmount { .. }
+        | SettlementError::NoReimbursementRatio
+        | SettlementError::BudgetBelowMoneyModes { .. }
         | SettlementError::Port { .. }
         | SettlementError::IllegalTransition { .. }
         | SettlementError::NotEnoughReviewers { .. }

@@ -359,6 +359,14 @@ fn valued_from(
             .map(Points::round)
             .map_err(|e| format!("points answered unreadable points {:?}: {e}", value.value))?,
     };
+    let amount = match &valuation.amount {
+        Some(money) if !money.yuan.is_empty() => {
+            Some(money.yuan.parse::<kernel::Money>().map_err(|e| {
+                format!("points answered an unreadable amount {:?}: {e}", money.yuan)
+            })?)
+        }
+        _ => None,
+    };
     let scheme_version = group
         .scheme
         .as_ref()
@@ -382,6 +390,7 @@ fn valued_from(
         payment_mode: ledger_mode(valuation),
         group_code: group.drg.clone(),
         points: case_points,
+        amount,
         scheme_version,
         table_version: valuation.table_version.to_string(),
         valuation_json: settlement_domain::case_key::canonical_json(&breakdown),

@@ -90,6 +90,7 @@ fn seed_cases() -> Vec<LedgerCase> {
                 total_cost: Money::from_fen(1_500_000 + 13 * n),
                 individual_burden: Money::from_fen(300_000 + 7 * n + h),
                 fund_amount: Money::from_fen(1_200_000 + 11 * n - h),
+                amount: None,
                 status: LedgerStatus::Valued,
                 valuation_error: String::new(),
                 scheme_version: "demo@1".into(),
@@ -305,10 +306,11 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
             + parse_money(identity.residue.as_ref()),
         "1234567.89".parse::<Money>().expect("money")
     );
-    // The FFS case of each hospital is paid its fund amount outside points.
+    // The FFS case of each hospital is an excluded stay, not an approved special case: it is
+    // paid its claimed fund amount before the points, inside the hospital's entitlement.
     assert_eq!(
         parse_money(identity.ffs_special_total.as_ref()),
-        Money::from_fen(3 * (1_200_000 + 77) - 3)
+        Money::ZERO
     );
     let cleared = settlement_case::Entity::find()
         .filter(settlement_case::Column::Status.eq(status::CLEARED))
@@ -367,6 +369,26 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
         );
     }
     assert_eq!(prepaid, prepaid_total);
+    let money_paid_first: Money = statement_rows
+        .iter()
+        .map(|row| {
+            let json: serde_json::Value = serde_json::from_str(&row.statement_json).expect("json");
+            let fee_for_service = json["modes"]
+                .as_array()
+                .expect("modes")
+                .iter()
+                .find(|line| line["mode"] == "fee_for_service")
+                .expect("a fee-for-service line");
+            assert_eq!(fee_for_service["cases"], 1);
+            assert_eq!(fee_for_service["fund_part"], json["money_fund_part"]);
+            json["money_fund_part"]
+                .as_str()
+                .expect("money fund part")
+                .parse::<Money>()
+                .expect("money")
+        })
+        .sum();
+    assert_eq!(money_paid_first, Money::from_fen(3 * (1_200_000 + 77) - 3));
     let h002: serde_json::Value =
         serde_json::from_str(&statement_rows[1].statement_json).expect("json");
     assert_eq!(h002["violation_deductions"], "1234.56");
@@ -405,13 +427,17 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
     assert_eq!(sha256_hex(&csv_first), first.statements_digest);
     let text = String::from_utf8(csv_first).expect("utf-8");
     let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    assert!(header.starts_with("hospital_code,cases,ffs_special_cases,points"));
+    // Each mode's cases, points, amount and fund part follow the fixed columns.
     assert!(
-        lines
-            .next()
-            .expect("header")
-            .starts_with("hospital_code,cases,ffs_special_cases,points")
+        header.ends_with(
+            ",drg_cases,drg_points,drg_amount,drg_fund_part,fee_for_service_cases,\
+             fee_for_service_points,fee_for_service_amount,fee_for_service_fund_part"
+        ),
+        "{header}"
     );
-    assert!(lines.next().expect("row").starts_with("H001,40,1,"));
+    assert!(lines.next().expect("row").starts_with("H001,40,0,"));
     let after = server
         .client
         .get_run(as_agency(pb::GetRunRequest {

@@ -117,6 +117,7 @@ fn cases(hospital: &str, count: i64, fund_fen: i64) -> Vec<LedgerCase> {
             total_cost: Money::from_fen(fund_fen),
             individual_burden: Money::ZERO,
             fund_amount: Money::from_fen(fund_fen),
+            amount: None,
             status: LedgerStatus::Valued,
             valuation_error: String::new(),
             scheme_version: "demo@1".into(),

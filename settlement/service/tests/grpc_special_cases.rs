@@ -66,6 +66,7 @@ async fn seed_cases(db: &DatabaseConnection, hospital: &str, mode: &str, count: 
             total_cost: Money::from_fen(1_000_000),
             individual_burden: Money::from_fen(200_000),
             fund_amount: Money::from_fen(800_000),
+            amount: None,
             status: LedgerStatus::Valued,
             valuation_error: String::new(),
             scheme_version: "demo@1".into(),

@@ -39,6 +39,7 @@ fn cases(hospitals: usize, per_hospital: i64) -> Vec<LedgerCase> {
                 total_cost: Money::from_fen(1_500_000),
                 individual_burden: Money::from_fen(280_000 + n),
                 fund_amount: Money::from_fen(1_220_000 - n),
+                amount: None,
                 status: LedgerStatus::Valued,
                 valuation_error: String::new(),
                 scheme_version: "demo@1".into(),

@@ -32,6 +32,7 @@ fn case(county: &str, hospital: &str, list_id: &str, version: i32, discharge: i3
         total_cost: Money::from_fen(1_500_000),
         individual_burden: Money::from_fen(300_000),
         fund_amount: Money::from_fen(1_200_000),
+        amount: None,
         status: LedgerStatus::Valued,
         valuation_error: String::new(),
         scheme_version: "demo@1".into(),

@@ -10,6 +10,7 @@ mod m0004_intake;
 mod m0005_runs;
 mod m0006_special_cases;
 mod m0007_upload_fingerprints;
+mod m0009_case_amount;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
                 context: "settlement",
                 name: "m0008_journal_fingerprints",
             }),
+            Box::new(m0009_case_amount::CaseAmount),
         ]
     }
 

@@ -128,7 +128,8 @@ async fn assemble<C: ConnectionTrait>(
         prepayments,
         decisions,
         cases,
-    });
+    })
+    .map_err(RunError::Domain)?;
     Ok(Assembled {
         version,
         policy_version,

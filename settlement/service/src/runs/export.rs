@@ -57,7 +57,7 @@ pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, XlsxError> {
     let sheet = workbook.add_worksheet();
     sheet.set_name("statements")?;
     for (col, title) in table.header.iter().enumerate() {
-        sheet.write_string_with_format(0, column(col), *title, &bold)?;
+        sheet.write_string_with_format(0, column(col), title, &bold)?;
     }
     for (index, row) in table.rows.iter().enumerate() {
         let line = u32::try_from(index + 1).unwrap_or(u32::MAX);

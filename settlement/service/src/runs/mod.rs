@@ -116,8 +116,10 @@ fn valued_cases(cases: Vec<RunCase>) -> Vec<ValuedCase> {
             list_id: case.list_id,
             group_code: case.group_code,
             points: kernel::Points::from_scaled(case.points_scaled),
+            total_cost: Money::from_fen(case.total_fen),
             individual_burden: Money::from_fen(case.individual_burden_fen),
             fund_amount: Money::from_fen(case.fund_fen),
+            amount: case.amount_fen.map(Money::from_fen),
             scheme_version: case.scheme_version,
             table_version: case.table_version,
         })

@@ -101,7 +101,7 @@ pub async fn prepay<C: ConnectionTrait>(
     let (from, to) = month_range(order.month);
     let cases =
         super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
-    let month = month_cases(&cases, quotas.as_ref());
+    let month = month_cases(&cases, quotas.as_ref()).map_err(RunError::Domain)?;
     drop(cases);
     let input = PrepaymentInput {
         region: order.region,

@@ -363,8 +363,10 @@ pub struct RunCase {
     pub payment_mode: String,
     pub group_code: String,
     pub points_scaled: i64,
+    pub total_fen: i64,
     pub individual_burden_fen: i64,
     pub fund_fen: i64,
+    pub amount_fen: Option<i64>,
     pub scheme_version: String,
     pub table_version: String,
 }
@@ -388,8 +390,10 @@ pub async fn run_cases<C: ConnectionTrait>(
             Column::PaymentMode,
             Column::GroupCode,
             Column::PointsScaled,
+            Column::TotalFen,
             Column::IndividualBurdenFen,
             Column::FundFen,
+            Column::AmountFen,
             Column::SchemeVersion,
             Column::TableVersion,
         ])

@@ -40,6 +40,9 @@ pub mod settlement_case {
         pub total_fen: i64,
         pub individual_burden_fen: i64,
         pub fund_fen: i64,
+        /// What a money mode pays (per diem, day surgery, fixed rate, fee-for-service, paid at
+        /// cost); NULL for a case paid in points or not valued.
+        pub amount_fen: Option<i64>,
         pub status: String,
         pub valuation_error: String,
         pub scheme_version: String,
@@ -89,6 +92,8 @@ pub struct LedgerCase {
     pub individual_burden: Money,
     /// Σ fund payments as claimed fee-for-service.
     pub fund_amount: Money,
+    /// What the valuation's mode pays in money; `None` for a case paid in points.
+    pub amount: Option<Money>,
     pub status: LedgerStatus,
     pub valuation_error: String,
     /// Grouping scheme `id@version`.
@@ -155,6 +160,7 @@ fn to_model(
         total_fen: Set(case.total_cost.to_fen()?),
         individual_burden_fen: Set(case.individual_burden.to_fen()?),
         fund_fen: Set(case.fund_amount.to_fen()?),
+        amount_fen: Set(case.amount.map(Money::to_fen).transpose()?),
         status: Set(case.status.as_str().to_owned()),
         valuation_error: Set(case.valuation_error.clone()),
         scheme_version: Set(case.scheme_version.clone()),
@@ -170,7 +176,7 @@ fn to_model(
 /// The ledger's columns in COPY order.
 const COPY_COLUMNS: &str = "hospital_code, list_id, version, region_code, is_current, record_kind, \
      fund_type, discharge_date, payment_mode, group_code, points_scaled, total_fen, \
-     individual_burden_fen, fund_fen, status, valuation_error, scheme_version, table_version, \
+     individual_burden_fen, fund_fen, amount_fen, status, valuation_error, scheme_version, table_version, \
      valuation_json, content_hash, case_json, request_id, stored_at";
 
 fn sqlx_failure(error: sea_orm::sqlx::Error) -> StoreError {
@@ -240,6 +246,13 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
         case.individual_burden.to_fen()?,
         case.fund_amount.to_fen()?
     );
+    match case.amount {
+        // COPY's text format spells NULL `\N`.
+        None => out.extend_from_slice(b"\\N\t"),
+        Some(amount) => {
+            let _ = write!(out, "{}\t", amount.to_fen()?);
+        }
+    }
     field(out, case.status.as_str());
     field(out, &case.valuation_error);
     field(out, &case.scheme_version);
@@ -344,6 +357,7 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
         total_cost: Money::from_fen(row.total_fen),
         individual_burden: Money::from_fen(row.individual_burden_fen),
         fund_amount: Money::from_fen(row.fund_fen),
+        amount: row.amount_fen.map(Money::from_fen),
         status: stored_word("status", &row.status)?,
         valuation_error: row.valuation_error,
         scheme_version: row.scheme_version,

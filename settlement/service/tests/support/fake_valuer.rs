@@ -88,6 +88,7 @@ impl CaseValuer for FakeValuer {
                     payment_mode: "drg".to_owned(),
                     group_code: format!("G{prefix}"),
                     points: Points::round(self.points_per_case),
+                    amount: None,
                     scheme_version: "fake@1".to_owned(),
                     table_version: list.stay.discharged_at.date().year().to_string(),
                     valuation_json: "{\"mode_rule\":\"fake\"}".to_owned(),
