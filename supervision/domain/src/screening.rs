@@ -189,4 +189,73 @@ mod tests {
         assert_eq!(rules, [1, 12, 13]);
         assert_eq!(findings[0].level, RuleLevel::General);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn findings_do_not_depend_on_input_order(
+            lists in proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just(busy_person_lists())),
+            reversed_lines in proptest::bool::ANY,
+        ) {
+            let tables = Tables::demo().expect("demo tables");
+            let expected = screen(
+                &ScreeningInput { lists: busy_person_lists(), ..ScreeningInput::default() },
+                &tables,
+                &ScreeningPolicy::default(),
+            );
+            let mut lists = lists;
+            if reversed_lines {
+                // Positions name lines, so reversing them renames the lines but keeps the counts.
+                for list in &mut lists {
+                    list.lines.reverse();
+                }
+            }
+            let shuffled = screen(
+                &ScreeningInput { lists, ..ScreeningInput::default() },
+                &tables,
+                &ScreeningPolicy::default(),
+            );
+            if reversed_lines {
+                let key = |f: &Finding| (f.rule, f.subject.clone(), f.arm, f.item.clone(), f.date, f.amount);
+                let a: Vec<_> = expected.iter().map(key).collect();
+                let b: Vec<_> = shuffled.iter().map(key).collect();
+                proptest::prop_assert_eq!(a, b);
+            } else {
+                proptest::prop_assert_eq!(expected, shuffled);
+            }
+        }
+    }
+
+    /// Four stays of one person with readmissions, over-frequency and duplicate charges.
+    fn busy_person_lists() -> Vec<crate::model::InpatientList> {
+        let bed = |at: &str| line("001101000010000", 1, "1", "50", at);
+        let infusion = |at: &str| line("003107010010000", 5, "1", "15", at);
+        let injection = |at: &str| line("003107020010000", 5, "1", "5", at);
+        vec![
+            with_lines(
+                list("L1", "P1", "2026-03-01 08:00", "2026-03-03 08:00"),
+                vec![
+                    bed("2026-03-01 08:00"),
+                    bed("2026-03-01 09:00"),
+                    infusion("2026-03-02 08:00"),
+                ],
+            ),
+            with_lines(
+                list("L2", "P1", "2026-03-03 15:00", "2026-03-06 08:00"),
+                vec![
+                    infusion("2026-03-04 08:00"),
+                    injection("2026-03-04 09:00"),
+                    bed("2026-03-04 08:00"),
+                ],
+            ),
+            with_lines(
+                list("L3", "P1", "2026-03-10 08:00", "2026-03-11 08:00"),
+                vec![
+                    bed("2026-03-10 08:00"),
+                    bed("2026-03-10 08:00"),
+                    bed("2026-03-11 08:00"),
+                ],
+            ),
+            list("L4", "P1", "2026-03-10 08:00", "2026-03-12 08:00"),
+        ]
+    }
 }

@@ -10,6 +10,7 @@ use crate::catalogue::RuleId;
 use crate::finding::{Finding, Subject, amount_at_stake};
 use crate::model::{FeeLine, InpatientList};
 use crate::screening::Context;
+use crate::tables::Substitution;
 
 /// A list's lines by day, each with its position.
 fn lines_by_day(list: &InpatientList) -> BTreeMap<Date, Vec<(u32, &FeeLine)>> {
@@ -18,10 +19,6 @@ fn lines_by_day(list: &InpatientList) -> BTreeMap<Date, Vec<(u32, &FeeLine)>> {
         days.entry(line.date()).or_default().push((position, line));
     }
     days
-}
-
-fn billed(day_lines: &[(u32, &FeeLine)], code: &str) -> bool {
-    day_lines.iter().any(|(_, line)| line.item_code == code)
 }
 
 fn line_finding<'l>(
@@ -45,26 +42,47 @@ fn line_finding<'l>(
     finding
 }
 
+/// The item codes billed on a day.
+fn codes<'l>(day_lines: &[(u32, &'l FeeLine)]) -> BTreeSet<&'l str> {
+    day_lines
+        .iter()
+        .map(|(_, line)| line.item_code.as_str())
+        .collect()
+}
+
 /// Rule 9, 串换收费: the billed item on a day without the companion item it requires; the
 /// billed item's lines that day offend.
 pub fn substitution(context: &Context<'_>) -> Vec<Finding> {
+    let mut by_billed: BTreeMap<&str, Vec<&Substitution>> = BTreeMap::new();
+    for rule in &context.tables.substitutions {
+        by_billed
+            .entry(rule.billed.as_str())
+            .or_default()
+            .push(rule);
+    }
     let mut findings = Vec::new();
     for list in &context.input.lists {
         for (day, day_lines) in lines_by_day(list) {
-            for rule in &context.tables.substitutions {
-                if billed(&day_lines, &rule.billed) && !billed(&day_lines, &rule.requires) {
-                    let offending = day_lines.iter().filter(|(_, l)| l.item_code == rule.billed);
-                    let mut finding = line_finding(
-                        context,
-                        RuleId::Substitution,
-                        list,
-                        &rule.billed,
-                        day,
-                        offending,
-                    );
-                    finding.evidence = vec![rule.analogue.clone(), rule.requires.clone()];
-                    findings.push(finding);
+            let billed = codes(&day_lines);
+            for rule in billed
+                .iter()
+                .filter_map(|code| by_billed.get(code))
+                .flatten()
+            {
+                if billed.contains(rule.requires.as_str()) {
+                    continue;
                 }
+                let offending = day_lines.iter().filter(|(_, l)| l.item_code == rule.billed);
+                let mut finding = line_finding(
+                    context,
+                    RuleId::Substitution,
+                    list,
+                    &rule.billed,
+                    day,
+                    offending,
+                );
+                finding.evidence = vec![rule.analogue.clone(), rule.requires.clone()];
+                findings.push(finding);
             }
         }
     }
@@ -74,16 +92,22 @@ pub fn substitution(context: &Context<'_>) -> Vec<Finding> {
 /// Rule 10, 重复收费: item B billed on a day item A is; one finding per (B, day), B's lines
 /// offend, naming every A that excludes it.
 pub fn duplicate_charging(context: &Context<'_>) -> Vec<Finding> {
+    let mut by_a: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for pair in &context.tables.exclusive_pairs {
+        by_a.entry(pair.item_a.as_str())
+            .or_default()
+            .push(pair.item_b.as_str());
+    }
     let mut findings = Vec::new();
     for list in &context.input.lists {
         for (day, day_lines) in lines_by_day(list) {
+            let billed = codes(&day_lines);
             let mut excluded: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-            for pair in &context.tables.exclusive_pairs {
-                if billed(&day_lines, &pair.item_a) && billed(&day_lines, &pair.item_b) {
-                    excluded
-                        .entry(pair.item_b.as_str())
-                        .or_default()
-                        .insert(pair.item_a.as_str());
+            for item_a in &billed {
+                for item_b in by_a.get(item_a).into_iter().flatten() {
+                    if billed.contains(item_b) {
+                        excluded.entry(item_b).or_default().insert(item_a);
+                    }
                 }
             }
             for (item_b, items_a) in excluded {
@@ -107,21 +131,31 @@ pub fn duplicate_charging(context: &Context<'_>) -> Vec<Finding> {
 /// Rule 11, 分解收费: two or more distinct components of one package billed on one day; all
 /// those component lines offend and the finding names the package.
 pub fn unbundled_charging(context: &Context<'_>) -> Vec<Finding> {
+    let mut packages_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (package, components) in &context.tables.packages {
+        for component in components {
+            packages_of
+                .entry(component.as_str())
+                .or_default()
+                .push(package.as_str());
+        }
+    }
     let mut findings = Vec::new();
     for list in &context.input.lists {
         for (day, day_lines) in lines_by_day(list) {
-            for (package, components) in &context.tables.packages {
-                let billed_components: BTreeSet<&str> = day_lines
-                    .iter()
-                    .map(|(_, l)| l.item_code.as_str())
-                    .filter(|code| components.contains(*code))
-                    .collect();
-                if billed_components.len() < 2 {
+            let mut billed_components: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+            for code in codes(&day_lines) {
+                for package in packages_of.get(code).into_iter().flatten() {
+                    billed_components.entry(package).or_default().insert(code);
+                }
+            }
+            for (package, components) in billed_components {
+                if components.len() < 2 {
                     continue;
                 }
                 let offending = day_lines
                     .iter()
-                    .filter(|(_, l)| components.contains(&l.item_code));
+                    .filter(|(_, l)| components.contains(l.item_code.as_str()));
                 let mut finding = line_finding(
                     context,
                     RuleId::UnbundledCharging,
@@ -130,7 +164,7 @@ pub fn unbundled_charging(context: &Context<'_>) -> Vec<Finding> {
                     day,
                     offending,
                 );
-                finding.evidence = billed_components.into_iter().map(str::to_owned).collect();
+                finding.evidence = components.into_iter().map(str::to_owned).collect();
                 findings.push(finding);
             }
         }
