@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kernel::{Decimal, round_points};
+use kernel::{Decimal, Money, round_points};
 
-use crate::model::InpatientList;
+use crate::model::{ChargeCategory, InpatientList};
 use crate::stats;
+use crate::tables::Tables;
 
 /// An indicator's value to 4 places, half away from zero: the one place indicators round.
 pub fn round_indicator(raw: Decimal) -> Decimal {
@@ -175,6 +176,74 @@ pub fn grouping_rate(lists: &[InpatientList]) -> Option<Decimal> {
     ratio(Decimal::from(grouped), Decimal::from(lists.len()))
 }
 
+/// 次均费用: mean total cost per stay, to the fen (money, so through [`Money::round`]).
+pub fn mean_cost(lists: &[InpatientList]) -> Option<Money> {
+    let total: Decimal = lists.iter().map(|l| l.total_cost.value()).sum();
+    (!lists.is_empty()).then(|| Money::round(total / Decimal::from(lists.len())))
+}
+
+/// 平均住院日: mean length of stay.
+pub fn average_length_of_stay(lists: &[InpatientList]) -> Option<Decimal> {
+    let days: i64 = lists.iter().map(|l| i64::from(l.length_of_stay())).sum();
+    ratio(Decimal::from(days), Decimal::from(lists.len()))
+}
+
+/// Drug charge categories (西药, 中药饮片, 中成药), for 药占比.
+pub const DRUG_CATEGORIES: [ChargeCategory; 3] = [
+    ChargeCategory::WESTERN_DRUGS,
+    ChargeCategory::HERBAL_PIECES,
+    ChargeCategory::PATENT_CHINESE_DRUGS,
+];
+
+/// Consumables (卫生材料), for 耗占比.
+pub const CONSUMABLE_CATEGORIES: [ChargeCategory; 1] = [ChargeCategory::CONSUMABLES];
+
+/// Share of total cost billed in fee lines of `categories` (药占比, 耗占比).
+pub fn category_share(lists: &[InpatientList], categories: &[ChargeCategory]) -> Option<Decimal> {
+    let billed: Decimal = lists
+        .iter()
+        .flat_map(|l| &l.lines)
+        .filter(|line| categories.contains(&line.category))
+        .map(|line| line.amount.value())
+        .sum();
+    let total: Decimal = lists.iter().map(|l| l.total_cost.value()).sum();
+    ratio(billed, total)
+}
+
+/// Distinct DRGs with at least one case (DRG 组数, groups covered).
+pub fn groups_covered(lists: &[InpatientList]) -> usize {
+    lists
+        .iter()
+        .filter_map(|l| l.drg.as_deref())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+/// Share of lists with a published group mean whose cost reaches `multiple` × that mean.
+pub fn high_cost_share(
+    lists: &[InpatientList],
+    tables: &Tables,
+    multiple: Decimal,
+) -> Option<Decimal> {
+    let costs: Vec<(Decimal, Decimal)> = lists
+        .iter()
+        .filter_map(|list| {
+            let mean = tables.group_means.get(list.drg.as_deref()?)?;
+            Some((list.total_cost.value(), mean.mean_cost.value()))
+        })
+        .collect();
+    let high = costs
+        .iter()
+        .filter(|(cost, mean)| *cost >= multiple * *mean)
+        .count();
+    ratio(Decimal::from(high), Decimal::from(costs.len()))
+}
+
+/// Growth rate (current − previous) / previous, of cost or fund payment.
+pub fn growth_rate(current: Decimal, previous: Decimal) -> Option<Decimal> {
+    ratio(current - previous, previous)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +331,38 @@ mod tests {
         let mut paying = first;
         paying.full_self_pay = money("300.00");
         assert_eq!(self_pay_ratio(&[paying, back]), Some(dec!(0.15)));
+    }
+
+    #[test]
+    fn cost_stay_and_share_figures() {
+        let mut short = with_drg(
+            list("L1", "P1", "2026-03-01 08:00", "2026-03-03 08:00"),
+            "ES23",
+        );
+        short.lines = vec![
+            line("XJ01DDA001", 9, "10", "12.5", "2026-03-01 09:00"),
+            line("MZ01", 8, "2", "35", "2026-03-01 09:00"),
+        ];
+        let mut long = with_drg(
+            list("L2", "P2", "2026-03-01 08:00", "2026-03-08 08:00"),
+            "ES23",
+        );
+        long.total_cost = money("25800.01");
+        let lists = vec![short, long];
+        assert_eq!(mean_cost(&lists), Some(money("13400.01")));
+        assert_eq!(mean_cost(&[]), None);
+        assert_eq!(average_length_of_stay(&lists), Some(dec!(4.5)));
+        // 125.00 of drugs and 70.00 of consumables over 26,800.01.
+        assert_eq!(category_share(&lists, &DRUG_CATEGORIES), Some(dec!(0.0047)));
+        assert_eq!(
+            category_share(&lists, &CONSUMABLE_CATEGORIES),
+            Some(dec!(0.0026))
+        );
+        assert_eq!(groups_covered(&lists), 1);
+        let tables = Tables::demo().expect("demo tables");
+        // ES23's mean is 8,600.00: 3 × that is 25,800.00.
+        assert_eq!(high_cost_share(&lists, &tables, dec!(3)), Some(dec!(0.5)));
+        assert_eq!(growth_rate(dec!(110), dec!(100)), Some(dec!(0.1)));
+        assert_eq!(growth_rate(dec!(1), Decimal::ZERO), None);
     }
 }

@@ -283,4 +283,26 @@ mod tests {
         assert_eq!(findings[0].lines, [1, 2, 3]);
         assert_eq!(findings[0].amount, money("15.00"));
     }
+
+    #[test]
+    fn duplicate_charging_names_every_item_that_excludes_b_once() {
+        let mut tables = crate::tables::Tables::demo().expect("demo tables");
+        tables.exclusive_pairs =
+            crate::tables::Tables::read_exclusive_pairs("item_a\titem_b\nA1\tB\nA2\tB\nA3\tB\n")
+                .expect("pairs");
+        let findings = run_with(
+            RuleId::DuplicateCharging,
+            vec![stay(vec![
+                line("B", 5, "1", "5", "2026-03-02 08:00"),
+                line("A2", 5, "1", "15", "2026-03-02 09:00"),
+                line("A1", 5, "1", "15", "2026-03-02 10:00"),
+            ])],
+            vec![],
+            &tables,
+            crate::parameters::ScreeningPolicy::default(),
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].evidence, ["A1", "A2"]);
+        assert_eq!(findings[0].lines, [1]);
+    }
 }
