@@ -6,7 +6,8 @@
 //! - [`tables`]: the item, pair, package, substitution and group-mean tables, read from TSV;
 //! - [`model`]: the inpatient lists and ambulatory settlements screening reads;
 //! - [`screening`]: the run, [`rules`] the checks, [`finding`] what they return;
-//! - [`indicators`]: CMI, RIV and the other monitoring figures.
+//! - [`indicators`]: CMI, RIV and the other monitoring figures;
+//! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle.
 //!
 //! Pure: no I/O, no clock, no wire or storage types. Supervision reads the ledger through a
 //! contract in its service; nothing here names another context.
@@ -16,6 +17,7 @@ pub mod finding;
 pub mod indicators;
 pub mod model;
 pub mod parameters;
+pub mod review;
 pub mod rules;
 pub mod screening;
 mod stats;

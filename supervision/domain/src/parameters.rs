@@ -139,6 +139,10 @@ parameters! {
         "Rule 21: the fewest hospitals of a level before its usual groups are judged.";
     low_risk_z / LowRiskZ: Decimal = Decimal::from(-1),
         "Rule 23: a group whose z of the log death rate is below this is low-risk.";
+    promotion_min_decided / PromotionMinDecided: u32 = 20,
+        "Lifecycle: reviewed findings a rule needs before it may move up a level.";
+    promotion_min_confirmed_share / PromotionMinConfirmedShare: Decimal = percent(80),
+        "Lifecycle: the share of reviewed findings confirmed at or above which a rule moves up.";
 }
 
 /// One region's changes for one year: parameter values, rules switched off, rule levels.
