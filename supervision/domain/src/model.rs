@@ -4,7 +4,7 @@
 //! These are supervision's own mirrors of the ledger's records; the service fills them through a
 //! contract, so nothing here names another context's types.
 
-use kernel::{Date, DateTime, Decimal, Money};
+use kernel::{Date, DateTime, Decimal, FundType, Money, RegionCode};
 use serde::{Deserialize, Serialize};
 
 /// A settlement named the way findings export it: the institution's code and its settlement or
@@ -205,6 +205,10 @@ pub const PER_DIEM_MED_TYPE: &str = "2105";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InpatientList {
     pub key: SettlementKey,
+    /// The fund the list is settled from; indicators are kept per fund.
+    pub fund_type: FundType,
+    /// The pooling region whose policy and tables apply.
+    pub pooling_region: RegionCode,
     /// 医保结算等级 of the hospital, for the blank-group rule.
     pub hospital_level: String,
     /// `psn_no`, pseudonymous.
@@ -277,6 +281,7 @@ pub enum AmbulatoryKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AmbulatorySettlement {
     pub key: SettlementKey,
+    pub fund_type: FundType,
     pub person_id: String,
     pub kind: AmbulatoryKind,
     pub settled_at: DateTime,
@@ -310,4 +315,50 @@ pub struct HospitalYear {
     pub hospital: String,
     pub cmi: Decimal,
     pub cases: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{line, list, with_lines};
+
+    #[test]
+    fn codes_read_back_and_refuse_the_unknown() {
+        for code in [1, 2, 3, 4, 5, 9] {
+            assert_eq!(
+                DischargeType::from_code(code).map(DischargeType::code),
+                Some(code)
+            );
+        }
+        assert_eq!(DischargeType::from_code(6), None);
+        assert_eq!(
+            ChargeCategory::parse("03"),
+            Some(ChargeCategory::EXAMINATION)
+        );
+        assert_eq!(ChargeCategory::parse("14"), Some(ChargeCategory::OTHER));
+        assert_eq!(ChargeCategory::parse("15"), None);
+        assert_eq!(ChargeCategory::parse("x"), None);
+    }
+
+    #[test]
+    fn dagger_asterisk_codes_split_into_both_parts() {
+        let pair = Diagnosis::new("A01.000x005+J17.0*");
+        assert_eq!(pair.parts().collect::<Vec<_>>(), ["A01.000x005", "J17.0"]);
+        assert_eq!(pair.category(), "A01");
+        assert_eq!(category_of("K3"), "K3");
+    }
+
+    #[test]
+    fn a_list_round_trips_through_json_and_counts_its_stay() {
+        let stay = with_lines(
+            list("L1", "P1", "2026-06-12 08:30", "2026-06-15 10:00"),
+            vec![line("001101000010000", 1, "3", "50", "2026-06-12 09:00")],
+        );
+        assert_eq!(stay.length_of_stay(), 3);
+        let json = serde_json::to_string(&stay).expect("serialize");
+        assert!(json.contains("\"2026-06-12 08:30:00\""));
+        let back: InpatientList = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, stay);
+        assert_eq!(stay.lines[0].in_policy_unit_amount().to_string(), "50.00");
+    }
 }

@@ -1,6 +1,6 @@
 //! Hand-built cases for the rule tests.
 
-use kernel::{Date, DateTime, Decimal, Money};
+use kernel::{Date, DateTime, Decimal, FundType, Money, RegionCode};
 
 use crate::catalogue::RuleId;
 use crate::finding::Finding;
@@ -35,6 +35,8 @@ pub fn number(text: &str) -> Decimal {
 pub fn list(id: &str, person: &str, admitted: &str, discharged: &str) -> InpatientList {
     InpatientList {
         key: SettlementKey::new(HOSPITAL, id),
+        fund_type: FundType::Employee,
+        pooling_region: RegionCode::from_u32(460000).expect("Hainan"),
         hospital_level: "3".into(),
         person_id: person.into(),
         sex: Sex::Male,
@@ -106,6 +108,7 @@ pub fn ambulatory(
 ) -> AmbulatorySettlement {
     AmbulatorySettlement {
         key: SettlementKey::new(hospital, id),
+        fund_type: FundType::Employee,
         person_id: person.into(),
         kind,
         settled_at: at(settled),
