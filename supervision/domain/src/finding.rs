@@ -90,7 +90,8 @@ impl Finding {
             lines: Vec::new(),
             evidence: Vec::new(),
             level,
-            amount: Money::ZERO,
+            // Through the rounding so that even nothing at stake exports as 0.00.
+            amount: amount_at_stake(Decimal::ZERO),
         }
     }
 
@@ -190,5 +191,12 @@ mod tests {
              12,daily,H001,L2,,,001101000010000,2026-03-02,3;4,50.00\n"
         );
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+
+        let hospital = Finding::new(
+            RuleId::BlankGroups,
+            RuleLevel::Weak,
+            Subject::Hospital("H001".into()),
+        );
+        assert_eq!(hospital.export_fields().join(","), "21,,H001,,,,,,,0.00");
     }
 }
