@@ -244,6 +244,42 @@ pub fn growth_rate(current: Decimal, previous: Decimal) -> Option<Decimal> {
     ratio(current - previous, previous)
 }
 
+/// The monthly grouping-efficacy list: cases, grouped cases, ADRG and DRG counts, each DRG's CV
+/// and the RIV, on total cost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupingEfficacy {
+    pub cases: usize,
+    pub grouped: usize,
+    pub adrgs: usize,
+    pub drgs: usize,
+    pub cv: BTreeMap<String, Decimal>,
+    pub riv: Option<Decimal>,
+}
+
+pub fn grouping_efficacy(lists: &[InpatientList]) -> GroupingEfficacy {
+    let mut costs: BTreeMap<&str, Vec<Decimal>> = BTreeMap::new();
+    for list in lists {
+        if let Some(drg) = list.drg.as_deref() {
+            costs.entry(drg).or_default().push(list.total_cost.value());
+        }
+    }
+    let adrgs: BTreeSet<&str> = lists.iter().filter_map(InpatientList::adrg).collect();
+    let groups: Vec<Vec<Decimal>> = costs.values().cloned().collect();
+    GroupingEfficacy {
+        cases: lists.len(),
+        grouped: groups.iter().map(Vec::len).sum(),
+        adrgs: adrgs.len(),
+        drgs: costs.len(),
+        cv: costs
+            .iter()
+            .filter_map(|(drg, values)| {
+                coefficient_of_variation(values).map(|cv| ((*drg).to_owned(), cv))
+            })
+            .collect(),
+        riv: reduction_in_variance(&groups),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,5 +400,42 @@ mod tests {
         assert_eq!(high_cost_share(&lists, &tables, dec!(3)), Some(dec!(0.5)));
         assert_eq!(growth_rate(dec!(110), dec!(100)), Some(dec!(0.1)));
         assert_eq!(growth_rate(dec!(1), Decimal::ZERO), None);
+    }
+
+    #[test]
+    fn grouping_efficacy_of_the_domain_example() {
+        let mut lists = Vec::new();
+        for (drg, costs) in [
+            ("ES21", &["8000.00", "10000.00", "12000.00"][..]),
+            ("ES23", &["18000.00", "20000.00", "22000.00"][..]),
+            ("FM19", &["4000.00", "5000.00", "6000.00", "5000.00"][..]),
+        ] {
+            for (i, cost) in costs.iter().enumerate() {
+                let mut stay = with_drg(
+                    list(
+                        &format!("{drg}{i}"),
+                        "P1",
+                        "2026-03-01 08:00",
+                        "2026-03-05 08:00",
+                    ),
+                    drg,
+                );
+                stay.total_cost = money(cost);
+                lists.push(stay);
+            }
+        }
+        lists.push(list("U1", "P2", "2026-03-01 08:00", "2026-03-05 08:00"));
+        let efficacy = grouping_efficacy(&lists);
+        assert_eq!(
+            (
+                efficacy.cases,
+                efficacy.grouped,
+                efficacy.adrgs,
+                efficacy.drgs
+            ),
+            (11, 10, 2, 3)
+        );
+        assert_eq!(efficacy.riv, Some(dec!(0.9559)));
+        assert_eq!(efficacy.cv.get("ES21"), Some(&dec!(0.1633)));
     }
 }
