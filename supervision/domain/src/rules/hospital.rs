@@ -365,6 +365,27 @@ mod tests {
     }
 
     #[test]
+    fn cmi_rise_of_exactly_ten_percent_is_no_finding() {
+        // 5 FM19 (1.25) and 5 KS19 (0.62): CMI 0.935 = 1.1 × 0.85.
+        let mut lists = stays("H1", "FM19", 5, "12000.00");
+        lists.extend(stays("H1", "KS19", 5, "6000.00"));
+        let input = |cmi: Decimal| ScreeningInput {
+            lists: lists.clone(),
+            previous_year: vec![HospitalYear {
+                hospital: "H1".into(),
+                cmi,
+                cases: 10,
+            }],
+            ..ScreeningInput::default()
+        };
+        assert!(screen_only(RuleId::CmiRise, input(dec!(0.85))).is_empty());
+        assert_eq!(
+            flagged(&screen_only(RuleId::CmiRise, input(dec!(0.8499)))),
+            ["H1"]
+        );
+    }
+
+    #[test]
     fn blank_groups_are_usual_groups_a_hospital_lacks() {
         let mut lists = Vec::new();
         for h in ["H1", "H2", "H3"] {
