@@ -122,7 +122,7 @@ pub fn diagnosis_sex_conflict(context: &Context<'_>) -> Vec<Finding> {
     )
 }
 
-/// Completed years of age on `on`.
+/// Completed years of age at the admission date.
 fn age_in_years(list: &InpatientList) -> i32 {
     let (birth_year, birth_month, birth_day) = list.birth_date.ymd();
     let (year, month, day) = list.admitted_at.date().ymd();
@@ -294,8 +294,7 @@ mod tests {
             1
         );
         // N99 lies just outside N70–N98.
-        let just_outside = with_principal(man, "N99.000");
-        let mut just_outside = just_outside;
+        let mut just_outside = with_principal(man, "N99.000");
         just_outside.diagnoses.truncate(1);
         assert!(run(RuleId::DiagnosisSexConflict, vec![just_outside], vec![]).is_empty());
     }
