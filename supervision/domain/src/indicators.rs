@@ -219,24 +219,35 @@ pub fn groups_covered(lists: &[InpatientList]) -> usize {
         .len()
 }
 
-/// Share of lists with a published group mean whose cost reaches `multiple` × that mean.
+/// Share of lists with a published group mean whose cost reaches `multiple` × that mean,
+/// unrounded (rule 19 compares it exactly).
+pub fn high_cost_share_exact<'a>(
+    lists: impl IntoIterator<Item = &'a InpatientList>,
+    tables: &Tables,
+    multiple: Decimal,
+) -> Option<Decimal> {
+    let (mut high, mut priced) = (0u64, 0u64);
+    for list in lists {
+        let Some(mean) = list
+            .drg
+            .as_deref()
+            .and_then(|drg| tables.group_means.get(drg))
+        else {
+            continue;
+        };
+        priced += 1;
+        high += u64::from(list.total_cost.value() >= multiple * mean.mean_cost.value());
+    }
+    (priced > 0).then(|| Decimal::from(high) / Decimal::from(priced))
+}
+
+/// High-cost case share, rounded.
 pub fn high_cost_share(
     lists: &[InpatientList],
     tables: &Tables,
     multiple: Decimal,
 ) -> Option<Decimal> {
-    let costs: Vec<(Decimal, Decimal)> = lists
-        .iter()
-        .filter_map(|list| {
-            let mean = tables.group_means.get(list.drg.as_deref()?)?;
-            Some((list.total_cost.value(), mean.mean_cost.value()))
-        })
-        .collect();
-    let high = costs
-        .iter()
-        .filter(|(cost, mean)| *cost >= multiple * *mean)
-        .count();
-    ratio(Decimal::from(high), Decimal::from(costs.len()))
+    high_cost_share_exact(lists, tables, multiple).map(round_indicator)
 }
 
 /// Growth rate (current − previous) / previous, of cost or fund payment.

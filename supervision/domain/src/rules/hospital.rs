@@ -64,24 +64,13 @@ fn outliers(
 /// among its lists with a published mean) above the region.
 pub fn high_cost_share(context: &Context<'_>) -> Vec<Finding> {
     let multiple = context.parameters().high_cost_multiple;
-    let mut shares = BTreeMap::new();
-    for (hospital, lists) in by_hospital(context) {
-        let costs: Vec<(Decimal, Decimal)> = lists
-            .iter()
-            .filter_map(|list| {
-                let mean = context.tables.group_means.get(list.drg.as_deref()?)?;
-                Some((list.total_cost.value(), mean.mean_cost.value()))
-            })
-            .collect();
-        if costs.is_empty() {
-            continue;
-        }
-        let high = costs
-            .iter()
-            .filter(|(cost, mean)| *cost >= multiple * *mean)
-            .count();
-        shares.insert(hospital, Decimal::from(high) / Decimal::from(costs.len()));
-    }
+    let shares: BTreeMap<&str, Decimal> = by_hospital(context)
+        .into_iter()
+        .filter_map(|(hospital, lists)| {
+            indicators::high_cost_share_exact(lists, context.tables, multiple)
+                .map(|share| (hospital, share))
+        })
+        .collect();
     outliers(context, RuleId::HighCostShare, &shares, "high_cost_share")
 }
 
