@@ -1,1 +1,36 @@
-//! placeholder
+//! The supervision context's domain: violation screening (违规筛查) and monitoring indicators
+//! (DOMAIN.md §6).
+//!
+//! - [`catalogue`]: the rule library, ids 1–23 with names, levels and the tables each reads;
+//! - [`parameters`]: the defaults of DOMAIN.md §6 and the per-region-and-year sets over them;
+//! - [`tables`]: the item, pair, package, substitution and group-mean tables, read from TSV;
+//! - [`model`]: the inpatient lists and ambulatory settlements screening reads;
+//! - [`screening`]: the run, [`rules`] the checks, [`finding`] what they return;
+//! - [`indicators`]: CMI, RIV and the other monitoring figures;
+//! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle.
+//!
+//! Pure: no I/O, no clock, no wire or storage types. Supervision reads the ledger through a
+//! contract in its service; nothing here names another context.
+
+pub mod catalogue;
+pub mod finding;
+pub mod indicators;
+pub mod model;
+pub mod parameters;
+pub mod review;
+pub mod rules;
+pub mod screening;
+mod stats;
+pub mod tables;
+#[cfg(test)]
+mod testkit;
+
+pub use catalogue::{RuleId, RuleLevel, TableKind};
+pub use finding::{Arm, Finding, Subject, amount_at_stake, export_csv};
+pub use model::{
+    AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DischargeType,
+    FeeLine, HospitalYear, InpatientList, Procedure, ScreeningInput, SettlementKey, Sex,
+};
+pub use parameters::{Override, ParameterBook, ParameterSet, Parameters, ScreeningPolicy};
+pub use screening::screen;
+pub use tables::{TableError, Tables};

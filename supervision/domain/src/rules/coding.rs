@@ -1,0 +1,377 @@
+//! Rules about what was coded against what was billed or who the patient is: 5 upcoding,
+//! 6 under-coding, 14 diagnosis–sex, 15 diagnosis–age, 16 principal-diagnosis selection
+//! (DOMAIN.md §6 "Screening: precise defaults"). Each finding takes the list's whole in-policy
+//! amount.
+
+use std::collections::BTreeSet;
+
+use crate::catalogue::RuleId;
+use crate::finding::{Arm, Finding};
+use crate::model::{ChargeCategory, Complication, InpatientList, Sex};
+use crate::parameters::CodeRange;
+use crate::screening::Context;
+
+fn in_any(ranges: &[CodeRange], code: &str) -> bool {
+    ranges.iter().any(|range| range.contains(code))
+}
+
+/// Rule 5. (a) a DRG with MCC (…1) or with CC (…3) whose counted complications none has a fee
+/// line evidencing it; (b) a surgical ADRG (second letter A–J) without any surgery line.
+pub fn upcoding(context: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for list in &context.input.lists {
+        let Some(drg) = list.drg.as_deref() else {
+            continue;
+        };
+        let counted: Vec<&str> = list
+            .diagnoses
+            .iter()
+            .skip(1)
+            .filter(|d| match drg.chars().last() {
+                Some('1') => d.complication == Complication::Mcc,
+                Some('3') => d.complication != Complication::None,
+                _ => false,
+            })
+            .map(|d| d.code.as_str())
+            .collect();
+        let evidenced: BTreeSet<char> = list
+            .lines
+            .iter()
+            .filter_map(|line| context.tables.items.get(&line.item_code))
+            .flat_map(|item| item.supports.iter().copied())
+            .collect();
+        let supported = |code: &str| {
+            code.chars()
+                .next()
+                .is_some_and(|letter| evidenced.contains(&letter.to_ascii_uppercase()))
+        };
+        if !counted.is_empty() && !counted.iter().any(|code| supported(code)) {
+            let mut finding = context.list_finding(RuleId::Upcoding, list);
+            finding.arm = Arm::A;
+            finding.evidence = counted.iter().map(|c| (*c).to_owned()).collect();
+            findings.push(finding);
+        }
+        let surgical = drg.chars().nth(1).is_some_and(|c| ('A'..='J').contains(&c));
+        if surgical && !has_surgery_line(list) {
+            let mut finding = context.list_finding(RuleId::Upcoding, list);
+            finding.arm = Arm::B;
+            finding.evidence = vec![drg.to_owned()];
+            findings.push(finding);
+        }
+    }
+    findings
+}
+
+fn has_surgery_line(list: &InpatientList) -> bool {
+    list.lines
+        .iter()
+        .any(|line| line.category == ChargeCategory::SURGERY)
+}
+
+/// Rule 6: surgery billed but no procedure coded.
+pub fn under_coding(context: &Context<'_>) -> Vec<Finding> {
+    context
+        .input
+        .lists
+        .iter()
+        .filter(|list| has_surgery_line(list) && list.procedures.is_empty())
+        .map(|list| context.list_finding(RuleId::UnderCoding, list))
+        .collect()
+}
+
+/// Every diagnosis part (both halves of a dagger/asterisk pair) matching `conflicts`.
+fn conflicting_parts(list: &InpatientList, conflicts: impl Fn(&str) -> bool) -> Vec<String> {
+    list.diagnoses
+        .iter()
+        .flat_map(|d| d.parts())
+        .filter(|part| conflicts(part))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn conflict_findings(
+    context: &Context<'_>,
+    rule: RuleId,
+    conflicts: impl Fn(&InpatientList, &str) -> bool,
+) -> Vec<Finding> {
+    context
+        .input
+        .lists
+        .iter()
+        .filter_map(|list| {
+            let codes = conflicting_parts(list, |code| conflicts(list, code));
+            (!codes.is_empty()).then(|| {
+                let mut finding = context.list_finding(rule, list);
+                finding.evidence = codes;
+                finding
+            })
+        })
+        .collect()
+}
+
+/// Rule 14: a diagnosis of the other sex.
+pub fn diagnosis_sex_conflict(context: &Context<'_>) -> Vec<Finding> {
+    let parameters = context.parameters();
+    conflict_findings(
+        context,
+        RuleId::DiagnosisSexConflict,
+        |list, code| match list.sex {
+            Sex::Male => in_any(&parameters.female_only, code),
+            Sex::Female => in_any(&parameters.male_only, code),
+        },
+    )
+}
+
+/// Completed years of age at the admission date.
+fn age_in_years(list: &InpatientList) -> i32 {
+    let (birth_year, birth_month, birth_day) = list.birth_date.ymd();
+    let (year, month, day) = list.admitted_at.date().ymd();
+    year - birth_year - i32::from((month, day) < (birth_month, birth_day))
+}
+
+/// Rule 15: a diagnosis outside its age band, the age taken at the admission date from the
+/// birth date.
+pub fn diagnosis_age_conflict(context: &Context<'_>) -> Vec<Finding> {
+    let parameters = context.parameters();
+    conflict_findings(context, RuleId::DiagnosisAgeConflict, |list, code| {
+        let days = list.admitted_at.date().days_since(list.birth_date);
+        let years = age_in_years(list);
+        (in_any(&parameters.perinatal, code) && days > parameters.perinatal_max_age_days)
+            || (in_any(&parameters.pregnancy, code)
+                && (years < parameters.pregnancy_min_age_years
+                    || years > parameters.pregnancy_max_age_years))
+    })
+}
+
+/// Rule 16. (a) a symptom code as principal beside a definite diagnosis; (b) a principal
+/// diagnosis with admission condition 4 (none on admission).
+pub fn principal_selection(context: &Context<'_>) -> Vec<Finding> {
+    let symptoms = &context.parameters().symptom_codes;
+    let mut findings = Vec::new();
+    for list in &context.input.lists {
+        let Some(principal) = list.principal() else {
+            continue;
+        };
+        let definite: Vec<String> = list
+            .diagnoses
+            .iter()
+            .skip(1)
+            .filter(|d| !in_any(symptoms, &d.code))
+            .map(|d| d.code.clone())
+            .collect();
+        if in_any(symptoms, &principal.code) && !definite.is_empty() {
+            let mut finding = context.list_finding(RuleId::PrincipalDiagnosisSelection, list);
+            finding.arm = Arm::A;
+            finding.evidence = std::iter::once(principal.code.clone())
+                .chain(definite)
+                .collect();
+            findings.push(finding);
+        }
+        if principal.admission_condition == Some(4) {
+            let mut finding = context.list_finding(RuleId::PrincipalDiagnosisSelection, list);
+            finding.arm = Arm::B;
+            finding.evidence = vec![principal.code.clone()];
+            findings.push(finding);
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Diagnosis;
+    use crate::testkit::*;
+
+    fn secondary(code: &str, complication: Complication) -> Diagnosis {
+        Diagnosis {
+            complication,
+            ..Diagnosis::new(code)
+        }
+    }
+
+    /// An ES21 stay with an MCC E87.600 and a line of `item`.
+    fn with_mcc(drg: &str, item: &str, complication: Complication) -> InpatientList {
+        let mut stay = with_drg(
+            list("L1", "P1", "2026-03-01 08:00", "2026-03-09 08:00"),
+            drg,
+        );
+        stay.diagnoses.push(secondary("E87.600", complication));
+        with_lines(stay, vec![line(item, 9, "1", "10", "2026-03-02 08:00")])
+    }
+
+    #[test]
+    fn upcoding_a_flags_an_mcc_no_line_evidences() {
+        // XJ01DDA001 evidences A, J, N; not E.
+        let unsupported = run(
+            RuleId::Upcoding,
+            vec![with_mcc("ES21", "XJ01DDA001", Complication::Mcc)],
+            vec![],
+        );
+        assert_eq!(unsupported.len(), 1);
+        assert_eq!(unsupported[0].arm, Arm::A);
+        assert_eq!(unsupported[0].evidence, ["E87.600"]);
+        // XB05BAA001 evidences E.
+        let supported = run(
+            RuleId::Upcoding,
+            vec![with_mcc("ES21", "XB05BAA001", Complication::Mcc)],
+            vec![],
+        );
+        assert!(supported.is_empty());
+    }
+
+    #[test]
+    fn upcoding_a_counts_cc_only_in_groups_ending_3() {
+        let cc_in_mcc_group = run(
+            RuleId::Upcoding,
+            vec![with_mcc("ES21", "XJ01DDA001", Complication::Cc)],
+            vec![],
+        );
+        assert!(cc_in_mcc_group.is_empty());
+        let cc_in_cc_group = run(
+            RuleId::Upcoding,
+            vec![with_mcc("ES23", "XJ01DDA001", Complication::Cc)],
+            vec![],
+        );
+        assert_eq!(cc_in_cc_group.len(), 1);
+        let no_complication_group = run(
+            RuleId::Upcoding,
+            vec![with_mcc("ES25", "XJ01DDA001", Complication::Mcc)],
+            vec![],
+        );
+        assert!(no_complication_group.is_empty());
+    }
+
+    #[test]
+    fn upcoding_b_is_a_surgical_group_without_surgery_lines() {
+        let stay = with_drg(
+            list("L1", "P1", "2026-03-01 08:00", "2026-03-09 08:00"),
+            "GB15",
+        );
+        let findings = run(RuleId::Upcoding, vec![stay.clone()], vec![]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].arm, Arm::B);
+        let operated = with_lines(
+            stay.clone(),
+            vec![line("331003001", 6, "1", "2000", "2026-03-02 10:00")],
+        );
+        assert!(run(RuleId::Upcoding, vec![operated], vec![]).is_empty());
+        let medical = with_drg(stay, "GK15");
+        assert!(run(RuleId::Upcoding, vec![medical], vec![]).is_empty());
+    }
+
+    #[test]
+    fn under_coding_is_surgery_billed_without_procedure() {
+        let billed = with_lines(
+            list("L1", "P1", "2026-03-01 08:00", "2026-03-09 08:00"),
+            vec![line("331003001", 6, "1", "2000", "2026-03-02 10:00")],
+        );
+        assert_eq!(
+            flagged(&run(RuleId::UnderCoding, vec![billed.clone()], vec![])),
+            ["L1"]
+        );
+        let coded = with_procedure(billed, "47.0100x001");
+        assert!(run(RuleId::UnderCoding, vec![coded], vec![]).is_empty());
+        let no_surgery = list("L2", "P1", "2026-03-01 08:00", "2026-03-09 08:00");
+        assert!(run(RuleId::UnderCoding, vec![no_surgery], vec![]).is_empty());
+    }
+
+    #[test]
+    fn sex_conflicts_read_every_diagnosis_and_both_parts_of_a_pair() {
+        let mut man = list("L1", "P1", "2026-03-01 08:00", "2026-03-09 08:00");
+        man.diagnoses.push(Diagnosis::new("A18.100x001+N74.1*"));
+        let findings = run(RuleId::DiagnosisSexConflict, vec![man.clone()], vec![]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].evidence, ["N74.1"]);
+        assert_eq!(findings[0].amount, money("800.00"));
+
+        let mut woman = man.clone();
+        woman.sex = Sex::Female;
+        assert!(run(RuleId::DiagnosisSexConflict, vec![woman.clone()], vec![]).is_empty());
+        woman.diagnoses.push(Diagnosis::new("C61.x00"));
+        assert_eq!(
+            run(RuleId::DiagnosisSexConflict, vec![woman], vec![]).len(),
+            1
+        );
+        // N99 lies just outside N70–N98.
+        let mut just_outside = with_principal(man, "N99.000");
+        just_outside.diagnoses.truncate(1);
+        assert!(run(RuleId::DiagnosisSexConflict, vec![just_outside], vec![]).is_empty());
+    }
+
+    fn born(birth: &str, admitted: &str, principal: &str) -> InpatientList {
+        let mut stay = with_principal(list("L1", "P1", admitted, "2027-12-30 08:00"), principal);
+        stay.birth_date = day(birth);
+        stay.sex = Sex::Female;
+        stay
+    }
+
+    #[test]
+    fn perinatal_codes_fit_up_to_365_days_of_age_at_admission() {
+        let day_365 = born("2025-03-01", "2026-03-01 08:00", "P07.300");
+        assert!(run(RuleId::DiagnosisAgeConflict, vec![day_365], vec![]).is_empty());
+        let day_366 = born("2025-03-01", "2026-03-02 08:00", "P07.300");
+        assert_eq!(
+            run(RuleId::DiagnosisAgeConflict, vec![day_366], vec![]).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn pregnancy_codes_fit_ages_10_to_60_at_admission() {
+        let ten = born("2016-03-01", "2026-03-01 08:00", "O80.000");
+        assert!(run(RuleId::DiagnosisAgeConflict, vec![ten], vec![]).is_empty());
+        let nine = born("2016-03-02", "2026-03-01 08:00", "O80.000");
+        assert_eq!(
+            run(RuleId::DiagnosisAgeConflict, vec![nine], vec![]).len(),
+            1
+        );
+        let sixty = born("1965-03-02", "2026-03-01 08:00", "O80.000");
+        assert!(run(RuleId::DiagnosisAgeConflict, vec![sixty], vec![]).is_empty());
+        let sixty_one = born("1965-03-01", "2026-03-01 08:00", "O80.000");
+        assert_eq!(
+            run(RuleId::DiagnosisAgeConflict, vec![sixty_one], vec![]).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn principal_selection_a_symptom_beside_a_definite_diagnosis() {
+        let mut stay = with_principal(
+            list("L1", "P1", "2026-03-01 08:00", "2026-03-05 08:00"),
+            "R50.900",
+        );
+        stay.diagnoses.push(Diagnosis::new("R51.x00"));
+        assert!(
+            run(
+                RuleId::PrincipalDiagnosisSelection,
+                vec![stay.clone()],
+                vec![]
+            )
+            .is_empty()
+        );
+        stay.diagnoses.push(Diagnosis::new("J18.900"));
+        let findings = run(RuleId::PrincipalDiagnosisSelection, vec![stay], vec![]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].arm, Arm::A);
+        assert_eq!(findings[0].evidence, ["R50.900", "J18.900"]);
+    }
+
+    #[test]
+    fn principal_selection_b_admission_condition_4() {
+        let mut stay = list("L1", "P1", "2026-03-01 08:00", "2026-03-05 08:00");
+        stay.diagnoses[0].admission_condition = Some(3);
+        assert!(
+            run(
+                RuleId::PrincipalDiagnosisSelection,
+                vec![stay.clone()],
+                vec![]
+            )
+            .is_empty()
+        );
+        stay.diagnoses[0].admission_condition = Some(4);
+        let findings = run(RuleId::PrincipalDiagnosisSelection, vec![stay], vec![]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].arm, Arm::B);
+    }
+}
