@@ -402,14 +402,47 @@ pub fn stay_json(
     diagnoses: &[&str],
     procedure: &str,
 ) -> String {
-    let diagnoses = diagnoses
-        .iter()
-        .map(|code| format!(r#"{{"code":"{code}","name":"diagnosis","admission_condition":1}}"#))
-        .collect::<Vec<_>>()
-        .join(",");
-    format!(
-        r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital}","hospital_level":"3A","insutype":310,"psn_no":"P1","case_number":"{case_number}","declared_at":"{day} 18:00:00","pooling_region":"460108"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{day} 08:30","admission_department":"general_surgery","discharged_at":"{day} 17:00","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{diagnoses}],"procedures":[{{"code":"{procedure}","name":"procedure","date":"{day}"}}],"charges":[{{"category":"surgery","amount":"12000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"9000.00","acct_pay":"1000.00","psn_cash_pay":"2000.00"}}}}"#
-    )
+    let stay = Stay {
+        admitted_at: &format!("{day} 08:30"),
+        discharged_at: &format!("{day} 17:00"),
+        diagnoses,
+        procedure,
+    };
+    stay.list_json(hospital, list_id, case_number)
+}
+
+/// A stay of 12,000 yuan (fund 9,000; personal account 1,000 and cash 2,000) between two
+/// `yyyy-mm-dd hh:mm` times, with these diagnoses (the first is the principal one) and
+/// procedure, done on the day of admission.
+pub struct Stay<'a> {
+    pub admitted_at: &'a str,
+    pub discharged_at: &'a str,
+    pub diagnoses: &'a [&'a str],
+    pub procedure: &'a str,
+}
+
+impl Stay<'_> {
+    /// The stay as a valid settlement list of `hospital` in Meilan district (460108).
+    pub fn list_json(&self, hospital: &str, list_id: &str, case_number: &str) -> String {
+        let Stay {
+            admitted_at,
+            discharged_at,
+            diagnoses,
+            procedure,
+        } = self;
+        let diagnoses = diagnoses
+            .iter()
+            .map(|code| {
+                format!(r#"{{"code":"{code}","name":"diagnosis","admission_condition":1}}"#)
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let admission_day = admitted_at.get(..10).unwrap_or(admitted_at);
+        let discharge_day = discharged_at.get(..10).unwrap_or(discharged_at);
+        format!(
+            r#"{{"header":{{"setl_id":"{list_id}","fixmedins_code":"{hospital}","hospital_level":"3A","insutype":310,"psn_no":"P1","case_number":"{case_number}","declared_at":"{discharge_day} 18:00:00","pooling_region":"460108"}},"patient":{{"sex":2,"birth_date":"1990-03-01","age_years":35}},"stay":{{"med_type":"21","admission_route":"2","admitted_at":"{admitted_at}","admission_department":"general_surgery","discharged_at":"{discharged_at}","discharge_department":"general_surgery","discharge_type":1}},"diagnoses":[{diagnoses}],"procedures":[{{"code":"{procedure}","name":"procedure","date":"{admission_day}"}}],"charges":[{{"category":"surgery","amount":"12000.00"}}],"payment":{{"medfee_sumamt":"12000.00","hifp_pay":"9000.00","acct_pay":"1000.00","psn_cash_pay":"2000.00"}}}}"#
+        )
+    }
 }
 
 /// The 2025 employee valuation table of Meilan district (460108): DRG main method, all-DRG mean
