@@ -23,6 +23,9 @@ pub struct YearInput {
     pub assessment_coefficient: Decimal,
     pub violation_deductions: Money,
     pub deposit_returned: Money,
+    /// The assessment score that returns the deposit by the policy's tiers (DOMAIN.md §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_score: Option<Decimal>,
 }
 
 /// A bound special-case decision, by (hospital code, list id).
@@ -64,6 +67,7 @@ pub fn assemble_clearing(facts: ClearingFacts) -> Result<AssembledClearing, Vec<
         h.assessment_coefficient = input.assessment_coefficient;
         h.violation_deductions = input.violation_deductions;
         h.deposit_returned = input.deposit_returned;
+        h.assessment_score = input.assessment_score;
         hospitals.insert(input.hospital_code.clone(), h);
     }
     for line in &facts.prepayments {
@@ -217,6 +221,7 @@ mod tests {
                 assessment_coefficient: dec!(0.9),
                 violation_deductions: Money::from_fen(5),
                 deposit_returned: Money::ZERO,
+                assessment_score: None,
             }],
             prepayments: Vec::new(),
             decisions,

@@ -232,7 +232,9 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
                 hospital_code: "H002".into(),
                 assessment_coefficient: decimal("0.97"),
                 violation_deductions: money("1234.56"),
-                deposit_returned: money("0.00"),
+                deposit_returned: None,
+                // Returns 85 % of the deposit withheld (DOMAIN.md §4 tiers).
+                assessment_score: decimal("85"),
             }],
         }))
         .await
@@ -393,6 +395,17 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
         serde_json::from_str(&statement_rows[1].statement_json).expect("json");
     assert_eq!(h002["violation_deductions"], "1234.56");
     assert_eq!(h002["assessment_coefficient"], "0.97");
+    assert_eq!(h002["assessment_score"], "85");
+    let withheld: Money = h002["deposit_withheld"]
+        .as_str()
+        .expect("withheld")
+        .parse()
+        .expect("money");
+    assert!(withheld > Money::ZERO);
+    assert_eq!(
+        h002["deposit_returned"],
+        Money::round(withheld.value() * Decimal::new(85, 2)).to_string()
+    );
 
     // A re-run needs a reason, is a new version with byte-identical statements, and leaves v1.
     let no_reason = server
@@ -849,6 +862,7 @@ async fn year_inputs_name_only_hospitals_registered_in_the_region() {
         assessment_coefficient: decimal("0.50"),
         violation_deductions: money("99999.00"),
         deposit_returned: money("0.00"),
+        assessment_score: None,
     };
     let refused = server
         .client
@@ -898,4 +912,49 @@ async fn year_inputs_name_only_hospitals_registered_in_the_region() {
         .expect("own hospital")
         .into_inner();
     assert_eq!(stored.version, 1);
+}
+
+#[tokio::test]
+async fn an_assessment_score_is_refused_outside_0_to_100_or_beside_a_typed_in_return() {
+    let mut server = start().await;
+    register(&server.db, "H001", "460108").await;
+    register(&server.db, "H002", "460108").await;
+    let refused = server
+        .client
+        .put_hospital_year_inputs(as_agency(pb::PutHospitalYearInputsRequest {
+            request_id: "scores".into(),
+            region_code: REGION.into(),
+            year: 2025,
+            fund_type: FUND,
+            hospitals: vec![
+                pb::HospitalYearInput {
+                    hospital_code: "H001".into(),
+                    assessment_score: decimal("100.5"),
+                    ..Default::default()
+                },
+                pb::HospitalYearInput {
+                    hospital_code: "H002".into(),
+                    assessment_score: decimal("70"),
+                    deposit_returned: money("10.00"),
+                    ..Default::default()
+                },
+            ],
+        }))
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let fields: Vec<String> = refused
+        .get_details_bad_request()
+        .expect("field violations")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "hospitals[0].assessment_score",
+            "hospitals[1].assessment_score"
+        ]
+    );
 }

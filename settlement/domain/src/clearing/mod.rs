@@ -67,6 +67,44 @@ pub struct ClearingPolicy {
     pub point_value_places: u32,
     /// Who applies the year-end sharing tiers to Std and Act.
     pub sharing: SharingSource,
+    /// How much of the quality deposit an assessment score returns.
+    pub deposit_return: DepositReturn,
+}
+
+/// The quality deposit returned by assessment score (质量保证金, DOMAIN.md §4): all of it from
+/// `full_from`, score / 100 of it from `none_below` up, nothing below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DepositReturn {
+    pub full_from: Decimal,
+    pub none_below: Decimal,
+}
+
+impl Default for DepositReturn {
+    fn default() -> Self {
+        Self {
+            full_from: Decimal::from(90),
+            none_below: Decimal::from(60),
+        }
+    }
+}
+
+impl DepositReturn {
+    /// The share of the deposit a score returns; the score is compared exactly.
+    pub fn share(&self, score: Decimal) -> Decimal {
+        if score >= self.full_from {
+            Decimal::ONE
+        } else if score < self.none_below {
+            Decimal::ZERO
+        } else {
+            score / Decimal::ONE_HUNDRED
+        }
+    }
+
+    /// What `score` returns of `withheld`, rounded once.
+    pub fn returned(&self, score: Decimal, withheld: Money) -> Money {
+        Money::round(withheld.value() * self.share(score))
+    }
 }
 
 /// Where the year-end sharing (DOMAIN.md §4) comes from.
@@ -86,6 +124,7 @@ impl Default for ClearingPolicy {
             point_value_basis: PointValueBasis::TotalCost,
             point_value_places: 4,
             sharing: SharingSource::PayStandard,
+            deposit_return: DepositReturn::default(),
         }
     }
 }
@@ -189,8 +228,11 @@ pub struct HospitalClearingInput {
     pub violation_deductions: Money,
     /// Quality deposit withheld during the year.
     pub deposit_withheld: Money,
-    /// Part of it returned after assessment (DOMAIN.md §4: by score).
+    /// Part of it returned after assessment, as typed in when no score is given.
     pub deposit_returned: Money,
+    /// The assessment score (考核评价, 0–100): when given, the deposit returned follows the
+    /// policy's [`DepositReturn`] tiers instead of `deposit_returned`.
+    pub assessment_score: Option<Decimal>,
     /// Σ monthly prepayments transferred.
     pub prepaid: Money,
 }
@@ -204,6 +246,7 @@ impl HospitalClearingInput {
             violation_deductions: Money::ZERO,
             deposit_withheld: Money::ZERO,
             deposit_returned: Money::ZERO,
+            assessment_score: None,
             prepaid: Money::ZERO,
         }
     }
@@ -270,6 +313,9 @@ pub struct HospitalStatement {
     /// FFS special cases, paid their fund amount.
     pub ffs_special_amount: Money,
     pub deposit_withheld: Money,
+    /// The assessment score the deposit was returned by, when one was given.
+    #[serde(default)]
+    pub assessment_score: Option<Decimal>,
     pub deposit_returned: Money,
     /// withheld − returned: kept by the fund.
     pub deposit_forfeited: Money,
@@ -599,7 +645,14 @@ impl PreparedClearing {
                     .merge(line);
             }
             let sharing_standard = request.standard;
-            let deposit_forfeited = h.deposit_withheld - h.deposit_returned;
+            let deposit_returned = match h.assessment_score {
+                Some(score) => self
+                    .policy
+                    .deposit_return
+                    .returned(score, h.deposit_withheld),
+                None => h.deposit_returned,
+            };
+            let deposit_forfeited = h.deposit_withheld - deposit_returned;
             let final_amount = outcome.payable + t.ffs_special - deposit_forfeited;
             let balance = final_amount - h.prepaid;
             let direction = if balance.is_negative() {
@@ -630,7 +683,8 @@ impl PreparedClearing {
                 sharing_adjustment: outcome.payable - sharing_standard,
                 ffs_special_amount: t.ffs_special,
                 deposit_withheld: h.deposit_withheld,
-                deposit_returned: h.deposit_returned,
+                assessment_score: h.assessment_score,
+                deposit_returned,
                 deposit_forfeited,
                 final_amount,
                 prepaid: h.prepaid,

@@ -330,3 +330,52 @@ fn statement_has_no_points(input: &ClearingInput) -> bool {
         .iter()
         .all(|c| c.ffs_special || !c.payment.is_points())
 }
+
+/// DOMAIN.md §4: all of the deposit from a score of 90, score/100 of it from 60, none below.
+#[test]
+fn the_assessment_score_returns_the_deposit_by_tiers() {
+    let tiers = DepositReturn::default();
+    let withheld = money(dec!(100000));
+    for (score, returned) in [
+        (dec!(100), dec!(100000)),
+        (dec!(90), dec!(100000)),
+        (dec!(89.99), dec!(89990)),
+        (dec!(75.5), dec!(75500)),
+        (dec!(60), dec!(60000)),
+        (dec!(59.99), dec!(0)),
+        (dec!(0), dec!(0)),
+    ] {
+        assert_eq!(
+            tiers.returned(score, withheld),
+            money(returned),
+            "score {score}"
+        );
+    }
+
+    let mut input = worked_example();
+    // OTHERS.
+    input.hospitals[0].deposit_withheld = money(dec!(350000));
+    input.hospitals[0].assessment_score = Some(dec!(80));
+    let statement =
+        run_clearing(&input, &ClearingPolicy::default(), &PayStandard).expect("cleared");
+    let h = &statement.hospitals[1];
+    assert_eq!(h.hospital_code, "OTHERS");
+    assert_eq!(h.assessment_score, Some(dec!(80)));
+    assert_eq!(h.deposit_returned, money(dec!(280000)));
+    assert_eq!(h.deposit_forfeited, money(dec!(70000)));
+    assert_eq!(h.final_amount, h.sharing_payable - money(dec!(70000)));
+
+    // A score outside 0–100, or a score beside a typed-in return, is refused.
+    input.hospitals[0].assessment_score = Some(dec!(100.01));
+    input.hospitals[0].deposit_returned = money(dec!(1));
+    let errors =
+        run_clearing(&input, &ClearingPolicy::default(), &PayStandard).expect_err("refused");
+    let fields: Vec<&str> = errors
+        .iter()
+        .filter_map(|e| match e {
+            SettlementError::ParameterOutOfRange { field, .. } => Some(*field),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fields, ["assessment_score", "deposit_returned"]);
+}

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use kernel::Decimal;
+
 use crate::error::SettlementError;
 
 use super::{ClearingInput, ClearingPolicy};
@@ -49,6 +51,24 @@ pub(super) fn validate(input: &ClearingInput, policy: &ClearingPolicy) -> Vec<Se
                     record: h.hospital_code.clone(),
                     field,
                     value,
+                });
+            }
+        }
+        if let Some(score) = h.assessment_score {
+            if score.is_sign_negative() || score > Decimal::ONE_HUNDRED {
+                errors.push(SettlementError::ParameterOutOfRange {
+                    record: h.hospital_code.clone(),
+                    field: "assessment_score",
+                    value: score.to_string(),
+                    allowed: "[0, 100]",
+                });
+            }
+            if !h.deposit_returned.value().is_zero() {
+                errors.push(SettlementError::ParameterOutOfRange {
+                    record: h.hospital_code.clone(),
+                    field: "deposit_returned",
+                    value: h.deposit_returned.to_string(),
+                    allowed: "0 when an assessment score returns the deposit",
                 });
             }
         }

@@ -97,11 +97,31 @@ impl From<&pb::PutHospitalYearInputsRequest> for YearInputsRequest {
             let violation_deductions =
                 amount("violation_deductions", h.violation_deductions.as_ref());
             let deposit_returned = amount("deposit_returned", h.deposit_returned.as_ref());
+            let field = at("assessment_score");
+            let assessment_score = match optional_decimal(&field, h.assessment_score.as_ref()) {
+                Ok(Some(score)) if score.is_sign_negative() || score > Decimal::ONE_HUNDRED => {
+                    violations.push(field, format!("{score} is outside 0 to 100"));
+                    None
+                }
+                Ok(Some(score)) if h.deposit_returned.is_some() => {
+                    violations.push(
+                        field,
+                        "and deposit_returned are both given: the score returns the deposit",
+                    );
+                    Some(score)
+                }
+                Ok(score) => score,
+                Err((_, description)) => {
+                    violations.push(field, description);
+                    None
+                }
+            };
             inputs.push(YearInput {
                 hospital_code: h.hospital_code.clone(),
                 assessment_coefficient: coefficient,
                 violation_deductions,
                 deposit_returned,
+                assessment_score,
             });
         }
         Self {
