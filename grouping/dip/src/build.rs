@@ -21,7 +21,7 @@
 //!    cases, unweighted, score) and the directory's RIV over all trimmed cases.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use kernel::{Decimal, Money, Points, RegionCode};
@@ -34,6 +34,7 @@ use crate::directory::{
 use crate::error::DirectoryError;
 use crate::grouper::{CompiledDirectory, diagnosis_category};
 use crate::stats::{Moments, riv};
+use grouping_domain::csv::{CsvInput, HeaderError, Line, LineFault, LineWorker};
 use grouping_domain::hash::FastMap;
 
 /// How outliers are trimmed within each combination before averaging.
@@ -414,12 +415,18 @@ impl Sums {
 /// Upper bound of a case cost in fen (10^10 yuan): keeps every sum inside the decimal range.
 const MAX_COST_FEN: i64 = 1_000_000_000_000;
 
+#[derive(Clone, Copy)]
 struct Columns {
     year: usize,
     diagnosis: usize,
     procedures: usize,
     cost: usize,
-    count: usize,
+}
+
+fn missing_column(name: &str) -> BuildError {
+    BuildError::BadHeader {
+        why: format!("column {name} is missing"),
+    }
 }
 
 fn read_header(line: &str) -> Result<Columns, BuildError> {
@@ -431,9 +438,7 @@ fn read_header(line: &str) -> Result<Columns, BuildError> {
             (Some(_), Some(_)) => Err(BuildError::BadHeader {
                 why: format!("column {name} appears twice"),
             }),
-            (None, _) => Err(BuildError::BadHeader {
-                why: format!("column {name} is missing"),
-            }),
+            (None, _) => Err(missing_column(name)),
         }
     };
     let columns = Columns {
@@ -441,7 +446,6 @@ fn read_header(line: &str) -> Result<Columns, BuildError> {
         diagnosis: find("principal_diagnosis")?,
         procedures: find("procedures")?,
         cost: find("total_cost")?,
-        count: names.len(),
     };
     const KNOWN: [&str; 6] = [
         "year",
@@ -515,6 +519,7 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
 /// Reads the history CSV and accumulates cases per combination.
 struct Reader<'a> {
     options: &'a BuildOptions,
+    columns: Columns,
     procedure_ids: FastMap<&'a str, u32>,
     procedure_types: Vec<TreatmentType>,
     categories: Vec<Box<str>>,
@@ -529,32 +534,45 @@ struct Reader<'a> {
     ids: Vec<u32>,
 }
 
+impl LineWorker for Reader<'_> {
+    fn line(&mut self, line: Line<'_>, _output: &mut Vec<u8>) {
+        self.record(line);
+    }
+
+    fn fault(&mut self, number: u64, fault: LineFault, text: &[u8]) {
+        let kind = match fault {
+            LineFault::InvalidUtf8 { .. } => RecordProblemKind::NotUtf8,
+            // A quoted field with a comma splits wrongly: the quote is what to fix.
+            LineFault::FieldCount { .. } if text.contains(&b'"') => RecordProblemKind::Quoted,
+            LineFault::FieldCount { expected, found } => {
+                RecordProblemKind::FieldCount { expected, found }
+            }
+        };
+        self.problems.push(RecordProblem {
+            line: line_number(number),
+            kind,
+        });
+    }
+}
+
+/// A line number as the build reports it.
+fn line_number(number: u64) -> usize {
+    usize::try_from(number).unwrap_or(usize::MAX)
+}
+
 impl Reader<'_> {
-    fn record(&mut self, line_no: usize, line: &str, columns: &Columns) {
+    fn record(&mut self, line: Line<'_>) {
         let mut problem = |kind| {
             self.problems.push(RecordProblem {
-                line: line_no,
+                line: line_number(line.number),
                 kind,
             })
         };
-        if line.contains('"') {
+        if line.text().contains('"') {
             return problem(RecordProblemKind::Quoted);
         }
-        let mut fields: [&str; 6] = [""; 6];
-        let mut found = 0;
-        for field in line.split(',') {
-            if found < fields.len() {
-                fields[found] = field;
-            }
-            found += 1;
-        }
-        if found != columns.count {
-            return problem(RecordProblemKind::FieldCount {
-                expected: columns.count,
-                found,
-            });
-        }
-        let year_text = fields[columns.year];
+        let columns = self.columns;
+        let year_text = line.field(columns.year);
         let Ok(year) = year_text.parse::<i32>() else {
             return problem(RecordProblemKind::BadYear {
                 value: year_text.to_owned(),
@@ -563,13 +581,13 @@ impl Reader<'_> {
         if !self.options.years.is_empty() && !self.options.years.contains(&year) {
             return problem(RecordProblemKind::YearOutsideWindow { year });
         }
-        let diagnosis = fields[columns.diagnosis];
+        let diagnosis = line.field(columns.diagnosis);
         if !diagnosis.is_ascii() || diagnosis.len() < 3 || !is_category3(&diagnosis[..3]) {
             return problem(RecordProblemKind::BadDiagnosis {
                 value: diagnosis.to_owned(),
             });
         }
-        let cost_text = fields[columns.cost];
+        let cost_text = line.field(columns.cost);
         let Some(fen) = parse_fen(cost_text) else {
             return problem(RecordProblemKind::BadCost {
                 value: cost_text.to_owned(),
@@ -589,7 +607,7 @@ impl Reader<'_> {
             return; // the build fails anyway: only keep looking for problems
         }
         self.ids.clear();
-        let procedures = fields[columns.procedures];
+        let procedures = line.field(columns.procedures);
         if !procedures.is_empty() {
             for code in procedures.split('|') {
                 match self.procedure_ids.get(code) {
@@ -637,9 +655,10 @@ impl Reader<'_> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(options: &'a BuildOptions, codes: &[&'a str]) -> Self {
+    fn new(options: &'a BuildOptions, codes: &[&'a str], columns: Columns) -> Self {
         Reader {
             options,
+            columns,
             procedure_ids: codes
                 .iter()
                 .enumerate()
@@ -656,24 +675,6 @@ impl<'a> Reader<'a> {
             ignored_procedure_codes: 0,
             key: Vec::new(),
             ids: Vec::new(),
-        }
-    }
-
-    /// Parses a block of whole lines whose first line has number `first_line`.
-    fn block(&mut self, first_line: usize, block: &[u8], columns: &Columns) {
-        for (offset, raw) in block.split(|b| *b == b'\n').enumerate() {
-            let line_no = first_line + offset;
-            let Ok(line) = std::str::from_utf8(raw) else {
-                self.problems.push(RecordProblem {
-                    line: line_no,
-                    kind: RecordProblemKind::NotUtf8,
-                });
-                continue;
-            };
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if !line.is_empty() {
-                self.record(line_no, line, columns);
-            }
         }
     }
 
@@ -733,78 +734,41 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Threads parsing the history: the file is cut into blocks of whole lines that two parsers
-/// take in turn while this thread reads on (the machine budget is 2 cores).
+/// Threads parsing the history while this thread reads on (the machine budget is 2 cores).
 const PARSERS: usize = 2;
-/// Bytes read per block.
-const BLOCK_BYTES: usize = 1 << 20;
 
-/// Builds a directory from a history CSV (columns in `FORMAT.md`), streaming it in blocks of
-/// lines: memory holds the parsed cases (16 bytes each), never the text.
+/// Builds a directory from a history CSV (columns in `FORMAT.md`), streaming it in chunks of
+/// lines through the grouping CSV reader: memory holds the parsed cases (16 bytes each) and two
+/// chunks, never the whole text.
 pub fn build_from_csv<R: Read>(
     reader: R,
     options: &BuildOptions,
 ) -> Result<BuildOutput, BuildError> {
     check_options(options)?;
-    let mut input = BufReader::with_capacity(1 << 16, reader);
-    let mut buffer = Vec::with_capacity(256);
     let io = |e: std::io::Error| BuildError::Io {
         message: e.to_string(),
     };
-    input.read_until(b'\n', &mut buffer).map_err(io)?;
-    let header = std::str::from_utf8(&buffer).map_err(|_| BuildError::BadHeader {
-        why: "header is not UTF-8".into(),
-    })?;
-    let header = header.trim_end_matches('\n').trim_end_matches('\r');
-    let header = header.strip_prefix('\u{feff}').unwrap_or(header);
-    let columns = read_header(header)?;
-
-    let codes: Vec<&str> = options.procedure_types.keys().map(String::as_str).collect();
-    let (blocks, receiver) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(PARSERS * 2);
-    let receiver = std::sync::Mutex::new(receiver);
-    let (read_result, parsers) = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..PARSERS)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut parser = Reader::new(options, &codes);
-                    loop {
-                        let next = match receiver.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok((first_line, block)) = next else {
-                            break;
-                        };
-                        parser.block(first_line, &block, &columns);
-                    }
-                    parser
-                })
-            })
-            .collect();
-        let read_result = send_blocks(&mut input, &blocks);
-        drop(blocks);
-        let parsers: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
-        (read_result, parsers)
-    });
-    read_result.map_err(io)?;
-    let mut parsers = parsers.into_iter();
-    let mut reader = match parsers.next() {
-        Some(Ok(first)) => first,
-        _ => {
-            return Err(BuildError::Io {
-                message: "a parser thread failed".into(),
+    let input = match CsvInput::open(reader) {
+        Ok(input) => input,
+        // No header line: the first required column is the first thing missing.
+        Err(HeaderError::Empty) => return Err(missing_column("year")),
+        Err(HeaderError::NotUtf8) => {
+            return Err(BuildError::BadHeader {
+                why: "header is not UTF-8".into(),
             });
         }
+        Err(HeaderError::Io(e)) => return Err(io(e)),
     };
-    for parser in parsers {
-        match parser {
-            Ok(other) => reader.merge(other),
-            Err(_) => {
-                return Err(BuildError::Io {
-                    message: "a parser thread failed".into(),
-                });
-            }
-        }
+    let header = input.header();
+    let columns = read_header(header.strip_prefix('\u{feff}').unwrap_or(header))?;
+
+    let codes: Vec<&str> = options.procedure_types.keys().map(String::as_str).collect();
+    let mut parsers: [Reader<'_>; PARSERS] =
+        std::array::from_fn(|_| Reader::new(options, &codes, columns));
+    input.read_into(&mut parsers).map_err(io)?;
+    let [mut reader, others @ ..] = parsers;
+    for other in others {
+        reader.merge(other);
     }
     if !reader.problems.is_empty() {
         let mut problems = reader.problems;
@@ -821,54 +785,6 @@ pub fn build_from_csv<R: Read>(
         ignored_procedure_codes: reader.ignored_procedure_codes,
     }
     .assemble()
-}
-
-/// Reads the input after the header in blocks of whole lines and sends each with the number of
-/// its first line (the header is line 1).
-fn send_blocks<R: Read>(
-    input: &mut R,
-    blocks: &std::sync::mpsc::SyncSender<(usize, Vec<u8>)>,
-) -> std::io::Result<()> {
-    let mut next_line = 2;
-    let mut carry: Vec<u8> = Vec::new();
-    loop {
-        let mut block = std::mem::take(&mut carry);
-        let filled = block.len();
-        block.resize(filled + BLOCK_BYTES, 0);
-        let mut end = filled;
-        // Fill the block (a reader may return fewer bytes than asked).
-        while end < block.len() {
-            match input.read(&mut block[end..]) {
-                Ok(0) => break,
-                Ok(n) => end += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        block.truncate(end);
-        let at_end = end < filled + BLOCK_BYTES;
-        if !at_end {
-            // Keep the unfinished last line for the next block.
-            match block.iter().rposition(|b| *b == b'\n') {
-                Some(last) => carry = block.split_off(last + 1),
-                None => {
-                    carry = block;
-                    continue;
-                }
-            }
-        }
-        if !block.is_empty() {
-            let lines = block.iter().filter(|b| **b == b'\n').count();
-            let first = next_line;
-            next_line += lines;
-            if blocks.send((first, block)).is_err() {
-                return Ok(()); // the parsers are gone; their join reports why
-            }
-        }
-        if at_end {
-            return Ok(());
-        }
-    }
 }
 
 /// The history as read, ready to be turned into a directory.
