@@ -1,10 +1,10 @@
 //! Batch grouping of a CSV file of cases against a DIP directory (what `medpay group` runs when
 //! the scheme is a DIP directory). Columns and output are in `FORMAT.md` ("Grouping a file").
 //!
-//! The file is streamed and grouped on `threads` threads by the batch driver the DRG batch runs on
-//! too ([`grouping_domain::csv`]), each thread refilling its own case in place. A bad line is left out
-//! of the output and every bad line is reported at the end with its line number and the field at
-//! fault, so that the caller can refuse the whole file.
+//! The file is streamed and grouped on `threads` threads by the batch driver the DRG batch runs
+//! on too ([`grouping_domain::csv`]), each thread refilling its own case in place. A bad line is
+//! left out of the output and every bad line is reported at the end with its line number and the
+//! field at fault, so that the caller can refuse the whole file.
 
 use std::io::{Read, Write};
 
