@@ -1,14 +1,16 @@
 //! Batch grouping of a CSV file of cases against a DIP directory (what `medpay group` runs when
 //! the scheme is a DIP directory). Columns and output are in `FORMAT.md` ("Grouping a file").
 //!
-//! The file is streamed and grouped on `threads` threads by the DRG batch's reader
-//! ([`grouping_domain::csv`]), each thread refilling its own case in place. A bad line is left out
-//! of the output and every bad line is reported at the end with its line number and the field at
-//! fault, so that the caller can refuse the whole file.
+//! The file is streamed and grouped on `threads` threads by the batch driver the DRG batch runs
+//! on too ([`grouping_domain::csv`]), each thread refilling its own case in place. A bad line is
+//! left out of the output and every bad line is reported at the end with its line number and the
+//! field at fault, so that the caller can refuse the whole file.
 
 use std::io::{Read, Write};
 
-use grouping_domain::csv::{CsvInput, HeaderError, Line, LineFault, LineWorker};
+use grouping_domain::csv::{
+    FieldFault, Line, LineFault, LineGrouper, MissingColumn, Tally, column_positions, group_batch,
+};
 use kernel::Decimal;
 
 use crate::build::parse_fen;
@@ -82,7 +84,7 @@ pub struct BatchSummary {
     pub with_subtype: u64,
 }
 
-impl BatchSummary {
+impl Tally for BatchSummary {
     fn add(&mut self, other: &BatchSummary) {
         self.rows += other.rows;
         self.core += other.core;
@@ -156,91 +158,55 @@ impl BadRecordReason {
     }
 }
 
-/// A bad input line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRecord {
-    /// 1-based line number in the input (the header is line 1).
-    pub line: u64,
-    /// The column at fault (a name of [`REQUIRED_COLUMNS`]); `None` for the line as a whole.
-    pub field: Option<&'static str>,
-    /// What is wrong.
-    pub reason: BadRecordReason,
-}
-
-impl std::fmt::Display for BadRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}", self.line)?;
-        if let Some(field) = self.field {
-            write!(f, ", field {field}")?;
-        }
-        match &self.reason {
-            BadRecordReason::FieldCount { expected, found } => {
-                write!(f, ": {found} field(s), header has {expected}")
-            }
-            BadRecordReason::InvalidUtf8 { field } => {
-                write!(f, ": invalid UTF-8 in field {field}")
-            }
-            BadRecordReason::Missing => f.write_str(": is empty"),
-            BadRecordReason::NotWholeNumber { value } => {
-                write!(f, ": {value:?} is not a whole number")
-            }
-            BadRecordReason::BadAmount { value } => write!(
-                f,
-                ": {value:?} is not an amount in yuan with at most 2 decimals up to 10,000,000,000"
-            ),
-            BadRecordReason::NegativeAmount { value } => write!(f, ": {value} is negative"),
-            BadRecordReason::BadDischargeType { value } => {
-                write!(f, ": {value:?} is not one of 1, 2, 3, 4, 5, 9")
-            }
-            BadRecordReason::BadPrincipalDiagnosis { value } => write!(
-                f,
-                ": principal diagnosis {value:?} is not an ICD-10 code (letter, two digits, …)"
-            ),
-            BadRecordReason::MissingAgeDays => f.write_str(": is required when age is 0"),
+impl From<LineFault> for BadRecordReason {
+    fn from(fault: LineFault) -> Self {
+        match fault {
+            LineFault::FieldCount { expected, found } => Self::FieldCount { expected, found },
+            LineFault::InvalidUtf8 { field } => Self::InvalidUtf8 { field },
         }
     }
 }
+
+impl std::fmt::Display for BadRecordReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A line that cannot be split reads as in the DRG batch.
+            Self::FieldCount { expected, found } => write!(
+                f,
+                "{}",
+                LineFault::FieldCount {
+                    expected: *expected,
+                    found: *found,
+                }
+            ),
+            Self::InvalidUtf8 { field } => {
+                write!(f, "{}", LineFault::InvalidUtf8 { field: *field })
+            }
+            Self::Missing => f.write_str("is empty"),
+            Self::NotWholeNumber { value } => write!(f, "{value:?} is not a whole number"),
+            Self::BadAmount { value } => write!(
+                f,
+                "{value:?} is not an amount in yuan with at most 2 decimals up to 10,000,000,000"
+            ),
+            Self::NegativeAmount { value } => write!(f, "{value} is negative"),
+            Self::BadDischargeType { value } => {
+                write!(f, "{value:?} is not one of 1, 2, 3, 4, 5, 9")
+            }
+            Self::BadPrincipalDiagnosis { value } => write!(
+                f,
+                "principal diagnosis {value:?} is not an ICD-10 code (letter, two digits, …)"
+            ),
+            Self::MissingAgeDays => f.write_str("is required when age is 0"),
+        }
+    }
+}
+
+/// A bad input line: its number, the column at fault (a name of [`REQUIRED_COLUMNS`]; `None`
+/// for the line as a whole) and what is wrong.
+pub type BadRecord = grouping_domain::csv::BadRecord<BadRecordReason>;
 
 /// Batch failure.
-#[derive(Debug, thiserror::Error)]
-pub enum BatchError {
-    /// The input has no header line.
-    #[error("input is empty: header line missing")]
-    EmptyInput,
-    /// The header is not UTF-8.
-    #[error("header line is not valid UTF-8")]
-    HeaderNotUtf8,
-    /// A required column is not in the header.
-    #[error("required column {column} is missing from the header")]
-    MissingColumn {
-        /// The missing column's name.
-        column: &'static str,
-    },
-    /// Some lines were bad; every other line was grouped and written.
-    #[error("{} bad line(s), first: {}", .records.len(), .records.first().map(ToString::to_string).unwrap_or_default())]
-    BadRecords {
-        /// Every bad line, in input order.
-        records: Vec<BadRecord>,
-        /// What was grouped.
-        summary: BatchSummary,
-    },
-    /// Reading or writing failed.
-    #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-impl BatchError {
-    /// Stable machine-readable reason.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::EmptyInput => "EMPTY_INPUT",
-            Self::HeaderNotUtf8 => "HEADER_NOT_UTF8",
-            Self::MissingColumn { .. } => "MISSING_COLUMN",
-            Self::BadRecords { .. } => "MALFORMED_LINES",
-            Self::Io(_) => "IO_ERROR",
-        }
-    }
-}
+pub type BatchError = grouping_domain::csv::BatchError<BadRecordReason, BatchSummary>;
 
 /// Column positions of the required fields.
 #[derive(Debug, Clone, Copy)]
@@ -248,14 +214,13 @@ struct Layout {
     positions: [usize; REQUIRED_COLUMNS.len()],
 }
 
-/// Per-thread state, reused across chunks: the case is refilled in place so that its strings
+/// Per-thread state, reused across lines: the case is refilled in place so that its strings
 /// keep their capacity.
+#[derive(Clone)]
 struct Worker<'d> {
     directory: &'d CompiledDirectory,
     layout: Layout,
     case: DipCase,
-    bad: Vec<BadRecord>,
-    summary: BatchSummary,
 }
 
 impl<'d> Worker<'d> {
@@ -273,18 +238,6 @@ impl<'d> Worker<'d> {
                 los_days: 0,
                 total_cost: Decimal::ZERO,
             },
-            bad: Vec::new(),
-            summary: BatchSummary::default(),
-        }
-    }
-}
-
-impl From<HeaderError> for BatchError {
-    fn from(error: HeaderError) -> Self {
-        match error {
-            HeaderError::Empty => BatchError::EmptyInput,
-            HeaderError::NotUtf8 => BatchError::HeaderNotUtf8,
-            HeaderError::Io(error) => BatchError::Io(error),
         }
     }
 }
@@ -299,44 +252,21 @@ pub fn group_csv<R: Read, W: Write>(
     options: BatchOptions,
     progress: impl FnMut(u64),
 ) -> Result<BatchSummary, BatchError> {
-    let input = CsvInput::open(reader)?;
-    let layout = read_header(input.header())?;
-    let mut workers: Vec<Worker<'_>> = (0..options.threads.max(1))
-        .map(|_| Worker::new(directory, layout))
-        .collect();
-    let mut summary = BatchSummary::default();
-    let mut bad = Vec::new();
-    input.group_into(
+    group_batch(
+        reader,
         writer,
         OUTPUT_HEADER,
-        &mut workers,
-        |worker| {
-            bad.append(&mut worker.bad);
-            summary.add(&std::mem::take(&mut worker.summary));
-        },
+        options.threads,
+        |header| Ok(Worker::new(directory, read_header(header)?)),
         progress,
-    )?;
-    if bad.is_empty() {
-        Ok(summary)
-    } else {
-        Err(BatchError::BadRecords {
-            records: bad,
-            summary,
-        })
-    }
+    )
 }
 
-fn read_header(header: &str) -> Result<Layout, BatchError> {
+fn read_header(header: &str) -> Result<Layout, MissingColumn> {
     let header = header.strip_prefix('\u{feff}').unwrap_or(header);
-    let names: Vec<&str> = header.split(',').collect();
-    let mut positions = [0; REQUIRED_COLUMNS.len()];
-    for (slot, column) in positions.iter_mut().zip(REQUIRED_COLUMNS) {
-        *slot = names
-            .iter()
-            .position(|name| *name == column)
-            .ok_or(BatchError::MissingColumn { column })?;
-    }
-    Ok(Layout { positions })
+    Ok(Layout {
+        positions: column_positions(header, REQUIRED_COLUMNS)?,
+    })
 }
 
 fn whole_number(text: &str) -> Result<u32, BadRecordReason> {
@@ -397,8 +327,8 @@ fn fill_codes<'a>(list: &mut Vec<String>, codes: impl Iterator<Item = &'a str>) 
 }
 
 /// The column a grouper refusal is about.
-fn case_error_record(line: u64, error: CaseError) -> BadRecord {
-    let (field, reason) = match error {
+fn case_error_fault(error: CaseError) -> FieldFault<BadRecordReason> {
+    let (column, reason) = match error {
         CaseError::MissingPrincipalDiagnosis => (DIAGNOSES, BadRecordReason::Missing),
         CaseError::BadPrincipalDiagnosis { code } => (
             DIAGNOSES,
@@ -415,46 +345,30 @@ fn case_error_record(line: u64, error: CaseError) -> BadRecord {
         ),
         CaseError::MissingAgeDays => (AGE_DAY, BadRecordReason::MissingAgeDays),
     };
-    BadRecord {
-        line,
-        field: Some(REQUIRED_COLUMNS[field]),
+    FieldFault {
+        column: REQUIRED_COLUMNS[column],
         reason,
     }
 }
 
-impl LineWorker for Worker<'_> {
-    fn fault(&mut self, number: u64, fault: LineFault) {
-        let reason = match fault {
-            LineFault::FieldCount { expected, found } => {
-                BadRecordReason::FieldCount { expected, found }
-            }
-            LineFault::InvalidUtf8 { field } => BadRecordReason::InvalidUtf8 { field },
-        };
-        self.bad.push(BadRecord {
-            line: number,
-            field: None,
-            reason,
-        });
-    }
+impl LineGrouper for Worker<'_> {
+    type Reason = BadRecordReason;
+    type Summary = BatchSummary;
 
-    fn line(&mut self, line: Line<'_>, output: &mut Vec<u8>) {
-        if let Err((column, reason)) = self.fill(line) {
-            self.bad.push(BadRecord {
-                line: line.number,
-                field: Some(REQUIRED_COLUMNS[column]),
-                reason,
-            });
-            return;
-        }
-        let outcome = match self.directory.group(&self.case) {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                self.bad.push(case_error_record(line.number, error));
-                return;
-            }
-        };
+    fn group(
+        &mut self,
+        line: Line<'_>,
+        output: &mut Vec<u8>,
+        summary: &mut BatchSummary,
+    ) -> Result<(), FieldFault<BadRecordReason>> {
+        self.fill(line).map_err(|(column, reason)| FieldFault {
+            column: REQUIRED_COLUMNS[column],
+            reason,
+        })?;
+        let outcome = self.directory.group(&self.case).map_err(case_error_fault)?;
         let index = line.field(self.layout.positions[INDEX]);
-        self.write(index, &outcome, output);
+        write(index, &outcome, output, summary);
+        Ok(())
     }
 }
 
@@ -487,46 +401,46 @@ impl Worker<'_> {
         case.total_cost = total_cost;
         Ok(())
     }
+}
 
-    fn write(&mut self, index: &str, outcome: &DipOutcome, output: &mut Vec<u8>) {
-        let summary = &mut self.summary;
-        summary.rows += 1;
-        output.extend_from_slice(index.as_bytes());
-        output.push(b',');
-        match outcome {
-            DipOutcome::Grouped(assignment) => {
-                match assignment.kind {
-                    GroupKind::Core => summary.core += 1,
-                    GroupKind::Basic => summary.basic += 1,
-                    GroupKind::Comprehensive => summary.comprehensive += 1,
-                }
-                output.extend_from_slice(assignment.group_code.as_bytes());
-                output.push(b',');
-                output.extend_from_slice(assignment.kind.as_str().as_bytes());
-                output.push(b',');
-                if let Some(auxiliary) = &assignment.auxiliary {
-                    summary.with_subtype += 1;
-                    output.extend_from_slice(auxiliary.subtype.as_str().as_bytes());
-                }
-                output.push(b',');
-                output.extend_from_slice(
-                    assignment
-                        .auxiliary_coefficient
-                        .normalize()
-                        .to_string()
-                        .as_bytes(),
-                );
-                output.push(b',');
-                output.extend_from_slice(STATUS_SUCCESS.as_bytes());
+/// Writes the output line of a grouped case and counts it.
+fn write(index: &str, outcome: &DipOutcome, output: &mut Vec<u8>, summary: &mut BatchSummary) {
+    summary.rows += 1;
+    output.extend_from_slice(index.as_bytes());
+    output.push(b',');
+    match outcome {
+        DipOutcome::Grouped(assignment) => {
+            match assignment.kind {
+                GroupKind::Core => summary.core += 1,
+                GroupKind::Basic => summary.basic += 1,
+                GroupKind::Comprehensive => summary.comprehensive += 1,
             }
-            DipOutcome::Ungrouped { .. } => {
-                summary.ungrouped += 1;
-                output.extend_from_slice(b",,,,");
-                output.extend_from_slice(STATUS_UNGROUPED.as_bytes());
+            output.extend_from_slice(assignment.group_code.as_bytes());
+            output.push(b',');
+            output.extend_from_slice(assignment.kind.as_str().as_bytes());
+            output.push(b',');
+            if let Some(auxiliary) = &assignment.auxiliary {
+                summary.with_subtype += 1;
+                output.extend_from_slice(auxiliary.subtype.as_str().as_bytes());
             }
+            output.push(b',');
+            output.extend_from_slice(
+                assignment
+                    .auxiliary_coefficient
+                    .normalize()
+                    .to_string()
+                    .as_bytes(),
+            );
+            output.push(b',');
+            output.extend_from_slice(STATUS_SUCCESS.as_bytes());
         }
-        output.push(b'\n');
+        DipOutcome::Ungrouped { .. } => {
+            summary.ungrouped += 1;
+            output.extend_from_slice(b",,,,");
+            output.extend_from_slice(STATUS_UNGROUPED.as_bytes());
+        }
     }
+    output.push(b'\n');
 }
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
 //! Batch grouping of a CSV file in the `examples.csv` layout (what `medpay group` runs).
 //!
 //! Columns are found by header name; extra columns are ignored. The file is streamed and
-//! grouped on `threads` threads by the shared reader ([`crate::csv`]), each thread with its own
-//! scratch buffers. Malformed lines are left out of the output and all of them are reported at
-//! the end, each with its line number.
+//! grouped on `threads` threads by the batch driver both formats share ([`crate::csv`]), each
+//! thread with its own scratch buffers. Malformed lines are left out of the output and all of
+//! them are reported at the end, each with its line number.
 
 use std::io::{Read, Write};
 
 use crate::case::{GroupStatus, RawCase};
-use crate::csv::{CsvInput, HeaderError, Line, LineFault, LineWorker};
+use crate::csv::{
+    FieldFault, Line, LineGrouper, MissingColumn, Tally, column_positions, group_batch,
+};
 use crate::engine::{CompiledScheme, Scratch};
 
 pub use crate::csv::CHUNK_ROWS;
@@ -67,73 +69,23 @@ impl BatchSummary {
     }
 }
 
-/// Why one input line was not grouped.
+impl Tally for BatchSummary {
+    fn add(&mut self, other: &Self) {
+        self.rows += other.rows;
+        for (total, count) in self.by_status.iter_mut().zip(other.by_status) {
+            *total += count;
+        }
+    }
+}
+
+/// Why one input line was not grouped: only a line that cannot be split is refused.
 pub use crate::csv::LineFault as BadRecordReason;
 
-/// A malformed input line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRecord {
-    /// 1-based line number in the input (the header is line 1).
-    pub line: u64,
-    /// What is wrong.
-    pub reason: BadRecordReason,
-}
-
-impl std::fmt::Display for BadRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.reason {
-            BadRecordReason::FieldCount { expected, found } => write!(
-                f,
-                "line {}: {found} field(s), header has {expected}",
-                self.line
-            ),
-            BadRecordReason::InvalidUtf8 { field } => {
-                write!(f, "line {}: invalid UTF-8 in field {field}", self.line)
-            }
-        }
-    }
-}
+/// A malformed input line (never a field at fault: every field is the grouper's to judge).
+pub type BadRecord = crate::csv::BadRecord<BadRecordReason>;
 
 /// Batch failure.
-#[derive(Debug, thiserror::Error)]
-pub enum BatchError {
-    /// The input has no header line.
-    #[error("input is empty: header line missing")]
-    EmptyInput,
-    /// The header is not UTF-8.
-    #[error("header line is not valid UTF-8")]
-    HeaderNotUtf8,
-    /// A required column is not in the header.
-    #[error("required column {column} is missing from the header")]
-    MissingColumn {
-        /// The missing column's name.
-        column: &'static str,
-    },
-    /// Some lines were malformed; every other line was grouped and written.
-    #[error("{} malformed line(s), first: {}", .records.len(), .records.first().map(ToString::to_string).unwrap_or_default())]
-    BadRecords {
-        /// Every malformed line, in input order.
-        records: Vec<BadRecord>,
-        /// What was grouped.
-        summary: BatchSummary,
-    },
-    /// Reading or writing failed.
-    #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-impl BatchError {
-    /// Stable machine-readable reason.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::EmptyInput => "EMPTY_INPUT",
-            Self::HeaderNotUtf8 => "HEADER_NOT_UTF8",
-            Self::MissingColumn { .. } => "MISSING_COLUMN",
-            Self::BadRecords { .. } => "MALFORMED_LINES",
-            Self::Io(_) => "IO_ERROR",
-        }
-    }
-}
+pub type BatchError = crate::csv::BatchError<BadRecordReason, BatchSummary>;
 
 fn status_index(status: GroupStatus) -> usize {
     match status {
@@ -154,25 +106,13 @@ struct Layout {
     stay_positions: [Option<usize>; STAY_COLUMNS.len()],
 }
 
-/// Per-thread state, reused across chunks.
+/// Per-thread state, reused across lines.
+#[derive(Clone)]
 struct Worker<'s> {
     scheme: &'s CompiledScheme,
     map_codes: bool,
     layout: Layout,
     scratch: Scratch,
-    bad: Vec<BadRecord>,
-    by_status: [u64; 6],
-    rows: u64,
-}
-
-impl From<HeaderError> for BatchError {
-    fn from(error: HeaderError) -> Self {
-        match error {
-            HeaderError::Empty => BatchError::EmptyInput,
-            HeaderError::NotUtf8 => BatchError::HeaderNotUtf8,
-            HeaderError::Io(error) => BatchError::Io(error),
-        }
-    }
 }
 
 /// Groups every data line of `reader` and writes `Index,mdc,adrg,drg,status` lines to
@@ -185,56 +125,31 @@ pub fn group_csv<R: Read, W: Write>(
     options: BatchOptions,
     progress: impl FnMut(u64),
 ) -> Result<BatchSummary, BatchError> {
-    let input = CsvInput::open(reader)?;
-    let layout = read_header(input.header(), scheme)?;
-    let mut workers: Vec<Worker<'_>> = (0..options.threads.max(1))
-        .map(|_| Worker {
-            scheme,
-            map_codes: options.map_codes,
-            layout,
-            scratch: Scratch::default(),
-            bad: Vec::new(),
-            by_status: [0; 6],
-            rows: 0,
-        })
-        .collect();
-    let mut summary = BatchSummary::default();
-    let mut bad = Vec::new();
-    input.group_into(
+    group_batch(
+        reader,
         writer,
         OUTPUT_HEADER,
-        &mut workers,
-        |worker| {
-            bad.append(&mut worker.bad);
-            summary.rows += std::mem::take(&mut worker.rows);
-            for (total, count) in summary.by_status.iter_mut().zip(&mut worker.by_status) {
-                *total += std::mem::take(count);
-            }
+        options.threads,
+        |header| {
+            Ok(Worker {
+                scheme,
+                map_codes: options.map_codes,
+                layout: read_header(header, scheme)?,
+                scratch: Scratch::default(),
+            })
         },
         progress,
-    )?;
-    if bad.is_empty() {
-        Ok(summary)
-    } else {
-        Err(BatchError::BadRecords {
-            records: bad,
-            summary,
-        })
-    }
+    )
 }
 
-fn read_header(header: &str, scheme: &CompiledScheme) -> Result<Layout, BatchError> {
-    let names: Vec<&str> = header.split(',').collect();
-    let find = |column: &str| names.iter().position(|name| *name == column);
-    let mut positions = [0; REQUIRED_COLUMNS.len()];
-    for (slot, column) in positions.iter_mut().zip(REQUIRED_COLUMNS) {
-        *slot = find(column).ok_or(BatchError::MissingColumn { column })?;
-    }
-    let stay_positions = STAY_COLUMNS.map(find);
+fn read_header(header: &str, scheme: &CompiledScheme) -> Result<Layout, MissingColumn> {
+    let positions = column_positions(header, REQUIRED_COLUMNS)?;
+    let stay_positions =
+        STAY_COLUMNS.map(|column| header.split(',').position(|name| name == column));
     let required = [scheme.reads_length_of_stay(), scheme.reads_leaving_type()];
     for ((position, column), required) in stay_positions.iter().zip(STAY_COLUMNS).zip(required) {
         if required && position.is_none() {
-            return Err(BatchError::MissingColumn { column });
+            return Err(MissingColumn { column });
         }
     }
     Ok(Layout {
@@ -243,15 +158,16 @@ fn read_header(header: &str, scheme: &CompiledScheme) -> Result<Layout, BatchErr
     })
 }
 
-impl LineWorker for Worker<'_> {
-    fn fault(&mut self, number: u64, fault: LineFault) {
-        self.bad.push(BadRecord {
-            line: number,
-            reason: fault,
-        });
-    }
+impl LineGrouper for Worker<'_> {
+    type Reason = BadRecordReason;
+    type Summary = BatchSummary;
 
-    fn line(&mut self, line: Line<'_>, output: &mut Vec<u8>) {
+    fn group(
+        &mut self,
+        line: Line<'_>,
+        output: &mut Vec<u8>,
+        summary: &mut BatchSummary,
+    ) -> Result<(), FieldFault<BadRecordReason>> {
         let layout = &self.layout;
         let field = |column: usize| line.field(layout.positions[column]);
         let stay_field = |column: usize| {
@@ -270,8 +186,8 @@ impl LineWorker for Worker<'_> {
         };
         let index = field(0);
         let result = self.scheme.group(&case, self.map_codes, &mut self.scratch);
-        self.rows += 1;
-        self.by_status[status_index(result.status)] += 1;
+        summary.rows += 1;
+        summary.by_status[status_index(result.status)] += 1;
         for part in [
             index,
             ",",
@@ -286,5 +202,6 @@ impl LineWorker for Worker<'_> {
         ] {
             output.extend_from_slice(part.as_bytes());
         }
+        Ok(())
     }
 }

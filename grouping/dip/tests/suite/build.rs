@@ -483,3 +483,29 @@ fn large_inputs_are_read_in_blocks_with_exact_line_numbers() {
     assert_eq!(output.report.cases_read, 69_998);
     assert_eq!(output.report.combinations.len(), 1);
 }
+
+#[test]
+fn a_quoted_field_is_named_even_when_its_comma_splits_the_line_and_no_header_is_a_bad_header() {
+    let mut text =
+        b"year,principal_diagnosis,procedures,total_cost\n2024,\"K35.800,x\",47.0100,9000\n2024,K35.800,,\xff\n2024,K35.800,,1,2\n"
+            .to_vec();
+    text.extend_from_slice(b"2024,K35.800,,9000\n");
+    let Err(BuildError::InvalidRecords { problems }) = build_from_csv(text.as_slice(), &options())
+    else {
+        panic!("must fail");
+    };
+    let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.kind.reason())).collect();
+    assert_eq!(
+        found,
+        [
+            (2, "QUOTED_FIELD"),
+            (3, "NOT_UTF8"),
+            (4, "WRONG_FIELD_COUNT")
+        ]
+    );
+    let empty = build_from_csv(&b""[..], &options()).expect_err("no header");
+    assert_eq!(
+        empty.to_string(),
+        "history header is invalid: column year is missing"
+    );
+}

@@ -1,12 +1,21 @@
-//! The CSV reader and worker pool behind the DRG and DIP batches (`medpay group`).
+//! The CSV reader and worker pool behind every CSV file the grouping contexts read: the DRG and
+//! DIP batches (`medpay group`, driven by [`group_batch`]) and the DIP history of a build.
 //!
 //! The input is streamed in chunks of [`CHUNK_ROWS`] lines, so memory stays constant whatever the
 //! file size. Each chunk is split between one [`LineWorker`] per scoped OS thread, each with its
 //! own field and output buffers, while this thread reads the next chunk; the outputs are written
-//! in input order. Fields are plain (no quoting), as both formats define. A line that is not UTF-8
-//! or has the wrong number of fields goes to its worker as a [`LineFault`] with its line number.
+//! in input order. Fields are plain (no quoting), as every format defines. Empty lines are
+//! skipped. A line that is not UTF-8 or has the wrong number of fields goes to its worker as a
+//! [`LineFault`] with its line number.
+
+mod batch;
 
 use std::io::{BufRead, BufReader, Read, Write};
+
+pub use batch::{
+    BadRecord, BatchError, FieldFault, LineGrouper, MissingColumn, Tally, column_positions,
+    group_batch,
+};
 
 /// Lines per chunk.
 pub const CHUNK_ROWS: usize = 65_536;
@@ -26,6 +35,27 @@ pub enum LineFault {
         /// 1-based field number.
         field: usize,
     },
+}
+
+impl LineFault {
+    /// Stable machine-readable reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::FieldCount { .. } => "WRONG_FIELD_COUNT",
+            Self::InvalidUtf8 { .. } => "NOT_UTF8",
+        }
+    }
+}
+
+impl std::fmt::Display for LineFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::FieldCount { expected, found } => {
+                write!(f, "{found} field(s), header has {expected}")
+            }
+            Self::InvalidUtf8 { field } => write!(f, "invalid UTF-8 in field {field}"),
+        }
+    }
 }
 
 /// Why the header line could not be read.
@@ -55,14 +85,19 @@ impl<'a> Line<'a> {
         let (from, to) = self.fields[position];
         &self.text[from..to]
     }
+
+    /// The whole line, without its line end.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
 }
 
 /// What one thread does with its share of each chunk; it keeps its own reusable state.
 pub trait LineWorker: Send {
-    /// Groups one well-formed line, appending its output line to `output`.
+    /// Takes one well-formed line, appending its output line (if any) to `output`.
     fn line(&mut self, line: Line<'_>, output: &mut Vec<u8>);
-    /// Records a line that could not be split.
-    fn fault(&mut self, number: u64, fault: LineFault);
+    /// Records a line that could not be split; `text` is the line as read, without its line end.
+    fn fault(&mut self, number: u64, fault: LineFault, text: &[u8]);
 }
 
 /// A CSV input whose header line has been read.
@@ -123,7 +158,8 @@ impl<K: LineWorker> Slot<'_, K> {
                         .filter(|&&b| b == b',')
                         .count()
                         + 1;
-                    self.worker.fault(number, LineFault::InvalidUtf8 { field });
+                    self.worker
+                        .fault(number, LineFault::InvalidUtf8 { field }, bytes);
                     continue;
                 }
             };
@@ -143,6 +179,7 @@ impl<K: LineWorker> Slot<'_, K> {
                         expected: width,
                         found: self.fields.len(),
                     },
+                    bytes,
                 );
                 continue;
             }
@@ -183,17 +220,43 @@ impl<R: Read> CsvInput<R> {
     /// writes their outputs in input order. After each chunk, `collect` is called with each
     /// worker in turn (to take what it recorded) and `progress` with the lines read so far.
     pub fn group_into<W: Write, K: LineWorker>(
-        mut self,
+        self,
         writer: W,
         output_header: &str,
         workers: &mut [K],
         mut collect: impl FnMut(&mut K),
-        mut progress: impl FnMut(u64),
+        progress: impl FnMut(u64),
     ) -> std::io::Result<()> {
-        let width = self.header.split(',').count();
         let mut writer = std::io::BufWriter::with_capacity(1 << 20, writer);
         writer.write_all(output_header.as_bytes())?;
         writer.write_all(b"\n")?;
+        self.run(
+            workers,
+            |worker, output| {
+                writer.write_all(output)?;
+                collect(worker);
+                Ok(())
+            },
+            progress,
+        )?;
+        writer.flush()
+    }
+
+    /// Runs every data line through `workers` (one thread each), for workers that keep what they
+    /// read rather than write it out.
+    pub fn read_into<K: LineWorker>(self, workers: &mut [K]) -> std::io::Result<()> {
+        self.run(workers, |_, _| Ok(()), |_| {})
+    }
+
+    /// The pool: after each chunk, `after_chunk` is called with each worker in input order and
+    /// the output it appended, then `progress` with the lines read so far.
+    fn run<K: LineWorker>(
+        mut self,
+        workers: &mut [K],
+        mut after_chunk: impl FnMut(&mut K, &[u8]) -> std::io::Result<()>,
+        mut progress: impl FnMut(u64),
+    ) -> std::io::Result<()> {
+        let width = self.header.split(',').count();
         let threads = workers.len().max(1);
         let mut slots: Vec<Slot<'_, K>> = workers
             .iter_mut()
@@ -203,7 +266,7 @@ impl<R: Read> CsvInput<R> {
                 output: Vec::new(),
             })
             .collect();
-        // Double buffering: the workers group `current` while this thread reads `next`.
+        // Double buffering: the workers take `current` while this thread reads `next`.
         let mut current = Chunk::default();
         let mut next = Chunk::default();
         let mut line_number: u64 = 1;
@@ -220,14 +283,13 @@ impl<R: Read> CsvInput<R> {
                 next.read(reader, &mut line_number)
             });
             for slot in &mut slots {
-                writer.write_all(&slot.output)?;
+                after_chunk(slot.worker, &slot.output)?;
                 slot.output.clear();
-                collect(slot.worker);
             }
             read_next?;
             progress(read_through - 1);
             std::mem::swap(&mut current, &mut next);
         }
-        writer.flush()
+        Ok(())
     }
 }
