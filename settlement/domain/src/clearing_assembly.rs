@@ -12,6 +12,7 @@ use crate::clearing::{ClearingCase, ClearingInput, HospitalClearingInput};
 use crate::error::{PortError, SettlementError};
 use crate::ports::{SharingCalculator, SharingOutcome, SharingRequest};
 use crate::prepayment::PrepaymentLine;
+use crate::readmission::{ReadmissionPolicy, halve_readmissions};
 use crate::special_case::ReviewDecision;
 use crate::valued_case::{InputVersions, ValuedCase};
 
@@ -44,6 +45,9 @@ pub struct ClearingFacts {
     pub decisions: BoundDecisions,
     /// The year's current valued cases, in (hospital, list id) order.
     pub cases: Vec<ValuedCase>,
+    /// Stays after the year that may readmit one of its cases (admitted within the window).
+    pub later_stays: Vec<ValuedCase>,
+    pub readmission: ReadmissionPolicy,
 }
 
 /// A clearing's input and what it was built from.
@@ -60,7 +64,12 @@ pub struct AssembledClearing {
 /// special case (an excluded stay valued fee-for-service is not: it is paid its claim inside
 /// the sharing), and bound extra points are added to its points. Every case that cannot be paid
 /// as stored (a standard-paid mode without its amount) is reported.
-pub fn assemble_clearing(facts: ClearingFacts) -> Result<AssembledClearing, Vec<SettlementError>> {
+pub fn assemble_clearing(
+    mut facts: ClearingFacts,
+) -> Result<AssembledClearing, Vec<SettlementError>> {
+    facts.readmission.check().map_err(|error| vec![error])?;
+    // DOMAIN.md §5: the rules across stays run over the stored cases at every run.
+    let halvings = halve_readmissions(&mut facts.cases, &facts.later_stays, &facts.readmission);
     let mut hospitals: BTreeMap<String, HospitalClearingInput> = BTreeMap::new();
     for input in &facts.year_inputs {
         let mut h = HospitalClearingInput::plain(input.hospital_code.clone());
@@ -76,6 +85,14 @@ pub fn assemble_clearing(facts: ClearingFacts) -> Result<AssembledClearing, Vec<
             .or_insert_with(|| HospitalClearingInput::plain(line.hospital_code.clone()));
         h.prepaid += line.payable;
         h.deposit_withheld += line.quality_deposit;
+    }
+
+    for halving in halvings {
+        hospitals
+            .entry(halving.hospital_code.clone())
+            .or_insert_with(|| HospitalClearingInput::plain(halving.hospital_code.clone()))
+            .readmissions_halved
+            .push(halving);
     }
 
     let decisions = &facts.decisions;
@@ -200,6 +217,7 @@ mod tests {
             amount: None,
             scheme_version: "demo@1".into(),
             table_version: "t@1".into(),
+            stay: None,
         }
     }
 
@@ -225,6 +243,8 @@ mod tests {
             }],
             prepayments: Vec::new(),
             decisions,
+            later_stays: Vec::new(),
+            readmission: ReadmissionPolicy::default(),
             cases: vec![
                 case("A", "1", "drg"),
                 case("A", "2", "drg"),

@@ -1,7 +1,7 @@
 //! The settlement context's domain (DOMAIN.md §1 and §5): the case model (settlement list) and
 //! its validation, case keys and versions, the admission of records at intake, the flat CSV
 //! export format, the ledger's kinds and statuses, the registry of designated institutions, monthly
-//! prepayment, year-end clearing, special-case review, statement disputes and shadow settlement.
+//! prepayment, year-end clearing, the rules across a person's stays (readmission), special-case review, statement disputes and shadow settlement.
 //!
 //! Pure: no I/O, no async runtime, no wire or storage types, no dependency on another context's
 //! crate. What settlement needs from grouping, points and budget it declares as ports
@@ -25,6 +25,7 @@ pub mod payment_mode;
 pub mod policy;
 pub mod ports;
 pub mod prepayment;
+pub mod readmission;
 pub mod registry;
 pub mod run_summary;
 pub mod shadow;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clearing::ClearingPolicy;
 use crate::prepayment::PrepaymentPolicy;
+use crate::readmission::ReadmissionPolicy;
 use crate::special_case::SpecialCasePolicy;
 use crate::validation::ValidationPolicy;
 
@@ -17,6 +18,8 @@ pub struct SettlementPolicy {
     pub prepayment: PrepaymentPolicy,
     pub clearing: ClearingPolicy,
     pub special_case: SpecialCasePolicy,
+    /// 15-day readmission halving of DRG stays, applied at every prepayment and clearing.
+    pub readmission: ReadmissionPolicy,
 }
 
 impl SettlementPolicy {

@@ -15,6 +15,7 @@ use kernel::{Decimal, FundType, Money, Points, RegionCode, YearMonth, round_poin
 use serde::{Deserialize, Serialize};
 
 use crate::error::SettlementError;
+use crate::readmission::{Halving, ReadmissionPolicy, halve_readmissions};
 use crate::valued_case::{InputVersions, ValuedCase};
 
 /// Whether hospitals have monthly quotas (DOMAIN.md §4 budget modes).
@@ -130,17 +131,24 @@ pub struct PrepaymentStatement {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MonthCases {
     pub hospitals: Vec<HospitalMonth>,
+    /// Stays of the month halved as readmitted (DRG), with the points they were prepaid at.
+    pub halvings: Vec<Halving>,
     pub cases: u64,
     pub versions: InputVersions,
 }
 
 /// Adds up the month's cases per hospital, in hospital-code order, each as its mode pays it
-/// ([`crate::valued_case::CasePayment`]). Each hospital's quota is looked up in `quotas`
-/// (hospital-cap mode). Every case that cannot be paid as stored is reported.
+/// ([`crate::valued_case::CasePayment`]), after halving the stays readmitted within the window
+/// (by the month's cases and `later_stays`, DOMAIN.md §5). Each hospital's quota is looked up in
+/// `quotas` (hospital-cap mode). Every case that cannot be paid as stored is reported.
 pub fn month_cases(
-    cases: &[ValuedCase],
+    mut cases: Vec<ValuedCase>,
+    later_stays: &[ValuedCase],
+    readmission: &ReadmissionPolicy,
     quotas: Option<&BTreeMap<String, Money>>,
 ) -> Result<MonthCases, Vec<SettlementError>> {
+    readmission.check().map_err(|error| vec![error])?;
+    let halvings = halve_readmissions(&mut cases, later_stays, readmission);
     #[derive(Default)]
     struct Month {
         points: Points,
@@ -150,7 +158,7 @@ pub fn month_cases(
     let mut by_hospital: BTreeMap<&str, Month> = BTreeMap::new();
     let mut versions = InputVersions::default();
     let mut errors = Vec::new();
-    for case in cases {
+    for case in &cases {
         let payment = match case.payment() {
             Ok(payment) => payment,
             Err(error) => {
@@ -173,6 +181,7 @@ pub fn month_cases(
     }
     Ok(MonthCases {
         cases: cases.len() as u64,
+        halvings,
         hospitals: by_hospital
             .iter()
             .map(|(code, month)| HospitalMonth {
@@ -574,6 +583,7 @@ mod tests {
             amount: amount.map(Money::round),
             scheme_version: "s@1".into(),
             table_version: "t@1".into(),
+            stay: None,
         }
     }
 
@@ -596,7 +606,8 @@ mod tests {
             // An excluded stay: its claim, 10,000.
             valued("A", PaymentMode::FeeForService, dec!(0), Some(dec!(12000))),
         ];
-        let month = month_cases(&cases, None).expect("paid");
+        let month =
+            month_cases(cases.to_vec(), &[], &ReadmissionPolicy::default(), None).expect("paid");
         assert_eq!(month.cases, 5);
         let a = &month.hospitals[0];
         assert_eq!(a.points, Points::round(dec!(1000)));
@@ -626,7 +637,8 @@ mod tests {
             valued("A", PaymentMode::Dip, dec!(600), None),
             valued("A", PaymentMode::PerDiemHospice, dec!(0), None),
         ];
-        let errors = month_cases(&cases, None).expect_err("missing amount");
+        let errors = month_cases(cases.to_vec(), &[], &ReadmissionPolicy::default(), None)
+            .expect_err("missing amount");
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].reason(), "MISSING_STANDARD_AMOUNT");
     }

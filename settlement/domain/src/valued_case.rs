@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SettlementError;
 use crate::payment_mode::PaymentMode;
+pub use crate::readmission::StayFacts;
 
 /// One current valued (or already cleared) case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,8 @@ pub struct ValuedCase {
     pub amount: Option<Money>,
     pub scheme_version: String,
     pub table_version: String,
+    /// What the rules across stays need (readmission halving); `None` when not read.
+    pub stay: Option<StayFacts>,
 }
 
 impl ValuedCase {

@@ -707,6 +707,9 @@ fn ledger_case(
         individual_burden: case.individual_burden,
         fund_amount: case.fund_amount,
         amount: None,
+        person_id: String::new(),
+        admission_date: 0,
+        planned_readmission: false,
         status: LedgerStatus::Recorded,
         valuation_error: String::new(),
         scheme_version: String::new(),
@@ -717,7 +720,10 @@ fn ledger_case(
         request_id: request_id.to_owned(),
         stored_at,
     };
-    if case.list.is_some() {
+    if let Some(list) = &case.list {
+        stored.person_id = list.header.person_id.clone();
+        stored.admission_date = list.stay.admitted_at.date().to_yyyymmdd();
+        stored.planned_readmission = list.stay.planned_readmission_31d;
         match valuation {
             Some(Ok(v)) => {
                 stored.status = LedgerStatus::Valued;

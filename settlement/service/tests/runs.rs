@@ -40,6 +40,9 @@ fn cases(hospitals: usize, per_hospital: i64) -> Vec<LedgerCase> {
                 individual_burden: Money::from_fen(280_000 + n),
                 fund_amount: Money::from_fen(1_220_000 - n),
                 amount: None,
+                person_id: String::new(),
+                admission_date: 0,
+                planned_readmission: false,
                 status: LedgerStatus::Valued,
                 valuation_error: String::new(),
                 scheme_version: "demo@1".into(),
@@ -116,6 +119,7 @@ store_test!(clearing_is_stored_whole_and_reproducible, Migrator, |db| {
         assessment_coefficient: "0.95".parse().expect("dec"),
         violation_deductions: Money::from_fen(10_000),
         deposit_returned: Money::from_fen(1),
+        assessment_score: None,
     }];
     store::put_year_inputs(
         db,

@@ -298,6 +298,7 @@ fn valued(hospital: &str, id: &str, mode: &str, amount: Option<Decimal>) -> Valu
         amount: amount.map(yuan),
         scheme_version: "s@1".into(),
         table_version: "t@1".into(),
+        stay: None,
     }
 }
 
@@ -311,6 +312,8 @@ fn a_standard_paid_case_without_its_amount_is_reported_not_paid_nothing() {
         year_inputs: Vec::new(),
         prepayments: Vec::new(),
         decisions: Default::default(),
+        later_stays: Vec::new(),
+        readmission: Default::default(),
         cases: vec![
             valued("A", "1", "per_diem_hospice", None),
             valued("A", "2", "day_surgery", Some(dec!(500))),

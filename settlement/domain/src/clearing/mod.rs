@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::SettlementError;
 use crate::payment_mode::PaymentMode;
 use crate::ports::{SharingCalculator, SharingRequest};
+pub use crate::readmission::Halving;
 pub use crate::valued_case::CasePayment;
 
 mod validate;
@@ -235,6 +236,8 @@ pub struct HospitalClearingInput {
     pub assessment_score: Option<Decimal>,
     /// Σ monthly prepayments transferred.
     pub prepaid: Money,
+    /// The hospital's stays halved as readmitted (their cases carry the halved points).
+    pub readmissions_halved: Vec<Halving>,
 }
 
 impl HospitalClearingInput {
@@ -248,6 +251,7 @@ impl HospitalClearingInput {
             deposit_returned: Money::ZERO,
             assessment_score: None,
             prepaid: Money::ZERO,
+            readmissions_halved: Vec::new(),
         }
     }
 }
@@ -328,6 +332,9 @@ pub struct HospitalStatement {
     /// The cases by payment mode, in mode order.
     #[serde(default)]
     pub modes: Vec<ModeLine>,
+    /// Stays whose points were halved as readmitted within the window (DRG).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readmissions_halved: Vec<Halving>,
 }
 
 /// A clearing run's statement.
@@ -691,6 +698,7 @@ impl PreparedClearing {
                 balance,
                 direction,
                 modes: t.modes.into_values().collect(),
+                readmissions_halved: h.readmissions_halved,
             });
         }
         if !errors.is_empty() {

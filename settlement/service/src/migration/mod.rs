@@ -11,6 +11,7 @@ mod m0005_runs;
 mod m0006_special_cases;
 mod m0007_upload_fingerprints;
 mod m0009_case_amount;
+mod m0010_stay_facts;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
                 name: "m0008_journal_fingerprints",
             }),
             Box::new(m0009_case_amount::CaseAmount),
+            Box::new(m0010_stay_facts::StayFacts),
         ]
     }
 

@@ -119,6 +119,7 @@ async fn assemble<C: ConnectionTrait>(
     let (from, to) = order.discharges();
     let cases =
         super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
+    let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
     let clearing = assemble_clearing(ClearingFacts {
         region: order.region,
         year: order.year,
@@ -128,6 +129,8 @@ async fn assemble<C: ConnectionTrait>(
         prepayments,
         decisions,
         cases,
+        later_stays,
+        readmission: policy.readmission.clone(),
     })
     .map_err(RunError::Domain)?;
     Ok(Assembled {

@@ -20,7 +20,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use settlement_domain::SettlementError;
 use settlement_domain::payment_mode::PaymentMode;
 use settlement_domain::policy::SettlementPolicy;
-use settlement_domain::valued_case::ValuedCase;
+use settlement_domain::valued_case::{StayFacts, ValuedCase};
 
 use crate::budget_peer::{BudgetError, BudgetPeer};
 use crate::store::ledger::StoreError;
@@ -110,7 +110,8 @@ fn no_budget_peer(what: &str) -> RunError {
 fn valued_cases(cases: Vec<RunCase>) -> Vec<ValuedCase> {
     cases
         .into_iter()
-        .map(|case| ValuedCase {
+        .map(|case| (stay_facts(&case), case))
+        .map(|(stay, case)| ValuedCase {
             payment_mode: PaymentMode::from_stored(&case.payment_mode),
             hospital_code: case.hospital_code,
             list_id: case.list_id,
@@ -120,10 +121,43 @@ fn valued_cases(cases: Vec<RunCase>) -> Vec<ValuedCase> {
             individual_burden: Money::from_fen(case.individual_burden_fen),
             fund_amount: Money::from_fen(case.fund_fen),
             amount: case.amount_fen.map(Money::from_fen),
+            stay,
             scheme_version: case.scheme_version,
             table_version: case.table_version,
         })
         .collect()
+}
+
+/// The stays after a run's period (discharged after `period_end`, `yyyymmdd`) that may readmit
+/// one of its cases within the policy's window.
+async fn later_stays<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    fund: FundType,
+    period_end: i32,
+    policy: &SettlementPolicy,
+) -> Result<Vec<ValuedCase>, RunError> {
+    let Ok(end) = kernel::Date::from_yyyymmdd(period_end) else {
+        return Ok(Vec::new());
+    };
+    let window = i32::try_from(policy.readmission.window_days).unwrap_or(i32::MAX);
+    let until = end.add_days(window).to_yyyymmdd();
+    Ok(valued_cases(
+        store::later_stays(conn, region, fund, period_end, until).await?,
+    ))
+}
+
+/// The stay facts of a stored inpatient case; `None` for a case stored without them.
+fn stay_facts(case: &RunCase) -> Option<StayFacts> {
+    if case.person_id.is_empty() {
+        return None;
+    }
+    Some(StayFacts {
+        person_id: case.person_id.clone(),
+        admission_date: kernel::Date::from_yyyymmdd(case.admission_date).ok()?,
+        discharge_date: kernel::Date::from_yyyymmdd(case.discharge_date).ok()?,
+        planned_readmission: case.planned_readmission,
+    })
 }
 
 fn statement_row(

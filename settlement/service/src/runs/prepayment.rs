@@ -101,8 +101,9 @@ pub async fn prepay<C: ConnectionTrait>(
     let (from, to) = month_range(order.month);
     let cases =
         super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
-    let month = month_cases(&cases, quotas.as_ref()).map_err(RunError::Domain)?;
-    drop(cases);
+    let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
+    let month = month_cases(cases, &later_stays, &policy.readmission, quotas.as_ref())
+        .map_err(RunError::Domain)?;
     let input = PrepaymentInput {
         region: order.region,
         month: order.month,
@@ -138,6 +139,7 @@ pub async fn prepay<C: ConnectionTrait>(
         "monthly_quotas": quotas,
         "scheme_versions": month.versions.schemes,
         "table_versions": month.versions.tables,
+        "readmissions_halved": month.halvings,
     });
     let run = RunRow {
         run_id: id,

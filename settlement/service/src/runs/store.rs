@@ -369,6 +369,12 @@ pub struct RunCase {
     pub amount_fen: Option<i64>,
     pub scheme_version: String,
     pub table_version: String,
+    pub person_id: String,
+    /// `yyyymmdd`.
+    pub admission_date: i32,
+    /// `yyyymmdd`.
+    pub discharge_date: i32,
+    pub planned_readmission: bool,
 }
 
 /// Current valued (or already cleared) inpatient cases of `region` and the regions inside it for
@@ -396,10 +402,58 @@ pub async fn run_cases<C: ConnectionTrait>(
             Column::AmountFen,
             Column::SchemeVersion,
             Column::TableVersion,
+            Column::PersonId,
+            Column::AdmissionDate,
+            Column::DischargeDate,
+            Column::PlannedReadmission,
         ])
         .filter(Column::RegionCode.between(from, to))
         .filter(Column::FundType.eq(fund_to_db(fund)))
         .filter(Column::DischargeDate.between(discharge_from, discharge_to))
+        .filter(Column::IsCurrent.eq(true))
+        .filter(Column::Status.is_in([status::VALUED, status::CLEARED]))
+        .order_by_asc(Column::HospitalCode)
+        .order_by_asc(Column::ListId)
+        .into_model::<RunCase>()
+        .all(conn)
+        .await?)
+}
+
+/// Current valued (or cleared) inpatient cases discharged after `discharged_after` and admitted
+/// on or before `admitted_until` (`yyyymmdd`): the stays after a run's period that may readmit
+/// one of its cases (DOMAIN.md §5 rules across stays).
+pub async fn later_stays<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    fund: FundType,
+    discharged_after: i32,
+    admitted_until: i32,
+) -> Result<Vec<RunCase>, StoreError> {
+    use settlement_case::Column;
+    let (from, to) = region_span(region);
+    Ok(settlement_case::Entity::find()
+        .select_only()
+        .columns([
+            Column::HospitalCode,
+            Column::ListId,
+            Column::PaymentMode,
+            Column::GroupCode,
+            Column::PointsScaled,
+            Column::TotalFen,
+            Column::IndividualBurdenFen,
+            Column::FundFen,
+            Column::AmountFen,
+            Column::SchemeVersion,
+            Column::TableVersion,
+            Column::PersonId,
+            Column::AdmissionDate,
+            Column::DischargeDate,
+            Column::PlannedReadmission,
+        ])
+        .filter(Column::RegionCode.between(from, to))
+        .filter(Column::FundType.eq(fund_to_db(fund)))
+        .filter(Column::DischargeDate.gt(discharged_after))
+        .filter(Column::AdmissionDate.between(1, admitted_until))
         .filter(Column::IsCurrent.eq(true))
         .filter(Column::Status.is_in([status::VALUED, status::CLEARED]))
         .order_by_asc(Column::HospitalCode)

@@ -43,6 +43,11 @@ pub mod settlement_case {
         /// What a money mode pays (per diem, day surgery, fixed rate, fee-for-service, paid at
         /// cost); NULL for a case paid in points or not valued.
         pub amount_fen: Option<i64>,
+        /// 医保编号 of an inpatient case (empty for ambulatory records).
+        pub person_id: String,
+        /// `yyyymmdd` of an inpatient case's admission (0 for ambulatory records).
+        pub admission_date: i32,
+        pub planned_readmission: bool,
         pub status: String,
         pub valuation_error: String,
         pub scheme_version: String,
@@ -94,6 +99,11 @@ pub struct LedgerCase {
     pub fund_amount: Money,
     /// What the valuation's mode pays in money; `None` for a case paid in points.
     pub amount: Option<Money>,
+    /// The stay facts the rules across stays read (empty / 0 / false for ambulatory records).
+    pub person_id: String,
+    /// `yyyymmdd`.
+    pub admission_date: i32,
+    pub planned_readmission: bool,
     pub status: LedgerStatus,
     pub valuation_error: String,
     /// Grouping scheme `id@version`.
@@ -161,6 +171,9 @@ fn to_model(
         individual_burden_fen: Set(case.individual_burden.to_fen()?),
         fund_fen: Set(case.fund_amount.to_fen()?),
         amount_fen: Set(case.amount.map(Money::to_fen).transpose()?),
+        person_id: Set(case.person_id.clone()),
+        admission_date: Set(case.admission_date),
+        planned_readmission: Set(case.planned_readmission),
         status: Set(case.status.as_str().to_owned()),
         valuation_error: Set(case.valuation_error.clone()),
         scheme_version: Set(case.scheme_version.clone()),
@@ -176,7 +189,8 @@ fn to_model(
 /// The ledger's columns in COPY order.
 const COPY_COLUMNS: &str = "hospital_code, list_id, version, region_code, is_current, record_kind, \
      fund_type, discharge_date, payment_mode, group_code, points_scaled, total_fen, \
-     individual_burden_fen, fund_fen, amount_fen, status, valuation_error, scheme_version, table_version, \
+     individual_burden_fen, fund_fen, amount_fen, person_id, admission_date, planned_readmission, \
+     status, valuation_error, scheme_version, table_version, \
      valuation_json, content_hash, case_json, request_id, stored_at";
 
 fn sqlx_failure(error: sea_orm::sqlx::Error) -> StoreError {
@@ -253,6 +267,13 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
             let _ = write!(out, "{}\t", amount.to_fen()?);
         }
     }
+    field(out, &case.person_id);
+    let _ = write!(
+        out,
+        "{}\t{}\t",
+        case.admission_date,
+        if case.planned_readmission { "t" } else { "f" }
+    );
     field(out, case.status.as_str());
     field(out, &case.valuation_error);
     field(out, &case.scheme_version);
@@ -358,6 +379,9 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
         individual_burden: Money::from_fen(row.individual_burden_fen),
         fund_amount: Money::from_fen(row.fund_fen),
         amount: row.amount_fen.map(Money::from_fen),
+        person_id: row.person_id,
+        admission_date: row.admission_date,
+        planned_readmission: row.planned_readmission,
         status: stored_word("status", &row.status)?,
         valuation_error: row.valuation_error,
         scheme_version: row.scheme_version,
