@@ -347,24 +347,7 @@ impl BudgetStore {
         year: i32,
         fund: FundType,
     ) -> Result<Vec<StoredAllocation>, StoreError> {
-        Ok(budget_allocation::Entity::find()
-            .filter(budget_allocation::Column::RegionCode.eq(platform::db::region_to_db(region)))
-            .filter(budget_allocation::Column::Year.eq(year))
-            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)))
-            .order_by_asc(budget_allocation::Column::UnitCode)
-            .order_by_asc(budget_allocation::Column::Block)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| StoredAllocation {
-                unit_code: row.unit_code,
-                block: row.block,
-                budget_version: row.budget_version,
-                members_json: row.members_json,
-                amount: Money::from_fen(row.amount_fen),
-                quota_profile_json: row.quota_profile_json,
-            })
-            .collect())
+        self.allocations(region, year, fund, None).await
     }
 
     /// The allocations of one hospital or alliance code in every block of a budget.
@@ -375,11 +358,26 @@ impl BudgetStore {
         fund: FundType,
         unit_code: &str,
     ) -> Result<Vec<StoredAllocation>, StoreError> {
-        Ok(budget_allocation::Entity::find()
+        self.allocations(region, year, fund, Some(unit_code)).await
+    }
+
+    /// The allocations of a budget, of one unit when `unit_code` names one, by unit then block.
+    async fn allocations(
+        &self,
+        region: RegionCode,
+        year: i32,
+        fund: FundType,
+        unit_code: Option<&str>,
+    ) -> Result<Vec<StoredAllocation>, StoreError> {
+        let mut query = budget_allocation::Entity::find()
             .filter(budget_allocation::Column::RegionCode.eq(platform::db::region_to_db(region)))
             .filter(budget_allocation::Column::Year.eq(year))
-            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)))
-            .filter(budget_allocation::Column::UnitCode.eq(unit_code))
+            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)));
+        if let Some(unit_code) = unit_code {
+            query = query.filter(budget_allocation::Column::UnitCode.eq(unit_code));
+        }
+        Ok(query
+            .order_by_asc(budget_allocation::Column::UnitCode)
             .order_by_asc(budget_allocation::Column::Block)
             .all(&self.db)
             .await?
