@@ -12,7 +12,7 @@ use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
 use medpay_proto::common::v1::{FundType as WireFund, Money as WireMoney};
 pub use platform::testing::{error_reason, violated_fields, with_role};
 use tonic::transport::Channel;
-use tonic::{Request, Status};
+use tonic::{Request, Response, Status};
 
 /// A budget server with its public and internal services on one loopback socket.
 pub struct Server {
@@ -28,16 +28,20 @@ impl Server {
         &mut self,
         request: pb::CreateBudgetRequest,
     ) -> Result<pb::CreateBudgetResponse, Status> {
-        let response = self.client.create_budget(hainan(request)).await?;
-        Ok(response.into_inner())
+        self.client
+            .create_budget(hainan(request))
+            .await
+            .map(Response::into_inner)
     }
 
     pub async fn adjust_budget(
         &mut self,
         request: pb::AdjustBudgetRequest,
     ) -> Result<pb::AdjustBudgetResponse, Status> {
-        let response = self.client.adjust_budget(hainan(request)).await?;
-        Ok(response.into_inner())
+        self.client
+            .adjust_budget(hainan(request))
+            .await
+            .map(Response::into_inner)
     }
 
     /// Version `version` of the budget, the latest for 0.
@@ -61,8 +65,10 @@ impl Server {
         &mut self,
         request: pb::AllocateRequest,
     ) -> Result<pb::AllocateResponse, Status> {
-        let response = self.client.allocate(hainan(request)).await?;
-        Ok(response.into_inner())
+        self.client
+            .allocate(hainan(request))
+            .await
+            .map(Response::into_inner)
     }
 
     /// The twelve monthly quotas of `hospital_code`.
@@ -103,11 +109,11 @@ impl Server {
         request: pb::ListAuditEntriesRequest,
         scope: &str,
     ) -> Result<pb::ListAuditEntriesResponse, Status> {
-        let response = self
-            .client
-            .list_audit_entries(with_role(request, "admin", scope, "admin"))
-            .await?;
-        Ok(response.into_inner())
+        let admin = with_role(request, "admin", scope, "admin");
+        self.client
+            .list_audit_entries(admin)
+            .await
+            .map(Response::into_inner)
     }
 }
 

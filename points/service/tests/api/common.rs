@@ -12,7 +12,7 @@ use points_service::store::TableStore;
 use points_service::{Migrator, PointsApi};
 use rust_decimal::Decimal;
 use tonic::transport::Channel;
-use tonic::{Request, Status};
+use tonic::{Request, Response, Status};
 
 pub const EMPLOYEE: i32 = 310;
 
@@ -29,16 +29,20 @@ impl Server {
         &mut self,
         request: pb::PutTableRequest,
     ) -> Result<pb::PutTableResponse, Status> {
-        let response = self.client.put_table(bureau(request)).await?;
-        Ok(response.into_inner())
+        self.client
+            .put_table(bureau(request))
+            .await
+            .map(Response::into_inner)
     }
 
     pub async fn activate_table(
         &mut self,
         request: pb::ActivateTableRequest,
     ) -> Result<pb::ActivateTableResponse, Status> {
-        let response = self.client.activate_table(bureau(request)).await?;
-        Ok(response.into_inner())
+        self.client
+            .activate_table(bureau(request))
+            .await
+            .map(Response::into_inner)
     }
 
     /// Version `version` of the table, the active one for 0.
@@ -101,11 +105,11 @@ impl Server {
         request: pb::ListAuditEntriesRequest,
         scope: &str,
     ) -> Result<pb::ListAuditEntriesResponse, Status> {
-        let response = self
-            .client
-            .list_audit_entries(with_role(request, "admin", scope, "admin"))
-            .await?;
-        Ok(response.into_inner())
+        let admin = with_role(request, "admin", scope, "admin");
+        self.client
+            .list_audit_entries(admin)
+            .await
+            .map(Response::into_inner)
     }
 }
 
