@@ -45,6 +45,35 @@ async fn create(store: &KeyStore, spec: &KeySpec, created_at: i64) -> (KeyRecord
     (record, issued.reveal())
 }
 
+/// Rotates `old` to a new vendor key of 460100, `old` ending at `old_ends_at`; returns the new
+/// key's record, the full key and the store's answer.
+async fn rotate(
+    store: &KeyStore,
+    old: &KeyRecord,
+    now: i64,
+    old_ends_at: i64,
+) -> (KeyRecord, String, Result<Written<()>, StoreError>) {
+    let (new, issued, hash) = issue(
+        &spec("vendor", "460100", &["submit"]),
+        "os:tester",
+        now,
+        Some(old.key_id.clone()),
+    )
+    .await
+    .expect("issue");
+    let answer = store
+        .rotate(
+            &old.key_id,
+            old_ends_at,
+            &new,
+            &hash,
+            &audit("RotateApiKey", old),
+            None,
+        )
+        .await;
+    (new, issued.reveal(), answer)
+}
+
 /// Every text value of every row of the `access_*` tables.
 async fn stored_text(db: &DatabaseConnection) -> String {
     let mut text = String::new();
@@ -224,26 +253,8 @@ platform::store_test!(
         let keys = StoredKeys::new(store.clone());
         let now = unix_now();
         let (old, old_key) = create(&store, &spec("vendor", "460100", &["submit"]), now).await;
-        let (new, issued, hash) = issue(
-            &spec("vendor", "460100", &["submit"]),
-            "os:tester",
-            now,
-            Some(old.key_id.clone()),
-        )
-        .await
-        .expect("issue");
-        store
-            .rotate(
-                &old.key_id,
-                now,
-                &new,
-                &hash,
-                &audit("RotateApiKey", &old),
-                None,
-            )
-            .await
-            .expect("rotate");
-        let new_key = issued.reveal();
+        let (new, new_key, rotated) = rotate(&store, &old, now, now).await;
+        rotated.expect("rotate");
         assert_eq!(
             keys.verify(&PresentedKey::parse(&old_key).expect("old"))
                 .await
@@ -272,25 +283,8 @@ platform::store_test!(
             Some(old.key_id.clone())
         );
         // A rotated key cannot be rotated again.
-        let (again, _, again_hash) = issue(
-            &spec("vendor", "460100", &["submit"]),
-            "os:tester",
-            now,
-            Some(old.key_id.clone()),
-        )
-        .await
-        .expect("issue");
-        let refused = store
-            .rotate(
-                &old.key_id,
-                now,
-                &again,
-                &again_hash,
-                &audit("RotateApiKey", &old),
-                None,
-            )
-            .await
-            .expect_err("already rotated");
+        let (again, _, refused) = rotate(&store, &old, now, now).await;
+        let refused = refused.expect_err("already rotated");
         assert!(matches!(refused, StoreError::AlreadyRevoked(_)));
         assert!(
             store.get(&again.key_id).await.expect("read").is_none(),
@@ -300,25 +294,8 @@ platform::store_test!(
         // With an overlap the old key keeps working until its end, which a revocation brings forward.
         let (overlapping, overlapping_key) =
             create(&store, &spec("vendor", "460100", &["submit"]), now).await;
-        let (successor, _, successor_hash) = issue(
-            &spec("vendor", "460100", &["submit"]),
-            "os:tester",
-            now,
-            Some(overlapping.key_id.clone()),
-        )
-        .await
-        .expect("issue");
-        store
-            .rotate(
-                &overlapping.key_id,
-                now + 3600,
-                &successor,
-                &successor_hash,
-                &audit("RotateApiKey", &overlapping),
-                None,
-            )
-            .await
-            .expect("rotate with overlap");
+        let (_, _, rotated) = rotate(&store, &overlapping, now, now + 3600).await;
+        rotated.expect("rotate with overlap");
         let presented = PresentedKey::parse(&overlapping_key).expect("key");
         assert!(
             keys.verify(&presented).await.expect("store").is_some(),

@@ -2,7 +2,7 @@
 //! through [`crate::convert`], and answers through the one `From<Error> for Status`.
 
 use budget_domain::{AnnualBudget, BudgetHistory, UnitKind, allocate_block, monthly_quotas};
-use kernel::{FundType, Money, Principal, RegionCode};
+use kernel::{FundType, Money, RegionCode};
 use medpay_proto::budget::v1 as pb;
 use medpay_proto::budget::v1::budget_service_server::BudgetService;
 use platform::journal::{Call, Once};
@@ -54,23 +54,6 @@ fn to_wire(budget: StoredBudget) -> pb::Budget {
         reason: budget.reason,
         created_by: budget.created_by,
     }
-}
-
-/// A write of `method` with `request`, by `principal` in `region`.
-fn call<M: Message>(
-    principal: &Principal,
-    request_id: &str,
-    method: &str,
-    request: &M,
-    region: RegionCode,
-) -> Call {
-    Call::new(
-        &principal.caller_id,
-        request_id,
-        method,
-        request,
-        Some(region),
-    )
 }
 
 fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, Error> {
@@ -176,7 +159,7 @@ impl BudgetService for BudgetApi {
             fund,
             document,
         } = NewBudget::try_from((region, body))?;
-        let call = call(&principal, &body.request_id, "CreateBudget", body, region);
+        let call = Call::by(&principal, &body.request_id, "CreateBudget", body, region);
         if let Some(done) = self.replay(&call).await? {
             return Ok(done);
         }
@@ -210,7 +193,7 @@ impl BudgetService for BudgetApi {
             fund,
             document,
         } = BudgetAdjustment::try_from((region, body))?;
-        let call = call(&principal, &body.request_id, "AdjustBudget", body, region);
+        let call = Call::by(&principal, &body.request_id, "AdjustBudget", body, region);
         if let Some(done) = self.replay(&call).await? {
             return Ok(done);
         }
@@ -288,7 +271,7 @@ impl BudgetService for BudgetApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let Allocation { year, fund, inputs } = Allocation::try_from(body)?;
-        let call = call(&principal, &body.request_id, "Allocate", body, region);
+        let call = Call::by(&principal, &body.request_id, "Allocate", body, region);
         if let Some(done) = self.replay(&call).await? {
             return Ok(done);
         }
@@ -381,7 +364,7 @@ impl BudgetService for BudgetApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let SharingPolicyWrite { year } = SharingPolicyWrite::try_from(body)?;
-        let call = call(
+        let call = Call::by(
             &principal,
             &body.request_id,
             "PutSharingPolicy",

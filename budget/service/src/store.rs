@@ -3,7 +3,7 @@
 use kernel::{FundType, Money, RegionCode};
 use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
 use sea_orm::entity::prelude::*;
-use sea_orm::{QueryOrder, Set};
+use sea_orm::{Condition, IntoActiveModel, QueryOrder, Set};
 
 /// The budget context's journal of idempotent writes and its audit log.
 pub(crate) const JOURNAL: Journal = Journal::new("budget");
@@ -261,18 +261,10 @@ impl BudgetStore {
             policy_json: Set(policy_json.to_owned()),
             updated_by: Set(updated_by.to_owned()),
         };
-        JOURNAL
-            .write_once(&self.db, call, response, detail, move |txn| {
-                Box::pin(async move {
-                    budget_sharing_policy::Entity::delete_many()
-                        .filter(budget_sharing_policy::Column::RegionCode.eq(region_code))
-                        .filter(budget_sharing_policy::Column::Year.eq(year))
-                        .exec(txn)
-                        .await?;
-                    row.insert(txn).await?;
-                    Ok(())
-                })
-            })
+        let old = Condition::all()
+            .add(budget_sharing_policy::Column::RegionCode.eq(region_code))
+            .add(budget_sharing_policy::Column::Year.eq(year));
+        self.replace_rows(old, vec![row], call, detail, response)
             .await
     }
 
@@ -320,17 +312,32 @@ impl BudgetStore {
                 quota_profile_json: Set(line.quota_profile_json.clone()),
             });
         }
-        let block = block.to_owned();
+        let old = Condition::all()
+            .add(budget_allocation::Column::RegionCode.eq(region_code))
+            .add(budget_allocation::Column::Year.eq(year))
+            .add(budget_allocation::Column::FundType.eq(fund_type))
+            .add(budget_allocation::Column::Block.eq(block));
+        self.replace_rows(old, rows, call, detail, response).await
+    }
+
+    /// Replaces the rows `old` selects by `rows` under `call`, with its audit entry and the
+    /// encoded response, in one transaction; a retry of the request replays.
+    async fn replace_rows<A>(
+        &self,
+        old: Condition,
+        rows: Vec<A>,
+        call: &Call,
+        detail: String,
+        response: Vec<u8>,
+    ) -> Result<Once, StoreError>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send + 'static,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
         JOURNAL
             .write_once(&self.db, call, response, detail, move |txn| {
                 Box::pin(async move {
-                    budget_allocation::Entity::delete_many()
-                        .filter(budget_allocation::Column::RegionCode.eq(region_code))
-                        .filter(budget_allocation::Column::Year.eq(year))
-                        .filter(budget_allocation::Column::FundType.eq(fund_type))
-                        .filter(budget_allocation::Column::Block.eq(block))
-                        .exec(txn)
-                        .await?;
+                    A::Entity::delete_many().filter(old).exec(txn).await?;
                     for row in rows {
                         row.insert(txn).await?;
                     }
@@ -347,24 +354,7 @@ impl BudgetStore {
         year: i32,
         fund: FundType,
     ) -> Result<Vec<StoredAllocation>, StoreError> {
-        Ok(budget_allocation::Entity::find()
-            .filter(budget_allocation::Column::RegionCode.eq(platform::db::region_to_db(region)))
-            .filter(budget_allocation::Column::Year.eq(year))
-            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)))
-            .order_by_asc(budget_allocation::Column::UnitCode)
-            .order_by_asc(budget_allocation::Column::Block)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| StoredAllocation {
-                unit_code: row.unit_code,
-                block: row.block,
-                budget_version: row.budget_version,
-                members_json: row.members_json,
-                amount: Money::from_fen(row.amount_fen),
-                quota_profile_json: row.quota_profile_json,
-            })
-            .collect())
+        self.allocations(region, year, fund, None).await
     }
 
     /// The allocations of one hospital or alliance code in every block of a budget.
@@ -375,11 +365,26 @@ impl BudgetStore {
         fund: FundType,
         unit_code: &str,
     ) -> Result<Vec<StoredAllocation>, StoreError> {
-        Ok(budget_allocation::Entity::find()
+        self.allocations(region, year, fund, Some(unit_code)).await
+    }
+
+    /// The allocations of a budget, of one unit when `unit_code` names one, by unit then block.
+    async fn allocations(
+        &self,
+        region: RegionCode,
+        year: i32,
+        fund: FundType,
+        unit_code: Option<&str>,
+    ) -> Result<Vec<StoredAllocation>, StoreError> {
+        let mut query = budget_allocation::Entity::find()
             .filter(budget_allocation::Column::RegionCode.eq(platform::db::region_to_db(region)))
             .filter(budget_allocation::Column::Year.eq(year))
-            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)))
-            .filter(budget_allocation::Column::UnitCode.eq(unit_code))
+            .filter(budget_allocation::Column::FundType.eq(platform::db::fund_to_db(fund)));
+        if let Some(unit_code) = unit_code {
+            query = query.filter(budget_allocation::Column::UnitCode.eq(unit_code));
+        }
+        Ok(query
+            .order_by_asc(budget_allocation::Column::UnitCode)
             .order_by_asc(budget_allocation::Column::Block)
             .all(&self.db)
             .await?

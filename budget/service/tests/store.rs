@@ -1,8 +1,9 @@
 //! Budget storage on every backend of the harness.
 
 use budget_service::Migrator;
-use budget_service::store::{BudgetStore, StoredBudget};
+use budget_service::store::{BudgetStore, StoredAllocation, StoredBudget};
 use kernel::{FundType, Money};
+use platform::journal::Once;
 use platform::store_test;
 
 fn budget(version: i32, fen: i64) -> StoredBudget {
@@ -83,7 +84,6 @@ store_test!(
     an_idempotent_write_is_replayed_and_audited_once,
     Migrator,
     |db| {
-        use platform::journal::Once;
         let store = BudgetStore::new(db.clone());
         let written = store
             .insert_idempotent(&budget(1, 100), &call("r-1"), detail(), b"first".to_vec())
@@ -193,12 +193,33 @@ store_test!(
     }
 );
 
+/// Replaces the 2025 employee allocation of `block` in 460000 by `lines` under `request_id`.
+async fn replace(
+    store: &BudgetStore,
+    block: &str,
+    lines: &[StoredAllocation],
+    request_id: &str,
+    response: &[u8],
+) -> Once {
+    store
+        .replace_allocation(
+            "460000".parse().expect("code"),
+            2025,
+            FundType::Employee,
+            block,
+            lines,
+            &call(request_id),
+            detail(),
+            response.to_vec(),
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{request_id} replaces {block}: {error}"))
+}
+
 store_test!(
     an_allocation_replaces_its_block_and_is_read_per_unit,
     Migrator,
     |db| {
-        use budget_service::store::StoredAllocation;
-        use platform::journal::Once;
         let store = BudgetStore::new(db.clone());
         let region = "460000".parse().expect("code");
         let line = |code: &str, block: &str, fen: i64| StoredAllocation {
@@ -210,47 +231,18 @@ store_test!(
             quota_profile_json: "{\"kind\":\"even\"}".into(),
         };
         let first = vec![line("H1", "inpatient", 100), line("H2", "inpatient", 200)];
-        let written = store
-            .replace_allocation(
-                region,
-                2025,
-                FundType::Employee,
-                "inpatient",
-                &first,
-                &call("al-1"),
-                detail(),
-                b"1".to_vec(),
-            )
-            .await
-            .expect("first");
+        let written = replace(&store, "inpatient", &first, "al-1", b"1").await;
         assert_eq!(written, Once::Done(b"1".to_vec()));
-        let second = vec![line("H1", "inpatient", 150)];
-        store
-            .replace_allocation(
-                region,
-                2025,
-                FundType::Employee,
-                "inpatient",
-                &second,
-                &call("al-2"),
-                detail(),
-                b"2".to_vec(),
-            )
-            .await
-            .expect("second");
-        store
-            .replace_allocation(
-                region,
-                2025,
-                FundType::Employee,
-                "outpatient_pooling",
-                &[line("H1", "outpatient_pooling", 7)],
-                &call("al-3"),
-                detail(),
-                b"3".to_vec(),
-            )
-            .await
-            .expect("other block");
+        replace(
+            &store,
+            "inpatient",
+            &[line("H1", "inpatient", 150)],
+            "al-2",
+            b"2",
+        )
+        .await;
+        let other_block = [line("H1", "outpatient_pooling", 7)];
+        replace(&store, "outpatient_pooling", &other_block, "al-3", b"3").await;
         let h1 = store
             .allocations_of(region, 2025, FundType::Employee, "H1")
             .await
@@ -270,19 +262,7 @@ store_test!(
                 .is_empty(),
             "a new allocation of the block replaces the old one"
         );
-        let replay = store
-            .replace_allocation(
-                region,
-                2025,
-                FundType::Employee,
-                "inpatient",
-                &first,
-                &call("al-1"),
-                detail(),
-                b"x".to_vec(),
-            )
-            .await
-            .expect("replay");
+        let replay = replace(&store, "inpatient", &first, "al-1", b"x").await;
         assert_eq!(replay, Once::Replayed(b"1".to_vec()));
     }
 );

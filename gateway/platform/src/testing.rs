@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
+use tonic_types::StatusExt;
 
 /// One database a test runs on.
 pub struct TestDatabase {
@@ -163,6 +164,46 @@ pub fn as_principal<T>(message: T, principal: &kernel::Principal) -> tonic::Requ
 /// `message` sent by `caller` acting in `scope` with `roles`.
 pub fn as_caller<T>(message: T, caller: &str, scope: &str, roles: &[&str]) -> tonic::Request<T> {
     as_principal(message, &principal(caller, scope, roles))
+}
+
+/// `message` sent by `{caller}-{scope}` acting in `scope` with `role` alone: the caller id names
+/// the region, so the audit entries of callers in different regions tell them apart.
+pub fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> tonic::Request<T> {
+    as_caller(message, &format!("{caller}-{scope}"), scope, &[role])
+}
+
+/// The fields a refusal's `BadRequest` names, in its order (none when it has no such detail).
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_details_bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|violation| violation.field)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `ErrorInfo` reason of a refusal, empty when it has none.
+pub fn error_reason(status: &tonic::Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
+}
+
+/// Asserts that `status` refuses `request_id`, first used by `method` with another body, as the
+/// journal does: ALREADY_EXISTS, reason `REQUEST_ID_REUSED`, a message naming both.
+#[track_caller]
+pub fn assert_request_id_reused(status: &tonic::Status, request_id: &str, method: &str) {
+    assert_eq!(status.code(), tonic::Code::AlreadyExists, "{status:?}");
+    assert_eq!(error_reason(status), "REQUEST_ID_REUSED", "{status:?}");
+    assert!(
+        status.message().contains(request_id) && status.message().contains(method),
+        "{}",
+        status.message()
+    );
 }
 
 #[cfg(test)]

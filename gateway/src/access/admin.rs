@@ -83,6 +83,37 @@ impl AdminApi {
     }
 }
 
+/// One write of `method` by `actor` under `request_id` at `at`: what its audit entry and the
+/// answer remembered for a retry have in common.
+struct KeyWrite<'a> {
+    at: i64,
+    actor: &'a str,
+    method: &'static str,
+    request_id: &'a str,
+}
+
+impl KeyWrite<'_> {
+    fn audit(&self, key_id: &str, detail: String) -> AuditEntry {
+        AuditEntry {
+            at_unix_seconds: self.at,
+            actor: self.actor.to_owned(),
+            action: self.method.to_owned(),
+            key_id: key_id.to_owned(),
+            detail,
+            request_id: self.request_id.to_owned(),
+        }
+    }
+
+    fn remembered(&self, response: &impl Message) -> RequestRecord {
+        RequestRecord {
+            caller_id: self.actor.to_owned(),
+            request_id: self.request_id.to_owned(),
+            method: self.method.to_owned(),
+            response: response.encode_to_vec(),
+        }
+    }
+}
+
 fn decode<T: Message + Default>(bytes: &[u8]) -> Result<T, Status> {
     T::decode(bytes).map_err(|e| Status::internal(format!("stored response does not decode: {e}")))
 }
@@ -209,20 +240,14 @@ impl AdminService for AdminApi {
             key: Some(to_wire(&record, now)),
             api_key: String::new(),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: now,
-            actor: caller.caller_id.clone(),
-            action: CREATE.into(),
-            key_id: record.key_id.clone(),
-            detail: describe(&record),
-            request_id: body.request_id.clone(),
+        let write = KeyWrite {
+            at: now,
+            actor: &caller.caller_id,
+            method: CREATE,
+            request_id: &body.request_id,
         };
-        let remembered = RequestRecord {
-            caller_id: caller.caller_id.clone(),
-            request_id: body.request_id.clone(),
-            method: CREATE.into(),
-            response: response.encode_to_vec(),
-        };
+        let audit = write.audit(&record.key_id, describe(&record));
+        let remembered = write.remembered(&response);
         match self
             .keys
             .store()
@@ -349,25 +374,22 @@ impl AdminService for AdminApi {
             api_key: String::new(),
             replaced: Some(to_wire(&replaced, now)),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: now,
-            actor: caller.caller_id.clone(),
-            action: ROTATE.into(),
-            key_id: old.key_id.clone(),
-            detail: format!(
+        let write = KeyWrite {
+            at: now,
+            actor: &caller.caller_id,
+            method: ROTATE,
+            request_id: &body.request_id,
+        };
+        let audit = write.audit(
+            &old.key_id,
+            format!(
                 "rotated to {} (old key ends at {old_ends_at}, overlap {} s); {}",
                 record.key_id,
                 body.overlap_seconds,
                 describe(&record)
             ),
-            request_id: body.request_id.clone(),
-        };
-        let remembered = RequestRecord {
-            caller_id: caller.caller_id.clone(),
-            request_id: body.request_id.clone(),
-            method: ROTATE.into(),
-            response: response.encode_to_vec(),
-        };
+        );
+        let remembered = write.remembered(&response);
         let written = self
             .keys
             .store()
@@ -437,20 +459,14 @@ impl AdminService for AdminApi {
         let response = pb::RevokeApiKeyResponse {
             key: Some(to_wire(&record, now)),
         };
-        let audit = AuditEntry {
-            at_unix_seconds: now,
-            actor: caller.caller_id.clone(),
-            action: REVOKE.into(),
-            key_id: record.key_id.clone(),
-            detail: format!("reason: {reason}"),
-            request_id: body.request_id.clone(),
+        let write = KeyWrite {
+            at: now,
+            actor: &caller.caller_id,
+            method: REVOKE,
+            request_id: &body.request_id,
         };
-        let remembered = RequestRecord {
-            caller_id: caller.caller_id.clone(),
-            request_id: body.request_id.clone(),
-            method: REVOKE.into(),
-            response: response.encode_to_vec(),
-        };
+        let audit = write.audit(&record.key_id, format!("reason: {reason}"));
+        let remembered = write.remembered(&response);
         let written = self
             .keys
             .store()

@@ -334,17 +334,14 @@ impl KeyStore {
             request,
             Box::new(move |txn| {
                 Box::pin(async move {
-                    let updated = access_api_key::Entity::update_many()
-                        .col_expr(access_api_key::Column::RevokedAt, Expr::value(old_ends_at))
-                        .col_expr(access_api_key::Column::RevokedBy, Expr::value(actor))
-                        .col_expr(access_api_key::Column::RevokeReason, Expr::value(reason))
-                        .filter(access_api_key::Column::KeyId.eq(old.clone()))
-                        .filter(access_api_key::Column::RevokedAt.is_null())
-                        .exec(txn)
-                        .await?;
-                    if updated.rows_affected == 0 {
-                        return Err(missing_or_revoked(txn, &old).await);
-                    }
+                    let unrevoked =
+                        Condition::all().add(access_api_key::Column::RevokedAt.is_null());
+                    let revocation = Revocation {
+                        at: old_ends_at,
+                        actor,
+                        reason,
+                    };
+                    revoke_where(txn, &old, revocation, unrevoked).await?;
                     row.insert(txn).await?;
                     Ok(())
                 })
@@ -371,22 +368,12 @@ impl KeyStore {
             request,
             Box::new(move |txn| {
                 Box::pin(async move {
-                    let updated = access_api_key::Entity::update_many()
-                        .col_expr(access_api_key::Column::RevokedAt, Expr::value(at))
-                        .col_expr(access_api_key::Column::RevokedBy, Expr::value(actor))
-                        .col_expr(access_api_key::Column::RevokeReason, Expr::value(reason))
-                        .filter(access_api_key::Column::KeyId.eq(key.clone()))
-                        .filter(
-                            Condition::any()
-                                .add(access_api_key::Column::RevokedAt.is_null())
-                                .add(access_api_key::Column::RevokedAt.gt(at)),
-                        )
-                        .exec(txn)
-                        .await?;
-                    if updated.rows_affected == 0 {
-                        return Err(missing_or_revoked(txn, &key).await);
-                    }
-                    Ok(())
+                    // A revocation still to come may be brought forward, not pushed back.
+                    let not_revoked_by_then = Condition::any()
+                        .add(access_api_key::Column::RevokedAt.is_null())
+                        .add(access_api_key::Column::RevokedAt.gt(at));
+                    let revocation = Revocation { at, actor, reason };
+                    revoke_where(txn, &key, revocation, not_revoked_by_then).await
                 })
             }),
         )
@@ -470,6 +457,44 @@ impl KeyStore {
             },
         }
     }
+}
+
+/// When, by whom and why a key stops working.
+struct Revocation {
+    at: i64,
+    actor: String,
+    reason: String,
+}
+
+/// Revokes `key_id` as `revocation` says if its row meets `revocable`; otherwise the key is
+/// [`StoreError::AlreadyRevoked`], or [`StoreError::NotFound`].
+async fn revoke_where(
+    txn: &DatabaseTransaction,
+    key_id: &str,
+    revocation: Revocation,
+    revocable: Condition,
+) -> Result<(), StoreError> {
+    let updated = access_api_key::Entity::update_many()
+        .col_expr(
+            access_api_key::Column::RevokedAt,
+            Expr::value(revocation.at),
+        )
+        .col_expr(
+            access_api_key::Column::RevokedBy,
+            Expr::value(revocation.actor),
+        )
+        .col_expr(
+            access_api_key::Column::RevokeReason,
+            Expr::value(revocation.reason),
+        )
+        .filter(access_api_key::Column::KeyId.eq(key_id))
+        .filter(revocable)
+        .exec(txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(missing_or_revoked(txn, key_id).await);
+    }
+    Ok(())
 }
 
 async fn missing_or_revoked(txn: &DatabaseTransaction, key_id: &str) -> StoreError {

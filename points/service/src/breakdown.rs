@@ -206,20 +206,21 @@ mod tests {
     use crate::store::TableKey;
     use crate::table_choice::TableDocument;
 
+    const EVERY_MODE: [PaymentMode; 9] = [
+        PaymentMode::FeeForService,
+        PaymentMode::PerDiem(PerDiemProgramme::Psychiatric),
+        PaymentMode::PerDiem(PerDiemProgramme::Rehabilitation),
+        PaymentMode::PerDiem(PerDiemProgramme::Hospice),
+        PaymentMode::DaySurgery,
+        PaymentMode::FixedRate,
+        PaymentMode::BasicLevel,
+        PaymentMode::Drg,
+        PaymentMode::Dip,
+    ];
+
     #[test]
     fn the_typed_mode_names_the_same_mode_as_the_text() {
-        let modes = [
-            PaymentMode::Drg,
-            PaymentMode::Dip,
-            PaymentMode::PerDiem(PerDiemProgramme::Psychiatric),
-            PaymentMode::PerDiem(PerDiemProgramme::Rehabilitation),
-            PaymentMode::PerDiem(PerDiemProgramme::Hospice),
-            PaymentMode::DaySurgery,
-            PaymentMode::FixedRate,
-            PaymentMode::BasicLevel,
-            PaymentMode::FeeForService,
-        ];
-        for mode in modes {
+        for mode in EVERY_MODE {
             assert_eq!(
                 wire_mode(mode).as_str_name(),
                 format!("PAYMENT_MODE_{}", mode.as_str().to_uppercase()),
@@ -258,17 +259,7 @@ mod tests {
     /// valuation as serde writes it, over every mode, rule and case type and awkward amounts.
     #[test]
     fn wire_text_is_serdes_text() {
-        let modes = [
-            PaymentMode::FeeForService,
-            PaymentMode::PerDiem(PerDiemProgramme::Psychiatric),
-            PaymentMode::PerDiem(PerDiemProgramme::Rehabilitation),
-            PaymentMode::PerDiem(PerDiemProgramme::Hospice),
-            PaymentMode::DaySurgery,
-            PaymentMode::FixedRate,
-            PaymentMode::BasicLevel,
-            PaymentMode::Drg,
-            PaymentMode::Dip,
-        ];
+        let modes = EVERY_MODE;
         let rules = [ModeRule::MainMethod]
             .into_iter()
             .chain(ModeRule::HAINAN_ORDER)

@@ -2,7 +2,7 @@
 //! through [`crate::convert`], and answers through the one `From<Error> for Status`.
 
 use futures::StreamExt;
-use kernel::{Principal, RegionCode};
+use kernel::RegionCode;
 use medpay_proto::points::v1 as pb;
 use medpay_proto::points::v1::points_service_server::PointsService;
 use platform::journal::Call;
@@ -81,23 +81,6 @@ fn to_wire(table: &StoredTable) -> pb::ValuationTable {
     }
 }
 
-/// A write of `method` with `request`, by `principal` for the region of `key`.
-fn call<M: Message>(
-    principal: &Principal,
-    request_id: &str,
-    method: &str,
-    request: &M,
-    key: TableKey,
-) -> Call {
-    Call::new(
-        &principal.caller_id,
-        request_id,
-        method,
-        request,
-        Some(key.region),
-    )
-}
-
 fn replayed<T: Message + Default>(bytes: &[u8]) -> Result<T, Error> {
     T::decode(bytes).map_err(Error::storage)
 }
@@ -142,7 +125,7 @@ impl PointsService for PointsApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let TableDraft { key, document } = TableDraft::try_from((region, body))?;
-        let call = call(&principal, &body.request_id, "PutTable", body, key);
+        let call = Call::by(&principal, &body.request_id, "PutTable", body, key.region);
         Ok(self
             .put_draft(key, &document, &call, |table| pb::PutTableResponse {
                 table: Some(table),
@@ -175,7 +158,13 @@ impl PointsService for PointsApi {
                 key,
                 version,
                 effective_from.to_yyyymmdd(),
-                &call(&principal, &body.request_id, "ActivateTable", body, key),
+                &Call::by(
+                    &principal,
+                    &body.request_id,
+                    "ActivateTable",
+                    body,
+                    key.region,
+                ),
                 encode,
             )
             .await
@@ -262,7 +251,7 @@ impl PointsService for PointsApi {
             object.remove("tables");
         }
         let report_json = report_json.to_string();
-        let call = call(&principal, &body.request_id, "Calibrate", body, key);
+        let call = Call::by(&principal, &body.request_id, "Calibrate", body, key.region);
         Ok(self
             .put_draft(key, &document, &call, move |table| pb::CalibrateResponse {
                 table: Some(table),

@@ -9,15 +9,112 @@ use kernel::{Decimal, FundType, Money};
 use medpay_proto::budget::internal::v1::budget_internal_service_client::BudgetInternalServiceClient;
 use medpay_proto::budget::v1 as pb;
 use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
-use medpay_proto::common::v1::FundType as WireFund;
-use tonic::Request;
+use medpay_proto::common::v1::{FundType as WireFund, Money as WireMoney};
+pub use platform::testing::{error_reason, violated_fields, with_role};
 use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
 
 /// A budget server with its public and internal services on one loopback socket.
 pub struct Server {
     pub client: BudgetServiceClient<Channel>,
     pub internal: BudgetInternalServiceClient<Channel>,
     pub store: BudgetStore,
+}
+
+/// The calls the tests make most, each sent by the Hainan bureau (administrator for the audit
+/// log) about the 460000 2025 employee budget.
+impl Server {
+    pub async fn create_budget(
+        &mut self,
+        request: pb::CreateBudgetRequest,
+    ) -> Result<pb::CreateBudgetResponse, Status> {
+        self.client
+            .create_budget(hainan(request))
+            .await
+            .map(Response::into_inner)
+    }
+
+    pub async fn adjust_budget(
+        &mut self,
+        request: pb::AdjustBudgetRequest,
+    ) -> Result<pb::AdjustBudgetResponse, Status> {
+        self.client
+            .adjust_budget(hainan(request))
+            .await
+            .map(Response::into_inner)
+    }
+
+    /// Version `version` of the budget, the latest for 0.
+    pub async fn get_budget(&mut self, version: i32) -> Result<pb::Budget, Status> {
+        let response = self
+            .client
+            .get_budget(hainan(pb::GetBudgetRequest {
+                region_code: "460000".into(),
+                year: 2025,
+                fund_type: EMPLOYEE,
+                version,
+            }))
+            .await?;
+        Ok(response
+            .into_inner()
+            .budget
+            .expect("a found budget is answered"))
+    }
+
+    pub async fn allocate(
+        &mut self,
+        request: pb::AllocateRequest,
+    ) -> Result<pb::AllocateResponse, Status> {
+        self.client
+            .allocate(hainan(request))
+            .await
+            .map(Response::into_inner)
+    }
+
+    /// The twelve monthly quotas of `hospital_code`.
+    pub async fn get_quotas(&mut self, hospital_code: &str) -> Result<Vec<WireMoney>, Status> {
+        let response = self
+            .client
+            .get_quotas(hainan(pb::GetQuotasRequest {
+                region_code: "460000".into(),
+                year: 2025,
+                fund_type: EMPLOYEE,
+                hospital_code: hospital_code.into(),
+            }))
+            .await?;
+        Ok(response.into_inner().monthly_quotas)
+    }
+
+    /// Puts `policy_json` as the region's 2025 sharing policy under `request_id`.
+    pub async fn put_sharing_policy(
+        &mut self,
+        request_id: &str,
+        policy_json: &str,
+    ) -> Result<pb::PutSharingPolicyResponse, Status> {
+        let response = self
+            .client
+            .put_sharing_policy(hainan(pb::PutSharingPolicyRequest {
+                request_id: request_id.into(),
+                region_code: "460000".into(),
+                year: 2025,
+                policy_json: policy_json.into(),
+            }))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// The audit entries `request` selects, read by an administrator of `scope`.
+    pub async fn audit(
+        &mut self,
+        request: pb::ListAuditEntriesRequest,
+        scope: &str,
+    ) -> Result<pb::ListAuditEntriesResponse, Status> {
+        let admin = with_role(request, "admin", scope, "admin");
+        self.client
+            .list_audit_entries(admin)
+            .await
+            .map(Response::into_inner)
+    }
 }
 
 pub async fn start() -> Server {
@@ -31,10 +128,6 @@ pub async fn start() -> Server {
         internal: BudgetInternalServiceClient::new(channel),
         store,
     }
-}
-
-pub fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> Request<T> {
-    platform::testing::as_caller(message, &format!("{caller}-{scope}"), scope, &[role])
 }
 
 pub fn as_caller<T>(message: T, scope: &str) -> Request<T> {

@@ -10,14 +10,6 @@ use tonic::Code;
 
 use crate::common::*;
 
-async fn create_budget(server: &mut Server, yuan: i64) {
-    server
-        .client
-        .create_budget(hainan(create("b-1", yuan)))
-        .await
-        .expect("budget");
-}
-
 fn yuan(value: i64) -> Option<common::Money> {
     Some(platform::wire::money_to_wire(Money::from_yuan(value)))
 }
@@ -47,7 +39,10 @@ fn share_request(hospitals: Vec<internal::HospitalStandard>) -> internal::ShareF
 #[tokio::test]
 async fn sharing_for_a_clearing_follows_the_worked_example_for_every_hospital_at_once() {
     let mut server = start().await;
-    create_budget(&mut server, 1_000_000_000).await;
+    server
+        .create_budget(create("b-1", 1_000_000_000))
+        .await
+        .expect("budget");
     let answer = server
         .internal
         .share_for_clearing(hainan(share_request(vec![
@@ -118,7 +113,10 @@ async fn sharing_refuses_bad_records_a_missing_budget_and_foreign_regions() {
         .expect_err("no budget");
     assert_eq!(status.code(), Code::FailedPrecondition);
 
-    create_budget(&mut server, 1_000_000_000).await;
+    server
+        .create_budget(create("b-1", 1_000_000_000))
+        .await
+        .expect("budget");
     let status = server
         .internal
         .share_for_clearing(hainan(share_request(vec![
@@ -156,7 +154,10 @@ async fn sharing_refuses_bad_records_a_missing_budget_and_foreign_regions() {
 #[tokio::test]
 async fn monthly_quotas_of_every_unit_agree_with_get_quotas() {
     let mut server = start().await;
-    create_budget(&mut server, 1_000_000_000).await;
+    server
+        .create_budget(create("b-1", 1_000_000_000))
+        .await
+        .expect("budget");
     let unit = |code: &str, history: [i64; 3]| budget_domain::AllocationUnit {
         code: code.into(),
         kind: budget_domain::UnitKind::Hospital {
@@ -171,14 +172,13 @@ async fn monthly_quotas_of_every_unit_agree_with_get_quotas() {
         unit("H46000001", [33_333_333, 34_444_444, 35_555_557]),
     ];
     server
-        .client
-        .allocate(hainan(pb::AllocateRequest {
+        .allocate(pb::AllocateRequest {
             request_id: "al-1".into(),
             region_code: "460000".into(),
             year: 2025,
             fund_type: EMPLOYEE,
             inputs_json: serde_json::json!({"block": "inpatient", "units": units}).to_string(),
-        }))
+        })
         .await
         .expect("allocate");
     for month in [1, 7, 12] {
@@ -197,20 +197,13 @@ async fn monthly_quotas_of_every_unit_agree_with_get_quotas() {
         assert_eq!(codes, ["H46000001", "H46000002"]);
         for quota in &answer.quotas {
             let year = server
-                .client
-                .get_quotas(hainan(pb::GetQuotasRequest {
-                    region_code: "460000".into(),
-                    year: 2025,
-                    fund_type: EMPLOYEE,
-                    hospital_code: quota.unit_code.clone(),
-                }))
+                .get_quotas(&quota.unit_code)
                 .await
-                .expect("get quotas")
-                .into_inner();
+                .expect("get quotas");
             let index = usize::try_from(month - 1).expect("month");
             assert_eq!(
                 money(quota.quota.as_ref()),
-                money(year.monthly_quotas.get(index)),
+                money(year.get(index)),
                 "{} month {month}",
                 quota.unit_code
             );

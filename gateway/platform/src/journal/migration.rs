@@ -46,28 +46,19 @@ pub async fn add_fingerprint_and_region(
     manager: &SchemaManager<'_>,
     context: &str,
 ) -> Result<(), DbErr> {
-    // One column per statement: SQLite alters one at a time.
-    manager
-        .alter_table(
-            Table::alter()
-                .table(format!("{context}_request"))
-                .add_column(
-                    ColumnDef::new("fingerprint")
-                        .string()
-                        .not_null()
-                        .default(""),
-                )
-                .to_owned(),
+    alter(manager, format!("{context}_request"), |table| {
+        table.add_column(
+            ColumnDef::new("fingerprint")
+                .string()
+                .not_null()
+                .default(""),
         )
-        .await?;
-    manager
-        .alter_table(
-            Table::alter()
-                .table(format!("{context}_audit"))
-                .add_column(ColumnDef::new("region_code").integer().null())
-                .to_owned(),
-        )
-        .await
+    })
+    .await?;
+    alter(manager, format!("{context}_audit"), |table| {
+        table.add_column(ColumnDef::new("region_code").integer().null())
+    })
+    .await
 }
 
 /// Drops what [`add_fingerprint_and_region`] added.
@@ -75,22 +66,26 @@ pub async fn drop_fingerprint_and_region(
     manager: &SchemaManager<'_>,
     context: &str,
 ) -> Result<(), DbErr> {
-    manager
-        .alter_table(
-            Table::alter()
-                .table(format!("{context}_audit"))
-                .drop_column("region_code")
-                .to_owned(),
-        )
-        .await?;
-    manager
-        .alter_table(
-            Table::alter()
-                .table(format!("{context}_request"))
-                .drop_column("fingerprint")
-                .to_owned(),
-        )
-        .await
+    alter(manager, format!("{context}_audit"), |table| {
+        table.drop_column("region_code")
+    })
+    .await?;
+    alter(manager, format!("{context}_request"), |table| {
+        table.drop_column("fingerprint")
+    })
+    .await
+}
+
+/// Alters `table` by one `change`: one column per statement, as SQLite alters one at a time.
+async fn alter(
+    manager: &SchemaManager<'_>,
+    table: String,
+    change: impl FnOnce(&mut TableAlterStatement) -> &mut TableAlterStatement,
+) -> Result<(), DbErr> {
+    let mut statement = Table::alter();
+    statement.table(table);
+    change(&mut statement);
+    manager.alter_table(statement).await
 }
 
 /// The migration that runs [`add_fingerprint_and_region`] for a context whose journal tables

@@ -109,6 +109,24 @@ impl Call {
         )
     }
 
+    /// A call of `method` with `request` by `principal`, for `region`, made now: the form of
+    /// every write a service journals for a verified caller.
+    pub fn by<M: prost::Message>(
+        principal: &Principal,
+        request_id: &str,
+        method: &str,
+        request: &M,
+        region: RegionCode,
+    ) -> Self {
+        Self::new(
+            &principal.caller_id,
+            request_id,
+            method,
+            request,
+            Some(region),
+        )
+    }
+
     /// A call whose fingerprint was computed otherwise ([`Fingerprint::of_parts`]), made now.
     pub fn with_fingerprint(
         caller_id: &str,

@@ -2,25 +2,31 @@
 
 use crate::common::*;
 use points_domain::outpatient::ApgKind;
-use points_domain::point_value::{HospitalTotals, PointValueError};
+use points_domain::point_value::{HospitalTotals, PointValue, PointValueError};
 use points_domain::policy::PointValueBasis;
 use points_domain::{
-    ApgTable, OutpatientVisit, PreviewBudget, clear_drg, clear_hospital, dip_budget_point_value,
-    dip_settlement_point_value, drg_point_value, per_capita_budget, preview_point_value,
-    reimbursement_ratio, valuate, valuate_visit,
+    ApgTable, OutpatientVisit, PreviewBudget, ValuationPolicy, clear_drg, clear_hospital,
+    dip_budget_point_value, dip_settlement_point_value, drg_point_value, per_capita_budget,
+    preview_point_value, reimbursement_ratio, valuate, valuate_visit,
 };
 use rust_decimal_macros::dec;
 
-#[test]
-fn drg_year_end_worked_example() {
-    let policy = drg_policy();
-    let value = drg_point_value(
-        &policy,
+/// The DOMAIN.md §3 year end under `policy`: fund budget 600,000,000, individual burden
+/// 200,000,000, 7,800,000 points.
+fn worked_example_point_value(policy: &ValuationPolicy) -> PointValue {
+    drg_point_value(
+        policy,
         money("600000000"),
         money("200000000"),
         points("7800000"),
     )
-    .expect("point value");
+    .expect("point value")
+}
+
+#[test]
+fn drg_year_end_worked_example() {
+    let policy = drg_policy();
+    let value = worked_example_point_value(&policy);
     assert_eq!(value.published.to_string(), "102.5641");
     assert!(value.exact > value.published);
     let clearing = clear_hospital(
@@ -40,24 +46,12 @@ fn drg_year_end_worked_example() {
 fn published_places_and_fund_basis_are_parameters() {
     let mut policy = drg_policy();
     policy.point_value.published_decimal_places = 2;
-    let value = drg_point_value(
-        &policy,
-        money("600000000"),
-        money("200000000"),
-        points("7800000"),
-    )
-    .expect("point value");
+    let value = worked_example_point_value(&policy);
     assert_eq!(value.published.to_string(), "102.56");
 
     let mut fund = drg_policy();
     fund.point_value.basis = PointValueBasis::Fund;
-    let value = drg_point_value(
-        &fund,
-        money("600000000"),
-        money("200000000"),
-        points("7800000"),
-    )
-    .expect("point value");
+    let value = worked_example_point_value(&fund);
     // 600,000,000 / 7,800,000 = 76.923076… → 76.9231
     assert_eq!(value.published.to_string(), "76.9231");
     let clearing = clear_hospital(

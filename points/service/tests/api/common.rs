@@ -5,14 +5,14 @@ use medpay_proto::common::v1::{Date, Decimal as WireDecimal, Money as WireMoney}
 use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
 use medpay_proto::points::v1 as pb;
 use medpay_proto::points::v1::points_service_client::PointsServiceClient;
+pub use platform::testing::{error_reason, violated_fields, with_role};
 use points_domain::tables::{CoefficientSet, DatedCoefficient, DrgGroupRate};
 use points_domain::{SchemeKind, ValuationPolicy, ValuationTables};
 use points_service::store::TableStore;
 use points_service::{Migrator, PointsApi};
 use rust_decimal::Decimal;
-use tonic::Request;
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
+use tonic::{Request, Response, Status};
 
 pub const EMPLOYEE: i32 = 310;
 
@@ -20,6 +20,97 @@ pub struct Server {
     pub client: PointsServiceClient<Channel>,
     pub internal: PointsInternalServiceClient<Channel>,
     pub store: TableStore,
+}
+
+/// The calls the tests make most, each sent by the Hainan bureau (administrator for the audit
+/// log) about the 460000 2025 employee tables.
+impl Server {
+    pub async fn put_table(
+        &mut self,
+        request: pb::PutTableRequest,
+    ) -> Result<pb::PutTableResponse, Status> {
+        self.client
+            .put_table(bureau(request))
+            .await
+            .map(Response::into_inner)
+    }
+
+    pub async fn activate_table(
+        &mut self,
+        request: pb::ActivateTableRequest,
+    ) -> Result<pb::ActivateTableResponse, Status> {
+        self.client
+            .activate_table(bureau(request))
+            .await
+            .map(Response::into_inner)
+    }
+
+    /// Version `version` of the table, the active one for 0.
+    pub async fn get_table(&mut self, version: i32) -> Result<pb::ValuationTable, Status> {
+        let response = self
+            .client
+            .get_table(bureau(pb::GetTableRequest {
+                region_code: "460000".into(),
+                year: 2025,
+                fund_type: EMPLOYEE,
+                version,
+            }))
+            .await?;
+        Ok(response
+            .into_inner()
+            .table
+            .expect("a found table is answered"))
+    }
+
+    /// Values `case` alone in 460000 under the 2025 tables.
+    pub async fn value_case(
+        &mut self,
+        case: pb::CaseForValuation,
+    ) -> Result<pb::CaseValuation, Status> {
+        let response = self
+            .client
+            .value_case(bureau(pb::ValueCaseRequest {
+                region_code: "460000".into(),
+                year: 2025,
+                case: Some(case),
+            }))
+            .await?;
+        Ok(response
+            .into_inner()
+            .valuation
+            .expect("a valued case is answered"))
+    }
+
+    /// Streams `messages` to ValueCases and collects every answer in the order received.
+    pub async fn value_cases(
+        &mut self,
+        messages: Vec<pb::ValueCasesRequest>,
+    ) -> Vec<pb::ValueCasesResponse> {
+        let mut stream = self
+            .client
+            .value_cases(bureau(tokio_stream::iter(messages)))
+            .await
+            .expect("stream")
+            .into_inner();
+        let mut results = Vec::new();
+        while let Some(result) = stream.message().await.expect("result") {
+            results.push(result);
+        }
+        results
+    }
+
+    /// The audit entries `request` selects, read by an administrator of `scope`.
+    pub async fn audit(
+        &mut self,
+        request: pb::ListAuditEntriesRequest,
+        scope: &str,
+    ) -> Result<pb::ListAuditEntriesResponse, Status> {
+        let admin = with_role(request, "admin", scope, "admin");
+        self.client
+            .list_audit_entries(admin)
+            .await
+            .map(Response::into_inner)
+    }
 }
 
 pub async fn start() -> Server {
@@ -34,10 +125,6 @@ pub async fn start() -> Server {
             .max_encoding_message_size(256 * 1024 * 1024),
         store,
     }
-}
-
-pub fn with_role<T>(message: T, caller: &str, scope: &str, role: &str) -> Request<T> {
-    platform::testing::as_caller(message, &format!("{caller}-{scope}"), scope, &[role])
 }
 
 pub fn as_caller<T>(message: T, scope: &str) -> Request<T> {
@@ -136,41 +223,27 @@ pub async fn put_and_activate_from(
         from.map_or(0, |d| d.year * 10_000 + d.month * 100 + d.day)
     );
     let put = server
-        .client
-        .put_table(bureau(pb::PutTableRequest {
+        .put_table(pb::PutTableRequest {
             region_code: region.clone(),
             ..put(&format!("put-{tag}"), document_json(&policy, &tables))
-        }))
+        })
         .await
-        .expect("put")
-        .into_inner();
+        .expect("put");
     let version = put.table.expect("table").version;
     server
-        .client
-        .activate_table(bureau(pb::ActivateTableRequest {
+        .activate_table(pb::ActivateTableRequest {
             region_code: region,
             effective_from: from,
             ..activate(&format!("activate-{tag}"), version)
-        }))
+        })
         .await
         .expect("activate");
     version
 }
 
+/// Puts the DOMAIN.md §3 document and activates it from the start of 2025.
 pub async fn put_and_activate(server: &mut Server) {
-    let (policy, tables) = document();
-    let put = server
-        .client
-        .put_table(bureau(put("put-1", document_json(&policy, &tables))))
-        .await
-        .expect("put")
-        .into_inner();
-    let version = put.table.expect("table").version;
-    server
-        .client
-        .activate_table(bureau(activate("activate-1", version)))
-        .await
-        .expect("activate");
+    put_and_activate_from(server, document(), date(2025, 1, 1)).await;
 }
 
 pub fn case(id: &str, cost: &str) -> pb::CaseForValuation {
@@ -194,25 +267,6 @@ pub fn case(id: &str, cost: &str) -> pb::CaseForValuation {
     }
 }
 
-pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
-
 pub async fn value(server: &mut Server, cost: &str) -> pb::CaseValuation {
-    server
-        .client
-        .value_case(bureau(pb::ValueCaseRequest {
-            region_code: "460000".into(),
-            year: 2025,
-            case: Some(case("C1", cost)),
-        }))
-        .await
-        .expect("valued")
-        .into_inner()
-        .valuation
-        .expect("valuation")
+    server.value_case(case("C1", cost)).await.expect("valued")
 }

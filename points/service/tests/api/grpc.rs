@@ -7,7 +7,6 @@ use kernel::FundType;
 use medpay_proto::points::v1 as pb;
 use rust_decimal::Decimal;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 #[tokio::test]
 async fn drg_worked_example_through_value_case() {
@@ -40,12 +39,7 @@ async fn drg_worked_example_through_value_case() {
 async fn value_case_without_an_active_table_or_with_bad_fields() {
     let mut server = start().await;
     let missing = server
-        .client
-        .value_case(bureau(pb::ValueCaseRequest {
-            region_code: "460000".into(),
-            year: 2025,
-            case: Some(case("C1", "15000")),
-        }))
+        .value_case(case("C1", "15000"))
         .await
         .expect_err("no table");
     assert_eq!(missing.code(), Code::FailedPrecondition);
@@ -55,15 +49,7 @@ async fn value_case_without_an_active_table_or_with_bad_fields() {
     bad.hospital_level = "9Z".into();
     bad.discharge_date = date(2025, 2, 30);
     bad.group_status = "MAYBE".into();
-    let status = server
-        .client
-        .value_case(bureau(pb::ValueCaseRequest {
-            region_code: "460000".into(),
-            year: 2025,
-            case: Some(bad),
-        }))
-        .await
-        .expect_err("bad case");
+    let status = server.value_case(bad).await.expect_err("bad case");
     assert_eq!(status.code(), Code::InvalidArgument);
     let fields = violated_fields(&status);
     for field in [
@@ -100,16 +86,7 @@ async fn value_cases_streams_in_input_order_past_a_bad_case() {
             ..Default::default()
         },
     ];
-    let mut stream = server
-        .client
-        .value_cases(bureau(tokio_stream::iter(messages)))
-        .await
-        .expect("stream")
-        .into_inner();
-    let mut results = Vec::new();
-    while let Some(result) = stream.message().await.expect("result") {
-        results.push(result);
-    }
+    let results = server.value_cases(messages).await;
     assert_eq!(
         results.iter().map(|r| r.sequence).collect::<Vec<_>>(),
         vec![0, 1, 2, 3]
@@ -189,8 +166,7 @@ async fn bad_documents_are_rejected_with_every_field_named() {
     tables.drg.all_case_mean_cost = "0".parse().expect("money");
     tables.year = 2024;
     let status = server
-        .client
-        .put_table(bureau(put("bad-1", document_json(&policy, &tables))))
+        .put_table(put("bad-1", document_json(&policy, &tables)))
         .await
         .expect_err("invalid");
     assert_eq!(status.code(), Code::InvalidArgument);
@@ -204,8 +180,7 @@ async fn bad_documents_are_rejected_with_every_field_named() {
     }
 
     let status = server
-        .client
-        .put_table(bureau(put("", "{not json".into())))
+        .put_table(put("", "{not json".into()))
         .await
         .expect_err("not JSON");
     assert_eq!(
@@ -242,14 +217,7 @@ async fn callers_outside_the_region_are_denied() {
         .await
         .expect_err("out of scope");
     assert_eq!(status.code(), Code::PermissionDenied);
-    assert_eq!(
-        status
-            .get_error_details()
-            .error_info()
-            .expect("info")
-            .reason,
-        "REGION_OUT_OF_SCOPE"
-    );
+    assert_eq!(error_reason(&status), "REGION_OUT_OF_SCOPE");
     let status = server
         .client
         .value_case(as_caller(
@@ -282,104 +250,58 @@ async fn callers_outside_the_region_are_denied() {
 async fn put_table_replays_and_activation_supersedes() {
     let mut server = start().await;
     let (policy, tables) = document();
-    let first = server
-        .client
-        .put_table(bureau(put("same", document_json(&policy, &tables))))
-        .await
-        .expect("put")
-        .into_inner();
-    let again = server
-        .client
-        .put_table(bureau(put("same", document_json(&policy, &tables))))
-        .await
-        .expect("replay")
-        .into_inner();
+    let same = put("same", document_json(&policy, &tables));
+    let first = server.put_table(same.clone()).await.expect("put");
+    let again = server.put_table(same).await.expect("replay");
     assert_eq!(first, again);
     let first_table = first.table.expect("table");
     assert_eq!(first_table.version, 1);
     assert_eq!(first_table.status, pb::TableStatus::Draft as i32);
     let second = server
-        .client
-        .put_table(bureau(put("other", document_json(&policy, &tables))))
+        .put_table(put("other", document_json(&policy, &tables)))
         .await
-        .expect("put")
-        .into_inner();
+        .expect("put");
     assert_eq!(second.table.expect("table").version, 2);
 
     let activated = server
-        .client
-        .activate_table(bureau(activate("a1", 1)))
+        .activate_table(activate("a1", 1))
         .await
-        .expect("activate 1")
-        .into_inner();
+        .expect("activate 1");
     let replay = server
-        .client
-        .activate_table(bureau(activate("a1", 1)))
+        .activate_table(activate("a1", 1))
         .await
-        .expect("replay activation")
-        .into_inner();
+        .expect("replay activation");
     assert_eq!(activated, replay);
     assert_eq!(
         activated.table.expect("table").effective_from,
         date(2025, 1, 1)
     );
     let same_day = server
-        .client
-        .activate_table(bureau(activate("a2", 2)))
+        .activate_table(activate("a2", 2))
         .await
         .expect_err("an activation must start after the latest one");
     assert_eq!(same_day.code(), Code::FailedPrecondition);
-    assert_eq!(
-        same_day
-            .get_error_details()
-            .error_info()
-            .expect("info")
-            .reason,
-        "ACTIVATION_NOT_AFTER_LATEST"
-    );
+    assert_eq!(error_reason(&same_day), "ACTIVATION_NOT_AFTER_LATEST");
     server
-        .client
-        .activate_table(bureau(pb::ActivateTableRequest {
+        .activate_table(pb::ActivateTableRequest {
             effective_from: date(2025, 7, 1),
             ..activate("a2-july", 2)
-        }))
+        })
         .await
         .expect("activate 2");
 
-    let get = |version| pb::GetTableRequest {
-        region_code: "460000".into(),
-        year: 2025,
-        fund_type: EMPLOYEE,
-        version,
-    };
-    let old = server
-        .client
-        .get_table(bureau(get(1)))
-        .await
-        .expect("v1")
-        .into_inner()
-        .table
-        .expect("table");
+    let old = server.get_table(1).await.expect("v1");
     assert_eq!(old.status, pb::TableStatus::Superseded as i32);
-    let active = server
-        .client
-        .get_table(bureau(get(0)))
-        .await
-        .expect("active")
-        .into_inner()
-        .table
-        .expect("table");
+    let active = server.get_table(0).await.expect("active");
     assert_eq!(active.version, 2);
 
     let status = server
-        .client
-        .activate_table(bureau(activate("a3", 1)))
+        .activate_table(activate("a3", 1))
         .await
         .expect_err("superseded is not a draft");
     assert_eq!(status.code(), Code::FailedPrecondition);
     let status = server
-        .client
-        .activate_table(bureau(activate("a4", 9)))
+        .activate_table(activate("a4", 9))
         .await
         .expect_err("no such version");
     assert_eq!(status.code(), Code::NotFound);
@@ -471,42 +393,23 @@ async fn calibrate_stores_a_draft_with_its_report() {
     }
 }
 
-fn admin<T>(message: T, scope: &str) -> tonic::Request<T> {
-    with_role(message, "admin", scope, "admin")
-}
-
 #[tokio::test]
 async fn a_request_id_reused_with_another_table_is_refused_and_stores_nothing() {
     let mut server = start().await;
     let (policy, tables) = document_of("460000", "150");
     let first = server
-        .client
-        .put_table(bureau(put("t-1", document_json(&policy, &tables))))
+        .put_table(put("t-1", document_json(&policy, &tables)))
         .await
-        .expect("put")
-        .into_inner();
+        .expect("put");
     assert_eq!(first.table.expect("table").version, 1);
     let (policy, other_tables) = document_of("460000", "200");
     let reused = server
-        .client
-        .put_table(bureau(put("t-1", document_json(&policy, &other_tables))))
+        .put_table(put("t-1", document_json(&policy, &other_tables)))
         .await
         .expect_err("another table under the same request id");
-    assert_eq!(reused.code(), Code::AlreadyExists);
-    let info = reused
-        .get_error_details()
-        .error_info()
-        .expect("info")
-        .clone();
-    assert_eq!(info.reason, "REQUEST_ID_REUSED");
-    assert!(
-        reused.message().contains("t-1") && reused.message().contains("PutTable"),
-        "{}",
-        reused.message()
-    );
+    platform::testing::assert_request_id_reused(&reused, "t-1", "PutTable");
     let other_method = server
-        .client
-        .activate_table(bureau(activate("t-1", 1)))
+        .activate_table(activate("t-1", 1))
         .await
         .expect_err("the request id of a PutTable");
     assert_eq!(other_method.code(), Code::AlreadyExists);
@@ -542,22 +445,18 @@ async fn audit_entries_are_listed_to_administrators_by_filter_and_page() {
     let (policy, tables) = document();
     for request_id in ["t-1", "t-2"] {
         server
-            .client
-            .put_table(bureau(put(request_id, document_json(&policy, &tables))))
+            .put_table(put(request_id, document_json(&policy, &tables)))
             .await
             .expect("put");
     }
     server
-        .client
-        .activate_table(bureau(activate("a-1", 1)))
+        .activate_table(activate("a-1", 1))
         .await
         .expect("activate");
     let all = server
-        .client
-        .list_audit_entries(admin(pb::ListAuditEntriesRequest::default(), "460000"))
+        .audit(pb::ListAuditEntriesRequest::default(), "460000")
         .await
-        .expect("list")
-        .into_inner();
+        .expect("list");
     let seen: Vec<(&str, &str)> = all
         .entries
         .iter()
@@ -575,21 +474,14 @@ async fn audit_entries_are_listed_to_administrators_by_filter_and_page() {
     let mut paged = Vec::new();
     let mut token = String::new();
     loop {
-        let page = server
-            .client
-            .list_audit_entries(admin(
-                pb::ListAuditEntriesRequest {
-                    method: "PutTable".into(),
-                    caller_id: "caller-460000".into(),
-                    page_size: 1,
-                    page_token: token.clone(),
-                    ..Default::default()
-                },
-                "460000",
-            ))
-            .await
-            .expect("page")
-            .into_inner();
+        let request = pb::ListAuditEntriesRequest {
+            method: "PutTable".into(),
+            caller_id: "caller-460000".into(),
+            page_size: 1,
+            page_token: token.clone(),
+            ..Default::default()
+        };
+        let page = server.audit(request, "460000").await.expect("page");
         assert!(page.entries.len() <= 1);
         paged.extend(page.entries.into_iter().map(|e| e.request_id));
         if page.next_page_token.is_empty() {
@@ -598,25 +490,16 @@ async fn audit_entries_are_listed_to_administrators_by_filter_and_page() {
         token = page.next_page_token;
     }
     assert_eq!(paged, ["t-1", "t-2"]);
-    let before = server
-        .client
-        .list_audit_entries(admin(
-            pb::ListAuditEntriesRequest {
-                until_unix_seconds: all.entries[0].at_unix_seconds,
-                ..Default::default()
-            },
-            "460000",
-        ))
-        .await
-        .expect("list")
-        .into_inner();
+    let earlier = pb::ListAuditEntriesRequest {
+        until_unix_seconds: all.entries[0].at_unix_seconds,
+        ..Default::default()
+    };
+    let before = server.audit(earlier, "460000").await.expect("list");
     assert!(before.entries.is_empty(), "nothing was written earlier");
     let county = server
-        .client
-        .list_audit_entries(admin(pb::ListAuditEntriesRequest::default(), "460108"))
+        .audit(pb::ListAuditEntriesRequest::default(), "460108")
         .await
-        .expect("county")
-        .into_inner();
+        .expect("county");
     assert!(
         county.entries.is_empty(),
         "the province's tables are outside"

@@ -6,7 +6,6 @@ use medpay_proto::common::v1::Date;
 use medpay_proto::points::internal::v1 as internal;
 use medpay_proto::points::v1 as pb;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 /// A GB11 case of 15,000 yuan at H1 (coefficient 1.05) admitted and discharged on the dates given.
 fn stay(id: &str, admitted: Option<Date>, discharged: Option<Date>) -> pb::CaseForValuation {
@@ -63,16 +62,7 @@ async fn cases_are_valued_with_the_version_in_force_on_their_discharge_date() {
             ..Default::default()
         },
     ];
-    let mut stream = server
-        .client
-        .value_cases(bureau(tokio_stream::iter(messages)))
-        .await
-        .expect("stream")
-        .into_inner();
-    let mut results = Vec::new();
-    while let Some(result) = stream.message().await.expect("result") {
-        results.push(result);
-    }
+    let results = server.value_cases(messages).await;
     assert_eq!(results.len(), 4);
 
     // 150 × 1.05 under version 1, 200 × 1.05 under version 2.
@@ -97,40 +87,44 @@ async fn cases_are_valued_with_the_version_in_force_on_their_discharge_date() {
 
     // ValueCase refuses the same case on its own.
     let status = server
-        .client
-        .value_case(bureau(pb::ValueCaseRequest {
-            region_code: "460000".into(),
-            year: 2025,
-            case: Some(stay("before-any", date(2024, 12, 20), date(2024, 12, 31))),
-        }))
+        .value_case(stay("before-any", date(2024, 12, 20), date(2024, 12, 31)))
         .await
         .expect_err("no table in force");
     assert_eq!(status.code(), Code::FailedPrecondition);
-    assert_eq!(
-        status
-            .get_error_details()
-            .error_info()
-            .expect("info")
-            .reason,
-        "NO_TABLE_IN_FORCE"
-    );
+    assert_eq!(error_reason(&status), "NO_TABLE_IN_FORCE");
 
     // Activating version 2 superseded version 1 without ending it for earlier discharges.
-    let old = server
-        .client
-        .get_table(bureau(pb::GetTableRequest {
-            region_code: "460000".into(),
-            year: 2025,
-            fund_type: EMPLOYEE,
-            version: january,
-        }))
-        .await
-        .expect("v1")
-        .into_inner()
-        .table
-        .expect("table");
+    let old = server.get_table(january).await.expect("v1");
     assert_eq!(old.status, pb::TableStatus::Superseded as i32);
     assert_eq!(old.effective_from, date(2025, 1, 1));
+}
+
+/// The table region and points of a case of `region` discharged in each of February, April and
+/// June 2025, valued in one batch.
+async fn february_april_june(server: &mut Server, region: &str) -> Vec<(String, String)> {
+    let batch = internal::ValueBatchRequest {
+        region_code: region.into(),
+        year: 2025,
+        cases: vec![
+            stay("feb", date(2025, 2, 1), date(2025, 2, 10)),
+            stay("apr", date(2025, 4, 1), date(2025, 4, 10)),
+            stay("jun", date(2025, 6, 1), date(2025, 6, 10)),
+        ],
+    };
+    let answer = server
+        .internal
+        .value_batch(bureau(batch))
+        .await
+        .expect("batch")
+        .into_inner();
+    answer
+        .results
+        .into_iter()
+        .map(|r| {
+            let valuation = r.valuation.expect("valued");
+            (table_of(&valuation).0, points_of(&valuation))
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -140,32 +134,8 @@ async fn a_county_uses_its_own_table_else_its_prefectures_else_its_provinces() {
     put_and_activate_from(&mut server, document_of("460100", "180"), date(2025, 3, 1)).await;
     put_and_activate_from(&mut server, document_of("460105", "200"), date(2025, 5, 1)).await;
 
-    let batch = |region: &str| internal::ValueBatchRequest {
-        region_code: region.into(),
-        year: 2025,
-        cases: vec![
-            stay("feb", date(2025, 2, 1), date(2025, 2, 10)),
-            stay("apr", date(2025, 4, 1), date(2025, 4, 10)),
-            stay("jun", date(2025, 6, 1), date(2025, 6, 10)),
-        ],
-    };
-    let answer = |results: Vec<pb::ValueCasesResponse>| -> Vec<(String, String)> {
-        results
-            .into_iter()
-            .map(|r| {
-                let valuation = r.valuation.expect("valued");
-                (table_of(&valuation).0, points_of(&valuation))
-            })
-            .collect()
-    };
-    let county = server
-        .internal
-        .value_batch(bureau(batch("460105")))
-        .await
-        .expect("batch")
-        .into_inner();
     assert_eq!(
-        answer(county.results),
+        february_april_june(&mut server, "460105").await,
         vec![
             ("460000".into(), "157.5000".into()),
             ("460100".into(), "189.0000".into()),
@@ -173,14 +143,8 @@ async fn a_county_uses_its_own_table_else_its_prefectures_else_its_provinces() {
         ]
     );
     // A sibling county without a table of its own follows its prefecture from March.
-    let sibling = server
-        .internal
-        .value_batch(bureau(batch("460106")))
-        .await
-        .expect("batch")
-        .into_inner();
     assert_eq!(
-        answer(sibling.results),
+        february_april_june(&mut server, "460106").await,
         vec![
             ("460000".into(), "157.5000".into()),
             ("460100".into(), "189.0000".into()),
@@ -188,14 +152,9 @@ async fn a_county_uses_its_own_table_else_its_prefectures_else_its_provinces() {
         ]
     );
     // Another prefecture's county has only the province.
-    let elsewhere = server
-        .internal
-        .value_batch(bureau(batch("460201")))
-        .await
-        .expect("batch")
-        .into_inner();
     assert!(
-        answer(elsewhere.results)
+        february_april_june(&mut server, "460201")
+            .await
             .iter()
             .all(|(region, points)| region == "460000" && points == "157.5000")
     );
