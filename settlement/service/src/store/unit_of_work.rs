@@ -82,7 +82,7 @@ impl Database {
         self.0.get_database_backend() == DbBackend::Postgres
     }
 
-    pub(crate) fn connection(&self) -> &DatabaseConnection {
+    pub(super) fn connection(&self) -> &DatabaseConnection {
         &self.0
     }
 }

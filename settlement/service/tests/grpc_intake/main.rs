@@ -183,15 +183,34 @@ fn date(year: i32, month: i32, day: i32) -> Option<common::Date> {
     Some(common::Date { year, month, day })
 }
 
+/// Registers hospital `code` (level 3A) of county 460108 with an agreement for 2025 with the
+/// prefecture 460100.
 async fn register(client: &mut SettlementServiceClient<Channel>, code: &str) {
+    register_with(client, code, "460108", "460100", "3A").await;
+}
+
+/// Registers hospital `code` (level 2A) of `region` with an agreement for 2025 in `region`.
+async fn register_in(client: &mut SettlementServiceClient<Channel>, code: &str, region: &str) {
+    register_with(client, code, region, region, "2A").await;
+}
+
+/// Registers hospital `code` of `region` at `level`, with an agreement for 2025 made in
+/// `agreement_region`.
+async fn register_with(
+    client: &mut SettlementServiceClient<Channel>,
+    code: &str,
+    region: &str,
+    agreement_region: &str,
+    level: &str,
+) {
     client
         .put_institution(bureau(pb::PutInstitutionRequest {
             request_id: format!("inst-{code}"),
             institution: Some(pb::Institution {
                 code: code.to_owned(),
                 name: format!("Hospital {code}"),
-                region_code: "460108".to_owned(),
-                level: "3A".to_owned(),
+                region_code: region.to_owned(),
+                level: level.to_owned(),
                 institution_type: "general".to_owned(),
                 alliance_code: String::new(),
             }),
@@ -203,7 +222,7 @@ async fn register(client: &mut SettlementServiceClient<Channel>, code: &str) {
     client
         .put_agreement(bureau(pb::PutAgreementRequest {
             request_id: format!("agr-{code}"),
-            region_code: "460100".to_owned(),
+            region_code: agreement_region.to_owned(),
             institution_code: code.to_owned(),
             agreement: Some(pb::Agreement {
                 agreement_id: "A2025".to_owned(),
@@ -265,41 +284,6 @@ fn hospital_batch(
         "460100",
         "hospital",
     )
-}
-
-/// Registers `code` in county `region` with an agreement for 2025, by the bureau.
-async fn register_in(client: &mut SettlementServiceClient<Channel>, code: &str, region: &str) {
-    client
-        .put_institution(bureau(pb::PutInstitutionRequest {
-            request_id: format!("inst-{code}"),
-            institution: Some(pb::Institution {
-                code: code.to_owned(),
-                name: format!("Hospital {code}"),
-                region_code: region.to_owned(),
-                level: "2A".to_owned(),
-                institution_type: "general".to_owned(),
-                alliance_code: String::new(),
-            }),
-            effective_from: date(2020, 1, 1),
-            reason: String::new(),
-        }))
-        .await
-        .expect("institution");
-    client
-        .put_agreement(bureau(pb::PutAgreementRequest {
-            request_id: format!("agr-{code}"),
-            region_code: region.to_owned(),
-            institution_code: code.to_owned(),
-            agreement: Some(pb::Agreement {
-                agreement_id: "A2025".to_owned(),
-                valid_from: date(2025, 1, 1),
-                valid_to: date(2025, 12, 31),
-                status: "active".to_owned(),
-            }),
-            reason: "annual agreement".to_owned(),
-        }))
-        .await
-        .expect("agreement");
 }
 
 async fn outcome_of(

@@ -105,17 +105,16 @@ async fn streamed_intake_values_through_the_peers_and_answers_every_record() {
     assert_eq!(replay.accepted, 3);
 
     // A correction is a new version; GetCase shows both.
-    let corrected = client
-        .submit_case_batch(hospital_batch(
-            "upload-2",
-            "460100",
-            vec![list_record("H1", "L1", "2025-06-15", "BA2")],
-        ))
-        .await
-        .expect("correction")
-        .into_inner()
-        .outcome
-        .expect("outcome");
+    let corrected = outcome_of(
+        client
+            .submit_case_batch(hospital_batch(
+                "upload-2",
+                "460100",
+                vec![list_record("H1", "L1", "2025-06-15", "BA2")],
+            ))
+            .await,
+    )
+    .await;
     assert_eq!(corrected.corrected, 1);
     let versions = client
         .get_case(bureau(pb::GetCaseRequest {
@@ -143,17 +142,16 @@ async fn streamed_intake_values_through_the_peers_and_answers_every_record() {
     )
     .await
     .expect("close");
-    let late = client
-        .submit_case_batch(hospital_batch(
-            "upload-3",
-            "460100",
-            vec![list_record("H1", "L1", "2025-06-15", "BA3")],
-        ))
-        .await
-        .expect("late")
-        .into_inner()
-        .outcome
-        .expect("outcome");
+    let late = outcome_of(
+        client
+            .submit_case_batch(hospital_batch(
+                "upload-3",
+                "460100",
+                vec![list_record("H1", "L1", "2025-06-15", "BA3")],
+            ))
+            .await,
+    )
+    .await;
     assert_eq!(late.rejected, 1);
     assert_eq!(late.rejections[0].code, "month_closed");
     assert_eq!(late.rejections[0].list_id, "L1");
