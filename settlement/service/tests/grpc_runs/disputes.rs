@@ -4,10 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn disputes_follow_the_hospital_and_the_agency() {
-    let mut server = start().await;
-    CaseStore::insert_new_many(&server.db, &seed_cases())
-        .await
-        .expect("seed");
+    let mut server = start_seeded().await;
     let run = server
         .client
         .run_clearing(as_agency(clearing("k1", "")))

@@ -39,6 +39,29 @@ async fn start() -> Server {
     }
 }
 
+/// [`start`], with the ledger holding [`seed_cases`].
+async fn start_seeded() -> Server {
+    let server = start().await;
+    CaseStore::insert_new_many(&server.db, &seed_cases())
+        .await
+        .expect("seed");
+    server
+}
+
+/// The run `run_id` as the agency reads it.
+async fn run_of(server: &mut Server, run_id: &str) -> Option<pb::Run> {
+    server
+        .client
+        .get_run(as_agency(pb::GetRunRequest {
+            region_code: REGION.into(),
+            run_id: run_id.to_owned(),
+        }))
+        .await
+        .expect("get")
+        .into_inner()
+        .run
+}
+
 /// A request of `caller` with `role`, acting for `scope`.
 fn as_principal_in<T>(scope: &str, message: T, caller: &str, role: &str) -> Request<T> {
     let mut principal = testing::principal(caller, scope, &[role]);

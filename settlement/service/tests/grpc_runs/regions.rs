@@ -115,10 +115,7 @@ async fn run_lookups_from_another_prefecture(
 
 #[tokio::test]
 async fn another_regions_run_answers_exactly_like_a_missing_one() {
-    let mut server = start().await;
-    CaseStore::insert_new_many(&server.db, &seed_cases())
-        .await
-        .expect("seed");
+    let mut server = start_seeded().await;
     let clearing_run = server
         .client
         .run_clearing(as_agency(clearing("k1", "")))
@@ -173,17 +170,7 @@ async fn another_regions_run_answers_exactly_like_a_missing_one() {
         assert!(reason(existing).is_some_and(|(reason, ..)| reason == "RUN_NOT_FOUND"));
     }
     // The run's own region still reads it.
-    let own = server
-        .client
-        .get_run(as_agency(pb::GetRunRequest {
-            region_code: REGION.into(),
-            run_id: clearing_run.clone(),
-        }))
-        .await
-        .expect("own region")
-        .into_inner()
-        .run
-        .expect("run");
+    let own = run_of(&mut server, &clearing_run).await.expect("run");
     assert_eq!(own.run_id, clearing_run);
 }
 

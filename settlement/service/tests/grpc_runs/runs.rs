@@ -68,10 +68,7 @@ async fn policy_is_versioned_and_unknown_keys_are_named() {
 
 #[tokio::test]
 async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
-    let mut server = start().await;
-    CaseStore::insert_new_many(&server.db, &seed_cases())
-        .await
-        .expect("seed");
+    let mut server = start_seeded().await;
     register(&server.db, "H002", "460108").await;
     server
         .client
@@ -233,16 +230,7 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
         .expect_err("reason required");
     assert_eq!(no_reason.code(), Code::InvalidArgument);
     assert!(no_reason.message().contains("reason"));
-    let before = server
-        .client
-        .get_run(as_agency(pb::GetRunRequest {
-            region_code: REGION.into(),
-            run_id: first.run_id.clone(),
-        }))
-        .await
-        .expect("get")
-        .into_inner()
-        .run;
+    let before = run_of(&mut server, &first.run_id).await;
     let second = server
         .client
         .run_clearing(as_agency(clearing("k3", "re-run after review")))
@@ -265,16 +253,7 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
             .starts_with("hospital_code,cases,ffs_special_cases,points")
     );
     assert!(lines.next().expect("row").starts_with("H001,40,1,"));
-    let after = server
-        .client
-        .get_run(as_agency(pb::GetRunRequest {
-            region_code: REGION.into(),
-            run_id: first.run_id.clone(),
-        }))
-        .await
-        .expect("get")
-        .into_inner()
-        .run;
+    let after = run_of(&mut server, &first.run_id).await;
     assert_eq!(before, after);
 
     // A retry of the first request replays it: no third version.
@@ -310,10 +289,7 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
 
 #[tokio::test]
 async fn shadow_settlement_adds_up_per_hospital_and_per_group() {
-    let mut server = start().await;
-    CaseStore::insert_new_many(&server.db, &seed_cases())
-        .await
-        .expect("seed");
+    let mut server = start_seeded().await;
     let report = server
         .client
         .run_shadow_settlement(as_agency(pb::RunShadowSettlementRequest {
