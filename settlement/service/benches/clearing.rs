@@ -18,7 +18,8 @@ use sea_orm_migration::MigratorTrait;
 use settlement_service::Migrator;
 use settlement_service::runs::store::put_policy;
 use settlement_service::runs::{ClearingOrder, RunError, clear};
-use settlement_service::store::journal::{Call, Fingerprint, run_once};
+use settlement_service::store::Database;
+use settlement_service::store::journal::{Call, Fingerprint};
 use settlement_service::store::ledger::{CaseStore, LedgerCase};
 
 const HOSPITALS: usize = 200;
@@ -116,14 +117,15 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
         Some(order.region),
     );
     let started = Instant::now();
-    let done = run_once(db, &audit, move |txn| {
-        Box::pin(async move {
-            let run = clear(txn, &order, None).await?;
-            Ok::<_, RunError>((run.statements_digest.clone().into_bytes(), run.run_id))
+    let done = Database::from(db.clone())
+        .run_once(&audit, move |work| {
+            Box::pin(async move {
+                let run = clear(&work, &order, None).await?;
+                Ok::<_, RunError>((run.statements_digest.clone().into_bytes(), run.run_id))
+            })
         })
-    })
-    .await
-    .expect("clearing");
+        .await
+        .expect("clearing");
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "  clearing of a DIP year of {cases} cases with every mode / {HOSPITALS} hospitals: \

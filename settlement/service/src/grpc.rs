@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use kernel::{Principal, RegionCode};
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_server::SettlementService;
 use platform::principal::authorize_request;
@@ -19,8 +18,9 @@ use crate::convert::intake::{
     record_from_wire,
 };
 use crate::intake::{BrokenStream, Intake, IntakeError};
+use crate::store::Database;
 use crate::store::institutions::{self, RegistryError};
-use crate::store::journal::{self, Call, Once};
+use crate::store::journal::{self, Once};
 use crate::store::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
 
 /// The largest message the settlement service reads: a `SubmitCaseBatch` of a thousand lists
@@ -35,19 +35,21 @@ pub const MAX_STREAM_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Clone)]
 pub struct SettlementApi {
     cases: CaseStore,
+    db: Database,
     intake: Intake,
 }
 
 impl SettlementApi {
     /// An API whose intake stores cases unvalued; see [`SettlementApi::with_valuer`].
     pub fn new(cases: CaseStore) -> Self {
-        let intake = Intake::new(cases.connection().clone(), Arc::new(NoPeers));
-        Self { cases, intake }
+        let db = Database::from(cases.connection().clone());
+        let intake = Intake::new(db.clone(), Arc::new(NoPeers));
+        Self { cases, db, intake }
     }
 
     /// Values accepted cases at intake through `valuer`.
     pub fn with_valuer(mut self, valuer: Arc<dyn CaseValuer>) -> Self {
-        self.intake = Intake::new(self.cases.connection().clone(), valuer);
+        self.intake = Intake::new(self.db.clone(), valuer);
         self
     }
 
@@ -73,22 +75,6 @@ pub(crate) fn require_request_id(request_id: &str) -> Result<(), Status> {
     } else {
         Ok(())
     }
-}
-
-fn call<M: Message>(
-    principal: &Principal,
-    method: &str,
-    request: &M,
-    request_id: &str,
-    region: RegionCode,
-) -> Call {
-    Call::new(
-        &principal.caller_id,
-        request_id,
-        method,
-        request,
-        Some(region),
-    )
 }
 
 fn decode<M: Message + Default>(once: &Once) -> Result<M, Status> {
@@ -314,7 +300,7 @@ impl SettlementService for SettlementApi {
             authorize_request(&request, "institution.region_code", &region_code)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
-        let write = call(
+        let write = journal::call_by(
             &principal,
             "PutInstitution",
             &body,
@@ -324,11 +310,12 @@ impl SettlementService for SettlementApi {
         let row = InstitutionChange::try_from(&body)?.in_region(region);
         let request_id = body.request_id.clone();
         let scope = principal.clone();
-        let once =
-            journal::run_once::<RegistryError, _>(self.cases.connection(), &write, move |txn| {
+        let once = self
+            .db
+            .run_once::<RegistryError, _>(&write, move |work| {
                 Box::pin(async move {
                     let versions =
-                        institutions::put_institution_within(txn, &row, &request_id, |region| {
+                        institutions::put_institution_within(&work, &row, &request_id, |region| {
                             scope.may_act_for(region)
                         })
                         .await?;
@@ -410,18 +397,19 @@ impl SettlementService for SettlementApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
-        let write = call(&principal, "PutAgreement", &body, &body.request_id, region);
+        let write = journal::call_by(&principal, "PutAgreement", &body, &body.request_id, region);
         let AgreementChange {
             institution_code,
             agreement: row,
             reason,
         } = AgreementChange::try_from(&body)?;
         let request_id = body.request_id.clone();
-        let once =
-            journal::run_once::<RegistryError, _>(self.cases.connection(), &write, move |txn| {
+        let once = self
+            .db
+            .run_once::<RegistryError, _>(&write, move |work| {
                 Box::pin(async move {
                     let all = institutions::put_agreement(
-                        txn,
+                        &work,
                         region,
                         &institution_code,
                         &row,

@@ -25,8 +25,6 @@ use kernel::RegionCode;
 use kernel::date::Date;
 use medpay_proto::settlement::v1 as pb;
 use prost::Message;
-use sea_orm::entity::prelude::*;
-use sea_orm::{DatabaseConnection, DbBackend};
 use settlement_domain::admission::{
     self, Admitted, IntakeFacts, Record, Rejection, decide_chunk, months_to_check, read_record,
 };
@@ -44,6 +42,7 @@ use crate::store::institutions;
 use crate::store::journal::{self, Once};
 use crate::store::ledger::{CaseStore, LedgerCase, StoreError};
 use crate::store::uploads::{self, ChunkMark};
+use crate::store::{Database, Storage};
 
 /// Records per chunk: one valuation batch and one transaction each.
 pub const DEFAULT_CHUNK: usize = 1_000;
@@ -64,6 +63,9 @@ pub enum IntakeError {
     Unavailable(#[from] PeerUnavailable),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The months of a chunk's cases could not be told.
+    #[error("the months of a chunk: {0}")]
+    Months(#[from] kernel::YearMonthError),
     #[error("the stored answer of request {0} cannot be read")]
     CorruptAnswer(String),
     #[error("chunk at record {0} kept colliding with concurrent uploads")]
@@ -96,12 +98,6 @@ pub enum BrokenStream {
     Failed { code: i32, message: String },
 }
 
-impl From<DbErr> for IntakeError {
-    fn from(error: DbErr) -> Self {
-        IntakeError::Store(StoreError::Database(error))
-    }
-}
-
 /// Today's date as validation sees it (no date of a record may lie after it).
 pub type Clock = Arc<dyn Fn() -> Date + Send + Sync>;
 
@@ -113,7 +109,7 @@ pub fn agency_today() -> Date {
 /// The intake of one settlement database.
 #[derive(Clone)]
 pub struct Intake {
-    db: DatabaseConnection,
+    db: Database,
     valuer: Arc<dyn CaseValuer>,
     dictionary: Arc<dyn CodeDictionary + Send + Sync>,
     policy: Arc<ValidationPolicy>,
@@ -183,9 +179,9 @@ fn stored_hash(text: &str) -> ContentHash {
 }
 
 impl Intake {
-    pub fn new(db: DatabaseConnection, valuer: Arc<dyn CaseValuer>) -> Self {
+    pub fn new(db: impl Into<Database>, valuer: Arc<dyn CaseValuer>) -> Self {
         Self {
-            db,
+            db: db.into(),
             valuer,
             dictionary: Arc::new(GroupingChecksCodes),
             policy: Arc::new(ValidationPolicy::default()),
@@ -218,10 +214,6 @@ impl Intake {
     pub fn with_dictionary(mut self, dictionary: Arc<dyn CodeDictionary + Send + Sync>) -> Self {
         self.dictionary = dictionary;
         self
-    }
-
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
     }
 
     /// Records per chunk: a reader of a streamed upload cuts its chunks at this size.
@@ -271,14 +263,15 @@ impl Intake {
         mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
         let call = journal::upload_call(caller_id, request_id, method, region);
-        if let Some(stored) = journal::replay::<_, IntakeError>(&self.db, &call).await? {
+        if let Some(stored) = self.db.replay::<IntakeError>(&call).await? {
             return self
                 .replay_completed(caller_id, request_id, &stored, chunks)
                 .await;
         }
-        let stores_in_flight = match self.db.get_database_backend() {
-            DbBackend::Postgres => self.stores_in_flight,
-            _ => 1,
+        let stores_in_flight = if self.db.takes_concurrent_writers() {
+            self.stores_in_flight
+        } else {
+            1
         };
         let mut outcome = pb::IntakeOutcome::default();
         let mut rejected = BTreeSet::new();
@@ -369,13 +362,16 @@ impl Intake {
         let call = journal::upload_call(caller_id, request_id, method, region);
         let (caller, request) = (caller_id.to_owned(), request_id.to_owned());
         let records = next_base;
-        let once = journal::run_once::<IntakeError, _>(&self.db, &call, move |txn| {
-            Box::pin(async move {
-                uploads::insert_upload(txn, &caller, &request, &fingerprints, records).await?;
-                Ok((encoded, detail))
+        let once = self
+            .db
+            .run_once::<IntakeError, _>(&call, move |work| {
+                Box::pin(async move {
+                    uploads::insert_upload(&work, &caller, &request, &fingerprints, records)
+                        .await?;
+                    Ok((encoded, detail))
+                })
             })
-        })
-        .await?;
+            .await?;
         match once {
             Once::Done(_) => Ok(outcome),
             Once::Replayed(stored) => replayed(&stored, request_id),
@@ -583,11 +579,7 @@ impl Intake {
     ) -> Result<Option<ChunkOutcome>, IntakeError> {
         let mut done = ChunkOutcome::default();
         if prepared.is_empty() {
-            return match CaseStore::store_marked_versions(&self.db, &[], mark).await {
-                Ok(()) => Ok(Some(done)),
-                Err(StoreError::VersionTaken) => Ok(None),
-                Err(error) => Err(error.into()),
-            };
+            return self.store_versions(&[], mark, done).await;
         }
         let current = current_versions(&self.db, prepared).await?;
         let codes: Vec<String> = prepared
@@ -598,8 +590,7 @@ impl Intake {
             .collect();
         let registry = institutions::records(&self.db, &codes).await?;
         let mut closed_months = BTreeSet::new();
-        let months = months_to_check(prepared, &current)
-            .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
+        let months = months_to_check(prepared, &current)?;
         for month in months {
             let (month_region, fund, year_month) = month;
             if closed_months::is_closed(&self.db, month_region, fund, year_month).await? {
@@ -635,7 +626,18 @@ impl Intake {
                 )
             })
             .collect();
-        match CaseStore::store_marked_versions(&self.db, &versions, mark).await {
+        self.store_versions(&versions, mark, done).await
+    }
+
+    /// Stores a decided chunk's versions with its mark: `done` once stored, `None` when a
+    /// concurrent upload stored one of its cases first.
+    async fn store_versions(
+        &self,
+        versions: &[LedgerCase],
+        mark: Option<&ChunkMark>,
+        done: ChunkOutcome,
+    ) -> Result<Option<ChunkOutcome>, IntakeError> {
+        match CaseStore::store_marked_versions(&self.db, versions, mark).await {
             Ok(()) => Ok(Some(done)),
             Err(StoreError::VersionTaken) => Ok(None),
             Err(error) => Err(error.into()),
@@ -750,7 +752,7 @@ fn ledger_case(
 
 /// The current stored version of the chunk's cases, in one query.
 async fn current_versions(
-    db: &DatabaseConnection,
+    db: &impl Storage,
     prepared: &[Admitted],
 ) -> Result<HashMap<CaseKey, StoredVersion>, StoreError> {
     let wanted: BTreeSet<(&str, &str)> = prepared

@@ -214,7 +214,6 @@ impl From<StepError> for Status {
                 error.to_string(),
             ),
             StepError::Reused(reused) => reused.into(),
-            StepError::Db(error) => storage_failure(error),
             StepError::Store(error) => storage_failure(error),
             StepError::Internal(message) => storage_failure(message),
         }

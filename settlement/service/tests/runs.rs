@@ -8,7 +8,8 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use settlement_service::Migrator;
 use settlement_service::runs::store::{self, settlement_run, settlement_statement};
-use settlement_service::store::journal::{Call, Fingerprint, run_once};
+use settlement_service::store::Database;
+use settlement_service::store::journal::{Call, Fingerprint};
 use settlement_service::store::ledger::{CaseStore, LedgerCase};
 use std::collections::BTreeMap;
 
@@ -82,14 +83,15 @@ async fn clear_once(
         Fingerprint::of_parts("RunClearing", &[request_id.as_bytes()]),
         Some(order.region),
     );
-    let done = run_once(db, &audit, move |txn| {
-        Box::pin(async move {
-            let run = clear(txn, &order, None).await?;
-            let answer = format!("{}|{}", run.run_id, run.statements_digest);
-            Ok::<_, RunError>((answer.clone().into_bytes(), answer))
+    let done = Database::from(db.clone())
+        .run_once(&audit, move |work| {
+            Box::pin(async move {
+                let run = clear(&work, &order, None).await?;
+                let answer = format!("{}|{}", run.run_id, run.statements_digest);
+                Ok::<_, RunError>((answer.clone().into_bytes(), answer))
+            })
         })
-    })
-    .await?;
+        .await?;
     let text = String::from_utf8(done.response().to_vec()).expect("utf-8");
     let (run_id, digest) = text.split_once('|').expect("answer");
     Ok((run_id.to_owned(), digest.to_owned()))
@@ -255,18 +257,25 @@ store_test!(
             })
         };
 
+        let database = Database::from(db.clone());
         // A case arrives between the budget's answer and the transaction: nothing is stored.
-        let stale = ask_budget(db, &order(""), access()).await.expect("asked");
+        let stale = ask_budget(&database, &order(""), access())
+            .await
+            .expect("asked");
         CaseStore::insert_new_many(db, &seeded[20..])
             .await
             .expect("late case");
-        let refused = clear(db, &order(""), stale).await.expect_err("stale");
+        let refused = clear(&database, &order(""), stale)
+            .await
+            .expect_err("stale");
         assert!(matches!(refused, RunError::Conflict(_)), "{refused:?}");
         assert_eq!(counts(db).await, (0, 0));
 
         // Asked again on the ledger as it stands, the clearing is stored, the budget asked once more.
-        let shared = ask_budget(db, &order(""), access()).await.expect("asked");
-        let run = clear(db, &order(""), shared).await.expect("cleared");
+        let shared = ask_budget(&database, &order(""), access())
+            .await
+            .expect("asked");
+        let run = clear(&database, &order(""), shared).await.expect("cleared");
         assert_eq!(counts(db).await, (1, 3));
         assert_eq!(budget.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
         assert!(
@@ -276,7 +285,7 @@ store_test!(
         );
 
         // Without the budget's answers a sharing policy is refused before anything is stored.
-        let unanswered = clear(db, &order("again"), None)
+        let unanswered = clear(&database, &order("again"), None)
             .await
             .expect_err("no answers");
         assert!(matches!(unanswered, RunError::Budget(_)), "{unanswered:?}");

@@ -5,6 +5,7 @@ use platform::store_test;
 use platform::wire::Page;
 use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use settlement_service::Migrator;
+use settlement_service::runs::RunError;
 use settlement_service::store::closed_months;
 use settlement_service::store::ledger::{CaseFilter, CaseStore, LedgerCase, StoreError};
 
@@ -280,26 +281,30 @@ store_test!(closing_a_prefecture_closes_its_counties, Migrator, |db| {
 
 fn close_march(
     run_id: &'static str,
-) -> impl for<'c> FnOnce(
-    &'c sea_orm::DatabaseTransaction,
-) -> settlement_service::store::journal::Effect<
-    'c,
-    platform::journal::JournalError,
-> {
-    move |txn| {
+) -> impl for<'t> FnOnce(
+    settlement_service::store::UnitOfWork<'t>,
+) -> settlement_service::store::journal::Effect<'t, RunError> {
+    move |work| {
         Box::pin(async move {
             let month = YearMonth::new(2025, 3).expect("month");
-            closed_months::close(txn, region("460108"), FundType::Employee, month, run_id, 1)
-                .await
-                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            closed_months::close(
+                &work,
+                region("460108"),
+                FundType::Employee,
+                month,
+                run_id,
+                1,
+            )
+            .await?;
             Ok((run_id.as_bytes().to_vec(), format!("closed by {run_id}")))
         })
     }
 }
 
 store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
-    use platform::journal::JournalError;
+    use settlement_service::store::Database;
     use settlement_service::store::journal::{self, Call, Fingerprint, Once};
+    let database = Database::from(db.clone());
     let audit = Call::with_fingerprint(
         "county-460108",
         "req-1",
@@ -307,11 +312,13 @@ store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
         Fingerprint::of_parts("CloseMonth", &[b"460108 2025-03"]),
         Some(region("460108")),
     );
-    let first = journal::run_once(db, &audit, close_march("run-1"))
+    let first = database
+        .run_once(&audit, close_march("run-1"))
         .await
         .expect("first");
     assert_eq!(first, Once::Done(b"run-1".to_vec()));
-    let again = journal::run_once(db, &audit, close_march("run-2"))
+    let again = database
+        .run_once(&audit, close_march("run-2"))
         .await
         .expect("retry");
     assert_eq!(
@@ -328,16 +335,37 @@ store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
         request_id: "req-2".into(),
         ..audit
     };
-    let failed = journal::run_once(db, &failing, |_txn| -> journal::Effect<'_, JournalError> {
-        Box::pin(async { Err(sea_orm::DbErr::Custom("refused".into()).into()) })
-    })
-    .await;
+    let failed = database
+        .run_once(&failing, |work| -> journal::Effect<'_, RunError> {
+            Box::pin(async move {
+                let month = YearMonth::new(2025, 4).expect("month");
+                closed_months::close(
+                    &work,
+                    region("460108"),
+                    FundType::Employee,
+                    month,
+                    "run-3",
+                    1,
+                )
+                .await?;
+                Err(RunError::Internal("refused".into()))
+            })
+        })
+        .await;
     assert!(failed.is_err());
+    let april = YearMonth::new(2025, 4).expect("month");
+    assert!(
+        !closed_months::is_closed(db, region("460108"), FundType::Employee, april)
+            .await
+            .expect("read"),
+        "a failing unit of work stores nothing of its effect"
+    );
     assert_eq!(journal::audit_entries(db).await.expect("audit").len(), 1);
-    let retried = journal::run_once(db, &failing, |_txn| -> journal::Effect<'_, JournalError> {
-        Box::pin(async { Ok((b"ok".to_vec(), "ok".into())) })
-    })
-    .await
-    .expect("retry after failure");
+    let retried = database
+        .run_once(&failing, |_work| -> journal::Effect<'_, RunError> {
+            Box::pin(async { Ok((b"ok".to_vec(), "ok".into())) })
+        })
+        .await
+        .expect("retry after failure");
     assert_eq!(retried, Once::Done(b"ok".to_vec()));
 });

@@ -8,7 +8,6 @@ use medpay_proto::settlement::v1 as pb;
 use platform::status::{permission_denied, storage_failure};
 use platform::wire;
 use prost::Message;
-use sea_orm::DatabaseConnection;
 use settlement_domain::dispute::DisputeAction;
 use tonic::{Response, Status};
 
@@ -16,19 +15,23 @@ use super::store::{self, RunRow};
 use super::{BudgetAccess, RunError, disputes, wire as to_wire};
 use crate::budget_peer::BudgetPeer;
 use crate::status::run_not_found;
-use crate::store::journal::{Call, Effect, replay, run_once};
+use crate::store::journal::{Call, Effect, call_by};
 use crate::store::ledger::region_span;
+use crate::store::{Database, UnitOfWork};
 
 /// The runs gRPC API over the settlement database.
 #[derive(Clone)]
 pub struct SettlementRunApi {
-    pub(super) db: DatabaseConnection,
+    pub(super) db: Database,
     budget: Option<Arc<dyn BudgetPeer>>,
 }
 
 impl SettlementRunApi {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, budget: None }
+    pub fn new(db: impl Into<Database>) -> Self {
+        Self {
+            db: db.into(),
+            budget: None,
+        }
     }
 
     /// Shares at year end and reads monthly quotas through the budget context.
@@ -56,7 +59,7 @@ impl SettlementRunApi {
         call: &Call,
     ) -> Result<Option<Response<T>>, Status> {
         crate::grpc::require_request_id(&call.request_id)?;
-        match replay::<_, RunError>(&self.db, call).await? {
+        match self.db.replay::<RunError>(call).await? {
             None => Ok(None),
             Some(bytes) => decode(&bytes).map(Some),
         }
@@ -66,10 +69,10 @@ impl SettlementRunApi {
     pub(super) async fn write<T, F>(&self, call: &Call, effect: F) -> Result<Response<T>, Status>
     where
         T: Message + Default,
-        F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Effect<'c, RunError>,
+        F: for<'t> FnOnce(UnitOfWork<'t>) -> Effect<'t, RunError>,
     {
         crate::grpc::require_request_id(&call.request_id)?;
-        let done = run_once(&self.db, call, effect).await?;
+        let done = self.db.run_once(call, effect).await?;
         decode(done.response())
     }
 
@@ -97,18 +100,12 @@ impl SettlementRunApi {
         let run_id = run_id.to_owned();
         let hospital_code = hospital_code.to_owned();
         let issued_at = run.created_at;
-        let call = Call::new(
-            &principal.caller_id,
-            request_id,
-            action.method(),
-            request,
-            Some(region),
-        );
+        let call = call_by(principal, action.method(), request, request_id, region);
         let response: Response<pb::Dispute> = self
-            .write(&call, move |txn| {
+            .write(&call, move |work| {
                 Box::pin(async move {
                     let row = disputes::dispute_step(
-                        txn,
+                        &work,
                         &run_id,
                         &hospital_code,
                         &actor,
@@ -133,6 +130,13 @@ pub(super) fn decode<T: Message + Default>(bytes: &[u8]) -> Result<Response<T>, 
 
 pub(super) fn wire_failure(status: Status) -> RunError {
     RunError::Internal(status.message().to_owned())
+}
+
+/// A stored run's totals for the wire, and how many statements it has.
+pub(super) fn run_totals(run: &RunRow) -> Result<(Option<pb::RunTotals>, u32), RunError> {
+    let totals = to_wire::totals(&run.totals_json).map_err(wire_failure)?;
+    let statements = totals.as_ref().map_or(0, |t| t.hospitals);
+    Ok((totals, statements))
 }
 
 /// A hospital principal (role `hospital`) acts only for the institution its key names.

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use kernel::{FundType, Money, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
-use sea_orm::ConnectionTrait;
 use settlement_domain::clearing::{
     ClearingStatement, PreparedClearing, SharingSource, prepare_clearing,
 };
@@ -28,6 +27,7 @@ use super::{
 };
 use crate::budget_peer::ClearingKey;
 use crate::special_cases::bound_decisions;
+use crate::store::Storage;
 
 /// What a clearing needs besides the ledger.
 #[derive(Clone, Debug)]
@@ -63,10 +63,7 @@ struct Assembled {
 }
 
 /// Reads the clearing's facts and assembles its input; refuses a re-run without a reason.
-async fn assemble<C: ConnectionTrait>(
-    conn: &C,
-    order: &ClearingOrder,
-) -> Result<Assembled, RunError> {
+async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembled, RunError> {
     let version = store::latest_run(
         conn,
         kind::CLEARING,
@@ -168,7 +165,7 @@ pub struct BudgetSharing {
 /// pays each hospital its standard, which asks nobody.
 ///
 /// Runs outside any transaction: the peer call never holds one open.
-pub async fn ask_budget<C: ConnectionTrait>(
+pub async fn ask_budget<C: Storage>(
     conn: &C,
     order: &ClearingOrder,
     budget: Option<BudgetAccess<'_>>,
@@ -207,7 +204,7 @@ pub async fn ask_budget<C: ConnectionTrait>(
 /// Runs the year-end clearing and stores it as the next version, its statements, identity check,
 /// inputs and digest, and marks the cases it read as cleared. `shared` is what [`ask_budget`]
 /// gave: required when the policy shares through the budget.
-pub async fn clear<C: ConnectionTrait>(
+pub async fn clear<C: Storage>(
     conn: &C,
     order: &ClearingOrder,
     shared: Option<BudgetSharing>,
@@ -241,7 +238,7 @@ pub async fn clear<C: ConnectionTrait>(
     store_clearing(conn, order, assembled, statement, id).await
 }
 
-async fn store_clearing<C: ConnectionTrait>(
+async fn store_clearing<C: Storage>(
     conn: &C,
     order: &ClearingOrder,
     assembled: Assembled,

@@ -1,14 +1,14 @@
 //! Statement disputes: a step of the domain's dispute on one clearing statement, stored on its
 //! row.
 
-use sea_orm::ConnectionTrait;
 use settlement_domain::dispute::{DisputeAction, StatementDispute};
 
 use super::store::{self, StatementRow, kind};
 use super::{RunError, date_time, internal};
+use crate::store::Storage;
 
 /// Applies `action` to the statement of `hospital_code` in `run_id`; returns the stored row.
-pub async fn dispute_step<C: ConnectionTrait>(
+pub async fn dispute_step<C: Storage>(
     conn: &C,
     run_id: &str,
     hospital_code: &str,

@@ -14,7 +14,7 @@ use settlement_domain::dispute::DisputeAction;
 use tonic::{Request, Response, Status};
 
 pub use super::api::SettlementRunApi;
-use super::api::{check_hospital, wire_failure};
+use super::api::{check_hospital, run_totals, wire_failure};
 use super::clearing::{self, ClearingOrder};
 use super::prepayment::{self, PrepaymentOrder};
 use super::store;
@@ -23,7 +23,7 @@ use crate::convert::runs::{
     ClearingRequest, MonthRequest, PolicyRequest, PrepaymentRequest, ShadowRequest,
     YearInputsRequest, run_kind,
 };
-use crate::store::journal::Call;
+use crate::store::journal::call_by;
 
 #[tonic::async_trait]
 impl SettlementRunService for SettlementRunApi {
@@ -38,19 +38,25 @@ impl SettlementRunService for SettlementRunApi {
         // Stored with every key, so a later default change never changes a stored policy.
         let json = serde_json::to_string(&policy).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
+        let call = call_by(
+            &principal,
             "PutSettlementPolicy",
             &body,
-            Some(region),
+            &body.request_id,
+            region,
         );
-        self.write(&call, move |txn| {
+        self.write(&call, move |work| {
             Box::pin(async move {
                 let at = wire::unix_seconds();
-                let version =
-                    store::put_policy(txn, (region, year, fund), &json, &body.reason, &caller, at)
-                        .await?;
+                let version = store::put_policy(
+                    &work,
+                    (region, year, fund),
+                    &json,
+                    &body.reason,
+                    &caller,
+                    at,
+                )
+                .await?;
                 Ok((
                     pb::PutSettlementPolicyResponse { version }.encode_to_vec(),
                     format!("policy of {region} {year} fund {} v{version}", fund.code()),
@@ -106,17 +112,17 @@ impl SettlementRunService for SettlementRunApi {
         let json = serde_json::to_string(&inputs).map_err(storage_failure)?;
         let caller = principal.caller_id.clone();
         let count = inputs.len();
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
+        let call = call_by(
+            &principal,
             "PutHospitalYearInputs",
             &body,
-            Some(region),
+            &body.request_id,
+            region,
         );
-        self.write(&call, move |txn| {
+        self.write(&call, move |work| {
             Box::pin(async move {
                 let version = store::put_year_inputs(
-                    txn,
+                    &work,
                     region,
                     year,
                     fund,
@@ -154,22 +160,15 @@ impl SettlementRunService for SettlementRunApi {
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
         };
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
-            "RunPrepayment",
-            &body,
-            Some(region),
-        );
+        let call = call_by(&principal, "RunPrepayment", &body, &body.request_id, region);
         if let Some(stored) = self.replayed(&call).await? {
             return Ok(stored);
         }
         let quotas = prepayment::ask_quotas(&self.db, &order, self.budget_for(&principal)).await?;
-        self.write(&call, move |txn| {
+        self.write(&call, move |work| {
             Box::pin(async move {
-                let run = prepayment::prepay(txn, &order, quotas).await?;
-                let totals = to_wire::totals(&run.totals_json).map_err(wire_failure)?;
-                let statements = totals.as_ref().map_or(0, |t| t.hospitals);
+                let run = prepayment::prepay(&work, &order, quotas).await?;
+                let (totals, statements) = run_totals(&run)?;
                 let detail = format!("{}: {statements} statements", run.run_id);
                 let response = pb::RunPrepaymentResponse {
                     run_id: run.run_id,
@@ -191,17 +190,11 @@ impl SettlementRunService for SettlementRunApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
         let MonthRequest { month, fund } = MonthRequest::try_from(&body)?;
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
-            "CloseMonth",
-            &body,
-            Some(region),
-        );
-        self.write(&call, move |txn| {
+        let call = call_by(&principal, "CloseMonth", &body, &body.request_id, region);
+        self.write(&call, move |work| {
             Box::pin(async move {
-                let run =
-                    prepayment::close_month(txn, region, fund, month, wire::unix_seconds()).await?;
+                let run = prepayment::close_month(&work, region, fund, month, wire::unix_seconds())
+                    .await?;
                 let detail = format!("closed {region} {} with {}", month.as_int(), run.run_id);
                 let response = pb::CloseMonthResponse { run_id: run.run_id };
                 Ok((response.encode_to_vec(), detail))
@@ -231,22 +224,15 @@ impl SettlementRunService for SettlementRunApi {
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
         };
-        let call = Call::new(
-            &principal.caller_id,
-            &body.request_id,
-            "RunClearing",
-            &body,
-            Some(region),
-        );
+        let call = call_by(&principal, "RunClearing", &body, &body.request_id, region);
         if let Some(stored) = self.replayed(&call).await? {
             return Ok(stored);
         }
         let shared = clearing::ask_budget(&self.db, &order, self.budget_for(&principal)).await?;
-        self.write(&call, move |txn| {
+        self.write(&call, move |work| {
             Box::pin(async move {
-                let run = clearing::clear(txn, &order, shared).await?;
-                let totals = to_wire::totals(&run.totals_json).map_err(wire_failure)?;
-                let statements = totals.as_ref().map_or(0, |t| t.hospitals);
+                let run = clearing::clear(&work, &order, shared).await?;
+                let (totals, statements) = run_totals(&run)?;
                 let detail = format!(
                     "{}: {statements} statements, digest {}",
                     run.run_id, run.statements_digest

@@ -1,8 +1,8 @@
 //! Settlement runs (DOMAIN.md §5): monthly prepayment, month close, year-end clearing, statement
 //! disputes and shadow settlement, over the case ledger. The rules are the domain's; here the
 //! facts are read, the budget context asked (always before a transaction opens) and the results
-//! stored. Each write runs inside the caller's transaction (the journal's), so a run is stored
-//! whole or not at all.
+//! stored. Each write runs in the request's unit of work ([`crate::store::UnitOfWork`], the
+//! journal's transaction), so a run is stored whole or not at all.
 
 mod api;
 pub mod clearing;
@@ -16,13 +16,13 @@ mod wire;
 
 use kernel::date::DateTime;
 use kernel::{FundType, Money, Principal, RegionCode};
-use sea_orm::{ConnectionTrait, DbErr};
 use settlement_domain::SettlementError;
 use settlement_domain::payment_mode::PaymentMode;
 use settlement_domain::policy::SettlementPolicy;
 use settlement_domain::valued_case::{StayFacts, ValuedCase};
 
 use crate::budget_peer::{BudgetError, BudgetPeer};
+use crate::store::Storage;
 use crate::store::ledger::StoreError;
 use store::{RunCase, StatementRow};
 
@@ -60,18 +60,12 @@ pub enum RunError {
     Reused(#[from] platform::journal::RequestIdReused),
 }
 
-impl From<DbErr> for RunError {
-    fn from(error: DbErr) -> Self {
-        RunError::Store(StoreError::Database(error))
-    }
-}
-
 fn internal(error: impl std::fmt::Display) -> RunError {
     RunError::Internal(error.to_string())
 }
 
 /// The policy in force: the latest stored version, or the defaults (version 0).
-pub async fn policy_in_force<C: ConnectionTrait>(
+pub async fn policy_in_force<C: Storage>(
     conn: &C,
     region: RegionCode,
     year: i32,
@@ -130,7 +124,7 @@ fn valued_cases(cases: Vec<RunCase>) -> Vec<ValuedCase> {
 
 /// The stays after a run's period (discharged after `period_end`, `yyyymmdd`) that may readmit
 /// one of its cases within the policy's window.
-async fn later_stays<C: ConnectionTrait>(
+async fn later_stays<C: Storage>(
     conn: &C,
     region: RegionCode,
     fund: FundType,

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use kernel::{FundType, Money, RegionCode, YearMonth};
 use platform::db::{fund_to_db, region_to_db};
-use sea_orm::ConnectionTrait;
 use settlement_domain::prepayment::{
     BudgetMode, PrepaymentInput, PrepaymentStatement, ProvisionalPointValue, month_cases,
     run_prepayment,
@@ -16,7 +15,7 @@ use super::store::{self, RunRow, kind};
 use super::{
     BudgetAccess, RunError, export, internal, new_run_id, no_budget_peer, policy_in_force,
 };
-use crate::store::closed_months;
+use crate::store::{Storage, closed_months};
 
 /// What a monthly prepayment needs besides the ledger.
 #[derive(Clone, Debug)]
@@ -37,10 +36,7 @@ fn month_range(month: YearMonth) -> (i32, i32) {
     (first, first + 30)
 }
 
-async fn refuse_closed<C: ConnectionTrait>(
-    conn: &C,
-    order: &PrepaymentOrder,
-) -> Result<(), RunError> {
+async fn refuse_closed<C: Storage>(conn: &C, order: &PrepaymentOrder) -> Result<(), RunError> {
     if closed_months::is_closed(conn, order.region, order.fund, order.month).await? {
         return Err(RunError::Precondition {
             reason: "MONTH_CLOSED",
@@ -56,7 +52,7 @@ async fn refuse_closed<C: ConnectionTrait>(
 
 /// The month's quotas when the policy in force caps hospitals (asked of the budget context,
 /// outside any transaction); `None` when it does not.
-pub async fn ask_quotas<C: ConnectionTrait>(
+pub async fn ask_quotas<C: Storage>(
     conn: &C,
     order: &PrepaymentOrder,
     budget: Option<BudgetAccess<'_>>,
@@ -77,7 +73,7 @@ pub async fn ask_quotas<C: ConnectionTrait>(
 
 /// Runs the monthly prepayment and stores it as the month's next version; in hospital-cap mode
 /// with the `quotas` [`ask_quotas`] gave. Refused once the month is closed.
-pub async fn prepay<C: ConnectionTrait>(
+pub async fn prepay<C: Storage>(
     conn: &C,
     order: &PrepaymentOrder,
     quotas: Option<MonthlyQuotas>,
@@ -163,7 +159,7 @@ pub async fn prepay<C: ConnectionTrait>(
 }
 
 /// Closes a month: its latest prepayment run becomes final. Closing again returns the same run.
-pub async fn close_month<C: ConnectionTrait>(
+pub async fn close_month<C: Storage>(
     conn: &C,
     region: RegionCode,
     fund: FundType,

@@ -1,14 +1,14 @@
 //! Shadow settlement over the ledger's current valued cases.
 
 use kernel::{Decimal, FundType, RegionCode};
-use sea_orm::ConnectionTrait;
 use settlement_domain::shadow::{ShadowReport, shadow_reports};
 
 use super::{RunError, store};
+use crate::store::Storage;
 
 /// A shadow settlement over the current valued cases discharged in the inclusive `yyyymmdd`
 /// range: per hospital (with per-group lines) and per group across hospitals.
-pub async fn shadow<C: ConnectionTrait>(
+pub async fn shadow<C: Storage>(
     conn: &C,
     region: RegionCode,
     fund: FundType,

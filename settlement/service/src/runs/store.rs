@@ -126,6 +126,22 @@ pub mod kind {
     pub const CLEARING: &str = "clearing";
 }
 
+/// The latest version of a document kept in versions per (region, year, fund), a policy or a
+/// year's hospital inputs: `E` is its table, `columns` its (region, year, fund, version) columns.
+async fn latest_version<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    (region, year, fund): (RegionCode, i32, FundType),
+    [region_code, year_column, fund_type, version]: [E::Column; 4],
+) -> Result<Option<E::Model>, StoreError> {
+    Ok(E::find()
+        .filter(region_code.eq(region_to_db(region)))
+        .filter(year_column.eq(year))
+        .filter(fund_type.eq(fund_to_db(fund)))
+        .order_by_desc(version)
+        .one(conn)
+        .await?)
+}
+
 /// The latest stored policy version and its JSON.
 pub async fn latest_policy<C: ConnectionTrait>(
     conn: &C,
@@ -133,14 +149,23 @@ pub async fn latest_policy<C: ConnectionTrait>(
     year: i32,
     fund: FundType,
 ) -> Result<Option<(i32, String)>, StoreError> {
-    Ok(settlement_policy::Entity::find()
-        .filter(settlement_policy::Column::RegionCode.eq(region_to_db(region)))
-        .filter(settlement_policy::Column::Year.eq(year))
-        .filter(settlement_policy::Column::FundType.eq(fund_to_db(fund)))
-        .order_by_desc(settlement_policy::Column::Version)
-        .one(conn)
-        .await?
-        .map(|row| (row.version, row.policy_json)))
+    use settlement_policy::Column;
+    let columns = [
+        Column::RegionCode,
+        Column::Year,
+        Column::FundType,
+        Column::Version,
+    ];
+    Ok(
+        latest_version::<settlement_policy::Entity, _>(conn, (region, year, fund), columns)
+            .await?
+            .map(|row| (row.version, row.policy_json)),
+    )
+}
+
+/// The version after the latest stored one (1 when none is).
+fn next_version(latest: Option<(i32, String)>) -> i32 {
+    latest.map_or(1, |(version, _)| version + 1)
 }
 
 /// Stores the next policy version; returns it.
@@ -152,9 +177,7 @@ pub async fn put_policy<C: ConnectionTrait>(
     created_by: &str,
     created_at: i64,
 ) -> Result<i32, StoreError> {
-    let version = latest_policy(conn, region, year, fund)
-        .await?
-        .map_or(1, |(v, _)| v + 1);
+    let version = next_version(latest_policy(conn, region, year, fund).await?);
     settlement_policy::ActiveModel {
         region_code: Set(region_to_db(region)),
         year: Set(year),
@@ -177,14 +200,18 @@ pub async fn latest_year_inputs<C: ConnectionTrait>(
     year: i32,
     fund: FundType,
 ) -> Result<Option<(i32, String)>, StoreError> {
-    Ok(settlement_year_inputs::Entity::find()
-        .filter(settlement_year_inputs::Column::RegionCode.eq(region_to_db(region)))
-        .filter(settlement_year_inputs::Column::Year.eq(year))
-        .filter(settlement_year_inputs::Column::FundType.eq(fund_to_db(fund)))
-        .order_by_desc(settlement_year_inputs::Column::Version)
-        .one(conn)
-        .await?
-        .map(|row| (row.version, row.inputs_json)))
+    use settlement_year_inputs::Column;
+    let columns = [
+        Column::RegionCode,
+        Column::Year,
+        Column::FundType,
+        Column::Version,
+    ];
+    Ok(
+        latest_version::<settlement_year_inputs::Entity, _>(conn, (region, year, fund), columns)
+            .await?
+            .map(|row| (row.version, row.inputs_json)),
+    )
 }
 
 /// Stores the next year inputs version; returns it.
@@ -197,9 +224,7 @@ pub async fn put_year_inputs<C: ConnectionTrait>(
     created_by: &str,
     created_at: i64,
 ) -> Result<i32, StoreError> {
-    let version = latest_year_inputs(conn, region, year, fund)
-        .await?
-        .map_or(1, |(v, _)| v + 1);
+    let version = next_version(latest_year_inputs(conn, region, year, fund).await?);
     settlement_year_inputs::ActiveModel {
         region_code: Set(region_to_db(region)),
         year: Set(year),

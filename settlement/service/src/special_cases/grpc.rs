@@ -11,7 +11,6 @@ use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure};
 use platform::wire::{self, Page};
 use prost::Message;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use settlement_domain::case_key::CaseKey;
 use settlement_domain::clock;
 use settlement_domain::error::SettlementError;
@@ -28,23 +27,27 @@ use crate::convert::special_cases::{
     ApplyRequest, ExpertRequest, check_appeal, check_step, decision,
 };
 use crate::status::special_case_not_found;
-use crate::store::journal::{Call, Effect, Fingerprint, run_once};
+use crate::store::journal::{Call, Effect, Fingerprint};
 use crate::store::ledger::CaseStore;
+use crate::store::{Database, UnitOfWork};
 
 /// The special-case review API over the settlement database.
 #[derive(Clone)]
 pub struct SpecialCaseApi {
-    db: DatabaseConnection,
+    db: Database,
     policy: SpecialCasePolicy,
 }
 
 impl SpecialCaseApi {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: impl Into<Database>) -> Self {
         Self::with_policy(db, SpecialCasePolicy::default())
     }
 
-    pub fn with_policy(db: DatabaseConnection, policy: SpecialCasePolicy) -> Self {
-        Self { db, policy }
+    pub fn with_policy(db: impl Into<Database>, policy: SpecialCasePolicy) -> Self {
+        Self {
+            db: db.into(),
+            policy,
+        }
     }
 
     /// The tonic service to mount on a server.
@@ -87,13 +90,13 @@ fn journal_call(
     )
 }
 
-/// Loads an application of `region` inside the step's transaction.
+/// Loads an application of `region` in the step's unit of work.
 async fn load(
-    txn: &DatabaseTransaction,
+    work: &UnitOfWork<'_>,
     region: RegionCode,
     application_id: &str,
 ) -> Result<StoredApplication, StepError> {
-    match store::get_application(txn, application_id).await? {
+    match store::get_application(work, application_id).await? {
         Some(stored) if region.contains(stored.region) => Ok(stored),
         _ => Err(StepError::NotFound {
             application_id: application_id.to_owned(),
@@ -118,6 +121,32 @@ struct StepCall {
     needs_pool: bool,
 }
 
+impl StepCall {
+    /// `action` on `application_id` as `request` asks under `request_id`.
+    fn new(
+        action: &'static str,
+        request: &impl Message,
+        (request_id, application_id): (&str, &str),
+        needs_pool: bool,
+    ) -> Self {
+        Self {
+            request_id: request_id.to_owned(),
+            action,
+            request: request.encode_to_vec(),
+            application_id: application_id.to_owned(),
+            needs_pool,
+        }
+    }
+}
+
+/// What a draw of reviewers did, for the audit entry.
+fn drawn(application: &SpecialCaseApplication, seed: u64) -> String {
+    format!(
+        "reviewers {} (seed {seed})",
+        application.reviewers().join(",")
+    )
+}
+
 impl SpecialCaseApi {
     /// Runs one step of an existing application through the journal: load, apply `step` (with
     /// the reviewer pool of the case's region when `needs_pool`), store, answer.
@@ -140,24 +169,26 @@ impl SpecialCaseApi {
             needs_pool,
             ..
         } = call;
-        let once = run_once(&self.db, &entry, move |txn| -> Effect<'_, StepError> {
-            Box::pin(async move {
-                let mut stored = load(txn, region, &application_id).await?;
-                let pool = if needs_pool {
-                    store::reviewer_pool(txn, stored.region).await?
-                } else {
-                    Vec::new()
-                };
-                let detail = step(&mut stored.application, &pool)?;
-                store::update_application(txn, &stored, wire::unix_seconds()).await?;
-                let response = to_wire::special_case(&stored);
-                Ok((
-                    response.encode_to_vec(),
-                    format!("{application_id}: {detail}"),
-                ))
+        let once = self
+            .db
+            .run_once(&entry, move |work| -> Effect<'_, StepError> {
+                Box::pin(async move {
+                    let mut stored = load(&work, region, &application_id).await?;
+                    let pool = if needs_pool {
+                        store::reviewer_pool(&work, stored.region).await?
+                    } else {
+                        Vec::new()
+                    };
+                    let detail = step(&mut stored.application, &pool)?;
+                    store::update_application(&work, &stored, wire::unix_seconds()).await?;
+                    let response = to_wire::special_case(&stored);
+                    Ok((
+                        response.encode_to_vec(),
+                        format!("{application_id}: {detail}"),
+                    ))
+                })
             })
-        })
-        .await?;
+            .await?;
         pb::SpecialCase::decode(once.response()).map_err(storage_failure)
     }
 }
@@ -187,22 +218,25 @@ impl SpecialCaseService for SpecialCaseApi {
             institution_codes: expert.institution_codes,
             active,
         };
-        let once = run_once(&self.db, &entry, move |txn| -> Effect<'_, StepError> {
-            Box::pin(async move {
-                let active_experts = store::put_expert(txn, &record, wire::unix_seconds()).await?;
-                let response = pb::PutExpertResponse { active_experts };
-                Ok((
-                    response.encode_to_vec(),
-                    format!(
-                        "{region} expert {} active={} institutions {}",
-                        record.expert_id,
-                        record.active,
-                        record.institution_codes.join(",")
-                    ),
-                ))
+        let once = self
+            .db
+            .run_once(&entry, move |work| -> Effect<'_, StepError> {
+                Box::pin(async move {
+                    let active_experts =
+                        store::put_expert(&work, &record, wire::unix_seconds()).await?;
+                    let response = pb::PutExpertResponse { active_experts };
+                    Ok((
+                        response.encode_to_vec(),
+                        format!(
+                            "{region} expert {} active={} institutions {}",
+                            record.expert_id,
+                            record.active,
+                            record.institution_codes.join(",")
+                        ),
+                    ))
+                })
             })
-        })
-        .await?;
+            .await?;
         replayed(once.response())
     }
 
@@ -237,75 +271,80 @@ impl SpecialCaseService for SpecialCaseApi {
             &body.request_id,
             region,
         );
-        let once = run_once(&self.db, &entry, move |txn| -> Effect<'_, StepError> {
-            Box::pin(async move {
-                let case = CaseStore::current(txn, &body.hospital_code, &body.list_id)
-                    .await?
-                    .filter(|case| region.contains(case.region))
-                    .ok_or_else(|| StepError::CaseNotFound {
-                        hospital_code: body.hospital_code.clone(),
-                        list_id: body.list_id.clone(),
-                        region,
-                    })?;
-                let method = PaymentMode::from_stored(&case.payment_mode)
-                    .and_then(ValuationMethod::of_mode)
-                    .ok_or_else(|| StepError::NotPointsValued {
+        let once = self
+            .db
+            .run_once(&entry, move |work| -> Effect<'_, StepError> {
+                Box::pin(async move {
+                    let case = CaseStore::current(&work, &body.hospital_code, &body.list_id)
+                        .await?
+                        .filter(|case| region.contains(case.region))
+                        .ok_or_else(|| StepError::CaseNotFound {
+                            hospital_code: body.hospital_code.clone(),
+                            list_id: body.list_id.clone(),
+                            region,
+                        })?;
+                    let method = PaymentMode::from_stored(&case.payment_mode)
+                        .and_then(ValuationMethod::of_mode)
+                        .ok_or_else(|| StepError::NotPointsValued {
+                            hospital_code: case.hospital_code.clone(),
+                            list_id: case.list_id.clone(),
+                            payment_mode: case.payment_mode.clone(),
+                        })?;
+                    if let Some(existing) =
+                        store::application_of_case(&work, &case.hospital_code, &case.list_id)
+                            .await?
+                    {
+                        return Err(StepError::Exists {
+                            hospital_code: case.hospital_code.clone(),
+                            list_id: case.list_id.clone(),
+                            application_id: existing.application.application_id,
+                        });
+                    }
+                    let year = case.discharge_date / 10_000;
+                    let quota = QuotaUsage {
                         hospital_code: case.hospital_code.clone(),
-                        list_id: case.list_id.clone(),
+                        method,
+                        discharges: store::count_discharges(&work, &case.hospital_code, year)
+                            .await?,
+                        applications: store::count_applications(&work, &case.hospital_code, year)
+                            .await?,
+                    };
+                    let application = SpecialCaseApplication::apply(
+                        new_application_id()?,
+                        CaseKey {
+                            hospital_code: case.hospital_code.clone(),
+                            list_id: case.list_id.clone(),
+                        },
+                        grounds,
+                        body.material,
+                        &quota,
+                        &policy,
+                        at,
+                    )?;
+                    let stored = StoredApplication {
+                        region: case.region,
+                        year,
                         payment_mode: case.payment_mode.clone(),
-                    })?;
-                if let Some(existing) =
-                    store::application_of_case(txn, &case.hospital_code, &case.list_id).await?
-                {
-                    return Err(StepError::Exists {
-                        hospital_code: case.hospital_code.clone(),
-                        list_id: case.list_id.clone(),
-                        application_id: existing.application.application_id,
-                    });
-                }
-                let year = case.discharge_date / 10_000;
-                let quota = QuotaUsage {
-                    hospital_code: case.hospital_code.clone(),
-                    method,
-                    discharges: store::count_discharges(txn, &case.hospital_code, year).await?,
-                    applications: store::count_applications(txn, &case.hospital_code, year).await?,
-                };
-                let application = SpecialCaseApplication::apply(
-                    new_application_id()?,
-                    CaseKey {
-                        hospital_code: case.hospital_code.clone(),
-                        list_id: case.list_id.clone(),
-                    },
-                    grounds,
-                    body.material,
-                    &quota,
-                    &policy,
-                    at,
-                )?;
-                let stored = StoredApplication {
-                    region: case.region,
-                    year,
-                    payment_mode: case.payment_mode.clone(),
-                    application,
-                };
-                store::insert_application(txn, &stored, wire::unix_seconds()).await?;
-                let response = pb::ApplySpecialCaseResponse {
-                    special_case: Some(to_wire::special_case(&stored)),
-                };
-                Ok((
-                    response.encode_to_vec(),
-                    format!(
-                        "{} for {}/{} ({year}, {} of {} discharges used before)",
-                        stored.application.application_id,
-                        case.hospital_code,
-                        case.list_id,
-                        quota.applications,
-                        quota.discharges
-                    ),
-                ))
+                        application,
+                    };
+                    store::insert_application(&work, &stored, wire::unix_seconds()).await?;
+                    let response = pb::ApplySpecialCaseResponse {
+                        special_case: Some(to_wire::special_case(&stored)),
+                    };
+                    Ok((
+                        response.encode_to_vec(),
+                        format!(
+                            "{} for {}/{} ({year}, {} of {} discharges used before)",
+                            stored.application.application_id,
+                            case.hospital_code,
+                            case.list_id,
+                            quota.applications,
+                            quota.discharges
+                        ),
+                    ))
+                })
             })
-        })
-        .await?;
+            .await?;
         replayed(once.response())
     }
 
@@ -324,19 +363,15 @@ impl SpecialCaseService for SpecialCaseApi {
             .step(
                 &principal,
                 region,
-                StepCall {
-                    request: body.encode_to_vec(),
-                    request_id: body.request_id,
-                    action: "AssignReviewers",
-                    application_id: body.application_id,
-                    needs_pool: true,
-                },
+                StepCall::new(
+                    "AssignReviewers",
+                    &body,
+                    (&body.request_id, &body.application_id),
+                    true,
+                ),
                 Box::new(move |app, pool| {
                     app.assign_reviewers(pool, &policy, seed, at)?;
-                    Ok(format!(
-                        "reviewers {} (seed {seed})",
-                        app.reviewers().join(",")
-                    ))
+                    Ok(drawn(app, seed))
                 }),
             )
             .await?;
@@ -353,7 +388,12 @@ impl SpecialCaseService for SpecialCaseApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
         let decision = decision(&body)?;
-        let request = body.encode_to_vec();
+        let call = StepCall::new(
+            "DecideSpecialCase",
+            &body,
+            (&body.request_id, &body.application_id),
+            false,
+        );
         let signed_by = body.signed_by;
         let note = body.note;
         let at = now()?;
@@ -361,13 +401,7 @@ impl SpecialCaseService for SpecialCaseApi {
             .step(
                 &principal,
                 region,
-                StepCall {
-                    request,
-                    request_id: body.request_id,
-                    action: "DecideSpecialCase",
-                    application_id: body.application_id,
-                    needs_pool: false,
-                },
+                call,
                 Box::new(move |app, _| {
                     let summary = format!("decided {decision:?} by {}", signed_by.join(","));
                     app.decide(decision, &signed_by, at)?;
@@ -400,19 +434,15 @@ impl SpecialCaseService for SpecialCaseApi {
             .step(
                 &principal,
                 region,
-                StepCall {
-                    request: body.encode_to_vec(),
-                    request_id: body.request_id,
-                    action: "AppealSpecialCase",
-                    application_id: body.application_id,
-                    needs_pool: true,
-                },
+                StepCall::new(
+                    "AppealSpecialCase",
+                    &body,
+                    (&body.request_id, &body.application_id),
+                    true,
+                ),
                 Box::new(move |app, pool| {
                     app.appeal(&reason, pool, &policy, seed, at)?;
-                    Ok(format!(
-                        "appealed; reviewers {} (seed {seed})",
-                        app.reviewers().join(",")
-                    ))
+                    Ok(format!("appealed; {}", drawn(app, seed)))
                 }),
             )
             .await?;
@@ -435,13 +465,12 @@ impl SpecialCaseService for SpecialCaseApi {
             .step(
                 &principal,
                 region,
-                StepCall {
-                    request: body.encode_to_vec(),
-                    request_id: body.request_id,
-                    action: "BindSpecialCase",
-                    application_id: body.application_id,
-                    needs_pool: false,
-                },
+                StepCall::new(
+                    "BindSpecialCase",
+                    &body,
+                    (&body.request_id, &body.application_id),
+                    false,
+                ),
                 Box::new(move |app, _| {
                     app.bind(&agency, at)?;
                     Ok("bound".to_owned())

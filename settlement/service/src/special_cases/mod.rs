@@ -6,7 +6,6 @@ pub mod store;
 mod wire;
 
 use kernel::RegionCode;
-use sea_orm::DbErr;
 use settlement_domain::SettlementError;
 
 use crate::store::journal::RequestIdReused;
@@ -49,8 +48,6 @@ pub enum StepError {
     },
     #[error(transparent)]
     Reused(#[from] RequestIdReused),
-    #[error(transparent)]
-    Db(#[from] DbErr),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]

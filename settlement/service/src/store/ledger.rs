@@ -5,6 +5,7 @@
 //! a correction flips the flag in the same transaction that inserts the new version, so no reader
 //! ever sees a case twice or not at all.
 
+use crate::store::Database;
 use crate::store::uploads::{self, ChunkMark};
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
@@ -513,13 +514,21 @@ impl CaseStore {
         db: &DatabaseConnection,
         cases: &[LedgerCase],
     ) -> Result<(), StoreError> {
-        Self::store_marked_versions(db, cases, None).await
+        Self::store_chunk(db, cases, None).await
     }
 
     /// [`CaseStore::store_versions`], recording `mark` (the upload chunk these versions come
     /// from) in the same transaction; a mark already recorded is [`StoreError::VersionTaken`]
     /// too (a concurrent upload under the same request id stored the chunk first).
     pub async fn store_marked_versions(
+        db: &Database,
+        cases: &[LedgerCase],
+        mark: Option<&ChunkMark>,
+    ) -> Result<(), StoreError> {
+        Self::store_chunk(db.connection(), cases, mark).await
+    }
+
+    async fn store_chunk(
         db: &DatabaseConnection,
         cases: &[LedgerCase],
         mark: Option<&ChunkMark>,

@@ -1,9 +1,13 @@
 //! The settlement context's storage: the case ledger, the institution registry, closed months,
-//! upload fingerprints and the journal of idempotent writes. Runs and special cases keep their
+//! upload fingerprints, the journal of idempotent writes, and the database as the steps hold it
+//! with the unit of work each write runs in ([`unit_of_work`]). Runs and special cases keep their
 //! own stores beside their handlers (`runs::store`, `special_cases::store`).
 
 pub mod closed_months;
 pub mod institutions;
 pub mod journal;
 pub mod ledger;
+pub mod unit_of_work;
 pub mod uploads;
+
+pub use unit_of_work::{Database, Storage, UnitOfWork};

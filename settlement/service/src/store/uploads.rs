@@ -13,6 +13,8 @@
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, Set};
 
+use super::ledger::StoreError;
+
 pub mod upload_chunk {
     use sea_orm::entity::prelude::*;
 
@@ -74,7 +76,7 @@ pub async fn stored_chunk<C: ConnectionTrait>(
     caller_id: &str,
     request_id: &str,
     chunk_index: i64,
-) -> Result<Option<String>, DbErr> {
+) -> Result<Option<String>, StoreError> {
     Ok(
         upload_chunk::Entity::find_by_id((
             caller_id.to_owned(),
@@ -107,7 +109,7 @@ pub async fn stored_upload<C: ConnectionTrait>(
     conn: &C,
     caller_id: &str,
     request_id: &str,
-) -> Result<Option<(i64, String)>, DbErr> {
+) -> Result<Option<(i64, String)>, StoreError> {
     Ok(
         upload::Entity::find_by_id((caller_id.to_owned(), request_id.to_owned()))
             .one(conn)
@@ -123,7 +125,7 @@ pub async fn insert_upload<C: ConnectionTrait>(
     request_id: &str,
     chunks: &[String],
     records: u64,
-) -> Result<(), DbErr> {
+) -> Result<(), StoreError> {
     upload::Entity::insert(upload::ActiveModel {
         caller_id: Set(caller_id.to_owned()),
         request_id: Set(request_id.to_owned()),
