@@ -18,7 +18,6 @@ pub mod mode;
 pub mod outpatient;
 pub mod point_value;
 pub mod policy;
-pub mod readmission;
 pub mod tables;
 pub mod valuation;
 pub mod vocabulary;
@@ -42,7 +41,6 @@ pub use point_value::{
     publish_point_value, reimbursement_ratio,
 };
 pub use policy::ValuationPolicy;
-pub use readmission::{Halving, StayKey, ValuedStay, apply_readmission};
 pub use tables::ValuationTables;
 pub use valuation::{
     BatchValuation, CaseType, CostBand, PhaseDays, RecordError, Valuation,

@@ -43,7 +43,9 @@ pub struct ValuationPolicy {
     /// Per-diem rules.
     #[serde(default)]
     pub per_diem: PerDiemRules,
-    /// 15-day readmission rule.
+    /// 15-day readmission halving: spans a person's stays, so settlement applies it with its own
+    /// policy's `readmission` section (settlement_domain::readmission). Kept here so that
+    /// documents written with it still load; its bounds are still checked.
     #[serde(default)]
     pub readmission: ReadmissionRules,
     /// Point-value publication.

@@ -296,4 +296,30 @@ mod tests {
         assert_eq!(halvings[0].readmitted_as, "E");
         assert_eq!(halvings[0].gap_days, 13);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn halving_happens_within_the_window_and_never_increases_points(
+            scaled in 0_i64..100_000_000,
+            gap in -5_i32..40,
+        ) {
+            let mut earlier = stay("A", "GD15", "2025-03-01", "2025-03-05");
+            earlier.points = Points::from_scaled(scaled);
+            let admitted = day("2025-03-05").add_days(gap);
+            let mut later = stay("B", "GD15", "2025-03-05", "2025-03-05");
+            if let Some(facts) = later.stay.as_mut() {
+                facts.admission_date = admitted;
+                facts.discharge_date = admitted.add_days(2);
+            }
+            let mut cases = vec![earlier.clone(), later];
+            let halvings = halve_readmissions(&mut cases, &[], &ReadmissionPolicy::default());
+            if (0..=15).contains(&gap) {
+                proptest::prop_assert_eq!(halvings.len(), 1);
+                proptest::prop_assert!(cases[0].points <= earlier.points);
+            } else {
+                proptest::prop_assert!(halvings.is_empty());
+                proptest::prop_assert_eq!(cases[0].points, earlier.points);
+            }
+        }
+    }
 }

@@ -1,62 +1,8 @@
-//! 15-day readmission halving and batch valuation.
+//! Batch valuation. (The 15-day readmission halving spans a person's stays, so settlement
+//! applies it: settlement_domain::readmission.)
 
 use crate::common::*;
-use points_domain::{StayKey, ValuedStay, apply_readmission, valuate, valuate_all};
-
-fn earlier() -> ValuedStay {
-    let case = drg_case("15000");
-    let valued = valuate(&drg_policy(), &tables(), &case).expect("valued");
-    ValuedStay::from_valuation(&case, &valued)
-}
-
-fn later(gap_days: i32) -> StayKey {
-    let mut case = drg_case("15000");
-    case.list_id = "L0002".into();
-    case.admission_date = drg_case("1").discharge_date.add_days(gap_days);
-    StayKey::of(&case)
-}
-
-#[test]
-fn halved_on_day_15_not_on_day_16() {
-    let halving = apply_readmission(&drg_policy(), &earlier(), &later(15)).expect("halved");
-    assert_eq!(halving.points_before, points("157.5"));
-    assert_eq!(halving.points_after, points("78.75"));
-    assert_eq!(halving.gap_days, 15);
-    assert!(apply_readmission(&drg_policy(), &earlier(), &later(16)).is_none());
-    // Same-day readmission counts.
-    assert!(apply_readmission(&drg_policy(), &earlier(), &later(0)).is_some());
-}
-
-#[test]
-fn halving_rounds_again_half_away_from_zero() {
-    let mut stay = earlier();
-    stay.points = points("50.0001");
-    let halving = apply_readmission(&drg_policy(), &stay, &later(3)).expect("halved");
-    assert_eq!(halving.points_after, points("25.0001"));
-}
-
-#[test]
-fn exempt_adrg_planned_flag_other_hospital_other_group() {
-    let mut exempt = earlier();
-    exempt.adrg = "RB1".into();
-    assert!(apply_readmission(&drg_policy(), &exempt, &later(3)).is_none());
-
-    let mut planned = earlier();
-    planned.planned_readmission = true;
-    assert!(apply_readmission(&drg_policy(), &planned, &later(3)).is_none());
-
-    let mut other_hospital = later(3);
-    other_hospital.hospital_code = "H2".into();
-    assert!(apply_readmission(&drg_policy(), &earlier(), &other_hospital).is_none());
-
-    let mut other_group = later(3);
-    other_group.group_code = "LOW1".into();
-    assert!(apply_readmission(&drg_policy(), &earlier(), &other_group).is_none());
-
-    let mut same_stay = later(3);
-    same_stay.list_id = "L0001".into();
-    assert!(apply_readmission(&drg_policy(), &earlier(), &same_stay).is_none());
-}
+use points_domain::{valuate, valuate_all};
 
 #[test]
 fn batch_reports_every_bad_record() {
