@@ -196,6 +196,7 @@ async fn every_mode_is_paid_at_its_standard_before_the_points() -> anyhow::Resul
                 value: "800".into(),
             }),
             month_budget: None,
+            skip_unvalued: false,
         })
         .await?
         .into_inner();
@@ -223,6 +224,7 @@ async fn every_mode_is_paid_at_its_standard_before_the_points() -> anyhow::Resul
             fund_type: 310,
             distributable_budget: money("100000.00"),
             reason: String::new(),
+            skip_unvalued: false,
         })
         .await?
         .into_inner();

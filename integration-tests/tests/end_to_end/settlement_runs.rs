@@ -62,6 +62,7 @@ fn clearing() -> settlement::RunClearingRequest {
             yuan: "4400000000.00".into(),
         }),
         reason: String::new(),
+        skip_unvalued: false,
     }
 }
 

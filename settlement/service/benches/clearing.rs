@@ -105,6 +105,7 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
         year: 2025,
         fund: FundType::Employee,
         distributable_budget: Money::from_fen(i64::try_from(cases).expect("cases") * 1_100_000),
+        skip_unvalued: false,
         reason: String::new(),
         caller: "bench".into(),
         at: 1_760_000_000,

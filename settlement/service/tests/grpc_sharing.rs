@@ -163,6 +163,7 @@ fn clearing(request_id: &str) -> pb::RunClearingRequest {
             yuan: "200000.00".into(),
         }),
         reason: String::new(),
+        skip_unvalued: false,
     }
 }
 
@@ -362,6 +363,7 @@ async fn hospital_cap_prepayment_defers_what_exceeds_the_budget_quota() {
             fund_type: FUND,
             provisional_point_value: Some(common::Decimal { value: "20".into() }),
             month_budget: None,
+            skip_unvalued: false,
         }))
         .await
         .expect("prepayment")

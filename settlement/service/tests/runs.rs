@@ -65,6 +65,7 @@ fn order(reason: &str) -> ClearingOrder {
         year: 2025,
         fund: FundType::Employee,
         distributable_budget: "987654.32".parse().expect("money"),
+        skip_unvalued: false,
         reason: reason.into(),
         caller: "agency".into(),
         at: 1_760_000_000,

@@ -138,6 +138,7 @@ pub struct PrepaymentRequest {
     pub month: YearMonth,
     pub fund: FundType,
     pub point_value: ProvisionalPointValue,
+    pub skip_unvalued: bool,
 }
 
 impl TryFrom<&pb::RunPrepaymentRequest> for PrepaymentRequest {
@@ -171,6 +172,7 @@ impl TryFrom<&pb::RunPrepaymentRequest> for PrepaymentRequest {
                 month: month?,
                 fund: fund?,
                 point_value: point_value?,
+                skip_unvalued: body.skip_unvalued,
             })
         })
     }
@@ -205,6 +207,7 @@ pub struct ClearingRequest {
     pub year: i32,
     pub fund: FundType,
     pub distributable_budget: Money,
+    pub skip_unvalued: bool,
 }
 
 impl TryFrom<&pb::RunClearingRequest> for ClearingRequest {
@@ -223,6 +226,7 @@ impl TryFrom<&pb::RunClearingRequest> for ClearingRequest {
                 year,
                 fund,
                 distributable_budget: budget?,
+                skip_unvalued: body.skip_unvalued,
             })
         })
     }

@@ -36,6 +36,8 @@ pub struct ClearingOrder {
     pub year: i32,
     pub fund: FundType,
     pub distributable_budget: Money,
+    /// Run without the year's unvalued cases instead of refusing.
+    pub skip_unvalued: bool,
     pub reason: String,
     pub caller: String,
     pub at: i64,
@@ -60,6 +62,7 @@ struct Assembled {
     year_inputs_version: i32,
     prepayment_runs: Vec<String>,
     clearing: AssembledClearing,
+    unvalued_skipped: u64,
 }
 
 /// Reads the clearing's facts and assembles its input; refuses a re-run without a reason.
@@ -114,6 +117,13 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         .map(|d| ((d.hospital_code, d.list_id), d.decision))
         .collect();
     let (from, to) = order.discharges();
+    let unvalued_skipped = super::refuse_unvalued(
+        conn,
+        (order.region, order.fund),
+        (from, to),
+        order.skip_unvalued,
+    )
+    .await?;
     let cases =
         super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
@@ -137,6 +147,7 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         year_inputs_version,
         prepayment_runs,
         clearing,
+        unvalued_skipped,
     })
 }
 
@@ -267,6 +278,7 @@ async fn store_clearing<C: Storage>(
         "year_inputs_version": assembled.year_inputs_version,
         "prepayment_runs": assembled.prepayment_runs,
         "special_cases_bound": assembled.clearing.special_cases_bound,
+        "unvalued_cases_skipped": assembled.unvalued_skipped,
         "sharing": statement.policy.sharing,
         "scheme_versions": versions.schemes,
         "table_versions": versions.tables,

@@ -151,12 +151,14 @@ impl SettlementRunService for SettlementRunApi {
             month,
             fund,
             point_value,
+            skip_unvalued,
         } = PrepaymentRequest::try_from(&body)?;
         let order = PrepaymentOrder {
             region,
             month,
             fund,
             point_value,
+            skip_unvalued,
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
         };
@@ -214,12 +216,14 @@ impl SettlementRunService for SettlementRunApi {
             year,
             fund,
             distributable_budget,
+            skip_unvalued,
         } = ClearingRequest::try_from(&body)?;
         let order = ClearingOrder {
             region,
             year,
             fund,
             distributable_budget,
+            skip_unvalued,
             reason: body.reason.clone(),
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),

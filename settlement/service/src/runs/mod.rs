@@ -122,6 +122,37 @@ fn valued_cases(cases: Vec<RunCase>) -> Vec<ValuedCase> {
         .collect()
 }
 
+/// How many unvalued cases a run leaves out, listed at most.
+const UNVALUED_LISTED: u64 = 20;
+
+/// Refuses a run over a period holding cases stored unvalued (they would be paid nothing) unless
+/// the order skips them; answers how many it skips.
+async fn refuse_unvalued<C: Storage>(
+    conn: &C,
+    (region, fund): (RegionCode, FundType),
+    (from, to): (i32, i32),
+    skip: bool,
+) -> Result<u64, RunError> {
+    let (count, listed) =
+        store::unvalued_cases(conn, region, fund, (from, to), UNVALUED_LISTED).await?;
+    if count == 0 || skip {
+        return Ok(count);
+    }
+    let names: Vec<String> = listed
+        .iter()
+        .map(|(hospital, list_id, why)| format!("{hospital}/{list_id} ({why})"))
+        .collect();
+    Err(RunError::Precondition {
+        reason: "UNVALUED_CASES",
+        message: format!(
+            "{count} case(s) of the period are stored unvalued and would be paid nothing: {}{}; \
+             revalue them, or run with skip_unvalued",
+            names.join(", "),
+            if count > UNVALUED_LISTED { ", …" } else { "" }
+        ),
+    })
+}
+
 /// The stays after a run's period (discharged after `period_end`, `yyyymmdd`) that may readmit
 /// one of its cases within the policy's window.
 async fn later_stays<C: Storage>(

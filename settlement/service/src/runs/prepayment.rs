@@ -24,6 +24,8 @@ pub struct PrepaymentOrder {
     pub month: YearMonth,
     pub fund: FundType,
     pub point_value: ProvisionalPointValue,
+    /// Run without the month's unvalued cases instead of refusing.
+    pub skip_unvalued: bool,
     pub caller: String,
     pub at: i64,
 }
@@ -95,6 +97,13 @@ pub async fn prepay<C: Storage>(
         (BudgetMode::RegionalPoints, _) => None,
     };
     let (from, to) = month_range(order.month);
+    let unvalued_skipped = super::refuse_unvalued(
+        conn,
+        (order.region, order.fund),
+        (from, to),
+        order.skip_unvalued,
+    )
+    .await?;
     let cases =
         super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
@@ -136,6 +145,7 @@ pub async fn prepay<C: Storage>(
         "scheme_versions": month.versions.schemes,
         "table_versions": month.versions.tables,
         "readmissions_halved": month.halvings,
+        "unvalued_cases_skipped": unvalued_skipped,
     });
     let run = RunRow {
         run_id: id,

@@ -444,6 +444,40 @@ pub async fn run_cases<C: ConnectionTrait>(
         .await?)
 }
 
+/// The number of current inpatient cases of `region` and the regions inside it for `fund`,
+/// discharged in the inclusive `yyyymmdd` range, that are stored unvalued, and the first `listed`
+/// of them (hospital, list id, why) in (hospital, list id) order.
+pub async fn unvalued_cases<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    fund: FundType,
+    (discharge_from, discharge_to): (i32, i32),
+    listed: u64,
+) -> Result<(u64, Vec<(String, String, String)>), StoreError> {
+    use settlement_case::Column;
+    let (from, to) = region_span(region);
+    let query = settlement_case::Entity::find()
+        .filter(Column::RegionCode.between(from, to))
+        .filter(Column::FundType.eq(fund_to_db(fund)))
+        .filter(Column::DischargeDate.between(discharge_from, discharge_to))
+        .filter(Column::IsCurrent.eq(true))
+        .filter(Column::Status.eq(status::UNVALUED));
+    let count = query.clone().count(conn).await?;
+    if count == 0 {
+        return Ok((0, Vec::new()));
+    }
+    let first = query
+        .select_only()
+        .columns([Column::HospitalCode, Column::ListId, Column::ValuationError])
+        .order_by_asc(Column::HospitalCode)
+        .order_by_asc(Column::ListId)
+        .limit(listed)
+        .into_tuple::<(String, String, String)>()
+        .all(conn)
+        .await?;
+    Ok((count, first))
+}
+
 /// Current valued (or cleared) inpatient cases discharged after `discharged_after` and admitted
 /// on or before `admitted_until` (`yyyymmdd`): the stays after a run's period that may readmit
 /// one of its cases (DOMAIN.md §5 rules across stays).

@@ -21,6 +21,7 @@ mod disputes;
 mod readmission;
 mod regions;
 mod runs;
+mod unvalued;
 
 const REGION: &str = "460100";
 const FUND: i32 = 310;
@@ -170,6 +171,7 @@ fn clearing(request_id: &str, reason: &str) -> pb::RunClearingRequest {
         fund_type: FUND,
         distributable_budget: money("1234567.89"),
         reason: reason.into(),
+        skip_unvalued: false,
     }
 }
 

@@ -135,6 +135,7 @@ async fn another_regions_run_answers_exactly_like_a_missing_one() {
             fund_type: FUND,
             provisional_point_value: decimal("142.3571"),
             month_budget: None,
+            skip_unvalued: false,
         }))
         .await
         .expect("prepayment")
