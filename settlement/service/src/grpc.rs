@@ -14,10 +14,10 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use settlement_domain::ports::{CaseValuer, NoPeers};
 
 use crate::convert::intake::{
-    AgreementChange, InstitutionChange, agreement_to_wire, case_to_wire, institution_to_wire,
-    record_from_wire,
+    AgreementChange, InstitutionChange, RevaluationRequest, agreement_to_wire, case_to_wire,
+    institution_to_wire, record_from_wire,
 };
-use crate::intake::{BrokenStream, Intake, IntakeError};
+use crate::intake::{BrokenStream, Intake, IntakeError, RevaluationOrder};
 use crate::store::Database;
 use crate::store::institutions::{self, RegistryError};
 use crate::store::journal::{self, Once};
@@ -429,6 +429,72 @@ impl SettlementService for SettlementApi {
             })
             .await
             .map_err(Status::from)?;
+        Ok(Response::new(decode(&once)?))
+    }
+
+    async fn revalue_cases(
+        &self,
+        request: Request<pb::RevalueCasesRequest>,
+    ) -> Result<Response<pb::RevalueCasesResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        require_request_id(&body.request_id)?;
+        let RevaluationRequest {
+            fund,
+            discharged,
+            include_valued,
+        } = RevaluationRequest::try_from(&body)?;
+        let order = RevaluationOrder {
+            region,
+            fund,
+            discharged,
+            include_valued,
+            request_id: body.request_id.clone(),
+            stored_at: wire::unix_seconds(),
+        };
+        let write = journal::call_by(&principal, "RevalueCases", &body, &body.request_id, region);
+        if let Some(stored) = self.db.replay::<IntakeError>(&write).await? {
+            return pb::RevalueCasesResponse::decode(stored.as_slice())
+                .map(Response::new)
+                .map_err(storage_failure);
+        }
+        // The peers are asked before the unit of work opens.
+        let revaluation = self.intake.revalue(&order).await?;
+        let response = pb::RevalueCasesResponse {
+            cases_read: revaluation.read,
+            revalued: revaluation.versions.len() as u64,
+            unchanged: revaluation.unchanged,
+            still_unvalued: revaluation.still_unvalued,
+            unvalued: revaluation
+                .unvalued
+                .into_iter()
+                .map(|(hospital_code, list_id, reason)| pb::UnvaluedCase {
+                    hospital_code,
+                    list_id,
+                    reason,
+                })
+                .collect(),
+        };
+        let versions = revaluation.versions;
+        let detail = format!(
+            "revalued {} of {} cases of {region} discharged {}..{}",
+            versions.len(),
+            response.cases_read,
+            order.discharged.0,
+            order.discharged.1
+        );
+        let once = self
+            .db
+            .run_once::<IntakeError, _>(&write, move |work| {
+                Box::pin(async move {
+                    for case in &versions {
+                        CaseStore::insert_current(&work, case).await?;
+                    }
+                    Ok((response.encode_to_vec(), detail))
+                })
+            })
+            .await?;
         Ok(Response::new(decode(&once)?))
     }
 

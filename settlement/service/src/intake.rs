@@ -98,6 +98,10 @@ pub enum BrokenStream {
     Failed { code: i32, message: String },
 }
 
+mod revaluation;
+
+pub use revaluation::{Revaluation, RevaluationOrder};
+
 /// Today's date as validation sees it (no date of a record may lie after it).
 pub type Clock = Arc<dyn Fn() -> Date + Send + Sync>;
 
@@ -726,28 +730,41 @@ fn ledger_case(
         stored.person_id = list.header.person_id.clone();
         stored.admission_date = list.stay.admitted_at.date().to_yyyymmdd();
         stored.planned_readmission = list.stay.planned_readmission_31d;
-        match valuation {
-            Some(Ok(v)) => {
-                stored.status = LedgerStatus::Valued;
-                stored.payment_mode = v.payment_mode.clone();
-                stored.group_code = v.group_code.clone();
-                stored.points = v.points;
-                stored.amount = v.amount;
-                stored.scheme_version = v.scheme_version.clone();
-                stored.table_version = v.table_version.clone();
-                stored.valuation_json = v.valuation_json.clone();
-            }
-            Some(Err(why)) => {
-                stored.status = LedgerStatus::Unvalued;
-                stored.valuation_error = why.clone();
-            }
-            None => {
-                stored.status = LedgerStatus::Unvalued;
-                stored.valuation_error = "not valued".to_owned();
-            }
-        }
+        record_valuation(&mut stored, valuation);
     }
     stored
+}
+
+/// Records an inpatient case's valuation (or why it has none) on its stored version.
+fn record_valuation(stored: &mut LedgerCase, valuation: Option<&Result<ValuedCase, String>>) {
+    stored.payment_mode = String::new();
+    stored.group_code = String::new();
+    stored.points = kernel::Points::from_scaled(0);
+    stored.amount = None;
+    stored.scheme_version = String::new();
+    stored.table_version = String::new();
+    stored.valuation_json = String::new();
+    stored.valuation_error = String::new();
+    match valuation {
+        Some(Ok(v)) => {
+            stored.status = LedgerStatus::Valued;
+            stored.payment_mode = v.payment_mode.clone();
+            stored.group_code = v.group_code.clone();
+            stored.points = v.points;
+            stored.amount = v.amount;
+            stored.scheme_version = v.scheme_version.clone();
+            stored.table_version = v.table_version.clone();
+            stored.valuation_json = v.valuation_json.clone();
+        }
+        Some(Err(why)) => {
+            stored.status = LedgerStatus::Unvalued;
+            stored.valuation_error = why.clone();
+        }
+        None => {
+            stored.status = LedgerStatus::Unvalued;
+            stored.valuation_error = "not valued".to_owned();
+        }
+    }
 }
 
 /// The current stored version of the chunk's cases, in one query.

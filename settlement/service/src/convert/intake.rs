@@ -10,6 +10,7 @@ use platform::wire;
 use settlement_domain::admission::{Record, Rejection};
 use tonic::{Code, Status};
 
+use super::Violations;
 use crate::intake::BrokenStream;
 use crate::store::institutions::{AGREEMENT_STATUSES, AgreementRow, InstitutionRow, LEVELS, TYPES};
 use crate::store::ledger::LedgerCase;
@@ -242,5 +243,46 @@ pub fn case_to_wire(case: LedgerCase) -> pb::CaseSummary {
         table_version: case.table_version,
         valuation_error: case.valuation_error,
         content_hash: case.content_hash,
+    }
+}
+
+/// The period and fund of a revaluation.
+#[derive(Clone, Copy, Debug)]
+pub struct RevaluationRequest {
+    pub fund: kernel::FundType,
+    /// Inclusive `yyyymmdd` range of the discharge date.
+    pub discharged: (i32, i32),
+    pub include_valued: bool,
+}
+
+impl TryFrom<&pb::RevalueCasesRequest> for RevaluationRequest {
+    type Error = Status;
+
+    fn try_from(body: &pb::RevalueCasesRequest) -> Result<Self, Status> {
+        let mut violations = Violations::default();
+        let fund = violations.check(wire::fund_type("fund_type", body.fund_type));
+        let from = violations.check(wire::required_date(
+            "discharged_from",
+            body.discharged_from.as_ref(),
+        ));
+        let to = violations.check(wire::required_date(
+            "discharged_to",
+            body.discharged_to.as_ref(),
+        ));
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            violations.push(
+                "discharged_to",
+                format!("{to} is before discharged_from {from}"),
+            );
+        }
+        violations.finish(|| {
+            Some(Self {
+                fund: fund?,
+                discharged: (from?.to_yyyymmdd(), to?.to_yyyymmdd()),
+                include_valued: body.include_valued,
+            })
+        })
     }
 }

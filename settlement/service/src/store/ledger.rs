@@ -650,6 +650,38 @@ impl CaseStore {
             .collect())
     }
 
+    /// Current inpatient cases of `region` (and the regions inside it) for `fund`, discharged in
+    /// the inclusive `yyyymmdd` range and not yet cleared, in (hospital, list id) order: the
+    /// unvalued ones, or the valued ones too when `include_valued`.
+    pub async fn revaluable(
+        db: &Database,
+        region: RegionCode,
+        fund: FundType,
+        (discharge_from, discharge_to): (i32, i32),
+        include_valued: bool,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        let (from, to) = region_span(region);
+        let statuses: &[&str] = if include_valued {
+            &[status::UNVALUED, status::VALUED]
+        } else {
+            &[status::UNVALUED]
+        };
+        settlement_case::Entity::find()
+            .filter(settlement_case::Column::RegionCode.between(from, to))
+            .filter(settlement_case::Column::FundType.eq(fund_to_db(fund)))
+            .filter(settlement_case::Column::DischargeDate.between(discharge_from, discharge_to))
+            .filter(settlement_case::Column::IsCurrent.eq(true))
+            .filter(settlement_case::Column::RecordKind.eq(RecordKind::Inpatient.as_str()))
+            .filter(settlement_case::Column::Status.is_in(statuses.iter().copied()))
+            .order_by_asc(settlement_case::Column::HospitalCode)
+            .order_by_asc(settlement_case::Column::ListId)
+            .all(db.connection())
+            .await?
+            .into_iter()
+            .map(from_model)
+            .collect()
+    }
+
     /// Current versions of the cases of `region` (and the regions inside it) for `fund`,
     /// discharged in the inclusive `yyyymmdd` range, in (hospital, list id) order: what a run
     /// reads.

@@ -35,6 +35,7 @@ mod support;
 mod records;
 mod regions;
 mod registry;
+mod revaluation;
 mod uploads;
 use support::{sample_list_json, sample_outpatient_json};
 

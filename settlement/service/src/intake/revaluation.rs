@@ -1,0 +1,133 @@
+//! Revaluation (DOMAIN.md §5): a case stored unvalued (no scheme or table in force at intake, a
+//! peer down), or valued with a table corrected since, is grouped and valued again through the
+//! same [`CaseValuer`](settlement_domain::ports::CaseValuer) port as intake. The peers are asked
+//! first; what changed is stored afterwards as new versions in the request's unit of work.
+
+use std::collections::BTreeMap;
+
+use kernel::{FundType, RegionCode};
+use settlement_domain::case::SettlementList;
+use settlement_domain::ledger::LedgerStatus;
+
+use super::{Intake, IntakeError, record_valuation};
+use crate::store::ledger::{CaseStore, LedgerCase};
+
+/// How many still-unvalued cases an answer names.
+const UNVALUED_NAMED: usize = 100;
+
+/// What to revalue.
+#[derive(Clone, Debug)]
+pub struct RevaluationOrder {
+    pub region: RegionCode,
+    pub fund: FundType,
+    /// Inclusive `yyyymmdd` range of the discharge date.
+    pub discharged: (i32, i32),
+    /// Every current case not yet cleared, not only the unvalued ones.
+    pub include_valued: bool,
+    pub request_id: String,
+    pub stored_at: i64,
+}
+
+/// The new versions to store and what the revaluation found.
+#[derive(Clone, Debug, Default)]
+pub struct Revaluation {
+    /// Cases whose valuation changed, as their next version.
+    pub versions: Vec<LedgerCase>,
+    pub read: u64,
+    pub unchanged: u64,
+    pub still_unvalued: u64,
+    /// The first of them: (hospital, list id, why).
+    pub unvalued: Vec<(String, String, String)>,
+}
+
+/// Whether two stored versions carry the same valuation.
+fn same_valuation(a: &LedgerCase, b: &LedgerCase) -> bool {
+    (
+        a.status,
+        &a.payment_mode,
+        &a.group_code,
+        a.points,
+        a.amount,
+        &a.scheme_version,
+        &a.table_version,
+        &a.valuation_json,
+        &a.valuation_error,
+    ) == (
+        b.status,
+        &b.payment_mode,
+        &b.group_code,
+        b.points,
+        b.amount,
+        &b.scheme_version,
+        &b.table_version,
+        &b.valuation_json,
+        &b.valuation_error,
+    )
+}
+
+impl Intake {
+    /// Values the order's cases again, per pooling region; the new versions are returned, not
+    /// stored. A peer that cannot be reached, or refuses this service, fails the whole order.
+    pub async fn revalue(&self, order: &RevaluationOrder) -> Result<Revaluation, IntakeError> {
+        let current = CaseStore::revaluable(
+            &self.db,
+            order.region,
+            order.fund,
+            order.discharged,
+            order.include_valued,
+        )
+        .await?;
+        let mut done = Revaluation {
+            read: current.len() as u64,
+            ..Revaluation::default()
+        };
+        let mut by_region: BTreeMap<RegionCode, Vec<(LedgerCase, SettlementList)>> =
+            BTreeMap::new();
+        for case in current {
+            match serde_json::from_str::<SettlementList>(&case.case_json) {
+                Ok(list) => by_region.entry(case.region).or_default().push((case, list)),
+                // A stored list this version cannot read stays as it is, named in the answer.
+                Err(error) => {
+                    done.note_unvalued(&case, &format!("stored list unreadable: {error}"))
+                }
+            }
+        }
+        for (region, cases) in by_region {
+            let lists: Vec<SettlementList> = cases.iter().map(|(_, list)| list.clone()).collect();
+            let answers = self.valuer.value_batch(region, &lists).await?;
+            for (slot, (case, _)) in cases.into_iter().enumerate() {
+                let answer = answers
+                    .get(slot)
+                    .cloned()
+                    .unwrap_or_else(|| Err("valuation answered fewer results".to_owned()));
+                let mut next = case.clone();
+                record_valuation(&mut next, Some(&answer));
+                if next.status == LedgerStatus::Unvalued {
+                    done.note_unvalued(&next, &next.valuation_error.clone());
+                }
+                if same_valuation(&case, &next) {
+                    done.unchanged += 1;
+                    continue;
+                }
+                next.version = case.version + 1;
+                next.request_id = order.request_id.clone();
+                next.stored_at = order.stored_at;
+                done.versions.push(next);
+            }
+        }
+        Ok(done)
+    }
+}
+
+impl Revaluation {
+    fn note_unvalued(&mut self, case: &LedgerCase, why: &str) {
+        self.still_unvalued += 1;
+        if self.unvalued.len() < UNVALUED_NAMED {
+            self.unvalued.push((
+                case.hospital_code.clone(),
+                case.list_id.clone(),
+                why.to_owned(),
+            ));
+        }
+    }
+}
