@@ -109,6 +109,12 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "PutAgreement",
         &[Configure],
     ),
+    // Revaluation stores new versions of cases already taken in: it moves money as a run does.
+    (
+        "medpay.settlement.v1.SettlementService",
+        "RevalueCases",
+        &[Run],
+    ),
     // Settlement runs: policies are configuration, runs move money, a hospital answers its own
     // statements (the service checks the statement's institution).
     (
