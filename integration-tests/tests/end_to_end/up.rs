@@ -307,3 +307,63 @@ async fn without_anonymous_access_calls_need_a_key_but_probes_work() -> anyhow::
     assert!(medpay.stop()?.success());
     Ok(())
 }
+
+/// A small answer leaves at once: with Nagle's algorithm on an accepted socket, an answer written
+/// in more than one piece waits for the client's delayed ACK (about 40 ms on Linux) before its
+/// last piece goes, which the median of a run of sequential reads of a case shows far above the
+/// couple of milliseconds a read takes.
+#[tokio::test]
+async fn small_answers_are_not_held_back_for_the_peers_ack() -> anyhow::Result<()> {
+    let server = Medpay::up(&config_with_county_key())?;
+    let channel = Channel::from_shared(format!("http://{}", server.address))?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let mut client =
+        settlement::settlement_service_client::SettlementServiceClient::new(channel.clone());
+    integration_tests::register_institution(&mut client, "H46010801", "460108", "3A").await?;
+    integration_tests::put_and_activate_table(
+        channel,
+        "460108",
+        integration_tests::table_document(),
+    )
+    .await?;
+    let record = settlement::SubmitCasesRequest {
+        request_id: "one-case".into(),
+        region_code: "460108".into(),
+        case_json: String::new(),
+        record: Some(settlement::SubmitRecord {
+            record: Some(settlement::submit_record::Record::SettlementListJson(
+                integration_tests::list_json("H46010801", "S1", "2025-03-10", "BA1"),
+            )),
+        }),
+    };
+    let outcome = client
+        .submit_cases(tokio_stream::iter([record]))
+        .await?
+        .into_inner()
+        .outcome;
+    assert_eq!(outcome.map(|o| o.accepted), Some(1));
+    let mut latencies = Vec::new();
+    for _ in 0..41 {
+        let started = std::time::Instant::now();
+        let versions = client
+            .get_case(settlement::GetCaseRequest {
+                region_code: "460108".into(),
+                hospital_code: "H46010801".into(),
+                list_id: "S1".into(),
+            })
+            .await?
+            .into_inner()
+            .versions;
+        latencies.push(started.elapsed());
+        assert_eq!(versions.len(), 1);
+    }
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    assert!(
+        median < std::time::Duration::from_millis(25),
+        "median GetCase took {median:?}: {latencies:?}"
+    );
+    Ok(())
+}

@@ -1,0 +1,439 @@
+"""A county's year as a vendor calls it: Python stubs generated from proto/ and nothing else.
+
+Starts the real `medpay up` with anonymous calls refused and two API keys (the bureau's, which
+configures and runs; the county agency's, which submits and reads), then registers a hospital,
+puts and activates a points table with every payment mode, submits four stays of four modes and
+one bad record, reads the valuation back, prepays March, clears the year and checks the
+statements against figures computed here by hand with decimal.Decimal.
+
+The stays and table are those of integration-tests/tests/end_to_end/every_mode.rs; the figures
+are derived again here from the table and the lists, not copied from the Rust test, so a
+server and a stub that agree with each other but not with the rules still fail.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from decimal import ROUND_HALF_UP, Decimal
+
+REGION = "460108"
+HOSPITAL = "H46010801"
+BUREAU_KEY = "vendor-bureau-key-0001"
+COUNTY_KEY = "vendor-county-key-0001"
+
+CONFIG = f"""
+[telemetry]
+log_filter = "warn"
+
+[auth]
+allow_anonymous = false
+
+[[auth.api_keys]]
+key = "{BUREAU_KEY}"
+caller_id = "bureau"
+scopes = ["460000"]
+roles = ["configure", "run", "read"]
+
+[[auth.api_keys]]
+key = "{COUNTY_KEY}"
+caller_id = "meilan-agency"
+scopes = ["{REGION}"]
+roles = ["submit", "read"]
+"""
+
+# The table: DRG groups (GD15 100 base points), the hospital's coefficient 1.05, rehabilitation
+# per diem 300 a day at level 3A, appendectomy (47.01) as day surgery at 8,000.
+BASE_POINTS_GD15 = Decimal("100")
+COEFFICIENT = Decimal("1.05")
+REHABILITATION_DAILY = Decimal("300")
+DAY_SURGERY_PRICE = Decimal("8000")
+TABLE = {
+    "policy": {
+        "region": REGION, "year": 2025, "fund_type": "310", "main_method": "drg",
+        "modes": {"day_surgery": {"procedure_codes": ["47.01"]}},
+    },
+    "tables": {
+        "region": REGION,
+        "year": 2025,
+        "fund_type": "310",
+        "drg": {
+            "all_case_mean_cost": "10000",
+            "groups": {
+                "GD15": {"mean_cost": "12000", "base_points": str(BASE_POINTS_GD15)},
+                "GD13": {"mean_cost": "15000", "base_points": "150"},
+            },
+        },
+        "coefficients": {
+            "drg_by_hospital": {
+                HOSPITAL: {
+                    "all_groups": [{"coefficient": str(COEFFICIENT),
+                                    "effective_from": "2025-01-01"}],
+                },
+            },
+        },
+        "per_diem": {
+            "programmes": {
+                "rehabilitation": [{"name": "all",
+                                    "daily_rates": {"3A": str(REHABILITATION_DAILY)}}],
+            },
+        },
+        "day_surgery": {"prices": {"47.01": str(DAY_SURGERY_PRICE)}},
+    },
+}
+
+# Every stay costs 12,000: the fund 9,000, the personal account 1,000 and cash 2,000.
+TOTAL = Decimal("12000.00")
+FUND_PAID = Decimal("9000.00")
+BURDEN = Decimal("3000.00")
+
+# (list id, admitted, discharged, diagnoses, procedure, expected mode)
+STAYS = [
+    # Four days: past the 48 hours of day surgery, so a DRG case (GD15).
+    ("S0", "2025-03-01 08:30", "2025-03-05 10:00", ["K35.800"], "47.0100", "drg"),
+    # 32.5 hours: day surgery.
+    ("S1", "2025-03-10 08:30", "2025-03-11 17:00", ["K35.800"], "47.0100", "day_surgery"),
+    # 73 days: excluded from the DRG, paid its claim.
+    ("S2", "2025-01-01 08:30", "2025-03-15 10:00", ["K35.800"], "47.0200", "fee_for_service"),
+    # Twenty days of rehabilitation, paid per diem.
+    ("S3", "2025-04-01 08:30", "2025-04-21 10:00", ["Z50.100"], "93.3900",
+     "per_diem_rehabilitation"),
+]
+
+PROVISIONAL_POINT_VALUE = Decimal("800")
+PREPAYMENT_RATIO = Decimal("0.90")  # the settlement policy's default
+QUALITY_DEPOSIT = Decimal("0.05")  # the settlement policy's default
+DISTRIBUTABLE_BUDGET = Decimal("100000.00")
+
+FEN = Decimal("0.01")
+POINT_PLACES = Decimal("0.0001")
+
+
+def fen(value):
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def four_places(value):
+    return value.quantize(POINT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def settlement_list(list_id, admitted, discharged, diagnoses, procedure, sex=2):
+    """A settlement list of the hospital in Meilan district, national field names."""
+    return json.dumps({
+        "header": {
+            "setl_id": list_id, "fixmedins_code": HOSPITAL, "hospital_level": "3A",
+            "insutype": 310, "psn_no": "P1", "case_number": "BA" + list_id[1:],
+            "declared_at": discharged[:10] + " 18:00:00", "pooling_region": REGION,
+        },
+        "patient": {"sex": sex, "birth_date": "1990-03-01", "age_years": 35},
+        "stay": {
+            "med_type": "21", "admission_route": "2", "admitted_at": admitted,
+            "admission_department": "general_surgery", "discharged_at": discharged,
+            "discharge_department": "general_surgery", "discharge_type": 1,
+        },
+        "diagnoses": [{"code": code, "name": "diagnosis", "admission_condition": 1}
+                      for code in diagnoses],
+        "procedures": [{"code": procedure, "name": "procedure", "date": admitted[:10]}],
+        "charges": [{"category": "surgery", "amount": str(TOTAL)}],
+        "payment": {
+            "medfee_sumamt": str(TOTAL), "hifp_pay": str(FUND_PAID),
+            "acct_pay": "1000.00", "psn_cash_pay": "2000.00",
+        },
+    })
+
+
+def days_of(admitted, discharged):
+    parse = datetime.datetime.strptime
+    return (parse(discharged[:10], "%Y-%m-%d") - parse(admitted[:10], "%Y-%m-%d")).days
+
+
+class Checks:
+    """Counts checks; a mismatch is reported and counted, and the run goes on."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def equal(self, what, actual, expected):
+        if actual == expected:
+            self.passed += 1
+            print(f"  ok   {what}: {actual}")
+        else:
+            self.failed += 1
+            print(f"  FAIL {what}: got {actual!r}, expected {expected!r}")
+
+    def true(self, what, condition, detail=""):
+        self.equal(what + (f" ({detail})" if detail else ""), bool(condition), True)
+
+
+class Server:
+    """`medpay up` on a port of its own choosing, in a data folder of the test's."""
+
+    def __init__(self, binary, data):
+        os.makedirs(data, exist_ok=True)
+        config = os.path.join(data, "medpay.toml")
+        with open(config, "w", encoding="utf-8") as file:
+            file.write(CONFIG)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDPAY__")}
+        self.process = subprocess.Popen(
+            [binary, "--config", config, "up", "--listen", "127.0.0.1:0",
+             "--data", os.path.join(data, "data")],
+            cwd=data, env=env, stdout=subprocess.PIPE, text=True)
+        self.address = None
+        found = threading.Event()
+
+        def read_stdout():
+            for line in self.process.stdout:
+                if line.startswith("medpay listening on "):
+                    self.address = line.removeprefix("medpay listening on ").strip()
+                    found.set()
+
+        threading.Thread(target=read_stdout, daemon=True).start()
+        deadline = time.monotonic() + 60
+        while not found.wait(0.1):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"medpay exited with {self.process.returncode} before serving")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("medpay did not print its address within 60 s")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def as_caller(key):
+    return (("authorization", f"Bearer {key}"),)
+
+
+def run(binary, data, checks):
+    import grpc
+    from medpay.common.v1 import common_pb2 as common
+    from medpay.points.v1 import points_pb2 as points
+    from medpay.points.v1 import points_pb2_grpc as points_grpc
+    from medpay.settlement.v1 import runs_pb2 as runs
+    from medpay.settlement.v1 import runs_pb2_grpc as runs_grpc
+    from medpay.settlement.v1 import settlement_pb2 as settlement
+    from medpay.settlement.v1 import settlement_pb2_grpc as settlement_grpc
+
+    bureau = as_caller(BUREAU_KEY)
+    county = as_caller(COUNTY_KEY)
+    employee = common.FUND_TYPE_EMPLOYEE
+
+    server = Server(binary, data)
+    try:
+        channel = grpc.insecure_channel(server.address)
+        grpc.channel_ready_future(channel).result(timeout=30)
+        intake = settlement_grpc.SettlementServiceStub(channel)
+        tables = points_grpc.PointsServiceStub(channel)
+        run_service = runs_grpc.SettlementRunServiceStub(channel)
+
+        print("authentication")
+        try:
+            intake.ListCases(settlement.ListCasesRequest(region_code=REGION))
+            checks.true("a call without a key is refused", False)
+        except grpc.RpcError as error:
+            checks.equal("a call without a key", error.code(), grpc.StatusCode.UNAUTHENTICATED)
+        try:
+            run_service.RunClearing(runs.RunClearingRequest(
+                request_id="county-clearing", region_code=REGION, year=2025,
+                fund_type=employee,
+                distributable_budget=common.Money(yuan=str(DISTRIBUTABLE_BUDGET))),
+                metadata=county)
+            checks.true("the county key may not clear", False)
+        except grpc.RpcError as error:
+            checks.equal("the county key clearing", error.code(),
+                         grpc.StatusCode.PERMISSION_DENIED)
+
+        print("registry and points table")
+        intake.PutInstitution(settlement.PutInstitutionRequest(
+            request_id=f"institution-{HOSPITAL}",
+            institution=settlement.Institution(
+                code=HOSPITAL, name="Meilan General", region_code=REGION, level="3A",
+                institution_type="general"),
+            effective_from=common.Date(year=2020, month=1, day=1)), metadata=bureau)
+        agreements = intake.PutAgreement(settlement.PutAgreementRequest(
+            request_id=f"agreement-{HOSPITAL}-2025", region_code=REGION,
+            institution_code=HOSPITAL,
+            agreement=settlement.Agreement(
+                agreement_id="2025", valid_from=common.Date(year=2025, month=1, day=1),
+                valid_to=common.Date(year=2025, month=12, day=31), status="active"),
+            reason="annual agreement"), metadata=bureau).agreements
+        checks.equal("agreements", [a.agreement_id for a in agreements], ["2025"])
+        table = tables.PutTable(points.PutTableRequest(
+            request_id="table-2025", region_code=REGION, year=2025, fund_type=employee,
+            document_json=json.dumps(TABLE)), metadata=bureau).table
+        tables.ActivateTable(points.ActivateTableRequest(
+            request_id="table-2025-active", region_code=REGION, year=2025, fund_type=employee,
+            version=table.version, effective_from=common.Date(year=2025, month=1, day=1)),
+            metadata=bureau)
+
+        print("intake")
+        bad = settlement_list("S9", "2025-03-20 08:30", "2025-03-24 10:00", ["K35.800"],
+                              "47.0100", sex=3)
+        records = [settlement_list(*stay[:5]) for stay in STAYS] + [bad]
+
+        def upload():
+            for position, record in enumerate(records):
+                yield settlement.SubmitCasesRequest(
+                    request_id="vendor-upload-1" if position == 0 else "",
+                    region_code=REGION,
+                    record=settlement.SubmitRecord(settlement_list_json=record))
+
+        outcome = intake.SubmitCases(upload(), metadata=county).outcome
+        checks.equal("accepted, rejected", (outcome.accepted, outcome.rejected),
+                     (len(STAYS), 1))
+        rejection = [(r.position, r.list_id, r.field) for r in outcome.rejections]
+        checks.equal("the bad record answered with its field", rejection,
+                     [(len(STAYS), "S9", "patient.sex")])
+        checks.true("the rejection has a code and a reason",
+                    all(r.code and r.reason for r in outcome.rejections),
+                    "; ".join(f"{r.code}: {r.reason}" for r in outcome.rejections))
+
+        cases = intake.ListCases(settlement.ListCasesRequest(region_code=REGION),
+                                 metadata=county).cases
+        by_list = {case.list_id: case for case in cases}
+        checks.equal("listed cases", sorted(by_list), [stay[0] for stay in STAYS])
+        for list_id, *_, mode in STAYS:
+            case = by_list.get(list_id)
+            checks.equal(f"{list_id} payment mode", case and case.payment_mode, mode)
+            checks.equal(f"{list_id} status", case and case.status, "valued")
+        drg_points = BASE_POINTS_GD15 * COEFFICIENT
+        drg_case = by_list.get("S0")
+        checks.equal("S0 group", drg_case and drg_case.group_code, "GD15")
+        checks.equal("S0 points", drg_case and Decimal(drg_case.points.value), drg_points)
+        checks.equal("S0 burden", drg_case and Decimal(drg_case.individual_burden.yuan), BURDEN)
+        versions = intake.GetCase(settlement.GetCaseRequest(
+            region_code=REGION, hospital_code=HOSPITAL, list_id="S0"),
+            metadata=county).versions
+        valuation = json.loads(versions[-1].valuation_json) if versions else {}
+        checks.equal("S0's valuation: coefficient, points",
+                     (Decimal(valuation.get("coefficient", "NaN")),
+                      Decimal(valuation.get("breakdown", {}).get("points", "NaN"))),
+                     (COEFFICIENT, drg_points))
+
+        # What each money mode is worth, and what the fund owes of it (the standard less the
+        # patient's burden; an excluded stay is paid its claim).
+        money_mode_fund = {
+            "day_surgery": DAY_SURGERY_PRICE - BURDEN,
+            "fee_for_service": FUND_PAID,
+            "per_diem_rehabilitation": REHABILITATION_DAILY * days_of(*STAYS[3][1:3]) - BURDEN,
+        }
+        money_mode_amount = {
+            "day_surgery": DAY_SURGERY_PRICE,
+            "per_diem_rehabilitation": REHABILITATION_DAILY * days_of(*STAYS[3][1:3]),
+        }
+
+        print("March prepayment")
+        march = run_service.RunPrepayment(runs.RunPrepaymentRequest(
+            request_id="prepay-2025-03", region_code=REGION,
+            period=common.YearMonth(year=2025, month=3), fund_type=employee,
+            provisional_point_value=common.Decimal(value=str(PROVISIONAL_POINT_VALUE))),
+            metadata=bureau)
+        march_lines = run_service.ListStatements(runs.ListStatementsRequest(
+            region_code=REGION, run_id=march.run_id), metadata=county).statements
+        march_statement = json.loads(march_lines[0].statement_json)
+        march_money = money_mode_fund["day_surgery"] + money_mode_fund["fee_for_service"]
+        march_value = fen(drg_points * PROVISIONAL_POINT_VALUE) - BURDEN + march_money
+        advanced = fen(march_value * PREPAYMENT_RATIO)
+        march_payable = advanced - fen(advanced * QUALITY_DEPOSIT)
+        checks.equal("March money modes' fund part",
+                     Decimal(march_statement["money_fund_part"]), march_money)
+        checks.equal("March fund value", Decimal(march_statement["fund_value"]), march_value)
+        checks.equal("March payable", Decimal(march_statement["payable"]), march_payable)
+        checks.equal("March payable by hand", march_payable, Decimal("81225.00"))
+
+        print("year-end clearing")
+        year = run_service.RunClearing(runs.RunClearingRequest(
+            request_id="clear-2025", region_code=REGION, year=2025, fund_type=employee,
+            distributable_budget=common.Money(yuan=str(DISTRIBUTABLE_BUDGET))),
+            metadata=bureau)
+        identity = year.identity
+        entitlements = Decimal(identity.total_entitlements.yuan)
+        special = Decimal(identity.ffs_special_total.yuan)
+        residue = Decimal(identity.residue.yuan)
+        budget = Decimal(identity.distributable_budget.yuan)
+        checks.equal("identity's budget", budget, DISTRIBUTABLE_BUDGET)
+        checks.equal("entitlements + special + residue", entitlements + special + residue,
+                     budget)
+        checks.true("the server says the identity holds", identity.holds)
+
+        statements = []
+        page_token = ""
+        while True:
+            page = run_service.ListStatements(runs.ListStatementsRequest(
+                region_code=REGION, run_id=year.run_id, page_token=page_token),
+                metadata=county)
+            statements.extend(page.statements)
+            page_token = page.next_page_token
+            if not page_token:
+                break
+        checks.equal("statements", [s.hospital_code for s in statements], [HOSPITAL])
+        statement = json.loads(statements[0].statement_json)
+        checks.equal("Σ statements' entitlements",
+                     sum(Decimal(json.loads(s.statement_json)["fund_entitlement"])
+                         for s in statements), entitlements)
+
+        # The money modes are paid first; the DRG points share what is left, their burden
+        # added back since the fund pays a DRG case its value less the burden.
+        year_money = sum(money_mode_fund.values())
+        point_value = four_places((DISTRIBUTABLE_BUDGET - year_money + BURDEN) / drg_points)
+        points_fund = fen(drg_points * point_value) - BURDEN
+        checks.equal("point value", Decimal(statement["point_value"]), point_value)
+        checks.equal("point value by hand", point_value, Decimal("819.0476"))
+        checks.equal("money modes' fund part", Decimal(statement["money_fund_part"]),
+                     year_money)
+        checks.equal("points' fund part", Decimal(statement["points_fund_part"]), points_fund)
+        checks.equal("entitlement", Decimal(statement["fund_entitlement"]),
+                     points_fund + year_money)
+        checks.equal("residue", residue, DISTRIBUTABLE_BUDGET - points_fund - year_money)
+        checks.equal("what the fund paid of the stays", Decimal(statement["sharing_actual"]),
+                     FUND_PAID * len(STAYS))
+        lines = {line["mode"]: line for line in statement["modes"]}
+        for mode, fund_part in money_mode_fund.items():
+            line = lines.get(mode, {})
+            checks.equal(f"{mode} fund part", Decimal(line.get("fund_part", "NaN")), fund_part)
+            if mode in money_mode_amount:
+                checks.equal(f"{mode} amount", Decimal(line.get("amount", "NaN")),
+                             money_mode_amount[mode])
+        checks.equal("drg points", Decimal(lines.get("drg", {}).get("points", "NaN")),
+                     drg_points)
+        channel.close()
+    finally:
+        server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--medpay", required=True, help="the medpay binary")
+    parser.add_argument("--stubs", required=True, help="folder of the generated Python stubs")
+    parser.add_argument("--data", default=None, help="folder for the server's data")
+    arguments = parser.parse_args()
+    sys.path.insert(0, arguments.stubs)
+    data = arguments.data or tempfile.mkdtemp(prefix="medpay-vendor-")
+
+    started = time.monotonic()
+    checks = Checks()
+    try:
+        run(arguments.medpay, data, checks)
+    except Exception:  # any error of a call or of the server is a failed check, and loud
+        traceback.print_exc()
+        checks.failed += 1
+    print(f"vendor contract test took {time.monotonic() - started:.1f} s")
+    print(f"vendor: {checks.passed} passed, {checks.failed} failed")
+    sys.exit(1 if checks.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
