@@ -485,8 +485,24 @@ fn point_value_inputs(
             if ratio <= Decimal::ZERO {
                 return Err(SettlementError::NoReimbursementRatio);
             }
-            Ok((points_budget.value() / ratio, Some(ratio)))
+            let numerator = points_budget
+                .value()
+                .checked_div(ratio)
+                .ok_or_else(|| beyond_decimal("point_value", ratio))?;
+            Ok((numerator, Some(ratio)))
         }
+    }
+}
+
+/// A year whose amounts are so far apart that a step of the clearing leaves the 28 significant
+/// digits of a decimal (a reimbursement ratio of 10⁻¹⁹, a point value of 10³⁰): refused rather
+/// than paid wrong.
+fn beyond_decimal(field: &'static str, value: Decimal) -> SettlementError {
+    SettlementError::ParameterOutOfRange {
+        record: "clearing".into(),
+        field,
+        value: value.to_string(),
+        allowed: "amounts whose point value and entitlements fit 28 significant digits",
     }
 }
 
@@ -538,7 +554,9 @@ pub fn prepare_clearing(
     let point_value_exact = if total_points.value().is_zero() {
         Decimal::ZERO
     } else {
-        numerator / total_points.value()
+        numerator
+            .checked_div(total_points.value())
+            .ok_or_else(|| vec![beyond_decimal("point_value", numerator)])?
     };
     let point_value = publish_point_value(point_value_exact, policy.point_value_places);
 
@@ -553,20 +571,31 @@ pub fn prepare_clearing(
             continue;
         };
         // DOMAIN.md §3: hospital's fund amount = its points × point value − individual burden.
-        let gross_entitlement = Money::round(t.points.value() * point_value);
+        let product = |amount: Decimal, factor: Decimal, field: &'static str| {
+            amount
+                .checked_mul(factor)
+                .map(Money::round)
+                .ok_or_else(|| vec![beyond_decimal(field, amount)])
+        };
+        let gross_entitlement = product(t.points.value(), point_value, "gross_entitlement")?;
         let points_fund_part = match (policy.point_value_basis, reimbursement_ratio) {
             (PointValueBasis::TotalCost, _) => gross_entitlement - t.burden,
             // On the fund basis the point value already prices the fund's part alone.
             (PointValueBasis::FundOnly, _) => gross_entitlement,
             // DOMAIN.md §5 Hainan: amount × ρ, since amount − burden would not conserve B.
-            (PointValueBasis::ReimbursementRatio, ratio) => {
-                Money::round(gross_entitlement.value() * ratio.unwrap_or(Decimal::ONE))
-            }
+            (PointValueBasis::ReimbursementRatio, ratio) => product(
+                gross_entitlement.value(),
+                ratio.unwrap_or(Decimal::ONE),
+                "points_fund_part",
+            )?,
         };
         let fund_entitlement = points_fund_part + t.money_fund_part;
         // DOMAIN.md §4: sharing applies after the assessment coefficient and the deductions.
-        let assessed_entitlement =
-            Money::round(fund_entitlement.value() * h.assessment_coefficient);
+        let assessed_entitlement = product(
+            fund_entitlement.value(),
+            h.assessment_coefficient,
+            "assessed_entitlement",
+        )?;
         let request = SharingRequest {
             hospital_code: code.to_owned(),
             fund_type: input.fund_type,

@@ -2,5 +2,6 @@
 //! formulas against an exact reference. `PROPTEST_CASES` sets the cases of every property (256
 //! by default; README "Robustness under generated input").
 
+mod clearing;
 mod mutation;
 mod readers;
