@@ -196,8 +196,10 @@ fn reference(
     Some((point_value, per_hospital))
 }
 
+/// Fen of an amount, also of one beyond what the ledger stores (the domain computes it).
 fn fen_of(money: Money) -> i128 {
-    i128::from(money.to_fen().expect("amount in fen"))
+    let fen = money.value() * Decimal::ONE_HUNDRED;
+    fen.mantissa() / 10i128.pow(fen.scale())
 }
 
 fn check(cases: &[GeneratedCase], hospitals: usize, budget_fen: i64, basis: PointValueBasis) {
@@ -213,7 +215,7 @@ fn check(cases: &[GeneratedCase], hospitals: usize, budget_fen: i64, basis: Poin
     let statement = answer.expect("the clearing runs");
     assert_eq!(
         statement.point_value,
-        Decimal::new(i64::try_from(point_value).expect("point value"), 4)
+        Decimal::from_i128_with_scale(point_value, 4)
     );
     let got: Vec<Expected> = statement
         .hospitals
@@ -348,4 +350,16 @@ fn a_vanishing_reimbursement_ratio_is_refused() {
         ),
         "{errors:?}"
     );
+}
+
+/// Found by the generated years: ρ = 1 fen / 52,101,482.82 yuan has no finite decimal, and
+/// dividing the points budget by the rounded ρ published 236019717174599.9999 instead of the
+/// exact 236019717174600.
+#[test]
+fn the_ratio_point_value_is_rounded_once() {
+    let cases = [
+        points_case(0, 0, 5_210_148_281, 5_210_148_281),
+        points_case(0, 1, 1, 0),
+    ];
+    check(&cases, 3, 453, PointValueBasis::ReimbursementRatio);
 }
