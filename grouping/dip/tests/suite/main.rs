@@ -4,6 +4,8 @@
 mod batch;
 mod build;
 mod common;
+mod damaged_directory;
 mod demo;
 mod directory;
 mod grouping;
+mod mutation;

@@ -4,7 +4,9 @@
 mod batch;
 mod common;
 mod conditions;
+mod damaged_scheme;
 mod demo_scheme;
+mod mutation;
 mod regional_conditions;
 mod robustness;
 mod shared_schemes;

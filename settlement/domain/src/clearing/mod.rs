@@ -465,18 +465,22 @@ pub struct PreparedClearing {
     hospitals: Vec<PreparedHospital>,
 }
 
-/// The point value's numerator and divisor (DOMAIN.md §3 point value; §5 Hainan: the ratio
-/// point value), and the ratio where the basis has one.
+/// The point value as one fraction, numerator / (divisor × total points), and the ratio where
+/// the basis has one (DOMAIN.md §3 point value; §5 Hainan: the ratio point value). The ratio
+/// basis divides once, points budget × Σ total cost / (Σ fund paid × points), so that the
+/// published value is rounded once and never from an already rounded ratio.
 fn point_value_inputs(
     basis: PointValueBasis,
     points_budget: Money,
     burden: Money,
     fund_paid: Money,
     total_cost: Money,
-) -> Result<(Decimal, Option<Decimal>), SettlementError> {
+) -> Result<(Decimal, Decimal, Option<Decimal>), SettlementError> {
     match basis {
-        PointValueBasis::TotalCost => Ok((points_budget.value() + burden.value(), None)),
-        PointValueBasis::FundOnly => Ok((points_budget.value(), None)),
+        PointValueBasis::TotalCost => {
+            Ok((points_budget.value() + burden.value(), Decimal::ONE, None))
+        }
+        PointValueBasis::FundOnly => Ok((points_budget.value(), Decimal::ONE, None)),
         PointValueBasis::ReimbursementRatio => {
             if total_cost.value() <= Decimal::ZERO {
                 return Err(SettlementError::NoReimbursementRatio);
@@ -485,8 +489,24 @@ fn point_value_inputs(
             if ratio <= Decimal::ZERO {
                 return Err(SettlementError::NoReimbursementRatio);
             }
-            Ok((points_budget.value() / ratio, Some(ratio)))
+            let numerator = points_budget
+                .value()
+                .checked_mul(total_cost.value())
+                .ok_or_else(|| beyond_decimal("point_value", ratio))?;
+            Ok((numerator, fund_paid.value(), Some(ratio)))
         }
+    }
+}
+
+/// A year whose amounts are so far apart that a step of the clearing leaves the 28 significant
+/// digits of a decimal (a reimbursement ratio of 10⁻¹⁹, a point value of 10³⁰): refused rather
+/// than paid wrong.
+fn beyond_decimal(field: &'static str, value: Decimal) -> SettlementError {
+    SettlementError::ParameterOutOfRange {
+        record: "clearing".into(),
+        field,
+        value: value.to_string(),
+        allowed: "amounts whose point value and entitlements fit 28 significant digits",
     }
 }
 
@@ -527,18 +547,23 @@ pub fn prepare_clearing(
     if total_points.value().is_zero() && !points_budget.value().is_zero() {
         return Err(vec![SettlementError::NoPoints]);
     }
-    let (numerator, reimbursement_ratio) = point_value_inputs(
+    let fund_paid: Money = totals.values().map(|t| t.fund_paid).sum();
+    let total_cost: Money = totals.values().map(|t| t.total_cost).sum();
+    let (numerator, divisor, reimbursement_ratio) = point_value_inputs(
         policy.point_value_basis,
         points_budget,
         total_individual_burden,
-        totals.values().map(|t| t.fund_paid).sum(),
-        totals.values().map(|t| t.total_cost).sum(),
+        fund_paid,
+        total_cost,
     )
     .map_err(|error| vec![error])?;
     let point_value_exact = if total_points.value().is_zero() {
         Decimal::ZERO
     } else {
-        numerator / total_points.value()
+        divisor
+            .checked_mul(total_points.value())
+            .and_then(|denominator| numerator.checked_div(denominator))
+            .ok_or_else(|| vec![beyond_decimal("point_value", numerator)])?
     };
     let point_value = publish_point_value(point_value_exact, policy.point_value_places);
 
@@ -553,20 +578,38 @@ pub fn prepare_clearing(
             continue;
         };
         // DOMAIN.md §3: hospital's fund amount = its points × point value − individual burden.
-        let gross_entitlement = Money::round(t.points.value() * point_value);
+        let product = |amount: Decimal, factor: Decimal, field: &'static str| {
+            amount
+                .checked_mul(factor)
+                .map(Money::round)
+                .ok_or_else(|| vec![beyond_decimal(field, amount)])
+        };
+        let gross_entitlement = product(t.points.value(), point_value, "gross_entitlement")?;
         let points_fund_part = match (policy.point_value_basis, reimbursement_ratio) {
             (PointValueBasis::TotalCost, _) => gross_entitlement - t.burden,
             // On the fund basis the point value already prices the fund's part alone.
             (PointValueBasis::FundOnly, _) => gross_entitlement,
             // DOMAIN.md §5 Hainan: amount × ρ, since amount − burden would not conserve B.
-            (PointValueBasis::ReimbursementRatio, ratio) => {
-                Money::round(gross_entitlement.value() * ratio.unwrap_or(Decimal::ONE))
-            }
+            // × Σ fund paid / Σ total cost, dividing last, so that ρ is never rounded first.
+            (PointValueBasis::ReimbursementRatio, _) => gross_entitlement
+                .value()
+                .checked_mul(fund_paid.value())
+                .and_then(|paid| paid.checked_div(total_cost.value()))
+                .map(Money::round)
+                .ok_or_else(|| {
+                    vec![beyond_decimal(
+                        "points_fund_part",
+                        gross_entitlement.value(),
+                    )]
+                })?,
         };
         let fund_entitlement = points_fund_part + t.money_fund_part;
         // DOMAIN.md §4: sharing applies after the assessment coefficient and the deductions.
-        let assessed_entitlement =
-            Money::round(fund_entitlement.value() * h.assessment_coefficient);
+        let assessed_entitlement = product(
+            fund_entitlement.value(),
+            h.assessment_coefficient,
+            "assessed_entitlement",
+        )?;
         let request = SharingRequest {
             hospital_code: code.to_owned(),
             fund_type: input.fund_type,
