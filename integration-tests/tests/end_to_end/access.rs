@@ -80,10 +80,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         "ListStatements" | "ExportStatements" => vec![Read, Hospital],
         "ListDisputes" | "GetSpecialCase" | "ListSpecialCases" => vec![Read, Review, Hospital],
         "ListExperts" | "ListFindings" => vec![Read, Review],
-        "ResolveDispute"
-        | "AssignReviewers"
-        | "DecideSpecialCase"
-        | "BindSpecialCase"
+        "ResolveDispute" | "AssignReviewers" | "DecideSpecialCase" | "BindSpecialCase"
         | "ReviewFinding" => vec![Review],
         "Calibrate"
         | "Allocate"

@@ -119,7 +119,7 @@ store_test!(
             offset: 0,
             size: 10,
         };
-        for (request, version) in [("r1", 1), ("r2", 2)] {
+        for (request, version) in [("r1", 1i32), ("r2", 2)] {
             let findings = vec![
                 finding(haikou, march, 1, RuleId::Readmission15Days),
                 finding(haikou, march, 2, RuleId::OverFrequency),
@@ -133,7 +133,7 @@ store_test!(
                 )
                 .await
                 .expect("run stored");
-            assert_eq!(once.response(), (version as i32).to_be_bytes());
+            assert_eq!(once.response(), version.to_be_bytes());
         }
         let replay = store
             .record_run(
