@@ -21,7 +21,8 @@ pub struct Settings {
 }
 
 /// Where a context finds the internal services of the contexts it calls (settlement calls
-/// grouping and points to value cases at intake, and budget to share at the year end).
+/// grouping and points to value cases at intake, and budget to share at the year end;
+/// supervision reads settlement's cases).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeersSettings {
@@ -32,6 +33,9 @@ pub struct PeersSettings {
     pub points: String,
     /// URL of the server hosting the budget context; empty for this same server.
     pub budget: String,
+    /// URL of the server hosting the settlement context (supervision screens its cases); empty
+    /// for this same server.
+    pub settlement: String,
     /// Key sent as `authorization: Bearer <key>` on calls to peers, a key with the `service`
     /// role; empty sends none. Peers reached over mutual TLS need none: the client certificate
     /// below is the identity.
@@ -250,6 +254,7 @@ metrics_listen = ""
 grouping = ""
 points = ""
 budget = ""
+settlement = ""
 api_key = ""
 tls_ca = ""
 tls_cert = ""

@@ -192,6 +192,10 @@ impl ContextName {
                     Some(peers.key(&settings.peers.grouping, configured)),
                 )
                 .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
+                // Internal: supervision screens the ledger's cases through it.
+                routes.internal.add_service(
+                    settlement_service::SettlementInternalApi::new(store.clone()).into_server(),
+                );
                 routes.public.add_service(
                     settlement_service::SettlementApi::new(store)
                         .with_valuer(std::sync::Arc::new(valuer))
@@ -213,10 +217,22 @@ impl ContextName {
                 );
             }
             ContextName::Supervision => {
-                let store = supervision_service::store::RuleStore::new(db.clone());
-                routes
-                    .public
-                    .add_service(supervision_service::SupervisionApi::new(store).into_server());
+                let store = supervision_service::store::SupervisionStore::new(db.clone());
+                let cases = supervision_service::GrpcCases::new(
+                    peers.channel(&settings.peers.settlement)?,
+                    Some(peers.key(&settings.peers.settlement, &settings.peers.api_key)),
+                )
+                .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
+                let tables = supervision_service::Tables::demo()
+                    .map_err(|e| anyhow::anyhow!("the demo screening tables: {e}"))?;
+                routes.public.add_service(
+                    supervision_service::SupervisionApi::new(
+                        store,
+                        std::sync::Arc::new(cases),
+                        tables,
+                    )
+                    .into_server(),
+                );
             }
         }
         Ok(())

@@ -254,6 +254,16 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "ListFindings",
         &[Read, Review],
     ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "GetRule",
+        &[Read],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "ReviewFinding",
+        &[Review],
+    ),
 ];
 
 /// Every method of an internal contract (`medpay.<context>.internal.v1`) is for other medpay

@@ -80,9 +80,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         "ListStatements" | "ExportStatements" => vec![Read, Hospital],
         "ListDisputes" | "GetSpecialCase" | "ListSpecialCases" => vec![Read, Review, Hospital],
         "ListExperts" | "ListFindings" => vec![Read, Review],
-        "ResolveDispute" | "AssignReviewers" | "DecideSpecialCase" | "BindSpecialCase" => {
-            vec![Review]
-        }
+        "ResolveDispute" | "AssignReviewers" | "DecideSpecialCase" | "BindSpecialCase"
+        | "ReviewFinding" => vec![Review],
         "Calibrate"
         | "Allocate"
         | "RunPrepayment"

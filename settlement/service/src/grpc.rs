@@ -81,6 +81,32 @@ fn decode<M: Message + Default>(once: &Once) -> Result<M, Status> {
     M::decode(once.response()).map_err(storage_failure)
 }
 
+/// The filters of a case query (ListCases, and StreamCases on the internal contract).
+pub(crate) fn case_filter(body: &pb::ListCasesRequest) -> Result<CaseFilter, Status> {
+    let discharge_between = match &body.period {
+        None => None,
+        Some(period) => {
+            let month = wire::year_month("period", Some(period))
+                .map_err(|violation| bad_request(vec![violation]))?;
+            let first = month.as_int() * 100 + 1;
+            Some((first, first + 30))
+        }
+    };
+    Ok(CaseFilter {
+        hospital_code: non_empty(&body.hospital_code),
+        discharge_between,
+        group_code: non_empty(&body.group_code),
+        status: non_empty(&body.status),
+        fund: match body.fund_type {
+            0 => None,
+            value => Some(
+                wire::fund_type("fund_type", value)
+                    .map_err(|violation| bad_request(vec![violation]))?,
+            ),
+        },
+    })
+}
+
 fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
@@ -182,28 +208,7 @@ impl SettlementService for SettlementApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let page = Page::from_request(body.page_size, &body.page_token)?;
-        let discharge_between = match &body.period {
-            None => None,
-            Some(period) => {
-                let month = wire::year_month("period", Some(period))
-                    .map_err(|violation| bad_request(vec![violation]))?;
-                let first = month.as_int() * 100 + 1;
-                Some((first, first + 30))
-            }
-        };
-        let filter = CaseFilter {
-            hospital_code: non_empty(&body.hospital_code),
-            discharge_between,
-            group_code: non_empty(&body.group_code),
-            status: non_empty(&body.status),
-            fund: match body.fund_type {
-                0 => None,
-                value => Some(
-                    wire::fund_type("fund_type", value)
-                        .map_err(|violation| bad_request(vec![violation]))?,
-                ),
-            },
-        };
+        let filter = case_filter(body)?;
         let cases = self
             .cases
             .list(region, &filter, page)

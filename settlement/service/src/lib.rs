@@ -7,6 +7,7 @@ pub mod convert;
 pub mod grpc;
 pub mod ids;
 pub mod intake;
+pub mod internal;
 pub mod migration;
 pub mod runs;
 pub mod special_cases;
@@ -15,6 +16,7 @@ pub mod store;
 pub mod valuation;
 
 pub use grpc::SettlementApi;
+pub use internal::SettlementInternalApi;
 pub use migration::Migrator;
 pub use runs::SettlementRunApi;
 /// Settlement lists from flat CSV exports (read by the `medpay import` command).

@@ -32,5 +32,6 @@ pub use model::{
     FeeLine, HospitalYear, InpatientList, Procedure, ScreeningInput, SettlementKey, Sex,
 };
 pub use parameters::{Override, ParameterBook, ParameterSet, Parameters, ScreeningPolicy};
+pub use review::{AlreadyDecided, Decision, FindingStatus};
 pub use screening::screen;
 pub use tables::{TableError, Tables};

@@ -19,6 +19,61 @@ pub enum Decision {
     Dismissed,
 }
 
+/// Where a finding stands: open until a reviewer decides it, then final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum FindingStatus {
+    Open,
+    Confirmed,
+    Dismissed,
+}
+
+/// A decision on a finding that was already decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the finding is {} already; only an open finding is reviewed", .0.as_str())]
+pub struct AlreadyDecided(pub FindingStatus);
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Confirmed => "confirmed",
+            FindingStatus::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "open" => FindingStatus::Open,
+            "confirmed" => FindingStatus::Confirmed,
+            "dismissed" => FindingStatus::Dismissed,
+            _ => return None,
+        })
+    }
+
+    /// The status after `decision`: a review decides an open finding once, so that a
+    /// confirmation counted towards a rule's promotion is never silently reversed.
+    pub fn review(self, decision: Decision) -> Result<FindingStatus, AlreadyDecided> {
+        match self {
+            FindingStatus::Open => Ok(match decision {
+                Decision::Confirmed => FindingStatus::Confirmed,
+                Decision::Dismissed => FindingStatus::Dismissed,
+            }),
+            decided => Err(AlreadyDecided(decided)),
+        }
+    }
+}
+
+impl Decision {
+    /// Reads `confirmed` or `dismissed`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "confirmed" => Some(Decision::Confirmed),
+            "dismissed" => Some(Decision::Dismissed),
+            _ => None,
+        }
+    }
+}
+
 /// A rule's reviewed findings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
@@ -79,6 +134,30 @@ mod tests {
         tally(decisions)
             .remove(&RuleId::BedBlocking)
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_open_finding_is_decided_once() {
+        assert_eq!(
+            FindingStatus::Open.review(Decision::Confirmed),
+            Ok(FindingStatus::Confirmed)
+        );
+        assert_eq!(
+            FindingStatus::Open.review(Decision::Dismissed),
+            Ok(FindingStatus::Dismissed)
+        );
+        assert_eq!(
+            FindingStatus::Confirmed.review(Decision::Dismissed),
+            Err(AlreadyDecided(FindingStatus::Confirmed))
+        );
+        for status in [
+            FindingStatus::Open,
+            FindingStatus::Confirmed,
+            FindingStatus::Dismissed,
+        ] {
+            assert_eq!(FindingStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Decision::parse("open"), None);
     }
 
     #[test]

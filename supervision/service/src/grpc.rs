@@ -1,38 +1,80 @@
-//! The `medpay.supervision.v1` server: scope checks, conversions, status codes.
+//! The `medpay.supervision.v1` server: scope checks, then the rule library, screening runs over
+//! the cases settlement streams, and findings with their reviews. Requests are read in
+//! [`crate::convert`]; failures become statuses in [`crate::error`].
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use medpay_proto::supervision::v1 as pb;
 use medpay_proto::supervision::v1::supervision_service_server::SupervisionService;
+use platform::journal::{Call, Once};
 use platform::principal::authorize_request;
-use platform::status::{not_yet, storage_failure};
+use platform::status::storage_failure;
 use platform::wire::Page;
+use prost::Message;
+use supervision_domain::{
+    ParameterBook, RuleId, ScreeningInput, ScreeningPolicy, SettlementKey, Subject, Tables, screen,
+};
 use tonic::{Request, Response, Status};
 
-use crate::store::RuleStore;
+use crate::cases::CaseSource;
+use crate::convert::{
+    FindingsQuery, ReviewRequest, finding_to_store, finding_to_wire, policy_year, rule_from_text,
+    rule_to_wire, screened_month,
+};
+use crate::error::Error;
+use crate::store::{Review, StoredRun, SupervisionStore};
 
-/// The supervision gRPC API over a store.
+/// Rules that pair a stay with the one before it: they also read the month before the period,
+/// so that a readmission across the month boundary is found.
+const PAIR_RULES: [RuleId; 3] = [
+    RuleId::SplitAdmission,
+    RuleId::Readmission15Days,
+    RuleId::SameDayReadmission,
+];
+
+/// The supervision gRPC API over its store and the cases settlement streams.
 #[derive(Clone)]
 pub struct SupervisionApi {
-    rules: RuleStore,
+    store: SupervisionStore,
+    cases: Arc<dyn CaseSource>,
+    book: Arc<ParameterBook>,
+    tables: Arc<Tables>,
 }
 
 impl SupervisionApi {
-    pub fn new(rules: RuleStore) -> Self {
-        Self { rules }
+    /// An API screening with the domain's defaults (no region's parameter sets) and `tables`.
+    pub fn new(store: SupervisionStore, cases: Arc<dyn CaseSource>, tables: Tables) -> Self {
+        Self {
+            store,
+            cases,
+            book: Arc::new(ParameterBook::default()),
+            tables: Arc::new(tables),
+        }
+    }
+
+    /// Screens with the regions' parameter sets of `book`.
+    pub fn with_parameters(mut self, book: ParameterBook) -> Self {
+        self.book = Arc::new(book);
+        self
     }
 
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::supervision_service_server::SupervisionServiceServer<Self> {
         pb::supervision_service_server::SupervisionServiceServer::new(self)
     }
+
+    fn parameters_json(policy: &ScreeningPolicy) -> Result<String, Status> {
+        serde_json::to_string(&policy.parameters).map_err(storage_failure)
+    }
 }
 
-fn level_to_wire(level: &str) -> i32 {
-    match level {
-        "weak" => pb::RuleLevel::Weak as i32,
-        "general" => pb::RuleLevel::General as i32,
-        "strong" => pb::RuleLevel::Strong as i32,
-        _ => pb::RuleLevel::Unspecified as i32,
-    }
+fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, Status> {
+    M::decode(bytes).map_err(storage_failure)
+}
+
+fn answer<M: Message + Default>(once: &Once) -> Result<Response<M>, Status> {
+    Ok(Response::new(decode(once.response())?))
 }
 
 #[tonic::async_trait]
@@ -43,24 +85,36 @@ impl SupervisionService for SupervisionApi {
     ) -> Result<Response<pb::ListRulesResponse>, Status> {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let page = Page::from_request(request.get_ref().page_size, &request.get_ref().page_token)?;
-        let rules = self
-            .rules
-            .list(region, page)
-            .await
-            .map_err(storage_failure)?;
+        let body = request.get_ref();
+        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let policy = self.book.policy_for(region, policy_year(body.year)?);
+        let parameters = Self::parameters_json(&policy)?;
+        let rules: Vec<pb::Rule> = RuleId::ALL
+            .iter()
+            .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(page.size).unwrap_or(usize::MAX))
+            .map(|rule| rule_to_wire(*rule, &policy, &parameters))
+            .collect();
         let next_page_token = page.next_token(rules.len());
         Ok(Response::new(pb::ListRulesResponse {
-            rules: rules
-                .into_iter()
-                .map(|rule| pb::Rule {
-                    level: level_to_wire(&rule.level),
-                    rule_id: rule.rule_id,
-                    name: rule.name,
-                    parameters_json: rule.parameters_json,
-                })
-                .collect(),
+            rules,
             next_page_token,
+        }))
+    }
+
+    async fn get_rule(
+        &self,
+        request: Request<pb::GetRuleRequest>,
+    ) -> Result<Response<pb::GetRuleResponse>, Status> {
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let rule = rule_from_text(&body.rule_id)
+            .ok_or_else(|| Error::NotFound(format!("no rule {:?} in the library", body.rule_id)))?;
+        let policy = self.book.policy_for(region, policy_year(body.year)?);
+        let parameters = Self::parameters_json(&policy)?;
+        Ok(Response::new(pb::GetRuleResponse {
+            rule: Some(rule_to_wire(rule, &policy, &parameters)),
         }))
     }
 
@@ -68,16 +122,151 @@ impl SupervisionService for SupervisionApi {
         &self,
         request: Request<pb::ScreenCasesRequest>,
     ) -> Result<Response<pb::ScreenCasesResponse>, Status> {
-        // The region is checked first, so that what is not served yet leaks nothing either.
-        authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        Err(not_yet("ScreenCases"))
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let month = screened_month(&body)?;
+        let call = Call::by(&principal, &body.request_id, "ScreenCases", &body, region);
+        // A retry answers from the journal without reading the ledger again.
+        if let Some(stored) = self.store.replay(&call).await.map_err(Error::from)? {
+            return Ok(Response::new(decode(&stored)?));
+        }
+
+        let current = self
+            .cases
+            .inpatient_lists(&principal, region, month)
+            .await
+            .map_err(Error::from)?;
+        let earlier = self
+            .cases
+            .inpatient_lists(&principal, region, month.previous())
+            .await
+            .map_err(Error::from)?;
+        let policy = self.book.policy_for(region, month.year());
+        let screened: BTreeSet<SettlementKey> =
+            current.iter().map(|list| list.key.clone()).collect();
+        let cases = u32::try_from(current.len()).unwrap_or(u32::MAX);
+
+        let mut period_policy = policy.clone();
+        let mut pair_policy = policy.clone();
+        for rule in RuleId::ALL {
+            if PAIR_RULES.contains(rule) {
+                period_policy.enabled.remove(rule);
+            } else {
+                pair_policy.enabled.remove(rule);
+            }
+        }
+        let period_input = ScreeningInput {
+            lists: current,
+            ..ScreeningInput::default()
+        };
+        let mut findings = screen(&period_input, &self.tables, &period_policy);
+        let mut with_earlier = period_input;
+        with_earlier.lists.extend(earlier);
+        findings.extend(
+            screen(&with_earlier, &self.tables, &pair_policy)
+                .into_iter()
+                .filter(|finding| match &finding.subject {
+                    Subject::Settlement(key) => screened.contains(key),
+                    Subject::Hospital(_) => true,
+                }),
+        );
+        findings.sort();
+
+        let stored: Vec<_> = findings
+            .into_iter()
+            .zip(1..)
+            .map(|(finding, seq)| finding_to_store(finding, region, month, seq))
+            .collect();
+        let run = StoredRun {
+            region,
+            period: month,
+            version: 0,
+            request_id: body.request_id.clone(),
+            caller_id: principal.caller_id.clone(),
+            cases,
+            findings: u32::try_from(stored.len()).unwrap_or(u32::MAX),
+            policy_json: serde_json::to_string(&policy).map_err(storage_failure)?,
+        };
+        let once = self
+            .store
+            .record_run(&call, run, stored, |run| {
+                pb::ScreenCasesResponse {
+                    findings: run.findings,
+                    run_version: run.version,
+                    cases: run.cases,
+                }
+                .encode_to_vec()
+            })
+            .await
+            .map_err(Error::from)?;
+        answer(&once)
     }
 
     async fn list_findings(
         &self,
         request: Request<pb::ListFindingsRequest>,
     ) -> Result<Response<pb::ListFindingsResponse>, Status> {
-        authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        Err(not_yet("ListFindings"))
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let query = FindingsQuery::try_from(body)?;
+        let version = match query.run_version {
+            0 => self
+                .store
+                .latest_version(region, query.period)
+                .await
+                .map_err(Error::from)?
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "no screening run of {region} for {}",
+                        query.period.as_int()
+                    ))
+                })?,
+            version => version,
+        };
+        let findings = self
+            .store
+            .findings(region, query.period, version, &query.filter, page)
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = page.next_token(findings.len());
+        Ok(Response::new(pb::ListFindingsResponse {
+            findings: findings.iter().map(finding_to_wire).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn review_finding(
+        &self,
+        request: Request<pb::ReviewFindingRequest>,
+    ) -> Result<Response<pb::ReviewFindingResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let review = ReviewRequest::try_from(&body)?;
+        let call = Call::by(&principal, &body.request_id, "ReviewFinding", &body, region);
+        let once = self
+            .store
+            .review(
+                &call,
+                Review {
+                    region,
+                    finding_id: review.finding_id,
+                    decision: review.decision,
+                    reviewer: principal.caller_id.clone(),
+                    reason: review.reason,
+                },
+                |finding| {
+                    pb::ReviewFindingResponse {
+                        finding: Some(finding_to_wire(finding)),
+                    }
+                    .encode_to_vec()
+                },
+            )
+            .await
+            .map_err(Error::from)?;
+        answer(&once)
     }
 }

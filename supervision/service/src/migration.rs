@@ -7,7 +7,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateScreeningRule)]
+        vec![
+            Box::new(CreateScreeningRule),
+            Box::new(CreateRunsAndFindings),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -66,6 +69,222 @@ impl MigrationTrait for CreateScreeningRule {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(SupervisionRule::Table).to_owned())
+            .await
+    }
+}
+
+/// Screening runs, their findings, and the context's journal of idempotent writes.
+struct CreateRunsAndFindings;
+
+impl MigrationName for CreateRunsAndFindings {
+    fn name(&self) -> &str {
+        "m0002_create_runs_and_findings"
+    }
+}
+
+#[derive(DeriveIden)]
+enum SupervisionRun {
+    Table,
+    RegionCode,
+    Period,
+    Version,
+    RequestId,
+    CallerId,
+    Cases,
+    Findings,
+    PolicyJson,
+}
+
+#[derive(DeriveIden)]
+enum SupervisionFinding {
+    Table,
+    FindingId,
+    RegionCode,
+    Period,
+    RunVersion,
+    Seq,
+    RuleNumber,
+    RuleId,
+    Level,
+    HospitalCode,
+    ListId,
+    Arm,
+    ItemCode,
+    Date,
+    OtherHospitalCode,
+    OtherListId,
+    FeeLines,
+    EvidenceJson,
+    AmountFen,
+    Status,
+    Reviewer,
+    ReviewReason,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRunsAndFindings {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(SupervisionRun::Table)
+                    .col(
+                        ColumnDef::new(SupervisionRun::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SupervisionRun::Period).integer().not_null())
+                    .col(ColumnDef::new(SupervisionRun::Version).integer().not_null())
+                    .col(
+                        ColumnDef::new(SupervisionRun::RequestId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SupervisionRun::CallerId).string().not_null())
+                    .col(ColumnDef::new(SupervisionRun::Cases).integer().not_null())
+                    .col(
+                        ColumnDef::new(SupervisionRun::Findings)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SupervisionRun::PolicyJson).text().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(SupervisionRun::RegionCode)
+                            .col(SupervisionRun::Period)
+                            .col(SupervisionRun::Version),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SupervisionFinding::Table)
+                    .col(
+                        ColumnDef::new(SupervisionFinding::FindingId)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::RegionCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::Period)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::RunVersion)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SupervisionFinding::Seq).integer().not_null())
+                    .col(
+                        ColumnDef::new(SupervisionFinding::RuleNumber)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::RuleId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::Level)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::HospitalCode)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::ListId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SupervisionFinding::Arm).string().not_null())
+                    .col(
+                        ColumnDef::new(SupervisionFinding::ItemCode)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::Date)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::OtherHospitalCode)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::OtherListId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::FeeLines)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::EvidenceJson)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::AmountFen)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::Status)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::Reviewer)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisionFinding::ReviewReason)
+                            .text()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("supervision_finding_run")
+                    .table(SupervisionFinding::Table)
+                    .col(SupervisionFinding::RegionCode)
+                    .col(SupervisionFinding::Period)
+                    .col(SupervisionFinding::RunVersion)
+                    .col(SupervisionFinding::Seq)
+                    .to_owned(),
+            )
+            .await?;
+        platform::journal::migration::create_tables(manager, "supervision").await?;
+        platform::journal::migration::add_fingerprint_and_region(manager, "supervision").await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        platform::journal::migration::drop_tables(manager, "supervision").await?;
+        manager
+            .drop_table(Table::drop().table(SupervisionFinding::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(SupervisionRun::Table).to_owned())
             .await
     }
 }

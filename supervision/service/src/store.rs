@@ -1,10 +1,13 @@
-//! Screening rules per region.
+//! Supervision's tables: screening rules per region, screening runs (one version per run of a
+//! region and month) and their findings with their reviews, written through the journal.
 
-use kernel::RegionCode;
-use platform::db::{region_from_db, region_to_db};
+use kernel::{Date, Money, RegionCode, YearMonth};
+use platform::db::{CorruptRow, region_from_db, region_to_db};
+use platform::journal::{Call, Effect, Journal, Once, RequestIdReused};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
 
 pub mod supervision_rule {
     use sea_orm::entity::prelude::*;
@@ -44,6 +47,8 @@ pub enum StoreError {
     Database(#[from] DbErr),
     #[error(transparent)]
     Corrupt(#[from] platform::db::CorruptRow),
+    #[error("amount does not fit storage: {0}")]
+    Amount(#[from] kernel::AmountError),
 }
 
 /// Screening rules on a sea-orm connection.
@@ -95,4 +100,430 @@ impl RuleStore {
         .await?;
         Ok(())
     }
+}
+
+pub(crate) const JOURNAL: Journal = Journal::new("supervision");
+
+pub mod supervision_run {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "supervision_run")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: i32,
+        /// `yyyymm`
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub period: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub version: i32,
+        pub request_id: String,
+        pub caller_id: String,
+        pub cases: i32,
+        pub findings: i32,
+        pub policy_json: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod supervision_finding {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "supervision_finding")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub finding_id: String,
+        pub region_code: i32,
+        /// `yyyymm`
+        pub period: i32,
+        pub run_version: i32,
+        pub seq: i32,
+        pub rule_number: i32,
+        pub rule_id: String,
+        pub level: String,
+        pub hospital_code: String,
+        pub list_id: String,
+        pub arm: String,
+        pub item_code: String,
+        /// `yyyymmdd`, 0 when the finding names no day.
+        pub date: i32,
+        pub other_hospital_code: String,
+        pub other_list_id: String,
+        /// Positions joined by `;`.
+        pub fee_lines: String,
+        pub evidence_json: String,
+        pub amount_fen: i64,
+        pub status: String,
+        pub reviewer: String,
+        pub review_reason: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A screening run of a region and month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRun {
+    pub region: RegionCode,
+    pub period: YearMonth,
+    pub version: i32,
+    pub request_id: String,
+    pub caller_id: String,
+    pub cases: u32,
+    pub findings: u32,
+    /// The policy the run applied, as the record of what it screened with.
+    pub policy_json: String,
+}
+
+/// A stored finding of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredFinding {
+    pub finding_id: String,
+    pub region: RegionCode,
+    pub period: YearMonth,
+    pub run_version: i32,
+    /// Position in the run's deterministic order, from 1.
+    pub seq: i32,
+    pub rule: RuleId,
+    pub level: RuleLevel,
+    pub hospital_code: String,
+    /// Empty for a finding on a hospital as a whole.
+    pub list_id: String,
+    pub arm: String,
+    pub item_code: String,
+    pub date: Option<Date>,
+    pub other_hospital_code: String,
+    pub other_list_id: String,
+    pub fee_lines: Vec<u32>,
+    pub evidence: Vec<String>,
+    pub amount: Money,
+    pub status: FindingStatus,
+    pub reviewer: String,
+    pub review_reason: String,
+}
+
+impl StoredFinding {
+    /// The id of the `seq`-th finding of a run: stable, readable, unique per run version.
+    pub fn id_of(region: RegionCode, period: YearMonth, version: i32, seq: i32) -> String {
+        format!("{region}-{}-{version}-{seq}", period.as_int())
+    }
+}
+
+/// Which findings of a run to list.
+#[derive(Clone, Debug, Default)]
+pub struct FindingFilter {
+    pub rule: Option<RuleId>,
+    pub hospital_code: Option<String>,
+    pub status: Option<FindingStatus>,
+}
+
+/// A reviewer's decision, as the store records it.
+#[derive(Clone, Debug)]
+pub struct Review {
+    pub region: RegionCode,
+    pub finding_id: String,
+    pub decision: Decision,
+    pub reviewer: String,
+    pub reason: String,
+}
+
+/// Why a run or review was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Reused(#[from] RequestIdReused),
+    #[error("no finding {0} in this region")]
+    NoSuchFinding(String),
+    #[error(transparent)]
+    AlreadyDecided(#[from] AlreadyDecided),
+}
+
+impl From<DbErr> for WriteError {
+    fn from(error: DbErr) -> Self {
+        WriteError::Store(StoreError::Database(error))
+    }
+}
+
+/// Runs and findings, written through the context's journal.
+#[derive(Clone)]
+pub struct SupervisionStore {
+    db: DatabaseConnection,
+}
+
+/// Rows per insert statement: 22 columns stay under SQLite's bound on bound variables.
+const FINDINGS_PER_INSERT: usize = 40;
+
+impl SupervisionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The stored answer of a write already made with this request, if any.
+    pub async fn replay(&self, call: &Call) -> Result<Option<Vec<u8>>, WriteError> {
+        JOURNAL.replay(&self.db, call).await
+    }
+
+    /// Stores a run as the next version of its region and period, with its findings, its audit
+    /// entry and its response (`respond` gives the response of the version written) in one
+    /// transaction.
+    pub async fn record_run(
+        &self,
+        call: &Call,
+        run: StoredRun,
+        findings: Vec<StoredFinding>,
+        respond: impl FnOnce(&StoredRun) -> Vec<u8> + Send + 'static,
+    ) -> Result<Once, WriteError> {
+        JOURNAL
+            .run_once(&self.db, call, move |txn| -> Effect<'_, WriteError> {
+                Box::pin(async move {
+                    let latest = latest_version(txn, run.region, run.period).await?;
+                    let version = latest.unwrap_or(0) + 1;
+                    let run = StoredRun { version, ..run };
+                    run_row(&run).insert(txn).await?;
+                    let mut rows = Vec::with_capacity(findings.len());
+                    for finding in findings {
+                        let finding = StoredFinding {
+                            finding_id: StoredFinding::id_of(
+                                run.region,
+                                run.period,
+                                version,
+                                finding.seq,
+                            ),
+                            run_version: version,
+                            ..finding
+                        };
+                        rows.push(finding_row(&finding)?);
+                    }
+                    let mut rows = rows.into_iter().peekable();
+                    while rows.peek().is_some() {
+                        let chunk: Vec<_> = rows.by_ref().take(FINDINGS_PER_INSERT).collect();
+                        supervision_finding::Entity::insert_many(chunk)
+                            .exec(txn)
+                            .await?;
+                    }
+                    let detail = format!(
+                        "screened {} {} version {}: {} cases, {} findings",
+                        run.region,
+                        run.period.as_int(),
+                        run.version,
+                        run.cases,
+                        run.findings
+                    );
+                    Ok((respond(&run), detail))
+                })
+            })
+            .await
+    }
+
+    /// The latest run version of a region and period.
+    pub async fn latest_version(
+        &self,
+        region: RegionCode,
+        period: YearMonth,
+    ) -> Result<Option<i32>, StoreError> {
+        Ok(latest_version(&self.db, region, period).await?)
+    }
+
+    /// Findings of one run, filtered, in the run's order.
+    pub async fn findings(
+        &self,
+        region: RegionCode,
+        period: YearMonth,
+        version: i32,
+        filter: &FindingFilter,
+        page: Page,
+    ) -> Result<Vec<StoredFinding>, StoreError> {
+        let mut query = supervision_finding::Entity::find()
+            .filter(supervision_finding::Column::RegionCode.eq(region_to_db(region)))
+            .filter(supervision_finding::Column::Period.eq(period.as_int()))
+            .filter(supervision_finding::Column::RunVersion.eq(version));
+        if let Some(rule) = filter.rule {
+            query =
+                query.filter(supervision_finding::Column::RuleNumber.eq(i32::from(rule.number())));
+        }
+        if let Some(hospital) = &filter.hospital_code {
+            query = query.filter(supervision_finding::Column::HospitalCode.eq(hospital.clone()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(supervision_finding::Column::Status.eq(status.as_str()));
+        }
+        query
+            .order_by_asc(supervision_finding::Column::Seq)
+            .offset(page.offset)
+            .limit(page.size)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(finding_from_row)
+            .collect()
+    }
+
+    /// Records a review of an open finding of `review.region`, with its audit entry and response
+    /// (`respond` gives it from the reviewed finding), once per request.
+    pub async fn review(
+        &self,
+        call: &Call,
+        review: Review,
+        respond: impl FnOnce(&StoredFinding) -> Vec<u8> + Send + 'static,
+    ) -> Result<Once, WriteError> {
+        JOURNAL
+            .run_once(&self.db, call, move |txn| -> Effect<'_, WriteError> {
+                Box::pin(async move {
+                    let row = supervision_finding::Entity::find_by_id(review.finding_id.clone())
+                        .one(txn)
+                        .await?
+                        .filter(|row| row.region_code == region_to_db(review.region))
+                        .ok_or_else(|| WriteError::NoSuchFinding(review.finding_id.clone()))?;
+                    let mut finding = finding_from_row(row)?;
+                    finding.status = finding.status.review(review.decision)?;
+                    finding.reviewer = review.reviewer;
+                    finding.review_reason = review.reason;
+                    supervision_finding::ActiveModel {
+                        finding_id: Set(finding.finding_id.clone()),
+                        status: Set(finding.status.as_str().to_owned()),
+                        reviewer: Set(finding.reviewer.clone()),
+                        review_reason: Set(finding.review_reason.clone()),
+                        ..Default::default()
+                    }
+                    .update(txn)
+                    .await?;
+                    let detail =
+                        format!("finding {} {}", finding.finding_id, finding.status.as_str());
+                    Ok((respond(&finding), detail))
+                })
+            })
+            .await
+    }
+}
+
+async fn latest_version<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    period: YearMonth,
+) -> Result<Option<i32>, DbErr> {
+    let latest: Option<Option<i32>> = supervision_run::Entity::find()
+        .select_only()
+        .column_as(supervision_run::Column::Version.max(), "latest")
+        .filter(supervision_run::Column::RegionCode.eq(region_to_db(region)))
+        .filter(supervision_run::Column::Period.eq(period.as_int()))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(latest.flatten())
+}
+
+fn run_row(run: &StoredRun) -> supervision_run::ActiveModel {
+    supervision_run::ActiveModel {
+        region_code: Set(region_to_db(run.region)),
+        period: Set(run.period.as_int()),
+        version: Set(run.version),
+        request_id: Set(run.request_id.clone()),
+        caller_id: Set(run.caller_id.clone()),
+        cases: Set(i32::try_from(run.cases).unwrap_or(i32::MAX)),
+        findings: Set(i32::try_from(run.findings).unwrap_or(i32::MAX)),
+        policy_json: Set(run.policy_json.clone()),
+    }
+}
+
+fn finding_row(finding: &StoredFinding) -> Result<supervision_finding::ActiveModel, StoreError> {
+    let lines: Vec<String> = finding.fee_lines.iter().map(u32::to_string).collect();
+    Ok(supervision_finding::ActiveModel {
+        finding_id: Set(finding.finding_id.clone()),
+        region_code: Set(region_to_db(finding.region)),
+        period: Set(finding.period.as_int()),
+        run_version: Set(finding.run_version),
+        seq: Set(finding.seq),
+        rule_number: Set(i32::from(finding.rule.number())),
+        rule_id: Set(finding.rule.slug().to_owned()),
+        level: Set(finding.level.as_str().to_owned()),
+        hospital_code: Set(finding.hospital_code.clone()),
+        list_id: Set(finding.list_id.clone()),
+        arm: Set(finding.arm.clone()),
+        item_code: Set(finding.item_code.clone()),
+        date: Set(finding.date.map(Date::to_yyyymmdd).unwrap_or(0)),
+        other_hospital_code: Set(finding.other_hospital_code.clone()),
+        other_list_id: Set(finding.other_list_id.clone()),
+        fee_lines: Set(lines.join(";")),
+        evidence_json: Set(serde_json::to_string(&finding.evidence).map_err(|e| {
+            StoreError::Corrupt(CorruptRow {
+                column: "evidence_json",
+                value: String::new(),
+                reason: e.to_string(),
+            })
+        })?),
+        amount_fen: Set(finding.amount.to_fen()?),
+        status: Set(finding.status.as_str().to_owned()),
+        reviewer: Set(finding.reviewer.clone()),
+        review_reason: Set(finding.review_reason.clone()),
+    })
+}
+
+fn corrupt(column: &'static str, value: impl ToString, reason: impl ToString) -> CorruptRow {
+    CorruptRow {
+        column,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn finding_from_row(row: supervision_finding::Model) -> Result<StoredFinding, StoreError> {
+    let rule = u8::try_from(row.rule_number)
+        .ok()
+        .and_then(RuleId::from_number)
+        .ok_or_else(|| corrupt("rule_number", row.rule_number, "not a rule number"))?;
+    let level = match row.level.as_str() {
+        "weak" => RuleLevel::Weak,
+        "general" => RuleLevel::General,
+        "strong" => RuleLevel::Strong,
+        other => return Err(corrupt("level", other, "not a rule level").into()),
+    };
+    let date = match row.date {
+        0 => None,
+        value => Some(Date::from_yyyymmdd(value).map_err(|e| corrupt("date", value, e))?),
+    };
+    let fee_lines = row
+        .fee_lines
+        .split(';')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<u32>()
+                .map_err(|e| corrupt("fee_lines", &row.fee_lines, e))
+        })
+        .collect::<Result<Vec<u32>, CorruptRow>>()?;
+    let evidence: Vec<String> = serde_json::from_str(&row.evidence_json)
+        .map_err(|e| corrupt("evidence_json", &row.evidence_json, e))?;
+    let status = FindingStatus::parse(&row.status)
+        .ok_or_else(|| corrupt("status", &row.status, "not a finding status"))?;
+    Ok(StoredFinding {
+        finding_id: row.finding_id,
+        region: region_from_db(row.region_code)?,
+        period: YearMonth::from_int(row.period).map_err(|e| corrupt("period", row.period, e))?,
+        run_version: row.run_version,
+        seq: row.seq,
+        rule,
+        level,
+        hospital_code: row.hospital_code,
+        list_id: row.list_id,
+        arm: row.arm,
+        item_code: row.item_code,
+        date,
+        other_hospital_code: row.other_hospital_code,
+        other_list_id: row.other_list_id,
+        fee_lines,
+        evidence,
+        amount: Money::from_fen(row.amount_fen),
+        status,
+        reviewer: row.reviewer,
+        review_reason: row.review_reason,
+    })
 }

@@ -32,6 +32,7 @@ use tonic_types::StatusExt;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod internal;
 mod records;
 mod regions;
 mod registry;

@@ -1,0 +1,104 @@
+//! The `medpay.settlement.internal.v1` server: what other contexts read of the ledger
+//! (supervision screens stored inpatient lists).
+
+use std::pin::Pin;
+
+use futures::Stream;
+use medpay_proto::settlement::internal::v1 as pb;
+use medpay_proto::settlement::internal::v1::settlement_internal_service_server::SettlementInternalService;
+use platform::principal::authorize_request;
+use platform::status::{bad_request, storage_failure};
+use platform::wire::Page;
+use settlement_domain::ledger::RecordKind;
+use tonic::{Request, Response, Status};
+
+use crate::convert::intake::case_to_wire;
+use crate::grpc::case_filter;
+use crate::store::ledger::CaseStore;
+
+/// Cases read from the ledger per page while streaming: each page is one query, so a large
+/// region never sits in memory at once.
+const STREAM_PAGE: u64 = 500;
+
+/// The settlement internal gRPC API over the case ledger.
+#[derive(Clone)]
+pub struct SettlementInternalApi {
+    cases: CaseStore,
+}
+
+impl SettlementInternalApi {
+    pub fn new(cases: CaseStore) -> Self {
+        Self { cases }
+    }
+
+    /// The tonic service to mount on the internal listener.
+    pub fn into_server(
+        self,
+    ) -> pb::settlement_internal_service_server::SettlementInternalServiceServer<Self> {
+        pb::settlement_internal_service_server::SettlementInternalServiceServer::new(self)
+            .max_encoding_message_size(crate::grpc::MAX_MESSAGE_BYTES)
+    }
+}
+
+type CaseStream = Pin<Box<dyn Stream<Item = Result<pb::StreamCasesResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl SettlementInternalService for SettlementInternalApi {
+    type StreamCasesStream = CaseStream;
+
+    /// The current inpatient lists the filter selects, in (hospital, list id) order; the
+    /// filter's page fields are ignored, the stream is the whole selection.
+    async fn stream_cases(
+        &self,
+        request: Request<pb::StreamCasesRequest>,
+    ) -> Result<Response<Self::StreamCasesStream>, Status> {
+        let Some(filter) = request.get_ref().filter.as_ref() else {
+            return Err(bad_request(vec![(
+                "filter".into(),
+                "is required: it names the region".into(),
+            )]));
+        };
+        let (_, region) = authorize_request(&request, "filter.region_code", &filter.region_code)?;
+        let filter = case_filter(filter)?;
+        let cases = self.cases.clone();
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            let mut offset = 0;
+            loop {
+                let page = Page {
+                    offset,
+                    size: STREAM_PAGE,
+                };
+                let rows = match cases.list(region, &filter, page).await {
+                    Ok(rows) => rows,
+                    Err(error) => {
+                        let _ = sender.send(Err(storage_failure(error))).await;
+                        return;
+                    }
+                };
+                let last = (rows.len() as u64) < STREAM_PAGE;
+                for case in rows {
+                    if case.record_kind != RecordKind::Inpatient {
+                        continue;
+                    }
+                    let case_json = case.case_json.clone();
+                    let message = pb::StreamCasesResponse {
+                        summary: Some(case_to_wire(case)),
+                        case_json,
+                    };
+                    if sender.send(Ok(message)).await.is_err() {
+                        // The caller went away.
+                        return;
+                    }
+                }
+                if last {
+                    return;
+                }
+                offset += STREAM_PAGE;
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        )))
+    }
+}

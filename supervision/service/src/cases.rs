@@ -1,0 +1,304 @@
+//! The cases screening reads, from the settlement context's ledger over
+//! `medpay.settlement.internal.v1`: the port, its gRPC implementation, and the reading of a stored
+//! settlement list into the domain's [`InpatientList`].
+
+use futures::StreamExt;
+use kernel::{Date, DateTime, Decimal, FundType, Money, Principal, RegionCode, YearMonth};
+use medpay_proto::common::v1 as common;
+use medpay_proto::settlement::internal::v1 as pb;
+use medpay_proto::settlement::internal::v1::settlement_internal_service_client::SettlementInternalServiceClient;
+use medpay_proto::settlement::v1::ListCasesRequest;
+use platform::wire;
+use serde::Deserialize;
+use supervision_domain::{
+    ChargeCategory, Complication, Diagnosis, DischargeType, FeeLine, InpatientList, Procedure,
+    SettlementKey, Sex,
+};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+/// How reading cases from the settlement context failed; the run stored nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CaseSourceError {
+    /// The settlement context refused the caller or this service.
+    #[error("settlement refused: {0}")]
+    Denied(String),
+    /// The settlement context could not be reached or failed.
+    #[error("settlement unavailable: {0}")]
+    Unavailable(String),
+    /// A stored list supervision cannot read.
+    #[error("case {hospital}/{list_id}: {reason}")]
+    Unreadable {
+        hospital: String,
+        list_id: String,
+        reason: String,
+    },
+}
+
+impl From<Status> for CaseSourceError {
+    fn from(status: Status) -> Self {
+        match status.code() {
+            Code::PermissionDenied | Code::Unauthenticated => {
+                CaseSourceError::Denied(status.message().to_owned())
+            }
+            _ => CaseSourceError::Unavailable(status.message().to_owned()),
+        }
+    }
+}
+
+/// Where screening reads a region's current inpatient lists of a month.
+#[async_trait::async_trait]
+pub trait CaseSource: Send + Sync {
+    /// The current inpatient lists of `region` (and the regions inside it) discharged in
+    /// `month`, asked on behalf of `principal`.
+    async fn inpatient_lists(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+    ) -> Result<Vec<InpatientList>, CaseSourceError>;
+}
+
+/// The case source over settlement's internal `StreamCases`.
+#[derive(Clone)]
+pub struct GrpcCases {
+    client: SettlementInternalServiceClient<Channel>,
+    authorization: Option<MetadataValue<Ascii>>,
+}
+
+impl GrpcCases {
+    /// A source over `channel`; `api_key`, when set, is sent as `authorization: Bearer`.
+    pub fn new(channel: Channel, api_key: Option<&str>) -> Result<Self, String> {
+        let authorization = match api_key {
+            None | Some("") => None,
+            Some(key) => Some(
+                format!("Bearer {key}")
+                    .parse()
+                    .map_err(|_| "the peer api key is not valid header text".to_owned())?,
+            ),
+        };
+        Ok(Self {
+            client: SettlementInternalServiceClient::new(channel)
+                .max_decoding_message_size(64 * 1024 * 1024),
+            authorization,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl CaseSource for GrpcCases {
+    async fn inpatient_lists(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+    ) -> Result<Vec<InpatientList>, CaseSourceError> {
+        let mut request = Request::new(pb::StreamCasesRequest {
+            filter: Some(ListCasesRequest {
+                region_code: region.to_string(),
+                period: Some(common::YearMonth {
+                    year: month.year(),
+                    month: i32::try_from(month.month()).unwrap_or_default(),
+                }),
+                ..Default::default()
+            }),
+        });
+        // The caller's principal travels with the call (a gateway in between replaces it with
+        // the api key's), so settlement scopes the stream to what the caller may see.
+        platform::set_principal(request.metadata_mut(), principal)?;
+        if let Some(value) = &self.authorization {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        let mut stream = self
+            .client
+            .clone()
+            .stream_cases(request)
+            .await?
+            .into_inner();
+        let mut lists = Vec::new();
+        while let Some(message) = stream.next().await {
+            lists.push(inpatient_list(&message?)?);
+        }
+        Ok(lists)
+    }
+}
+
+/// What screening reads of a stored settlement list (the national platform's field names, as
+/// settlement stores them).
+#[derive(Deserialize)]
+struct StoredList {
+    header: StoredHeader,
+    patient: StoredPatient,
+    stay: StoredStay,
+    diagnoses: Vec<StoredDiagnosis>,
+    #[serde(default)]
+    procedures: Vec<StoredProcedure>,
+    payment: StoredPayment,
+    #[serde(default)]
+    fee_lines: Vec<StoredFeeLine>,
+}
+
+#[derive(Deserialize)]
+struct StoredHeader {
+    setl_id: String,
+    fixmedins_code: String,
+    hospital_level: String,
+    psn_no: String,
+    pooling_region: RegionCode,
+}
+
+#[derive(Deserialize)]
+struct StoredPatient {
+    sex: u8,
+    birth_date: Date,
+}
+
+#[derive(Deserialize)]
+struct StoredStay {
+    med_type: String,
+    admitted_at: DateTime,
+    admission_department: String,
+    discharged_at: DateTime,
+    discharge_type: u8,
+    #[serde(default)]
+    planned_readmission_31d: bool,
+}
+
+#[derive(Deserialize)]
+struct StoredDiagnosis {
+    code: String,
+    name: String,
+    admission_condition: u8,
+}
+
+#[derive(Deserialize)]
+struct StoredProcedure {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct StoredPayment {
+    medfee_sumamt: Money,
+    hifp_pay: Money,
+    #[serde(default)]
+    acct_pay: Money,
+    #[serde(default)]
+    psn_cash_pay: Money,
+    #[serde(default)]
+    fulamt_ownpay_amt: Money,
+}
+
+#[derive(Deserialize)]
+struct StoredFeeLine {
+    hilist_code: String,
+    med_chrgitm_type: String,
+    pric: Decimal,
+    cnt: Decimal,
+    det_item_fee_sumamt: Money,
+    #[serde(default)]
+    inscp_amt: Money,
+    fee_ocur_time: DateTime,
+}
+
+/// The screening input of one streamed case: its stored list, with the group and fund the
+/// ledger recorded for it.
+pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, CaseSourceError> {
+    let summary = case.summary.clone().unwrap_or_default();
+    let unreadable = |reason: String| CaseSourceError::Unreadable {
+        hospital: summary.hospital_code.clone(),
+        list_id: summary.list_id.clone(),
+        reason,
+    };
+    let stored: StoredList = serde_json::from_str(&case.case_json)
+        .map_err(|e| unreadable(format!("the stored list is not readable: {e}")))?;
+    let fund_type: FundType = wire::fund_type("fund_type", summary.fund_type)
+        .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))?;
+    let sex = match stored.patient.sex {
+        1 => Sex::Male,
+        2 => Sex::Female,
+        other => return Err(unreadable(format!("sex {other} is neither 1 nor 2"))),
+    };
+    let discharge_type = DischargeType::from_code(stored.stay.discharge_type).ok_or_else(|| {
+        unreadable(format!(
+            "discharge type {} is not a code",
+            stored.stay.discharge_type
+        ))
+    })?;
+    let lines = stored
+        .fee_lines
+        .into_iter()
+        .map(|line| {
+            let category = ChargeCategory::parse(&line.med_chrgitm_type).ok_or_else(|| {
+                unreadable(format!(
+                    "charge category {:?} of {} is not a code",
+                    line.med_chrgitm_type, line.hilist_code
+                ))
+            })?;
+            Ok(FeeLine {
+                item_code: line.hilist_code,
+                item_name: String::new(),
+                category,
+                quantity: line.cnt,
+                unit_price: line.pric,
+                amount: line.det_item_fee_sumamt,
+                in_policy_amount: line.inscp_amt,
+                charged_at: line.fee_ocur_time,
+            })
+        })
+        .collect::<Result<Vec<FeeLine>, CaseSourceError>>()?;
+    let payment = stored.payment;
+    // A list without fee lines carries no in-policy split: everything not wholly self-paid is.
+    let in_policy_amount = if lines.is_empty() {
+        payment.medfee_sumamt - payment.fulamt_ownpay_amt
+    } else {
+        lines
+            .iter()
+            .fold(Money::default(), |sum, line| sum + line.in_policy_amount)
+    };
+    let drg = (summary.payment_mode == "drg" && !summary.group_code.is_empty())
+        .then(|| summary.group_code.clone());
+    Ok(InpatientList {
+        key: SettlementKey::new(stored.header.fixmedins_code, stored.header.setl_id),
+        fund_type,
+        pooling_region: stored.header.pooling_region,
+        hospital_level: stored.header.hospital_level,
+        person_id: stored.header.psn_no,
+        sex,
+        birth_date: stored.patient.birth_date,
+        med_type: stored.stay.med_type,
+        department: stored.stay.admission_department,
+        admitted_at: stored.stay.admitted_at,
+        discharged_at: stored.stay.discharged_at,
+        discharge_type,
+        planned_readmission: stored.stay.planned_readmission_31d,
+        diagnoses: stored
+            .diagnoses
+            .into_iter()
+            .map(|d| Diagnosis {
+                code: d.code,
+                name: d.name,
+                admission_condition: Some(d.admission_condition),
+                complication: Complication::None,
+            })
+            .collect(),
+        procedures: stored
+            .procedures
+            .into_iter()
+            .map(|p| Procedure {
+                code: p.code,
+                name: p.name,
+            })
+            .collect(),
+        drg,
+        total_cost: payment.medfee_sumamt,
+        in_policy_amount,
+        fund_paid: payment.hifp_pay,
+        individual_burden: payment.acct_pay + payment.psn_cash_pay,
+        full_self_pay: payment.fulamt_ownpay_amt,
+        lines,
+    })
+}

@@ -1,0 +1,70 @@
+//! The supervision service's one boundary to gRPC: every way a request fails, and the one
+//! `From<Error> for Status` that gives each kind its code.
+
+use platform::status::{bad_request, storage_failure, with_reason};
+use platform::wire::Violation;
+use tonic::{Code, Status};
+
+use crate::cases::CaseSourceError;
+use crate::store::{StoreError, WriteError};
+
+/// Why a supervision request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request's fields, every violation at once.
+    #[error("invalid request: {0:?}")]
+    InvalidArgument(Vec<Violation>),
+    #[error("{0}")]
+    NotFound(String),
+    /// Reading the cases from the settlement context failed.
+    #[error(transparent)]
+    Cases(#[from] CaseSourceError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::InvalidArgument(violations) => bad_request(violations),
+            Error::NotFound(message) => Status::not_found(message),
+            Error::Cases(error) => cases_status(error),
+            Error::Write(error) => write_status(error),
+            Error::Store(error) => storage_failure(error),
+        }
+    }
+}
+
+fn cases_status(error: CaseSourceError) -> Status {
+    match &error {
+        CaseSourceError::Denied(_) => {
+            with_reason(Code::PermissionDenied, "PEER_DENIED", error.to_string())
+        }
+        CaseSourceError::Unavailable(_) => {
+            with_reason(Code::Unavailable, "PEER_UNAVAILABLE", error.to_string())
+        }
+        // The ledger holds a list this context cannot screen: nothing the caller can retry away.
+        CaseSourceError::Unreadable { .. } => with_reason(
+            Code::FailedPrecondition,
+            "CASE_UNREADABLE",
+            error.to_string(),
+        ),
+    }
+}
+
+fn write_status(error: WriteError) -> Status {
+    match error {
+        WriteError::Reused(reused) => reused.into(),
+        WriteError::NoSuchFinding(id) => {
+            Status::not_found(format!("no finding {id} in this region"))
+        }
+        error @ WriteError::AlreadyDecided(_) => with_reason(
+            Code::FailedPrecondition,
+            "FINDING_DECIDED",
+            error.to_string(),
+        ),
+        WriteError::Store(error) => storage_failure(error),
+    }
+}
