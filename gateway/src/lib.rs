@@ -4,6 +4,7 @@
 pub mod access;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod edge;
 pub mod import_cmd;
 pub mod limits;

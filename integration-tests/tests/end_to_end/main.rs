@@ -3,6 +3,7 @@
 
 mod access;
 mod api_keys;
+mod demo;
 mod dip_build;
 mod every_mode;
 mod group_cli;

@@ -1,0 +1,186 @@
+//! `medpay demo` end to end: the real binary simulates a Hainan year, pays it through its own
+//! server over gRPC and writes what it paid. Every clearing's totals reconcile to the fen, the
+//! per-mode lines add up to each hospital's statement, and the XLSX statements are workbooks.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use integration_tests::medpay_binary;
+use kernel::{Money, Points};
+
+/// The rows of a CSV the demo wrote (no cell of it holds a comma), keyed by header.
+fn rows(path: &Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{} is empty", path.display()))?
+        .split(',')
+        .collect();
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            anyhow::ensure!(cells.len() == header.len(), "{line}");
+            Ok(header
+                .iter()
+                .zip(cells)
+                .map(|(name, cell)| ((*name).to_owned(), cell.to_owned()))
+                .collect())
+        })
+        .collect()
+}
+
+fn money(row: &BTreeMap<String, String>, column: &str) -> anyhow::Result<Money> {
+    row.get(column)
+        .ok_or_else(|| anyhow::anyhow!("no {column} in {row:?}"))?
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{column}: {e}"))
+}
+
+fn points(row: &BTreeMap<String, String>, column: &str) -> anyhow::Result<Points> {
+    row.get(column)
+        .ok_or_else(|| anyhow::anyhow!("no {column} in {row:?}"))?
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{column}: {e}"))
+}
+
+fn count(row: &BTreeMap<String, String>, column: &str) -> anyhow::Result<u64> {
+    Ok(row
+        .get(column)
+        .ok_or_else(|| anyhow::anyhow!("no {column} in {row:?}"))?
+        .parse()?)
+}
+
+/// A zip archive: a local file header first, an end-of-central-directory record that counts
+/// entries, and a workbook among the central directory's names.
+fn assert_workbook(path: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path)?;
+    assert!(
+        bytes.starts_with(b"PK\x03\x04"),
+        "{} is no zip",
+        path.display()
+    );
+    let end = bytes
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .ok_or_else(|| anyhow::anyhow!("{} has no end of central directory", path.display()))?;
+    let record = bytes
+        .get(end..end + 22)
+        .ok_or_else(|| anyhow::anyhow!("{} is cut short", path.display()))?;
+    let entries = u16::from_le_bytes([record[10], record[11]]);
+    assert!(entries > 0, "{} has no entry", path.display());
+    let names = String::from_utf8_lossy(&bytes);
+    assert!(
+        names.contains("xl/workbook.xml"),
+        "{} holds no workbook",
+        path.display()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_simulated_year_is_paid_and_every_clearing_reconciles_to_the_fen() -> anyhow::Result<()> {
+    let work = tempfile::tempdir()?;
+    let out = work.path().join("out");
+    let output = Command::new(medpay_binary()?)
+        .args(["demo", "--cases", "2000", "--seed", "7", "--out"])
+        .arg(&out)
+        .current_dir(work.path())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("2000 sent, 2000 accepted, 0 rejected"),
+        "{stderr}"
+    );
+
+    let clearings = rows(&out.join("summary.csv"))?;
+    assert_eq!(clearings.len(), 2, "one clearing per fund: {clearings:?}");
+    let hospitals = rows(&out.join("hospitals.csv"))?;
+    let modes = rows(&out.join("modes.csv"))?;
+    let mut inpatient_cases = 0;
+    for clearing in &clearings {
+        let run = &clearing["run_id"];
+        let budget = money(clearing, "distributable_budget")?;
+        let entitlements = money(clearing, "entitlements")?;
+        let special = money(clearing, "special_cases")?;
+        let residue = money(clearing, "residue")?;
+        assert_eq!(entitlements + special + residue, budget, "{clearing:?}");
+        assert_eq!(clearing["identity_holds"], "true");
+        // The points share what the money modes leave, so the residue is rounding only: the
+        // point value's last place over every point, and a fen per statement.
+        let rounding = points(clearing, "points")?.value() * rust_decimal::Decimal::new(5, 5)
+            + rust_decimal::Decimal::from(count(clearing, "hospitals")?)
+                * rust_decimal::Decimal::new(1, 2);
+        assert!(residue.value().abs() <= rounding, "{clearing:?}");
+        assert!(
+            stdout.contains(&format!(
+                "budget {budget} = entitlements {entitlements} + special cases {special} + residue {residue}: identity holds"
+            )),
+            "{stdout}"
+        );
+
+        let statements: Vec<_> = hospitals.iter().filter(|h| &h["run_id"] == run).collect();
+        assert_eq!(
+            statements.len() as u64,
+            count(clearing, "hospitals")?,
+            "{clearing:?}"
+        );
+        let paid: Money = statements
+            .iter()
+            .map(|h| money(h, "fund_entitlement"))
+            .sum::<anyhow::Result<_>>()?;
+        assert_eq!(paid, entitlements, "{clearing:?}");
+        let cases: u64 = statements
+            .iter()
+            .map(|h| count(h, "cases"))
+            .sum::<anyhow::Result<_>>()?;
+        assert_eq!(cases, count(clearing, "cases")?);
+        inpatient_cases += cases;
+
+        for hospital in &statements {
+            let lines: Vec<_> = modes
+                .iter()
+                .filter(|m| &m["run_id"] == run && m["hospital"] == hospital["hospital"])
+                .collect();
+            let line_cases: u64 = lines
+                .iter()
+                .map(|m| count(m, "cases"))
+                .sum::<anyhow::Result<_>>()?;
+            let line_points: Points = lines
+                .iter()
+                .map(|m| points(m, "points"))
+                .sum::<anyhow::Result<_>>()?;
+            assert_eq!(line_cases, count(hospital, "cases")?, "{hospital:?}");
+            assert_eq!(line_points, points(hospital, "points")?, "{hospital:?}");
+            assert_eq!(
+                money(hospital, "points_fund_part")? + money(hospital, "money_fund_part")?,
+                money(hospital, "fund_entitlement")?,
+                "{hospital:?}"
+            );
+        }
+        assert_workbook(&out.join(format!("clearing-460000-{}-2025.xlsx", clearing["fund"])))?;
+    }
+    // Outpatient and pharmacy settlements are not cleared with the stays; most records are stays.
+    assert!(
+        (1_000..2_000).contains(&inpatient_cases),
+        "{inpatient_cases}"
+    );
+
+    let paid_modes: std::collections::BTreeSet<&str> =
+        modes.iter().map(|m| m["mode"].as_str()).collect();
+    for mode in [
+        "drg",
+        "day_surgery",
+        "basic_level_disease",
+        "fee_for_service",
+        "per_diem_psychiatric",
+        "per_diem_rehabilitation",
+        "per_diem_hospice",
+    ] {
+        assert!(paid_modes.contains(mode), "{mode} not paid: {paid_modes:?}");
+    }
+    Ok(())
+}
