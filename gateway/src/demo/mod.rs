@@ -499,6 +499,7 @@ async fn prepay(
                 value: point_value.round_dp(4).to_string(),
             }),
             month_budget: None,
+            skip_unvalued: false,
         })
         .await?;
     Ok(())
@@ -531,6 +532,7 @@ async fn clear(
                 yuan: budget.to_string(),
             }),
             reason: String::new(),
+            skip_unvalued: false,
         })
         .await?
         .into_inner();
