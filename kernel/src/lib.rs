@@ -26,6 +26,8 @@ pub(crate) use serde_as_text;
 
 pub mod date;
 mod money;
+#[cfg(feature = "testing")]
+pub mod mutation;
 mod period;
 mod principal;
 mod region;

@@ -3,7 +3,7 @@
 //! never a crash, each in time. Seeds are the compiled defaults and the deploy configurations.
 //! `PROPTEST_CASES` sets the cases (256 by default; README "Robustness under generated input").
 
-mod mutation;
+use kernel::mutation;
 
 use std::path::Path;
 

@@ -87,6 +87,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "RunPrepayment"
         | "CloseMonth"
         | "RunClearing"
+        | "RevalueCases"
         | "RunShadowSettlement"
         | "ScreenCases" => vec![Run],
         "LoadScheme"

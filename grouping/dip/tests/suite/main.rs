@@ -8,4 +8,4 @@ mod damaged_directory;
 mod demo;
 mod directory;
 mod grouping;
-mod mutation;
+use kernel::mutation;

@@ -6,7 +6,7 @@ mod common;
 mod conditions;
 mod damaged_scheme;
 mod demo_scheme;
-mod mutation;
+use kernel::mutation;
 mod regional_conditions;
 mod robustness;
 mod shared_schemes;

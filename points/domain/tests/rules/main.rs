@@ -9,7 +9,7 @@ mod damaged_documents;
 mod dip_and_money_modes;
 mod drg;
 mod modes_and_policy;
-mod mutation;
+use kernel::mutation;
 mod point_values_and_outpatient;
 mod properties;
 mod readmission_and_batch;

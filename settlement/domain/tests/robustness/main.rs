@@ -3,5 +3,5 @@
 //! by default; README "Robustness under generated input").
 
 mod clearing;
-mod mutation;
+use kernel::mutation;
 mod readers;

@@ -412,8 +412,25 @@ pub async fn run_cases<C: ConnectionTrait>(
     discharge_to: i32,
 ) -> Result<Vec<RunCase>, StoreError> {
     use settlement_case::Column;
+    valued_cases_of(conn, region, fund, |query| {
+        query.filter(Column::DischargeDate.between(discharge_from, discharge_to))
+    })
+    .await
+}
+
+/// The current valued (or cleared) cases of `region` and the regions inside it for `fund` that
+/// `narrow` keeps, as a run reads them, in (hospital, list id) order.
+async fn valued_cases_of<C: ConnectionTrait>(
+    conn: &C,
+    region: RegionCode,
+    fund: FundType,
+    narrow: impl FnOnce(
+        sea_orm::Select<settlement_case::Entity>,
+    ) -> sea_orm::Select<settlement_case::Entity>,
+) -> Result<Vec<RunCase>, StoreError> {
+    use settlement_case::Column;
     let (from, to) = region_span(region);
-    Ok(settlement_case::Entity::find()
+    let query = settlement_case::Entity::find()
         .select_only()
         .columns([
             Column::HospitalCode,
@@ -433,8 +450,8 @@ pub async fn run_cases<C: ConnectionTrait>(
             Column::PlannedReadmission,
         ])
         .filter(Column::RegionCode.between(from, to))
-        .filter(Column::FundType.eq(fund_to_db(fund)))
-        .filter(Column::DischargeDate.between(discharge_from, discharge_to))
+        .filter(Column::FundType.eq(fund_to_db(fund)));
+    Ok(narrow(query)
         .filter(Column::IsCurrent.eq(true))
         .filter(Column::Status.is_in([status::VALUED, status::CLEARED]))
         .order_by_asc(Column::HospitalCode)
@@ -489,37 +506,12 @@ pub async fn later_stays<C: ConnectionTrait>(
     admitted_until: i32,
 ) -> Result<Vec<RunCase>, StoreError> {
     use settlement_case::Column;
-    let (from, to) = region_span(region);
-    Ok(settlement_case::Entity::find()
-        .select_only()
-        .columns([
-            Column::HospitalCode,
-            Column::ListId,
-            Column::PaymentMode,
-            Column::GroupCode,
-            Column::PointsScaled,
-            Column::TotalFen,
-            Column::IndividualBurdenFen,
-            Column::FundFen,
-            Column::AmountFen,
-            Column::SchemeVersion,
-            Column::TableVersion,
-            Column::PersonId,
-            Column::AdmissionDate,
-            Column::DischargeDate,
-            Column::PlannedReadmission,
-        ])
-        .filter(Column::RegionCode.between(from, to))
-        .filter(Column::FundType.eq(fund_to_db(fund)))
-        .filter(Column::DischargeDate.gt(discharged_after))
-        .filter(Column::AdmissionDate.between(1, admitted_until))
-        .filter(Column::IsCurrent.eq(true))
-        .filter(Column::Status.is_in([status::VALUED, status::CLEARED]))
-        .order_by_asc(Column::HospitalCode)
-        .order_by_asc(Column::ListId)
-        .into_model::<RunCase>()
-        .all(conn)
-        .await?)
+    valued_cases_of(conn, region, fund, |query| {
+        query
+            .filter(Column::DischargeDate.gt(discharged_after))
+            .filter(Column::AdmissionDate.between(1, admitted_until))
+    })
+    .await
 }
 
 /// Marks the current valued cases a clearing read as cleared.

@@ -2,7 +2,7 @@
 //! rows or a table error that says where and why, never a crash, each in time.
 //! `PROPTEST_CASES` sets the cases (256 by default; README "Robustness under generated input").
 
-mod mutation;
+use kernel::mutation;
 
 use proptest::prelude::*;
 use supervision_domain::{TableError, Tables};
