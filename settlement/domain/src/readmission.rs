@@ -105,7 +105,8 @@ pub fn halve_readmissions(
     policy: &ReadmissionPolicy,
 ) -> Vec<Halving> {
     let is_drg = |case: &ValuedCase| case.payment_mode == Some(PaymentMode::Drg);
-    // Each person's DRG stays at a hospital: (admission, discharge, list id, index in `cases`).
+    // Each person's DRG stays at a hospital: (admission, discharge, list id, group, index in
+    // `cases`; none for a later stay).
     type Stays<'a> = Vec<(Date, Date, &'a str, &'a str, Option<usize>)>;
     let mut by_person: BTreeMap<(&str, &str), Stays<'_>> = BTreeMap::new();
     let mut halved_at: Vec<(usize, String, i32)> = Vec::new();

@@ -369,3 +369,40 @@ store_test!(a_request_id_is_carried_out_once, Migrator, |db| {
         .expect("retry after failure");
     assert_eq!(retried, Once::Done(b"ok".to_vec()));
 });
+
+// A case stored before the ledger kept amounts and stay facts in columns (m0009, m0010) is read
+// with them after the upgrade: the migrations copy them from its valuation and its list.
+store_test!(
+    cases_stored_before_the_amount_and_stay_columns_keep_them,
+    Migrator,
+    |db| {
+        use sea_orm::{ConnectionTrait, Statement};
+        use sea_orm_migration::MigratorTrait;
+
+        Migrator::down(db, Some(2)).await.expect("back to m0008");
+        db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "INSERT INTO settlement_case (hospital_code, list_id, version, region_code, is_current, \
+         record_kind, fund_type, discharge_date, payment_mode, group_code, points_scaled, \
+         total_fen, individual_burden_fen, fund_fen, status, valuation_error, scheme_version, \
+         table_version, valuation_json, content_hash, case_json, request_id, stored_at) VALUES \
+         ('H1', 'L1', 1, 460108, true, 'inpatient', 310, 20250421, 'per_diem_rehabilitation', \
+         'GZ11', 0, 1200000, 300000, 900000, 'valued', '', 'demo@1', '1', \
+         '{\"amount\":\"6000.00\",\"payment_mode\":\"PER_DIEM_REHABILITATION\"}', 'abc', \
+         '{\"header\":{\"psn_no\":\"P7\"},\"stay\":{\"admitted_at\":\"2025-04-01 08:30:00\",\
+         \"planned_readmission_31d\":true}}', 'old', 1700000000)",
+    ))
+    .await
+    .expect("an old row");
+        Migrator::up(db, None).await.expect("upgraded");
+
+        let case = CaseStore::current(db, "H1", "L1")
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(case.amount, Some(Money::from_fen(600_000)));
+        assert_eq!(case.person_id, "P7");
+        assert_eq!(case.admission_date, 20250401);
+        assert!(case.planned_readmission);
+    }
+);

@@ -3,7 +3,7 @@
 //! case's valuation document. Cases stored before keep that amount only in `valuation_json`
 //! (`"amount": "9730.00"`); it is copied into the column here, so they are paid alike.
 
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::prelude::*;
 
 pub struct CaseAmount;
@@ -17,6 +17,9 @@ impl MigrationName for CaseAmount {
 #[derive(DeriveIden)]
 enum SettlementCase {
     Table,
+    HospitalCode,
+    ListId,
+    Version,
     AmountFen,
 }
 
@@ -73,27 +76,17 @@ impl MigrationTrait for CaseAmount {
             let Some(fen) = documented_amount(&json)? else {
                 continue;
             };
-            let sql = match backend {
-                sea_orm::DbBackend::Postgres => {
-                    "UPDATE settlement_case SET amount_fen = $1 \
-                     WHERE hospital_code = $2 AND list_id = $3 AND version = $4"
-                }
-                _ => {
-                    "UPDATE settlement_case SET amount_fen = ? \
-                     WHERE hospital_code = ? AND list_id = ? AND version = ?"
-                }
-            };
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [
-                    Value::from(fen),
-                    Value::from(hospital_code),
-                    Value::from(list_id),
-                    Value::from(version),
-                ],
-            ))
-            .await?;
+            manager
+                .exec_stmt(
+                    Query::update()
+                        .table(SettlementCase::Table)
+                        .value(SettlementCase::AmountFen, fen)
+                        .and_where(Expr::col(SettlementCase::HospitalCode).eq(hospital_code))
+                        .and_where(Expr::col(SettlementCase::ListId).eq(list_id))
+                        .and_where(Expr::col(SettlementCase::Version).eq(version))
+                        .to_owned(),
+                )
+                .await?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! cases stored before have them only in their list (`case_json`); they are copied here, so a
 //! run over old and new cases pairs them alike.
 
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::prelude::*;
 
 pub struct StayFacts;
@@ -17,6 +17,9 @@ impl MigrationName for StayFacts {
 #[derive(DeriveIden)]
 enum SettlementCase {
     Table,
+    HospitalCode,
+    ListId,
+    Version,
     PersonId,
     AdmissionDate,
     PlannedReadmission,
@@ -79,37 +82,25 @@ impl MigrationTrait for StayFacts {
                  WHERE record_kind = 'inpatient'",
             ))
             .await?;
-        let sql = match backend {
-            sea_orm::DbBackend::Postgres => {
-                "UPDATE settlement_case SET person_id = $1, admission_date = $2, \
-                 planned_readmission = $3 \
-                 WHERE hospital_code = $4 AND list_id = $5 AND version = $6"
-            }
-            _ => {
-                "UPDATE settlement_case SET person_id = ?, admission_date = ?, \
-                 planned_readmission = ? \
-                 WHERE hospital_code = ? AND list_id = ? AND version = ?"
-            }
-        };
         for row in rows {
             let hospital_code: String = row.try_get_by_index(0)?;
             let list_id: String = row.try_get_by_index(1)?;
             let version: i32 = row.try_get_by_index(2)?;
             let json: String = row.try_get_by_index(3)?;
             let (person, admitted, planned) = stay_facts(&json)?;
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [
-                    Value::from(person),
-                    Value::from(admitted),
-                    Value::from(planned),
-                    Value::from(hospital_code),
-                    Value::from(list_id),
-                    Value::from(version),
-                ],
-            ))
-            .await?;
+            manager
+                .exec_stmt(
+                    Query::update()
+                        .table(SettlementCase::Table)
+                        .value(SettlementCase::PersonId, person)
+                        .value(SettlementCase::AdmissionDate, admitted)
+                        .value(SettlementCase::PlannedReadmission, planned)
+                        .and_where(Expr::col(SettlementCase::HospitalCode).eq(hospital_code))
+                        .and_where(Expr::col(SettlementCase::ListId).eq(list_id))
+                        .and_where(Expr::col(SettlementCase::Version).eq(version))
+                        .to_owned(),
+                )
+                .await?;
         }
         Ok(())
     }
