@@ -70,6 +70,9 @@ pub struct ServerSettings {
     /// contracts to other medpay services only (a caller key cannot reach them at `listen`).
     /// Port 0 picks a free port; keep it off the public network.
     pub internal_listen: SocketAddr,
+    /// Address of a plaintext listener serving grpc.health only, for Kubernetes' gRPC probes,
+    /// which speak no TLS; empty for none. Keep it off the public network.
+    pub health_listen: String,
     /// Seconds in-flight requests get to finish after a shutdown signal.
     pub shutdown_grace_seconds: u64,
     /// The longest a call may run: a caller's `grpc-timeout` above it, or none, is clamped to it.
@@ -110,6 +113,10 @@ pub struct DatabaseSettings {
     pub data_dir: PathBuf,
     /// A database URL (`postgres://…` or `sqlite://…`); empty for the embedded SQLite file.
     pub url: String,
+    /// Whether `up` and `serve` migrate the database at start. A deployment of many replicas
+    /// sets it to false and runs `medpay migrate` once per release instead; the servers then
+    /// refuse to start while a migration is pending.
+    pub migrate: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -217,6 +224,7 @@ pub const DEFAULTS: &str = r#"
 [server]
 listen = "127.0.0.1:50051"
 internal_listen = "127.0.0.1:0"
+health_listen = ""
 shutdown_grace_seconds = 10
 max_deadline_seconds = 900
 
@@ -233,6 +241,7 @@ concurrent_per_caller = 256
 [database]
 data_dir = "./data"
 url = ""
+migrate = true
 
 [auth]
 allow_anonymous = true
@@ -416,8 +425,8 @@ mod tests {
         let settings = load_from(None, env(&[("MEDPAY__PEERS__API_KEY", "k")])).expect("valid");
         assert!(settings.peers.grouping.is_empty() && settings.peers.points.is_empty());
         assert_eq!(settings.peers.api_key, "k");
-        let shipped =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config/production.toml");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../deploy/k8s/overlays/province/medpay.toml");
         let production = load_from(Some(&shipped), env(&[])).expect("production config loads");
         assert_eq!(production.peers.points, "https://medpay-points:50052");
         assert!(!production.auth.allow_anonymous);

@@ -8,6 +8,8 @@ pub mod demo;
 pub mod edge;
 pub mod import_cmd;
 pub mod limits;
+pub mod migrate;
+pub mod probe;
 pub mod server;
 pub mod telemetry;
 pub mod tls;

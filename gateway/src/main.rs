@@ -99,6 +99,37 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Applies the database migrations of the contexts given (and `keys`, the API key store
+    /// every server reads; all of them when none is given) on the configured database, and
+    /// exits. Deployments run it once per release, before servers that have
+    /// `database.migrate = false`.
+    Migrate {
+        /// What to migrate.
+        #[arg(value_enum)]
+        targets: Vec<gateway::migrate::Target>,
+        /// Apply nothing: fail, naming them, while migrations are pending.
+        #[arg(long)]
+        check: bool,
+        /// With --check: keep checking for up to this many seconds (an init container waiting
+        /// for its migration Job).
+        #[arg(long, default_value_t = 0, requires = "check")]
+        wait_seconds: u64,
+    },
+    /// Asks a running server's grpc.health whether it serves: exit status 0 when it does, 1
+    /// otherwise (the image's HEALTHCHECK). Plaintext, to server.health_listen when set, else to
+    /// server.listen.
+    Health {
+        /// Address to ask instead (host:port).
+        #[arg(long)]
+        address: Option<SocketAddr>,
+        /// A service to ask about, e.g. medpay.settlement.v1.SettlementService (default: the
+        /// server as a whole).
+        #[arg(long, default_value = "")]
+        service: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout_seconds: u64,
+    },
     /// Runs one context (one Deployment per context in production), on the configured database.
     Serve {
         /// The context to serve.
@@ -352,6 +383,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let AdminCommand::Keys { command } = command;
             admin_keys(&settings, command).await
         }
+        Command::Migrate {
+            targets,
+            check,
+            wait_seconds,
+        } => {
+            use gateway::migrate::{self, Target};
+            let targets = if targets.is_empty() {
+                Target::of_server(&ContextName::ALL)
+            } else {
+                targets
+            };
+            let db = server::connect(&settings).await?;
+            if check {
+                let wait = std::time::Duration::from_secs(wait_seconds);
+                migrate::wait_until_migrated(&db, &targets, wait).await?;
+                eprintln!("medpay: migrated: {targets:?}");
+            } else {
+                migrate::apply(&db, &targets).await?;
+                eprintln!("medpay: migrations applied: {targets:?}");
+            }
+            db.close().await?;
+            Ok(())
+        }
+        Command::Health {
+            address,
+            service,
+            timeout_seconds,
+        } => {
+            let address = match address {
+                Some(address) => address,
+                None => gateway::probe::default_address(&settings)?,
+            };
+            let timeout = std::time::Duration::from_secs(timeout_seconds.max(1));
+            gateway::probe::check(address, &service, timeout).await
+        }
         Command::Serve { context, listen } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
@@ -374,6 +440,9 @@ async fn serve(
         |bound| {
             println!("medpay listening on {}", bound.public);
             println!("medpay internal listener on {}", bound.internal);
+            if let Some(health) = bound.health {
+                println!("medpay health listener on {health}");
+            }
         },
         server::shutdown_signal(),
     )

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -124,13 +123,7 @@ impl ContextName {
 
     /// Runs the context's migrations (each context keeps its own migration table).
     pub async fn migrate(self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
-        match self {
-            ContextName::Grouping => grouping_service::Migrator::up(db, None).await,
-            ContextName::Points => points_service::Migrator::up(db, None).await,
-            ContextName::Budget => budget_service::Migrator::up(db, None).await,
-            ContextName::Settlement => settlement_service::Migrator::up(db, None).await,
-            ContextName::Supervision => supervision_service::Migrator::up(db, None).await,
-        }
+        crate::migrate::Target::from(self).apply(db).await
     }
 
     async fn mount(
@@ -240,11 +233,25 @@ impl ContextName {
 }
 
 /// Opens the configured database (the embedded SQLite file unless a URL is set) and migrates the
-/// given contexts and the API key store.
+/// given contexts and the API key store, or with `database.migrate = false` fails unless a
+/// `medpay migrate` has already done so.
 pub async fn open_database(
     settings: &Settings,
     contexts: &[ContextName],
 ) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(settings).await?;
+    // Every server authenticates, so every server reads the key store.
+    let targets = crate::migrate::Target::of_server(contexts);
+    if settings.database.migrate {
+        crate::migrate::apply(&db, &targets).await?;
+    } else {
+        crate::migrate::check(&db, &targets).await?;
+    }
+    Ok(db)
+}
+
+/// Opens the configured database (the embedded SQLite file unless a URL is set), as it is.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = if settings.database.url.is_empty() {
         let dir = &settings.database.data_dir;
         std::fs::create_dir_all(dir)
@@ -256,16 +263,6 @@ pub async fn open_database(
     let db = platform::db::connect(&url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
-    for context in contexts {
-        context
-            .migrate(&db)
-            .await
-            .map_err(|e| anyhow::anyhow!("migrating {context:?}: {e}"))?;
-    }
-    // Every server authenticates, so every server reads the key store.
-    crate::access::Migrator::up(&db, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("migrating the api key store: {e}"))?;
     Ok(db)
 }
 
@@ -274,6 +271,8 @@ pub async fn open_database(
 pub struct Bound {
     pub public: SocketAddr,
     pub internal: SocketAddr,
+    /// The plaintext health listener (`server.health_listen`), when configured.
+    pub health: Option<SocketAddr>,
 }
 
 async fn bind(address: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
@@ -306,9 +305,22 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let public_listener = bind(settings.server.listen, "server.listen").await?;
     let internal_listener = bind(settings.server.internal_listen, "server.internal_listen").await?;
+    let health_listener = match settings.server.health_listen.trim() {
+        "" => None,
+        address => {
+            let address: SocketAddr = address
+                .parse()
+                .map_err(|e| anyhow::anyhow!("server.health_listen {address:?}: {e}"))?;
+            Some(bind(address, "server.health_listen").await?)
+        }
+    };
     let bound = Bound {
         public: public_listener.local_addr()?,
         internal: internal_listener.local_addr()?,
+        health: health_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?,
     };
 
     let token = service_token()?;
@@ -335,7 +347,7 @@ pub async fn serve(
     let (health, health_service) = tonic_health::server::health_reporter();
     let mut routes = Routes::default();
     routes.public.add_service(health_service.clone());
-    routes.internal.add_service(health_service);
+    routes.internal.add_service(health_service.clone());
     routes.public.add_service(
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(medpay_proto::PUBLIC_FILE_DESCRIPTOR_SET)
@@ -404,9 +416,24 @@ pub async fn serve(
         .add_routes(routes.internal.routes())
         .serve_with_incoming_shutdown(accepted(internal_listener), stopped(stop_rx.clone()));
 
+    // Health only, in plaintext and without the edge: Kubernetes' gRPC probes speak neither TLS
+    // nor credentials, and grpc.health reveals nothing but serving states.
+    let health_stop = stopped(stop_rx.clone());
+    let health_only = async move {
+        match health_listener {
+            Some(listener) => {
+                tonic::transport::Server::builder()
+                    .add_service(health_service)
+                    .serve_with_incoming_shutdown(accepted(listener), health_stop)
+                    .await
+            }
+            None => Ok(()),
+        }
+    };
+
     on_bound(bound);
     tracing::info!(public = %bound.public, internal = %bound.internal, ?contexts, "serving");
-    let servers = async { tokio::try_join!(public, internal).map(|_| ()) };
+    let servers = async { tokio::try_join!(public, internal, health_only).map(|_| ()) };
     tokio::pin!(servers);
     tokio::select! {
         result = &mut servers => result?,

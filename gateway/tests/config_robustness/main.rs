@@ -13,9 +13,10 @@ use proptest::sample::Index;
 
 use crate::mutation::{MAX_INPUT, answered_in_time, apply, mutations};
 
-const DEPLOYED: [&str; 2] = [
-    include_str!("../../../deploy/config/production.toml"),
-    include_str!("../../../deploy/config/staging.toml"),
+const DEPLOYED: [&str; 3] = [
+    include_str!("../../../deploy/k8s/overlays/province/medpay.toml"),
+    include_str!("../../../deploy/k8s/overlays/staging/medpay.toml"),
+    include_str!("../../../deploy/k8s/overlays/dev/medpay.toml"),
 ];
 
 fn seeds() -> Vec<&'static str> {

@@ -4,6 +4,7 @@
 mod access;
 mod api_keys;
 mod demo;
+mod deploy;
 mod dip_build;
 mod every_mode;
 mod group_cli;

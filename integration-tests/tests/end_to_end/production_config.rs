@@ -1,4 +1,5 @@
-//! `deploy/config/production.toml` as shipped: each context its own `medpay serve` process, no
+//! The province's `medpay.toml` as shipped (deploy/k8s/overlays/province): each context its own
+//! `medpay serve` process, migrated beforehand by `medpay migrate` as the migration Jobs do, no
 //! anonymous access, TLS on every listener, settlement calling grouping and points on their
 //! internal listeners over mutual TLS with its own client certificate. Only what a deployment
 //! changes is changed here: addresses, file paths, databases, and one caller registered.
@@ -21,7 +22,8 @@ const BUREAU: &str = "hainan-bureau";
 /// The shipped configuration with one caller registered by its certificate, as a deployment adds
 /// its agencies.
 fn shipped_config_with_a_caller() -> anyhow::Result<String> {
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config/production.toml");
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/k8s/overlays/province/medpay.toml");
     let mut config = std::fs::read_to_string(shipped)?;
     config.push_str(&format!(
         "\n[[auth.certificates]]\nsubject = \"{BUREAU}\"\ncaller_id = \"{BUREAU}\"\nscopes = [\"460000\"]\nroles = [\"submit\", \"read\", \"configure\"]\n"
@@ -29,8 +31,10 @@ fn shipped_config_with_a_caller() -> anyhow::Result<String> {
     Ok(config)
 }
 
-/// Starts `medpay serve <context>` with the shipped configuration; `peers` are the internal
-/// addresses of grouping and points for settlement, and `client` its peer certificate.
+/// Migrates the context's tables and the key store as its migration Job does, then starts
+/// `medpay serve <context>` with the shipped configuration (which does not migrate at start);
+/// `peers` are the internal addresses of grouping and points for settlement, and `client` its
+/// peer certificate.
 fn serve(
     context: &str,
     pki: &Pki,
@@ -44,6 +48,7 @@ fn serve(
     let path = |p: &Path| p.display().to_string();
     let mut env = vec![
         ("MEDPAY__SERVER__INTERNAL_LISTEN", "127.0.0.1:0".to_owned()),
+        ("MEDPAY__SERVER__HEALTH_LISTEN", "127.0.0.1:0".to_owned()),
         ("MEDPAY__SERVER__TLS__CERT", path(&pki.server.cert)),
         ("MEDPAY__SERVER__TLS__KEY", path(&pki.server.key)),
         ("MEDPAY__SERVER__TLS__CLIENT_CA", path(&pki.ca)),
@@ -62,6 +67,13 @@ fn serve(
         env.push((peer, format!("https://localhost:{}", port_of(address))));
     }
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let migrated = std::process::Command::new(integration_tests::medpay_binary()?)
+        .arg("--config")
+        .arg(&config)
+        .args(["migrate", context, "keys"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .status()?;
+    anyhow::ensure!(migrated.success(), "medpay migrate {context} keys failed");
     let args: Vec<String> = [
         "--config",
         &config.display().to_string(),
