@@ -398,10 +398,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if check {
                 let wait = std::time::Duration::from_secs(wait_seconds);
                 migrate::wait_until_migrated(&db, &targets, wait).await?;
-                eprintln!("medpay: migrated: {targets:?}");
+                eprintln!("medpay: migrated: {}", migrate::names(&targets));
             } else {
                 migrate::apply(&db, &targets).await?;
-                eprintln!("medpay: migrations applied: {targets:?}");
+                eprintln!("medpay: migrations applied: {}", migrate::names(&targets));
             }
             db.close().await?;
             Ok(())

@@ -43,7 +43,8 @@ impl Target {
             .collect()
     }
 
-    fn name(self) -> &'static str {
+    /// The target as `medpay migrate` names it.
+    pub fn name(self) -> &'static str {
         match self {
             Target::Grouping => "grouping",
             Target::Points => "points",
@@ -83,6 +84,15 @@ impl Target {
         .await?;
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
     }
+}
+
+/// `grouping, keys`: targets as `medpay migrate` names them.
+pub fn names(targets: &[Target]) -> String {
+    targets
+        .iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Applies the migrations of `targets`, in order.

@@ -3,6 +3,7 @@
 
 mod access;
 mod api_keys;
+mod backup_drill;
 mod demo;
 mod deploy;
 mod dip_build;
