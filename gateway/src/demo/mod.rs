@@ -2,9 +2,12 @@
 //! server as `medpay up` runs on a fresh SQLite folder; the demo then acts as the bureau and the
 //! county agencies over real gRPC on loopback: it registers every hospital and pharmacy with its
 //! agreement, prices a points table per pooling region and fund from the simulated costs,
-//! submits every simulated settlement through `SubmitCases`, prepays twelve months, clears the
-//! year per region and fund, and writes the statements and a summary.
+//! submits every simulated settlement through `SubmitCases`, prepays and closes twelve months,
+//! screens them, sets the budgets that share surpluses and overspends, clears the year per region
+//! and fund, and writes the statements, a summary and an HTML report.
 
+mod bureau;
+mod report;
 mod summary;
 mod tables;
 
@@ -25,7 +28,8 @@ use tonic::transport::Channel;
 
 use crate::config::Settings;
 use crate::server::{self, ContextName};
-use summary::{ClearingSummary, HospitalTotals};
+use bureau::Screening;
+use summary::{ClearingSummary, HospitalTotals, Roster, RosterEntry};
 
 /// The simulated year: complete, and before any date intake would call the future.
 const YEAR: i32 = 2025;
@@ -172,8 +176,9 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     let outcome = act(&simulation, &observations, channel, &args.out).await;
     let _ = stop_tx.send(());
     serving.await??;
-    let clearings = outcome?;
+    let (clearings, screening) = outcome?;
     print!("{}", summary::table(&clearings));
+    print!("{}", summary::findings_table(&screening));
     std::fs::write(
         args.out.join("summary.csv"),
         summary::summary_csv(&clearings),
@@ -187,8 +192,17 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         args.out.join("regions.csv"),
         summary::regions_csv(&clearings),
     )?;
+    let page = report::html(&report::Report {
+        year: YEAR,
+        seed: args.seed,
+        records: args.cases,
+        roster: &roster(&simulation),
+        clearings: &clearings,
+        screening: &screening,
+    });
+    std::fs::write(args.out.join("report.html"), page)?;
     eprintln!(
-        "medpay demo: {} clearings in {:.1} s; statements and summary.csv in {}",
+        "medpay demo: {} clearings in {:.1} s; statements, summary.csv and report.html in {}",
         clearings.len(),
         started.elapsed().as_secs_f64(),
         args.out.display()
@@ -227,7 +241,7 @@ async fn act(
     observations: &tables::Observations,
     channel: Channel,
     out: &Path,
-) -> anyhow::Result<Vec<ClearingSummary>> {
+) -> anyhow::Result<(Vec<ClearingSummary>, Screening)> {
     let mut intake = SettlementServiceClient::new(channel.clone())
         .max_decoding_message_size(MESSAGE_LIMIT)
         .max_encoding_message_size(MESSAGE_LIMIT);
@@ -247,8 +261,8 @@ async fn act(
     // Hainan pools both funds province-wide (省级统筹): the province prepays and clears, and
     // a clearing of a region takes the cases of every region inside it.
     let province = simulation.province().code;
-    let regions = institution_regions(simulation);
-    let mut runs = SettlementRunServiceClient::new(channel)
+    let roster = roster(simulation);
+    let mut runs = SettlementRunServiceClient::new(channel.clone())
         .max_decoding_message_size(MESSAGE_LIMIT)
         .max_encoding_message_size(MESSAGE_LIMIT);
     let mut claims_by_fund: BTreeMap<u16, Money> = BTreeMap::new();
@@ -271,26 +285,54 @@ async fn act(
     }
     progress.finish(done);
 
+    let screening = bureau::screen(channel.clone(), province).await?;
+    eprintln!(
+        "screening: {} stays, {} findings",
+        screening.cases,
+        screening.findings()
+    );
+
     let mut clearings = Vec::new();
     for (fund, claims) in &claims_by_fund {
         let fund = FundType::from_code(*fund)?;
+        // The simulated year stands in for last year's spending: the budget's reserve is what
+        // shares the overspends out.
+        bureau::set_budget(channel.clone(), province, fund, *claims).await?;
         let budget = claims.mul_round(BUDGET_SHARE);
-        clearings.push(clear(&mut runs, province, fund, budget, &regions, out).await?);
+        clearings.push(clear(&mut runs, province, fund, budget, &roster, out).await?);
     }
     eprintln!("clearings: {} run", clearings.len());
-    Ok(clearings)
+    Ok((clearings, screening))
 }
 
-/// The pooling region of every simulated institution, by code.
-fn institution_regions(simulation: &Simulation) -> BTreeMap<String, RegionCode> {
+/// Every simulated institution by code (pooling region, name, level) and the region names.
+fn roster(simulation: &Simulation) -> Roster {
     let province = simulation.province();
-    province
+    let institutions = province
         .hospitals
         .iter()
         .map(|h| &h.institution)
         .chain(province.pharmacies.iter().map(|p| &p.institution))
-        .map(|i| (i.code.clone(), i.pooling_region))
-        .collect()
+        .map(|i| {
+            (
+                i.code.clone(),
+                RosterEntry {
+                    region: i.pooling_region,
+                    name: i.name.clone(),
+                    level: level_word(i.level),
+                },
+            )
+        })
+        .collect();
+    let region_names = province
+        .regions
+        .iter()
+        .map(|r| (r.code.to_string(), r.name.to_owned()))
+        .collect();
+    Roster {
+        institutions,
+        region_names,
+    }
 }
 
 fn date(value: kernel::Date) -> Option<common::Date> {
@@ -502,6 +544,15 @@ async fn prepay(
             skip_unvalued: false,
         })
         .await?;
+    // Only a closed month's prepayment is final, and the clearing settles against final ones.
+    client
+        .close_month(settlement::CloseMonthRequest {
+            request_id: format!("demo-close-{region}-{}-{month}", fund.code()),
+            region_code: region.to_string(),
+            period: Some(common::YearMonth { year: YEAR, month }),
+            fund_type: i32::from(fund.code()),
+        })
+        .await?;
     Ok(())
 }
 
@@ -519,7 +570,7 @@ async fn clear(
     region: RegionCode,
     fund: FundType,
     budget: Money,
-    regions: &BTreeMap<String, RegionCode>,
+    roster: &Roster,
     out: &Path,
 ) -> anyhow::Result<ClearingSummary> {
     let clearing = client
@@ -561,7 +612,7 @@ async fn clear(
             .into_inner();
         for statement in &page.statements {
             let json: serde_json::Value = serde_json::from_str(&statement.statement_json)?;
-            hospitals.push(HospitalTotals::from_statement(&json, regions)?);
+            hospitals.push(HospitalTotals::from_statement(&json, roster)?);
         }
         if page.next_page_token.is_empty() {
             break;

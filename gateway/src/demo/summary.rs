@@ -16,10 +16,31 @@ pub struct ModeTotals {
     pub fund_part: Money,
 }
 
+/// What the bureau's roster says of an institution besides its statement.
+#[derive(Clone, Debug)]
+pub struct RosterEntry {
+    pub region: RegionCode,
+    /// Comes from the institution's registration, so it is text to escape, not markup.
+    pub name: String,
+    /// The level word of the registration (3A, 3B, 2A, 2B, 1, community).
+    pub level: &'static str,
+}
+
+/// Every registered institution by code, and the province's region names by code.
+#[derive(Clone, Debug, Default)]
+pub struct Roster {
+    pub institutions: BTreeMap<String, RosterEntry>,
+    pub region_names: BTreeMap<String, String>,
+}
+
 /// A hospital's clearing statement, as far as the summary needs it.
 #[derive(Clone, Debug)]
 pub struct HospitalTotals {
     pub hospital: String,
+    /// The registered name; empty when the roster does not know the hospital.
+    pub name: String,
+    /// The registered level word; "unknown" when the roster does not know the hospital.
+    pub level: String,
     /// The hospital's pooling region (the province when the roster does not know it).
     pub region: Option<RegionCode>,
     pub cases: u64,
@@ -27,6 +48,15 @@ pub struct HospitalTotals {
     pub points_fund_part: Money,
     pub money_fund_part: Money,
     pub fund_entitlement: Money,
+    /// Std and Act of the year-end sharing, the tier that applied and what the reserve added
+    /// (or, negative, took).
+    pub sharing_standard: Money,
+    pub sharing_actual: Money,
+    pub sharing_tier: String,
+    pub sharing_adjustment: Money,
+    pub final_amount: Money,
+    pub prepaid: Money,
+    pub balance: Money,
     pub modes: Vec<(String, ModeTotals)>,
 }
 
@@ -69,10 +99,7 @@ fn count(value: &Value, field: &str) -> anyhow::Result<u64> {
 
 impl HospitalTotals {
     /// Reads a hospital's clearing statement (the `statement_json` of `ListStatements`).
-    pub fn from_statement(
-        statement: &Value,
-        regions: &BTreeMap<String, RegionCode>,
-    ) -> anyhow::Result<Self> {
+    pub fn from_statement(statement: &Value, roster: &Roster) -> anyhow::Result<Self> {
         let hospital = statement["hospital_code"]
             .as_str()
             .unwrap_or_default()
@@ -94,14 +121,27 @@ impl HospitalTotals {
                 ))
             })
             .collect::<anyhow::Result<_>>()?;
+        let known = roster.institutions.get(&hospital);
         Ok(Self {
-            region: regions.get(&hospital).copied(),
+            region: known.map(|entry| entry.region),
+            name: known.map(|entry| entry.name.clone()).unwrap_or_default(),
+            level: known.map_or("unknown", |entry| entry.level).to_owned(),
             hospital,
             cases: count(statement, "cases")?,
             points: points(statement, "points")?,
             points_fund_part: money(statement, "points_fund_part")?,
             money_fund_part: money(statement, "money_fund_part")?,
             fund_entitlement: money(statement, "fund_entitlement")?,
+            sharing_standard: money(statement, "sharing_standard")?,
+            sharing_actual: money(statement, "sharing_actual")?,
+            sharing_tier: statement["sharing_tier"]
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("statement has no sharing_tier"))?
+                .to_owned(),
+            sharing_adjustment: money(statement, "sharing_adjustment")?,
+            final_amount: money(statement, "final_amount")?,
+            prepaid: money(statement, "prepaid")?,
+            balance: money(statement, "balance")?,
             modes,
         })
     }
@@ -330,6 +370,32 @@ pub fn table(clearings: &[ClearingSummary]) -> String {
             c.special_cases,
             c.residue,
             if c.identity_holds { "holds" } else { "BROKEN" }
+        );
+    }
+    out
+}
+
+/// The screening printed after the clearings: a line per rule in force.
+pub fn findings_table(screening: &super::bureau::Screening) -> String {
+    let mut out = format!(
+        "\nscreening: {} stays, {} findings\n{:>3} {:<28} {:<8} {:>8} {:>14}\n",
+        screening.cases,
+        screening.findings(),
+        "no",
+        "rule",
+        "level",
+        "findings",
+        "amount"
+    );
+    for rule in &screening.rules {
+        let _ = writeln!(
+            out,
+            "{:>3} {:<28} {:<8} {:>8} {:>14}",
+            rule.number,
+            rule.rule_id,
+            rule.level,
+            rule.findings,
+            rule.amount.to_string()
         );
     }
     out

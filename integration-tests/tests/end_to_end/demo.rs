@@ -1,10 +1,11 @@
 //! `medpay demo` end to end: the real binary simulates a Hainan year, pays it through its own
 //! server over gRPC and writes what it paid. Every clearing's totals reconcile to the fen, the
-//! per-mode lines add up to each hospital's statement, and the XLSX statements are workbooks.
+//! per-mode lines add up to each hospital's statement, the XLSX statements are workbooks, and
+//! the HTML report draws every chart in a real headless Chromium without a script error.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use integration_tests::medpay_binary;
 use kernel::{Money, Points};
@@ -182,5 +183,185 @@ fn a_simulated_year_is_paid_and_every_clearing_reconciles_to_the_fen() -> anyhow
     ] {
         assert!(paid_modes.contains(mode), "{mode} not paid: {paid_modes:?}");
     }
+    Ok(())
+}
+
+/// The Chromium the report is opened in: `chromium` on the PATH (Debian's package).
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromium"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The value of attribute `name` in the first tag of `html` that carries `marker`.
+fn attribute<'a>(html: &'a str, marker: &str, name: &str) -> Option<&'a str> {
+    let at = html.find(marker)?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>')?];
+    let value = tag.split(&format!(" {name}=\"")).nth(1)?;
+    value.split('"').next()
+}
+
+/// The text of the element whose opening tag carries `marker`.
+fn text_of<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
+    let at = html.find(marker)?;
+    let open_end = at + html[at..].find('>')? + 1;
+    let close = html[open_end..].find('<')?;
+    Some(&html[open_end..open_end + close])
+}
+
+/// The page as Chromium rendered it: headless, the page's time run out so its scripts finish,
+/// a fresh profile, and no longer than two minutes however it behaves.
+fn rendered_dom(chromium: &Path, page: &Path, profile: &Path) -> anyhow::Result<String> {
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-extensions",
+            "--no-first-run",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut dom = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut dom).map(|_| dom)
+    });
+    let errors = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
+        log
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill()?;
+            anyhow::bail!(
+                "chromium did not finish rendering {} in two minutes",
+                page.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let dom = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reader panicked"))??;
+    let log = errors
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reader panicked"))?;
+    assert!(status.success(), "chromium failed: {status}\n{log}");
+    Ok(dom)
+}
+
+#[test]
+fn the_html_report_draws_every_chart_in_headless_chromium_without_a_script_error()
+-> anyhow::Result<()> {
+    let Some(chromium) = chromium() else {
+        let ci = std::env::var("CI").unwrap_or_default();
+        assert!(
+            ci.is_empty(),
+            "CI={ci} but chromium is not installed: `.ci/run` installs it (Debian package `chromium`)"
+        );
+        eprintln!(
+            "SKIPPED: chromium is not installed (apt-get install -y --no-install-recommends chromium); \
+             the HTML report was not opened in a browser"
+        );
+        return Ok(());
+    };
+    let work = tempfile::tempdir()?;
+    let out = work.path().join("out");
+    let output = Command::new(medpay_binary()?)
+        .args(["demo", "--cases", "1000", "--seed", "11", "--out"])
+        .arg(&out)
+        .current_dir(work.path())
+        .output()?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page)?;
+
+    // Self-contained: nothing is fetched, the only URL is SVG's namespace.
+    assert!(!html.contains("<link"), "a linked resource");
+    assert!(!html.contains(" src="), "a fetched resource");
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+        "a URL other than SVG's namespace"
+    );
+    // The figures are the ones summary.csv gives, digits for digits.
+    let plain = html.replace(',', "");
+    for clearing in rows(&out.join("summary.csv"))? {
+        for column in [
+            "point_value",
+            "entitlements",
+            "distributable_budget",
+            "residue",
+        ] {
+            assert!(
+                plain.contains(&format!(">{}<", clearing[column])),
+                "{column} {} not in the report",
+                clearing[column]
+            );
+        }
+    }
+    let charts = html.matches("<svg class=\"chart\"").count();
+    assert!(charts >= 9, "{charts} charts");
+
+    let dom = rendered_dom(&chromium, &page, &work.path().join("profile"))?;
+    assert_eq!(
+        attribute(&dom, "id=\"script-errors\"", "data-count"),
+        Some("0"),
+        "script errors: {:?}",
+        text_of(&dom, "id=\"script-errors\"")
+    );
+    assert_eq!(text_of(&dom, "id=\"script-errors\""), Some(""));
+    let check = "id=\"render-check\"";
+    assert_eq!(
+        attribute(&dom, check, "data-charts"),
+        Some(charts.to_string().as_str()),
+        "{:?}",
+        text_of(&dom, check)
+    );
+    assert_eq!(
+        attribute(&dom, check, "data-complete"),
+        Some(charts.to_string().as_str()),
+        "{:?}",
+        text_of(&dom, check)
+    );
+    // Each chart, by its own count: every bar it announces has a box in the browser.
+    let mut seen = 0;
+    for svg in dom.split("<svg class=\"chart\"").skip(1) {
+        let tag = &svg[..svg.find('>').unwrap_or(svg.len())];
+        let field = |name: &str| {
+            tag.split(&format!(" {name}=\""))
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .map(str::to_owned)
+        };
+        let bars = field("data-bars").expect("data-bars");
+        assert_eq!(field("data-drawn"), Some(bars.clone()), "{tag}");
+        let body = &svg[..svg.find("</svg>").expect("closed")];
+        assert_eq!(
+            body.matches("<rect class=\"bar").count().to_string(),
+            bars,
+            "{tag}"
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, charts);
     Ok(())
 }

@@ -1,0 +1,193 @@
+//! The bureau's steps around the payments: the year's budget per fund with its adjustment
+//! reserve and a clearing policy that shares through it, so each hospital's surplus is retained
+//! or its overspend shared by tier; and the screening of every month's stays by the supervision
+//! rules, read back as findings per rule.
+
+use std::collections::BTreeMap;
+
+use kernel::{FundType, Money, RegionCode};
+use medpay_proto::budget::v1 as budget;
+use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
+use medpay_proto::common::v1 as common;
+use medpay_proto::settlement::v1 as settlement;
+use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
+use medpay_proto::supervision::v1 as supervision;
+use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
+use tonic::transport::Channel;
+
+use super::YEAR;
+
+/// Creates the year's budget of `fund` for `region` on last year's claims (the inpatient block,
+/// 5 % of it the adjustment reserve) and makes the clearing share through it.
+pub async fn set_budget(
+    channel: Channel,
+    region: RegionCode,
+    fund: FundType,
+    last_year_claims: Money,
+) -> anyhow::Result<()> {
+    let document = serde_json::json!({
+        "region": region.to_string(),
+        "year": YEAR,
+        "fund": fund.code().to_string(),
+        "mode": "regional_points",
+        "basis": {
+            "kind": "last_year_growth",
+            "last_year_spending": last_year_claims.to_string(),
+            "growth_cap": "0",
+        },
+        "split": {"shares": [{"block": "inpatient", "share": "1"}]},
+        "policy": {"adjustment_reserve_rate": "0.05"},
+    });
+    BudgetServiceClient::new(channel.clone())
+        .create_budget(budget::CreateBudgetRequest {
+            request_id: format!("demo-budget-{region}-{}", fund.code()),
+            region_code: region.to_string(),
+            year: YEAR,
+            fund_type: i32::from(fund.code()),
+            mode: budget::BudgetMode::RegionalPoints as i32,
+            document_json: document.to_string(),
+        })
+        .await?;
+    SettlementRunServiceClient::new(channel)
+        .put_settlement_policy(settlement::PutSettlementPolicyRequest {
+            request_id: format!("demo-policy-{region}-{}", fund.code()),
+            region_code: region.to_string(),
+            year: YEAR,
+            fund_type: i32::from(fund.code()),
+            policy_json: r#"{"clearing": {"sharing": "budget"}}"#.into(),
+            reason: "year-end sharing by the budget's tiers".into(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// One screening rule's findings over the year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleFindings {
+    pub number: u32,
+    pub rule_id: String,
+    pub name: String,
+    pub name_zh: String,
+    pub level: &'static str,
+    pub findings: u64,
+    pub amount: Money,
+}
+
+/// The year's screening: stays screened and, per rule in force, what it found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Screening {
+    pub cases: u64,
+    pub rules: Vec<RuleFindings>,
+}
+
+impl Screening {
+    pub fn findings(&self) -> u64 {
+        self.rules.iter().map(|r| r.findings).sum()
+    }
+}
+
+fn level_word(level: i32) -> &'static str {
+    match supervision::RuleLevel::try_from(level) {
+        Ok(supervision::RuleLevel::Strong) => "strong",
+        Ok(supervision::RuleLevel::General) => "general",
+        Ok(supervision::RuleLevel::Weak) => "weak",
+        _ => "unspecified",
+    }
+}
+
+/// Screens every month of the year in `region` (and the regions inside it) and counts the
+/// findings of each rule the region runs.
+pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Screening> {
+    let mut client =
+        SupervisionServiceClient::new(channel).max_decoding_message_size(super::MESSAGE_LIMIT);
+    let mut rules: BTreeMap<String, RuleFindings> = BTreeMap::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_rules(supervision::ListRulesRequest {
+                region_code: region.to_string(),
+                page_size: 100,
+                page_token: page_token.clone(),
+                year: YEAR,
+            })
+            .await?
+            .into_inner();
+        for rule in page.rules.into_iter().filter(|r| r.enabled) {
+            rules.insert(
+                rule.rule_id.clone(),
+                RuleFindings {
+                    number: rule.number,
+                    rule_id: rule.rule_id,
+                    name: rule.name,
+                    name_zh: rule.name_zh,
+                    level: level_word(rule.level),
+                    findings: 0,
+                    // Zero in fen, so a rule that found nothing prints 0.00 like the others.
+                    amount: Money::from_fen(0),
+                },
+            );
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+
+    let mut cases = 0_u64;
+    for month in 1..=12 {
+        let screened = client
+            .screen_cases(supervision::ScreenCasesRequest {
+                request_id: format!("demo-screen-{region}-{month}"),
+                region_code: region.to_string(),
+                year: YEAR,
+                month,
+            })
+            .await?
+            .into_inner();
+        cases += u64::from(screened.cases);
+        let mut page_token = String::new();
+        loop {
+            let page = client
+                .list_findings(supervision::ListFindingsRequest {
+                    region_code: region.to_string(),
+                    page_size: 1_000,
+                    page_token: page_token.clone(),
+                    period: Some(common::YearMonth { year: YEAR, month }),
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            for finding in &page.findings {
+                let amount: Money = finding.amount.parse().map_err(|e| {
+                    anyhow::anyhow!(
+                        "finding {} amount {:?}: {e}",
+                        finding.finding_id,
+                        finding.amount
+                    )
+                })?;
+                // A rule that fired is counted even if the listing no longer names it in force.
+                let rule = rules
+                    .entry(finding.rule_id.clone())
+                    .or_insert_with(|| RuleFindings {
+                        number: finding.rule_number,
+                        rule_id: finding.rule_id.clone(),
+                        name: finding.rule_id.clone(),
+                        name_zh: String::new(),
+                        level: level_word(finding.level),
+                        findings: 0,
+                        // Zero in fen, so a rule that found nothing prints 0.00 like the others.
+                        amount: Money::from_fen(0),
+                    });
+                rule.findings += 1;
+                rule.amount += amount;
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+    }
+    let mut rules: Vec<RuleFindings> = rules.into_values().collect();
+    rules.sort_by_key(|r| r.number);
+    Ok(Screening { cases, rules })
+}
