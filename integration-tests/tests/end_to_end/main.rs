@@ -3,6 +3,7 @@
 
 mod access;
 mod api_keys;
+mod deductions;
 mod demo;
 mod dip_build;
 mod every_mode;
