@@ -332,17 +332,17 @@ mod tests {
                 .expect("settled")
         };
         let plain = statement(facts_of_a_and_b(Some(Vec::new())));
-        let deducted = statement(facts_of_a_and_b(Some(vec![supervised("A", 123_45, "f1")])));
+        let deducted = statement(facts_of_a_and_b(Some(vec![supervised("A", 12_345, "f1")])));
         let (a, b) = (&deducted.hospitals[0], &deducted.hospitals[1]);
-        assert_eq!(a.violation_deductions, Money::from_fen(123_45));
+        assert_eq!(a.violation_deductions, Money::from_fen(12_345));
         assert_eq!(a.violation_findings[0].finding_id, "f1");
         assert_eq!(
             a.sharing_standard,
-            plain.hospitals[0].sharing_standard - Money::from_fen(123_45)
+            plain.hospitals[0].sharing_standard - Money::from_fen(12_345)
         );
         assert_eq!(
             a.final_amount,
-            plain.hospitals[0].final_amount - Money::from_fen(123_45)
+            plain.hospitals[0].final_amount - Money::from_fen(12_345)
         );
         assert_eq!(b, &plain.hospitals[1]);
         assert!(b.violation_findings.is_empty());
