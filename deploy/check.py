@@ -20,7 +20,7 @@ INTERNAL_CALLERS = {
     "points": ["settlement"],
     "budget": ["settlement"],
     "settlement": ["supervision"],
-    "supervision": [],
+    "supervision": ["settlement"],
 }
 HEALTH_PORT = 50053
 

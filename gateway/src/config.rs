@@ -21,8 +21,8 @@ pub struct Settings {
 }
 
 /// Where a context finds the internal services of the contexts it calls (settlement calls
-/// grouping and points to value cases at intake, and budget to share at the year end;
-/// supervision reads settlement's cases).
+/// grouping and points to value cases at intake, budget to share at the year end and
+/// supervision for the violation deductions it clears; supervision reads settlement's cases).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeersSettings {
@@ -36,6 +36,11 @@ pub struct PeersSettings {
     /// URL of the server hosting the settlement context (supervision screens its cases); empty
     /// for this same server.
     pub settlement: String,
+    /// URL of the server hosting the supervision context, whose confirmed findings are each
+    /// hospital's violation deductions at clearing (typed-in deductions are then refused); empty
+    /// for this same server; `none` for no supervision peer, where clearing deducts what
+    /// PutHospitalYearInputs typed in.
+    pub supervision: String,
     /// Key sent as `authorization: Bearer <key>` on calls to peers, a key with the `service`
     /// role; empty sends none. Peers reached over mutual TLS need none: the client certificate
     /// below is the identity.
@@ -264,6 +269,7 @@ grouping = ""
 points = ""
 budget = ""
 settlement = ""
+supervision = ""
 api_key = ""
 tls_ca = ""
 tls_cert = ""

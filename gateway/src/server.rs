@@ -203,11 +203,20 @@ impl ContextName {
                     Some(peers.key(&settings.peers.budget, configured)),
                 )
                 .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
-                routes.public.add_service(
-                    settlement_service::SettlementRunApi::new(db.clone())
-                        .with_budget(std::sync::Arc::new(budget))
-                        .into_server(),
-                );
+                let mut runs = settlement_service::SettlementRunApi::new(db.clone())
+                    .with_budget(std::sync::Arc::new(budget));
+                // Violation deductions come from supervision's confirmed findings unless the
+                // configuration says there is no supervision peer.
+                let supervision = settings.peers.supervision.trim();
+                if !supervision.eq_ignore_ascii_case("none") {
+                    let peer = settlement_service::supervision_peer::GrpcSupervision::new(
+                        peers.channel(supervision)?,
+                        Some(peers.key(supervision, configured)),
+                    )
+                    .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
+                    runs = runs.with_supervision(std::sync::Arc::new(peer));
+                }
+                routes.public.add_service(runs.into_server());
             }
             ContextName::Supervision => {
                 let store = supervision_service::store::SupervisionStore::new(db.clone());
@@ -218,14 +227,16 @@ impl ContextName {
                 .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
                 let tables = supervision_service::Tables::demo()
                     .map_err(|e| anyhow::anyhow!("the demo screening tables: {e}"))?;
-                routes.public.add_service(
-                    supervision_service::SupervisionApi::new(
-                        store,
-                        std::sync::Arc::new(cases),
-                        tables,
-                    )
-                    .into_server(),
+                let api = supervision_service::SupervisionApi::new(
+                    store,
+                    std::sync::Arc::new(cases),
+                    tables,
                 );
+                // Internal: settlement reads violation deductions through it at clearing.
+                routes
+                    .internal
+                    .add_service(api.clone().into_internal_server());
+                routes.public.add_service(api.into_server());
             }
         }
         Ok(())

@@ -4,6 +4,7 @@
 mod access;
 mod api_keys;
 mod backup_drill;
+mod deductions;
 mod demo;
 mod deploy;
 mod dip_build;

@@ -1,7 +1,8 @@
 //! The year-end clearing's input from the facts the ledger holds (DOMAIN.md §5 year end): the
 //! year's valued cases with the special-case decisions bound into them, each hospital's stored
-//! year inputs and the final monthly prepayments it was paid; and the budget context's sharing
-//! answers as the clearing's sharing rule.
+//! year inputs (with the violation deductions supervision confirmed, where it gives them) and
+//! the final monthly prepayments it was paid; and the budget context's sharing answers as the
+//! clearing's sharing rule.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use crate::prepayment::PrepaymentLine;
 use crate::readmission::{ReadmissionPolicy, halve_readmissions};
 use crate::special_case::ReviewDecision;
 use crate::valued_case::{InputVersions, ValuedCase};
+use crate::violation_deductions::{self, SupervisedDeduction};
 
 /// One hospital's year-end inputs, as the agency stores them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,9 @@ pub struct ClearingFacts {
     pub fund: FundType,
     pub distributable_budget: Money,
     pub year_inputs: Vec<YearInput>,
+    /// The violation deductions the supervision context confirmed, when it gives them; then no
+    /// deduction may be typed into `year_inputs`.
+    pub supervised_deductions: Option<Vec<SupervisedDeduction>>,
     /// The lines of the year's final prepayment runs.
     pub prepayments: Vec<PrepaymentLine>,
     pub decisions: BoundDecisions,
@@ -78,6 +83,10 @@ pub fn assemble_clearing(
         h.deposit_returned = input.deposit_returned;
         h.assessment_score = input.assessment_score;
         hospitals.insert(input.hospital_code.clone(), h);
+    }
+    if let Some(deductions) = facts.supervised_deductions.take() {
+        violation_deductions::check(&deductions, &facts.year_inputs)?;
+        violation_deductions::apply(deductions, &mut hospitals);
     }
     for line in &facts.prepayments {
         let h = hospitals
@@ -241,6 +250,7 @@ mod tests {
                 deposit_returned: Money::ZERO,
                 assessment_score: None,
             }],
+            supervised_deductions: None,
             prepayments: Vec::new(),
             decisions,
             later_stays: Vec::new(),
@@ -276,6 +286,79 @@ mod tests {
         assert_eq!(assembled.input.cases[3].points, Points::round(dec!(12.5)));
         assert_eq!(assembled.special_cases_bound, 2);
         assert_eq!(assembled.versions.tables.len(), 1);
+    }
+
+    fn supervised(hospital: &str, fen: i64, finding: &str) -> SupervisedDeduction {
+        SupervisedDeduction {
+            hospital_code: hospital.into(),
+            amount: Money::from_fen(fen),
+            findings: vec![crate::violation_deductions::DeductionFinding {
+                finding_id: finding.into(),
+                rule_id: "readmission_15_days".into(),
+                case_ids: vec!["2".into()],
+                amount: Money::from_fen(fen),
+            }],
+        }
+    }
+
+    fn facts_of_a_and_b(supervised: Option<Vec<SupervisedDeduction>>) -> ClearingFacts {
+        ClearingFacts {
+            region: "460100".parse().expect("region"),
+            year: 2025,
+            fund: FundType::Employee,
+            distributable_budget: Money::from_fen(1_000_000),
+            year_inputs: Vec::new(),
+            supervised_deductions: supervised,
+            prepayments: Vec::new(),
+            decisions: BoundDecisions::new(),
+            later_stays: Vec::new(),
+            readmission: ReadmissionPolicy::default(),
+            cases: vec![
+                case("A", "1", "drg"),
+                case("A", "2", "drg"),
+                case("B", "1", "drg"),
+            ],
+        }
+    }
+
+    #[test]
+    fn supervised_deductions_lower_the_standard_and_list_their_findings() {
+        let statement = |facts| {
+            let assembled = assemble_clearing(facts).expect("assembled");
+            let policy = crate::clearing::ClearingPolicy::default();
+            crate::clearing::prepare_clearing(&assembled.input, &policy)
+                .expect("prepared")
+                .settle(&crate::ports::PayStandard)
+                .expect("settled")
+        };
+        let plain = statement(facts_of_a_and_b(Some(Vec::new())));
+        let deducted = statement(facts_of_a_and_b(Some(vec![supervised("A", 12_345, "f1")])));
+        let (a, b) = (&deducted.hospitals[0], &deducted.hospitals[1]);
+        assert_eq!(a.violation_deductions, Money::from_fen(12_345));
+        assert_eq!(a.violation_findings[0].finding_id, "f1");
+        assert_eq!(
+            a.sharing_standard,
+            plain.hospitals[0].sharing_standard - Money::from_fen(12_345)
+        );
+        assert_eq!(
+            a.final_amount,
+            plain.hospitals[0].final_amount - Money::from_fen(12_345)
+        );
+        assert_eq!(b, &plain.hospitals[1]);
+        assert!(b.violation_findings.is_empty());
+        // The deduction leaves each hospital's share of the budget as it was (DOMAIN.md §4).
+        assert_eq!(a.fund_entitlement, plain.hospitals[0].fund_entitlement);
+
+        let mut typed = facts_of_a_and_b(Some(vec![supervised("A", 100, "f1")]));
+        typed.year_inputs.push(YearInput {
+            hospital_code: "B".into(),
+            assessment_coefficient: dec!(1),
+            violation_deductions: Money::from_fen(1),
+            deposit_returned: Money::ZERO,
+            assessment_score: None,
+        });
+        let refused = assemble_clearing(typed).expect_err("typed beside supervised");
+        assert_eq!(refused[0].reason(), "TYPED_VIOLATION_DEDUCTIONS");
     }
 
     #[test]

@@ -114,6 +114,22 @@ pub enum SettlementError {
         action: &'static str,
         state: &'static str,
     },
+    #[error(
+        "hospital {hospital_code}: violation deductions of {amount} are typed in, but this server \
+         deducts supervision's confirmed findings; store the year inputs again without them"
+    )]
+    TypedViolationDeductions {
+        hospital_code: String,
+        amount: Money,
+    },
+    #[error(
+        "hospital {hospital_code}: supervision deducts {amount} but its findings add up to {findings}"
+    )]
+    DeductionFindingsMismatch {
+        hospital_code: String,
+        amount: Money,
+        findings: Money,
+    },
 }
 
 impl SettlementError {
@@ -140,6 +156,8 @@ impl SettlementError {
             SettlementError::QuotaExceeded { .. } => "SPECIAL_CASE_QUOTA_EXCEEDED",
             SettlementError::ObjectionWithoutReason { .. } => "OBJECTION_WITHOUT_REASON",
             SettlementError::DisputeTransition { .. } => "ILLEGAL_DISPUTE_TRANSITION",
+            SettlementError::TypedViolationDeductions { .. } => "TYPED_VIOLATION_DEDUCTIONS",
+            SettlementError::DeductionFindingsMismatch { .. } => "DEDUCTION_FINDINGS_MISMATCH",
         }
     }
 }

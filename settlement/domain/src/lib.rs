@@ -33,6 +33,7 @@ pub mod special_case;
 pub mod statement_table;
 pub mod validation;
 pub mod valued_case;
+pub mod violation_deductions;
 
 #[cfg(test)]
 mod fixtures;

@@ -8,6 +8,7 @@ use kernel::{Money, Points};
 
 use crate::clearing::{BalanceDirection, HospitalStatement};
 use crate::prepayment::PrepaymentLine;
+use crate::violation_deductions::DeductionFinding;
 
 /// A table: header and rows of text cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +29,22 @@ fn points(value: Points) -> String {
     format!("{:.4}", value.value())
 }
 
+fn findings_cell(findings: &[DeductionFinding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f.finding_id,
+                f.rule_id,
+                f.case_ids.join("+"),
+                money(f.amount)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn direction_name(direction: BalanceDirection) -> &'static str {
     match direction {
         BalanceDirection::TopUp => "top_up",
@@ -38,8 +55,10 @@ fn direction_name(direction: BalanceDirection) -> &'static str {
 
 /// The clearing statements, one row per hospital, in the order given; after the fixed columns,
 /// four for each payment mode any hospital has cases in (cases, points, amount, fund part), in
-/// mode order.
+/// mode order; last, when supervision gave the deductions and one has a finding,
+/// `violation_findings`: each finding as `id rule cases amount`, separated by `; `.
 pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
+    let with_findings = statements.iter().any(|s| !s.violation_findings.is_empty());
     let modes: BTreeSet<&str> = statements
         .iter()
         .flat_map(|s| s.modes.iter().map(|line| line.mode.as_str()))
@@ -82,6 +101,9 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
             header.push(format!("{mode}_{column}"));
         }
         money_columns.extend([fixed + 4 * n + 2, fixed + 4 * n + 3]);
+    }
+    if with_findings {
+        header.push("violation_findings".to_owned());
     }
     let rows = statements
         .iter()
@@ -129,6 +151,9 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
                         money(Money::ZERO),
                     ]),
                 }
+            }
+            if with_findings {
+                row.push(findings_cell(&s.violation_findings));
             }
             row
         })

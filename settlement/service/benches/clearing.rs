@@ -109,6 +109,7 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
         reason: String::new(),
         caller: "bench".into(),
         at: 1_760_000_000,
+        deductions: None,
     };
     let audit = Call::with_fingerprint(
         "bench",

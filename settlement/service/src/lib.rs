@@ -13,6 +13,7 @@ pub mod runs;
 pub mod special_cases;
 pub mod status;
 pub mod store;
+pub mod supervision_peer;
 pub mod valuation;
 
 pub use grpc::SettlementApi;

@@ -9,6 +9,7 @@ use crate::intake::{BrokenStream, IntakeError};
 use crate::runs::RunError;
 use crate::special_cases::StepError;
 use crate::store::institutions::{RegistryError, RegistryRefusal};
+use crate::supervision_peer::{SupervisionError, SupervisionFailure};
 use kernel::RegionCode;
 use platform::status::{bad_request, storage_failure, with_reason};
 use settlement_domain::SettlementError;
@@ -107,7 +108,9 @@ pub fn settlement_code(error: &SettlementError) -> Code {
         | SettlementError::IllegalTransition { .. }
         | SettlementError::NotEnoughReviewers { .. }
         | SettlementError::QuotaExceeded { .. }
-        | SettlementError::DisputeTransition { .. } => Code::FailedPrecondition,
+        | SettlementError::DisputeTransition { .. }
+        | SettlementError::TypedViolationDeductions { .. }
+        | SettlementError::DeductionFindingsMismatch { .. } => Code::FailedPrecondition,
         SettlementError::NegativeAmount { .. }
         | SettlementError::NegativePoints { .. }
         | SettlementError::ParameterOutOfRange { .. }
@@ -150,6 +153,21 @@ pub fn budget(error: BudgetError) -> Status {
     with_reason(code, "BUDGET_PEER", error.to_string())
 }
 
+/// Whatever the supervision context answered, the clearing stored nothing and may be retried;
+/// it never runs on without the deductions.
+pub fn supervision(error: SupervisionError) -> Status {
+    let code = match error.failure {
+        SupervisionFailure::Refused => Code::FailedPrecondition,
+        SupervisionFailure::Denied => Code::PermissionDenied,
+        SupervisionFailure::Unavailable => Code::Unavailable,
+    };
+    with_reason(
+        code,
+        "SUPERVISION_PEER",
+        format!("violation deductions could not be read: {error}; nothing was stored"),
+    )
+}
+
 /// A run not stored in `region` or a region inside it, whether it does not exist or belongs to
 /// another region.
 pub fn run_not_found(run_id: &str, region: RegionCode) -> Status {
@@ -183,6 +201,7 @@ impl From<RunError> for Status {
                 with_reason(Code::Aborted, "RUN_INPUTS_CHANGED", message)
             }
             RunError::Budget(error) => budget(error),
+            RunError::Supervision(error) => supervision(error),
             RunError::Internal(message) => {
                 tracing::error!(%message, "run failed");
                 with_reason(Code::Internal, "RUN_FAILED", message)

@@ -69,6 +69,7 @@ fn order(reason: &str) -> ClearingOrder {
         reason: reason.into(),
         caller: "agency".into(),
         at: 1_760_000_000,
+        deductions: None,
     }
 }
 

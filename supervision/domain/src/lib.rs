@@ -7,12 +7,14 @@
 //! - [`model`]: the inpatient lists and ambulatory settlements screening reads;
 //! - [`screening`]: the run, [`rules`] the checks, [`finding`] what they return;
 //! - [`indicators`]: CMI, RIV and the other monitoring figures;
-//! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle.
+//! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle;
+//! - [`deductions`]: confirmed findings as each hospital's violation deductions for clearing.
 //!
 //! Pure: no I/O, no clock, no wire or storage types. Supervision reads the ledger through a
 //! contract in its service; nothing here names another context.
 
 pub mod catalogue;
+pub mod deductions;
 pub mod finding;
 pub mod indicators;
 pub mod model;
@@ -26,6 +28,10 @@ pub mod tables;
 mod testkit;
 
 pub use catalogue::{RuleId, RuleLevel, TableKind};
+pub use deductions::{
+    DeductedFinding, DeductionScope, HospitalDeduction, ReviewedFinding, deduction_amount,
+    deductions,
+};
 pub use finding::{Arm, Finding, Subject, amount_at_stake, export_csv};
 pub use model::{
     AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DischargeType,

@@ -1,6 +1,6 @@
 //! Requests read into what the service works with (every violation at once), and answers written.
 
-use kernel::{RegionCode, YearMonth};
+use kernel::{FundType, RegionCode, YearMonth};
 use medpay_proto::common::v1 as common;
 use medpay_proto::supervision::v1 as pb;
 use platform::wire::{self, Violation};
@@ -193,11 +193,13 @@ pub fn rule_to_wire(rule: RuleId, policy: &ScreeningPolicy, parameters_json: &st
     }
 }
 
-/// A finding of a run about to be stored; the store gives it its id and version.
+/// A finding of a run about to be stored; the store gives it its id and version. `case` is the
+/// fund and pooling region of the list it is on (`None` for a finding on a hospital, which is
+/// kept under the run's region and no fund).
 pub fn finding_to_store(
     finding: Finding,
-    region: RegionCode,
-    period: YearMonth,
+    (region, period): (RegionCode, YearMonth),
+    case: Option<(FundType, RegionCode)>,
     seq: i32,
 ) -> StoredFinding {
     let list_id = match &finding.subject {
@@ -229,6 +231,8 @@ pub fn finding_to_store(
         status: FindingStatus::Open,
         reviewer: String::new(),
         review_reason: String::new(),
+        fund: case.map(|(fund, _)| fund),
+        case_region: case.map_or(region, |(_, case_region)| case_region),
     }
 }
 
@@ -256,5 +260,6 @@ pub fn finding_to_wire(finding: &StoredFinding) -> pb::Finding {
         run_version: finding.run_version,
         reviewer: finding.reviewer.clone(),
         review_reason: finding.review_reason.clone(),
+        fund_type: finding.fund.map_or(0, wire::fund_type_to_wire),
     }
 }

@@ -2,9 +2,11 @@
 //! the cases settlement streams, and findings with their reviews. Requests are read in
 //! [`crate::convert`]; failures become statuses in [`crate::error`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use kernel::{FundType, RegionCode};
+use medpay_proto::supervision::internal::v1::supervision_internal_service_server::SupervisionInternalServiceServer as InternalServer;
 use medpay_proto::supervision::v1 as pb;
 use medpay_proto::supervision::v1::supervision_service_server::SupervisionService;
 use platform::journal::{Call, Once};
@@ -23,6 +25,7 @@ use crate::convert::{
     rule_to_wire, screened_month,
 };
 use crate::error::Error;
+use crate::internal::SupervisionInternalApi;
 use crate::store::{Review, StoredRun, SupervisionStore};
 
 /// Rules that pair a stay with the one before it: they also read the month before the period,
@@ -62,6 +65,12 @@ impl SupervisionApi {
     /// The tonic service to mount on a server.
     pub fn into_server(self) -> pb::supervision_service_server::SupervisionServiceServer<Self> {
         pb::supervision_service_server::SupervisionServiceServer::new(self)
+    }
+
+    /// The internal service (violation deductions for settlement) over the same store, to mount
+    /// on the internal listener.
+    pub fn into_internal_server(self) -> InternalServer<SupervisionInternalApi> {
+        SupervisionInternalApi::new(self.store).into_server()
     }
 
     fn parameters_json(policy: &ScreeningPolicy) -> Result<String, Status> {
@@ -145,7 +154,13 @@ impl SupervisionService for SupervisionApi {
         let policy = self.book.policy_for(region, month.year());
         let screened: BTreeSet<SettlementKey> =
             current.iter().map(|list| list.key.clone()).collect();
-        let cases = u32::try_from(current.len()).unwrap_or(u32::MAX);
+        // What a finding deducts from: the fund and region of the list it is on.
+        let cases: BTreeMap<SettlementKey, (FundType, RegionCode)> = current
+            .iter()
+            .chain(&earlier)
+            .map(|list| (list.key.clone(), (list.fund_type, list.pooling_region)))
+            .collect();
+        let screened_cases = u32::try_from(current.len()).unwrap_or(u32::MAX);
 
         let mut period_policy = policy.clone();
         let mut pair_policy = policy.clone();
@@ -176,7 +191,13 @@ impl SupervisionService for SupervisionApi {
         let stored: Vec<_> = findings
             .into_iter()
             .zip(1..)
-            .map(|(finding, seq)| finding_to_store(finding, region, month, seq))
+            .map(|(finding, seq)| {
+                let case = match &finding.subject {
+                    Subject::Settlement(key) => cases.get(key).copied(),
+                    Subject::Hospital(_) => None,
+                };
+                finding_to_store(finding, (region, month), case, seq)
+            })
             .collect();
         let run = StoredRun {
             region,
@@ -184,7 +205,7 @@ impl SupervisionService for SupervisionApi {
             version: 0,
             request_id: body.request_id.clone(),
             caller_id: principal.caller_id.clone(),
-            cases,
+            cases: screened_cases,
             findings: u32::try_from(stored.len()).unwrap_or(u32::MAX),
             policy_json: serde_json::to_string(&policy).map_err(storage_failure)?,
         };

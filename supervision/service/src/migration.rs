@@ -10,6 +10,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateScreeningRule),
             Box::new(CreateRunsAndFindings),
+            Box::new(FindingFundAndCaseRegion),
         ]
     }
 
@@ -286,5 +287,88 @@ impl MigrationTrait for CreateRunsAndFindings {
         manager
             .drop_table(Table::drop().table(SupervisionRun::Table).to_owned())
             .await
+    }
+}
+
+/// The fund and region of the case each finding is on, which deductions are read by (a run of a
+/// prefecture finds violations on its counties' cases). Findings stored before keep fund 0 (none)
+/// and the run's region: they deduct nothing until the month is screened again.
+struct FindingFundAndCaseRegion;
+
+impl MigrationName for FindingFundAndCaseRegion {
+    fn name(&self) -> &str {
+        "m0003_finding_fund_and_case_region"
+    }
+}
+
+#[derive(DeriveIden)]
+enum FindingCase {
+    #[sea_orm(iden = "supervision_finding")]
+    Table,
+    RegionCode,
+    Period,
+    Status,
+    FundType,
+    CaseRegionCode,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for FindingFundAndCaseRegion {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for column in [FindingCase::FundType, FindingCase::CaseRegionCode] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(FindingCase::Table)
+                        .add_column(ColumnDef::new(column).integer().not_null().default(0))
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .exec_stmt(
+                Query::update()
+                    .table(FindingCase::Table)
+                    .value(
+                        FindingCase::CaseRegionCode,
+                        Expr::col(FindingCase::RegionCode),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("supervision_finding_deductions")
+                    .table(FindingCase::Table)
+                    .col(FindingCase::Status)
+                    .col(FindingCase::FundType)
+                    .col(FindingCase::CaseRegionCode)
+                    .col(FindingCase::Period)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("supervision_finding_deductions")
+                    .table(FindingCase::Table)
+                    .to_owned(),
+            )
+            .await?;
+        for column in [FindingCase::FundType, FindingCase::CaseRegionCode] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(FindingCase::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

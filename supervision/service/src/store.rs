@@ -1,8 +1,8 @@
 //! Supervision's tables: screening rules per region, screening runs (one version per run of a
 //! region and month) and their findings with their reviews, written through the journal.
 
-use kernel::{Date, Money, RegionCode, YearMonth};
-use platform::db::{CorruptRow, region_from_db, region_to_db};
+use kernel::{Date, FundType, Money, RegionCode, YearMonth};
+use platform::db::{CorruptRow, fund_from_db, fund_to_db, region_from_db, region_to_db};
 use platform::journal::{Call, Effect, Journal, Once, RequestIdReused};
 use platform::wire::Page;
 use sea_orm::entity::prelude::*;
@@ -161,6 +161,10 @@ pub mod supervision_finding {
         pub status: String,
         pub reviewer: String,
         pub review_reason: String,
+        /// National fund code of the case; 0 for a finding on a hospital as a whole.
+        pub fund_type: i32,
+        /// Region of the case (the run's region for a finding on a hospital as a whole).
+        pub case_region_code: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -208,6 +212,10 @@ pub struct StoredFinding {
     pub status: FindingStatus,
     pub reviewer: String,
     pub review_reason: String,
+    /// The fund of the case; `None` for a finding on a hospital as a whole.
+    pub fund: Option<FundType>,
+    /// The region of the case (the run's region for a finding on a hospital as a whole).
+    pub case_region: RegionCode,
 }
 
 impl StoredFinding {
@@ -368,6 +376,32 @@ impl SupervisionStore {
             .collect()
     }
 
+    /// The confirmed findings on the cases of `fund` in `region` and the regions inside it,
+    /// screened in a month of `year` (of `hospital` only when given), in finding id order.
+    pub async fn confirmed_findings(
+        &self,
+        (region, year, fund): (RegionCode, i32, FundType),
+        hospital: Option<&str>,
+    ) -> Result<Vec<StoredFinding>, StoreError> {
+        use supervision_finding::Column;
+        let (from, to) = region_span(region);
+        let mut query = supervision_finding::Entity::find()
+            .filter(Column::Status.eq(FindingStatus::Confirmed.as_str()))
+            .filter(Column::FundType.eq(fund_to_db(fund)))
+            .filter(Column::CaseRegionCode.between(from, to))
+            .filter(Column::Period.between(year * 100 + 1, year * 100 + 12));
+        if let Some(hospital) = hospital {
+            query = query.filter(Column::HospitalCode.eq(hospital));
+        }
+        query
+            .order_by_asc(Column::FindingId)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(finding_from_row)
+            .collect()
+    }
+
     /// Records a review of an open finding of `review.region`, with its audit entry and response
     /// (`respond` gives it from the reviewed finding), once per request.
     pub async fn review(
@@ -465,6 +499,8 @@ fn finding_row(finding: &StoredFinding) -> Result<supervision_finding::ActiveMod
         status: Set(finding.status.as_str().to_owned()),
         reviewer: Set(finding.reviewer.clone()),
         review_reason: Set(finding.review_reason.clone()),
+        fund_type: Set(finding.fund.map_or(0, fund_to_db)),
+        case_region_code: Set(region_to_db(finding.case_region)),
     })
 }
 
@@ -504,6 +540,10 @@ fn finding_from_row(row: supervision_finding::Model) -> Result<StoredFinding, St
         .map_err(|e| corrupt("evidence_json", &row.evidence_json, e))?;
     let status = FindingStatus::parse(&row.status)
         .ok_or_else(|| corrupt("status", &row.status, "not a finding status"))?;
+    let fund = match row.fund_type {
+        0 => None,
+        code => Some(fund_from_db(code)?),
+    };
     Ok(StoredFinding {
         finding_id: row.finding_id,
         region: region_from_db(row.region_code)?,
@@ -525,5 +565,18 @@ fn finding_from_row(row: supervision_finding::Model) -> Result<StoredFinding, St
         status,
         reviewer: row.reviewer,
         review_reason: row.review_reason,
+        fund,
+        case_region: region_from_db(row.case_region_code)?,
     })
+}
+
+/// The stored region codes of `region` and the regions inside it (a county: itself; a
+/// prefecture: its counties; a province: all of it).
+fn region_span(region: RegionCode) -> (i32, i32) {
+    let code = region_to_db(region);
+    match region.level() {
+        kernel::RegionLevel::Province => (code, code + 9_999),
+        kernel::RegionLevel::Prefecture => (code, code + 99),
+        kernel::RegionLevel::County => (code, code),
+    }
 }

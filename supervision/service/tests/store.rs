@@ -105,6 +105,8 @@ fn finding(
         status: FindingStatus::Open,
         reviewer: String::new(),
         review_reason: String::new(),
+        fund: Some(kernel::FundType::Employee),
+        case_region: "460108".parse().expect("code"),
     }
 }
 
@@ -235,5 +237,41 @@ store_test!(
             .expect("confirmed");
         assert_eq!(confirmed.len(), 1);
         assert_eq!(confirmed[0].reviewer, "inspector");
+
+        // Deductions read confirmed findings by the case's region, fund and year.
+        let employee = kernel::FundType::Employee;
+        let read =
+            |region: &str, year: i32, fund: kernel::FundType, hospital: Option<&'static str>| {
+                let store = store.clone();
+                let region: kernel::RegionCode = region.parse().expect("code");
+                async move {
+                    store
+                        .confirmed_findings((region, year, fund), hospital)
+                        .await
+                        .expect("confirmed findings")
+                        .into_iter()
+                        .map(|f| (f.finding_id, f.fund, f.case_region.to_string()))
+                        .collect::<Vec<_>>()
+                }
+            };
+        let expected = vec![(
+            "460100-202603-2-1".to_owned(),
+            Some(employee),
+            "460108".to_owned(),
+        )];
+        assert_eq!(read("460108", 2026, employee, None).await, expected);
+        assert_eq!(read("460100", 2026, employee, Some("H001")).await, expected);
+        assert!(
+            read("460100", 2026, employee, Some("H002"))
+                .await
+                .is_empty()
+        );
+        assert!(read("460105", 2026, employee, None).await.is_empty());
+        assert!(read("460108", 2025, employee, None).await.is_empty());
+        assert!(
+            read("460108", 2026, kernel::FundType::Resident, None)
+                .await
+                .is_empty()
+        );
     }
 );

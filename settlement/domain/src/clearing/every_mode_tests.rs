@@ -310,6 +310,7 @@ fn a_standard_paid_case_without_its_amount_is_reported_not_paid_nothing() {
         fund: FundType::Employee,
         distributable_budget: yuan(dec!(1000)),
         year_inputs: Vec::new(),
+        supervised_deductions: None,
         prepayments: Vec::new(),
         decisions: Default::default(),
         later_stays: Vec::new(),

@@ -227,6 +227,9 @@ pub struct HospitalClearingInput {
     pub assessment_coefficient: Decimal,
     /// 违规扣款 for the year.
     pub violation_deductions: Money,
+    /// The supervision findings behind them, when supervision gave them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violation_findings: Vec<crate::violation_deductions::DeductionFinding>,
     /// Quality deposit withheld during the year.
     pub deposit_withheld: Money,
     /// Part of it returned after assessment, as typed in when no score is given.
@@ -247,6 +250,7 @@ impl HospitalClearingInput {
             hospital_code: hospital_code.into(),
             assessment_coefficient: Decimal::ONE,
             violation_deductions: Money::ZERO,
+            violation_findings: Vec::new(),
             deposit_withheld: Money::ZERO,
             deposit_returned: Money::ZERO,
             assessment_score: None,
@@ -305,6 +309,9 @@ pub struct HospitalStatement {
     /// fund entitlement × assessment coefficient.
     pub assessed_entitlement: Money,
     pub violation_deductions: Money,
+    /// The confirmed findings behind the deductions (supervision's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violation_findings: Vec<crate::violation_deductions::DeductionFinding>,
     /// Std for sharing = assessed − deductions.
     pub sharing_standard: Money,
     /// Act for sharing: FFS fund claims of point-valued cases.
@@ -726,6 +733,7 @@ impl PreparedClearing {
                 assessment_coefficient: h.assessment_coefficient,
                 assessed_entitlement,
                 violation_deductions: h.violation_deductions,
+                violation_findings: h.violation_findings,
                 sharing_standard,
                 sharing_actual: t.actual,
                 sharing_tier: outcome.tier,

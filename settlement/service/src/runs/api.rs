@@ -1,4 +1,4 @@
-//! The runs API's plumbing: its peers, the journal writes (a retry replays before any peer is
+//! The runs API's plumbing: its peers (budget, supervision), the journal writes (a retry replays before any peer is
 //! asked), the region check of a stored run, and the dispute steps.
 
 use std::sync::Arc;
@@ -18,12 +18,15 @@ use crate::status::run_not_found;
 use crate::store::journal::{Call, Effect, call_by};
 use crate::store::ledger::region_span;
 use crate::store::{Database, UnitOfWork};
+use crate::supervision_peer::SupervisionPeer;
+use settlement_domain::violation_deductions::SupervisedDeduction;
 
 /// The runs gRPC API over the settlement database.
 #[derive(Clone)]
 pub struct SettlementRunApi {
     pub(super) db: Database,
     budget: Option<Arc<dyn BudgetPeer>>,
+    supervision: Option<Arc<dyn SupervisionPeer>>,
 }
 
 impl SettlementRunApi {
@@ -31,6 +34,7 @@ impl SettlementRunApi {
         Self {
             db: db.into(),
             budget: None,
+            supervision: None,
         }
     }
 
@@ -38,6 +42,31 @@ impl SettlementRunApi {
     pub fn with_budget(mut self, budget: Arc<dyn BudgetPeer>) -> Self {
         self.budget = Some(budget);
         self
+    }
+
+    /// Reads each clearing's violation deductions from the supervision context's confirmed
+    /// findings: one source of truth, so deductions typed into the year inputs are refused.
+    pub fn with_supervision(mut self, supervision: Arc<dyn SupervisionPeer>) -> Self {
+        self.supervision = Some(supervision);
+        self
+    }
+
+    /// Whether violation deductions come from the supervision context.
+    pub(super) fn supervises(&self) -> bool {
+        self.supervision.is_some()
+    }
+
+    /// The violation deductions of a clearing as supervision confirmed them, asked before any
+    /// transaction opens; `None` when this server has no supervision peer.
+    pub(super) async fn supervised_deductions(
+        &self,
+        principal: &Principal,
+        (region, year, fund): (RegionCode, i32, kernel::FundType),
+    ) -> Result<Option<Vec<SupervisedDeduction>>, RunError> {
+        let Some(peer) = &self.supervision else {
+            return Ok(None);
+        };
+        Ok(Some(peer.deductions(principal, region, year, fund).await?))
     }
 
     /// The tonic service to mount on a server.

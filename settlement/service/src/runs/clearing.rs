@@ -20,6 +20,7 @@ use settlement_domain::policy::SettlementPolicy;
 use settlement_domain::ports::PayStandard;
 use settlement_domain::prepayment::PrepaymentLine;
 use settlement_domain::run_summary::{IdentityCheck, RunTotals};
+use settlement_domain::violation_deductions::SupervisedDeduction;
 
 use super::store::{self, RunRow, kind};
 use super::{
@@ -41,6 +42,10 @@ pub struct ClearingOrder {
     pub reason: String,
     pub caller: String,
     pub at: i64,
+    /// The violation deductions the supervision context confirmed, read before the run; `None`
+    /// where this server has no supervision peer and the deductions typed into the year inputs
+    /// apply.
+    pub deductions: Option<Vec<SupervisedDeduction>>,
 }
 
 impl ClearingOrder {
@@ -133,6 +138,7 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         fund: order.fund,
         distributable_budget: order.distributable_budget,
         year_inputs,
+        supervised_deductions: order.deductions.clone(),
         prepayments,
         decisions,
         cases,
@@ -249,6 +255,25 @@ pub async fn clear<C: Storage>(
     store_clearing(conn, order, assembled, statement, id).await
 }
 
+/// What the run read of the violation deductions: their source and, from supervision, each
+/// hospital's amount and findings (the statements carry them too).
+fn deductions_read(order: &ClearingOrder) -> serde_json::Value {
+    match &order.deductions {
+        None => serde_json::json!({"source": "year_inputs"}),
+        Some(deductions) => serde_json::json!({
+            "source": "supervision",
+            "hospitals": deductions
+                .iter()
+                .map(|d| serde_json::json!({
+                    "hospital_code": d.hospital_code,
+                    "amount": d.amount,
+                    "findings": d.findings.iter().map(|f| &f.finding_id).collect::<Vec<_>>(),
+                }))
+                .collect::<Vec<_>>(),
+        }),
+    }
+}
+
 async fn store_clearing<C: Storage>(
     conn: &C,
     order: &ClearingOrder,
@@ -280,6 +305,7 @@ async fn store_clearing<C: Storage>(
         "special_cases_bound": assembled.clearing.special_cases_bound,
         "unvalued_cases_skipped": assembled.unvalued_skipped,
         "sharing": statement.policy.sharing,
+        "violation_deductions": deductions_read(order),
         "scheme_versions": versions.schemes,
         "table_versions": versions.tables,
     });

@@ -107,6 +107,19 @@ impl SettlementRunService for SettlementRunApi {
                 );
             }
         }
+        if self.supervises() {
+            // One source of truth: this server deducts supervision's confirmed findings.
+            for (index, input) in inputs.iter().enumerate() {
+                if !input.violation_deductions.value().is_zero() {
+                    violations.push(
+                        format!("hospitals[{index}].violation_deductions"),
+                        "must be absent: this server reads violation deductions from the \
+                         supervision context's confirmed findings"
+                            .to_owned(),
+                    );
+                }
+            }
+        }
         let (year, fund) = violations.finish(|| key)?;
         inputs.sort_by(|a, b| a.hospital_code.cmp(&b.hospital_code));
         let json = serde_json::to_string(&inputs).map_err(storage_failure)?;
@@ -218,7 +231,7 @@ impl SettlementRunService for SettlementRunApi {
             distributable_budget,
             skip_unvalued,
         } = ClearingRequest::try_from(&body)?;
-        let order = ClearingOrder {
+        let mut order = ClearingOrder {
             region,
             year,
             fund,
@@ -227,11 +240,15 @@ impl SettlementRunService for SettlementRunApi {
             reason: body.reason.clone(),
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
+            deductions: None,
         };
         let call = call_by(&principal, "RunClearing", &body, &body.request_id, region);
         if let Some(stored) = self.replayed(&call).await? {
             return Ok(stored);
         }
+        order.deductions = self
+            .supervised_deductions(&principal, (region, year, fund))
+            .await?;
         let shared = clearing::ask_budget(&self.db, &order, self.budget_for(&principal)).await?;
         self.write(&call, move |work| {
             Box::pin(async move {

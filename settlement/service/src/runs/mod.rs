@@ -1,7 +1,7 @@
 //! Settlement runs (DOMAIN.md §5): monthly prepayment, month close, year-end clearing, statement
 //! disputes and shadow settlement, over the case ledger. The rules are the domain's; here the
-//! facts are read, the budget context asked (always before a transaction opens) and the results
-//! stored. Each write runs in the request's unit of work ([`crate::store::UnitOfWork`], the
+//! facts are read, the budget and supervision contexts asked (always before a transaction opens)
+//! and the results stored. Each write runs in the request's unit of work ([`crate::store::UnitOfWork`], the
 //! journal's transaction), so a run is stored whole or not at all.
 
 mod api;
@@ -24,6 +24,7 @@ use settlement_domain::valued_case::{StayFacts, ValuedCase};
 use crate::budget_peer::{BudgetError, BudgetPeer};
 use crate::store::Storage;
 use crate::store::ledger::StoreError;
+use crate::supervision_peer::SupervisionError;
 use store::{RunCase, StatementRow};
 
 pub use clearing::{ClearingOrder, clear};
@@ -54,6 +55,9 @@ pub enum RunError {
     /// The budget context refused or could not be reached.
     #[error(transparent)]
     Budget(#[from] BudgetError),
+    /// The supervision context refused or could not be reached.
+    #[error(transparent)]
+    Supervision(#[from] SupervisionError),
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]

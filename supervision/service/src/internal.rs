@@ -1,0 +1,104 @@
+//! The `medpay.supervision.internal.v1` server: what other contexts read of supervision
+//! (settlement reads each hospital's violation deductions at clearing). Served on the internal
+//! listener only; the principal the caller forwards is checked against the region, and every
+//! finding's own region against the request's ([`supervision_domain::deductions`]).
+
+use medpay_proto::supervision::internal::v1 as pb;
+use medpay_proto::supervision::internal::v1::supervision_internal_service_server::{
+    SupervisionInternalService, SupervisionInternalServiceServer,
+};
+use platform::principal::authorize_request;
+use platform::wire;
+use supervision_domain::{DeductionScope, HospitalDeduction, ReviewedFinding, deductions};
+use tonic::{Request, Response, Status};
+
+use crate::error::Error;
+use crate::store::{StoredFinding, SupervisionStore};
+
+/// The supervision internal gRPC API over its store.
+#[derive(Clone)]
+pub struct SupervisionInternalApi {
+    store: SupervisionStore,
+}
+
+impl SupervisionInternalApi {
+    pub fn new(store: SupervisionStore) -> Self {
+        Self { store }
+    }
+
+    /// The tonic service to mount on the internal listener.
+    pub fn into_server(self) -> SupervisionInternalServiceServer<Self> {
+        SupervisionInternalServiceServer::new(self)
+    }
+}
+
+fn reviewed(finding: StoredFinding) -> ReviewedFinding {
+    ReviewedFinding {
+        finding_id: finding.finding_id,
+        region: finding.case_region,
+        year: finding.period.year(),
+        fund: finding.fund,
+        run_version: finding.run_version,
+        rule: finding.rule,
+        hospital_code: finding.hospital_code,
+        list_id: finding.list_id,
+        arm: finding.arm,
+        item_code: finding.item_code,
+        date: finding.date,
+        other_hospital_code: finding.other_hospital_code,
+        other_list_id: finding.other_list_id,
+        fee_lines: finding.fee_lines,
+        amount: finding.amount,
+        status: finding.status,
+    }
+}
+
+fn deduction_to_wire(deduction: HospitalDeduction) -> pb::Deduction {
+    pb::Deduction {
+        hospital_code: deduction.hospital_code,
+        amount: deduction.amount.to_string(),
+        findings: deduction
+            .findings
+            .into_iter()
+            .map(|f| pb::DeductionFinding {
+                finding_id: f.finding_id,
+                rule_id: f.rule.slug().to_owned(),
+                case_ids: f.case_ids,
+                amount: f.amount.to_string(),
+            })
+            .collect(),
+    }
+}
+
+#[tonic::async_trait]
+impl SupervisionInternalService for SupervisionInternalApi {
+    async fn get_deductions(
+        &self,
+        request: Request<pb::GetDeductionsRequest>,
+    ) -> Result<Response<pb::GetDeductionsResponse>, Status> {
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.get_ref();
+        let (year, fund) = match (
+            wire::year("year", body.year),
+            wire::fund_type("fund_type", body.fund_type),
+        ) {
+            (Ok(year), Ok(fund)) => (year, fund),
+            (year, fund) => {
+                let violations = [year.err(), fund.err()].into_iter().flatten().collect();
+                return Err(Error::InvalidArgument(violations).into());
+            }
+        };
+        let hospital = Some(body.hospital_code.trim()).filter(|code| !code.is_empty());
+        let stored = self
+            .store
+            .confirmed_findings((region, year, fund), hospital)
+            .await
+            .map_err(Error::from)?;
+        let scope = DeductionScope { region, year, fund };
+        let found = deductions(scope, stored.into_iter().map(reviewed));
+        Ok(Response::new(pb::GetDeductionsResponse {
+            deductions: found.into_iter().map(deduction_to_wire).collect(),
+        }))
+    }
+}
