@@ -28,14 +28,18 @@ pub enum Fault {
     /// The call is forwarded and runs; the connection is cut the moment the answer starts:
     /// the write commits and the answer is lost.
     CutAnswer,
+    /// The call's frames are forwarded except the one that ends the request: the server has
+    /// every message of a stream but never its end when the connection is cut.
+    CutRequest,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 4] = [
+    pub const ALL: [Fault; 5] = [
         Fault::Refuse,
         Fault::StallRequest,
         Fault::StallAnswer,
         Fault::CutAnswer,
+        Fault::CutRequest,
     ];
 }
 
@@ -190,7 +194,9 @@ type Marked = Arc<Mutex<BTreeMap<u32, Fault>>>;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const FRAME_HEADER: usize = 9;
+const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
+const END_STREAM: u8 = 0x1;
 
 impl Shared {
     /// The fault of the next call, counting it.
@@ -245,6 +251,7 @@ impl Shared {
         let mut buffer = Vec::new();
         let mut preface_done = false;
         let mut seen: BTreeSet<u32> = BTreeSet::new();
+        let mut cutting: BTreeSet<u32> = BTreeSet::new();
         loop {
             let mut chunk = [0u8; 16 * 1024];
             let read = tokio::select! {
@@ -269,11 +276,22 @@ impl Shared {
             }
             let mut fault = None;
             while let Some((kind, stream, length)) = frame_at(&buffer) {
+                if cutting.contains(&stream) && ends_stream(&buffer) {
+                    fault = Some(Fault::CutRequest);
+                    break;
+                }
                 if kind == HEADERS && stream % 2 == 1 && seen.insert(stream) {
                     match self.next_call() {
                         Some(held @ (Fault::Refuse | Fault::StallRequest)) => {
                             fault = Some(held);
                             break;
+                        }
+                        Some(Fault::CutRequest) if ends_stream(&buffer) => {
+                            fault = Some(Fault::CutRequest);
+                            break;
+                        }
+                        Some(Fault::CutRequest) => {
+                            cutting.insert(stream);
                         }
                         Some(answer_fault) => {
                             if let Ok(mut marked) = marked.lock() {
@@ -290,7 +308,7 @@ impl Shared {
                 return;
             }
             match fault {
-                Some(Fault::Refuse) => {
+                Some(Fault::Refuse | Fault::CutRequest) => {
                     let _ = kill.send(true);
                     return;
                 }
@@ -370,6 +388,14 @@ fn frame_at(buffer: &[u8]) -> Option<(u8, u32, usize)> {
     (buffer.len() >= FRAME_HEADER + length).then_some((header[3], stream, length))
 }
 
+/// Whether the whole frame at the start of `buffer` ends its stream (the END_STREAM flag, on a
+/// DATA or HEADERS frame).
+fn ends_stream(buffer: &[u8]) -> bool {
+    buffer
+        .get(3..5)
+        .is_some_and(|b| matches!(b[0], DATA | HEADERS) && b[1] & END_STREAM != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,5 +421,8 @@ mod tests {
         assert_eq!(frame_at(&frame), None);
         frame.push(3);
         assert_eq!(frame_at(&frame), Some((HEADERS, 5, 3)));
+        assert!(!ends_stream(&frame));
+        frame[4] = END_STREAM;
+        assert!(ends_stream(&frame));
     }
 }
