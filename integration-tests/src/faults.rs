@@ -28,20 +28,46 @@ pub enum Fault {
     /// The call is forwarded and runs; the connection is cut the moment the answer starts:
     /// the write commits and the answer is lost.
     CutAnswer,
+    /// The call is forwarded and runs; the answer's headers pass and the connection is cut
+    /// before its body: the caller holds an answer without a message or a status.
+    CutAnswerBody,
     /// The call's frames are forwarded except the one that ends the request: the server has
     /// every message of a stream but never its end when the connection is cut.
     CutRequest,
+    /// The call is forwarded and the connection cut this many milliseconds later unless its
+    /// answer has started: the server's work is abandoned wherever it has got to.
+    CutAfter(u16),
 }
 
 impl Fault {
-    pub const ALL: [Fault; 5] = [
+    /// One fault of each kind (`CutAfter` with its longest delay).
+    pub const ALL: [Fault; 7] = [
         Fault::Refuse,
         Fault::StallRequest,
         Fault::StallAnswer,
         Fault::CutAnswer,
+        Fault::CutAnswerBody,
         Fault::CutRequest,
+        Fault::CutAfter(CUT_AFTER_MAX_MS),
     ];
+
+    /// The fault's kind, whatever its delay.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Fault::Refuse => "Refuse",
+            Fault::StallRequest => "StallRequest",
+            Fault::StallAnswer => "StallAnswer",
+            Fault::CutAnswer => "CutAnswer",
+            Fault::CutAnswerBody => "CutAnswerBody",
+            Fault::CutRequest => "CutRequest",
+            Fault::CutAfter(_) => "CutAfter",
+        }
+    }
 }
+
+/// The longest delay of [`Fault::CutAfter`]: about what a small upload or a clearing takes in a
+/// debug build, so that most such cuts land while the server works.
+pub const CUT_AFTER_MAX_MS: u16 = 40;
 
 /// splitmix64: a small, well-mixed generator whose sequence a seed fixes on every platform.
 #[derive(Clone, Debug)]
@@ -82,7 +108,12 @@ impl FaultPlan {
         let mut plan = BTreeMap::new();
         while (plan.len() as u64) < count {
             let call = rng.below(calls);
-            let kind = Fault::ALL[rng.below(Fault::ALL.len() as u64) as usize];
+            let kind = match Fault::ALL[rng.below(Fault::ALL.len() as u64) as usize] {
+                Fault::CutAfter(longest) => {
+                    Fault::CutAfter(rng.between(1, u64::from(longest)) as u16)
+                }
+                other => other,
+            };
             plan.entry(call).or_insert(kind);
         }
         Self(plan)
@@ -293,6 +324,23 @@ impl Shared {
                         Some(Fault::CutRequest) => {
                             cutting.insert(stream);
                         }
+                        Some(Fault::CutAfter(delay)) => {
+                            if let Ok(mut marked) = marked.lock() {
+                                marked.insert(stream, Fault::CutAfter(delay));
+                            }
+                            let (marked, kill) = (marked.clone(), kill.clone());
+                            tokio::spawn(async move {
+                                tokio::time::sleep(Duration::from_millis(u64::from(delay))).await;
+                                // Still marked: the answer has not started.
+                                let pending = marked
+                                    .lock()
+                                    .map(|mut m| m.remove(&stream).is_some())
+                                    .unwrap_or(true);
+                                if pending {
+                                    let _ = kill.send(true);
+                                }
+                            });
+                        }
                         Some(answer_fault) => {
                             if let Ok(mut marked) = marked.lock() {
                                 marked.insert(stream, answer_fault);
@@ -351,7 +399,16 @@ impl Shared {
             let mut fault = None;
             while let Some((kind, stream, length)) = frame_at(&buffer) {
                 if kind == HEADERS {
-                    fault = marked.lock().ok().and_then(|mut m| m.remove(&stream));
+                    // The answer of a call to be cut after a delay has started in time: it
+                    // passes.
+                    fault = marked
+                        .lock()
+                        .ok()
+                        .and_then(|mut m| m.remove(&stream))
+                        .filter(|f| !matches!(f, Fault::CutAfter(_)));
+                    if fault == Some(Fault::CutAnswerBody) {
+                        forward.extend(buffer.drain(..FRAME_HEADER + length));
+                    }
                     if fault.is_some() {
                         break;
                     }
@@ -361,6 +418,11 @@ impl Shared {
             if !forward.is_empty() && to.write_all(&forward).await.is_err() {
                 let _ = kill.send(true);
                 return;
+            }
+            if fault == Some(Fault::CutAnswerBody) {
+                // The headers reach the caller before the connection goes.
+                let _ = to.flush().await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             match fault {
                 Some(Fault::StallAnswer) => {
