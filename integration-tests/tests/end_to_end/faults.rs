@@ -8,7 +8,7 @@
 //! counted twice.
 //!
 //! `MEDPAY_FAULT_SEEDS=n` runs seeds 0..n (20 by default), `MEDPAY_FAULT_JOBS` of them at once
-//! (2); `MEDPAY_FAULT_SEED=s` runs seed s alone, as printed for a seed that fails. A seed fixes
+//! (2), on SQLite or, with `MEDPAY_FAULT_POSTGRES`, each on its own PostgreSQL database; `MEDPAY_FAULT_SEED=s` runs seed s alone, as printed for a seed that fails. A seed fixes
 //! which calls fail and how; when a stalled call's server work ends against the deadline is
 //! the machine's timing.
 
@@ -54,6 +54,55 @@ pub(crate) struct Harness {
     pub(crate) retries: AtomicU64,
     /// Uploads answered by replay: their first answer was lost after they were stored.
     replays: AtomicU64,
+    /// Dropped after the server: its PostgreSQL database, when there is one.
+    _database: Option<Database>,
+}
+
+/// A fresh PostgreSQL database per server under `MEDPAY_FAULT_POSTGRES` (a server URL without
+/// a database, `postgres://postgres@127.0.0.1:5432`), dropped with it; SQLite without it.
+struct Database {
+    server: String,
+    name: String,
+}
+
+impl Database {
+    fn create() -> anyhow::Result<Option<Database>> {
+        let Ok(server) = std::env::var("MEDPAY_FAULT_POSTGRES") else {
+            return Ok(None);
+        };
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let database = Database {
+            server: server.trim_end_matches('/').to_owned(),
+            name: format!(
+                "medpay_faults_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        database.psql(&format!("CREATE DATABASE {}", database.name))?;
+        Ok(Some(database))
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+
+    fn psql(&self, sql: &str) -> anyhow::Result<()> {
+        let status = std::process::Command::new("psql")
+            .args([&format!("{}/postgres", self.server), "-qc", sql])
+            .status()?;
+        anyhow::ensure!(status.success(), "psql failed: {sql}");
+        Ok(())
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = self.psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
 }
 
 impl Harness {
@@ -86,7 +135,13 @@ roles = ["service"]
             points.url(),
             budget.url()
         );
-        let server = tokio::task::spawn_blocking(move || Medpay::up(&config)).await??;
+        let database = Database::create()?;
+        let url = database.as_ref().map(Database::url);
+        let server = tokio::task::spawn_blocking(move || match url {
+            Some(url) => Medpay::up_on(&url, &config),
+            None => Medpay::up(&config),
+        })
+        .await??;
         let internal = server.internal_address.parse()?;
         for peer in [&grouping, &points, &budget] {
             peer.forward_to(internal);
@@ -97,6 +152,7 @@ roles = ["service"]
             .connect_lazy();
         Ok(Harness {
             _server: server,
+            _database: database,
             county,
             grouping,
             points,

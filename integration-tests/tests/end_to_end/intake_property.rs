@@ -5,7 +5,8 @@
 //! lists sent once in order. A correction is a new version of its case, never a second case; a
 //! damaged list is refused and changes nothing.
 //!
-//! Each case starts its own server; `PROPTEST_CASES` sets how many (12 by default).
+//! Each case starts its own server; `PROPTEST_CASES` sets how many (12 by default), and
+//! `MEDPAY_FAULT_POSTGRES` puts each server on its own PostgreSQL database.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
