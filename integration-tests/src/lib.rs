@@ -13,7 +13,9 @@ use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::transport::Channel;
 
+pub mod faults;
 pub mod pki;
+pub mod quarter;
 pub mod raw;
 
 /// The `medpay` binary next to the test executable, built on demand when missing.

@@ -56,7 +56,9 @@ pub fn payment_mode_name(wire: &str) -> String {
 
 /// Whether a failed call is the peer's trouble rather than the cases': then nothing of the batch
 /// may be kept (the peers fail a whole call only for the request itself or for their storage).
-/// A peer that refuses this service's identity (a missing or wrong `peers.api_key` or client
+/// `Unknown` is never a peer's answer: it is how the client reports a call that got none, a
+/// transport error or a connection lost after the answer's headers and before its body ("h2
+/// protocol error: error reading a body from connection"). A peer that refuses this service's identity (a missing or wrong `peers.api_key` or client
 /// certificate) is a misconfiguration the operator must see: it fails the batch too, and is
 /// logged, instead of leaving every case unvalued.
 fn unreachable(status: &Status) -> bool {
@@ -78,7 +80,8 @@ fn unreachable(status: &Status) -> bool {
             | Code::Cancelled
             | Code::ResourceExhausted
             | Code::Internal
-    ) || (status.code() == Code::Unknown && status.message().contains("transport"))
+            | Code::Unknown
+    )
 }
 
 fn group_status_name(status: i32) -> &'static str {
@@ -400,6 +403,20 @@ fn valued_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_that_got_no_answer_fails_the_batch_and_a_refusal_of_the_cases_does_not() {
+        // What tonic reports when the connection goes between the answer's headers and body.
+        let cut = Status::unknown("h2 protocol error: error reading a body from connection");
+        assert!(unreachable(&cut));
+        assert!(unreachable(&Status::unknown("transport error")));
+        assert!(unreachable(&Status::unavailable("tcp connect error")));
+        assert!(!unreachable(&Status::failed_precondition(
+            "NO_ACTIVE_SCHEME: no scheme in force"
+        )));
+        assert!(!unreachable(&Status::invalid_argument("cases[0].gender")));
+        assert!(!unreachable(&Status::not_found("no table")));
+    }
 
     fn valuation(mode: points::PaymentMode, text: &str) -> points::CaseValuation {
         points::CaseValuation {
