@@ -369,7 +369,9 @@ pub struct PerDiemRules {
     pub minimum_billable_days: u32,
     /// Cost below the standard.
     pub below_standard: BelowStandard,
-    /// Days of an earlier stay accumulate when readmitted within this many days (default 15).
+    /// Not read: the readmission window of per-diem episodes is settlement's
+    /// (`per_diem_episode.window_days` of the settlement policy), which holds a person's stays
+    /// and sends each stay's prior episode days. Kept so that stored policies stay readable.
     pub accumulation_window_days: u32,
 }
 

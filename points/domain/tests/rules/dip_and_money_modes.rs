@@ -232,19 +232,43 @@ fn day_surgery_within_hours_and_fixed_rate() {
 }
 
 #[test]
-fn per_diem_days_accumulate_within_the_window() {
+fn prior_episode_days_carry_a_psychiatric_stay_across_day_56() {
     let policy = dip_policy();
-    let earlier = psychiatric(40);
-    let within = earlier.discharge_date.add_days(15);
+    // A 10-day readmission after 46 days of the episode: days 47..56, still acute, paid by its
+    // DIP group, and it belongs to the psychiatric programme.
+    let mut acute = psychiatric(10);
+    acute.prior_episode_days = 46;
+    let valued = valuate(&policy, &tables(), &acute).expect("valued");
+    assert_eq!(valued.decision.mode, PaymentMode::Dip);
+    assert_eq!(valued.decision.rule, ModeRule::Psychiatric);
     assert_eq!(
-        points_domain::accumulated_per_diem_days(&policy, &earlier, within),
-        40
+        valued.episode_programme,
+        Some(PerDiemProgramme::Psychiatric)
     );
-    let beyond = earlier.discharge_date.add_days(16);
+    // After 47 days: days 48..57 pass the acute limit, the whole stay is per diem:
+    // 9 × 150 (days 48..56) + 1 × 95 (day 57) = 1,445.00.
+    acute.prior_episode_days = 47;
+    let valued = valuate(&policy, &tables(), &acute).expect("valued");
     assert_eq!(
-        points_domain::accumulated_per_diem_days(&policy, &earlier, beyond),
-        0
+        valued.decision.mode,
+        PaymentMode::PerDiem(PerDiemProgramme::Psychiatric)
     );
+    assert_eq!(valued.amount, Some(money("1445")));
+    let days: Vec<u32> = valued.per_diem_days.iter().map(|p| p.days).collect();
+    assert_eq!(days, [9, 1]);
+    // A same-day stay bills one day: after 56 days it is day 57, per diem at 95.00.
+    let mut same_day = psychiatric(0);
+    same_day.prior_episode_days = 56;
+    let valued = valuate(&policy, &tables(), &same_day).expect("valued");
+    assert_eq!(valued.amount, Some(money("95")));
+    // Not psychiatric: no programme.
+    let other = valuate(&policy, &tables(), &dip_case("5000")).expect("valued");
+    assert_eq!(other.episode_programme, None);
+}
+
+#[test]
+fn per_diem_days_continue_from_the_prior_episode_days() {
+    let policy = dip_policy();
     // The readmission continues the episode: 40 + 20 days crosses the acute limit.
     let mut later = psychiatric(20);
     later.list_id = "L0002".into();
