@@ -258,8 +258,11 @@ fn valuate_mode(
                     policy: policy.main_method.as_str(),
                 });
             }
-            let basic_coefficient = (decision.mode == PaymentMode::BasicLevel)
-                .then_some(policy.modes.basic_level.coefficient);
+            let basic_coefficient = if decision.mode == PaymentMode::BasicLevel {
+                Some(basic_level_coefficient(policy, tables, case)?)
+            } else {
+                None
+            };
             let formula = match policy.main_method {
                 SchemeKind::Drg => drg_formula(policy, tables, case, cost, basic_coefficient)?,
                 SchemeKind::Dip => {
@@ -323,6 +326,39 @@ fn ratio(
         return Err(ValuationError::ZeroMean { what: what() });
     }
     Ok(cost.value() / mean.value())
+}
+
+/// The one coefficient of basic-level groups (DOMAIN.md §3: one price at every level, Hainan's
+/// level-2 coefficient): the table's coefficient of the policy's level, without add-ons — DIP's
+/// level coefficient, or DRG's level row for the group (else the policy's default).
+fn basic_level_coefficient(
+    policy: &ValuationPolicy,
+    tables: &ValuationTables,
+    case: &CaseForValuation,
+) -> Result<Decimal, ValuationError> {
+    let rule = &policy.modes.basic_level;
+    let level = rule.coefficient_level;
+    let table = match policy.main_method {
+        SchemeKind::Dip => *tables
+            .coefficients
+            .dip_levels
+            .get(&level)
+            .ok_or(ValuationError::NoLevelCoefficient { level })?,
+        SchemeKind::Drg => tables
+            .coefficients
+            .drg_by_level
+            .get(&level)
+            .and_then(|set| set.lookup(&case.grouping.group_code, case.discharge_date))
+            .unwrap_or(policy.drg.default_coefficient),
+    };
+    match rule.coefficient {
+        Some(stated) if stated != table => Err(ValuationError::BasicLevelCoefficientDiffers {
+            stated,
+            table,
+            level,
+        }),
+        _ => Ok(table),
+    }
 }
 
 fn billable_days(policy: &ValuationPolicy, case: &CaseForValuation) -> u32 {

@@ -88,8 +88,29 @@ fn basic_level_disease_uses_one_coefficient() {
     let valued = valuate(&policy, &tables(), &case).expect("valued");
     assert_eq!(valued.decision.mode, PaymentMode::BasicLevel);
     assert_eq!(valued.case_type, CaseType::BasicLevel);
-    // 1200 × 1.05 whatever the hospital's level.
+    // 1200 × 1.05 (the table's 2A coefficient) whatever the hospital's level.
     assert_eq!(valued.points, points("1260"));
+    // The coefficient is the table's: a table with 2A at 1.10 gives 1200 × 1.10 = 1320, also to
+    // a community hospital, whose own level coefficient (0.8) does not apply.
+    let mut corrected = tables();
+    corrected
+        .coefficients
+        .dip_levels
+        .insert(HospitalLevel::Secondary2A, "1.10".parse().expect("decimal"));
+    case.hospital_level = HospitalLevel::Community;
+    let valued = valuate(&policy, &corrected, &case).expect("valued");
+    assert_eq!(valued.points, points("1320"));
+    assert_eq!(valued.coefficient, "1.10".parse().expect("decimal"));
+    // A policy stored with its own coefficient may not drift from the table: equal is accepted,
+    // different is refused with both numbers.
+    policy.modes.basic_level.coefficient = Some("1.05".parse().expect("decimal"));
+    assert_eq!(
+        valuate(&policy, &tables(), &case).expect("valued").points,
+        points("1260")
+    );
+    let error = valuate(&policy, &corrected, &case).expect_err("drifted");
+    assert_eq!(error.reason(), "BASIC_LEVEL_COEFFICIENT_DIFFERS");
+    assert!(error.to_string().contains("1.05") && error.to_string().contains("1.10"));
 }
 
 #[test]
