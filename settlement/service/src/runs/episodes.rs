@@ -34,7 +34,12 @@ pub(super) async fn refuse_stale_episodes<C: Storage>(
         .map_err(|error| RunError::Domain(vec![error]))?;
     let mut period = Vec::new();
     for case in cases {
-        if case.episode_programme.is_empty() || case.person_id.is_empty() {
+        // A cleared stay's valuation is final (RevalueCases leaves it): a re-run takes it as it
+        // was cleared rather than refusing for ever.
+        if case.episode_programme.is_empty()
+            || case.person_id.is_empty()
+            || case.status == crate::store::ledger::status::CLEARED
+        {
             continue;
         }
         let date = |value: i32, column: &str| {

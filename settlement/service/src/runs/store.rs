@@ -404,6 +404,8 @@ pub struct RunCase {
     /// valued with.
     pub episode_programme: String,
     pub prior_episode_days: i32,
+    /// `valued`, or `cleared` once a clearing read it.
+    pub status: String,
 }
 
 /// Current valued (or already cleared) inpatient cases of `region` and the regions inside it for
@@ -454,6 +456,7 @@ async fn valued_cases_of<C: ConnectionTrait>(
             Column::PlannedReadmission,
             Column::EpisodeProgramme,
             Column::PriorEpisodeDays,
+            Column::Status,
         ])
         .filter(Column::RegionCode.between(from, to))
         .filter(Column::FundType.eq(fund_to_db(fund)));
