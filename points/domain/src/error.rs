@@ -203,6 +203,15 @@ pub enum ValuationError {
     NoLevelCoefficient { level: HospitalLevel },
     #[error("DIP auxiliary coefficient is {value}, it must be greater than zero")]
     InvalidAuxCoefficient { value: Decimal },
+    #[error(
+        "the policy's modes.basic_level.coefficient {stated} differs from the table's {level} \
+         coefficient {table}: basic-level groups take the table's; remove the policy's"
+    )]
+    BasicLevelCoefficientDiffers {
+        stated: Decimal,
+        table: Decimal,
+        level: HospitalLevel,
+    },
     #[error("{what} is zero, cases cannot be compared with it")]
     ZeroMean { what: String },
     #[error("case is listed twice in the batch, first at record {first_index}")]
@@ -227,6 +236,9 @@ impl ValuationError {
             ValuationError::NoReferenceCost { .. } => "NO_REFERENCE_COST",
             ValuationError::NoLevelCoefficient { .. } => "NO_LEVEL_COEFFICIENT",
             ValuationError::InvalidAuxCoefficient { .. } => "INVALID_AUX_COEFFICIENT",
+            ValuationError::BasicLevelCoefficientDiffers { .. } => {
+                "BASIC_LEVEL_COEFFICIENT_DIFFERS"
+            }
             ValuationError::ZeroMean { .. } => "ZERO_MEAN_COST",
             ValuationError::DuplicateCase { .. } => "DUPLICATE_CASE",
         }

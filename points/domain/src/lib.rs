@@ -29,7 +29,7 @@ pub use calibration::{
 pub use case::{CaseForValuation, GroupStatus, GroupedCase, SchemeKind, SpecialCaseDecision};
 pub use error::{PolicyError, PolicyErrors, ValuationError};
 pub use level::HospitalLevel;
-pub use mode::{ModeDecision, ModeRule, PaymentMode, select_payment_mode};
+pub use mode::{ModeDecision, ModeRule, PaymentMode, episode_programme, select_payment_mode};
 pub use outpatient::{
     ApgError, ApgTable, ApgValuation, OutpatientVisit, chronic_per_capita_budget,
     per_capita_budget, valuate_visit,
@@ -43,6 +43,5 @@ pub use point_value::{
 pub use policy::ValuationPolicy;
 pub use tables::ValuationTables;
 pub use valuation::{
-    BatchValuation, CaseType, CostBand, PhaseDays, RecordError, Valuation,
-    accumulated_per_diem_days, valuate, valuate_all,
+    BatchValuation, CaseType, CostBand, PhaseDays, RecordError, Valuation, valuate, valuate_all,
 };

@@ -30,6 +30,50 @@ fn main_mode(policy: &ValuationPolicy) -> PaymentMode {
     }
 }
 
+/// Whether the stay is a hospice or a rehabilitation stay by the policy's department and
+/// diagnosis lists (hospice first).
+fn rehabilitation_or_hospice(
+    policy: &ValuationPolicy,
+    case: &CaseForValuation,
+) -> Option<PerDiemProgramme> {
+    let rehab = &policy.modes.rehabilitation_hospice;
+    if rehab.hospice_departments.contains(&case.department)
+        || has_prefix(&case.principal_diagnosis, &rehab.hospice_diagnosis_prefixes)
+    {
+        Some(PerDiemProgramme::Hospice)
+    } else if rehab.rehabilitation_departments.contains(&case.department)
+        || has_prefix(
+            &case.principal_diagnosis,
+            &rehab.rehabilitation_diagnosis_prefixes,
+        )
+    {
+        Some(PerDiemProgramme::Rehabilitation)
+    } else {
+        None
+    }
+}
+
+/// The per-diem programme a stay belongs to by the mode rules' diagnosis and department tests,
+/// in the policy's order, whatever the stay is paid by: an acute psychiatric stay paid by its
+/// DIP group, or a special case paid fee-for-service, still belongs to its programme. Per-diem
+/// days accumulate across readmissions within one programme (DOMAIN.md §5 Hainan, per diem); the
+/// caller that holds the person's stays chains them and sends
+/// [`CaseForValuation::prior_episode_days`].
+pub fn episode_programme(
+    policy: &ValuationPolicy,
+    case: &CaseForValuation,
+) -> Option<PerDiemProgramme> {
+    policy.modes.order.iter().find_map(|rule| match rule {
+        ModeRule::Psychiatric => has_prefix(
+            &case.principal_diagnosis,
+            &policy.modes.psychiatric.diagnosis_prefixes,
+        )
+        .then_some(PerDiemProgramme::Psychiatric),
+        ModeRule::RehabilitationHospice => rehabilitation_or_hospice(policy, case),
+        _ => None,
+    })
+}
+
 /// Chooses the payment mode of `case` under `policy`: the first rule of `policy.modes.order`
 /// that matches, else the main method (DOMAIN.md §3 payment-mode selection).
 pub fn select_payment_mode(policy: &ValuationPolicy, case: &CaseForValuation) -> ModeDecision {
@@ -46,7 +90,9 @@ pub fn select_payment_mode(policy: &ValuationPolicy, case: &CaseForValuation) ->
             )
             .then(|| {
                 // Days accumulate across a readmission within the window (DOMAIN.md §3 per-diem).
-                let episode_days = stay_days + i64::from(case.prior_episode_days);
+                // Episode days = prior + billable days (max(LOS, 1)), as the per-diem phases count.
+                let billable = stay_days.max(i64::from(policy.per_diem.minimum_billable_days));
+                let episode_days = billable + i64::from(case.prior_episode_days);
                 if episode_days > i64::from(rules.psychiatric.acute_limit_days) {
                     PaymentMode::PerDiem(PerDiemProgramme::Psychiatric)
                 } else {
@@ -54,21 +100,7 @@ pub fn select_payment_mode(policy: &ValuationPolicy, case: &CaseForValuation) ->
                 }
             }),
             ModeRule::RehabilitationHospice => {
-                let rehab = &rules.rehabilitation_hospice;
-                if rehab.hospice_departments.contains(&case.department)
-                    || has_prefix(&case.principal_diagnosis, &rehab.hospice_diagnosis_prefixes)
-                {
-                    Some(PaymentMode::PerDiem(PerDiemProgramme::Hospice))
-                } else if rehab.rehabilitation_departments.contains(&case.department)
-                    || has_prefix(
-                        &case.principal_diagnosis,
-                        &rehab.rehabilitation_diagnosis_prefixes,
-                    )
-                {
-                    Some(PaymentMode::PerDiem(PerDiemProgramme::Rehabilitation))
-                } else {
-                    None
-                }
+                rehabilitation_or_hospice(policy, case).map(PaymentMode::PerDiem)
             }
             ModeRule::DaySurgery => case
                 .principal_procedure

@@ -9,6 +9,7 @@ use kernel::{Decimal, FundType, RegionCode};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Checker, PolicyError, PolicyErrors};
+use crate::level::HospitalLevel;
 pub use crate::vocabulary::CostBasis;
 use crate::vocabulary::{DISCHARGE_TYPES, ModeRule, SchemeKind};
 
@@ -180,16 +181,22 @@ pub struct FixedRateRule {
 pub struct BasicLevelRule {
     /// Group codes (DIP groups or DRGs of the main method) on the basic-level list.
     pub group_codes: Vec<String>,
-    /// The one coefficient used at every level (Hainan: the level-2 coefficient; default 1.05,
-    /// the default 二甲 coefficient).
-    pub coefficient: Decimal,
+    /// The level whose coefficient in the valuation table every basic-level case takes, without
+    /// hospital add-ons (Hainan: 二甲, 2A): one number, the table's, at every level.
+    pub coefficient_level: HospitalLevel,
+    /// Not a second number: a policy stored when the coefficient was the policy's carries it;
+    /// valuation refuses a value other than the table's coefficient of `coefficient_level`
+    /// (BASIC_LEVEL_COEFFICIENT_DIFFERS) instead of letting the two drift apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coefficient: Option<Decimal>,
 }
 
 impl Default for BasicLevelRule {
     fn default() -> Self {
         Self {
             group_codes: Vec::new(),
-            coefficient: Decimal::new(105, 2),
+            coefficient_level: HospitalLevel::Secondary2A,
+            coefficient: None,
         }
     }
 }
@@ -369,7 +376,9 @@ pub struct PerDiemRules {
     pub minimum_billable_days: u32,
     /// Cost below the standard.
     pub below_standard: BelowStandard,
-    /// Days of an earlier stay accumulate when readmitted within this many days (default 15).
+    /// Not read: the readmission window of per-diem episodes is settlement's
+    /// (`per_diem_episode.window_days` of the settlement policy), which holds a person's stays
+    /// and sends each stay's prior episode days. Kept so that stored policies stay readable.
     pub accumulation_window_days: u32,
 }
 
@@ -585,10 +594,9 @@ impl ValuationPolicy {
                 value: Decimal::ZERO,
             });
         }
-        check.positive(
-            "modes.basic_level.coefficient",
-            modes.basic_level.coefficient,
-        );
+        if let Some(coefficient) = modes.basic_level.coefficient {
+            check.positive("modes.basic_level.coefficient", coefficient);
+        }
         let excluded = &modes.excluded_stays;
         if excluded.long_stay_enabled
             && excluded.short_stay_enabled

@@ -150,7 +150,7 @@ pub struct CoefficientSet {
 }
 
 impl CoefficientSet {
-    fn lookup(&self, group: &str, date: Date) -> Option<Decimal> {
+    pub(crate) fn lookup(&self, group: &str, date: Date) -> Option<Decimal> {
         let dated = |rows: &[DatedCoefficient]| {
             rows.iter()
                 .find(|row| row.covers(date))

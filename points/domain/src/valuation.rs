@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::{CaseForValuation, GroupStatus, SchemeKind, SpecialCaseDecision};
 use crate::error::ValuationError;
-use crate::mode::{ModeDecision, PaymentMode, select_payment_mode};
+use crate::mode::{ModeDecision, PaymentMode, episode_programme, select_payment_mode};
 use crate::policy::{BelowStandard, ValuationPolicy};
 use crate::tables::{PerDiemProgramme, ValuationTables, longest_prefix};
 
@@ -120,6 +120,10 @@ pub struct Valuation {
     pub requires_expert_review: bool,
     /// The insured person's burden, carried for point-value and clearing sums.
     pub individual_burden: Money,
+    /// The per-diem programme the stay belongs to by the mode rules' tests, whatever it is paid
+    /// by ([`crate::mode::episode_programme`]): its days accumulate across readmissions.
+    #[serde(default)]
+    pub episode_programme: Option<PerDiemProgramme>,
 }
 
 impl Valuation {
@@ -138,6 +142,7 @@ impl Valuation {
             per_diem_days: Vec::new(),
             requires_expert_review: false,
             individual_burden: burden,
+            episode_programme: None,
         }
     }
 }
@@ -169,8 +174,19 @@ impl Formula {
     }
 }
 
-/// Values one case: payment mode first, then points or money (DOMAIN.md §3).
+/// Values one case: payment mode first, then points or money (DOMAIN.md §3), with the per-diem
+/// programme the stay belongs to.
 pub fn valuate(
+    policy: &ValuationPolicy,
+    tables: &ValuationTables,
+    case: &CaseForValuation,
+) -> Result<Valuation, ValuationError> {
+    let mut valuation = valuate_mode(policy, tables, case)?;
+    valuation.episode_programme = episode_programme(policy, case);
+    Ok(valuation)
+}
+
+fn valuate_mode(
     policy: &ValuationPolicy,
     tables: &ValuationTables,
     case: &CaseForValuation,
@@ -242,8 +258,11 @@ pub fn valuate(
                     policy: policy.main_method.as_str(),
                 });
             }
-            let basic_coefficient = (decision.mode == PaymentMode::BasicLevel)
-                .then_some(policy.modes.basic_level.coefficient);
+            let basic_coefficient = if decision.mode == PaymentMode::BasicLevel {
+                Some(basic_level_coefficient(policy, tables, case)?)
+            } else {
+                None
+            };
             let formula = match policy.main_method {
                 SchemeKind::Drg => drg_formula(policy, tables, case, cost, basic_coefficient)?,
                 SchemeKind::Dip => {
@@ -292,6 +311,7 @@ pub fn valuate(
                 per_diem_days: Vec::new(),
                 requires_expert_review: formula.requires_expert_review,
                 individual_burden: burden,
+                episode_programme: None,
             })
         }
     }
@@ -308,22 +328,36 @@ fn ratio(
     Ok(cost.value() / mean.value())
 }
 
-/// Per-diem days a readmission continues from (DOMAIN.md §3 per-diem: days accumulate across a
-/// discharge and readmission within 15 days, no splitting): the earlier episode's days plus the
-/// earlier stay's billable days when the gap is within the policy's window, else 0. The result
-/// goes in [`CaseForValuation::prior_episode_days`] of the later stay.
-pub fn accumulated_per_diem_days(
+/// The one coefficient of basic-level groups (DOMAIN.md §3: one price at every level, Hainan's
+/// level-2 coefficient): the table's coefficient of the policy's level, without add-ons — DIP's
+/// level coefficient, or DRG's level row for the group (else the policy's default).
+fn basic_level_coefficient(
     policy: &ValuationPolicy,
-    earlier: &CaseForValuation,
-    later_admission: kernel::Date,
-) -> u32 {
-    let gap = i64::from(later_admission.days_since(earlier.discharge_date));
-    if (0..=i64::from(policy.per_diem.accumulation_window_days)).contains(&gap) {
-        earlier
-            .prior_episode_days
-            .saturating_add(billable_days(policy, earlier))
-    } else {
-        0
+    tables: &ValuationTables,
+    case: &CaseForValuation,
+) -> Result<Decimal, ValuationError> {
+    let rule = &policy.modes.basic_level;
+    let level = rule.coefficient_level;
+    let table = match policy.main_method {
+        SchemeKind::Dip => *tables
+            .coefficients
+            .dip_levels
+            .get(&level)
+            .ok_or(ValuationError::NoLevelCoefficient { level })?,
+        SchemeKind::Drg => tables
+            .coefficients
+            .drg_by_level
+            .get(&level)
+            .and_then(|set| set.lookup(&case.grouping.group_code, case.discharge_date))
+            .unwrap_or(policy.drg.default_coefficient),
+    };
+    match rule.coefficient {
+        Some(stated) if stated != table => Err(ValuationError::BasicLevelCoefficientDiffers {
+            stated,
+            table,
+            level,
+        }),
+        _ => Ok(table),
     }
 }
 

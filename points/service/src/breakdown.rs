@@ -173,6 +173,11 @@ impl WireWriter {
         });
         key(&mut json, "individual_burden");
         quoted_display(&mut json, valuation.individual_burden);
+        key(&mut json, "episode_programme");
+        match valuation.episode_programme {
+            Some(programme) => quoted(&mut json, programme.as_str()),
+            None => json.push_str("null"),
+        }
         json.push('}');
 
         let decimal = |value: String| Some(common::Decimal { value });
@@ -191,6 +196,10 @@ impl WireWriter {
             table_version: table.version,
             breakdown_json: json,
             table: Some(table.wire.clone()),
+            episode_programme: valuation
+                .episode_programme
+                .map(|programme| programme.as_str().to_owned())
+                .unwrap_or_default(),
         }
     }
 }
@@ -319,6 +328,11 @@ mod tests {
                 per_diem_days: phases[i % 2].clone(),
                 requires_expert_review: i % 5 == 0,
                 individual_burden: Money::round(decimals[pick(decimals.len(), 17)] / Decimal::TEN),
+                episode_programme: [
+                    None,
+                    Some(PerDiemProgramme::Psychiatric),
+                    Some(PerDiemProgramme::Hospice),
+                ][i % 3],
             };
             let wire = writer.valuation(format!("c{i}"), &valuation, &table);
             assert_eq!(
@@ -333,6 +347,12 @@ mod tests {
                 valuation.decision.mode.as_str().to_uppercase()
             );
             assert_eq!(wire.mode_rule, valuation.decision.rule.as_str());
+            assert_eq!(
+                wire.episode_programme,
+                valuation
+                    .episode_programme
+                    .map_or("", PerDiemProgramme::as_str)
+            );
             assert_eq!(wire.case_type, valuation.case_type.as_str());
             assert_eq!(text(wire.base), Some(valuation.base.to_string()));
             assert_eq!(

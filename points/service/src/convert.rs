@@ -246,6 +246,10 @@ impl TryFrom<pb::CaseForValuation> for CaseToValue {
     }
 }
 
+/// Longest episode a caller may send: the phases count days from there, and a bound keeps a
+/// corrupt number from overflowing them.
+const MAX_PRIOR_EPISODE_DAYS: u32 = 3_660;
+
 fn case_from_wire(case: pb::CaseForValuation) -> Result<CaseForValuation, Vec<Violation>> {
     let mut v = Vec::new();
     if case.hospital_code.trim().is_empty() {
@@ -328,6 +332,15 @@ fn case_from_wire(case: pb::CaseForValuation) -> Result<CaseForValuation, Vec<Vi
         (false, Some(points)) => Some(SpecialCaseDecision::ExtraPoints(points)),
         (false, None) => None,
     };
+    if case.prior_episode_days > MAX_PRIOR_EPISODE_DAYS {
+        v.push((
+            "case.prior_episode_days".into(),
+            format!(
+                "{} exceeds {MAX_PRIOR_EPISODE_DAYS} (ten years of one episode)",
+                case.prior_episode_days
+            ),
+        ));
+    }
     let stay_hours = match u32::try_from(case.stay_hours) {
         Ok(0) => None,
         Ok(hours) => Some(hours),
@@ -381,7 +394,7 @@ fn case_from_wire(case: pb::CaseForValuation) -> Result<CaseForValuation, Vec<Vi
             in_policy_cost: None,
             individual_burden: burden,
             planned_readmission: false,
-            prior_episode_days: 0,
+            prior_episode_days: case.prior_episode_days,
             special_case,
         }),
         _ => Err(v),

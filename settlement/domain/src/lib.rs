@@ -18,6 +18,7 @@ pub mod clearing_assembly;
 pub mod clock;
 pub mod csv_import;
 pub mod dispute;
+pub mod episode;
 pub mod error;
 pub mod institution;
 pub mod ledger;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clearing::ClearingPolicy;
+use crate::episode::EpisodePolicy;
 use crate::prepayment::PrepaymentPolicy;
 use crate::readmission::ReadmissionPolicy;
 use crate::special_case::SpecialCasePolicy;
@@ -20,6 +21,9 @@ pub struct SettlementPolicy {
     pub special_case: SpecialCasePolicy,
     /// 15-day readmission halving of DRG stays, applied at every prepayment and clearing.
     pub readmission: ReadmissionPolicy,
+    /// Per-diem days accumulated across a readmission: applied when a stay is valued, checked at
+    /// every prepayment and clearing.
+    pub per_diem_episode: EpisodePolicy,
 }
 
 impl SettlementPolicy {

@@ -39,6 +39,11 @@ pub struct ValuedCase {
     pub table_version: String,
     /// The breakdown (mode rule, case type, ratio, base, coefficient) as canonical JSON.
     pub valuation_json: String,
+    /// The per-diem programme the points context named by its mode rules' tests (empty for
+    /// none): the stay's days accumulate with the person's other stays in it.
+    pub episode_programme: String,
+    /// The prior episode days the case was valued with.
+    pub prior_episode_days: u32,
 }
 
 /// A peer context could not be reached: nothing of the batch may be stored.
@@ -55,13 +60,15 @@ pub type BatchValuation = Vec<Result<ValuedCase, String>>;
 
 /// Groups and values the inpatient cases of one pooling region, a batch at a time (grouping and
 /// points contexts): the valuation port intake uses. The service implements it over the peers'
-/// internal contracts; the domain only declares it.
+/// internal contracts; the domain only declares it. `prior_days[i]` are the per-diem episode
+/// days before case `i` ([`crate::episode`]); a shorter slice means 0 for the rest.
 #[async_trait::async_trait]
 pub trait CaseValuer: Send + Sync {
     async fn value_batch(
         &self,
         region: RegionCode,
         cases: &[SettlementList],
+        prior_days: &[u32],
     ) -> Result<BatchValuation, PeerUnavailable>;
 }
 
@@ -76,6 +83,7 @@ impl CaseValuer for NoPeers {
         &self,
         _region: RegionCode,
         cases: &[SettlementList],
+        _prior_days: &[u32],
     ) -> Result<BatchValuation, PeerUnavailable> {
         Ok(vec![
             Err(

@@ -98,7 +98,10 @@ pub enum BrokenStream {
     Failed { code: i32, message: String },
 }
 
+mod episodes;
 mod revaluation;
+
+use revaluation::record_valuation;
 
 pub use revaluation::{Revaluation, RevaluationOrder};
 
@@ -655,7 +658,7 @@ impl Intake {
         prepared: &[Admitted],
         to_store: &[(usize, u32)],
         valued: &mut Valuations,
-    ) -> Result<(), PeerUnavailable> {
+    ) -> Result<(), IntakeError> {
         let mut by_region: BTreeMap<RegionCode, Vec<usize>> = BTreeMap::new();
         for &(index, _) in to_store {
             let case = &prepared[index];
@@ -668,7 +671,7 @@ impl Intake {
                 .iter()
                 .filter_map(|&i| prepared[i].list.clone())
                 .collect();
-            let answers = self.valuer.value_batch(region, &lists).await?;
+            let answers = self.value_with_episodes(region, &lists).await?;
             for (slot, &i) in indices.iter().enumerate() {
                 let answer = answers
                     .get(slot)
@@ -716,6 +719,8 @@ fn ledger_case(
         person_id: String::new(),
         admission_date: 0,
         planned_readmission: false,
+        episode_programme: String::new(),
+        prior_episode_days: 0,
         status: LedgerStatus::Recorded,
         valuation_error: String::new(),
         scheme_version: String::new(),
@@ -733,38 +738,6 @@ fn ledger_case(
         record_valuation(&mut stored, valuation);
     }
     stored
-}
-
-/// Records an inpatient case's valuation (or why it has none) on its stored version.
-fn record_valuation(stored: &mut LedgerCase, valuation: Option<&Result<ValuedCase, String>>) {
-    stored.payment_mode = String::new();
-    stored.group_code = String::new();
-    stored.points = kernel::Points::from_scaled(0);
-    stored.amount = None;
-    stored.scheme_version = String::new();
-    stored.table_version = String::new();
-    stored.valuation_json = String::new();
-    stored.valuation_error = String::new();
-    match valuation {
-        Some(Ok(v)) => {
-            stored.status = LedgerStatus::Valued;
-            stored.payment_mode = v.payment_mode.clone();
-            stored.group_code = v.group_code.clone();
-            stored.points = v.points;
-            stored.amount = v.amount;
-            stored.scheme_version = v.scheme_version.clone();
-            stored.table_version = v.table_version.clone();
-            stored.valuation_json = v.valuation_json.clone();
-        }
-        Some(Err(why)) => {
-            stored.status = LedgerStatus::Unvalued;
-            stored.valuation_error = why.clone();
-        }
-        None => {
-            stored.status = LedgerStatus::Unvalued;
-            stored.valuation_error = "not valued".to_owned();
-        }
-    }
 }
 
 /// The current stored version of the chunk's cases, in one query.

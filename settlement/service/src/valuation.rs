@@ -141,6 +141,7 @@ fn case_for_valuation(
     position: usize,
     list: &SettlementList,
     group: &grouping::GroupResult,
+    prior_episode_days: u32,
 ) -> points::CaseForValuation {
     let stay_seconds = list.stay.discharged_at.seconds_since(list.stay.admitted_at);
     points::CaseForValuation {
@@ -172,6 +173,7 @@ fn case_for_valuation(
             .first()
             .map(|p| p.code.clone())
             .unwrap_or_default(),
+        prior_episode_days,
     }
 }
 
@@ -222,7 +224,9 @@ impl CaseValuer for GrpcValuer {
         &self,
         region: RegionCode,
         cases: &[SettlementList],
+        prior_days: &[u32],
     ) -> Result<BatchValuation, PeerUnavailable> {
+        let prior = |i: usize| prior_days.get(i).copied().unwrap_or(0);
         if cases.is_empty() {
             return Ok(Vec::new());
         }
@@ -308,7 +312,7 @@ impl CaseValuer for GrpcValuer {
                             .filter_map(|&i| {
                                 groups[i]
                                     .as_ref()
-                                    .map(|group| case_for_valuation(i, &cases[i], group))
+                                    .map(|group| case_for_valuation(i, &cases[i], group, prior(i)))
                             })
                             .collect(),
                     }),
@@ -340,7 +344,7 @@ impl CaseValuer for GrpcValuer {
                     }
                     Some(result) => match &result.valuation {
                         None => Err("points answered no valuation".to_owned()),
-                        Some(valuation) => valued_from(group, valuation),
+                        Some(valuation) => valued_from(group, valuation, prior(i)),
                     },
                 };
             }
@@ -352,6 +356,7 @@ impl CaseValuer for GrpcValuer {
 fn valued_from(
     group: &grouping::GroupResult,
     valuation: &points::CaseValuation,
+    prior_episode_days: u32,
 ) -> Result<ValuedCase, String> {
     let case_points = match &valuation.points {
         None => Points::from_scaled(0),
@@ -397,6 +402,8 @@ fn valued_from(
         scheme_version,
         table_version: valuation.table_version.to_string(),
         valuation_json: settlement_domain::case_key::canonical_json(&breakdown),
+        episode_programme: valuation.episode_programme.clone(),
+        prior_episode_days,
     })
 }
 
@@ -424,6 +431,25 @@ mod tests {
             payment_mode: text.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_episode_programme_and_the_prior_days_sent_are_kept_with_the_valuation() {
+        let mut answer = valuation(points::PaymentMode::PerDiemPsychiatric, "");
+        answer.episode_programme = "psychiatric".into();
+        let valued =
+            valued_from(&grouping::GroupResult::default(), &answer, 58).expect("a valuation");
+        assert_eq!(
+            (valued.episode_programme.as_str(), valued.prior_episode_days),
+            ("psychiatric", 58)
+        );
+        let valued = valued_from(
+            &grouping::GroupResult::default(),
+            &valuation(points::PaymentMode::Drg, ""),
+            0,
+        )
+        .expect("a valuation");
+        assert_eq!(valued.episode_programme, "");
     }
 
     #[test]

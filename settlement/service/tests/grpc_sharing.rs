@@ -121,6 +121,8 @@ fn cases(hospital: &str, count: i64, fund_fen: i64) -> Vec<LedgerCase> {
             person_id: String::new(),
             admission_date: 0,
             planned_readmission: false,
+            episode_programme: String::new(),
+            prior_episode_days: 0,
             status: LedgerStatus::Valued,
             valuation_error: String::new(),
             scheme_version: "demo@1".into(),

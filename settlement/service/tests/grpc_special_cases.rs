@@ -70,6 +70,8 @@ async fn seed_cases(db: &DatabaseConnection, hospital: &str, mode: &str, count: 
             person_id: String::new(),
             admission_date: 0,
             planned_readmission: false,
+            episode_programme: String::new(),
+            prior_episode_days: 0,
             status: LedgerStatus::Valued,
             valuation_error: String::new(),
             scheme_version: "demo@1".into(),

@@ -37,6 +37,8 @@ fn case(county: &str, hospital: &str, list_id: &str, version: i32, discharge: i3
         person_id: String::new(),
         admission_date: 0,
         planned_readmission: false,
+        episode_programme: String::new(),
+        prior_episode_days: 0,
         status: LedgerStatus::Valued,
         valuation_error: String::new(),
         scheme_version: "demo@1".into(),
@@ -379,7 +381,8 @@ store_test!(
         use sea_orm::{ConnectionTrait, Statement};
         use sea_orm_migration::MigratorTrait;
 
-        Migrator::down(db, Some(2)).await.expect("back to m0008");
+        // m0011 (episode columns), m0010 and m0009.
+        Migrator::down(db, Some(3)).await.expect("back to m0008");
         db.execute_raw(Statement::from_string(
         db.get_database_backend(),
         "INSERT INTO settlement_case (hospital_code, list_id, version, region_code, is_current, \
@@ -404,5 +407,10 @@ store_test!(
         assert_eq!(case.person_id, "P7");
         assert_eq!(case.admission_date, 20250401);
         assert!(case.planned_readmission);
+        // Valued before stays named their per-diem programme: no part in a chain until revalued.
+        assert_eq!(
+            (case.episode_programme.as_str(), case.prior_episode_days),
+            ("", 0)
+        );
     }
 );

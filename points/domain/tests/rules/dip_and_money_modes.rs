@@ -88,8 +88,29 @@ fn basic_level_disease_uses_one_coefficient() {
     let valued = valuate(&policy, &tables(), &case).expect("valued");
     assert_eq!(valued.decision.mode, PaymentMode::BasicLevel);
     assert_eq!(valued.case_type, CaseType::BasicLevel);
-    // 1200 × 1.05 whatever the hospital's level.
+    // 1200 × 1.05 (the table's 2A coefficient) whatever the hospital's level.
     assert_eq!(valued.points, points("1260"));
+    // The coefficient is the table's: a table with 2A at 1.10 gives 1200 × 1.10 = 1320, also to
+    // a community hospital, whose own level coefficient (0.8) does not apply.
+    let mut corrected = tables();
+    corrected
+        .coefficients
+        .dip_levels
+        .insert(HospitalLevel::Secondary2A, "1.10".parse().expect("decimal"));
+    case.hospital_level = HospitalLevel::Community;
+    let valued = valuate(&policy, &corrected, &case).expect("valued");
+    assert_eq!(valued.points, points("1320"));
+    assert_eq!(valued.coefficient, "1.10".parse().expect("decimal"));
+    // A policy stored with its own coefficient may not drift from the table: equal is accepted,
+    // different is refused with both numbers.
+    policy.modes.basic_level.coefficient = Some("1.05".parse().expect("decimal"));
+    assert_eq!(
+        valuate(&policy, &tables(), &case).expect("valued").points,
+        points("1260")
+    );
+    let error = valuate(&policy, &corrected, &case).expect_err("drifted");
+    assert_eq!(error.reason(), "BASIC_LEVEL_COEFFICIENT_DIFFERS");
+    assert!(error.to_string().contains("1.05") && error.to_string().contains("1.10"));
 }
 
 #[test]
@@ -232,19 +253,43 @@ fn day_surgery_within_hours_and_fixed_rate() {
 }
 
 #[test]
-fn per_diem_days_accumulate_within_the_window() {
+fn prior_episode_days_carry_a_psychiatric_stay_across_day_56() {
     let policy = dip_policy();
-    let earlier = psychiatric(40);
-    let within = earlier.discharge_date.add_days(15);
+    // A 10-day readmission after 46 days of the episode: days 47..56, still acute, paid by its
+    // DIP group, and it belongs to the psychiatric programme.
+    let mut acute = psychiatric(10);
+    acute.prior_episode_days = 46;
+    let valued = valuate(&policy, &tables(), &acute).expect("valued");
+    assert_eq!(valued.decision.mode, PaymentMode::Dip);
+    assert_eq!(valued.decision.rule, ModeRule::Psychiatric);
     assert_eq!(
-        points_domain::accumulated_per_diem_days(&policy, &earlier, within),
-        40
+        valued.episode_programme,
+        Some(PerDiemProgramme::Psychiatric)
     );
-    let beyond = earlier.discharge_date.add_days(16);
+    // After 47 days: days 48..57 pass the acute limit, the whole stay is per diem:
+    // 9 × 150 (days 48..56) + 1 × 95 (day 57) = 1,445.00.
+    acute.prior_episode_days = 47;
+    let valued = valuate(&policy, &tables(), &acute).expect("valued");
     assert_eq!(
-        points_domain::accumulated_per_diem_days(&policy, &earlier, beyond),
-        0
+        valued.decision.mode,
+        PaymentMode::PerDiem(PerDiemProgramme::Psychiatric)
     );
+    assert_eq!(valued.amount, Some(money("1445")));
+    let days: Vec<u32> = valued.per_diem_days.iter().map(|p| p.days).collect();
+    assert_eq!(days, [9, 1]);
+    // A same-day stay bills one day: after 56 days it is day 57, per diem at 95.00.
+    let mut same_day = psychiatric(0);
+    same_day.prior_episode_days = 56;
+    let valued = valuate(&policy, &tables(), &same_day).expect("valued");
+    assert_eq!(valued.amount, Some(money("95")));
+    // Not psychiatric: no programme.
+    let other = valuate(&policy, &tables(), &dip_case("5000")).expect("valued");
+    assert_eq!(other.episode_programme, None);
+}
+
+#[test]
+fn per_diem_days_continue_from_the_prior_episode_days() {
+    let policy = dip_policy();
     // The readmission continues the episode: 40 + 20 days crosses the acute limit.
     let mut later = psychiatric(20);
     later.list_id = "L0002".into();

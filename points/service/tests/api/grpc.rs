@@ -162,7 +162,7 @@ async fn preview_point_value_of_the_worked_example() {
 async fn bad_documents_are_rejected_with_every_field_named() {
     let mut server = start().await;
     let (mut policy, mut tables) = document();
-    policy.modes.basic_level.coefficient = Decimal::ZERO;
+    policy.modes.basic_level.coefficient = Some(Decimal::ZERO);
     tables.drg.all_case_mean_cost = "0".parse().expect("money");
     tables.year = 2024;
     let status = server

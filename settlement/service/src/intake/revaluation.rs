@@ -9,8 +9,9 @@ use kernel::{FundType, RegionCode};
 use settlement_domain::case::SettlementList;
 use settlement_domain::ledger::LedgerStatus;
 
-use super::{Intake, IntakeError, record_valuation};
+use super::{Intake, IntakeError};
 use crate::store::ledger::{CaseStore, LedgerCase};
+use settlement_domain::ports::ValuedCase;
 
 /// How many still-unvalued cases an answer names.
 const UNVALUED_NAMED: usize = 100;
@@ -52,6 +53,7 @@ fn same_valuation(a: &LedgerCase, b: &LedgerCase) -> bool {
         &a.table_version,
         &a.valuation_json,
         &a.valuation_error,
+        (&a.episode_programme, a.prior_episode_days),
     ) == (
         b.status,
         &b.payment_mode,
@@ -62,6 +64,7 @@ fn same_valuation(a: &LedgerCase, b: &LedgerCase) -> bool {
         &b.table_version,
         &b.valuation_json,
         &b.valuation_error,
+        (&b.episode_programme, b.prior_episode_days),
     )
 }
 
@@ -94,7 +97,7 @@ impl Intake {
         }
         for (region, cases) in by_region {
             let lists: Vec<SettlementList> = cases.iter().map(|(_, list)| list.clone()).collect();
-            let answers = self.valuer.value_batch(region, &lists).await?;
+            let answers = self.value_with_episodes(region, &lists).await?;
             for (slot, (case, _)) in cases.into_iter().enumerate() {
                 let answer = answers
                     .get(slot)
@@ -128,6 +131,44 @@ impl Revaluation {
                 case.list_id.clone(),
                 why.to_owned(),
             ));
+        }
+    }
+}
+
+/// Records an inpatient case's valuation (or why it has none) on its stored version.
+pub(super) fn record_valuation(
+    stored: &mut LedgerCase,
+    valuation: Option<&Result<ValuedCase, String>>,
+) {
+    stored.payment_mode = String::new();
+    stored.group_code = String::new();
+    stored.points = kernel::Points::from_scaled(0);
+    stored.amount = None;
+    stored.scheme_version = String::new();
+    stored.table_version = String::new();
+    stored.valuation_json = String::new();
+    stored.valuation_error = String::new();
+    (stored.episode_programme, stored.prior_episode_days) = (String::new(), 0);
+    match valuation {
+        Some(Ok(v)) => {
+            stored.status = LedgerStatus::Valued;
+            stored.payment_mode = v.payment_mode.clone();
+            stored.group_code = v.group_code.clone();
+            stored.points = v.points;
+            stored.amount = v.amount;
+            stored.scheme_version = v.scheme_version.clone();
+            stored.table_version = v.table_version.clone();
+            stored.valuation_json = v.valuation_json.clone();
+            (stored.episode_programme, stored.prior_episode_days) =
+                (v.episode_programme.clone(), v.prior_episode_days);
+        }
+        Some(Err(why)) => {
+            stored.status = LedgerStatus::Unvalued;
+            stored.valuation_error = why.clone();
+        }
+        None => {
+            stored.status = LedgerStatus::Unvalued;
+            stored.valuation_error = "not valued".to_owned();
         }
     }
 }

@@ -129,8 +129,9 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         order.skip_unvalued,
     )
     .await?;
-    let cases =
-        super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
+    let period_cases = store::run_cases(conn, order.region, order.fund, from, to).await?;
+    super::episodes::refuse_stale_episodes(conn, &period_cases, &policy).await?;
+    let cases = super::valued_cases(period_cases);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
     let clearing = assemble_clearing(ClearingFacts {
         region: order.region,

@@ -7,6 +7,7 @@
 mod api;
 pub mod clearing;
 pub mod disputes;
+mod episodes;
 pub mod export;
 pub mod grpc;
 pub mod prepayment;

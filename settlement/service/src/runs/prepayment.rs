@@ -104,8 +104,9 @@ pub async fn prepay<C: Storage>(
         order.skip_unvalued,
     )
     .await?;
-    let cases =
-        super::valued_cases(store::run_cases(conn, order.region, order.fund, from, to).await?);
+    let period_cases = store::run_cases(conn, order.region, order.fund, from, to).await?;
+    super::episodes::refuse_stale_episodes(conn, &period_cases, &policy).await?;
+    let cases = super::valued_cases(period_cases);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
     let month = month_cases(cases, &later_stays, &policy.readmission, quotas.as_ref())
         .map_err(RunError::Domain)?;

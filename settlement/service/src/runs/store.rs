@@ -400,6 +400,12 @@ pub struct RunCase {
     /// `yyyymmdd`.
     pub discharge_date: i32,
     pub planned_readmission: bool,
+    /// The per-diem programme of the stay (empty for none) and the prior episode days it was
+    /// valued with.
+    pub episode_programme: String,
+    pub prior_episode_days: i32,
+    /// `valued`, or `cleared` once a clearing read it.
+    pub status: String,
 }
 
 /// Current valued (or already cleared) inpatient cases of `region` and the regions inside it for
@@ -448,6 +454,9 @@ async fn valued_cases_of<C: ConnectionTrait>(
             Column::AdmissionDate,
             Column::DischargeDate,
             Column::PlannedReadmission,
+            Column::EpisodeProgramme,
+            Column::PriorEpisodeDays,
+            Column::Status,
         ])
         .filter(Column::RegionCode.between(from, to))
         .filter(Column::FundType.eq(fund_to_db(fund)));

@@ -49,6 +49,10 @@ pub mod settlement_case {
         /// `yyyymmdd` of an inpatient case's admission (0 for ambulatory records).
         pub admission_date: i32,
         pub planned_readmission: bool,
+        /// Per-diem programme of a valued stay (empty for none).
+        pub episode_programme: String,
+        /// Prior episode days the stay was valued with.
+        pub prior_episode_days: i32,
         pub status: String,
         pub valuation_error: String,
         pub scheme_version: String,
@@ -105,6 +109,10 @@ pub struct LedgerCase {
     /// `yyyymmdd`.
     pub admission_date: i32,
     pub planned_readmission: bool,
+    /// The per-diem programme the valuation named (`psychiatric`, `rehabilitation`, `hospice`;
+    /// empty for none or not valued) and the prior episode days it was valued with.
+    pub episode_programme: String,
+    pub prior_episode_days: u32,
     pub status: LedgerStatus,
     pub valuation_error: String,
     /// Grouping scheme `id@version`.
@@ -152,6 +160,16 @@ pub fn region_span(region: RegionCode) -> (i32, i32) {
     }
 }
 
+fn episode_days_to_db(days: u32) -> Result<i32, StoreError> {
+    i32::try_from(days).map_err(|_| {
+        StoreError::Corrupt(platform::db::CorruptRow {
+            column: "prior_episode_days",
+            value: days.to_string(),
+            reason: "does not fit storage".to_owned(),
+        })
+    })
+}
+
 fn to_model(
     case: &LedgerCase,
     is_current: bool,
@@ -175,6 +193,8 @@ fn to_model(
         person_id: Set(case.person_id.clone()),
         admission_date: Set(case.admission_date),
         planned_readmission: Set(case.planned_readmission),
+        episode_programme: Set(case.episode_programme.clone()),
+        prior_episode_days: Set(episode_days_to_db(case.prior_episode_days)?),
         status: Set(case.status.as_str().to_owned()),
         valuation_error: Set(case.valuation_error.clone()),
         scheme_version: Set(case.scheme_version.clone()),
@@ -191,7 +211,7 @@ fn to_model(
 const COPY_COLUMNS: &str = "hospital_code, list_id, version, region_code, is_current, record_kind, \
      fund_type, discharge_date, payment_mode, group_code, points_scaled, total_fen, \
      individual_burden_fen, fund_fen, amount_fen, person_id, admission_date, planned_readmission, \
-     status, valuation_error, scheme_version, table_version, \
+     episode_programme, prior_episode_days, status, valuation_error, scheme_version, table_version, \
      valuation_json, content_hash, case_json, request_id, stored_at";
 
 fn sqlx_failure(error: sea_orm::sqlx::Error) -> StoreError {
@@ -275,6 +295,8 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
         case.admission_date,
         if case.planned_readmission { "t" } else { "f" }
     );
+    field(out, &case.episode_programme);
+    let _ = write!(out, "{}\t", case.prior_episode_days);
     field(out, case.status.as_str());
     field(out, &case.valuation_error);
     field(out, &case.scheme_version);
@@ -383,6 +405,14 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
         person_id: row.person_id,
         admission_date: row.admission_date,
         planned_readmission: row.planned_readmission,
+        episode_programme: row.episode_programme,
+        prior_episode_days: u32::try_from(row.prior_episode_days).map_err(|_| {
+            platform::db::CorruptRow {
+                column: "prior_episode_days",
+                value: row.prior_episode_days.to_string(),
+                reason: "is negative".to_owned(),
+            }
+        })?,
         status: stored_word("status", &row.status)?,
         valuation_error: row.valuation_error,
         scheme_version: row.scheme_version,

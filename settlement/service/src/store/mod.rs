@@ -4,6 +4,7 @@
 //! own stores beside their handlers (`runs::store`, `special_cases::store`).
 
 pub mod closed_months;
+pub mod episodes;
 pub mod institutions;
 pub mod journal;
 pub mod ledger;

@@ -23,6 +23,8 @@ fn stay(list_id: &str, person: &str, admitted: i32, discharged: i32) -> LedgerCa
         person_id: person.into(),
         admission_date: admitted,
         planned_readmission: false,
+        episode_programme: String::new(),
+        prior_episode_days: 0,
         status: LedgerStatus::Valued,
         valuation_error: String::new(),
         scheme_version: "demo@1".into(),

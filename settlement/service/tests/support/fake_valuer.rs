@@ -11,7 +11,10 @@ use settlement_domain::ports::{BatchValuation, CaseValuer, PeerUnavailable, Valu
 /// An in-process valuer for tests and benches: every case groups into `G` + the first three
 /// characters of its principal diagnosis and is worth `points_per_case`, except cases whose
 /// principal diagnosis is in `unvaluable` (refused one by one); while `unreachable` is set every
-/// batch fails as if a peer were down.
+/// batch fails as if a peer were down. A principal diagnosis starting `F2` or `F3` is a
+/// psychiatric stay, as the points context's default rules see one: per diem once its episode
+/// days (prior days + max(LOS, 1)) pass 56, at 150.00 a day up to day 56 and 95.00 after;
+/// otherwise DIP.
 #[derive(Debug, Default)]
 pub struct FakeValuer {
     pub points_per_case: Decimal,
@@ -61,6 +64,7 @@ impl CaseValuer for FakeValuer {
         &self,
         _region: RegionCode,
         cases: &[SettlementList],
+        prior_days: &[u32],
     ) -> Result<BatchValuation, PeerUnavailable> {
         let batch = self.batches.fetch_add(1, Ordering::SeqCst);
         let outage = self
@@ -75,7 +79,9 @@ impl CaseValuer for FakeValuer {
         self.valued.fetch_add(cases.len(), Ordering::SeqCst);
         Ok(cases
             .iter()
-            .map(|list| {
+            .enumerate()
+            .map(|(i, list)| {
+                let prior = prior_days.get(i).copied().unwrap_or(0);
                 let principal = list
                     .principal_diagnosis()
                     .map(|d| d.code.as_str())
@@ -84,14 +90,37 @@ impl CaseValuer for FakeValuer {
                     return Err(format!("no group accepts principal diagnosis {principal}"));
                 }
                 let prefix: String = principal.chars().take(3).collect();
+                let psychiatric = principal.starts_with("F2") || principal.starts_with("F3");
+                let billable = u32::try_from(list.stay.length_of_stay())
+                    .unwrap_or(0)
+                    .max(1);
+                let per_diem = psychiatric && prior + billable > 56;
+                let amount = per_diem.then(|| {
+                    let acute = (prior + 1..=prior + billable).filter(|d| *d <= 56).count();
+                    let later = billable as usize - acute;
+                    kernel::Money::round(Decimal::from(acute * 150 + later * 95))
+                });
                 Ok(ValuedCase {
-                    payment_mode: "drg".to_owned(),
+                    payment_mode: if per_diem {
+                        "per_diem_psychiatric"
+                    } else if psychiatric {
+                        "dip"
+                    } else {
+                        "drg"
+                    }
+                    .to_owned(),
                     group_code: format!("G{prefix}"),
-                    points: Points::round(self.points_per_case),
-                    amount: None,
+                    points: if per_diem {
+                        Points::ZERO
+                    } else {
+                        Points::round(self.points_per_case)
+                    },
+                    amount,
                     scheme_version: "fake@1".to_owned(),
                     table_version: list.stay.discharged_at.date().year().to_string(),
                     valuation_json: "{\"mode_rule\":\"fake\"}".to_owned(),
+                    episode_programme: if psychiatric { "psychiatric" } else { "" }.to_owned(),
+                    prior_episode_days: prior,
                 })
             })
             .collect())
