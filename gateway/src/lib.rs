@@ -8,6 +8,7 @@ pub mod demo;
 pub mod edge;
 pub mod import_cmd;
 pub mod limits;
+pub mod red;
 pub mod server;
 pub mod telemetry;
 pub mod tls;

@@ -334,14 +334,16 @@ impl SupervisionStore {
         Ok(latest_version(&self.db, region, period).await?)
     }
 
-    /// Findings of one run, filtered, in the run's order.
+    /// Findings of one run, filtered, in the run's order: the first `limit` whose position is
+    /// after `after` (one range scan of `supervision_finding_run`).
     pub async fn findings(
         &self,
         region: RegionCode,
         period: YearMonth,
         version: i32,
         filter: &FindingFilter,
-        page: Page,
+        after: Option<i32>,
+        limit: u64,
     ) -> Result<Vec<StoredFinding>, StoreError> {
         let mut query = supervision_finding::Entity::find()
             .filter(supervision_finding::Column::RegionCode.eq(region_to_db(region)))
@@ -357,10 +359,12 @@ impl SupervisionStore {
         if let Some(status) = filter.status {
             query = query.filter(supervision_finding::Column::Status.eq(status.as_str()));
         }
+        if let Some(after) = after {
+            query = query.filter(supervision_finding::Column::Seq.gt(after));
+        }
         query
             .order_by_asc(supervision_finding::Column::Seq)
-            .offset(page.offset)
-            .limit(page.size)
+            .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()

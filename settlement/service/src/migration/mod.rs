@@ -12,6 +12,7 @@ mod m0006_special_cases;
 mod m0007_upload_fingerprints;
 mod m0009_case_amount;
 mod m0010_stay_facts;
+mod m0011_case_keyset;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             }),
             Box::new(m0009_case_amount::CaseAmount),
             Box::new(m0010_stay_facts::StayFacts),
+            Box::new(m0011_case_keyset::CaseKeyset),
         ]
     }
 
