@@ -21,6 +21,12 @@ use std::time::Instant;
 use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 
+/// Upper bounds (seconds) of the latency histogram's buckets: a unary read takes milliseconds, a
+/// run or an export up to minutes.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
 /// The label of requests to a method medpay does not serve.
 pub const UNKNOWN_METHOD: &str = "unknown";
 
@@ -172,5 +178,192 @@ impl<B> Drop for Metered<B> {
         if let Some(measure) = self.pending.take() {
             measure.answered(tonic::Code::Cancelled);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::convert::Infallible;
+    use std::sync::Arc;
+
+    use http::{Request, Response};
+    use kernel::Role;
+    use tower::{Layer, Service, ServiceExt};
+
+    use super::*;
+    use crate::config::{AuthSettings, LimitSettings, PrincipalSettings};
+    use crate::edge::{Authenticator, EdgeLayer};
+    use crate::limits::Limiter;
+
+    /// A response body of one data frame and, when given, trailers.
+    #[derive(Default)]
+    struct Reply {
+        data: Option<&'static [u8]>,
+        trailers: Option<HeaderMap>,
+    }
+
+    impl Body for Reply {
+        type Data = &'static [u8];
+        type Error = Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+            if let Some(data) = self.data.take() {
+                return Poll::Ready(Some(Ok(Frame::data(data))));
+            }
+            Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t))))
+        }
+    }
+
+    /// What the service behind the edge answers: trailers-only INVALID_ARGUMENT for
+    /// `/…/ListCases`, a message then OK trailers otherwise.
+    async fn behind(request: Request<()>) -> Result<Response<Reply>, Infallible> {
+        let mut trailers = HeaderMap::new();
+        if request.uri().path().ends_with("/ListCases") {
+            let mut response = Response::new(Reply::default());
+            response
+                .headers_mut()
+                .insert("grpc-status", http::HeaderValue::from_static("3"));
+            return Ok(response);
+        }
+        trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+        Ok(Response::new(Reply {
+            data: Some(b"answer"),
+            trailers: Some(trailers),
+        }))
+    }
+
+    fn edge()
+    -> impl Service<Request<()>, Response = Response<Metered<Reply>>, Error = Infallible> + Clone
+    {
+        let auth = Authenticator::from_settings(&AuthSettings {
+            allow_anonymous: true,
+            dev_principal: Some(PrincipalSettings {
+                caller_id: "dev".into(),
+                scopes: vec!["460000".parse().expect("code")],
+                roles: vec![Role::Read],
+                institution: None,
+            }),
+            api_keys: vec![],
+            certificates: vec![],
+            internal_scopes: vec![],
+        });
+        let limits = Limiter::new(LimitSettings {
+            requests_per_second: 0,
+            burst: 0,
+            concurrent_per_caller: 0,
+        });
+        EdgeLayer::new(Arc::new(auth), Arc::new(limits)).layer(tower::service_fn(behind))
+    }
+
+    /// Calls `path` through the edge and reads the answer to its end.
+    async fn call(
+        service: &mut (
+                 impl Service<Request<()>, Response = Response<Metered<Reply>>, Error = Infallible>
+                 + Clone
+             ),
+        path: &str,
+    ) {
+        let request = Request::builder().uri(path).body(()).expect("request");
+        let response = service
+            .ready()
+            .await
+            .expect("ready")
+            .call(request)
+            .await
+            .expect("answered");
+        let mut body = response.into_body();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let _ = frame;
+        }
+    }
+
+    /// The label values of `label` on the lines of `metric` in a Prometheus text rendering.
+    fn label_values(rendered: &str, metric: &str, label: &str) -> BTreeSet<String> {
+        rendered
+            .lines()
+            .filter(|line| line.starts_with(metric))
+            .filter_map(|line| {
+                let start = line.find(&format!("{label}=\""))? + label.len() + 2;
+                let end = start + line[start..].find('"')?;
+                Some(line[start..end].to_owned())
+            })
+            .collect()
+    }
+
+    fn metrics_of(run: impl AsyncFnOnce()) -> String {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .set_buckets(DURATION_BUCKETS)
+            .expect("buckets")
+            .build_recorder();
+        let handle = recorder.handle();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        // The recorder is this thread's: the runtime polls every future here.
+        metrics::with_local_recorder(&recorder, || runtime.block_on(run()));
+        handle.render()
+    }
+
+    #[test]
+    fn a_thousand_made_up_paths_are_one_label() {
+        let rendered = metrics_of(async || {
+            let mut service = edge();
+            for n in 0..1_000 {
+                let path = match n % 4 {
+                    0 => format!("/medpay.points.v1.PointsService/Drop{n}"),
+                    1 => format!("/medpay.points.internal.v1.PointsInternalService/M{n}"),
+                    // Open paths reach the service: still one label.
+                    2 => format!("/grpc.health.v1.Health/Probe{n}"),
+                    _ => format!("/x{n}"),
+                };
+                call(&mut service, &path).await;
+            }
+        });
+        for metric in [
+            "medpay_grpc_requests_total",
+            "medpay_grpc_responses_total",
+            "medpay_grpc_request_duration_seconds_count",
+        ] {
+            assert_eq!(
+                label_values(&rendered, metric, "method"),
+                BTreeSet::from([UNKNOWN_METHOD.to_owned()]),
+                "{metric}:\n{rendered}"
+            );
+        }
+        assert!(rendered.contains("medpay_grpc_requests_total{method=\"unknown\"} 1000"));
+    }
+
+    #[test]
+    fn answers_are_counted_by_method_and_code_with_a_latency_histogram() {
+        let list_cases = "/medpay.settlement.v1.SettlementService/ListCases";
+        let put_table = "/medpay.points.v1.PointsService/PutTable";
+        let health = "/grpc.health.v1.Health/Check";
+        let rendered = metrics_of(async || {
+            let mut service = edge();
+            call(&mut service, list_cases).await;
+            call(&mut service, put_table).await;
+            call(&mut service, health).await;
+            call(&mut service, health).await;
+        });
+        for (method, code, count) in [
+            (list_cases, "INVALID_ARGUMENT", 1),
+            (put_table, "PERMISSION_DENIED", 1),
+            (health, "OK", 2),
+        ] {
+            let line = format!(
+                "medpay_grpc_responses_total{{method=\"{method}\",code=\"{code}\"}} {count}"
+            );
+            assert!(rendered.contains(&line), "{line} in\n{rendered}");
+        }
+        let bucket = format!(
+            "medpay_grpc_request_duration_seconds_bucket{{method=\"{health}\",le=\"+Inf\"}} 2"
+        );
+        assert!(rendered.contains(&bucket), "{bucket} in\n{rendered}");
     }
 }

@@ -88,6 +88,11 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "ListCases",
         &[Read],
     ),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "ExportCases",
+        &[Read],
+    ),
     ("medpay.settlement.v1.SettlementService", "GetCase", &[Read]),
     (
         "medpay.settlement.v1.SettlementService",

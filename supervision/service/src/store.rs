@@ -4,7 +4,6 @@
 use kernel::{Date, Money, RegionCode, YearMonth};
 use platform::db::{CorruptRow, region_from_db, region_to_db};
 use platform::journal::{Call, Effect, Journal, Once, RequestIdReused};
-use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
@@ -62,17 +61,21 @@ impl RuleStore {
         Self { db }
     }
 
-    /// Rules of a region, ordered by rule id.
+    /// Rules of a region, ordered by rule id: the first `limit` after the id `after`.
     pub async fn list(
         &self,
         region: RegionCode,
-        page: Page,
+        after: Option<&str>,
+        limit: u64,
     ) -> Result<Vec<StoredRule>, StoreError> {
-        supervision_rule::Entity::find()
-            .filter(supervision_rule::Column::RegionCode.eq(region_to_db(region)))
+        let mut query = supervision_rule::Entity::find()
+            .filter(supervision_rule::Column::RegionCode.eq(region_to_db(region)));
+        if let Some(after) = after {
+            query = query.filter(supervision_rule::Column::RuleId.gt(after));
+        }
+        query
             .order_by_asc(supervision_rule::Column::RuleId)
-            .offset(page.offset)
-            .limit(page.size)
+            .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()
