@@ -564,5 +564,17 @@ store_test!(
             .map(|n| format!("L{n:02}"))
             .collect();
         assert_eq!(ids, expected);
+
+        // A key from below the region never reaches outside it.
+        CaseStore::insert_new_many(db, &[case("460106", "H1", "X1", 1, 20250101)])
+            .await
+            .expect("insert");
+        let outside = CaseKey(460_100, "H0".into(), "L00".into());
+        let listed = store
+            .list(region("460106"), &CaseFilter::default(), Some(&outside), 10)
+            .await
+            .expect("list");
+        let ids: Vec<&str> = listed.iter().map(|c| c.list_id.as_str()).collect();
+        assert_eq!(ids, ["X1"]);
     }
 );

@@ -440,24 +440,27 @@ impl CaseStore {
     ) -> Result<Vec<LedgerCase>, StoreError> {
         use settlement_case::Column;
         let (from, to) = region_span(region);
-        let mut query = settlement_case::Entity::find()
-            .filter(Column::IsCurrent.eq(true))
-            .filter(Column::RegionCode.between(from, to));
-        if let Some(CaseKey(region_code, hospital_code, list_id)) = after {
-            let key = |column: Column| Expr::col(column);
-            query = query.filter(
-                Expr::tuple([
-                    key(Column::RegionCode),
-                    key(Column::HospitalCode),
-                    key(Column::ListId),
-                ])
-                .gt(Expr::tuple([
-                    Expr::val(*region_code),
-                    Expr::val(hospital_code.clone()),
-                    Expr::val(list_id.clone()),
-                ])),
-            );
-        }
+        let mut query = settlement_case::Entity::find().filter(Column::IsCurrent.eq(true));
+        query = match after {
+            // The key's own region is the lower bound: SQLite seeks the index by the row
+            // comparison only when no other lower bound on region_code competes with it.
+            Some(CaseKey(region_code, hospital_code, list_id)) if *region_code >= from => {
+                let key = |column: Column| Expr::col(column);
+                query.filter(Column::RegionCode.lte(to)).filter(
+                    Expr::tuple([
+                        key(Column::RegionCode),
+                        key(Column::HospitalCode),
+                        key(Column::ListId),
+                    ])
+                    .gt(Expr::tuple([
+                        Expr::val(*region_code),
+                        Expr::val(hospital_code.clone()),
+                        Expr::val(list_id.clone()),
+                    ])),
+                )
+            }
+            _ => query.filter(Column::RegionCode.between(from, to)),
+        };
         if let Some(hospital) = &filter.hospital_code {
             query = query.filter(Column::HospitalCode.eq(hospital.clone()));
         }
