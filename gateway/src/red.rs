@@ -156,10 +156,10 @@ impl<B: Body + Unpin> Body for Metered<B> {
             Poll::Ready(None) | Poll::Ready(Some(Err(_))) => Some(tonic::Code::Unknown),
             Poll::Pending => None,
         };
-        if let Some(code) = code {
-            if let Some(measure) = self.pending.take() {
-                measure.answered(code);
-            }
+        if let Some(code) = code
+            && let Some(measure) = self.pending.take()
+        {
+            measure.answered(code);
         }
         polled
     }
