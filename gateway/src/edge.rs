@@ -27,6 +27,7 @@ use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 
 use crate::config::AuthSettings;
 use crate::limits::Limiter;
+use crate::red::{self, Metered};
 
 /// What a caller with an unknown, malformed, revoked or expired key is told: nothing about which.
 pub const INVALID_KEY: &str = "api key is not valid";
@@ -262,7 +263,7 @@ where
     ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
 {
-    type Response = S::Response;
+    type Response = Response<Metered<ResBody>>;
     type Error = S::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
@@ -275,13 +276,7 @@ where
             request.headers_mut().remove(header);
         }
         let path = request.uri().path().to_owned();
-        // The label comes from a fixed set: a caller must not be able to mint label values.
-        let method_label = if is_open_path(&path) || platform::access::roles_for(&path).is_some() {
-            path.clone()
-        } else {
-            "unknown".to_owned()
-        };
-        metrics::counter!("medpay_grpc_requests_total", "method" => method_label).increment(1);
+        let measure = red::arrived(&path);
         let auth = self.auth.clone();
         let limits = self.limits.clone();
         let listener = self.listener;
@@ -322,14 +317,17 @@ where
                             "code" => format!("{:?}", status.code())
                         )
                         .increment(1);
-                        return Ok(status.into_http());
+                        measure.answered(status.code());
+                        return Ok(status.into_http().map(|body| Metered::recorded(body)));
                     }
                 }
             }
             let mut response = ready.call(request).await?;
             size_refusal_to_resource_exhausted(&mut response);
             drop(admitted);
-            Ok(response)
+            let (head, body) = response.into_parts();
+            let body = measure.body(&head.headers, body);
+            Ok(Response::from_parts(head, body))
         })
     }
 }

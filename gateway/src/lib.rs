@@ -10,6 +10,7 @@ pub mod import_cmd;
 pub mod limits;
 pub mod migrate;
 pub mod probe;
+pub mod red;
 pub mod server;
 pub mod telemetry;
 pub mod tls;

@@ -70,6 +70,12 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
         })?;
         metrics_exporter_prometheus::PrometheusBuilder::new()
             .with_http_listener(address)
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(
+                    "medpay_grpc_request_duration_seconds".to_owned(),
+                ),
+                crate::red::DURATION_BUCKETS,
+            )?
             .install()?;
         tracing::info!(%address, "prometheus metrics endpoint");
     }

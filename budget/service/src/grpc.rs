@@ -6,6 +6,7 @@ use kernel::{FundType, Money, RegionCode};
 use medpay_proto::budget::v1 as pb;
 use medpay_proto::budget::v1::budget_service_server::BudgetService;
 use platform::journal::{Call, Once};
+use platform::paging::KeysetPage;
 use platform::principal::authorize_request;
 use platform::wire;
 use prost::Message;
@@ -250,13 +251,19 @@ impl BudgetService for BudgetApi {
             0 => None,
             year => Some(wire::year("year", year).map_err(|v| Error::InvalidArgument(vec![v]))?),
         };
-        let page = wire::Page::from_request(body.page_size, &body.page_token)?;
+        let page = KeysetPage::<(i32, i32)>::for_request(
+            "/medpay.budget.v1.BudgetService/ListBudgets",
+            body,
+            |r| (&mut r.page_size, &mut r.page_token),
+        )?;
         let budgets = self
             .store
-            .list_latest(region, year, page.offset, page.size)
+            .list_latest(region, year, page.after, page.fetch_limit())
             .await
             .map_err(Error::from)?;
-        let next_page_token = page.next_token(budgets.len());
+        let (budgets, next_page_token) = page.finish(budgets, |budget| {
+            (budget.year, platform::db::fund_to_db(budget.fund))
+        });
         Ok(Response::new(pb::ListBudgetsResponse {
             budgets: budgets.into_iter().map(to_wire).collect(),
             next_page_token,

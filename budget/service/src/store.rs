@@ -203,12 +203,12 @@ impl BudgetStore {
     }
 
     /// The latest version of each budget of a region (every year when `year` is `None`), ordered
-    /// by year, then fund, one page at a time.
+    /// by year, then fund: the first `limit` after the (year, stored fund type) `after`.
     pub async fn list_latest(
         &self,
         region: RegionCode,
         year: Option<i32>,
-        offset: u64,
+        after: Option<(i32, i32)>,
         limit: u64,
     ) -> Result<Vec<StoredBudget>, StoreError> {
         let mut query = budget_version::Entity::find()
@@ -231,11 +231,10 @@ impl BudgetStore {
                 latest.push(row);
             }
         }
-        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         latest
             .into_iter()
-            .skip(offset)
+            .filter(|row| after.is_none_or(|after| (row.year, row.fund_type) > after))
             .take(limit)
             .map(from_row)
             .collect()

@@ -113,7 +113,7 @@ store_test!(
         assert_eq!(store.audit_entries().await.expect("audit").len(), 1);
         let region = "460000".parse().expect("code");
         let listed = store
-            .list_latest(region, Some(2025), 0, 10)
+            .list_latest(region, Some(2025), None, 10)
             .await
             .expect("list");
         assert_eq!(listed, vec![budget(1, 100)]);
@@ -133,13 +133,20 @@ store_test!(
             ..budget(1, 300)
         };
         store.insert(&resident).await.expect("resident");
-        let all = store.list_latest(region, None, 0, 10).await.expect("list");
+        let all = store
+            .list_latest(region, None, None, 10)
+            .await
+            .expect("list");
         assert_eq!(all, vec![budget(2, 200), resident.clone()]);
-        let second_page = store.list_latest(region, None, 1, 1).await.expect("page");
+        // After the employee budget (year 2025, fund 310).
+        let second_page = store
+            .list_latest(region, None, Some((2025, 310)), 1)
+            .await
+            .expect("page");
         assert_eq!(second_page, vec![resident]);
         assert!(
             store
-                .list_latest(region, Some(2024), 0, 10)
+                .list_latest(region, Some(2024), None, 10)
                 .await
                 .expect("list")
                 .is_empty()

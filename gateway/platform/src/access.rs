@@ -88,6 +88,11 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "ListCases",
         &[Read],
     ),
+    (
+        "medpay.settlement.v1.SettlementService",
+        "ExportCases",
+        &[Read],
+    ),
     ("medpay.settlement.v1.SettlementService", "GetCase", &[Read]),
     (
         "medpay.settlement.v1.SettlementService",
@@ -294,6 +299,47 @@ pub fn roles_for(path: &str) -> Option<&'static [Role]> {
         .map(|(_, _, roles)| *roles)
 }
 
+/// The health and reflection methods every server answers, besides medpay's contracts.
+const STANDARD_METHODS: &[&str] = &[
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// `path` itself when it is a method some medpay server serves (every method of the compiled
+/// contracts, health and reflection), `None` otherwise. The set is fixed at build time, so a
+/// caller cannot make it grow: what metrics label a request by.
+pub fn known_method(path: &str) -> Option<&'static str> {
+    static KNOWN: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    KNOWN
+        .get_or_init(|| {
+            let mut known: std::collections::HashSet<String> = STANDARD_METHODS
+                .iter()
+                .map(|path| (*path).to_owned())
+                .collect();
+            // The descriptor set is compiled into medpay-proto; it always decodes.
+            let set = <prost_types::FileDescriptorSet as prost::Message>::decode(
+                medpay_proto::FILE_DESCRIPTOR_SET,
+            )
+            .unwrap_or_default();
+            for file in set.file {
+                let package = file.package.unwrap_or_default();
+                for service in file.service {
+                    let name = service.name.unwrap_or_default();
+                    for method in service.method {
+                        let method = method.name.unwrap_or_default();
+                        known.insert(format!("/{package}.{name}/{method}"));
+                    }
+                }
+            }
+            known
+        })
+        .get(path)
+        .map(String::as_str)
+}
+
 /// Checks that `principal` holds a role that may call `path`: PERMISSION_DENIED with reason
 /// `ROLE_REQUIRED` naming the roles otherwise, `METHOD_UNKNOWN` for a method not in the table.
 pub fn authorize_method(principal: &Principal, path: &str) -> Result<(), Status> {
@@ -363,6 +409,23 @@ mod tests {
         for (service, method, _) in PUBLIC_METHODS {
             let path = format!("/{service}/{method}");
             assert!(compiled.contains(&path), "{path} is not in the contracts");
+        }
+    }
+
+    #[test]
+    fn known_methods_are_the_compiled_ones_and_the_standard_ones_only() {
+        for path in compiled_methods() {
+            assert_eq!(known_method(&path), Some(path.as_str()));
+        }
+        assert!(known_method("/grpc.health.v1.Health/Check").is_some());
+        for unknown in [
+            "/grpc.health.v1.Health/Other",
+            "/medpay.points.internal.v1.PointsInternalService/Made",
+            "/medpay.budget.v1.BudgetService/ListAuditEntriesX",
+            "",
+            "/",
+        ] {
+            assert_eq!(known_method(unknown), None, "{unknown}");
         }
     }
 

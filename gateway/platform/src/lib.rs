@@ -10,6 +10,7 @@
 pub mod access;
 pub mod db;
 pub mod journal;
+pub mod paging;
 pub mod principal;
 pub mod status;
 #[cfg(feature = "testing")]

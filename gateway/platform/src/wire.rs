@@ -74,55 +74,9 @@ pub fn year_and_fund(year_value: i32, fund_value: i32) -> Result<(i32, FundType)
     }
 }
 
-/// Default and largest page sizes of every list method.
+/// Default and largest page sizes of every list method ([`crate::paging`]).
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
-
-/// A page request read from `page_size` and `page_token` (AIP-158). The token is opaque to the
-/// caller; it carries the offset of the next row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Page {
-    pub offset: u64,
-    pub size: u64,
-}
-
-impl Page {
-    pub fn from_request(page_size: i32, page_token: &str) -> Result<Page, tonic::Status> {
-        let size = match page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => {
-                return Err(crate::status::field_violation(
-                    "page_size",
-                    "must not be negative",
-                ));
-            }
-            n => u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
-        };
-        let offset = if page_token.is_empty() {
-            0
-        } else {
-            page_token
-                .strip_prefix("o")
-                .and_then(|rest| rest.parse().ok())
-                .ok_or_else(|| {
-                    crate::status::field_violation(
-                        "page_token",
-                        "is not a token this service issued",
-                    )
-                })?
-        };
-        Ok(Page { offset, size })
-    }
-
-    /// The token of the page after this one, given how many rows this page returned.
-    pub fn next_token(self, returned: usize) -> String {
-        if (returned as u64) < self.size {
-            String::new()
-        } else {
-            format!("o{}", self.offset + self.size)
-        }
-    }
-}
 
 /// A stored `yyyymmdd` date as a wire message.
 pub fn date_to_wire(yyyymmdd: i32) -> pb::Date {
@@ -216,28 +170,6 @@ mod tests {
             .map(|m| m.to_fen()),
             Ok(Ok(1250))
         );
-    }
-
-    #[test]
-    fn pages() {
-        let first = Page::from_request(0, "").expect("defaults");
-        assert_eq!(
-            first,
-            Page {
-                offset: 0,
-                size: DEFAULT_PAGE_SIZE
-            }
-        );
-        assert_eq!(first.next_token(50), "o50");
-        assert_eq!(first.next_token(49), "");
-        assert_eq!(
-            Page::from_request(10_000, "o50")
-                .map(|p| (p.offset, p.size))
-                .ok(),
-            Some((50, MAX_PAGE_SIZE))
-        );
-        assert!(Page::from_request(-1, "").is_err());
-        assert!(Page::from_request(10, "garbage").is_err());
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use kernel::{Date, RegionCode, RegionalTimeline};
 use platform::db::{CorruptRow, region_from_db, region_to_db};
 use platform::journal::{AuditEntry, Call, Journal, Once, RequestIdReused};
-use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, Set};
 
@@ -97,17 +96,22 @@ impl RegistryStore {
         Self { db }
     }
 
-    /// Activations of a region, newest first.
+    /// Activations of a region, newest first: the first `limit` that take effect before the
+    /// `yyyymmdd` date `before` (the primary key makes the date unique within a region).
     pub async fn activations(
         &self,
         region: RegionCode,
-        page: Page,
+        before: Option<i32>,
+        limit: u64,
     ) -> Result<Vec<StoredActivation>, StoreError> {
-        grouping_activation::Entity::find()
-            .filter(grouping_activation::Column::RegionCode.eq(region_to_db(region)))
+        let mut query = grouping_activation::Entity::find()
+            .filter(grouping_activation::Column::RegionCode.eq(region_to_db(region)));
+        if let Some(before) = before {
+            query = query.filter(grouping_activation::Column::EffectiveFrom.lt(before));
+        }
+        query
             .order_by_desc(grouping_activation::Column::EffectiveFrom)
-            .offset(page.offset)
-            .limit(page.size)
+            .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()

@@ -80,6 +80,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         "ListStatements" | "ExportStatements" => vec![Read, Hospital],
         "ListDisputes" | "GetSpecialCase" | "ListSpecialCases" => vec![Read, Review, Hospital],
         "ListExperts" | "ListFindings" => vec![Read, Review],
+        "ListCases" | "ExportCases" => vec![Read],
         "ResolveDispute" | "AssignReviewers" | "DecideSpecialCase" | "BindSpecialCase"
         | "ReviewFinding" => vec![Review],
         "Calibrate"

@@ -7,12 +7,13 @@ use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_server::SettlementService;
 use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure, with_reason};
-use platform::wire::{self, Page};
+use platform::wire;
 use prost::Message;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use settlement_domain::ports::{CaseValuer, NoPeers};
 
+use crate::case_reads;
 use crate::convert::intake::{
     AgreementChange, InstitutionChange, RevaluationRequest, agreement_to_wire, case_to_wire,
     institution_to_wire, record_from_wire,
@@ -204,21 +205,16 @@ impl SettlementService for SettlementApi {
         &self,
         request: Request<pb::ListCasesRequest>,
     ) -> Result<Response<pb::ListCasesResponse>, Status> {
-        let (_, region) =
-            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let body = request.get_ref();
-        let page = Page::from_request(body.page_size, &body.page_token)?;
-        let filter = case_filter(body)?;
-        let cases = self
-            .cases
-            .list(region, &filter, page)
-            .await
-            .map_err(storage_failure)?;
-        let next_page_token = page.next_token(cases.len());
-        Ok(Response::new(pb::ListCasesResponse {
-            cases: cases.into_iter().map(case_to_wire).collect(),
-            next_page_token,
-        }))
+        case_reads::list_cases(&self.cases, request).await
+    }
+
+    type ExportCasesStream = case_reads::ExportStream;
+
+    async fn export_cases(
+        &self,
+        request: Request<pb::ExportCasesRequest>,
+    ) -> Result<Response<Self::ExportCasesStream>, Status> {
+        case_reads::export_cases(&self.cases, &request)
     }
 
     async fn submit_case_batch(
@@ -380,18 +376,7 @@ impl SettlementService for SettlementApi {
         &self,
         request: Request<pb::ListInstitutionsRequest>,
     ) -> Result<Response<pb::ListInstitutionsResponse>, Status> {
-        let (_, region) =
-            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let body = request.get_ref();
-        let page = Page::from_request(body.page_size, &body.page_token)?;
-        let rows = institutions::list(self.cases.connection(), region, page)
-            .await
-            .map_err(storage_failure)?;
-        let next_page_token = page.next_token(rows.len());
-        Ok(Response::new(pb::ListInstitutionsResponse {
-            institutions: rows.iter().map(institution_to_wire).collect(),
-            next_page_token,
-        }))
+        case_reads::list_institutions(&self.cases, request).await
     }
 
     async fn put_agreement(

@@ -3,22 +3,18 @@
 
 use std::pin::Pin;
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use medpay_proto::settlement::internal::v1 as pb;
 use medpay_proto::settlement::internal::v1::settlement_internal_service_server::SettlementInternalService;
 use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure};
-use platform::wire::Page;
 use settlement_domain::ledger::RecordKind;
 use tonic::{Request, Response, Status};
 
+use crate::case_reads::{CHUNK, chunks};
 use crate::convert::intake::case_to_wire;
 use crate::grpc::case_filter;
 use crate::store::ledger::CaseStore;
-
-/// Cases read from the ledger per page while streaming: each page is one query, so a large
-/// region never sits in memory at once.
-const STREAM_PAGE: u64 = 500;
 
 /// The settlement internal gRPC API over the case ledger.
 #[derive(Clone)]
@@ -46,7 +42,7 @@ type CaseStream = Pin<Box<dyn Stream<Item = Result<pb::StreamCasesResponse, Stat
 impl SettlementInternalService for SettlementInternalApi {
     type StreamCasesStream = CaseStream;
 
-    /// The current inpatient lists the filter selects, in (hospital, list id) order; the
+    /// The current inpatient lists the filter selects, in (region, hospital, list id) order; the
     /// filter's page fields are ignored, the stream is the whole selection.
     async fn stream_cases(
         &self,
@@ -60,23 +56,17 @@ impl SettlementInternalService for SettlementInternalApi {
         };
         let (_, region) = authorize_request(&request, "filter.region_code", &filter.region_code)?;
         let filter = case_filter(filter)?;
-        let cases = self.cases.clone();
+        let mut chunks = Box::pin(chunks(self.cases.clone(), region, filter, CHUNK));
         let (sender, receiver) = tokio::sync::mpsc::channel(64);
         tokio::spawn(async move {
-            let mut offset = 0;
-            loop {
-                let page = Page {
-                    offset,
-                    size: STREAM_PAGE,
-                };
-                let rows = match cases.list(region, &filter, page).await {
+            while let Some(chunk) = chunks.next().await {
+                let rows = match chunk {
                     Ok(rows) => rows,
                     Err(error) => {
                         let _ = sender.send(Err(storage_failure(error))).await;
                         return;
                     }
                 };
-                let last = (rows.len() as u64) < STREAM_PAGE;
                 for case in rows {
                     if case.record_kind != RecordKind::Inpatient {
                         continue;
@@ -91,10 +81,6 @@ impl SettlementInternalService for SettlementInternalApi {
                         return;
                     }
                 }
-                if last {
-                    return;
-                }
-                offset += STREAM_PAGE;
             }
         });
         Ok(Response::new(Box::pin(

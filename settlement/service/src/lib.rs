@@ -3,6 +3,7 @@
 //! gRPC servers. Settlement rules live in `settlement-domain`.
 
 pub mod budget_peer;
+pub mod case_reads;
 pub mod convert;
 pub mod grpc;
 pub mod ids;

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use kernel::{FundType, RegionCode, YearMonth};
 use platform::store_test;
-use platform::wire::Page;
 use rust_decimal_macros::dec;
 use sea_orm::DatabaseConnection;
 use settlement_domain::admission::{Record, reason};
@@ -20,10 +19,8 @@ use settlement_service::store::ledger::{CaseFilter, CaseStore, status};
 mod support;
 use support::{FakeValuer, sample_list_json, sample_outpatient_json};
 
-const PAGE: Page = Page {
-    offset: 0,
-    size: 500,
-};
+/// Enough rows for every listing of these tests, in one page.
+const ALL: u64 = 500;
 
 fn region(code: &str) -> RegionCode {
     code.parse().expect("region code")
@@ -111,7 +108,7 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
         history.iter().map(|r| r.level.as_str()).collect::<Vec<_>>(),
         ["2A", "3B"]
     );
-    let haikou = institutions::list(db, region("460100"), PAGE)
+    let haikou = institutions::list(db, region("460100"), None, ALL)
         .await
         .expect("list");
     assert_eq!(
@@ -119,7 +116,7 @@ store_test!(institution_history_and_agreements, Migrator, |db| {
         ["H1"]
     );
     assert_eq!(
-        institutions::list(db, region("460000"), PAGE)
+        institutions::list(db, region("460000"), None, ALL)
             .await
             .expect("province")
             .len(),
@@ -251,7 +248,7 @@ store_test!(
 
         let store = CaseStore::new(db.clone());
         let stored = store
-            .list(region("460000"), &CaseFilter::default(), PAGE)
+            .list(region("460000"), &CaseFilter::default(), None, ALL)
             .await
             .expect("list");
         let summary: Vec<_> = stored
@@ -354,7 +351,7 @@ store_test!(
         assert!(versions[1].case_json.contains("BA2"));
         assert_eq!(
             store
-                .list(region("460100"), &CaseFilter::default(), PAGE)
+                .list(region("460100"), &CaseFilter::default(), None, ALL)
                 .await
                 .expect("list")
                 .len(),
@@ -438,7 +435,7 @@ store_test!(
         assert_eq!(current.version, 3);
         assert_eq!(
             store
-                .list(region("460100"), &CaseFilter::default(), PAGE)
+                .list(region("460100"), &CaseFilter::default(), None, ALL)
                 .await
                 .expect("list")
                 .len(),
@@ -467,7 +464,7 @@ store_test!(
         assert!(matches!(failed, Err(IntakeError::Unavailable(_))));
         let store = CaseStore::new(db.clone());
         let stored = store
-            .list(region("460100"), &CaseFilter::default(), PAGE)
+            .list(region("460100"), &CaseFilter::default(), None, ALL)
             .await
             .expect("list");
         assert_eq!(stored.len(), 2, "only the first chunk is stored");
@@ -509,7 +506,7 @@ store_test!(
         assert_eq!(a.unchanged + b.unchanged, 200);
         let store = CaseStore::new(db.clone());
         let stored = store
-            .list(region("460100"), &CaseFilter::default(), PAGE)
+            .list(region("460100"), &CaseFilter::default(), None, ALL)
             .await
             .expect("list");
         assert_eq!(stored.len(), 200);
@@ -538,7 +535,7 @@ store_test!(
         let store = CaseStore::new(db.clone());
         let count = || async {
             store
-                .list(region("460100"), &CaseFilter::default(), PAGE)
+                .list(region("460100"), &CaseFilter::default(), None, ALL)
                 .await
                 .expect("list")
                 .len()

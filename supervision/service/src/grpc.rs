@@ -10,9 +10,9 @@ use medpay_proto::supervision::internal::v1::supervision_internal_service_server
 use medpay_proto::supervision::v1 as pb;
 use medpay_proto::supervision::v1::supervision_service_server::SupervisionService;
 use platform::journal::{Call, Once};
+use platform::paging::KeysetPage;
 use platform::principal::authorize_request;
 use platform::status::storage_failure;
-use platform::wire::Page;
 use prost::Message;
 use supervision_domain::{
     ParameterBook, RuleId, ScreeningInput, ScreeningPolicy, SettlementKey, Subject, Tables, screen,
@@ -27,6 +27,10 @@ use crate::convert::{
 use crate::error::Error;
 use crate::internal::SupervisionInternalApi;
 use crate::store::{Review, StoredRun, SupervisionStore};
+
+/// The full names the page tokens of the lists are bound to.
+const LIST_RULES: &str = "/medpay.supervision.v1.SupervisionService/ListRules";
+const LIST_FINDINGS: &str = "/medpay.supervision.v1.SupervisionService/ListFindings";
 
 /// Rules that pair a stay with the one before it: they also read the month before the period,
 /// so that a readmission across the month boundary is found.
@@ -95,16 +99,25 @@ impl SupervisionService for SupervisionApi {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let page = KeysetPage::<u8>::for_request(LIST_RULES, body, |r| {
+            (&mut r.page_size, &mut r.page_token)
+        })?;
         let policy = self.book.policy_for(region, policy_year(body.year)?);
         let parameters = Self::parameters_json(&policy)?;
-        let rules: Vec<pb::Rule> = RuleId::ALL
-            .iter()
-            .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(page.size).unwrap_or(usize::MAX))
-            .map(|rule| rule_to_wire(*rule, &policy, &parameters))
+        // The catalogue in rule-number order, keyed by the number.
+        let mut catalogue: Vec<RuleId> = RuleId::ALL.to_vec();
+        catalogue.sort_by_key(|rule| rule.number());
+        let after = page.after.unwrap_or(0);
+        let rules: Vec<RuleId> = catalogue
+            .into_iter()
+            .filter(|rule| rule.number() > after)
+            .take(usize::try_from(page.fetch_limit()).unwrap_or(usize::MAX))
             .collect();
-        let next_page_token = page.next_token(rules.len());
+        let (rules, next_page_token) = page.finish(rules, |rule| rule.number());
+        let rules: Vec<pb::Rule> = rules
+            .into_iter()
+            .map(|rule| rule_to_wire(rule, &policy, &parameters))
+            .collect();
         Ok(Response::new(pb::ListRulesResponse {
             rules,
             next_page_token,
@@ -231,7 +244,9 @@ impl SupervisionService for SupervisionApi {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let page = KeysetPage::<i32>::for_request(LIST_FINDINGS, body, |r| {
+            (&mut r.page_size, &mut r.page_token)
+        })?;
         let query = FindingsQuery::try_from(body)?;
         let version = match query.run_version {
             0 => self
@@ -249,10 +264,17 @@ impl SupervisionService for SupervisionApi {
         };
         let findings = self
             .store
-            .findings(region, query.period, version, &query.filter, page)
+            .findings(
+                region,
+                query.period,
+                version,
+                &query.filter,
+                page.after,
+                page.fetch_limit(),
+            )
             .await
             .map_err(Error::from)?;
-        let next_page_token = page.next_token(findings.len());
+        let (findings, next_page_token) = page.finish(findings, |finding| finding.seq);
         Ok(Response::new(pb::ListFindingsResponse {
             findings: findings.iter().map(finding_to_wire).collect(),
             next_page_token,

@@ -4,7 +4,6 @@
 use kernel::{Date, FundType, Money, RegionCode, YearMonth};
 use platform::db::{CorruptRow, fund_from_db, fund_to_db, region_from_db, region_to_db};
 use platform::journal::{Call, Effect, Journal, Once, RequestIdReused};
-use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
@@ -62,17 +61,21 @@ impl RuleStore {
         Self { db }
     }
 
-    /// Rules of a region, ordered by rule id.
+    /// Rules of a region, ordered by rule id: the first `limit` after the id `after`.
     pub async fn list(
         &self,
         region: RegionCode,
-        page: Page,
+        after: Option<&str>,
+        limit: u64,
     ) -> Result<Vec<StoredRule>, StoreError> {
-        supervision_rule::Entity::find()
-            .filter(supervision_rule::Column::RegionCode.eq(region_to_db(region)))
+        let mut query = supervision_rule::Entity::find()
+            .filter(supervision_rule::Column::RegionCode.eq(region_to_db(region)));
+        if let Some(after) = after {
+            query = query.filter(supervision_rule::Column::RuleId.gt(after));
+        }
+        query
             .order_by_asc(supervision_rule::Column::RuleId)
-            .offset(page.offset)
-            .limit(page.size)
+            .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()
@@ -342,14 +345,16 @@ impl SupervisionStore {
         Ok(latest_version(&self.db, region, period).await?)
     }
 
-    /// Findings of one run, filtered, in the run's order.
+    /// Findings of one run, filtered, in the run's order: the first `limit` whose position is
+    /// after `after` (one range scan of `supervision_finding_run`).
     pub async fn findings(
         &self,
         region: RegionCode,
         period: YearMonth,
         version: i32,
         filter: &FindingFilter,
-        page: Page,
+        after: Option<i32>,
+        limit: u64,
     ) -> Result<Vec<StoredFinding>, StoreError> {
         let mut query = supervision_finding::Entity::find()
             .filter(supervision_finding::Column::RegionCode.eq(region_to_db(region)))
@@ -365,10 +370,12 @@ impl SupervisionStore {
         if let Some(status) = filter.status {
             query = query.filter(supervision_finding::Column::Status.eq(status.as_str()));
         }
+        if let Some(after) = after {
+            query = query.filter(supervision_finding::Column::Seq.gt(after));
+        }
         query
             .order_by_asc(supervision_finding::Column::Seq)
-            .offset(page.offset)
-            .limit(page.size)
+            .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()

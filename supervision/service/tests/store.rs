@@ -1,7 +1,6 @@
 //! Screening-rule storage on every backend of the harness.
 
 use platform::store_test;
-use platform::wire::Page;
 use supervision_domain::{Decision, FindingStatus, RuleId, RuleLevel};
 use supervision_service::Migrator;
 use supervision_service::store::{
@@ -29,16 +28,13 @@ store_test!(rules_are_listed_per_region_in_pages, Migrator, |db| {
             .await
             .expect("insert");
     }
-    let first = store
-        .list(haikou, Page { offset: 0, size: 1 })
-        .await
-        .expect("list");
+    let first = store.list(haikou, None, 1).await.expect("list");
     assert_eq!(
         first.iter().map(|r| r.rule_id.as_str()).collect::<Vec<_>>(),
         ["BED_BLOCKING"]
     );
     let second = store
-        .list(haikou, Page { offset: 1, size: 1 })
+        .list(haikou, Some("BED_BLOCKING"), 1)
         .await
         .expect("list");
     assert_eq!(
@@ -49,7 +45,7 @@ store_test!(rules_are_listed_per_region_in_pages, Migrator, |db| {
         ["SPLIT_ADMISSION"]
     );
     let third = store
-        .list(haikou, Page { offset: 2, size: 1 })
+        .list(haikou, Some("SPLIT_ADMISSION"), 1)
         .await
         .expect("list");
     assert!(third.is_empty());
@@ -117,10 +113,8 @@ store_test!(
         let store = SupervisionStore::new(db.clone());
         let haikou: kernel::RegionCode = "460100".parse().expect("code");
         let march = kernel::YearMonth::new(2026, 3).expect("month");
-        let page = Page {
-            offset: 0,
-            size: 10,
-        };
+        // Every finding of these runs, in one page.
+        let page = (None, 10);
         for (request, version) in [("r1", 1i32), ("r2", 2)] {
             let findings = vec![
                 finding(haikou, march, 1, RuleId::Readmission15Days),
@@ -153,7 +147,7 @@ store_test!(
         );
 
         let second = store
-            .findings(haikou, march, 2, &FindingFilter::default(), page)
+            .findings(haikou, march, 2, &FindingFilter::default(), page.0, page.1)
             .await
             .expect("findings");
         assert_eq!(
@@ -177,7 +171,8 @@ store_test!(
                     rule: Some(RuleId::Readmission15Days),
                     ..FindingFilter::default()
                 },
-                page,
+                page.0,
+                page.1,
             )
             .await
             .expect("filtered");
@@ -231,7 +226,8 @@ store_test!(
                     status: Some(FindingStatus::Confirmed),
                     ..FindingFilter::default()
                 },
-                page,
+                page.0,
+                page.1,
             )
             .await
             .expect("confirmed");

@@ -7,8 +7,8 @@ use futures::Stream;
 use grouping_domain::Scratch;
 use medpay_proto::grouping::v1 as pb;
 use medpay_proto::grouping::v1::grouping_service_server::GroupingService;
+use platform::paging::KeysetPage;
 use platform::principal::{authorize_region, authorize_request, principal_of};
-use platform::wire::Page;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -185,14 +185,21 @@ impl GroupingService for GroupingApi {
     ) -> Result<Response<pb::ListSchemesResponse>, Status> {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
-        let page = Page::from_request(request.get_ref().page_size, &request.get_ref().page_token)?;
+        let page = KeysetPage::<i32>::for_request(
+            "/medpay.grouping.v1.GroupingService/ListSchemes",
+            request.get_ref(),
+            |r| (&mut r.page_size, &mut r.page_token),
+        )?;
         let activations = self
             .registry
-            .activations(region, page)
+            .activations(region, page.after, page.fetch_limit())
             .await
             .map_err(Error::from)?;
-        let next_page_token = page.next_token(activations.len());
-        let schemes = if page.offset == 0 {
+        let (activations, next_page_token) = page.finish(activations, |activation| {
+            activation.effective_from.to_yyyymmdd()
+        });
+        // The loaded schemes come with the first page.
+        let schemes = if page.after.is_none() {
             self.catalog
                 .summaries()
                 .iter()

@@ -4,7 +4,6 @@ use grouping_service::Migrator;
 use grouping_service::store::{RegistryStore, StoredActivation};
 use kernel::Date;
 use platform::store_test;
-use platform::wire::Page;
 
 /// A date written as `yyyymmdd`.
 fn day(yyyymmdd: i32) -> Date {
@@ -49,16 +48,7 @@ store_test!(
         assert_eq!(version_on(20240101).await.as_deref(), Some("1.1"));
         assert_eq!(version_on(20250630).await.as_deref(), Some("1.1"));
         assert_eq!(version_on(20250701).await.as_deref(), Some("2.0"));
-        let listed = store
-            .activations(
-                hainan,
-                Page {
-                    offset: 0,
-                    size: 10,
-                },
-            )
-            .await
-            .expect("list");
+        let listed = store.activations(hainan, None, 10).await.expect("list");
         assert_eq!(
             listed
                 .iter()

@@ -13,6 +13,7 @@ mod m0007_upload_fingerprints;
 mod m0009_case_amount;
 mod m0010_stay_facts;
 mod m0011_episode_days;
+mod m0012_case_keyset;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_case_amount::CaseAmount),
             Box::new(m0010_stay_facts::StayFacts),
             Box::new(m0011_episode_days::EpisodeDays),
+            Box::new(m0012_case_keyset::CaseKeyset),
         ]
     }
 

@@ -6,9 +6,10 @@
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_run_service_server::SettlementRunService;
 use platform::db::{fund_from_db, region_from_db};
+use platform::paging::KeysetPage;
 use platform::principal::authorize_request;
 use platform::status::{bad_request, permission_denied, storage_failure};
-use platform::wire::{self, Page};
+use platform::wire;
 use prost::Message;
 use settlement_domain::dispute::DisputeAction;
 use tonic::{Request, Response, Status};
@@ -24,6 +25,10 @@ use crate::convert::runs::{
     YearInputsRequest, run_kind,
 };
 use crate::store::journal::call_by;
+
+/// The full names the page tokens of the run service's lists are bound to.
+const LIST_RUNS: &str = "/medpay.settlement.v1.SettlementRunService/ListRuns";
+const LIST_STATEMENTS: &str = "/medpay.settlement.v1.SettlementRunService/ListStatements";
 
 #[tonic::async_trait]
 impl SettlementRunService for SettlementRunApi {
@@ -291,13 +296,22 @@ impl SettlementRunService for SettlementRunApi {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let page = KeysetPage::<store::RunKey>::for_request(LIST_RUNS, body, |r| {
+            (&mut r.page_size, &mut r.page_token)
+        })?;
         let run_kind = run_kind(&body.kind)?;
-        let runs = store::list_runs(&self.db, region, run_kind, page)
-            .await
-            .map_err(storage_failure)?;
+        let runs = store::list_runs(
+            &self.db,
+            region,
+            run_kind,
+            page.after.as_ref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(storage_failure)?;
+        let (runs, next_page_token) = page.finish(runs, store::RunKey::of);
         Ok(Response::new(pb::ListRunsResponse {
-            next_page_token: page.next_token(runs.len()),
+            next_page_token,
             runs: runs.iter().map(to_wire::run).collect::<Result<_, _>>()?,
         }))
     }
@@ -309,14 +323,22 @@ impl SettlementRunService for SettlementRunApi {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let page = KeysetPage::<String>::for_request(LIST_STATEMENTS, body, |r| {
+            (&mut r.page_size, &mut r.page_token)
+        })?;
         let run = self.run_in(region, &body.run_id).await?;
         let hospital = (!body.hospital_code.is_empty()).then_some(body.hospital_code.as_str());
-        let rows = store::list_statements(&self.db, &run.run_id, hospital, Some(page))
-            .await
-            .map_err(storage_failure)?;
+        let rows = store::list_statements(
+            &self.db,
+            &run.run_id,
+            hospital,
+            Some((page.after.as_deref(), page.fetch_limit())),
+        )
+        .await
+        .map_err(storage_failure)?;
+        let (rows, next_page_token) = page.finish(rows, |row| row.hospital_code.clone());
         Ok(Response::new(pb::ListStatementsResponse {
-            next_page_token: page.next_token(rows.len()),
+            next_page_token,
             statements: rows.iter().map(to_wire::statement).collect(),
         }))
     }

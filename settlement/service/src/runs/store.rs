@@ -5,9 +5,8 @@
 
 use kernel::{FundType, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
-use platform::wire::Page;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, Set};
+use sea_orm::{Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, Set};
 
 use crate::store::ledger::{StoreError, region_span, settlement_case, status};
 
@@ -285,26 +284,55 @@ pub async fn get_run<C: ConnectionTrait>(
         .await?)
 }
 
-/// Runs of `region` and the regions inside it, newest first.
+/// Where a run sits in the order of [`list_runs`]: (created at, period, version, run id).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunKey(pub i64, pub i32, pub i32, pub String);
+
+impl RunKey {
+    pub fn of(run: &RunRow) -> Self {
+        RunKey(run.created_at, run.period, run.version, run.run_id.clone())
+    }
+}
+
+/// Runs of `region` and the regions inside it, newest first (then by period and version, latest
+/// first, then by run id): the first `limit` after `after`.
 pub async fn list_runs<C: ConnectionTrait>(
     conn: &C,
     region: RegionCode,
     run_kind: Option<&str>,
-    page: Page,
+    after: Option<&RunKey>,
+    limit: u64,
 ) -> Result<Vec<RunRow>, StoreError> {
+    use settlement_run::Column;
     let (from, to) = region_span(region);
-    let mut query =
-        settlement_run::Entity::find().filter(settlement_run::Column::RegionCode.between(from, to));
+    let mut query = settlement_run::Entity::find().filter(Column::RegionCode.between(from, to));
     if let Some(run_kind) = run_kind {
-        query = query.filter(settlement_run::Column::Kind.eq(run_kind));
+        query = query.filter(Column::Kind.eq(run_kind));
+    }
+    if let Some(RunKey(created_at, period, version, run_id)) = after {
+        // The order mixes directions, which one row comparison cannot say: spelled out.
+        query = query.filter(
+            Condition::any().add(Column::CreatedAt.lt(*created_at)).add(
+                Condition::all().add(Column::CreatedAt.eq(*created_at)).add(
+                    Condition::any().add(Column::Period.lt(*period)).add(
+                        Condition::all().add(Column::Period.eq(*period)).add(
+                            Condition::any().add(Column::Version.lt(*version)).add(
+                                Condition::all()
+                                    .add(Column::Version.eq(*version))
+                                    .add(Column::RunId.gt(run_id.clone())),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        );
     }
     Ok(query
-        .order_by_desc(settlement_run::Column::CreatedAt)
-        .order_by_desc(settlement_run::Column::Period)
-        .order_by_desc(settlement_run::Column::Version)
-        .order_by_asc(settlement_run::Column::RunId)
-        .offset(page.offset)
-        .limit(page.size)
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Period)
+        .order_by_desc(Column::Version)
+        .order_by_asc(Column::RunId)
+        .limit(limit)
         .all(conn)
         .await?)
 }
@@ -337,12 +365,13 @@ pub async fn final_prepayments<C: ConnectionTrait>(
         .await?)
 }
 
-/// Statements of a run, by hospital code, optionally one hospital's.
+/// Statements of a run, by hospital code, optionally one hospital's; with `page` (after which
+/// hospital code, how many) one page of them.
 pub async fn list_statements<C: ConnectionTrait>(
     conn: &C,
     run_id: &str,
     hospital_code: Option<&str>,
-    page: Option<Page>,
+    page: Option<(Option<&str>, u64)>,
 ) -> Result<Vec<StatementRow>, StoreError> {
     let mut query =
         settlement_statement::Entity::find().filter(settlement_statement::Column::RunId.eq(run_id));
@@ -350,8 +379,11 @@ pub async fn list_statements<C: ConnectionTrait>(
         query = query.filter(settlement_statement::Column::HospitalCode.eq(hospital_code));
     }
     query = query.order_by_asc(settlement_statement::Column::HospitalCode);
-    if let Some(page) = page {
-        query = query.offset(page.offset).limit(page.size);
+    if let Some((after, limit)) = page {
+        if let Some(after) = after {
+            query = query.filter(settlement_statement::Column::HospitalCode.gt(after));
+        }
+        query = query.limit(limit);
     }
     Ok(query.all(conn).await?)
 }

@@ -7,9 +7,10 @@ use kernel::RegionCode;
 use kernel::date::DateTime;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::special_case_service_server::SpecialCaseService;
+use platform::paging::KeysetPage;
 use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure};
-use platform::wire::{self, Page};
+use platform::wire;
 use prost::Message;
 use settlement_domain::case_key::CaseKey;
 use settlement_domain::clock;
@@ -21,6 +22,9 @@ use settlement_domain::special_case::{
 use tonic::{Request, Response, Status};
 
 use super::StepError;
+
+/// The full name ListSpecialCases' page tokens are bound to.
+const LIST_SPECIAL_CASES: &str = "/medpay.settlement.v1.SpecialCaseService/ListSpecialCases";
 use super::store::{self, ExpertRecord, StoredApplication};
 use super::wire as to_wire;
 use crate::convert::special_cases::{
@@ -506,7 +510,9 @@ impl SpecialCaseService for SpecialCaseApi {
         let (_, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let page = Page::from_request(body.page_size, &body.page_token)?;
+        let page = KeysetPage::<String>::for_request(LIST_SPECIAL_CASES, body, |r| {
+            (&mut r.page_size, &mut r.page_token)
+        })?;
         if !body.state.is_empty() && body.state.parse::<ReviewState>().is_err() {
             let states: Vec<_> = ReviewState::ALL.iter().map(|s| s.as_str()).collect();
             return Err(bad_request(vec![(
@@ -517,13 +523,17 @@ impl SpecialCaseService for SpecialCaseApi {
         let applications = store::list_applications(
             &self.db,
             region,
-            (!body.hospital_code.is_empty()).then_some(body.hospital_code.as_str()),
-            (!body.state.is_empty()).then_some(body.state.as_str()),
-            page,
+            (
+                (!body.hospital_code.is_empty()).then_some(body.hospital_code.as_str()),
+                (!body.state.is_empty()).then_some(body.state.as_str()),
+            ),
+            page.after.as_deref(),
+            page.fetch_limit(),
         )
         .await
         .map_err(storage_failure)?;
-        let next_page_token = page.next_token(applications.len());
+        let (applications, next_page_token) =
+            page.finish(applications, |row| row.application.application_id.clone());
         Ok(Response::new(pb::ListSpecialCasesResponse {
             special_cases: applications.iter().map(to_wire::special_case).collect(),
             next_page_token,

@@ -6,7 +6,6 @@
 
 use kernel::RegionCode;
 use platform::db::{region_from_db, region_to_db};
-use platform::wire::Page;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 use settlement_domain::special_case::{
@@ -321,13 +320,13 @@ pub async fn count_discharges<C: ConnectionTrait>(
 }
 
 /// Applications of `region` (and the regions inside it), optionally of one hospital and in one
-/// state, ordered by application id.
+/// state, ordered by application id: the first `limit` after the id `after`.
 pub async fn list_applications<C: ConnectionTrait>(
     conn: &C,
     region: RegionCode,
-    hospital_code: Option<&str>,
-    state: Option<&str>,
-    page: Page,
+    (hospital_code, state): (Option<&str>, Option<&str>),
+    after: Option<&str>,
+    limit: u64,
 ) -> Result<Vec<StoredApplication>, StoreError> {
     let (from, to) = region_span(region);
     let mut query = settlement_special_case::Entity::find()
@@ -338,10 +337,12 @@ pub async fn list_applications<C: ConnectionTrait>(
     if let Some(state) = state {
         query = query.filter(settlement_special_case::Column::State.eq(state));
     }
+    if let Some(after) = after {
+        query = query.filter(settlement_special_case::Column::ApplicationId.gt(after));
+    }
     query
         .order_by_asc(settlement_special_case::Column::ApplicationId)
-        .offset(page.offset)
-        .limit(page.size)
+        .limit(limit)
         .all(conn)
         .await?
         .into_iter()

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use kernel::RegionCode;
 use kernel::date::Date;
 use platform::db::{region_from_db, region_to_db};
-use platform::wire::Page;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, Set};
+use sea_orm::sea_query::{Alias, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 use settlement_domain::institution::{Institution, InstitutionRecord, ServiceAgreement};
 pub use settlement_domain::registry::{AGREEMENT_STATUSES, LEVELS, RegistryRefusal, TYPES};
 use settlement_domain::registry::{
@@ -363,30 +363,43 @@ pub async fn put_agreement<C: ConnectionTrait>(
     Ok(agreements(conn, institution_code).await?)
 }
 
-/// Current versions of the institutions of `region` and the regions inside it, by code.
+/// Current versions of the institutions of `region` and the regions inside it, by code: the
+/// first `limit` whose code is greater than `after`. The latest version of each institution
+/// decides where it is listed; the primary key (code, effective date) serves both the walk by
+/// code and each institution's latest version.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
     region: RegionCode,
-    page: Page,
+    after: Option<&str>,
+    limit: u64,
 ) -> Result<Vec<InstitutionRow>, StoreError> {
+    use institution::Column;
     let (from, to) = region_span(region);
-    // The latest version of each institution decides where it is listed.
-    let rows = institution::Entity::find()
-        .order_by_asc(institution::Column::Code)
-        .order_by_asc(institution::Column::EffectiveFrom)
-        .all(conn)
-        .await?;
-    let mut latest: BTreeMap<String, institution::Model> = BTreeMap::new();
-    for row in rows {
-        latest.insert(row.code.clone(), row);
+    let later = Alias::new("later");
+    // No version of the same institution with a later effective date.
+    let superseded = Query::select()
+        .expr(Expr::val(1))
+        .from_as(institution::Entity, later.clone())
+        .and_where(
+            Expr::col((later.clone(), Column::Code)).equals((institution::Entity, Column::Code)),
+        )
+        .and_where(
+            Expr::col((later, Column::EffectiveFrom))
+                .gt(Expr::col((institution::Entity, Column::EffectiveFrom))),
+        )
+        .to_owned();
+    let mut query = institution::Entity::find()
+        .filter(Column::RegionCode.between(from, to))
+        .filter(Expr::exists(superseded).not());
+    if let Some(after) = after {
+        query = query.filter(Column::Code.gt(after));
     }
-    let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
-    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
-    latest
-        .into_values()
-        .filter(|row| (from..=to).contains(&row.region_code))
-        .skip(offset)
-        .take(size)
+    query
+        .order_by_asc(Column::Code)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
         .map(institution_from_model)
         .collect()
 }

@@ -9,8 +9,8 @@ use crate::store::Database;
 use crate::store::uploads::{self, ChunkMark};
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
-use platform::wire::Page;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
@@ -124,6 +124,24 @@ pub struct LedgerCase {
     pub case_json: String,
     pub request_id: String,
     pub stored_at: i64,
+}
+
+/// Where a case sits in the order of listings and exports: its stored region code, hospital and
+/// list id. Unique among current versions (one current version per hospital and list id), so a
+/// listing resumed after a key neither repeats nor skips a case, whatever was stored between its
+/// pages; only a correction that moves a case to another pooling region moves its key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct CaseKey(pub i32, pub String, pub String);
+
+impl CaseKey {
+    /// The key of a stored case.
+    pub fn of(case: &LedgerCase) -> Self {
+        CaseKey(
+            region_to_db(case.region),
+            case.hospital_code.clone(),
+            case.list_id.clone(),
+        )
+    }
 }
 
 /// Filters of a case query.
@@ -440,38 +458,59 @@ impl CaseStore {
         &self.db
     }
 
-    /// Current versions of the cases of `region` (and the regions inside it), filtered, ordered
-    /// by hospital and list id.
+    /// Current versions of the cases of `region` (and the regions inside it), filtered, in
+    /// [`CaseKey`] order, the first `limit` after `after`. One index range scan per call
+    /// (`settlement_case_keyset`), however deep into the ledger `after` is.
     pub async fn list(
         &self,
         region: RegionCode,
         filter: &CaseFilter,
-        page: Page,
+        after: Option<&CaseKey>,
+        limit: u64,
     ) -> Result<Vec<LedgerCase>, StoreError> {
+        use settlement_case::Column;
         let (from, to) = region_span(region);
-        let mut query = settlement_case::Entity::find()
-            .filter(settlement_case::Column::RegionCode.between(from, to))
-            .filter(settlement_case::Column::IsCurrent.eq(true));
+        let mut query = settlement_case::Entity::find().filter(Column::IsCurrent.eq(true));
+        query = match after {
+            // The key's own region is the lower bound: SQLite seeks the index by the row
+            // comparison only when no other lower bound on region_code competes with it.
+            Some(CaseKey(region_code, hospital_code, list_id)) if *region_code >= from => {
+                let key = |column: Column| Expr::col(column);
+                query.filter(Column::RegionCode.lte(to)).filter(
+                    Expr::tuple([
+                        key(Column::RegionCode),
+                        key(Column::HospitalCode),
+                        key(Column::ListId),
+                    ])
+                    .gt(Expr::tuple([
+                        Expr::val(*region_code),
+                        Expr::val(hospital_code.clone()),
+                        Expr::val(list_id.clone()),
+                    ])),
+                )
+            }
+            _ => query.filter(Column::RegionCode.between(from, to)),
+        };
         if let Some(hospital) = &filter.hospital_code {
-            query = query.filter(settlement_case::Column::HospitalCode.eq(hospital.clone()));
+            query = query.filter(Column::HospitalCode.eq(hospital.clone()));
         }
         if let Some((from, to)) = filter.discharge_between {
-            query = query.filter(settlement_case::Column::DischargeDate.between(from, to));
+            query = query.filter(Column::DischargeDate.between(from, to));
         }
         if let Some(group) = &filter.group_code {
-            query = query.filter(settlement_case::Column::GroupCode.eq(group.clone()));
+            query = query.filter(Column::GroupCode.eq(group.clone()));
         }
         if let Some(status) = &filter.status {
-            query = query.filter(settlement_case::Column::Status.eq(status.clone()));
+            query = query.filter(Column::Status.eq(status.clone()));
         }
         if let Some(fund) = filter.fund {
-            query = query.filter(settlement_case::Column::FundType.eq(fund_to_db(fund)));
+            query = query.filter(Column::FundType.eq(fund_to_db(fund)));
         }
         query
-            .order_by_asc(settlement_case::Column::HospitalCode)
-            .order_by_asc(settlement_case::Column::ListId)
-            .offset(page.offset)
-            .limit(page.size)
+            .order_by_asc(Column::RegionCode)
+            .order_by_asc(Column::HospitalCode)
+            .order_by_asc(Column::ListId)
+            .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()

@@ -1,5 +1,5 @@
 //! The internal contract's StreamCases: a region's current inpatient lists of a month, in
-//! (hospital, list id) order, for the caller's region and the regions inside it only.
+//! (region, hospital, list id) order, for the caller's region and the regions inside it only.
 
 use medpay_proto::settlement::internal::v1 as internal;
 use medpay_proto::settlement::internal::v1::settlement_internal_service_client::SettlementInternalServiceClient;
@@ -108,10 +108,11 @@ async fn a_regions_inpatient_lists_of_a_month_stream_to_its_callers_only() {
     assert_eq!(
         prefecture,
         [
-            ("HA".to_owned(), "L1".to_owned()),
             ("HB".to_owned(), "L1".to_owned()),
             ("HB".to_owned(), "L2".to_owned()),
-        ]
+            ("HA".to_owned(), "L1".to_owned()),
+        ],
+        "county 460105 before 460108, then by hospital and list id"
     );
     let county = streamed(
         &mut internal,

@@ -33,6 +33,7 @@ use tonic_types::StatusExt;
 mod support;
 
 mod internal;
+mod pages;
 mod records;
 mod regions;
 mod registry;

@@ -120,7 +120,8 @@ async fn a_county_can_neither_overwrite_nor_create_another_countys_case() {
         .iter()
         .map(|c| (c.hospital_code.as_str(), c.list_id.as_str()))
         .collect();
-    assert_eq!(keys, [("HA", "L1"), ("HB", "L1")]);
+    // By region first: B's county 460105 before A's 460108.
+    assert_eq!(keys, [("HB", "L1"), ("HA", "L1")]);
 
     // The same through the stream: SubmitCases of A naming B's hospital.
     let streamed = client

@@ -1,0 +1,262 @@
+//! Listing a prefecture's ledger of 1,000,000 current cases (three counties, 200 hospitals) page
+//! by page: through the store (what ListCases runs per page), through ListCases over gRPC on
+//! loopback with its page tokens, and as one ExportCases stream. Reported: cases per second and
+//! page times at the start and the end of the walk, which keyset pages keep flat. Target
+//! ≥ 100,000 cases/s.
+//!
+//! `cargo bench -p settlement-service --bench listing` runs on a SQLite file, and also on
+//! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
+//! `LISTING_BENCH_CASES` overrides the case count.
+
+use std::time::{Duration, Instant};
+
+use kernel::{FundType, Money, Points};
+use medpay_proto::common::v1 as common;
+use medpay_proto::settlement::v1 as pb;
+use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use settlement_domain::ledger::{LedgerStatus, RecordKind};
+use settlement_service::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase};
+use settlement_service::{Migrator, SettlementApi};
+use tokio_stream::StreamExt;
+
+const HOSPITALS: usize = 200;
+const COUNTIES: [&str; 3] = ["460105", "460106", "460108"];
+const PAGE: u64 = 500;
+
+fn case(index: usize) -> LedgerCase {
+    let hospital = index % HOSPITALS;
+    let n = i64::try_from(index / HOSPITALS).expect("index");
+    LedgerCase {
+        region: COUNTIES[hospital % COUNTIES.len()].parse().expect("region"),
+        hospital_code: format!("H{hospital:03}"),
+        list_id: format!("L{n:07}"),
+        version: 1,
+        record_kind: RecordKind::Inpatient,
+        fund: FundType::Employee,
+        // Every case in June, so that the export reads the whole ledger too.
+        discharge_date: 20250601 + i32::try_from(n % 28).expect("day"),
+        payment_mode: "drg".into(),
+        group_code: format!("GB{:02}", n % 60),
+        points: Points::from_scaled(5_000_000 + (n * 7_919) % 20_000_000),
+        total_cost: Money::from_fen(1_500_000 + n % 997),
+        individual_burden: Money::from_fen(250_000 + n % 1_009),
+        fund_amount: Money::from_fen(1_250_000 + n % 991),
+        amount: None,
+        person_id: format!("P{:08}", n * 7 + i64::try_from(hospital).expect("hospital")),
+        admission_date: 20250520,
+        planned_readmission: false,
+        status: LedgerStatus::Valued,
+        valuation_error: String::new(),
+        scheme_version: "demo@1".into(),
+        table_version: "460100-2025-310@1".into(),
+        valuation_json: "{}".into(),
+        content_hash: format!("{hospital}-{n}"),
+        case_json: "{}".into(),
+        request_id: "seed".into(),
+        stored_at: 1_700_000_000,
+    }
+}
+
+async fn seed(db: &DatabaseConnection, cases: usize) {
+    let started = Instant::now();
+    let mut index = 0;
+    while index < cases {
+        let end = (index + 1_000).min(cases);
+        let chunk: Vec<LedgerCase> = (index..end).map(case).collect();
+        CaseStore::store_versions(db, &chunk).await.expect("seed");
+        index = end;
+    }
+    println!(
+        "  seeded {cases} cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Page times of one walk.
+struct Walk {
+    cases: usize,
+    pages: Vec<Duration>,
+    total: Duration,
+}
+
+impl Walk {
+    fn report(&self, what: &str) {
+        let mean = |pages: &[Duration]| {
+            let sum: Duration = pages.iter().sum();
+            sum.as_secs_f64() * 1_000.0 / pages.len().max(1) as f64
+        };
+        let tenth = (self.pages.len() / 10).max(1);
+        let first = self.pages.first().copied().unwrap_or_default();
+        let last = self.pages.last().copied().unwrap_or_default();
+        let slowest = self.pages.iter().max().copied().unwrap_or_default();
+        println!(
+            "  {what}: {} cases in {} pages, {:.2} s, {:.0} cases/s (target >= 100,000); \
+             page ms: first {:.2}, last {:.2}, mean of first tenth {:.2}, of last tenth {:.2}, \
+             slowest {:.2}",
+            self.cases,
+            self.pages.len(),
+            self.total.as_secs_f64(),
+            self.cases as f64 / self.total.as_secs_f64(),
+            first.as_secs_f64() * 1_000.0,
+            last.as_secs_f64() * 1_000.0,
+            mean(&self.pages[..tenth.min(self.pages.len())]),
+            mean(&self.pages[self.pages.len().saturating_sub(tenth)..]),
+            slowest.as_secs_f64() * 1_000.0,
+        );
+    }
+}
+
+async fn through_the_store(db: &DatabaseConnection) -> Walk {
+    let store = CaseStore::new(db.clone());
+    let region = "460100".parse().expect("region");
+    let filter = CaseFilter::default();
+    let mut after: Option<CaseKey> = None;
+    let mut walk = Walk {
+        cases: 0,
+        pages: Vec::new(),
+        total: Duration::ZERO,
+    };
+    let started = Instant::now();
+    loop {
+        let page_started = Instant::now();
+        let rows = store
+            .list(region, &filter, after.as_ref(), PAGE + 1)
+            .await
+            .expect("page");
+        let more = rows.len() as u64 > PAGE;
+        let rows = &rows[..rows.len().min(PAGE as usize)];
+        after = rows.last().map(CaseKey::of);
+        walk.pages.push(page_started.elapsed());
+        walk.cases += rows.len();
+        if !more {
+            break;
+        }
+    }
+    walk.total = started.elapsed();
+    walk
+}
+
+fn agency<T>(message: T) -> tonic::Request<T> {
+    platform::testing::as_caller(message, "bench", "460100", &["agency"])
+}
+
+async fn over_grpc(client: &mut SettlementServiceClient<tonic::transport::Channel>) -> Walk {
+    let mut token = String::new();
+    let mut walk = Walk {
+        cases: 0,
+        pages: Vec::new(),
+        total: Duration::ZERO,
+    };
+    let started = Instant::now();
+    loop {
+        let page_started = Instant::now();
+        let page = client
+            .list_cases(agency(pb::ListCasesRequest {
+                region_code: "460100".into(),
+                page_size: i32::try_from(PAGE).expect("page"),
+                page_token: token,
+                ..Default::default()
+            }))
+            .await
+            .expect("page")
+            .into_inner();
+        walk.pages.push(page_started.elapsed());
+        walk.cases += page.cases.len();
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    walk.total = started.elapsed();
+    walk
+}
+
+async fn export(client: &mut SettlementServiceClient<tonic::transport::Channel>) -> Walk {
+    let mut walk = Walk {
+        cases: 0,
+        pages: Vec::new(),
+        total: Duration::ZERO,
+    };
+    let started = Instant::now();
+    let mut stream = client
+        .export_cases(agency(pb::ExportCasesRequest {
+            region_code: "460100".into(),
+            period: Some(common::YearMonth {
+                year: 2025,
+                month: 6,
+            }),
+            ..Default::default()
+        }))
+        .await
+        .expect("export")
+        .into_inner();
+    let mut chunk_started = Instant::now();
+    while let Some(message) = stream.next().await {
+        walk.cases += message.expect("chunk").cases.len();
+        walk.pages.push(chunk_started.elapsed());
+        chunk_started = Instant::now();
+    }
+    walk.total = started.elapsed();
+    walk
+}
+
+async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
+    println!("{backend}:");
+    seed(db, cases).await;
+    let store = through_the_store(db).await;
+    assert_eq!(store.cases, cases, "every case listed");
+    store.report("store, pages of 500");
+
+    let api = SettlementApi::new(CaseStore::new(db.clone()));
+    let channel = platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;
+    let mut client = SettlementServiceClient::new(channel)
+        .max_decoding_message_size(settlement_service::grpc::MAX_MESSAGE_BYTES);
+    let listed = over_grpc(&mut client).await;
+    assert_eq!(listed.cases, cases, "every case listed");
+    listed.report("ListCases over loopback gRPC, pages of 500");
+    let exported = export(&mut client).await;
+    assert_eq!(exported.cases, cases, "every case exported");
+    exported.report("ExportCases over loopback gRPC, messages of 500");
+}
+
+fn main() {
+    let cases: usize = std::env::var("LISTING_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = platform::db::sqlite_url(&dir.path().join("listing.db"));
+        let db = platform::db::connect(&url).await.expect("sqlite");
+        Migrator::up(&db, None).await.expect("migrate");
+        bench("sqlite", &db, cases).await;
+
+        let postgres = std::env::var("MEDPAY_BENCH_DATABASE_URL")
+            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+            .ok();
+        if let Some(url) = postgres {
+            let schema = format!("bench_listing_{}", std::process::id());
+            let admin = platform::db::connect(&url).await.expect("postgres");
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                .await
+                .expect("schema");
+            let db = platform::db::connect_with_schema(&url, &schema)
+                .await
+                .expect("connect");
+            Migrator::up(&db, None).await.expect("migrate");
+            bench("postgres", &db, cases).await;
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                .await
+                .expect("drop schema");
+        }
+    });
+}

@@ -1,0 +1,178 @@
+//! Reading the ledger in key order: ListCases' keyset pages, ExportCases' stream and the
+//! internal StreamCases all walk the current cases in [`CaseKey`] order a chunk at a time, each
+//! chunk one index range scan resuming after the last key of the one before.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use kernel::RegionCode;
+use medpay_proto::settlement::v1 as pb;
+use platform::paging::KeysetPage;
+use platform::principal::authorize_request;
+use platform::status::{bad_request, storage_failure};
+use tonic::{Request, Response, Status};
+
+use crate::convert::intake::{case_to_wire, institution_to_wire};
+use crate::grpc::case_filter;
+use crate::store::institutions;
+use crate::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase, StoreError};
+
+/// Cases read from the ledger per query while streaming, and per ExportCases message.
+pub const CHUNK: u64 = 500;
+
+/// The full name ListCases' page tokens are bound to.
+const LIST_CASES: &str = "/medpay.settlement.v1.SettlementService/ListCases";
+const LIST_INSTITUTIONS: &str = "/medpay.settlement.v1.SettlementService/ListInstitutions";
+
+/// One page of ListCases.
+pub async fn list_cases(
+    cases: &CaseStore,
+    request: Request<pb::ListCasesRequest>,
+) -> Result<Response<pb::ListCasesResponse>, Status> {
+    let (_, region) = authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+    let body = request.into_inner();
+    let filter = case_filter(&body)?;
+    let page = KeysetPage::<CaseKey>::for_request(LIST_CASES, &body, |r| {
+        (&mut r.page_size, &mut r.page_token)
+    })?;
+    let rows = cases
+        .list(region, &filter, page.after.as_ref(), page.fetch_limit())
+        .await
+        .map_err(storage_failure)?;
+    let (rows, next_page_token) = page.finish(rows, CaseKey::of);
+    Ok(Response::new(pb::ListCasesResponse {
+        cases: rows.into_iter().map(case_to_wire).collect(),
+        next_page_token,
+    }))
+}
+
+/// One page of ListInstitutions, keyed by institution code.
+pub async fn list_institutions(
+    cases: &CaseStore,
+    request: Request<pb::ListInstitutionsRequest>,
+) -> Result<Response<pb::ListInstitutionsResponse>, Status> {
+    let (_, region) = authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+    let body = request.into_inner();
+    let page = KeysetPage::<String>::for_request(LIST_INSTITUTIONS, &body, |r| {
+        (&mut r.page_size, &mut r.page_token)
+    })?;
+    let rows = institutions::list(
+        cases.connection(),
+        region,
+        page.after.as_deref(),
+        page.fetch_limit(),
+    )
+    .await
+    .map_err(storage_failure)?;
+    let (rows, next_page_token) = page.finish(rows, |row| row.code.clone());
+    Ok(Response::new(pb::ListInstitutionsResponse {
+        institutions: rows.iter().map(institution_to_wire).collect(),
+        next_page_token,
+    }))
+}
+
+/// The filter of an ExportCases request: a region-month, optionally one fund and one hospital.
+fn export_filter(body: &pb::ExportCasesRequest) -> Result<CaseFilter, Status> {
+    if body.period.is_none() {
+        return Err(bad_request(vec![(
+            "period".to_owned(),
+            "is required: the discharge month to export".to_owned(),
+        )]));
+    }
+    case_filter(&pb::ListCasesRequest {
+        region_code: body.region_code.clone(),
+        hospital_code: body.hospital_code.clone(),
+        period: body.period,
+        fund_type: body.fund_type,
+        ..Default::default()
+    })
+}
+
+pub type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportCasesResponse, Status>> + Send>>;
+
+/// ExportCases: the region-month's cases in chunks of [`CHUNK`].
+pub fn export_cases(
+    cases: &CaseStore,
+    request: &Request<pb::ExportCasesRequest>,
+) -> Result<Response<ExportStream>, Status> {
+    let (_, region) = authorize_request(request, "region_code", &request.get_ref().region_code)?;
+    let filter = export_filter(request.get_ref())?;
+    let chunks = chunks(cases.clone(), region, filter, CHUNK);
+    let messages = futures::StreamExt::map(chunks, |chunk| {
+        chunk
+            .map(|rows| pb::ExportCasesResponse {
+                cases: rows.into_iter().map(case_to_wire).collect(),
+            })
+            .map_err(storage_failure)
+    });
+    Ok(Response::new(Box::pin(messages)))
+}
+
+/// Every current case `filter` selects in `region`, as chunks of at most `size` in key order,
+/// each read when the consumer asks for it: memory holds one chunk whatever the selection's size.
+pub fn chunks(
+    cases: CaseStore,
+    region: RegionCode,
+    filter: CaseFilter,
+    size: u64,
+) -> impl Stream<Item = Result<Vec<LedgerCase>, StoreError>> + Send + 'static {
+    struct Walk {
+        cases: CaseStore,
+        filter: CaseFilter,
+        after: Option<CaseKey>,
+        done: bool,
+    }
+    let start = Walk {
+        cases,
+        filter,
+        after: None,
+        done: false,
+    };
+    futures::stream::unfold(start, move |mut walk| async move {
+        if walk.done {
+            return None;
+        }
+        let read = walk
+            .cases
+            .list(region, &walk.filter, walk.after.as_ref(), size)
+            .await;
+        match read {
+            Ok(rows) if rows.is_empty() => None,
+            Ok(rows) => {
+                walk.done = (rows.len() as u64) < size;
+                walk.after = rows.last().map(CaseKey::of);
+                Some((Ok(rows), walk))
+            }
+            Err(error) => {
+                walk.done = true;
+                Some((Err(error), walk))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_without_a_month_names_the_field() {
+        let refused = export_filter(&pb::ExportCasesRequest {
+            region_code: "460100".into(),
+            ..Default::default()
+        })
+        .expect_err("no period");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        let details = tonic_types::StatusExt::get_error_details(&refused);
+        let fields: Vec<&str> = details
+            .bad_request()
+            .map(|bad| {
+                bad.field_violations
+                    .iter()
+                    .map(|v| v.field.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(fields, ["period"]);
+    }
+}
