@@ -131,10 +131,13 @@ pub async fn serve_at(
         .await
         .expect("bind a loopback port");
     let address = listener.local_addr().expect("bound address");
+    // Nagle's algorithm off on accepted connections, as the real server has it: otherwise a small
+    // answer waits for the caller's delayed ACK and a benchmark measures the kernel's 40 ms timer.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_routes(routes)
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+            .serve_with_incoming(incoming),
     );
     let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
         .expect("loopback uri")
