@@ -11,6 +11,7 @@ pub mod access;
 pub mod db;
 pub mod journal;
 pub mod paging;
+pub mod peer;
 pub mod principal;
 pub mod status;
 #[cfg(feature = "testing")]

@@ -47,6 +47,8 @@ fn case(index: usize) -> LedgerCase {
         person_id: format!("P{:08}", n * 7 + i64::try_from(hospital).expect("hospital")),
         admission_date: 20250520,
         planned_readmission: false,
+        episode_programme: String::new(),
+        prior_episode_days: 0,
         status: LedgerStatus::Valued,
         valuation_error: String::new(),
         scheme_version: "demo@1".into(),

@@ -11,11 +11,11 @@ use kernel::{FundType, Money, Principal, RegionCode, YearMonth};
 use medpay_proto::budget::internal::v1 as pb;
 use medpay_proto::budget::internal::v1::budget_internal_service_client::BudgetInternalServiceClient;
 use medpay_proto::common::v1 as common;
+use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use settlement_domain::ports::{SharingOutcome, SharingRequest};
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 
 /// How a call to the budget context failed; whatever it was, the run stored nothing and may be
 /// retried.
@@ -97,39 +97,19 @@ pub struct ClearingKey {
 #[derive(Clone)]
 pub struct GrpcBudget {
     client: BudgetInternalServiceClient<Channel>,
-    authorization: Option<MetadataValue<Ascii>>,
+    credentials: PeerCredentials,
 }
 
 impl GrpcBudget {
     /// A port over `channel`; `api_key`, when set, is sent as `authorization: Bearer`.
     pub fn new(channel: Channel, api_key: Option<&str>) -> Result<Self, String> {
-        let authorization = match api_key {
-            None | Some("") => None,
-            Some(key) => Some(
-                format!("Bearer {key}")
-                    .parse()
-                    .map_err(|_| "the peer api key is not valid header text".to_owned())?,
-            ),
-        };
+        let credentials = PeerCredentials::from_api_key(api_key)?;
         Ok(Self {
             client: BudgetInternalServiceClient::new(channel)
-                .max_decoding_message_size(64 * 1024 * 1024)
-                .max_encoding_message_size(64 * 1024 * 1024),
-            authorization,
+                .max_decoding_message_size(PEER_MESSAGE_LIMIT)
+                .max_encoding_message_size(PEER_MESSAGE_LIMIT),
+            credentials,
         })
-    }
-
-    /// The caller's principal travels with the call (a gateway in between replaces it with the
-    /// api key's).
-    fn request<T>(&self, principal: &Principal, body: T) -> Result<Request<T>, Status> {
-        let mut request = Request::new(body);
-        platform::set_principal(request.metadata_mut(), principal)?;
-        if let Some(value) = &self.authorization {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        Ok(request)
     }
 }
 
@@ -168,7 +148,7 @@ impl BudgetPeer for GrpcBudget {
         let answer = self
             .client
             .clone()
-            .share_for_clearing(self.request(principal, body)?)
+            .share_for_clearing(self.credentials.request_for(principal, body)?)
             .await?
             .into_inner();
         let mut outcomes = BTreeMap::new();
@@ -201,7 +181,7 @@ impl BudgetPeer for GrpcBudget {
         let answer = self
             .client
             .clone()
-            .get_monthly_quotas(self.request(principal, body)?)
+            .get_monthly_quotas(self.credentials.request_for(principal, body)?)
             .await?
             .into_inner();
         answer

@@ -10,11 +10,11 @@
 use kernel::{FundType, Money, Principal, RegionCode};
 use medpay_proto::supervision::internal::v1 as pb;
 use medpay_proto::supervision::internal::v1::supervision_internal_service_client::SupervisionInternalServiceClient;
+use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use settlement_domain::violation_deductions::{DeductionFinding, SupervisedDeduction};
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 
 /// How a call to the supervision context failed; the clearing stored nothing and may be retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,24 +84,17 @@ pub trait SupervisionPeer: Send + Sync {
 #[derive(Clone)]
 pub struct GrpcSupervision {
     client: SupervisionInternalServiceClient<Channel>,
-    authorization: Option<MetadataValue<Ascii>>,
+    credentials: PeerCredentials,
 }
 
 impl GrpcSupervision {
     /// A port over `channel`; `api_key`, when set, is sent as `authorization: Bearer`.
     pub fn new(channel: Channel, api_key: Option<&str>) -> Result<Self, String> {
-        let authorization = match api_key {
-            None | Some("") => None,
-            Some(key) => Some(
-                format!("Bearer {key}")
-                    .parse()
-                    .map_err(|_| "the peer api key is not valid header text".to_owned())?,
-            ),
-        };
+        let credentials = PeerCredentials::from_api_key(api_key)?;
         Ok(Self {
             client: SupervisionInternalServiceClient::new(channel)
-                .max_decoding_message_size(64 * 1024 * 1024),
-            authorization,
+                .max_decoding_message_size(PEER_MESSAGE_LIMIT),
+            credentials,
         })
     }
 }
@@ -154,20 +147,17 @@ impl SupervisionPeer for GrpcSupervision {
         year: i32,
         fund: FundType,
     ) -> Result<Vec<SupervisedDeduction>, SupervisionError> {
-        let mut request = Request::new(pb::GetDeductionsRequest {
-            region_code: region.to_string(),
-            year,
-            hospital_code: String::new(),
-            fund_type: wire::fund_type_to_wire(fund),
-        });
         // The caller's principal travels with the call, so supervision scopes the answer to
         // what the caller may see.
-        platform::set_principal(request.metadata_mut(), principal)?;
-        if let Some(value) = &self.authorization {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
+        let request = self.credentials.request_for(
+            principal,
+            pb::GetDeductionsRequest {
+                region_code: region.to_string(),
+                year,
+                hospital_code: String::new(),
+                fund_type: wire::fund_type_to_wire(fund),
+            },
+        )?;
         let answer = self
             .client
             .clone()

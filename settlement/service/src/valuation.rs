@@ -17,10 +17,10 @@ use medpay_proto::grouping::v1 as grouping;
 use medpay_proto::points::internal::v1 as points_internal;
 use medpay_proto::points::internal::v1::points_internal_service_client::PointsInternalServiceClient;
 use medpay_proto::points::v1 as points;
+use platform::peer::PeerCredentials;
 use settlement_domain::case::SettlementList;
 use settlement_domain::payment_mode::PaymentMode;
 use settlement_domain::ports::{BatchValuation, CaseValuer, PeerUnavailable, ValuedCase};
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -182,20 +182,13 @@ fn case_for_valuation(
 pub struct GrpcValuer {
     grouping: GroupingInternalServiceClient<Channel>,
     points: PointsInternalServiceClient<Channel>,
-    authorization: Option<MetadataValue<Ascii>>,
+    credentials: PeerCredentials,
 }
 
 impl GrpcValuer {
     /// A valuer over two channels; `api_key`, when set, is sent as `authorization: Bearer`.
     pub fn new(grouping: Channel, points: Channel, api_key: Option<&str>) -> Result<Self, String> {
-        let authorization = match api_key {
-            None | Some("") => None,
-            Some(key) => Some(
-                format!("Bearer {key}")
-                    .parse()
-                    .map_err(|_| "the peer api key is not valid header text".to_owned())?,
-            ),
-        };
+        let credentials = PeerCredentials::from_api_key(api_key)?;
         Ok(Self {
             grouping: GroupingInternalServiceClient::new(grouping)
                 .max_decoding_message_size(256 * 1024 * 1024)
@@ -203,18 +196,12 @@ impl GrpcValuer {
             points: PointsInternalServiceClient::new(points)
                 .max_decoding_message_size(256 * 1024 * 1024)
                 .max_encoding_message_size(256 * 1024 * 1024),
-            authorization,
+            credentials,
         })
     }
 
     fn request<T>(&self, body: T) -> Request<T> {
-        let mut request = Request::new(body);
-        if let Some(value) = &self.authorization {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        request
+        self.credentials.request(body)
     }
 }
 

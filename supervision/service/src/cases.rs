@@ -8,15 +8,15 @@ use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::internal::v1 as pb;
 use medpay_proto::settlement::internal::v1::settlement_internal_service_client::SettlementInternalServiceClient;
 use medpay_proto::settlement::v1::ListCasesRequest;
+use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use serde::Deserialize;
 use supervision_domain::{
     ChargeCategory, Complication, Diagnosis, DischargeType, FeeLine, InpatientList, Procedure,
     SettlementKey, Sex,
 };
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 
 /// How reading cases from the settlement context failed; the run stored nothing.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -64,24 +64,17 @@ pub trait CaseSource: Send + Sync {
 #[derive(Clone)]
 pub struct GrpcCases {
     client: SettlementInternalServiceClient<Channel>,
-    authorization: Option<MetadataValue<Ascii>>,
+    credentials: PeerCredentials,
 }
 
 impl GrpcCases {
     /// A source over `channel`; `api_key`, when set, is sent as `authorization: Bearer`.
     pub fn new(channel: Channel, api_key: Option<&str>) -> Result<Self, String> {
-        let authorization = match api_key {
-            None | Some("") => None,
-            Some(key) => Some(
-                format!("Bearer {key}")
-                    .parse()
-                    .map_err(|_| "the peer api key is not valid header text".to_owned())?,
-            ),
-        };
+        let credentials = PeerCredentials::from_api_key(api_key)?;
         Ok(Self {
             client: SettlementInternalServiceClient::new(channel)
-                .max_decoding_message_size(64 * 1024 * 1024),
-            authorization,
+                .max_decoding_message_size(PEER_MESSAGE_LIMIT),
+            credentials,
         })
     }
 }
@@ -94,24 +87,21 @@ impl CaseSource for GrpcCases {
         region: RegionCode,
         month: YearMonth,
     ) -> Result<Vec<InpatientList>, CaseSourceError> {
-        let mut request = Request::new(pb::StreamCasesRequest {
-            filter: Some(ListCasesRequest {
-                region_code: region.to_string(),
-                period: Some(common::YearMonth {
-                    year: month.year(),
-                    month: i32::try_from(month.month()).unwrap_or_default(),
-                }),
-                ..Default::default()
-            }),
-        });
         // The caller's principal travels with the call (a gateway in between replaces it with
         // the api key's), so settlement scopes the stream to what the caller may see.
-        platform::set_principal(request.metadata_mut(), principal)?;
-        if let Some(value) = &self.authorization {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
+        let request = self.credentials.request_for(
+            principal,
+            pb::StreamCasesRequest {
+                filter: Some(ListCasesRequest {
+                    region_code: region.to_string(),
+                    period: Some(common::YearMonth {
+                        year: month.year(),
+                        month: i32::try_from(month.month()).unwrap_or_default(),
+                    }),
+                    ..Default::default()
+                }),
+            },
+        )?;
         let mut stream = self
             .client
             .clone()

@@ -29,6 +29,8 @@ fn ledger_case(county: &str, hospital: &str, list_id: &str, discharge: i32) -> L
         person_id: String::new(),
         admission_date: 0,
         planned_readmission: false,
+        episode_programme: String::new(),
+        prior_episode_days: 0,
         status: LedgerStatus::Valued,
         valuation_error: String::new(),
         scheme_version: "demo@1".into(),
