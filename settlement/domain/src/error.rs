@@ -62,6 +62,22 @@ pub enum SettlementError {
         "the points-paid cases have no total cost, so the reimbursement ratio (fund paid / total cost) does not exist"
     )]
     NoReimbursementRatio,
+    #[error(
+        "{region} {year} fund {fund}: the history years {years} hold no DIP-paid case in a group \
+         with a score, so no budget point value can be computed"
+    )]
+    NoHistoryScores {
+        region: String,
+        year: i32,
+        fund: String,
+        years: String,
+    },
+    #[error("{record}: a {mode} case has no {field} stored with its valuation; revalue it")]
+    MissingCaseScore {
+        record: String,
+        mode: &'static str,
+        field: &'static str,
+    },
     #[error("{record}: {source}")]
     Port {
         record: String,
@@ -145,6 +161,8 @@ impl SettlementError {
             SettlementError::NoPoints => "NO_POINTS",
             SettlementError::MissingStandardAmount { .. } => "MISSING_STANDARD_AMOUNT",
             SettlementError::NoReimbursementRatio => "NO_REIMBURSEMENT_RATIO",
+            SettlementError::NoHistoryScores { .. } => "NO_HISTORY_SCORES",
+            SettlementError::MissingCaseScore { .. } => "MISSING_CASE_SCORE",
             SettlementError::BudgetBelowMoneyModes { .. } => "BUDGET_BELOW_MONEY_MODES",
             SettlementError::Port { .. } => "PORT_FAILED",
             SettlementError::HistoryOutOfOrder { .. } => "HISTORY_OUT_OF_ORDER",

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget_point_value::BudgetPointValuePolicy;
 use crate::clearing::ClearingPolicy;
 use crate::episode::EpisodePolicy;
 use crate::prepayment::PrepaymentPolicy;
@@ -24,6 +25,8 @@ pub struct SettlementPolicy {
     /// Per-diem days accumulated across a readmission: applied when a stay is valued, checked at
     /// every prepayment and clearing.
     pub per_diem_episode: EpisodePolicy,
+    /// The history years and weights of the DIP budget point value when a request names none.
+    pub budget_point_value: BudgetPointValuePolicy,
 }
 
 impl SettlementPolicy {

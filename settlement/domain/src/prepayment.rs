@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use kernel::{Decimal, FundType, Money, Points, RegionCode, YearMonth, round_points};
 use serde::{Deserialize, Serialize};
 
+use crate::budget_point_value::PublishedPointValue;
 use crate::error::SettlementError;
 use crate::readmission::{Halving, ReadmissionPolicy, halve_readmissions};
 use crate::valued_case::{InputVersions, ValuedCase};
@@ -58,6 +59,9 @@ pub enum ProvisionalPointValue {
     Published(Decimal),
     /// The month's budget divided by the month's total points, rounded to 4 places.
     FromMonthBudget(Money),
+    /// A version of the DIP budget point value settlement published for the region, year and
+    /// fund (DOMAIN.md §5 Hainan); each line names it as its source.
+    DipBudget(PublishedPointValue),
 }
 
 /// One hospital's month.
@@ -93,12 +97,15 @@ pub struct PrepaymentLine {
     pub hospital_code: String,
     pub points: Points,
     pub point_value: Decimal,
-    /// points × point value − individual burden + money fund part, rounded once (may be
-    /// negative).
+    /// round2(points × point value) − individual burden + money fund part (may be negative).
     pub fund_value: Money,
     pub individual_burden: Money,
     #[serde(default)]
     pub money_fund_part: Money,
+    /// Where the point value comes from when it is a published DIP budget point value (absent
+    /// for a value given with the run or taken from the month's budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point_value_source: Option<String>,
     pub prepayment_ratio: Decimal,
     /// max(0, fund value × ratio), rounded once.
     pub prepayable: Money,
@@ -276,7 +283,8 @@ pub fn run_prepayment(
         }
     }
     let point_value = match input.point_value {
-        ProvisionalPointValue::Published(value) => {
+        ProvisionalPointValue::Published(value)
+        | ProvisionalPointValue::DipBudget(PublishedPointValue { value, .. }) => {
             if value.is_sign_negative() {
                 errors.push(SettlementError::ParameterOutOfRange {
                     record: "point_value".to_owned(),
@@ -302,11 +310,15 @@ pub fn run_prepayment(
         return Err(errors);
     }
 
+    let source = match input.point_value {
+        ProvisionalPointValue::DipBudget(published) => Some(published.source()),
+        _ => None,
+    };
     let mut hospitals: Vec<&HospitalMonth> = input.hospitals.iter().collect();
     hospitals.sort_by(|a, b| a.hospital_code.cmp(&b.hospital_code));
     let lines: Vec<PrepaymentLine> = hospitals
         .into_iter()
-        .map(|h| prepayment_line(h, point_value, policy))
+        .map(|h| prepayment_line(h, point_value, source.as_deref(), policy))
         .collect();
     Ok(PrepaymentStatement {
         region: input.region,
@@ -324,13 +336,15 @@ pub fn run_prepayment(
 fn prepayment_line(
     h: &HospitalMonth,
     point_value: Decimal,
+    point_value_source: Option<&str>,
     policy: &PrepaymentPolicy,
 ) -> PrepaymentLine {
-    // DOMAIN.md §5 monthly: points × provisional point value − individual burden, plus what the
-    // money modes pay (Hainan precise defaults).
-    let fund_value = Money::round(
-        h.points.value() * point_value - h.individual_burden.value() + h.money_fund_part.value(),
-    );
+    // DOMAIN.md §5 Hainan: round2(points × point value) − individual burden, plus what the money
+    // modes pay. Burden and money parts are whole fen, so this is the one rounding; it differs
+    // from rounding the whole sum only on a negative month at a half fen, which prepays nothing
+    // either way.
+    let fund_value =
+        Money::round(h.points.value() * point_value) - h.individual_burden + h.money_fund_part;
     // × prepayment ratio; a negative month is not clawed back monthly but at the year end.
     let prepayable = Money::round(fund_value.value() * policy.prepayment_ratio).max(Money::ZERO);
     let (capped, deferred) = match (policy.budget_mode, h.monthly_quota) {
@@ -346,6 +360,7 @@ fn prepayment_line(
         fund_value,
         individual_burden: h.individual_burden,
         money_fund_part: h.money_fund_part,
+        point_value_source: point_value_source.map(str::to_owned),
         prepayment_ratio: policy.prepayment_ratio,
         prepayable,
         monthly_quota: h.monthly_quota,

@@ -165,9 +165,11 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
     }
 }
 
-/// The prepayment lines, one row per hospital, in the order given.
+/// The prepayment lines, one row per hospital, in the order given. A run priced with a published
+/// point value has a last column naming it; other runs keep the table they always had.
 pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
-    let header = [
+    let sourced = lines.iter().any(|l| l.point_value_source.is_some());
+    let mut header: Vec<String> = [
         "hospital_code",
         "points",
         "point_value",
@@ -184,10 +186,13 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
     ]
     .map(str::to_owned)
     .to_vec();
+    if sourced {
+        header.push("point_value_source".to_owned());
+    }
     let rows = lines
         .iter()
         .map(|l| {
-            vec![
+            let mut row = vec![
                 l.hospital_code.clone(),
                 points(l.points),
                 l.point_value.to_string(),
@@ -201,7 +206,11 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
                 money(l.quality_deposit),
                 money(l.payable),
                 money(l.money_fund_part),
-            ]
+            ];
+            if sourced {
+                row.push(l.point_value_source.clone().unwrap_or_default());
+            }
+            row
         })
         .collect();
     Table {

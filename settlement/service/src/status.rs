@@ -103,6 +103,8 @@ pub fn settlement_code(error: &SettlementError) -> Code {
         SettlementError::NoPoints
         | SettlementError::MissingStandardAmount { .. }
         | SettlementError::NoReimbursementRatio
+        | SettlementError::NoHistoryScores { .. }
+        | SettlementError::MissingCaseScore { .. }
         | SettlementError::BudgetBelowMoneyModes { .. }
         | SettlementError::Port { .. }
         | SettlementError::IllegalTransition { .. }
@@ -170,6 +172,23 @@ pub fn supervision(error: SupervisionError) -> Status {
 
 /// A run not stored in `region` or a region inside it, whether it does not exist or belongs to
 /// another region.
+pub fn budget_point_value_not_found(
+    (region, year, fund): (RegionCode, i32, kernel::FundType),
+    version: Option<i32>,
+) -> Status {
+    let which = version.map_or_else(|| "no version".to_owned(), |v| format!("no version {v}"));
+    with_reason(
+        Code::NotFound,
+        "BUDGET_POINT_VALUE_NOT_FOUND",
+        format!(
+            "{which} of a DIP budget point value is published for region {region}, year {year}, \
+             fund {}",
+            fund.code()
+        ),
+    )
+}
+
+/// A run not stored in `region` or a region inside it.
 pub fn run_not_found(run_id: &str, region: RegionCode) -> Status {
     with_reason(
         Code::NotFound,
