@@ -142,6 +142,18 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "RunPrepayment",
         &[Run],
     ),
+    // The bureau publishes the budget point value from the ledger (it moves money as a run
+    // does); agencies and hospitals of the region read it.
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "PublishDipBudgetPointValue",
+        &[Run],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "GetDipBudgetPointValue",
+        &[Read, Hospital],
+    ),
     (
         "medpay.settlement.v1.SettlementRunService",
         "CloseMonth",

@@ -542,6 +542,7 @@ async fn prepay(
             }),
             month_budget: None,
             skip_unvalued: false,
+            use_published_point_value: false,
         })
         .await?;
     // Only a closed month's prepayment is final, and the clearing settles against final ones.

@@ -197,6 +197,7 @@ async fn every_mode_is_paid_at_its_standard_before_the_points() -> anyhow::Resul
             }),
             month_budget: None,
             skip_unvalued: false,
+            use_published_point_value: false,
         })
         .await?
         .into_inner();

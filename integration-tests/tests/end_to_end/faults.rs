@@ -387,6 +387,7 @@ pub(crate) async fn settle(h: &Harness) -> anyhow::Result<Paid> {
             }),
             month_budget: None,
             skip_unvalued: false,
+            use_published_point_value: false,
         };
         let run = h
             .call("RunPrepayment", || {

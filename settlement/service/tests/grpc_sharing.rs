@@ -366,6 +366,7 @@ async fn hospital_cap_prepayment_defers_what_exceeds_the_budget_quota() {
             provisional_point_value: Some(common::Decimal { value: "20".into() }),
             month_budget: None,
             skip_unvalued: false,
+            use_published_point_value: false,
         }))
         .await
         .expect("prepayment")

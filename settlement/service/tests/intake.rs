@@ -748,7 +748,7 @@ store_test!(
             region: region("460100"),
             month: YearMonth::new(2025, 4).expect("month"),
             fund: FundType::Employee,
-            point_value: ProvisionalPointValue::Published(dec!(10)),
+            point_value: ProvisionalPointValue::Published(dec!(10)).into(),
             skip_unvalued: false,
             caller: "bureau".into(),
             at: 1_700_000_000,

@@ -3,9 +3,12 @@
 use kernel::{Decimal, FundType, Money, YearMonth};
 use medpay_proto::settlement::v1 as pb;
 use platform::wire;
+use settlement_domain::budget_point_value::HistoryWeight;
 use settlement_domain::clearing_assembly::YearInput;
 use settlement_domain::policy::SettlementPolicy;
 use settlement_domain::prepayment::ProvisionalPointValue;
+
+use crate::runs::PointValueChoice;
 use tonic::Status;
 
 use super::{Violations, optional_decimal, optional_money};
@@ -137,7 +140,7 @@ impl From<&pb::PutHospitalYearInputsRequest> for YearInputsRequest {
 pub struct PrepaymentRequest {
     pub month: YearMonth,
     pub fund: FundType,
-    pub point_value: ProvisionalPointValue,
+    pub point_value: PointValueChoice,
     pub skip_unvalued: bool,
 }
 
@@ -155,13 +158,31 @@ impl TryFrom<&pb::RunPrepaymentRequest> for PrepaymentRequest {
         let month_budget =
             violations.check(optional_money("month_budget", body.month_budget.as_ref()));
         let point_value = match (published.flatten(), month_budget.flatten()) {
-            (Some(value), _) => Some(ProvisionalPointValue::Published(value)),
-            (None, Some(budget)) => Some(ProvisionalPointValue::FromMonthBudget(budget)),
+            _ if body.use_published_point_value => {
+                for (field, given) in [
+                    (
+                        "provisional_point_value",
+                        body.provisional_point_value.is_some(),
+                    ),
+                    ("month_budget", body.month_budget.is_some()),
+                ] {
+                    if given {
+                        violations.push(
+                            field,
+                            "must be absent when use_published_point_value is true",
+                        );
+                    }
+                }
+                Some(PointValueChoice::PublishedDipBudget)
+            }
+            (Some(value), _) => Some(ProvisionalPointValue::Published(value).into()),
+            (None, Some(budget)) => Some(ProvisionalPointValue::FromMonthBudget(budget).into()),
             (None, None) => {
                 if published.is_some() && month_budget.is_some() {
                     violations.push(
                         "provisional_point_value",
-                        "is required when month_budget is absent",
+                        "is required when month_budget is absent and \
+                         use_published_point_value is false",
                     );
                 }
                 None
@@ -173,6 +194,98 @@ impl TryFrom<&pb::RunPrepaymentRequest> for PrepaymentRequest {
                 fund: fund?,
                 point_value: point_value?,
                 skip_unvalued: body.skip_unvalued,
+            })
+        })
+    }
+}
+
+/// A DIP budget point value to publish.
+#[derive(Clone, Debug)]
+pub struct PublishPointValueRequest {
+    pub year: i32,
+    pub fund: FundType,
+    /// `None`: the settlement policy's history.
+    pub history: Option<Vec<HistoryWeight>>,
+}
+
+impl TryFrom<&pb::PublishDipBudgetPointValueRequest> for PublishPointValueRequest {
+    type Error = Status;
+
+    fn try_from(body: &pb::PublishDipBudgetPointValueRequest) -> Result<Self, Status> {
+        let mut violations = Violations::default();
+        let key = year_and_fund(&mut violations, body.year, body.fund_type);
+        let mut history = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (index, entry) in body.history.iter().enumerate() {
+            let at = |field: &str| format!("history[{index}].{field}");
+            let weight = match optional_decimal(&at("weight"), entry.weight.as_ref()) {
+                Ok(Some(weight)) if weight > Decimal::ZERO => Some(weight),
+                Ok(Some(weight)) => {
+                    violations.push(at("weight"), format!("{weight} must be greater than 0"));
+                    None
+                }
+                Ok(None) => {
+                    violations.push(at("weight"), "is required");
+                    None
+                }
+                Err((field, description)) => {
+                    violations.push(field, description);
+                    None
+                }
+            };
+            if let Some((year, _)) = key
+                && entry.year >= year
+            {
+                violations.push(
+                    at("year"),
+                    format!("{} is not before the value's year {year}", entry.year),
+                );
+            }
+            if !seen.insert(entry.year) {
+                violations.push(at("year"), format!("{} is listed twice", entry.year));
+            }
+            if let Some(weight) = weight {
+                history.push(HistoryWeight {
+                    year: entry.year,
+                    weight,
+                });
+            }
+        }
+        violations.finish(|| {
+            let (year, fund) = key?;
+            Some(Self {
+                year,
+                fund,
+                history: (!body.history.is_empty()).then_some(history),
+            })
+        })
+    }
+}
+
+/// A published DIP budget point value to read.
+#[derive(Clone, Copy, Debug)]
+pub struct PointValueQuery {
+    pub year: i32,
+    pub fund: FundType,
+    /// `None`: the latest.
+    pub version: Option<i32>,
+}
+
+impl TryFrom<&pb::GetDipBudgetPointValueRequest> for PointValueQuery {
+    type Error = Status;
+
+    fn try_from(body: &pb::GetDipBudgetPointValueRequest) -> Result<Self, Status> {
+        let mut violations = Violations::default();
+        let key = year_and_fund(&mut violations, body.year, body.fund_type);
+        if body.version < 0 {
+            violations.push("version", format!("{} is negative", body.version));
+        }
+        violations.finish(|| {
+            let (year, fund) = key?;
+            Some(Self {
+                year,
+                fund,
+                version: (body.version > 0).then_some(body.version),
             })
         })
     }

@@ -14,6 +14,7 @@ mod m0009_case_amount;
 mod m0010_stay_facts;
 mod m0011_episode_days;
 mod m0012_case_keyset;
+mod m0013_budget_point_values;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_stay_facts::StayFacts),
             Box::new(m0011_episode_days::EpisodeDays),
             Box::new(m0012_case_keyset::CaseKeyset),
+            Box::new(m0013_budget_point_values::BudgetPointValues),
         ]
     }
 

@@ -17,12 +17,13 @@ use tonic::{Request, Response, Status};
 pub use super::api::SettlementRunApi;
 use super::api::{check_hospital, run_totals, wire_failure};
 use super::clearing::{self, ClearingOrder};
+use super::point_value::{self, PublishOrder};
 use super::prepayment::{self, PrepaymentOrder};
 use super::store;
 use super::{export, wire as to_wire};
 use crate::convert::runs::{
-    ClearingRequest, MonthRequest, PolicyRequest, PrepaymentRequest, ShadowRequest,
-    YearInputsRequest, run_kind,
+    ClearingRequest, MonthRequest, PointValueQuery, PolicyRequest, PrepaymentRequest,
+    PublishPointValueRequest, ShadowRequest, YearInputsRequest, run_kind,
 };
 use crate::store::journal::call_by;
 
@@ -485,6 +486,76 @@ impl SettlementRunService for SettlementRunApi {
             .map(|row| to_wire::dispute(row, run.created_at))
             .collect::<Result<_, _>>()?;
         Ok(Response::new(pb::ListDisputesResponse { disputes }))
+    }
+
+    async fn publish_dip_budget_point_value(
+        &self,
+        request: Request<pb::PublishDipBudgetPointValueRequest>,
+    ) -> Result<Response<pb::PublishDipBudgetPointValueResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let PublishPointValueRequest {
+            year,
+            fund,
+            history,
+        } = PublishPointValueRequest::try_from(&body)?;
+        let order = PublishOrder {
+            key: (region, year, fund),
+            history,
+            caller: principal.caller_id.clone(),
+            at: wire::unix_seconds(),
+        };
+        let call = call_by(
+            &principal,
+            "PublishDipBudgetPointValue",
+            &body,
+            &body.request_id,
+            region,
+        );
+        self.write(&call, move |work| {
+            Box::pin(async move {
+                let stored = point_value::publish(&work, &order).await?;
+                let detail = format!(
+                    "DIP budget point value {region} {year} fund {} v{}: {}",
+                    fund.code(),
+                    stored.row.version,
+                    stored.value.point_value
+                );
+                let response = pb::PublishDipBudgetPointValueResponse {
+                    value: Some(point_value::to_wire(&stored, region, fund)),
+                };
+                Ok((response.encode_to_vec(), detail))
+            })
+        })
+        .await
+    }
+
+    async fn get_dip_budget_point_value(
+        &self,
+        request: Request<pb::GetDipBudgetPointValueRequest>,
+    ) -> Result<Response<pb::GetDipBudgetPointValueResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let PointValueQuery {
+            year,
+            fund,
+            version,
+        } = PointValueQuery::try_from(request.get_ref())?;
+        let key = (region, year, fund);
+        let stored = point_value::published(&self.db, key, version)
+            .await?
+            .ok_or_else(|| crate::status::budget_point_value_not_found(key, version))?;
+        // The stored value's own region, checked as any object's is.
+        let stored_region = region_from_db(stored.row.region_code).map_err(storage_failure)?;
+        platform::principal::authorize_region(
+            &principal,
+            "region_code",
+            &stored_region.to_string(),
+        )?;
+        Ok(Response::new(pb::GetDipBudgetPointValueResponse {
+            value: Some(point_value::to_wire(&stored, stored_region, fund)),
+        }))
     }
 
     async fn run_shadow_settlement(

@@ -10,6 +10,8 @@ pub mod disputes;
 mod episodes;
 pub mod export;
 pub mod grpc;
+pub mod point_value;
+pub mod point_value_store;
 pub mod prepayment;
 pub mod shadow;
 pub mod store;
@@ -30,7 +32,7 @@ use store::{RunCase, StatementRow};
 
 pub use clearing::{ClearingOrder, clear};
 pub use grpc::SettlementRunApi;
-pub use prepayment::{PrepaymentOrder, close_month, prepay};
+pub use prepayment::{PointValueChoice, PrepaymentOrder, close_month, prepay};
 pub use settlement_domain::clearing_assembly::YearInput;
 pub use settlement_domain::run_summary::{IdentityCheck, RunTotals};
 

@@ -17,13 +17,29 @@ use super::{
 };
 use crate::store::{Storage, closed_months};
 
+/// Where a prepayment takes its point value from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointValueChoice {
+    /// Given with the run, or from the month's budget.
+    Given(ProvisionalPointValue),
+    /// The latest DIP budget point value published for the run's region, year and fund, read
+    /// in the run's transaction.
+    PublishedDipBudget,
+}
+
+impl From<ProvisionalPointValue> for PointValueChoice {
+    fn from(value: ProvisionalPointValue) -> Self {
+        PointValueChoice::Given(value)
+    }
+}
+
 /// What a monthly prepayment needs besides the ledger.
 #[derive(Clone, Debug)]
 pub struct PrepaymentOrder {
     pub region: RegionCode,
     pub month: YearMonth,
     pub fund: FundType,
-    pub point_value: ProvisionalPointValue,
+    pub point_value: PointValueChoice,
     /// Run without the month's unvalued cases instead of refusing.
     pub skip_unvalued: bool,
     pub caller: String,
@@ -110,11 +126,21 @@ pub async fn prepay<C: Storage>(
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
     let month = month_cases(cases, &later_stays, &policy.readmission, quotas.as_ref())
         .map_err(RunError::Domain)?;
+    let point_value = match order.point_value {
+        PointValueChoice::Given(value) => value,
+        PointValueChoice::PublishedDipBudget => ProvisionalPointValue::DipBudget(
+            super::point_value::for_prepayment(
+                conn,
+                (order.region, order.month.year(), order.fund),
+            )
+            .await?,
+        ),
+    };
     let input = PrepaymentInput {
         region: order.region,
         month: order.month,
         fund_type: order.fund,
-        point_value: order.point_value,
+        point_value,
         hospitals: month.hospitals,
     };
     let statement: PrepaymentStatement =
@@ -141,7 +167,7 @@ pub async fn prepay<C: Storage>(
         .collect::<Result<Vec<_>, _>>()?;
     let inputs = serde_json::json!({
         "policy_version": policy_version,
-        "point_value": order.point_value,
+        "point_value": point_value,
         "monthly_quotas": quotas,
         "scheme_versions": month.versions.schemes,
         "table_versions": month.versions.tables,

@@ -17,6 +17,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
 
+mod budget_point_value;
 mod deductions;
 mod disputes;
 mod readmission;

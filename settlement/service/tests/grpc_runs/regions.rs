@@ -136,6 +136,7 @@ async fn another_regions_run_answers_exactly_like_a_missing_one() {
             provisional_point_value: decimal("142.3571"),
             month_budget: None,
             skip_unvalued: false,
+            use_published_point_value: false,
         }))
         .await
         .expect("prepayment")

@@ -101,6 +101,7 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
         provisional_point_value: decimal("142.3571"),
         month_budget: None,
         skip_unvalued: false,
+        use_published_point_value: false,
     };
     let mut versions = Vec::new();
     for request_id in ["m1", "m2"] {

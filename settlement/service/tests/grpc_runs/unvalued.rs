@@ -42,6 +42,7 @@ async fn runs_over_unvalued_cases_are_refused_naming_them_unless_told_to_skip() 
         provisional_point_value: decimal("142.3571"),
         month_budget: None,
         skip_unvalued: false,
+        use_published_point_value: false,
     };
     let refused = server
         .client
