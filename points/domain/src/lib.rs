@@ -36,9 +36,8 @@ pub use outpatient::{
 };
 pub use point_value::{
     DipPointValues, DrgClearing, HospitalClearing, HospitalTotals, PointValue, PointValueError,
-    PointValuePreview, PreviewBudget, clear_drg, clear_hospital, dip_budget_point_value,
-    dip_settlement_point_value, drg_point_value, points_amount, preview_point_value,
-    publish_point_value, reimbursement_ratio,
+    PointValuePreview, PreviewBudget, clear_drg, clear_hospital, dip_settlement_point_value,
+    drg_point_value, points_amount, preview_point_value, publish_point_value, reimbursement_ratio,
 };
 pub use policy::ValuationPolicy;
 pub use tables::ValuationTables;

@@ -2,8 +2,9 @@
 //!
 //! DRG (DOMAIN.md §3): year-end point value on a total-cost basis = (fund budget + individual
 //! burden) / total points, or fund budget / total points; published rounded to the policy's
-//! decimal places, and every amount is computed from the published value. DIP: budget point value
-//! and settlement point value. The residue between a budget and the sum paid stays in the fund and
+//! decimal places, and every amount is computed from the published value. DIP: the settlement point
+//! value (the budget point value is computed and published by settlement, which holds the ledger
+//! of its history years). The residue between a budget and the sum paid stays in the fund and
 //! is reported.
 
 use std::collections::BTreeMap;
@@ -201,16 +202,6 @@ pub fn clear_drg(
         fund_paid,
         residue: fund_budget - fund_paid,
     })
-}
-
-/// DIP budget point value (预算点值) = weighted annual total cost / Σ(score × cases).
-pub fn dip_budget_point_value(
-    policy: &ValuationPolicy,
-    weighted_total_cost: Money,
-    total_scores: Points,
-) -> Result<PointValue, PointValueError> {
-    non_negative("weighted_total_cost", weighted_total_cost)?;
-    point_value(policy, weighted_total_cost.value(), total_scores)
 }
 
 /// The DIP settlement point value and how it was reached.

@@ -6,8 +6,8 @@ use points_domain::point_value::{HospitalTotals, PointValue, PointValueError};
 use points_domain::policy::PointValueBasis;
 use points_domain::{
     ApgTable, OutpatientVisit, PreviewBudget, ValuationPolicy, clear_drg, clear_hospital,
-    dip_budget_point_value, dip_settlement_point_value, drg_point_value, per_capita_budget,
-    preview_point_value, reimbursement_ratio, valuate, valuate_visit,
+    dip_settlement_point_value, drg_point_value, per_capita_budget, preview_point_value,
+    reimbursement_ratio, valuate, valuate_visit,
 };
 use rust_decimal_macros::dec;
 
@@ -94,9 +94,6 @@ fn dip_point_values_worked_example() {
         .expect("point value");
     assert_eq!(values.total_cost_basis, dec!(840000000));
     assert_eq!(values.point_value.published, dec!(10.0000));
-    let budget = dip_budget_point_value(&policy, money("840000000"), points("84000000"))
-        .expect("budget point value");
-    assert_eq!(budget.published, dec!(10));
     assert!(dip_settlement_point_value(&policy, money("1"), dec!(1.2), points("1")).is_err());
 }
 
