@@ -9,13 +9,14 @@
 //! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
 //! `CLEARING_BENCH_CASES` overrides the case count.
 
+#[path = "support/databases.rs"]
+mod databases;
+
 use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use std::time::Instant;
 
 use kernel::{FundType, Money, Points};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
-use sea_orm_migration::MigratorTrait;
-use settlement_service::Migrator;
+use sea_orm::DatabaseConnection;
 use settlement_service::runs::store::put_policy;
 use settlement_service::runs::{ClearingOrder, RunError, clear};
 use settlement_service::store::Database;
@@ -148,32 +149,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = platform::db::sqlite_url(&dir.path().join("clearing.db"));
-        let db = platform::db::connect(&url).await.expect("sqlite");
-        Migrator::up(&db, None).await.expect("migrate");
-        bench("sqlite", &db, cases).await;
-
-        let postgres = std::env::var("MEDPAY_BENCH_DATABASE_URL")
-            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
-            .ok();
-        if let Some(url) = postgres {
-            let schema = format!("bench_clearing_{}", std::process::id());
-            let admin = platform::db::connect(&url).await.expect("postgres");
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                .await
-                .expect("schema");
-            let db = platform::db::connect_with_schema(&url, &schema)
-                .await
-                .expect("connect");
-            Migrator::up(&db, None).await.expect("migrate");
-            bench("postgres", &db, cases).await;
-            admin
-                .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                .await
-                .expect("drop schema");
-        }
-    });
+    runtime.block_on(databases::each_backend("clearing", async |backend, db| {
+        bench(backend, db, cases).await
+    }));
 }

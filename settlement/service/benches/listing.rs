@@ -8,17 +8,19 @@
 //! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
 //! `LISTING_BENCH_CASES` overrides the case count.
 
+#[path = "support/databases.rs"]
+mod databases;
+
 use std::time::{Duration, Instant};
 
 use kernel::{FundType, Money, Points};
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
-use sea_orm_migration::MigratorTrait;
+use sea_orm::DatabaseConnection;
 use settlement_domain::ledger::{LedgerStatus, RecordKind};
+use settlement_service::SettlementApi;
 use settlement_service::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase};
-use settlement_service::{Migrator, SettlementApi};
 use tokio_stream::StreamExt;
 
 const HOSPITALS: usize = 200;
@@ -233,32 +235,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = platform::db::sqlite_url(&dir.path().join("listing.db"));
-        let db = platform::db::connect(&url).await.expect("sqlite");
-        Migrator::up(&db, None).await.expect("migrate");
-        bench("sqlite", &db, cases).await;
-
-        let postgres = std::env::var("MEDPAY_BENCH_DATABASE_URL")
-            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
-            .ok();
-        if let Some(url) = postgres {
-            let schema = format!("bench_listing_{}", std::process::id());
-            let admin = platform::db::connect(&url).await.expect("postgres");
-            admin
-                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                .await
-                .expect("schema");
-            let db = platform::db::connect_with_schema(&url, &schema)
-                .await
-                .expect("connect");
-            Migrator::up(&db, None).await.expect("migrate");
-            bench("postgres", &db, cases).await;
-            admin
-                .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                .await
-                .expect("drop schema");
-        }
-    });
+    runtime.block_on(databases::each_backend("listing", async |backend, db| {
+        bench(backend, db, cases).await
+    }));
 }

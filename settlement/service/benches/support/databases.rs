@@ -1,0 +1,38 @@
+//! The database every bench runs on: a migrated SQLite file in a temporary directory, then a
+//! PostgreSQL schema created, migrated and dropped again when `MEDPAY_BENCH_DATABASE_URL` or
+//! `TEST_DATABASE_URL` is set.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
+use settlement_service::Migrator;
+
+/// Runs `bench` with the backend's name on each database; `name` names the SQLite file and the
+/// PostgreSQL schema (with the process id, so concurrent benches never share one).
+pub async fn each_backend(name: &str, bench: impl AsyncFn(&str, &DatabaseConnection)) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = platform::db::sqlite_url(&dir.path().join(format!("{name}.db")));
+    let db = platform::db::connect(&url).await.expect("sqlite");
+    Migrator::up(&db, None).await.expect("migrate");
+    bench("sqlite", &db).await;
+
+    let postgres = std::env::var("MEDPAY_BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+        .ok();
+    if let Some(url) = postgres {
+        let schema = format!("bench_{name}_{}", std::process::id());
+        let admin = platform::db::connect(&url).await.expect("postgres");
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .expect("schema");
+        let db = platform::db::connect_with_schema(&url, &schema)
+            .await
+            .expect("connect");
+        Migrator::up(&db, None).await.expect("migrate");
+        bench("postgres", &db).await;
+        admin
+            .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .await
+            .expect("drop schema");
+    }
+}
