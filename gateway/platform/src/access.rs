@@ -451,6 +451,25 @@ mod tests {
     }
 
     #[test]
+    fn the_bureau_publishes_the_budget_point_value_and_the_region_reads_it() {
+        let service = "/medpay.settlement.v1.SettlementRunService";
+        let publish = format!("{service}/PublishDipBudgetPointValue");
+        let read = format!("{service}/GetDipBudgetPointValue");
+        for role in Role::ALL {
+            assert_eq!(
+                authorize_method(&principal(&[role]), &publish).is_ok(),
+                role == Run,
+                "{role} publishing"
+            );
+            assert_eq!(
+                authorize_method(&principal(&[role]), &read).is_ok(),
+                matches!(role, Read | Hospital),
+                "{role} reading"
+            );
+        }
+    }
+
+    #[test]
     fn writes_need_their_role_and_unknown_methods_nobody_may_call() {
         let put_table = "/medpay.points.v1.PointsService/PutTable";
         assert!(authorize_method(&principal(&[Configure]), put_table).is_ok());
