@@ -227,11 +227,13 @@ impl ContextName {
                 .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
                 let tables = supervision_service::Tables::demo()
                     .map_err(|e| anyhow::anyhow!("the demo screening tables: {e}"))?;
-                let api = supervision_service::SupervisionApi::new(
-                    store,
-                    std::sync::Arc::new(cases),
-                    tables,
+                let cases: std::sync::Arc<dyn supervision_service::CaseSource> =
+                    std::sync::Arc::new(cases);
+                routes.public.add_service(
+                    supervision_service::SupervisionReportsApi::new(cases.clone(), tables.clone())
+                        .into_server(),
                 );
+                let api = supervision_service::SupervisionApi::new(store, cases, tables);
                 // Internal: settlement reads violation deductions through it at clearing.
                 routes
                     .internal

@@ -61,7 +61,7 @@ context!(
 );
 
 /// Names of the public services, as reflection lists them.
-pub const PUBLIC_SERVICES: [&str; 8] = [
+pub const PUBLIC_SERVICES: [&str; 9] = [
     "medpay.grouping.v1.GroupingService",
     "medpay.points.v1.PointsService",
     "medpay.budget.v1.BudgetService",
@@ -69,5 +69,6 @@ pub const PUBLIC_SERVICES: [&str; 8] = [
     "medpay.settlement.v1.SettlementRunService",
     "medpay.settlement.v1.SpecialCaseService",
     "medpay.supervision.v1.SupervisionService",
+    "medpay.supervision.v1.SupervisionReportsService",
     "medpay.admin.v1.AdminService",
 ];

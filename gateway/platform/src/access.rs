@@ -281,6 +281,22 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "ReviewFinding",
         &[Review],
     ),
+    // Supervision reports: reads; a hospital sees its own rows only.
+    (
+        "medpay.supervision.v1.SupervisionReportsService",
+        "GetIndicators",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionReportsService",
+        "GetMonitoringReport",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionReportsService",
+        "ExportIndicators",
+        &[Read, Review, Hospital],
+    ),
 ];
 
 /// Every method of an internal contract (`medpay.<context>.internal.v1`) is for other medpay

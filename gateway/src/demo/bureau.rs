@@ -1,17 +1,18 @@
 //! The bureau's steps around the payments: the year's budget per fund with its adjustment
 //! reserve and a clearing policy that shares through it, so each hospital's surplus is retained
 //! or its overspend shared by tier; and the screening of every month's stays by the supervision
-//! rules, read back as findings per rule.
+//! rules, read back as findings per rule, with each hospital's monitoring indicators.
 
 use std::collections::BTreeMap;
 
-use kernel::{FundType, Money, RegionCode};
+use kernel::{Decimal, FundType, Money, RegionCode};
 use medpay_proto::budget::v1 as budget;
 use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use medpay_proto::supervision::v1 as supervision;
+use medpay_proto::supervision::v1::supervision_reports_service_client::SupervisionReportsServiceClient;
 use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
 use tonic::transport::Channel;
 
@@ -78,6 +79,67 @@ pub struct RuleFindings {
 pub struct Screening {
     pub cases: u64,
     pub rules: Vec<RuleFindings>,
+    /// Each hospital's monitoring indicators over the year, in hospital order.
+    pub indicators: Vec<HospitalIndicators>,
+}
+
+/// A hospital's monitoring indicators over the year, as `GetIndicators` gives them (absent
+/// where the hospital's data does not support one, such as a CMI without a weighted group).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HospitalIndicators {
+    pub hospital: String,
+    pub cmi: Option<Decimal>,
+    pub average_length_of_stay: Option<Decimal>,
+    pub mean_cost: Option<Decimal>,
+    pub readmission_rate: Option<Decimal>,
+}
+
+/// The year's indicators of `region` per hospital, from the supervision reports service.
+pub async fn indicators(
+    channel: Channel,
+    region: RegionCode,
+) -> anyhow::Result<Vec<HospitalIndicators>> {
+    let answer = SupervisionReportsServiceClient::new(channel)
+        .max_decoding_message_size(super::MESSAGE_LIMIT)
+        .get_indicators(supervision::GetIndicatorsRequest {
+            region_code: region.to_string(),
+            period_from: Some(common::YearMonth {
+                year: YEAR,
+                month: 1,
+            }),
+            period_to: Some(common::YearMonth {
+                year: YEAR,
+                month: 12,
+            }),
+            breakdown: supervision::Breakdown::Hospital.into(),
+            fund_type: 0,
+        })
+        .await?
+        .into_inner();
+    answer
+        .rows
+        .iter()
+        .map(|row| {
+            let value = |code: &str| -> anyhow::Result<Option<Decimal>> {
+                row.indicators
+                    .iter()
+                    .find(|i| i.code == code)
+                    .map(|i| {
+                        i.value.parse::<Decimal>().map_err(|e| {
+                            anyhow::anyhow!("{} {code} {:?}: {e}", row.hospital_code, i.value)
+                        })
+                    })
+                    .transpose()
+            };
+            Ok(HospitalIndicators {
+                hospital: row.hospital_code.clone(),
+                cmi: value("cmi")?,
+                average_length_of_stay: value("average_length_of_stay")?,
+                mean_cost: value("mean_cost")?,
+                readmission_rate: value("readmission_rate")?,
+            })
+        })
+        .collect()
 }
 
 impl Screening {
@@ -98,8 +160,8 @@ fn level_word(level: i32) -> &'static str {
 /// Screens every month of the year in `region` (and the regions inside it) and counts the
 /// findings of each rule the region runs.
 pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Screening> {
-    let mut client =
-        SupervisionServiceClient::new(channel).max_decoding_message_size(super::MESSAGE_LIMIT);
+    let mut client = SupervisionServiceClient::new(channel.clone())
+        .max_decoding_message_size(super::MESSAGE_LIMIT);
     let mut rules: BTreeMap<String, RuleFindings> = BTreeMap::new();
     let mut page_token = String::new();
     loop {
@@ -189,5 +251,9 @@ pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Scre
     }
     let mut rules: Vec<RuleFindings> = rules.into_values().collect();
     rules.sort_by_key(|r| r.number);
-    Ok(Screening { cases, rules })
+    Ok(Screening {
+        cases,
+        rules,
+        indicators: indicators(channel, region).await?,
+    })
 }

@@ -363,5 +363,20 @@ fn the_html_report_draws_every_chart_in_headless_chromium_without_a_script_error
         seen += 1;
     }
     assert_eq!(seen, charts);
+    // The monitoring indicators' chart: one bar per hospital the service gave a mean cost,
+    // every one drawn.
+    let indicators = dom
+        .split("<svg class=\"chart\" id=\"indicators-mean-cost\"")
+        .nth(1)
+        .expect("the indicators chart");
+    let tag = &indicators[..indicators.find('>').unwrap_or(indicators.len())];
+    let drawn: u32 = tag
+        .split(" data-drawn=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .and_then(|v| v.parse().ok())
+        .expect("data-drawn");
+    assert!(drawn > 0, "{tag}");
+    assert!(html.contains("Monitoring indicators 监测指标"));
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! - [`model`]: the inpatient lists and ambulatory settlements screening reads;
 //! - [`screening`]: the run, [`rules`] the checks, [`finding`] what they return;
 //! - [`indicators`]: CMI, RIV and the other monitoring figures;
+//! - [`monitoring`]: the monitoring tables over a stream of lists, one pass, per row key;
 //! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle;
 //! - [`deductions`]: confirmed findings as each hospital's violation deductions for clearing.
 //!
@@ -18,6 +19,7 @@ pub mod deductions;
 pub mod finding;
 pub mod indicators;
 pub mod model;
+pub mod monitoring;
 pub mod parameters;
 pub mod review;
 pub mod rules;

@@ -58,6 +58,21 @@ pub trait CaseSource: Send + Sync {
         region: RegionCode,
         month: YearMonth,
     ) -> Result<Vec<InpatientList>, CaseSourceError>;
+
+    /// The same lists handed to `visit` one at a time, so that a reader folding them (the
+    /// monitoring indicators) never holds a month; this default reads the month whole first.
+    async fn each_inpatient_list(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+        visit: &mut (dyn FnMut(InpatientList) + Send),
+    ) -> Result<(), CaseSourceError> {
+        for list in self.inpatient_lists(principal, region, month).await? {
+            visit(list);
+        }
+        Ok(())
+    }
 }
 
 /// The case source over settlement's internal `StreamCases`.
@@ -79,14 +94,14 @@ impl GrpcCases {
     }
 }
 
-#[async_trait::async_trait]
-impl CaseSource for GrpcCases {
-    async fn inpatient_lists(
+impl GrpcCases {
+    /// Settlement's stream of the current lists of `region` discharged in `month`.
+    async fn stream(
         &self,
         principal: &Principal,
         region: RegionCode,
         month: YearMonth,
-    ) -> Result<Vec<InpatientList>, CaseSourceError> {
+    ) -> Result<tonic::Streaming<pb::StreamCasesResponse>, CaseSourceError> {
         // The caller's principal travels with the call (a gateway in between replaces it with
         // the api key's), so settlement scopes the stream to what the caller may see.
         let request = self.credentials.request_for(
@@ -102,12 +117,38 @@ impl CaseSource for GrpcCases {
                 }),
             },
         )?;
-        let mut stream = self
+        Ok(self
             .client
             .clone()
             .stream_cases(request)
             .await?
-            .into_inner();
+            .into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl CaseSource for GrpcCases {
+    async fn each_inpatient_list(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+        visit: &mut (dyn FnMut(InpatientList) + Send),
+    ) -> Result<(), CaseSourceError> {
+        let mut stream = self.stream(principal, region, month).await?;
+        while let Some(message) = stream.next().await {
+            visit(inpatient_list(&message?)?);
+        }
+        Ok(())
+    }
+
+    async fn inpatient_lists(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+    ) -> Result<Vec<InpatientList>, CaseSourceError> {
+        let mut stream = self.stream(principal, region, month).await?;
         let mut lists = Vec::new();
         while let Some(message) = stream.next().await {
             lists.push(inpatient_list(&message?)?);

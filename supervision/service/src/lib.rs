@@ -1,7 +1,9 @@
 //! The supervision context's service: the rule library as a region's policy runs it, screening
 //! runs over the cases the settlement context streams (`cases`), their findings and reviews
 //! (`store`, written through the journal), migrations, the `medpay.supervision.v1` gRPC
-//! server, and the internal server settlement reads violation deductions from (`internal`).
+//! server, the internal server settlement reads violation deductions from (`internal`), and the
+//! monitoring indicators and reports of `medpay.supervision.v1.SupervisionReportsService`
+//! (`reports`).
 //! Screening logic lives in `supervision-domain`.
 
 pub mod cases;
@@ -10,11 +12,13 @@ pub mod error;
 pub mod grpc;
 pub mod internal;
 pub mod migration;
+pub mod reports;
 pub mod store;
 
 pub use cases::{CaseSource, GrpcCases};
 pub use grpc::SupervisionApi;
 pub use internal::SupervisionInternalApi;
 pub use migration::Migrator;
+pub use reports::SupervisionReportsApi;
 /// The screening tables and parameter sets a server is composed with.
 pub use supervision_domain::{ParameterBook, Tables};

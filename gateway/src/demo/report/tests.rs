@@ -4,7 +4,7 @@ use kernel::{Decimal, FundType, Money, Points, RegionCode};
 
 use super::chart::{Bar, BarChart, PLOT_WIDTH, escape, grouped};
 use super::{Report, html};
-use crate::demo::bureau::{RuleFindings, Screening};
+use crate::demo::bureau::{HospitalIndicators, RuleFindings, Screening};
 use crate::demo::summary::{ClearingSummary, HospitalTotals, ModeTotals, Roster, RosterEntry};
 
 const HOSTILE: &str = r#"<script>alert("x")</script> & 'Co' <img src=x onerror=alert(1)>"#;
@@ -98,6 +98,13 @@ fn screening() -> Screening {
             level: "strong",
             findings: 3,
             amount: yuan("123.45"),
+        }],
+        indicators: vec![HospitalIndicators {
+            hospital: "H1".into(),
+            cmi: Some("1.3400".parse().expect("cmi")),
+            average_length_of_stay: Some("6.5000".parse().expect("alos")),
+            mean_cost: Some("24800.00".parse().expect("mean cost")),
+            readmission_rate: None,
         }],
     }
 }
@@ -242,4 +249,13 @@ fn paid_by_mode_adds_up_to_what_the_statements_pay() {
         .sum();
     assert_eq!(total, points + money_modes);
     assert!(!paid.contains_key("drg"), "points modes are paid together");
+}
+
+#[test]
+fn the_indicators_section_shows_each_hospital_and_leaves_unsupported_figures_blank() {
+    let page = page();
+    assert!(page.contains("<h2>Monitoring indicators 监测指标</h2>"));
+    assert!(page.contains(r#"<td class="n">1.3400</td><td class="n">6.5000</td><td class="n">24,800.00</td><td class="n">–</td>"#));
+    assert!(page.contains(r#"<svg class="chart" id="indicators-mean-cost" data-bars="1""#));
+    assert!(page.contains(r#"<svg class="chart" id="indicators-cmi" data-bars="1""#));
 }

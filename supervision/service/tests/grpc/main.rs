@@ -3,6 +3,7 @@
 
 mod deductions;
 mod fake_settlement;
+mod indicators;
 mod review;
 mod rules;
 mod screening;
