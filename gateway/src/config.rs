@@ -83,6 +83,18 @@ pub struct ServerSettings {
     /// The longest a call may run: a caller's `grpc-timeout` above it, or none, is clamped to it.
     pub max_deadline_seconds: u64,
     pub tls: TlsSettings,
+    pub grpc_web: GrpcWebSettings,
+}
+
+/// gRPC-Web on the public listener, for browser pages that call medpay directly.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcWebSettings {
+    /// Origins (`scheme://host[:port]`, as a browser sends them in `Origin`) whose pages may
+    /// call the public listener with gRPC-Web, cross-origin; every other origin gets no CORS
+    /// headers, so its browser withholds the answer. Empty turns gRPC-Web off (a proxy in front,
+    /// as the deploy's Envoy, translates it instead). Callers still authenticate as over gRPC.
+    pub allowed_origins: Vec<String>,
 }
 
 /// TLS of both listeners. Empty `cert` serves plaintext (development only).
@@ -238,6 +250,9 @@ cert = ""
 key = ""
 client_ca = ""
 
+[server.grpc_web]
+allowed_origins = []
+
 [limits]
 requests_per_second = 2000
 burst = 4000
@@ -352,6 +367,13 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
         return Err(ConfigError::Rule(
             "server.max_deadline_seconds must be positive".into(),
         ));
+    }
+    for origin in &settings.server.grpc_web.allowed_origins {
+        if let Err(reason) = crate::web::check_origin(origin) {
+            return Err(ConfigError::Rule(format!(
+                "server.grpc_web.allowed_origins: {origin:?} {reason}"
+            )));
+        }
     }
     if settings.limits.requests_per_second > 0 && settings.limits.burst == 0 {
         return Err(ConfigError::Rule(

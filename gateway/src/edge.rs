@@ -2,7 +2,8 @@
 //! authenticates the caller (API key, client certificate, or the development principal), checks
 //! the method's role (`platform::access`) and the caller's limits, and forwards the verified
 //! principal in metadata. Health checks and reflection pass without credentials so that probes
-//! and `grpcurl list` work.
+//! and `grpcurl list` work. Each request is answered in its own span, under the caller's
+//! `traceparent` (`platform::trace`).
 //!
 //! Two listeners: the public one serves the public contracts and refuses every internal method,
 //! whoever calls; the internal one serves the internal contracts to medpay services only.
@@ -20,6 +21,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tonic::Status;
 use tower::{Layer, Service};
+use tracing::Instrument;
 
 use crate::access::StoredKeys;
 use crate::access::key::PresentedKey;
@@ -290,7 +292,14 @@ where
         // The clone that was polled ready is the one that must serve the call.
         let clone = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
+        let span = platform::trace::server_span(
+            &path,
+            request
+                .headers()
+                .get(platform::trace::TRACEPARENT)
+                .and_then(|value| value.to_str().ok()),
+        );
+        let answer = async move {
             let mut admitted = None;
             if !open {
                 let verified = match refused_internal {
@@ -301,6 +310,7 @@ where
                     Err(status) => Err(status),
                 }
                 .and_then(|principal| {
+                    platform::trace::record_caller(&principal.caller_id);
                     platform::access::authorize_method(&principal, &path)?;
                     if let Some(limits) = &limits {
                         admitted = Some(limits.admit(&principal.caller_id)?);
@@ -318,6 +328,7 @@ where
                         )
                         .increment(1);
                         measure.answered(status.code());
+                        tracing::debug!(target: platform::trace::TARGET, code = ?status.code(), "refused");
                         return Ok(status.into_http().map(|body| Metered::recorded(body)));
                     }
                 }
@@ -325,10 +336,16 @@ where
             let mut response = ready.call(request).await?;
             size_refusal_to_resource_exhausted(&mut response);
             drop(admitted);
+            tracing::debug!(
+                target: platform::trace::TARGET,
+                status = response.headers().get("grpc-status").and_then(|v| v.to_str().ok()).unwrap_or("in trailers"),
+                "answered"
+            );
             let (head, body) = response.into_parts();
             let body = measure.body(&head.headers, body);
             Ok(Response::from_parts(head, body))
-        })
+        };
+        Box::pin(answer.instrument(span))
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use kernel::{Principal, Role};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -416,10 +416,26 @@ pub async fn serve(
     if let Some(tls) = crate::tls::server_config(&settings.server.tls, Listener::Public)? {
         public = public.tls_config(tls)?;
     }
-    let public = public
-        .layer(EdgeLayer::new(auth.clone(), limiter))
-        .add_routes(routes.public.routes())
-        .serve_with_incoming_shutdown(accepted(public_listener), stopped(stop_rx.clone()));
+    let edge = EdgeLayer::new(auth.clone(), limiter);
+    let origins = &settings.server.grpc_web.allowed_origins;
+    // gRPC-Web arrives over HTTP/1.1 as often as HTTP/2; without it the listener speaks HTTP/2
+    // only, and a gRPC-Web request is never translated.
+    let public = if origins.is_empty() {
+        public
+            .layer(edge)
+            .add_routes(routes.public.routes())
+            .serve_with_incoming_shutdown(accepted(public_listener), stopped(stop_rx.clone()))
+            .boxed()
+    } else {
+        public
+            .accept_http1(true)
+            .layer(crate::web::CorsLayer::new(origins)?)
+            .layer(tonic_web::GrpcWebLayer::new())
+            .layer(edge)
+            .add_routes(routes.public.routes())
+            .serve_with_incoming_shutdown(accepted(public_listener), stopped(stop_rx.clone()))
+            .boxed()
+    };
     let mut internal = tonic::transport::Server::builder().timeout(deadline);
     if let Some(tls) = crate::tls::server_config(&settings.server.tls, Listener::Internal)? {
         internal = internal.tls_config(tls)?;

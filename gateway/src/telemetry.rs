@@ -1,5 +1,6 @@
-//! Logs, traces and metrics: `tracing` to stderr, optional OTLP trace export, optional Prometheus
-//! endpoint. Export is off unless configured so a fresh checkout runs with no collector.
+//! Logs, traces and metrics: `tracing` to stderr, trace context on every request (exported over
+//! OTLP when configured), optional Prometheus endpoint. Export is off unless configured so a
+//! fresh checkout runs with no collector.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
@@ -26,37 +27,51 @@ impl Drop for Telemetry {
     }
 }
 
-/// Installs the subscriber and exporters. Call once, inside the tokio runtime.
-pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
-    let filter = EnvFilter::try_new(&settings.log_filter)
-        .map_err(|e| anyhow::anyhow!("telemetry.log_filter {:?}: {e}", settings.log_filter))?;
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let mut tracer_provider = None;
-    let otel = if settings.otlp_endpoint.is_empty() {
-        None
+/// The log filter of `settings`, which always lets the request spans through (at info) unless
+/// it names their target itself: every log line inside a request then carries its trace id.
+fn filter(settings: &TelemetrySettings) -> anyhow::Result<EnvFilter> {
+    let target = platform::trace::TARGET;
+    let directives = if settings.log_filter.contains(target) {
+        settings.log_filter.clone()
     } else {
+        format!("{},{target}=info", settings.log_filter)
+    };
+    EnvFilter::try_new(&directives)
+        .map_err(|e| anyhow::anyhow!("telemetry.log_filter {:?}: {e}", settings.log_filter))
+}
+
+/// The tracer provider: it gives every request span its trace and span ids, which
+/// `platform::trace` propagates to peers, and exports the spans when an OTLP endpoint is set.
+fn tracer_provider(settings: &TelemetrySettings) -> anyhow::Result<SdkTracerProvider> {
+    let mut builder = SdkTracerProvider::builder().with_resource(
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name("medpay")
+            .build(),
+    );
+    if !settings.otlp_endpoint.is_empty() {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .with_endpoint(settings.otlp_endpoint.clone())
             .build()?;
-        let provider = SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(
-                opentelemetry_sdk::Resource::builder()
-                    .with_service_name("medpay")
-                    .build(),
-            )
-            .build();
-        let tracer = provider.tracer("medpay");
-        opentelemetry::global::set_tracer_provider(provider.clone());
-        tracer_provider = Some(provider);
-        Some(tracing_opentelemetry::layer().with_tracer(tracer).boxed())
-    };
+        builder = builder.with_batch_exporter(exporter);
+    }
+    Ok(builder.build())
+}
+
+/// Installs the subscriber and exporters. Call once, inside the tokio runtime.
+pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(filter(settings)?);
+    let provider = tracer_provider(settings)?;
+    let tracer = provider.tracer("medpay");
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(filter(settings)?);
     tracing_subscriber::registry()
-        .with(filter)
         .with(fmt)
         .with(otel)
         .try_init()
@@ -79,5 +94,7 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
             .install()?;
         tracing::info!(%address, "prometheus metrics endpoint");
     }
-    Ok(Telemetry { tracer_provider })
+    Ok(Telemetry {
+        tracer_provider: Some(provider),
+    })
 }

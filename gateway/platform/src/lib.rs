@@ -16,6 +16,7 @@ pub mod principal;
 pub mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trace;
 pub mod wire;
 
 pub use principal::{authorize_region, principal_of, set_principal};

@@ -2,7 +2,8 @@
 //! peer scopes its answer to the caller, with the caller's principal.
 //!
 //! Every peer client (settlement's valuer, budget and supervision ports, supervision's case
-//! source) builds its requests here, so a peer sees the same credentials from every caller.
+//! source) builds its requests here, so a peer sees the same credentials from every caller, and
+//! every call carries its trace (`platform::trace`).
 
 use kernel::Principal;
 use tonic::metadata::{Ascii, MetadataValue};
@@ -33,9 +34,17 @@ impl PeerCredentials {
         Ok(Self { authorization })
     }
 
-    /// A request carrying the service's credentials only (the peer answers the service itself).
+    /// A request carrying the service's credentials only (the peer answers the service itself)
+    /// and the trace it is made in (`traceparent`, a span of its own).
     pub fn request<T>(&self, body: T) -> Request<T> {
         let mut request = Request::new(body);
+        if let Some(value) = crate::trace::peer_traceparent()
+            .and_then(|traceparent| MetadataValue::try_from(traceparent).ok())
+        {
+            request
+                .metadata_mut()
+                .insert(crate::trace::TRACEPARENT, value);
+        }
         if let Some(value) = &self.authorization {
             request
                 .metadata_mut()

@@ -121,6 +121,7 @@ pub fn authorize_region(
     principal
         .check_region(region)
         .map_err(|e| permission_denied("REGION_OUT_OF_SCOPE", e.to_string()))?;
+    crate::trace::record_region(&region);
     Ok(region)
 }
 

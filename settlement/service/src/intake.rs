@@ -35,6 +35,7 @@ use settlement_domain::ports::{
     CaseValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, ValuedCase,
 };
 use settlement_domain::validation::ValidationPolicy;
+use tracing::Instrument;
 
 use crate::convert::intake::rejection_to_wire;
 use crate::store::closed_months;
@@ -344,11 +345,15 @@ impl Intake {
             let request_id = request_id.to_owned();
             storing.push_back((
                 keys,
-                tokio::spawn(async move {
-                    intake
-                        .store_prepared(region, &request_id, mark, ready)
-                        .await
-                }),
+                // In the request's span: the peer calls that value the chunk carry its trace.
+                tokio::spawn(
+                    async move {
+                        intake
+                            .store_prepared(region, &request_id, mark, ready)
+                            .await
+                    }
+                    .in_current_span(),
+                ),
             ));
             preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         }
@@ -428,7 +433,9 @@ impl Intake {
         records: Vec<Record>,
     ) -> tokio::task::JoinHandle<Result<PreparedChunk, IntakeError>> {
         let intake = self.clone();
-        tokio::spawn(async move { intake.prepare_chunk(region, base, records).await })
+        tokio::spawn(
+            async move { intake.prepare_chunk(region, base, records).await }.in_current_span(),
+        )
     }
 
     /// Reads, checks and validates a chunk on the blocking pool, split over the cores; the
