@@ -43,6 +43,21 @@ impl GroupingApi {
     }
 }
 
+/// Groups the case of a `GroupCase` request with `scheme` as the servers do once the scheme is
+/// resolved: the same reading of the wire case and the same answer, without a registry. Public
+/// so the wire conversion can be exercised on arbitrary input without a server.
+pub fn group_request(
+    scheme: &crate::catalog::LoadedScheme,
+    request: &pb::GroupCaseRequest,
+) -> Result<pb::GroupResult, Error> {
+    let case = request
+        .case
+        .as_ref()
+        .ok_or_else(|| Error::field("case", "is required"))?;
+    let mut scratch = grouping_domain::Scratch::default();
+    group_one(scheme, case, request.map_codes, request.trace, &mut scratch).map_err(Error::from)
+}
+
 /// Largest request or response the grouping servers accept: a history of about three million
 /// cases as CSV, or a batch of settlement cases.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
