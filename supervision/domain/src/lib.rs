@@ -8,6 +8,8 @@
 //! - [`screening`]: the run, [`rules`] the checks, [`finding`] what they return;
 //! - [`indicators`]: CMI, RIV and the other monitoring figures;
 //! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle;
+//! - [`lifecycle`]: level changes and rule parameters a region records over the configured policy,
+//!   and [`rule_parameters`]: which parameters each rule reads, read and checked from JSON;
 //! - [`deductions`]: confirmed findings as each hospital's violation deductions for clearing.
 //!
 //! Pure: no I/O, no clock, no wire or storage types. Supervision reads the ledger through a
@@ -17,9 +19,11 @@ pub mod catalogue;
 pub mod deductions;
 pub mod finding;
 pub mod indicators;
+pub mod lifecycle;
 pub mod model;
 pub mod parameters;
 pub mod review;
+pub mod rule_parameters;
 pub mod rules;
 pub mod screening;
 mod stats;

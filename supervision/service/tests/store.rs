@@ -103,6 +103,9 @@ fn finding(
         review_reason: String::new(),
         fund: Some(kernel::FundType::Employee),
         case_region: "460108".parse().expect("code"),
+        response: String::new(),
+        responder: String::new(),
+        responded_before_review: false,
     }
 }
 
