@@ -266,10 +266,12 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "ScreenCases",
         &[Run],
     ),
+    // A hospital reads its own findings and deductions (the service holds it to its
+    // institution) and answers its own findings; rule levels and parameters are configuration.
     (
         "medpay.supervision.v1.SupervisionService",
         "ListFindings",
-        &[Read, Review],
+        &[Read, Review, Hospital],
     ),
     (
         "medpay.supervision.v1.SupervisionService",
@@ -296,6 +298,26 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "medpay.supervision.v1.SupervisionReportsService",
         "ExportIndicators",
         &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "ChangeRuleLevel",
+        &[Configure],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "SetRuleParameters",
+        &[Configure],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "RespondToFinding",
+        &[Submit, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionService",
+        "ListDeductions",
+        &[Read, Hospital],
     ),
 ];
 
@@ -454,6 +476,41 @@ mod tests {
             "/",
         ] {
             assert_eq!(known_method(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn supervision_levels_and_parameters_are_configuration_and_hospitals_answer_their_findings() {
+        let service = "/medpay.supervision.v1.SupervisionService";
+        for method in ["ChangeRuleLevel", "SetRuleParameters"] {
+            let path = format!("{service}/{method}");
+            assert!(authorize_method(&principal(&[Configure]), &path).is_ok());
+            for role in [Read, Submit, Hospital, Review, Run, Admin, Service] {
+                assert!(
+                    authorize_method(&principal(&[role]), &path).is_err(),
+                    "{role} may not call {method}"
+                );
+            }
+        }
+        let respond = format!("{service}/RespondToFinding");
+        for role in [Submit, Hospital] {
+            assert!(authorize_method(&principal(&[role]), &respond).is_ok());
+        }
+        for role in [Read, Review, Configure, Run, Admin, Service] {
+            assert!(
+                authorize_method(&principal(&[role]), &respond).is_err(),
+                "{role}"
+            );
+        }
+        let deductions = format!("{service}/ListDeductions");
+        for role in [Read, Hospital] {
+            assert!(authorize_method(&principal(&[role]), &deductions).is_ok());
+        }
+        for role in [Submit, Review, Configure, Run, Admin, Service] {
+            assert!(
+                authorize_method(&principal(&[role]), &deductions).is_err(),
+                "{role}"
+            );
         }
     }
 

@@ -77,9 +77,12 @@ fn platform_roles(path: &str) -> Vec<Role> {
         "SubmitCases" | "SubmitCaseBatch" => vec![Submit],
         "ApplySpecialCase" | "AppealSpecialCase" => vec![Submit, Hospital],
         "ConfirmStatement" | "ObjectToStatement" => vec![Hospital],
-        "ListStatements" | "ExportStatements" => vec![Read, Hospital],
-        "ListDisputes" | "GetSpecialCase" | "ListSpecialCases" => vec![Read, Review, Hospital],
-        "ListExperts" | "ListFindings" => vec![Read, Review],
+        "ListStatements" | "ExportStatements" | "ListDeductions" => vec![Read, Hospital],
+        "ListDisputes" | "GetSpecialCase" | "ListSpecialCases" | "ListFindings" => {
+            vec![Read, Review, Hospital]
+        }
+        "RespondToFinding" => vec![Submit, Hospital],
+        "ListExperts" => vec![Read, Review],
         "ListCases" | "ExportCases" => vec![Read],
         "ResolveDispute" | "AssignReviewers" | "DecideSpecialCase" | "BindSpecialCase"
         | "ReviewFinding" => vec![Review],
@@ -103,7 +106,9 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "PutAgreement"
         | "PutSettlementPolicy"
         | "PutHospitalYearInputs"
-        | "PutExpert" => {
+        | "PutExpert"
+        | "ChangeRuleLevel"
+        | "SetRuleParameters" => {
             vec![Configure]
         }
         _ => vec![Read],

@@ -9,6 +9,8 @@
 //! - [`indicators`]: CMI, RIV and the other monitoring figures;
 //! - [`monitoring`]: the monitoring tables over a stream of lists, one pass, per row key;
 //! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle;
+//! - [`lifecycle`]: level changes and rule parameters a region records over the configured policy,
+//!   and [`rule_parameters`]: which parameters each rule reads, read and checked from JSON;
 //! - [`deductions`]: confirmed findings as each hospital's violation deductions for clearing.
 //!
 //! Pure: no I/O, no clock, no wire or storage types. Supervision reads the ledger through a
@@ -18,10 +20,12 @@ pub mod catalogue;
 pub mod deductions;
 pub mod finding;
 pub mod indicators;
+pub mod lifecycle;
 pub mod model;
 pub mod monitoring;
 pub mod parameters;
 pub mod review;
+pub mod rule_parameters;
 pub mod rules;
 pub mod screening;
 mod stats;

@@ -76,6 +76,30 @@ macro_rules! parameters {
                     $(Override::$variant(value) => self.$field = value.clone(),)+
                 }
             }
+
+            /// Every parameter's name, as JSON and the wire spell it.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($field),)+];
+        }
+
+        impl Override {
+            /// The name of the parameter the override sets.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Override::$variant(_) => stringify!($field),)+
+                }
+            }
+
+            /// The override of parameter `name` to `value`, read as the parameter's type; `None`
+            /// when there is no such parameter.
+            pub fn from_json(
+                name: &str,
+                value: serde_json::Value,
+            ) -> Option<Result<Override, serde_json::Error>> {
+                match name {
+                    $(stringify!($field) => Some(serde_json::from_value::<$ty>(value).map(Override::$variant)),)+
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -139,6 +163,8 @@ parameters! {
         "Rule 21: the fewest hospitals of a level before its usual groups are judged.";
     low_risk_z / LowRiskZ: Decimal = Decimal::from(-1),
         "Rule 23: a group whose z of the log death rate is below this is low-risk.";
+    item_daily_limits / ItemDailyLimits: BTreeMap<String, Decimal> = BTreeMap::new(),
+        "Rule 12 (daily): item code → the most units a day, in place of the items table's limit.";
     promotion_min_decided / PromotionMinDecided: u32 = 20,
         "Lifecycle: reviewed findings a rule needs before it may move up a level.";
     promotion_min_confirmed_share / PromotionMinConfirmedShare: Decimal = percent(80),

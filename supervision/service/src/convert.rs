@@ -4,12 +4,16 @@ use kernel::{FundType, RegionCode, YearMonth};
 use medpay_proto::common::v1 as common;
 use medpay_proto::supervision::v1 as pb;
 use platform::wire::{self, Violation};
+use supervision_domain::rule_parameters::rule_parameters_json;
 use supervision_domain::{
     Decision, Finding, FindingStatus, RuleId, RuleLevel, ScreeningPolicy, Subject, TableKind,
 };
 
 use crate::error::Error;
 use crate::store::{FindingFilter, StoredFinding};
+
+mod changes;
+pub use changes::*;
 
 fn finish<T>(value: Option<T>, violations: Vec<Violation>) -> Result<T, Error> {
     match value {
@@ -190,6 +194,8 @@ pub fn rule_to_wire(rule: RuleId, policy: &ScreeningPolicy, parameters_json: &st
             .iter()
             .map(|t| table_name(*t).to_owned())
             .collect(),
+        rule_parameters_json: rule_parameters_json(rule, &policy.parameters).to_string(),
+        level_changes: Vec::new(),
     }
 }
 
@@ -233,6 +239,9 @@ pub fn finding_to_store(
         review_reason: String::new(),
         fund: case.map(|(fund, _)| fund),
         case_region: case.map_or(region, |(_, case_region)| case_region),
+        response: String::new(),
+        responder: String::new(),
+        responded_before_review: false,
     }
 }
 
@@ -261,5 +270,8 @@ pub fn finding_to_wire(finding: &StoredFinding) -> pb::Finding {
         reviewer: finding.reviewer.clone(),
         review_reason: finding.review_reason.clone(),
         fund_type: finding.fund.map_or(0, wire::fund_type_to_wire),
+        response: finding.response.clone(),
+        responder: finding.responder.clone(),
+        responded_before_review: finding.responded_before_review,
     }
 }

@@ -1,7 +1,7 @@
 //! The supervision service's one boundary to gRPC: every way a request fails, and the one
 //! `From<Error> for Status` that gives each kind its code.
 
-use platform::status::{bad_request, storage_failure, with_reason};
+use platform::status::{bad_request, permission_denied, storage_failure, with_reason};
 use platform::wire::Violation;
 use tonic::{Code, Status};
 
@@ -63,6 +63,19 @@ fn write_status(error: WriteError) -> Status {
         error @ WriteError::AlreadyDecided(_) => with_reason(
             Code::FailedPrecondition,
             "FINDING_DECIDED",
+            error.to_string(),
+        ),
+        error @ WriteError::Step(_) => with_reason(
+            Code::FailedPrecondition,
+            "RULE_LEVEL_STEP",
+            error.to_string(),
+        ),
+        error @ WriteError::NotYourFinding { .. } => {
+            permission_denied("NOT_YOUR_FINDING", error.to_string())
+        }
+        error @ WriteError::AlreadyAnswered(_) => with_reason(
+            Code::FailedPrecondition,
+            "FINDING_ANSWERED",
             error.to_string(),
         ),
         WriteError::Store(error) => storage_failure(error),

@@ -20,6 +20,7 @@ use supervision_domain::{
 use tonic::{Request, Response, Status};
 
 use crate::cases::CaseSource;
+use crate::changes::rule_with_history;
 use crate::convert::{
     FindingsQuery, ReviewRequest, finding_to_store, finding_to_wire, policy_year, rule_from_text,
     rule_to_wire, screened_month,
@@ -43,9 +44,9 @@ const PAIR_RULES: [RuleId; 3] = [
 /// The supervision gRPC API over its store and the cases settlement streams.
 #[derive(Clone)]
 pub struct SupervisionApi {
-    store: SupervisionStore,
+    pub(crate) store: SupervisionStore,
     cases: Arc<dyn CaseSource>,
-    book: Arc<ParameterBook>,
+    pub(crate) book: Arc<ParameterBook>,
     tables: Arc<Tables>,
 }
 
@@ -102,7 +103,7 @@ impl SupervisionService for SupervisionApi {
         let page = KeysetPage::<u8>::for_request(LIST_RULES, body, |r| {
             (&mut r.page_size, &mut r.page_token)
         })?;
-        let policy = self.book.policy_for(region, policy_year(body.year)?);
+        let (policy, _) = self.policy(region, policy_year(body.year)?).await?;
         let parameters = Self::parameters_json(&policy)?;
         // The catalogue in rule-number order, keyed by the number.
         let mut catalogue: Vec<RuleId> = RuleId::ALL.to_vec();
@@ -133,10 +134,9 @@ impl SupervisionService for SupervisionApi {
         let body = request.get_ref();
         let rule = rule_from_text(&body.rule_id)
             .ok_or_else(|| Error::NotFound(format!("no rule {:?} in the library", body.rule_id)))?;
-        let policy = self.book.policy_for(region, policy_year(body.year)?);
-        let parameters = Self::parameters_json(&policy)?;
+        let (policy, changes) = self.policy(region, policy_year(body.year)?).await?;
         Ok(Response::new(pb::GetRuleResponse {
-            rule: Some(rule_to_wire(rule, &policy, &parameters)),
+            rule: Some(rule_with_history(rule, &policy, &changes, region)?),
         }))
     }
 
@@ -164,7 +164,7 @@ impl SupervisionService for SupervisionApi {
             .inpatient_lists(&principal, region, month.previous())
             .await
             .map_err(Error::from)?;
-        let policy = self.book.policy_for(region, month.year());
+        let (policy, _) = self.policy(region, month.year()).await?;
         let screened: BTreeSet<SettlementKey> =
             current.iter().map(|list| list.key.clone()).collect();
         // What a finding deducts from: the fund and region of the list it is on.
@@ -229,6 +229,7 @@ impl SupervisionService for SupervisionApi {
                     findings: run.findings,
                     run_version: run.version,
                     cases: run.cases,
+                    policy_json: run.policy_json.clone(),
                 }
                 .encode_to_vec()
             })
@@ -241,13 +242,15 @@ impl SupervisionService for SupervisionApi {
         &self,
         request: Request<pb::ListFindingsRequest>,
     ) -> Result<Response<pb::ListFindingsResponse>, Status> {
-        let (_, region) =
+        let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
         let page = KeysetPage::<i32>::for_request(LIST_FINDINGS, body, |r| {
             (&mut r.page_size, &mut r.page_token)
         })?;
-        let query = FindingsQuery::try_from(body)?;
+        let mut query = FindingsQuery::try_from(body)?;
+        query.filter.hospital_code =
+            Self::findings_hospital(&principal, query.filter.hospital_code.take())?;
         let version = match query.run_version {
             0 => self
                 .store
@@ -311,5 +314,33 @@ impl SupervisionService for SupervisionApi {
             .await
             .map_err(Error::from)?;
         answer(&once)
+    }
+
+    async fn change_rule_level(
+        &self,
+        request: Request<pb::ChangeRuleLevelRequest>,
+    ) -> Result<Response<pb::ChangeRuleLevelResponse>, Status> {
+        self.change_rule_level_impl(request).await
+    }
+
+    async fn set_rule_parameters(
+        &self,
+        request: Request<pb::SetRuleParametersRequest>,
+    ) -> Result<Response<pb::SetRuleParametersResponse>, Status> {
+        self.set_rule_parameters_impl(request).await
+    }
+
+    async fn respond_to_finding(
+        &self,
+        request: Request<pb::RespondToFindingRequest>,
+    ) -> Result<Response<pb::RespondToFindingResponse>, Status> {
+        self.respond_to_finding_impl(request).await
+    }
+
+    async fn list_deductions(
+        &self,
+        request: Request<pb::ListDeductionsRequest>,
+    ) -> Result<Response<pb::ListDeductionsResponse>, Status> {
+        self.list_deductions_impl(request).await
     }
 }

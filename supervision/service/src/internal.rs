@@ -9,11 +9,12 @@ use medpay_proto::supervision::internal::v1::supervision_internal_service_server
 };
 use platform::principal::authorize_request;
 use platform::wire;
-use supervision_domain::{DeductionScope, HospitalDeduction, ReviewedFinding, deductions};
+use supervision_domain::HospitalDeduction;
 use tonic::{Request, Response, Status};
 
+use crate::deductions::hospital_deductions;
 use crate::error::Error;
-use crate::store::{StoredFinding, SupervisionStore};
+use crate::store::SupervisionStore;
 
 /// The supervision internal gRPC API over its store.
 #[derive(Clone)]
@@ -29,27 +30,6 @@ impl SupervisionInternalApi {
     /// The tonic service to mount on the internal listener.
     pub fn into_server(self) -> SupervisionInternalServiceServer<Self> {
         SupervisionInternalServiceServer::new(self)
-    }
-}
-
-fn reviewed(finding: StoredFinding) -> ReviewedFinding {
-    ReviewedFinding {
-        finding_id: finding.finding_id,
-        region: finding.case_region,
-        year: finding.period.year(),
-        fund: finding.fund,
-        run_version: finding.run_version,
-        rule: finding.rule,
-        hospital_code: finding.hospital_code,
-        list_id: finding.list_id,
-        arm: finding.arm,
-        item_code: finding.item_code,
-        date: finding.date,
-        other_hospital_code: finding.other_hospital_code,
-        other_list_id: finding.other_list_id,
-        fee_lines: finding.fee_lines,
-        amount: finding.amount,
-        status: finding.status,
     }
 }
 
@@ -90,13 +70,7 @@ impl SupervisionInternalService for SupervisionInternalApi {
             }
         };
         let hospital = Some(body.hospital_code.trim()).filter(|code| !code.is_empty());
-        let stored = self
-            .store
-            .confirmed_findings((region, year, fund), hospital)
-            .await
-            .map_err(Error::from)?;
-        let scope = DeductionScope { region, year, fund };
-        let found = deductions(scope, stored.into_iter().map(reviewed));
+        let found = hospital_deductions(&self.store, (region, year, fund), hospital).await?;
         Ok(Response::new(pb::GetDeductionsResponse {
             deductions: found.into_iter().map(deduction_to_wire).collect(),
         }))

@@ -3,11 +3,15 @@
 //! (`store`, written through the journal), migrations, the `medpay.supervision.v1` gRPC
 //! server, the internal server settlement reads violation deductions from (`internal`), and the
 //! monitoring indicators and reports of `medpay.supervision.v1.SupervisionReportsService`
-//! (`reports`).
+//! (`reports`). Regions change their rules' levels and parameters and hospitals answer findings
+//! through `changes` (stored by `changes_store`); deductions are computed once (`deductions`).
 //! Screening logic lives in `supervision-domain`.
 
 pub mod cases;
+mod changes;
+pub mod changes_store;
 pub mod convert;
+pub mod deductions;
 pub mod error;
 pub mod grpc;
 pub mod internal;

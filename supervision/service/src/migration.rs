@@ -2,6 +2,8 @@
 
 use sea_orm_migration::prelude::*;
 
+mod m0004_rule_changes;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -11,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateScreeningRule),
             Box::new(CreateRunsAndFindings),
             Box::new(FindingFundAndCaseRegion),
+            Box::new(m0004_rule_changes::RuleChangesAndResponses),
         ]
     }
 

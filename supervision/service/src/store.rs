@@ -168,6 +168,9 @@ pub mod supervision_finding {
         pub fund_type: i32,
         /// Region of the case (the run's region for a finding on a hospital as a whole).
         pub case_region_code: i32,
+        pub response: String,
+        pub responder: String,
+        pub responded_before_review: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -219,6 +222,11 @@ pub struct StoredFinding {
     pub fund: Option<FundType>,
     /// The region of the case (the run's region for a finding on a hospital as a whole).
     pub case_region: RegionCode,
+    /// The hospital's response, empty until it responds.
+    pub response: String,
+    pub responder: String,
+    /// Whether the hospital had responded when the reviewer decided.
+    pub responded_before_review: bool,
 }
 
 impl StoredFinding {
@@ -257,6 +265,16 @@ pub enum WriteError {
     NoSuchFinding(String),
     #[error(transparent)]
     AlreadyDecided(#[from] AlreadyDecided),
+    #[error(transparent)]
+    Step(#[from] supervision_domain::lifecycle::StepError),
+    #[error("{caller} may not respond to finding {finding_id} of hospital {hospital}")]
+    NotYourFinding {
+        caller: String,
+        finding_id: String,
+        hospital: String,
+    },
+    #[error("finding {0} has a response already; a finding is answered once")]
+    AlreadyAnswered(String),
 }
 
 impl From<DbErr> for WriteError {
@@ -277,6 +295,10 @@ const FINDINGS_PER_INSERT: usize = 40;
 impl SupervisionStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
+    }
+
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// The stored answer of a write already made with this request, if any.
@@ -429,11 +451,13 @@ impl SupervisionStore {
                     finding.status = finding.status.review(review.decision)?;
                     finding.reviewer = review.reviewer;
                     finding.review_reason = review.reason;
+                    finding.responded_before_review = !finding.response.is_empty();
                     supervision_finding::ActiveModel {
                         finding_id: Set(finding.finding_id.clone()),
                         status: Set(finding.status.as_str().to_owned()),
                         reviewer: Set(finding.reviewer.clone()),
                         review_reason: Set(finding.review_reason.clone()),
+                        responded_before_review: Set(finding.responded_before_review),
                         ..Default::default()
                     }
                     .update(txn)
@@ -508,6 +532,9 @@ fn finding_row(finding: &StoredFinding) -> Result<supervision_finding::ActiveMod
         review_reason: Set(finding.review_reason.clone()),
         fund_type: Set(finding.fund.map_or(0, fund_to_db)),
         case_region_code: Set(region_to_db(finding.case_region)),
+        response: Set(finding.response.clone()),
+        responder: Set(finding.responder.clone()),
+        responded_before_review: Set(finding.responded_before_review),
     })
 }
 
@@ -519,7 +546,9 @@ fn corrupt(column: &'static str, value: impl ToString, reason: impl ToString) ->
     }
 }
 
-fn finding_from_row(row: supervision_finding::Model) -> Result<StoredFinding, StoreError> {
+pub(crate) fn finding_from_row(
+    row: supervision_finding::Model,
+) -> Result<StoredFinding, StoreError> {
     let rule = u8::try_from(row.rule_number)
         .ok()
         .and_then(RuleId::from_number)
@@ -574,12 +603,15 @@ fn finding_from_row(row: supervision_finding::Model) -> Result<StoredFinding, St
         review_reason: row.review_reason,
         fund,
         case_region: region_from_db(row.case_region_code)?,
+        response: row.response,
+        responder: row.responder,
+        responded_before_review: row.responded_before_review,
     })
 }
 
 /// The stored region codes of `region` and the regions inside it (a county: itself; a
 /// prefecture: its counties; a province: all of it).
-fn region_span(region: RegionCode) -> (i32, i32) {
+pub(crate) fn region_span(region: RegionCode) -> (i32, i32) {
     let code = region_to_db(region);
     match region.level() {
         kernel::RegionLevel::Province => (code, code + 9_999),

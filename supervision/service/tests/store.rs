@@ -103,6 +103,9 @@ fn finding(
         review_reason: String::new(),
         fund: Some(kernel::FundType::Employee),
         case_region: "460108".parse().expect("code"),
+        response: String::new(),
+        responder: String::new(),
+        responded_before_review: false,
     }
 }
 
@@ -269,5 +272,134 @@ store_test!(
                 .await
                 .is_empty()
         );
+    }
+);
+
+store_test!(
+    level_changes_parameters_and_responses_read_back,
+    Migrator,
+    |db| {
+        use supervision_domain::Override;
+        use supervision_domain::lifecycle::RuleParameters;
+        use supervision_service::changes_store::{LevelRequest, ResponseRequest};
+
+        let store = SupervisionStore::new(db.clone());
+        let haikou: kernel::RegionCode = "460100".parse().expect("code");
+        let march = kernel::YearMonth::new(2026, 3).expect("month");
+        store
+            .record_run(
+                &call("s1", "ScreenCases"),
+                run(haikou, march),
+                vec![
+                    finding(haikou, march, 1, RuleId::OverFrequency),
+                    finding(haikou, march, 2, RuleId::OverFrequency),
+                ],
+                |_| vec![],
+            )
+            .await
+            .expect("run");
+        let decide = |id: &str, request: &str, decision| Review {
+            region: haikou,
+            finding_id: id.into(),
+            decision,
+            reviewer: "reviewer".into(),
+            reason: request.into(),
+        };
+        store
+            .review(
+                &call("v1", "ReviewFinding"),
+                decide("460100-202603-1-1", "v1", Decision::Dismissed),
+                |_| vec![],
+            )
+            .await
+            .expect("dismiss");
+
+        let hospital = kernel::Principal {
+            caller_id: "h1".into(),
+            scopes: vec![haikou],
+            roles: vec!["hospital".into()],
+            institution: Some("H001".into()),
+        };
+        store
+            .respond_to_finding(
+                &call("a1", "RespondToFinding"),
+                ResponseRequest {
+                    region: haikou,
+                    finding_id: "460100-202603-1-2".into(),
+                    text: "coded twice by mistake".into(),
+                    principal: hospital,
+                },
+                |_| vec![],
+            )
+            .await
+            .expect("answer");
+        store
+            .review(
+                &call("v2", "ReviewFinding"),
+                decide("460100-202603-1-2", "v2", Decision::Confirmed),
+                |_| vec![],
+            )
+            .await
+            .expect("confirm");
+        let read = store
+            .findings(haikou, march, 1, &FindingFilter::default(), None, 10)
+            .await
+            .expect("findings");
+        assert_eq!(
+            (
+                read[0].responded_before_review,
+                read[1].responded_before_review
+            ),
+            (false, true)
+        );
+        assert_eq!(read[1].response, "coded twice by mistake");
+        assert_eq!(read[1].responder, "h1");
+
+        // Rule 12 ships strong: one step down, with the run's one confirmed and one dismissed.
+        let once = store
+            .change_level(
+                &call("l1", "ChangeRuleLevel"),
+                supervision_domain::ScreeningPolicy::default(),
+                LevelRequest {
+                    region: "460000".parse().expect("code"),
+                    year: 2026,
+                    rule: RuleId::OverFrequency,
+                    to: RuleLevel::General,
+                    changed_by: "bureau".into(),
+                    reason: "disputed".into(),
+                },
+                |change, _| {
+                    vec![
+                        u8::try_from(change.evidence.confirmed).unwrap_or(u8::MAX),
+                        u8::try_from(change.evidence.dismissed).unwrap_or(u8::MAX),
+                    ]
+                },
+            )
+            .await
+            .expect("level");
+        assert_eq!(once.response(), [1, 1]);
+        store
+            .set_parameters(
+                &call("p1", "SetRuleParameters"),
+                RuleParameters {
+                    region: haikou,
+                    year: 2026,
+                    rule: RuleId::BedBlocking,
+                    overrides: vec![Override::BedBlockingDays(5)],
+                },
+                "bureau".into(),
+                |_| vec![],
+            )
+            .await
+            .expect("parameters");
+        let changes = store.policy_changes(haikou).await.expect("changes");
+        let policy = changes.apply(supervision_domain::ScreeningPolicy::default(), haikou, 2026);
+        assert_eq!(policy.level(RuleId::OverFrequency), RuleLevel::General);
+        assert_eq!(policy.parameters.bed_blocking_days, 5);
+        let sanya = store
+            .policy_changes("460200".parse().expect("code"))
+            .await
+            .expect("changes");
+        assert_eq!((sanya.levels.len(), sanya.parameters.len()), (1, 0));
     }
 );

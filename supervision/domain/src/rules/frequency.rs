@@ -90,7 +90,11 @@ fn lines_by_item(list: &InpatientList) -> BTreeMap<&str, Vec<(u32, &FeeLine)>> {
 fn daily(context: &Context<'_>, list: &InpatientList) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (item, lines) in lines_by_item(list) {
-        let Some(limit) = context.tables.items.get(item).and_then(|i| i.daily_limit) else {
+        // A region's limit for the year replaces the table's.
+        let limit = context.parameters().item_daily_limits.get(item).copied();
+        let Some(limit) =
+            limit.or_else(|| context.tables.items.get(item).and_then(|i| i.daily_limit))
+        else {
             continue;
         };
         let mut by_day: BTreeMap<Date, Vec<(u32, &FeeLine)>> = BTreeMap::new();

@@ -18,7 +18,7 @@ use crate::screening::march_cases;
 use crate::{HAIKOU, SANYA, agency, findings, haikou_policy, march, screen_request};
 
 /// A supervision server with its public and internal services on one channel.
-async fn both() -> (
+pub async fn both() -> (
     SupervisionServiceClient<Channel>,
     SupervisionInternalServiceClient<Channel>,
 ) {
@@ -40,7 +40,7 @@ async fn both() -> (
     )
 }
 
-fn review(request_id: &str, finding_id: &str, decision: &str) -> pb::ReviewFindingRequest {
+pub fn review(request_id: &str, finding_id: &str, decision: &str) -> pb::ReviewFindingRequest {
     pb::ReviewFindingRequest {
         request_id: request_id.into(),
         region_code: HAIKOU.into(),
@@ -84,7 +84,7 @@ async fn deductions(
         .collect()
 }
 
-const RESIDENT: i32 = 390;
+pub const RESIDENT: i32 = 390;
 const EMPLOYEE: i32 = 310;
 
 #[tokio::test]

@@ -4,6 +4,10 @@
 mod deductions;
 mod fake_settlement;
 mod indicators;
+mod lifecycle;
+mod parameters;
+mod public_deductions;
+mod responses;
 mod review;
 mod rules;
 mod screening;
@@ -34,6 +38,9 @@ pub fn haikou_policy() -> ParameterBook {
     }
     ParameterBook { sets: vec![set] }
 }
+
+/// A client of the public supervision contract.
+pub type Client = SupervisionServiceClient<Channel>;
 
 /// A supervision server whose cases come from `settlement` over gRPC.
 pub async fn supervision(settlement: FakeSettlement) -> SupervisionServiceClient<Channel> {
