@@ -13,6 +13,7 @@ mod faults;
 mod group_cli;
 mod intake_property;
 mod production_config;
+mod province_processes;
 mod serve_postgres;
 mod settlement_import;
 mod settlement_intake;
