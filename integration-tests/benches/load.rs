@@ -37,7 +37,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 /// without a complication (GD15, GD13), 8,000 to 20,000 yuan.
 fn list_json(hospital: &str, list_id: &str, n: u64) -> String {
     let day = format!("2025-{:02}-{:02}", 1 + n % 12, 1 + n % 28);
-    let secondary = if n % 3 == 0 {
+    let secondary = if n.is_multiple_of(3) {
         r#",{"code":"J18.900","name":"pneumonia","admission_condition":1}"#
     } else {
         ""
@@ -163,7 +163,7 @@ async fn intake(channel: &Channel, load: &Load) -> anyhow::Result<u64> {
                     "lists refused: {:?}",
                     outcome.rejections.first()
                 );
-                stored.fetch_add(u64::from(outcome.accepted), Ordering::Relaxed);
+                stored.fetch_add(outcome.accepted, Ordering::Relaxed);
                 upload += 1;
             }
             Ok::<_, anyhow::Error>(latencies)
