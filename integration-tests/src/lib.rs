@@ -15,8 +15,10 @@ use tonic::transport::Channel;
 
 pub mod faults;
 pub mod pki;
+pub mod province;
 pub mod quarter;
 pub mod raw;
+pub mod router;
 
 /// The `medpay` binary next to the test executable, built on demand when missing.
 pub fn medpay_binary() -> anyhow::Result<PathBuf> {
@@ -242,6 +244,11 @@ impl Medpay {
             _data: data,
             log,
         })
+    }
+
+    /// The operating system's id of the server process while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// A channel to the server.

@@ -14,6 +14,7 @@ mod group_cli;
 mod grpc_web;
 mod intake_property;
 mod production_config;
+mod province_processes;
 mod serve_postgres;
 mod settlement_import;
 mod settlement_intake;
