@@ -36,7 +36,7 @@ fn at(month: YearMonth, day: u32, hour: u32) -> DateTime {
 }
 
 fn list(month: YearMonth, n: u32) -> InpatientList {
-    let fen = i64::from(300_000 + (n * 7919) % 2_000_000);
+    let fen = 300_000 + i64::from(n) * 7919 % 2_000_000;
     let cost = Money::from_fen(fen);
     let day = 1 + n % 20;
     let line = |category: u8, fen: i64| FeeLine {
