@@ -36,7 +36,7 @@ fn at(month: YearMonth, day: u32, hour: u32) -> DateTime {
 }
 
 fn list(month: YearMonth, n: u32) -> InpatientList {
-    let fen = i64::from(300_000 + (n * 7919) % 2_000_000);
+    let fen = 300_000 + i64::from(n) * 7919 % 2_000_000;
     let cost = Money::from_fen(fen);
     let day = 1 + n % 20;
     let line = |category: u8, fen: i64| FeeLine {
@@ -54,7 +54,7 @@ fn list(month: YearMonth, n: u32) -> InpatientList {
             format!("H{:04}", n % HOSPITALS),
             format!("L{}{n}", month.as_int()),
         ),
-        fund_type: if n % 3 == 0 {
+        fund_type: if n.is_multiple_of(3) {
             FundType::Employee
         } else {
             FundType::Resident
@@ -68,7 +68,7 @@ fn list(month: YearMonth, n: u32) -> InpatientList {
         department: format!("D{}", n % 12),
         admitted_at: at(month, day, 8),
         discharged_at: at(month, day + 1 + n % 8, 10),
-        discharge_type: if n % 97 == 0 {
+        discharge_type: if n.is_multiple_of(97) {
             DischargeType::Death
         } else {
             DischargeType::Ordered
@@ -76,7 +76,7 @@ fn list(month: YearMonth, n: u32) -> InpatientList {
         planned_readmission: false,
         diagnoses: vec![Diagnosis::new("J18.900")],
         procedures: Vec::new(),
-        drg: (n % 20 != 0).then(|| {
+        drg: (!n.is_multiple_of(20)).then(|| {
             let g = n % GROUPS;
             format!(
                 "{}{}{}",
@@ -145,7 +145,7 @@ fn main() {
     for month in 1..=12 {
         let month = YearMonth::new(2026, month).expect("month");
         for n in 0..CASES_PER_YEAR / 12 {
-            lists += u64::from(list(month, n).lines.len() > 0);
+            lists += u64::from(!list(month, n).lines.is_empty());
         }
     }
     let generation = generated.elapsed();
