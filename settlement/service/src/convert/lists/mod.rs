@@ -679,3 +679,6 @@ fn fee_line_to_wire(line: &FeeLine) -> pb::FeeLine {
         refd_setl_flag: line.refund,
     }
 }
+
+#[cfg(test)]
+mod tests;
