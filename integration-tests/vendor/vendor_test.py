@@ -3,7 +3,8 @@
 Starts the real `medpay up` with anonymous calls refused and two API keys (the bureau's, which
 configures and runs; the county agency's, which submits and reads), then registers a hospital,
 puts and activates a points table with every payment mode, submits four stays of four modes and
-one bad record, reads the valuation back, prepays March, clears the year and checks the
+one bad record (one stay as JSON, the others typed with the generated messages), reads the
+valuation and the lists back typed, prepays March, clears the year and checks the
 statements against figures computed here by hand with decimal.Decimal.
 
 The stays and table are those of integration-tests/tests/end_to_end/every_mode.rs; the figures
@@ -148,6 +149,40 @@ def settlement_list(list_id, admitted, discharged, diagnoses, procedure, sex=2):
     })
 
 
+def typed_settlement_list(lists, common, list_id, admitted, discharged, diagnoses, procedure,
+                          sex=2):
+    """The list of settlement_list() built with the generated messages: the typed form."""
+    def day(text):
+        return common.Date(year=int(text[:4]), month=int(text[5:7]), day=int(text[8:10]))
+
+    def at(text):
+        return lists.LocalDateTime(date=day(text), hour=int(text[11:13]),
+                                   minute=int(text[14:16]))
+
+    def money(value):
+        return common.Money(yuan=str(value))
+
+    return lists.SettlementList(
+        header=lists.ListHeader(
+            setl_id=list_id, fixmedins_code=HOSPITAL, hospital_level="3A",
+            insutype=common.FUND_TYPE_EMPLOYEE, psn_no="P1", case_number="BA" + list_id[1:],
+            declared_at=at(discharged[:10] + " 18:00"), pooling_region=REGION),
+        patient=lists.Patient(sex=sex, birth_date=day("1990-03-01"), age_years=35),
+        stay=lists.Stay(
+            med_type="21", admission_route="2", admitted_at=at(admitted),
+            admission_department="general_surgery", discharged_at=at(discharged),
+            discharge_department="general_surgery", discharge_type=1),
+        diagnoses=[lists.Diagnosis(code=code, name="diagnosis", admission_condition=1)
+                   for code in diagnoses],
+        procedures=[lists.Procedure(code=procedure, name="procedure", date=day(admitted))],
+        charges=[lists.CategoryCharge(category=lists.CHARGE_CATEGORY_SURGERY,
+                                      amount=money(TOTAL))],
+        payment=lists.SettlementPayment(
+            medfee_sumamt=money(TOTAL), hifp_pay=money(FUND_PAID),
+            acct_pay=money("1000.00"), psn_cash_pay=money("2000.00")),
+    )
+
+
 def days_of(admitted, discharged):
     parse = datetime.datetime.strptime
     return (parse(discharged[:10], "%Y-%m-%d") - parse(admitted[:10], "%Y-%m-%d")).days
@@ -222,6 +257,7 @@ def run(binary, data, checks):
     from medpay.common.v1 import common_pb2 as common
     from medpay.points.v1 import points_pb2 as points
     from medpay.points.v1 import points_pb2_grpc as points_grpc
+    from medpay.settlement.v1 import lists_pb2 as lists
     from medpay.settlement.v1 import runs_pb2 as runs
     from medpay.settlement.v1 import runs_pb2_grpc as runs_grpc
     from medpay.settlement.v1 import settlement_pb2 as settlement
@@ -280,16 +316,20 @@ def run(binary, data, checks):
             metadata=bureau)
 
         print("intake")
-        bad = settlement_list("S9", "2025-03-20 08:30", "2025-03-24 10:00", ["K35.800"],
-                              "47.0100", sex=3)
-        records = [settlement_list(*stay[:5]) for stay in STAYS] + [bad]
+        # The first stay as JSON, the others and the bad record typed: both forms in one upload.
+        bad = typed_settlement_list(lists, common, "S9", "2025-03-20 08:30", "2025-03-24 10:00",
+                                    ["K35.800"], "47.0100", sex=3)
+        records = [settlement.SubmitRecord(settlement_list_json=settlement_list(*STAYS[0][:5]))]
+        records += [settlement.SubmitRecord(
+            settlement_list=typed_settlement_list(lists, common, *stay[:5]))
+            for stay in STAYS[1:]]
+        records.append(settlement.SubmitRecord(settlement_list=bad))
 
         def upload():
             for position, record in enumerate(records):
                 yield settlement.SubmitCasesRequest(
                     request_id="vendor-upload-1" if position == 0 else "",
-                    region_code=REGION,
-                    record=settlement.SubmitRecord(settlement_list_json=record))
+                    region_code=REGION, record=record)
 
         outcome = intake.SubmitCases(upload(), metadata=county).outcome
         checks.equal("accepted, rejected", (outcome.accepted, outcome.rejected),
@@ -318,6 +358,25 @@ def run(binary, data, checks):
             region_code=REGION, hospital_code=HOSPITAL, list_id="S0"),
             metadata=county).versions
         valuation = json.loads(versions[-1].valuation_json) if versions else {}
+        # Read back typed, whichever form the list was sent in.
+        s0 = versions[-1].settlement_list if versions else lists.SettlementList()
+        checks.equal("S0 (sent as JSON) read typed: id, fund, total",
+                     (s0.header.setl_id, s0.header.insutype, s0.payment.medfee_sumamt.yuan),
+                     ("S0", common.FUND_TYPE_EMPLOYEE, "12000.00"))
+        s3 = intake.GetCase(settlement.GetCaseRequest(
+            region_code=REGION, hospital_code=HOSPITAL, list_id="S3"),
+            metadata=county).versions[-1]
+        discharged = s3.settlement_list.stay.discharged_at
+        checks.equal("S3 (sent typed) read typed: discharge, principal diagnosis",
+                     ((discharged.date.year, discharged.date.month, discharged.date.day,
+                       discharged.hour, discharged.minute),
+                      [d.code for d in s3.settlement_list.diagnoses]),
+                     ((2025, 4, 21, 10, 0), ["Z50.100"]))
+        stored = json.loads(s3.case_json)
+        checks.equal("S3's stored JSON: discharge, fund paid, case number",
+                     (stored["stay"]["discharged_at"], stored["payment"]["hifp_pay"],
+                      stored["header"]["case_number"]),
+                     ("2025-04-21 10:00:00", "9000.00", "BA3"))
         checks.equal("S0's valuation: coefficient, points",
                      (Decimal(valuation.get("coefficient", "NaN")),
                       Decimal(valuation.get("breakdown", {}).get("points", "NaN"))),

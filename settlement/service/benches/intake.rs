@@ -3,8 +3,12 @@
 //! lists of 50 hospitals. Valuation goes through the in-process fake peer (`FakeValuer`), so the
 //! figure is intake's own cost: reading, validating, deciding, storing.
 //!
+//! The same lists are sent once as JSON (`settlement_list_json`) and once typed
+//! (`settlement_list`), each into a fresh schema, so the two forms' figures compare.
+//!
 //! `cargo bench -p settlement-service --bench intake` (PostgreSQL from `TEST_DATABASE_URL`, default
-//! `postgres://postgres@127.0.0.1:5432/test`; `INTAKE_BENCH_CASES` overrides the case count).
+//! `postgres://postgres@127.0.0.1:5432/test`; `INTAKE_BENCH_CASES` overrides the case count,
+//! `INTAKE_BENCH_FORMS` the forms measured: `json,typed` by default).
 
 use std::time::Instant;
 
@@ -14,6 +18,8 @@ use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceCl
 use rust_decimal_macros::dec;
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
+use settlement_domain::case::SettlementList;
+use settlement_service::convert::lists::list_to_wire;
 use settlement_service::store::institutions::{self, AgreementRow, InstitutionRow};
 use settlement_service::store::ledger::CaseStore;
 
@@ -41,6 +47,39 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
+    let forms = std::env::var("INTAKE_BENCH_FORMS").unwrap_or_else(|_| "json,typed".to_owned());
+    for form in forms.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        let typed = match form {
+            "json" => false,
+            "typed" => true,
+            other => panic!("INTAKE_BENCH_FORMS: {other:?} is neither json nor typed"),
+        };
+        bench(cases, typed);
+    }
+}
+
+/// The record of list `i` in the form measured.
+fn record(i: usize, typed: bool) -> pb::SubmitRecord {
+    let day = format!("2025-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
+    let json = sample_list_json(
+        "460108",
+        &format!("H{:03}", i % HOSPITALS),
+        &format!("L{i:08}"),
+        &day,
+        "BA1",
+    );
+    let record = if typed {
+        let list: SettlementList = serde_json::from_str(&json).expect("sample");
+        pb::submit_record::Record::SettlementList(list_to_wire(&list))
+    } else {
+        pb::submit_record::Record::SettlementListJson(json)
+    };
+    pb::SubmitRecord {
+        record: Some(record),
+    }
+}
+
+fn bench(cases: usize, typed: bool) {
     let url = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -49,7 +88,8 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let schema = format!("bench_intake_{}", std::process::id());
+        let form = if typed { "typed" } else { "json" };
+        let schema = format!("bench_intake_{form}_{}", std::process::id());
         let admin = platform::db::connect(&url).await.expect("postgres");
         admin
             .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
@@ -99,24 +139,11 @@ fn main() {
             platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;
         let mut client = SettlementServiceClient::new(channel);
         let messages: Vec<pb::SubmitCasesRequest> = (0..cases)
-            .map(|i| {
-                let day = format!("2025-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
-                pb::SubmitCasesRequest {
-                    request_id: if i == 0 { "bench".into() } else { String::new() },
-                    region_code: if i == 0 { "460100".into() } else { String::new() },
-                    case_json: String::new(),
-                    record: Some(pb::SubmitRecord {
-                        record: Some(pb::submit_record::Record::SettlementListJson(
-                            sample_list_json(
-                                "460108",
-                                &format!("H{:03}", i % HOSPITALS),
-                                &format!("L{i:08}"),
-                                &day,
-                                "BA1",
-                            ),
-                        )),
-                    }),
-                }
+            .map(|i| pb::SubmitCasesRequest {
+                request_id: if i == 0 { "bench".into() } else { String::new() },
+                region_code: if i == 0 { "460100".into() } else { String::new() },
+                case_json: String::new(),
+                record: Some(record(i, typed)),
             })
             .collect();
         let started = Instant::now();
@@ -130,7 +157,7 @@ fn main() {
         let elapsed = started.elapsed();
         assert_eq!(outcome.accepted as usize, cases, "{:?}", outcome.rejections.first());
         println!(
-            "intake: {cases} cases streamed and stored in {:.2} s = {:.0} cases/s (PostgreSQL, fake in-process valuation)",
+            "intake ({form}): {cases} cases streamed and stored in {:.2} s = {:.0} cases/s (PostgreSQL, fake in-process valuation)",
             elapsed.as_secs_f64(),
             cases as f64 / elapsed.as_secs_f64()
         );

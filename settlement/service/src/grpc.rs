@@ -18,6 +18,7 @@ use crate::convert::intake::{
     AgreementChange, InstitutionChange, RevaluationRequest, agreement_to_wire, case_to_wire,
     institution_to_wire, record_from_wire,
 };
+use crate::convert::lists::stored_record_to_wire;
 use crate::intake::{BrokenStream, Intake, IntakeError, RevaluationOrder};
 use crate::store::Database;
 use crate::store::institutions::{self, RegistryError};
@@ -276,12 +277,18 @@ impl SettlementService for SettlementApi {
         Ok(Response::new(pb::GetCaseResponse {
             versions: versions
                 .into_iter()
-                .map(|case| pb::CaseVersion {
-                    case_json: case.case_json.clone(),
-                    valuation_json: case.valuation_json.clone(),
-                    stored_at_unix: case.stored_at,
-                    request_id: case.request_id.clone(),
-                    summary: Some(case_to_wire(case)),
+                .map(|case| {
+                    let (settlement_list, ambulatory) =
+                        stored_record_to_wire(case.record_kind, &case.case_json);
+                    pb::CaseVersion {
+                        case_json: case.case_json.clone(),
+                        valuation_json: case.valuation_json.clone(),
+                        stored_at_unix: case.stored_at,
+                        request_id: case.request_id.clone(),
+                        settlement_list,
+                        ambulatory,
+                        summary: Some(case_to_wire(case)),
+                    }
                 })
                 .collect(),
         }))

@@ -20,7 +20,7 @@ use kernel::date::Date;
 use kernel::{FundType, Money, RegionCode};
 use sha2::{Digest, Sha256};
 
-use crate::case::SettlementList;
+use crate::case::{AmbulatorySettlement, SettlementList};
 use crate::case_key::{CaseKey, ContentHash};
 use crate::ledger::RecordKind;
 use crate::validation::limits;
@@ -42,8 +42,52 @@ pub enum Record {
     List(String),
     /// An outpatient or pharmacy settlement as JSON.
     Ambulatory(String),
+    /// An inpatient settlement list sent in a typed form, already read into the list a JSON
+    /// record is parsed into: from here on both take the same way.
+    TypedList(Typed<SettlementList>),
+    /// An outpatient or pharmacy settlement sent in a typed form, already read.
+    TypedAmbulatory(Typed<AmbulatorySettlement>),
     /// A message that carried no record.
     Empty,
+}
+
+/// A record sent in a typed form, as its reader left it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Typed<T> {
+    /// The record's bytes as sent (the reader's own encoding of its message): what the upload's
+    /// fingerprint covers, so that a retry must send the same record in the same form.
+    pub wire: Vec<u8>,
+    /// The value read, or every field that could not be read.
+    pub read: Result<Box<T>, Unreadable>,
+}
+
+/// A typed record whose fields could not all be read into the domain's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    /// As sent (text fields always read), to name the record in its rejections.
+    pub hospital_code: String,
+    pub list_id: String,
+    /// Each field that could not be read: (path as the JSON form writes it, why).
+    pub fields: Vec<(String, String)>,
+}
+
+impl Unreadable {
+    /// One `unreadable_record` rejection per field.
+    pub fn rejections(&self, position: u64) -> Vec<Rejection> {
+        self.fields
+            .iter()
+            .map(|(field, why)| {
+                Rejection::new(
+                    position,
+                    &self.hospital_code,
+                    &self.list_id,
+                    field,
+                    reason::UNREADABLE,
+                    why.clone(),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Why a record was not taken.
@@ -134,14 +178,16 @@ impl Admitted {
 pub fn fingerprint(records: &[Record]) -> String {
     let mut hasher = Sha256::new();
     for record in records {
-        let (kind, text): (u8, &str) = match record {
-            Record::List(text) => (b'L', text),
-            Record::Ambulatory(text) => (b'A', text),
-            Record::Empty => (b'E', ""),
+        let (kind, bytes): (u8, &[u8]) = match record {
+            Record::List(text) => (b'L', text.as_bytes()),
+            Record::Ambulatory(text) => (b'A', text.as_bytes()),
+            Record::TypedList(typed) => (b'l', &typed.wire),
+            Record::TypedAmbulatory(typed) => (b'a', &typed.wire),
+            Record::Empty => (b'E', b""),
         };
         hasher.update([kind]);
-        hasher.update((text.len() as u64).to_be_bytes());
-        hasher.update(text.as_bytes());
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
     }
     hex(&hasher.finalize())
 }
@@ -178,6 +224,27 @@ mod tests {
         assert_ne!(
             base,
             fingerprint(&[Record::Ambulatory("ab".into()), b.clone()])
+        );
+        let typed = |wire: &[u8]| Typed::<SettlementList> {
+            wire: wire.to_vec(),
+            read: Err(Unreadable {
+                hospital_code: String::new(),
+                list_id: String::new(),
+                fields: Vec::new(),
+            }),
+        };
+        // The same bytes typed are another record than as JSON.
+        assert_ne!(
+            fingerprint(&[Record::TypedList(typed(b"ab")), b.clone()]),
+            base
+        );
+        assert_eq!(
+            fingerprint(&[Record::TypedList(typed(b"ab"))]),
+            fingerprint(&[Record::TypedList(typed(b"ab"))])
+        );
+        assert_ne!(
+            fingerprint(&[Record::TypedList(typed(b"ab"))]),
+            fingerprint(&[Record::TypedList(typed(b"ac"))])
         );
         assert_eq!(base.len(), 64);
         assert_ne!(

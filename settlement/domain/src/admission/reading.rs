@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::{Admitted, Record, Rejection, reason};
+use crate::canonical::write_canonical;
 use crate::case::{AmbulatorySettlement, ListHeader, Payment, SettlementList};
 use crate::case_key::{CaseKey, ContentHash, canonical_json, canonical_json_with_hash};
 use crate::ledger::RecordKind;
@@ -59,38 +60,86 @@ pub fn read_record(
         }
         Record::List(text) => {
             let list: SettlementList = parse(&text).map_err(|e| unreadable(&text, e))?;
-            let (canonical_json, hash) = canonical_json_with_hash(&list);
-            Parsed {
-                header: list.header.clone(),
-                kind: RecordKind::Inpatient,
-                discharge: list.stay.discharged_at.date(),
-                payment: list.payment.clone(),
-                canonical_json,
-                hash,
-                report: validate_list(&list, dictionary, policy, today),
-                list: Some(list),
+            inpatient(list, dictionary, policy, today)
+        }
+        Record::TypedList(typed) => {
+            let list = typed.read.map_err(|fields| fields.rejections(position))?;
+            inpatient(*list, dictionary, policy, today)
+        }
+        Record::TypedAmbulatory(typed) => {
+            let settlement = typed.read.map_err(|fields| fields.rejections(position))?;
+            // The canonical JSON of the value is that of the JSON the domain writes for it: the
+            // same bytes as that JSON sent as `Record::Ambulatory`.
+            let mut canonical = Vec::with_capacity(1024);
+            if let Err(error) = write_canonical(&settlement, &mut canonical) {
+                return Err(vec![Rejection::new(
+                    position,
+                    &settlement.header.hospital_code,
+                    &settlement.header.list_id,
+                    "record",
+                    reason::UNREADABLE,
+                    error.to_string(),
+                )]);
             }
+            let canonical_json = String::from_utf8_lossy(&canonical).into_owned();
+            ambulatory(*settlement, canonical_json, dictionary, policy, today)
         }
         Record::Ambulatory(text) => {
             // Syntax errors are reported as the plain JSON reader finds them, before the shape.
             let value: serde_json::Value = parse(&text).map_err(|e| unreadable(&text, e))?;
             let settlement: AmbulatorySettlement =
                 parse(&text).map_err(|e| unreadable(&text, e))?;
-            let canonical_json = canonical_json(&value);
-            let hash = ambulatory_hash(&canonical_json);
-            Parsed {
-                header: settlement.header.clone(),
-                kind: settlement.kind.into(),
-                discharge: settlement.settled_at.date(),
-                payment: settlement.payment.clone(),
-                canonical_json,
-                hash,
-                report: validate_ambulatory(&settlement, dictionary, policy, today),
-                list: None,
-            }
+            ambulatory(
+                settlement,
+                canonical_json(&value),
+                dictionary,
+                policy,
+                today,
+            )
         }
     };
     admit(parsed, position, upload_region)
+}
+
+/// An inpatient list as read, whichever form it came in.
+fn inpatient(
+    list: SettlementList,
+    dictionary: &dyn CodeDictionary,
+    policy: &ValidationPolicy,
+    today: Date,
+) -> Parsed {
+    let (canonical_json, hash) = canonical_json_with_hash(&list);
+    Parsed {
+        header: list.header.clone(),
+        kind: RecordKind::Inpatient,
+        discharge: list.stay.discharged_at.date(),
+        payment: list.payment.clone(),
+        canonical_json,
+        hash,
+        report: validate_list(&list, dictionary, policy, today),
+        list: Some(list),
+    }
+}
+
+/// An ambulatory settlement as read, with the canonical JSON it is stored as.
+fn ambulatory(
+    settlement: AmbulatorySettlement,
+    canonical_json: String,
+    dictionary: &dyn CodeDictionary,
+    policy: &ValidationPolicy,
+    today: Date,
+) -> Parsed {
+    let hash = ambulatory_hash(&canonical_json);
+    Parsed {
+        report: validate_ambulatory(&settlement, dictionary, policy, today),
+        kind: settlement.kind.into(),
+        discharge: settlement.settled_at.date(),
+        header: settlement.header,
+        payment: settlement.payment,
+        canonical_json,
+        hash,
+        list: None,
+    }
 }
 
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {

@@ -20,6 +20,12 @@ pub fn record_from_wire(record: Option<pb::SubmitRecord>, case_json: String) -> 
     match record.and_then(|r| r.record) {
         Some(pb::submit_record::Record::SettlementListJson(json)) => Record::List(json),
         Some(pb::submit_record::Record::AmbulatoryJson(json)) => Record::Ambulatory(json),
+        Some(pb::submit_record::Record::SettlementList(list)) => {
+            Record::TypedList(super::lists::typed_list(list))
+        }
+        Some(pb::submit_record::Record::Ambulatory(settlement)) => {
+            Record::TypedAmbulatory(super::lists::typed_ambulatory(settlement))
+        }
         None if !case_json.is_empty() => Record::List(case_json),
         None => Record::Empty,
     }

@@ -3,6 +3,7 @@
 //! violations), before anything is read or written.
 
 pub mod intake;
+pub mod lists;
 pub mod runs;
 pub mod special_cases;
 

@@ -38,6 +38,7 @@ mod records;
 mod regions;
 mod registry;
 mod revaluation;
+mod typed;
 mod uploads;
 use support::{sample_list_json, sample_outpatient_json};
 
