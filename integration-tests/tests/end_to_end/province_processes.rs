@@ -337,6 +337,7 @@ impl Agency {
                 }),
                 month_budget: None,
                 skip_unvalued: false,
+                use_published_point_value: false,
             };
             let answer = self
                 .call("RunPrepayment", || {
