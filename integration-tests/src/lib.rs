@@ -13,6 +13,7 @@ use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::transport::Channel;
 
+pub mod browser;
 pub mod faults;
 pub mod pki;
 pub mod province;

@@ -77,10 +77,16 @@ fn platform_roles(path: &str) -> Vec<Role> {
         "SubmitCases" | "SubmitCaseBatch" => vec![Submit],
         "ApplySpecialCase" | "AppealSpecialCase" => vec![Submit, Hospital],
         "ConfirmStatement" | "ObjectToStatement" => vec![Hospital],
-        "ListStatements" | "ExportStatements" | "ListDeductions" => vec![Read, Hospital],
-        "ListDisputes" | "GetSpecialCase" | "ListSpecialCases" | "ListFindings" => {
-            vec![Read, Review, Hospital]
+        "ListStatements" | "ExportStatements" | "ListDeductions" | "GetDipBudgetPointValue" => {
+            vec![Read, Hospital]
         }
+        "ListDisputes"
+        | "GetSpecialCase"
+        | "ListSpecialCases"
+        | "ListFindings"
+        | "GetIndicators"
+        | "GetMonitoringReport"
+        | "ExportIndicators" => vec![Read, Review, Hospital],
         "RespondToFinding" => vec![Submit, Hospital],
         "ListExperts" => vec![Read, Review],
         "ListCases" | "ExportCases" => vec![Read],
@@ -93,7 +99,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "RunClearing"
         | "RevalueCases"
         | "RunShadowSettlement"
-        | "ScreenCases" => vec![Run],
+        | "ScreenCases"
+        | "PublishDipBudgetPointValue" => vec![Run],
         "LoadScheme"
         | "ActivateScheme"
         | "BuildDipDirectory"

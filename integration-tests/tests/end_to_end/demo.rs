@@ -4,9 +4,10 @@
 //! the HTML report draws every chart in a real headless Chromium without a script error.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
+use integration_tests::browser::{chromium_for_test, rendered_dom};
 use integration_tests::medpay_binary;
 use kernel::{Money, Points};
 
@@ -186,14 +187,6 @@ fn a_simulated_year_is_paid_and_every_clearing_reconciles_to_the_fen() -> anyhow
     Ok(())
 }
 
-/// The Chromium the report is opened in: `chromium` on the PATH (Debian's package).
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromium"))
-        .find(|candidate| candidate.is_file())
-}
-
 /// The value of attribute `name` in the first tag of `html` that carries `marker`.
 fn attribute<'a>(html: &'a str, marker: &str, name: &str) -> Option<&'a str> {
     let at = html.find(marker)?;
@@ -211,72 +204,10 @@ fn text_of<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
     Some(&html[open_end..open_end + close])
 }
 
-/// The page as Chromium rendered it: headless, the page's time run out so its scripts finish,
-/// a fresh profile, and no longer than two minutes however it behaves.
-fn rendered_dom(chromium: &Path, page: &Path, profile: &Path) -> anyhow::Result<String> {
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-extensions",
-            "--no-first-run",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("file://{}", page.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut dom = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut dom).map(|_| dom)
-    });
-    let errors = std::thread::spawn(move || {
-        let mut log = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
-        log
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            child.kill()?;
-            anyhow::bail!(
-                "chromium did not finish rendering {} in two minutes",
-                page.display()
-            );
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
-    let dom = reader
-        .join()
-        .map_err(|_| anyhow::anyhow!("the reader panicked"))??;
-    let log = errors
-        .join()
-        .map_err(|_| anyhow::anyhow!("the reader panicked"))?;
-    assert!(status.success(), "chromium failed: {status}\n{log}");
-    Ok(dom)
-}
-
 #[test]
 fn the_html_report_draws_every_chart_in_headless_chromium_without_a_script_error()
 -> anyhow::Result<()> {
-    let Some(chromium) = chromium() else {
-        let ci = std::env::var("CI").unwrap_or_default();
-        assert!(
-            ci.is_empty(),
-            "CI={ci} but chromium is not installed: `.ci/run` installs it (Debian package `chromium`)"
-        );
-        eprintln!(
-            "SKIPPED: chromium is not installed (apt-get install -y --no-install-recommends chromium); \
-             the HTML report was not opened in a browser"
-        );
+    let Some(chromium) = chromium_for_test("the HTML report was not opened in a browser") else {
         return Ok(());
     };
     let work = tempfile::tempdir()?;
@@ -321,7 +252,12 @@ fn the_html_report_draws_every_chart_in_headless_chromium_without_a_script_error
     let charts = html.matches("<svg class=\"chart\"").count();
     assert!(charts >= 9, "{charts} charts");
 
-    let dom = rendered_dom(&chromium, &page, &work.path().join("profile"))?;
+    let dom = rendered_dom(
+        &chromium,
+        &format!("file://{}", page.display()),
+        &work.path().join("profile"),
+        std::time::Duration::from_secs(10),
+    )?;
     assert_eq!(
         attribute(&dom, "id=\"script-errors\"", "data-count"),
         Some("0"),

@@ -6,21 +6,12 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
+use integration_tests::browser::{chromium_for_test, rendered_dom};
 use integration_tests::{COUNTY_KEY, Medpay, config_with_county_key};
 use medpay_proto::grouping::v1 as grouping;
-
-/// The Chromium the page is opened in: `chromium` on the PATH (Debian's package), as the demo
-/// report's test finds it.
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromium"))
-        .find(|candidate| candidate.is_file())
-}
 
 /// The page's script: protobuf and gRPC-Web framing by hand, no library. It writes one line per
 /// call into `#result`: the grpc-status and the schemes as `id/version/drg_count/source`.
@@ -147,53 +138,10 @@ fn serve_page(listener: TcpListener, page: &str) -> anyhow::Result<String> {
 /// The text of `#result` once Chromium has run the page's script (headless, a fresh profile,
 /// at most two minutes).
 fn result_of(chromium: &Path, url: &str, profile: &Path) -> anyhow::Result<String> {
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-extensions",
-            "--no-first-run",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut dom = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut dom).map(|_| dom)
-    });
-    let errors = std::thread::spawn(move || {
-        let mut log = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
-        log
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            child.kill()?;
-            anyhow::bail!("chromium did not finish {url} in two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let dom = reader
-        .join()
-        .map_err(|_| anyhow::anyhow!("the reader panicked"))??;
-    let log = errors
-        .join()
-        .map_err(|_| anyhow::anyhow!("the reader panicked"))?;
-    assert!(status.success(), "chromium failed: {status}\n{log}");
+    let dom = rendered_dom(chromium, url, profile, Duration::from_secs(20))?;
     let start = dom
         .find("<pre id=\"result\">")
-        .ok_or_else(|| anyhow::anyhow!("no #result in the page:\n{dom}\n{log}"))?
+        .ok_or_else(|| anyhow::anyhow!("no #result in the page:\n{dom}"))?
         + "<pre id=\"result\">".len();
     let end = start
         + dom[start..]
@@ -205,16 +153,7 @@ fn result_of(chromium: &Path, url: &str, profile: &Path) -> anyhow::Result<Strin
 #[tokio::test]
 async fn a_page_of_an_allowed_origin_reads_schemes_with_grpc_web_and_another_origin_cannot()
 -> anyhow::Result<()> {
-    let Some(chromium) = chromium() else {
-        let ci = std::env::var("CI").unwrap_or_default();
-        assert!(
-            ci.is_empty(),
-            "CI={ci} but chromium is not installed: `.ci/run` installs it (Debian package `chromium`)"
-        );
-        eprintln!(
-            "SKIPPED: chromium is not installed (apt-get install -y --no-install-recommends chromium); \
-             gRPC-Web was not called from a browser"
-        );
+    let Some(chromium) = chromium_for_test("gRPC-Web was not called from a browser") else {
         return Ok(());
     };
     // The page needs the gateway's address and the gateway its origin: bind the page's port
