@@ -21,7 +21,7 @@ use settlement_service::runs::store::put_policy;
 use settlement_service::runs::{ClearingOrder, RunError, clear};
 use settlement_service::store::Database;
 use settlement_service::store::journal::{Call, Fingerprint};
-use settlement_service::store::ledger::{CaseStore, LedgerCase};
+use settlement_service::store::ledger::LedgerCase;
 
 const HOSPITALS: usize = 200;
 
@@ -75,24 +75,9 @@ fn case(index: usize) -> LedgerCase {
     }
 }
 
-async fn seed(db: &DatabaseConnection, cases: usize) {
-    let started = Instant::now();
-    let mut index = 0;
-    while index < cases {
-        let end = (index + 1_000).min(cases);
-        let chunk: Vec<LedgerCase> = (index..end).map(case).collect();
-        CaseStore::store_versions(db, &chunk).await.expect("seed");
-        index = end;
-    }
-    println!(
-        "  seeded {cases} cases in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-}
-
 async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
     println!("{backend}:");
-    seed(db, cases).await;
+    databases::seed_ledger(db, cases, case).await;
     put_policy(
         db,
         ("460100".parse().expect("region"), 2025, FundType::Employee),

@@ -63,21 +63,6 @@ fn case(index: usize) -> LedgerCase {
     }
 }
 
-async fn seed(db: &DatabaseConnection, cases: usize) {
-    let started = Instant::now();
-    let mut index = 0;
-    while index < cases {
-        let end = (index + 1_000).min(cases);
-        let chunk: Vec<LedgerCase> = (index..end).map(case).collect();
-        CaseStore::store_versions(db, &chunk).await.expect("seed");
-        index = end;
-    }
-    println!(
-        "  seeded {cases} cases in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-}
-
 /// Page times of one walk.
 struct Walk {
     cases: usize,
@@ -208,7 +193,7 @@ async fn export(client: &mut SettlementServiceClient<tonic::transport::Channel>)
 
 async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
     println!("{backend}:");
-    seed(db, cases).await;
+    databases::seed_ledger(db, cases, case).await;
     let store = through_the_store(db).await;
     assert_eq!(store.cases, cases, "every case listed");
     store.report("store, pages of 500");

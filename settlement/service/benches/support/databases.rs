@@ -5,6 +5,8 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 use settlement_service::Migrator;
+use settlement_service::store::ledger::{CaseStore, LedgerCase};
+use std::time::Instant;
 
 /// Runs `bench` with the backend's name on each database; `name` names the SQLite file and the
 /// PostgreSQL schema (with the process id, so concurrent benches never share one).
@@ -35,4 +37,24 @@ pub async fn each_backend(name: &str, bench: impl AsyncFn(&str, &DatabaseConnect
             .await
             .expect("drop schema");
     }
+}
+
+/// Stores `cases` ledger cases built by `case` from their index, a thousand to a write.
+pub async fn seed_ledger(
+    db: &DatabaseConnection,
+    cases: usize,
+    case: impl Fn(usize) -> LedgerCase,
+) {
+    let started = Instant::now();
+    let mut index = 0;
+    while index < cases {
+        let end = (index + 1_000).min(cases);
+        let chunk: Vec<LedgerCase> = (index..end).map(&case).collect();
+        CaseStore::store_versions(db, &chunk).await.expect("seed");
+        index = end;
+    }
+    println!(
+        "  seeded {cases} cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
