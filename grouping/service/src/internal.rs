@@ -17,7 +17,7 @@ use platform::principal::authorize_request;
 use platform::wire::date;
 use tonic::{Request, Response, Status};
 
-use crate::catalog::LoadedScheme;
+use crate::catalog::{Engine, LoadedScheme};
 use crate::error::Error;
 use crate::grpc::{GroupingApi, MAX_MESSAGE_BYTES, NoScheme, group_one, scheme_ref};
 
@@ -65,6 +65,43 @@ fn failed(
         }),
         error: reason.to_owned(),
         error_message: message,
+        unknown_codes: Vec::new(),
+    }
+}
+
+/// The case's codes the scheme does not know (`GroupBatchResult.unknown_codes`): checked apart
+/// from grouping, so that a case the scheme refuses still names them.
+fn unknown_codes(scheme: &LoadedScheme, case: &pb::CaseInput) -> Vec<gi::UnknownCode> {
+    let unknown = |kind: gi::CodeKind, position: usize, code: &str| gi::UnknownCode {
+        kind: kind as i32,
+        position: u32::try_from(position).unwrap_or(u32::MAX),
+        code: code.to_owned(),
+    };
+    match &scheme.engine {
+        Engine::Drg(drg) => {
+            let diagnoses = case
+                .diagnoses
+                .iter()
+                .enumerate()
+                .filter(|(_, code)| !drg.knows_diagnosis(code))
+                .map(|(i, code)| unknown(gi::CodeKind::Diagnosis, i, code));
+            let procedures = case
+                .procedures
+                .iter()
+                .enumerate()
+                .filter(|(_, code)| !drg.knows_procedure(code))
+                .map(|(i, code)| unknown(gi::CodeKind::Procedure, i, code));
+            diagnoses.chain(procedures).collect()
+        }
+        // A directory knows diagnosis categories only, and its procedure table types the
+        // procedures it scores: an untyped procedure is not an unknown one.
+        Engine::Dip(dip) => case
+            .diagnoses
+            .first()
+            .filter(|code| !dip.knows_diagnosis(code))
+            .map(|code| unknown(gi::CodeKind::Diagnosis, 0, code))
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -93,19 +130,25 @@ fn group_all(
                 return failed(&case.case_id, None, "BAD_DISCHARGE_DATE", message);
             };
             match schemes.get(date) {
-                Some(Ok(scheme)) => match group_one(scheme, &case, false, false, &mut scratch) {
-                    Ok(result) => gi::GroupBatchResult {
-                        result: Some(result),
-                        error: String::new(),
-                        error_message: String::new(),
-                    },
-                    Err(refusal) => failed(
-                        &case.case_id,
-                        Some(scheme),
-                        refusal.reason(),
-                        refusal.message(),
-                    ),
-                },
+                Some(Ok(scheme)) => {
+                    let unknown_codes = unknown_codes(scheme, &case);
+                    let mut outcome = match group_one(scheme, &case, false, false, &mut scratch) {
+                        Ok(result) => gi::GroupBatchResult {
+                            result: Some(result),
+                            error: String::new(),
+                            error_message: String::new(),
+                            unknown_codes: Vec::new(),
+                        },
+                        Err(refusal) => failed(
+                            &case.case_id,
+                            Some(scheme),
+                            refusal.reason(),
+                            refusal.message(),
+                        ),
+                    };
+                    outcome.unknown_codes = unknown_codes;
+                    outcome
+                }
                 Some(Err((reason, message))) => {
                     failed(&case.case_id, None, reason, message.clone())
                 }

@@ -22,6 +22,7 @@ pub mod dispute;
 pub mod episode;
 pub mod error;
 pub mod institution;
+pub mod intake_warnings;
 pub mod ledger;
 pub mod payment_mode;
 pub mod policy;

@@ -58,6 +58,30 @@ pub struct PeerUnavailable {
 /// then stored unvalued with that reason).
 pub type BatchValuation = Vec<Result<ValuedCase, String>>;
 
+/// Which list of a settlement list a code is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeKind {
+    Diagnosis,
+    Procedure,
+}
+
+/// A code of a list that the scheme in force for it does not know, as grouping reported it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownCode {
+    pub kind: CodeKind,
+    /// Zero-based position in the list's diagnoses or procedures (0 is the principal).
+    pub position: usize,
+    pub code: String,
+}
+
+/// A batch's valuations with, per case and in the same order, the codes the scheme did not
+/// know (empty when the valuer cannot tell).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckedValuation {
+    pub valuations: BatchValuation,
+    pub unknown_codes: Vec<Vec<UnknownCode>>,
+}
+
 /// Groups and values the inpatient cases of one pooling region, a batch at a time (grouping and
 /// points contexts): the valuation port intake uses. The service implements it over the peers'
 /// internal contracts; the domain only declares it. `prior_days[i]` are the per-diem episode
@@ -70,6 +94,21 @@ pub trait CaseValuer: Send + Sync {
         cases: &[SettlementList],
         prior_days: &[u32],
     ) -> Result<BatchValuation, PeerUnavailable>;
+
+    /// [`CaseValuer::value_batch`] with the codes grouping found unknown, from the same call;
+    /// a valuer that cannot tell reports none.
+    async fn value_and_check(
+        &self,
+        region: RegionCode,
+        cases: &[SettlementList],
+        prior_days: &[u32],
+    ) -> Result<CheckedValuation, PeerUnavailable> {
+        let valuations = self.value_batch(region, cases, prior_days).await?;
+        Ok(CheckedValuation {
+            unknown_codes: vec![Vec::new(); valuations.len()],
+            valuations,
+        })
+    }
 }
 
 /// The valuer of a service started without peers: every case is stored unvalued, with the

@@ -1,6 +1,7 @@
 //! Reading the ledger in key order: ListCases' keyset pages, ExportCases' stream and the
 //! internal StreamCases all walk the current cases in [`CaseKey`] order a chunk at a time, each
-//! chunk one index range scan resuming after the last key of the one before.
+//! chunk one index range scan resuming after the last key of the one before. Every case is
+//! answered with the warnings kept with its content ([`with_warnings`]).
 
 use std::pin::Pin;
 
@@ -12,10 +13,11 @@ use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure};
 use tonic::{Request, Response, Status};
 
-use crate::convert::intake::{case_to_wire, institution_to_wire};
+use crate::convert::intake::{case_to_wire, institution_to_wire, warning_to_wire};
 use crate::grpc::case_filter;
 use crate::store::institutions;
 use crate::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase, StoreError};
+use crate::store::warnings::{self, ContentKey};
 
 /// Cases read from the ledger per query while streaming, and per ExportCases message.
 pub const CHUNK: u64 = 500;
@@ -41,9 +43,36 @@ pub async fn list_cases(
         .map_err(storage_failure)?;
     let (rows, next_page_token) = page.finish(rows, CaseKey::of);
     Ok(Response::new(pb::ListCasesResponse {
-        cases: rows.into_iter().map(case_to_wire).collect(),
+        cases: with_warnings(cases, rows).await.map_err(storage_failure)?,
         next_page_token,
     }))
+}
+
+/// Stored case versions as answered, each with the warnings kept with its content.
+pub async fn with_warnings(
+    cases: &CaseStore,
+    rows: Vec<LedgerCase>,
+) -> Result<Vec<pb::CaseSummary>, StoreError> {
+    let key = |case: &LedgerCase| -> ContentKey {
+        (
+            case.hospital_code.clone(),
+            case.list_id.clone(),
+            case.content_hash.clone(),
+        )
+    };
+    let keys: Vec<ContentKey> = rows.iter().map(key).collect();
+    let kept = warnings::of_contents(cases.connection(), &keys).await?;
+    Ok(rows
+        .into_iter()
+        .map(|case| {
+            let found = kept.get(&key(&case));
+            let mut summary = case_to_wire(case);
+            summary.warnings = found
+                .map(|list| list.iter().map(warning_to_wire).collect())
+                .unwrap_or_default();
+            summary
+        })
+        .collect())
 }
 
 /// One page of ListInstitutions, keyed by institution code.
@@ -98,12 +127,15 @@ pub fn export_cases(
     let (_, region) = authorize_request(request, "region_code", &request.get_ref().region_code)?;
     let filter = export_filter(request.get_ref())?;
     let chunks = chunks(cases.clone(), region, filter, CHUNK);
-    let messages = futures::StreamExt::map(chunks, |chunk| {
-        chunk
-            .map(|rows| pb::ExportCasesResponse {
-                cases: rows.into_iter().map(case_to_wire).collect(),
+    let store = cases.clone();
+    let messages = futures::StreamExt::then(chunks, move |chunk| {
+        let store = store.clone();
+        async move {
+            let rows = chunk.map_err(storage_failure)?;
+            Ok(pb::ExportCasesResponse {
+                cases: with_warnings(&store, rows).await.map_err(storage_failure)?,
             })
-            .map_err(storage_failure)
+        }
     });
     Ok(Response::new(Box::pin(messages)))
 }

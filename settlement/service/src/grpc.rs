@@ -15,8 +15,8 @@ use settlement_domain::ports::{CaseValuer, NoPeers};
 
 use crate::case_reads;
 use crate::convert::intake::{
-    AgreementChange, InstitutionChange, RevaluationRequest, agreement_to_wire, case_to_wire,
-    institution_to_wire, record_from_wire,
+    AgreementChange, InstitutionChange, RevaluationRequest, agreement_to_wire, institution_to_wire,
+    record_from_wire,
 };
 use crate::convert::lists::stored_record_to_wire;
 use crate::intake::{BrokenStream, Intake, IntakeError, RevaluationOrder};
@@ -274,20 +274,24 @@ impl SettlementService for SettlementApi {
                 ),
             ));
         }
+        let summaries = crate::case_reads::with_warnings(&self.cases, versions.clone())
+            .await
+            .map_err(storage_failure)?;
         Ok(Response::new(pb::GetCaseResponse {
             versions: versions
                 .into_iter()
-                .map(|case| {
+                .zip(summaries)
+                .map(|(case, summary)| {
                     let (settlement_list, ambulatory) =
                         stored_record_to_wire(case.record_kind, &case.case_json);
                     pb::CaseVersion {
-                        case_json: case.case_json.clone(),
-                        valuation_json: case.valuation_json.clone(),
+                        case_json: case.case_json,
+                        valuation_json: case.valuation_json,
                         stored_at_unix: case.stored_at,
-                        request_id: case.request_id.clone(),
+                        request_id: case.request_id,
                         settlement_list,
                         ambulatory,
-                        summary: Some(case_to_wire(case)),
+                        summary: Some(summary),
                     }
                 })
                 .collect(),

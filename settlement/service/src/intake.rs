@@ -32,7 +32,7 @@ use settlement_domain::case::SettlementList;
 use settlement_domain::case_key::{CaseKey, ContentHash, StoredVersion};
 use settlement_domain::ledger::LedgerStatus;
 use settlement_domain::ports::{
-    CaseValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, ValuedCase,
+    CaseValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, UnknownCode, ValuedCase,
 };
 use settlement_domain::validation::ValidationPolicy;
 use tracing::Instrument;
@@ -43,6 +43,7 @@ use crate::store::institutions;
 use crate::store::journal::{self, Once};
 use crate::store::ledger::{CaseStore, LedgerCase, StoreError};
 use crate::store::uploads::{self, ChunkMark};
+use crate::store::warnings::KeptWarnings;
 use crate::store::{Database, Storage};
 
 /// Records per chunk: one valuation batch and one transaction each.
@@ -101,6 +102,7 @@ pub enum BrokenStream {
 
 mod episodes;
 mod revaluation;
+mod warnings;
 
 use revaluation::record_valuation;
 
@@ -178,8 +180,13 @@ impl ChunkOutcome {
     }
 }
 
-/// Valuations of a chunk by upload position, kept across its attempts.
-type Valuations = HashMap<u64, Result<ValuedCase, String>>;
+/// Valuations of a chunk by upload position, kept across its attempts, with the codes grouping
+/// found unknown.
+#[derive(Default)]
+struct Valuations {
+    answers: HashMap<u64, Result<ValuedCase, String>>,
+    unknown: HashMap<u64, Vec<UnknownCode>>,
+}
 
 fn stored_hash(text: &str) -> ContentHash {
     // A hash this intake did not write never equals a new one: the record is a change.
@@ -531,7 +538,7 @@ impl Intake {
             stored_at,
             ..
         } = chunk;
-        let mut valued = Valuations::new();
+        let mut valued = Valuations::default();
         for attempt in 0..RACE_ATTEMPTS {
             if attempt > 0
                 && let Some(ours) = &mark
@@ -593,7 +600,7 @@ impl Intake {
     ) -> Result<Option<ChunkOutcome>, IntakeError> {
         let mut done = ChunkOutcome::default();
         if prepared.is_empty() {
-            return self.store_versions(&[], mark, done).await;
+            return self.store_versions(&[], &[], mark, done).await;
         }
         let current = current_versions(&self.db, prepared).await?;
         let codes: Vec<String> = prepared
@@ -634,13 +641,14 @@ impl Intake {
                 ledger_case(
                     case,
                     version,
-                    valued.get(&case.position),
+                    valued.answers.get(&case.position),
                     request_id,
                     stored_at,
                 )
             })
             .collect();
-        self.store_versions(&versions, mark, done).await
+        let kept = warnings::kept(prepared, &decision.to_store, &valued.unknown);
+        self.store_versions(&versions, &kept, mark, done).await
     }
 
     /// Stores a decided chunk's versions with its mark: `done` once stored, `None` when a
@@ -648,10 +656,11 @@ impl Intake {
     async fn store_versions(
         &self,
         versions: &[LedgerCase],
+        kept: &[KeptWarnings],
         mark: Option<&ChunkMark>,
         done: ChunkOutcome,
     ) -> Result<Option<ChunkOutcome>, IntakeError> {
-        match CaseStore::store_marked_versions(&self.db, versions, mark).await {
+        match CaseStore::store_marked_versions(&self.db, versions, kept, mark).await {
             Ok(()) => Ok(Some(done)),
             Err(StoreError::VersionTaken) => Ok(None),
             Err(error) => Err(error.into()),
@@ -669,7 +678,7 @@ impl Intake {
         let mut by_region: BTreeMap<RegionCode, Vec<usize>> = BTreeMap::new();
         for &(index, _) in to_store {
             let case = &prepared[index];
-            if case.list.is_some() && !valued.contains_key(&case.position) {
+            if case.list.is_some() && !valued.answers.contains_key(&case.position) {
                 by_region.entry(case.region).or_default().push(index);
             }
         }
@@ -678,13 +687,18 @@ impl Intake {
                 .iter()
                 .filter_map(|&i| prepared[i].list.clone())
                 .collect();
-            let answers = self.value_with_episodes(region, &lists).await?;
+            let mut checked = self.value_with_episodes(region, &lists).await?;
             for (slot, &i) in indices.iter().enumerate() {
-                let answer = answers
+                let answer = checked
+                    .valuations
                     .get(slot)
                     .cloned()
                     .unwrap_or_else(|| Err("valuation answered fewer results".to_owned()));
-                valued.insert(prepared[i].position, answer);
+                valued.answers.insert(prepared[i].position, answer);
+                let unknown = checked.unknown_codes.get_mut(slot).map(std::mem::take);
+                valued
+                    .unknown
+                    .insert(prepared[i].position, unknown.unwrap_or_default());
             }
         }
         Ok(())

@@ -11,8 +11,7 @@ use platform::status::{bad_request, storage_failure};
 use settlement_domain::ledger::RecordKind;
 use tonic::{Request, Response, Status};
 
-use crate::case_reads::{CHUNK, chunks};
-use crate::convert::intake::case_to_wire;
+use crate::case_reads::{CHUNK, chunks, with_warnings};
 use crate::grpc::case_filter;
 use crate::store::ledger::CaseStore;
 
@@ -58,6 +57,7 @@ impl SettlementInternalService for SettlementInternalApi {
         let filter = case_filter(filter)?;
         let mut chunks = Box::pin(chunks(self.cases.clone(), region, filter, CHUNK));
         let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        let cases = self.cases.clone();
         tokio::spawn(async move {
             while let Some(chunk) = chunks.next().await {
                 let rows = match chunk {
@@ -67,13 +67,21 @@ impl SettlementInternalService for SettlementInternalApi {
                         return;
                     }
                 };
-                for case in rows {
-                    if case.record_kind != RecordKind::Inpatient {
-                        continue;
+                let rows: Vec<_> = rows
+                    .into_iter()
+                    .filter(|case| case.record_kind == RecordKind::Inpatient)
+                    .collect();
+                let jsons: Vec<String> = rows.iter().map(|case| case.case_json.clone()).collect();
+                let summaries = match with_warnings(&cases, rows).await {
+                    Ok(summaries) => summaries,
+                    Err(error) => {
+                        let _ = sender.send(Err(storage_failure(error))).await;
+                        return;
                     }
-                    let case_json = case.case_json.clone();
+                };
+                for (summary, case_json) in summaries.into_iter().zip(jsons) {
                     let message = pb::StreamCasesResponse {
-                        summary: Some(case_to_wire(case)),
+                        summary: Some(summary),
                         case_json,
                     };
                     if sender.send(Ok(message)).await.is_err() {

@@ -20,7 +20,10 @@ use medpay_proto::points::v1 as points;
 use platform::peer::PeerCredentials;
 use settlement_domain::case::SettlementList;
 use settlement_domain::payment_mode::PaymentMode;
-use settlement_domain::ports::{BatchValuation, CaseValuer, PeerUnavailable, ValuedCase};
+use settlement_domain::ports::{
+    BatchValuation, CaseValuer, CheckedValuation, CodeKind, PeerUnavailable, UnknownCode,
+    ValuedCase,
+};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -205,6 +208,26 @@ impl GrpcValuer {
     }
 }
 
+/// The unknown codes grouping reported for a case.
+fn unknown_codes(outcome: &grouping_internal::GroupBatchResult) -> Vec<UnknownCode> {
+    outcome
+        .unknown_codes
+        .iter()
+        .filter_map(|unknown| {
+            let kind = match unknown.kind() {
+                grouping_internal::CodeKind::Diagnosis => CodeKind::Diagnosis,
+                grouping_internal::CodeKind::Procedure => CodeKind::Procedure,
+                grouping_internal::CodeKind::Unspecified => return None,
+            };
+            Some(UnknownCode {
+                kind,
+                position: usize::try_from(unknown.position).unwrap_or(usize::MAX),
+                code: unknown.code.clone(),
+            })
+        })
+        .collect()
+}
+
 #[async_trait::async_trait]
 impl CaseValuer for GrpcValuer {
     async fn value_batch(
@@ -213,10 +236,26 @@ impl CaseValuer for GrpcValuer {
         cases: &[SettlementList],
         prior_days: &[u32],
     ) -> Result<BatchValuation, PeerUnavailable> {
+        Ok(self
+            .value_and_check(region, cases, prior_days)
+            .await?
+            .valuations)
+    }
+
+    async fn value_and_check(
+        &self,
+        region: RegionCode,
+        cases: &[SettlementList],
+        prior_days: &[u32],
+    ) -> Result<CheckedValuation, PeerUnavailable> {
         let prior = |i: usize| prior_days.get(i).copied().unwrap_or(0);
         if cases.is_empty() {
-            return Ok(Vec::new());
+            return Ok(CheckedValuation::default());
         }
+        let unvalued = |answers: BatchValuation| CheckedValuation {
+            unknown_codes: vec![Vec::new(); answers.len()],
+            valuations: answers,
+        };
         let mut answers: BatchValuation = vec![Err("not valued".to_owned()); cases.len()];
         let grouped = self
             .grouping
@@ -245,19 +284,20 @@ impl CaseValuer for GrpcValuer {
             }
             Err(status) => {
                 let reason = format!("grouping: {}", status.message());
-                return Ok(vec![Err(reason); cases.len()]);
+                return Ok(unvalued(vec![Err(reason); cases.len()]));
             }
         };
         if groups.len() != cases.len() {
-            return Ok(vec![
+            return Ok(unvalued(vec![
                 Err(format!(
                     "grouping answered {} results for {} cases",
                     groups.len(),
                     cases.len()
                 ));
                 cases.len()
-            ]);
+            ]));
         }
+        let unknown: Vec<Vec<UnknownCode>> = groups.iter().map(unknown_codes).collect();
         // A case grouping refused on its own is not valued; the others go on to points.
         let mut groups_of = Vec::with_capacity(groups.len());
         for (i, outcome) in groups.into_iter().enumerate() {
@@ -336,7 +376,10 @@ impl CaseValuer for GrpcValuer {
                 };
             }
         }
-        Ok(answers)
+        Ok(CheckedValuation {
+            valuations: answers,
+            unknown_codes: unknown,
+        })
     }
 }
 

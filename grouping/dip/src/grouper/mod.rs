@@ -278,6 +278,25 @@ impl CompiledDirectory {
             .map(|(code, treatment)| (&**code, *treatment))
     }
 
+    /// Whether the directory covers a principal diagnosis: a core or basic-level group of its
+    /// category, or a comprehensive group of its 3-character category or of a range containing
+    /// it, for any treatment type. A code it does not cover can group nowhere in it.
+    pub fn knows_diagnosis(&self, code: &str) -> bool {
+        if !code.is_ascii() || code.len() < 3 || !is_category3(&code[..3]) {
+            return false;
+        }
+        let category3 = &code[..3];
+        if self.core_by_category.contains_key(diagnosis_category(code))
+            || self.comprehensive_by_category.contains_key(category3)
+        {
+            return true;
+        }
+        let key = category3_bytes(category3);
+        self.comprehensive_ranges
+            .iter()
+            .any(|r| r.first <= key && key <= r.last)
+    }
+
     /// Number of groups (core, basic and comprehensive).
     pub fn group_count(&self) -> usize {
         self.groups.len()

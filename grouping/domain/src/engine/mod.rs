@@ -445,6 +445,26 @@ impl CompiledScheme {
         self.procedure_names.get(&id).map(String::as_str)
     }
 
+    /// Whether a diagnosis code is in the diagnosis dictionary, as written or through the
+    /// scheme's code map (DOMAIN.md §1: codes exist in the dictionaries after the code map).
+    pub fn knows_diagnosis(&self, code: &str) -> bool {
+        let id = self.lookup(code);
+        self.diagnosis_names.contains_key(&id)
+            || self
+                .diagnosis_names
+                .contains_key(&self.info(id).diagnosis_map)
+    }
+
+    /// Whether a procedure code is in the procedure dictionary, as written or through the
+    /// scheme's code map.
+    pub fn knows_procedure(&self, code: &str) -> bool {
+        let id = self.lookup(code);
+        self.procedure_names.contains_key(&id)
+            || self
+                .procedure_names
+                .contains_key(&self.info(id).procedure_map)
+    }
+
     /// A grouper with its own scratch buffers.
     pub fn grouper(&self) -> Grouper<'_> {
         Grouper {

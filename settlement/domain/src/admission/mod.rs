@@ -156,6 +156,9 @@ pub struct Admitted {
     pub canonical_json: String,
     /// The inpatient list to group and value; `None` for ambulatory records.
     pub list: Option<SettlementList>,
+    /// What validation flagged without rejecting the record, kept with it
+    /// ([`crate::intake_warnings`]).
+    pub warnings: Vec<crate::validation::Violation>,
 }
 
 impl Admitted {

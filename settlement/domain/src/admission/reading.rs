@@ -201,6 +201,7 @@ fn admit(
         fund_amount: parsed.payment.fund_total(),
         canonical_json: parsed.canonical_json,
         list: parsed.list,
+        warnings: parsed.report.warnings,
     })
 }
 

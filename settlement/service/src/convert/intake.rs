@@ -8,6 +8,7 @@ use medpay_proto::settlement::v1 as pb;
 use platform::status::bad_request;
 use platform::wire;
 use settlement_domain::admission::{Record, Rejection};
+use settlement_domain::intake_warnings::IntakeWarning;
 use tonic::{Code, Status};
 
 use super::Violations;
@@ -249,6 +250,16 @@ pub fn case_to_wire(case: LedgerCase) -> pb::CaseSummary {
         table_version: case.table_version,
         valuation_error: case.valuation_error,
         content_hash: case.content_hash,
+        warnings: Vec::new(),
+    }
+}
+
+pub fn warning_to_wire(warning: &IntakeWarning) -> pb::IntakeWarning {
+    pb::IntakeWarning {
+        level: warning.level.as_str().to_owned(),
+        code: warning.code.clone(),
+        field: warning.field.clone(),
+        detail: warning.detail.clone(),
     }
 }
 

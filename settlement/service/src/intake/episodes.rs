@@ -12,20 +12,37 @@ use kernel::{FundType, RegionCode};
 use settlement_domain::case::SettlementList;
 use settlement_domain::episode::{EpisodePolicy, EpisodeStay, prior_episode_days};
 use settlement_domain::policy::SettlementPolicy;
-use settlement_domain::ports::BatchValuation;
+use settlement_domain::ports::{BatchValuation, CheckedValuation};
 
 use super::{Intake, IntakeError};
 use crate::store::episodes::episode_stays;
 use crate::store::ledger::StoreError;
 
 impl Intake {
-    /// Values `lists` of one pooling region with the per-diem episode days their stays give.
+    /// Values `lists` of one pooling region with the per-diem episode days their stays give;
+    /// the unknown codes are those of the first grouping (the days change no code).
     pub(super) async fn value_with_episodes(
         &self,
         region: RegionCode,
         lists: &[SettlementList],
+    ) -> Result<CheckedValuation, IntakeError> {
+        let checked = self.valuer.value_and_check(region, lists, &[]).await?;
+        let valuations = self
+            .with_episode_days(region, lists, checked.valuations)
+            .await?;
+        Ok(CheckedValuation {
+            valuations,
+            unknown_codes: checked.unknown_codes,
+        })
+    }
+
+    /// Values again, with their prior days, the stays of `answers` that continue an episode.
+    async fn with_episode_days(
+        &self,
+        region: RegionCode,
+        lists: &[SettlementList],
+        mut answers: BatchValuation,
     ) -> Result<BatchValuation, IntakeError> {
-        let mut answers = self.valuer.value_batch(region, lists, &[]).await?;
         let batch: Vec<(usize, EpisodeStay)> = answers
             .iter()
             .enumerate()

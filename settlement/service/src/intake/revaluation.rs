@@ -97,7 +97,7 @@ impl Intake {
         }
         for (region, cases) in by_region {
             let lists: Vec<SettlementList> = cases.iter().map(|(_, list)| list.clone()).collect();
-            let answers = self.value_with_episodes(region, &lists).await?;
+            let answers = self.value_with_episodes(region, &lists).await?.valuations;
             for (slot, (case, _)) in cases.into_iter().enumerate() {
                 let answer = answers
                     .get(slot)

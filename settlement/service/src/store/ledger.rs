@@ -7,6 +7,7 @@
 
 use crate::store::Database;
 use crate::store::uploads::{self, ChunkMark};
+use crate::store::warnings::{self, KeptWarnings};
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
@@ -332,6 +333,7 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
 async fn copy_versions(
     pool: &sea_orm::sqlx::PgPool,
     cases: &[LedgerCase],
+    kept: &[KeptWarnings],
     mark: Option<&ChunkMark>,
 ) -> Result<(), StoreError> {
     let mut rows = Vec::with_capacity(cases.len() * 2_560);
@@ -372,6 +374,9 @@ async fn copy_versions(
         .await
         .map_err(sqlx_failure)?;
     }
+    warnings::insert_postgres(&mut txn, kept)
+        .await
+        .map_err(sqlx_failure)?;
     if let Some(mark) = mark {
         sea_orm::sqlx::query(
             "INSERT INTO settlement_upload_chunk \
@@ -583,23 +588,26 @@ impl CaseStore {
         db: &DatabaseConnection,
         cases: &[LedgerCase],
     ) -> Result<(), StoreError> {
-        Self::store_chunk(db, cases, None).await
+        Self::store_chunk(db, cases, &[], None).await
     }
 
     /// [`CaseStore::store_versions`], recording `mark` (the upload chunk these versions come
     /// from) in the same transaction; a mark already recorded is [`StoreError::VersionTaken`]
     /// too (a concurrent upload under the same request id stored the chunk first).
+    /// The versions' kept warnings go in with them.
     pub async fn store_marked_versions(
         db: &Database,
         cases: &[LedgerCase],
+        kept: &[KeptWarnings],
         mark: Option<&ChunkMark>,
     ) -> Result<(), StoreError> {
-        Self::store_chunk(db.connection(), cases, mark).await
+        Self::store_chunk(db.connection(), cases, kept, mark).await
     }
 
     async fn store_chunk(
         db: &DatabaseConnection,
         cases: &[LedgerCase],
+        kept: &[KeptWarnings],
         mark: Option<&ChunkMark>,
     ) -> Result<(), StoreError> {
         if cases.is_empty() {
@@ -611,7 +619,7 @@ impl CaseStore {
             return Ok(());
         }
         if db.get_database_backend() == DbBackend::Postgres {
-            return copy_versions(db.get_postgres_connection_pool(), cases, mark).await;
+            return copy_versions(db.get_postgres_connection_pool(), cases, kept, mark).await;
         }
         let (fresh, corrections): (Vec<LedgerCase>, Vec<LedgerCase>) =
             cases.iter().cloned().partition(|case| case.version == 1);
@@ -621,6 +629,7 @@ impl CaseStore {
             for case in &corrections {
                 Self::insert_current(&txn, case).await?;
             }
+            warnings::insert(&txn, kept).await?;
             if let Some(mark) = mark {
                 uploads::insert_chunk(&txn, mark).await?;
             }

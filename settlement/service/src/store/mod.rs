@@ -1,5 +1,5 @@
 //! The settlement context's storage: the case ledger, the institution registry, closed months,
-//! upload fingerprints, the journal of idempotent writes, and the database as the steps hold it
+//! upload fingerprints, the data-quality warnings kept with each record ([`warnings`]), the journal of idempotent writes, and the database as the steps hold it
 //! with the unit of work each write runs in ([`unit_of_work`]). Runs and special cases keep their
 //! own stores beside their handlers (`runs::store`, `special_cases::store`).
 
@@ -10,5 +10,6 @@ pub mod journal;
 pub mod ledger;
 pub mod unit_of_work;
 pub mod uploads;
+pub mod warnings;
 
 pub use unit_of_work::{Database, Storage, UnitOfWork};
