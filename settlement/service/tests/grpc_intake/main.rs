@@ -40,9 +40,30 @@ mod registry;
 mod revaluation;
 mod typed;
 mod uploads;
+mod warnings;
 use support::{sample_list_json, sample_outpatient_json};
 
-/// Groups every case into GB13 of scheme demo@1, except a principal diagnosis `Z99.999`.
+/// The codes the fake scheme does not know: diagnoses and procedures starting with `U`.
+fn unknown_codes(diagnoses: &[String], procedures: &[String]) -> Vec<gi::UnknownCode> {
+    let unknown = |kind: gi::CodeKind, codes: &[String]| -> Vec<gi::UnknownCode> {
+        codes
+            .iter()
+            .enumerate()
+            .filter(|(_, code)| code.starts_with('U'))
+            .map(|(i, code)| gi::UnknownCode {
+                kind: kind as i32,
+                position: i as u32,
+                code: code.clone(),
+            })
+            .collect()
+    };
+    let mut found = unknown(gi::CodeKind::Diagnosis, diagnoses);
+    found.extend(unknown(gi::CodeKind::Procedure, procedures));
+    found
+}
+
+/// Groups every case into GB13 of scheme demo@1, except a principal diagnosis `Z99.999`; names
+/// the codes starting with `U` as unknown.
 struct FakeGrouping;
 
 #[tonic::async_trait]
@@ -76,6 +97,7 @@ impl GroupingInternalService for FakeGrouping {
                 };
                 gi::GroupBatchResult {
                     result: Some(result),
+                    unknown_codes: unknown_codes(&case.diagnoses, &case.procedures),
                     ..Default::default()
                 }
             })
