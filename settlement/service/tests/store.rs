@@ -664,3 +664,67 @@ store_test!(
         }
     }
 );
+
+store_test!(
+    warnings_are_kept_once_per_record_content_with_the_versions,
+    Migrator,
+    |db| {
+        use settlement_domain::intake_warnings::{IntakeWarning, WarningLevel};
+        use settlement_service::store::Database;
+        use settlement_service::store::warnings::{self, KeptWarnings};
+        let database = Database::from(db.clone());
+        let warning = |level, code: &str, field: &str| IntakeWarning {
+            level,
+            code: code.into(),
+            field: field.into(),
+            detail: format!("{code} at {field}"),
+        };
+        let first = case("460108", "H001", "L1", 1, 20250115);
+        let kept = KeptWarnings {
+            hospital_code: "H001".into(),
+            list_id: "L1".into(),
+            content_hash: first.content_hash.clone(),
+            warnings: vec![
+                warning(
+                    WarningLevel::Warning,
+                    "symptom_as_principal",
+                    "diagnoses[0].code",
+                ),
+                warning(
+                    WarningLevel::Error,
+                    "unknown_diagnosis_code",
+                    "diagnoses[0].code",
+                ),
+            ],
+        };
+        CaseStore::store_marked_versions(&database, &[first.clone()], &[kept.clone()], None)
+            .await
+            .expect("stored");
+        // A second version of the same content (a revaluation) keeps the same warnings: storing
+        // them again changes nothing.
+        let mut second = case("460108", "H001", "L1", 2, 20250115);
+        second.content_hash = first.content_hash.clone();
+        CaseStore::store_marked_versions(&database, &[second], &[kept.clone()], None)
+            .await
+            .expect("stored again");
+        let key = (
+            "H001".to_owned(),
+            "L1".to_owned(),
+            first.content_hash.clone(),
+        );
+        let other = (
+            "H002".to_owned(),
+            "L1".to_owned(),
+            first.content_hash.clone(),
+        );
+        let found = warnings::of_contents(db, &[key.clone(), other.clone()])
+            .await
+            .expect("read");
+        assert_eq!(found.get(&key), Some(&kept.warnings));
+        assert_eq!(
+            found.get(&other),
+            None,
+            "another hospital's list of that id"
+        );
+    }
+);

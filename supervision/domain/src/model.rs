@@ -240,9 +240,43 @@ pub struct InpatientList {
     /// `fulamt_ownpay_amt`, wholly self-paid items.
     pub full_self_pay: Money,
     pub lines: Vec<FeeLine>,
+    /// The data-quality warnings settlement's intake kept with the list.
+    #[serde(default)]
+    pub warnings: Vec<ListWarning>,
 }
 
+/// A data-quality warning settlement's intake kept with a list (validation's warnings and the
+/// codes the grouping scheme in force did not know).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListWarning {
+    /// Whether it fails the list's quality control (settlement's level `error`).
+    pub fails_qc: bool,
+    /// Reason code in lower case, e.g. `unknown_diagnosis_code`.
+    pub code: String,
+}
+
+/// The warning codes of a list coded wrongly: a code the scheme's dictionaries do not hold, or
+/// a diagnosis that contradicts the patient's sex or age (DOMAIN.md §1 warnings).
+pub const CODING_ERRORS: &[&str] = &[
+    "unknown_diagnosis_code",
+    "unknown_procedure_code",
+    "diagnosis_sex_conflict",
+    "diagnosis_age_conflict",
+];
+
 impl InpatientList {
+    /// Whether the list passes quality control: no warning fails it.
+    pub fn passes_qc(&self) -> bool {
+        !self.warnings.iter().any(|w| w.fails_qc)
+    }
+
+    /// Whether the list carries a coding error ([`CODING_ERRORS`]).
+    pub fn has_coding_error(&self) -> bool {
+        self.warnings
+            .iter()
+            .any(|w| CODING_ERRORS.contains(&w.code.as_str()))
+    }
+
     /// Length of stay: discharge date − admission date (DOMAIN.md conventions).
     pub fn length_of_stay(&self) -> i32 {
         self.discharged_at

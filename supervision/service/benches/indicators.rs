@@ -12,7 +12,8 @@ use medpay_proto::common::v1 as common;
 use medpay_proto::supervision::v1 as pb;
 use medpay_proto::supervision::v1::supervision_reports_service_server::SupervisionReportsService;
 use supervision_domain::{
-    ChargeCategory, Diagnosis, DischargeType, FeeLine, InpatientList, SettlementKey, Sex,
+    ChargeCategory, Diagnosis, DischargeType, FeeLine, InpatientList, ListWarning, SettlementKey,
+    Sex,
 };
 use supervision_service::cases::{CaseSource, CaseSourceError};
 use supervision_service::{SupervisionReportsApi, Tables};
@@ -91,6 +92,15 @@ fn list(month: YearMonth, n: u32) -> InpatientList {
         individual_burden: Money::from_fen(fen - fen * 7 / 10),
         full_self_pay: Money::ZERO,
         lines: vec![line(9, 12_000), line(8, 5_000), line(5, 20_000)],
+        // One list in 50 with an unknown principal diagnosis.
+        warnings: if n.is_multiple_of(50) {
+            vec![ListWarning {
+                fails_qc: true,
+                code: "unknown_diagnosis_code".into(),
+            }]
+        } else {
+            Vec::new()
+        },
     }
 }
 

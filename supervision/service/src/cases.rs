@@ -12,8 +12,8 @@ use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use serde::Deserialize;
 use supervision_domain::{
-    ChargeCategory, Complication, Diagnosis, DischargeType, FeeLine, InpatientList, Procedure,
-    SettlementKey, Sex,
+    ChargeCategory, Complication, Diagnosis, DischargeType, FeeLine, InpatientList, ListWarning,
+    Procedure, SettlementKey, Sex,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -331,5 +331,13 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
         individual_burden: payment.acct_pay + payment.psn_cash_pay,
         full_self_pay: payment.fulamt_ownpay_amt,
         lines,
+        warnings: summary
+            .warnings
+            .iter()
+            .map(|w| ListWarning {
+                fails_qc: w.level == "error",
+                code: w.code.clone(),
+            })
+            .collect(),
     })
 }

@@ -72,6 +72,8 @@ indicator_codes! {
     FundPayment = "fund_payment", "医保基金支付", Money, "Σ fund payment (hifp_pay).";
     TotalCostGrowth = "total_cost_growth", "住院医疗总费用增速(同比)", Ratio, "(Total cost − total cost of the same months a year earlier) / the latter.";
     FundPaymentGrowth = "fund_payment_growth", "医保支付住院费用增长率(同比)", Ratio, "(Fund payment − that of the same months a year earlier) / the latter.";
+    QcPassRate = "qc_pass_rate", "结算清单质控通过率", Ratio, "Lists without an error-level intake warning (an unknown principal diagnosis code) / lists.";
+    CodingErrorRate = "coding_error_rate", "诊断或手术操作编码错误率", Ratio, "Lists with a diagnosis or procedure code the grouping scheme does not know, or a diagnosis contradicting the patient's sex or age / lists.";
 }
 
 /// An item of a monitoring catalogue the streamed lists cannot support.
@@ -93,7 +95,7 @@ const fn item(number: u32, name_zh: &'static str, missing: &'static str) -> Unsu
 }
 
 const FINDING: &str = "a pattern of the screening rule library, reported as findings (ScreenCases, ListFindings), not a rate over the lists";
-const QC: &str = "settlement-list quality-control results (coding audits of principal diagnosis and procedure), which no context records";
+const QC: &str = "audits of the principal diagnosis and procedure chosen against the medical record, which no context records (the lists carry their codes' dictionary checks only: qc_pass_rate, coding_error_rate)";
 
 /// Attachment 2 (the DRG monitoring indicator system) items without data.
 pub const UNSUPPORTED_SYSTEM: &[Unsupported] = &[
@@ -114,7 +116,6 @@ pub const UNSUPPORTED_SYSTEM: &[Unsupported] = &[
     ),
     item(13, "主要诊断选择错误率", QC),
     item(14, "主要手术操作选择错误率", QC),
-    item(15, "诊断或手术操作编码错误率", QC),
     item(
         23,
         "门诊检查检验费用比例",
@@ -165,7 +166,6 @@ pub const UNSUPPORTED_MONTHLY: &[Unsupported] = &[
         "医疗机构结算清单上传率",
         "the number of lists each institution should have uploaded (discharges on its own records)",
     ),
-    item(12, "诊断或手术操作编码错误率", QC),
 ];
 
 #[cfg(test)]

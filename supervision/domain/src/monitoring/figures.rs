@@ -169,6 +169,8 @@ impl<'a> Basis<'a> {
                 earlier.fund_paid,
             );
         }
+        out.ratio(C::QcPassRate, n(t.qc_passed), n(t.cases));
+        out.ratio(C::CodingErrorRate, n(t.coding_errors), n(t.cases));
         out.0
     }
 }

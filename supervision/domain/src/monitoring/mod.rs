@@ -126,6 +126,9 @@ struct Tally {
     persons: HashSet<u32>,
     groups: BTreeMap<String, GroupSums>,
     readmitted: u64,
+    /// Lists passing quality control, and lists with a coding error.
+    qc_passed: u64,
+    coding_errors: u64,
 }
 
 /// A row's sums over the same months a year earlier, for the growth rates.
@@ -360,6 +363,8 @@ impl Tally {
         self.drugs += facts.drugs;
         self.consumables += facts.consumables;
         self.days += facts.days;
+        self.qc_passed += u64::from(list.passes_qc());
+        self.coding_errors += u64::from(list.has_coding_error());
         self.persons.insert(person);
         if let Some((high, low)) = facts.priced {
             self.priced += 1;

@@ -228,3 +228,72 @@ fn export_and_trend() {
     )));
     assert!(csv.contains("460100,,,cases,病例数,1,,,count\n"));
 }
+
+#[test]
+fn qc_pass_and_coding_error_rates_count_lists_by_their_intake_warnings() {
+    use crate::model::{ListWarning, SettlementKey};
+    let warned = |hospital: &str, id: &str, warnings: &[(&str, bool)]| {
+        let mut stay = list(id, id, "2026-03-01 08:00", "2026-03-05 08:00");
+        stay.key = SettlementKey::new(hospital, id);
+        stay.warnings = warnings
+            .iter()
+            .map(|(code, fails_qc)| ListWarning {
+                fails_qc: *fails_qc,
+                code: (*code).to_owned(),
+            })
+            .collect();
+        stay
+    };
+    let lists = [
+        warned("HA", "a1", &[]),
+        warned("HA", "a2", &[("unknown_diagnosis_code", true)]),
+        warned("HA", "a3", &[("unknown_procedure_code", false)]),
+        warned("HB", "b1", &[("diagnosis_sex_conflict", false)]),
+        warned("HB", "b2", &[("symptom_as_principal", false)]),
+        warned("HB", "b3", &[]),
+        warned(
+            "HB",
+            "b4",
+            &[
+                ("principal_absent_on_admission", false),
+                ("unknown_diagnosis_code", true),
+            ],
+        ),
+    ];
+    let table = run(&lists, &Tables::default(), Breakdown::Hospital);
+    let figure = |row: &IndicatorRow, code| {
+        let f = row.get(code).expect("figure");
+        (f.value, f.numerator, f.denominator)
+    };
+    // HA: a2 fails QC (2 of 3 pass); a2 and a3 carry an unknown code (2 of 3).
+    let ha = &table.rows[0];
+    assert_eq!(ha.key.hospital, "HA");
+    assert_eq!(
+        figure(ha, IndicatorCode::QcPassRate),
+        (dec!(0.6667), Some(dec!(2)), Some(dec!(3)))
+    );
+    assert_eq!(
+        figure(ha, IndicatorCode::CodingErrorRate),
+        (dec!(0.6667), Some(dec!(2)), Some(dec!(3)))
+    );
+    // HB: b4 fails QC (3 of 4 pass); b1's sex conflict and b4's unknown code are coding errors,
+    // b2's symptom as principal is not (2 of 4).
+    let hb = &table.rows[1];
+    assert_eq!(
+        figure(hb, IndicatorCode::QcPassRate),
+        (dec!(0.75), Some(dec!(3)), Some(dec!(4)))
+    );
+    assert_eq!(
+        figure(hb, IndicatorCode::CodingErrorRate),
+        (dec!(0.5), Some(dec!(2)), Some(dec!(4)))
+    );
+    // The region: 5 of 7 pass (0.714285… → 0.7143), 4 of 7 coding errors (0.571428… → 0.5714).
+    assert_eq!(
+        figure(&table.total, IndicatorCode::QcPassRate),
+        (dec!(0.7143), Some(dec!(5)), Some(dec!(7)))
+    );
+    assert_eq!(
+        figure(&table.total, IndicatorCode::CodingErrorRate),
+        (dec!(0.5714), Some(dec!(4)), Some(dec!(7)))
+    );
+}

@@ -282,6 +282,7 @@ async fn haikou_march_by_hospital_is_hand_computed() {
     let missing: Vec<u32> = answer.unsupported.iter().map(|u| u.number).collect();
     assert!(missing.contains(&13) && missing.contains(&27));
     assert!(!missing.contains(&17), "CMI is supported");
+    assert!(!missing.contains(&15), "the coding error rate is supported");
     assert!(answer.unsupported.iter().all(|u| !u.missing.is_empty()));
 }
 
@@ -412,7 +413,7 @@ async fn the_monthly_report_trends_against_february() {
     // H002 had no February stay: no trend for it.
     assert!(report.trend.iter().all(|t| t.hospital_code != "H002"));
     let numbers: Vec<u32> = report.unsupported.iter().map(|u| u.number).collect();
-    assert_eq!(numbers, [2, 9, 10, 11, 12]);
+    assert_eq!(numbers, [2, 9, 10, 11]);
 }
 
 #[tokio::test]
@@ -553,4 +554,47 @@ async fn a_hospital_sees_its_own_rows_only() {
     assert!(!text.contains(",H001,"));
     assert!(!text.contains("\n460100,,,"));
     assert!(text.contains("\n460100,H002,,cases,病例数,2,,,count\n"));
+}
+
+#[tokio::test]
+async fn qc_pass_and_coding_error_rates_come_from_the_warnings_streamed_with_the_lists() {
+    use medpay_proto::settlement::v1::IntakeWarning;
+    let warning = |level: &str, code: &str| IntakeWarning {
+        level: level.into(),
+        code: code.into(),
+        field: "diagnoses[0].code".into(),
+        detail: String::new(),
+    };
+    let mut settlement = haikou_cases();
+    for case in &mut settlement.cases {
+        let summary = case.message.summary.as_mut().expect("summary");
+        summary.warnings = match summary.list_id.as_str() {
+            "A2" => vec![warning("error", "unknown_diagnosis_code")],
+            "A3" => vec![warning("warning", "symptom_as_principal")],
+            "B1" => vec![
+                warning("warning", "symptom_as_principal"),
+                warning("warning", "diagnosis_sex_conflict"),
+            ],
+            _ => Vec::new(),
+        };
+    }
+    let mut client = reports(settlement, Tables::demo().expect("tables")).await;
+    let answer = client
+        .get_indicators(agency(query(HAIKOU, pb::Breakdown::Hospital)))
+        .await
+        .expect("indicators")
+        .into_inner();
+    let figure = |row: &pb::IndicatorRow, code: &str| values(row)[code].clone();
+    let triple = |v: &str, n: &str, d: &str| (v.to_owned(), n.to_owned(), d.to_owned());
+    // H001 (A1, A2, A3): A2 fails QC; A2's unknown code is its only coding error.
+    let h1 = &answer.rows[0];
+    assert_eq!(figure(h1, "qc_pass_rate"), triple("0.6667", "2", "3"));
+    assert_eq!(figure(h1, "coding_error_rate"), triple("0.3333", "1", "3"));
+    // H002 (B1, B2): both pass; B1's sex conflict is a coding error.
+    let h2 = &answer.rows[1];
+    assert_eq!(figure(h2, "qc_pass_rate"), triple("1.0000", "2", "2"));
+    assert_eq!(figure(h2, "coding_error_rate"), triple("0.5000", "1", "2"));
+    let total = answer.total.expect("total");
+    assert_eq!(figure(&total, "qc_pass_rate"), triple("0.8000", "4", "5"));
+    assert_eq!(figure(&total, "coding_error_rate"), triple("0.4000", "2", "5"));
 }
