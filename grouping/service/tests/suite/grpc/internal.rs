@@ -129,3 +129,75 @@ async fn a_batch_groups_each_case_with_the_scheme_of_its_discharge_date() {
         .into_inner();
     assert!(empty.results.is_empty());
 }
+
+#[tokio::test]
+async fn a_batch_names_the_codes_the_scheme_of_each_case_does_not_know() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    let mut internal = GroupingInternalServiceClient::new(server.channel.clone());
+    activate_demo(&mut client, "act-drg", date(2025, 1, 1))
+        .await
+        .expect("DRG activated");
+    client
+        .activate_scheme(bureau(pb::ActivateSchemeRequest {
+            request_id: "act-dip".into(),
+            region_code: "460000".into(),
+            scheme_id: "demo-460000-2024".into(),
+            version: "2024.1".into(),
+            effective_from: date(2026, 1, 1),
+        }))
+        .await
+        .expect("DIP activated");
+    let dated = |input: pb::CaseInput, discharge_date: Option<Date>| gi::DatedCase {
+        case: Some(input),
+        discharge_date,
+    };
+    // DRG: K35.900 is known through the demo's code map, U99.900 and 99.9999 are in neither
+    // dictionary; D64.900 is a known secondary diagnosis.
+    let mut drg = dip_input("drg", "K35.900", &["47.0100", "99.9999"], "11800");
+    drg.diagnoses
+        .extend(["U99.900".to_owned(), "D64.900".to_owned()]);
+    // DIP: a principal diagnosis no category of the directory covers is refused, and still
+    // named; the directory has no procedure dictionary.
+    let dip = dip_input("dip", "99.x00", &["99.9999"], "11800");
+    let known = dip_input("known", "K35.800", &["47.0100"], "11800");
+    let results = internal
+        .group_batch(bureau(gi::GroupBatchRequest {
+            region_code: "460108".into(),
+            cases: vec![
+                dated(drg, date(2025, 6, 1)),
+                dated(dip, date(2026, 2, 1)),
+                dated(known.clone(), date(2025, 6, 1)),
+                dated(known, date(2024, 6, 1)),
+            ],
+        }))
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    let unknown: Vec<Vec<(gi::CodeKind, u32, &str)>> = results
+        .iter()
+        .map(|r| {
+            r.unknown_codes
+                .iter()
+                .map(|u| (u.kind(), u.position, u.code.as_str()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            vec![
+                (gi::CodeKind::Diagnosis, 1, "U99.900"),
+                (gi::CodeKind::Procedure, 1, "99.9999"),
+            ],
+            vec![(gi::CodeKind::Diagnosis, 0, "99.x00")],
+            vec![],
+            // No scheme in force: nothing to check against.
+            vec![],
+        ]
+    );
+    assert_eq!(results[0].error, "");
+    assert_eq!(results[1].error, "BAD_PRINCIPAL_DIAGNOSIS");
+    assert_eq!(results[3].error, "NO_ACTIVE_SCHEME");
+}
