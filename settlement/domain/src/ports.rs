@@ -133,8 +133,9 @@ impl CaseValuer for NoPeers {
     }
 }
 
-/// Accepts every code: the scheme's dictionaries live in the grouping context, which reports an
-/// unknown code when it groups the case (stored unvalued with the reason).
+/// Accepts every non-empty code: the scheme's dictionaries live in the grouping context, which
+/// names the codes it does not know when it groups the case; intake keeps them as warnings
+/// ([`crate::intake_warnings`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GroupingChecksCodes;
 

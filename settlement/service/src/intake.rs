@@ -6,7 +6,8 @@
 //! current versions of its cases, the closed months). Accepted records are stored even when
 //! others are rejected.
 //!
-//! A chunk is valued through the domain's [`CaseValuer`] port, then stored in one transaction.
+//! A chunk is valued through the domain's [`CaseValuer`] port, then stored in one transaction
+//! with the warnings of its records (validation's and the codes grouping did not know).
 //! Two uploads of the same cases racing each other collide on the ledger's primary key; the loser
 //! decides its chunk again against what the winner stored, so every case is stored once. A peer
 //! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
