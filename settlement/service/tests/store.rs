@@ -697,14 +697,19 @@ store_test!(
                 ),
             ],
         };
-        CaseStore::store_marked_versions(&database, &[first.clone()], &[kept.clone()], None)
-            .await
-            .expect("stored");
+        CaseStore::store_marked_versions(
+            &database,
+            std::slice::from_ref(&first),
+            std::slice::from_ref(&kept),
+            None,
+        )
+        .await
+        .expect("stored");
         // A second version of the same content (a revaluation) keeps the same warnings: storing
         // them again changes nothing.
         let mut second = case("460108", "H001", "L1", 2, 20250115);
         second.content_hash = first.content_hash.clone();
-        CaseStore::store_marked_versions(&database, &[second], &[kept.clone()], None)
+        CaseStore::store_marked_versions(&database, &[second], std::slice::from_ref(&kept), None)
             .await
             .expect("stored again");
         let key = (

@@ -101,35 +101,39 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, kept: &[KeptWarnings]) -> Resu
     Ok(())
 }
 
+/// The rows of [`insert_postgres`], a column at a time.
+#[derive(Default)]
+struct Columns {
+    hospital_code: Vec<String>,
+    list_id: Vec<String>,
+    content_hash: Vec<String>,
+    seq: Vec<i32>,
+    level: Vec<String>,
+    code: Vec<String>,
+    field: Vec<String>,
+    detail: Vec<String>,
+}
+
 /// [`insert`] on PostgreSQL, in the transaction that copies the versions in: one statement over
 /// arrays, whatever the count.
 pub async fn insert_postgres(
     txn: &mut sea_orm::sqlx::Transaction<'_, sea_orm::sqlx::Postgres>,
     kept: &[KeptWarnings],
 ) -> Result<(), sea_orm::sqlx::Error> {
-    let mut columns: (
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-        Vec<i32>,
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-    ) = Default::default();
+    let mut columns = Columns::default();
     for record in kept {
         for (seq, warning) in record.warnings.iter().enumerate() {
-            columns.0.push(record.hospital_code.clone());
-            columns.1.push(record.list_id.clone());
-            columns.2.push(record.content_hash.clone());
-            columns.3.push(i32::try_from(seq).unwrap_or(i32::MAX));
-            columns.4.push(warning.level.as_str().to_owned());
-            columns.5.push(warning.code.clone());
-            columns.6.push(warning.field.clone());
-            columns.7.push(warning.detail.clone());
+            columns.hospital_code.push(record.hospital_code.clone());
+            columns.list_id.push(record.list_id.clone());
+            columns.content_hash.push(record.content_hash.clone());
+            columns.seq.push(i32::try_from(seq).unwrap_or(i32::MAX));
+            columns.level.push(warning.level.as_str().to_owned());
+            columns.code.push(warning.code.clone());
+            columns.field.push(warning.field.clone());
+            columns.detail.push(warning.detail.clone());
         }
     }
-    if columns.0.is_empty() {
+    if columns.seq.is_empty() {
         return Ok(());
     }
     sea_orm::sqlx::query(
@@ -139,14 +143,14 @@ pub async fn insert_postgres(
                               $6::text[], $7::text[], $8::text[]) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(columns.0)
-    .bind(columns.1)
-    .bind(columns.2)
-    .bind(columns.3)
-    .bind(columns.4)
-    .bind(columns.5)
-    .bind(columns.6)
-    .bind(columns.7)
+    .bind(columns.hospital_code)
+    .bind(columns.list_id)
+    .bind(columns.content_hash)
+    .bind(columns.seq)
+    .bind(columns.level)
+    .bind(columns.code)
+    .bind(columns.field)
+    .bind(columns.detail)
     .execute(&mut **txn)
     .await?;
     Ok(())

@@ -33,8 +33,11 @@ fn lists() -> Vec<pb::SubmitRecord> {
     ]
 }
 
+/// (level, code, field) of a warning.
+type Described<'a> = (&'a str, &'a str, &'a str);
+
 /// (level, code, field) of each warning.
-fn described(warnings: &[pb::IntakeWarning]) -> Vec<(&str, &str, &str)> {
+fn described(warnings: &[pb::IntakeWarning]) -> Vec<Described<'_>> {
     warnings
         .iter()
         .map(|w| (w.level.as_str(), w.code.as_str(), w.field.as_str()))
@@ -78,7 +81,7 @@ async fn a_list_with_an_unknown_code_is_stored_with_its_warnings_once() {
         .expect("listed")
         .into_inner()
         .cases;
-    let by_list: Vec<(&str, Vec<(&str, &str, &str)>)> = listed
+    let by_list: Vec<(&str, Vec<Described<'_>>)> = listed
         .iter()
         .map(|c| (c.list_id.as_str(), described(&c.warnings)))
         .collect();
