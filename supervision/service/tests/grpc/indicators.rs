@@ -596,5 +596,8 @@ async fn qc_pass_and_coding_error_rates_come_from_the_warnings_streamed_with_the
     assert_eq!(figure(h2, "coding_error_rate"), triple("0.5000", "1", "2"));
     let total = answer.total.expect("total");
     assert_eq!(figure(&total, "qc_pass_rate"), triple("0.8000", "4", "5"));
-    assert_eq!(figure(&total, "coding_error_rate"), triple("0.4000", "2", "5"));
+    assert_eq!(
+        figure(&total, "coding_error_rate"),
+        triple("0.4000", "2", "5")
+    );
 }
