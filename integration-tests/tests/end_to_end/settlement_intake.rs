@@ -1,6 +1,7 @@
 //! Settlement intake end to end: the real `medpay up` binary, an institution and its agreement
 //! registered over gRPC, settlement lists streamed in, every record answered, the accepted ones
-//! listed with their valuation (or the reason valuation failed), and a retried upload replayed.
+//! listed with their valuation (or the reason valuation failed) and their data-quality warnings,
+//! counted by supervision's QC indicators, and a retried upload replayed.
 
 use integration_tests::{
     Medpay, config_with_county_key, list_json, put_and_activate_table, register_institution,
@@ -9,6 +10,8 @@ use integration_tests::{
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
+use medpay_proto::supervision::v1 as reports;
+use medpay_proto::supervision::v1::supervision_reports_service_client::SupervisionReportsServiceClient;
 use rust_decimal::Decimal;
 use tonic::Code;
 
@@ -236,6 +239,54 @@ async fn lists_are_taken_record_by_record_and_a_retry_replays() -> anyhow::Resul
         "{before_any_scheme:?}"
     );
     assert!(before_any_scheme.group_code.is_empty());
+    // The unknown principal diagnosis is kept as a warning that fails the list's quality
+    // control; a list of known codes, or one no scheme checked, carries none.
+    let warnings = |case: &settlement::CaseSummary| -> Vec<(String, String, String)> {
+        case.warnings
+            .iter()
+            .map(|w| (w.level.clone(), w.code.clone(), w.field.clone()))
+            .collect()
+    };
+    assert_eq!(
+        warnings(ungroupable),
+        [(
+            "error".to_owned(),
+            "unknown_diagnosis_code".to_owned(),
+            "diagnoses[0].code".to_owned()
+        )]
+    );
+    assert!(warnings(complicated).is_empty(), "{complicated:?}");
+    assert!(warnings(before_any_scheme).is_empty());
+    // Supervision's indicators count April's two lists: S6 fails QC and carries a coding error.
+    let indicators = SupervisionReportsServiceClient::new(server.channel().await?)
+        .get_indicators(reports::GetIndicatorsRequest {
+            region_code: "460108".into(),
+            period_from: Some(common::YearMonth {
+                year: 2025,
+                month: 4,
+            }),
+            period_to: Some(common::YearMonth {
+                year: 2025,
+                month: 4,
+            }),
+            breakdown: reports::Breakdown::Hospital.into(),
+            fund_type: 0,
+        })
+        .await?
+        .into_inner();
+    let total = indicators
+        .total
+        .ok_or_else(|| anyhow::anyhow!("no total"))?;
+    let figure = |code: &str| {
+        total
+            .indicators
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| (i.value.clone(), i.numerator.clone(), i.denominator.clone()))
+    };
+    let half = Some(("0.5000".to_owned(), "1".to_owned(), "2".to_owned()));
+    assert_eq!(figure("qc_pass_rate"), half);
+    assert_eq!(figure("coding_error_rate"), half);
 
     // A county agency may not register institutions.
     let mut county = tonic::Request::new(settlement::PutInstitutionRequest {
