@@ -274,3 +274,68 @@ impl GroupCosts {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yuan(text: &str) -> Money {
+        text.parse().expect("money")
+    }
+
+    #[test]
+    fn reference_costs_are_last_years_level_means_with_fallbacks() {
+        let directory = grouping_dip::load_demo().expect("demo directory");
+        let built = BuiltDirectory {
+            scores: BTreeMap::from([
+                ("G1".to_owned(), Points::round(Decimal::new(1200, 0))),
+                ("G2".to_owned(), Points::round(Decimal::new(800, 0))),
+            ]),
+            means: BTreeMap::from([
+                ("G1".to_owned(), yuan("9000.00")),
+                ("G2".to_owned(), yuan("6000.00")),
+            ]),
+            compiled: CompiledDirectory::new(&directory),
+        };
+        let mut costs = GroupCosts::default();
+        let mut add = |year: i32, group: &str, level: &'static str, amount: &str| {
+            costs
+                .by_level
+                .entry((year, group.to_owned(), level))
+                .or_default()
+                .add(yuan(amount), Decimal::ONE);
+            costs
+                .by_year
+                .entry((year, group.to_owned()))
+                .or_default()
+                .add(yuan(amount), Decimal::ONE);
+        };
+        // 2024: G1 at 3A twice and at 1 once; G2 not seen. 2025 does not price 2025's table.
+        add(2024, "G1", "3A", "12000.00");
+        add(2024, "G1", "3A", "13000.01");
+        add(2024, "G1", "1", "5000.00");
+        add(2025, "G1", "2A", "99999.00");
+        let groups = costs.table_groups(&built, 2025);
+        let reference = |group: &str, level: &str| {
+            groups[group]["reference_costs"][level]
+                .as_str()
+                .expect("reference")
+                .to_owned()
+        };
+        // (12000.00 + 13000.01) / 2 = 12500.005, rounded half away from zero.
+        assert_eq!(reference("G1", "3A"), "12500.01");
+        assert_eq!(reference("G1", "1"), "5000.00");
+        // No 2024 stay at 2A: the group's 2024 mean over every level, 30000.01 / 3.
+        assert_eq!(reference("G1", "2A"), "10000.00");
+        // No 2024 stay of G2 at all: the build's weighted mean.
+        assert_eq!(reference("G2", "community"), "6000.00");
+        assert_eq!(groups["G1"]["score"], "1200.0000");
+        assert_eq!(
+            groups["G2"]["reference_costs"]
+                .as_object()
+                .expect("levels")
+                .len(),
+            LEVELS.len()
+        );
+    }
+}
