@@ -51,6 +51,11 @@ enum Command {
         /// not hold a database yet.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Inpatient main method: `dip` (Hainan's; three simulated years of `--cases` each build
+        /// the DIP directory, the middle one is the history of the budget point value) or `drg`
+        /// (the demo DRG scheme on one year).
+        #[arg(long, value_enum, default_value_t = gateway::demo::MainMethod::Dip)]
+        main_method: gateway::demo::MainMethod,
     },
     /// Groups a CSV of cases in input order, on every core; the scheme's kind decides DRG or DIP.
     /// DRG reads the columns of the schemes' examples.csv (Index, gender, age, ageDay, weight,
@@ -344,12 +349,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             out,
             data,
+            main_method,
         } => {
             let args = gateway::demo::DemoArgs {
                 cases,
                 seed,
                 out,
                 data,
+                main_method,
             };
             gateway::demo::run(settings, args).await
         }

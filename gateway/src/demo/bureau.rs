@@ -16,15 +16,18 @@ use medpay_proto::supervision::v1::supervision_reports_service_client::Supervisi
 use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
 use tonic::transport::Channel;
 
-use super::YEAR;
+use super::{MainMethod, YEAR};
 
 /// Creates the year's budget of `fund` for `region` on last year's claims (the inpatient block,
-/// 5 % of it the adjustment reserve) and makes the clearing share through it.
+/// 5 % of it the adjustment reserve) and makes the clearing share through it; on DIP the
+/// clearing sets the settlement point value on the reimbursement-ratio basis (DOMAIN.md §5,
+/// Hainan: fund amount for DIP / reimbursement ratio / Σ scores).
 pub async fn set_budget(
     channel: Channel,
     region: RegionCode,
     fund: FundType,
     last_year_claims: Money,
+    method: MainMethod,
 ) -> anyhow::Result<()> {
     let document = serde_json::json!({
         "region": region.to_string(),
@@ -55,11 +58,52 @@ pub async fn set_budget(
             region_code: region.to_string(),
             year: YEAR,
             fund_type: i32::from(fund.code()),
-            policy_json: r#"{"clearing": {"sharing": "budget"}}"#.into(),
+            policy_json: match method {
+                MainMethod::Drg => r#"{"clearing": {"sharing": "budget"}}"#.into(),
+                MainMethod::Dip => r#"{"clearing": {"sharing": "budget", "point_value_basis": "reimbursement_ratio"}}"#.into(),
+            },
             reason: "year-end sharing by the budget's tiers".into(),
         })
         .await?;
     Ok(())
+}
+
+/// Publishes the DIP budget point value of `fund` for the paid year from the stored stays of
+/// `history_year` (weight 1) and returns it.
+pub async fn publish_budget_point_value(
+    channel: Channel,
+    region: RegionCode,
+    fund: FundType,
+    history_year: i32,
+) -> anyhow::Result<Decimal> {
+    let published = SettlementRunServiceClient::new(channel)
+        .publish_dip_budget_point_value(settlement::PublishDipBudgetPointValueRequest {
+            request_id: format!("demo-budget-point-value-{region}-{}", fund.code()),
+            region_code: region.to_string(),
+            year: YEAR,
+            fund_type: i32::from(fund.code()),
+            history: vec![settlement::HistoryYearWeight {
+                year: history_year,
+                weight: Some(common::Decimal { value: "1".into() }),
+            }],
+        })
+        .await?
+        .into_inner()
+        .value
+        .ok_or_else(|| anyhow::anyhow!("PublishDipBudgetPointValue answered no value"))?;
+    let value = published
+        .point_value
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("the budget point value has no value"))?
+        .value
+        .parse::<Decimal>()
+        .map_err(|e| anyhow::anyhow!("budget point value: {e}"))?;
+    let cases: u64 = published.history.iter().map(|year| year.cases).sum();
+    eprintln!(
+        "budget point value {region} fund {} {YEAR}: {value} from {cases} scored stays of {history_year}",
+        fund.code()
+    );
+    Ok(value)
 }
 
 /// One screening rule's findings over the year.

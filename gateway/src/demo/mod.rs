@@ -5,8 +5,15 @@
 //! submits every simulated settlement through `SubmitCases`, prepays and closes twelve months,
 //! screens them, sets the budgets that share surpluses and overspends, clears the year per region
 //! and fund, and writes the statements, a summary and an HTML report.
+//!
+//! On DIP, Hainan's main method and the default, the simulation covers three years: all three
+//! build the DIP directory through the grouping context, the year before the paid one is taken in
+//! as the history of the DIP budget point value the months are prepaid with, and the clearing
+//! sets the settlement point value on the reimbursement-ratio basis.
 
 mod bureau;
+mod dip;
+mod institutions;
 mod report;
 mod summary;
 mod tables;
@@ -29,10 +36,16 @@ use tonic::transport::Channel;
 use crate::config::Settings;
 use crate::server::{self, ContextName};
 use bureau::Screening;
-use summary::{ClearingSummary, HospitalTotals, Roster, RosterEntry};
+use institutions::{register, roster};
+use summary::{ClearingSummary, HospitalTotals, Roster};
+use tables::MainRows;
 
 /// The simulated year: complete, and before any date intake would call the future.
 const YEAR: i32 = 2025;
+/// The DIP directory's history years, oldest first; the last is the paid year.
+const HISTORY_YEARS: [i32; 3] = [YEAR - 2, YEAR - 1, YEAR];
+/// The year taken in as the history of the DIP budget point value (see [`dip_history_intake`]).
+const POINT_VALUE_HISTORY_YEAR: i32 = YEAR - 1;
 /// Share of a fund's claims the bureau makes distributable.
 const BUDGET_SHARE: Decimal = Decimal::from_parts(97, 0, 0, false, 2);
 /// Share of the estimated point value paid month by month.
@@ -40,14 +53,36 @@ const PROVISIONAL_SHARE: Decimal = Decimal::from_parts(90, 0, 0, false, 2);
 /// Answers can carry a whole region's statements.
 const MESSAGE_LIMIT: usize = 256 * 1024 * 1024;
 
+/// The inpatient main method the demo pays on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MainMethod {
+    /// DIP scores on a directory built from the history years (Hainan's method).
+    #[default]
+    Dip,
+    /// DRG points on the demo scheme, one simulated year.
+    Drg,
+}
+
+impl MainMethod {
+    /// The payment mode the statements give the method's cases.
+    pub fn mode(self) -> &'static str {
+        match self {
+            MainMethod::Dip => "dip",
+            MainMethod::Drg => "drg",
+        }
+    }
+}
+
 /// What `medpay demo` was asked for.
 #[derive(Clone, Debug)]
 pub struct DemoArgs {
+    /// Cases of each simulated year.
     pub cases: u64,
     pub seed: u64,
     pub out: PathBuf,
     /// Folder of the SQLite database; a fresh temporary one when absent.
     pub data: Option<PathBuf>,
+    pub main_method: MainMethod,
 }
 
 /// A data folder removed when the demo ends, unless the caller chose it.
@@ -121,10 +156,14 @@ impl Progress {
 /// Runs the demo with `settings` (its listeners and database are replaced by the demo's own).
 pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let (first_year, years) = match args.main_method {
+        MainMethod::Dip => (HISTORY_YEARS[0], HISTORY_YEARS.len() as u32),
+        MainMethod::Drg => (YEAR, 1),
+    };
     let simulation = Simulation::hainan(SimulationConfig {
         seed: args.seed,
-        first_year: YEAR,
-        years: 1,
+        first_year,
+        years,
         cases_per_year: args.cases,
         ..SimulationConfig::default()
     })?;
@@ -173,7 +212,14 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         .connect()
         .await?;
 
-    let outcome = act(&simulation, &observations, channel, &args.out).await;
+    let outcome = act(
+        &simulation,
+        observations,
+        channel,
+        &args.out,
+        args.main_method,
+    )
+    .await;
     let _ = stop_tx.send(());
     serving.await??;
     let (clearings, screening) = outcome?;
@@ -197,6 +243,7 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         seed: args.seed,
         records: args.cases,
         roster: &roster(&simulation),
+        main_method: args.main_method,
         clearings: &clearings,
         screening: &screening,
     });
@@ -217,50 +264,107 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The bureau's look at the year before it prices the tables.
-fn observe(simulation: &Simulation) -> anyhow::Result<tables::Observations> {
+/// What the bureau saw of the simulated years before it acts.
+struct Observed {
+    /// The paid year.
+    year: tables::Observations,
+    /// Every DIP-grouped stay of every year, for the directory.
+    history: dip::History,
+}
+
+/// The bureau's look at the years before it prices the tables.
+fn observe(simulation: &Simulation) -> anyhow::Result<Observed> {
     let scheme = grouping_domain::load_demo()
         .map_err(|e| anyhow::anyhow!("the demo DRG scheme does not load: {e}"))?;
     let compiled = grouping_domain::CompiledScheme::compile(&scheme);
     let mut grouper = compiled.grouper();
-    let mut observations = tables::Observations::default();
-    let progress = Progress::new("looking at the year", simulation.config().cases_per_year);
+    let mut observed = Observed {
+        year: tables::Observations::default(),
+        history: dip::History::default(),
+    };
+    let config = simulation.config();
+    let total = config.cases_per_year * u64::from(config.years);
+    let progress = Progress::new("looking at the years", total);
+    let mut seen = 0_u64;
     for case in simulation.cases() {
-        observations.observe(&case, &mut grouper);
-        if observations.records.is_multiple_of(10_000) {
-            progress.show(observations.records);
+        if config.years > 1 {
+            observed.history.add(&case);
+        }
+        observed
+            .year
+            .observe(&case, &mut grouper, case.truth.year == YEAR);
+        seen += 1;
+        if seen.is_multiple_of(10_000) {
+            progress.show(seen);
         }
     }
-    progress.finish(observations.records);
-    Ok(observations)
+    progress.finish(seen);
+    Ok(observed)
 }
 
 /// Everything the bureau and the counties do over gRPC; returns a summary per clearing.
 async fn act(
     simulation: &Simulation,
-    observations: &tables::Observations,
+    observed: Observed,
     channel: Channel,
     out: &Path,
+    method: MainMethod,
 ) -> anyhow::Result<(Vec<ClearingSummary>, Screening)> {
+    let Observed {
+        year: observations,
+        history,
+    } = observed;
     let mut intake = SettlementServiceClient::new(channel.clone())
         .max_decoding_message_size(MESSAGE_LIMIT)
         .max_encoding_message_size(MESSAGE_LIMIT);
     register(simulation, &mut intake).await?;
 
-    let pools: BTreeSet<(RegionCode, u16)> =
-        observations.inpatient_claims.keys().copied().collect();
-    let mut tables = PointsServiceClient::new(channel.clone());
-    for (region, fund) in &pools {
-        let fund = FundType::from_code(*fund)?;
-        put_table(&mut tables, observations, *region, fund).await?;
-    }
-    eprintln!("tables: {} activated", pools.len());
-
-    submit(simulation, &mut intake).await?;
-
     // Hainan pools both funds province-wide (省级统筹): the province prepays and clears, and
     // a clearing of a region takes the cases of every region inside it.
     let province = simulation.province().code;
+    let pools: BTreeSet<(RegionCode, u16)> =
+        observations.inpatient_claims.keys().copied().collect();
+    let mut tables = PointsServiceClient::new(channel.clone());
+    match method {
+        MainMethod::Drg => {
+            for (region, fund) in &pools {
+                let fund = FundType::from_code(*fund)?;
+                let document = observations.table_document(*region, YEAR, fund, &MainRows::Drg)?;
+                put_table(&mut tables, document, *region, YEAR, fund).await?;
+            }
+        }
+        MainMethod::Dip => {
+            let built = dip::build_and_activate(
+                channel.clone(),
+                province,
+                history,
+                &HISTORY_YEARS,
+                kernel::Date::new(POINT_VALUE_HISTORY_YEAR, 1, 1)?,
+            )
+            .await?;
+            let costs = dip::GroupCosts::observe(simulation, &built);
+            for year in [POINT_VALUE_HISTORY_YEAR, YEAR] {
+                let rows = MainRows::Dip {
+                    groups: costs.table_groups(&built, year),
+                    basic_level_groups: &costs.basic_level_groups,
+                };
+                for (region, fund) in &pools {
+                    let fund = FundType::from_code(*fund)?;
+                    let document = observations.table_document(*region, year, fund, &rows)?;
+                    put_table(&mut tables, document, *region, year, fund).await?;
+                }
+            }
+            dip_history_intake(simulation, &mut intake).await?;
+        }
+    }
+    eprintln!(
+        "tables: {} pools activated on {}",
+        pools.len(),
+        method.mode()
+    );
+
+    submit(simulation, &mut intake, YEAR, Upload::Everything).await?;
+
     let roster = roster(simulation);
     let mut runs = SettlementRunServiceClient::new(channel.clone())
         .max_decoding_message_size(MESSAGE_LIMIT)
@@ -269,16 +373,34 @@ async fn act(
     for ((_, fund), claims) in &observations.inpatient_claims {
         *claims_by_fund.entry(*fund).or_insert(Money::ZERO) += *claims;
     }
+    let mut budget_point_values = BTreeMap::new();
+    if method == MainMethod::Dip {
+        for fund in claims_by_fund.keys() {
+            let value = bureau::publish_budget_point_value(
+                channel.clone(),
+                province,
+                FundType::from_code(*fund)?,
+                POINT_VALUE_HISTORY_YEAR,
+            )
+            .await?;
+            budget_point_values.insert(*fund, value);
+        }
+    }
     let progress = Progress::new("prepayments", claims_by_fund.len() as u64 * 12);
     let mut done = 0;
     for fund in claims_by_fund.keys() {
         let fund = FundType::from_code(*fund)?;
-        let estimate = observations
-            .all_case_mean_cost(fund)
-            .map(|mean| mean.value() / Decimal::ONE_HUNDRED * PROVISIONAL_SHARE)
-            .unwrap_or(Decimal::ONE_HUNDRED);
+        let price = match method {
+            MainMethod::Drg => PointValue::Given(
+                observations
+                    .all_case_mean_cost(fund)
+                    .map(|mean| mean.value() / Decimal::ONE_HUNDRED * PROVISIONAL_SHARE)
+                    .unwrap_or(Decimal::ONE_HUNDRED),
+            ),
+            MainMethod::Dip => PointValue::Published,
+        };
         for month in 1..=12 {
-            prepay(&mut runs, province, fund, month, estimate).await?;
+            prepay(&mut runs, province, fund, month, price).await?;
             done += 1;
             progress.show(done);
         }
@@ -294,147 +416,52 @@ async fn act(
 
     let mut clearings = Vec::new();
     for (fund, claims) in &claims_by_fund {
+        let budget_point_value = budget_point_values.get(fund).copied();
         let fund = FundType::from_code(*fund)?;
         // The simulated year stands in for last year's spending: the budget's reserve is what
         // shares the overspends out.
-        bureau::set_budget(channel.clone(), province, fund, *claims).await?;
+        bureau::set_budget(channel.clone(), province, fund, *claims, method).await?;
         let budget = claims.mul_round(BUDGET_SHARE);
-        clearings.push(clear(&mut runs, province, fund, budget, &roster, out).await?);
+        let mut clearing = clear(&mut runs, province, fund, budget, &roster, out).await?;
+        clearing.budget_point_value = budget_point_value;
+        clearings.push(clearing);
     }
     eprintln!("clearings: {} run", clearings.len());
     Ok((clearings, screening))
 }
 
-/// Every simulated institution by code (pooling region, name, level) and the region names.
-fn roster(simulation: &Simulation) -> Roster {
-    let province = simulation.province();
-    let institutions = province
-        .hospitals
-        .iter()
-        .map(|h| &h.institution)
-        .chain(province.pharmacies.iter().map(|p| &p.institution))
-        .map(|i| {
-            (
-                i.code.clone(),
-                RosterEntry {
-                    region: i.pooling_region,
-                    name: i.name.clone(),
-                    level: level_word(i.level),
-                },
-            )
-        })
-        .collect();
-    let region_names = province
-        .regions
-        .iter()
-        .map(|r| (r.code.to_string(), r.name.to_owned()))
-        .collect();
-    Roster {
-        institutions,
-        region_names,
-    }
-}
-
-fn date(value: kernel::Date) -> Option<common::Date> {
-    let (year, month, day) = value.ymd();
-    Some(common::Date {
-        year,
-        month: month as i32,
-        day: day as i32,
-    })
-}
-
-fn level_word(level: settlement_domain::institution::InstitutionLevel) -> &'static str {
-    use settlement_domain::institution::InstitutionLevel as L;
-    match level {
-        L::TertiaryA => "3A",
-        L::TertiaryB => "3B",
-        L::SecondaryA => "2A",
-        L::SecondaryB => "2B",
-        L::Primary => "1",
-        L::Community => "community",
-        _ => "unrated",
-    }
-}
-
-fn type_word(kind: settlement_domain::institution::InstitutionType) -> &'static str {
-    use settlement_domain::institution::InstitutionType as T;
-    match kind {
-        T::GeneralHospital => "general",
-        T::SpecialistHospital => "specialist",
-        T::TraditionalChineseMedicine => "tcm",
-        T::PrimaryCare => "primary",
-        T::MaternalChild => "maternal_child",
-        _ => "other",
-    }
-}
-
-/// Registers every hospital and pharmacy in its pooling region with its service agreement.
-async fn register(
+/// Takes in the inpatient stays of the year before the paid one, valued on the DIP tables of
+/// that year, as the stored history the DIP budget point value is computed from
+/// (`PublishDipBudgetPointValue` reads only the ledger). The method's default history is the
+/// three years before the value's year weighted 1:2:7; the demo names one year instead
+/// (weight 1), which the method allows: the value is then that year's cost per case score, and
+/// the demo takes in one year's stays rather than three (its outpatient and pharmacy records,
+/// which carry no score, stay out).
+async fn dip_history_intake(
     simulation: &Simulation,
-    client: &mut SettlementServiceClient<Channel>,
+    intake: &mut SettlementServiceClient<Channel>,
 ) -> anyhow::Result<()> {
-    let province = simulation.province();
-    let institutions = province
-        .hospitals
-        .iter()
-        .map(|h| (&h.institution, &h.agreement))
-        .chain(
-            province
-                .pharmacies
-                .iter()
-                .map(|p| (&p.institution, &p.agreement)),
-        );
-    let mut count = 0;
-    for (institution, agreement) in institutions {
-        let region = institution.pooling_region.to_string();
-        client
-            .put_institution(settlement::PutInstitutionRequest {
-                request_id: format!("demo-institution-{}", institution.code),
-                institution: Some(settlement::Institution {
-                    code: institution.code.clone(),
-                    name: institution.name.clone(),
-                    region_code: region.clone(),
-                    level: level_word(institution.level).into(),
-                    institution_type: type_word(institution.institution_type).into(),
-                    alliance_code: String::new(),
-                }),
-                effective_from: date(agreement.start),
-                reason: "designated institution".into(),
-            })
-            .await?;
-        client
-            .put_agreement(settlement::PutAgreementRequest {
-                request_id: format!("demo-agreement-{}", institution.code),
-                region_code: region,
-                institution_code: institution.code.clone(),
-                agreement: Some(settlement::Agreement {
-                    agreement_id: agreement.agreement_id.clone(),
-                    valid_from: date(agreement.start),
-                    valid_to: date(agreement.end),
-                    status: "active".into(),
-                }),
-                reason: "service agreement".into(),
-            })
-            .await?;
-        count += 1;
-    }
-    eprintln!("institutions: {count} registered with their agreements");
-    Ok(())
+    submit(
+        simulation,
+        intake,
+        POINT_VALUE_HISTORY_YEAR,
+        Upload::InpatientOnly,
+    )
+    .await
 }
 
 async fn put_table(
     client: &mut PointsServiceClient<Channel>,
-    observations: &tables::Observations,
+    document_json: String,
     region: RegionCode,
+    year: i32,
     fund: FundType,
 ) -> anyhow::Result<()> {
-    let document_json = observations.table_document(region, YEAR, fund)?;
     let put = client
         .put_table(points::PutTableRequest {
-            request_id: format!("demo-table-{region}-{}", fund.code()),
+            request_id: format!("demo-table-{region}-{year}-{}", fund.code()),
             region_code: region.to_string(),
-            year: YEAR,
+            year,
             fund_type: i32::from(fund.code()),
             document_json,
         })
@@ -444,13 +471,13 @@ async fn put_table(
         .ok_or_else(|| anyhow::anyhow!("PutTable answered no table"))?;
     client
         .activate_table(points::ActivateTableRequest {
-            request_id: format!("demo-table-{region}-{}-active", fund.code()),
+            request_id: format!("demo-table-{region}-{year}-{}-active", fund.code()),
             region_code: region.to_string(),
-            year: YEAR,
+            year,
             fund_type: i32::from(fund.code()),
             version: put.version,
             effective_from: Some(common::Date {
-                year: YEAR,
+                year,
                 month: 1,
                 day: 1,
             }),
@@ -459,20 +486,44 @@ async fn put_table(
     Ok(())
 }
 
-/// Streams every simulated record to `SubmitCases` as the province's upload: generation runs on
-/// its own thread while intake stores what arrived.
+/// Which of a year's records an upload carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Upload {
+    Everything,
+    InpatientOnly,
+}
+
+/// Streams the simulated records of `year` to `SubmitCases` as the province's upload:
+/// generation runs on its own thread while intake stores what arrived.
 async fn submit(
     simulation: &Simulation,
     client: &mut SettlementServiceClient<Channel>,
+    year: i32,
+    upload: Upload,
 ) -> anyhow::Result<()> {
     let total = simulation.config().cases_per_year;
     let (tx, rx) = tokio::sync::mpsc::channel(4_096);
     let upload_region = simulation.province().code.to_string();
     let generator = simulation.clone();
     let producer = std::thread::spawn(move || -> anyhow::Result<u64> {
-        let progress = Progress::new("submitting", total);
+        let progress = Progress::new(
+            if year == YEAR {
+                "submitting"
+            } else {
+                "submitting the history"
+            },
+            total,
+        );
         let mut sent = 0_u64;
-        for case in generator.cases() {
+        // The years come one after the other, so the stream stops after `year`.
+        let cases = generator
+            .cases()
+            .skip_while(|case| case.truth.year < year)
+            .take_while(|case| case.truth.year == year);
+        for case in cases {
+            if upload == Upload::InpatientOnly && case.list().is_none() {
+                continue;
+            }
             let json = case.record_json()?;
             let record = match case.record {
                 Record::Inpatient(_) => settlement::submit_record::Record::SettlementListJson(json),
@@ -480,7 +531,7 @@ async fn submit(
             };
             let request = settlement::SubmitCasesRequest {
                 request_id: if sent == 0 {
-                    format!("demo-upload-{}-{total}", generator.config().seed)
+                    format!("demo-upload-{}-{total}-{year}", generator.config().seed)
                 } else {
                     String::new()
                 },
@@ -512,8 +563,14 @@ async fn submit(
         .outcome
         .ok_or_else(|| anyhow::anyhow!("SubmitCases answered no outcome"))?;
     eprintln!(
-        "intake: {sent} sent, {} accepted, {} rejected",
-        outcome.accepted, outcome.rejected
+        "{}: {sent} sent, {} accepted, {} rejected",
+        if year == YEAR {
+            "intake".to_owned()
+        } else {
+            format!("history intake {year}")
+        },
+        outcome.accepted,
+        outcome.rejected
     );
     for rejection in outcome.rejections.iter().take(5) {
         eprintln!(
@@ -524,12 +581,21 @@ async fn submit(
     Ok(())
 }
 
+/// What a month's points are priced with.
+#[derive(Clone, Copy, Debug)]
+enum PointValue {
+    /// A provisional value the bureau gives.
+    Given(Decimal),
+    /// The DIP budget point value published for the year.
+    Published,
+}
+
 async fn prepay(
     client: &mut SettlementRunServiceClient<Channel>,
     region: RegionCode,
     fund: FundType,
     month: i32,
-    point_value: Decimal,
+    point_value: PointValue,
 ) -> anyhow::Result<()> {
     client
         .run_prepayment(settlement::RunPrepaymentRequest {
@@ -537,12 +603,15 @@ async fn prepay(
             region_code: region.to_string(),
             period: Some(common::YearMonth { year: YEAR, month }),
             fund_type: i32::from(fund.code()),
-            provisional_point_value: Some(common::Decimal {
-                value: point_value.round_dp(4).to_string(),
-            }),
+            provisional_point_value: match point_value {
+                PointValue::Given(value) => Some(common::Decimal {
+                    value: value.round_dp(4).to_string(),
+                }),
+                PointValue::Published => None,
+            },
             month_budget: None,
             skip_unvalued: false,
-            use_published_point_value: false,
+            use_published_point_value: matches!(point_value, PointValue::Published),
         })
         .await?;
     // Only a closed month's prepayment is final, and the clearing settles against final ones.
@@ -591,13 +660,16 @@ async fn clear(
     let identity = clearing
         .identity
         .ok_or_else(|| anyhow::anyhow!("the clearing answered no identity check"))?;
-    let point_value = clearing
-        .totals
-        .as_ref()
-        .and_then(|t| t.point_value.as_ref())
-        .map(|d| d.value.parse::<Decimal>())
-        .transpose()?
-        .unwrap_or_default();
+    let totals = clearing.totals.as_ref();
+    let decimal = |value: Option<&common::Decimal>| -> anyhow::Result<Option<Decimal>> {
+        Ok(value.map(|d| d.value.parse::<Decimal>()).transpose()?)
+    };
+    let point_value = decimal(totals.and_then(|t| t.point_value.as_ref()))?.unwrap_or_default();
+    let reimbursement_ratio = decimal(totals.and_then(|t| t.reimbursement_ratio.as_ref()))?;
+    let points_budget = totals
+        .and_then(|t| t.points_budget.clone())
+        .map(|budget| wire_money(Some(budget), "points budget"))
+        .transpose()?;
     let mut hospitals = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -637,6 +709,9 @@ async fn clear(
         fund,
         run_id: clearing.run_id,
         point_value,
+        budget_point_value: None,
+        points_budget,
+        reimbursement_ratio,
         distributable_budget: wire_money(identity.distributable_budget, "distributable budget")?,
         total_entitlements: wire_money(identity.total_entitlements, "entitlements")?,
         special_cases: wire_money(identity.ffs_special_total, "special cases")?,

@@ -66,7 +66,14 @@ pub struct ClearingSummary {
     pub region: RegionCode,
     pub fund: FundType,
     pub run_id: String,
+    /// The settlement point value the clearing paid the points with.
     pub point_value: Decimal,
+    /// The DIP budget point value the months were prepaid with; `None` on DRG.
+    pub budget_point_value: Option<Decimal>,
+    /// What the points-paid modes shared (the fund amount for DIP), as the run reports it.
+    pub points_budget: Option<Money>,
+    /// Σ fund paid / Σ total cost of the points-paid cases, on the reimbursement-ratio basis.
+    pub reimbursement_ratio: Option<Decimal>,
     pub distributable_budget: Money,
     pub total_entitlements: Money,
     pub special_cases: Money,
@@ -231,7 +238,12 @@ pub fn regions_csv(clearings: &[ClearingSummary]) -> String {
     csv
 }
 
-const SUMMARY_HEADER: &str = "region,fund,run_id,hospitals,cases,cases_by_mode,points,point_value,distributable_budget,entitlements,special_cases,residue,identity_holds";
+const SUMMARY_HEADER: &str = "region,fund,run_id,hospitals,cases,cases_by_mode,points,budget_point_value,point_value,points_budget,reimbursement_ratio,distributable_budget,entitlements,special_cases,residue,identity_holds";
+
+/// An optional figure as a CSV cell: empty when absent.
+fn cell(value: Option<impl std::fmt::Display>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
 const HOSPITALS_HEADER: &str = "region,fund,run_id,hospital,hospital_region,cases,points,points_fund_part,money_fund_part,fund_entitlement";
 const MODES_HEADER: &str = "region,fund,run_id,hospital,mode,cases,points,amount,fund_part";
 
@@ -250,7 +262,7 @@ pub fn summary_csv(clearings: &[ClearingSummary]) -> String {
     for c in clearings {
         let _ = writeln!(
             csv,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             c.region,
             c.fund.code(),
             c.run_id,
@@ -258,7 +270,10 @@ pub fn summary_csv(clearings: &[ClearingSummary]) -> String {
             c.cases(),
             modes_cell(c),
             c.points(),
+            cell(c.budget_point_value),
             c.point_value,
+            cell(c.points_budget),
+            cell(c.reimbursement_ratio),
             c.distributable_budget,
             c.total_entitlements,
             c.special_cases,
@@ -331,6 +346,16 @@ pub fn table(clearings: &[ClearingSummary]) -> String {
             c.run_id,
             c.point_value
         );
+        if let Some(budget_point_value) = c.budget_point_value {
+            let _ = writeln!(
+                out,
+                "DIP: budget point value {budget_point_value} (prepaid), settlement point value {} = points budget {} / reimbursement ratio {} / scores {}",
+                c.point_value,
+                cell(c.points_budget),
+                cell(c.reimbursement_ratio.map(|r| r.round_dp(6))),
+                c.points()
+            );
+        }
         let _ = writeln!(
             out,
             "{:<7} {:>9} {:>7} {:>14} {:>16}  cases by mode",

@@ -2,7 +2,8 @@
 //! cases groups the main-method stays locally with the demo DRG scheme and averages the costs of
 //! each group, of each per-diem programme per day and level, and of each day-surgery procedure,
 //! per fund. The tables put to the points context are priced from those averages, so the
-//! demo's point values land near what the costs would give.
+//! demo's point values land near what the costs would give. On DIP the main method's rows are
+//! the built directory's scores and reference costs (`super::dip`) instead of DRG points.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,20 +11,45 @@ use grouping_domain::{GroupStatus, Grouper, RawCase};
 use kernel::{Decimal, FundType, Money, RegionCode};
 use medpay_simulator::{Mode, Record, SimulatedCase, catalogue::DAY_SURGERY_PROCEDURES};
 
+/// The hospital levels of the tables, as the settlement list and the points context write them.
+pub const LEVELS: [&str; 6] = ["3A", "3B", "2A", "2B", "1", "community"];
+
+/// Level coefficients as a Hainan bureau sets them: tertiary hospitals above 1, primary care
+/// below; the same numbers for DRG difference coefficients and DIP level coefficients.
+const LEVEL_COEFFICIENTS: [(&str, &str); 6] = [
+    ("3A", "1.10"),
+    ("3B", "1.05"),
+    ("2A", "1.00"),
+    ("2B", "0.95"),
+    ("1", "0.90"),
+    ("community", "0.85"),
+];
+
+/// The main method's rows of a table.
+pub enum MainRows<'a> {
+    /// DRG points priced from the observed group means.
+    Drg,
+    /// The built directory's `dip.groups` and the basic-level DIP groups.
+    Dip {
+        groups: serde_json::Map<String, serde_json::Value>,
+        basic_level_groups: &'a BTreeSet<String>,
+    },
+}
+
 /// A running mean of amounts.
 #[derive(Clone, Copy, Debug, Default)]
-struct Mean {
+pub struct Mean {
     total: Decimal,
     weight: Decimal,
 }
 
 impl Mean {
-    fn add(&mut self, amount: Money, weight: Decimal) {
+    pub fn add(&mut self, amount: Money, weight: Decimal) {
         self.total += amount.value();
         self.weight += weight;
     }
 
-    fn value(&self) -> Option<Decimal> {
+    pub fn value(&self) -> Option<Decimal> {
         (self.weight > Decimal::ZERO).then(|| self.total / self.weight)
     }
 }
@@ -57,23 +83,27 @@ fn per_diem_programme(mode: Mode) -> Option<&'static str> {
 }
 
 fn level_code(code: &str) -> Option<&'static str> {
-    ["3A", "3B", "2A", "2B", "1", "community"]
-        .into_iter()
-        .find(|level| *level == code)
+    LEVELS.into_iter().find(|level| *level == code)
 }
 
 impl Observations {
     /// Looks at one case.
-    pub fn observe(&mut self, case: &SimulatedCase, grouper: &mut Grouper<'_>) {
-        self.records += 1;
+    /// Looks at one case: every year's stays price the per-diem programmes and day surgery (a
+    /// history year is valued on the same standards as the paid one); only the paid year's
+    /// (`paid_year`) count as claims and price the DRGs.
+    pub fn observe(&mut self, case: &SimulatedCase, grouper: &mut Grouper<'_>, paid_year: bool) {
         let Record::Inpatient(list) = &case.record else {
+            self.records += u64::from(paid_year);
             return;
         };
         let fund = list.header.insurance_type;
-        *self
-            .inpatient_claims
-            .entry((list.header.pooling_region, fund))
-            .or_insert(Money::ZERO) += list.payment.pooled_fund;
+        if paid_year {
+            self.records += 1;
+            *self
+                .inpatient_claims
+                .entry((list.header.pooling_region, fund))
+                .or_insert(Money::ZERO) += list.payment.pooled_fund;
+        }
         let observed = self.funds.entry(fund).or_default();
         let total = list.payment.total;
         if let Some(programme) = per_diem_programme(case.truth.mode) {
@@ -101,7 +131,7 @@ impl Observations {
             }
             return;
         }
-        if case.truth.mode == Mode::LongStay {
+        if case.truth.mode == Mode::LongStay || !paid_year {
             return;
         }
         let diagnoses: Vec<&str> = list.diagnoses.iter().map(|d| d.code.as_str()).collect();
@@ -161,14 +191,17 @@ impl Observations {
     }
 
     /// The valuation document (policy and tables) of `region`, `year` and `fund` in the points
-    /// context's JSON form: DRG main method, a DRG row per observed group (base points = group
-    /// mean / all-case mean × 100), level coefficients, per-diem rates at 95 % of the observed cost
-    /// per day, day-surgery prices at 95 % of the observed mean, basic-level groups.
+    /// context's JSON form. On DRG: a DRG row per observed group (base points = group mean /
+    /// all-case mean × 100), DRG level coefficients, the observed basic-level DRGs. On DIP: the
+    /// directory's scores and reference costs, DIP level coefficients (the basic-level diseases
+    /// at the 2A one), the basic-level DIP groups. Both: per-diem rates at 95 % of the observed
+    /// cost per day, day-surgery prices at 95 % of the observed mean.
     pub fn table_document(
         &self,
         region: RegionCode,
         year: i32,
         fund: FundType,
+        main: &MainRows<'_>,
     ) -> anyhow::Result<String> {
         let observed = self
             .funds
@@ -196,13 +229,28 @@ impl Observations {
             })
             .collect();
         let share = Decimal::new(95, 2);
+        // A level that had no stay of a programme takes the programme's mean over every level,
+        // so that no later stay finds its level without a standard.
+        let mut every_level: BTreeMap<&str, Mean> = BTreeMap::new();
+        for ((programme, _), mean) in &observed.per_diem {
+            let all = every_level.entry(programme).or_default();
+            all.total += mean.total;
+            all.weight += mean.weight;
+        }
         let mut programmes: BTreeMap<&str, BTreeMap<&str, String>> = BTreeMap::new();
-        for ((programme, level), mean) in &observed.per_diem {
-            if let Some(per_day) = mean.value() {
-                programmes
-                    .entry(programme)
-                    .or_default()
-                    .insert(level, Money::round(per_day * share).to_string());
+        for (programme, all) in &every_level {
+            for level in LEVELS {
+                let per_day = observed
+                    .per_diem
+                    .get(&(*programme, level))
+                    .and_then(Mean::value)
+                    .or_else(|| all.value());
+                if let Some(per_day) = per_day {
+                    programmes
+                        .entry(programme)
+                        .or_default()
+                        .insert(level, Money::round(per_day * share).to_string());
+                }
             }
         }
         let programmes: serde_json::Map<String, serde_json::Value> = programmes
@@ -222,47 +270,57 @@ impl Observations {
             })
             .collect();
         let effective_from = format!("{year}-01-01");
-        // Level coefficients as a Hainan bureau sets them: tertiary hospitals above 1, primary
-        // care below.
-        let coefficients: serde_json::Map<String, serde_json::Value> = [
-            ("3A", "1.10"),
-            ("3B", "1.05"),
-            ("2A", "1.00"),
-            ("2B", "0.95"),
-            ("1", "0.90"),
-            ("community", "0.85"),
-        ]
-        .into_iter()
-        .map(|(level, coefficient)| {
-            (
-                level.to_owned(),
-                serde_json::json!({"all_groups": [
-                    {"coefficient": coefficient, "effective_from": effective_from}
-                ]}),
-            )
-        })
-        .collect();
+        let coefficients: serde_json::Map<String, serde_json::Value> = LEVEL_COEFFICIENTS
+            .into_iter()
+            .map(|(level, coefficient)| {
+                (
+                    level.to_owned(),
+                    serde_json::json!({"all_groups": [
+                        {"coefficient": coefficient, "effective_from": effective_from}
+                    ]}),
+                )
+            })
+            .collect();
+        let dip_levels: serde_json::Map<String, serde_json::Value> = LEVEL_COEFFICIENTS
+            .into_iter()
+            .map(|(level, coefficient)| (level.to_owned(), coefficient.into()))
+            .collect();
         let fund_code = fund.code().to_string();
+        let (main_method, basic_level_groups) = match main {
+            MainRows::Drg => ("drg", &observed.basic_level_groups),
+            MainRows::Dip {
+                basic_level_groups, ..
+            } => ("dip", *basic_level_groups),
+        };
+        let mut tables = serde_json::json!({
+            "region": region.to_string(),
+            "year": year,
+            "fund_type": fund_code,
+            "per_diem": {"programmes": programmes},
+            "day_surgery": {"prices": prices},
+        });
+        match main {
+            MainRows::Drg => {
+                tables["drg"] = serde_json::json!({"all_case_mean_cost": all_mean.to_string(), "groups": groups});
+                tables["coefficients"] = serde_json::json!({"drg_by_level": coefficients});
+            }
+            MainRows::Dip { groups, .. } => {
+                tables["dip"] = serde_json::json!({ "groups": groups });
+                tables["coefficients"] = serde_json::json!({"dip_levels": dip_levels});
+            }
+        }
         Ok(serde_json::json!({
             "policy": {
                 "region": region.to_string(),
                 "year": year,
                 "fund_type": fund_code,
-                "main_method": "drg",
+                "main_method": main_method,
                 "modes": {
                     "day_surgery": {"procedure_codes": prices.keys().collect::<Vec<_>>()},
-                    "basic_level": {"group_codes": observed.basic_level_groups},
+                    "basic_level": {"group_codes": basic_level_groups},
                 },
             },
-            "tables": {
-                "region": region.to_string(),
-                "year": year,
-                "fund_type": fund_code,
-                "drg": {"all_case_mean_cost": all_mean.to_string(), "groups": groups},
-                "coefficients": {"drg_by_level": coefficients},
-                "per_diem": {"programmes": programmes},
-                "day_surgery": {"prices": prices},
-            },
+            "tables": tables,
         })
         .to_string())
     }

@@ -1,7 +1,10 @@
 //! `medpay demo` end to end: the real binary simulates a Hainan year, pays it through its own
 //! server over gRPC and writes what it paid. Every clearing's totals reconcile to the fen, the
 //! per-mode lines add up to each hospital's statement, the XLSX statements are workbooks, and
-//! the HTML report draws every chart in a real headless Chromium without a script error.
+//! the HTML report draws every chart in a real headless Chromium without a script error. On DIP
+//! (the default) the settlement point value is the fund amount for DIP / reimbursement ratio /
+//! Σ scores the run reports, and each hospital's DIP part is its scores priced at it × the
+//! ratio; `--main-method drg` still pays the DRG year.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -81,20 +84,31 @@ fn assert_workbook(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_simulated_year_is_paid_and_every_clearing_reconciles_to_the_fen() -> anyhow::Result<()> {
-    let work = tempfile::tempdir()?;
-    let out = work.path().join("out");
+/// Runs `medpay demo` on `main_method` and checks what every main method must give: each
+/// clearing's identity to the fen, the statements adding up to it, the per-mode lines to each
+/// statement, the workbooks, every payment mode paid. Returns the output folder (kept by
+/// `work`), the summary rows and the hospital rows.
+fn reconciled_demo(work: &Path, main_method: &str, main_mode: &str) -> anyhow::Result<DemoOutput> {
+    let out = work.join("out");
     let output = Command::new(medpay_binary()?)
-        .args(["demo", "--cases", "2000", "--seed", "7", "--out"])
+        .args([
+            "demo",
+            "--cases",
+            "2000",
+            "--seed",
+            "7",
+            "--main-method",
+            main_method,
+        ])
+        .arg("--out")
         .arg(&out)
-        .current_dir(work.path())
+        .current_dir(work)
         .output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("2000 sent, 2000 accepted, 0 rejected"),
+        stderr.contains("intake: 2000 sent, 2000 accepted, 0 rejected"),
         "{stderr}"
     );
 
@@ -174,7 +188,7 @@ fn a_simulated_year_is_paid_and_every_clearing_reconciles_to_the_fen() -> anyhow
     let paid_modes: std::collections::BTreeSet<&str> =
         modes.iter().map(|m| m["mode"].as_str()).collect();
     for mode in [
-        "drg",
+        main_mode,
         "day_surgery",
         "basic_level_disease",
         "fee_for_service",
@@ -183,6 +197,114 @@ fn a_simulated_year_is_paid_and_every_clearing_reconciles_to_the_fen() -> anyhow
         "per_diem_hospice",
     ] {
         assert!(paid_modes.contains(mode), "{mode} not paid: {paid_modes:?}");
+    }
+    let other = if main_mode == "dip" { "drg" } else { "dip" };
+    assert!(!paid_modes.contains(other), "{other} paid: {paid_modes:?}");
+    Ok(DemoOutput {
+        clearings,
+        hospitals,
+        stdout,
+        stderr,
+    })
+}
+
+/// What a demo run wrote and printed.
+struct DemoOutput {
+    clearings: Vec<BTreeMap<String, String>>,
+    hospitals: Vec<BTreeMap<String, String>>,
+    stdout: String,
+    stderr: String,
+}
+
+fn decimal(row: &BTreeMap<String, String>, column: &str) -> anyhow::Result<rust_decimal::Decimal> {
+    row.get(column)
+        .ok_or_else(|| anyhow::anyhow!("no {column} in {row:?}"))?
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{column}: {e}"))
+}
+
+#[test]
+fn a_simulated_year_is_paid_on_dip_and_every_clearing_reconciles_to_the_fen() -> anyhow::Result<()>
+{
+    use rust_decimal::{Decimal, RoundingStrategy};
+    let work = tempfile::tempdir()?;
+    let demo = reconciled_demo(work.path(), "dip", "dip")?;
+    // The history year is taken in for the budget point value, only its stays.
+    let history = demo
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("history intake 2024: "))
+        .ok_or_else(|| anyhow::anyhow!("no history intake: {}", demo.stderr))?;
+    assert!(history.ends_with(", 0 rejected"), "{history}");
+    assert!(demo.stderr.contains("DIP directory "), "{}", demo.stderr);
+    let half_up = |value: Decimal, places: u32| {
+        value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+    };
+    for clearing in &demo.clearings {
+        let budget_value = decimal(clearing, "budget_point_value")?;
+        let value = decimal(clearing, "point_value")?;
+        let points_budget = decimal(clearing, "points_budget")?;
+        let ratio = decimal(clearing, "reimbursement_ratio")?;
+        let scores = decimal(clearing, "points")?;
+        assert!(budget_value > Decimal::ZERO, "{clearing:?}");
+        assert!(
+            Decimal::ZERO < ratio && ratio < Decimal::ONE,
+            "{clearing:?}"
+        );
+        // DOMAIN.md §5 Hainan: settlement point value = fund amount for DIP / ratio / Σ scores.
+        assert_eq!(
+            half_up(points_budget / ratio / scores, 4),
+            value,
+            "{clearing:?}"
+        );
+        // The money modes were paid first: what the scores share is the rest of the budget.
+        let money_modes: Money = demo
+            .hospitals
+            .iter()
+            .filter(|h| h["run_id"] == clearing["run_id"])
+            .map(|h| money(h, "money_fund_part"))
+            .sum::<anyhow::Result<_>>()?;
+        assert_eq!(
+            money(clearing, "distributable_budget")?
+                - money(clearing, "special_cases")?
+                - money_modes,
+            money(clearing, "points_budget")?,
+            "{clearing:?}"
+        );
+        // Each hospital's DIP part is its scores at the value, times the ratio, each rounded
+        // once to the fen (the ratio as reported may differ from the exact one past its 28th
+        // digit, so a half-fen tie could fall a fen apart).
+        for hospital in demo
+            .hospitals
+            .iter()
+            .filter(|h| h["run_id"] == clearing["run_id"])
+        {
+            let gross = half_up(decimal(hospital, "points")? * value, 2);
+            let part = decimal(hospital, "points_fund_part")?;
+            assert!(
+                (half_up(gross * ratio, 2) - part).abs() <= Decimal::new(1, 2),
+                "{hospital:?} at {value} × {ratio}"
+            );
+        }
+        assert!(
+            demo.stdout.contains(&format!(
+                "DIP: budget point value {budget_value} (prepaid), settlement point value {value} = points budget {points_budget}"
+            )),
+            "{}",
+            demo.stdout
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn the_drg_main_method_still_pays_its_year() -> anyhow::Result<()> {
+    let work = tempfile::tempdir()?;
+    let demo = reconciled_demo(work.path(), "drg", "drg")?;
+    assert!(!demo.stderr.contains("history intake"), "{}", demo.stderr);
+    for clearing in &demo.clearings {
+        assert_eq!(clearing["budget_point_value"], "", "{clearing:?}");
+        assert_eq!(clearing["reimbursement_ratio"], "", "{clearing:?}");
     }
     Ok(())
 }

@@ -15,6 +15,13 @@ pub struct RunTotals {
     pub points: Points,
     pub point_value: Decimal,
     pub payable: Money,
+    /// Clearings: what the points-paid modes share (distributable budget − FFS special cases −
+    /// money modes). Runs stored before it was recorded read `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_budget: Option<Money>,
+    /// Clearings on the reimbursement-ratio basis: the ratio the point value divided by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reimbursement_ratio: Option<Decimal>,
 }
 
 impl RunTotals {
@@ -26,6 +33,8 @@ impl RunTotals {
             points: statement.lines.iter().map(|l| l.points).sum(),
             point_value: statement.point_value,
             payable: statement.total_payable,
+            points_budget: None,
+            reimbursement_ratio: None,
         }
     }
 
@@ -37,6 +46,8 @@ impl RunTotals {
             points: statement.total_points,
             point_value: statement.point_value,
             payable: statement.total_balance,
+            points_budget: Some(statement.points_budget),
+            reimbursement_ratio: statement.reimbursement_ratio,
         }
     }
 }

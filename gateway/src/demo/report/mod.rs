@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 use kernel::{Decimal, Money};
 
+use super::MainMethod;
 use super::bureau::Screening;
 use super::summary::{ClearingSummary, Roster};
 use chart::{Bar, BarChart, escape, grouped};
@@ -28,6 +29,8 @@ pub struct Report<'a> {
     /// Records simulated (stays, outpatient and pharmacy settlements).
     pub records: u64,
     pub roster: &'a Roster,
+    /// The inpatient main method the year was paid on.
+    pub main_method: MainMethod,
     pub clearings: &'a [ClearingSummary],
     pub screening: &'a Screening,
 }
@@ -198,8 +201,21 @@ impl Report<'_> {
         )
     }
 
+    /// The header of the main method's points: DIP scores or DRG points.
+    fn points_word(&self) -> &'static str {
+        match self.main_method {
+            MainMethod::Dip => "DIP scores 总分值",
+            MainMethod::Drg => "points 总点数",
+        }
+    }
+
     fn point_values(&self) -> String {
         let mut html = String::from("<h2>Point values 点值</h2>");
+        let dip = self.main_method == MainMethod::Dip;
+        if dip {
+            html.push_str("<p>DIP, the main method 主要支付方式: the months are prepaid at the budget point value 预算点值 published from the stored history (cost per case score); the year is cleared at the settlement point value 结算点值 = fund amount for the points-paid modes / reimbursement ratio / Σ scores (可用于按分值付费的基金 ÷ 报销比例 ÷ 总分值).</p>");
+        }
+        let optional = |value: Option<String>| value.unwrap_or_else(|| "–".to_owned());
         let rows: Vec<Vec<String>> = self
             .clearings
             .iter()
@@ -208,7 +224,10 @@ impl Report<'_> {
                     self.region(&c.region.to_string()),
                     terms::fund(c.fund),
                     c.run_id.clone(),
+                    optional(c.budget_point_value.map(grouped)),
                     grouped(c.point_value),
+                    optional(c.points_budget.map(grouped)),
+                    optional(c.reimbursement_ratio.map(grouped)),
                     grouped(c.points()),
                     grouped(c.distributable_budget),
                     grouped(c.total_entitlements),
@@ -228,8 +247,11 @@ impl Report<'_> {
                 "clearing region 清算统筹区",
                 "fund 基金",
                 "run 清算批次",
-                "point value 点值 (元/点)",
-                "points 总点数",
+                "budget point value 预算点值 (元/分)",
+                "settlement point value 结算点值 (元/点)",
+                "points budget 按点数分配的基金",
+                "reimbursement ratio 报销比例",
+                self.points_word(),
                 "distributable budget 可分配预算",
                 "entitlements 应付",
                 "special cases 特例单议",
@@ -243,13 +265,27 @@ impl Report<'_> {
         html.push_str(&chart_block(&BarChart {
             id: "point-values",
             title: "Point value per fund 各基金点值 (元/点)".into(),
-            series: vec!["point value 点值".into()],
+            series: if dip {
+                vec![
+                    "budget point value 预算点值".into(),
+                    "settlement point value 结算点值".into(),
+                ]
+            } else {
+                vec!["point value 点值".into()]
+            },
             bars: self
                 .clearings
                 .iter()
                 .map(|c| Bar {
                     label: format!("{} {}", c.region, terms::fund(c.fund)),
-                    values: vec![figure(c.point_value)],
+                    values: if dip {
+                        vec![
+                            figure(c.budget_point_value.unwrap_or_default()),
+                            figure(c.point_value),
+                        ]
+                    } else {
+                        vec![figure(c.point_value)]
+                    },
                 })
                 .collect(),
         }));
@@ -289,7 +325,7 @@ impl Report<'_> {
                     "region 统筹区",
                     "hospitals 医院",
                     "cases 病例",
-                    "points 点数",
+                    self.points_word(),
                     "paid 应付",
                 ],
                 &rows,
@@ -496,8 +532,14 @@ impl Report<'_> {
     }
 
     fn prepaid(&self) -> String {
-        let mut html = String::from(
-            "<h2>Prepaid and cleared 月度预付与年终清算</h2><p>Twelve monthly prepayments at a provisional point value against the year-end final amounts: a positive balance is topped up to the hospitals, a negative one recovered.</p>",
+        let mut html = String::from("<h2>Prepaid and cleared 月度预付与年终清算</h2>");
+        let _ = write!(
+            html,
+            "<p>Twelve monthly prepayments at {} against the year-end final amounts: a positive balance is topped up to the hospitals, a negative one recovered.</p>",
+            match self.main_method {
+                MainMethod::Dip => "the DIP budget point value 预算点值",
+                MainMethod::Drg => "a provisional point value 暂定点值",
+            }
         );
         let rows: Vec<Vec<String>> = self
             .clearings

@@ -4,6 +4,7 @@ use kernel::{Decimal, FundType, Money, Points, RegionCode};
 
 use super::chart::{Bar, BarChart, PLOT_WIDTH, escape, grouped};
 use super::{Report, html};
+use crate::demo::MainMethod;
 use crate::demo::bureau::{HospitalIndicators, RuleFindings, Screening};
 use crate::demo::summary::{ClearingSummary, HospitalTotals, ModeTotals, Roster, RosterEntry};
 
@@ -60,6 +61,9 @@ fn clearing() -> ClearingSummary {
         fund: FundType::Employee,
         run_id: "run-1".into(),
         point_value: "1.2345".parse().expect("decimal"),
+        budget_point_value: Some("1.3000".parse().expect("decimal")),
+        points_budget: Some(yuan("5000.00")),
+        reimbursement_ratio: Some("0.75".parse().expect("decimal")),
         distributable_budget: yuan("5000.00"),
         total_entitlements: yuan("3500.00"),
         special_cases: Money::ZERO,
@@ -115,6 +119,7 @@ fn page() -> String {
         seed: 7,
         records: 20,
         roster: &roster(),
+        main_method: MainMethod::Dip,
         clearings: &[clearing()],
         screening: &screening(),
     })

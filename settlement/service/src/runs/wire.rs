@@ -21,6 +21,8 @@ pub fn totals(json: &str) -> Result<Option<pb::RunTotals>, Status> {
         points: Some(wire::decimal_to_wire(totals.points)),
         point_value: Some(wire::decimal_to_wire(totals.point_value)),
         payable: Some(wire::money_to_wire(totals.payable)),
+        points_budget: totals.points_budget.map(wire::money_to_wire),
+        reimbursement_ratio: totals.reimbursement_ratio.map(wire::decimal_to_wire),
     }))
 }
 
