@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use kernel::Decimal;
 use kernel::date::DateTime;
 use rust_decimal::RoundingStrategy;
-use supervision_domain::RuleId;
+pub use supervision_domain::RuleId;
 
 use crate::truth::{GroundTruth, Irregularity, Mode};
 use crate::{Record, SimulatedCase};
