@@ -43,7 +43,7 @@ async fn findings(channel: Channel, region: RegionCode) -> anyhow::Result<Vec<Fi
                         finding.rule_number
                     )
                 })?;
-                let other = (!finding.other_list_id.is_empty()).then(|| CaseRef {
+                let other = (!finding.other_list_id.is_empty()).then_some(CaseRef {
                     institution: finding.other_hospital_code,
                     list_id: finding.other_list_id,
                 });

@@ -323,7 +323,10 @@ mod tests {
         assert_eq!(tables.packages["001203000010000-120300001"].len(), 2);
         let ct = &tables.items["002103000010000-210300001"];
         assert_eq!(ct.daily_limit, Some(Decimal::ONE));
-        assert!(ct.supports.is_empty(), "no support claimed for upcoding's arm a");
+        assert!(
+            ct.supports.is_empty(),
+            "no support claimed for upcoding's arm a"
+        );
         assert!(!tables.substitutions.is_empty());
         assert!(!tables.group_means.is_empty());
     }
