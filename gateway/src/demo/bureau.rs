@@ -125,6 +125,8 @@ pub struct Screening {
     pub rules: Vec<RuleFindings>,
     /// Each hospital's monitoring indicators over the year, in hospital order.
     pub indicators: Vec<HospitalIndicators>,
+    /// The findings scored against the simulator's ground truth (`score`).
+    pub scores: medpay_simulator::score::Scores,
 }
 
 /// A hospital's monitoring indicators over the year, as `GetIndicators` gives them (absent
@@ -299,5 +301,6 @@ pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Scre
         cases,
         rules,
         indicators: indicators(channel, region).await?,
+        scores: Default::default(),
     })
 }

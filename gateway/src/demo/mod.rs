@@ -15,6 +15,7 @@ mod bureau;
 mod dip;
 mod institutions;
 mod report;
+mod score;
 mod summary;
 mod tables;
 
@@ -225,6 +226,8 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     let (clearings, screening) = outcome?;
     print!("{}", summary::table(&clearings));
     print!("{}", summary::findings_table(&screening));
+    print!("{}", score::table(&screening));
+    std::fs::write(args.out.join("rules.csv"), score::rules_csv(&screening))?;
     std::fs::write(
         args.out.join("summary.csv"),
         summary::summary_csv(&clearings),
@@ -407,7 +410,8 @@ async fn act(
     }
     progress.finish(done);
 
-    let screening = bureau::screen(channel.clone(), province).await?;
+    let mut screening = bureau::screen(channel.clone(), province).await?;
+    screening.scores = score::score(simulation, channel.clone(), province).await?;
     eprintln!(
         "screening: {} stays, {} findings",
         screening.cases,

@@ -39,6 +39,7 @@ pub mod generate;
 pub mod items;
 pub mod province;
 mod rng;
+pub mod score;
 pub mod truth;
 
 use std::io::Write;

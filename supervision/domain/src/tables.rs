@@ -318,6 +318,15 @@ mod tests {
         assert!(bed.limited_to_stay_plus_one);
         assert!(!tables.exclusive_pairs.is_empty());
         assert!(!tables.packages.is_empty());
+        // The simulated province's items (`medpay demo`): its nursing package and the items a
+        // stay bills once a day, so a line billed twice the same day is over the limit.
+        assert_eq!(tables.packages["001203000010000-120300001"].len(), 2);
+        let ct = &tables.items["002103000010000-210300001"];
+        assert_eq!(ct.daily_limit, Some(Decimal::ONE));
+        assert!(
+            ct.supports.is_empty(),
+            "no support claimed for upcoding's arm a"
+        );
         assert!(!tables.substitutions.is_empty());
         assert!(!tables.group_means.is_empty());
     }

@@ -8,6 +8,7 @@
 mod chart;
 mod figures;
 mod indicators;
+mod scoring;
 mod terms;
 
 #[cfg(test)]
@@ -658,6 +659,7 @@ pub fn html(report: &Report<'_>) -> String {
     page.push_str(&report.sharing());
     page.push_str(&report.prepaid());
     page.push_str(&report.findings());
+    page.push_str(&report.scoring());
     page.push_str(&report.indicators());
     let _ = write!(page, "<script>{CHECK_SCRIPT}</script></body></html>");
     page

@@ -110,6 +110,7 @@ fn screening() -> Screening {
             mean_cost: Some("24800.00".parse().expect("mean cost")),
             readmission_rate: None,
         }],
+        scores: Default::default(),
     }
 }
 
