@@ -119,8 +119,8 @@ impl ScoringRule {
         }
     }
 
-    /// The share of the weight `value` earns, between 0 and 1, unrounded.
-    fn share(&self, value: Decimal, weight: Decimal) -> Decimal {
+    /// The points `value` earns out of `weight`, between 0 and the weight, unrounded.
+    fn points(&self, value: Decimal, weight: Decimal) -> Decimal {
         match *self {
             ScoringRule::Linear { target, zero_at } => {
                 let span = zero_at - target;
@@ -128,16 +128,13 @@ impl ScoringRule {
                     // A scorecard is refused with equal bounds; a stored one cannot have them.
                     return Decimal::ZERO;
                 }
-                // How far from the target towards nothing, as a share of the span: 0 at the
-                // target (or better), 1 at `zero_at` (or worse), whichever side is better.
-                let distance = ((value - target) / span).clamp(Decimal::ZERO, Decimal::ONE);
-                Decimal::ONE - distance
+                // How far `value` still is from nothing, as a share of the span: 1 at the
+                // target (or better), 0 at `zero_at` (or worse), whichever side is better.
+                let remaining = ((zero_at - value) / span).clamp(Decimal::ZERO, Decimal::ONE);
+                weight * remaining
             }
             ScoringRule::Deduct { per_unit } => {
-                if weight.is_zero() {
-                    return Decimal::ZERO;
-                }
-                ((weight - per_unit * value) / weight).clamp(Decimal::ZERO, Decimal::ONE)
+                (weight - per_unit * value).clamp(Decimal::ZERO, weight)
             }
         }
     }
@@ -221,7 +218,10 @@ pub struct GroupScore {
 /// Rounds points of an assessment to 2 places, half away from zero: the one place scores are
 /// rounded.
 pub fn round_score(value: Decimal) -> Decimal {
-    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    let mut rounded = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    // Always written with 2 places, whatever the scale of the inputs.
+    rounded.rescale(2);
+    rounded
 }
 
 impl Scorecard {
@@ -233,8 +233,8 @@ impl Scorecard {
             .map(|item| {
                 let value = facts.value(item.measure);
                 let score = match value {
-                    Some(value) => round_score(item.weight * item.rule.share(value, item.weight)),
-                    None => item.weight,
+                    Some(value) => round_score(item.rule.points(value, item.weight)),
+                    None => round_score(item.weight),
                 };
                 ItemScore {
                     item_id: item.id.clone(),
