@@ -237,6 +237,9 @@ pub struct HospitalClearingInput {
     /// The assessment score (考核评价, 0–100): when given, the deposit returned follows the
     /// policy's [`DepositReturn`] tiers instead of `deposit_returned`.
     pub assessment_score: Option<Decimal>,
+    /// Where the score came from, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_score_source: Option<crate::assessment_scores::ScoreSource>,
     /// Σ monthly prepayments transferred.
     pub prepaid: Money,
     /// The hospital's stays halved as readmitted (their cases carry the halved points).
@@ -254,6 +257,7 @@ impl HospitalClearingInput {
             deposit_withheld: Money::ZERO,
             deposit_returned: Money::ZERO,
             assessment_score: None,
+            assessment_score_source: None,
             prepaid: Money::ZERO,
             readmissions_halved: Vec::new(),
         }
@@ -327,6 +331,9 @@ pub struct HospitalStatement {
     /// The assessment score the deposit was returned by, when one was given.
     #[serde(default)]
     pub assessment_score: Option<Decimal>,
+    /// Where that score came from: the year inputs or supervision's assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_score_source: Option<crate::assessment_scores::ScoreSource>,
     pub deposit_returned: Money,
     /// withheld − returned: kept by the fund.
     pub deposit_forfeited: Money,
@@ -742,6 +749,7 @@ impl PreparedClearing {
                 ffs_special_amount: t.ffs_special,
                 deposit_withheld: h.deposit_withheld,
                 assessment_score: h.assessment_score,
+                assessment_score_source: h.assessment_score_source,
                 deposit_returned,
                 deposit_forfeited,
                 final_amount,

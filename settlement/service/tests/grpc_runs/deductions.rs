@@ -21,6 +21,8 @@ use super::*;
 #[derive(Clone)]
 struct FakeSupervision {
     answer: sup::GetDeductionsResponse,
+    /// The assessment scores it answers (none unless a test sets them).
+    scores: sup::GetAssessmentScoresResponse,
     refusal: Option<Code>,
     calls: Arc<AtomicUsize>,
 }
@@ -39,6 +41,18 @@ impl SupervisionInternalService for FakeSupervision {
         match self.refusal {
             Some(code) => Err(Status::new(code, "invalid api key")),
             None => Ok(Response::new(self.answer.clone())),
+        }
+    }
+
+    async fn get_assessment_scores(
+        &self,
+        request: Request<sup::GetAssessmentScoresRequest>,
+    ) -> Result<Response<sup::GetAssessmentScoresResponse>, Status> {
+        authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        assert_eq!(request.get_ref().year, 2025);
+        match self.refusal {
+            Some(code) => Err(Status::new(code, "invalid api key")),
+            None => Ok(Response::new(self.scores.clone())),
         }
     }
 }
@@ -84,6 +98,7 @@ async fn supervised_by(db: &DatabaseConnection, peer_channel: Channel) -> Server
 fn fake(refusal: Option<Code>) -> FakeSupervision {
     FakeSupervision {
         answer: h002_deduction(),
+        scores: sup::GetAssessmentScoresResponse::default(),
         refusal,
         calls: Arc::new(AtomicUsize::new(0)),
     }
