@@ -1,6 +1,6 @@
 //! An assessment score returns the quality deposit, end to end over real gRPC against the real
-//! `medpay up` binary: one stay submitted and prepaid in March (5 % of the payable withheld as
-//! the quality deposit), a scorecard put and the year assessed by supervision (score 75), the
+//! `medpay up` binary: one stay submitted, prepaid and closed in March (5 % of the payable
+//! withheld as the quality deposit), a scorecard put and the year assessed by supervision (score 75), the
 //! year cleared: the statement returns 75 % of the deposit and says the score came from
 //! supervision. A score typed into the year inputs then wins (95 → all of it returned).
 
@@ -118,8 +118,20 @@ async fn a_run_assessment_score_returns_the_deposit_on_the_clearing_statement() 
         .into_inner()
         .statements;
     let line: Value = serde_json::from_str(&lines[0].statement_json)?;
+    // 105 points × 100 − the burden 3,000 = 7,500; × 0.90 = 6,750; 5 % withheld = 337.50.
     let withheld = decimal(&line["quality_deposit"])?;
-    assert!(withheld > Decimal::ZERO, "{line}");
+    assert_eq!(withheld, Decimal::new(33750, 2), "{line}");
+    // A closed month's prepayment is what the clearing counts as prepaid and withheld.
+    runs.close_month(settlement::CloseMonthRequest {
+        request_id: "close-2025-03".into(),
+        region_code: REGION.into(),
+        period: Some(common::YearMonth {
+            year: 2025,
+            month: 3,
+        }),
+        fund_type: common::FundType::Employee as i32,
+    })
+    .await?;
 
     let mut assessing = SupervisionAssessmentServiceClient::new(server.channel().await?);
     assessing
@@ -162,16 +174,15 @@ async fn a_run_assessment_score_returns_the_deposit_on_the_clearing_statement() 
     );
     assert_eq!(decimal(&statement["assessment_score"])?, Decimal::from(75));
     assert_eq!(statement["assessment_score_source"], "supervision");
-    // 75 % of the deposit, rounded to the fen once.
-    let returned = (withheld * Decimal::new(75, 2)).round_dp(2);
+    // 75 % of 337.50 = 253.125 → 253.13 (half away from zero); 84.37 forfeited.
     assert_eq!(
         decimal(&statement["deposit_returned"])?,
-        returned,
+        Decimal::new(25313, 2),
         "{statement}"
     );
     assert_eq!(
         decimal(&statement["deposit_forfeited"])?,
-        withheld - returned
+        Decimal::new(8437, 2)
     );
 
     // A score typed into the year inputs wins.
