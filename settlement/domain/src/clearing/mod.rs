@@ -43,7 +43,10 @@ use crate::ports::{SharingCalculator, SharingRequest};
 pub use crate::readmission::Halving;
 pub use crate::valued_case::CasePayment;
 
+mod deposit;
 mod validate;
+
+pub use deposit::DepositReturn;
 
 /// Which point-value formula (DOMAIN.md §3 point value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,42 +73,6 @@ pub struct ClearingPolicy {
     pub sharing: SharingSource,
     /// How much of the quality deposit an assessment score returns.
     pub deposit_return: DepositReturn,
-}
-
-/// The quality deposit returned by assessment score (质量保证金, DOMAIN.md §4): all of it from
-/// `full_from`, score / 100 of it from `none_below` up, nothing below.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DepositReturn {
-    pub full_from: Decimal,
-    pub none_below: Decimal,
-}
-
-impl Default for DepositReturn {
-    fn default() -> Self {
-        Self {
-            full_from: Decimal::from(90),
-            none_below: Decimal::from(60),
-        }
-    }
-}
-
-impl DepositReturn {
-    /// The share of the deposit a score returns; the score is compared exactly.
-    pub fn share(&self, score: Decimal) -> Decimal {
-        if score >= self.full_from {
-            Decimal::ONE
-        } else if score < self.none_below {
-            Decimal::ZERO
-        } else {
-            score / Decimal::ONE_HUNDRED
-        }
-    }
-
-    /// What `score` returns of `withheld`, rounded once.
-    pub fn returned(&self, score: Decimal, withheld: Money) -> Money {
-        Money::round(withheld.value() * self.share(score))
-    }
 }
 
 /// Where the year-end sharing (DOMAIN.md §4) comes from.
