@@ -233,8 +233,17 @@ impl ContextName {
                     supervision_service::SupervisionReportsApi::new(cases.clone(), tables.clone())
                         .into_server(),
                 );
+                routes.public.add_service(
+                    supervision_service::SupervisionAssessmentApi::new(
+                        store.clone(),
+                        cases.clone(),
+                        tables.clone(),
+                    )
+                    .into_server(),
+                );
                 let api = supervision_service::SupervisionApi::new(store, cases, tables);
-                // Internal: settlement reads violation deductions through it at clearing.
+                // Internal: settlement reads violation deductions and assessment scores through
+                // it at clearing.
                 routes
                     .internal
                     .add_service(api.clone().into_internal_server());

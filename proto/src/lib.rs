@@ -61,7 +61,7 @@ context!(
 );
 
 /// Names of the public services, as reflection lists them.
-pub const PUBLIC_SERVICES: [&str; 9] = [
+pub const PUBLIC_SERVICES: [&str; 10] = [
     "medpay.grouping.v1.GroupingService",
     "medpay.points.v1.PointsService",
     "medpay.budget.v1.BudgetService",
@@ -70,5 +70,6 @@ pub const PUBLIC_SERVICES: [&str; 9] = [
     "medpay.settlement.v1.SpecialCaseService",
     "medpay.supervision.v1.SupervisionService",
     "medpay.supervision.v1.SupervisionReportsService",
+    "medpay.supervision.v1.SupervisionAssessmentService",
     "medpay.admin.v1.AdminService",
 ];

@@ -319,6 +319,54 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "ListDeductions",
         &[Read, Hospital],
     ),
+    // Assessment: the scorecard is configuration, a run is a run; a hospital reads its own
+    // assessment and credit (the service holds it to its institution). Leads are the
+    // reviewers' (they name reporters' complaints), not the hospitals'.
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "PutScorecard",
+        &[Configure],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "GetScorecard",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "RunAssessment",
+        &[Run],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "GetAssessment",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "ListAssessments",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "GetCredit",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "RecordLead",
+        &[Review],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "ListLeads",
+        &[Read, Review],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "LinkLeadToFinding",
+        &[Review],
+    ),
 ];
 
 /// Every method of an internal contract (`medpay.<context>.internal.v1`) is for other medpay

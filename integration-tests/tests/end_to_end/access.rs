@@ -86,12 +86,16 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "ListFindings"
         | "GetIndicators"
         | "GetMonitoringReport"
-        | "ExportIndicators" => vec![Read, Review, Hospital],
+        | "ExportIndicators"
+        | "GetScorecard"
+        | "GetAssessment"
+        | "ListAssessments"
+        | "GetCredit" => vec![Read, Review, Hospital],
         "RespondToFinding" => vec![Submit, Hospital],
-        "ListExperts" => vec![Read, Review],
+        "ListExperts" | "ListLeads" => vec![Read, Review],
         "ListCases" | "ExportCases" => vec![Read],
         "ResolveDispute" | "AssignReviewers" | "DecideSpecialCase" | "BindSpecialCase"
-        | "ReviewFinding" => vec![Review],
+        | "ReviewFinding" | "RecordLead" | "LinkLeadToFinding" => vec![Review],
         "Calibrate"
         | "Allocate"
         | "RunPrepayment"
@@ -100,6 +104,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "RevalueCases"
         | "RunShadowSettlement"
         | "ScreenCases"
+        | "RunAssessment"
         | "PublishDipBudgetPointValue" => vec![Run],
         "LoadScheme"
         | "ActivateScheme"
@@ -115,7 +120,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "PutHospitalYearInputs"
         | "PutExpert"
         | "ChangeRuleLevel"
-        | "SetRuleParameters" => {
+        | "SetRuleParameters"
+        | "PutScorecard" => {
             vec![Configure]
         }
         _ => vec![Read],

@@ -3,6 +3,7 @@
 
 mod access;
 mod api_keys;
+mod assessment;
 mod backup_drill;
 mod deductions;
 mod demo;

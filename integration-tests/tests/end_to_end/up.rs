@@ -15,7 +15,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-const PUBLIC_SERVICES: [&str; 9] = medpay_proto::PUBLIC_SERVICES;
+const PUBLIC_SERVICES: [&str; 10] = medpay_proto::PUBLIC_SERVICES;
 
 async fn health_of(channel: &Channel, service: &str) -> anyhow::Result<i32> {
     let response = HealthClient::new(channel.clone())

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use kernel::{Decimal, FundType, Money, RegionCode};
 use serde::{Deserialize, Serialize};
 
+use crate::assessment_scores::{self, SupervisedScores};
 use crate::clearing::{ClearingCase, ClearingInput, HospitalClearingInput};
 use crate::error::{PortError, SettlementError};
 use crate::ports::{SharingCalculator, SharingOutcome, SharingRequest};
@@ -45,6 +46,9 @@ pub struct ClearingFacts {
     /// The violation deductions the supervision context confirmed, when it gives them; then no
     /// deduction may be typed into `year_inputs`.
     pub supervised_deductions: Option<Vec<SupervisedDeduction>>,
+    /// The scores of supervision's latest assessment of the region and year, when it gives
+    /// them: each returns the deposit of a hospital whose year inputs type no score or return.
+    pub supervised_scores: Option<SupervisedScores>,
     /// The lines of the year's final prepayment runs.
     pub prepayments: Vec<PrepaymentLine>,
     pub decisions: BoundDecisions,
@@ -147,6 +151,7 @@ pub fn assemble_clearing(
     if !errors.is_empty() {
         return Err(errors);
     }
+    assessment_scores::apply(facts.supervised_scores.as_ref(), &mut hospitals);
     Ok(AssembledClearing {
         input: ClearingInput {
             region: facts.region,
@@ -251,6 +256,7 @@ mod tests {
                 assessment_score: None,
             }],
             supervised_deductions: None,
+            supervised_scores: None,
             prepayments: Vec::new(),
             decisions,
             later_stays: Vec::new(),
@@ -309,6 +315,7 @@ mod tests {
             distributable_budget: Money::from_fen(1_000_000),
             year_inputs: Vec::new(),
             supervised_deductions: supervised,
+            supervised_scores: None,
             prepayments: Vec::new(),
             decisions: BoundDecisions::new(),
             later_stays: Vec::new(),

@@ -98,6 +98,7 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
         caller: "bench".into(),
         at: 1_760_000_000,
         deductions: None,
+        scores: None,
     };
     let audit = Call::with_fingerprint(
         "bench",

@@ -1,5 +1,6 @@
 //! The supervision context as settlement's peer: the violation deductions (违规扣款) its
-//! confirmed findings give each hospital for a clearing's region, year and fund, over
+//! confirmed findings give each hospital for a clearing's region, year and fund, and each
+//! hospital's score of its latest assessment (考核评价) of the region and year, over
 //! `medpay.supervision.internal.v1`.
 //!
 //! A clearing asks once, before its transaction opens, and records what it read with the run:
@@ -7,11 +8,12 @@
 //! refused, an answer it cannot read) fails the clearing; a deduction is never taken as zero
 //! because supervision did not answer.
 
-use kernel::{FundType, Money, Principal, RegionCode};
+use kernel::{Decimal, FundType, Money, Principal, RegionCode};
 use medpay_proto::supervision::internal::v1 as pb;
 use medpay_proto::supervision::internal::v1::supervision_internal_service_client::SupervisionInternalServiceClient;
 use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
+use settlement_domain::assessment_scores::SupervisedScores;
 use settlement_domain::violation_deductions::{DeductionFinding, SupervisedDeduction};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -56,8 +58,8 @@ impl From<Status> for SupervisionError {
         let message = match status.code() {
             // A server without the contract answers with an empty message: say what is missing.
             Code::Unimplemented => format!(
-                "the peer does not serve GetDeductions (is peers.supervision the supervision \
-                 context's internal listener?) {}",
+                "the peer does not serve GetDeductions or GetAssessmentScores (is \
+                 peers.supervision the supervision context's internal listener?) {}",
                 status.message()
             ),
             _ => status.message().to_owned(),
@@ -78,6 +80,15 @@ pub trait SupervisionPeer: Send + Sync {
         year: i32,
         fund: FundType,
     ) -> Result<Vec<SupervisedDeduction>, SupervisionError>;
+
+    /// Each hospital's score of the latest assessment run of exactly `region` and `year`
+    /// (version 0 and no score when it was never assessed).
+    async fn assessment_scores(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        year: i32,
+    ) -> Result<SupervisedScores, SupervisionError>;
 }
 
 /// The supervision port over the supervision context's internal gRPC service.
@@ -138,6 +149,33 @@ pub fn read_deductions(
         .collect()
 }
 
+/// Supervision's scores as the domain reads them; a score it cannot read, or one outside
+/// 0–100, fails the clearing rather than return a deposit by a wrong score.
+pub fn read_scores(
+    answer: pb::GetAssessmentScoresResponse,
+) -> Result<SupervisedScores, SupervisionError> {
+    let mut scores = std::collections::BTreeMap::new();
+    for s in answer.scores {
+        let score: Decimal = s
+            .score
+            .trim()
+            .parse()
+            .ok()
+            .filter(|score: &Decimal| (Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(score))
+            .ok_or_else(|| {
+                SupervisionError::unavailable(format!(
+                    "supervision answered the score {:?} of {}, not a score from 0 to 100",
+                    s.score, s.hospital_code
+                ))
+            })?;
+        scores.insert(s.hospital_code, score);
+    }
+    Ok(SupervisedScores {
+        version: answer.version,
+        scores,
+    })
+}
+
 #[async_trait::async_trait]
 impl SupervisionPeer for GrpcSupervision {
     async fn deductions(
@@ -166,6 +204,28 @@ impl SupervisionPeer for GrpcSupervision {
             .into_inner();
         read_deductions(answer)
     }
+
+    async fn assessment_scores(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        year: i32,
+    ) -> Result<SupervisedScores, SupervisionError> {
+        let request = self.credentials.request_for(
+            principal,
+            pb::GetAssessmentScoresRequest {
+                region_code: region.to_string(),
+                year,
+            },
+        )?;
+        let answer = self
+            .client
+            .clone()
+            .get_assessment_scores(request)
+            .await?
+            .into_inner();
+        read_scores(answer)
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +251,25 @@ mod tests {
         assert_eq!(read[0].findings[0].case_ids, ["L1"]);
         for bad in ["", "twelve", "12.505"] {
             let error = read_deductions(answer(bad)).expect_err(bad);
+            assert_eq!(error.failure, SupervisionFailure::Unavailable);
+            assert!(error.message.contains("H1"), "{error}");
+        }
+    }
+
+    #[test]
+    fn scores_outside_0_to_100_or_unreadable_fail_instead_of_returning_a_deposit() {
+        let answer = |score: &str| pb::GetAssessmentScoresResponse {
+            version: 3,
+            scores: vec![pb::AssessmentScore {
+                hospital_code: "H1".into(),
+                score: score.into(),
+            }],
+        };
+        let read = read_scores(answer("75.00")).expect("read");
+        assert_eq!(read.version, 3);
+        assert_eq!(read.scores["H1"].to_string(), "75.00");
+        for bad in ["", "seventy", "100.01", "-1"] {
+            let error = read_scores(answer(bad)).expect_err(bad);
             assert_eq!(error.failure, SupervisionFailure::Unavailable);
             assert!(error.message.contains("H1"), "{error}");
         }

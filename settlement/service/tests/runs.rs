@@ -72,6 +72,7 @@ fn order(reason: &str) -> ClearingOrder {
         caller: "agency".into(),
         at: 1_760_000_000,
         deductions: None,
+        scores: None,
     }
 }
 

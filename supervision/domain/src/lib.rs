@@ -11,15 +11,21 @@
 //! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle;
 //! - [`lifecycle`]: level changes and rule parameters a region records over the configured policy,
 //!   and [`rule_parameters`]: which parameters each rule reads, read and checked from JSON;
-//! - [`deductions`]: confirmed findings as each hospital's violation deductions for clearing.
+//! - [`deductions`]: confirmed findings as each hospital's violation deductions for clearing;
+//! - [`assessment`]: the scorecard of a region-year and each hospital's score with its breakdown,
+//!   [`credit`]: credit grades from the score and confirmed findings, [`leads`]: complaints and
+//!   reports linked to findings.
 //!
 //! Pure: no I/O, no clock, no wire or storage types. Supervision reads the ledger through a
 //! contract in its service; nothing here names another context.
 
+pub mod assessment;
 pub mod catalogue;
+pub mod credit;
 pub mod deductions;
 pub mod finding;
 pub mod indicators;
+pub mod leads;
 pub mod lifecycle;
 pub mod model;
 pub mod monitoring;

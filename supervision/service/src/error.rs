@@ -16,6 +16,9 @@ pub enum Error {
     InvalidArgument(Vec<Violation>),
     #[error("{0}")]
     NotFound(String),
+    /// The region and year have no scorecard to assess with.
+    #[error("region {region} has no scorecard for {year}: put one with PutScorecard")]
+    NoScorecard { region: String, year: i32 },
     /// Reading the cases from the settlement context failed.
     #[error(transparent)]
     Cases(#[from] CaseSourceError),
@@ -30,6 +33,9 @@ impl From<Error> for Status {
         match error {
             Error::InvalidArgument(violations) => bad_request(violations),
             Error::NotFound(message) => Status::not_found(message),
+            error @ Error::NoScorecard { .. } => {
+                with_reason(Code::FailedPrecondition, "NO_SCORECARD", error.to_string())
+            }
             Error::Cases(error) => cases_status(error),
             Error::Write(error) => write_status(error),
             Error::Store(error) => storage_failure(error),
@@ -78,6 +84,14 @@ fn write_status(error: WriteError) -> Status {
             "FINDING_ANSWERED",
             error.to_string(),
         ),
+        WriteError::NoSuchLead(id) => Status::not_found(format!("no lead {id} in this region")),
+        WriteError::Link(error) => {
+            let reason = match error {
+                supervision_domain::leads::LinkError::OtherHospital { .. } => "LEAD_OTHER_HOSPITAL",
+                supervision_domain::leads::LinkError::AlreadyLinked { .. } => "LEAD_ALREADY_LINKED",
+            };
+            with_reason(Code::FailedPrecondition, reason, error.to_string())
+        }
         WriteError::Store(error) => storage_failure(error),
     }
 }

@@ -1,6 +1,6 @@
 //! The `medpay.supervision.internal.v1` server: what other contexts read of supervision
-//! (settlement reads each hospital's violation deductions at clearing). Served on the internal
-//! listener only; the principal the caller forwards is checked against the region, and every
+//! (settlement reads each hospital's violation deductions and latest assessment score at
+//! clearing). Served on the internal listener only; the principal the caller forwards is checked against the region, and every
 //! finding's own region against the request's ([`supervision_domain::deductions`]).
 
 use medpay_proto::supervision::internal::v1 as pb;
@@ -73,6 +73,41 @@ impl SupervisionInternalService for SupervisionInternalApi {
         let found = hospital_deductions(&self.store, (region, year, fund), hospital).await?;
         Ok(Response::new(pb::GetDeductionsResponse {
             deductions: found.into_iter().map(deduction_to_wire).collect(),
+        }))
+    }
+
+    async fn get_assessment_scores(
+        &self,
+        request: Request<pb::GetAssessmentScoresRequest>,
+    ) -> Result<Response<pb::GetAssessmentScoresResponse>, Status> {
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let year = wire::year("year", request.get_ref().year)
+            .map_err(|violation| Error::InvalidArgument(vec![violation]))?;
+        // The run of exactly this region: a prefecture's clearing reads the prefecture's
+        // assessment, never a county's or the province's.
+        let Some(run) = self
+            .store
+            .assessment_run(region, year, None)
+            .await
+            .map_err(Error::from)?
+        else {
+            return Ok(Response::new(pb::GetAssessmentScoresResponse::default()));
+        };
+        let scores = self
+            .store
+            .assessments(&run, None)
+            .await
+            .map_err(Error::from)?
+            .into_iter()
+            .map(|a| pb::AssessmentScore {
+                hospital_code: a.hospital_code,
+                score: crate::assessment::convert::score_text(a.score),
+            })
+            .collect();
+        Ok(Response::new(pb::GetAssessmentScoresResponse {
+            version: run.version,
+            scores,
         }))
     }
 }

@@ -5,8 +5,13 @@
 //! monitoring indicators and reports of `medpay.supervision.v1.SupervisionReportsService`
 //! (`reports`). Regions change their rules' levels and parameters and hospitals answer findings
 //! through `changes` (stored by `changes_store`); deductions are computed once (`deductions`).
+//! Hospital assessments, credit grades and leads are served by `assessment`
+//! (`SupervisionAssessmentService`) and stored by `assessment_store`; the internal server also
+//! answers each hospital's latest assessment score for the quality deposit at clearing.
 //! Screening logic lives in `supervision-domain`.
 
+pub mod assessment;
+pub mod assessment_store;
 pub mod cases;
 mod changes;
 pub mod changes_store;
@@ -19,6 +24,7 @@ pub mod migration;
 pub mod reports;
 pub mod store;
 
+pub use assessment::SupervisionAssessmentApi;
 pub use cases::{CaseSource, GrpcCases};
 pub use grpc::SupervisionApi;
 pub use internal::SupervisionInternalApi;

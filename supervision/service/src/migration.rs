@@ -3,6 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m0004_rule_changes;
+mod m0005_assessment_credit_leads;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateRunsAndFindings),
             Box::new(FindingFundAndCaseRegion),
             Box::new(m0004_rule_changes::RuleChangesAndResponses),
+            Box::new(m0005_assessment_credit_leads::AssessmentCreditLeads),
         ]
     }
 

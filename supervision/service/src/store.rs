@@ -275,6 +275,10 @@ pub enum WriteError {
     },
     #[error("finding {0} has a response already; a finding is answered once")]
     AlreadyAnswered(String),
+    #[error("no lead {0} in this region")]
+    NoSuchLead(String),
+    #[error(transparent)]
+    Link(#[from] supervision_domain::leads::LinkError),
 }
 
 impl From<DbErr> for WriteError {

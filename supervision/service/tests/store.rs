@@ -403,3 +403,138 @@ store_test!(
         assert_eq!((sanya.levels.len(), sanya.parameters.len()), (1, 0));
     }
 );
+
+store_test!(
+    assessments_credit_changes_and_leads_are_stored,
+    Migrator,
+    |db| {
+        use kernel::{Date, Decimal, Money};
+        use supervision_domain::credit::{CreditGrade, CreditPolicy};
+        use supervision_domain::leads::LeadChannel;
+        use supervision_service::assessment_store::{
+            NewLead, StoredAssessment, StoredAssessmentRun, StoredGroup,
+        };
+
+        let store = SupervisionStore::new(db.clone());
+        let haikou: kernel::RegionCode = "460100".parse().expect("code");
+        store
+            .put_scorecard(
+                &call("card-1", "PutScorecard"),
+                (haikou, 2026),
+                r#"{"items":[]}"#.into(),
+                "bureau".into(),
+                |card| vec![u8::try_from(card.version).expect("small")],
+            )
+            .await
+            .expect("put");
+        let card = store.latest_scorecard(haikou, 2026).await.expect("read");
+        assert_eq!(
+            card.map(|c| (c.version, c.put_by)),
+            Some((1, "bureau".into()))
+        );
+
+        let assessed = |score: i64, findings: u32, grade: CreditGrade| StoredAssessment {
+            hospital_code: "H001".into(),
+            score: Decimal::new(score, 2),
+            confirmed_findings: findings,
+            confirmed_amount: Money::from_fen(100_537),
+            credit_grade: grade,
+            groups: vec![StoredGroup {
+                group: "behaviour".into(),
+                score: "10.00".into(),
+                weight: "15".into(),
+            }],
+            items: Vec::new(),
+        };
+        let run = StoredAssessmentRun {
+            region: haikou,
+            year: 2026,
+            version: 0,
+            scorecard_version: 1,
+            hospitals: 1,
+            run_by: "bureau".into(),
+        };
+        // B, then A (a change), then A again (none).
+        for (n, (score, findings, grade, changes)) in [
+            (8250, 1, CreditGrade::B, 1u8),
+            (9500, 0, CreditGrade::A, 1),
+            (9500, 0, CreditGrade::A, 0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let once = store
+                .record_assessment(
+                    &call(&format!("assess-{n}"), "RunAssessment"),
+                    run.clone(),
+                    vec![assessed(score, findings, grade)],
+                    CreditPolicy::default(),
+                    |run, changes| {
+                        vec![
+                            u8::try_from(run.version).expect("small"),
+                            u8::try_from(changes.len()).expect("small"),
+                        ]
+                    },
+                )
+                .await
+                .expect("record");
+            let version = u8::try_from(n + 1).expect("small");
+            assert_eq!(once.response(), [version, changes]);
+        }
+        let latest = store
+            .assessment_run(haikou, 2026, None)
+            .await
+            .expect("run")
+            .expect("stored");
+        assert_eq!(latest.version, 3);
+        let first = store
+            .assessment_run(haikou, 2026, Some(1))
+            .await
+            .expect("run")
+            .expect("stored");
+        let read = store.assessments(&first, Some("H001")).await.expect("read");
+        assert_eq!(read, [assessed(8250, 1, CreditGrade::B)]);
+        let history = store.credit_history(haikou, "H001").await.expect("history");
+        let grades: Vec<_> = history
+            .iter()
+            .map(|c| (c.change.from, c.change.to, c.assessment_version))
+            .collect();
+        assert_eq!(
+            grades,
+            [
+                (None, CreditGrade::B, 1),
+                (Some(CreditGrade::B), CreditGrade::A, 2)
+            ]
+        );
+
+        store
+            .record_lead(
+                &call("lead-1", "RecordLead"),
+                NewLead {
+                    region: haikou,
+                    channel: LeadChannel::Hotline12393,
+                    received_on: Date::new(2026, 3, 25).expect("date"),
+                    hospital_code: "H001".into(),
+                    summary: "重复收费".into(),
+                    recorded_by: "reviewer".into(),
+                },
+                |lead| lead.lead_id.clone().into_bytes(),
+            )
+            .await
+            .expect("lead");
+        let leads = store.leads(haikou, Some("H001")).await.expect("leads");
+        assert_eq!(leads.len(), 1);
+        assert_eq!(leads[0].lead_id, "460100-L1");
+        assert_eq!(leads[0].received_on, Date::new(2026, 3, 25).expect("date"));
+        let missing = store
+            .link_lead(
+                &call("link-1", "LinkLeadToFinding"),
+                haikou,
+                ("460100-L1".into(), "no-such-finding".into()),
+                "reviewer".into(),
+                |_| Vec::new(),
+            )
+            .await;
+        assert!(matches!(missing, Err(WriteError::NoSuchFinding(_))));
+    }
+);

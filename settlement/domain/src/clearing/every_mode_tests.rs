@@ -311,6 +311,7 @@ fn a_standard_paid_case_without_its_amount_is_reported_not_paid_nothing() {
         distributable_budget: yuan(dec!(1000)),
         year_inputs: Vec::new(),
         supervised_deductions: None,
+        supervised_scores: None,
         prepayments: Vec::new(),
         decisions: Default::default(),
         later_stays: Vec::new(),

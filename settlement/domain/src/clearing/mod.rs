@@ -43,7 +43,10 @@ use crate::ports::{SharingCalculator, SharingRequest};
 pub use crate::readmission::Halving;
 pub use crate::valued_case::CasePayment;
 
+mod deposit;
 mod validate;
+
+pub use deposit::DepositReturn;
 
 /// Which point-value formula (DOMAIN.md §3 point value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,42 +73,6 @@ pub struct ClearingPolicy {
     pub sharing: SharingSource,
     /// How much of the quality deposit an assessment score returns.
     pub deposit_return: DepositReturn,
-}
-
-/// The quality deposit returned by assessment score (质量保证金, DOMAIN.md §4): all of it from
-/// `full_from`, score / 100 of it from `none_below` up, nothing below.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DepositReturn {
-    pub full_from: Decimal,
-    pub none_below: Decimal,
-}
-
-impl Default for DepositReturn {
-    fn default() -> Self {
-        Self {
-            full_from: Decimal::from(90),
-            none_below: Decimal::from(60),
-        }
-    }
-}
-
-impl DepositReturn {
-    /// The share of the deposit a score returns; the score is compared exactly.
-    pub fn share(&self, score: Decimal) -> Decimal {
-        if score >= self.full_from {
-            Decimal::ONE
-        } else if score < self.none_below {
-            Decimal::ZERO
-        } else {
-            score / Decimal::ONE_HUNDRED
-        }
-    }
-
-    /// What `score` returns of `withheld`, rounded once.
-    pub fn returned(&self, score: Decimal, withheld: Money) -> Money {
-        Money::round(withheld.value() * self.share(score))
-    }
 }
 
 /// Where the year-end sharing (DOMAIN.md §4) comes from.
@@ -237,6 +204,9 @@ pub struct HospitalClearingInput {
     /// The assessment score (考核评价, 0–100): when given, the deposit returned follows the
     /// policy's [`DepositReturn`] tiers instead of `deposit_returned`.
     pub assessment_score: Option<Decimal>,
+    /// Where the score came from, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_score_source: Option<crate::assessment_scores::ScoreSource>,
     /// Σ monthly prepayments transferred.
     pub prepaid: Money,
     /// The hospital's stays halved as readmitted (their cases carry the halved points).
@@ -254,6 +224,7 @@ impl HospitalClearingInput {
             deposit_withheld: Money::ZERO,
             deposit_returned: Money::ZERO,
             assessment_score: None,
+            assessment_score_source: None,
             prepaid: Money::ZERO,
             readmissions_halved: Vec::new(),
         }
@@ -327,6 +298,9 @@ pub struct HospitalStatement {
     /// The assessment score the deposit was returned by, when one was given.
     #[serde(default)]
     pub assessment_score: Option<Decimal>,
+    /// Where that score came from: the year inputs or supervision's assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_score_source: Option<crate::assessment_scores::ScoreSource>,
     pub deposit_returned: Money,
     /// withheld − returned: kept by the fund.
     pub deposit_forfeited: Money,
@@ -742,6 +716,7 @@ impl PreparedClearing {
                 ffs_special_amount: t.ffs_special,
                 deposit_withheld: h.deposit_withheld,
                 assessment_score: h.assessment_score,
+                assessment_score_source: h.assessment_score_source,
                 deposit_returned,
                 deposit_forfeited,
                 final_amount,

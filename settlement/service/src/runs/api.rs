@@ -19,6 +19,7 @@ use crate::store::journal::{Call, Effect, call_by};
 use crate::store::ledger::region_span;
 use crate::store::{Database, UnitOfWork};
 use crate::supervision_peer::SupervisionPeer;
+use settlement_domain::assessment_scores::SupervisedScores;
 use settlement_domain::violation_deductions::SupervisedDeduction;
 
 /// The runs gRPC API over the settlement database.
@@ -67,6 +68,19 @@ impl SettlementRunApi {
             return Ok(None);
         };
         Ok(Some(peer.deductions(principal, region, year, fund).await?))
+    }
+
+    /// The assessment scores of supervision's latest run for the clearing's region and year,
+    /// asked before any transaction opens; `None` when this server has no supervision peer.
+    pub(super) async fn supervised_scores(
+        &self,
+        principal: &Principal,
+        (region, year): (RegionCode, i32),
+    ) -> Result<Option<SupervisedScores>, RunError> {
+        let Some(peer) = &self.supervision else {
+            return Ok(None);
+        };
+        Ok(Some(peer.assessment_scores(principal, region, year).await?))
     }
 
     /// The tonic service to mount on a server.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use kernel::{FundType, Money, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
+use settlement_domain::assessment_scores::SupervisedScores;
 use settlement_domain::clearing::{
     ClearingStatement, PreparedClearing, SharingSource, prepare_clearing,
 };
@@ -46,6 +47,9 @@ pub struct ClearingOrder {
     /// where this server has no supervision peer and the deductions typed into the year inputs
     /// apply.
     pub deductions: Option<Vec<SupervisedDeduction>>,
+    /// The assessment scores of supervision's latest run for the region and year, read before
+    /// the run; `None` where this server has no supervision peer.
+    pub scores: Option<SupervisedScores>,
 }
 
 impl ClearingOrder {
@@ -140,6 +144,7 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         distributable_budget: order.distributable_budget,
         year_inputs,
         supervised_deductions: order.deductions.clone(),
+        supervised_scores: order.scores.clone(),
         prepayments,
         decisions,
         cases,
@@ -275,6 +280,19 @@ fn deductions_read(order: &ClearingOrder) -> serde_json::Value {
     }
 }
 
+/// What the run read of the assessment scores: supervision's run version and scores, or that
+/// only the year inputs' scores apply.
+fn scores_read(order: &ClearingOrder) -> serde_json::Value {
+    match &order.scores {
+        None => serde_json::json!({"source": "year_inputs"}),
+        Some(scores) => serde_json::json!({
+            "source": "supervision",
+            "assessment_version": scores.version,
+            "hospitals": scores.scores,
+        }),
+    }
+}
+
 async fn store_clearing<C: Storage>(
     conn: &C,
     order: &ClearingOrder,
@@ -307,6 +325,7 @@ async fn store_clearing<C: Storage>(
         "unvalued_cases_skipped": assembled.unvalued_skipped,
         "sharing": statement.policy.sharing,
         "violation_deductions": deductions_read(order),
+        "assessment_scores": scores_read(order),
         "scheme_versions": versions.schemes,
         "table_versions": versions.tables,
     });

@@ -247,6 +247,7 @@ impl SettlementRunService for SettlementRunApi {
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),
             deductions: None,
+            scores: None,
         };
         let call = call_by(&principal, "RunClearing", &body, &body.request_id, region);
         if let Some(stored) = self.replayed(&call).await? {
@@ -255,6 +256,7 @@ impl SettlementRunService for SettlementRunApi {
         order.deductions = self
             .supervised_deductions(&principal, (region, year, fund))
             .await?;
+        order.scores = self.supervised_scores(&principal, (region, year)).await?;
         let shared = clearing::ask_budget(&self.db, &order, self.budget_for(&principal)).await?;
         self.write(&call, move |work| {
             Box::pin(async move {

@@ -21,6 +21,8 @@ use super::*;
 #[derive(Clone)]
 struct FakeSupervision {
     answer: sup::GetDeductionsResponse,
+    /// The assessment scores it answers (none unless a test sets them).
+    scores: sup::GetAssessmentScoresResponse,
     refusal: Option<Code>,
     calls: Arc<AtomicUsize>,
 }
@@ -39,6 +41,18 @@ impl SupervisionInternalService for FakeSupervision {
         match self.refusal {
             Some(code) => Err(Status::new(code, "invalid api key")),
             None => Ok(Response::new(self.answer.clone())),
+        }
+    }
+
+    async fn get_assessment_scores(
+        &self,
+        request: Request<sup::GetAssessmentScoresRequest>,
+    ) -> Result<Response<sup::GetAssessmentScoresResponse>, Status> {
+        authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        assert_eq!(request.get_ref().year, 2025);
+        match self.refusal {
+            Some(code) => Err(Status::new(code, "invalid api key")),
+            None => Ok(Response::new(self.scores.clone())),
         }
     }
 }
@@ -84,6 +98,7 @@ async fn supervised_by(db: &DatabaseConnection, peer_channel: Channel) -> Server
 fn fake(refusal: Option<Code>) -> FakeSupervision {
     FakeSupervision {
         answer: h002_deduction(),
+        scores: sup::GetAssessmentScoresResponse::default(),
         refusal,
         calls: Arc::new(AtomicUsize::new(0)),
     }
@@ -313,4 +328,39 @@ async fn a_supervision_down_or_refusing_fails_the_clearing_and_stores_nothing() 
         .into_inner()
         .runs;
     assert!(runs.is_empty(), "{runs:?}");
+}
+
+#[tokio::test]
+async fn supervisions_assessment_scores_are_put_on_the_statements_with_their_source() {
+    let db = testing::sqlite::<Migrator>().await;
+    CaseStore::insert_new_many(&db, &seed_cases())
+        .await
+        .expect("seed");
+    let mut supervision = fake(None);
+    supervision.scores = sup::GetAssessmentScoresResponse {
+        version: 4,
+        scores: vec![sup::AssessmentScore {
+            hospital_code: "H001".into(),
+            score: "82.50".into(),
+        }],
+    };
+    let mut server = with_supervision(&db, supervision).await;
+    let run = server
+        .client
+        .run_clearing(as_agency(clearing("clear-scored", "")))
+        .await
+        .expect("clearing")
+        .into_inner();
+    let statements = statements(&mut server, &run.run_id).await;
+    assert_eq!(statements[0]["hospital_code"], "H001");
+    assert_eq!(statements[0]["assessment_score"], "82.50");
+    assert_eq!(statements[0]["assessment_score_source"], "supervision");
+    // A hospital supervision did not assess has no score and no source.
+    assert!(statements[1]["assessment_score"].is_null());
+    assert!(statements[1].get("assessment_score_source").is_none());
+    let stored = run_of(&mut server, &run.run_id).await.expect("run");
+    let inputs: serde_json::Value = serde_json::from_str(&stored.inputs_json).expect("inputs");
+    assert_eq!(inputs["assessment_scores"]["source"], "supervision");
+    assert_eq!(inputs["assessment_scores"]["assessment_version"], 4);
+    assert_eq!(inputs["assessment_scores"]["hospitals"]["H001"], "82.50");
 }
