@@ -24,6 +24,7 @@ pub mod error;
 pub mod institution;
 pub mod ledger;
 pub mod payment_mode;
+pub mod outpatient_clearing;
 pub mod policy;
 pub mod ports;
 pub mod prepayment;
