@@ -100,7 +100,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "RevalueCases"
         | "RunShadowSettlement"
         | "ScreenCases"
-        | "PublishDipBudgetPointValue" => vec![Run],
+        | "PublishDipBudgetPointValue"
+        | "RunOutpatientClearing" => vec![Run],
         "LoadScheme"
         | "ActivateScheme"
         | "BuildDipDirectory"
@@ -113,6 +114,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "PutAgreement"
         | "PutSettlementPolicy"
         | "PutHospitalYearInputs"
+        | "PutOutpatientEnrolment"
         | "PutExpert"
         | "ChangeRuleLevel"
         | "SetRuleParameters" => {

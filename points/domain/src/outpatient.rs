@@ -222,8 +222,16 @@ impl ApgTable {
             }
         }
         for (field, members, kind) in [
-            ("procedure_members", &self.procedure_members, ApgKind::Procedure),
-            ("diagnosis_members", &self.diagnosis_members, ApgKind::Medical),
+            (
+                "procedure_members",
+                &self.procedure_members,
+                ApgKind::Procedure,
+            ),
+            (
+                "diagnosis_members",
+                &self.diagnosis_members,
+                ApgKind::Medical,
+            ),
         ] {
             for (prefix, group) in members {
                 if self.groups.get(group).is_none_or(|g| g.kind != kind) {

@@ -63,7 +63,11 @@ fn enrolments(
         if entry.hospital_code.trim().is_empty() {
             violations.push((field("hospital_code"), "is required".to_owned()));
         }
-        let persons = count(field("enrolled_persons"), entry.enrolled_persons, &mut violations);
+        let persons = count(
+            field("enrolled_persons"),
+            entry.enrolled_persons,
+            &mut violations,
+        );
         let rate = non_negative_money(
             field("rate_per_head"),
             entry.rate_per_head.as_ref(),
@@ -170,10 +174,7 @@ impl PointsApi {
         for (i, visit) in request.visits.into_iter().enumerate() {
             let date = match visit.visit_date.as_ref() {
                 Some(date) => wire::date(&format!("visits[{i}].visit_date"), date),
-                None => Err((
-                    format!("visits[{i}].visit_date"),
-                    "is required".to_owned(),
-                )),
+                None => Err((format!("visits[{i}].visit_date"), "is required".to_owned())),
             };
             let date: Date = match date {
                 Ok(date) => date,
@@ -194,7 +195,12 @@ impl PointsApi {
                 }
                 Err(CaseError::Service(error)) => return Err(error),
             };
-            let version = format!("{}-{year}-{}@{}", table.key.region, fund.code(), table.version);
+            let version = format!(
+                "{}-{year}-{}@{}",
+                table.key.region,
+                fund.code(),
+                table.version
+            );
             let Some(apg) = table.document.tables.apg.as_ref() else {
                 visits.push(visit_error(
                     visit.visit_id,
@@ -221,7 +227,9 @@ impl PointsApi {
     }
 }
 
-fn read_year_and_fund(request: &internal::ValueOutpatientRequest) -> Result<(i32, FundType), Error> {
+fn read_year_and_fund(
+    request: &internal::ValueOutpatientRequest,
+) -> Result<(i32, FundType), Error> {
     let year = wire::year("year", request.year);
     let fund = wire::fund_type("fund_type", request.fund_type);
     match (year, fund) {

@@ -424,7 +424,10 @@ mod tests {
             yuan(1_000),
         )
         .unwrap();
-        assert_eq!(clearing.apg_point_value, "3.3333".parse::<Decimal>().unwrap());
+        assert_eq!(
+            clearing.apg_point_value,
+            "3.3333".parse::<Decimal>().unwrap()
+        );
         assert_eq!(clearing.statements[0].apg_amount, "616.66".parse().unwrap());
         assert_eq!(clearing.statements[1].apg_amount, "383.33".parse().unwrap());
         assert_eq!(clearing.apg_residue, "0.01".parse().unwrap());

@@ -15,6 +15,7 @@ mod m0010_stay_facts;
 mod m0011_episode_days;
 mod m0012_case_keyset;
 mod m0013_budget_point_values;
+mod m0014_outpatient_enrolment;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_episode_days::EpisodeDays),
             Box::new(m0012_case_keyset::CaseKeyset),
             Box::new(m0013_budget_point_values::BudgetPointValues),
+            Box::new(m0014_outpatient_enrolment::OutpatientEnrolment),
         ]
     }
 

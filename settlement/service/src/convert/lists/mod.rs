@@ -70,7 +70,6 @@ pub fn read_list(message: pb::SettlementList) -> Result<SettlementList, Unreadab
             charges: charges.into_iter().collect::<Option<_>>()?,
             payment: payment?,
             fee_lines: fee_lines.into_iter().collect::<Option<_>>()?,
-            procedures: message.procedure_codes,
         })
     })
 }
@@ -100,6 +99,7 @@ pub fn read_ambulatory(
             diagnoses: diagnoses.into_iter().collect::<Option<_>>()?,
             payment: payment?,
             fee_lines: fee_lines.into_iter().collect::<Option<_>>()?,
+            procedures: message.procedure_codes,
         })
     })
 }
