@@ -285,7 +285,7 @@ pub fn assemble_outpatient(
                 ..OutpatientStatement::default()
             });
         statement.apg_visits += 1;
-        statement.apg_points = statement.apg_points + visit.points;
+        statement.apg_points += visit.points;
     }
     let mut apg_paid = Money::ZERO;
     for statement in statements.values_mut() {
@@ -394,7 +394,7 @@ mod tests {
             claim("H9", "d", ClaimKind::Ordinary, yuan(5)),
         ];
         let requests =
-            sharing_requests(&enrolment(), &budgets, &claims, FundType::Employee).unwrap();
+            sharing_requests(&enrolment(), &budgets, &claims, FundType::Employee).expect("test value");
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].standard, yuan(1_200_000));
         assert_eq!(requests[0].actual, yuan(1_350_000));
@@ -405,7 +405,7 @@ mod tests {
         let visit = |hospital: &str, id: &str, points: &str| VisitPoints {
             hospital_code: hospital.into(),
             list_id: id.into(),
-            points: points.parse().unwrap(),
+            points: points.parse().expect("test value"),
             table_version: "t@1".into(),
         };
         // 92.5 + 92.5 + 115 = 300 points; block 1,000 → 3.3333 per point;
@@ -423,14 +423,14 @@ mod tests {
             ],
             yuan(1_000),
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(
             clearing.apg_point_value,
-            "3.3333".parse::<Decimal>().unwrap()
+            "3.3333".parse::<Decimal>().expect("test value")
         );
-        assert_eq!(clearing.statements[0].apg_amount, "616.66".parse().unwrap());
-        assert_eq!(clearing.statements[1].apg_amount, "383.33".parse().unwrap());
-        assert_eq!(clearing.apg_residue, "0.01".parse().unwrap());
+        assert_eq!(clearing.statements[0].apg_amount, "616.66".parse().expect("test value"));
+        assert_eq!(clearing.statements[1].apg_amount, "383.33".parse().expect("test value"));
+        assert_eq!(clearing.apg_residue, "0.01".parse().expect("test value"));
         assert_eq!(clearing.statements[0].apg_visits, 2);
     }
 

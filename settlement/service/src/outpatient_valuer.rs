@@ -158,7 +158,7 @@ impl OutpatientValuer for GrpcOutpatientValuer {
             .value_outpatient(
                 self.credentials
                     .request_for(principal, body)
-                    .map_err(|status| PointsError::from(status))?,
+                    .map_err(PointsError::from)?,
             )
             .await?
             .into_inner();
