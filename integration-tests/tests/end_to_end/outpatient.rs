@@ -7,7 +7,9 @@
 use budget_domain::{
     BlockKind, BlockShare, BlockSplit, BudgetBasis, BudgetDocument, BudgetMode, BudgetPolicy,
 };
-use integration_tests::{Medpay, config_with_county_key, put_and_activate_table, register_institution, table_document};
+use integration_tests::{
+    Medpay, config_with_county_key, put_and_activate_table, register_institution, table_document,
+};
 use medpay_proto::budget::v1 as budget;
 use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
 use medpay_proto::common::v1 as common;
@@ -24,9 +26,7 @@ const FUND: i32 = common::FundType::Employee as i32;
 /// M99 8 (any other diagnosis).
 fn table_with_apg() -> anyhow::Result<String> {
     let mut document: serde_json::Value = serde_json::from_str(&table_document())?;
-    let group = |code: &str, kind: &str, points: &str| {
-        serde_json::json!({"code": code, "kind": kind, "base_points": points, "name": code})
-    };
+    let group = |code: &str, kind: &str, points: &str| serde_json::json!({"code": code, "kind": kind, "base_points": points, "name": code});
     document["tables"]["apg"] = serde_json::json!({
         "groups": {
             "P01": group("P01", "procedure", "62.5"),
@@ -41,12 +41,18 @@ fn table_with_apg() -> anyhow::Result<String> {
 }
 
 /// An outpatient visit of 1 March 2025 paid entirely by the pooled fund.
-fn visit(hospital: &str, list_id: &str, fund: &str, diagnosis: &str, procedures: &[&str]) -> String {
+fn visit(
+    hospital: &str,
+    list_id: &str,
+    fund: &str,
+    diagnosis: &str,
+    procedures: &[&str],
+) -> String {
     serde_json::json!({
         "header": {
             "setl_id": list_id,
             "fixmedins_code": hospital,
-            "hospital_level": "1A",
+            "hospital_level": "1",
             "insutype": 310,
             "psn_no": format!("P-{list_id}"),
             "case_number": list_id,
@@ -119,18 +125,27 @@ async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
     let server = Medpay::up(&config_with_county_key())?;
     let mut cases = SettlementServiceClient::new(server.channel().await?);
     for code in ["C1", "C2", "H9"] {
-        register_institution(&mut cases, code, REGION, "1A").await?;
+        register_institution(&mut cases, code, REGION, "1").await?;
     }
     put_and_activate_table(server.channel().await?, REGION, table_with_apg()?).await?;
     create_budget(&server).await?;
 
     let upload = vec![
-        submit("outpatient-upload", visit("C1", "A1", "1000000.00", "I10.x00", &[])),
+        submit(
+            "outpatient-upload",
+            visit("C1", "A1", "1000000.00", "I10.x00", &[]),
+        ),
         submit("", visit("C2", "B1", "1350000.00", "I10.x00", &[])),
         // 62.5 × 100 % + 36 × 50 % (90.59 has no group) + M99 8 = 88.5 points.
         submit(
             "",
-            visit("H9", "V1", "900.00", "K35.800", &["86.0400x001", "23.0900", "90.5900"]),
+            visit(
+                "H9",
+                "V1",
+                "900.00",
+                "K35.800",
+                &["86.0400x001", "23.0900", "90.5900"],
+            ),
         ),
         // M02 alone: 11 points.
         submit("", visit("H9", "V2", "80.00", "I10.x00", &[])),
@@ -185,8 +200,16 @@ async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
     assert_eq!(
         payable,
         [
-            ("C1".to_owned(), Decimal::new(1_200_000, 0), Decimal::new(1_200_000, 0)),
-            ("C2".to_owned(), Decimal::new(1_200_000, 0), Decimal::new(1_260_000, 0)),
+            (
+                "C1".to_owned(),
+                Decimal::new(1_200_000, 0),
+                Decimal::new(1_200_000, 0)
+            ),
+            (
+                "C2".to_owned(),
+                Decimal::new(1_200_000, 0),
+                Decimal::new(1_260_000, 0)
+            ),
             // 99.5 points × (995 / 99.5 = 10.0000).
             ("H9".to_owned(), Decimal::ZERO, Decimal::new(995, 0)),
         ]

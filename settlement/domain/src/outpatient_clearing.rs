@@ -393,8 +393,8 @@ mod tests {
             claim("C1", "c", ClaimKind::Chronic, yuan(7)),
             claim("H9", "d", ClaimKind::Ordinary, yuan(5)),
         ];
-        let requests =
-            sharing_requests(&enrolment(), &budgets, &claims, FundType::Employee).expect("test value");
+        let requests = sharing_requests(&enrolment(), &budgets, &claims, FundType::Employee)
+            .expect("test value");
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].standard, yuan(1_200_000));
         assert_eq!(requests[0].actual, yuan(1_350_000));
@@ -428,8 +428,14 @@ mod tests {
             clearing.apg_point_value,
             "3.3333".parse::<Decimal>().expect("test value")
         );
-        assert_eq!(clearing.statements[0].apg_amount, "616.66".parse().expect("test value"));
-        assert_eq!(clearing.statements[1].apg_amount, "383.33".parse().expect("test value"));
+        assert_eq!(
+            clearing.statements[0].apg_amount,
+            "616.66".parse().expect("test value")
+        );
+        assert_eq!(
+            clearing.statements[1].apg_amount,
+            "383.33".parse().expect("test value")
+        );
         assert_eq!(clearing.apg_residue, "0.01".parse().expect("test value"));
         assert_eq!(clearing.statements[0].apg_visits, 2);
     }
