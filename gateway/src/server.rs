@@ -203,8 +203,15 @@ impl ContextName {
                     Some(peers.key(&settings.peers.budget, configured)),
                 )
                 .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
+                // The outpatient year end asks points for its budgets and APG points.
+                let outpatient = settlement_service::outpatient_valuer::GrpcOutpatientValuer::new(
+                    peers.channel(&settings.peers.points)?,
+                    Some(peers.key(&settings.peers.points, configured)),
+                )
+                .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
                 let mut runs = settlement_service::SettlementRunApi::new(db.clone())
-                    .with_budget(std::sync::Arc::new(budget));
+                    .with_budget(std::sync::Arc::new(budget))
+                    .with_outpatient_valuer(std::sync::Arc::new(outpatient));
                 // Violation deductions come from supervision's confirmed findings unless the
                 // configuration says there is no supervision peer.
                 let supervision = settings.peers.supervision.trim();
@@ -216,6 +223,9 @@ impl ContextName {
                     .map_err(|e| anyhow::anyhow!("peers.api_key: {e}"))?;
                     runs = runs.with_supervision(std::sync::Arc::new(peer));
                 }
+                routes
+                    .public
+                    .add_service(runs.clone().into_outpatient_server());
                 routes.public.add_service(runs.into_server());
             }
             ContextName::Supervision => {

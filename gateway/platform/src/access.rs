@@ -154,6 +154,17 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "GetDipBudgetPointValue",
         &[Read, Hospital],
     ),
+    // Outpatient: the enrolment is configuration, the year end a run.
+    (
+        "medpay.settlement.v1.OutpatientService",
+        "PutOutpatientEnrolment",
+        &[Configure],
+    ),
+    (
+        "medpay.settlement.v1.OutpatientService",
+        "RunOutpatientClearing",
+        &[Run],
+    ),
     (
         "medpay.settlement.v1.SettlementRunService",
         "CloseMonth",

@@ -105,7 +105,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "RunShadowSettlement"
         | "ScreenCases"
         | "RunAssessment"
-        | "PublishDipBudgetPointValue" => vec![Run],
+        | "PublishDipBudgetPointValue"
+        | "RunOutpatientClearing" => vec![Run],
         "LoadScheme"
         | "ActivateScheme"
         | "BuildDipDirectory"
@@ -118,6 +119,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "PutAgreement"
         | "PutSettlementPolicy"
         | "PutHospitalYearInputs"
+        | "PutOutpatientEnrolment"
         | "PutExpert"
         | "ChangeRuleLevel"
         | "SetRuleParameters"

@@ -14,6 +14,7 @@ mod faults;
 mod group_cli;
 mod grpc_web;
 mod intake_property;
+mod outpatient;
 mod production_config;
 mod province_processes;
 mod serve_postgres;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use kernel::{Decimal, Money, Points};
 use serde::{Deserialize, Serialize};
 
+use crate::error::PolicyError;
 use crate::policy::ValuationPolicy;
 
 /// Why an APG table could not be read or a visit valued.
@@ -201,6 +202,45 @@ impl ApgTable {
             Ok(table)
         } else {
             Err(errors)
+        }
+    }
+
+    /// Checks a table given as JSON (inside the valuation tables): every group's points are not
+    /// negative and its code is its key, every member names a group of its own kind.
+    pub(crate) fn check(&self, check: &mut crate::error::Checker) {
+        for (code, group) in &self.groups {
+            check.non_negative(
+                &format!("apg.groups.{code}.base_points"),
+                group.base_points.value(),
+            );
+            if &group.code != code {
+                check.errors.push(PolicyError::Mismatch {
+                    field: format!("apg.groups.{code}.code"),
+                    expected: code.clone(),
+                    actual: group.code.clone(),
+                });
+            }
+        }
+        for (field, members, kind) in [
+            (
+                "procedure_members",
+                &self.procedure_members,
+                ApgKind::Procedure,
+            ),
+            (
+                "diagnosis_members",
+                &self.diagnosis_members,
+                ApgKind::Medical,
+            ),
+        ] {
+            for (prefix, group) in members {
+                if self.groups.get(group).is_none_or(|g| g.kind != kind) {
+                    check.errors.push(PolicyError::Unknown {
+                        field: format!("apg.{field}.{prefix}"),
+                        value: group.clone(),
+                    });
+                }
+            }
         }
     }
 

@@ -14,6 +14,7 @@ use kernel::Date;
 
 use crate::error::{Checker, PolicyError, PolicyErrors};
 use crate::level::HospitalLevel;
+use crate::outpatient::ApgTable;
 use crate::policy::ValuationPolicy;
 pub use crate::vocabulary::PerDiemProgramme;
 
@@ -51,6 +52,10 @@ pub struct ValuationTables {
     /// Per-capita rates.
     #[serde(default)]
     pub per_capita: PerCapitaRates,
+    /// APG table (门诊病例分组) ordinary outpatient visits are valued with; none when the region
+    /// pays no visit in APG points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apg: Option<ApgTable>,
 }
 
 fn one() -> u32 {
@@ -338,6 +343,7 @@ impl ValuationTables {
             fixed_rates: FixedRateTable::default(),
             day_surgery: DaySurgeryPrices::default(),
             per_capita: PerCapitaRates::default(),
+            apg: None,
         }
     }
 
@@ -451,6 +457,9 @@ impl ValuationTables {
                 &format!("per_capita.chronic_diseases.{disease}"),
                 rate.value(),
             );
+        }
+        if let Some(apg) = &self.apg {
+            apg.check(&mut check);
         }
         check.finish()
     }

@@ -21,7 +21,7 @@ use crate::value_stream::{CaseValuer, ValueStream, Valuing};
 /// The points gRPC API over a store.
 #[derive(Clone)]
 pub struct PointsApi {
-    tables: Tables,
+    pub(crate) tables: Tables,
 }
 
 impl PointsApi {

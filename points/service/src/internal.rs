@@ -46,4 +46,16 @@ impl PointsInternalService for PointsApi {
         }
         Ok(Response::new(internal::ValueBatchResponse { results }))
     }
+
+    async fn value_outpatient(
+        &self,
+        request: Request<internal::ValueOutpatientRequest>,
+    ) -> Result<Response<internal::ValueOutpatientResponse>, Status> {
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        Ok(Response::new(
+            self.value_outpatient_year(region, request.into_inner())
+                .await?,
+        ))
+    }
 }

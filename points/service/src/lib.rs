@@ -8,6 +8,7 @@ pub mod error;
 pub mod grpc;
 pub mod internal;
 pub mod migration;
+pub mod outpatient;
 pub mod store;
 pub mod table_choice;
 pub mod value_stream;

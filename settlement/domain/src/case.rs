@@ -318,4 +318,8 @@ pub struct AmbulatorySettlement {
     pub payment: Payment,
     #[serde(default)]
     pub fee_lines: Vec<FeeLine>,
+    /// Procedure codes (ICD-9-CM-3) of an outpatient visit: what its APG points are valued from.
+    /// Left out of the stored JSON when empty, so records stored before keep their content hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub procedures: Vec<String>,
 }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod institution;
 pub mod intake_warnings;
 pub mod ledger;
+pub mod outpatient_clearing;
 pub mod payment_mode;
 pub mod policy;
 pub mod ports;

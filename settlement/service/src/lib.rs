@@ -10,6 +10,7 @@ pub mod ids;
 pub mod intake;
 pub mod internal;
 pub mod migration;
+pub mod outpatient_valuer;
 pub mod runs;
 pub mod special_cases;
 pub mod status;

@@ -6,6 +6,7 @@
 use crate::budget_peer::{BudgetError, BudgetFailure};
 use crate::grpc::MAX_STREAM_MESSAGE_BYTES;
 use crate::intake::{BrokenStream, IntakeError};
+use crate::outpatient_valuer::{PointsError, PointsFailure};
 use crate::runs::RunError;
 use crate::special_cases::StepError;
 use crate::store::institutions::{RegistryError, RegistryRefusal};
@@ -155,6 +156,16 @@ pub fn budget(error: BudgetError) -> Status {
     with_reason(code, "BUDGET_PEER", error.to_string())
 }
 
+/// Whatever the points context answered, the outpatient run stored nothing and may be retried.
+pub fn points(error: PointsError) -> Status {
+    let code = match error.failure {
+        PointsFailure::Refused => Code::FailedPrecondition,
+        PointsFailure::Denied => Code::PermissionDenied,
+        PointsFailure::Unavailable => Code::Unavailable,
+    };
+    with_reason(code, "POINTS_PEER", format!("{error}; nothing was stored"))
+}
+
 /// Whatever the supervision context answered, the clearing stored nothing and may be retried;
 /// it never runs on without the deductions.
 pub fn supervision(error: SupervisionError) -> Status {
@@ -221,6 +232,7 @@ impl From<RunError> for Status {
             }
             RunError::Budget(error) => budget(error),
             RunError::Supervision(error) => supervision(error),
+            RunError::Points(error) => points(error),
             RunError::Internal(message) => {
                 tracing::error!(%message, "run failed");
                 with_reason(Code::Internal, "RUN_FAILED", message)

@@ -154,6 +154,7 @@ impl<'a> CaseStream<'a> {
                 .collect(),
             payment,
             fee_lines,
+            procedures: Vec::new(),
         };
         let record = match kind {
             AmbulatoryKind::Pharmacy => RecordKind::Pharmacy,

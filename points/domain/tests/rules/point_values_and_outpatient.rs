@@ -179,3 +179,22 @@ fn bad_apg_table_reports_every_line() {
     assert!(lines[3].contains("already belongs to P4"));
     assert!(errors.iter().all(|e| e.reason() == "BAD_APG_TABLE_LINE"));
 }
+
+#[test]
+fn an_apg_table_inside_the_valuation_tables_is_checked_field_by_field() {
+    let mut tables = tables();
+    let mut apg = ApgTable::demo().expect("demo table");
+    // A member naming a medical group among the procedures, and a negative group.
+    apg.procedure_members.insert("99.99".into(), "M01".into());
+    if let Some(group) = apg.groups.get_mut("P02") {
+        group.base_points = points("-1");
+    }
+    tables.apg = Some(apg);
+    let errors = tables
+        .validate(&drg_policy())
+        .expect_err("inconsistent APG table");
+    assert!(errors.names("apg.procedure_members.99.99"), "{errors:?}");
+    assert!(errors.names("apg.groups.P02.base_points"), "{errors:?}");
+    tables.apg = Some(ApgTable::demo().expect("demo table"));
+    assert!(tables.validate(&drg_policy()).is_ok());
+}

@@ -496,6 +496,7 @@ fn ambulatory_settlements_are_checked_too() {
         diagnoses: vec![list.diagnoses[1].clone()],
         payment: list.payment.clone(),
         fee_lines: list.fee_lines.clone(),
+        procedures: Vec::new(),
     };
     let dictionary = SetDictionary::standard();
     let policy = ValidationPolicy::default();
@@ -564,6 +565,7 @@ fn ambulatory_bounds_and_dates_are_checked() {
         diagnoses: vec![list.diagnoses[1].clone()],
         payment: list.payment.clone(),
         fee_lines: list.fee_lines.clone(),
+        procedures: Vec::new(),
     };
     let dictionary = SetDictionary::standard();
     let policy = ValidationPolicy::default();

@@ -4,6 +4,7 @@
 
 pub mod intake;
 pub mod lists;
+pub mod outpatient;
 pub mod runs;
 pub mod special_cases;
 

@@ -403,11 +403,12 @@ pub fn run_kind(kind: &str) -> Result<Option<&'static str>, Status> {
         "" => Ok(None),
         kind::PREPAYMENT => Ok(Some(kind::PREPAYMENT)),
         kind::CLEARING => Ok(Some(kind::CLEARING)),
+        kind::OUTPATIENT => Ok(Some(kind::OUTPATIENT)),
         other => {
             let mut violations = Violations::default();
             violations.push(
                 "kind",
-                format!("{other} is not a run kind: use prepayment, clearing or empty"),
+                format!("{other} is not a run kind: use prepayment, clearing, outpatient or empty"),
             );
             violations.finish(|| None)
         }

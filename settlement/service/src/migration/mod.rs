@@ -16,6 +16,7 @@ mod m0011_episode_days;
 mod m0012_case_keyset;
 mod m0013_budget_point_values;
 mod m0014_case_warnings;
+mod m0015_outpatient_enrolment;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_case_keyset::CaseKeyset),
             Box::new(m0013_budget_point_values::BudgetPointValues),
             Box::new(m0014_case_warnings::CaseWarnings),
+            Box::new(m0015_outpatient_enrolment::OutpatientEnrolment),
         ]
     }
 

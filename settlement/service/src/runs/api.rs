@@ -14,6 +14,7 @@ use tonic::{Response, Status};
 use super::store::{self, RunRow};
 use super::{BudgetAccess, RunError, disputes, wire as to_wire};
 use crate::budget_peer::BudgetPeer;
+use crate::outpatient_valuer::OutpatientValuer;
 use crate::status::run_not_found;
 use crate::store::journal::{Call, Effect, call_by};
 use crate::store::ledger::region_span;
@@ -28,6 +29,7 @@ pub struct SettlementRunApi {
     pub(super) db: Database,
     budget: Option<Arc<dyn BudgetPeer>>,
     supervision: Option<Arc<dyn SupervisionPeer>>,
+    outpatient: Option<Arc<dyn OutpatientValuer>>,
 }
 
 impl SettlementRunApi {
@@ -36,7 +38,18 @@ impl SettlementRunApi {
             db: db.into(),
             budget: None,
             supervision: None,
+            outpatient: None,
         }
+    }
+
+    /// Values the outpatient year end's budgets and visits through the points context.
+    pub fn with_outpatient_valuer(mut self, valuer: Arc<dyn OutpatientValuer>) -> Self {
+        self.outpatient = Some(valuer);
+        self
+    }
+
+    pub(super) fn outpatient_valuer(&self) -> Option<Arc<dyn OutpatientValuer>> {
+        self.outpatient.clone()
     }
 
     /// Shares at year end and reads monthly quotas through the budget context.

@@ -10,6 +10,7 @@ pub mod disputes;
 mod episodes;
 pub mod export;
 pub mod grpc;
+pub mod outpatient;
 pub mod point_value;
 pub mod point_value_store;
 pub mod prepayment;
@@ -25,6 +26,7 @@ use settlement_domain::policy::SettlementPolicy;
 use settlement_domain::valued_case::{StayFacts, ValuedCase};
 
 use crate::budget_peer::{BudgetError, BudgetPeer};
+use crate::outpatient_valuer::PointsError;
 use crate::store::Storage;
 use crate::store::ledger::StoreError;
 use crate::supervision_peer::SupervisionError;
@@ -61,6 +63,9 @@ pub enum RunError {
     /// The supervision context refused or could not be reached.
     #[error(transparent)]
     Supervision(#[from] SupervisionError),
+    /// The points context refused or could not be reached (outpatient valuation).
+    #[error(transparent)]
+    Points(#[from] PointsError),
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]

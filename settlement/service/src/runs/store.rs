@@ -123,6 +123,7 @@ pub use settlement_statement::Model as StatementRow;
 pub mod kind {
     pub const PREPAYMENT: &str = "prepayment";
     pub const CLEARING: &str = "clearing";
+    pub const OUTPATIENT: &str = "outpatient";
 }
 
 /// The latest version of a document kept in versions per (region, year, fund), a policy or a

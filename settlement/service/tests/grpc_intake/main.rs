@@ -111,6 +111,15 @@ struct FakePoints;
 
 #[tonic::async_trait]
 impl PointsInternalService for FakePoints {
+    async fn value_outpatient(
+        &self,
+        _: Request<pi::ValueOutpatientRequest>,
+    ) -> Result<Response<pi::ValueOutpatientResponse>, Status> {
+        Err(Status::unimplemented(
+            "intake never values an outpatient year",
+        ))
+    }
+
     async fn value_batch(
         &self,
         request: Request<pi::ValueBatchRequest>,

@@ -99,6 +99,7 @@ pub fn read_ambulatory(
             diagnoses: diagnoses.into_iter().collect::<Option<_>>()?,
             payment: payment?,
             fee_lines: fee_lines.into_iter().collect::<Option<_>>()?,
+            procedures: message.procedure_codes,
         })
     })
 }
@@ -568,6 +569,7 @@ pub fn ambulatory_to_wire(settlement: &AmbulatorySettlement) -> pb::AmbulatorySe
         diagnoses: settlement.diagnoses.iter().map(diagnosis_to_wire).collect(),
         payment: Some(payment_to_wire(&settlement.payment)),
         fee_lines: settlement.fee_lines.iter().map(fee_line_to_wire).collect(),
+        procedure_codes: settlement.procedures.clone(),
     }
 }
 
