@@ -141,6 +141,7 @@ mod tests {
             roster: &Roster::default(),
             clearings: &[],
             screening: &screening,
+            main_method: crate::demo::MainMethod::Dip,
         };
         let html = report.scoring();
         assert!(html.contains("<td>strong 强规则</td>"), "{html}");

@@ -253,6 +253,8 @@ pub async fn store_run<C: Storage>(
         points: clearing.apg_points,
         point_value: clearing.apg_point_value,
         payable: clearing.total_payable(),
+        points_budget: None,
+        reimbursement_ratio: None,
     };
     // The APG block's identity: Σ APG amounts + residue = block, to the fen.
     let identity = IdentityCheck {
