@@ -231,6 +231,7 @@ impl ContextName {
                     std::sync::Arc::new(cases);
                 routes.public.add_service(
                     supervision_service::SupervisionReportsApi::new(cases.clone(), tables.clone())
+                        .with_findings(store.clone())
                         .into_server(),
                 );
                 let api = supervision_service::SupervisionApi::new(store, cases, tables);

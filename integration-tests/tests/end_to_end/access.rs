@@ -86,7 +86,9 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "ListFindings"
         | "GetIndicators"
         | "GetMonitoringReport"
-        | "ExportIndicators" => vec![Read, Review, Hospital],
+        | "ExportIndicators"
+        | "GetPeriodReport"
+        | "ExportPeriodReport" => vec![Read, Review, Hospital],
         "RespondToFinding" => vec![Submit, Hospital],
         "ListExperts" => vec![Read, Review],
         "ListCases" | "ExportCases" => vec![Read],
