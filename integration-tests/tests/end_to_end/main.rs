@@ -13,6 +13,7 @@ mod faults;
 mod group_cli;
 mod grpc_web;
 mod intake_property;
+mod period_report;
 mod production_config;
 mod province_processes;
 mod serve_postgres;
