@@ -62,20 +62,22 @@ async fn the_quarterly_report_draws_every_chart_in_headless_chromium() -> anyhow
     let upload: Vec<_> = stays
         .iter()
         .enumerate()
-        .map(|(n, (id, case_number, day))| settlement::SubmitCasesRequest {
-            request_id: if n == 0 {
-                "period-upload".into()
-            } else {
-                String::new()
+        .map(
+            |(n, (id, case_number, day))| settlement::SubmitCasesRequest {
+                request_id: if n == 0 {
+                    "period-upload".into()
+                } else {
+                    String::new()
+                },
+                region_code: REGION.into(),
+                case_json: String::new(),
+                record: Some(settlement::SubmitRecord {
+                    record: Some(settlement::submit_record::Record::SettlementListJson(
+                        stay_json(HOSPITAL, id, day, case_number, &["K35.800"], "47.0100"),
+                    )),
+                }),
             },
-            region_code: REGION.into(),
-            case_json: String::new(),
-            record: Some(settlement::SubmitRecord {
-                record: Some(settlement::submit_record::Record::SettlementListJson(
-                    stay_json(HOSPITAL, id, day, case_number, &["K35.800"], "47.0100"),
-                )),
-            }),
-        })
+        )
         .collect();
     let outcome = cases
         .submit_cases(tokio_stream::iter(upload))

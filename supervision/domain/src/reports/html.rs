@@ -256,6 +256,6 @@ pub fn report_html(report: &PeriodReport) -> String {
     out.push_str(
         "</ul><p id=\"render-check\"></p><pre id=\"script-errors\" data-count=\"0\"></pre>",
     );
-    let _ = write!(out, "<script>{CHECK_SCRIPT}</script></body></html>\n");
+    let _ = writeln!(out, "<script>{CHECK_SCRIPT}</script></body></html>");
     out
 }

@@ -171,9 +171,11 @@ pub fn report_to_wire(report: &PeriodReport) -> pb::GetPeriodReportResponse {
                 drg: line.drg.clone().unwrap_or_default(),
                 cases: line.cases,
                 total_cost: two(line.total_cost),
-                mean_cost: (line.cases > 0)
-                    .then(|| two(line.total_cost / Decimal::from(line.cases)))
-                    .unwrap_or_default(),
+                mean_cost: if line.cases > 0 {
+                    two(line.total_cost / Decimal::from(line.cases))
+                } else {
+                    String::new()
+                },
                 case_share: four(report.case_share(line)),
             })
             .collect(),
