@@ -241,6 +241,7 @@ impl ContextName {
                     std::sync::Arc::new(cases);
                 routes.public.add_service(
                     supervision_service::SupervisionReportsApi::new(cases.clone(), tables.clone())
+                        .with_findings(store.clone())
                         .into_server(),
                 );
                 routes.public.add_service(

@@ -294,7 +294,7 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "ReviewFinding",
         &[Review],
     ),
-    // Supervision reports: reads; a hospital sees its own rows only.
+    // Supervision reports: reads; a hospital sees its own rows, sums and findings only.
     (
         "medpay.supervision.v1.SupervisionReportsService",
         "GetIndicators",
@@ -308,6 +308,16 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
     (
         "medpay.supervision.v1.SupervisionReportsService",
         "ExportIndicators",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionReportsService",
+        "GetPeriodReport",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionReportsService",
+        "ExportPeriodReport",
         &[Read, Review, Hospital],
     ),
     (

@@ -90,7 +90,9 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "GetScorecard"
         | "GetAssessment"
         | "ListAssessments"
-        | "GetCredit" => vec![Read, Review, Hospital],
+        | "GetCredit"
+        | "GetPeriodReport"
+        | "ExportPeriodReport" => vec![Read, Review, Hospital],
         "RespondToFinding" => vec![Submit, Hospital],
         "ListExperts" | "ListLeads" => vec![Read, Review],
         "ListCases" | "ExportCases" => vec![Read],

@@ -15,6 +15,7 @@ mod group_cli;
 mod grpc_web;
 mod intake_property;
 mod outpatient;
+mod period_report;
 mod production_config;
 mod province_processes;
 mod serve_postgres;

@@ -8,6 +8,8 @@
 //! - [`screening`]: the run, [`rules`] the checks, [`finding`] what they return;
 //! - [`indicators`]: CMI, RIV and the other monitoring figures;
 //! - [`monitoring`]: the monitoring tables over a stream of lists, one pass, per row key;
+//! - [`reports`]: the quarterly analysis and annual report of attachment 3 (one pass over the
+//!   period's lists, each rule's findings), as tables, CSV and a self-contained HTML page;
 //! - [`review`]: reviewers' decisions and the weak → general → strong lifecycle;
 //! - [`lifecycle`]: level changes and rule parameters a region records over the configured policy,
 //!   and [`rule_parameters`]: which parameters each rule reads, read and checked from JSON;
@@ -30,6 +32,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod monitoring;
 pub mod parameters;
+pub mod reports;
 pub mod review;
 pub mod rule_parameters;
 pub mod rules;

@@ -26,6 +26,9 @@ pub enum Error {
     Write(#[from] WriteError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A report could not be written as the file asked for.
+    #[error("the report could not be written: {0}")]
+    Export(String),
 }
 
 impl From<Error> for Status {
@@ -39,6 +42,7 @@ impl From<Error> for Status {
             Error::Cases(error) => cases_status(error),
             Error::Write(error) => write_status(error),
             Error::Store(error) => storage_failure(error),
+            Error::Export(message) => Status::internal(message),
         }
     }
 }

@@ -1,9 +1,13 @@
 //! The `medpay.supervision.v1.SupervisionReportsService` server: the monitoring indicators of a
 //! region over the lists settlement streams, folded one list at a time by the domain's
-//! [`Monitor`] (never a month in memory), the monthly monitoring report and the CSV export.
-//! Nothing is written, so nothing goes through the journal.
+//! [`Monitor`] (never a month in memory), the monthly monitoring report and the CSV export;
+//! the quarterly analysis and annual report (`period`) over the same lists and the findings of
+//! the stored screening runs (`hits_store`), as data, CSV, XLSX or an HTML page. Nothing is
+//! written, so nothing goes through the journal.
 
 pub mod convert;
+pub mod hits_store;
+pub mod period;
 
 use std::sync::Arc;
 
@@ -20,9 +24,16 @@ use supervision_domain::monitoring::{
 use supervision_domain::{ParameterBook, Tables};
 use tonic::{Request, Response, Status};
 
+use supervision_domain::reports::html::report_html;
+use supervision_domain::reports::tables::{report_csv, report_tables};
+use supervision_domain::reports::{PeriodAccumulator, PeriodKind, PeriodReport};
+
 use crate::cases::CaseSource;
 use crate::error::Error;
+use crate::store::SupervisionStore;
 use convert::{IndicatorQuery, efficacy_to_wire, row_to_wire, trend_to_wire, unsupported_to_wire};
+use hits_store::{HitScope, rule_counts};
+use period::{PeriodQuery, format_of, report_to_wire, to_xlsx};
 
 /// The reports API over the cases settlement streams.
 #[derive(Clone)]
@@ -30,6 +41,9 @@ pub struct SupervisionReportsApi {
     cases: Arc<dyn CaseSource>,
     tables: Arc<Tables>,
     book: Arc<ParameterBook>,
+    /// The stored screening runs the period reports count findings from; without it every
+    /// rule shows no finding.
+    findings: Option<SupervisionStore>,
 }
 
 /// A finished table as the caller may see it.
@@ -48,7 +62,14 @@ impl SupervisionReportsApi {
             cases,
             tables: Arc::new(tables),
             book: Arc::new(ParameterBook::default()),
+            findings: None,
         }
+    }
+
+    /// Counts each rule's findings in the period reports from the runs stored in `store`.
+    pub fn with_findings(mut self, store: SupervisionStore) -> Self {
+        self.findings = Some(store);
+        self
     }
 
     /// Reads the readmission window, cost multiples and low-risk threshold of each region from
@@ -123,6 +144,65 @@ impl SupervisionReportsApi {
             table,
             previous_year_read,
         })
+    }
+
+    /// The quarterly analysis or annual report: one pass over the period's months and the
+    /// same months a year earlier, then the findings of the period's runs. A hospital caller's
+    /// sums, rows and findings are its own institution's.
+    async fn period_report(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        query: PeriodQuery,
+    ) -> Result<PeriodReport, Error> {
+        let hospital = principal.holds(Role::Hospital);
+        let months = query.period.months();
+        let parameters = self.book.policy_for(region, query.period.year).parameters;
+        let mut accumulator = PeriodAccumulator::new(&self.tables, &parameters, &months);
+        let fund = query.fund;
+        for month in &months {
+            let mut visit = |list: supervision_domain::InpatientList| {
+                if fund.is_none_or(|fund| list.fund_type == fund) {
+                    let visible = principal.may_reach_institution(&list.key.hospital);
+                    accumulator.add(*month, &list, visible);
+                }
+            };
+            self.cases
+                .each_inpatient_list(principal, region, *month, &mut visit)
+                .await?;
+        }
+        for month in &months {
+            let Ok(earlier) = YearMonth::new(month.year() - 1, month.month()) else {
+                continue;
+            };
+            let mut visit = |list: supervision_domain::InpatientList| {
+                if fund.is_none_or(|fund| list.fund_type == fund) {
+                    accumulator.add_previous_year(&list);
+                }
+            };
+            self.cases
+                .each_inpatient_list(principal, region, earlier, &mut visit)
+                .await?;
+        }
+        let (counts, runs) = match &self.findings {
+            Some(store) => {
+                let scope = HitScope {
+                    region,
+                    months: &months,
+                    fund,
+                    // A hospital role without an institution matches no finding.
+                    hospital: hospital.then(|| principal.institution.as_deref().unwrap_or("")),
+                };
+                rule_counts(store, &scope).await?
+            }
+            None => (Vec::new(), 0),
+        };
+        Ok(accumulator.finish().into_report(
+            (region, query.period),
+            !hospital,
+            |code| principal.may_reach_institution(code),
+            (&counts, runs),
+        ))
     }
 }
 
@@ -209,6 +289,72 @@ impl SupervisionReportsService for SupervisionReportsApi {
             file_name: format!("indicators_{region}_{first}_{last}.csv"),
             content_type: "text/csv; charset=utf-8".to_owned(),
             content: indicators_csv(&region, view.total.as_ref(), &view.rows),
+        }))
+    }
+
+    async fn get_period_report(
+        &self,
+        request: Request<pb::GetPeriodReportRequest>,
+    ) -> Result<Response<pb::GetPeriodReportResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let query = PeriodQuery::try_from(request.get_ref())?;
+        let report = self.period_report(&principal, region, query).await?;
+        Ok(Response::new(report_to_wire(&report)))
+    }
+
+    async fn export_period_report(
+        &self,
+        request: Request<pb::ExportPeriodReportRequest>,
+    ) -> Result<Response<pb::ExportPeriodReportResponse>, Status> {
+        let body = request.get_ref().query.clone().unwrap_or_default();
+        let (principal, region) =
+            authorize_request(&request, "query.region_code", &body.region_code)?;
+        let query = PeriodQuery::try_from(&body);
+        let format = format_of(request.get_ref().format);
+        // Every refused field at once, the query's under `query.`.
+        let (query, format) = match (query, format) {
+            (Ok(query), Ok(format)) => (query, format),
+            (query, format) => {
+                let mut violations = Vec::new();
+                if let Err(Error::InvalidArgument(found)) = query {
+                    violations.extend(
+                        found
+                            .into_iter()
+                            .map(|(field, reason)| (format!("query.{field}"), reason)),
+                    );
+                }
+                if let Err(Error::InvalidArgument(found)) = format {
+                    violations.extend(found);
+                }
+                return Err(Error::InvalidArgument(violations).into());
+            }
+        };
+        let report = self.period_report(&principal, region, query).await?;
+        let stem = match query.period.kind {
+            PeriodKind::Quarter(q) => format!("report_{region}_{}q{q}", query.period.year),
+            PeriodKind::Year => format!("report_{region}_{}", query.period.year),
+        };
+        let (extension, content_type, content) = match format {
+            pb::ReportFormat::Xlsx => (
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                to_xlsx(&report_tables(&report))
+                    .map_err(|error| Error::Export(error.to_string()))?,
+            ),
+            pb::ReportFormat::Html => (
+                "html",
+                "text/html; charset=utf-8",
+                report_html(&report).into_bytes(),
+            ),
+            pb::ReportFormat::Csv | pb::ReportFormat::Unspecified => {
+                ("csv", "text/csv; charset=utf-8", report_csv(&report))
+            }
+        };
+        Ok(Response::new(pb::ExportPeriodReportResponse {
+            file_name: format!("{stem}.{extension}"),
+            content_type: content_type.to_owned(),
+            content,
         }))
     }
 }

@@ -57,7 +57,7 @@ fn march(day_in: &str, day_out: &str) -> (String, String) {
 /// and P2 in FM19 (12,500.00, 7 days); H002: P3 dies in GB11 (42,000.00, 10 days) and P4 in
 /// ES23 (7,600.00, 3 days). A year earlier H001 had one stay of 20,000.00; in February 2026
 /// one of 8,000.00. A Sanya stay must never count for Haikou.
-fn haikou_cases() -> FakeSettlement {
+pub(crate) fn haikou_cases() -> FakeSettlement {
     let at = |id: &str,
               person: &str,
               hospital: &str,

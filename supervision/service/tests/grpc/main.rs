@@ -7,6 +7,7 @@ mod fake_settlement;
 mod indicators;
 mod lifecycle;
 mod parameters;
+mod period_reports;
 mod public_deductions;
 mod responses;
 mod review;
