@@ -6,6 +6,7 @@ mod api_keys;
 mod backup_drill;
 mod deductions;
 mod demo;
+mod demo_targets;
 mod deploy;
 mod dip_build;
 mod every_mode;
