@@ -205,7 +205,7 @@ impl Target {
         let config = simulation.config();
         let (first, last) = first_and_last_stays(simulation);
         for list in [first, last].iter().flatten() {
-            if !self.holds(&mut client, list).await? {
+            if !self.holds(&mut client, &province, list).await? {
                 anyhow::bail!(
                     "{} already holds Hainan cases (such as {}/{}) that are not those of a \
                      demo with --seed {} --cases {}: the demo runs on a server without Hainan \
@@ -227,15 +227,17 @@ impl Target {
         Ok(())
     }
 
-    /// Whether the server holds `list` as its only version, exactly as simulated.
+    /// Whether the server holds `list` as its only version, with the simulated fund, discharge
+    /// date and total cost (another seed gives other stays under the same list ids).
     async fn holds(
         &self,
         client: &mut SettlementServiceClient<Channel>,
+        province: &str,
         list: &SettlementList,
     ) -> anyhow::Result<bool> {
         let answer = client
             .get_case(settlement::GetCaseRequest {
-                region_code: list.header.pooling_region.to_string(),
+                region_code: province.to_owned(),
                 hospital_code: list.header.hospital_code.clone(),
                 list_id: list.header.list_id.clone(),
             })
@@ -245,11 +247,24 @@ impl Target {
             Err(status) if status.code() == Code::NotFound => return Ok(false),
             Err(status) => return Err(refused(&self.description, "GetCase", &status)),
         };
-        let hash = settlement_domain::case_key::content_hash(list).to_string();
-        Ok(matches!(
-            versions.as_slice(),
-            [only] if only.summary.as_ref().is_some_and(|s| s.content_hash == hash)
-        ))
+        let [only] = versions.as_slice() else {
+            return Ok(false);
+        };
+        let Some(summary) = &only.summary else {
+            return Ok(false);
+        };
+        let (year, month, day) = list.stay.discharged_at.date().ymd();
+        let discharged = summary
+            .discharge_date
+            .as_ref()
+            .is_some_and(|d| (d.year, d.month, d.day) == (year, month as i32, day as i32));
+        let total = summary
+            .total_cost
+            .as_ref()
+            .and_then(|m| m.yuan.parse::<kernel::Money>().ok());
+        Ok(discharged
+            && total == Some(list.payment.total)
+            && summary.fund_type == i32::from(list.header.insurance_type))
     }
 }
 
