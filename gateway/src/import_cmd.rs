@@ -20,6 +20,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::config::Settings;
+use crate::remote;
 
 /// Arguments of `medpay settlement import`.
 pub struct ImportArgs {
@@ -53,20 +54,6 @@ impl ImportReport {
             .collect::<std::collections::BTreeSet<_>>()
             .len() as u64;
         local + self.outcome.as_ref().map_or(0, |o| o.rejected)
-    }
-}
-
-fn server_url(settings: &Settings, server: Option<&str>) -> String {
-    match server {
-        Some(url) if url.contains("://") => url.to_owned(),
-        Some(address) => format!("http://{address}"),
-        None => {
-            let mut address = settings.server.listen;
-            if address.ip().is_unspecified() {
-                address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-            }
-            format!("http://{address}")
-        }
     }
 }
 
@@ -170,12 +157,9 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Im
         .region
         .unwrap_or_else(|| first.list.header.pooling_region.province());
 
-    let url = server_url(settings, args.server.as_deref());
-    let channel = tonic::transport::Endpoint::from_shared(url.clone())
-        .map_err(|e| anyhow::anyhow!("server {url}: {e}"))?
-        .connect()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
+    let url = remote::server_url(settings, args.server.as_deref());
+    let credentials = remote::Credentials::new(args.api_key.as_deref())?;
+    let channel = remote::connect(&url, credentials).await?;
     let mut client =
         SettlementServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
 
@@ -225,13 +209,7 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Im
         counted.fetch_add(1, Ordering::Relaxed);
         message
     });
-    let mut request = tonic::Request::new(stream);
-    if let Some(key) = &args.api_key {
-        let value = format!("Bearer {key}")
-            .parse()
-            .map_err(|_| anyhow::anyhow!("--api-key must be printable ASCII"))?;
-        request.metadata_mut().insert("authorization", value);
-    }
+    let request = tonic::Request::new(stream);
 
     let progress = Progress::start(Arc::clone(&read_count), Arc::clone(&sent_count));
     let answer = client.submit_cases(request).await;

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod migrate;
 pub mod probe;
 pub mod red;
+pub mod remote;
 pub mod server;
 pub mod telemetry;
 pub mod tls;

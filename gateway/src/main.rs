@@ -33,7 +33,8 @@ enum Command {
         data: Option<PathBuf>,
     },
     /// A simulated Hainan province-year paid end to end in two minutes: starts the server of
-    /// `up` on a fresh SQLite folder, registers the simulated hospitals, prices a points table per
+    /// `up` on a fresh SQLite folder (or an empty --database-url, or acts on a running --server),
+    /// registers the simulated hospitals, prices a points table per
     /// pooling region and fund from the simulated costs, submits every case through SubmitCases,
     /// prepays twelve months, clears the year per region and fund, prints a summary and writes
     /// the XLSX statements and CSV summaries under --out.
@@ -49,13 +50,27 @@ enum Command {
         out: PathBuf,
         /// Folder of the SQLite database (default: a temporary folder removed at the end); it must
         /// not hold a database yet.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["database_url", "server"])]
         data: Option<PathBuf>,
         /// Inpatient main method: `dip` (Hainan's; three simulated years of `--cases` each build
         /// the DIP directory, the middle one is the history of the budget point value) or `drg`
         /// (the demo DRG scheme on one year).
         #[arg(long, value_enum, default_value_t = gateway::demo::MainMethod::Dip)]
         main_method: gateway::demo::MainMethod,
+        /// Run the demo's own server on this database instead (postgres://user@host/db); it
+        /// must be empty (no table at all): the demo migrates it and refuses one that holds data.
+        #[arg(long, conflicts_with = "server")]
+        database_url: Option<String>,
+        /// Pay the year on a running server (`medpay up`, a province gateway) instead of the
+        /// demo's own, through its public gRPC API as a county agency does; http://host:port or
+        /// host:port. It must hold no Hainan case, or the cases of an earlier demo with the same
+        /// --seed and --cases (and API key), which then replays answer for answer.
+        #[arg(long)]
+        server: Option<String>,
+        /// API key of the calls to --server, sent as `authorization: Bearer <key>`; it needs the
+        /// roles configure, submit, run and read for 460000.
+        #[arg(long, requires = "server")]
+        api_key: Option<String>,
     },
     /// Groups a CSV of cases in input order, on every core; the scheme's kind decides DRG or DIP.
     /// DRG reads the columns of the schemes' examples.csv (Index, gender, age, ageDay, weight,
@@ -350,6 +365,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             data,
             main_method,
+            database_url,
+            server,
+            api_key,
         } => {
             let args = gateway::demo::DemoArgs {
                 cases,
@@ -357,6 +375,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 out,
                 data,
                 main_method,
+                database_url,
+                server,
+                api_key,
             };
             gateway::demo::run(settings, args).await
         }

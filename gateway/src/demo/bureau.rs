@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Channel;
 use kernel::{Decimal, FundType, Money, RegionCode};
 use medpay_proto::budget::v1 as budget;
 use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
@@ -14,7 +15,6 @@ use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunSe
 use medpay_proto::supervision::v1 as supervision;
 use medpay_proto::supervision::v1::supervision_reports_service_client::SupervisionReportsServiceClient;
 use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
-use tonic::transport::Channel;
 
 use super::{MainMethod, YEAR};
 

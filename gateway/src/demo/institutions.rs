@@ -6,7 +6,7 @@ use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use medpay_simulator::Simulation;
-use tonic::transport::Channel;
+use super::Channel;
 
 use super::summary::{Roster, RosterEntry};
 

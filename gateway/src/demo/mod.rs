@@ -1,6 +1,7 @@
-//! `medpay demo`: a simulated Hainan province-year paid end to end in one process. The same
-//! server as `medpay up` runs on a fresh SQLite folder; the demo then acts as the bureau and the
-//! county agencies over real gRPC on loopback: it registers every hospital and pharmacy with its
+//! `medpay demo`: a simulated Hainan province-year paid end to end. The demo acts as the bureau
+//! and the county agencies over real gRPC, on its own server (the server of `medpay up` on a fresh
+//! SQLite folder or an empty PostgreSQL database) or on a running one (`--server`, see
+//! [`target`]): it registers every hospital and pharmacy with its
 //! agreement, prices a points table per pooling region and fund from the simulated costs,
 //! submits every simulated settlement through `SubmitCases`, prepays and closes twelve months,
 //! screens them, sets the budgets that share surpluses and overspends, clears the year per region
@@ -18,6 +19,7 @@ mod report;
 mod score;
 mod summary;
 mod tables;
+mod target;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -32,14 +34,13 @@ use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use medpay_simulator::{Record, Simulation, SimulationConfig};
-use tonic::transport::Channel;
 
 use crate::config::Settings;
-use crate::server::{self, ContextName};
 use bureau::Screening;
 use institutions::{register, roster};
 use summary::{ClearingSummary, HospitalTotals, Roster};
 use tables::MainRows;
+use target::Channel;
 
 /// The simulated year: complete, and before any date intake would call the future.
 const YEAR: i32 = 2025;
@@ -84,43 +85,12 @@ pub struct DemoArgs {
     /// Folder of the SQLite database; a fresh temporary one when absent.
     pub data: Option<PathBuf>,
     pub main_method: MainMethod,
-}
-
-/// A data folder removed when the demo ends, unless the caller chose it.
-struct DataFolder {
-    path: PathBuf,
-    remove: bool,
-}
-
-impl DataFolder {
-    fn new(chosen: Option<PathBuf>) -> anyhow::Result<Self> {
-        if let Some(path) = chosen {
-            if path.join("medpay.db").exists() {
-                anyhow::bail!(
-                    "{} already holds a database; the demo needs a fresh folder",
-                    path.display()
-                );
-            }
-            return Ok(Self {
-                path,
-                remove: false,
-            });
-        }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let path = std::env::temp_dir().join(format!("medpay-demo-{}-{nanos}", std::process::id()));
-        Ok(Self { path, remove: true })
-    }
-}
-
-impl Drop for DataFolder {
-    fn drop(&mut self) {
-        if self.remove {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
-    }
+    /// An empty PostgreSQL (or SQLite) database for the demo's own server, instead of `data`.
+    pub database_url: Option<String>,
+    /// A running server to pay the year on, instead of the demo's own.
+    pub server: Option<String>,
+    /// The API key of `server`'s calls.
+    pub api_key: Option<String>,
 }
 
 /// Progress on stderr, one line rewritten in place.
@@ -154,8 +124,9 @@ impl Progress {
     }
 }
 
-/// Runs the demo with `settings` (its listeners and database are replaced by the demo's own).
-pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
+/// Runs the demo with `settings` (its own server's listeners and database are the demo's, see
+/// [`target`]).
+pub async fn run(settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let (first_year, years) = match args.main_method {
         MainMethod::Dip => (HISTORY_YEARS[0], HISTORY_YEARS.len() as u32),
@@ -173,56 +144,20 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
 
     let observations = observe(&simulation)?;
 
-    let data = DataFolder::new(args.data.clone())?;
-    settings.database.data_dir = data.path.clone();
-    settings.database.url.clear();
-    settings.server.listen = ([127, 0, 0, 1], 0).into();
-    settings.server.internal_listen = ([127, 0, 0, 1], 0).into();
-    if !settings.server.tls.cert.is_empty() {
-        anyhow::bail!("the demo talks plaintext on loopback: run it without server.tls");
-    }
-    let db = server::open_database(&settings, &ContextName::ALL).await?;
-    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server_settings = settings.clone();
-    let serving = tokio::spawn(async move {
-        server::serve(
-            &server_settings,
-            &ContextName::ALL,
-            db,
-            |bound| {
-                let _ = bound_tx.send(bound);
-            },
-            async {
-                let _ = stop_rx.await;
-            },
-        )
-        .await
-    });
-    let bound = bound_rx
-        .await
-        .map_err(|_| anyhow::anyhow!("the server stopped before it listened"))?;
+    let target = target::Target::start(settings, &args, &simulation).await?;
     eprintln!(
-        "medpay demo: {} cases of Hainan {YEAR} (seed {}), server on {}, data in {}",
-        args.cases,
-        args.seed,
-        bound.public,
-        data.path.display()
+        "medpay demo: {} cases of Hainan {YEAR} (seed {}) on {}",
+        args.cases, args.seed, target.description
     );
-    let channel = Channel::from_shared(format!("http://{}", bound.public))?
-        .connect()
-        .await?;
-
     let outcome = act(
         &simulation,
         observations,
-        channel,
+        target.channel.clone(),
         &args.out,
         args.main_method,
     )
     .await;
-    let _ = stop_tx.send(());
-    serving.await??;
+    target.stop().await?;
     let (clearings, screening) = outcome?;
     print!("{}", summary::table(&clearings));
     print!("{}", summary::findings_table(&screening));

@@ -12,7 +12,7 @@ use medpay_proto::supervision::v1 as supervision;
 use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
 use medpay_simulator::score::{CaseRef, FindingRef, RuleScore, Scores, Seeded, percent_text};
 use medpay_simulator::{Irregularity, Simulation};
-use tonic::transport::Channel;
+use super::Channel;
 
 use super::YEAR;
 use super::bureau::Screening;

@@ -7,6 +7,7 @@ mod assessment;
 mod backup_drill;
 mod deductions;
 mod demo;
+mod demo_targets;
 mod deploy;
 mod dip_build;
 mod every_mode;
