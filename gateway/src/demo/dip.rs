@@ -7,13 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Channel;
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome, Directory, GroupKind};
 use kernel::{Decimal, Money, Points, RegionCode};
 use medpay_proto::common::v1 as common;
 use medpay_proto::grouping::v1 as grouping;
 use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
 use medpay_simulator::{HISTORY_CSV_HEADER, Mode, SimulatedCase, Simulation};
-use super::Channel;
 
 use super::tables::{LEVELS, Mean};
 use super::{MESSAGE_LIMIT, Progress};

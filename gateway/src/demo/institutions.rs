@@ -2,11 +2,11 @@
 //! pharmacy in its pooling region with its service agreement, and the roster the summary and
 //! the report name them by.
 
+use super::Channel;
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use medpay_simulator::Simulation;
-use super::Channel;
 
 use super::summary::{Roster, RosterEntry};
 

@@ -6,13 +6,13 @@
 
 use std::fmt::Write as _;
 
+use super::Channel;
 use kernel::RegionCode;
 use medpay_proto::common::v1 as common;
 use medpay_proto::supervision::v1 as supervision;
 use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
 use medpay_simulator::score::{CaseRef, FindingRef, RuleScore, Scores, Seeded, percent_text};
 use medpay_simulator::{Irregularity, Simulation};
-use super::Channel;
 
 use super::YEAR;
 use super::bureau::Screening;
