@@ -274,13 +274,18 @@ impl Target {
     }
 }
 
-/// The first and the last inpatient list of the simulated year.
+/// The first and the last inpatient list of the paid year. On DIP the simulation starts two
+/// years earlier, but only the paid year is always submitted (the first history year never is).
 fn first_and_last_stays(
     simulation: &Simulation,
 ) -> (Option<SettlementList>, Option<SettlementList>) {
     let mut first = None;
     let mut last = None;
-    for case in simulation.cases() {
+    let paid_year = simulation
+        .cases()
+        .skip_while(|case| case.truth.year < super::YEAR)
+        .take_while(|case| case.truth.year == super::YEAR);
+    for case in paid_year {
         if let Some(list) = case.list() {
             if first.is_none() {
                 first = Some(list.clone());
