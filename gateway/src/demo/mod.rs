@@ -12,6 +12,7 @@
 //! as the history of the DIP budget point value the months are prepaid with, and the clearing
 //! sets the settlement point value on the reimbursement-ratio basis.
 
+mod assess;
 mod bureau;
 mod dip;
 mod institutions;
@@ -352,6 +353,8 @@ async fn act(
         screening.cases,
         screening.findings()
     );
+    let assessment = assess::assess(channel.clone(), province).await?;
+    eprintln!("{}", assessment.line());
 
     let mut clearings = Vec::new();
     for (fund, claims) in &claims_by_fund {

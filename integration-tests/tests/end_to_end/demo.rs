@@ -111,6 +111,14 @@ fn reconciled_demo(work: &Path, main_method: &str, main_mode: &str) -> anyhow::R
         stderr.contains("intake: 2000 sent, 2000 accepted, 0 rejected"),
         "{stderr}"
     );
+    // The year is assessed before it is cleared: every hospital of the province gets a score.
+    let scored: u32 = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("assessment v1: "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no assessment line: {stderr}"))?;
+    assert!(scored > 0, "{stderr}");
 
     let clearings = rows(&out.join("summary.csv"))?;
     assert_eq!(clearings.len(), 2, "one clearing per fund: {clearings:?}");
