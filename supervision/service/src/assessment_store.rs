@@ -7,11 +7,12 @@ use kernel::{Date, Decimal, Money, RegionCode};
 use platform::db::{CorruptRow, region_from_db, region_to_db};
 use platform::journal::{Call, Effect, Once};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use supervision_domain::credit::{CreditChange, CreditGrade, CreditPolicy, credit_changes};
 use supervision_domain::leads::{Lead, LeadChannel};
 
+use crate::changes_store::next_seq;
 use crate::store::{
     JOURNAL, StoreError, SupervisionStore, WriteError, region_span, supervision_finding,
 };
@@ -262,21 +263,6 @@ fn change_from_row(
 fn score_to_db(score: Decimal) -> Result<i64, StoreError> {
     let centi = (score * Decimal::ONE_HUNDRED).trunc();
     i64::try_from(centi).map_err(|_| corrupt("score_centi", score, "out of range"))
-}
-
-/// The next value of a table's `seq` column.
-async fn next_seq<E, C>(conn: &C, column: E::Column) -> Result<i32, DbErr>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    let latest: Option<Option<i32>> = E::find()
-        .select_only()
-        .column_as(column.max(), "latest")
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(latest.flatten().unwrap_or(0) + 1)
 }
 
 async fn lead_of<C: ConnectionTrait>(

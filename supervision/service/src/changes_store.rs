@@ -164,7 +164,7 @@ async fn changes_of<C: ConnectionTrait>(
 }
 
 /// The next sequence number of a table whose `seq` column is given.
-async fn next_seq<E, C>(conn: &C, column: E::Column) -> Result<i32, DbErr>
+pub(crate) async fn next_seq<E, C>(conn: &C, column: E::Column) -> Result<i32, DbErr>
 where
     E: EntityTrait,
     C: ConnectionTrait,
