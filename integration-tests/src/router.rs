@@ -47,19 +47,38 @@ struct Route<const N: usize> {
 }
 
 macro_rules! named {
-    ($n:literal, $name:literal) => {
-        impl NamedService for Route<$n> {
-            const NAME: &'static str = $name;
-        }
+    ($(($n:literal, $name:literal, $context:literal)),* $(,)?) => {
+        $(
+            impl NamedService for Route<$n> {
+                const NAME: &'static str = $name;
+            }
+        )*
+        /// Every public service the router passes on, with the context that serves it: the
+        /// packages `envoy.yaml` routes by prefix, service by service.
+        pub const ROUTED: &[(&str, &str)] = &[$(($name, $context)),*];
     };
 }
-named!(0, "medpay.grouping.v1.GroupingService");
-named!(1, "medpay.points.v1.PointsService");
-named!(2, "medpay.budget.v1.BudgetService");
-named!(3, "medpay.settlement.v1.SettlementService");
-named!(4, "medpay.settlement.v1.SettlementRunService");
-named!(5, "medpay.settlement.v1.SpecialCaseService");
-named!(6, "medpay.supervision.v1.SupervisionService");
+named!(
+    (0, "medpay.grouping.v1.GroupingService", "grouping"),
+    (1, "medpay.points.v1.PointsService", "points"),
+    (2, "medpay.budget.v1.BudgetService", "budget"),
+    (3, "medpay.settlement.v1.SettlementService", "settlement"),
+    (4, "medpay.settlement.v1.SettlementRunService", "settlement"),
+    (5, "medpay.settlement.v1.SpecialCaseService", "settlement"),
+    (6, "medpay.supervision.v1.SupervisionService", "supervision"),
+    (7, "medpay.settlement.v1.OutpatientService", "settlement"),
+    (
+        8,
+        "medpay.supervision.v1.SupervisionReportsService",
+        "supervision"
+    ),
+    (
+        9,
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "supervision"
+    ),
+    (10, "medpay.admin.v1.AdminService", "budget"),
+);
 
 type Answer = Pin<Box<dyn Future<Output = Result<http::Response<Body>, Infallible>> + Send>>;
 
@@ -111,6 +130,8 @@ impl Router {
     pub async fn start(tls: &Tls, upstreams: &Upstreams) -> anyhow::Result<Router> {
         let identity = Identity::from_pem(std::fs::read(&tls.cert)?, std::fs::read(&tls.key)?);
         let settlement = upstream(tls, upstreams.settlement)?;
+        let supervision = upstream(tls, upstreams.supervision)?;
+        let budget = upstream(tls, upstreams.budget)?;
         let server = Server::builder()
             .tls_config(ServerTlsConfig::new().identity(identity))?
             .add_service(Route::<0> {
@@ -120,7 +141,7 @@ impl Router {
                 channel: upstream(tls, upstreams.points)?,
             })
             .add_service(Route::<2> {
-                channel: upstream(tls, upstreams.budget)?,
+                channel: budget.clone(),
             })
             .add_service(Route::<3> {
                 channel: settlement.clone(),
@@ -129,11 +150,21 @@ impl Router {
                 channel: settlement.clone(),
             })
             .add_service(Route::<5> {
-                channel: settlement,
+                channel: settlement.clone(),
             })
             .add_service(Route::<6> {
-                channel: upstream(tls, upstreams.supervision)?,
-            });
+                channel: supervision.clone(),
+            })
+            .add_service(Route::<7> {
+                channel: settlement,
+            })
+            .add_service(Route::<8> {
+                channel: supervision.clone(),
+            })
+            .add_service(Route::<9> {
+                channel: supervision,
+            })
+            .add_service(Route::<10> { channel: budget });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let incoming = TcpListenerStream::new(listener);
@@ -159,6 +190,61 @@ impl Drop for Router {
     fn drop(&mut self) {
         if let Some(task) = &self.task {
             task.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ROUTED;
+
+    /// Every `service` of a public package in `proto/` (not `internal`), as `package.Service`.
+    fn public_services() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto/medpay");
+        let mut services = Vec::new();
+        let mut folders = vec![root];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).expect("proto folder") {
+                let path = entry.expect("proto entry").path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("proto file");
+                let package = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("package "))
+                    .map(|package| package.trim_end_matches(';').to_owned())
+                    .expect("a package line");
+                if package.contains(".internal.") {
+                    continue;
+                }
+                for line in text.lines() {
+                    if let Some(rest) = line.strip_prefix("service ") {
+                        let name = rest.split_whitespace().next().expect("a service name");
+                        services.push(format!("{package}.{name}"));
+                    }
+                }
+            }
+        }
+        services.sort();
+        services
+    }
+
+    #[test]
+    fn every_public_service_is_routed_to_the_context_of_its_package() {
+        let mut routed: Vec<String> = ROUTED.iter().map(|(name, _)| (*name).to_owned()).collect();
+        routed.sort();
+        assert_eq!(routed, public_services());
+        for (name, context) in ROUTED {
+            let package = name.split('.').nth(1).expect("medpay.<package>");
+            // Administration is answered by the budget context, as in envoy.yaml.
+            let expected = if package == "admin" {
+                "budget"
+            } else {
+                package
+            };
+            assert_eq!(*context, expected, "{name}");
         }
     }
 }
