@@ -28,10 +28,14 @@ nice -n 19 cargo +nightly fuzz build "${flags[@]}" ${FUZZ_BUILD_ARGS:-} "$target
 mkdir -p integration-tests/fuzz/artifacts
 bin=integration-tests/fuzz/target/x86_64-unknown-linux-gnu/release/$target
 
-# One job, one worker (libFuzzer then logs to fuzz-0.log), lowest priority.
-nice -n 19 "$bin" "$work" "${bounds[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-  -jobs=1 -workers=1 -artifact_prefix=integration-tests/fuzz/artifacts/"$target"- || status=$?
-tail -n 25 fuzz-0.log && rm -f fuzz-0.log
+# One job, one worker, lowest priority. libFuzzer then logs to fuzz-0.log in its working
+# directory, so each run gets a directory of its own and two targets can run side by side.
+root=$(pwd)
+logs=$(mktemp -d)
+(cd "$logs" && nice -n 19 "$root/$bin" "$work" "${bounds[@]}" -max_total_time="$seconds" \
+  -print_final_stats=1 -jobs=1 -workers=1 \
+  -artifact_prefix="$root"/integration-tests/fuzz/artifacts/"$target"-) || status=$?
+tail -n 25 "$logs"/fuzz-0.log && rm -rf "$logs"
 
 # `cargo fuzz cmin` without its rebuild: keep the inputs that reach all the coverage reached.
 minimised=$(mktemp -d)
