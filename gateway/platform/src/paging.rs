@@ -50,6 +50,23 @@ impl PageScope {
     }
 }
 
+impl PageScope {
+    /// The scope of a list whose selecting fields are not one request message (the audit log
+    /// answers every context's own `ListAuditEntriesRequest`): `method` and `selection`, every
+    /// field that selects rows, as JSON.
+    pub fn of_fields<S: Serialize>(method: &str, selection: &S) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(method.as_bytes());
+        hasher.update([0]);
+        // A tuple of strings and integers always serialises.
+        hasher.update(serde_json::to_vec(selection).unwrap_or_default());
+        let digest = hasher.finalize();
+        let mut scope = [0; SCOPE_BYTES];
+        scope.copy_from_slice(&digest[..SCOPE_BYTES]);
+        PageScope(scope)
+    }
+}
+
 /// A page request read from `page_size` and `page_token`: at most `size` rows whose key is
 /// greater than `after` (from the first row when `None`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +122,12 @@ impl<K: Serialize + DeserializeOwned> KeysetPage<K> {
     /// without a count.
     pub fn fetch_limit(&self) -> u64 {
         self.size + 1
+    }
+
+    /// The token of the page that follows the row keyed `last`, for a list that learns by
+    /// itself whether more rows follow (one that filters rows after reading them).
+    pub fn token_after(&self, last: &K) -> String {
+        write_token(last, self.scope)
     }
 
     /// The page's rows (fetched with [`KeysetPage::fetch_limit`], in key order) and the token

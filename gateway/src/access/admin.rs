@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use medpay_proto::admin::v1 as pb;
 use medpay_proto::admin::v1::admin_service_server::{AdminService, AdminServiceServer};
+use platform::paging::KeysetPage;
 use platform::principal_of;
 use platform::status::{bad_request, storage_failure, with_reason};
-use platform::wire::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Violation};
+use platform::wire::Violation;
 use prost::Message;
 use tonic::{Code, Request, Response, Status};
 
@@ -177,27 +178,6 @@ fn require_key_id(key_id: &str, violations: &mut Vec<Violation>) {
     }
 }
 
-/// Page tokens carry the position after the last key returned: `k<created_at>.<key id>`.
-fn read_page_token(token: &str) -> Result<Option<ListCursor>, Status> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    token
-        .strip_prefix('k')
-        .and_then(|rest| rest.split_once('.'))
-        .and_then(|(created, key_id)| {
-            let created_at = created.parse().ok()?;
-            key::is_key_id(key_id).then(|| ListCursor {
-                created_at,
-                key_id: key_id.to_owned(),
-            })
-        })
-        .map(Some)
-        .ok_or_else(|| {
-            platform::status::field_violation("page_token", "is not a token this service issued")
-        })
-}
-
 #[tonic::async_trait]
 impl AdminService for AdminApi {
     async fn create_api_key(
@@ -271,17 +251,16 @@ impl AdminService for AdminApi {
         let caller = principal_of(&request)?;
         policy::require_admin(&caller)?;
         let body = request.into_inner();
-        let size = match body.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => {
-                return Err(platform::status::field_violation(
-                    "page_size",
-                    "must not be negative",
-                ));
-            }
-            n => u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
-        };
-        let cursor = read_page_token(&body.page_token)?;
+        // The token is bound to the filters, so it cannot carry a page over to another listing.
+        let page = KeysetPage::<(i64, String)>::for_request(
+            "/medpay.admin.v1.AdminService/ListApiKeys",
+            &body,
+            |request| (&mut request.page_size, &mut request.page_token),
+        )?;
+        let cursor = page.after.as_ref().map(|(created_at, key_id)| ListCursor {
+            created_at: *created_at,
+            key_id: key_id.clone(),
+        });
         let filter = ListFilter {
             caller_id: Some(body.caller_id.trim().to_owned()).filter(|c| !c.is_empty()),
             include_inactive: body.include_inactive,
@@ -290,13 +269,13 @@ impl AdminService for AdminApi {
         let (records, more) = self
             .keys
             .store()
-            .list(&filter, cursor.as_ref(), size, now, |record| {
+            .list(&filter, cursor.as_ref(), page.size, now, |record| {
                 policy::covers(&caller, &record.scopes)
             })
             .await
             .map_err(storage_failure)?;
         let next_page_token = match records.last() {
-            Some(last) if more => format!("k{}.{}", last.created_at, last.key_id),
+            Some(last) if more => page.token_after(&(last.created_at, last.key_id.clone())),
             _ => String::new(),
         };
         Ok(Response::new(pb::ListApiKeysResponse {

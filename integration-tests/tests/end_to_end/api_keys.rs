@@ -220,6 +220,30 @@ async fn keys_are_made_on_the_box_and_over_grpc_and_rotate_and_revoke_at_once() 
         ["haikou-admin", "meilan-agency"],
         "one per page, each once"
     );
+    // A page token belongs to the listing that issued it: with another filter it is refused.
+    let first = admin
+        .list_api_keys(with_key(
+            admin::ListApiKeysRequest {
+                page_size: 1,
+                ..Default::default()
+            },
+            &haikou_key,
+        ))
+        .await?
+        .into_inner();
+    let carried = admin
+        .list_api_keys(with_key(
+            admin::ListApiKeysRequest {
+                page_size: 1,
+                include_inactive: true,
+                page_token: first.next_page_token,
+                ..Default::default()
+            },
+            &haikou_key,
+        ))
+        .await
+        .expect_err("a token of another filter");
+    assert_eq!(carried.code(), Code::InvalidArgument, "{carried:?}");
     let everything = admin
         .list_api_keys(with_key(admin::ListApiKeysRequest::default(), &bureau))
         .await?

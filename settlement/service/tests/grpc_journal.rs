@@ -232,6 +232,50 @@ async fn audit_entries_are_listed_to_administrators_by_region_filter_and_page() 
         }
     }
     assert_eq!(paged, ["old-1", "i-1", "i-2", "a-1"]);
+    // A token carries its page within the listing that issued it only: the same token with
+    // another filter would skip that filter's first rows, so it is refused naming the token.
+    let first = server
+        .client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                page_size: 1,
+                ..Default::default()
+            },
+            "460000",
+        ))
+        .await
+        .expect("first page")
+        .into_inner();
+    assert!(!first.next_page_token.is_empty());
+    let carried = server
+        .client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                page_size: 1,
+                method: "PutInstitution".into(),
+                page_token: first.next_page_token.clone(),
+                ..Default::default()
+            },
+            "460000",
+        ))
+        .await
+        .expect_err("a token of another filter");
+    assert_eq!(carried.code(), Code::InvalidArgument);
+    assert!(carried.message().contains("page_token"), "{carried:?}");
+    let resumed = server
+        .client
+        .list_audit_entries(admin(
+            pb::ListAuditEntriesRequest {
+                page_size: 10,
+                page_token: first.next_page_token,
+                ..Default::default()
+            },
+            "460000",
+        ))
+        .await
+        .expect("the same listing, another page size")
+        .into_inner();
+    assert_eq!(ids(resumed), ["i-1", "i-2", "a-1"]);
     let denied = server
         .client
         .list_audit_entries(bureau(pb::ListAuditEntriesRequest::default()))

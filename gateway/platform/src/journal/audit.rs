@@ -254,38 +254,28 @@ impl Journal {
                 ),
             ));
         }
-        let size = match listing.page_size {
-            0 => crate::wire::DEFAULT_PAGE_SIZE,
-            n if n < 0 => {
-                violations.push(("page_size".into(), "must not be negative".into()));
-                0
-            }
-            n => std::cmp::min(
-                u64::try_from(n).unwrap_or(crate::wire::MAX_PAGE_SIZE),
-                crate::wire::MAX_PAGE_SIZE,
-            ),
-        };
-        let after_id = if listing.page_token.is_empty() {
-            None
-        } else {
-            match listing
-                .page_token
-                .strip_prefix(PAGE_TOKEN_PREFIX)
-                .and_then(|id| id.parse::<i64>().ok())
-            {
-                Some(id) => Some(id),
-                None => {
-                    violations.push((
-                        "page_token".into(),
-                        "is not a token this service issued".into(),
-                    ));
-                    None
-                }
-            }
-        };
         if !violations.is_empty() {
             return Err(crate::status::bad_request(violations));
         }
+        // The token is bound to this context's log and every filter, so a token reused with
+        // another filter, region or context is refused rather than silently skipping rows.
+        let scope = crate::paging::PageScope::of_fields(
+            "ListAuditEntries",
+            &(
+                self.context,
+                listing.region_code,
+                listing.caller_id,
+                listing.method,
+                listing.since_unix_seconds,
+                listing.until_unix_seconds,
+            ),
+        );
+        let page = crate::paging::KeysetPage::<i64>::from_request(
+            listing.page_size,
+            listing.page_token,
+            scope,
+        )?;
+        let after_id = page.after;
         let non_empty = |text: &str| (!text.is_empty()).then(|| text.to_owned());
         let query = AuditQuery {
             regions,
@@ -297,8 +287,7 @@ impl Journal {
             until_unix_seconds: (listing.until_unix_seconds > 0)
                 .then_some(listing.until_unix_seconds),
             after_id,
-            // One more than the page tells whether another page follows.
-            limit: size + 1,
+            limit: page.fetch_limit(),
         };
         if query.regions.is_empty() && !query.include_unregioned {
             return Ok(AuditPage {
@@ -306,16 +295,11 @@ impl Journal {
                 next_page_token: String::new(),
             });
         }
-        let mut entries = self
+        let entries = self
             .audit_entries(conn, &query)
             .await
             .map_err(storage_failure)?;
-        let more = entries.len() as u64 > size;
-        entries.truncate(usize::try_from(size).unwrap_or(usize::MAX));
-        let next_page_token = match entries.last() {
-            Some(last) if more => format!("{PAGE_TOKEN_PREFIX}{}", last.id),
-            _ => String::new(),
-        };
+        let (entries, next_page_token) = page.finish(entries, |entry| entry.id);
         Ok(AuditPage {
             entries: entries.iter().map(AuditEntry::to_wire).collect(),
             next_page_token,

@@ -227,8 +227,6 @@ pub struct Journal {
     context: &'static str,
 }
 
-const PAGE_TOKEN_PREFIX: &str = "a";
-
 impl Journal {
     pub const fn new(context: &'static str) -> Self {
         Self { context }
