@@ -205,9 +205,12 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
 }
 
 /// The prepayment lines, one row per hospital, in the order given. A run priced with a published
-/// point value has a last column naming it; other runs keep the table they always had.
+/// point value has a column naming it, and one capped by a medical alliance's unit quota a last
+/// column `alliance_code` (the unit whose quota `monthly_quota` is); other runs keep the table
+/// they always had.
 pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
     let sourced = lines.iter().any(|l| l.point_value_source.is_some());
+    let pooled = lines.iter().any(|l| l.alliance_code.is_some());
     let mut header: Vec<String> = [
         "hospital_code",
         "points",
@@ -227,6 +230,9 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
     .to_vec();
     if sourced {
         header.push("point_value_source".to_owned());
+    }
+    if pooled {
+        header.push("alliance_code".to_owned());
     }
     let rows = lines
         .iter()
@@ -248,6 +254,9 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
             ];
             if sourced {
                 row.push(l.point_value_source.clone().unwrap_or_default());
+            }
+            if pooled {
+                row.push(l.alliance_code.clone().unwrap_or_default());
             }
             row
         })

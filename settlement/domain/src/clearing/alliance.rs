@@ -158,13 +158,22 @@ pub fn alliances_as_of<'a>(
     records: impl IntoIterator<Item = &'a InstitutionRecord>,
     year: i32,
 ) -> BTreeMap<String, String> {
-    let Ok(year_end) = Date::from_yyyymmdd(year * 10_000 + 1231) else {
-        return BTreeMap::new();
-    };
+    match Date::from_yyyymmdd(year * 10_000 + 1231) {
+        Ok(year_end) => alliances_on(records, year_end),
+        Err(_) => BTreeMap::new(),
+    }
+}
+
+/// Each hospital's alliance on `day` by the registry (a hospital unregistered then, or in no
+/// alliance, is absent).
+pub fn alliances_on<'a>(
+    records: impl IntoIterator<Item = &'a InstitutionRecord>,
+    day: Date,
+) -> BTreeMap<String, String> {
     records
         .into_iter()
         .filter_map(|record| {
-            let alliance = record.as_of(year_end)?.medical_alliance.clone()?;
+            let alliance = record.as_of(day)?.medical_alliance.clone()?;
             let alliance = alliance.trim().to_owned();
             (!alliance.is_empty()).then(|| (record.code().to_owned(), alliance))
         })
