@@ -16,7 +16,7 @@ use kernel::{Decimal, Money};
 
 use crate::clearing::alliance::distribute;
 use crate::error::SettlementError;
-use crate::prepayment::{HospitalMonth, PrepaymentLine};
+use crate::prepayment::{HospitalMonth, PrepaymentLine, quality_deposit};
 
 /// Gives each hospital without a quota of its own, whose alliance (`alliances`, by hospital) has
 /// one in `quotas`, the alliance's quota and names the alliance on it.
@@ -71,8 +71,7 @@ pub(crate) fn cap_units(
             let line = &mut lines[i];
             line.capped = part;
             line.deferred = line.prepayable - part;
-            // DOMAIN.md §4 quality deposit, as on a hospital's own line.
-            line.quality_deposit = Money::round(part.value() * deposit_rate);
+            line.quality_deposit = quality_deposit(part, deposit_rate);
             line.payable = part - line.quality_deposit;
         }
     }

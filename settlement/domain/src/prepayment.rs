@@ -346,6 +346,12 @@ pub fn run_prepayment(
     })
 }
 
+/// DOMAIN.md §4 quality deposit: a share of the monthly payment, withheld, rounded once; also
+/// for an alliance member's part of its unit's capped amount.
+pub(crate) fn quality_deposit(capped: Money, rate: Decimal) -> Money {
+    Money::round(capped.value() * rate)
+}
+
 fn prepayment_line(
     h: &HospitalMonth,
     point_value: Decimal,
@@ -364,8 +370,7 @@ fn prepayment_line(
         (BudgetMode::HospitalCap, Some(quota)) if prepayable > quota => (quota, prepayable - quota),
         _ => (prepayable, Money::ZERO),
     };
-    // DOMAIN.md §4 quality deposit: a share of the monthly payment, withheld.
-    let quality_deposit = Money::round(capped.value() * policy.quality_deposit_rate);
+    let quality_deposit = quality_deposit(capped, policy.quality_deposit_rate);
     PrepaymentLine {
         hospital_code: h.hospital_code.clone(),
         points: h.points,
