@@ -57,6 +57,9 @@ pub struct ClearingFacts {
     /// Stays after the year that may readmit one of its cases (admitted within the window).
     pub later_stays: Vec<ValuedCase>,
     pub readmission: ReadmissionPolicy,
+    /// Each hospital's medical alliance by the registry at the year's end
+    /// ([`crate::clearing::alliance::alliances_as_of`]); a hospital absent is in none.
+    pub alliances: BTreeMap<String, String>,
 }
 
 /// A clearing's input and what it was built from.
@@ -152,6 +155,9 @@ pub fn assemble_clearing(
         return Err(errors);
     }
     assessment_scores::apply(facts.supervised_scores.as_ref(), &mut hospitals);
+    for (code, h) in &mut hospitals {
+        h.alliance = facts.alliances.get(code).cloned();
+    }
     Ok(AssembledClearing {
         input: ClearingInput {
             region: facts.region,
@@ -261,6 +267,7 @@ mod tests {
             decisions,
             later_stays: Vec::new(),
             readmission: ReadmissionPolicy::default(),
+            alliances: BTreeMap::new(),
             cases: vec![
                 case("A", "1", "drg"),
                 case("A", "2", "drg"),
@@ -320,6 +327,7 @@ mod tests {
             decisions: BoundDecisions::new(),
             later_stays: Vec::new(),
             readmission: ReadmissionPolicy::default(),
+            alliances: BTreeMap::new(),
             cases: vec![
                 case("A", "1", "drg"),
                 case("A", "2", "drg"),

@@ -10,6 +10,7 @@
 //! rounds once, half away from zero, through `kernel::round_money` / `kernel::round_points`.
 
 pub mod admission;
+pub mod alliance_quota;
 pub mod assessment_scores;
 pub mod budget_point_value;
 pub mod canonical;

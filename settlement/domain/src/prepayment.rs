@@ -79,6 +79,10 @@ pub struct HospitalMonth {
     /// Monthly quota (月预分额度), required in hospital-cap mode.
     #[serde(default)]
     pub monthly_quota: Option<Money>,
+    /// The medical alliance whose unit quota `monthly_quota` is, capping this hospital together
+    /// with the alliance's other members ([`crate::alliance_quota`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alliance: Option<String>,
 }
 
 /// A prepayment run's input.
@@ -118,6 +122,10 @@ pub struct PrepaymentLine {
     pub quality_deposit: Money,
     /// capped − deposit: what is transferred.
     pub payable: Money,
+    /// The medical alliance whose unit quota is `monthly_quota`: the members' prepayables are
+    /// capped together and `capped` is this hospital's part of the unit's capped amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alliance_code: Option<String>,
 }
 
 /// A prepayment run's statement: lines sorted by hospital code, and totals.
@@ -197,6 +205,7 @@ pub fn month_cases(
                 individual_burden: month.burden,
                 money_fund_part: month.money_fund_part,
                 monthly_quota: quotas.and_then(|quotas| quotas.get(*code).copied()),
+                alliance: None,
             })
             .collect(),
         versions,
@@ -316,10 +325,14 @@ pub fn run_prepayment(
     };
     let mut hospitals: Vec<&HospitalMonth> = input.hospitals.iter().collect();
     hospitals.sort_by(|a, b| a.hospital_code.cmp(&b.hospital_code));
-    let lines: Vec<PrepaymentLine> = hospitals
+    let mut lines: Vec<PrepaymentLine> = hospitals
         .into_iter()
         .map(|h| prepayment_line(h, point_value, source.as_deref(), policy))
         .collect();
+    if policy.budget_mode == BudgetMode::HospitalCap {
+        crate::alliance_quota::cap_units(&mut lines, policy.quality_deposit_rate)
+            .map_err(|error| vec![error])?;
+    }
     Ok(PrepaymentStatement {
         region: input.region,
         month: input.month,
@@ -331,6 +344,12 @@ pub fn run_prepayment(
         total_payable: lines.iter().map(|l| l.payable).sum(),
         lines,
     })
+}
+
+/// DOMAIN.md §4 quality deposit: a share of the monthly payment, withheld, rounded once; also
+/// for an alliance member's part of its unit's capped amount.
+pub(crate) fn quality_deposit(capped: Money, rate: Decimal) -> Money {
+    Money::round(capped.value() * rate)
 }
 
 fn prepayment_line(
@@ -351,8 +370,7 @@ fn prepayment_line(
         (BudgetMode::HospitalCap, Some(quota)) if prepayable > quota => (quota, prepayable - quota),
         _ => (prepayable, Money::ZERO),
     };
-    // DOMAIN.md §4 quality deposit: a share of the monthly payment, withheld.
-    let quality_deposit = Money::round(capped.value() * policy.quality_deposit_rate);
+    let quality_deposit = quality_deposit(capped, policy.quality_deposit_rate);
     PrepaymentLine {
         hospital_code: h.hospital_code.clone(),
         points: h.points,
@@ -368,6 +386,7 @@ fn prepayment_line(
         capped,
         quality_deposit,
         payable: capped - quality_deposit,
+        alliance_code: h.alliance.clone(),
     }
 }
 
@@ -390,6 +409,7 @@ mod tests {
             individual_burden: Money::round(burden),
             money_fund_part: Money::ZERO,
             monthly_quota: quota.map(Money::round),
+            alliance: None,
         }
     }
 
@@ -565,6 +585,7 @@ mod tests {
                 individual_burden: Money::from_fen(burden),
                 money_fund_part: Money::from_fen(money),
                 monthly_quota: Some(Money::from_fen(quota)),
+                alliance: None,
             };
             let run = run_prepayment(
                 &input(ProvisionalPointValue::Published(Decimal::new(pv, 4)), vec![h]),

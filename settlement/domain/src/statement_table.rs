@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use kernel::{Money, Points};
 
-use crate::clearing::{BalanceDirection, HospitalStatement};
+use crate::clearing::{AllianceShare, BalanceDirection, HospitalStatement};
 use crate::prepayment::PrepaymentLine;
 use crate::violation_deductions::DeductionFinding;
 
@@ -45,6 +45,32 @@ fn findings_cell(findings: &[DeductionFinding]) -> String {
         .join("; ")
 }
 
+/// The alliance columns of a clearing table.
+pub const ALLIANCE_COLUMNS: [&str; 7] = [
+    "alliance_code",
+    "alliance_standard",
+    "alliance_actual",
+    "alliance_ratio",
+    "alliance_tier",
+    "alliance_payable",
+    "alliance_share",
+];
+
+fn alliance_cells(alliance: Option<&AllianceShare>) -> [String; 7] {
+    match alliance {
+        None => Default::default(),
+        Some(a) => [
+            a.alliance_code.clone(),
+            money(a.unit_standard),
+            money(a.unit_actual),
+            a.unit_ratio.map(|r| format!("{r:.4}")).unwrap_or_default(),
+            a.unit_tier.clone(),
+            money(a.unit_payable),
+            format!("{:.6}", a.share),
+        ],
+    }
+}
+
 fn direction_name(direction: BalanceDirection) -> &'static str {
     match direction {
         BalanceDirection::TopUp => "top_up",
@@ -55,10 +81,15 @@ fn direction_name(direction: BalanceDirection) -> &'static str {
 
 /// The clearing statements, one row per hospital, in the order given; after the fixed columns,
 /// four for each payment mode any hospital has cases in (cases, points, amount, fund part), in
-/// mode order; last, when supervision gave the deductions and one has a finding,
-/// `violation_findings`: each finding as `id rule cases amount`, separated by `; `.
+/// mode order; when supervision gave the deductions and one has a finding,
+/// `violation_findings`: each finding as `id rule cases amount`, separated by `; `; last, when a
+/// hospital was shared within a medical alliance, [`ALLIANCE_COLUMNS`]: the unit's code, Std,
+/// Act, R, tier and payable and the hospital's share of the unit's Std (its part is its
+/// `sharing_payable`), blank for a hospital outside any alliance. A year without alliances keeps
+/// the table, and so the digest, it always had.
 pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
     let with_findings = statements.iter().any(|s| !s.violation_findings.is_empty());
+    let with_alliances = statements.iter().any(|s| s.alliance.is_some());
     let modes: BTreeSet<&str> = statements
         .iter()
         .flat_map(|s| s.modes.iter().map(|line| line.mode.as_str()))
@@ -104,6 +135,11 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
     }
     if with_findings {
         header.push("violation_findings".to_owned());
+    }
+    if with_alliances {
+        let first = header.len();
+        header.extend(ALLIANCE_COLUMNS.iter().map(|c| (*c).to_owned()));
+        money_columns.extend([first + 1, first + 2, first + 5]);
     }
     let rows = statements
         .iter()
@@ -155,6 +191,9 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
             if with_findings {
                 row.push(findings_cell(&s.violation_findings));
             }
+            if with_alliances {
+                row.extend(alliance_cells(s.alliance.as_ref()));
+            }
             row
         })
         .collect();
@@ -166,9 +205,12 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
 }
 
 /// The prepayment lines, one row per hospital, in the order given. A run priced with a published
-/// point value has a last column naming it; other runs keep the table they always had.
+/// point value has a column naming it, and one capped by a medical alliance's unit quota a last
+/// column `alliance_code` (the unit whose quota `monthly_quota` is); other runs keep the table
+/// they always had.
 pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
     let sourced = lines.iter().any(|l| l.point_value_source.is_some());
+    let pooled = lines.iter().any(|l| l.alliance_code.is_some());
     let mut header: Vec<String> = [
         "hospital_code",
         "points",
@@ -188,6 +230,9 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
     .to_vec();
     if sourced {
         header.push("point_value_source".to_owned());
+    }
+    if pooled {
+        header.push("alliance_code".to_owned());
     }
     let rows = lines
         .iter()
@@ -209,6 +254,9 @@ pub fn prepayment_table(lines: &[PrepaymentLine]) -> Table {
             ];
             if sourced {
                 row.push(l.point_value_source.clone().unwrap_or_default());
+            }
+            if pooled {
+                row.push(l.alliance_code.clone().unwrap_or_default());
             }
             row
         })

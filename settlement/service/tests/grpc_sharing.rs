@@ -1,6 +1,7 @@
 //! Year-end sharing and hospital-cap prepayment through a real budget server: the budget
 //! context and settlement each on their own loopback socket, settlement calling the budget's
-//! internal service the way the gateway wires it.
+//! internal service the way the gateway wires it; a medical alliance of the registry is shared
+//! as one unit.
 
 use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Quer
 use settlement_domain::clearing::HospitalStatement;
 use settlement_domain::prepayment::PrepaymentLine;
 use settlement_service::budget_peer::GrpcBudget;
+use settlement_service::store::institutions::{self, InstitutionRow};
 use settlement_service::store::ledger::{CaseStore, LedgerCase, settlement_case, status};
 use settlement_service::{Migrator, SettlementRunApi};
 use tonic::transport::{Channel, Endpoint};
@@ -394,4 +396,255 @@ async fn hospital_cap_prepayment_defers_what_exceeds_the_budget_quota() {
     assert!(many.deferred > Money::ZERO);
     assert!(few.prepayable < few.monthly_quota.expect("quota"));
     assert_eq!(few.deferred, Money::ZERO);
+}
+
+/// Registers `code` in the region from 2020, and in `alliance` from `joined` (`yyyymmdd`).
+async fn register(db: &DatabaseConnection, code: &str, alliance: &str, joined: i32) {
+    let row = |alliance: &str, effective_from: i32| InstitutionRow {
+        code: code.into(),
+        name: format!("Hospital {code}"),
+        region: "460108".parse().expect("region"),
+        level: "2A".into(),
+        institution_type: "general".into(),
+        alliance_code: alliance.into(),
+        effective_from,
+        reason: "registered".into(),
+    };
+    institutions::put_institution(db, &row("", 20200101), &format!("{code}-1"))
+        .await
+        .expect("registered");
+    institutions::put_institution(db, &row(alliance, joined), &format!("{code}-2"))
+        .await
+        .expect("joined");
+}
+
+#[tokio::test]
+async fn an_alliance_is_shared_as_one_unit_through_the_budget_context() {
+    let (budget_address, budget) = start_budget(true).await;
+    let mut budget = budget.expect("budget up");
+    create_budget(&mut budget, 1_000_000_000).await;
+    let mut settlement = start_settlement(budget_address).await;
+    // Equal points, so equal Std (100,000.00 each at point value 10): H001 claims 90,000.00
+    // (R 0.90), H002 108,000.00 (R 1.08), H003 100,000.00 (R 1).
+    let mut seed = cases("H001", 10, 900_000);
+    seed.extend(cases("H002", 10, 1_080_000));
+    seed.extend(cases("H003", 10, 1_000_000));
+    CaseStore::insert_new_many(&settlement.db, &seed)
+        .await
+        .expect("seed");
+    register(&settlement.db, "H001", "MA-1", 20240101).await;
+    register(&settlement.db, "H002", "MA-1", 20250601).await;
+    // Joins after the year: cleared alone.
+    register(&settlement.db, "H003", "MA-1", 20260101).await;
+    put_policy(&mut settlement, r#"{"clearing": {"sharing": "budget"}}"#).await;
+    let mut request = clearing("a1");
+    request.distributable_budget = Some(common::Money {
+        yuan: "300000.00".into(),
+    });
+    let run = settlement
+        .client
+        .run_clearing(as_agency(request))
+        .await
+        .expect("clearing")
+        .into_inner();
+    assert!(run.identity.clone().expect("identity").holds);
+    let lines: Vec<HospitalStatement> = statements(&mut settlement, &run.run_id).await;
+    let codes: Vec<_> = lines.iter().map(|l| l.hospital_code.as_str()).collect();
+    assert_eq!(codes, ["H001", "H002", "H003"]);
+    // The unit: Std 200,000.00, Act 198,000.00, R 0.99: its surplus is retained, so it is paid
+    // its Std, half each; alone H002 would have been paid half its overspend on top.
+    for line in &lines[..2] {
+        assert_eq!(line.sharing_standard, Money::from_yuan(100_000));
+        assert_eq!(line.sharing_tier, "surplus_retained");
+        assert_eq!(line.sharing_payable, Money::from_yuan(100_000));
+        let alliance = line.alliance.as_ref().expect("member");
+        assert_eq!(alliance.alliance_code, "MA-1");
+        assert_eq!(alliance.unit_standard, Money::from_yuan(200_000));
+        assert_eq!(alliance.unit_actual, Money::from_yuan(198_000));
+        assert_eq!(alliance.unit_ratio, Some(Decimal::new(99, 2)));
+        assert_eq!(alliance.unit_payable, Money::from_yuan(200_000));
+        assert_eq!(alliance.share, Decimal::new(5, 1));
+    }
+    assert!(lines[2].alliance.is_none());
+
+    let stored = settlement
+        .client
+        .get_run(as_agency(pb::GetRunRequest {
+            region_code: REGION.into(),
+            run_id: run.run_id.clone(),
+        }))
+        .await
+        .expect("run")
+        .into_inner()
+        .run
+        .expect("run");
+    let alliances: serde_json::Value =
+        serde_json::from_str(&stored.alliances_json).expect("alliances");
+    assert_eq!(alliances[0]["alliance_code"], "MA-1");
+    assert_eq!(alliances[0]["tier"], "surplus_retained");
+    assert_eq!(alliances[0]["payable"], "200000.00");
+    let members: Vec<_> = alliances[0]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| (m["hospital_code"].clone(), m["payable"].clone()))
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("H001".into(), "100000.00".into()),
+            ("H002".into(), "100000.00".into())
+        ]
+    );
+    let csv = settlement
+        .client
+        .export_statements(as_agency(pb::ExportStatementsRequest {
+            region_code: REGION.into(),
+            run_id: run.run_id.clone(),
+            format: pb::ExportFormat::Csv.into(),
+        }))
+        .await
+        .expect("export")
+        .into_inner()
+        .content;
+    let csv = String::from_utf8(csv).expect("utf-8");
+    assert!(csv.lines().next().expect("header").ends_with(
+        "alliance_code,alliance_standard,alliance_actual,alliance_ratio,alliance_tier,\
+         alliance_payable,alliance_share"
+    ));
+    assert!(
+        csv.lines()
+            .nth(2)
+            .expect("H002")
+            .ends_with("MA-1,200000.00,198000.00,0.9900,surplus_retained,200000.00,0.500000")
+    );
+
+    // The switch shares each member alone: H002 is paid half its overspend again.
+    put_policy(
+        &mut settlement,
+        r#"{"clearing": {"sharing": "budget", "alliance_distribution": "separate"}}"#,
+    )
+    .await;
+    let mut request = clearing("a2");
+    request.distributable_budget = Some(common::Money {
+        yuan: "300000.00".into(),
+    });
+    request.reason = "members alone".into();
+    let separate = settlement
+        .client
+        .run_clearing(as_agency(request))
+        .await
+        .expect("clearing")
+        .into_inner();
+    assert_eq!(separate.alliances_json, "[]");
+    let lines: Vec<HospitalStatement> = statements(&mut settlement, &separate.run_id).await;
+    assert!(lines.iter().all(|l| l.alliance.is_none()));
+    assert_eq!(lines[1].sharing_payable, Money::from_yuan(104_000));
+}
+
+#[tokio::test]
+async fn an_alliance_is_capped_together_at_its_unit_quota() {
+    let (budget_address, budget) = start_budget(true).await;
+    let mut budget = budget.expect("budget up");
+    create_budget(&mut budget, 2_400_000).await;
+    let history = vec![Money::from_yuan(1_000_000); 3];
+    let member = |code: &str| budget_domain::AllianceMember {
+        hospital_code: code.into(),
+        history: history.clone(),
+    };
+    let units = [
+        budget_domain::AllocationUnit {
+            code: "MA-1".into(),
+            kind: budget_domain::UnitKind::Alliance {
+                members: vec![member("H001"), member("H002")],
+            },
+            assessment_coefficient: Decimal::ONE,
+            adjustment_factor: Decimal::ONE,
+            primary_care: false,
+        },
+        budget_domain::AllocationUnit {
+            code: "H003".into(),
+            kind: budget_domain::UnitKind::Hospital {
+                history: history.clone(),
+            },
+            assessment_coefficient: Decimal::ONE,
+            adjustment_factor: Decimal::ONE,
+            primary_care: false,
+        },
+    ];
+    budget
+        .allocate(as_agency(budget_pb::AllocateRequest {
+            request_id: "al-1".into(),
+            region_code: REGION.into(),
+            year: 2025,
+            fund_type: FUND,
+            inputs_json: serde_json::json!({"block": "inpatient", "units": units}).to_string(),
+        }))
+        .await
+        .expect("allocate");
+    let mut settlement = start_settlement(budget_address).await;
+    let mut seed = cases("H001", 10, 900_000);
+    seed.extend(cases("H002", 1, 900_000));
+    seed.extend(cases("H003", 1, 900_000));
+    CaseStore::insert_new_many(&settlement.db, &seed)
+        .await
+        .expect("seed");
+    register(&settlement.db, "H001", "MA-1", 20240101).await;
+    register(&settlement.db, "H002", "MA-1", 20250101).await;
+    put_policy(
+        &mut settlement,
+        r#"{"prepayment": {"budget_mode": "hospital_cap"}}"#,
+    )
+    .await;
+    let run = settlement
+        .client
+        .run_prepayment(as_agency(pb::RunPrepaymentRequest {
+            request_id: "m1".into(),
+            region_code: REGION.into(),
+            period: Some(common::YearMonth {
+                year: 2025,
+                month: 1,
+            }),
+            fund_type: FUND,
+            provisional_point_value: Some(common::Decimal { value: "20".into() }),
+            month_budget: None,
+            skip_unvalued: false,
+            use_published_point_value: false,
+        }))
+        .await
+        .expect("prepayment")
+        .into_inner();
+    let lines: Vec<PrepaymentLine> = statements(&mut settlement, &run.run_id).await;
+    let quota = |code: &str| {
+        let mut budget = budget.clone();
+        let code = code.to_owned();
+        async move {
+            let quotas = budget
+                .get_quotas(as_agency(budget_pb::GetQuotasRequest {
+                    region_code: REGION.into(),
+                    year: 2025,
+                    fund_type: FUND,
+                    hospital_code: code,
+                }))
+                .await
+                .expect("quotas")
+                .into_inner();
+            money(quotas.monthly_quotas.first())
+        }
+    };
+    let unit_quota = quota("MA-1").await;
+    let (h001, h002, h003) = (&lines[0], &lines[1], &lines[2]);
+    // Together the members prepay more than the unit's quota: they are capped at it together.
+    assert!(h001.prepayable + h002.prepayable > unit_quota);
+    assert_eq!(h001.capped + h002.capped, unit_quota);
+    for member in [h001, h002] {
+        assert_eq!(member.alliance_code.as_deref(), Some("MA-1"));
+        assert_eq!(member.monthly_quota, Some(unit_quota));
+        assert_eq!(member.capped + member.deferred, member.prepayable);
+        assert!(member.deferred > Money::ZERO);
+    }
+    // H002 alone prepays less than the unit quota, yet shares the unit's deferral.
+    assert!(h002.prepayable < unit_quota);
+    assert_eq!(h003.alliance_code, None);
+    assert_eq!(h003.monthly_quota, Some(quota("H003").await));
 }

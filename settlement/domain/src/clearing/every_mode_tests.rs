@@ -316,6 +316,7 @@ fn a_standard_paid_case_without_its_amount_is_reported_not_paid_nothing() {
         decisions: Default::default(),
         later_stays: Vec::new(),
         readmission: Default::default(),
+        alliances: Default::default(),
         cases: vec![
             valued("A", "1", "per_diem_hospice", None),
             valued("A", "2", "day_surgery", Some(dec!(500))),

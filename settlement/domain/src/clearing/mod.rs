@@ -43,9 +43,12 @@ use crate::ports::{SharingCalculator, SharingRequest};
 pub use crate::readmission::Halving;
 pub use crate::valued_case::CasePayment;
 
+pub mod alliance;
 mod deposit;
+mod settle;
 mod validate;
 
+pub use alliance::{AllianceDistribution, AllianceShare, AllianceSummary};
 pub use deposit::DepositReturn;
 
 /// Which point-value formula (DOMAIN.md §3 point value).
@@ -73,6 +76,8 @@ pub struct ClearingPolicy {
     pub sharing: SharingSource,
     /// How much of the quality deposit an assessment score returns.
     pub deposit_return: DepositReturn,
+    /// How a medical alliance's sharing reaches its members ([`alliance`]).
+    pub alliance_distribution: AllianceDistribution,
 }
 
 /// Where the year-end sharing (DOMAIN.md §4) comes from.
@@ -93,6 +98,7 @@ impl Default for ClearingPolicy {
             point_value_places: 4,
             sharing: SharingSource::PayStandard,
             deposit_return: DepositReturn::default(),
+            alliance_distribution: AllianceDistribution::default(),
         }
     }
 }
@@ -211,6 +217,9 @@ pub struct HospitalClearingInput {
     pub prepaid: Money,
     /// The hospital's stays halved as readmitted (their cases carry the halved points).
     pub readmissions_halved: Vec<Halving>,
+    /// The medical alliance it belongs to by the registry at the year's end, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alliance: Option<String>,
 }
 
 impl HospitalClearingInput {
@@ -227,6 +236,7 @@ impl HospitalClearingInput {
             assessment_score_source: None,
             prepaid: Money::ZERO,
             readmissions_halved: Vec::new(),
+            alliance: None,
         }
     }
 }
@@ -316,6 +326,10 @@ pub struct HospitalStatement {
     /// Stays whose points were halved as readmitted within the window (DRG).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub readmissions_halved: Vec<Halving>,
+    /// The alliance it was shared with as one unit: the unit's R, tier and payable and this
+    /// hospital's share; its `sharing_tier` is the unit's and `sharing_payable` its part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alliance: Option<AllianceShare>,
 }
 
 /// A clearing run's statement.
@@ -350,6 +364,9 @@ pub struct ClearingStatement {
     /// The region's cases by payment mode.
     #[serde(default)]
     pub modes: Vec<ModeLine>,
+    /// Each alliance shared as one unit, in alliance-code order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alliances: Vec<AllianceSummary>,
     pub hospitals: Vec<HospitalStatement>,
 }
 
@@ -630,132 +647,6 @@ impl PreparedClearing {
     pub fn sharing_source(&self) -> SharingSource {
         self.policy.sharing
     }
-
-    /// Every hospital's Std and Act, in hospital-code order: what the sharing rule is asked.
-    pub fn sharing_requests(&self) -> impl Iterator<Item = &SharingRequest> {
-        self.hospitals.iter().map(|h| &h.request)
-    }
-
-    /// Finishes the clearing with `sharing`'s answers (steps 5 and 6, the residue rule); every
-    /// hospital the sharing could not answer for is reported.
-    pub fn settle(
-        self,
-        sharing: &dyn SharingCalculator,
-    ) -> Result<ClearingStatement, Vec<SettlementError>> {
-        let point_value = self.point_value;
-        let mut hospitals = Vec::with_capacity(self.hospitals.len());
-        let mut region_modes: BTreeMap<&'static str, ModeLine> = BTreeMap::new();
-        let mut errors = Vec::new();
-        for prepared in self.hospitals {
-            let PreparedHospital {
-                input: h,
-                totals: t,
-                gross_entitlement,
-                points_fund_part,
-                fund_entitlement,
-                assessed_entitlement,
-                request,
-            } = prepared;
-            let outcome = match sharing.share(&request) {
-                Ok(outcome) => outcome,
-                Err(source) => {
-                    errors.push(SettlementError::Port {
-                        record: request.hospital_code,
-                        source,
-                    });
-                    continue;
-                }
-            };
-            for (name, line) in &t.modes {
-                region_modes
-                    .entry(name)
-                    .or_insert_with(|| ModeLine {
-                        mode: (*name).to_owned(),
-                        ..ModeLine::default()
-                    })
-                    .merge(line);
-            }
-            let sharing_standard = request.standard;
-            let deposit_returned = match h.assessment_score {
-                Some(score) => self
-                    .policy
-                    .deposit_return
-                    .returned(score, h.deposit_withheld),
-                None => h.deposit_returned,
-            };
-            let deposit_forfeited = h.deposit_withheld - deposit_returned;
-            let final_amount = outcome.payable + t.ffs_special - deposit_forfeited;
-            let balance = final_amount - h.prepaid;
-            let direction = if balance.is_negative() {
-                BalanceDirection::Repayment
-            } else if balance.value().is_zero() {
-                BalanceDirection::Settled
-            } else {
-                BalanceDirection::TopUp
-            };
-            hospitals.push(HospitalStatement {
-                hospital_code: request.hospital_code,
-                cases: t.cases,
-                ffs_special_cases: t.ffs_cases,
-                points: t.points,
-                point_value,
-                gross_entitlement,
-                individual_burden: t.burden,
-                points_fund_part,
-                money_fund_part: t.money_fund_part,
-                fund_entitlement,
-                assessment_coefficient: h.assessment_coefficient,
-                assessed_entitlement,
-                violation_deductions: h.violation_deductions,
-                violation_findings: h.violation_findings,
-                sharing_standard,
-                sharing_actual: t.actual,
-                sharing_tier: outcome.tier,
-                sharing_payable: outcome.payable,
-                sharing_adjustment: outcome.payable - sharing_standard,
-                ffs_special_amount: t.ffs_special,
-                deposit_withheld: h.deposit_withheld,
-                assessment_score: h.assessment_score,
-                assessment_score_source: h.assessment_score_source,
-                deposit_returned,
-                deposit_forfeited,
-                final_amount,
-                prepaid: h.prepaid,
-                balance,
-                direction,
-                modes: t.modes.into_values().collect(),
-                readmissions_halved: h.readmissions_halved,
-            });
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-
-        let total_fund_entitlement: Money = hospitals.iter().map(|h| h.fund_entitlement).sum();
-        // Residue rule (module doc): what the rounding leaves stays in the fund and is reported.
-        let residue = self.distributable_budget - total_fund_entitlement - self.ffs_special_total;
-        Ok(ClearingStatement {
-            region: self.region,
-            year: self.year,
-            fund_type: self.fund_type,
-            policy: self.policy,
-            distributable_budget: self.distributable_budget,
-            ffs_special_total: self.ffs_special_total,
-            money_fund_total: self.money_fund_total,
-            points_budget: self.points_budget,
-            total_points: self.total_points,
-            total_individual_burden: self.total_individual_burden,
-            reimbursement_ratio: self.reimbursement_ratio,
-            point_value_exact: self.point_value_exact,
-            point_value,
-            total_fund_entitlement,
-            residue,
-            total_sharing_adjustment: hospitals.iter().map(|h| h.sharing_adjustment).sum(),
-            total_balance: hospitals.iter().map(|h| h.balance).sum(),
-            modes: region_modes.into_values().collect(),
-            hospitals,
-        })
-    }
 }
 
 /// The published point value: rounded half away from zero to `places` (4 by default, where it
@@ -768,6 +659,8 @@ fn publish_point_value(exact: Decimal, places: u32) -> Decimal {
     }
 }
 
+#[cfg(test)]
+mod alliance_tests;
 #[cfg(test)]
 mod every_mode_tests;
 #[cfg(test)]

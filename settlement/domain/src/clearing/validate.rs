@@ -117,5 +117,13 @@ pub(super) fn validate(input: &ClearingInput, policy: &ClearingPolicy) -> Vec<Se
             }
         }
     }
+    if policy.alliance_distribution == super::AllianceDistribution::StandardShare {
+        errors.extend(super::alliance::check_codes(
+            input
+                .hospitals
+                .iter()
+                .map(|h| (h.hospital_code.clone(), h.alliance.clone())),
+        ));
+    }
     errors
 }

@@ -6,11 +6,12 @@
 //! ([`ask_budget`]), and [`clear`] settles with its answers inside the transaction after checking
 //! that the ledger still holds what they were asked on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kernel::{FundType, Money, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
 use settlement_domain::assessment_scores::SupervisedScores;
+use settlement_domain::clearing::alliance::alliances_as_of;
 use settlement_domain::clearing::{
     ClearingStatement, PreparedClearing, SharingSource, prepare_clearing,
 };
@@ -30,6 +31,8 @@ use super::{
 use crate::budget_peer::ClearingKey;
 use crate::special_cases::bound_decisions;
 use crate::store::Storage;
+use crate::store::institutions;
+use settlement_domain::valued_case::ValuedCase;
 
 /// What a clearing needs besides the ledger.
 #[derive(Clone, Debug)]
@@ -137,6 +140,7 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
     super::episodes::refuse_stale_episodes(conn, &period_cases, &policy).await?;
     let cases = super::valued_cases(period_cases);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
+    let alliances = alliances(conn, order.year, &cases, &year_inputs, &prepayments).await?;
     let clearing = assemble_clearing(ClearingFacts {
         region: order.region,
         year: order.year,
@@ -150,6 +154,7 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         cases,
         later_stays,
         readmission: policy.readmission.clone(),
+        alliances,
     })
     .map_err(RunError::Domain)?;
     Ok(Assembled {
@@ -161,6 +166,27 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         clearing,
         unvalued_skipped,
     })
+}
+
+/// The medical alliance of every hospital the clearing pays, read from the stored registry as of
+/// the year's end (the domain's rule, [`alliances_as_of`]), whatever the request says.
+async fn alliances<C: Storage>(
+    conn: &C,
+    year: i32,
+    cases: &[ValuedCase],
+    year_inputs: &[YearInput],
+    prepayments: &[PrepaymentLine],
+) -> Result<BTreeMap<String, String>, RunError> {
+    let codes: Vec<String> = cases
+        .iter()
+        .map(|c| c.hospital_code.clone())
+        .chain(year_inputs.iter().map(|y| y.hospital_code.clone()))
+        .chain(prepayments.iter().map(|p| p.hospital_code.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let records = institutions::records(conn, &codes).await?;
+    Ok(alliances_as_of(records.values(), year))
 }
 
 /// The domain's preparation, off the async threads (it walks every case of the year).
@@ -200,10 +226,11 @@ pub async fn ask_budget<C: Storage>(
     let budget = budget.ok_or_else(|| no_budget_peer("sharing through the budget"))?;
     let (assembled, prepared) = prepare(assemble(conn, order).await?).await?;
     let run_id = new_run_id()?;
+    // An alliance is asked as one unit under its code (settlement_domain::clearing::alliance).
     let requests: Vec<_> = prepared
         .sharing_requests()
-        .filter(|request| shareable(request))
-        .cloned()
+        .into_iter()
+        .filter(shareable)
         .collect();
     let answers = if requests.is_empty() {
         BTreeMap::new()

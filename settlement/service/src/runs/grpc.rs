@@ -266,7 +266,9 @@ impl SettlementRunService for SettlementRunApi {
                     "{}: {statements} statements, digest {}",
                     run.run_id, run.statements_digest
                 );
+                let alliances_json = to_wire::alliances(&run).map_err(wire_failure)?;
                 let response = pb::RunClearingResponse {
+                    alliances_json,
                     run_id: run.run_id,
                     version: run.version,
                     statements,

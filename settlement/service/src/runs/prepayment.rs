@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use kernel::date::Date;
 use kernel::{FundType, Money, RegionCode, YearMonth};
 use platform::db::{fund_to_db, region_to_db};
+use settlement_domain::alliance_quota::unit_quotas;
+use settlement_domain::clearing::alliance::alliances_on;
 use settlement_domain::prepayment::{
-    BudgetMode, PrepaymentInput, PrepaymentStatement, ProvisionalPointValue, month_cases,
-    run_prepayment,
+    BudgetMode, HospitalMonth, PrepaymentInput, PrepaymentStatement, ProvisionalPointValue,
+    month_cases, run_prepayment,
 };
 use settlement_domain::run_summary::RunTotals;
 
@@ -15,7 +18,7 @@ use super::store::{self, RunRow, kind};
 use super::{
     BudgetAccess, RunError, export, internal, new_run_id, no_budget_peer, policy_in_force,
 };
-use crate::store::{Storage, closed_months};
+use crate::store::{Storage, closed_months, institutions};
 
 /// Where a prepayment takes its point value from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +55,26 @@ pub type MonthlyQuotas = BTreeMap<String, Money>;
 fn month_range(month: YearMonth) -> (i32, i32) {
     let first = month.as_int() * 100 + 1;
     (first, first + 30)
+}
+
+/// The medical alliance of every hospital of the month by the stored registry on the month's
+/// last day: an alliance's members are capped together at the unit quota the budget context
+/// allocated under its code (settlement_domain::alliance_quota).
+async fn alliances_in_month<C: Storage>(
+    conn: &C,
+    month: YearMonth,
+    hospitals: &[HospitalMonth],
+) -> Result<BTreeMap<String, String>, RunError> {
+    let first = month.as_int() * 100 + 1;
+    let Some(last_day) = (0..4)
+        .rev()
+        .find_map(|extra| Date::from_yyyymmdd(first + 27 + extra).ok())
+    else {
+        return Ok(BTreeMap::new());
+    };
+    let codes: Vec<String> = hospitals.iter().map(|h| h.hospital_code.clone()).collect();
+    let records = institutions::records(conn, &codes).await?;
+    Ok(alliances_on(records.values(), last_day))
 }
 
 async fn refuse_closed<C: Storage>(conn: &C, order: &PrepaymentOrder) -> Result<(), RunError> {
@@ -124,8 +147,12 @@ pub async fn prepay<C: Storage>(
     super::episodes::refuse_stale_episodes(conn, &period_cases, &policy).await?;
     let cases = super::valued_cases(period_cases);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
-    let month = month_cases(cases, &later_stays, &policy.readmission, quotas.as_ref())
+    let mut month = month_cases(cases, &later_stays, &policy.readmission, quotas.as_ref())
         .map_err(RunError::Domain)?;
+    if quotas.is_some() {
+        let alliances = alliances_in_month(conn, order.month, &month.hospitals).await?;
+        unit_quotas(&mut month.hospitals, &alliances, quotas.as_ref());
+    }
     let point_value = match order.point_value {
         PointValueChoice::Given(value) => value,
         PointValueChoice::PublishedDipBudget => ProvisionalPointValue::DipBudget(

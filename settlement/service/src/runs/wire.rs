@@ -11,7 +11,7 @@ use settlement_domain::shadow::{ShadowLine, difference_ratio};
 use tonic::Status;
 
 use super::disputes::current_dispute;
-use super::store::{RunRow, StatementRow};
+use super::store::{RunRow, StatementRow, kind};
 
 pub fn totals(json: &str) -> Result<Option<pb::RunTotals>, Status> {
     let totals: RunTotals = serde_json::from_str(json).map_err(storage_failure)?;
@@ -59,7 +59,22 @@ pub fn run(run: &RunRow) -> Result<pb::Run, Status> {
         inputs_json: run.inputs_json.clone(),
         created_at_unix: run.created_at,
         r#final: run.is_final,
+        alliances_json: alliances(run)?,
     })
+}
+
+/// The alliance summaries a clearing stored with its result, as a JSON list (`[]` for none).
+pub fn alliances(run: &RunRow) -> Result<String, Status> {
+    if run.kind != kind::CLEARING || run.result_json.is_empty() {
+        return Ok("[]".to_owned());
+    }
+    let result: serde_json::Value =
+        serde_json::from_str(&run.result_json).map_err(storage_failure)?;
+    let alliances = result
+        .get("alliances")
+        .cloned()
+        .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
+    serde_json::to_string(&alliances).map_err(storage_failure)
 }
 
 pub fn statement(row: &StatementRow) -> pb::Statement {
