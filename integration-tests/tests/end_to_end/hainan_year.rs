@@ -448,7 +448,7 @@ async fn a_haikou_dip_year_pays_every_mode_and_clears_both_funds_to_the_fen() ->
             for h in &HOSPITALS {
                 let expected = year
                     .prepaid
-                    .get(&(month as u32, h.code))
+                    .get(&(u32::try_from(month)?, h.code))
                     .copied()
                     .unwrap_or_default();
                 let paid = lines
@@ -493,6 +493,8 @@ async fn a_haikou_dip_year_pays_every_mode_and_clears_both_funds_to_the_fen() ->
         assert_eq!(money(totals.points_budget), budget - year.money_total);
         // The identity, to the fen: Σ entitlements of every mode + residue = B.
         assert!(identity.holds);
+        assert_eq!(money(identity.distributable_budget), budget);
+        assert_eq!(money(identity.ffs_special_total), Decimal::ZERO);
         assert_eq!(money(identity.residue), year.residue, "{fund}");
         let entitled: Decimal = year.hospitals.values().map(|h| h.entitlement).sum();
         assert_eq!(money(identity.total_entitlements), entitled);
