@@ -14,6 +14,7 @@ mod every_mode;
 mod faults;
 mod group_cli;
 mod grpc_web;
+mod hainan_year;
 mod intake_property;
 mod outpatient;
 mod period_report;

@@ -81,7 +81,8 @@ pub struct CaseForValuation {
     pub admission_date: Date,
     /// Discharge date.
     pub discharge_date: Date,
-    /// Hours between admission and discharge, when known (day surgery); else LOS × 24.
+    /// Hours between admission and discharge, a started hour counted whole (the caller rounds
+    /// up, so `≤ max_stay_hours` compares the exact time), when known (day surgery); else LOS × 24.
     #[serde(default)]
     pub stay_hours: Option<u32>,
     /// 离院方式: 1, 2, 3, 4, 5 or 9.

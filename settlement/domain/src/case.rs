@@ -100,6 +100,16 @@ impl Stay {
     pub fn billable_days(&self) -> i32 {
         self.length_of_stay().max(1)
     }
+
+    /// Hours from admission to discharge with a started hour counted whole, so that a limit in
+    /// whole hours compares the exact time: the day-surgery limit (DOMAIN.md §5 Hainan, ≤ 48 h:
+    /// 48:00:00 in, 48:00:01 out) is applied by the points context to this figure, which
+    /// settlement's valuation request sends as `stay_hours`. Truncating would let a stay of
+    /// 48 h 30 min pass as 48 h.
+    pub fn started_hours(&self) -> i64 {
+        let seconds = self.discharged_at.seconds_since(self.admitted_at);
+        seconds.div_euclid(3600) + i64::from(seconds.rem_euclid(3600) > 0)
+    }
 }
 
 /// A diagnosis: ICD-10 医保版 2.0 code (dagger-asterisk pairs written `A01.000x005+J17.0*`).
@@ -322,4 +332,36 @@ pub struct AmbulatorySettlement {
     /// Left out of the stored JSON when empty, so records stored before keep their content hash.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub procedures: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stay(admitted_at: &str, discharged_at: &str) -> Stay {
+        Stay {
+            med_type: "21".into(),
+            admission_route: "2".into(),
+            admitted_at: admitted_at.parse().expect("admission time"),
+            admission_department: "surgery".into(),
+            discharged_at: discharged_at.parse().expect("discharge time"),
+            discharge_department: "surgery".into(),
+            discharge_type: 1,
+            receiving_institution: None,
+            ventilator_hours: Decimal::ZERO,
+            icu_hours: Decimal::ZERO,
+            planned_readmission_31d: false,
+        }
+    }
+
+    #[test]
+    fn a_started_hour_counts_whole_so_the_48_hour_limit_is_exact() {
+        let hours = |from: &str, to: &str| stay(from, to).started_hours();
+        assert_eq!(hours("2025-03-10 08:00:00", "2025-03-12 08:00:00"), 48);
+        assert_eq!(hours("2025-03-10 08:00:00", "2025-03-12 08:00:01"), 49);
+        assert_eq!(hours("2025-03-10 08:00", "2025-03-12 08:30"), 49);
+        assert_eq!(hours("2025-03-10 08:30", "2025-03-11 17:00"), 33);
+        assert_eq!(hours("2025-03-10 08:30", "2025-03-10 08:30"), 0);
+        assert_eq!(hours("2025-03-10 08:30", "2025-03-10 08:31"), 1);
+    }
 }

@@ -146,7 +146,6 @@ fn case_for_valuation(
     group: &grouping::GroupResult,
     prior_episode_days: u32,
 ) -> points::CaseForValuation {
-    let stay_seconds = list.stay.discharged_at.seconds_since(list.stay.admitted_at);
     points::CaseForValuation {
         case_id: position.to_string(),
         hospital_code: list.header.hospital_code.clone(),
@@ -170,7 +169,7 @@ fn case_for_valuation(
         special_case_ffs: false,
         special_case_points: None,
         dip_aux_coefficient: group.dip_coefficient.clone(),
-        stay_hours: i32::try_from(stay_seconds / 3600).unwrap_or(i32::MAX),
+        stay_hours: i32::try_from(list.stay.started_hours()).unwrap_or(i32::MAX),
         principal_procedure: list
             .procedures
             .first()
