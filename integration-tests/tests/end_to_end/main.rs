@@ -2,6 +2,7 @@
 //! reach them: one test binary, so the workspace links the whole server once for all of them.
 
 mod access;
+mod ambulatory_screening;
 mod api_keys;
 mod assessment;
 mod backup_drill;

@@ -1,6 +1,7 @@
 //! The `medpay.settlement.internal.v1` server: what other contexts read of the ledger
-//! (supervision screens stored inpatient lists).
+//! (supervision screens stored inpatient lists and the ambulatory settlements around them).
 
+use std::collections::HashSet;
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
@@ -41,8 +42,9 @@ type CaseStream = Pin<Box<dyn Stream<Item = Result<pb::StreamCasesResponse, Stat
 impl SettlementInternalService for SettlementInternalApi {
     type StreamCasesStream = CaseStream;
 
-    /// The current inpatient lists the filter selects, in (region, hospital, list id) order; the
-    /// filter's page fields are ignored, the stream is the whole selection.
+    /// The current records of the asked kinds (inpatient lists when none are asked) the filter
+    /// selects, in (region, hospital, list id) order; the filter's page fields are ignored, the
+    /// stream is the whole selection.
     async fn stream_cases(
         &self,
         request: Request<pb::StreamCasesRequest>,
@@ -55,6 +57,7 @@ impl SettlementInternalService for SettlementInternalApi {
         };
         let (_, region) = authorize_request(&request, "filter.region_code", &filter.region_code)?;
         let filter = case_filter(filter)?;
+        let kinds = record_kinds(&request.get_ref().record_kinds)?;
         let mut chunks = Box::pin(chunks(self.cases.clone(), region, filter, CHUNK));
         let (sender, receiver) = tokio::sync::mpsc::channel(64);
         let cases = self.cases.clone();
@@ -69,9 +72,12 @@ impl SettlementInternalService for SettlementInternalApi {
                 };
                 let rows: Vec<_> = rows
                     .into_iter()
-                    .filter(|case| case.record_kind == RecordKind::Inpatient)
+                    .filter(|case| kinds.contains(&case.record_kind))
                     .collect();
-                let jsons: Vec<String> = rows.iter().map(|case| case.case_json.clone()).collect();
+                let stored: Vec<(String, RecordKind)> = rows
+                    .iter()
+                    .map(|case| (case.case_json.clone(), case.record_kind))
+                    .collect();
                 let summaries = match with_warnings(&cases, rows).await {
                     Ok(summaries) => summaries,
                     Err(error) => {
@@ -79,10 +85,11 @@ impl SettlementInternalService for SettlementInternalApi {
                         return;
                     }
                 };
-                for (summary, case_json) in summaries.into_iter().zip(jsons) {
+                for (summary, (case_json, kind)) in summaries.into_iter().zip(stored) {
                     let message = pb::StreamCasesResponse {
                         summary: Some(summary),
                         case_json,
+                        record_kind: kind.as_str().to_owned(),
                     };
                     if sender.send(Ok(message)).await.is_err() {
                         // The caller went away.
@@ -95,4 +102,27 @@ impl SettlementInternalService for SettlementInternalApi {
             tokio_stream::wrappers::ReceiverStream::new(receiver),
         )))
     }
+}
+
+/// The record kinds a StreamCases request asks for: the inpatient lists when it names none, so
+/// that callers written before `record_kinds` keep their stream.
+fn record_kinds(words: &[String]) -> Result<HashSet<RecordKind>, Status> {
+    if words.is_empty() {
+        return Ok(HashSet::from([RecordKind::Inpatient]));
+    }
+    words
+        .iter()
+        .enumerate()
+        .map(|(index, word)| {
+            word.parse::<RecordKind>().map_err(|_| {
+                bad_request(vec![(
+                    format!("record_kinds[{index}]"),
+                    format!(
+                        "{word:?} is not a record kind: inpatient, outpatient, \
+                         chronic_outpatient or pharmacy"
+                    ),
+                )])
+            })
+        })
+        .collect()
 }

@@ -8,10 +8,10 @@
 //!   nothing at stake), so it deducts from none.
 //! - A region's deductions are those on its own cases and on the cases of the regions inside it;
 //!   each finding's own region is checked, whatever the store was asked.
-//! - The same violation (same rule, arm, settlement, item, day, other settlement and fee lines)
-//!   confirmed in several screening runs (a re-run of the month, or a run of the prefecture and
-//!   one of the county) deducts once: the finding of the latest run version, then the smallest
-//!   finding id.
+//! - A case found in several screening runs (a re-run of the month, or a run of the province, the
+//!   prefecture and the county over the same cases) deducts once: its confirmed findings for a
+//!   rule (and other settlement) count from one run, chosen by [`crate::overlap::counted_once`]
+//!   (the narrowest region's run, then its latest version), whatever the other runs found.
 //! - A hospital's deduction is the sum of its findings' amounts, rounded once in
 //!   [`deduction_amount`].
 
@@ -21,6 +21,7 @@ use kernel::{Date, Decimal, FundType, Money, RegionCode};
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::RuleId;
+use crate::overlap::{CountedAs, RunRef, counted_once};
 use crate::review::FindingStatus;
 
 /// A stored finding as the deductions read it.
@@ -33,7 +34,8 @@ pub struct ReviewedFinding {
     pub year: i32,
     /// The fund of the case; `None` for a finding on a hospital as a whole.
     pub fund: Option<FundType>,
-    pub run_version: i32,
+    /// The run that found it.
+    pub run: RunRef,
     pub rule: RuleId,
     pub hospital_code: String,
     /// Empty for a finding on a hospital as a whole.
@@ -49,20 +51,18 @@ pub struct ReviewedFinding {
 }
 
 impl ReviewedFinding {
-    /// What makes two findings of different runs the same violation.
-    fn violation(&self) -> impl Ord + '_ {
+    /// What the finding counts as across overlapping runs, and the run it came from.
+    fn origin(&self) -> (CountedAs, RunRef) {
         (
-            self.rule,
-            self.hospital_code.as_str(),
-            self.list_id.as_str(),
-            self.arm.as_str(),
-            self.item_code.as_str(),
-            self.date,
-            (
-                self.other_hospital_code.as_str(),
-                self.other_list_id.as_str(),
-            ),
-            self.fee_lines.as_slice(),
+            CountedAs {
+                rule: self.rule,
+                hospital_code: self.hospital_code.clone(),
+                list_id: self.list_id.clone(),
+                other_hospital_code: self.other_hospital_code.clone(),
+                other_list_id: self.other_list_id.clone(),
+                period: self.run.period,
+            },
+            self.run,
         )
     }
 
@@ -127,21 +127,9 @@ pub fn deductions(
         .into_iter()
         .filter(|f| f.status == FindingStatus::Confirmed && scope.covers(f))
         .collect();
-    let mut violations: BTreeMap<_, &ReviewedFinding> = BTreeMap::new();
-    for finding in &findings {
-        violations
-            .entry(finding.violation())
-            .and_modify(|kept: &mut &ReviewedFinding| {
-                let newer = (finding.run_version, std::cmp::Reverse(&finding.finding_id))
-                    > (kept.run_version, std::cmp::Reverse(&kept.finding_id));
-                if newer {
-                    *kept = finding;
-                }
-            })
-            .or_insert(finding);
-    }
+    let findings = counted_once(findings, ReviewedFinding::origin);
     let mut hospitals: BTreeMap<&str, Vec<&ReviewedFinding>> = BTreeMap::new();
-    for finding in violations.into_values() {
+    for finding in &findings {
         hospitals
             .entry(finding.hospital_code.as_str())
             .or_default()
@@ -196,7 +184,11 @@ mod tests {
             region: region(MEILAN),
             year: 2025,
             fund: Some(FundType::Employee),
-            run_version: 1,
+            run: RunRef {
+                region: region(MEILAN),
+                period: kernel::YearMonth::new(2025, 3).expect("month"),
+                version: 1,
+            },
             rule: RuleId::Readmission15Days,
             hospital_code: hospital.to_owned(),
             list_id: list.to_owned(),
@@ -307,7 +299,7 @@ mod tests {
             "120.00",
             FindingStatus::Confirmed,
         );
-        rerun.run_version = 2;
+        rerun.run.version = 2;
         let mut other_arm = finding(
             "460108-202503-2-2",
             "H1",
@@ -315,7 +307,7 @@ mod tests {
             "5.00",
             FindingStatus::Confirmed,
         );
-        other_arm.run_version = 2;
+        other_arm.run.version = 2;
         other_arm.arm = "b".to_owned();
         let found = deductions(scope(FundType::Employee), vec![rerun, first, other_arm]);
         assert_eq!(
@@ -326,6 +318,51 @@ mod tests {
                 vec![
                     "460108-202503-2-1".to_owned(),
                     "460108-202503-2-2".to_owned()
+                ]
+            )]
+        );
+    }
+
+    #[test]
+    fn a_case_confirmed_by_a_province_run_and_its_county_run_deducts_once() {
+        let province = RunRef {
+            region: region("460000"),
+            period: kernel::YearMonth::new(2025, 3).expect("month"),
+            version: 1,
+        };
+        let mut wide = finding(
+            "460000-202503-1-9",
+            "H1",
+            "L1",
+            "130.00",
+            FindingStatus::Confirmed,
+        );
+        wide.run = province;
+        // The province's parameters flagged other lines of the same case.
+        wide.fee_lines = vec![2, 3];
+        let mut also_wide = wide.clone();
+        also_wide.finding_id = "460000-202503-1-10".to_owned();
+        also_wide.list_id = "L2".to_owned();
+        also_wide.other_list_id = "L2-before".to_owned();
+        let county = finding(
+            "460108-202503-1-1",
+            "H1",
+            "L1",
+            "100.00",
+            FindingStatus::Confirmed,
+        );
+        let found = deductions(
+            scope(FundType::Employee),
+            vec![wide, county.clone(), also_wide],
+        );
+        assert_eq!(
+            summary(&found),
+            [(
+                "H1".to_owned(),
+                "230.00".to_owned(),
+                vec![
+                    "460000-202503-1-10".to_owned(),
+                    "460108-202503-1-1".to_owned()
                 ]
             )]
         );

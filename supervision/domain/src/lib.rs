@@ -31,6 +31,7 @@ pub mod leads;
 pub mod lifecycle;
 pub mod model;
 pub mod monitoring;
+pub mod overlap;
 pub mod parameters;
 pub mod reports;
 pub mod review;

@@ -1,6 +1,7 @@
 //! The cases screening reads, from the settlement context's ledger over
 //! `medpay.settlement.internal.v1`: the port, its gRPC implementation, and the reading of a stored
-//! settlement list into the domain's [`InpatientList`].
+//! settlement list into the domain's [`InpatientList`] and of a stored outpatient or pharmacy
+//! settlement into its [`AmbulatorySettlement`].
 
 use futures::StreamExt;
 use kernel::{Date, DateTime, Decimal, FundType, Money, Principal, RegionCode, YearMonth};
@@ -12,8 +13,8 @@ use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use serde::Deserialize;
 use supervision_domain::{
-    ChargeCategory, Complication, Diagnosis, DischargeType, FeeLine, InpatientList, ListWarning,
-    Procedure, SettlementKey, Sex,
+    AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DischargeType,
+    FeeLine, InpatientList, ListWarning, Procedure, SettlementKey, Sex,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -73,6 +74,60 @@ pub trait CaseSource: Send + Sync {
         }
         Ok(())
     }
+
+    /// The current outpatient, chronic-outpatient and pharmacy settlements of `region` (and the
+    /// regions inside it) settled in `month`, which rules 7 and 8 pair with the stays. This
+    /// default has none: a source without them screens the other rules only.
+    async fn ambulatory_settlements(
+        &self,
+        _principal: &Principal,
+        _region: RegionCode,
+        _month: YearMonth,
+    ) -> Result<Vec<AmbulatorySettlement>, CaseSourceError> {
+        Ok(Vec::new())
+    }
+
+    /// The inpatient lists discharged in `month` and the ambulatory settlements settled in it,
+    /// as screening reads a month; this default asks for each apart.
+    async fn month_cases(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+    ) -> Result<MonthCases, CaseSourceError> {
+        Ok(MonthCases {
+            lists: self.inpatient_lists(principal, region, month).await?,
+            ambulatory: self
+                .ambulatory_settlements(principal, region, month)
+                .await?,
+        })
+    }
+}
+
+/// What screening reads of one month.
+#[derive(Clone, Debug, Default)]
+pub struct MonthCases {
+    pub lists: Vec<InpatientList>,
+    pub ambulatory: Vec<AmbulatorySettlement>,
+}
+
+/// The record kinds of the ledger, as settlement's StreamCases names them.
+const INPATIENT: &str = "inpatient";
+const AMBULATORY_KINDS: [&str; 3] = ["outpatient", "chronic_outpatient", "pharmacy"];
+
+/// One streamed record read.
+enum Record {
+    Inpatient(Box<InpatientList>),
+    Ambulatory(AmbulatorySettlement),
+}
+
+/// Reads one streamed record by the kind settlement says it is; a server from before
+/// `record_kind` streams inpatient lists only, and says nothing.
+fn record(case: &pb::StreamCasesResponse) -> Result<Record, CaseSourceError> {
+    match case.record_kind.as_str() {
+        "" | INPATIENT => Ok(Record::Inpatient(Box::new(inpatient_list(case)?))),
+        _ => Ok(Record::Ambulatory(ambulatory_settlement(case)?)),
+    }
 }
 
 /// The case source over settlement's internal `StreamCases`.
@@ -101,6 +156,7 @@ impl GrpcCases {
         principal: &Principal,
         region: RegionCode,
         month: YearMonth,
+        kinds: &[&str],
     ) -> Result<tonic::Streaming<pb::StreamCasesResponse>, CaseSourceError> {
         // The caller's principal travels with the call (a gateway in between replaces it with
         // the api key's), so settlement scopes the stream to what the caller may see.
@@ -115,6 +171,7 @@ impl GrpcCases {
                     }),
                     ..Default::default()
                 }),
+                record_kinds: kinds.iter().map(|kind| (*kind).to_owned()).collect(),
             },
         )?;
         Ok(self
@@ -135,11 +192,56 @@ impl CaseSource for GrpcCases {
         month: YearMonth,
         visit: &mut (dyn FnMut(InpatientList) + Send),
     ) -> Result<(), CaseSourceError> {
-        let mut stream = self.stream(principal, region, month).await?;
+        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
         while let Some(message) = stream.next().await {
             visit(inpatient_list(&message?)?);
         }
         Ok(())
+    }
+
+    async fn ambulatory_settlements(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+    ) -> Result<Vec<AmbulatorySettlement>, CaseSourceError> {
+        let mut stream = self
+            .stream(principal, region, month, &AMBULATORY_KINDS)
+            .await?;
+        let mut settlements = Vec::new();
+        while let Some(message) = stream.next().await {
+            let message = message?;
+            if message.record_kind.is_empty() {
+                // A server from before `record_kinds` ignored the ask and streamed lists.
+                return Ok(Vec::new());
+            }
+            settlements.push(ambulatory_settlement(&message)?);
+        }
+        Ok(settlements)
+    }
+
+    /// One stream of every kind for the month.
+    async fn month_cases(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+    ) -> Result<MonthCases, CaseSourceError> {
+        let kinds = [
+            INPATIENT,
+            AMBULATORY_KINDS[0],
+            AMBULATORY_KINDS[1],
+            AMBULATORY_KINDS[2],
+        ];
+        let mut stream = self.stream(principal, region, month, &kinds).await?;
+        let mut cases = MonthCases::default();
+        while let Some(message) = stream.next().await {
+            match record(&message?)? {
+                Record::Inpatient(list) => cases.lists.push(*list),
+                Record::Ambulatory(settlement) => cases.ambulatory.push(settlement),
+            }
+        }
+        Ok(cases)
     }
 
     async fn inpatient_lists(
@@ -148,7 +250,7 @@ impl CaseSource for GrpcCases {
         region: RegionCode,
         month: YearMonth,
     ) -> Result<Vec<InpatientList>, CaseSourceError> {
-        let mut stream = self.stream(principal, region, month).await?;
+        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
         let mut lists = Vec::new();
         while let Some(message) = stream.next().await {
             lists.push(inpatient_list(&message?)?);
@@ -170,6 +272,29 @@ struct StoredList {
     payment: StoredPayment,
     #[serde(default)]
     fee_lines: Vec<StoredFeeLine>,
+}
+
+/// What screening reads of a stored outpatient, chronic-outpatient or pharmacy settlement.
+#[derive(Deserialize)]
+struct StoredAmbulatory {
+    header: StoredAmbulatoryHeader,
+    settled_at: DateTime,
+    #[serde(default)]
+    diagnoses: Vec<StoredAmbulatoryDiagnosis>,
+    #[serde(default)]
+    fee_lines: Vec<StoredFeeLine>,
+}
+
+#[derive(Deserialize)]
+struct StoredAmbulatoryHeader {
+    setl_id: String,
+    fixmedins_code: String,
+    psn_no: String,
+}
+
+#[derive(Deserialize)]
+struct StoredAmbulatoryDiagnosis {
+    code: String,
 }
 
 #[derive(Deserialize)]
@@ -259,28 +384,7 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
             stored.stay.discharge_type
         ))
     })?;
-    let lines = stored
-        .fee_lines
-        .into_iter()
-        .map(|line| {
-            let category = ChargeCategory::parse(&line.med_chrgitm_type).ok_or_else(|| {
-                unreadable(format!(
-                    "charge category {:?} of {} is not a code",
-                    line.med_chrgitm_type, line.hilist_code
-                ))
-            })?;
-            Ok(FeeLine {
-                item_code: line.hilist_code,
-                item_name: String::new(),
-                category,
-                quantity: line.cnt,
-                unit_price: line.pric,
-                amount: line.det_item_fee_sumamt,
-                in_policy_amount: line.inscp_amt,
-                charged_at: line.fee_ocur_time,
-            })
-        })
-        .collect::<Result<Vec<FeeLine>, CaseSourceError>>()?;
+    let lines = fee_lines(stored.fee_lines, &unreadable)?;
     let payment = stored.payment;
     // A list without fee lines carries no in-policy split: everything not wholly self-paid is.
     let in_policy_amount = if lines.is_empty() {
@@ -339,5 +443,68 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
                 code: w.code.clone(),
             })
             .collect(),
+    })
+}
+
+fn fee_lines(
+    stored: Vec<StoredFeeLine>,
+    unreadable: &dyn Fn(String) -> CaseSourceError,
+) -> Result<Vec<FeeLine>, CaseSourceError> {
+    stored
+        .into_iter()
+        .map(|line| {
+            let category = ChargeCategory::parse(&line.med_chrgitm_type).ok_or_else(|| {
+                unreadable(format!(
+                    "charge category {:?} of {} is not a code",
+                    line.med_chrgitm_type, line.hilist_code
+                ))
+            })?;
+            Ok(FeeLine {
+                item_code: line.hilist_code,
+                item_name: String::new(),
+                category,
+                quantity: line.cnt,
+                unit_price: line.pric,
+                amount: line.det_item_fee_sumamt,
+                in_policy_amount: line.inscp_amt,
+                charged_at: line.fee_ocur_time,
+            })
+        })
+        .collect()
+}
+
+/// The screening input of one streamed ambulatory settlement: its stored record, with the kind
+/// and fund the ledger recorded for it.
+pub fn ambulatory_settlement(
+    case: &pb::StreamCasesResponse,
+) -> Result<AmbulatorySettlement, CaseSourceError> {
+    let summary = case.summary.clone().unwrap_or_default();
+    let unreadable = |reason: String| CaseSourceError::Unreadable {
+        hospital: summary.hospital_code.clone(),
+        list_id: summary.list_id.clone(),
+        reason,
+    };
+    let kind = match case.record_kind.as_str() {
+        "outpatient" => AmbulatoryKind::Outpatient,
+        "chronic_outpatient" => AmbulatoryKind::ChronicOutpatient,
+        "pharmacy" => AmbulatoryKind::Pharmacy,
+        other => {
+            return Err(unreadable(format!(
+                "record kind {other:?} is not an ambulatory settlement"
+            )));
+        }
+    };
+    let stored: StoredAmbulatory = serde_json::from_str(&case.case_json)
+        .map_err(|e| unreadable(format!("the stored settlement is not readable: {e}")))?;
+    let fund_type: FundType = wire::fund_type("fund_type", summary.fund_type)
+        .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))?;
+    Ok(AmbulatorySettlement {
+        key: SettlementKey::new(stored.header.fixmedins_code, stored.header.setl_id),
+        fund_type,
+        person_id: stored.header.psn_no,
+        kind,
+        settled_at: stored.settled_at,
+        diagnoses: stored.diagnoses.into_iter().map(|d| d.code).collect(),
+        lines: fee_lines(stored.fee_lines, &unreadable)?,
     })
 }

@@ -3,6 +3,7 @@
 //! findings through the same domain computation.
 
 use kernel::{FundType, RegionCode};
+use supervision_domain::overlap::RunRef;
 use supervision_domain::{DeductionScope, HospitalDeduction, ReviewedFinding, deductions};
 
 use crate::error::Error;
@@ -14,7 +15,11 @@ fn reviewed(finding: StoredFinding) -> ReviewedFinding {
         region: finding.case_region,
         year: finding.period.year(),
         fund: finding.fund,
-        run_version: finding.run_version,
+        run: RunRef {
+            region: finding.region,
+            period: finding.period,
+            version: finding.run_version,
+        },
         rule: finding.rule,
         hospital_code: finding.hospital_code,
         list_id: finding.list_id,

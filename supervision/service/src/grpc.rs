@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use kernel::{FundType, RegionCode};
+use kernel::{FundType, Principal, RegionCode, YearMonth};
 use medpay_proto::supervision::internal::v1::supervision_internal_service_server::SupervisionInternalServiceServer as InternalServer;
 use medpay_proto::supervision::v1 as pb;
 use medpay_proto::supervision::v1::supervision_service_server::SupervisionService;
@@ -14,8 +14,10 @@ use platform::paging::KeysetPage;
 use platform::principal::authorize_request;
 use platform::status::storage_failure;
 use prost::Message;
+use supervision_domain::rules::ambulatory::{first_relevant_day, retain_relevant};
 use supervision_domain::{
-    ParameterBook, RuleId, ScreeningInput, ScreeningPolicy, SettlementKey, Subject, Tables, screen,
+    AmbulatorySettlement, InpatientList, ParameterBook, RuleId, ScreeningInput, ScreeningPolicy,
+    SettlementKey, Subject, Tables, screen,
 };
 use tonic::{Request, Response, Status};
 
@@ -76,6 +78,71 @@ impl SupervisionApi {
     /// on the internal listener.
     pub fn into_internal_server(self) -> InternalServer<SupervisionInternalApi> {
         SupervisionInternalApi::new(self.store).into_server()
+    }
+
+    /// The cases a run of `month` screens: the month's lists, those of the month before (for the
+    /// rules across stays) and, when rule 7 or 8 is enabled, the ambulatory settlements of the
+    /// patients of the month's stays from a lookback before the earliest admission on (months
+    /// before the one before are read for their ambulatory settlements only).
+    async fn screening_cases(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+        policy: &ScreeningPolicy,
+    ) -> Result<
+        (
+            Vec<InpatientList>,
+            Vec<InpatientList>,
+            Vec<AmbulatorySettlement>,
+        ),
+        Status,
+    > {
+        let ambulatory_rules = [RuleId::CostsMovedToOutpatient, RuleId::AmbulatoryDuringStay]
+            .iter()
+            .any(|rule| policy.is_enabled(*rule));
+        if !ambulatory_rules {
+            let current = self
+                .cases
+                .inpatient_lists(principal, region, month)
+                .await
+                .map_err(Error::from)?;
+            let earlier = self
+                .cases
+                .inpatient_lists(principal, region, month.previous())
+                .await
+                .map_err(Error::from)?;
+            return Ok((current, earlier, Vec::new()));
+        }
+        let current = self
+            .cases
+            .month_cases(principal, region, month)
+            .await
+            .map_err(Error::from)?;
+        let earlier = self
+            .cases
+            .month_cases(principal, region, month.previous())
+            .await
+            .map_err(Error::from)?;
+        let mut ambulatory = current.ambulatory;
+        ambulatory.extend(earlier.ambulatory);
+        retain_relevant(&mut ambulatory, &current.lists);
+        if let Some(first) = first_relevant_day(&current.lists, &policy.parameters) {
+            let (year, number, _) = first.ymd();
+            let first = YearMonth::new(year, number).map_err(storage_failure)?;
+            let mut reading = month.previous().previous();
+            while reading >= first {
+                let mut more = self
+                    .cases
+                    .ambulatory_settlements(principal, region, reading)
+                    .await
+                    .map_err(Error::from)?;
+                retain_relevant(&mut more, &current.lists);
+                ambulatory.extend(more);
+                reading = reading.previous();
+            }
+        }
+        Ok((current.lists, earlier.lists, ambulatory))
     }
 
     fn parameters_json(policy: &ScreeningPolicy) -> Result<String, Status> {
@@ -154,17 +221,10 @@ impl SupervisionService for SupervisionApi {
             return Ok(Response::new(decode(&stored)?));
         }
 
-        let current = self
-            .cases
-            .inpatient_lists(&principal, region, month)
-            .await
-            .map_err(Error::from)?;
-        let earlier = self
-            .cases
-            .inpatient_lists(&principal, region, month.previous())
-            .await
-            .map_err(Error::from)?;
         let (policy, _) = self.policy(region, month.year()).await?;
+        let (current, earlier, ambulatory) = self
+            .screening_cases(&principal, region, month, &policy)
+            .await?;
         let screened: BTreeSet<SettlementKey> =
             current.iter().map(|list| list.key.clone()).collect();
         // What a finding deducts from: the fund and region of the list it is on.
@@ -186,6 +246,7 @@ impl SupervisionService for SupervisionApi {
         }
         let period_input = ScreeningInput {
             lists: current,
+            ambulatory,
             ..ScreeningInput::default()
         };
         let mut findings = screen(&period_input, &self.tables, &period_policy);

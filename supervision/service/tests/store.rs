@@ -4,8 +4,8 @@ use platform::store_test;
 use supervision_domain::{Decision, FindingStatus, RuleId, RuleLevel};
 use supervision_service::Migrator;
 use supervision_service::store::{
-    FindingFilter, Review, RuleStore, StoredFinding, StoredRule, StoredRun, SupervisionStore,
-    WriteError,
+    FINDINGS_PER_INSERT, FindingFilter, Review, RuleStore, StoredFinding, StoredRule, StoredRun,
+    SupervisionStore, WriteError,
 };
 
 store_test!(rules_are_listed_per_region_in_pages, Migrator, |db| {
@@ -536,5 +536,60 @@ store_test!(
             )
             .await;
         assert!(matches!(missing, Err(WriteError::NoSuchFinding(_))));
+    }
+);
+
+store_test!(
+    a_run_of_several_insert_chunks_is_stored_whole_or_not_at_all,
+    Migrator,
+    |db| {
+        let store = SupervisionStore::new(db.clone());
+        let haikou: kernel::RegionCode = "460100".parse().expect("code");
+        let march = kernel::YearMonth::new(2026, 3).expect("month");
+        let count = i32::try_from(2 * FINDINGS_PER_INSERT + 7).expect("count");
+        let many = |n: i32| -> Vec<StoredFinding> {
+            (1..=n)
+                .map(|seq| finding(haikou, march, seq, RuleId::OverFrequency))
+                .collect()
+        };
+        // The last chunk repeats a position, so its finding id: the run fails in that chunk.
+        let mut broken = many(count);
+        broken.push(finding(haikou, march, count, RuleId::OverFrequency));
+        let failed = store
+            .record_run(
+                &call("broken", "ScreenCases"),
+                run(haikou, march),
+                broken,
+                |_| vec![],
+            )
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(
+            store.latest_version(haikou, march).await.expect("latest"),
+            None
+        );
+        let nothing = store
+            .findings(haikou, march, 1, &FindingFilter::default(), None, 10)
+            .await
+            .expect("findings");
+        assert!(nothing.is_empty(), "the chunks before the failure are gone");
+
+        store
+            .record_run(
+                &call("whole", "ScreenCases"),
+                run(haikou, march),
+                many(count),
+                |_| vec![],
+            )
+            .await
+            .expect("stored");
+        let stored = store
+            .findings(haikou, march, 1, &FindingFilter::default(), None, 10_000)
+            .await
+            .expect("findings");
+        assert_eq!(stored.len(), usize::try_from(count).expect("len"));
+        assert!(stored.iter().zip(1..).all(|(f, seq)| f.seq == seq
+            && f.finding_id == format!("460100-202603-1-{seq}")
+            && f.list_id == format!("L{seq}")));
     }
 );

@@ -38,7 +38,32 @@ fn stream_request(region: &str, month: i32) -> internal::StreamCasesRequest {
             period: Some(common::YearMonth { year: 2025, month }),
             ..Default::default()
         }),
+        ..Default::default()
     }
+}
+
+/// (list id, record kind) of every streamed record of the kinds asked.
+async fn streamed_kinds(
+    client: &mut SettlementInternalServiceClient<Channel>,
+    region: &str,
+    kinds: &[&str],
+) -> Result<Vec<(String, String)>, Status> {
+    let mut request = stream_request(region, 6);
+    request.record_kinds = kinds.iter().map(|kind| (*kind).to_owned()).collect();
+    let mut stream = client
+        .stream_cases(as_caller(request, region, "service"))
+        .await?
+        .into_inner();
+    let mut records = Vec::new();
+    while let Some(message) = stream.next().await {
+        let message = message?;
+        let summary = message.summary.expect("summary");
+        let record: serde_json::Value =
+            serde_json::from_str(&message.case_json).expect("the stored record");
+        assert_eq!(record["header"]["setl_id"], summary.list_id.as_str());
+        records.push((summary.list_id, message.record_kind));
+    }
+    Ok(records)
 }
 
 /// (hospital, list id) of every streamed case, and that each carries its stored list.
@@ -139,7 +164,10 @@ async fn a_regions_inpatient_lists_of_a_month_stream_to_its_callers_only() {
     let refused = streamed(
         &mut internal,
         as_caller(
-            internal::StreamCasesRequest { filter: None },
+            internal::StreamCasesRequest {
+                filter: None,
+                ..Default::default()
+            },
             "460100",
             "service",
         ),
@@ -147,4 +175,30 @@ async fn a_regions_inpatient_lists_of_a_month_stream_to_its_callers_only() {
     .await
     .expect_err("no filter");
     assert_eq!(refused.code(), Code::InvalidArgument);
+
+    // Asked for, the ambulatory settlements of the month stream with the lists, each saying
+    // which kind of record its JSON is.
+    let with_outpatient = streamed_kinds(&mut internal, "460105", &["inpatient", "outpatient"])
+        .await
+        .expect("lists and outpatient settlements");
+    assert_eq!(
+        with_outpatient,
+        [
+            ("L1".to_owned(), "inpatient".to_owned()),
+            ("L2".to_owned(), "inpatient".to_owned()),
+            ("M1".to_owned(), "outpatient".to_owned()),
+        ]
+    );
+    let outpatient_only = streamed_kinds(&mut internal, "460105", &["outpatient", "pharmacy"])
+        .await
+        .expect("ambulatory settlements only");
+    assert_eq!(
+        outpatient_only,
+        [("M1".to_owned(), "outpatient".to_owned())]
+    );
+    let unknown = streamed_kinds(&mut internal, "460105", &["outpatient", "ward"])
+        .await
+        .expect_err("an unknown kind");
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(unknown.message().contains("record_kinds[1]"), "{unknown:?}");
 }

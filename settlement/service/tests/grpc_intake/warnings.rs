@@ -173,6 +173,7 @@ async fn a_list_with_an_unknown_code_is_stored_with_its_warnings_once() {
                     region_code: "460100".into(),
                     ..Default::default()
                 }),
+                ..Default::default()
             },
             "460100",
             "service",

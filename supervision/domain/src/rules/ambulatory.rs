@@ -2,14 +2,35 @@
 //! during the stay (DOMAIN.md §6 "Screening: precise defaults"). The finding is on the inpatient
 //! list and names the ambulatory settlement; its lines are that settlement's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use kernel::Decimal;
+use kernel::{Date, Decimal};
 
 use crate::catalogue::RuleId;
 use crate::finding::{Finding, amount_at_stake};
 use crate::model::{AmbulatoryKind, AmbulatorySettlement, FeeLine, InpatientList, category_of};
+use crate::parameters::Parameters;
 use crate::screening::Context;
+
+/// The first day an ambulatory settlement rules 7 and 8 can flag on `lists` may have been
+/// settled: the earliest admission less the outpatient lookback (rule 8 only looks inside the
+/// stays, which start later). `None` without lists. Supervision's ScreenCases reads the
+/// ambulatory settlements from this day's month to the screened month.
+pub fn first_relevant_day(lists: &[InpatientList], parameters: &Parameters) -> Option<Date> {
+    lists
+        .iter()
+        .map(|list| list.admitted_at.date())
+        .min()
+        .map(|day| day.add_days(-parameters.outpatient_lookback_days.max(0)))
+}
+
+/// Keeps the settlements rules 7 and 8 can flag on `lists`: those of a person with a stay among
+/// them (both rules pair a settlement with a stay of the same person). Supervision's ScreenCases
+/// applies it to what it streams so that a region's ambulatory care is not held whole.
+pub fn retain_relevant(settlements: &mut Vec<AmbulatorySettlement>, lists: &[InpatientList]) {
+    let persons: BTreeSet<&str> = lists.iter().map(|list| list.person_id.as_str()).collect();
+    settlements.retain(|settlement| persons.contains(settlement.person_id.as_str()));
+}
 
 fn by_person<'a>(context: &Context<'a>) -> BTreeMap<&'a str, Vec<&'a AmbulatorySettlement>> {
     let mut map: BTreeMap<&str, Vec<&AmbulatorySettlement>> = BTreeMap::new();
@@ -217,6 +238,25 @@ mod tests {
             run(RuleId::CostsMovedToOutpatient, vec![stay()], vec![chronic]).len(),
             1
         );
+    }
+
+    #[test]
+    fn the_relevant_settlements_start_a_lookback_before_the_first_admission_and_are_the_patients() {
+        let parameters = Parameters::default();
+        let early = list("L0", "P2", "2026-02-27 10:00", "2026-03-02 09:00");
+        assert_eq!(
+            first_relevant_day(&[stay(), early.clone()], &parameters),
+            Some(at("2026-02-20 00:00").date())
+        );
+        assert_eq!(first_relevant_day(&[], &parameters), None);
+        let mut settlements = vec![
+            outpatient("2026-03-09 08:00"),
+            outpatient("2026-03-09 09:00"),
+        ];
+        settlements[1].person_id = "P3".into();
+        retain_relevant(&mut settlements, &[stay(), early]);
+        assert_eq!(settlements.len(), 1);
+        assert_eq!(settlements[0].person_id, "P1");
     }
 
     #[test]

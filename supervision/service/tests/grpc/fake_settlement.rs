@@ -1,5 +1,6 @@
-//! A settlement internal server streaming canned stored lists, in the ledger's JSON, by
-//! discharge month, region-scoped the way settlement scopes them.
+//! A settlement internal server streaming canned stored lists and ambulatory settlements, in the
+//! ledger's JSON, by discharge (or settlement) month and the record kinds asked, region-scoped
+//! the way settlement scopes them.
 
 use std::pin::Pin;
 
@@ -102,6 +103,55 @@ pub fn stored_list(
                 ..Default::default()
             }),
             case_json: list.to_string(),
+            record_kind: "inpatient".into(),
+        },
+    }
+}
+
+/// An ambulatory settlement (`kind` outpatient, chronic_outpatient or pharmacy) of `person` at
+/// `hospital` in `region`, as settlement stores it.
+pub fn stored_ambulatory(
+    region: &str,
+    (hospital, id): (&str, &str),
+    person: &str,
+    kind: &str,
+    settled: &str,
+    (diagnosis, lines): (&str, Vec<serde_json::Value>),
+) -> StoredCase {
+    let settlement = json!({
+        "header": {
+            "setl_id": id,
+            "fixmedins_code": hospital,
+            "hospital_level": "3",
+            "insutype": 390,
+            "psn_no": person,
+            "case_number": id,
+            "declared_at": settled,
+            "pooling_region": region,
+        },
+        "kind": kind,
+        "med_type": "11",
+        "settled_at": settled,
+        "diagnoses": [{ "code": diagnosis, "name": "", "admission_condition": 1 }],
+        "payment": { "medfee_sumamt": "300.00", "hifp_pay": "150.00", "psn_cash_pay": "150.00" },
+        "fee_lines": lines,
+    });
+    let month = settled[..7].replace('-', "").parse().expect("yyyymm");
+    StoredCase {
+        region: region.into(),
+        month,
+        message: pb::StreamCasesResponse {
+            summary: Some(CaseSummary {
+                hospital_code: hospital.into(),
+                list_id: id.into(),
+                version: 1,
+                fund_type: 390,
+                payment_mode: "fee_for_service".into(),
+                status: "valued".into(),
+                ..Default::default()
+            }),
+            case_json: settlement.to_string(),
+            record_kind: kind.into(),
         },
     }
 }
@@ -117,6 +167,10 @@ impl SettlementInternalService for FakeSettlement {
         request: Request<pb::StreamCasesRequest>,
     ) -> Result<Response<Self::StreamCasesStream>, Status> {
         let filter = request.get_ref().filter.clone().unwrap_or_default();
+        let kinds = match request.get_ref().record_kinds.as_slice() {
+            [] => vec!["inpatient".to_owned()],
+            kinds => kinds.to_vec(),
+        };
         let (_, region) = authorize_request(&request, "filter.region_code", &filter.region_code)?;
         let period = filter.period.unwrap_or_default();
         let month = period.year * 100 + period.month;
@@ -125,6 +179,7 @@ impl SettlementInternalService for FakeSettlement {
             .cases
             .iter()
             .filter(|case| case.month == month && case.region.starts_with(&prefix))
+            .filter(|case| kinds.contains(&case.message.record_kind))
             .map(|case| Ok(case.message.clone()))
             .collect();
         Ok(Response::new(Box::pin(futures::stream::iter(messages))))

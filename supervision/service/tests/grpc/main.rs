@@ -1,6 +1,7 @@
 //! The supervision service over real gRPC, reading cases from a settlement internal server that
 //! streams canned stored lists: screening runs, their findings, reruns, scopes and reviews.
 
+mod ambulatory;
 mod assessment;
 mod deductions;
 mod fake_settlement;

@@ -1,7 +1,8 @@
 //! The quarterly analysis and annual report over real gRPC: Haikou's stays of the indicator
 //! tests (February one stay, March five, a year earlier one), March screened with Haikou's two
 //! rules; the first quarter's months, hospitals, spectrum and rule findings hand-computed, a
-//! hospital's own view, refusals, and the three export formats.
+//! hospital's own view, refusals, the three export formats, and a province-wide run over the same
+//! cases counted once.
 
 use std::sync::Arc;
 
@@ -21,19 +22,7 @@ type Reports = SupervisionReportsServiceClient<Channel>;
 
 /// Screening and reports over one database and one fake ledger; March screened once.
 async fn screened() -> (Reports, Vec<pb::Finding>) {
-    let db = sqlite::<Migrator>().await;
-    let settlement = serve(tonic::service::Routes::new(haikou_cases().into_server())).await;
-    let cases = Arc::new(GrpcCases::new(settlement, None).expect("case source"));
-    let tables = Tables::demo().expect("demo tables");
-    let screening = SupervisionApi::new(
-        SupervisionStore::new(db.clone()),
-        cases.clone(),
-        tables.clone(),
-    )
-    .with_parameters(haikou_policy());
-    let mut screening = SupervisionServiceClient::new(
-        serve(tonic::service::Routes::new(screening.into_server())).await,
-    );
+    let (client, mut screening) = servers().await;
     screening
         .screen_cases(agency(screen_request("screen-march")))
         .await
@@ -44,13 +33,74 @@ async fn screened() -> (Reports, Vec<pb::Finding>) {
         .expect("findings")
         .into_inner()
         .findings;
+    (client, findings)
+}
+
+/// The reports and screening servers over one database and one fake ledger.
+async fn servers() -> (Reports, SupervisionServiceClient<Channel>) {
+    let db = sqlite::<Migrator>().await;
+    let settlement = serve(tonic::service::Routes::new(haikou_cases().into_server())).await;
+    let cases = Arc::new(GrpcCases::new(settlement, None).expect("case source"));
+    let tables = Tables::demo().expect("demo tables");
+    let screening = SupervisionApi::new(
+        SupervisionStore::new(db.clone()),
+        cases.clone(),
+        tables.clone(),
+    )
+    .with_parameters(haikou_policy());
+    let screening = SupervisionServiceClient::new(
+        serve(tonic::service::Routes::new(screening.into_server())).await,
+    );
     let reports = SupervisionReportsApi::new(cases, tables)
         .with_parameters(haikou_policy())
         .with_findings(SupervisionStore::new(db));
     let client = SupervisionReportsServiceClient::new(
         serve(tonic::service::Routes::new(reports.into_server())).await,
     );
-    (client, findings)
+    (client, screening)
+}
+
+#[tokio::test]
+async fn a_case_found_by_the_province_run_and_haikou_s_counts_once() {
+    let (mut client, mut screening) = servers().await;
+    let province = |request_id: &str| {
+        platform::testing::as_caller(
+            pb::ScreenCasesRequest {
+                region_code: "460000".into(),
+                ..screen_request(request_id)
+            },
+            "agency-hainan",
+            "460000",
+            &["run"],
+        )
+    };
+    // The province screens Haikou's cases too, before and after Haikou's own run.
+    for request in [
+        province("province-1"),
+        agency(screen_request("screen-march")),
+        province("province-2"),
+    ] {
+        screening.screen_cases(request).await.expect("screened");
+    }
+    let haikou = screening
+        .list_findings(agency(march(0)))
+        .await
+        .expect("findings")
+        .into_inner()
+        .findings;
+    assert_eq!(haikou.len(), 1, "{haikou:?}");
+    let report = client
+        .get_period_report(agency(first_quarter(HAIKOU)))
+        .await
+        .expect("report")
+        .into_inner();
+    let readmission = &report.rule_hits[1];
+    assert_eq!(
+        (readmission.rule_number, readmission.findings),
+        (2, 1),
+        "found by both regions' runs, counted from Haikou's"
+    );
+    assert_eq!(readmission.amount, haikou[0].amount);
 }
 
 fn first_quarter(region: &str) -> pb::GetPeriodReportRequest {
