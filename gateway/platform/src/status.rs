@@ -82,7 +82,9 @@ const CONNECTION_LOST: [&str; 7] = [
 /// Whether a storage error's text says the database was unreachable or the connection lost.
 pub fn is_connection_lost(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    CONNECTION_LOST.iter().any(|marker| message.contains(marker))
+    CONNECTION_LOST
+        .iter()
+        .any(|marker| message.contains(marker))
 }
 
 #[cfg(test)]

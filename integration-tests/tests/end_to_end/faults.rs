@@ -19,10 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use integration_tests::Medpay;
-use integration_tests::faults::{Fault, FaultPlan, FaultProxy, SeededRng, Stall};
-use integration_tests::pg_faults::{
-    DbCounts, DbFault, DbPlan, FaultDatabase, PgFaultProxy, server_address,
-};
+use integration_tests::faults::{FaultProxy, Stall};
+use integration_tests::pg_faults::{DbPlan, FaultDatabase, PgFaultProxy, server_address};
 use integration_tests::quarter::{self, COUNTY, HOSPITALS, List, PREFECTURE};
 use medpay_proto::budget::v1 as budget;
 use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
@@ -51,6 +49,9 @@ const PROXIES: usize = 5;
 mod database;
 mod findings;
 mod peers;
+mod plans;
+
+use plans::{Seen, plans};
 
 /// The proxies and the server behind them.
 pub(crate) struct Harness {
@@ -559,50 +560,6 @@ fn budget_document() -> anyhow::Result<String> {
     })?)
 }
 
-/// What the fault-free run passed through the proxies: the calls through each HTTP/2 proxy and
-/// the points the PostgreSQL proxy counts (none without one).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Seen {
-    calls: [u64; PROXIES],
-    database: DbCounts,
-}
-
-impl Seen {
-    fn of(h: &Harness) -> Seen {
-        Seen {
-            calls: h.proxies().map(|(_, proxy)| proxy.calls()),
-            database: h
-                .database
-                .as_ref()
-                .map(PgFaultProxy::counts)
-                .unwrap_or_default(),
-        }
-    }
-}
-
-/// Each proxy's faults for `seed`, among what the fault-free run passed through it: with
-/// [`Mode::Calls`] on the HTTP/2 proxies only, with [`Mode::Database`] on the PostgreSQL proxy
-/// only (so that a failure points at one layer).
-fn plans(seed: u64, mode: Mode, seen: &Seen) -> ([FaultPlan; PROXIES], DbPlan) {
-    let mut rng = SeededRng::new(seed);
-    match mode {
-        Mode::Calls => (
-            [
-                FaultPlan::random(&mut rng, seen.calls[0], 1, 3),
-                FaultPlan::random(&mut rng, seen.calls[1], 0, 1),
-                FaultPlan::random(&mut rng, seen.calls[2], 0, 1),
-                FaultPlan::random(&mut rng, seen.calls[3], 0, 1),
-                FaultPlan::random(&mut rng, seen.calls[4], 0, 1),
-            ],
-            DbPlan::default(),
-        ),
-        Mode::Database => (
-            Default::default(),
-            DbPlan::random(&mut rng, &seen.database, 1, 3),
-        ),
-    }
-}
-
 /// `MEDPAY_FAULT_SEED` alone, or seeds 0..`count_variable` (`default` without it).
 fn seeds(count_variable: &str, default: u64) -> anyhow::Result<Vec<u64>> {
     if let Ok(seed) = std::env::var("MEDPAY_FAULT_SEED") {
@@ -783,23 +740,4 @@ async fn a_quarter_paid_through_random_faults_ends_as_without_them() -> anyhow::
         "faults::a_quarter_paid_through_random_faults",
     )
     .await
-}
-
-#[test]
-fn every_fault_kind_is_planned_over_the_ci_seeds() {
-    let seen = Seen {
-        calls: [40, 8, 8, 2, 2],
-        database: [4, 400, 150, 60],
-    };
-    let planned: std::collections::BTreeSet<&str> = (0..20)
-        .flat_map(|seed| plans(seed, Mode::Calls, &seen).0)
-        .flat_map(|plan| plan.0.into_values())
-        .map(Fault::kind)
-        .collect();
-    assert_eq!(planned.len(), Fault::ALL.len(), "{planned:?}");
-    let planned: std::collections::BTreeSet<_> = (0..10)
-        .flat_map(|seed| plans(seed, Mode::Database, &seen).1.0)
-        .map(|(kind, _)| kind)
-        .collect();
-    assert_eq!(planned.len(), DbFault::ALL.len(), "{planned:?}");
 }
