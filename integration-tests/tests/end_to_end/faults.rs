@@ -1,16 +1,18 @@
 //! A quarter paid through random faults: the real `medpay up` binary with a seeded fault proxy
 //! between the county's system and the gateway and between settlement and each of its peers
-//! (grouping and points at intake, budget at the clearing). At calls the seed chooses, a proxy
-//! refuses the call, stalls it past the caller's deadline, or lets it run and loses its answer.
-//! The county and the bureau retry every failed call with the same request id, as their
-//! systems do. After each seed the ledger, every prepayment's statements and the clearing's
-//! statements (their digest) are exactly those of a run without faults: nothing lost, nothing
-//! counted twice.
+//! (grouping and points at intake, budget and supervision at the clearing), or (`database`) a
+//! PostgreSQL fault proxy between the server and its database. At points the seed chooses, a
+//! proxy refuses the call, stalls it past the caller's deadline, or lets it run and loses its
+//! answer. The county and the bureau retry every failed call with the same request id, as their
+//! systems do. After each seed the ledger, every prepayment's statements, the clearing's
+//! statements (their digest) and the deduction supervision's confirmed finding made are exactly
+//! those of a run without faults: nothing lost, nothing counted twice.
 //!
 //! `MEDPAY_FAULT_SEEDS=n` runs seeds 0..n (20 by default), `MEDPAY_FAULT_JOBS` of them at once
-//! (2), on SQLite or, with `MEDPAY_FAULT_POSTGRES`, each on its own PostgreSQL database; `MEDPAY_FAULT_SEED=s` runs seed s alone, as printed for a seed that fails. A seed fixes
-//! which calls fail and how; when a stalled call's server work ends against the deadline is
-//! the machine's timing.
+//! (2), on SQLite or, with `MEDPAY_FAULT_POSTGRES`, each on its own PostgreSQL database;
+//! `MEDPAY_FAULT_SEED=s` runs seed s alone, as printed for a seed that fails. A seed fixes which
+//! calls fail and how; when a stalled call's server work ends against the deadline is the
+//! machine's timing.
 
 use std::future::Future;
 
