@@ -15,6 +15,7 @@ use tonic::transport::Channel;
 
 pub mod browser;
 pub mod faults;
+pub mod pg_faults;
 pub mod pki;
 pub mod province;
 pub mod quarter;

@@ -1,16 +1,18 @@
 //! A quarter paid through random faults: the real `medpay up` binary with a seeded fault proxy
 //! between the county's system and the gateway and between settlement and each of its peers
-//! (grouping and points at intake, budget at the clearing). At calls the seed chooses, a proxy
-//! refuses the call, stalls it past the caller's deadline, or lets it run and loses its answer.
-//! The county and the bureau retry every failed call with the same request id, as their
-//! systems do. After each seed the ledger, every prepayment's statements and the clearing's
-//! statements (their digest) are exactly those of a run without faults: nothing lost, nothing
-//! counted twice.
+//! (grouping and points at intake, budget and supervision at the clearing), or (`database`) a
+//! PostgreSQL fault proxy between the server and its database. At points the seed chooses, a
+//! proxy refuses the call, stalls it past the caller's deadline, or lets it run and loses its
+//! answer. The county and the bureau retry every failed call with the same request id, as their
+//! systems do. After each seed the ledger, every prepayment's statements, the clearing's
+//! statements (their digest) and the deduction supervision's confirmed finding made are exactly
+//! those of a run without faults: nothing lost, nothing counted twice.
 //!
 //! `MEDPAY_FAULT_SEEDS=n` runs seeds 0..n (20 by default), `MEDPAY_FAULT_JOBS` of them at once
-//! (2), on SQLite or, with `MEDPAY_FAULT_POSTGRES`, each on its own PostgreSQL database; `MEDPAY_FAULT_SEED=s` runs seed s alone, as printed for a seed that fails. A seed fixes
-//! which calls fail and how; when a stalled call's server work ends against the deadline is
-//! the machine's timing.
+//! (2), on SQLite or, with `MEDPAY_FAULT_POSTGRES`, each on its own PostgreSQL database;
+//! `MEDPAY_FAULT_SEED=s` runs seed s alone, as printed for a seed that fails. A seed fixes which
+//! calls fail and how; when a stalled call's server work ends against the deadline is the
+//! machine's timing.
 
 use std::future::Future;
 
@@ -19,7 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use integration_tests::Medpay;
-use integration_tests::faults::{Fault, FaultPlan, FaultProxy, SeededRng, Stall};
+use integration_tests::faults::{FaultProxy, Stall};
+use integration_tests::pg_faults::{DbPlan, FaultDatabase, PgFaultProxy, server_address};
 use integration_tests::quarter::{self, COUNTY, HOSPITALS, List, PREFECTURE};
 use medpay_proto::budget::v1 as budget;
 use medpay_proto::budget::v1::budget_service_client::BudgetServiceClient;
@@ -42,6 +45,15 @@ const DATA_SEED: u64 = 2025;
 const LISTS: usize = 45;
 const FUND: i32 = 310;
 const SERVICE_KEY: &str = "fault-test-settlement-service-key";
+/// The HTTP/2 proxies: county, grouping, points, budget, supervision.
+const PROXIES: usize = 5;
+
+mod database;
+mod findings;
+mod peers;
+mod plans;
+
+use plans::{Seen, plans};
 
 /// The proxies and the server behind them.
 pub(crate) struct Harness {
@@ -54,64 +66,36 @@ pub(crate) struct Harness {
     pub(crate) retries: AtomicU64,
     /// Uploads answered by replay: their first answer was lost after they were stored.
     replays: AtomicU64,
+    /// Settlement's supervision peer, read at the clearing.
+    supervision: FaultProxy,
+    /// Between the server and its PostgreSQL database, with [`Mode::Database`].
+    pub(crate) database: Option<PgFaultProxy>,
     /// Dropped after the server: its PostgreSQL database, when there is one.
-    _database: Option<Database>,
+    _database: Option<FaultDatabase>,
 }
 
-/// A fresh PostgreSQL database per server under `MEDPAY_FAULT_POSTGRES` (a server URL without
-/// a database, `postgres://postgres@127.0.0.1:5432`), dropped with it; SQLite without it.
-struct Database {
-    server: String,
-    name: String,
-}
-
-impl Database {
-    fn create() -> anyhow::Result<Option<Database>> {
-        let Ok(server) = std::env::var("MEDPAY_FAULT_POSTGRES") else {
-            return Ok(None);
-        };
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let database = Database {
-            server: server.trim_end_matches('/').to_owned(),
-            name: format!(
-                "medpay_faults_{}_{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ),
-        };
-        database.psql(&format!("CREATE DATABASE {}", database.name))?;
-        Ok(Some(database))
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", self.server, self.name)
-    }
-
-    fn psql(&self, sql: &str) -> anyhow::Result<()> {
-        let status = std::process::Command::new("psql")
-            .args([&format!("{}/postgres", self.server), "-qc", sql])
-            .status()?;
-        anyhow::ensure!(status.success(), "psql failed: {sql}");
-        Ok(())
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let _ = self.psql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
+/// Where a seed's faults strike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The HTTP/2 proxies: county to gateway, settlement to its peers.
+    Calls,
+    /// The PostgreSQL proxy between the server and its database (each seed on its own database
+    /// of `MEDPAY_FAULT_POSTGRES`).
+    Database,
 }
 
 impl Harness {
     pub(crate) async fn start() -> anyhow::Result<Harness> {
+        Self::start_for(Mode::Calls).await
+    }
+
+    pub(crate) async fn start_for(mode: Mode) -> anyhow::Result<Harness> {
         let stall = Stall(STALL);
         let county = FaultProxy::start(stall).await?;
         let grouping = FaultProxy::start(stall).await?;
         let points = FaultProxy::start(stall).await?;
         let budget = FaultProxy::start(stall).await?;
+        let supervision = FaultProxy::start(stall).await?;
         // Settlement reaches its peers through the proxies; the peers are this same process's
         // internal listener, which takes the service key below.
         let config = format!(
@@ -123,6 +107,7 @@ log_filter = "error"
 grouping = "{}"
 points = "{}"
 budget = "{}"
+supervision = "{}"
 api_key = "{SERVICE_KEY}"
 
 [[auth.api_keys]]
@@ -133,17 +118,27 @@ roles = ["service"]
 "#,
             grouping.url(),
             points.url(),
-            budget.url()
+            budget.url(),
+            supervision.url()
         );
-        let database = Database::create()?;
-        let url = database.as_ref().map(Database::url);
+        let database = FaultDatabase::create()?;
+        let mut url = database.as_ref().map(FaultDatabase::url);
+        let mut database_proxy = None;
+        if mode == Mode::Database {
+            let direct = url
+                .as_deref()
+                .ok_or_else(|| anyhow::anyhow!("database faults need MEDPAY_FAULT_POSTGRES"))?;
+            let proxy = PgFaultProxy::start(server_address(direct).await?, stall).await?;
+            url = Some(proxy.url_for(direct)?);
+            database_proxy = Some(proxy);
+        }
         let server = tokio::task::spawn_blocking(move || match url {
             Some(url) => Medpay::up_on(&url, &config),
             None => Medpay::up(&config),
         })
         .await??;
         let internal = server.internal_address.parse()?;
-        for peer in [&grouping, &points, &budget] {
+        for peer in [&grouping, &points, &budget, &supervision] {
             peer.forward_to(internal);
         }
         county.forward_to(server.address.parse()?);
@@ -157,18 +152,21 @@ roles = ["service"]
             grouping,
             points,
             budget,
+            supervision,
+            database: database_proxy,
             channel,
             retries: AtomicU64::new(0),
             replays: AtomicU64::new(0),
         })
     }
 
-    fn proxies(&self) -> [(&'static str, &FaultProxy); 4] {
+    fn proxies(&self) -> [(&'static str, &FaultProxy); PROXIES] {
         [
             ("county", &self.county),
             ("grouping", &self.grouping),
             ("points", &self.points),
             ("budget", &self.budget),
+            ("supervision", &self.supervision),
         ]
     }
 
@@ -242,6 +240,10 @@ pub(crate) struct Paid {
     prepayments: Vec<(String, Option<settlement::RunTotals>)>,
     clearing: (String, Option<settlement::RunTotals>),
     identity_holds: bool,
+    /// The finding confirmed before the clearing, and each hospital's deduction on the
+    /// clearing's statements (read from supervision at the clearing).
+    confirmed: findings::Confirmed,
+    deductions: Vec<(String, rust_decimal::Decimal)>,
 }
 
 /// The bureau sets the quarter up, the county uploads it, the bureau prepays and clears it.
@@ -411,6 +413,7 @@ pub(crate) async fn settle(h: &Harness) -> anyhow::Result<Paid> {
         prepayments.push((stored.statements_digest, run.totals));
     }
 
+    let confirmed = findings::confirm_a_finding(h).await?;
     let clear = settlement::RunClearingRequest {
         request_id: "clear-2025".into(),
         region_code: PREFECTURE.into(),
@@ -436,7 +439,9 @@ pub(crate) async fn settle(h: &Harness) -> anyhow::Result<Paid> {
         cases: list_cases(h, &intake, "").await?,
         prepayments,
         clearing: (clearing.statements_digest, clearing.totals),
+        deductions: findings::deductions(h, PREFECTURE, &clearing.run_id).await?,
         identity_holds: clearing.identity.is_some_and(|identity| identity.holds),
+        confirmed,
     })
 }
 
@@ -557,41 +562,41 @@ fn budget_document() -> anyhow::Result<String> {
     })?)
 }
 
-/// Each proxy's faults for `seed`, among the calls the fault-free run made through it.
-fn plans(seed: u64, calls: &[u64; 4]) -> [FaultPlan; 4] {
-    let mut rng = SeededRng::new(seed);
-    [
-        FaultPlan::random(&mut rng, calls[0], 1, 3),
-        FaultPlan::random(&mut rng, calls[1], 0, 1),
-        FaultPlan::random(&mut rng, calls[2], 0, 1),
-        FaultPlan::random(&mut rng, calls[3], 0, 1),
-    ]
-}
-
-fn seeds() -> anyhow::Result<Vec<u64>> {
+/// `MEDPAY_FAULT_SEED` alone, or seeds 0..`count_variable` (`default` without it).
+fn seeds(count_variable: &str, default: u64) -> anyhow::Result<Vec<u64>> {
     if let Ok(seed) = std::env::var("MEDPAY_FAULT_SEED") {
         return Ok(vec![seed.trim().parse()?]);
     }
-    let count: u64 = match std::env::var("MEDPAY_FAULT_SEEDS") {
+    let count: u64 = match std::env::var(count_variable) {
         Ok(count) => count.trim().parse()?,
-        Err(_) => 20,
+        Err(_) => default,
     };
     Ok((0..count).collect())
 }
 
 /// One seed: a fresh server, the faults planned, the quarter paid, the result compared.
-async fn run_seed(seed: u64, calls: &[u64; 4], reference: &Paid) -> anyhow::Result<String> {
-    let h = Harness::start().await?;
-    let planned = plans(seed, calls);
+async fn run_seed(seed: u64, mode: Mode, seen: &Seen, reference: &Paid) -> anyhow::Result<String> {
+    let h = Harness::start_for(mode).await?;
+    let (planned, database) = plans(seed, mode, seen);
     for ((_, proxy), plan) in h.proxies().iter().zip(planned.iter()) {
         proxy.set_plan(plan.clone());
     }
+    if let Some(proxy) = &h.database {
+        proxy.set_plan(database);
+    }
     let outcome = pay_quarter(&h).await;
-    let applied: Vec<String> = h
+    let mut applied: Vec<String> = h
         .proxies()
         .iter()
         .map(|(name, proxy)| format!("{name} {:?} of {} calls", proxy.applied(), proxy.calls()))
         .collect();
+    if let Some(proxy) = &h.database {
+        applied.push(format!(
+            "database {:?} of {:?}",
+            proxy.applied(),
+            proxy.counts()
+        ));
+    }
     let applied = applied.join("; ");
     let paid = outcome.map_err(|e| anyhow::anyhow!("{e:#}\n  faults: {applied}"))?;
     if &paid != reference {
@@ -633,13 +638,27 @@ fn difference(reference: &Paid, paid: &Paid) -> String {
             paid.clearing, reference.clearing
         ));
     }
+    if (&paid.confirmed, &paid.deductions) != (&reference.confirmed, &reference.deductions) {
+        lines.push(format!(
+            "deductions {:?} {:?}\n    expected {:?} {:?}",
+            paid.confirmed, paid.deductions, reference.confirmed, reference.deductions
+        ));
+    }
     lines.join("\n  ")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_quarter_paid_through_random_faults_ends_as_without_them() -> anyhow::Result<()> {
+/// The fault-free run, checked, then every seed against it; `test` names the test in the
+/// replay command printed for a failing seed.
+pub(crate) async fn pay_through_faults(
+    mode: Mode,
+    seeds: Vec<u64>,
+    test: &str,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    let clean = Harness::start().await?;
+    let clean = Harness::start_for(mode).await?;
+    if let Some(proxy) = &clean.database {
+        proxy.set_plan(DbPlan::default());
+    }
     eprintln!(
         "fault-free server up in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -660,16 +679,25 @@ async fn a_quarter_paid_through_random_faults_ends_as_without_them() -> anyhow::
         Some(LISTS as u64)
     );
     assert!(reference.identity_holds);
-    let calls = [
-        clean.county.calls(),
-        clean.grouping.calls(),
-        clean.points.calls(),
-        clean.budget.calls(),
-    ];
-    assert!(calls.iter().all(|c| *c > 0), "{calls:?}");
+    // The clearing deducted the confirmed finding, read from supervision through its proxy.
+    let confirmed = &reference.confirmed;
+    let deducted: Vec<_> = reference
+        .deductions
+        .iter()
+        .filter(|(_, amount)| !amount.is_zero())
+        .collect();
+    assert_eq!(
+        deducted,
+        [&(confirmed.hospital_code.clone(), confirmed.amount.parse()?)],
+        "{confirmed:?}"
+    );
+    let seen = Seen::of(&clean);
+    assert!(seen.calls.iter().all(|c| *c > 0), "{seen:?}");
+    if mode == Mode::Database {
+        assert!(seen.database[1..].iter().all(|c| *c > 0), "{seen:?}");
+    }
     drop(clean);
 
-    let seeds = seeds()?;
     let jobs: usize = match std::env::var("MEDPAY_FAULT_JOBS") {
         Ok(jobs) => jobs.trim().parse()?,
         Err(_) => 2,
@@ -677,8 +705,8 @@ async fn a_quarter_paid_through_random_faults_ends_as_without_them() -> anyhow::
     // Seeds are independent servers and mostly wait out stalls: several run at once.
     let mut outcomes = futures::stream::iter(seeds.iter().copied())
         .map(|seed| {
-            let (calls, reference) = (&calls, &reference);
-            async move { (seed, run_seed(seed, calls, reference).await) }
+            let (seen, reference) = (&seen, &reference);
+            async move { (seed, run_seed(seed, mode, seen, reference).await) }
         })
         .buffer_unordered(jobs.max(1));
     let mut failed = Vec::new();
@@ -689,7 +717,7 @@ async fn a_quarter_paid_through_random_faults_ends_as_without_them() -> anyhow::
                 eprintln!(
                     "fault seed {seed} FAILED: {error:#}\n  replay: MEDPAY_FAULT_SEED={seed} \
                      cargo test -p integration-tests --test end_to_end \
-                     faults:: -- --nocapture"
+                     {test} -- --nocapture"
                 );
                 failed.push(seed);
             }
@@ -706,63 +734,12 @@ async fn a_quarter_paid_through_random_faults_ends_as_without_them() -> anyhow::
     Ok(())
 }
 
-/// A connection to the points peer lost after the answer's headers and before its body: the
-/// upload fails as a whole (nothing of it stored, the county retries) instead of storing its
-/// cases unvalued as though points had refused each of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_peer_answer_cut_before_its_body_fails_the_upload_and_stores_nothing()
--> anyhow::Result<()> {
-    let h = Harness::start().await?;
-    set_up(&h).await?;
-    let intake = SettlementServiceClient::new(h.channel.clone());
-    let lists = quarter::lists(DATA_SEED, 6);
-    let messages: Vec<settlement::SubmitCasesRequest> = lists
-        .iter()
-        .enumerate()
-        .map(|(i, list)| settlement::SubmitCasesRequest {
-            request_id: if i == 0 {
-                "cut-body".into()
-            } else {
-                String::new()
-            },
-            region_code: COUNTY.into(),
-            case_json: String::new(),
-            record: Some(record(list)),
-        })
-        .collect();
-    let next = h.points.calls();
-    h.points.set_plan(FaultPlan(
-        [(next, Fault::CutAnswerBody)].into_iter().collect(),
-    ));
-    let failed = intake
-        .clone()
-        .submit_cases(timed(tokio_stream::iter(messages.clone())))
-        .await
-        .expect_err("the points peer's answer was lost");
-    assert_eq!(failed.code(), Code::Unavailable, "{failed:?}");
-    assert_eq!(h.points.applied(), vec![(next, Fault::CutAnswerBody)]);
-    assert!(list_cases(&h, &intake, "").await?.is_empty());
-
-    let answer = h
-        .call("SubmitCases", || {
-            let (mut c, body) = (intake.clone(), messages.clone());
-            async move { c.submit_cases(timed(tokio_stream::iter(body))).await }
-        })
-        .await?;
-    assert_eq!(answer.outcome.map(|o| o.accepted), Some(6));
-    let cases = list_cases(&h, &intake, "").await?;
-    assert_eq!(cases.len(), 6);
-    assert!(cases.iter().all(|c| c.status == "valued"), "{cases:?}");
-    Ok(())
-}
-
-#[test]
-fn every_fault_kind_is_planned_over_the_ci_seeds() {
-    let calls = [40, 8, 8, 2];
-    let planned: std::collections::BTreeSet<&str> = (0..20)
-        .flat_map(|seed| plans(seed, &calls))
-        .flat_map(|plan| plan.0.into_values())
-        .map(Fault::kind)
-        .collect();
-    assert_eq!(planned.len(), Fault::ALL.len(), "{planned:?}");
+async fn a_quarter_paid_through_random_faults_ends_as_without_them() -> anyhow::Result<()> {
+    pay_through_faults(
+        Mode::Calls,
+        seeds("MEDPAY_FAULT_SEEDS", 20)?,
+        "faults::a_quarter_paid_through_random_faults",
+    )
+    .await
 }
