@@ -22,9 +22,10 @@ pub enum Incoming {
     /// A record already in the domain's form.
     Read(Record),
     /// A `SubmitRecord` as the transport decoded it, with the deprecated `case_json` of its
-    /// message (read when `record` is absent).
+    /// message (read when `record` is absent). Boxed: a typed list's message is most of a
+    /// kilobyte, which every record of a chunk would otherwise carry.
     Wire {
-        record: Option<pb::SubmitRecord>,
+        record: Option<Box<pb::SubmitRecord>>,
         case_json: String,
     },
 }
@@ -32,7 +33,10 @@ pub enum Incoming {
 impl Incoming {
     /// A record of a `SubmitCases` message or a `SubmitCaseBatch` entry.
     pub fn wire(record: Option<pb::SubmitRecord>, case_json: String) -> Self {
-        Incoming::Wire { record, case_json }
+        Incoming::Wire {
+            record: record.map(Box::new),
+            case_json,
+        }
     }
 
     /// The record in the domain's form: exactly what [`record_from_wire`] makes of the message,
@@ -40,7 +44,7 @@ impl Incoming {
     pub fn into_record(self) -> Record {
         match self {
             Incoming::Read(record) => record,
-            Incoming::Wire { record, case_json } => record_from_wire(record, case_json),
+            Incoming::Wire { record, case_json } => record_from_wire(record.map(|r| *r), case_json),
         }
     }
 }
