@@ -33,9 +33,14 @@ pub enum Incoming {
 impl Incoming {
     /// A record of a `SubmitCases` message or a `SubmitCaseBatch` entry.
     pub fn wire(record: Option<pb::SubmitRecord>, case_json: String) -> Self {
-        Incoming::Wire {
-            record: record.map(Box::new),
-            case_json,
+        use pb::submit_record::Record as Form;
+        match record.as_ref().and_then(|r| r.record.as_ref()) {
+            // A JSON record only moves its text into the domain's record: nothing to defer.
+            Some(Form::SettlementList(_) | Form::Ambulatory(_)) => Incoming::Wire {
+                record: record.map(Box::new),
+                case_json,
+            },
+            _ => Incoming::Read(record_from_wire(record, case_json)),
         }
     }
 
