@@ -2,11 +2,13 @@
 //! by page: through the store (what ListCases runs per page), through ListCases over gRPC on
 //! loopback with its page tokens, and as one ExportCases stream. Reported: cases per second and
 //! page times at the start and the end of the walk, which keyset pages keep flat. Target
-//! ≥ 100,000 cases/s.
+//! ≥ 100,000 cases/s. Then GetCase over the same loopback connection, one call at a time on cases
+//! spread over the ledger: p50, p90, p99 (target p50 < 2 ms).
 //!
 //! `cargo bench -p settlement-service --bench listing` runs on a SQLite file, and also on
 //! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
-//! `LISTING_BENCH_CASES` overrides the case count.
+//! `LISTING_BENCH_CASES` overrides the case count, `LISTING_BENCH_GETS` the GetCase calls (1,000);
+//! `BENCH_BACKENDS=postgres` skips SQLite.
 
 #[path = "support/databases.rs"]
 mod databases;
@@ -26,6 +28,8 @@ use tokio_stream::StreamExt;
 const HOSPITALS: usize = 200;
 const COUNTIES: [&str; 3] = ["460105", "460106", "460108"];
 const PAGE: u64 = 500;
+/// Cases between two GetCase calls' cases: a prime, so the calls visit every hospital.
+const GET_STRIDE: usize = 7_919;
 
 fn case(index: usize) -> LedgerCase {
     let hospital = index % HOSPITALS;
@@ -191,7 +195,44 @@ async fn export(client: &mut SettlementServiceClient<tonic::transport::Channel>)
     walk
 }
 
-async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
+/// GetCase for `calls` cases spread over the ledger, one call at a time.
+async fn get_cases(
+    client: &mut SettlementServiceClient<tonic::transport::Channel>,
+    cases: usize,
+    calls: usize,
+) {
+    let mut times = Vec::with_capacity(calls);
+    for call in 0..calls {
+        let index = (call * GET_STRIDE) % cases;
+        let hospital = index % HOSPITALS;
+        let started = Instant::now();
+        let answer = client
+            .get_case(agency(pb::GetCaseRequest {
+                region_code: "460100".into(),
+                hospital_code: format!("H{hospital:03}"),
+                list_id: format!("L{:07}", index / HOSPITALS),
+            }))
+            .await
+            .expect("case")
+            .into_inner();
+        times.push(started.elapsed());
+        assert_eq!(answer.versions.len(), 1, "one version of case {index}");
+    }
+    times.sort();
+    let at = |quantile: f64| {
+        let rank = ((times.len() as f64 * quantile).ceil() as usize).clamp(1, times.len());
+        times[rank - 1].as_secs_f64() * 1_000.0
+    };
+    println!(
+        "  GetCase over loopback gRPC, {calls} calls one at a time: p50 {:.3} ms (target < 2), \
+         p90 {:.3} ms, p99 {:.3} ms",
+        at(0.50),
+        at(0.90),
+        at(0.99),
+    );
+}
+
+async fn bench(backend: &str, db: &DatabaseConnection, cases: usize, gets: usize) {
     println!("{backend}:");
     databases::seed_ledger(db, cases, case).await;
     let store = through_the_store(db).await;
@@ -208,6 +249,9 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
     let exported = export(&mut client).await;
     assert_eq!(exported.cases, cases, "every case exported");
     exported.report("ExportCases over loopback gRPC, messages of 500");
+    if gets > 0 && cases > 0 {
+        get_cases(&mut client, cases, gets).await;
+    }
 }
 
 fn main() {
@@ -215,12 +259,16 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    let gets: usize = std::env::var("LISTING_BENCH_GETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(databases::each_backend("listing", async |backend, db| {
-        bench(backend, db, cases).await
+        bench(backend, db, cases, gets).await
     }));
 }

@@ -16,10 +16,9 @@ use settlement_domain::ports::{CaseValuer, NoPeers};
 use crate::case_reads;
 use crate::convert::intake::{
     AgreementChange, InstitutionChange, RevaluationRequest, agreement_to_wire, institution_to_wire,
-    record_from_wire,
 };
 use crate::convert::lists::stored_record_to_wire;
-use crate::intake::{BrokenStream, Intake, IntakeError, RevaluationOrder};
+use crate::intake::{BrokenStream, Incoming, Intake, IntakeError, RevaluationOrder};
 use crate::store::Database;
 use crate::store::institutions::{self, RegistryError};
 use crate::store::journal::{self, Once};
@@ -144,26 +143,25 @@ impl SettlementService for SettlementApi {
         }
         let request_id = first.request_id.clone();
         // Chunks are stored while the rest of the upload is still arriving; the reader stays
-        // at most two chunks ahead of intake.
+        // at most two chunks ahead of intake. It only moves the decoded messages: reading them
+        // is left to intake's workers (`Incoming`).
         let chunk_size = self.intake.chunk_size();
         let (sender, chunks) = tokio::sync::mpsc::channel(2);
         tokio::spawn(async move {
             let mut chunk = Vec::with_capacity(chunk_size);
-            chunk.push(record_from_wire(first.record, first.case_json));
+            chunk.push(Incoming::wire(first.record, first.case_json));
             let mut position = 0u64;
             loop {
                 match stream.message().await {
                     Ok(Some(message)) => {
                         position += 1;
-                        if message.encoded_len() > MAX_STREAM_MESSAGE_BYTES {
-                            let too_large = BrokenStream::TooLarge {
-                                length: message.encoded_len(),
-                                position,
-                            };
+                        let length = message.encoded_len();
+                        if length > MAX_STREAM_MESSAGE_BYTES {
+                            let too_large = BrokenStream::TooLarge { length, position };
                             let _ = sender.send(Err(IntakeError::Input(too_large))).await;
                             return;
                         }
-                        chunk.push(record_from_wire(message.record, message.case_json));
+                        chunk.push(Incoming::wire(message.record, message.case_json));
                         if chunk.len() >= chunk_size {
                             let full =
                                 std::mem::replace(&mut chunk, Vec::with_capacity(chunk_size));
@@ -226,10 +224,10 @@ impl SettlementService for SettlementApi {
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
         require_request_id(&body.request_id)?;
-        let records = body
+        let records: Vec<Incoming> = body
             .records
             .into_iter()
-            .map(|record| record_from_wire(Some(record), String::new()))
+            .map(|record| Incoming::wire(Some(record), String::new()))
             .collect();
         let outcome = self
             .intake

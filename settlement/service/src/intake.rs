@@ -56,8 +56,6 @@ pub const DEFAULT_CHUNK: usize = 1_000;
 pub const STORES_IN_FLIGHT: usize = 6;
 /// How often a chunk is decided again after losing a race on the ledger's primary key.
 const RACE_ATTEMPTS: usize = 8;
-/// Below this many records a chunk is not split over threads.
-const PARALLEL_MINIMUM: usize = 64;
 
 /// Why an upload failed as a whole (nothing of the failing chunk is stored).
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +100,11 @@ pub enum BrokenStream {
 }
 
 mod episodes;
+mod incoming;
 mod revaluation;
 mod warnings;
+
+pub use incoming::Incoming;
 
 use revaluation::record_valuation;
 
@@ -245,11 +246,11 @@ impl Intake {
         request_id: &str,
         method: &str,
         region: RegionCode,
-        records: Vec<Record>,
+        records: Vec<impl Into<Incoming>>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
         let count = records.len().div_ceil(self.chunk).max(1);
         let (sender, chunks) = tokio::sync::mpsc::channel(count);
-        let mut records = records;
+        let mut records: Vec<Incoming> = records.into_iter().map(Into::into).collect();
         while !records.is_empty() {
             let rest = records.split_off(self.chunk.min(records.len()));
             let chunk = std::mem::replace(&mut records, rest);
@@ -264,7 +265,8 @@ impl Intake {
     /// Takes an upload whose records arrive in chunks while earlier ones are being stored (a
     /// stream being read); an `Err` from `chunks` fails the upload.
     ///
-    /// Chunk n+1 is read and validated on the blocking pool while chunk n is stored. On
+    /// Chunk n+1 is read (typed messages included, see [`Incoming`]) and validated on the
+    /// blocking pool while chunk n is stored. On
     /// PostgreSQL several chunks ([`STORES_IN_FLIGHT`] unless [`Intake::with_stores_in_flight`]
     /// says otherwise) are stored at once, each in its own
     /// transaction, but never two holding the same case: a chunk that shares a case with one
@@ -276,7 +278,7 @@ impl Intake {
         request_id: &str,
         method: &str,
         region: RegionCode,
-        mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
+        mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Incoming>, IntakeError>>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
         let call = journal::upload_call(caller_id, request_id, method, region);
         if let Some(stored) = self.db.replay::<IntakeError>(&call).await? {
@@ -302,7 +304,7 @@ impl Intake {
         };
         let mut storing: VecDeque<(BTreeSet<CaseKey>, StoreHandle)> = VecDeque::new();
         let mut next_base = 0u64;
-        let mut start_preparing = |records: Vec<Record>| {
+        let mut start_preparing = |records: Vec<Incoming>| {
             let base = next_base;
             next_base += records.len() as u64;
             self.spawn_prepare(region, base, records)
@@ -407,7 +409,7 @@ impl Intake {
         caller_id: &str,
         request_id: &str,
         stored_answer: &[u8],
-        mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Record>, IntakeError>>,
+        mut chunks: tokio::sync::mpsc::Receiver<Result<Vec<Incoming>, IntakeError>>,
     ) -> Result<pb::IntakeOutcome, IntakeError> {
         let Some((stored_chunks, stored_fingerprint)) =
             uploads::stored_upload(&self.db, caller_id, request_id).await?
@@ -416,9 +418,12 @@ impl Intake {
         };
         let mut fingerprints = Vec::new();
         while let Some(records) = chunks.recv().await.transpose()? {
-            let fingerprint = tokio::task::spawn_blocking(move || admission::fingerprint(&records))
-                .await
-                .map_err(|e| IntakeError::Worker(e.to_string()))?;
+            let fingerprint = tokio::task::spawn_blocking(move || {
+                let records: Vec<Record> = records.into_iter().map(Incoming::into_record).collect();
+                admission::fingerprint(&records)
+            })
+            .await
+            .map_err(|e| IntakeError::Worker(e.to_string()))?;
             fingerprints.push(fingerprint);
         }
         let same = i64::try_from(fingerprints.len()).ok() == Some(stored_chunks)
@@ -438,7 +443,7 @@ impl Intake {
         &self,
         region: RegionCode,
         base: u64,
-        records: Vec<Record>,
+        records: Vec<Incoming>,
     ) -> tokio::task::JoinHandle<Result<PreparedChunk, IntakeError>> {
         let intake = self.clone();
         tokio::spawn(
@@ -447,42 +452,41 @@ impl Intake {
     }
 
     /// Reads, checks and validates a chunk on the blocking pool, split over the cores; the
-    /// prepared records and rejections keep upload order.
+    /// prepared records and rejections keep upload order. Typed messages are read into the
+    /// domain's records first, in parallel, so that the fingerprint covers the same bytes
+    /// whichever task converted them.
     async fn prepare_chunk(
         &self,
         region: RegionCode,
         base: u64,
-        records: Vec<Record>,
+        records: Vec<Incoming>,
     ) -> Result<PreparedChunk, IntakeError> {
+        let count = records.len();
+        let stored_at = platform::wire::unix_seconds();
+        let today = (self.today)();
+        let records: Vec<Record> = incoming::in_parts(records, |_, part| {
+            part.into_iter()
+                .map(Incoming::into_record)
+                .collect::<Vec<_>>()
+        })
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
         let (fingerprint, records) = tokio::task::spawn_blocking(move || {
             let fingerprint = admission::fingerprint(&records);
             (fingerprint, records)
         })
         .await
         .map_err(|e| IntakeError::Worker(e.to_string()))?;
-        let count = records.len();
-        let stored_at = platform::wire::unix_seconds();
-        let today = (self.today)();
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let part = records.len().div_ceil(workers).max(PARALLEL_MINIMUM);
-        let mut parts = Vec::new();
-        let mut offset = 0usize;
-        let mut records = records;
-        while !records.is_empty() {
-            let rest = records.split_off(part.min(records.len()));
-            let slice = std::mem::replace(&mut records, rest);
-            let count = slice.len();
-            let intake = self.clone();
-            let first = base + offset as u64;
-            parts.push(tokio::task::spawn_blocking(move || {
-                intake.prepare_records(region, first, slice, today)
-            }));
-            offset += count;
-        }
-        let mut prepared = Vec::new();
+        let intake = self.clone();
+        let parts = incoming::in_parts(records, move |offset, part| {
+            intake.prepare_records(region, base + offset, part, today)
+        })
+        .await?;
+        let mut prepared = Vec::with_capacity(count);
         let mut checked = ChunkOutcome::default();
-        for part in parts {
-            let (ready, rejected) = part.await.map_err(|e| IntakeError::Worker(e.to_string()))?;
+        for (ready, rejected) in parts {
             prepared.extend(ready);
             checked.add(rejected);
         }

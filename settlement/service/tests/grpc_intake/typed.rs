@@ -297,3 +297,85 @@ async fn a_mixed_batch_reports_exactly_its_bad_record_and_stores_nothing_of_it()
     assert_eq!((streamed.accepted, streamed.rejected), (3, 1));
     assert_eq!(streamed.rejections, outcome.rejections);
 }
+
+/// The typed sample list `L{n}` with an amount finer than a fen (unreadable) when `bad`.
+fn numbered(n: usize, bad: bool) -> pb::SubmitRecord {
+    let mut list = typed_list(&format!("L{n}"), "BA1");
+    if bad {
+        list.payment.as_mut().expect("payment").hifp_pay = Some(common::Money {
+            yuan: "8400.001".into(),
+        });
+    }
+    typed_record(list)
+}
+
+#[tokio::test]
+async fn typed_records_read_over_several_chunks_and_threads_are_named_by_their_upload_position() {
+    // Chunks of 150 records are read in parts of at least 64 on the blocking pool: the bad
+    // records sit at the edges of chunks and parts.
+    let bad = [0usize, 63, 64, 127, 149, 150, 151, 299, 300, 399];
+    let records: Vec<pb::SubmitRecord> = (0..400).map(|n| numbered(n, bad.contains(&n))).collect();
+    let expected: Vec<(u64, String, String)> = bad
+        .iter()
+        .map(|&n| (n as u64, format!("L{n}"), "payment.hifp_pay".to_owned()))
+        .collect();
+    let named = |outcome: &pb::IntakeOutcome| -> Vec<(u64, String, String)> {
+        outcome
+            .rejections
+            .iter()
+            .map(|r| (r.position, r.list_id.clone(), r.field.clone()))
+            .collect()
+    };
+    let Server { mut client, .. } = start_with_chunk(true, Some(150)).await;
+    register(&mut client, "H1").await;
+    let streamed = client
+        .submit_cases(stream_of("typed-stream", records.clone()))
+        .await
+        .expect("stream")
+        .into_inner()
+        .outcome
+        .expect("outcome");
+    assert_eq!(
+        (streamed.accepted, streamed.rejected),
+        (390, 10),
+        "{streamed:?}"
+    );
+    assert_eq!(named(&streamed), expected);
+    for n in [1, 62, 65, 148, 152, 398] {
+        assert!(case_of(&mut client, &format!("L{n}")).await.is_ok(), "L{n}");
+    }
+    for n in bad {
+        let missing = case_of(&mut client, &format!("L{n}")).await;
+        assert_eq!(missing.expect_err("bad").code(), Code::NotFound, "L{n}");
+    }
+    // The upload's fingerprint covers the records as read on the workers: the same stream is
+    // replayed, one record sent otherwise is another upload.
+    let replayed = client
+        .submit_cases(stream_of("typed-stream", records.clone()))
+        .await
+        .expect("replay")
+        .into_inner()
+        .outcome
+        .expect("outcome");
+    assert!(replayed.replayed);
+    assert_eq!(named(&replayed), expected);
+    let mut changed = records.clone();
+    changed[200] = numbered(200, true);
+    let refused = client
+        .submit_cases(stream_of("typed-stream", changed))
+        .await
+        .expect_err("other records under the same request id");
+    assert_eq!(refused.code(), Code::AlreadyExists);
+    // Sent whole, the same records are answered the same way.
+    let Server {
+        client: mut other, ..
+    } = start_with_chunk(true, Some(150)).await;
+    register(&mut other, "H1").await;
+    let batch = outcome_of(
+        other
+            .submit_case_batch(hospital_batch("typed-batch", "460100", records))
+            .await,
+    )
+    .await;
+    assert_eq!(batch.rejections, streamed.rejections);
+}
