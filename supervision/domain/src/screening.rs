@@ -3,6 +3,7 @@
 //! store.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::catalogue::RuleId;
 use crate::finding::{Finding, Subject, amount_at_stake};
@@ -79,14 +80,54 @@ impl<'a> Context<'a> {
 /// subject, arm, item, date and the rest, without duplicates.
 pub fn screen(input: &ScreeningInput, tables: &Tables, policy: &ScreeningPolicy) -> Vec<Finding> {
     let context = Context::new(input, tables, policy);
-    let mut findings: Vec<Finding> = RuleId::ALL
+    let rules: Vec<RuleId> = RuleId::ALL
         .iter()
-        .filter(|rule| policy.is_enabled(**rule))
-        .flat_map(|rule| run_rule(*rule, &context))
+        .copied()
+        .filter(|rule| policy.is_enabled(*rule))
         .collect();
+    let mut findings: Vec<Finding> = run_rules(&rules, &context).into_iter().flatten().collect();
     findings.sort();
     findings.dedup();
     findings
+}
+
+/// Each rule's findings, in the order of `rules`. The rules read the cases and write nothing
+/// shared, so they are dealt out one at a time to a thread per core; the result does not depend
+/// on which thread ran which rule.
+fn run_rules(rules: &[RuleId], context: &Context<'_>) -> Vec<Vec<Finding>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(rules.len());
+    if threads <= 1 {
+        return rules.iter().map(|rule| run_rule(*rule, context)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut found: Vec<Vec<Finding>> = rules.iter().map(|_| Vec::new()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(rule) = rules.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        done.push((*rule, run_rule(*rule, context)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            // A rule that panicked panics the run, as it would on one thread.
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (rule, findings) in done {
+                if let Some(at) = rules.iter().position(|r| *r == rule) {
+                    found[at] = findings;
+                }
+            }
+        }
+    });
+    found
 }
 
 fn run_rule(rule: RuleId, context: &Context<'_>) -> Vec<Finding> {

@@ -20,8 +20,10 @@ use supervision_domain::{
     ChargeCategory, Diagnosis, DischargeType, FeeLine, InpatientList, SettlementKey, Sex,
 };
 use supervision_service::cases::{CaseSource, CaseSourceError};
+use supervision_service::grpc::SCREENING_PHASES;
 use supervision_service::store::SupervisionStore;
 use supervision_service::{Migrator, SupervisionApi, Tables};
+use tracing_subscriber::layer::SubscriberExt;
 
 const HOSPITALS: u32 = 200;
 /// Persons per month's lists: about one in eight comes back within the month.
@@ -160,6 +162,34 @@ impl CaseSource for Stub {
     }
 }
 
+/// Sums the phase timings each run reports (`reading_s`, `rules_s`, `storing_s`).
+#[derive(Clone, Default)]
+struct Phases(Arc<Mutex<[f64; 3]>>);
+
+const PHASE_FIELDS: [&str; 3] = ["reading_s", "rules_s", "storing_s"];
+
+struct Sums<'a>(&'a mut [f64; 3]);
+
+impl tracing::field::Visit for Sums<'_> {
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        if let Some(at) = PHASE_FIELDS.iter().position(|name| *name == field.name()) {
+            self.0[at] += value;
+        }
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Phases {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == SCREENING_PHASES
+            && let Ok(mut sums) = self.0.lock()
+        {
+            event.record(&mut Sums(&mut sums));
+        }
+    }
+}
+
 fn env_u32(name: &str, default: u32) -> u32 {
     std::env::var(name)
         .ok()
@@ -200,6 +230,9 @@ fn main() {
     let cases = env_u32("SCREENING_CASES", 1_000_000);
     let lines = env_u32("FEE_LINES_PER_CASE", 20);
     let per_month = cases / 12;
+    let phases = Phases::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(phases.clone()))
+        .expect("subscriber");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -243,6 +276,12 @@ fn main() {
             u64::from(lines) * screened,
             screening.as_secs_f64(),
             screening.as_secs_f64() * 1e6 / screened.max(1) as f64,
+            building.as_secs_f64(),
+        );
+        let [reading, rules, storing] = phases.0.lock().map(|p| *p).unwrap_or_default();
+        println!(
+            "  phases: reading the cases {reading:.2} s (of which building {:.2} s), \
+             rules {rules:.2} s, storing the findings {storing:.2} s",
             building.as_secs_f64(),
         );
         if let Some((admin, schema)) = schema {

@@ -2,8 +2,9 @@
 //! the cases settlement streams, and findings with their reviews. Requests are read in
 //! [`crate::convert`]; failures become statuses in [`crate::error`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 use kernel::{FundType, Principal, RegionCode, YearMonth};
 use medpay_proto::supervision::internal::v1::supervision_internal_service_server::SupervisionInternalServiceServer as InternalServer;
@@ -29,11 +30,15 @@ use crate::convert::{
 };
 use crate::error::Error;
 use crate::internal::SupervisionInternalApi;
-use crate::store::{Review, StoredRun, SupervisionStore};
+use crate::store::{Review, StoredFinding, StoredRun, SupervisionStore};
 
 /// The full names the page tokens of the lists are bound to.
 const LIST_RULES: &str = "/medpay.supervision.v1.SupervisionService/ListRules";
 const LIST_FINDINGS: &str = "/medpay.supervision.v1.SupervisionService/ListFindings";
+
+/// The tracing target of each screening run's phase timings: reading the cases, running the
+/// rules, storing the findings (fields `reading_s`, `rules_s`, `storing_s`, in seconds).
+pub const SCREENING_PHASES: &str = "medpay_supervision_screening";
 
 /// Rules that pair a stay with the one before it: they also read the month before the period,
 /// so that a readmission across the month boundary is found.
@@ -150,6 +155,70 @@ impl SupervisionApi {
     }
 }
 
+/// A month's findings in the run's order, numbered from 1, ready to store: the rules of one stay
+/// over the month's lists (and `ambulatory`), and the rules across stays over them with the
+/// month before, keeping their findings on the month's lists.
+fn screen_month(
+    (current, earlier, ambulatory): (
+        Vec<InpatientList>,
+        Vec<InpatientList>,
+        Vec<AmbulatorySettlement>,
+    ),
+    tables: &Tables,
+    policy: &ScreeningPolicy,
+    (region, month): (RegionCode, YearMonth),
+) -> Vec<StoredFinding> {
+    let mut period_policy = policy.clone();
+    let mut pair_policy = policy.clone();
+    for rule in RuleId::ALL {
+        if PAIR_RULES.contains(rule) {
+            period_policy.enabled.remove(rule);
+        } else {
+            pair_policy.enabled.remove(rule);
+        }
+    }
+    let period_input = ScreeningInput {
+        lists: current,
+        ambulatory,
+        ..ScreeningInput::default()
+    };
+    let mut findings = screen(&period_input, tables, &period_policy);
+    let mut with_earlier = period_input;
+    let screened_count = with_earlier.lists.len();
+    with_earlier.lists.extend(earlier);
+    let screened: HashSet<&SettlementKey> = with_earlier.lists[..screened_count]
+        .iter()
+        .map(|list| &list.key)
+        .collect();
+    findings.extend(
+        screen(&with_earlier, tables, &pair_policy)
+            .into_iter()
+            .filter(|finding| match &finding.subject {
+                Subject::Settlement(key) => screened.contains(key),
+                Subject::Hospital(_) => true,
+            }),
+    );
+    findings.sort();
+    // What a finding deducts from: the fund and region of the list it is on (a key in both
+    // months reads as the month before's, as it always has).
+    let cases: HashMap<&SettlementKey, (FundType, RegionCode)> = with_earlier
+        .lists
+        .iter()
+        .map(|list| (&list.key, (list.fund_type, list.pooling_region)))
+        .collect();
+    findings
+        .into_iter()
+        .zip(1..)
+        .map(|(finding, seq)| {
+            let case = match &finding.subject {
+                Subject::Settlement(key) => cases.get(key).copied(),
+                Subject::Hospital(_) => None,
+            };
+            finding_to_store(finding, (region, month), case, seq)
+        })
+        .collect()
+}
+
 fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, Status> {
     M::decode(bytes).map_err(storage_failure)
 }
@@ -222,57 +291,26 @@ impl SupervisionService for SupervisionApi {
         }
 
         let (policy, _) = self.policy(region, month.year()).await?;
+        let reading = Instant::now();
         let (current, earlier, ambulatory) = self
             .screening_cases(&principal, region, month, &policy)
             .await?;
-        let screened: BTreeSet<SettlementKey> =
-            current.iter().map(|list| list.key.clone()).collect();
-        // What a finding deducts from: the fund and region of the list it is on.
-        let cases: BTreeMap<SettlementKey, (FundType, RegionCode)> = current
-            .iter()
-            .chain(&earlier)
-            .map(|list| (list.key.clone(), (list.fund_type, list.pooling_region)))
-            .collect();
+        let reading = reading.elapsed();
+        let rules = Instant::now();
         let screened_cases = u32::try_from(current.len()).unwrap_or(u32::MAX);
-
-        let mut period_policy = policy.clone();
-        let mut pair_policy = policy.clone();
-        for rule in RuleId::ALL {
-            if PAIR_RULES.contains(rule) {
-                period_policy.enabled.remove(rule);
-            } else {
-                pair_policy.enabled.remove(rule);
-            }
-        }
-        let period_input = ScreeningInput {
-            lists: current,
-            ambulatory,
-            ..ScreeningInput::default()
-        };
-        let mut findings = screen(&period_input, &self.tables, &period_policy);
-        let mut with_earlier = period_input;
-        with_earlier.lists.extend(earlier);
-        findings.extend(
-            screen(&with_earlier, &self.tables, &pair_policy)
-                .into_iter()
-                .filter(|finding| match &finding.subject {
-                    Subject::Settlement(key) => screened.contains(key),
-                    Subject::Hospital(_) => true,
-                }),
-        );
-        findings.sort();
-
-        let stored: Vec<_> = findings
-            .into_iter()
-            .zip(1..)
-            .map(|(finding, seq)| {
-                let case = match &finding.subject {
-                    Subject::Settlement(key) => cases.get(key).copied(),
-                    Subject::Hospital(_) => None,
-                };
-                finding_to_store(finding, (region, month), case, seq)
-            })
-            .collect();
+        let tables = Arc::clone(&self.tables);
+        let run_policy = policy.clone();
+        // A province's month is seconds of CPU on every core: off the runtime's workers.
+        let stored = tokio::task::spawn_blocking(move || {
+            screen_month(
+                (current, earlier, ambulatory),
+                &tables,
+                &run_policy,
+                (region, month),
+            )
+        })
+        .await
+        .map_err(storage_failure)?;
         let run = StoredRun {
             region,
             period: month,
@@ -283,6 +321,8 @@ impl SupervisionService for SupervisionApi {
             findings: u32::try_from(stored.len()).unwrap_or(u32::MAX),
             policy_json: serde_json::to_string(&policy).map_err(storage_failure)?,
         };
+        let rules = rules.elapsed();
+        let storing = Instant::now();
         let once = self
             .store
             .record_run(&call, run, stored, |run| {
@@ -296,6 +336,17 @@ impl SupervisionService for SupervisionApi {
             })
             .await
             .map_err(Error::from)?;
+        // Where a run's time goes, for whoever sizes the service (and the screening bench).
+        tracing::info!(
+            target: SCREENING_PHASES,
+            region = %region,
+            period = month.as_int(),
+            cases = screened_cases,
+            reading_s = reading.as_secs_f64(),
+            rules_s = rules.as_secs_f64(),
+            storing_s = storing.elapsed().as_secs_f64(),
+            "screening run phases"
+        );
         answer(&once)
     }
 

@@ -6,6 +6,8 @@ use platform::db::{CorruptRow, fund_from_db, fund_to_db, region_from_db, region_
 use platform::journal::{Call, Effect, Journal, Once, RequestIdReused};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+
+use crate::finding_rows;
 use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
 
 pub mod supervision_rule {
@@ -293,11 +295,7 @@ pub struct SupervisionStore {
     db: DatabaseConnection,
 }
 
-/// Findings per INSERT statement. A run stores millions of findings in its one transaction, and
-/// the statements' round trips and planning dominate its time; 1,000 rows of the finding's 26
-/// columns (26,000 bound values) stay under both backends' bounds (PostgreSQL 65,535; the bundled
-/// SQLite 32,766).
-pub const FINDINGS_PER_INSERT: usize = 1_000;
+pub use crate::finding_rows::{FINDINGS_PER_INSERT, FINDINGS_PER_UNNEST};
 
 impl SupervisionStore {
     pub fn new(db: DatabaseConnection) -> Self {
@@ -330,29 +328,16 @@ impl SupervisionStore {
                     let version = latest.unwrap_or(0) + 1;
                     let run = StoredRun { version, ..run };
                     run_row(&run).insert(txn).await?;
-                    // Rows are built a chunk at a time, so a run holds one chunk of them.
-                    let mut findings = findings.into_iter().peekable();
-                    while findings.peek().is_some() {
-                        let chunk = findings
-                            .by_ref()
-                            .take(FINDINGS_PER_INSERT)
-                            .map(|finding| {
-                                finding_row(&StoredFinding {
-                                    finding_id: StoredFinding::id_of(
-                                        run.region,
-                                        run.period,
-                                        version,
-                                        finding.seq,
-                                    ),
-                                    run_version: version,
-                                    ..finding
-                                })
-                            })
-                            .collect::<Result<Vec<_>, StoreError>>()?;
-                        supervision_finding::Entity::insert_many(chunk)
-                            .exec(txn)
-                            .await?;
-                    }
+                    let (region, period) = (run.region, run.period);
+                    finding_rows::insert(
+                        txn,
+                        findings.into_iter().map(|finding| StoredFinding {
+                            finding_id: StoredFinding::id_of(region, period, version, finding.seq),
+                            run_version: version,
+                            ..finding
+                        }),
+                    )
+                    .await?;
                     let detail = format!(
                         "screened {} {} version {}: {} cases, {} findings",
                         run.region,
@@ -507,44 +492,6 @@ fn run_row(run: &StoredRun) -> supervision_run::ActiveModel {
         findings: Set(i32::try_from(run.findings).unwrap_or(i32::MAX)),
         policy_json: Set(run.policy_json.clone()),
     }
-}
-
-fn finding_row(finding: &StoredFinding) -> Result<supervision_finding::ActiveModel, StoreError> {
-    let lines: Vec<String> = finding.fee_lines.iter().map(u32::to_string).collect();
-    Ok(supervision_finding::ActiveModel {
-        finding_id: Set(finding.finding_id.clone()),
-        region_code: Set(region_to_db(finding.region)),
-        period: Set(finding.period.as_int()),
-        run_version: Set(finding.run_version),
-        seq: Set(finding.seq),
-        rule_number: Set(i32::from(finding.rule.number())),
-        rule_id: Set(finding.rule.slug().to_owned()),
-        level: Set(finding.level.as_str().to_owned()),
-        hospital_code: Set(finding.hospital_code.clone()),
-        list_id: Set(finding.list_id.clone()),
-        arm: Set(finding.arm.clone()),
-        item_code: Set(finding.item_code.clone()),
-        date: Set(finding.date.map(Date::to_yyyymmdd).unwrap_or(0)),
-        other_hospital_code: Set(finding.other_hospital_code.clone()),
-        other_list_id: Set(finding.other_list_id.clone()),
-        fee_lines: Set(lines.join(";")),
-        evidence_json: Set(serde_json::to_string(&finding.evidence).map_err(|e| {
-            StoreError::Corrupt(CorruptRow {
-                column: "evidence_json",
-                value: String::new(),
-                reason: e.to_string(),
-            })
-        })?),
-        amount_fen: Set(finding.amount.to_fen()?),
-        status: Set(finding.status.as_str().to_owned()),
-        reviewer: Set(finding.reviewer.clone()),
-        review_reason: Set(finding.review_reason.clone()),
-        fund_type: Set(finding.fund.map_or(0, fund_to_db)),
-        case_region_code: Set(region_to_db(finding.case_region)),
-        response: Set(finding.response.clone()),
-        responder: Set(finding.responder.clone()),
-        responded_before_review: Set(finding.responded_before_review),
-    })
 }
 
 fn corrupt(column: &'static str, value: impl ToString, reason: impl ToString) -> CorruptRow {

@@ -4,8 +4,8 @@ use platform::store_test;
 use supervision_domain::{Decision, FindingStatus, RuleId, RuleLevel};
 use supervision_service::Migrator;
 use supervision_service::store::{
-    FINDINGS_PER_INSERT, FindingFilter, Review, RuleStore, StoredFinding, StoredRule, StoredRun,
-    SupervisionStore, WriteError,
+    FINDINGS_PER_INSERT, FINDINGS_PER_UNNEST, FindingFilter, Review, RuleStore, StoredFinding,
+    StoredRule, StoredRun, SupervisionStore, WriteError,
 };
 
 store_test!(rules_are_listed_per_region_in_pages, Migrator, |db| {
@@ -546,7 +546,9 @@ store_test!(
         let store = SupervisionStore::new(db.clone());
         let haikou: kernel::RegionCode = "460100".parse().expect("code");
         let march = kernel::YearMonth::new(2026, 3).expect("month");
-        let count = i32::try_from(2 * FINDINGS_PER_INSERT + 7).expect("count");
+        // Three statements on either backend: two whole ones and a short one.
+        let count =
+            i32::try_from(2 * FINDINGS_PER_INSERT.max(FINDINGS_PER_UNNEST) + 7).expect("count");
         let many = |n: i32| -> Vec<StoredFinding> {
             (1..=n)
                 .map(|seq| finding(haikou, march, seq, RuleId::OverFrequency))
@@ -584,12 +586,72 @@ store_test!(
             .await
             .expect("stored");
         let stored = store
-            .findings(haikou, march, 1, &FindingFilter::default(), None, 10_000)
+            .findings(haikou, march, 1, &FindingFilter::default(), None, 100_000)
             .await
             .expect("findings");
         assert_eq!(stored.len(), usize::try_from(count).expect("len"));
         assert!(stored.iter().zip(1..).all(|(f, seq)| f.seq == seq
             && f.finding_id == format!("460100-202603-1-{seq}")
             && f.list_id == format!("L{seq}")));
+    }
+);
+
+store_test!(
+    every_column_of_a_finding_reads_back_as_written,
+    Migrator,
+    |db| {
+        let store = SupervisionStore::new(db.clone());
+        let sanya: kernel::RegionCode = "460200".parse().expect("code");
+        let may = kernel::YearMonth::new(2026, 5).expect("month");
+        // Text that array literals, JSON and COPY each treat specially, and a finding with every
+        // optional part absent beside one with every part present.
+        let awkward = StoredFinding {
+            level: RuleLevel::General,
+            hospital_code: "H\"9\\{x,y}".into(),
+            list_id: "NULL".into(),
+            arm: String::new(),
+            item_code: "住院,\t\n".into(),
+            date: None,
+            other_hospital_code: "H2".into(),
+            other_list_id: "L\r0".into(),
+            fee_lines: Vec::new(),
+            evidence: vec!["a\"b".into(), String::new(), "\\N".into()],
+            amount: kernel::Money::from_fen(-1),
+            status: FindingStatus::Confirmed,
+            reviewer: "审核员".into(),
+            review_reason: "'quoted'; DROP".into(),
+            fund: None,
+            case_region: sanya,
+            response: "{\"k\": 1}".into(),
+            responder: "H\"9".into(),
+            responded_before_review: true,
+            ..finding(sanya, may, 1, RuleId::CmiRise)
+        };
+        let plain = finding(sanya, may, 2, RuleId::OverFrequency);
+        store
+            .record_run(
+                &call("columns", "ScreenCases"),
+                run(sanya, may),
+                vec![awkward.clone(), plain.clone()],
+                |_| vec![],
+            )
+            .await
+            .expect("stored");
+        let read = store
+            .findings(sanya, may, 1, &FindingFilter::default(), None, 10)
+            .await
+            .expect("findings");
+        let stored = |finding: StoredFinding, id: &str| StoredFinding {
+            finding_id: id.into(),
+            run_version: 1,
+            ..finding
+        };
+        assert_eq!(
+            read,
+            [
+                stored(awkward, "460200-202605-1-1"),
+                stored(plain, "460200-202605-1-2"),
+            ]
+        );
     }
 );
