@@ -6,9 +6,9 @@ use platform::db::{CorruptRow, fund_from_db, fund_to_db, region_from_db, region_
 use platform::journal::{Call, Effect, Journal, Once, RequestIdReused};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
 
 use crate::finding_rows;
-use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
 
 pub mod supervision_rule {
     use sea_orm::entity::prelude::*;
