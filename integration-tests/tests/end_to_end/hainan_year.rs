@@ -206,6 +206,21 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
     let mut intake = SettlementServiceClient::new(channel.clone());
     for h in &HOSPITALS {
         register_institution(&mut intake, h.code, h.county, h.level).await?;
+        // Last year's agreement too: the 2024 stays are taken in like any list.
+        intake
+            .put_agreement(settlement::PutAgreementRequest {
+                request_id: format!("agreement-{}-2024", h.code),
+                region_code: h.county.into(),
+                institution_code: h.code.into(),
+                agreement: Some(settlement::Agreement {
+                    agreement_id: "2024".into(),
+                    valid_from: date(YEAR - 1, 1, 1),
+                    valid_to: date(YEAR - 1, 12, 31),
+                    status: "active".into(),
+                }),
+                reason: "annual agreement".into(),
+            })
+            .await?;
     }
     let mut runs = SettlementRunServiceClient::new(channel.clone());
     let mut budgets = BudgetServiceClient::new(channel);
