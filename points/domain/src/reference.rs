@@ -40,8 +40,7 @@ impl CostSum {
 
     /// The mean when at least [`MIN_REFERENCE_CASES`] cases back it, unrounded.
     fn mean(self) -> Option<Decimal> {
-        (self.cases >= MIN_REFERENCE_CASES)
-            .then(|| self.total.value() / Decimal::from(self.cases))
+        (self.cases >= MIN_REFERENCE_CASES).then(|| self.total.value() / Decimal::from(self.cases))
     }
 }
 
