@@ -15,8 +15,9 @@ use medpay_proto::grouping::v1 as grouping;
 use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
 use medpay_simulator::{HISTORY_CSV_HEADER, Mode, SimulatedCase, Simulation};
 
-use super::tables::{LEVELS, Mean};
 use super::{MESSAGE_LIMIT, Progress};
+use points_domain::HospitalLevel;
+use points_domain::reference::{CostSum, basic_level_reference, reference_cost};
 
 /// Cases a combination of the history needs to become a core group (the CLI's default).
 const MIN_CASES: u32 = 15;
@@ -156,10 +157,8 @@ pub async fn build_and_activate(
 /// What grouping the history with the built directory shows the bureau.
 #[derive(Debug, Default)]
 pub struct GroupCosts {
-    /// Mean cost per discharge year, group and hospital level.
-    by_level: BTreeMap<(i32, String, &'static str), Mean>,
-    /// Mean cost per discharge year and group, every level together.
-    by_year: BTreeMap<(i32, String), Mean>,
+    /// Cases and total cost per discharge year and group, by hospital level.
+    by_level: BTreeMap<(i32, String), BTreeMap<HospitalLevel, CostSum>>,
     /// Core groups of the basic-level diseases (one coefficient at every level).
     pub basic_level_groups: BTreeSet<String>,
 }
@@ -208,59 +207,48 @@ impl GroupCosts {
             if case.truth.mode == Mode::BasicLevel && assignment.kind == GroupKind::Core {
                 costs.basic_level_groups.insert(group.clone());
             }
-            let year = case.truth.year;
-            let total = list.payment.total;
-            if let Some(level) = LEVELS
-                .into_iter()
-                .find(|level| *level == list.header.hospital_level)
-            {
+            if let Some(level) = HospitalLevel::from_code(&list.header.hospital_level) {
                 costs
                     .by_level
-                    .entry((year, group.clone(), level))
+                    .entry((case.truth.year, group))
                     .or_default()
-                    .add(total, Decimal::ONE);
+                    .entry(level)
+                    .or_default()
+                    .add(list.payment.total);
             }
-            costs
-                .by_year
-                .entry((year, group))
-                .or_default()
-                .add(total, Decimal::ONE);
         }
         progress.finish(seen);
         costs
     }
 
-    /// The `dip.groups` of the points table for `year`: each built group's score and its
-    /// reference cost at every level, the group's mean at that level in the year before, else
-    /// its mean over every level that year, else the build's weighted mean, so that no stay
-    /// meets a group without a reference.
+    /// The `dip.groups` of the points table for `year`: each built group's score, its reference
+    /// cost at every level and its basic-level reference, by DOMAIN.md §5's rule over the year
+    /// before (`points_domain::reference`), the build's weighted mean standing for the published
+    /// mean, so that no stay meets a group without a reference.
     pub fn table_groups(
         &self,
         built: &BuiltDirectory,
         year: i32,
     ) -> serde_json::Map<String, serde_json::Value> {
-        let last_year = year - 1;
+        let none = BTreeMap::new();
         built
             .scores
             .iter()
             .map(|(code, score)| {
-                let fallback = self
-                    .by_year
-                    .get(&(last_year, code.clone()))
-                    .and_then(Mean::value)
-                    .map(Money::round)
-                    .or_else(|| built.means.get(code).copied())
-                    .unwrap_or(Money::ZERO);
-                let references: serde_json::Map<String, serde_json::Value> = LEVELS
+                let by_level = self
+                    .by_level
+                    .get(&(year - 1, code.clone()))
+                    .unwrap_or(&none);
+                let published = built.means.get(code).copied().unwrap_or(Money::ZERO);
+                let all_levels = by_level
+                    .values()
+                    .fold(CostSum::default(), |sum, level| sum.plus(*level));
+                let references: serde_json::Map<String, serde_json::Value> = HospitalLevel::ALL
                     .into_iter()
                     .map(|level| {
-                        let reference = self
-                            .by_level
-                            .get(&(last_year, code.clone(), level))
-                            .and_then(Mean::value)
-                            .map(Money::round)
-                            .unwrap_or(fallback);
-                        (level.to_owned(), reference.to_string().into())
+                        let at_level = by_level.get(&level).copied().unwrap_or_default();
+                        let reference = reference_cost(at_level, all_levels, published);
+                        (level.code().to_owned(), reference.to_string().into())
                     })
                     .collect();
                 (
@@ -268,6 +256,8 @@ impl GroupCosts {
                     serde_json::json!({
                         "score": score.to_string(),
                         "reference_costs": references,
+                        "basic_level_reference":
+                            basic_level_reference(by_level, published).to_string(),
                     }),
                 )
             })
@@ -284,7 +274,7 @@ mod tests {
     }
 
     #[test]
-    fn reference_costs_are_last_years_level_means_with_fallbacks() {
+    fn references_are_last_years_means_of_five_cases_with_fallbacks() {
         let directory = grouping_dip::load_demo().expect("demo directory");
         let built = BuiltDirectory {
             scores: BTreeMap::from([
@@ -298,23 +288,25 @@ mod tests {
             compiled: CompiledDirectory::new(&directory),
         };
         let mut costs = GroupCosts::default();
-        let mut add = |year: i32, group: &str, level: &'static str, amount: &str| {
-            costs
-                .by_level
-                .entry((year, group.to_owned(), level))
-                .or_default()
-                .add(yuan(amount), Decimal::ONE);
-            costs
-                .by_year
-                .entry((year, group.to_owned()))
-                .or_default()
-                .add(yuan(amount), Decimal::ONE);
+        let mut add = |year: i32, group: &str, level: HospitalLevel, amount: &str, times: u32| {
+            for _ in 0..times {
+                costs
+                    .by_level
+                    .entry((year, group.to_owned()))
+                    .or_default()
+                    .entry(level)
+                    .or_default()
+                    .add(yuan(amount));
+            }
         };
-        // 2024: G1 at 3A twice and at 1 once; G2 not seen. 2025 does not price 2025's table.
-        add(2024, "G1", "3A", "12000.00");
-        add(2024, "G1", "3A", "13000.01");
-        add(2024, "G1", "1", "5000.00");
-        add(2025, "G1", "2A", "99999.00");
+        // 2024: G1 at 3A: four at 12,000 and one at 13,000.01; at 2A three at 5,000, at 2B two at
+        // 6,000; at level 1 one. G2 not seen. 2025 does not price 2025's table.
+        add(2024, "G1", HospitalLevel::Tertiary3A, "12000.00", 4);
+        add(2024, "G1", HospitalLevel::Tertiary3A, "13000.01", 1);
+        add(2024, "G1", HospitalLevel::Secondary2A, "5000.00", 3);
+        add(2024, "G1", HospitalLevel::Secondary2B, "6000.00", 2);
+        add(2024, "G1", HospitalLevel::Primary1, "1000.00", 1);
+        add(2025, "G1", HospitalLevel::Secondary2A, "99999.00", 9);
         let groups = costs.table_groups(&built, 2025);
         let reference = |group: &str, level: &str| {
             groups[group]["reference_costs"][level]
@@ -322,20 +314,24 @@ mod tests {
                 .expect("reference")
                 .to_owned()
         };
-        // (12000.00 + 13000.01) / 2 = 12500.005, rounded half away from zero.
-        assert_eq!(reference("G1", "3A"), "12500.01");
-        assert_eq!(reference("G1", "1"), "5000.00");
-        // No 2024 stay at 2A: the group's 2024 mean over every level, 30000.01 / 3.
-        assert_eq!(reference("G1", "2A"), "10000.00");
+        // (4 × 12000 + 13000.01) / 5 = 12200.002.
+        assert_eq!(reference("G1", "3A"), "12200.00");
+        // Fewer than five at 2A: the group's 2024 mean over every level,
+        // (61000.01 + 15000 + 12000 + 1000) / 11 = 89000.01 / 11 = 8090.91.
+        assert_eq!(reference("G1", "2A"), "8090.91");
+        assert_eq!(reference("G1", "community"), "8090.91");
+        // Basic-level: 2A and 2B together are five, (15000 + 12000) / 5 = 5400.
+        assert_eq!(groups["G1"]["basic_level_reference"], "5400.00");
         // No 2024 stay of G2 at all: the build's weighted mean.
         assert_eq!(reference("G2", "community"), "6000.00");
+        assert_eq!(groups["G2"]["basic_level_reference"], "6000.00");
         assert_eq!(groups["G1"]["score"], "1200.0000");
         assert_eq!(
             groups["G2"]["reference_costs"]
                 .as_object()
                 .expect("levels")
                 .len(),
-            LEVELS.len()
+            HospitalLevel::ALL.len()
         );
     }
 }

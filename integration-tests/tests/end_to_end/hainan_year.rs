@@ -3,7 +3,8 @@
 //! history by `BuildDipDirectory` and activated, a points table with per-diem programmes
 //! (psychiatric in phases, rehabilitation, hospice), the day-surgery list and price, basic-level
 //! diseases and a score-0 group, the stays of both funds each placed on a boundary of DOMAIN.md §5
-//! "Hainan clearing with every mode", twelve months prepaid and both funds cleared. Every figure
+//! "Hainan clearing with every mode", the DIP budget point value published from the 2024 stays,
+//! twelve months prepaid with it and both funds cleared. Every figure
 //! the statements show is computed by `expect` from the rules, independently of the domain crates;
 //! the boundary stays are also checked against values worked out by hand.
 
@@ -29,7 +30,7 @@ use tonic::transport::Channel;
 
 use data::{
     DAY_SURGERY_PREFIX, DAY_SURGERY_PRICE, GROUPS, HOSPICE, HOSPITALS, LEVEL_COEFFICIENTS, LEVELS,
-    POOL, PROVISIONAL_POINT_VALUE, PSYCHIATRIC, Phase, REHABILITATION, Stay, d,
+    POOL, PSYCHIATRIC, Phase, REHABILITATION, Stay, d,
 };
 use expect::{Value, Valued};
 
@@ -94,7 +95,8 @@ async fn build_directory(channel: Channel) -> anyhow::Result<BTreeMap<&'static s
             region_code: POOL.into(),
             scheme_id: scheme.scheme_id,
             version: scheme.version,
-            effective_from: date(YEAR, 1, 1),
+            // From 2024, so that the stays the budget point value is published from are grouped.
+            effective_from: date(YEAR - 1, 1, 1),
         })
         .await?;
     Ok(codes)
@@ -114,8 +116,8 @@ fn phases_json(phases: &[Phase]) -> Json {
         .collect()
 }
 
-/// The points table of `fund`: DIP main method, the Hainan mode order by default.
-fn table_document(fund: u16, codes: &BTreeMap<&'static str, String>) -> String {
+/// The points table of `fund` and `year`: DIP main method, the Hainan mode order by default.
+fn table_document(fund: u16, year: i32, codes: &BTreeMap<&'static str, String>) -> String {
     let groups: serde_json::Map<String, Json> = GROUPS
         .iter()
         .map(|g| {
@@ -124,10 +126,11 @@ fn table_document(fund: u16, codes: &BTreeMap<&'static str, String>) -> String {
                 .zip(g.references)
                 .map(|(level, r)| ((*level).to_owned(), r.into()))
                 .collect();
-            (
-                codes[g.category].clone(),
-                serde_json::json!({"score": g.score, "reference_costs": references}),
-            )
+            let mut row = serde_json::json!({"score": g.score, "reference_costs": references});
+            if let Some(reference) = g.basic_level_reference {
+                row["basic_level_reference"] = reference.into();
+            }
+            (codes[g.category].clone(), row)
         })
         .collect();
     let basic: Vec<&String> = GROUPS
@@ -146,7 +149,7 @@ fn table_document(fund: u16, codes: &BTreeMap<&'static str, String>) -> String {
         .collect();
     serde_json::json!({
         "policy": {
-            "region": POOL, "year": YEAR, "fund_type": fund.to_string(), "main_method": "dip",
+            "region": POOL, "year": year, "fund_type": fund.to_string(), "main_method": "dip",
             "modes": {
                 "day_surgery": {"procedure_codes": [DAY_SURGERY_PREFIX]},
                 "basic_level": {"group_codes": basic},
@@ -154,7 +157,7 @@ fn table_document(fund: u16, codes: &BTreeMap<&'static str, String>) -> String {
         },
         "tables": {
             "region": POOL,
-            "year": YEAR,
+            "year": year,
             "fund_type": fund.to_string(),
             "dip": {"groups": groups},
             "coefficients": {"dip_levels": levels, "dip_hospital_add_ons": add_ons},
@@ -169,19 +172,21 @@ fn table_document(fund: u16, codes: &BTreeMap<&'static str, String>) -> String {
     .to_string()
 }
 
-/// The bureau's year: tables, institutions, clearing policy (reimbursement-ratio point value,
-/// sharing through the budget's tiers, no quality deposit) and the budget of each fund.
+/// The bureau's year: tables (2024's too, for the stays the budget point value is published
+/// from), institutions, the settlement policy of Hainan's DIP scheme (reimbursement-ratio point
+/// value, sharing through the budget's tiers, no quality deposit, all by the scheme's defaults)
+/// and the budget of each fund.
 async fn set_up(channel: Channel) -> anyhow::Result<()> {
     let codes = build_directory(channel.clone()).await?;
     let mut tables = PointsServiceClient::new(channel.clone());
-    for fund in FUNDS {
+    for (fund, year) in FUNDS.into_iter().flat_map(|f| [(f, YEAR - 1), (f, YEAR)]) {
         let put = tables
             .put_table(points::PutTableRequest {
-                request_id: format!("haikou-table-{fund}"),
+                request_id: format!("haikou-table-{fund}-{year}"),
                 region_code: POOL.into(),
-                year: YEAR,
+                year,
                 fund_type: i32::from(fund),
-                document_json: table_document(fund, &codes),
+                document_json: table_document(fund, year, &codes),
             })
             .await?
             .into_inner()
@@ -189,18 +194,33 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no table"))?;
         tables
             .activate_table(points::ActivateTableRequest {
-                request_id: format!("haikou-table-{fund}-active"),
+                request_id: format!("haikou-table-{fund}-{year}-active"),
                 region_code: POOL.into(),
-                year: YEAR,
+                year,
                 fund_type: i32::from(fund),
                 version: put.version,
-                effective_from: date(YEAR, 1, 1),
+                effective_from: date(year, 1, 1),
             })
             .await?;
     }
     let mut intake = SettlementServiceClient::new(channel.clone());
     for h in &HOSPITALS {
         register_institution(&mut intake, h.code, h.county, h.level).await?;
+        // Last year's agreement too: the 2024 stays are taken in like any list.
+        intake
+            .put_agreement(settlement::PutAgreementRequest {
+                request_id: format!("agreement-{}-2024", h.code),
+                region_code: h.county.into(),
+                institution_code: h.code.into(),
+                agreement: Some(settlement::Agreement {
+                    agreement_id: "2024".into(),
+                    valid_from: date(YEAR - 1, 1, 1),
+                    valid_to: date(YEAR - 1, 12, 31),
+                    status: "active".into(),
+                }),
+                reason: "annual agreement".into(),
+            })
+            .await?;
     }
     let mut runs = SettlementRunServiceClient::new(channel.clone());
     let mut budgets = BudgetServiceClient::new(channel);
@@ -210,7 +230,7 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
             region_code: POOL.into(),
             year: YEAR,
             fund_type: i32::from(fund),
-            policy_json: r#"{"prepayment": {"quality_deposit_rate": "0"}, "clearing": {"sharing": "budget", "point_value_basis": "reimbursement_ratio"}}"#.into(),
+            policy_json: r#"{"scheme": "hainan_dip"}"#.into(),
             reason: "Hainan DIP year".into(),
         })
         .await?;
@@ -239,13 +259,13 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn submit(channel: Channel, stays: &[Stay]) -> anyhow::Result<()> {
+async fn submit(channel: Channel, request_id: &str, stays: &[Stay]) -> anyhow::Result<()> {
     let upload: Vec<_> = stays
         .iter()
         .enumerate()
         .map(|(n, stay)| settlement::SubmitCasesRequest {
             request_id: if n == 0 {
-                "haikou-2025".into()
+                request_id.into()
             } else {
                 String::new()
             },
@@ -298,7 +318,9 @@ async fn check_cases(channel: Channel, fund: u16, valued: &[Valued]) -> anyhow::
         .await?
         .into_inner()
         .cases;
-    assert_eq!(cases.len(), valued.len());
+    // The 2024 stays the budget point value is published from are stored beside the year's.
+    let history = data::history_stays(fund).len();
+    assert_eq!(cases.len(), valued.len() + history);
     for v in valued {
         let case = cases
             .iter()
@@ -407,13 +429,14 @@ async fn a_haikou_dip_year_pays_every_mode_and_clears_both_funds_to_the_fen() ->
 {
     let server = Medpay::up(&config_with_county_key())?;
     set_up(server.channel().await?).await?;
+    let history: Vec<Vec<Stay>> = FUNDS.iter().map(|f| data::history_stays(*f)).collect();
+    submit(server.channel().await?, "haikou-2024", &history.concat()).await?;
     let stays: Vec<Vec<Stay>> = FUNDS.iter().map(|f| data::stays(*f)).collect();
-    submit(server.channel().await?, &stays.concat()).await?;
+    submit(server.channel().await?, "haikou-2025", &stays.concat()).await?;
 
-    let provisional = d(PROVISIONAL_POINT_VALUE);
     let mut runs = SettlementRunServiceClient::new(server.channel().await?);
     let mut tiers = std::collections::BTreeSet::new();
-    for (fund, stays) in FUNDS.into_iter().zip(&stays) {
+    for ((fund, stays), history) in FUNDS.into_iter().zip(&stays).zip(&history) {
         let valued = expect::value_year(stays);
         for (position, value) in hand_values() {
             assert_eq!(
@@ -423,8 +446,34 @@ async fn a_haikou_dip_year_pays_every_mode_and_clears_both_funds_to_the_fen() ->
             );
         }
         check_cases(server.channel().await?, fund, &valued).await?;
+
+        // The budget point value of 2025, published from the 2024 stays (the policy's default
+        // history, 1:2:7 over 2022–2024, of which only 2024 has stays): by hand, (12,000 +
+        // 11,000 + 4,500) / (1000 × 1.25 + 1200 × 1.00 + 500 × 1.05) = 27,500 / 2,975 =
+        // 9.24369… → 9.2437, the score-0 stay left out; the same for both funds.
+        let expected_value = expect::budget_point_value(history);
+        assert_eq!(expected_value, d("9.2437"));
+        let published = runs
+            .publish_dip_budget_point_value(settlement::PublishDipBudgetPointValueRequest {
+                request_id: format!("haikou-budget-point-value-{fund}"),
+                region_code: POOL.into(),
+                year: YEAR,
+                fund_type: i32::from(fund),
+                history: Vec::new(),
+            })
+            .await?
+            .into_inner()
+            .value
+            .ok_or_else(|| anyhow::anyhow!("no value published"))?;
+        let published_value: Decimal = published
+            .point_value
+            .as_ref()
+            .and_then(|v| v.value.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no point value"))?;
+        assert_eq!(published_value, expected_value, "{fund}");
+
         let budget = distributable_budget(fund);
-        let year = expect::clear(&valued, budget, provisional);
+        let year = expect::clear(&valued, budget, expected_value);
         tiers.extend(year.hospitals.values().map(|h| h.tier));
 
         for month in 1..=12 {
@@ -435,12 +484,10 @@ async fn a_haikou_dip_year_pays_every_mode_and_clears_both_funds_to_the_fen() ->
                     region_code: POOL.into(),
                     period,
                     fund_type: i32::from(fund),
-                    provisional_point_value: Some(common::Decimal {
-                        value: PROVISIONAL_POINT_VALUE.into(),
-                    }),
+                    provisional_point_value: None,
                     month_budget: None,
                     skip_unvalued: false,
-                    use_published_point_value: false,
+                    use_published_point_value: true,
                 })
                 .await?
                 .into_inner();

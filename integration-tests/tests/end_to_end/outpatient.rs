@@ -2,7 +2,9 @@
 //! carrying an APG table, the district's budget, two primary institutions enrolled per capita
 //! and a hospital paid in APG points, their ambulatory settlements submitted through intake, the
 //! year run. DOMAIN.md §3's example to the fen: 10,000 × 120 = 1,200,000; actual 1,000,000 →
-//! 1,200,000 paid (200,000 retained); actual 1,350,000 (112.5 %) → 1,260,000 (+60,000).
+//! 1,200,000 paid (200,000 retained); actual 1,350,000 (112.5 %) → 1,260,000 (+60,000). A
+//! pharmacy's sale and a chronic settlement no chronic budget covers are paid as claimed, and the
+//! year's per-capita prepayments are deducted from each statement's balance.
 
 use budget_domain::{
     BlockKind, BlockShare, BlockSplit, BudgetBasis, BudgetDocument, BudgetMode, BudgetPolicy,
@@ -48,6 +50,25 @@ fn visit(
     diagnosis: &str,
     procedures: &[&str],
 ) -> String {
+    ambulatory(
+        ("outpatient", "11"),
+        hospital,
+        list_id,
+        fund,
+        diagnosis,
+        procedures,
+    )
+}
+
+/// An ambulatory settlement of `kind` and its medical type, 1 March 2025, all from the fund.
+fn ambulatory(
+    (kind, med_type): (&str, &str),
+    hospital: &str,
+    list_id: &str,
+    fund: &str,
+    diagnosis: &str,
+    procedures: &[&str],
+) -> String {
     serde_json::json!({
         "header": {
             "setl_id": list_id,
@@ -59,8 +80,8 @@ fn visit(
             "declared_at": "2025-03-02 10:00:00",
             "pooling_region": REGION
         },
-        "kind": "outpatient",
-        "med_type": "11",
+        "kind": kind,
+        "med_type": med_type,
         "settled_at": "2025-03-01 09:00",
         "diagnoses": [{"code": diagnosis, "name": "diagnosis", "admission_condition": 1}],
         "payment": {"medfee_sumamt": fund, "hifp_pay": fund},
@@ -78,6 +99,10 @@ fn submit(request_id: &str, json: String) -> settlement::SubmitCasesRequest {
             record: Some(settlement::submit_record::Record::AmbulatoryJson(json)),
         }),
     }
+}
+
+fn d(text: &str) -> Decimal {
+    text.parse().expect("decimal")
 }
 
 fn yuan(text: &str) -> Option<common::Money> {
@@ -124,7 +149,7 @@ async fn create_budget(server: &Medpay) -> anyhow::Result<()> {
 async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
     let server = Medpay::up(&config_with_county_key())?;
     let mut cases = SettlementServiceClient::new(server.channel().await?);
-    for code in ["C1", "C2", "H9"] {
+    for code in ["C1", "C2", "H9", "P7"] {
         register_institution(&mut cases, code, REGION, "1").await?;
     }
     put_and_activate_table(server.channel().await?, REGION, table_with_apg()?).await?;
@@ -149,6 +174,22 @@ async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
         ),
         // M02 alone: 11 points.
         submit("", visit("H9", "V2", "80.00", "I10.x00", &[])),
+        // H9 has no chronic budget, P7 is a pharmacy: both paid as claimed.
+        submit(
+            "",
+            ambulatory(
+                ("chronic_outpatient", "14"),
+                "H9",
+                "K1",
+                "60.00",
+                "E11.900",
+                &[],
+            ),
+        ),
+        submit(
+            "",
+            ambulatory(("pharmacy", "41"), "P7", "R1", "250.50", "J06.900", &[]),
+        ),
     ];
     let outcome = cases
         .submit_cases(tokio_stream::iter(upload))
@@ -156,7 +197,7 @@ async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
         .into_inner()
         .outcome
         .ok_or_else(|| anyhow::anyhow!("no outcome"))?;
-    assert_eq!((outcome.accepted, outcome.rejected), (4, 0), "{outcome:?}");
+    assert_eq!((outcome.accepted, outcome.rejected), (6, 0), "{outcome:?}");
 
     let mut outpatient = OutpatientServiceClient::new(server.channel().await?);
     let primary = |code: &str| settlement::PrimaryEnrolment {
@@ -183,10 +224,14 @@ async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
             fund_type: FUND,
             apg_block: yuan("995.00"),
             reason: String::new(),
+            prepaid: vec![settlement::OutpatientPrepaid {
+                hospital_code: "C1".into(),
+                amount: yuan("1080000.00"),
+            }],
         })
         .await?
         .into_inner();
-    let payable: Vec<(String, Decimal, Decimal)> = run
+    let payable: Vec<(String, Decimal, Decimal, Decimal)> = run
         .statements
         .iter()
         .map(|s| {
@@ -194,27 +239,25 @@ async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
                 s.hospital_code.clone(),
                 amount(s.per_capita_budget.as_ref())?,
                 amount(s.payable.as_ref())?,
+                amount(s.balance.as_ref())?,
             ))
         })
         .collect::<anyhow::Result<_>>()?;
+    let y = |yuan: i64| Decimal::new(yuan, 0);
     assert_eq!(
         payable,
         [
-            (
-                "C1".to_owned(),
-                Decimal::new(1_200_000, 0),
-                Decimal::new(1_200_000, 0)
-            ),
-            (
-                "C2".to_owned(),
-                Decimal::new(1_200_000, 0),
-                Decimal::new(1_260_000, 0)
-            ),
-            // 99.5 points × (995 / 99.5 = 10.0000).
-            ("H9".to_owned(), Decimal::ZERO, Decimal::new(995, 0)),
+            // 1,200,000 − 1,080,000 prepaid = 120,000 still owed.
+            ("C1".to_owned(), y(1_200_000), y(1_200_000), y(120_000)),
+            ("C2".to_owned(), y(1_200_000), y(1_260_000), y(1_260_000)),
+            // 99.5 points × (995 / 99.5 = 10.0000) + its chronic settlement's 60.
+            ("H9".to_owned(), Decimal::ZERO, y(1_055), y(1_055)),
+            ("P7".to_owned(), Decimal::ZERO, d("250.50"), d("250.50")),
         ]
     );
     assert_eq!(run.statements[2].apg_visits, 2);
+    assert_eq!(amount(run.statements[2].ffs_amount.as_ref())?, y(60));
+    assert_eq!(run.statements[3].ffs_settlements, 1);
 
     // The run is listed and exported like any run, with the outpatient columns.
     let mut runs = SettlementRunServiceClient::new(server.channel().await?);

@@ -84,6 +84,7 @@ fn tables(scheme: SchemeKind) -> (ValuationPolicy, ValuationTables) {
             DipGroupRate {
                 score: Points::round(base.value() * Decimal::TEN),
                 reference_costs: HospitalLevel::ALL.into_iter().map(|l| (l, mean)).collect(),
+                basic_level_reference: Some(mean),
             },
         );
     }

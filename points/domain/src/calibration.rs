@@ -235,6 +235,14 @@ fn dec(value: i128) -> Result<Decimal, CalibrationError> {
     Decimal::try_from_i128_with_scale(value, 0).map_err(|_| CalibrationError::Overflow)
 }
 
+/// The index of `level` in per-level arrays (the order of [`HospitalLevel::ALL`]).
+fn level_slot(level: HospitalLevel) -> usize {
+    HospitalLevel::ALL
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or_default()
+}
+
 /// Year-weighted totals: W = Σ w·n, S = Σ w·sum, Q = Σ w·sum².
 #[derive(Clone, Copy, Default)]
 struct Weighted {
@@ -255,6 +263,15 @@ impl Weighted {
             out.sum_squares += *weight * dec(year_sums.sum_squares)?;
         }
         Ok(out)
+    }
+
+    /// The totals of two disjoint sets of cases together.
+    fn plus(&self, other: &Weighted) -> Weighted {
+        Weighted {
+            weight: self.weight + other.weight,
+            sum: self.sum + other.sum,
+            sum_squares: self.sum_squares + other.sum_squares,
+        }
     }
 
     fn mean(&self) -> Decimal {
@@ -552,11 +569,20 @@ where
                         .filter(|(_, totals)| !totals.weight.is_zero())
                         .map(|(level, totals)| (*level, Money::round(yuan(totals.mean()))))
                         .collect();
+                    // The basic-level reference: 2A and 2B together, else every level.
+                    let secondary = group.by_level[level_slot(HospitalLevel::Secondary2A)]
+                        .plus(&group.by_level[level_slot(HospitalLevel::Secondary2B)]);
+                    let basic_level = if secondary.weight.is_zero() {
+                        mean
+                    } else {
+                        secondary.mean()
+                    };
                     tables.dip.groups.insert(
                         code.clone(),
                         DipGroupRate {
                             score: base_points,
                             reference_costs,
+                            basic_level_reference: Some(Money::round(yuan(basic_level))),
                         },
                     );
                 }

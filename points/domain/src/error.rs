@@ -199,6 +199,11 @@ pub enum ValuationError {
     MissingDipScore { group: String },
     #[error("DIP group {group:?} has no same-level reference cost for level {level}")]
     NoReferenceCost { group: String, level: HospitalLevel },
+    #[error(
+        "DIP group {group:?} is paid as a basic-level disease but the table gives it no \
+         basic_level_reference (last year's mean over 2A and 2B hospitals)"
+    )]
+    NoBasicLevelReference { group: String },
     #[error("no DIP level coefficient for level {level}")]
     NoLevelCoefficient { level: HospitalLevel },
     #[error("DIP auxiliary coefficient is {value}, it must be greater than zero")]
@@ -234,6 +239,7 @@ impl ValuationError {
             ValuationError::NoFixedRate { .. } => "NO_FIXED_RATE",
             ValuationError::MissingDipScore { .. } => "MISSING_DIP_SCORE",
             ValuationError::NoReferenceCost { .. } => "NO_REFERENCE_COST",
+            ValuationError::NoBasicLevelReference { .. } => "NO_BASIC_LEVEL_REFERENCE",
             ValuationError::NoLevelCoefficient { .. } => "NO_LEVEL_COEFFICIENT",
             ValuationError::InvalidAuxCoefficient { .. } => "INVALID_AUX_COEFFICIENT",
             ValuationError::BasicLevelCoefficientDiffers { .. } => {

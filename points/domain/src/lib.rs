@@ -18,6 +18,7 @@ pub mod mode;
 pub mod outpatient;
 pub mod point_value;
 pub mod policy;
+pub mod reference;
 pub mod tables;
 pub mod valuation;
 pub mod vocabulary;

@@ -120,6 +120,11 @@ pub struct DipGroupRate {
     /// Last year's mean cost of the group at each hospital level (the deviation reference).
     #[serde(default)]
     pub reference_costs: BTreeMap<HospitalLevel, Money>,
+    /// The one reference of a basic-level case (基层病种) at every level: last year's mean cost
+    /// of the group over 二级 hospitals (2A and 2B together), with the same-level fallbacks
+    /// (DOMAIN.md §5 Hainan precise defaults). Required for a group the policy pays as basic-level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_level_reference: Option<Money>,
 }
 
 /// A coefficient valid from `effective_from` to `effective_to` (both inclusive; open-ended when
@@ -391,6 +396,12 @@ impl ValuationTables {
             for (level, cost) in &row.reference_costs {
                 check.positive(
                     &format!("dip.groups.{code}.reference_costs.{level}"),
+                    cost.value(),
+                );
+            }
+            if let Some(cost) = row.basic_level_reference {
+                check.positive(
+                    &format!("dip.groups.{code}.basic_level_reference"),
                     cost.value(),
                 );
             }

@@ -492,7 +492,9 @@ fn drg_formula(
 }
 
 /// DOMAIN.md §3 DIP scores: score × deviation factor × hospital coefficient × auxiliary
-/// coefficient. `None` when the case is paid at cost (score 0, or no group).
+/// coefficient, the deviation measured against the same-level reference (a basic-level case:
+/// the group's basic-level reference). `None` when the case is paid at cost (score 0, or no
+/// group).
 fn dip_formula(
     policy: &ValuationPolicy,
     tables: &ValuationTables,
@@ -516,12 +518,20 @@ fn dip_formula(
     if score.value().is_zero() {
         return Ok(None);
     }
-    let reference = row
-        .and_then(|row| row.reference_costs.get(&case.hospital_level))
-        .ok_or_else(|| ValuationError::NoReferenceCost {
-            group: group.clone(),
-            level: case.hospital_level,
-        })?;
+    // DOMAIN.md §5 Hainan: a basic-level group has one reference at every level (the 二级 mean),
+    // as it has one coefficient; any other group is compared with its own level's mean.
+    let reference = if basic_coefficient.is_some() {
+        row.and_then(|row| row.basic_level_reference.as_ref())
+            .ok_or_else(|| ValuationError::NoBasicLevelReference {
+                group: group.clone(),
+            })?
+    } else {
+        row.and_then(|row| row.reference_costs.get(&case.hospital_level))
+            .ok_or_else(|| ValuationError::NoReferenceCost {
+                group: group.clone(),
+                level: case.hospital_level,
+            })?
+    };
     let coefficient = match basic_coefficient {
         Some(coefficient) => coefficient,
         None => tables

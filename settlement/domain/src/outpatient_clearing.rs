@@ -11,8 +11,11 @@
 //!   a chronic budget, which joins its Std);
 //! - an ordinary visit at an institution without a per-capita enrolment is paid in APG points ×
 //!   the APG point value, the point value being the APG block / Σ APG points of the region;
-//! - chronic settlements at an institution without a chronic budget, and pharmacy settlements,
-//!   are not paid by this run.
+//! - what no budget covers and APG does not value is paid fee-for-service, its claimed fund part:
+//!   every pharmacy settlement, and chronic settlements at an institution without a chronic
+//!   budget; so each settlement is paid exactly one way;
+//! - each statement's balance = payable − what the institution was prepaid during the year
+//!   against its budgets (an input of the run).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,6 +98,7 @@ pub struct InstitutionBudget {
 pub enum ClaimKind {
     Ordinary,
     Chronic,
+    Pharmacy,
 }
 
 /// One stored ambulatory settlement as the run counts it.
@@ -132,7 +136,20 @@ pub struct OutpatientStatement {
     pub apg_visits: u64,
     pub apg_points: Points,
     pub apg_amount: Money,
+    /// Settlements paid fee-for-service (pharmacy; chronic without a chronic budget).
+    #[serde(default)]
+    pub ffs_settlements: u64,
+    /// Σ their claimed fund part.
+    #[serde(default)]
+    pub ffs_amount: Money,
+    /// shared payable + APG amount + FFS amount.
     pub payable: Money,
+    /// Prepaid during the year against the budgets.
+    #[serde(default)]
+    pub prepaid: Money,
+    /// payable − prepaid: positive is owed to the institution, negative is refunded by it.
+    #[serde(default)]
+    pub balance: Money,
 }
 
 /// The whole outpatient year end of a region, year and fund.
@@ -162,6 +179,48 @@ pub enum OutpatientError {
     NoSharing(String),
     #[error("the points context answered no budget for enrolled institution {0}")]
     NoBudget(String),
+}
+
+/// Every problem of the year's prepayments against the enrolment, by field
+/// (`prepaid[1].hospital_code`): an institution without a per-capita or chronic budget, or listed
+/// twice, or a negative amount.
+pub fn prepaid_problems(
+    enrolment: &OutpatientEnrolment,
+    prepaid: &[(String, Money)],
+) -> Vec<(String, String)> {
+    let budgeted = budgeted_institutions(enrolment);
+    let mut seen = BTreeSet::new();
+    let mut problems = Vec::new();
+    for (i, (code, amount)) in prepaid.iter().enumerate() {
+        if !budgeted.contains(code.as_str()) {
+            problems.push((
+                format!("prepaid[{i}].hospital_code"),
+                format!("{code} has no per-capita or chronic budget in the enrolment"),
+            ));
+        } else if !seen.insert(code.as_str()) {
+            problems.push((
+                format!("prepaid[{i}].hospital_code"),
+                format!("{code} is listed twice"),
+            ));
+        }
+        if amount.is_negative() {
+            problems.push((
+                format!("prepaid[{i}].amount"),
+                format!("{amount} must not be negative"),
+            ));
+        }
+    }
+    problems
+}
+
+/// Whether a settlement is paid fee-for-service: no budget covers it and it is not an APG visit
+/// (pharmacy settlements, and chronic settlements at an institution without a chronic budget).
+fn paid_ffs(chronic: &BTreeSet<&str>, claim: &AmbulatoryClaim) -> bool {
+    match claim.kind {
+        ClaimKind::Ordinary => false,
+        ClaimKind::Chronic => !chronic.contains(claim.hospital_code.as_str()),
+        ClaimKind::Pharmacy => true,
+    }
 }
 
 /// Whether an ordinary visit at `hospital_code` is paid in APG points: the institution has no
@@ -223,6 +282,7 @@ fn actual_claims(
         let counted = match claim.kind {
             ClaimKind::Ordinary => !paid_in_apg(enrolment, &claim.hospital_code),
             ClaimKind::Chronic => chronic.contains(claim.hospital_code.as_str()),
+            ClaimKind::Pharmacy => false,
         };
         if counted {
             *actual.entry(claim.hospital_code.clone()).or_default() += claim.fund_amount;
@@ -240,8 +300,9 @@ pub fn apg_point_value(block: Money, points: Points) -> Decimal {
     Points::round(block.value() / points.value()).value()
 }
 
-/// Assembles the statements from the valued budgets, the sharing answers and the visits' APG
-/// points.
+/// Assembles the statements from the valued budgets, the sharing answers, the visits' APG
+/// points, the fee-for-service settlements and the year's prepayments (checked by
+/// [`prepaid_problems`]).
 pub fn assemble_outpatient(
     enrolment: &OutpatientEnrolment,
     budgets: &BTreeMap<String, InstitutionBudget>,
@@ -249,6 +310,7 @@ pub fn assemble_outpatient(
     shares: &BTreeMap<String, SharingOutcome>,
     visits: Vec<VisitPoints>,
     apg_block: Money,
+    prepaid: &BTreeMap<String, Money>,
 ) -> Result<OutpatientClearing, OutpatientError> {
     let actual = actual_claims(enrolment, claims);
     let mut statements: BTreeMap<String, OutpatientStatement> = BTreeMap::new();
@@ -287,11 +349,27 @@ pub fn assemble_outpatient(
         statement.apg_visits += 1;
         statement.apg_points += visit.points;
     }
+    let chronic = chronic_institutions(enrolment);
+    for claim in claims.iter().filter(|claim| paid_ffs(&chronic, claim)) {
+        let statement = statements
+            .entry(claim.hospital_code.clone())
+            .or_insert_with(|| OutpatientStatement {
+                hospital_code: claim.hospital_code.clone(),
+                ..OutpatientStatement::default()
+            });
+        statement.ffs_settlements += 1;
+        statement.ffs_amount += claim.fund_amount;
+    }
     let mut apg_paid = Money::ZERO;
     for statement in statements.values_mut() {
         statement.apg_amount = Money::round(statement.apg_points.value() * point_value);
         apg_paid += statement.apg_amount;
-        statement.payable = statement.shared_payable + statement.apg_amount;
+        statement.payable = statement.shared_payable + statement.apg_amount + statement.ffs_amount;
+        statement.prepaid = prepaid
+            .get(&statement.hospital_code)
+            .copied()
+            .unwrap_or(Money::ZERO);
+        statement.balance = statement.payable - statement.prepaid;
     }
     Ok(OutpatientClearing {
         apg_block,
@@ -321,7 +399,11 @@ pub fn outpatient_table(statements: &[OutpatientStatement]) -> Table {
         "apg_visits",
         "apg_points",
         "apg_amount",
+        "ffs_settlements",
+        "ffs_amount",
         "payable",
+        "prepaid",
+        "balance",
     ];
     Table {
         header: header.iter().map(|h| (*h).to_owned()).collect(),
@@ -340,11 +422,15 @@ pub fn outpatient_table(statements: &[OutpatientStatement]) -> Table {
                     s.apg_visits.to_string(),
                     format!("{:.4}", s.apg_points.value()),
                     money(s.apg_amount),
+                    s.ffs_settlements.to_string(),
+                    money(s.ffs_amount),
                     money(s.payable),
+                    money(s.prepaid),
+                    money(s.balance),
                 ]
             })
             .collect(),
-        money_columns: vec![2, 3, 4, 5, 7, 10, 11],
+        money_columns: vec![2, 3, 4, 5, 7, 10, 12, 13, 14, 15],
     }
 }
 
@@ -422,6 +508,7 @@ mod tests {
                 visit("H2", "v3", "115"),
             ],
             yuan(1_000),
+            &BTreeMap::new(),
         )
         .expect("test value");
         assert_eq!(
@@ -438,6 +525,127 @@ mod tests {
         );
         assert_eq!(clearing.apg_residue, "0.01".parse().expect("test value"));
         assert_eq!(clearing.statements[0].apg_visits, 2);
+    }
+
+    #[test]
+    fn what_no_budget_covers_is_paid_fee_for_service_and_prepayments_are_deducted() {
+        let mut enrolment = enrolment();
+        enrolment.chronic.push(ChronicEnrolment {
+            hospital_code: "C2".into(),
+            disease_code: "E11".into(),
+            patients: 10,
+            rate_per_patient: yuan(500),
+        });
+        let budgets = BTreeMap::from([
+            (
+                "C1".to_owned(),
+                InstitutionBudget {
+                    per_capita_budget: yuan(1_200_000),
+                    chronic_budget: Money::ZERO,
+                },
+            ),
+            (
+                "C2".to_owned(),
+                InstitutionBudget {
+                    per_capita_budget: Money::ZERO,
+                    chronic_budget: yuan(5_000),
+                },
+            ),
+        ]);
+        let fen = Money::from_fen;
+        let claims = [
+            claim("C1", "a", ClaimKind::Ordinary, yuan(1_000_000)),
+            // C1 has no chronic budget: fee-for-service.
+            claim("C1", "b", ClaimKind::Chronic, yuan(700)),
+            claim("C2", "c", ClaimKind::Chronic, yuan(3_000)),
+            // A pharmacy's sale and its refund: 250.50 − 50.50 = 200.00.
+            claim("P9", "d", ClaimKind::Pharmacy, fen(25_050)),
+            claim("P9", "e", ClaimKind::Pharmacy, fen(-5_050)),
+            // No budget at all at H9: its chronic settlement is paid as claimed.
+            claim("H9", "f", ClaimKind::Chronic, yuan(800)),
+        ];
+        let requests = sharing_requests(&enrolment, &budgets, &claims, FundType::Employee)
+            .expect("test value");
+        // Act counts only what the budgets cover: C1 1,000,000, C2 3,000.
+        assert_eq!(
+            requests
+                .iter()
+                .map(|r| (r.hospital_code.as_str(), r.actual))
+                .collect::<Vec<_>>(),
+            [("C1", yuan(1_000_000)), ("C2", yuan(3_000))]
+        );
+        let share = |payable| SharingOutcome {
+            payable,
+            tier: "surplus_retained".into(),
+        };
+        let shares = BTreeMap::from([
+            ("C1".to_owned(), share(yuan(1_200_000))),
+            ("C2".to_owned(), share(yuan(5_000))),
+        ]);
+        let prepaid = BTreeMap::from([
+            ("C1".to_owned(), yuan(1_080_000)),
+            ("C2".to_owned(), yuan(6_000)),
+        ]);
+        let clearing = assemble_outpatient(
+            &enrolment,
+            &budgets,
+            &claims,
+            &shares,
+            Vec::new(),
+            Money::ZERO,
+            &prepaid,
+        )
+        .expect("test value");
+        let line = |code: &str| {
+            clearing
+                .statements
+                .iter()
+                .find(|s| s.hospital_code == code)
+                .expect("statement")
+        };
+        // C1: 1,200,000 + 700 = 1,200,700; prepaid 1,080,000 → 120,700 owed to it.
+        assert_eq!(
+            (line("C1").ffs_settlements, line("C1").ffs_amount),
+            (1, yuan(700))
+        );
+        assert_eq!(line("C1").payable, yuan(1_200_700));
+        assert_eq!(line("C1").balance, yuan(120_700));
+        // C2: 5,000 against 6,000 prepaid → 1,000 refunded.
+        assert_eq!(line("C2").ffs_amount, Money::ZERO);
+        assert_eq!(line("C2").balance, yuan(-1_000));
+        assert_eq!(
+            (line("P9").ffs_settlements, line("P9").payable),
+            (2, yuan(200))
+        );
+        assert_eq!(
+            (line("H9").payable, line("H9").balance),
+            (yuan(800), yuan(800))
+        );
+        assert_eq!(clearing.total_payable(), yuan(1_206_700));
+    }
+
+    #[test]
+    fn prepayments_are_named_by_field_when_wrong() {
+        let prepaid = [
+            ("C1".to_owned(), yuan(10)),
+            ("P9".to_owned(), yuan(10)),
+            ("C1".to_owned(), yuan(-1)),
+        ];
+        let problems = prepaid_problems(&enrolment(), &prepaid);
+        let fields: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "prepaid[1].hospital_code",
+                "prepaid[2].hospital_code",
+                "prepaid[2].amount"
+            ]
+        );
+        assert!(
+            problems[0]
+                .1
+                .contains("P9 has no per-capita or chronic budget")
+        );
     }
 
     #[test]

@@ -1,21 +1,40 @@
 //! The settlement policy of a region, year and fund: every parameter DOMAIN.md names for
 //! validation, prepayment, clearing and special-case review, with its default, as one serde
 //! value so it can be stored and versioned.
+//!
+//! A document names its scheme (`scheme`); a key it leaves out takes that scheme's default. The
+//! generic defaults are DOMAIN.md §4–§5's (quality deposit 5 %, total-cost point value, each
+//! hospital paid its Std); Hainan's DIP scheme (`hainan_dip`, DOMAIN.md §5 "Hainan clearing with
+//! every mode") withholds no quality deposit, values points with the reimbursement-ratio
+//! settlement point value and shares through the budget context's tiers.
 
 use serde::{Deserialize, Serialize};
 
 use crate::budget_point_value::BudgetPointValuePolicy;
-use crate::clearing::ClearingPolicy;
+use crate::clearing::{ClearingPolicy, PointValueBasis, SharingSource};
 use crate::episode::EpisodePolicy;
 use crate::prepayment::PrepaymentPolicy;
 use crate::readmission::ReadmissionPolicy;
 use crate::special_case::SpecialCasePolicy;
 use crate::validation::ValidationPolicy;
 
+/// The payment scheme whose defaults a policy document's missing keys take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyScheme {
+    /// DOMAIN.md §4–§5's generic defaults.
+    #[default]
+    Generic,
+    /// Hainan with DIP as the main method (DOMAIN.md §5 Hainan precise defaults).
+    HainanDip,
+}
+
 /// All settlement parameters; missing sections take DOMAIN.md's defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SettlementPolicy {
+    /// The scheme whose defaults the document's missing keys took.
+    pub scheme: PolicyScheme,
     pub validation: ValidationPolicy,
     pub prepayment: PrepaymentPolicy,
     pub clearing: ClearingPolicy,
@@ -30,12 +49,36 @@ pub struct SettlementPolicy {
 }
 
 impl SettlementPolicy {
-    /// Reads a policy document: missing keys take defaults, an unknown key (at any depth) is
-    /// refused by its path. The error says what is wrong with the document.
+    /// The defaults of `scheme`, every parameter present.
+    pub fn for_scheme(scheme: PolicyScheme) -> Self {
+        let mut policy = SettlementPolicy {
+            scheme,
+            ..SettlementPolicy::default()
+        };
+        if scheme == PolicyScheme::HainanDip {
+            // DOMAIN.md §5 Hainan: "no quality deposit is withheld in this scheme".
+            policy.prepayment.quality_deposit_rate = kernel::Decimal::ZERO;
+            policy.clearing.point_value_basis = PointValueBasis::ReimbursementRatio;
+            policy.clearing.sharing = SharingSource::Budget;
+        }
+        policy
+    }
+
+    /// Reads a policy document: missing keys take the defaults of the document's `scheme`
+    /// (generic when absent), an unknown key (at any depth) is refused by its path. The error
+    /// says what is wrong with the document.
     pub fn from_document(json: &str) -> Result<Self, String> {
         let given: serde_json::Value =
             serde_json::from_str(json).map_err(|e| format!("is not JSON: {e}"))?;
-        let policy: SettlementPolicy = serde_json::from_value(given.clone())
+        let scheme: PolicyScheme = match given.get("scheme") {
+            None => PolicyScheme::Generic,
+            Some(scheme) => serde_json::from_value(scheme.clone())
+                .map_err(|e| format!("is not a settlement policy: scheme: {e}"))?,
+        };
+        let mut document = serde_json::to_value(SettlementPolicy::for_scheme(scheme))
+            .map_err(|e| format!("is not a settlement policy: {e}"))?;
+        overlay(&mut document, &given);
+        let policy: SettlementPolicy = serde_json::from_value(document)
             .map_err(|e| format!("is not a settlement policy: {e}"))?;
         let known = serde_json::to_value(&policy)
             .map_err(|e| format!("is not a settlement policy: {e}"))?;
@@ -43,6 +86,23 @@ impl SettlementPolicy {
             return Err(format!("has unknown key {path}"));
         }
         Ok(policy)
+    }
+}
+
+/// Writes every key `given` states over `base`, object by object.
+fn overlay(base: &mut serde_json::Value, given: &serde_json::Value) {
+    match (base, given) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(given)) => {
+            for (key, value) in given {
+                match base.get_mut(key) {
+                    Some(slot) => overlay(slot, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, given) => *base = given.clone(),
     }
 }
 
@@ -85,6 +145,40 @@ mod tests {
         assert_eq!(
             SettlementPolicy::from_document(r#"{"clearing":{"sharing":"budget","extra":1}}"#),
             Err("has unknown key clearing.extra".to_owned())
+        );
+        // Hainan's DIP scheme: no deposit, the ratio point value and the budget's tiers,
+        // unless the document says otherwise; a key it states wins.
+        let hainan = SettlementPolicy::from_document(r#"{"scheme":"hainan_dip"}"#).expect("policy");
+        assert_eq!(hainan.prepayment.quality_deposit_rate, dec!(0));
+        assert_eq!(hainan.prepayment.prepayment_ratio, dec!(0.90));
+        assert_eq!(
+            hainan.clearing.point_value_basis,
+            crate::clearing::PointValueBasis::ReimbursementRatio
+        );
+        assert_eq!(
+            hainan.clearing.sharing,
+            crate::clearing::SharingSource::Budget
+        );
+        let stated = SettlementPolicy::from_document(
+            r#"{"scheme":"hainan_dip","prepayment":{"quality_deposit_rate":"0.05"}}"#,
+        )
+        .expect("policy");
+        assert_eq!(stated.prepayment.quality_deposit_rate, dec!(0.05));
+        assert_eq!(
+            stated.clearing.sharing,
+            crate::clearing::SharingSource::Budget
+        );
+        assert_eq!(
+            SettlementPolicy::from_document(r#"{}"#)
+                .expect("policy")
+                .prepayment
+                .quality_deposit_rate,
+            dec!(0.05)
+        );
+        assert!(
+            SettlementPolicy::from_document(r#"{"scheme":"zhejiang"}"#)
+                .expect_err("unknown scheme")
+                .contains("scheme")
         );
         let json = serde_json::to_string(&SettlementPolicy::default()).expect("json");
         assert_eq!(

@@ -35,7 +35,8 @@ pub enum BudgetMode {
 pub struct PrepaymentPolicy {
     /// Share of the month's fund value prepaid (default 0.90; Zhejiang ≥ 0.85).
     pub prepayment_ratio: Decimal,
-    /// Quality deposit withheld from the monthly payment (default 0.05).
+    /// Quality deposit withheld from the monthly payment (default 0.05; 0 under the Hainan DIP
+    /// scheme, [`crate::policy::PolicyScheme::HainanDip`]).
     pub quality_deposit_rate: Decimal,
     pub budget_mode: BudgetMode,
 }

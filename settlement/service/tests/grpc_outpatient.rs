@@ -189,8 +189,12 @@ fn ambulatory(
             "declared_at": "2025-03-02 10:00:00",
             "pooling_region": "460108"
         },
-        "kind": if kind == RecordKind::ChronicOutpatient { "chronic_outpatient" } else { "outpatient" },
-        "med_type": if kind == RecordKind::ChronicOutpatient { "14" } else { "11" },
+        "kind": kind.as_str(),
+        "med_type": match kind {
+            RecordKind::ChronicOutpatient => "14",
+            RecordKind::Pharmacy => "41",
+            _ => "11",
+        },
         "settled_at": "2025-03-01 09:00",
         "diagnoses": [{ "code": diagnosis, "name": "d", "admission_condition": 1 }],
         "payment": { "medfee_sumamt": fund, "hifp_pay": fund },
@@ -266,6 +270,7 @@ fn run(request_id: &str, reason: &str) -> pb::RunOutpatientClearingRequest {
         fund_type: FUND,
         apg_block: yuan("1020.00"),
         reason: reason.into(),
+        prepaid: Vec::new(),
     }
 }
 
@@ -413,6 +418,116 @@ async fn domain_example_per_capita_sharing_and_apg_to_the_fen() {
         settlement_service::runs::export::sha256_hex(csv.as_bytes()),
         answer.statements_digest
     );
+}
+
+fn prepaid(code: &str, amount: &str) -> pb::OutpatientPrepaid {
+    pb::OutpatientPrepaid {
+        hospital_code: code.into(),
+        amount: yuan(amount),
+    }
+}
+
+/// Beyond the domain example: a pharmacy (P7) and chronic settlements where no chronic budget
+/// covers them (C1 has a per-capita budget only, H8 none) are paid as claimed, and the year's
+/// prepayments are deducted: C1 1,200,000 + 50 = 1,200,050 − 1,080,000 = 120,050 owed;
+/// C3 485,000 − 490,000 = −5,000 refunded; P7 300 + 120 − 20 (a refund) = 400; H8 95 in APG
+/// points + 200 = 295.
+#[tokio::test]
+async fn prepayments_are_deducted_and_what_no_budget_covers_is_paid_as_claimed() {
+    let mut settlement = start_settlement().await;
+    seed(&settlement).await;
+    let chronic = RecordKind::ChronicOutpatient;
+    let pharmacy = RecordKind::Pharmacy;
+    CaseStore::insert_new_many(
+        &settlement.db,
+        &[
+            ambulatory("C1", "A3", chronic, "50.00", ("E11.900", &[])),
+            ambulatory("H8", "V3", chronic, "200.00", ("I10.x00", &[])),
+            ambulatory("P7", "R1", pharmacy, "300.00", ("J06.900", &[])),
+            ambulatory("P7", "R2", pharmacy, "120.00", ("J06.900", &[])),
+            ambulatory("P7", "R3", pharmacy, "-20.00", ("J06.900", &[])),
+        ],
+    )
+    .await
+    .expect("seed");
+    settlement
+        .outpatient
+        .put_outpatient_enrolment(as_agency(enrolment("e-1")))
+        .await
+        .expect("enrolment");
+
+    // A prepayment to an institution without a budget is named by its field; nothing is stored.
+    let mut bad = run("r-bad", "");
+    bad.prepaid = vec![prepaid("C1", "1.00"), prepaid("P7", "10.00")];
+    let refused = settlement
+        .outpatient
+        .run_outpatient_clearing(as_agency(bad))
+        .await
+        .expect_err("P7 has no budget");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("prepaid[1].hospital_code"),
+        "{}",
+        refused.message()
+    );
+
+    let mut request = run("r-1", "");
+    request.prepaid = vec![prepaid("C1", "1080000.00"), prepaid("C3", "490000.00")];
+    let answer = settlement
+        .outpatient
+        .run_outpatient_clearing(as_agency(request))
+        .await
+        .expect("run")
+        .into_inner();
+    assert_eq!(answer.version, 1, "the refused run stored nothing");
+    let by_code = |code: &str| {
+        answer
+            .statements
+            .iter()
+            .find(|s| s.hospital_code == code)
+            .unwrap_or_else(|| panic!("statement of {code}"))
+            .clone()
+    };
+    let figures = |code: &str| {
+        let s = by_code(code);
+        (
+            s.ffs_settlements,
+            money(s.ffs_amount.as_ref()),
+            money(s.payable.as_ref()),
+            money(s.prepaid.as_ref()),
+            money(s.balance.as_ref()),
+        )
+    };
+    let y = Money::from_yuan;
+    assert_eq!(
+        figures("C1"),
+        (1, y(50), y(1_200_050), y(1_080_000), y(120_050))
+    );
+    // C1's Act is still its ordinary claims only.
+    assert_eq!(money(by_code("C1").actual.as_ref()), y(1_000_000));
+    assert_eq!(figures("C3"), (0, y(0), y(485_000), y(490_000), y(-5_000)));
+    assert_eq!(figures("P7"), (3, y(400), y(400), y(0), y(400)));
+    assert_eq!(figures("H8"), (1, y(200), y(295), y(0), y(295)));
+    // Nothing prepaid to C2: its balance is what it is paid.
+    assert_eq!(figures("C2").4, y(1_260_000));
+
+    let listed = settlement
+        .runs
+        .list_statements(as_agency(pb::ListStatementsRequest {
+            region_code: REGION.into(),
+            run_id: answer.run_id.clone(),
+            page_size: 20,
+            ..Default::default()
+        }))
+        .await
+        .expect("statements")
+        .into_inner()
+        .statements;
+    let c3 = listed
+        .iter()
+        .find(|s| s.hospital_code == "C3")
+        .expect("C3 statement");
+    assert_eq!(money(c3.balance.as_ref()), y(-5_000));
 }
 
 #[tokio::test]

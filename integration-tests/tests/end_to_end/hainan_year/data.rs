@@ -1,7 +1,8 @@
 //! The inputs of the Haikou 2025 year: three institutions, the DIP history the directory is built
-//! from, the points table the bureau publishes (scores, same-level references, per-diem
-//! programmes with phases, day surgery, basic-level diseases) and the stays of one fund, each
-//! placed on a boundary of DOMAIN.md §5 "Hainan clearing with every mode".
+//! from, the points table the bureau publishes (scores, same-level references, the basic-level
+//! reference, per-diem programmes with phases, day surgery, basic-level diseases), the 2024 stays
+//! the budget point value is published from and the stays of one fund, each placed on a boundary
+//! of DOMAIN.md §5 "Hainan clearing with every mode".
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -14,9 +15,6 @@ pub const POOL: &str = "460100";
 /// The procedure on the day-surgery list, and its price (the same at every level).
 pub const DAY_SURGERY_PREFIX: &str = "47.01";
 pub const DAY_SURGERY_PRICE: &str = "6000.00";
-
-/// Provisional point value (last year's, published) the twelve months are prepaid with.
-pub const PROVISIONAL_POINT_VALUE: &str = "9.8000";
 
 pub fn d(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap_or_else(|e| panic!("{text} is not a decimal: {e}"))
@@ -80,14 +78,16 @@ pub fn level_coefficient(level: &str) -> Decimal {
 }
 
 /// A group of the directory as the bureau prices it: the history's combination (category and
-/// procedure, empty for conservative treatment), the published score and the same-level
-/// references (last year's mean at each level, in `LEVELS` order).
+/// procedure, empty for conservative treatment), the published score, the same-level
+/// references (last year's mean at each level, in `LEVELS` order) and, for a basic-level
+/// disease, its one reference at every level (last year's mean over 2A and 2B hospitals).
 pub struct GroupPrice {
     pub category: &'static str,
     pub procedure: &'static str,
     pub score: &'static str,
     pub references: [&'static str; 6],
     pub basic_level: bool,
+    pub basic_level_reference: Option<&'static str>,
 }
 
 pub const GROUPS: [GroupPrice; 5] = [
@@ -98,14 +98,17 @@ pub const GROUPS: [GroupPrice; 5] = [
         score: "1000",
         references: ["12000", "11000", "10000", "9000", "7000", "6500"],
         basic_level: false,
+        basic_level_reference: None,
     },
-    // Pneumonia, conservative: a basic-level disease, one reference at every level.
+    // Pneumonia, conservative: a basic-level disease, measured at every level against its one
+    // basic-level reference, not its level's.
     GroupPrice {
         category: "J18.9",
         procedure: "",
         score: "500",
-        references: ["5000"; 6],
+        references: ["6000", "5800", "5200", "4800", "4000", "3800"],
         basic_level: true,
+        basic_level_reference: Some("5000"),
     },
     // Schizophrenia, acute phase.
     GroupPrice {
@@ -114,6 +117,7 @@ pub const GROUPS: [GroupPrice; 5] = [
         score: "1500",
         references: ["15000", "14000", "13000", "12000", "10000", "9000"],
         basic_level: false,
+        basic_level_reference: None,
     },
     // Cerebral infarction, conservative.
     GroupPrice {
@@ -122,6 +126,7 @@ pub const GROUPS: [GroupPrice; 5] = [
         score: "1200",
         references: ["13000", "12500", "12000", "11000", "9000", "8500"],
         basic_level: false,
+        basic_level_reference: None,
     },
     // Laparoscopic cholecystectomy: published with score 0, paid at cost.
     GroupPrice {
@@ -130,6 +135,7 @@ pub const GROUPS: [GroupPrice; 5] = [
         score: "0",
         references: ["15000"; 6],
         basic_level: false,
+        basic_level_reference: None,
     },
 ];
 
@@ -255,11 +261,6 @@ type Row = (
 /// third stay) and the personal account 10 %, the resident fund 60 % (57 %, 58 %) with no account;
 /// the rest is cash. The shares differ so that the reimbursement ratio is not a round number.
 pub fn stays(fund: u16) -> Vec<Stay> {
-    let (fund_share, account_share) = if fund == 310 {
-        (d("0.75"), d("0.10"))
-    } else {
-        (d("0.60"), Decimal::ZERO)
-    };
     let [ha, hb, hc] = [HOSPITALS[0].code, HOSPITALS[1].code, HOSPITALS[2].code];
     #[rustfmt::skip]
     let rows: [Row; 22] = [
@@ -287,6 +288,31 @@ pub fn stays(fund: u16) -> Vec<Stay> {
         (hc, "r", "2025-09-05 09:00:00", "2025-09-10 10:00:00", "neurology", "I63.900", "", 3_000, "DIP low at level 1"),
         (hc, "s", "2025-12-01 08:30:00", "2025-12-02 04:30:00", "general_surgery", "K35.800", "47.0100", 5_000, "20 hours: day surgery, price above cost"),
     ];
+    priced(fund, "HK", &rows)
+}
+
+/// The 2024 stays of `fund` the budget point value of 2025 is published from (other persons,
+/// so that no episode or readmission reaches into 2025): DIP at 3A, DIP at 2B, basic-level at
+/// level 1, and a score-0 stay that the value leaves out.
+pub fn history_stays(fund: u16) -> Vec<Stay> {
+    let [ha, hb, hc] = [HOSPITALS[0].code, HOSPITALS[1].code, HOSPITALS[2].code];
+    #[rustfmt::skip]
+    let rows: [Row; 4] = [
+        (ha, "w", "2024-03-04 09:00:00", "2024-03-08 10:00:00", "general_surgery", "K35.800", "47.0100", 12_000, "2024: DIP at 3A"),
+        (hb, "x", "2024-05-06 09:00:00", "2024-05-16 10:00:00", "neurology", "I63.900", "", 11_000, "2024: DIP at 2B"),
+        (hc, "y", "2024-07-01 09:00:00", "2024-07-06 10:00:00", "general", "J18.900", "", 4_500, "2024: basic-level at level 1"),
+        (ha, "z", "2024-09-02 09:00:00", "2024-09-08 10:00:00", "general_surgery", "K80.100", "51.2300", 15_000, "2024: score 0"),
+    ];
+    priced(fund, "HIST", &rows)
+}
+
+/// The stays of `rows` as `fund` pays them (see [`stays`]), list ids `{prefix}{fund}-nn`.
+fn priced(fund: u16, prefix: &str, rows: &[Row]) -> Vec<Stay> {
+    let (fund_share, account_share) = if fund == 310 {
+        (d("0.75"), d("0.10"))
+    } else {
+        (d("0.60"), Decimal::ZERO)
+    };
     rows.iter()
         .enumerate()
         .map(
@@ -313,7 +339,7 @@ pub fn stays(fund: u16) -> Vec<Stay> {
                 let fund_paid = (total * (fund_share - less)).round_dp(2);
                 let account = (total * account_share).round_dp(2);
                 Stay {
-                    list_id: format!("HK{fund}-{n:02}"),
+                    list_id: format!("{prefix}{fund}-{n:02}"),
                     hospital,
                     fund,
                     person: format!("P{fund}-{person}"),

@@ -172,8 +172,11 @@ fn dip_points(stay: &Stay, group: &GroupPrice, basic: bool) -> Decimal {
     } else {
         level_coefficient(hospital.level) + d(hospital.add_on)
     };
+    // A basic-level group: one reference at every level, the table's basic-level one.
     let reference = if basic {
-        reference(group, "2A")
+        d(group
+            .basic_level_reference
+            .unwrap_or_else(|| panic!("basic-level group {} has no reference", group.category)))
     } else {
         reference(group, hospital.level)
     };
@@ -274,6 +277,33 @@ pub fn value_year(stays: &[Stay]) -> Vec<Valued> {
         .collect()
 }
 
+/// The DIP budget point value published from `history` (DOMAIN.md §5 Hainan): round4(Σ total
+/// cost / Σ group score × coefficient) over the DIP-paid stays (DIP and basic-level) in groups
+/// with a score, the coefficient being the level's plus the add-on, or 2A's for basic-level;
+/// every history stay is of one year, so the year weights cancel.
+pub fn budget_point_value(history: &[Stay]) -> Decimal {
+    let (mut cost, mut scores) = (Decimal::ZERO, Decimal::ZERO);
+    for valued in value_year(history) {
+        let basic = match valued.mode {
+            "dip" => false,
+            "basic_level_disease" => true,
+            _ => continue,
+        };
+        let Some(group) = group_of(&valued.stay).filter(|g| !d(g.score).is_zero()) else {
+            continue;
+        };
+        let hospital = hospital(valued.stay.hospital);
+        let coefficient = if basic {
+            level_coefficient("2A")
+        } else {
+            level_coefficient(hospital.level) + d(hospital.add_on)
+        };
+        cost += valued.stay.total;
+        scores += d(group.score) * coefficient;
+    }
+    round4(cost / scores)
+}
+
 /// One hospital's year-end figures.
 #[derive(Clone, Debug, Default)]
 pub struct HospitalYear {
@@ -321,8 +351,8 @@ fn sharing(standard: Decimal, actual: Decimal) -> (&'static str, Decimal) {
 }
 
 /// DOMAIN.md §5 Hainan: the money modes first, the rest by the ratio settlement point value;
-/// prepayments at the provisional value × 0.90, no deposit.
-pub fn clear(valued: &[Valued], budget: Decimal, provisional: Decimal) -> Clearing {
+/// prepayments at the published budget point value × 0.90, no deposit.
+pub fn clear(valued: &[Valued], budget: Decimal, budget_point_value: Decimal) -> Clearing {
     let money_total: Decimal = valued.iter().map(Valued::money_fund_part).sum();
     let points_paid = valued.iter().filter(|v| v.is_points());
     let (fund, cost) = points_paid.fold((Decimal::ZERO, Decimal::ZERO), |(f, c), v| {
@@ -363,7 +393,7 @@ pub fn clear(valued: &[Valued], budget: Decimal, provisional: Decimal) -> Cleari
                 .map(|v| v.stay.burden())
                 .sum();
             let money: Decimal = this.iter().map(|v| v.money_fund_part()).sum();
-            let fund_value = round2(month_points * provisional) - burden + money;
+            let fund_value = round2(month_points * budget_point_value) - burden + money;
             let month_prepaid = round2(d("0.90") * fund_value).max(Decimal::ZERO);
             clearing.prepaid.insert((month, h.code), month_prepaid);
             prepaid += month_prepaid;

@@ -96,6 +96,7 @@ pub fn tables() -> ValuationTables {
                 .into_iter()
                 .map(|level| (level, money("12000")))
                 .collect(),
+            basic_level_reference: Some(money("10000")),
         },
     );
     tables.dip.groups.insert(
@@ -103,6 +104,7 @@ pub fn tables() -> ValuationTables {
         DipGroupRate {
             score: Points::ZERO,
             reference_costs: BTreeMap::new(),
+            basic_level_reference: None,
         },
     );
     // Psychiatric per diem at level 2A: acute 150, chronic 95, long-term 60.

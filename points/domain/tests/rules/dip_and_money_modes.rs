@@ -114,6 +114,48 @@ fn basic_level_disease_uses_one_coefficient() {
 }
 
 #[test]
+fn basic_level_disease_uses_one_reference_at_every_level() {
+    // The table: K35.8:47.01 has a same-level reference of 12,000 at every level and a
+    // basic-level reference (last year's 2A and 2B mean) of 10,000; basic-level cases are
+    // measured against the 10,000 whatever the hospital's level (DOMAIN.md §5 Hainan).
+    let mut policy = dip_policy();
+    policy.modes.basic_level.group_codes = vec!["K35.8:47.01".into()];
+    let mut case = dip_case("25000");
+    case.hospital_level = HospitalLevel::Tertiary3A;
+    let valued = valuate(&policy, &tables(), &case).expect("valued");
+    // 25,000 / 10,000 = 2.5 > 2: high, factor 2.5 − 2 + 1 = 1.5; 1200 × 1.5 × 1.05 = 1890
+    // (against its own level's 12,000 the factor would be 1.0833…).
+    assert_eq!(valued.case_type, CaseType::HighCost);
+    assert_eq!(valued.cost_ratio, Some(dec!(2.5)));
+    assert_eq!(valued.points, points("1890"));
+    // Community hospital, 4,900: 0.49 < 0.5, low: 1200 × 0.49 × 1.05 = 617.4.
+    case.hospital_level = HospitalLevel::Community;
+    case.total_cost = money("4900");
+    let valued = valuate(&policy, &tables(), &case).expect("valued");
+    assert_eq!(valued.case_type, CaseType::LowCost);
+    assert_eq!(valued.points, points("617.4"));
+    // 5,500 is 0.55 of the basic-level reference, normal (0.458 of the level's 12,000 would
+    // have been low): 1200 × 1.05 = 1260.
+    case.total_cost = money("5500");
+    let valued = valuate(&policy, &tables(), &case).expect("valued");
+    assert_eq!(valued.case_type, CaseType::BasicLevel);
+    assert_eq!(valued.points, points("1260"));
+    // The same stay outside the basic-level list keeps its own level's reference: low,
+    // 1200 × 5500/12000 × 0.8 (community) = 440.
+    let valued = valuate(&dip_policy(), &tables(), &case).expect("valued");
+    assert_eq!(valued.case_type, CaseType::LowCost);
+    assert_eq!(valued.points, points("440"));
+    // A table without the basic-level reference refuses the case, naming the group.
+    let mut bare = tables();
+    if let Some(row) = bare.dip.groups.get_mut("K35.8:47.01") {
+        row.basic_level_reference = None;
+    }
+    let error = valuate(&policy, &bare, &case).expect_err("no basic-level reference");
+    assert_eq!(error.reason(), "NO_BASIC_LEVEL_REFERENCE");
+    assert!(error.to_string().contains("K35.8:47.01"));
+}
+
+#[test]
 fn score_zero_and_ungroupable_are_paid_at_cost() {
     let mut case = dip_case("8000");
     case.grouping.group_code = "ZERO".into();

@@ -140,11 +140,13 @@ impl TryFrom<&pb::PutOutpatientEnrolmentRequest> for EnrolmentRequest {
 }
 
 /// An outpatient year end to run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct OutpatientRunRequest {
     pub year: i32,
     pub fund: FundType,
     pub apg_block: Money,
+    /// Σ prepaid per institution, in request order (checked against the enrolment by the run).
+    pub prepaid: Vec<(String, Money)>,
 }
 
 impl TryFrom<&pb::RunOutpatientClearingRequest> for OutpatientRunRequest {
@@ -159,12 +161,28 @@ impl TryFrom<&pb::RunOutpatientClearingRequest> for OutpatientRunRequest {
             body.apg_block.as_ref(),
             false,
         );
+        let mut prepaid = Vec::with_capacity(body.prepaid.len());
+        for (i, entry) in body.prepaid.iter().enumerate() {
+            if entry.hospital_code.trim().is_empty() {
+                violations.push(format!("prepaid[{i}].hospital_code"), "is required");
+            }
+            let paid = amount(
+                &mut violations,
+                format!("prepaid[{i}].amount"),
+                entry.amount.as_ref(),
+                true,
+            );
+            if let Some(paid) = paid {
+                prepaid.push((entry.hospital_code.clone(), paid));
+            }
+        }
         violations.finish(|| {
             let (year, fund) = key?;
             Some(Self {
                 year,
                 fund,
                 apg_block: block?,
+                prepaid,
             })
         })
     }

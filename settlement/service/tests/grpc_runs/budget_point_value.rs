@@ -459,3 +459,91 @@ async fn refusals_name_the_region_the_cases_and_the_history() {
         .expect_err("nothing published");
     assert_eq!(nothing.code(), Code::NotFound);
 }
+
+/// The Hainan DIP scheme withholds no quality deposit: 16,955.56 prepayable (as above) is paid
+/// whole. A policy that states 5 % under the same scheme withholds round2(16,955.56 × 0.05) =
+/// 847.78 and pays 16,107.78.
+#[tokio::test]
+async fn the_hainan_dip_scheme_withholds_no_deposit_unless_its_policy_states_one() {
+    let mut server = start().await;
+    seed_history(&server.db).await;
+    seed_month(&server.db).await;
+    let put_policy = |request_id: &str, json: &str| {
+        as_principal(
+            pb::PutSettlementPolicyRequest {
+                request_id: request_id.into(),
+                region_code: REGION.into(),
+                year: 2025,
+                fund_type: FUND,
+                policy_json: json.into(),
+                reason: "Hainan DIP".into(),
+            },
+            "bureau-460100",
+            "configure",
+        )
+    };
+    server
+        .client
+        .put_settlement_policy(put_policy("scheme", r#"{"scheme":"hainan_dip"}"#))
+        .await
+        .expect("policy");
+    server
+        .client
+        .publish_dip_budget_point_value(as_bureau(publish(
+            "pv-1",
+            weights(&[(2023, "3"), (2024, "7")]),
+        )))
+        .await
+        .expect("publish");
+    let run = server
+        .client
+        .run_prepayment(as_bureau(prepay_published("pp-hainan")))
+        .await
+        .expect("prepay")
+        .into_inner();
+    let line = first_statement(&mut server, &run.run_id).await;
+    assert_eq!(amount(&line["quality_deposit"]), dec("0"));
+    assert_eq!(amount(&line["payable"]), dec("16955.56"));
+
+    server
+        .client
+        .put_settlement_policy(put_policy(
+            "five",
+            r#"{"scheme":"hainan_dip","prepayment":{"quality_deposit_rate":"0.05"}}"#,
+        ))
+        .await
+        .expect("policy v2");
+    let run = server
+        .client
+        .run_prepayment(as_bureau(prepay_published("pp-five")))
+        .await
+        .expect("prepay")
+        .into_inner();
+    let line = first_statement(&mut server, &run.run_id).await;
+    assert_eq!(amount(&line["quality_deposit"]), dec("847.78"));
+    assert_eq!(amount(&line["payable"]), dec("16107.78"));
+    assert_eq!(
+        parse_money(run.totals.expect("totals").payable.as_ref()),
+        Money::from_fen(1_610_778)
+    );
+}
+
+async fn first_statement(server: &mut Server, run_id: &str) -> serde_json::Value {
+    let listed = server
+        .client
+        .list_statements(as_bureau(pb::ListStatementsRequest {
+            region_code: REGION.into(),
+            run_id: run_id.into(),
+            page_size: 10,
+            ..Default::default()
+        }))
+        .await
+        .expect("statements")
+        .into_inner()
+        .statements;
+    serde_json::from_str(&listed[0].statement_json).expect("json")
+}
+
+fn amount(value: &serde_json::Value) -> Decimal {
+    value.as_str().expect("amount").parse().expect("decimal")
+}

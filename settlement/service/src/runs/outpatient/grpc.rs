@@ -38,6 +38,10 @@ fn statement_to_wire(s: &OutpatientStatement) -> pb::OutpatientStatement {
         apg_points: Some(wire::decimal_to_wire(s.apg_points)),
         apg_amount: Some(wire::money_to_wire(s.apg_amount)),
         payable: Some(wire::money_to_wire(s.payable)),
+        ffs_settlements: s.ffs_settlements,
+        ffs_amount: Some(wire::money_to_wire(s.ffs_amount)),
+        prepaid: Some(wire::money_to_wire(s.prepaid)),
+        balance: Some(wire::money_to_wire(s.balance)),
     }
 }
 
@@ -109,12 +113,14 @@ impl OutpatientService for SettlementRunApi {
             year,
             fund,
             apg_block,
+            prepaid,
         } = OutpatientRunRequest::try_from(&body)?;
         let order = OutpatientOrder {
             region,
             year,
             fund,
             apg_block,
+            prepaid,
             reason: body.reason.clone(),
             caller: principal.caller_id.clone(),
             at: wire::unix_seconds(),

@@ -14,7 +14,7 @@ use settlement_domain::case::AmbulatorySettlement;
 use settlement_domain::ledger::RecordKind;
 use settlement_domain::outpatient_clearing::{
     AmbulatoryClaim, ClaimKind, OutpatientClearing, OutpatientEnrolment, VisitPoints,
-    assemble_outpatient, outpatient_table, paid_in_apg, sharing_requests,
+    assemble_outpatient, outpatient_table, paid_in_apg, prepaid_problems, sharing_requests,
 };
 use settlement_domain::run_summary::{IdentityCheck, RunTotals};
 
@@ -32,6 +32,8 @@ pub struct OutpatientOrder {
     pub year: i32,
     pub fund: FundType,
     pub apg_block: Money,
+    /// Σ prepaid during the year per institution, in request order.
+    pub prepaid: Vec<(String, Money)>,
     pub reason: String,
     pub caller: String,
     pub at: i64,
@@ -93,6 +95,8 @@ async fn claims<C: Storage>(
     for row in rows {
         let kind = if row.record_kind == RecordKind::ChronicOutpatient.as_str() {
             ClaimKind::Chronic
+        } else if row.record_kind == RecordKind::Pharmacy.as_str() {
+            ClaimKind::Pharmacy
         } else {
             ClaimKind::Ordinary
         };
@@ -141,6 +145,10 @@ pub async fn prepare<C: Storage>(
     budget: Option<BudgetAccess<'_>>,
 ) -> Result<Prepared, RunError> {
     let (enrolment_version, enrolment) = enrolment(conn, order).await?;
+    let problems = prepaid_problems(&enrolment, &order.prepaid);
+    if !problems.is_empty() {
+        return Err(RunError::Invalid(problems));
+    }
     let (claims, to_value) = claims(conn, order, &enrolment).await?;
     let (budgets, answers) = valuer
         .value(principal, order.key(), &enrolment, &to_value)
@@ -191,6 +199,7 @@ pub async fn prepare<C: Storage>(
         &shares,
         visits,
         order.apg_block,
+        &order.prepaid.iter().cloned().collect(),
     )
     .map_err(|e| internal(e.to_string()))?;
     Ok(Prepared {
@@ -243,7 +252,7 @@ pub async fn store_run<C: Storage>(
             &run_id,
             &statement.hospital_code,
             serde_json::to_string(statement).map_err(internal)?,
-            statement.payable,
+            statement.balance,
         )?);
     }
     let apg_paid: Money = clearing.statements.iter().map(|s| s.apg_amount).sum();
@@ -279,6 +288,7 @@ pub async fn store_run<C: Storage>(
         inputs_json: serde_json::json!({
             "enrolment_version": prepared.enrolment_version,
             "apg_block": clearing.apg_block,
+            "prepaid": order.prepaid,
         })
         .to_string(),
         result_json: serde_json::to_string(&clearing).map_err(internal)?,

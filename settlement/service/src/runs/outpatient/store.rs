@@ -89,7 +89,7 @@ pub struct AmbulatoryRow {
     pub case_json: String,
 }
 
-/// The current ordinary and chronic outpatient settlements of `region` and the regions inside it
+/// The current ordinary, chronic outpatient and pharmacy settlements of `region` and the regions inside it
 /// for `fund`, settled in the inclusive `yyyymmdd` range, in (hospital, list id) order.
 pub async fn ambulatory_settlements<C: ConnectionTrait>(
     conn: &C,
@@ -116,6 +116,7 @@ pub async fn ambulatory_settlements<C: ConnectionTrait>(
         .filter(Column::RecordKind.is_in([
             RecordKind::Outpatient.as_str(),
             RecordKind::ChronicOutpatient.as_str(),
+            RecordKind::Pharmacy.as_str(),
         ]))
         .order_by_asc(Column::HospitalCode)
         .order_by_asc(Column::ListId)
