@@ -231,6 +231,16 @@ def flatten_decision(breakdown):
     return flat
 
 
+def same_decimal(typed, stored):
+    """Money and points are compared as decimals: the typed text has its fixed places ("0.00")
+    where the JSON may write a zero as "0"."""
+    try:
+        return isinstance(typed, str) and isinstance(stored, str) and \
+            Decimal(typed) == Decimal(stored)
+    except ArithmeticError:
+        return False
+
+
 def differences(typed, stored, path=""):
     """Where a typed message (as typed_as_json gives it) and its JSON differ. A member the JSON
     leaves out or writes null equals an unset message, an empty text or an empty list."""
@@ -247,9 +257,9 @@ def differences(typed, stored, path=""):
             for n, (ti, ji) in enumerate(zip(t, j)):
                 if isinstance(ti, dict) and isinstance(ji, dict):
                     found.extend(differences(ti, ji, f"{where}[{n}]."))
-                elif ti != ji:
+                elif ti != ji and not same_decimal(ti, ji):
                     found.append(f"{where}[{n}]: typed {ti!r}, JSON {ji!r}")
-        elif t != j and not (j is None and t in (None, "", [])):
+        elif t != j and not (j is None and t in (None, "", [])) and not same_decimal(t, j):
             found.append(f"{where}: typed {t!r}, JSON {j!r}")
     return found
 

@@ -1,6 +1,8 @@
 //! The typed valuation and statements written back as the JSON their contracts document them to
 //! be equivalent to (a null is an unset field, a member left out an empty list or text), so a
-//! test can hold a typed form against the JSON form of the same read member for member.
+//! test can hold a typed form against the JSON form of the same read member for member. Decimals
+//! are compared as values: the typed money has its 2 places ("0.00") where the JSON may write a
+//! zero as "0".
 
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as settlement;
@@ -195,6 +197,23 @@ pub fn clearing(c: &settlement::ClearingStatement) -> Value {
     statement
 }
 
+/// `value` with every decimal text written in its shortest form, so equal amounts compare equal.
+fn decimals_as_values(value: Value) -> Value {
+    match value {
+        Value::String(text) => match text.parse::<rust_decimal::Decimal>() {
+            Ok(decimal) => Value::String(decimal.normalize().to_string()),
+            Err(_) => Value::String(text),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(decimals_as_values).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, item)| (key, decimals_as_values(item)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Holds a statement's typed detail against its JSON, and answers the JSON.
 pub fn check_statement(statement: &settlement::Statement) -> anyhow::Result<Value> {
     use settlement::statement::Detail;
@@ -204,7 +223,11 @@ pub fn check_statement(statement: &settlement::Statement) -> anyhow::Result<Valu
         Some(Detail::Clearing(c)) => clearing(c),
         other => anyhow::bail!("no prepayment or clearing detail: {other:?}"),
     };
-    assert_eq!(typed, stored, "typed statement against its JSON");
+    assert_eq!(
+        decimals_as_values(typed),
+        decimals_as_values(stored.clone()),
+        "typed statement against its JSON"
+    );
     Ok(stored)
 }
 
@@ -217,6 +240,10 @@ pub fn check_valuation(
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("no typed valuation: {version:?}"))?;
     let stored: Value = serde_json::from_str(&version.valuation_json)?;
-    assert_eq!(valuation(typed), stored, "typed valuation against its JSON");
+    assert_eq!(
+        decimals_as_values(valuation(typed)),
+        decimals_as_values(stored),
+        "typed valuation against its JSON"
+    );
     Ok(typed)
 }
