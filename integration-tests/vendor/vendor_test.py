@@ -5,7 +5,8 @@ configures and runs; the county agency's, which submits and reads), then registe
 puts and activates a points table with every payment mode, submits four stays of four modes and
 one bad record (one stay as JSON, the others typed with the generated messages), reads the
 valuation and the lists back typed, prepays March, clears the year and checks the
-statements against figures computed here by hand with decimal.Decimal.
+statements against figures computed here by hand with decimal.Decimal. The valuations and the
+statements are read typed too, each held member for member against its JSON form.
 
 The stays and table are those of integration-tests/tests/end_to_end/every_mode.rs; the figures
 are derived again here from the table and the lists, not copied from the Rust test, so a
@@ -181,6 +182,86 @@ def typed_settlement_list(lists, common, list_id, admitted, discharged, diagnose
             medfee_sumamt=money(TOTAL), hifp_pay=money(FUND_PAID),
             acct_pay=money("1000.00"), psn_cash_pay=money("2000.00")),
     )
+
+
+def typed_as_json(message):
+    """A typed message as the JSON its contract says it equals, read through the message's own
+    descriptor: Decimal and Money as their text, an unset message as null, a list as a list."""
+    def value_of(field_message):
+        name = field_message.DESCRIPTOR.full_name
+        if name == "medpay.common.v1.Decimal":
+            return field_message.value
+        if name == "medpay.common.v1.Money":
+            return field_message.yuan
+        return typed_as_json(field_message)
+
+    out = {}
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+        if field.message_type is None:
+            out[field.name] = list(value) if is_repeated(field) else value
+        elif is_repeated(field):
+            out[field.name] = [value_of(item) for item in value]
+        elif message.HasField(field.name):
+            out[field.name] = value_of(value)
+        else:
+            out[field.name] = None
+    return out
+
+
+def is_repeated(field):
+    # protobuf 5+ names it on the field; older runtimes only give the label.
+    repeated = getattr(field, "is_repeated", None)
+    return repeated if repeated is not None else field.label == field.LABEL_REPEATED
+
+
+def flatten_decision(breakdown):
+    """The breakdown's JSON `decision` as the typed message names it: `mode` (a per-diem stay's
+    mode is the object {"per_diem": programme}), `per_diem_programme` and `rule`."""
+    if not isinstance(breakdown, dict) or "decision" not in breakdown:
+        return breakdown
+    flat = dict(breakdown)
+    decision = flat.pop("decision")
+    mode = decision.get("mode")
+    if isinstance(mode, dict):
+        ((mode, programme),) = mode.items()
+    else:
+        programme = ""
+    flat.update(mode=mode, per_diem_programme=programme, rule=decision.get("rule", ""))
+    return flat
+
+
+def same_decimal(typed, stored):
+    """Money and points are compared as decimals: the typed text has its fixed places ("0.00")
+    where the JSON may write a zero as "0"."""
+    try:
+        return isinstance(typed, str) and isinstance(stored, str) and \
+            Decimal(typed) == Decimal(stored)
+    except ArithmeticError:
+        return False
+
+
+def differences(typed, stored, path=""):
+    """Where a typed message (as typed_as_json gives it) and its JSON differ. A member the JSON
+    leaves out or writes null equals an unset message, an empty text or an empty list."""
+    found = []
+    for key in sorted(set(typed) | set(stored)):
+        where = f"{path}{key}"
+        if key not in typed:
+            found.append(f"{where}: in the JSON only")
+            continue
+        t, j = typed[key], stored.get(key)
+        if isinstance(t, dict) and isinstance(j, dict):
+            found.extend(differences(t, j, where + "."))
+        elif isinstance(t, list) and isinstance(j, list) and len(t) == len(j):
+            for n, (ti, ji) in enumerate(zip(t, j)):
+                if isinstance(ti, dict) and isinstance(ji, dict):
+                    found.extend(differences(ti, ji, f"{where}[{n}]."))
+                elif ti != ji and not same_decimal(ti, ji):
+                    found.append(f"{where}[{n}]: typed {ti!r}, JSON {ji!r}")
+        elif t != j and not (j is None and t in (None, "", [])) and not same_decimal(t, j):
+            found.append(f"{where}: typed {t!r}, JSON {j!r}")
+    return found
 
 
 def days_of(admitted, discharged):
@@ -382,6 +463,43 @@ def run(binary, data, checks):
                       Decimal(valuation.get("breakdown", {}).get("points", "NaN"))),
                      (COEFFICIENT, drg_points))
 
+        # Every case's valuation read typed: member for member its JSON, and the figures.
+        typed_valuations = {}
+        for list_id, *_ in STAYS:
+            version = intake.GetCase(settlement.GetCaseRequest(
+                region_code=REGION, hospital_code=HOSPITAL, list_id=list_id),
+                metadata=county).versions[-1]
+            typed = version.valuation
+            typed_valuations[list_id] = typed
+            stored = json.loads(version.valuation_json)
+            stored["breakdown"] = flatten_decision(stored.get("breakdown"))
+            checks.true(f"{list_id}'s typed valuation is set", version.HasField("valuation"))
+            checks.equal(f"{list_id}'s typed valuation against its JSON",
+                         differences(typed_as_json(typed), stored), [])
+        s0_typed = typed_valuations["S0"]
+        checks.equal("S0 typed: mode, rule, coefficient, points",
+                     (s0_typed.payment_mode, s0_typed.breakdown.mode, s0_typed.mode_rule,
+                      Decimal(s0_typed.coefficient.value),
+                      Decimal(s0_typed.breakdown.points.value)),
+                     ("DRG", "drg", "main_method", COEFFICIENT, drg_points))
+        checks.equal("S1 typed: day surgery at its price",
+                     (typed_valuations["S1"].breakdown.mode,
+                      Decimal(typed_valuations["S1"].amount.yuan)),
+                     ("day_surgery", DAY_SURGERY_PRICE))
+        checks.equal("S2 typed: excluded stay, no points",
+                     (typed_valuations["S2"].breakdown.mode,
+                      typed_valuations["S2"].mode_rule,
+                      Decimal(typed_valuations["S2"].breakdown.points.value)),
+                     ("fee_for_service", "excluded_stay", Decimal(0)))
+        s3_typed = typed_valuations["S3"].breakdown
+        checks.equal("S3 typed: per diem, programme, days × daily rate",
+                     (s3_typed.mode, s3_typed.per_diem_programme,
+                      [(p.days, Decimal(p.daily_rate.yuan)) for p in s3_typed.per_diem_days],
+                      Decimal(s3_typed.amount.yuan)),
+                     ("per_diem", "rehabilitation",
+                      [(days_of(*STAYS[3][1:3]), REHABILITATION_DAILY)],
+                      REHABILITATION_DAILY * days_of(*STAYS[3][1:3])))
+
         # What each money mode is worth, and what the fund owes of it (the standard less the
         # patient's burden; an excluded stay is paid its claim).
         money_mode_fund = {
@@ -412,6 +530,15 @@ def run(binary, data, checks):
         checks.equal("March fund value", Decimal(march_statement["fund_value"]), march_value)
         checks.equal("March payable", Decimal(march_statement["payable"]), march_payable)
         checks.equal("March payable by hand", march_payable, Decimal("81225.00"))
+        checks.equal("March statement's detail", march_lines[0].WhichOneof("detail"),
+                     "prepayment")
+        march_typed = march_lines[0].prepayment
+        checks.equal("March typed statement against its JSON",
+                     differences(typed_as_json(march_typed), march_statement), [])
+        checks.equal("March typed: points, fund value, payable",
+                     (Decimal(march_typed.points.value), Decimal(march_typed.fund_value.yuan),
+                      Decimal(march_typed.payable.yuan)),
+                     (drg_points, march_value, march_payable))
 
         print("year-end clearing")
         year = run_service.RunClearing(runs.RunClearingRequest(
@@ -459,6 +586,22 @@ def run(binary, data, checks):
         checks.equal("residue", residue, DISTRIBUTABLE_BUDGET - points_fund - year_money)
         checks.equal("what the fund paid of the stays", Decimal(statement["sharing_actual"]),
                      FUND_PAID * len(STAYS))
+        checks.equal("clearing statement's detail", statements[0].WhichOneof("detail"),
+                     "clearing")
+        year_typed = statements[0].clearing
+        checks.equal("clearing typed statement against its JSON",
+                     differences(typed_as_json(year_typed), statement), [])
+        checks.equal("clearing typed: point value, entitlement, balance",
+                     (Decimal(year_typed.point_value.value),
+                      Decimal(year_typed.fund_entitlement.yuan),
+                      Decimal(year_typed.balance.yuan)),
+                     (point_value, points_fund + year_money,
+                      Decimal(year_typed.final_amount.yuan) - Decimal(year_typed.prepaid.yuan)))
+        typed_lines = {line.mode: line for line in year_typed.modes}
+        checks.equal("clearing typed: day surgery's fund part",
+                     Decimal(typed_lines["day_surgery"].fund_part.yuan)
+                     if "day_surgery" in typed_lines else None,
+                     money_mode_fund["day_surgery"])
         lines = {line["mode"]: line for line in statement["modes"]}
         for mode, fund_part in money_mode_fund.items():
             line = lines.get(mode, {})

@@ -1,7 +1,8 @@
 //! Every payment mode paid end to end: the real `medpay up` binary, a points table with a
 //! rehabilitation per-diem programme and a day-surgery price beside the DRG groups, stays of each
 //! mode submitted, a month prepaid and the year cleared. The money modes are paid their standard
-//! (or their claim) first and the DRG point value divides the rest (DOMAIN.md §5).
+//! (or their claim) first and the DRG point value divides the rest (DOMAIN.md §5). Each case's
+//! valuation and each statement is read typed too and held member for member against its JSON.
 
 use integration_tests::{
     Medpay, Stay, config_with_county_key, put_and_activate_table, register_institution,
@@ -11,6 +12,8 @@ use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use serde_json::Value;
+
+use crate::typed_forms::{check_statement, check_valuation};
 
 const REGION: &str = "460108";
 const HOSPITAL: &str = "H46010801";
@@ -180,6 +183,64 @@ async fn every_mode_is_paid_at_its_standard_before_the_points() -> anyhow::Resul
         "{cases:?}"
     );
 
+    // Each stored valuation typed, member for member its JSON, with the figures worked above.
+    let mut typed = std::collections::BTreeMap::new();
+    for list_id in ["S0", "S1", "S2", "S3"] {
+        let versions = client
+            .get_case(settlement::GetCaseRequest {
+                region_code: REGION.into(),
+                hospital_code: HOSPITAL.into(),
+                list_id: list_id.into(),
+            })
+            .await?
+            .into_inner()
+            .versions;
+        let current = versions
+            .last()
+            .ok_or_else(|| anyhow::anyhow!("no version"))?;
+        typed.insert(list_id, check_valuation(current)?.clone());
+    }
+    let breakdown = |list_id: &str| typed[list_id].breakdown.clone().unwrap_or_default();
+    let text = |d: Option<common::Decimal>| d.map(|d| d.value).unwrap_or_default();
+    let yuan_of = |m: Option<common::Money>| m.map(|m| m.yuan);
+    assert_eq!(
+        (
+            typed["S0"].payment_mode.as_str(),
+            typed["S0"].mode_rule.as_str()
+        ),
+        ("DRG", "main_method")
+    );
+    assert_eq!(breakdown("S0").mode, "drg");
+    assert_eq!(text(breakdown("S0").points), "105.0000");
+    assert_eq!(yuan_of(typed["S0"].amount.clone()), None);
+    assert_eq!(breakdown("S1").mode, "day_surgery");
+    assert_eq!(
+        yuan_of(typed["S1"].amount.clone()).as_deref(),
+        Some("8000.00")
+    );
+    assert_eq!(
+        (breakdown("S2").mode.as_str(), breakdown("S2").rule.as_str()),
+        ("fee_for_service", "excluded_stay")
+    );
+    let rehabilitation = breakdown("S3");
+    assert_eq!(
+        (
+            rehabilitation.mode.as_str(),
+            rehabilitation.per_diem_programme.as_str()
+        ),
+        ("per_diem", "rehabilitation")
+    );
+    let days: Vec<(u32, Option<String>)> = rehabilitation
+        .per_diem_days
+        .iter()
+        .map(|p| (p.days, yuan_of(p.daily_rate.clone())))
+        .collect();
+    assert_eq!(days, [(20, Some("300.00".to_owned()))]);
+    assert_eq!(
+        yuan_of(typed["S3"].amount.clone()).as_deref(),
+        Some("6000.00")
+    );
+
     let mut runs = SettlementRunServiceClient::new(server.channel().await?);
     // March: 105 points × 800 − the DRG case's burden 3,000 + day surgery (8,000 − 3,000) + the
     // excluded stay's claim 9,000 = 95,000; × 0.90 = 85,500; deposit 5 % = 4,275.
@@ -210,7 +271,14 @@ async fn every_mode_is_paid_at_its_standard_before_the_points() -> anyhow::Resul
         .await?
         .into_inner()
         .statements;
-    let line: Value = serde_json::from_str(&lines[0].statement_json)?;
+    let line = check_statement(&lines[0])?;
+    let Some(settlement::statement::Detail::Prepayment(typed_line)) = &lines[0].detail else {
+        anyhow::bail!("no typed prepayment line: {:?}", lines[0]);
+    };
+    assert_eq!(
+        yuan_of(typed_line.payable.clone()).as_deref(),
+        Some("81225.00")
+    );
     assert_eq!(yuan(&line["money_fund_part"]), "14000.00", "{line}");
     assert_eq!(yuan(&line["fund_value"]), "95000.00", "{line}");
     assert_eq!(yuan(&line["payable"]), "81225.00", "{line}");
@@ -243,7 +311,16 @@ async fn every_mode_is_paid_at_its_standard_before_the_points() -> anyhow::Resul
         .await?
         .into_inner()
         .statements;
-    let statement: Value = serde_json::from_str(&statements[0].statement_json)?;
+    let statement = check_statement(&statements[0])?;
+    let Some(settlement::statement::Detail::Clearing(typed_statement)) = &statements[0].detail
+    else {
+        anyhow::bail!("no typed clearing statement: {:?}", statements[0]);
+    };
+    assert_eq!(text(typed_statement.point_value.clone()), "819.0476");
+    assert_eq!(
+        yuan_of(typed_statement.money_fund_part.clone()).as_deref(),
+        Some("17000.00")
+    );
     assert_eq!(statement["point_value"], "819.0476", "{statement}");
     assert_eq!(yuan(&statement["points_fund_part"]), "83000.00");
     assert_eq!(yuan(&statement["money_fund_part"]), "17000.00");

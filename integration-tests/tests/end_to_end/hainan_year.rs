@@ -329,6 +329,20 @@ async fn check_cases(channel: Channel, fund: u16, valued: &[Valued]) -> anyhow::
         let what = format!("{} ({}): {case:?}", v.stay.list_id, v.stay.note);
         assert_eq!(case.status, "valued", "{what}");
         assert_eq!(case.payment_mode, v.mode, "{what}");
+        // Every mode's stored valuation, typed, holds member for member what its JSON says.
+        let versions = client
+            .get_case(settlement::GetCaseRequest {
+                region_code: POOL.into(),
+                hospital_code: case.hospital_code.clone(),
+                list_id: case.list_id.clone(),
+            })
+            .await?
+            .into_inner()
+            .versions;
+        let current = versions
+            .last()
+            .ok_or_else(|| anyhow::anyhow!("{what}: no version"))?;
+        crate::typed_forms::check_valuation(current)?;
         if let Value::Points(points) = v.value {
             let stored: Decimal = case
                 .points
@@ -414,7 +428,8 @@ async fn statements(
         .statements;
     let mut by_hospital = BTreeMap::new();
     for s in listed {
-        let json: Json = serde_json::from_str(&s.statement_json)?;
+        // The typed statement holds member for member what the JSON says.
+        let json = crate::typed_forms::check_statement(&s)?;
         let code = json["hospital_code"]
             .as_str()
             .unwrap_or_default()

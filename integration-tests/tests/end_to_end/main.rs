@@ -27,4 +27,5 @@ mod settlement_intake;
 mod settlement_runs;
 mod tls;
 mod trace_context;
+mod typed_forms;
 mod up;

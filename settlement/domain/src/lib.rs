@@ -38,6 +38,7 @@ pub mod shadow;
 pub mod special_case;
 pub mod statement_table;
 pub mod validation;
+pub mod valuation_record;
 pub mod valued_case;
 pub mod violation_deductions;
 

@@ -283,6 +283,9 @@ impl SettlementService for SettlementApi {
                     let (settlement_list, ambulatory) =
                         stored_record_to_wire(case.record_kind, &case.case_json);
                     pb::CaseVersion {
+                        valuation: crate::convert::valuation::valuation_to_wire(
+                            &case.valuation_json,
+                        ),
                         case_json: case.case_json,
                         valuation_json: case.valuation_json,
                         stored_at_unix: case.stored_at,

@@ -24,6 +24,7 @@ use settlement_domain::ports::{
     BatchValuation, CaseValuer, CheckedValuation, CodeKind, PeerUnavailable, UnknownCode,
     ValuedCase,
 };
+use settlement_domain::valuation_record::{self, ValuationRecord};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -409,20 +410,38 @@ fn valued_from(
         .as_ref()
         .map(|s| format!("{}@{}", s.scheme_id, s.version))
         .unwrap_or_default();
-    let breakdown = serde_json::json!({
-        "payment_mode": valuation.payment_mode,
-        "mode_rule": valuation.mode_rule,
-        "case_type": valuation.case_type,
-        "group_status": group_status_name(group.status),
-        "group_reason": group.reason,
-        "base": valuation.base.as_ref().map(|d| d.value.clone()),
-        "coefficient": valuation.coefficient.as_ref().map(|d| d.value.clone()),
-        "cost_ratio": valuation.cost_ratio.as_ref().map(|d| d.value.clone()),
-        "add_on": valuation.add_on.as_ref().map(|d| d.value.clone()),
-        "amount": valuation.amount.as_ref().map(|m| m.yuan.clone()),
-        "breakdown": serde_json::from_str::<serde_json::Value>(&valuation.breakdown_json)
-            .unwrap_or(serde_json::Value::Null),
-    });
+    let decimal = |name: &str, value: &Option<common::Decimal>| match value {
+        Some(value) if !value.value.is_empty() => {
+            value.value.parse::<Decimal>().map(Some).map_err(|e| {
+                format!(
+                    "points answered an unreadable {name} {:?}: {e}",
+                    value.value
+                )
+            })
+        }
+        _ => Ok(None),
+    };
+    let breakdown = if valuation.breakdown_json.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_str::<valuation_record::Breakdown>(&valuation.breakdown_json)
+                .map_err(|e| format!("points answered an unreadable breakdown: {e}"))?,
+        )
+    };
+    let record = ValuationRecord {
+        payment_mode: valuation.payment_mode.clone(),
+        mode_rule: valuation.mode_rule.clone(),
+        case_type: valuation.case_type.clone(),
+        group_status: group_status_name(group.status).to_owned(),
+        group_reason: group.reason.clone(),
+        base: decimal("base", &valuation.base)?,
+        coefficient: decimal("coefficient", &valuation.coefficient)?,
+        cost_ratio: decimal("cost_ratio", &valuation.cost_ratio)?,
+        add_on: decimal("add_on", &valuation.add_on)?,
+        amount,
+        breakdown,
+    };
     Ok(ValuedCase {
         payment_mode: ledger_mode(valuation),
         group_code: group.drg.clone(),
@@ -430,7 +449,7 @@ fn valued_from(
         amount,
         scheme_version,
         table_version: valuation.table_version.to_string(),
-        valuation_json: settlement_domain::case_key::canonical_json(&breakdown),
+        valuation_json: record.to_json(),
         episode_programme: valuation.episode_programme.clone(),
         prior_episode_days,
     })
@@ -479,6 +498,32 @@ mod tests {
         )
         .expect("a valuation");
         assert_eq!(valued.episode_programme, "");
+    }
+
+    #[test]
+    fn an_unreadable_member_of_the_answer_leaves_the_case_unvalued_naming_it() {
+        let group = grouping::GroupResult::default();
+        let mut answer = valuation(points::PaymentMode::Drg, "DRG");
+        answer.breakdown_json = "{\"decision\":7}".into();
+        let refused = valued_from(&group, &answer, 0).expect_err("an unreadable breakdown");
+        assert!(refused.contains("unreadable breakdown"), "{refused}");
+        let mut answer = valuation(points::PaymentMode::Drg, "DRG");
+        answer.coefficient = Some(common::Decimal {
+            value: "1,05".into(),
+        });
+        let refused = valued_from(&group, &answer, 0).expect_err("an unreadable coefficient");
+        assert!(
+            refused.contains("unreadable coefficient \"1,05\""),
+            "{refused}"
+        );
+        // An answer without a breakdown is stored with a null one, as before.
+        let valued = valued_from(&group, &valuation(points::PaymentMode::Drg, "DRG"), 0)
+            .expect("a valuation");
+        assert!(
+            valued.valuation_json.contains("\"breakdown\":null"),
+            "{}",
+            valued.valuation_json
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod lists;
 pub mod outpatient;
 pub mod runs;
 pub mod special_cases;
+pub mod valuation;
 
 use kernel::{Decimal, Money};
 use medpay_proto::common::v1 as common;

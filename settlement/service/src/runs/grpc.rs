@@ -344,7 +344,10 @@ impl SettlementRunService for SettlementRunApi {
         let (rows, next_page_token) = page.finish(rows, |row| row.hospital_code.clone());
         Ok(Response::new(pb::ListStatementsResponse {
             next_page_token,
-            statements: rows.iter().map(to_wire::statement).collect(),
+            statements: rows
+                .iter()
+                .map(|row| to_wire::statement(&run.kind, row))
+                .collect(),
         }))
     }
 

@@ -15,6 +15,7 @@ pub mod point_value;
 pub mod point_value_store;
 pub mod prepayment;
 pub mod shadow;
+pub mod statement_detail;
 pub mod store;
 mod wire;
 

@@ -77,8 +77,10 @@ pub fn alliances(run: &RunRow) -> Result<String, Status> {
     serde_json::to_string(&alliances).map_err(storage_failure)
 }
 
-pub fn statement(row: &StatementRow) -> pb::Statement {
+/// A statement of a run of `run_kind`, with its typed detail read from the same stored JSON.
+pub fn statement(run_kind: &str, row: &StatementRow) -> pb::Statement {
     pb::Statement {
+        detail: super::statement_detail::detail(run_kind, &row.statement_json),
         run_id: row.run_id.clone(),
         hospital_code: row.hospital_code.clone(),
         statement_json: row.statement_json.clone(),

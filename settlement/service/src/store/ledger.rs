@@ -511,16 +511,28 @@ impl CaseStore {
         if let Some(fund) = filter.fund {
             query = query.filter(Column::FundType.eq(fund_to_db(fund)));
         }
-        query
+        let query = query
             .order_by_asc(Column::RegionCode)
             .order_by_asc(Column::HospitalCode)
             .order_by_asc(Column::ListId)
-            .limit(limit)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(from_model)
-            .collect()
+            .limit(limit);
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return query
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(from_model)
+                .collect();
+        }
+        // After five runs on a connection PostgreSQL may keep a generic plan for the prepared
+        // page, which for a month's filter sorts the rest of the region on every page (1 s a page
+        // at 1,000,000 cases, 1.5 ms planned with its values): plan each page with its own.
+        let txn = self.db.begin().await?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+        let rows = query.all(&txn).await?;
+        txn.commit().await?;
+        rows.into_iter().map(from_model).collect()
     }
 
     /// Every version of one case, oldest first.

@@ -24,7 +24,7 @@ impl SettlementRunApi {
     }
 }
 
-fn statement_to_wire(s: &OutpatientStatement) -> pb::OutpatientStatement {
+pub fn statement_to_wire(s: &OutpatientStatement) -> pb::OutpatientStatement {
     pb::OutpatientStatement {
         hospital_code: s.hospital_code.clone(),
         enrolled_persons: i64::try_from(s.enrolled_persons).unwrap_or(i64::MAX),
