@@ -41,6 +41,11 @@ impl TableError {
     }
 }
 
+/// The largest price, limit, mean cost or weight a table may state (1,000,000,000): far above any
+/// real one, and small enough that the rules' products of it with a stay's amounts and ratios stay
+/// inside `Decimal`'s range (a 29-digit mean cost once overflowed rule 4's low-cost bound).
+pub const TABLE_VALUE_LIMIT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
 /// One data row of a TSV table, read by column name.
 struct Row<'a> {
     table: &'static str,
@@ -72,6 +77,20 @@ impl<'a> Row<'a> {
             return Ok(None);
         }
         value.parse().map(Some).map_err(|_| self.bad(column, value))
+    }
+
+    /// A price, limit or weight: not negative and at most [`TABLE_VALUE_LIMIT`].
+    fn amount(&self, column: &'static str) -> Result<Option<Decimal>, TableError> {
+        let value: Option<Decimal> = self.optional(column)?;
+        self.within_limit(column, value.unwrap_or_default())?;
+        Ok(value)
+    }
+
+    fn within_limit(&self, column: &'static str, amount: Decimal) -> Result<(), TableError> {
+        if amount.is_sign_negative() || amount > TABLE_VALUE_LIMIT {
+            return Err(self.bad(column, self.text(column)));
+        }
+        Ok(())
     }
 
     fn bad(&self, column: &'static str, value: &str) -> TableError {
@@ -212,7 +231,7 @@ impl Tables {
                 "los+1" => true,
                 other => return Err(row.bad("stay_limit", other)),
             };
-            let period_limit = match (row.optional("period_max")?, row.optional("period_days")?) {
+            let period_limit = match (row.amount("period_max")?, row.optional("period_days")?) {
                 (Some(max), Some(days)) if days > 0 => Some(PeriodLimit { max, days }),
                 (None, None) => None,
                 _ => return Err(row.bad("period_days", row.text("period_days"))),
@@ -242,8 +261,8 @@ impl Tables {
                 name: row.text("name").to_owned(),
                 list_type: row.text("list_type").to_owned(),
                 category,
-                price: row.optional("price")?,
-                daily_limit: row.optional("daily_limit")?,
+                price: row.amount("price")?,
+                daily_limit: row.amount("daily_limit")?,
                 limited_to_stay_plus_one,
                 period_limit,
                 self_pay,
@@ -296,10 +315,14 @@ impl Tables {
             Ok(GroupMean {
                 drg: row.required("drg")?.to_owned(),
                 cases: row.optional("cases")?.unwrap_or(0),
-                mean_cost: row
-                    .optional("mean_cost")?
-                    .ok_or_else(|| row.bad("mean_cost", ""))?,
-                weight: row.optional("weight")?,
+                mean_cost: {
+                    let mean_cost: Money = row
+                        .optional("mean_cost")?
+                        .ok_or_else(|| row.bad("mean_cost", ""))?;
+                    row.within_limit("mean_cost", mean_cost.value())?;
+                    mean_cost
+                },
+                weight: row.amount("weight")?,
             })
         })?;
         Ok(means.into_iter().map(|m| (m.drg.clone(), m)).collect())
@@ -367,6 +390,27 @@ mod tests {
                 value: "1.234".into()
             })
         );
+        for (table, column) in [
+            ("drg\tmean_cost\nES23\t33333333333333333333333339305\n", "mean_cost"),
+            ("drg\tmean_cost\nES23\t-1.00\n", "mean_cost"),
+            ("drg\tmean_cost\tweight\nES23\t6200.05\t1000000001\n", "weight"),
+        ] {
+            assert!(
+                matches!(Tables::read_group_means(table), Err(TableError::BadValue { column: c, .. }) if c == column),
+                "{table:?} must be refused at {column}"
+            );
+        }
+        assert!(Tables::read_group_means("drg\tmean_cost\nES23\t1000000000.00\n").is_ok());
+        for (table, column) in [
+            ("hilist_code\tprice\nX\t1000000000.01\n", "price"),
+            ("hilist_code\tdaily_limit\nX\t-2\n", "daily_limit"),
+            ("hilist_code\tperiod_max\tperiod_days\nX\t99999999999999\t7\n", "period_max"),
+        ] {
+            assert!(
+                matches!(Tables::read_items(table), Err(TableError::BadValue { column: c, .. }) if c == column),
+                "{table:?} must be refused at {column}"
+            );
+        }
         assert_eq!(
             Tables::read_substitutions(""),
             Err(TableError::Empty {
