@@ -18,6 +18,7 @@ mod dip;
 mod institutions;
 mod report;
 mod score;
+mod steps;
 mod summary;
 mod tables;
 mod target;
@@ -39,6 +40,7 @@ use medpay_simulator::{Record, Simulation, SimulationConfig};
 use crate::config::Settings;
 use bureau::Screening;
 use institutions::{register, roster};
+use steps::Steps;
 use summary::{ClearingSummary, HospitalTotals, Roster};
 use tables::MainRows;
 use target::Channel;
@@ -128,7 +130,7 @@ impl Progress {
 /// Runs the demo with `settings` (its own server's listeners and database are the demo's, see
 /// [`target`]).
 pub async fn run(settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
+    let mut steps = Steps::new();
     let (first_year, years) = match args.main_method {
         MainMethod::Dip => (HISTORY_YEARS[0], HISTORY_YEARS.len() as u32),
         MainMethod::Drg => (YEAR, 1),
@@ -144,8 +146,10 @@ pub async fn run(settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.out.display()))?;
 
     let observations = observe(&simulation)?;
+    steps.done("looking at the years");
 
     let target = target::Target::start(settings, &args, &simulation).await?;
+    steps.done("starting the server");
     eprintln!(
         "medpay demo: {} cases of Hainan {YEAR} (seed {}) on {}",
         args.cases, args.seed, target.description
@@ -156,9 +160,11 @@ pub async fn run(settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         target.channel.clone(),
         &args.out,
         args.main_method,
+        &mut steps,
     )
     .await;
     target.stop().await?;
+    steps.done("stopping the server");
     let (clearings, screening) = outcome?;
     print!("{}", summary::table(&clearings));
     print!("{}", summary::findings_table(&screening));
@@ -187,10 +193,12 @@ pub async fn run(settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
         screening: &screening,
     });
     std::fs::write(args.out.join("report.html"), page)?;
+    steps.done("writing the reports");
+    print!("{}", steps.table());
     eprintln!(
         "medpay demo: {} clearings in {:.1} s; statements, summary.csv and report.html in {}",
         clearings.len(),
-        started.elapsed().as_secs_f64(),
+        steps.total().as_secs_f64(),
         args.out.display()
     );
     if let Some(broken) = clearings.iter().find(|c| !c.identity_holds) {
@@ -248,6 +256,7 @@ async fn act(
     channel: Channel,
     out: &Path,
     method: MainMethod,
+    steps: &mut Steps,
 ) -> anyhow::Result<(Vec<ClearingSummary>, Screening)> {
     let Observed {
         year: observations,
@@ -257,6 +266,7 @@ async fn act(
         .max_decoding_message_size(MESSAGE_LIMIT)
         .max_encoding_message_size(MESSAGE_LIMIT);
     register(simulation, &mut intake).await?;
+    steps.done("registering institutions");
 
     // Hainan pools both funds province-wide (省级统筹): the province prepays and clears, and
     // a clearing of a region takes the cases of every region inside it.
@@ -271,6 +281,7 @@ async fn act(
                 let document = observations.table_document(*region, YEAR, fund, &MainRows::Drg)?;
                 put_table(&mut tables, document, *region, YEAR, fund).await?;
             }
+            steps.done("points tables");
         }
         MainMethod::Dip => {
             let built = dip::build_and_activate(
@@ -281,7 +292,9 @@ async fn act(
                 kernel::Date::new(POINT_VALUE_HISTORY_YEAR, 1, 1)?,
             )
             .await?;
+            steps.done("building the DIP directory");
             let costs = dip::GroupCosts::observe(simulation, &built);
+            steps.done("grouping the history");
             for year in [POINT_VALUE_HISTORY_YEAR, YEAR] {
                 let rows = MainRows::Dip {
                     groups: costs.table_groups(&built, year),
@@ -293,7 +306,9 @@ async fn act(
                     put_table(&mut tables, document, *region, year, fund).await?;
                 }
             }
+            steps.done("points tables");
             dip_history_intake(simulation, &mut intake).await?;
+            steps.done("history intake");
         }
     }
     eprintln!(
@@ -303,6 +318,7 @@ async fn act(
     );
 
     submit(simulation, &mut intake, YEAR, Upload::Everything).await?;
+    steps.done("intake");
 
     let roster = roster(simulation);
     let mut runs = SettlementRunServiceClient::new(channel.clone())
@@ -324,6 +340,7 @@ async fn act(
             .await?;
             budget_point_values.insert(*fund, value);
         }
+        steps.done("budget point values");
     }
     let progress = Progress::new("prepayments", claims_by_fund.len() as u64 * 12);
     let mut done = 0;
@@ -345,9 +362,12 @@ async fn act(
         }
     }
     progress.finish(done);
+    steps.done("prepayments");
 
     let mut screening = bureau::screen(channel.clone(), province).await?;
+    steps.done("screening");
     screening.scores = score::score(simulation, channel.clone(), province).await?;
+    steps.done("scoring");
     eprintln!(
         "screening: {} stays, {} findings",
         screening.cases,
@@ -355,6 +375,7 @@ async fn act(
     );
     let assessment = assess::assess(channel.clone(), province).await?;
     eprintln!("{}", assessment.line());
+    steps.done("assessment");
 
     let mut clearings = Vec::new();
     for (fund, claims) in &claims_by_fund {
@@ -368,6 +389,7 @@ async fn act(
         clearing.budget_point_value = budget_point_value;
         clearings.push(clearing);
     }
+    steps.done("clearings");
     eprintln!("clearings: {} run", clearings.len());
     Ok((clearings, screening))
 }
