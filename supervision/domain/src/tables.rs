@@ -391,9 +391,15 @@ mod tests {
             })
         );
         for (table, column) in [
-            ("drg\tmean_cost\nES23\t33333333333333333333333339305\n", "mean_cost"),
+            (
+                "drg\tmean_cost\nES23\t33333333333333333333333339305\n",
+                "mean_cost",
+            ),
             ("drg\tmean_cost\nES23\t-1.00\n", "mean_cost"),
-            ("drg\tmean_cost\tweight\nES23\t6200.05\t1000000001\n", "weight"),
+            (
+                "drg\tmean_cost\tweight\nES23\t6200.05\t1000000001\n",
+                "weight",
+            ),
         ] {
             assert!(
                 matches!(Tables::read_group_means(table), Err(TableError::BadValue { column: c, .. }) if c == column),
@@ -404,7 +410,10 @@ mod tests {
         for (table, column) in [
             ("hilist_code\tprice\nX\t1000000000.01\n", "price"),
             ("hilist_code\tdaily_limit\nX\t-2\n", "daily_limit"),
-            ("hilist_code\tperiod_max\tperiod_days\nX\t99999999999999\t7\n", "period_max"),
+            (
+                "hilist_code\tperiod_max\tperiod_days\nX\t99999999999999\t7\n",
+                "period_max",
+            ),
         ] {
             assert!(
                 matches!(Tables::read_items(table), Err(TableError::BadValue { column: c, .. }) if c == column),
