@@ -18,7 +18,7 @@ pub mod changes_store;
 pub mod convert;
 pub mod deductions;
 pub mod error;
-mod finding_rows;
+mod finding_rows_store;
 pub mod grpc;
 pub mod internal;
 pub mod migration;

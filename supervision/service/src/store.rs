@@ -8,7 +8,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
 
-use crate::finding_rows;
+use crate::finding_rows_store;
 
 pub mod supervision_rule {
     use sea_orm::entity::prelude::*;
@@ -295,7 +295,7 @@ pub struct SupervisionStore {
     db: DatabaseConnection,
 }
 
-pub use crate::finding_rows::{FINDINGS_PER_INSERT, FINDINGS_PER_UNNEST};
+pub use crate::finding_rows_store::{FINDINGS_PER_INSERT, FINDINGS_PER_UNNEST};
 
 impl SupervisionStore {
     pub fn new(db: DatabaseConnection) -> Self {
@@ -329,7 +329,7 @@ impl SupervisionStore {
                     let run = StoredRun { version, ..run };
                     run_row(&run).insert(txn).await?;
                     let (region, period) = (run.region, run.period);
-                    finding_rows::insert(
+                    finding_rows_store::insert(
                         txn,
                         findings.into_iter().map(|finding| StoredFinding {
                             finding_id: StoredFinding::id_of(region, period, version, finding.seq),
