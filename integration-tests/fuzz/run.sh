@@ -40,7 +40,16 @@ tail -n 25 "$logs"/fuzz-0.log && rm -rf "$logs"
 # `cargo fuzz cmin` without its rebuild: keep the inputs that reach all the coverage reached.
 minimised=$(mktemp -d)
 nice -n 19 "$bin" -merge=1 "$minimised" "$work" "${bounds[@]}" 2>/dev/null
-rm -rf integration-tests/fuzz/corpus/"$target"
-mkdir -p integration-tests/fuzz/corpus
-mv "$minimised" integration-tests/fuzz/corpus/"$target"
+# The tree keeps at most $FUZZ_TREE_BYTES (default 256 KiB) of it, smallest inputs first, so CI's
+# replay stays in seconds and the repository small; the whole minimised corpus stays in $work.
+rm -rf "$work" && cp -r "$minimised" "$work"
+budget=${FUZZ_TREE_BYTES:-262144}
+kept=integration-tests/fuzz/corpus/"$target"
+rm -rf "$kept" && mkdir -p "$kept"
+used=0
+while read -r size file; do
+  (( used + size > budget )) && break
+  cp "$minimised/$file" "$kept/" && used=$(( used + size ))
+done < <(cd "$minimised" && find . -type f -printf '%s %P\n' | sort -n)
+rm -rf "$minimised"
 exit "${status:-0}"
