@@ -410,16 +410,11 @@ fn valued_from(
         .as_ref()
         .map(|s| format!("{}@{}", s.scheme_id, s.version))
         .unwrap_or_default();
-    let decimal = |name: &str, value: &Option<common::Decimal>| match value {
-        Some(value) if !value.value.is_empty() => {
-            value.value.parse::<Decimal>().map(Some).map_err(|e| {
-                format!(
-                    "points answered an unreadable {name} {:?}: {e}",
-                    value.value
-                )
-            })
-        }
-        _ => Ok(None),
+    let decimal = |name: &str, value: &Option<common::Decimal>| {
+        crate::convert::optional_decimal(name, value.as_ref()).map_err(|(_, why)| {
+            let text = value.as_ref().map(|d| d.value.as_str()).unwrap_or_default();
+            format!("points answered an unreadable {name} {text:?}: {why}")
+        })
     };
     let breakdown = if valuation.breakdown_json.is_empty() {
         None
