@@ -17,7 +17,7 @@ use medpay_simulator::{HISTORY_CSV_HEADER, Mode, SimulatedCase, Simulation};
 
 use super::{MESSAGE_LIMIT, Progress};
 use points_domain::HospitalLevel;
-use points_domain::reference::{CostSum, basic_level_reference, reference_cost};
+use points_domain::reference::{CostSum, basic_level_reference, every_level, reference_cost};
 
 /// Cases a combination of the history needs to become a core group (the CLI's default).
 const MIN_CASES: u32 = 15;
@@ -240,9 +240,7 @@ impl GroupCosts {
                     .get(&(year - 1, code.clone()))
                     .unwrap_or(&none);
                 let published = built.means.get(code).copied().unwrap_or(Money::ZERO);
-                let all_levels = by_level
-                    .values()
-                    .fold(CostSum::default(), |sum, level| sum.plus(*level));
+                let all_levels = every_level(by_level);
                 let references: serde_json::Map<String, serde_json::Value> = HospitalLevel::ALL
                     .into_iter()
                     .map(|level| {

@@ -61,10 +61,14 @@ pub fn basic_level_reference(
 ) -> Money {
     let at = |level| by_level.get(&level).copied().unwrap_or_default();
     let secondary = at(HospitalLevel::Secondary2A).plus(at(HospitalLevel::Secondary2B));
-    let all_levels = by_level
+    reference_cost(secondary, every_level(by_level), published)
+}
+
+/// The group's cases at every level together.
+pub fn every_level(by_level: &BTreeMap<HospitalLevel, CostSum>) -> CostSum {
+    by_level
         .values()
-        .fold(CostSum::default(), |sum, level| sum.plus(*level));
-    reference_cost(secondary, all_levels, published)
+        .fold(CostSum::default(), |sum, level| sum.plus(*level))
 }
 
 #[cfg(test)]
