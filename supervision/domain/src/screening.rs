@@ -108,10 +108,13 @@ fn run_rules(rules: &[RuleId], context: &Context<'_>) -> Vec<Vec<Finding>> {
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
-                    while let Some(rule) = rules.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        done.push((*rule, run_rule(*rule, context)));
+                    loop {
+                        let at = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(rule) = rules.get(at) else {
+                            break done;
+                        };
+                        done.push((at, run_rule(*rule, context)));
                     }
-                    done
                 })
             })
             .collect();
@@ -120,10 +123,8 @@ fn run_rules(rules: &[RuleId], context: &Context<'_>) -> Vec<Vec<Finding>> {
             let done = worker
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (rule, findings) in done {
-                if let Some(at) = rules.iter().position(|r| *r == rule) {
-                    found[at] = findings;
-                }
+            for (at, findings) in done {
+                found[at] = findings;
             }
         }
     });
