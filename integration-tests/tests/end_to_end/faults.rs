@@ -359,6 +359,7 @@ pub(crate) async fn set_up(h: &Harness) -> anyhow::Result<()> {
         policy_json: r#"{"clearing": {"sharing": "budget"}}"#.into(),
         reason: "year-end sharing through the budget".into(),
     };
+        policy: None,
     h.call("PutSettlementPolicy", || {
         let (mut c, body) = (runs.clone(), policy.clone());
         async move { c.put_settlement_policy(timed(body)).await }

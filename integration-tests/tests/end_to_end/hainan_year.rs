@@ -233,6 +233,7 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
             policy_json: r#"{"scheme": "hainan_dip"}"#.into(),
             reason: "Hainan DIP year".into(),
         })
+            policy: None,
         .await?;
         // The reserve (5 % of last year's spending) covers any shared overspend in full.
         let document = serde_json::json!({
