@@ -428,6 +428,7 @@ async fn put_table(
             year,
             fund_type: i32::from(fund.code()),
             document_json,
+            document: None,
         })
         .await?
         .into_inner()
