@@ -98,10 +98,10 @@ impl Reader {
 
     /// A decimal field with a default: unset keeps `target`.
     fn decimal_into(&mut self, field: &str, given: Option<&common::Decimal>, target: &mut Decimal) {
-        if given.is_some() {
-            if let Some(value) = self.decimal(field, given) {
-                *target = value;
-            }
+        if given.is_some()
+            && let Some(value) = self.decimal(field, given)
+        {
+            *target = value;
         }
     }
 
@@ -190,10 +190,10 @@ impl Reader {
 
     /// A word field with a default: empty keeps `target`.
     fn word_into<T: DeserializeOwned>(&mut self, field: &str, text: &str, target: &mut T) {
-        if !text.is_empty() {
-            if let Some(value) = self.word(field, text) {
-                *target = value;
-            }
+        if !text.is_empty()
+            && let Some(value) = self.word(field, text)
+        {
+            *target = value;
         }
     }
 

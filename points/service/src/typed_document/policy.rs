@@ -199,13 +199,13 @@ fn read_modes(read: &mut Reader, given: &pb::PointsModeRules, policy: &mut Valua
     if let Some(rule) = &given.basic_level {
         let target = &mut modes.basic_level;
         target.group_codes.clone_from(&rule.group_codes);
-        if !rule.coefficient_level.is_empty() {
-            if let Some(level) = read.level(
+        if !rule.coefficient_level.is_empty()
+            && let Some(level) = read.level(
                 "policy.modes.basic_level.coefficient_level",
                 &rule.coefficient_level,
-            ) {
-                target.coefficient_level = level;
-            }
+            )
+        {
+            target.coefficient_level = level;
         }
         if let Ok(coefficient) = read.optional_decimal(
             "policy.modes.basic_level.coefficient",

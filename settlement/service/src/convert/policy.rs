@@ -48,10 +48,10 @@ pub fn policy_from_wire(
             section.admission_conditions.as_ref(),
             &mut target.admission_conditions,
         );
-        if let Some(code) = section.absent_admission_condition {
-            if let Some(code) = reader.code("validation.absent_admission_condition", code) {
-                target.absent_admission_condition = code;
-            }
+        if let Some(code) = section.absent_admission_condition
+            && let Some(code) = reader.code("validation.absent_admission_condition", code)
+        {
+            target.absent_admission_condition = code;
         }
         if let Some(range) = &section.symptom_range {
             target.symptom_range = category_range(range);
@@ -364,10 +364,10 @@ impl<F: Fn(&str) -> String> Reader<'_, F> {
 
     /// A word field: empty keeps `target` (the scheme's default).
     fn word_into<T: DeserializeOwned>(&mut self, field: &str, text: &str, target: &mut T) {
-        if !text.is_empty() {
-            if let Some(value) = self.word(field, text) {
-                *target = value;
-            }
+        if !text.is_empty()
+            && let Some(value) = self.word(field, text)
+        {
+            *target = value;
         }
     }
 }
