@@ -48,6 +48,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prost::Message::encode_to_vec(&public_descriptors),
     )?;
     tonic_prost_build::configure()
+        // The points documents' maps encode in key order, so the same typed request always has the
+        // same bytes (a retry under its request_id is recognised as the same request).
+        .btree_map(".medpay.points.v1")
         .build_client(true)
         .build_server(true)
         .compile_fds(descriptors)?;

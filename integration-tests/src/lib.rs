@@ -380,6 +380,7 @@ pub async fn put_and_activate_table(
             year: 2025,
             fund_type: FundType::Employee as i32,
             document_json,
+            document: None,
         })
         .await?
         .into_inner()

@@ -2,9 +2,11 @@
 
 Starts the real `medpay up` with anonymous calls refused and two API keys (the bureau's, which
 configures and runs; the county agency's, which submits and reads), then registers a hospital,
-puts and activates a points table with every payment mode, submits four stays of four modes and
-one bad record (one stay as JSON, the others typed with the generated messages), reads the
-valuation and the lists back typed, prepays March, clears the year and checks the
+puts a points table with every payment mode typed (and a broken one, answered with its field) and
+activates it, puts a settlement policy typed and reads it back typed and as JSON, submits four
+stays of four modes and one bad record (one stay as JSON, the others typed with the generated
+messages), reads the valuation and the lists back typed, prepays March, clears the year and
+checks the
 statements against figures computed here by hand with decimal.Decimal. The valuations and the
 statements are read typed too, each held member for member against its JSON form.
 
@@ -109,12 +111,47 @@ STAYS = [
 ]
 
 PROVISIONAL_POINT_VALUE = Decimal("800")
-PREPAYMENT_RATIO = Decimal("0.90")  # the settlement policy's default
-QUALITY_DEPOSIT = Decimal("0.05")  # the settlement policy's default
+# The settlement policy, put typed: 85 % of March's value prepaid, 2 % of it withheld.
+PREPAYMENT_RATIO = Decimal("0.85")
+QUALITY_DEPOSIT = Decimal("0.02")
 DISTRIBUTABLE_BUDGET = Decimal("100000.00")
 
 FEN = Decimal("0.01")
 POINT_PLACES = Decimal("0.0001")
+
+
+def typed_table(documents, common, fund_type):
+    """TABLE written with the generated messages, field for field."""
+    policy, tables = TABLE["policy"], TABLE["tables"]
+    drg = tables["drg"]
+    document = documents.PointsTableDocument(
+        policy=documents.PointsPolicy(
+            region=policy["region"], year=policy["year"], fund_type=fund_type,
+            main_method=policy["main_method"],
+            modes=documents.PointsModeRules(day_surgery=documents.PointsDaySurgeryRule(
+                procedure_codes=policy["modes"]["day_surgery"]["procedure_codes"]))),
+        tables=documents.PointsTables(
+            region=tables["region"], year=tables["year"], fund_type=fund_type,
+            drg=documents.TableDrg(
+                all_case_mean_cost=common.Money(yuan=drg["all_case_mean_cost"]))))
+    typed = document.tables
+    for code, group in drg["groups"].items():
+        typed.drg.groups[code].mean_cost.yuan = group["mean_cost"]
+        typed.drg.groups[code].base_points.value = group["base_points"]
+    for hospital, rows in tables["coefficients"]["drg_by_hospital"].items():
+        for row in rows["all_groups"]:
+            year, month, day = (int(part) for part in row["effective_from"].split("-"))
+            typed.coefficients.drg_by_hospital[hospital].all_groups.add(
+                coefficient=common.Decimal(value=row["coefficient"]),
+                effective_from=common.Date(year=year, month=month, day=day))
+    for programme, phases in tables["per_diem"]["programmes"].items():
+        for phase in phases:
+            added = typed.per_diem.programmes[programme].phases.add(name=phase["name"])
+            for level, rate in phase["daily_rates"].items():
+                added.daily_rates[level].yuan = rate
+    for code, price in tables["day_surgery"]["prices"].items():
+        typed.day_surgery.prices[code].yuan = price
+    return document
 
 
 def fen(value):
@@ -338,7 +375,9 @@ def run(binary, data, checks):
     from medpay.common.v1 import common_pb2 as common
     from medpay.points.v1 import points_pb2 as points
     from medpay.points.v1 import points_pb2_grpc as points_grpc
+    from medpay.points.v1 import table_document_pb2 as table_document
     from medpay.settlement.v1 import lists_pb2 as lists
+    from medpay.settlement.v1 import policy_pb2 as policy_pb
     from medpay.settlement.v1 import runs_pb2 as runs
     from medpay.settlement.v1 import runs_pb2_grpc as runs_grpc
     from medpay.settlement.v1 import settlement_pb2 as settlement
@@ -388,13 +427,81 @@ def run(binary, data, checks):
                 valid_to=common.Date(year=2025, month=12, day=31), status="active"),
             reason="annual agreement"), metadata=bureau).agreements
         checks.equal("agreements", [a.agreement_id for a in agreements], ["2025"])
+        # A table whose base points are unreadable is refused with the field's path.
+        broken = typed_table(table_document, common, employee)
+        broken.tables.drg.groups["GD15"].base_points.value = "one hundred"
+        try:
+            tables.PutTable(points.PutTableRequest(
+                request_id="table-2025-broken", region_code=REGION, year=2025,
+                fund_type=employee, document=broken), metadata=bureau)
+            checks.true("a broken typed table is refused", False)
+        except grpc.RpcError as error:
+            checks.equal("a broken typed table", error.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            checks.true("the broken field is named",
+                        "document.tables.drg.groups.GD15.base_points" in error.details(),
+                        error.details())
+        # The table typed; the JSON form stored must be TABLE's, member for member.
         table = tables.PutTable(points.PutTableRequest(
             request_id="table-2025", region_code=REGION, year=2025, fund_type=employee,
-            document_json=json.dumps(TABLE)), metadata=bureau).table
+            document=typed_table(table_document, common, employee)), metadata=bureau).table
+        stored = json.loads(table.document_json)
+        checks.equal("typed table stored: GD15 base points, GD13 mean cost",
+                     (Decimal(stored["tables"]["drg"]["groups"]["GD15"]["base_points"]),
+                      Decimal(stored["tables"]["drg"]["groups"]["GD13"]["mean_cost"])),
+                     (BASE_POINTS_GD15, Decimal("15000")))
+        checks.equal("typed table stored: day surgery and rehabilitation",
+                     (stored["policy"]["modes"]["day_surgery"]["procedure_codes"],
+                      Decimal(stored["tables"]["day_surgery"]["prices"]["47.01"]),
+                      Decimal(stored["tables"]["per_diem"]["programmes"]["rehabilitation"][0]
+                              ["daily_rates"]["3A"])),
+                     (["47.01"], DAY_SURGERY_PRICE, REHABILITATION_DAILY))
+        read_back = table.document
+        checks.equal("typed table read back: method, coefficient, default DIP level of 2A",
+                     (read_back.policy.main_method,
+                      Decimal(read_back.tables.coefficients.drg_by_hospital[HOSPITAL]
+                              .all_groups[0].coefficient.value),
+                      Decimal(read_back.tables.coefficients.dip_levels.levels["2A"].value)),
+                     ("drg", COEFFICIENT, Decimal("1.05")))
         tables.ActivateTable(points.ActivateTableRequest(
             request_id="table-2025-active", region_code=REGION, year=2025, fund_type=employee,
             version=table.version, effective_from=common.Date(year=2025, month=1, day=1)),
             metadata=bureau)
+
+        print("settlement policy")
+        policy = runs.PutSettlementPolicyRequest(
+            request_id="policy-2025", region_code=REGION, year=2025, fund_type=employee,
+            reason="county prepayment ratio",
+            policy=policy_pb.SettlementPolicy(prepayment=policy_pb.PolicyPrepayment(
+                prepayment_ratio=common.Decimal(value=str(PREPAYMENT_RATIO)),
+                quality_deposit_rate=common.Decimal(value=str(QUALITY_DEPOSIT)))))
+        both = runs.PutSettlementPolicyRequest()
+        both.CopyFrom(policy)
+        both.policy_json = "{}"
+        try:
+            run_service.PutSettlementPolicy(both, metadata=bureau)
+            checks.true("a policy given twice is refused", False)
+        except grpc.RpcError as error:
+            checks.equal("a policy given twice", error.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        checks.equal("policy version",
+                     run_service.PutSettlementPolicy(policy, metadata=bureau).version, 1)
+        in_force = run_service.GetSettlementPolicy(runs.GetSettlementPolicyRequest(
+            region_code=REGION, year=2025, fund_type=employee), metadata=county)
+        as_json = json.loads(in_force.policy_json)
+        typed = in_force.policy
+        checks.equal("policy read typed: ratio, deposit, sharing, readmission window",
+                     (Decimal(typed.prepayment.prepayment_ratio.value),
+                      Decimal(typed.prepayment.quality_deposit_rate.value),
+                      typed.clearing.sharing, typed.readmission.window_days),
+                     (PREPAYMENT_RATIO, QUALITY_DEPOSIT, "pay_standard", 15))
+        checks.equal("policy typed against its JSON",
+                     (Decimal(as_json["prepayment"]["prepayment_ratio"]),
+                      as_json["clearing"]["sharing"],
+                      list(typed.validation.discharge_types.codes),
+                      [w.value for w in typed.budget_point_value.history_weights.weights]),
+                     (Decimal(typed.prepayment.prepayment_ratio.value),
+                      typed.clearing.sharing,
+                      as_json["validation"]["discharge_types"],
+                      as_json["budget_point_value"]["history_weights"]))
 
         print("intake")
         # The first stay as JSON, the others and the bad record typed: both forms in one upload.
@@ -529,7 +636,8 @@ def run(binary, data, checks):
                      Decimal(march_statement["money_fund_part"]), march_money)
         checks.equal("March fund value", Decimal(march_statement["fund_value"]), march_value)
         checks.equal("March payable", Decimal(march_statement["payable"]), march_payable)
-        checks.equal("March payable by hand", march_payable, Decimal("81225.00"))
+        # 95,000 × 0.85 = 80,750 prepaid, less 2 % of it (1,615) withheld.
+        checks.equal("March payable by hand", march_payable, Decimal("79135.00"))
         checks.equal("March statement's detail", march_lines[0].WhichOneof("detail"),
                      "prepayment")
         march_typed = march_lines[0].prepayment

@@ -63,6 +63,7 @@ pub async fn set_budget(
                 MainMethod::Dip => r#"{"clearing": {"sharing": "budget", "point_value_basis": "reimbursement_ratio"}}"#.into(),
             },
             reason: "year-end sharing by the budget's tiers".into(),
+            policy: None,
         })
         .await?;
     Ok(())

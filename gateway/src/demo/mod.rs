@@ -273,7 +273,10 @@ async fn act(
     let province = simulation.province().code;
     let pools: BTreeSet<(RegionCode, u16)> =
         observations.inpatient_claims.keys().copied().collect();
-    let mut tables = PointsServiceClient::new(channel.clone());
+    // A province's table comes back as JSON and typed: past the 4 MiB default at full size.
+    let mut tables = PointsServiceClient::new(channel.clone())
+        .max_decoding_message_size(MESSAGE_LIMIT)
+        .max_encoding_message_size(MESSAGE_LIMIT);
     match method {
         MainMethod::Drg => {
             for (region, fund) in &pools {
@@ -428,6 +431,7 @@ async fn put_table(
             year,
             fund_type: i32::from(fund.code()),
             document_json,
+            document: None,
         })
         .await?
         .into_inner()

@@ -241,6 +241,7 @@ fn write_seed_corpora() {
         year: 2025,
         fund_type: common::FundType::Employee as i32,
         document_json: TABLE_DOCUMENT.into(),
+        document: None,
     };
     write("points_put_table", "drg", &put.encode_to_vec());
 

@@ -317,6 +317,7 @@ pub(crate) async fn set_up(h: &Harness) -> anyhow::Result<()> {
         year: 2025,
         fund_type: FUND,
         document_json: quarter::table_document(),
+        document: None,
     };
     let put = h
         .call("PutTable", || {
@@ -358,6 +359,7 @@ pub(crate) async fn set_up(h: &Harness) -> anyhow::Result<()> {
         fund_type: FUND,
         policy_json: r#"{"clearing": {"sharing": "budget"}}"#.into(),
         reason: "year-end sharing through the budget".into(),
+        policy: None,
     };
     h.call("PutSettlementPolicy", || {
         let (mut c, body) = (runs.clone(), policy.clone());

@@ -187,6 +187,7 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
                 year,
                 fund_type: i32::from(fund),
                 document_json: table_document(fund, year, &codes),
+                document: None,
             })
             .await?
             .into_inner()
@@ -232,6 +233,7 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
             fund_type: i32::from(fund),
             policy_json: r#"{"scheme": "hainan_dip"}"#.into(),
             reason: "Hainan DIP year".into(),
+            policy: None,
         })
         .await?;
         // The reserve (5 % of last year's spending) covers any shared overspend in full.

@@ -207,6 +207,7 @@ impl Agency {
                 year: YEAR,
                 fund_type: *fund,
                 document_json: table_document(*fund),
+                document: None,
             };
             let version = self
                 .call("PutTable", || {

@@ -75,6 +75,7 @@ fn main() {
                 year: 2025,
                 fund_type: 310,
                 document_json: document(),
+                document: None,
             }))
             .await
             .expect("put")

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::error::{Error, policy_violations};
 use crate::store::TableKey;
 use crate::table_choice::TableDocument;
+use crate::typed_document::document_from_wire;
 
 /// A `PutTable` request, read: the key of the new draft and its checked document.
 pub struct TableDraft {
@@ -36,7 +37,25 @@ impl TryFrom<(RegionCode, &pb::PutTableRequest)> for TableDraft {
             return Err(Error::InvalidArgument(v));
         };
         let key = TableKey { region, year, fund };
-        let document = match check_document(&body.document_json, key) {
+        // One form or the other: two documents could disagree, and neither says nothing.
+        let read = match (&body.document, body.document_json.trim().is_empty()) {
+            (Some(_), false) => Err(["document", "document_json"]
+                .map(|field| {
+                    (
+                        field.to_owned(),
+                        "give exactly one of document and document_json".to_owned(),
+                    )
+                })
+                .to_vec()),
+            (None, true) => Err(vec![(
+                "document".to_owned(),
+                "give exactly one of document and document_json".to_owned(),
+            )]),
+            (Some(typed), true) => document_from_wire("document", typed, key)
+                .and_then(|document| check_read_document(document, key, "document")),
+            (None, false) => check_document(&body.document_json, key),
+        };
+        let document = match read {
             Ok(document) => Some(document),
             Err(more) => {
                 v.extend(more);
@@ -419,16 +438,29 @@ fn year_fund(year: i32, fund: i32, violations: &mut Vec<Violation>) -> Option<(i
 fn check_document(text: &str, key: TableKey) -> Result<TableDocument, Vec<Violation>> {
     let document: TableDocument = serde_json::from_str(text)
         .map_err(|e| vec![("document_json".to_owned(), e.to_string())])?;
+    check_read_document(document, key, "document_json")
+}
+
+/// The checks of a document however it was given (`document_json` or the typed `document`,
+/// named by `field`): it names the request's region, year and fund, and its policy and tables are
+/// valid.
+fn check_read_document(
+    document: TableDocument,
+    key: TableKey,
+    field: &str,
+) -> Result<TableDocument, Vec<Violation>> {
     let mut v = Vec::new();
+    let policy_prefix = format!("{field}.policy");
+    let tables_prefix = format!("{field}.tables");
     for (prefix, region, year, fund) in [
         (
-            "document_json.policy",
+            policy_prefix.as_str(),
             document.policy.region,
             document.policy.year,
             document.policy.fund_type,
         ),
         (
-            "document_json.tables",
+            tables_prefix.as_str(),
             document.tables.region,
             document.tables.year,
             document.tables.fund_type,
@@ -454,10 +486,10 @@ fn check_document(text: &str, key: TableKey) -> Result<TableDocument, Vec<Violat
         }
     }
     if let Err(errors) = document.policy.validate() {
-        v.extend(policy_violations("document_json.policy.", &errors));
+        v.extend(policy_violations(&format!("{policy_prefix}."), &errors));
     }
     if let Err(errors) = document.tables.validate(&document.policy) {
-        v.extend(policy_violations("document_json.tables.", &errors));
+        v.extend(policy_violations(&format!("{tables_prefix}."), &errors));
     }
     if v.is_empty() { Ok(document) } else { Err(v) }
 }

@@ -78,6 +78,11 @@ fn to_wire(table: &StoredTable) -> pb::ValuationTable {
         status: status_to_wire(table.status),
         document_json: table.document_json.clone(),
         effective_from: table.effective_from.map(wire::date_to_wire),
+        // Every stored document was read by the same reader before it was stored; one that no
+        // longer reads is still shown as JSON.
+        document: serde_json::from_str::<TableDocument>(&table.document_json)
+            .ok()
+            .map(|document| crate::typed_document::document_to_wire(&document)),
     }
 }
 

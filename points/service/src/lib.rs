@@ -11,6 +11,7 @@ pub mod migration;
 pub mod outpatient;
 pub mod store;
 pub mod table_choice;
+pub mod typed_document;
 pub mod value_stream;
 
 pub use error::Error;

@@ -120,6 +120,7 @@ async fn start_points() -> std::net::SocketAddr {
             year: 2025,
             fund_type: FUND,
             document_json: document.to_string(),
+            document: None,
         }))
         .await
         .expect("table")

@@ -148,6 +148,7 @@ async fn put_policy(settlement: &mut Settlement, policy_json: &str) {
             fund_type: FUND,
             policy_json: policy_json.into(),
             reason: "sharing through the budget context".into(),
+            policy: None,
         }))
         .await
         .expect("policy");

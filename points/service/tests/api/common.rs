@@ -196,6 +196,7 @@ pub fn put(request_id: &str, document_json: String) -> pb::PutTableRequest {
         year: 2025,
         fund_type: EMPLOYEE,
         document_json,
+        document: None,
     }
 }
 

@@ -4,3 +4,4 @@ mod common;
 mod grpc;
 mod internal;
 mod table_choice;
+mod typed_document;

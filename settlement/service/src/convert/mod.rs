@@ -5,6 +5,7 @@
 pub mod intake;
 pub mod lists;
 pub mod outpatient;
+pub mod policy;
 pub mod runs;
 pub mod special_cases;
 pub mod valuation;
@@ -38,6 +39,10 @@ impl Violations {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub fn into_violations(self) -> Vec<Violation> {
+        self.0
     }
 
     /// `value` when nothing was violated, else every violation.

@@ -11,6 +11,7 @@ use settlement_domain::prepayment::ProvisionalPointValue;
 use crate::runs::PointValueChoice;
 use tonic::Status;
 
+use super::policy::policy_from_wire;
 use super::{Violations, optional_decimal, optional_money};
 
 /// The year and fund a request is keyed by.
@@ -34,10 +35,32 @@ impl TryFrom<&pb::PutSettlementPolicyRequest> for PolicyRequest {
     fn try_from(body: &pb::PutSettlementPolicyRequest) -> Result<Self, Status> {
         let mut violations = Violations::default();
         let key = year_and_fund(&mut violations, body.year, body.fund_type);
-        let policy = violations.check(
-            SettlementPolicy::from_document(&body.policy_json)
-                .map_err(|description| ("policy_json".to_owned(), description)),
-        );
+        // One form or the other: two documents could disagree, and neither says nothing.
+        let policy = match (&body.policy, body.policy_json.trim().is_empty()) {
+            (Some(_), false) => {
+                for field in ["policy", "policy_json"] {
+                    violations.push(field, "give exactly one of policy and policy_json");
+                }
+                None
+            }
+            (Some(typed), true) => match policy_from_wire("policy", typed) {
+                Ok(policy) => Some(policy),
+                Err(found) => {
+                    for (field, description) in found {
+                        violations.push(field, description);
+                    }
+                    None
+                }
+            },
+            (None, true) => {
+                violations.push("policy", "give exactly one of policy and policy_json");
+                None
+            }
+            (None, false) => violations.check(
+                SettlementPolicy::from_document(&body.policy_json)
+                    .map_err(|description| ("policy_json".to_owned(), description)),
+            ),
+        };
         violations.finish(|| {
             let ((year, fund), policy) = key.zip(policy)?;
             Some(Self { year, fund, policy })

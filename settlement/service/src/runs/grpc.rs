@@ -84,6 +84,7 @@ impl SettlementRunService for SettlementRunApi {
         Ok(Response::new(pb::GetSettlementPolicyResponse {
             policy_json: serde_json::to_string(&policy).map_err(storage_failure)?,
             version,
+            policy: Some(crate::convert::policy::policy_to_wire(&policy)),
         }))
     }
 

@@ -23,6 +23,7 @@ mod disputes;
 mod readmission;
 mod regions;
 mod runs;
+mod typed_policy;
 mod unvalued;
 
 const REGION: &str = "460100";

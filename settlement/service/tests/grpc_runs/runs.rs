@@ -29,6 +29,7 @@ async fn policy_is_versioned_and_unknown_keys_are_named() {
             fund_type: FUND,
             policy_json: r#"{"prepayment":{"prepayment_ratio":"0.85","surprise":1}}"#.into(),
             reason: "typo".into(),
+            policy: None,
         }))
         .await
         .expect_err("unknown key");
@@ -49,6 +50,7 @@ async fn policy_is_versioned_and_unknown_keys_are_named() {
                 fund_type: FUND,
                 policy_json: r#"{"prepayment":{"prepayment_ratio":"0.85"}}"#.into(),
                 reason: "provincial notice".into(),
+                policy: None,
             }))
             .await
             .expect("put")
