@@ -2,6 +2,7 @@
 //! in force until one is put, bad thresholds refused with their fields and nothing stored, and a
 //! hospital's grade following its region's policy.
 
+use medpay_proto::supervision::internal::v1 as internal;
 use medpay_proto::supervision::v1 as pb;
 use platform::testing::{as_caller, violated_fields};
 use tonic::Code;
@@ -147,7 +148,7 @@ async fn bad_thresholds_are_refused_with_their_fields_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_hospital_s_grade_follows_its_region_s_policy() {
-    let (mut public, mut client, _) = server().await;
+    let (mut public, mut client, mut internal) = server().await;
     assert_eq!(confirmed(&mut public).await.len(), 2);
     client
         .put_scorecard(bureau(put("card-1", 2026, CARD)))
@@ -192,4 +193,20 @@ async fn a_hospital_s_grade_follows_its_region_s_policy() {
         .into_inner();
     assert_eq!(credit.grade, "C");
     assert_eq!(credit.history.len(), 2);
+    // Settlement reads the grade with the score.
+    let scores = internal
+        .get_assessment_scores(agency(internal::GetAssessmentScoresRequest {
+            region_code: HAIKOU.into(),
+            year: 2026,
+        }))
+        .await
+        .expect("scores")
+        .into_inner();
+    assert_eq!(
+        (
+            scores.scores[0].score.as_str(),
+            scores.scores[0].credit_grade.as_str()
+        ),
+        ("41.67", "C")
+    );
 }
