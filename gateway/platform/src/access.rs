@@ -355,6 +355,16 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
     ),
     (
         "medpay.supervision.v1.SupervisionAssessmentService",
+        "PutCreditPolicy",
+        &[Configure],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
+        "GetCreditPolicy",
+        &[Read, Review, Hospital],
+    ),
+    (
+        "medpay.supervision.v1.SupervisionAssessmentService",
         "RunAssessment",
         &[Run],
     ),

@@ -88,6 +88,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "GetMonitoringReport"
         | "ExportIndicators"
         | "GetScorecard"
+        | "GetCreditPolicy"
         | "GetAssessment"
         | "ListAssessments"
         | "GetCredit"
@@ -125,7 +126,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "PutExpert"
         | "ChangeRuleLevel"
         | "SetRuleParameters"
-        | "PutScorecard" => {
+        | "PutScorecard"
+        | "PutCreditPolicy" => {
             vec![Configure]
         }
         _ => vec![Read],

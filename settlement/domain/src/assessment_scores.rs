@@ -27,21 +27,36 @@ pub enum ScoreSource {
     Supervision,
 }
 
+impl ScoreSource {
+    /// The source as statements and their exports name it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScoreSource::YearInputs => "year_inputs",
+            ScoreSource::Supervision => "supervision",
+        }
+    }
+}
+
 /// The scores of supervision's latest assessment run of the clearing's region and year.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupervisedScores {
     /// The assessment run version read (0: the region-year was never assessed).
     pub version: i32,
     pub scores: BTreeMap<String, Decimal>,
+    /// The credit grade (信用, A–D) the same run gave each hospital.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grades: BTreeMap<String, String>,
 }
 
 /// Marks the typed scores and gives supervision's score to each hospital without a typed score
-/// or a typed deposit return.
+/// or a typed deposit return. Supervision's credit grade goes to every hospital it graded,
+/// whichever score the deposit follows: the grade is supervision's word alone.
 pub fn apply(
     supervised: Option<&SupervisedScores>,
     hospitals: &mut BTreeMap<String, HospitalClearingInput>,
 ) {
     for (code, h) in hospitals.iter_mut() {
+        h.credit_grade = supervised.and_then(|s| s.grades.get(code)).cloned();
         if h.assessment_score.is_some() {
             h.assessment_score_source = Some(ScoreSource::YearInputs);
             continue;
@@ -86,6 +101,10 @@ mod tests {
                 .into_iter()
                 .map(|(c, s)| (c.to_owned(), s))
                 .collect(),
+            grades: [("H1", "C"), ("H3", "B")]
+                .into_iter()
+                .map(|(c, g)| (c.to_owned(), g.to_owned()))
+                .collect(),
         };
         apply(Some(&supervised), &mut hospitals);
         let seen: Vec<_> = hospitals
@@ -107,6 +126,11 @@ mod tests {
                 ("H4", None, None),
             ]
         );
+        let grades: Vec<_> = hospitals
+            .values()
+            .map(|h| h.credit_grade.as_deref())
+            .collect();
+        assert_eq!(grades, [Some("C"), None, Some("B"), None]);
     }
 
     #[test]

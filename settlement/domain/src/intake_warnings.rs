@@ -92,11 +92,35 @@ pub fn of_unknown_code(unknown: &UnknownCode) -> IntakeWarning {
         },
         code: kind.reason().to_ascii_lowercase(),
         field: format!("{list}[{}].code", unknown.position),
-        detail: format!(
-            "{what} code {:?} is not in the dictionaries of the grouping scheme in force",
-            unknown.code
-        ),
+        detail: format!("{what} code {:?} {SCHEME_CHECK}", unknown.code),
     }
+}
+
+/// How a warning from the grouping scheme's dictionaries ends its detail: what tells it from a
+/// validation warning of the same code (a validation dictionary, when one is configured).
+const SCHEME_CHECK: &str = "is not in the dictionaries of the grouping scheme in force";
+
+/// Whether `warning` came from the scheme's dictionaries ([`of_unknown_code`]).
+fn from_scheme(warning: &IntakeWarning) -> bool {
+    [
+        ViolationKind::UnknownDiagnosisCode,
+        ViolationKind::UnknownProcedureCode,
+    ]
+    .iter()
+    .any(|kind| warning.code == kind.reason().to_ascii_lowercase())
+        && warning.detail.ends_with(SCHEME_CHECK)
+}
+
+/// A record's warnings after it was grouped again (revaluation, DOMAIN.md §5): what the scheme
+/// then in force did not know replaces what the scheme before did not, and every other warning
+/// (validation's, which the content alone decides) stays, in the order found.
+pub fn rechecked(previous: &[IntakeWarning], unknown: &[UnknownCode]) -> Vec<IntakeWarning> {
+    previous
+        .iter()
+        .filter(|w| !from_scheme(w))
+        .cloned()
+        .chain(unknown.iter().map(of_unknown_code))
+        .collect()
 }
 
 /// Every warning of a record, in the order found: validation's, then the unknown codes.
@@ -171,6 +195,28 @@ mod tests {
         assert_eq!(codes, ["diagnosis_sex_conflict", "unknown_procedure_code"]);
         assert_eq!(kept[0].level, WarningLevel::Warning);
         assert_eq!(kept[1].field, "procedures[1].code");
+    }
+
+    #[test]
+    fn a_recheck_replaces_the_scheme_s_unknown_codes_and_keeps_validation_s() {
+        let validation = |code: &str, detail: &str| IntakeWarning {
+            level: WarningLevel::Warning,
+            code: code.into(),
+            field: "diagnoses[1].code".into(),
+            detail: detail.into(),
+        };
+        let previous = vec![
+            validation("diagnosis_sex_conflict", "O80.000 on a male patient"),
+            // A validation dictionary's finding names only the code: it stays.
+            validation("unknown_diagnosis_code", "X00.000"),
+            of_unknown_code(&unknown(CodeKind::Diagnosis, 0, "A00.900")),
+            of_unknown_code(&unknown(CodeKind::Procedure, 1, "00.0000")),
+        ];
+        let known_now = rechecked(&previous, &[]);
+        assert_eq!(known_now, previous[..2]);
+        assert!(passes_qc(known_now.iter().map(|w| &w.level)));
+        let still = rechecked(&previous, &[unknown(CodeKind::Procedure, 1, "00.0000")]);
+        assert_eq!(still, [&previous[..2], &previous[3..]].concat());
     }
 
     #[test]

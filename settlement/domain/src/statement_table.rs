@@ -85,11 +85,16 @@ fn direction_name(direction: BalanceDirection) -> &'static str {
 /// `violation_findings`: each finding as `id rule cases amount`, separated by `; `; last, when a
 /// hospital was shared within a medical alliance, [`ALLIANCE_COLUMNS`]: the unit's code, Std,
 /// Act, R, tier and payable and the hospital's share of the unit's Std (its part is its
-/// `sharing_payable`), blank for a hospital outside any alliance. A year without alliances keeps
-/// the table, and so the digest, it always had.
+/// `sharing_payable`), blank for a hospital outside any alliance; then, when any hospital's
+/// deposit followed an assessment score, `assessment_score` (as given, blank without one) and
+/// `assessment_score_source` (`year_inputs` or `supervision`), and when supervision graded any
+/// hospital's credit, `credit_grade` (A–D, blank when ungraded). A year without alliances,
+/// scores or grades keeps the table, and so the digest, it always had.
 pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
     let with_findings = statements.iter().any(|s| !s.violation_findings.is_empty());
     let with_alliances = statements.iter().any(|s| s.alliance.is_some());
+    let with_scores = statements.iter().any(|s| s.assessment_score.is_some());
+    let with_grades = statements.iter().any(|s| s.credit_grade.is_some());
     let modes: BTreeSet<&str> = statements
         .iter()
         .flat_map(|s| s.modes.iter().map(|line| line.mode.as_str()))
@@ -140,6 +145,12 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
         let first = header.len();
         header.extend(ALLIANCE_COLUMNS.iter().map(|c| (*c).to_owned()));
         money_columns.extend([first + 1, first + 2, first + 5]);
+    }
+    if with_scores {
+        header.extend(["assessment_score", "assessment_score_source"].map(str::to_owned));
+    }
+    if with_grades {
+        header.push("credit_grade".to_owned());
     }
     let rows = statements
         .iter()
@@ -193,6 +204,19 @@ pub fn clearing_table(statements: &[HospitalStatement]) -> Table {
             }
             if with_alliances {
                 row.extend(alliance_cells(s.alliance.as_ref()));
+            }
+            if with_scores {
+                row.extend([
+                    s.assessment_score
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    s.assessment_score_source
+                        .map(|source| source.as_str().to_owned())
+                        .unwrap_or_default(),
+                ]);
+            }
+            if with_grades {
+                row.push(s.credit_grade.clone().unwrap_or_default());
             }
             row
         })

@@ -1,7 +1,7 @@
 //! Reading the ledger in key order: ListCases' keyset pages, ExportCases' stream and the
 //! internal StreamCases all walk the current cases in [`CaseKey`] order a chunk at a time, each
 //! chunk one index range scan resuming after the last key of the one before. Every case is
-//! answered with the warnings kept with its content ([`with_warnings`]).
+//! answered with its warnings ([`with_warnings`]).
 
 use std::pin::Pin;
 
@@ -17,7 +17,7 @@ use crate::convert::intake::{case_to_wire, institution_to_wire, warning_to_wire}
 use crate::grpc::case_filter;
 use crate::store::institutions;
 use crate::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase, StoreError};
-use crate::store::warnings::{self, ContentKey};
+use crate::store::rechecked_warnings;
 
 /// Cases read from the ledger per query while streaming, and per ExportCases message.
 pub const CHUNK: u64 = 500;
@@ -48,24 +48,21 @@ pub async fn list_cases(
     }))
 }
 
-/// Stored case versions as answered, each with the warnings kept with its content.
+/// Stored case versions as answered, each with its warnings: those kept with its content, or
+/// those of the revaluation that stored it.
 pub async fn with_warnings(
     cases: &CaseStore,
     rows: Vec<LedgerCase>,
 ) -> Result<Vec<pb::CaseSummary>, StoreError> {
-    let key = |case: &LedgerCase| -> ContentKey {
-        (
-            case.hospital_code.clone(),
-            case.list_id.clone(),
-            case.content_hash.clone(),
-        )
-    };
-    let keys: Vec<ContentKey> = rows.iter().map(key).collect();
-    let kept = warnings::of_contents(cases.connection(), &keys).await?;
+    let kept = rechecked_warnings::of_versions(cases.connection(), &rows).await?;
     Ok(rows
         .into_iter()
         .map(|case| {
-            let found = kept.get(&key(&case));
+            let found = kept.get(&(
+                case.hospital_code.clone(),
+                case.list_id.clone(),
+                case.version,
+            ));
             let mut summary = case_to_wire(case);
             summary.warnings = found
                 .map(|list| list.iter().map(warning_to_wire).collect())

@@ -479,6 +479,7 @@ impl SettlementService for SettlementApi {
                 .collect(),
         };
         let versions = revaluation.versions;
+        let rechecks = revaluation.rechecks;
         let detail = format!(
             "revalued {} of {} cases of {region} discharged {}..{}",
             versions.len(),
@@ -493,6 +494,7 @@ impl SettlementService for SettlementApi {
                     for case in &versions {
                         CaseStore::insert_current(&work, case).await?;
                     }
+                    crate::store::rechecked_warnings::insert(&work, &rechecks).await?;
                     Ok((response.encode_to_vec(), detail))
                 })
             })

@@ -150,12 +150,26 @@ pub fn read_deductions(
 }
 
 /// Supervision's scores as the domain reads them; a score it cannot read, or one outside
-/// 0–100, fails the clearing rather than return a deposit by a wrong score.
+/// 0–100, fails the clearing rather than return a deposit by a wrong score. A credit grade other
+/// than A–D fails it too (a statement would print it); an empty one means no grade.
 pub fn read_scores(
     answer: pb::GetAssessmentScoresResponse,
 ) -> Result<SupervisedScores, SupervisionError> {
     let mut scores = std::collections::BTreeMap::new();
+    let mut grades = std::collections::BTreeMap::new();
     for s in answer.scores {
+        match s.credit_grade.as_str() {
+            "" => {}
+            "A" | "B" | "C" | "D" => {
+                grades.insert(s.hospital_code.clone(), s.credit_grade.clone());
+            }
+            other => {
+                return Err(SupervisionError::unavailable(format!(
+                    "supervision answered the credit grade {other:?} of {}, not one of A, B, C, D",
+                    s.hospital_code
+                )));
+            }
+        }
         let score: Decimal = s
             .score
             .trim()
@@ -173,6 +187,7 @@ pub fn read_scores(
     Ok(SupervisedScores {
         version: answer.version,
         scores,
+        grades,
     })
 }
 
@@ -263,11 +278,17 @@ mod tests {
             scores: vec![pb::AssessmentScore {
                 hospital_code: "H1".into(),
                 score: score.into(),
+                credit_grade: "B".into(),
             }],
         };
         let read = read_scores(answer("75.00")).expect("read");
         assert_eq!(read.version, 3);
         assert_eq!(read.scores["H1"].to_string(), "75.00");
+        assert_eq!(read.grades["H1"], "B");
+        let mut odd = answer("75.00");
+        odd.scores[0].credit_grade = "E".into();
+        let error = read_scores(odd).expect_err("grade E");
+        assert!(error.message.contains("\"E\" of H1"), "{error}");
         for bad in ["", "seventy", "100.01", "-1"] {
             let error = read_scores(answer(bad)).expect_err(bad);
             assert_eq!(error.failure, SupervisionFailure::Unavailable);

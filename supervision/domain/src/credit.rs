@@ -67,6 +67,67 @@ impl Default for CreditPolicy {
     }
 }
 
+/// A threshold a [`CreditPolicy`] cannot have: the field (as the policy names it) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyProblem {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl CreditPolicy {
+    /// The policy if its thresholds grade sensibly, else every problem: each score within 0–100
+    /// with at most 2 places (scores are given with 2), A's score above B's above C's, and A
+    /// allowing no more findings than B, so a better grade is never easier to get.
+    pub fn checked(self) -> Result<Self, Vec<PolicyProblem>> {
+        let mut problems = Vec::new();
+        let scores = [
+            ("a_min_score", self.a_min_score),
+            ("b_min_score", self.b_min_score),
+            ("c_min_score", self.c_min_score),
+        ];
+        for (field, score) in scores {
+            if let Some(reason) = score_problem(score) {
+                problems.push(PolicyProblem { field, reason });
+            }
+        }
+        for pair in scores.windows(2) {
+            let ((better, above), (field, below)) = (pair[0], pair[1]);
+            if below >= above {
+                problems.push(PolicyProblem {
+                    field,
+                    reason: format!("{below} must lie below {better} ({above})"),
+                });
+            }
+        }
+        if self.a_max_findings > self.b_max_findings {
+            problems.push(PolicyProblem {
+                field: "a_max_findings",
+                reason: format!(
+                    "{} exceeds b_max_findings ({}): A may not allow more findings than B",
+                    self.a_max_findings, self.b_max_findings
+                ),
+            });
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Why `score` cannot be a threshold on its own (outside 0–100, or finer than the 2 places
+/// scores are given with), if it cannot.
+pub fn score_problem(score: Decimal) -> Option<String> {
+    if score < Decimal::ZERO || score > Decimal::ONE_HUNDRED {
+        Some(format!("{score} is not a score from 0 to 100"))
+    } else if score.normalize().scale() > 2 {
+        Some(format!("{score} has more than 2 decimal places"))
+    } else {
+        None
+    }
+}
+
 /// A grade and why it was given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreditStanding {
@@ -177,6 +238,69 @@ mod tests {
         assert_eq!(
             standing.reason,
             "score 82.5, 1 confirmed finding(s): B needs a score ≥ 75 and ≤ 2 confirmed"
+        );
+    }
+
+    fn policy(a: Decimal, a_max: u32, b: Decimal, b_max: u32, c: Decimal) -> CreditPolicy {
+        CreditPolicy {
+            a_min_score: a,
+            a_max_findings: a_max,
+            b_min_score: b,
+            b_max_findings: b_max,
+            c_min_score: c,
+        }
+    }
+
+    fn fields(policy: CreditPolicy) -> Vec<&'static str> {
+        policy
+            .checked()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.field)
+            .collect()
+    }
+
+    #[test]
+    fn the_default_and_tight_but_ordered_thresholds_pass() {
+        assert!(CreditPolicy::default().checked().is_ok());
+        assert!(fields(policy(dec!(100), 0, dec!(99.99), 0, dec!(0))).is_empty());
+    }
+
+    #[test]
+    fn thresholds_out_of_range_out_of_order_or_too_fine_name_their_field() {
+        assert_eq!(
+            fields(policy(dec!(100.01), 0, dec!(75), 2, dec!(-1))),
+            ["a_min_score", "c_min_score"]
+        );
+        // Equal scores leave no room for B.
+        assert_eq!(
+            fields(policy(dec!(80), 0, dec!(80), 2, dec!(60))),
+            ["b_min_score"]
+        );
+        assert_eq!(
+            fields(policy(dec!(90), 0, dec!(60), 2, dec!(70))),
+            ["c_min_score"]
+        );
+        assert_eq!(
+            fields(policy(dec!(90.005), 3, dec!(75), 2, dec!(60))),
+            ["a_min_score", "a_max_findings"]
+        );
+        let problems = policy(dec!(90), 0, dec!(95), 2, dec!(60))
+            .checked()
+            .expect_err("B above A");
+        assert_eq!(problems[0].reason, "95 must lie below a_min_score (90)");
+    }
+
+    #[test]
+    fn a_region_s_thresholds_change_the_grade() {
+        let strict = policy(dec!(95), 0, dec!(85), 1, dec!(70));
+        assert_eq!(strict.grade(dec!(92), 0).grade, CreditGrade::B);
+        assert_eq!(strict.grade(dec!(80), 0).grade, CreditGrade::C);
+        assert_eq!(strict.grade(dec!(65), 0).grade, CreditGrade::D);
+        assert_eq!(
+            CreditPolicy::default().grade(dec!(65), 0).grade,
+            CreditGrade::C
         );
     }
 

@@ -57,6 +57,8 @@ entity!(supervision_assessment_run, "supervision_assessment_run", {
     scorecard_version: i32,
     hospitals: i32,
     run_by: String,
+    /// 0: the default policy.
+    credit_policy_version: i32,
 });
 
 entity!(supervision_assessment, "supervision_assessment", {
@@ -131,6 +133,8 @@ pub struct StoredAssessmentRun {
     pub scorecard_version: i32,
     pub hospitals: u32,
     pub run_by: String,
+    /// The credit policy version it graded by; 0 for the default policy.
+    pub credit_policy_version: i32,
 }
 
 /// An item's result as stored: decimal strings, `value` empty when there was no data.
@@ -221,6 +225,7 @@ fn run_from_row(row: supervision_assessment_run::Model) -> Result<StoredAssessme
         scorecard_version: row.scorecard_version,
         hospitals: u32::try_from(row.hospitals).unwrap_or_default(),
         run_by: row.run_by,
+        credit_policy_version: row.credit_policy_version,
     })
 }
 
@@ -382,6 +387,7 @@ impl SupervisionStore {
                             scorecard_version: Set(run.scorecard_version),
                             hospitals: Set(i32::try_from(run.hospitals).unwrap_or(i32::MAX)),
                             run_by: Set(run.run_by.clone()),
+                            credit_policy_version: Set(run.credit_policy_version),
                         }
                         .insert(txn)
                         .await?;

@@ -103,6 +103,7 @@ impl SupervisionInternalService for SupervisionInternalApi {
             .map(|a| pb::AssessmentScore {
                 hospital_code: a.hospital_code,
                 score: crate::assessment::convert::score_text(a.score),
+                credit_grade: a.credit_grade.as_str().to_owned(),
             })
             .collect();
         Ok(Response::new(pb::GetAssessmentScoresResponse {

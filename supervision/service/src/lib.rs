@@ -6,7 +6,8 @@
 //! (`reports`). Regions change their rules' levels and parameters and hospitals answer findings
 //! through `changes` (stored by `changes_store`); deductions are computed once (`deductions`).
 //! Hospital assessments, credit grades and leads are served by `assessment`
-//! (`SupervisionAssessmentService`) and stored by `assessment_store`; the internal server also
+//! (`SupervisionAssessmentService`) and stored by `assessment_store`, the credit thresholds of
+//! each region-year by `credit_policy_store`; the internal server also
 //! answers each hospital's latest assessment score for the quality deposit at clearing.
 //! Screening logic lives in `supervision-domain`.
 
@@ -16,6 +17,7 @@ pub mod cases;
 mod changes;
 pub mod changes_store;
 pub mod convert;
+pub mod credit_policy_store;
 pub mod deductions;
 pub mod error;
 mod finding_rows_store;

@@ -405,6 +405,61 @@ store_test!(
 );
 
 store_test!(
+    credit_policies_are_stored_in_versions_per_region_and_year,
+    Migrator,
+    |db| {
+        use kernel::Decimal;
+        use supervision_domain::credit::CreditPolicy;
+
+        let store = SupervisionStore::new(db.clone());
+        let haikou: kernel::RegionCode = "460100".parse().expect("code");
+        assert_eq!(
+            store
+                .latest_credit_policy(haikou, 2026)
+                .await
+                .expect("read"),
+            None
+        );
+        let strict = CreditPolicy {
+            a_min_score: Decimal::new(955, 1),
+            a_max_findings: 0,
+            b_min_score: Decimal::new(8025, 2),
+            b_max_findings: 1,
+            c_min_score: Decimal::from(65),
+        };
+        for (n, policy) in [CreditPolicy::default(), strict].into_iter().enumerate() {
+            let once = store
+                .put_credit_policy(
+                    &call(&format!("cp-{n}"), "PutCreditPolicy"),
+                    (haikou, 2026),
+                    policy,
+                    "bureau".into(),
+                    |stored| vec![u8::try_from(stored.version).expect("small")],
+                )
+                .await
+                .expect("put");
+            assert_eq!(once.response(), [u8::try_from(n + 1).expect("small")]);
+        }
+        let latest = store
+            .latest_credit_policy(haikou, 2026)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(
+            (latest.version, latest.policy, latest.put_by.as_str()),
+            (2, strict, "bureau")
+        );
+        assert_eq!(
+            store
+                .latest_credit_policy(haikou, 2027)
+                .await
+                .expect("read"),
+            None
+        );
+    }
+);
+
+store_test!(
     assessments_credit_changes_and_leads_are_stored,
     Migrator,
     |db| {
@@ -453,6 +508,7 @@ store_test!(
             scorecard_version: 1,
             hospitals: 1,
             run_by: "bureau".into(),
+            credit_policy_version: 2,
         };
         // B, then A (a change), then A again (none).
         for (n, (score, findings, grade, changes)) in [
@@ -486,7 +542,7 @@ store_test!(
             .await
             .expect("run")
             .expect("stored");
-        assert_eq!(latest.version, 3);
+        assert_eq!((latest.version, latest.credit_policy_version), (3, 2));
         let first = store
             .assessment_run(haikou, 2026, Some(1))
             .await

@@ -213,6 +213,9 @@ pub struct HospitalClearingInput {
     /// Where the score came from, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment_score_source: Option<crate::assessment_scores::ScoreSource>,
+    /// The credit grade supervision's assessment gave the hospital, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_grade: Option<String>,
     /// Σ monthly prepayments transferred.
     pub prepaid: Money,
     /// The hospital's stays halved as readmitted (their cases carry the halved points).
@@ -234,6 +237,7 @@ impl HospitalClearingInput {
             deposit_returned: Money::ZERO,
             assessment_score: None,
             assessment_score_source: None,
+            credit_grade: None,
             prepaid: Money::ZERO,
             readmissions_halved: Vec::new(),
             alliance: None,
@@ -311,6 +315,10 @@ pub struct HospitalStatement {
     /// Where that score came from: the year inputs or supervision's assessment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment_score_source: Option<crate::assessment_scores::ScoreSource>,
+    /// The credit grade (A–D) of supervision's assessment the score came with, when supervision
+    /// graded the hospital; informative, it moves no money.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_grade: Option<String>,
     pub deposit_returned: Money,
     /// withheld − returned: kept by the fund.
     pub deposit_forfeited: Money,

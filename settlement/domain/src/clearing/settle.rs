@@ -266,6 +266,7 @@ impl PreparedClearing {
                 deposit_withheld: h.deposit_withheld,
                 assessment_score: h.assessment_score,
                 assessment_score_source: h.assessment_score_source,
+                credit_grade: h.credit_grade,
                 deposit_returned,
                 deposit_forfeited,
                 final_amount,

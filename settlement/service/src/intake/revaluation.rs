@@ -1,17 +1,21 @@
 //! Revaluation (DOMAIN.md §5): a case stored unvalued (no scheme or table in force at intake, a
 //! peer down), or valued with a table corrected since, is grouped and valued again through the
 //! same [`CaseValuer`](settlement_domain::ports::CaseValuer) port as intake. The peers are asked
-//! first; what changed is stored afterwards as new versions in the request's unit of work.
+//! first; what changed is stored afterwards as new versions in the request's unit of work. A
+//! version grouped again carries the warnings of that grouping: the codes the scheme it was
+//! grouped under does not know replace those the scheme before did not.
 
 use std::collections::BTreeMap;
 
 use kernel::{FundType, RegionCode};
 use settlement_domain::case::SettlementList;
+use settlement_domain::intake_warnings::rechecked;
 use settlement_domain::ledger::LedgerStatus;
+use settlement_domain::ports::{UnknownCode, ValuedCase};
 
 use super::{Intake, IntakeError};
 use crate::store::ledger::{CaseStore, LedgerCase};
-use settlement_domain::ports::ValuedCase;
+use crate::store::rechecked_warnings::{self, Recheck};
 
 /// How many still-unvalued cases an answer names.
 const UNVALUED_NAMED: usize = 100;
@@ -34,6 +38,8 @@ pub struct RevaluationOrder {
 pub struct Revaluation {
     /// Cases whose valuation changed, as their next version.
     pub versions: Vec<LedgerCase>,
+    /// The warnings of those of them that were grouped (the others keep their warnings).
+    pub rechecks: Vec<Recheck>,
     pub read: u64,
     pub unchanged: u64,
     pub still_unvalued: u64,
@@ -97,7 +103,10 @@ impl Intake {
         }
         for (region, cases) in by_region {
             let lists: Vec<SettlementList> = cases.iter().map(|(_, list)| list.clone()).collect();
-            let answers = self.value_with_episodes(region, &lists).await?.valuations;
+            let checked = self.value_with_episodes(region, &lists).await?;
+            let (answers, unknown) = (checked.valuations, checked.unknown_codes);
+            // (previous version, new version, the codes its grouping did not know)
+            let mut grouped: Vec<(LedgerCase, usize, &[UnknownCode])> = Vec::new();
             for (slot, (case, _)) in cases.into_iter().enumerate() {
                 let answer = answers
                     .get(slot)
@@ -115,10 +124,50 @@ impl Intake {
                 next.version = case.version + 1;
                 next.request_id = order.request_id.clone();
                 next.stored_at = order.stored_at;
+                // A valuer that cannot tell the unknown codes answers none for the batch:
+                // the warnings then stay as they were.
+                if let (Ok(_), Some(codes)) = (&answer, unknown.get(slot)) {
+                    grouped.push((case, done.versions.len(), codes));
+                }
                 done.versions.push(next);
             }
+            self.recheck(&mut done, grouped).await?;
         }
         Ok(done)
+    }
+
+    /// The warnings of the new versions that were grouped: their previous version's, with the
+    /// unknown codes of the new grouping.
+    async fn recheck(
+        &self,
+        done: &mut Revaluation,
+        grouped: Vec<(LedgerCase, usize, &[UnknownCode])>,
+    ) -> Result<(), IntakeError> {
+        if grouped.is_empty() {
+            return Ok(());
+        }
+        let previous: Vec<LedgerCase> = grouped.iter().map(|(case, _, _)| case.clone()).collect();
+        let kept = rechecked_warnings::of_versions(&self.db, &previous).await?;
+        for (case, index, codes) in grouped {
+            let Some(next) = done.versions.get(index) else {
+                continue;
+            };
+            let before = kept
+                .get(&(
+                    case.hospital_code.clone(),
+                    case.list_id.clone(),
+                    case.version,
+                ))
+                .map_or(&[][..], Vec::as_slice);
+            done.rechecks.push(Recheck {
+                hospital_code: next.hospital_code.clone(),
+                list_id: next.list_id.clone(),
+                version: next.version,
+                content_hash: next.content_hash.clone(),
+                warnings: rechecked(before, codes),
+            });
+        }
+        Ok(())
     }
 }
 

@@ -98,6 +98,7 @@ pub fn clearing(s: HospitalStatement) -> pb::ClearingStatement {
         modes: s.modes.into_iter().map(mode_line).collect(),
         readmissions_halved: s.readmissions_halved.into_iter().map(halving).collect(),
         alliance: s.alliance.map(alliance),
+        credit_grade: s.credit_grade.unwrap_or_default(),
     }
 }
 
@@ -162,7 +163,7 @@ mod tests {
         "sharing_actual":"90000.00","sharing_tier":"overspend_shared",
         "sharing_payable":"85000.00","sharing_adjustment":"1808.60",
         "ffs_special_amount":"4000.00","deposit_withheld":"2000.00","assessment_score":"92.5",
-        "assessment_score_source":"supervision","deposit_returned":"2000.00",
+        "assessment_score_source":"supervision","credit_grade":"B","deposit_returned":"2000.00",
         "deposit_forfeited":"0.00","final_amount":"89000.00","prepaid":"90000.00",
         "balance":"-1000.00","direction":"repayment",
         "modes":[{"mode":"drg","cases":11,"points":"1250.5000","amount":"0.00",
@@ -190,6 +191,7 @@ mod tests {
         assert_eq!(typed.direction, "repayment");
         assert_eq!(typed.assessment_score_source, "supervision");
         assert_eq!(text(&typed.assessment_score), "92.5");
+        assert_eq!(typed.credit_grade, "B");
         let finding = &typed.violation_findings[0];
         assert_eq!(
             (

@@ -342,6 +342,7 @@ async fn supervisions_assessment_scores_are_put_on_the_statements_with_their_sou
         scores: vec![sup::AssessmentScore {
             hospital_code: "H001".into(),
             score: "82.50".into(),
+            credit_grade: "B".into(),
         }],
     };
     let mut server = with_supervision(&db, supervision).await;
@@ -355,9 +356,30 @@ async fn supervisions_assessment_scores_are_put_on_the_statements_with_their_sou
     assert_eq!(statements[0]["hospital_code"], "H001");
     assert_eq!(statements[0]["assessment_score"], "82.50");
     assert_eq!(statements[0]["assessment_score_source"], "supervision");
-    // A hospital supervision did not assess has no score and no source.
+    assert_eq!(statements[0]["credit_grade"], "B");
+    // A hospital supervision did not assess has no score, no source and no grade.
     assert!(statements[1]["assessment_score"].is_null());
     assert!(statements[1].get("assessment_score_source").is_none());
+    assert!(statements[1].get("credit_grade").is_none());
+    // The exports carry them in their last columns, blank for the hospital without.
+    let csv = export(&mut server, &run.run_id, pb::ExportFormat::Csv).await;
+    assert_eq!(sha256_hex(&csv), run.statements_digest);
+    let text = String::from_utf8(csv).expect("utf-8");
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let header = &rows[0];
+    assert_eq!(
+        header[header.len() - 3..],
+        [
+            "assessment_score",
+            "assessment_score_source",
+            "credit_grade"
+        ]
+    );
+    assert_eq!(rows[1][0], "H001");
+    assert_eq!(rows[1][rows[1].len() - 3..], ["82.50", "supervision", "B"]);
+    assert_eq!(rows[2][rows[2].len() - 3..], ["", "", ""]);
+    let xlsx = export(&mut server, &run.run_id, pb::ExportFormat::Xlsx).await;
+    assert!(xlsx.starts_with(b"PK"), "an XLSX is a zip");
     let stored = run_of(&mut server, &run.run_id).await.expect("run");
     let inputs: serde_json::Value = serde_json::from_str(&stored.inputs_json).expect("inputs");
     assert_eq!(inputs["assessment_scores"]["source"], "supervision");

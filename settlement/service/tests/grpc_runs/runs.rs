@@ -286,15 +286,23 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
     let mut lines = text.lines();
     let header = lines.next().expect("header");
     assert!(header.starts_with("hospital_code,cases,ffs_special_cases,points"));
-    // Each mode's cases, points, amount and fund part follow the fixed columns.
+    // Each mode's cases, points, amount and fund part follow the fixed columns; H002's typed
+    // score and its source come last.
     assert!(
         header.ends_with(
             ",drg_cases,drg_points,drg_amount,drg_fund_part,fee_for_service_cases,\
-             fee_for_service_points,fee_for_service_amount,fee_for_service_fund_part"
+             fee_for_service_points,fee_for_service_amount,fee_for_service_fund_part,\
+             assessment_score,assessment_score_source"
         ),
         "{header}"
     );
-    assert!(lines.next().expect("row").starts_with("H001,40,0,"));
+    let h001 = lines.next().expect("row");
+    assert!(h001.starts_with("H001,40,0,"));
+    assert!(h001.ends_with(",,"), "H001 has no score: {h001}");
+    assert!(
+        lines.next().expect("row").ends_with(",85,year_inputs"),
+        "H002's typed score"
+    );
     let after = run_of(&mut server, &first.run_id).await;
     assert_eq!(before, after);
 

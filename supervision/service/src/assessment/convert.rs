@@ -6,12 +6,14 @@ use platform::wire::{self, Violation};
 use supervision_domain::assessment::{
     DEMO_SCORECARD, HospitalAssessment, Scorecard, ScoringRule, read_scorecard,
 };
+use supervision_domain::credit::{CreditPolicy, score_problem};
 use supervision_domain::leads::{Lead, LeadChannel};
 
 use crate::assessment_store::{
     StoredAssessment, StoredAssessmentRun, StoredCreditChange, StoredGroup, StoredItem,
     StoredScorecard,
 };
+use crate::credit_policy_store::StoredCreditPolicy;
 use crate::error::Error;
 
 /// Longest summary of a lead, in characters.
@@ -158,6 +160,7 @@ pub fn run_to_wire(run: &StoredAssessmentRun) -> pb::AssessmentRun {
         scorecard_version: run.scorecard_version,
         hospitals: run.hospitals,
         run_by: run.run_by.clone(),
+        credit_policy_version: run.credit_policy_version,
     }
 }
 
@@ -278,5 +281,74 @@ pub fn required(field: &str, value: &str) -> Result<String, Violation> {
         Err((field.to_owned(), "is required".to_owned()))
     } else {
         Ok(value.to_owned())
+    }
+}
+
+/// A threshold score of a PutCreditPolicy: a decimal string, `None` (and its violation) when
+/// it cannot be read.
+fn threshold(field: &str, text: &str, violations: &mut Vec<Violation>) -> Option<Decimal> {
+    let text = text.trim();
+    if text.is_empty() {
+        violations.push((field.to_owned(), "is required".to_owned()));
+        return None;
+    }
+    let score = text.parse().ok();
+    if score.is_none() {
+        violations.push((
+            field.to_owned(),
+            format!("{text:?} is not a decimal number"),
+        ));
+    }
+    score
+}
+
+/// The year and checked policy a PutCreditPolicy asks for, or every violation.
+pub fn credit_policy_of(body: &pb::PutCreditPolicyRequest) -> Result<(i32, CreditPolicy), Error> {
+    let mut violations = Vec::new();
+    let year = wire::year("year", body.year)
+        .map_err(|v| violations.push(v))
+        .unwrap_or_default();
+    let fields = ["a_min_score", "b_min_score", "c_min_score"];
+    let texts = [&body.a_min_score, &body.b_min_score, &body.c_min_score];
+    let read = [0, 1, 2].map(|i| threshold(fields[i], texts[i], &mut violations));
+    let policy = CreditPolicy {
+        a_min_score: read[0].unwrap_or_default(),
+        a_max_findings: body.a_max_findings,
+        b_min_score: read[1].unwrap_or_default(),
+        b_max_findings: body.b_max_findings,
+        c_min_score: read[2].unwrap_or_default(),
+    };
+    if read.iter().all(Option::is_some) {
+        if let Err(problems) = policy.checked() {
+            violations.extend(problems.into_iter().map(|p| (p.field.to_owned(), p.reason)));
+        }
+    } else {
+        // The order is judged only when every score could be read: an unread one would be
+        // compared as 0 and blame its neighbour.
+        for (field, score) in fields.iter().zip(read) {
+            if let Some(reason) = score.and_then(score_problem) {
+                violations.push(((*field).to_owned(), reason));
+            }
+        }
+    }
+    finish(violations, || (year, policy))
+}
+
+/// A policy on the wire; `stored` is `None` for the default one.
+pub fn credit_policy_to_wire(
+    (region, year): (kernel::RegionCode, i32),
+    stored: Option<&StoredCreditPolicy>,
+) -> pb::CreditPolicy {
+    let policy = stored.map_or_else(CreditPolicy::default, |s| s.policy);
+    pb::CreditPolicy {
+        region_code: region.to_string(),
+        year,
+        version: stored.map_or(0, |s| s.version),
+        a_min_score: policy.a_min_score.normalize().to_string(),
+        a_max_findings: policy.a_max_findings,
+        b_min_score: policy.b_min_score.normalize().to_string(),
+        b_max_findings: policy.b_max_findings,
+        c_min_score: policy.c_min_score.normalize().to_string(),
+        put_by: stored.map(|s| s.put_by.clone()).unwrap_or_default(),
     }
 }

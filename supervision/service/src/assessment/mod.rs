@@ -31,8 +31,9 @@ use crate::deductions::hospital_deductions;
 use crate::error::Error;
 use crate::store::SupervisionStore;
 use convert::{
-    assessment_to_store, assessment_to_wire, credit_change_to_wire, lead_request, lead_to_wire,
-    required, run_to_wire, scorecard_of, scorecard_to_wire, year,
+    assessment_to_store, assessment_to_wire, credit_change_to_wire, credit_policy_of,
+    credit_policy_to_wire, lead_request, lead_to_wire, required, run_to_wire, scorecard_of,
+    scorecard_to_wire, year,
 };
 
 /// The assessment API over the store and the cases settlement streams.
@@ -79,7 +80,8 @@ fn version(value: i32) -> Result<Option<i32>, Error> {
 
 impl SupervisionAssessmentApi {
     /// Assessments with the domain's default screening parameters (readmission window,
-    /// low-risk threshold) and credit thresholds; group weights and means from `tables`.
+    /// low-risk threshold) and, for a region-year without a credit policy put, the default
+    /// credit thresholds; group weights and means from `tables`.
     pub fn new(store: SupervisionStore, cases: Arc<dyn CaseSource>, tables: Tables) -> Self {
         Self {
             store,
@@ -222,6 +224,57 @@ impl SupervisionAssessmentService for SupervisionAssessmentApi {
         }))
     }
 
+    async fn put_credit_policy(
+        &self,
+        request: Request<pb::PutCreditPolicyRequest>,
+    ) -> Result<Response<pb::PutCreditPolicyResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let (year, policy) = credit_policy_of(&body)?;
+        let call = Call::by(
+            &principal,
+            &body.request_id,
+            "PutCreditPolicy",
+            &body,
+            region,
+        );
+        let once = self
+            .store
+            .put_credit_policy(
+                &call,
+                (region, year),
+                policy,
+                principal.caller_id.clone(),
+                move |stored| {
+                    pb::PutCreditPolicyResponse {
+                        policy: Some(credit_policy_to_wire((region, year), Some(stored))),
+                    }
+                    .encode_to_vec()
+                },
+            )
+            .await
+            .map_err(Error::from)?;
+        answer(&once)
+    }
+
+    async fn get_credit_policy(
+        &self,
+        request: Request<pb::GetCreditPolicyRequest>,
+    ) -> Result<Response<pb::GetCreditPolicyResponse>, Status> {
+        let (_, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let year = year(request.get_ref().year)?;
+        let stored = self
+            .store
+            .latest_credit_policy(region, year)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::GetCreditPolicyResponse {
+            policy: Some(credit_policy_to_wire((region, year), stored.as_ref())),
+        }))
+    }
+
     async fn run_assessment(
         &self,
         request: Request<pb::RunAssessmentRequest>,
@@ -252,6 +305,12 @@ impl SupervisionAssessmentService for SupervisionAssessmentApi {
                 stored_card.version
             ))
         })?;
+        let stored_policy = self
+            .store
+            .latest_credit_policy(region, year)
+            .await
+            .map_err(Error::from)?;
+        let credit = stored_policy.as_ref().map_or(self.credit, |p| p.policy);
         let facts = self.facts(&principal, region, year).await?;
         let assessments: Vec<_> = scorecard
             .assess_all(facts.values())
@@ -262,7 +321,7 @@ impl SupervisionAssessmentService for SupervisionAssessmentApi {
                     .map_or((0, Money::ZERO), |f| {
                         (f.confirmed_findings, f.confirmed_amount)
                     });
-                let grade = self.credit.grade(assessment.score, confirmed).grade;
+                let grade = credit.grade(assessment.score, confirmed).grade;
                 assessment_to_store(assessment, confirmed, amount, grade)
             })
             .collect();
@@ -273,10 +332,11 @@ impl SupervisionAssessmentService for SupervisionAssessmentApi {
             scorecard_version: stored_card.version,
             hospitals: u32::try_from(assessments.len()).unwrap_or(u32::MAX),
             run_by: principal.caller_id.clone(),
+            credit_policy_version: stored_policy.map_or(0, |p| p.version),
         };
         let once = self
             .store
-            .record_assessment(&call, run, assessments, self.credit, |run, changes| {
+            .record_assessment(&call, run, assessments, credit, |run, changes| {
                 pb::RunAssessmentResponse {
                     run: Some(run_to_wire(run)),
                     credit_changes: changes.iter().map(credit_change_to_wire).collect(),

@@ -22,10 +22,10 @@ use crate::responses::hospital;
 use crate::screening::march_cases;
 use crate::{HAIKOU, SANYA, agency, findings, haikou_policy, march, screen_request};
 
-type Assessments = SupervisionAssessmentServiceClient<Channel>;
+pub type Assessments = SupervisionAssessmentServiceClient<Channel>;
 
 /// The public, assessment and internal services of one supervision server.
-async fn server() -> (
+pub async fn server() -> (
     SupervisionServiceClient<Channel>,
     Assessments,
     SupervisionInternalServiceClient<Channel>,
@@ -51,13 +51,13 @@ async fn server() -> (
 
 /// Cases 5 (H001's Haikou stays of 2026) scored towards 10; 10 points per confirmed finding;
 /// admissions per patient towards 1.
-const CARD: &str = r#"{"items": [
+pub const CARD: &str = r#"{"items": [
   {"id": "volume", "group": "capacity", "measure": "cases", "weight": "50", "rule": "linear", "target": "10", "zero_at": "0"},
   {"id": "violations", "group": "behaviour", "measure": "confirmed_findings", "weight": "30", "rule": "deduct", "per_unit": "10"},
   {"id": "admissions", "group": "behaviour", "measure": "admissions_per_patient", "weight": "20", "rule": "linear", "target": "1", "zero_at": "2"}
 ]}"#;
 
-fn put(request_id: &str, year: i32, json: &str) -> pb::PutScorecardRequest {
+pub fn put(request_id: &str, year: i32, json: &str) -> pb::PutScorecardRequest {
     pb::PutScorecardRequest {
         request_id: request_id.into(),
         region_code: HAIKOU.into(),
@@ -67,7 +67,7 @@ fn put(request_id: &str, year: i32, json: &str) -> pb::PutScorecardRequest {
     }
 }
 
-fn run(request_id: &str, year: i32) -> pb::RunAssessmentRequest {
+pub fn run(request_id: &str, year: i32) -> pb::RunAssessmentRequest {
     pb::RunAssessmentRequest {
         request_id: request_id.into(),
         region_code: HAIKOU.into(),
@@ -77,7 +77,7 @@ fn run(request_id: &str, year: i32) -> pb::RunAssessmentRequest {
 
 /// Screens March 2026 and confirms every finding (the readmission A1 → A2 and the duplicate
 /// injection of C1, both H001's): the finding ids.
-async fn confirmed(client: &mut SupervisionServiceClient<Channel>) -> Vec<String> {
+pub async fn confirmed(client: &mut SupervisionServiceClient<Channel>) -> Vec<String> {
     client
         .screen_cases(agency(screen_request("screen-1")))
         .await

@@ -3,6 +3,7 @@
 
 mod ambulatory;
 mod assessment;
+mod credit_policy;
 mod deductions;
 mod fake_settlement;
 mod indicators;
