@@ -4,6 +4,9 @@ use sea_orm_migration::prelude::*;
 
 mod m0004_rule_changes;
 mod m0005_assessment_credit_leads;
+mod m0006_finding_run_key;
+
+pub use m0006_finding_run_key::REVIEWED;
 
 pub struct Migrator;
 
@@ -16,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(FindingFundAndCaseRegion),
             Box::new(m0004_rule_changes::RuleChangesAndResponses),
             Box::new(m0005_assessment_credit_leads::AssessmentCreditLeads),
+            Box::new(m0006_finding_run_key::FindingRunKey),
         ]
     }
 
