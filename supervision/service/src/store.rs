@@ -401,7 +401,7 @@ impl SupervisionStore {
     }
 
     /// Findings of one run, filtered, in the run's order: the first `limit` whose position is
-    /// after `after` (one range scan of `supervision_finding_run`).
+    /// after `after` (one range scan of the table's key).
     pub async fn findings(
         &self,
         region: RegionCode,
