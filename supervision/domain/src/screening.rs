@@ -85,13 +85,12 @@ pub fn screen(input: &ScreeningInput, tables: &Tables, policy: &ScreeningPolicy)
         .copied()
         .filter(|rule| policy.is_enabled(*rule))
         .collect();
-    let mut findings: Vec<Finding> = run_rules(&rules, &context).into_iter().flatten().collect();
-    findings.sort();
-    findings.dedup();
-    findings
+    // Findings sort by rule first, so each rule's findings, sorted on the thread that found
+    // them, are the run's order once laid end to end in rule order.
+    run_rules(&rules, &context).into_iter().flatten().collect()
 }
 
-/// Each rule's findings, in the order of `rules`. The rules read the cases and write nothing
+/// Each rule's findings, sorted and without duplicates, in the order of `rules`. The rules read the cases and write nothing
 /// shared, so they are dealt out one at a time to a thread per core; the result does not depend
 /// on which thread ran which rule.
 fn run_rules(rules: &[RuleId], context: &Context<'_>) -> Vec<Vec<Finding>> {
@@ -132,6 +131,13 @@ fn run_rules(rules: &[RuleId], context: &Context<'_>) -> Vec<Vec<Finding>> {
 }
 
 fn run_rule(rule: RuleId, context: &Context<'_>) -> Vec<Finding> {
+    let mut findings = find(rule, context);
+    findings.sort();
+    findings.dedup();
+    findings
+}
+
+fn find(rule: RuleId, context: &Context<'_>) -> Vec<Finding> {
     match rule {
         RuleId::SplitAdmission => rules::pairs::split_admission(context),
         RuleId::Readmission15Days => rules::pairs::readmission(context),

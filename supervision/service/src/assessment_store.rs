@@ -14,7 +14,8 @@ use supervision_domain::leads::{Lead, LeadChannel};
 
 use crate::changes_store::next_seq;
 use crate::store::{
-    JOURNAL, StoreError, SupervisionStore, WriteError, region_span, supervision_finding,
+    JOURNAL, StoreError, SupervisionStore, WriteError, finding_by_id, region_span,
+    supervision_finding,
 };
 
 macro_rules! entity {
@@ -628,11 +629,19 @@ impl SupervisionStore {
                             .ok_or_else(|| WriteError::NoSuchLead(lead_id.clone()))?;
                         let mut lead = lead_of(txn, row).await?;
                         let (from, to) = region_span(region);
-                        let finding = supervision_finding::Entity::find_by_id(finding_id.clone())
-                            .filter(supervision_finding::Column::CaseRegionCode.between(from, to))
-                            .one(txn)
-                            .await?
-                            .ok_or_else(|| WriteError::NoSuchFinding(finding_id.clone()))?;
+                        let finding = match finding_by_id(&finding_id) {
+                            Some(query) => {
+                                query
+                                    .filter(
+                                        supervision_finding::Column::CaseRegionCode
+                                            .between(from, to),
+                                    )
+                                    .one(txn)
+                                    .await?
+                            }
+                            None => None,
+                        }
+                        .ok_or_else(|| WriteError::NoSuchFinding(finding_id.clone()))?;
                         lead.link(&finding_id, &finding.hospital_code)?;
                         let seq = next_seq::<supervision_lead_link::Entity, _>(
                             txn,

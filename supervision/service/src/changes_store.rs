@@ -10,9 +10,10 @@ use supervision_domain::lifecycle::{LevelChange, PolicyChanges, RuleParameters, 
 use supervision_domain::review::Tally;
 use supervision_domain::{FindingStatus, RuleId, RuleLevel, ScreeningPolicy};
 
+use crate::migration::REVIEWED;
 use crate::store::{
-    JOURNAL, StoreError, StoredFinding, SupervisionStore, WriteError, finding_from_row,
-    region_span, supervision_finding,
+    JOURNAL, StoreError, StoredFinding, SupervisionStore, WriteError, finding_by_id,
+    finding_from_row, finding_update, region_span, supervision_finding,
 };
 
 pub mod supervision_level_change {
@@ -193,6 +194,7 @@ async fn evidence<C: ConnectionTrait>(
         let found = supervision_finding::Entity::find()
             .filter(Column::RuleNumber.eq(i32::from(rule.number())))
             .filter(Column::Status.eq(status.as_str()))
+            .filter(Expr::cust(REVIEWED))
             .filter(Column::CaseRegionCode.between(from, to))
             .filter(Column::Period.lte(year.saturating_mul(100).saturating_add(12)))
             .count(conn)
@@ -341,14 +343,13 @@ impl SupervisionStore {
                 call,
                 move |txn| -> Effect<'_, WriteError> {
                     Box::pin(async move {
-                        let row =
-                            supervision_finding::Entity::find_by_id(request.finding_id.clone())
-                                .one(txn)
-                                .await?
-                                .filter(|row| row.region_code == region_to_db(request.region))
-                                .ok_or_else(|| {
-                                    WriteError::NoSuchFinding(request.finding_id.clone())
-                                })?;
+                        let row = match finding_by_id(&request.finding_id) {
+                            Some(query) => query.one(txn).await?,
+                            None => None,
+                        };
+                        let row = row
+                            .filter(|row| row.region_code == region_to_db(request.region))
+                            .ok_or_else(|| WriteError::NoSuchFinding(request.finding_id.clone()))?;
                         let mut finding = finding_from_row(row)?;
                         if !request
                             .principal
@@ -369,10 +370,9 @@ impl SupervisionStore {
                         finding.response = request.text;
                         finding.responder = request.principal.caller_id;
                         supervision_finding::ActiveModel {
-                            finding_id: Set(finding.finding_id.clone()),
                             response: Set(finding.response.clone()),
                             responder: Set(finding.responder.clone()),
-                            ..Default::default()
+                            ..finding_update(&finding)
                         }
                         .update(txn)
                         .await?;

@@ -6,7 +6,9 @@
 
 use kernel::Date;
 use platform::db::{CorruptRow, fund_to_db, region_to_db};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait, Statement,
+};
 
 use crate::store::{StoreError, StoredFinding, supervision_finding};
 
@@ -19,20 +21,52 @@ pub const FINDINGS_PER_INSERT: usize = 1_000;
 /// (a few megabytes) stay well under the wire's and the server's bounds.
 pub const FINDINGS_PER_UNNEST: usize = 20_000;
 
+/// Statements built ahead of the one PostgreSQL is running: building one takes about as long as
+/// the server takes to insert it, so the two overlap instead of taking turns.
+const STATEMENTS_AHEAD: usize = 2;
+
 /// Stores `findings` (ids and versions already set) in `txn`.
-pub async fn insert(
-    txn: &DatabaseTransaction,
-    findings: impl IntoIterator<Item = StoredFinding>,
-) -> Result<(), StoreError> {
+pub async fn insert<I>(txn: &DatabaseTransaction, findings: I) -> Result<(), StoreError>
+where
+    I: IntoIterator<Item = StoredFinding>,
+    I::IntoIter: Send + 'static,
+{
     let mut findings = findings.into_iter().peekable();
     match txn.get_database_backend() {
         DatabaseBackend::Postgres => {
-            while findings.peek().is_some() {
-                let mut columns = Columns::with_capacity(FINDINGS_PER_UNNEST);
-                for finding in findings.by_ref().take(FINDINGS_PER_UNNEST) {
-                    columns.push(finding)?;
+            let (sender, mut statements) = tokio::sync::mpsc::channel(STATEMENTS_AHEAD);
+            // Dropping the receiver (a statement failed) ends the building at its next send.
+            let building = tokio::task::spawn_blocking(move || {
+                while findings.peek().is_some() {
+                    let mut columns = Columns::with_capacity(FINDINGS_PER_UNNEST);
+                    let mut built = Ok(());
+                    for finding in findings.by_ref().take(FINDINGS_PER_UNNEST) {
+                        built = columns.push(finding);
+                        if built.is_err() {
+                            break;
+                        }
+                    }
+                    let last = built.is_err();
+                    if sender
+                        .blocking_send(built.map(|()| columns.statement()))
+                        .is_err()
+                        || last
+                    {
+                        break;
+                    }
                 }
-                txn.execute_raw(columns.statement()).await?;
+            });
+            while let Some(statement) = statements.recv().await {
+                txn.execute_raw(statement?).await?;
+            }
+            // A builder that did not finish ended the statements early: the run must not commit.
+            if let Err(failed) = building.await {
+                if failed.is_panic() {
+                    std::panic::resume_unwind(failed.into_panic());
+                }
+                return Err(
+                    DbErr::Custom(format!("building the findings failed: {failed}")).into(),
+                );
             }
         }
         _ => {

@@ -5,6 +5,9 @@ use sea_orm_migration::prelude::*;
 mod m0004_rule_changes;
 mod m0005_assessment_credit_leads;
 mod m0006_credit_policy;
+mod m0007_finding_run_key;
+
+pub use m0007_finding_run_key::REVIEWED;
 
 pub struct Migrator;
 
@@ -18,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_rule_changes::RuleChangesAndResponses),
             Box::new(m0005_assessment_credit_leads::AssessmentCreditLeads),
             Box::new(m0006_credit_policy::CreditPolicy),
+            Box::new(m0007_finding_run_key::FindingRunKey),
         ]
     }
 

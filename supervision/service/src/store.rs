@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 use supervision_domain::{AlreadyDecided, Decision, FindingStatus, RuleId, RuleLevel};
 
 use crate::finding_rows_store;
+use crate::migration::REVIEWED;
 
 pub mod supervision_rule {
     use sea_orm::entity::prelude::*;
@@ -141,12 +142,16 @@ pub mod supervision_finding {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "supervision_finding")]
     pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
+        /// Spells the key ([`super::StoredFinding::id_of`]).
         pub finding_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub region_code: i32,
         /// `yyyymm`
+        #[sea_orm(primary_key, auto_increment = false)]
         pub period: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub run_version: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub seq: i32,
         pub rule_number: i32,
         pub rule_id: String,
@@ -235,6 +240,40 @@ impl StoredFinding {
     /// The id of the `seq`-th finding of a run: stable, readable, unique per run version.
     pub fn id_of(region: RegionCode, period: YearMonth, version: i32, seq: i32) -> String {
         format!("{region}-{}-{version}-{seq}", period.as_int())
+    }
+
+    /// The key (region, period, version, position) `id` spells, when it is an id [`Self::id_of`]
+    /// writes: the table is keyed by these, not by the text.
+    pub fn key_of(id: &str) -> Option<(RegionCode, YearMonth, i32, i32)> {
+        let mut parts = id.split('-');
+        let region = RegionCode::from_u32(parts.next()?.parse().ok()?).ok()?;
+        let period = YearMonth::from_int(parts.next()?.parse().ok()?).ok()?;
+        let version = parts.next()?.parse().ok()?;
+        let seq = parts.next()?.parse().ok()?;
+        (parts.next().is_none() && Self::id_of(region, period, version, seq) == id)
+            .then_some((region, period, version, seq))
+    }
+}
+
+/// The finding named `id` (by the key it spells; none for a text that is no finding id).
+pub(crate) fn finding_by_id(id: &str) -> Option<Select<supervision_finding::Entity>> {
+    let (region, period, version, seq) = StoredFinding::key_of(id)?;
+    Some(supervision_finding::Entity::find_by_id((
+        region_to_db(region),
+        period.as_int(),
+        version,
+        seq,
+    )))
+}
+
+/// An update of the stored finding `finding` (its key set, every other column left as stored).
+pub(crate) fn finding_update(finding: &StoredFinding) -> supervision_finding::ActiveModel {
+    supervision_finding::ActiveModel {
+        region_code: Set(region_to_db(finding.region)),
+        period: Set(finding.period.as_int()),
+        run_version: Set(finding.run_version),
+        seq: Set(finding.seq),
+        ..Default::default()
     }
 }
 
@@ -331,7 +370,7 @@ impl SupervisionStore {
                     let (region, period) = (run.region, run.period);
                     finding_rows_store::insert(
                         txn,
-                        findings.into_iter().map(|finding| StoredFinding {
+                        findings.into_iter().map(move |finding| StoredFinding {
                             finding_id: StoredFinding::id_of(region, period, version, finding.seq),
                             run_version: version,
                             ..finding
@@ -362,7 +401,7 @@ impl SupervisionStore {
     }
 
     /// Findings of one run, filtered, in the run's order: the first `limit` whose position is
-    /// after `after` (one range scan of `supervision_finding_run`).
+    /// after `after` (one range scan of the table's key).
     pub async fn findings(
         &self,
         region: RegionCode,
@@ -410,6 +449,7 @@ impl SupervisionStore {
         let (from, to) = region_span(region);
         let mut query = supervision_finding::Entity::find()
             .filter(Column::Status.eq(FindingStatus::Confirmed.as_str()))
+            .filter(Expr::cust(REVIEWED))
             .filter(Column::FundType.eq(fund_to_db(fund)))
             .filter(Column::CaseRegionCode.between(from, to))
             .filter(Column::Period.between(year * 100 + 1, year * 100 + 12));
@@ -436,9 +476,11 @@ impl SupervisionStore {
         JOURNAL
             .run_once(&self.db, call, move |txn| -> Effect<'_, WriteError> {
                 Box::pin(async move {
-                    let row = supervision_finding::Entity::find_by_id(review.finding_id.clone())
-                        .one(txn)
-                        .await?
+                    let row = match finding_by_id(&review.finding_id) {
+                        Some(query) => query.one(txn).await?,
+                        None => None,
+                    };
+                    let row = row
                         .filter(|row| row.region_code == region_to_db(review.region))
                         .ok_or_else(|| WriteError::NoSuchFinding(review.finding_id.clone()))?;
                     let mut finding = finding_from_row(row)?;
@@ -447,12 +489,11 @@ impl SupervisionStore {
                     finding.review_reason = review.reason;
                     finding.responded_before_review = !finding.response.is_empty();
                     supervision_finding::ActiveModel {
-                        finding_id: Set(finding.finding_id.clone()),
                         status: Set(finding.status.as_str().to_owned()),
                         reviewer: Set(finding.reviewer.clone()),
                         review_reason: Set(finding.review_reason.clone()),
                         responded_before_review: Set(finding.responded_before_review),
-                        ..Default::default()
+                        ..finding_update(&finding)
                     }
                     .update(txn)
                     .await?;
