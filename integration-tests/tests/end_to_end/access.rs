@@ -120,6 +120,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "PutInstitution"
         | "PutAgreement"
         | "PutSettlementPolicy"
+        | "PutMainInpatientMethod"
         | "PutHospitalYearInputs"
         | "PutOutpatientEnrolment"
         | "PutExpert"
