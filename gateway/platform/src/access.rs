@@ -177,6 +177,11 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         &[Run],
     ),
     (
+        "medpay.settlement.v1.OutpatientService",
+        "RunOutpatientPrepayment",
+        &[Run],
+    ),
+    (
         "medpay.settlement.v1.SettlementRunService",
         "CloseMonth",
         &[Run],

@@ -108,7 +108,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "ScreenCases"
         | "RunAssessment"
         | "PublishDipBudgetPointValue"
-        | "RunOutpatientClearing" => vec![Run],
+        | "RunOutpatientClearing"
+        | "RunOutpatientPrepayment" => vec![Run],
         "LoadScheme"
         | "ActivateScheme"
         | "BuildDipDirectory"
