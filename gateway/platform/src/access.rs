@@ -132,6 +132,17 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
         "GetSettlementPolicy",
         &[Read],
     ),
+    // The region's main inpatient method chooses its policies' defaults: configuration.
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "PutMainInpatientMethod",
+        &[Configure],
+    ),
+    (
+        "medpay.settlement.v1.SettlementRunService",
+        "GetMainInpatientMethod",
+        &[Read],
+    ),
     (
         "medpay.settlement.v1.SettlementRunService",
         "PutHospitalYearInputs",
@@ -163,6 +174,11 @@ const PUBLIC_METHODS: &[(&str, &str, &[Role])] = &[
     (
         "medpay.settlement.v1.OutpatientService",
         "RunOutpatientClearing",
+        &[Run],
+    ),
+    (
+        "medpay.settlement.v1.OutpatientService",
+        "RunOutpatientPrepayment",
         &[Run],
     ),
     (

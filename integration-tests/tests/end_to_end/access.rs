@@ -109,7 +109,8 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "ScreenCases"
         | "RunAssessment"
         | "PublishDipBudgetPointValue"
-        | "RunOutpatientClearing" => vec![Run],
+        | "RunOutpatientClearing"
+        | "RunOutpatientPrepayment" => vec![Run],
         "LoadScheme"
         | "ActivateScheme"
         | "BuildDipDirectory"
@@ -121,6 +122,7 @@ fn platform_roles(path: &str) -> Vec<Role> {
         | "PutInstitution"
         | "PutAgreement"
         | "PutSettlementPolicy"
+        | "PutMainInpatientMethod"
         | "PutHospitalYearInputs"
         | "PutOutpatientEnrolment"
         | "PutExpert"

@@ -299,3 +299,119 @@ async fn per_capita_sharing_and_apg_are_paid_over_grpc() -> anyhow::Result<()> {
     assert!(xlsx.starts_with(b"PK"), "an XLSX workbook is a zip file");
     Ok(())
 }
+
+/// Twelve monthly prepayments and the year end, through `medpay up`: each primary institution
+/// is prepaid its per-capita budget in twelve parts (December taking the fen residue), and the
+/// year end deducts them, so Σ prepayments + the year end's balance = the annual entitlement to
+/// the fen. C1: 10,000 × 120.07 = 1,200,700; / 12 = 100,058.333… → 100,058.33 × 11 =
+/// 1,100,641.63, December 100,058.37; it spends 1,000,000, so it keeps its budget (surplus
+/// retained) and is owed nothing more. C2: 1,200,000, 100,000 a month; it spends 1,350,000 and
+/// is paid 1,260,000, 60,000 at the year end.
+#[tokio::test]
+async fn twelve_prepayments_and_the_year_end_pay_the_annual_entitlement_to_the_fen()
+-> anyhow::Result<()> {
+    let server = Medpay::up(&config_with_county_key())?;
+    let mut cases = SettlementServiceClient::new(server.channel().await?);
+    for code in ["C1", "C2"] {
+        register_institution(&mut cases, code, REGION, "1").await?;
+    }
+    put_and_activate_table(server.channel().await?, REGION, table_with_apg()?).await?;
+    create_budget(&server).await?;
+    let upload = vec![
+        submit(
+            "prepaid-upload",
+            visit("C1", "A1", "1000000.00", "I10.x00", &[]),
+        ),
+        submit("", visit("C2", "B1", "1350000.00", "I10.x00", &[])),
+    ];
+    let outcome = cases
+        .submit_cases(tokio_stream::iter(upload))
+        .await?
+        .into_inner()
+        .outcome
+        .ok_or_else(|| anyhow::anyhow!("no outcome"))?;
+    assert_eq!((outcome.accepted, outcome.rejected), (2, 0), "{outcome:?}");
+
+    let mut outpatient = OutpatientServiceClient::new(server.channel().await?);
+    let primary = |code: &str, rate: &str| settlement::PrimaryEnrolment {
+        hospital_code: code.into(),
+        enrolled_persons: 10_000,
+        rate_per_head: yuan(rate),
+        referrals_out: None,
+    };
+    outpatient
+        .put_outpatient_enrolment(settlement::PutOutpatientEnrolmentRequest {
+            request_id: "enrolment-2025".into(),
+            region_code: REGION.into(),
+            year: 2025,
+            fund_type: FUND,
+            institutions: vec![primary("C1", "120.07"), primary("C2", "120.00")],
+            chronic: vec![],
+        })
+        .await?;
+
+    let mut prepaid: std::collections::BTreeMap<String, Vec<Decimal>> = Default::default();
+    for month in 1..=12 {
+        let answer = outpatient
+            .run_outpatient_prepayment(settlement::RunOutpatientPrepaymentRequest {
+                request_id: format!("outpatient-prepayment-{month}"),
+                region_code: REGION.into(),
+                period: Some(common::YearMonth { year: 2025, month }),
+                fund_type: FUND,
+            })
+            .await?
+            .into_inner();
+        for line in &answer.statements {
+            prepaid
+                .entry(line.hospital_code.clone())
+                .or_default()
+                .push(amount(line.amount.as_ref())?);
+        }
+    }
+    let c1 = &prepaid["C1"];
+    assert!(c1[..11].iter().all(|a| *a == d("100058.33")), "{c1:?}");
+    assert_eq!(c1[11], d("100058.37"));
+    assert_eq!(c1.iter().sum::<Decimal>(), d("1200700.00"));
+    assert_eq!(prepaid["C2"].iter().sum::<Decimal>(), d("1200000.00"));
+
+    let run = outpatient
+        .run_outpatient_clearing(settlement::RunOutpatientClearingRequest {
+            request_id: "outpatient-2025".into(),
+            region_code: REGION.into(),
+            year: 2025,
+            fund_type: FUND,
+            apg_block: None,
+            reason: String::new(),
+            prepaid: vec![],
+        })
+        .await?
+        .into_inner();
+    assert_eq!(run.prepaid_source, "stored");
+    assert_eq!(run.prepayment_run_ids.len(), 12);
+    for statement in &run.statements {
+        let months: Decimal = prepaid[&statement.hospital_code].iter().sum();
+        let payable = amount(statement.payable.as_ref())?;
+        assert_eq!(amount(statement.prepaid.as_ref())?, months);
+        // Σ of the twelve prepayments + the year end's balance = the entitlement, to the fen.
+        assert_eq!(months + amount(statement.balance.as_ref())?, payable);
+    }
+    let figures: Vec<(String, Decimal, Decimal)> = run
+        .statements
+        .iter()
+        .map(|s| {
+            Ok((
+                s.hospital_code.clone(),
+                amount(s.payable.as_ref())?,
+                amount(s.balance.as_ref())?,
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    assert_eq!(
+        figures,
+        [
+            ("C1".to_owned(), d("1200700.00"), d("0.00")),
+            ("C2".to_owned(), d("1260000.00"), d("60000.00")),
+        ]
+    );
+    Ok(())
+}

@@ -13,7 +13,10 @@
 //! - RIV = (SST − SSW) / SST over the kept cases, weighted;
 //! - hospital difference coefficient of h = Σ_g W_hg · (mean_hg / mean_g) / Σ_g W_hg: the ratio of
 //!   the hospital's mean to the all-hospital mean in each group it treats, averaged over groups
-//!   weighted by the hospital's (year-weighted) kept cases in the group.
+//!   weighted by the hospital's (year-weighted) kept cases in the group;
+//! - DIP reference costs (同级别次均费用) by `crate::reference` (DOMAIN.md §5 Hainan): the newest
+//!   weighted year's untrimmed mean at each level from 5 cases, else over every level, else the
+//!   group's calibrated mean; the basic-level reference over 2A and 2B with the same fallbacks.
 //!
 //! Cases stream through per-group accumulators; only each group's costs are kept (as whole fen)
 //! for the quartiles. The output is a new draft table value, reviewed before activation.
@@ -26,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::case::SchemeKind;
 use crate::level::HospitalLevel;
 use crate::policy::UnstableRule;
+use crate::reference::{CostSum, basic_level_reference, every_level, reference_cost};
 use crate::tables::{
     CoefficientSet, DatedCoefficient, DipGroupRate, DrgGroupRate, ValuationTables,
 };
@@ -235,14 +239,6 @@ fn dec(value: i128) -> Result<Decimal, CalibrationError> {
     Decimal::try_from_i128_with_scale(value, 0).map_err(|_| CalibrationError::Overflow)
 }
 
-/// The index of `level` in per-level arrays (the order of [`HospitalLevel::ALL`]).
-fn level_slot(level: HospitalLevel) -> usize {
-    HospitalLevel::ALL
-        .iter()
-        .position(|l| *l == level)
-        .unwrap_or_default()
-}
-
 /// Year-weighted totals: W = Σ w·n, S = Σ w·sum, Q = Σ w·sum².
 #[derive(Clone, Copy, Default)]
 struct Weighted {
@@ -263,15 +259,6 @@ impl Weighted {
             out.sum_squares += *weight * dec(year_sums.sum_squares)?;
         }
         Ok(out)
-    }
-
-    /// The totals of two disjoint sets of cases together.
-    fn plus(&self, other: &Weighted) -> Weighted {
-        Weighted {
-            weight: self.weight + other.weight,
-            sum: self.sum + other.sum,
-            sum_squares: self.sum_squares + other.sum_squares,
-        }
     }
 
     fn mean(&self) -> Decimal {
@@ -426,7 +413,8 @@ where
         kept: u64,
         bounds: Option<(Decimal, Decimal)>,
         totals: Weighted,
-        by_level: [Weighted; 6],
+        /// The newest year's cases by level, trimmed or not: the DIP reference costs' facts.
+        last_year: BTreeMap<HospitalLevel, CostSum>,
         by_hospital: Vec<(u32, Weighted)>,
     }
     let hospitals = hospital_codes.len();
@@ -448,9 +436,19 @@ where
             _ => None,
         };
         let mut year_sums = vec![Sums::default(); year_count];
-        let mut level_sums = vec![Sums::default(); 6 * year_count];
+        let mut last_year: BTreeMap<HospitalLevel, CostSum> = BTreeMap::new();
         let mut kept = 0_u64;
         for entry in group_entries {
+            // DOMAIN.md §5: the reference is last year's untrimmed mean, so it is counted
+            // before the trimming bounds apply.
+            if usize::from(entry.year) + 1 == year_count
+                && let Some(level) = HospitalLevel::ALL.get(usize::from(entry.level))
+            {
+                last_year
+                    .entry(*level)
+                    .or_default()
+                    .add(Money::from_fen(entry.cost_fen));
+            }
             if let Some((low, high)) = bounds {
                 let cost = Decimal::from(entry.cost_fen);
                 if cost < low || cost > high {
@@ -468,18 +466,8 @@ where
                 touched.push(entry.hospital);
             }
             hospital_sums[slot].add(entry.cost_fen);
-            if entry.level != NO_LEVEL {
-                level_sums[usize::from(entry.level) * year_count + year].add(entry.cost_fen);
-            }
         }
         let totals = Weighted::from_sums(&year_sums, &weights)?;
-        let mut by_level = [Weighted::default(); 6];
-        for (level, slot) in by_level.iter_mut().enumerate() {
-            *slot = Weighted::from_sums(
-                &level_sums[level * year_count..(level + 1) * year_count],
-                &weights,
-            )?;
-        }
         let mut by_hospital = Vec::with_capacity(touched.len());
         for &hospital in &touched {
             let range = hospital as usize * year_count..(hospital as usize + 1) * year_count;
@@ -495,7 +483,7 @@ where
             kept,
             bounds,
             totals,
-            by_level,
+            last_year,
             by_hospital,
         });
     }
@@ -563,26 +551,25 @@ where
                     );
                 }
                 SchemeKind::Dip => {
+                    // Every level gets a reference (points_domain::reference: last year's mean
+                    // at the level from 5 cases, else over every level, else the group's
+                    // calibrated mean standing for the published one), so that no stay meets
+                    // a group without one.
+                    let all_levels = every_level(&group.last_year);
                     let reference_costs = HospitalLevel::ALL
                         .iter()
-                        .zip(&group.by_level)
-                        .filter(|(_, totals)| !totals.weight.is_zero())
-                        .map(|(level, totals)| (*level, Money::round(yuan(totals.mean()))))
+                        .map(|level| {
+                            let at_level = group.last_year.get(level).copied().unwrap_or_default();
+                            (*level, reference_cost(at_level, all_levels, mean_cost))
+                        })
                         .collect();
-                    // The basic-level reference: 2A and 2B together, else every level.
-                    let secondary = group.by_level[level_slot(HospitalLevel::Secondary2A)]
-                        .plus(&group.by_level[level_slot(HospitalLevel::Secondary2B)]);
-                    let basic_level = if secondary.weight.is_zero() {
-                        mean
-                    } else {
-                        secondary.mean()
-                    };
+                    let basic_level = basic_level_reference(&group.last_year, mean_cost);
                     tables.dip.groups.insert(
                         code.clone(),
                         DipGroupRate {
                             score: base_points,
                             reference_costs,
-                            basic_level_reference: Some(Money::round(yuan(basic_level))),
+                            basic_level_reference: Some(basic_level),
                         },
                     );
                 }

@@ -27,6 +27,7 @@ pub mod institution;
 pub mod intake_warnings;
 pub mod ledger;
 pub mod outpatient_clearing;
+pub mod outpatient_prepayment;
 pub mod payment_mode;
 pub mod policy;
 pub mod ports;

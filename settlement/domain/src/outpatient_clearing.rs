@@ -15,7 +15,8 @@
 //!   every pharmacy settlement, and chronic settlements at an institution without a chronic
 //!   budget; so each settlement is paid exactly one way;
 //! - each statement's balance = payable − what the institution was prepaid during the year
-//!   against its budgets (an input of the run).
+//!   against its budgets (the stored monthly prepayments, `crate::outpatient_prepayment`, or
+//!   an input of the run).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -264,7 +265,8 @@ pub fn sharing_requests(
     Ok(requests)
 }
 
-fn budgeted_institutions(enrolment: &OutpatientEnrolment) -> BTreeSet<&str> {
+/// Every institution with a per-capita or chronic budget in the enrolment, in code order.
+pub fn budgeted_institutions(enrolment: &OutpatientEnrolment) -> BTreeSet<&str> {
     let mut codes = chronic_institutions(enrolment);
     codes.extend(enrolment.primary.iter().map(|p| p.hospital_code.as_str()));
     codes
@@ -359,6 +361,16 @@ pub fn assemble_outpatient(
             });
         statement.ffs_settlements += 1;
         statement.ffs_amount += claim.fund_amount;
+    }
+    // An institution prepaid during the year whose budget the enrolment no longer holds still
+    // gets a statement: what it was prepaid comes back.
+    for code in prepaid.keys() {
+        statements
+            .entry(code.clone())
+            .or_insert_with(|| OutpatientStatement {
+                hospital_code: code.clone(),
+                ..OutpatientStatement::default()
+            });
     }
     let mut apg_paid = Money::ZERO;
     for statement in statements.values_mut() {

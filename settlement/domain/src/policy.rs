@@ -29,6 +29,44 @@ pub enum PolicyScheme {
     HainanDip,
 }
 
+/// A region's main inpatient payment method for a year (DOMAIN.md §3 payment-mode selection,
+/// rule 7): the scheme whose defaults its settlement policy takes where the policy names none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MainInpatientMethod {
+    Drg,
+    Dip,
+}
+
+impl MainInpatientMethod {
+    /// DOMAIN.md §5 "Hainan clearing: precise defaults": where DIP is the main method, no quality
+    /// deposit, the reimbursement-ratio point value and the budget's sharing; DRG keeps §4–§5's
+    /// generic defaults.
+    pub fn default_scheme(self) -> PolicyScheme {
+        match self {
+            MainInpatientMethod::Drg => PolicyScheme::Generic,
+            MainInpatientMethod::Dip => PolicyScheme::HainanDip,
+        }
+    }
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MainInpatientMethod::Drg => "drg",
+            MainInpatientMethod::Dip => "dip",
+        }
+    }
+
+    /// The method a stored spelling names.
+    pub fn from_stored(word: &str) -> Option<Self> {
+        match word {
+            "drg" => Some(MainInpatientMethod::Drg),
+            "dip" => Some(MainInpatientMethod::Dip),
+            _ => None,
+        }
+    }
+}
+
 /// All settlement parameters; missing sections take DOMAIN.md's defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -68,10 +106,16 @@ impl SettlementPolicy {
     /// (generic when absent), an unknown key (at any depth) is refused by its path. The error
     /// says what is wrong with the document.
     pub fn from_document(json: &str) -> Result<Self, String> {
+        Self::from_document_or(json, PolicyScheme::Generic)
+    }
+
+    /// [`Self::from_document`], a document without `scheme` taking `default`'s defaults (the
+    /// scheme of the region's main inpatient method); a `scheme` the document states wins.
+    pub fn from_document_or(json: &str, default: PolicyScheme) -> Result<Self, String> {
         let given: serde_json::Value =
             serde_json::from_str(json).map_err(|e| format!("is not JSON: {e}"))?;
         let scheme: PolicyScheme = match given.get("scheme") {
-            None => PolicyScheme::Generic,
+            None => default,
             Some(scheme) => serde_json::from_value(scheme.clone())
                 .map_err(|e| format!("is not a settlement policy: scheme: {e}"))?,
         };
@@ -179,6 +223,24 @@ mod tests {
             SettlementPolicy::from_document(r#"{"scheme":"zhejiang"}"#)
                 .expect_err("unknown scheme")
                 .contains("scheme")
+        );
+        // A DIP region's document without a scheme takes Hainan's defaults; one that states
+        // the generic scheme, or a key, keeps what it states.
+        let dip = MainInpatientMethod::Dip.default_scheme();
+        let unnamed = SettlementPolicy::from_document_or(
+            r#"{"prepayment":{"prepayment_ratio":"0.85"}}"#,
+            dip,
+        )
+        .expect("policy");
+        assert_eq!(unnamed.scheme, PolicyScheme::HainanDip);
+        assert_eq!(unnamed.prepayment.quality_deposit_rate, dec!(0));
+        assert_eq!(unnamed.prepayment.prepayment_ratio, dec!(0.85));
+        let generic =
+            SettlementPolicy::from_document_or(r#"{"scheme":"generic"}"#, dip).expect("policy");
+        assert_eq!(generic.prepayment.quality_deposit_rate, dec!(0.05));
+        assert_eq!(
+            MainInpatientMethod::Drg.default_scheme(),
+            PolicyScheme::Generic
         );
         let json = serde_json::to_string(&SettlementPolicy::default()).expect("json");
         assert_eq!(

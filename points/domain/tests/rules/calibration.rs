@@ -153,15 +153,64 @@ fn dip_scores_and_reference_costs() {
     // All-case mean 2,000; D2 mean 2,500 → 1,250 points on the 1000 scale.
     let d2 = &report.tables.dip.groups["D2"];
     assert_eq!(d2.score, points("1250"));
-    assert_eq!(
-        d2.reference_costs[&HospitalLevel::Tertiary3A],
-        money("3000")
-    );
-    assert_eq!(
-        d2.reference_costs[&HospitalLevel::Secondary2A],
-        money("2000")
-    );
+    // Two cases: no level (nor the group) reaches 5, so every level, and the basic-level
+    // reference, take the group's calibrated mean.
+    for level in HospitalLevel::ALL {
+        assert_eq!(d2.reference_costs[&level], money("2500"), "{level:?}");
+    }
+    assert_eq!(d2.basic_level_reference, Some(money("2500")));
     assert!(report.tables.drg.groups.is_empty());
+}
+
+/// DOMAIN.md §5 Hainan: the reference at a level is last year's untrimmed mean there (5 cases),
+/// else last year's mean over every level (5 cases), else the group's mean; older years and the
+/// trimming of the scores do not enter it.
+#[test]
+fn dip_reference_costs_are_last_years_untrimmed_means_by_level() {
+    let mut options = options(SchemeKind::Dip);
+    options.year_weights = [(2023, dec!(1)), (2024, dec!(9))].into();
+    options.trim = TrimRule::Iqr {
+        multiplier: dec!(1.5),
+    };
+    let at = |level: HospitalLevel, year: i32, cost: &'static str| HistoricalCase {
+        year,
+        hospital_level: Some(level),
+        ..case("G", "H1", cost)
+    };
+    let mut cases = Vec::new();
+    // 2024 at 3A: 1000 ×5 and 100000 (an outlier the trimming drops from the score):
+    // (5000 + 100000) / 6 = 17500.
+    for _ in 0..5 {
+        cases.push(at(HospitalLevel::Tertiary3A, 2024, "1000"));
+    }
+    cases.push(at(HospitalLevel::Tertiary3A, 2024, "100000"));
+    // 2024 at 2A: 3 cases, at 2B: 2 cases → 二级 together 5: (3×2000 + 2×2000.05) / 5 = 2000.02.
+    for _ in 0..3 {
+        cases.push(at(HospitalLevel::Secondary2A, 2024, "2000"));
+    }
+    for _ in 0..2 {
+        cases.push(at(HospitalLevel::Secondary2B, 2024, "2000.05"));
+    }
+    // 2023 at 2A: many cases of another cost, never in last year's means.
+    for _ in 0..10 {
+        cases.push(at(HospitalLevel::Secondary2A, 2023, "9000"));
+    }
+    let report = calibrate(cases, &options).expect("calibrated");
+    let g = &report.tables.dip.groups["G"];
+    assert_eq!(
+        g.reference_costs[&HospitalLevel::Tertiary3A],
+        money("17500")
+    );
+    // 2A has 3 cases: last year's mean over every level, (105000 + 10000.10) / 11 = 10454.5545…
+    assert_eq!(
+        g.reference_costs[&HospitalLevel::Secondary2A],
+        money("10454.55")
+    );
+    assert_eq!(
+        g.reference_costs[&HospitalLevel::Primary1],
+        money("10454.55")
+    );
+    assert_eq!(g.basic_level_reference, Some(money("2000.02")));
 }
 
 #[test]

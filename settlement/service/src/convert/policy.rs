@@ -22,10 +22,20 @@ pub fn policy_from_wire(
     prefix: &str,
     given: &pb::SettlementPolicy,
 ) -> Result<SettlementPolicy, Vec<Violation>> {
+    policy_from_wire_or(prefix, given, PolicyScheme::Generic)
+}
+
+/// [`policy_from_wire`], a policy naming no scheme taking `default`'s defaults (the scheme of the
+/// region's main inpatient method), as [`SettlementPolicy::from_document_or`] reads the JSON.
+pub fn policy_from_wire_or(
+    prefix: &str,
+    given: &pb::SettlementPolicy,
+    default: PolicyScheme,
+) -> Result<SettlementPolicy, Vec<Violation>> {
     let mut v = Violations::default();
     let at = |field: &str| format!("{prefix}.{field}");
     let scheme = if given.scheme.is_empty() {
-        Some(PolicyScheme::Generic)
+        Some(default)
     } else {
         v.check(word(&at("scheme"), &given.scheme))
     };

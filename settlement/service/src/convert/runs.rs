@@ -427,11 +427,15 @@ pub fn run_kind(kind: &str) -> Result<Option<&'static str>, Status> {
         kind::PREPAYMENT => Ok(Some(kind::PREPAYMENT)),
         kind::CLEARING => Ok(Some(kind::CLEARING)),
         kind::OUTPATIENT => Ok(Some(kind::OUTPATIENT)),
+        kind::OUTPATIENT_PREPAYMENT => Ok(Some(kind::OUTPATIENT_PREPAYMENT)),
         other => {
             let mut violations = Violations::default();
             violations.push(
                 "kind",
-                format!("{other} is not a run kind: use prepayment, clearing, outpatient or empty"),
+                format!(
+                    "{other} is not a run kind: use prepayment, clearing, outpatient, \
+                     outpatient_prepayment or empty"
+                ),
             );
             violations.finish(|| None)
         }

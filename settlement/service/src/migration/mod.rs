@@ -18,6 +18,7 @@ mod m0013_budget_point_values;
 mod m0014_case_warnings;
 mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
+mod m0017_main_inpatient_method;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_case_warnings::CaseWarnings),
             Box::new(m0015_outpatient_enrolment::OutpatientEnrolment),
             Box::new(m0016_rechecked_warnings::RecheckedWarnings),
+            Box::new(m0017_main_inpatient_method::MainInpatientMethod),
         ]
     }
 

@@ -4,6 +4,9 @@
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use settlement_domain::clearing::HospitalStatement;
 use settlement_domain::outpatient_clearing::{OutpatientStatement, outpatient_table};
+use settlement_domain::outpatient_prepayment::{
+    OutpatientPrepaymentLine, outpatient_prepayment_table,
+};
 use settlement_domain::prepayment::PrepaymentLine;
 pub use settlement_domain::statement_table::{Table, clearing_table, prepayment_table};
 use sha2::{Digest, Sha256};
@@ -12,7 +15,13 @@ use super::store::{RunRow, StatementRow, kind};
 
 /// The table of a run's statements, in hospital order, for export.
 pub fn statements_table(run: &RunRow, rows: &[StatementRow]) -> Result<Table, serde_json::Error> {
-    if run.kind == kind::OUTPATIENT {
+    if run.kind == kind::OUTPATIENT_PREPAYMENT {
+        let lines = rows
+            .iter()
+            .map(|row| serde_json::from_str::<OutpatientPrepaymentLine>(&row.statement_json))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(outpatient_prepayment_table(&lines))
+    } else if run.kind == kind::OUTPATIENT {
         let statements = rows
             .iter()
             .map(|row| serde_json::from_str::<OutpatientStatement>(&row.statement_json))

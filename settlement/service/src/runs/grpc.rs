@@ -12,6 +12,7 @@ use platform::status::{bad_request, permission_denied, storage_failure};
 use platform::wire;
 use prost::Message;
 use settlement_domain::dispute::DisputeAction;
+use settlement_domain::policy::SettlementPolicy;
 use tonic::{Request, Response, Status};
 
 pub use super::api::SettlementRunApi;
@@ -20,7 +21,7 @@ use super::clearing::{self, ClearingOrder};
 use super::point_value::{self, PublishOrder};
 use super::prepayment::{self, PrepaymentOrder};
 use super::store;
-use super::{export, wire as to_wire};
+use super::{RunError, export, wire as to_wire};
 use crate::convert::runs::{
     ClearingRequest, MonthRequest, PointValueQuery, PolicyRequest, PrepaymentRequest,
     PublishPointValueRequest, ShadowRequest, YearInputsRequest, run_kind,
@@ -40,9 +41,7 @@ impl SettlementRunService for SettlementRunApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let PolicyRequest { year, fund, policy } = PolicyRequest::try_from(&body)?;
-        // Stored with every key, so a later default change never changes a stored policy.
-        let json = serde_json::to_string(&policy).map_err(storage_failure)?;
+        let PolicyRequest { year, fund, .. } = PolicyRequest::try_from(&body)?;
         let caller = principal.caller_id.clone();
         let call = call_by(
             &principal,
@@ -54,6 +53,24 @@ impl SettlementRunService for SettlementRunApi {
         self.write(&call, move |work| {
             Box::pin(async move {
                 let at = wire::unix_seconds();
+                // A document naming no scheme takes the region's main method's defaults, read
+                // in the transaction that stores it.
+                let scheme = super::main_method::default_scheme(&work, region, year).await?;
+                // The request was read once with the generic defaults to report its bad fields
+                // before the write; it is read again here over the method's defaults.
+                let policy = match &body.policy {
+                    Some(typed) => {
+                        crate::convert::policy::policy_from_wire_or("policy", typed, scheme)
+                            .map_err(RunError::Invalid)?
+                    }
+                    None => SettlementPolicy::from_document_or(&body.policy_json, scheme).map_err(
+                        |description| {
+                            RunError::Invalid(vec![("policy_json".to_owned(), description)])
+                        },
+                    )?,
+                };
+                // Stored with every key, so a later default change never changes a stored policy.
+                let json = serde_json::to_string(&policy).map_err(super::internal)?;
                 let version = store::put_policy(
                     &work,
                     (region, year, fund),
@@ -537,6 +554,20 @@ impl SettlementRunService for SettlementRunApi {
             })
         })
         .await
+    }
+
+    async fn put_main_inpatient_method(
+        &self,
+        request: Request<pb::PutMainInpatientMethodRequest>,
+    ) -> Result<Response<pb::PutMainInpatientMethodResponse>, Status> {
+        super::main_method::put(self, request).await
+    }
+
+    async fn get_main_inpatient_method(
+        &self,
+        request: Request<pb::GetMainInpatientMethodRequest>,
+    ) -> Result<Response<pb::GetMainInpatientMethodResponse>, Status> {
+        super::main_method::get(self, request).await
     }
 
     async fn get_dip_budget_point_value(

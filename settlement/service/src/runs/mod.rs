@@ -10,6 +10,8 @@ pub mod disputes;
 mod episodes;
 pub mod export;
 pub mod grpc;
+pub mod main_method;
+pub mod main_method_store;
 pub mod outpatient;
 pub mod point_value;
 pub mod point_value_store;
@@ -77,7 +79,8 @@ fn internal(error: impl std::fmt::Display) -> RunError {
     RunError::Internal(error.to_string())
 }
 
-/// The policy in force: the latest stored version, or the defaults (version 0).
+/// The policy in force: the latest stored version, or (version 0) the defaults of the scheme the
+/// region's main inpatient method for the year gives ([`main_method::default_scheme`]).
 pub async fn policy_in_force<C: Storage>(
     conn: &C,
     region: RegionCode,
@@ -85,7 +88,10 @@ pub async fn policy_in_force<C: Storage>(
     fund: FundType,
 ) -> Result<(i32, SettlementPolicy), RunError> {
     match store::latest_policy(conn, region, year, fund).await? {
-        None => Ok((0, SettlementPolicy::default())),
+        None => Ok((
+            0,
+            SettlementPolicy::for_scheme(main_method::default_scheme(conn, region, year).await?),
+        )),
         Some((version, json)) => Ok((
             version,
             serde_json::from_str(&json)

@@ -1,18 +1,20 @@
 //! A stored statement as the wire's typed detail (`Statement.prepayment`, `.clearing`,
-//! `.outpatient`): the stored `statement_json` is read into the domain's statement of the run's
-//! kind, the type the run wrote it from, and written member for member, so the typed form is
-//! always the JSON the same read answers.
+//! `.outpatient`, `.outpatient_prepayment`): the stored `statement_json` is read into the
+//! domain's statement of the run's kind, the type the run wrote it from, and written member for
+//! member, so the typed form is always the JSON the same read answers.
 
 use medpay_proto::settlement::v1 as pb;
 use platform::wire::{decimal_to_wire, money_to_wire};
 use serde::Serialize;
 use settlement_domain::clearing::{AllianceShare, HospitalStatement, ModeLine};
 use settlement_domain::outpatient_clearing::OutpatientStatement;
+use settlement_domain::outpatient_prepayment::OutpatientPrepaymentLine;
 use settlement_domain::prepayment::PrepaymentLine;
 use settlement_domain::readmission::Halving;
 use settlement_domain::violation_deductions::DeductionFinding;
 
 use super::outpatient::grpc::statement_to_wire as outpatient_to_wire;
+use super::outpatient::prepayment::line_to_wire as outpatient_prepayment_to_wire;
 use super::store::kind;
 
 /// The typed detail of a statement stored by a run of `run_kind`; `None` when the text is not a
@@ -25,6 +27,11 @@ pub fn detail(run_kind: &str, json: &str) -> Option<pb::statement::Detail> {
     } else if run_kind == kind::OUTPATIENT {
         let statement: OutpatientStatement = serde_json::from_str(json).ok()?;
         Some(Detail::Outpatient(outpatient_to_wire(&statement)))
+    } else if run_kind == kind::OUTPATIENT_PREPAYMENT {
+        let line: OutpatientPrepaymentLine = serde_json::from_str(json).ok()?;
+        Some(Detail::OutpatientPrepayment(outpatient_prepayment_to_wire(
+            &line,
+        )))
     } else if run_kind == kind::PREPAYMENT {
         let line: PrepaymentLine = serde_json::from_str(json).ok()?;
         Some(Detail::Prepayment(prepayment(line)))

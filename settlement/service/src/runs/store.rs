@@ -124,6 +124,7 @@ pub mod kind {
     pub const PREPAYMENT: &str = "prepayment";
     pub const CLEARING: &str = "clearing";
     pub const OUTPATIENT: &str = "outpatient";
+    pub const OUTPATIENT_PREPAYMENT: &str = "outpatient_prepayment";
 }
 
 /// The latest version of a document kept in versions per (region, year, fund), a policy or a

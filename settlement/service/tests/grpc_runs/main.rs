@@ -20,6 +20,7 @@ use tonic_types::StatusExt;
 mod budget_point_value;
 mod deductions;
 mod disputes;
+mod main_method;
 mod readmission;
 mod regions;
 mod runs;

@@ -1,18 +1,20 @@
-//! The `medpay.settlement.v1.OutpatientService` methods on the runs API: scope and role checks,
-//! the peers asked before any transaction, every write through the journal.
+//! The `medpay.settlement.v1.OutpatientService` methods on the runs API (enrolment, monthly
+//! prepayment, year end): scope and role checks, the peers asked before any transaction, every
+//! write through the journal.
 
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::outpatient_service_server::{
     OutpatientService, OutpatientServiceServer,
 };
 use platform::principal::authorize_request;
-use platform::status::storage_failure;
+use platform::status::{bad_request, storage_failure};
 use platform::wire;
 use prost::Message;
-use settlement_domain::outpatient_clearing::{OutpatientClearing, OutpatientStatement};
+use settlement_domain::outpatient_clearing::OutpatientStatement;
 use tonic::{Request, Response, Status};
 
-use super::{OutpatientOrder, prepare, store, store_run};
+use super::prepayment::{self, OutpatientPrepaymentOrder};
+use super::{OutpatientOrder, StoredRun, prepare, store, store_run};
 use crate::convert::outpatient::{EnrolmentRequest, OutpatientRunRequest};
 use crate::runs::{RunError, SettlementRunApi};
 use crate::store::journal::call_by;
@@ -46,19 +48,19 @@ pub fn statement_to_wire(s: &OutpatientStatement) -> pb::OutpatientStatement {
 }
 
 fn response(
-    run: &super::RunRow,
-    clearing: &OutpatientClearing,
-    enrolment_version: i32,
+    (run, clearing, enrolment_version, prepaid): &StoredRun,
 ) -> pb::RunOutpatientClearingResponse {
     pb::RunOutpatientClearingResponse {
         run_id: run.run_id.clone(),
         version: run.version,
-        enrolment_version,
+        enrolment_version: *enrolment_version,
         apg_point_value: Some(wire::decimal_to_wire(clearing.apg_point_value)),
         apg_points: Some(wire::decimal_to_wire(clearing.apg_points)),
         apg_residue: Some(wire::money_to_wire(clearing.apg_residue)),
         statements: clearing.statements.iter().map(statement_to_wire).collect(),
         statements_digest: run.statements_digest.clone(),
+        prepaid_source: prepaid.source.to_owned(),
+        prepayment_run_ids: prepaid.run_ids.clone(),
     }
 }
 
@@ -150,7 +152,8 @@ impl OutpatientService for SettlementRunApi {
         .await?;
         self.write(&call, move |work| {
             Box::pin(async move {
-                let (run, clearing, enrolment_version) = store_run(&work, &order, prepared).await?;
+                let stored = store_run(&work, &order, prepared).await?;
+                let (run, clearing, ..) = &stored;
                 let detail = format!(
                     "{}: outpatient v{}, {} statements, digest {}",
                     run.run_id,
@@ -158,10 +161,65 @@ impl OutpatientService for SettlementRunApi {
                     clearing.statements.len(),
                     run.statements_digest
                 );
-                Ok((
-                    response(&run, &clearing, enrolment_version).encode_to_vec(),
-                    detail,
-                ))
+                Ok((response(&stored).encode_to_vec(), detail))
+            })
+        })
+        .await
+    }
+    async fn run_outpatient_prepayment(
+        &self,
+        request: Request<pb::RunOutpatientPrepaymentRequest>,
+    ) -> Result<Response<pb::RunOutpatientPrepaymentResponse>, Status> {
+        let (principal, region) =
+            authorize_request(&request, "region_code", &request.get_ref().region_code)?;
+        let body = request.into_inner();
+        let month = wire::year_month("period", body.period.as_ref());
+        let fund = wire::fund_type("fund_type", body.fund_type);
+        let (month, fund) = match (month, fund) {
+            (Ok(month), Ok(fund)) => (month, fund),
+            (month, fund) => {
+                let violations = [month.err(), fund.err()].into_iter().flatten().collect();
+                return Err(bad_request(violations));
+            }
+        };
+        let order = OutpatientPrepaymentOrder {
+            region,
+            month,
+            fund,
+            caller: principal.caller_id.clone(),
+            at: wire::unix_seconds(),
+        };
+        let call = call_by(
+            &principal,
+            "RunOutpatientPrepayment",
+            &body,
+            &body.request_id,
+            region,
+        );
+        if let Some(stored) = self.replayed(&call).await? {
+            return Ok(stored);
+        }
+        // A month is prepaid once: its stored run is the answer, and no peer is asked.
+        if let Some(month) = prepayment::stored(&self.db, &order).await? {
+            return Ok(Response::new(prepayment::response(&month)));
+        }
+        let valuer = self.outpatient_valuer().ok_or_else(|| {
+            Status::from(RunError::Internal(
+                "this server has no points peer to value outpatient budgets".to_owned(),
+            ))
+        })?;
+        let prepared = prepayment::prepare(&self.db, &order, &principal, valuer.as_ref()).await?;
+        self.write(&call, move |work| {
+            Box::pin(async move {
+                let month = prepayment::store_prepayment(&work, &order, prepared).await?;
+                let detail = format!(
+                    "{}: outpatient prepayment {}, {} statements, total {}",
+                    month.run.run_id,
+                    month.run.period,
+                    month.lines.len(),
+                    month.lines.iter().map(|l| l.amount).sum::<kernel::Money>()
+                );
+                Ok((prepayment::response(&month).encode_to_vec(), detail))
             })
         })
         .await

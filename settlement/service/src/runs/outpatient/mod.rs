@@ -1,12 +1,15 @@
 //! The outpatient year end (DOMAIN.md §3 per-capita and APG, §4 sharing) as a run of kind
-//! `outpatient`: the enrolment and the year's ambulatory settlements read from the store, the
+//! `outpatient` (the monthly prepayments it deducts are `prepayment`'s runs): the enrolment and the year's ambulatory settlements read from the store, the
 //! points context asked for the budgets and APG points and the budget context for the sharing
 //! (both before the transaction opens, [`prepare`]), the domain's
 //! [`assemble_outpatient`] paying them, and the run stored with its statements ([`store_run`])
 //! after checking that what was asked on is still what the store holds.
 
 pub mod grpc;
+pub mod prepayment;
 pub mod store;
+
+use std::collections::BTreeMap;
 
 use kernel::{Date, FundType, Money, Principal, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
@@ -16,6 +19,7 @@ use settlement_domain::outpatient_clearing::{
     AmbulatoryClaim, ClaimKind, OutpatientClearing, OutpatientEnrolment, VisitPoints,
     assemble_outpatient, outpatient_table, paid_in_apg, prepaid_problems, sharing_requests,
 };
+use settlement_domain::outpatient_prepayment::{OutpatientPrepaymentLine, prepaid_by_institution};
 use settlement_domain::run_summary::{IdentityCheck, RunTotals};
 
 use super::store::{self as run_store, RunRow, kind};
@@ -54,16 +58,80 @@ impl OutpatientOrder {
 pub struct Prepared {
     enrolment_version: i32,
     claims: Vec<AmbulatoryClaim>,
+    prepaid: Prepaid,
     clearing: OutpatientClearing,
+}
+
+/// What the year end deducts as prepaid per institution, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepaid {
+    /// `stored` (the year's monthly prepayment runs), `request` or `none`.
+    pub source: &'static str,
+    /// The monthly prepayment runs deducted, in month order.
+    pub run_ids: Vec<String>,
+    pub amounts: BTreeMap<String, Money>,
+}
+
+/// The year's stored monthly prepayments when there are any, else the order's typed ones
+/// (checked against the enrolment); both at once is refused naming `prepaid`.
+async fn prepaid<C: Storage>(
+    conn: &C,
+    order: &OutpatientOrder,
+    enrolment: &OutpatientEnrolment,
+) -> Result<Prepaid, RunError> {
+    let stored = store::prepayments_of_year(conn, order.key()).await?;
+    if stored.is_empty() {
+        let problems = prepaid_problems(enrolment, &order.prepaid);
+        if !problems.is_empty() {
+            return Err(RunError::Invalid(problems));
+        }
+        return Ok(Prepaid {
+            source: if order.prepaid.is_empty() {
+                "none"
+            } else {
+                "request"
+            },
+            run_ids: Vec::new(),
+            amounts: order.prepaid.iter().cloned().collect(),
+        });
+    }
+    if !order.prepaid.is_empty() {
+        return Err(RunError::Invalid(vec![(
+            "prepaid".to_owned(),
+            format!(
+                "must be empty: {} monthly outpatient prepayment run(s) of region {}, year {}, \
+                 fund {} are stored, and the year end deducts them",
+                stored.len(),
+                order.region,
+                order.year,
+                order.fund.code()
+            ),
+        )]));
+    }
+    let mut lines: Vec<OutpatientPrepaymentLine> = Vec::new();
+    for (run, rows) in &stored {
+        for row in rows {
+            lines.push(serde_json::from_str(&row.statement_json).map_err(|e| {
+                internal(format!(
+                    "stored outpatient prepayment {} of {} is unreadable: {e}",
+                    run.run_id, row.hospital_code
+                ))
+            })?);
+        }
+    }
+    Ok(Prepaid {
+        source: "stored",
+        run_ids: stored.iter().map(|(run, _)| run.run_id.clone()).collect(),
+        amounts: prepaid_by_institution(&lines),
+    })
 }
 
 /// The latest enrolment and its version; FAILED_PRECONDITION when none is stored.
 async fn enrolment<C: Storage>(
     conn: &C,
-    order: &OutpatientOrder,
+    (region, year, fund): (RegionCode, i32, FundType),
 ) -> Result<(i32, OutpatientEnrolment), RunError> {
-    let (region, year, fund) = order.key();
-    let row = store::latest_enrolment(conn, order.key())
+    let row = store::latest_enrolment(conn, (region, year, fund))
         .await?
         .ok_or_else(|| RunError::Precondition {
             reason: "NO_OUTPATIENT_ENROLMENT",
@@ -144,11 +212,8 @@ pub async fn prepare<C: Storage>(
     valuer: &dyn OutpatientValuer,
     budget: Option<BudgetAccess<'_>>,
 ) -> Result<Prepared, RunError> {
-    let (enrolment_version, enrolment) = enrolment(conn, order).await?;
-    let problems = prepaid_problems(&enrolment, &order.prepaid);
-    if !problems.is_empty() {
-        return Err(RunError::Invalid(problems));
-    }
+    let (enrolment_version, enrolment) = enrolment(conn, order.key()).await?;
+    let prepaid = prepaid(conn, order, &enrolment).await?;
     let (claims, to_value) = claims(conn, order, &enrolment).await?;
     let (budgets, answers) = valuer
         .value(principal, order.key(), &enrolment, &to_value)
@@ -199,29 +264,38 @@ pub async fn prepare<C: Storage>(
         &shares,
         visits,
         order.apg_block,
-        &order.prepaid.iter().cloned().collect(),
+        &prepaid.amounts,
     )
     .map_err(|e| internal(e.to_string()))?;
     Ok(Prepared {
         enrolment_version,
         claims,
+        prepaid,
         clearing,
     })
 }
 
+/// A stored year end: the run, its clearing, the enrolment version it read and what it deducted.
+pub type StoredRun = (RunRow, OutpatientClearing, i32, Prepaid);
+
 /// Stores the prepared run as the next version, inside the request's unit of work; refused
-/// (ABORTED, a retry prepares again) when the enrolment or the claims changed since.
+/// (ABORTED, a retry prepares again) when the enrolment, the claims or the stored prepayments
+/// changed since.
 pub async fn store_run<C: Storage>(
     conn: &C,
     order: &OutpatientOrder,
     prepared: Prepared,
-) -> Result<(RunRow, OutpatientClearing, i32), RunError> {
-    let (version_now, enrolment_now) = enrolment(conn, order).await?;
+) -> Result<StoredRun, RunError> {
+    let (version_now, enrolment_now) = enrolment(conn, order.key()).await?;
     let (claims_now, _) = claims(conn, order, &enrolment_now).await?;
-    if version_now != prepared.enrolment_version || claims_now != prepared.claims {
+    let prepaid_now = prepaid(conn, order, &enrolment_now).await?;
+    if version_now != prepared.enrolment_version
+        || claims_now != prepared.claims
+        || prepaid_now != prepared.prepaid
+    {
         return Err(RunError::Conflict(
-            "the enrolment or the year's ambulatory settlements changed while the run was \
-             valued; run it again"
+            "the enrolment, the year's ambulatory settlements or its monthly prepayments \
+             changed while the run was valued; run it again"
                 .to_owned(),
         ));
     }
@@ -288,7 +362,9 @@ pub async fn store_run<C: Storage>(
         inputs_json: serde_json::json!({
             "enrolment_version": prepared.enrolment_version,
             "apg_block": clearing.apg_block,
-            "prepaid": order.prepaid,
+            "prepaid": prepared.prepaid.amounts,
+            "prepaid_source": prepared.prepaid.source,
+            "prepayment_run_ids": prepared.prepaid.run_ids,
         })
         .to_string(),
         result_json: serde_json::to_string(&clearing).map_err(internal)?,
@@ -298,5 +374,5 @@ pub async fn store_run<C: Storage>(
     run_store::insert_run(conn, run.clone(), statements)
         .await
         .map_err(|e: StoreError| RunError::Store(e))?;
-    Ok((run, clearing, prepared.enrolment_version))
+    Ok((run, clearing, prepared.enrolment_version, prepared.prepaid))
 }

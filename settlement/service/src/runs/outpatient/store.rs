@@ -1,5 +1,6 @@
-//! Storage of the outpatient enrolment (a version per region, year and fund) and the ledger read
-//! the outpatient year end counts: the current ordinary and chronic ambulatory settlements.
+//! Storage of the outpatient enrolment (a version per region, year and fund), the ledger read
+//! the outpatient year end counts (the current ordinary and chronic ambulatory settlements) and
+//! the year's stored monthly outpatient prepayments it deducts.
 
 use kernel::{FundType, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
@@ -7,6 +8,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, Set};
 use settlement_domain::ledger::RecordKind;
 
+use crate::runs::store::{RunRow, StatementRow, kind, list_statements, settlement_run};
 use crate::store::ledger::{StoreError, region_span, settlement_case};
 
 pub mod settlement_outpatient_enrolment {
@@ -123,4 +125,28 @@ pub async fn ambulatory_settlements<C: ConnectionTrait>(
         .into_model::<AmbulatoryRow>()
         .all(conn)
         .await?)
+}
+
+/// The monthly outpatient prepayment runs of exactly `region` for `fund` and the months of
+/// `year`, in month order (a month is prepaid once), each with its statements in code order.
+pub async fn prepayments_of_year<C: ConnectionTrait>(
+    conn: &C,
+    (region, year, fund): (RegionCode, i32, FundType),
+) -> Result<Vec<(RunRow, Vec<StatementRow>)>, StoreError> {
+    use settlement_run::Column;
+    let runs = settlement_run::Entity::find()
+        .filter(Column::Kind.eq(kind::OUTPATIENT_PREPAYMENT))
+        .filter(Column::RegionCode.eq(region_to_db(region)))
+        .filter(Column::FundType.eq(fund_to_db(fund)))
+        .filter(Column::Period.between(year * 100 + 1, year * 100 + 12))
+        .order_by_asc(Column::Period)
+        .order_by_asc(Column::Version)
+        .all(conn)
+        .await?;
+    let mut with_statements = Vec::with_capacity(runs.len());
+    for run in runs {
+        let statements = list_statements(conn, &run.run_id, None, None).await?;
+        with_statements.push((run, statements));
+    }
+    Ok(with_statements)
 }

@@ -29,6 +29,8 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
 
+mod prepayment;
+
 const REGION: &str = "460100";
 const FUND: i32 = 310;
 
