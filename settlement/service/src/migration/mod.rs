@@ -17,6 +17,7 @@ mod m0012_case_keyset;
 mod m0013_budget_point_values;
 mod m0014_case_warnings;
 mod m0015_outpatient_enrolment;
+mod m0016_case_listing_order;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_budget_point_values::BudgetPointValues),
             Box::new(m0014_case_warnings::CaseWarnings),
             Box::new(m0015_outpatient_enrolment::OutpatientEnrolment),
+            Box::new(m0016_case_listing_order::CaseListingOrder),
         ]
     }
 

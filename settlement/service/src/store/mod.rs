@@ -8,6 +8,8 @@ pub mod episodes;
 pub mod institutions;
 pub mod journal;
 pub mod ledger;
+#[cfg(test)]
+mod query_plan;
 pub mod unit_of_work;
 pub mod uploads;
 pub mod warnings;
