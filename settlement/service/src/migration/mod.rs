@@ -19,6 +19,7 @@ mod m0014_case_warnings;
 mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
+mod m0018_case_listing_order;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_outpatient_enrolment::OutpatientEnrolment),
             Box::new(m0016_rechecked_warnings::RecheckedWarnings),
             Box::new(m0017_main_inpatient_method::MainInpatientMethod),
+            Box::new(m0018_case_listing_order::CaseListingOrder),
         ]
     }
 

@@ -13,10 +13,13 @@ use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect, Set, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
+
+mod lookup;
+#[cfg(test)]
+mod plans;
 
 pub mod settlement_case {
     use sea_orm::entity::prelude::*;
@@ -448,6 +451,58 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
     })
 }
 
+/// The page of [`CaseStore::list`]: one range scan of `settlement_case_listing` from `after`.
+fn listing(
+    region: RegionCode,
+    filter: &CaseFilter,
+    after: Option<&CaseKey>,
+    limit: u64,
+) -> sea_orm::Select<settlement_case::Entity> {
+    use settlement_case::Column;
+    let (from, to) = region_span(region);
+    let mut query = settlement_case::Entity::find().filter(Column::IsCurrent.eq(true));
+    query = match after {
+        // The key's own region is the lower bound: SQLite seeks the index by the row
+        // comparison only when no other lower bound on region_code competes with it.
+        Some(CaseKey(region_code, hospital_code, list_id)) if *region_code >= from => {
+            let key = |column: Column| Expr::col(column);
+            query.filter(Column::RegionCode.lte(to)).filter(
+                Expr::tuple([
+                    key(Column::RegionCode),
+                    key(Column::HospitalCode),
+                    key(Column::ListId),
+                ])
+                .gt(Expr::tuple([
+                    Expr::val(*region_code),
+                    Expr::val(hospital_code.clone()),
+                    Expr::val(list_id.clone()),
+                ])),
+            )
+        }
+        _ => query.filter(Column::RegionCode.between(from, to)),
+    };
+    if let Some(hospital) = &filter.hospital_code {
+        query = query.filter(Column::HospitalCode.eq(hospital.clone()));
+    }
+    if let Some((from, to)) = filter.discharge_between {
+        query = query.filter(Column::DischargeDate.between(from, to));
+    }
+    if let Some(group) = &filter.group_code {
+        query = query.filter(Column::GroupCode.eq(group.clone()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(Column::Status.eq(status.clone()));
+    }
+    if let Some(fund) = filter.fund {
+        query = query.filter(Column::FundType.eq(fund_to_db(fund)));
+    }
+    query
+        .order_by_asc(Column::RegionCode)
+        .order_by_asc(Column::HospitalCode)
+        .order_by_asc(Column::ListId)
+        .limit(limit)
+}
+
 /// The case ledger on a sea-orm connection.
 #[derive(Clone)]
 pub struct CaseStore {
@@ -465,7 +520,7 @@ impl CaseStore {
 
     /// Current versions of the cases of `region` (and the regions inside it), filtered, in
     /// [`CaseKey`] order, the first `limit` after `after`. One index range scan per call
-    /// (`settlement_case_keyset`), however deep into the ledger `after` is.
+    /// (`settlement_case_listing`), however deep into the ledger `after` is.
     pub async fn list(
         &self,
         region: RegionCode,
@@ -473,49 +528,7 @@ impl CaseStore {
         after: Option<&CaseKey>,
         limit: u64,
     ) -> Result<Vec<LedgerCase>, StoreError> {
-        use settlement_case::Column;
-        let (from, to) = region_span(region);
-        let mut query = settlement_case::Entity::find().filter(Column::IsCurrent.eq(true));
-        query = match after {
-            // The key's own region is the lower bound: SQLite seeks the index by the row
-            // comparison only when no other lower bound on region_code competes with it.
-            Some(CaseKey(region_code, hospital_code, list_id)) if *region_code >= from => {
-                let key = |column: Column| Expr::col(column);
-                query.filter(Column::RegionCode.lte(to)).filter(
-                    Expr::tuple([
-                        key(Column::RegionCode),
-                        key(Column::HospitalCode),
-                        key(Column::ListId),
-                    ])
-                    .gt(Expr::tuple([
-                        Expr::val(*region_code),
-                        Expr::val(hospital_code.clone()),
-                        Expr::val(list_id.clone()),
-                    ])),
-                )
-            }
-            _ => query.filter(Column::RegionCode.between(from, to)),
-        };
-        if let Some(hospital) = &filter.hospital_code {
-            query = query.filter(Column::HospitalCode.eq(hospital.clone()));
-        }
-        if let Some((from, to)) = filter.discharge_between {
-            query = query.filter(Column::DischargeDate.between(from, to));
-        }
-        if let Some(group) = &filter.group_code {
-            query = query.filter(Column::GroupCode.eq(group.clone()));
-        }
-        if let Some(status) = &filter.status {
-            query = query.filter(Column::Status.eq(status.clone()));
-        }
-        if let Some(fund) = filter.fund {
-            query = query.filter(Column::FundType.eq(fund_to_db(fund)));
-        }
-        let query = query
-            .order_by_asc(Column::RegionCode)
-            .order_by_asc(Column::HospitalCode)
-            .order_by_asc(Column::ListId)
-            .limit(limit);
+        let query = listing(region, filter, after, limit);
         if self.db.get_database_backend() != DbBackend::Postgres {
             return query
                 .all(&self.db)
@@ -678,66 +691,6 @@ impl CaseStore {
             .exec(conn)
             .await?;
         Ok(())
-    }
-
-    /// (hospital, list id, version, content hash) of the current version of each of `keys`
-    /// that is stored, in one query.
-    pub async fn current_hashes<C: ConnectionTrait>(
-        conn: &C,
-        keys: &[(&str, &str)],
-    ) -> Result<Vec<(String, String, i32, String)>, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        if conn.get_database_backend() == DbBackend::Postgres {
-            // The pairs as one JSON parameter joined on the primary key: one index probe per
-            // pair, where `hospital IN (…) AND list IN (…)` probes every combination.
-            let pairs: Vec<[&str; 2]> = keys.iter().map(|&(h, l)| [h, l]).collect();
-            let json = serde_json::to_string(&pairs)
-                .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?;
-            let rows = conn
-                .query_all_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT c.hospital_code, c.list_id, c.version, c.content_hash \
-                     FROM json_array_elements($1::json) AS k(pair) \
-                     JOIN settlement_case c \
-                       ON c.hospital_code = k.pair->>0 AND c.list_id = k.pair->>1 \
-                     WHERE c.is_current",
-                    [json.into()],
-                ))
-                .await?;
-            return rows
-                .into_iter()
-                .map(|row| {
-                    Ok((
-                        row.try_get_by_index(0)?,
-                        row.try_get_by_index(1)?,
-                        row.try_get_by_index(2)?,
-                        row.try_get_by_index(3)?,
-                    ))
-                })
-                .collect::<Result<_, DbErr>>()
-                .map_err(StoreError::Database);
-        }
-        let wanted: std::collections::BTreeSet<(&str, &str)> = keys.iter().copied().collect();
-        let hospitals: std::collections::BTreeSet<&str> = keys.iter().map(|k| k.0).collect();
-        let lists: std::collections::BTreeSet<&str> = keys.iter().map(|k| k.1).collect();
-        let rows: Vec<(String, String, i32, String)> = settlement_case::Entity::find()
-            .select_only()
-            .column(settlement_case::Column::HospitalCode)
-            .column(settlement_case::Column::ListId)
-            .column(settlement_case::Column::Version)
-            .column(settlement_case::Column::ContentHash)
-            .filter(settlement_case::Column::HospitalCode.is_in(hospitals))
-            .filter(settlement_case::Column::ListId.is_in(lists))
-            .filter(settlement_case::Column::IsCurrent.eq(true))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(h, l, _, _)| wanted.contains(&(h.as_str(), l.as_str())))
-            .collect())
     }
 
     /// Current inpatient cases of `region` (and the regions inside it) for `fund`, discharged in

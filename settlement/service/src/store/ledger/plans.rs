@@ -1,0 +1,59 @@
+//! The indexes SQLite reads for the ledger's lookups and pages, on a migrated database without
+//! statistics: a plan led by every current case would make intake and listings slow down as the
+//! ledger grows.
+
+use sea_orm::{DbBackend, QueryTrait, Statement};
+
+use super::{CaseFilter, CaseKey, listing, lookup};
+use crate::store::query_plan::{migrated_sqlite, plan};
+
+fn region(code: &str) -> kernel::RegionCode {
+    code.parse().expect("region code")
+}
+
+#[tokio::test]
+async fn a_chunks_lookup_probes_the_primary_key_once_per_case() {
+    let db = migrated_sqlite().await;
+    let pairs = r#"[["H1","L1"],["H2","L2"]]"#;
+    let steps = plan(
+        &db,
+        Statement::from_sql_and_values(DbBackend::Sqlite, lookup::SQLITE, [pairs.into()]),
+    )
+    .await;
+    assert!(
+        steps.starts_with("SCAN k VIRTUAL TABLE")
+            && steps.ends_with(
+                "SEARCH c USING INDEX sqlite_autoindex_settlement_case_1 \
+                 (hospital_code=? AND list_id=?)"
+            ),
+        "{steps}"
+    );
+}
+
+#[tokio::test]
+async fn a_page_after_a_key_is_one_range_of_the_listing_index() {
+    let db = migrated_sqlite().await;
+    let after = CaseKey(460108, "H001".into(), "L9".into());
+    let month = CaseFilter {
+        discharge_between: Some((20250101, 20250131)),
+        ..CaseFilter::default()
+    };
+    for filter in [CaseFilter::default(), month] {
+        let statement =
+            listing(region("460000"), &filter, Some(&after), 100).build(DbBackend::Sqlite);
+        let steps = plan(&db, statement).await;
+        assert_eq!(
+            steps,
+            "SEARCH settlement_case USING INDEX settlement_case_listing \
+             ((region_code,hospital_code,list_id)>(?,?,?) AND region_code<?)",
+            "{filter:?}"
+        );
+    }
+    let first = listing(region("460100"), &CaseFilter::default(), None, 100);
+    let steps = plan(&db, first.build(DbBackend::Sqlite)).await;
+    assert_eq!(
+        steps,
+        "SEARCH settlement_case USING INDEX settlement_case_listing \
+         (region_code>? AND region_code<?)"
+    );
+}
