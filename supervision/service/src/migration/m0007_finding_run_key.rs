@@ -158,6 +158,13 @@ async fn rebuild_on_sqlite(
 
 #[async_trait::async_trait]
 impl MigrationTrait for FindingRunKey {
+    /// In one transaction on every backend: SQLite copies the table in several statements, which
+    /// must all run on one connection (a pooled file database hands each statement to any of its
+    /// connections, and one may not yet see the table dropped) and stand or fall together.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         match db.get_database_backend() {
