@@ -17,16 +17,9 @@ use settlement_domain::validation::{AgeRule, CategoryRange, SexRule};
 
 use super::{Violations, optional_decimal};
 
-/// Reads a typed policy; every violation is named under `prefix` (`policy`).
-pub fn policy_from_wire(
-    prefix: &str,
-    given: &pb::SettlementPolicy,
-) -> Result<SettlementPolicy, Vec<Violation>> {
-    policy_from_wire_or(prefix, given, PolicyScheme::Generic)
-}
-
-/// [`policy_from_wire`], a policy naming no scheme taking `default`'s defaults (the scheme of the
-/// region's main inpatient method), as [`SettlementPolicy::from_document_or`] reads the JSON.
+/// Reads a typed policy, a policy naming no scheme taking `default`'s defaults (the scheme of the
+/// region's main inpatient method), as [`SettlementPolicy::from_document_or`] reads the JSON;
+/// every violation is named under `prefix` (`policy`).
 pub fn policy_from_wire_or(
     prefix: &str,
     given: &pb::SettlementPolicy,

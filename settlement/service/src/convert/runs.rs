@@ -2,16 +2,16 @@
 
 use kernel::{Decimal, FundType, Money, YearMonth};
 use medpay_proto::settlement::v1 as pb;
-use platform::wire;
+use platform::wire::{self, Violation};
 use settlement_domain::budget_point_value::HistoryWeight;
 use settlement_domain::clearing_assembly::YearInput;
-use settlement_domain::policy::SettlementPolicy;
+use settlement_domain::policy::{PolicyScheme, SettlementPolicy};
 use settlement_domain::prepayment::ProvisionalPointValue;
 
 use crate::runs::PointValueChoice;
 use tonic::Status;
 
-use super::policy::policy_from_wire;
+use super::policy::policy_from_wire_or;
 use super::{Violations, optional_decimal, optional_money};
 
 /// The year and fund a request is keyed by.
@@ -21,12 +21,13 @@ fn year_and_fund(violations: &mut Violations, year: i32, fund: i32) -> Option<(i
     year.zip(fund)
 }
 
-/// A settlement policy to store.
+/// A settlement policy to store: its key. The document itself is read in the write, over the
+/// defaults of the region's main method ([`requested_policy`]); reading it here with the generic
+/// defaults refuses a bad document before anything is written.
 #[derive(Clone, Debug)]
 pub struct PolicyRequest {
     pub year: i32,
     pub fund: FundType,
-    pub policy: SettlementPolicy,
 }
 
 impl TryFrom<&pb::PutSettlementPolicyRequest> for PolicyRequest {
@@ -35,36 +36,38 @@ impl TryFrom<&pb::PutSettlementPolicyRequest> for PolicyRequest {
     fn try_from(body: &pb::PutSettlementPolicyRequest) -> Result<Self, Status> {
         let mut violations = Violations::default();
         let key = year_and_fund(&mut violations, body.year, body.fund_type);
-        // One form or the other: two documents could disagree, and neither says nothing.
-        let policy = match (&body.policy, body.policy_json.trim().is_empty()) {
-            (Some(_), false) => {
-                for field in ["policy", "policy_json"] {
-                    violations.push(field, "give exactly one of policy and policy_json");
+        let policy = match requested_policy(body, PolicyScheme::Generic) {
+            Ok(policy) => Some(policy),
+            Err(found) => {
+                for (field, description) in found {
+                    violations.push(field, description);
                 }
                 None
             }
-            (Some(typed), true) => match policy_from_wire("policy", typed) {
-                Ok(policy) => Some(policy),
-                Err(found) => {
-                    for (field, description) in found {
-                        violations.push(field, description);
-                    }
-                    None
-                }
-            },
-            (None, true) => {
-                violations.push("policy", "give exactly one of policy and policy_json");
-                None
-            }
-            (None, false) => violations.check(
-                SettlementPolicy::from_document(&body.policy_json)
-                    .map_err(|description| ("policy_json".to_owned(), description)),
-            ),
         };
         violations.finish(|| {
-            let ((year, fund), policy) = key.zip(policy)?;
-            Some(Self { year, fund, policy })
+            let ((year, fund), _) = key.zip(policy)?;
+            Some(Self { year, fund })
         })
+    }
+}
+
+/// The policy a put request gives, a document naming no scheme taking `default`'s defaults:
+/// exactly one of the typed `policy` and `policy_json`, since two documents could disagree and
+/// neither says nothing.
+pub fn requested_policy(
+    body: &pb::PutSettlementPolicyRequest,
+    default: PolicyScheme,
+) -> Result<SettlementPolicy, Vec<Violation>> {
+    let one_form = "give exactly one of policy and policy_json";
+    match (&body.policy, body.policy_json.trim().is_empty()) {
+        (Some(_), false) => Err(["policy", "policy_json"]
+            .map(|field| (field.to_owned(), one_form.to_owned()))
+            .to_vec()),
+        (Some(typed), true) => policy_from_wire_or("policy", typed, default),
+        (None, true) => Err(vec![("policy".to_owned(), one_form.to_owned())]),
+        (None, false) => SettlementPolicy::from_document_or(&body.policy_json, default)
+            .map_err(|description| vec![("policy_json".to_owned(), description)]),
     }
 }
 

@@ -12,7 +12,6 @@ use platform::status::{bad_request, permission_denied, storage_failure};
 use platform::wire;
 use prost::Message;
 use settlement_domain::dispute::DisputeAction;
-use settlement_domain::policy::SettlementPolicy;
 use tonic::{Request, Response, Status};
 
 pub use super::api::SettlementRunApi;
@@ -41,7 +40,7 @@ impl SettlementRunService for SettlementRunApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.into_inner();
-        let PolicyRequest { year, fund, .. } = PolicyRequest::try_from(&body)?;
+        let PolicyRequest { year, fund } = PolicyRequest::try_from(&body)?;
         let caller = principal.caller_id.clone();
         let call = call_by(
             &principal,
@@ -56,19 +55,8 @@ impl SettlementRunService for SettlementRunApi {
                 // A document naming no scheme takes the region's main method's defaults, read
                 // in the transaction that stores it.
                 let scheme = super::main_method::default_scheme(&work, region, year).await?;
-                // The request was read once with the generic defaults to report its bad fields
-                // before the write; it is read again here over the method's defaults.
-                let policy = match &body.policy {
-                    Some(typed) => {
-                        crate::convert::policy::policy_from_wire_or("policy", typed, scheme)
-                            .map_err(RunError::Invalid)?
-                    }
-                    None => SettlementPolicy::from_document_or(&body.policy_json, scheme).map_err(
-                        |description| {
-                            RunError::Invalid(vec![("policy_json".to_owned(), description)])
-                        },
-                    )?,
-                };
+                let policy = crate::convert::runs::requested_policy(&body, scheme)
+                    .map_err(RunError::Invalid)?;
                 // Stored with every key, so a later default change never changes a stored policy.
                 let json = serde_json::to_string(&policy).map_err(super::internal)?;
                 let version = store::put_policy(
