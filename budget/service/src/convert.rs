@@ -16,6 +16,7 @@ use platform::wire::{self, Violation};
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::typed;
 
 /// Collects a field's value, or its violation.
 fn take<T>(result: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
@@ -61,47 +62,99 @@ pub fn mode_name(mode: BudgetMode) -> &'static str {
     }
 }
 
-/// Reads a budget document and checks it is about the budget the request names.
+/// Which form a request gave its document in: the field that carried it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// The typed message (`document`, `policy`).
+    Typed,
+    /// The JSON string (`document_json`, `policy_json`).
+    Json,
+}
+
+/// Reads a budget document given as exactly one of the typed `document` and `document_json` (two
+/// documents could disagree, and neither says nothing), then checks it is about the budget the
+/// request names. Both forms go through the same checks; violations are named under the field
+/// given.
 fn read_document(
+    typed: Option<&pb::BudgetDocument>,
     json: &str,
     region: RegionCode,
     year: Option<i32>,
     fund: Option<FundType>,
     violations: &mut Vec<Violation>,
-) -> Option<BudgetDocument> {
-    if json.trim().is_empty() {
-        violations.push(("document_json".into(), "is required".into()));
-        return None;
-    }
-    let document: BudgetDocument = match serde_json::from_str(json) {
-        Ok(document) => document,
-        Err(err) => {
-            violations.push((
-                "document_json".into(),
-                format!("is not a budget document: {err}"),
-            ));
+) -> Option<(BudgetDocument, Form)> {
+    let one_form = "give exactly one of document and document_json";
+    let (document, form) = match (typed, json.trim().is_empty()) {
+        (Some(_), false) => {
+            violations.extend(
+                ["document", "document_json"].map(|field| (field.to_owned(), one_form.to_owned())),
+            );
             return None;
         }
+        (None, true) => {
+            violations.push(("document".into(), one_form.into()));
+            return None;
+        }
+        (Some(typed), true) => match typed::document_from_wire("document", typed) {
+            Ok(document) => (document, Form::Typed),
+            Err(found) => {
+                violations.extend(found);
+                return None;
+            }
+        },
+        (None, false) => match serde_json::from_str::<BudgetDocument>(json) {
+            Ok(document) => (document, Form::Json),
+            Err(err) => {
+                violations.push((
+                    "document_json".into(),
+                    format!("is not a budget document: {err}"),
+                ));
+                return None;
+            }
+        },
     };
+    let field = form.document_field();
     if document.region != region {
         violations.push((
-            "document_json.region".into(),
+            format!("{field}.region"),
             format!("is {}, the request is for region {region}", document.region),
         ));
     }
     if year.is_some_and(|year| year != document.year) {
         violations.push((
-            "document_json.year".into(),
+            format!("{field}.year"),
             format!("is {}, the request names another year", document.year),
         ));
     }
     if fund.is_some_and(|fund| fund != document.fund) {
+        let key = match form {
+            Form::Typed => "fund_type",
+            Form::Json => "fund",
+        };
         violations.push((
-            "document_json.fund".into(),
+            format!("{field}.{key}"),
             format!("is {}, the request names another fund", document.fund),
         ));
     }
-    Some(document)
+    Some((document, form))
+}
+
+impl Form {
+    /// The request field a budget document in this form is carried in.
+    pub fn document_field(self) -> &'static str {
+        match self {
+            Form::Typed => "document",
+            Form::Json => "document_json",
+        }
+    }
+
+    /// The request field a sharing policy in this form is carried in.
+    pub fn policy_field(self) -> &'static str {
+        match self {
+            Form::Typed => "policy",
+            Form::Json => "policy_json",
+        }
+    }
 }
 
 /// A `CreateBudget` request, read.
@@ -109,6 +162,8 @@ pub struct NewBudget {
     pub year: i32,
     pub fund: FundType,
     pub document: BudgetDocument,
+    /// The form the document was given in, which names its fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
@@ -118,7 +173,14 @@ impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
         let mut violations = Vec::new();
         request_id(&body.request_id, &mut violations);
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let document = read_document(&body.document_json, region, year, fund, &mut violations);
+        let document = read_document(
+            body.document.as_ref(),
+            &body.document_json,
+            region,
+            year,
+            fund,
+            &mut violations,
+        );
         // The mode is optional on the request; when given it must agree with the document.
         let requested_mode = match pb::BudgetMode::try_from(body.mode) {
             Ok(pb::BudgetMode::Unspecified) => None,
@@ -129,7 +191,7 @@ impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
                 None
             }
         };
-        if let (Some(requested), Some(document)) = (requested_mode, document.as_ref())
+        if let (Some(requested), Some((document, _))) = (requested_mode, document.as_ref())
             && requested != document.mode
         {
             violations.push((
@@ -141,11 +203,12 @@ impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
                 ),
             ));
         }
-        let (year, fund, document) = keyed(year, fund, document, violations)?;
+        let (year, fund, (document, form)) = keyed(year, fund, document, violations)?;
         Ok(NewBudget {
             year,
             fund,
             document,
+            form,
         })
     }
 }
@@ -155,6 +218,8 @@ pub struct BudgetAdjustment {
     pub year: i32,
     pub fund: FundType,
     pub document: BudgetDocument,
+    /// The form the document was given in, which names its fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<(RegionCode, &pb::AdjustBudgetRequest)> for BudgetAdjustment {
@@ -170,12 +235,20 @@ impl TryFrom<(RegionCode, &pb::AdjustBudgetRequest)> for BudgetAdjustment {
             ));
         }
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let document = read_document(&body.document_json, region, year, fund, &mut violations);
-        let (year, fund, document) = keyed(year, fund, document, violations)?;
+        let document = read_document(
+            body.document.as_ref(),
+            &body.document_json,
+            region,
+            year,
+            fund,
+            &mut violations,
+        );
+        let (year, fund, (document, form)) = keyed(year, fund, document, violations)?;
         Ok(BudgetAdjustment {
             year,
             fund,
             document,
+            form,
         })
     }
 }
@@ -250,8 +323,8 @@ impl TryFrom<&pb::GetQuotasRequest> for QuotaQuery {
     }
 }
 
-/// A `PutSharingPolicy` request's key; the policy itself is read by [`sharing_policy`] once the
-/// request is known not to be a retry.
+/// A `PutSharingPolicy` request's key, the request giving its policy in exactly one form; the
+/// policy itself is read by [`sharing_policy`] once the request is known not to be a retry.
 pub struct SharingPolicyWrite {
     pub year: i32,
 }
@@ -263,6 +336,15 @@ impl TryFrom<&pb::PutSharingPolicyRequest> for SharingPolicyWrite {
         let mut violations = Vec::new();
         request_id(&body.request_id, &mut violations);
         let year = take(wire::year("year", body.year), &mut violations);
+        // One form or the other: two policies could disagree, and neither says nothing.
+        let one_form = "give exactly one of policy and policy_json (a table or a preset name)";
+        match (&body.policy, body.policy_json.trim().is_empty()) {
+            (Some(_), false) => violations.extend(
+                ["policy", "policy_json"].map(|field| (field.to_owned(), one_form.to_owned())),
+            ),
+            (None, true) => violations.push(("policy".to_owned(), one_form.to_owned())),
+            _ => {}
+        }
         match (year, violations.is_empty()) {
             (Some(year), true) => Ok(SharingPolicyWrite { year }),
             _ => Err(Error::InvalidArgument(violations)),
@@ -270,12 +352,27 @@ impl TryFrom<&pb::PutSharingPolicyRequest> for SharingPolicyWrite {
     }
 }
 
-/// A sharing policy by preset name (`hainan`, `xinxiang`, bare or as a JSON string) or as a
-/// whole policy document.
-pub fn sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
+/// The sharing policy a put request gives: the typed `policy`, or in `policy_json` a preset name
+/// (`hainan`, `xinxiang`, bare or as a JSON string) or a whole policy document. Both forms are
+/// validated by the same check, its problems named under the field given.
+pub fn sharing_policy(body: &pb::PutSharingPolicyRequest) -> Result<SharingPolicy, Error> {
+    let (policy, form) = match &body.policy {
+        Some(typed) => (
+            typed::policy_from_wire("policy", typed).map_err(Error::InvalidArgument)?,
+            Form::Typed,
+        ),
+        None => (json_sharing_policy(&body.policy_json)?, Form::Json),
+    };
+    policy
+        .validate()
+        .map_err(Error::domain(form.policy_field()))?;
+    Ok(policy)
+}
+
+fn json_sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
     let trimmed = json.trim();
     let name = trimmed.trim_matches('"');
-    let policy = match name {
+    Ok(match name {
         "hainan" => SharingPolicy::hainan(),
         "xinxiang" => SharingPolicy::xinxiang(),
         _ if trimmed.is_empty() => {
@@ -290,9 +387,7 @@ pub fn sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
                 format!("is not a sharing policy nor a preset name: {err}"),
             )])
         })?,
-    };
-    policy.validate().map_err(Error::domain("policy_json"))?;
-    Ok(policy)
+    })
 }
 
 /// A `ComputeSharing` request, read: hospital years of the request's fund.

@@ -119,7 +119,7 @@ async fn create_adjust_and_read_versions() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(
         violated_fields(&status),
-        vec!["reason".to_owned(), "document_json".to_owned()]
+        vec!["reason".to_owned(), "document".to_owned()]
     );
 
     let adjusted = server
