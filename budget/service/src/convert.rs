@@ -71,10 +71,39 @@ pub enum Form {
     Json,
 }
 
-/// Reads a budget document given as exactly one of the typed `document` and `document_json` (two
-/// documents could disagree, and neither says nothing), then checks it is about the budget the
-/// request names. Both forms go through the same checks; violations are named under the field
-/// given.
+/// The form a request gives a payload in: exactly one of the typed field `typed` (set when
+/// `given`) and its JSON twin `json` (two payloads could disagree, and neither says nothing).
+/// Both given names both fields; neither names the typed one.
+fn one_form(
+    given: Option<&str>,
+    json: &str,
+    (typed_field, json_field): (&str, &str),
+    violations: &mut Vec<Violation>,
+) -> Option<Form> {
+    let one_form = || format!("give exactly one of {typed_field} and {json_field}");
+    match (given, json.trim().is_empty()) {
+        (Some(_), false) => {
+            violations
+                .extend([typed_field, json_field].map(|field| (field.to_owned(), one_form())));
+            None
+        }
+        (None, true) => {
+            violations.push((typed_field.to_owned(), one_form()));
+            None
+        }
+        (Some(_), true) => Some(Form::Typed),
+        (None, false) => Some(Form::Json),
+    }
+}
+
+/// Keeps what a reader read, or its violations.
+fn taken<T>(read: Result<T, Vec<Violation>>, violations: &mut Vec<Violation>) -> Option<T> {
+    read.map_err(|found| violations.extend(found)).ok()
+}
+
+/// Reads a budget document given as exactly one of the typed `document` and `document_json`,
+/// then checks it is about the budget the request names. Both forms go through the same checks;
+/// violations are named under the field given.
 fn read_document(
     typed: Option<&pb::BudgetDocument>,
     json: &str,
@@ -83,35 +112,25 @@ fn read_document(
     fund: Option<FundType>,
     violations: &mut Vec<Violation>,
 ) -> Option<(BudgetDocument, Form)> {
-    let one_form = "give exactly one of document and document_json";
-    let (document, form) = match (typed, json.trim().is_empty()) {
-        (Some(_), false) => {
-            violations.extend(
-                ["document", "document_json"].map(|field| (field.to_owned(), one_form.to_owned())),
-            );
-            return None;
+    let form = one_form(
+        typed.map(|_| "document"),
+        json,
+        ("document", "document_json"),
+        violations,
+    )?;
+    let document = match (form, typed) {
+        (Form::Typed, Some(typed)) => {
+            taken(typed::document_from_wire("document", typed), violations)?
         }
-        (None, true) => {
-            violations.push(("document".into(), one_form.into()));
-            return None;
-        }
-        (Some(typed), true) => match typed::document_from_wire("document", typed) {
-            Ok(document) => (document, Form::Typed),
-            Err(found) => {
-                violations.extend(found);
-                return None;
-            }
-        },
-        (None, false) => match serde_json::from_str::<BudgetDocument>(json) {
-            Ok(document) => (document, Form::Json),
-            Err(err) => {
-                violations.push((
-                    "document_json".into(),
+        _ => take(
+            serde_json::from_str::<BudgetDocument>(json).map_err(|err| {
+                (
+                    "document_json".to_owned(),
                     format!("is not a budget document: {err}"),
-                ));
-                return None;
-            }
-        },
+                )
+            }),
+            violations,
+        )?,
     };
     let field = form.document_field();
     if document.region != region {
@@ -140,6 +159,30 @@ fn read_document(
 }
 
 impl Form {
+    /// The request field allocation inputs in this form are carried in.
+    pub fn inputs_field(self) -> &'static str {
+        match self {
+            Form::Typed => "inputs",
+            Form::Json => "inputs_json",
+        }
+    }
+
+    /// The request field a quota profile in this form is carried in.
+    pub fn quota_profile_field(self) -> &'static str {
+        match self {
+            Form::Typed => "inputs.quota_profile",
+            Form::Json => "inputs_json.quota_profile",
+        }
+    }
+
+    /// The request field hospital years in this form are carried in.
+    pub fn hospitals_field(self) -> &'static str {
+        match self {
+            Form::Typed => "hospitals",
+            Form::Json => "hospitals_json",
+        }
+    }
+
     /// The request field a budget document in this form is carried in.
     pub fn document_field(self) -> &'static str {
         match self {
@@ -253,7 +296,7 @@ impl TryFrom<(RegionCode, &pb::AdjustBudgetRequest)> for BudgetAdjustment {
     }
 }
 
-/// The inputs of `Allocate`: which block to allocate, the allocation policy, the hospitals and
+/// The inputs of `Allocate` (`inputs_json`, or typed `inputs`): which block to allocate, the allocation policy, the hospitals and
 /// alliances, and how each cap is spread over the months for `GetQuotas`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -280,6 +323,8 @@ pub struct Allocation {
     pub year: i32,
     pub fund: FundType,
     pub inputs: AllocateInputs,
+    /// The form the inputs were given in, which names their fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<&pb::AllocateRequest> for Allocation {
@@ -289,17 +334,34 @@ impl TryFrom<&pb::AllocateRequest> for Allocation {
         let mut violations = Vec::new();
         request_id(&body.request_id, &mut violations);
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let inputs = take(
-            serde_json::from_str(&body.inputs_json).map_err(|err| {
-                (
-                    "inputs_json".to_owned(),
-                    format!("is not allocation inputs: {err}"),
-                )
-            }),
+        let form = one_form(
+            body.inputs.as_ref().map(|_| "inputs"),
+            &body.inputs_json,
+            ("inputs", "inputs_json"),
             &mut violations,
         );
-        let (year, fund, inputs) = keyed(year, fund, inputs, violations)?;
-        Ok(Allocation { year, fund, inputs })
+        let inputs = match (form, &body.inputs) {
+            (None, _) => None,
+            (Some(Form::Typed), Some(typed)) => {
+                taken(typed::inputs_from_wire("inputs", typed), &mut violations)
+            }
+            (Some(_), _) => take(
+                serde_json::from_str(&body.inputs_json).map_err(|err| {
+                    (
+                        "inputs_json".to_owned(),
+                        format!("is not allocation inputs: {err}"),
+                    )
+                }),
+                &mut violations,
+            ),
+        };
+        let (year, fund, (inputs, form)) = keyed(year, fund, inputs.zip(form), violations)?;
+        Ok(Allocation {
+            year,
+            fund,
+            inputs,
+            form,
+        })
     }
 }
 
@@ -337,14 +399,12 @@ impl TryFrom<&pb::PutSharingPolicyRequest> for SharingPolicyWrite {
         request_id(&body.request_id, &mut violations);
         let year = take(wire::year("year", body.year), &mut violations);
         // One form or the other: two policies could disagree, and neither says nothing.
-        let one_form = "give exactly one of policy and policy_json (a table or a preset name)";
-        match (&body.policy, body.policy_json.trim().is_empty()) {
-            (Some(_), false) => violations.extend(
-                ["policy", "policy_json"].map(|field| (field.to_owned(), one_form.to_owned())),
-            ),
-            (None, true) => violations.push(("policy".to_owned(), one_form.to_owned())),
-            _ => {}
-        }
+        one_form(
+            body.policy.as_ref().map(|_| "policy"),
+            &body.policy_json,
+            ("policy", "policy_json"),
+            &mut violations,
+        );
         match (year, violations.is_empty()) {
             (Some(year), true) => Ok(SharingPolicyWrite { year }),
             _ => Err(Error::InvalidArgument(violations)),
@@ -395,6 +455,8 @@ pub struct SharingQuestion {
     pub year: i32,
     pub fund: FundType,
     pub hospitals: Vec<HospitalYear>,
+    /// The form the hospitals were given in, which names their fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
@@ -403,23 +465,40 @@ impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
     fn try_from(body: &pb::ComputeSharingRequest) -> Result<Self, Error> {
         let mut violations = Vec::new();
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let hospitals: Option<Vec<HospitalYear>> = take(
-            serde_json::from_str(&body.hospitals_json).map_err(|err| {
-                (
-                    "hospitals_json".to_owned(),
-                    format!("is not a list of hospital years: {err}"),
-                )
-            }),
+        let form = one_form(
+            body.hospitals.as_ref().map(|_| "hospitals"),
+            &body.hospitals_json,
+            ("hospitals", "hospitals_json"),
             &mut violations,
         );
-        let (year, fund, hospitals) = keyed(year, fund, hospitals, violations)?;
+        let hospitals: Option<Vec<HospitalYear>> = match (form, &body.hospitals) {
+            (None, _) => None,
+            (Some(Form::Typed), Some(typed)) => taken(
+                typed::hospitals_from_wire("hospitals", typed),
+                &mut violations,
+            ),
+            (Some(_), _) => take(
+                serde_json::from_str(&body.hospitals_json).map_err(|err| {
+                    (
+                        "hospitals_json".to_owned(),
+                        format!("is not a list of hospital years: {err}"),
+                    )
+                }),
+                &mut violations,
+            ),
+        };
+        let (year, fund, (hospitals, form)) = keyed(year, fund, hospitals.zip(form), violations)?;
+        let field = |index: usize| match form {
+            Form::Typed => format!("hospitals.hospitals[{index}].fund_type"),
+            Form::Json => format!("hospitals_json[{index}].fund"),
+        };
         let mismatched: Vec<Violation> = hospitals
             .iter()
             .enumerate()
             .filter(|(_, hospital)| hospital.fund != fund)
             .map(|(index, hospital)| {
                 (
-                    format!("hospitals_json[{index}].fund"),
+                    field(index),
                     format!("is {}, the request is for fund {fund}", hospital.fund),
                 )
             })
@@ -431,6 +510,7 @@ impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
             year,
             fund,
             hospitals,
+            form,
         })
     }
 }

@@ -287,18 +287,23 @@ impl BudgetService for BudgetApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let Allocation { year, fund, inputs } = Allocation::try_from(body)?;
+        let Allocation {
+            year,
+            fund,
+            inputs,
+            form,
+        } = Allocation::try_from(body)?;
         let call = Call::by(&principal, &body.request_id, "Allocate", body, region);
         if let Some(done) = self.replay(&call).await? {
             return Ok(done);
         }
         // A bad month profile is refused now rather than when quotas are read.
         monthly_quotas(Money::ZERO, &inputs.quota_profile)
-            .map_err(Error::domain("inputs_json.quota_profile"))?;
+            .map_err(Error::domain(form.quota_profile_field()))?;
         let latest = self.latest(region, year, fund, "allocate").await?;
         let budget = read_stored(&latest)?;
         let allocation = allocate_block(&budget, inputs.block, &inputs.policy, &inputs.units)
-            .map_err(Error::domain("inputs_json"))?;
+            .map_err(Error::domain(form.inputs_field()))?;
         let quota_profile_json =
             serde_json::to_string(&inputs.quota_profile).map_err(Error::storage)?;
         let block = inputs.block.name();
@@ -318,6 +323,7 @@ impl BudgetService for BudgetApi {
             .collect::<Result<Vec<_>, Error>>()?;
         let response = pb::AllocateResponse {
             allocation_json: serde_json::to_string(&allocation).map_err(Error::storage)?,
+            allocation: Some(typed::allocation_to_wire(&allocation)),
         };
         let alliances = inputs
             .units
@@ -424,10 +430,16 @@ impl BudgetService for BudgetApi {
             year,
             fund,
             hospitals,
+            form,
         } = SharingQuestion::try_from(request.get_ref())?;
-        let outcome = self.sharing_outcome(region, year, fund, &hospitals).await?;
+        let outcome = self
+            .sharing_outcome(region, year, fund, &hospitals, form.hospitals_field())
+            .await?;
         let outcome_json = serde_json::to_string(&outcome).map_err(Error::storage)?;
-        Ok(Response::new(pb::ComputeSharingResponse { outcome_json }))
+        Ok(Response::new(pb::ComputeSharingResponse {
+            outcome_json,
+            outcome: Some(typed::outcome_to_wire(&outcome)),
+        }))
     }
 
     async fn list_audit_entries(

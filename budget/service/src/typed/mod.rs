@@ -9,10 +9,14 @@
 //! The domain names a bad field by its path in the JSON document; [`document_field`] and
 //! [`policy_field`] give the path of the same field in the form the caller used.
 
+mod allocation;
 mod document;
+mod outcome;
 mod sharing;
 
+pub use allocation::{allocation_to_wire, inputs_from_wire};
 pub use document::{computed_to_wire, document_from_wire};
+pub use outcome::{hospitals_from_wire, outcome_to_wire};
 pub use sharing::{policy_from_wire, policy_to_wire};
 
 use kernel::{Decimal, Money};

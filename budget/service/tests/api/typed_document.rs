@@ -462,6 +462,7 @@ async fn typed_and_json_sharing_policies_store_and_share_the_same() {
                 year: 2025,
                 fund_type: EMPLOYEE,
                 hospitals_json: hospitals.into(),
+                hospitals: None,
             }))
             .await
             .expect("sharing")
