@@ -8,7 +8,8 @@ stays of four modes and one bad record (one stay as JSON, the others typed with 
 messages), reads the valuation and the lists back typed, prepays March, clears the year and
 checks the
 statements against figures computed here by hand with decimal.Decimal. The valuations and the
-statements are read typed too, each held member for member against its JSON form.
+statements are read typed too, each held member for member against its JSON form. Last, the
+resident fund's budget is created from a typed document and read back typed.
 
 The stays and table are those of integration-tests/tests/end_to_end/every_mode.rs; the figures
 are derived again here from the table and the lists, not copied from the Rust test, so a
@@ -372,6 +373,9 @@ def as_caller(key):
 
 def run(binary, data, checks):
     import grpc
+    from medpay.budget.v1 import budget_document_pb2 as budget_document
+    from medpay.budget.v1 import budget_pb2 as budget_pb
+    from medpay.budget.v1 import budget_pb2_grpc as budget_grpc
     from medpay.common.v1 import common_pb2 as common
     from medpay.points.v1 import points_pb2 as points
     from medpay.points.v1 import points_pb2_grpc as points_grpc
@@ -719,9 +723,90 @@ def run(binary, data, checks):
                              money_mode_amount[mode])
         checks.equal("drg points", Decimal(lines.get("drg", {}).get("points", "NaN")),
                      drg_points)
+
+        typed_budget(checks, budget_grpc.BudgetServiceStub(channel), budget_pb,
+                     budget_document, common, bureau, county)
         channel.close()
     finally:
         server.stop()
+
+
+# The resident fund's budget, put typed: last year's 80,000,000 grown 3 %, 70 % inpatient (a
+# 5 % adjustment reserve held back from it by default) and 30 % outpatient pooling.
+BUDGET_LAST_YEAR = Decimal("80000000")
+BUDGET_GROWTH = Decimal("0.03")
+BUDGET_INPATIENT_SHARE = Decimal("0.7")
+BUDGET_RESERVE_RATE = Decimal("0.05")
+
+
+def typed_budget(checks, budgets, budget_pb, budget_document, common, bureau, county):
+    """Creates a budget from a typed document (a broken one first, refused with its field's
+    path) and reads it back typed, every figure against the JSON form and against a hand
+    computation."""
+    import grpc
+    print("budget")
+    resident = common.FUND_TYPE_RESIDENT
+
+    def document(growth_cap):
+        return budget_document.BudgetDocument(
+            region=REGION, year=2025, fund_type=resident, mode="hospital_caps",
+            basis=budget_document.BudgetBasis(
+                last_year_growth=budget_document.LastYearGrowthBasis(
+                    last_year_spending=common.Money(yuan=str(BUDGET_LAST_YEAR)),
+                    growth_cap=common.Decimal(value=growth_cap))),
+            split=budget_document.BudgetSplit(shares=budget_document.BlockShareList(shares=[
+                budget_document.BlockShare(
+                    block="inpatient", share=common.Decimal(value=str(BUDGET_INPATIENT_SHARE))),
+                budget_document.BlockShare(
+                    block="outpatient_pooling",
+                    share=common.Decimal(value=str(1 - BUDGET_INPATIENT_SHARE))),
+            ])))
+
+    def create(request_id, typed):
+        return budgets.CreateBudget(budget_pb.CreateBudgetRequest(
+            request_id=request_id, region_code=REGION, year=2025, fund_type=resident,
+            document=typed), metadata=bureau)
+
+    try:
+        create("budget-2025-broken", document("three percent"))
+        checks.true("a broken typed budget is refused", False)
+    except grpc.RpcError as error:
+        checks.equal("a broken typed budget", error.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        checks.true("the broken field is named",
+                    "document.basis.last_year_growth.growth_cap" in error.details(),
+                    error.details())
+    created = create("budget-2025", document(str(BUDGET_GROWTH))).budget
+
+    total = fen(BUDGET_LAST_YEAR * (1 + BUDGET_GROWTH))
+    inpatient = fen(total * BUDGET_INPATIENT_SHARE)
+    reserve = fen(inpatient * BUDGET_RESERVE_RATE)
+    read = budgets.GetBudget(budget_pb.GetBudgetRequest(
+        region_code=REGION, year=2025, fund_type=resident), metadata=county).budget
+    checks.true("the budget read is the one created", read == created)
+    computed = read.computed
+    checks.equal("typed budget: version, total, reserve, default reserve rate",
+                 (computed.version, Decimal(computed.total.yuan),
+                  Decimal(computed.adjustment_reserve.yuan),
+                  Decimal(computed.document.policy.adjustment_reserve_rate.value)),
+                 (1, total, reserve, BUDGET_RESERVE_RATE))
+    checks.equal("typed budget: blocks",
+                 [(b.kind, Decimal(b.amount.yuan), Decimal(b.reserve.yuan),
+                   Decimal(b.allocatable.yuan)) for b in computed.blocks],
+                 [("inpatient", inpatient, reserve, inpatient - reserve),
+                  ("outpatient_pooling", total - inpatient, Decimal(0), total - inpatient)])
+    stored = json.loads(read.document_json)
+    checks.equal("typed budget against its JSON: total, blocks, basis",
+                 (Decimal(stored["total"]),
+                  [(b["kind"], Decimal(b["amount"]), Decimal(b["reserve"]))
+                   for b in stored["blocks"]],
+                  Decimal(stored["document"]["basis"]["growth_cap"])),
+                 (Decimal(computed.total.yuan),
+                  [(b.kind, Decimal(b.amount.yuan), Decimal(b.reserve.yuan))
+                   for b in computed.blocks],
+                  Decimal(computed.document.basis.last_year_growth.growth_cap.value)))
+    checks.equal("typed budget: which basis and split", (
+        computed.document.basis.WhichOneof("kind"), computed.document.split.WhichOneof("kind")),
+        ("last_year_growth", "shares"))
 
 
 def main():

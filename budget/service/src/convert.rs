@@ -16,6 +16,7 @@ use platform::wire::{self, Violation};
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::typed;
 
 /// Collects a field's value, or its violation.
 fn take<T>(result: Result<T, Violation>, violations: &mut Vec<Violation>) -> Option<T> {
@@ -61,47 +62,142 @@ pub fn mode_name(mode: BudgetMode) -> &'static str {
     }
 }
 
-/// Reads a budget document and checks it is about the budget the request names.
+/// Which form a request gave its document in: the field that carried it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// The typed message (`document`, `policy`).
+    Typed,
+    /// The JSON string (`document_json`, `policy_json`).
+    Json,
+}
+
+/// The form a request gives a payload in: exactly one of the typed field `typed` (set when
+/// `given`) and its JSON twin `json` (two payloads could disagree, and neither says nothing).
+/// Both given names both fields; neither names the typed one.
+fn one_form(
+    given: Option<&str>,
+    json: &str,
+    (typed_field, json_field): (&str, &str),
+    violations: &mut Vec<Violation>,
+) -> Option<Form> {
+    let one_form = || format!("give exactly one of {typed_field} and {json_field}");
+    match (given, json.trim().is_empty()) {
+        (Some(_), false) => {
+            violations
+                .extend([typed_field, json_field].map(|field| (field.to_owned(), one_form())));
+            None
+        }
+        (None, true) => {
+            violations.push((typed_field.to_owned(), one_form()));
+            None
+        }
+        (Some(_), true) => Some(Form::Typed),
+        (None, false) => Some(Form::Json),
+    }
+}
+
+/// Keeps what a reader read, or its violations.
+fn taken<T>(read: Result<T, Vec<Violation>>, violations: &mut Vec<Violation>) -> Option<T> {
+    read.map_err(|found| violations.extend(found)).ok()
+}
+
+/// Reads a budget document given as exactly one of the typed `document` and `document_json`,
+/// then checks it is about the budget the request names. Both forms go through the same checks;
+/// violations are named under the field given.
 fn read_document(
+    typed: Option<&pb::BudgetDocument>,
     json: &str,
     region: RegionCode,
     year: Option<i32>,
     fund: Option<FundType>,
     violations: &mut Vec<Violation>,
-) -> Option<BudgetDocument> {
-    if json.trim().is_empty() {
-        violations.push(("document_json".into(), "is required".into()));
-        return None;
-    }
-    let document: BudgetDocument = match serde_json::from_str(json) {
-        Ok(document) => document,
-        Err(err) => {
-            violations.push((
-                "document_json".into(),
-                format!("is not a budget document: {err}"),
-            ));
-            return None;
+) -> Option<(BudgetDocument, Form)> {
+    let form = one_form(
+        typed.map(|_| "document"),
+        json,
+        ("document", "document_json"),
+        violations,
+    )?;
+    let document = match (form, typed) {
+        (Form::Typed, Some(typed)) => {
+            taken(typed::document_from_wire("document", typed), violations)?
         }
+        _ => take(
+            serde_json::from_str::<BudgetDocument>(json).map_err(|err| {
+                (
+                    "document_json".to_owned(),
+                    format!("is not a budget document: {err}"),
+                )
+            }),
+            violations,
+        )?,
     };
+    let field = form.document_field();
     if document.region != region {
         violations.push((
-            "document_json.region".into(),
+            format!("{field}.region"),
             format!("is {}, the request is for region {region}", document.region),
         ));
     }
     if year.is_some_and(|year| year != document.year) {
         violations.push((
-            "document_json.year".into(),
+            format!("{field}.year"),
             format!("is {}, the request names another year", document.year),
         ));
     }
     if fund.is_some_and(|fund| fund != document.fund) {
+        let key = match form {
+            Form::Typed => "fund_type",
+            Form::Json => "fund",
+        };
         violations.push((
-            "document_json.fund".into(),
+            format!("{field}.{key}"),
             format!("is {}, the request names another fund", document.fund),
         ));
     }
-    Some(document)
+    Some((document, form))
+}
+
+impl Form {
+    /// The request field allocation inputs in this form are carried in.
+    pub fn inputs_field(self) -> &'static str {
+        match self {
+            Form::Typed => "inputs",
+            Form::Json => "inputs_json",
+        }
+    }
+
+    /// The request field a quota profile in this form is carried in.
+    pub fn quota_profile_field(self) -> &'static str {
+        match self {
+            Form::Typed => "inputs.quota_profile",
+            Form::Json => "inputs_json.quota_profile",
+        }
+    }
+
+    /// The request field hospital years in this form are carried in.
+    pub fn hospitals_field(self) -> &'static str {
+        match self {
+            Form::Typed => "hospitals",
+            Form::Json => "hospitals_json",
+        }
+    }
+
+    /// The request field a budget document in this form is carried in.
+    pub fn document_field(self) -> &'static str {
+        match self {
+            Form::Typed => "document",
+            Form::Json => "document_json",
+        }
+    }
+
+    /// The request field a sharing policy in this form is carried in.
+    pub fn policy_field(self) -> &'static str {
+        match self {
+            Form::Typed => "policy",
+            Form::Json => "policy_json",
+        }
+    }
 }
 
 /// A `CreateBudget` request, read.
@@ -109,6 +205,8 @@ pub struct NewBudget {
     pub year: i32,
     pub fund: FundType,
     pub document: BudgetDocument,
+    /// The form the document was given in, which names its fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
@@ -118,7 +216,14 @@ impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
         let mut violations = Vec::new();
         request_id(&body.request_id, &mut violations);
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let document = read_document(&body.document_json, region, year, fund, &mut violations);
+        let document = read_document(
+            body.document.as_ref(),
+            &body.document_json,
+            region,
+            year,
+            fund,
+            &mut violations,
+        );
         // The mode is optional on the request; when given it must agree with the document.
         let requested_mode = match pb::BudgetMode::try_from(body.mode) {
             Ok(pb::BudgetMode::Unspecified) => None,
@@ -129,7 +234,7 @@ impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
                 None
             }
         };
-        if let (Some(requested), Some(document)) = (requested_mode, document.as_ref())
+        if let (Some(requested), Some((document, _))) = (requested_mode, document.as_ref())
             && requested != document.mode
         {
             violations.push((
@@ -141,11 +246,12 @@ impl TryFrom<(RegionCode, &pb::CreateBudgetRequest)> for NewBudget {
                 ),
             ));
         }
-        let (year, fund, document) = keyed(year, fund, document, violations)?;
+        let (year, fund, (document, form)) = keyed(year, fund, document, violations)?;
         Ok(NewBudget {
             year,
             fund,
             document,
+            form,
         })
     }
 }
@@ -155,6 +261,8 @@ pub struct BudgetAdjustment {
     pub year: i32,
     pub fund: FundType,
     pub document: BudgetDocument,
+    /// The form the document was given in, which names its fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<(RegionCode, &pb::AdjustBudgetRequest)> for BudgetAdjustment {
@@ -170,17 +278,25 @@ impl TryFrom<(RegionCode, &pb::AdjustBudgetRequest)> for BudgetAdjustment {
             ));
         }
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let document = read_document(&body.document_json, region, year, fund, &mut violations);
-        let (year, fund, document) = keyed(year, fund, document, violations)?;
+        let document = read_document(
+            body.document.as_ref(),
+            &body.document_json,
+            region,
+            year,
+            fund,
+            &mut violations,
+        );
+        let (year, fund, (document, form)) = keyed(year, fund, document, violations)?;
         Ok(BudgetAdjustment {
             year,
             fund,
             document,
+            form,
         })
     }
 }
 
-/// The inputs of `Allocate`: which block to allocate, the allocation policy, the hospitals and
+/// The inputs of `Allocate` (`inputs_json`, or typed `inputs`): which block to allocate, the allocation policy, the hospitals and
 /// alliances, and how each cap is spread over the months for `GetQuotas`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,6 +323,8 @@ pub struct Allocation {
     pub year: i32,
     pub fund: FundType,
     pub inputs: AllocateInputs,
+    /// The form the inputs were given in, which names their fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<&pb::AllocateRequest> for Allocation {
@@ -216,17 +334,34 @@ impl TryFrom<&pb::AllocateRequest> for Allocation {
         let mut violations = Vec::new();
         request_id(&body.request_id, &mut violations);
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let inputs = take(
-            serde_json::from_str(&body.inputs_json).map_err(|err| {
-                (
-                    "inputs_json".to_owned(),
-                    format!("is not allocation inputs: {err}"),
-                )
-            }),
+        let form = one_form(
+            body.inputs.as_ref().map(|_| "inputs"),
+            &body.inputs_json,
+            ("inputs", "inputs_json"),
             &mut violations,
         );
-        let (year, fund, inputs) = keyed(year, fund, inputs, violations)?;
-        Ok(Allocation { year, fund, inputs })
+        let inputs = match (form, &body.inputs) {
+            (None, _) => None,
+            (Some(Form::Typed), Some(typed)) => {
+                taken(typed::inputs_from_wire("inputs", typed), &mut violations)
+            }
+            (Some(_), _) => take(
+                serde_json::from_str(&body.inputs_json).map_err(|err| {
+                    (
+                        "inputs_json".to_owned(),
+                        format!("is not allocation inputs: {err}"),
+                    )
+                }),
+                &mut violations,
+            ),
+        };
+        let (year, fund, (inputs, form)) = keyed(year, fund, inputs.zip(form), violations)?;
+        Ok(Allocation {
+            year,
+            fund,
+            inputs,
+            form,
+        })
     }
 }
 
@@ -250,8 +385,8 @@ impl TryFrom<&pb::GetQuotasRequest> for QuotaQuery {
     }
 }
 
-/// A `PutSharingPolicy` request's key; the policy itself is read by [`sharing_policy`] once the
-/// request is known not to be a retry.
+/// A `PutSharingPolicy` request's key, the request giving its policy in exactly one form; the
+/// policy itself is read by [`sharing_policy`] once the request is known not to be a retry.
 pub struct SharingPolicyWrite {
     pub year: i32,
 }
@@ -263,6 +398,13 @@ impl TryFrom<&pb::PutSharingPolicyRequest> for SharingPolicyWrite {
         let mut violations = Vec::new();
         request_id(&body.request_id, &mut violations);
         let year = take(wire::year("year", body.year), &mut violations);
+        // One form or the other: two policies could disagree, and neither says nothing.
+        one_form(
+            body.policy.as_ref().map(|_| "policy"),
+            &body.policy_json,
+            ("policy", "policy_json"),
+            &mut violations,
+        );
         match (year, violations.is_empty()) {
             (Some(year), true) => Ok(SharingPolicyWrite { year }),
             _ => Err(Error::InvalidArgument(violations)),
@@ -270,12 +412,27 @@ impl TryFrom<&pb::PutSharingPolicyRequest> for SharingPolicyWrite {
     }
 }
 
-/// A sharing policy by preset name (`hainan`, `xinxiang`, bare or as a JSON string) or as a
-/// whole policy document.
-pub fn sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
+/// The sharing policy a put request gives: the typed `policy`, or in `policy_json` a preset name
+/// (`hainan`, `xinxiang`, bare or as a JSON string) or a whole policy document. Both forms are
+/// validated by the same check, its problems named under the field given.
+pub fn sharing_policy(body: &pb::PutSharingPolicyRequest) -> Result<SharingPolicy, Error> {
+    let (policy, form) = match &body.policy {
+        Some(typed) => (
+            typed::policy_from_wire("policy", typed).map_err(Error::InvalidArgument)?,
+            Form::Typed,
+        ),
+        None => (json_sharing_policy(&body.policy_json)?, Form::Json),
+    };
+    policy
+        .validate()
+        .map_err(Error::domain(form.policy_field()))?;
+    Ok(policy)
+}
+
+fn json_sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
     let trimmed = json.trim();
     let name = trimmed.trim_matches('"');
-    let policy = match name {
+    Ok(match name {
         "hainan" => SharingPolicy::hainan(),
         "xinxiang" => SharingPolicy::xinxiang(),
         _ if trimmed.is_empty() => {
@@ -290,9 +447,7 @@ pub fn sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
                 format!("is not a sharing policy nor a preset name: {err}"),
             )])
         })?,
-    };
-    policy.validate().map_err(Error::domain("policy_json"))?;
-    Ok(policy)
+    })
 }
 
 /// A `ComputeSharing` request, read: hospital years of the request's fund.
@@ -300,6 +455,8 @@ pub struct SharingQuestion {
     pub year: i32,
     pub fund: FundType,
     pub hospitals: Vec<HospitalYear>,
+    /// The form the hospitals were given in, which names their fields in errors.
+    pub form: Form,
 }
 
 impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
@@ -308,23 +465,40 @@ impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
     fn try_from(body: &pb::ComputeSharingRequest) -> Result<Self, Error> {
         let mut violations = Vec::new();
         let (year, fund) = year_and_fund(body.year, body.fund_type, &mut violations);
-        let hospitals: Option<Vec<HospitalYear>> = take(
-            serde_json::from_str(&body.hospitals_json).map_err(|err| {
-                (
-                    "hospitals_json".to_owned(),
-                    format!("is not a list of hospital years: {err}"),
-                )
-            }),
+        let form = one_form(
+            body.hospitals.as_ref().map(|_| "hospitals"),
+            &body.hospitals_json,
+            ("hospitals", "hospitals_json"),
             &mut violations,
         );
-        let (year, fund, hospitals) = keyed(year, fund, hospitals, violations)?;
+        let hospitals: Option<Vec<HospitalYear>> = match (form, &body.hospitals) {
+            (None, _) => None,
+            (Some(Form::Typed), Some(typed)) => taken(
+                typed::hospitals_from_wire("hospitals", typed),
+                &mut violations,
+            ),
+            (Some(_), _) => take(
+                serde_json::from_str(&body.hospitals_json).map_err(|err| {
+                    (
+                        "hospitals_json".to_owned(),
+                        format!("is not a list of hospital years: {err}"),
+                    )
+                }),
+                &mut violations,
+            ),
+        };
+        let (year, fund, (hospitals, form)) = keyed(year, fund, hospitals.zip(form), violations)?;
+        let field = |index: usize| match form {
+            Form::Typed => format!("hospitals.hospitals[{index}].fund_type"),
+            Form::Json => format!("hospitals_json[{index}].fund"),
+        };
         let mismatched: Vec<Violation> = hospitals
             .iter()
             .enumerate()
             .filter(|(_, hospital)| hospital.fund != fund)
             .map(|(index, hospital)| {
                 (
-                    format!("hospitals_json[{index}].fund"),
+                    field(index),
                     format!("is {}, the request is for fund {fund}", hospital.fund),
                 )
             })
@@ -336,6 +510,7 @@ impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
             year,
             fund,
             hospitals,
+            form,
         })
     }
 }

@@ -125,10 +125,15 @@ fn field_of(input: &str, problem: &BudgetError) -> String {
         BudgetError::AdjustmentReasonRequired => return "reason".to_owned(),
         _ => None,
     };
-    match inner {
-        Some(inner) if !inner.is_empty() => format!("{input}.{inner}"),
-        _ => input.to_owned(),
-    }
+    let inner = match (input, inner) {
+        (_, None) => return input.to_owned(),
+        (_, Some(inner)) if inner.is_empty() => return input.to_owned(),
+        ("document", Some(inner)) => crate::typed::document_field(&inner, true),
+        ("document_json", Some(inner)) => crate::typed::document_field(&inner, false),
+        ("policy", Some(inner)) => crate::typed::policy_field(&inner),
+        (_, Some(inner)) => inner,
+    };
+    format!("{input}.{inner}")
 }
 
 fn domain_status(failure: DomainError) -> Status {

@@ -20,6 +20,7 @@ use crate::convert::{
 use crate::error::Error;
 use crate::queries::{read_stored, unit_monthly_quotas};
 use crate::store::{StoredAllocation, StoredBudget};
+use crate::typed;
 
 /// The stored form of a computed budget version: the whole computation (blocks and reserve
 /// included) as the domain's JSON, and the total in fen.
@@ -40,6 +41,11 @@ fn to_stored(budget: &AnnualBudget, created_by: &str) -> Result<StoredBudget, Er
 }
 
 fn to_wire(budget: StoredBudget) -> pb::Budget {
+    // Every stored version was computed from a document read by the same reader; one that no
+    // longer reads is still shown as JSON.
+    let computed = serde_json::from_str::<AnnualBudget>(&budget.document_json)
+        .ok()
+        .map(|computed| typed::computed_to_wire(&computed));
     pb::Budget {
         region_code: budget.region.to_string(),
         year: budget.year,
@@ -54,6 +60,7 @@ fn to_wire(budget: StoredBudget) -> pb::Budget {
         document_json: budget.document_json,
         reason: budget.reason,
         created_by: budget.created_by,
+        computed,
     }
 }
 
@@ -159,6 +166,7 @@ impl BudgetService for BudgetApi {
             year,
             fund,
             document,
+            form,
         } = NewBudget::try_from((region, body))?;
         let call = Call::by(&principal, &body.request_id, "CreateBudget", body, region);
         if let Some(done) = self.replay(&call).await? {
@@ -173,7 +181,8 @@ impl BudgetService for BudgetApi {
         {
             return Err(Error::BudgetExists { region, year, fund }.into());
         }
-        let history = BudgetHistory::create(document).map_err(Error::domain("document_json"))?;
+        let history =
+            BudgetHistory::create(document).map_err(Error::domain(form.document_field()))?;
         let stored = to_stored(history.current(), &principal.caller_id)?;
         let response = pb::CreateBudgetResponse {
             budget: Some(to_wire(stored.clone())),
@@ -193,6 +202,7 @@ impl BudgetService for BudgetApi {
             year,
             fund,
             document,
+            form,
         } = BudgetAdjustment::try_from((region, body))?;
         let call = Call::by(&principal, &body.request_id, "AdjustBudget", body, region);
         if let Some(done) = self.replay(&call).await? {
@@ -204,7 +214,7 @@ impl BudgetService for BudgetApi {
             .map_err(Error::domain("document_json"))?;
         let next = history
             .adjust(document, &body.reason)
-            .map_err(Error::domain("document_json"))?;
+            .map_err(Error::domain(form.document_field()))?;
         let stored = to_stored(next, &principal.caller_id)?;
         let response = pb::AdjustBudgetResponse {
             budget: Some(to_wire(stored.clone())),
@@ -277,18 +287,23 @@ impl BudgetService for BudgetApi {
         let (principal, region) =
             authorize_request(&request, "region_code", &request.get_ref().region_code)?;
         let body = request.get_ref();
-        let Allocation { year, fund, inputs } = Allocation::try_from(body)?;
+        let Allocation {
+            year,
+            fund,
+            inputs,
+            form,
+        } = Allocation::try_from(body)?;
         let call = Call::by(&principal, &body.request_id, "Allocate", body, region);
         if let Some(done) = self.replay(&call).await? {
             return Ok(done);
         }
         // A bad month profile is refused now rather than when quotas are read.
         monthly_quotas(Money::ZERO, &inputs.quota_profile)
-            .map_err(Error::domain("inputs_json.quota_profile"))?;
+            .map_err(Error::domain(form.quota_profile_field()))?;
         let latest = self.latest(region, year, fund, "allocate").await?;
         let budget = read_stored(&latest)?;
         let allocation = allocate_block(&budget, inputs.block, &inputs.policy, &inputs.units)
-            .map_err(Error::domain("inputs_json"))?;
+            .map_err(Error::domain(form.inputs_field()))?;
         let quota_profile_json =
             serde_json::to_string(&inputs.quota_profile).map_err(Error::storage)?;
         let block = inputs.block.name();
@@ -308,6 +323,7 @@ impl BudgetService for BudgetApi {
             .collect::<Result<Vec<_>, Error>>()?;
         let response = pb::AllocateResponse {
             allocation_json: serde_json::to_string(&allocation).map_err(Error::storage)?,
+            allocation: Some(typed::allocation_to_wire(&allocation)),
         };
         let alliances = inputs
             .units
@@ -381,10 +397,13 @@ impl BudgetService for BudgetApi {
         if let Some(done) = self.replay(&call).await? {
             return Ok(done);
         }
-        let policy = sharing_policy(&body.policy_json)?;
+        let policy = sharing_policy(body)?;
         let policy_json = serde_json::to_string(&policy).map_err(Error::storage)?;
         let detail = format!("{region} {year}: {policy_json}");
-        let response = pb::PutSharingPolicyResponse { policy_json };
+        let response = pb::PutSharingPolicyResponse {
+            policy_json,
+            policy: Some(typed::policy_to_wire(&policy)),
+        };
         let once = self
             .store
             .put_sharing_policy(
@@ -411,10 +430,16 @@ impl BudgetService for BudgetApi {
             year,
             fund,
             hospitals,
+            form,
         } = SharingQuestion::try_from(request.get_ref())?;
-        let outcome = self.sharing_outcome(region, year, fund, &hospitals).await?;
+        let outcome = self
+            .sharing_outcome(region, year, fund, &hospitals, form.hospitals_field())
+            .await?;
         let outcome_json = serde_json::to_string(&outcome).map_err(Error::storage)?;
-        Ok(Response::new(pb::ComputeSharingResponse { outcome_json }))
+        Ok(Response::new(pb::ComputeSharingResponse {
+            outcome_json,
+            outcome: Some(typed::outcome_to_wire(&outcome)),
+        }))
     }
 
     async fn list_audit_entries(

@@ -37,7 +37,9 @@ impl BudgetInternalService for BudgetApi {
             fund,
             hospitals,
         } = ClearingSharing::try_from(body)?;
-        let outcome = self.sharing_outcome(region, year, fund, &hospitals).await?;
+        let outcome = self
+            .sharing_outcome(region, year, fund, &hospitals, "hospitals")
+            .await?;
         tracing::info!(
             run = %body.clearing_run_id,
             %region,

@@ -9,6 +9,7 @@ pub mod internal;
 pub mod migration;
 pub mod queries;
 pub mod store;
+pub mod typed;
 
 pub use api::BudgetApi;
 pub use error::Error;

@@ -34,6 +34,7 @@ impl BudgetApi {
         year: i32,
         fund: FundType,
         hospitals: &[HospitalYear],
+        input: &'static str,
     ) -> Result<SharingOutcome, Error> {
         let budget = self
             .store
@@ -49,8 +50,7 @@ impl BudgetApi {
             Some(json) => serde_json::from_str(&json).map_err(Error::storage)?,
             None => SharingPolicy::hainan(),
         };
-        compute_sharing(&policy, budget.adjustment_reserve, hospitals)
-            .map_err(Error::domain("hospitals_json"))
+        compute_sharing(&policy, budget.adjustment_reserve, hospitals).map_err(Error::domain(input))
     }
 }
 

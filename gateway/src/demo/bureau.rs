@@ -50,6 +50,7 @@ pub async fn set_budget(
             fund_type: i32::from(fund.code()),
             mode: budget::BudgetMode::RegionalPoints as i32,
             document_json: document.to_string(),
+            document: None,
         })
         .await?;
     SettlementRunServiceClient::new(channel)

@@ -255,6 +255,7 @@ async fn set_up(channel: Channel) -> anyhow::Result<()> {
                 fund_type: i32::from(fund),
                 mode: budget::BudgetMode::RegionalPoints as i32,
                 document_json: document.to_string(),
+                document: None,
             })
             .await?;
     }

@@ -443,12 +443,13 @@ fn check_document(text: &str, key: TableKey) -> Result<TableDocument, Vec<Violat
 
 /// The checks of a document however it was given (`document_json` or the typed `document`,
 /// named by `field`): it names the request's region, year and fund, and its policy and tables are
-/// valid.
+/// valid. The document passed is the one stored, its money at the fen.
 fn check_read_document(
-    document: TableDocument,
+    mut document: TableDocument,
     key: TableKey,
     field: &str,
 ) -> Result<TableDocument, Vec<Violation>> {
+    document.money_at_fen();
     let mut v = Vec::new();
     let policy_prefix = format!("{field}.policy");
     let tables_prefix = format!("{field}.tables");

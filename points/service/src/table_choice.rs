@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use kernel::{Date, FundType, RegionCode, RegionalTimeline};
+use kernel::{Date, FundType, Money, RegionCode, RegionalTimeline};
 use medpay_proto::points::v1 as pb;
 use platform::wire;
 use points_domain::{ValuationPolicy, ValuationTables};
@@ -23,6 +23,23 @@ use crate::store::{Activation, StoredTable, TableKey, TableStore};
 pub struct TableDocument {
     pub policy: ValuationPolicy,
     pub tables: ValuationTables,
+}
+
+impl TableDocument {
+    /// Money the document leaves out holds the domain's zero, which renders as `"0"` where any
+    /// amount given, zero included, renders at the fen (`"0.00"`); this puts the defaults at the
+    /// fen too, so the stored and answered document renders every amount alike. The two money
+    /// fields with a default are the all-case DRG mean cost and the ordinary outpatient rate.
+    pub fn money_at_fen(&mut self) {
+        let tables = &mut self.tables;
+        tables.drg.all_case_mean_cost = at_fen(tables.drg.all_case_mean_cost);
+        tables.per_capita.ordinary_outpatient = at_fen(tables.per_capita.ordinary_outpatient);
+    }
+}
+
+/// `value` at the fen (2 places), however it was made; the value is unchanged.
+pub fn at_fen(value: Money) -> Money {
+    Money::round(value.value())
 }
 
 /// A parsed table version, shared by every case valued with it.

@@ -341,6 +341,7 @@ async fn hospital_cap_prepayment_defers_what_exceeds_the_budget_quota() {
             inputs_json:
                 serde_json::json!({"block": "inpatient", "units": [unit("H001"), unit("H002")]})
                     .to_string(),
+            inputs: None,
         }))
         .await
         .expect("allocate");
@@ -580,6 +581,7 @@ async fn an_alliance_is_capped_together_at_its_unit_quota() {
             year: 2025,
             fund_type: FUND,
             inputs_json: serde_json::json!({"block": "inpatient", "units": units}).to_string(),
+            inputs: None,
         }))
         .await
         .expect("allocate");

@@ -98,6 +98,7 @@ impl Server {
                 region_code: "460000".into(),
                 year: 2025,
                 policy_json: policy_json.into(),
+                policy: None,
             }))
             .await?;
         Ok(response.into_inner())
@@ -178,5 +179,6 @@ pub fn adjust(request_id: &str, yuan: i64, reason: &str) -> pb::AdjustBudgetRequ
         fund_type: EMPLOYEE,
         document_json: serde_json::to_string(&document(yuan)).expect("json"),
         reason: reason.into(),
+        document: None,
     }
 }

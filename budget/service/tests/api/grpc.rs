@@ -29,6 +29,7 @@ async fn sharing(server: &mut Server, hospitals: &[HospitalYear]) -> SharingOutc
             year: 2025,
             fund_type: EMPLOYEE,
             hospitals_json: serde_json::to_string(hospitals).expect("json"),
+            hospitals: None,
         }))
         .await
         .expect("sharing")
@@ -119,7 +120,7 @@ async fn create_adjust_and_read_versions() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(
         violated_fields(&status),
-        vec!["reason".to_owned(), "document_json".to_owned()]
+        vec!["reason".to_owned(), "document".to_owned()]
     );
 
     let adjusted = server
@@ -276,6 +277,7 @@ async fn callers_outside_the_region_are_denied() {
                 year: 2025,
                 fund_type: EMPLOYEE,
                 hospitals_json: "[]".into(),
+                hospitals: None,
             },
             "410000",
         ))
@@ -318,6 +320,7 @@ fn allocate_request(
             "units": units,
         })
         .to_string(),
+        inputs: None,
     }
 }
 

@@ -90,6 +90,7 @@ async fn sharing_for_a_clearing_follows_the_worked_example_for_every_hospital_at
                  "actual": "46000000", "prepaid": "0", "ffs_special_cases": "0"},
             ])
             .to_string(),
+            hospitals: None,
         }))
         .await
         .expect("public sharing")
@@ -178,6 +179,7 @@ async fn monthly_quotas_of_every_unit_agree_with_get_quotas() {
             year: 2025,
             fund_type: EMPLOYEE,
             inputs_json: serde_json::json!({"block": "inpatient", "units": units}).to_string(),
+            inputs: None,
         })
         .await
         .expect("allocate");

@@ -3,3 +3,5 @@
 mod common;
 mod grpc;
 mod internal;
+mod typed_allocation;
+mod typed_document;

@@ -250,6 +250,8 @@ fn decimal_to_wire(value: Decimal) -> Option<common::Decimal> {
     Some(wire::decimal_to_wire(value))
 }
 
+/// Money at the fen, so an amount renders alike however it was made (a default zero included,
+/// and in documents stored before defaults were put at the fen).
 fn money_to_wire(value: Money) -> Option<common::Money> {
-    Some(wire::money_to_wire(value))
+    Some(wire::money_to_wire(crate::table_choice::at_fen(value)))
 }

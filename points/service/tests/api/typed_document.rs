@@ -339,3 +339,48 @@ async fn bad_typed_fields_are_named_by_their_path() {
     );
     assert!(server.get_table(1).await.is_err(), "nothing was stored");
 }
+
+#[tokio::test]
+async fn money_left_out_renders_at_the_fen_like_money_given() {
+    let mut server = start().await;
+    let head = r#"{"policy": {"region": "460000", "year": 2025, "fund_type": "310"},
+      "tables": {"region": "460000", "year": 2025, "fund_type": "310""#;
+    let mut stored = Vec::new();
+    for (request_id, rest) in [
+        ("left-out", String::new()),
+        (
+            "given",
+            r#", "drg": {"all_case_mean_cost": "0", "groups": {}},
+              "per_capita": {"ordinary_outpatient": "0.00"}"#
+                .to_owned(),
+        ),
+    ] {
+        let table = server
+            .put_table(put(request_id, format!("{head}{rest}}}}}")))
+            .await
+            .expect("document")
+            .table
+            .expect("table");
+        stored.push(table);
+    }
+    // A zero left to its default is stored and answered as a zero given: at the fen.
+    assert_eq!(stored[0].document_json, stored[1].document_json);
+    assert!(
+        stored[0]
+            .document_json
+            .contains(r#""ordinary_outpatient":"0.00""#),
+        "{}",
+        stored[0].document_json
+    );
+    for table in &stored {
+        let tables = table
+            .document
+            .as_ref()
+            .and_then(|document| document.tables.as_ref())
+            .expect("typed tables");
+        let drg = tables.drg.as_ref().expect("drg");
+        let per_capita = tables.per_capita.as_ref().expect("per capita");
+        assert_eq!(drg.all_case_mean_cost, money("0.00"));
+        assert_eq!(per_capita.ordinary_outpatient, money("0.00"));
+    }
+}
