@@ -1,5 +1,6 @@
 //! Supervision tables, with the context's own migration table.
 
+use platform::distribution::{RegionInKeys, RegionKeyedTable};
 use sea_orm_migration::prelude::*;
 
 mod m0004_rule_changes;
@@ -8,6 +9,30 @@ mod m0006_credit_policy;
 mod m0007_finding_run_key;
 
 pub use m0007_finding_run_key::REVIEWED;
+
+/// The tables distributed by region whose keys did not name it (m0008; PostgreSQL only).
+const REGION_KEYED: &[RegionKeyedTable] = &[
+    RegionKeyedTable {
+        table: "supervision_credit_change",
+        primary_key: &["seq"],
+        unique_indexes: &[],
+    },
+    RegionKeyedTable {
+        table: "supervision_level_change",
+        primary_key: &["seq"],
+        unique_indexes: &[],
+    },
+    RegionKeyedTable {
+        table: "supervision_lead",
+        primary_key: &["lead_id"],
+        unique_indexes: &[],
+    },
+    RegionKeyedTable {
+        table: "supervision_rule_parameters",
+        primary_key: &["seq"],
+        unique_indexes: &[],
+    },
+];
 
 pub struct Migrator;
 
@@ -22,6 +47,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_assessment_credit_leads::AssessmentCreditLeads),
             Box::new(m0006_credit_policy::CreditPolicy),
             Box::new(m0007_finding_run_key::FindingRunKey),
+            Box::new(RegionInKeys {
+                name: "m0008_region_in_keys",
+                tables: REGION_KEYED,
+            }),
         ]
     }
 
