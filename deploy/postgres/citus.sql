@@ -39,8 +39,9 @@ SELECT create_distributed_table('supervision_credit_change', 'region_code', colo
 SELECT create_distributed_table('supervision_level_change', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('supervision_lead', 'region_code', colocate_with => 'settlement_case');
 
--- The journals of idempotent writes are keyed by the caller: a caller's retries land on one shard.
--- A write then spans its region's shard and its caller's, which Citus commits in two phases.
+-- The journals of idempotent writes and the audit logs are keyed by the caller: a caller's retries
+-- and its audit entries land on one shard with its journal entries. A write then spans its
+-- region's shard and its caller's, which Citus commits in two phases.
 SELECT create_distributed_table('settlement_request', 'caller_id');
 SELECT create_distributed_table('settlement_upload', 'caller_id', colocate_with => 'settlement_request');
 SELECT create_distributed_table('settlement_upload_chunk', 'caller_id', colocate_with => 'settlement_request');
@@ -48,6 +49,11 @@ SELECT create_distributed_table('budget_request', 'caller_id', colocate_with => 
 SELECT create_distributed_table('grouping_request', 'caller_id', colocate_with => 'settlement_request');
 SELECT create_distributed_table('points_request', 'caller_id', colocate_with => 'settlement_request');
 SELECT create_distributed_table('supervision_request', 'caller_id', colocate_with => 'settlement_request');
+SELECT create_distributed_table('settlement_audit', 'caller_id', colocate_with => 'settlement_request');
+SELECT create_distributed_table('budget_audit', 'caller_id', colocate_with => 'settlement_request');
+SELECT create_distributed_table('grouping_audit', 'caller_id', colocate_with => 'settlement_request');
+SELECT create_distributed_table('points_audit', 'caller_id', colocate_with => 'settlement_request');
+SELECT create_distributed_table('supervision_audit', 'caller_id', colocate_with => 'settlement_request');
 
 -- Small, national and read by every region: copied to every node.
 SELECT create_reference_table('grouping_scheme');
@@ -71,8 +77,3 @@ SELECT citus_add_local_table_to_metadata('supervision_migrations');
 -- pending: settlement_case_recheck no region_code column: written beside its case, it needs the case's region
 -- pending: settlement_statement no region_code column: its run's region, written with each statement
 -- pending: supervision_lead_link no region_code column: its lead's region
--- pending: budget_audit region_code is nullable: a province-wide entry needs the province's own code
--- pending: grouping_audit region_code is nullable: a province-wide entry needs the province's own code
--- pending: points_audit region_code is nullable: a province-wide entry needs the province's own code
--- pending: settlement_audit region_code is nullable: a province-wide entry needs the province's own code
--- pending: supervision_audit region_code is nullable: a province-wide entry needs the province's own code

@@ -1,6 +1,6 @@
 //! Supervision tables, with the context's own migration table.
 
-use platform::distribution::{RegionInKeys, RegionKeyedTable};
+use platform::distribution::{DistributionInKeys, KeyedTable, REGION};
 use sea_orm_migration::prelude::*;
 
 mod m0004_rule_changes;
@@ -10,28 +10,33 @@ mod m0007_finding_run_key;
 
 pub use m0007_finding_run_key::REVIEWED;
 
-/// The tables distributed by region whose keys did not name it (m0008; PostgreSQL only).
-const REGION_KEYED: &[RegionKeyedTable] = &[
-    RegionKeyedTable {
+/// The distributed tables whose keys did not name their distribution column (m0008; PostgreSQL only).
+const DISTRIBUTED: &[KeyedTable] = &[
+    KeyedTable {
+        distribution_column: REGION,
         table: "supervision_credit_change",
         primary_key: &["seq"],
         unique_indexes: &[],
     },
-    RegionKeyedTable {
+    KeyedTable {
+        distribution_column: REGION,
         table: "supervision_level_change",
         primary_key: &["seq"],
         unique_indexes: &[],
     },
-    RegionKeyedTable {
+    KeyedTable {
+        distribution_column: REGION,
         table: "supervision_lead",
         primary_key: &["lead_id"],
         unique_indexes: &[],
     },
-    RegionKeyedTable {
+    KeyedTable {
+        distribution_column: REGION,
         table: "supervision_rule_parameters",
         primary_key: &["seq"],
         unique_indexes: &[],
     },
+    KeyedTable::audit_log("supervision_audit"),
 ];
 
 pub struct Migrator;
@@ -47,9 +52,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_assessment_credit_leads::AssessmentCreditLeads),
             Box::new(m0006_credit_policy::CreditPolicy),
             Box::new(m0007_finding_run_key::FindingRunKey),
-            Box::new(RegionInKeys {
-                name: "m0008_region_in_keys",
-                tables: REGION_KEYED,
+            Box::new(DistributionInKeys {
+                name: "m0008_distribution_keys",
+                tables: DISTRIBUTED,
             }),
         ]
     }
