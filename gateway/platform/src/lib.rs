@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod db;
+pub mod distribution;
 pub mod journal;
 pub mod paging;
 pub mod peer;

@@ -2,6 +2,12 @@
 
 use sea_orm_migration::prelude::*;
 
+/// The audit log, distributed with its caller's journal: its key gains `caller_id` (PostgreSQL only).
+const DISTRIBUTED: &[platform::distribution::KeyedTable] =
+    &[platform::distribution::KeyedTable::audit_log(
+        "grouping_audit",
+    )];
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -13,6 +19,10 @@ impl MigratorTrait for Migrator {
             Box::new(platform::journal::migration::AddFingerprintAndRegion {
                 context: "grouping",
                 name: "m0003_journal_fingerprints",
+            }),
+            Box::new(platform::distribution::DistributionInKeys {
+                name: "m0004_distribution_keys",
+                tables: DISTRIBUTED,
             }),
         ]
     }

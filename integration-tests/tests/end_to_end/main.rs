@@ -6,6 +6,7 @@ mod ambulatory_screening;
 mod api_keys;
 mod assessment;
 mod backup_drill;
+mod citus_plan;
 mod deductions;
 mod demo;
 mod demo_targets;

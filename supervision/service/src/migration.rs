@@ -1,5 +1,6 @@
 //! Supervision tables, with the context's own migration table.
 
+use platform::distribution::{DistributionInKeys, KeyedTable, REGION};
 use sea_orm_migration::prelude::*;
 
 mod m0004_rule_changes;
@@ -8,6 +9,35 @@ mod m0006_credit_policy;
 mod m0007_finding_run_key;
 
 pub use m0007_finding_run_key::REVIEWED;
+
+/// The distributed tables whose keys did not name their distribution column (m0008; PostgreSQL only).
+const DISTRIBUTED: &[KeyedTable] = &[
+    KeyedTable {
+        distribution_column: REGION,
+        table: "supervision_credit_change",
+        primary_key: &["seq"],
+        unique_indexes: &[],
+    },
+    KeyedTable {
+        distribution_column: REGION,
+        table: "supervision_level_change",
+        primary_key: &["seq"],
+        unique_indexes: &[],
+    },
+    KeyedTable {
+        distribution_column: REGION,
+        table: "supervision_lead",
+        primary_key: &["lead_id"],
+        unique_indexes: &[],
+    },
+    KeyedTable {
+        distribution_column: REGION,
+        table: "supervision_rule_parameters",
+        primary_key: &["seq"],
+        unique_indexes: &[],
+    },
+    KeyedTable::audit_log("supervision_audit"),
+];
 
 pub struct Migrator;
 
@@ -22,6 +52,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_assessment_credit_leads::AssessmentCreditLeads),
             Box::new(m0006_credit_policy::CreditPolicy),
             Box::new(m0007_finding_run_key::FindingRunKey),
+            Box::new(DistributionInKeys {
+                name: "m0008_distribution_keys",
+                tables: DISTRIBUTED,
+            }),
         ]
     }
 

@@ -1,6 +1,7 @@
 //! Settlement tables, with the context's own migration table. One module per migration; a
 //! migration never changes once released.
 
+use platform::distribution::{DistributionInKeys, KeyedTable, REGION};
 use sea_orm_migration::prelude::*;
 
 mod m0001_case_ledger;
@@ -20,6 +21,32 @@ mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
+
+/// The distributed tables whose keys did not name their distribution column (m0022; PostgreSQL only).
+const DISTRIBUTED: &[KeyedTable] = &[
+    KeyedTable {
+        distribution_column: REGION,
+        table: "settlement_case",
+        primary_key: &["hospital_code", "list_id", "version"],
+        unique_indexes: &[],
+    },
+    KeyedTable {
+        distribution_column: REGION,
+        table: "settlement_run",
+        primary_key: &["run_id"],
+        unique_indexes: &[],
+    },
+    KeyedTable {
+        distribution_column: REGION,
+        table: "settlement_special_case",
+        primary_key: &["application_id"],
+        unique_indexes: &[(
+            "settlement_special_case_case",
+            &["hospital_code", "list_id"],
+        )],
+    },
+    KeyedTable::audit_log("settlement_audit"),
+];
 
 pub struct Migrator;
 
@@ -48,6 +75,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_rechecked_warnings::RecheckedWarnings),
             Box::new(m0017_main_inpatient_method::MainInpatientMethod),
             Box::new(m0018_case_listing_order::CaseListingOrder),
+            Box::new(DistributionInKeys {
+                name: "m0022_distribution_keys",
+                tables: DISTRIBUTED,
+            }),
         ]
     }
 
