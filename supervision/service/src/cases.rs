@@ -458,9 +458,10 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
     })
 }
 
-/// Payment modes whose group is a DIP group in a DIP region (a basic-level disease is a DIP
-/// group paid at one price at every level).
-const DIP_MODES: [&str; 2] = ["dip", "basic_level_disease"];
+/// Payment modes that pay a DIP-grouped list by its group or its procedure: DIP itself, a
+/// basic-level disease (a DIP group at one price at every level) and day surgery (a price per
+/// disease and procedure). Per-diem and fee-for-service lists are not paid by their group.
+const DIP_MODES: [&str; 3] = ["dip", "basic_level_disease", "day_surgery"];
 
 /// The DIP group a list was paid by: its group code with the treatment type grouping reported;
 /// `None` for a list paid otherwise, ungrouped, or valued before grouping reported the type.
