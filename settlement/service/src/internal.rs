@@ -152,3 +152,34 @@ fn record_kinds(words: &[String]) -> Result<HashSet<RecordKind>, Status> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use settlement_domain::valuation_record::CountedDiagnosis;
+
+    #[test]
+    fn the_grouping_facts_of_a_valuation_are_streamed_and_an_unvalued_list_has_none() {
+        let record = ValuationRecord {
+            complications: vec![CountedDiagnosis {
+                position: 3,
+                code: "I50.900".into(),
+                kind: "cci".into(),
+            }],
+            dip_treatment: Some("surgical".into()),
+            ..ValuationRecord::default()
+        };
+        let facts = grouping_facts(&record.to_json()).expect("facts of a valued list");
+        assert_eq!(facts.dip_treatment, "surgical");
+        let streamed: Vec<(u32, &str, &str)> = facts
+            .complications
+            .iter()
+            .map(|c| (c.position, c.code.as_str(), c.kind.as_str()))
+            .collect();
+        assert_eq!(streamed, [(3, "I50.900", "cci")]);
+        // A valuation written before the facts were kept streams empty facts.
+        let older = grouping_facts(&ValuationRecord::default().to_json()).expect("facts");
+        assert!(older.complications.is_empty() && older.dip_treatment.is_empty());
+        assert_eq!(grouping_facts(""), None);
+    }
+}
