@@ -23,6 +23,9 @@ mod tsv;
 pub use batch::{BatchError, BatchOptions, BatchSummary, group_csv};
 pub use case::{Gender, GroupResult, GroupStatus, OwnedCase, RawCase, ShortCode};
 pub use demo::{demo_scheme_dir, load_demo};
-pub use engine::{CompiledScheme, Grouper, Scratch, parse_integer, parse_stay_days};
+pub use engine::{
+    CompiledScheme, ComplicationKind, CountedComplication, Grouper, Scratch, parse_integer,
+    parse_stay_days,
+};
 pub use scheme::{Scheme, SchemeError, SchemeProblem};
 pub use trace::GroupTrace;

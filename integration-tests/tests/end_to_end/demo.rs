@@ -447,9 +447,51 @@ fn the_html_report_draws_every_chart_in_headless_chromium_without_a_script_error
     Ok(())
 }
 
+/// The demo's seeded upcodes of the paid year (by discharge date) that rule 5's DIP form must
+/// find: coded into a group the simulator's catalogue types surgical or interventional, with no
+/// surgery line (category 06) billed. The demo's simulation again: same seed, the DIP history
+/// years 2023–2025.
+fn operative_upcodes(cases_per_year: u64, seed: u64) -> anyhow::Result<u64> {
+    use grouping_dip::TreatmentType;
+    use medpay_simulator::{Irregularity, Simulation, SimulationConfig};
+    let simulation = Simulation::hainan(SimulationConfig {
+        seed,
+        first_year: 2023,
+        years: 3,
+        cases_per_year,
+        ..SimulationConfig::default()
+    })?;
+    let templates = &simulation.catalogue().templates;
+    let mut operative = 0;
+    for case in simulation.cases() {
+        let (Some(list), Some(coded)) = (case.list(), case.truth.coded_dip_group.as_deref()) else {
+            continue;
+        };
+        let treatment = templates
+            .iter()
+            .find(|template| template.dip_group == coded)
+            .map(|template| template.treatment);
+        if case.truth.irregularity == Some(Irregularity::Upcoding)
+            && list.stay.discharged_at.date().year() == 2025
+            && matches!(
+                treatment,
+                Some(TreatmentType::Surgical | TreatmentType::Interventional)
+            )
+            && !list
+                .fee_lines
+                .iter()
+                .any(|line| line.med_chrgitm_type == "06")
+        {
+            operative += 1;
+        }
+    }
+    Ok(operative)
+}
+
 /// The strong rules against the simulator's ground truth: every seeded case meant for a strong
 /// rule (split admissions for rule 1, unbundled charges for rule 11, lines billed twice a day
-/// for rule 12) is found by it at least 95 times in 100, and `rules.csv` carries each rule's
+/// for rule 12) is found by it at least 95 times in 100, rule 5 finds every seeded case coded
+/// into an operative DIP group without a surgery charge, and `rules.csv` carries each rule's
 /// counts with precision and recall computed from them.
 #[test]
 fn the_strong_rules_find_the_seeded_irregularities_with_recall_of_at_least_95_percent()
@@ -518,6 +560,20 @@ fn the_strong_rules_find_the_seeded_irregularities_with_recall_of_at_least_95_pe
         ["1", "11", "12"],
         "the strong rules with seeded cases: {rules:?}"
     );
+    // Rule 5 on DIP, the demo's main method, reads the DIP group grouping reported: every seeded
+    // case coded into a surgical or interventional group while no surgery was billed is found,
+    // and nothing else is flagged.
+    let upcoding = rules
+        .iter()
+        .find(|rule| rule["rule"] == "5")
+        .ok_or_else(|| anyhow::anyhow!("no rule 5 in {rules:?}"))?;
+    let operative = operative_upcodes(4000, 2024)?;
+    assert!(operative > 0, "the year seeds no operative upcoding");
+    assert!(
+        count(upcoding, "found")? >= operative,
+        "rule 5 found fewer than the {operative} seeded operative upcodes: {upcoding:?}"
+    );
+    assert_eq!(count(upcoding, "false_positives")?, 0, "{upcoding:?}");
     let html = std::fs::read_to_string(out.join("report.html"))?;
     assert!(html.contains("id=\"scoring-by-rule\""));
     Ok(())

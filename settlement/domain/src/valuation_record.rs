@@ -38,6 +38,28 @@ pub struct ValuationRecord {
     pub amount: Option<Money>,
     /// The points context's own breakdown.
     pub breakdown: Option<Breakdown>,
+    /// The secondary diagnoses grouping counted: as MCC or CC by a DRG scheme (not excluded by
+    /// the principal), or in the comorbidity index whose band set a DIP case's subtype; what
+    /// supervision's upcoding rule asks the fee lines to support. Left out of the document when
+    /// there are none, so documents without any read and write as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub complications: Vec<CountedDiagnosis>,
+    /// DIP: the treatment type of the case's group in grouping's words (`surgical`,
+    /// `interventional`, `therapeutic`, `diagnostic`, `conservative`); left out when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dip_treatment: Option<String>,
+}
+
+/// A secondary diagnosis grouping counted towards a case's severity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CountedDiagnosis {
+    /// 1-based position among the list's diagnoses (2 or more).
+    pub position: u32,
+    /// The code as the list gives it.
+    pub code: String,
+    /// `mcc`, `cc` (DRG) or `cci` (DIP).
+    pub kind: String,
 }
 
 /// The points context's breakdown of a valuation, as its domain writes it.
@@ -202,6 +224,8 @@ mod tests {
                 individual_burden: money("1200.00"),
                 episode_programme: Some("psychiatric".into()),
             }),
+            complications: Vec::new(),
+            dip_treatment: None,
         }
     }
 
@@ -242,6 +266,26 @@ mod tests {
         assert!(json.contains(r#""points":"150.0000""#));
         let back = ValuationRecord::from_json(&json).expect("a record");
         assert_eq!(back.to_json(), json);
+    }
+
+    #[test]
+    fn grouping_facts_are_kept_when_present_and_left_out_when_absent() {
+        let mut record = per_diem();
+        let without = record.to_json();
+        assert!(!without.contains("complications") && !without.contains("dip_treatment"));
+        record.complications = vec![CountedDiagnosis {
+            position: 2,
+            code: "J96.000".into(),
+            kind: "mcc".into(),
+        }];
+        record.dip_treatment = Some("surgical".into());
+        let json = record.to_json();
+        assert!(
+            json.contains(r#""complications":[{"code":"J96.000","kind":"mcc","position":2}]"#),
+            "{json}"
+        );
+        assert!(json.contains(r#""dip_treatment":"surgical""#), "{json}");
+        assert_eq!(ValuationRecord::from_json(&json), Some(record));
     }
 
     #[test]

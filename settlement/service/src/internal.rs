@@ -1,5 +1,6 @@
 //! The `medpay.settlement.internal.v1` server: what other contexts read of the ledger
-//! (supervision screens stored inpatient lists and the ambulatory settlements around them).
+//! (supervision screens stored inpatient lists, with the grouping facts intake kept in their
+//! valuation, and the ambulatory settlements around them).
 
 use std::collections::HashSet;
 use std::pin::Pin;
@@ -10,6 +11,7 @@ use medpay_proto::settlement::internal::v1::settlement_internal_service_server::
 use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure};
 use settlement_domain::ledger::RecordKind;
+use settlement_domain::valuation_record::ValuationRecord;
 use tonic::{Request, Response, Status};
 
 use crate::case_reads::{CHUNK, chunks, with_warnings};
@@ -74,9 +76,14 @@ impl SettlementInternalService for SettlementInternalApi {
                     .into_iter()
                     .filter(|case| kinds.contains(&case.record_kind))
                     .collect();
-                let stored: Vec<(String, RecordKind)> = rows
+                let stored: Vec<(String, RecordKind, Option<pb::GroupingFacts>)> = rows
                     .iter()
-                    .map(|case| (case.case_json.clone(), case.record_kind))
+                    .map(|case| {
+                        let facts = (case.record_kind == RecordKind::Inpatient)
+                            .then(|| grouping_facts(&case.valuation_json))
+                            .flatten();
+                        (case.case_json.clone(), case.record_kind, facts)
+                    })
                     .collect();
                 let summaries = match with_warnings(&cases, rows).await {
                     Ok(summaries) => summaries,
@@ -85,11 +92,12 @@ impl SettlementInternalService for SettlementInternalApi {
                         return;
                     }
                 };
-                for (summary, (case_json, kind)) in summaries.into_iter().zip(stored) {
+                for (summary, (case_json, kind, grouping)) in summaries.into_iter().zip(stored) {
                     let message = pb::StreamCasesResponse {
                         summary: Some(summary),
                         case_json,
                         record_kind: kind.as_str().to_owned(),
+                        grouping,
                     };
                     if sender.send(Ok(message)).await.is_err() {
                         // The caller went away.
@@ -102,6 +110,24 @@ impl SettlementInternalService for SettlementInternalApi {
             tokio_stream::wrappers::ReceiverStream::new(receiver),
         )))
     }
+}
+
+/// The grouping facts kept in a valued list's valuation document (what supervision's upcoding
+/// rule reads); `None` for an unvalued list.
+fn grouping_facts(valuation_json: &str) -> Option<pb::GroupingFacts> {
+    let record = ValuationRecord::from_json(valuation_json)?;
+    Some(pb::GroupingFacts {
+        complications: record
+            .complications
+            .into_iter()
+            .map(|counted| pb::CountedDiagnosis {
+                position: counted.position,
+                code: counted.code,
+                kind: counted.kind,
+            })
+            .collect(),
+        dip_treatment: record.dip_treatment.unwrap_or_default(),
+    })
 }
 
 /// The record kinds a StreamCases request asks for: the inpatient lists when it names none, so
@@ -125,4 +151,35 @@ fn record_kinds(words: &[String]) -> Result<HashSet<RecordKind>, Status> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use settlement_domain::valuation_record::CountedDiagnosis;
+
+    #[test]
+    fn the_grouping_facts_of_a_valuation_are_streamed_and_an_unvalued_list_has_none() {
+        let record = ValuationRecord {
+            complications: vec![CountedDiagnosis {
+                position: 3,
+                code: "I50.900".into(),
+                kind: "cci".into(),
+            }],
+            dip_treatment: Some("surgical".into()),
+            ..ValuationRecord::default()
+        };
+        let facts = grouping_facts(&record.to_json()).expect("facts of a valued list");
+        assert_eq!(facts.dip_treatment, "surgical");
+        let streamed: Vec<(u32, &str, &str)> = facts
+            .complications
+            .iter()
+            .map(|c| (c.position, c.code.as_str(), c.kind.as_str()))
+            .collect();
+        assert_eq!(streamed, [(3, "I50.900", "cci")]);
+        // A valuation written before the facts were kept streams empty facts.
+        let older = grouping_facts(&ValuationRecord::default().to_json()).expect("facts");
+        assert!(older.complications.is_empty() && older.dip_treatment.is_empty());
+        assert_eq!(grouping_facts(""), None);
+    }
 }

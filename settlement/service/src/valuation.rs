@@ -383,6 +383,40 @@ impl CaseValuer for GrpcValuer {
     }
 }
 
+/// The secondary diagnoses grouping counted as MCC or CC, as the ledger keeps them.
+fn counted_diagnoses(group: &grouping::GroupResult) -> Vec<valuation_record::CountedDiagnosis> {
+    group
+        .complications
+        .iter()
+        .filter_map(|counted| {
+            let kind = match counted.kind() {
+                grouping::ComplicationKind::Mcc => "mcc",
+                grouping::ComplicationKind::Cc => "cc",
+                grouping::ComplicationKind::Cci => "cci",
+                grouping::ComplicationKind::Unspecified => return None,
+            };
+            Some(valuation_record::CountedDiagnosis {
+                position: counted.position,
+                code: counted.code.clone(),
+                kind: kind.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The treatment type of a DIP group in grouping's words; `None` for DRG and older peers.
+fn dip_treatment(group: &grouping::GroupResult) -> Option<String> {
+    let word = match group.dip_treatment() {
+        grouping::DipTreatment::Unspecified => return None,
+        grouping::DipTreatment::Conservative => "conservative",
+        grouping::DipTreatment::Diagnostic => "diagnostic",
+        grouping::DipTreatment::Therapeutic => "therapeutic",
+        grouping::DipTreatment::Interventional => "interventional",
+        grouping::DipTreatment::Surgical => "surgical",
+    };
+    Some(word.to_owned())
+}
+
 fn valued_from(
     group: &grouping::GroupResult,
     valuation: &points::CaseValuation,
@@ -436,6 +470,8 @@ fn valued_from(
         add_on: decimal("add_on", &valuation.add_on)?,
         amount,
         breakdown,
+        complications: counted_diagnoses(group),
+        dip_treatment: dip_treatment(group),
     };
     Ok(ValuedCase {
         payment_mode: ledger_mode(valuation),
@@ -493,6 +529,45 @@ mod tests {
         )
         .expect("a valuation");
         assert_eq!(valued.episode_programme, "");
+    }
+
+    #[test]
+    fn the_grouping_facts_supervision_reads_are_kept_in_the_valuation() {
+        let group = grouping::GroupResult {
+            complications: vec![
+                grouping::CountedComplication {
+                    position: 2,
+                    code: "J96.000".into(),
+                    kind: grouping::ComplicationKind::Mcc as i32,
+                },
+                grouping::CountedComplication {
+                    position: 4,
+                    code: "E87.100".into(),
+                    kind: grouping::ComplicationKind::Cc as i32,
+                },
+            ],
+            dip_treatment: grouping::DipTreatment::Interventional as i32,
+            ..Default::default()
+        };
+        let valued = valued_from(&group, &valuation(points::PaymentMode::Dip, "DIP"), 0)
+            .expect("a valuation");
+        let record = ValuationRecord::from_json(&valued.valuation_json).expect("a record");
+        let kept: Vec<(u32, &str, &str)> = record
+            .complications
+            .iter()
+            .map(|c| (c.position, c.code.as_str(), c.kind.as_str()))
+            .collect();
+        assert_eq!(kept, [(2, "J96.000", "mcc"), (4, "E87.100", "cc")]);
+        assert_eq!(record.dip_treatment.as_deref(), Some("interventional"));
+        // An older grouping peer says nothing: nothing is written.
+        let valued = valued_from(
+            &grouping::GroupResult::default(),
+            &valuation(points::PaymentMode::Drg, "DRG"),
+            0,
+        )
+        .expect("a valuation");
+        assert!(!valued.valuation_json.contains("complications"));
+        assert!(!valued.valuation_json.contains("dip_treatment"));
     }
 
     #[test]

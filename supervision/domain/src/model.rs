@@ -139,7 +139,8 @@ impl FeeLine {
     }
 }
 
-/// What the grouper counted a secondary diagnosis as, after the principal's exclusions.
+/// What the grouper counted a secondary diagnosis as: after the principal's exclusions (DRG), or
+/// in the comorbidity index that set the subtype (DIP).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -150,6 +151,53 @@ pub enum Complication {
     Cc,
     /// 严重并发症或合并症
     Mcc,
+    /// DIP: a comorbidity of the Charlson index whose band set the case's auxiliary subtype (and
+    /// so raised its score).
+    Cci,
+}
+
+/// A DIP group (按病种分值) as grouping reported it for a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DipGroup {
+    /// The group code, e.g. `K35.8:47.0100x001`.
+    pub code: String,
+    /// The group's treatment type.
+    pub treatment: DipTreatment,
+}
+
+/// The treatment type of a DIP group (DOMAIN.md §2 DIP), lowest to highest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum DipTreatment {
+    /// 保守治疗: no typed procedure.
+    Conservative,
+    /// 诊断性操作
+    Diagnostic,
+    /// 治疗性操作
+    Therapeutic,
+    /// 介入治疗, which ranks with surgery (domain-formulas §3.1).
+    Interventional,
+    /// 手术
+    Surgical,
+}
+
+impl DipTreatment {
+    /// Reads grouping's word (`surgical`, `interventional`, …).
+    pub fn parse(word: &str) -> Option<Self> {
+        Some(match word {
+            "conservative" => Self::Conservative,
+            "diagnostic" => Self::Diagnostic,
+            "therapeutic" => Self::Therapeutic,
+            "interventional" => Self::Interventional,
+            "surgical" => Self::Surgical,
+            _ => return None,
+        })
+    }
+
+    /// Whether the group is paid as an operation (surgery or intervention), so its list must
+    /// bill one: the DIP form of a surgical DRG.
+    pub fn is_operative(self) -> bool {
+        matches!(self, Self::Interventional | Self::Surgical)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,8 +275,11 @@ pub struct InpatientList {
     pub diagnoses: Vec<Diagnosis>,
     /// Principal first.
     pub procedures: Vec<Procedure>,
-    /// The DRG the list was grouped into, `None` when ungrouped.
+    /// The DRG the list was paid by, `None` when ungrouped or paid otherwise.
     pub drg: Option<String>,
+    /// The DIP group the list was paid by (a DIP-paid list has no DRG), `None` otherwise.
+    #[serde(default)]
+    pub dip_group: Option<DipGroup>,
     /// `medfee_sumamt`
     pub total_cost: Money,
     /// `inscp_amt` of the whole list.

@@ -50,6 +50,7 @@ pub fn list(id: &str, person: &str, admitted: &str, discharged: &str) -> Inpatie
         diagnoses: vec![Diagnosis::new("J18.900")],
         procedures: Vec::new(),
         drg: None,
+        dip_group: None,
         total_cost: money("1000.00"),
         in_policy_amount: money("800.00"),
         fund_paid: money("600.00"),

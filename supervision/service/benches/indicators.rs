@@ -86,6 +86,7 @@ fn list(month: YearMonth, n: u32) -> InpatientList {
                 10 + g % 9
             )
         }),
+        dip_group: None,
         total_cost: cost,
         in_policy_amount: cost,
         fund_paid: Money::from_fen(fen * 7 / 10),

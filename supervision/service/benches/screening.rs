@@ -126,6 +126,7 @@ fn list(month: YearMonth, n: u32, per_month: u32, lines: u32) -> InpatientList {
         })],
         procedures: Vec::new(),
         drg: (!n.is_multiple_of(20)).then(|| GROUPS[(n % 4) as usize].to_owned()),
+        dip_group: None,
         total_cost: cost,
         in_policy_amount: cost,
         fund_paid: Money::from_fen(cost.to_scaled().unwrap_or(0) * 7 / 10),

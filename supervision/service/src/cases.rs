@@ -3,6 +3,8 @@
 //! settlement list into the domain's [`InpatientList`] and of a stored outpatient or pharmacy
 //! settlement into its [`AmbulatorySettlement`].
 
+use std::collections::BTreeMap;
+
 use futures::StreamExt;
 use kernel::{Date, DateTime, Decimal, FundType, Money, Principal, RegionCode, YearMonth};
 use medpay_proto::common::v1 as common;
@@ -13,8 +15,9 @@ use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use serde::Deserialize;
 use supervision_domain::{
-    AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DischargeType,
-    FeeLine, InpatientList, ListWarning, Procedure, SettlementKey, Sex,
+    AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DipGroup,
+    DipTreatment, DischargeType, FeeLine, InpatientList, ListWarning, Procedure, SettlementKey,
+    Sex,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -360,8 +363,8 @@ struct StoredFeeLine {
     fee_ocur_time: DateTime,
 }
 
-/// The screening input of one streamed case: its stored list, with the group and fund the
-/// ledger recorded for it.
+/// The screening input of one streamed case: its stored list, with the group, fund and grouping
+/// facts (counted complications, the DIP group's treatment type) the ledger recorded for it.
 pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, CaseSourceError> {
     let summary = case.summary.clone().unwrap_or_default();
     let unreadable = |reason: String| CaseSourceError::Unreadable {
@@ -394,8 +397,11 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
             .iter()
             .fold(Money::default(), |sum, line| sum + line.in_policy_amount)
     };
-    let drg = (summary.payment_mode == "drg" && !summary.group_code.is_empty())
-        .then(|| summary.group_code.clone());
+    let facts = case.grouping.clone().unwrap_or_default();
+    let grouped = !summary.group_code.is_empty();
+    let drg = (summary.payment_mode == "drg" && grouped).then(|| summary.group_code.clone());
+    let dip_group = dip_group(&summary, &facts).map_err(unreadable)?;
+    let counted = counted_complications(&facts).map_err(unreadable)?;
     Ok(InpatientList {
         key: SettlementKey::new(stored.header.fixmedins_code, stored.header.setl_id),
         fund_type,
@@ -413,11 +419,16 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
         diagnoses: stored
             .diagnoses
             .into_iter()
-            .map(|d| Diagnosis {
+            .enumerate()
+            .map(|(index, d)| Diagnosis {
                 code: d.code,
                 name: d.name,
                 admission_condition: Some(d.admission_condition),
-                complication: Complication::None,
+                // Grouping's count, by 1-based position, read for a list paid by its group.
+                complication: (drg.is_some() || dip_group.is_some())
+                    .then(|| counted.get(&(index + 1)).copied())
+                    .flatten()
+                    .unwrap_or(Complication::None),
             })
             .collect(),
         procedures: stored
@@ -429,6 +440,7 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
             })
             .collect(),
         drg,
+        dip_group,
         total_cost: payment.medfee_sumamt,
         in_policy_amount,
         fund_paid: payment.hifp_pay,
@@ -444,6 +456,60 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
             })
             .collect(),
     })
+}
+
+/// Payment modes that pay a DIP-grouped list by its group or its procedure: DIP itself, a
+/// basic-level disease (a DIP group at one price at every level) and day surgery (a price per
+/// disease and procedure). Per-diem and fee-for-service lists are not paid by their group.
+const DIP_MODES: [&str; 3] = ["dip", "basic_level_disease", "day_surgery"];
+
+/// The DIP group a list was paid by: its group code with the treatment type grouping reported;
+/// `None` for a list paid otherwise, ungrouped, or valued before grouping reported the type.
+fn dip_group(
+    summary: &medpay_proto::settlement::v1::CaseSummary,
+    facts: &pb::GroupingFacts,
+) -> Result<Option<DipGroup>, String> {
+    if !DIP_MODES.contains(&summary.payment_mode.as_str())
+        || summary.group_code.is_empty()
+        || facts.dip_treatment.is_empty()
+    {
+        return Ok(None);
+    }
+    let treatment = DipTreatment::parse(&facts.dip_treatment).ok_or_else(|| {
+        format!(
+            "DIP treatment type {:?} is not a treatment type",
+            facts.dip_treatment
+        )
+    })?;
+    Ok(Some(DipGroup {
+        code: summary.group_code.clone(),
+        treatment,
+    }))
+}
+
+/// The secondary diagnoses grouping counted (MCC or CC of a DRG, CCI of a DIP group), by
+/// 1-based position.
+fn counted_complications(
+    facts: &pb::GroupingFacts,
+) -> Result<BTreeMap<usize, Complication>, String> {
+    facts
+        .complications
+        .iter()
+        .map(|counted| {
+            let complication = match counted.kind.as_str() {
+                "mcc" => Complication::Mcc,
+                "cc" => Complication::Cc,
+                "cci" => Complication::Cci,
+                other => {
+                    return Err(format!(
+                        "complication kind {other:?} of {} is not mcc, cc or cci",
+                        counted.code
+                    ));
+                }
+            };
+            Ok((counted.position as usize, complication))
+        })
+        .collect()
 }
 
 fn fee_lines(

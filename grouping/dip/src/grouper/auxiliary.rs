@@ -1,18 +1,31 @@
 //! The case's comorbidity index and its auxiliary subtype (DOMAIN.md §2 DIP, domain-formulas
 //! §3.3): the subtypes that apply, their coefficients for the group, and the one that wins.
 
-use super::{AuxiliaryAssignment, AuxiliaryCandidate, CompiledDirectory, DipCase, GroupingTrace};
+use super::{
+    AuxiliaryAssignment, AuxiliaryCandidate, CompiledDirectory, DipAssignment, DipCase,
+    GroupingTrace,
+};
 use crate::directory::{AuxiliarySubtype, MarkerSource, TumourMarker};
 
 impl CompiledDirectory {
     /// Charlson index: the sum of the weights of the distinct conditions among the secondary
     /// diagnoses, each diagnosis matched by its longest prefix in the CCI table.
     pub(super) fn cci(&self, case: &DipCase, mut conditions_out: Option<&mut Vec<String>>) -> u32 {
+        self.walk_cci(case, |_, condition| {
+            if let Some(out) = conditions_out.as_deref_mut() {
+                out.push(self.cci_conditions[condition as usize].clone());
+            }
+        })
+    }
+
+    /// The index's walk: calls `counted` with the 0-based index among the secondary diagnoses
+    /// and the condition of each diagnosis that counts a condition first; returns the index.
+    fn walk_cci(&self, case: &DipCase, mut counted: impl FnMut(usize, u32)) -> u32 {
         // Conditions seen: a bit set for the first 128, a list beyond (never in practice).
         let mut seen_bits: u128 = 0;
         let mut seen_more: Vec<u32> = Vec::new();
         let mut total = 0;
-        for code in &case.secondary_diagnoses {
+        for (index, code) in case.secondary_diagnoses.iter().enumerate() {
             for &len in &self.cci_prefix_lengths {
                 let Some(prefix) = code.get(..len) else {
                     continue;
@@ -31,15 +44,32 @@ impl CompiledDirectory {
                     };
                     if new {
                         total += weight;
-                        if let Some(out) = conditions_out.as_deref_mut() {
-                            out.push(self.cci_conditions[condition as usize].clone());
-                        }
+                        counted(index, condition);
                     }
                     break;
                 }
             }
         }
         total
+    }
+
+    /// The secondary diagnoses that raised the case's score through its comorbidity index (the
+    /// DIP counterpart of a DRG's counted CC/MCC): when the auxiliary subtype `assignment` won
+    /// is a CCI band above 0, each secondary diagnosis that counted a condition of the index
+    /// first, by its 0-based index among the secondary diagnoses. Empty when another subtype
+    /// (or none) won: the secondaries then did not change the score.
+    pub fn counted_comorbidities(&self, case: &DipCase, assignment: &DipAssignment) -> Vec<usize> {
+        let raised = assignment.auxiliary.as_ref().is_some_and(|a| {
+            matches!(
+                a.subtype,
+                AuxiliarySubtype::Cci1To2 | AuxiliarySubtype::Cci3To4 | AuxiliarySubtype::Cci5Plus
+            )
+        });
+        let mut counted = Vec::new();
+        if raised {
+            self.walk_cci(case, |index, _| counted.push(index));
+        }
+        counted
     }
 
     pub(super) fn auxiliary(

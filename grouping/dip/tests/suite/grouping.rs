@@ -247,6 +247,33 @@ fn cci_bands_and_weights() {
     assert_eq!(with(&["C78.000"]), (6, Some(Cci5Plus), dec!(1.25)));
 }
 
+/// The secondaries that raised the score through the CCI band (the DIP form of a counted
+/// complication, which supervision's upcoding rule checks against the fee lines).
+#[test]
+fn counted_comorbidities_are_the_secondaries_of_a_winning_cci_band() {
+    let dir = compiled();
+    let counted = |c: &DipCase| match dir.group(c) {
+        Ok(DipOutcome::Grouped(a)) => dir.counted_comorbidities(c, &a),
+        other => panic!("expected a group, got {other:?}"),
+    };
+    let mut c = case("K35.800", &[], 5000);
+    // I50.100 repeats I50.900's condition and X99.000 is none: only the first counts.
+    c.secondary_diagnoses = vec![
+        "X99.000".into(),
+        "I50.900".into(),
+        "I50.100".into(),
+        "N18.500".into(),
+    ];
+    assert_eq!(counted(&c), [1, 3]);
+    c.secondary_diagnoses = vec!["X99.000".into()];
+    assert!(counted(&c).is_empty());
+    // At 70 the age band (1.08) beats CCI 1–2 (1.05): the comorbidity raised nothing.
+    c.secondary_diagnoses = vec!["I21.900".into()];
+    assert_eq!(counted(&c), [0]);
+    c.age_years = 70;
+    assert!(counted(&c).is_empty());
+}
+
 #[test]
 fn age_bands_at_both_sides_of_every_boundary() {
     use AuxiliarySubtype::*;

@@ -19,6 +19,7 @@
 //! every rule tried.
 
 mod compile;
+mod complications;
 mod explain;
 mod group;
 
@@ -30,6 +31,7 @@ use crate::hash::FxBuild;
 use crate::scheme::{GenderInput, WhenNoDrgMatches};
 use crate::trace::{ConditionTrace, RuleLevel};
 
+pub use complications::{ComplicationKind, CountedComplication};
 pub use group::{parse_integer, parse_stay_days};
 
 /// Id of a code that is not in the scheme (matches nothing).

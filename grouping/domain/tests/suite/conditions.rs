@@ -245,6 +245,42 @@ fn has_cc_with_exclusion() {
     assert!(!matches(&scheme, adult("Q|M1", "")));
 }
 
+/// The diagnoses `has_mcc`/`has_cc` count, reported by position: the facts supervision's
+/// upcoding rule reads.
+#[test]
+fn counted_complications_are_the_ones_the_conditions_count() {
+    use grouping_domain::ComplicationKind::{Cc, Mcc};
+    let compiled = complication_scheme("has_mcc").compile();
+    let counted = |diagnoses: &str| {
+        compiled
+            .counted_complications(&adult(diagnoses, ""), false)
+            .into_iter()
+            .map(|c| (c.position, c.code, c.kind))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        counted("Q|M1|X|C2"),
+        [(2, "M1".to_owned(), Mcc), (4, "C2".to_owned(), Cc)]
+    );
+    // The principal diagnosis P excludes table t1: M1 and C1 do not count, M2 and C2 do.
+    assert_eq!(
+        counted("P|M1|C1|M2|C2"),
+        [(4, "M2".to_owned(), Mcc), (5, "C2".to_owned(), Cc)]
+    );
+    // Only secondary diagnoses count.
+    assert!(counted("M1").is_empty());
+    assert!(counted("Q|X").is_empty());
+    // Agrees with the condition on every case above.
+    for case in ["Q|M1|X|C2", "P|M1|C1|M2|C2", "P|M1", "M1", "Q|C1"] {
+        let has_mcc = counted(case).iter().any(|(_, _, kind)| *kind == Mcc);
+        assert_eq!(
+            matches(&complication_scheme("has_mcc"), adult(case, "")),
+            has_mcc,
+            "{case}"
+        );
+    }
+}
+
 #[test]
 fn dept_in_compares_exact_bytes() {
     let scheme =

@@ -78,7 +78,26 @@ pub(crate) fn result_to_wire(
         dip_coefficient: None,
         reason: reason_of(result.status).to_owned(),
         trace_json: String::new(),
+        complications: Vec::new(),
+        dip_treatment: pb::DipTreatment::Unspecified as i32,
     }
+}
+
+/// The secondary diagnoses a DRG scheme counted as MCC or CC, on the wire.
+pub(crate) fn complications_to_wire(
+    counted: Vec<grouping_domain::CountedComplication>,
+) -> Vec<pb::CountedComplication> {
+    counted
+        .into_iter()
+        .map(|c| pb::CountedComplication {
+            position: u32::try_from(c.position).unwrap_or(u32::MAX),
+            code: c.code,
+            kind: match c.kind {
+                grouping_domain::ComplicationKind::Mcc => pb::ComplicationKind::Mcc,
+                grouping_domain::ComplicationKind::Cc => pb::ComplicationKind::Cc,
+            } as i32,
+        })
+        .collect()
 }
 
 pub(crate) fn summary_to_wire(summary: &SchemeSummary) -> pb::SchemeInfo {
@@ -352,7 +371,7 @@ fn decimal_field(
     }
 }
 
-fn treatment_to_wire(treatment: TreatmentType) -> i32 {
+pub(crate) fn treatment_to_wire(treatment: TreatmentType) -> i32 {
     use TreatmentType as T;
     (match treatment {
         T::Conservative => pb::DipTreatment::Conservative,

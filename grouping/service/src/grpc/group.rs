@@ -2,11 +2,13 @@
 //! internal server.
 
 use grouping_dip::{CompiledDirectory, DipOutcome};
-use grouping_domain::Scratch;
+use grouping_domain::{GroupStatus, Scratch};
 use medpay_proto::grouping::v1 as pb;
 use platform::wire::Violation;
 
-use super::convert::{CaseText, DipInput, result_to_wire, scheme_ref};
+use super::convert::{
+    CaseText, DipInput, complications_to_wire, result_to_wire, scheme_ref, treatment_to_wire,
+};
 use crate::catalog::{Engine, LoadedScheme, SchemeSummary};
 use crate::error::Error;
 
@@ -66,16 +68,24 @@ pub(crate) fn group_one(
         Engine::Drg(drg) => {
             let text = CaseText::of(case);
             let raw = text.raw(case);
-            if trace {
+            let (mut result, grouped) = if trace {
                 let traced = drg.group_traced(&raw, map_codes);
                 let mut result = result_to_wire(&case.case_id, &traced.result, &scheme.summary);
                 result.trace_json = serde_json::to_string(&traced)
                     .map_err(|e| CaseRefusal::Internal(format!("trace does not serialize: {e}")))?;
-                Ok(result)
+                (result, traced.result.status == GroupStatus::Success)
             } else {
-                let result = drg.group(&raw, map_codes, scratch);
-                Ok(result_to_wire(&case.case_id, &result, &scheme.summary))
+                let grouped = drg.group(&raw, map_codes, scratch);
+                (
+                    result_to_wire(&case.case_id, &grouped, &scheme.summary),
+                    grouped.status == GroupStatus::Success,
+                )
+            };
+            if grouped {
+                result.complications =
+                    complications_to_wire(drg.counted_complications(&raw, map_codes));
             }
+            Ok(result)
         }
         Engine::Dip(dip) => group_dip(dip, &scheme.summary, case, trace),
     }
@@ -107,6 +117,19 @@ fn group_dip(
     };
     match outcome {
         DipOutcome::Grouped(assignment) => {
+            // DOMAIN.md §6 rule 5, DIP form: the secondaries whose CCI band raised the score.
+            result.complications = directory
+                .counted_comorbidities(&input, &assignment)
+                .into_iter()
+                .filter_map(|index| {
+                    let code = input.secondary_diagnoses.get(index)?.clone();
+                    Some(pb::CountedComplication {
+                        position: u32::try_from(index + 2).unwrap_or(u32::MAX),
+                        code,
+                        kind: pb::ComplicationKind::Cci as i32,
+                    })
+                })
+                .collect();
             result.status = pb::GroupStatus::Success as i32;
             result.adrg = assignment.kind.as_str().to_owned();
             result.drg = assignment.group_code;
@@ -118,6 +141,7 @@ fn group_dip(
             result.dip_coefficient = Some(platform::wire::decimal_to_wire(
                 assignment.auxiliary_coefficient,
             ));
+            result.dip_treatment = treatment_to_wire(assignment.treatment);
         }
         DipOutcome::Ungrouped { reason, .. } => {
             result.status = pb::GroupStatus::Fail as i32;

@@ -15,51 +15,83 @@ fn in_any(ranges: &[CodeRange], code: &str) -> bool {
     ranges.iter().any(|range| range.contains(code))
 }
 
-/// Rule 5. (a) a DRG with MCC (…1) or with CC (…3) whose counted complications none has a fee
-/// line evidencing it; (b) a surgical ADRG (second letter A–J) without any surgery line.
+/// Rule 5, on the facts grouping reported for the list at intake (it is grouping that decides
+/// which secondary diagnoses count and what a group is paid for), for a list paid by a DRG or
+/// by a DIP group (DOMAIN.md §6 rule 5 and its DIP form in README "Supervision"):
+/// (a) the secondaries grouping counted, none evidenced by a fee line: of a DRG with MCC (…1)
+/// its MCCs, of a DRG with CC (…3) its MCCs and CCs; of a DIP group the comorbidities whose
+/// CCI band set the subtype (a DIP score is raised by them, not by MCC/CC tables);
+/// (b) an operative group without any surgery line: a surgical ADRG (second letter A–J), or a
+/// DIP group of treatment type surgical or interventional.
 pub fn upcoding(context: &Context<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for list in &context.input.lists {
-        let Some(drg) = list.drg.as_deref() else {
-            continue;
-        };
-        let counted: Vec<&str> = list
-            .diagnoses
-            .iter()
-            .skip(1)
-            .filter(|d| match drg.chars().last() {
-                Some('1') => d.complication == Complication::Mcc,
-                Some('3') => d.complication != Complication::None,
-                _ => false,
-            })
-            .map(|d| d.code.as_str())
-            .collect();
-        let evidenced: BTreeSet<char> = list
-            .lines
-            .iter()
-            .filter_map(|line| context.tables.items.get(&line.item_code))
-            .flat_map(|item| item.supports.iter().copied())
-            .collect();
-        let supported = |code: &str| {
-            code.chars()
-                .next()
-                .is_some_and(|letter| evidenced.contains(&letter.to_ascii_uppercase()))
-        };
-        if !counted.is_empty() && !counted.iter().any(|code| supported(code)) {
-            let mut finding = context.list_finding(RuleId::Upcoding, list);
-            finding.arm = Arm::A;
-            finding.evidence = counted.iter().map(|c| (*c).to_owned()).collect();
+        let (counts, operative, group): (fn(Complication) -> bool, bool, &str) =
+            match (list.drg.as_deref(), &list.dip_group) {
+                (Some(drg), _) => (
+                    match drg.chars().last() {
+                        Some('1') => |c| c == Complication::Mcc,
+                        Some('3') => |c| matches!(c, Complication::Mcc | Complication::Cc),
+                        _ => |_| false,
+                    },
+                    drg.chars().nth(1).is_some_and(|c| ('A'..='J').contains(&c)),
+                    drg,
+                ),
+                (None, Some(dip)) => (
+                    |c| c == Complication::Cci,
+                    dip.treatment.is_operative(),
+                    &dip.code,
+                ),
+                (None, None) => continue,
+            };
+        if let Some(finding) = unsupported_complications(context, list, counts) {
             findings.push(finding);
         }
-        let surgical = drg.chars().nth(1).is_some_and(|c| ('A'..='J').contains(&c));
-        if surgical && !has_surgery_line(list) {
-            let mut finding = context.list_finding(RuleId::Upcoding, list);
-            finding.arm = Arm::B;
-            finding.evidence = vec![drg.to_owned()];
-            findings.push(finding);
+        if operative && !has_surgery_line(list) {
+            findings.push(surgery_missing(context, list, group));
         }
     }
     findings
+}
+
+/// Arm (a) of rule 5: the secondaries `counts` keeps, none evidenced by a line.
+fn unsupported_complications(
+    context: &Context<'_>,
+    list: &InpatientList,
+    counts: fn(Complication) -> bool,
+) -> Option<Finding> {
+    let counted: Vec<&str> = list
+        .diagnoses
+        .iter()
+        .skip(1)
+        .filter(|d| counts(d.complication))
+        .map(|d| d.code.as_str())
+        .collect();
+    let evidenced: BTreeSet<char> = list
+        .lines
+        .iter()
+        .filter_map(|line| context.tables.items.get(&line.item_code))
+        .flat_map(|item| item.supports.iter().copied())
+        .collect();
+    let supported = |code: &str| {
+        code.chars()
+            .next()
+            .is_some_and(|letter| evidenced.contains(&letter.to_ascii_uppercase()))
+    };
+    (!counted.is_empty() && !counted.iter().any(|code| supported(code))).then(|| {
+        let mut finding = context.list_finding(RuleId::Upcoding, list);
+        finding.arm = Arm::A;
+        finding.evidence = counted.iter().map(|c| (*c).to_owned()).collect();
+        finding
+    })
+}
+
+/// Arm (b) of rule 5: the operative group `group` and no surgery line.
+fn surgery_missing(context: &Context<'_>, list: &InpatientList, group: &str) -> Finding {
+    let mut finding = context.list_finding(RuleId::Upcoding, list);
+    finding.arm = Arm::B;
+    finding.evidence = vec![group.to_owned()];
+    finding
 }
 
 fn has_surgery_line(list: &InpatientList) -> bool {
@@ -180,7 +212,7 @@ pub fn principal_selection(context: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Diagnosis;
+    use crate::model::{Diagnosis, DipGroup, DipTreatment};
     use crate::testkit::*;
 
     fn secondary(code: &str, complication: Complication) -> Diagnosis {
@@ -258,6 +290,70 @@ mod tests {
         assert!(run(RuleId::Upcoding, vec![operated], vec![]).is_empty());
         let medical = with_drg(stay, "GK15");
         assert!(run(RuleId::Upcoding, vec![medical], vec![]).is_empty());
+    }
+
+    fn dip_paid(treatment: DipTreatment) -> InpatientList {
+        let mut stay = list("L1", "P1", "2026-03-01 08:00", "2026-03-09 08:00");
+        stay.dip_group = Some(DipGroup {
+            code: "K35.8:47.0100x001".into(),
+            treatment,
+        });
+        stay
+    }
+
+    #[test]
+    fn upcoding_b_on_a_dip_list_is_an_operative_group_without_surgery_lines() {
+        for treatment in [DipTreatment::Surgical, DipTreatment::Interventional] {
+            let findings = run(RuleId::Upcoding, vec![dip_paid(treatment)], vec![]);
+            assert_eq!(findings.len(), 1, "{treatment:?}");
+            assert_eq!(findings[0].arm, Arm::B);
+            assert_eq!(findings[0].evidence, ["K35.8:47.0100x001"]);
+            assert_eq!(findings[0].amount, money("800.00"));
+            let operated = with_lines(
+                dip_paid(treatment),
+                vec![line("331003001", 6, "1", "2000", "2026-03-02 10:00")],
+            );
+            assert!(run(RuleId::Upcoding, vec![operated], vec![]).is_empty());
+        }
+        // Groups paid for a procedure that is not an operation expect no surgery line.
+        for treatment in [
+            DipTreatment::Therapeutic,
+            DipTreatment::Diagnostic,
+            DipTreatment::Conservative,
+        ] {
+            assert!(
+                run(RuleId::Upcoding, vec![dip_paid(treatment)], vec![]).is_empty(),
+                "{treatment:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn upcoding_a_on_a_dip_list_reads_the_comorbidities_that_set_its_cci_band() {
+        let stay = |complication, item| {
+            let mut stay = dip_paid(DipTreatment::Conservative);
+            stay.diagnoses.push(secondary("E87.600", complication));
+            with_lines(stay, vec![line(item, 9, "1", "10", "2026-03-02 08:00")])
+        };
+        let findings = run(
+            RuleId::Upcoding,
+            vec![stay(Complication::Cci, "XJ01DDA001")],
+            vec![],
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].arm, Arm::A);
+        assert_eq!(findings[0].evidence, ["E87.600"]);
+        // XB05BAA001 evidences E.
+        let supported = stay(Complication::Cci, "XB05BAA001");
+        assert!(run(RuleId::Upcoding, vec![supported], vec![]).is_empty());
+        // Not counted in a winning band: it raised nothing.
+        let uncounted = stay(Complication::None, "XJ01DDA001");
+        assert!(run(RuleId::Upcoding, vec![uncounted], vec![]).is_empty());
+        // A DRG list does not read CCI counts, nor a DIP list MCC ones.
+        let drg = with_mcc("ES21", "XJ01DDA001", Complication::Cci);
+        assert!(run(RuleId::Upcoding, vec![drg], vec![]).is_empty());
+        let dip_mcc = stay(Complication::Mcc, "XJ01DDA001");
+        assert!(run(RuleId::Upcoding, vec![dip_mcc], vec![]).is_empty());
     }
 
     #[test]

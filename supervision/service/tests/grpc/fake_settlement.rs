@@ -104,6 +104,7 @@ pub fn stored_list(
             }),
             case_json: list.to_string(),
             record_kind: "inpatient".into(),
+            grouping: None,
         },
     }
 }
@@ -152,6 +153,7 @@ pub fn stored_ambulatory(
             }),
             case_json: settlement.to_string(),
             record_kind: kind.into(),
+            grouping: None,
         },
     }
 }

@@ -15,6 +15,7 @@ mod responses;
 mod review;
 mod rules;
 mod screening;
+mod upcoding;
 
 use std::sync::Arc;
 
