@@ -38,6 +38,7 @@ SELECT create_distributed_table('supervision_credit_policy', 'region_code', colo
 SELECT create_distributed_table('supervision_credit_change', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('supervision_level_change', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('supervision_lead', 'region_code', colocate_with => 'settlement_case');
+SELECT create_distributed_table('supervision_lead_link', 'region_code', colocate_with => 'settlement_case');
 
 -- The journals of idempotent writes and the audit logs are keyed by the caller: a caller's retries
 -- and its audit entries land on one shard with its journal entries. A write then spans its
@@ -76,4 +77,3 @@ SELECT citus_add_local_table_to_metadata('supervision_migrations');
 -- pending: settlement_case_warning no region_code column: written beside its case, it needs the case's region
 -- pending: settlement_case_recheck no region_code column: written beside its case, it needs the case's region
 -- pending: settlement_statement no region_code column: its run's region, written with each statement
--- pending: supervision_lead_link no region_code column: its lead's region

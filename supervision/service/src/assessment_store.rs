@@ -113,6 +113,8 @@ entity!(supervision_lead_link, "supervision_lead_link", {
     finding_id: String,
     seq: i32,
     linked_by: String,
+    /// The lead's region, which a distributed deployment shards the links by.
+    region_code: i32,
 });
 
 /// A stored scorecard version (its document as checked and normalised).
@@ -627,6 +629,7 @@ impl SupervisionStore {
                         let row = find_lead(txn, region, &lead_id)
                             .await?
                             .ok_or_else(|| WriteError::NoSuchLead(lead_id.clone()))?;
+                        let lead_region = row.region_code;
                         let mut lead = lead_of(txn, row).await?;
                         let (from, to) = region_span(region);
                         let finding = match finding_by_id(&finding_id) {
@@ -653,6 +656,7 @@ impl SupervisionStore {
                             finding_id: Set(finding_id.clone()),
                             seq: Set(seq),
                             linked_by: Set(linked_by.clone()),
+                            region_code: Set(lead_region),
                         }
                         .insert(txn)
                         .await?;

@@ -7,6 +7,7 @@ mod m0004_rule_changes;
 mod m0005_assessment_credit_leads;
 mod m0006_credit_policy;
 mod m0007_finding_run_key;
+mod m0009_lead_link_region;
 
 pub use m0007_finding_run_key::REVIEWED;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
                 name: "m0008_distribution_keys",
                 tables: DISTRIBUTED,
             }),
+            Box::new(m0009_lead_link_region::LeadLinkRegion),
         ]
     }
 

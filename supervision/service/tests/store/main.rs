@@ -8,6 +8,7 @@ use supervision_service::store::{
     StoredRule, StoredRun, SupervisionStore, WriteError,
 };
 
+mod lead_link_region;
 mod run_key;
 
 store_test!(rules_are_listed_per_region_in_pages, Migrator, |db| {
