@@ -7,7 +7,9 @@
 //!
 //! `cargo bench -p settlement-service --bench clearing` runs on a SQLite file, and also on
 //! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
-//! `CLEARING_BENCH_CASES` overrides the case count.
+//! `CLEARING_BENCH_CASES` overrides the case count. The clearing's own log line gives its phases:
+//! reading the ledger, making the valued cases and the domain's input, the domain's computation,
+//! storing the run and its statements, marking the cases cleared.
 
 #[path = "support/databases.rs"]
 mod databases;
@@ -126,6 +128,14 @@ async fn bench(backend: &str, db: &DatabaseConnection, cases: usize) {
 }
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "settlement_service::runs::clearing=info",
+        ))
+        .with_target(false)
+        .with_ansi(false)
+        .without_time()
+        .init();
     let cases: usize = std::env::var("CLEARING_BENCH_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

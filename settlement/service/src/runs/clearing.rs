@@ -7,6 +7,7 @@
 //! that the ledger still holds what they were asked on.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use kernel::{FundType, Money, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
@@ -77,8 +78,50 @@ struct Assembled {
     unvalued_skipped: u64,
 }
 
+/// How long each phase of a clearing took: reading the ledger and the run's other facts, making
+/// the valued cases and the domain's input of them, the domain's computation, storing the run
+/// and its statements, and marking the cases cleared. Logged once the run is stored.
+#[derive(Clone, Copy, Debug, Default)]
+struct Phases {
+    read: Duration,
+    value: Duration,
+    compute: Duration,
+    write: Duration,
+    mark: Duration,
+}
+
+impl Phases {
+    /// Adds the time since `started` to `phase` and starts the next phase.
+    fn lap(phase: &mut Duration, started: &mut Instant) {
+        let now = Instant::now();
+        *phase += now - *started;
+        *started = now;
+    }
+
+    fn log(&self, order: &ClearingOrder, cases: u64) {
+        let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
+        tracing::info!(
+            region = %order.region,
+            year = order.year,
+            fund = ?order.fund,
+            cases,
+            read_ms = ms(self.read),
+            value_ms = ms(self.value),
+            compute_ms = ms(self.compute),
+            write_ms = ms(self.write),
+            mark_ms = ms(self.mark),
+            "clearing stored"
+        );
+    }
+}
+
 /// Reads the clearing's facts and assembles its input; refuses a re-run without a reason.
-async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembled, RunError> {
+async fn assemble<C: Storage>(
+    conn: &C,
+    order: &ClearingOrder,
+    phases: &mut Phases,
+) -> Result<Assembled, RunError> {
+    let mut started = Instant::now();
     let version = store::latest_run(
         conn,
         kind::CLEARING,
@@ -138,9 +181,12 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
     .await?;
     let period_cases = store::run_cases(conn, order.region, order.fund, from, to).await?;
     super::episodes::refuse_stale_episodes(conn, &period_cases, &policy).await?;
+    Phases::lap(&mut phases.read, &mut started);
     let cases = super::valued_cases(period_cases);
+    Phases::lap(&mut phases.value, &mut started);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
     let alliances = alliances(conn, order.year, &cases, &year_inputs, &prepayments).await?;
+    Phases::lap(&mut phases.read, &mut started);
     let clearing = assemble_clearing(ClearingFacts {
         region: order.region,
         year: order.year,
@@ -157,6 +203,7 @@ async fn assemble<C: Storage>(conn: &C, order: &ClearingOrder) -> Result<Assembl
         alliances,
     })
     .map_err(RunError::Domain)?;
+    Phases::lap(&mut phases.value, &mut started);
     Ok(Assembled {
         version,
         policy_version,
@@ -224,7 +271,8 @@ pub async fn ask_budget<C: Storage>(
         return Ok(None);
     }
     let budget = budget.ok_or_else(|| no_budget_peer("sharing through the budget"))?;
-    let (assembled, prepared) = prepare(assemble(conn, order).await?).await?;
+    let (assembled, prepared) =
+        prepare(assemble(conn, order, &mut Phases::default()).await?).await?;
     let run_id = new_run_id()?;
     // An alliance is asked as one unit under its code (settlement_domain::clearing::alliance).
     let requests: Vec<_> = prepared
@@ -259,33 +307,38 @@ pub async fn clear<C: Storage>(
     order: &ClearingOrder,
     shared: Option<BudgetSharing>,
 ) -> Result<RunRow, RunError> {
+    let mut phases = Phases::default();
     let (assembled, statement, id) = match shared {
         Some(shared) => {
-            if assemble(conn, order).await? != shared.assembled {
+            if assemble(conn, order, &mut phases).await? != shared.assembled {
                 return Err(RunError::Conflict(format!(
                     "the ledger of {} {} changed while the budget context shared the clearing \
                      out: run it again",
                     order.region, order.year
                 )));
             }
+            let started = Instant::now();
             let statement = shared
                 .prepared
                 .settle(&shared.answers)
                 .map_err(RunError::Domain)?;
+            phases.compute += started.elapsed();
             (shared.assembled, statement, shared.run_id)
         }
         None => {
-            let assembled = assemble(conn, order).await?;
+            let assembled = assemble(conn, order, &mut phases).await?;
             if assembled.policy.clearing.sharing == SharingSource::Budget {
                 return Err(no_budget_peer("sharing through the budget"));
             }
             // Regional points mode: no per-hospital sharing, each hospital is paid its standard.
+            let started = Instant::now();
             let (assembled, prepared) = prepare(assembled).await?;
             let statement = prepared.settle(&PayStandard).map_err(RunError::Domain)?;
+            phases.compute += started.elapsed();
             (assembled, statement, new_run_id()?)
         }
     };
-    store_clearing(conn, order, assembled, statement, id).await
+    store_clearing(conn, order, assembled, statement, id, phases).await
 }
 
 /// What the run read of the violation deductions: their source and, from supervision, each
@@ -326,7 +379,9 @@ async fn store_clearing<C: Storage>(
     assembled: Assembled,
     statement: ClearingStatement,
     id: String,
+    mut phases: Phases,
 ) -> Result<RunRow, RunError> {
+    let mut started = Instant::now();
     let identity = IdentityCheck::of(&statement).map_err(internal)?;
     let csv = export::to_csv(&export::clearing_table(&statement.hospitals)).map_err(internal)?;
     let case_count = assembled.clearing.input.cases.len() as u64;
@@ -380,7 +435,10 @@ async fn store_clearing<C: Storage>(
     };
     drop(assembled);
     store::insert_run(conn, run.clone(), statements).await?;
+    Phases::lap(&mut phases.write, &mut started);
     let (from, to) = order.discharges();
     store::mark_cleared(conn, order.region, order.fund, from, to).await?;
+    Phases::lap(&mut phases.mark, &mut started);
+    phases.log(order, case_count);
     Ok(run)
 }
