@@ -296,3 +296,31 @@ store_test!(
         assert!(matches!(unanswered, RunError::Budget(_)), "{unanswered:?}");
     }
 );
+
+// A statement carries its run's region (m0023): written with each statement, and filled from the
+// run for statements stored before the column.
+store_test!(
+    statements_carry_their_runs_region_through_the_migration,
+    Migrator,
+    |db| {
+        use sea_orm_migration::MigratorTrait;
+        CaseStore::insert_new_many(db, &cases(3, 4))
+            .await
+            .expect("seed");
+        let (run_id, _) = clear_once(db, "r1", order("")).await.expect("cleared");
+        let regions = |rows: Vec<store::StatementRow>| {
+            rows.iter().map(|row| row.region_code).collect::<Vec<_>>()
+        };
+        let stored = store::list_statements(db, &run_id, None, None)
+            .await
+            .expect("rows");
+        assert_eq!(regions(stored), [460100; 3]);
+
+        Migrator::down(db, Some(1)).await.expect("down");
+        Migrator::up(db, None).await.expect("up");
+        let migrated = store::list_statements(db, &run_id, None, None)
+            .await
+            .expect("rows");
+        assert_eq!(regions(migrated), [460100; 3]);
+    }
+);

@@ -21,6 +21,7 @@ mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
+mod m0023_statement_region;
 
 /// The distributed tables whose keys did not name their distribution column (m0022; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
                 name: "m0022_distribution_keys",
                 tables: DISTRIBUTED,
             }),
+            Box::new(m0023_statement_region::StatementRegion),
         ]
     }
 

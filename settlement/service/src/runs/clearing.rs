@@ -392,6 +392,7 @@ async fn store_clearing<C: Storage>(
         .map(|s| {
             super::statement_row(
                 &id,
+                order.region,
                 &s.hospital_code,
                 serde_json::to_string(s).map_err(internal)?,
                 s.balance,

@@ -206,6 +206,7 @@ fn stay_facts(case: &RunCase) -> Option<StayFacts> {
 
 fn statement_row(
     run_id: &str,
+    region: RegionCode,
     hospital_code: &str,
     json: String,
     balance: Money,
@@ -217,6 +218,7 @@ fn statement_row(
         balance_fen: balance.to_fen().map_err(StoreError::from)?,
         dispute_state: "issued".to_owned(),
         dispute_json: String::new(),
+        region_code: platform::db::region_to_db(region),
     })
 }
 

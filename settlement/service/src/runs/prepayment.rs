@@ -186,6 +186,7 @@ pub async fn prepay<C: Storage>(
         .map(|line| {
             super::statement_row(
                 &id,
+                order.region,
                 &line.hospital_code,
                 serde_json::to_string(line).map_err(internal)?,
                 line.payable,

@@ -108,6 +108,8 @@ pub mod settlement_statement {
         pub dispute_state: String,
         /// The domain's `StatementDispute`; empty while the statement is only issued.
         pub dispute_json: String,
+        /// Its run's region, which a distributed deployment shards the statements by.
+        pub region_code: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

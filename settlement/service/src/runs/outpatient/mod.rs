@@ -324,6 +324,7 @@ pub async fn store_run<C: Storage>(
     for statement in &clearing.statements {
         statements.push(statement_row(
             &run_id,
+            order.region,
             &statement.hospital_code,
             serde_json::to_string(statement).map_err(internal)?,
             statement.balance,

@@ -139,6 +139,7 @@ pub async fn store_prepayment<C: Storage>(
     for line in &lines {
         statements.push(statement_row(
             &run_id,
+            order.region,
             &line.hospital_code,
             serde_json::to_string(line).map_err(internal)?,
             line.amount,
