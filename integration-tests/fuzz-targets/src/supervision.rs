@@ -125,6 +125,7 @@ fn stay(
             name: String::new(),
         }],
         drg: drg.map(str::to_owned),
+        dip_group: None,
         total_cost: money(total),
         in_policy_amount: money(total),
         fund_paid: money("600.00"),
