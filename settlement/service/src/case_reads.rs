@@ -116,7 +116,13 @@ fn export_filter(body: &pb::ExportCasesRequest) -> Result<CaseFilter, Status> {
 
 pub type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportCasesResponse, Status>> + Send>>;
 
-/// ExportCases: the region-month's cases in chunks of [`CHUNK`].
+/// Messages ExportCases reads ahead of the one being sent.
+const READ_AHEAD: usize = 2;
+
+/// ExportCases: the region-month's cases in chunks of [`CHUNK`]. A task of its own reads the
+/// chunks and their warnings and builds the messages, up to [`READ_AHEAD`] ahead of the one being
+/// encoded and sent, so the next page is read while the current is on the wire instead of after
+/// it. A caller that goes away ends the task at its next message.
 pub fn export_cases(
     cases: &CaseStore,
     request: &Request<pb::ExportCasesRequest>,
@@ -125,16 +131,26 @@ pub fn export_cases(
     let filter = export_filter(request.get_ref())?;
     let chunks = chunks(cases.clone(), region, filter, CHUNK);
     let store = cases.clone();
-    let messages = futures::StreamExt::then(chunks, move |chunk| {
-        let store = store.clone();
-        async move {
-            let rows = chunk.map_err(storage_failure)?;
-            Ok(pb::ExportCasesResponse {
-                cases: with_warnings(&store, rows).await.map_err(storage_failure)?,
-            })
+    let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
+    tokio::spawn(async move {
+        let mut chunks = std::pin::pin!(chunks);
+        while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
+            let message = match chunk {
+                Ok(rows) => with_warnings(&store, rows)
+                    .await
+                    .map(|cases| pb::ExportCasesResponse { cases })
+                    .map_err(storage_failure),
+                Err(error) => Err(storage_failure(error)),
+            };
+            let failed = message.is_err();
+            if sender.send(message).await.is_err() || failed {
+                return;
+            }
         }
     });
-    Ok(Response::new(Box::pin(messages)))
+    Ok(Response::new(Box::pin(
+        tokio_stream::wrappers::ReceiverStream::new(receiver),
+    )))
 }
 
 /// Every current case `filter` selects in `region`, as chunks of at most `size` in key order,

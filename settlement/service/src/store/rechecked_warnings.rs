@@ -144,8 +144,13 @@ pub async fn of_versions<C: ConnectionTrait>(
             )
         })
         .collect();
-    let kept = warnings::of_contents(conn, &contents).await?;
-    let mut rechecks = latest_rechecks(conn, cases).await?;
+    // Two reads at once: on a pool each takes a connection of its own, so a page waits for one
+    // round trip instead of two.
+    let (kept, rechecks) = futures::join!(
+        warnings::of_contents(conn, &contents),
+        latest_rechecks(conn, cases)
+    );
+    let (kept, mut rechecks) = (kept?, rechecks?);
     let mut found = HashMap::new();
     for (case, content) in cases.iter().zip(contents) {
         let key = (
