@@ -6,7 +6,7 @@
 -- clearing's transaction (cases, run, statements) stays on one node.
 --
 -- Citus refuses to distribute a table unless its distribution column is in the primary key and
--- in every unique index: settlement m0022 and supervision m0008 put `region_code` last into the
+-- in every unique index: settlement m0019 and supervision m0008 put `region_code` last into the
 -- keys that lacked it (PostgreSQL only). `integration-tests/tests/end_to_end/citus_plan.rs` runs
 -- this file on a migrated database against functions that make Citus's checks, and requires every
 -- table to be placed here or listed as pending below with the change it needs.

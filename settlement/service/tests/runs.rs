@@ -297,7 +297,7 @@ store_test!(
     }
 );
 
-// A statement carries its run's region (m0023): written with each statement, and filled from the
+// A statement carries its run's region (m0020): written with each statement, and filled from the
 // run for statements stored before the column.
 store_test!(
     statements_carry_their_runs_region_through_the_migration,

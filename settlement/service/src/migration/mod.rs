@@ -21,9 +21,9 @@ mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
-mod m0023_statement_region;
+mod m0020_statement_region;
 
-/// The distributed tables whose keys did not name their distribution column (m0022; PostgreSQL only).
+/// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
     KeyedTable {
         distribution_column: REGION,
@@ -77,10 +77,10 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_main_inpatient_method::MainInpatientMethod),
             Box::new(m0018_case_listing_order::CaseListingOrder),
             Box::new(DistributionInKeys {
-                name: "m0022_distribution_keys",
+                name: "m0019_distribution_keys",
                 tables: DISTRIBUTED,
             }),
-            Box::new(m0023_statement_region::StatementRegion),
+            Box::new(m0020_statement_region::StatementRegion),
         ]
     }
 

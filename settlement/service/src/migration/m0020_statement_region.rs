@@ -10,7 +10,7 @@ pub struct StatementRegion;
 
 impl MigrationName for StatementRegion {
     fn name(&self) -> &str {
-        "m0023_statement_region"
+        "m0020_statement_region"
     }
 }
 
@@ -21,7 +21,7 @@ enum SettlementStatement {
 }
 
 const STATEMENT_KEYS: DistributionInKeys = DistributionInKeys {
-    name: "m0023_statement_region",
+    name: "m0020_statement_region",
     tables: &[KeyedTable {
         table: "settlement_statement",
         distribution_column: REGION,
