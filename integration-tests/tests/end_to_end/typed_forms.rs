@@ -35,7 +35,7 @@ fn put_unless_empty_list(object: &mut Value, key: &str, list: Vec<Value>) {
 
 /// `CaseVersion.valuation` as the `valuation_json` it stands for.
 pub fn valuation(v: &settlement::Valuation) -> Value {
-    json!({
+    let mut members = json!({
         "payment_mode": v.payment_mode,
         "mode_rule": v.mode_rule,
         "case_type": v.case_type,
@@ -47,7 +47,19 @@ pub fn valuation(v: &settlement::Valuation) -> Value {
         "add_on": decimal(&v.add_on),
         "amount": money(&v.amount),
         "breakdown": v.breakdown.as_ref().map_or(Value::Null, breakdown),
-    })
+    });
+    // The JSON leaves the grouping facts out when there are none.
+    if !v.complications.is_empty() {
+        members["complications"] = v
+            .complications
+            .iter()
+            .map(|c| json!({"position": c.position, "code": c.code, "kind": c.kind}))
+            .collect();
+    }
+    if !v.dip_treatment.is_empty() {
+        members["dip_treatment"] = Value::String(v.dip_treatment.clone());
+    }
+    members
 }
 
 fn breakdown(b: &settlement::ValuationBreakdown) -> Value {

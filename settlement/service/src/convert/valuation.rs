@@ -25,6 +25,16 @@ fn valuation(record: ValuationRecord) -> pb::Valuation {
         add_on: record.add_on.map(decimal_to_wire),
         amount: record.amount.map(money_to_wire),
         breakdown: record.breakdown.map(breakdown),
+        complications: record
+            .complications
+            .into_iter()
+            .map(|counted| pb::ValuationComplication {
+                position: counted.position,
+                code: counted.code,
+                kind: counted.kind,
+            })
+            .collect(),
+        dip_treatment: record.dip_treatment.unwrap_or_default(),
     }
 }
 
