@@ -56,26 +56,108 @@ impl MigrationName for DistributionInKeys {
 #[async_trait::async_trait]
 impl MigrationTrait for DistributionInKeys {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        self.rekey(manager, true).await
+        rekey(manager, self.tables, true).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        self.rekey(manager, false).await
+        rekey(manager, self.tables, false).await
     }
 }
 
-impl DistributionInKeys {
-    async fn rekey(&self, manager: &SchemaManager<'_>, distributed: bool) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
+/// Gives `tables` their keys with their distribution columns last (`distributed`) or as they
+/// were; on PostgreSQL only.
+async fn rekey(
+    manager: &SchemaManager<'_>,
+    tables: &[KeyedTable],
+    distributed: bool,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let connection = manager.get_connection();
+    for table in tables {
+        for statement in rekey_statements(table, distributed) {
+            connection.execute_unprepared(&statement).await?;
         }
-        let connection = manager.get_connection();
-        for table in self.tables {
-            for statement in rekey_statements(table, distributed) {
-                connection.execute_unprepared(&statement).await?;
-            }
+    }
+    Ok(())
+}
+
+/// The migration that gives a table the region of the row each of its rows belongs to (a
+/// statement its run's, a lead's link its lead's), so that it can be distributed with that row:
+/// the column, NOT NULL (0 only while the rows already there are filled), filled from the owner,
+/// and on PostgreSQL the region last in the table's key. Every row written afterwards names its
+/// region itself.
+pub struct RegionFromOwner {
+    /// The migration's name in the context's migration table.
+    pub name: &'static str,
+    pub table: &'static str,
+    /// The table's primary key as it was, in order.
+    pub primary_key: &'static [&'static str],
+    /// The table the rows belong to, which has the region.
+    pub owner: &'static str,
+    /// The column of both tables that names the owner.
+    pub owner_key: &'static str,
+}
+
+impl MigrationName for RegionFromOwner {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for RegionFromOwner {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new(self.table))
+                    .add_column(
+                        ColumnDef::new(Alias::new(REGION))
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(&self.fill_statement())
+            .await?;
+        rekey(manager, &[self.keyed()], true).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        rekey(manager, &[self.keyed()], false).await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new(self.table))
+                    .drop_column(Alias::new(REGION))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+impl RegionFromOwner {
+    fn fill_statement(&self) -> String {
+        let (table, owner, key) = (self.table, self.owner, self.owner_key);
+        format!(
+            "UPDATE {table} SET {REGION} = \
+             (SELECT owner.{REGION} FROM {owner} owner WHERE owner.{key} = {table}.{key})"
+        )
+    }
+
+    fn keyed(&self) -> KeyedTable {
+        KeyedTable {
+            table: self.table,
+            distribution_column: REGION,
+            primary_key: self.primary_key,
+            unique_indexes: &[],
         }
-        Ok(())
     }
 }
 
@@ -141,6 +223,22 @@ mod tests {
                 "ALTER TABLE budget_audit DROP CONSTRAINT budget_audit_pkey, \
               ADD CONSTRAINT budget_audit_pkey PRIMARY KEY (id, caller_id)"
             ]
+        );
+    }
+
+    #[test]
+    fn a_table_takes_its_region_from_the_row_it_belongs_to() {
+        let statements = RegionFromOwner {
+            name: "m0020_statement_region",
+            table: "settlement_statement",
+            primary_key: &["run_id", "hospital_code"],
+            owner: "settlement_run",
+            owner_key: "run_id",
+        };
+        assert_eq!(
+            statements.fill_statement(),
+            "UPDATE settlement_statement SET region_code = (SELECT owner.region_code FROM \
+             settlement_run owner WHERE owner.run_id = settlement_statement.run_id)"
         );
     }
 

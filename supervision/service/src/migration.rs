@@ -1,13 +1,12 @@
 //! Supervision tables, with the context's own migration table.
 
-use platform::distribution::{DistributionInKeys, KeyedTable, REGION};
+use platform::distribution::{DistributionInKeys, KeyedTable, REGION, RegionFromOwner};
 use sea_orm_migration::prelude::*;
 
 mod m0004_rule_changes;
 mod m0005_assessment_credit_leads;
 mod m0006_credit_policy;
 mod m0007_finding_run_key;
-mod m0009_lead_link_region;
 
 pub use m0007_finding_run_key::REVIEWED;
 
@@ -57,7 +56,14 @@ impl MigratorTrait for Migrator {
                 name: "m0008_distribution_keys",
                 tables: DISTRIBUTED,
             }),
-            Box::new(m0009_lead_link_region::LeadLinkRegion),
+            // A lead's links carry the lead's region, so they are distributed with it.
+            Box::new(RegionFromOwner {
+                name: "m0009_lead_link_region",
+                table: "supervision_lead_link",
+                primary_key: &["lead_id", "finding_id"],
+                owner: "supervision_lead",
+                owner_key: "lead_id",
+            }),
         ]
     }
 

@@ -1,7 +1,7 @@
 //! Settlement tables, with the context's own migration table. One module per migration; a
 //! migration never changes once released.
 
-use platform::distribution::{DistributionInKeys, KeyedTable, REGION};
+use platform::distribution::{DistributionInKeys, KeyedTable, REGION, RegionFromOwner};
 use sea_orm_migration::prelude::*;
 
 mod m0001_case_ledger;
@@ -21,7 +21,6 @@ mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
-mod m0020_statement_region;
 
 /// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -80,7 +79,14 @@ impl MigratorTrait for Migrator {
                 name: "m0019_distribution_keys",
                 tables: DISTRIBUTED,
             }),
-            Box::new(m0020_statement_region::StatementRegion),
+            // A statement carries its run's region, so it is distributed with its run.
+            Box::new(RegionFromOwner {
+                name: "m0020_statement_region",
+                table: "settlement_statement",
+                primary_key: &["run_id", "hospital_code"],
+                owner: "settlement_run",
+                owner_key: "run_id",
+            }),
         ]
     }
 
