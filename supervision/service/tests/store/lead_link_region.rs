@@ -1,16 +1,13 @@
 //! A lead's links carry the lead's region (migration m0009), written with each link and filled
 //! from the lead for links stored before it.
 
-use kernel::Date;
 use platform::store_test;
 use sea_orm::{ConnectionTrait, Statement};
 use supervision_domain::RuleId;
-use supervision_domain::leads::LeadChannel;
 use supervision_service::Migrator;
-use supervision_service::assessment_store::NewLead;
 use supervision_service::store::SupervisionStore;
 
-use super::{call, finding, run};
+use super::{call, finding, hotline_lead, run};
 
 async fn link_regions(db: &sea_orm::DatabaseConnection) -> Vec<i32> {
     db.query_all_raw(Statement::from_string(
@@ -42,18 +39,9 @@ store_test!(
             .await
             .expect("run stored");
         let lead = store
-            .record_lead(
-                &call("lead", "RecordLead"),
-                NewLead {
-                    region: haikou,
-                    channel: LeadChannel::Hotline12393,
-                    received_on: Date::new(2026, 3, 25).expect("date"),
-                    hospital_code: "H001".into(),
-                    summary: "重复收费".into(),
-                    recorded_by: "reviewer".into(),
-                },
-                |lead| lead.lead_id.clone().into_bytes(),
-            )
+            .record_lead(&call("lead", "RecordLead"), hotline_lead(haikou), |lead| {
+                lead.lead_id.clone().into_bytes()
+            })
             .await
             .expect("lead");
         let lead_id = String::from_utf8(lead.response().to_vec()).expect("id");

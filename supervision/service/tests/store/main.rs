@@ -64,6 +64,19 @@ fn call(request_id: &str, method: &str) -> platform::journal::Call {
     )
 }
 
+/// A lead on hospital H001 received by the 12393 hotline on 2026-03-25.
+fn hotline_lead(region: kernel::RegionCode) -> supervision_service::assessment_store::NewLead {
+    use supervision_domain::leads::LeadChannel;
+    supervision_service::assessment_store::NewLead {
+        region,
+        channel: LeadChannel::Hotline12393,
+        received_on: kernel::Date::new(2026, 3, 25).expect("date"),
+        hospital_code: "H001".into(),
+        summary: "重复收费".into(),
+        recorded_by: "reviewer".into(),
+    }
+}
+
 fn run(region: kernel::RegionCode, period: kernel::YearMonth) -> StoredRun {
     StoredRun {
         region,
@@ -468,9 +481,8 @@ store_test!(
     |db| {
         use kernel::{Date, Decimal, Money};
         use supervision_domain::credit::{CreditGrade, CreditPolicy};
-        use supervision_domain::leads::LeadChannel;
         use supervision_service::assessment_store::{
-            NewLead, StoredAssessment, StoredAssessmentRun, StoredGroup,
+            StoredAssessment, StoredAssessmentRun, StoredGroup,
         };
 
         let store = SupervisionStore::new(db.clone());
@@ -569,14 +581,7 @@ store_test!(
         store
             .record_lead(
                 &call("lead-1", "RecordLead"),
-                NewLead {
-                    region: haikou,
-                    channel: LeadChannel::Hotline12393,
-                    received_on: Date::new(2026, 3, 25).expect("date"),
-                    hospital_code: "H001".into(),
-                    summary: "重复收费".into(),
-                    recorded_by: "reviewer".into(),
-                },
+                hotline_lead(haikou),
                 |lead| lead.lead_id.clone().into_bytes(),
             )
             .await
