@@ -508,6 +508,10 @@ mod tests {
         assert_eq!(budget.adjustment_reserve, yuan("30000000"));
         assert_eq!(budget.allocatable(BlockKind::Pharmacies), yuan("150000000"));
         assert_eq!(budget.allocatable(BlockKind::Other), Money::ZERO);
+        // The stored document writes a block without a reserve at the scale of every amount.
+        let pharmacies = budget.block(BlockKind::Pharmacies).expect("pharmacies");
+        let stored = serde_json::to_value(pharmacies).expect("serialises");
+        assert_eq!(stored["reserve"], "0.00");
     }
 
     #[test]
