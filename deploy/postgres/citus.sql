@@ -5,17 +5,22 @@
 -- routed to the one shard that holds that region; the region's tables are co-located, so a
 -- clearing's transaction (cases, run, statements) stays on one node.
 --
--- Citus refuses to distribute a table unless its distribution column is in the primary key and
--- in every unique index: settlement m0019 and supervision m0008 put `region_code` last into the
--- keys that lacked it (PostgreSQL only). `integration-tests/tests/end_to_end/citus_plan.rs` runs
--- this file on a migrated database against functions that make Citus's checks, and requires every
--- table to be placed here or listed as pending below with the change it needs.
+-- Citus refuses to distribute a table unless its distribution column is in the primary key and in
+-- every unique index: settlement m0019 and supervision m0008 put `region_code` last into the keys
+-- that lacked it (PostgreSQL only), and the tables that had no region take the region of the row
+-- they belong to (statements their run's, settlement m0020; warnings and rechecks their case
+-- version's, m0021; lead links their lead's, supervision m0009).
+-- `integration-tests/tests/end_to_end/citus_plan.rs` runs this file on a migrated database against
+-- functions that make Citus's checks, and requires every table to be placed here or listed as
+-- pending below with the change it needs.
 
 -- The ledger and everything a region's runs read and write: distributed by region, co-located.
 SELECT create_distributed_table('settlement_case', 'region_code');
 SELECT create_distributed_table('settlement_run', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_statement', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_special_case', 'region_code', colocate_with => 'settlement_case');
+SELECT create_distributed_table('settlement_case_warning', 'region_code', colocate_with => 'settlement_case');
+SELECT create_distributed_table('settlement_case_recheck', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_closed_month', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_policy', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_year_inputs', 'region_code', colocate_with => 'settlement_case');
@@ -73,7 +78,6 @@ SELECT citus_add_local_table_to_metadata('points_migrations');
 SELECT citus_add_local_table_to_metadata('settlement_migrations');
 SELECT citus_add_local_table_to_metadata('supervision_migrations');
 
--- Not yet distributable; each line names the change it needs (the test checks that each still
--- fails Citus's checks, so a table that is fixed has to move up into the plan).
--- pending: settlement_case_warning no region_code column: written beside its case, it needs the case's region
--- pending: settlement_case_recheck no region_code column: written beside its case, it needs the case's region
+-- A table not yet distributable is listed here as `-- pending: <table> <the change it needs>`
+-- (the test checks that each still fails Citus's checks, so a table that is fixed has to move up
+-- into the plan). None is pending.

@@ -160,6 +160,7 @@ impl Intake {
                 ))
                 .map_or(&[][..], Vec::as_slice);
             done.rechecks.push(Recheck {
+                region: next.region,
                 hospital_code: next.hospital_code.clone(),
                 list_id: next.list_id.clone(),
                 version: next.version,

@@ -24,6 +24,7 @@ pub(super) fn kept(
             let codes = unknown.get(&case.position).map_or(&[][..], Vec::as_slice);
             let warnings = warnings_of(&case.warnings, codes);
             (!warnings.is_empty()).then(|| KeptWarnings {
+                region: case.region,
                 hospital_code: case.key.hospital_code.clone(),
                 list_id: case.key.list_id.clone(),
                 content_hash: case.hash.to_string(),

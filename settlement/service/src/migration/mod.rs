@@ -21,6 +21,7 @@ mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
+mod m0021_warning_region;
 
 /// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -87,6 +88,8 @@ impl MigratorTrait for Migrator {
                 owner: "settlement_run",
                 owner_key: "run_id",
             }),
+            // A version's warnings carry its region, so they are distributed with their case.
+            Box::new(m0021_warning_region::WarningRegion),
         ]
     }
 

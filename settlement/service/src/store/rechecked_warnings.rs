@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use kernel::RegionCode;
+use platform::db::region_to_db;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,8 @@ pub mod case_recheck {
         pub content_hash: String,
         /// Every warning, in the order found; `[]` when none.
         pub warnings_json: String,
+        /// The version's region, which a distributed deployment shards the rechecks by.
+        pub region_code: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -44,6 +48,8 @@ pub mod case_recheck {
 /// The warnings of one revalued version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recheck {
+    /// The version's pooling region.
+    pub region: RegionCode,
     pub hospital_code: String,
     pub list_id: String,
     pub version: i32,
@@ -120,6 +126,7 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, rechecks: &[Recheck]) -> Resul
                     version: Set(r.version),
                     content_hash: Set(r.content_hash.clone()),
                     warnings_json: Set(to_json(&r.warnings)?),
+                    region_code: Set(region_to_db(r.region)),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

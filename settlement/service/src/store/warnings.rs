@@ -10,8 +10,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use kernel::RegionCode;
+use platform::db::region_to_db;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, DbBackend, QueryOrder, Set};
 use settlement_domain::intake_warnings::{IntakeWarning, WarningLevel};
 
 use super::ledger::StoreError;
@@ -36,6 +38,9 @@ pub mod case_warning {
         pub code: String,
         pub field: String,
         pub detail: String,
+        /// The region of the content's case versions, which a distributed deployment shards
+        /// the warnings by.
+        pub region_code: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -47,6 +52,8 @@ pub mod case_warning {
 /// The warnings of one record's content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeptWarnings {
+    /// The pooling region the content names, as its case versions are stored with.
+    pub region: RegionCode,
     pub hospital_code: String,
     pub list_id: String,
     /// The content hash its versions are stored with (hex).
@@ -76,6 +83,7 @@ fn rows(kept: &[KeptWarnings]) -> Vec<case_warning::ActiveModel> {
                     code: Set(warning.code.clone()),
                     field: Set(warning.field.clone()),
                     detail: Set(warning.detail.clone()),
+                    region_code: Set(region_to_db(record.region)),
                 })
         })
         .collect()
@@ -84,21 +92,33 @@ fn rows(kept: &[KeptWarnings]) -> Vec<case_warning::ActiveModel> {
 /// Stores the warnings of records on `conn` (the transaction storing their versions); the
 /// warnings of a content already kept are left as they are.
 pub async fn insert<C: ConnectionTrait>(conn: &C, kept: &[KeptWarnings]) -> Result<(), DbErr> {
+    let key = primary_key(conn.get_database_backend());
     let mut all = rows(kept);
     while !all.is_empty() {
         let rest = all.split_off(ROWS_PER_INSERT.min(all.len()));
         let part = std::mem::replace(&mut all, rest);
         case_warning::Entity::insert_many(part)
-            .on_conflict_do_nothing_on([
-                case_warning::Column::HospitalCode,
-                case_warning::Column::ListId,
-                case_warning::Column::ContentHash,
-                case_warning::Column::Seq,
-            ])
+            .on_conflict_do_nothing_on(key.iter().copied())
             .exec(conn)
             .await?;
     }
     Ok(())
+}
+
+/// The table's primary key, which a conflict target has to name exactly: on PostgreSQL it ends
+/// in the region (m0021), elsewhere it never had it.
+fn primary_key(backend: DbBackend) -> Vec<case_warning::Column> {
+    use case_warning::Column;
+    let mut key = vec![
+        Column::HospitalCode,
+        Column::ListId,
+        Column::ContentHash,
+        Column::Seq,
+    ];
+    if backend == DbBackend::Postgres {
+        key.push(Column::RegionCode);
+    }
+    key
 }
 
 /// The rows of [`insert_postgres`], a column at a time.
@@ -112,6 +132,7 @@ struct Columns {
     code: Vec<String>,
     field: Vec<String>,
     detail: Vec<String>,
+    region_code: Vec<i32>,
 }
 
 /// [`insert`] on PostgreSQL, in the transaction that copies the versions in: one statement over
@@ -131,6 +152,7 @@ pub async fn insert_postgres(
             columns.code.push(warning.code.clone());
             columns.field.push(warning.field.clone());
             columns.detail.push(warning.detail.clone());
+            columns.region_code.push(region_to_db(record.region));
         }
     }
     if columns.seq.is_empty() {
@@ -138,9 +160,9 @@ pub async fn insert_postgres(
     }
     sea_orm::sqlx::query(
         "INSERT INTO settlement_case_warning \
-         (hospital_code, list_id, content_hash, seq, level, code, field, detail) \
+         (hospital_code, list_id, content_hash, seq, level, code, field, detail, region_code) \
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], \
-                              $6::text[], $7::text[], $8::text[]) \
+                              $6::text[], $7::text[], $8::text[], $9::int[]) \
          ON CONFLICT DO NOTHING",
     )
     .bind(columns.hospital_code)
@@ -151,6 +173,7 @@ pub async fn insert_postgres(
     .bind(columns.code)
     .bind(columns.field)
     .bind(columns.detail)
+    .bind(columns.region_code)
     .execute(&mut **txn)
     .await?;
     Ok(())
