@@ -21,6 +21,7 @@ mod m0015_outpatient_enrolment;
 mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
+mod m0022_case_clearing;
 
 /// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
                 owner: "settlement_run",
                 owner_key: "run_id",
             }),
+            Box::new(m0022_case_clearing::CaseClearing),
         ]
     }
 
