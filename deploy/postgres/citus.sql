@@ -3,7 +3,7 @@
 -- Run once on the coordinator after `medpay migrate`, with the services stopped. Every query of a
 -- county's month, a region's prepayment or its year-end clearing names one region code, so it is
 -- routed to the one shard that holds that region; the region's tables are co-located, so a
--- clearing's transaction (cases, run, statements) stays on one node.
+-- clearing's transaction (cases, run, statements, the cases it took) stays on one node.
 --
 -- Citus refuses to distribute a table unless its distribution column is in the primary key and in
 -- every unique index: settlement m0019 and supervision m0008 put `region_code` last into the keys
@@ -16,6 +16,7 @@
 
 -- The ledger and everything a region's runs read and write: distributed by region, co-located.
 SELECT create_distributed_table('settlement_case', 'region_code');
+SELECT create_distributed_table('settlement_case_clearing', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_run', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_statement', 'region_code', colocate_with => 'settlement_case');
 SELECT create_distributed_table('settlement_special_case', 'region_code', colocate_with => 'settlement_case');

@@ -1,7 +1,7 @@
 //! A year-end clearing killed half way: the real `medpay up` binary on a SQLite folder seeded
 //! with a large year of valued cases, RunClearing sent and the process SIGKILLed while it runs.
-//! After a restart nothing of the run is stored (no run, statement, cleared case or journal
-//! entry), the same request then runs to completion, and its statements digest equals that of a
+//! After a restart nothing of the run is stored (no run, statement, case recorded as cleared or
+//! journal entry), the same request then runs to completion, and its statements digest equals that of a
 //! clean run on an untouched copy of the same database.
 
 use std::path::Path;
@@ -70,7 +70,7 @@ fn stored(db: &Path) -> anyhow::Result<Vec<String>> {
     [
         "SELECT count(*) FROM settlement_run",
         "SELECT count(*) FROM settlement_statement",
-        "SELECT count(*) FROM settlement_case WHERE status = 'cleared'",
+        "SELECT count(*) FROM settlement_case_clearing",
         "SELECT count(*) FROM settlement_request WHERE request_id = 'year-end-2025'",
     ]
     .iter()

@@ -1,15 +1,15 @@
 //! Year-end clearing from the database: a Hainan DIP year of 1,000,000 current valued cases of
 //! 200 hospitals with every payment mode present (DIP, basic-level, psychiatric, rehabilitation
 //! and hospice per diem, day surgery, excluded stays, paid at cost), cleared with the
-//! reimbursement-ratio point value: read, cleared, stored with 200 statements and the cases
-//! marked cleared, in one transaction through the journal, as RunClearing does it. Target < 30 s
-//! on 2 cores.
+//! reimbursement-ratio point value: read, cleared, stored with 200 statements and the versions it
+//! took recorded (one narrow `settlement_case_clearing` row per case, the ledger rows untouched),
+//! in one transaction through the journal, as RunClearing does it. Target < 30 s on 2 cores.
 //!
 //! `cargo bench -p settlement-service --bench clearing` runs on a SQLite file, and also on
 //! PostgreSQL when `MEDPAY_BENCH_DATABASE_URL` or `TEST_DATABASE_URL` is set.
 //! `CLEARING_BENCH_CASES` overrides the case count. The clearing's own log line gives its phases:
 //! reading the ledger, making the valued cases and the domain's input, the domain's computation,
-//! storing the run and its statements, marking the cases cleared.
+//! storing the run and its statements, recording the cases it took (`mark_ms`).
 
 #[path = "support/databases.rs"]
 mod databases;

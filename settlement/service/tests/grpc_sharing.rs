@@ -18,12 +18,13 @@ use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use platform::testing;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use settlement_domain::clearing::HospitalStatement;
 use settlement_domain::prepayment::PrepaymentLine;
 use settlement_service::budget_peer::GrpcBudget;
+use settlement_service::store::case_clearing::settlement_case_clearing;
 use settlement_service::store::institutions::{self, InstitutionRow};
-use settlement_service::store::ledger::{CaseStore, LedgerCase, settlement_case, status};
+use settlement_service::store::ledger::{CaseStore, LedgerCase};
 use settlement_service::{Migrator, SettlementRunApi};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request};
@@ -310,8 +311,7 @@ async fn an_unreachable_budget_fails_the_clearing_and_stores_nothing() {
         .expect("runs")
         .into_inner();
     assert!(runs.runs.is_empty());
-    let cleared = settlement_case::Entity::find()
-        .filter(settlement_case::Column::Status.eq(status::CLEARED))
+    let cleared = settlement_case_clearing::Entity::find()
         .count(&settlement.db)
         .await
         .expect("count");

@@ -4,13 +4,14 @@
 
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::store_test;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use settlement_service::Migrator;
 use settlement_service::runs::store::{self, settlement_run, settlement_statement};
 use settlement_service::store::Database;
+use settlement_service::store::case_clearing::settlement_case_clearing;
 use settlement_service::store::journal::{Call, Fingerprint};
-use settlement_service::store::ledger::{CaseStore, LedgerCase};
+use settlement_service::store::ledger::{CaseFilter, CaseStore, LedgerCase, settlement_case};
 use std::collections::BTreeMap;
 
 use settlement_domain::ports::{SharingOutcome, SharingRequest};
@@ -316,11 +317,253 @@ store_test!(
             .expect("rows");
         assert_eq!(regions(stored), [460100; 3]);
 
-        Migrator::down(db, Some(1)).await.expect("down");
+        // Every migration after m0019 undone, however many follow m0020.
+        let after_m0019 = u32::try_from(Migrator::migrations().len() - 19).expect("a few");
+        Migrator::down(db, Some(after_m0019)).await.expect("down");
         Migrator::up(db, None).await.expect("up");
         let migrated = store::list_statements(db, &run_id, None, None)
             .await
             .expect("rows");
         assert_eq!(regions(migrated), [460100; 3]);
+    }
+);
+
+/// The stored ledger rows whose own status column says cleared.
+async fn cleared_in_the_ledger(db: &DatabaseConnection) -> u64 {
+    settlement_case::Entity::find()
+        .filter(settlement_case::Column::Status.eq(LedgerStatus::Cleared.as_str()))
+        .count(db)
+        .await
+        .expect("count")
+}
+
+/// The runs recorded as clearing each case version, in key order.
+async fn clearings(db: &DatabaseConnection) -> Vec<(String, String, i32, String)> {
+    let mut rows: Vec<_> = settlement_case_clearing::Entity::find()
+        .all(db)
+        .await
+        .expect("clearings")
+        .into_iter()
+        .map(|row| (row.hospital_code, row.list_id, row.version, row.run_id))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The statuses `list` answers for `filter` over the whole region, by (hospital, list id).
+async fn listed(db: &DatabaseConnection, status: Option<&str>) -> Vec<(String, LedgerStatus)> {
+    let filter = CaseFilter {
+        status: status.map(str::to_owned),
+        ..CaseFilter::default()
+    };
+    CaseStore::new(db.clone())
+        .list(region("460100"), &filter, None, 1_000)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|case| {
+            (
+                format!("{}/{}", case.hospital_code, case.list_id),
+                case.status,
+            )
+        })
+        .collect()
+}
+
+// A clearing records the versions it took beside the ledger, whose rows it leaves as they are:
+// every read answers them cleared, ListCases' status filter finds them, RevalueCases leaves them,
+// a re-run records nothing twice, and a later version reads as valued.
+store_test!(
+    a_clearing_is_recorded_apart_and_read_as_cleared,
+    Migrator,
+    |db| {
+        CaseStore::insert_new_many(db, &cases(2, 3))
+            .await
+            .expect("seed");
+        let (first_id, _) = clear_once(db, "r1", order("")).await.expect("cleared");
+
+        let taken = clearings(db).await;
+        assert_eq!(taken.len(), 6);
+        assert!(
+            taken
+                .iter()
+                .all(|(_, _, version, run)| *version == 1 && *run == first_id)
+        );
+        assert_eq!(
+            cleared_in_the_ledger(db).await,
+            0,
+            "the ledger rows are not rewritten"
+        );
+
+        let all = listed(db, None).await;
+        assert_eq!(all.len(), 6);
+        assert!(
+            all.iter()
+                .all(|(_, status)| *status == LedgerStatus::Cleared),
+            "{all:?}"
+        );
+        assert_eq!(listed(db, Some("cleared")).await, all);
+        assert_eq!(listed(db, Some("valued")).await, []);
+        let store = CaseStore::new(db.clone());
+        let versions = store.versions("H001", "L00002").await.expect("versions");
+        assert_eq!(versions.len(), 1);
+        assert_eq!(versions[0].status, LedgerStatus::Cleared);
+        let current = CaseStore::current(db, "H001", "L00002")
+            .await
+            .expect("current")
+            .expect("stored");
+        assert_eq!(current.status, LedgerStatus::Cleared);
+        let year = store
+            .current_cases(region("460100"), FundType::Employee, 20250101, 20251231)
+            .await
+            .expect("cases");
+        assert!(year.iter().all(|case| case.status == LedgerStatus::Cleared));
+        let database = Database::from(db.clone());
+        let revaluable = |database: Database| async move {
+            CaseStore::revaluable(
+                &database,
+                region("460100"),
+                FundType::Employee,
+                (20250101, 20251231),
+                true,
+            )
+            .await
+            .expect("revaluable")
+            .into_iter()
+            .map(|case| format!("{}/{}", case.hospital_code, case.list_id))
+            .collect::<Vec<_>>()
+        };
+        assert!(revaluable(database.clone()).await.is_empty());
+
+        // A re-run is a new run that records nothing again: each version keeps the first run.
+        let (second_id, _) = clear_once(db, "r2", order("re-run")).await.expect("re-run");
+        assert_ne!(second_id, first_id);
+        assert_eq!(clearings(db).await, taken);
+        let recorded = store::mark_cleared(
+            db,
+            "again",
+            region("460100"),
+            FundType::Employee,
+            (20250101, 20251231),
+        )
+        .await
+        .expect("mark");
+        assert_eq!(recorded, 0);
+        assert_eq!(clearings(db).await, taken);
+
+        // A corrected version after the clearing is valued until a clearing takes it.
+        let corrected = LedgerCase {
+            version: 2,
+            content_hash: "corrected".into(),
+            ..versions[0].clone()
+        };
+        let corrected = LedgerCase {
+            status: LedgerStatus::Valued,
+            ..corrected
+        };
+        CaseStore::insert_current(db, &corrected).await.expect("v2");
+        let statuses: Vec<LedgerStatus> = store
+            .versions("H001", "L00002")
+            .await
+            .expect("versions")
+            .into_iter()
+            .map(|case| case.status)
+            .collect();
+        assert_eq!(statuses, [LedgerStatus::Cleared, LedgerStatus::Valued]);
+        assert_eq!(
+            listed(db, Some("valued")).await,
+            [("H001/L00002".to_owned(), LedgerStatus::Valued)]
+        );
+        assert_eq!(listed(db, Some("cleared")).await.len(), 5);
+        assert_eq!(revaluable(database.clone()).await, ["H001/L00002"]);
+        let (third_id, _) = clear_once(db, "r3", order("corrected"))
+            .await
+            .expect("third");
+        let taken = clearings(db).await;
+        assert_eq!(taken.len(), 7);
+        assert!(taken.contains(&("H001".into(), "L00002".into(), 2, third_id)));
+        assert_eq!(listed(db, Some("valued")).await, []);
+    }
+);
+
+// Cases a clearing marked in the ledger's own status column before clearings were recorded apart
+// (m0022) still read as cleared; going down writes the status back onto the rows the clearings
+// name, so nothing cleared reads as valued on the older schema either.
+store_test!(
+    cases_cleared_before_m0022_and_after_down_stay_cleared,
+    Migrator,
+    |db| {
+        use sea_orm_migration::MigratorTrait;
+        let mut seeded = cases(1, 4);
+        seeded[3].status = LedgerStatus::Cleared;
+        CaseStore::insert_new_many(db, &seeded).await.expect("seed");
+        assert_eq!(
+            listed(db, Some("cleared")).await,
+            [("H000/L00003".to_owned(), LedgerStatus::Cleared)]
+        );
+        assert_eq!(listed(db, Some("valued")).await.len(), 3);
+        clear_once(db, "r1", order("")).await.expect("cleared");
+        assert_eq!(
+            clearings(db).await.len(),
+            3,
+            "the marked case is taken already"
+        );
+        assert_eq!(listed(db, Some("cleared")).await.len(), 4);
+
+        // m0022 is the last migration here; m0021 of a parallel change comes before it.
+        let after_m0020 = u32::try_from(Migrator::migrations().len() - 20).expect("a few");
+        Migrator::down(db, Some(after_m0020)).await.expect("down");
+        assert_eq!(cleared_in_the_ledger(db).await, 4);
+        Migrator::up(db, None).await.expect("up");
+        assert!(clearings(db).await.is_empty());
+        assert_eq!(listed(db, Some("cleared")).await.len(), 4);
+        assert_eq!(listed(db, Some("valued")).await, []);
+    }
+);
+
+// The per-diem episode check of a re-run takes a stay a clearing took as it was cleared, though
+// an earlier stay of its episode arrived since; a later version of the stay is checked again.
+store_test!(
+    a_rerun_takes_a_cleared_stay_as_it_was_cleared,
+    Migrator,
+    |db| {
+        let stay = |list_id: &str, version: i32, (admitted, discharged): (i32, i32)| LedgerCase {
+            hospital_code: "H000".into(),
+            list_id: list_id.into(),
+            version,
+            discharge_date: discharged,
+            payment_mode: "per_diem_psychiatric".into(),
+            points: Points::ZERO,
+            amount: Some(Money::from_fen(1_500_000)),
+            person_id: "P1".into(),
+            admission_date: admitted,
+            episode_programme: "psychiatric".into(),
+            content_hash: format!("{list_id}-{version}"),
+            ..cases(1, 1)[0].clone()
+        };
+        let readmitted = (20250410, 20250420);
+        // The year has cases paid in points besides the stay, as a clearing needs.
+        let mut seeded = cases(1, 3);
+        seeded.push(stay("B1", 1, readmitted));
+        CaseStore::insert_new_many(db, &seeded).await.expect("seed");
+        clear_once(db, "r1", order("")).await.expect("cleared");
+        // B1 was valued with 0 prior days; the stay before it (58 days, ten days before) arrives now.
+        CaseStore::insert_new_many(db, &[stay("A1", 1, (20250201, 20250331))])
+            .await
+            .expect("earlier stay");
+        clear_once(db, "r2", order("A1 arrived"))
+            .await
+            .expect("the cleared stay is taken as cleared");
+
+        CaseStore::insert_current(db, &stay("B1", 2, readmitted))
+            .await
+            .expect("v2");
+        match clear_once(db, "r3", order("B1 corrected")).await {
+            Err(RunError::Precondition { reason, message }) => {
+                assert_eq!(reason, "EPISODE_DAYS_STALE");
+                assert!(message.contains("H000/B1"), "{message}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 );

@@ -22,6 +22,7 @@ mod m0016_rechecked_warnings;
 mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
 mod m0021_warning_region;
+mod m0022_case_clearing;
 
 /// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -90,6 +91,8 @@ impl MigratorTrait for Migrator {
             }),
             // A version's warnings carry its region, so they are distributed with their case.
             Box::new(m0021_warning_region::WarningRegion),
+            // A clearing records the case versions it took apart from the ledger rows.
+            Box::new(m0022_case_clearing::CaseClearing),
         ]
     }
 

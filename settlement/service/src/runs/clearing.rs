@@ -80,7 +80,7 @@ struct Assembled {
 
 /// How long each phase of a clearing took: reading the ledger and the run's other facts, making
 /// the valued cases and the domain's input of them, the domain's computation, storing the run
-/// and its statements, and marking the cases cleared. Logged once the run is stored.
+/// and its statements, and recording the cases it took as cleared. Logged once the run is stored.
 #[derive(Clone, Copy, Debug, Default)]
 struct Phases {
     read: Duration,
@@ -300,8 +300,8 @@ pub async fn ask_budget<C: Storage>(
 }
 
 /// Runs the year-end clearing and stores it as the next version, its statements, identity check,
-/// inputs and digest, and marks the cases it read as cleared. `shared` is what [`ask_budget`]
-/// gave: required when the policy shares through the budget.
+/// inputs and digest, and records the cases it read as cleared by it (`store::mark_cleared`).
+/// `shared` is what [`ask_budget`] gave: required when the policy shares through the budget.
 pub async fn clear<C: Storage>(
     conn: &C,
     order: &ClearingOrder,
@@ -438,7 +438,7 @@ async fn store_clearing<C: Storage>(
     store::insert_run(conn, run.clone(), statements).await?;
     Phases::lap(&mut phases.write, &mut started);
     let (from, to) = order.discharges();
-    store::mark_cleared(conn, order.region, order.fund, from, to).await?;
+    store::mark_cleared(conn, &run.run_id, order.region, order.fund, (from, to)).await?;
     Phases::lap(&mut phases.mark, &mut started);
     phases.log(order, case_count);
     Ok(run)

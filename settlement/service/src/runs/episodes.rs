@@ -16,6 +16,7 @@ use settlement_domain::policy::SettlementPolicy;
 use super::RunError;
 use super::store::RunCase;
 use crate::store::Storage;
+use crate::store::case_clearing;
 use crate::store::episodes::episode_stays;
 
 /// How many stale stays a refusal names.
@@ -32,14 +33,24 @@ pub(super) async fn refuse_stale_episodes<C: Storage>(
     episode
         .check()
         .map_err(|error| RunError::Domain(vec![error]))?;
+    let stays: Vec<&RunCase> = cases
+        .iter()
+        .filter(|case| {
+            !case.episode_programme.is_empty()
+                && !case.person_id.is_empty()
+                && case.status != crate::store::ledger::status::CLEARED
+        })
+        .collect();
+    // A cleared stay's valuation is final (RevalueCases leaves it): a re-run takes it as it was
+    // cleared rather than refusing for ever.
+    let keys: Vec<(&str, &str)> = stays
+        .iter()
+        .map(|case| (case.hospital_code.as_str(), case.list_id.as_str()))
+        .collect();
+    let cleared = case_clearing::current_taken(conn, &keys).await?;
     let mut period = Vec::new();
-    for case in cases {
-        // A cleared stay's valuation is final (RevalueCases leaves it): a re-run takes it as it
-        // was cleared rather than refusing for ever.
-        if case.episode_programme.is_empty()
-            || case.person_id.is_empty()
-            || case.status == crate::store::ledger::status::CLEARED
-        {
+    for case in stays {
+        if cleared.contains(&(case.hospital_code.clone(), case.list_id.clone())) {
             continue;
         }
         let date = |value: i32, column: &str| {

@@ -8,6 +8,7 @@ use platform::db::{fund_to_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::{Condition, ConnectionTrait, FromQueryResult, QueryOrder, QuerySelect, Set};
 
+use crate::store::case_clearing;
 use crate::store::ledger::{StoreError, region_span, settlement_case, status};
 
 pub mod settlement_policy {
@@ -440,7 +441,8 @@ pub struct RunCase {
     /// valued with.
     pub episode_programme: String,
     pub prior_episode_days: i32,
-    /// `valued`, or `cleared` once a clearing read it.
+    /// `valued`; `cleared` for a case a clearing took before clearings were recorded apart
+    /// (`case_clearing` records the others).
     pub status: String,
 }
 
@@ -559,24 +561,15 @@ pub async fn later_stays<C: ConnectionTrait>(
     .await
 }
 
-/// Marks the current valued cases a clearing read as cleared.
+/// Records run `run_id` as clearing the current valued cases it read: one narrow row per case
+/// version ([`case_clearing`]), the ledger rows left as they are. A re-run records only the
+/// versions no clearing took before. Returns how many it recorded.
 pub async fn mark_cleared<C: ConnectionTrait>(
     conn: &C,
+    run_id: &str,
     region: RegionCode,
     fund: FundType,
-    discharge_from: i32,
-    discharge_to: i32,
+    discharges: (i32, i32),
 ) -> Result<u64, StoreError> {
-    use settlement_case::Column;
-    let (from, to) = region_span(region);
-    let result = settlement_case::Entity::update_many()
-        .col_expr(Column::Status, Expr::value(status::CLEARED))
-        .filter(Column::RegionCode.between(from, to))
-        .filter(Column::FundType.eq(fund_to_db(fund)))
-        .filter(Column::DischargeDate.between(discharge_from, discharge_to))
-        .filter(Column::IsCurrent.eq(true))
-        .filter(Column::Status.eq(status::VALUED))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected)
+    case_clearing::record(conn, run_id, region, fund, discharges).await
 }

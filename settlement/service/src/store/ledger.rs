@@ -6,6 +6,7 @@
 //! ever sees a case twice or not at all.
 
 use crate::store::Database;
+use crate::store::case_clearing;
 use crate::store::uploads::{self, ChunkMark};
 use crate::store::warnings::{self, KeptWarnings};
 use kernel::{FundType, Money, Points, RegionCode};
@@ -451,6 +452,19 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
     })
 }
 
+/// Stored rows as the ledger answers them: each version a clearing took reads as cleared.
+async fn read_back<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<settlement_case::Model>,
+) -> Result<Vec<LedgerCase>, StoreError> {
+    let mut cases = rows
+        .into_iter()
+        .map(from_model)
+        .collect::<Result<Vec<_>, _>>()?;
+    case_clearing::mark_read(conn, &mut cases).await?;
+    Ok(cases)
+}
+
 /// The page of [`CaseStore::list`]: one range scan of `settlement_case_listing` from `after`.
 fn listing(
     region: RegionCode,
@@ -491,7 +505,7 @@ fn listing(
         query = query.filter(Column::GroupCode.eq(group.clone()));
     }
     if let Some(status) = &filter.status {
-        query = query.filter(Column::Status.eq(status.clone()));
+        query = query.filter(case_clearing::status_is(status));
     }
     if let Some(fund) = filter.fund {
         query = query.filter(Column::FundType.eq(fund_to_db(fund)));
@@ -520,7 +534,8 @@ impl CaseStore {
 
     /// Current versions of the cases of `region` (and the regions inside it), filtered, in
     /// [`CaseKey`] order, the first `limit` after `after`. One index range scan per call
-    /// (`settlement_case_listing`), however deep into the ledger `after` is.
+    /// (`settlement_case_listing`), however deep into the ledger `after` is, and one primary-key
+    /// probe per valued case of the page for whether a clearing took it.
     pub async fn list(
         &self,
         region: RegionCode,
@@ -530,12 +545,8 @@ impl CaseStore {
     ) -> Result<Vec<LedgerCase>, StoreError> {
         let query = listing(region, filter, after, limit);
         if self.db.get_database_backend() != DbBackend::Postgres {
-            return query
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .map(from_model)
-                .collect();
+            let rows = query.all(&self.db).await?;
+            return read_back(&self.db, rows).await;
         }
         // After five runs on a connection PostgreSQL may keep a generic plan for the prepared
         // page, which for a month's filter sorts the rest of the region on every page (1 s a page
@@ -545,7 +556,7 @@ impl CaseStore {
             .await?;
         let rows = query.all(&txn).await?;
         txn.commit().await?;
-        rows.into_iter().map(from_model).collect()
+        read_back(&self.db, rows).await
     }
 
     /// Every version of one case, oldest first.
@@ -554,15 +565,13 @@ impl CaseStore {
         hospital_code: &str,
         list_id: &str,
     ) -> Result<Vec<LedgerCase>, StoreError> {
-        settlement_case::Entity::find()
+        let rows = settlement_case::Entity::find()
             .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
             .filter(settlement_case::Column::ListId.eq(list_id))
             .order_by_asc(settlement_case::Column::Version)
             .all(&self.db)
-            .await?
-            .into_iter()
-            .map(from_model)
-            .collect()
+            .await?;
+        read_back(&self.db, rows).await
     }
 
     /// The current version of one case, if stored.
@@ -571,14 +580,13 @@ impl CaseStore {
         hospital_code: &str,
         list_id: &str,
     ) -> Result<Option<LedgerCase>, StoreError> {
-        settlement_case::Entity::find()
+        let row = settlement_case::Entity::find()
             .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
             .filter(settlement_case::Column::ListId.eq(list_id))
             .filter(settlement_case::Column::IsCurrent.eq(true))
             .one(conn)
-            .await?
-            .map(from_model)
-            .transpose()
+            .await?;
+        Ok(read_back(conn, row.into_iter().collect()).await?.pop())
     }
 
     /// Stores `case` as the current version, retiring the previous current version, on `conn`
@@ -716,6 +724,7 @@ impl CaseStore {
             .filter(settlement_case::Column::IsCurrent.eq(true))
             .filter(settlement_case::Column::RecordKind.eq(RecordKind::Inpatient.as_str()))
             .filter(settlement_case::Column::Status.is_in(statuses.iter().copied()))
+            .filter(case_clearing::not_taken())
             .order_by_asc(settlement_case::Column::HospitalCode)
             .order_by_asc(settlement_case::Column::ListId)
             .all(db.connection())
@@ -736,7 +745,7 @@ impl CaseStore {
         discharge_to: i32,
     ) -> Result<Vec<LedgerCase>, StoreError> {
         let (from, to) = region_span(region);
-        settlement_case::Entity::find()
+        let rows = settlement_case::Entity::find()
             .filter(settlement_case::Column::RegionCode.between(from, to))
             .filter(settlement_case::Column::FundType.eq(fund_to_db(fund)))
             .filter(settlement_case::Column::DischargeDate.between(discharge_from, discharge_to))
@@ -744,9 +753,7 @@ impl CaseStore {
             .order_by_asc(settlement_case::Column::HospitalCode)
             .order_by_asc(settlement_case::Column::ListId)
             .all(&self.db)
-            .await?
-            .into_iter()
-            .map(from_model)
-            .collect()
+            .await?;
+        read_back(&self.db, rows).await
     }
 }

@@ -226,3 +226,108 @@ async fn a_region_month_exports_every_case_once_across_chunks() {
         .expect_err("no month");
     assert_eq!(violated_field(&without_month), ["period"]);
 }
+
+// A case a clearing took answers `cleared` in ListCases (and its status filter), GetCase and
+// ExportCases, though its ledger row still says valued; its next version answers `valued`.
+#[tokio::test]
+async fn cases_a_clearing_took_read_as_cleared() {
+    let Server { mut client, db } = start(true).await;
+    seed(&db, &[("460108", "HA")], 3, 20250615).await;
+    let recorded = settlement_service::runs::store::mark_cleared(
+        &db,
+        "run-1",
+        "460100".parse().expect("region"),
+        FundType::Employee,
+        (20250101, 20251231),
+    )
+    .await
+    .expect("recorded");
+    assert_eq!(recorded, 3);
+    let mut corrected = ledger_case("460108", "HA", "L0002", 20250615);
+    corrected.version = 2;
+    corrected.content_hash = "corrected".into();
+    CaseStore::insert_current(&db, &corrected)
+        .await
+        .expect("v2");
+
+    let mut list = async |status: &str| {
+        let request = pb::ListCasesRequest {
+            status: status.into(),
+            ..list_request("460100", 50, "")
+        };
+        client
+            .list_cases(as_caller(request, "460100", "agency"))
+            .await
+            .expect("list")
+            .into_inner()
+            .cases
+            .into_iter()
+            .map(|case| (case.list_id, case.status))
+            .collect::<Vec<_>>()
+    };
+    let pair = |list_id: &str, status: &str| (list_id.to_owned(), status.to_owned());
+    assert_eq!(
+        list("").await,
+        [
+            pair("L0000", "cleared"),
+            pair("L0001", "cleared"),
+            pair("L0002", "valued")
+        ]
+    );
+    assert_eq!(
+        list("cleared").await,
+        [pair("L0000", "cleared"), pair("L0001", "cleared")]
+    );
+    assert_eq!(list("valued").await, [pair("L0002", "valued")]);
+
+    let versions = client
+        .get_case(as_caller(
+            pb::GetCaseRequest {
+                region_code: "460100".into(),
+                hospital_code: "HA".into(),
+                list_id: "L0002".into(),
+            },
+            "460100",
+            "agency",
+        ))
+        .await
+        .expect("get")
+        .into_inner()
+        .versions;
+    let statuses: Vec<String> = versions
+        .into_iter()
+        .map(|version| version.summary.expect("summary").status)
+        .collect();
+    assert_eq!(statuses, ["cleared", "valued"]);
+
+    let mut stream = client
+        .export_cases(as_caller(
+            pb::ExportCasesRequest {
+                region_code: "460100".into(),
+                period: Some(common::YearMonth {
+                    year: 2025,
+                    month: 6,
+                }),
+                fund_type: 310,
+                hospital_code: String::new(),
+            },
+            "460100",
+            "agency",
+        ))
+        .await
+        .expect("export")
+        .into_inner();
+    let mut exported = Vec::new();
+    while let Some(message) = stream.next().await {
+        let message = message.expect("chunk");
+        exported.extend(message.cases.into_iter().map(|c| (c.list_id, c.status)));
+    }
+    assert_eq!(
+        exported,
+        [
+            pair("L0000", "cleared"),
+            pair("L0001", "cleared"),
+            pair("L0002", "valued")
+        ]
+    );
+}

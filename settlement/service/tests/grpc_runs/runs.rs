@@ -167,12 +167,21 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
         parse_money(identity.ffs_special_total.as_ref()),
         Money::ZERO
     );
-    let cleared = settlement_case::Entity::find()
-        .filter(settlement_case::Column::Status.eq(status::CLEARED))
-        .count(&server.db)
-        .await
-        .expect("count");
-    assert_eq!(cleared, 120);
+    let cleared_by = |server: &Server| {
+        let db = server.db.clone();
+        async move {
+            settlement_case_clearing::Entity::find()
+                .all(&db)
+                .await
+                .expect("clearings")
+                .into_iter()
+                .map(|row| row.run_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let cleared = cleared_by(&server).await;
+    assert_eq!(cleared.len(), 120);
+    assert!(cleared.iter().all(|run| *run == first.run_id));
 
     // Statements: Σ prepaid over hospitals equals the final January run's total.
     let statements = server
@@ -305,6 +314,11 @@ async fn prepayment_close_and_clearing_reproducible_to_the_fen() {
     );
     let after = run_of(&mut server, &first.run_id).await;
     assert_eq!(before, after);
+    assert_eq!(
+        cleared_by(&server).await,
+        cleared,
+        "the re-run took no case again"
+    );
 
     // A retry of the first request replays it: no third version.
     let replay = server
