@@ -199,7 +199,9 @@ impl AnnualBudget {
                     // DOMAIN.md §4: 调剂金 = rate × inpatient block, rounded once.
                     amount.mul_round(document.policy.adjustment_reserve_rate)
                 } else {
-                    Money::ZERO
+                    // Zero at the fen's scale, so the stored document writes "0.00" like every
+                    // other amount (`Money::ZERO` carries no places).
+                    Money::from_fen(0)
                 };
                 Block {
                     kind,
