@@ -510,7 +510,7 @@ store_test!(
         );
         assert_eq!(listed(db, Some("cleared")).await.len(), 4);
 
-        // m0022 is the last migration here; m0021 of a parallel change comes before it.
+        // Every migration after m0020 undone (m0021 and m0022), however many follow m0022.
         let after_m0020 = u32::try_from(Migrator::migrations().len() - 20).expect("a few");
         Migrator::down(db, Some(after_m0020)).await.expect("down");
         assert_eq!(cleared_in_the_ledger(db).await, 4);

@@ -830,7 +830,9 @@ store_test!(
         );
         assert_eq!(warning_regions(db).await, expected);
 
-        Migrator::down(db, Some(1)).await.expect("down");
+        // Every migration after m0020 undone, however many follow m0021.
+        let after_m0020 = u32::try_from(Migrator::migrations().len() - 20).expect("a few");
+        Migrator::down(db, Some(after_m0020)).await.expect("down");
         Migrator::up(db, None).await.expect("up");
         assert_eq!(warning_regions(db).await, expected);
         // The keys as migrated still refuse a content's warnings twice.
