@@ -46,8 +46,9 @@ pub mod settlement_case_clearing {
 /// A version's identity: (hospital, list id, version).
 pub type VersionKey = (String, String, i32);
 
-/// Records that run `run_id` took the current valued versions of `region` (and the regions inside it) for `fund` discharged in the inclusive `yyyymmdd` range:
-/// one INSERT … SELECT on the database, on `conn` (the clearing's unit of work). A version already
+/// Records that run `run_id` took the current valued versions of `region` (and the regions
+/// inside it) for `fund` discharged in the inclusive `yyyymmdd` range: one INSERT … SELECT on the
+/// database, on `conn` (the clearing's unit of work). A version already
 /// taken keeps the run that took it first, so a re-run records nothing twice. Returns how many
 /// versions were newly recorded.
 pub async fn record<C: ConnectionTrait>(
