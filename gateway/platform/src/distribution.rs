@@ -109,19 +109,7 @@ impl MigrationName for RegionFromOwner {
 #[async_trait::async_trait]
 impl MigrationTrait for RegionFromOwner {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Alias::new(self.table))
-                    .add_column(
-                        ColumnDef::new(Alias::new(REGION))
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        add_region_column(manager, self.table).await?;
         manager
             .get_connection()
             .execute_unprepared(&self.fill_statement())
@@ -131,15 +119,38 @@ impl MigrationTrait for RegionFromOwner {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         rekey(manager, &[self.keyed()], false).await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Alias::new(self.table))
-                    .drop_column(Alias::new(REGION))
-                    .to_owned(),
-            )
-            .await
+        drop_region_column(manager, self.table).await
     }
+}
+
+/// Adds the region column to `table`, NOT NULL with 0 for the rows already there until a fill
+/// gives them their owner's region.
+pub async fn add_region_column(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    manager
+        .alter_table(
+            Table::alter()
+                .table(Alias::new(table))
+                .add_column(
+                    ColumnDef::new(Alias::new(REGION))
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
+                .to_owned(),
+        )
+        .await
+}
+
+/// Drops what [`add_region_column`] added.
+pub async fn drop_region_column(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    manager
+        .alter_table(
+            Table::alter()
+                .table(Alias::new(table))
+                .drop_column(Alias::new(REGION))
+                .to_owned(),
+        )
+        .await
 }
 
 impl RegionFromOwner {

@@ -8,7 +8,9 @@
 //! names it by. A recheck names its version; kept warnings name their content, whose versions all
 //! carry one region because the region is part of the content hashed.
 
-use platform::distribution::{DistributionInKeys, KeyedTable, REGION};
+use platform::distribution::{
+    DistributionInKeys, KeyedTable, REGION, add_region_column, drop_region_column,
+};
 use sea_orm_migration::prelude::*;
 
 pub struct WarningRegion;
@@ -63,19 +65,7 @@ const REKEY: DistributionInKeys = DistributionInKeys {
 impl MigrationTrait for WarningRegion {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in KEYED {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Alias::new(table.table))
-                        .add_column(
-                            ColumnDef::new(Alias::new(REGION))
-                                .integer()
-                                .not_null()
-                                .default(0),
-                        )
-                        .to_owned(),
-                )
-                .await?;
+            add_region_column(manager, table.table).await?;
         }
         for fill in FILLS {
             manager.get_connection().execute_unprepared(fill).await?;
@@ -86,14 +76,7 @@ impl MigrationTrait for WarningRegion {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         REKEY.down(manager).await?;
         for table in KEYED {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Alias::new(table.table))
-                        .drop_column(Alias::new(REGION))
-                        .to_owned(),
-                )
-                .await?;
+            drop_region_column(manager, table.table).await?;
         }
         Ok(())
     }
