@@ -10,6 +10,7 @@
 pub mod access;
 pub mod db;
 pub mod distribution;
+pub mod document_fields;
 pub mod journal;
 pub mod paging;
 pub mod peer;

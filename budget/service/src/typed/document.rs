@@ -37,9 +37,9 @@ pub fn document_from_wire(
         Some(given.year)
     };
     let fund = wire::fund_type(&format!("{prefix}.fund_type"), given.fund_type)
-        .map_err(|violation| read.violations.push(violation))
+        .map_err(|violation| read.record(violation))
         .ok();
-    let mode = read.word("mode", &given.mode);
+    let mode = read.required_word("mode", &given.mode);
     let basis = match given.basis.as_ref().and_then(|basis| basis.kind.as_ref()) {
         None => {
             read.push("basis", "is required: planned_income or last_year_growth");
@@ -120,7 +120,7 @@ fn read_split(read: &mut Reader, given: &Split) -> BlockSplit {
                 .enumerate()
                 .filter_map(|(index, row)| {
                     let at = |field: &str| format!("split.shares.shares[{index}].{field}");
-                    let block = read.word(&at("block"), &row.block);
+                    let block = read.required_word(&at("block"), &row.block);
                     let share = read.decimal(&at("share"), row.share.as_ref());
                     Some(BlockShare {
                         block: block?,
@@ -135,7 +135,7 @@ fn read_split(read: &mut Reader, given: &Split) -> BlockSplit {
                 .enumerate()
                 .filter_map(|(index, row)| {
                     let at = |field: &str| format!("split.amounts.amounts[{index}].{field}");
-                    let block = read.word(&at("block"), &row.block);
+                    let block = read.required_word(&at("block"), &row.block);
                     let amount = read.money(&at("amount"), row.amount.as_ref());
                     Some(BlockAmount {
                         block: block?,

@@ -24,7 +24,7 @@ pub fn hospitals_from_wire(
             }
             let fund =
                 wire::fund_type(&format!("{prefix}.{}", at("fund_type")), hospital.fund_type)
-                    .map_err(|violation| read.violations.push(violation))
+                    .map_err(|violation| read.record(violation))
                     .ok();
             let standard = read.money(&at("standard"), hospital.standard.as_ref());
             let actual = read.money(&at("actual"), hospital.actual.as_ref());

@@ -14,10 +14,9 @@ use std::collections::BTreeMap;
 use kernel::{Date, Decimal, FundType, Money, Points, RegionCode};
 use medpay_proto::common::v1 as common;
 use medpay_proto::points::v1 as pb;
+use platform::document_fields::{FieldReader as Reader, word_of};
 use platform::wire::{self, Violation};
 use points_domain::HospitalLevel;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::store::TableKey;
 use crate::table_choice::TableDocument;
@@ -30,10 +29,7 @@ pub fn document_from_wire(
     given: &pb::PointsTableDocument,
     key: TableKey,
 ) -> Result<TableDocument, Vec<Violation>> {
-    let mut read = Reader {
-        prefix: prefix.to_owned(),
-        violations: Vec::new(),
-    };
+    let mut read = Reader::new(prefix);
     let policy = match &given.policy {
         Some(typed) => Some(policy::from_wire(&mut read, typed, key)),
         None => {
@@ -48,12 +44,11 @@ pub fn document_from_wire(
             None
         }
     };
-    match (policy, tables) {
-        (Some(policy), Some(tables)) if read.violations.is_empty() => {
-            Ok(TableDocument { policy, tables })
-        }
-        _ => Err(read.violations),
-    }
+    let document = match (policy, tables) {
+        (Some(policy), Some(tables)) => Some(TableDocument { policy, tables }),
+        _ => None,
+    };
+    read.finish(document)
 }
 
 /// The typed form of a stored document, every field set.
@@ -64,47 +59,36 @@ pub fn document_to_wire(document: &TableDocument) -> pb::PointsTableDocument {
     }
 }
 
-/// Reads fields of one typed document, keeping every violation under its prefix.
-struct Reader {
-    prefix: String,
-    violations: Vec<Violation>,
+/// What a points table document reads beyond the fields every typed document has.
+trait TableFields {
+    fn optional_decimal(
+        &mut self,
+        field: &str,
+        given: Option<&common::Decimal>,
+    ) -> Result<Option<Decimal>, ()>;
+    fn points(&mut self, field: &str, given: Option<&common::Decimal>) -> Option<Points>;
+    fn optional_points(
+        &mut self,
+        field: &str,
+        given: Option<&common::Decimal>,
+    ) -> Result<Option<Points>, ()>;
+    fn optional_money(
+        &mut self,
+        field: &str,
+        given: Option<&common::Money>,
+    ) -> Result<Option<Money>, ()>;
+    fn date(&mut self, field: &str, given: Option<&common::Date>) -> Option<Date>;
+    fn level(&mut self, field: &str, code: &str) -> Option<HospitalLevel>;
+    fn key(
+        &mut self,
+        section: &str,
+        region: &str,
+        fund: i32,
+        key: TableKey,
+    ) -> (RegionCode, FundType);
 }
 
-impl Reader {
-    fn push(&mut self, field: &str, description: impl Into<String>) {
-        self.violations
-            .push((format!("{}.{field}", self.prefix), description.into()));
-    }
-
-    fn keep<T>(&mut self, field: &str, read: Result<T, String>) -> Option<T> {
-        read.map_err(|description| self.push(field, description))
-            .ok()
-    }
-
-    /// A decimal that must be set.
-    fn decimal(&mut self, field: &str, given: Option<&common::Decimal>) -> Option<Decimal> {
-        match given.map(|d| d.value.trim()).filter(|t| !t.is_empty()) {
-            None => {
-                self.push(field, "is required: a decimal string");
-                None
-            }
-            Some(text) => self.keep(
-                field,
-                text.parse::<Decimal>()
-                    .map_err(|e| format!("{text:?} is not a decimal: {e}")),
-            ),
-        }
-    }
-
-    /// A decimal field with a default: unset keeps `target`.
-    fn decimal_into(&mut self, field: &str, given: Option<&common::Decimal>, target: &mut Decimal) {
-        if given.is_some()
-            && let Some(value) = self.decimal(field, given)
-        {
-            *target = value;
-        }
-    }
-
+impl TableFields for Reader {
     /// A decimal that may be unset (`None`); `Err(())` when set and unreadable.
     fn optional_decimal(
         &mut self,
@@ -118,7 +102,7 @@ impl Reader {
     }
 
     fn points(&mut self, field: &str, given: Option<&common::Decimal>) -> Option<Points> {
-        let full = format!("{}.{field}", self.prefix);
+        let full = self.path(field);
         match wire::points(&full, given) {
             Ok(points) => Some(points),
             Err((_, description)) => {
@@ -139,17 +123,6 @@ impl Reader {
         }
     }
 
-    fn money(&mut self, field: &str, given: Option<&common::Money>) -> Option<Money> {
-        let full = format!("{}.{field}", self.prefix);
-        match wire::money(&full, given) {
-            Ok(money) => Some(money),
-            Err((_, description)) => {
-                self.push(field, description);
-                None
-            }
-        }
-    }
-
     fn optional_money(
         &mut self,
         field: &str,
@@ -162,7 +135,7 @@ impl Reader {
     }
 
     fn date(&mut self, field: &str, given: Option<&common::Date>) -> Option<Date> {
-        let full = format!("{}.{field}", self.prefix);
+        let full = self.path(field);
         match wire::required_date(&full, given) {
             Ok(date) => Some(date),
             Err((_, description)) => {
@@ -181,20 +154,6 @@ impl Reader {
             );
         }
         level
-    }
-
-    /// A word of the JSON document, read as the domain reads it there.
-    fn word<T: DeserializeOwned>(&mut self, field: &str, text: &str) -> Option<T> {
-        self.keep(field, word(text))
-    }
-
-    /// A word field with a default: empty keeps `target`.
-    fn word_into<T: DeserializeOwned>(&mut self, field: &str, text: &str, target: &mut T) {
-        if !text.is_empty()
-            && let Some(value) = self.word(field, text)
-        {
-            *target = value;
-        }
     }
 
     /// The region, year and fund a document section names; the request's where unreadable.
@@ -222,21 +181,6 @@ impl Reader {
             }
         };
         (region, fund)
-    }
-}
-
-/// A word of the JSON document read by the domain's own serde names, so both forms share one
-/// vocabulary.
-fn word<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|e| format!("{text:?} is not allowed here: {e}"))
-}
-
-/// The JSON document's word for a value.
-fn word_of<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(word)) => word,
-        _ => String::new(),
     }
 }
 

@@ -5,7 +5,7 @@ use platform::wire;
 use points_domain::ValuationPolicy;
 use points_domain::policy::HighCostTier;
 
-use super::{Reader, decimal_to_wire, word_of};
+use super::{Reader, TableFields, decimal_to_wire, word_of};
 use crate::store::TableKey;
 
 /// Reads the policy section over the defaults the JSON reader gives.

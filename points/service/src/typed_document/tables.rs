@@ -14,7 +14,7 @@ use points_domain::tables::{
     DrgTable, FixedRateTable, HospitalCoefficients, PerCapitaRates, PerDiemPhase, PerDiemStandards,
 };
 
-use super::{Reader, decimal_to_wire, money_to_wire, sorted, word_of};
+use super::{Reader, TableFields, decimal_to_wire, money_to_wire, sorted, word_of};
 use crate::store::TableKey;
 
 /// Reads the tables section over the defaults the JSON reader gives.

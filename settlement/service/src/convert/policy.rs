@@ -9,8 +9,8 @@
 use kernel::Decimal;
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::v1 as pb;
+use platform::document_fields::{self, word_of};
 use platform::wire::{self, Violation};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use settlement_domain::policy::{PolicyScheme, SettlementPolicy};
 use settlement_domain::validation::{AgeRule, CategoryRange, SexRule};
@@ -382,18 +382,5 @@ fn category_range(range: &pb::PolicyCategoryRange) -> CategoryRange {
 /// A word of the JSON document read as the domain reads it there, so both forms share one
 /// vocabulary.
 fn word<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, Violation> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|e| {
-        (
-            field.to_owned(),
-            format!("{text:?} is not allowed here: {e}"),
-        )
-    })
-}
-
-/// The JSON document's word for a value.
-fn word_of<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(word)) => word,
-        _ => String::new(),
-    }
+    document_fields::word(text).map_err(|description| (field.to_owned(), description))
 }
