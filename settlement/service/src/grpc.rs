@@ -105,6 +105,7 @@ pub(crate) fn case_filter(body: &pb::ListCasesRequest) -> Result<CaseFilter, Sta
                     .map_err(|violation| bad_request(vec![violation]))?,
             ),
         },
+        record_kinds: Vec::new(),
     })
 }
 

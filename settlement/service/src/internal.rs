@@ -58,8 +58,12 @@ impl SettlementInternalService for SettlementInternalApi {
             )]));
         };
         let (_, region) = authorize_request(&request, "filter.region_code", &filter.region_code)?;
-        let filter = case_filter(filter)?;
+        let mut filter = case_filter(filter)?;
         let kinds = record_kinds(&request.get_ref().record_kinds)?;
+        // Asked of the query, so the rows of other kinds are never read (m0023); the filter
+        // below stays as the stream's own guarantee.
+        filter.record_kinds = kinds.iter().copied().collect();
+        filter.record_kinds.sort_by_key(|kind| kind.as_str());
         let mut chunks = Box::pin(chunks(self.cases.clone(), region, filter, CHUNK));
         let (sender, receiver) = tokio::sync::mpsc::channel(64);
         let cases = self.cases.clone();

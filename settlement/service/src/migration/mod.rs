@@ -23,6 +23,7 @@ mod m0017_main_inpatient_method;
 mod m0018_case_listing_order;
 mod m0021_warning_region;
 mod m0022_case_clearing;
+mod m0023_listing_covers_filters;
 
 /// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_warning_region::WarningRegion),
             // A clearing records the case versions it took apart from the ledger rows.
             Box::new(m0022_case_clearing::CaseClearing),
+            Box::new(m0023_listing_covers_filters::ListingCoversFilters),
         ]
     }
 

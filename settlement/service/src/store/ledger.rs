@@ -158,6 +158,9 @@ pub struct CaseFilter {
     pub group_code: Option<String>,
     pub status: Option<String>,
     pub fund: Option<FundType>,
+    /// The record kinds asked for; every kind when empty. Compared on the listing index (m0023),
+    /// so a read of a month's ambulatory care does not fetch its inpatient lists.
+    pub record_kinds: Vec<RecordKind>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -509,6 +512,10 @@ fn listing(
     }
     if let Some(fund) = filter.fund {
         query = query.filter(Column::FundType.eq(fund_to_db(fund)));
+    }
+    if !filter.record_kinds.is_empty() {
+        query = query
+            .filter(Column::RecordKind.is_in(filter.record_kinds.iter().map(|kind| kind.as_str())));
     }
     query
         .order_by_asc(Column::RegionCode)

@@ -2,7 +2,8 @@
 //! statistics: a plan led by every current case would make intake and listings slow down as the
 //! ledger grows.
 
-use sea_orm::{DbBackend, QueryTrait, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
+use settlement_domain::ledger::RecordKind;
 
 use super::{CaseFilter, CaseKey, listing, lookup};
 use crate::store::query_plan::{migrated_sqlite, plan};
@@ -38,7 +39,11 @@ async fn a_page_after_a_key_is_one_range_of_the_listing_index() {
         discharge_between: Some((20250101, 20250131)),
         ..CaseFilter::default()
     };
-    for filter in [CaseFilter::default(), month] {
+    let ambulatory_month = CaseFilter {
+        record_kinds: vec![RecordKind::Outpatient, RecordKind::Pharmacy],
+        ..month.clone()
+    };
+    for filter in [CaseFilter::default(), month, ambulatory_month] {
         let statement =
             listing(region("460000"), &filter, Some(&after), 100).build(DbBackend::Sqlite);
         let steps = plan(&db, statement).await;
@@ -55,5 +60,33 @@ async fn a_page_after_a_key_is_one_range_of_the_listing_index() {
         steps,
         "SEARCH settlement_case USING INDEX settlement_case_listing \
          (region_code>? AND region_code<?)"
+    );
+}
+
+/// A month's or a kind's page compares the discharge date and the record kind on the listing
+/// index's entry, so only the rows it answers are fetched from the table (m0023).
+#[tokio::test]
+async fn the_listing_index_carries_the_month_and_the_kind_after_its_order() {
+    let db = migrated_sqlite().await;
+    let columns: Vec<String> = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM pragma_index_info('settlement_case_listing') ORDER BY seqno",
+        ))
+        .await
+        .expect("index info")
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("a column"))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "region_code",
+            "hospital_code",
+            "list_id",
+            "is_current",
+            "discharge_date",
+            "record_kind"
+        ]
     );
 }
