@@ -4,7 +4,7 @@
 use kernel::FundType;
 use platform::store_test;
 use settlement_service::Migrator;
-use settlement_service::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase};
+use settlement_service::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase, ListedCase};
 
 use super::{case, region};
 
@@ -175,5 +175,121 @@ store_test!(
             .expect("list");
         let ids: Vec<&str> = listed.iter().map(|c| c.list_id.as_str()).collect();
         assert_eq!(ids, ["X1"]);
+    }
+);
+
+/// [`walk_pages`] through the summaries ListCases and ExportCases read.
+async fn walk_summaries(
+    store: &CaseStore,
+    region_code: &str,
+    filter: &CaseFilter,
+    size: u64,
+) -> Vec<ListedCase> {
+    let mut seen = Vec::new();
+    let mut after: Option<CaseKey> = None;
+    loop {
+        let rows = store
+            .list_summaries(region(region_code), filter, after.as_ref(), size)
+            .await
+            .expect("page");
+        after = rows.last().map(ListedCase::key);
+        let full = rows.len() as u64 == size;
+        seen.extend(rows);
+        if !full {
+            return seen;
+        }
+    }
+}
+
+store_test!(
+    summaries_answer_the_cases_of_the_pages_as_read_whole,
+    Migrator,
+    |db| {
+        use settlement_domain::ledger::LedgerStatus;
+        use settlement_service::store::case_clearing;
+        let store = CaseStore::new(db.clone());
+        let mut cases = Vec::new();
+        for n in 0..9 {
+            let county = if n % 2 == 0 { "460105" } else { "460108" };
+            let mut stored = case(
+                county,
+                &format!("H{}", n % 3),
+                &format!("L{n}"),
+                1,
+                20250110,
+            );
+            if n == 4 {
+                stored.status = LedgerStatus::Unvalued;
+                stored.valuation_error = "no group".into();
+            }
+            if n >= 6 {
+                // February's cases stay valued when January is cleared.
+                stored.discharge_date = 20250210;
+            }
+            cases.push(stored);
+        }
+        CaseStore::insert_new_many(db, &cases)
+            .await
+            .expect("insert");
+        // A correction after the clearing: its new version is not the one taken.
+        let taken = case_clearing::record(
+            db,
+            "run-1",
+            region("460100"),
+            FundType::Employee,
+            (20250101, 20250131),
+        )
+        .await
+        .expect("cleared");
+        assert_eq!(taken, 5, "January's valued cases");
+        CaseStore::insert_current(db, &case("460105", "H2", "L2", 2, 20250110))
+            .await
+            .expect("correction");
+
+        let status = |word: &str| CaseFilter {
+            status: Some(word.into()),
+            ..CaseFilter::default()
+        };
+        let january = CaseFilter {
+            discharge_between: Some((20250101, 20250131)),
+            ..CaseFilter::default()
+        };
+        for filter in [
+            CaseFilter::default(),
+            status("cleared"),
+            status("valued"),
+            status("unvalued"),
+            january,
+        ] {
+            let whole: Vec<ListedCase> = walk_pages(&store, "460100", &filter, 2, async |_| {})
+                .await
+                .into_iter()
+                .map(ListedCase::from)
+                .collect();
+            assert!(!whole.is_empty(), "{filter:?}");
+            assert_eq!(
+                walk_summaries(&store, "460100", &filter, 2).await,
+                whole,
+                "{filter:?}"
+            );
+        }
+        let statuses: Vec<(String, LedgerStatus)> =
+            walk_summaries(&store, "460100", &CaseFilter::default(), 4)
+                .await
+                .into_iter()
+                .map(|c| (c.list_id, c.status))
+                .collect();
+        let of = |status: LedgerStatus| {
+            statuses
+                .iter()
+                .filter(|(_, s)| *s == status)
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of(LedgerStatus::Cleared).len(), 4);
+        assert_eq!(of(LedgerStatus::Unvalued), ["L4"]);
+        let mut valued = of(LedgerStatus::Valued);
+        valued.sort();
+        assert_eq!(valued, ["L2", "L6", "L7", "L8"]);
     }
 );
