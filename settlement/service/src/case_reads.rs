@@ -123,7 +123,8 @@ const READ_AHEAD: usize = 2;
 /// ExportCases: the region-month's cases in chunks of [`CHUNK`]. A task of its own reads the
 /// chunks and their warnings and builds the messages, up to [`READ_AHEAD`] ahead of the one being
 /// encoded and sent, so the next page is read while the current is on the wire instead of after
-/// it. A caller that goes away ends the task at its next message.
+/// it, and a chunk's warnings while the next chunk is read. A caller that goes away ends the task
+/// at its next message.
 pub fn export_cases(
     cases: &CaseStore,
     request: &Request<pb::ExportCasesRequest>,
@@ -143,17 +144,26 @@ pub fn export_cases(
         ListedCase::key,
     );
     let store = cases.clone();
+    // A chunk's warnings are read while the next chunk is: the walk needs only the last key.
+    let messages = futures::StreamExt::buffered(
+        futures::StreamExt::map(chunks, move |chunk| {
+            let store = store.clone();
+            async move {
+                match chunk {
+                    Ok(rows) => with_warnings(&store, rows)
+                        .await
+                        .map(|cases| pb::ExportCasesResponse { cases })
+                        .map_err(storage_failure),
+                    Err(error) => Err(storage_failure(error)),
+                }
+            }
+        }),
+        2,
+    );
     let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
-        let mut chunks = std::pin::pin!(chunks);
-        while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
-            let message = match chunk {
-                Ok(rows) => with_warnings(&store, rows)
-                    .await
-                    .map(|cases| pb::ExportCasesResponse { cases })
-                    .map_err(storage_failure),
-                Err(error) => Err(storage_failure(error)),
-            };
+        let mut messages = std::pin::pin!(messages);
+        while let Some(message) = futures::StreamExt::next(&mut messages).await {
             let failed = message.is_err();
             if sender.send(message).await.is_err() || failed {
                 return;
