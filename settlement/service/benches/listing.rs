@@ -22,7 +22,7 @@ use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceCl
 use sea_orm::DatabaseConnection;
 use settlement_domain::ledger::{LedgerStatus, RecordKind};
 use settlement_service::SettlementApi;
-use settlement_service::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase};
+use settlement_service::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase, ListedCase};
 use tokio_stream::StreamExt;
 
 const HOSPITALS: usize = 200;
@@ -115,12 +115,12 @@ async fn through_the_store(db: &DatabaseConnection) -> Walk {
     loop {
         let page_started = Instant::now();
         let rows = store
-            .list(region, &filter, after.as_ref(), PAGE + 1)
+            .list_summaries(region, &filter, after.as_ref(), PAGE + 1)
             .await
             .expect("page");
         let more = rows.len() as u64 > PAGE;
         let rows = &rows[..rows.len().min(PAGE as usize)];
-        after = rows.last().map(CaseKey::of);
+        after = rows.last().map(ListedCase::key);
         walk.pages.push(page_started.elapsed());
         walk.cases += rows.len();
         if !more {

@@ -3,6 +3,7 @@
 //! chunk one index range scan resuming after the last key of the one before. Every case is
 //! answered with its warnings ([`with_warnings`]).
 
+use std::future::Future;
 use std::pin::Pin;
 
 use futures::Stream;
@@ -16,7 +17,7 @@ use tonic::{Request, Response, Status};
 use crate::convert::intake::{case_to_wire, institution_to_wire, warning_to_wire};
 use crate::grpc::case_filter;
 use crate::store::institutions;
-use crate::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase, StoreError};
+use crate::store::ledger::{CaseFilter, CaseKey, CaseStore, LedgerCase, ListedCase, StoreError};
 use crate::store::rechecked_warnings;
 
 /// Cases read from the ledger per query while streaming, and per ExportCases message.
@@ -38,10 +39,10 @@ pub async fn list_cases(
         (&mut r.page_size, &mut r.page_token)
     })?;
     let rows = cases
-        .list(region, &filter, page.after.as_ref(), page.fetch_limit())
+        .list_summaries(region, &filter, page.after.as_ref(), page.fetch_limit())
         .await
         .map_err(storage_failure)?;
-    let (rows, next_page_token) = page.finish(rows, CaseKey::of);
+    let (rows, next_page_token) = page.finish(rows, ListedCase::key);
     Ok(Response::new(pb::ListCasesResponse {
         cases: with_warnings(cases, rows).await.map_err(storage_failure)?,
         next_page_token,
@@ -52,7 +53,7 @@ pub async fn list_cases(
 /// those of the revaluation that stored it.
 pub async fn with_warnings(
     cases: &CaseStore,
-    rows: Vec<LedgerCase>,
+    rows: Vec<ListedCase>,
 ) -> Result<Vec<pb::CaseSummary>, StoreError> {
     let kept = rechecked_warnings::of_versions(cases.connection(), &rows).await?;
     Ok(rows
@@ -122,26 +123,47 @@ const READ_AHEAD: usize = 2;
 /// ExportCases: the region-month's cases in chunks of [`CHUNK`]. A task of its own reads the
 /// chunks and their warnings and builds the messages, up to [`READ_AHEAD`] ahead of the one being
 /// encoded and sent, so the next page is read while the current is on the wire instead of after
-/// it. A caller that goes away ends the task at its next message.
+/// it, and a chunk's warnings while the next chunk is read. A caller that goes away ends the task
+/// at its next message.
 pub fn export_cases(
     cases: &CaseStore,
     request: &Request<pb::ExportCasesRequest>,
 ) -> Result<Response<ExportStream>, Status> {
     let (_, region) = authorize_request(request, "region_code", &request.get_ref().region_code)?;
     let filter = export_filter(request.get_ref())?;
-    let chunks = chunks(cases.clone(), region, filter, CHUNK);
+    let chunks = walk(
+        cases.clone(),
+        region,
+        filter,
+        CHUNK,
+        |cases, region, filter, after, size| async move {
+            cases
+                .list_summaries(region, &filter, after.as_ref(), size)
+                .await
+        },
+        ListedCase::key,
+    );
     let store = cases.clone();
+    // A chunk's warnings are read while the next chunk is: the walk needs only the last key.
+    let messages = futures::StreamExt::buffered(
+        futures::StreamExt::map(chunks, move |chunk| {
+            let store = store.clone();
+            async move {
+                match chunk {
+                    Ok(rows) => with_warnings(&store, rows)
+                        .await
+                        .map(|cases| pb::ExportCasesResponse { cases })
+                        .map_err(storage_failure),
+                    Err(error) => Err(storage_failure(error)),
+                }
+            }
+        }),
+        2,
+    );
     let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
-        let mut chunks = std::pin::pin!(chunks);
-        while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
-            let message = match chunk {
-                Ok(rows) => with_warnings(&store, rows)
-                    .await
-                    .map(|cases| pb::ExportCasesResponse { cases })
-                    .map_err(storage_failure),
-                Err(error) => Err(storage_failure(error)),
-            };
+        let mut messages = std::pin::pin!(messages);
+        while let Some(message) = futures::StreamExt::next(&mut messages).await {
             let failed = message.is_err();
             if sender.send(message).await.is_err() || failed {
                 return;
@@ -161,31 +183,64 @@ pub fn chunks(
     filter: CaseFilter,
     size: u64,
 ) -> impl Stream<Item = Result<Vec<LedgerCase>, StoreError>> + Send + 'static {
-    struct Walk {
+    walk(
+        cases,
+        region,
+        filter,
+        size,
+        |cases, region, filter, after, size| async move {
+            cases.list(region, &filter, after.as_ref(), size).await
+        },
+        CaseKey::of,
+    )
+}
+
+/// The chunks `read` answers from the start of the selection, each after the last key of the
+/// one before, until one comes back short.
+fn walk<T, R, F>(
+    cases: CaseStore,
+    region: RegionCode,
+    filter: CaseFilter,
+    size: u64,
+    read: R,
+    key: fn(&T) -> CaseKey,
+) -> impl Stream<Item = Result<Vec<T>, StoreError>> + Send + 'static
+where
+    T: Send + 'static,
+    R: Fn(CaseStore, RegionCode, CaseFilter, Option<CaseKey>, u64) -> F + Send + 'static,
+    F: Future<Output = Result<Vec<T>, StoreError>> + Send,
+{
+    struct Walk<R> {
         cases: CaseStore,
         filter: CaseFilter,
         after: Option<CaseKey>,
         done: bool,
+        read: R,
     }
     let start = Walk {
         cases,
         filter,
         after: None,
         done: false,
+        read,
     };
     futures::stream::unfold(start, move |mut walk| async move {
         if walk.done {
             return None;
         }
-        let read = walk
-            .cases
-            .list(region, &walk.filter, walk.after.as_ref(), size)
-            .await;
+        let read = (walk.read)(
+            walk.cases.clone(),
+            region,
+            walk.filter.clone(),
+            walk.after.clone(),
+            size,
+        )
+        .await;
         match read {
             Ok(rows) if rows.is_empty() => None,
             Ok(rows) => {
                 walk.done = (rows.len() as u64) < size;
-                walk.after = rows.last().map(CaseKey::of);
+                walk.after = rows.last().map(key);
                 Some((Ok(rows), walk))
             }
             Err(error) => {

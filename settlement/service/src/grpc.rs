@@ -22,7 +22,7 @@ use crate::intake::{BrokenStream, Incoming, Intake, IntakeError, RevaluationOrde
 use crate::store::Database;
 use crate::store::institutions::{self, RegistryError};
 use crate::store::journal::{self, Once};
-use crate::store::ledger::{CaseFilter, CaseStore, LedgerCase, region_span};
+use crate::store::ledger::{CaseFilter, CaseStore, LedgerCase, ListedCase, region_span};
 
 /// The largest message the settlement service reads: a `SubmitCaseBatch` of a thousand lists
 /// (one intake chunk) with their fee lines fits many times over. tonic refuses a larger message
@@ -273,9 +273,12 @@ impl SettlementService for SettlementApi {
                 ),
             ));
         }
-        let summaries = crate::case_reads::with_warnings(&self.cases, versions.clone())
-            .await
-            .map_err(storage_failure)?;
+        let summaries = crate::case_reads::with_warnings(
+            &self.cases,
+            versions.iter().cloned().map(ListedCase::from).collect(),
+        )
+        .await
+        .map_err(storage_failure)?;
         Ok(Response::new(pb::GetCaseResponse {
             versions: versions
                 .into_iter()

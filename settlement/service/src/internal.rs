@@ -16,7 +16,7 @@ use tonic::{Request, Response, Status};
 
 use crate::case_reads::{CHUNK, chunks, with_warnings};
 use crate::grpc::case_filter;
-use crate::store::ledger::CaseStore;
+use crate::store::ledger::{CaseStore, ListedCase};
 
 /// The settlement internal gRPC API over the case ledger.
 #[derive(Clone)]
@@ -89,6 +89,7 @@ impl SettlementInternalService for SettlementInternalApi {
                         (case.case_json.clone(), case.record_kind, facts)
                     })
                     .collect();
+                let rows = rows.into_iter().map(ListedCase::from).collect();
                 let summaries = match with_warnings(&cases, rows).await {
                     Ok(summaries) => summaries,
                     Err(error) => {

@@ -14,7 +14,7 @@ use tonic::{Code, Status};
 use super::Violations;
 use crate::intake::BrokenStream;
 use crate::store::institutions::{AGREEMENT_STATUSES, AgreementRow, InstitutionRow, LEVELS, TYPES};
-use crate::store::ledger::LedgerCase;
+use crate::store::ledger::ListedCase;
 
 /// The record of a wire message (the deprecated `case_json` when `record` is absent).
 pub fn record_from_wire(record: Option<pb::SubmitRecord>, case_json: String) -> Record {
@@ -232,7 +232,7 @@ pub fn agreement_to_wire(row: &AgreementRow) -> pb::Agreement {
     }
 }
 
-pub fn case_to_wire(case: LedgerCase) -> pb::CaseSummary {
+pub fn case_to_wire(case: ListedCase) -> pb::CaseSummary {
     pb::CaseSummary {
         hospital_code: case.hospital_code,
         list_id: case.list_id,

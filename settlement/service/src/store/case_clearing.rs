@@ -109,6 +109,18 @@ fn taking_of_row() -> SelectStatement {
         .to_owned()
 }
 
+/// Whether a clearing took a valued `settlement_case` row, as a column of the query that reads
+/// the row: what [`mark_read`] answers with a query of its own. A scalar subquery, one probe of
+/// the primary key per row read: PostgreSQL may run an EXISTS as a hash of the whole clearing
+/// table, built for every page (6 ms a page with 5,000 cleared cases at 200,000).
+pub fn taken_valued() -> Expr {
+    use sea_orm::sea_query::SubQueryStatement;
+    let one = taking_of_row().limit(1).to_owned();
+    Expr::col((settlement_case::Entity, settlement_case::Column::Status))
+        .eq(status::VALUED)
+        .and(Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(one))).is_not_null())
+}
+
 /// A `settlement_case` row no clearing recorded here took (a query that wants it uncleared also
 /// asks for a status other than `cleared`).
 pub fn not_taken() -> Expr {

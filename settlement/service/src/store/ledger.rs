@@ -12,15 +12,18 @@ use crate::store::warnings::{self, KeptWarnings};
 use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryOrder, QueryResult,
+    QuerySelect, Set, TransactionTrait,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
 
 mod lookup;
+mod pages;
 #[cfg(test)]
 mod plans;
+
+pub use pages::ListedCase;
 
 pub mod settlement_case {
     use sea_orm::entity::prelude::*;
@@ -455,6 +458,40 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
     })
 }
 
+/// A whole stored row and whether a clearing took it ([`case_clearing::taken_valued`], read in the
+/// row's own statement).
+struct TakenRow(settlement_case::Model, bool);
+
+impl FromQueryResult for TakenRow {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(TakenRow(
+            settlement_case::Model::from_query_result(row, prefix)?,
+            row.try_get(prefix, "taken")?,
+        ))
+    }
+}
+
+impl TakenRow {
+    /// The version as the ledger answers it: cleared when a clearing took it.
+    fn into_case(self) -> Result<LedgerCase, StoreError> {
+        let TakenRow(row, taken) = self;
+        let mut case = from_model(row)?;
+        if taken {
+            case.status = LedgerStatus::Cleared;
+        }
+        Ok(case)
+    }
+}
+
+/// `query`'s rows with whether a clearing took each, in one statement.
+fn with_taken(
+    query: sea_orm::Select<settlement_case::Entity>,
+) -> sea_orm::Selector<sea_orm::SelectModel<TakenRow>> {
+    query
+        .expr_as(case_clearing::taken_valued(), "taken")
+        .into_model::<TakenRow>()
+}
+
 /// Stored rows as the ledger answers them: each version a clearing took reads as cleared.
 async fn read_back<C: ConnectionTrait>(
     conn: &C,
@@ -466,62 +503,6 @@ async fn read_back<C: ConnectionTrait>(
         .collect::<Result<Vec<_>, _>>()?;
     case_clearing::mark_read(conn, &mut cases).await?;
     Ok(cases)
-}
-
-/// The page of [`CaseStore::list`]: one range scan of `settlement_case_listing` from `after`.
-fn listing(
-    region: RegionCode,
-    filter: &CaseFilter,
-    after: Option<&CaseKey>,
-    limit: u64,
-) -> sea_orm::Select<settlement_case::Entity> {
-    use settlement_case::Column;
-    let (from, to) = region_span(region);
-    let mut query = settlement_case::Entity::find().filter(Column::IsCurrent.eq(true));
-    query = match after {
-        // The key's own region is the lower bound: SQLite seeks the index by the row
-        // comparison only when no other lower bound on region_code competes with it.
-        Some(CaseKey(region_code, hospital_code, list_id)) if *region_code >= from => {
-            let key = |column: Column| Expr::col(column);
-            query.filter(Column::RegionCode.lte(to)).filter(
-                Expr::tuple([
-                    key(Column::RegionCode),
-                    key(Column::HospitalCode),
-                    key(Column::ListId),
-                ])
-                .gt(Expr::tuple([
-                    Expr::val(*region_code),
-                    Expr::val(hospital_code.clone()),
-                    Expr::val(list_id.clone()),
-                ])),
-            )
-        }
-        _ => query.filter(Column::RegionCode.between(from, to)),
-    };
-    if let Some(hospital) = &filter.hospital_code {
-        query = query.filter(Column::HospitalCode.eq(hospital.clone()));
-    }
-    if let Some((from, to)) = filter.discharge_between {
-        query = query.filter(Column::DischargeDate.between(from, to));
-    }
-    if let Some(group) = &filter.group_code {
-        query = query.filter(Column::GroupCode.eq(group.clone()));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(case_clearing::status_is(status));
-    }
-    if let Some(fund) = filter.fund {
-        query = query.filter(Column::FundType.eq(fund_to_db(fund)));
-    }
-    if !filter.record_kinds.is_empty() {
-        query = query
-            .filter(Column::RecordKind.is_in(filter.record_kinds.iter().map(|kind| kind.as_str())));
-    }
-    query
-        .order_by_asc(Column::RegionCode)
-        .order_by_asc(Column::HospitalCode)
-        .order_by_asc(Column::ListId)
-        .limit(limit)
 }
 
 /// The case ledger on a sea-orm connection.
@@ -539,46 +520,22 @@ impl CaseStore {
         &self.db
     }
 
-    /// Current versions of the cases of `region` (and the regions inside it), filtered, in
-    /// [`CaseKey`] order, the first `limit` after `after`. One index range scan per call
-    /// (`settlement_case_listing`), however deep into the ledger `after` is, and one primary-key
-    /// probe per valued case of the page for whether a clearing took it.
-    pub async fn list(
-        &self,
-        region: RegionCode,
-        filter: &CaseFilter,
-        after: Option<&CaseKey>,
-        limit: u64,
-    ) -> Result<Vec<LedgerCase>, StoreError> {
-        let query = listing(region, filter, after, limit);
-        if self.db.get_database_backend() != DbBackend::Postgres {
-            let rows = query.all(&self.db).await?;
-            return read_back(&self.db, rows).await;
-        }
-        // After five runs on a connection PostgreSQL may keep a generic plan for the prepared
-        // page, which for a month's filter sorts the rest of the region on every page (1 s a page
-        // at 1,000,000 cases, 1.5 ms planned with its values): plan each page with its own.
-        let txn = self.db.begin().await?;
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-            .await?;
-        let rows = query.all(&txn).await?;
-        txn.commit().await?;
-        read_back(&self.db, rows).await
-    }
-
     /// Every version of one case, oldest first.
     pub async fn versions(
         &self,
         hospital_code: &str,
         list_id: &str,
     ) -> Result<Vec<LedgerCase>, StoreError> {
-        let rows = settlement_case::Entity::find()
+        let query = settlement_case::Entity::find()
             .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
             .filter(settlement_case::Column::ListId.eq(list_id))
-            .order_by_asc(settlement_case::Column::Version)
+            .order_by_asc(settlement_case::Column::Version);
+        with_taken(query)
             .all(&self.db)
-            .await?;
-        read_back(&self.db, rows).await
+            .await?
+            .into_iter()
+            .map(TakenRow::into_case)
+            .collect()
     }
 
     /// The current version of one case, if stored.
@@ -587,13 +544,15 @@ impl CaseStore {
         hospital_code: &str,
         list_id: &str,
     ) -> Result<Option<LedgerCase>, StoreError> {
-        let row = settlement_case::Entity::find()
+        let query = settlement_case::Entity::find()
             .filter(settlement_case::Column::HospitalCode.eq(hospital_code))
             .filter(settlement_case::Column::ListId.eq(list_id))
-            .filter(settlement_case::Column::IsCurrent.eq(true))
+            .filter(settlement_case::Column::IsCurrent.eq(true));
+        with_taken(query)
             .one(conn)
-            .await?;
-        Ok(read_back(conn, row.into_iter().collect()).await?.pop())
+            .await?
+            .map(TakenRow::into_case)
+            .transpose()
     }
 
     /// Stores `case` as the current version, retiring the previous current version, on `conn`

@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use settlement_domain::intake_warnings::{IntakeWarning, WarningLevel};
 
-use super::ledger::{LedgerCase, StoreError};
+use super::ledger::{LedgerCase, ListedCase, StoreError};
 use super::warnings::{self, ContentKey};
 
 pub mod case_recheck {
@@ -135,19 +135,48 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, rechecks: &[Recheck]) -> Resul
     Ok(())
 }
 
+/// A stored version as its warnings are found: (hospital, list id, version, content hash).
+pub trait StoredVersion {
+    fn hospital_code(&self) -> &str;
+    fn list_id(&self) -> &str;
+    fn version(&self) -> i32;
+    fn content_hash(&self) -> &str;
+}
+
+macro_rules! stored_version {
+    ($($case:ty),*) => {$(
+        impl StoredVersion for $case {
+            fn hospital_code(&self) -> &str {
+                &self.hospital_code
+            }
+            fn list_id(&self) -> &str {
+                &self.list_id
+            }
+            fn version(&self) -> i32 {
+                self.version
+            }
+            fn content_hash(&self) -> &str {
+                &self.content_hash
+            }
+        }
+    )*};
+}
+
+stored_version!(LedgerCase, ListedCase);
+
 /// The warnings each of `cases` (stored versions) carries, by version; a version without any
 /// is absent.
-pub async fn of_versions<C: ConnectionTrait>(
+pub async fn of_versions<C: ConnectionTrait, V: StoredVersion + Sync>(
     conn: &C,
-    cases: &[LedgerCase],
+    cases: &[V],
 ) -> Result<HashMap<VersionKey, Vec<IntakeWarning>>, StoreError> {
     let contents: Vec<ContentKey> = cases
         .iter()
         .map(|c| {
             (
-                c.hospital_code.clone(),
-                c.list_id.clone(),
-                c.content_hash.clone(),
+                c.hospital_code().to_owned(),
+                c.list_id().to_owned(),
+                c.content_hash().to_owned(),
             )
         })
         .collect();
@@ -161,9 +190,9 @@ pub async fn of_versions<C: ConnectionTrait>(
     let mut found = HashMap::new();
     for (case, content) in cases.iter().zip(contents) {
         let key = (
-            case.hospital_code.clone(),
-            case.list_id.clone(),
-            case.version,
+            case.hospital_code().to_owned(),
+            case.list_id().to_owned(),
+            case.version(),
         );
         let warnings = match rechecks.remove(&key) {
             Some(rechecked) => rechecked,
@@ -177,15 +206,15 @@ pub async fn of_versions<C: ConnectionTrait>(
 }
 
 /// For each of `cases` rechecked at or below its version with its content, that recheck.
-async fn latest_rechecks<C: ConnectionTrait>(
+async fn latest_rechecks<C: ConnectionTrait, V: StoredVersion + Sync>(
     conn: &C,
-    cases: &[LedgerCase],
+    cases: &[V],
 ) -> Result<HashMap<VersionKey, Vec<IntakeWarning>>, StoreError> {
     let mut found = HashMap::new();
     if cases.is_empty() {
         return Ok(found);
     }
-    let lists: BTreeSet<&str> = cases.iter().map(|c| c.list_id.as_str()).collect();
+    let lists: BTreeSet<&str> = cases.iter().map(StoredVersion::list_id).collect();
     let mut rows = Vec::new();
     for part in lists
         .into_iter()
@@ -206,17 +235,17 @@ async fn latest_rechecks<C: ConnectionTrait>(
     for case in cases {
         // Rows come newest first: the first that fits is the latest.
         let latest = rows.iter().find(|r| {
-            r.hospital_code == case.hospital_code
-                && r.list_id == case.list_id
-                && r.version <= case.version
-                && r.content_hash == case.content_hash
+            r.hospital_code == case.hospital_code()
+                && r.list_id == case.list_id()
+                && r.version <= case.version()
+                && r.content_hash == case.content_hash()
         });
         if let Some(row) = latest {
             found.insert(
                 (
-                    case.hospital_code.clone(),
-                    case.list_id.clone(),
-                    case.version,
+                    case.hospital_code().to_owned(),
+                    case.list_id().to_owned(),
+                    case.version(),
                 ),
                 from_json(&row.warnings_json)?,
             );

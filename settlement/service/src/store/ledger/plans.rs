@@ -2,10 +2,11 @@
 //! statistics: a plan led by every current case would make intake and listings slow down as the
 //! ledger grows.
 
-use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, QuerySelect, QueryTrait, Statement};
 use settlement_domain::ledger::RecordKind;
 
-use super::{CaseFilter, CaseKey, listing, lookup};
+use super::pages::{listing, summary_listing};
+use super::{CaseFilter, CaseKey, lookup};
 use crate::store::query_plan::{migrated_sqlite, plan};
 
 fn region(code: &str) -> kernel::RegionCode {
@@ -89,4 +90,25 @@ async fn the_listing_index_carries_the_month_and_the_kind_after_its_order() {
             "record_kind"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_page_as_read_probes_the_clearings_by_primary_key_per_row() {
+    let db = migrated_sqlite().await;
+    let after = CaseKey(460108, "H001".into(), "L9".into());
+    let whole = listing(region("460000"), &CaseFilter::default(), Some(&after), 100)
+        .expr_as(crate::store::case_clearing::taken_valued(), "taken");
+    let summaries = summary_listing(region("460000"), &CaseFilter::default(), Some(&after), 100);
+    for page in [whole, summaries] {
+        let steps = plan(&db, page.build(DbBackend::Sqlite)).await;
+        assert_eq!(
+            steps,
+            "SEARCH settlement_case USING INDEX settlement_case_listing \
+             ((region_code,hospital_code,list_id)>(?,?,?) AND region_code<?) ; \
+             CORRELATED SCALAR SUBQUERY 1 ; \
+             SEARCH settlement_case_clearing USING COVERING INDEX \
+             sqlite_autoindex_settlement_case_clearing_1 \
+             (hospital_code=? AND list_id=? AND version=? AND region_code=?)"
+        );
+    }
 }
