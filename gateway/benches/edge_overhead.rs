@@ -5,7 +5,9 @@
 //! 1,000 calls in flight. Prints p50, p99 and calls/s of each, and the edge's overhead.
 //!
 //! `cargo bench -p gateway --bench edge_overhead`; `EDGE_BENCH_SECONDS` sets the seconds measured
-//! per run (default 3, after 1 s of warm-up). Client and server share the machine's cores.
+//! per run (default 3, after 1 s of warm-up), `EDGE_BENCH_LOG_FILTER` the server's log filter
+//! (default `warn`; `warn,medpay_request=off` leaves the request spans out). Client and server
+//! share the machine's cores.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -23,6 +25,9 @@ const CONNECTIONS: usize = 8;
 
 fn config(dir: &std::path::Path) -> anyhow::Result<gateway::config::Settings> {
     let path = dir.join("medpay.toml");
+    // `medpay_request=off` takes the request spans out, to see what they cost.
+    let log_filter =
+        std::env::var("EDGE_BENCH_LOG_FILTER").unwrap_or_else(|_| "warn".to_owned());
     // Limits far above the load: their bookkeeping is measured, never a refusal.
     std::fs::write(
         &path,
@@ -50,7 +55,7 @@ scopes = ["460108"]
 roles = ["read"]
 
 [telemetry]
-log_filter = "warn"
+log_filter = "{log_filter}"
 "#,
             dir.join("data").display()
         ),
