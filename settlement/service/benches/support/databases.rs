@@ -1,7 +1,9 @@
 //! The database every bench runs on: a migrated SQLite file in a temporary directory, then a
 //! PostgreSQL schema created, migrated and dropped again when `MEDPAY_BENCH_DATABASE_URL` or
 //! `TEST_DATABASE_URL` is set. `BENCH_BACKENDS=postgres` leaves SQLite out (a run at full size
-//! on one backend takes minutes).
+//! on one backend takes minutes). `BENCH_PARTITIONED=1` partitions the PostgreSQL ledger by
+//! discharge year with deploy/postgres/partition-by-year.sql after migrating, as a province
+//! deployment may.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
@@ -35,6 +37,9 @@ pub async fn each_backend(name: &str, bench: impl AsyncFn(&str, &DatabaseConnect
             .await
             .expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
+        if std::env::var("BENCH_PARTITIONED").is_ok_and(|p| p.trim() == "1") {
+            partition_by_year(&db).await;
+        }
         bench("postgres", &db).await;
         admin
             .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
@@ -69,4 +74,13 @@ pub async fn seed_ledger(
         "  seeded {cases} cases in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Runs deploy/postgres/partition-by-year.sql on the bench's schema.
+async fn partition_by_year(db: &DatabaseConnection) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/postgres/partition-by-year.sql");
+    let sql = std::fs::read_to_string(&script).expect("deploy/postgres/partition-by-year.sql");
+    db.execute_unprepared(&sql).await.expect("partition by year");
+    println!("  ledger partitioned by discharge year");
 }
