@@ -16,26 +16,26 @@ use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceCl
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
-const REGION: &str = "460108";
+pub(super) const REGION: &str = "460108";
 const HOSPITALS: [&str; 2] = ["H46010801", "H46010802"];
-const CONFIG: &str = "[telemetry]\nlog_filter = \"warn\"\n";
+pub(super) const CONFIG: &str = "[telemetry]\nlog_filter = \"warn\"\n";
 
-/// The drill's own database beside the test database: its URL, and the test database's URL to
-/// create and drop it from.
-fn drill_database(test_url: &str) -> anyhow::Result<(String, String)> {
+/// A database of a test's own beside the test database, named with `suffix`: its URL and its
+/// name (to create and drop it from the test database).
+pub(super) fn database_beside(test_url: &str, suffix: &str) -> anyhow::Result<(String, String)> {
     let (server, database) = test_url
         .split('?')
         .next()
         .and_then(|url| url.rsplit_once('/'))
         .ok_or_else(|| anyhow::anyhow!("TEST_DATABASE_URL has no database name: {test_url}"))?;
     Ok((
-        format!("{server}/{database}_drill"),
-        format!("{database}_drill"),
+        format!("{server}/{database}_{suffix}"),
+        format!("{database}_{suffix}"),
     ))
 }
 
 /// Runs a PostgreSQL client program and fails with its stderr when it fails.
-fn pg(program: &str, args: &[&str]) -> anyhow::Result<()> {
+pub(super) fn pg(program: &str, args: &[&str]) -> anyhow::Result<()> {
     let output = Command::new(program).args(args).output()?;
     anyhow::ensure!(
         output.status.success(),
@@ -45,12 +45,12 @@ fn pg(program: &str, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
+pub(super) fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
     pg("psql", &[url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
 }
 
 /// The 2025 employee table of the county: GD15 at 100 points, both hospitals' coefficients.
-fn table() -> String {
+pub(super) fn table() -> String {
     serde_json::json!({
         "policy": {"region": REGION, "year": 2025, "fund_type": "310", "main_method": "drg"},
         "tables": {
@@ -74,7 +74,7 @@ fn table() -> String {
 }
 
 /// Twelve appendectomies a hospital, one a month.
-async fn submit_year(channel: Channel) -> anyhow::Result<()> {
+pub(super) async fn submit_year(channel: Channel) -> anyhow::Result<()> {
     let mut intake = SettlementServiceClient::new(channel);
     for hospital in HOSPITALS {
         register_institution(&mut intake, hospital, REGION, "3A").await?;
@@ -108,7 +108,7 @@ async fn submit_year(channel: Channel) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn clearing() -> settlement::RunClearingRequest {
+pub(super) fn clearing() -> settlement::RunClearingRequest {
     settlement::RunClearingRequest {
         request_id: "drill-clearing-2025".into(),
         region_code: REGION.into(),
@@ -178,7 +178,7 @@ async fn a_cleared_year_reverifies_to_the_fen_after_dump_drop_and_restore() -> a
         eprintln!("skipped: TEST_DATABASE_URL is not set");
         return Ok(());
     };
-    let (drill_url, drill_name) = drill_database(&test_url)?;
+    let (drill_url, drill_name) = database_beside(&test_url, "drill")?;
     psql(
         &test_url,
         &format!("DROP DATABASE IF EXISTS {drill_name} WITH (FORCE)"),

@@ -19,6 +19,7 @@ mod grpc_web;
 mod hainan_year;
 mod intake_property;
 mod outpatient;
+mod partition_by_year;
 mod period_report;
 mod production_config;
 mod province_processes;
