@@ -26,8 +26,7 @@ const CONNECTIONS: usize = 8;
 fn config(dir: &std::path::Path) -> anyhow::Result<gateway::config::Settings> {
     let path = dir.join("medpay.toml");
     // `medpay_request=off` takes the request spans out, to see what they cost.
-    let log_filter =
-        std::env::var("EDGE_BENCH_LOG_FILTER").unwrap_or_else(|_| "warn".to_owned());
+    let log_filter = std::env::var("EDGE_BENCH_LOG_FILTER").unwrap_or_else(|_| "warn".to_owned());
     // Limits far above the load: their bookkeeping is measured, never a refusal.
     std::fs::write(
         &path,

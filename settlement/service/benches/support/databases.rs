@@ -81,6 +81,8 @@ async fn partition_by_year(db: &DatabaseConnection) {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../deploy/postgres/partition-by-year.sql");
     let sql = std::fs::read_to_string(&script).expect("deploy/postgres/partition-by-year.sql");
-    db.execute_unprepared(&sql).await.expect("partition by year");
+    db.execute_unprepared(&sql)
+        .await
+        .expect("partition by year");
     println!("  ledger partitioned by discharge year");
 }
