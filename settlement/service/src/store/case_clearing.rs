@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use kernel::{FundType, RegionCode};
 use platform::db::{fund_to_db, region_to_db};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{ExprTrait, OnConflict, Query, SelectStatement};
+use sea_orm::sea_query::{ExprTrait, Query, SelectStatement};
 use sea_orm::{Condition, ConnectionTrait, DbBackend, Statement};
 use settlement_domain::ledger::LedgerStatus;
 
@@ -51,6 +51,12 @@ pub type VersionKey = (String, String, i32);
 /// database, on `conn` (the clearing's unit of work). A version already
 /// taken keeps the run that took it first, so a re-run records nothing twice. Returns how many
 /// versions were newly recorded.
+///
+/// The SELECT leaves out the versions already taken rather than the INSERT skipping them with
+/// `ON CONFLICT DO NOTHING`: on PostgreSQL that makes every row a speculative insertion, and
+/// marking a year of 1,000,000 cases took 5.2 s against 3.0–3.5 s (the clearing bench). A version that a
+/// concurrent clearing records between the two is a unique violation, and this clearing fails
+/// instead of sharing it.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     run_id: &str,
@@ -75,6 +81,7 @@ pub async fn record<C: ConnectionTrait>(
         .and_where(Expr::col(Case::DischargeDate).between(discharge_from, discharge_to))
         .and_where(Expr::col(Case::IsCurrent).eq(true))
         .and_where(Expr::col(Case::Status).eq(status::VALUED))
+        .and_where(not_taken())
         .to_owned();
     let key = [
         Taken::HospitalCode,
@@ -87,7 +94,6 @@ pub async fn record<C: ConnectionTrait>(
         .columns(key.into_iter().chain([Taken::RunId]))
         .select_from(taken)
         .map_err(|e| StoreError::Database(DbErr::Custom(e.to_string())))?
-        .on_conflict(OnConflict::columns(key).do_nothing().to_owned())
         .to_owned();
     Ok(conn.execute(&insert).await?.rows_affected())
 }
