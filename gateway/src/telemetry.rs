@@ -68,7 +68,17 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
     let provider = tracer_provider(settings)?;
     let tracer = provider.tracer("medpay");
     opentelemetry::global::set_tracer_provider(provider.clone());
+    // The request span is entered on every poll of the request's future: what the layer keeps
+    // per span or does per poll is paid on every call. Nothing reads the active OpenTelemetry
+    // context (peer calls take the ids from the span itself), every span comes from the same two
+    // call sites, and busy/idle times and thread names are nothing an operator acts on; leaving
+    // them out took the edge from about 25 % to about 16 % fewer calls a second than the bare
+    // service at 1,000 in flight (README, the edge's overhead).
     let otel = tracing_opentelemetry::layer()
+        .with_context_activation(false)
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_location(false)
         .with_tracer(tracer)
         .with_filter(filter(settings)?);
     tracing_subscriber::registry()
