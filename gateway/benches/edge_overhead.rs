@@ -2,7 +2,7 @@
 //! memory, so the edge's share is as large as it gets) over loopback, served once by the bare
 //! grouping service and once by `server::serve` (the edge: authentication by API key, the method's
 //! roles, the caller's limits, the request span under the production telemetry), at 1, 100 and
-//! 1,000 calls in flight. Prints p50, p99 and calls/s of each, and the edge's overhead.
+//! 1,000 calls in flight. Prints p50, mean, p99 and calls/s of each, and the edge's overhead.
 //!
 //! `cargo bench -p gateway --bench edge_overhead`; `EDGE_BENCH_SECONDS` sets the seconds measured
 //! per run (default 3, after 1 s of warm-up), `EDGE_BENCH_LOG_FILTER` the server's log filter
@@ -127,6 +127,15 @@ impl Run {
         self.latencies.get(index).copied().unwrap_or_default()
     }
 
+    /// The mean is what the rate answers to (calls in flight / rate, Little's law); the p50 alone
+    /// misleads when the two servers spread their latencies differently.
+    fn mean(&self) -> Duration {
+        let total: Duration = self.latencies.iter().sum();
+        total
+            .checked_div(u32::try_from(self.latencies.len()).unwrap_or(u32::MAX))
+            .unwrap_or_default()
+    }
+
     fn rate(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
@@ -237,15 +246,18 @@ fn main() -> anyhow::Result<()> {
             "GetScheme over loopback, {seconds} s per run after 1 s warm-up, {CONNECTIONS} connections, {cores} cores shared by client and server"
         );
         println!(
-            "{:>9} | {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10} | {:>9} {:>9}",
+            "{:>9} | {:>10} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10} {:>10} | {:>9} {:>9} {:>9}",
             "in flight",
             "direct p50",
+            "mean",
             "p99",
             "calls/s",
             "edge p50",
+            "mean",
             "p99",
             "calls/s",
             "p50 +%",
+            "mean +%",
             "calls/s -%"
         );
         for in_flight in LEVELS {
@@ -255,16 +267,21 @@ fn main() -> anyhow::Result<()> {
             let edge = load(&edge_channels, Path::Edge, in_flight, warm_up, measured).await?;
             let p50_overhead = 100.0
                 * (edge.percentile(50).as_secs_f64() / direct.percentile(50).as_secs_f64() - 1.0);
+            let mean_overhead =
+                100.0 * (edge.mean().as_secs_f64() / direct.mean().as_secs_f64() - 1.0);
             let rate_overhead = 100.0 * (1.0 - edge.rate() / direct.rate());
             println!(
-                "{in_flight:>9} | {:>10.2?} {:>10.2?} {:>10.0} | {:>10.2?} {:>10.2?} {:>10.0} | {:>8.1}% {:>8.1}%",
+                "{in_flight:>9} | {:>10.2?} {:>10.2?} {:>10.2?} {:>10.0} | {:>10.2?} {:>10.2?} {:>10.2?} {:>10.0} | {:>8.1}% {:>8.1}% {:>8.1}%",
                 direct.percentile(50),
+                direct.mean(),
                 direct.percentile(99),
                 direct.rate(),
                 edge.percentile(50),
+                edge.mean(),
                 edge.percentile(99),
                 edge.rate(),
                 p50_overhead,
+                mean_overhead,
                 rate_overhead,
             );
         }
