@@ -34,7 +34,10 @@ mod region;
 mod timeline;
 
 pub use date::{Date, DateError, DateTime};
-pub use money::{AmountError, Money, Points, round_money, round_points};
+pub use money::{
+    AmountError, MAX_DECIMAL_TEXT, Money, Points, check_decimal_text, deserialize_decimal,
+    parse_decimal, round_money, round_points,
+};
 pub use period::{FundType, FundTypeError, YearMonth, YearMonthError};
 pub use principal::{Principal, Role, RoleError, ScopeError};
 pub use region::{RegionCode, RegionCodeError, RegionLevel};

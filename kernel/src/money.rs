@@ -31,10 +31,78 @@ pub enum AmountError {
     TooPrecise { input: String, max_places: u32 },
     #[error("{value} does not fit the storage integer")]
     OutOfRange { value: Decimal },
+    #[error("a decimal number of {length} characters is refused (at most {max})")]
+    TooLong { length: usize, max: usize },
+}
+
+/// The longest text read as a decimal number. `rust_decimal`'s reader recurses once for each
+/// leading zero or `_` separator, so a long enough run of either (about 100,000 in a release
+/// build, 10,000 in a debug one) overflows the thread's stack and aborts the whole process. No
+/// amount, rate, price or coefficient needs more than 29 digits, a sign, a point and an exponent.
+pub const MAX_DECIMAL_TEXT: usize = 64;
+
+/// Refuses text too long to be read as a decimal number before `rust_decimal` sees it: every
+/// reader of a decimal from outside (lists, documents, typed messages, files) goes through this.
+pub fn check_decimal_text(text: &str) -> Result<(), AmountError> {
+    if text.len() > MAX_DECIMAL_TEXT {
+        return Err(AmountError::TooLong {
+            length: text.len(),
+            max: MAX_DECIMAL_TEXT,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a decimal number in plain notation (`Decimal::from_str`), refusing text longer than
+/// [`MAX_DECIMAL_TEXT`].
+pub fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
+    check_decimal_text(text)?;
+    Decimal::from_str(text).map_err(|_| AmountError::NotANumber {
+        input: text.to_owned(),
+    })
+}
+
+/// Serde for a `Decimal` field read from outside (`#[serde(deserialize_with = ...)]`): reads what
+/// `rust_decimal` reads (a string in plain or scientific notation, or a number) and refuses a
+/// string longer than [`MAX_DECIMAL_TEXT`] first.
+pub fn deserialize_decimal<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Decimal, D::Error> {
+    use serde::de::{Error, IntoDeserializer, Visitor};
+
+    struct Guarded;
+
+    impl<'de> Visitor<'de> for Guarded {
+        type Value = Decimal;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a decimal number")
+        }
+
+        fn visit_str<E: Error>(self, text: &str) -> Result<Decimal, E> {
+            check_decimal_text(text).map_err(E::custom)?;
+            <Decimal as Deserialize>::deserialize(text.into_deserializer())
+        }
+
+        fn visit_i64<E: Error>(self, value: i64) -> Result<Decimal, E> {
+            <Decimal as Deserialize>::deserialize(value.into_deserializer())
+        }
+
+        fn visit_u64<E: Error>(self, value: u64) -> Result<Decimal, E> {
+            <Decimal as Deserialize>::deserialize(value.into_deserializer())
+        }
+
+        fn visit_f64<E: Error>(self, value: f64) -> Result<Decimal, E> {
+            <Decimal as Deserialize>::deserialize(value.into_deserializer())
+        }
+    }
+
+    deserializer.deserialize_any(Guarded)
 }
 
 fn parse_exact(input: &str, max_places: u32) -> Result<Decimal, AmountError> {
     let trimmed = input.trim();
+    check_decimal_text(trimmed)?;
     let value = Decimal::from_str(trimmed).map_err(|_| AmountError::NotANumber {
         input: input.to_owned(),
     })?;
@@ -228,6 +296,87 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         Decimal::from_str(s).expect("test literal")
+    }
+
+    /// Runs `read` on a thread with the 2 MiB stack of a tokio worker or a test, where a text
+    /// that makes `rust_decimal` recurse per character would abort the process.
+    fn on_a_small_stack<T: Send + 'static>(read: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(read)
+            .expect("thread")
+            .join()
+            .expect("answered")
+    }
+
+    #[test]
+    fn a_decimal_text_too_long_to_read_safely_is_refused_by_every_reader() {
+        let zeros = format!("{}.00", "0".repeat(1_000_000));
+        let separators = format!("1{}", "_".repeat(1_000_000));
+        for text in [zeros, separators] {
+            let (money, points, decimal, json) = on_a_small_stack(move || {
+                let json = format!("{{\"value\":\"{text}\"}}");
+                (
+                    text.parse::<Money>(),
+                    text.parse::<Points>(),
+                    parse_decimal(&text),
+                    serde_json::from_str::<Guarded>(&json).map_err(|e| e.to_string()),
+                )
+            });
+            let too_long = |error: AmountError| {
+                matches!(
+                    error,
+                    AmountError::TooLong {
+                        max: MAX_DECIMAL_TEXT,
+                        ..
+                    }
+                )
+            };
+            assert!(too_long(money.expect_err("money")));
+            assert!(too_long(points.expect_err("points")));
+            assert!(too_long(decimal.expect_err("decimal")));
+            let json = json.expect_err("a document's decimal");
+            assert!(json.contains("(at most 64)"), "{json}");
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Guarded {
+        #[serde(deserialize_with = "deserialize_decimal")]
+        #[allow(dead_code)]
+        value: Decimal,
+    }
+
+    #[test]
+    fn a_guarded_decimal_field_reads_what_rust_decimal_reads() {
+        for json in [
+            r#"{"value":"12.50"}"#,
+            r#"{"value":"1.25e1"}"#,
+            r#"{"value":"1_000"}"#,
+            r#"{"value":12.5}"#,
+            r#"{"value":12}"#,
+            r#"{"value":-3}"#,
+            r#"{"value":"-0.0000000000000000000000000001"}"#,
+        ] {
+            #[derive(serde::Deserialize)]
+            struct Plain {
+                value: Decimal,
+            }
+            let plain: Plain = serde_json::from_str(json).expect(json);
+            let guarded: Guarded = serde_json::from_str(json).expect(json);
+            assert_eq!(guarded.value, plain.value, "{json}");
+        }
+        for json in [
+            r#"{"value":"twelve"}"#,
+            r#"{"value":true}"#,
+            r#"{"value":""}"#,
+        ] {
+            assert!(serde_json::from_str::<Guarded>(json).is_err(), "{json}");
+        }
+        // The longest text accepted is still read.
+        let longest = format!("{}1", "0".repeat(MAX_DECIMAL_TEXT - 1));
+        assert_eq!(parse_decimal(&longest), Ok(Decimal::ONE));
+        assert!(parse_decimal(&format!("0{longest}")).is_err());
     }
 
     #[test]

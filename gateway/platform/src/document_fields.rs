@@ -69,8 +69,10 @@ impl FieldReader {
             }
             Some(text) => self.keep(
                 field,
-                text.parse::<Decimal>()
-                    .map_err(|e| format!("{text:?} is not a decimal: {e}")),
+                kernel::parse_decimal(text).map_err(|e| match e {
+                    kernel::AmountError::TooLong { .. } => e.to_string(),
+                    _ => format!("{text:?} is not a decimal"),
+                }),
             ),
         }
     }

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::str::FromStr;
 
 use kernel::{Decimal, Money, Points};
 
@@ -160,8 +159,13 @@ pub(super) fn parse_scope(value: &str) -> Result<DiagnosisScope, ProblemKind> {
 }
 
 pub(super) fn parse_coefficient(value: &str) -> Result<Decimal, ProblemKind> {
-    let coefficient = Decimal::from_str(value)
-        .map_err(|_| bad_value("coefficient", value, "not a decimal number"))?;
+    let coefficient = kernel::parse_decimal(value).map_err(|e| match e {
+        kernel::AmountError::TooLong { .. } => {
+            let start: String = value.chars().take(16).collect();
+            bad_value("coefficient", &format!("{start}…"), e.to_string())
+        }
+        _ => bad_value("coefficient", value, "not a decimal number"),
+    })?;
     if coefficient.normalize().scale() > Points::SCALE {
         return Err(bad_value(
             "coefficient",

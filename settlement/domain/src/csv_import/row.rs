@@ -90,7 +90,10 @@ impl<'a> Row<'a> {
         text
     }
 
-    /// The parsed value of a column; `None` (and a problem when `required`) when empty.
+    /// The parsed value of a column; `None` (and a problem when `required`) when empty. Every
+    /// parsed column (a number, date, code or amount) is short: a longer cell is refused before a
+    /// reader sees it, since `rust_decimal`'s recurses once a character of some texts
+    /// ([`kernel::MAX_DECIMAL_TEXT`]).
     pub(super) fn parse<T: FromStr>(&mut self, column: &str, required: bool) -> Option<T>
     where
         T::Err: fmt::Display,
@@ -100,6 +103,17 @@ impl<'a> Row<'a> {
             if required {
                 self.problem(column, "is required");
             }
+            return None;
+        }
+        if text.len() > kernel::MAX_DECIMAL_TEXT {
+            self.problem(
+                column,
+                format!(
+                    "a value of {} characters is refused (at most {})",
+                    text.len(),
+                    kernel::MAX_DECIMAL_TEXT
+                ),
+            );
             return None;
         }
         match text.parse() {

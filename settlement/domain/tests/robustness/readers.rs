@@ -88,6 +88,49 @@ fn the_seeds_are_admitted() {
     assert!(read(Record::Ambulatory(AMBULATORY.to_owned())).is_ok());
 }
 
+/// A run of leading zeros or `_` separators made `rust_decimal`'s reader recurse once a character
+/// until a 2 MiB stack (a tokio worker's, a test's) overflowed and the process aborted: a list
+/// with such an amount or hours is now refused, naming the field, on such a stack.
+#[test]
+fn an_overlong_number_in_a_list_is_refused_not_a_crash() {
+    let (answers, csv_errors) = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let seed: serde_json::Value =
+                serde_json::from_str(&sample_list_json()[0]).expect("sample JSON");
+            let zeros = format!("{}.00", "0".repeat(1_000_000));
+            let separators = format!("1{}", "_".repeat(1_000_000));
+            let mut answers = Vec::new();
+            for (field, pointer, text) in [
+                ("stay.icu_hours", "/stay/icu_hours", &separators),
+                ("payment.medfee_sumamt", "/payment/medfee_sumamt", &zeros),
+            ] {
+                let mut list = seed.clone();
+                *list.pointer_mut(pointer).expect(pointer) = text.clone().into();
+                answers.push((field, read(Record::List(list.to_string()))));
+            }
+            let lines = LISTS.replacen(",0,K35.800", &format!(",{zeros},K35.800"), 1);
+            assert_ne!(lines, LISTS, "the sample's first row has icu_hours 0");
+            (answers, import(lines.as_bytes(), FEE_LINES.as_bytes()).1)
+        })
+        .expect("thread")
+        .join()
+        .expect("answered without overflowing the stack");
+    for (field, answer) in answers {
+        let rejections = answer.expect_err(field);
+        assert!(
+            rejections.iter().any(|r| r.reason.contains("(at most 64)")),
+            "{field}: {rejections:?}"
+        );
+    }
+    assert!(
+        csv_errors
+            .iter()
+            .any(|e| e.line == 2 && e.column == "icu_hours" && e.reason.contains("(at most 64)")),
+        "{csv_errors:?}"
+    );
+}
+
 proptest! {
     #[test]
     fn a_damaged_list_is_admitted_or_refused_with_reasons(

@@ -61,8 +61,7 @@ pub fn optional_decimal(
 ) -> Result<Option<Decimal>, Violation> {
     match value.map(|d| d.value.trim()).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(text) => text
-            .parse::<Decimal>()
+        Some(text) => kernel::parse_decimal(text)
             .map(Some)
             .map_err(|e| (field.to_owned(), format!("is not a decimal: {e}"))),
     }

@@ -15,7 +15,6 @@
 //! `GetIndicators`, `confirmed_findings` or `confirmed_findings_amount`.
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
 use kernel::Decimal;
 use serde::{Deserialize, Serialize};
@@ -73,8 +72,17 @@ impl Problems {
                 self.push(field, "is required");
                 None
             }
-            Some(text) => match Decimal::from_str(text) {
+            Some(text) => match kernel::parse_decimal(text) {
                 Ok(value) => Some(value),
+                Err(kernel::AmountError::TooLong { length, max }) => {
+                    self.push(
+                        field,
+                        format!(
+                            "a decimal number of {length} characters is refused (at most {max})"
+                        ),
+                    );
+                    None
+                }
                 Err(_) => {
                     self.push(field, format!("{text:?} is not a decimal number"));
                     None

@@ -438,6 +438,9 @@ impl Reader {
 
     /// As `rust_decimal` reads a JSON string: plain notation, else scientific.
     fn parse_decimal(&mut self, field: Path, text: &str) -> Option<Decimal> {
+        if let Err(too_long) = kernel::check_decimal_text(text) {
+            return self.fail(field, too_long.to_string());
+        }
         match text
             .parse::<Decimal>()
             .or_else(|_| Decimal::from_scientific(text))
