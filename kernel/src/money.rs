@@ -62,6 +62,47 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, AmountError> {
     })
 }
 
+/// Refuses a JSON document with a string that reads as a decimal number (only digits, `_`, `.`,
+/// signs and exponents) and is longer than [`MAX_DECIMAL_TEXT`]: serde hands such a string to
+/// `rust_decimal` wherever a document has a plain `Decimal` field, so a document reader calls this
+/// before deserializing. Free text (names, reasons, codes with letters) is never that long and
+/// that narrow. Text that is not JSON passes, for the reader's own error.
+pub fn check_decimal_strings_in_json(json: &str) -> Result<(), AmountError> {
+    let bytes = json.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'"' {
+            at += 1;
+            continue;
+        }
+        // A string literal: its content runs to the next quote not escaped.
+        let start = at + 1;
+        let mut end = start;
+        let mut numeric = true;
+        while end < bytes.len() && bytes[end] != b'"' {
+            if bytes[end] == b'\\' {
+                numeric = false;
+                end += 1;
+            } else if !matches!(
+                bytes[end],
+                b'0'..=b'9' | b'_' | b'.' | b'+' | b'-' | b'e' | b'E'
+            ) {
+                numeric = false;
+            }
+            end += 1;
+        }
+        let length = end.min(bytes.len()) - start;
+        if numeric && length > MAX_DECIMAL_TEXT {
+            return Err(AmountError::TooLong {
+                length,
+                max: MAX_DECIMAL_TEXT,
+            });
+        }
+        at = end + 1;
+    }
+    Ok(())
+}
+
 /// Serde for a `Decimal` field read from outside (`#[serde(deserialize_with = ...)]`): reads what
 /// `rust_decimal` reads (a string in plain or scientific notation, or a number) and refuses a
 /// string longer than [`MAX_DECIMAL_TEXT`] first.
@@ -337,6 +378,40 @@ mod tests {
             assert!(too_long(decimal.expect_err("decimal")));
             let json = json.expect_err("a document's decimal");
             assert!(json.contains("(at most 64)"), "{json}");
+        }
+    }
+
+    #[test]
+    fn a_json_document_with_an_overlong_decimal_string_is_refused_before_serde() {
+        let zeros = "0".repeat(100_000);
+        let refused = [
+            format!(r#"{{"rate":"{zeros}.85"}}"#),
+            format!(r#"{{"bands":[{{"upper":"1{}"}}]}}"#, "_".repeat(65)),
+            format!(r#"["{}"]"#, "9".repeat(65)),
+        ];
+        for json in &refused {
+            assert!(
+                matches!(
+                    check_decimal_strings_in_json(json),
+                    Err(AmountError::TooLong {
+                        max: MAX_DECIMAL_TEXT,
+                        ..
+                    })
+                ),
+                "{}",
+                &json[..40]
+            );
+        }
+        let passed = [
+            format!(r#"{{"rate":"0.85","name":"{}"}}"#, "医".repeat(100)),
+            format!(r#"{{"id":"{}"}}"#, "9".repeat(64)),
+            format!(r#"{{"reason":"{}x"}}"#, "1".repeat(100)),
+            format!(r#"{{"quoted":""{}""}}"#, "1".repeat(100)),
+            r#"{"unterminated":"12"#.to_owned(),
+            "not json at all".to_owned(),
+        ];
+        for json in &passed {
+            assert_eq!(check_decimal_strings_in_json(json), Ok(()), "{json}");
         }
     }
 

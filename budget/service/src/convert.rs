@@ -123,12 +123,7 @@ fn read_document(
             taken(typed::document_from_wire("document", typed), violations)?
         }
         _ => take(
-            serde_json::from_str::<BudgetDocument>(json).map_err(|err| {
-                (
-                    "document_json".to_owned(),
-                    format!("is not a budget document: {err}"),
-                )
-            }),
+            read_json(json, "a budget document").map_err(|err| ("document_json".to_owned(), err)),
             violations,
         )?,
     };
@@ -346,12 +341,8 @@ impl TryFrom<&pb::AllocateRequest> for Allocation {
                 taken(typed::inputs_from_wire("inputs", typed), &mut violations)
             }
             (Some(_), _) => take(
-                serde_json::from_str(&body.inputs_json).map_err(|err| {
-                    (
-                        "inputs_json".to_owned(),
-                        format!("is not allocation inputs: {err}"),
-                    )
-                }),
+                read_json(&body.inputs_json, "allocation inputs")
+                    .map_err(|err| ("inputs_json".to_owned(), err)),
                 &mut violations,
             ),
         };
@@ -441,12 +432,8 @@ fn json_sharing_policy(json: &str) -> Result<SharingPolicy, Error> {
                 "is required: a policy document or a preset name (hainan, xinxiang)".into(),
             )]));
         }
-        _ => serde_json::from_str(trimmed).map_err(|err| {
-            Error::InvalidArgument(vec![(
-                "policy_json".into(),
-                format!("is not a sharing policy nor a preset name: {err}"),
-            )])
-        })?,
+        _ => read_json(trimmed, "a sharing policy nor a preset name")
+            .map_err(|err| Error::InvalidArgument(vec![("policy_json".into(), err)]))?,
     })
 }
 
@@ -478,12 +465,8 @@ impl TryFrom<&pb::ComputeSharingRequest> for SharingQuestion {
                 &mut violations,
             ),
             (Some(_), _) => take(
-                serde_json::from_str(&body.hospitals_json).map_err(|err| {
-                    (
-                        "hospitals_json".to_owned(),
-                        format!("is not a list of hospital years: {err}"),
-                    )
-                }),
+                read_json(&body.hospitals_json, "a list of hospital years")
+                    .map_err(|err| ("hospitals_json".to_owned(), err)),
                 &mut violations,
             ),
         };
@@ -594,4 +577,11 @@ impl TryFrom<&internal::GetMonthlyQuotasRequest> for MonthlyQuotaQuery {
         let (year, fund, month) = keyed(year, fund, month, violations)?;
         Ok(MonthlyQuotaQuery { year, fund, month })
     }
+}
+
+/// A JSON document read as `T`, after `kernel::check_decimal_strings_in_json` (a decimal string
+/// too long to read safely is refused first); the error is what to tell the caller.
+fn read_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, String> {
+    kernel::check_decimal_strings_in_json(text).map_err(|err| err.to_string())?;
+    serde_json::from_str(text).map_err(|err| format!("is not {what}: {err}"))
 }

@@ -122,8 +122,12 @@ impl TryFrom<(RegionCode, &pb::CalibrateRequest)> for Calibration {
             Some(CalibrateOptionsJson::default())
         } else {
             take(
-                serde_json::from_str(&body.options_json)
-                    .map_err(|e| ("options_json".to_owned(), e.to_string())),
+                kernel::check_decimal_strings_in_json(&body.options_json)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| {
+                        serde_json::from_str(&body.options_json).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| ("options_json".to_owned(), e)),
                 &mut v,
             )
         };
@@ -436,6 +440,8 @@ fn year_fund(year: i32, fund: i32, violations: &mut Vec<Violation>) -> Option<(i
 /// Parses and validates a table document for `key`; every problem is a violation under
 /// `document_json`.
 fn check_document(text: &str, key: TableKey) -> Result<TableDocument, Vec<Violation>> {
+    kernel::check_decimal_strings_in_json(text)
+        .map_err(|e| vec![("document_json".to_owned(), e.to_string())])?;
     let document: TableDocument = serde_json::from_str(text)
         .map_err(|e| vec![("document_json".to_owned(), e.to_string())])?;
     check_read_document(document, key, "document_json")

@@ -112,6 +112,7 @@ impl SettlementPolicy {
     /// [`Self::from_document`], a document without `scheme` taking `default`'s defaults (the
     /// scheme of the region's main inpatient method); a `scheme` the document states wins.
     pub fn from_document_or(json: &str, default: PolicyScheme) -> Result<Self, String> {
+        kernel::check_decimal_strings_in_json(json).map_err(|e| e.to_string())?;
         let given: serde_json::Value =
             serde_json::from_str(json).map_err(|e| format!("is not JSON: {e}"))?;
         let scheme: PolicyScheme = match given.get("scheme") {

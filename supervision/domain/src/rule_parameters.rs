@@ -73,6 +73,9 @@ pub fn read_rule_parameters(
     rule: RuleId,
     json: &str,
 ) -> Result<Vec<Override>, Vec<ParameterError>> {
+    if let Err(too_long) = kernel::check_decimal_strings_in_json(json) {
+        return Err(vec![ParameterError::new("", too_long.to_string())]);
+    }
     let object: Map<String, Value> = match serde_json::from_str(json) {
         Ok(Value::Object(object)) => object,
         Ok(_) => {

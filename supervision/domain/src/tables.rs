@@ -71,10 +71,16 @@ impl<'a> Row<'a> {
         Ok(value)
     }
 
+    /// A parsed cell (a number or a code, never long): a cell past
+    /// [`kernel::MAX_DECIMAL_TEXT`] is refused before a reader sees it, since `rust_decimal`'s
+    /// recurses once a character of some texts.
     fn optional<T: FromStr>(&self, column: &'static str) -> Result<Option<T>, TableError> {
         let value = self.text(column);
         if value.is_empty() {
             return Ok(None);
+        }
+        if value.len() > kernel::MAX_DECIMAL_TEXT {
+            return Err(self.bad(column, value));
         }
         value.parse().map(Some).map_err(|_| self.bad(column, value))
     }

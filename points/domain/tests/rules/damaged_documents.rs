@@ -12,14 +12,17 @@ fn damaged_text(seed: &str, damage: &[crate::mutation::Mutation]) -> String {
     String::from_utf8_lossy(&apply(seed.as_bytes(), damage)).into_owned()
 }
 
-/// Reads a policy as the points service stores it: parsed, then validated.
+/// Reads a policy as the points service stores it: its decimal strings checked, parsed, then
+/// validated.
 fn read_policy(text: &str) -> Result<ValuationPolicy, String> {
+    kernel::check_decimal_strings_in_json(text).map_err(|e| e.to_string())?;
     let policy: ValuationPolicy = serde_json::from_str(text).map_err(|e| e.to_string())?;
     policy.validate().map_err(|e| e.to_string())?;
     Ok(policy)
 }
 
 fn read_tables(text: &str, policy: &ValuationPolicy) -> Result<ValuationTables, String> {
+    kernel::check_decimal_strings_in_json(text).map_err(|e| e.to_string())?;
     let tables: ValuationTables = serde_json::from_str(text).map_err(|e| e.to_string())?;
     tables.validate(policy).map_err(|e| e.to_string())?;
     Ok(tables)

@@ -179,6 +179,19 @@ async fn bad_documents_are_rejected_with_every_field_named() {
         assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
     }
 
+    // A decimal string long enough to make rust_decimal's reader overflow the stack is refused
+    // before serde reads the document, and the server goes on answering.
+    let mut overlong: serde_json::Value =
+        serde_json::from_str(&document_json(&policy, &tables)).expect("JSON");
+    overlong["policy"]["modes"]["basic_level"]["coefficient"] =
+        format!("{}.9", "0".repeat(200_000)).into();
+    let status = server
+        .put_table(put("bad-2", overlong.to_string()))
+        .await
+        .expect_err("overlong");
+    assert_eq!(violated_fields(&status), vec!["document_json"]);
+    assert!(status.message().contains("(at most 64)"), "{status:?}");
+
     let status = server
         .put_table(put("", "{not json".into()))
         .await
