@@ -8,7 +8,10 @@
 //!
 //! `cargo bench -p settlement-service --bench intake` (PostgreSQL from `TEST_DATABASE_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/test`; `INTAKE_BENCH_CASES` overrides the case count,
-//! `INTAKE_BENCH_FORMS` the forms measured: `json,typed` by default).
+//! `INTAKE_BENCH_FORMS` the forms measured: `json,typed` by default). `INTAKE_BENCH_UPLOAD` splits
+//! the cases into uploads of that many, one after the other, each printed (the ledger's growth
+//! shows as a falling rate); the lists are generated as they are sent, so ten million fit in
+//! memory. The settlement tables' size on disk is printed at the end.
 
 use std::time::Instant;
 
@@ -55,6 +58,26 @@ fn main() {
             other => panic!("INTAKE_BENCH_FORMS: {other:?} is neither json nor typed"),
         };
         bench(cases, typed);
+    }
+}
+
+/// Message `i` of the upload that starts at list `first`: the first carries the upload's request
+/// id and region.
+fn message(i: usize, first: usize, typed: bool) -> pb::SubmitCasesRequest {
+    let opens = i == first;
+    pb::SubmitCasesRequest {
+        request_id: if opens {
+            format!("bench-{first}")
+        } else {
+            String::new()
+        },
+        region_code: if opens {
+            "460100".into()
+        } else {
+            String::new()
+        },
+        case_json: String::new(),
+        record: Some(record(i, typed)),
     }
 }
 
@@ -138,28 +161,72 @@ fn bench(cases: usize, typed: bool) {
         let channel =
             platform::testing::serve(tonic::service::Routes::new(api.into_server())).await;
         let mut client = SettlementServiceClient::new(channel);
-        let messages: Vec<pb::SubmitCasesRequest> = (0..cases)
-            .map(|i| pb::SubmitCasesRequest {
-                request_id: if i == 0 { "bench".into() } else { String::new() },
-                region_code: if i == 0 { "460100".into() } else { String::new() },
-                case_json: String::new(),
-                record: Some(record(i, typed)),
-            })
-            .collect();
+        let upload: usize = std::env::var("INTAKE_BENCH_UPLOAD")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(cases);
+        // Built up front for one upload (the figure is then intake's alone); generated as sent
+        // for several, so that millions of lists need not be held at once.
+        let mut one_upload: Option<Vec<pb::SubmitCasesRequest>> =
+            (upload >= cases).then(|| (0..cases).map(|i| message(i, 0, typed)).collect());
         let started = Instant::now();
-        let outcome = client
-            .submit_cases(caller(tokio_stream::iter(messages)))
-            .await
-            .expect("upload")
-            .into_inner()
-            .outcome
-            .expect("outcome");
+        let mut sent = 0;
+        let mut upload_index = 0;
+        while sent < cases {
+            let end = (sent + upload).min(cases);
+            let upload_started = Instant::now();
+            let start = sent;
+            let messages: Box<dyn Iterator<Item = pb::SubmitCasesRequest> + Send> =
+                match one_upload.take() {
+                    Some(messages) => Box::new(messages.into_iter()),
+                    None => Box::new((start..end).map(move |i| message(i, start, typed))),
+                };
+            let request = client.submit_cases(caller(tokio_stream::iter(messages)));
+            let outcome = request
+                .await
+                .expect("upload")
+                .into_inner()
+                .outcome
+                .expect("outcome");
+            assert_eq!(
+                outcome.accepted as usize,
+                end - start,
+                "{:?}",
+                outcome.rejections.first()
+            );
+            if upload < cases {
+                let took = upload_started.elapsed().as_secs_f64();
+                println!(
+                    "  upload {upload_index}: cases {start}..{end} in {took:.2} s = {:.0} cases/s",
+                    (end - start) as f64 / took
+                );
+            }
+            sent = end;
+            upload_index += 1;
+        }
         let elapsed = started.elapsed();
-        assert_eq!(outcome.accepted as usize, cases, "{:?}", outcome.rejections.first());
         println!(
             "intake ({form}): {cases} cases streamed and stored in {:.2} s = {:.0} cases/s (PostgreSQL, fake in-process valuation)",
             elapsed.as_secs_f64(),
             cases as f64 / elapsed.as_secs_f64()
+        );
+        let size = admin
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!(
+                    "SELECT SUM(pg_total_relation_size(c.oid))::bigint FROM pg_class c \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = '{schema}' AND c.relkind = 'r' AND c.relname LIKE 'settlement_%'"
+                ),
+            ))
+            .await
+            .expect("size")
+            .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+            .unwrap_or(0);
+        println!(
+            "  settlement tables: {size} bytes, {:.0} bytes a case",
+            size as f64 / cases as f64
         );
         db.close().await.expect("close");
         admin
