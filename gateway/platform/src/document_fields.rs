@@ -69,10 +69,12 @@ impl FieldReader {
             }
             Some(text) => self.keep(
                 field,
-                kernel::parse_decimal(text).map_err(|e| match e {
-                    kernel::AmountError::TooLong { .. } => e.to_string(),
-                    _ => format!("{text:?} is not a decimal"),
-                }),
+                kernel::check_decimal_text(text)
+                    .map_err(|too_long| too_long.to_string())
+                    .and_then(|()| {
+                        text.parse::<Decimal>()
+                            .map_err(|e| format!("{text:?} is not a decimal: {e}"))
+                    }),
             ),
         }
     }

@@ -61,9 +61,13 @@ pub fn optional_decimal(
 ) -> Result<Option<Decimal>, Violation> {
     match value.map(|d| d.value.trim()).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(text) => kernel::parse_decimal(text)
-            .map(Some)
-            .map_err(|e| (field.to_owned(), format!("is not a decimal: {e}"))),
+        Some(text) => {
+            kernel::check_decimal_text(text)
+                .map_err(|too_long| (field.to_owned(), too_long.to_string()))?;
+            text.parse::<Decimal>()
+                .map(Some)
+                .map_err(|e| (field.to_owned(), format!("is not a decimal: {e}")))
+        }
     }
 }
 

@@ -54,9 +54,9 @@ pub type VersionKey = (String, String, i32);
 ///
 /// The SELECT leaves out the versions already taken rather than the INSERT skipping them with
 /// `ON CONFLICT DO NOTHING`: on PostgreSQL that makes every row a speculative insertion, and
-/// marking a year of 1,000,000 cases took 5.2 s against 3.0–3.5 s (the clearing bench). A version that a
-/// concurrent clearing records between the two is a unique violation, and this clearing fails
-/// instead of sharing it.
+/// marking a year of 1,000,000 cases took 5.2 s against 3.0–3.5 s (the clearing bench). A
+/// version that a concurrent clearing records between the two is a unique violation, and this
+/// clearing fails instead of sharing it.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     run_id: &str,

@@ -74,13 +74,8 @@ impl Problems {
             }
             Some(text) => match kernel::parse_decimal(text) {
                 Ok(value) => Some(value),
-                Err(kernel::AmountError::TooLong { length, max }) => {
-                    self.push(
-                        field,
-                        format!(
-                            "a decimal number of {length} characters is refused (at most {max})"
-                        ),
-                    );
+                Err(too_long @ kernel::AmountError::TooLong { .. }) => {
+                    self.push(field, too_long.to_string());
                     None
                 }
                 Err(_) => {
