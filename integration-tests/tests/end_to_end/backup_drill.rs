@@ -14,40 +14,13 @@ use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use sha2::{Digest, Sha256};
+
+use super::postgres::{drop_database, fresh_database, pg, psql};
 use tonic::transport::Channel;
 
 pub(super) const REGION: &str = "460108";
 const HOSPITALS: [&str; 2] = ["H46010801", "H46010802"];
 pub(super) const CONFIG: &str = "[telemetry]\nlog_filter = \"warn\"\n";
-
-/// A database of a test's own beside the test database, named with `suffix`: its URL and its
-/// name (to create and drop it from the test database).
-pub(super) fn database_beside(test_url: &str, suffix: &str) -> anyhow::Result<(String, String)> {
-    let (server, database) = test_url
-        .split('?')
-        .next()
-        .and_then(|url| url.rsplit_once('/'))
-        .ok_or_else(|| anyhow::anyhow!("TEST_DATABASE_URL has no database name: {test_url}"))?;
-    Ok((
-        format!("{server}/{database}_{suffix}"),
-        format!("{database}_{suffix}"),
-    ))
-}
-
-/// Runs a PostgreSQL client program and fails with its stderr when it fails.
-pub(super) fn pg(program: &str, args: &[&str]) -> anyhow::Result<()> {
-    let output = Command::new(program).args(args).output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(())
-}
-
-pub(super) fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
-    pg("psql", &[url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
-}
 
 /// The 2025 employee table of the county: GD15 at 100 points, both hospitals' coefficients.
 pub(super) fn table() -> String {
@@ -178,12 +151,7 @@ async fn a_cleared_year_reverifies_to_the_fen_after_dump_drop_and_restore() -> a
         eprintln!("skipped: TEST_DATABASE_URL is not set");
         return Ok(());
     };
-    let (drill_url, drill_name) = database_beside(&test_url, "drill")?;
-    psql(
-        &test_url,
-        &format!("DROP DATABASE IF EXISTS {drill_name} WITH (FORCE)"),
-    )?;
-    psql(&test_url, &format!("CREATE DATABASE {drill_name}"))?;
+    let (drill_url, drill_name) = fresh_database(&test_url, "drill")?;
 
     // The year, cleared on the original database.
     let server = Medpay::up_on(&drill_url, CONFIG)?;
@@ -207,12 +175,12 @@ async fn a_cleared_year_reverifies_to_the_fen_after_dump_drop_and_restore() -> a
         "pg_dump",
         &["--format=custom", "--file", &dump_arg, &drill_url],
     )?;
-    psql(&test_url, &format!("DROP DATABASE {drill_name}"))?;
+    psql(&test_url, &["-c", &format!("DROP DATABASE {drill_name}")])?;
     let gone = Command::new("psql")
         .args([drill_url.as_str(), "-c", "SELECT 1"])
         .output()?;
     assert!(!gone.status.success(), "the database was not dropped");
-    psql(&test_url, &format!("CREATE DATABASE {drill_name}"))?;
+    psql(&test_url, &["-c", &format!("CREATE DATABASE {drill_name}")])?;
     pg(
         "pg_restore",
         &[
@@ -247,9 +215,6 @@ async fn a_cleared_year_reverifies_to_the_fen_after_dump_drop_and_restore() -> a
         .runs;
     assert_eq!(listed.len(), 1, "the replay cleared again: {listed:?}");
     assert!(server.stop()?.success());
-    psql(
-        &test_url,
-        &format!("DROP DATABASE IF EXISTS {drill_name} WITH (FORCE)"),
-    )?;
+    drop_database(&test_url, "drill")?;
     Ok(())
 }

@@ -11,24 +11,12 @@ use std::process::Command;
 
 use integration_tests::medpay_binary;
 
+use super::postgres::{fresh_database, psql};
+
 fn repository_file(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(path)
-}
-
-/// Runs psql on `url` with `arguments` after it, failing with its stderr; returns its stdout.
-fn psql(url: &str, arguments: &[&str]) -> anyhow::Result<String> {
-    let output = Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-At"])
-        .args(arguments)
-        .output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "psql {arguments:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(String::from_utf8(output.stdout)?)
 }
 
 fn lines(text: &str) -> BTreeSet<String> {
@@ -44,18 +32,7 @@ fn every_table_is_placed_by_the_citus_plan_or_pending_with_a_reason() -> anyhow:
         eprintln!("skipped: TEST_DATABASE_URL is not set");
         return Ok(());
     };
-    let (server, database) = test_url
-        .split('?')
-        .next()
-        .and_then(|url| url.rsplit_once('/'))
-        .ok_or_else(|| anyhow::anyhow!("TEST_DATABASE_URL has no database name: {test_url}"))?;
-    let name = format!("{database}_citus");
-    let url = format!("{server}/{name}");
-    psql(
-        &test_url,
-        &["-c", &format!("DROP DATABASE IF EXISTS {name}")],
-    )?;
-    psql(&test_url, &["-c", &format!("CREATE DATABASE {name}")])?;
+    let (url, name) = fresh_database(&test_url, "citus")?;
 
     let migrated = Command::new(medpay_binary()?)
         .arg("migrate")

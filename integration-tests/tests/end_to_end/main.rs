@@ -21,6 +21,7 @@ mod intake_property;
 mod outpatient;
 mod partition_by_year;
 mod period_report;
+mod postgres;
 mod production_config;
 mod province_processes;
 mod serve_postgres;

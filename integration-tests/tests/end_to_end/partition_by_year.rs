@@ -15,27 +15,13 @@ use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunSe
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use tonic::transport::Channel;
 
-use super::backup_drill::{
-    CONFIG, REGION, clearing, database_beside, pg, psql, submit_year, table,
-};
+use super::backup_drill::{CONFIG, REGION, clearing, submit_year, table};
+use super::postgres::{drop_database, fresh_database, psql};
 
 const HOSPITAL: &str = "H46010801";
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/postgres/partition-by-year.sql")
-}
-
-/// psql's unaligned, tuples-only output of `sql`.
-fn psql_rows(url: &str, sql: &str) -> anyhow::Result<String> {
-    let output = Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-At", "-c", sql])
-        .output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "psql {sql:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(String::from_utf8(output.stdout)?)
 }
 
 /// Submits one list of the hospital; (accepted, corrected, unchanged, rejected).
@@ -173,21 +159,14 @@ async fn pay_the_year(server: &Medpay) -> anyhow::Result<Paid> {
     })
 }
 
-fn fresh_database(test_url: &str, suffix: &str) -> anyhow::Result<String> {
-    let (url, name) = database_beside(test_url, suffix)?;
-    psql(
-        test_url,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    )?;
-    psql(test_url, &format!("CREATE DATABASE {name}"))?;
-    Ok(url)
-}
-
 /// The rows of each partition of the ledger, `partition|rows` per line, by name.
 fn rows_by_partition(url: &str) -> anyhow::Result<String> {
-    psql_rows(
+    psql(
         url,
-        "SELECT tableoid::regclass::text, count(*) FROM settlement_case GROUP BY 1 ORDER BY 1",
+        &[
+            "-c",
+            "SELECT tableoid::regclass::text, count(*) FROM settlement_case GROUP BY 1 ORDER BY 1",
+        ],
     )
 }
 
@@ -198,7 +177,7 @@ async fn a_ledger_partitioned_by_year_pays_the_year_as_the_unpartitioned_one() -
         eprintln!("skipped: TEST_DATABASE_URL is not set");
         return Ok(());
     };
-    let plain_url = fresh_database(&test_url, "unpartitioned")?;
+    let (plain_url, _) = fresh_database(&test_url, "unpartitioned")?;
     let server = Medpay::up_on(&plain_url, CONFIG)?;
     let unpartitioned = pay_the_year(&server).await?;
     assert!(server.stop()?.success());
@@ -206,22 +185,16 @@ async fn a_ledger_partitioned_by_year_pays_the_year_as_the_unpartitioned_one() -
     assert_eq!(unpartitioned.versions.len(), 2);
 
     // Migrated by `medpay up`, then partitioned; the second run of the script changes nothing.
-    let url = fresh_database(&test_url, "partitioned")?;
+    let (url, _) = fresh_database(&test_url, "partitioned")?;
     let server = Medpay::up_on(&url, CONFIG)?;
     server.channel().await?;
     assert!(server.stop()?.success());
     let script = script().display().to_string();
     for _ in 0..2 {
-        pg(
-            "psql",
-            &[&url, "-v", "ON_ERROR_STOP=1", "-q", "-f", &script],
-        )?;
+        psql(&url, &["-f", &script])?;
     }
     assert_eq!(
-        psql_rows(
-            &url,
-            "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'settlement_case'::regclass"
-        )?
+        psql(&url, &["-c", "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'settlement_case'::regclass"])?
         .trim(),
         "1"
     );
@@ -233,18 +206,24 @@ async fn a_ledger_partitioned_by_year_pays_the_year_as_the_unpartitioned_one() -
         rows_by_partition(&url)?,
         "settlement_case_y2024|1\nsettlement_case_y2025|25\n"
     );
-    let current = psql_rows(
+    let current = psql(
         &url,
-        "SELECT version, discharge_date FROM settlement_case \
+        &[
+            "-c",
+            "SELECT version, discharge_date FROM settlement_case \
          WHERE list_id = 'LATE-1' AND is_current",
+        ],
     )?;
     assert_eq!(current, "2|20250103\n");
 
     // A year's scan reads its partition and no other.
-    let plan = psql_rows(
+    let plan = psql(
         &url,
-        "EXPLAIN SELECT count(*) FROM settlement_case WHERE region_code = 460108 \
+        &[
+            "-c",
+            "EXPLAIN SELECT count(*) FROM settlement_case WHERE region_code = 460108 \
          AND discharge_date BETWEEN 20250101 AND 20251231 AND is_current",
+        ],
     )?;
     assert!(plan.contains("settlement_case_y2025"), "{plan}");
     assert!(
@@ -280,7 +259,7 @@ async fn a_ledger_partitioned_by_year_pays_the_year_as_the_unpartitioned_one() -
         (1, 0, 0, 0)
     );
     assert!(rows_by_partition(&url)?.contains("settlement_case_default|1\n"));
-    psql(&url, "SELECT settlement_case_add_year(2021)")?;
+    psql(&url, &["-c", "SELECT settlement_case_add_year(2021)"])?;
     assert_eq!(
         rows_by_partition(&url)?,
         "settlement_case_y2021|1\nsettlement_case_y2024|1\nsettlement_case_y2025|25\n"
@@ -302,23 +281,25 @@ async fn a_ledger_partitioned_by_year_pays_the_year_as_the_unpartitioned_one() -
     let old = versions(server.channel().await?, "OLD-2021").await?;
     assert_eq!(old.iter().map(|v| v.0).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(
-        psql_rows(
+        psql(
             &url,
-            "SELECT count(*), count(*) FILTER (WHERE is_current) FROM settlement_case_y2021"
+            &[
+                "-c",
+                "SELECT count(*), count(*) FILTER (WHERE is_current) FROM settlement_case_y2021"
+            ]
         )?,
         "2|1\n"
     );
     assert_eq!(
-        psql_rows(&url, "SELECT count(*) FROM settlement_case_version_key")?,
-        psql_rows(&url, "SELECT count(*) FROM settlement_case")?
+        psql(
+            &url,
+            &["-c", "SELECT count(*) FROM settlement_case_version_key"]
+        )?,
+        psql(&url, &["-c", "SELECT count(*) FROM settlement_case"])?
     );
     assert!(server.stop()?.success());
-    for name in ["partitioned", "unpartitioned"] {
-        let (_, name) = database_beside(&test_url, name)?;
-        psql(
-            &test_url,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )?;
+    for suffix in ["partitioned", "unpartitioned"] {
+        drop_database(&test_url, suffix)?;
     }
     Ok(())
 }
