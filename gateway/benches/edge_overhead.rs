@@ -4,8 +4,14 @@
 //! roles, the caller's limits, the request span under the production telemetry), at 1, 100 and
 //! 1,000 calls in flight. Prints p50, mean, p99 and calls/s of each, and the edge's overhead.
 //!
+//! The machine's speed drifts over seconds (client and server share two cores), more than the
+//! edge costs: each level is measured in rounds, direct and edge one after the other, the order
+//! swapped each round, and the edge's overhead is given for each round and as their median. The
+//! latency and rate columns pool the rounds.
+//!
 //! `cargo bench -p gateway --bench edge_overhead`; `EDGE_BENCH_SECONDS` sets the seconds measured
-//! per run (default 3, after 1 s of warm-up), `EDGE_BENCH_LOG_FILTER` the server's log filter
+//! per run (default 3, after 1 s of warm-up), `EDGE_BENCH_ROUNDS` the rounds a level (default 3),
+//! `EDGE_BENCH_LOG_FILTER` the server's log filter
 //! (default `warn`; `warn,medpay_request=off` leaves the request spans out). Client and server
 //! share the machine's cores.
 
@@ -139,6 +145,33 @@ impl Run {
     fn rate(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
+
+    /// The rounds' calls as one run.
+    fn pooled(runs: &[Run]) -> Run {
+        let mut latencies: Vec<Duration> = runs
+            .iter()
+            .flat_map(|run| run.latencies.iter().copied())
+            .collect();
+        latencies.sort();
+        Run {
+            latencies,
+            elapsed: runs.iter().map(|run| run.elapsed).sum(),
+        }
+    }
+}
+
+/// How many fewer calls a second the edge answered than the bare service, in per cent.
+fn rate_overhead(direct: &Run, edge: &Run) -> f64 {
+    100.0 * (1.0 - edge.rate() / direct.rate())
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 /// `in_flight` callers, each calling again as soon as it is answered, for `warm_up` and then
@@ -204,6 +237,11 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
+    let rounds: usize = std::env::var("EDGE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&rounds| rounds > 0)
+        .unwrap_or(3);
     let dir = tempfile::tempdir()?;
     let settings = config(dir.path())?;
 
@@ -243,7 +281,7 @@ fn main() -> anyhow::Result<()> {
         let edge_channels = channels(edge).await?;
         let cores = std::thread::available_parallelism().map_or(0, usize::from);
         println!(
-            "GetScheme over loopback, {seconds} s per run after 1 s warm-up, {CONNECTIONS} connections, {cores} cores shared by client and server"
+            "GetScheme over loopback, {rounds} rounds of {seconds} s per run after 1 s warm-up, {CONNECTIONS} connections, {cores} cores shared by client and server"
         );
         println!(
             "{:>9} | {:>10} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10} {:>10} | {:>9} {:>9} {:>9}",
@@ -260,16 +298,31 @@ fn main() -> anyhow::Result<()> {
             "mean +%",
             "calls/s -%"
         );
+        let mut by_round = Vec::new();
         for in_flight in LEVELS {
             let measured = Duration::from_secs(seconds);
             let warm_up = Duration::from_secs(1);
-            let direct = load(&direct_channels, Path::Direct, in_flight, warm_up, measured).await?;
-            let edge = load(&edge_channels, Path::Edge, in_flight, warm_up, measured).await?;
+            let (mut directs, mut edges) = (Vec::new(), Vec::new());
+            for round in 0..rounds {
+                // Swapping the order each round cancels a steady drift of the machine's speed.
+                if round % 2 == 0 {
+                    directs.push(load(&direct_channels, Path::Direct, in_flight, warm_up, measured).await?);
+                    edges.push(load(&edge_channels, Path::Edge, in_flight, warm_up, measured).await?);
+                } else {
+                    edges.push(load(&edge_channels, Path::Edge, in_flight, warm_up, measured).await?);
+                    directs.push(load(&direct_channels, Path::Direct, in_flight, warm_up, measured).await?);
+                }
+            }
+            let rounds_overhead: Vec<f64> = directs
+                .iter()
+                .zip(&edges)
+                .map(|(direct, edge)| rate_overhead(direct, edge))
+                .collect();
+            let (direct, edge) = (Run::pooled(&directs), Run::pooled(&edges));
             let p50_overhead = 100.0
                 * (edge.percentile(50).as_secs_f64() / direct.percentile(50).as_secs_f64() - 1.0);
             let mean_overhead =
                 100.0 * (edge.mean().as_secs_f64() / direct.mean().as_secs_f64() - 1.0);
-            let rate_overhead = 100.0 * (1.0 - edge.rate() / direct.rate());
             println!(
                 "{in_flight:>9} | {:>10.2?} {:>10.2?} {:>10.2?} {:>10.0} | {:>10.2?} {:>10.2?} {:>10.2?} {:>10.0} | {:>8.1}% {:>8.1}% {:>8.1}%",
                 direct.percentile(50),
@@ -282,7 +335,17 @@ fn main() -> anyhow::Result<()> {
                 edge.rate(),
                 p50_overhead,
                 mean_overhead,
-                rate_overhead,
+                rate_overhead(&direct, &edge),
+            );
+            by_round.push((in_flight, rounds_overhead));
+        }
+        println!("\nfewer calls/s through the edge, round by round, and the median of the rounds");
+        for (in_flight, overheads) in by_round {
+            let each: Vec<String> = overheads.iter().map(|o| format!("{o:.1}%")).collect();
+            println!(
+                "{in_flight:>9} | {} | median {:.1}%",
+                each.join(" "),
+                median(overheads)
             );
         }
         anyhow::Ok(())
