@@ -3,13 +3,21 @@
 //! span it is made in ([`crate::peer`]), so one upload is one trace through settlement, grouping
 //! and points, and every log line of it names the trace.
 //!
-//! The spans are `tracing` spans with target [`TARGET`]; their trace and span ids are
-//! OpenTelemetry's, given by the `tracing-opentelemetry` layer the server installs. Without that
-//! layer nothing is injected: an id nobody records would join nothing.
+//! The spans are `tracing` spans with target [`TARGET`]. Where spans are exported (an OTLP
+//! endpoint is configured, [`export_spans`]) their trace and span ids are OpenTelemetry's, given
+//! by the `tracing-opentelemetry` layer the server then installs. Otherwise no OpenTelemetry layer
+//! runs: the request span draws its ids itself and keeps them in the span's registry entry
+//! ([`RequestIds`]), which is all propagation and the log lines need, for a fraction of the
+//! layer's cost per request (README, the edge's overhead). Without a subscriber nothing is
+//! injected: an id nobody records would join nothing.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::registry::{LookupSpan, Registry};
 
 /// The header of W3C Trace Context.
 pub const TRACEPARENT: &str = "traceparent";
@@ -67,11 +75,86 @@ pub fn format_traceparent(context: &SpanContext) -> Option<String> {
     })
 }
 
+/// Whether the request spans are exported through the OpenTelemetry layer.
+static EXPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Says that the process exports its spans through a `tracing-opentelemetry` layer, so the
+/// request and peer spans take their ids from it. Call before serving; the default is the
+/// layer-free ids.
+pub fn export_spans(exported: bool) {
+    EXPORTED.store(exported, Ordering::Relaxed);
+}
+
+/// The ids of a request span that no OpenTelemetry layer tracks, kept in the span's registry
+/// entry: the trace, the span's own id, and the caller's sampling decision.
+#[derive(Clone, Debug)]
+struct RequestIds(SpanContext);
+
 /// The span of one request a server answers: `method` (the gRPC path), the trace it belongs to
 /// (`trace_id`, the caller's when its `traceparent` names one) and the caller's span
 /// (`parent_id`); `caller` and `region` are recorded once known ([`record_caller`],
 /// [`crate::authorize_region`]).
 pub fn server_span(method: &str, traceparent: Option<&str>) -> tracing::Span {
+    if EXPORTED.load(Ordering::Relaxed) {
+        exported_server_span(method, traceparent)
+    } else {
+        unexported_server_span(method, traceparent)
+    }
+}
+
+/// [`server_span`] without an OpenTelemetry layer: a root trace gets a random trace id and is
+/// marked sampled (as the SDK's default sampler does), a caller's trace keeps the caller's flags.
+fn unexported_server_span(method: &str, traceparent: Option<&str>) -> tracing::Span {
+    let parent = traceparent.and_then(parse_traceparent);
+    let ids = RandomIdGenerator::default();
+    let (trace_id, flags) = match &parent {
+        Some(parent) => (parent.trace_id(), parent.trace_flags()),
+        None => (ids.new_trace_id(), TraceFlags::SAMPLED),
+    };
+    let span = tracing::info_span!(
+        target: TARGET,
+        "grpc",
+        method,
+        trace_id = %trace_id,
+        parent_id = parent.as_ref().map(|p| tracing::field::display(p.span_id())),
+        caller = Empty,
+        region = Empty,
+    );
+    let own = SpanContext::new(
+        trace_id,
+        ids.new_span_id(),
+        flags,
+        false,
+        TraceState::default(),
+    );
+    span.with_subscriber(|(id, dispatch)| {
+        if let Some(entry) = dispatch
+            .downcast_ref::<Registry>()
+            .and_then(|registry| registry.span(id))
+        {
+            entry.extensions_mut().insert(RequestIds(own));
+        }
+    });
+    span
+}
+
+/// The ids of the request the current span is part of, when no OpenTelemetry layer runs.
+fn current_request_ids() -> Option<SpanContext> {
+    tracing::Span::current()
+        .with_subscriber(|(id, dispatch)| {
+            let registry = dispatch.downcast_ref::<Registry>()?;
+            let entry = registry.span(id)?;
+            entry.scope().find_map(|span| {
+                span.extensions()
+                    .get::<RequestIds>()
+                    .map(|ids| ids.0.clone())
+            })
+        })
+        .flatten()
+}
+
+/// [`server_span`] under the OpenTelemetry layer, which gives the span its ids.
+fn exported_server_span(method: &str, traceparent: Option<&str>) -> tracing::Span {
     let span = tracing::info_span!(
         target: TARGET,
         "grpc",
@@ -114,6 +197,19 @@ pub(crate) fn record_region(region: &kernel::RegionCode) {
 /// The `traceparent` of a new peer call made from the current span: a span of its own, so each
 /// call is the distinct parent of the server span it reaches.
 pub(crate) fn peer_traceparent() -> Option<String> {
+    if !EXPORTED.load(Ordering::Relaxed) {
+        // Nothing records the peer span, so only its id is made: the peer's log lines name it as
+        // their parent, distinct for each call.
+        let request = current_request_ids()?;
+        let call = SpanContext::new(
+            request.trace_id(),
+            RandomIdGenerator::default().new_span_id(),
+            request.trace_flags(),
+            false,
+            TraceState::default(),
+        );
+        return format_traceparent(&call);
+    }
     let span = tracing::info_span!(target: TARGET, "peer");
     let context = span.context();
     format_traceparent(context.span().span_context())
@@ -157,6 +253,56 @@ mod tests {
         ] {
             assert!(parse_traceparent(bad).is_none(), "{bad:?} accepted");
         }
+    }
+
+    fn traceparent_of_a_peer_call() -> SpanContext {
+        let value = peer_traceparent().expect("a peer call inside a request carries a traceparent");
+        parse_traceparent(&value).expect("a valid traceparent")
+    }
+
+    #[test]
+    fn unexported_requests_keep_their_callers_trace_and_each_peer_call_is_a_span_of_its_own() {
+        tracing::subscriber::with_default(Registry::default(), || {
+            let caller = parse_traceparent(VALID).expect("valid");
+            let span = server_span("/medpay.points.v1.PointsService/GetTable", Some(VALID));
+            let _entered = span.enter();
+            let first = traceparent_of_a_peer_call();
+            let second = traceparent_of_a_peer_call();
+            assert_eq!(first.trace_id(), caller.trace_id());
+            assert_eq!(second.trace_id(), caller.trace_id());
+            assert_ne!(first.span_id(), second.span_id());
+            assert_ne!(first.span_id(), caller.span_id());
+            assert!(first.is_sampled());
+            // A span opened inside the request (a stage of the work) is still in its trace.
+            let stage = tracing::info_span!("stage");
+            let _stage = stage.enter();
+            assert_eq!(traceparent_of_a_peer_call().trace_id(), caller.trace_id());
+        });
+    }
+
+    #[test]
+    fn unexported_requests_without_a_caller_trace_start_their_own_and_keep_unsampled_flags() {
+        tracing::subscriber::with_default(Registry::default(), || {
+            let traces: Vec<TraceId> = (0..2)
+                .map(|_| {
+                    let span = server_span("/medpay.points.v1.PointsService/GetTable", None);
+                    let _entered = span.enter();
+                    let call = traceparent_of_a_peer_call();
+                    assert!(call.is_valid() && call.is_sampled());
+                    call.trace_id()
+                })
+                .collect();
+            assert_ne!(traces[0], traces[1], "each request is a trace of its own");
+
+            let unsampled = VALID.replace("-01", "-00");
+            let span = server_span("/medpay.points.v1.PointsService/GetTable", Some(&unsampled));
+            let _entered = span.enter();
+            assert!(!traceparent_of_a_peer_call().is_sampled());
+        });
+        // Outside any request there is no trace to carry.
+        tracing::subscriber::with_default(Registry::default(), || {
+            assert!(peer_traceparent().is_none());
+        });
     }
 
     #[test]
