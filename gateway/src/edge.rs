@@ -34,14 +34,49 @@ use crate::red::{self, Metered};
 /// What a caller with an unknown, malformed, revoked or expired key is told: nothing about which.
 pub const INVALID_KEY: &str = "api key is not valid";
 
+/// A verified caller: its principal and the principal headers the services behind the edge read
+/// ([`platform::set_principal`]). A configured key, certificate or development principal renders
+/// its headers once, not on every request it makes.
+#[derive(Debug)]
+pub struct Caller {
+    principal: Principal,
+    headers: Result<HeaderMap, Status>,
+}
+
+impl Caller {
+    fn new(principal: Principal) -> Arc<Self> {
+        let mut metadata = tonic::metadata::MetadataMap::new();
+        let headers =
+            platform::set_principal(&mut metadata, &principal).map(|()| metadata.into_headers());
+        Arc::new(Self { principal, headers })
+    }
+
+    /// Sets the caller's principal headers on a request whose own principal headers are gone.
+    fn forward(&self, request: &mut HeaderMap) -> Result<(), Status> {
+        let headers = self.headers.as_ref().map_err(Clone::clone)?;
+        for (name, value) in headers {
+            request.insert(name.clone(), value.clone());
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
 /// Who may call: keys of the key store, keys of the configuration (plain text, for development
 /// and tests) and, when allowed, the development principal for requests without credentials.
 pub struct Authenticator {
-    /// SHA-256 of each configured key, compared in constant time, and its principal.
-    config_keys: Vec<([u8; 32], Principal)>,
+    /// SHA-256 of each configured key, compared in constant time, and its caller.
+    config_keys: Vec<([u8; 32], Arc<Caller>)>,
     stored: Option<Arc<StoredKeys>>,
-    certificates: HashMap<String, Principal>,
-    anonymous: Option<Principal>,
+    certificates: HashMap<String, Arc<Caller>>,
+    anonymous: Option<Arc<Caller>>,
 }
 
 impl Authenticator {
@@ -53,7 +88,7 @@ impl Authenticator {
                 .map(|key| {
                     (
                         Sha256::digest(key.key.as_bytes()).into(),
-                        key.to_principal(),
+                        Caller::new(key.to_principal()),
                     )
                 })
                 .collect(),
@@ -61,13 +96,18 @@ impl Authenticator {
             certificates: settings
                 .certificates
                 .iter()
-                .map(|certificate| (certificate.subject.clone(), certificate.to_principal()))
+                .map(|certificate| {
+                    (
+                        certificate.subject.clone(),
+                        Caller::new(certificate.to_principal()),
+                    )
+                })
                 .collect(),
             anonymous: settings
                 .dev_principal
                 .as_ref()
                 .filter(|_| settings.allow_anonymous)
-                .map(|p| p.to_principal()),
+                .map(|p| Caller::new(p.to_principal())),
         }
     }
 
@@ -80,24 +120,26 @@ impl Authenticator {
     /// Also accepts `token` as the identity of the medpay services of this process (`medpay up`
     /// calls its own internal listener with it); it never leaves the process.
     pub fn with_service_token(mut self, token: String, principal: Principal) -> Self {
-        self.config_keys
-            .push((Sha256::digest(token.as_bytes()).into(), principal));
+        self.config_keys.push((
+            Sha256::digest(token.as_bytes()).into(),
+            Caller::new(principal),
+        ));
         self
     }
 
-    /// The principal of a client certificate's subject common name, when one is configured.
-    pub fn certificate(&self, subject: &str) -> Option<Principal> {
+    /// The caller of a client certificate's subject common name, when one is configured.
+    pub fn certificate(&self, subject: &str) -> Option<Arc<Caller>> {
         self.certificates.get(subject).cloned()
     }
 
-    /// The principal of a request: its API key when it sends one, else its client certificate,
+    /// The caller of a request: its API key when it sends one, else its client certificate,
     /// else the development principal where anonymous access is allowed.
     pub async fn authenticate_request(
         &self,
         headers: &HeaderMap,
         certificate_subject: Option<&str>,
         listener: Listener,
-    ) -> Result<Principal, Status> {
+    ) -> Result<Arc<Caller>, Status> {
         if headers.contains_key(http::header::AUTHORIZATION) {
             return self.authenticate(headers).await;
         }
@@ -114,8 +156,8 @@ impl Authenticator {
         }
     }
 
-    /// The principal of a request's headers.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Status> {
+    /// The caller of a request's headers.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Caller>, Status> {
         match headers.get(http::header::AUTHORIZATION) {
             Some(value) => {
                 let token = value
@@ -134,7 +176,7 @@ impl Authenticator {
         }
     }
 
-    async fn principal_of_key(&self, token: &str) -> Result<Principal, Status> {
+    async fn principal_of_key(&self, token: &str) -> Result<Arc<Caller>, Status> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         // Every configured key is compared, so the time taken says nothing about which matched.
         let mut configured = None;
@@ -147,8 +189,11 @@ impl Authenticator {
             return Ok(principal.clone());
         }
         if let (Some(stored), Some(key)) = (&self.stored, PresentedKey::parse(token)) {
-            match stored.verify(&key).await {
-                Ok(Some(principal)) => return Ok(principal),
+            // Boxed: the key store's query is a large future, and every request's future would
+            // otherwise carry room for it (and be copied with it) though configured keys and the
+            // cache answer almost every call.
+            match Box::pin(stored.verify(&key)).await {
+                Ok(Some(principal)) => return Ok(Caller::new(principal)),
                 Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(key_id = key.key_id(), %error, "api key store cannot be read");
@@ -309,18 +354,16 @@ where
                     }
                     Err(status) => Err(status),
                 }
-                .and_then(|principal| {
-                    platform::trace::record_caller(&principal.caller_id);
-                    platform::access::authorize_method(&principal, &path)?;
+                .and_then(|caller| {
+                    platform::trace::record_caller(&caller.caller_id);
+                    platform::access::authorize_method(&caller, &path)?;
                     if let Some(limits) = &limits {
-                        admitted = Some(limits.admit(&principal.caller_id)?);
+                        admitted = Some(limits.admit(&caller.caller_id)?);
                     }
-                    let mut metadata = tonic::metadata::MetadataMap::new();
-                    platform::set_principal(&mut metadata, &principal)?;
-                    Ok(metadata.into_headers())
+                    caller.forward(request.headers_mut())
                 });
                 match verified {
-                    Ok(headers) => request.headers_mut().extend(headers),
+                    Ok(()) => {}
                     Err(status) => {
                         metrics::counter!(
                             "medpay_grpc_refused_total",
@@ -423,6 +466,24 @@ mod tests {
             .await
             .expect_err("scheme");
         assert_eq!(malformed.code(), tonic::Code::Unauthenticated);
+    }
+
+    #[tokio::test]
+    async fn a_callers_rendered_headers_read_back_as_its_principal_behind_the_edge() {
+        let auth = Authenticator::from_settings(&settings(true));
+        for presented in [Some("Bearer meilan-agency-key-0001"), None] {
+            let caller = auth
+                .authenticate(&headers(presented))
+                .await
+                .expect("known caller");
+            let mut request = headers(presented);
+            caller.forward(&mut request).expect("ascii principal");
+            let read = platform::principal::principal_from_metadata(
+                &tonic::metadata::MetadataMap::from_headers(request),
+            )
+            .expect("the services read the forwarded principal");
+            assert_eq!(read, **caller);
+        }
     }
 
     #[tokio::test]
