@@ -197,6 +197,20 @@ impl Directory {
         mut read_file: impl FnMut(&str) -> Option<String>,
     ) -> Result<Directory, DirectoryError> {
         let mut problems = Problems(Vec::new());
+        // The scale and the reference cost are read by rust_decimal, which recurses once per
+        // leading zero: an uploaded directory's overlong number is refused before it is read.
+        if let Err(too_long) = kernel::check_decimal_strings_in_json(directory_json) {
+            problems.push(
+                "directory.json",
+                0,
+                ProblemKind::Json {
+                    message: too_long.to_string(),
+                },
+            );
+            return Err(DirectoryError::Invalid {
+                problems: problems.0,
+            });
+        }
         let meta: DirectoryMeta = match serde_json::from_str(directory_json) {
             Ok(meta) => meta,
             Err(e) => {

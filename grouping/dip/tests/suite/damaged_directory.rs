@@ -128,6 +128,31 @@ fn extreme_directory_files_are_refused() {
         .expect_err("nesting is not a directory");
     assert_eq!(error.problems()[0].file, "directory.json");
 
+    // rust_decimal reads a number's leading zeros one recursion each: a scale padded with enough
+    // of them would overflow the stack if it reached the reader.
+    let manifest = String::from_utf8(demo_files()[0].1.clone()).expect("manifest text");
+    for (field, value) in [("score_scale", "1000"), ("reference_mean_cost", "10850.00")] {
+        let padded = manifest.replacen(
+            &format!("\"{field}\": \"{value}\""),
+            &format!("\"{field}\": \"{}{value}\"", "0".repeat(200_000)),
+            1,
+        );
+        assert_ne!(
+            padded, manifest,
+            "the demo manifest gives {field} as {value:?}"
+        );
+        let error = load_written(&with("directory.json", padded.into_bytes()))
+            .expect_err("an overlong number is refused");
+        let problem = &error.problems()[0];
+        assert_eq!(problem.file, "directory.json");
+        assert!(
+            problem
+                .to_string()
+                .contains("characters is refused (at most 64)"),
+            "{problem}"
+        );
+    }
+
     let error = load_written(&with("core_groups.tsv", vec![0xff; 64])).expect_err("not UTF-8");
     assert_names_what_is_wrong(&error);
 

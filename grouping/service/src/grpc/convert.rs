@@ -359,8 +359,14 @@ fn decimal_field(
     if text.is_empty() {
         return None;
     }
-    match text.parse::<rust_decimal::Decimal>() {
+    // kernel's reader refuses an overlong number before rust_decimal, whose parser recurses once
+    // per leading zero: a caller's long enough string would overflow the worker's stack.
+    match kernel::parse_decimal(text) {
         Ok(value) => Some(value),
+        Err(too_long @ kernel::AmountError::TooLong { .. }) => {
+            violations.push((field.to_owned(), too_long.to_string()));
+            None
+        }
         Err(_) => {
             violations.push((
                 field.to_owned(),

@@ -417,6 +417,24 @@ async fn a_bad_history_or_bad_options_are_named_field_by_field() {
     ] {
         assert!(message.contains(field), "{field}: {message}");
     }
+    // A number padded with leading zeros is refused by its length before it is read (the
+    // reader recurses once per zero), and the server answers on.
+    let mut request = build_request("", false);
+    request.score_scale = Some(medpay_proto::common::v1::Decimal {
+        value: format!("{}1000", "0".repeat(200_000)),
+    });
+    let refused = client
+        .build_dip_directory(bureau(request))
+        .await
+        .expect_err("overlong scale");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .contains("score_scale: a decimal number of 200004 characters is refused (at most 64)"),
+        "{}",
+        refused.message()
+    );
     let other_region = client
         .build_dip_directory(as_caller(build_request("", false), "460200", &[]))
         .await
