@@ -23,8 +23,8 @@ use tonic::Status;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use crate::access::StoredKeys;
 use crate::access::key::PresentedKey;
+use crate::access::{Caller, StoredKeys};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 
 use crate::config::AuthSettings;
@@ -33,41 +33,6 @@ use crate::red::{self, Metered};
 
 /// What a caller with an unknown, malformed, revoked or expired key is told: nothing about which.
 pub const INVALID_KEY: &str = "api key is not valid";
-
-/// A verified caller: its principal and the principal headers the services behind the edge read
-/// ([`platform::set_principal`]). A configured key, certificate or development principal renders
-/// its headers once, not on every request it makes.
-#[derive(Debug)]
-pub struct Caller {
-    principal: Principal,
-    headers: Result<HeaderMap, Status>,
-}
-
-impl Caller {
-    fn new(principal: Principal) -> Arc<Self> {
-        let mut metadata = tonic::metadata::MetadataMap::new();
-        let headers =
-            platform::set_principal(&mut metadata, &principal).map(|()| metadata.into_headers());
-        Arc::new(Self { principal, headers })
-    }
-
-    /// Sets the caller's principal headers on a request whose own principal headers are gone.
-    fn forward(&self, request: &mut HeaderMap) -> Result<(), Status> {
-        let headers = self.headers.as_ref().map_err(Clone::clone)?;
-        for (name, value) in headers {
-            request.insert(name.clone(), value.clone());
-        }
-        Ok(())
-    }
-}
-
-impl std::ops::Deref for Caller {
-    type Target = Principal;
-
-    fn deref(&self) -> &Principal {
-        &self.principal
-    }
-}
 
 /// Who may call: keys of the key store, keys of the configuration (plain text, for development
 /// and tests) and, when allowed, the development principal for requests without credentials.
@@ -193,7 +158,7 @@ impl Authenticator {
             // otherwise carry room for it (and be copied with it) though configured keys and the
             // cache answer almost every call.
             match Box::pin(stored.verify(&key)).await {
-                Ok(Some(principal)) => return Ok(Caller::new(principal)),
+                Ok(Some(caller)) => return Ok(caller),
                 Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(key_id = key.key_id(), %error, "api key store cannot be read");

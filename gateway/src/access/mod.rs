@@ -13,6 +13,7 @@
 //! are plain text, and production needs none.
 
 pub mod admin;
+pub mod caller;
 pub mod cli;
 pub mod key;
 pub mod migration;
@@ -21,6 +22,7 @@ pub mod store;
 pub mod verify;
 
 pub use admin::AdminApi;
+pub use caller::Caller;
 pub use migration::Migrator;
 pub use store::KeyStore;
 pub use verify::StoredKeys;

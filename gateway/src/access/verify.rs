@@ -7,13 +7,14 @@
 //! the cached entry runs out, within [`CACHE_SECONDS`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use kernel::Principal;
 use subtle::ConstantTimeEq;
 
+use super::Caller;
 use super::key::PresentedKey;
 use super::store::{KeyStore, StoreError};
 use super::unix_now;
@@ -25,7 +26,7 @@ const SWEEP_ABOVE: usize = 4096;
 
 struct CachedKey {
     secret_digest: [u8; 32],
-    principal: Principal,
+    caller: Arc<Caller>,
     until: Instant,
 }
 
@@ -66,9 +67,9 @@ impl StoredKeys {
         }
     }
 
-    /// The principal of a presented key, or `None` when the key is unknown, revoked, expired or
+    /// The caller of a presented key, or `None` when the key is unknown, revoked, expired or
     /// its secret is wrong (the caller is told none of these apart).
-    pub async fn verify(&self, key: &PresentedKey<'_>) -> Result<Option<Principal>, StoreError> {
+    pub async fn verify(&self, key: &PresentedKey<'_>) -> Result<Option<Arc<Caller>>, StoreError> {
         let digest = key.secret_digest();
         let now = Instant::now();
         if let Some(known) = self.cached(key.key_id(), &digest, now) {
@@ -93,7 +94,7 @@ impl StoredKeys {
             let left = u64::try_from(end.saturating_sub(unix)).unwrap_or(0);
             lifetime = lifetime.min(Duration::from_secs(left));
         }
-        let principal = record.principal();
+        let caller = Caller::new(record.principal());
         if let Ok(mut cache) = self.cache.lock()
             && self.forgotten.load(Ordering::SeqCst) == generation
         {
@@ -104,17 +105,17 @@ impl StoredKeys {
                 record.key_id,
                 CachedKey {
                     secret_digest: digest,
-                    principal: principal.clone(),
+                    caller: caller.clone(),
                     until: now + lifetime,
                 },
             );
         }
-        Ok(Some(principal))
+        Ok(Some(caller))
     }
 
     /// What the cache knows: `Some(Some(p))` verified, `Some(None)` a wrong secret for a key
     /// verified recently (no need to run argon2 to refuse it), `None` nothing.
-    fn cached(&self, key_id: &str, digest: &[u8; 32], now: Instant) -> Option<Option<Principal>> {
+    fn cached(&self, key_id: &str, digest: &[u8; 32], now: Instant) -> Option<Option<Arc<Caller>>> {
         let mut cache = self.cache.lock().ok()?;
         let entry = cache.get(key_id)?;
         if entry.until <= now {
@@ -122,7 +123,7 @@ impl StoredKeys {
             return None;
         }
         if bool::from(entry.secret_digest.ct_eq(digest)) {
-            Some(Some(entry.principal.clone()))
+            Some(Some(entry.caller.clone()))
         } else {
             Some(None)
         }
