@@ -226,10 +226,14 @@ fn decimal(field: &str, value: Option<&common::Decimal>) -> Result<Option<Decima
         .filter(|text| !text.is_empty())
     {
         None => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|e: rust_decimal::Error| (field.to_owned(), e.to_string())),
+        // Refused by length before rust_decimal reads it, which recurses once per leading zero.
+        Some(text) => match kernel::check_decimal_text(text) {
+            Err(too_long) => Err((field.to_owned(), too_long.to_string())),
+            Ok(()) => text
+                .parse()
+                .map(Some)
+                .map_err(|e: rust_decimal::Error| (field.to_owned(), e.to_string())),
+        },
     }
 }
 

@@ -59,6 +59,22 @@ async fn value_case_without_an_active_table_or_with_bad_fields() {
     ] {
         assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
     }
+
+    // A coefficient padded with leading zeros is refused by its length, not read (rust_decimal
+    // recurses once per zero), and the service answers the next call.
+    let mut padded = case("C3", "15000");
+    padded.dip_aux_coefficient = Some(medpay_proto::common::v1::Decimal {
+        value: format!("{}1", "0".repeat(200_000)),
+    });
+    let status = server.value_case(padded).await.expect_err("overlong");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["case.dip_aux_coefficient"]);
+    assert!(
+        status.message().contains("is refused (at most 64)"),
+        "{}",
+        status.message()
+    );
+    assert!(server.value_case(case("C4", "15000")).await.is_ok());
 }
 
 #[tokio::test]

@@ -292,6 +292,10 @@ fn threshold(field: &str, text: &str, violations: &mut Vec<Violation>) -> Option
         violations.push((field.to_owned(), "is required".to_owned()));
         return None;
     }
+    if let Err(too_long) = kernel::check_decimal_text(text) {
+        violations.push((field.to_owned(), too_long.to_string()));
+        return None;
+    }
     let score = text.parse().ok();
     if score.is_none() {
         violations.push((

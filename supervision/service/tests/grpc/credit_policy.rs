@@ -109,7 +109,14 @@ async fn policies_are_put_in_versions_and_the_default_holds_until_then() {
 #[tokio::test]
 async fn bad_thresholds_are_refused_with_their_fields_and_nothing_is_stored() {
     let (_, mut client, _) = server().await;
-    let cases: [(pb::PutCreditPolicyRequest, &[&str]); 5] = [
+    // A score padded with leading zeros is refused by its length (rust_decimal would recurse
+    // once per zero).
+    let padded = format!("{}90", "0".repeat(200_000));
+    let cases: [(pb::PutCreditPolicyRequest, &[&str]); 6] = [
+        (
+            policy("bad-6", [padded.as_str(), "75", "60"], [0, 2]),
+            &["a_min_score"],
+        ),
         (
             policy("bad-1", ["100.5", "75", "-1"], [0, 2]),
             &["a_min_score", "c_min_score"],
