@@ -132,7 +132,7 @@ impl Authenticator {
                     .ok_or_else(|| {
                         Status::unauthenticated("authorization must be `Bearer <api key>`")
                     })?;
-                self.principal_of_key(token).await
+                self.caller_of_key(token).await
             }
             None => self
                 .anonymous
@@ -141,17 +141,17 @@ impl Authenticator {
         }
     }
 
-    async fn principal_of_key(&self, token: &str) -> Result<Arc<Caller>, Status> {
+    async fn caller_of_key(&self, token: &str) -> Result<Arc<Caller>, Status> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         // Every configured key is compared, so the time taken says nothing about which matched.
         let mut configured = None;
-        for (known, principal) in &self.config_keys {
+        for (known, caller) in &self.config_keys {
             if bool::from(known.ct_eq(&digest)) {
-                configured = Some(principal);
+                configured = Some(caller);
             }
         }
-        if let Some(principal) = configured {
-            return Ok(principal.clone());
+        if let Some(caller) = configured {
+            return Ok(caller.clone());
         }
         if let (Some(stored), Some(key)) = (&self.stored, PresentedKey::parse(token)) {
             // Boxed: the key store's query is a large future, and every request's future would
