@@ -146,11 +146,21 @@ struct PreparedChunk {
     stored_at: i64,
 }
 
-/// A chunk being stored.
-type StoreHandle = tokio::task::JoinHandle<Result<ChunkOutcome, IntakeError>>;
+/// A chunk being stored, in a task of its own that is aborted when the upload is dropped before
+/// it is joined. A caller whose deadline passed or whose connection broke sends the same upload
+/// again; a store task left running (waiting for a connection, say) could otherwise commit after
+/// that retry and after the uploads the caller sends next, and bring back records they replaced.
+struct StoreHandle(tokio::task::JoinHandle<Result<ChunkOutcome, IntakeError>>);
 
-async fn join(handle: StoreHandle) -> Result<ChunkOutcome, IntakeError> {
-    handle
+impl Drop for StoreHandle {
+    fn drop(&mut self) {
+        // Aborting a finished task does nothing; an unfinished one rolls its transaction back.
+        self.0.abort();
+    }
+}
+
+async fn join(mut handle: StoreHandle) -> Result<ChunkOutcome, IntakeError> {
+    (&mut handle.0)
         .await
         .map_err(|e| IntakeError::Worker(e.to_string()))?
 }
@@ -356,14 +366,14 @@ impl Intake {
             storing.push_back((
                 keys,
                 // In the request's span: the peer calls that value the chunk carry its trace.
-                tokio::spawn(
+                StoreHandle(tokio::spawn(
                     async move {
                         intake
                             .store_prepared(region, &request_id, mark, ready)
                             .await
                     }
                     .in_current_span(),
-                ),
+                )),
             ));
             preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         }
