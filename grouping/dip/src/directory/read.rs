@@ -199,28 +199,16 @@ impl Directory {
         let mut problems = Problems(Vec::new());
         // The scale and the reference cost are read by rust_decimal, which recurses once per
         // leading zero: an uploaded directory's overlong number is refused before it is read.
-        if let Err(too_long) = kernel::check_decimal_strings_in_json(directory_json) {
-            problems.push(
-                "directory.json",
-                0,
-                ProblemKind::Json {
-                    message: too_long.to_string(),
-                },
-            );
-            return Err(DirectoryError::Invalid {
-                problems: problems.0,
+        let read = kernel::check_decimal_strings_in_json(directory_json)
+            .map_err(|too_long| (0, too_long.to_string()))
+            .and_then(|()| {
+                serde_json::from_str::<DirectoryMeta>(directory_json)
+                    .map_err(|e| (e.line(), e.to_string()))
             });
-        }
-        let meta: DirectoryMeta = match serde_json::from_str(directory_json) {
+        let meta = match read {
             Ok(meta) => meta,
-            Err(e) => {
-                problems.push(
-                    "directory.json",
-                    e.line(),
-                    ProblemKind::Json {
-                        message: e.to_string(),
-                    },
-                );
+            Err((line, message)) => {
+                problems.push("directory.json", line, ProblemKind::Json { message });
                 return Err(DirectoryError::Invalid {
                     problems: problems.0,
                 });
