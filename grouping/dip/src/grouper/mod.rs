@@ -23,6 +23,8 @@
 mod auxiliary;
 mod case;
 
+pub(crate) use auxiliary::CciIndex;
+
 use kernel::{Decimal, Money, Points};
 
 use crate::directory::{
@@ -83,9 +85,7 @@ pub struct CompiledDirectory {
     comprehensive_ranges: Vec<RangeEntry>,
     auxiliary_default: [Option<Decimal>; SUBTYPES],
     auxiliary_by_group: FastMap<u32, [Option<Decimal>; SUBTYPES]>,
-    cci_by_prefix: FastMap<Box<str>, (u32, u32)>,
-    cci_conditions: Vec<String>,
-    cci_prefix_lengths: Vec<usize>,
+    cci: CciIndex,
     tumour_markers: Vec<TumourMarkerRule>,
     auxiliary_policy: AuxiliaryPolicy,
 }
@@ -217,23 +217,6 @@ impl CompiledDirectory {
                     Some(a.coefficient);
             }
         }
-        let mut cci_conditions: Vec<String> = Vec::new();
-        let mut cci_by_prefix = FastMap::default();
-        let mut cci_prefix_lengths = Vec::new();
-        for c in &directory.cci_weights {
-            let condition = match cci_conditions.iter().position(|x| *x == c.condition) {
-                Some(i) => i,
-                None => {
-                    cci_conditions.push(c.condition.clone());
-                    cci_conditions.len() - 1
-                }
-            } as u32;
-            cci_by_prefix.insert(c.prefix.clone().into_boxed_str(), (c.weight, condition));
-            if !cci_prefix_lengths.contains(&c.prefix.len()) {
-                cci_prefix_lengths.push(c.prefix.len());
-            }
-        }
-        cci_prefix_lengths.sort_unstable_by(|a, b| b.cmp(a));
         Self {
             id: directory.meta.id.clone(),
             version: directory.meta.version.clone(),
@@ -250,9 +233,7 @@ impl CompiledDirectory {
             comprehensive_ranges,
             auxiliary_default,
             auxiliary_by_group,
-            cci_by_prefix,
-            cci_conditions,
-            cci_prefix_lengths,
+            cci: CciIndex::new(&directory.cci_weights),
             tumour_markers: directory.tumour_markers.clone(),
             auxiliary_policy: directory.meta.auxiliary_policy.clone(),
         }
