@@ -552,6 +552,18 @@ fn each_irregularity_leaves_its_trace_in_the_record_and_regular_cases_do_not() {
                 "{}",
                 case.truth.list_id
             );
+            if irregularity.is_none() {
+                for procedure in &list.procedures {
+                    if let Some(item) = items::procedure_item(&procedure.code) {
+                        assert!(
+                            list.fee_lines.iter().any(|l| l.hilist_code == item.code),
+                            "{}: {} performed and not billed",
+                            case.truth.list_id,
+                            procedure.code
+                        );
+                    }
+                }
+            }
             if is(Irregularity::Upcoding) {
                 let coded_differently = case.truth.coded_dip_group.is_some();
                 assert!(
@@ -607,6 +619,35 @@ fn three_years_of_history_build_a_dip_directory() {
         built.directory.core_groups.len()
     );
     assert_eq!(built.report.ignored_procedure_codes, 0);
+}
+
+#[test]
+fn every_diagnostic_and_therapeutic_procedure_bills_an_item_supervision_knows() {
+    let demo = grouping_dip::load_demo().expect("demo directory");
+    let tables = supervision_domain::tables::Tables::demo().expect("supervision's demo tables");
+    let mut with_item = 0;
+    for procedure in &demo.procedure_types {
+        let typed = matches!(
+            procedure.treatment,
+            grouping_dip::TreatmentType::Diagnostic | grouping_dip::TreatmentType::Therapeutic
+        );
+        let item = items::procedure_item(&procedure.code);
+        assert_eq!(item.is_some(), typed, "{}", procedure.code);
+        if let Some(item) = item {
+            let known = &tables.items[item.code];
+            assert!(
+                known
+                    .procedures
+                    .iter()
+                    .any(|prefix| procedure.code.starts_with(prefix.as_str())),
+                "{} does not name {}",
+                item.code,
+                procedure.code
+            );
+            with_item += 1;
+        }
+    }
+    assert_eq!(with_item, items::PROCEDURE_ITEMS.len());
 }
 
 #[test]

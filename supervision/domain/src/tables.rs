@@ -168,6 +168,23 @@ pub struct Item {
     pub self_pay: bool,
     /// ICD-10 first letters the item evidences (rule 5 a).
     pub supports: BTreeSet<char>,
+    /// ICD-9-CM-3 code prefixes of the procedures the item bills (rule 5 c): the item is what a
+    /// hospital charges when it performs one of them.
+    #[serde(default)]
+    pub procedures: BTreeSet<String>,
+}
+
+/// The longest procedure prefix an item may name: a whole ICD-9-CM-3 医保版 code with its
+/// extension (`45.2300x001`) is 11 characters.
+const PROCEDURE_PREFIX_LIMIT: usize = 16;
+
+/// A procedure prefix of the items table: digits, then digits, `.` or a lower-case `x` extension.
+fn is_procedure_prefix(prefix: &str) -> bool {
+    prefix.len() <= PROCEDURE_PREFIX_LIMIT
+        && prefix.starts_with(|c: char| c.is_ascii_digit())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == 'x')
 }
 
 /// Item B must not be billed on a day item A is billed (A contains B).
@@ -262,6 +279,18 @@ impl Tables {
                     _ => return Err(row.bad("supports", letter)),
                 }
             }
+            let mut procedures = BTreeSet::new();
+            for prefix in row
+                .text("procedures")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                if !is_procedure_prefix(prefix) {
+                    return Err(row.bad("procedures", prefix));
+                }
+                procedures.insert(prefix.to_owned());
+            }
             Ok(Item {
                 code: row.required("hilist_code")?.to_owned(),
                 name: row.text("name").to_owned(),
@@ -273,6 +302,7 @@ impl Tables {
                 period_limit,
                 self_pay,
                 supports,
+                procedures,
             })
         })?;
         Ok(items.into_iter().map(|i| (i.code.clone(), i)).collect())
@@ -356,6 +386,8 @@ mod tests {
             ct.supports.is_empty(),
             "no support claimed for upcoding's arm a"
         );
+        let colonoscopy = &tables.items["003200000452300-320452300"];
+        assert_eq!(colonoscopy.procedures, BTreeSet::from(["45.23".to_owned()]));
         assert!(!tables.substitutions.is_empty());
         assert!(!tables.group_means.is_empty());
     }
@@ -416,6 +448,15 @@ mod tests {
         for (table, column) in [
             ("hilist_code\tprice\nX\t1000000000.01\n", "price"),
             ("hilist_code\tdaily_limit\nX\t-2\n", "daily_limit"),
+            (
+                "hilist_code\tprocedures\nX\t45.23,colonoscopy\n",
+                "procedures",
+            ),
+            ("hilist_code\tprocedures\nX\t.23\n", "procedures"),
+            (
+                "hilist_code\tprocedures\nX\t45.2300000000000000001\n",
+                "procedures",
+            ),
             (
                 "hilist_code\tperiod_max\tperiod_days\nX\t99999999999999\t7\n",
                 "period_max",

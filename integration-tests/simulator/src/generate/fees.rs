@@ -209,8 +209,8 @@ pub(super) fn category_weights(profile: FeeProfile) -> &'static [(ChargeCategory
 }
 
 /// The fee lines of a stay: daily bed, nursing, treatment and drugs; consultation,
-/// examinations and laboratory tests on admission; operation, anaesthesia and consumables on
-/// the procedure day. The plan's cost is split over categories by weight and within a category
+/// examinations and laboratory tests on admission; operation, anaesthesia, consumables and the
+/// item of each diagnostic or therapeutic procedure performed on the procedure day. The plan's cost is split over categories by weight and within a category
 /// evenly, in whole fen, so the lines add up to it exactly.
 pub(super) fn stay_fee_lines(plan: &StayPlan<'_>, procedure_day: Date) -> Vec<FeeLine> {
     let admission = plan.admitted.date();
@@ -273,6 +273,13 @@ pub(super) fn stay_fee_lines(plan: &StayPlan<'_>, procedure_day: Date) -> Vec<Fe
                 planned.push((items::CONSUMABLE, when));
             }
             TreatmentType::Conservative => {}
+        }
+        // The procedures performed, not those coded: an upcoded list's coded procedure has no
+        // line of its own.
+        for procedure in &plan.care.procedures {
+            if let Some(item) = items::procedure_item(&procedure.code) {
+                planned.push((item, when));
+            }
         }
     }
     let profile = match plan.profile {

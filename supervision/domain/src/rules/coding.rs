@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::catalogue::RuleId;
 use crate::finding::{Arm, Finding};
-use crate::model::{ChargeCategory, Complication, InpatientList, Sex};
+use crate::model::{ChargeCategory, Complication, DipTreatment, InpatientList, Sex};
 use crate::parameters::CodeRange;
 use crate::screening::Context;
 
@@ -22,8 +22,16 @@ fn in_any(ranges: &[CodeRange], code: &str) -> bool {
 /// its MCCs, of a DRG with CC (…3) its MCCs and CCs; of a DIP group the comorbidities whose
 /// CCI band set the subtype (a DIP score is raised by them, not by MCC/CC tables);
 /// (b) an operative group without any surgery line: a surgical ADRG (second letter A–J), or a
-/// DIP group of treatment type surgical or interventional.
+/// DIP group of treatment type surgical or interventional;
+/// (c) the fee profile against the coded procedures: a procedure of a list paid by a DRG or by
+/// a DIP group of a procedure (not conservative) whose items, as the items table names them
+/// (`procedures`), none billed — a procedure coded and not performed raises a DIP group from
+/// conservative to diagnostic, or from one procedure to a dearer one, where no charge category
+/// of its own would show it. A procedure no item of the table names is not judged.
+///
+/// A list gives one finding however many arms fire (see [`one_finding`]).
 pub fn upcoding(context: &Context<'_>) -> Vec<Finding> {
+    let billing = ProcedureBilling::of(context);
     let mut findings = Vec::new();
     for list in &context.input.lists {
         let (counts, operative, group): (fn(Complication) -> bool, bool, &str) =
@@ -44,14 +52,94 @@ pub fn upcoding(context: &Context<'_>) -> Vec<Finding> {
                 ),
                 (None, None) => continue,
             };
-        if let Some(finding) = unsupported_complications(context, list, counts) {
+        let procedure_group = list.drg.is_some()
+            || list
+                .dip_group
+                .as_ref()
+                .is_some_and(|dip| dip.treatment != DipTreatment::Conservative);
+        let fired = [
+            unsupported_complications(context, list, counts),
+            (operative && !has_surgery_line(list)).then(|| surgery_missing(context, list, group)),
+            procedure_group
+                .then(|| billing.unbilled(context, list))
+                .flatten(),
+        ];
+        if let Some(finding) = one_finding(fired) {
             findings.push(finding);
-        }
-        if operative && !has_surgery_line(list) {
-            findings.push(surgery_missing(context, list, group));
         }
     }
     findings
+}
+
+/// The arms that fired on one list as one finding: the list's amount is at stake once for the
+/// rule, however many arms show it. The finding takes the first arm's name and every arm's
+/// evidence in arm order.
+fn one_finding(fired: [Option<Finding>; 3]) -> Option<Finding> {
+    let mut arms = fired.into_iter().flatten();
+    let mut finding = arms.next()?;
+    for other in arms {
+        finding.evidence.extend(other.evidence);
+    }
+    Some(finding)
+}
+
+/// The items table's procedure prefixes, each with the items that bill it (rule 5 c).
+struct ProcedureBilling<'t> {
+    items_of: Vec<(&'t str, Vec<&'t str>)>,
+}
+
+impl<'t> ProcedureBilling<'t> {
+    fn of(context: &Context<'t>) -> Self {
+        let mut items_of: std::collections::BTreeMap<&'t str, Vec<&'t str>> =
+            std::collections::BTreeMap::new();
+        for item in context.tables.items.values() {
+            for prefix in &item.procedures {
+                items_of
+                    .entry(prefix.as_str())
+                    .or_default()
+                    .push(item.code.as_str());
+            }
+        }
+        Self {
+            items_of: items_of.into_iter().collect(),
+        }
+    }
+
+    /// Arm (c): the list's coded procedures that the table knows the items of, none of them
+    /// billed on the list.
+    fn unbilled(&self, context: &Context<'_>, list: &InpatientList) -> Option<Finding> {
+        if self.items_of.is_empty() {
+            return None;
+        }
+        let billed: BTreeSet<&str> = list
+            .lines
+            .iter()
+            .map(|line| line.item_code.as_str())
+            .collect();
+        let unbilled: Vec<String> = list
+            .procedures
+            .iter()
+            .filter(|procedure| {
+                let mut known = false;
+                for (prefix, items) in &self.items_of {
+                    if procedure.code.starts_with(prefix) {
+                        if items.iter().any(|item| billed.contains(item)) {
+                            return false;
+                        }
+                        known = true;
+                    }
+                }
+                known
+            })
+            .map(|procedure| procedure.code.clone())
+            .collect();
+        (!unbilled.is_empty()).then(|| {
+            let mut finding = context.list_finding(RuleId::Upcoding, list);
+            finding.arm = Arm::C;
+            finding.evidence = unbilled;
+            finding
+        })
+    }
 }
 
 /// Arm (a) of rule 5: the secondaries `counts` keeps, none evidenced by a line.
@@ -212,7 +300,9 @@ pub fn principal_selection(context: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Diagnosis, DipGroup, DipTreatment};
+    use crate::model::{Diagnosis, DipGroup, FeeLine, Procedure};
+    use crate::parameters::ScreeningPolicy;
+    use crate::tables::Tables;
     use crate::testkit::*;
 
     fn secondary(code: &str, complication: Complication) -> Diagnosis {
@@ -299,6 +389,107 @@ mod tests {
             treatment,
         });
         stay
+    }
+
+    /// A DIP-paid stay coded with a colonoscopy (45.2300), which the demo items table bills
+    /// with its own item.
+    fn colonoscopy(treatment: DipTreatment, lines: Vec<FeeLine>) -> InpatientList {
+        let mut stay = with_lines(dip_paid(treatment), lines);
+        stay.procedures = vec![Procedure {
+            code: "45.2300".into(),
+            name: "结肠镜检查".into(),
+        }];
+        stay
+    }
+
+    const COLONOSCOPY_ITEM: &str = "003200000452300-320452300";
+
+    #[test]
+    fn upcoding_c_is_a_coded_procedure_whose_items_were_not_billed() {
+        let unbilled = run(
+            RuleId::Upcoding,
+            vec![colonoscopy(DipTreatment::Diagnostic, vec![])],
+            vec![],
+        );
+        assert_eq!(unbilled.len(), 1);
+        assert_eq!(unbilled[0].arm, Arm::C);
+        assert_eq!(unbilled[0].evidence, ["45.2300"]);
+        assert_eq!(unbilled[0].amount, money("800.00"));
+        let billed = colonoscopy(
+            DipTreatment::Diagnostic,
+            vec![line(COLONOSCOPY_ITEM, 3, "1", "600", "2026-03-02 09:00")],
+        );
+        assert!(run(RuleId::Upcoding, vec![billed], vec![]).is_empty());
+        // Another procedure's item does not bill this one (a gastroscopy, 44.13).
+        let other = colonoscopy(
+            DipTreatment::Therapeutic,
+            vec![line(
+                "003200000441300-320441300",
+                3,
+                "1",
+                "500",
+                "2026-03-02 09:00",
+            )],
+        );
+        let found = run(RuleId::Upcoding, vec![other], vec![]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].arm, Arm::C);
+    }
+
+    #[test]
+    fn arms_firing_on_one_list_make_one_finding_with_every_arms_evidence() {
+        let findings = run(
+            RuleId::Upcoding,
+            vec![colonoscopy(DipTreatment::Surgical, vec![])],
+            vec![],
+        );
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].arm, Arm::B);
+        assert_eq!(findings[0].evidence, ["K35.8:47.0100x001", "45.2300"]);
+        assert_eq!(findings[0].amount, money("800.00"));
+    }
+
+    #[test]
+    fn upcoding_c_judges_only_procedure_groups_and_procedures_the_table_names() {
+        // A conservative group is not paid for a procedure.
+        assert!(
+            run(
+                RuleId::Upcoding,
+                vec![colonoscopy(DipTreatment::Conservative, vec![])],
+                vec![]
+            )
+            .is_empty()
+        );
+        // An appendicectomy (47.01) is billed by the operation's category, not by an item of
+        // its own: arm c cannot judge it (arm b does).
+        let mut appendix = dip_paid(DipTreatment::Diagnostic);
+        appendix.procedures = vec![Procedure {
+            code: "47.0100".into(),
+            name: "阑尾切除术".into(),
+        }];
+        assert!(run(RuleId::Upcoding, vec![appendix], vec![]).is_empty());
+        // A DRG-paid list is judged on its procedures too.
+        let mut drg_paid = colonoscopy(DipTreatment::Diagnostic, vec![]);
+        drg_paid.dip_group = None;
+        drg_paid.drg = Some("GK15".into());
+        let findings = run(RuleId::Upcoding, vec![drg_paid.clone()], vec![]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].arm, Arm::C);
+        // A region whose items table names no procedure judges none.
+        let mut tables = Tables::demo().expect("demo tables");
+        for item in tables.items.values_mut() {
+            item.procedures.clear();
+        }
+        assert!(
+            run_with(
+                RuleId::Upcoding,
+                vec![drg_paid],
+                vec![],
+                &tables,
+                ScreeningPolicy::default()
+            )
+            .is_empty()
+        );
     }
 
     #[test]
