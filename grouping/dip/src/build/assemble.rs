@@ -4,6 +4,7 @@
 use grouping_domain::hash::FastMap;
 use kernel::{Decimal, Money, Points};
 
+use super::auxiliary::{AuxiliaryInputs, Derivation};
 use super::history::{CaseRow, Combination};
 use super::{
     BuildError, BuildOptions, BuildOutput, BuildReport, CombinationReport, GroupReport, MAX_YEARS,
@@ -116,6 +117,7 @@ pub(super) struct History<'a> {
     /// Sorted by (combination, cost) in `assemble`.
     pub(super) cases: Vec<CaseRow>,
     pub(super) ignored_procedure_codes: u64,
+    pub(super) auxiliary: &'a AuxiliaryInputs,
 }
 
 /// Where a combination's cases go.
@@ -193,15 +195,20 @@ impl History<'_> {
             .collect()
     }
 
-    /// Trims one combination's cases (sorted by cost) and returns their sums.
-    fn trimmed_sums(&self, cases: &[CaseRow]) -> Result<Sums, BuildError> {
-        let (lower, upper) = match &self.options.trim {
+    /// The costs in fen a combination's cases (sorted by cost) keep, bounds included.
+    fn fences(&self, cases: &[CaseRow]) -> (i64, i64) {
+        match &self.options.trim {
             TrimPolicy::None => (i64::MIN, i64::MAX),
             TrimPolicy::Iqr {
                 lower_multiple,
                 upper_multiple,
             } => iqr_fences(cases, *lower_multiple, *upper_multiple),
-        };
+        }
+    }
+
+    /// Trims one combination's cases (sorted by cost) and returns their sums.
+    fn trimmed_sums(&self, cases: &[CaseRow]) -> Result<Sums, BuildError> {
+        let (lower, upper) = self.fences(cases);
         let mut sums = Sums::default();
         for case in cases {
             if case.fen < lower || case.fen > upper {
@@ -236,7 +243,8 @@ impl History<'_> {
             CaseRow {
                 combination: 0,
                 year: 0,
-                fen: 0
+                fen: 0,
+                subtypes: 0,
             };
             self.cases.len()
         ];
@@ -389,6 +397,7 @@ impl History<'_> {
         let mut comprehensive_slots: FastMap<([u8; 3], TreatmentType), usize> = FastMap::default();
         let mut comprehensive_sums: Vec<Sums> = Vec::new();
         let mut targets: Vec<(usize, Target, u64)> = Vec::new();
+        let mut target_of: Vec<Target> = Vec::with_capacity(self.combinations.len());
         let mut ids: Vec<u32> = Vec::new();
         for (c, (combination, &core)) in self
             .combinations
@@ -399,6 +408,7 @@ impl History<'_> {
             if core != usize::MAX {
                 let sums = &core_own_sums[core];
                 core_sums[core].merge(sums)?;
+                target_of.push(Target::Core(core));
                 if options.report_combinations {
                     targets.push((c, Target::Core(core), sums.trimmed));
                 }
@@ -431,6 +441,7 @@ impl History<'_> {
                     Target::Comprehensive(slot)
                 }
             };
+            target_of.push(target);
             if options.report_combinations {
                 targets.push((c, target, sums.trimmed));
             }
@@ -461,6 +472,7 @@ impl History<'_> {
         }
         // Comprehensive groups by category, then treatment.
         let mut comprehensive_code = vec![String::new(); comprehensive_sums.len()];
+        let mut comprehensive_position = vec![0usize; comprehensive_sums.len()];
         let mut comprehensive_order: Vec<_> = comprehensive_slots.into_iter().collect();
         comprehensive_order.sort_unstable();
         for ((category3, treatment), slot) in &comprehensive_order {
@@ -490,6 +502,7 @@ impl History<'_> {
                 score: group.score,
             });
             comprehensive_code[*slot] = group.code.clone();
+            comprehensive_position[*slot] = directory.comprehensive_groups.len();
             directory.comprehensive_groups.push(group);
         }
         let combinations = if options.report_combinations {
@@ -524,6 +537,54 @@ impl History<'_> {
                 cases: all.count_by_year[i],
             })
             .collect();
+        let auxiliary = self.auxiliary;
+        let auxiliary_report = if auxiliary.derives_any() {
+            let core_count = directory.core_groups.len();
+            let group_of = |c: usize| match target_of[c] {
+                Target::Core(g) => g,
+                Target::Comprehensive(slot) => core_count + comprehensive_position[slot],
+            };
+            let mut derivation = Derivation::new(
+                directory
+                    .core_groups
+                    .iter()
+                    .map(|g| g.mean_cost)
+                    .chain(directory.comprehensive_groups.iter().map(|g| g.mean_cost)),
+            )?;
+            for c in 0..self.combinations.len() {
+                let cases = cases_of(c);
+                let (lower, upper) = self.fences(cases);
+                let group = group_of(c);
+                for case in cases {
+                    if lower <= case.fen && case.fen <= upper {
+                        derivation.add(group, case.subtypes, case.year as usize, case.fen)?;
+                    }
+                }
+            }
+            let codes: Vec<&str> = directory
+                .core_groups
+                .iter()
+                .map(|g| g.code.as_str())
+                .chain(
+                    directory
+                        .comprehensive_groups
+                        .iter()
+                        .map(|g| g.code.as_str()),
+                )
+                .collect();
+            let (rows, report) = derivation.finish(
+                &codes,
+                &weights,
+                options.auxiliary_min_cases.unwrap_or(options.min_cases),
+            )?;
+            directory.auxiliary = rows;
+            report
+        } else {
+            Vec::new()
+        };
+        directory.cci_weights = auxiliary.cci_weights.clone();
+        directory.tumour_markers = auxiliary.tumour_markers.clone();
+        directory.meta.auxiliary_policy = auxiliary.policy.clone();
         directory.meta.counts = directory.counts();
         let report = BuildReport {
             years: year_reports,
@@ -534,6 +595,7 @@ impl History<'_> {
             groups,
             combinations,
             riv: riv(&moments),
+            auxiliary: auxiliary_report,
         };
         Ok(BuildOutput { directory, report })
     }
@@ -595,6 +657,7 @@ mod tests {
                 combination: 0,
                 year: 2024,
                 fen,
+                subtypes: 0,
             })
             .collect()
     }

@@ -4,9 +4,10 @@
 use grouping_domain::csv::{Line, LineFault, LineWorker};
 use grouping_domain::hash::FastMap;
 
+use super::auxiliary::{AuxiliaryInputs, CaseFacts, OptionalColumns};
 use super::{BuildError, BuildOptions, RecordProblem, RecordProblemKind};
 use crate::directory::{TreatmentType, is_category3};
-use crate::grouper::diagnosis_category;
+use crate::grouper::{DISCHARGE_TYPES, diagnosis_category};
 
 /// One combination of the history: its category and typed procedures.
 pub(super) struct Combination {
@@ -24,6 +25,8 @@ pub(super) struct CaseRow {
     /// The year as read; its position in the window once the cases are placed by combination.
     pub(super) year: i32,
     pub(super) fen: i64,
+    /// The auxiliary subtypes the case falls in, a bit set over `AuxiliarySubtype::index`.
+    pub(super) subtypes: u16,
 }
 
 /// Upper bound of a case cost in fen (10^10 yuan): keeps every sum inside the decimal range.
@@ -35,6 +38,94 @@ pub(super) struct Columns {
     diagnosis: usize,
     procedures: usize,
     cost: usize,
+    secondary_diagnoses: Option<usize>,
+    discharge_type: Option<usize>,
+    los_days: Option<usize>,
+    age_years: Option<usize>,
+    age_days: Option<usize>,
+}
+
+impl Columns {
+    pub(super) fn optional(&self) -> OptionalColumns {
+        OptionalColumns {
+            secondary_diagnoses: self.secondary_diagnoses.is_some(),
+            discharge_and_los: self.discharge_type.is_some() && self.los_days.is_some(),
+            age_years: self.age_years.is_some(),
+        }
+    }
+}
+
+/// A whole number ≥ 0 written with digits only.
+fn whole_number(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// The auxiliary fields of a record, checked as the grouper checks a case.
+fn case_facts<'l>(
+    columns: &Columns,
+    line: &Line<'l>,
+    principal_diagnosis: &'l str,
+    procedures: &'l str,
+) -> Result<CaseFacts<'l>, RecordProblemKind> {
+    let secondary_diagnoses = columns.secondary_diagnoses.map_or("", |i| line.field(i));
+    if !secondary_diagnoses.is_empty()
+        && secondary_diagnoses
+            .split('|')
+            .any(|code| code.is_empty() || code.chars().any(char::is_whitespace))
+    {
+        return Err(RecordProblemKind::BadSecondaryDiagnoses {
+            value: secondary_diagnoses.to_owned(),
+        });
+    }
+    let discharge_type = match columns.discharge_type.map(|i| line.field(i)) {
+        None => None,
+        Some(text) => Some(
+            whole_number(text)
+                .and_then(|v| u8::try_from(v).ok())
+                .filter(|v| DISCHARGE_TYPES.contains(v))
+                .ok_or_else(|| RecordProblemKind::BadDischargeType {
+                    value: text.to_owned(),
+                })?,
+        ),
+    };
+    let los_days = match columns.los_days.map(|i| line.field(i)) {
+        None => None,
+        Some(text) => Some(
+            whole_number(text).ok_or_else(|| RecordProblemKind::BadLosDays {
+                value: text.to_owned(),
+            })?,
+        ),
+    };
+    let age_years = match columns.age_years.map(|i| line.field(i)) {
+        None => None,
+        Some(text) => Some(
+            whole_number(text).ok_or_else(|| RecordProblemKind::BadAgeYears {
+                value: text.to_owned(),
+            })?,
+        ),
+    };
+    let age_days = match columns.age_days.map(|i| line.field(i)) {
+        None | Some("") => None,
+        Some(text) => Some(
+            whole_number(text).ok_or_else(|| RecordProblemKind::BadAgeDays {
+                value: text.to_owned(),
+            })?,
+        ),
+    };
+    // As a grouped case: under one year the bands need the age in days.
+    if age_years == Some(0) && age_days.is_none() {
+        return Err(RecordProblemKind::MissingAgeDays);
+    }
+    Ok(CaseFacts {
+        principal_diagnosis,
+        secondary_diagnoses,
+        procedures,
+        death: discharge_type.zip(los_days),
+        age: age_years.map(|years| (years, age_days)),
+    })
 }
 
 pub(super) fn missing_column(name: &str) -> BuildError {
@@ -55,19 +146,36 @@ pub(super) fn read_header(line: &str) -> Result<Columns, BuildError> {
             (None, _) => Err(missing_column(name)),
         }
     };
+    let optional = |name: &str| -> Result<Option<usize>, BuildError> {
+        match find(name) {
+            Ok(i) => Ok(Some(i)),
+            Err(BuildError::BadHeader { .. }) if !names.contains(&name) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
     let columns = Columns {
         year: find("year")?,
         diagnosis: find("principal_diagnosis")?,
         procedures: find("procedures")?,
         cost: find("total_cost")?,
+        secondary_diagnoses: optional("secondary_diagnoses")?,
+        discharge_type: optional("discharge_type")?,
+        los_days: optional("los_days")?,
+        age_years: optional("age_years")?,
+        age_days: optional("age_days")?,
     };
-    const KNOWN: [&str; 6] = [
+    const KNOWN: [&str; 11] = [
         "year",
         "principal_diagnosis",
         "procedures",
         "total_cost",
         "hospital_level",
         "case_id",
+        "secondary_diagnoses",
+        "discharge_type",
+        "los_days",
+        "age_years",
+        "age_days",
     ];
     if let Some(unknown) = names.iter().find(|n| !KNOWN.contains(n)) {
         return Err(BuildError::BadHeader {
@@ -81,6 +189,7 @@ pub(super) fn read_header(line: &str) -> Result<Columns, BuildError> {
 pub(super) struct Reader<'a> {
     options: &'a BuildOptions,
     columns: Columns,
+    auxiliary: &'a AuxiliaryInputs,
     procedure_ids: FastMap<&'a str, u32>,
     procedure_types: Vec<TreatmentType>,
     pub(super) categories: Vec<Box<str>>,
@@ -164,11 +273,16 @@ impl Reader<'_> {
                 value: cost_text.to_owned(),
             });
         }
+        let procedures = line.field(columns.procedures);
+        let facts = match case_facts(&columns, &line, diagnosis, procedures) {
+            Ok(facts) => facts,
+            Err(kind) => return problem(kind),
+        };
         if !self.problems.is_empty() {
             return; // the build fails anyway: only keep looking for problems
         }
+        let subtypes = self.auxiliary.classify(&facts);
         self.ids.clear();
-        let procedures = line.field(columns.procedures);
         if !procedures.is_empty() {
             for code in procedures.split('|') {
                 match self.procedure_ids.get(code) {
@@ -211,15 +325,22 @@ impl Reader<'_> {
             combination,
             year,
             fen,
+            subtypes,
         });
     }
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(options: &'a BuildOptions, codes: &[&'a str], columns: Columns) -> Self {
+    pub(super) fn new(
+        options: &'a BuildOptions,
+        codes: &[&'a str],
+        columns: Columns,
+        auxiliary: &'a AuxiliaryInputs,
+    ) -> Self {
         Reader {
             options,
             columns,
+            auxiliary,
             procedure_ids: codes
                 .iter()
                 .enumerate()

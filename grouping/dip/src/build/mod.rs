@@ -19,8 +19,15 @@
 //!    places; published mean costs are rounded once to the fen.
 //! 7. Report per group (cases, weighted mean, CV with the population σ over the group's trimmed
 //!    cases, unweighted, score) and the directory's RIV over all trimmed cases.
+//! 8. Auxiliary directory, for each dimension the history and the tables allow: every trimmed
+//!    case is classified into subtypes as the grouper classifies it; a subtype with at least
+//!    [`BuildOptions::auxiliary_min_cases`] cases gets coefficient = Σ weight × cost / Σ weight ×
+//!    published mean of the case's group, rounded once to 4 places (`*` over every group, and a
+//!    group's own row when the group alone has enough cases). A coefficient below 1 is kept: it is
+//!    what the history says (a death within 3 days costs less than its group's mean).
 
 mod assemble;
+mod auxiliary;
 mod history;
 
 use std::collections::BTreeMap;
@@ -31,9 +38,12 @@ use grouping_domain::csv::{CsvInput, HeaderError};
 use kernel::{Decimal, Money, Points, RegionCode};
 use serde::{Deserialize, Serialize};
 
-use crate::directory::{Directory, GroupKind, TreatmentType};
-use crate::error::DirectoryError;
+use crate::directory::{
+    AuxiliaryDimension, AuxiliaryPolicy, AuxiliarySubtype, Directory, GroupKind, TreatmentType,
+};
+use crate::error::{DirectoryError, Problem};
 use assemble::History;
+use auxiliary::AuxiliaryInputs;
 use history::{Reader, missing_column, read_header};
 
 pub(crate) use history::parse_fen;
@@ -113,6 +123,22 @@ pub struct BuildOptions {
     /// Whether the report lists every combination and its group (large for big histories).
     #[serde(default)]
     pub report_combinations: bool,
+    /// The CCI weight table, as the text of a `cci_weights.tsv` (FORMAT.md); with a
+    /// `secondary_diagnoses` column in the history the build derives the CCI subtypes. Written to
+    /// the directory's `cci_weights.tsv`. `None` = no CCI table.
+    #[serde(default)]
+    pub cci_weights_tsv: Option<String>,
+    /// The tumour marker table, as the text of a `tumour_markers.tsv`; the build derives the
+    /// tumour subtypes. Written to the directory's `tumour_markers.tsv`. `None` = no markers.
+    #[serde(default)]
+    pub tumour_markers_tsv: Option<String>,
+    /// Bounds of the auxiliary subtypes, classified by and written to `directory.json`.
+    #[serde(default)]
+    pub auxiliary_policy: AuxiliaryPolicy,
+    /// Trimmed cases a subtype needs for a coefficient (over every group for `*`, in the group
+    /// alone for a group's own row); `None` = `min_cases`.
+    #[serde(default)]
+    pub auxiliary_min_cases: Option<u64>,
 }
 
 impl BuildOptions {
@@ -131,6 +157,10 @@ impl BuildOptions {
             region,
             directory_year: None,
             report_combinations: false,
+            cci_weights_tsv: None,
+            tumour_markers_tsv: None,
+            auxiliary_policy: AuxiliaryPolicy::default(),
+            auxiliary_min_cases: None,
         }
     }
 
@@ -165,6 +195,18 @@ pub enum RecordProblemKind {
     NegativeCost { value: String },
     #[error("total_cost {value} exceeds 10,000,000,000 yuan")]
     CostTooLarge { value: String },
+    #[error("secondary_diagnoses {value:?} has an empty code or one with white space")]
+    BadSecondaryDiagnoses { value: String },
+    #[error("discharge_type {value:?} is not one of 1, 2, 3, 4, 5, 9")]
+    BadDischargeType { value: String },
+    #[error("los_days {value:?} is not a whole number of days")]
+    BadLosDays { value: String },
+    #[error("age_years {value:?} is not a whole number of years")]
+    BadAgeYears { value: String },
+    #[error("age_days {value:?} is not a whole number of days")]
+    BadAgeDays { value: String },
+    #[error("age_days is required when age_years is 0")]
+    MissingAgeDays,
 }
 
 impl RecordProblemKind {
@@ -180,6 +222,12 @@ impl RecordProblemKind {
             RecordProblemKind::BadCost { .. } => "BAD_COST",
             RecordProblemKind::NegativeCost { .. } => "NEGATIVE_COST",
             RecordProblemKind::CostTooLarge { .. } => "COST_TOO_LARGE",
+            RecordProblemKind::BadSecondaryDiagnoses { .. } => "BAD_SECONDARY_DIAGNOSES",
+            RecordProblemKind::BadDischargeType { .. } => "BAD_DISCHARGE_TYPE",
+            RecordProblemKind::BadLosDays { .. } => "BAD_LOS_DAYS",
+            RecordProblemKind::BadAgeYears { .. } => "BAD_AGE_YEARS",
+            RecordProblemKind::BadAgeDays { .. } => "BAD_AGE_DAYS",
+            RecordProblemKind::MissingAgeDays => "MISSING_AGE_DAYS",
         }
     }
 }
@@ -205,6 +253,15 @@ pub enum BuildError {
     InvalidRecords { problems: Vec<RecordProblem> },
     #[error("option {field} is invalid: {why}")]
     BadOptions { field: &'static str, why: String },
+    #[error("option {option} is not a valid table ({} problems), first: {}",
+        problems.len(),
+        problems.first().map_or(String::new(), ToString::to_string))]
+    BadTable {
+        /// `cci_weights_tsv` or `tumour_markers_tsv`.
+        option: &'static str,
+        /// Every problem, with its line (the header is line 1).
+        problems: Vec<Problem>,
+    },
     #[error("the history has no case with a positive year weight")]
     NoCases,
     #[error("sums overflow the decimal range")]
@@ -221,6 +278,7 @@ impl BuildError {
             BuildError::BadHeader { .. } => "BAD_HISTORY_HEADER",
             BuildError::InvalidRecords { .. } => "INVALID_HISTORY_RECORDS",
             BuildError::BadOptions { .. } => "BAD_BUILD_OPTIONS",
+            BuildError::BadTable { .. } => "BAD_AUXILIARY_TABLE",
             BuildError::NoCases => "NO_CASES",
             BuildError::Overflow => "OVERFLOW",
             BuildError::Directory(e) => e.reason(),
@@ -271,6 +329,27 @@ pub struct CombinationReport {
     pub group: String,
 }
 
+/// One derived row of the auxiliary directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuxiliaryReport {
+    /// A group code, or `*` for every group without a row of its own.
+    pub group: String,
+    pub dimension: AuxiliaryDimension,
+    /// As written in `auxiliary.tsv` (`1-2`, `within_3_days` …).
+    #[serde(serialize_with = "subtype_text")]
+    pub subtype: AuxiliarySubtype,
+    /// Trimmed cases of the subtype (in the group, or in every group for `*`).
+    pub cases: u64,
+    pub coefficient: Decimal,
+}
+
+fn subtype_text<S: serde::Serializer>(
+    subtype: &AuxiliarySubtype,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(subtype.as_str())
+}
+
 /// Everything a build reports besides the directory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BuildReport {
@@ -286,6 +365,10 @@ pub struct BuildReport {
     pub combinations: Vec<CombinationReport>,
     /// (SST − SSW) / SST over all trimmed cases and their groups (DOMAIN.md §6).
     pub riv: Option<Decimal>,
+    /// The derived auxiliary rows, as written to `auxiliary.tsv` (empty when no dimension could
+    /// be derived).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub auxiliary: Vec<AuxiliaryReport>,
 }
 
 /// A built directory and its report.
@@ -355,6 +438,12 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
     {
         return bad("procedure_types", "a procedure cannot be conservative");
     }
+    if options.auxiliary_min_cases == Some(0) {
+        return bad("auxiliary_min_cases", "must be at least 1");
+    }
+    if let Some(why) = options.auxiliary_policy.problem() {
+        return bad("auxiliary_policy", why);
+    }
     Ok(())
 }
 
@@ -362,13 +451,14 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
 const PARSERS: usize = 2;
 
 /// Builds a directory from a history CSV (columns in `FORMAT.md`), streaming it in chunks of
-/// lines through the grouping CSV reader: memory holds the parsed cases (16 bytes each) and two
+/// lines through the grouping CSV reader: memory holds the parsed cases (24 bytes each) and two
 /// chunks, never the whole text.
 pub fn build_from_csv<R: Read>(
     reader: R,
     options: &BuildOptions,
 ) -> Result<BuildOutput, BuildError> {
     check_options(options)?;
+    let tables = auxiliary::read_tables(options)?;
     let io = |e: std::io::Error| BuildError::Io {
         message: e.to_string(),
     };
@@ -385,10 +475,11 @@ pub fn build_from_csv<R: Read>(
     };
     let header = input.header();
     let columns = read_header(header.strip_prefix('\u{feff}').unwrap_or(header))?;
+    let auxiliary = AuxiliaryInputs::new(options, tables, columns.optional());
 
     let codes: Vec<&str> = options.procedure_types.keys().map(String::as_str).collect();
     let mut parsers: [Reader<'_>; PARSERS] =
-        std::array::from_fn(|_| Reader::new(options, &codes, columns));
+        std::array::from_fn(|_| Reader::new(options, &codes, columns, &auxiliary));
     input.read_into(&mut parsers).map_err(io)?;
     let [mut reader, others @ ..] = parsers;
     for other in others {
@@ -407,6 +498,7 @@ pub fn build_from_csv<R: Read>(
         combination_procedures: reader.combination_procedures,
         cases: reader.cases,
         ignored_procedure_codes: reader.ignored_procedure_codes,
+        auxiliary: &auxiliary,
     }
     .assemble()
 }

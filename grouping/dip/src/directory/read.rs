@@ -10,7 +10,9 @@ use super::tables::{
     read_auxiliary, read_cci, read_comprehensive_groups, read_core_groups, read_procedure_types,
     read_tumour,
 };
-use super::{DiagnosisScope, Directory, DirectoryMeta, FORMAT, TreatmentType};
+use super::{
+    CciWeight, DiagnosisScope, Directory, DirectoryMeta, FORMAT, TreatmentType, TumourMarkerRule,
+};
 use crate::error::{DirectoryError, Problem, ProblemKind};
 
 /// Collects problems while a directory is read.
@@ -343,5 +345,36 @@ impl Directory {
                 problems: problems.0,
             })
         }
+    }
+}
+
+/// Every problem collected, or the rows.
+fn table_result<T>(rows: T, problems: Problems) -> Result<T, DirectoryError> {
+    if problems.0.is_empty() {
+        Ok(rows)
+    } else {
+        Err(DirectoryError::Invalid {
+            problems: problems.0,
+        })
+    }
+}
+
+impl CciWeight {
+    /// Reads a table in the `cci_weights.tsv` format with the checks of [`Directory::load`];
+    /// problems name `file` and their line.
+    pub fn parse_table(file: &str, text: &str) -> Result<Vec<CciWeight>, DirectoryError> {
+        let mut problems = Problems(Vec::new());
+        let rows = read_cci(file, text, &mut problems);
+        table_result(rows, problems)
+    }
+}
+
+impl TumourMarkerRule {
+    /// Reads a table in the `tumour_markers.tsv` format with the checks of [`Directory::load`];
+    /// problems name `file` and their line.
+    pub fn parse_table(file: &str, text: &str) -> Result<Vec<TumourMarkerRule>, DirectoryError> {
+        let mut problems = Problems(Vec::new());
+        let rows = read_tumour(file, text, &mut problems);
+        table_result(rows, problems)
     }
 }

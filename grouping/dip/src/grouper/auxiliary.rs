@@ -103,12 +103,13 @@ impl AuxiliaryPolicy {
         discharge_type: u8,
         los_days: u32,
     ) -> Option<AuxiliarySubtype> {
-        (discharge_type == super::DISCHARGE_DEATH).then(|| {
-            if los_days < self.early_death_los_days {
-                AuxiliarySubtype::DeathWithin3Days
-            } else {
-                AuxiliarySubtype::DeathAfter3Days
-            }
+        if discharge_type != super::DISCHARGE_DEATH {
+            return None;
+        }
+        Some(if los_days < self.early_death_los_days {
+            AuxiliarySubtype::DeathWithin3Days
+        } else {
+            AuxiliarySubtype::DeathAfter3Days
         })
     }
 

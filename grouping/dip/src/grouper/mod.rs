@@ -23,7 +23,7 @@
 mod auxiliary;
 mod case;
 
-pub(crate) use auxiliary::CciIndex;
+pub(crate) use auxiliary::{CciIndex, tumour_subtypes};
 
 use kernel::{Decimal, Money, Points};
 

@@ -3,6 +3,7 @@
 
 mod batch;
 mod build;
+mod build_auxiliary;
 mod common;
 mod damaged_directory;
 mod demo;
