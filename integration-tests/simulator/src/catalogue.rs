@@ -190,6 +190,9 @@ pub struct Catalogue {
     /// For each template, the templates of the same diagnosis category with a mean cost at least
     /// 20 % higher (what an upcoded case is coded as).
     pub upcodes: Vec<Vec<usize>>,
+    /// The demo DIP directory's Charlson weights: a patient's comorbidities raise the cost of
+    /// the stay by their index.
+    pub charlson_weights: Vec<grouping_dip::directory::CciWeight>,
 }
 
 /// Why the catalogue could not be built from the demo schemes.
@@ -330,7 +333,25 @@ impl Catalogue {
                 })
                 .collect(),
             upcodes,
+            charlson_weights: dip.cci_weights.clone(),
         })
+    }
+
+    /// The Charlson index of `diagnoses`: the weights of the distinct conditions found, each
+    /// diagnosis counting for its longest matching prefix (as the DIP grouper counts it).
+    pub fn charlson_index(&self, diagnoses: &[NamedCode]) -> u32 {
+        let mut conditions: BTreeMap<&str, u32> = BTreeMap::new();
+        for diagnosis in diagnoses {
+            if let Some(weight) = self
+                .charlson_weights
+                .iter()
+                .filter(|w| diagnosis.code.starts_with(w.prefix.as_str()))
+                .max_by_key(|w| w.prefix.len())
+            {
+                conditions.insert(weight.condition.as_str(), weight.weight);
+            }
+        }
+        conditions.values().sum()
     }
 
     /// Whether a template's principal procedure is on the day-surgery list.

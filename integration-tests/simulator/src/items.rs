@@ -504,3 +504,95 @@ pub fn procedure_item(procedure_code: &str) -> Option<Item> {
         .find(|(prefix, _)| procedure_code.starts_with(prefix))
         .map(|(_, item)| *item)
 }
+
+/// The procedure item with this item code, if it is one.
+pub fn procedure_item_of_code(item_code: &str) -> Option<Item> {
+    PROCEDURE_ITEMS
+        .iter()
+        .find(|(_, item)| item.code == item_code)
+        .map(|(_, item)| *item)
+}
+
+/// The test that evidences a comorbidity, by the first letter of its diagnosis (the chapters of
+/// the simulation's secondary diagnoses), as supervision's demo items table names it in
+/// `supports` (rule 5 a).
+pub const SUPPORTING_ITEMS: [(char, Item); 7] = [
+    (
+        'D',
+        item(
+            "002502010010000-250201001",
+            "凝血功能检查",
+            L::Service,
+            "04",
+            C::Laboratory,
+        ),
+    ),
+    (
+        'E',
+        item(
+            "002503010010000-250301001",
+            "电解质测定",
+            L::Service,
+            "04",
+            C::Laboratory,
+        ),
+    ),
+    (
+        'G',
+        item(
+            "002302010010000-230201001",
+            "脑电图",
+            L::Service,
+            "03",
+            C::Examination,
+        ),
+    ),
+    (
+        'I',
+        item(
+            "002503020010000-250302001",
+            "心肌酶谱测定",
+            L::Service,
+            "04",
+            C::Laboratory,
+        ),
+    ),
+    (
+        'J',
+        item(
+            "002504010010000-250401001",
+            "血气分析",
+            L::Service,
+            "04",
+            C::Laboratory,
+        ),
+    ),
+    (
+        'K',
+        item(
+            "002503030010000-250303001",
+            "肝功能测定",
+            L::Service,
+            "04",
+            C::Laboratory,
+        ),
+    ),
+    (
+        'N',
+        item(
+            "002503040010000-250304001",
+            "肾功能测定",
+            L::Service,
+            "04",
+            C::Laboratory,
+        ),
+    ),
+];
+
+/// The test billed for a comorbidity whose code starts with `letter`.
+pub fn supporting_item(letter: char) -> Option<Item> {
+    SUPPORTING_ITEMS
+        .iter()
+        .find(|(first, _)| *first == letter)
+        .map(|(_, item)| *item)
+}

@@ -553,6 +553,16 @@ fn each_irregularity_leaves_its_trace_in_the_record_and_regular_cases_do_not() {
                 case.truth.list_id
             );
             if irregularity.is_none() {
+                for diagnosis in list.diagnoses.iter().skip(1) {
+                    let letter = diagnosis.code.chars().next().unwrap_or('?');
+                    let item = items::supporting_item(letter).expect("a test for each chapter");
+                    assert!(
+                        list.fee_lines.iter().any(|l| l.hilist_code == item.code),
+                        "{}: {} has no supporting test",
+                        case.truth.list_id,
+                        diagnosis.code
+                    );
+                }
                 for procedure in &list.procedures {
                     if let Some(item) = items::procedure_item(&procedure.code) {
                         assert!(
@@ -622,7 +632,7 @@ fn three_years_of_history_build_a_dip_directory() {
 }
 
 #[test]
-fn every_diagnostic_and_therapeutic_procedure_bills_an_item_supervision_knows() {
+fn every_procedure_and_comorbidity_test_the_simulation_bills_is_an_item_supervision_knows() {
     let demo = grouping_dip::load_demo().expect("demo directory");
     let tables = supervision_domain::tables::Tables::demo().expect("supervision's demo tables");
     let mut with_item = 0;
@@ -648,6 +658,13 @@ fn every_diagnostic_and_therapeutic_procedure_bills_an_item_supervision_knows() 
         }
     }
     assert_eq!(with_item, items::PROCEDURE_ITEMS.len());
+    for (letter, item) in items::SUPPORTING_ITEMS {
+        assert!(
+            tables.items[item.code].supports.contains(&letter),
+            "{} does not support {letter}",
+            item.code
+        );
+    }
 }
 
 #[test]

@@ -26,6 +26,15 @@ impl<'a> CaseStream<'a> {
         }];
         let secondary =
             self.secondary_diagnoses(&plan.principal.code, plan.coded.population.newborn);
+        // The comorbidities the patient has cost more to treat and are evidenced by the tests
+        // that follow them; the diagnoses an upcode adds (`extra_diagnoses`) do neither.
+        let care = StayCare {
+            cost: comorbid_cost(plan.cost, self.catalogue().charlson_index(&secondary)),
+            evidenced: secondary
+                .iter()
+                .filter_map(|d| d.code.chars().next())
+                .collect(),
+        };
         for d in secondary
             .into_iter()
             .chain(plan.extra_diagnoses.iter().cloned())
@@ -56,7 +65,7 @@ impl<'a> CaseStream<'a> {
         } else {
             Vec::new()
         };
-        let fee_lines = stay_fee_lines(plan, procedure_day);
+        let fee_lines = stay_fee_lines(plan, procedure_day, &care);
         let list_id = format!("ZY{:012}", plan.sequence);
         let declared = plan
             .discharged
@@ -110,6 +119,28 @@ impl<'a> CaseStream<'a> {
         settle_amounts(&mut list, hospital.level);
         list
     }
+}
+
+/// What the patient's own condition adds to a planned stay.
+pub(super) struct StayCare {
+    /// The plan's cost with its comorbidities.
+    pub cost: Money,
+    /// First letters of the comorbidities, each evidenced by a test on admission.
+    pub evidenced: BTreeSet<char>,
+}
+
+/// Share of the cost each point of the Charlson index adds.
+const COST_PER_CHARLSON_POINT: f64 = 0.12;
+
+/// `cost` raised by [`COST_PER_CHARLSON_POINT`] per point of `charlson_index`, in whole fen.
+fn comorbid_cost(cost: Money, charlson_index: u32) -> Money {
+    if charlson_index == 0 {
+        return cost;
+    }
+    let fen = cost.to_fen().unwrap_or(0) as f64;
+    Money::from_fen(
+        (fen * (1.0 + COST_PER_CHARLSON_POINT * f64::from(charlson_index))).round() as i64,
+    )
 }
 
 pub(super) fn fee_line(item: &Item, amount: Money, time: DateTime, department: &str) -> FeeLine {
@@ -212,7 +243,11 @@ pub(super) fn category_weights(profile: FeeProfile) -> &'static [(ChargeCategory
 /// examinations and laboratory tests on admission; operation, anaesthesia, consumables and the
 /// item of each diagnostic or therapeutic procedure performed on the procedure day. The plan's cost is split over categories by weight and within a category
 /// evenly, in whole fen, so the lines add up to it exactly.
-pub(super) fn stay_fee_lines(plan: &StayPlan<'_>, procedure_day: Date) -> Vec<FeeLine> {
+pub(super) fn stay_fee_lines(
+    plan: &StayPlan<'_>,
+    procedure_day: Date,
+    care: &StayCare,
+) -> Vec<FeeLine> {
     let admission = plan.admitted.date();
     let los = plan.discharged.date().days_since(admission);
     let days = los.max(1);
@@ -230,6 +265,11 @@ pub(super) fn stay_fee_lines(plan: &StayPlan<'_>, procedure_day: Date) -> Vec<Fe
         planned.push((items::CT, time_of(0)));
         planned.push((items::BLOOD_COUNT, time_of(0)));
         planned.push((items::BIOCHEMISTRY, time_of(0)));
+        for letter in &care.evidenced {
+            if let Some(item) = items::supporting_item(*letter) {
+                planned.push((item, time_of(0)));
+            }
+        }
         if days > 2 {
             planned.push((items::BLOOD_COUNT, time_of(2)));
         }
@@ -298,7 +338,7 @@ pub(super) fn stay_fee_lines(plan: &StayPlan<'_>, procedure_day: Date) -> Vec<Fe
         })
         .collect();
     let mut lines = Vec::with_capacity(planned.len());
-    for (representative, amount) in split_by_weight(plan.cost, &weights) {
+    for (representative, amount) in split_by_weight(care.cost, &weights) {
         let category = representative.category;
         let members: Vec<&(Item, DateTime)> = planned
             .iter()

@@ -177,7 +177,11 @@ impl<'a> CaseStream<'a> {
                     .fee_lines
                     .iter()
                     .enumerate()
-                    .filter(|(_, l)| matches!(l.med_chrgitm_type.as_str(), "03" | "04" | "09"))
+                    // Items billed at most once a day; a procedure's own item has no such limit.
+                    .filter(|(_, l)| {
+                        matches!(l.med_chrgitm_type.as_str(), "03" | "04" | "09")
+                            && items::procedure_item_of_code(&l.hilist_code).is_none()
+                    })
                     .map(|(i, _)| i)
                     .collect();
                 if !candidates.is_empty() {

@@ -17,7 +17,7 @@
 //! lie after (or, for an outpatient visit before admission, before) that stay's; the stream is
 //! not sorted by date.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use grouping_dip::directory::{GroupKind, TreatmentType};
 use kernel::date::{Date, DateTime};
