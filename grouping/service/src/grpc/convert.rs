@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use grouping_dip::build::{BuildOptions, BuildReport, TrimPolicy};
-use grouping_dip::{DipCase, GroupKind, TreatmentType};
+use grouping_dip::{AuxiliaryPolicy, DipCase, GroupKind, TreatmentType};
 use grouping_domain::{GroupResult, GroupStatus, RawCase};
 use kernel::{Date, RegionCode};
 use medpay_proto::common::v1 as common;
@@ -339,6 +339,19 @@ impl TryFrom<BuildRequest<'_>> for BuildOptions {
             }
         }
         options.report_combinations = extra.report_combinations;
+        // The tables are read by the build, which names a bad line (see `dip_build`).
+        if !extra.cci_weights_tsv.is_empty() {
+            options.cci_weights_tsv = Some(extra.cci_weights_tsv.clone());
+        }
+        if !extra.tumour_markers_tsv.is_empty() {
+            options.tumour_markers_tsv = Some(extra.tumour_markers_tsv.clone());
+        }
+        if let Some(policy) = &extra.auxiliary_policy {
+            options.auxiliary_policy = policy_from_wire(policy);
+        }
+        if extra.auxiliary_min_cases > 0 {
+            options.auxiliary_min_cases = Some(u64::from(extra.auxiliary_min_cases));
+        }
         if body.history_csv.is_empty() {
             violations.push(("history_csv".to_owned(), "is required".to_owned()));
         }
@@ -347,6 +360,21 @@ impl TryFrom<BuildRequest<'_>> for BuildOptions {
         } else {
             Err(violations)
         }
+    }
+}
+
+/// The wire's 0 is proto3's unset: that bound keeps its default.
+fn policy_from_wire(policy: &pb::DipAuxiliaryPolicy) -> AuxiliaryPolicy {
+    let defaults = AuxiliaryPolicy::default();
+    let or = |value: u32, default: u32| if value == 0 { default } else { value };
+    AuxiliaryPolicy {
+        early_death_los_days: or(policy.early_death_los_days, defaults.early_death_los_days),
+        newborn_max_days: or(policy.newborn_max_days, defaults.newborn_max_days),
+        young_child_max_years: or(policy.young_child_max_years, defaults.young_child_max_years),
+        minor_max_years: or(policy.minor_max_years, defaults.minor_max_years),
+        elderly_min_years: or(policy.elderly_min_years, defaults.elderly_min_years),
+        cci_mild_max: or(policy.cci_mild_max, defaults.cci_mild_max),
+        cci_severe_max: or(policy.cci_severe_max, defaults.cci_severe_max),
     }
 }
 
@@ -438,6 +466,17 @@ pub(crate) fn report_to_wire(report: &BuildReport) -> pb::DipBuildReport {
                 cases: c.cases,
                 trimmed_cases: c.trimmed_cases,
                 group: c.group.clone(),
+            })
+            .collect(),
+        auxiliary: report
+            .auxiliary
+            .iter()
+            .map(|a| pb::DipAuxiliaryReport {
+                group: a.group.clone(),
+                dimension: a.dimension.as_str().to_owned(),
+                subtype: a.subtype.as_str().to_owned(),
+                cases: a.cases,
+                coefficient: Some(decimal_to_wire(a.coefficient)),
             })
             .collect(),
     }

@@ -29,6 +29,10 @@ fn option_field(field: &str) -> &'static str {
         "year_weights" => "options.year_weights",
         "trim" => "options.trimming",
         "procedure_types" => "options.procedure_types_scheme_id",
+        "auxiliary_policy" => "options.auxiliary_policy",
+        "auxiliary_min_cases" => "options.auxiliary_min_cases",
+        "cci_weights_tsv" => "options.cci_weights_tsv",
+        "tumour_markers_tsv" => "options.tumour_markers_tsv",
         _ => "options",
     }
 }
@@ -60,6 +64,23 @@ impl From<BuildError> for Error {
                 Error::Invalid(violations)
             }
             BuildError::BadOptions { field, why } => Error::field(option_field(field), why),
+            BuildError::BadTable { option, problems } => Error::Invalid(
+                problems
+                    .iter()
+                    .take(MAX_RECORD_VIOLATIONS)
+                    .map(|p| {
+                        let place = if p.line == 0 {
+                            "the table".to_owned()
+                        } else {
+                            format!("line {}", p.line)
+                        };
+                        (
+                            option_field(option).to_owned(),
+                            format!("{place}: {}: {}", p.kind.reason(), p.kind),
+                        )
+                    })
+                    .collect(),
+            ),
             BuildError::NoCases => Error::field(
                 "history_csv",
                 "has no case in a year with a positive weight",

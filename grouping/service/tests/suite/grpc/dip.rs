@@ -441,3 +441,73 @@ async fn a_bad_history_or_bad_options_are_named_field_by_field() {
         .expect_err("out of scope");
     assert_eq!(other_region.code(), Code::PermissionDenied);
 }
+
+/// The CCI table of the auxiliary-directory build below.
+const CCI: &str = "prefix\tweight\tcondition\nI50\t1\tcongestive_heart_failure\n";
+
+#[tokio::test]
+async fn a_build_with_a_cci_table_derives_the_auxiliary_directory_and_names_a_bad_table_line() {
+    let server = start().await;
+    let mut client = GroupingServiceClient::new(server.channel.clone());
+    // Laparoscopic appendectomies: 15 at 7,000 without comorbidity, 15 at 13,000 with heart
+    // failure (CCI 1): the group's mean is 10,000 and CCI 1-2 costs 1.3 times it.
+    let mut csv =
+        String::from("year,principal_diagnosis,procedures,total_cost,secondary_diagnoses\n");
+    for _ in 0..15 {
+        csv.push_str("2025,K35.800,47.0100,7000,\n2025,K35.800,47.0100,13000,I50.900\n");
+    }
+    let request = |cci: &str| pb::BuildDipDirectoryRequest {
+        region_code: "460100".into(),
+        history_csv: csv.clone(),
+        min_cases: 15,
+        options: Some(pb::DipBuildOptions {
+            trimming: Some(pb::DipTrimming {
+                none: true,
+                ..Default::default()
+            }),
+            cci_weights_tsv: cci.into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let built = client
+        .build_dip_directory(bureau(request(CCI)))
+        .await
+        .expect("built")
+        .into_inner();
+    let rows: Vec<(String, String, String, u64, String)> = built
+        .report
+        .expect("report")
+        .auxiliary
+        .into_iter()
+        .map(|a| {
+            (
+                a.group,
+                a.dimension,
+                a.subtype,
+                a.cases,
+                a.coefficient.map(|c| c.value).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let row = |group: &str| (group.into(), "cci".into(), "1-2".into(), 15, "1.3".into());
+    assert_eq!(rows, [row("*"), row("K35.8-01")]);
+    assert_eq!(
+        built.files["auxiliary.tsv"],
+        "group\tdimension\tsubtype\tcoefficient\n*\tcci\t1-2\t1.3\nK35.8-01\tcci\t1-2\t1.3\n"
+    );
+    assert_eq!(built.files["cci_weights.tsv"], CCI);
+
+    let refused = client
+        .build_dip_directory(bureau(request(&format!(
+            "{CCI}I21\tseven\tmyocardial_infarction\n"
+        ))))
+        .await
+        .expect_err("bad table");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let message = refused.message();
+    assert!(
+        message.contains("options.cci_weights_tsv") && message.contains("line 3: BAD_VALUE"),
+        "{message}"
+    );
+}
