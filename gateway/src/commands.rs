@@ -256,6 +256,10 @@ pub struct DipBuildArgs<'a> {
     /// A directory whose procedure-type table classifies the history's procedures; the demo
     /// directory when absent.
     pub procedure_types: Option<&'a Path>,
+    /// A `cci_weights.tsv` for the CCI subtypes of the auxiliary directory.
+    pub cci_weights: Option<&'a Path>,
+    /// A `tumour_markers.tsv` for the tumour subtypes.
+    pub tumour_markers: Option<&'a Path>,
     pub output: &'a Path,
 }
 
@@ -274,10 +278,36 @@ pub fn dip_build(args: &DipBuildArgs<'_>) -> anyhow::Result<()> {
     if let Some(scale) = args.score_scale {
         options.score_scale = scale;
     }
+    let table = |path: Option<&Path>| {
+        path.map(|p| {
+            std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))
+        })
+        .transpose()
+    };
+    // The subtype bounds and the case threshold keep their defaults (FORMAT.md).
+    options.cci_weights_tsv = table(args.cci_weights)?;
+    options.tumour_markers_tsv = table(args.tumour_markers)?;
     let reader = std::fs::File::open(args.cases)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.cases.display()))?;
-    let built = build_from_csv(reader, &options)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.cases.display()))?;
+    let built = build_from_csv(reader, &options).map_err(|e| match e {
+        // A bad table is named by its file, every bad line listed.
+        grouping_dip::build::BuildError::BadTable { option, problems } => {
+            let file = match option {
+                "cci_weights_tsv" => args.cci_weights,
+                _ => args.tumour_markers,
+            }
+            .unwrap_or(args.cases);
+            bad_lines(
+                file,
+                problems
+                    .iter()
+                    .map(|p| format!("line {}: {}", p.line, p.kind))
+                    .collect(),
+            )
+        }
+        other => anyhow::anyhow!("{}: {other}", args.cases.display()),
+    })?;
     built
         .write_directory(args.output)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
@@ -285,8 +315,9 @@ pub fn dip_build(args: &DipBuildArgs<'_>) -> anyhow::Result<()> {
     std::fs::write(args.output.join("report.json"), report)?;
     let report = &built.report;
     eprintln!(
-        "built {} groups from {} cases ({} trimmed) in {:.2} s; RIV {}; written to {} (report.json beside it)",
+        "built {} groups and {} auxiliary rows from {} cases ({} trimmed) in {:.2} s; RIV {}; written to {} (report.json beside it)",
         report.groups.len(),
+        report.auxiliary.len(),
         report.cases_read,
         report.cases_trimmed,
         started.elapsed().as_secs_f64(),

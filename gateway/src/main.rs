@@ -273,6 +273,13 @@ enum DipCommand {
         /// Directory whose procedure-type table classifies procedures (default: the demo's).
         #[arg(long)]
         procedure_types: Option<PathBuf>,
+        /// CCI weights (a cci_weights.tsv): with a secondary_diagnoses column, derives the CCI
+        /// subtypes of the auxiliary directory.
+        #[arg(long)]
+        cci_weights: Option<PathBuf>,
+        /// Tumour markers (a tumour_markers.tsv): derives the tumour subtypes.
+        #[arg(long)]
+        tumour_markers: Option<PathBuf>,
         /// Folder to write the directory to.
         #[arg(long)]
         output: PathBuf,
@@ -290,6 +297,8 @@ fn main() -> ExitCode {
                 scale,
                 region,
                 procedure_types,
+                cci_weights,
+                tumour_markers,
                 output,
             },
     } = &cli.command
@@ -301,6 +310,8 @@ fn main() -> ExitCode {
             score_scale: *scale,
             region: *region,
             procedure_types: procedure_types.as_deref(),
+            cci_weights: cci_weights.as_deref(),
+            tumour_markers: tumour_markers.as_deref(),
             output,
         };
         return match gateway::commands::dip_build(&args) {
