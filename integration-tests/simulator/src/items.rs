@@ -505,14 +505,6 @@ pub fn procedure_item(procedure_code: &str) -> Option<Item> {
         .map(|(_, item)| *item)
 }
 
-/// The procedure item with this item code, if it is one.
-pub fn procedure_item_of_code(item_code: &str) -> Option<Item> {
-    PROCEDURE_ITEMS
-        .iter()
-        .find(|(_, item)| item.code == item_code)
-        .map(|(_, item)| *item)
-}
-
 /// The test that evidences a comorbidity, by the first letter of its diagnosis (the chapters of
 /// the simulation's secondary diagnoses), as supervision's demo items table names it in
 /// `supports` (rule 5 a).
@@ -596,3 +588,15 @@ pub fn supporting_item(letter: char) -> Option<Item> {
         .find(|(first, _)| *first == letter)
         .map(|(_, item)| *item)
 }
+
+/// The examinations, tests and drugs a stay bills at most once a day (supervision's demo items
+/// table gives each a daily limit of 1): a line of one of them billed twice the same day is the
+/// seeded duplicate charge.
+pub const ONCE_A_DAY: [Item; 6] = [
+    CT,
+    ULTRASOUND,
+    BLOOD_COUNT,
+    BIOCHEMISTRY,
+    ANTIBIOTIC,
+    PROTON_PUMP,
+];

@@ -658,6 +658,14 @@ fn every_procedure_and_comorbidity_test_the_simulation_bills_is_an_item_supervis
         }
     }
     assert_eq!(with_item, items::PROCEDURE_ITEMS.len());
+    for item in items::ONCE_A_DAY {
+        assert_eq!(
+            tables.items[item.code].daily_limit,
+            Some(rust_decimal::Decimal::ONE),
+            "{}",
+            item.code
+        );
+    }
     for (letter, item) in items::SUPPORTING_ITEMS {
         assert!(
             tables.items[item.code].supports.contains(&letter),

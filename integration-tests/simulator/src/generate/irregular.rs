@@ -177,10 +177,12 @@ impl<'a> CaseStream<'a> {
                     .fee_lines
                     .iter()
                     .enumerate()
-                    // Items billed at most once a day; a procedure's own item has no such limit.
+                    // Items billed at most once a day (a procedure's own item or a comorbidity's
+                    // test has no such limit).
                     .filter(|(_, l)| {
-                        matches!(l.med_chrgitm_type.as_str(), "03" | "04" | "09")
-                            && items::procedure_item_of_code(&l.hilist_code).is_none()
+                        items::ONCE_A_DAY
+                            .iter()
+                            .any(|item| item.code == l.hilist_code)
                     })
                     .map(|(i, _)| i)
                     .collect();
