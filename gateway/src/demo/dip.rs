@@ -66,6 +66,16 @@ fn wire_decimal(value: Option<&common::Decimal>, what: &str) -> anyhow::Result<D
         .map_err(|e| anyhow::anyhow!("{what}: {e}"))
 }
 
+/// The text of one of the demo DIP directory's tables.
+fn demo_table(name: &str) -> anyhow::Result<String> {
+    let demo = grouping_dip::load_demo()
+        .map_err(|e| anyhow::anyhow!("the demo DIP directory does not load: {e}"))?;
+    demo.files()
+        .map_err(|e| anyhow::anyhow!("the demo DIP directory does not write: {e}"))?
+        .remove(name)
+        .ok_or_else(|| anyhow::anyhow!("the demo DIP directory has no {name}"))
+}
+
 /// Builds the directory of `province` from `history` over `years` through `BuildDipDirectory`
 /// (loading it), and activates it for the province from `effective_from`.
 pub async fn build_and_activate(
@@ -89,6 +99,10 @@ pub async fn build_and_activate(
             min_cases: MIN_CASES,
             score_scale: None,
             options: Some(grouping::DipBuildOptions {
+                // The severity subtypes are priced from the history too, on the demo
+                // directory's Charlson weights and tumour markers.
+                cci_weights_tsv: demo_table("cci_weights.tsv")?,
+                tumour_markers_tsv: demo_table("tumour_markers.tsv")?,
                 directory_id: format!("demo-hainan-{last}"),
                 directory_name: format!("Hainan DIP directory built from {years:?}"),
                 directory_year: effective_from.ymd().0,

@@ -79,8 +79,8 @@ pub struct SimulatedCase {
 }
 
 /// Header of the history CSV (`grouping/dip/FORMAT.md`, "History CSV").
-pub const HISTORY_CSV_HEADER: &str =
-    "year,principal_diagnosis,procedures,total_cost,hospital_level,case_id";
+pub const HISTORY_CSV_HEADER: &str = "year,principal_diagnosis,procedures,total_cost,hospital_level,case_id,\
+     secondary_diagnoses,discharge_type,los_days,age_years,age_days";
 
 impl SimulatedCase {
     pub(crate) fn inpatient(list: SettlementList, truth: GroundTruth) -> Self {
@@ -126,14 +126,32 @@ impl SimulatedCase {
             return None;
         }
         let procedures: Vec<&str> = list.procedures.iter().map(|p| p.code.as_str()).collect();
+        let secondaries: Vec<&str> = list
+            .diagnoses
+            .iter()
+            .skip(1)
+            .map(|d| d.code.as_str())
+            .collect();
+        let los = list
+            .stay
+            .discharged_at
+            .date()
+            .days_since(list.stay.admitted_at.date());
         Some(format!(
-            "{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
             self.truth.year,
             list.diagnoses.first().map_or("", |d| d.code.as_str()),
             procedures.join("|"),
             list.payment.total,
             list.header.hospital_level,
-            list.header.list_id
+            list.header.list_id,
+            secondaries.join("|"),
+            list.stay.discharge_type,
+            los,
+            list.patient.age_years,
+            list.patient
+                .age_days
+                .map_or_else(String::new, |days| days.to_string()),
         ))
     }
 }

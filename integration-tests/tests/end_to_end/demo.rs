@@ -449,11 +449,14 @@ fn the_html_report_draws_every_chart_in_headless_chromium_without_a_script_error
 
 /// The demo's seeded upcodes of the paid year (by discharge date) that rule 5's DIP form must
 /// find: coded into a group the simulator's catalogue types surgical or interventional, with no
-/// surgery line (category 06) billed. The demo's simulation again: same seed, the DIP history
-/// years 2023–2025.
-fn operative_upcodes(cases_per_year: u64, seed: u64) -> anyhow::Result<u64> {
+/// surgery line (category 06) billed (arm b), or coded with a procedure that bills an item of
+/// its own, that item not billed (arm c). The demo's simulation again: same seed, the DIP
+/// history years 2023–2025. Returns (found by arm b, found by arm c only, phantom stays with
+/// secondary diagnoses): a phantom stay bills no care, so no test evidences its comorbidities
+/// and arm a may flag it (a true irregularity, seeded for no rule).
+fn detectable_upcodes(cases_per_year: u64, seed: u64) -> anyhow::Result<(u64, u64, u64)> {
     use grouping_dip::TreatmentType;
-    use medpay_simulator::{Irregularity, Simulation, SimulationConfig};
+    use medpay_simulator::{Irregularity, Simulation, SimulationConfig, items};
     let simulation = Simulation::hainan(SimulationConfig {
         seed,
         first_year: 2023,
@@ -462,36 +465,50 @@ fn operative_upcodes(cases_per_year: u64, seed: u64) -> anyhow::Result<u64> {
         ..SimulationConfig::default()
     })?;
     let templates = &simulation.catalogue().templates;
-    let mut operative = 0;
+    let (mut operative, mut unbilled, mut phantom) = (0, 0, 0);
     for case in simulation.cases() {
+        if let Some(list) = case.list()
+            && case.truth.irregularity == Some(Irregularity::PhantomStay)
+            && list.stay.discharged_at.date().year() == 2025
+            && list.diagnoses.len() > 1
+        {
+            phantom += 1;
+        }
         let (Some(list), Some(coded)) = (case.list(), case.truth.coded_dip_group.as_deref()) else {
             continue;
         };
+        if case.truth.irregularity != Some(Irregularity::Upcoding)
+            || list.stay.discharged_at.date().year() != 2025
+        {
+            continue;
+        }
         let treatment = templates
             .iter()
             .find(|template| template.dip_group == coded)
             .map(|template| template.treatment);
-        if case.truth.irregularity == Some(Irregularity::Upcoding)
-            && list.stay.discharged_at.date().year() == 2025
-            && matches!(
-                treatment,
-                Some(TreatmentType::Surgical | TreatmentType::Interventional)
-            )
-            && !list
-                .fee_lines
-                .iter()
-                .any(|line| line.med_chrgitm_type == "06")
+        let billed = |code: &str| list.fee_lines.iter().any(|line| line.hilist_code == code);
+        if matches!(
+            treatment,
+            Some(TreatmentType::Surgical | TreatmentType::Interventional)
+        ) && !list
+            .fee_lines
+            .iter()
+            .any(|line| line.med_chrgitm_type == "06")
         {
             operative += 1;
+        } else if list.procedures.iter().any(|procedure| {
+            items::procedure_item(&procedure.code).is_some_and(|item| !billed(item.code))
+        }) {
+            unbilled += 1;
         }
     }
-    Ok(operative)
+    Ok((operative, unbilled, phantom))
 }
 
 /// The strong rules against the simulator's ground truth: every seeded case meant for a strong
 /// rule (split admissions for rule 1, unbundled charges for rule 11, lines billed twice a day
 /// for rule 12) is found by it at least 95 times in 100, rule 5 finds every seeded case coded
-/// into an operative DIP group without a surgery charge, and `rules.csv` carries each rule's
+/// into an operative DIP group without a surgery charge or with a procedure not billed, and `rules.csv` carries each rule's
 /// counts with precision and recall computed from them.
 #[test]
 fn the_strong_rules_find_the_seeded_irregularities_with_recall_of_at_least_95_percent()
@@ -561,19 +578,29 @@ fn the_strong_rules_find_the_seeded_irregularities_with_recall_of_at_least_95_pe
         "the strong rules with seeded cases: {rules:?}"
     );
     // Rule 5 on DIP, the demo's main method, reads the DIP group grouping reported: every seeded
-    // case coded into a surgical or interventional group while no surgery was billed is found,
-    // and nothing else is flagged.
+    // case coded into a surgical or interventional group while no surgery was billed, or coded
+    // with a procedure whose own item was not billed, is found, and nothing else is flagged but
+    // phantom stays, whose comorbidities no care evidences.
     let upcoding = rules
         .iter()
         .find(|rule| rule["rule"] == "5")
         .ok_or_else(|| anyhow::anyhow!("no rule 5 in {rules:?}"))?;
-    let operative = operative_upcodes(4000, 2024)?;
+    let (operative, unbilled, phantom) = detectable_upcodes(4000, 2024)?;
     assert!(operative > 0, "the year seeds no operative upcoding");
     assert!(
-        count(upcoding, "found")? >= operative,
-        "rule 5 found fewer than the {operative} seeded operative upcodes: {upcoding:?}"
+        unbilled > 0,
+        "the year seeds no upcoding to a procedure's group"
     );
-    assert_eq!(count(upcoding, "false_positives")?, 0, "{upcoding:?}");
+    assert!(
+        count(upcoding, "found")? >= operative + unbilled,
+        "rule 5 found fewer than the {operative} seeded operative upcodes and {unbilled} coded \
+         procedures without their item: {upcoding:?}"
+    );
+    assert!(
+        count(upcoding, "false_positives")? <= phantom,
+        "rule 5 flags more than the seeded upcodes and the {phantom} phantom stays with \
+         comorbidities: {upcoding:?}"
+    );
     let html = std::fs::read_to_string(out.join("report.html"))?;
     assert!(html.contains("id=\"scoring-by-rule\""));
     Ok(())
