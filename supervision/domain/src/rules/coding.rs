@@ -108,14 +108,12 @@ impl<'t> ProcedureBilling<'t> {
     /// Arm (c): the list's coded procedures that the table knows the items of, none of them
     /// billed on the list.
     fn unbilled(&self, context: &Context<'_>, list: &InpatientList) -> Option<Finding> {
-        if self.items_of.is_empty() {
+        if self.items_of.is_empty() || list.procedures.is_empty() {
             return None;
         }
-        let billed: BTreeSet<&str> = list
-            .lines
-            .iter()
-            .map(|line| line.item_code.as_str())
-            .collect();
+        // A list has a few dozen lines and a procedure a few items: a scan beats building a set
+        // for each of a million lists.
+        let billed = |item: &str| list.lines.iter().any(|line| line.item_code == item);
         let unbilled: Vec<String> = list
             .procedures
             .iter()
@@ -123,7 +121,7 @@ impl<'t> ProcedureBilling<'t> {
                 let mut known = false;
                 for (prefix, items) in &self.items_of {
                     if procedure.code.starts_with(prefix) {
-                        if items.iter().any(|item| billed.contains(item)) {
+                        if items.iter().any(|item| billed(item)) {
                             return false;
                         }
                         known = true;
