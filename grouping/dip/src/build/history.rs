@@ -63,6 +63,15 @@ fn whole_number(text: &str) -> Option<u32> {
     text.parse().ok()
 }
 
+/// A whole-number field: `None` when absent, `bad` with its text when it is not one.
+fn whole_field(
+    text: Option<&str>,
+    bad: fn(String) -> RecordProblemKind,
+) -> Result<Option<u32>, RecordProblemKind> {
+    text.map(|text| whole_number(text).ok_or_else(|| bad(text.to_owned())))
+        .transpose()
+}
+
 /// The auxiliary fields of a record, checked as the grouper checks a case.
 fn case_facts<'l>(
     columns: &Columns,
@@ -91,30 +100,18 @@ fn case_facts<'l>(
                 })?,
         ),
     };
-    let los_days = match columns.los_days.map(|i| line.field(i)) {
-        None => None,
-        Some(text) => Some(
-            whole_number(text).ok_or_else(|| RecordProblemKind::BadLosDays {
-                value: text.to_owned(),
-            })?,
-        ),
-    };
-    let age_years = match columns.age_years.map(|i| line.field(i)) {
-        None => None,
-        Some(text) => Some(
-            whole_number(text).ok_or_else(|| RecordProblemKind::BadAgeYears {
-                value: text.to_owned(),
-            })?,
-        ),
-    };
-    let age_days = match columns.age_days.map(|i| line.field(i)) {
-        None | Some("") => None,
-        Some(text) => Some(
-            whole_number(text).ok_or_else(|| RecordProblemKind::BadAgeDays {
-                value: text.to_owned(),
-            })?,
-        ),
-    };
+    let field = |column: Option<usize>| column.map(|i| line.field(i));
+    let los_days = whole_field(field(columns.los_days), |value| {
+        RecordProblemKind::BadLosDays { value }
+    })?;
+    let age_years = whole_field(field(columns.age_years), |value| {
+        RecordProblemKind::BadAgeYears { value }
+    })?;
+    // Left empty above one year, as a grouped case's age in days.
+    let age_days = whole_field(
+        field(columns.age_days).filter(|text| !text.is_empty()),
+        |value| RecordProblemKind::BadAgeDays { value },
+    )?;
     // As a grouped case: under one year the bands need the age in days.
     if age_years == Some(0) && age_days.is_none() {
         return Err(RecordProblemKind::MissingAgeDays);
@@ -147,10 +144,10 @@ pub(super) fn read_header(line: &str) -> Result<Columns, BuildError> {
         }
     };
     let optional = |name: &str| -> Result<Option<usize>, BuildError> {
-        match find(name) {
-            Ok(i) => Ok(Some(i)),
-            Err(BuildError::BadHeader { .. }) if !names.contains(&name) => Ok(None),
-            Err(e) => Err(e),
+        if names.contains(&name) {
+            find(name).map(Some)
+        } else {
+            Ok(None)
         }
     };
     let columns = Columns {
