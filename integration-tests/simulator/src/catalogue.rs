@@ -192,7 +192,7 @@ pub struct Catalogue {
     pub upcodes: Vec<Vec<usize>>,
     /// The demo DIP directory's Charlson weights: a patient's comorbidities raise the cost of
     /// the stay by their index.
-    pub charlson_weights: Vec<grouping_dip::directory::CciWeight>,
+    pub charlson: grouping_dip::grouper::CciIndex,
 }
 
 /// Why the catalogue could not be built from the demo schemes.
@@ -333,25 +333,14 @@ impl Catalogue {
                 })
                 .collect(),
             upcodes,
-            charlson_weights: dip.cci_weights.clone(),
+            charlson: grouping_dip::grouper::CciIndex::new(&dip.cci_weights),
         })
     }
 
-    /// The Charlson index of `diagnoses`: the weights of the distinct conditions found, each
-    /// diagnosis counting for its longest matching prefix (as the DIP grouper counts it).
+    /// The Charlson index of `diagnoses`, as the DIP grouper counts it.
     pub fn charlson_index(&self, diagnoses: &[NamedCode]) -> u32 {
-        let mut conditions: BTreeMap<&str, u32> = BTreeMap::new();
-        for diagnosis in diagnoses {
-            if let Some(weight) = self
-                .charlson_weights
-                .iter()
-                .filter(|w| diagnosis.code.starts_with(w.prefix.as_str()))
-                .max_by_key(|w| w.prefix.len())
-            {
-                conditions.insert(weight.condition.as_str(), weight.weight);
-            }
-        }
-        conditions.values().sum()
+        self.charlson
+            .index(diagnoses.iter().map(|d| d.code.as_str()))
     }
 
     /// Whether a template's principal procedure is on the day-surgery list.

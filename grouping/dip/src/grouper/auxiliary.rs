@@ -17,7 +17,7 @@ use crate::directory::{
 
 /// The CCI weight table compiled for lookups by prefix.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct CciIndex {
+pub struct CciIndex {
     /// Prefix → (weight, condition id).
     by_prefix: FastMap<Box<str>, (u32, u32)>,
     conditions: Vec<String>,
@@ -26,7 +26,7 @@ pub(crate) struct CciIndex {
 }
 
 impl CciIndex {
-    pub(crate) fn new(weights: &[CciWeight]) -> Self {
+    pub fn new(weights: &[CciWeight]) -> Self {
         let mut index = Self::default();
         for c in weights {
             let condition = match index.conditions.iter().position(|x| *x == c.condition) {
@@ -45,6 +45,11 @@ impl CciIndex {
         }
         index.prefix_lengths.sort_unstable_by(|a, b| b.cmp(a));
         index
+    }
+
+    /// Charlson index of the secondary diagnoses, as the grouper counts it (see [`Self::walk`]).
+    pub fn index<'a>(&self, secondary_diagnoses: impl IntoIterator<Item = &'a str>) -> u32 {
+        self.walk(secondary_diagnoses, |_, _| {})
     }
 
     /// Charlson index of the secondary diagnoses: the sum of the weights of the distinct

@@ -23,7 +23,8 @@
 mod auxiliary;
 mod case;
 
-pub(crate) use auxiliary::{CciIndex, tumour_subtypes};
+pub use auxiliary::CciIndex;
+pub(crate) use auxiliary::tumour_subtypes;
 
 use kernel::{Decimal, Money, Points};
 

@@ -129,18 +129,13 @@ pub(super) struct StayCare {
     pub evidenced: BTreeSet<char>,
 }
 
-/// Share of the cost each point of the Charlson index adds.
-const COST_PER_CHARLSON_POINT: f64 = 0.12;
+/// Share of the cost each point of the Charlson index adds (12 %).
+const COST_PER_CHARLSON_POINT: Decimal = Decimal::from_parts(12, 0, 0, false, 2);
 
-/// `cost` raised by [`COST_PER_CHARLSON_POINT`] per point of `charlson_index`, in whole fen.
+/// `cost` raised by [`COST_PER_CHARLSON_POINT`] per point of `charlson_index`, rounded to the
+/// fen by [`Money::mul_round`].
 fn comorbid_cost(cost: Money, charlson_index: u32) -> Money {
-    if charlson_index == 0 {
-        return cost;
-    }
-    let fen = cost.to_fen().unwrap_or(0) as f64;
-    Money::from_fen(
-        (fen * (1.0 + COST_PER_CHARLSON_POINT * f64::from(charlson_index))).round() as i64,
-    )
+    cost.mul_round(Decimal::ONE + COST_PER_CHARLSON_POINT * Decimal::from(charlson_index))
 }
 
 pub(super) fn fee_line(item: &Item, amount: Money, time: DateTime, department: &str) -> FeeLine {
@@ -240,9 +235,10 @@ pub(super) fn category_weights(profile: FeeProfile) -> &'static [(ChargeCategory
 }
 
 /// The fee lines of a stay: daily bed, nursing, treatment and drugs; consultation,
-/// examinations and laboratory tests on admission; operation, anaesthesia, consumables and the
-/// item of each diagnostic or therapeutic procedure performed on the procedure day. The plan's cost is split over categories by weight and within a category
-/// evenly, in whole fen, so the lines add up to it exactly.
+/// examinations, laboratory tests and the test of each comorbidity on admission; operation,
+/// anaesthesia, consumables and the item of each diagnostic or therapeutic procedure performed
+/// on the procedure day. The stay's cost (`care`) is split over categories by weight and within
+/// a category evenly, in whole fen, so the lines add up to it exactly.
 pub(super) fn stay_fee_lines(
     plan: &StayPlan<'_>,
     procedure_day: Date,
