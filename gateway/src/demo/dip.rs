@@ -66,14 +66,18 @@ fn wire_decimal(value: Option<&common::Decimal>, what: &str) -> anyhow::Result<D
         .map_err(|e| anyhow::anyhow!("{what}: {e}"))
 }
 
-/// The text of one of the demo DIP directory's tables.
-fn demo_table(name: &str) -> anyhow::Result<String> {
-    let demo = grouping_dip::load_demo()
-        .map_err(|e| anyhow::anyhow!("the demo DIP directory does not load: {e}"))?;
-    demo.files()
-        .map_err(|e| anyhow::anyhow!("the demo DIP directory does not write: {e}"))?
-        .remove(name)
-        .ok_or_else(|| anyhow::anyhow!("the demo DIP directory has no {name}"))
+/// The texts of the demo DIP directory's Charlson weights and tumour markers.
+fn demo_auxiliary_tables() -> anyhow::Result<(String, String)> {
+    let mut files = grouping_dip::load_demo()
+        .map_err(|e| anyhow::anyhow!("the demo DIP directory does not load: {e}"))?
+        .files()
+        .map_err(|e| anyhow::anyhow!("the demo DIP directory does not write: {e}"))?;
+    let mut table = |name: &str| {
+        files
+            .remove(name)
+            .ok_or_else(|| anyhow::anyhow!("the demo DIP directory has no {name}"))
+    };
+    Ok((table("cci_weights.tsv")?, table("tumour_markers.tsv")?))
 }
 
 /// Builds the directory of `province` from `history` over `years` through `BuildDipDirectory`
@@ -90,6 +94,9 @@ pub async fn build_and_activate(
         .max_encoding_message_size(MESSAGE_LIMIT);
     let started = std::time::Instant::now();
     let last = years.last().copied().unwrap_or_default();
+    // The severity subtypes are priced from the history too, on the demo directory's Charlson
+    // weights and tumour markers.
+    let (cci_weights_tsv, tumour_markers_tsv) = demo_auxiliary_tables()?;
     let built = client
         .build_dip_directory(grouping::BuildDipDirectoryRequest {
             request_id: format!("demo-dip-build-{province}-{last}"),
@@ -99,10 +106,8 @@ pub async fn build_and_activate(
             min_cases: MIN_CASES,
             score_scale: None,
             options: Some(grouping::DipBuildOptions {
-                // The severity subtypes are priced from the history too, on the demo
-                // directory's Charlson weights and tumour markers.
-                cci_weights_tsv: demo_table("cci_weights.tsv")?,
-                tumour_markers_tsv: demo_table("tumour_markers.tsv")?,
+                cci_weights_tsv,
+                tumour_markers_tsv,
                 directory_id: format!("demo-hainan-{last}"),
                 directory_name: format!("Hainan DIP directory built from {years:?}"),
                 directory_year: effective_from.ymd().0,

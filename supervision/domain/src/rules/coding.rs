@@ -3,7 +3,7 @@
 //! (DOMAIN.md §6 "Screening: precise defaults"). Each finding takes the list's whole in-policy
 //! amount.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalogue::RuleId;
 use crate::finding::{Arm, Finding};
@@ -34,7 +34,9 @@ pub fn upcoding(context: &Context<'_>) -> Vec<Finding> {
     let billing = ProcedureBilling::of(context);
     let mut findings = Vec::new();
     for list in &context.input.lists {
-        let (counts, operative, group): (fn(Complication) -> bool, bool, &str) =
+        // What arms (a), (b) and (c) judge the list's group by: the complications it counts,
+        // whether it is operative, whether a procedure set it.
+        let (counts, operative, by_procedure, group): (fn(Complication) -> bool, bool, bool, &str) =
             match (list.drg.as_deref(), &list.dip_group) {
                 (Some(drg), _) => (
                     match drg.chars().last() {
@@ -43,24 +45,21 @@ pub fn upcoding(context: &Context<'_>) -> Vec<Finding> {
                         _ => |_| false,
                     },
                     drg.chars().nth(1).is_some_and(|c| ('A'..='J').contains(&c)),
+                    true,
                     drg,
                 ),
                 (None, Some(dip)) => (
                     |c| c == Complication::Cci,
                     dip.treatment.is_operative(),
+                    dip.treatment != DipTreatment::Conservative,
                     &dip.code,
                 ),
                 (None, None) => continue,
             };
-        let procedure_group = list.drg.is_some()
-            || list
-                .dip_group
-                .as_ref()
-                .is_some_and(|dip| dip.treatment != DipTreatment::Conservative);
         let fired = [
             unsupported_complications(context, list, counts),
             (operative && !has_surgery_line(list)).then(|| surgery_missing(context, list, group)),
-            procedure_group
+            by_procedure
                 .then(|| billing.unbilled(context, list))
                 .flatten(),
         ];
@@ -90,8 +89,7 @@ struct ProcedureBilling<'t> {
 
 impl<'t> ProcedureBilling<'t> {
     fn of(context: &Context<'t>) -> Self {
-        let mut items_of: std::collections::BTreeMap<&'t str, Vec<&'t str>> =
-            std::collections::BTreeMap::new();
+        let mut items_of: BTreeMap<&'t str, Vec<&'t str>> = BTreeMap::new();
         for item in context.tables.items.values() {
             for prefix in &item.procedures {
                 items_of
