@@ -28,7 +28,9 @@
 //! - **Determinism**: the same [`SimulationConfig`] gives byte-identical output; another seed
 //!   gives other output. The generator is the crate's own xoshiro256**.
 //! - **Streaming**: [`Simulation::cases`] is an iterator that holds no case it has yielded (see
-//!   [`generate`] for the bound), so 10,000,000 cases take the memory of one.
+//!   [`generate`] for the bound), so 10,000,000 cases take the memory of one. A stream's
+//!   position is a [`StreamSnapshot`]; [`Simulation::cases_from`] resumes there, e.g. at a year
+//!   ([`CaseStream::year_start`]) without generating the years before it.
 //! - **Outputs**: each record as the JSON intake accepts ([`SimulatedCase::record_json`]), the
 //!   history CSV of `grouping/dip/FORMAT.md` ([`HISTORY_CSV_HEADER`],
 //!   [`SimulatedCase::history_csv_row`]) and the ground truth ([`SimulatedCase::truth_json`]).
@@ -49,7 +51,7 @@ use settlement_domain::case::{AmbulatorySettlement, SettlementList};
 
 pub use catalogue::{CaseTemplate, Catalogue, CatalogueError};
 pub use config::{ConfigError, IrregularityRates, ModeRates, SimulationConfig};
-pub use generate::{CaseStream, money_from_sample};
+pub use generate::{CaseStream, StreamSnapshot, money_from_sample};
 pub use province::{Hospital, HospitalLevel, Person, Province};
 pub use truth::{GroundTruth, Irregularity, Mode, RecordKind};
 
@@ -206,6 +208,12 @@ impl Simulation {
     /// The cases, one at a time, in generation order.
     pub fn cases(&self) -> CaseStream<'_> {
         CaseStream::new(self)
+    }
+
+    /// The cases from `snapshot` on, as the stream it was taken from yields them (take it with
+    /// [`CaseStream::year_start`] to start at a year without generating the years before).
+    pub fn cases_from(&self, snapshot: StreamSnapshot) -> CaseStream<'_> {
+        CaseStream::resume(self, snapshot)
     }
 
     pub fn province(&self) -> &Province {

@@ -121,6 +121,84 @@ fn the_stream_yields_exactly_the_configured_number_of_cases_per_year() {
     );
 }
 
+/// A case as bytes: the record intake receives and its ground truth.
+fn case_bytes(case: &SimulatedCase) -> (String, String) {
+    (
+        case.record_json().expect("record json"),
+        case.truth_json().expect("truth json"),
+    )
+}
+
+#[test]
+fn a_stream_resumed_at_a_years_snapshot_yields_the_full_streams_cases_from_that_year_on() {
+    fn owned<T: Send + 'static>(_: &T) {}
+    let sim = Simulation::hainan(SimulationConfig {
+        seed: 11,
+        years: 3,
+        first_year: 2023,
+        cases_per_year: 1_000,
+        ..SimulationConfig::default()
+    })
+    .expect("config");
+    let mut full = Vec::new();
+    let mut starts = BTreeMap::new();
+    let mut middle = None;
+    let mut stream = sim.cases();
+    loop {
+        if let Some(start) = stream.year_start() {
+            assert!(starts.insert(start.year(), start).is_none());
+        }
+        if full.len() == 1_333 {
+            middle = Some(stream.snapshot());
+        }
+        let Some(case) = stream.next() else { break };
+        full.push(case_bytes(&case));
+    }
+    assert_eq!(full.len(), 3_000);
+    assert_eq!(
+        starts.keys().copied().collect::<Vec<_>>(),
+        [2023, 2024, 2025]
+    );
+    for (year, start) in &starts {
+        owned(start);
+        let from = usize::try_from(start.sequence()).expect("sequence");
+        assert_eq!(from, (year - 2023) as usize * 1_000);
+        // On its own thread, as the demo's upload runs it.
+        let resumed: Vec<(String, String)> = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    sim.cases_from(start.clone())
+                        .map(|c| case_bytes(&c))
+                        .collect()
+                })
+                .join()
+                .expect("resumed stream")
+        });
+        assert_eq!(resumed.len(), full.len() - from, "year {year}");
+        assert!(resumed == full[from..], "year {year} resumes elsewhere");
+        let resumed = sim.cases_from(start.clone());
+        assert_eq!(resumed.size_hint().0, full.len() - from);
+    }
+    // The truths compared above name the stay a follow-up relates to, which at a year's start
+    // may be the year before's last: the snapshot carries it.
+    let first_2024 = sim
+        .cases_from(starts[&2024].clone())
+        .next()
+        .expect("a case");
+    assert_eq!(first_2024.truth.year, 2024);
+    assert_eq!(first_2024.truth.sequence, 1_000);
+    // Anywhere in a year, not only at its start.
+    let middle = middle.expect("snapshot in 2024");
+    assert_eq!((middle.sequence(), middle.year()), (1_333, 2024));
+    let resumed: Vec<_> = sim.cases_from(middle).map(|c| case_bytes(&c)).collect();
+    assert!(resumed == full[1_333..]);
+    // At the end there is no year to start.
+    let mut stream = sim.cases_from(starts[&2025].clone());
+    stream.by_ref().for_each(drop);
+    assert!(stream.year_start().is_none());
+    assert_eq!(sim.cases_from(stream.snapshot()).count(), 0);
+}
+
 #[test]
 fn every_record_passes_settlement_validation_without_warnings_and_round_trips() {
     let (sim, cases) = generate(11, 20_000);

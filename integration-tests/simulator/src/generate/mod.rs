@@ -10,6 +10,14 @@
 //! streaming ten million cases needs the memory of one. The per-case vectors (diagnoses, fee
 //! lines) belong to the yielded case and are freed with it.
 //!
+//! # Resuming
+//!
+//! That state, less the reference, is a [`StreamSnapshot`]: [`CaseStream::snapshot`] copies it
+//! out (a few hundred bytes) and [`Simulation::cases_from`] starts a stream from it, which
+//! yields exactly what the original stream yielded from there on. A pass over the years takes
+//! one at each year's first case ([`CaseStream::year_start`]), and a later pass over one year
+//! starts there instead of generating the years before it again.
+//!
 //! # Order
 //!
 //! Cases come in generation order. A follow-up (readmission, split admission, cost shift) comes
@@ -262,6 +270,31 @@ fn named(code: &NamedCode) -> NamedCode {
     code.clone()
 }
 
+/// Where a [`CaseStream`] stands between two cases: everything the stream carries besides the
+/// simulation it reads (the generator's state, the sequence number of the next case, the latest
+/// stay a follow-up may refer to), owned, so that it outlives the stream and crosses threads.
+/// [`Simulation::cases_from`] resumes a stream of the same simulation there: it yields exactly
+/// the cases the original stream yielded from that point on.
+#[derive(Clone, Debug)]
+pub struct StreamSnapshot {
+    rng: Rng,
+    sequence: u64,
+    year: i32,
+    last_stay: Option<StaySummary>,
+}
+
+impl StreamSnapshot {
+    /// Sequence number (0-based, over every year) of the case a resumed stream yields first.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The simulated year of that case.
+    pub fn year(&self) -> i32 {
+        self.year
+    }
+}
+
 /// The stream of simulated cases; see the module documentation for its memory bound.
 pub struct CaseStream<'a> {
     simulation: &'a Simulation,
@@ -283,6 +316,44 @@ impl<'a> CaseStream<'a> {
             total: config.cases_per_year * u64::from(config.years),
             last_stay: None,
         }
+    }
+
+    /// The stream of `simulation` resumed at `snapshot` (taken from a stream of the same
+    /// simulation; a snapshot at or past the end gives an empty stream).
+    pub(crate) fn resume(simulation: &'a Simulation, snapshot: StreamSnapshot) -> Self {
+        let mut stream = Self::new(simulation);
+        stream.rng = snapshot.rng;
+        stream.sequence = snapshot.sequence;
+        stream.last_stay = snapshot.last_stay;
+        stream
+    }
+
+    /// The simulated year of the case with sequence number `sequence`.
+    fn year_of(&self, sequence: u64) -> i32 {
+        let config = &self.simulation.config;
+        config.first_year + i32::try_from(sequence / config.cases_per_year).unwrap_or(0)
+    }
+
+    /// Where the stream stands now: [`Simulation::cases_from`] with it yields what this stream
+    /// yields from here on.
+    pub fn snapshot(&self) -> StreamSnapshot {
+        StreamSnapshot {
+            rng: self.rng.clone(),
+            sequence: self.sequence,
+            year: self.year_of(self.sequence),
+            last_stay: self.last_stay.clone(),
+        }
+    }
+
+    /// The snapshot before the first case of a year, when the next case is one (`None` between
+    /// two cases of a year and at the end), so that a pass over the years can remember where
+    /// each starts without copying the stream's state at every case.
+    pub fn year_start(&self) -> Option<StreamSnapshot> {
+        let at_start = self.sequence < self.total
+            && self
+                .sequence
+                .is_multiple_of(self.simulation.config.cases_per_year);
+        at_start.then(|| self.snapshot())
     }
 
     fn catalogue(&self) -> &'a Catalogue {
@@ -558,9 +629,7 @@ impl Iterator for CaseStream<'_> {
         if self.sequence >= self.total {
             return None;
         }
-        let config = &self.simulation.config;
-        let year =
-            config.first_year + i32::try_from(self.sequence / config.cases_per_year).unwrap_or(0);
+        let year = self.year_of(self.sequence);
         let case = match SCENARIOS[self.rng.weighted(&self.weights)] {
             Scenario::Regular(mode) => match mode {
                 Mode::MainMethod => self.regular_main(year),
