@@ -35,6 +35,7 @@ use medpay_proto::points::v1::points_service_client::PointsServiceClient;
 use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
+use medpay_simulator::score::Seeded;
 use medpay_simulator::{Record, Simulation, SimulationConfig};
 
 use crate::config::Settings;
@@ -217,6 +218,9 @@ struct Observed {
     year: tables::Observations,
     /// Every DIP-grouped stay of every year, for the directory.
     history: dip::History,
+    /// The seeded cases the paid year's screening is scored against, gathered over every
+    /// simulated case in generation order.
+    seeded: Seeded,
 }
 
 /// The bureau's look at the years before it prices the tables.
@@ -228,6 +232,7 @@ fn observe(simulation: &Simulation) -> anyhow::Result<Observed> {
     let mut observed = Observed {
         year: tables::Observations::default(),
         history: dip::History::default(),
+        seeded: Seeded::new(YEAR),
     };
     let config = simulation.config();
     let total = config.cases_per_year * u64::from(config.years);
@@ -237,6 +242,7 @@ fn observe(simulation: &Simulation) -> anyhow::Result<Observed> {
         if config.years > 1 {
             observed.history.add(&case);
         }
+        observed.seeded.observe(&case);
         observed
             .year
             .observe(&case, &mut grouper, case.truth.year == YEAR);
@@ -261,6 +267,7 @@ async fn act(
     let Observed {
         year: observations,
         history,
+        seeded,
     } = observed;
     let mut intake = SettlementServiceClient::new(channel.clone())
         .max_decoding_message_size(MESSAGE_LIMIT)
@@ -369,7 +376,7 @@ async fn act(
 
     let mut screening = bureau::screen(channel.clone(), province).await?;
     steps.done("screening");
-    screening.scores = score::score(simulation, channel.clone(), province).await?;
+    screening.scores = score::score(&seeded, channel.clone(), province).await?;
     steps.done("scoring");
     eprintln!(
         "screening: {} stays, {} findings",

@@ -1,8 +1,9 @@
 //! The year's screening scored against the simulator's ground truth: the seeded cases are
-//! gathered from the simulation again (the same seed gives the same year), every finding of the
-//! year is read back through `ListFindings`, and `medpay_simulator::score` counts per rule what
-//! was seeded, found and flagged (the matching is documented there). Printed after the findings
-//! and written as `rules.csv`.
+//! gathered while the bureau looks at the years (the demo's one pass over the simulated cases,
+//! every year in generation order), every finding of the year is read back through
+//! `ListFindings`, and `medpay_simulator::score` counts per rule what was seeded, found and
+//! flagged (the matching is documented there). Printed after the findings and written as
+//! `rules.csv`.
 
 use std::fmt::Write as _;
 
@@ -11,8 +12,8 @@ use kernel::RegionCode;
 use medpay_proto::common::v1 as common;
 use medpay_proto::supervision::v1 as supervision;
 use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
+use medpay_simulator::Irregularity;
 use medpay_simulator::score::{CaseRef, FindingRef, RuleScore, Scores, Seeded, percent_text};
-use medpay_simulator::{Irregularity, Simulation};
 
 use super::YEAR;
 use super::bureau::Screening;
@@ -65,13 +66,12 @@ async fn findings(channel: Channel, region: RegionCode) -> anyhow::Result<Vec<Fi
     Ok(findings)
 }
 
-/// Scores the year's findings in `region` against the simulation's ground truth.
+/// Scores the year's findings in `region` against the simulation's ground truth, `seeded`.
 pub async fn score(
-    simulation: &Simulation,
+    seeded: &Seeded,
     channel: Channel,
     region: RegionCode,
 ) -> anyhow::Result<Scores> {
-    let seeded = Seeded::from_cases(YEAR, simulation.cases());
     let findings = findings(channel, region).await?;
     let scores = seeded.score(findings);
     eprintln!(
