@@ -5,7 +5,7 @@
 //! year's mean, the deviation reference of DOMAIN.md §3) and the groups of the basic-level
 //! diseases, which the points tables publish beside the scores.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Channel;
 use grouping_dip::{CompiledDirectory, DipCase, DipOutcome, Directory, GroupKind};
@@ -13,7 +13,7 @@ use kernel::{Decimal, Money, Points, RegionCode};
 use medpay_proto::common::v1 as common;
 use medpay_proto::grouping::v1 as grouping;
 use medpay_proto::grouping::v1::grouping_service_client::GroupingServiceClient;
-use medpay_simulator::{HISTORY_CSV_HEADER, Mode, SimulatedCase, Simulation};
+use medpay_simulator::{HISTORY_CSV_HEADER, Mode, SimulatedCase};
 
 use super::{MESSAGE_LIMIT, Progress};
 use points_domain::HospitalLevel;
@@ -39,13 +39,149 @@ impl Default for History {
 }
 
 impl History {
-    /// Adds the case if DIP groups it (per-diem, long stays and ambulatory records are not).
+    /// Adds the case if DIP groups it (per-diem, long stays and ambulatory records are not);
+    /// says whether it did.
+    pub fn add(&mut self, case: &SimulatedCase) -> bool {
+        let Some(row) = case.history_csv_row() else {
+            return false;
+        };
+        self.csv.push_str(&row);
+        self.csv.push('\n');
+        self.rows += 1;
+        true
+    }
+}
+
+/// The history's stays as grouping them with the built directory needs them, gathered in the
+/// same pass as the [`History`] so that [`GroupCosts::observe`] need not simulate the years
+/// again. Compact: a stay's codes are indices into one table of the codes seen (a few thousand
+/// at most) and lie in one shared vector, so a stay takes about a hundred bytes (some 45 MB for
+/// the 460,000 stays of `--cases 200000`).
+#[derive(Debug, Default)]
+pub struct HistoryStays {
+    /// Every code seen, once.
+    table: Vec<String>,
+    index: HashMap<String, u32>,
+    /// The stays' codes, one stay after the other: diagnoses (principal first), then procedures.
+    codes: Vec<u32>,
+    stays: Vec<HistoryStay>,
+}
+
+/// One stay of [`HistoryStays`]: the fields of its [`DipCase`] and what the costs are kept by.
+#[derive(Debug)]
+struct HistoryStay {
+    /// Where its codes start in [`HistoryStays::codes`].
+    first_code: usize,
+    /// Its diagnoses, the principal one included (at least one).
+    diagnoses: usize,
+    procedures: usize,
+    age_years: u32,
+    age_days: Option<u32>,
+    discharge_type: u8,
+    los_days: u32,
+    total: Money,
+    /// Discharge year (the simulated year).
+    year: i32,
+    /// The list's hospital level, if a points table knows it.
+    level: Option<HospitalLevel>,
+    /// Paid as a basic-level disease (基层病种).
+    basic_level: bool,
+}
+
+impl HistoryStays {
+    /// Keeps `case`, a stay the [`History`] took, if it is a settlement list with a diagnosis
+    /// (the stays grouping reads, as the grouping context reads a list).
     pub fn add(&mut self, case: &SimulatedCase) {
-        if let Some(row) = case.history_csv_row() {
-            self.csv.push_str(&row);
-            self.csv.push('\n');
-            self.rows += 1;
+        let Some(list) = case.list() else {
+            return;
+        };
+        if list.diagnoses.is_empty() {
+            return;
         }
+        let first_code = self.codes.len();
+        for diagnosis in &list.diagnoses {
+            let code = self.intern(&diagnosis.code);
+            self.codes.push(code);
+        }
+        for procedure in &list.procedures {
+            let code = self.intern(&procedure.code);
+            self.codes.push(code);
+        }
+        self.stays.push(HistoryStay {
+            first_code,
+            diagnoses: list.diagnoses.len(),
+            procedures: list.procedures.len(),
+            age_years: list.patient.age_years,
+            age_days: list.patient.age_days,
+            discharge_type: list.stay.discharge_type,
+            los_days: u32::try_from(list.stay.length_of_stay()).unwrap_or(0),
+            total: list.payment.total,
+            year: case.truth.year,
+            level: HospitalLevel::from_code(&list.header.hospital_level),
+            basic_level: case.truth.mode == Mode::BasicLevel,
+        });
+    }
+
+    /// Stays kept.
+    pub fn count(&self) -> usize {
+        self.stays.len()
+    }
+
+    fn intern(&mut self, code: &str) -> u32 {
+        if let Some(&at) = self.index.get(code) {
+            return at;
+        }
+        let at = u32::try_from(self.table.len()).unwrap_or(u32::MAX);
+        self.table.push(code.to_owned());
+        self.index.insert(code.to_owned(), at);
+        at
+    }
+
+    /// Writes `stay` into `case` (whose strings are reused), as the grouping context reads its
+    /// list; `false` if a code is not in the table, which cannot happen for a kept stay.
+    fn fill(&self, stay: &HistoryStay, case: &mut DipCase) -> bool {
+        let end = stay.first_code + stay.diagnoses + stay.procedures;
+        let Some(codes) = self.codes.get(stay.first_code..end) else {
+            return false;
+        };
+        let (diagnoses, procedures) = codes.split_at(stay.diagnoses.min(codes.len()));
+        let Some((principal, secondaries)) = diagnoses.split_first() else {
+            return false;
+        };
+        let Some(principal) = self.code(*principal) else {
+            return false;
+        };
+        case.principal_diagnosis.clone_from(principal);
+        if !self.set_codes(&mut case.secondary_diagnoses, secondaries)
+            || !self.set_codes(&mut case.procedures, procedures)
+        {
+            return false;
+        }
+        case.age_years = stay.age_years;
+        case.age_days = stay.age_days;
+        case.discharge_type = stay.discharge_type;
+        case.los_days = stay.los_days;
+        case.total_cost = stay.total.value();
+        true
+    }
+
+    fn code(&self, at: u32) -> Option<&String> {
+        self.table.get(usize::try_from(at).ok()?)
+    }
+
+    /// Makes `target` the codes at `codes`, reusing its strings.
+    fn set_codes(&self, target: &mut Vec<String>, codes: &[u32]) -> bool {
+        target.truncate(codes.len());
+        for (at, code) in codes.iter().enumerate() {
+            let Some(text) = self.code(*code) else {
+                return false;
+            };
+            match target.get_mut(at) {
+                Some(slot) => slot.clone_from(text),
+                None => target.push(text.clone()),
+            }
+        }
+        true
     }
 }
 
@@ -182,58 +318,46 @@ pub struct GroupCosts {
     pub basic_level_groups: BTreeSet<String>,
 }
 
-/// The DIP case grouping reads from a settlement list, as the grouping context reads it.
-fn dip_case(case: &SimulatedCase) -> Option<DipCase> {
-    let list = case.list()?;
-    let mut diagnoses = list.diagnoses.iter().map(|d| d.code.clone());
-    Some(DipCase {
-        principal_diagnosis: diagnoses.next()?,
-        secondary_diagnoses: diagnoses.collect(),
-        procedures: list.procedures.iter().map(|p| p.code.clone()).collect(),
-        age_years: list.patient.age_years,
-        age_days: list.patient.age_days,
-        discharge_type: list.stay.discharge_type,
-        los_days: u32::try_from(list.stay.length_of_stay()).unwrap_or(0),
-        total_cost: list.payment.total.value(),
-    })
-}
-
 impl GroupCosts {
-    /// Groups every DIP stay of `simulation` with `built` (one more pass over the years).
-    pub fn observe(simulation: &Simulation, built: &BuiltDirectory) -> Self {
+    /// Groups every stay of `stays` with `built`, from what the bureau kept while it looked at
+    /// the years (the years are not simulated again).
+    pub fn observe(stays: HistoryStays, built: &BuiltDirectory) -> Self {
         let mut costs = Self::default();
-        let config = simulation.config();
-        let progress = Progress::new(
-            "grouping the history",
-            config.cases_per_year * u64::from(config.years),
-        );
+        let progress = Progress::new("grouping the history", stays.count() as u64);
+        let mut case = DipCase {
+            principal_diagnosis: String::new(),
+            secondary_diagnoses: Vec::new(),
+            procedures: Vec::new(),
+            age_years: 0,
+            age_days: None,
+            discharge_type: 0,
+            los_days: 0,
+            total_cost: Decimal::ZERO,
+        };
         let mut seen = 0_u64;
-        for case in simulation.cases() {
+        for stay in &stays.stays {
             seen += 1;
             if seen.is_multiple_of(10_000) {
                 progress.show(seen);
             }
-            if case.history_csv_row().is_none() {
+            if !stays.fill(stay, &mut case) {
                 continue;
             }
-            let (Some(list), Some(dip)) = (case.list(), dip_case(&case)) else {
-                continue;
-            };
-            let Ok(DipOutcome::Grouped(assignment)) = built.compiled.group(&dip) else {
+            let Ok(DipOutcome::Grouped(assignment)) = built.compiled.group(&case) else {
                 continue;
             };
             let group = assignment.group_code;
-            if case.truth.mode == Mode::BasicLevel && assignment.kind == GroupKind::Core {
+            if stay.basic_level && assignment.kind == GroupKind::Core {
                 costs.basic_level_groups.insert(group.clone());
             }
-            if let Some(level) = HospitalLevel::from_code(&list.header.hospital_level) {
+            if let Some(level) = stay.level {
                 costs
                     .by_level
-                    .entry((case.truth.year, group))
+                    .entry((stay.year, group))
                     .or_default()
                     .entry(level)
                     .or_default()
-                    .add(list.payment.total);
+                    .add(stay.total);
             }
         }
         progress.finish(seen);
@@ -288,6 +412,77 @@ mod tests {
 
     fn yuan(text: &str) -> Money {
         text.parse().expect("money")
+    }
+
+    /// A list as the grouping context reads it, straight from the case.
+    fn dip_case(case: &SimulatedCase) -> Option<DipCase> {
+        let list = case.list()?;
+        let mut diagnoses = list.diagnoses.iter().map(|d| d.code.clone());
+        Some(DipCase {
+            principal_diagnosis: diagnoses.next()?,
+            secondary_diagnoses: diagnoses.collect(),
+            procedures: list.procedures.iter().map(|p| p.code.clone()).collect(),
+            age_years: list.patient.age_years,
+            age_days: list.patient.age_days,
+            discharge_type: list.stay.discharge_type,
+            los_days: u32::try_from(list.stay.length_of_stay()).unwrap_or(0),
+            total_cost: list.payment.total.value(),
+        })
+    }
+
+    #[test]
+    fn the_kept_stays_give_back_the_history_stays_as_grouping_reads_them() {
+        let simulation = medpay_simulator::Simulation::hainan(medpay_simulator::SimulationConfig {
+            seed: 5,
+            first_year: 2023,
+            years: 2,
+            cases_per_year: 1_500,
+            ..Default::default()
+        })
+        .expect("simulation");
+        let mut history = History::default();
+        let mut stays = HistoryStays::default();
+        let mut expected = Vec::new();
+        for case in simulation.cases() {
+            if history.add(&case) {
+                stays.add(&case);
+                let list = case.list().expect("a stay");
+                expected.push((
+                    dip_case(&case).expect("a diagnosis"),
+                    case.truth.year,
+                    HospitalLevel::from_code(&list.header.hospital_level),
+                    case.truth.mode == Mode::BasicLevel,
+                    list.payment.total,
+                ));
+            }
+        }
+        assert_eq!(stays.count() as u64, history.rows);
+        assert!(expected.iter().any(|e| e.3) && expected.iter().any(|e| e.1 == 2024));
+        assert!(expected.iter().any(|e| e.0.secondary_diagnoses.len() > 1));
+        assert!(expected.iter().any(|e| !e.0.procedures.is_empty()));
+        // One case filled over and over, as the grouping does: shorter lists after longer ones.
+        let mut case = dip_case_for_filling();
+        for (stay, (dip, year, level, basic_level, total)) in stays.stays.iter().zip(&expected) {
+            assert!(stays.fill(stay, &mut case));
+            assert_eq!(&case, dip);
+            assert_eq!(
+                (stay.year, stay.level, stay.basic_level, stay.total),
+                (*year, *level, *basic_level, *total)
+            );
+        }
+    }
+
+    fn dip_case_for_filling() -> DipCase {
+        DipCase {
+            principal_diagnosis: "X".to_owned(),
+            secondary_diagnoses: vec!["A".to_owned(); 9],
+            procedures: vec!["B".to_owned(); 9],
+            age_years: 0,
+            age_days: Some(1),
+            discharge_type: 9,
+            los_days: 0,
+            total_cost: Decimal::ONE,
+        }
     }
 
     #[test]

@@ -216,8 +216,10 @@ pub async fn run(settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
 struct Observed {
     /// The paid year.
     year: tables::Observations,
-    /// Every DIP-grouped stay of every year, for the directory.
+    /// Every DIP-grouped stay of every year, for the directory (empty on one simulated year).
     history: dip::History,
+    /// The same stays, kept for grouping them with the built directory.
+    stays: dip::HistoryStays,
     /// The seeded cases the paid year's screening is scored against, gathered over every
     /// simulated case in generation order.
     seeded: Seeded,
@@ -232,6 +234,7 @@ fn observe(simulation: &Simulation) -> anyhow::Result<Observed> {
     let mut observed = Observed {
         year: tables::Observations::default(),
         history: dip::History::default(),
+        stays: dip::HistoryStays::default(),
         seeded: Seeded::new(YEAR),
     };
     let config = simulation.config();
@@ -239,8 +242,8 @@ fn observe(simulation: &Simulation) -> anyhow::Result<Observed> {
     let progress = Progress::new("looking at the years", total);
     let mut seen = 0_u64;
     for case in simulation.cases() {
-        if config.years > 1 {
-            observed.history.add(&case);
+        if config.years > 1 && observed.history.add(&case) {
+            observed.stays.add(&case);
         }
         observed.seeded.observe(&case);
         observed
@@ -267,6 +270,7 @@ async fn act(
     let Observed {
         year: observations,
         history,
+        stays,
         seeded,
     } = observed;
     let mut intake = SettlementServiceClient::new(channel.clone())
@@ -303,7 +307,7 @@ async fn act(
             )
             .await?;
             steps.done("building the DIP directory");
-            let costs = dip::GroupCosts::observe(simulation, &built);
+            let costs = dip::GroupCosts::observe(stays, &built);
             steps.done("grouping the history");
             for year in [POINT_VALUE_HISTORY_YEAR, YEAR] {
                 let rows = MainRows::Dip {
