@@ -36,7 +36,7 @@ use medpay_proto::settlement::v1 as settlement;
 use medpay_proto::settlement::v1::settlement_run_service_client::SettlementRunServiceClient;
 use medpay_proto::settlement::v1::settlement_service_client::SettlementServiceClient;
 use medpay_simulator::score::Seeded;
-use medpay_simulator::{Record, Simulation, SimulationConfig};
+use medpay_simulator::{Record, Simulation, SimulationConfig, StreamSnapshot};
 
 use crate::config::Settings;
 use bureau::Screening;
@@ -212,7 +212,8 @@ pub async fn run(settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the bureau saw of the simulated years before it acts.
+/// What the bureau saw of the simulated years before it acts: everything a later step needs
+/// from the cases, so that no step simulates a year twice.
 struct Observed {
     /// The paid year.
     year: tables::Observations,
@@ -223,6 +224,22 @@ struct Observed {
     /// The seeded cases the paid year's screening is scored against, gathered over every
     /// simulated case in generation order.
     seeded: Seeded,
+    /// Where each simulated year starts in the case stream, for its upload.
+    starts: YearStarts,
+}
+
+/// The case stream's position at the first case of each simulated year.
+#[derive(Debug, Default)]
+struct YearStarts(BTreeMap<i32, StreamSnapshot>);
+
+impl YearStarts {
+    /// The stream's position at the first case of `year`.
+    fn at(&self, year: i32) -> anyhow::Result<StreamSnapshot> {
+        self.0
+            .get(&year)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the simulation has no year {year}"))
+    }
 }
 
 /// The bureau's look at the years before it prices the tables.
@@ -236,12 +253,20 @@ fn observe(simulation: &Simulation) -> anyhow::Result<Observed> {
         history: dip::History::default(),
         stays: dip::HistoryStays::default(),
         seeded: Seeded::new(YEAR),
+        starts: YearStarts::default(),
     };
     let config = simulation.config();
     let total = config.cases_per_year * u64::from(config.years);
     let progress = Progress::new("looking at the years", total);
     let mut seen = 0_u64;
-    for case in simulation.cases() {
+    let mut cases = simulation.cases();
+    loop {
+        if let Some(start) = cases.year_start() {
+            observed.starts.0.insert(start.year(), start);
+        }
+        let Some(case) = cases.next() else {
+            break;
+        };
         if config.years > 1 && observed.history.add(&case) {
             observed.stays.add(&case);
         }
@@ -272,6 +297,7 @@ async fn act(
         history,
         stays,
         seeded,
+        starts,
     } = observed;
     let mut intake = SettlementServiceClient::new(channel.clone())
         .max_decoding_message_size(MESSAGE_LIMIT)
@@ -321,7 +347,7 @@ async fn act(
                 }
             }
             steps.done("points tables");
-            dip_history_intake(simulation, &mut intake).await?;
+            dip_history_intake(simulation, &starts, &mut intake).await?;
             steps.done("history intake");
         }
     }
@@ -331,7 +357,7 @@ async fn act(
         method.mode()
     );
 
-    submit(simulation, &mut intake, YEAR, Upload::Everything).await?;
+    submit(simulation, &starts, &mut intake, YEAR, Upload::Everything).await?;
     steps.done("intake");
 
     let roster = roster(simulation);
@@ -417,10 +443,12 @@ async fn act(
 /// which carry no score, stay out).
 async fn dip_history_intake(
     simulation: &Simulation,
+    starts: &YearStarts,
     intake: &mut SettlementServiceClient<Channel>,
 ) -> anyhow::Result<()> {
     submit(
         simulation,
+        starts,
         intake,
         POINT_VALUE_HISTORY_YEAR,
         Upload::InpatientOnly,
@@ -473,14 +501,17 @@ enum Upload {
 }
 
 /// Streams the simulated records of `year` to `SubmitCases` as the province's upload:
-/// generation runs on its own thread while intake stores what arrived.
+/// generation runs on its own thread, from where `year` starts in the case stream, while intake
+/// stores what arrived.
 async fn submit(
     simulation: &Simulation,
+    starts: &YearStarts,
     client: &mut SettlementServiceClient<Channel>,
     year: i32,
     upload: Upload,
 ) -> anyhow::Result<()> {
     let total = simulation.config().cases_per_year;
+    let start = starts.at(year)?;
     let (tx, rx) = tokio::sync::mpsc::channel(4_096);
     let upload_region = simulation.province().code.to_string();
     let generator = simulation.clone();
@@ -494,10 +525,10 @@ async fn submit(
             total,
         );
         let mut sent = 0_u64;
-        // The years come one after the other, so the stream stops after `year`.
+        // The stream resumes at the first case of `year`; the years come one after the other,
+        // so it stops after `year`.
         let cases = generator
-            .cases()
-            .skip_while(|case| case.truth.year < year)
+            .cases_from(start)
             .take_while(|case| case.truth.year == year);
         for case in cases {
             if upload == Upload::InpatientOnly && case.list().is_none() {
