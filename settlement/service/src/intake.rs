@@ -7,7 +7,10 @@
 //! others are rejected.
 //!
 //! A chunk is valued through the domain's [`CaseValuer`] port, then stored in one transaction
-//! with the warnings of its records (validation's and the codes grouping did not know).
+//! with the warnings of its records (validation's and the codes grouping did not know). Its lists
+//! are first valued as soon as it is read, while the chunks ahead of it are stored (grouping and
+//! points do not read the ledger); the per-diem episode days, which do, are added when it is
+//! stored. A first valuation that fails is made again when the chunk is stored.
 //! Two uploads of the same cases racing each other collide on the ledger's primary key; the loser
 //! decides its chunk again against what the winner stored, so every case is stored once. A peer
 //! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
@@ -33,7 +36,8 @@ use settlement_domain::case::SettlementList;
 use settlement_domain::case_key::{CaseKey, ContentHash, StoredVersion};
 use settlement_domain::ledger::LedgerStatus;
 use settlement_domain::ports::{
-    CaseValuer, CodeDictionary, GroupingChecksCodes, PeerUnavailable, UnknownCode, ValuedCase,
+    CaseValuer, CheckedValuation, CodeDictionary, GroupingChecksCodes, PeerUnavailable,
+    UnknownCode, ValuedCase,
 };
 use settlement_domain::validation::ValidationPolicy;
 use tracing::Instrument;
@@ -144,6 +148,33 @@ struct PreparedChunk {
     checked: ChunkOutcome,
     /// When it was read (unix seconds): the stored time of its cases.
     stored_at: i64,
+    /// Its lists' first valuations, being made while the chunks ahead of it are stored.
+    first_valuations: Option<FirstValuationHandle>,
+}
+
+/// First valuations of a chunk's lists by upload position: grouping and points with no
+/// per-diem episode days, and the codes grouping did not know.
+type FirstValuations = HashMap<u64, (Result<ValuedCase, String>, Vec<UnknownCode>)>;
+
+/// A chunk's first valuation, in a task of its own that is aborted when the chunk is dropped
+/// before it is joined (the upload failed or went away).
+struct FirstValuationHandle(tokio::task::JoinHandle<Result<FirstValuations, IntakeError>>);
+
+impl Drop for FirstValuationHandle {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl FirstValuationHandle {
+    /// The first valuations; none when they failed (the store values the chunk again and
+    /// answers that failure if it persists).
+    async fn join(mut self) -> FirstValuations {
+        match (&mut self.0).await {
+            Ok(Ok(first)) => first,
+            Ok(Err(_)) | Err(_) => FirstValuations::new(),
+        }
+    }
 }
 
 /// A chunk being stored, in a task of its own that is aborted when the upload is dropped before
@@ -198,6 +229,8 @@ impl ChunkOutcome {
 struct Valuations {
     answers: HashMap<u64, Result<ValuedCase, String>>,
     unknown: HashMap<u64, Vec<UnknownCode>>,
+    /// First valuations made when the chunk was read, not yet given their episode days.
+    first: FirstValuations,
 }
 
 fn stored_hash(text: &str) -> ContentHash {
@@ -325,6 +358,7 @@ impl Intake {
             let mut ready = ready
                 .await
                 .map_err(|e| IntakeError::Worker(e.to_string()))??;
+            ready.first_valuations = Some(self.spawn_first_valuation(&ready.prepared));
             let (base, fingerprint) = (ready.base, std::mem::take(&mut ready.fingerprint));
             let chunk_index = i64::try_from(fingerprints.len()).unwrap_or(i64::MAX);
             // A chunk stored by an earlier attempt under this request id must be the same
@@ -507,7 +541,36 @@ impl Intake {
             prepared,
             checked,
             stored_at,
+            first_valuations: None,
         })
+    }
+
+    /// Starts valuing the inpatient lists of a prepared chunk, per pooling region (each
+    /// region's active scheme and table apply), with no episode days.
+    fn spawn_first_valuation(&self, prepared: &[Admitted]) -> FirstValuationHandle {
+        let mut by_region: BTreeMap<RegionCode, (Vec<u64>, Vec<SettlementList>)> = BTreeMap::new();
+        for case in prepared {
+            if let Some(list) = &case.list {
+                let (positions, lists) = by_region.entry(case.region).or_default();
+                positions.push(case.position);
+                lists.push(list.clone());
+            }
+        }
+        let valuer = self.valuer.clone();
+        FirstValuationHandle(tokio::spawn(
+            async move {
+                let mut first = FirstValuations::new();
+                for (region, (positions, lists)) in by_region {
+                    let checked = valuer.value_and_check(region, &lists, &[]).await?;
+                    let mut unknown = checked.unknown_codes.into_iter();
+                    for (position, answer) in positions.into_iter().zip(checked.valuations) {
+                        first.insert(position, (answer, unknown.next().unwrap_or_default()));
+                    }
+                }
+                Ok(first)
+            }
+            .in_current_span(),
+        ))
     }
 
     /// Reads, checks and validates consecutive records starting at upload position `first`.
@@ -551,9 +614,13 @@ impl Intake {
             prepared,
             checked: mut done,
             stored_at,
+            first_valuations,
             ..
         } = chunk;
         let mut valued = Valuations::default();
+        if let Some(handle) = first_valuations {
+            valued.first = handle.join().await;
+        }
         for attempt in 0..RACE_ATTEMPTS {
             if attempt > 0
                 && let Some(ours) = &mark
@@ -683,7 +750,8 @@ impl Intake {
     }
 
     /// Values the inpatient cases about to be stored that have no valuation yet, per pooling
-    /// region (each region's active scheme and table apply).
+    /// region (each region's active scheme and table apply): from their first valuations when
+    /// the chunk has one for each, else afresh; either way with the episode days of now.
     async fn value_missing(
         &self,
         prepared: &[Admitted],
@@ -702,7 +770,21 @@ impl Intake {
                 .iter()
                 .filter_map(|&i| prepared[i].list.clone())
                 .collect();
-            let mut checked = self.value_with_episodes(region, &lists).await?;
+            let first: Option<CheckedValuation> = indices
+                .iter()
+                .map(|&i| valued.first.get(&prepared[i].position).cloned())
+                .collect::<Option<Vec<_>>>()
+                .map(|answers| {
+                    let (valuations, unknown_codes) = answers.into_iter().unzip();
+                    CheckedValuation {
+                        valuations,
+                        unknown_codes,
+                    }
+                });
+            let mut checked = match first {
+                Some(first) => self.with_episodes(region, &lists, first).await?,
+                None => self.value_with_episodes(region, &lists).await?,
+            };
             for (slot, &i) in indices.iter().enumerate() {
                 let answer = checked
                     .valuations

@@ -27,6 +27,17 @@ impl Intake {
         lists: &[SettlementList],
     ) -> Result<CheckedValuation, IntakeError> {
         let checked = self.valuer.value_and_check(region, lists, &[]).await?;
+        self.with_episodes(region, lists, checked).await
+    }
+
+    /// Completes a first valuation of `lists` (`checked`, valued with no prior days, perhaps
+    /// before the chunks ahead of them were stored) with the episode days the ledger gives now.
+    pub(super) async fn with_episodes(
+        &self,
+        region: RegionCode,
+        lists: &[SettlementList],
+        checked: CheckedValuation,
+    ) -> Result<CheckedValuation, IntakeError> {
         let valuations = self
             .with_episode_days(region, lists, checked.valuations)
             .await?;

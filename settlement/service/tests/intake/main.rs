@@ -277,7 +277,10 @@ store_test!(
         assert_eq!(stored[0].fund, FundType::Employee);
         assert!(stored[1].valuation_error.contains("N40.x00"));
         assert_eq!(stored[2].fund, FundType::Resident);
-        assert_eq!(valuer.valued.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // A chunk's lists are valued when it is read, before the ledger decides them: L1 and L4
+        // (stored, L4 unvalued since the valuer refuses its diagnosis), and L5 (no agreement)
+        // and L7 (after the agreement), refused by the decision and stored nowhere (above).
+        assert_eq!(valuer.valued.load(std::sync::atomic::Ordering::SeqCst), 4);
     }
 );
 
