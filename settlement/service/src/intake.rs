@@ -10,7 +10,7 @@
 //! with the warnings of its records (validation's and the codes grouping did not know). Its lists
 //! are first valued as soon as it is read, while the chunks ahead of it are stored (grouping and
 //! points do not read the ledger); the per-diem episode days, which do, are added when it is
-//! stored. A first valuation that fails is made again when the chunk is stored.
+//! stored.
 //! Two uploads of the same cases racing each other collide on the ledger's primary key; the loser
 //! decides its chunk again against what the winner stored, so every case is stored once. A peer
 //! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
@@ -167,13 +167,12 @@ impl Drop for FirstValuationHandle {
 }
 
 impl FirstValuationHandle {
-    /// The first valuations; none when they failed (the store values the chunk again and
-    /// answers that failure if it persists).
-    async fn join(mut self) -> FirstValuations {
-        match (&mut self.0).await {
-            Ok(Ok(first)) => first,
-            Ok(Err(_)) | Err(_) => FirstValuations::new(),
-        }
+    /// The first valuations, or why they could not be made (a peer that cannot be reached
+    /// fails the chunk before its transaction, as a valuation at the store would).
+    async fn join(mut self) -> Result<FirstValuations, IntakeError> {
+        (&mut self.0)
+            .await
+            .map_err(|e| IntakeError::Worker(e.to_string()))?
     }
 }
 
@@ -619,7 +618,7 @@ impl Intake {
         } = chunk;
         let mut valued = Valuations::default();
         if let Some(handle) = first_valuations {
-            valued.first = handle.join().await;
+            valued.first = handle.join().await?;
         }
         for attempt in 0..RACE_ATTEMPTS {
             if attempt > 0
