@@ -149,50 +149,39 @@ struct PreparedChunk {
     /// When it was read (unix seconds): the stored time of its cases.
     stored_at: i64,
     /// Its lists' first valuations, being made while the chunks ahead of it are stored.
-    first_valuations: Option<FirstValuationHandle>,
+    first_valuations: UploadTask<FirstValuations>,
 }
 
 /// First valuations of a chunk's lists by upload position: grouping and points with no
 /// per-diem episode days, and the codes grouping did not know.
 type FirstValuations = HashMap<u64, (Result<ValuedCase, String>, Vec<UnknownCode>)>;
 
-/// A chunk's first valuation, in a task of its own that is aborted when the chunk is dropped
-/// before it is joined (the upload failed or went away).
-struct FirstValuationHandle(tokio::task::JoinHandle<Result<FirstValuations, IntakeError>>);
+/// A chunk's work in a task of its own (its first valuation, its store), in the request's span
+/// (the peer calls it makes carry its trace), aborted when the upload is dropped before it is
+/// joined. A caller whose deadline passed or whose connection broke sends the same upload again;
+/// a store task left running (waiting for a connection, say) could otherwise commit after that
+/// retry and after the uploads the caller sends next, and bring back records they replaced.
+struct UploadTask<T>(tokio::task::JoinHandle<Result<T, IntakeError>>);
 
-impl Drop for FirstValuationHandle {
-    fn drop(&mut self) {
-        self.0.abort();
+impl<T: Send + 'static> UploadTask<T> {
+    fn spawn(work: impl Future<Output = Result<T, IntakeError>> + Send + 'static) -> Self {
+        Self(tokio::spawn(work.in_current_span()))
     }
-}
 
-impl FirstValuationHandle {
-    /// The first valuations, or why they could not be made (a peer that cannot be reached
-    /// fails the chunk before its transaction, as a valuation at the store would).
-    async fn join(mut self) -> Result<FirstValuations, IntakeError> {
+    /// What the task gave; a first valuation that could not reach a peer fails the chunk
+    /// before its transaction, as a valuation at the store would.
+    async fn join(mut self) -> Result<T, IntakeError> {
         (&mut self.0)
             .await
             .map_err(|e| IntakeError::Worker(e.to_string()))?
     }
 }
 
-/// A chunk being stored, in a task of its own that is aborted when the upload is dropped before
-/// it is joined. A caller whose deadline passed or whose connection broke sends the same upload
-/// again; a store task left running (waiting for a connection, say) could otherwise commit after
-/// that retry and after the uploads the caller sends next, and bring back records they replaced.
-struct StoreHandle(tokio::task::JoinHandle<Result<ChunkOutcome, IntakeError>>);
-
-impl Drop for StoreHandle {
+impl<T> Drop for UploadTask<T> {
     fn drop(&mut self) {
-        // Aborting a finished task does nothing; an unfinished one rolls its transaction back.
+        // Aborting a finished task does nothing; an unfinished store rolls its transaction back.
         self.0.abort();
     }
-}
-
-async fn join(mut handle: StoreHandle) -> Result<ChunkOutcome, IntakeError> {
-    (&mut handle.0)
-        .await
-        .map_err(|e| IntakeError::Worker(e.to_string()))?
 }
 
 /// What one chunk did.
@@ -344,7 +333,7 @@ impl Intake {
                 .extend(done.rejections.into_iter().map(rejection_to_wire));
             rejected.extend(done.rejected_positions);
         };
-        let mut storing: VecDeque<(BTreeSet<CaseKey>, StoreHandle)> = VecDeque::new();
+        let mut storing: VecDeque<(BTreeSet<CaseKey>, UploadTask<ChunkOutcome>)> = VecDeque::new();
         let mut next_base = 0u64;
         let mut start_preparing = |records: Vec<Incoming>| {
             let base = next_base;
@@ -357,7 +346,6 @@ impl Intake {
             let mut ready = ready
                 .await
                 .map_err(|e| IntakeError::Worker(e.to_string()))??;
-            ready.first_valuations = Some(self.spawn_first_valuation(&ready.prepared));
             let (base, fingerprint) = (ready.base, std::mem::take(&mut ready.fingerprint));
             let chunk_index = i64::try_from(fingerprints.len()).unwrap_or(i64::MAX);
             // A chunk stored by an earlier attempt under this request id must be the same
@@ -366,7 +354,7 @@ impl Intake {
                 match uploads::stored_chunk(&self.db, caller_id, request_id, chunk_index).await? {
                     Some(stored) if stored != fingerprint => {
                         while let Some((_, earlier)) = storing.pop_front() {
-                            merge(join(earlier).await?);
+                            merge(earlier.join().await?);
                         }
                         return Err(IntakeError::RequestIdReused {
                             request_id: request_id.to_owned(),
@@ -392,26 +380,22 @@ impl Intake {
                 let Some((_, oldest)) = storing.pop_front() else {
                     break;
                 };
-                merge(join(oldest).await?);
+                merge(oldest.join().await?);
             }
             let intake = self.clone();
             let request_id = request_id.to_owned();
             storing.push_back((
                 keys,
-                // In the request's span: the peer calls that value the chunk carry its trace.
-                StoreHandle(tokio::spawn(
-                    async move {
-                        intake
-                            .store_prepared(region, &request_id, mark, ready)
-                            .await
-                    }
-                    .in_current_span(),
-                )),
+                UploadTask::spawn(async move {
+                    intake
+                        .store_prepared(region, &request_id, mark, ready)
+                        .await
+                }),
             ));
             preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         }
         while let Some((_, oldest)) = storing.pop_front() {
-            merge(join(oldest).await?);
+            merge(oldest.join().await?);
         }
         outcome.rejected = rejected.len() as u64;
         // A chunk answers its reading and validation rejections before its storage ones.
@@ -537,16 +521,16 @@ impl Intake {
             base,
             records: count,
             fingerprint,
+            first_valuations: self.spawn_first_valuation(&prepared),
             prepared,
             checked,
             stored_at,
-            first_valuations: None,
         })
     }
 
     /// Starts valuing the inpatient lists of a prepared chunk, per pooling region (each
     /// region's active scheme and table apply), with no episode days.
-    fn spawn_first_valuation(&self, prepared: &[Admitted]) -> FirstValuationHandle {
+    fn spawn_first_valuation(&self, prepared: &[Admitted]) -> UploadTask<FirstValuations> {
         let mut by_region: BTreeMap<RegionCode, (Vec<u64>, Vec<SettlementList>)> = BTreeMap::new();
         for case in prepared {
             if let Some(list) = &case.list {
@@ -556,20 +540,17 @@ impl Intake {
             }
         }
         let valuer = self.valuer.clone();
-        FirstValuationHandle(tokio::spawn(
-            async move {
-                let mut first = FirstValuations::new();
-                for (region, (positions, lists)) in by_region {
-                    let checked = valuer.value_and_check(region, &lists, &[]).await?;
-                    let mut unknown = checked.unknown_codes.into_iter();
-                    for (position, answer) in positions.into_iter().zip(checked.valuations) {
-                        first.insert(position, (answer, unknown.next().unwrap_or_default()));
-                    }
+        UploadTask::spawn(async move {
+            let mut first = FirstValuations::new();
+            for (region, (positions, lists)) in by_region {
+                let checked = valuer.value_and_check(region, &lists, &[]).await?;
+                let mut unknown = checked.unknown_codes.into_iter();
+                for (position, answer) in positions.into_iter().zip(checked.valuations) {
+                    first.insert(position, (answer, unknown.next().unwrap_or_default()));
                 }
-                Ok(first)
             }
-            .in_current_span(),
-        ))
+            Ok(first)
+        })
     }
 
     /// Reads, checks and validates consecutive records starting at upload position `first`.
@@ -616,10 +597,10 @@ impl Intake {
             first_valuations,
             ..
         } = chunk;
-        let mut valued = Valuations::default();
-        if let Some(handle) = first_valuations {
-            valued.first = handle.join().await?;
-        }
+        let mut valued = Valuations {
+            first: first_valuations.join().await?,
+            ..Valuations::default()
+        };
         for attempt in 0..RACE_ATTEMPTS {
             if attempt > 0
                 && let Some(ours) = &mark
@@ -748,9 +729,8 @@ impl Intake {
         }
     }
 
-    /// Values the inpatient cases about to be stored that have no valuation yet, per pooling
-    /// region (each region's active scheme and table apply): from their first valuations when
-    /// the chunk has one for each, else afresh; either way with the episode days of now.
+    /// Completes the valuation of the inpatient cases about to be stored that have none yet,
+    /// per pooling region: their first valuations with the episode days of now.
     async fn value_missing(
         &self,
         prepared: &[Admitted],
@@ -765,25 +745,31 @@ impl Intake {
             }
         }
         for (region, indices) in by_region {
-            let lists: Vec<SettlementList> = indices
+            let lists: Vec<&SettlementList> = indices
                 .iter()
-                .filter_map(|&i| prepared[i].list.clone())
+                .filter_map(|&i| prepared[i].list.as_ref())
                 .collect();
-            let first: Option<CheckedValuation> = indices
+            // Every list of the chunk was valued first; one missing is one the valuer left
+            // unanswered.
+            let (valuations, unknown_codes) = indices
                 .iter()
-                .map(|&i| valued.first.get(&prepared[i].position).cloned())
-                .collect::<Option<Vec<_>>>()
-                .map(|answers| {
-                    let (valuations, unknown_codes) = answers.into_iter().unzip();
-                    CheckedValuation {
-                        valuations,
-                        unknown_codes,
-                    }
-                });
-            let mut checked = match first {
-                Some(first) => self.with_episodes(region, &lists, first).await?,
-                None => self.value_with_episodes(region, &lists).await?,
+                .map(|&i| {
+                    valued
+                        .first
+                        .remove(&prepared[i].position)
+                        .unwrap_or_else(|| {
+                            (
+                                Err("valuation answered fewer results".to_owned()),
+                                Vec::new(),
+                            )
+                        })
+                })
+                .unzip();
+            let first = CheckedValuation {
+                valuations,
+                unknown_codes,
             };
+            let mut checked = self.with_episodes(region, &lists, first).await?;
             for (slot, &i) in indices.iter().enumerate() {
                 let answer = checked
                     .valuations

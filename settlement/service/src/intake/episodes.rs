@@ -27,7 +27,8 @@ impl Intake {
         lists: &[SettlementList],
     ) -> Result<CheckedValuation, IntakeError> {
         let checked = self.valuer.value_and_check(region, lists, &[]).await?;
-        self.with_episodes(region, lists, checked).await
+        let lists: Vec<&SettlementList> = lists.iter().collect();
+        self.with_episodes(region, &lists, checked).await
     }
 
     /// Completes a first valuation of `lists` (`checked`, valued with no prior days, perhaps
@@ -35,7 +36,7 @@ impl Intake {
     pub(super) async fn with_episodes(
         &self,
         region: RegionCode,
-        lists: &[SettlementList],
+        lists: &[&SettlementList],
         checked: CheckedValuation,
     ) -> Result<CheckedValuation, IntakeError> {
         let valuations = self
@@ -51,7 +52,7 @@ impl Intake {
     async fn with_episode_days(
         &self,
         region: RegionCode,
-        lists: &[SettlementList],
+        lists: &[&SettlementList],
         mut answers: BatchValuation,
     ) -> Result<BatchValuation, IntakeError> {
         let batch: Vec<(usize, EpisodeStay)> = answers
@@ -131,7 +132,8 @@ impl Intake {
             return Ok(answers);
         }
         let (indices, priors): (Vec<usize>, Vec<u32>) = again.into_iter().unzip();
-        let continuing: Vec<SettlementList> = indices.iter().map(|&i| lists[i].clone()).collect();
+        let continuing: Vec<SettlementList> =
+            indices.iter().map(|&i| (*lists[i]).clone()).collect();
         let revalued = self
             .valuer
             .value_batch(region, &continuing, &priors)
