@@ -159,8 +159,9 @@ impl FromStr for Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        let mut text = [0_u8; 10];
+        write_date(*self, &mut text);
+        f.write_str(ascii(&text))
     }
 }
 
@@ -222,36 +223,61 @@ impl FromStr for DateTime {
             .strip_prefix(' ')
             .or_else(|| rest.strip_prefix('T'))
             .ok_or_else(time_error)?;
-        let parts: Vec<&str> = time.split(':').collect();
-        if !(2..=3).contains(&parts.len())
-            || parts
-                .iter()
-                .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
-        {
+        // `hh:mm` or `hh:mm:ss`, each part two digits.
+        let bytes = time.as_bytes();
+        if !(bytes.len() == 5 || bytes.len() == 8) {
             return Err(time_error());
         }
-        let number = |i: usize| -> u32 {
-            parts
-                .get(i)
-                .and_then(|p| p.parse().ok())
-                .unwrap_or_default()
-        };
-        DateTime::new(date, number(0), number(1), number(2)).map_err(|_| time_error())
+        let mut parts = [0_u32; 3];
+        for (index, part) in bytes.chunks(3).enumerate() {
+            let (digits, separator) = part.split_at(2);
+            if !digits.iter().all(u8::is_ascii_digit) || !matches!(separator, [] | [b':']) {
+                return Err(time_error());
+            }
+            parts[index] = u32::from(digits[0] - b'0') * 10 + u32::from(digits[1] - b'0');
+        }
+        DateTime::new(date, parts[0], parts[1], parts[2]).map_err(|_| time_error())
     }
 }
 
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.seconds_of_day;
-        write!(
-            f,
-            "{} {:02}:{:02}:{:02}",
-            self.date,
-            s / 3600,
-            s / 60 % 60,
-            s % 60
-        )
+        let mut text = [0_u8; 19];
+        let (date, time) = text.split_at_mut(10);
+        write_date(self.date, date);
+        time[0] = b' ';
+        write_two_digits(s / 3600, &mut time[1..3]);
+        time[3] = b':';
+        write_two_digits(s / 60 % 60, &mut time[4..6]);
+        time[6] = b':';
+        write_two_digits(s % 60, &mut time[7..9]);
+        f.write_str(ascii(&text))
     }
+}
+
+/// `yyyy-mm-dd` into `out` (ten bytes). Dates and times are written digit by digit: a stored list
+/// carries one per fee line, and the formatting machinery of `write!` was most of their cost.
+fn write_date(date: Date, out: &mut [u8]) {
+    let (year, month, day) = date.ymd();
+    let year = u32::try_from(year).unwrap_or(0) % 10_000;
+    write_two_digits(year / 100, &mut out[0..2]);
+    write_two_digits(year % 100, &mut out[2..4]);
+    out[4] = b'-';
+    write_two_digits(month, &mut out[5..7]);
+    out[7] = b'-';
+    write_two_digits(day, &mut out[8..10]);
+}
+
+fn write_two_digits(value: u32, out: &mut [u8]) {
+    // Each digit is below ten, so the narrowing keeps it.
+    out[0] = b'0' + (value / 10 % 10) as u8;
+    out[1] = b'0' + (value % 10) as u8;
+}
+
+/// The text of bytes written from ASCII digits and separators only.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 crate::serde_as_text!(DateTime);
@@ -329,5 +355,47 @@ mod tests {
             prop_assert_eq!(Date::new(y, m, dd), Ok(d));
             prop_assert_eq!(d.to_string().parse::<Date>(), Ok(d));
         }
+
+        #[test]
+        fn date_times_are_written_as_the_formatter_would_and_read_back(
+            days in 0i32..2_900_000,
+            seconds in 0u32..86_400,
+        ) {
+            let date = Date::from_days_since_epoch(days);
+            let (y, m, d) = date.ymd();
+            let at = DateTime::new(date, seconds / 3600, seconds / 60 % 60, seconds % 60)
+                .expect("a time of day");
+            let expected = format!(
+                "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+                seconds / 3600,
+                seconds / 60 % 60,
+                seconds % 60
+            );
+            prop_assert_eq!(at.to_string(), expected.clone());
+            prop_assert_eq!(date.to_string(), expected[..10].to_owned());
+            prop_assert_eq!(expected.parse::<DateTime>(), Ok(at));
+            prop_assert_eq!(expected.replace(' ', "T").parse::<DateTime>(), Ok(at));
+        }
+
+        #[test]
+        fn a_time_of_day_reads_as_the_split_reading_did(time in "[0-9:x ]{0,9}") {
+            let input = format!("2025-03-01 {time}");
+            prop_assert_eq!(input.parse::<DateTime>().ok(), split_reading(&input));
+        }
+    }
+
+    /// The reading of a time of day by splitting on colons, which the byte reading replaced.
+    fn split_reading(input: &str) -> Option<DateTime> {
+        let date: Date = input[..10].parse().ok()?;
+        let parts: Vec<&str> = input[11..].split(':').collect();
+        if !(2..=3).contains(&parts.len())
+            || parts
+                .iter()
+                .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let number = |i: usize| -> u32 { parts.get(i).and_then(|p| p.parse().ok()).unwrap_or(0) };
+        DateTime::new(date, number(0), number(1), number(2)).ok()
     }
 }

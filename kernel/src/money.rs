@@ -156,6 +156,81 @@ fn parse_exact(input: &str, max_places: u32) -> Result<Decimal, AmountError> {
     Ok(value)
 }
 
+/// Most digits [`read_plain`] reads, counting the places of the scale: any such number fits an
+/// `i64`.
+const PLAIN_DIGITS: usize = 18;
+
+/// The scaled integer of a plain unsigned amount, `digits` or `digits.fraction` with at most
+/// `scale` fraction digits, read directly; `None` for anything else, which `parse_exact` reads
+/// (signs, spaces, exponents, more places, errors). Settlement lists carry hundreds of amounts and
+/// nearly all are plain, so this is the path taken, and it gives exactly what `parse_exact` and
+/// rounding to the scale give.
+fn read_plain(text: &str, scale: u32) -> Option<i64> {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (text, ""),
+    };
+    let places = fraction.len();
+    if whole.is_empty()
+        || places > scale as usize
+        || (text.contains('.') && places == 0)
+        || whole.len() + scale as usize > PLAIN_DIGITS
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut scaled: i64 = 0;
+    for digit in whole.bytes().chain(fraction.bytes()) {
+        scaled = scaled * 10 + i64::from(digit - b'0');
+    }
+    for _ in places..scale as usize {
+        scaled *= 10;
+    }
+    Some(scaled)
+}
+
+/// A non-negative decimal written in plain notation with its own scale, as `Decimal`'s
+/// `Display` writes it, without the formatting machinery; `None` for a negative value or one
+/// too large for the buffer, which `Display` itself writes.
+fn write_plain(value: Decimal) -> Option<([u8; 48], usize)> {
+    let mantissa = u128::try_from(value.mantissa()).ok()?;
+    if value.is_sign_negative() {
+        return None;
+    }
+    let scale = value.scale() as usize;
+    let mut digits = [0_u8; 40];
+    let mut count = 0;
+    let mut rest = mantissa;
+    while rest > 0 || count <= scale {
+        // A remainder of ten is one digit.
+        digits[count] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        count += 1;
+        if count == digits.len() {
+            return None;
+        }
+    }
+    let mut text = [0_u8; 48];
+    let mut len = 0;
+    for index in (0..count).rev() {
+        if index + 1 == scale {
+            text[len] = b'.';
+            len += 1;
+        }
+        text[len] = digits[index];
+        len += 1;
+    }
+    Some((text, len))
+}
+
+/// The text of bytes written from ASCII digits and a point only.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
 fn to_scaled_i64(value: Decimal, scale: u32) -> Result<i64, AmountError> {
     let factor = Decimal::from(10_i64.pow(scale));
     let scaled = value
@@ -223,14 +298,24 @@ macro_rules! scaled_amount {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
+                let plain = f.width().is_none()
+                    && f.precision().is_none()
+                    && !f.sign_plus()
+                    && !f.alternate();
+                match plain.then(|| write_plain(self.0)).flatten() {
+                    Some((text, len)) => f.write_str(ascii(&text[..len])),
+                    None => fmt::Display::fmt(&self.0, f),
+                }
             }
         }
 
         impl FromStr for $name {
             type Err = AmountError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                parse_exact(s, Self::SCALE).map(Self::round)
+                match read_plain(s, Self::SCALE) {
+                    Some(scaled) => Ok(Self::from_scaled(scaled)),
+                    None => parse_exact(s, Self::SCALE).map(Self::round),
+                }
             }
         }
 
@@ -293,8 +378,7 @@ macro_rules! scaled_amount {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
+                crate::deserialize_from_text(deserializer)
             }
         }
     };
@@ -530,5 +614,56 @@ mod tests {
             prop_assert!((rounded - raw).abs() <= dec("0.005"));
             prop_assert_eq!(Money::round(rounded).value(), rounded);
         }
+
+        #[test]
+        fn plain_amounts_read_as_the_decimal_reading_does(text in "[0-9 +.-]{0,22}") {
+            let direct = (Money::from_str(&text), Points::from_str(&text));
+            let general = (
+                parse_exact(&text, Money::SCALE).map(Money::round),
+                parse_exact(&text, Points::SCALE).map(Points::round),
+            );
+            prop_assert_eq!(&direct, &general);
+            if let (Ok(direct), Ok(general)) = direct {
+                prop_assert_eq!(direct.value().scale(), 2);
+                prop_assert_eq!(general.value().scale(), 4);
+            }
+        }
+
+        #[test]
+        fn amounts_are_written_as_decimal_writes_them(
+            mantissa in any::<i64>(),
+            scale in 0u32..12,
+        ) {
+            let value = Decimal::new(mantissa, scale);
+            let written = format!("{}", Money(value));
+            prop_assert_eq!(written, value.to_string());
+            prop_assert_eq!(format!("{:>30}", Money(value)), format!("{value:>30}"));
+        }
+    }
+
+    #[test]
+    fn plain_amounts_read_directly_keep_the_scale_of_the_type() {
+        for (text, money, points) in [
+            ("0", "0.00", "0.0000"),
+            ("12.3", "12.30", "12.3000"),
+            ("007.05", "7.05", "7.0500"),
+            (
+                "999999999999999999",
+                "999999999999999999.00",
+                "999999999999999999.0000",
+            ),
+        ] {
+            assert_eq!(Money::from_str(text).expect(text).to_string(), money);
+            assert_eq!(Points::from_str(text).expect(text).to_string(), points);
+        }
+        assert!(Money::from_str("1.234").is_err());
+        assert_eq!(
+            Points::from_str("1.234").expect("four places").to_string(),
+            "1.2340"
+        );
+        assert_eq!(
+            Money::from_str("-0.50").expect("negative").to_string(),
+            "-0.50"
+        );
     }
 }
