@@ -194,6 +194,11 @@ impl<'a> ser::Serializer for Canonical<'a> {
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         write_json(v, self.out)
     }
+    /// Written by serde_json straight from `Display`, escaped as a string is: the default would
+    /// allocate a `String` for every amount and date of a list first.
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<(), Error> {
+        ser::Serializer::collect_str(&mut serde_json::Serializer::new(&mut *self.out), value)
+    }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
         write_json(v, self.out)
     }
@@ -415,6 +420,41 @@ mod tests {
         #[serde(flatten)]
         extra: Extra,
         nothing: (),
+    }
+
+    /// Serialized through `collect_str`, with text that must be escaped.
+    struct Shown(&'static str);
+
+    impl std::fmt::Display for Shown {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}:{}", self.0, self.0.len())
+        }
+    }
+
+    impl Serialize for Shown {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_str(self)
+        }
+    }
+
+    #[test]
+    fn text_collected_from_display_matches_the_value_tree() {
+        let shown: BTreeMap<&str, Vec<Shown>> = BTreeMap::from([
+            ("b", vec![Shown("plain"), Shown("")]),
+            (
+                "a",
+                vec![Shown("quote \" back \\ line\n tab\t \u{1}"), Shown("中文")],
+            ),
+        ]);
+        assert_eq!(direct(&shown), through_value_tree(&shown));
+        let written = direct(&shown);
+        for escaped in [
+            r#"quote \" back"#,
+            r"\\ line\n tab\t \u0001:",
+            r#""中文:6""#,
+        ] {
+            assert!(written.contains(escaped), "{escaped} in {written}");
+        }
     }
 
     #[test]
