@@ -76,17 +76,18 @@ impl SettlementInternalService for SettlementInternalApi {
                         return;
                     }
                 };
-                let rows: Vec<_> = rows
+                let mut rows: Vec<_> = rows
                     .into_iter()
                     .filter(|case| kinds.contains(&case.record_kind))
                     .collect();
+                // The stored documents move into the messages: a list is some 14 KB.
                 let stored: Vec<(String, RecordKind, Option<pb::GroupingFacts>)> = rows
-                    .iter()
+                    .iter_mut()
                     .map(|case| {
                         let facts = (case.record_kind == RecordKind::Inpatient)
                             .then(|| grouping_facts(&case.valuation_json))
                             .flatten();
-                        (case.case_json.clone(), case.record_kind, facts)
+                        (std::mem::take(&mut case.case_json), case.record_kind, facts)
                     })
                     .collect();
                 let rows = rows.into_iter().map(ListedCase::from).collect();
