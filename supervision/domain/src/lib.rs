@@ -51,8 +51,8 @@ pub use deductions::{
 pub use finding::{Arm, Finding, Subject, amount_at_stake, export_csv};
 pub use model::{
     AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DipGroup,
-    DipTreatment, DischargeType, FeeLine, HospitalYear, InpatientList, ListWarning, Procedure,
-    ScreeningInput, SettlementKey, Sex,
+    DipTreatment, DischargeType, EarlierCosts, FeeLine, HospitalYear, InpatientList, ListWarning,
+    Procedure, ScreeningInput, SettlementKey, Sex,
 };
 pub use parameters::{Override, ParameterBook, ParameterSet, Parameters, ScreeningPolicy};
 pub use review::{AlreadyDecided, Decision, FindingStatus};

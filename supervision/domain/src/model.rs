@@ -296,6 +296,32 @@ pub struct InpatientList {
     pub warnings: Vec<ListWarning>,
 }
 
+/// What the growth rates read of a list of the same months a year earlier: where it was treated
+/// and what it cost. A reader of the earlier year needs no more of each list, so a source may
+/// read only these fields of the stored document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EarlierCosts {
+    pub hospital: String,
+    pub department: String,
+    pub fund_type: FundType,
+    /// `medfee_sumamt`
+    pub total_cost: Money,
+    /// `hifp_pay`
+    pub fund_paid: Money,
+}
+
+impl From<&InpatientList> for EarlierCosts {
+    fn from(list: &InpatientList) -> Self {
+        Self {
+            hospital: list.key.hospital.clone(),
+            department: list.department.clone(),
+            fund_type: list.fund_type,
+            total_cost: list.total_cost,
+            fund_paid: list.fund_paid,
+        }
+    }
+}
+
 /// A data-quality warning settlement's intake kept with a list (validation's warnings and the
 /// codes the grouping scheme in force did not know).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

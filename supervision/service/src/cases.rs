@@ -3,6 +3,7 @@
 //! settlement list into the domain's [`InpatientList`] and of a stored outpatient or pharmacy
 //! settlement into its [`AmbulatorySettlement`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
@@ -16,8 +17,8 @@ use platform::wire;
 use serde::Deserialize;
 use supervision_domain::{
     AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DipGroup,
-    DipTreatment, DischargeType, FeeLine, InpatientList, ListWarning, Procedure, SettlementKey,
-    Sex,
+    DipTreatment, DischargeType, EarlierCosts, FeeLine, InpatientList, ListWarning, Procedure,
+    SettlementKey, Sex,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -76,6 +77,39 @@ pub trait CaseSource: Send + Sync {
             visit(list);
         }
         Ok(())
+    }
+
+    /// What the growth rates read of the same lists ([`EarlierCosts`]), handed to `visit` one at
+    /// a time; this default reads each list whole.
+    async fn each_earlier_costs(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+        visit: &mut (dyn FnMut(EarlierCosts) + Send),
+    ) -> Result<(), CaseSourceError> {
+        let mut whole = |list: InpatientList| visit(EarlierCosts::from(&list));
+        self.each_inpatient_list(principal, region, month, &mut whole)
+            .await
+    }
+
+    /// The cases of `month` as the rules across stays read them, for the month before a
+    /// screened one: its inpatient lists without their fee lines (see [`inpatient_stay`]) and,
+    /// when `ambulatory`, its ambulatory settlements whole. This default reads the lists whole.
+    async fn earlier_month_cases(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+        ambulatory: bool,
+    ) -> Result<MonthCases, CaseSourceError> {
+        if ambulatory {
+            return self.month_cases(principal, region, month).await;
+        }
+        Ok(MonthCases {
+            lists: self.inpatient_lists(principal, region, month).await?,
+            ambulatory: Vec::new(),
+        })
     }
 
     /// The current outpatient, chronic-outpatient and pharmacy settlements of `region` (and the
@@ -202,6 +236,22 @@ impl CaseSource for GrpcCases {
         Ok(())
     }
 
+    /// Reads only the costs of each stored list: the fee lines, diagnoses and dates a whole
+    /// read parses make up most of a list and the growth rates need none of them.
+    async fn each_earlier_costs(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+        visit: &mut (dyn FnMut(EarlierCosts) + Send),
+    ) -> Result<(), CaseSourceError> {
+        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
+        while let Some(message) = stream.next().await {
+            visit(earlier_costs(&message?)?);
+        }
+        Ok(())
+    }
+
     async fn ambulatory_settlements(
         &self,
         principal: &Principal,
@@ -247,6 +297,35 @@ impl CaseSource for GrpcCases {
         Ok(cases)
     }
 
+    async fn earlier_month_cases(
+        &self,
+        principal: &Principal,
+        region: RegionCode,
+        month: YearMonth,
+        ambulatory: bool,
+    ) -> Result<MonthCases, CaseSourceError> {
+        let kinds: &[&str] = if ambulatory {
+            &[
+                INPATIENT,
+                AMBULATORY_KINDS[0],
+                AMBULATORY_KINDS[1],
+                AMBULATORY_KINDS[2],
+            ]
+        } else {
+            &[INPATIENT]
+        };
+        let mut stream = self.stream(principal, region, month, kinds).await?;
+        let mut cases = MonthCases::default();
+        while let Some(message) = stream.next().await {
+            let message = message?;
+            match message.record_kind.as_str() {
+                "" | INPATIENT => cases.lists.push(inpatient_stay(&message)?),
+                _ => cases.ambulatory.push(ambulatory_settlement(&message)?),
+            }
+        }
+        Ok(cases)
+    }
+
     async fn inpatient_lists(
         &self,
         principal: &Principal,
@@ -263,9 +342,10 @@ impl CaseSource for GrpcCases {
 }
 
 /// What screening reads of a stored settlement list (the national platform's field names, as
-/// settlement stores them).
+/// settlement stores them), its fee lines read as `L` ([`StoredLines`]).
 #[derive(Deserialize)]
-struct StoredList {
+#[serde(bound(deserialize = "L: Deserialize<'de> + Default"))]
+struct StoredList<L> {
     header: StoredHeader,
     patient: StoredPatient,
     stay: StoredStay,
@@ -274,18 +354,55 @@ struct StoredList {
     procedures: Vec<StoredProcedure>,
     payment: StoredPayment,
     #[serde(default)]
-    fee_lines: Vec<StoredFeeLine>,
+    fee_lines: L,
+}
+
+/// How a stored list's fee lines are read: each one ([`Vec`] of [`StoredFeeLine`]), or not at
+/// all ([`SkippedLines`]).
+trait StoredLines<'a>: Deserialize<'a> + Default {
+    fn read(
+        self,
+        unreadable: &dyn Fn(String) -> CaseSourceError,
+    ) -> Result<Vec<FeeLine>, CaseSourceError>;
+}
+
+impl<'a> StoredLines<'a> for Vec<StoredFeeLine<'a>> {
+    fn read(
+        self,
+        unreadable: &dyn Fn(String) -> CaseSourceError,
+    ) -> Result<Vec<FeeLine>, CaseSourceError> {
+        fee_lines(self, unreadable)
+    }
+}
+
+/// Fee lines passed over unread: the JSON is still checked, nothing of it is built.
+#[derive(Default)]
+struct SkippedLines;
+
+impl<'de> Deserialize<'de> for SkippedLines {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| SkippedLines)
+    }
+}
+
+impl StoredLines<'_> for SkippedLines {
+    fn read(
+        self,
+        _unreadable: &dyn Fn(String) -> CaseSourceError,
+    ) -> Result<Vec<FeeLine>, CaseSourceError> {
+        Ok(Vec::new())
+    }
 }
 
 /// What screening reads of a stored outpatient, chronic-outpatient or pharmacy settlement.
 #[derive(Deserialize)]
-struct StoredAmbulatory {
+struct StoredAmbulatory<'a> {
     header: StoredAmbulatoryHeader,
     settled_at: DateTime,
     #[serde(default)]
     diagnoses: Vec<StoredAmbulatoryDiagnosis>,
-    #[serde(default)]
-    fee_lines: Vec<StoredFeeLine>,
+    #[serde(default, borrow)]
+    fee_lines: Vec<StoredFeeLine<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -351,10 +468,12 @@ struct StoredPayment {
     fulamt_ownpay_amt: Money,
 }
 
+/// A fee line as stored; its charge category is read in place, since only its code is kept.
 #[derive(Deserialize)]
-struct StoredFeeLine {
+struct StoredFeeLine<'a> {
     hilist_code: String,
-    med_chrgitm_type: String,
+    #[serde(borrow)]
+    med_chrgitm_type: Cow<'a, str>,
     pric: Decimal,
     cnt: Decimal,
     det_item_fee_sumamt: Money,
@@ -363,16 +482,75 @@ struct StoredFeeLine {
     fee_ocur_time: DateTime,
 }
 
+/// The fields of a stored list [`EarlierCosts`] reads; serde skips the rest of the document
+/// without building it.
+#[derive(Deserialize)]
+struct StoredCosts {
+    header: StoredCostsHeader,
+    stay: StoredCostsStay,
+    payment: StoredCostsPayment,
+}
+
+#[derive(Deserialize)]
+struct StoredCostsHeader {
+    fixmedins_code: String,
+}
+
+#[derive(Deserialize)]
+struct StoredCostsStay {
+    admission_department: String,
+}
+
+#[derive(Deserialize)]
+struct StoredCostsPayment {
+    medfee_sumamt: Money,
+    hifp_pay: Money,
+}
+
+/// The costs of one streamed list, as [`inpatient_list`] would read them.
+pub fn earlier_costs(case: &pb::StreamCasesResponse) -> Result<EarlierCosts, CaseSourceError> {
+    let summary = case.summary.as_ref();
+    let unreadable = |reason: String| CaseSourceError::Unreadable {
+        hospital: summary.map(|s| s.hospital_code.clone()).unwrap_or_default(),
+        list_id: summary.map(|s| s.list_id.clone()).unwrap_or_default(),
+        reason,
+    };
+    let stored: StoredCosts = serde_json::from_str(&case.case_json)
+        .map_err(|e| unreadable(format!("the stored list is not readable: {e}")))?;
+    let fund_type: FundType = wire::fund_type("fund_type", summary.map_or(0, |s| s.fund_type))
+        .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))?;
+    Ok(EarlierCosts {
+        hospital: stored.header.fixmedins_code,
+        department: stored.stay.admission_department,
+        fund_type,
+        total_cost: stored.payment.medfee_sumamt,
+        fund_paid: stored.payment.hifp_pay,
+    })
+}
+
 /// The screening input of one streamed case: its stored list, with the group, fund and grouping
 /// facts (counted complications, the DIP group's treatment type) the ledger recorded for it.
 pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, CaseSourceError> {
+    read_inpatient::<Vec<StoredFeeLine<'_>>>(case)
+}
+
+/// One streamed case as the rules across stays read it: as [`inpatient_list`] reads it, but
+/// without its fee lines, which none of those rules reads. The list's `lines` are empty, and its
+/// in-policy amount is therefore the payment's.
+pub fn inpatient_stay(case: &pb::StreamCasesResponse) -> Result<InpatientList, CaseSourceError> {
+    read_inpatient::<SkippedLines>(case)
+}
+
+fn read_inpatient<'a, L: StoredLines<'a>>(
+    case: &'a pb::StreamCasesResponse,
+) -> Result<InpatientList, CaseSourceError> {
     let summary = case.summary.clone().unwrap_or_default();
     let unreadable = |reason: String| CaseSourceError::Unreadable {
         hospital: summary.hospital_code.clone(),
         list_id: summary.list_id.clone(),
         reason,
     };
-    let stored: StoredList = serde_json::from_str(&case.case_json)
+    let stored: StoredList<L> = serde_json::from_str(&case.case_json)
         .map_err(|e| unreadable(format!("the stored list is not readable: {e}")))?;
     let fund_type: FundType = wire::fund_type("fund_type", summary.fund_type)
         .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))?;
@@ -387,7 +565,7 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
             stored.stay.discharge_type
         ))
     })?;
-    let lines = fee_lines(stored.fee_lines, &unreadable)?;
+    let lines = stored.fee_lines.read(&unreadable)?;
     let payment = stored.payment;
     // A list without fee lines carries no in-policy split: everything not wholly self-paid is.
     let in_policy_amount = if lines.is_empty() {
@@ -513,7 +691,7 @@ fn counted_complications(
 }
 
 fn fee_lines(
-    stored: Vec<StoredFeeLine>,
+    stored: Vec<StoredFeeLine<'_>>,
     unreadable: &dyn Fn(String) -> CaseSourceError,
 ) -> Result<Vec<FeeLine>, CaseSourceError> {
     stored
@@ -573,4 +751,89 @@ pub fn ambulatory_settlement(
         diagnoses: stored.diagnoses.into_iter().map(|d| d.code).collect(),
         lines: fee_lines(stored.fee_lines, &unreadable)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use medpay_proto::settlement::v1::CaseSummary;
+
+    fn streamed(case_json: String) -> pb::StreamCasesResponse {
+        pb::StreamCasesResponse {
+            summary: Some(CaseSummary {
+                hospital_code: "H001".into(),
+                list_id: "L1".into(),
+                fund_type: 390,
+                ..Default::default()
+            }),
+            case_json,
+            record_kind: INPATIENT.into(),
+            grouping: None,
+        }
+    }
+
+    fn stored(department: &str, total: &str, fund: &str) -> String {
+        serde_json::json!({
+            "header": {"setl_id": "L1", "fixmedins_code": "H001", "hospital_level": "3",
+                       "psn_no": "P1", "pooling_region": "460100"},
+            "patient": {"sex": 2, "birth_date": "1960-05-01"},
+            "stay": {"med_type": "21", "admitted_at": "2024-03-01 08:00:00",
+                     "admission_department": department,
+                     "discharged_at": "2024-03-09 10:00:00", "discharge_type": 1},
+            "diagnoses": [{"code": "J18.900", "name": "肺炎", "admission_condition": 1}],
+            "payment": {"medfee_sumamt": total, "hifp_pay": fund, "psn_cash_pay": "10.00"},
+            "fee_lines": [{"hilist_code": "XJ01", "med_chrgitm_type": "09", "pric": "12.50",
+                           "cnt": "2", "det_item_fee_sumamt": "25.00", "inscp_amt": "25.00",
+                           "fee_ocur_time": "2024-03-02 09:00:00"}],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn the_costs_read_alone_are_those_of_the_whole_list() {
+        for (department, total, fund) in [("A03", "1234.56", "987.65"), ("内科", "0.00", "0.00")]
+        {
+            let case = streamed(stored(department, total, fund));
+            let whole = inpatient_list(&case).expect("the whole list reads");
+            let costs = earlier_costs(&case).expect("the costs read");
+            assert_eq!(costs, EarlierCosts::from(&whole));
+            assert_eq!(costs.department, department);
+            assert_eq!(costs.total_cost.to_string(), total);
+            assert_eq!(costs.fund_paid.to_string(), fund);
+        }
+    }
+
+    #[test]
+    fn a_stay_is_the_whole_list_without_its_fee_lines() {
+        let case = streamed(stored("A03", "1234.56", "987.65"));
+        let whole = inpatient_list(&case).expect("the whole list reads");
+        let stay = inpatient_stay(&case).expect("the stay reads");
+        assert_eq!(whole.lines.len(), 1);
+        assert_eq!(whole.in_policy_amount.to_string(), "25.00");
+        let mut expected = whole;
+        expected.lines.clear();
+        expected.in_policy_amount = expected.total_cost - expected.full_self_pay;
+        assert_eq!(stay, expected);
+    }
+
+    #[test]
+    fn a_list_without_its_costs_is_refused_by_name() {
+        let mut document: serde_json::Value =
+            serde_json::from_str(&stored("A03", "10.00", "5.00")).expect("json");
+        document["payment"]
+            .as_object_mut()
+            .expect("payment")
+            .remove("hifp_pay");
+        let refused = earlier_costs(&streamed(document.to_string())).expect_err("no fund paid");
+        let CaseSourceError::Unreadable {
+            hospital,
+            list_id,
+            reason,
+        } = refused
+        else {
+            panic!("{refused:?}");
+        };
+        assert_eq!((hospital.as_str(), list_id.as_str()), ("H001", "L1"));
+        assert!(reason.contains("hifp_pay"), "{reason}");
+    }
 }

@@ -41,7 +41,10 @@ const LIST_FINDINGS: &str = "/medpay.supervision.v1.SupervisionService/ListFindi
 pub const SCREENING_PHASES: &str = "medpay_supervision_screening";
 
 /// Rules that pair a stay with the one before it: they also read the month before the period,
-/// so that a readmission across the month boundary is found.
+/// so that a readmission across the month boundary is found. They are the only rules that read
+/// that month, and they read its lists without their fee lines
+/// ([`CaseSource::earlier_month_cases`]): a rule added here must not read the earlier stay's
+/// lines.
 const PAIR_RULES: [RuleId; 3] = [
     RuleId::SplitAdmission,
     RuleId::Readmission15Days,
@@ -114,10 +117,10 @@ impl SupervisionApi {
                 .map_err(Error::from)?;
             let earlier = self
                 .cases
-                .inpatient_lists(principal, region, month.previous())
+                .earlier_month_cases(principal, region, month.previous(), false)
                 .await
                 .map_err(Error::from)?;
-            return Ok((current, earlier, Vec::new()));
+            return Ok((current, earlier.lists, Vec::new()));
         }
         let current = self
             .cases
@@ -126,7 +129,7 @@ impl SupervisionApi {
             .map_err(Error::from)?;
         let earlier = self
             .cases
-            .month_cases(principal, region, month.previous())
+            .earlier_month_cases(principal, region, month.previous(), true)
             .await
             .map_err(Error::from)?;
         let mut ambulatory = current.ambulatory;

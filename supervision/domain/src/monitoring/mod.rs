@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use kernel::{DateTime, Decimal, Money};
 
 use crate::indicators::{CONSUMABLE_CATEGORIES, DRUG_CATEGORIES, round_indicator};
-use crate::model::{DischargeType, InpatientList};
+use crate::model::{DischargeType, EarlierCosts, InpatientList};
 use crate::parameters::Parameters;
 use crate::tables::Tables;
 
@@ -187,15 +187,19 @@ impl<'a> Monitor<'a> {
     }
 
     fn key_of(&self, list: &InpatientList) -> Option<RowKey> {
+        self.key_at(&list.key.hospital, &list.department)
+    }
+
+    fn key_at(&self, hospital: &str, department: &str) -> Option<RowKey> {
         match self.breakdown {
             Breakdown::Region => None,
             Breakdown::Hospital => Some(RowKey {
-                hospital: list.key.hospital.clone(),
+                hospital: hospital.to_owned(),
                 department: String::new(),
             }),
             Breakdown::Department => Some(RowKey {
-                hospital: list.key.hospital.clone(),
-                department: list.department.clone(),
+                hospital: hospital.to_owned(),
+                department: department.to_owned(),
             }),
         }
     }
@@ -245,14 +249,14 @@ impl<'a> Monitor<'a> {
     }
 
     /// Adds one list of the same months a year earlier (only its cost and fund payment count).
-    pub fn add_previous_year(&mut self, list: &InpatientList) {
+    pub fn add_previous_year(&mut self, list: &EarlierCosts) {
         let add = |earlier: &mut Earlier| {
             earlier.cases += 1;
             earlier.total_cost += list.total_cost.value();
             earlier.fund_paid += list.fund_paid.value();
         };
         add(&mut self.earlier_total);
-        if let Some(key) = self.key_of(list) {
+        if let Some(key) = self.key_at(&list.hospital, &list.department) {
             add(self.earlier_rows.entry(key).or_default());
         }
     }

@@ -177,7 +177,7 @@ fn hospitals_are_compared_with_the_region_and_a_year_earlier() {
     for stay in &lists {
         monitor.add(stay);
     }
-    monitor.add_previous_year(&at_hospital("Z1", "H1", "15000.00"));
+    monitor.add_previous_year(&EarlierCosts::from(&at_hospital("Z1", "H1", "15000.00")));
     let table = monitor.finish();
     let h1 = &table.rows[0];
     assert_eq!(h1.key.hospital, "H1");

@@ -18,7 +18,7 @@ use kernel::{Decimal, FundType, Money, RegionCode, YearMonth};
 
 use crate::catalogue::RuleId;
 use crate::indicators::round_indicator;
-use crate::model::InpatientList;
+use crate::model::{EarlierCosts, InpatientList};
 use crate::monitoring::{Breakdown, IndicatorRow, Indicators, Monitor, Unsupported};
 use crate::parameters::Parameters;
 use crate::review::FindingStatus;
@@ -332,7 +332,7 @@ impl<'a> PeriodAccumulator<'a> {
     }
 
     /// Adds a list of the same months a year earlier, for the growth rates.
-    pub fn add_previous_year(&mut self, list: &InpatientList) {
+    pub fn add_previous_year(&mut self, list: &EarlierCosts) {
         self.previous_year_read = true;
         self.monitor.add_previous_year(list);
     }

@@ -22,7 +22,7 @@ use prost::Message;
 use supervision_domain::assessment::{HospitalFacts, read_scorecard};
 use supervision_domain::credit::CreditPolicy;
 use supervision_domain::monitoring::{Breakdown, Indicators, Monitor};
-use supervision_domain::{InpatientList, ParameterBook, Tables};
+use supervision_domain::{EarlierCosts, InpatientList, ParameterBook, Tables};
 use tonic::{Request, Response, Status};
 
 use crate::assessment_store::{NewLead, StoredAssessmentRun};
@@ -118,9 +118,9 @@ impl SupervisionAssessmentApi {
             let Ok(earlier) = YearMonth::new(year - 1, month.month()) else {
                 continue;
             };
-            let mut visit = |list: InpatientList| monitor.add_previous_year(&list);
+            let mut visit = |costs: EarlierCosts| monitor.add_previous_year(&costs);
             self.cases
-                .each_inpatient_list(principal, region, earlier, &mut visit)
+                .each_earlier_costs(principal, region, earlier, &mut visit)
                 .await?;
         }
         Ok(monitor.finish())

@@ -120,14 +120,14 @@ impl SupervisionReportsApi {
                 let Ok(earlier) = YearMonth::new(month.year() - 1, month.month()) else {
                     continue;
                 };
-                let mut visit = |list: supervision_domain::InpatientList| {
-                    if fund.is_none_or(|fund| list.fund_type == fund) {
+                let mut visit = |costs: supervision_domain::EarlierCosts| {
+                    if fund.is_none_or(|fund| costs.fund_type == fund) {
                         previous_year_read = true;
-                        monitor.add_previous_year(&list);
+                        monitor.add_previous_year(&costs);
                     }
                 };
                 self.cases
-                    .each_inpatient_list(principal, region, earlier, &mut visit)
+                    .each_earlier_costs(principal, region, earlier, &mut visit)
                     .await?;
             }
         }
@@ -175,13 +175,13 @@ impl SupervisionReportsApi {
             let Ok(earlier) = YearMonth::new(month.year() - 1, month.month()) else {
                 continue;
             };
-            let mut visit = |list: supervision_domain::InpatientList| {
-                if fund.is_none_or(|fund| list.fund_type == fund) {
-                    accumulator.add_previous_year(&list);
+            let mut visit = |costs: supervision_domain::EarlierCosts| {
+                if fund.is_none_or(|fund| costs.fund_type == fund) {
+                    accumulator.add_previous_year(&costs);
                 }
             };
             self.cases
-                .each_inpatient_list(principal, region, earlier, &mut visit)
+                .each_earlier_costs(principal, region, earlier, &mut visit)
                 .await?;
         }
         let (counts, runs) = match &self.findings {
