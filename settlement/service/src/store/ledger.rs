@@ -620,12 +620,13 @@ impl CaseStore {
         if db.get_database_backend() == DbBackend::Postgres {
             return copy_versions(db.get_postgres_connection_pool(), cases, kept, mark).await;
         }
-        let (fresh, corrections): (Vec<LedgerCase>, Vec<LedgerCase>) =
-            cases.iter().cloned().partition(|case| case.version == 1);
+        // Split by reference: each case carries its whole document.
+        let (fresh, corrections): (Vec<&LedgerCase>, Vec<&LedgerCase>) =
+            cases.iter().partition(|case| case.version == 1);
         let txn = db.begin().await?;
         let written: Result<(), StoreError> = async {
             Self::insert_new_many(&txn, &fresh).await?;
-            for case in &corrections {
+            for case in corrections {
                 Self::insert_current(&txn, case).await?;
             }
             warnings::insert(&txn, kept).await?;
@@ -652,7 +653,7 @@ impl CaseStore {
     /// connection).
     pub async fn insert_new_many<C: ConnectionTrait>(
         conn: &C,
-        cases: &[LedgerCase],
+        cases: &[&LedgerCase],
     ) -> Result<(), StoreError> {
         if cases.is_empty() {
             return Ok(());
