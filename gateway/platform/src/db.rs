@@ -15,6 +15,15 @@ pub fn sqlite_url(path: &Path) -> String {
 const SQLITE_CACHE_KIB: i64 = -65_536;
 /// How much of an SQLite database file a connection maps into memory, in bytes.
 const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+/// WAL pages a commit may leave before it copies them into the database file: 65,536 pages of
+/// 4 KiB, 256 MiB. At SQLite's default of 1,000 pages (4 MiB) every chunk an upload stores is
+/// checkpointed by its own commit, and the index pages each chunk touches are copied again with
+/// every chunk; the 200,000-case demo's two uploads took 29.3 s and 35.6 s that way and 25.4 s
+/// and 30.6 s this way.
+const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 65_536;
+/// What a WAL file is cut back to once a checkpoint has emptied it, in bytes: without a limit
+/// it keeps the size of its largest run of writes.
+const SQLITE_WAL_LIMIT_BYTES: u64 = 64 << 20;
 
 /// Connects to `url` (`sqlite://…`, `sqlite::memory:` or `postgres://…`).
 ///
@@ -43,6 +52,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                     .synchronous(SqliteSynchronous::Normal)
                     .pragma("cache_size", SQLITE_CACHE_KIB.to_string())
                     .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+                    .pragma(
+                        "wal_autocheckpoint",
+                        SQLITE_AUTOCHECKPOINT_PAGES.to_string(),
+                    )
+                    .pragma("journal_size_limit", SQLITE_WAL_LIMIT_BYTES.to_string())
             }
         });
         options.max_connections(if in_memory { 1 } else { 8 });
@@ -111,4 +125,55 @@ pub fn fund_from_db(value: i32) -> Result<kernel::FundType, CorruptRow> {
             value: value.to_string(),
             reason,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    async fn pragma(db: &DatabaseConnection, name: &str) -> String {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("PRAGMA {name}"),
+            ))
+            .await
+            .expect("pragma")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0)
+            .map(|n| n.to_string())
+            .or_else(|_| row.try_get_by_index::<String>(0))
+            .expect("a value")
+    }
+
+    #[tokio::test]
+    async fn a_database_file_checkpoints_its_wal_in_large_steps_on_every_connection() {
+        let folder = std::env::temp_dir().join(format!(
+            "medpay-db-pragmas-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&folder).expect("folder");
+        let db = connect(&sqlite_url(&folder.join("medpay.db")))
+            .await
+            .expect("connect");
+        // Asked at once, so the pool may answer from two connections.
+        let (first, second) = tokio::join!(
+            pragma(&db, "wal_autocheckpoint"),
+            pragma(&db, "journal_size_limit")
+        );
+        assert_eq!(first, SQLITE_AUTOCHECKPOINT_PAGES.to_string());
+        assert_eq!(second, SQLITE_WAL_LIMIT_BYTES.to_string());
+        assert_eq!(pragma(&db, "journal_mode").await, "wal");
+        assert_eq!(
+            pragma(&db, "cache_size").await,
+            SQLITE_CACHE_KIB.to_string()
+        );
+        db.close().await.expect("close");
+        let _ = std::fs::remove_dir_all(&folder);
+    }
 }
