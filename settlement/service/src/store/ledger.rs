@@ -625,7 +625,7 @@ impl CaseStore {
             cases.iter().partition(|case| case.version == 1);
         let txn = db.begin().await?;
         let written: Result<(), StoreError> = async {
-            Self::insert_new_many(&txn, &fresh).await?;
+            Self::insert_new_many(&txn, fresh).await?;
             for case in corrections {
                 Self::insert_current(&txn, case).await?;
             }
@@ -651,17 +651,17 @@ impl CaseStore {
     /// Stores many new current versions at once (first versions only: no case may already exist),
     /// in one statement, on `conn` (a transaction of [`CaseStore::store_versions`], or a test's
     /// connection).
-    pub async fn insert_new_many<C: ConnectionTrait>(
+    pub async fn insert_new_many<'c, C: ConnectionTrait>(
         conn: &C,
-        cases: &[&LedgerCase],
+        cases: impl IntoIterator<Item = &'c LedgerCase>,
     ) -> Result<(), StoreError> {
-        if cases.is_empty() {
-            return Ok(());
-        }
         let models = cases
-            .iter()
+            .into_iter()
             .map(|case| to_model(case, true))
             .collect::<Result<Vec<_>, _>>()?;
+        if models.is_empty() {
+            return Ok(());
+        }
         settlement_case::Entity::insert_many(models)
             .exec(conn)
             .await?;
