@@ -152,20 +152,17 @@ pub struct MonthCases {
 const INPATIENT: &str = "inpatient";
 const AMBULATORY_KINDS: [&str; 3] = ["outpatient", "chronic_outpatient", "pharmacy"];
 
-/// One streamed record read.
-enum Record {
-    Inpatient(Box<InpatientList>),
-    Ambulatory(AmbulatorySettlement),
-}
+/// Every record kind of the ledger: the inpatient lists and the ambulatory settlements.
+const EVERY_KIND: [&str; 4] = [
+    INPATIENT,
+    AMBULATORY_KINDS[0],
+    AMBULATORY_KINDS[1],
+    AMBULATORY_KINDS[2],
+];
 
-/// Reads one streamed record by the kind settlement says it is; a server from before
-/// `record_kind` streams inpatient lists only, and says nothing.
-fn record(case: &pb::StreamCasesResponse) -> Result<Record, CaseSourceError> {
-    match case.record_kind.as_str() {
-        "" | INPATIENT => Ok(Record::Inpatient(Box::new(inpatient_list(case)?))),
-        _ => Ok(Record::Ambulatory(ambulatory_settlement(case)?)),
-    }
-}
+/// How an inpatient list is read from its streamed case: whole ([`inpatient_list`]), as a stay
+/// ([`inpatient_stay`]) or as its costs ([`earlier_costs`]).
+type ReadList<T> = fn(&pb::StreamCasesResponse) -> Result<T, CaseSourceError>;
 
 /// The case source over settlement's internal `StreamCases`.
 #[derive(Clone)]
@@ -218,6 +215,41 @@ impl GrpcCases {
             .await?
             .into_inner())
     }
+
+    /// The month's inpatient lists, each read by `read` and handed to `visit`.
+    async fn each_list<T>(
+        &self,
+        (principal, region, month): (&Principal, RegionCode, YearMonth),
+        read: ReadList<T>,
+        visit: &mut (dyn FnMut(T) + Send),
+    ) -> Result<(), CaseSourceError> {
+        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
+        while let Some(message) = stream.next().await {
+            visit(read(&message?)?);
+        }
+        Ok(())
+    }
+
+    /// The month's records of `kinds` from one stream: the inpatient lists read by `read` and
+    /// the ambulatory settlements whole. A server from before `record_kind` streams inpatient
+    /// lists only, and says nothing.
+    async fn month_read(
+        &self,
+        (principal, region, month): (&Principal, RegionCode, YearMonth),
+        kinds: &[&str],
+        read: ReadList<InpatientList>,
+    ) -> Result<MonthCases, CaseSourceError> {
+        let mut stream = self.stream(principal, region, month, kinds).await?;
+        let mut cases = MonthCases::default();
+        while let Some(message) = stream.next().await {
+            let message = message?;
+            match message.record_kind.as_str() {
+                "" | INPATIENT => cases.lists.push(read(&message)?),
+                _ => cases.ambulatory.push(ambulatory_settlement(&message)?),
+            }
+        }
+        Ok(cases)
+    }
 }
 
 #[async_trait::async_trait]
@@ -229,11 +261,8 @@ impl CaseSource for GrpcCases {
         month: YearMonth,
         visit: &mut (dyn FnMut(InpatientList) + Send),
     ) -> Result<(), CaseSourceError> {
-        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
-        while let Some(message) = stream.next().await {
-            visit(inpatient_list(&message?)?);
-        }
-        Ok(())
+        self.each_list((principal, region, month), inpatient_list, visit)
+            .await
     }
 
     /// Reads only the costs of each stored list: the fee lines, diagnoses and dates a whole
@@ -245,11 +274,8 @@ impl CaseSource for GrpcCases {
         month: YearMonth,
         visit: &mut (dyn FnMut(EarlierCosts) + Send),
     ) -> Result<(), CaseSourceError> {
-        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
-        while let Some(message) = stream.next().await {
-            visit(earlier_costs(&message?)?);
-        }
-        Ok(())
+        self.each_list((principal, region, month), earlier_costs, visit)
+            .await
     }
 
     async fn ambulatory_settlements(
@@ -280,21 +306,8 @@ impl CaseSource for GrpcCases {
         region: RegionCode,
         month: YearMonth,
     ) -> Result<MonthCases, CaseSourceError> {
-        let kinds = [
-            INPATIENT,
-            AMBULATORY_KINDS[0],
-            AMBULATORY_KINDS[1],
-            AMBULATORY_KINDS[2],
-        ];
-        let mut stream = self.stream(principal, region, month, &kinds).await?;
-        let mut cases = MonthCases::default();
-        while let Some(message) = stream.next().await {
-            match record(&message?)? {
-                Record::Inpatient(list) => cases.lists.push(*list),
-                Record::Ambulatory(settlement) => cases.ambulatory.push(settlement),
-            }
-        }
-        Ok(cases)
+        self.month_read((principal, region, month), &EVERY_KIND, inpatient_list)
+            .await
     }
 
     async fn earlier_month_cases(
@@ -305,25 +318,12 @@ impl CaseSource for GrpcCases {
         ambulatory: bool,
     ) -> Result<MonthCases, CaseSourceError> {
         let kinds: &[&str] = if ambulatory {
-            &[
-                INPATIENT,
-                AMBULATORY_KINDS[0],
-                AMBULATORY_KINDS[1],
-                AMBULATORY_KINDS[2],
-            ]
+            &EVERY_KIND
         } else {
             &[INPATIENT]
         };
-        let mut stream = self.stream(principal, region, month, kinds).await?;
-        let mut cases = MonthCases::default();
-        while let Some(message) = stream.next().await {
-            let message = message?;
-            match message.record_kind.as_str() {
-                "" | INPATIENT => cases.lists.push(inpatient_stay(&message)?),
-                _ => cases.ambulatory.push(ambulatory_settlement(&message)?),
-            }
-        }
-        Ok(cases)
+        self.month_read((principal, region, month), kinds, inpatient_stay)
+            .await
     }
 
     async fn inpatient_lists(
@@ -332,11 +332,10 @@ impl CaseSource for GrpcCases {
         region: RegionCode,
         month: YearMonth,
     ) -> Result<Vec<InpatientList>, CaseSourceError> {
-        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
         let mut lists = Vec::new();
-        while let Some(message) = stream.next().await {
-            lists.push(inpatient_list(&message?)?);
-        }
+        let mut keep = |list: InpatientList| lists.push(list);
+        self.each_list((principal, region, month), inpatient_list, &mut keep)
+            .await?;
         Ok(lists)
     }
 }
