@@ -7,14 +7,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use gateway::server::{self, ContextName};
 
-/// medpay runs a province's multi-mode medical-insurance payment scheme: global budget, DRG and
-/// DIP grouping, points, monthly prepayment and year-end clearing, supervision.
 /// mimalloc rather than glibc's malloc: a year's intake and screening allocate and free millions of
 /// settlement lists of some 14 KB each, and glibc's large-chunk bins (consolidation and unlinking)
 /// took a fifth of the CPU in profiles of `medpay demo`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// medpay runs a province's multi-mode medical-insurance payment scheme: global budget, DRG and
+/// DIP grouping, points, monthly prepayment and year-end clearing, supervision.
 #[derive(Parser)]
 #[command(name = "medpay", version, about, long_about = None)]
 struct Cli {
