@@ -161,7 +161,7 @@ impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut text = [0_u8; 10];
         write_date(*self, &mut text);
-        f.write_str(ascii(&text))
+        f.write_str(crate::ascii(&text))
     }
 }
 
@@ -252,7 +252,7 @@ impl fmt::Display for DateTime {
         write_two_digits(s / 60 % 60, &mut time[4..6]);
         time[6] = b':';
         write_two_digits(s % 60, &mut time[7..9]);
-        f.write_str(ascii(&text))
+        f.write_str(crate::ascii(&text))
     }
 }
 
@@ -273,11 +273,6 @@ fn write_two_digits(value: u32, out: &mut [u8]) {
     // Each digit is below ten, so the narrowing keeps it.
     out[0] = b'0' + (value / 10 % 10) as u8;
     out[1] = b'0' + (value % 10) as u8;
-}
-
-/// The text of bytes written from ASCII digits and separators only.
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 crate::serde_as_text!(DateTime);

@@ -61,6 +61,11 @@ where
     deserializer.deserialize_str(Text(std::marker::PhantomData))
 }
 
+/// The text of bytes a writer of dates or amounts filled with ASCII digits and separators only.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
 pub mod date;
 mod money;
 #[cfg(feature = "testing")]

@@ -167,13 +167,14 @@ const PLAIN_DIGITS: usize = 18;
 /// rounding to the scale give.
 fn read_plain(text: &str, scale: u32) -> Option<i64> {
     let (whole, fraction) = match text.split_once('.') {
+        // `12.` is left to `Decimal`.
+        Some((_, "")) => return None,
         Some((whole, fraction)) => (whole, fraction),
         None => (text, ""),
     };
     let places = fraction.len();
     if whole.is_empty()
         || places > scale as usize
-        || (text.contains('.') && places == 0)
         || whole.len() + scale as usize > PLAIN_DIGITS
         || !whole
             .bytes()
@@ -224,11 +225,6 @@ fn write_plain(value: Decimal) -> Option<([u8; 48], usize)> {
         len += 1;
     }
     Some((text, len))
-}
-
-/// The text of bytes written from ASCII digits and a point only.
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 fn to_scaled_i64(value: Decimal, scale: u32) -> Result<i64, AmountError> {
@@ -303,7 +299,7 @@ macro_rules! scaled_amount {
                     && !f.sign_plus()
                     && !f.alternate();
                 match plain.then(|| write_plain(self.0)).flatten() {
-                    Some((text, len)) => f.write_str(ascii(&text[..len])),
+                    Some((text, len)) => f.write_str(crate::ascii(&text[..len])),
                     None => fmt::Display::fmt(&self.0, f),
                 }
             }
