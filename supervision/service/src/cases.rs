@@ -11,7 +11,7 @@ use kernel::{Date, DateTime, Decimal, FundType, Money, Principal, RegionCode, Ye
 use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::internal::v1 as pb;
 use medpay_proto::settlement::internal::v1::settlement_internal_service_client::SettlementInternalServiceClient;
-use medpay_proto::settlement::v1::ListCasesRequest;
+use medpay_proto::settlement::v1::{CaseSummary, ListCasesRequest};
 use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use serde::Deserialize;
@@ -506,18 +506,33 @@ struct StoredCostsPayment {
     hifp_pay: Money,
 }
 
-/// The costs of one streamed list, as [`inpatient_list`] would read them.
-pub fn earlier_costs(case: &pb::StreamCasesResponse) -> Result<EarlierCosts, CaseSourceError> {
-    let summary = case.summary.as_ref();
-    let unreadable = |reason: String| CaseSourceError::Unreadable {
+/// How a streamed case that cannot be read is reported: by the hospital and list id the ledger
+/// gave it (empty when the stream sent no summary).
+fn unreadable_case(
+    summary: Option<&CaseSummary>,
+) -> impl Fn(String) -> CaseSourceError + Copy + '_ {
+    move |reason| CaseSourceError::Unreadable {
         hospital: summary.map(|s| s.hospital_code.clone()).unwrap_or_default(),
         list_id: summary.map(|s| s.list_id.clone()).unwrap_or_default(),
         reason,
-    };
+    }
+}
+
+/// The fund the ledger recorded for a streamed case.
+fn ledger_fund(
+    summary: Option<&CaseSummary>,
+    unreadable: &dyn Fn(String) -> CaseSourceError,
+) -> Result<FundType, CaseSourceError> {
+    wire::fund_type("fund_type", summary.map_or(0, |s| s.fund_type))
+        .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))
+}
+
+/// The costs of one streamed list, as [`inpatient_list`] would read them.
+pub fn earlier_costs(case: &pb::StreamCasesResponse) -> Result<EarlierCosts, CaseSourceError> {
+    let unreadable = unreadable_case(case.summary.as_ref());
     let stored: StoredCosts = serde_json::from_str(&case.case_json)
         .map_err(|e| unreadable(format!("the stored list is not readable: {e}")))?;
-    let fund_type: FundType = wire::fund_type("fund_type", summary.map_or(0, |s| s.fund_type))
-        .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))?;
+    let fund_type = ledger_fund(case.summary.as_ref(), &unreadable)?;
     Ok(EarlierCosts {
         hospital: stored.header.fixmedins_code,
         department: stored.stay.admission_department,
@@ -544,15 +559,10 @@ fn read_inpatient<'a, L: StoredLines<'a>>(
     case: &'a pb::StreamCasesResponse,
 ) -> Result<InpatientList, CaseSourceError> {
     let summary = case.summary.clone().unwrap_or_default();
-    let unreadable = |reason: String| CaseSourceError::Unreadable {
-        hospital: summary.hospital_code.clone(),
-        list_id: summary.list_id.clone(),
-        reason,
-    };
+    let unreadable = unreadable_case(Some(&summary));
     let stored: StoredList<L> = serde_json::from_str(&case.case_json)
         .map_err(|e| unreadable(format!("the stored list is not readable: {e}")))?;
-    let fund_type: FundType = wire::fund_type("fund_type", summary.fund_type)
-        .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))?;
+    let fund_type = ledger_fund(Some(&summary), &unreadable)?;
     let sex = match stored.patient.sex {
         1 => Sex::Male,
         2 => Sex::Female,
@@ -721,12 +731,7 @@ fn fee_lines(
 pub fn ambulatory_settlement(
     case: &pb::StreamCasesResponse,
 ) -> Result<AmbulatorySettlement, CaseSourceError> {
-    let summary = case.summary.clone().unwrap_or_default();
-    let unreadable = |reason: String| CaseSourceError::Unreadable {
-        hospital: summary.hospital_code.clone(),
-        list_id: summary.list_id.clone(),
-        reason,
-    };
+    let unreadable = unreadable_case(case.summary.as_ref());
     let kind = match case.record_kind.as_str() {
         "outpatient" => AmbulatoryKind::Outpatient,
         "chronic_outpatient" => AmbulatoryKind::ChronicOutpatient,
@@ -739,8 +744,7 @@ pub fn ambulatory_settlement(
     };
     let stored: StoredAmbulatory = serde_json::from_str(&case.case_json)
         .map_err(|e| unreadable(format!("the stored settlement is not readable: {e}")))?;
-    let fund_type: FundType = wire::fund_type("fund_type", summary.fund_type)
-        .map_err(|(_, reason)| unreadable(format!("fund type: {reason}")))?;
+    let fund_type = ledger_fund(case.summary.as_ref(), &unreadable)?;
     Ok(AmbulatorySettlement {
         key: SettlementKey::new(stored.header.fixmedins_code, stored.header.setl_id),
         fund_type,
@@ -755,7 +759,6 @@ pub fn ambulatory_settlement(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use medpay_proto::settlement::v1::CaseSummary;
 
     fn streamed(case_json: String) -> pb::StreamCasesResponse {
         pb::StreamCasesResponse {
