@@ -4,7 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// The SQLite URL of a database file, created when missing.
 pub fn sqlite_url(path: &Path) -> String {
@@ -71,6 +74,19 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(16);
     }
     Database::connect(options).await
+}
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at `BEGIN IMMEDIATE`,
+/// waiting for another writer under the busy timeout: a deferred transaction that reads first
+/// and writes later fails at once (`SQLITE_BUSY`, which the busy timeout does not retry) when
+/// another connection committed in between, so two requests writing at the same time would
+/// fail instead of taking turns. PostgreSQL begins as usual.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Connects to PostgreSQL with `schema` first on the search path (one schema per context or test).
@@ -147,10 +163,9 @@ mod tests {
             .expect("a value")
     }
 
-    #[tokio::test]
-    async fn a_database_file_checkpoints_its_wal_in_large_steps_on_every_connection() {
+    fn fresh_folder(what: &str) -> std::path::PathBuf {
         let folder = std::env::temp_dir().join(format!(
-            "medpay-db-pragmas-{}-{}",
+            "medpay-db-{what}-{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -158,6 +173,65 @@ mod tests {
                 .unwrap_or_default()
         ));
         std::fs::create_dir_all(&folder).expect("folder");
+        folder
+    }
+
+    async fn count(conn: &impl ConnectionTrait) -> i64 {
+        conn.query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) FROM entry",
+        ))
+        .await
+        .expect("count")
+        .expect("a row")
+        .try_get_by_index::<i64>(0)
+        .expect("a number")
+    }
+
+    async fn add_entry(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        conn.execute_unprepared("INSERT INTO entry DEFAULT VALUES")
+            .await
+            .map(drop)
+    }
+
+    /// Two writers that each read before they write, at the same time, on a database file: the
+    /// second waits for the first and reads what it wrote, instead of failing on the write.
+    #[tokio::test]
+    async fn writers_that_read_first_take_turns_instead_of_failing() {
+        let folder = fresh_folder("writers");
+        let db = connect(&sqlite_url(&folder.join("medpay.db")))
+            .await
+            .expect("connect");
+        db.execute_unprepared("CREATE TABLE entry (id INTEGER PRIMARY KEY)")
+            .await
+            .expect("table");
+        let first = begin_write(&db).await.expect("first begins");
+        assert_eq!(count(&first).await, 0);
+        add_entry(&first).await.expect("first writes");
+        let second = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let txn = begin_write(&db).await?;
+                let seen = count(&txn).await;
+                add_entry(&txn).await?;
+                txn.commit().await?;
+                Ok::<_, DbErr>(seen)
+            }
+        });
+        // The second writer is under way (waiting) while the first still holds its change.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!second.is_finished(), "the second writer did not wait");
+        first.commit().await.expect("first commits");
+        let seen = second.await.expect("task").expect("second writer");
+        assert_eq!(seen, 1, "the second writer read before the first committed");
+        assert_eq!(count(&db).await, 2);
+        db.close().await.expect("close");
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+
+    #[tokio::test]
+    async fn a_database_file_checkpoints_its_wal_in_large_steps_on_every_connection() {
+        let folder = fresh_folder("pragmas");
         let db = connect(&sqlite_url(&folder.join("medpay.db")))
             .await
             .expect("connect");

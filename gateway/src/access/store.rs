@@ -7,7 +7,7 @@ use std::pin::Pin;
 use kernel::{Principal, RegionCode};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{Condition, DatabaseTransaction, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{Condition, DatabaseTransaction, QueryOrder, QuerySelect, Set};
 
 pub mod access_api_key {
     use sea_orm::entity::prelude::*;
@@ -414,7 +414,7 @@ impl KeyStore {
             return Ok(Written::Replayed(stored));
         }
         let written: Result<(), StoreError> = async {
-            let txn = self.db.begin().await?;
+            let txn = platform::db::begin_write(&self.db).await?;
             effect(&txn).await?;
             access_audit::ActiveModel {
                 at_unix_seconds: Set(audit.at_unix_seconds),

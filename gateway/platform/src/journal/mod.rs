@@ -28,7 +28,7 @@ use std::pin::Pin;
 use kernel::{Principal, RegionCode, RegionLevel};
 use medpay_proto::common::v1 as common;
 use sea_orm::sea_query::{Cond, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use sha2::{Digest, Sha256};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -289,7 +289,7 @@ impl Journal {
         if let Some(stored) = self.replay::<_, E>(db, call).await? {
             return Ok(Once::Replayed(stored));
         }
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let (response, detail) = match effect(&txn).await {
             Ok(done) => done,
             Err(error) => {

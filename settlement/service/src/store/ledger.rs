@@ -14,7 +14,7 @@ use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryOrder, QueryResult,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
 
@@ -623,7 +623,7 @@ impl CaseStore {
         // Split by reference: each case carries its whole document.
         let (fresh, corrections): (Vec<&LedgerCase>, Vec<&LedgerCase>) =
             cases.iter().partition(|case| case.version == 1);
-        let txn = db.begin().await?;
+        let txn = platform::db::begin_write(db).await?;
         let written: Result<(), StoreError> = async {
             Self::insert_new_many(&txn, fresh).await?;
             for case in corrections {
