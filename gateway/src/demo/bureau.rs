@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use futures::{StreamExt, TryStreamExt};
+
 use super::Channel;
 use kernel::{Decimal, FundType, Money, RegionCode};
 use medpay_proto::budget::v1 as budget;
@@ -205,9 +207,62 @@ fn level_word(level: i32) -> &'static str {
     }
 }
 
+/// Months screened at once: each run reads its month while the other's rules run, so both
+/// cores stay busy (supervision stores each run's findings in its own transaction, and runs of
+/// different months read and write nothing of each other's).
+const MONTHS_IN_FLIGHT: usize = 2;
+
+/// What one month's screening found, in the order the findings were listed.
+struct MonthScreened {
+    cases: u64,
+    findings: Vec<supervision::Finding>,
+}
+
+/// Screens `month` of the paid year in `region` and lists every finding of the run.
+async fn screen_month(
+    channel: Channel,
+    region: RegionCode,
+    month: i32,
+) -> anyhow::Result<MonthScreened> {
+    let mut client =
+        SupervisionServiceClient::new(channel).max_decoding_message_size(super::MESSAGE_LIMIT);
+    let screened = client
+        .screen_cases(supervision::ScreenCasesRequest {
+            request_id: format!("demo-screen-{region}-{month}"),
+            region_code: region.to_string(),
+            year: YEAR,
+            month,
+        })
+        .await?
+        .into_inner();
+    let mut findings = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_findings(supervision::ListFindingsRequest {
+                region_code: region.to_string(),
+                page_size: 1_000,
+                page_token: page_token.clone(),
+                period: Some(common::YearMonth { year: YEAR, month }),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        findings.extend(page.findings);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    Ok(MonthScreened {
+        cases: u64::from(screened.cases),
+        findings,
+    })
+}
+
 /// Screens every month of the year in `region` (and the regions inside it) and counts the
 /// findings of each rule the region runs. The year's indicators are read meanwhile: they read
-/// only the ledger, which screening does not change, and the runs leave a core idle.
+/// only the ledger, which screening does not change.
 pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Screening> {
     let indicators = tokio::spawn(indicators(channel.clone(), region));
     let mut client = SupervisionServiceClient::new(channel.clone())
@@ -245,58 +300,38 @@ pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Scre
         page_token = page.next_page_token;
     }
 
+    // Counted in month order, whichever month finished first.
+    let months: Vec<MonthScreened> = futures::stream::iter(1..=12)
+        .map(|month| screen_month(channel.clone(), region, month))
+        .buffered(MONTHS_IN_FLIGHT)
+        .try_collect()
+        .await?;
     let mut cases = 0_u64;
-    for month in 1..=12 {
-        let screened = client
-            .screen_cases(supervision::ScreenCasesRequest {
-                request_id: format!("demo-screen-{region}-{month}"),
-                region_code: region.to_string(),
-                year: YEAR,
-                month,
-            })
-            .await?
-            .into_inner();
-        cases += u64::from(screened.cases);
-        let mut page_token = String::new();
-        loop {
-            let page = client
-                .list_findings(supervision::ListFindingsRequest {
-                    region_code: region.to_string(),
-                    page_size: 1_000,
-                    page_token: page_token.clone(),
-                    period: Some(common::YearMonth { year: YEAR, month }),
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
-            for finding in &page.findings {
-                let amount: Money = finding.amount.parse().map_err(|e| {
-                    anyhow::anyhow!(
-                        "finding {} amount {:?}: {e}",
-                        finding.finding_id,
-                        finding.amount
-                    )
-                })?;
-                // A rule that fired is counted even if the listing no longer names it in force.
-                let rule = rules
-                    .entry(finding.rule_id.clone())
-                    .or_insert_with(|| RuleFindings {
-                        number: finding.rule_number,
-                        rule_id: finding.rule_id.clone(),
-                        name: finding.rule_id.clone(),
-                        name_zh: String::new(),
-                        level: level_word(finding.level),
-                        findings: 0,
-                        // Zero in fen, so a rule that found nothing prints 0.00 like the others.
-                        amount: Money::from_fen(0),
-                    });
-                rule.findings += 1;
-                rule.amount += amount;
-            }
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
+    for month in months {
+        cases += month.cases;
+        for finding in &month.findings {
+            let amount: Money = finding.amount.parse().map_err(|e| {
+                anyhow::anyhow!(
+                    "finding {} amount {:?}: {e}",
+                    finding.finding_id,
+                    finding.amount
+                )
+            })?;
+            // A rule that fired is counted even if the listing no longer names it in force.
+            let rule = rules
+                .entry(finding.rule_id.clone())
+                .or_insert_with(|| RuleFindings {
+                    number: finding.rule_number,
+                    rule_id: finding.rule_id.clone(),
+                    name: finding.rule_id.clone(),
+                    name_zh: String::new(),
+                    level: level_word(finding.level),
+                    findings: 0,
+                    // Zero in fen, so a rule that found nothing prints 0.00 like the others.
+                    amount: Money::from_fen(0),
+                });
+            rule.findings += 1;
+            rule.amount += amount;
         }
     }
     let mut rules: Vec<RuleFindings> = rules.into_values().collect();

@@ -382,30 +382,35 @@ async fn act(
         }
         steps.done("budget point values");
     }
-    let progress = Progress::new("prepayments", claims_by_fund.len() as u64 * 12);
-    let mut done = 0;
-    for fund in claims_by_fund.keys() {
-        let fund = FundType::from_code(*fund)?;
-        let price = match method {
-            MainMethod::Drg => PointValue::Given(
-                observations
-                    .all_case_mean_cost(fund)
-                    .map(|mean| mean.value() / Decimal::ONE_HUNDRED * PROVISIONAL_SHARE)
-                    .unwrap_or(Decimal::ONE_HUNDRED),
-            ),
-            MainMethod::Dip => PointValue::Published,
-        };
-        for month in 1..=12 {
-            prepay(&mut runs, province, fund, month, price).await?;
-            done += 1;
-            progress.show(done);
+    // The months are prepaid while they are screened: prepayment writes only settlement's runs
+    // and screening reads only the ledger, so neither waits for the other's results.
+    let prepayments = async {
+        let mut runs = runs.clone();
+        let progress = Progress::new("prepayments", claims_by_fund.len() as u64 * 12);
+        let mut done = 0;
+        for fund in claims_by_fund.keys() {
+            let fund = FundType::from_code(*fund)?;
+            let price = match method {
+                MainMethod::Drg => PointValue::Given(
+                    observations
+                        .all_case_mean_cost(fund)
+                        .map(|mean| mean.value() / Decimal::ONE_HUNDRED * PROVISIONAL_SHARE)
+                        .unwrap_or(Decimal::ONE_HUNDRED),
+                ),
+                MainMethod::Dip => PointValue::Published,
+            };
+            for month in 1..=12 {
+                prepay(&mut runs, province, fund, month, price).await?;
+                done += 1;
+                progress.show(done);
+            }
         }
-    }
-    progress.finish(done);
-    steps.done("prepayments");
-
-    let mut screening = bureau::screen(channel.clone(), province).await?;
-    steps.done("screening");
+        progress.finish(done);
+        anyhow::Ok(())
+    };
+    let ((), mut screening) =
+        tokio::try_join!(prepayments, bureau::screen(channel.clone(), province))?;
+    steps.done("prepayments and screening");
     screening.scores = score::score(&seeded, channel.clone(), province).await?;
     steps.done("scoring");
     eprintln!(
