@@ -132,6 +132,7 @@ fn stay(
         individual_burden: money("400.00"),
         full_self_pay: money("300.00"),
         lines,
+        line_totals: Vec::new(),
         warnings: Vec::new(),
     }
 }

@@ -26,6 +26,7 @@ pub mod error;
 pub mod institution;
 pub mod intake_warnings;
 pub mod ledger;
+pub mod list_head;
 pub mod outpatient_clearing;
 pub mod outpatient_prepayment;
 pub mod payment_mode;

@@ -64,6 +64,7 @@ fn case(index: usize) -> LedgerCase {
         case_json: "{}".into(),
         request_id: "seed".into(),
         stored_at: 1_700_000_000,
+        head: None,
     }
 }
 

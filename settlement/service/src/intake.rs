@@ -46,7 +46,7 @@ use crate::convert::intake::rejection_to_wire;
 use crate::store::closed_months;
 use crate::store::institutions;
 use crate::store::journal::{self, Once};
-use crate::store::ledger::{CaseStore, LedgerCase, StoreError};
+use crate::store::ledger::{CaseStore, LedgerCase, StoreError, StoredHead};
 use crate::store::uploads::{self, ChunkMark};
 use crate::store::warnings::KeptWarnings;
 use crate::store::{Database, Storage};
@@ -833,6 +833,7 @@ fn ledger_case(
         case_json: case.canonical_json.clone(),
         request_id: request_id.to_owned(),
         stored_at,
+        head: case.head.as_ref().map(StoredHead::from),
     };
     if let Some(list) = &case.list {
         stored.person_id = list.header.person_id.clone();

@@ -6,17 +6,20 @@ use std::collections::HashSet;
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
+use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::internal::v1 as pb;
 use medpay_proto::settlement::internal::v1::settlement_internal_service_server::SettlementInternalService;
 use platform::principal::authorize_request;
 use platform::status::{bad_request, storage_failure};
+use settlement_domain::case::SettlementList;
 use settlement_domain::ledger::RecordKind;
+use settlement_domain::list_head::ListHead;
 use settlement_domain::valuation_record::ValuationRecord;
 use tonic::{Request, Response, Status};
 
 use crate::case_reads::{CHUNK, chunks, with_warnings};
 use crate::grpc::case_filter;
-use crate::store::ledger::{CaseStore, ListedCase};
+use crate::store::ledger::{CaseStore, LedgerCase, ListedCase};
 
 /// The settlement internal gRPC API over the case ledger.
 #[derive(Clone)]
@@ -60,6 +63,7 @@ impl SettlementInternalService for SettlementInternalApi {
         let (_, region) = authorize_request(&request, "filter.region_code", &filter.region_code)?;
         let mut filter = case_filter(filter)?;
         let kinds = record_kinds(&request.get_ref().record_kinds)?;
+        let without_fee_lines = request.get_ref().without_fee_lines;
         // Asked of the query, so the rows of other kinds are never read (m0023); the filter
         // below stays as the stream's own guarantee.
         filter.record_kinds = kinds.iter().copied().collect();
@@ -80,16 +84,35 @@ impl SettlementInternalService for SettlementInternalApi {
                     .into_iter()
                     .filter(|case| kinds.contains(&case.record_kind))
                     .collect();
-                // The stored documents move into the messages: a list is some 14 KB.
-                let stored: Vec<(String, RecordKind, Option<pb::GroupingFacts>)> = rows
+                // The stored documents move into the messages: a list is some 14 KB, its head
+                // a tenth of that.
+                let stored: Result<Vec<Streamed>, Status> = rows
                     .iter_mut()
                     .map(|case| {
-                        let facts = (case.record_kind == RecordKind::Inpatient)
+                        let inpatient = case.record_kind == RecordKind::Inpatient;
+                        let grouping = inpatient
                             .then(|| grouping_facts(&case.valuation_json))
                             .flatten();
-                        (std::mem::take(&mut case.case_json), case.record_kind, facts)
+                        let (case_json, fee_line_totals) = if inpatient && without_fee_lines {
+                            streamed_head(case)?
+                        } else {
+                            (std::mem::take(&mut case.case_json), Vec::new())
+                        };
+                        Ok(Streamed {
+                            case_json,
+                            kind: case.record_kind,
+                            grouping,
+                            fee_line_totals,
+                        })
                     })
                     .collect();
+                let stored = match stored {
+                    Ok(stored) => stored,
+                    Err(status) => {
+                        let _ = sender.send(Err(status)).await;
+                        return;
+                    }
+                };
                 let rows = rows.into_iter().map(ListedCase::from).collect();
                 let summaries = match with_warnings(&cases, rows).await {
                     Ok(summaries) => summaries,
@@ -98,12 +121,13 @@ impl SettlementInternalService for SettlementInternalApi {
                         return;
                     }
                 };
-                for (summary, (case_json, kind, grouping)) in summaries.into_iter().zip(stored) {
+                for (summary, streamed) in summaries.into_iter().zip(stored) {
                     let message = pb::StreamCasesResponse {
                         summary: Some(summary),
-                        case_json,
-                        record_kind: kind.as_str().to_owned(),
-                        grouping,
+                        case_json: streamed.case_json,
+                        record_kind: streamed.kind.as_str().to_owned(),
+                        grouping: streamed.grouping,
+                        fee_line_totals: streamed.fee_line_totals,
                     };
                     if sender.send(Ok(message)).await.is_err() {
                         // The caller went away.
@@ -116,6 +140,51 @@ impl SettlementInternalService for SettlementInternalApi {
             tokio_stream::wrappers::ReceiverStream::new(receiver),
         )))
     }
+}
+
+/// What a stream message carries of a stored case besides its summary.
+struct Streamed {
+    case_json: String,
+    kind: RecordKind,
+    grouping: Option<pb::GroupingFacts>,
+    fee_line_totals: Vec<pb::FeeLineTotal>,
+}
+
+/// A stored inpatient list as streamed `without_fee_lines`: the head stored beside it, moved out
+/// of the row, or for a list stored before heads were (m0024) the head of its stored document.
+fn streamed_head(case: &mut LedgerCase) -> Result<(String, Vec<pb::FeeLineTotal>), Status> {
+    let unreadable = |what: &str, error: serde_json::Error| {
+        storage_failure(format!(
+            "the stored {what} of list {} of {} v{} is unreadable: {error}",
+            case.list_id, case.hospital_code, case.version
+        ))
+    };
+    let (json, totals) = match case.head.take() {
+        Some(head) => {
+            let totals = ListHead::totals_from_json(&head.line_totals_json)
+                .map_err(|e| unreadable("line totals", e))?;
+            (head.json, totals)
+        }
+        None => {
+            let list: SettlementList =
+                serde_json::from_str(&case.case_json).map_err(|e| unreadable("list", e))?;
+            let head = ListHead::of(&list);
+            (head.json, head.line_totals)
+        }
+    };
+    let totals = totals
+        .into_iter()
+        .map(|(med_chrgitm_type, total)| pb::FeeLineTotal {
+            med_chrgitm_type,
+            amount: Some(common::Money {
+                yuan: total.det_item_fee_sumamt.to_string(),
+            }),
+            in_policy_amount: Some(common::Money {
+                yuan: total.inscp_amt.to_string(),
+            }),
+        })
+        .collect();
+    Ok((json, totals))
 }
 
 /// The grouping facts kept in a valued list's valuation document (what supervision's upcoding

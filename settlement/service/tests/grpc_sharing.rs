@@ -135,6 +135,7 @@ fn cases(hospital: &str, count: i64, fund_fen: i64) -> Vec<LedgerCase> {
             case_json: "{}".into(),
             request_id: "seed".into(),
             stored_at: 1_700_000_000,
+            head: None,
         })
         .collect()
 }

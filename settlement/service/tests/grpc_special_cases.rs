@@ -81,6 +81,7 @@ async fn seed_cases(db: &DatabaseConnection, hospital: &str, mode: &str, count: 
             case_json: "{}".into(),
             request_id: "seed".into(),
             stored_at: 1,
+            head: None,
         })
         .collect();
     CaseStore::insert_new_many(db, &cases)

@@ -200,12 +200,7 @@ pub const CONSUMABLE_CATEGORIES: [ChargeCategory; 1] = [ChargeCategory::CONSUMAB
 
 /// Share of total cost billed in fee lines of `categories` (药占比, 耗占比).
 pub fn category_share(lists: &[InpatientList], categories: &[ChargeCategory]) -> Option<Decimal> {
-    let billed: Decimal = lists
-        .iter()
-        .flat_map(|l| &l.lines)
-        .filter(|line| categories.contains(&line.category))
-        .map(|line| line.amount.value())
-        .sum();
+    let billed: Decimal = lists.iter().map(|l| l.billed_in(categories)).sum();
     let total: Decimal = lists.iter().map(|l| l.total_cost.value()).sum();
     ratio(billed, total)
 }

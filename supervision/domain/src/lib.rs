@@ -50,9 +50,9 @@ pub use deductions::{
 };
 pub use finding::{Arm, Finding, Subject, amount_at_stake, export_csv};
 pub use model::{
-    AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DipGroup,
-    DipTreatment, DischargeType, EarlierCosts, FeeLine, HospitalYear, InpatientList, ListWarning,
-    Procedure, ScreeningInput, SettlementKey, Sex,
+    AmbulatoryKind, AmbulatorySettlement, CategoryTotal, ChargeCategory, Complication, Diagnosis,
+    DipGroup, DipTreatment, DischargeType, EarlierCosts, FeeLine, HospitalYear, InpatientList,
+    ListWarning, Procedure, ScreeningInput, SettlementKey, Sex,
 };
 pub use parameters::{Override, ParameterBook, ParameterSet, Parameters, ScreeningPolicy};
 pub use review::{AlreadyDecided, Decision, FindingStatus};

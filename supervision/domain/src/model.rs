@@ -291,9 +291,21 @@ pub struct InpatientList {
     /// `fulamt_ownpay_amt`, wholly self-paid items.
     pub full_self_pay: Money,
     pub lines: Vec<FeeLine>,
+    /// What the fee lines add up to per charge category, for a list read without them (`lines`
+    /// empty, `in_policy_amount` their in-policy sum): the monitoring indicators need no more of
+    /// the lines ([`InpatientList::billed_in`]). Empty when `lines` holds them.
+    #[serde(default)]
+    pub line_totals: Vec<CategoryTotal>,
     /// The data-quality warnings settlement's intake kept with the list.
     #[serde(default)]
     pub warnings: Vec<ListWarning>,
+}
+
+/// What a list's fee lines of one charge category add up to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryTotal {
+    pub category: ChargeCategory,
+    pub amount: Money,
 }
 
 /// What the growth rates read of a list of the same months a year earlier: where it was treated
@@ -368,6 +380,22 @@ impl InpatientList {
     /// The ADRG: the DRG's first three characters.
     pub fn adrg(&self) -> Option<&str> {
         self.drg.as_deref().and_then(|drg| drg.get(..3))
+    }
+
+    /// What the list billed in `categories`: its fee lines of those categories, or for a list
+    /// read without its lines, their totals.
+    pub fn billed_in(&self, categories: &[ChargeCategory]) -> Decimal {
+        let lines = self
+            .lines
+            .iter()
+            .filter(|line| categories.contains(&line.category))
+            .map(|line| line.amount.value());
+        let totals = self
+            .line_totals
+            .iter()
+            .filter(|total| categories.contains(&total.category))
+            .map(|total| total.amount.value());
+        lines.chain(totals).sum()
     }
 
     /// Lines with their 1-based positions.

@@ -57,6 +57,7 @@ pub fn list(id: &str, person: &str, admitted: &str, discharged: &str) -> Inpatie
         individual_burden: money("400.00"),
         full_self_pay: Money::ZERO,
         lines: Vec::new(),
+        line_totals: Vec::new(),
         warnings: Vec::new(),
     }
 }

@@ -93,6 +93,7 @@ fn list(month: YearMonth, n: u32) -> InpatientList {
         individual_burden: Money::from_fen(fen - fen * 7 / 10),
         full_self_pay: Money::ZERO,
         lines: vec![line(9, 12_000), line(8, 5_000), line(5, 20_000)],
+        line_totals: Vec::new(),
         // One list in 50 with an unknown principal diagnosis.
         warnings: if n.is_multiple_of(50) {
             vec![ListWarning {
@@ -116,7 +117,7 @@ impl CaseSource for Stub {
         unreachable!("the reports stream")
     }
 
-    async fn each_inpatient_list(
+    async fn each_monitored_list(
         &self,
         _: &Principal,
         _: RegionCode,

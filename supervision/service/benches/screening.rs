@@ -133,6 +133,7 @@ fn list(month: YearMonth, n: u32, per_month: u32, lines: u32) -> InpatientList {
         individual_burden: Money::from_fen(cost.to_scaled().unwrap_or(0) * 3 / 10),
         full_self_pay: Money::ZERO,
         lines: fee_lines,
+        line_totals: Vec::new(),
         warnings: Vec::new(),
     }
 }

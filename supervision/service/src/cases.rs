@@ -16,9 +16,9 @@ use platform::peer::{PEER_MESSAGE_LIMIT, PeerCredentials};
 use platform::wire;
 use serde::Deserialize;
 use supervision_domain::{
-    AmbulatoryKind, AmbulatorySettlement, ChargeCategory, Complication, Diagnosis, DipGroup,
-    DipTreatment, DischargeType, EarlierCosts, FeeLine, InpatientList, ListWarning, Procedure,
-    SettlementKey, Sex,
+    AmbulatoryKind, AmbulatorySettlement, CategoryTotal, ChargeCategory, Complication, Diagnosis,
+    DipGroup, DipTreatment, DischargeType, EarlierCosts, FeeLine, InpatientList, ListWarning,
+    Procedure, SettlementKey, Sex,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -64,9 +64,11 @@ pub trait CaseSource: Send + Sync {
         month: YearMonth,
     ) -> Result<Vec<InpatientList>, CaseSourceError>;
 
-    /// The same lists handed to `visit` one at a time, so that a reader folding them (the
-    /// monitoring indicators) never holds a month; this default reads the month whole first.
-    async fn each_inpatient_list(
+    /// The same lists as the monitoring indicators read them, handed to `visit` one at a time so
+    /// that a reader folding them never holds a month: a source may give each list without its
+    /// fee lines but with what they add up to per category ([`InpatientList::line_totals`]),
+    /// which is all the indicators read of them. This default reads the month whole first.
+    async fn each_monitored_list(
         &self,
         principal: &Principal,
         region: RegionCode,
@@ -89,7 +91,7 @@ pub trait CaseSource: Send + Sync {
         visit: &mut (dyn FnMut(EarlierCosts) + Send),
     ) -> Result<(), CaseSourceError> {
         let mut whole = |list: InpatientList| visit(EarlierCosts::from(&list));
-        self.each_inpatient_list(principal, region, month, &mut whole)
+        self.each_monitored_list(principal, region, month, &mut whole)
             .await
     }
 
@@ -160,6 +162,14 @@ const EVERY_KIND: [&str; 4] = [
     AMBULATORY_KINDS[2],
 ];
 
+/// How settlement is asked to stream the inpatient lists: whole, or without their fee lines
+/// and with what those add up to per category (`without_fee_lines`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ListShape {
+    Whole,
+    WithoutFeeLines,
+}
+
 /// How an inpatient list is read from its streamed case: whole ([`inpatient_list`]), as a stay
 /// ([`inpatient_stay`]) or as its costs ([`earlier_costs`]).
 type ReadList<T> = fn(&pb::StreamCasesResponse) -> Result<T, CaseSourceError>;
@@ -190,7 +200,7 @@ impl GrpcCases {
         principal: &Principal,
         region: RegionCode,
         month: YearMonth,
-        kinds: &[&str],
+        (kinds, shape): (&[&str], ListShape),
     ) -> Result<tonic::Streaming<pb::StreamCasesResponse>, CaseSourceError> {
         // The caller's principal travels with the call (a gateway in between replaces it with
         // the api key's), so settlement scopes the stream to what the caller may see.
@@ -206,6 +216,7 @@ impl GrpcCases {
                     ..Default::default()
                 }),
                 record_kinds: kinds.iter().map(|kind| (*kind).to_owned()).collect(),
+                without_fee_lines: shape == ListShape::WithoutFeeLines,
             },
         )?;
         Ok(self
@@ -216,14 +227,17 @@ impl GrpcCases {
             .into_inner())
     }
 
-    /// The month's inpatient lists, each read by `read` and handed to `visit`.
+    /// The month's inpatient lists, streamed in `shape`, each read by `read` and handed to
+    /// `visit`.
     async fn each_list<T>(
         &self,
         (principal, region, month): (&Principal, RegionCode, YearMonth),
-        read: ReadList<T>,
+        (shape, read): (ListShape, ReadList<T>),
         visit: &mut (dyn FnMut(T) + Send),
     ) -> Result<(), CaseSourceError> {
-        let mut stream = self.stream(principal, region, month, &[INPATIENT]).await?;
+        let mut stream = self
+            .stream(principal, region, month, (&[INPATIENT], shape))
+            .await?;
         while let Some(message) = stream.next().await {
             visit(read(&message?)?);
         }
@@ -237,9 +251,11 @@ impl GrpcCases {
         &self,
         (principal, region, month): (&Principal, RegionCode, YearMonth),
         kinds: &[&str],
-        read: ReadList<InpatientList>,
+        (shape, read): (ListShape, ReadList<InpatientList>),
     ) -> Result<MonthCases, CaseSourceError> {
-        let mut stream = self.stream(principal, region, month, kinds).await?;
+        let mut stream = self
+            .stream(principal, region, month, (kinds, shape))
+            .await?;
         let mut cases = MonthCases::default();
         while let Some(message) = stream.next().await {
             let message = message?;
@@ -254,19 +270,21 @@ impl GrpcCases {
 
 #[async_trait::async_trait]
 impl CaseSource for GrpcCases {
-    async fn each_inpatient_list(
+    /// Asks for each list without its fee lines, with their totals ([`monitored_list`]).
+    async fn each_monitored_list(
         &self,
         principal: &Principal,
         region: RegionCode,
         month: YearMonth,
         visit: &mut (dyn FnMut(InpatientList) + Send),
     ) -> Result<(), CaseSourceError> {
-        self.each_list((principal, region, month), inpatient_list, visit)
+        let read = (ListShape::WithoutFeeLines, monitored_list as ReadList<_>);
+        self.each_list((principal, region, month), read, visit)
             .await
     }
 
-    /// Reads only the costs of each stored list: the fee lines, diagnoses and dates a whole
-    /// read parses make up most of a list and the growth rates need none of them.
+    /// Asks for each list without its fee lines and reads only its costs: the lines, diagnoses
+    /// and dates make up most of a list and the growth rates need none of them.
     async fn each_earlier_costs(
         &self,
         principal: &Principal,
@@ -274,7 +292,8 @@ impl CaseSource for GrpcCases {
         month: YearMonth,
         visit: &mut (dyn FnMut(EarlierCosts) + Send),
     ) -> Result<(), CaseSourceError> {
-        self.each_list((principal, region, month), earlier_costs, visit)
+        let read = (ListShape::WithoutFeeLines, earlier_costs as ReadList<_>);
+        self.each_list((principal, region, month), read, visit)
             .await
     }
 
@@ -285,7 +304,12 @@ impl CaseSource for GrpcCases {
         month: YearMonth,
     ) -> Result<Vec<AmbulatorySettlement>, CaseSourceError> {
         let mut stream = self
-            .stream(principal, region, month, &AMBULATORY_KINDS)
+            .stream(
+                principal,
+                region,
+                month,
+                (&AMBULATORY_KINDS, ListShape::Whole),
+            )
             .await?;
         let mut settlements = Vec::new();
         while let Some(message) = stream.next().await {
@@ -306,7 +330,8 @@ impl CaseSource for GrpcCases {
         region: RegionCode,
         month: YearMonth,
     ) -> Result<MonthCases, CaseSourceError> {
-        self.month_read((principal, region, month), &EVERY_KIND, inpatient_list)
+        let read = (ListShape::Whole, inpatient_list as ReadList<_>);
+        self.month_read((principal, region, month), &EVERY_KIND, read)
             .await
     }
 
@@ -322,7 +347,9 @@ impl CaseSource for GrpcCases {
         } else {
             &[INPATIENT]
         };
-        self.month_read((principal, region, month), kinds, inpatient_stay)
+        // The stays are asked without their fee lines, which they are read without.
+        let read = (ListShape::WithoutFeeLines, inpatient_stay as ReadList<_>);
+        self.month_read((principal, region, month), kinds, read)
             .await
     }
 
@@ -334,7 +361,8 @@ impl CaseSource for GrpcCases {
     ) -> Result<Vec<InpatientList>, CaseSourceError> {
         let mut lists = Vec::new();
         let mut keep = |list: InpatientList| lists.push(list);
-        self.each_list((principal, region, month), inpatient_list, &mut keep)
+        let read = (ListShape::Whole, inpatient_list as ReadList<_>);
+        self.each_list((principal, region, month), read, &mut keep)
             .await?;
         Ok(lists)
     }
@@ -548,6 +576,43 @@ pub fn inpatient_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, C
     read_inpatient::<Vec<StoredFeeLine<'_>>>(case)
 }
 
+/// One streamed case as the monitoring indicators read it: as [`inpatient_list`] reads it, and
+/// for a list streamed without its fee lines, with their totals per category and their
+/// in-policy sum instead. A list that came with its lines (a server from before
+/// `without_fee_lines` streams them whole) is read from them alone.
+pub fn monitored_list(case: &pb::StreamCasesResponse) -> Result<InpatientList, CaseSourceError> {
+    let mut list = inpatient_list(case)?;
+    if !list.lines.is_empty() || case.fee_line_totals.is_empty() {
+        return Ok(list);
+    }
+    let unreadable = unreadable_case(case.summary.as_ref());
+    let money = |value: Option<&common::Money>, what: &str, category: &str| {
+        let yuan = value.map_or("", |money| money.yuan.as_str());
+        yuan.parse::<Money>().map_err(|e| {
+            unreadable(format!(
+                "the {what} of the fee lines of category {category:?}, {yuan:?}: {e}"
+            ))
+        })
+    };
+    let mut in_policy = Money::default();
+    for total in &case.fee_line_totals {
+        let category = ChargeCategory::parse(&total.med_chrgitm_type).ok_or_else(|| {
+            unreadable(format!(
+                "charge category {:?} of the fee line totals is not a code",
+                total.med_chrgitm_type
+            ))
+        })?;
+        let code = total.med_chrgitm_type.as_str();
+        list.line_totals.push(CategoryTotal {
+            category,
+            amount: money(total.amount.as_ref(), "amount", code)?,
+        });
+        in_policy += money(total.in_policy_amount.as_ref(), "in-policy amount", code)?;
+    }
+    list.in_policy_amount = in_policy;
+    Ok(list)
+}
+
 /// One streamed case as the rules across stays read it: as [`inpatient_list`] reads it, but
 /// without its fee lines, which none of those rules reads. The list's `lines` are empty, and its
 /// in-policy amount is therefore the payment's.
@@ -634,6 +699,7 @@ fn read_inpatient<'a, L: StoredLines<'a>>(
         individual_burden: payment.acct_pay + payment.psn_cash_pay,
         full_self_pay: payment.fulamt_ownpay_amt,
         lines,
+        line_totals: Vec::new(),
         warnings: summary
             .warnings
             .iter()
@@ -771,7 +837,29 @@ mod tests {
             case_json,
             record_kind: INPATIENT.into(),
             grouping: None,
+            fee_line_totals: Vec::new(),
         }
+    }
+
+    fn total(category: &str, amount: &str, in_policy: &str) -> pb::FeeLineTotal {
+        pb::FeeLineTotal {
+            med_chrgitm_type: category.into(),
+            amount: Some(common::Money {
+                yuan: amount.into(),
+            }),
+            in_policy_amount: Some(common::Money {
+                yuan: in_policy.into(),
+            }),
+        }
+    }
+
+    /// The stored list of [`stored`] as settlement streams it without its fee lines.
+    fn head_of(document: &str) -> pb::StreamCasesResponse {
+        let mut list: serde_json::Value = serde_json::from_str(document).expect("json");
+        list.as_object_mut().expect("list").remove("fee_lines");
+        let mut case = streamed(list.to_string());
+        case.fee_line_totals = vec![total("09", "25.00", "25.00")];
+        case
     }
 
     fn stored(department: &str, total: &str, fund: &str) -> String {
@@ -816,6 +904,55 @@ mod tests {
         expected.lines.clear();
         expected.in_policy_amount = expected.total_cost - expected.full_self_pay;
         assert_eq!(stay, expected);
+    }
+
+    #[test]
+    fn a_list_read_without_its_lines_bills_and_covers_what_its_lines_did() {
+        let document = stored("A03", "1234.56", "987.65");
+        let whole = inpatient_list(&streamed(document.clone())).expect("the whole list reads");
+        let monitored = monitored_list(&head_of(&document)).expect("the head reads");
+        assert!(monitored.lines.is_empty());
+        let drugs = [ChargeCategory::WESTERN_DRUGS];
+        assert_eq!(monitored.billed_in(&drugs), whole.billed_in(&drugs));
+        assert_eq!(monitored.billed_in(&drugs).to_string(), "25.00");
+        assert_eq!(
+            monitored.billed_in(&[ChargeCategory::CONSUMABLES]),
+            Decimal::ZERO
+        );
+        let mut expected = whole.clone();
+        expected.lines.clear();
+        expected.line_totals = vec![CategoryTotal {
+            category: ChargeCategory::WESTERN_DRUGS,
+            amount: "25.00".parse().expect("amount"),
+        }];
+        assert_eq!(monitored, expected);
+        assert_eq!(monitored.in_policy_amount, whole.in_policy_amount);
+        // A server that streams the list whole is read from its lines, whatever else it sends.
+        let mut both = streamed(document);
+        both.fee_line_totals = vec![total("09", "25.00", "25.00")];
+        assert_eq!(monitored_list(&both).expect("whole list"), whole);
+    }
+
+    #[test]
+    fn unreadable_line_totals_are_refused_by_name() {
+        let document = stored("A03", "10.00", "5.00");
+        for (bad, named) in [
+            (total("drugs", "1.00", "1.00"), "\"drugs\""),
+            (total("09", "1.005", "1.00"), "amount"),
+            (total("09", "1.00", ""), "in-policy amount"),
+        ] {
+            let mut case = head_of(&document);
+            case.fee_line_totals = vec![bad];
+            let refused = monitored_list(&case).expect_err("unreadable totals");
+            let CaseSourceError::Unreadable {
+                hospital, reason, ..
+            } = refused
+            else {
+                panic!("{refused:?}");
+            };
+            assert_eq!(hospital, "H001");
+            assert!(reason.contains(named), "{reason}");
+        }
     }
 
     #[test]

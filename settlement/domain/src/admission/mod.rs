@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::case::{AmbulatorySettlement, SettlementList};
 use crate::case_key::{CaseKey, ContentHash};
 use crate::ledger::RecordKind;
+use crate::list_head::ListHead;
 use crate::validation::limits;
 
 /// Reason codes of intake's own checks (validation's are its reasons, lower-cased).
@@ -156,6 +157,9 @@ pub struct Admitted {
     pub canonical_json: String,
     /// The inpatient list to group and value; `None` for ambulatory records.
     pub list: Option<SettlementList>,
+    /// The inpatient list without its fee lines, stored beside it; `None` for ambulatory
+    /// records.
+    pub head: Option<ListHead>,
     /// What validation flagged without rejecting the record, kept with it
     /// ([`crate::intake_warnings`]).
     pub warnings: Vec<crate::validation::Violation>,

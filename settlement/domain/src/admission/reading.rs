@@ -11,6 +11,7 @@ use crate::canonical::write_canonical;
 use crate::case::{AmbulatorySettlement, ListHeader, Payment, SettlementList};
 use crate::case_key::{CaseKey, ContentHash, canonical_json, canonical_json_with_hash};
 use crate::ledger::RecordKind;
+use crate::list_head::ListHead;
 use crate::ports::CodeDictionary;
 use crate::validation::{ValidationPolicy, ValidationReport, validate_ambulatory, validate_list};
 
@@ -23,6 +24,7 @@ struct Parsed {
     canonical_json: String,
     hash: ContentHash,
     list: Option<SettlementList>,
+    head: Option<ListHead>,
     report: ValidationReport,
 }
 
@@ -117,6 +119,7 @@ fn inpatient(
         canonical_json,
         hash,
         report: validate_list(&list, dictionary, policy, today),
+        head: Some(ListHead::of(&list)),
         list: Some(list),
     }
 }
@@ -139,6 +142,7 @@ fn ambulatory(
         canonical_json,
         hash,
         list: None,
+        head: None,
     }
 }
 
@@ -201,6 +205,7 @@ fn admit(
         fund_amount: parsed.payment.fund_total(),
         canonical_json: parsed.canonical_json,
         list: parsed.list,
+        head: parsed.head,
         warnings: parsed.report.warnings,
     })
 }

@@ -24,6 +24,7 @@ mod m0018_case_listing_order;
 mod m0021_warning_region;
 mod m0022_case_clearing;
 mod m0023_listing_covers_filters;
+mod m0024_list_heads;
 
 /// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -95,6 +96,8 @@ impl MigratorTrait for Migrator {
             // A clearing records the case versions it took apart from the ledger rows.
             Box::new(m0022_case_clearing::CaseClearing),
             Box::new(m0023_listing_covers_filters::ListingCoversFilters),
+            // An inpatient list's head (no fee lines, their totals) is stored beside it.
+            Box::new(m0024_list_heads::ListHeads),
         ]
     }
 

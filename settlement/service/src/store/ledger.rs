@@ -17,6 +17,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
+use settlement_domain::list_head::ListHead;
 
 mod lookup;
 mod pages;
@@ -70,6 +71,11 @@ pub mod settlement_case {
         pub case_json: String,
         pub request_id: String,
         pub stored_at: i64,
+        /// The inpatient list without its fee lines (m0024); NULL for ambulatory records and
+        /// for lists stored before.
+        pub list_head_json: Option<String>,
+        /// What the list's fee lines add up to per charge category, beside its head.
+        pub line_totals_json: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -132,6 +138,28 @@ pub struct LedgerCase {
     pub case_json: String,
     pub request_id: String,
     pub stored_at: i64,
+    /// The inpatient list's head, stored beside it; `None` for ambulatory records and for lists
+    /// stored before heads were.
+    pub head: Option<StoredHead>,
+}
+
+/// An inpatient list's head as the ledger keeps it
+/// ([`settlement_domain::list_head::ListHead`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredHead {
+    /// The list's canonical JSON without its fee lines.
+    pub json: String,
+    /// The line totals per charge category, as [`ListHead::totals_json`] writes them.
+    pub line_totals_json: String,
+}
+
+impl From<&ListHead> for StoredHead {
+    fn from(head: &ListHead) -> Self {
+        Self {
+            json: head.json.clone(),
+            line_totals_json: head.totals_json(),
+        }
+    }
 }
 
 /// Where a case sits in the order of listings and exports: its stored region code, hospital and
@@ -233,6 +261,8 @@ fn to_model(
         case_json: Set(case.case_json.clone()),
         request_id: Set(case.request_id.clone()),
         stored_at: Set(case.stored_at),
+        list_head_json: Set(case.head.as_ref().map(|head| head.json.clone())),
+        line_totals_json: Set(case.head.as_ref().map(|head| head.line_totals_json.clone())),
     })
 }
 
@@ -241,7 +271,8 @@ const COPY_COLUMNS: &str = "hospital_code, list_id, version, region_code, is_cur
      fund_type, discharge_date, payment_mode, group_code, points_scaled, total_fen, \
      individual_burden_fen, fund_fen, amount_fen, person_id, admission_date, planned_readmission, \
      episode_programme, prior_episode_days, status, valuation_error, scheme_version, table_version, \
-     valuation_json, content_hash, case_json, request_id, stored_at";
+     valuation_json, content_hash, case_json, request_id, stored_at, list_head_json, \
+     line_totals_json";
 
 fn sqlx_failure(error: sea_orm::sqlx::Error) -> StoreError {
     match &error {
@@ -334,7 +365,16 @@ fn copy_row(out: &mut Vec<u8>, case: &LedgerCase) -> Result<(), StoreError> {
     field(out, &case.content_hash);
     field(out, &case.case_json);
     field(out, &case.request_id);
-    let _ = writeln!(out, "{}", case.stored_at);
+    let _ = write!(out, "{}\t", case.stored_at);
+    match &case.head {
+        None => out.extend_from_slice(b"\\N\t\\N"),
+        Some(head) => {
+            field(out, &head.json);
+            // The last column: `field` would end it with a tab.
+            copy_field(out, &head.line_totals_json);
+        }
+    }
+    out.push(b'\n');
     Ok(())
 }
 
@@ -455,6 +495,13 @@ fn from_model(row: settlement_case::Model) -> Result<LedgerCase, StoreError> {
         case_json: row.case_json,
         request_id: row.request_id,
         stored_at: row.stored_at,
+        head: match (row.list_head_json, row.line_totals_json) {
+            (Some(json), Some(line_totals_json)) => Some(StoredHead {
+                json,
+                line_totals_json,
+            }),
+            _ => None,
+        },
     })
 }
 

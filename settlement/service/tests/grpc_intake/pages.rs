@@ -40,6 +40,7 @@ fn ledger_case(county: &str, hospital: &str, list_id: &str, discharge: i32) -> L
         case_json: "{}".into(),
         request_id: "seed".into(),
         stored_at: 1_700_000_000,
+        head: None,
     }
 }
 

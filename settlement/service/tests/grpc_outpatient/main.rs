@@ -235,6 +235,7 @@ fn ambulatory(
         case_json: json.to_string(),
         request_id: "seed".into(),
         stored_at: 1_700_000_000,
+        head: None,
     }
 }
 

@@ -41,6 +41,7 @@ fn history_case(
         case_json: "{}".into(),
         request_id: "seed".into(),
         stored_at: 1_700_000_000,
+        head: None,
     }
 }
 

@@ -144,6 +144,7 @@ fn seed_cases() -> Vec<LedgerCase> {
                 case_json: "{}".into(),
                 request_id: "seed".into(),
                 stored_at: 1_700_000_000,
+                head: None,
             });
         }
     }

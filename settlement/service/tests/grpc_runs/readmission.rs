@@ -34,6 +34,7 @@ fn stay(list_id: &str, person: &str, admitted: i32, discharged: i32) -> LedgerCa
         case_json: "{}".into(),
         request_id: "seed".into(),
         stored_at: 1_700_000_000,
+        head: None,
     }
 }
 

@@ -47,5 +47,6 @@ fn case(county: &str, hospital: &str, list_id: &str, version: i32, discharge: i3
         case_json: "{}".into(),
         request_id: "r1".into(),
         stored_at: 1_700_000_000,
+        head: None,
     }
 }

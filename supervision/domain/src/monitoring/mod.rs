@@ -324,14 +324,8 @@ struct Facts<'l> {
 
 impl<'l> Facts<'l> {
     fn of(list: &'l InpatientList, tables: &Tables, parameters: &Parameters) -> Self {
-        let (mut drugs, mut consumables) = (Decimal::ZERO, Decimal::ZERO);
-        for line in &list.lines {
-            if DRUG_CATEGORIES.contains(&line.category) {
-                drugs += line.amount.value();
-            } else if CONSUMABLE_CATEGORIES.contains(&line.category) {
-                consumables += line.amount.value();
-            }
-        }
+        let drugs = list.billed_in(&DRUG_CATEGORIES);
+        let consumables = list.billed_in(&CONSUMABLE_CATEGORIES);
         let priced = list
             .drg
             .as_deref()

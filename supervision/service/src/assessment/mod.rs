@@ -113,7 +113,7 @@ impl SupervisionAssessmentApi {
             };
             let mut visit = |list: InpatientList| monitor.add(&list);
             self.cases
-                .each_inpatient_list(principal, region, month, &mut visit)
+                .each_monitored_list(principal, region, month, &mut visit)
                 .await?;
             let Ok(earlier) = YearMonth::new(year - 1, month.month()) else {
                 continue;

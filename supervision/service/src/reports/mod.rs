@@ -111,7 +111,7 @@ impl SupervisionReportsApi {
                 }
             };
             self.cases
-                .each_inpatient_list(principal, region, *month, &mut visit)
+                .each_monitored_list(principal, region, *month, &mut visit)
                 .await?;
         }
         let mut previous_year_read = false;
@@ -168,7 +168,7 @@ impl SupervisionReportsApi {
                 }
             };
             self.cases
-                .each_inpatient_list(principal, region, *month, &mut visit)
+                .each_monitored_list(principal, region, *month, &mut visit)
                 .await?;
         }
         for month in &months {

@@ -2,9 +2,12 @@
 //! ledger's JSON, by discharge (or settlement) month and the record kinds asked, region-scoped
 //! the way settlement scopes them.
 
+use std::collections::BTreeMap;
 use std::pin::Pin;
 
 use futures::Stream;
+use kernel::Money;
+use medpay_proto::common::v1 as common;
 use medpay_proto::settlement::internal::v1 as pb;
 use medpay_proto::settlement::internal::v1::settlement_internal_service_server::{
     SettlementInternalService, SettlementInternalServiceServer,
@@ -105,6 +108,7 @@ pub fn stored_list(
             case_json: list.to_string(),
             record_kind: "inpatient".into(),
             grouping: None,
+            fee_line_totals: Vec::new(),
         },
     }
 }
@@ -154,8 +158,49 @@ pub fn stored_ambulatory(
             case_json: settlement.to_string(),
             record_kind: kind.into(),
             grouping: None,
+            fee_line_totals: Vec::new(),
         },
     }
+}
+
+/// A stored list as settlement streams it `without_fee_lines`: its JSON without `fee_lines`, with
+/// what they add up to per category.
+fn without_lines(mut message: pb::StreamCasesResponse) -> pb::StreamCasesResponse {
+    let mut list: serde_json::Value =
+        serde_json::from_str(&message.case_json).expect("stored list");
+    let lines = list
+        .as_object_mut()
+        .and_then(|fields| fields.remove("fee_lines"))
+        .unwrap_or_default();
+    let mut totals: BTreeMap<String, (Money, Money)> = BTreeMap::new();
+    for line in lines.as_array().into_iter().flatten() {
+        let amount =
+            |field: &str| -> Money { line[field].as_str().expect(field).parse().expect(field) };
+        let total = totals
+            .entry(
+                line["med_chrgitm_type"]
+                    .as_str()
+                    .expect("category")
+                    .to_owned(),
+            )
+            .or_default();
+        total.0 += amount("det_item_fee_sumamt");
+        total.1 += amount("inscp_amt");
+    }
+    message.case_json = list.to_string();
+    message.fee_line_totals = totals
+        .into_iter()
+        .map(|(category, (amount, in_policy))| pb::FeeLineTotal {
+            med_chrgitm_type: category,
+            amount: Some(common::Money {
+                yuan: amount.to_string(),
+            }),
+            in_policy_amount: Some(common::Money {
+                yuan: in_policy.to_string(),
+            }),
+        })
+        .collect();
+    message
 }
 
 type CaseStream = Pin<Box<dyn Stream<Item = Result<pb::StreamCasesResponse, Status>> + Send>>;
@@ -177,12 +222,20 @@ impl SettlementInternalService for FakeSettlement {
         let period = filter.period.unwrap_or_default();
         let month = period.year * 100 + period.month;
         let prefix = region.to_string().trim_end_matches('0').to_owned();
+        let without_fee_lines = request.get_ref().without_fee_lines;
         let messages: Vec<Result<pb::StreamCasesResponse, Status>> = self
             .cases
             .iter()
             .filter(|case| case.month == month && case.region.starts_with(&prefix))
             .filter(|case| kinds.contains(&case.message.record_kind))
-            .map(|case| Ok(case.message.clone()))
+            .map(|case| {
+                let message = case.message.clone();
+                Ok(if without_fee_lines && message.record_kind == "inpatient" {
+                    without_lines(message)
+                } else {
+                    message
+                })
+            })
             .collect();
         Ok(Response::new(Box::pin(futures::stream::iter(messages))))
     }
