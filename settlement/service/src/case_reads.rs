@@ -177,19 +177,27 @@ pub fn export_cases(
 
 /// Every current case `filter` selects in `region`, as chunks of at most `size` in key order,
 /// each read when the consumer asks for it: memory holds one chunk whatever the selection's size.
+/// With `heads`, a list stored with its head comes without its document
+/// ([`CaseStore::list_heads`]).
 pub fn chunks(
     cases: CaseStore,
     region: RegionCode,
     filter: CaseFilter,
-    size: u64,
+    (size, heads): (u64, bool),
 ) -> impl Stream<Item = Result<Vec<LedgerCase>, StoreError>> + Send + 'static {
     walk(
         cases,
         region,
         filter,
         size,
-        |cases, region, filter, after, size| async move {
-            cases.list(region, &filter, after.as_ref(), size).await
+        move |cases, region, filter, after, size| async move {
+            if heads {
+                cases
+                    .list_heads(region, &filter, after.as_ref(), size)
+                    .await
+            } else {
+                cases.list(region, &filter, after.as_ref(), size).await
+            }
         },
         CaseKey::of,
     )

@@ -68,7 +68,12 @@ impl SettlementInternalService for SettlementInternalApi {
         // below stays as the stream's own guarantee.
         filter.record_kinds = kinds.iter().copied().collect();
         filter.record_kinds.sort_by_key(|kind| kind.as_str());
-        let mut chunks = Box::pin(chunks(self.cases.clone(), region, filter, CHUNK));
+        let mut chunks = Box::pin(chunks(
+            self.cases.clone(),
+            region,
+            filter,
+            (CHUNK, without_fee_lines),
+        ));
         let (sender, receiver) = tokio::sync::mpsc::channel(64);
         let cases = self.cases.clone();
         tokio::spawn(async move {

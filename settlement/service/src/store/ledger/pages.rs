@@ -12,7 +12,9 @@ use kernel::{FundType, Money, Points, RegionCode};
 use platform::db::{fund_from_db, fund_to_db, region_from_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::ExprTrait;
-use sea_orm::{DbBackend, FromQueryResult, QueryOrder, QuerySelect, QueryTrait, Statement};
+use sea_orm::{
+    DbBackend, FromQueryResult, Iterable, QueryOrder, QuerySelect, QueryTrait, Statement,
+};
 use settlement_domain::ledger::LedgerStatus;
 
 use super::{
@@ -287,6 +289,32 @@ impl CaseStore {
     ) -> Result<Vec<LedgerCase>, StoreError> {
         let query =
             listing(region, filter, after, limit).expr_as(case_clearing::taken_valued(), "taken");
+        let rows: Vec<TakenRow> = rows_of(self, query).await?;
+        rows.into_iter().map(TakenRow::into_case).collect()
+    }
+
+    /// [`CaseStore::list`] for a stream of list heads (StreamCases `without_fee_lines`): the
+    /// same cases in the same order, but an inpatient list stored with its head is read without
+    /// its document (`case_json` empty), which is most of its row; a record without a head (an
+    /// ambulatory settlement, a list stored before heads) is read whole.
+    pub async fn list_heads(
+        &self,
+        region: RegionCode,
+        filter: &CaseFilter,
+        after: Option<&CaseKey>,
+        limit: u64,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        use settlement_case::Column;
+        let document = Expr::case(
+            Expr::col(Column::ListHeadJson).is_null(),
+            Expr::col(Column::CaseJson),
+        )
+        .finally("");
+        let query = listing(region, filter, after, limit)
+            .select_only()
+            .columns(Column::iter().filter(|column| !matches!(column, Column::CaseJson)))
+            .expr_as(document, "case_json")
+            .expr_as(case_clearing::taken_valued(), "taken");
         let rows: Vec<TakenRow> = rows_of(self, query).await?;
         rows.into_iter().map(TakenRow::into_case).collect()
     }
