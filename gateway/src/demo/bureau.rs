@@ -129,6 +129,8 @@ pub struct Screening {
     pub rules: Vec<RuleFindings>,
     /// Each hospital's monitoring indicators over the year, in hospital order.
     pub indicators: Vec<HospitalIndicators>,
+    /// Every finding of the year, as the scoring matches them (`score`).
+    pub found: Vec<medpay_simulator::score::FindingRef>,
     /// The findings scored against the simulator's ground truth (`score`).
     pub scores: medpay_simulator::score::Scores,
 }
@@ -307,9 +309,10 @@ pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Scre
         .try_collect()
         .await?;
     let mut cases = 0_u64;
+    let mut found = Vec::new();
     for month in months {
         cases += month.cases;
-        for finding in &month.findings {
+        for finding in month.findings {
             let amount: Money = finding.amount.parse().map_err(|e| {
                 anyhow::anyhow!(
                     "finding {} amount {:?}: {e}",
@@ -332,6 +335,7 @@ pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Scre
                 });
             rule.findings += 1;
             rule.amount += amount;
+            found.push(super::score::finding_ref(finding)?);
         }
     }
     let mut rules: Vec<RuleFindings> = rules.into_values().collect();
@@ -342,6 +346,7 @@ pub async fn screen(channel: Channel, region: RegionCode) -> anyhow::Result<Scre
         indicators: indicators
             .await
             .map_err(|e| anyhow::anyhow!("reading the indicators failed: {e}"))??,
+        found,
         scores: Default::default(),
     })
 }

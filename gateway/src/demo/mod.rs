@@ -411,7 +411,7 @@ async fn act(
     let ((), mut screening) =
         tokio::try_join!(prepayments, bureau::screen(channel.clone(), province))?;
     steps.done("prepayments and screening");
-    screening.scores = score::score(&seeded, channel.clone(), province).await?;
+    screening.scores = score::score(&seeded, std::mem::take(&mut screening.found));
     steps.done("scoring");
     eprintln!(
         "screening: {} stays, {} findings",

@@ -1,84 +1,51 @@
 //! The year's screening scored against the simulator's ground truth: the seeded cases are
 //! gathered while the bureau looks at the years (the demo's one pass over the simulated cases,
-//! every year in generation order), every finding of the year is read back through
-//! `ListFindings`, and `medpay_simulator::score` counts per rule what was seeded, found and
+//! every year in generation order), every finding of the year is the screening's listing of it
+//! through `ListFindings`, and `medpay_simulator::score` counts per rule what was seeded, found and
 //! flagged (the matching is documented there). Printed after the findings and written as
 //! `rules.csv`.
 
 use std::fmt::Write as _;
 
-use super::Channel;
-use kernel::RegionCode;
-use medpay_proto::common::v1 as common;
 use medpay_proto::supervision::v1 as supervision;
-use medpay_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
 use medpay_simulator::Irregularity;
 use medpay_simulator::score::{CaseRef, FindingRef, RuleScore, Scores, Seeded, percent_text};
 
 use super::YEAR;
 use super::bureau::Screening;
 
-/// Reads every finding of the latest screening run of each month of the year in `region`.
-async fn findings(channel: Channel, region: RegionCode) -> anyhow::Result<Vec<FindingRef>> {
-    let mut client =
-        SupervisionServiceClient::new(channel).max_decoding_message_size(super::MESSAGE_LIMIT);
-    let mut findings = Vec::new();
-    for month in 1..=12 {
-        let mut page_token = String::new();
-        loop {
-            let page = client
-                .list_findings(supervision::ListFindingsRequest {
-                    region_code: region.to_string(),
-                    page_size: 1_000,
-                    page_token: page_token.clone(),
-                    period: Some(common::YearMonth { year: YEAR, month }),
-                    ..Default::default()
-                })
-                .await?
-                .into_inner();
-            for finding in page.findings {
-                let rule = u8::try_from(finding.rule_number).map_err(|_| {
-                    anyhow::anyhow!(
-                        "finding {} has rule number {}",
-                        finding.finding_id,
-                        finding.rule_number
-                    )
-                })?;
-                let other = (!finding.other_list_id.is_empty()).then_some(CaseRef {
-                    institution: finding.other_hospital_code,
-                    list_id: finding.other_list_id,
-                });
-                findings.push(FindingRef {
-                    rule,
-                    case: CaseRef {
-                        institution: finding.hospital_code,
-                        list_id: finding.list_id,
-                    },
-                    other,
-                });
-            }
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
-        }
-    }
-    Ok(findings)
+/// A finding as the scoring matches it with the seeded cases.
+pub fn finding_ref(finding: supervision::Finding) -> anyhow::Result<FindingRef> {
+    let rule = u8::try_from(finding.rule_number).map_err(|_| {
+        anyhow::anyhow!(
+            "finding {} has rule number {}",
+            finding.finding_id,
+            finding.rule_number
+        )
+    })?;
+    let other = (!finding.other_list_id.is_empty()).then_some(CaseRef {
+        institution: finding.other_hospital_code,
+        list_id: finding.other_list_id,
+    });
+    Ok(FindingRef {
+        rule,
+        case: CaseRef {
+            institution: finding.hospital_code,
+            list_id: finding.list_id,
+        },
+        other,
+    })
 }
 
-/// Scores the year's findings in `region` against the simulation's ground truth, `seeded`.
-pub async fn score(
-    seeded: &Seeded,
-    channel: Channel,
-    region: RegionCode,
-) -> anyhow::Result<Scores> {
-    let findings = findings(channel, region).await?;
+/// Scores the year's findings, as the screening listed them, against the simulation's ground
+/// truth, `seeded`.
+pub fn score(seeded: &Seeded, findings: Vec<FindingRef>) -> Scores {
     let scores = seeded.score(findings);
     eprintln!(
         "scoring: {} seeded cases against the findings",
         seeded.targets().len()
     );
-    Ok(scores)
+    scores
 }
 
 /// The level of the rule in force, as the screening listed it, else the catalogue's default.

@@ -127,6 +127,7 @@ mod tests {
                 amount: kernel::Money::from_fen(0),
             }],
             indicators: Vec::new(),
+            found: Vec::new(),
             scores,
         }
     }

@@ -110,6 +110,7 @@ fn screening() -> Screening {
             mean_cost: Some("24800.00".parse().expect("mean cost")),
             readmission_rate: None,
         }],
+        found: Vec::new(),
         scores: Default::default(),
     }
 }
