@@ -287,8 +287,15 @@ impl CaseStore {
         after: Option<&CaseKey>,
         limit: u64,
     ) -> Result<Vec<LedgerCase>, StoreError> {
-        let query =
-            listing(region, filter, after, limit).expr_as(case_clearing::taken_valued(), "taken");
+        self.whole_rows(listing(region, filter, after, limit)).await
+    }
+
+    /// The rows `query` selects, each with whether a clearing took it, as stored versions.
+    async fn whole_rows(
+        &self,
+        query: sea_orm::Select<settlement_case::Entity>,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        let query = query.expr_as(case_clearing::taken_valued(), "taken");
         let rows: Vec<TakenRow> = rows_of(self, query).await?;
         rows.into_iter().map(TakenRow::into_case).collect()
     }
@@ -313,10 +320,8 @@ impl CaseStore {
         let query = listing(region, filter, after, limit)
             .select_only()
             .columns(Column::iter().filter(|column| !matches!(column, Column::CaseJson)))
-            .expr_as(document, "case_json")
-            .expr_as(case_clearing::taken_valued(), "taken");
-        let rows: Vec<TakenRow> = rows_of(self, query).await?;
-        rows.into_iter().map(TakenRow::into_case).collect()
+            .expr_as(document, "case_json");
+        self.whole_rows(query).await
     }
 
     /// [`CaseStore::list`] as case summaries: the same cases in the same order, each read
