@@ -9,6 +9,8 @@ pub mod convert;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use kernel::{FundType, Money, Principal, RegionCode, Role, YearMonth};
 use medpay_proto::supervision::v1 as pb;
 use medpay_proto::supervision::v1::supervision_assessment_service_server::{
@@ -26,7 +28,7 @@ use supervision_domain::{EarlierCosts, InpatientList, ParameterBook, Tables};
 use tonic::{Request, Response, Status};
 
 use crate::assessment_store::{NewLead, StoredAssessmentRun};
-use crate::cases::CaseSource;
+use crate::cases::{CaseSource, CaseSourceError};
 use crate::deductions::hospital_deductions;
 use crate::error::Error;
 use crate::store::SupervisionStore;
@@ -107,21 +109,30 @@ impl SupervisionAssessmentApi {
     ) -> Result<Indicators, Error> {
         let parameters = self.book.policy_for(region, year).parameters;
         let mut monitor = Monitor::new(&self.tables, &parameters, Breakdown::Hospital);
-        for month in 1..=12 {
-            let Ok(month) = YearMonth::new(year, month) else {
-                continue;
-            };
-            let mut visit = |list: InpatientList| monitor.add(&list);
-            self.cases
-                .each_monitored_list(principal, region, month, &mut visit)
-                .await?;
-            let Ok(earlier) = YearMonth::new(year - 1, month.month()) else {
-                continue;
-            };
-            let mut visit = |costs: EarlierCosts| monitor.add_previous_year(&costs);
-            self.cases
-                .each_earlier_costs(principal, region, earlier, &mut visit)
-                .await?;
+        let months: Vec<YearMonth> = (1..=12)
+            .filter_map(|month| YearMonth::new(year, month).ok())
+            .collect();
+        // Each month is read on a task of its own, the next one while this one is folded, so
+        // that reading (settlement's ledger, the lists' JSON) takes both cores; the lists are
+        // folded in month order, as one month after the other.
+        let mut reads = futures::stream::iter(months)
+            .map(|month| {
+                let (cases, principal) = (Arc::clone(&self.cases), principal.clone());
+                tokio::spawn(
+                    async move { month_read(cases.as_ref(), &principal, region, month).await },
+                )
+            })
+            .buffered(MONTHS_READ_AT_ONCE);
+        while let Some(read) = reads.next().await {
+            let (lists, earlier) = read.map_err(|stopped| {
+                CaseSourceError::Unavailable(format!("reading a month's cases stopped: {stopped}"))
+            })??;
+            for list in &lists {
+                monitor.add(list);
+            }
+            for costs in &earlier {
+                monitor.add_previous_year(costs);
+            }
         }
         Ok(monitor.finish())
     }
@@ -174,6 +185,30 @@ impl SupervisionAssessmentApi {
                 })
             })
     }
+}
+
+/// Months of the assessed year read at once ([`SupervisionAssessmentApi::year_indicators`]).
+const MONTHS_READ_AT_ONCE: usize = 2;
+
+/// The lists of `month` as the monitoring reads them, and the costs of the same month a year
+/// earlier.
+async fn month_read(
+    cases: &dyn CaseSource,
+    principal: &Principal,
+    region: RegionCode,
+    month: YearMonth,
+) -> Result<(Vec<InpatientList>, Vec<EarlierCosts>), Error> {
+    let mut lists = Vec::new();
+    cases
+        .each_monitored_list(principal, region, month, &mut |list| lists.push(list))
+        .await?;
+    let mut earlier = Vec::new();
+    if let Ok(before) = YearMonth::new(month.year() - 1, month.month()) {
+        cases
+            .each_earlier_costs(principal, region, before, &mut |costs| earlier.push(costs))
+            .await?;
+    }
+    Ok((lists, earlier))
 }
 
 #[tonic::async_trait]
