@@ -9,7 +9,10 @@ use gateway::server::{self, ContextName};
 
 /// mimalloc rather than glibc's malloc: a year's intake and screening allocate and free millions of
 /// settlement lists of some 14 KB each, and glibc's large-chunk bins (consolidation and unlinking)
-/// took a fifth of the CPU in profiles of `medpay demo`.
+/// took a fifth of the CPU in profiles of `medpay demo`. Built without transparent huge pages
+/// (`no_thp`): memory mimalloc returns and takes back was faulted in again 2 MiB at a time, each
+/// fault zeroing the whole huge page (`clear_page_erms`, about 6 % of the CPU of
+/// `medpay demo --cases 20000`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
