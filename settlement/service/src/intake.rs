@@ -24,6 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Instant;
 
 use kernel::RegionCode;
 use kernel::date::Date;
@@ -343,9 +344,11 @@ impl Intake {
         let mut fingerprints: Vec<String> = Vec::new();
         let mut preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         while let Some(ready) = preparing.take() {
+            let waited = Instant::now();
             let mut ready = ready
                 .await
                 .map_err(|e| IntakeError::Worker(e.to_string()))??;
+            let prepare_wait = waited.elapsed();
             let (base, fingerprint) = (ready.base, std::mem::take(&mut ready.fingerprint));
             let chunk_index = i64::try_from(fingerprints.len()).unwrap_or(i64::MAX);
             // A chunk stored by an earlier attempt under this request id must be the same
@@ -374,6 +377,7 @@ impl Intake {
                 };
             fingerprints.push(fingerprint);
             let keys: BTreeSet<CaseKey> = ready.prepared.iter().map(|p| p.key.clone()).collect();
+            let waited = Instant::now();
             while storing.len() >= stores_in_flight
                 || storing.iter().any(|(held, _)| !held.is_disjoint(&keys))
             {
@@ -382,6 +386,15 @@ impl Intake {
                 };
                 merge(oldest.join().await?);
             }
+            // Which stage an upload waits on: a prepared chunk (reading and validating) or the
+            // store of the chunk before (the single writer on SQLite).
+            tracing::debug!(
+                chunk = chunk_index,
+                records = ready.records,
+                prepare_wait_ms = prepare_wait.as_millis() as u64,
+                store_wait_ms = waited.elapsed().as_millis() as u64,
+                "intake chunk ready to store"
+            );
             let intake = self.clone();
             let request_id = request_id.to_owned();
             storing.push_back((
@@ -489,6 +502,7 @@ impl Intake {
         records: Vec<Incoming>,
     ) -> Result<PreparedChunk, IntakeError> {
         let count = records.len();
+        let started = Instant::now();
         let stored_at = platform::wire::unix_seconds();
         let today = (self.today)();
         let records: Vec<Record> = incoming::in_parts(records, |_, part| {
@@ -517,6 +531,11 @@ impl Intake {
             prepared.extend(ready);
             checked.add(rejected);
         }
+        tracing::debug!(
+            records = count,
+            prepare_ms = started.elapsed().as_millis() as u64,
+            "intake chunk prepared"
+        );
         Ok(PreparedChunk {
             base,
             records: count,
@@ -597,10 +616,15 @@ impl Intake {
             first_valuations,
             ..
         } = chunk;
+        let waited = Instant::now();
         let mut valued = Valuations {
             first: first_valuations.join().await?,
             ..Valuations::default()
         };
+        tracing::debug!(
+            valuation_wait_ms = waited.elapsed().as_millis() as u64,
+            "intake chunk valued"
+        );
         for attempt in 0..RACE_ATTEMPTS {
             if attempt > 0
                 && let Some(ours) = &mark
@@ -664,6 +688,7 @@ impl Intake {
         if prepared.is_empty() {
             return self.store_versions(&[], &[], mark, done).await;
         }
+        let started = Instant::now();
         let current = current_versions(&self.db, prepared).await?;
         let codes: Vec<String> = prepared
             .iter()
@@ -693,8 +718,10 @@ impl Intake {
         done.corrected = decision.corrected;
         done.unchanged = decision.unchanged;
         done.reject(decision.rejections);
+        let decided = started.elapsed();
         self.value_missing(prepared, &decision.to_store, valued)
             .await?;
+        let valued_at = started.elapsed();
         let versions: Vec<LedgerCase> = decision
             .to_store
             .iter()
@@ -710,7 +737,17 @@ impl Intake {
             })
             .collect();
         let kept = warnings::kept(prepared, &decision.to_store, &valued.unknown);
-        self.store_versions(&versions, &kept, mark, done).await
+        let built = started.elapsed();
+        let stored = self.store_versions(&versions, &kept, mark, done).await;
+        tracing::debug!(
+            records = prepared.len(),
+            facts_ms = decided.as_millis() as u64,
+            valuing_ms = (valued_at - decided).as_millis() as u64,
+            building_ms = (built - valued_at).as_millis() as u64,
+            writing_ms = (started.elapsed() - built).as_millis() as u64,
+            "intake chunk stored"
+        );
+        stored
     }
 
     /// Stores a decided chunk's versions with its mark: `done` once stored, `None` when a
