@@ -389,6 +389,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server,
             api_key,
         } => {
+            // The demo's own server logs its errors only (the cause of a storage failure, say):
+            // progress and tables are the demo's output. `medpay up` with the demo's `--server`
+            // logs as configured.
+            let _telemetry = gateway::telemetry::init(&gateway::config::TelemetrySettings {
+                log_filter: "error".to_owned(),
+                otlp_endpoint: String::new(),
+                metrics_listen: String::new(),
+            })?;
             let args = gateway::demo::DemoArgs {
                 cases,
                 seed,
