@@ -51,6 +51,7 @@ use crate::store::ledger::{CaseStore, LedgerCase, StoreError, StoredHead};
 use crate::store::uploads::{self, ChunkMark};
 use crate::store::warnings::KeptWarnings;
 use crate::store::{Database, Storage};
+use crate::timing::lap;
 
 /// Records per chunk: one valuation batch and one transaction each.
 pub const DEFAULT_CHUNK: usize = 1_000;
@@ -688,7 +689,7 @@ impl Intake {
         if prepared.is_empty() {
             return self.store_versions(&[], &[], mark, done).await;
         }
-        let started = Instant::now();
+        let mut started = Instant::now();
         let current = current_versions(&self.db, prepared).await?;
         let codes: Vec<String> = prepared
             .iter()
@@ -718,10 +719,10 @@ impl Intake {
         done.corrected = decision.corrected;
         done.unchanged = decision.unchanged;
         done.reject(decision.rejections);
-        let decided = started.elapsed();
+        let facts = lap(&mut started);
         self.value_missing(prepared, &decision.to_store, valued)
             .await?;
-        let valued_at = started.elapsed();
+        let valuing = lap(&mut started);
         let versions: Vec<LedgerCase> = decision
             .to_store
             .iter()
@@ -737,14 +738,14 @@ impl Intake {
             })
             .collect();
         let kept = warnings::kept(prepared, &decision.to_store, &valued.unknown);
-        let built = started.elapsed();
+        let building = lap(&mut started);
         let stored = self.store_versions(&versions, &kept, mark, done).await;
         tracing::debug!(
             records = prepared.len(),
-            facts_ms = decided.as_millis() as u64,
-            valuing_ms = (valued_at - decided).as_millis() as u64,
-            building_ms = (built - valued_at).as_millis() as u64,
-            writing_ms = (started.elapsed() - built).as_millis() as u64,
+            facts_ms = facts.as_millis() as u64,
+            valuing_ms = valuing.as_millis() as u64,
+            building_ms = building.as_millis() as u64,
+            writing_ms = lap(&mut started).as_millis() as u64,
             "intake chunk stored"
         );
         stored

@@ -16,6 +16,7 @@ pub mod special_cases;
 pub mod status;
 pub mod store;
 pub mod supervision_peer;
+mod timing;
 pub mod valuation;
 
 pub use grpc::SettlementApi;

@@ -33,6 +33,7 @@ use crate::budget_peer::ClearingKey;
 use crate::special_cases::bound_decisions;
 use crate::store::Storage;
 use crate::store::institutions;
+use crate::timing::lap;
 use settlement_domain::valued_case::ValuedCase;
 
 /// What a clearing needs besides the ledger.
@@ -91,13 +92,6 @@ struct Phases {
 }
 
 impl Phases {
-    /// Adds the time since `started` to `phase` and starts the next phase.
-    fn lap(phase: &mut Duration, started: &mut Instant) {
-        let now = Instant::now();
-        *phase += now - *started;
-        *started = now;
-    }
-
     fn log(&self, order: &ClearingOrder, cases: u64) {
         let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
         tracing::info!(
@@ -181,12 +175,12 @@ async fn assemble<C: Storage>(
     .await?;
     let period_cases = store::run_cases(conn, order.region, order.fund, from, to).await?;
     super::episodes::refuse_stale_episodes(conn, &period_cases, &policy).await?;
-    Phases::lap(&mut phases.read, &mut started);
+    phases.read += lap(&mut started);
     let cases = super::valued_cases(period_cases);
-    Phases::lap(&mut phases.value, &mut started);
+    phases.value += lap(&mut started);
     let later_stays = super::later_stays(conn, order.region, order.fund, to, &policy).await?;
     let alliances = alliances(conn, order.year, &cases, &year_inputs, &prepayments).await?;
-    Phases::lap(&mut phases.read, &mut started);
+    phases.read += lap(&mut started);
     let clearing = assemble_clearing(ClearingFacts {
         region: order.region,
         year: order.year,
@@ -203,7 +197,7 @@ async fn assemble<C: Storage>(
         alliances,
     })
     .map_err(RunError::Domain)?;
-    Phases::lap(&mut phases.value, &mut started);
+    phases.value += lap(&mut started);
     Ok(Assembled {
         version,
         policy_version,
@@ -436,10 +430,10 @@ async fn store_clearing<C: Storage>(
     };
     drop(assembled);
     store::insert_run(conn, run.clone(), statements).await?;
-    Phases::lap(&mut phases.write, &mut started);
+    phases.write += lap(&mut started);
     let (from, to) = order.discharges();
     store::mark_cleared(conn, &run.run_id, order.region, order.fund, (from, to)).await?;
-    Phases::lap(&mut phases.mark, &mut started);
+    phases.mark += lap(&mut started);
     phases.log(order, case_count);
     Ok(run)
 }
