@@ -60,6 +60,11 @@ pub const DEFAULT_CHUNK: usize = 1_000;
 /// under way the database and the valuation peers stay busy (3: 15,500 cases/s end to end, 4:
 /// 20,500, 6: 25,500, 8: no more; `cargo bench -p integration-tests --bench intake_end_to_end`).
 pub const STORES_IN_FLIGHT: usize = 6;
+/// Chunks of one upload under way at once on SQLite: one being valued and written while the next
+/// gathers its facts (the current versions of its cases, its institutions, the closed months).
+/// The next one values and writes only once the one before is stored ([`ChunkTurn`]), so the
+/// single writer still stores them in upload order and every episode sees the stays before it.
+pub const SQLITE_STORES_IN_FLIGHT: usize = 2;
 /// How often a chunk is decided again after losing a race on the ledger's primary key.
 const RACE_ATTEMPTS: usize = 8;
 
@@ -186,6 +191,41 @@ impl<T> Drop for UploadTask<T> {
     }
 }
 
+/// A chunk's place in the order its upload is stored in on SQLite: it gathers its facts while the
+/// chunk before it is stored, and values and writes once that one is. Its per-diem episode days
+/// read the stays stored before it, and the single writer gets one chunk at a time, in upload
+/// order; a chunk whose predecessor failed stores nothing. On PostgreSQL the chunks of an upload
+/// are stored side by side and a turn waits for nothing.
+#[derive(Default)]
+struct ChunkTurn {
+    /// Resolves once the chunk before is stored; dropped unresolved when it failed.
+    after: Option<tokio::sync::oneshot::Receiver<()>>,
+    /// Tells the chunk after that this one is stored.
+    stored: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl ChunkTurn {
+    /// Waits until the chunk before is stored (at once when there is none, and on every attempt
+    /// after the first).
+    async fn wait_for_the_chunk_before(&mut self, base: u64) -> Result<(), IntakeError> {
+        match self.after.take() {
+            Some(after) => after.await.map_err(|_| {
+                IntakeError::Worker(format!(
+                    "the chunk before record {base} was not stored, so neither is this one"
+                ))
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn mark_stored(&mut self) {
+        if let Some(stored) = self.stored.take() {
+            // The chunk after may have been dropped with its failed upload.
+            let _ = stored.send(());
+        }
+    }
+}
+
 /// What one chunk did.
 #[derive(Default)]
 struct ChunkOutcome {
@@ -304,7 +344,9 @@ impl Intake {
     /// says otherwise) are stored at once, each in its own
     /// transaction, but never two holding the same case: a chunk that shares a case with one
     /// being stored waits for it, so every case's versions are decided in upload order, as if the
-    /// chunks were stored one after another. SQLite, with its single writer, stores one at a time.
+    /// chunks were stored one after another. SQLite, with its single writer, stores them in upload
+    /// order, one at a time, each chunk gathering its facts while the one before is stored
+    /// ([`ChunkTurn`]).
     pub async fn submit_chunks(
         &self,
         caller_id: &str,
@@ -319,11 +361,14 @@ impl Intake {
                 .replay_completed(caller_id, request_id, &stored, chunks)
                 .await;
         }
-        let stores_in_flight = if self.db.takes_concurrent_writers() {
-            self.stores_in_flight
+        let in_upload_order = !self.db.takes_concurrent_writers();
+        let stores_in_flight = if in_upload_order {
+            self.stores_in_flight.min(SQLITE_STORES_IN_FLIGHT)
         } else {
-            1
+            self.stores_in_flight
         };
+        // The receiver the next chunk's turn waits on, when chunks are stored in upload order.
+        let mut previous_stored: Option<tokio::sync::oneshot::Receiver<()>> = None;
         let mut outcome = pb::IntakeOutcome::default();
         let mut rejected = BTreeSet::new();
         let mut merge = |done: ChunkOutcome| {
@@ -396,13 +441,19 @@ impl Intake {
                 store_wait_ms = waited.elapsed().as_millis() as u64,
                 "intake chunk ready to store"
             );
+            let mut turn = ChunkTurn::default();
+            if in_upload_order {
+                let (stored, next) = tokio::sync::oneshot::channel();
+                turn.after = previous_stored.replace(next);
+                turn.stored = Some(stored);
+            }
             let intake = self.clone();
             let request_id = request_id.to_owned();
             storing.push_back((
                 keys,
                 UploadTask::spawn(async move {
                     intake
-                        .store_prepared(region, &request_id, mark, ready)
+                        .store_prepared(region, &request_id, mark, ready, turn)
                         .await
                 }),
             ));
@@ -608,6 +659,7 @@ impl Intake {
         request_id: &str,
         mut mark: Option<ChunkMark>,
         chunk: PreparedChunk,
+        mut turn: ChunkTurn,
     ) -> Result<ChunkOutcome, IntakeError> {
         let PreparedChunk {
             base,
@@ -653,16 +705,17 @@ impl Intake {
             }
             match self
                 .store_chunk(
-                    region,
+                    (region, base),
                     mark.as_ref(),
                     &prepared,
                     &mut valued,
-                    request_id,
-                    stored_at,
+                    (request_id, stored_at),
+                    &mut turn,
                 )
                 .await?
             {
                 Some(stored) => {
+                    turn.mark_stored();
                     done.add(stored);
                     return Ok(done);
                 }
@@ -673,20 +726,21 @@ impl Intake {
         Err(IntakeError::Contended(base))
     }
 
-    /// Gathers the facts of a chunk, has the domain decide it, values what is to be stored and
-    /// stores it in one transaction; `None` when a concurrent upload stored one of its cases
-    /// first (nothing of the chunk is stored then).
+    /// Gathers the facts of a chunk, has the domain decide it, waits for its turn, values what is
+    /// to be stored and stores it in one transaction; `None` when a concurrent upload stored one
+    /// of its cases first (nothing of the chunk is stored then).
     async fn store_chunk(
         &self,
-        region: RegionCode,
+        (region, base): (RegionCode, u64),
         mark: Option<&ChunkMark>,
         prepared: &[Admitted],
         valued: &mut Valuations,
-        request_id: &str,
-        stored_at: i64,
+        (request_id, stored_at): (&str, i64),
+        turn: &mut ChunkTurn,
     ) -> Result<Option<ChunkOutcome>, IntakeError> {
         let mut done = ChunkOutcome::default();
         if prepared.is_empty() {
+            turn.wait_for_the_chunk_before(base).await?;
             return self.store_versions(&[], &[], mark, done).await;
         }
         let mut started = Instant::now();
@@ -720,6 +774,11 @@ impl Intake {
         done.unchanged = decision.unchanged;
         done.reject(decision.rejections);
         let facts = lap(&mut started);
+        // The facts above do not change with the chunk before: the upload holds back a chunk
+        // sharing a case with one being stored, and institutions and closed months are not
+        // intake's to write. Episode days read the stays stored before, so valuing waits.
+        turn.wait_for_the_chunk_before(base).await?;
+        let turn_wait = lap(&mut started);
         self.value_missing(prepared, &decision.to_store, valued)
             .await?;
         let valuing = lap(&mut started);
@@ -743,6 +802,7 @@ impl Intake {
         tracing::debug!(
             records = prepared.len(),
             facts_ms = facts.as_millis() as u64,
+            turn_wait_ms = turn_wait.as_millis() as u64,
             valuing_ms = valuing.as_millis() as u64,
             building_ms = building.as_millis() as u64,
             writing_ms = lap(&mut started).as_millis() as u64,

@@ -157,3 +157,58 @@ store_test!(
             .expect("the month is prepaid once every stay is valued with its days");
     }
 );
+
+/// On a database file, as a server has it, the next chunk of an upload gathers its facts while
+/// the one before is stored, and values its stays only once that one is: a readmission in the
+/// chunk after its first stay counts that stay's days, as it would arriving in a later upload.
+#[tokio::test]
+async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days() {
+    use sea_orm_migration::MigratorTrait;
+
+    let folder = tempfile::tempdir().expect("folder");
+    let url = platform::db::sqlite_url(&folder.path().join("medpay.db"));
+    let db = platform::db::connect(&url).await.expect("database file");
+    Migrator::up(&db, None).await.expect("migrated");
+    register(&db, "H1").await;
+    // One record a chunk: every readmission is valued while the chunk of its first stay is
+    // stored, unless it waits for it.
+    let people: Vec<String> = (1..=12).map(|i| format!("P{i}")).collect();
+    let records: Vec<Record> = people
+        .iter()
+        .flat_map(|person| {
+            [
+                psychiatric(&format!("A{person}"), person, "2025-02-01", "2025-03-31"),
+                psychiatric(&format!("B{person}"), person, "2025-04-15", "2025-04-25"),
+            ]
+        })
+        .collect();
+    let outcome = Intake::new(db.clone(), FakeValuer::new(dec!(2)))
+        .with_chunk(1)
+        .submit("vendor", "u1", "SubmitCaseBatch", region("460100"), records)
+        .await
+        .expect("stored");
+    assert_eq!((outcome.accepted, outcome.rejected), (24, 0));
+    let store = CaseStore::new(db.clone());
+    for person in &people {
+        let versions = store
+            .versions("H1", &format!("B{person}"))
+            .await
+            .expect("versions");
+        let readmission = versions.last().expect("stored");
+        // Days 59..68 of the episode, all past day 56: 10 × 95.00.
+        assert_eq!(
+            (
+                readmission.payment_mode.as_str(),
+                readmission.prior_episode_days,
+                readmission.amount
+            ),
+            (
+                "per_diem_psychiatric",
+                58,
+                Some("950".parse().expect("money"))
+            ),
+            "the readmission of {person}"
+        );
+    }
+    db.close().await.expect("closed");
+}
