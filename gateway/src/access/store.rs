@@ -425,7 +425,7 @@ impl KeyStore {
                 request_id: Set(audit.request_id.clone()),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(&*txn)
             .await?;
             if let Some(request) = request {
                 access_request::ActiveModel {
@@ -434,7 +434,7 @@ impl KeyStore {
                     method: Set(request.method.clone()),
                     response: Set(request.response.clone()),
                 }
-                .insert(&txn)
+                .insert(&*txn)
                 .await?;
             }
             txn.commit().await?;

@@ -672,13 +672,13 @@ impl CaseStore {
             cases.iter().partition(|case| case.version == 1);
         let txn = platform::db::begin_write(db).await?;
         let written: Result<(), StoreError> = async {
-            Self::insert_new_many(&txn, fresh).await?;
+            Self::insert_new_many(&*txn, fresh).await?;
             for case in corrections {
-                Self::insert_current(&txn, case).await?;
+                Self::insert_current(&*txn, case).await?;
             }
-            warnings::insert(&txn, kept).await?;
+            warnings::insert(&*txn, kept).await?;
             if let Some(mark) = mark {
-                uploads::insert_chunk(&txn, mark).await?;
+                uploads::insert_chunk(&*txn, mark).await?;
             }
             Ok(())
         }
