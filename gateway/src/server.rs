@@ -430,6 +430,12 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     };
     tokio::spawn(drain);
+    // The WAL is copied into the file beside the requests rather than by the commit that
+    // crosses the threshold (SQLite only).
+    let checkpointer = tokio::spawn(platform::db::checkpoint_wal_until(
+        db.clone(),
+        stopped(stop_rx.clone()),
+    ));
 
     let limiter = Arc::new(Limiter::new(settings.limits.clone()));
     let mut public = tonic::transport::Server::builder().timeout(deadline);
@@ -496,6 +502,9 @@ pub async fn serve(
     health
         .set_service_status("", ServingStatus::NotServing)
         .await;
+    if let Err(error) = checkpointer.await {
+        tracing::warn!(%error, "the WAL checkpointer stopped abnormally");
+    }
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
