@@ -60,10 +60,11 @@ pub const DEFAULT_CHUNK: usize = 1_000;
 /// under way the database and the valuation peers stay busy (3: 15,500 cases/s end to end, 4:
 /// 20,500, 6: 25,500, 8: no more; `cargo bench -p integration-tests --bench intake_end_to_end`).
 pub const STORES_IN_FLIGHT: usize = 6;
-/// Chunks of one upload under way at once on SQLite: one being valued and written while the next
-/// gathers its facts (the current versions of its cases, its institutions, the closed months).
-/// The next one values and writes only once the one before is stored ([`ChunkTurn`]), so the
-/// single writer still stores them in upload order and every episode sees the stays before it.
+/// Chunks of one upload under way at once on SQLite: one being written while the next gathers
+/// its facts (the current versions of its cases, its institutions, the closed months) and is
+/// valued. The next one is written only once the one before is stored ([`ChunkTurn`]), so the
+/// single writer still stores them in upload order, and it is valued again when the one before
+/// stored a per-diem stay of a person it looked up, so every episode counts the stays before it.
 pub const SQLITE_STORES_IN_FLIGHT: usize = 2;
 /// How often a chunk is decided again after losing a race on the ledger's primary key.
 const RACE_ATTEMPTS: usize = 8;
@@ -191,37 +192,63 @@ impl<T> Drop for UploadTask<T> {
     }
 }
 
-/// A chunk's place in the order its upload is stored in on SQLite: it gathers its facts while the
-/// chunk before it is stored, and values and writes once that one is. Its per-diem episode days
-/// read the stays stored before it, and the single writer gets one chunk at a time, in upload
-/// order; a chunk whose predecessor failed stores nothing. On PostgreSQL the chunks of an upload
-/// are stored side by side and a turn waits for nothing.
+/// A chunk's place in the order its upload is stored in on SQLite: it gathers its facts and is
+/// valued while the chunk before it is stored, and is written once that one is. The single
+/// writer gets one chunk at a time, in upload order, and a chunk whose predecessor failed stores
+/// nothing. Per-diem episode days read the stays stored before: the chunk before tells which
+/// persons' episode stays it changed, and a chunk that looked one of them up is valued again.
+/// On PostgreSQL the chunks of an upload are stored side by side and a turn waits for nothing.
 #[derive(Default)]
 struct ChunkTurn {
-    /// Resolves once the chunk before is stored; dropped unresolved when it failed.
-    after: Option<tokio::sync::oneshot::Receiver<()>>,
+    /// Resolves, with [`EpisodePersons`], once the chunk before is stored; dropped unresolved
+    /// when it failed.
+    after: Option<tokio::sync::oneshot::Receiver<EpisodePersons>>,
     /// Tells the chunk after that this one is stored.
-    stored: Option<tokio::sync::oneshot::Sender<()>>,
+    stored: Option<tokio::sync::oneshot::Sender<EpisodePersons>>,
+    /// The persons whose episode stays this chunk's versions change.
+    changed: EpisodePersons,
 }
 
+/// Persons whose stored per-diem stays a chunk changed: those of its versions valued per diem,
+/// and those of its corrections, whose retired versions may have been.
+type EpisodePersons = BTreeSet<String>;
+
 impl ChunkTurn {
+    /// Whether this chunk waits for the one before it.
+    fn follows(&self) -> bool {
+        self.after.is_some()
+    }
+
     /// Waits until the chunk before is stored (at once when there is none, and on every attempt
-    /// after the first).
-    async fn wait_for_the_chunk_before(&mut self, base: u64) -> Result<(), IntakeError> {
+    /// after the first): the persons whose episode stays it changed.
+    async fn wait_for_the_chunk_before(
+        &mut self,
+        base: u64,
+    ) -> Result<EpisodePersons, IntakeError> {
         match self.after.take() {
             Some(after) => after.await.map_err(|_| {
                 IntakeError::Worker(format!(
                     "the chunk before record {base} was not stored, so neither is this one"
                 ))
             }),
-            None => Ok(()),
+            None => Ok(EpisodePersons::new()),
         }
+    }
+
+    /// Notes the versions about to be written (those of the last attempt count).
+    fn writes(&mut self, versions: &[LedgerCase]) {
+        self.changed = versions
+            .iter()
+            .filter(|case| !case.episode_programme.is_empty() || case.version > 1)
+            .map(|case| case.person_id.clone())
+            .filter(|person| !person.is_empty())
+            .collect();
     }
 
     fn mark_stored(&mut self) {
         if let Some(stored) = self.stored.take() {
             // The chunk after may have been dropped with its failed upload.
-            let _ = stored.send(());
+            let _ = stored.send(std::mem::take(&mut self.changed));
         }
     }
 }
@@ -255,7 +282,7 @@ impl ChunkOutcome {
 
 /// Valuations of a chunk by upload position, kept across its attempts, with the codes grouping
 /// found unknown.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Valuations {
     answers: HashMap<u64, Result<ValuedCase, String>>,
     unknown: HashMap<u64, Vec<UnknownCode>>,
@@ -368,7 +395,7 @@ impl Intake {
             self.stores_in_flight
         };
         // The receiver the next chunk's turn waits on, when chunks are stored in upload order.
-        let mut previous_stored: Option<tokio::sync::oneshot::Receiver<()>> = None;
+        let mut previous_stored: Option<tokio::sync::oneshot::Receiver<EpisodePersons>> = None;
         let mut outcome = pb::IntakeOutcome::default();
         let mut rejected = BTreeSet::new();
         let mut merge = |done: ChunkOutcome| {
@@ -776,12 +803,21 @@ impl Intake {
         let facts = lap(&mut started);
         // The facts above do not change with the chunk before: the upload holds back a chunk
         // sharing a case with one being stored, and institutions and closed months are not
-        // intake's to write. Episode days read the stays stored before, so valuing waits.
-        turn.wait_for_the_chunk_before(base).await?;
-        let turn_wait = lap(&mut started);
+        // intake's to write. The episode days read the stays stored so far: valued again below
+        // when the chunk before changed the stays of a person they looked up.
+        let before_the_turn = turn.follows().then(|| valued.clone());
+        let looked_up = episode_persons(prepared, &decision.to_store, &valued.first);
         self.value_missing(prepared, &decision.to_store, valued)
             .await?;
         let valuing = lap(&mut started);
+        let changed_before = turn.wait_for_the_chunk_before(base).await?;
+        let turn_wait = lap(&mut started);
+        let revalued = !changed_before.is_disjoint(&looked_up);
+        if revalued && let Some(before_the_turn) = before_the_turn {
+            *valued = before_the_turn;
+            self.value_missing(prepared, &decision.to_store, valued)
+                .await?;
+        }
         let versions: Vec<LedgerCase> = decision
             .to_store
             .iter()
@@ -797,13 +833,15 @@ impl Intake {
             })
             .collect();
         let kept = warnings::kept(prepared, &decision.to_store, &valued.unknown);
+        turn.writes(&versions);
         let building = lap(&mut started);
         let stored = self.store_versions(&versions, &kept, mark, done).await;
         tracing::debug!(
             records = prepared.len(),
             facts_ms = facts.as_millis() as u64,
-            turn_wait_ms = turn_wait.as_millis() as u64,
             valuing_ms = valuing.as_millis() as u64,
+            turn_wait_ms = turn_wait.as_millis() as u64,
+            revalued,
             building_ms = building.as_millis() as u64,
             writing_ms = lap(&mut started).as_millis() as u64,
             "intake chunk stored"
@@ -883,6 +921,27 @@ impl Intake {
         }
         Ok(())
     }
+}
+
+/// The persons whose stored per-diem stays valuing the chunk's `to_store` reads: those of the
+/// stays whose first valuation names an episode programme.
+fn episode_persons(
+    prepared: &[Admitted],
+    to_store: &[(usize, u32)],
+    first: &FirstValuations,
+) -> EpisodePersons {
+    to_store
+        .iter()
+        .filter_map(|&(index, _)| {
+            let case = &prepared[index];
+            let list = case.list.as_ref()?;
+            let (Ok(valued), _) = first.get(&case.position)? else {
+                return None;
+            };
+            (!valued.episode_programme.is_empty() && !list.header.person_id.is_empty())
+                .then(|| list.header.person_id.clone())
+        })
+        .collect()
 }
 
 fn replayed(stored: &[u8], request_id: &str) -> Result<pb::IntakeOutcome, IntakeError> {

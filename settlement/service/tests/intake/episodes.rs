@@ -212,3 +212,90 @@ async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days(
     }
     db.close().await.expect("closed");
 }
+
+/// A correction in the chunk before that makes a person's per-diem stay an acute one ends the
+/// episode for the readmission in the next chunk, valued beside it.
+#[tokio::test]
+async fn a_correction_in_the_chunk_before_that_ends_an_episode_reaches_the_readmission() {
+    use sea_orm_migration::MigratorTrait;
+
+    let folder = tempfile::tempdir().expect("folder");
+    let url = platform::db::sqlite_url(&folder.path().join("medpay.db"));
+    let db = platform::db::connect(&url).await.expect("database file");
+    Migrator::up(&db, None).await.expect("migrated");
+    register(&db, "H1").await;
+    let people: Vec<String> = (1..=12).map(|i| format!("P{i}")).collect();
+    let first_stays: Vec<Record> = people
+        .iter()
+        .map(|person| psychiatric(&format!("A{person}"), person, "2025-02-01", "2025-03-31"))
+        .collect();
+    let intake = Intake::new(db.clone(), FakeValuer::new(dec!(2))).with_chunk(1);
+    intake
+        .submit(
+            "vendor",
+            "u1",
+            "SubmitCaseBatch",
+            region("460100"),
+            first_stays,
+        )
+        .await
+        .expect("first stays");
+    // Each first stay corrected to an appendicitis of one day, then its person readmitted.
+    let acute = |person: &str| {
+        let json = sample_list_json("460108", "H1", &format!("A{person}"), "2025-03-31", "BA2")
+            .replace(
+                &format!(r#""psn_no":"PA{person}""#),
+                &format!(r#""psn_no":"{person}""#),
+            );
+        Record::List(json)
+    };
+    let corrections: Vec<Record> = people
+        .iter()
+        .flat_map(|person| {
+            [
+                acute(person),
+                psychiatric(&format!("B{person}"), person, "2025-04-15", "2025-04-25"),
+            ]
+        })
+        .collect();
+    let outcome = intake
+        .submit(
+            "vendor",
+            "u2",
+            "SubmitCaseBatch",
+            region("460100"),
+            corrections,
+        )
+        .await
+        .expect("corrections");
+    assert_eq!((outcome.corrected, outcome.accepted), (12, 12));
+    let store = CaseStore::new(db.clone());
+    for person in &people {
+        let corrected = store
+            .versions("H1", &format!("A{person}"))
+            .await
+            .expect("versions");
+        assert_eq!(corrected.len(), 2, "the first stay of {person} corrected");
+        assert!(
+            corrected[1].episode_programme.is_empty(),
+            "the corrected stay of {person} is paid by {}",
+            corrected[1].payment_mode
+        );
+        let readmission = store
+            .versions("H1", &format!("B{person}"))
+            .await
+            .expect("versions");
+        let readmission = readmission.last().expect("stored");
+        // A new episode of 10 days: acute, paid by its DIP group, not days 59..68 per diem.
+        assert_eq!(
+            (
+                readmission.payment_mode.as_str(),
+                readmission.prior_episode_days,
+                readmission.amount
+            ),
+            ("dip", 0, None),
+            "the readmission of {person}"
+        );
+    }
+    db.close().await.expect("closed");
+}
