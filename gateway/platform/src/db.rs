@@ -327,17 +327,23 @@ mod tests {
             .map(drop)
     }
 
-    /// Two writers that each read before they write, at the same time, on a database file: the
-    /// second waits for the first and reads what it wrote, instead of failing on the write.
-    #[tokio::test]
-    async fn writers_that_read_first_take_turns_instead_of_failing() {
-        let folder = fresh_folder("writers");
+    /// A database file with an empty `entry` table, in a fresh folder.
+    async fn entries_in_a_file(what: &str) -> (std::path::PathBuf, DatabaseConnection) {
+        let folder = fresh_folder(what);
         let db = connect(&sqlite_url(&folder.join("medpay.db")))
             .await
             .expect("connect");
         db.execute_unprepared("CREATE TABLE entry (id INTEGER PRIMARY KEY)")
             .await
             .expect("table");
+        (folder, db)
+    }
+
+    /// Two writers that each read before they write, at the same time, on a database file: the
+    /// second waits for the first and reads what it wrote, instead of failing on the write.
+    #[tokio::test]
+    async fn writers_that_read_first_take_turns_instead_of_failing() {
+        let (folder, db) = entries_in_a_file("writers").await;
         let first = begin_write(&db).await.expect("first begins");
         assert_eq!(count(&*first).await, 0);
         add_entry(&*first).await.expect("first writes");
@@ -367,13 +373,7 @@ mod tests {
     /// would wait out the first writer's whole run (or its busy timeout).
     #[tokio::test]
     async fn writers_take_their_turns_in_the_order_they_ask() {
-        let folder = fresh_folder("turns");
-        let db = connect(&sqlite_url(&folder.join("medpay.db")))
-            .await
-            .expect("connect");
-        db.execute_unprepared("CREATE TABLE entry (id INTEGER PRIMARY KEY)")
-            .await
-            .expect("table");
+        let (folder, db) = entries_in_a_file("turns").await;
         const ROUNDS: i64 = 40;
         let (first_began, began) = tokio::sync::oneshot::channel();
         let busy = tokio::spawn({

@@ -158,11 +158,9 @@ store_test!(
     }
 );
 
-/// On a database file, as a server has it, the next chunk of an upload gathers its facts while
-/// the one before is stored, and values its stays only once that one is: a readmission in the
-/// chunk after its first stay counts that stay's days, as it would arriving in a later upload.
-#[tokio::test]
-async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days() {
+/// A migrated database file, as a server has it (a pool of connections, unlike the in-memory
+/// database of `store_test!`), with H1 registered; the folder holds it while the test runs.
+async fn database_file_with_h1() -> (tempfile::TempDir, DatabaseConnection) {
     use sea_orm_migration::MigratorTrait;
 
     let folder = tempfile::tempdir().expect("folder");
@@ -170,6 +168,15 @@ async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days(
     let db = platform::db::connect(&url).await.expect("database file");
     Migrator::up(&db, None).await.expect("migrated");
     register(&db, "H1").await;
+    (folder, db)
+}
+
+/// On a database file, as a server has it, the next chunk of an upload gathers its facts while
+/// the one before is stored, and values its stays only once that one is: a readmission in the
+/// chunk after its first stay counts that stay's days, as it would arriving in a later upload.
+#[tokio::test]
+async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days() {
+    let (_folder, db) = database_file_with_h1().await;
     // One record a chunk: every readmission is valued while the chunk of its first stay is
     // stored, unless it waits for it.
     let people: Vec<String> = (1..=12).map(|i| format!("P{i}")).collect();
@@ -217,13 +224,7 @@ async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days(
 /// episode for the readmission in the next chunk, valued beside it.
 #[tokio::test]
 async fn a_correction_in_the_chunk_before_that_ends_an_episode_reaches_the_readmission() {
-    use sea_orm_migration::MigratorTrait;
-
-    let folder = tempfile::tempdir().expect("folder");
-    let url = platform::db::sqlite_url(&folder.path().join("medpay.db"));
-    let db = platform::db::connect(&url).await.expect("database file");
-    Migrator::up(&db, None).await.expect("migrated");
-    register(&db, "H1").await;
+    let (_folder, db) = database_file_with_h1().await;
     let people: Vec<String> = (1..=12).map(|i| format!("P{i}")).collect();
     let first_stays: Vec<Record> = people
         .iter()
