@@ -15,7 +15,8 @@
 //! decides its chunk again against what the winner stored, so every case is stored once. A peer
 //! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
 //! chunk is stored; the chunks before it are (and, on PostgreSQL, those being stored beside it
-//! may be), and a retry counts them as unchanged. A streamed upload is stored while it arrives: a
+//! may be), and a retry counts them as unchanged. A chunk's per-diem episode days count the
+//! stays of the chunks before it in the upload, on both databases ([`ChunkTurn`]). A streamed upload is stored while it arrives: a
 //! stream that breaks off leaves its earlier chunks stored, in the same way. The upload's final
 //! answer is stored under its request id through the journal: a retry of a completed upload
 //! replays it.
@@ -197,7 +198,8 @@ impl<T> Drop for UploadTask<T> {
 /// writer gets one chunk at a time, in upload order, and a chunk whose predecessor failed stores
 /// nothing. Per-diem episode days read the stays stored before: the chunk before tells which
 /// persons' episode stays it changed, and a chunk that looked one of them up is valued again.
-/// On PostgreSQL the chunks of an upload are stored side by side and a turn waits for nothing.
+/// On PostgreSQL the chunks of an upload are stored side by side, and a chunk values its
+/// per-diem stays only once the chunks ahead of it that hold a list of the same person are stored.
 #[derive(Default)]
 struct ChunkTurn {
     /// Resolves, with [`EpisodePersons`], once the chunk before is stored; dropped unresolved
@@ -207,6 +209,20 @@ struct ChunkTurn {
     stored: Option<tokio::sync::oneshot::Sender<EpisodePersons>>,
     /// The persons whose episode stays this chunk's versions change.
     changed: EpisodePersons,
+    /// The chunks of the upload ahead of this one still being stored beside it (PostgreSQL):
+    /// the persons of their lists and whether they are stored.
+    beside: Vec<ChunkBeside>,
+    /// Tells the chunks after that this one is stored (PostgreSQL).
+    done: Option<tokio::sync::watch::Sender<bool>>,
+}
+
+/// A chunk being stored, as the chunks after it see it on PostgreSQL.
+#[derive(Clone)]
+struct ChunkBeside {
+    /// The persons of its lists: any of them may be a per-diem stay or retire one.
+    persons: Arc<BTreeSet<String>>,
+    /// Turns true once it is stored; its sender is dropped when it failed.
+    stored: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Persons whose stored per-diem stays a chunk changed: those of its versions valued per diem,
@@ -235,6 +251,21 @@ impl ChunkTurn {
         }
     }
 
+    /// Waits until the chunks ahead being stored beside this one that hold a list of a person in
+    /// `looked_up` are stored, or failed (then their lists are not in the ledger either).
+    async fn wait_for_the_chunks_beside(&mut self, looked_up: &EpisodePersons) {
+        for ahead in std::mem::take(&mut self.beside) {
+            if ahead
+                .persons
+                .iter()
+                .any(|person| looked_up.contains(person))
+            {
+                let mut stored = ahead.stored;
+                let _ = stored.wait_for(|stored| *stored).await;
+            }
+        }
+    }
+
     /// Notes the versions about to be written (those of the last attempt count).
     fn writes(&mut self, versions: &[LedgerCase]) {
         self.changed = versions
@@ -249,6 +280,9 @@ impl ChunkTurn {
         if let Some(stored) = self.stored.take() {
             // The chunk after may have been dropped with its failed upload.
             let _ = stored.send(std::mem::take(&mut self.changed));
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.send(true);
         }
     }
 }
@@ -407,7 +441,8 @@ impl Intake {
                 .extend(done.rejections.into_iter().map(rejection_to_wire));
             rejected.extend(done.rejected_positions);
         };
-        let mut storing: VecDeque<(BTreeSet<CaseKey>, UploadTask<ChunkOutcome>)> = VecDeque::new();
+        let mut storing: VecDeque<(BTreeSet<CaseKey>, ChunkBeside, UploadTask<ChunkOutcome>)> =
+            VecDeque::new();
         let mut next_base = 0u64;
         let mut start_preparing = |records: Vec<Incoming>| {
             let base = next_base;
@@ -429,7 +464,7 @@ impl Intake {
             let mark =
                 match uploads::stored_chunk(&self.db, caller_id, request_id, chunk_index).await? {
                     Some(stored) if stored != fingerprint => {
-                        while let Some((_, earlier)) = storing.pop_front() {
+                        while let Some((_, _, earlier)) = storing.pop_front() {
                             merge(earlier.join().await?);
                         }
                         return Err(IntakeError::RequestIdReused {
@@ -452,9 +487,9 @@ impl Intake {
             let keys: BTreeSet<CaseKey> = ready.prepared.iter().map(|p| p.key.clone()).collect();
             let waited = Instant::now();
             while storing.len() >= stores_in_flight
-                || storing.iter().any(|(held, _)| !held.is_disjoint(&keys))
+                || storing.iter().any(|(held, _, _)| !held.is_disjoint(&keys))
             {
-                let Some((_, oldest)) = storing.pop_front() else {
+                let Some((_, _, oldest)) = storing.pop_front() else {
                     break;
                 };
                 merge(oldest.join().await?);
@@ -469,15 +504,31 @@ impl Intake {
                 "intake chunk ready to store"
             );
             let mut turn = ChunkTurn::default();
+            let (done, stored) = tokio::sync::watch::channel(false);
+            let this_chunk = ChunkBeside {
+                persons: Arc::new(
+                    ready
+                        .prepared
+                        .iter()
+                        .filter_map(|case| case.list.as_ref())
+                        .map(|list| list.header.person_id.clone())
+                        .collect(),
+                ),
+                stored,
+            };
             if in_upload_order {
                 let (stored, next) = tokio::sync::oneshot::channel();
                 turn.after = previous_stored.replace(next);
                 turn.stored = Some(stored);
+            } else {
+                turn.beside = storing.iter().map(|(_, ahead, _)| ahead.clone()).collect();
+                turn.done = Some(done);
             }
             let intake = self.clone();
             let request_id = request_id.to_owned();
             storing.push_back((
                 keys,
+                this_chunk,
                 UploadTask::spawn(async move {
                     intake
                         .store_prepared(region, &request_id, mark, ready, turn)
@@ -486,7 +537,7 @@ impl Intake {
             ));
             preparing = chunks.recv().await.transpose()?.map(&mut start_preparing);
         }
-        while let Some((_, oldest)) = storing.pop_front() {
+        while let Some((_, _, oldest)) = storing.pop_front() {
             merge(oldest.join().await?);
         }
         outcome.rejected = rejected.len() as u64;
@@ -807,6 +858,7 @@ impl Intake {
         // when the chunk before changed the stays of a person they looked up.
         let before_the_turn = turn.follows().then(|| valued.clone());
         let looked_up = episode_persons(prepared, &decision.to_store, &valued.first);
+        turn.wait_for_the_chunks_beside(&looked_up).await;
         self.value_missing(prepared, &decision.to_store, valued)
             .await?;
         let valuing = lap(&mut started);

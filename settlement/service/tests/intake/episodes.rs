@@ -177,8 +177,24 @@ async fn database_file_with_h1() -> (tempfile::TempDir, DatabaseConnection) {
 #[tokio::test]
 async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days() {
     let (_folder, db) = database_file_with_h1().await;
-    // One record a chunk: every readmission is valued while the chunk of its first stay is
-    // stored, unless it waits for it.
+    readmissions_count_the_first_stays_in_the_chunks_before(&db).await;
+    db.close().await.expect("closed");
+}
+
+store_test!(
+    readmissions_count_the_first_stays_in_the_chunks_stored_beside_them,
+    Migrator,
+    |db| {
+        // On PostgreSQL the chunks of an upload are stored side by side.
+        register(db, "H1").await;
+        readmissions_count_the_first_stays_in_the_chunks_before(db).await;
+    }
+);
+
+/// Twelve persons' first stays, each followed by its readmission in the next chunk of one
+/// upload (one record a chunk): every readmission is valued while the chunk of its first stay
+/// is stored, unless it waits for it.
+async fn readmissions_count_the_first_stays_in_the_chunks_before(db: &DatabaseConnection) {
     let people: Vec<String> = (1..=12).map(|i| format!("P{i}")).collect();
     let records: Vec<Record> = people
         .iter()
@@ -217,7 +233,6 @@ async fn a_readmission_in_the_chunk_after_its_first_stay_counts_that_stays_days(
             "the readmission of {person}"
         );
     }
-    db.close().await.expect("closed");
 }
 
 /// A correction in the chunk before that makes a person's per-diem stay an acute one ends the
