@@ -14,7 +14,7 @@ use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryOrder, QueryResult,
-    QuerySelect, Set,
+    QuerySelect, QueryTrait, Set,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
 use settlement_domain::list_head::ListHead;
@@ -670,9 +670,19 @@ impl CaseStore {
         // Split by reference: each case carries its whole document.
         let (fresh, corrections): (Vec<&LedgerCase>, Vec<&LedgerCase>) =
             cases.iter().partition(|case| case.version == 1);
+        // The first versions' statement is built before the write turn: binding a chunk's
+        // thousand rows of some thirty columns is work the single writer need not wait for.
+        let fresh = fresh
+            .into_iter()
+            .map(|case| to_model(case, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        let insert_fresh = (!fresh.is_empty())
+            .then(|| settlement_case::Entity::insert_many(fresh).build(DbBackend::Sqlite));
         let txn = platform::db::begin_write(db).await?;
         let written: Result<(), StoreError> = async {
-            Self::insert_new_many(&*txn, fresh).await?;
+            if let Some(insert) = insert_fresh {
+                txn.execute_raw(insert).await?;
+            }
             for case in corrections {
                 Self::insert_current(&*txn, case).await?;
             }
