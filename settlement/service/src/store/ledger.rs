@@ -14,7 +14,7 @@ use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait, Set,
+    QuerySelect, QueryTrait, Set, Statement,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
 use settlement_domain::list_head::ListHead;
@@ -264,6 +264,18 @@ fn to_model(
         list_head_json: Set(case.head.as_ref().map(|head| head.json.clone())),
         line_totals_json: Set(case.head.as_ref().map(|head| head.line_totals_json.clone())),
     })
+}
+
+/// The one multi-row INSERT of `cases` as current first versions; `None` when there are none.
+fn first_versions_insert<'c>(
+    backend: DbBackend,
+    cases: impl IntoIterator<Item = &'c LedgerCase>,
+) -> Result<Option<Statement>, StoreError> {
+    let models = cases
+        .into_iter()
+        .map(|case| to_model(case, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((!models.is_empty()).then(|| settlement_case::Entity::insert_many(models).build(backend)))
 }
 
 /// The ledger's columns in COPY order.
@@ -672,12 +684,7 @@ impl CaseStore {
             cases.iter().partition(|case| case.version == 1);
         // The first versions' statement is built before the write turn: binding a chunk's
         // thousand rows of some thirty columns is work the single writer need not wait for.
-        let fresh = fresh
-            .into_iter()
-            .map(|case| to_model(case, true))
-            .collect::<Result<Vec<_>, _>>()?;
-        let insert_fresh = (!fresh.is_empty())
-            .then(|| settlement_case::Entity::insert_many(fresh).build(DbBackend::Sqlite));
+        let insert_fresh = first_versions_insert(DbBackend::Sqlite, fresh)?;
         let txn = platform::db::begin_write(db).await?;
         let written: Result<(), StoreError> = async {
             if let Some(insert) = insert_fresh {
@@ -706,22 +713,15 @@ impl CaseStore {
     }
 
     /// Stores many new current versions at once (first versions only: no case may already exist),
-    /// in one statement, on `conn` (a transaction of [`CaseStore::store_versions`], or a test's
-    /// connection).
+    /// in one statement, on `conn` (a test's connection; [`CaseStore::store_versions`] builds the
+    /// same statement before its transaction).
     pub async fn insert_new_many<'c, C: ConnectionTrait>(
         conn: &C,
         cases: impl IntoIterator<Item = &'c LedgerCase>,
     ) -> Result<(), StoreError> {
-        let models = cases
-            .into_iter()
-            .map(|case| to_model(case, true))
-            .collect::<Result<Vec<_>, _>>()?;
-        if models.is_empty() {
-            return Ok(());
+        if let Some(insert) = first_versions_insert(conn.get_database_backend(), cases)? {
+            conn.execute_raw(insert).await?;
         }
-        settlement_case::Entity::insert_many(models)
-            .exec(conn)
-            .await?;
         Ok(())
     }
 
