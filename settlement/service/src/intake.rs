@@ -16,8 +16,9 @@
 //! that cannot be reached fails the upload before the chunk's transaction, so nothing of that
 //! chunk is stored; the chunks before it are (and, on PostgreSQL, those being stored beside it
 //! may be), and a retry counts them as unchanged. A chunk's per-diem episode days count the
-//! stays of the chunks before it in the upload, on both databases ([`ChunkTurn`]). A streamed upload is stored while it arrives: a
-//! stream that breaks off leaves its earlier chunks stored, in the same way. The upload's final
+//! stays of the chunks before it in the upload, on both databases ([`turn`]). A streamed upload
+//! is stored while it arrives: a stream that breaks off leaves its earlier chunks stored, in the
+//! same way. The upload's final
 //! answer is stored under its request id through the journal: a retry of a completed upload
 //! replays it.
 //! Each stored chunk and each completed upload leaves a fingerprint ([`crate::store::uploads`]): a retry
@@ -115,11 +116,13 @@ pub enum BrokenStream {
 mod episodes;
 mod incoming;
 mod revaluation;
+mod turn;
 mod warnings;
 
 pub use incoming::Incoming;
 
 use revaluation::record_valuation;
+use turn::{ChunkBeside, ChunkTurn, EpisodeLookup, EpisodePersons};
 
 pub use revaluation::{Revaluation, RevaluationOrder};
 
@@ -193,100 +196,6 @@ impl<T> Drop for UploadTask<T> {
     }
 }
 
-/// A chunk's place in the order its upload is stored in on SQLite: it gathers its facts and is
-/// valued while the chunk before it is stored, and is written once that one is. The single
-/// writer gets one chunk at a time, in upload order, and a chunk whose predecessor failed stores
-/// nothing. Per-diem episode days read the stays stored before: the chunk before tells which
-/// persons' episode stays it changed, and a chunk that looked one of them up is valued again.
-/// On PostgreSQL the chunks of an upload are stored side by side, and a chunk values its
-/// per-diem stays only once the chunks ahead of it that hold a list of the same person are stored.
-#[derive(Default)]
-struct ChunkTurn {
-    /// Resolves, with [`EpisodePersons`], once the chunk before is stored; dropped unresolved
-    /// when it failed.
-    after: Option<tokio::sync::oneshot::Receiver<EpisodePersons>>,
-    /// Tells the chunk after that this one is stored.
-    stored: Option<tokio::sync::oneshot::Sender<EpisodePersons>>,
-    /// The persons whose episode stays this chunk's versions change.
-    changed: EpisodePersons,
-    /// The chunks of the upload ahead of this one still being stored beside it (PostgreSQL):
-    /// the persons of their lists and whether they are stored.
-    beside: Vec<ChunkBeside>,
-    /// Tells the chunks after that this one is stored (PostgreSQL).
-    done: Option<tokio::sync::watch::Sender<bool>>,
-}
-
-/// A chunk being stored, as the chunks after it see it on PostgreSQL.
-#[derive(Clone)]
-struct ChunkBeside {
-    /// The persons of its lists: any of them may be a per-diem stay or retire one.
-    persons: Arc<BTreeSet<String>>,
-    /// Turns true once it is stored; its sender is dropped when it failed.
-    stored: tokio::sync::watch::Receiver<bool>,
-}
-
-/// Persons whose stored per-diem stays a chunk changed: those of its versions valued per diem,
-/// and those of its corrections, whose retired versions may have been.
-type EpisodePersons = BTreeSet<String>;
-
-impl ChunkTurn {
-    /// Whether this chunk waits for the one before it.
-    fn follows(&self) -> bool {
-        self.after.is_some()
-    }
-
-    /// Waits until the chunk before is stored (at once when there is none, and on every attempt
-    /// after the first): the persons whose episode stays it changed.
-    async fn wait_for_the_chunk_before(
-        &mut self,
-        base: u64,
-    ) -> Result<EpisodePersons, IntakeError> {
-        match self.after.take() {
-            Some(after) => after.await.map_err(|_| {
-                IntakeError::Worker(format!(
-                    "the chunk before record {base} was not stored, so neither is this one"
-                ))
-            }),
-            None => Ok(EpisodePersons::new()),
-        }
-    }
-
-    /// Waits until the chunks ahead being stored beside this one that hold a list of a person in
-    /// `looked_up` are stored, or failed (then their lists are not in the ledger either).
-    async fn wait_for_the_chunks_beside(&mut self, looked_up: &EpisodePersons) {
-        for ahead in std::mem::take(&mut self.beside) {
-            if ahead
-                .persons
-                .iter()
-                .any(|person| looked_up.contains(person))
-            {
-                let mut stored = ahead.stored;
-                let _ = stored.wait_for(|stored| *stored).await;
-            }
-        }
-    }
-
-    /// Notes the versions about to be written (those of the last attempt count).
-    fn writes(&mut self, versions: &[LedgerCase]) {
-        self.changed = versions
-            .iter()
-            .filter(|case| !case.episode_programme.is_empty() || case.version > 1)
-            .map(|case| case.person_id.clone())
-            .filter(|person| !person.is_empty())
-            .collect();
-    }
-
-    fn mark_stored(&mut self) {
-        if let Some(stored) = self.stored.take() {
-            // The chunk after may have been dropped with its failed upload.
-            let _ = stored.send(std::mem::take(&mut self.changed));
-        }
-        if let Some(done) = self.done.take() {
-            let _ = done.send(true);
-        }
-    }
-}
-
 /// What one chunk did.
 #[derive(Default)]
 struct ChunkOutcome {
@@ -316,7 +225,7 @@ impl ChunkOutcome {
 
 /// Valuations of a chunk by upload position, kept across its attempts, with the codes grouping
 /// found unknown.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Valuations {
     answers: HashMap<u64, Result<ValuedCase, String>>,
     unknown: HashMap<u64, Vec<UnknownCode>>,
@@ -441,8 +350,11 @@ impl Intake {
                 .extend(done.rejections.into_iter().map(rejection_to_wire));
             rejected.extend(done.rejected_positions);
         };
-        let mut storing: VecDeque<(BTreeSet<CaseKey>, ChunkBeside, UploadTask<ChunkOutcome>)> =
-            VecDeque::new();
+        let mut storing: VecDeque<(
+            BTreeSet<CaseKey>,
+            Option<ChunkBeside>,
+            UploadTask<ChunkOutcome>,
+        )> = VecDeque::new();
         let mut next_base = 0u64;
         let mut start_preparing = |records: Vec<Incoming>| {
             let base = next_base;
@@ -503,27 +415,16 @@ impl Intake {
                 store_wait_ms = waited.elapsed().as_millis() as u64,
                 "intake chunk ready to store"
             );
-            let mut turn = ChunkTurn::default();
-            let (done, stored) = tokio::sync::watch::channel(false);
-            let this_chunk = ChunkBeside {
-                persons: Arc::new(
-                    ready
-                        .prepared
-                        .iter()
-                        .filter_map(|case| case.list.as_ref())
-                        .map(|list| list.header.person_id.clone())
-                        .collect(),
-                ),
-                stored,
-            };
-            if in_upload_order {
-                let (stored, next) = tokio::sync::oneshot::channel();
-                turn.after = previous_stored.replace(next);
-                turn.stored = Some(stored);
+            let (turn, this_chunk) = if in_upload_order {
+                (ChunkTurn::in_upload_order(&mut previous_stored), None)
             } else {
-                turn.beside = storing.iter().map(|(_, ahead, _)| ahead.clone()).collect();
-                turn.done = Some(done);
-            }
+                let ahead = storing
+                    .iter()
+                    .filter_map(|(_, ahead, _)| ahead.clone())
+                    .collect();
+                let (turn, this_chunk) = ChunkTurn::beside(ahead, &ready.prepared);
+                (turn, Some(this_chunk))
+            };
             let intake = self.clone();
             let request_id = request_id.to_owned();
             storing.push_back((
@@ -856,17 +757,16 @@ impl Intake {
         // sharing a case with one being stored, and institutions and closed months are not
         // intake's to write. The episode days read the stays stored so far: valued again below
         // when the chunk before changed the stays of a person they looked up.
-        let before_the_turn = turn.follows().then(|| valued.clone());
-        let looked_up = episode_persons(prepared, &decision.to_store, &valued.first);
-        turn.wait_for_the_chunks_beside(&looked_up).await;
+        let looked_up = EpisodeLookup::of(prepared, &decision.to_store, &valued.first);
+        turn.wait_for_the_chunks_beside(&looked_up.persons).await;
         self.value_missing(prepared, &decision.to_store, valued)
             .await?;
         let valuing = lap(&mut started);
         let changed_before = turn.wait_for_the_chunk_before(base).await?;
         let turn_wait = lap(&mut started);
-        let revalued = !changed_before.is_disjoint(&looked_up);
-        if revalued && let Some(before_the_turn) = before_the_turn {
-            *valued = before_the_turn;
+        let revalued = !changed_before.is_disjoint(&looked_up.persons);
+        if revalued {
+            looked_up.value_again(valued);
             self.value_missing(prepared, &decision.to_store, valued)
                 .await?;
         }
@@ -973,27 +873,6 @@ impl Intake {
         }
         Ok(())
     }
-}
-
-/// The persons whose stored per-diem stays valuing the chunk's `to_store` reads: those of the
-/// stays whose first valuation names an episode programme.
-fn episode_persons(
-    prepared: &[Admitted],
-    to_store: &[(usize, u32)],
-    first: &FirstValuations,
-) -> EpisodePersons {
-    to_store
-        .iter()
-        .filter_map(|&(index, _)| {
-            let case = &prepared[index];
-            let list = case.list.as_ref()?;
-            let (Ok(valued), _) = first.get(&case.position)? else {
-                return None;
-            };
-            (!valued.episode_programme.is_empty() && !list.header.person_id.is_empty())
-                .then(|| list.header.person_id.clone())
-        })
-        .collect()
 }
 
 fn replayed(stored: &[u8], request_id: &str) -> Result<pb::IntakeOutcome, IntakeError> {
