@@ -19,14 +19,26 @@ pub fn sqlite_url(path: &Path) -> String {
 
 /// Page cache of each SQLite connection: 64 MiB (a negative `cache_size` counts KiB).
 const SQLITE_CACHE_KIB: i64 = -65_536;
-/// How much of an SQLite database file a connection maps into memory, in bytes.
-const SQLITE_MMAP_BYTES: u64 = 1 << 30;
-/// WAL pages a commit may leave before it copies them into the database file: 65,536 pages of
-/// 4 KiB, 256 MiB. At SQLite's default of 1,000 pages (4 MiB) every chunk an upload stores is
+/// The page size of a database file SQLite creates; one it opens keeps the pages it was created
+/// with. A stored inpatient list is some 15 KB with its head and valuation: in 16 KiB pages it
+/// is one page, in SQLite's default 4 KiB a page and a chain of three overflow pages that every
+/// read of a column after the list walks and every write copies. The 200,000-case demo took
+/// 198.6 s with 4 KiB pages and 165.2 s with these.
+const SQLITE_PAGE_BYTES: u32 = 16_384;
+/// How much of an SQLite database file a connection maps into memory, in bytes: the most the
+/// bundled SQLite maps (its `SQLITE_MAX_MMAP_SIZE`, just under 2 GiB). A page beyond the map is
+/// read with pread into the connection's page cache, and in WAL mode every commit of another
+/// connection empties that cache, so under concurrent writes a read past the map reads the file
+/// again while one inside it is a memory access. The map is address space, not memory: the
+/// pages read are the kernel's file cache, counted in the process's resident size and given back
+/// under memory pressure. At 1 GiB the 200,000-case demo took 165.2 s, at this 150.0 s.
+const SQLITE_MMAP_BYTES: u64 = 0x7fff_0000;
+/// WAL pages a commit may leave before it copies them into the database file: 16,384 pages of
+/// 16 KiB, 256 MiB. At SQLite's default of 1,000 pages every chunk an upload stores is
 /// checkpointed by its own commit, and the index pages each chunk touches are copied again with
 /// every chunk; the 200,000-case demo's two uploads took 29.3 s and 35.6 s that way and 25.4 s
-/// and 30.6 s this way.
-const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 65_536;
+/// and 30.6 s at 256 MiB. (A database of 4 KiB pages checkpoints at 64 MiB.)
+const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 /// What a WAL file is cut back to once a checkpoint has emptied it, in bytes: without a limit
 /// it keeps the size of its largest run of writes.
 const SQLITE_WAL_LIMIT_BYTES: u64 = 64 << 20;
@@ -54,7 +66,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 // SQLite's default page cache (2 MiB a connection) makes a year's intake,
                 // screening and clearing re-read their pages from the file with pread; a larger
                 // cache and a memory map read them in place (`medpay demo --cases 20000`).
-                opts.journal_mode(SqliteJournalMode::Wal)
+                opts.page_size(SQLITE_PAGE_BYTES)
+                    .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .pragma("cache_size", SQLITE_CACHE_KIB.to_string())
                     .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
@@ -479,6 +492,47 @@ mod tests {
         assert_eq!(
             pragma(&db, "cache_size").await,
             SQLITE_CACHE_KIB.to_string()
+        );
+        assert_eq!(
+            pragma(&db, "page_size").await,
+            SQLITE_PAGE_BYTES.to_string()
+        );
+        // SQLite answers the map it grants, which is at most its compiled maximum.
+        assert_eq!(
+            pragma(&db, "mmap_size").await,
+            SQLITE_MMAP_BYTES.to_string()
+        );
+        db.close().await.expect("close");
+        let _ = std::fs::remove_dir_all(&folder);
+    }
+
+    #[tokio::test]
+    async fn a_database_created_with_other_pages_keeps_them_and_its_rows() {
+        let folder = fresh_folder("pages");
+        let url = sqlite_url(&folder.join("medpay.db"));
+        let older = Database::connect(url.as_str()).await.expect("connect");
+        for sql in [
+            "PRAGMA page_size = 4096",
+            "PRAGMA journal_mode = WAL",
+            "CREATE TABLE kept (id INTEGER PRIMARY KEY, doc TEXT NOT NULL)",
+            "INSERT INTO kept (id, doc) VALUES (1, printf('%.*c', 20000, 'x'))",
+        ] {
+            older
+                .execute_unprepared(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        older.close().await.expect("close");
+
+        let db = connect(&url).await.expect("connect");
+        assert_eq!(pragma(&db, "page_size").await, "4096");
+        assert_eq!(pragma(&db, "journal_mode").await, "wal");
+        assert_eq!(
+            sqlite_text(&db, "SELECT doc FROM kept WHERE id = 1")
+                .await
+                .expect("read")
+                .map(|doc| doc.len()),
+            Some(20_000)
         );
         db.close().await.expect("close");
         let _ = std::fs::remove_dir_all(&folder);
