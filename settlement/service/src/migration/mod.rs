@@ -25,6 +25,7 @@ mod m0021_warning_region;
 mod m0022_case_clearing;
 mod m0023_listing_covers_filters;
 mod m0024_list_heads;
+mod m0025_run_scan_covers_filters;
 
 /// The distributed tables whose keys did not name their distribution column (m0019; PostgreSQL only).
 const DISTRIBUTED: &[KeyedTable] = &[
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_listing_covers_filters::ListingCoversFilters),
             // An inpatient list's head (no fee lines, their totals) is stored beside it.
             Box::new(m0024_list_heads::ListHeads),
+            Box::new(m0025_run_scan_covers_filters::RunScanCoversFilters),
         ]
     }
 

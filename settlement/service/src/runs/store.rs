@@ -472,6 +472,21 @@ async fn valued_cases_of<C: ConnectionTrait>(
         sea_orm::Select<settlement_case::Entity>,
     ) -> sea_orm::Select<settlement_case::Entity>,
 ) -> Result<Vec<RunCase>, StoreError> {
+    Ok(valued_cases_query(region, fund, narrow)
+        .into_model::<RunCase>()
+        .all(conn)
+        .await?)
+}
+
+/// The statement of [`valued_cases_of`]. Its filters are all columns of
+/// `settlement_case_run_scan` (m0025), compared on the index entry before a row is fetched.
+fn valued_cases_query(
+    region: RegionCode,
+    fund: FundType,
+    narrow: impl FnOnce(
+        sea_orm::Select<settlement_case::Entity>,
+    ) -> sea_orm::Select<settlement_case::Entity>,
+) -> sea_orm::Select<settlement_case::Entity> {
     use settlement_case::Column;
     let (from, to) = region_span(region);
     let query = settlement_case::Entity::find()
@@ -498,14 +513,11 @@ async fn valued_cases_of<C: ConnectionTrait>(
         ])
         .filter(Column::RegionCode.between(from, to))
         .filter(Column::FundType.eq(fund_to_db(fund)));
-    Ok(narrow(query)
+    narrow(query)
         .filter(Column::IsCurrent.eq(true))
         .filter(Column::Status.is_in([status::VALUED, status::CLEARED]))
         .order_by_asc(Column::HospitalCode)
         .order_by_asc(Column::ListId)
-        .into_model::<RunCase>()
-        .all(conn)
-        .await?)
 }
 
 /// The number of current inpatient cases of `region` and the regions inside it for `fund`,
@@ -552,13 +564,28 @@ pub async fn later_stays<C: ConnectionTrait>(
     discharged_after: i32,
     admitted_until: i32,
 ) -> Result<Vec<RunCase>, StoreError> {
+    valued_cases_of(
+        conn,
+        region,
+        fund,
+        later_than(discharged_after, admitted_until),
+    )
+    .await
+}
+
+/// The narrowing of [`later_stays`]: discharged after `discharged_after`, admitted by
+/// `admitted_until`.
+fn later_than(
+    discharged_after: i32,
+    admitted_until: i32,
+) -> impl FnOnce(sea_orm::Select<settlement_case::Entity>) -> sea_orm::Select<settlement_case::Entity>
+{
     use settlement_case::Column;
-    valued_cases_of(conn, region, fund, |query| {
+    move |query| {
         query
             .filter(Column::DischargeDate.gt(discharged_after))
             .filter(Column::AdmissionDate.between(1, admitted_until))
-    })
-    .await
+    }
 }
 
 /// Records run `run_id` as clearing the current valued cases it read: one narrow row per case
@@ -572,4 +599,57 @@ pub async fn mark_cleared<C: ConnectionTrait>(
     discharges: (i32, i32),
 ) -> Result<u64, StoreError> {
     case_clearing::record(conn, run_id, region, fund, discharges).await
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, QueryTrait, Statement};
+
+    use super::*;
+    use crate::store::query_plan::{migrated_sqlite, plan};
+
+    /// A prepayment's later stays and a run's period compare every filter on the run scan
+    /// index's entry: the index carries the admission date and the status after the current
+    /// flag (m0025), so a row is fetched only when the run keeps it.
+    #[tokio::test]
+    async fn a_runs_scans_filter_on_the_run_scan_index() {
+        let db = migrated_sqlite().await;
+        let columns: Vec<String> = db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name FROM pragma_index_info('settlement_case_run_scan') ORDER BY seqno",
+            ))
+            .await
+            .expect("index info")
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).expect("a column"))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                "region_code",
+                "fund_type",
+                "discharge_date",
+                "is_current",
+                "admission_date",
+                "status"
+            ]
+        );
+        let province: RegionCode = "460000".parse().expect("region");
+        let later =
+            valued_cases_query(province, FundType::Resident, later_than(20250131, 20250215));
+        let period = valued_cases_query(province, FundType::Resident, |query| {
+            query.filter(settlement_case::Column::DischargeDate.between(20250101, 20250131))
+        });
+        for query in [later, period] {
+            let steps = plan(&db, query.build(DbBackend::Sqlite)).await;
+            assert!(
+                steps.starts_with(
+                    "SEARCH settlement_case USING INDEX settlement_case_run_scan \
+                     (region_code>? AND region_code<?)"
+                ),
+                "{steps}"
+            );
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub mod institutions;
 pub mod journal;
 pub mod ledger;
 #[cfg(test)]
-mod query_plan;
+pub(crate) mod query_plan;
 pub mod rechecked_warnings;
 pub mod unit_of_work;
 pub mod uploads;
