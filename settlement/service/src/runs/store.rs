@@ -603,10 +603,10 @@ pub async fn mark_cleared<C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{DbBackend, QueryTrait, Statement};
+    use sea_orm::{DbBackend, QueryTrait};
 
     use super::*;
-    use crate::store::query_plan::{migrated_sqlite, plan};
+    use crate::store::query_plan::{index_columns, migrated_sqlite, plan};
 
     /// A prepayment's later stays and a run's period compare every filter on the run scan
     /// index's entry: the index carries the admission date and the status after the current
@@ -614,16 +614,7 @@ mod tests {
     #[tokio::test]
     async fn a_runs_scans_filter_on_the_run_scan_index() {
         let db = migrated_sqlite().await;
-        let columns: Vec<String> = db
-            .query_all_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT name FROM pragma_index_info('settlement_case_run_scan') ORDER BY seqno",
-            ))
-            .await
-            .expect("index info")
-            .iter()
-            .map(|row| row.try_get_by_index::<String>(0).expect("a column"))
-            .collect();
+        let columns = index_columns(&db, "settlement_case_run_scan").await;
         assert_eq!(
             columns,
             [

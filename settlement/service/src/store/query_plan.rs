@@ -1,7 +1,7 @@
 //! SQLite's plans of the ledger's statements on a freshly migrated database, which has no
 //! statistics (as every embedded database has until analyzed): the index each statement reads.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
 
 /// An empty, migrated in-memory SQLite database.
@@ -28,4 +28,17 @@ pub(crate) async fn plan(db: &DatabaseConnection, statement: Statement) -> Strin
         .map(|row| row.try_get_by_index::<String>(3).expect("a plan step"))
         .collect::<Vec<_>>()
         .join(" ; ")
+}
+
+/// The columns of index `name`, in order.
+pub(crate) async fn index_columns(db: &DatabaseConnection, name: &str) -> Vec<String> {
+    db.query_all_raw(Statement::from_string(
+        DbBackend::Sqlite,
+        format!("SELECT name FROM pragma_index_info('{name}') ORDER BY seqno"),
+    ))
+    .await
+    .expect("index info")
+    .iter()
+    .map(|row| row.try_get_by_index::<String>(0).expect("a column"))
+    .collect()
 }

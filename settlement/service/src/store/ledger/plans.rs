@@ -2,12 +2,12 @@
 //! statistics: a plan led by every current case would make intake and listings slow down as the
 //! ledger grows.
 
-use sea_orm::{ConnectionTrait, DbBackend, QuerySelect, QueryTrait, Statement};
+use sea_orm::{DbBackend, QuerySelect, QueryTrait, Statement};
 use settlement_domain::ledger::RecordKind;
 
 use super::pages::{listing, summary_listing};
 use super::{CaseFilter, CaseKey, lookup};
-use crate::store::query_plan::{migrated_sqlite, plan};
+use crate::store::query_plan::{index_columns, migrated_sqlite, plan};
 
 fn region(code: &str) -> kernel::RegionCode {
     code.parse().expect("region code")
@@ -69,16 +69,7 @@ async fn a_page_after_a_key_is_one_range_of_the_listing_index() {
 #[tokio::test]
 async fn the_listing_index_carries_the_month_and_the_kind_after_its_order() {
     let db = migrated_sqlite().await;
-    let columns: Vec<String> = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT name FROM pragma_index_info('settlement_case_listing') ORDER BY seqno",
-        ))
-        .await
-        .expect("index info")
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(0).expect("a column"))
-        .collect();
+    let columns = index_columns(&db, "settlement_case_listing").await;
     assert_eq!(
         columns,
         [
