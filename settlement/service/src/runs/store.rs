@@ -455,11 +455,14 @@ pub async fn run_cases<C: ConnectionTrait>(
     discharge_from: i32,
     discharge_to: i32,
 ) -> Result<Vec<RunCase>, StoreError> {
-    use settlement_case::Column;
-    valued_cases_of(conn, region, fund, |query| {
-        query.filter(Column::DischargeDate.between(discharge_from, discharge_to))
-    })
-    .await
+    let period = discharged_between(discharge_from, discharge_to);
+    valued_cases_of(conn, region, fund, period).await
+}
+
+/// The narrowing of [`run_cases`]: discharged in the inclusive `yyyymmdd` range.
+fn discharged_between(discharge_from: i32, discharge_to: i32) -> Condition {
+    Condition::all()
+        .add(settlement_case::Column::DischargeDate.between(discharge_from, discharge_to))
 }
 
 /// The current valued (or cleared) cases of `region` and the regions inside it for `fund` that
@@ -468,9 +471,7 @@ async fn valued_cases_of<C: ConnectionTrait>(
     conn: &C,
     region: RegionCode,
     fund: FundType,
-    narrow: impl FnOnce(
-        sea_orm::Select<settlement_case::Entity>,
-    ) -> sea_orm::Select<settlement_case::Entity>,
+    narrow: Condition,
 ) -> Result<Vec<RunCase>, StoreError> {
     Ok(valued_cases_query(region, fund, narrow)
         .into_model::<RunCase>()
@@ -483,13 +484,11 @@ async fn valued_cases_of<C: ConnectionTrait>(
 fn valued_cases_query(
     region: RegionCode,
     fund: FundType,
-    narrow: impl FnOnce(
-        sea_orm::Select<settlement_case::Entity>,
-    ) -> sea_orm::Select<settlement_case::Entity>,
+    narrow: Condition,
 ) -> sea_orm::Select<settlement_case::Entity> {
     use settlement_case::Column;
     let (from, to) = region_span(region);
-    let query = settlement_case::Entity::find()
+    settlement_case::Entity::find()
         .select_only()
         .columns([
             Column::HospitalCode,
@@ -512,8 +511,8 @@ fn valued_cases_query(
             Column::Status,
         ])
         .filter(Column::RegionCode.between(from, to))
-        .filter(Column::FundType.eq(fund_to_db(fund)));
-    narrow(query)
+        .filter(Column::FundType.eq(fund_to_db(fund)))
+        .filter(narrow)
         .filter(Column::IsCurrent.eq(true))
         .filter(Column::Status.is_in([status::VALUED, status::CLEARED]))
         .order_by_asc(Column::HospitalCode)
@@ -575,17 +574,11 @@ pub async fn later_stays<C: ConnectionTrait>(
 
 /// The narrowing of [`later_stays`]: discharged after `discharged_after`, admitted by
 /// `admitted_until`.
-fn later_than(
-    discharged_after: i32,
-    admitted_until: i32,
-) -> impl FnOnce(sea_orm::Select<settlement_case::Entity>) -> sea_orm::Select<settlement_case::Entity>
-{
+fn later_than(discharged_after: i32, admitted_until: i32) -> Condition {
     use settlement_case::Column;
-    move |query| {
-        query
-            .filter(Column::DischargeDate.gt(discharged_after))
-            .filter(Column::AdmissionDate.between(1, admitted_until))
-    }
+    Condition::all()
+        .add(Column::DischargeDate.gt(discharged_after))
+        .add(Column::AdmissionDate.between(1, admitted_until))
 }
 
 /// Records run `run_id` as clearing the current valued cases it read: one narrow row per case
@@ -629,9 +622,11 @@ mod tests {
         let province: RegionCode = "460000".parse().expect("region");
         let later =
             valued_cases_query(province, FundType::Resident, later_than(20250131, 20250215));
-        let period = valued_cases_query(province, FundType::Resident, |query| {
-            query.filter(settlement_case::Column::DischargeDate.between(20250101, 20250131))
-        });
+        let period = valued_cases_query(
+            province,
+            FundType::Resident,
+            discharged_between(20250101, 20250131),
+        );
         for query in [later, period] {
             let steps = plan(&db, query.build(DbBackend::Sqlite)).await;
             assert!(
