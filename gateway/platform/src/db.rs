@@ -38,7 +38,7 @@ const SQLITE_MMAP_BYTES: u64 = 0x7fff_0000;
 /// checkpointed by its own commit, and the index pages each chunk touches are copied again with
 /// every chunk; the 200,000-case demo's two uploads took 29.3 s and 35.6 s that way and 25.4 s
 /// and 30.6 s at 256 MiB. (A database of 4 KiB pages checkpoints at 64 MiB.)
-const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+const SQLITE_AUTOCHECKPOINT_PAGES: u32 = (256 << 20) / SQLITE_PAGE_BYTES;
 /// What a WAL file is cut back to once a checkpoint has emptied it, in bytes: without a limit
 /// it keeps the size of its largest run of writes.
 const SQLITE_WAL_LIMIT_BYTES: u64 = 64 << 20;
