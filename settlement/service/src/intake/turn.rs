@@ -106,11 +106,7 @@ impl ChunkTurn {
     /// `looked_up` are stored, or failed (then their lists are not in the ledger either).
     pub(super) async fn wait_for_the_chunks_beside(&mut self, looked_up: &EpisodePersons) {
         for ahead in std::mem::take(&mut self.beside) {
-            if ahead
-                .persons
-                .iter()
-                .any(|person| looked_up.contains(person))
-            {
+            if !ahead.persons.is_disjoint(looked_up) {
                 let mut stored = ahead.stored;
                 let _ = stored.wait_for(|stored| *stored).await;
             }
