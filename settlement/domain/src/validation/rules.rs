@@ -1,5 +1,7 @@
 //! The rules: a collector walks the record and pushes every violation it finds.
 
+use std::fmt;
+
 use kernel::date::Date;
 use kernel::{Decimal, FundType, Money, round_money};
 
@@ -55,12 +57,17 @@ impl Collector<'_> {
         }
     }
 
-    /// A text field of at most `max` characters.
-    fn text(&mut self, field: impl Into<String>, value: &str, max: usize) {
+    /// A text field of at most `max` characters. `field` is written out only for a violation:
+    /// a list has some fifty lines, each with several fields checked.
+    fn text(&mut self, field: impl fmt::Display, value: &str, max: usize) {
+        // No more bytes than `max` is no more characters.
+        if value.len() <= max {
+            return;
+        }
         let length = value.chars().count();
         if length > max {
             self.push(
-                field,
+                field.to_string(),
                 ViolationKind::FieldTooLong,
                 format!("{length} characters, at most {max}"),
             );
@@ -79,10 +86,10 @@ impl Collector<'_> {
     }
 
     /// A date on or before `today`.
-    fn not_future(&mut self, field: impl Into<String>, date: Date, today: Date) {
+    fn not_future(&mut self, field: impl fmt::Display, date: Date, today: Date) {
         if date > today {
             self.push(
-                field,
+                field.to_string(),
                 ViolationKind::DateInFuture,
                 format!("{date} is after today {today}"),
             );
@@ -129,10 +136,14 @@ impl Collector<'_> {
         }
     }
 
-    fn amount(&mut self, field: String, value: Money, refund: bool) {
+    fn amount(&mut self, field: impl fmt::Display, value: Money, refund: bool) {
         // DOMAIN.md §1: amounts non-negative except refund rows.
         if value.is_negative() && !refund {
-            self.push(field, ViolationKind::NegativeAmount, value.to_string());
+            self.push(
+                field.to_string(),
+                ViolationKind::NegativeAmount,
+                value.to_string(),
+            );
         }
     }
 
@@ -149,7 +160,7 @@ impl Collector<'_> {
             ("copay_amt", payment.co_pay),
         ];
         for (name, value) in fields {
-            self.amount(format!("payment.{name}"), value, refund);
+            self.amount(format_args!("payment.{name}"), value, refund);
         }
         let gap = payment.identity_gap();
         if !gap.value().is_zero() {
@@ -177,12 +188,12 @@ impl Collector<'_> {
         self.count("diagnoses", diagnoses.len(), limits::DIAGNOSES);
         for (i, diagnosis) in diagnoses.iter().enumerate() {
             self.text(
-                format!("diagnoses[{i}].code"),
+                format_args!("diagnoses[{i}].code"),
                 &diagnosis.code,
                 limits::CLINICAL_CODE,
             );
             self.text(
-                format!("diagnoses[{i}].name"),
+                format_args!("diagnoses[{i}].name"),
                 &diagnosis.name,
                 limits::NAME,
             );
@@ -229,34 +240,38 @@ impl Collector<'_> {
         self.count("fee_lines", lines.len(), limits::FEE_LINES);
         for (i, line) in lines.iter().enumerate() {
             self.text(
-                format!("fee_lines[{i}].hilist_code"),
+                format_args!("fee_lines[{i}].hilist_code"),
                 &line.hilist_code,
                 limits::ITEM_CODE,
             );
             self.text(
-                format!("fee_lines[{i}].med_chrgitm_type"),
+                format_args!("fee_lines[{i}].med_chrgitm_type"),
                 &line.med_chrgitm_type,
                 limits::CODE,
             );
             if let Some(department) = &line.department {
                 self.text(
-                    format!("fee_lines[{i}].department"),
+                    format_args!("fee_lines[{i}].department"),
                     department,
                     limits::DEPARTMENT,
                 );
             }
             self.not_future(
-                format!("fee_lines[{i}].fee_ocur_time"),
+                format_args!("fee_lines[{i}].fee_ocur_time"),
                 line.fee_ocur_time.date(),
                 today,
             );
             let refund = refund_list || line.refund;
             self.amount(
-                format!("fee_lines[{i}].det_item_fee_sumamt"),
+                format_args!("fee_lines[{i}].det_item_fee_sumamt"),
                 line.det_item_fee_sumamt,
                 refund,
             );
-            self.amount(format!("fee_lines[{i}].inscp_amt"), line.inscp_amt, refund);
+            self.amount(
+                format_args!("fee_lines[{i}].inscp_amt"),
+                line.inscp_amt,
+                refund,
+            );
             let expected = round_money(line.pric * line.cnt);
             if expected != line.det_item_fee_sumamt.value() {
                 self.push(
@@ -447,23 +462,23 @@ pub fn validate_list(
     c.count("procedures", list.procedures.len(), limits::PROCEDURES);
     for (i, procedure) in list.procedures.iter().enumerate() {
         c.text(
-            format!("procedures[{i}].code"),
+            format_args!("procedures[{i}].code"),
             &procedure.code,
             limits::CLINICAL_CODE,
         );
         c.text(
-            format!("procedures[{i}].name"),
+            format_args!("procedures[{i}].name"),
             &procedure.name,
             limits::NAME,
         );
         if let Some(anaesthesia) = &procedure.anaesthesia {
             c.text(
-                format!("procedures[{i}].anaesthesia"),
+                format_args!("procedures[{i}].anaesthesia"),
                 anaesthesia,
                 limits::DEPARTMENT,
             );
         }
-        c.not_future(format!("procedures[{i}].date"), procedure.date, today);
+        c.not_future(format_args!("procedures[{i}].date"), procedure.date, today);
         if procedure.name.trim().is_empty() {
             c.push(
                 format!("procedures[{i}].name"),
@@ -491,7 +506,7 @@ pub fn validate_list(
             ("other", charge.other),
         ];
         for (name, value) in amounts {
-            c.amount(format!("charges[{i}].{name}"), value, refund);
+            c.amount(format_args!("charges[{i}].{name}"), value, refund);
         }
     }
     if policy.charges_must_sum_to_total && !list.charges.is_empty() {
