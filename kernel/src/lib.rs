@@ -79,6 +79,7 @@ pub use date::{Date, DateError, DateTime};
 pub use money::{
     AmountError, MAX_DECIMAL_TEXT, Money, Points, check_decimal_strings_in_json,
     check_decimal_text, deserialize_decimal, parse_decimal, round_money, round_points,
+    serialize_decimal,
 };
 pub use period::{FundType, FundTypeError, YearMonth, YearMonthError};
 pub use principal::{Principal, Role, RoleError, ScopeError};

@@ -141,6 +141,19 @@ pub fn deserialize_decimal<'de, D: serde::Deserializer<'de>>(
     deserializer.deserialize_any(Guarded)
 }
 
+/// Serde for a `Decimal` field written out (`#[serde(serialize_with = ...)]`): the string
+/// `Decimal`'s own serialization writes, with a plain non-negative value (every price and count
+/// of a fee line) written without the general formatting.
+pub fn serialize_decimal<S: serde::Serializer>(
+    value: &Decimal,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match write_plain(*value) {
+        Some((text, len)) => serializer.serialize_str(crate::ascii(&text[..len])),
+        None => serde::Serialize::serialize(value, serializer),
+    }
+}
+
 fn parse_exact(input: &str, max_places: u32) -> Result<Decimal, AmountError> {
     let trimmed = input.trim();
     check_decimal_text(trimmed)?;
@@ -634,6 +647,28 @@ mod tests {
             let written = format!("{}", Money(value));
             prop_assert_eq!(written, value.to_string());
             prop_assert_eq!(format!("{:>30}", Money(value)), format!("{value:>30}"));
+        }
+
+        #[test]
+        fn decimals_are_serialized_as_decimal_serializes_them(
+            mantissa in -(1_i128 << 96) + 1..(1_i128 << 96),
+            small in any::<i32>(),
+            use_small in any::<bool>(),
+            scale in 0u32..29,
+            negative_zero in any::<bool>(),
+        ) {
+            #[derive(serde::Serialize)]
+            struct Direct(#[serde(serialize_with = "serialize_decimal")] Decimal);
+            let mantissa = if use_small { i128::from(small) } else { mantissa };
+            let mut value = Decimal::from_i128_with_scale(mantissa, scale);
+            if negative_zero {
+                value = Decimal::new(0, scale);
+                value.set_sign_negative(true);
+            }
+            prop_assert_eq!(
+                serde_json::to_string(&Direct(value)).expect("direct"),
+                serde_json::to_string(&value).expect("decimal")
+            );
         }
     }
 

@@ -78,9 +78,17 @@ pub struct Stay {
     /// 拟接收机构, required for discharge types 2 and 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiving_institution: Option<String>,
-    #[serde(default, deserialize_with = "kernel::deserialize_decimal")]
+    #[serde(
+        default,
+        deserialize_with = "kernel::deserialize_decimal",
+        serialize_with = "kernel::serialize_decimal"
+    )]
     pub ventilator_hours: Decimal,
-    #[serde(default, deserialize_with = "kernel::deserialize_decimal")]
+    #[serde(
+        default,
+        deserialize_with = "kernel::deserialize_decimal",
+        serialize_with = "kernel::serialize_decimal"
+    )]
     pub icu_hours: Decimal,
     /// 31天内再住院计划.
     #[serde(default)]
@@ -256,9 +264,15 @@ pub struct FeeLine {
     /// 医疗收费项目类别.
     pub med_chrgitm_type: String,
     /// Unit price (may carry more than 2 places).
-    #[serde(deserialize_with = "kernel::deserialize_decimal")]
+    #[serde(
+        deserialize_with = "kernel::deserialize_decimal",
+        serialize_with = "kernel::serialize_decimal"
+    )]
     pub pric: Decimal,
-    #[serde(deserialize_with = "kernel::deserialize_decimal")]
+    #[serde(
+        deserialize_with = "kernel::deserialize_decimal",
+        serialize_with = "kernel::serialize_decimal"
+    )]
     pub cnt: Decimal,
     /// Line amount.
     pub det_item_fee_sumamt: Money,
