@@ -37,12 +37,36 @@ struct Object<'a> {
     variant: Option<&'static str>,
 }
 
+/// Members of an object being written, by key, each with its value's place in the scratch.
+type Members = Vec<(Cow<'static, str>, Range<usize>)>;
+
+/// Scratch buffers and member lists of finished objects, kept for the next objects the thread
+/// writes: a settlement list is some two hundred objects, and allocating and growing each one's
+/// scratch was a good part of writing it.
+#[derive(Default)]
+struct Spares {
+    scratch: Vec<Vec<u8>>,
+    members: Vec<Members>,
+}
+
+/// Most spares a thread keeps, and the largest scratch it keeps.
+const SPARES_KEPT: usize = 16;
+const SPARE_SCRATCH_BYTES: usize = 64 * 1024;
+
+thread_local! {
+    static SPARES: std::cell::RefCell<Spares> = std::cell::RefCell::default();
+}
+
 impl<'a> Object<'a> {
     fn new(out: &'a mut Vec<u8>, len: Option<usize>, variant: Option<&'static str>) -> Self {
+        let (scratch, members) = SPARES.with(|spares| {
+            let mut spares = spares.borrow_mut();
+            (spares.scratch.pop(), spares.members.pop())
+        });
         Self {
             out,
-            scratch: Vec::with_capacity(256),
-            members: Vec::with_capacity(len.unwrap_or(8)),
+            scratch: scratch.unwrap_or_else(|| Vec::with_capacity(256)),
+            members: members.unwrap_or_else(|| Vec::with_capacity(len.unwrap_or(8))),
             pending_key: None,
             variant,
         }
@@ -62,27 +86,29 @@ impl<'a> Object<'a> {
     }
 
     fn finish(mut self) -> Result<(), Error> {
-        // A map may name a key twice; the value tree keeps the last, and so does this.
+        // A map may name a key twice; the value tree keeps the last, and so does this (the sort
+        // is stable, so the last of equal keys comes last).
         self.members
             .sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let mut kept: Vec<&(Cow<'static, str>, Range<usize>)> =
-            Vec::with_capacity(self.members.len());
-        for member in &self.members {
-            match kept.last_mut() {
-                Some(last) if last.0 == member.0 => *last = member,
-                _ => kept.push(member),
-            }
-        }
         if let Some(variant) = self.variant {
             self.out.push(b'{');
             write_json(variant, self.out)?;
             self.out.push(b':');
         }
         self.out.push(b'{');
-        for (i, (key, range)) in kept.into_iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        for (at, (key, range)) in self.members.iter().enumerate() {
+            if self
+                .members
+                .get(at + 1)
+                .is_some_and(|(next, _)| next == key)
+            {
+                continue;
+            }
+            if !first {
                 self.out.push(b',');
             }
+            first = false;
             write_json(key.as_ref(), self.out)?;
             self.out.push(b':');
             self.out.extend_from_slice(&self.scratch[range.clone()]);
@@ -92,6 +118,25 @@ impl<'a> Object<'a> {
             self.out.push(b'}');
         }
         Ok(())
+    }
+}
+
+impl Drop for Object<'_> {
+    fn drop(&mut self) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut members = std::mem::take(&mut self.members);
+        if scratch.capacity() > SPARE_SCRATCH_BYTES {
+            return;
+        }
+        scratch.clear();
+        members.clear();
+        SPARES.with(|spares| {
+            let mut spares = spares.borrow_mut();
+            if spares.scratch.len() < SPARES_KEPT {
+                spares.scratch.push(scratch);
+                spares.members.push(members);
+            }
+        });
     }
 }
 
