@@ -120,13 +120,18 @@ pub fn content_hash(list: &SettlementList) -> ContentHash {
 /// The canonical JSON of a settlement list together with its [`content_hash`], from one
 /// serialization (intake stores the one and compares the other).
 pub fn canonical_json_with_hash(list: &SettlementList) -> (String, ContentHash) {
-    let mut canonical = Vec::with_capacity(2048);
+    let mut canonical = Vec::with_capacity(16_384);
     // Plain data with string keys always serializes; were a type change ever to break that, the
     // (empty) null form is hashed rather than panicking, and every test of this module fails.
     if crate::canonical::write_canonical(list, &mut canonical).is_err() {
         canonical.clear();
         canonical.extend_from_slice(b"null");
     }
+    canonical_text_with_hash(canonical)
+}
+
+/// Canonical bytes as text, with their [`content_hash`].
+pub(crate) fn canonical_text_with_hash(canonical: Vec<u8>) -> (String, ContentHash) {
     let hash = ContentHash(fnv1a(&canonical, FNV_OFFSET));
     // serde_json writes UTF-8 only.
     let text = String::from_utf8(canonical)

@@ -4,14 +4,13 @@
 //! one, last year's costs) is sent a tenth of the bytes (StreamCases `without_fee_lines`).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use kernel::Money;
 use serde::{Deserialize, Serialize};
 
 use crate::canonical::write_canonical;
-use crate::case::{
-    CategoryCharge, Diagnosis, ListHeader, Patient, Payment, Procedure, SettlementList, Stay,
-};
+use crate::case::SettlementList;
 
 /// An inpatient list without its fee lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,51 +32,80 @@ pub struct LineTotal {
     pub inscp_amt: Money,
 }
 
-/// The fields of a list a head carries, borrowed.
-#[derive(Serialize)]
-struct WithoutLines<'a> {
-    header: &'a ListHeader,
-    patient: &'a Patient,
-    stay: &'a Stay,
-    diagnoses: &'a [Diagnosis],
-    procedures: &'a [Procedure],
-    charges: &'a [CategoryCharge],
-    payment: &'a Payment,
+/// Writes `list` canonically into `out`, member by member in key order, and answers where its
+/// `fee_lines` member lies (with the comma before it; empty when the list has no lines, which
+/// serde skips). Bytes equal [`write_canonical`] of the list (tested).
+fn write_list_members(
+    list: &SettlementList,
+    out: &mut Vec<u8>,
+) -> Result<Range<usize>, serde_json::Error> {
+    // Every field is named, so a field added to the list does not compile here until it is
+    // written in its place.
+    let SettlementList {
+        header,
+        patient,
+        stay,
+        diagnoses,
+        procedures,
+        charges,
+        payment,
+        fee_lines,
+    } = list;
+    fn member<T: Serialize + ?Sized>(
+        out: &mut Vec<u8>,
+        key: &str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        out.push(if out.is_empty() { b'{' } else { b',' });
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        write_canonical(value, out)
+    }
+    out.clear();
+    // The keys in byte order, as the canonical form sorts them.
+    member(out, "charges", charges)?;
+    member(out, "diagnoses", diagnoses)?;
+    let lines_start = out.len();
+    if !fee_lines.is_empty() {
+        member(out, "fee_lines", fee_lines)?;
+    }
+    let lines = lines_start..out.len();
+    member(out, "header", header)?;
+    member(out, "patient", patient)?;
+    member(out, "payment", payment)?;
+    member(out, "procedures", procedures)?;
+    member(out, "stay", stay)?;
+    out.push(b'}');
+    Ok(lines)
 }
 
 impl ListHead {
     pub fn of(list: &SettlementList) -> Self {
-        // Every field is named, so a field added to the list does not compile here until the
-        // head says whether it carries it.
-        let SettlementList {
-            header,
-            patient,
-            stay,
-            diagnoses,
-            procedures,
-            charges,
-            payment,
-            fee_lines,
-        } = list;
-        let mut json = Vec::with_capacity(1_536);
-        let head = WithoutLines {
-            header,
-            patient,
-            stay,
-            diagnoses,
-            procedures,
-            charges,
-            payment,
-        };
+        Self::with_canonical_list(list).1
+    }
+
+    /// The list's whole canonical JSON and its head, from one serialization: the head is the
+    /// whole list's JSON with its `fee_lines` member cut out. Intake stores both for every list,
+    /// and writing the head's members a second time was a tenth of reading a list.
+    pub fn with_canonical_list(list: &SettlementList) -> (Vec<u8>, Self) {
+        let mut whole = Vec::with_capacity(16_384);
         // Plain data with string keys always serializes (as in `canonical_json_with_hash`).
-        if write_canonical(&head, &mut json).is_err() {
-            json.clear();
-            json.extend_from_slice(b"null");
-        }
+        let lines = match write_list_members(list, &mut whole) {
+            Ok(lines) => lines,
+            Err(_) => {
+                whole.clear();
+                whole.extend_from_slice(b"null");
+                0..0
+            }
+        };
+        let mut json = Vec::with_capacity(whole.len() - lines.len());
+        json.extend_from_slice(&whole[..lines.start]);
+        json.extend_from_slice(&whole[lines.end..]);
         let json = String::from_utf8(json)
             .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
         let mut line_totals: BTreeMap<String, LineTotal> = BTreeMap::new();
-        for line in fee_lines {
+        for line in &list.fee_lines {
             let total = match line_totals.get_mut(&line.med_chrgitm_type) {
                 Some(total) => total,
                 None => line_totals
@@ -87,7 +115,7 @@ impl ListHead {
             total.det_item_fee_sumamt += line.det_item_fee_sumamt;
             total.inscp_amt += line.inscp_amt;
         }
-        Self { json, line_totals }
+        (whole, Self { json, line_totals })
     }
 
     /// The line totals as the ledger stores them: a JSON object from category to amount.
@@ -131,6 +159,28 @@ mod tests {
         let read: SettlementList = serde_json::from_str(&head.json).expect("head reads");
         assert_eq!(read, without);
         assert!(!head.json.contains("fee_lines"));
+    }
+
+    #[test]
+    fn the_whole_list_written_beside_its_head_is_its_canonical_json() {
+        let mut list = valid_list();
+        list.header.case_number = "quote \" fee_lines \\ 中文".into();
+        for lines in [list.fee_lines.clone(), Vec::new()] {
+            list.fee_lines = lines;
+            let (whole, head) = ListHead::with_canonical_list(&list);
+            let whole = String::from_utf8(whole).expect("utf-8");
+            assert_eq!(whole, canonical_json_with_hash(&list).0);
+            let without = SettlementList {
+                fee_lines: Vec::new(),
+                ..list.clone()
+            };
+            assert_eq!(head.json, canonical_json_with_hash(&without).0);
+            assert_eq!(
+                whole == head.json,
+                list.fee_lines.is_empty(),
+                "only a list without lines is its own head"
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::{Admitted, Record, Rejection, reason};
 use crate::canonical::write_canonical;
 use crate::case::{AmbulatorySettlement, ListHeader, Payment, SettlementList};
-use crate::case_key::{CaseKey, ContentHash, canonical_json, canonical_json_with_hash};
+use crate::case_key::{CaseKey, ContentHash, canonical_json, canonical_text_with_hash};
 use crate::ledger::RecordKind;
 use crate::list_head::ListHead;
 use crate::ports::CodeDictionary;
@@ -110,7 +110,8 @@ fn inpatient(
     policy: &ValidationPolicy,
     today: Date,
 ) -> Parsed {
-    let (canonical_json, hash) = canonical_json_with_hash(&list);
+    let (canonical, head) = ListHead::with_canonical_list(&list);
+    let (canonical_json, hash) = canonical_text_with_hash(canonical);
     Parsed {
         header: list.header.clone(),
         kind: RecordKind::Inpatient,
@@ -119,7 +120,7 @@ fn inpatient(
         canonical_json,
         hash,
         report: validate_list(&list, dictionary, policy, today),
-        head: Some(ListHead::of(&list)),
+        head: Some(head),
         list: Some(list),
     }
 }
