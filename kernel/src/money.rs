@@ -381,7 +381,7 @@ macro_rules! scaled_amount {
 
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(&self.0)
+                serialize_decimal(&self.0, serializer)
             }
         }
 
@@ -647,6 +647,11 @@ mod tests {
             let written = format!("{}", Money(value));
             prop_assert_eq!(written, value.to_string());
             prop_assert_eq!(format!("{:>30}", Money(value)), format!("{value:>30}"));
+            // Serialized as the text `Decimal` displays, which is what was stored before.
+            prop_assert_eq!(
+                serde_json::to_string(&Money(value)).expect("money"),
+                serde_json::to_string(&value.to_string()).expect("text")
+            );
         }
 
         #[test]
