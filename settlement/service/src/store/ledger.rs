@@ -14,7 +14,7 @@ use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait, Set, Statement,
+    QuerySelect, Set, Statement,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
 use settlement_domain::list_head::ListHead;
@@ -267,15 +267,87 @@ fn to_model(
 }
 
 /// The one multi-row INSERT of `cases` as current first versions; `None` when there are none.
+///
+/// Written out here rather than built from active models: a chunk's statement carries a thousand
+/// stored lists, and the models and the query builder each copied every one of them once more.
+/// The values go in [`COPY_COLUMNS`] order, as PostgreSQL's COPY rows do ([`copy_row`]).
 fn first_versions_insert<'c>(
     backend: DbBackend,
     cases: impl IntoIterator<Item = &'c LedgerCase>,
 ) -> Result<Option<Statement>, StoreError> {
-    let models = cases
-        .into_iter()
-        .map(|case| to_model(case, true))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((!models.is_empty()).then(|| settlement_case::Entity::insert_many(models).build(backend)))
+    let mut values = Vec::new();
+    let mut rows = 0_usize;
+    for case in cases {
+        push_row_values(&mut values, case, true)?;
+        rows += 1;
+    }
+    if rows == 0 {
+        return Ok(None);
+    }
+    use std::fmt::Write as _;
+    let columns = COPY_COLUMNS.split(',').count();
+    let mut sql = format!("INSERT INTO settlement_case ({COPY_COLUMNS}) VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                // Writing into a String cannot fail.
+                DbBackend::Postgres => {
+                    let _ = write!(sql, "${}", row * columns + column + 1);
+                }
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    Ok(Some(Statement::from_sql_and_values(backend, sql, values)))
+}
+
+/// The values of one ledger row, in [`COPY_COLUMNS`] order.
+fn push_row_values(
+    values: &mut Vec<sea_orm::Value>,
+    case: &LedgerCase,
+    is_current: bool,
+) -> Result<(), StoreError> {
+    use sea_orm::Value;
+    let text = |text: &str| Value::String(Some(text.to_owned()));
+    values.extend([
+        text(&case.hospital_code),
+        text(&case.list_id),
+        Value::Int(Some(case.version)),
+        Value::Int(Some(region_to_db(case.region))),
+        Value::Bool(Some(is_current)),
+        text(case.record_kind.as_str()),
+        Value::Int(Some(fund_to_db(case.fund))),
+        Value::Int(Some(case.discharge_date)),
+        text(&case.payment_mode),
+        text(&case.group_code),
+        Value::BigInt(Some(case.points.to_scaled()?)),
+        Value::BigInt(Some(case.total_cost.to_fen()?)),
+        Value::BigInt(Some(case.individual_burden.to_fen()?)),
+        Value::BigInt(Some(case.fund_amount.to_fen()?)),
+        Value::BigInt(case.amount.map(Money::to_fen).transpose()?),
+        text(&case.person_id),
+        Value::Int(Some(case.admission_date)),
+        Value::Bool(Some(case.planned_readmission)),
+        text(&case.episode_programme),
+        Value::Int(Some(episode_days_to_db(case.prior_episode_days)?)),
+        text(case.status.as_str()),
+        text(&case.valuation_error),
+        text(&case.scheme_version),
+        text(&case.table_version),
+        text(&case.valuation_json),
+        text(&case.content_hash),
+        text(&case.case_json),
+        text(&case.request_id),
+        Value::BigInt(Some(case.stored_at)),
+        Value::String(case.head.as_ref().map(|head| head.json.clone())),
+        Value::String(case.head.as_ref().map(|head| head.line_totals_json.clone())),
+    ]);
+    Ok(())
 }
 
 /// The ledger's columns in COPY order.
