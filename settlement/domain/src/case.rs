@@ -306,6 +306,31 @@ pub struct SettlementList {
 }
 
 impl SettlementList {
+    /// A copy of the list without its fee lines, for a reader of the rest: grouping and
+    /// valuation read the stay, the diagnoses, the procedures and the totals, never a line.
+    pub fn without_fee_lines(&self) -> Self {
+        let Self {
+            header,
+            patient,
+            stay,
+            diagnoses,
+            procedures,
+            charges,
+            payment,
+            fee_lines: _,
+        } = self;
+        Self {
+            header: header.clone(),
+            patient: patient.clone(),
+            stay: stay.clone(),
+            diagnoses: diagnoses.clone(),
+            procedures: procedures.clone(),
+            charges: charges.clone(),
+            payment: payment.clone(),
+            fee_lines: Vec::new(),
+        }
+    }
+
     /// The principal diagnosis, if any.
     pub fn principal_diagnosis(&self) -> Option<&Diagnosis> {
         self.diagnoses.first()

@@ -586,7 +586,8 @@ impl Intake {
             if let Some(list) = &case.list {
                 let (positions, lists) = by_region.entry(case.region).or_default();
                 positions.push(case.position);
-                lists.push(list.clone());
+                // Valuation reads no fee line; a list is most of its size in them.
+                lists.push(list.without_fee_lines());
             }
         }
         let valuer = self.valuer.clone();

@@ -504,6 +504,34 @@ mod tests {
         assert!(!unreachable(&Status::not_found("no table")));
     }
 
+    /// Intake sends valuation its lists without their fee lines (`spawn_first_valuation`), so
+    /// what grouping and points are sent must not depend on them.
+    #[test]
+    fn what_grouping_and_points_are_sent_reads_no_fee_line() {
+        let list: SettlementList =
+            serde_json::from_str(crate::convert::lists::tests::RICH_LIST).expect("json");
+        assert!(!list.fee_lines.is_empty());
+        let without = list.without_fee_lines();
+        assert!(without.fee_lines.is_empty());
+        assert_eq!(case_input(3, &without), case_input(3, &list));
+        let group = grouping::GroupResult {
+            drg: "GB11".into(),
+            adrg: "GB1".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            case_for_valuation(3, &without, &group, 12),
+            case_for_valuation(3, &list, &group, 12)
+        );
+        assert_eq!(
+            SettlementList {
+                fee_lines: list.fee_lines.clone(),
+                ..without
+            },
+            list
+        );
+    }
+
     fn valuation(mode: points::PaymentMode, text: &str) -> points::CaseValuation {
         points::CaseValuation {
             mode: mode as i32,

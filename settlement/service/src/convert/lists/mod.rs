@@ -686,4 +686,4 @@ fn fee_line_to_wire(line: &FeeLine) -> pb::FeeLine {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

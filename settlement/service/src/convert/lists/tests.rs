@@ -12,7 +12,7 @@ use super::*;
 
 /// A list with every optional part present: an out-of-region transfer with ICU hours, a fee
 /// line of a refund and one with a department.
-const RICH_LIST: &str = r#"{"header":{"setl_id":"L1","fixmedins_code":"H1","hospital_level":"3",
+pub(crate) const RICH_LIST: &str = r#"{"header":{"setl_id":"L1","fixmedins_code":"H1","hospital_level":"3",
 "insutype":390,"psn_no":"P1","case_number":"BA1","declared_at":"2025-06-20 18:00:00",
 "pooling_region":"460108","insured_region":"440100"},
 "patient":{"sex":1,"birth_date":"2025-05-30","age_years":0,"age_days":13,
