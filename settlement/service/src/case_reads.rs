@@ -178,7 +178,8 @@ pub fn export_cases(
 /// Every current case `filter` selects in `region`, as chunks of at most `size` in key order,
 /// each read when the consumer asks for it: memory holds one chunk whatever the selection's size.
 /// With `heads`, a list stored with its head comes without its document
-/// ([`CaseStore::list_heads`]).
+/// ([`CaseStore::list_heads`]); without, every document comes without the head stored beside it
+/// ([`CaseStore::list_documents`]).
 pub fn chunks(
     cases: CaseStore,
     region: RegionCode,
@@ -196,7 +197,9 @@ pub fn chunks(
                     .list_heads(region, &filter, after.as_ref(), size)
                     .await
             } else {
-                cases.list(region, &filter, after.as_ref(), size).await
+                cases
+                    .list_documents(region, &filter, after.as_ref(), size)
+                    .await
             }
         },
         CaseKey::of,

@@ -293,3 +293,58 @@ store_test!(
         assert_eq!(valued, ["L2", "L6", "L7", "L8"]);
     }
 );
+
+store_test!(
+    documents_are_the_whole_cases_without_the_heads_stored_beside_them,
+    Migrator,
+    |db| {
+        use settlement_service::store::ledger::StoredHead;
+        let store = CaseStore::new(db.clone());
+        let cases: Vec<LedgerCase> = (0..5)
+            .map(|n| {
+                let mut stored = case(
+                    "460105",
+                    &format!("H{}", n % 2),
+                    &format!("L{n}"),
+                    1,
+                    20250110,
+                );
+                if n != 3 {
+                    stored.head = Some(StoredHead {
+                        json: format!(r#"{{"head":{n}}}"#),
+                        line_totals_json:
+                            r#"{"01":{"det_item_fee_sumamt":"1.00","inscp_amt":"1.00"}}"#.into(),
+                    });
+                }
+                stored
+            })
+            .collect();
+        CaseStore::insert_new_many(db, &cases)
+            .await
+            .expect("insert");
+        let january = CaseFilter {
+            discharge_between: Some((20250101, 20250131)),
+            ..CaseFilter::default()
+        };
+        for (after, limit) in [
+            (None, 10),
+            (None, 2),
+            (Some(CaseKey(460105, "H0".into(), "L2".into())), 10),
+        ] {
+            let whole = store
+                .list(region("460100"), &january, after.as_ref(), limit)
+                .await
+                .expect("whole");
+            assert!(whole.iter().any(|case| case.head.is_some()));
+            let documents = store
+                .list_documents(region("460100"), &january, after.as_ref(), limit)
+                .await
+                .expect("documents");
+            let without_heads: Vec<LedgerCase> = whole
+                .into_iter()
+                .map(|case| LedgerCase { head: None, ..case })
+                .collect();
+            assert_eq!(documents, without_heads, "after {after:?}, {limit} rows");
+        }
+    }
+);

@@ -300,6 +300,28 @@ impl CaseStore {
         rows.into_iter().map(TakenRow::into_case).collect()
     }
 
+    /// [`CaseStore::list`] for a stream of whole documents: the same cases in the same order,
+    /// read without the heads and line totals stored beside the lists (`head` is `None`),
+    /// which such a stream does not send.
+    pub async fn list_documents(
+        &self,
+        region: RegionCode,
+        filter: &CaseFilter,
+        after: Option<&CaseKey>,
+        limit: u64,
+    ) -> Result<Vec<LedgerCase>, StoreError> {
+        use settlement_case::Column;
+        let beside =
+            |column: &Column| matches!(column, Column::ListHeadJson | Column::LineTotalsJson);
+        let mut query = listing(region, filter, after, limit)
+            .select_only()
+            .columns(Column::iter().filter(|column| !beside(column)));
+        for column in Column::iter().filter(beside) {
+            query = query.expr_as(Expr::value(Option::<String>::None), column.as_str());
+        }
+        self.whole_rows(query).await
+    }
+
     /// [`CaseStore::list`] for a stream of list heads (StreamCases `without_fee_lines`): the
     /// same cases in the same order, but an inpatient list stored with its head is read without
     /// its document (`case_json` empty), which is most of its row; a record without a head (an
