@@ -25,14 +25,15 @@ const SQLITE_CACHE_KIB: i64 = -65_536;
 /// read of a column after the list walks and every write copies. The 200,000-case demo took
 /// 198.6 s with 4 KiB pages and 165.2 s with these.
 const SQLITE_PAGE_BYTES: u32 = 16_384;
-/// How much of an SQLite database file a connection maps into memory, in bytes: the most the
-/// bundled SQLite maps (its `SQLITE_MAX_MMAP_SIZE`, just under 2 GiB). A page beyond the map is
-/// read with pread into the connection's page cache, and in WAL mode every commit of another
-/// connection empties that cache, so under concurrent writes a read past the map reads the file
-/// again while one inside it is a memory access. The map is address space, not memory: the
-/// pages read are the kernel's file cache, counted in the process's resident size and given back
-/// under memory pressure. At 1 GiB the 200,000-case demo took 165.2 s, at this 150.0 s.
-const SQLITE_MMAP_BYTES: u64 = 0x7fff_0000;
+/// How much of an SQLite database file a connection maps into memory, in bytes: 256 GiB, the
+/// most the SQLite this workspace builds maps (`SQLITE_MAX_MMAP_SIZE` in `.cargo/config.toml`;
+/// the bundled default is just under 2 GiB). A page beyond the map is read with pread into the
+/// connection's page cache, and in WAL mode every commit of another connection empties that
+/// cache, so under concurrent writes a read past the map reads the file again while one inside
+/// it is a memory access. The map is address space, not memory: the pages read are the kernel's
+/// file cache, counted in the process's resident size and given back under memory pressure. At
+/// 1 GiB the 200,000-case demo took 165.2 s, at 2 GiB 150.0 s (its file is some 7 GiB).
+const SQLITE_MMAP_BYTES: u64 = 256 << 30;
 /// WAL pages a commit may leave before it copies them into the database file: 16,384 pages of
 /// 16 KiB, 256 MiB. At SQLite's default of 1,000 pages every chunk an upload stores is
 /// checkpointed by its own commit, and the index pages each chunk touches are copied again with
