@@ -266,7 +266,11 @@ fn to_model(
     })
 }
 
-/// The one multi-row INSERT of `cases` as current first versions; `None` when there are none.
+/// Rows of one multi-row INSERT: 31 values each stays under SQLite's 32,766 bound parameters.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// The multi-row INSERTs of `cases` as current first versions, [`ROWS_PER_INSERT`] rows each;
+/// none when there are no cases.
 ///
 /// Written out here rather than built from active models: a chunk's statement carries a thousand
 /// stored lists, and the models and the query builder each copied every one of them once more.
@@ -274,16 +278,27 @@ fn to_model(
 fn first_versions_insert<'c>(
     backend: DbBackend,
     cases: impl IntoIterator<Item = &'c LedgerCase>,
-) -> Result<Option<Statement>, StoreError> {
-    let mut values = Vec::new();
-    let mut rows = 0_usize;
-    for case in cases {
-        push_row_values(&mut values, case, true)?;
-        rows += 1;
-    }
-    if rows == 0 {
-        return Ok(None);
-    }
+) -> Result<Vec<Statement>, StoreError> {
+    let cases: Vec<&LedgerCase> = cases.into_iter().collect();
+    cases
+        .chunks(ROWS_PER_INSERT)
+        .map(|rows| {
+            let mut values = Vec::with_capacity(rows.len() * COPY_COLUMNS.split(',').count());
+            for case in rows {
+                push_row_values(&mut values, case, true)?;
+            }
+            Ok(Statement::from_sql_and_values(
+                backend,
+                insert_sql(backend, rows.len()),
+                values,
+            ))
+        })
+        .collect()
+}
+
+/// `INSERT INTO settlement_case` of `rows` rows of [`COPY_COLUMNS`], with the backend's
+/// placeholders.
+fn insert_sql(backend: DbBackend, rows: usize) -> String {
     use std::fmt::Write as _;
     let columns = COPY_COLUMNS.split(',').count();
     let mut sql = format!("INSERT INTO settlement_case ({COPY_COLUMNS}) VALUES ");
@@ -303,7 +318,7 @@ fn first_versions_insert<'c>(
         }
         sql.push(')');
     }
-    Ok(Some(Statement::from_sql_and_values(backend, sql, values)))
+    sql
 }
 
 /// The values of one ledger row, in [`COPY_COLUMNS`] order.
@@ -759,7 +774,7 @@ impl CaseStore {
         let insert_fresh = first_versions_insert(DbBackend::Sqlite, fresh)?;
         let txn = platform::db::begin_write(db).await?;
         let written: Result<(), StoreError> = async {
-            if let Some(insert) = insert_fresh {
+            for insert in insert_fresh {
                 txn.execute_raw(insert).await?;
             }
             for case in corrections {
@@ -791,7 +806,7 @@ impl CaseStore {
         conn: &C,
         cases: impl IntoIterator<Item = &'c LedgerCase>,
     ) -> Result<(), StoreError> {
-        if let Some(insert) = first_versions_insert(conn.get_database_backend(), cases)? {
+        for insert in first_versions_insert(conn.get_database_backend(), cases)? {
             conn.execute_raw(insert).await?;
         }
         Ok(())
