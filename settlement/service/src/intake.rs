@@ -55,8 +55,13 @@ use crate::store::warnings::KeptWarnings;
 use crate::store::{Database, Storage};
 use crate::timing::lap;
 
-/// Records per chunk: one valuation batch and one transaction each.
+/// Records per chunk on PostgreSQL: one valuation batch and one transaction each.
 pub const DEFAULT_CHUNK: usize = 1_000;
+/// Records per chunk on SQLite. Its single writer commits one chunk at a time, and a commit
+/// writes every page the chunk changed, 16 KiB each, into the WAL and later into the file: the
+/// ledger's index pages a chunk touches are about as many for four thousand cases as for one
+/// thousand. The 200,000-case demo's year took 36.3 s to take in against 44.6 s at 1,000.
+pub const SQLITE_CHUNK: usize = 4_000;
 /// Chunks of one upload stored at once on PostgreSQL, each on its own connection. A chunk spends
 /// most of its time waiting (its lookups, the grouping and points calls, its commit); with six
 /// under way the database and the valuation peers stay busy (3: 15,500 cases/s end to end, 4:
@@ -240,13 +245,19 @@ fn stored_hash(text: &str) -> ContentHash {
 
 impl Intake {
     pub fn new(db: impl Into<Database>, valuer: Arc<dyn CaseValuer>) -> Self {
+        let db: Database = db.into();
+        let chunk = if db.takes_concurrent_writers() {
+            DEFAULT_CHUNK
+        } else {
+            SQLITE_CHUNK
+        };
         Self {
-            db: db.into(),
+            db,
             valuer,
             dictionary: Arc::new(GroupingChecksCodes),
             policy: Arc::new(ValidationPolicy::default()),
             today: Arc::new(agency_today),
-            chunk: DEFAULT_CHUNK,
+            chunk,
             stores_in_flight: STORES_IN_FLIGHT,
         }
     }

@@ -8,7 +8,8 @@
 //! chunk or a completed upload that differs refuses the retry before anything of it is stored.
 //!
 //! Chunk boundaries are intake's chunk size, so a retry is compared chunk for chunk only by a
-//! server with the same chunk size (the default everywhere, [`crate::intake::DEFAULT_CHUNK`]).
+//! server with the same chunk size (the default of its database: [`crate::intake::DEFAULT_CHUNK`]
+//! on PostgreSQL, [`crate::intake::SQLITE_CHUNK`] on SQLite).
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, Set};

@@ -315,3 +315,20 @@ async fn a_correction_in_the_chunk_before_that_ends_an_episode_reaches_the_readm
     }
     db.close().await.expect("closed");
 }
+
+store_test!(
+    intake_cuts_an_upload_in_chunks_the_size_of_its_database,
+    Migrator,
+    |db| {
+        use settlement_service::intake::{DEFAULT_CHUNK, SQLITE_CHUNK};
+        use settlement_service::store::Database;
+        let chunk = Intake::new(db.clone(), FakeValuer::new(dec!(2))).chunk_size();
+        // SQLite's single writer commits a chunk at a time; PostgreSQL stores several at once.
+        let expected = if Database::from(db.clone()).takes_concurrent_writers() {
+            DEFAULT_CHUNK
+        } else {
+            SQLITE_CHUNK
+        };
+        assert_eq!(chunk, expected);
+    }
+);
