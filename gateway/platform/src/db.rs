@@ -32,7 +32,7 @@ const SQLITE_PAGE_BYTES: u32 = 16_384;
 /// cache, so under concurrent writes a read past the map reads the file again while one inside
 /// it is a memory access. The map is address space, not memory: the pages read are the kernel's
 /// file cache, counted in the process's resident size and given back under memory pressure. At
-/// 1 GiB the 200,000-case demo took 165.2 s, at 2 GiB 150.0 s (its file is some 7 GiB).
+/// 1 GiB the 200,000-case demo took 165.2 s, at 2 GiB 150.0 s (its file grows to some 12 GB).
 const SQLITE_MMAP_BYTES: u64 = 256 << 30;
 /// WAL pages a commit may leave before it copies them into the database file: 16,384 pages of
 /// 16 KiB, 256 MiB. At SQLite's default of 1,000 pages every chunk an upload stores is
