@@ -14,7 +14,7 @@ use platform::db::{fund_from_db, fund_to_db, region_from_db, region_to_db};
 use sea_orm::entity::prelude::*;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryOrder, QueryResult,
-    QuerySelect, Set, Statement,
+    QuerySelect, Statement,
 };
 use settlement_domain::ledger::{LedgerStatus, RecordKind, UnknownWord};
 use settlement_domain::list_head::ListHead;
@@ -227,55 +227,16 @@ fn episode_days_to_db(days: u32) -> Result<i32, StoreError> {
     })
 }
 
-fn to_model(
-    case: &LedgerCase,
-    is_current: bool,
-) -> Result<settlement_case::ActiveModel, StoreError> {
-    Ok(settlement_case::ActiveModel {
-        hospital_code: Set(case.hospital_code.clone()),
-        list_id: Set(case.list_id.clone()),
-        version: Set(case.version),
-        region_code: Set(region_to_db(case.region)),
-        is_current: Set(is_current),
-        record_kind: Set(case.record_kind.as_str().to_owned()),
-        fund_type: Set(fund_to_db(case.fund)),
-        discharge_date: Set(case.discharge_date),
-        payment_mode: Set(case.payment_mode.clone()),
-        group_code: Set(case.group_code.clone()),
-        points_scaled: Set(case.points.to_scaled()?),
-        total_fen: Set(case.total_cost.to_fen()?),
-        individual_burden_fen: Set(case.individual_burden.to_fen()?),
-        fund_fen: Set(case.fund_amount.to_fen()?),
-        amount_fen: Set(case.amount.map(Money::to_fen).transpose()?),
-        person_id: Set(case.person_id.clone()),
-        admission_date: Set(case.admission_date),
-        planned_readmission: Set(case.planned_readmission),
-        episode_programme: Set(case.episode_programme.clone()),
-        prior_episode_days: Set(episode_days_to_db(case.prior_episode_days)?),
-        status: Set(case.status.as_str().to_owned()),
-        valuation_error: Set(case.valuation_error.clone()),
-        scheme_version: Set(case.scheme_version.clone()),
-        table_version: Set(case.table_version.clone()),
-        valuation_json: Set(case.valuation_json.clone()),
-        content_hash: Set(case.content_hash.clone()),
-        case_json: Set(case.case_json.clone()),
-        request_id: Set(case.request_id.clone()),
-        stored_at: Set(case.stored_at),
-        list_head_json: Set(case.head.as_ref().map(|head| head.json.clone())),
-        line_totals_json: Set(case.head.as_ref().map(|head| head.line_totals_json.clone())),
-    })
-}
-
 /// Rows of one multi-row INSERT: 31 values each stays under SQLite's 32,766 bound parameters.
 const ROWS_PER_INSERT: usize = 1_000;
 
-/// The multi-row INSERTs of `cases` as current first versions, [`ROWS_PER_INSERT`] rows each;
-/// none when there are no cases.
+/// The multi-row INSERTs of `cases` as current versions, [`ROWS_PER_INSERT`] rows each; none
+/// when there are no cases.
 ///
 /// Written out here rather than built from active models: a chunk's statement carries a thousand
 /// stored lists, and the models and the query builder each copied every one of them once more.
 /// The values go in [`COPY_COLUMNS`] order, as PostgreSQL's COPY rows do ([`copy_row`]).
-fn first_versions_insert<'c>(
+fn current_versions_insert<'c>(
     backend: DbBackend,
     cases: impl IntoIterator<Item = &'c LedgerCase>,
 ) -> Result<Vec<Statement>, StoreError> {
@@ -285,7 +246,7 @@ fn first_versions_insert<'c>(
         .map(|rows| {
             let mut values = Vec::with_capacity(rows.len() * COPY_COLUMNS.split(',').count());
             for case in rows {
-                push_row_values(&mut values, case, true)?;
+                push_row_values(&mut values, case)?;
             }
             Ok(Statement::from_sql_and_values(
                 backend,
@@ -321,12 +282,8 @@ fn insert_sql(backend: DbBackend, rows: usize) -> String {
     sql
 }
 
-/// The values of one ledger row, in [`COPY_COLUMNS`] order.
-fn push_row_values(
-    values: &mut Vec<sea_orm::Value>,
-    case: &LedgerCase,
-    is_current: bool,
-) -> Result<(), StoreError> {
+/// The values of `case`'s row as the current version, in [`COPY_COLUMNS`] order.
+fn push_row_values(values: &mut Vec<sea_orm::Value>, case: &LedgerCase) -> Result<(), StoreError> {
     use sea_orm::Value;
     let text = |text: &str| Value::String(Some(text.to_owned()));
     values.extend([
@@ -334,7 +291,7 @@ fn push_row_values(
         text(&case.list_id),
         Value::Int(Some(case.version)),
         Value::Int(Some(region_to_db(case.region))),
-        Value::Bool(Some(is_current)),
+        Value::Bool(Some(true)),
         text(case.record_kind.as_str()),
         Value::Int(Some(fund_to_db(case.fund))),
         Value::Int(Some(case.discharge_date)),
@@ -709,7 +666,9 @@ impl CaseStore {
         case: &LedgerCase,
     ) -> Result<(), StoreError> {
         // Insert first: a duplicate version fails on the primary key before anything changes.
-        to_model(case, true)?.insert(conn).await?;
+        for insert in current_versions_insert(conn.get_database_backend(), [case])? {
+            conn.execute_raw(insert).await?;
+        }
         if case.version > 1 {
             settlement_case::Entity::update_many()
                 .col_expr(settlement_case::Column::IsCurrent, Expr::value(false))
@@ -771,7 +730,7 @@ impl CaseStore {
             cases.iter().partition(|case| case.version == 1);
         // The first versions' statement is built before the write turn: binding a chunk's
         // thousand rows of some thirty columns is work the single writer need not wait for.
-        let insert_fresh = first_versions_insert(DbBackend::Sqlite, fresh)?;
+        let insert_fresh = current_versions_insert(DbBackend::Sqlite, fresh)?;
         let txn = platform::db::begin_write(db).await?;
         let written: Result<(), StoreError> = async {
             for insert in insert_fresh {
@@ -806,7 +765,7 @@ impl CaseStore {
         conn: &C,
         cases: impl IntoIterator<Item = &'c LedgerCase>,
     ) -> Result<(), StoreError> {
-        for insert in first_versions_insert(conn.get_database_backend(), cases)? {
+        for insert in current_versions_insert(conn.get_database_backend(), cases)? {
             conn.execute_raw(insert).await?;
         }
         Ok(())
