@@ -18,6 +18,12 @@ pub fn write_canonical<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> R
     value.serialize(Canonical { out })
 }
 
+/// Canonical bytes as text: serde_json writes UTF-8 only.
+pub(crate) fn canonical_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
 fn write_json<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
     serde_json::to_writer(out, value)
 }

@@ -133,10 +133,7 @@ pub fn canonical_json_with_hash(list: &SettlementList) -> (String, ContentHash) 
 /// Canonical bytes as text, with their [`content_hash`].
 pub(crate) fn canonical_text_with_hash(canonical: Vec<u8>) -> (String, ContentHash) {
     let hash = ContentHash(fnv1a(&canonical, FNV_OFFSET));
-    // serde_json writes UTF-8 only.
-    let text = String::from_utf8(canonical)
-        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
-    (text, hash)
+    (crate::canonical::canonical_text(canonical), hash)
 }
 
 /// A stored version of a case.

@@ -9,7 +9,7 @@ use std::ops::Range;
 use kernel::Money;
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::write_canonical;
+use crate::canonical::{canonical_text, write_canonical};
 use crate::case::SettlementList;
 
 /// An inpatient list without its fee lines.
@@ -32,12 +32,14 @@ pub struct LineTotal {
     pub inscp_amt: Money,
 }
 
-/// Writes `list` canonically into `out`, member by member in key order, and answers where its
-/// `fee_lines` member lies (with the comma before it; empty when the list has no lines, which
-/// serde skips). Bytes equal [`write_canonical`] of the list (tested).
+/// Writes `list` canonically into `out`, member by member in key order, its `fee_lines` only
+/// when `with_lines`, and answers where that member lies (with the comma before it; empty when
+/// it is left out or the list has no lines, which serde skips). With the lines the bytes equal
+/// [`write_canonical`] of the list, without them those of the list had it no lines (tested).
 fn write_list_members(
     list: &SettlementList,
     out: &mut Vec<u8>,
+    with_lines: bool,
 ) -> Result<Range<usize>, serde_json::Error> {
     // Every field is named, so a field added to the list does not compile here until it is
     // written in its place.
@@ -67,7 +69,7 @@ fn write_list_members(
     member(out, "charges", charges)?;
     member(out, "diagnoses", diagnoses)?;
     let lines_start = out.len();
-    if !fee_lines.is_empty() {
+    if with_lines && !fee_lines.is_empty() {
         member(out, "fee_lines", fee_lines)?;
     }
     let lines = lines_start..out.len();
@@ -80,42 +82,39 @@ fn write_list_members(
     Ok(lines)
 }
 
+/// [`write_list_members`] into a buffer of `capacity`: plain data with string keys always
+/// serializes (as in `canonical_json_with_hash`), and were a type change ever to break that,
+/// the buffer holds `null`.
+fn written(list: &SettlementList, with_lines: bool, capacity: usize) -> (Vec<u8>, Range<usize>) {
+    let mut out = Vec::with_capacity(capacity);
+    match write_list_members(list, &mut out, with_lines) {
+        Ok(lines) => (out, lines),
+        Err(_) => (b"null".to_vec(), 0..0),
+    }
+}
+
 impl ListHead {
     pub fn of(list: &SettlementList) -> Self {
-        Self::with_canonical_list(list).1
+        let (json, _) = written(list, false, 1_536);
+        Self {
+            json: canonical_text(json),
+            line_totals: line_totals(list),
+        }
     }
 
     /// The list's whole canonical JSON and its head, from one serialization: the head is the
     /// whole list's JSON with its `fee_lines` member cut out. Intake stores both for every list,
     /// and writing the head's members a second time was a tenth of reading a list.
     pub fn with_canonical_list(list: &SettlementList) -> (Vec<u8>, Self) {
-        let mut whole = Vec::with_capacity(16_384);
-        // Plain data with string keys always serializes (as in `canonical_json_with_hash`).
-        let lines = match write_list_members(list, &mut whole) {
-            Ok(lines) => lines,
-            Err(_) => {
-                whole.clear();
-                whole.extend_from_slice(b"null");
-                0..0
-            }
-        };
+        let (whole, lines) = written(list, true, 16_384);
         let mut json = Vec::with_capacity(whole.len() - lines.len());
         json.extend_from_slice(&whole[..lines.start]);
         json.extend_from_slice(&whole[lines.end..]);
-        let json = String::from_utf8(json)
-            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
-        let mut line_totals: BTreeMap<String, LineTotal> = BTreeMap::new();
-        for line in &list.fee_lines {
-            let total = match line_totals.get_mut(&line.med_chrgitm_type) {
-                Some(total) => total,
-                None => line_totals
-                    .entry(line.med_chrgitm_type.clone())
-                    .or_default(),
-            };
-            total.det_item_fee_sumamt += line.det_item_fee_sumamt;
-            total.inscp_amt += line.inscp_amt;
-        }
-        (whole, Self { json, line_totals })
+        let head = Self {
+            json: canonical_text(json),
+            line_totals: line_totals(list),
+        };
+        (whole, head)
     }
 
     /// The line totals as the ledger stores them: a JSON object from category to amount.
@@ -127,6 +126,20 @@ impl ListHead {
     pub fn totals_from_json(text: &str) -> Result<BTreeMap<String, LineTotal>, serde_json::Error> {
         serde_json::from_str(text)
     }
+}
+
+/// Per charge category, what the list's fee lines add up to.
+fn line_totals(list: &SettlementList) -> BTreeMap<String, LineTotal> {
+    let mut totals: BTreeMap<String, LineTotal> = BTreeMap::new();
+    for line in &list.fee_lines {
+        let total = match totals.get_mut(&line.med_chrgitm_type) {
+            Some(total) => total,
+            None => totals.entry(line.med_chrgitm_type.clone()).or_default(),
+        };
+        total.det_item_fee_sumamt += line.det_item_fee_sumamt;
+        total.inscp_amt += line.inscp_amt;
+    }
+    totals
 }
 
 #[cfg(test)]
