@@ -275,6 +275,25 @@ async fn rows_of<M: FromQueryResult>(
         .collect()
 }
 
+/// [`listing`] with each column read as `read_as` answers for it, or as stored where it answers
+/// `None`: what a stream leaves out is never copied out of the database.
+fn listing_read_as(
+    region: RegionCode,
+    filter: &CaseFilter,
+    after: Option<&CaseKey>,
+    limit: u64,
+    read_as: impl Fn(&settlement_case::Column) -> Option<Expr>,
+) -> sea_orm::Select<settlement_case::Entity> {
+    let mut query = listing(region, filter, after, limit).select_only();
+    for column in settlement_case::Column::iter() {
+        query = match read_as(&column) {
+            Some(expression) => query.expr_as(expression, column.as_str()),
+            None => query.column(column),
+        };
+    }
+    query
+}
+
 impl CaseStore {
     /// Current versions of the cases of `region` (and the regions inside it), filtered, in
     /// [`CaseKey`] order, the first `limit` after `after`. One index range scan per call
@@ -311,14 +330,10 @@ impl CaseStore {
         limit: u64,
     ) -> Result<Vec<LedgerCase>, StoreError> {
         use settlement_case::Column;
-        let beside =
-            |column: &Column| matches!(column, Column::ListHeadJson | Column::LineTotalsJson);
-        let mut query = listing(region, filter, after, limit)
-            .select_only()
-            .columns(Column::iter().filter(|column| !beside(column)));
-        for column in Column::iter().filter(beside) {
-            query = query.expr_as(Expr::value(Option::<String>::None), column.as_str());
-        }
+        let query = listing_read_as(region, filter, after, limit, |column| {
+            matches!(column, Column::ListHeadJson | Column::LineTotalsJson)
+                .then(|| Expr::value(Option::<String>::None))
+        });
         self.whole_rows(query).await
     }
 
@@ -334,15 +349,16 @@ impl CaseStore {
         limit: u64,
     ) -> Result<Vec<LedgerCase>, StoreError> {
         use settlement_case::Column;
-        let document = Expr::case(
-            Expr::col(Column::ListHeadJson).is_null(),
-            Expr::col(Column::CaseJson),
-        )
-        .finally("");
-        let query = listing(region, filter, after, limit)
-            .select_only()
-            .columns(Column::iter().filter(|column| !matches!(column, Column::CaseJson)))
-            .expr_as(document, "case_json");
+        let query = listing_read_as(region, filter, after, limit, |column| {
+            matches!(column, Column::CaseJson).then(|| {
+                Expr::case(
+                    Expr::col(Column::ListHeadJson).is_null(),
+                    Expr::col(Column::CaseJson),
+                )
+                .finally("")
+                .into()
+            })
+        });
         self.whole_rows(query).await
     }
 
